@@ -1,0 +1,74 @@
+/**
+ * The Kubernetes port. Only host/src/kube may import runtime values from @kubernetes/client-node;
+ * everything else talks to the cluster through this interface (and FakeKubeClient in unit tests).
+ */
+import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+
+/** A served API resource as discovery reports it. */
+export interface ApiResource {
+  group: string;
+  version: string;
+  /** Plural lowercase name, e.g. "deployments". */
+  resource: string;
+  kind: string;
+  namespaced: boolean;
+  verbs: string[];
+  shortNames: string[];
+  /** True when `version` is the group's preferred version. */
+  preferred: boolean;
+}
+
+/** Identifies a resource type: group ("" for core), version and plural resource. */
+export interface GroupVersionResource {
+  group: string;
+  version: string;
+  resource: string;
+}
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Page size; the client follows continue tokens until the list is complete. */
+  limit?: number;
+}
+
+export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";
+
+export interface WatchEvent {
+  type: WatchEventType;
+  object: UnstructuredItem;
+}
+
+/** A running watch; stop() ends it. */
+export interface WatchHandle {
+  stop(): void;
+  /** Resolves when the watch ends (stopped, or the server closed it); rejects on error. */
+  done: Promise<void>;
+}
+
+export interface KubeClient {
+  /** Discovery of every served resource (all versions), cached until invalidateDiscovery(). */
+  discover(): Promise<ApiResource[]>;
+  invalidateDiscovery(): void;
+  /** Server version (gitVersion, major, minor). */
+  serverVersion(): Promise<{ gitVersion: string; major: string; minor: string }>;
+  get(gvr: GroupVersionResource, name: string, namespace?: string): Promise<UnstructuredItem | undefined>;
+  list(gvr: GroupVersionResource, options?: ListOptions): Promise<{ items: UnstructuredItem[]; resourceVersion: string }>;
+  create(gvr: GroupVersionResource, object: UnstructuredItem): Promise<UnstructuredItem>;
+  /** Replaces the object (optimistic concurrency through metadata.resourceVersion). */
+  update(gvr: GroupVersionResource, object: UnstructuredItem): Promise<UnstructuredItem>;
+  /** JSON merge patch of the main resource. */
+  patch(gvr: GroupVersionResource, name: string, namespace: string | undefined, patch: object): Promise<UnstructuredItem>;
+  /** JSON merge patch of the status subresource. */
+  patchStatus(gvr: GroupVersionResource, name: string, namespace: string | undefined, patch: object): Promise<UnstructuredItem>;
+  /** Deleting a missing object succeeds. */
+  delete(gvr: GroupVersionResource, name: string, namespace?: string, options?: { propagationPolicy?: "Foreground" | "Background" | "Orphan" }): Promise<void>;
+  watch(
+    gvr: GroupVersionResource,
+    options: ListOptions & { resourceVersion?: string },
+    onEvent: (event: WatchEvent) => void,
+  ): Promise<WatchHandle>;
+  /** Runs a command in a pod's container (pods/exec); resolves with its output and exit code. */
+  exec(input: { namespace: string; pod: string; container: string; command: string[]; timeoutMs: number }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+}

@@ -1,0 +1,42 @@
+/**
+ * The plugin manager port the engines and controllers use. Implementations resolve a
+ * (kind, name) to a built-in in-process implementation or a gRPC client of an external plugin
+ * process; callers cannot tell the difference.
+ */
+import type {
+  BackupItemActionV2,
+  DeleteItemAction,
+  ItemBlockAction,
+  ObjectStore,
+  PluginKind,
+  RestoreItemActionV2,
+  VolumeSnapshotter,
+} from "@velero-ts/plugin-sdk";
+
+/** One registered plugin. `command` is the executable (absent for in-process built-ins). */
+export interface RegisteredPlugin {
+  kind: PluginKind;
+  name: string;
+  command?: string;
+}
+
+export interface NamedAction<T> {
+  name: string;
+  action: T;
+}
+
+export interface PluginManager {
+  /** Every registered plugin, built-ins first, in registration order. */
+  list(): RegisteredPlugin[];
+  /** An initialised object store for the provider (short names get "velero.io/"). */
+  getObjectStore(provider: string, config: Record<string, string>): Promise<ObjectStore>;
+  getVolumeSnapshotter(provider: string, config: Record<string, string>): Promise<VolumeSnapshotter>;
+  /** All backup item actions (v1 adapted to v2). */
+  getBackupItemActions(): Promise<NamedAction<BackupItemActionV2>[]>;
+  /** All restore item actions (v1 adapted to v2). */
+  getRestoreItemActions(): Promise<NamedAction<RestoreItemActionV2>[]>;
+  getDeleteItemActions(): Promise<NamedAction<DeleteItemAction>[]>;
+  getItemBlockActions(): Promise<NamedAction<ItemBlockAction>[]>;
+  /** Stops every plugin process this manager started. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,98 @@
+/**
+ * The host's logger. Created once by the composition root (server or CLI) and injected; there is
+ * no importable singleton. Credentials are redacted by key.
+ */
+import { pino, type Logger as PinoLogger } from "pino";
+
+/** The narrow logger interface the host passes around (a subset of pino's). */
+export interface Logger {
+  trace(obj: object | string, msg?: string): void;
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "panic";
+
+/** Keys whose values are never logged. */
+export const REDACTED_KEYS = [
+  "*.password",
+  "*.secretAccessKey",
+  "*.aws_secret_access_key",
+  "*.accessKey",
+  "*.token",
+  "*.credentials",
+  "*.authorization",
+  "*.key",
+  "config.customerKeyEncryptionFile",
+];
+
+export interface CreateLoggerOptions {
+  level?: LogLevel;
+  /** "text" writes human-readable lines; "json" writes pino JSON. Default "text". */
+  format?: "text" | "json";
+  destination?: NodeJS.WritableStream;
+}
+
+/** Maps Velero's logrus level names (panic, fatal, error, warning, info, debug, trace) to pino's. */
+export function toPinoLevel(level: string): "trace" | "debug" | "info" | "warn" | "error" | "fatal" {
+  switch (level.toLowerCase()) {
+    case "trace":
+      return "trace";
+    case "debug":
+      return "debug";
+    case "warn":
+    case "warning":
+      return "warn";
+    case "error":
+      return "error";
+    case "fatal":
+    case "panic":
+      return "fatal";
+    default:
+      return "info";
+  }
+}
+
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  const destination = options.destination ?? process.stderr;
+  const base: PinoLogger = pino(
+    {
+      level: toPinoLevel(options.level ?? "info"),
+      base: undefined,
+      redact: { paths: REDACTED_KEYS, censor: "[redacted]" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.format === "json" ? (destination as pino.DestinationStream) : textStream(destination),
+  );
+  return base as unknown as Logger;
+}
+
+/** Renders pino JSON lines as logrus-like text: time="..." level=info msg="..." key=value. */
+function textStream(out: NodeJS.WritableStream): pino.DestinationStream {
+  return {
+    write(line: string): void {
+      let rec: Record<string, unknown>;
+      try {
+        rec = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        out.write(line);
+        return;
+      }
+      const { time, level, msg, ...rest } = rec;
+      const parts = [`time="${String(time)}"`, `level=${String(level)}`, `msg=${JSON.stringify(String(msg ?? ""))}`];
+      for (const [k, v] of Object.entries(rest)) {
+        parts.push(`${k}=${typeof v === "string" && !/[\s"=]/.test(v) ? v : JSON.stringify(v)}`);
+      }
+      out.write(parts.join(" ") + "\n");
+    },
+  };
+}
+
+/** A logger that drops everything (tests, library defaults). */
+export function createSilentLogger(): Logger {
+  return pino({ level: "silent" }) as unknown as Logger;
+}

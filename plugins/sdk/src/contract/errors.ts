@@ -1,0 +1,97 @@
+/**
+ * Error types shared by plugins and the host. Brand checks do not rely on `instanceof`, because a
+ * third-party plugin may bundle its own copy of the SDK.
+ */
+
+const BRAND = Symbol.for("velero-ts.VeleroError");
+
+/** Base class of every error the SDK defines. `code` is stable and machine-readable. */
+export class VeleroError extends Error {
+  readonly code: string;
+  readonly [BRAND] = true;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** True for any VeleroError, including ones created by another copy of the SDK. */
+export function isVeleroError(value: unknown): value is VeleroError {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** One invalid input: where it is and why it is invalid. */
+export interface ValidationIssue {
+  path: string;
+  reason: string;
+}
+
+/** Input (configuration, an object, a flag) is invalid. */
+export class ValidationError extends VeleroError {
+  readonly issues: ValidationIssue[];
+  constructor(message: string, issues: ValidationIssue[] = [], options?: { cause?: unknown }) {
+    super("VELERO_VALIDATION", message, options);
+    this.issues = issues;
+  }
+}
+
+/** The named thing does not exist. */
+export class NotFoundError extends VeleroError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("VELERO_NOT_FOUND", message, options);
+  }
+}
+
+/** Why a plugin call failed, independent of the transport. */
+export type PluginErrorReason = "unavailable" | "aborted" | "invalid" | "internal" | "unknown";
+
+/** One frame of a remote stack trace, as carried in Velero's generated.Stack status detail. */
+export interface RemoteStackFrame {
+  file: string;
+  line: number;
+  function: string;
+}
+
+/** A plugin call failed; the message is the plugin's own. */
+export class PluginError extends VeleroError {
+  readonly kind: string;
+  readonly pluginName: string;
+  readonly reason: PluginErrorReason;
+  readonly remoteStack: RemoteStackFrame[];
+  constructor(
+    init: { kind: string; pluginName: string; reason: PluginErrorReason; message: string; remoteStack?: RemoteStackFrame[] },
+    options?: { cause?: unknown },
+  ) {
+    super("VELERO_PLUGIN_ERROR", init.message, options);
+    this.kind = init.kind;
+    this.pluginName = init.pluginName;
+    this.reason = init.reason;
+    this.remoteStack = init.remoteStack ?? [];
+  }
+}
+
+/** The plugin process is gone or unreachable; the host may restart it. */
+export class PluginUnavailableError extends VeleroError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("VELERO_PLUGIN_UNAVAILABLE", message, options);
+  }
+}
+
+/** The plugin spoke the protocol wrongly (bad handshake, version mismatch, bad listing). */
+export class PluginProtocolError extends VeleroError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("VELERO_PLUGIN_PROTOCOL", message, options);
+  }
+}
+
+/** The message of any thrown value. */
+export function getErrorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === "string") return error;
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
+}

@@ -1,0 +1,2 @@
+// @velero-ts/plugin-sdk/testing: in-memory implementations and conformance suites.
+export {};

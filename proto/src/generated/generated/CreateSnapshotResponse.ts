@@ -1,0 +1,10 @@
+// Original file: velero/VolumeSnapshotter.proto
+
+
+export interface CreateSnapshotResponse {
+  'snapshotID'?: (string);
+}
+
+export interface CreateSnapshotResponse__Output {
+  'snapshotID': (string);
+}

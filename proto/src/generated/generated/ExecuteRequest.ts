@@ -1,0 +1,14 @@
+// Original file: velero/BackupItemAction.proto
+
+
+export interface ExecuteRequest {
+  'plugin'?: (string);
+  'item'?: (Buffer | Uint8Array | string);
+  'backup'?: (Buffer | Uint8Array | string);
+}
+
+export interface ExecuteRequest__Output {
+  'plugin': (string);
+  'item': (Buffer);
+  'backup': (Buffer);
+}

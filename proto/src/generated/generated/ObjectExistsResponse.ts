@@ -1,0 +1,10 @@
+// Original file: velero/ObjectStore.proto
+
+
+export interface ObjectExistsResponse {
+  'exists'?: (boolean);
+}
+
+export interface ObjectExistsResponse__Output {
+  'exists': (boolean);
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): bootstraps Node 24, npm ci and the build, installs and
+# builds the real test peers (cached outside the repo), then runs every vitest project against one
+# local environment and prints which suites ran and a closing "N passed, N failed" line.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+start=$(date +%s)
+source scripts/bootstrap.sh
+echo "== peers: installing/building (cached in ${PEERS_HOME:-/var/cache/velero-ts-peers}) =="
+bash scripts/peers-install.sh
+echo "== peers ready after $(( $(date +%s) - start ))s =="
+
+report=$(mktemp /tmp/vt-vitest-report.XXXXXX.json)
+set +e
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+rc=$?
+set -e
+node scripts/test-summary.ts "$report" || rc=1
+echo "== total time $(( $(date +%s) - start ))s =="
+exit $rc

@@ -1,0 +1,21 @@
+/**
+ * The small reconcile machinery: a watch feeds a keyed work queue; a reconciler handles one key
+ * at a time (never two workers on one key); transient errors requeue with backoff.
+ */
+import type { GroupVersionResource } from "../../kube/client.js";
+
+/** "namespace/name" or "name". */
+export type ObjectKey = string;
+
+export type ReconcileResult = { kind: "done" } | { kind: "requeue"; afterMs: number };
+
+export interface Reconciler {
+  /** Name for logs and metrics ("backup", "restore", ...). */
+  readonly name: string;
+  /** The resource watched; each event enqueues its key. */
+  readonly watches: GroupVersionResource;
+  /** Handles one key. Terminal problems go into status and return done; throw only for transient errors. */
+  reconcile(key: ObjectKey): Promise<ReconcileResult>;
+  /** Optional periodic resync of every key (e.g. BSL validation, schedules), in ms. */
+  readonly resyncPeriodMs?: number;
+}

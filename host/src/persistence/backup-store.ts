@@ -1,0 +1,100 @@
+/**
+ * The backup store: Velero's object layout (velero-compat.md section 4.1) over an ObjectStore.
+ * `P` below is the location prefix (trimmed of "/", plus "/" when non-empty).
+ */
+import type { Readable } from "node:stream";
+import type { Backup } from "@velero-ts/plugin-sdk";
+
+/** `{"velero": [...], "cluster": [...], "namespaces": {ns: [...]}}`, all optional. */
+export interface Result {
+  velero?: string[];
+  cluster?: string[];
+  namespaces?: Record<string, string[]>;
+}
+
+export interface BackupResults {
+  errors: Result;
+  warnings: Result;
+}
+
+/** Native snapshot record as stored in `<b>-volumesnapshots.json.gz`. */
+export interface NativeSnapshotRecord {
+  spec: {
+    backupName: string;
+    backupUID: string;
+    location: string;
+    persistentVolumeName: string;
+    providerVolumeID: string;
+    volumeType: string;
+    volumeAZ?: string;
+    volumeIOPS?: number;
+  };
+  status: { providerSnapshotID?: string; phase?: "New" | "Completed" | "Failed" };
+}
+
+/** Everything PutBackup uploads. Streams are consumed once. */
+export interface BackupUpload {
+  name: string;
+  /** The Backup CR; written as velero-backup.json (pretty JSON with apiVersion/kind). */
+  metadata: Backup;
+  /** gzip(tar) of the contents. */
+  contents: Readable;
+  /** Plain-text log lines; gzipped by the store. */
+  log?: Readable;
+  podVolumeBackups?: unknown[];
+  volumeSnapshots?: NativeSnapshotRecord[];
+  itemOperations?: unknown[];
+  /** "<group/version>/<Kind>" -> sorted "ns/name" or "name". */
+  resourceList?: Record<string, string[]>;
+  results?: BackupResults;
+  volumeInfo?: unknown[];
+}
+
+export type BackupFileKind =
+  | "BackupContents"
+  | "BackupLog"
+  | "BackupVolumeSnapshots"
+  | "BackupItemOperations"
+  | "BackupResourceList"
+  | "BackupResults"
+  | "BackupVolumeInfos"
+  | "CSIBackupVolumeSnapshots"
+  | "CSIBackupVolumeSnapshotContents";
+
+export type RestoreFileKind = "RestoreLog" | "RestoreResults" | "RestoreResourceList" | "RestoreItemOperations" | "RestoreVolumeInfo";
+
+export interface RestoreUpload {
+  restoreName: string;
+  log?: Readable;
+  results?: BackupResults;
+  /** "<gv>/<Kind>" -> sorted "ns/name(action)". */
+  resourceList?: Record<string, string[]>;
+  itemOperations?: unknown[];
+  volumeInfo?: unknown[];
+}
+
+export interface BackupStore {
+  /** Velero's IsValid: every common prefix directly under P is a known top-level directory. */
+  isValid(): Promise<void>;
+  /** Names of the backups in the location (ListCommonPrefixes of P backups/). */
+  listBackups(): Promise<string[]>;
+  backupExists(name: string): Promise<boolean>;
+  /** Uploads in Velero's order: log, velero-backup.json, tarball, then side files (with cleanup on failure). */
+  putBackup(upload: BackupUpload): Promise<void>;
+  /** Rewrites velero-backup.json only (the finalizer's second write). */
+  putBackupMetadata(backup: Backup): Promise<void>;
+  getBackupMetadata(name: string): Promise<Backup>;
+  getBackupContents(name: string): Promise<Readable>;
+  getBackupVolumeSnapshots(name: string): Promise<NativeSnapshotRecord[]>;
+  getBackupResults(name: string): Promise<BackupResults | undefined>;
+  getBackupResourceList(name: string): Promise<Record<string, string[]> | undefined>;
+  /** Deletes every key under P backups/<name>/. */
+  deleteBackup(name: string): Promise<void>;
+  putRestoreFiles(upload: RestoreUpload): Promise<void>;
+  /** Deletes every key under P restores/<name>/. */
+  deleteRestore(name: string): Promise<void>;
+  /** A signed URL for a stored file (DownloadRequest). */
+  getDownloadUrl(kind: BackupFileKind | RestoreFileKind, name: string, ttlMs: number): Promise<string>;
+  /** Raw stream of a stored file (CLI logs/describe via the server). */
+  getFile(kind: BackupFileKind | RestoreFileKind, name: string): Promise<Readable>;
+}

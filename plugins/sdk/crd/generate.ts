@@ -1,0 +1,653 @@
+// Generates the velero.io CRD manifests in this folder from compact schema fragments.
+// Run: node plugins/sdk/crd/generate.ts   (the YAML files are committed; a unit test checks
+// they are up to date). The schemas match Velero's published CRDs field for field.
+import { writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+
+type Schema = Record<string, unknown>;
+
+const str = (extra: Schema = {}): Schema => ({ type: "string", ...extra });
+const nstr = (): Schema => ({ type: "string", nullable: true });
+const int = (): Schema => ({ type: "integer" });
+const int64 = (): Schema => ({ type: "integer", format: "int64" });
+const bool = (): Schema => ({ type: "boolean" });
+const nbool = (): Schema => ({ type: "boolean", nullable: true });
+const time = (): Schema => ({ type: "string", format: "date-time", nullable: true });
+const enumOf = (...values: string[]): Schema => ({ type: "string", enum: values });
+const strList = (extra: Schema = {}): Schema => ({ type: "array", items: str(), ...extra });
+const nstrList = (): Schema => strList({ nullable: true });
+const strMap = (extra: Schema = {}): Schema => ({ type: "object", additionalProperties: str(), ...extra });
+const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({ type: "object", properties, ...extra });
+const arr = (items: Schema, extra: Schema = {}): Schema => ({ type: "array", items, ...extra });
+
+const labelSelector = (extra: Schema = {}): Schema =>
+  obj(
+    {
+      matchExpressions: arr(
+        obj(
+          { key: str(), operator: str(), values: strList({ "x-kubernetes-list-type": "atomic" }) },
+          { required: ["key", "operator"] },
+        ),
+        { "x-kubernetes-list-type": "atomic" },
+      ),
+      matchLabels: strMap(),
+    },
+    { "x-kubernetes-map-type": "atomic", ...extra },
+  );
+
+const secretKeySelector = (): Schema =>
+  obj({ key: str(), name: str({ default: "" }), optional: bool() }, { required: ["key"], "x-kubernetes-map-type": "atomic" });
+
+const typedLocalObjectReference = (extra: Schema = {}): Schema =>
+  obj({ apiGroup: str(), kind: str(), name: str() }, { required: ["kind", "name"], "x-kubernetes-map-type": "atomic", ...extra });
+
+const objectReference = (): Schema =>
+  obj(
+        {
+          apiVersion: str(),
+          fieldPath: str(),
+          kind: str(),
+          name: str(),
+          namespace: str(),
+          resourceVersion: str(),
+          uid: str(),
+        },
+        { "x-kubernetes-map-type": "atomic" },
+      );
+
+const hookFilters = (): Record<string, Schema> => ({
+  excludedNamespaces: nstrList(),
+  excludedResources: nstrList(),
+  includedNamespaces: nstrList(),
+  includedResources: nstrList(),
+  labelSelector: labelSelector({ nullable: true }),
+  name: str(),
+});
+
+const onError = (): Schema => enumOf("Continue", "Fail");
+
+const backupHook = (): Schema =>
+  arr(
+    obj(
+      {
+        exec: obj(
+          { command: strList({ minItems: 1 }), container: str(), onError: onError(), timeout: str() },
+          { required: ["command"] },
+        ),
+      },
+      { required: ["exec"] },
+    ),
+  );
+
+const backupSpec = (): Schema =>
+  obj({
+    csiSnapshotTimeout: str(),
+    datamover: str(),
+    defaultVolumesToFsBackup: nbool(),
+    defaultVolumesToRestic: nbool(),
+    excludedClusterScopedResources: nstrList(),
+    excludedNamespaceScopedResources: nstrList(),
+    excludedNamespaces: nstrList(),
+    excludedResources: nstrList(),
+    hooks: obj({
+      resources: arr(obj({ ...hookFilters(), post: backupHook(), pre: backupHook() }, { required: ["name"] }), {
+        nullable: true,
+      }),
+    }),
+    includeClusterResources: nbool(),
+    includedClusterScopedResources: nstrList(),
+    includedNamespaceScopedResources: nstrList(),
+    includedNamespaces: nstrList(),
+    includedResources: nstrList(),
+    itemOperationTimeout: str(),
+    labelSelector: labelSelector({ nullable: true }),
+    metadata: obj({ labels: strMap() }),
+    orLabelSelectors: arr(labelSelector(), { nullable: true }),
+    orderedResources: strMap({ nullable: true }),
+    resourcePolicy: typedLocalObjectReference(),
+    snapshotMoveData: nbool(),
+    snapshotVolumes: nbool(),
+    storageLocation: str(),
+    ttl: str(),
+    uploaderConfig: obj({ parallelFilesUpload: int() }, { nullable: true }),
+    volumeGroupSnapshotLabelKey: str(),
+    volumeSnapshotLocations: strList(),
+  });
+
+const backupPhases = [
+  "New",
+  "Queued",
+  "ReadyToStart",
+  "FailedValidation",
+  "InProgress",
+  "WaitingForPluginOperations",
+  "WaitingForPluginOperationsPartiallyFailed",
+  "Finalizing",
+  "FinalizingPartiallyFailed",
+  "Completed",
+  "PartiallyFailed",
+  "Failed",
+  "Deleting",
+];
+
+const restorePhases = [
+  "New",
+  "FailedValidation",
+  "InProgress",
+  "WaitingForPluginOperations",
+  "WaitingForPluginOperationsPartiallyFailed",
+  "Completed",
+  "PartiallyFailed",
+  "Failed",
+  "Finalizing",
+  "FinalizingPartiallyFailed",
+];
+
+const dataPathPhases = ["New", "Accepted", "Prepared", "InProgress", "Canceling", "Canceled", "Completed", "Failed"];
+const hookStatus = (): Schema => obj({ hooksAttempted: int(), hooksFailed: int() }, { nullable: true });
+const byteProgress = (): Schema => obj({ bytesDone: int64(), totalBytes: int64() });
+
+interface Column {
+  name: string;
+  type: string;
+  jsonPath: string;
+  format?: string;
+  priority?: number;
+}
+
+interface CrdInput {
+  kind: string;
+  plural: string;
+  version?: string;
+  shortNames?: string[];
+  description: string;
+  spec: Schema;
+  status: Schema;
+  /** Velero emits an empty `subresources` map for some kinds; kept for a byte-for-byte schema match. */
+  emptySubresources: boolean;
+  columns?: Column[];
+}
+
+const col = (name: string, type: string, jsonPath: string, extra: Partial<Column> = {}): Column => ({ name, type, jsonPath, ...extra });
+const age = (): Column => col("Age", "date", ".metadata.creationTimestamp");
+
+function crd(input: CrdInput): Schema {
+  const names: Schema = {
+    kind: input.kind,
+    listKind: `${input.kind}List`,
+    plural: input.plural,
+    ...(input.shortNames ? { shortNames: input.shortNames } : {}),
+    singular: input.kind.toLowerCase(),
+  };
+  const version: Schema = {
+    ...(input.columns ? { additionalPrinterColumns: input.columns } : {}),
+    name: input.version ?? "v1",
+    schema: {
+      openAPIV3Schema: {
+        description: input.description,
+        properties: {
+          apiVersion: str(),
+          kind: str(),
+          metadata: { type: "object" },
+          spec: input.spec,
+          status: input.status,
+        },
+        type: "object",
+      },
+    },
+    served: true,
+    storage: true,
+    // Velero's CRDs declare `subresources: {}` (no status subresource): status is written through
+    // the main resource, so controllers must patch the object itself, never /status.
+    ...(input.emptySubresources ? { subresources: {} } : {}),
+  };
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { labels: { component: "velero" }, name: `${input.plural}.velero.io` },
+    spec: { group: "velero.io", names, scope: "Namespaced", versions: [version] },
+  };
+}
+
+const podVolumeSpecCommon = (): Record<string, Schema> => ({
+  backupStorageLocation: str(),
+  cancel: bool(),
+  pod: objectReference(),
+  repoIdentifier: str(),
+  uploaderSettings: strMap({ nullable: true }),
+  uploaderType: enumOf("kopia", "restic", ""),
+  volume: str(),
+});
+
+const dataPathColumns = (): Column[] => [
+  col("Status", "string", ".status.phase"),
+  col("Started", "date", ".status.startTimestamp"),
+  col("Bytes Done", "integer", ".status.progress.bytesDone", { format: "int64" }),
+  col("Total Bytes", "integer", ".status.progress.totalBytes", { format: "int64" }),
+];
+
+export const CRDS: CrdInput[] = [
+  {
+    kind: "Backup",
+    plural: "backups",
+    description: "A Velero backup request and its status.",
+    emptySubresources: false,
+    spec: backupSpec(),
+    status: obj({
+      backupItemOperationsAttempted: int(),
+      backupItemOperationsCompleted: int(),
+      backupItemOperationsFailed: int(),
+      completionTimestamp: time(),
+      csiVolumeSnapshotsAttempted: int(),
+      csiVolumeSnapshotsCompleted: int(),
+      errors: int(),
+      expiration: time(),
+      failureReason: str(),
+      formatVersion: str(),
+      hookStatus: hookStatus(),
+      phase: enumOf(...backupPhases),
+      progress: obj({ itemsBackedUp: int(), totalItems: int() }, { nullable: true }),
+      queuePosition: int(),
+      startTimestamp: time(),
+      validationErrors: nstrList(),
+      version: int(),
+      volumeSnapshotsAttempted: int(),
+      volumeSnapshotsCompleted: int(),
+      warnings: int(),
+    }),
+  },
+  {
+    kind: "Restore",
+    plural: "restores",
+    description: "A Velero restore request and its status.",
+    emptySubresources: false,
+    spec: obj({
+      backupName: str(),
+      excludedNamespaces: nstrList(),
+      excludedResources: nstrList(),
+      existingResourcePolicy: nstr(),
+      hooks: obj({
+        resources: arr(
+          obj(
+            {
+              ...hookFilters(),
+              postHooks: arr(
+                obj({
+                  exec: obj(
+                    {
+                      command: strList({ minItems: 1 }),
+                      container: str(),
+                      execTimeout: str(),
+                      onError: onError(),
+                      waitForReady: nbool(),
+                      waitTimeout: str(),
+                    },
+                    { required: ["command"] },
+                  ),
+                  init: obj({
+                    initContainers: arr(
+                      { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+                      { "x-kubernetes-preserve-unknown-fields": true },
+                    ),
+                    timeout: str(),
+                  }),
+                }),
+              ),
+            },
+            { required: ["name"] },
+          ),
+        ),
+      }),
+      includeClusterResources: nbool(),
+      includedNamespaces: nstrList(),
+      includedResources: nstrList(),
+      itemOperationTimeout: str(),
+      labelSelector: labelSelector({ nullable: true }),
+      namespaceMapping: strMap(),
+      orLabelSelectors: arr(labelSelector(), { nullable: true }),
+      preserveNodePorts: nbool(),
+      resourceModifier: typedLocalObjectReference({ nullable: true }),
+      restorePVs: nbool(),
+      restoreStatus: obj({ excludedResources: nstrList(), includedResources: nstrList() }, { nullable: true }),
+      scheduleName: str(),
+      uploaderConfig: obj({ parallelFilesDownload: int(), writeSparseFiles: nbool() }, { nullable: true }),
+    }),
+    status: obj({
+      completionTimestamp: time(),
+      errors: int(),
+      failureReason: str(),
+      hookStatus: hookStatus(),
+      phase: enumOf(...restorePhases),
+      progress: obj({ itemsRestored: int(), totalItems: int() }, { nullable: true }),
+      restoreItemOperationsAttempted: int(),
+      restoreItemOperationsCompleted: int(),
+      restoreItemOperationsFailed: int(),
+      startTimestamp: time(),
+      validationErrors: nstrList(),
+      warnings: int(),
+    }),
+  },
+  {
+    kind: "Schedule",
+    plural: "schedules",
+    description: "A cron schedule that creates Backups from a template.",
+    emptySubresources: true,
+    columns: [
+      col("Status", "string", ".status.phase"),
+      col("Schedule", "string", ".spec.schedule"),
+      col("LastBackup", "date", ".status.lastBackup"),
+      age(),
+      col("Paused", "boolean", ".spec.paused"),
+    ],
+    spec: obj(
+      {
+        paused: bool(),
+        schedule: str(),
+        skipImmediately: bool(),
+        template: backupSpec(),
+        useOwnerReferencesInBackup: nbool(),
+      },
+      { required: ["schedule", "template"] },
+    ),
+    status: obj({
+      lastBackup: time(),
+      lastSkipped: time(),
+      phase: enumOf("New", "Enabled", "FailedValidation"),
+      validationErrors: strList(),
+    }),
+  },
+  {
+    kind: "BackupStorageLocation",
+    plural: "backupstoragelocations",
+    shortNames: ["bsl"],
+    description: "An object storage location backups are written to and read from.",
+    emptySubresources: true,
+    columns: [
+      col("Phase", "string", ".status.phase"),
+      col("Last Validated", "date", ".status.lastValidationTime"),
+      age(),
+      col("Default", "boolean", ".spec.default"),
+    ],
+    spec: obj(
+      {
+        accessMode: enumOf("ReadOnly", "ReadWrite"),
+        backupSyncPeriod: nstr(),
+        config: strMap(),
+        credential: secretKeySelector(),
+        default: bool(),
+        objectStorage: obj(
+          { bucket: str(), caCert: str({ format: "byte" }), caCertRef: secretKeySelector(), prefix: str() },
+          { required: ["bucket"] },
+        ),
+        provider: str(),
+        validationFrequency: nstr(),
+      },
+      { required: ["objectStorage", "provider"] },
+    ),
+    status: obj({
+      accessMode: enumOf("ReadOnly", "ReadWrite"),
+      lastSyncedRevision: str(),
+      lastSyncedTime: time(),
+      lastValidationTime: time(),
+      message: str(),
+      phase: enumOf("Available", "Unavailable"),
+    }),
+  },
+  {
+    kind: "VolumeSnapshotLocation",
+    plural: "volumesnapshotlocations",
+    shortNames: ["vsl"],
+    description: "A native volume snapshot provider and its configuration.",
+    emptySubresources: false,
+    spec: obj({ config: strMap(), credential: secretKeySelector(), provider: str() }, { required: ["provider"] }),
+    status: obj({ phase: enumOf("Available", "Unavailable") }),
+  },
+  {
+    kind: "DownloadRequest",
+    plural: "downloadrequests",
+    description: "A request for a signed URL of a file stored with a backup or restore.",
+    emptySubresources: false,
+    spec: obj(
+      {
+        target: obj(
+          {
+            kind: enumOf(
+              "BackupLog",
+              "BackupContents",
+              "BackupVolumeSnapshots",
+              "BackupItemOperations",
+              "BackupResourceList",
+              "BackupResults",
+              "RestoreLog",
+              "RestoreResults",
+              "RestoreResourceList",
+              "RestoreItemOperations",
+              "CSIBackupVolumeSnapshots",
+              "CSIBackupVolumeSnapshotContents",
+              "BackupVolumeInfos",
+              "RestoreVolumeInfo",
+            ),
+            name: str(),
+          },
+          { required: ["kind", "name"] },
+        ),
+      },
+      { required: ["target"] },
+    ),
+    status: obj({ downloadURL: str(), expiration: time(), phase: enumOf("New", "Processed") }),
+  },
+  {
+    kind: "DeleteBackupRequest",
+    plural: "deletebackuprequests",
+    description: "A request to delete a backup, its stored data and its snapshots.",
+    emptySubresources: true,
+    columns: [col("BackupName", "string", ".spec.backupName"), col("Status", "string", ".status.phase")],
+    spec: obj({ backupName: str() }, { required: ["backupName"] }),
+    status: obj({ errors: nstrList(), phase: enumOf("New", "InProgress", "Processed") }),
+  },
+  {
+    kind: "ServerStatusRequest",
+    plural: "serverstatusrequests",
+    shortNames: ["ssr"],
+    description: "A request for the server's version and registered plugins.",
+    emptySubresources: false,
+    spec: { type: "object" },
+    status: obj({
+      phase: enumOf("New", "Processed"),
+      plugins: arr(obj({ kind: str(), name: str() }, { required: ["kind", "name"] }), { nullable: true }),
+      processedTimestamp: time(),
+      serverVersion: str(),
+    }),
+  },
+  {
+    kind: "BackupRepository",
+    plural: "backuprepositories",
+    description: "A backup repository (kopia) per volume namespace and storage location.",
+    emptySubresources: true,
+    columns: [age(), col("Repository Type", "string", ".spec.repositoryType")],
+    spec: obj(
+      {
+        backupStorageLocation: str(),
+        maintenanceFrequency: str(),
+        repositoryConfig: strMap({ nullable: true }),
+        repositoryType: enumOf("kopia", "restic", ""),
+        resticIdentifier: str(),
+        volumeNamespace: str(),
+      },
+      { required: ["backupStorageLocation", "maintenanceFrequency", "volumeNamespace"] },
+    ),
+    status: obj({
+      lastMaintenanceTime: time(),
+      message: str(),
+      phase: enumOf("New", "Ready", "NotReady"),
+      recentMaintenance: arr(
+        obj({
+          completeTimestamp: time(),
+          message: str(),
+          result: enumOf("Succeeded", "Failed"),
+          startTimestamp: time(),
+        }),
+      ),
+    }),
+  },
+  {
+    kind: "PodVolumeBackup",
+    plural: "podvolumebackups",
+    description: "A file-system backup of one pod volume.",
+    emptySubresources: true,
+    columns: [
+      ...dataPathColumns(),
+      col("Incremental Bytes", "integer", ".status.incrementalBytes", { format: "int64", priority: 10 }),
+      col("Storage Location", "string", ".spec.backupStorageLocation"),
+      age(),
+      col("Node", "string", ".status.node"),
+      col("Uploader", "string", ".spec.uploaderType"),
+    ],
+    spec: obj(
+      { ...podVolumeSpecCommon(), node: str(), tags: strMap() },
+      { required: ["backupStorageLocation", "node", "pod", "repoIdentifier", "volume"] },
+    ),
+    status: obj({
+      acceptedTimestamp: time(),
+      completionTimestamp: time(),
+      incrementalBytes: int64(),
+      message: str(),
+      path: str(),
+      phase: enumOf(...dataPathPhases),
+      progress: byteProgress(),
+      snapshotID: str(),
+      startTimestamp: time(),
+    }),
+  },
+  {
+    kind: "PodVolumeRestore",
+    plural: "podvolumerestores",
+    description: "A file-system restore of one pod volume.",
+    emptySubresources: true,
+    columns: [
+      ...dataPathColumns(),
+      col("Storage Location", "string", ".spec.backupStorageLocation"),
+      age(),
+      col("Node", "string", ".status.node"),
+      col("Uploader Type", "string", ".spec.uploaderType"),
+    ],
+    spec: obj(
+      { ...podVolumeSpecCommon(), snapshotID: str(), snapshotSize: int64(), sourceNamespace: str() },
+      { required: ["backupStorageLocation", "pod", "repoIdentifier", "snapshotID", "sourceNamespace", "volume"] },
+    ),
+    status: obj({
+      acceptedTimestamp: time(),
+      completionTimestamp: time(),
+      message: str(),
+      node: str(),
+      phase: enumOf(...dataPathPhases),
+      progress: byteProgress(),
+      startTimestamp: time(),
+    }),
+  },
+  {
+    kind: "DataUpload",
+    plural: "datauploads",
+    version: "v2alpha1",
+    description: "Moves the data of a CSI snapshot to the backup storage location.",
+    emptySubresources: true,
+    columns: [
+      ...dataPathColumns(),
+      col("Incremental Bytes", "integer", ".status.incrementalBytes", { format: "int64", priority: 10 }),
+      col("Storage Location", "string", ".spec.backupStorageLocation"),
+      age(),
+      col("Node", "string", ".status.node"),
+    ],
+    spec: obj(
+      {
+        backupStorageLocation: str(),
+        cancel: bool(),
+        csiSnapshot: obj(
+          { driver: str(), snapshotClass: str(), storageClass: str(), volumeSnapshot: str() },
+          { nullable: true, required: ["storageClass", "volumeSnapshot"] },
+        ),
+        dataMoverConfig: strMap({ nullable: true }),
+        datamover: str(),
+        operationTimeout: str(),
+        snapshotType: str(),
+        sourceNamespace: str(),
+        sourcePVC: str(),
+      },
+      { required: ["backupStorageLocation", "operationTimeout", "snapshotType", "sourceNamespace", "sourcePVC"] },
+    ),
+    status: obj({
+      acceptedByNode: str(),
+      acceptedTimestamp: time(),
+      completionTimestamp: time(),
+      dataMoverResult: strMap({ nullable: true }),
+      incrementalBytes: int64(),
+      message: str(),
+      node: str(),
+      nodeOS: enumOf("auto", "linux", "windows"),
+      path: str(),
+      phase: enumOf(...dataPathPhases),
+      progress: byteProgress(),
+      snapshotID: str(),
+      startTimestamp: time(),
+    }),
+  },
+  {
+    kind: "DataDownload",
+    plural: "datadownloads",
+    version: "v2alpha1",
+    description: "Restores the data of a moved CSI snapshot into a volume.",
+    emptySubresources: true,
+    columns: [
+      ...dataPathColumns(),
+      col("Storage Location", "string", ".spec.backupStorageLocation"),
+      age(),
+      col("Node", "string", ".status.node"),
+    ],
+    spec: obj(
+      {
+        backupStorageLocation: str(),
+        cancel: bool(),
+        dataMoverConfig: strMap(),
+        datamover: str(),
+        nodeOS: enumOf("auto", "linux", "windows"),
+        operationTimeout: str(),
+        snapshotID: str(),
+        snapshotSize: int64(),
+        sourceNamespace: str(),
+        targetVolume: obj({ namespace: str(), pv: str(), pvc: str() }, { required: ["namespace", "pv", "pvc"] }),
+      },
+      { required: ["backupStorageLocation", "operationTimeout", "snapshotID", "sourceNamespace", "targetVolume"] },
+    ),
+    status: obj({
+      acceptedByNode: str(),
+      acceptedTimestamp: time(),
+      completionTimestamp: time(),
+      message: str(),
+      node: str(),
+      phase: enumOf(...dataPathPhases),
+      progress: byteProgress(),
+      startTimestamp: time(),
+    }),
+  },
+];
+
+/** File name of a CRD manifest: velero.io_<plural>.yaml. */
+export function crdFileName(plural: string): string {
+  return `velero.io_${plural}.yaml`;
+}
+
+/** The YAML text of every CRD, keyed by file name. */
+export function renderCrds(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const input of CRDS) {
+    out.set(crdFileName(input.plural), "# Generated by generate.ts; do not edit.\n---\n" + stringify(crd(input), { lineWidth: 0 }));
+  }
+  return out;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const dir = dirname(fileURLToPath(import.meta.url));
+  for (const [file, text] of renderCrds()) writeFileSync(join(dir, file), text);
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { formatGoDuration, parseGoDuration } from "./duration.js";
+
+describe("parseGoDuration", () => {
+  it.each([
+    { text: "0", ms: 0 },
+    { text: "0s", ms: 0 },
+    { text: "720h0m0s", ms: 720 * 3_600_000 },
+    { text: "1h30m", ms: 5_400_000 },
+    { text: "1.5h", ms: 5_400_000 },
+    { text: ".5s", ms: 500 },
+    { text: "300ms", ms: 300 },
+    { text: "1500us", ms: 1.5 },
+    { text: "2\u00b5s", ms: 0.002 },
+    { text: "-1m", ms: -60_000 },
+    { text: "+10s", ms: 10_000 },
+    { text: "1m1s1ms", ms: 61_001 },
+  ])("parses $text", ({ text, ms }) => {
+    expect(parseGoDuration(text)).toBeCloseTo(ms, 9);
+  });
+
+  it.each(["", "5", "1 hour", "1d", "h", ".s", "1h 30m", "-"])("rejects %j", (text) => {
+    expect(() => parseGoDuration(text)).toThrow(/invalid duration/);
+  });
+});
+
+describe("formatGoDuration", () => {
+  it.each([
+    { ms: 0, text: "0s" },
+    { ms: 720 * 3_600_000, text: "720h0m0s" },
+    { ms: 90_000, text: "1m30s" },
+    { ms: 1_500, text: "1.5s" },
+    { ms: 500, text: "500ms" },
+    { ms: 3_600_000, text: "1h0m0s" },
+    { ms: -60_000, text: "-1m0s" },
+  ])("formats $ms as $text", ({ ms, text }) => {
+    expect(formatGoDuration(ms)).toBe(text);
+  });
+});

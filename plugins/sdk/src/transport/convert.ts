@@ -1,0 +1,92 @@
+// Proto <-> contract conversions shared by the client and server adapters. No logic beyond mapping.
+import type { ResourceIdentifier as ProtoResourceIdentifier } from "@velero-ts/proto/generated/generated/ResourceIdentifier";
+import type { ResourceSelector as ProtoResourceSelector } from "@velero-ts/proto/generated/generated/ResourceSelector";
+import type { OperationProgress as ProtoOperationProgress } from "@velero-ts/proto/generated/generated/OperationProgress";
+import type { Timestamp } from "@velero-ts/proto/generated/google/protobuf/Timestamp";
+import type { Duration } from "@velero-ts/proto/generated/google/protobuf/Duration";
+import type { OperationProgress, ResourceIdentifier, ResourceSelector } from "../contract/plugins.js";
+
+export function selectorToProto(s: ResourceSelector): ProtoResourceSelector {
+  return {
+    includedNamespaces: s.includedNamespaces,
+    excludedNamespaces: s.excludedNamespaces,
+    includedResources: s.includedResources,
+    excludedResources: s.excludedResources,
+    selector: s.selector,
+  };
+}
+
+/** A missing selector means "applies to everything". */
+export function selectorFromProto(s: ProtoResourceSelector | null | undefined): ResourceSelector {
+  return {
+    includedNamespaces: [...(s?.includedNamespaces ?? [])],
+    excludedNamespaces: [...(s?.excludedNamespaces ?? [])],
+    includedResources: [...(s?.includedResources ?? [])],
+    excludedResources: [...(s?.excludedResources ?? [])],
+    selector: s?.selector ?? "",
+  };
+}
+
+export function identifiersToProto(ids: readonly ResourceIdentifier[] | undefined): ProtoResourceIdentifier[] {
+  return (ids ?? []).map((id) => ({ group: id.group, resource: id.resource, namespace: id.namespace, name: id.name }));
+}
+
+export function identifiersFromProto(ids: readonly ProtoResourceIdentifier[] | undefined): ResourceIdentifier[] {
+  return (ids ?? []).map((id) => ({
+    group: id.group ?? "",
+    resource: id.resource ?? "",
+    namespace: id.namespace ?? "",
+    name: id.name ?? "",
+  }));
+}
+
+export function progressToProto(p: OperationProgress): ProtoOperationProgress {
+  return {
+    completed: p.completed,
+    err: p.err,
+    nCompleted: p.nCompleted,
+    nTotal: p.nTotal,
+    operationUnits: p.operationUnits,
+    description: p.description,
+    started: p.started ? dateToTimestamp(p.started) : null,
+    updated: p.updated ? dateToTimestamp(p.updated) : null,
+  };
+}
+
+export function progressFromProto(p: ProtoOperationProgress | null | undefined): OperationProgress {
+  const out: OperationProgress = {
+    completed: p?.completed ?? false,
+    err: p?.err ?? "",
+    nCompleted: Number(p?.nCompleted ?? 0),
+    nTotal: Number(p?.nTotal ?? 0),
+    operationUnits: p?.operationUnits ?? "",
+    description: p?.description ?? "",
+  };
+  if (p?.started) out.started = timestampToDate(p.started);
+  if (p?.updated) out.updated = timestampToDate(p.updated);
+  return out;
+}
+
+export function dateToTimestamp(d: Date): Timestamp {
+  const ms = d.getTime();
+  const seconds = Math.floor(ms / 1000);
+  return { seconds, nanos: (ms - seconds * 1000) * 1_000_000 };
+}
+
+export function timestampToDate(t: Timestamp): Date {
+  return new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1_000_000));
+}
+
+export function msToDuration(ms: number): Duration | null {
+  if (!ms) return null;
+  const seconds = Math.trunc(ms / 1000);
+  return { seconds, nanos: Math.round((ms - seconds * 1000) * 1_000_000) };
+}
+
+export function durationToMs(d: Duration | null | undefined): number {
+  if (!d) return 0;
+  return Number(d.seconds ?? 0) * 1000 + (d.nanos ?? 0) / 1_000_000;
+}
+
+/** Go time.Duration nanoseconds (CreateSignedURL.ttl) <-> milliseconds. */
+export const NANOS_PER_MS = 1_000_000;

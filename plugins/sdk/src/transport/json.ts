@@ -1,0 +1,54 @@
+/**
+ * Item / Backup / Restore JSON on the wire (velero-compat.md 3.10, trap 19).
+ *
+ * Go decodes item integers as int64; a JS number silently loses precision above 2^53. So:
+ *  - parsing: integers that are not safe JS integers become `bigint`; every other number is a
+ *    plain `number` (Go itself holds non-integers as float64, so nothing more is lost);
+ *  - stringifying: `bigint` values are written back verbatim as JSON integers.
+ * Plugin authors therefore see `bigint` for such fields (e.g. a huge `spec.replicas` would be
+ * `9007199254740993n`) and may return them unchanged. JSON without any 16-digit run takes the fast
+ * native path.
+ */
+import { isInteger, isSafeNumber, parse, stringify } from "lossless-json";
+
+const MAYBE_UNSAFE_INTEGER = /\d{16}/;
+
+function parseNumber(value: string): number | bigint {
+  return isInteger(value) && !isSafeNumber(value) ? BigInt(value) : Number(value);
+}
+
+/** Parses JSON keeping integers above 2^53 exact (as bigint). */
+export function parseLosslessJson(text: string): unknown {
+  if (!MAYBE_UNSAFE_INTEGER.test(text)) return JSON.parse(text);
+  return parse(text, null, parseNumber);
+}
+
+/** Stringifies JSON, writing bigint values verbatim. */
+export function stringifyLosslessJson(value: unknown): string {
+  try {
+    const text = JSON.stringify(value);
+    if (text !== undefined) return text;
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+  }
+  const text = stringify(value);
+  if (text === undefined) throw new TypeError("value is not JSON-serialisable");
+  return text;
+}
+
+/** JSON bytes of an object for a `bytes` proto field. */
+export function encodeJson(value: unknown): Buffer {
+  return Buffer.from(stringifyLosslessJson(value), "utf8");
+}
+
+/** The object in a `bytes` proto field; `what` names the field in the error. */
+export function decodeJson<T>(bytes: Uint8Array | undefined, what: string): T {
+  if (!bytes || bytes.length === 0) {
+    throw new SyntaxError(`${what}: the JSON payload is empty (unexpected end of JSON input)`);
+  }
+  try {
+    return parseLosslessJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) as T;
+  } catch (error) {
+    throw new SyntaxError(`${what}: invalid JSON: ${(error as Error).message}`, { cause: error });
+  }
+}

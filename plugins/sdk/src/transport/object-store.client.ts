@@ -1,0 +1,183 @@
+// ObjectStore over gRPC (generated.ObjectStore), host side. Maps contract calls to proto only.
+import { Readable } from "node:stream";
+import type * as grpc from "@grpc/grpc-js";
+import type { ObjectStoreClient } from "@velero-ts/proto/generated/generated/ObjectStore";
+import type { Bytes__Output } from "@velero-ts/proto/generated/generated/Bytes";
+import type { ObjectExistsResponse__Output } from "@velero-ts/proto/generated/generated/ObjectExistsResponse";
+import type { ListCommonPrefixesResponse__Output } from "@velero-ts/proto/generated/generated/ListCommonPrefixesResponse";
+import type { ListObjectsResponse__Output } from "@velero-ts/proto/generated/generated/ListObjectsResponse";
+import type { CreateSignedURLResponse__Output } from "@velero-ts/proto/generated/generated/CreateSignedURLResponse";
+import type { ObjectStore } from "../contract/plugins.js";
+import { serviceClient, trackStream, type PluginConnection } from "./connection.js";
+import { NANOS_PER_MS } from "./convert.js";
+import { fromServiceError, type CallContext } from "./status.js";
+import { rechunk } from "./stream.js";
+import { callUnary } from "./unary.js";
+
+const KIND = "ObjectStore";
+
+/** ObjectStore implemented by calls to a plugin process. */
+export class ObjectStoreGrpcClient implements ObjectStore {
+  readonly #conn: PluginConnection;
+  readonly #client: ObjectStoreClient;
+  readonly #name: string;
+
+  constructor(conn: PluginConnection, name: string) {
+    this.#conn = conn;
+    this.#client = serviceClient<ObjectStoreClient>(conn, "objectStore");
+    this.#name = name;
+  }
+
+  #ctx(method: string): CallContext {
+    return { kind: KIND, name: this.#name, method };
+  }
+
+  async init(config: Record<string, string>): Promise<void> {
+    await callUnary(this.#client, this.#ctx("Init"), { plugin: this.#name, config });
+  }
+
+  /**
+   * Streams the body in 16384-byte messages, each repeating plugin/bucket/key (as Go does). An
+   * empty body still sends ONE message: Go plugin servers fail on a stream with zero messages.
+   */
+  putObject(bucket: string, key: string, body: Readable): Promise<void> {
+    const ctx = this.#ctx("PutObject");
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (err?: Error): void => {
+        if (settled) return;
+        settled = true;
+        if (err) reject(err);
+        else resolve();
+      };
+      const call = this.#client.PutObject((err: grpc.ServiceError | null) => settle(err ? fromServiceError(err, ctx) : undefined));
+      let finished = false;
+      call.on("status", () => (finished = true));
+      const pump = async (): Promise<void> => {
+        let sent = 0;
+        for await (const chunk of rechunk(body)) {
+          if (finished) return;
+          sent++;
+          if (!call.write({ plugin: this.#name, bucket, key, body: chunk })) await writable(call);
+        }
+        if (finished) return;
+        if (sent === 0) call.write({ plugin: this.#name, bucket, key, body: Buffer.alloc(0) });
+        call.end();
+      };
+      pump().catch((err: unknown) => {
+        settle(err instanceof Error ? err : new Error(String(err)));
+        call.cancel();
+      });
+    });
+  }
+
+  async objectExists(bucket: string, key: string): Promise<boolean> {
+    const res = await callUnary<object, ObjectExistsResponse__Output>(this.#client, this.#ctx("ObjectExists"), { plugin: this.#name, bucket, key });
+    return res.exists;
+  }
+
+  /**
+   * Resolves with a stream once the first chunk (or the end) arrives, so a missing object rejects
+   * here (NotFoundError when the plugin says NOT_FOUND). The gRPC stream is paused whenever the
+   * consumer is slower than the plugin, so memory stays bounded whatever the object size.
+   */
+  getObject(bucket: string, key: string): Promise<Readable> {
+    const ctx = this.#ctx("GetObject");
+    const call = this.#client.GetObject({ plugin: this.#name, bucket, key });
+    trackStream(this.#conn, call);
+    return new Promise<Readable>((resolve, reject) => {
+      let started = false;
+      let consumerGone = false;
+      const out = new Readable({
+        highWaterMark: 4 * 16384,
+        read: () => {
+          call.resume();
+        },
+        destroy: (err, cb) => {
+          if (!callDone) {
+            consumerGone = true;
+            call.cancel();
+          }
+          cb(err);
+        },
+      });
+      let callDone = false;
+      const start = (): void => {
+        if (!started) {
+          started = true;
+          resolve(out);
+        }
+      };
+      call.on("data", (msg: Bytes__Output) => {
+        start();
+        if (msg.data.length > 0 && !out.push(msg.data)) call.pause();
+      });
+      call.on("end", () => {
+        callDone = true;
+        start();
+        out.push(null);
+      });
+      call.on("error", (err: unknown) => {
+        callDone = true;
+        if (consumerGone) return;
+        const mapped = fromServiceError(err, ctx);
+        if (!started) {
+          started = true;
+          out.destroy();
+          reject(mapped);
+        } else {
+          out.destroy(mapped);
+        }
+      });
+    });
+  }
+
+  async listCommonPrefixes(bucket: string, prefix: string, delimiter: string): Promise<string[]> {
+    const res = await callUnary<object, ListCommonPrefixesResponse__Output>(this.#client, this.#ctx("ListCommonPrefixes"), {
+      plugin: this.#name,
+      bucket,
+      prefix,
+      delimiter,
+    });
+    return res.prefixes;
+  }
+
+  async listObjects(bucket: string, prefix: string): Promise<string[]> {
+    const res = await callUnary<object, ListObjectsResponse__Output>(this.#client, this.#ctx("ListObjects"), { plugin: this.#name, bucket, prefix });
+    return res.keys;
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    await callUnary(this.#client, this.#ctx("DeleteObject"), { plugin: this.#name, bucket, key });
+  }
+
+  /** `ttlMs` is sent as a Go time.Duration (nanoseconds). */
+  async createSignedUrl(bucket: string, key: string, ttlMs: number): Promise<string> {
+    const res = await callUnary<object, CreateSignedURLResponse__Output>(this.#client, this.#ctx("CreateSignedURL"), {
+      plugin: this.#name,
+      bucket,
+      key,
+      ttl: Math.round(ttlMs * NANOS_PER_MS),
+    });
+    return res.url;
+  }
+}
+
+/** Resolves when the call accepts more writes, or when it has finished (then writes are moot). */
+function writable<T>(call: grpc.ClientWritableStream<T>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.off("drain", done);
+      call.off("status", done);
+      call.off("close", done);
+      resolve();
+    };
+    call.on("drain", done);
+    call.on("status", done);
+    call.on("close", done);
+  });
+}
+
+export function createObjectStoreClient(conn: PluginConnection, name: string): ObjectStore {
+  return new ObjectStoreGrpcClient(conn, name);
+}

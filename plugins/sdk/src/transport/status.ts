@@ -1,0 +1,146 @@
+/**
+ * Error transport (velero-compat.md 3.11). gRPC status codes exist only in this folder.
+ *
+ * Server side: every thrown value becomes a gRPC status: code UNKNOWN (like Velero's Go framework;
+ * ValidationError -> INVALID_ARGUMENT, NotFoundError -> NOT_FOUND, a crash -> ABORTED), message =
+ * the error message, and a `google.rpc.Status` in the `grpc-status-details-bin` trailer whose
+ * details carry a `generated.Stack` built from the JS stack (Velero's host logs frame 0 as
+ * error.file / error.function).
+ *
+ * Client side: a status becomes a PluginError (reason from the code, remote stack decoded), a
+ * NotFoundError for NOT_FOUND, or a PluginUnavailableError when the connection is gone.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { decodeMessage, encodeMessage } from "@velero-ts/proto";
+import {
+  getErrorMessage,
+  isVeleroError,
+  NotFoundError,
+  PluginError,
+  PluginUnavailableError,
+  type PluginErrorReason,
+  type RemoteStackFrame,
+} from "../contract/errors.js";
+
+export const STATUS_DETAILS_KEY = "grpc-status-details-bin";
+export const STACK_TYPE_URL = "type.googleapis.com/generated.Stack";
+const MAX_FRAMES = 32;
+
+/** A status ready to hand to a grpc-js callback or `call.emit("error", …)`. */
+export interface ServerStatus {
+  code: grpc.status;
+  details: string;
+  metadata: grpc.Metadata;
+}
+
+/** Maps any thrown value to the status a handler returns. */
+export function toServerStatus(error: unknown, override?: { code: grpc.status; prefix?: string }): ServerStatus {
+  const message = (override?.prefix ?? "") + getErrorMessage(error);
+  const code = override?.code ?? codeFor(error);
+  const frames = error instanceof Error ? parseJsStack(error.stack ?? "") : [];
+  const metadata = new grpc.Metadata();
+  metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(code, message, frames));
+  return { code, details: message, metadata };
+}
+
+function codeFor(error: unknown): grpc.status {
+  if (isVeleroError(error)) {
+    if (error.code === "VELERO_VALIDATION") return grpc.status.INVALID_ARGUMENT;
+    if (error.code === "VELERO_NOT_FOUND") return grpc.status.NOT_FOUND;
+  }
+  // An error that already is a gRPC status (e.g. from a nested call) keeps its code, as in Go.
+  if (isServiceError(error) && error.code !== grpc.status.OK) return error.code;
+  return grpc.status.UNKNOWN;
+}
+
+/** Encodes google.rpc.Status{code, message, details: [Any(generated.Stack)]}. */
+export function encodeStatusDetails(code: number, message: string, frames: RemoteStackFrame[]): Buffer {
+  const stack = encodeMessage("generated.Stack", { frames });
+  return encodeMessage("google.rpc.Status", {
+    code,
+    message,
+    details: frames.length > 0 ? [{ type_url: STACK_TYPE_URL, value: stack }] : [],
+  });
+}
+
+/** The generated.Stack frames in a status-details trailer; [] when absent or unreadable. */
+export function decodeRemoteStack(metadata: grpc.Metadata | undefined): RemoteStackFrame[] {
+  const raw = metadata?.get(STATUS_DETAILS_KEY)[0];
+  if (!Buffer.isBuffer(raw)) return [];
+  try {
+    const status = decodeMessage("google.rpc.Status", raw) as { details?: { type_url?: string; value?: Uint8Array }[] };
+    const any = status.details?.find((d) => d.type_url?.endsWith("/generated.Stack") === true);
+    if (!any?.value) return [];
+    const stack = decodeMessage("generated.Stack", any.value) as { frames?: RemoteStackFrame[] };
+    return (stack.frames ?? []).map((f) => ({ file: f.file, line: f.line, function: f.function }));
+  } catch {
+    return [];
+  }
+}
+
+const V8_FRAME = /^\s*at (?:(.+?) \()?(.+?):(\d+):\d+\)?$/;
+
+/** Parses V8 stack lines ("at fn (file:line:col)" / "at file:line:col") into frames. */
+export function parseJsStack(stack: string): RemoteStackFrame[] {
+  const frames: RemoteStackFrame[] = [];
+  for (const line of stack.split("\n")) {
+    const m = V8_FRAME.exec(line);
+    if (!m) continue;
+    const file = (m[2] ?? "").replace(/^file:\/\//, "");
+    frames.push({ file, line: Number(m[3]), function: m[1] ?? "<anonymous>" });
+    if (frames.length >= MAX_FRAMES) break;
+  }
+  return frames;
+}
+
+export function isServiceError(error: unknown): error is grpc.ServiceError {
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<grpc.ServiceError>).code === "number" &&
+    (error as Partial<grpc.ServiceError>).metadata instanceof grpc.Metadata
+  );
+}
+
+/** Which plugin and method a client call was for (for error messages). */
+export interface CallContext {
+  kind: string;
+  name: string;
+  method: string;
+}
+
+/** Maps a failed client call to the domain error the host sees. */
+export function fromServiceError(error: unknown, ctx: CallContext): Error {
+  if (!isServiceError(error)) {
+    return new PluginError(
+      { kind: ctx.kind, pluginName: ctx.name, reason: "internal", message: `${ctx.kind} plugin "${ctx.name}": ${ctx.method} failed: ${getErrorMessage(error)}` },
+      { cause: error },
+    );
+  }
+  const details = error.details || error.message;
+  if (error.code === grpc.status.UNAVAILABLE) {
+    return new PluginUnavailableError(
+      `${ctx.kind} plugin "${ctx.name}": ${ctx.method} failed: the plugin process is unavailable (${details})`,
+      { cause: error },
+    );
+  }
+  const remoteStack = decodeRemoteStack(error.metadata);
+  const pluginError = new PluginError(
+    { kind: ctx.kind, pluginName: ctx.name, reason: reasonFor(error.code), message: details, remoteStack },
+    { cause: error },
+  );
+  if (error.code === grpc.status.NOT_FOUND) return new NotFoundError(details, { cause: pluginError });
+  return pluginError;
+}
+
+function reasonFor(code: grpc.status): PluginErrorReason {
+  switch (code) {
+    case grpc.status.ABORTED:
+      return "aborted";
+    case grpc.status.INVALID_ARGUMENT:
+      return "invalid";
+    case grpc.status.UNKNOWN:
+      return "unknown";
+    default:
+      return "internal";
+  }
+}

@@ -26,6 +26,8 @@ export interface GroupVersionResource {
 }
 
 export interface ListOptions {
+  /** Stop after this many items in total (no further pages). */
+  maxItems?: number;
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
@@ -69,6 +71,11 @@ export interface KubeClient {
     options: ListOptions & { resourceVersion?: string },
     onEvent: (event: WatchEvent) => void,
   ): Promise<WatchHandle>;
+  /**
+   * Server-side apply (PATCH application/apply-patch+yaml) of a whole object: creates it when
+   * missing, otherwise takes ownership of the given fields. Used to install CRDs.
+   */
+  apply(gvr: GroupVersionResource, object: UnstructuredItem, options: { fieldManager: string; force?: boolean }): Promise<UnstructuredItem>;
   /** Runs a command in a pod's container (pods/exec); resolves with its output and exit code. */
   exec(input: { namespace: string; pod: string; container: string; command: string[]; timeoutMs: number }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
 }

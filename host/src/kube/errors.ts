@@ -1,0 +1,35 @@
+/** Errors from the Kubernetes API server, with helpers to recognise the common statuses. */
+import { VeleroError } from "@velero-ts/plugin-sdk";
+
+/** A non-2xx answer from the API server. `reason` is the Status reason ("NotFound", "Conflict", ...). */
+export class KubeApiError extends VeleroError {
+  readonly statusCode: number;
+  readonly reason: string;
+  constructor(init: { statusCode: number; reason: string; message: string }, options?: { cause?: unknown }) {
+    super("VELERO_KUBE_API", init.message, options);
+    this.statusCode = init.statusCode;
+    this.reason = init.reason;
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  if (typeof err === "object" && err !== null && "statusCode" in err && typeof err.statusCode === "number") return err.statusCode;
+  return undefined;
+}
+
+export function isNotFound(err: unknown): boolean {
+  return statusOf(err) === 404;
+}
+
+export function isConflict(err: unknown): boolean {
+  return statusOf(err) === 409 && (err as { reason?: string }).reason !== "AlreadyExists";
+}
+
+export function isAlreadyExists(err: unknown): boolean {
+  return statusOf(err) === 409 && (err as { reason?: string }).reason === "AlreadyExists";
+}
+
+/** The watch's resourceVersion is too old (410 Gone / reason Expired): re-list. */
+export function isGone(err: unknown): boolean {
+  return statusOf(err) === 410;
+}

@@ -1,0 +1,433 @@
+/**
+ * The KubeClient adapter over @kubernetes/client-node 2.x (kubeconfig, auth, pods/exec) and undici
+ * (plain HTTPS with one keep-alive pool for get/list/watch/patch, which is much faster than the
+ * generated typed clients for dynamic resources).
+ */
+import type { RequestOptions } from "node:https";
+import { Writable } from "node:stream";
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
+import { Exec, type KubeConfig, type V1Status } from "@kubernetes/client-node";
+import { Agent, fetch } from "undici";
+import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import type { Logger } from "../shared/logging.js";
+import { createSilentLogger } from "../shared/logging.js";
+import type { ApiResource, GroupVersionResource, KubeClient, ListOptions, WatchEvent, WatchHandle } from "./client.js";
+import { KubeApiError } from "./errors.js";
+import { loadKubeConfig, type KubeConfigOptions } from "./kube-config.js";
+
+/** Default LIST page size (Velero's --client-page-size default is 500). */
+export const DEFAULT_PAGE_SIZE = 500;
+const DISCOVERY_CONCURRENCY = 8;
+
+interface ApiResourceList {
+  groupVersion: string;
+  resources: { name: string; kind: string; namespaced: boolean; verbs?: string[]; shortNames?: string[] }[];
+}
+
+interface ApiGroupList {
+  groups: { name: string; versions: { groupVersion: string; version: string }[]; preferredVersion?: { version: string } }[];
+}
+
+interface RequestInit {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export interface HttpKubeClientOptions {
+  logger?: Logger;
+  /** LIST page size; 0 disables pagination. */
+  pageSize?: number;
+}
+
+export class HttpKubeClient implements KubeClient {
+  readonly #kc: KubeConfig;
+  readonly #server: string;
+  readonly #log: Logger;
+  readonly #pageSize: number;
+  #agent: Agent | undefined;
+  #tls: Promise<RequestOptions> | undefined;
+  #discovery: Promise<ApiResource[]> | undefined;
+
+  constructor(kc: KubeConfig, options: HttpKubeClientOptions = {}) {
+    this.#kc = kc;
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new KubeApiError({ statusCode: 0, reason: "NoCluster", message: "kubeconfig has no current cluster" });
+    this.#server = cluster.server.replace(/\/+$/, "");
+    this.#log = options.logger ?? createSilentLogger();
+    this.#pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  }
+
+  /** The kubeconfig this client uses (for components that need client-node directly). */
+  get kubeConfig(): KubeConfig {
+    return this.#kc;
+  }
+
+  async close(): Promise<void> {
+    await this.#agent?.close();
+    this.#agent = undefined;
+  }
+
+  // ---- transport ----------------------------------------------------------------------------
+
+  async #options(): Promise<RequestOptions> {
+    // Re-evaluated per request so exec/OIDC tokens refresh; TLS material is read once.
+    const opts: RequestOptions = {};
+    await this.#kc.applyToHTTPSOptions(opts);
+    return opts;
+  }
+
+  async #dispatcher(): Promise<Agent> {
+    if (this.#agent) return this.#agent;
+    this.#tls ??= this.#options();
+    const tls = await this.#tls;
+    this.#agent ??= new Agent({
+      connect: {
+        ca: tls.ca,
+        cert: tls.cert,
+        key: tls.key,
+        rejectUnauthorized: tls.rejectUnauthorized,
+        servername: tls.servername,
+      },
+      keepAliveTimeout: 30_000,
+      connections: 32,
+    });
+    return this.#agent;
+  }
+
+  async #headers(contentType?: string): Promise<Record<string, string>> {
+    const opts = await this.#options();
+    const headers: Record<string, string> = { accept: "application/json" };
+    for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = String(v);
+    if (contentType) headers["content-type"] = contentType;
+    return headers;
+  }
+
+  #url(path: string, query?: RequestInit["query"]): string {
+    const url = new URL(this.#server + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== "") url.searchParams.set(k, String(v));
+    return url.toString();
+  }
+
+  async #raw(method: string, path: string, init: RequestInit = {}): Promise<Response> {
+    const response = await fetch(this.#url(path, init.query), {
+      method,
+      headers: await this.#headers(init.contentType ?? (init.body !== undefined ? "application/json" : undefined)),
+      body: init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body),
+      dispatcher: await this.#dispatcher(),
+      signal: init.signal,
+    });
+    if (!response.ok) throw await toApiError(method, path, response);
+    return response as unknown as Response;
+  }
+
+  async #json<T>(method: string, path: string, init: RequestInit = {}): Promise<T> {
+    const response = await this.#raw(method, path, init);
+    return (await response.json()) as T;
+  }
+
+  // ---- discovery ----------------------------------------------------------------------------
+
+  discover(): Promise<ApiResource[]> {
+    this.#discovery ??= this.#discoverAll().catch((err: unknown) => {
+      this.#discovery = undefined;
+      throw err;
+    });
+    return this.#discovery;
+  }
+
+  invalidateDiscovery(): void {
+    this.#discovery = undefined;
+  }
+
+  async #discoverAll(): Promise<ApiResource[]> {
+    const [core, groups] = await Promise.all([
+      this.#json<ApiResourceList>("GET", "/api/v1"),
+      this.#json<ApiGroupList>("GET", "/apis"),
+    ]);
+    const lists: { group: string; version: string; preferred: boolean }[] = [];
+    for (const g of groups.groups) {
+      const preferred = g.preferredVersion?.version ?? g.versions[0]?.version;
+      for (const v of g.versions) lists.push({ group: g.name, version: v.version, preferred: v.version === preferred });
+    }
+    const fetched = await mapLimit(lists, DISCOVERY_CONCURRENCY, async (gv) => {
+      try {
+        return { gv, list: await this.#json<ApiResourceList>("GET", `/apis/${gv.group}/${gv.version}`) };
+      } catch (err) {
+        // An unavailable aggregated API must not break discovery (Velero logs and continues).
+        this.#log.warn({ err: String(err) }, `failed to discover group ${gv.group}/${gv.version}`);
+        return { gv, list: undefined };
+      }
+    });
+    const out: ApiResource[] = toResources({ group: "", version: "v1", preferred: true }, core);
+    for (const { gv, list } of fetched) if (list) out.push(...toResources(gv, list));
+    return out;
+  }
+
+  async serverVersion(): Promise<{ gitVersion: string; major: string; minor: string }> {
+    const v = await this.#json<{ gitVersion: string; major: string; minor: string }>("GET", "/version");
+    return { gitVersion: v.gitVersion, major: v.major, minor: v.minor };
+  }
+
+  // ---- CRUD ----------------------------------------------------------------------------------
+
+  async get(gvr: GroupVersionResource, name: string, namespace?: string): Promise<UnstructuredItem | undefined> {
+    try {
+      return await this.#json<UnstructuredItem>("GET", resourcePath(gvr, namespace, name));
+    } catch (err) {
+      if (err instanceof KubeApiError && err.statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async list(gvr: GroupVersionResource, options: ListOptions = {}): Promise<{ items: UnstructuredItem[]; resourceVersion: string }> {
+    const items: UnstructuredItem[] = [];
+    let resourceVersion = "";
+    let cont: string | undefined;
+    const pageSize = options.limit ?? this.#pageSize;
+    do {
+      const page = await this.#json<{ items: UnstructuredItem[] | null; metadata: { resourceVersion?: string; continue?: string }; apiVersion?: string; kind?: string }>(
+        "GET",
+        resourcePath(gvr, options.namespace),
+        {
+          query: {
+            labelSelector: options.labelSelector,
+            fieldSelector: options.fieldSelector,
+            limit: pageSize > 0 ? pageSize : undefined,
+            continue: cont,
+          },
+        },
+      );
+      const kind = page.kind?.replace(/List$/, "");
+      for (const item of page.items ?? []) {
+        // LIST responses omit apiVersion/kind on items; restore them like client-go's unstructured list does.
+        if (!item.apiVersion && page.apiVersion) item.apiVersion = page.apiVersion;
+        if (!item.kind && kind) item.kind = kind;
+        items.push(item);
+        if (options.maxItems !== undefined && items.length >= options.maxItems) break;
+      }
+      resourceVersion = page.metadata.resourceVersion ?? resourceVersion;
+      cont = page.metadata.continue || undefined;
+    } while (cont && (options.maxItems === undefined || items.length < options.maxItems));
+    return { items, resourceVersion };
+  }
+
+  create(gvr: GroupVersionResource, object: UnstructuredItem): Promise<UnstructuredItem> {
+    return this.#json("POST", resourcePath(gvr, object.metadata.namespace), { body: object });
+  }
+
+  update(gvr: GroupVersionResource, object: UnstructuredItem): Promise<UnstructuredItem> {
+    return this.#json("PUT", resourcePath(gvr, object.metadata.namespace, object.metadata.name), { body: object });
+  }
+
+  patch(gvr: GroupVersionResource, name: string, namespace: string | undefined, patch: object): Promise<UnstructuredItem> {
+    return this.#json("PATCH", resourcePath(gvr, namespace, name), { body: patch, contentType: "application/merge-patch+json" });
+  }
+
+  patchStatus(gvr: GroupVersionResource, name: string, namespace: string | undefined, patch: object): Promise<UnstructuredItem> {
+    return this.#json("PATCH", resourcePath(gvr, namespace, name) + "/status", {
+      body: patch,
+      contentType: "application/merge-patch+json",
+    });
+  }
+
+  apply(gvr: GroupVersionResource, object: UnstructuredItem, options: { fieldManager: string; force?: boolean }): Promise<UnstructuredItem> {
+    return this.#json("PATCH", resourcePath(gvr, object.metadata.namespace, object.metadata.name), {
+      body: object,
+      contentType: "application/apply-patch+yaml",
+      query: { fieldManager: options.fieldManager, force: options.force ?? true },
+    });
+  }
+
+  async delete(
+    gvr: GroupVersionResource,
+    name: string,
+    namespace?: string,
+    options: { propagationPolicy?: "Foreground" | "Background" | "Orphan" } = {},
+  ): Promise<void> {
+    try {
+      await this.#raw("DELETE", resourcePath(gvr, namespace, name), {
+        body: options.propagationPolicy ? { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: options.propagationPolicy } : undefined,
+      });
+    } catch (err) {
+      if (err instanceof KubeApiError && err.statusCode === 404) return;
+      throw err;
+    }
+  }
+
+  // ---- watch ---------------------------------------------------------------------------------
+
+  async watch(
+    gvr: GroupVersionResource,
+    options: ListOptions & { resourceVersion?: string; timeoutSeconds?: number },
+    onEvent: (event: WatchEvent) => void,
+  ): Promise<WatchHandle> {
+    const controller = new AbortController();
+    const response = await this.#raw("GET", resourcePath(gvr, options.namespace), {
+      query: {
+        watch: true,
+        allowWatchBookmarks: true,
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+        resourceVersion: options.resourceVersion,
+        timeoutSeconds: options.timeoutSeconds ?? 300,
+      },
+      signal: controller.signal,
+    });
+    let stopped = false;
+    const done = (async (): Promise<void> => {
+      if (!response.body) return;
+      const lines = createInterface({ input: Readable.fromWeb(response.body as never), crlfDelay: Infinity });
+      try {
+        for await (const line of lines) {
+          if (!line) continue;
+          const event = JSON.parse(line) as { type: string; object: UnstructuredItem & { code?: number; reason?: string; message?: string } };
+          if (event.type === "ERROR") {
+            const status = event.object;
+            throw new KubeApiError({
+              statusCode: status.code ?? 500,
+              reason: status.reason ?? "WatchError",
+              message: `watch ${groupResourcePath(gvr)} failed: ${status.message ?? "unknown error"}`,
+            });
+          }
+          onEvent({ type: event.type as WatchEvent["type"], object: event.object });
+        }
+      } catch (err) {
+        if (stopped) return;
+        throw err;
+      }
+    })();
+    done.catch(() => undefined);
+    return {
+      stop(): void {
+        stopped = true;
+        controller.abort();
+      },
+      done,
+    };
+  }
+
+  // ---- exec ----------------------------------------------------------------------------------
+
+  async exec(input: {
+    namespace: string;
+    pod: string;
+    container: string;
+    command: string[];
+    timeoutMs: number;
+  }): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const sink = (into: Buffer[]): Writable =>
+      new Writable({
+        write(chunk: Buffer, _enc, cb): void {
+          into.push(Buffer.from(chunk));
+          cb();
+        },
+      });
+    return await new Promise((resolve, reject) => {
+      let settled = false;
+      let socket: { close(): void } | undefined;
+      const finish = (fn: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket?.close();
+        fn();
+      };
+      const timer = setTimeout(() => {
+        finish(() =>
+          reject(
+            new KubeApiError({
+              statusCode: 0,
+              reason: "Timeout",
+              message: `exec in pod ${input.namespace}/${input.pod} container "${input.container}" timed out after ${input.timeoutMs}ms`,
+            }),
+          ),
+        );
+      }, input.timeoutMs);
+      const onStatus = (status: V1Status): void => {
+        const exitCode = status.status === "Success" ? 0 : exitCodeOf(status);
+        finish(() => resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), exitCode }));
+      };
+      new Exec(this.#kc)
+        .exec(input.namespace, input.pod, input.container, input.command, sink(out), sink(err), null, false, onStatus)
+        .then((ws) => {
+          socket = ws;
+          if (settled) ws.close();
+          ws.on("close", () => {
+            // A closed stream without a status frame: treat as failure unless already resolved.
+            finish(() => resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), exitCode: -1 }));
+          });
+        })
+        .catch((e: unknown) => finish(() => reject(e instanceof Error ? e : new Error(String(e)))));
+    });
+  }
+}
+
+/** Builds a client from kubeconfig options (the composition roots call this). */
+export function createKubeClient(options: KubeConfigOptions & HttpKubeClientOptions = {}): HttpKubeClient {
+  return new HttpKubeClient(loadKubeConfig(options), options);
+}
+
+function exitCodeOf(status: V1Status): number {
+  const cause = status.details?.causes?.find((c) => c.reason === "ExitCode");
+  const code = cause?.message ? Number(cause.message) : NaN;
+  return Number.isFinite(code) ? code : 1;
+}
+
+function groupResourcePath(gvr: GroupVersionResource): string {
+  return gvr.group === "" ? gvr.resource : `${gvr.resource}.${gvr.group}`;
+}
+
+export function resourcePath(gvr: GroupVersionResource, namespace?: string, name?: string): string {
+  let path = gvr.group === "" ? `/api/${gvr.version}` : `/apis/${gvr.group}/${gvr.version}`;
+  if (namespace) path += `/namespaces/${encodeURIComponent(namespace)}`;
+  path += `/${gvr.resource}`;
+  if (name !== undefined) path += `/${encodeURIComponent(name)}`;
+  return path;
+}
+
+function toResources(gv: { group: string; version: string; preferred: boolean }, list: ApiResourceList): ApiResource[] {
+  return list.resources
+    .filter((r) => !r.name.includes("/"))
+    .map((r) => ({
+      group: gv.group,
+      version: gv.version,
+      resource: r.name,
+      kind: r.kind,
+      namespaced: r.namespaced,
+      verbs: r.verbs ?? [],
+      shortNames: r.shortNames ?? [],
+      preferred: gv.preferred,
+    }));
+}
+
+async function toApiError(method: string, path: string, response: { status: number; statusText: string; text(): Promise<string> }): Promise<KubeApiError> {
+  const text = await response.text().catch(() => "");
+  let reason = response.statusText || "Error";
+  let message = text.slice(0, 500);
+  try {
+    const status = JSON.parse(text) as { reason?: string; message?: string };
+    reason = status.reason ?? reason;
+    message = status.message ?? message;
+  } catch {
+    // not a Status object
+  }
+  return new KubeApiError({ statusCode: response.status, reason, message: `${method} ${path}: ${response.status} ${reason}: ${message}` });
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

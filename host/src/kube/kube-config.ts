@@ -1,0 +1,28 @@
+/** Loads cluster access the way Velero does: --kubeconfig, then $KUBECONFIG, in-cluster, ~/.kube/config. */
+import { KubeConfig } from "@kubernetes/client-node";
+import { ClusterError } from "../shared/errors.js";
+
+export interface KubeConfigOptions {
+  /** Path of a kubeconfig file; empty means $KUBECONFIG, then in-cluster, then ~/.kube/config. */
+  kubeconfig?: string;
+  /** Context to use instead of the file's current context. */
+  context?: string;
+}
+
+export function loadKubeConfig(options: KubeConfigOptions = {}): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+    else kc.loadFromDefault();
+    if (options.context) kc.setCurrentContext(options.context);
+  } catch (err) {
+    throw new ClusterError(
+      `failed to load kubeconfig ${options.kubeconfig ? `"${options.kubeconfig}"` : "(default locations)"}: ${String((err as Error).message ?? err)}; pass --kubeconfig or set KUBECONFIG`,
+      { cause: err },
+    );
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new ClusterError(`kubeconfig has no current cluster${options.context ? ` for context "${options.context}"` : ""}; pass --kubecontext`);
+  }
+  return kc;
+}

@@ -1,0 +1,141 @@
+/**
+ * Label selectors: parse the string form ("a=b,c!=d,e in (x,y),!f,g"), convert the structured
+ * metav1.LabelSelector to it (FormatLabelSelector), and match label sets.
+ */
+import type { V1LabelSelector } from "@kubernetes/client-node";
+
+type Op = "=" | "!=" | "in" | "notin" | "exists" | "!";
+
+interface Requirement {
+  key: string;
+  op: Op;
+  values: string[];
+}
+
+export interface LabelSelector {
+  readonly empty: boolean;
+  matches(labels: Readonly<Record<string, string>> | undefined): boolean;
+  toString(): string;
+}
+
+class ParsedSelector implements LabelSelector {
+  readonly #reqs: Requirement[];
+  constructor(reqs: Requirement[]) {
+    this.#reqs = [...reqs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+  get empty(): boolean {
+    return this.#reqs.length === 0;
+  }
+  matches(labels: Readonly<Record<string, string>> | undefined): boolean {
+    const l = labels ?? {};
+    return this.#reqs.every((r) => {
+      const has = Object.prototype.hasOwnProperty.call(l, r.key);
+      const v = l[r.key];
+      switch (r.op) {
+        case "=":
+          return has && v === r.values[0];
+        case "!=":
+          return !has || v !== r.values[0];
+        case "in":
+          return has && r.values.includes(v as string);
+        case "notin":
+          return !has || !r.values.includes(v as string);
+        case "exists":
+          return has;
+        case "!":
+          return !has;
+      }
+    });
+  }
+  toString(): string {
+    return this.#reqs
+      .map((r) => {
+        switch (r.op) {
+          case "=":
+          case "!=":
+            return `${r.key}${r.op}${r.values[0] ?? ""}`;
+          case "in":
+          case "notin":
+            return `${r.key} ${r.op} (${[...r.values].sort().join(",")})`;
+          case "exists":
+            return r.key;
+          case "!":
+            return `!${r.key}`;
+        }
+      })
+      .join(",");
+  }
+}
+
+/** Matches everything. */
+export const EVERYTHING: LabelSelector = new ParsedSelector([]);
+
+/** Parses the string form; throws on malformed input naming the selector. */
+export function parseLabelSelector(text: string): LabelSelector {
+  const reqs: Requirement[] = [];
+  for (const part of splitTopLevel(text)) {
+    const p = part.trim();
+    if (!p) continue;
+    let m: RegExpMatchArray | null;
+    if ((m = p.match(/^(\S+)\s+(in|notin)\s+\((.*)\)$/))) {
+      const values = (m[3] ?? "").split(",").map((v) => v.trim()).filter((v) => v !== "");
+      reqs.push({ key: m[1] as string, op: m[2] as Op, values });
+    } else if ((m = p.match(/^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/))) {
+      reqs.push({ key: m[1] as string, op: m[2] === "!=" ? "!=" : "=", values: [m[3] ?? ""] });
+    } else if ((m = p.match(/^!\s*(\S+)$/))) {
+      reqs.push({ key: m[1] as string, op: "!", values: [] });
+    } else if (/^[^\s=!(),]+$/.test(p)) {
+      reqs.push({ key: p, op: "exists", values: [] });
+    } else {
+      throw new Error(`invalid label selector "${text}": cannot parse "${p}"`);
+    }
+  }
+  return new ParsedSelector(reqs);
+}
+
+/** The structured selector as a matcher (metav1.LabelSelectorAsSelector). Undefined matches everything. */
+export function fromLabelSelector(selector: V1LabelSelector | undefined | null): LabelSelector {
+  if (!selector) return EVERYTHING;
+  const reqs: Requirement[] = [];
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) reqs.push({ key, op: "=", values: [value] });
+  for (const e of selector.matchExpressions ?? []) {
+    switch (e.operator) {
+      case "In":
+        reqs.push({ key: e.key, op: "in", values: e.values ?? [] });
+        break;
+      case "NotIn":
+        reqs.push({ key: e.key, op: "notin", values: e.values ?? [] });
+        break;
+      case "Exists":
+        reqs.push({ key: e.key, op: "exists", values: [] });
+        break;
+      case "DoesNotExist":
+        reqs.push({ key: e.key, op: "!", values: [] });
+        break;
+      default:
+        throw new Error(`invalid label selector: operator "${e.operator}" for key "${e.key}" is not one of In, NotIn, Exists, DoesNotExist`);
+    }
+  }
+  return new ParsedSelector(reqs);
+}
+
+/** metav1.FormatLabelSelector without the "<none>" placeholder: "" means everything. */
+export function formatLabelSelector(selector: V1LabelSelector | undefined | null): string {
+  return fromLabelSelector(selector).toString();
+}
+
+function splitTopLevel(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const ch of text) {
+    if (ch === "(") depth++;
+    if (ch === ")") depth--;
+    if (ch === "," && depth === 0) {
+      parts.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  parts.push(cur);
+  return parts;
+}

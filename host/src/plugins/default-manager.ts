@@ -1,0 +1,199 @@
+/**
+ * The PluginManager: resolves (kind, name) through the registry to an in-process built-in or to a
+ * restartable external plugin process, behind the same contract interfaces.
+ *
+ * Processes: one RestartableProcess per plugin executable, shared by every plugin of that
+ * executable and by concurrent callers (one gRPC connection). Exception: a plugin process holds
+ * ONE configuration per (kind, name) (Init reconfigures the shared instance), so an object store
+ * or volume snapshotter requested with a different config than the one the process already serves
+ * gets a second process of the same executable. close() stops every process this manager started.
+ */
+import {
+  NotFoundError,
+  PluginUnavailableError,
+  qualifyPluginName,
+  type BackupItemAction,
+  type BackupItemActionV2,
+  type DeleteItemAction,
+  type ItemBlockAction,
+  type ObjectStore,
+  type PluginKind,
+  type PluginKindMap,
+  type RestoreItemAction,
+  type RestoreItemActionV2,
+  type VolumeSnapshotter,
+} from "@velero-ts/plugin-sdk";
+import { adaptBackupItemActionV1, adaptRestoreItemActionV1 } from "@velero-ts/plugin-sdk/host";
+import type { Logger } from "../shared/logging.js";
+import type { InProcessPlugins } from "./in-process.js";
+import type { NamedAction, PluginManager, RegisteredPlugin } from "./manager.js";
+import { launchPlugin, type LaunchOptions, type PluginCommand, type PluginProcess } from "./plugin-process.js";
+import type { PluginRegistry, RegistryEntry } from "./registry.js";
+import { RestartableProcess } from "./restartable-process.js";
+import { createRestartablePlugin } from "./restartable/restartable-plugin.js";
+
+export interface DefaultPluginManagerOptions {
+  registry: PluginRegistry;
+  /** In-process built-ins; required when the registry lists any. */
+  builtins?: InProcessPlugins;
+  logger: Logger;
+  handshakeTimeoutMs?: number;
+  /** Extra environment for plugin processes. */
+  env?: Record<string, string>;
+  /** Replaceable for tests. */
+  launch?: (command: PluginCommand, options: LaunchOptions) => Promise<PluginProcess>;
+}
+
+/** A running external plugin process (for status output and tests). */
+export interface PluginProcessInfo {
+  command: string;
+  args: readonly string[];
+  pid: number | undefined;
+  starts: number;
+}
+
+interface ProcessSlot {
+  process: RestartableProcess;
+  /** `${kind}/${name}` → the config that process serves for it. */
+  configs: Map<string, string>;
+}
+
+export class DefaultPluginManager implements PluginManager {
+  readonly #registry: PluginRegistry;
+  readonly #builtins: InProcessPlugins | undefined;
+  readonly #log: Logger;
+  readonly #launchOptions: LaunchOptions;
+  readonly #launch: (command: PluginCommand, options: LaunchOptions) => Promise<PluginProcess>;
+  readonly #slots = new Map<string, ProcessSlot[]>();
+  #closed = false;
+
+  constructor(options: DefaultPluginManagerOptions) {
+    this.#registry = options.registry;
+    this.#builtins = options.builtins;
+    this.#log = options.logger;
+    this.#launch = options.launch ?? launchPlugin;
+    this.#launchOptions = { logger: options.logger, handshakeTimeoutMs: options.handshakeTimeoutMs, env: options.env };
+  }
+
+  list(): RegisteredPlugin[] {
+    return this.#registry.list();
+  }
+
+  getObjectStore(provider: string, config: Record<string, string>): Promise<ObjectStore> {
+    return this.#initialised("ObjectStore", qualifyPluginName(provider), config);
+  }
+
+  getVolumeSnapshotter(provider: string, config: Record<string, string>): Promise<VolumeSnapshotter> {
+    return this.#initialised("VolumeSnapshotter", qualifyPluginName(provider), config);
+  }
+
+  /** One action per name, v2 preferred, v1 adapted to v2, in registration order. */
+  async getBackupItemActions(): Promise<NamedAction<BackupItemActionV2>[]> {
+    return this.#versioned("BackupItemActionV2", "BackupItemAction", (v1: BackupItemAction) => adaptBackupItemActionV1(v1));
+  }
+
+  async getRestoreItemActions(): Promise<NamedAction<RestoreItemActionV2>[]> {
+    return this.#versioned("RestoreItemActionV2", "RestoreItemAction", (v1: RestoreItemAction) => adaptRestoreItemActionV1(v1));
+  }
+
+  async getDeleteItemActions(): Promise<NamedAction<DeleteItemAction>[]> {
+    return this.#registry.ofKind("DeleteItemAction").map((e) => ({ name: e.name, action: this.#resolve("DeleteItemAction", e) }));
+  }
+
+  async getItemBlockActions(): Promise<NamedAction<ItemBlockAction>[]> {
+    return this.#registry.ofKind("ItemBlockAction").map((e) => ({ name: e.name, action: this.#resolve("ItemBlockAction", e) }));
+  }
+
+  /** One plugin by kind and name (short names get "velero.io/"); item actions only, no Init. */
+  get<K extends Exclude<PluginKind, "ObjectStore" | "VolumeSnapshotter">>(kind: K, name: string): PluginKindMap[K] {
+    return this.#resolve(kind, this.#entry(kind, qualifyPluginName(name)));
+  }
+
+  /** External plugin processes this manager has started. */
+  processes(): PluginProcessInfo[] {
+    return [...this.#slots.values()].flat().map(({ process }) => ({
+      command: process.command.command,
+      args: process.command.args,
+      pid: process.pid,
+      starts: process.starts,
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const all = [...this.#slots.values()].flat();
+    this.#slots.clear();
+    await Promise.all(all.map((slot) => slot.process.stop()));
+  }
+
+  async #initialised<K extends "ObjectStore" | "VolumeSnapshotter">(kind: K, name: string, config: Record<string, string>): Promise<PluginKindMap[K]> {
+    const entry = this.#entry(kind, name);
+    const plugin = this.#resolve(kind, entry, config);
+    await plugin.init(config);
+    return plugin;
+  }
+
+  #versioned<V2K extends "BackupItemActionV2" | "RestoreItemActionV2", V1K extends "BackupItemAction" | "RestoreItemAction">(
+    v2Kind: V2K,
+    v1Kind: V1K,
+    adapt: (v1: PluginKindMap[V1K]) => PluginKindMap[V2K],
+  ): NamedAction<PluginKindMap[V2K]>[] {
+    const v2Names = new Set(this.#registry.ofKind(v2Kind).map((e) => e.name));
+    const out: NamedAction<PluginKindMap[V2K]>[] = [];
+    for (const plugin of this.#registry.list()) {
+      if (plugin.kind === v2Kind) {
+        out.push({ name: plugin.name, action: this.#resolve(v2Kind, this.#entry(v2Kind, plugin.name)) });
+      } else if (plugin.kind === v1Kind && !v2Names.has(plugin.name)) {
+        out.push({ name: plugin.name, action: adapt(this.#resolve(v1Kind, this.#entry(v1Kind, plugin.name))) });
+      }
+    }
+    return out;
+  }
+
+  #entry(kind: PluginKind, name: string): RegistryEntry {
+    const entry = this.#registry.find(kind, name);
+    if (!entry) {
+      const known = this.#registry.ofKind(kind).map((e) => `"${e.name}"`);
+      throw new NotFoundError(
+        `${kind} plugin "${name}" is not registered (registered: ${known.length > 0 ? known.join(", ") : "none"}); install the plugin into --plugin-dir`,
+      );
+    }
+    return entry;
+  }
+
+  #resolve<K extends PluginKind>(kind: K, entry: RegistryEntry, config?: Record<string, string>): PluginKindMap[K] {
+    if (this.#closed) throw new PluginUnavailableError(`plugin manager is closed; cannot use ${kind} plugin "${entry.name}"`);
+    if (entry.location.source === "builtin") {
+      if (!this.#builtins) throw new Error(`built-in ${kind} plugin "${entry.name}" is registered but no built-ins were provided`);
+      return this.#builtins.create(kind, entry.name);
+    }
+    const slot = this.#slotFor(entry.location.command, `${kind}/${entry.name}`, config);
+    return createRestartablePlugin(slot.process, kind, entry.name);
+  }
+
+  #slotFor(command: PluginCommand, pluginKey: string, config: Record<string, string> | undefined): ProcessSlot {
+    const key = [command.command, ...command.args].join("\u0000");
+    let slots = this.#slots.get(key);
+    if (!slots) {
+      slots = [];
+      this.#slots.set(key, slots);
+    }
+    const wanted = config === undefined ? undefined : canonicalConfig(config);
+    let slot = slots.find((s) => wanted === undefined || !s.configs.has(pluginKey) || s.configs.get(pluginKey) === wanted);
+    if (!slot) {
+      const process = new RestartableProcess({
+        command,
+        launch: (cmd) => this.#launch(cmd, this.#launchOptions),
+        logger: this.#log,
+      });
+      slot = { process, configs: new Map() };
+      slots.push(slot);
+    }
+    if (wanted !== undefined) slot.configs.set(pluginKey, wanted);
+    return slot;
+  }
+}
+
+function canonicalConfig(config: Record<string, string>): string {
+  return JSON.stringify(Object.entries(config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import type { Logger } from "../shared/logging.js";
+import { createLineSplitter, createPluginLogSink } from "./plugin-log.js";
+
+interface Captured {
+  level: string;
+  fields: Record<string, unknown>;
+  message: string | undefined;
+}
+
+function captureLogger(records: Captured[], bindings: Record<string, unknown> = {}): Logger {
+  const at =
+    (level: string) =>
+    (obj: object | string, msg?: string): void => {
+      if (typeof obj === "string") records.push({ level, fields: { ...bindings }, message: obj });
+      else records.push({ level, fields: { ...bindings, ...obj }, message: msg });
+    };
+  return {
+    trace: at("trace"),
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    child: (more) => captureLogger(records, { ...bindings, ...more }),
+  };
+}
+
+describe("createPluginLogSink", () => {
+  it.each([
+    {
+      name: "hclog JSON keeps level, message and fields, drops duplicates",
+      line: '{"@level":"warn","@message":"slow","@timestamp":"2024-01-01T00:00:00.000000Z","level":"warning","bucket":"b"}',
+      want: { level: "warn", message: "slow", fields: { bucket: "b" } },
+    },
+    {
+      name: "unknown hclog level is logged at debug",
+      line: '{"@level":"warning","@message":"x"}',
+      want: { level: "debug", message: "x", fields: {} },
+    },
+    {
+      name: "non-string @message is treated as plain text",
+      line: '{"@level":"info","@message":42}',
+      want: { level: "debug", message: '{"@level":"info","@message":42}', fields: {} },
+    },
+    { name: "[ERROR] prefix picks the level", line: "[ERROR] boom", want: { level: "error", message: "boom", fields: {} } },
+    { name: "plain text is debug", line: "hello there", want: { level: "debug", message: "hello there", fields: {} } },
+  ])("$name", ({ line, want }) => {
+    const records: Captured[] = [];
+    createPluginLogSink(captureLogger(records).child({ plugin: "p", cmd: "/x/p" })).line(line);
+    expect(records).toEqual([{ level: want.level, message: want.message, fields: { plugin: "p", cmd: "/x/p", ...want.fields } }]);
+  });
+
+  it("switches to error for every line after a panic", () => {
+    const records: Captured[] = [];
+    const sink = createPluginLogSink(captureLogger(records));
+    sink.line("[INFO] fine");
+    sink.line("panic: runtime error");
+    sink.line("goroutine 1 [running]:");
+    sink.line('{"@level":"debug","@message":"later"}');
+    expect(records.map((r) => r.level)).toEqual(["info", "error", "error", "error"]);
+  });
+
+  it("ignores blank lines", () => {
+    const records: Captured[] = [];
+    createPluginLogSink(captureLogger(records)).line("   ");
+    expect(records).toEqual([]);
+  });
+});
+
+describe("createLineSplitter", () => {
+  it("joins lines across chunks and strips CR", () => {
+    const lines: string[] = [];
+    const splitter = createLineSplitter((l) => lines.push(l));
+    splitter.push(Buffer.from("ab"));
+    splitter.push(Buffer.from("c\r\nde\n\nf"));
+    splitter.end();
+    expect(lines).toEqual(["abc", "de", "", "f"]);
+  });
+
+  it("cuts over-long lines into pieces of the maximum size", () => {
+    const lines: string[] = [];
+    const splitter = createLineSplitter((l) => lines.push(l), 4);
+    splitter.push(Buffer.from("abcdefghij\nxy"));
+    splitter.end();
+    expect(lines).toEqual(["abcd", "efgh", "ij", "xy"]);
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * Plugin stderr → host log, the way go-plugin's host does it (velero-compat.md 1.6): hclog JSON
+ * lines keep their level and fields, `[LEVEL]` prefixes pick a level, anything else is debug,
+ * and after a line starting "panic: " or "fatal error: " every later line is an error.
+ */
+import type { Logger } from "../shared/logging.js";
+
+/** go-plugin reads stderr with a 64 KiB buffer; longer lines are logged in pieces. */
+export const MAX_LOG_LINE_BYTES = 64 * 1024;
+
+type Level = "trace" | "debug" | "info" | "warn" | "error";
+
+const HCLOG_LEVELS: ReadonlySet<string> = new Set(["trace", "debug", "info", "warn", "error"]);
+/** Keys the host sets itself or that duplicate what the host logger adds. */
+const DROPPED_KEYS = new Set(["@message", "@level", "@timestamp", "time", "timestamp", "level", "msg"]);
+const PREFIX = /^\[(TRACE|DEBUG|INFO|WARN|ERROR)\]\s?/;
+
+export interface PluginLogSink {
+  /** One complete line (without the newline). */
+  line(text: string): void;
+}
+
+/**
+ * A sink that re-emits each stderr line through `logger`, which should already carry the
+ * `plugin` and `cmd` fields.
+ */
+export function createPluginLogSink(logger: Logger): PluginLogSink {
+  let panicking = false;
+  return {
+    line(text: string): void {
+      if (text.trim() === "") return;
+      if (text.startsWith("panic: ") || text.startsWith("fatal error: ")) panicking = true;
+      const entry = parseLine(text);
+      const level: Level = panicking ? "error" : entry.level;
+      logger[level](entry.fields, entry.message);
+    },
+  };
+}
+
+interface Entry {
+  level: Level;
+  message: string;
+  fields: Record<string, unknown>;
+}
+
+function parseLine(text: string): Entry {
+  const json = parseHclogJson(text);
+  if (json) return json;
+  const prefix = PREFIX.exec(text);
+  if (prefix?.[1]) return { level: prefix[1].toLowerCase() as Level, message: text.slice(prefix[0].length), fields: {} };
+  return { level: "debug", message: text, fields: {} };
+}
+
+function parseHclogJson(text: string): Entry | undefined {
+  if (!text.startsWith("{")) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  const message = record["@message"] ?? record["msg"] ?? "";
+  const rawLevel = record["@level"];
+  // A non-string @message/@level crashes go-plugin's host; we just treat the line as plain text.
+  if (typeof message !== "string" || (rawLevel !== undefined && typeof rawLevel !== "string")) return undefined;
+  const fields: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(record)) {
+    if (!DROPPED_KEYS.has(key)) fields[key] = field;
+  }
+  const level = typeof rawLevel === "string" ? rawLevel.toLowerCase() : "";
+  if (HCLOG_LEVELS.has(level)) return { level: level as Level, message, fields };
+  return { level: "debug", message, fields };
+}
+
+/**
+ * Splits a byte stream into lines for `onLine`, cutting lines longer than `maxLineBytes` into
+ * pieces (go-plugin does the same), so a plugin that never writes a newline cannot grow our
+ * memory.
+ */
+export function createLineSplitter(onLine: (line: string) => void, maxLineBytes = MAX_LOG_LINE_BYTES): {
+  push(chunk: Buffer): void;
+  end(): void;
+} {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = (): void => {
+    if (pendingBytes === 0) return;
+    const text = Buffer.concat(pending).toString("utf8");
+    pending = [];
+    pendingBytes = 0;
+    onLine(text.endsWith("\r") ? text.slice(0, -1) : text);
+  };
+  return {
+    push(chunk: Buffer): void {
+      let start = 0;
+      while (start < chunk.length) {
+        const newline = chunk.indexOf(0x0a, start);
+        const end = newline === -1 ? chunk.length : newline;
+        let piece = chunk.subarray(start, end);
+        while (pendingBytes + piece.length > maxLineBytes) {
+          const room = maxLineBytes - pendingBytes;
+          pending.push(piece.subarray(0, room));
+          pendingBytes += room;
+          flush();
+          piece = piece.subarray(room);
+        }
+        if (piece.length > 0) {
+          pending.push(piece);
+          pendingBytes += piece.length;
+        }
+        if (newline === -1) break;
+        if (pendingBytes === 0) onLine("");
+        else flush();
+        start = newline + 1;
+      }
+    },
+    end: flush,
+  };
+}

@@ -1,0 +1,269 @@
+/**
+ * One running plugin process: spawn with the go-plugin handshake environment, read the handshake
+ * line with a timeout, connect, drain GRPCStdio, check health, forward stderr into the host log,
+ * and stop it the way go-plugin does (Shutdown rpc, wait, SIGKILL the direct child).
+ * velero-compat.md 1.2–1.7 and checklist B.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { basename } from "node:path";
+import {
+  APP_PROTOCOL_VERSION,
+  checkHealth,
+  connectPlugin,
+  drainStdio,
+  MAGIC_COOKIE_KEY,
+  MAGIC_COOKIE_VALUE,
+  parseHandshake,
+  shutdownPlugin,
+  type PluginConnection,
+} from "@velero-ts/plugin-sdk/host";
+import { getErrorMessage, isVeleroError, PluginProtocolError, PluginUnavailableError } from "@velero-ts/plugin-sdk";
+import type { Logger } from "../shared/logging.js";
+import { createLineSplitter, createPluginLogSink } from "./plugin-log.js";
+
+/** go-plugin's default StartTimeout, which Velero keeps. */
+export const HANDSHAKE_TIMEOUT_MS = 60_000;
+/** How long the first health check may take once the handshake is read. */
+export const HEALTH_TIMEOUT_MS = 10_000;
+/** go-plugin waits this long after Shutdown before it SIGKILLs the plugin. */
+export const STOP_GRACE_MS = 2_000;
+/** How much of a failing plugin's stderr goes into the error message. */
+const STDERR_TAIL_LINES = 8;
+
+/** What to run: an executable and its arguments (the server flags, or `run-plugins` + flags). */
+export interface PluginCommand {
+  command: string;
+  args: readonly string[];
+}
+
+export interface LaunchOptions {
+  logger: Logger;
+  handshakeTimeoutMs?: number;
+  healthTimeoutMs?: number;
+  /** Extra environment on top of the host's (tests use it to pass markers to fixtures). */
+  env?: Record<string, string>;
+}
+
+export interface PluginExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A started, connected and healthy plugin process. */
+export interface PluginProcess {
+  readonly command: PluginCommand;
+  readonly pid: number;
+  readonly connection: PluginConnection;
+  /** True once the process has exited (for any reason). */
+  readonly exited: boolean;
+  /** Resolves when the process exits. */
+  readonly exit: Promise<PluginExit>;
+  /** Shutdown rpc, wait up to STOP_GRACE_MS, then SIGKILL. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The human name of a command in messages: its path, plus args when there are any. */
+export function describeCommand(cmd: PluginCommand): string {
+  return cmd.args.length > 0 && cmd.args[0] === "run-plugins" ? `${cmd.command} run-plugins` : cmd.command;
+}
+
+/**
+ * The environment go-plugin's host gives a plugin: the full host environment plus the magic
+ * cookie and port/version variables. TLS and multiplexing are never requested.
+ */
+export function pluginEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env["PLUGIN_CLIENT_CERT"];
+  delete env["PLUGIN_MULTIPLEX_GRPC"];
+  env[MAGIC_COOKIE_KEY] = MAGIC_COOKIE_VALUE;
+  env["PLUGIN_MIN_PORT"] = "0";
+  env["PLUGIN_MAX_PORT"] = "0";
+  env["PLUGIN_PROTOCOL_VERSIONS"] = String(APP_PROTOCOL_VERSION);
+  return env;
+}
+
+/**
+ * Starts the plugin and resolves once it is connected and healthy. Rejects with a
+ * PluginProtocolError (bad or missing handshake) or PluginUnavailableError (could not start,
+ * exited, unhealthy) whose message names the executable; the process is killed in that case.
+ */
+export async function launchPlugin(cmd: PluginCommand, options: LaunchOptions): Promise<PluginProcess> {
+  const name = describeCommand(cmd);
+  const log = options.logger.child({ plugin: basename(cmd.command), cmd: cmd.command });
+  const child = spawn(cmd.command, [...cmd.args], {
+    env: pluginEnvironment(options.env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const proc = new ChildPluginProcess(cmd, child, log);
+  try {
+    const line = await proc.readHandshakeLine(options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    const info = parseHandshake(line);
+    proc.attach(connectPlugin(info));
+    await Promise.race([checkHealth(proc.connection, options.healthTimeoutMs ?? HEALTH_TIMEOUT_MS), proc.exitedEarly()]);
+    log.debug({ pid: child.pid, address: info.address }, "plugin process started");
+    return proc;
+  } catch (error) {
+    proc.kill();
+    await proc.exit;
+    throw wrapLaunchError(name, error, proc.stderrTail());
+  }
+}
+
+function wrapLaunchError(name: string, error: unknown, stderrTail: string): Error {
+  const tail = stderrTail ? `; its stderr ends with: ${JSON.stringify(stderrTail)}` : "";
+  const message = `plugin executable "${name}": ${getErrorMessage(error)}${tail}`;
+  if (isVeleroError(error) && error.code === "VELERO_PLUGIN_PROTOCOL") return new PluginProtocolError(message, { cause: error });
+  return new PluginUnavailableError(message, { cause: error });
+}
+
+class ChildPluginProcess implements PluginProcess {
+  readonly command: PluginCommand;
+  readonly exit: Promise<PluginExit>;
+  readonly #child: ChildProcess;
+  readonly #log: Logger;
+  readonly #stderrTail: string[] = [];
+  #exited = false;
+  #exitInfo: PluginExit | undefined;
+  #spawnError: Error | undefined;
+  #connection: PluginConnection | undefined;
+  #stopping: Promise<void> | undefined;
+  #onFirstLine: ((line: string) => void) | undefined;
+  #firstLine: string | undefined;
+
+  constructor(cmd: PluginCommand, child: ChildProcess, log: Logger) {
+    this.command = cmd;
+    this.#child = child;
+    this.#log = log;
+    this.exit = new Promise<PluginExit>((resolve) => {
+      child.once("exit", (code, signal) => {
+        this.#exited = true;
+        this.#exitInfo = { code, signal };
+        this.#connection?.close();
+        resolve(this.#exitInfo);
+      });
+      child.once("error", (error) => {
+        // spawn failures (ENOENT, EACCES) emit "error" and no "exit"
+        this.#spawnError = error;
+        if (child.pid === undefined) {
+          this.#exited = true;
+          this.#exitInfo = { code: null, signal: null };
+          resolve(this.#exitInfo);
+        }
+      });
+    });
+    const sink = createPluginLogSink(log);
+    const stderr = createLineSplitter((line) => {
+      this.#rememberStderr(line);
+      sink.line(line);
+    });
+    child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.stderr?.on("end", () => stderr.end());
+    // !!! The first stdout line is the handshake; every later line is drained and logged at
+    // debug (go-plugin discards them). Never stop reading: a full pipe blocks the plugin.
+    const stdout = createLineSplitter((line) => {
+      if (this.#firstLine === undefined) {
+        this.#firstLine = line;
+        this.#onFirstLine?.(line);
+      } else if (line.trim() !== "") {
+        log.debug({ stdout: line }, "plugin wrote to stdout");
+      }
+    });
+    child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stdout?.on("end", () => stdout.end());
+  }
+
+  get pid(): number {
+    return this.#child.pid ?? -1;
+  }
+
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  get connection(): PluginConnection {
+    if (!this.#connection) throw new Error("plugin process is not connected yet");
+    return this.#connection;
+  }
+
+  attach(connection: PluginConnection): void {
+    this.#connection = connection;
+    if (this.#exited) connection.close();
+    drainStdio(connection, (_channel, data) => {
+      const text = data.toString("utf8").trimEnd();
+      if (text !== "") this.#log.debug({ stdio: text }, "plugin stdio");
+    });
+  }
+
+  stderrTail(): string {
+    return this.#stderrTail.join("\n");
+  }
+
+  #rememberStderr(line: string): void {
+    if (line.trim() === "") return;
+    this.#stderrTail.push(line.length > 300 ? `${line.slice(0, 300)}…` : line);
+    if (this.#stderrTail.length > STDERR_TAIL_LINES) this.#stderrTail.shift();
+  }
+
+  readHandshakeLine(timeoutMs: number): Promise<string> {
+    if (this.#firstLine !== undefined) return Promise.resolve(this.#firstLine);
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new PluginProtocolError(`printed no handshake line on stdout within ${timeoutMs} ms; is it a Velero plugin?`));
+      }, timeoutMs);
+      this.#onFirstLine = (line) => {
+        clearTimeout(timer);
+        resolve(line);
+      };
+      void this.exit.then(() => {
+        clearTimeout(timer);
+        // stdout may still hold the line when "exit" fires before the pipe drains
+        setImmediate(() => {
+          if (this.#firstLine !== undefined) return resolve(this.#firstLine);
+          reject(this.#earlyExitError("before printing its handshake line"));
+        });
+      });
+    });
+  }
+
+  /** Rejects when the process exits; never resolves otherwise. */
+  exitedEarly(): Promise<never> {
+    return this.exit.then(() => {
+      throw this.#earlyExitError("right after its handshake");
+    });
+  }
+
+  #earlyExitError(when: string): Error {
+    if (this.#spawnError) return new PluginUnavailableError(`could not be started: ${this.#spawnError.message}`, { cause: this.#spawnError });
+    const info = this.#exitInfo;
+    const how = info?.signal ? `was killed by ${info.signal}` : `exited with code ${info?.code ?? "unknown"}`;
+    return new PluginUnavailableError(`${how} ${when}`);
+  }
+
+  kill(): void {
+    if (!this.#exited && this.#child.pid !== undefined) this.#child.kill("SIGKILL");
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#exited) return;
+    if (this.#connection) {
+      await Promise.race([shutdownPlugin(this.#connection), this.exit]);
+      this.#connection.close();
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = await Promise.race([
+      this.exit.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!graceful) {
+      this.#log.warn({ pid: this.pid }, "plugin failed to exit gracefully; killing it");
+      this.kill();
+      await this.exit;
+    }
+  }
+}

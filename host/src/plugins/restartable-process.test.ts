@@ -1,0 +1,99 @@
+import { PluginUnavailableError } from "@velero-ts/plugin-sdk";
+import type { PluginConnection } from "@velero-ts/plugin-sdk/host";
+import { describe, expect, it } from "vitest";
+import { createSilentLogger } from "../shared/logging.js";
+import type { PluginExit, PluginProcess } from "./plugin-process.js";
+import { MAX_RESTART_FAILURES, RestartableProcess } from "./restartable-process.js";
+
+class FakeProcess implements PluginProcess {
+  readonly command = { command: "/plugins/fake", args: [] };
+  readonly connection: PluginConnection;
+  readonly exit: Promise<PluginExit>;
+  exited = false;
+  #resolveExit!: (e: PluginExit) => void;
+  constructor(readonly pid: number) {
+    this.connection = { target: `fake:${pid}`, close: () => {} };
+    this.exit = new Promise((r) => (this.#resolveExit = r));
+  }
+  die(): void {
+    this.exited = true;
+    this.#resolveExit({ code: null, signal: "SIGKILL" });
+  }
+  async stop(): Promise<void> {
+    this.die();
+  }
+}
+
+function setup(failFirst = 0) {
+  const started: FakeProcess[] = [];
+  let attempts = 0;
+  const proc = new RestartableProcess({
+    command: { command: "/plugins/fake", args: [] },
+    logger: createSilentLogger(),
+    launch: async () => {
+      attempts++;
+      if (attempts <= failFirst) throw new Error(`boom ${attempts}`);
+      const p = new FakeProcess(100 + started.length);
+      started.push(p);
+      return p;
+    },
+  });
+  return { proc, started };
+}
+
+describe("RestartableProcess", () => {
+  it("shares one process between concurrent callers", async () => {
+    const { proc, started } = setup();
+    const targets = await Promise.all([1, 2, 3].map(() => proc.call("x", async (c) => c.target)));
+    expect(targets).toEqual(["fake:100", "fake:100", "fake:100"]);
+    expect(started).toHaveLength(1);
+  });
+
+  it("restarts a dead process and replays re-initialisers before the next call", async () => {
+    const { proc, started } = setup();
+    const seen: string[] = [];
+    await proc.call("first", async () => undefined);
+    proc.setReinitializer("ObjectStore/x.io/a", async (c) => {
+      seen.push(`init on ${c.target}`);
+    });
+    started[0]!.die();
+    await proc.call("second", async (c) => {
+      seen.push(`call on ${c.target}`);
+    });
+    expect(seen).toEqual(["init on fake:101", "call on fake:101"]);
+    expect(proc.starts).toBe(2);
+  });
+
+  it("turns a failure of a call whose process died into PluginUnavailableError", async () => {
+    const { proc, started } = setup();
+    const error = await proc
+      .call("ObjectStore GetObject", async () => {
+        started[0]!.die();
+        throw new Error("stream reset");
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PluginUnavailableError);
+    expect((error as Error).message).toMatch(/ObjectStore GetObject failed: plugin process "\/plugins\/fake" \(pid 100\) died during the call/);
+  });
+
+  it("passes through ordinary plugin errors", async () => {
+    const { proc } = setup();
+    await expect(proc.call("x", async () => Promise.reject(new Error("bucket missing")))).rejects.toThrow("bucket missing");
+  });
+
+  it("gives up after more than MAX_RESTART_FAILURES consecutive failed starts", async () => {
+    const { proc } = setup(1000);
+    for (let i = 1; i <= MAX_RESTART_FAILURES + 1; i++) {
+      await expect(proc.call("x", async () => undefined)).rejects.toThrow(`(attempt ${i})`);
+    }
+    await expect(proc.call("x", async () => undefined)).rejects.toThrow(/failed to start 11 times in a row; giving up/);
+  });
+
+  it("refuses calls after stop", async () => {
+    const { proc, started } = setup();
+    await proc.call("x", async () => undefined);
+    await proc.stop();
+    expect(started[0]!.exited).toBe(true);
+    await expect(proc.call("x", async () => undefined)).rejects.toThrow(/was stopped/);
+  });
+});

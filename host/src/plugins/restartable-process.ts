@@ -1,0 +1,181 @@
+/**
+ * A plugin process that comes back after it dies (velero-compat.md 2.5). One per plugin binary,
+ * shared by every plugin of that binary that a manager uses. Before each call it checks the
+ * process; if it has exited it launches a new one and re-runs every registered re-initialiser
+ * (Init with the original config for object stores and volume snapshotters) before the call goes
+ * out. A call in flight when the process dies fails with PluginUnavailableError; the next call
+ * restarts it. After more than MAX_RESTART_FAILURES consecutive failed starts it gives up for good.
+ */
+import { getErrorMessage, isVeleroError, PluginUnavailableError } from "@velero-ts/plugin-sdk";
+import type { PluginConnection } from "@velero-ts/plugin-sdk/host";
+import type { Logger } from "../shared/logging.js";
+import { describeCommand, type PluginCommand, type PluginProcess } from "./plugin-process.js";
+
+/** Velero gives up on a plugin after this many consecutive failed restarts. */
+export const MAX_RESTART_FAILURES = 10;
+/** After a failed call, how long to wait for the process exit that explains it. */
+const EXIT_SETTLE_MS = 500;
+
+export type Reinitializer = (connection: PluginConnection) => Promise<void>;
+
+export interface RestartableProcessOptions {
+  command: PluginCommand;
+  launch: (command: PluginCommand) => Promise<PluginProcess>;
+  logger: Logger;
+}
+
+export class RestartableProcess {
+  readonly command: PluginCommand;
+  readonly #launch: (command: PluginCommand) => Promise<PluginProcess>;
+  readonly #log: Logger;
+  readonly #reinitializers = new Map<string, Reinitializer>();
+  readonly #clients = new Map<string, unknown>();
+  #current: PluginProcess | undefined;
+  #starting: Promise<PluginProcess> | undefined;
+  #failures = 0;
+  #lastFailure: unknown;
+  #starts = 0;
+  #stopped = false;
+
+  constructor(options: RestartableProcessOptions) {
+    this.command = options.command;
+    this.#launch = options.launch;
+    this.#log = options.logger;
+  }
+
+  /** How many processes were started so far (1 + restarts). */
+  get starts(): number {
+    return this.#starts;
+  }
+
+  /** The live process's pid, or undefined when none is running. */
+  get pid(): number | undefined {
+    const current = this.#current;
+    return current && !current.exited ? current.pid : undefined;
+  }
+
+  /**
+   * Registers (or replaces) what must run on every new process before it serves calls, e.g.
+   * `ObjectStore/velero.io/aws` → Init(config). Not run now: the caller does its own first call.
+   */
+  setReinitializer(key: string, reinit: Reinitializer): void {
+    this.#reinitializers.set(key, reinit);
+  }
+
+  /**
+   * A client for the current process, created once per process by `create` (clients of a dead
+   * process are never reused).
+   */
+  async client<T>(key: string, create: (connection: PluginConnection) => T): Promise<T> {
+    const proc = await this.process();
+    const cacheKey = `${proc.pid}:${key}`;
+    let client = this.#clients.get(cacheKey) as T | undefined;
+    if (client === undefined) {
+      client = create(proc.connection);
+      this.#clients.set(cacheKey, client);
+    }
+    return client;
+  }
+
+  /**
+   * Runs one call against the live process (restarting it first when needed). A failure caused
+   * by the process dying becomes a PluginUnavailableError.
+   */
+  async call<T>(what: string, fn: (connection: PluginConnection) => Promise<T>): Promise<T> {
+    const proc = await this.process();
+    try {
+      return await fn(proc.connection);
+    } catch (error) {
+      throw await this.#explain(what, proc, error);
+    }
+  }
+
+  /** Like call(), with a client from client(). */
+  async callClient<C, T>(what: string, key: string, create: (connection: PluginConnection) => C, fn: (client: C) => Promise<T>): Promise<T> {
+    const proc = await this.process();
+    const client = await this.client(key, create);
+    try {
+      return await fn(client);
+    } catch (error) {
+      throw await this.#explain(what, proc, error);
+    }
+  }
+
+  /** The live process, started or restarted (and re-initialised) when necessary. */
+  process(): Promise<PluginProcess> {
+    if (this.#stopped) {
+      return Promise.reject(new PluginUnavailableError(`plugin "${describeCommand(this.command)}" was stopped; create a new plugin manager`));
+    }
+    const current = this.#current;
+    if (current && !current.exited) return Promise.resolve(current);
+    this.#starting ??= this.#start().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<PluginProcess> {
+    const name = describeCommand(this.command);
+    if (this.#failures > MAX_RESTART_FAILURES) {
+      throw new PluginUnavailableError(
+        `plugin "${name}" failed to start ${this.#failures} times in a row; giving up (last error: ${getErrorMessage(this.#lastFailure)})`,
+        { cause: this.#lastFailure },
+      );
+    }
+    const restart = this.#current !== undefined;
+    if (restart) this.#log.info({ cmd: this.command.command }, "plugin process exited; restarting it");
+    this.#clients.clear();
+    let proc: PluginProcess | undefined;
+    try {
+      proc = await this.#launch(this.command);
+      this.#starts++;
+      this.#current = proc;
+      for (const reinit of this.#reinitializers.values()) await reinit(proc.connection);
+      this.#failures = 0;
+      return proc;
+    } catch (error) {
+      this.#failures++;
+      this.#lastFailure = error;
+      await proc?.stop();
+      const what = restart ? "restart" : "start";
+      throw new PluginUnavailableError(`failed to ${what} plugin "${name}" (attempt ${this.#failures}): ${getErrorMessage(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async #explain(what: string, proc: PluginProcess, error: unknown): Promise<unknown> {
+    if (!proc.exited && !looksLikeLostProcess(error)) return error;
+    const died = proc.exited || (await settled(proc.exit, EXIT_SETTLE_MS));
+    if (!died) return error;
+    return new PluginUnavailableError(
+      `${what} failed: plugin process "${describeCommand(this.command)}" (pid ${proc.pid}) died during the call; the next call restarts it (${getErrorMessage(error)})`,
+      { cause: error },
+    );
+  }
+
+  /** Stops the process (Shutdown, grace period, SIGKILL). Later calls fail. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const starting = this.#starting;
+    if (starting) await starting.catch(() => undefined);
+    await this.#current?.stop();
+  }
+}
+
+function looksLikeLostProcess(error: unknown): boolean {
+  if (!isVeleroError(error)) return false;
+  if (error.code === "VELERO_PLUGIN_UNAVAILABLE") return true;
+  const reason = (error as { reason?: unknown }).reason;
+  return reason === "unavailable" || reason === "aborted" || reason === "internal";
+}
+
+async function settled(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([
+    promise.then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return result;
+}

@@ -1,0 +1,80 @@
+/**
+ * Contract implementations over a RestartableProcess: one per (kind, name). Every method gets a
+ * client for the live process (restarting it when it died) and runs through it; object stores and
+ * volume snapshotters register their Init config so a restarted process is re-initialised with it
+ * before the next call.
+ */
+import type { PluginKind, PluginKindMap } from "@velero-ts/plugin-sdk";
+import {
+  createBackupItemActionClient,
+  createBackupItemActionV2Client,
+  createDeleteItemActionClient,
+  createItemBlockActionClient,
+  createObjectStoreClient,
+  createRestoreItemActionClient,
+  createRestoreItemActionV2Client,
+  createVolumeSnapshotterClient,
+  type PluginConnection,
+} from "@velero-ts/plugin-sdk/host";
+import type { RestartableProcess } from "../restartable-process.js";
+
+type ClientFactory<K extends PluginKind> = (connection: PluginConnection, name: string) => PluginKindMap[K];
+
+interface KindSpec<K extends PluginKind> {
+  create: ClientFactory<K>;
+  methods: readonly (keyof PluginKindMap[K] & string)[];
+}
+
+const SPECS: { [K in PluginKind]: KindSpec<K> } = {
+  ObjectStore: {
+    create: createObjectStoreClient,
+    methods: ["init", "putObject", "objectExists", "getObject", "listCommonPrefixes", "listObjects", "deleteObject", "createSignedUrl"],
+  },
+  VolumeSnapshotter: {
+    create: createVolumeSnapshotterClient,
+    methods: ["init", "createVolumeFromSnapshot", "getVolumeInfo", "createSnapshot", "deleteSnapshot", "getVolumeId", "setVolumeId"],
+  },
+  BackupItemAction: { create: createBackupItemActionClient, methods: ["appliesTo", "execute"] },
+  BackupItemActionV2: { create: createBackupItemActionV2Client, methods: ["appliesTo", "execute", "progress", "cancel"] },
+  RestoreItemAction: { create: createRestoreItemActionClient, methods: ["appliesTo", "execute"] },
+  RestoreItemActionV2: {
+    create: createRestoreItemActionV2Client,
+    methods: ["appliesTo", "execute", "progress", "cancel", "areAdditionalItemsReady"],
+  },
+  DeleteItemAction: { create: createDeleteItemActionClient, methods: ["appliesTo", "execute"] },
+  ItemBlockAction: { create: createItemBlockActionClient, methods: ["appliesTo", "getRelatedItems"] },
+};
+
+/** Kinds whose Init config must be replayed on a restarted process. */
+const INITIALISED_KINDS: ReadonlySet<PluginKind> = new Set(["ObjectStore", "VolumeSnapshotter"]);
+
+type AnyMethod = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * The contract implementation of plugin (kind, name) served by `process`. Calls made after the
+ * process died transparently start a new one; a call in flight when it dies rejects with
+ * PluginUnavailableError.
+ */
+export function createRestartablePlugin<K extends PluginKind>(process: RestartableProcess, kind: K, name: string): PluginKindMap[K] {
+  const spec = SPECS[kind] as KindSpec<K>;
+  const clientKey = `${kind}/${name}`;
+  const create = (connection: PluginConnection): PluginKindMap[K] => spec.create(connection, name);
+  const wrapper: Record<string, AnyMethod> = {};
+  for (const method of spec.methods) {
+    const forward = (args: unknown[]): Promise<unknown> =>
+      process.callClient(`${kind} "${name}" ${method}`, clientKey, create, (client) =>
+        (client as unknown as Record<string, AnyMethod>)[method]!(...args),
+      );
+    wrapper[method] = async (...args: unknown[]): Promise<unknown> => {
+      if (method !== "init" || !INITIALISED_KINDS.has(kind)) return forward(args);
+      // Keep our own copy: the caller may mutate its object after Init.
+      const config = { ...(args[0] as Record<string, string>) };
+      await forward([config]);
+      process.setReinitializer(clientKey, async (connection) => {
+        await (create(connection) as unknown as { init(c: Record<string, string>): Promise<void> }).init(config);
+      });
+      return undefined;
+    };
+  }
+  return wrapper as unknown as PluginKindMap[K];
+}

@@ -1,3 +1,6 @@
 #!/usr/bin/env node
-// The velero binary: CLI and server.
-process.stdout.write("velero-ts: CLI not built yet\n");
+// The velero binary: the CLI and `velero server`. Everything real is wired in cli/default-deps.ts.
+import { runCli } from "./cli/program.js";
+import { defaultDeps } from "./cli/default-deps.js";
+
+process.exitCode = await runCli(process.argv.slice(2), defaultDeps());

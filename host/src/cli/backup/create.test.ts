@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { GVR } from "../resources.js";
+import { createTestCli } from "../testing/run-cli.js";
+import { buildBackup } from "./create.js";
+
+describe("backup create", () => {
+  it("prints the object without submitting it when -o yaml is given", async () => {
+    const cli = createTestCli();
+    const r = await cli.run("backup", "create", "b1", "--include-namespaces", "app", "--ttl", "24h", "--snapshot-volumes=false", "-o", "yaml");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatchInlineSnapshot(`
+      "apiVersion: velero.io/v1
+      kind: Backup
+      metadata:
+        name: b1
+        namespace: velero
+      spec:
+        csiSnapshotTimeout: 0s
+        hooks: {}
+        includedNamespaces:
+          - app
+        itemOperationTimeout: 0s
+        metadata: {}
+        snapshotVolumes: false
+        ttl: 24h0m0s
+      "
+    `);
+    expect(cli.kube.all(GVR.backups)).toEqual([]);
+  });
+
+  it("submits the backup and tells the user how to follow it", async () => {
+    const cli = createTestCli();
+    const r = await cli.run("backup", "create", "test-backup", "--selector", "app=iperf3-server");
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(r.stdout).toMatchInlineSnapshot(`
+      "Backup request "test-backup" submitted successfully.
+      Run \`velero backup describe test-backup\` or \`velero backup logs test-backup\` for more details.
+      "
+    `);
+    const stored = cli.kube.peek<{ spec: unknown }>(GVR.backups, "test-backup", "velero");
+    expect(stored?.spec).toMatchObject({ includedNamespaces: ["*"], labelSelector: { matchLabels: { app: "iperf3-server" } }, ttl: "0s" });
+  });
+
+  it("stores backup!=ignore as a NotIn expression", () => {
+    const b = buildBackup("velero", { name: "nginx-backup", includeNamespaces: ["*"], selector: { matchExpressions: [{ key: "backup", operator: "NotIn", values: ["ignore"] }] } });
+    expect(b.spec.labelSelector).toEqual({ matchExpressions: [{ key: "backup", operator: "NotIn", values: ["ignore"] }] });
+  });
+
+  it.each([
+    { name: "unknown flag", argv: ["backup", "create", "b", "--bogus"], message: "unknown flag '--bogus'" },
+    { name: "bad ttl", argv: ["backup", "create", "b", "--ttl", "forever"], message: 'invalid duration "forever" for --ttl' },
+    { name: "bad selector", argv: ["backup", "create", "b", "--selector", "a=b=c"], message: 'invalid label selector "a=b=c"' },
+    { name: "missing name", argv: ["backup", "create"], message: "a backup name is required" },
+    { name: "bad bool", argv: ["backup", "create", "b", "--wait=maybe"], message: 'invalid argument "maybe" for "--wait"' },
+    { name: "mixed filters", argv: ["backup", "create", "b", "--include-resources", "pods", "--include-cluster-scoped-resources", "nodes"], message: "old filter parameters" },
+  ])("exits 2 with a one-line message on $name", async ({ argv, message }) => {
+    const cli = createTestCli();
+    const r = await cli.run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("waits with plain progress lines and exits 3 on PartiallyFailed", async () => {
+    const cli = createTestCli();
+    let polls = 0;
+    cli.onSleep = async () => {
+      polls++;
+      const status =
+        polls === 1
+          ? { phase: "InProgress", progress: { totalItems: 10, itemsBackedUp: 4 } }
+          : { phase: "PartiallyFailed", progress: { totalItems: 10, itemsBackedUp: 10 }, errors: 1 };
+      await cli.kube.patchStatus(GVR.backups, "b1", "velero", { status });
+    };
+    const r = await cli.run("backup", "create", "b1", "--wait");
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatchInlineSnapshot(`
+      "Backup request "b1" submitted successfully.
+      Waiting for backup to complete. You may safely press ctrl-c to stop waiting - your backup will continue in the background.
+      backup b1: New, 0 items backed up, 0.0 items/s, elapsed 0s, ETA -
+      backup b1: InProgress, 4/10 items backed up, 4.0 items/s, elapsed 1s, ETA 2s
+      backup b1: PartiallyFailed, 10/10 items backed up, 5.0 items/s, elapsed 2s, ETA 0s
+
+      Backup completed with status: PartiallyFailed. You may check for more information using the commands \`velero backup describe b1\` and \`velero backup logs b1\`.
+      "
+    `);
+  });
+});

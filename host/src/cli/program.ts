@@ -1,0 +1,62 @@
+/**
+ * Builds the velero command tree: noun-verb (`velero backup create`) and verb-noun
+ * (`velero create backup`) grammars over the same verb factories, plus install, server, etc.
+ */
+import { Command, type CommanderError } from "commander";
+import { normalizeArgv } from "./argv.js";
+import { commandPath } from "./command-kit.js";
+import type { CliDeps } from "./deps.js";
+import { Factory, type GlobalOptions } from "./factory.js";
+import { CommandLineError, handleError } from "./handle-error.js";
+import { newBackupCommand } from "./backup/index.js";
+
+function installErrorHandling(cmd: Command, deps: CliDeps): void {
+  cmd.exitOverride((err: CommanderError) => {
+    throw new CommandLineError(err, commandPath(cmd));
+  });
+  cmd.configureOutput({
+    writeOut: (s) => deps.stdout.write(s),
+    writeErr: (s) => deps.stderr.write(s),
+    outputError: () => undefined,
+  });
+  cmd.showSuggestionAfterError(true);
+  cmd.commands.forEach((c) => installErrorHandling(c, deps));
+}
+
+export function createProgram(f: Factory): Command {
+  const program = new Command("velero")
+    .description(
+      `Velero is a tool for managing disaster recovery, specifically for Kubernetes
+cluster resources. It provides a simple, configurable, and operationally robust
+way to back up your application state and associated data.
+
+If you're familiar with kubectl, Velero supports a similar model, allowing you to
+execute commands such as 'velero get backup' and 'velero create schedule'. The same
+operations can also be performed as 'velero backup get' and 'velero schedule create'.`,
+    )
+    .summary("Back up and restore Kubernetes cluster resources.")
+    .option("--kubeconfig <path>", "Path to the kubeconfig file to use to talk to the Kubernetes apiserver. If unset, try the environment variable KUBECONFIG, as well as in-cluster configuration")
+    .option("--kubecontext <context>", "The context to use to talk to the Kubernetes apiserver. If unset defaults to whatever your current-context is (kubectl config current-context)")
+    .option("-n, --namespace <namespace>", "The namespace in which Velero should operate (default \"velero\", or the client config / $VELERO_NAMESPACE)")
+    .option("--features <features>", "Comma-separated list of features to enable for this Velero process. Combines with values from $HOME/.config/velero/config.json if present")
+    .option("--colorized <bool>", "Show colored output in TTY. Overrides 'colorized' value from $HOME/.config/velero/config.json if present. Accepted for compatibility; output is never colored")
+    .option("--debug", "Print stack traces of errors")
+    .hook("preAction", (_root, actionCommand) => {
+      f.setGlobals(actionCommand.optsWithGlobals<GlobalOptions>());
+    });
+  program.addCommand(newBackupCommand(f));
+  installErrorHandling(program, f.deps);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never throws. */
+export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
+  const f = new Factory(deps);
+  const program = createProgram(f);
+  try {
+    await program.parseAsync(normalizeArgv(program, argv), { from: "user" });
+    return f.exitCode;
+  } catch (err) {
+    return handleError(err, deps.stderr, { debug: f.globals.debug ?? argv.includes("--debug") });
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Test harness: runs the CLI in-process with captured stdout/stderr, a FakeKubeClient, a fixed
+ * clock, instant sleeps and scripted stdin.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FakeKubeClient } from "../../testing/fake-kube-client.js";
+import type { CliDeps, OutputStream } from "../deps.js";
+import { runCli } from "../program.js";
+
+export class CaptureStream implements OutputStream {
+  text = "";
+  isTTY = false;
+  columns = 100;
+  write(chunk: string): boolean {
+    this.text += chunk;
+    return true;
+  }
+}
+
+export interface TestCli {
+  kube: FakeKubeClient;
+  stdout: CaptureStream;
+  stderr: CaptureStream;
+  deps: CliDeps;
+  /** Lines fed to confirmation prompts. */
+  input: string[];
+  /** Current fake time; sleep() advances it. */
+  clock: { now: Date };
+  /** Called on every sleep (lets a test move the cluster forward while the CLI waits). */
+  onSleep?: (ms: number) => void | Promise<void>;
+  run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+export const TEST_NOW = new Date("2024-05-01T12:00:00Z");
+
+export function createTestCli(options: { kube?: FakeKubeClient; env?: Record<string, string> } = {}): TestCli {
+  const kube = options.kube ?? new FakeKubeClient();
+  const stdout = new CaptureStream();
+  const stderr = new CaptureStream();
+  const homeDir = mkdtempSync(join(tmpdir(), "velero-cli-home-"));
+  const t: TestCli = {
+    kube,
+    stdout,
+    stderr,
+    input: [],
+    clock: { now: new Date(TEST_NOW) },
+    deps: undefined as unknown as CliDeps,
+    async run(...argv: string[]) {
+      stdout.text = "";
+      stderr.text = "";
+      const code = await runCli(argv, t.deps);
+      return { code, stdout: stdout.text, stderr: stderr.text };
+    },
+  };
+  t.deps = {
+    stdout,
+    stderr,
+    readLine: async () => t.input.shift(),
+    env: options.env ?? {},
+    homeDir,
+    cwd: homeDir,
+    now: () => new Date(t.clock.now),
+    sleep: async (ms) => {
+      t.clock.now = new Date(t.clock.now.getTime() + ms);
+      await t.onSleep?.(ms);
+    },
+    connect: async () => kube,
+    fetch: async (url) => {
+      throw new Error(`no fetch in unit tests: ${url}`);
+    },
+    version: { version: "v1.18.0-ts.0.1.0", gitCommit: "abc1234" },
+  };
+  return t;
+}

@@ -97,15 +97,15 @@ export class DefaultPluginManager implements PluginManager {
   }
 
   async getDeleteItemActions(): Promise<NamedAction<DeleteItemAction>[]> {
-    return this.#registry.ofKind("DeleteItemAction").map((e) => ({ name: e.name, action: this.#resolve("DeleteItemAction", e) }));
+    return Promise.all(this.#registry.ofKind("DeleteItemAction").map(async (e) => ({ name: e.name, action: await this.#resolve("DeleteItemAction", e) })));
   }
 
   async getItemBlockActions(): Promise<NamedAction<ItemBlockAction>[]> {
-    return this.#registry.ofKind("ItemBlockAction").map((e) => ({ name: e.name, action: this.#resolve("ItemBlockAction", e) }));
+    return Promise.all(this.#registry.ofKind("ItemBlockAction").map(async (e) => ({ name: e.name, action: await this.#resolve("ItemBlockAction", e) })));
   }
 
   /** One plugin by kind and name (short names get "velero.io/"); item actions only, no Init. */
-  get<K extends Exclude<PluginKind, "ObjectStore" | "VolumeSnapshotter">>(kind: K, name: string): PluginKindMap[K] {
+  async get<K extends Exclude<PluginKind, "ObjectStore" | "VolumeSnapshotter">>(kind: K, name: string): Promise<PluginKindMap[K]> {
     return this.#resolve(kind, this.#entry(kind, qualifyPluginName(name)));
   }
 
@@ -128,23 +128,23 @@ export class DefaultPluginManager implements PluginManager {
 
   async #initialised<K extends "ObjectStore" | "VolumeSnapshotter">(kind: K, name: string, config: Record<string, string>): Promise<PluginKindMap[K]> {
     const entry = this.#entry(kind, name);
-    const plugin = this.#resolve(kind, entry, config);
+    const plugin = await this.#resolve(kind, entry, config);
     await plugin.init(config);
     return plugin;
   }
 
-  #versioned<V2K extends "BackupItemActionV2" | "RestoreItemActionV2", V1K extends "BackupItemAction" | "RestoreItemAction">(
+  async #versioned<V2K extends "BackupItemActionV2" | "RestoreItemActionV2", V1K extends "BackupItemAction" | "RestoreItemAction">(
     v2Kind: V2K,
     v1Kind: V1K,
     adapt: (v1: PluginKindMap[V1K]) => PluginKindMap[V2K],
-  ): NamedAction<PluginKindMap[V2K]>[] {
+  ): Promise<NamedAction<PluginKindMap[V2K]>[]> {
     const v2Names = new Set(this.#registry.ofKind(v2Kind).map((e) => e.name));
     const out: NamedAction<PluginKindMap[V2K]>[] = [];
     for (const plugin of this.#registry.list()) {
       if (plugin.kind === v2Kind) {
-        out.push({ name: plugin.name, action: this.#resolve(v2Kind, this.#entry(v2Kind, plugin.name)) });
+        out.push({ name: plugin.name, action: await this.#resolve(v2Kind, this.#entry(v2Kind, plugin.name)) });
       } else if (plugin.kind === v1Kind && !v2Names.has(plugin.name)) {
-        out.push({ name: plugin.name, action: adapt(this.#resolve(v1Kind, this.#entry(v1Kind, plugin.name))) });
+        out.push({ name: plugin.name, action: adapt(await this.#resolve(v1Kind, this.#entry(v1Kind, plugin.name))) });
       }
     }
     return out;
@@ -161,7 +161,7 @@ export class DefaultPluginManager implements PluginManager {
     return entry;
   }
 
-  #resolve<K extends PluginKind>(kind: K, entry: RegistryEntry, config?: Record<string, string>): PluginKindMap[K] {
+  async #resolve<K extends PluginKind>(kind: K, entry: RegistryEntry, config?: Record<string, string>): Promise<PluginKindMap[K]> {
     if (this.#closed) throw new PluginUnavailableError(`plugin manager is closed; cannot use ${kind} plugin "${entry.name}"`);
     if (entry.location.source === "builtin") {
       if (!this.#builtins) throw new Error(`built-in ${kind} plugin "${entry.name}" is registered but no built-ins were provided`);

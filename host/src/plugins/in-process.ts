@@ -9,6 +9,6 @@ import type { PluginId } from "./registry.js";
 export interface InProcessPlugins {
   /** Every built-in (kind, name), in registration order. */
   list(): readonly PluginId[];
-  /** A new instance of the built-in; throws when (kind, name) is not one of list(). */
-  create<K extends PluginKind>(kind: K, name: string): PluginKindMap[K];
+  /** A new instance of the built-in; rejects when (kind, name) is not one of list(). */
+  create<K extends PluginKind>(kind: K, name: string): Promise<PluginKindMap[K]>;
 }

@@ -1,0 +1,112 @@
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { text } from "node:stream/consumers";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FilesystemObjectStore, invalidKeyReason } from "./filesystem-object-store.js";
+
+let root: string;
+let store: FilesystemObjectStore;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "vt-fs-store-"));
+  store = new FilesystemObjectStore();
+  await store.init({ path: root, bucket: "b", prefix: "" });
+});
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const put = (key: string, body: string): Promise<void> => store.putObject("b", key, Readable.from([Buffer.from(body)]));
+
+describe("FilesystemObjectStore", () => {
+  it("stores keys as files under <path>/<bucket>/", async () => {
+    await put("backups/b1/velero-backup.json", "{}");
+    expect(await readdir(join(root, "b", "backups", "b1"))).toEqual(["velero-backup.json"]);
+    expect(await text(await store.getObject("b", "backups/b1/velero-backup.json"))).toBe("{}");
+  });
+
+  it("requires an absolute path", async () => {
+    await expect(new FilesystemObjectStore().init({ bucket: "b" })).rejects.toThrow(/config key "path" is required/);
+    await expect(new FilesystemObjectStore().init({ path: "rel/dir" })).rejects.toThrow(/must be absolute/);
+  });
+
+  it.each(["../escape", "a/../../x", "/etc/passwd", "a//b", "a/./b", "dir/", "", "a\0b"])("rejects key %j", async (key) => {
+    await expect(put(key, "x")).rejects.toThrow(/invalid key/);
+    await expect(store.getObject("b", key)).rejects.toThrow(/invalid key/);
+  });
+
+  it.each(["..", ".", "a/b", ".velero-fs-tmp", ""])("rejects bucket %j", async (bucket) => {
+    await expect(store.objectExists(bucket, "k")).rejects.toThrow(/invalid bucket name/);
+  });
+
+  it("leaves the old object intact and no temp file when a write fails midway", async () => {
+    await put("k", "old");
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.from("partial"));
+        this.destroy(new Error("client went away"));
+      },
+    });
+    await expect(store.putObject("b", "k", failing)).rejects.toThrow("client went away");
+    expect(await text(await store.getObject("b", "k"))).toBe("old");
+    expect(await readdir(join(root, ".velero-fs-tmp"))).toEqual([]);
+  });
+
+  it("lists with S3 semantics: string prefixes, full common prefixes, only non-empty directories", async () => {
+    await put("backups/b1/a.json", "1");
+    await put("backups/b2/a.json", "2");
+    await put("backups/b10/x/y.json", "3");
+    await put("backups-other/z", "4");
+    await put("restores/r1/log", "5");
+    await put("top", "6");
+    expect(await store.listObjects("b", "backups/b1")).toEqual(["backups/b1/a.json", "backups/b10/x/y.json"]);
+    expect(await store.listObjects("b", "backups")).toEqual(["backups-other/z", "backups/b1/a.json", "backups/b10/x/y.json", "backups/b2/a.json"]);
+    expect(await store.listCommonPrefixes("b", "", "/")).toEqual(["backups-other/", "backups/", "restores/"]);
+    expect(await store.listCommonPrefixes("b", "backups/", "/")).toEqual(["backups/b1/", "backups/b10/", "backups/b2/"]);
+    expect(await store.listCommonPrefixes("b", "backups/b1", "/")).toEqual(["backups/b1/", "backups/b10/"]);
+    await store.deleteObject("b", "backups/b10/x/y.json");
+    expect(await store.listCommonPrefixes("b", "backups/", "/")).toEqual(["backups/b1/", "backups/b2/"]);
+    expect(await readdir(join(root, "b", "backups"))).toEqual(["b1", "b2"]);
+  });
+
+  it("supports delimiters other than /", async () => {
+    await put("a-1-x", "");
+    await put("a-2-y", "");
+    await put("b", "");
+    expect(await store.listCommonPrefixes("b", "a-", "-")).toEqual(["a-1-", "a-2-"]);
+  });
+
+  it("ignores empty directories left by other tools", async () => {
+    await put("keep/one", "x");
+    await mkdir(join(root, "b", "empty", "deeper"), { recursive: true });
+    expect(await store.listCommonPrefixes("b", "", "/")).toEqual(["keep/"]);
+  });
+
+  it("reports a clear error when a key would need an object as a directory", async () => {
+    await put("a", "file");
+    await expect(put("a/b", "x")).rejects.toThrow(/a parent of it is itself an object/);
+  });
+
+  it("returns a file:// URL naming the object's file", async () => {
+    await put("k/v", "x");
+    const url = await store.createSignedUrl("b", "k/v", 600_000);
+    expect(url.startsWith("file://")).toBe(true);
+    expect(fileURLToPath(url)).toBe(join(root, "b", "k", "v"));
+  });
+
+  it("treats a directory key as missing", async () => {
+    await put("dir/file", "x");
+    expect(await store.objectExists("b", "dir")).toBe(false);
+    await expect(store.getObject("b", "dir")).rejects.toMatchObject({ code: "VELERO_NOT_FOUND" });
+  });
+});
+
+describe("invalidKeyReason", () => {
+  it("accepts Velero's keys", () => {
+    expect(invalidKeyReason("prefix/backups/b1/b1-logs.gz")).toBeUndefined();
+  });
+});

@@ -1,0 +1,252 @@
+/**
+ * `velero.io/filesystem`: an ObjectStore on a local (or mounted) directory, so velero-ts runs with
+ * no cloud. Config: `path` (required, absolute) is the root; each bucket is a subdirectory of it
+ * and each key a file under the bucket: `<path>/<bucket>/<key>`. `prefix` is applied by the host
+ * to the keys (as for every object store) and ignored here.
+ *
+ * - Writes are atomic: the body streams into a temp file in `<path>/.velero-fs-tmp/` (same
+ *   filesystem), is flushed, then renamed over the target. Readers never see a partial object.
+ * - Listing follows S3: listObjects returns every key starting with the prefix (a string prefix,
+ *   not a directory); listCommonPrefixes returns the full prefixes one delimiter below `prefix`,
+ *   only for "directories" that hold at least one object.
+ * - Keys are validated: no absolute keys, no empty, "." or ".." segments, no NUL, no trailing "/"
+ *   (so no key can escape its bucket). A key cannot be both an object and a "directory" of other
+ *   keys (S3 allows `a` and `a/b`; a filesystem does not): such a put fails with a clear error.
+ * - createSignedUrl returns a `file://` URL of the object; the TTL is ignored (a file URL cannot
+ *   expire). It is only useful to a client on the same machine (e.g. `velero backup download`).
+ */
+import { randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, open, readdir, rename, rmdir, stat, unlink } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, sep } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { pathToFileURL } from "node:url";
+import { getErrorMessage, NotFoundError, ValidationError, type ObjectStore } from "@velero-ts/plugin-sdk";
+
+export const FILESYSTEM_OBJECT_STORE = "velero.io/filesystem";
+
+/** Config keys of velero.io/filesystem (wire spelling). */
+export const FILESYSTEM_CONFIG = {
+  path: "path",
+  bucket: "bucket",
+  prefix: "prefix",
+} as const;
+
+/** Under `<path>`: where writes are staged before the rename. Not a valid bucket name. */
+const TEMP_DIR = ".velero-fs-tmp";
+
+export class FilesystemObjectStore implements ObjectStore {
+  #root: string | undefined;
+
+  async init(config: Record<string, string>): Promise<void> {
+    const root = config[FILESYSTEM_CONFIG.path];
+    if (root === undefined || root === "") {
+      throw new ValidationError(`object store "${FILESYSTEM_OBJECT_STORE}": config key "path" is required (an absolute directory)`, [
+        { path: "config.path", reason: "required" },
+      ]);
+    }
+    if (!isAbsolute(root)) {
+      throw new ValidationError(`object store "${FILESYSTEM_OBJECT_STORE}": config "path" must be absolute, got "${root}"`, [
+        { path: "config.path", reason: "must be an absolute path" },
+      ]);
+    }
+    const bucket = config[FILESYSTEM_CONFIG.bucket];
+    if (bucket !== undefined && bucket !== "") await mkdir(this.#bucketDir(root, bucket), { recursive: true });
+    else await mkdir(root, { recursive: true });
+    this.#root = root;
+  }
+
+  async putObject(bucket: string, key: string, body: Readable): Promise<void> {
+    const target = this.#file(bucket, key);
+    const tempDir = join(this.#requireRoot(), TEMP_DIR);
+    await mkdir(tempDir, { recursive: true });
+    const temp = join(tempDir, `${randomBytes(8).toString("hex")}.tmp`);
+    try {
+      await pipeline(body, createWriteStream(temp, { flags: "wx", mode: 0o644, flush: true }));
+      await mkdirFor(target, bucket, key);
+      await rename(temp, target);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      if ((error as NodeJS.ErrnoException).code === "EISDIR") {
+        throw new Error(`cannot write object "${key}" in bucket "${bucket}": other objects exist under "${key}/"`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async objectExists(bucket: string, key: string): Promise<boolean> {
+    try {
+      return (await stat(this.#file(bucket, key))).isFile();
+    } catch (error) {
+      if (isMissing(error)) return false;
+      throw error;
+    }
+  }
+
+  async getObject(bucket: string, key: string): Promise<Readable> {
+    const file = this.#file(bucket, key);
+    let handle;
+    try {
+      handle = await open(file, "r");
+      if (!(await handle.stat()).isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
+    } catch (error) {
+      await handle?.close();
+      if (isMissing(error) || (error as NodeJS.ErrnoException).code === "EISDIR") {
+        throw new NotFoundError(`object "${key}" not found in bucket "${bucket}"`, { cause: error });
+      }
+      throw error;
+    }
+    return createReadStream(file, { fd: handle, highWaterMark: 64 * 1024 });
+  }
+
+  async listObjects(bucket: string, prefix: string): Promise<string[]> {
+    const bucketDir = this.#bucketDir(this.#requireRoot(), bucket);
+    const base = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/") + 1) : "";
+    const keys: string[] = [];
+    await walkFiles(join(bucketDir, base), base, (key) => {
+      if (key.startsWith(prefix)) keys.push(key);
+    });
+    return keys.sort(compareUtf8);
+  }
+
+  async listCommonPrefixes(bucket: string, prefix: string, delimiter: string): Promise<string[]> {
+    if (delimiter === "") return [];
+    if (delimiter !== "/") {
+      const found = new Set<string>();
+      for (const key of await this.listObjects(bucket, prefix)) {
+        const at = key.indexOf(delimiter, prefix.length);
+        if (at !== -1) found.add(key.slice(0, at + delimiter.length));
+      }
+      return [...found].sort(compareUtf8);
+    }
+    // "/" maps onto directories: list one level, keep the ones that hold an object.
+    const bucketDir = this.#bucketDir(this.#requireRoot(), bucket);
+    const base = prefix.slice(0, prefix.lastIndexOf("/") + 1);
+    const namePrefix = prefix.slice(base.length);
+    const entries = await readdirOrEmpty(join(bucketDir, base));
+    const prefixes: string[] = [];
+    for (const entry of entries) {
+      if (entry.isDirectory() && entry.name.startsWith(namePrefix) && (await holdsAFile(join(bucketDir, base, entry.name)))) {
+        prefixes.push(`${base}${entry.name}/`);
+      }
+    }
+    return prefixes.sort(compareUtf8);
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    const file = this.#file(bucket, key);
+    try {
+      await unlink(file);
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
+    }
+    // S3 has no directories: drop the ones this delete emptied, up to the bucket.
+    const bucketDir = this.#bucketDir(this.#requireRoot(), bucket);
+    for (let dir = dirname(file); dir !== bucketDir && dir.startsWith(bucketDir + sep); dir = dirname(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  /** A file:// URL; the TTL is ignored (see the file comment). */
+  async createSignedUrl(bucket: string, key: string, _ttlMs: number): Promise<string> {
+    return pathToFileURL(this.#file(bucket, key)).href;
+  }
+
+  #requireRoot(): string {
+    if (this.#root === undefined) throw new Error(`object store "${FILESYSTEM_OBJECT_STORE}" used before init`);
+    return this.#root;
+  }
+
+  #bucketDir(root: string, bucket: string): string {
+    if (bucket === "" || bucket === "." || bucket === ".." || bucket === TEMP_DIR || bucket.includes("/") || bucket.includes("\0")) {
+      throw new ValidationError(`object store "${FILESYSTEM_OBJECT_STORE}": invalid bucket name "${bucket}" (one directory name, not "${TEMP_DIR}")`, [
+        { path: "bucket", reason: "invalid bucket name" },
+      ]);
+    }
+    return join(root, bucket);
+  }
+
+  #file(bucket: string, key: string): string {
+    const reason = invalidKeyReason(key);
+    if (reason) {
+      throw new ValidationError(`object store "${FILESYSTEM_OBJECT_STORE}": invalid key "${key}": ${reason}`, [{ path: "key", reason }]);
+    }
+    const bucketDir = this.#bucketDir(this.#requireRoot(), bucket);
+    const file = join(bucketDir, key);
+    const rel = relative(bucketDir, file);
+    if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) {
+      throw new ValidationError(`object store "${FILESYSTEM_OBJECT_STORE}": key "${key}" escapes bucket "${bucket}"`, [
+        { path: "key", reason: "escapes the bucket" },
+      ]);
+    }
+    return file;
+  }
+}
+
+/** Why a key cannot be stored as a file, or undefined when it can. */
+export function invalidKeyReason(key: string): string | undefined {
+  if (key === "") return "empty key";
+  if (key.includes("\0")) return "contains a NUL byte";
+  if (key.startsWith("/")) return 'starts with "/"';
+  if (key.endsWith("/")) return 'ends with "/"';
+  for (const segment of key.split("/")) {
+    if (segment === "") return 'contains "//"';
+    if (segment === "." || segment === "..") return `contains a "${segment}" segment`;
+  }
+  return undefined;
+}
+
+async function mkdirFor(target: string, bucket: string, key: string): Promise<void> {
+  try {
+    await mkdir(dirname(target), { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || code === "ENOTDIR") {
+      throw new Error(`cannot write object "${key}" in bucket "${bucket}": a parent of it is itself an object (${getErrorMessage(error)})`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<import("node:fs").Dirent[]> {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (isMissing(error)) return [];
+    throw error;
+  }
+}
+
+async function walkFiles(dir: string, keyPrefix: string, onKey: (key: string) => void): Promise<void> {
+  for (const entry of await readdirOrEmpty(dir)) {
+    const key = keyPrefix + entry.name;
+    if (entry.isDirectory()) await walkFiles(join(dir, entry.name), `${key}/`, onKey);
+    else if (entry.isFile()) onKey(key);
+  }
+}
+
+async function holdsAFile(dir: string): Promise<boolean> {
+  for (const entry of await readdirOrEmpty(dir)) {
+    if (entry.isFile()) return true;
+    if (entry.isDirectory() && (await holdsAFile(join(dir, entry.name)))) return true;
+  }
+  return false;
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+
+/** S3 lists keys in UTF-8 byte order. */
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}

@@ -1,0 +1,65 @@
+/**
+ * Small pieces shared by the lifecycle controllers (schedule, GC, deletion, sync, download and
+ * server-status requests).
+ */
+import { createHash } from "node:crypto";
+import { MAX_LABEL_VALUE_LENGTH, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
+import type { GroupVersionResource, KubeClient } from "../kube/client.js";
+import type { BackupStore } from "../persistence/backup-store.js";
+
+/** Opens the backup store of a location (object store plugin + credentials + prefix). */
+export type BackupStoreGetter = (location: BackupStorageLocation) => Promise<BackupStore>;
+
+/**
+ * Parses an RFC 3339 time; undefined when absent or unparseable. Accepts a Date too: metadata
+ * times are typed as Date by client-node but arrive as strings in unstructured JSON.
+ */
+export function parseKubeTime(value: string | Date | undefined | null): Date | undefined {
+  if (!value) return undefined;
+  const ms = value instanceof Date ? value.getTime() : Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms);
+}
+
+/**
+ * Velero's label.GetValidName: values longer than 63 characters become their first 57 characters
+ * plus the first 6 hex digits of their SHA-256.
+ */
+export function validLabelValue(value: string): string {
+  if (value.length <= MAX_LABEL_VALUE_LENGTH) return value;
+  const digest = createHash("sha256").update(value).digest("hex");
+  return value.slice(0, MAX_LABEL_VALUE_LENGTH - 6) + digest.slice(0, 6);
+}
+
+/** "a=b,c=d" for an equality label selector. */
+export function labelSelectorOf(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+}
+
+/**
+ * Patches `status` of a velero.io object. Velero's CRDs have no status subresource, so status is
+ * written through the main resource (a JSON merge patch: null deletes a field).
+ */
+export async function patchStatus(
+  kube: KubeClient,
+  gvr: GroupVersionResource,
+  object: { metadata: { name?: string; namespace?: string } },
+  status: Record<string, unknown>,
+): Promise<void> {
+  await kube.patch(gvr, object.metadata.name ?? "", object.metadata.namespace, { status });
+}
+
+/** Splits "namespace/name" (or "name") into its parts. */
+export function splitKey(key: string): { namespace: string | undefined; name: string } {
+  const slash = key.indexOf("/");
+  return slash < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/** A timer delay that is never negative and lands just after the target instant. */
+export function delayUntil(target: Date, now: Date): number {
+  return Math.max(0, target.getTime() - now.getTime()) + TIMER_MARGIN_MS;
+}
+
+/** Added to timer delays so a requeue lands strictly after the instant it waits for. */
+export const TIMER_MARGIN_MS = 50;

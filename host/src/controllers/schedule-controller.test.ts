@@ -1,0 +1,225 @@
+import { describe, expect, it } from "vitest";
+import type { Backup, Schedule, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { GVR } from "../kube/gvr.js";
+import { createSilentLogger } from "../shared/logging.js";
+import { FakeClock } from "../testing/fake-clock.js";
+import { FakeKubeClient } from "../testing/fake-kube-client.js";
+import { forBackup, forSchedule, u } from "../testing/lifecycle-builders.js";
+import { TIMER_MARGIN_MS } from "./lifecycle-common.js";
+import { SCHEDULE_BLOCKED_RECHECK_MS, ScheduleReconciler, backupFromSchedule, scheduledBackupName } from "./schedule-controller.js";
+
+const NS = "velero";
+const CREATED = "2024-03-09T10:00:00Z";
+
+function seedSchedule(kube: FakeKubeClient, schedule: UnstructuredItem): void {
+  schedule.metadata.creationTimestamp = CREATED as never;
+  kube.seed(GVR.schedules, schedule);
+}
+
+function setup(options: { skipImmediately?: boolean } = {}) {
+  const clock = new FakeClock(CREATED);
+  const kube = new FakeKubeClient();
+  const reconciler = new ScheduleReconciler({ kube, log: createSilentLogger(), clock, ...options });
+  const schedule = (name: string) => kube.peek(GVR.schedules, name, NS) as unknown as Schedule;
+  const backups = () => kube.all(GVR.backups) as unknown as Backup[];
+  return { clock, kube, reconciler, schedule, backups };
+}
+
+describe("scheduledBackupName", () => {
+  it("appends the UTC time as yyyyMMddHHmmss", () => {
+    expect(scheduledBackupName("daily", new Date("2024-03-09T07:05:03.999Z"))).toBe("daily-20240309070503");
+  });
+});
+
+describe("backupFromSchedule", () => {
+  const at = new Date("2024-03-09T10:00:05Z");
+
+  it("uses the template labels when the template has them, plus the schedule-name label", () => {
+    const s = forSchedule(NS, "s1", { template: { metadata: { labels: { tier: "gold" } }, includedNamespaces: ["app"], ttl: "1h0m0s" } });
+    s.metadata.labels = { ignored: "yes" };
+    s.metadata.annotations = { note: "from-schedule" };
+    const b = backupFromSchedule(s, at);
+    expect(b.metadata).toEqual({
+      name: "s1-20240309100005",
+      namespace: NS,
+      labels: { tier: "gold", "velero.io/schedule-name": "s1" },
+      annotations: { note: "from-schedule" },
+    });
+    expect(b.spec).toEqual({ metadata: { labels: { tier: "gold" } }, includedNamespaces: ["app"], ttl: "1h0m0s" });
+  });
+
+  it("uses the schedule's labels when the template has none", () => {
+    const s = forSchedule(NS, "s1");
+    s.metadata.labels = { team: "a" };
+    expect(backupFromSchedule(s, at).metadata.labels).toEqual({ team: "a", "velero.io/schedule-name": "s1" });
+  });
+
+  it("uses an explicitly empty template label map rather than the schedule's labels", () => {
+    const s = forSchedule(NS, "s1", { template: { metadata: { labels: {} } } });
+    s.metadata.labels = { team: "a" };
+    expect(backupFromSchedule(s, at).metadata.labels).toEqual({ "velero.io/schedule-name": "s1" });
+  });
+
+  it("adds a controller owner reference with useOwnerReferencesInBackup", () => {
+    const s = forSchedule(NS, "s1", { useOwnerReferencesInBackup: true });
+    s.metadata.uid = "sched-uid";
+    expect(backupFromSchedule(s, at).metadata.ownerReferences).toEqual([
+      { apiVersion: "velero.io/v1", kind: "Schedule", name: "s1", uid: "sched-uid", controller: true },
+    ]);
+  });
+});
+
+describe("ScheduleReconciler", () => {
+  it("enables a valid new schedule and waits for the first fire time (no immediate backup)", async () => {
+    const { kube, reconciler, schedule, backups } = setup();
+    seedSchedule(kube, u(forSchedule(NS, "s1", { schedule: "@every 5s" })));
+    const result = await reconciler.reconcile(`${NS}/s1`);
+    expect(schedule("s1").status).toEqual({ phase: "Enabled" });
+    expect(backups()).toEqual([]);
+    expect(result).toEqual({ kind: "requeue", afterMs: 5_000 + TIMER_MARGIN_MS });
+  });
+
+  it.each([
+    { name: "a malformed expression", expr: "* * * *", error: "invalid schedule: expected exactly 5 fields, found 4: [* * * *]" },
+    { name: "an empty expression", expr: "", error: "Schedule must be a non-empty valid Cron expression" },
+    { name: "an unknown descriptor", expr: "@sometimes", error: "invalid schedule: unrecognized descriptor: @sometimes" },
+  ])("marks $name FailedValidation with the reason and creates nothing", async ({ expr, error }) => {
+    const { kube, reconciler, schedule, backups, clock } = setup();
+    seedSchedule(kube, u(forSchedule(NS, "bad", { schedule: expr })));
+    clock.advance(3_600_000);
+    expect(await reconciler.reconcile(`${NS}/bad`)).toEqual({ kind: "done" });
+    expect(schedule("bad").status).toEqual({ phase: "FailedValidation", validationErrors: [error] });
+    expect(backups()).toEqual([]);
+  });
+
+  it("clears validation errors once the expression is fixed", async () => {
+    const { kube, reconciler, schedule } = setup();
+    const s = forSchedule(NS, "s1", { schedule: "@every 5s" });
+    s.status = { phase: "FailedValidation", validationErrors: ["invalid schedule: old"] };
+    seedSchedule(kube, u(s));
+    await reconciler.reconcile(`${NS}/s1`);
+    expect(schedule("s1").status).toEqual({ phase: "Enabled" });
+  });
+
+  it("submits a backup when due, records lastBackup and requeues for the next fire time", async () => {
+    const { kube, reconciler, schedule, backups, clock } = setup();
+    const s = forSchedule(NS, "s1", { schedule: "@every 5s", template: { includedNamespaces: ["app"] } });
+    s.metadata.annotations = { a: "b" };
+    seedSchedule(kube, u(s));
+    clock.advance(5_250);
+    const result = await reconciler.reconcile(`${NS}/s1`);
+    expect(backups().map((b) => ({ name: b.metadata.name, labels: b.metadata.labels, annotations: b.metadata.annotations, spec: b.spec }))).toEqual([
+      { name: "s1-20240309100005", labels: { "velero.io/schedule-name": "s1" }, annotations: { a: "b" }, spec: { includedNamespaces: ["app"] } },
+    ]);
+    expect(schedule("s1").status).toEqual({ phase: "Enabled", lastBackup: "2024-03-09T10:00:05Z" });
+    // lastBackup is stored with whole seconds: the next fire is 10:00:10, 4.75 s from now.
+    expect(result).toEqual({ kind: "requeue", afterMs: 4_750 + TIMER_MARGIN_MS });
+  });
+
+  it("does not fire at exactly the next run time, only after it (robfig/Velero: now.After(next))", async () => {
+    const { kube, reconciler, backups, clock } = setup();
+    seedSchedule(kube, u(forSchedule(NS, "s1", { schedule: "@every 5s" })));
+    clock.advance(5_000);
+    expect(await reconciler.reconcile(`${NS}/s1`)).toEqual({ kind: "requeue", afterMs: TIMER_MARGIN_MS });
+    expect(backups()).toEqual([]);
+  });
+
+  it("fires a 5-field cron once per slot, with no catch-up of missed runs", async () => {
+    const { kube, reconciler, backups, clock } = setup();
+    seedSchedule(kube, u(forSchedule(NS, "hourly", { schedule: "0 * * * *" })));
+    clock.advance(Date.parse("2024-03-09T13:30:00Z") - clock.now().getTime());
+    const result = await reconciler.reconcile(`${NS}/hourly`);
+    expect(backups().map((b) => b.metadata.name)).toEqual(["hourly-20240309133000"]);
+    expect(result).toEqual({ kind: "requeue", afterMs: 30 * 60_000 + TIMER_MARGIN_MS });
+    expect(await reconciler.reconcile(`${NS}/hourly`)).toEqual({ kind: "requeue", afterMs: 30 * 60_000 + TIMER_MARGIN_MS });
+    expect(backups()).toHaveLength(1);
+  });
+
+  it("honours CRON_TZ when deciding whether it is due", async () => {
+    const { kube, reconciler, backups, clock } = setup();
+    // 06:00 in Tokyo is 21:00 UTC the day before.
+    seedSchedule(kube, u(forSchedule(NS, "tokyo", { schedule: "CRON_TZ=Asia/Tokyo 0 6 * * *" })));
+    clock.advance(Date.parse("2024-03-09T20:59:59Z") - clock.now().getTime());
+    await reconciler.reconcile(`${NS}/tokyo`);
+    expect(backups()).toEqual([]);
+    clock.advance(Date.parse("2024-03-09T21:00:01Z") - clock.now().getTime());
+    await reconciler.reconcile(`${NS}/tokyo`);
+    expect(backups().map((b) => b.metadata.name)).toEqual(["tokyo-20240309210001"]);
+  });
+
+  it("does nothing at all for a paused schedule", async () => {
+    const { kube, reconciler, backups, clock } = setup();
+    seedSchedule(kube, u(forSchedule(NS, "p", { schedule: "@every 5s", paused: true })));
+    clock.advance(60_000);
+    expect(await reconciler.reconcile(`${NS}/p`)).toEqual({ kind: "done" });
+    expect(backups()).toEqual([]);
+    expect(kube.actions).toEqual([]);
+  });
+
+  it("skipImmediately records lastSkipped, resets the flag and postpones the run", async () => {
+    const { kube, reconciler, schedule, backups, clock } = setup();
+    const s = forSchedule(NS, "s1", { schedule: "@every 1m", skipImmediately: true });
+    s.status = { phase: "Enabled", lastBackup: "2024-03-09T08:00:00Z" };
+    seedSchedule(kube, u(s));
+    const result = await reconciler.reconcile(`${NS}/s1`);
+    const after = schedule("s1");
+    expect(after.spec.skipImmediately).toBe(false);
+    expect(after.status?.lastSkipped).toBe("2024-03-09T10:00:00Z");
+    expect(backups()).toEqual([]);
+    expect(result).toEqual({ kind: "requeue", afterMs: 60_000 + TIMER_MARGIN_MS });
+  });
+
+  it("applies the server's skipImmediately default when the schedule leaves it unset", async () => {
+    const { kube, reconciler, schedule, backups } = setup({ skipImmediately: true });
+    const s = forSchedule(NS, "s1", { schedule: "@every 1m" });
+    s.status = { phase: "Enabled", lastBackup: "2024-03-09T08:00:00Z" };
+    seedSchedule(kube, u(s));
+    await reconciler.reconcile(`${NS}/s1`);
+    expect(schedule("s1").spec.skipImmediately).toBe(false);
+    expect(backups()).toEqual([]);
+  });
+
+  it.each([
+    { phase: undefined, blocked: true },
+    { phase: "New", blocked: true },
+    { phase: "InProgress", blocked: true },
+    { phase: "Completed", blocked: false },
+    { phase: "Failed", blocked: false },
+    { phase: "PartiallyFailed", blocked: false },
+  ] as const)("with a previous backup in phase $phase, blocked=$blocked", async ({ phase, blocked }) => {
+    const { kube, reconciler, backups, clock } = setup();
+    seedSchedule(kube, u(forSchedule(NS, "s1", { schedule: "@every 5s" })));
+    kube.seed(GVR.backups, u(forBackup(NS, "s1-20240309095955", { labels: { "velero.io/schedule-name": "s1" }, ...(phase ? { phase } : {}) })));
+    clock.advance(6_000);
+    const result = await reconciler.reconcile(`${NS}/s1`);
+    if (blocked) {
+      expect(result).toEqual({ kind: "requeue", afterMs: SCHEDULE_BLOCKED_RECHECK_MS });
+      expect(backups()).toHaveLength(1);
+    } else {
+      expect(backups().map((b) => b.metadata.name).sort()).toEqual(["s1-20240309095955", "s1-20240309100006"]);
+    }
+  });
+
+  it("ignores unfinished backups of other schedules", async () => {
+    const { kube, reconciler, backups, clock } = setup();
+    seedSchedule(kube, u(forSchedule(NS, "s1", { schedule: "@every 5s" })));
+    kube.seed(GVR.backups, u(forBackup(NS, "other-1", { labels: { "velero.io/schedule-name": "other" }, phase: "InProgress" })));
+    clock.advance(6_000);
+    await reconciler.reconcile(`${NS}/s1`);
+    expect(backups()).toHaveLength(2);
+  });
+
+  it("records lastBackup even when the backup of that second already exists", async () => {
+    const { kube, reconciler, schedule, clock } = setup();
+    seedSchedule(kube, u(forSchedule(NS, "s1", { schedule: "@every 5s" })));
+    kube.seed(GVR.backups, u(forBackup(NS, "s1-20240309100006", { labels: { "velero.io/schedule-name": "s1" }, phase: "Completed" })));
+    clock.advance(6_000);
+    await reconciler.reconcile(`${NS}/s1`);
+    expect(schedule("s1").status?.lastBackup).toBe("2024-03-09T10:00:06Z");
+  });
+
+  it("is done for a schedule that no longer exists", async () => {
+    const { reconciler } = setup();
+    expect(await reconciler.reconcile(`${NS}/gone`)).toEqual({ kind: "done" });
+  });
+});

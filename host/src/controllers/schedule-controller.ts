@@ -1,0 +1,169 @@
+/**
+ * Schedule controller (Velero's scheduleReconciler): validates the cron expression (phase
+ * Enabled / FailedValidation), and when the schedule is due creates a Backup from its template
+ * named `<schedule>-<yyyyMMddHHmmss>`. Instead of a periodic scan of every schedule, each
+ * reconcile requeues its key for the next fire time.
+ */
+import { LABELS, VELERO_API_VERSION, type Backup, type Schedule, type UnstructuredItem } from "@velero-ts/plugin-sdk";
+import type { KubeClient } from "../kube/client.js";
+import { isAlreadyExists } from "../kube/errors.js";
+import { GVR } from "../kube/gvr.js";
+import { parseCronSchedule, DEFAULT_CRON_TIMEZONE, type CronSchedule } from "../shared/cron.js";
+import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
+import type { Logger } from "../shared/logging.js";
+import { delayUntil, labelSelectorOf, parseKubeTime, patchStatus, splitKey } from "./lifecycle-common.js";
+import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
+
+/** While a previous backup of the schedule is still New/InProgress, look again this often. */
+export const SCHEDULE_BLOCKED_RECHECK_MS = 5_000;
+
+export interface ScheduleReconcilerOptions {
+  kube: KubeClient;
+  log: Logger;
+  clock?: Clock;
+  /** Server default for spec.skipImmediately when a schedule leaves it unset (--schedule-skip-immediately). */
+  skipImmediately?: boolean;
+  /** Zone for expressions without CRON_TZ= (Velero's server runs in UTC). */
+  defaultTimezone?: string;
+}
+
+/** `<schedule>-<yyyyMMddHHmmss>` in UTC, Velero's Schedule.TimestampedName. */
+export function scheduledBackupName(scheduleName: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:T]/g, "").slice(0, 14);
+  return `${scheduleName}-${stamp}`;
+}
+
+/** The Backup a schedule submits at `at` (Velero's BackupBuilder.FromSchedule). */
+export function backupFromSchedule(schedule: Schedule, at: Date): Backup {
+  const name = scheduleName(schedule);
+  // Template labels win when the template sets them at all (even to {}); else the schedule's labels.
+  const templateLabels = schedule.spec.template?.metadata?.labels;
+  const labels = { ...(templateLabels ?? schedule.metadata.labels ?? {}), [LABELS.scheduleName]: name };
+  const metadata: Backup["metadata"] = { name: scheduledBackupName(name, at), namespace: schedule.metadata.namespace, labels };
+  if (schedule.metadata.annotations) metadata.annotations = { ...schedule.metadata.annotations };
+  if (schedule.spec.useOwnerReferencesInBackup === true) {
+    metadata.ownerReferences = [
+      { apiVersion: VELERO_API_VERSION, kind: "Schedule", name, uid: schedule.metadata.uid ?? "", controller: true },
+    ];
+  }
+  return { apiVersion: VELERO_API_VERSION, kind: "Backup", metadata, spec: structuredClone(schedule.spec.template ?? {}) };
+}
+
+function scheduleName(schedule: Schedule): string {
+  return schedule.metadata.name ?? "";
+}
+
+/** The next fire time after the last backup (or creation), or after the last skip if later. */
+export function nextRunTime(schedule: Schedule, cron: CronSchedule): Date | undefined {
+  let base = parseKubeTime(schedule.status?.lastBackup) ?? parseKubeTime(schedule.metadata.creationTimestamp) ?? new Date(0);
+  const skipped = parseKubeTime(schedule.status?.lastSkipped);
+  if (skipped && skipped > base) base = skipped;
+  return cron.next(base);
+}
+
+const UNFINISHED_PHASES = new Set<string | undefined>([undefined, "", "New", "InProgress"]);
+
+export class ScheduleReconciler implements Reconciler {
+  readonly name = "schedule";
+  readonly watches = GVR.schedules;
+  readonly #kube: KubeClient;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #skipImmediately: boolean;
+  readonly #timezone: string;
+
+  constructor(options: ScheduleReconcilerOptions) {
+    this.#kube = options.kube;
+    this.#log = options.log.child({ controller: "schedule" });
+    this.#clock = options.clock ?? realClock;
+    this.#skipImmediately = options.skipImmediately ?? false;
+    this.#timezone = options.defaultTimezone ?? DEFAULT_CRON_TIMEZONE;
+  }
+
+  async reconcile(key: ObjectKey): Promise<ReconcileResult> {
+    const { namespace, name } = splitKey(key);
+    const log = this.#log.child({ schedule: key });
+    const schedule = (await this.#kube.get(GVR.schedules, name, namespace)) as unknown as Schedule | undefined;
+    if (!schedule) return { kind: "done" };
+    if (schedule.spec.paused === true) {
+      log.debug("schedule is paused, skipping");
+      return { kind: "done" };
+    }
+
+    const now = this.#clock.now();
+    const parsed = await this.#validate(schedule, now, log);
+    if (!parsed) return { kind: "done" };
+
+    const next = nextRunTime(schedule, parsed);
+    if (!next) {
+      log.warn({ expression: schedule.spec.schedule }, "schedule never fires again");
+      return { kind: "done" };
+    }
+    if (now.getTime() <= next.getTime()) return { kind: "requeue", afterMs: delayUntil(next, now) };
+
+    if (await this.#hasUnfinishedBackup(schedule)) {
+      log.debug("a backup of this schedule is still New or InProgress, not submitting another yet");
+      return { kind: "requeue", afterMs: SCHEDULE_BLOCKED_RECHECK_MS };
+    }
+    await this.#submitBackup(schedule, now, log);
+    const following = parsed.next(parseKubeTime(toKubeTime(now)) ?? now);
+    return following ? { kind: "requeue", afterMs: delayUntil(following, now) } : { kind: "done" };
+  }
+
+  /**
+   * Applies skipImmediately and (re)validates the expression, patching what changed. Returns the
+   * parsed schedule when it is Enabled.
+   */
+  async #validate(schedule: Schedule, now: Date, log: Logger): Promise<CronSchedule | undefined> {
+    const specPatch: Record<string, unknown> = {};
+    const statusPatch: Record<string, unknown> = {};
+    if (schedule.spec.skipImmediately ?? this.#skipImmediately) {
+      specPatch.skipImmediately = false;
+      statusPatch.lastSkipped = toKubeTime(now);
+      schedule.status = { ...schedule.status, lastSkipped: toKubeTime(now) };
+    }
+
+    const expression = schedule.spec.schedule ?? "";
+    const parsed = expression === "" ? undefined : parseCronSchedule(expression, this.#timezone);
+    let errors: string[] | undefined;
+    if (!parsed) errors = ["Schedule must be a non-empty valid Cron expression"];
+    else if (!parsed.ok) errors = [`invalid schedule: ${parsed.error}`];
+
+    const phase = errors ? "FailedValidation" : "Enabled";
+    if (schedule.status?.phase !== phase) {
+      statusPatch.phase = phase;
+      statusPatch.validationErrors = errors ?? null;
+      log.info({ phase, errors }, `schedule phase is now ${phase}`);
+    } else if (errors && JSON.stringify(errors) !== JSON.stringify(schedule.status?.validationErrors)) {
+      statusPatch.validationErrors = errors;
+    }
+
+    if (Object.keys(specPatch).length > 0) {
+      await this.#kube.patch(GVR.schedules, scheduleName(schedule), schedule.metadata.namespace, { spec: specPatch, status: statusPatch });
+    } else if (Object.keys(statusPatch).length > 0) {
+      await patchStatus(this.#kube, GVR.schedules, schedule, statusPatch);
+    }
+    return parsed?.ok ? parsed.schedule : undefined;
+  }
+
+  /** Velero does not start a new backup while one from this schedule is New or InProgress. */
+  async #hasUnfinishedBackup(schedule: Schedule): Promise<boolean> {
+    const { items } = await this.#kube.list(GVR.backups, {
+      namespace: schedule.metadata.namespace,
+      labelSelector: labelSelectorOf({ [LABELS.scheduleName]: scheduleName(schedule) }),
+    });
+    return items.some((b) => UNFINISHED_PHASES.has((b as unknown as Backup).status?.phase));
+  }
+
+  async #submitBackup(schedule: Schedule, now: Date, log: Logger): Promise<void> {
+    const backup = backupFromSchedule(schedule, now);
+    log.info({ backup: `${backup.metadata.namespace}/${backup.metadata.name}` }, "schedule is due, submitting a backup");
+    try {
+      await this.#kube.create(GVR.backups, backup as unknown as UnstructuredItem);
+    } catch (err) {
+      // Same second, same name: an earlier attempt created it but did not record lastBackup.
+      if (!isAlreadyExists(err)) throw err;
+    }
+    await patchStatus(this.#kube, GVR.schedules, schedule, { lastBackup: toKubeTime(now) });
+  }
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { GVR } from "../../kube/gvr.js";
+import { createSilentLogger } from "../../shared/logging.js";
+import { FakeClock } from "../../testing/fake-clock.js";
+import { FakeKubeClient } from "../../testing/fake-kube-client.js";
+import { ControllerManager } from "./manager.js";
+import type { ReconcileResult, Reconciler } from "./types.js";
+
+const cm = (name: string): UnstructuredItem => ({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name, namespace: "velero" } });
+
+function setup(reconcile: (key: string) => Promise<ReconcileResult>, resyncPeriodMs?: number) {
+  const client = new FakeKubeClient();
+  const clock = new FakeClock();
+  const seen: string[] = [];
+  const reconciler: Reconciler = {
+    name: "test",
+    watches: GVR.backups,
+    resyncPeriodMs,
+    reconcile: async (key) => {
+      seen.push(key);
+      return reconcile(key);
+    },
+  };
+  const manager = new ControllerManager({ client, clock, logger: createSilentLogger(), namespace: "velero", backoff: { baseMs: 100, maxMs: 1000 } });
+  const controller = manager.add(reconciler, { concurrency: 2 });
+  return { client, clock, seen, manager, controller };
+}
+
+describe("Controller", () => {
+  it("reconciles existing objects after the initial list and new ones from the watch", async () => {
+    const t = setup(async () => ({ kind: "done" }));
+    t.client.seed(GVR.backups, cm("a"));
+    await t.manager.start();
+    await t.controller.idle();
+    await t.client.create(GVR.backups, cm("b"));
+    await t.controller.idle();
+    expect(t.seen).toEqual(["velero/a", "velero/b"]);
+    await t.manager.stop();
+  });
+
+  it("requeues with backoff when reconcile throws, then succeeds", async () => {
+    let calls = 0;
+    const t = setup(async () => {
+      calls++;
+      if (calls < 3) throw new Error("transient");
+      return { kind: "done" };
+    });
+    t.client.seed(GVR.backups, cm("a"));
+    await t.manager.start();
+    await t.controller.idle();
+    expect(calls).toBe(1);
+    t.clock.advance(100);
+    await t.controller.idle();
+    expect(calls).toBe(2);
+    t.clock.advance(199);
+    await t.controller.idle();
+    expect(calls).toBe(2);
+    t.clock.advance(1);
+    await t.controller.idle();
+    expect(calls).toBe(3);
+    expect(t.controller.queue.failures("velero/a")).toBe(0);
+    await t.manager.stop();
+  });
+
+  it("honours requeue afterMs and periodic resync without listing again", async () => {
+    const t = setup(async () => ({ kind: "requeue", afterMs: 5000 }), 60_000);
+    t.client.seed(GVR.backups, cm("a"));
+    await t.manager.start();
+    await t.controller.idle();
+    t.clock.advance(5000);
+    await t.controller.idle();
+    expect(t.seen).toEqual(["velero/a", "velero/a"]);
+    expect(t.client.actions.filter((a) => a.verb !== "create")).toEqual([]);
+    await t.manager.stop();
+  });
+
+  it("re-establishes the watch when the server closes it", async () => {
+    const t = setup(async () => ({ kind: "done" }));
+    await t.manager.start();
+    expect(t.client.openWatches).toBe(1);
+    t.client.closeWatches();
+    await new Promise((r) => setImmediate(r));
+    expect(t.client.openWatches).toBe(1);
+    await t.client.create(GVR.backups, cm("late"));
+    await t.controller.idle();
+    expect(t.seen).toContain("velero/late");
+    await t.manager.stop();
+  });
+});

@@ -76,7 +76,7 @@ describe("parseObjectStoreConfig", () => {
     { name: "absent checksumAlgorithm defaults to CRC32", config: {}, expected: "CRC32" },
     { name: "empty checksumAlgorithm disables checksums", config: { checksumAlgorithm: "" }, expected: "" },
     { name: "CRC32C is accepted", config: { checksumAlgorithm: "CRC32C" }, expected: "CRC32C" },
-  ])("$name", ({ config, expected }) => {
+  ] as { name: string; config: Record<string, string>; expected: string }[])("$name", ({ config, expected }) => {
     expect(parseObjectStoreConfig({ bucket: "b", ...config }, NO_ENV).checksumAlgorithm).toBe(expected);
   });
 
@@ -93,7 +93,7 @@ describe("parseObjectStoreConfig", () => {
     },
     { name: "malformed SSE-C secret ref", config: { customerKeyEncryptionSecret: "just-a-name" }, error: /secretName\/key/ },
     { name: "tag without value", config: { tagging: "a=b&c" }, error: /tagging: "c" is not key=value/ },
-  ])("rejects $name", ({ config, error }) => {
+  ] as { name: string; config: Record<string, string>; error: RegExp }[])("rejects $name", ({ config, error }) => {
     expect(() => parseObjectStoreConfig({ bucket: "b", ...config }, NO_ENV)).toThrow(error);
   });
 

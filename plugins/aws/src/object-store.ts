@@ -194,7 +194,13 @@ export class S3ObjectStore implements ObjectStore {
 
   /** `<what> (endpoint "...", region "..."): <explanation>`, with the SDK error as cause. */
   #wrap(error: unknown, what: string, bucket: string): VeleroError {
-    const target = { ...this.#configured().api.target, bucket };
+    const { api, settings } = this.#configured();
+    const target = {
+      ...api.target,
+      bucket,
+      ...(settings.profile ? { profile: settings.profile } : {}),
+      ...(settings.credentialsFile ? { credentialsFile: settings.credentialsFile } : {}),
+    };
     const where = `${target.endpoint ? `endpoint "${target.endpoint}"` : "AWS S3"}, region "${target.region}"`;
     return new VeleroError("VELERO_OBJECT_STORE", `${what} (${where}): ${explainAwsError(error, target)}`, { cause: error });
   }

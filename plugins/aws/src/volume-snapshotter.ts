@@ -148,7 +148,12 @@ export class EbsVolumeSnapshotter implements VolumeSnapshotter {
   }
 
   #wrap(error: unknown, what: string): VeleroError {
-    const target = this.#configured().api.target;
+    const { api, settings } = this.#configured();
+    const target = {
+      ...api.target,
+      ...(settings.profile ? { profile: settings.profile } : {}),
+      ...(settings.credentialsFile ? { credentialsFile: settings.credentialsFile } : {}),
+    };
     const where = `${target.endpoint ? `endpoint "${target.endpoint}"` : "AWS EC2"}, region "${target.region}"`;
     return new VeleroError("VELERO_VOLUME_SNAPSHOTTER", `${what} (${where}): ${explainAwsError(error, target)}`, { cause: error });
   }

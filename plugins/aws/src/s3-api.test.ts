@@ -1,0 +1,81 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { HeadBucketCommand } from "@aws-sdk/client-s3";
+import { parseObjectStoreConfig } from "./config.js";
+import { NOOP_LOGGER } from "./logger.js";
+import { createAwsS3Api, detectBucketRegion } from "./s3-api.js";
+import { networkError, s3Error } from "./testing/fakes.js";
+
+function probe(reply: () => Promise<unknown>): { send: (command: unknown) => Promise<never>; destroy: () => void; sent: unknown[]; destroyed: boolean } {
+  const state = {
+    sent: [] as unknown[],
+    destroyed: false,
+    send: async (command: unknown) => {
+      state.sent.push(command);
+      return (await reply()) as never;
+    },
+    destroy: () => {
+      state.destroyed = true;
+    },
+  };
+  return state;
+}
+
+describe("detectBucketRegion", () => {
+  it("uses the region HeadBucket reports", async () => {
+    const p = probe(async () => ({ BucketRegion: "eu-central-1" }));
+    expect(await detectBucketRegion(p as never, { bucket: "b" }, undefined)).toBe("eu-central-1");
+    expect(p.sent[0]).toBeInstanceOf(HeadBucketCommand);
+    expect(p.destroyed).toBe(true);
+  });
+
+  it("reads x-amz-bucket-region from a 301 reply", async () => {
+    const p = probe(async () => {
+      throw Object.assign(s3Error("PermanentRedirect", 301), { $response: { headers: { "x-amz-bucket-region": "ap-southeast-2" } } });
+    });
+    expect(await detectBucketRegion(p as never, { bucket: "b" }, undefined)).toBe("ap-southeast-2");
+  });
+
+  it("explains why the region could not be found", async () => {
+    const p = probe(async () => {
+      throw networkError("ENOTFOUND");
+    });
+    await expect(detectBucketRegion(p as never, { bucket: "velero-backups" }, undefined)).rejects.toThrow(
+      /unable to determine the region of bucket "velero-backups": endpoint of AWS S3 in region "us-east-1" is unreachable \(ENOTFOUND\).*; set config region/,
+    );
+  });
+});
+
+describe("createAwsS3Api (offline: presigning only)", () => {
+  async function credentialsFile(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), "vt-aws-"));
+    const file = join(dir, "cloud");
+    await writeFile(file, "[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = secret\n[backup]\naws_access_key_id = AKIDBACKUP\naws_secret_access_key = secret2\n");
+    return file;
+  }
+
+  it("signs against publicUrl, path-style, with the requested expiry and the file's profile", async () => {
+    const file = await credentialsFile();
+    const settings = parseObjectStoreConfig(
+      { bucket: "velero", region: "us-east-1", s3Url: "http://127.0.0.1:9", publicUrl: "https://s3.public.example", s3ForcePathStyle: "true", profile: "backup", credentialsFile: file },
+      {},
+    );
+    const api = await createAwsS3Api(settings, NOOP_LOGGER);
+    const url = new URL(await api.presignGetObject({ Bucket: "velero", Key: "backups/b1/b1-logs.gz" }, 600));
+    api.close();
+    expect(url.origin).toBe("https://s3.public.example");
+    expect(url.pathname).toBe("/velero/backups/b1/b1-logs.gz");
+    expect(url.searchParams.get("X-Amz-Expires")).toBe("600");
+    expect(url.searchParams.get("X-Amz-Credential")).toMatch(/^AKIDBACKUP\/\d{8}\/us-east-1\/s3\/aws4_request$/);
+    expect(url.searchParams.has("x-amz-checksum-mode")).toBe(false);
+    expect(api.target).toMatchObject({ service: "S3", region: "us-east-1", endpoint: "http://127.0.0.1:9", bucket: "velero" });
+  });
+
+  it("fails Init clearly when the profile is not in the credentials file", async () => {
+    const file = await credentialsFile();
+    const settings = parseObjectStoreConfig({ bucket: "velero", region: "us-east-1", s3Url: "http://127.0.0.1:9", profile: "nope", credentialsFile: file }, {});
+    await expect(createAwsS3Api(settings, NOOP_LOGGER)).rejects.toThrow(`failed to load AWS credentials (profile "nope" in file "${file}")`);
+  });
+});

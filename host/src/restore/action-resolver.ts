@@ -1,0 +1,72 @@
+/**
+ * Restore item actions with their AppliesTo selectors resolved through discovery (Velero's
+ * ResolvedAction): resource names become "resource.group", namespaces and labels become matchers.
+ */
+import type { RestoreItemActionV2 } from "@velero-ts/plugin-sdk";
+import type { NamedAction } from "../plugins/manager.js";
+import type { ResourceResolver } from "./discovery.js";
+import { IncludesExcludes } from "./filters.js";
+import { EVERYTHING, parseLabelSelector, type LabelMatcher, type Labels } from "./label-selector.js";
+
+export interface ResolvedRestoreItemAction {
+  name: string;
+  action: RestoreItemActionV2;
+  resources: IncludesExcludes;
+  namespaces: IncludesExcludes;
+  selector: LabelMatcher;
+}
+
+/** Maps resource names to "resource.group" through discovery; unresolvable names stay as given. */
+export async function resolveResourceList(resolver: ResourceResolver, names: readonly string[] = []): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of names) {
+    if (name === "*") {
+      out.push(name);
+      continue;
+    }
+    out.push((await resolver.resolve(name))?.groupResource ?? name);
+  }
+  return out;
+}
+
+export async function resolveResourceIncludesExcludes(
+  resolver: ResourceResolver,
+  includes: readonly string[] = [],
+  excludes: readonly string[] = [],
+): Promise<IncludesExcludes> {
+  return new IncludesExcludes(await resolveResourceList(resolver, includes), await resolveResourceList(resolver, excludes.filter((e) => e !== "*")));
+}
+
+export async function resolveRestoreItemActions(
+  resolver: ResourceResolver,
+  actions: readonly NamedAction<RestoreItemActionV2>[],
+): Promise<ResolvedRestoreItemAction[]> {
+  const out: ResolvedRestoreItemAction[] = [];
+  for (const { name, action } of actions) {
+    const s = await action.appliesTo();
+    let selector = EVERYTHING;
+    if (s.selector !== "") {
+      try {
+        selector = parseLabelSelector(s.selector);
+      } catch (err) {
+        throw new Error(`restore item action "${name}" has an invalid label selector: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    out.push({
+      name,
+      action,
+      resources: await resolveResourceIncludesExcludes(resolver, s.includedResources, s.excludedResources),
+      namespaces: new IncludesExcludes(s.includedNamespaces, s.excludedNamespaces),
+      selector,
+    });
+  }
+  return out;
+}
+
+/** Velero's ShouldUse. */
+export function actionApplies(a: ResolvedRestoreItemAction, groupResource: string, namespace: string, labels: Labels | undefined): boolean {
+  if (!a.resources.shouldInclude(groupResource)) return false;
+  if (namespace !== "" && !a.namespaces.shouldInclude(namespace)) return false;
+  if (namespace === "" && !a.namespaces.includeEverything()) return false;
+  return a.selector.matches(labels);
+}

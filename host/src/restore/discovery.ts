@@ -1,0 +1,109 @@
+/**
+ * Resolves user-facing resource names ("po", "deploy", "deployments.apps",
+ * "volumesnapshotclass.snapshot.storage.k8s.io") to served group/version/resources through
+ * discovery, the way Velero's discovery helper (a shortcut-expanding priority REST mapper) does:
+ * the core group wins ties, then discovery order, and the group's preferred version is returned.
+ */
+import type { ApiResource, GroupVersionResource, KubeClient } from "../kube/client.js";
+
+/** "resource.group", or "resource" for the core group. */
+export function groupResourceString(group: string, resource: string): string {
+  return group === "" ? resource : `${resource}.${group}`;
+}
+
+/** Splits "resource.group" at the first dot (Velero's ParseGroupResource). */
+export function parseGroupResource(text: string): { group: string; resource: string } {
+  const dot = text.indexOf(".");
+  return dot < 0 ? { group: "", resource: text } : { group: text.slice(dot + 1), resource: text.slice(0, dot) };
+}
+
+/** Splits an apiVersion ("apps/v1", "v1") into group and version. */
+export function parseApiVersion(apiVersion: string): { group: string; version: string } {
+  const slash = apiVersion.indexOf("/");
+  return slash < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+}
+
+export interface ResolvedResource {
+  gvr: GroupVersionResource;
+  namespaced: boolean;
+  kind: string;
+  /** "resource.group" as used by filters and the tarball layout. */
+  groupResource: string;
+}
+
+export interface ServedGroup {
+  name: string;
+  preferredVersion: string;
+  /** Served versions, preferred first. */
+  versions: string[];
+}
+
+export class ResourceResolver {
+  readonly #kube: KubeClient;
+  #resources: ApiResource[] | undefined;
+
+  constructor(kube: KubeClient) {
+    this.#kube = kube;
+  }
+
+  /** Forgets cached discovery (after restoring CRDs). */
+  async refresh(): Promise<void> {
+    this.#kube.invalidateDiscovery();
+    this.#resources = undefined;
+    await this.#load();
+  }
+
+  async #load(): Promise<ApiResource[]> {
+    this.#resources ??= (await this.#kube.discover()).filter((r) => !r.resource.includes("/"));
+    return this.#resources;
+  }
+
+  /** Resolves a resource name (plural, singular, kind or short name, optionally ".group" or a group prefix). */
+  async resolve(name: string): Promise<ResolvedResource | undefined> {
+    const { group, resource } = parseGroupResource(name.toLowerCase());
+    const all = await this.#load();
+    const nameMatches = (r: ApiResource): boolean =>
+      r.resource === resource || r.kind.toLowerCase() === resource || r.shortNames.includes(resource);
+    const groupMatches = (r: ApiResource): boolean => group === "" || r.group === group || r.group.startsWith(`${group}.`);
+    const candidates = all.filter((r) => nameMatches(r) && groupMatches(r));
+    if (candidates.length === 0) return undefined;
+    const byPriority = (r: ApiResource): number => (r.group === "" ? 0 : 1) * 2 + (r.preferred ? 0 : 1);
+    const exactGroup = candidates.filter((r) => r.group === group);
+    const pool = exactGroup.length > 0 ? exactGroup : candidates;
+    const plural = pool.filter((r) => r.resource === resource);
+    const best = [...(plural.length > 0 ? plural : pool)].sort((a, b) => byPriority(a) - byPriority(b))[0] as ApiResource;
+    return toResolved(best);
+  }
+
+  /** The served resource for a group/version/kind (used when an action changed an item's kind). */
+  async kindFor(group: string, version: string, kind: string): Promise<ResolvedResource | undefined> {
+    const all = await this.#load();
+    const match = all.find((r) => r.group === group && r.version === version && r.kind === kind);
+    return match ? toResolved(match) : undefined;
+  }
+
+  /** The resource as served at an exact group/version, if it is. */
+  async served(group: string, version: string, resource: string): Promise<ResolvedResource | undefined> {
+    const all = await this.#load();
+    const match = all.find((r) => r.group === group && r.version === version && r.resource === resource);
+    return match ? toResolved(match) : undefined;
+  }
+
+  /** Served versions of an API group (empty when the group is not served). */
+  async group(name: string): Promise<ServedGroup | undefined> {
+    const all = (await this.#load()).filter((r) => r.group === name);
+    if (all.length === 0) return undefined;
+    const preferred = all.find((r) => r.preferred)?.version ?? (all[0] as ApiResource).version;
+    const versions = [preferred, ...new Set(all.map((r) => r.version).filter((v) => v !== preferred))];
+    return { name, preferredVersion: preferred, versions };
+  }
+}
+
+function toResolved(r: ApiResource): ResolvedResource {
+  return {
+    gvr: { group: r.group, version: r.version, resource: r.resource },
+    namespaced: r.namespaced,
+    kind: r.kind,
+    groupResource: groupResourceString(r.group, r.resource),
+  };
+}

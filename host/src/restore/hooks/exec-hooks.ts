@@ -1,0 +1,146 @@
+/**
+ * Runs post-restore exec hooks in one restored pod (Velero's wait-exec hook handler): waits until
+ * each hook's container is running (or ready, with waitForReady), then runs its hooks in order
+ * through pods/exec. `waitTimeout` bounds the wait, `execTimeout` (default 30s) each command;
+ * a failure with onError=Fail stops the pod's remaining hooks. Hooks that never ran count as
+ * failed. Everything is reported, nothing is thrown.
+ */
+import type { KubeClient } from "../../kube/client.js";
+import type { Logger } from "../../shared/logging.js";
+import type { RestoreClock } from "../clock.js";
+import { errorMessage } from "../kube-errors.js";
+import type { PodExecRestoreHook } from "./restore-hooks.js";
+
+export const DEFAULT_HOOK_EXEC_TIMEOUT_MS = 30_000;
+export const HOOK_POLL_INTERVAL_MS = 1_000;
+
+export interface HookRunResult {
+  attempted: number;
+  failed: number;
+  /** Error messages, all in the pod's namespace. */
+  errors: string[];
+}
+
+interface ContainerStatus {
+  name: string;
+  ready?: boolean;
+  state?: { running?: unknown };
+}
+
+interface PodView {
+  metadata: { deletionTimestamp?: unknown };
+  spec?: { containers?: { name: string }[] };
+  status?: { phase?: string; containerStatuses?: ContainerStatus[] };
+}
+
+function containerUp(pod: PodView, container: string, hooks: PodExecRestoreHook[]): boolean {
+  const waitForReady = hooks.some((h) => h.hook.waitForReady === true);
+  const cs = pod.status?.containerStatuses?.find((c) => c.name === container);
+  if (!cs) return false;
+  return waitForReady ? cs.ready === true : cs.state?.running !== undefined && cs.state.running !== null;
+}
+
+export interface ExecHookRunnerOptions {
+  kube: KubeClient;
+  clock: RestoreClock;
+  log: Logger;
+  parseDuration: (s: string) => number;
+  /** Bound on the wait when no hook sets waitTimeout. */
+  defaultWaitTimeoutMs: number;
+}
+
+async function withTimeout<T>(clock: RestoreClock, ms: number, work: Promise<T>, what: string): Promise<T> {
+  let timedOut = false;
+  const timer = clock.sleep(ms).then(() => {
+    timedOut = true;
+  });
+  const result = await Promise.race([work, timer]);
+  if (timedOut) throw new Error(`${what} timed out after ${ms}ms`);
+  return result as T;
+}
+
+export async function runPodExecHooks(
+  opts: ExecHookRunnerOptions,
+  pod: { namespace: string; name: string },
+  byContainer: Map<string, PodExecRestoreHook[]>,
+): Promise<HookRunResult> {
+  const { kube, clock, log } = opts;
+  const result: HookRunResult = { attempted: 0, failed: 0, errors: [] };
+  const podRef = `${pod.namespace}/${pod.name}`;
+  const pending = new Map(byContainer);
+  const all = [...pending.values()].flat();
+  const executed = new Set<PodExecRestoreHook>();
+  result.attempted = all.length;
+  const waits = all.map((h) => (h.hook.waitTimeout ? opts.parseDuration(h.hook.waitTimeout) : 0));
+  const maxWait = waits.some((w) => w <= 0) ? opts.defaultWaitTimeoutMs : Math.max(...waits);
+  const start = clock.now();
+  const fail = (message: string): void => {
+    result.failed++;
+    result.errors.push(message);
+    log.error({ namespace: pod.namespace, name: pod.name }, message);
+  };
+  let stopReason: string | undefined;
+
+  outer: while (pending.size > 0) {
+    let current: PodView | undefined;
+    try {
+      current = (await kube.get({ group: "", version: "v1", resource: "pods" }, pod.name, pod.namespace)) as PodView | undefined;
+    } catch (err) {
+      log.warn({ namespace: pod.namespace, name: pod.name, err: errorMessage(err) }, "error getting pod for post-restore hooks, retrying");
+    }
+    if (current === undefined) {
+      stopReason = `pod ${podRef} deleted before all hooks were executed`;
+      break;
+    }
+    const phase = current.status?.phase;
+    if (phase === "Succeeded" || phase === "Failed") {
+      stopReason = `pod entered phase ${phase} before some post-restore exec hooks ran`;
+      break;
+    }
+    for (const [container, hooks] of pending) {
+      if (!current.spec?.containers?.some((c) => c.name === container)) {
+        log.warn({ namespace: pod.namespace, name: pod.name }, `pod ${podRef} does not have container ${container}: discarding post-restore exec hooks`);
+        result.attempted -= hooks.length;
+        pending.delete(container);
+        continue;
+      }
+      if (!containerUp(current, container, hooks)) continue;
+      for (const h of hooks) {
+        executed.add(h);
+        const waitTimeout = h.hook.waitTimeout ? opts.parseDuration(h.hook.waitTimeout) : 0;
+        if (waitTimeout > 0 && clock.now() - start > waitTimeout) {
+          fail(`hook ${h.hookName} in container ${container} expired before executing`);
+          if (h.hook.onError === "Fail") break outer;
+          continue;
+        }
+        const execTimeoutMs = h.hook.execTimeout ? opts.parseDuration(h.hook.execTimeout) : DEFAULT_HOOK_EXEC_TIMEOUT_MS;
+        try {
+          log.info({ namespace: pod.namespace, name: pod.name }, `running post-restore exec hook ${h.hookName} in container ${container}`);
+          const out = await withTimeout(
+            clock,
+            execTimeoutMs,
+            kube.exec({ namespace: pod.namespace, pod: pod.name, container, command: h.hook.command, timeoutMs: execTimeoutMs }),
+            `hook ${h.hookName}`,
+          );
+          if (out.exitCode !== 0) throw new Error(`command exited with code ${out.exitCode}: ${out.stderr.trim() || out.stdout.trim()}`);
+        } catch (err) {
+          fail(`hook ${h.hookName} in container ${container} failed to execute, err: ${errorMessage(err)}`);
+          if (h.hook.onError === "Fail") break outer;
+        }
+      }
+      pending.delete(container);
+    }
+    if (pending.size === 0) break;
+    if (clock.now() - start >= maxWait) {
+      stopReason = "timed out waiting for the containers to be up";
+      break;
+    }
+    await clock.sleep(HOOK_POLL_INTERVAL_MS);
+  }
+  for (const h of all) {
+    if (executed.has(h) || ![...pending.values()].flat().includes(h)) continue;
+    fail(`hook ${h.hookName} in container ${h.hook.container} in pod ${podRef} not executed: ${stopReason ?? "stopped after a failed hook"}`);
+  }
+  if (stopReason) log.warn({ namespace: pod.namespace, name: pod.name }, stopReason);
+  return result;
+}

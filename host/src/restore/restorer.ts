@@ -1,0 +1,958 @@
+/**
+ * The restore engine (Velero's kubernetesRestorer): extracts the backup tarball, walks its
+ * resources in priority order (CRDs first, waiting until they are Established, then discovery is
+ * refreshed), filters, maps namespaces, runs restore item actions, handles PVs, creates each item
+ * or reconciles it with an existing one, and starts post-restore exec hooks.
+ */
+import { access } from "node:fs/promises";
+import type { Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import type { GroupVersionResource, KubeClient } from "../kube/client.js";
+import type { Logger } from "../shared/logging.js";
+import { actionApplies, resolveResourceIncludesExcludes, resolveRestoreItemActions, type ResolvedRestoreItemAction } from "./action-resolver.js";
+import {
+  itemFilePath,
+  ItemDecodeError,
+  parseBackupContents,
+  readFormatVersion,
+  readItem,
+  type BackupResource,
+} from "./backup-contents.js";
+import { pollUntil, systemClock, type RestoreClock } from "./clock.js";
+import { groupResourceString, parseApiVersion, parseGroupResource, ResourceResolver } from "./discovery.js";
+import { parseGoDuration } from "./duration.js";
+import { IncludesExcludes } from "./filters.js";
+import { runPodExecHooks, type HookRunResult } from "./hooks/exec-hooks.js";
+import { groupRestoreExecHooks, restoreHooksFromSpec, type ResourceRestoreHook } from "./hooks/restore-hooks.js";
+import { errorMessage, isAlreadyExists, isNotFound, isPortAllocatedError } from "./kube-errors.js";
+import { EVERYTHING, fromLabelSelector, type LabelMatcher } from "./label-selector.js";
+import {
+  addRestoreLabels,
+  ANN_MIRROR_POD,
+  ANNOTATION_ORIGINAL_PV_NAME,
+  ANNOTATION_RESTORE_STATUS,
+  createMergePatch,
+  deepClone,
+  deepEqual,
+  getPath,
+  resetMetadataAndStatus,
+  resetVolumeBindingInfo,
+  validLabelValue,
+} from "./metadata.js";
+import { DEFAULT_RESTORE_PRIORITIES, orderedResources, type RestorePriorities } from "./priorities.js";
+import { restorePvFromSnapshot, findSnapshot, type VolumeSnapshotterGetter } from "./pv-restorer.js";
+import {
+  buildResourceList,
+  itemKey,
+  type BackupVolumeInfo,
+  type HookSummary,
+  type RestoredItemStatus,
+  type RestoreOperation,
+  type RestoreOutcome,
+  type RestoreRequest,
+  type RestoreVolumeInfo,
+} from "./request.js";
+import { applyResourceModifiers } from "./resource-modifiers.js";
+import { RestoreResultSet } from "./results.js";
+import { extractBackupTarball, type ExtractedBackup, type ExtractLimits } from "./tarball.js";
+import { chooseVersion, groupOfResourceDir, type ChosenVersion } from "./version-chooser.js";
+import { LABELS } from "@velero-ts/plugin-sdk";
+
+/** Resources restored whatever the filters say (Velero's resourceMustHave). */
+const MUST_HAVE = new Set(["datauploads.velero.io", "volumesnapshotcontents.snapshot.storage.k8s.io"]);
+const CRDS = "customresourcedefinitions.apiextensions.k8s.io";
+const POLL_INTERVAL_MS = 1_000;
+export const DEFAULT_RESOURCE_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_RESOURCE_TERMINATING_TIMEOUT_MS = 10 * 60_000;
+
+export interface Restorer {
+  /** Throws BackupContentsError when the tarball is unusable; every other problem is in the outcome. */
+  restore(request: RestoreRequest): Promise<RestoreOutcome>;
+}
+
+export interface KubernetesRestorerOptions {
+  kube: KubeClient;
+  priorities?: RestorePriorities;
+  clock?: RestoreClock;
+  /** CRD establishment and additional-items readiness wait (Velero --resource-timeout). */
+  resourceTimeoutMs?: number;
+  /** Wait for a terminating namespace or PV to disappear (Velero --terminating-resource-timeout). */
+  resourceTerminatingTimeoutMs?: number;
+  /** Items of one resource type restored concurrently (1 = Velero's strictly sequential order). */
+  itemConcurrency?: number;
+  extractLimits?: ExtractLimits;
+  tempDir?: string;
+  /** Native snapshot restore; without it PVs with snapshots fail with a clear error. */
+  getVolumeSnapshotter?: VolumeSnapshotterGetter;
+}
+
+export class KubernetesRestorer implements Restorer {
+  readonly #options: KubernetesRestorerOptions;
+
+  constructor(options: KubernetesRestorerOptions) {
+    this.#options = options;
+  }
+
+  async restore(request: RestoreRequest): Promise<RestoreOutcome> {
+    const ctx = new RestoreContext(this.#options, request);
+    return ctx.run();
+  }
+}
+
+interface SelectedItem {
+  name: string;
+  path: string;
+  originalNamespace: string;
+  targetNamespace: string;
+}
+
+interface SelectedResource {
+  groupResource: string;
+  items: SelectedItem[];
+}
+
+interface ItemResults {
+  warnings: RestoreResultSet;
+  errors: RestoreResultSet;
+}
+
+function newResults(): ItemResults {
+  return { warnings: new RestoreResultSet(), errors: new RestoreResultSet() };
+}
+
+function resourceId(groupResource: string, namespace: string, name: string): string {
+  return namespace === "" ? `${groupResource}/${name}` : `${groupResource}/${namespace}/${name}`;
+}
+
+function gvkKey(item: UnstructuredItem): string {
+  return `${item.apiVersion}/${item.kind}`;
+}
+
+async function runPool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      await work(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+}
+
+class RestoreContext {
+  readonly #o: KubernetesRestorerOptions;
+  readonly #req: RestoreRequest;
+  readonly #restore: Restore;
+  readonly #log: Logger;
+  readonly #kube: KubeClient;
+  readonly #clock: RestoreClock;
+  readonly #resolver: ResourceResolver;
+  readonly #warnings = new RestoreResultSet();
+  readonly #errors = new RestoreResultSet();
+  readonly #restored = new Map<string, RestoredItemStatus>();
+  readonly #operations: RestoreOperation[] = [];
+  readonly #volumeInfo: RestoreVolumeInfo[] = [];
+  readonly #namespaces = new Map<string, Promise<void>>();
+  readonly #pvsToProvision = new Set<string>();
+  readonly #renamedPVs = new Map<string, string>();
+  readonly #hookRuns: Promise<{ namespace: string; result: HookRunResult }>[] = [];
+  readonly #volumeInfos = new Map<string, BackupVolumeInfo>();
+  #root = "";
+  #resources = new IncludesExcludes();
+  #statusResources: IncludesExcludes | undefined;
+  #namespaceFilter = new IncludesExcludes();
+  #selector: LabelMatcher = EVERYTHING;
+  #orSelectors: LabelMatcher[] = [];
+  #actions: ResolvedRestoreItemAction[] = [];
+  #specHooks: ResourceRestoreHook[] = [];
+  #chosenVersions = new Map<string, ChosenVersion>();
+  #totalItems = 0;
+  #processedItems = 0;
+
+  constructor(options: KubernetesRestorerOptions, request: RestoreRequest) {
+    this.#o = options;
+    this.#req = request;
+    this.#restore = request.restore;
+    this.#log = request.log;
+    this.#kube = options.kube;
+    this.#clock = options.clock ?? systemClock;
+    this.#resolver = new ResourceResolver(options.kube);
+    for (const vi of request.backupVolumeInfos ?? []) if (vi.pvName) this.#volumeInfos.set(vi.pvName, vi);
+  }
+
+  get #spec(): Restore["spec"] {
+    return this.#restore.spec;
+  }
+
+  async run(): Promise<RestoreOutcome> {
+    const backupName = this.#req.backup.metadata.name ?? this.#spec.backupName ?? "";
+    this.#log.info({ backup: backupName }, `starting restore of backup ${this.#req.backup.metadata.namespace ?? ""}/${backupName}`);
+    const ready = await this.#prepare();
+    const extracted = ready ? await extractBackupTarball(this.#req.backupContents, {
+      backupName,
+      log: this.#log,
+      limits: this.#o.extractLimits,
+      tempDir: this.#o.tempDir,
+    }) : undefined;
+    if (!ready) this.#req.backupContents.destroy();
+    try {
+      if (extracted) await this.#restoreContents(extracted);
+    } finally {
+      await extracted?.dispose();
+    }
+    return this.#outcome();
+  }
+
+  async #prepare(): Promise<boolean> {
+    try {
+      this.#selector = fromLabelSelector(this.#spec.labelSelector);
+      this.#orSelectors = (this.#spec.orLabelSelectors ?? []).map((s) => fromLabelSelector(s));
+      this.#resources = await resolveResourceIncludesExcludes(this.#resolver, this.#spec.includedResources, this.#spec.excludedResources);
+      if (this.#spec.restoreStatus) {
+        const rs = this.#spec.restoreStatus;
+        this.#statusResources = await resolveResourceIncludesExcludes(this.#resolver, rs.includedResources, rs.excludedResources);
+      }
+      this.#namespaceFilter = new IncludesExcludes(this.#spec.includedNamespaces, this.#spec.excludedNamespaces);
+      this.#actions = await resolveRestoreItemActions(this.#resolver, this.#req.actions ?? []);
+      this.#specHooks = restoreHooksFromSpec(this.#spec.hooks);
+      return true;
+    } catch (err) {
+      this.#errors.addVelero(errorMessage(err));
+      return false;
+    }
+  }
+
+  async #restoreContents(extracted: ExtractedBackup): Promise<void> {
+    this.#root = extracted.dir;
+    const contents = await parseBackupContents(this.#root);
+    if (contents.size === 0) {
+      this.#warnings.addVelero("zero items to be restored: the backup has no resources directory");
+      return;
+    }
+    const formatVersion = this.#req.backup.status?.formatVersion ?? (await readFormatVersion(this.#root)) ?? "";
+    if (formatVersion >= "1.1.0") await this.#chooseVersions(contents);
+
+    const processed = new Set<string>();
+    const crds = await this.#collect(contents, ["customresourcedefinitions"], processed);
+    this.#totalItems = crds.reduce((n, r) => n + r.items.length, 0);
+    for (const r of crds) await this.#processResource(r, false);
+    const crdChanged = [...this.#restored.entries()].some(
+      ([k, s]) => k.includes("CustomResourceDefinition") && (s.action === "created" || s.action === "updated"),
+    );
+    if (crdChanged) {
+      try {
+        await this.#resolver.refresh();
+      } catch (err) {
+        this.#warnings.add("", `refresh discovery after restoring CRDs: ${errorMessage(err)}`);
+      }
+    }
+    const priorities = this.#o.priorities ?? DEFAULT_RESTORE_PRIORITIES;
+    const rest = await this.#collect(contents, orderedResources(priorities, contents.keys()), processed);
+    this.#processedItems = 0;
+    this.#totalItems = rest.reduce((n, r) => n + r.items.length, 0);
+    for (const r of rest) await this.#processResource(r, true);
+  }
+
+  async #chooseVersions(contents: Map<string, BackupResource>): Promise<void> {
+    for (const resource of contents.values()) {
+      if (resource.versionDirs.length === 0) continue;
+      const target = await this.#resolver.group(groupOfResourceDir(resource.groupResource));
+      const chosen = chooseVersion(resource, target);
+      if (chosen) {
+        this.#chosenVersions.set(resource.groupResource, chosen);
+        this.#log.debug({ resource: resource.groupResource }, `chose API version ${chosen.version} (${chosen.dir}) to restore`);
+      }
+    }
+  }
+
+  #mustHave(groupResource: string): boolean {
+    return MUST_HAVE.has(groupResource);
+  }
+
+  #targetNamespace(original: string): string {
+    return this.#spec.namespaceMapping?.[original] ?? original;
+  }
+
+  /** Velero's getOrderedResourceCollection + getSelectedRestoreableItems. */
+  async #collect(contents: Map<string, BackupResource>, names: readonly string[], processed: Set<string>): Promise<SelectedResource[]> {
+    const out: SelectedResource[] = [];
+    for (const name of names) {
+      const gr = (await this.#resolver.resolve(name))?.groupResource ?? name;
+      if (processed.has(gr)) continue;
+      if (!this.#resources.shouldInclude(gr) && !this.#mustHave(gr)) {
+        this.#log.info({ resource: gr }, "skipping restore of resource because the restore spec excludes it");
+        continue;
+      }
+      const resource = contents.get(gr);
+      if (!resource) continue;
+      for (const [ns, names] of resource.itemsByNamespace) {
+        if (!this.#scopeIncluded(gr, ns)) continue;
+        out.push({ groupResource: gr, items: await this.#selectItems(resource, ns, names) });
+      }
+      processed.add(gr);
+    }
+    return out;
+  }
+
+  #scopeIncluded(gr: string, ns: string): boolean {
+    if (ns !== "") return this.#namespaceFilter.shouldInclude(ns) || this.#mustHave(gr);
+    const include = this.#spec.includeClusterResources;
+    if (include === false) return false;
+    return include === true || this.#namespaceFilter.includeEverything();
+  }
+
+  async #selectItems(resource: BackupResource, ns: string, names: readonly string[]): Promise<SelectedItem[]> {
+    const gr = resource.groupResource;
+    const chosen = this.#chosenVersions.get(gr);
+    const dir = chosen ? `${gr}/${chosen.dir}` : gr;
+    const target = this.#targetNamespace(ns);
+    const selected: SelectedItem[] = [];
+    for (const name of names) {
+      const path = itemFilePath(this.#root, dir, ns, name);
+      if (!this.#mustHave(gr)) {
+        let item: UnstructuredItem;
+        try {
+          item = await readItem(this.#root, path);
+        } catch (err) {
+          this.#errors.add(target, errorMessage(err));
+          continue;
+        }
+        if (!this.#labelsSelected(item)) continue;
+      }
+      selected.push({ name, path, originalNamespace: ns, targetNamespace: target });
+    }
+    return selected;
+  }
+
+  #labelsSelected(item: UnstructuredItem): boolean {
+    const labels = item.metadata.labels;
+    if (!this.#selector.matches(labels)) return false;
+    if (this.#orSelectors.length > 0 && !this.#orSelectors.some((s) => s.matches(labels))) return false;
+    return true;
+  }
+
+  async #processResource(resource: SelectedResource, reportProgress: boolean): Promise<void> {
+    const isNamespaces = resource.groupResource === "namespaces";
+    await runPool(resource.items, this.#o.itemConcurrency ?? 1, async (selected) => {
+      const original = isNamespaces ? selected.name : selected.originalNamespace;
+      const target = isNamespaces ? this.#targetNamespace(selected.name) : selected.targetNamespace;
+      if (original !== "") {
+        try {
+          await this.#ensureNamespace(original, target);
+        } catch (err) {
+          this.#errors.addVelero(errorMessage(err));
+          return;
+        }
+      }
+      if (isNamespaces) return;
+      let item: UnstructuredItem;
+      try {
+        item = await readItem(this.#root, selected.path);
+      } catch (err) {
+        this.#errors.add(target, errorMessage(err));
+        return;
+      }
+      const local = newResults();
+      await this.#restoreItem(item, resource.groupResource, target, local);
+      this.#warnings.merge(local.warnings);
+      this.#errors.merge(local.errors);
+      this.#processedItems++;
+      if (reportProgress) this.#req.onProgress?.(this.#progressEstimate());
+    });
+  }
+
+  #progressEstimate(): { totalItems: number; itemsRestored: number } {
+    return { totalItems: this.#restored.size + (this.#totalItems - this.#processedItems), itemsRestored: this.#restored.size };
+  }
+
+  /** Velero's EnsureNamespaceExistsAndIsReady, once per target namespace. */
+  #ensureNamespace(original: string, target: string): Promise<void> {
+    let pending = this.#namespaces.get(target);
+    if (!pending) {
+      pending = this.#createNamespace(original, target);
+      pending.catch(() => this.#namespaces.delete(target));
+      this.#namespaces.set(target, pending);
+    }
+    return pending;
+  }
+
+  async #createNamespace(original: string, target: string): Promise<void> {
+    const gvr = { group: "", version: "v1", resource: "namespaces" };
+    let exists = false;
+    let terminating = false;
+    const settled = await pollUntil(this.#clock, POLL_INTERVAL_MS, this.#o.resourceTerminatingTimeoutMs ?? DEFAULT_RESOURCE_TERMINATING_TIMEOUT_MS, async () => {
+      const ns = await this.#kube.get(gvr, target);
+      if (!ns) return true;
+      terminating = ns.metadata.deletionTimestamp !== undefined || getPath(ns, "status", "phase") === "Terminating";
+      exists = !terminating;
+      return !terminating;
+    });
+    if (!settled) throw new Error(`timed out waiting for terminating namespace ${target} to disappear before restoring`);
+    if (exists) return;
+    const ns = await this.#namespaceFromBackup(original, target);
+    try {
+      const created = await this.#kube.create(gvr, ns);
+      this.#restored.set(itemKey("v1/Namespace", "", target), { action: "created", itemExists: true, createdName: created.metadata.name });
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw new Error(`error creating namespace ${target}: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  /** The backed-up namespace's labels, annotations and spec under the target name (Velero's getNamespace). */
+  async #namespaceFromBackup(original: string, target: string): Promise<UnstructuredItem> {
+    const blank: UnstructuredItem = { apiVersion: "v1", kind: "Namespace", metadata: { name: target } };
+    try {
+      const backed = await readItem(this.#root, itemFilePath(this.#root, "namespaces", "", original));
+      const ns: UnstructuredItem = { apiVersion: backed.apiVersion, kind: backed.kind, metadata: { name: target } };
+      if (backed.metadata.labels) ns.metadata.labels = backed.metadata.labels;
+      if (backed.metadata.annotations) ns.metadata.annotations = backed.metadata.annotations;
+      if (backed.spec !== undefined) ns.spec = backed.spec;
+      return ns;
+    } catch (err) {
+      if (!(err instanceof ItemDecodeError) || !/ENOENT/.test(err.message)) this.#log.warn({ namespace: original }, `error reading namespace from backup, creating a new one: ${errorMessage(err)}`);
+      return blank;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // one item
+
+  /** Restores one item (and, through actions, its additional items). Returns whether it exists now. */
+  async #restoreItem(obj: UnstructuredItem, gr: string, namespace: string, r: ItemResults): Promise<boolean> {
+    const name = obj.metadata.name;
+    const id = resourceId(gr, namespace, name);
+    if (!(await this.#itemInScope(obj, gr, namespace, r))) return false;
+    if (isCompleted(obj, gr)) {
+      this.#log.info({ resource: gr, namespace, name }, `${id} is complete - skipping`);
+      return false;
+    }
+    const key = itemKey(gvkKey(obj), namespace, name);
+    const previous = this.#restored.get(key);
+    if (previous) return previous.itemExists;
+    const status: RestoredItemStatus = { itemExists: false };
+    this.#restored.set(key, status);
+    const before = r.warnings.count() + r.errors.count();
+    try {
+      return await this.#restoreNewItem(obj, gr, namespace, id, status, r);
+    } finally {
+      if (status.action === undefined) status.action = r.warnings.count() + r.errors.count() === before ? "skipped" : "failed";
+    }
+  }
+
+  async #itemInScope(obj: UnstructuredItem, gr: string, namespace: string, r: ItemResults): Promise<boolean> {
+    if (!this.#resources.shouldInclude(gr) && !this.#mustHave(gr)) return false;
+    if (namespace === "") return this.#spec.includeClusterResources !== false;
+    const original = obj.metadata.namespace ?? "";
+    if (!this.#namespaceFilter.shouldInclude(original) && !this.#mustHave(gr)) return false;
+    try {
+      await this.#ensureNamespace(original, namespace);
+    } catch (err) {
+      r.errors.addVelero(errorMessage(err));
+      return false;
+    }
+    return true;
+  }
+
+  async #restoreNewItem(obj: UnstructuredItem, gr: string, namespace: string, id: string, status: RestoredItemStatus, r: ItemResults): Promise<boolean> {
+    if (gr === "pods" && obj.metadata.annotations?.[ANN_MIRROR_POD]) {
+      this.#log.info({ namespace, name: obj.metadata.name }, "not restoring pod because it's a mirror pod");
+      return false;
+    }
+    let item = obj;
+    if (gr === "persistentvolumes") {
+      const handled = await this.#handlePv(item, r);
+      if (!handled) return false;
+      item = handled;
+    }
+    const savedStatus = item.status;
+    const itemFromBackup = deepClone(obj);
+    item = resetMetadataAndStatus(deepClone(item));
+    const prepared = await this.#runActions(item, itemFromBackup, gr, namespace, id, r);
+    if (!prepared) return status.itemExists;
+    item = prepared;
+    if (gr === "persistentvolumeclaims") item = this.#adjustPvc(item, namespace);
+    if (this.#req.resourceModifiers) {
+      const modified = applyResourceModifiers(this.#req.resourceModifiers, item, gr);
+      item = modified.item;
+      for (const e of modified.errors) r.errors.add(namespace, e);
+    }
+    if (namespace !== "") item.metadata.namespace = namespace;
+    addRestoreLabels(item, this.#restore.metadata.name ?? "", this.#spec.backupName ?? "");
+    return this.#createItem(item, gr, namespace, id, savedStatus, status, r);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // persistent volumes
+
+  /** Returns the PV to create, or undefined when it must not be created (dynamic re-provisioning or error). */
+  async #handlePv(pv: UnstructuredItem, r: ItemResults): Promise<UnstructuredItem | undefined> {
+    const name = pv.metadata.name;
+    const info = this.#volumeInfos.get(name);
+    const method = info ? info.backupMethod ?? "" : findSnapshot(name, this.#req.volumeSnapshots ?? []) ? "NativeSnapshot" : "";
+    try {
+      if (method === "NativeSnapshot") return await this.#pvWithNativeSnapshot(pv);
+      if (method === "PodVolumeBackup" || method === "CSISnapshot" || getPath(pv, "spec", "persistentVolumeReclaimPolicy") === "Delete") {
+        this.#log.info({ name }, "dynamically re-provisioning persistent volume (no native snapshot to restore, or its data is restored another way)");
+        this.#pvsToProvision.add(name);
+        return undefined;
+      }
+      this.#log.info({ name }, "restoring persistent volume as-is because it doesn't have a snapshot and its reclaim policy is not Delete");
+      return resetVolumeBindingInfo(this.#remapClaimRef(deepClone(pv)));
+    } catch (err) {
+      r.errors.add("", errorMessage(err));
+      return undefined;
+    }
+  }
+
+  #remapClaimRef(pv: UnstructuredItem): UnstructuredItem {
+    const claimRef = getPath(pv, "spec", "claimRef") as { namespace?: string } | undefined;
+    const mapped = claimRef?.namespace !== undefined ? this.#spec.namespaceMapping?.[claimRef.namespace] : undefined;
+    if (claimRef && mapped !== undefined) claimRef.namespace = mapped;
+    return pv;
+  }
+
+  async #pvWithNativeSnapshot(pv: UnstructuredItem): Promise<UnstructuredItem> {
+    const gvr = { group: "", version: "v1", resource: "persistentvolumes" };
+    const oldName = pv.metadata.name;
+    const claimNs = getPath(pv, "spec", "claimRef", "namespace");
+    const mappedClaim = typeof claimNs === "string" && this.#spec.namespaceMapping?.[claimNs] !== undefined;
+    const existing = await this.#kube.get(gvr, oldName);
+    let rename = mappedClaim && existing !== undefined;
+    let out = this.#remapClaimRef(deepClone(pv));
+    const shouldRestore = rename || (await this.#pvGoneOrGoing(oldName));
+    if (shouldRestore) {
+      out = resetVolumeBindingInfo(out);
+      const result = await restorePvFromSnapshot({
+        pv: out,
+        restorePVs: this.#spec.restorePVs,
+        snapshots: this.#req.volumeSnapshots ?? [],
+        getVolumeSnapshotter: this.#o.getVolumeSnapshotter,
+        log: this.#log,
+      });
+      out = result.pv;
+      if (out.metadata.name !== oldName) rename = true;
+      if (result.restored) this.#trackNativeSnapshot(out, result.restored);
+    }
+    if (rename) {
+      const newName = out.metadata.name !== oldName ? out.metadata.name : `velero-clone-${crypto.randomUUID()}`;
+      this.#renamedPVs.set(oldName, newName);
+      out.metadata.name = newName;
+      out.metadata.annotations = { ...(out.metadata.annotations ?? {}), [ANNOTATION_ORIGINAL_PV_NAME]: oldName };
+      for (const vi of this.#volumeInfo) if (vi.pvName === oldName) vi.pvName = newName;
+    }
+    return out;
+  }
+
+  #trackNativeSnapshot(pv: UnstructuredItem, info: { snapshotHandle: string; volumeType: string; volumeAZ: string; iops: string }): void {
+    const claimRef = getPath(pv, "spec", "claimRef") as { name?: string; namespace?: string } | undefined;
+    this.#volumeInfo.push({
+      pvName: pv.metadata.name,
+      ...(claimRef?.name ? { pvcName: claimRef.name } : {}),
+      ...(claimRef?.namespace ? { pvcNamespace: claimRef.namespace } : {}),
+      restoreMethod: "NativeSnapshot",
+      snapshotDataMoved: false,
+      nativeSnapshotInfo: { snapshotHandle: info.snapshotHandle, volumeType: info.volumeType, volumeAZ: info.volumeAZ, iops: info.iops },
+    });
+  }
+
+  /**
+   * Velero's shouldRestore: true when the PV does not exist; waits while it (or its claim, or the
+   * claim's namespace) is being deleted; false when it exists and is in use.
+   */
+  async #pvGoneOrGoing(name: string): Promise<boolean> {
+    let gone = false;
+    await pollUntil(this.#clock, POLL_INTERVAL_MS, this.#o.resourceTerminatingTimeoutMs ?? DEFAULT_RESOURCE_TERMINATING_TIMEOUT_MS, async () => {
+      const pv = await this.#kube.get({ group: "", version: "v1", resource: "persistentvolumes" }, name);
+      if (!pv) {
+        gone = true;
+        return true;
+      }
+      if (getPath(pv, "status", "phase") === "Released" || pv.metadata.deletionTimestamp) return false;
+      const claimRef = getPath(pv, "spec", "claimRef") as { name?: string; namespace?: string } | undefined;
+      if (!claimRef?.name || !claimRef.namespace) return true;
+      const pvc = await this.#kube.get({ group: "", version: "v1", resource: "persistentvolumeclaims" }, claimRef.name, claimRef.namespace);
+      if (!pvc || pvc.metadata.deletionTimestamp) return false;
+      const ns = await this.#kube.get({ group: "", version: "v1", resource: "namespaces" }, claimRef.namespace);
+      return ns !== undefined && !ns.metadata.deletionTimestamp && getPath(ns, "status", "phase") !== "Terminating";
+    });
+    if (!gone) this.#log.info({ name }, "persistent volume still exists in the cluster; restoring it without recreating its volume");
+    return gone;
+  }
+
+  /** Rebinding: drop binding annotations, re-provision or follow a renamed PV. */
+  #adjustPvc(pvc: UnstructuredItem, namespace: string): UnstructuredItem {
+    const spec = (pvc.spec ?? {}) as { volumeName?: string };
+    const volumeName = spec.volumeName;
+    if (!volumeName) return pvc;
+    resetVolumeBindingInfo(pvc);
+    if (this.#pvsToProvision.has(volumeName)) {
+      this.#log.info({ namespace, name: pvc.metadata.name }, "resetting PersistentVolumeClaim for dynamic provisioning");
+      delete spec.volumeName;
+    }
+    const renamed = this.#renamedPVs.get(volumeName);
+    if (renamed) spec.volumeName = renamed;
+    return pvc;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // restore item actions
+
+  async #runActions(
+    item: UnstructuredItem,
+    itemFromBackup: UnstructuredItem,
+    gr: string,
+    namespace: string,
+    id: string,
+    r: ItemResults,
+  ): Promise<UnstructuredItem | undefined> {
+    let obj = item;
+    for (const a of this.#actions) {
+      if (!actionApplies(a, gr, namespace, obj.metadata.labels)) continue;
+      let out;
+      try {
+        out = await a.action.execute({ item: obj, itemFromBackup, restore: this.#restore });
+      } catch (err) {
+        r.errors.add(namespace, `error preparing ${id}: ${errorMessage(err)}`);
+        return undefined;
+      }
+      if (out.operationId) this.#recordOperation(a.name, gr, namespace, itemFromBackup.metadata.name, out.operationId);
+      if (out.skipRestore) {
+        this.#log.info({ resource: gr, namespace, name: obj.metadata.name, plugin: a.name }, "skipping restore because a registered plugin discarded it");
+        return undefined;
+      }
+      obj = out.item;
+      const restoredAdditional = await this.#restoreAdditionalItems(out.additionalItems, namespace, r);
+      if (out.waitForAdditionalItems) await this.#waitForAdditionalItems(a, restoredAdditional, out.additionalItemsReadyTimeoutMs, id, namespace, r);
+    }
+    return obj;
+  }
+
+  #recordOperation(action: string, gr: string, namespace: string, name: string, operationId: string): void {
+    const { group, resource } = parseGroupResource(gr);
+    this.#operations.push({
+      spec: {
+        restoreName: this.#restore.metadata.name ?? "",
+        restoreUID: this.#restore.metadata.uid ?? "",
+        restoreItemAction: action,
+        resourceIdentifier: { Group: group, Resource: resource, Namespace: namespace, Name: name },
+        operationID: operationId,
+      },
+      status: { phase: "New", created: new Date(this.#clock.now()).toISOString() },
+    });
+  }
+
+  async #restoreAdditionalItems(
+    additional: readonly { group: string; resource: string; namespace: string; name: string }[],
+    parentNamespace: string,
+    r: ItemResults,
+  ): Promise<{ group: string; resource: string; namespace: string; name: string }[]> {
+    const present: { group: string; resource: string; namespace: string; name: string }[] = [];
+    for (const ai of additional) {
+      const gr = groupResourceString(ai.group, ai.resource);
+      const path = itemFilePath(this.#root, gr, ai.namespace, ai.name);
+      try {
+        await access(path);
+      } catch {
+        const message = `unable to restore additional item ${resourceId(gr, ai.namespace, ai.name)}: it is not in the backup`;
+        this.#log.warn({ resource: gr, namespace: ai.namespace, name: ai.name }, message);
+        r.warnings.add(ai.namespace, message);
+        continue;
+      }
+      let obj: UnstructuredItem;
+      try {
+        obj = await readItem(this.#root, path);
+      } catch (err) {
+        r.errors.add(parentNamespace, `error restoring additional item ${resourceId(gr, ai.namespace, ai.name)}: ${errorMessage(err)}`);
+        continue;
+      }
+      const target = ai.namespace === "" ? "" : this.#targetNamespace(ai.namespace);
+      if (await this.#restoreItem(obj, gr, target, r)) present.push(ai);
+    }
+    return present;
+  }
+
+  async #waitForAdditionalItems(
+    a: ResolvedRestoreItemAction,
+    items: { group: string; resource: string; namespace: string; name: string }[],
+    timeoutMs: number,
+    id: string,
+    namespace: string,
+    r: ItemResults,
+  ): Promise<void> {
+    try {
+      const ready = await pollUntil(this.#clock, POLL_INTERVAL_MS, timeoutMs > 0 ? timeoutMs : this.#o.resourceTimeoutMs ?? DEFAULT_RESOURCE_TIMEOUT_MS, () =>
+        a.action.areAdditionalItemsReady(items, this.#restore),
+      );
+      if (!ready) r.errors.add(namespace, `additional items for ${id} are not ready to use`);
+    } catch (err) {
+      r.errors.add(namespace, `error verifying additional items are ready to use: ${errorMessage(err)}`);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // create, or reconcile with what exists
+
+  async #gvrFor(item: UnstructuredItem, gr: string, namespace: string): Promise<GroupVersionResource> {
+    const { group, version } = parseApiVersion(item.apiVersion);
+    const { resource } = parseGroupResource(gr);
+    const served = await this.#resolver.served(group, version, resource);
+    if (served && served.kind === item.kind) return served.gvr;
+    const byKind = await this.#resolver.kindFor(group, version, item.kind);
+    if (byKind) return byKind.gvr;
+    if (served) return served.gvr;
+    this.#log.info({ resource: gr, namespace, name: item.metadata.name }, `${item.apiVersion}/${item.kind} is not served by the cluster; trying anyway`);
+    return { group, version, resource };
+  }
+
+  async #createItem(
+    obj: UnstructuredItem,
+    gr: string,
+    namespace: string,
+    id: string,
+    savedStatus: unknown,
+    status: RestoredItemStatus,
+    r: ItemResults,
+  ): Promise<boolean> {
+    const gvr = await this.#gvrFor(obj, gr, namespace);
+    let created: UnstructuredItem | undefined;
+    let createErr: unknown;
+    try {
+      created = await this.#kube.create(gvr, obj);
+    } catch (err) {
+      createErr = err;
+    }
+    if (created) {
+      status.action = "created";
+      status.itemExists = true;
+      status.createdName = created.metadata.name;
+      await this.#afterCreate(obj, created, gr, gvr, namespace, savedStatus, r);
+      return true;
+    }
+    const exists = isAlreadyExists(createErr) || (obj.kind === "Service" && isPortAllocatedError(createErr));
+    if (!exists) {
+      this.#log.error({ resource: gr, namespace, name: obj.metadata.name, err: errorMessage(createErr) }, `error restoring ${obj.metadata.name}`);
+      r.errors.add(namespace, `error restoring ${id}: ${errorMessage(createErr)}`);
+      return false;
+    }
+    let fromCluster: UnstructuredItem | undefined;
+    try {
+      fromCluster = await this.#kube.get(gvr, obj.metadata.name, namespace || undefined);
+    } catch (err) {
+      createErr = err;
+    }
+    if (!fromCluster) {
+      const message = `unable to retrieve in-cluster version of ${id}: ${errorMessage(createErr)}; it won't be restored or labelled`;
+      this.#log.warn({ resource: gr, namespace, name: obj.metadata.name }, message);
+      r.warnings.add(namespace, message);
+      return false;
+    }
+    status.itemExists = true;
+    await this.#reconcileExisting(obj, fromCluster, gvr, namespace, status, r);
+    return true;
+  }
+
+  /** The in-cluster object exists: compare, then skip (warn), update, or merge (ServiceAccounts). */
+  async #reconcileExisting(
+    obj: UnstructuredItem,
+    live: UnstructuredItem,
+    gvr: GroupVersionResource,
+    namespace: string,
+    status: RestoredItemStatus,
+    r: ItemResults,
+  ): Promise<void> {
+    const name = obj.metadata.name;
+    const policy = this.#spec.existingResourcePolicy;
+    const base = comparable(resetMetadataAndStatus(deepClone(live)));
+    const fromCluster = deepClone(base);
+    const desired = comparable(deepClone(obj));
+    addRestoreLabels(fromCluster, obj.metadata.labels?.[LABELS.restoreName] ?? "", obj.metadata.labels?.[LABELS.backupName] ?? "");
+    if (deepEqual(fromCluster, desired)) {
+      if (policy === "update") await this.#patchLabelsOnly(live, obj, gvr, namespace, r);
+      this.#log.info({ namespace, name }, `restore of ${name} skipped: it already exists in the cluster and is the same as the backed up version`);
+      status.action = "skipped";
+      return;
+    }
+    if (gvr.group === "" && gvr.resource === "serviceaccounts") {
+      await this.#mergeServiceAccount(base, mergeServiceAccounts(fromCluster, desired), { live, obj, gvr, namespace }, status, r);
+      return;
+    }
+    if (policy === "update") {
+      const patch = createMergePatch(base, desired);
+      if (!patch) {
+        status.action = "skipped";
+        return;
+      }
+      try {
+        await this.#kube.patch(gvr, name, namespace || undefined, patch);
+        status.action = "updated";
+        this.#log.info({ namespace, name }, `${obj.kind} ${name} successfully updated`);
+      } catch (err) {
+        r.warnings.add(namespace, `could not update ${obj.kind} "${name}" to match the backup: ${errorMessage(err)}`);
+        await this.#patchLabelsOnly(live, obj, gvr, namespace, r);
+      }
+      return;
+    }
+    r.warnings.add(namespace, `could not restore, ${obj.kind} "${name}" already exists. Warning: the in-cluster version is different than the backed-up version`);
+    status.action = "skipped";
+  }
+
+  async #patchLabelsOnly(live: UnstructuredItem, obj: UnstructuredItem, gvr: GroupVersionResource, namespace: string, r: ItemResults): Promise<void> {
+    const labels = {
+      [LABELS.backupName]: obj.metadata.labels?.[LABELS.backupName] ?? "",
+      [LABELS.restoreName]: obj.metadata.labels?.[LABELS.restoreName] ?? "",
+    };
+    if (live.metadata.labels?.[LABELS.backupName] === labels[LABELS.backupName] && live.metadata.labels?.[LABELS.restoreName] === labels[LABELS.restoreName]) return;
+    try {
+      await this.#kube.patch(gvr, obj.metadata.name, namespace || undefined, { metadata: { labels } });
+    } catch (err) {
+      r.errors.add(namespace, `backup/restore label patch failed for ${obj.kind} ${obj.metadata.name}: ${errorMessage(err)}`);
+    }
+  }
+
+  async #mergeServiceAccount(
+    base: UnstructuredItem,
+    merged: UnstructuredItem,
+    target: { live: UnstructuredItem; obj: UnstructuredItem; gvr: GroupVersionResource; namespace: string },
+    status: RestoredItemStatus,
+    r: ItemResults,
+  ): Promise<void> {
+    const { live, obj, gvr, namespace } = target;
+    const patch = createMergePatch(base, merged);
+    if (!patch) {
+      status.action = "skipped";
+      return;
+    }
+    try {
+      await this.#kube.patch(gvr, obj.metadata.name, namespace || undefined, patch);
+      status.action = "updated";
+    } catch (err) {
+      r.warnings.add(namespace, `error merging ServiceAccount ${namespace}/${obj.metadata.name}: ${errorMessage(err)}`);
+      if (this.#spec.existingResourcePolicy === "update") await this.#patchLabelsOnly(live, obj, gvr, namespace, r);
+    }
+  }
+
+  async #afterCreate(
+    obj: UnstructuredItem,
+    created: UnstructuredItem,
+    gr: string,
+    gvr: GroupVersionResource,
+    namespace: string,
+    savedStatus: unknown,
+    r: ItemResults,
+  ): Promise<void> {
+    if (savedStatus !== undefined && this.#shouldRestoreStatus(obj, gr)) {
+      try {
+        await this.#kube.patchStatus(gvr, created.metadata.name, namespace || undefined, { status: savedStatus });
+      } catch (err) {
+        r.warnings.add(namespace, `status field update failed for ${resourceId(gr, namespace, obj.metadata.name)}: ${errorMessage(err)}`);
+      }
+    }
+    if (gvr.group === "" && gvr.resource === "pods") this.#startExecHooks(created, namespace);
+    if (gvr.group === "apiextensions.k8s.io" && gvr.resource === "customresourcedefinitions") await this.#waitForCrd(gvr, created.metadata.name, r);
+  }
+
+  #shouldRestoreStatus(obj: UnstructuredItem, gr: string): boolean {
+    const fromSpec = this.#statusResources?.shouldInclude(gr) ?? false;
+    const annotation = obj.metadata.annotations?.[ANNOTATION_RESTORE_STATUS]?.trim().toLowerCase();
+    if (annotation === "true") return true;
+    if (annotation === "false") return false;
+    return fromSpec;
+  }
+
+  async #waitForCrd(gvr: GroupVersionResource, name: string, r: ItemResults): Promise<void> {
+    try {
+      const ready = await pollUntil(this.#clock, POLL_INTERVAL_MS, this.#o.resourceTimeoutMs ?? DEFAULT_RESOURCE_TIMEOUT_MS, async () => {
+        const crd = await this.#kube.get(gvr, name);
+        if (!crd) throw new Error(`CRD ${name} disappeared`);
+        return isCrdReady(crd);
+      });
+      if (!ready) r.errors.add("", `the CRD ${name} is not available to use for custom resources`);
+    } catch (err) {
+      r.errors.add("", `error verifying the CRD ${name} is ready to use: ${errorMessage(err)}`);
+    }
+  }
+
+  #startExecHooks(pod: UnstructuredItem, namespace: string): void {
+    const byContainer = groupRestoreExecHooks(pod, this.#specHooks, parseGoDuration);
+    if (byContainer.size === 0) return;
+    const run = runPodExecHooks(
+      {
+        kube: this.#kube,
+        clock: this.#clock,
+        log: this.#log,
+        parseDuration: parseGoDuration,
+        defaultWaitTimeoutMs: this.#o.resourceTimeoutMs ?? DEFAULT_RESOURCE_TIMEOUT_MS,
+      },
+      { namespace, name: pod.metadata.name },
+      byContainer,
+    ).then((result) => ({ namespace, result }));
+    this.#hookRuns.push(run);
+  }
+
+  async #hookSummary(): Promise<HookSummary> {
+    const summary: HookSummary = { attempted: 0, failed: 0, errors: new RestoreResultSet() };
+    for (const { namespace, result } of await Promise.all(this.#hookRuns)) {
+      summary.attempted += result.attempted;
+      summary.failed += result.failed;
+      for (const e of result.errors) summary.errors.add(namespace, e);
+    }
+    return summary;
+  }
+
+  #outcome(): RestoreOutcome {
+    return {
+      warnings: this.#warnings,
+      errors: this.#errors,
+      resourceList: buildResourceList(this.#restored),
+      itemOperations: this.#operations,
+      volumeInfo: this.#volumeInfo,
+      progress: { totalItems: this.#restored.size, itemsRestored: this.#restored.size },
+      hooks: this.#hookSummary(),
+    };
+  }
+}
+
+/** Velero's isCompleted: pods that finished and jobs with a completion time are not restored. */
+function isCompleted(obj: UnstructuredItem, gr: string): boolean {
+  if (gr === "pods") {
+    const phase = getPath(obj, "status", "phase");
+    return phase === "Succeeded" || phase === "Failed";
+  }
+  if (gr === "jobs.batch") {
+    const ct = getPath(obj, "status", "completionTime");
+    return typeof ct === "string" && ct !== "";
+  }
+  return false;
+}
+
+/** Established and NamesAccepted conditions are True. */
+export function isCrdReady(crd: UnstructuredItem): boolean {
+  const conditions = (getPath(crd, "status", "conditions") ?? []) as { type?: string; status?: string }[];
+  const isTrue = (type: string): boolean => conditions.some((c) => c.type === type && c.status === "True");
+  return isTrue("Established") && isTrue("NamesAccepted");
+}
+
+/** Drops server bookkeeping that never matches a backup (managedFields). */
+function comparable(item: UnstructuredItem): UnstructuredItem {
+  delete item.metadata.managedFields;
+  return item;
+}
+
+/** Velero's mergeServiceAccounts: the union of secrets and imagePullSecrets, labels and annotations. */
+export function mergeServiceAccounts(fromCluster: UnstructuredItem, backup: UnstructuredItem): UnstructuredItem {
+  const out = deepClone(fromCluster);
+  const union = (field: "secrets" | "imagePullSecrets"): void => {
+    const live = (out[field] as { name?: string }[] | undefined) ?? [];
+    const extra = ((backup[field] as { name?: string }[] | undefined) ?? []).filter((b) => !live.some((l) => l.name === b.name));
+    if (live.length + extra.length > 0) out[field] = [...live, ...extra];
+  };
+  union("secrets");
+  union("imagePullSecrets");
+  out.metadata.labels = { ...(backup.metadata.labels ?? {}), ...(out.metadata.labels ?? {}) };
+  out.metadata.annotations = { ...(backup.metadata.annotations ?? {}), ...(out.metadata.annotations ?? {}) };
+  if (Object.keys(out.metadata.annotations).length === 0) delete out.metadata.annotations;
+  for (const key of [LABELS.backupName, LABELS.restoreName]) {
+    const v = backup.metadata.labels?.[key];
+    if (v !== undefined) out.metadata.labels[key] = validLabelValue(v);
+  }
+  return out;
+}

@@ -1,0 +1,186 @@
+/**
+ * Streams a backup tarball (gzip(tar), velero-compat.md 4.3) into a private temporary directory.
+ * Nothing is buffered whole. Every entry is checked before a byte is written: absolute paths,
+ * `..` segments, links leaving the root and oversize entries are rejected and abort the whole
+ * extraction; a truncated or corrupt archive fails with a clear error. Links that stay inside the
+ * root and special files are ignored (Velero's extractor only writes files and directories).
+ */
+import { createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { extract as tarExtract, type Extract } from "tar-stream";
+import { VeleroError } from "@velero-ts/plugin-sdk";
+import type { Logger } from "../shared/logging.js";
+
+/** A single item is a Kubernetes object: etcd caps those at ~1.5 MiB, so 64 MiB is generous. */
+export const DEFAULT_MAX_ENTRY_BYTES = 64 * 1024 * 1024;
+/** Upper bound of the extracted size, a guard against gzip bombs. */
+export const DEFAULT_MAX_TOTAL_BYTES = 16 * 1024 * 1024 * 1024;
+export const DEFAULT_MAX_ENTRIES = 2_000_000;
+
+export interface ExtractLimits {
+  maxEntryBytes?: number;
+  maxTotalBytes?: number;
+  maxEntries?: number;
+}
+
+/** The tarball is unusable: nothing from it may be restored. */
+export class BackupContentsError extends VeleroError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("VELERO_BACKUP_CONTENTS", message, options);
+  }
+}
+
+export interface ExtractedBackup {
+  /** Root of the extracted tree (contains `resources/`, `metadata/`). */
+  dir: string;
+  /** Number of files written. */
+  files: number;
+  /** Removes the directory. */
+  dispose(): Promise<void>;
+}
+
+/** Checks an entry name and returns the absolute target path inside `root`. */
+export function safeEntryPath(root: string, name: string): string {
+  if (name.includes("\0")) throw new BackupContentsError(`tar entry ${JSON.stringify(name)} contains a NUL byte`);
+  if (name.startsWith("/") || name.startsWith("\\") || /^[a-zA-Z]:/.test(name)) {
+    throw new BackupContentsError(`tar entry ${JSON.stringify(name)} has an absolute path; backup entries must be relative`);
+  }
+  const segments = name.split(/[\\/]+/);
+  if (segments.includes("..")) {
+    throw new BackupContentsError(`tar entry ${JSON.stringify(name)} contains ".." and would escape the extraction directory`);
+  }
+  const target = path.resolve(root, name);
+  if (target !== root && !target.startsWith(root + path.sep)) {
+    throw new BackupContentsError(`tar entry ${JSON.stringify(name)} resolves outside the extraction directory`);
+  }
+  return target;
+}
+
+function checkLink(root: string, entryName: string, linkname: string, hard: boolean): void {
+  const base = hard ? root : path.dirname(path.resolve(root, entryName));
+  const target = path.isAbsolute(linkname) ? path.resolve(linkname) : path.resolve(base, linkname);
+  if (target !== root && !target.startsWith(root + path.sep)) {
+    throw new BackupContentsError(
+      `tar entry ${JSON.stringify(entryName)} is a ${hard ? "hard link" : "symbolic link"} to ${JSON.stringify(linkname)} outside the extraction directory`,
+    );
+  }
+}
+
+/** Counts bytes and fails when an entry grows past its limit (the header size is not trusted). */
+function byteLimiter(name: string, limit: number, onBytes: (n: number) => void): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      onBytes(chunk.length);
+      if (seen > limit) done(new BackupContentsError(`tar entry ${JSON.stringify(name)} is larger than the ${limit}-byte limit`));
+      else done(null, chunk);
+    },
+  });
+}
+
+function describeStreamError(backupName: string, err: unknown): Error {
+  if (err instanceof BackupContentsError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && code.startsWith("Z_")) {
+    return new BackupContentsError(`backup tarball of "${backupName}" is truncated or not valid gzip: ${message}`, { cause: err });
+  }
+  return new BackupContentsError(`backup tarball of "${backupName}" is truncated or corrupt: ${message}`, { cause: err });
+}
+
+type TarEntry = Extract extends AsyncIterable<infer S> ? S : never;
+
+interface ExtractState {
+  root: string;
+  files: number;
+  totalBytes: number;
+  entries: number;
+  createdDirs: Set<string>;
+}
+
+async function writeEntry(state: ExtractState, entry: TarEntry, limits: Required<ExtractLimits>, log: Logger): Promise<void> {
+  const { header } = entry;
+  const name = header.name;
+  const type = header.type ?? "file";
+  if (++state.entries > limits.maxEntries) throw new BackupContentsError(`backup tarball has more than ${limits.maxEntries} entries`);
+  if (type === "symlink" || type === "link") {
+    safeEntryPath(state.root, name);
+    checkLink(state.root, name, header.linkname ?? "", type === "link");
+    log.warn({ name }, `ignoring link entry ${JSON.stringify(name)} in backup tarball`);
+    entry.resume();
+    return;
+  }
+  const target = safeEntryPath(state.root, name);
+  if (type === "directory") {
+    await mkdir(target, { recursive: true, mode: 0o700 });
+    entry.resume();
+    return;
+  }
+  if (type !== "file" && type !== "contiguous-file") {
+    log.warn({ name }, `ignoring ${type} entry ${JSON.stringify(name)} in backup tarball`);
+    entry.resume();
+    return;
+  }
+  if ((header.size ?? 0) > limits.maxEntryBytes) {
+    throw new BackupContentsError(`tar entry ${JSON.stringify(name)} is ${header.size} bytes, over the ${limits.maxEntryBytes}-byte limit`);
+  }
+  const dir = path.dirname(target);
+  if (!state.createdDirs.has(dir)) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    state.createdDirs.add(dir);
+  }
+  const limiter = byteLimiter(name, limits.maxEntryBytes, (n) => {
+    state.totalBytes += n;
+    if (state.totalBytes > limits.maxTotalBytes) {
+      limiter.destroy(new BackupContentsError(`backup tarball expands to more than ${limits.maxTotalBytes} bytes`));
+    }
+  });
+  await pipeline(entry, limiter, createWriteStream(target, { mode: 0o600 }));
+  state.files++;
+}
+
+/**
+ * Extracts the stream into a new temporary directory. On any error the directory is removed and
+ * a BackupContentsError explains which entry (or which part of the stream) was at fault.
+ */
+export async function extractBackupTarball(
+  contents: Readable,
+  options: { backupName: string; log: Logger; limits?: ExtractLimits; tempDir?: string },
+): Promise<ExtractedBackup> {
+  const limits: Required<ExtractLimits> = {
+    maxEntryBytes: options.limits?.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES,
+    maxTotalBytes: options.limits?.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES,
+    maxEntries: options.limits?.maxEntries ?? DEFAULT_MAX_ENTRIES,
+  };
+  const root = await mkdtemp(path.join(options.tempDir ?? tmpdir(), "velero-restore-"));
+  const state: ExtractState = { root, files: 0, totalBytes: 0, entries: 0, createdDirs: new Set([root]) };
+  const extract = tarExtract();
+  const feeding = pipeline(contents, createGunzip(), extract);
+  try {
+    const consuming = (async () => {
+      for await (const entry of extract) await writeEntry(state, entry, limits, options.log);
+    })();
+    // Whichever side fails first decides the error; the other side is then torn down.
+    await Promise.all([
+      feeding.catch((err: unknown) => {
+        extract.destroy(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      }),
+      consuming.catch((err: unknown) => {
+        contents.destroy();
+        throw err;
+      }),
+    ]);
+  } catch (err) {
+    feeding.catch(() => undefined);
+    await rm(root, { recursive: true, force: true });
+    throw describeStreamError(options.backupName, err);
+  }
+  return { dir: root, files: state.files, dispose: () => rm(root, { recursive: true, force: true }) };
+}

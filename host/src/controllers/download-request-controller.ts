@@ -1,0 +1,92 @@
+/**
+ * DownloadRequest controller (`velero backup logs|download|describe --details`, `velero restore
+ * logs|describe`): answers a New request with a signed URL of the stored file, valid 10 minutes,
+ * and deletes the request once it has expired.
+ */
+import type { Backup, BackupStorageLocation, DownloadRequest, DownloadTargetKind, Restore } from "@velero-ts/plugin-sdk";
+import type { KubeClient } from "../kube/client.js";
+import { GVR } from "../kube/gvr.js";
+import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
+import type { Logger } from "../shared/logging.js";
+import { delayUntil, parseKubeTime, patchStatus, splitKey, type BackupStoreGetter } from "./lifecycle-common.js";
+import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
+
+/** Velero's persistence.DownloadURLTTL. */
+export const DOWNLOAD_URL_TTL_MS = 10 * 60 * 1000;
+
+const RESTORE_TARGETS = new Set<DownloadTargetKind>(["RestoreLog", "RestoreResults", "RestoreResourceList", "RestoreItemOperations", "RestoreVolumeInfo"]);
+
+export interface DownloadRequestReconcilerOptions {
+  kube: KubeClient;
+  log: Logger;
+  getBackupStore: BackupStoreGetter;
+  clock?: Clock;
+}
+
+export class DownloadRequestReconciler implements Reconciler {
+  readonly name = "download-request";
+  readonly watches = GVR.downloadRequests;
+  readonly #kube: KubeClient;
+  readonly #log: Logger;
+  readonly #getBackupStore: BackupStoreGetter;
+  readonly #clock: Clock;
+
+  constructor(options: DownloadRequestReconcilerOptions) {
+    this.#kube = options.kube;
+    this.#log = options.log.child({ controller: "download-request" });
+    this.#getBackupStore = options.getBackupStore;
+    this.#clock = options.clock ?? realClock;
+  }
+
+  async reconcile(key: ObjectKey): Promise<ReconcileResult> {
+    const { namespace, name } = splitKey(key);
+    const request = (await this.#kube.get(GVR.downloadRequests, name, namespace)) as unknown as DownloadRequest | undefined;
+    if (!request) return { kind: "done" };
+    const now = this.#clock.now();
+    const expiration = parseKubeTime(request.status?.expiration);
+    if (expiration && expiration < now) {
+      this.#log.debug({ name: key }, "DownloadRequest has expired, deleting it");
+      await this.#kube.delete(GVR.downloadRequests, name, namespace);
+      return { kind: "done" };
+    }
+    // Processed, or given up on (an expiration without a URL): wait for the expiry, then delete.
+    if (expiration) return { kind: "requeue", afterMs: delayUntil(expiration, now) };
+    if (request.status?.phase === "Processed") return { kind: "done" };
+    return this.#process(request, now, this.#log.child({ name: key }));
+  }
+
+  async #process(request: DownloadRequest, now: Date, log: Logger): Promise<ReconcileResult> {
+    const namespace = request.metadata.namespace;
+    const target = request.spec.target;
+    const expiration = new Date(now.getTime() + DOWNLOAD_URL_TTL_MS);
+    const requeueAtExpiry: ReconcileResult = { kind: "requeue", afterMs: delayUntil(expiration, now) };
+    // An unanswerable request still gets an expiration so it is cleaned up (Velero does the same).
+    const giveUp = async (message: string): Promise<ReconcileResult> => {
+      log.error({ target }, message);
+      await patchStatus(this.#kube, GVR.downloadRequests, request, { expiration: toKubeTime(expiration) });
+      return requeueAtExpiry;
+    };
+
+    let backupName = target.name;
+    if (RESTORE_TARGETS.has(target.kind)) {
+      const restore = (await this.#kube.get(GVR.restores, target.name, namespace)) as unknown as Restore | undefined;
+      if (!restore) return giveUp(`restore "${target.name}" for the DownloadRequest was not found`);
+      backupName = restore.spec.backupName ?? "";
+    }
+    const backup = (await this.#kube.get(GVR.backups, backupName, namespace)) as unknown as Backup | undefined;
+    if (!backup) return giveUp(`backup "${backupName}" for the DownloadRequest was not found`);
+    const locationName = backup.spec.storageLocation ?? "";
+    const location = (await this.#kube.get(GVR.backupStorageLocations, locationName, namespace)) as unknown as BackupStorageLocation | undefined;
+    if (!location) return giveUp(`backup storage location "${locationName}" for the DownloadRequest was not found`);
+
+    const store = await this.#getBackupStore(location);
+    const downloadURL = await store.getDownloadUrl(target.kind, target.name, DOWNLOAD_URL_TTL_MS);
+    await patchStatus(this.#kube, GVR.downloadRequests, request, {
+      phase: "Processed",
+      downloadURL,
+      expiration: toKubeTime(expiration),
+    });
+    log.debug({ target }, "DownloadRequest processed");
+    return requeueAtExpiry;
+  }
+}

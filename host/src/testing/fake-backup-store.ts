@@ -1,0 +1,117 @@
+/**
+ * An in-memory BackupStore for controller tests: backups with metadata, an optional tarball,
+ * native snapshot records and pod volume backups; restore files; signed URLs that encode their
+ * arguments. Failures can be injected per method.
+ */
+import { Readable } from "node:stream";
+import { NotFoundError, type Backup, type PodVolumeBackup } from "@velero-ts/plugin-sdk";
+import type {
+  BackupFileKind,
+  BackupResults,
+  BackupStore,
+  BackupUpload,
+  NativeSnapshotRecord,
+  RestoreFileKind,
+  RestoreUpload,
+} from "../persistence/backup-store.js";
+
+export interface FakeStoredBackup {
+  metadata: Backup;
+  contents?: Buffer;
+  volumeSnapshots?: NativeSnapshotRecord[];
+  podVolumeBackups?: PodVolumeBackup[];
+}
+
+export class FakeBackupStore implements BackupStore {
+  readonly backups = new Map<string, FakeStoredBackup>();
+  readonly restores = new Set<string>();
+  /** Method name → error thrown by its next call. */
+  readonly failures = new Map<string, Error>();
+  readonly calls: string[] = [];
+
+  addBackup(backup: Backup, extra: Omit<FakeStoredBackup, "metadata"> = {}): this {
+    this.backups.set(backup.metadata.name ?? "", { metadata: structuredClone(backup), ...extra });
+    return this;
+  }
+
+  #call(method: string, arg?: string): void {
+    this.calls.push(arg === undefined ? method : `${method}(${arg})`);
+    const err = this.failures.get(method);
+    if (err) {
+      this.failures.delete(method);
+      throw err;
+    }
+  }
+
+  #require(name: string): FakeStoredBackup {
+    const b = this.backups.get(name);
+    if (!b) throw new NotFoundError(`backup "${name}" not found in the fake backup store`);
+    return b;
+  }
+
+  async isValid(): Promise<void> {
+    this.#call("isValid");
+  }
+  async listBackups(): Promise<string[]> {
+    this.#call("listBackups");
+    return [...this.backups.keys()].sort();
+  }
+  async backupExists(name: string): Promise<boolean> {
+    this.#call("backupExists", name);
+    return this.backups.has(name);
+  }
+  async putBackup(upload: BackupUpload): Promise<void> {
+    this.#call("putBackup", upload.name);
+    this.backups.set(upload.name, { metadata: structuredClone(upload.metadata) });
+  }
+  async putBackupMetadata(backup: Backup): Promise<void> {
+    this.#call("putBackupMetadata", backup.metadata.name);
+    this.#require(backup.metadata.name ?? "").metadata = structuredClone(backup);
+  }
+  async getBackupMetadata(name: string): Promise<Backup> {
+    this.#call("getBackupMetadata", name);
+    return structuredClone(this.#require(name).metadata);
+  }
+  async getBackupContents(name: string): Promise<Readable> {
+    this.#call("getBackupContents", name);
+    const contents = this.#require(name).contents;
+    if (!contents) throw new NotFoundError(`backup "${name}" has no tarball in the fake backup store`);
+    return Readable.from([contents]);
+  }
+  async getBackupVolumeSnapshots(name: string): Promise<NativeSnapshotRecord[]> {
+    this.#call("getBackupVolumeSnapshots", name);
+    return structuredClone(this.#require(name).volumeSnapshots ?? []);
+  }
+  async getPodVolumeBackups(name: string): Promise<PodVolumeBackup[]> {
+    this.#call("getPodVolumeBackups", name);
+    return structuredClone(this.#require(name).podVolumeBackups ?? []);
+  }
+  async getBackupResults(name: string): Promise<BackupResults | undefined> {
+    this.#call("getBackupResults", name);
+    return undefined;
+  }
+  async getBackupResourceList(name: string): Promise<Record<string, string[]> | undefined> {
+    this.#call("getBackupResourceList", name);
+    return undefined;
+  }
+  async deleteBackup(name: string): Promise<void> {
+    this.#call("deleteBackup", name);
+    this.backups.delete(name);
+  }
+  async putRestoreFiles(upload: RestoreUpload): Promise<void> {
+    this.#call("putRestoreFiles", upload.restoreName);
+    this.restores.add(upload.restoreName);
+  }
+  async deleteRestore(name: string): Promise<void> {
+    this.#call("deleteRestore", name);
+    this.restores.delete(name);
+  }
+  async getDownloadUrl(kind: BackupFileKind | RestoreFileKind, name: string, ttlMs: number): Promise<string> {
+    this.#call("getDownloadUrl", `${kind},${name}`);
+    return `memory://bucket/${kind}/${name}?ttlMs=${ttlMs}`;
+  }
+  async getFile(kind: BackupFileKind | RestoreFileKind, name: string): Promise<Readable> {
+    this.#call("getFile", `${kind},${name}`);
+    return Readable.from([Buffer.alloc(0)]);
+  }
+}

@@ -1,4 +1,4 @@
-// Public entry of @velero-ts/plugin-sdk: API types, plugin contracts and serve().
+// Public entry of @velero-ts/plugin-sdk: API types, plugin contracts, serve() and the plugin logger.
 export type {
   UnstructuredItem,
   Duration,
@@ -72,3 +72,8 @@ export {
   getErrorMessage,
 } from "./contract/errors.js";
 export type { ValidationIssue, PluginErrorReason, RemoteStackFrame } from "./contract/errors.js";
+export { serve, PluginServerBuilder, resolvePluginCommand, PLUGIN_COMMAND_ENV, PLUGIN_NETWORK_ENV } from "./serve.js";
+export type { ServeOptions, RunningPlugin, PluginFactory, PluginFactoryContext } from "./serve.js";
+export { createPluginLogger, createNoopPluginLogger } from "./logger.js";
+export type { PluginLogger, PluginLogLevel, PluginLoggerOptions } from "./logger.js";
+export { parseLosslessJson, stringifyLosslessJson } from "./transport/json.js";

@@ -10,6 +10,7 @@
  * native path.
  */
 import { isInteger, isSafeNumber, parse, stringify } from "lossless-json";
+import { ValidationError } from "../contract/errors.js";
 
 const MAYBE_UNSAFE_INTEGER = /\d{16}/;
 
@@ -41,14 +42,15 @@ export function encodeJson(value: unknown): Buffer {
   return Buffer.from(stringifyLosslessJson(value), "utf8");
 }
 
-/** The object in a `bytes` proto field; `what` names the field in the error. */
+/** The object in a `bytes` proto field; `what` names the field in the ValidationError. */
 export function decodeJson<T>(bytes: Uint8Array | undefined, what: string): T {
   if (!bytes || bytes.length === 0) {
-    throw new SyntaxError(`${what}: the JSON payload is empty (unexpected end of JSON input)`);
+    throw new ValidationError(`${what}: the JSON payload is empty (unexpected end of JSON input)`, [{ path: what, reason: "empty" }]);
   }
   try {
     return parseLosslessJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) as T;
   } catch (error) {
-    throw new SyntaxError(`${what}: invalid JSON: ${(error as Error).message}`, { cause: error });
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ValidationError(`${what}: invalid JSON: ${reason}`, [{ path: what, reason }], { cause: error });
   }
 }

@@ -1,0 +1,120 @@
+/**
+ * The logger plugin authors use: JSON lines on STDERR in the hclog shape Velero's host parses.
+ *
+ *   {"@level":"info","@message":"uploaded object","bucket":"b","key":"k"}
+ *
+ * !!! READ BEFORE CHANGING ANYTHING HERE !!!
+ *  1. NEVER LOG TO STDOUT. The plugin's stdout carries the go-plugin handshake line and nothing
+ *     else: the host reads its first line as the handshake, and everything after is discarded.
+ *  2. THE VELERO SERVER CRASHES on a stderr JSON line whose "@message", "@level" or "@timestamp" is
+ *     present but NOT A STRING (go-plugin reads them with unchecked Go type assertions and the
+ *     panic takes down the whole Velero server). So: @message and @level are always strings,
+ *     user fields can never use those keys (they are renamed to "_@message" etc.), and there is
+ *     NO @timestamp (Velero adds its own; a timestamp without exactly 6 fractional digits demotes
+ *     the line to an unparsed debug line).
+ *  3. Levels are hclog names: trace, debug, info, warn, error ("warning" or "fatal" would be
+ *     logged verbatim at debug by the host, i.e. lost at the default level).
+ */
+import { pino, type DestinationStream, type LevelWithSilent } from "pino";
+
+/** The logger interface the SDK hands to plugin factories (a subset of pino's, like the host's). */
+export interface PluginLogger {
+  trace(obj: object | string, msg?: string): void;
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  child(bindings: Record<string, unknown>): PluginLogger;
+}
+
+export type PluginLogLevel = "trace" | "debug" | "info" | "warn" | "error";
+
+export interface PluginLoggerOptions {
+  /** Minimum level. Default: the `--log-level` flag Velero passes to plugins, else "info". */
+  level?: PluginLogLevel | "silent";
+  /** Where lines go. Default: file descriptor 2 (stderr), written synchronously. */
+  destination?: DestinationStream;
+  /** Fields added to every line. */
+  fields?: Record<string, unknown>;
+}
+
+const RESERVED = new Set(["@message", "@level", "@timestamp"]);
+
+function sanitize(obj: Record<string, unknown>): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(obj)) {
+    if (RESERVED.has(key)) {
+      out ??= { ...obj };
+      delete out[key];
+      out[`_${key}`] = obj[key];
+    }
+  }
+  return out ?? obj;
+}
+
+/** Velero passes its own server flags (logrus level names) to every plugin. */
+export function levelFromArgv(argv: readonly string[] = process.argv): PluginLogLevel | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    let value: string | undefined;
+    if (arg.startsWith("--log-level=")) value = arg.slice("--log-level=".length);
+    else if (arg === "--log-level") value = argv[i + 1];
+    if (value === undefined) continue;
+    switch (value.toLowerCase()) {
+      case "trace":
+      case "debug":
+      case "info":
+      case "error":
+        return value.toLowerCase() as PluginLogLevel;
+      case "warn":
+      case "warning":
+        return "warn";
+      case "fatal":
+      case "panic":
+        return "error";
+      default:
+        return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Creates the hclog-compatible stderr logger (see the file comment for the rules it enforces). */
+export function createPluginLogger(options: PluginLoggerOptions = {}): PluginLogger {
+  const level: LevelWithSilent = options.level ?? levelFromArgv() ?? "info";
+  // STDERR ONLY (fd 2), synchronously so the last lines before a crash are not lost. See rule 1.
+  const destination = options.destination ?? pino.destination({ dest: 2, sync: true });
+  const logger = pino(
+    {
+      level,
+      messageKey: "@message",
+      timestamp: false, // rule 2: no @timestamp
+      base: null,
+      formatters: {
+        // Rule 3: hclog level names only; pino's "fatal" is not one.
+        level: (label: string) => ({ "@level": label === "fatal" ? "error" : label }),
+        bindings: (bindings: Record<string, unknown>) => sanitize(bindings),
+        log: (obj: Record<string, unknown>) => sanitize(obj),
+      },
+      hooks: {
+        // Rule 2: always emit a string @message, even for logger.info({ some: "fields" }).
+        logMethod(args: unknown[], method: (...a: unknown[]) => void) {
+          if (args.length === 1 && typeof args[0] === "object" && args[0] !== null && !(args[0] instanceof Error)) {
+            method.call(this, args[0], "");
+          } else {
+            method.apply(this, args);
+          }
+        },
+      },
+    },
+    destination,
+  );
+  return options.fields ? logger.child(options.fields) : logger;
+}
+
+/** A logger that drops everything (default for in-process tests). */
+export function createNoopPluginLogger(): PluginLogger {
+  const noop = (): void => {};
+  const logger: PluginLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, child: () => logger };
+  return logger;
+}

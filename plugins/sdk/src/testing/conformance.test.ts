@@ -1,0 +1,45 @@
+// The in-memory implementations pass the conformance suites, directly and through the gRPC
+// adapters (client -> in-process server -> implementation), which proves the suites and the
+// object-store/volume-snapshotter transport at once.
+import { createNoopPluginLogger } from "../logger.js";
+import { serve } from "../serve.js";
+import { startTestPluginServer } from "./harness.js";
+import { InMemoryObjectStore } from "./in-memory-object-store.js";
+import { InMemoryVolumeSnapshotter } from "./in-memory-volume-snapshotter.js";
+import { describeObjectStoreConformance } from "./object-store-conformance.js";
+import { describeVolumeSnapshotterConformance } from "./volume-snapshotter-conformance.js";
+
+describeObjectStoreConformance("InMemoryObjectStore", async () => ({ store: new InMemoryObjectStore(), bucket: "b" }));
+
+describeObjectStoreConformance("InMemoryObjectStore over gRPC (tcp)", async () => {
+  const plugin = await startTestPluginServer(
+    serve({ logger: createNoopPluginLogger() }).registerObjectStore("example.io/memory", () => new InMemoryObjectStore()),
+  );
+  const store = plugin.objectStore("example.io/memory");
+  await store.init({ bucket: "b" });
+  return { store, bucket: "b", config: { bucket: "b" }, cleanup: () => plugin.close() };
+});
+
+describeObjectStoreConformance("InMemoryObjectStore over gRPC (unix socket)", async () => {
+  const plugin = await startTestPluginServer(
+    serve({ logger: createNoopPluginLogger() }).registerObjectStore("example.io/memory", () => new InMemoryObjectStore()),
+    { network: "unix" },
+  );
+  return { store: plugin.objectStore("example.io/memory"), bucket: "b", cleanup: () => plugin.close() };
+});
+
+function snapshotterTarget(snapshotter: InMemoryVolumeSnapshotter) {
+  const id = snapshotter.addVolume({ volumeType: "fast", volumeAZ: "zone-a" });
+  return { volume: { id, az: "zone-a", type: "fast" }, persistentVolume: snapshotter.persistentVolumeFor(id) };
+}
+
+describeVolumeSnapshotterConformance("InMemoryVolumeSnapshotter", async () => {
+  const snapshotter = new InMemoryVolumeSnapshotter();
+  return { snapshotter, ...snapshotterTarget(snapshotter) };
+});
+
+describeVolumeSnapshotterConformance("InMemoryVolumeSnapshotter over gRPC", async () => {
+  const impl = new InMemoryVolumeSnapshotter();
+  const plugin = await startTestPluginServer(serve({ logger: createNoopPluginLogger() }).registerVolumeSnapshotter("example.io/memory", () => impl));
+  return { snapshotter: plugin.volumeSnapshotter("example.io/memory"), ...snapshotterTarget(impl), cleanup: () => plugin.close() };
+});

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { text } from "node:stream/consumers";
 import { fileURLToPath } from "node:url";
+import { describeObjectStoreConformance } from "@velero-ts/plugin-sdk/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FilesystemObjectStore, invalidKeyReason } from "./filesystem-object-store.js";
 
@@ -109,4 +110,12 @@ describe("invalidKeyReason", () => {
   it("accepts Velero's keys", () => {
     expect(invalidKeyReason("prefix/backups/b1/b1-logs.gz")).toBeUndefined();
   });
+});
+
+describeObjectStoreConformance("FilesystemObjectStore", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "vt-fs-conformance-"));
+  const config = { path: dir, bucket: "conformance", prefix: "" };
+  const conformanceStore = new FilesystemObjectStore();
+  await conformanceStore.init(config);
+  return { store: conformanceStore, bucket: "conformance", config, cleanup: () => rm(dir, { recursive: true, force: true }) };
 });

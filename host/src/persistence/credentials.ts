@@ -1,0 +1,54 @@
+/**
+ * Per-location credentials: the Secret key a BSL/VSL names is written to
+ * $TMPDIR/credentials/<namespace>/<secret>-<key> (mode 0640) and passed to the plugin as
+ * `credentialsFile`, as Velero's NamespacedFileStore does.
+ */
+import { mkdir, writeFile, chmod } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { V1SecretKeySelector } from "@kubernetes/client-node";
+import type { KubeClient } from "../kube/client.js";
+import { GVR } from "../kube/gvr.js";
+
+export interface CredentialFileStoreOptions {
+  kube: KubeClient;
+  namespace: string;
+  /** Root directory; default $TMPDIR/credentials. */
+  directory?: string;
+}
+
+export class CredentialFileStore {
+  readonly #opts: CredentialFileStoreOptions;
+
+  constructor(options: CredentialFileStoreOptions) {
+    this.#opts = options;
+  }
+
+  get directory(): string {
+    return join(this.#opts.directory ?? join(tmpdir(), "credentials"), this.#opts.namespace);
+  }
+
+  /** Writes the secret key's value to its file and returns the path. */
+  async path(selector: V1SecretKeySelector): Promise<string> {
+    const value = await this.secretValue(selector);
+    const dir = this.directory;
+    await mkdir(dir, { recursive: true, mode: 0o750 });
+    const file = join(dir, `${selector.name}-${selector.key}`);
+    await writeFile(file, value, { mode: 0o640 });
+    await chmod(file, 0o640);
+    return file;
+  }
+
+  /** The decoded value of a key of a Secret in the Velero namespace. */
+  async secretValue(selector: V1SecretKeySelector): Promise<Buffer> {
+    const secret = await this.#opts.kube.get(GVR.secrets, selector.name ?? "", this.#opts.namespace);
+    if (!secret) {
+      throw new Error(`secret "${this.#opts.namespace}/${selector.name}" not found; create it or fix the location's credential`);
+    }
+    const data = (secret.data as Record<string, string> | undefined)?.[selector.key];
+    if (data === undefined) {
+      throw new Error(`secret "${this.#opts.namespace}/${selector.name}" has no key "${selector.key}"; fix the location's credential`);
+    }
+    return Buffer.from(data, "base64");
+  }
+}

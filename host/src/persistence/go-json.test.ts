@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { marshalGo, parseItemJson } from "./go-json.js";
+
+describe("marshalGo", () => {
+  it.each([
+    { name: "escapes HTML characters as Go does", value: { a: "<b>&</b>" }, want: '{"a":"\\u003cb\\u003e\\u0026\\u003c/b\\u003e"}' },
+    { name: "sorts map keys", value: { b: 1, a: { d: 2, c: 3 } }, want: '{"a":{"c":3,"d":2},"b":1}' },
+    { name: "uses short escapes for control characters", value: ["\n\t\r\b\f\u0001"], want: '["\\n\\t\\r\\b\\f\\u0001"]' },
+    { name: "escapes line and paragraph separators", value: "\u2028\u2029", want: '"\\u2028\\u2029"' },
+    { name: "replaces lone surrogates", value: "a\ud800b", want: '"a\\ufffdb"' },
+    { name: "keeps astral characters", value: "😀", want: '"😀"' },
+    { name: "drops undefined fields and keeps null", value: { a: undefined, b: null }, want: '{"b":null}' },
+    { name: "writes empty lists as []", value: { a: [] }, want: '{"a":[]}' },
+  ])("$name", ({ value, want }) => {
+    expect(marshalGo(value)).toBe(want);
+  });
+
+  it("keeps insertion order when asked (Go structs)", () => {
+    expect(marshalGo({ b: 1, a: 2 }, { sortKeys: false })).toBe('{"b":1,"a":2}');
+  });
+
+  it("round-trips integers beyond 2^53 exactly", () => {
+    const text = '{"big":9223372036854775807,"small":42,"f":1.5}';
+    expect(marshalGo(parseItemJson(text))).toBe('{"big":9223372036854775807,"f":1.5,"small":42}');
+  });
+});

@@ -1,0 +1,77 @@
+/** Velero's object-store layout (pkg/persistence/object_store_layout.go): every key a BSL holds. */
+
+export const TOP_LEVEL_DIRS = ["backups", "restores", "restic", "metadata", "plugins", "kopia"] as const;
+
+export class ObjectStoreLayout {
+  /** "" or "<prefix>/". */
+  readonly rootPrefix: string;
+
+  constructor(prefix: string) {
+    const p = prefix.replace(/^\/+|\/+$/g, "");
+    this.rootPrefix = p ? `${p}/` : "";
+  }
+
+  subdir(name: (typeof TOP_LEVEL_DIRS)[number]): string {
+    return `${this.rootPrefix}${name}/`;
+  }
+
+  isValidSubdir(name: string): boolean {
+    return (TOP_LEVEL_DIRS as readonly string[]).includes(name);
+  }
+
+  backupDir(b: string): string {
+    return `${this.subdir("backups")}${b}/`;
+  }
+  restoreDir(r: string): string {
+    return `${this.subdir("restores")}${r}/`;
+  }
+  backupMetadata(b: string): string {
+    return `${this.backupDir(b)}velero-backup.json`;
+  }
+  backupContents(b: string): string {
+    return `${this.backupDir(b)}${b}.tar.gz`;
+  }
+  backupLog(b: string): string {
+    return `${this.backupDir(b)}${b}-logs.gz`;
+  }
+  podVolumeBackups(b: string): string {
+    return `${this.backupDir(b)}${b}-podvolumebackups.json.gz`;
+  }
+  volumeSnapshots(b: string): string {
+    return `${this.backupDir(b)}${b}-volumesnapshots.json.gz`;
+  }
+  itemOperations(b: string): string {
+    return `${this.backupDir(b)}${b}-itemoperations.json.gz`;
+  }
+  resourceList(b: string): string {
+    return `${this.backupDir(b)}${b}-resource-list.json.gz`;
+  }
+  backupResults(b: string): string {
+    return `${this.backupDir(b)}${b}-results.gz`;
+  }
+  backupVolumeInfo(b: string): string {
+    return `${this.backupDir(b)}${b}-volumeinfo.json.gz`;
+  }
+  csiVolumeSnapshots(b: string): string {
+    return `${this.backupDir(b)}${b}-csi-volumesnapshots.json.gz`;
+  }
+  csiVolumeSnapshotContents(b: string): string {
+    return `${this.backupDir(b)}${b}-csi-volumesnapshotcontents.json.gz`;
+  }
+  restoreLog(r: string): string {
+    return `${this.restoreDir(r)}restore-${r}-logs.gz`;
+  }
+  restoreResults(r: string): string {
+    return `${this.restoreDir(r)}restore-${r}-results.gz`;
+  }
+  restoreResourceList(r: string): string {
+    return `${this.restoreDir(r)}restore-${r}-resource-list.json.gz`;
+  }
+  restoreItemOperations(r: string): string {
+    return `${this.restoreDir(r)}restore-${r}-itemoperations.json.gz`;
+  }
+  /** No "restore-" prefix here (Velero's layout). */
+  restoreVolumeInfo(r: string): string {
+    return `${this.restoreDir(r)}${r}-volumeinfo.json.gz`;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Opens the BackupStore of a BackupStorageLocation: Init config as Velero builds it (location
+ * config + bucket + prefix + caCert + credentialsFile, nothing else), then an ObjectBackupStore.
+ */
+import type { BackupStorageLocation, ObjectStore } from "@velero-ts/plugin-sdk";
+import type { PluginManager } from "../plugins/manager.js";
+import type { Logger } from "../shared/logging.js";
+import type { BackupStore } from "./backup-store.js";
+import type { CredentialFileStore } from "./credentials.js";
+import { ObjectBackupStore } from "./object-backup-store.js";
+
+export type BackupStoreGetter = (location: BackupStorageLocation) => Promise<BackupStore>;
+
+export interface ObjectStoreConfig {
+  bucket: string;
+  prefix: string;
+  config: Record<string, string>;
+}
+
+/** Builds the ObjectStore Init config of a location; throws on an invalid bucket. */
+export async function objectStoreConfigFor(location: BackupStorageLocation, credentials: CredentialFileStore): Promise<ObjectStoreConfig> {
+  const name = location.metadata.name ?? "";
+  const spec = location.spec;
+  if (!spec?.objectStorage) throw new Error(`backup storage location "${name}" does not use object storage`);
+  if (!spec.provider) throw new Error(`backup storage location "${name}": object storage provider name must not be empty`);
+  const bucket = spec.objectStorage.bucket.replace(/^\/+|\/+$/g, "");
+  const prefix = (spec.objectStorage.prefix ?? "").replace(/^\/+|\/+$/g, "");
+  if (bucket.includes("/") && !bucket.startsWith("arn:aws:s3:")) {
+    throw new Error(
+      `backup storage location's bucket name "${spec.objectStorage.bucket}" must not contain a '/' (if using a prefix, put it in the 'Prefix' field instead)`,
+    );
+  }
+  const config: Record<string, string> = { ...(spec.config ?? {}), bucket, prefix };
+  if (spec.objectStorage.caCertRef) {
+    config.caCert = (await credentials.secretValue(spec.objectStorage.caCertRef)).toString("utf8");
+  } else if (spec.objectStorage.caCert) {
+    config.caCert = Buffer.from(spec.objectStorage.caCert, "base64").toString("utf8");
+  }
+  if (spec.credential) config.credentialsFile = await credentials.path(spec.credential);
+  return { bucket, prefix, config };
+}
+
+export interface BackupStoreGetterOptions {
+  plugins: Pick<PluginManager, "getObjectStore">;
+  credentials: CredentialFileStore;
+  logger: Logger;
+}
+
+export function createBackupStoreGetter(options: BackupStoreGetterOptions): BackupStoreGetter {
+  return async (location) => {
+    const { bucket, prefix, config } = await objectStoreConfigFor(location, options.credentials);
+    const objectStore: ObjectStore = await options.plugins.getObjectStore(location.spec.provider, config);
+    return new ObjectBackupStore({ objectStore, bucket, prefix, logger: options.logger.child({ bucket, prefix }) });
+  };
+}

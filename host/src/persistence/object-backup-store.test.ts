@@ -1,0 +1,126 @@
+import { Readable } from "node:stream";
+import { gunzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { forBackup, forBackupStorageLocation, forSecret } from "../testing/builders.js";
+import { FakeKubeClient } from "../testing/fake-kube-client.js";
+import { MemoryObjectStore } from "../testing/in-memory-object-store.js";
+import { GVR } from "../kube/gvr.js";
+import { createSilentLogger } from "../shared/logging.js";
+import { CredentialFileStore } from "./credentials.js";
+import { objectStoreConfigFor } from "./location.js";
+import { ObjectBackupStore } from "./object-backup-store.js";
+import { mkdtempSync, statSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+function newStore(prefix = "") {
+  const objects = new MemoryObjectStore();
+  const store = new ObjectBackupStore({ objectStore: objects, bucket: "bkt", prefix, logger: createSilentLogger() });
+  return { objects, store };
+}
+
+const upload = (name: string) => ({
+  name,
+  metadata: forBackup("velero", name).phase("Completed").build(),
+  contents: Readable.from([Buffer.from("tarball")]),
+  log: Readable.from(["line 1\n"]),
+  podVolumeBackups: [],
+  volumeSnapshots: [],
+  itemOperations: [],
+  resourceList: { "v1/ConfigMap": ["ns/a"] },
+  results: { errors: {}, warnings: {} },
+  volumeInfo: [],
+});
+
+describe("ObjectBackupStore", () => {
+  it("writes exactly Velero's keys under the prefix, in Velero's upload order", async () => {
+    const { objects, store } = newStore("/pre/");
+    await store.putBackup(upload("b1"));
+    expect(objects.puts).toEqual([
+      "pre/backups/b1/b1-logs.gz",
+      "pre/backups/b1/velero-backup.json",
+      "pre/backups/b1/b1.tar.gz",
+      "pre/backups/b1/b1-podvolumebackups.json.gz",
+      "pre/backups/b1/b1-volumesnapshots.json.gz",
+      "pre/backups/b1/b1-itemoperations.json.gz",
+      "pre/backups/b1/b1-resource-list.json.gz",
+      "pre/backups/b1/b1-results.gz",
+      "pre/backups/b1/b1-volumeinfo.json.gz",
+    ]);
+  });
+
+  it("encodes side files as gzip JSON with a trailing newline and null for empty lists", async () => {
+    const { objects, store } = newStore();
+    await store.putBackup(upload("b1"));
+    const text = (key: string) => gunzipSync(objects.get("bkt", key) as Buffer).toString();
+    expect(text("backups/b1/b1-volumesnapshots.json.gz")).toBe("null\n");
+    expect(text("backups/b1/b1-resource-list.json.gz")).toBe('{"v1/ConfigMap":["ns/a"]}\n');
+    expect(text("backups/b1/b1-results.gz")).toBe('{"errors":{},"warnings":{}}\n');
+    expect(text("backups/b1/b1-logs.gz")).toBe("line 1\n");
+    const meta = JSON.parse(objects.get("bkt", "backups/b1/velero-backup.json")?.toString() ?? "");
+    expect(meta).toMatchObject({ apiVersion: "velero.io/v1", kind: "Backup", status: { phase: "Completed" } });
+  });
+
+  it("deletes the metadata when the tarball upload fails", async () => {
+    const { objects, store } = newStore();
+    objects.failPutOn = (k) => k.endsWith(".tar.gz");
+    await expect(store.putBackup(upload("b1"))).rejects.toThrow(/tar.gz failed/);
+    expect(objects.keys("bkt")).toEqual(["backups/b1/b1-logs.gz"]);
+  });
+
+  it("deletes tarball and metadata when a side file fails", async () => {
+    const { objects, store } = newStore();
+    objects.failPutOn = (k) => k.endsWith("-results.gz");
+    await expect(store.putBackup(upload("b1"))).rejects.toThrow();
+    expect(objects.keys("bkt").some((k) => k.endsWith("velero-backup.json") || k.endsWith(".tar.gz"))).toBe(false);
+  });
+
+  it("validates top-level directories like IsValid", async () => {
+    const { objects, store } = newStore("p");
+    await store.putBackup(upload("b1"));
+    await expect(store.isValid()).resolves.toBeUndefined();
+    await objects.putObject("bkt", "p/junk/x", Readable.from([Buffer.from("x")]));
+    await objects.putObject("bkt", "p/loose-file", Readable.from([Buffer.from("x")]));
+    await expect(store.isValid()).rejects.toThrow("Backup store contains invalid top-level directories: [junk]");
+  });
+
+  it("lists, checks, reads back and deletes backups by listing their objects", async () => {
+    const { objects, store } = newStore();
+    await store.putBackup(upload("b1"));
+    await store.putBackup(upload("b2"));
+    expect(await store.listBackups()).toEqual(["b1", "b2"]);
+    expect(await store.backupExists("b1")).toBe(true);
+    expect((await store.getBackupMetadata("b1")).metadata.name).toBe("b1");
+    expect(await store.getBackupVolumeSnapshots("b1")).toEqual([]);
+    expect(await store.getBackupResourceList("b1")).toEqual({ "v1/ConfigMap": ["ns/a"] });
+    await store.deleteBackup("b1");
+    expect(objects.keys("bkt").filter((k) => k.startsWith("backups/b1/"))).toEqual([]);
+    expect(await store.backupExists("b2")).toBe(true);
+  });
+
+  it("maps download targets to Velero's keys, including the restore volume info without prefix", () => {
+    const { store } = newStore();
+    expect(store.keyFor("RestoreVolumeInfo", "r1")).toBe("restores/r1/r1-volumeinfo.json.gz");
+    expect(store.keyFor("RestoreLog", "r1")).toBe("restores/r1/restore-r1-logs.gz");
+    expect(store.keyFor("BackupContents", "b")).toBe("backups/b/b.tar.gz");
+  });
+});
+
+describe("objectStoreConfigFor", () => {
+  it("passes config, bucket, prefix and a 0640 credentials file, nothing else", async () => {
+    const kube = new FakeKubeClient().seed(GVR.secrets, forSecret("velero", "creds", { cloud: "[default]\nkey=x\n" }).build());
+    const dir = mkdtempSync(join(tmpdir(), "vt-cred-"));
+    const credentials = new CredentialFileStore({ kube, namespace: "velero", directory: dir });
+    const bsl = forBackupStorageLocation("velero", "default").bucket("/bkt/", "/pre/").credential("creds", "cloud").spec({ config: { region: "r1" } }).build();
+    const { config } = await objectStoreConfigFor(bsl, credentials);
+    expect(config).toEqual({ region: "r1", bucket: "bkt", prefix: "pre", credentialsFile: join(dir, "velero", "creds-cloud") });
+    expect(statSync(config.credentialsFile as string).mode & 0o777).toBe(0o640);
+    expect(readFileSync(config.credentialsFile as string, "utf8")).toBe("[default]\nkey=x\n");
+  });
+
+  it("rejects a bucket with a slash inside", async () => {
+    const credentials = new CredentialFileStore({ kube: new FakeKubeClient(), namespace: "velero" });
+    const bsl = forBackupStorageLocation("velero", "default").bucket("bkt/pre").build();
+    await expect(objectStoreConfigFor(bsl, credentials)).rejects.toThrow(/must not contain a '\/'/);
+  });
+});

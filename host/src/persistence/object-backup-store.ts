@@ -1,0 +1,259 @@
+/**
+ * BackupStore over an ObjectStore, byte-compatible with Velero's objectBackupStore: same keys,
+ * gzip(JSON + "\n") side files with `null` for empty lists, pretty velero-backup.json, upload
+ * order log → metadata → tarball → side files with cleanup on failure.
+ */
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip, createGzip, gzipSync } from "node:zlib";
+import { getErrorMessage, type Backup, type ObjectStore } from "@velero-ts/plugin-sdk";
+import { createSilentLogger, type Logger } from "../shared/logging.js";
+import type {
+  BackupFileKind,
+  BackupResults,
+  BackupStore,
+  BackupUpload,
+  NativeSnapshotRecord,
+  RestoreFileKind,
+  RestoreUpload,
+} from "./backup-store.js";
+import { marshalGo } from "./go-json.js";
+import { ObjectStoreLayout } from "./layout.js";
+
+export interface ObjectBackupStoreOptions {
+  objectStore: ObjectStore;
+  bucket: string;
+  prefix?: string;
+  logger?: Logger;
+}
+
+/** Go's json.Encoder output: compact, HTML-escaped, struct order kept, newline-terminated; empty lists are `null`. */
+export function encodeJsonLine(value: unknown): string {
+  const v = Array.isArray(value) && value.length === 0 ? null : value;
+  return marshalGo(v, { sortKeys: false }) + "\n";
+}
+
+export function gzipJson(value: unknown): Buffer {
+  return gzipSync(Buffer.from(encodeJsonLine(value)));
+}
+
+/** velero-backup.json: the Backup with apiVersion/kind first, pretty-printed like the k8s serializer. */
+export function encodeBackupMetadata(backup: Backup): string {
+  const { apiVersion: _a, kind: _k, ...rest } = backup;
+  return JSON.stringify({ apiVersion: "velero.io/v1", kind: "Backup", ...rest }, null, 2) + "\n";
+}
+
+export class ObjectBackupStore implements BackupStore {
+  readonly layout: ObjectStoreLayout;
+  readonly #store: ObjectStore;
+  readonly #bucket: string;
+  readonly #log: Logger;
+
+  constructor(options: ObjectBackupStoreOptions) {
+    this.#store = options.objectStore;
+    this.#bucket = options.bucket;
+    this.layout = new ObjectStoreLayout(options.prefix ?? "");
+    this.#log = options.logger ?? createSilentLogger();
+  }
+
+  async isValid(): Promise<void> {
+    const root = this.layout.rootPrefix;
+    const dirs = await this.#store.listCommonPrefixes(this.#bucket, root, "/");
+    const invalid = dirs.map((d) => d.slice(root.length).replace(/\/$/, "")).filter((d) => !this.layout.isValidSubdir(d));
+    if (invalid.length > 3) {
+      throw new Error(`Backup store contains ${invalid.length} invalid top-level directories: [${[...invalid.slice(0, 3), "..."].join(" ")}]`);
+    }
+    if (invalid.length > 0) throw new Error(`Backup store contains invalid top-level directories: [${invalid.join(" ")}]`);
+  }
+
+  async listBackups(): Promise<string[]> {
+    const prefix = this.layout.subdir("backups");
+    const prefixes = await this.#store.listCommonPrefixes(this.#bucket, prefix, "/");
+    return prefixes.map((p) => p.slice(prefix.length).replace(/\/$/, ""));
+  }
+
+  backupExists(name: string): Promise<boolean> {
+    return this.#store.objectExists(this.#bucket, this.layout.backupMetadata(name));
+  }
+
+  async putBackup(upload: BackupUpload): Promise<void> {
+    const b = upload.name;
+    if (upload.log) {
+      try {
+        await this.#put(this.layout.backupLog(b), upload.log.pipe(createGzip()));
+      } catch (err) {
+        // Best effort, as in Velero: a lost log does not change the backup's outcome.
+        this.#log.error({ backup: b, err: getErrorMessage(err) }, "error uploading log file");
+      }
+    }
+    await this.#put(this.layout.backupMetadata(b), Buffer.from(encodeBackupMetadata(upload.metadata)));
+    try {
+      await this.#put(this.layout.backupContents(b), upload.contents);
+    } catch (err) {
+      await this.#deleteQuietly(this.layout.backupMetadata(b));
+      throw err;
+    }
+    const sideFiles: [string, unknown][] = [
+      [this.layout.podVolumeBackups(b), upload.podVolumeBackups],
+      [this.layout.volumeSnapshots(b), upload.volumeSnapshots],
+      [this.layout.itemOperations(b), upload.itemOperations],
+      [this.layout.resourceList(b), upload.resourceList],
+      [this.layout.backupResults(b), upload.results],
+      [this.layout.backupVolumeInfo(b), upload.volumeInfo],
+    ];
+    for (const [key, value] of sideFiles) {
+      if (value === undefined) continue;
+      try {
+        await this.#put(key, gzipJson(value));
+      } catch (err) {
+        await this.#deleteQuietly(this.layout.backupContents(b));
+        await this.#deleteQuietly(this.layout.backupMetadata(b));
+        throw err;
+      }
+    }
+  }
+
+  putBackupMetadata(backup: Backup): Promise<void> {
+    return this.#put(this.layout.backupMetadata(backup.metadata.name ?? ""), Buffer.from(encodeBackupMetadata(backup)));
+  }
+
+  async getBackupMetadata(name: string): Promise<Backup> {
+    const text = (await this.#readAll(this.layout.backupMetadata(name))).toString("utf8");
+    const backup = JSON.parse(text) as Backup;
+    if (backup.apiVersion !== "velero.io/v1" || backup.kind !== "Backup") {
+      throw new Error(`invalid backup metadata ${this.layout.backupMetadata(name)}: apiVersion/kind must be velero.io/v1 Backup`);
+    }
+    return backup;
+  }
+
+  getBackupContents(name: string): Promise<Readable> {
+    return this.#store.getObject(this.#bucket, this.layout.backupContents(name));
+  }
+
+  async getBackupVolumeSnapshots(name: string): Promise<NativeSnapshotRecord[]> {
+    return (await this.#tryGetGzipJson<NativeSnapshotRecord[] | null>(this.layout.volumeSnapshots(name))) ?? [];
+  }
+
+  async getBackupResults(name: string): Promise<BackupResults | undefined> {
+    return (await this.#tryGetGzipJson<BackupResults>(this.layout.backupResults(name))) ?? undefined;
+  }
+
+  async getBackupResourceList(name: string): Promise<Record<string, string[]> | undefined> {
+    return (await this.#tryGetGzipJson<Record<string, string[]>>(this.layout.resourceList(name))) ?? undefined;
+  }
+
+  /** Item operations of a backup ([] when the file is absent or `null`). */
+  async getBackupItemOperations(name: string): Promise<unknown[]> {
+    return (await this.#tryGetGzipJson<unknown[]>(this.layout.itemOperations(name))) ?? [];
+  }
+
+  /** PodVolumeBackups of a backup ([] when absent or `null`). */
+  async getPodVolumeBackups(name: string): Promise<unknown[]> {
+    return (await this.#tryGetGzipJson<unknown[]>(this.layout.podVolumeBackups(name))) ?? [];
+  }
+
+  async getBackupVolumeInfos(name: string): Promise<unknown[]> {
+    return (await this.#tryGetGzipJson<unknown[]>(this.layout.backupVolumeInfo(name))) ?? [];
+  }
+
+  deleteBackup(name: string): Promise<void> {
+    return this.#deleteDir(this.layout.backupDir(name));
+  }
+
+  async putRestoreFiles(upload: RestoreUpload): Promise<void> {
+    const r = upload.restoreName;
+    if (upload.log) await this.#put(this.layout.restoreLog(r), upload.log.pipe(createGzip()));
+    if (upload.results) await this.#put(this.layout.restoreResults(r), gzipJson(upload.results));
+    if (upload.resourceList) await this.#put(this.layout.restoreResourceList(r), gzipJson(upload.resourceList));
+    if (upload.itemOperations) await this.#put(this.layout.restoreItemOperations(r), gzipJson(upload.itemOperations));
+    if (upload.volumeInfo) await this.#put(this.layout.restoreVolumeInfo(r), gzipJson(upload.volumeInfo));
+  }
+
+  deleteRestore(name: string): Promise<void> {
+    return this.#deleteDir(this.layout.restoreDir(name));
+  }
+
+  getDownloadUrl(kind: BackupFileKind | RestoreFileKind, name: string, ttlMs: number): Promise<string> {
+    return this.#store.createSignedUrl(this.#bucket, this.keyFor(kind, name), ttlMs);
+  }
+
+  getFile(kind: BackupFileKind | RestoreFileKind, name: string): Promise<Readable> {
+    return this.#store.getObject(this.#bucket, this.keyFor(kind, name));
+  }
+
+  /** The object key of a DownloadRequest target. */
+  keyFor(kind: BackupFileKind | RestoreFileKind, name: string): string {
+    const l = this.layout;
+    switch (kind) {
+      case "BackupContents":
+        return l.backupContents(name);
+      case "BackupLog":
+        return l.backupLog(name);
+      case "BackupVolumeSnapshots":
+        return l.volumeSnapshots(name);
+      case "BackupItemOperations":
+        return l.itemOperations(name);
+      case "BackupResourceList":
+        return l.resourceList(name);
+      case "BackupResults":
+        return l.backupResults(name);
+      case "BackupVolumeInfos":
+        return l.backupVolumeInfo(name);
+      case "CSIBackupVolumeSnapshots":
+        return l.csiVolumeSnapshots(name);
+      case "CSIBackupVolumeSnapshotContents":
+        return l.csiVolumeSnapshotContents(name);
+      case "RestoreLog":
+        return l.restoreLog(name);
+      case "RestoreResults":
+        return l.restoreResults(name);
+      case "RestoreResourceList":
+        return l.restoreResourceList(name);
+      case "RestoreItemOperations":
+        return l.restoreItemOperations(name);
+      case "RestoreVolumeInfo":
+        return l.restoreVolumeInfo(name);
+    }
+  }
+
+  async #put(key: string, body: Buffer | Readable): Promise<void> {
+    await this.#store.putObject(this.#bucket, key, Buffer.isBuffer(body) ? Readable.from([body]) : body);
+  }
+
+  async #deleteQuietly(key: string): Promise<void> {
+    try {
+      await this.#store.deleteObject(this.#bucket, key);
+    } catch (err) {
+      this.#log.error({ err: getErrorMessage(err), key }, "error deleting object during cleanup");
+    }
+  }
+
+  async #deleteDir(prefix: string): Promise<void> {
+    const keys = await this.#store.listObjects(this.#bucket, prefix);
+    const errors: string[] = [];
+    for (const key of keys) {
+      try {
+        await this.#store.deleteObject(this.#bucket, key);
+      } catch (err) {
+        errors.push(`${key}: ${getErrorMessage(err)}`);
+      }
+    }
+    if (errors.length > 0) throw new Error(`failed to delete ${errors.length} object(s) under "${prefix}": ${errors.join("; ")}`);
+  }
+
+  async #readAll(key: string, gunzip = false): Promise<Buffer> {
+    const stream = await this.#store.getObject(this.#bucket, key);
+    const chunks: Buffer[] = [];
+    const sink = async function* (source: AsyncIterable<Buffer>): AsyncGenerator<never> {
+      for await (const c of source) chunks.push(Buffer.from(c));
+    };
+    if (gunzip) await pipeline(stream, createGunzip(), sink);
+    else await pipeline(stream, sink);
+    return Buffer.concat(chunks);
+  }
+
+  async #tryGetGzipJson<T>(key: string): Promise<T | null | undefined> {
+    if (!(await this.#store.objectExists(this.#bucket, key))) return undefined;
+    return JSON.parse((await this.#readAll(key, true)).toString("utf8")) as T | null;
+  }
+}

@@ -1,0 +1,252 @@
+import { gzipSync } from "node:zlib";
+import { pack } from "tar-stream";
+import { describe, expect, it } from "vitest";
+import {
+  emptyResourceSelector,
+  type Backup,
+  type DeleteBackupRequest,
+  type DeleteItemAction,
+  type ResourceSelector,
+  type Restore,
+  type UnstructuredItem,
+  type VolumeSnapshotLocation,
+  type VolumeSnapshotter,
+} from "@velero-ts/plugin-sdk";
+import { GVR } from "../kube/gvr.js";
+import type { NativeSnapshotRecord } from "../persistence/backup-store.js";
+import { createSilentLogger } from "../shared/logging.js";
+import { FakeBackupStore } from "../testing/fake-backup-store.js";
+import { FakeClock } from "../testing/fake-clock.js";
+import { FakeKubeClient } from "../testing/fake-kube-client.js";
+import { forBackup, forLocation, u } from "../testing/lifecycle-builders.js";
+import { newDeleteBackupRequest } from "./gc-controller.js";
+import { DELETE_BACKUP_REQUEST_MAX_AGE_MS, DeleteBackupRequestReconciler } from "./delete-backup-request-controller.js";
+
+const NS = "velero";
+
+async function tarball(entries: Record<string, object | string>): Promise<Buffer> {
+  const p = pack();
+  for (const [name, body] of Object.entries(entries)) p.entry({ name, mode: 0o755 }, typeof body === "string" ? body : JSON.stringify(body));
+  p.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of p) chunks.push(c as Buffer);
+  return gzipSync(Buffer.concat(chunks));
+}
+
+function item(apiVersion: string, kind: string, name: string, namespace?: string, labels?: Record<string, string>): UnstructuredItem {
+  return { apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}), ...(labels ? { labels } : {}) } };
+}
+
+class RecordingDeleteAction implements DeleteItemAction {
+  readonly seen: string[] = [];
+  failOn: string | undefined;
+  constructor(readonly selector: Partial<ResourceSelector>) {}
+  async appliesTo(): Promise<ResourceSelector> {
+    return { ...emptyResourceSelector(), ...this.selector };
+  }
+  async execute(it: UnstructuredItem, backup: Backup): Promise<void> {
+    this.seen.push(`${backup.metadata.name}:${it.kind}/${it.metadata.namespace ?? ""}/${it.metadata.name}`);
+    if (it.metadata.name === this.failOn) throw new Error("plugin exploded");
+  }
+}
+
+class RecordingSnapshotter implements Partial<VolumeSnapshotter> {
+  readonly deleted: string[] = [];
+  failOn: string | undefined;
+  async deleteSnapshot(id: string): Promise<void> {
+    if (id === this.failOn) throw new Error("snapshot API says no");
+    this.deleted.push(id);
+  }
+}
+
+function snapshotRecord(id: string, location = "aws-vsl"): NativeSnapshotRecord {
+  return {
+    spec: { backupName: "b1", backupUID: "uid-b1", location, persistentVolumeName: `pv-${id}`, providerVolumeID: `vol-${id}`, volumeType: "gp3" },
+    status: { providerSnapshotID: id, phase: "Completed" },
+  };
+}
+
+function forRestore(name: string, backupName: string): Restore {
+  return { apiVersion: "velero.io/v1", kind: "Restore", metadata: { namespace: NS, name }, spec: { backupName } };
+}
+
+async function setup(init: { location?: Parameters<typeof forLocation>[2] | "missing"; backupPhase?: Backup["status"] extends infer S ? S extends { phase?: infer P } ? P : never : never } = {}) {
+  const clock = new FakeClock("2024-03-09T10:00:00Z");
+  const kube = new FakeKubeClient();
+  const store = new FakeBackupStore();
+  const snapshotter = new RecordingSnapshotter();
+  const podAction = new RecordingDeleteAction({ includedResources: ["pod"], includedNamespaces: ["app"], selector: "tier=web" });
+  const everythingAction = new RecordingDeleteAction({});
+  const openedSnapshotters: string[] = [];
+  const metrics: string[] = [];
+  const reconciler = new DeleteBackupRequestReconciler({
+    kube,
+    log: createSilentLogger(),
+    clock,
+    getBackupStore: async () => store,
+    plugins: {
+      getDeleteItemActions: async () => [
+        { name: "example.io/pods", action: podAction },
+        { name: "example.io/all", action: everythingAction },
+      ],
+      getVolumeSnapshotter: async (provider, config) => {
+        openedSnapshotters.push(`${provider} ${JSON.stringify(config)}`);
+        return snapshotter as unknown as VolumeSnapshotter;
+      },
+    },
+    metrics: {
+      deletionAttempt: (s) => metrics.push(`attempt:${s}`),
+      deletionSuccess: (s) => metrics.push(`success:${s}`),
+      deletionFailure: (s) => metrics.push(`failure:${s}`),
+    },
+  });
+
+  if (init.location !== "missing") kube.seed(GVR.backupStorageLocations, u(forLocation(NS, "default", init.location ?? {})));
+  const vsl: VolumeSnapshotLocation = { apiVersion: "velero.io/v1", kind: "VolumeSnapshotLocation", metadata: { namespace: NS, name: "aws-vsl" }, spec: { provider: "velero.io/aws", config: { region: "us-east-1" } } };
+  kube.seed(GVR.volumeSnapshotLocations, u(vsl));
+  const backup = forBackup(NS, "b1", { location: "default", phase: init.backupPhase ?? "Completed", uid: "uid-b1", labels: { "velero.io/schedule-name": "nightly" } });
+  kube.seed(GVR.backups, u(backup));
+  store.addBackup(backup, {
+    contents: await tarball({
+      "metadata/version": "1.1.0\n",
+      "resources/pods/namespaces/app/web-1.json": item("v1", "Pod", "web-1", "app", { tier: "web" }),
+      "resources/pods/namespaces/app/db-1.json": item("v1", "Pod", "db-1", "app", { tier: "db" }),
+      "resources/pods/namespaces/other/web-2.json": item("v1", "Pod", "web-2", "other", { tier: "web" }),
+      "resources/pods/v1-preferredversion/namespaces/app/web-1.json": item("v1", "Pod", "web-1", "app", { tier: "web" }),
+      "resources/persistentvolumes/cluster/pv-1.json": item("v1", "PersistentVolume", "pv-1"),
+    }),
+    volumeSnapshots: [snapshotRecord("snap-1"), snapshotRecord("snap-2")],
+  });
+  kube.seed(GVR.restores, u(forRestore("r1", "b1")), u(forRestore("r2", "other-backup")));
+  store.restores.add("r1").add("r2");
+
+  const request = (name: string) => kube.peek<DeleteBackupRequest>(GVR.deleteBackupRequests, name, NS);
+  const submit = (name = "b1-req") => {
+    const dbr = newDeleteBackupRequest({ metadata: { name: "b1", namespace: NS, uid: "uid-b1" } });
+    dbr.metadata.name = name;
+    kube.seed(GVR.deleteBackupRequests, u(dbr));
+    return `${NS}/${name}`;
+  };
+  return { clock, kube, store, snapshotter, podAction, everythingAction, reconciler, request, submit, openedSnapshotters, metrics };
+}
+
+describe("DeleteBackupRequestReconciler", () => {
+  it("deletes everything of the backup and then every request for it", async () => {
+    const t = await setup();
+    t.submit("b1-old");
+    t.kube.seed(GVR.deleteBackupRequests, u({ ...newDeleteBackupRequest({ metadata: { name: "b1", namespace: NS, uid: "uid-b1" } }), metadata: { name: "b1-older", namespace: NS, labels: { "velero.io/backup-name": "b1" } } }));
+    const key = t.submit("b1-req");
+
+    expect(await t.reconciler.reconcile(key)).toEqual({ kind: "done" });
+
+    // DeleteItemActions saw only unversioned items matching their selectors.
+    expect(t.podAction.seen).toEqual(["b1:Pod/app/web-1"]);
+    expect(t.everythingAction.seen.sort()).toEqual(["b1:PersistentVolume//pv-1", "b1:Pod/app/db-1", "b1:Pod/app/web-1", "b1:Pod/other/web-2"]);
+    // Native snapshots through the VSL's snapshotter (opened once).
+    expect(t.snapshotter.deleted).toEqual(["snap-1", "snap-2"]);
+    expect(t.openedSnapshotters).toEqual(['velero.io/aws {"region":"us-east-1"}']);
+    // Bucket, restores (files + CRs, only those of this backup), Backup CR, requests.
+    expect(t.store.backups.has("b1")).toBe(false);
+    expect([...t.store.restores]).toEqual(["r2"]);
+    expect(t.kube.all(GVR.restores).map((r) => r.metadata.name)).toEqual(["r2"]);
+    expect(t.kube.peek(GVR.backups, "b1", NS)).toBeUndefined();
+    expect(t.kube.all(GVR.deleteBackupRequests)).toEqual([]);
+    expect(t.metrics).toEqual(["attempt:nightly", "success:nightly"]);
+
+    // Phase sequence written: labels + InProgress, Backup Deleting, then Processed without errors.
+    const patches = t.kube.actions.filter((a) => a.verb === "patch").map((a) => ({ resource: a.resource, patch: a.patch }));
+    expect(patches).toEqual([
+      { resource: "deletebackuprequests", patch: { metadata: { labels: { "velero.io/backup-name": "b1", "velero.io/backup-uid": "uid-b1" } }, status: { phase: "InProgress" } } },
+      { resource: "backups", patch: { status: { phase: "Deleting" } } },
+      { resource: "deletebackuprequests", patch: { status: { phase: "Processed", errors: null } } },
+    ]);
+    // The older requests went first (Velero's deleteExistingDeletionRequests).
+    const deletes = t.kube.actions.filter((a) => a.verb === "delete").map((a) => `${a.resource}/${a.name}`);
+    expect(deletes.slice(0, 2).sort()).toEqual(["deletebackuprequests/b1-old", "deletebackuprequests/b1-older"]);
+  });
+
+  it.each([
+    { name: "a read-only location", init: { location: { accessMode: "ReadOnly" as const } }, error: "cannot delete backup because backup storage location default is currently in read-only mode" },
+    { name: "an unavailable location", init: { location: { phase: "Unavailable" as const } }, error: "cannot delete backup because backup storage location default is currently in Unavailable state" },
+    { name: "a missing location", init: { location: "missing" as const }, error: "backup storage location default not found" },
+    { name: "a running backup", init: { backupPhase: "InProgress" as const }, error: "backup is still in progress" },
+  ])("refuses with $name and touches nothing", async ({ init, error }) => {
+    const t = await setup(init);
+    const key = t.submit();
+    expect(await t.reconciler.reconcile(key)).toEqual({ kind: "done" });
+    expect(t.request("b1-req")?.status).toEqual({ phase: "Processed", errors: [error] });
+    expect(t.store.backups.has("b1")).toBe(true);
+    expect(t.kube.peek<Backup>(GVR.backups, "b1", NS)?.status?.phase).toBe(init.backupPhase ?? "Completed");
+    expect(t.kube.all(GVR.restores)).toHaveLength(2);
+    expect(t.snapshotter.deleted).toEqual([]);
+  });
+
+  it("refuses a request for a backup that does not exist", async () => {
+    const t = await setup();
+    const dbr = newDeleteBackupRequest({ metadata: { name: "ghost", namespace: NS, uid: "" } });
+    dbr.metadata.name = "ghost-req";
+    t.kube.seed(GVR.deleteBackupRequests, u(dbr));
+    await t.reconciler.reconcile(`${NS}/ghost-req`);
+    expect(t.request("ghost-req")?.status).toEqual({ phase: "Processed", errors: ["backup not found"] });
+  });
+
+  it("refuses a request without spec.backupName", async () => {
+    const t = await setup();
+    t.kube.seed(GVR.deleteBackupRequests, u({ apiVersion: "velero.io/v1", kind: "DeleteBackupRequest", metadata: { namespace: NS, name: "empty" }, spec: { backupName: "" } }));
+    await t.reconciler.reconcile(`${NS}/empty`);
+    expect(t.request("empty")?.status).toEqual({ phase: "Processed", errors: ["spec.backupName is required"] });
+  });
+
+  it("keeps the bucket objects and the Backup CR when a snapshot cannot be deleted", async () => {
+    const t = await setup();
+    t.snapshotter.failOn = "snap-1";
+    await t.reconciler.reconcile(t.submit());
+    expect(t.request("b1-req")?.status).toEqual({ phase: "Processed", errors: ["error deleting snapshot snap-1: snapshot API says no"] });
+    expect(t.snapshotter.deleted).toEqual(["snap-2"]);
+    expect(t.store.backups.has("b1")).toBe(true);
+    expect(t.kube.peek<Backup>(GVR.backups, "b1", NS)?.status?.phase).toBe("Deleting");
+    expect(t.metrics).toEqual(["attempt:nightly", "failure:nightly"]);
+  });
+
+  it("reports a snapshot whose volume snapshot location is gone", async () => {
+    const t = await setup();
+    t.store.addBackup(t.kube.peek<Backup>(GVR.backups, "b1", NS) as Backup, { volumeSnapshots: [snapshotRecord("snap-9", "gone-vsl")] });
+    await t.reconciler.reconcile(t.submit());
+    expect(t.request("b1-req")?.status?.errors).toEqual(["error getting volume snapshot location gone-vsl: not found"]);
+  });
+
+  it("goes on when a DeleteItemAction fails or the backup has no tarball", async () => {
+    const t = await setup();
+    t.everythingAction.failOn = "db-1";
+    await t.reconciler.reconcile(t.submit());
+    expect(t.kube.peek(GVR.backups, "b1", NS)).toBeUndefined();
+
+    const u2 = await setup();
+    u2.store.addBackup(u2.kube.peek<Backup>(GVR.backups, "b1", NS) as Backup);
+    await u2.reconciler.reconcile(u2.submit());
+    expect(u2.everythingAction.seen).toEqual([]);
+    expect(u2.kube.peek(GVR.backups, "b1", NS)).toBeUndefined();
+  });
+
+  it("ends an InProgress request with the reason when a step fails unexpectedly", async () => {
+    const t = await setup();
+    t.store.failures.set("deleteRestore", new Error("bucket went away"));
+    await t.reconciler.reconcile(t.submit());
+    expect(t.request("b1-req")?.status).toEqual({ phase: "Processed", errors: ["error deleting restore velero/r1: bucket went away"] });
+    expect(t.kube.peek(GVR.backups, "b1", NS)).toBeDefined();
+  });
+
+  it.each([{ phase: "InProgress" as const }, { phase: "Processed" as const }])("waits, then deletes a day-old $phase request", async ({ phase }) => {
+    const t = await setup();
+    const dbr = newDeleteBackupRequest({ metadata: { name: "b1", namespace: NS, uid: "uid-b1" } });
+    dbr.metadata.name = "b1-done";
+    dbr.metadata.creationTimestamp = "2024-03-09T09:00:00Z" as never;
+    dbr.status = { phase };
+    t.kube.seed(GVR.deleteBackupRequests, u(dbr));
+    expect(await t.reconciler.reconcile(`${NS}/b1-done`)).toEqual({ kind: "requeue", afterMs: DELETE_BACKUP_REQUEST_MAX_AGE_MS - 3_600_000 });
+    expect(t.store.backups.has("b1")).toBe(true);
+    t.clock.advance(DELETE_BACKUP_REQUEST_MAX_AGE_MS);
+    expect(await t.reconciler.reconcile(`${NS}/b1-done`)).toEqual({ kind: "done" });
+    expect(t.request("b1-done")).toBeUndefined();
+  });
+});

@@ -1,0 +1,305 @@
+/**
+ * DeleteBackupRequest controller (Velero's backupDeletionReconciler), phases New → InProgress →
+ * Processed. Refuses (Processed with a reason in status.errors) when the backup is missing or
+ * still running, or its location is missing, read-only or unavailable. Otherwise: Backup phase
+ * Deleting; DeleteItemActions over the backup's items; native snapshots deleted through each
+ * VolumeSnapshotLocation's VolumeSnapshotter; the backup's objects removed from the bucket;
+ * restores of the backup (files and CRs) removed; the Backup CR deleted; and, when everything
+ * succeeded, every DeleteBackupRequest of that backup (this one included) deleted.
+ */
+import {
+  LABELS,
+  getErrorMessage,
+  isVeleroError,
+  type Backup,
+  type BackupStorageLocation,
+  type DeleteBackupRequest,
+  type Restore,
+  type VolumeSnapshotLocation,
+  type VolumeSnapshotter,
+} from "@velero-ts/plugin-sdk";
+import type { KubeClient } from "../kube/client.js";
+import { GVR } from "../kube/gvr.js";
+import type { BackupStore } from "../persistence/backup-store.js";
+import type { PluginManager } from "../plugins/manager.js";
+import { realClock, type Clock } from "../shared/clock.js";
+import type { Logger } from "../shared/logging.js";
+import { invokeDeleteItemActions } from "./delete-item-actions.js";
+import { labelSelectorOf, parseKubeTime, patchStatus, splitKey, validLabelValue, type BackupStoreGetter } from "./lifecycle-common.js";
+import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
+
+/** InProgress/Processed requests older than this are deleted (Velero's deleteBackupRequestMaxAge). */
+export const DELETE_BACKUP_REQUEST_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+/** Velero's backup_deletion_{attempt,success,failure}_total, labelled by schedule. */
+export interface DeletionMetrics {
+  deletionAttempt(schedule: string): void;
+  deletionSuccess(schedule: string): void;
+  deletionFailure(schedule: string): void;
+}
+
+export interface DeleteBackupRequestReconcilerOptions {
+  kube: KubeClient;
+  log: Logger;
+  getBackupStore: BackupStoreGetter;
+  plugins: Pick<PluginManager, "getDeleteItemActions" | "getVolumeSnapshotter">;
+  /** Opens the snapshotter of a location with its credentials; default: plugins.getVolumeSnapshotter(provider, config). */
+  getVolumeSnapshotter?: (location: VolumeSnapshotLocation) => Promise<VolumeSnapshotter>;
+  /** True while this server is still running the backup (Velero's backup tracker). Default: phase InProgress. */
+  isBackupInProgress?: (backup: Backup) => boolean;
+  metrics?: DeletionMetrics;
+  clock?: Clock;
+}
+
+class Refusal extends Error {}
+
+export class DeleteBackupRequestReconciler implements Reconciler {
+  readonly name = "backup-deletion";
+  readonly watches = GVR.deleteBackupRequests;
+  readonly #kube: KubeClient;
+  readonly #log: Logger;
+  readonly #getBackupStore: BackupStoreGetter;
+  readonly #plugins: DeleteBackupRequestReconcilerOptions["plugins"];
+  readonly #getVolumeSnapshotter: (location: VolumeSnapshotLocation) => Promise<VolumeSnapshotter>;
+  readonly #isBackupInProgress: (backup: Backup) => boolean;
+  readonly #metrics: DeletionMetrics | undefined;
+  readonly #clock: Clock;
+
+  constructor(options: DeleteBackupRequestReconcilerOptions) {
+    this.#kube = options.kube;
+    this.#log = options.log.child({ controller: "backup-deletion" });
+    this.#getBackupStore = options.getBackupStore;
+    this.#plugins = options.plugins;
+    this.#getVolumeSnapshotter =
+      options.getVolumeSnapshotter ?? ((vsl) => this.#plugins.getVolumeSnapshotter(vsl.spec.provider, vsl.spec.config ?? {}));
+    this.#isBackupInProgress = options.isBackupInProgress ?? ((b) => b.status?.phase === "InProgress");
+    this.#metrics = options.metrics;
+    this.#clock = options.clock ?? realClock;
+  }
+
+  async reconcile(key: ObjectKey): Promise<ReconcileResult> {
+    const { namespace, name } = splitKey(key);
+    const request = (await this.#kube.get(GVR.deleteBackupRequests, name, namespace)) as unknown as DeleteBackupRequest | undefined;
+    if (!request) return { kind: "done" };
+    const phase = request.status?.phase ?? "";
+    if (phase === "InProgress" || phase === "Processed") return this.#expireOld(request);
+
+    const log = this.#log.child({ name: key, backup: request.spec.backupName });
+    try {
+      const { backup, location } = await this.#admit(request, log);
+      await this.#delete(request, backup, location, log);
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      log.warn({ reason: err.message }, "backup deletion refused");
+      await patchStatus(this.#kube, GVR.deleteBackupRequests, request, { phase: "Processed", errors: [err.message] });
+    }
+    return { kind: "done" };
+  }
+
+  /** Velero deletes handled requests a day after their creation. */
+  async #expireOld(request: DeleteBackupRequest): Promise<ReconcileResult> {
+    const now = this.#clock.now();
+    const created = parseKubeTime(request.metadata.creationTimestamp) ?? now;
+    const age = now.getTime() - created.getTime();
+    if (age < DELETE_BACKUP_REQUEST_MAX_AGE_MS) return { kind: "requeue", afterMs: DELETE_BACKUP_REQUEST_MAX_AGE_MS - age };
+    await this.#kube.delete(GVR.deleteBackupRequests, request.metadata.name ?? "", request.metadata.namespace);
+    return { kind: "done" };
+  }
+
+  /** The checks before anything is touched; a Refusal ends the request with its message. */
+  async #admit(request: DeleteBackupRequest, log: Logger): Promise<{ backup: Backup; location: BackupStorageLocation }> {
+    const namespace = request.metadata.namespace;
+    const backupName = request.spec.backupName ?? "";
+    if (backupName === "") throw new Refusal("spec.backupName is required");
+    await this.#deleteOtherRequests(request, log);
+
+    const backup = (await this.#kube.get(GVR.backups, backupName, namespace)) as unknown as Backup | undefined;
+    if (!backup) throw new Refusal("backup not found");
+    if (this.#isBackupInProgress(backup)) throw new Refusal("backup is still in progress");
+    const locationName = backup.spec.storageLocation ?? "";
+    const location = (await this.#kube.get(GVR.backupStorageLocations, locationName, namespace)) as unknown as BackupStorageLocation | undefined;
+    if (!location) throw new Refusal(`backup storage location ${locationName} not found`);
+    if (location.spec.accessMode === "ReadOnly") {
+      throw new Refusal(`cannot delete backup because backup storage location ${locationName} is currently in read-only mode`);
+    }
+    if (location.status?.phase !== "Available") {
+      throw new Refusal(`cannot delete backup because backup storage location ${locationName} is currently in Unavailable state`);
+    }
+    return { backup, location };
+  }
+
+  /** Velero removes older requests for the same backup (by name label) before handling a new one. */
+  async #deleteOtherRequests(request: DeleteBackupRequest, log: Logger): Promise<void> {
+    const { items } = await this.#kube.list(GVR.deleteBackupRequests, {
+      namespace: request.metadata.namespace,
+      labelSelector: labelSelectorOf({ [LABELS.backupName]: validLabelValue(request.spec.backupName) }),
+    });
+    for (const other of items) {
+      if (other.metadata.name === request.metadata.name) continue;
+      await this.#kube.delete(GVR.deleteBackupRequests, other.metadata.name, other.metadata.namespace);
+      log.info(`deletion request "${other.metadata.name}" removed`);
+    }
+  }
+
+  async #delete(request: DeleteBackupRequest, backup: Backup, location: BackupStorageLocation, log: Logger): Promise<void> {
+    await this.#kube.patch(GVR.deleteBackupRequests, request.metadata.name ?? "", request.metadata.namespace, {
+      metadata: { labels: { [LABELS.backupName]: validLabelValue(backup.metadata.name ?? ""), [LABELS.backupUid]: backup.metadata.uid ?? "" } },
+      status: { phase: "InProgress" },
+    });
+    try {
+      await this.#carryOut(request, backup, location, log);
+    } catch (err) {
+      // Once InProgress the request is never retried (Velero): end it with the reason instead.
+      throw err instanceof Refusal ? err : new Refusal(getErrorMessage(err));
+    }
+  }
+
+  async #carryOut(request: DeleteBackupRequest, backup: Backup, location: BackupStorageLocation, log: Logger): Promise<void> {
+    const backupName = backup.metadata.name ?? "";
+    try {
+      await patchStatus(this.#kube, GVR.backups, backup, { phase: "Deleting" });
+    } catch (err) {
+      throw new Refusal(`error setting backup phase to deleting: ${getErrorMessage(err)}`);
+    }
+    const schedule = backup.metadata.labels?.[LABELS.scheduleName] ?? "";
+    this.#metrics?.deletionAttempt(schedule);
+
+    let store: BackupStore;
+    try {
+      store = await this.#getBackupStore(location);
+    } catch (err) {
+      throw new Refusal(`error getting the backup store: ${getErrorMessage(err)}`);
+    }
+    await this.#runDeleteItemActions(store, backup, log);
+
+    const errors = await this.#deleteNativeSnapshots(store, backup, log);
+    if (errors.length === 0) {
+      log.info("removing backup from backup storage");
+      await collect(errors, () => store.deleteBackup(backupName));
+    } else {
+      log.info("skipping removal of backup from backup storage due to previous errors");
+    }
+    errors.push(...(await this.#deleteRestores(store, backup, log)));
+    if (errors.length === 0) {
+      await collect(errors, () => this.#kube.delete(GVR.backups, backupName, backup.metadata.namespace), `error deleting backup ${backup.metadata.namespace}/${backupName}`);
+    }
+
+    if (errors.length === 0) this.#metrics?.deletionSuccess(schedule);
+    else this.#metrics?.deletionFailure(schedule);
+    await patchStatus(this.#kube, GVR.deleteBackupRequests, request, { phase: "Processed", errors: errors.length > 0 ? errors : null });
+    if (errors.length === 0) await this.#deleteAllRequestsOf(backup, request.metadata.namespace, log);
+    log.info({ errors }, errors.length === 0 ? "backup deleted" : "backup deletion finished with errors");
+  }
+
+  async #runDeleteItemActions(store: BackupStore, backup: Backup, log: Logger): Promise<void> {
+    let actions;
+    try {
+      actions = await this.#plugins.getDeleteItemActions();
+    } catch (err) {
+      log.error({ err }, "error getting delete item actions");
+      throw new Refusal("error getting delete item actions");
+    }
+    if (actions.length === 0) return;
+    let contents;
+    try {
+      contents = await store.getBackupContents(backup.metadata.name ?? "");
+    } catch (err) {
+      // No tarball (e.g. a failed backup): nothing for the actions to see.
+      if (isVeleroError(err) && err.code === "VELERO_NOT_FOUND") return;
+      log.error({ err }, "unable to download the backup tarball, skipping DeleteItemAction plugins");
+      return;
+    }
+    try {
+      await invokeDeleteItemActions({ backup, contents, actions, resources: await this.#kube.discover(), log });
+    } catch (err) {
+      log.error({ err }, "error invoking delete item actions");
+      throw new Refusal("error invoking delete item actions");
+    }
+  }
+
+  async #deleteNativeSnapshots(store: BackupStore, backup: Backup, log: Logger): Promise<string[]> {
+    const errors: string[] = [];
+    let snapshots;
+    try {
+      snapshots = await store.getBackupVolumeSnapshots(backup.metadata.name ?? "");
+    } catch (err) {
+      return [`error getting backup's volume snapshots: ${getErrorMessage(err)}`];
+    }
+    const snapshotters = new Map<string, VolumeSnapshotter>();
+    for (const snapshot of snapshots ?? []) {
+      const snapshotId = snapshot.status?.providerSnapshotID;
+      if (!snapshotId) continue;
+      log.info({ providerSnapshotID: snapshotId }, "removing snapshot associated with backup");
+      try {
+        const snapshotter = await this.#snapshotterFor(snapshot.spec.location, backup.metadata.namespace, snapshotters);
+        await snapshotter.deleteSnapshot(snapshotId);
+      } catch (err) {
+        errors.push(err instanceof Refusal ? err.message : `error deleting snapshot ${snapshotId}: ${getErrorMessage(err)}`);
+      }
+    }
+    return errors;
+  }
+
+  async #snapshotterFor(locationName: string, namespace: string | undefined, cache: Map<string, VolumeSnapshotter>): Promise<VolumeSnapshotter> {
+    const cached = cache.get(locationName);
+    if (cached) return cached;
+    const vsl = (await this.#kube.get(GVR.volumeSnapshotLocations, locationName, namespace)) as unknown as VolumeSnapshotLocation | undefined;
+    if (!vsl) throw new Refusal(`error getting volume snapshot location ${locationName}: not found`);
+    let snapshotter: VolumeSnapshotter;
+    try {
+      snapshotter = await this.#getVolumeSnapshotter(vsl);
+    } catch (err) {
+      throw new Refusal(`error getting volume snapshotter for volume snapshot location ${locationName}: ${getErrorMessage(err)}`);
+    }
+    cache.set(locationName, snapshotter);
+    return snapshotter;
+  }
+
+  /** Restores of the backup: their files in the bucket and their CRs. */
+  async #deleteRestores(store: BackupStore, backup: Backup, log: Logger): Promise<string[]> {
+    const errors: string[] = [];
+    let restores;
+    try {
+      ({ items: restores } = await this.#kube.list(GVR.restores, { namespace: backup.metadata.namespace }));
+    } catch (err) {
+      log.error({ err }, "error listing restore API objects");
+      return errors;
+    }
+    for (const item of restores) {
+      const restore = item as unknown as Restore;
+      if (restore.spec.backupName !== backup.metadata.name) continue;
+      const restoreKey = `${restore.metadata.namespace}/${restore.metadata.name}`;
+      log.info({ restore: restoreKey }, "deleting restore referencing backup");
+      await collect(
+        errors,
+        async () => {
+          await store.deleteRestore(restore.metadata.name ?? "");
+          await this.#kube.delete(GVR.restores, restore.metadata.name ?? "", restore.metadata.namespace);
+        },
+        `error deleting restore ${restoreKey}`,
+      );
+    }
+    return errors;
+  }
+
+  async #deleteAllRequestsOf(backup: Backup, namespace: string | undefined, log: Logger): Promise<void> {
+    try {
+      const { items } = await this.#kube.list(GVR.deleteBackupRequests, {
+        namespace,
+        labelSelector: labelSelectorOf({ [LABELS.backupName]: validLabelValue(backup.metadata.name ?? ""), [LABELS.backupUid]: backup.metadata.uid ?? "" }),
+      });
+      for (const dbr of items) await this.#kube.delete(GVR.deleteBackupRequests, dbr.metadata.name, dbr.metadata.namespace);
+    } catch (err) {
+      log.error({ err }, "error deleting the DeleteBackupRequests of the deleted backup");
+    }
+  }
+}
+
+/** Runs fn; a failure is appended to errors (prefixed with context) instead of thrown. */
+async function collect(errors: string[], fn: () => Promise<unknown>, context?: string): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    errors.push(context ? `${context}: ${getErrorMessage(err)}` : getErrorMessage(err));
+  }
+}

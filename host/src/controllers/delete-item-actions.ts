@@ -1,0 +1,123 @@
+/**
+ * Runs DeleteItemAction plugins over the items of a backup being deleted (Velero's
+ * delete.InvokeDeleteActions): the tarball is streamed, each unversioned item
+ * (`resources/<GR>/namespaces/<ns>/<name>.json` or `resources/<GR>/cluster/<name>.json`) is matched
+ * against every action's AppliesTo selector and handed to the matching actions. A failing action
+ * is logged and does not stop the others (Velero's behaviour).
+ */
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { extract, type Headers } from "tar-stream";
+import type { Backup, DeleteItemAction, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import type { ApiResource } from "../kube/client.js";
+import { groupResourceString, parseGroupResource } from "../kube/gvr.js";
+import { parseLabelSelector, type LabelSelector } from "../kube/labels.js";
+import type { NamedAction } from "../plugins/manager.js";
+import type { Logger } from "../shared/logging.js";
+
+interface ResolvedAction {
+  name: string;
+  action: DeleteItemAction;
+  includedResources: Set<string>;
+  excludedResources: Set<string>;
+  includedNamespaces: Set<string>;
+  excludedNamespaces: Set<string>;
+  selector: LabelSelector;
+}
+
+export interface InvokeDeleteItemActionsInput {
+  backup: Backup;
+  /** gzip(tar) of the backup contents. */
+  contents: Readable;
+  actions: NamedAction<DeleteItemAction>[];
+  /** Served resources, to resolve short names and kinds in AppliesTo to "<resource>.<group>". */
+  resources: ApiResource[];
+  log: Logger;
+}
+
+/** Resolves the selectors first (a bad selector fails the whole call), then streams the items. */
+export async function invokeDeleteItemActions(input: InvokeDeleteItemActionsInput): Promise<void> {
+  const resolved: ResolvedAction[] = [];
+  for (const { name, action } of input.actions) {
+    const applies = await action.appliesTo();
+    resolved.push({
+      name,
+      action,
+      includedResources: new Set(applies.includedResources.map((r) => resolveResource(r, input.resources))),
+      excludedResources: new Set(applies.excludedResources.map((r) => resolveResource(r, input.resources))),
+      includedNamespaces: new Set(applies.includedNamespaces),
+      excludedNamespaces: new Set(applies.excludedNamespaces),
+      selector: parseLabelSelector(applies.selector),
+    });
+  }
+  if (resolved.length === 0) return;
+
+  const tar = extract();
+  tar.on("entry", (header: Headers, stream: Readable, next: (err?: unknown) => void) => {
+    readEntry(stream)
+      .then((body) => runActionsOnEntry(header.name, body, resolved, input))
+      .then(() => next(), next);
+  });
+  await pipeline(input.contents, createGunzip(), tar);
+}
+
+async function readEntry(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Parses an unversioned item path; undefined for metadata/version, versioned copies and the rest. */
+export function parseItemPath(path: string): { groupResource: string; namespace: string } | undefined {
+  const parts = path.replace(/^\.\//, "").split("/");
+  if (parts[0] !== "resources" || !parts.at(-1)?.endsWith(".json")) return undefined;
+  if (parts.length === 4 && parts[2] === "cluster") return { groupResource: parts[1] ?? "", namespace: "" };
+  if (parts.length === 5 && parts[2] === "namespaces") return { groupResource: parts[1] ?? "", namespace: parts[3] ?? "" };
+  return undefined;
+}
+
+async function runActionsOnEntry(path: string, body: Buffer, actions: ResolvedAction[], input: InvokeDeleteItemActionsInput): Promise<void> {
+  const where = parseItemPath(path);
+  if (!where) return;
+  const applicable = actions.filter((a) => appliesTo(a, where.groupResource, where.namespace));
+  if (applicable.length === 0) return;
+  const item = JSON.parse(body.toString("utf8")) as UnstructuredItem;
+  for (const a of applicable) {
+    if (!a.selector.matches(item.metadata?.labels)) continue;
+    try {
+      await a.action.execute(item, input.backup);
+    } catch (err) {
+      input.log.error({ err, plugin: a.name, resource: where.groupResource, namespace: where.namespace, name: item.metadata?.name }, "delete item action failed");
+    }
+  }
+}
+
+/** Velero's ResolvedAction.ShouldUse: resources, then namespaces (cluster-scoped items only when namespaces are unrestricted). */
+function appliesTo(a: ResolvedAction, groupResource: string, namespace: string): boolean {
+  if (!includes(a.includedResources, a.excludedResources, groupResource)) return false;
+  const namespacesUnrestricted = isEverything(a.includedNamespaces) && a.excludedNamespaces.size === 0;
+  if (namespace === "") return namespacesUnrestricted;
+  return includes(a.includedNamespaces, a.excludedNamespaces, namespace);
+}
+
+function isEverything(included: Set<string>): boolean {
+  return included.size === 0 || included.has("*");
+}
+
+function includes(included: Set<string>, excluded: Set<string>, value: string): boolean {
+  if (excluded.has(value) || excluded.has("*")) return false;
+  return isEverything(included) || included.has(value);
+}
+
+/** "po" / "pod" / "Pod" / "pods" → "pods"; "volumesnapshotcontents.snapshot.storage.k8s.io" stays. */
+export function resolveResource(text: string, resources: ApiResource[]): string {
+  if (text === "*") return text;
+  const { group, resource } = parseGroupResource(text.toLowerCase());
+  const hit = resources.find(
+    (r) =>
+      (group === "" || r.group === group) &&
+      (r.resource === resource || r.kind.toLowerCase() === resource || r.shortNames.includes(resource)),
+  );
+  return hit ? groupResourceString(hit.group, hit.resource) : text.toLowerCase();
+}

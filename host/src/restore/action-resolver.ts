@@ -6,7 +6,7 @@ import type { RestoreItemActionV2 } from "@velero-ts/plugin-sdk";
 import type { NamedAction } from "../plugins/manager.js";
 import type { ResourceResolver } from "./discovery.js";
 import { IncludesExcludes } from "./filters.js";
-import { EVERYTHING, parseLabelSelector, type LabelMatcher, type Labels } from "./label-selector.js";
+import { EVERYTHING, parseLabelSelector, type LabelSelector as LabelMatcher } from "../kube/labels.js";
 
 export interface ResolvedRestoreItemAction {
   name: string;
@@ -64,7 +64,7 @@ export async function resolveRestoreItemActions(
 }
 
 /** Velero's ShouldUse. */
-export function actionApplies(a: ResolvedRestoreItemAction, groupResource: string, namespace: string, labels: Labels | undefined): boolean {
+export function actionApplies(a: ResolvedRestoreItemAction, groupResource: string, namespace: string, labels: Readonly<Record<string, string>> | undefined): boolean {
   if (!a.resources.shouldInclude(groupResource)) return false;
   if (namespace !== "" && !a.namespaces.shouldInclude(namespace)) return false;
   if (namespace === "" && !a.namespaces.includeEverything()) return false;

@@ -5,23 +5,9 @@
  * the core group wins ties, then discovery order, and the group's preferred version is returned.
  */
 import type { ApiResource, GroupVersionResource, KubeClient } from "../kube/client.js";
+import { groupResourceString, parseApiVersion, parseGroupResource } from "../kube/gvr.js";
 
-/** "resource.group", or "resource" for the core group. */
-export function groupResourceString(group: string, resource: string): string {
-  return group === "" ? resource : `${resource}.${group}`;
-}
-
-/** Splits "resource.group" at the first dot (Velero's ParseGroupResource). */
-export function parseGroupResource(text: string): { group: string; resource: string } {
-  const dot = text.indexOf(".");
-  return dot < 0 ? { group: "", resource: text } : { group: text.slice(dot + 1), resource: text.slice(0, dot) };
-}
-
-/** Splits an apiVersion ("apps/v1", "v1") into group and version. */
-export function parseApiVersion(apiVersion: string): { group: string; version: string } {
-  const slash = apiVersion.indexOf("/");
-  return slash < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
-}
+export { groupResourceString, parseApiVersion, parseGroupResource };
 
 export interface ResolvedResource {
   gvr: GroupVersionResource;

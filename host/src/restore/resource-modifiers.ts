@@ -17,7 +17,7 @@ import jsonpatch from "fast-json-patch";
 import { parse as parseYaml } from "yaml";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { globToRegExp, IncludesExcludes } from "./filters.js";
-import { fromLabelSelector } from "./label-selector.js";
+import { fromLabelSelector } from "../kube/labels.js";
 import { applyMergePatch, deepClone } from "./metadata.js";
 import { applyStrategicMergePatch } from "./strategic-merge-patch.js";
 

@@ -24,7 +24,7 @@ import { IncludesExcludes } from "./filters.js";
 import { runPodExecHooks, type HookRunResult } from "./hooks/exec-hooks.js";
 import { groupRestoreExecHooks, restoreHooksFromSpec, type ResourceRestoreHook } from "./hooks/restore-hooks.js";
 import { errorMessage, isAlreadyExists, isNotFound, isPortAllocatedError } from "./kube-errors.js";
-import { EVERYTHING, fromLabelSelector, type LabelMatcher } from "./label-selector.js";
+import { EVERYTHING, fromLabelSelector, type LabelSelector as LabelMatcher } from "../kube/labels.js";
 import {
   addRestoreLabels,
   ANN_MIRROR_POD,

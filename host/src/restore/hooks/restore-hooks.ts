@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { V1Container } from "@kubernetes/client-node";
 import type { RestoreExecHook, RestoreResourceHookSpec, RestoreSpec, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { IncludesExcludes } from "../filters.js";
-import { EVERYTHING, fromLabelSelector, type LabelMatcher } from "../label-selector.js";
+import { EVERYTHING, fromLabelSelector, type LabelSelector as LabelMatcher } from "../../kube/labels.js";
 
 export const RESTORE_HOOK_ANNOTATIONS = {
   container: "post.hook.restore.velero.io/container",

@@ -1,0 +1,102 @@
+import { readFile, readdir, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { createSilentLogger } from "../shared/logging.js";
+import { buildBackupTarball, buildRawTarGz, type RawEntry } from "./testing/backup-tarball.js";
+import { BackupContentsError, extractBackupTarball, safeEntryPath } from "./tarball.js";
+
+const log = createSilentLogger();
+
+async function extract(buf: Buffer, limits?: { maxEntryBytes?: number; maxTotalBytes?: number; maxEntries?: number }) {
+  return extractBackupTarball(Readable.from([buf]), { backupName: "b1", log, limits });
+}
+
+async function leftoverDirs(before: Set<string>): Promise<string[]> {
+  return (await readdir(tmpdir())).filter((d) => d.startsWith("velero-restore-") && !before.has(d));
+}
+
+describe("extractBackupTarball", () => {
+  it("extracts a Velero backup into a temporary directory and removes it on dispose", async () => {
+    const tgz = await buildBackupTarball([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c1", namespace: "app" }, data: { a: "1" } }]);
+    const out = await extract(tgz);
+    const item = JSON.parse(await readFile(path.join(out.dir, "resources/configmaps/namespaces/app/c1.json"), "utf8")) as { data: unknown };
+    expect(item.data).toEqual({ a: "1" });
+    expect(await readFile(path.join(out.dir, "metadata/version"), "utf8")).toBe("1.1.0\n");
+    expect(out.files).toBe(3);
+    await out.dispose();
+    await expect(stat(out.dir)).rejects.toThrow(/ENOENT/);
+  });
+
+  it.each<{ name: string; entries: RawEntry[]; error: RegExp }>([
+    { name: "a ../ entry", entries: [{ name: "resources/../../escape.json", content: "{}" }], error: /contains "\.\." and would escape/ },
+    { name: "an absolute path", entries: [{ name: "/etc/cron.d/evil", content: "x" }], error: /absolute path/ },
+    { name: "a symlink leaving the root", entries: [{ name: "resources/link", type: "symlink", linkname: "../../../etc/passwd" }], error: /symbolic link .* outside/ },
+    { name: "an absolute symlink", entries: [{ name: "resources/link", type: "symlink", linkname: "/etc/passwd" }], error: /symbolic link .* outside/ },
+    { name: "a hard link leaving the root", entries: [{ name: "resources/hard", type: "link", linkname: "../outside" }], error: /hard link .* outside/ },
+  ])("rejects $name and leaves nothing behind", async ({ entries, error }) => {
+    const before = new Set(await readdir(tmpdir()));
+    const tgz = await buildRawTarGz([{ name: "metadata/version", content: "1.1.0\n" }, ...entries]);
+    const err = await extract(tgz).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackupContentsError);
+    expect((err as Error).message).toMatch(error);
+    expect(await leftoverDirs(before)).toEqual([]);
+  });
+
+  it("ignores links that stay inside the root", async () => {
+    const tgz = await buildRawTarGz([
+      { name: "resources/pods/namespaces/a/p.json", content: "{}" },
+      { name: "resources/pods/namespaces/a/q.json", type: "symlink", linkname: "p.json" },
+    ]);
+    const out = await extract(tgz);
+    expect(await readdir(path.join(out.dir, "resources/pods/namespaces/a"))).toEqual(["p.json"]);
+    await out.dispose();
+  });
+
+  it("rejects an entry over the size limit with its name", async () => {
+    const tgz = await buildRawTarGz([{ name: "resources/big.json", content: Buffer.alloc(2048, 32) }]);
+    await expect(extract(tgz, { maxEntryBytes: 1024 })).rejects.toThrow(/"resources\/big.json" is 2048 bytes, over the 1024-byte limit/);
+  });
+
+  it("rejects a backup that expands past the total limit", async () => {
+    const entries = Array.from({ length: 4 }, (_, i) => ({ name: `resources/f${i}.json`, content: Buffer.alloc(600, 32) }));
+    await expect(extract(await buildRawTarGz(entries), { maxTotalBytes: 2000 })).rejects.toThrow(/expands to more than 2000 bytes/);
+  });
+
+  it("rejects too many entries", async () => {
+    const entries = Array.from({ length: 5 }, (_, i) => ({ name: `resources/f${i}.json`, content: "{}" }));
+    await expect(extract(await buildRawTarGz(entries), { maxEntries: 3 })).rejects.toThrow(/more than 3 entries/);
+  });
+
+  it("fails clearly on a truncated gzip stream", async () => {
+    const tgz = await buildBackupTarball([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c1", namespace: "app" } }]);
+    const before = new Set(await readdir(tmpdir()));
+    const err = await extract(tgz.subarray(0, Math.floor(tgz.length / 2))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackupContentsError);
+    expect((err as Error).message).toMatch(/backup tarball of "b1" is truncated or not valid gzip: unexpected end of file/);
+    expect(await leftoverDirs(before)).toEqual([]);
+  });
+
+  it("fails clearly when the data is not gzip", async () => {
+    await expect(extract(Buffer.from("this is not a tarball"))).rejects.toThrow(/not valid gzip: incorrect header check/);
+  });
+
+  it("fails clearly on a tar archive cut in the middle of an entry", async () => {
+    const tgz = await buildRawTarGz([{ name: "resources/a.json", content: Buffer.alloc(4096, 32) }]);
+    const { gunzipSync } = await import("node:zlib");
+    const tar = gunzipSync(tgz);
+    await expect(extract(gzipSync(tar.subarray(0, 1024)))).rejects.toThrow(/truncated or corrupt/);
+  });
+});
+
+describe("safeEntryPath", () => {
+  it.each(["a/../../b", "../x", "a/..", "C:/windows", "\\\\server\\share", "x\0y"])("rejects %j", (name) => {
+    expect(() => safeEntryPath("/tmp/root", name)).toThrow(BackupContentsError);
+  });
+
+  it("accepts relative names inside the root", () => {
+    expect(safeEntryPath("/tmp/root", "resources/pods/cluster/x.json")).toBe("/tmp/root/resources/pods/cluster/x.json");
+  });
+});

@@ -15,8 +15,8 @@
  *  2. Ignores all command-line arguments (Velero passes its own server flags to every plugin).
  *  3. Listens on a unix socket in a private 0700 directory ($PLUGIN_UNIX_SOCKET_DIR or the temp
  *     dir), or on 127.0.0.1 with `network: "tcp"` / VELERO_PLUGIN_NETWORK=tcp.
- *  4. THEN prints exactly one handshake line `1|2|unix|<path>|grpc|` on stdout, and from then on
- *     routes every stdout write to stderr.
+ *  4. THEN prints exactly one handshake line `1|2|unix|<path>|grpc|` on stdout (straight to fd 1);
+ *     from the moment start() is called every other stdout write goes to stderr.
  *  5. Serves each registered name, creating implementations lazily on first use (one instance per
  *     kind and name for the life of the process); ListPlugins answers with this executable's path.
  *  6. Exits promptly after the host's Shutdown call, on SIGTERM, and with a non-zero code on an
@@ -61,10 +61,10 @@ export interface ServeRuntime {
   argv: readonly string[];
   execPath: string;
   isSingleExecutable: boolean;
-  /** Writes the handshake line to the real stdout, synchronously. */
+  /** Writes the handshake line to the real stdout (fd 1), synchronously. */
   writeStdout(text: string): void;
   writeStderr(text: string): void;
-  /** Sends all later stdout output to stderr. */
+  /** Sends all later process.stdout / console.log output to stderr. */
   redirectStdoutToStderr(): void;
   /** Installs crash, SIGINT and SIGTERM handlers. */
   installProcessHandlers(handlers: { onCrash(error: unknown): void; onTerminate(): void; onExit(): void }): void;
@@ -180,6 +180,8 @@ export class PluginServerBuilder {
   async start(): Promise<RunningPlugin> {
     this.#started = true;
     const rt = this.#options.runtime ?? processRuntime();
+    // From here on nothing but the handshake line (written straight to fd 1) may reach stdout.
+    rt.redirectStdoutToStderr();
     if (rt.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
       rt.writeStderr(
         "This binary is a Velero plugin. It is not meant to be executed directly: Velero (or velero-ts) launches it " +
@@ -228,7 +230,6 @@ export class PluginServerBuilder {
     // !!! PROTOCOL INVARIANT: listen first, then print the handshake as the first and only stdout
     // line, synchronously (the host dials as soon as it reads it). !!!
     rt.writeStdout(formatHandshake(address.network, address.address));
-    rt.redirectStdoutToStderr();
     this.#logger.debug({ network: address.network, address: address.address, cmd: command }, "plugin server listening");
     return { network: address.network, address: address.address, shutdown: () => exitAfterClose(0) };
   }
@@ -263,10 +264,11 @@ function processRuntime(): ServeRuntime {
 
 /**
  * !!! STDOUT BELONGS TO THE PROTOCOL !!!
- * After the handshake line, ANY byte on stdout is at best discarded by the host and at worst (if
- * written before the handshake) breaks it. Plugin code and its dependencies happily call
- * console.log, so from here on console.log/info/debug and process.stdout.write all go to stderr,
- * where the host forwards them into its log.
+ * The host takes the FIRST stdout line as the handshake (anything printed before it makes the
+ * plugin fail to start) and discards everything after it. Plugin code and its dependencies happily
+ * call console.log, so once start() runs, console.log/info/debug and process.stdout.write all go to
+ * stderr, where the host forwards them into its log. The handshake itself is written with
+ * fs.writeSync(1, …), bypassing this redirection.
  */
 function redirectStdoutToStderr(): void {
   const toStderr = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;

@@ -5,10 +5,9 @@
 import { readFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { GetObjectCommandInput } from "@aws-sdk/client-s3";
-import { NotFoundError, ValidationError, VeleroError, type ObjectStore } from "@velero-ts/plugin-sdk";
+import { createNoopPluginLogger, NotFoundError, ValidationError, VeleroError, type ObjectStore, type PluginLogger } from "@velero-ts/plugin-sdk";
 import { OBJECT_STORE_CONFIG_KEYS, parseObjectStoreConfig, type S3Settings } from "./config.js";
 import { classifyAwsError, explainAwsError } from "./errors.js";
-import { NOOP_LOGGER, type PluginLogger } from "./logger.js";
 import { createAwsS3Api, type S3Api, type S3ApiFactory, type UploadParams } from "./s3-api.js";
 import { readSecretInCluster, type SecretReader } from "./secret-reader.js";
 
@@ -44,7 +43,7 @@ export class S3ObjectStore implements ObjectStore {
   #state: Configured | undefined;
 
   constructor(options: S3ObjectStoreOptions = {}) {
-    this.#log = options.log ?? NOOP_LOGGER;
+    this.#log = options.log ?? createNoopPluginLogger();
     this.#createApi = options.createApi ?? createAwsS3Api;
     this.#readKeyFile = options.readKeyFile ?? ((path) => readFile(path));
     this.#readSecret = options.readSecret ?? readSecretInCluster;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { parseObjectStoreConfig } from "./config.js";
-import { NOOP_LOGGER } from "./logger.js";
+import { createNoopPluginLogger } from "@velero-ts/plugin-sdk";
 import { createAwsS3Api, detectBucketRegion } from "./s3-api.js";
 import { networkError, s3Error } from "./testing/fakes.js";
 
@@ -62,7 +62,7 @@ describe("createAwsS3Api (offline: presigning only)", () => {
       { bucket: "velero", region: "us-east-1", s3Url: "http://127.0.0.1:9", publicUrl: "https://s3.public.example", s3ForcePathStyle: "true", profile: "backup", credentialsFile: file },
       {},
     );
-    const api = await createAwsS3Api(settings, NOOP_LOGGER);
+    const api = await createAwsS3Api(settings, createNoopPluginLogger());
     const url = new URL(await api.presignGetObject({ Bucket: "velero", Key: "backups/b1/b1-logs.gz" }, 600));
     api.close();
     expect(url.origin).toBe("https://s3.public.example");
@@ -76,6 +76,6 @@ describe("createAwsS3Api (offline: presigning only)", () => {
   it("fails Init clearly when the profile is not in the credentials file", async () => {
     const file = await credentialsFile();
     const settings = parseObjectStoreConfig({ bucket: "velero", region: "us-east-1", s3Url: "http://127.0.0.1:9", profile: "nope", credentialsFile: file }, {});
-    await expect(createAwsS3Api(settings, NOOP_LOGGER)).rejects.toThrow(`failed to load AWS credentials (profile "nope" in file "${file}")`);
+    await expect(createAwsS3Api(settings, createNoopPluginLogger())).rejects.toThrow(`failed to load AWS credentials (profile "nope" in file "${file}")`);
   });
 });

@@ -21,11 +21,10 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { VeleroError } from "@velero-ts/plugin-sdk";
+import { VeleroError, type PluginLogger } from "@velero-ts/plugin-sdk";
 import type { S3Settings } from "./config.js";
 import { classifyAwsError, explainAwsError, type AwsTarget } from "./errors.js";
 import { awsClientBaseConfig, configuredEndpoint } from "./aws-client.js";
-import type { PluginLogger } from "./logger.js";
 
 /**
  * Multipart part size. lib-storage buffers at most UPLOAD_QUEUE_SIZE parts of this size, which

@@ -4,7 +4,9 @@
  */
 import type { CreateVolumeCommandInput, Tag, VolumeType } from "@aws-sdk/client-ec2";
 import {
+  createNoopPluginLogger,
   VeleroError,
+  type PluginLogger,
   type CreateVolumeFromSnapshotInput,
   type UnstructuredItem,
   type VolumeInfo,
@@ -14,7 +16,6 @@ import { parseVolumeSnapshotterConfig, type Ec2Settings } from "./config.js";
 import { findEbsVolumeId, withEbsVolumeId } from "./ebs-volume-id.js";
 import { createAwsEc2Api, type Ec2Api, type Ec2ApiFactory } from "./ec2-api.js";
 import { classifyAwsError, explainAwsError } from "./errors.js";
-import { NOOP_LOGGER, type PluginLogger } from "./logger.js";
 
 /** Volume types whose provisioned IOPS are captured at backup and re-applied at restore (as the Go plugin). */
 export const IOPS_VOLUME_TYPES: ReadonlySet<string> = new Set(["io1", "io2"]);
@@ -37,7 +38,7 @@ export class EbsVolumeSnapshotter implements VolumeSnapshotter {
   #state: { api: Ec2Api; settings: Ec2Settings } | undefined;
 
   constructor(options: EbsVolumeSnapshotterOptions = {}) {
-    this.#log = options.log ?? NOOP_LOGGER;
+    this.#log = options.log ?? createNoopPluginLogger();
     this.#createApi = options.createApi ?? createAwsEc2Api;
     this.#env = options.env ?? process.env;
   }

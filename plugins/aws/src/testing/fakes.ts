@@ -7,7 +7,7 @@ import { EC2ServiceException, type CreateSnapshotCommandInput, type CreateVolume
 import type { AwsTarget } from "../errors.js";
 import type { Ec2Api } from "../ec2-api.js";
 import type { ListPage, S3Api, UploadParams } from "../s3-api.js";
-import type { PluginLogger } from "../logger.js";
+import type { PluginLogger } from "@velero-ts/plugin-sdk";
 
 /** S3 lists at most this many keys per page. */
 export const S3_PAGE_SIZE = 1000;
@@ -225,5 +225,6 @@ export function recordingLogger(): PluginLogger & { entries: { level: string; fi
     (obj: object | string, msg?: string): void => {
       entries.push(typeof obj === "string" ? { level, fields: {}, msg: obj } : { level, fields: obj, msg: msg ?? "" });
     };
-  return { entries, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+  const logger = { entries, trace: at("trace"), debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: () => logger };
+  return logger;
 }

@@ -8,7 +8,7 @@
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
-import { extract, type Headers } from "tar-stream";
+import { extract } from "tar-stream";
 import type { Backup, DeleteItemAction, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { ApiResource } from "../kube/client.js";
 import { groupResourceString, parseGroupResource } from "../kube/gvr.js";
@@ -54,15 +54,16 @@ export async function invokeDeleteItemActions(input: InvokeDeleteItemActionsInpu
   if (resolved.length === 0) return;
 
   const tar = extract();
-  tar.on("entry", (header: Headers, stream: Readable, next: (err?: unknown) => void) => {
-    readEntry(stream)
-      .then((body) => runActionsOnEntry(header.name, body, resolved, input))
-      .then(() => next(), next);
-  });
-  await pipeline(input.contents, createGunzip(), tar);
+  const piping = pipeline(input.contents, createGunzip(), tar);
+  piping.catch(() => {}); // surfaced through the iteration below, awaited at the end
+  for await (const entry of tar) {
+    const body = await readEntry(entry);
+    await runActionsOnEntry(entry.header.name, body, resolved, input);
+  }
+  await piping;
 }
 
-async function readEntry(stream: Readable): Promise<Buffer> {
+async function readEntry(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);

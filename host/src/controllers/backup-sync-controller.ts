@@ -19,11 +19,12 @@ import type { V1OwnerReference } from "@kubernetes/client-node";
 import type { KubeClient } from "../kube/client.js";
 import { isAlreadyExists } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
+import type { BackupStoreGetter } from "../persistence/location.js";
 import type { BackupStore } from "../persistence/backup-store.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import { parseGoDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logging.js";
-import { delayUntil, labelSelectorOf, parseKubeTime, patchStatus, splitKey, validLabelValue, type BackupStoreGetter } from "./lifecycle-common.js";
+import { delayUntil, labelSelectorOf, parseKubeTime, patchStatus, splitKey, validLabelValue } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 /** Velero's default --backup-sync-period. */

@@ -208,6 +208,29 @@ describe("DeleteBackupRequestReconciler", () => {
     expect(t.metrics).toEqual(["attempt:nightly", "failure:nightly"]);
   });
 
+  it("passes the location's credential to the snapshotter as credentialsFile", async () => {
+    const t = await setup();
+    const opened: Record<string, string>[] = [];
+    const reconciler = new DeleteBackupRequestReconciler({
+      kube: t.kube,
+      log: createSilentLogger(),
+      clock: t.clock,
+      getBackupStore: async () => t.store,
+      credentials: { path: async (sel) => `/tmp/creds/${sel.name}-${sel.key}` },
+      plugins: {
+        getDeleteItemActions: async () => [],
+        getVolumeSnapshotter: async (_provider, config) => {
+          opened.push(config);
+          return t.snapshotter as unknown as VolumeSnapshotter;
+        },
+      },
+    });
+    await t.kube.patch(GVR.volumeSnapshotLocations, "aws-vsl", NS, { spec: { credential: { name: "cloud", key: "aws" } } });
+    await reconciler.reconcile(t.submit());
+    expect(opened).toEqual([{ region: "us-east-1", credentialsFile: "/tmp/creds/cloud-aws" }]);
+    expect(t.snapshotter.deleted).toEqual(["snap-1", "snap-2"]);
+  });
+
   it("reports a snapshot whose volume snapshot location is gone", async () => {
     const t = await setup();
     t.store.addBackup(t.kube.peek<Backup>(GVR.backups, "b1", NS) as Backup, { volumeSnapshots: [snapshotRecord("snap-9", "gone-vsl")] });

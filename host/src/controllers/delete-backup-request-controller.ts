@@ -20,12 +20,14 @@ import {
 } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
+import type { BackupStoreGetter } from "../persistence/location.js";
 import type { BackupStore } from "../persistence/backup-store.js";
+import type { CredentialFileStore } from "../persistence/credentials.js";
 import type { PluginManager } from "../plugins/manager.js";
 import { realClock, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
 import { invokeDeleteItemActions } from "./delete-item-actions.js";
-import { labelSelectorOf, parseKubeTime, patchStatus, splitKey, validLabelValue, type BackupStoreGetter } from "./lifecycle-common.js";
+import { labelSelectorOf, parseKubeTime, patchStatus, splitKey, validLabelValue } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 /** InProgress/Processed requests older than this are deleted (Velero's deleteBackupRequestMaxAge). */
@@ -43,7 +45,9 @@ export interface DeleteBackupRequestReconcilerOptions {
   log: Logger;
   getBackupStore: BackupStoreGetter;
   plugins: Pick<PluginManager, "getDeleteItemActions" | "getVolumeSnapshotter">;
-  /** Opens the snapshotter of a location with its credentials; default: plugins.getVolumeSnapshotter(provider, config). */
+  /** Writes a location's credential Secret key to a file for the plugin's credentialsFile (Velero's file store). */
+  credentials?: Pick<CredentialFileStore, "path">;
+  /** Opens the snapshotter of a location; default: plugins.getVolumeSnapshotter(provider, config + credentialsFile). */
   getVolumeSnapshotter?: (location: VolumeSnapshotLocation) => Promise<VolumeSnapshotter>;
   /** True while this server is still running the backup (Velero's backup tracker). Default: phase InProgress. */
   isBackupInProgress?: (backup: Backup) => boolean;
@@ -70,11 +74,17 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     this.#log = options.log.child({ controller: "backup-deletion" });
     this.#getBackupStore = options.getBackupStore;
     this.#plugins = options.plugins;
-    this.#getVolumeSnapshotter =
-      options.getVolumeSnapshotter ?? ((vsl) => this.#plugins.getVolumeSnapshotter(vsl.spec.provider, vsl.spec.config ?? {}));
+    this.#getVolumeSnapshotter = options.getVolumeSnapshotter ?? ((vsl) => this.#openSnapshotter(vsl, options.credentials));
     this.#isBackupInProgress = options.isBackupInProgress ?? ((b) => b.status?.phase === "InProgress");
     this.#metrics = options.metrics;
     this.#clock = options.clock ?? realClock;
+  }
+
+  /** Velero's UpdateVolumeSnapshotLocationWithCredentialConfig, then the plugin. */
+  async #openSnapshotter(vsl: VolumeSnapshotLocation, credentials: Pick<CredentialFileStore, "path"> | undefined): Promise<VolumeSnapshotter> {
+    const config = { ...(vsl.spec.config ?? {}) };
+    if (vsl.spec.credential && credentials) config.credentialsFile = await credentials.path(vsl.spec.credential);
+    return this.#plugins.getVolumeSnapshotter(vsl.spec.provider, config);
   }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {

@@ -6,9 +6,10 @@
 import type { Backup, BackupStorageLocation, DownloadRequest, DownloadTargetKind, Restore } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
+import type { BackupStoreGetter } from "../persistence/location.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
-import { delayUntil, parseKubeTime, patchStatus, splitKey, type BackupStoreGetter } from "./lifecycle-common.js";
+import { delayUntil, parseKubeTime, patchStatus, splitKey } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 /** Velero's persistence.DownloadURLTTL. */

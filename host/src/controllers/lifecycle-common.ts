@@ -3,12 +3,8 @@
  * server-status requests).
  */
 import { createHash } from "node:crypto";
-import { MAX_LABEL_VALUE_LENGTH, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
+import { MAX_LABEL_VALUE_LENGTH } from "@velero-ts/plugin-sdk";
 import type { GroupVersionResource, KubeClient } from "../kube/client.js";
-import type { BackupStore } from "../persistence/backup-store.js";
-
-/** Opens the backup store of a location (object store plugin + credentials + prefix). */
-export type BackupStoreGetter = (location: BackupStorageLocation) => Promise<BackupStore>;
 
 /**
  * Parses an RFC 3339 time; undefined when absent or unparseable. Accepts a Date too: metadata

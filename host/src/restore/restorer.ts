@@ -19,7 +19,7 @@ import {
 } from "./backup-contents.js";
 import { pollUntil, systemClock, type RestoreClock } from "./clock.js";
 import { groupResourceString, parseApiVersion, parseGroupResource, ResourceResolver } from "./discovery.js";
-import { parseGoDuration } from "./duration.js";
+import { parseGoDuration } from "../shared/duration.js";
 import { IncludesExcludes } from "./filters.js";
 import { runPodExecHooks, type HookRunResult } from "./hooks/exec-hooks.js";
 import { groupRestoreExecHooks, restoreHooksFromSpec, type ResourceRestoreHook } from "./hooks/restore-hooks.js";
@@ -286,7 +286,9 @@ class RestoreContext {
       if (!resource) continue;
       for (const [ns, names] of resource.itemsByNamespace) {
         if (!this.#scopeIncluded(gr, ns)) continue;
-        out.push({ groupResource: gr, items: await this.#selectItems(resource, ns, names) });
+        // Unlike Velero, a namespace the namespace filter excludes is not created either.
+        const wanted = gr === "namespaces" ? names.filter((n) => this.#namespaceFilter.shouldInclude(n)) : names;
+        out.push({ groupResource: gr, items: await this.#selectItems(resource, ns, wanted) });
       }
       processed.add(gr);
     }
@@ -302,12 +304,10 @@ class RestoreContext {
 
   async #selectItems(resource: BackupResource, ns: string, names: readonly string[]): Promise<SelectedItem[]> {
     const gr = resource.groupResource;
-    const chosen = this.#chosenVersions.get(gr);
-    const dir = chosen ? `${gr}/${chosen.dir}` : gr;
     const target = this.#targetNamespace(ns);
     const selected: SelectedItem[] = [];
     for (const name of names) {
-      const path = itemFilePath(this.#root, dir, ns, name);
+      const path = await this.#itemPath(gr, ns, name);
       if (!this.#mustHave(gr)) {
         let item: UnstructuredItem;
         try {
@@ -321,6 +321,20 @@ class RestoreContext {
       selected.push({ name, path, originalNamespace: ns, targetNamespace: target });
     }
     return selected;
+  }
+
+  /** The chosen version's copy of an item, or the unversioned path when there is no such copy. */
+  async #itemPath(gr: string, ns: string, name: string): Promise<string> {
+    const unversioned = itemFilePath(this.#root, gr, ns, name);
+    const chosen = this.#chosenVersions.get(gr);
+    if (!chosen) return unversioned;
+    const versioned = itemFilePath(this.#root, `${gr}/${chosen.dir}`, ns, name);
+    try {
+      await access(versioned);
+      return versioned;
+    } catch {
+      return unversioned;
+    }
   }
 
   #labelsSelected(item: UnstructuredItem): boolean {

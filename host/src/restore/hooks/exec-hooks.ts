@@ -49,14 +49,18 @@ export interface ExecHookRunnerOptions {
   defaultWaitTimeoutMs: number;
 }
 
-async function withTimeout<T>(clock: RestoreClock, ms: number, work: Promise<T>, what: string): Promise<T> {
-  let timedOut = false;
-  const timer = clock.sleep(ms).then(() => {
-    timedOut = true;
+/** Bounds a pods/exec call (the adapter enforces timeoutMs too; this guards a hung connection). */
+async function withTimeout<T>(ms: number, work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms}ms`)), ms);
+    timer.unref();
   });
-  const result = await Promise.race([work, timer]);
-  if (timedOut) throw new Error(`${what} timed out after ${ms}ms`);
-  return result as T;
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function runPodExecHooks(
@@ -117,7 +121,6 @@ export async function runPodExecHooks(
         try {
           log.info({ namespace: pod.namespace, name: pod.name }, `running post-restore exec hook ${h.hookName} in container ${container}`);
           const out = await withTimeout(
-            clock,
             execTimeoutMs,
             kube.exec({ namespace: pod.namespace, pod: pod.name, container, command: h.hook.command, timeoutMs: execTimeoutMs }),
             `hook ${h.hookName}`,

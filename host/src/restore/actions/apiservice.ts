@@ -1,0 +1,15 @@
+/** velero.io/apiservice: APIServices managed by kube-aggregator's autoregister are not restored. */
+import type { RestoreItemAction, RestoreItemActionInput, RestoreItemActionOutput } from "@velero-ts/plugin-sdk";
+import { output, selectorFor } from "./common.js";
+
+export const AUTO_REGISTER_MANAGED_LABEL = "kube-aggregator.kubernetes.io/automanaged";
+
+export class ApiServiceAction implements RestoreItemAction {
+  async appliesTo() {
+    return selectorFor(["apiservices"], AUTO_REGISTER_MANAGED_LABEL);
+  }
+
+  async execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
+    return output(input.item, [], true);
+  }
+}

@@ -17,7 +17,7 @@ export function forItem(apiVersion: string, kind: string, namespace: string | un
   return {
     apiVersion,
     kind,
-    metadata: { name, ...(namespace ? { namespace } : {}), uid: `uid-${name}`, resourceVersion: "123", creationTimestamp: "2023-01-01T00:00:00Z", ...meta } as UnstructuredItem["metadata"],
+    metadata: { name, ...(namespace ? { namespace } : {}), uid: `uid-${name}`, resourceVersion: "123", creationTimestamp: "2023-01-01T00:00:00Z", ...meta } as unknown as UnstructuredItem["metadata"],
     ...body,
   };
 }

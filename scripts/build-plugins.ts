@@ -129,6 +129,18 @@ export async function buildSeaExecutable(target: SeaTarget, options: BuildOption
 }
 
 async function bundle(entry: string, outfile: string): Promise<void> {
+  try {
+    await esbuildBundle(entry, outfile);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const hint = /top-level await/i.test(message)
+      ? "\nhint: Node 24 single executables run CommonJS, which has no top-level await; write `void serve()...start();`"
+      : "";
+    throw new Error(`build-plugins: bundling ${relative(ROOT, entry)} failed: ${message}${hint}`, { cause: error });
+  }
+}
+
+async function esbuildBundle(entry: string, outfile: string): Promise<void> {
   await esbuild.build({
     entryPoints: [entry],
     outfile,

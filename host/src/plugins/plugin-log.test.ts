@@ -46,8 +46,14 @@ describe("createPluginLogSink", () => {
     { name: "plain text is debug", line: "hello there", want: { level: "debug", message: "hello there", fields: {} } },
   ])("$name", ({ line, want }) => {
     const records: Captured[] = [];
-    createPluginLogSink(captureLogger(records).child({ plugin: "p", cmd: "/x/p" })).line(line);
+    createPluginLogSink(captureLogger(records), { plugin: "p", cmd: "/x/p" }).line(line);
     expect(records).toEqual([{ level: want.level, message: want.message, fields: { plugin: "p", cmd: "/x/p", ...want.fields } }]);
+  });
+
+  it("lets a line's own plugin field override the executable name", () => {
+    const records: Captured[] = [];
+    createPluginLogSink(captureLogger(records), { plugin: "velero-plugin-x", cmd: "/p/x" }).line('{"@level":"info","@message":"m","plugin":"x.io/store"}');
+    expect(records[0]?.fields).toEqual({ plugin: "x.io/store", cmd: "/p/x" });
   });
 
   it("switches to error for every line after a panic", () => {

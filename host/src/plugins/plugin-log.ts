@@ -21,10 +21,11 @@ export interface PluginLogSink {
 }
 
 /**
- * A sink that re-emits each stderr line through `logger`, which should already carry the
- * `plugin` and `cmd` fields.
+ * A sink that re-emits each stderr line through `logger` with `defaults` (the host's `plugin` =
+ * executable basename and `cmd` = path) under the line's own fields, so a plugin that logs its
+ * registered name as `plugin` (the SDK logger does) keeps that more precise value.
  */
-export function createPluginLogSink(logger: Logger): PluginLogSink {
+export function createPluginLogSink(logger: Logger, defaults: Record<string, unknown> = {}): PluginLogSink {
   let panicking = false;
   return {
     line(text: string): void {
@@ -32,7 +33,7 @@ export function createPluginLogSink(logger: Logger): PluginLogSink {
       if (text.startsWith("panic: ") || text.startsWith("fatal error: ")) panicking = true;
       const entry = parseLine(text);
       const level: Level = panicking ? "error" : entry.level;
-      logger[level](entry.fields, entry.message);
+      logger[level]({ ...defaults, ...entry.fields }, entry.message);
     },
   };
 }

@@ -89,12 +89,13 @@ export function pluginEnvironment(extra: Record<string, string> = {}): NodeJS.Pr
  */
 export async function launchPlugin(cmd: PluginCommand, options: LaunchOptions): Promise<PluginProcess> {
   const name = describeCommand(cmd);
-  const log = options.logger.child({ plugin: basename(cmd.command), cmd: cmd.command });
+  const fields = { plugin: basename(cmd.command), cmd: cmd.command };
   const child = spawn(cmd.command, [...cmd.args], {
     env: pluginEnvironment(options.env),
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const proc = new ChildPluginProcess(cmd, child, log);
+  const proc = new ChildPluginProcess(cmd, child, options.logger, fields);
+  const log = options.logger.child(fields);
   try {
     const line = await proc.readHandshakeLine(options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
     const info = parseHandshake(line);
@@ -130,9 +131,10 @@ class ChildPluginProcess implements PluginProcess {
   #onFirstLine: ((line: string) => void) | undefined;
   #firstLine: string | undefined;
 
-  constructor(cmd: PluginCommand, child: ChildProcess, log: Logger) {
+  constructor(cmd: PluginCommand, child: ChildProcess, logger: Logger, fields: Record<string, string>) {
     this.command = cmd;
     this.#child = child;
+    const log = logger.child(fields);
     this.#log = log;
     this.exit = new Promise<PluginExit>((resolve) => {
       child.once("exit", (code, signal) => {
@@ -151,7 +153,7 @@ class ChildPluginProcess implements PluginProcess {
         }
       });
     });
-    const sink = createPluginLogSink(log);
+    const sink = createPluginLogSink(logger, fields);
     const stderr = createLineSplitter((line) => {
       this.#rememberStderr(line);
       sink.line(line);

@@ -1,0 +1,96 @@
+// Shared setup for the plugin protocol suites: builds the fixture plugin and `run-plugins` into
+// single executables (incremental; scripts/build-plugins.ts), and captures host log records.
+import { chmod, copyFile, mkdtemp, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { buildSeaExecutable, ROOT } from "../../scripts/build-plugins.ts";
+import type { Logger } from "../../host/src/shared/logging.ts";
+
+export { ROOT };
+export const FIXTURES = join(ROOT, "test", "fixtures", "plugins");
+const OUT = join(ROOT, "dist", "test-plugins");
+
+/** Builds (or reuses) the fixture plugin executable; returns its path. */
+export async function buildFixturePlugin(): Promise<string> {
+  const output = join(OUT, "velero-plugin-fixture");
+  await buildSeaExecutable({ name: "velero-plugin-fixture", entry: join(FIXTURES, "fixture-plugin.ts"), output }, { log: () => {} });
+  return output;
+}
+
+/** Builds (or reuses) an executable whose whole job is `runPlugins()` (velero run-plugins). */
+export async function buildRunPluginsExecutable(): Promise<string> {
+  const output = join(OUT, "velero-run-plugins");
+  await buildSeaExecutable({ name: "velero-run-plugins", entry: join(FIXTURES, "run-plugins-entry.ts"), output }, { log: () => {} });
+  return output;
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** Copies a shell fixture into dir under name, executable. */
+export async function installScript(dir: string, fixture: string, name: string): Promise<string> {
+  const path = join(dir, name);
+  await copyFile(join(FIXTURES, fixture), path);
+  await chmod(path, 0o755);
+  return path;
+}
+
+/** Links an executable into dir under name. */
+export async function installLink(dir: string, target: string, name: string): Promise<string> {
+  const path = join(dir, name);
+  await symlink(resolve(target), path);
+  return path;
+}
+
+/** A plugin executable (shell wrapper around raw-lister.ts) that lists exactly `listing`. */
+export async function installRawLister(dir: string, name: string, listing: { kind: string; name: string }[]): Promise<string> {
+  const path = join(dir, name);
+  const json = JSON.stringify(listing).replaceAll("'", "'\\''");
+  await writeFile(path, `#!/bin/sh\nexec "${process.execPath}" "${join(FIXTURES, "raw-lister.ts")}" '${json}' "$@"\n`, { mode: 0o755 });
+  return path;
+}
+
+export interface LogRecord {
+  level: string;
+  message: string | undefined;
+  fields: Record<string, unknown>;
+}
+
+/** A host Logger that keeps every record (and the bindings of children) in `records`. */
+export function captureLogger(records: LogRecord[] = [], bindings: Record<string, unknown> = {}): Logger & { records: LogRecord[] } {
+  const at =
+    (level: string) =>
+    (obj: object | string, msg?: string): void => {
+      if (typeof obj === "string") records.push({ level, message: obj, fields: { ...bindings } });
+      else records.push({ level, message: msg, fields: { ...bindings, ...obj } });
+    };
+  return {
+    records,
+    trace: at("trace"),
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    child: (more) => captureLogger(records, { ...bindings, ...more }),
+  };
+}
+
+/** Samples process memory every few ms while `fn` runs; returns the peak growth over the start. */
+export async function measureMemory<T>(fn: () => Promise<T>): Promise<{ result: T; rssGrowth: number; arrayBuffersGrowth: number }> {
+  globalThis.gc?.();
+  const start = process.memoryUsage();
+  let peakRss = start.rss;
+  let peakAb = start.arrayBuffers;
+  const timer = setInterval(() => {
+    const now = process.memoryUsage();
+    peakRss = Math.max(peakRss, now.rss);
+    peakAb = Math.max(peakAb, now.arrayBuffers);
+  }, 5);
+  try {
+    const result = await fn();
+    return { result, rssGrowth: peakRss - start.rss, arrayBuffersGrowth: peakAb - start.arrayBuffers };
+  } finally {
+    clearInterval(timer);
+  }
+}

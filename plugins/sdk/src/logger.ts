@@ -15,7 +15,8 @@
  *  3. Levels are hclog names: trace, debug, info, warn, error ("warning" or "fatal" would be
  *     logged verbatim at debug by the host, i.e. lost at the default level).
  */
-import { pino, type DestinationStream, type LevelWithSilent } from "pino";
+import { format } from "node:util";
+import { pino, type DestinationStream, type LevelWithSilent, type Logger as PinoLogger } from "pino";
 
 /** The logger interface the SDK hands to plugin factories (a subset of pino's, like the host's). */
 export interface PluginLogger {
@@ -93,23 +94,38 @@ export function createPluginLogger(options: PluginLoggerOptions = {}): PluginLog
       formatters: {
         // Rule 3: hclog level names only; pino's "fatal" is not one.
         level: (label: string) => ({ "@level": label === "fatal" ? "error" : label }),
-        bindings: (bindings: Record<string, unknown>) => sanitize(bindings),
         log: (obj: Record<string, unknown>) => sanitize(obj),
       },
       hooks: {
-        // Rule 2: always emit a string @message, even for logger.info({ some: "fields" }).
+        // Rule 2: @message is ALWAYS a string, whatever JavaScript callers pass
+        // (logger.info({ fields }), logger.info(42), logger.info(obj, { not: "a string" }), ...).
         logMethod(args: unknown[], method: (...a: unknown[]) => void) {
-          if (args.length === 1 && typeof args[0] === "object" && args[0] !== null && !(args[0] instanceof Error)) {
-            method.call(this, args[0], "");
+          const [first, ...rest] = args;
+          if (first instanceof Error) {
+            method.call(this, first, rest.length > 0 ? format(...rest) : String(first.message));
+          } else if (typeof first === "object" && first !== null) {
+            method.call(this, first, rest.length > 0 ? format(...rest) : "");
           } else {
-            method.apply(this, args);
+            method.call(this, {}, format(...args));
           }
         },
       },
     },
     destination,
   );
-  return options.fields ? logger.child(options.fields) : logger;
+  return wrap(options.fields ? logger.child(sanitize(options.fields)) : logger);
+}
+
+// pino applies no formatter to child bindings, so they are sanitised here (rule 2).
+function wrap(logger: PinoLogger): PluginLogger {
+  return {
+    trace: logger.trace.bind(logger),
+    debug: logger.debug.bind(logger),
+    info: logger.info.bind(logger),
+    warn: logger.warn.bind(logger),
+    error: logger.error.bind(logger),
+    child: (bindings) => wrap(logger.child(sanitize(bindings))),
+  };
 }
 
 /** A logger that drops everything (default for in-process tests). */

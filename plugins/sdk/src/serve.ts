@@ -211,10 +211,10 @@ export class PluginServerBuilder {
       onCrash: (error) => {
         this.#logger.error({ err: error }, `plugin crashed: ${getErrorMessage(error)}`);
         running.inflight.failAll(error);
-        setTimeout(() => {
-          running.removeSocketDir();
-          rt.exit(1);
-        }, CRASH_FLUSH_MS);
+        if (exiting) return;
+        exiting = true;
+        // Give the ABORTED statuses a moment to reach the host, then go.
+        setTimeout(() => void running.close(0).finally(() => rt.exit(1)), CRASH_FLUSH_MS);
       },
       onTerminate: () => void exitAfterClose(0),
       onExit: () => running.removeSocketDir(),

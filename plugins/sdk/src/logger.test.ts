@@ -1,0 +1,84 @@
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { createPluginLogger, levelFromArgv, type PluginLogLevel } from "./logger.js";
+
+function capture(level?: PluginLogLevel): { lines: () => Record<string, unknown>[]; raw: string[]; destination: Writable } {
+  const raw: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      raw.push(chunk.toString());
+      cb();
+    },
+  });
+  return { raw, destination, lines: () => raw.join("").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+describe("createPluginLogger", () => {
+  it("writes hclog-shaped JSON lines without timestamps", () => {
+    const out = capture();
+    const log = createPluginLogger({ level: "trace", destination: out.destination });
+    log.info({ bucket: "b" }, "uploaded");
+    log.warn("careful");
+    log.trace("fine detail");
+    expect(out.lines()).toEqual([
+      { "@level": "info", "@message": "uploaded", bucket: "b" },
+      { "@level": "warn", "@message": "careful" },
+      { "@level": "trace", "@message": "fine detail" },
+    ]);
+  });
+
+  it("never emits a non-string @message/@level/@timestamp (they would crash Velero)", () => {
+    const out = capture();
+    const log = createPluginLogger({ level: "info", destination: out.destination });
+    log.info({ "@message": 5, "@level": { x: 1 }, "@timestamp": 0, other: true });
+    log.child({ "@message": [1] }).error("from child");
+    for (const line of out.lines()) {
+      expect(typeof line["@message"]).toBe("string");
+      expect(typeof line["@level"]).toBe("string");
+      expect(line).not.toHaveProperty("@timestamp");
+      expect(line).not.toHaveProperty("time");
+    }
+    expect(out.lines()[0]).toEqual({ "@level": "info", "@message": "", "_@message": 5, "_@level": { x: 1 }, "_@timestamp": 0, other: true });
+    expect(out.lines()[1]).toMatchObject({ "@level": "error", "@message": "from child", "_@message": [1] });
+  });
+
+  it.each([
+    { name: "number", call: (l: Record<string, (...a: unknown[]) => void>) => l.info?.(42), message: "42" },
+    { name: "fields and a non-string message", call: (l: Record<string, (...a: unknown[]) => void>) => l.info?.({ a: 1 }, { b: 2 }), message: "{ b: 2 }" },
+    { name: "null", call: (l: Record<string, (...a: unknown[]) => void>) => l.info?.(null), message: "null" },
+    { name: "nothing", call: (l: Record<string, (...a: unknown[]) => void>) => l.info?.(), message: "" },
+    { name: "format arguments", call: (l: Record<string, (...a: unknown[]) => void>) => l.info?.("copied %d objects", 3), message: "copied 3 objects" },
+  ])("stringifies whatever JavaScript passes as the message: $name", ({ call, message }) => {
+    const out = capture();
+    call(createPluginLogger({ level: "info", destination: out.destination }) as unknown as Record<string, (...a: unknown[]) => void>);
+    expect(out.lines()[0]?.["@message"]).toBe(message);
+  });
+
+  it("logs errors with their message and carries child fields", () => {
+    const out = capture();
+    const log = createPluginLogger({ level: "info", destination: out.destination, fields: { plugin: "example.io/x" } });
+    log.child({ pluginKind: "ObjectStore" }).error(new Error("bucket missing"));
+    expect(out.lines()[0]).toMatchObject({ "@level": "error", "@message": "bucket missing", plugin: "example.io/x", pluginKind: "ObjectStore" });
+  });
+
+  it("drops entries below the level", () => {
+    const out = capture();
+    const log = createPluginLogger({ level: "warn", destination: out.destination });
+    log.info("hidden");
+    log.debug("hidden");
+    log.error("shown");
+    expect(out.lines().map((l) => l["@message"])).toEqual(["shown"]);
+  });
+});
+
+describe("levelFromArgv", () => {
+  it.each([
+    { argv: ["node", "p", "--log-level=debug"], level: "debug" },
+    { argv: ["node", "p", "--log-level", "warning"], level: "warn" },
+    { argv: ["node", "p", "--features=X", "--log-level=panic"], level: "error" },
+    { argv: ["node", "p", "--log-level=bogus"], level: undefined },
+    { argv: ["node", "p"], level: undefined },
+  ])("$argv -> $level", ({ argv, level }) => {
+    expect(levelFromArgv(argv)).toBe(level);
+  });
+});

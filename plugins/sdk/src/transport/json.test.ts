@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { ValidationError } from "../contract/errors.js";
+import { decodeJson, encodeJson, parseLosslessJson, stringifyLosslessJson } from "./json.js";
+
+describe("lossless item JSON", () => {
+  it.each([
+    { name: "int64 max", text: '{"n":9223372036854775807}', value: { n: 9223372036854775807n } },
+    { name: "int64 min", text: '{"n":-9223372036854775808}', value: { n: -9223372036854775808n } },
+    { name: "2^53 + 1", text: '{"n":9007199254740993}', value: { n: 9007199254740993n } },
+    { name: "largest safe integer stays a number", text: '{"n":9007199254740991}', value: { n: 9007199254740991 } },
+    { name: "small numbers and floats", text: '{"a":1,"b":-2.5,"c":1e3,"d":0}', value: { a: 1, b: -2.5, c: 1000, d: 0 } },
+    { name: "long digit strings stay strings", text: '{"s":"12345678901234567890","n":[1,2]}', value: { s: "12345678901234567890", n: [1, 2] } },
+    { name: "nested in arrays", text: '[{"x":[18446744073709551615]}]', value: [{ x: [18446744073709551615n] }] },
+  ])("parses $name exactly", ({ text, value }) => {
+    expect(parseLosslessJson(text)).toEqual(value);
+  });
+
+  it("writes bigint values back verbatim", () => {
+    const text = '{"metadata":{"generation":9223372036854775807},"spec":{"replicas":3,"ratio":0.25}}';
+    expect(stringifyLosslessJson(parseLosslessJson(text))).toBe(text);
+  });
+
+  it("uses native JSON when no bigint is present", () => {
+    expect(stringifyLosslessJson({ a: [1, "x", null, true] })).toBe('{"a":[1,"x",null,true]}');
+  });
+
+  it("round-trips through proto bytes", () => {
+    const value = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { big: 12345678901234567890n } };
+    expect(decodeJson(encodeJson(value), "item")).toEqual(value);
+  });
+
+  it.each([
+    { name: "empty bytes", bytes: Buffer.alloc(0), message: /item: the JSON payload is empty/ },
+    { name: "invalid JSON", bytes: Buffer.from("{not json"), message: /item: invalid JSON/ },
+  ])("rejects $name with a ValidationError naming the field", ({ bytes, message }) => {
+    expect(() => decodeJson(bytes, "item")).toThrow(ValidationError);
+    expect(() => decodeJson(bytes, "item")).toThrow(message);
+  });
+});

@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { NotFoundError, ValidationError } from "../contract/errors.js";
+import type { ObjectStore } from "../contract/plugins.js";
+import { createNoopPluginLogger } from "../logger.js";
+import { InMemoryObjectStore } from "../testing/in-memory-object-store.js";
+import { PluginRegistry } from "./registry.js";
+
+describe("PluginRegistry", () => {
+  it.each([
+    { name: "velero.io/aws", valid: true },
+    { name: "example.io/my-action", valid: true },
+    { name: "a/b", valid: true },
+    { name: "sub.domain.example.com/Name_With.Anything", valid: true },
+    { name: "aws", valid: false },
+    { name: "a/b/c", valid: false },
+    { name: "/name", valid: false },
+    { name: "example.io/", valid: false },
+    { name: "Example.io/x", valid: false },
+    { name: "exa_mple.io/x", valid: false },
+    { name: "-example.io/x", valid: false },
+    { name: `${"a".repeat(254)}/x`, valid: false },
+    { name: "", valid: false },
+  ])("validates the name $name (valid: $valid)", ({ name, valid }) => {
+    const registry = new PluginRegistry(createNoopPluginLogger());
+    const register = (): void => registry.register("ObjectStore", name, () => new InMemoryObjectStore());
+    if (valid) expect(register).not.toThrow();
+    else expect(register).toThrow(ValidationError);
+  });
+
+  it("rejects a duplicate kind and name but allows the name under another kind", () => {
+    const registry = new PluginRegistry(createNoopPluginLogger());
+    registry.register("ObjectStore", "velero.io/aws", () => new InMemoryObjectStore());
+    expect(() => registry.register("ObjectStore", "velero.io/aws", () => new InMemoryObjectStore())).toThrow(
+      'cannot register ObjectStore plugin "velero.io/aws": a ObjectStore with this name is already registered',
+    );
+    expect(() => registry.register("VolumeSnapshotter", "velero.io/aws", () => ({}) as never)).not.toThrow();
+    expect(registry.list()).toEqual([
+      { kind: "ObjectStore", name: "velero.io/aws" },
+      { kind: "VolumeSnapshotter", name: "velero.io/aws" },
+    ]);
+  });
+
+  it("creates an instance lazily, once, even under concurrent first requests", async () => {
+    const registry = new PluginRegistry(createNoopPluginLogger());
+    const created: string[] = [];
+    registry.register("ObjectStore", "example.io/lazy", ({ name }) => {
+      created.push(name);
+      return new InMemoryObjectStore();
+    });
+    expect(created).toEqual([]);
+    const [a, b] = await Promise.all([registry.get("ObjectStore", "example.io/lazy"), registry.get("ObjectStore", "example.io/lazy")]);
+    expect(a).toBe(b);
+    expect(await registry.get("ObjectStore", "example.io/lazy")).toBe(a);
+    expect(created).toEqual(["example.io/lazy"]);
+  });
+
+  it("retries a factory that failed", async () => {
+    const registry = new PluginRegistry(createNoopPluginLogger());
+    let attempts = 0;
+    registry.register("ObjectStore", "example.io/flaky", async (): Promise<ObjectStore> => {
+      attempts++;
+      if (attempts === 1) throw new Error("credentials not mounted yet");
+      return new InMemoryObjectStore();
+    });
+    await expect(registry.get("ObjectStore", "example.io/flaky")).rejects.toThrow("credentials not mounted yet");
+    await expect(registry.get("ObjectStore", "example.io/flaky")).resolves.toBeInstanceOf(InMemoryObjectStore);
+    expect(attempts).toBe(2);
+  });
+
+  it("reports an unknown name with Velero's message", async () => {
+    const registry = new PluginRegistry(createNoopPluginLogger());
+    const error = await registry.get("DeleteItemAction", "example.io/none").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as Error).message).toBe("DeleteItemAction plugin: example.io/none was not found or has an invalid name format");
+  });
+});

@@ -4,7 +4,7 @@
 //    executables need no .proto files on disk).
 // Usage: node proto/scripts/generate.ts [--out DIR]   (default: proto/src/generated)
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
@@ -75,12 +75,7 @@ root.resolvePath = (_origin, target) => {
   if (target.startsWith("google/protobuf/")) return target;
   for (const dir of INCLUDE_DIRS) {
     const p = join(dir, target);
-    try {
-      execFileSync("test", ["-f", p]);
-      return p;
-    } catch {
-      /* try the next include dir */
-    }
+    if (existsSync(p)) return p;
   }
   return target;
 };

@@ -1,0 +1,323 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { extract } from "tar-stream";
+import { Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import type { Backup, BackupItemActionV2, BackupSpec, UnstructuredItem, VolumeSnapshotter } from "@velero-ts/plugin-sdk";
+import { GVR } from "../kube/gvr.js";
+import {
+  forBackup,
+  forClusterRole,
+  forClusterRoleBinding,
+  forConfigMap,
+  forDeployment,
+  forNamespace,
+  forObject,
+  forPod,
+  forPV,
+  forPVC,
+  forSecret,
+  forServiceAccount,
+  forVolumeSnapshotLocation,
+} from "../testing/builders.js";
+import { DEFAULT_FAKE_RESOURCES, FakeKubeClient, res } from "../testing/fake-kube-client.js";
+import { createBuiltinBackupItemAction, BUILTIN_BACKUP_ITEM_ACTIONS } from "./actions/index.js";
+import { BackupLogger } from "./backup-log.js";
+import { KubernetesBackupper, type BackupInput } from "./backupper.js";
+import { TarballWriter } from "./tar-writer.js";
+import type { NamedAction } from "../plugins/manager.js";
+
+const WIDGETS = { group: "example.io", version: "v1", resource: "widgets" };
+
+function cluster(): FakeKubeClient {
+  const kube = new FakeKubeClient([
+    ...DEFAULT_FAKE_RESOURCES,
+    res("", "v1", "priorityclasses", "PriorityClass", false),
+    res("example.io", "v1", "widgets", "Widget", true),
+    res("example.io", "v1beta1", "widgets", "Widget", true, false),
+  ]);
+  for (const r of kube.resources) if (r.resource === "deployments") r.shortNames = ["deploy"];
+  kube
+    .seed(GVR.namespaces, forNamespace("app").labels({ team: "a" }).build(), forNamespace("other").build(), forNamespace("skip").build())
+    .seed(
+      GVR.configMaps,
+      forConfigMap("app", "cm1", { k: "<v>&" }).labels({ tier: "web" }).build(),
+      forConfigMap("app", "cm-excluded").labels({ "velero.io/exclude-from-backup": "true" }).build(),
+      forConfigMap("other", "cm2").build(),
+    )
+    .seed(GVR.secrets, forSecret("app", "s1", { p: "x" }).build())
+    .seed(GVR.pods, forPod("app", "web-0", { pvcs: ["data"] }).labels({ tier: "web" }).build())
+    .seed(GVR.persistentVolumeClaims, forPVC("app", "data", "pv-data").build())
+    .seed(GVR.persistentVolumes, forPV("pv-data", { namespace: "app", name: "data" }).build(), forPV("pv-unused").build())
+    .seed(GVR.serviceAccounts, forServiceAccount("app", "runner").build())
+    .seed(
+      GVR.clusterRoleBindings,
+      forClusterRoleBinding("runner-binding", "runner-role", [{ kind: "ServiceAccount", name: "runner", namespace: "app" }]).build(),
+      forClusterRoleBinding("unrelated", "other-role", [{ kind: "User", name: "bob" }]).build(),
+    )
+    .seed(GVR.clusterRoles, forClusterRole("runner-role").build(), forClusterRole("other-role").build())
+    .seed({ group: "apps", version: "v1", resource: "deployments" }, forDeployment("app", "web").build())
+    .seed(WIDGETS, forObject("example.io/v1", "Widget", "app", "w1").set("spec", { size: 3 }).build())
+    .seed(GVR.customResourceDefinitions, forObject("apiextensions.k8s.io/v1", "CustomResourceDefinition", undefined, "widgets.example.io").build());
+  return kube;
+}
+
+function builtins(kube: FakeKubeClient): NamedAction<BackupItemActionV2>[] {
+  return BUILTIN_BACKUP_ITEM_ACTIONS.map((name) => {
+    const v1 = createBuiltinBackupItemAction(name, kube);
+    return {
+      name,
+      action: {
+        appliesTo: () => v1.appliesTo(),
+        execute: async (item: UnstructuredItem, backup: Backup) => ({ ...(await v1.execute(item, backup)), operationId: "", postOperationItems: [] }),
+        progress: async () => {
+          throw new Error("unused");
+        },
+        cancel: async () => undefined,
+      },
+    };
+  });
+}
+
+async function readTar(path: string): Promise<Map<string, { data: string; mode: number; type: string }>> {
+  const entries = new Map<string, { data: string; mode: number; type: string }>();
+  const ex = extract();
+  const done = new Promise<void>((resolve, reject) => {
+    ex.on("entry", (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => {
+        entries.set(header.name, { data: Buffer.concat(chunks).toString(), mode: header.mode ?? 0, type: header.type ?? "" });
+        next();
+      });
+    });
+    ex.on("finish", resolve);
+    ex.on("error", reject);
+  });
+  Readable.from([gunzipSync(readFileSync(path))]).pipe(ex);
+  await done;
+  return entries;
+}
+
+async function run(spec: Partial<BackupSpec>, extra: Partial<BackupInput> = {}, kube = cluster()) {
+  const dir = mkdtempSync(join(tmpdir(), "vt-backup-"));
+  const path = join(dir, "b.tar.gz");
+  const tarball = new TarballWriter(path);
+  const log = new BackupLogger({ level: "debug" });
+  const backup = forBackup("velero", "b1").uid("uid-b1").spec(spec).labels({ "velero.io/storage-location": "default" }).build();
+  const out = await new KubernetesBackupper(kube).backup({ backup, snapshotLocations: [], tarball, log, actions: builtins(kube), ...extra });
+  await tarball.close();
+  const entries = await readTar(path);
+  const items = [...entries.keys()].filter((k) => k.startsWith("resources/") && !/\/v[^/]*-preferredversion\//.test(k)).sort();
+  return { out, entries, items, log, kube };
+}
+
+const ns = (n: string, gr: string, name: string) => `resources/${gr}/namespaces/${n}/${name}.json`;
+const cl = (gr: string, name: string) => `resources/${gr}/cluster/${name}.json`;
+
+describe("KubernetesBackupper filters", () => {
+  it.each([
+    {
+      name: "one namespace, auto cluster scope: PV/CRB/CR/CRD pulled in as additional items",
+      spec: { includedNamespaces: ["app"] },
+      want: [
+        cl("clusterrolebindings.rbac.authorization.k8s.io", "runner-binding"),
+        cl("clusterroles.rbac.authorization.k8s.io", "runner-role"),
+        cl("customresourcedefinitions.apiextensions.k8s.io", "widgets.example.io"),
+        ns("app", "configmaps", "cm1"),
+        ns("app", "deployments.apps", "web"),
+        ns("app", "persistentvolumeclaims", "data"),
+        ns("app", "pods", "web-0"),
+        ns("app", "secrets", "s1"),
+        ns("app", "serviceaccounts", "runner"),
+        ns("app", "widgets.example.io", "w1"),
+        cl("namespaces", "app"),
+        cl("persistentvolumes", "pv-data"),
+      ],
+    },
+    {
+      name: "glob namespaces and excluded resources",
+      spec: { includedNamespaces: ["ap?", "oth*"], excludedResources: ["secrets", "deploy", "widgets.example.io"] },
+      want: [
+        cl("clusterrolebindings.rbac.authorization.k8s.io", "runner-binding"),
+        cl("clusterroles.rbac.authorization.k8s.io", "runner-role"),
+        ns("app", "configmaps", "cm1"),
+        ns("other", "configmaps", "cm2"),
+        ns("app", "persistentvolumeclaims", "data"),
+        ns("app", "pods", "web-0"),
+        ns("app", "serviceaccounts", "runner"),
+        cl("namespaces", "app"),
+        cl("namespaces", "other"),
+        cl("persistentvolumes", "pv-data"),
+      ],
+    },
+    {
+      name: "includeClusterResources=false drops every cluster-scoped item",
+      spec: { includedNamespaces: ["app"], includedResources: ["pods", "persistentvolumeclaims", "persistentvolumes"], includeClusterResources: false },
+      want: [ns("app", "persistentvolumeclaims", "data"), ns("app", "pods", "web-0")],
+    },
+    {
+      name: "includeClusterResources=true backs up all cluster-scoped resources",
+      spec: { includedNamespaces: ["other"], includedResources: ["configmaps", "persistentvolumes"], includeClusterResources: true },
+      want: [ns("other", "configmaps", "cm2"), cl("persistentvolumes", "pv-data"), cl("persistentvolumes", "pv-unused")],
+    },
+    {
+      name: "new-style scoped filters",
+      spec: { includedNamespaces: ["app"], includedNamespaceScopedResources: ["configmaps"], includedClusterScopedResources: ["clusterroles"] },
+      want: [cl("clusterroles.rbac.authorization.k8s.io", "other-role"), cl("clusterroles.rbac.authorization.k8s.io", "runner-role"), ns("app", "configmaps", "cm1"), cl("namespaces", "app")],
+    },
+    {
+      name: "label selector selects items and their namespace",
+      spec: { labelSelector: { matchLabels: { tier: "web" } }, includedResources: ["configmaps", "pods"] },
+      want: [ns("app", "configmaps", "cm1"), ns("app", "pods", "web-0")],
+    },
+    {
+      name: "or-label-selectors",
+      spec: { orLabelSelectors: [{ matchLabels: { tier: "web" } }, { matchLabels: { team: "a" } }], includedResources: ["configmaps", "namespaces"] },
+      want: [ns("app", "configmaps", "cm1"), cl("namespaces", "app")],
+    },
+    {
+      name: "excluded namespaces",
+      spec: { excludedNamespaces: ["app", "skip"], includedResources: ["configmaps", "namespaces"] },
+      want: [ns("other", "configmaps", "cm2"), cl("namespaces", "other")],
+    },
+  ])("$name", async ({ spec, want }) => {
+    const { items } = await run(spec as Partial<BackupSpec>);
+    expect(items).toEqual([...want].sort());
+  });
+});
+
+describe("KubernetesBackupper tarball", () => {
+  it("writes metadata/version first, mode 0755 regular files, both item paths and Go-escaped compact JSON", async () => {
+    const { entries, out } = await run({ includedNamespaces: ["app"], includedResources: ["configmaps"] });
+    const names = [...entries.keys()];
+    expect(names[0]).toBe("metadata/version");
+    expect(entries.get("metadata/version")?.data).toBe("1.1.0\n");
+    for (const e of entries.values()) {
+      expect(e.mode).toBe(0o755);
+      expect(e.type).toBe("file");
+    }
+    const plain = entries.get("resources/configmaps/namespaces/app/cm1.json")?.data ?? "";
+    expect(entries.get("resources/configmaps/v1-preferredversion/namespaces/app/cm1.json")?.data).toBe(plain);
+    expect(plain).toContain('"data":{"k":"\\u003cv\\u003e\\u0026"}');
+    expect(plain.startsWith('{"apiVersion":"v1","data":')).toBe(true);
+    expect(out.resourceList).toEqual({ "v1/ConfigMap": ["app/cm1"] });
+  });
+
+  it("writes long paths with PAX headers intact", async () => {
+    const kube = cluster();
+    const long = "x".repeat(200);
+    kube.seed(GVR.configMaps, forConfigMap("app", long).build());
+    const { entries } = await run({ includedNamespaces: ["app"], includedResources: ["configmaps"] }, {}, kube);
+    expect(entries.has(`resources/configmaps/namespaces/app/${long}.json`)).toBe(true);
+  });
+
+  it("orders items by orderedResources", async () => {
+    const kube = cluster();
+    kube.seed(GVR.configMaps, forConfigMap("app", "a").build(), forConfigMap("app", "z").build());
+    const { entries } = await run({ includedNamespaces: ["app"], includedResources: ["configmaps"], orderedResources: { configmaps: "app/z,app/cm1" } }, {}, kube);
+    const order = [...entries.keys()].filter((k) => k.startsWith("resources/configmaps/namespaces"));
+    expect(order).toEqual(["resources/configmaps/namespaces/app/z.json", "resources/configmaps/namespaces/app/cm1.json", "resources/configmaps/namespaces/app/a.json"]);
+  });
+
+  it("backs up an additional item only once and reports progress", async () => {
+    const kube = cluster();
+    kube.seed(GVR.pods, forPod("app", "web-1", { pvcs: ["data"] }).build());
+    const progress: number[] = [];
+    const { entries, out } = await run({ includedNamespaces: ["app"] }, { onProgress: (p) => progress.push(p.itemsBackedUp) }, kube);
+    expect([...entries.keys()].filter((k) => k === "resources/persistentvolumes/cluster/pv-data.json")).toHaveLength(1);
+    expect(out.progress).toEqual({ totalItems: out.progress.itemsBackedUp, itemsBackedUp: 13 });
+    expect(progress.at(-1)).toBe(13);
+  });
+});
+
+describe("KubernetesBackupper snapshots and hooks", () => {
+  function snapshotter(calls: string[]): VolumeSnapshotter {
+    return {
+      init: async () => undefined,
+      getVolumeId: async (pv) => (pv.metadata.name === "pv-data" ? "vol-1" : ""),
+      getVolumeInfo: async (id, az) => (calls.push(`info ${id} ${az}`), { volumeType: "gp3", iops: 100 }),
+      createSnapshot: async (id, az, tags) => (calls.push(`snap ${id} ${JSON.stringify(tags)}`), "snap-1"),
+      deleteSnapshot: async () => undefined,
+      createVolumeFromSnapshot: async () => "",
+      setVolumeId: async (pv) => pv,
+    };
+  }
+
+  it("snapshots PVs through the VSL with Velero's tags", async () => {
+    const calls: string[] = [];
+    const vsl = forVolumeSnapshotLocation("velero", "default").build();
+    const { out } = await run({ includedNamespaces: ["app"] }, { snapshotLocations: [vsl], volumeSnapshotter: async () => snapshotter(calls) });
+    expect(calls).toEqual(["info vol-1 ", `snap vol-1 ${JSON.stringify({ "velero.io/storage-location": "default", "velero.io/backup": "b1", "velero.io/pv": "pv-data" })}`]);
+    expect(out.volumeSnapshots).toEqual([
+      {
+        spec: { backupName: "b1", backupUID: "uid-b1", location: "default", persistentVolumeName: "pv-data", providerVolumeID: "vol-1", volumeType: "gp3", volumeIOPS: 100 },
+        status: { providerSnapshotID: "snap-1", phase: "Completed" },
+      },
+    ]);
+    expect(out.volumeInfo[0]).toMatchObject({ pvName: "pv-data", backupMethod: "NativeSnapshot", result: "succeeded" });
+  });
+
+  it("does not snapshot when snapshotVolumes is false", async () => {
+    const calls: string[] = [];
+    const vsl = forVolumeSnapshotLocation("velero", "default").build();
+    const { out } = await run({ includedNamespaces: ["app"], snapshotVolumes: false }, { snapshotLocations: [vsl], volumeSnapshotter: async () => snapshotter(calls) });
+    expect(calls).toEqual([]);
+    expect(out.volumeSnapshots).toEqual([]);
+  });
+
+  it("runs annotation pre/post hooks around the pod and its volumes; a failed Fail hook skips the pod", async () => {
+    const kube = cluster();
+    kube.seed(
+      GVR.pods,
+      forPod("app", "web-0", { pvcs: ["data"] })
+        .annotations({ "pre.hook.backup.velero.io/command": '["/bin/sync"]', "post.hook.backup.velero.io/command": "/bin/thaw" })
+        .build(),
+      forPod("app", "bad").annotations({ "pre.hook.backup.velero.io/command": "/bin/false", "pre.hook.backup.velero.io/on-error": "Fail" }).build(),
+    );
+    const execs: string[] = [];
+    kube.execHandler = async (i) => {
+      execs.push(`${i.pod}:${i.container}:${i.command.join(" ")}:${i.timeoutMs}`);
+      return { stdout: "", stderr: "", exitCode: i.command[0] === "/bin/false" ? 1 : 0 };
+    };
+    const { out, items, log } = await run({ includedNamespaces: ["app"] }, {}, kube);
+    expect(execs).toEqual(["bad:main:/bin/false:30000", "web-0:main:/bin/sync:30000", "web-0:main:/bin/thaw:30000"]);
+    expect(out.hookStatus).toEqual({ hooksAttempted: 3, hooksFailed: 1 });
+    expect(items).not.toContain(ns("app", "pods", "bad"));
+    expect(items).toContain(ns("app", "pods", "web-0"));
+    expect(log.errors).toBeGreaterThan(0);
+  });
+
+  it("runs spec hooks with Continue semantics", async () => {
+    const kube = cluster();
+    kube.execHandler = async () => ({ stdout: "", stderr: "boom", exitCode: 2 });
+    const { out, items } = await run(
+      {
+        includedNamespaces: ["app"],
+        hooks: { resources: [{ name: "h", includedNamespaces: ["app"], labelSelector: { matchLabels: { tier: "web" } }, pre: [{ exec: { command: ["x"], onError: "Continue", timeout: "5s" } }] }] },
+      },
+      {},
+      kube,
+    );
+    expect(out.hookStatus).toEqual({ hooksAttempted: 1, hooksFailed: 1 });
+    expect(items).toContain(ns("app", "pods", "web-0"));
+  });
+
+  it("records async operations of v2 actions with capitalised resource identifiers", async () => {
+    const kube = cluster();
+    const action: NamedAction<BackupItemActionV2> = {
+      name: "example.io/async",
+      action: {
+        appliesTo: async () => ({ includedNamespaces: [], excludedNamespaces: [], includedResources: ["configmaps"], excludedResources: [], selector: "" }),
+        execute: async (item) => ({ item, additionalItems: [], operationId: "op-1", postOperationItems: [] }),
+        progress: async () => ({ completed: true, err: "", nCompleted: 1, nTotal: 1, operationUnits: "", description: "" }),
+        cancel: async () => undefined,
+      },
+    };
+    const { out } = await run({ includedNamespaces: ["other"], includedResources: ["configmaps"] }, { actions: [action] }, kube);
+    expect(out.itemOperations).toHaveLength(1);
+    expect(out.itemOperations[0]?.spec.resourceIdentifier).toEqual({ Group: "", Resource: "configmaps", Namespace: "other", Name: "cm2" });
+  });
+});

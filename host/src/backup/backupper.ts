@@ -1,0 +1,632 @@
+/**
+ * The backup engine (Velero pkg/backup): collects the items a Backup selects, runs hooks and item
+ * actions (with additional items, each backed up once), snapshots PVs through the VSL's
+ * VolumeSnapshotter, and writes the tarball in Velero's format.
+ */
+import type {
+  ApiResource,
+  GroupVersionResource,
+  KubeClient,
+} from "../kube/client.js";
+import {
+  getErrorMessage,
+  type Backup,
+  type BackupItemActionV2,
+  type ResourceIdentifier,
+  type UnstructuredItem,
+  type VolumeSnapshotLocation,
+  type VolumeSnapshotter,
+} from "@velero-ts/plugin-sdk";
+import { groupResourceString, groupVersionString, parseApiVersion } from "../kube/gvr.js";
+import { formatLabelSelector, fromLabelSelector, parseLabelSelector, type LabelSelector } from "../kube/labels.js";
+import type { NativeSnapshotRecord } from "../persistence/backup-store.js";
+import { marshalGo } from "../persistence/go-json.js";
+import type { NamedAction } from "../plugins/manager.js";
+import type { Logger } from "../shared/logging.js";
+import { toKubeTime } from "../shared/clock.js";
+import {
+  GlobalResourceFilter,
+  IncludesExcludes,
+  NamespaceFilter,
+  ScopedResourceFilter,
+  useOldResourceFilters,
+  type ResourceFilter,
+} from "./filters.js";
+import { HookTracker, resolveResourceHooks, runPodHooks, type ResourceHook } from "./hooks.js";
+import { ResourceCatalog } from "./resources.js";
+import { itemPath, type TarballWriter } from "./tar-writer.js";
+
+export const EXCLUDE_FROM_BACKUP_LABEL = "velero.io/exclude-from-backup";
+export const SKIP_FROM_BACKUP_ANNOTATION = "velero.io/skip-from-backup";
+export const MUST_INCLUDE_ADDITIONAL_ITEMS_ANNOTATION = "backup.velero.io/must-include-additional-items";
+
+/** Resources shared between two groups: only the first one seen is backed up (Velero's cohabitating resources). */
+const COHABITATING: Record<string, [string, string]> = {
+  deployments: ["extensions", "apps"],
+  daemonsets: ["extensions", "apps"],
+  replicasets: ["extensions", "apps"],
+  networkpolicies: ["extensions", "networking.k8s.io"],
+  events: ["", "events.k8s.io"],
+};
+
+export interface BackupOperation {
+  spec: {
+    backupName: string;
+    backupUID: string;
+    backupItemAction: string;
+    resourceIdentifier: { Group: string; Resource: string; Namespace: string; Name: string };
+    operationID: string;
+    postOperationItems?: { Group: string; Resource: string; Namespace: string; Name: string }[];
+  };
+  status: { phase: "New" | "InProgress" | "Completed" | "Failed"; created?: string };
+}
+
+export interface BackupVolumeInfo {
+  pvcName?: string;
+  pvcNamespace?: string;
+  pvName?: string;
+  backupMethod?: "NativeSnapshot" | "PodVolumeBackup" | "CSISnapshot";
+  snapshotDataMoved: boolean;
+  preserveLocalSnapshot: boolean;
+  skipped: boolean;
+  skippedReason?: string;
+  startTimestamp?: string;
+  result?: "succeeded" | "failed";
+  nativeSnapshotInfo?: { snapshotHandle: string; volumeType: string; volumeAZ: string; iops: string };
+  pvInfo?: { reclaimPolicy: string; labels?: Record<string, string> };
+}
+
+export interface BackupProgress {
+  totalItems: number;
+  itemsBackedUp: number;
+}
+
+export interface BackupInput {
+  /** The Backup after the controller's defaulting (spec final, uid set). */
+  backup: Backup;
+  snapshotLocations: VolumeSnapshotLocation[];
+  tarball: TarballWriter;
+  log: Logger;
+  actions: NamedAction<BackupItemActionV2>[];
+  /** An initialised VolumeSnapshotter for a location. */
+  volumeSnapshotter?: (location: VolumeSnapshotLocation) => Promise<VolumeSnapshotter>;
+  onProgress?: (progress: BackupProgress) => void;
+  now?: () => Date;
+}
+
+export interface BackupOutput {
+  resourceList: Record<string, string[]>;
+  volumeSnapshots: NativeSnapshotRecord[];
+  itemOperations: BackupOperation[];
+  volumeInfo: BackupVolumeInfo[];
+  hookStatus: { hooksAttempted: number; hooksFailed: number };
+  progress: BackupProgress;
+}
+
+export interface Backupper {
+  backup(input: BackupInput): Promise<BackupOutput>;
+}
+
+interface CollectedItem {
+  resource: ApiResource;
+  gr: string;
+  object: UnstructuredItem;
+  ordered: boolean;
+}
+
+interface ResolvedAction {
+  name: string;
+  action: BackupItemActionV2;
+  resources: IncludesExcludes;
+  namespaces: IncludesExcludes;
+  selector?: LabelSelector;
+}
+
+export class KubernetesBackupper implements Backupper {
+  readonly #kube: KubeClient;
+
+  constructor(kube: KubeClient) {
+    this.#kube = kube;
+  }
+
+  async backup(input: BackupInput): Promise<BackupOutput> {
+    const run = new BackupRun(this.#kube, input, await ResourceCatalog.load(this.#kube));
+    return run.execute();
+  }
+}
+
+class BackupRun {
+  readonly #kube: KubeClient;
+  readonly #in: BackupInput;
+  readonly #catalog: ResourceCatalog;
+  readonly #log: Logger;
+  readonly #now: () => Date;
+  #namespaces!: NamespaceFilter;
+  #resources!: ResourceFilter;
+  #hooks: ResourceHook[] = [];
+  #actions: ResolvedAction[] = [];
+  readonly #hookTracker = new HookTracker();
+  /** Keys of items written (or being written): "<apiVersion>/<Kind>|ns|name". */
+  readonly #backedUp = new Set<string>();
+  readonly #resourceList = new Map<string, Set<string>>();
+  readonly #snapshots: NativeSnapshotRecord[] = [];
+  readonly #operations: BackupOperation[] = [];
+  readonly #volumeInfo = new Map<string, BackupVolumeInfo>();
+  readonly #backedUpGRs = new Set<string>();
+  readonly #snapshotters = new Map<string, Promise<VolumeSnapshotter>>();
+  #total = 0;
+
+  constructor(kube: KubeClient, input: BackupInput, catalog: ResourceCatalog) {
+    this.#kube = kube;
+    this.#in = input;
+    this.#catalog = catalog;
+    this.#log = input.log;
+    this.#now = input.now ?? (() => new Date());
+  }
+
+  get #spec(): Backup["spec"] {
+    return this.#in.backup.spec;
+  }
+
+  async execute(): Promise<BackupOutput> {
+    const log = this.#log;
+    const tw = this.#in.tarball;
+    log.info("Writing backup version file");
+    await tw.writeVersion();
+
+    const allNamespaces = (await this.#kube.list({ group: "", version: "v1", resource: "namespaces" })).items;
+    this.#namespaces = new NamespaceFilter(
+      allNamespaces.map((n) => n.metadata.name),
+      this.#spec.includedNamespaces ?? [],
+      this.#spec.excludedNamespaces ?? [],
+    );
+    log.info(`Including namespaces: ${this.#namespaces.filter.includesString()}`);
+    log.info(`Excluding namespaces: ${this.#namespaces.filter.excludesString()}`);
+    this.#resources = useOldResourceFilters(this.#spec)
+      ? new GlobalResourceFilter(
+          this.#catalog,
+          this.#spec.includedResources ?? [],
+          this.#spec.excludedResources ?? [],
+          this.#spec.includeClusterResources ?? undefined,
+          this.#namespaces,
+        )
+      : new ScopedResourceFilter(this.#catalog, this.#spec, this.#namespaces);
+    this.#hooks = resolveResourceHooks(this.#spec.hooks?.resources, this.#catalog);
+    this.#actions = await this.#resolveActions();
+
+    const items = await this.#collect(allNamespaces);
+    this.#total = items.length;
+    log.info({ progress: "" }, `Collected ${items.length} items matching the backup spec from the Kubernetes API (actual number of items backed up may be more or less depending on velero.io/exclude-from-backup annotation, plugins returning additional related items to back up, etc.)`);
+    this.#progress();
+
+    for (const item of items) {
+      await this.#backupTopLevel(item);
+    }
+
+    const crdGR = "customresourcedefinitions.apiextensions.k8s.io";
+    if (!this.#resources.shouldExclude(crdGR) && !this.#resources.shouldInclude(crdGR)) {
+      for (const gr of [...this.#backedUpGRs].sort()) await this.#backupCrdFor(gr);
+    }
+
+    const done = this.#backedUp.size;
+    log.info({ progress: "" }, `Backed up a total of ${done} items`);
+    const progress = { totalItems: done, itemsBackedUp: done };
+    this.#in.onProgress?.(progress);
+    return {
+      resourceList: Object.fromEntries(
+        [...this.#resourceList.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, [...v].sort()]),
+      ),
+      volumeSnapshots: this.#snapshots,
+      itemOperations: this.#operations,
+      volumeInfo: [...this.#volumeInfo.values()],
+      hookStatus: { hooksAttempted: this.#hookTracker.attempted, hooksFailed: this.#hookTracker.failed },
+      progress,
+    };
+  }
+
+  #progress(): void {
+    this.#in.onProgress?.({ totalItems: Math.max(this.#total, this.#backedUp.size), itemsBackedUp: this.#backedUp.size });
+  }
+
+  // ---- collection ----------------------------------------------------------------------------
+
+  async #collect(allNamespaces: UnstructuredItem[]): Promise<CollectedItem[]> {
+    const out: CollectedItem[] = [];
+    const seenCohabitating = new Set<string>();
+    const trackedNamespaces = new Set<string>();
+    const namespaceItems: CollectedItem[] = [];
+    const selector = this.#spec.labelSelector ? fromLabelSelector(this.#spec.labelSelector) : undefined;
+    const orSelectors = (this.#spec.orLabelSelectors ?? []).map((s) => fromLabelSelector(s));
+
+    for (const resource of this.#catalog.resources) {
+      const gr = groupResourceString(resource.group, resource.resource);
+      const log = this.#log.child({ resource: gr });
+      if (!this.#resources.shouldInclude(gr)) {
+        log.info("Skipping resource because it's excluded");
+        continue;
+      }
+      const cohab = COHABITATING[resource.resource];
+      if (cohab && cohab.includes(resource.group)) {
+        if (seenCohabitating.has(resource.resource)) {
+          log.info("Skipping resource because it cohabitates and we've already processed it");
+          continue;
+        }
+        seenCohabitating.add(resource.resource);
+      }
+      const gvr: GroupVersionResource = { group: resource.group, version: resource.version, resource: resource.resource };
+      if (gr === "namespaces") {
+        for (const ns of allNamespaces) {
+          if ((ns.status as { phase?: string } | undefined)?.phase && (ns.status as { phase?: string }).phase !== "Active") continue;
+          const labels = ns.metadata.labels;
+          const name = ns.metadata.name;
+          if ((selector && selector.matches(labels)) || orSelectors.some((s) => s.matches(labels))) trackedNamespaces.add(name);
+          else if (!(this.#namespaces.includeEverything() && (selector || orSelectors.length > 0)) && this.#namespaces.shouldInclude(name)) {
+            trackedNamespaces.add(name);
+          }
+          const item = { resource, gr, object: { ...ns, apiVersion: groupVersionString(resource.group, resource.version), kind: resource.kind }, ordered: false };
+          namespaceItems.push(item);
+          out.push(item);
+        }
+        continue;
+      }
+      const namespaces = resource.namespaced ? this.#namespaces.namespacesToList() : [""];
+      let items: CollectedItem[] = [];
+      for (const ns of namespaces) {
+        const selectors = orSelectors.length > 0 ? (this.#spec.orLabelSelectors ?? []).map((s) => formatLabelSelector(s)) : [formatLabelSelector(this.#spec.labelSelector)];
+        for (const labelSelector of selectors) {
+          try {
+            const listed = await this.#kube.list(gvr, { namespace: ns || undefined, labelSelector: labelSelector || undefined });
+            for (const object of listed.items) {
+              items.push({ resource, gr, object, ordered: false });
+              if (object.metadata.namespace && this.#namespaces.shouldInclude(object.metadata.namespace)) trackedNamespaces.add(object.metadata.namespace);
+            }
+          } catch (err) {
+            log.error({ namespace: ns || undefined, err: getErrorMessage(err) }, "Error listing items");
+          }
+        }
+      }
+      const order = this.#spec.orderedResources?.[resource.resource];
+      if (order) items = sortByOrder(items, order.split(","), log);
+      log.info(`Retrieved ${items.length} items`);
+      out.push(...items);
+    }
+    // Namespace objects are kept only when the namespace is selected or holds a selected item.
+    return out.filter((i) => i.gr !== "namespaces" || trackedNamespaces.has(i.object.metadata.name));
+  }
+
+  // ---- actions -------------------------------------------------------------------------------
+
+  async #resolveActions(): Promise<ResolvedAction[]> {
+    const out: ResolvedAction[] = [];
+    for (const { name, action } of this.#in.actions) {
+      const sel = await action.appliesTo();
+      out.push({
+        name,
+        action,
+        resources: new IncludesExcludes(
+          (sel.includedResources ?? []).map((r) => (r === "*" ? r : this.#catalog.canonical(r))),
+          (sel.excludedResources ?? []).map((r) => this.#catalog.canonical(r)),
+        ),
+        namespaces: new IncludesExcludes(sel.includedNamespaces ?? [], sel.excludedNamespaces ?? []),
+        selector: sel.selector ? parseSelector(sel.selector) : undefined,
+      });
+    }
+    return out;
+  }
+
+  #actionApplies(a: ResolvedAction, gr: string, item: UnstructuredItem): boolean {
+    if (!a.resources.shouldInclude(gr)) return false;
+    const ns = item.metadata.namespace ?? "";
+    if (ns && !a.namespaces.shouldInclude(ns)) return false;
+    if (!ns && !a.namespaces.includeEverything()) return false;
+    if (a.selector && !a.selector.matches(item.metadata.labels)) return false;
+    return true;
+  }
+
+  // ---- items ---------------------------------------------------------------------------------
+
+  async #backupTopLevel(item: CollectedItem): Promise<void> {
+    const log = this.#log.child({ resource: item.gr, namespace: item.object.metadata.namespace, name: item.object.metadata.name });
+    log.info({ progress: "" }, "Processing item");
+    const isPod = item.gr === "pods";
+    const key = this.#key(item.object);
+    let runPost = false;
+    if (isPod && !this.#backedUp.has(key)) {
+      const failure = await runPodHooks(item.object, "pre", { kube: this.#kube, log: this.#log, tracker: this.#hookTracker, hooks: this.#hooks });
+      if (failure) {
+        log.error({ err: failure.message }, "Error running pre hooks for pod");
+        // The pod is treated as handled so it is not picked up again (Velero adds it to the backed-up set).
+        this.#backedUp.add(key);
+        this.#progress();
+        return;
+      }
+      runPost = true;
+    }
+    try {
+      await this.#backupItem(item.object, item.gr, item.resource, false, log);
+    } catch (err) {
+      log.error({ err: getErrorMessage(err) }, "Error backing up item");
+    }
+    if (runPost) {
+      const failure = await runPodHooks(item.object, "post", { kube: this.#kube, log: this.#log, tracker: this.#hookTracker, hooks: this.#hooks });
+      if (failure) log.error({ err: failure.message }, "Error running post hooks for pod");
+    }
+    this.#progress();
+  }
+
+  #key(o: UnstructuredItem): string {
+    return `${o.apiVersion}/${o.kind}|${o.metadata.namespace ?? ""}|${o.metadata.name}`;
+  }
+
+  #included(o: UnstructuredItem, gr: string, mustInclude: boolean, log: Logger): boolean {
+    if (mustInclude) {
+      log.info("Skipping the exclusion checks for this resource");
+    } else {
+      if (o.metadata.labels?.[EXCLUDE_FROM_BACKUP_LABEL] === "true") {
+        log.info(`Excluding item because it has label ${EXCLUDE_FROM_BACKUP_LABEL}=true`);
+        return false;
+      }
+      const ns = o.metadata.namespace ?? "";
+      if (ns && !this.#namespaces.shouldInclude(ns)) {
+        log.info("Excluding item because namespace is excluded");
+        return false;
+      }
+      if (!ns && gr !== "namespaces" && this.#resources.shouldExclude(gr)) {
+        log.info("Excluding item because resource is cluster-scoped and is excluded by cluster filter.");
+        return false;
+      }
+      if (ns && !this.#resources.shouldInclude(gr)) {
+        log.info("Excluding item because resource is excluded");
+        return false;
+      }
+    }
+    if (o.metadata.deletionTimestamp) {
+      log.info("Skipping item because it's being deleted.");
+      return false;
+    }
+    return true;
+  }
+
+  /** Backs up one item (and, through actions, its additional items). Returns whether it was selected. */
+  async #backupItem(original: UnstructuredItem, gr: string, resource: ApiResource, mustInclude: boolean, parentLog: Logger): Promise<boolean> {
+    const log = parentLog.child({ resource: gr, namespace: original.metadata.namespace, name: original.metadata.name });
+    if (!this.#included(original, gr, mustInclude, log)) return false;
+    const key = this.#key(original);
+    if (this.#backedUp.has(key)) {
+      log.info("Skipping item because it's already been backed up.");
+      return true;
+    }
+    this.#backedUp.add(key);
+    log.info("Backing up item");
+
+    let obj = original;
+    for (const a of this.#actions) {
+      if (!this.#actionApplies(a, gr, obj)) continue;
+      log.info({ plugin: a.name }, "Executing custom action");
+      let out;
+      try {
+        out = await a.action.execute(obj, this.#in.backup);
+      } catch (err) {
+        this.#backedUp.delete(key);
+        throw new Error(
+          `error executing custom action (groupResource=${gr}, namespace=${obj.metadata.namespace ?? ""}, name=${obj.metadata.name}): ${getErrorMessage(err)}`,
+          { cause: err },
+        );
+      }
+      const updated = out.item;
+      if (updated.metadata.annotations && SKIP_FROM_BACKUP_ANNOTATION in updated.metadata.annotations) {
+        log.info(`Resource is skipped from backup by action ${a.name}.`);
+        this.#backedUp.delete(key);
+        return false;
+      }
+      const mustIncludeAdditional = updated.metadata.annotations?.[MUST_INCLUDE_ADDITIONAL_ITEMS_ANNOTATION] === "true";
+      if (updated.metadata.annotations) delete updated.metadata.annotations[MUST_INCLUDE_ADDITIONAL_ITEMS_ANNOTATION];
+      obj = updated;
+      if (out.operationId) this.#recordOperation(a.name, gr, obj, out.operationId, out.postOperationItems);
+      for (const additional of out.additionalItems) {
+        await this.#backupAdditional(additional, mustIncludeAdditional, log);
+      }
+    }
+
+    if (gr === "persistentvolumes") await this.#snapshotPV(obj, log);
+
+    const bytes = Buffer.from(marshalGo(obj));
+    const ns = obj.metadata.namespace;
+    const version = parseApiVersion(obj.apiVersion).version;
+    const files: [string, Buffer][] = [];
+    if (version === resource.version) {
+      files.push([itemPath(gr, ns, obj.metadata.name), bytes]);
+      files.push([itemPath(gr, ns, obj.metadata.name, `${version}-preferredversion`), bytes]);
+    } else {
+      files.push([itemPath(gr, ns, obj.metadata.name, version), bytes]);
+    }
+    for (const [path, data] of files) await this.#in.tarball.writeFile(path, data);
+    const listKey = `${obj.apiVersion}/${obj.kind}`;
+    let set = this.#resourceList.get(listKey);
+    if (!set) this.#resourceList.set(listKey, (set = new Set()));
+    set.add(ns ? `${ns}/${obj.metadata.name}` : obj.metadata.name);
+    this.#backedUpGRs.add(gr);
+    return true;
+  }
+
+  async #backupAdditional(id: ResourceIdentifier, mustInclude: boolean, log: Logger): Promise<void> {
+    const gr = groupResourceString(id.group, id.resource);
+    const resource = this.#catalog.resolve(gr);
+    if (!resource) {
+      log.error({ additionalItem: gr }, `additional item resource ${gr} is not served by the cluster`);
+      return;
+    }
+    const canonical = groupResourceString(resource.group, resource.resource);
+    const gvr = { group: resource.group, version: resource.version, resource: resource.resource };
+    const item = await this.#kube.get(gvr, id.name, id.namespace || undefined);
+    if (!item) {
+      log.warn({ groupResource: canonical, additionalNamespace: id.namespace, additionalName: id.name }, "Additional item was not found in Kubernetes API, can't back it up");
+      return;
+    }
+    item.apiVersion ||= groupVersionString(resource.group, resource.version);
+    item.kind ||= resource.kind;
+    await this.#backupItem(item, canonical, resource, mustInclude, log);
+    this.#progress();
+  }
+
+  #recordOperation(action: string, gr: string, obj: UnstructuredItem, operationId: string, post: ResourceIdentifier[]): void {
+    const [resource, ...group] = gr.split(".");
+    const ident = (g: string, r: string, ns: string, n: string) => ({ Group: g, Resource: r, Namespace: ns, Name: n });
+    this.#operations.push({
+      spec: {
+        backupName: this.#in.backup.metadata.name ?? "",
+        backupUID: this.#in.backup.metadata.uid ?? "",
+        backupItemAction: action,
+        resourceIdentifier: ident(group.join("."), resource ?? "", obj.metadata.namespace ?? "", obj.metadata.name),
+        operationID: operationId,
+        ...(post.length ? { postOperationItems: post.map((p) => ident(p.group, p.resource, p.namespace, p.name)) } : {}),
+      },
+      status: { phase: "New", created: toKubeTime(this.#now()) },
+    });
+  }
+
+  async #backupCrdFor(gr: string): Promise<void> {
+    const r = this.#catalog.byGroupResource(gr);
+    if (!r || r.group === "" || !r.group.includes(".") || r.group.endsWith(".k8s.io")) return;
+    const crdResource = this.#catalog.byGroupResource("customresourcedefinitions.apiextensions.k8s.io");
+    if (!crdResource) return;
+    const crd = await this.#kube.get({ group: crdResource.group, version: crdResource.version, resource: crdResource.resource }, `${r.resource}.${r.group}`);
+    if (!crd) return;
+    crd.apiVersion ||= groupVersionString(crdResource.group, crdResource.version);
+    crd.kind ||= crdResource.kind;
+    try {
+      await this.#backupItem(crd, "customresourcedefinitions.apiextensions.k8s.io", crdResource, true, this.#log);
+    } catch (err) {
+      this.#log.error({ resource: gr, err: getErrorMessage(err) }, "Error backing up CRD");
+    }
+  }
+
+  // ---- volume snapshots ----------------------------------------------------------------------
+
+  async #snapshotPV(pv: UnstructuredItem, parentLog: Logger): Promise<void> {
+    const log = parentLog.child({ persistentVolume: pv.metadata.name });
+    const spec = (pv.spec ?? {}) as { claimRef?: { name?: string; namespace?: string }; persistentVolumeReclaimPolicy?: string };
+    const info: BackupVolumeInfo = {
+      ...(spec.claimRef?.name ? { pvcName: spec.claimRef.name, pvcNamespace: spec.claimRef.namespace } : {}),
+      pvName: pv.metadata.name,
+      snapshotDataMoved: false,
+      preserveLocalSnapshot: false,
+      skipped: true,
+      pvInfo: { reclaimPolicy: spec.persistentVolumeReclaimPolicy ?? "", ...(pv.metadata.labels ? { labels: pv.metadata.labels } : {}) },
+    };
+    this.#volumeInfo.set(pv.metadata.name, info);
+    if (this.#spec.snapshotVolumes === false) {
+      info.skippedReason = "not satisfy the criteria for VolumePolicy or the legacy snapshot way";
+      log.info("Skipping snapshot of persistent volume because snapshotVolumes is false");
+      return;
+    }
+    let found: { snapshotter: VolumeSnapshotter; location: string; volumeId: string } | undefined;
+    for (const location of this.#in.snapshotLocations) {
+      const getter = this.#in.volumeSnapshotter;
+      if (!getter) break;
+      const name = location.metadata.name ?? "";
+      try {
+        let p = this.#snapshotters.get(name);
+        if (!p) this.#snapshotters.set(name, (p = getter(location)));
+        const snapshotter = await p;
+        const volumeId = await snapshotter.getVolumeId(pv);
+        if (!volumeId) {
+          log.warn({ volumeSnapshotLocation: name }, "No volume ID returned by volume snapshotter for persistent volume");
+          continue;
+        }
+        found = { snapshotter, location: name, volumeId };
+        break;
+      } catch (err) {
+        log.error({ volumeSnapshotLocation: name, err: getErrorMessage(err) }, "Error getting volume snapshotter / volume ID for persistent volume");
+      }
+    }
+    if (!found) {
+      log.info("Persistent volume is not a supported volume type for Velero-native volumeSnapshotter snapshot, skipping.");
+      info.skippedReason = "no applicable volumesnapshotter found";
+      return;
+    }
+    const az = zoneOf(pv);
+    const tags: Record<string, string> = { ...(this.#in.backup.metadata.labels ?? {}) };
+    tags["velero.io/backup"] = this.#in.backup.metadata.name ?? "";
+    tags["velero.io/pv"] = pv.metadata.name;
+    log.info({ volumeID: found.volumeId }, "Getting volume information");
+    const volumeInfo = await found.snapshotter.getVolumeInfo(found.volumeId, az);
+    const record: NativeSnapshotRecord = {
+      spec: {
+        backupName: this.#in.backup.metadata.name ?? "",
+        backupUID: this.#in.backup.metadata.uid ?? "",
+        location: found.location,
+        persistentVolumeName: pv.metadata.name,
+        providerVolumeID: found.volumeId,
+        volumeType: volumeInfo.volumeType,
+        ...(az ? { volumeAZ: az } : {}),
+        ...(volumeInfo.iops ? { volumeIOPS: volumeInfo.iops } : {}),
+      },
+      status: { phase: "New" },
+    };
+    info.skipped = false;
+    info.backupMethod = "NativeSnapshot";
+    info.startTimestamp = toKubeTime(this.#now());
+    log.info({ volumeID: found.volumeId }, "Snapshotting persistent volume");
+    try {
+      const snapshotId = await found.snapshotter.createSnapshot(found.volumeId, az, tags);
+      record.status = { providerSnapshotID: snapshotId, phase: "Completed" };
+      info.result = "succeeded";
+      info.nativeSnapshotInfo = { snapshotHandle: snapshotId, volumeType: volumeInfo.volumeType, volumeAZ: az, iops: volumeInfo.iops ? String(volumeInfo.iops) : "" };
+    } catch (err) {
+      record.status = { phase: "Failed" };
+      info.result = "failed";
+      this.#snapshots.push(record);
+      throw new Error(`error taking snapshot of volume: ${getErrorMessage(err)}`, { cause: err });
+    }
+    this.#snapshots.push(record);
+  }
+}
+
+const ZONE_KEYS = [
+  "topology.ebs.csi.aws.com/zone",
+  "topology.disk.csi.azure.com/zone",
+  "topology.gke.io/zone",
+  "topology.manila.csi.openstack.org/zone",
+  "topology.cinder.csi.openstack.org/zone",
+  "topology.kubernetes.io/zone",
+  "failure-domain.beta.kubernetes.io/zone",
+];
+
+function zoneOf(pv: UnstructuredItem): string {
+  const labels = pv.metadata.labels ?? {};
+  const fromLabel = labels["topology.kubernetes.io/zone"] ?? labels["failure-domain.beta.kubernetes.io/zone"];
+  if (fromLabel) return fromLabel;
+  const terms =
+    (pv.spec as { nodeAffinity?: { required?: { nodeSelectorTerms?: { matchExpressions?: { key: string; operator: string; values?: string[] }[] }[] } } })
+      ?.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+  for (const t of terms) {
+    for (const e of t.matchExpressions ?? []) {
+      if (ZONE_KEYS.includes(e.key) && e.operator === "In" && e.values?.length) {
+        const v = e.values[0] as string;
+        return e.key === "topology.gke.io/zone" ? (v.split("__")[0] as string) : v;
+      }
+    }
+  }
+  return "";
+}
+
+function parseSelector(text: string): LabelSelector | undefined {
+  return text ? parseLabelSelector(text) : undefined;
+}
+
+function sortByOrder(items: CollectedItem[], order: string[], log: Logger): CollectedItem[] {
+  const name = (i: CollectedItem): string => (i.object.metadata.namespace ? `${i.object.metadata.namespace}/${i.object.metadata.name}` : i.object.metadata.name);
+  const byName = new Map(items.map((i) => [name(i), i]));
+  const sorted: CollectedItem[] = [];
+  for (const n of order) {
+    const item = byName.get(n.trim());
+    if (item) {
+      item.ordered = true;
+      sorted.push(item);
+      byName.delete(n.trim());
+    } else log.warn(`Cannot find resource '${n}'.`);
+  }
+  for (const i of items) if (byName.has(name(i))) sorted.push(i);
+  return sorted;
+}

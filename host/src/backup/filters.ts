@@ -1,0 +1,263 @@
+/**
+ * Velero's include/exclude filters (pkg/util/collections): glob sets, namespaces with wildcard
+ * expansion against the active namespaces, the old resource filters with the cluster-scoped
+ * tri-state, the new cluster/namespace-scoped filters, and the validation messages.
+ */
+import type { BackupSpec } from "@velero-ts/plugin-sdk";
+import { globMatch } from "./glob.js";
+import type { ResourceCatalog } from "./resources.js";
+
+export class IncludesExcludes {
+  readonly includes: Set<string>;
+  readonly excludes: Set<string>;
+
+  constructor(includes: Iterable<string> = [], excludes: Iterable<string> = []) {
+    this.includes = new Set(includes);
+    this.excludes = new Set(excludes);
+  }
+
+  static #match(set: Set<string>, s: string): boolean {
+    for (const p of set) if (globMatch(p, s)) return true;
+    return false;
+  }
+
+  includesMatch(s: string): boolean {
+    return IncludesExcludes.#match(this.includes, s);
+  }
+
+  excludesMatch(s: string): boolean {
+    return IncludesExcludes.#match(this.excludes, s);
+  }
+
+  shouldInclude(s: string): boolean {
+    if (this.excludesMatch(s)) return false;
+    return this.includes.size === 0 || this.includes.has("*") || this.includesMatch(s);
+  }
+
+  includeEverything(): boolean {
+    return this.excludes.size === 0 && (this.includes.size === 0 || (this.includes.size === 1 && this.includes.has("*")));
+  }
+
+  includesString(): string {
+    return this.includes.size ? [...this.includes].sort().join(", ") : "*";
+  }
+
+  excludesString(): string {
+    return this.excludes.size ? [...this.excludes].sort().join(", ") : "<none>";
+  }
+}
+
+const hasWildcard = (p: string): boolean => /[*?[]/.test(p);
+
+/** Namespace filter; glob patterns are expanded against the namespaces that exist. */
+export class NamespaceFilter {
+  filter: IncludesExcludes;
+  wildcardExpanded = false;
+  readonly active: string[];
+
+  constructor(active: string[], includes: string[] = [], excludes: string[] = []) {
+    this.active = active;
+    this.filter = new IncludesExcludes(includes, excludes);
+    const inc = [...this.filter.includes];
+    const exc = [...this.filter.excludes];
+    if (!inc.includes("*") && [...inc, ...exc].some(hasWildcard)) {
+      this.filter = new IncludesExcludes(this.#expand(inc), this.#expand(exc));
+      this.wildcardExpanded = true;
+    }
+  }
+
+  #expand(patterns: string[]): string[] {
+    const out = new Set<string>();
+    for (const p of patterns) {
+      if (!hasWildcard(p)) out.add(p);
+      else for (const ns of this.active) if (globMatch(p, ns)) out.add(ns);
+    }
+    return [...out];
+  }
+
+  shouldInclude(ns: string): boolean {
+    if (this.wildcardExpanded && this.filter.includes.size === 0) return false;
+    return this.filter.shouldInclude(ns);
+  }
+
+  includeEverything(): boolean {
+    return !this.wildcardExpanded && this.filter.includeEverything();
+  }
+
+  /** Active namespaces the filter selects. */
+  resolve(): string[] {
+    return this.active.filter((ns) => this.shouldInclude(ns));
+  }
+
+  /** Namespaces to LIST in: [""] means all at once. */
+  namespacesToList(): string[] {
+    if (this.shouldInclude("*") && !this.wildcardExpanded) return [""];
+    return [...this.filter.includes].filter((ns) => this.shouldInclude(ns));
+  }
+}
+
+/** The resource filter of a backup: answers by "resource.group". */
+export interface ResourceFilter {
+  /** Whether items of this resource are collected. */
+  shouldInclude(gr: string): boolean;
+  /** Whether a cluster-scoped resource is excluded (additional items and CRDs check this). */
+  shouldExclude(gr: string): boolean;
+}
+
+/** Old-style filters: includedResources/excludedResources + includeClusterResources (true/false/auto). */
+export class GlobalResourceFilter implements ResourceFilter {
+  readonly resources: IncludesExcludes;
+  constructor(
+    private readonly catalog: ResourceCatalog,
+    includes: string[],
+    excludes: string[],
+    private readonly includeClusterResources: boolean | undefined,
+    private readonly namespaces: NamespaceFilter,
+  ) {
+    this.resources = new IncludesExcludes(
+      includes.map((i) => (i === "*" ? i : catalog.canonical(i))),
+      excludes.filter((e) => e !== "*").map((e) => catalog.canonical(e)),
+    );
+  }
+
+  shouldInclude(gr: string): boolean {
+    const r = this.catalog.byGroupResource(gr) ?? this.catalog.resolve(gr);
+    if (!r) return false;
+    if (!r.namespaced && this.includeClusterResources === false) return false;
+    if (gr !== "namespaces" && !r.namespaced && this.includeClusterResources === undefined && !this.namespaces.includeEverything()) return false;
+    return this.resources.shouldInclude(gr);
+  }
+
+  shouldExclude(gr: string): boolean {
+    if (this.resources.excludesMatch(gr)) return true;
+    const r = this.catalog.byGroupResource(gr) ?? this.catalog.resolve(gr);
+    if (!r) return true;
+    if (!r.namespaced) {
+      if (this.includeClusterResources === false) return true;
+      if (this.includeClusterResources === undefined && !this.resources.shouldInclude(gr)) return true;
+    }
+    return false;
+  }
+}
+
+/** New-style filters: separate include/exclude lists for cluster- and namespace-scoped resources. */
+export class ScopedResourceFilter implements ResourceFilter {
+  readonly namespaced: IncludesExcludes;
+  readonly cluster: IncludesExcludes;
+  constructor(
+    private readonly catalog: ResourceCatalog,
+    spec: Pick<
+      BackupSpec,
+      "includedNamespaceScopedResources" | "excludedNamespaceScopedResources" | "includedClusterScopedResources" | "excludedClusterScopedResources"
+    >,
+    private readonly namespaces: NamespaceFilter,
+  ) {
+    const map = (items: string[] | undefined, namespaced: boolean): string[] =>
+      (items ?? []).flatMap((i) => {
+        if (i === "*") return [i];
+        const r = catalog.resolve(i);
+        if (!r) return [i];
+        return r.namespaced === namespaced ? [catalog.canonical(i)] : [];
+      });
+    this.namespaced = new IncludesExcludes(map(spec.includedNamespaceScopedResources, true), map(spec.excludedNamespaceScopedResources, true));
+    this.cluster = new IncludesExcludes(map(spec.includedClusterScopedResources, false), map(spec.excludedClusterScopedResources, false));
+  }
+
+  shouldInclude(gr: string): boolean {
+    const r = this.catalog.byGroupResource(gr) ?? this.catalog.resolve(gr);
+    if (!r) return false;
+    if (r.namespaced) {
+      if (this.namespaced.excludes.has("*") || this.namespaced.excludesMatch(gr)) return false;
+      return this.namespaced.includes.size === 0 || this.namespaced.includes.has("*") || this.namespaced.includesMatch(gr);
+    }
+    if (this.cluster.excludes.has("*") || this.cluster.excludesMatch(gr)) return false;
+    if (this.cluster.includes.size === 0 && this.cluster.excludes.size === 0 && this.namespaces.includeEverything() && this.namespaced.includeEverything()) {
+      return true;
+    }
+    return this.cluster.includes.has("*") || this.cluster.includesMatch(gr) || gr === "namespaces";
+  }
+
+  shouldExclude(gr: string): boolean {
+    const r = this.catalog.byGroupResource(gr) ?? this.catalog.resolve(gr);
+    if (!r) return true;
+    return r.namespaced ? this.namespaced.excludesMatch(gr) : this.cluster.excludesMatch(gr);
+  }
+}
+
+export function useOldResourceFilters(spec: BackupSpec): boolean {
+  return spec.includeClusterResources !== undefined && spec.includeClusterResources !== null
+    ? true
+    : (spec.includedResources?.length ?? 0) > 0 || (spec.excludedResources?.length ?? 0) > 0;
+}
+
+export function oldAndNewFiltersMixed(spec: BackupSpec): boolean {
+  const oldUsed = useOldResourceFilters(spec);
+  const newUsed =
+    (spec.includedClusterScopedResources?.length ?? 0) > 0 ||
+    (spec.excludedClusterScopedResources?.length ?? 0) > 0 ||
+    (spec.includedNamespaceScopedResources?.length ?? 0) > 0 ||
+    (spec.excludedNamespaceScopedResources?.length ?? 0) > 0;
+  return oldUsed && newUsed;
+}
+
+export function validateIncludesExcludes(includes: string[] = [], excludes: string[] = []): string[] {
+  const inc = new Set(includes);
+  const exc = new Set(excludes);
+  const errs: string[] = [];
+  if (inc.size > 1 && inc.has("*")) errs.push("includes list must either contain '*' only, or a non-empty list of items");
+  if (exc.has("*")) errs.push("excludes list cannot contain '*'");
+  for (const e of [...exc].sort()) if (inc.has(e)) errs.push(`excludes list cannot contain an item in the includes list: ${e}`);
+  return errs;
+}
+
+export function validateScopedIncludesExcludes(includes: string[] = [], excludes: string[] = []): string[] {
+  const inc = new Set(includes);
+  const exc = new Set(excludes);
+  const errs: string[] = [];
+  if (inc.size > 1 && inc.has("*")) errs.push("includes list must either contain '*' only, or a non-empty list of items");
+  if (exc.size > 1 && exc.has("*")) errs.push("excludes list must either contain '*' only, or a non-empty list of items");
+  if (inc.size > 0 && exc.has("*")) errs.push("when exclude is '*', include cannot have value");
+  for (const e of [...exc].sort()) if (inc.has(e)) errs.push(`excludes list cannot contain an item in the includes list: ${e}`);
+  return errs;
+}
+
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function validateNamespaceIncludesExcludes(includes: string[] = [], excludes: string[] = []): string[] {
+  const errs = validateIncludesExcludes(includes, excludes);
+  for (const ns of [...new Set([...includes].sort()), ...new Set([...excludes].sort())]) {
+    if (ns === "" || ns === "*") continue;
+    if (/[|()!{},]/.test(ns)) {
+      errs.push("wildcard pattern contains unsupported characters: |, (, ), !, {, }, ,");
+      continue;
+    }
+    if (ns.includes("**")) {
+      errs.push("wildcard pattern contains consecutive asterisks (only single * allowed)");
+      continue;
+    }
+    const bracket = bracketProblem(ns);
+    if (bracket) {
+      errs.push(bracket);
+      continue;
+    }
+    const plain = ns.replace(/[*?[\]]/g, "x");
+    if (plain.length > 63 || !NAMESPACE_NAME.test(plain)) {
+      errs.push(
+        `invalid namespace "${ns}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
+      );
+    }
+  }
+  return errs;
+}
+
+function bracketProblem(p: string): string | undefined {
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === "[") {
+      const end = p.indexOf("]", i + 1);
+      if (end < 0) return "wildcard pattern contains unclosed bracket '['";
+      if (end === i + 1) return "wildcard pattern contains empty bracket pattern '[]'";
+      i = end;
+    } else if (p[i] === "]") return "wildcard pattern contains unmatched closing bracket ']'";
+  }
+  return undefined;
+}

@@ -1,0 +1,160 @@
+/**
+ * Backup exec hooks (Velero internal/hook): from pod annotations `<phase>.hook.backup.velero.io/*`
+ * (unprefixed keys are legacy pre hooks) or from spec.hooks.resources; run through pods/exec with
+ * Fail/Continue and a timeout (default 30s). Annotation hooks take priority over spec hooks.
+ */
+import type { BackupResourceHookSpec, ExecHook, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { getErrorMessage } from "@velero-ts/plugin-sdk";
+import type { KubeClient } from "../kube/client.js";
+import { fromLabelSelector, type LabelSelector } from "../kube/labels.js";
+import { parseGoDuration } from "./duration.js";
+import type { Logger } from "../shared/logging.js";
+import { IncludesExcludes } from "./filters.js";
+import type { ResourceCatalog } from "./resources.js";
+
+export type HookPhase = "pre" | "post";
+export const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
+
+export interface ResourceHook {
+  name: string;
+  namespaces: IncludesExcludes;
+  resources: IncludesExcludes;
+  labelSelector?: LabelSelector;
+  pre: ExecHook[];
+  post: ExecHook[];
+}
+
+export function resolveResourceHooks(specs: BackupResourceHookSpec[] | undefined, catalog: ResourceCatalog): ResourceHook[] {
+  return (specs ?? []).map((s) => ({
+    name: s.name,
+    namespaces: new IncludesExcludes(s.includedNamespaces ?? [], s.excludedNamespaces ?? []),
+    resources: new IncludesExcludes(
+      (s.includedResources ?? []).map((r) => (r === "*" ? r : catalog.canonical(r))),
+      (s.excludedResources ?? []).filter((r) => r !== "*").map((r) => catalog.canonical(r)),
+    ),
+    labelSelector: s.labelSelector ? fromLabelSelector(s.labelSelector) : undefined,
+    pre: (s.pre ?? []).map((h) => h.exec),
+    post: (s.post ?? []).map((h) => h.exec),
+  }));
+}
+
+function annotation(annotations: Record<string, string>, key: string, phase: HookPhase | ""): string {
+  return annotations[phase ? `${phase}.${key}` : key] ?? "";
+}
+
+/** The exec hook an annotated pod declares for a phase, if any. */
+export function hookFromAnnotations(annotations: Record<string, string> | undefined, phase: HookPhase | "", log?: Logger): ExecHook | undefined {
+  const a = annotations ?? {};
+  const command = annotation(a, "hook.backup.velero.io/command", phase);
+  if (!command) return undefined;
+  const onError = annotation(a, "hook.backup.velero.io/on-error", phase);
+  const timeout = annotation(a, "hook.backup.velero.io/timeout", phase);
+  if (timeout) {
+    try {
+      parseGoDuration(timeout);
+    } catch {
+      log?.warn(`Unable to parse provided timeout ${timeout}, using default`);
+    }
+  }
+  return {
+    container: annotation(a, "hook.backup.velero.io/container", phase) || undefined,
+    command: parseCommand(command),
+    onError: onError === "Continue" || onError === "Fail" ? onError : undefined,
+    timeout: timeout || undefined,
+  };
+}
+
+function parseCommand(value: string): string[] {
+  if (value.startsWith("[")) {
+    try {
+      const parsed = JSON.parse(value) as unknown;
+      if (Array.isArray(parsed) && parsed.every((x) => typeof x === "string")) return parsed as string[];
+    } catch {
+      // fall through: the whole value is the command
+    }
+  }
+  return [value];
+}
+
+export class HookTracker {
+  attempted = 0;
+  failed = 0;
+}
+
+export interface HookRunContext {
+  kube: KubeClient;
+  log: Logger;
+  tracker: HookTracker;
+  hooks: ResourceHook[];
+}
+
+/** Runs the phase's hooks for a pod; resolves with an Error when a Fail-mode hook failed. */
+export async function runPodHooks(pod: UnstructuredItem, phase: HookPhase, ctx: HookRunContext): Promise<Error | undefined> {
+  const ns = pod.metadata.namespace ?? "";
+  const name = pod.metadata.name;
+  let fromAnnotations = hookFromAnnotations(pod.metadata.annotations, phase, ctx.log);
+  if (!fromAnnotations && phase === "pre") fromAnnotations = hookFromAnnotations(pod.metadata.annotations, "", ctx.log);
+  const log = ctx.log.child({ namespace: ns, name, hookPhase: phase });
+  if (fromAnnotations) {
+    const err = await execHook(pod, fromAnnotations, "<from-annotation>", { ...ctx, log: log.child({ hookSource: "annotation" }) });
+    return err && (fromAnnotations.onError ?? "Fail") === "Fail" ? err : undefined;
+  }
+  let failure: Error | undefined;
+  for (const rh of ctx.hooks) {
+    if (!rh.namespaces.shouldInclude(ns) || !rh.resources.shouldInclude("pods")) continue;
+    if (rh.labelSelector && !rh.labelSelector.matches(pod.metadata.labels)) continue;
+    for (const hook of phase === "pre" ? rh.pre : rh.post) {
+      if (failure) {
+        // After a Fail-mode failure the remaining hooks are not run (Velero counts them as attempted and failed).
+        ctx.tracker.attempted++;
+        ctx.tracker.failed++;
+        continue;
+      }
+      const err = await execHook(pod, hook, rh.name, { ...ctx, log: log.child({ hookSource: "spec" }) });
+      if (err && (hook.onError ?? "Fail") === "Fail") failure = err;
+    }
+  }
+  return failure;
+}
+
+async function execHook(pod: UnstructuredItem, hook: ExecHook, hookName: string, ctx: HookRunContext): Promise<Error | undefined> {
+  ctx.tracker.attempted++;
+  const err = await execHookInner(pod, hook, hookName, ctx);
+  if (err) {
+    ctx.tracker.failed++;
+    ctx.log.error({ err: err.message, hookName }, "Error executing hook");
+  }
+  return err;
+}
+
+async function execHookInner(pod: UnstructuredItem, hook: ExecHook, hookName: string, ctx: HookRunContext): Promise<Error | undefined> {
+  const spec = pod.spec as { containers?: { name: string }[] } | undefined;
+  const containers = spec?.containers ?? [];
+  const container = hook.container || containers[0]?.name;
+  if (!container) return new Error(`need at least 1 container`);
+  if (!containers.some((c) => c.name === container)) return new Error(`no such container: "${container}"`);
+  if (!hook.command?.length) return new Error("command is required");
+  const phase = (pod.status as { phase?: string } | undefined)?.phase;
+  if (phase === "Succeeded" || phase === "Failed") {
+    ctx.log.info(`Pod entered phase ${phase} before some post-backup exec hooks ran`);
+    return undefined;
+  }
+  let timeoutMs = DEFAULT_HOOK_TIMEOUT_MS;
+  if (hook.timeout) {
+    try {
+      timeoutMs = parseGoDuration(hook.timeout) || DEFAULT_HOOK_TIMEOUT_MS;
+    } catch {
+      timeoutMs = DEFAULT_HOOK_TIMEOUT_MS;
+    }
+  }
+  ctx.log.info({ hookName, hookContainer: container, hookCommand: hook.command, hookOnError: hook.onError ?? "Fail", hookTimeout: `${timeoutMs}ms` }, "running exec hook");
+  try {
+    const result = await ctx.kube.exec({ namespace: pod.metadata.namespace ?? "", pod: pod.metadata.name, container, command: hook.command, timeoutMs });
+    if (result.stdout) ctx.log.info({ hookName, hookStdout: result.stdout }, "stdout");
+    if (result.stderr) ctx.log.info({ hookName, hookStderr: result.stderr }, "stderr");
+    if (result.exitCode !== 0) return new Error(`command terminated with exit code ${result.exitCode}`);
+    return undefined;
+  } catch (err) {
+    return new Error(getErrorMessage(err));
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The served resources a backup iterates over (Velero's discovery helper): the preferred version
+ * of every resource that supports list/create/get/delete, core group first (pods, PVCs, PVs
+ * leading), "extensions" last; plus name resolution for filters (plural, singular, short names,
+ * kinds, with or without ".group").
+ */
+import type { ApiResource, KubeClient } from "../kube/client.js";
+import { groupResourceString, parseGroupResource } from "../kube/gvr.js";
+
+const REQUIRED_VERBS = ["list", "create", "get", "delete"];
+
+export class ResourceCatalog {
+  /** Preferred-version resources in backup order. */
+  readonly resources: readonly ApiResource[];
+  /** Every served (group, version, resource), all versions. */
+  readonly all: readonly ApiResource[];
+  readonly #byGR = new Map<string, ApiResource>();
+  readonly #aliases = new Map<string, ApiResource[]>();
+
+  constructor(discovered: ApiResource[]) {
+    this.all = discovered;
+    const preferred = discovered.filter((r) => r.preferred && REQUIRED_VERBS.every((v) => r.verbs.includes(v)));
+    this.resources = orderForBackup(preferred);
+    for (const r of this.resources) {
+      this.#byGR.set(groupResourceString(r.group, r.resource), r);
+      for (const alias of [r.resource, r.kind.toLowerCase(), ...r.shortNames]) {
+        const list = this.#aliases.get(alias) ?? [];
+        list.push(r);
+        this.#aliases.set(alias, list);
+      }
+    }
+  }
+
+  static async load(client: KubeClient): Promise<ResourceCatalog> {
+    return new ResourceCatalog(await client.discover());
+  }
+
+  /** The preferred resource for a "resource[.group]" / short name / kind; undefined when unknown. */
+  resolve(name: string): ApiResource | undefined {
+    const exact = this.#byGR.get(name);
+    if (exact) return exact;
+    const lower = name.toLowerCase();
+    const { resource, group } = parseGroupResource(lower);
+    const candidates = this.#aliases.get(resource) ?? [];
+    if (group === "" && !name.includes(".")) {
+      // Prefer the core group, then the first group in discovery order (kubectl's behaviour).
+      return candidates.find((c) => c.group === "") ?? candidates[0];
+    }
+    return candidates.find((c) => c.group === group) ?? candidates.find((c) => c.group.startsWith(group));
+  }
+
+  byGroupResource(gr: string): ApiResource | undefined {
+    return this.#byGR.get(gr);
+  }
+
+  /** Canonical "resource.group" for a filter entry; the input itself when unknown (Velero keeps it). */
+  canonical(name: string): string {
+    const r = this.resolve(name);
+    return r ? groupResourceString(r.group, r.resource) : name;
+  }
+}
+
+function corePriority(resource: string): number {
+  switch (resource) {
+    case "pods":
+      return 0;
+    case "persistentvolumeclaims":
+      return 1;
+    case "persistentvolumes":
+      return 2;
+    default:
+      return 3;
+  }
+}
+
+function orderForBackup(resources: ApiResource[]): ApiResource[] {
+  const groups: string[] = [];
+  for (const r of resources) if (!groups.includes(r.group)) groups.push(r.group);
+  groups.sort((a, b) => rank(a) - rank(b));
+  const out: ApiResource[] = [];
+  for (const g of groups) {
+    const members = resources.filter((r) => r.group === g);
+    if (g === "") members.sort((a, b) => corePriority(a.resource) - corePriority(b.resource));
+    out.push(...members);
+  }
+  return out;
+}
+
+function rank(group: string): number {
+  if (group === "") return 0;
+  if (group === "extensions") return 2;
+  return 1;
+}

@@ -18,13 +18,8 @@ import { gzipSync } from "node:zlib";
 import { pack } from "tar-stream";
 import type { Backup, BackupStorageLocation, Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { FILESYSTEM_OBJECT_STORE, FilesystemObjectStore } from "../../../host/src/builtin-plugins/filesystem-object-store.ts";
-import { BackupSyncReconciler } from "../../../host/src/controllers/backup-sync-controller.ts";
-import { DeleteBackupRequestReconciler } from "../../../host/src/controllers/delete-backup-request-controller.ts";
-import { DownloadRequestReconciler } from "../../../host/src/controllers/download-request-controller.ts";
-import { GarbageCollectionReconciler } from "../../../host/src/controllers/gc-controller.ts";
+import { createLifecycleReconcilers } from "../../../host/src/controllers/lifecycle.ts";
 import { ControllerManager } from "../../../host/src/controllers/runtime/manager.ts";
-import { ScheduleReconciler } from "../../../host/src/controllers/schedule-controller.ts";
-import { ServerStatusRequestReconciler } from "../../../host/src/controllers/server-status-request-controller.ts";
 import { installCrds } from "../../../host/src/kube/crds.ts";
 import { GVR } from "../../../host/src/kube/gvr.ts";
 import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
@@ -136,12 +131,10 @@ export class LifecycleServer {
       },
     };
     const manager = new ControllerManager({ client: kube, clock: realClock, logger, namespace, backoff: { baseMs: 200, maxMs: 2_000 } });
-    manager.add(new ScheduleReconciler({ kube, log: logger }));
-    manager.add(new GarbageCollectionReconciler({ kube, log: logger, ...(options.gcFrequencyMs ? { frequencyMs: options.gcFrequencyMs } : {}) }));
-    manager.add(new DeleteBackupRequestReconciler({ kube, log: logger, getBackupStore, plugins }));
-    manager.add(new BackupSyncReconciler({ kube, log: logger, getBackupStore }));
-    manager.add(new DownloadRequestReconciler({ kube, log: logger, getBackupStore }));
-    manager.add(new ServerStatusRequestReconciler({ kube, log: logger, plugins, serverVersion: SERVER_VERSION }));
+    // The same set `velero server` registers.
+    for (const reconciler of createLifecycleReconcilers({ kube, logger, getBackupStore, plugins, serverVersion: SERVER_VERSION, gcFrequencyMs: options.gcFrequencyMs })) {
+      manager.add(reconciler);
+    }
     await manager.start();
     return new LifecycleServer(options, await getBackupStore(bsl), manager);
   }

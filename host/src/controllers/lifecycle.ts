@@ -1,0 +1,65 @@
+/**
+ * The lifecycle controllers (schedule, gc, backup-deletion, backup-sync, download-request,
+ * server-status-request) built from the server's dependencies, for the composition root to add to
+ * its ControllerManager. Names are Velero's controller names (as used by --disable-controllers).
+ */
+import type { Backup } from "@velero-ts/plugin-sdk";
+import type { KubeClient } from "../kube/client.js";
+import type { CredentialFileStore } from "../persistence/credentials.js";
+import type { BackupStoreGetter } from "../persistence/location.js";
+import type { PluginManager } from "../plugins/manager.js";
+import type { Clock } from "../shared/clock.js";
+import type { Logger } from "../shared/logging.js";
+import { BackupSyncReconciler } from "./backup-sync-controller.js";
+import { DeleteBackupRequestReconciler, type DeletionMetrics } from "./delete-backup-request-controller.js";
+import { DownloadRequestReconciler } from "./download-request-controller.js";
+import { GarbageCollectionReconciler } from "./gc-controller.js";
+import type { Reconciler } from "./runtime/types.js";
+import { ScheduleReconciler } from "./schedule-controller.js";
+import { ServerStatusRequestReconciler } from "./server-status-request-controller.js";
+
+export const LIFECYCLE_CONTROLLERS = ["schedule", "gc", "backup-deletion", "backup-sync", "download-request", "server-status-request"] as const;
+
+export interface LifecycleControllerDeps {
+  kube: KubeClient;
+  logger: Logger;
+  clock?: Clock;
+  getBackupStore: BackupStoreGetter;
+  plugins: Pick<PluginManager, "list" | "getDeleteItemActions" | "getVolumeSnapshotter">;
+  /** Writes VSL credentials to files for the snapshotter's credentialsFile. */
+  credentials?: Pick<CredentialFileStore, "path">;
+  /** status.serverVersion of ServerStatusRequests. */
+  serverVersion: string;
+  /** --garbage-collection-frequency (ms); default 1h. */
+  gcFrequencyMs?: number;
+  /** --backup-sync-period (ms) for locations without spec.backupSyncPeriod; default 1m; 0 disables. */
+  backupSyncPeriodMs?: number;
+  /** --schedule-skip-immediately. */
+  scheduleSkipImmediately?: boolean;
+  /** The backup tracker: true while this server still runs the backup (refuses its deletion). */
+  isBackupInProgress?: (backup: Backup) => boolean;
+  deletionMetrics?: DeletionMetrics;
+  /** --disable-controllers names to leave out. */
+  disabled?: ReadonlySet<string>;
+}
+
+/** One reconciler per enabled lifecycle controller. */
+export function createLifecycleReconcilers(deps: LifecycleControllerDeps): Reconciler[] {
+  const base = { kube: deps.kube, log: deps.logger, clock: deps.clock };
+  const all: Reconciler[] = [
+    new ScheduleReconciler({ ...base, skipImmediately: deps.scheduleSkipImmediately }),
+    new GarbageCollectionReconciler({ ...base, frequencyMs: deps.gcFrequencyMs }),
+    new DeleteBackupRequestReconciler({
+      ...base,
+      getBackupStore: deps.getBackupStore,
+      plugins: deps.plugins,
+      credentials: deps.credentials,
+      isBackupInProgress: deps.isBackupInProgress,
+      metrics: deps.deletionMetrics,
+    }),
+    new BackupSyncReconciler({ ...base, getBackupStore: deps.getBackupStore, defaultSyncPeriodMs: deps.backupSyncPeriodMs }),
+    new DownloadRequestReconciler({ ...base, getBackupStore: deps.getBackupStore }),
+    new ServerStatusRequestReconciler({ ...base, plugins: deps.plugins, serverVersion: deps.serverVersion }),
+  ];
+  return all.filter((r) => !deps.disabled?.has(r.name));
+}

@@ -1,6 +1,7 @@
 // The in-memory implementations pass the conformance suites, directly and through the gRPC
 // adapters (client -> in-process server -> implementation), which proves the suites and the
 // object-store/volume-snapshotter transport at once.
+import { afterAll } from "vitest";
 import { createNoopPluginLogger } from "../logger.js";
 import { serve } from "../serve.js";
 import { startTestPluginServer } from "./harness.js";
@@ -8,6 +9,9 @@ import { InMemoryObjectStore } from "./in-memory-object-store.js";
 import { InMemoryVolumeSnapshotter } from "./in-memory-volume-snapshotter.js";
 import { describeObjectStoreConformance } from "./object-store-conformance.js";
 import { describeVolumeSnapshotterConformance } from "./volume-snapshotter-conformance.js";
+import { describeBackupItemActionConformance, describeRestoreItemActionConformance } from "./item-action-conformance.js";
+import type { Backup, Restore, UnstructuredItem } from "../api/v1/types.js";
+import type { BackupItemAction, RestoreItemAction } from "../contract/plugins.js";
 
 describeObjectStoreConformance("InMemoryObjectStore", async () => ({ store: new InMemoryObjectStore(), bucket: "b" }));
 
@@ -43,3 +47,29 @@ describeVolumeSnapshotterConformance("InMemoryVolumeSnapshotter over gRPC", asyn
   const plugin = await startTestPluginServer(serve({ logger: createNoopPluginLogger() }).registerVolumeSnapshotter("example.io/memory", () => impl));
   return { snapshotter: plugin.volumeSnapshotter("example.io/memory"), ...snapshotterTarget(impl), cleanup: () => plugin.close() };
 });
+
+const labelAction: BackupItemAction = {
+  appliesTo: async () => ({ includedNamespaces: [], excludedNamespaces: [], includedResources: ["pods"], excludedResources: [], selector: "" }),
+  execute: async (item) => ({
+    item: { ...item, metadata: { ...item.metadata, labels: { ...item.metadata.labels, "backed-up": "true" } } },
+    additionalItems: [{ group: "", resource: "persistentvolumeclaims", namespace: item.metadata.namespace ?? "", name: "data" }],
+  }),
+};
+const skipAction: RestoreItemAction = {
+  appliesTo: async () => ({ includedNamespaces: [], excludedNamespaces: [], includedResources: [], excludedResources: [], selector: "" }),
+  execute: async ({ item }) => ({ item, additionalItems: [], skipRestore: true }),
+};
+const samplePod: UnstructuredItem = { apiVersion: "v1", kind: "Pod", metadata: { name: "web", namespace: "app" }, spec: { big: 9007199254740993n } };
+const sampleBackup: Backup = { metadata: { name: "b1", namespace: "velero" }, spec: {} };
+const sampleRestore: Restore = { metadata: { name: "r1", namespace: "velero" }, spec: { backupName: "b1" } };
+
+const labelPlugin = startTestPluginServer(serve({ logger: createNoopPluginLogger() }).registerBackupItemAction("example.io/label", () => labelAction));
+afterAll(async () => (await labelPlugin).close());
+
+describeBackupItemActionConformance("a labelling action over gRPC", async () => ({
+  action: (await labelPlugin).backupItemAction("example.io/label"),
+  backup: sampleBackup,
+  items: [samplePod],
+}));
+
+describeRestoreItemActionConformance("a skipping action", async () => ({ action: skipAction, restore: sampleRestore, items: [samplePod] }));

@@ -8,3 +8,5 @@ export { describeObjectStoreConformance, readAll } from "./object-store-conforma
 export type { ObjectStoreConformanceTarget, ObjectStoreConformanceOptions } from "./object-store-conformance.js";
 export { describeVolumeSnapshotterConformance } from "./volume-snapshotter-conformance.js";
 export type { VolumeSnapshotterConformanceTarget } from "./volume-snapshotter-conformance.js";
+export { describeBackupItemActionConformance, describeRestoreItemActionConformance } from "./item-action-conformance.js";
+export type { BackupItemActionConformanceTarget, RestoreItemActionConformanceTarget } from "./item-action-conformance.js";

@@ -1,0 +1,83 @@
+import * as grpc from "@grpc/grpc-js";
+import { serviceDefinition } from "@velero-ts/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PluginProtocolError, PluginUnavailableError } from "../contract/errors.js";
+import { createNoopPluginLogger } from "../logger.js";
+import { serve } from "../serve.js";
+import { startTestPluginServer } from "../testing/harness.js";
+import { InMemoryObjectStore } from "../testing/in-memory-object-store.js";
+import { checkHealth, connectPlugin, drainStdio, listPlugins, shutdownPlugin } from "./connection.js";
+import type { HandshakeInfo } from "./handshake.js";
+
+const tcp = (address: string): HandshakeInfo => ({ coreVersion: 1, appVersion: 2, network: "tcp", address, protocol: "grpc", serverCert: "" });
+
+describe("connectPlugin", () => {
+  it("builds unix and tcp targets", () => {
+    const unix = connectPlugin({ ...tcp("x"), network: "unix", address: "/tmp/plugin1/plugin.sock" });
+    const loop = connectPlugin(tcp("127.0.0.1:1234"));
+    expect([unix.target, loop.target]).toEqual(["unix:/tmp/plugin1/plugin.sock", "127.0.0.1:1234"]);
+    unix.close();
+    loop.close();
+    loop.close(); // idempotent
+  });
+
+  it("refuses a non-loopback tcp address", () => {
+    expect(() => connectPlugin(tcp("10.0.0.5:1234"))).toThrow(PluginProtocolError);
+  });
+});
+
+describe("go-plugin control calls against a server without the optional services", () => {
+  // A bare server, like a minimal non-Go plugin: PluginLister only, no health, no stdio.
+  let server: grpc.Server;
+  let address: string;
+  beforeAll(async () => {
+    server = new grpc.Server();
+    server.addService(serviceDefinition("pluginLister"), {
+      ListPlugins: (_c: unknown, cb: grpc.sendUnaryData<object>) => cb(null, { plugins: [{ command: "/p", kind: "ObjectStore", name: "x.io/y" }] }),
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    address = `127.0.0.1:${port}`;
+  });
+  afterAll(() => server.forceShutdown());
+
+  it("accepts a plugin without the health service, tolerates a missing stdio service and ignores Shutdown errors", async () => {
+    const conn = connectPlugin(tcp(address));
+    try {
+      await checkHealth(conn, 5000);
+      const chunks: string[] = [];
+      drainStdio(conn, (channel, data) => chunks.push(`${channel}:${data.toString()}`));
+      expect(await listPlugins(conn)).toEqual([{ command: "/p", kind: "ObjectStore", name: "x.io/y" }]);
+      await expect(shutdownPlugin(conn)).resolves.toBeUndefined();
+      expect(chunks).toEqual([]);
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+describe("control calls against an SDK plugin", () => {
+  it("passes the health check, drains stdio and reports Shutdown to the plugin", async () => {
+    const plugin = await startTestPluginServer(serve({ logger: createNoopPluginLogger() }).registerObjectStore("x.io/s", () => new InMemoryObjectStore()));
+    drainStdio(plugin.connection, () => {});
+    await checkHealth(plugin.connection, 5000);
+    await shutdownPlugin(plugin.connection);
+    await plugin.shutdownRequested;
+    await plugin.close();
+  });
+
+  it("fails the health check with PluginUnavailableError when nothing listens", async () => {
+    const plugin = await startTestPluginServer(serve({ logger: createNoopPluginLogger() }));
+    const conn = connectPlugin(plugin.handshake);
+    await plugin.close();
+    try {
+      await expect(checkHealth(conn, 300)).rejects.toBeInstanceOf(PluginUnavailableError);
+      await expect(checkHealth(conn, 300)).rejects.toThrow(/failed its health check/);
+      await expect(listPlugins(conn)).rejects.toBeInstanceOf(PluginUnavailableError);
+      await expect(shutdownPlugin(conn)).resolves.toBeUndefined();
+    } finally {
+      conn.close();
+    }
+  });
+});

@@ -7,6 +7,19 @@ import type { Logger } from "../shared/logging.js";
 import type { ResourceModifiers } from "./resource-modifiers.js";
 import type { RestoreResultSet } from "./results.js";
 
+/** Resources a restore never touches (appended to every Restore's excludedResources). */
+export const NON_RESTORABLE_RESOURCES = [
+  "nodes",
+  "events",
+  "events.events.k8s.io",
+  "backups.velero.io",
+  "restores.velero.io",
+  "resticrepositories.velero.io",
+  "csinodes.storage.k8s.io",
+  "volumeattachments.storage.k8s.io",
+  "backuprepositories.velero.io",
+] as const;
+
 export type ItemRestoreAction = "created" | "updated" | "skipped" | "failed";
 
 /** One entry of `<b>-volumeinfo.json.gz` that the restorer uses (velero-compat.md 4.2). */

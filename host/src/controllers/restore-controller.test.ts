@@ -1,0 +1,261 @@
+import { gunzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import type { Readable } from "node:stream";
+import type { Backup, Restore, RestoreItemActionV2, RestoreSpec, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
+import { GVR } from "../kube/gvr.js";
+import type { RestoreUpload } from "../persistence/backup-store.js";
+import type { NamedAction } from "../plugins/manager.js";
+import { createSilentLogger } from "../shared/logging.js";
+import { FakeBackupStore } from "../testing/fake-backup-store.js";
+import { FakeClock } from "../testing/fake-clock.js";
+import { forBackup, forLocation, u } from "../testing/lifecycle-builders.js";
+import { buildBackupTarball } from "../restore/testing/backup-tarball.js";
+import { forConfigMap } from "../restore/testing/fixtures.js";
+import { RestoreFakeKube } from "../restore/testing/restore-fake-kube.js";
+import type { RestoreOutcome, RestoreRequest, Restorer } from "../restore/index.js";
+import { RestoreResultSet } from "../restore/index.js";
+import { RESTORE_FINALIZER, RestoreReconciler, type RestoreReconcilerOptions } from "./restore-controller.js";
+
+const NS = "velero";
+
+class CapturingStore extends FakeBackupStore {
+  readonly uploads: { restoreName: string; log: string; rest: Omit<RestoreUpload, "log" | "restoreName"> }[] = [];
+  override async putRestoreFiles(upload: RestoreUpload): Promise<void> {
+    await super.putRestoreFiles(upload);
+    const chunks: Buffer[] = [];
+    if (upload.log) for await (const c of upload.log as Readable) chunks.push(Buffer.from(c as Uint8Array));
+    const { log: _log, restoreName, ...rest } = upload;
+    this.uploads.push({ restoreName, log: Buffer.concat(chunks).toString("utf8"), rest });
+  }
+}
+
+function forRestore(name: string, spec: Partial<RestoreSpec>, status?: Restore["status"]): Restore {
+  return { apiVersion: "velero.io/v1", kind: "Restore", metadata: { namespace: NS, name }, spec, ...(status ? { status } : {}) };
+}
+
+function completedBackup(name: string, extra: { labels?: Record<string, string>; start?: string; phase?: "Completed" | "PartiallyFailed" | "InProgress" | "Failed" } = {}): Backup {
+  const b = forBackup(NS, name, { phase: extra.phase ?? "Completed", location: "default", labels: extra.labels });
+  b.status = { ...b.status, formatVersion: "1.1.0", ...(extra.start ? { startTimestamp: extra.start } : {}) };
+  return b;
+}
+
+interface Harness {
+  kube: RestoreFakeKube;
+  store: CapturingStore;
+  clock: FakeClock;
+  reconciler: RestoreReconciler;
+}
+
+async function harness(opts: Partial<RestoreReconcilerOptions> & { items?: UnstructuredItem[]; tarball?: Buffer; actions?: NamedAction<RestoreItemActionV2>[] } = {}): Promise<Harness> {
+  const kube = new RestoreFakeKube();
+  kube.seed(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
+  kube.seed(GVR.backupStorageLocations, u(forLocation(NS, "default")));
+  kube.seed(GVR.backups, u(completedBackup("b1")));
+  const store = new CapturingStore();
+  store.addBackup(completedBackup("b1"), { contents: opts.tarball ?? (await buildBackupTarball(opts.items ?? [forConfigMap("app", "c1"), forConfigMap("app", "c2")])) });
+  const clock = new FakeClock("2024-05-01T10:00:00Z");
+  const reconciler = new RestoreReconciler({
+    kube,
+    namespace: NS,
+    log: createSilentLogger(),
+    plugins: { getRestoreItemActions: async () => opts.actions ?? [], getVolumeSnapshotter: () => Promise.reject(new Error("no snapshotter")) },
+    getBackupStore: async () => store,
+    clock,
+    ...opts,
+  });
+  return { kube, store, clock, reconciler };
+}
+
+async function submit(h: Harness, restore: Restore): Promise<Restore> {
+  h.kube.seed(GVR.restores, u(restore));
+  await h.reconciler.reconcile(`${NS}/${restore.metadata.name ?? ""}`);
+  return h.kube.peek(GVR.restores, restore.metadata.name ?? "", NS) as unknown as Restore;
+}
+
+function phases(h: Harness, name: string): string[] {
+  return h.kube.actions
+    .filter((a) => a.resource === "restores" && a.name === name && a.verb === "patch")
+    .map((a) => (a.patch as { status?: { phase?: string } }).status?.phase)
+    .filter((p): p is string => p !== undefined);
+}
+
+describe("RestoreReconciler validation", () => {
+  it.each<{ name: string; spec: Partial<RestoreSpec>; setup?: (h: Harness) => void; errors: (string | RegExp)[] }>([
+    { name: "neither backup nor schedule", spec: {}, errors: ["Either a backup or schedule must be specified as a source for the restore, but not both"] },
+    { name: "both backup and schedule", spec: { backupName: "b1", scheduleName: "s" }, errors: ["Either a backup or schedule must be specified as a source for the restore, but not both"] },
+    { name: "an unknown backup", spec: { backupName: "nope" }, errors: ['Error retrieving backup: backup "velero/nope" not found'] },
+    {
+      name: "a backup still in progress",
+      spec: { backupName: "b2" },
+      setup: (h) => h.kube.seed(GVR.backups, u(completedBackup("b2", { phase: "InProgress" }))),
+      errors: ['backup "b2" is in phase "InProgress"; only Completed or PartiallyFailed backups can be restored'],
+    },
+    { name: "a resource both included and excluded", spec: { backupName: "b1", includedResources: ["pods"], excludedResources: ["pods"] }, errors: ["Invalid included/excluded resource lists: excludes list cannot contain an item in the includes list: pods"] },
+    { name: "'*' among other namespaces", spec: { backupName: "b1", includedNamespaces: ["*", "a"] }, errors: ["Invalid included/excluded namespace lists: includes list must either contain '*' only, or a non-empty list of items"] },
+    { name: "a non-restorable resource", spec: { backupName: "b1", includedResources: ["nodes"] }, errors: ["nodes are non-restorable resources", "Invalid included/excluded resource lists: excludes list cannot contain an item in the includes list: nodes"] },
+    { name: "labelSelector with orLabelSelectors", spec: { backupName: "b1", labelSelector: { matchLabels: { a: "b" } }, orLabelSelectors: [{ matchLabels: { c: "d" } }] }, errors: ["encountered labelSelector as well as orLabelSelectors in restore spec, only one can be specified"] },
+    { name: "an unknown existing-resource policy", spec: { backupName: "b1", existingResourcePolicy: "replace" as "update" }, errors: ["Invalid ExistingResourcePolicy: replace"] },
+    { name: "an init hook container without image", spec: { backupName: "b1", hooks: { resources: [{ name: "h", postHooks: [{ init: { initContainers: [{ name: "x", command: ["a"] }] } }] }] } }, errors: ["invalid InitContainer in restore hook, it doesn't have Command, Name or Image field"] },
+    { name: "a missing resource modifier ConfigMap", spec: { backupName: "b1", resourceModifier: { kind: "ConfigMap", name: "mods", apiGroup: "" } }, errors: ["failed to get resource modifiers configmap velero/mods"] },
+    {
+      name: "an invalid resource modifier ConfigMap",
+      spec: { backupName: "b1", resourceModifier: { kind: "configmap", name: "mods", apiGroup: "" } },
+      setup: (h) => h.kube.seed(GVR.configMaps, forConfigMap(NS, "mods", { "m.yaml": "version: v2\nresourceModifierRules: []\n" })),
+      errors: ["Validation error in resource modifiers provided in configmap velero/mods: unsupported resource modifier version v2"],
+    },
+    {
+      name: "an unavailable location",
+      spec: { backupName: "b1" },
+      setup: (h) => h.kube.seed(GVR.backupStorageLocations, u(forLocation(NS, "default", { phase: "Unavailable" }))),
+      errors: ["The BSL default is unavailable, cannot retrieve the backup"],
+    },
+    { name: "a schedule without backups", spec: { scheduleName: "daily" }, errors: ["No backups found for schedule", "No completed backups found for schedule"] },
+  ])("fails validation for $name", async ({ spec, setup, errors }) => {
+    const h = await harness();
+    setup?.(h);
+    const r = await submit(h, forRestore("r1", spec));
+    expect(r.status?.phase).toBe("FailedValidation");
+    expect(r.status?.validationErrors).toEqual(errors);
+    expect(h.store.calls.filter((c) => c.startsWith("getBackupContents"))).toEqual([]);
+  });
+
+  it("restores the newest Completed backup of a schedule and records it in the spec", async () => {
+    const h = await harness();
+    h.kube.seed(GVR.backups, u(completedBackup("daily-1", { labels: { "velero.io/schedule-name": "daily" }, start: "2024-05-01T01:00:00Z" })));
+    h.kube.seed(GVR.backups, u(completedBackup("daily-2", { labels: { "velero.io/schedule-name": "daily" }, start: "2024-05-01T02:00:00Z" })));
+    h.kube.seed(GVR.backups, u(completedBackup("daily-3", { labels: { "velero.io/schedule-name": "daily" }, start: "2024-05-01T03:00:00Z", phase: "PartiallyFailed" })));
+    h.store.addBackup(completedBackup("daily-2"), { contents: await buildBackupTarball([forConfigMap("app", "c")]) });
+    const r = await submit(h, forRestore("r1", { scheduleName: "daily" }));
+    expect(r.spec.backupName).toBe("daily-2");
+    expect(r.status?.phase).toBe("Completed");
+  });
+});
+
+describe("RestoreReconciler run", () => {
+  it("goes New → InProgress → Finalizing → Completed and uploads log, results, resource list and volume info", async () => {
+    const h = await harness();
+    const r = await submit(h, forRestore("r1", { backupName: "b1" }));
+    expect(phases(h, "r1")).toEqual(["InProgress", "Finalizing", "Completed"]);
+    expect(r.status).toMatchObject({
+      phase: "Completed",
+      startTimestamp: "2024-05-01T10:00:00Z",
+      completionTimestamp: "2024-05-01T10:00:00Z",
+      errors: 0,
+      warnings: 0,
+      progress: { totalItems: 3, itemsRestored: 3 },
+    });
+    expect(r.metadata.finalizers).toEqual([RESTORE_FINALIZER]);
+    expect(r.spec.excludedResources).toContain("nodes");
+    expect(r.spec.itemOperationTimeout).toBe("4h0m0s");
+    expect(h.kube.peek(GVR.configMaps, "c2", "app")).toBeDefined();
+    const upload = h.store.uploads[0];
+    expect(upload?.restoreName).toBe("r1");
+    expect(upload?.rest).toEqual({
+      results: { errors: {}, warnings: {} },
+      resourceList: { "v1/ConfigMap": ["app/c1(created)", "app/c2(created)"], "v1/Namespace": ["app(created)"] },
+      itemOperations: [],
+      volumeInfo: [],
+    });
+    expect(upload?.log).toMatch(/level=info msg="starting restore" restore=velero\/r1/);
+    expect(upload?.log).toMatch(/msg="restore completed"/);
+  });
+
+  it("ends PartiallyFailed with counted errors and warnings, logged in the restore log", async () => {
+    const h = await harness();
+    h.kube.seed(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: "app" } });
+    h.kube.seed(GVR.configMaps, { ...forConfigMap("app", "c1", { k: "different" }), metadata: { name: "c1", namespace: "app" } });
+    h.kube.failNext("create", "configmaps", Object.assign(new Error("admission webhook denied"), { statusCode: 403 }));
+    const r = await submit(h, forRestore("r1", { backupName: "b1" }));
+    expect(phases(h, "r1")).toEqual(["InProgress", "FinalizingPartiallyFailed", "PartiallyFailed"]);
+    expect(r.status).toMatchObject({ phase: "PartiallyFailed", errors: 1, warnings: 0 });
+    expect(h.store.uploads[0]?.rest.results).toEqual({ errors: { namespaces: { app: ["error restoring configmaps/app/c1: admission webhook denied"] } }, warnings: {} });
+    expect(h.store.uploads[0]?.log).toMatch(/Namespace app, resource restore error: error restoring configmaps\/app\/c1: admission webhook denied/);
+  });
+
+  it("fails a restore whose tarball is corrupt, with the reason, and still uploads its log", async () => {
+    const h = await harness({ tarball: Buffer.from("not gzip at all") });
+    const r = await submit(h, forRestore("r1", { backupName: "b1" }));
+    expect(r.status?.phase).toBe("Failed");
+    expect(r.status?.failureReason).toMatch(/^backup tarball of "b1" is truncated or not valid gzip/);
+    expect(h.store.uploads[0]?.log).toMatch(/restore failed/);
+    expect(h.kube.all(GVR.configMaps)).toEqual([]);
+  });
+
+  it("marks a restore left InProgress by a previous server as Failed", async () => {
+    const h = await harness();
+    const r = await submit(h, forRestore("r1", { backupName: "b1" }, { phase: "InProgress" }));
+    expect(r.status).toMatchObject({ phase: "Failed", failureReason: "found a restore with status InProgress during the server starting, mark it as failed" });
+  });
+
+  it("leaves finished restores alone", async () => {
+    const h = await harness();
+    await submit(h, forRestore("r1", { backupName: "b1" }, { phase: "Completed" }));
+    expect(h.kube.actions.filter((a) => a.verb === "patch")).toEqual([]);
+  });
+
+  it("patches progress at most once per interval during the run", async () => {
+    let clockRef: FakeClock | undefined;
+    const restorer: Restorer = {
+      async restore(req: RestoreRequest): Promise<RestoreOutcome> {
+        for (let i = 1; i <= 5; i++) {
+          req.onProgress?.({ totalItems: 5, itemsRestored: i });
+          if (i === 2 || i === 4) clockRef?.advance(1_000);
+          await Promise.resolve();
+        }
+        return { warnings: new RestoreResultSet(), errors: new RestoreResultSet(), resourceList: {}, itemOperations: [], volumeInfo: [], progress: { totalItems: 5, itemsRestored: 5 }, hooks: Promise.resolve({ attempted: 0, failed: 0, errors: new RestoreResultSet() }) };
+      },
+    };
+    const h = await harness({ restorer });
+    clockRef = h.clock;
+    await submit(h, forRestore("r1", { backupName: "b1" }));
+    const progress = h.kube.actions
+      .filter((a) => a.verb === "patch" && a.resource === "restores")
+      .map((a) => (a.patch as { status?: { progress?: unknown; phase?: string } }).status)
+      .filter((s) => s?.progress && !s.phase)
+      .map((s) => s?.progress);
+    expect(progress).toEqual([{ totalItems: 5, itemsRestored: 2 }, { totalItems: 5, itemsRestored: 4 }]);
+  });
+
+  it("follows asynchronous item operations to completion", async () => {
+    let calls = 0;
+    const action: RestoreItemActionV2 = {
+      appliesTo: async () => ({ ...emptyResourceSelector(), includedResources: ["configmaps"] }),
+      execute: async ({ item }) => ({ item, additionalItems: [], skipRestore: false, operationId: `op-${item.metadata.name}`, waitForAdditionalItems: false, additionalItemsReadyTimeoutMs: 0 }),
+      progress: async () => ({ completed: ++calls > 0, err: "", nCompleted: 1, nTotal: 1, operationUnits: "items", description: "done" }),
+      cancel: async () => undefined,
+      areAdditionalItemsReady: async () => true,
+    };
+    const h = await harness({ actions: [{ name: "example.io/async", action }] });
+    const r = await submit(h, forRestore("r1", { backupName: "b1" }));
+    expect(phases(h, "r1")).toEqual(["InProgress", "WaitingForPluginOperations", "Finalizing", "Completed"]);
+    expect(r.status).toMatchObject({ restoreItemOperationsAttempted: 2, restoreItemOperationsCompleted: 2, restoreItemOperationsFailed: 0 });
+    const ops = h.store.uploads[0]?.rest.itemOperations as { status: { phase: string } }[];
+    expect(ops.map((o) => o.status.phase)).toEqual(["Completed", "Completed"]);
+  });
+
+  it("fails operations that do not finish within the item operation timeout", async () => {
+    const action: RestoreItemActionV2 = {
+      appliesTo: async () => ({ ...emptyResourceSelector(), includedResources: ["configmaps"] }),
+      execute: async ({ item }) => ({ item, additionalItems: [], skipRestore: false, operationId: "op", waitForAdditionalItems: false, additionalItemsReadyTimeoutMs: 0 }),
+      progress: async () => ({ completed: false, err: "", nCompleted: 0, nTotal: 1, operationUnits: "", description: "" }),
+      cancel: async () => undefined,
+      areAdditionalItemsReady: async () => true,
+    };
+    const h = await harness({ actions: [{ name: "example.io/slow", action }], items: [forConfigMap("app", "c1")] });
+    const r = await submit(h, forRestore("r1", { backupName: "b1", itemOperationTimeout: "0s" }));
+    expect(r.status).toMatchObject({ phase: "PartiallyFailed", restoreItemOperationsFailed: 1, errors: 1 });
+  });
+});
+
+describe("RestoreReconciler deletion", () => {
+  it("deletes the restore's files and then removes its finalizer", async () => {
+    const h = await harness();
+    const restore = forRestore("r1", { backupName: "b1" }, { phase: "Completed" });
+    restore.metadata.finalizers = [RESTORE_FINALIZER];
+    restore.metadata.deletionTimestamp = new Date("2024-05-01T00:00:00Z");
+    const r = await submit(h, restore);
+    expect(h.store.calls).toContain("deleteRestore(r1)");
+    expect(r.metadata.finalizers).toEqual([]);
+  });
+});

@@ -1,0 +1,516 @@
+/**
+ * Restore controller (Velero's restoreReconciler + the finalizing half of its restore finalizer):
+ * validates a New Restore (FailedValidation with reasons), resolves `--from-schedule` to the
+ * newest Completed backup, runs the restore engine with throttled progress updates, follows
+ * asynchronous item operations, waits for post-restore exec hooks, uploads the restore's log,
+ * results, resource list, item operations and volume info to `restores/<r>/`, and ends in
+ * Completed, PartiallyFailed or Failed. Deleting a Restore deletes its files in the bucket.
+ */
+import { gunzipSync } from "node:zlib";
+import { LABELS, type Backup, type BackupStorageLocation, type Restore, type RestoreItemActionV2, type RestorePhase, type VolumeSnapshotLocation } from "@velero-ts/plugin-sdk";
+import type { KubeClient } from "../kube/client.js";
+import { GVR } from "../kube/gvr.js";
+import { fromLabelSelector } from "../kube/labels.js";
+import type { BackupStore, NativeSnapshotRecord } from "../persistence/backup-store.js";
+import type { CredentialFileStore } from "../persistence/credentials.js";
+import type { BackupStoreGetter } from "../persistence/location.js";
+import type { NamedAction, PluginManager } from "../plugins/manager.js";
+import {
+  KubernetesRestorer,
+  NON_RESTORABLE_RESOURCES,
+  parseResourceModifiers,
+  RestoreLogFile,
+  RestoreResultSet,
+  validateIncludesExcludes,
+  validateInitContainer,
+  validateResourceModifiers,
+  type BackupVolumeInfo,
+  type KubernetesRestorerOptions,
+  type RestoreOperation,
+  type RestoreOutcome,
+  type Restorer,
+  type ResourceModifiers,
+} from "../restore/index.js";
+import { realClock, toKubeTime, type Clock, type TimerHandle } from "../shared/clock.js";
+import { parseGoDuration } from "../shared/duration.js";
+import { getErrorMessage } from "@velero-ts/plugin-sdk";
+import type { Logger, LogLevel } from "../shared/logging.js";
+import { parseKubeTime, splitKey } from "./lifecycle-common.js";
+import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
+
+/** Removes the restore's files from object storage when the Restore is deleted. */
+export const RESTORE_FINALIZER = "restores.velero.io/external-resources-finalizer";
+export const DEFAULT_ITEM_OPERATION_TIMEOUT = "4h0m0s";
+export const PROGRESS_UPDATE_INTERVAL_MS = 1_000;
+export const ITEM_OPERATION_POLL_MS = 10_000;
+
+export interface RestoreReconcilerOptions {
+  kube: KubeClient;
+  /** Velero's namespace. */
+  namespace: string;
+  log: Logger;
+  plugins: Pick<PluginManager, "getRestoreItemActions" | "getVolumeSnapshotter">;
+  getBackupStore: BackupStoreGetter;
+  /** For VolumeSnapshotLocation credentials (written to a file, passed as credentialsFile). */
+  credentials?: CredentialFileStore;
+  /** The engine; by default a KubernetesRestorer built with `restorerOptions`. */
+  restorer?: Restorer;
+  restorerOptions?: Omit<KubernetesRestorerOptions, "kube" | "getVolumeSnapshotter">;
+  /**
+   * Actions placed before the plugin manager's (de-duplicated by name): the built-in restore item
+   * actions, until the plugin manager serves them itself.
+   */
+  builtinActions?: NamedAction<RestoreItemActionV2>[];
+  clock?: Clock;
+  restoreLogLevel?: LogLevel;
+  restoreLogFormat?: "text" | "json";
+  defaultItemOperationTimeout?: string;
+  progressIntervalMs?: number;
+  itemOperationPollMs?: number;
+}
+
+interface Validated {
+  backup: Backup;
+  location: BackupStorageLocation;
+  modifiers?: ResourceModifiers;
+}
+
+type StatusPatch = Partial<NonNullable<Restore["status"]>> & Record<string, unknown>;
+
+export class RestoreReconciler implements Reconciler {
+  readonly name = "restore";
+  readonly watches = GVR.restores;
+  readonly #o: RestoreReconcilerOptions;
+  readonly #kube: KubeClient;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  /** Restores this process is running (an InProgress restore not in here was interrupted). */
+  readonly #running = new Set<string>();
+
+  constructor(options: RestoreReconcilerOptions) {
+    this.#o = options;
+    this.#kube = options.kube;
+    this.#log = options.log.child({ controller: "restore" });
+    this.#clock = options.clock ?? realClock;
+  }
+
+  async reconcile(key: ObjectKey): Promise<ReconcileResult> {
+    const { namespace, name } = splitKey(key);
+    const restore = (await this.#kube.get(GVR.restores, name, namespace)) as unknown as Restore | undefined;
+    if (!restore) return { kind: "done" };
+    const log = this.#log.child({ restore: key });
+    if (restore.metadata.deletionTimestamp) return this.#finalizeDeletion(restore, log);
+    const phase = restore.status?.phase ?? "";
+    if (phase === "InProgress" && !this.#running.has(key)) {
+      await this.#patch(restore, { status: { phase: "Failed", failureReason: "found a restore with status InProgress during the server starting, mark it as failed", completionTimestamp: this.#now() } });
+      return { kind: "done" };
+    }
+    if (phase !== "" && phase !== "New") return { kind: "done" };
+    this.#running.add(key);
+    try {
+      await this.#process(restore, log);
+    } finally {
+      this.#running.delete(key);
+    }
+    return { kind: "done" };
+  }
+
+  #now(): string {
+    return toKubeTime(this.#clock.now());
+  }
+
+  async #patch(restore: Restore, patch: { spec?: Partial<Restore["spec"]>; status?: StatusPatch; metadata?: Record<string, unknown> }): Promise<void> {
+    await this.#kube.patch(GVR.restores, restore.metadata.name ?? "", restore.metadata.namespace, patch);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // validation
+
+  /** Velero's validateAndComplete: fills in the spec, returns the problems. */
+  async #validate(restore: Restore): Promise<{ errors: string[]; validated?: Validated }> {
+    const spec = restore.spec;
+    const errors: string[] = [];
+    spec.excludedResources = [...(spec.excludedResources ?? [])];
+    for (const r of NON_RESTORABLE_RESOURCES) if (!spec.excludedResources.includes(r)) spec.excludedResources.push(r);
+    for (const r of NON_RESTORABLE_RESOURCES) if (spec.includedResources?.includes(r)) errors.push(`${r} are non-restorable resources`);
+    for (const e of validateIncludesExcludes(spec.includedResources, spec.excludedResources)) errors.push(`Invalid included/excluded resource lists: ${e}`);
+    for (const e of validateIncludesExcludes(spec.includedNamespaces, spec.excludedNamespaces)) errors.push(`Invalid included/excluded namespace lists: ${e}`);
+    if (spec.orLabelSelectors && spec.labelSelector) errors.push("encountered labelSelector as well as orLabelSelectors in restore spec, only one can be specified");
+    for (const s of [spec.labelSelector, ...(spec.orLabelSelectors ?? [])]) {
+      try {
+        fromLabelSelector(s);
+      } catch (err) {
+        errors.push(getErrorMessage(err));
+      }
+    }
+    if (Boolean(spec.backupName) === Boolean(spec.scheduleName)) {
+      errors.push("Either a backup or schedule must be specified as a source for the restore, but not both");
+      return { errors };
+    }
+    for (const r of spec.hooks?.resources ?? []) {
+      for (const h of r.postHooks ?? []) for (const c of h.init?.initContainers ?? []) {
+        const problem = validateInitContainer(c);
+        if (problem) errors.push(problem);
+      }
+    }
+    if (spec.existingResourcePolicy !== undefined && spec.existingResourcePolicy !== "none" && spec.existingResourcePolicy !== "update") {
+      errors.push(`Invalid ExistingResourcePolicy: ${String(spec.existingResourcePolicy)}`);
+    }
+    if (spec.scheduleName && !(await this.#resolveSchedule(restore, errors))) return { errors };
+    const found = await this.#findBackup(restore, errors);
+    if (!found) return { errors };
+    if (!spec.scheduleName) {
+      const fromLabel = found.backup.metadata.labels?.[LABELS.scheduleName];
+      if (fromLabel) spec.scheduleName = fromLabel;
+    }
+    const modifiers = await this.#loadModifiers(restore, errors);
+    if (errors.length > 0) return { errors };
+    return { errors, validated: { ...found, modifiers } };
+  }
+
+  async #resolveSchedule(restore: Restore, errors: string[]): Promise<boolean> {
+    const schedule = restore.spec.scheduleName ?? "";
+    let backups: Backup[];
+    try {
+      const { items } = await this.#kube.list(GVR.backups, { namespace: this.#o.namespace, labelSelector: `${LABELS.scheduleName}=${schedule}` });
+      backups = items as unknown as Backup[];
+    } catch {
+      errors.push("Unable to list backups for schedule");
+      return false;
+    }
+    if (backups.length === 0) errors.push("No backups found for schedule");
+    const started = (b: Backup): number => parseKubeTime(b.status?.startTimestamp)?.getTime() ?? 0;
+    const newest = [...backups].sort((a, b) => started(b) - started(a)).find((b) => b.status?.phase === "Completed");
+    if (!newest) {
+      errors.push("No completed backups found for schedule");
+      return false;
+    }
+    restore.spec.backupName = newest.metadata.name ?? "";
+    return true;
+  }
+
+  async #findBackup(restore: Restore, errors: string[]): Promise<{ backup: Backup; location: BackupStorageLocation } | undefined> {
+    const ns = this.#o.namespace;
+    const backupName = restore.spec.backupName ?? "";
+    const backup = (await this.#kube.get(GVR.backups, backupName, ns)) as unknown as Backup | undefined;
+    if (!backup) {
+      errors.push(`Error retrieving backup: backup "${ns}/${backupName}" not found`);
+      return undefined;
+    }
+    const phase = backup.status?.phase ?? "";
+    if (phase !== "Completed" && phase !== "PartiallyFailed") {
+      errors.push(`backup "${backupName}" is in phase "${phase || "New"}"; only Completed or PartiallyFailed backups can be restored`);
+      return undefined;
+    }
+    const locationName = backup.spec.storageLocation ?? "";
+    const location = (await this.#kube.get(GVR.backupStorageLocations, locationName, ns)) as unknown as BackupStorageLocation | undefined;
+    if (!location) {
+      errors.push(`Error retrieving backup: backup storage location "${ns}/${locationName}" of backup "${backupName}" not found`);
+      return undefined;
+    }
+    if (location.status?.phase !== "Available") {
+      errors.push(`The BSL ${locationName} is unavailable, cannot retrieve the backup`);
+      return undefined;
+    }
+    return { backup, location };
+  }
+
+  async #loadModifiers(restore: Restore, errors: string[]): Promise<ResourceModifiers | undefined> {
+    const ref = restore.spec.resourceModifier;
+    if (!ref || ref.kind.toLowerCase() !== "configmap") return undefined;
+    const ns = restore.metadata.namespace ?? this.#o.namespace;
+    const where = `${ns}/${ref.name}`;
+    const cm = await this.#kube.get(GVR.configMaps, ref.name, ns);
+    if (!cm) {
+      errors.push(`failed to get resource modifiers configmap ${where}`);
+      return undefined;
+    }
+    try {
+      const modifiers = parseResourceModifiers(cm.data as Record<string, string> | undefined, where);
+      const problem = validateResourceModifiers(modifiers);
+      if (problem) {
+        errors.push(`Validation error in resource modifiers provided in configmap ${where}: ${problem}`);
+        return undefined;
+      }
+      return modifiers;
+    } catch (err) {
+      errors.push(`Error in parsing resource modifiers provided in configmap ${where}: ${getErrorMessage(err)}`);
+      return undefined;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // running
+
+  async #process(restore: Restore, log: Logger): Promise<void> {
+    const { errors, validated } = await this.#validate(restore);
+    const spec = restore.spec;
+    spec.itemOperationTimeout ||= this.#o.defaultItemOperationTimeout ?? DEFAULT_ITEM_OPERATION_TIMEOUT;
+    const specPatch = {
+      backupName: spec.backupName,
+      scheduleName: spec.scheduleName,
+      excludedResources: spec.excludedResources,
+      itemOperationTimeout: spec.itemOperationTimeout,
+    };
+    const finalizers = [...new Set([...(restore.metadata.finalizers ?? []), RESTORE_FINALIZER])];
+    if (!validated) {
+      log.info({ errors }, "restore failed validation");
+      await this.#patch(restore, { spec: specPatch, status: { phase: "FailedValidation", validationErrors: errors } });
+      return;
+    }
+    await this.#patch(restore, { metadata: { finalizers }, spec: specPatch, status: { phase: "InProgress", startTimestamp: this.#now() } });
+    log.info({ backup: spec.backupName }, "restore started");
+    const status = await this.#run(restore, validated, log);
+    status.completionTimestamp = this.#now();
+    await this.#patch(restore, { status });
+    log.info({ phase: status.phase, errors: status.errors, warnings: status.warnings }, "restore finished");
+  }
+
+  async #run(restore: Restore, v: Validated, log: Logger): Promise<StatusPatch> {
+    const restoreName = restore.metadata.name ?? "";
+    const restoreLog = await RestoreLogFile.create(
+      { restore: `${restore.metadata.namespace ?? ""}/${restoreName}` },
+      { level: this.#o.restoreLogLevel ?? "info", format: this.#o.restoreLogFormat ?? "text" },
+    );
+    let store: BackupStore | undefined;
+    try {
+      store = await this.#o.getBackupStore(v.location);
+      const outcome = await this.#runEngine(restore, v, store, restoreLog.logger);
+      const status = await this.#finishOutcome(restore, outcome, restoreLog.logger);
+      await this.#upload(store, restoreName, outcome, await restoreLog.finish(), log);
+      return status;
+    } catch (err) {
+      const reason = getErrorMessage(err);
+      restoreLog.logger.error({ err: reason }, "restore failed");
+      log.error({ err: reason }, "restore failed");
+      if (store) {
+        try {
+          await store.putRestoreFiles({ restoreName, log: await restoreLog.finish(), results: { errors: { velero: [reason] }, warnings: {} } });
+        } catch (uploadErr) {
+          log.error({ err: getErrorMessage(uploadErr) }, "error uploading the restore log of a failed restore");
+        }
+      }
+      return { phase: "Failed", failureReason: reason, errors: 1 };
+    } finally {
+      await restoreLog.dispose();
+    }
+  }
+
+  async #runEngine(restore: Restore, v: Validated, store: BackupStore, restoreLog: Logger): Promise<RestoreOutcome> {
+    const backupName = restore.spec.backupName ?? "";
+    const [contents, volumeSnapshots, volumeInfos, actions] = await Promise.all([
+      store.getBackupContents(backupName),
+      store.getBackupVolumeSnapshots(backupName),
+      readVolumeInfos(store, backupName, restoreLog),
+      this.#actions(),
+    ]);
+    restoreLog.info("starting restore");
+    const progress = this.#progressReporter(restore);
+    try {
+      return await this.#restorer().restore({
+        restore,
+        backup: v.backup,
+        backupContents: contents,
+        volumeSnapshots,
+        backupVolumeInfos: volumeInfos,
+        resourceModifiers: v.modifiers,
+        actions,
+        log: restoreLog,
+        onProgress: progress.update,
+      });
+    } finally {
+      await progress.stop();
+    }
+  }
+
+  #restorer(): Restorer {
+    return (
+      this.#o.restorer ??
+      new KubernetesRestorer({ ...this.#o.restorerOptions, kube: this.#kube, getVolumeSnapshotter: (location) => this.#volumeSnapshotter(location) })
+    );
+  }
+
+  async #volumeSnapshotter(locationName: string): Promise<{ provider: string; snapshotter: import("@velero-ts/plugin-sdk").VolumeSnapshotter }> {
+    const vsl = (await this.#kube.get(GVR.volumeSnapshotLocations, locationName, this.#o.namespace)) as unknown as VolumeSnapshotLocation | undefined;
+    if (!vsl) throw new Error(`volume snapshot location "${this.#o.namespace}/${locationName}" not found; recreate it to restore its snapshots`);
+    const config = { ...(vsl.spec.config ?? {}) };
+    if (vsl.spec.credential) {
+      if (!this.#o.credentials) throw new Error(`volume snapshot location "${locationName}" has a credential but the server has no credential store`);
+      config.credentialsFile = await this.#o.credentials.path(vsl.spec.credential);
+    }
+    const snapshotter = await this.#o.plugins.getVolumeSnapshotter(vsl.spec.provider, config);
+    return { provider: vsl.spec.provider, snapshotter };
+  }
+
+  async #actions(): Promise<NamedAction<RestoreItemActionV2>[]> {
+    const builtins = this.#o.builtinActions ?? [];
+    const fromPlugins = (await this.#o.plugins.getRestoreItemActions()).filter((a) => !builtins.some((b) => b.name === a.name));
+    return [...builtins, ...fromPlugins];
+  }
+
+  /** Patches status.progress at most once per interval with the latest value (Velero: every second). */
+  #progressReporter(restore: Restore): { update: (p: { totalItems: number; itemsRestored: number }) => void; stop: () => Promise<void> } {
+    let latest: { totalItems: number; itemsRestored: number } | undefined;
+    let timer: TimerHandle | undefined;
+    let inFlight: Promise<void> = Promise.resolve();
+    const interval = this.#o.progressIntervalMs ?? PROGRESS_UPDATE_INTERVAL_MS;
+    const flush = (): void => {
+      timer = undefined;
+      const value = latest;
+      latest = undefined;
+      if (!value) return;
+      inFlight = inFlight
+        .then(() => this.#patch(restore, { status: { progress: value } }))
+        .catch((err: unknown) => this.#log.warn({ err: getErrorMessage(err) }, "got error trying to update restore's status.progress"));
+    };
+    return {
+      update: (p) => {
+        latest = p;
+        timer ??= this.#clock.setTimeout(flush, interval);
+      },
+      stop: async () => {
+        timer?.cancel();
+        timer = undefined;
+        latest = undefined;
+        await inFlight;
+      },
+    };
+  }
+
+  /** Item operations, hooks, counts and the final phase. */
+  async #finishOutcome(restore: Restore, outcome: RestoreOutcome, restoreLog: Logger): Promise<StatusPatch> {
+    const status: StatusPatch = {};
+    if (outcome.itemOperations.length > 0) {
+      const phase: RestorePhase = outcome.errors.isEmpty() ? "WaitingForPluginOperations" : "WaitingForPluginOperationsPartiallyFailed";
+      await this.#patch(restore, { status: { phase, progress: outcome.progress } });
+      const ops = await this.#followOperations(restore, outcome.itemOperations, outcome.errors);
+      Object.assign(status, ops);
+    }
+    await this.#patch(restore, { status: { phase: outcome.errors.isEmpty() ? "Finalizing" : "FinalizingPartiallyFailed", progress: outcome.progress } });
+    const hooks = await outcome.hooks;
+    outcome.errors.merge(hooks.errors);
+    if (hooks.attempted > 0) status.hookStatus = { hooksAttempted: hooks.attempted, hooksFailed: hooks.failed };
+    logResults(restoreLog, outcome.errors, outcome.warnings);
+    restoreLog.info("restore completed");
+    status.warnings = outcome.warnings.count();
+    status.errors = outcome.errors.count();
+    status.progress = outcome.progress;
+    status.phase = status.errors > 0 ? "PartiallyFailed" : "Completed";
+    return status;
+  }
+
+  /** Polls Progress of every operation until all are done or the item operation timeout passes. */
+  async #followOperations(restore: Restore, operations: RestoreOperation[], errors: RestoreResultSet): Promise<StatusPatch> {
+    const byName = new Map((await this.#o.plugins.getRestoreItemActions()).map((a) => [a.name, a.action]));
+    for (const b of this.#o.builtinActions ?? []) byName.set(b.name, b.action);
+    const deadline = this.#clock.now().getTime() + parseGoDuration(restore.spec.itemOperationTimeout ?? DEFAULT_ITEM_OPERATION_TIMEOUT);
+    const pending = new Set(operations);
+    for (;;) {
+      for (const op of [...pending]) {
+        if (await this.#checkOperation(op, byName.get(op.spec.restoreItemAction), restore, errors)) pending.delete(op);
+      }
+      if (pending.size === 0 || this.#clock.now().getTime() >= deadline) break;
+      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, this.#o.itemOperationPollMs ?? ITEM_OPERATION_POLL_MS));
+    }
+    for (const op of pending) {
+      op.status.phase = "Failed";
+      op.status.error = "Asynchronous action timed out";
+      errors.addVelero(`error from restore item operation ${op.spec.operationID}: Asynchronous action timed out`);
+    }
+    return {
+      restoreItemOperationsAttempted: operations.length,
+      restoreItemOperationsCompleted: operations.filter((o) => o.status.phase === "Completed").length,
+      restoreItemOperationsFailed: operations.filter((o) => o.status.phase === "Failed").length,
+    };
+  }
+
+  /** True when the operation is finished (completed or failed). */
+  async #checkOperation(op: RestoreOperation, action: RestoreItemActionV2 | undefined, restore: Restore, errors: RestoreResultSet): Promise<boolean> {
+    const fail = (message: string): boolean => {
+      op.status.phase = "Failed";
+      op.status.error = message;
+      errors.addVelero(`error from restore item operation ${op.spec.operationID}: ${message}`);
+      return true;
+    };
+    if (!action) return fail(`restore item action "${op.spec.restoreItemAction}" is not registered`);
+    try {
+      const p = await action.progress(op.spec.operationID, restore);
+      Object.assign(op.status, {
+        nCompleted: p.nCompleted,
+        nTotal: p.nTotal,
+        operationUnits: p.operationUnits,
+        description: p.description,
+        ...(p.started ? { started: toKubeTime(p.started) } : {}),
+        ...(p.updated ? { updated: toKubeTime(p.updated) } : {}),
+      });
+      if (p.err) return fail(p.err);
+      op.status.phase = p.completed ? "Completed" : "InProgress";
+      return p.completed;
+    } catch (err) {
+      return fail(getErrorMessage(err));
+    }
+  }
+
+  async #upload(store: BackupStore, restoreName: string, outcome: RestoreOutcome, log: import("node:stream").Readable, serverLog: Logger): Promise<void> {
+    try {
+      await store.putRestoreFiles({
+        restoreName,
+        log,
+        results: { errors: outcome.errors.toJSON(), warnings: outcome.warnings.toJSON() },
+        resourceList: outcome.resourceList,
+        itemOperations: outcome.itemOperations,
+        volumeInfo: outcome.volumeInfo,
+      });
+    } catch (err) {
+      serverLog.error({ err: getErrorMessage(err) }, "error uploading restore log, results and resource list to backup storage");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // deletion
+
+  async #finalizeDeletion(restore: Restore, log: Logger): Promise<ReconcileResult> {
+    const finalizers = restore.metadata.finalizers ?? [];
+    if (!finalizers.includes(RESTORE_FINALIZER)) return { kind: "done" };
+    const backupName = restore.spec.backupName ?? "";
+    if (backupName !== "") {
+      const backup = (await this.#kube.get(GVR.backups, backupName, this.#o.namespace)) as unknown as Backup | undefined;
+      const location = backup
+        ? ((await this.#kube.get(GVR.backupStorageLocations, backup.spec.storageLocation ?? "", this.#o.namespace)) as unknown as BackupStorageLocation | undefined)
+        : undefined;
+      if (location && location.spec.accessMode !== "ReadOnly") {
+        if (location.status?.phase !== "Available") throw new Error(`backup storage location "${location.metadata.name ?? ""}" is unavailable; cannot delete the files of restore "${restore.metadata.name ?? ""}"`);
+        const store = await this.#o.getBackupStore(location);
+        await store.deleteRestore(restore.metadata.name ?? "");
+        log.info("deleted the restore's files from object storage");
+      }
+    }
+    await this.#patch(restore, { metadata: { finalizers: finalizers.filter((f) => f !== RESTORE_FINALIZER) } });
+    return { kind: "done" };
+  }
+}
+
+/**
+ * `<b>-volumeinfo.json.gz`, or undefined when the backup has none (older backups): the restorer
+ * then decides from the native snapshot records and reclaim policies, like Velero before 1.13.
+ */
+async function readVolumeInfos(store: BackupStore, backupName: string, log: Logger): Promise<BackupVolumeInfo[] | undefined> {
+  try {
+    const chunks: Buffer[] = [];
+    for await (const c of await store.getFile("BackupVolumeInfos", backupName)) chunks.push(Buffer.from(c as Uint8Array));
+    const parsed = JSON.parse(gunzipSync(Buffer.concat(chunks)).toString("utf8")) as BackupVolumeInfo[] | null;
+    return parsed ?? [];
+  } catch (err) {
+    log.debug({ backup: backupName, err: getErrorMessage(err) }, "no usable volume info file for the backup; deciding from snapshot records");
+    return undefined;
+  }
+}
+
+function logResults(log: Logger, errors: RestoreResultSet, warnings: RestoreResultSet): void {
+  for (const m of errors.velero) log.error(`Velero restore error: ${m}`);
+  for (const m of errors.cluster) log.error(`Cluster resource restore error: ${m}`);
+  for (const [ns, list] of errors.namespaces) for (const m of list) log.error(`Namespace ${ns}, resource restore error: ${m}`);
+  for (const m of warnings.velero) log.warn(`Velero restore warning: ${m}`);
+  for (const m of warnings.cluster) log.warn(`Cluster resource restore warning: ${m}`);
+  for (const [ns, list] of warnings.namespaces) for (const m of list) log.warn(`Namespace ${ns}, resource restore warning: ${m}`);
+}

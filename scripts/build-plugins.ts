@@ -26,7 +26,16 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+/** The repository root: the nearest ancestor holding the root package.json (this file may be bundled). */
+export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    const pkg = join(dir, "package.json");
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "velero-ts") return dir;
+    if (dirname(dir) === dir) throw new Error(`build-plugins: no velero-ts package.json above ${start}`);
+  }
+}
 /** Node's documented fuse for single executable applications (must match the node binary). */
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 const SEA_RESOURCE = "NODE_SEA_BLOB";
@@ -134,7 +143,7 @@ async function bundle(entry: string, outfile: string): Promise<void> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const hint = /top-level await/i.test(message)
-      ? "\nhint: Node 24 single executables run CommonJS, which has no top-level await; write `void serve()...start();`"
+      ? "\nhint: Node 24 single executables run CommonJS, which has no top-level await; in the entry write `void serve()...start();` or `main().then(...)` instead of `await`"
       : "";
     throw new Error(`build-plugins: bundling ${relative(ROOT, entry)} failed: ${message}${hint}`, { cause: error });
   }
@@ -154,7 +163,7 @@ async function esbuildBundle(entry: string, outfile: string): Promise<void> {
     legalComments: "none",
     sourcemap: false,
     minifyWhitespace: true,
-    logLevel: "error",
+    logLevel: "silent", // errors are rethrown with context
   });
 }
 
@@ -253,14 +262,24 @@ async function main(): Promise<void> {
   const started = performance.now();
   let built = 0;
   for (const target of selected) {
-    const result = await buildSeaExecutable(target, { force: args.force, log });
+    let result: SeaResult;
+    try {
+      result = await buildSeaExecutable(target, { force: args.force, log });
+    } catch (error) {
+      // dist/bin/velero is a convenience (velero-ts runs fine as `npx velero`); plugins are not optional
+      if (target !== velero) throw error;
+      log(`build-plugins: WARNING: skipped the optional dist/bin/velero executable: ${error instanceof Error ? error.message : String(error)}`);
+      continue;
+    }
     if (result.built) built++;
     else log(`build-plugins: ${relative(ROOT, target.output)} up to date`);
   }
   log(`build-plugins: ${selected.length} executable(s), ${built} rebuilt, ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// Run as a script (not when imported, nor when a bundle that inlines this module is run).
+const self = fileURLToPath(import.meta.url);
+if (self.endsWith(join("scripts", "build-plugins.ts")) && process.argv[1] && resolve(process.argv[1]) === self) {
   main().catch((error: unknown) => {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);

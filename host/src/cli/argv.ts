@@ -7,16 +7,21 @@ import type { Command } from "commander";
 import { UsageError } from "../shared/errors.js";
 import { parseGoBool } from "./flags/values.js";
 
-function booleanFlags(program: Command): Set<string> {
-  const names = new Set<string>();
+function booleanFlags(program: Command): { plain: Set<string>; negations: Set<string> } {
+  const plain = new Set<string>();
+  const all = new Set<string>();
   const visit = (cmd: Command): void => {
     for (const opt of cmd.options) {
-      if (opt.isBoolean() && !opt.negate && opt.long) names.add(opt.long.slice(2));
+      if (!opt.long) continue;
+      if (opt.negate) all.add(opt.long.slice(2));
+      else if (opt.isBoolean()) plain.add(opt.long.slice(2));
     }
     cmd.commands.forEach(visit);
   };
   visit(program);
-  return names;
+  // Negations that are only the hidden partner of a plain flag are not user-facing flags.
+  const negations = new Set([...all].filter((n) => !plain.has(n.slice(3))));
+  return { plain, negations };
 }
 
 export function normalizeArgv(program: Command, argv: string[]): string[] {
@@ -29,15 +34,21 @@ export function normalizeArgv(program: Command, argv: string[]): string[] {
       break;
     }
     const m = /^--([A-Za-z0-9][-A-Za-z0-9]*)=(.*)$/s.exec(token);
-    if (!m || !bools.has(m[1] as string)) {
+    const name = m?.[1] as string;
+    if (!m || (!bools.plain.has(name) && !bools.negations.has(name))) {
       out.push(token);
       continue;
     }
     const value = parseGoBool(m[2] as string);
     if (value === undefined) {
-      throw new UsageError(`invalid argument "${m[2]}" for "--${m[1]}" flag: use --${m[1]}=true or --${m[1]}=false`);
+      throw new UsageError(`invalid argument "${m[2]}" for "--${name}" flag: use --${name}=true or --${name}=false`);
     }
-    out.push(value ? `--${m[1]}` : `--no-${m[1]}`);
+    if (bools.negations.has(name)) {
+      // --no-secret=true is --no-secret; --no-secret=false is the default, so the token goes.
+      if (value) out.push(`--${name}`);
+      continue;
+    }
+    out.push(value ? `--${name}` : `--no-${name}`);
   }
   return out;
 }

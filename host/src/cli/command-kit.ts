@@ -35,7 +35,8 @@ export function addBoolFlag(cmd: Command, flags: string, description: string, de
   const opt = new Option(flags, description);
   if (defaultValue !== undefined) opt.default(defaultValue);
   cmd.addOption(opt);
-  cmd.addOption(new Option(`--no-${(opt.long as string).slice(2)}`).hideHelp());
+  // "--no-secret" style flags are commander negations already (attribute `secret` = false).
+  if (!opt.negate) cmd.addOption(new Option(`--no-${(opt.long as string).slice(2)}`).hideHelp());
   return cmd;
 }
 

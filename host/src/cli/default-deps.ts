@@ -5,6 +5,9 @@ import { createKubeClient } from "../kube/http-kube-client.js";
 import type { CliDeps } from "./deps.js";
 import { VERSION } from "./version-info.js";
 
+/** The server composition root (host/src/server), resolved at run time. */
+const SERVER_MODULE = "../server/server.js";
+
 let stdinLines: AsyncIterator<string> | undefined;
 
 async function readLine(): Promise<string | undefined> {
@@ -26,5 +29,11 @@ export function defaultDeps(): CliDeps {
     connect: async (options) => createKubeClient({ kubeconfig: options.kubeconfig, context: options.kubecontext }),
     fetch: (url) => fetch(url),
     version: VERSION,
+    startServer: async (options) => {
+      // Loaded on demand: the CLI's other commands never pay for the server's module graph.
+      const mod = (await import(SERVER_MODULE)) as { startServer(o: unknown): Promise<void> };
+      await mod.startServer(options);
+    },
+    runPlugins: async (argv) => (await import("./run-plugins.js")).runPlugins(argv),
   };
 }

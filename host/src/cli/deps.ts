@@ -16,8 +16,7 @@ export interface KubeConnectOptions {
   kubecontext?: string;
 }
 
-/** Options `velero server` hands to the server composition root (see cli/server.ts). */
-export type StartServer = (options: Record<string, unknown>) => Promise<void>;
+import type { StartServer } from "./server.js";
 
 export interface CliDeps {
   stdout: OutputStream;
@@ -33,4 +32,8 @@ export interface CliDeps {
   /** HTTP(S) GET for signed download URLs. */
   fetch(url: string): Promise<Response>;
   version: { version: string; gitCommit: string };
+  /** Runs the server until it is stopped (cli/server.ts maps the flags). */
+  startServer: StartServer;
+  /** Serves the built-in plugins over the plugin protocol (velero run-plugins). */
+  runPlugins(argv: string[]): Promise<unknown>;
 }

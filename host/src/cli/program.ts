@@ -9,6 +9,31 @@ import type { CliDeps } from "./deps.js";
 import { Factory, type GlobalOptions } from "./factory.js";
 import { CommandLineError, handleError } from "./handle-error.js";
 import { newBackupCommand } from "./backup/index.js";
+import { newBackupLocationCommand } from "./backup-location/index.js";
+import { newClientCommand } from "./client/config.js";
+import { newCompletionCommand } from "./completion.js";
+import { newInstallCommand } from "./install/install.js";
+import { newUninstallCommand } from "./install/uninstall.js";
+import { newPluginCommand } from "./plugin/index.js";
+import { newRepoCommand, newResticCommand } from "./repo/get.js";
+import { newRestoreCommand } from "./restore/index.js";
+import { newScheduleCommand } from "./schedule/index.js";
+import { newServerCommand } from "./server.js";
+import { newSnapshotLocationCommand } from "./snapshot-location/index.js";
+import { newCreateGroup, newDeleteGroup, newDescribeGroup, newGetGroup } from "./verb-groups.js";
+import { newVersionCommand } from "./version.js";
+
+/** velero run-plugins (hidden): serves the built-in plugins as a plugin process. */
+function newRunPluginsCommand(f: Factory): Command {
+  return new Command("run-plugins")
+    .description("INTERNAL COMMAND ONLY - not intended to be run directly by users")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .helpOption(false)
+    .action(async (_opts: unknown, cmd: Command) => {
+      await f.deps.runPlugins(cmd.args);
+    });
+}
 
 function installErrorHandling(cmd: Command, deps: CliDeps): void {
   cmd.exitOverride((err: CommanderError) => {
@@ -26,13 +51,8 @@ function installErrorHandling(cmd: Command, deps: CliDeps): void {
 export function createProgram(f: Factory): Command {
   const program = new Command("velero")
     .description(
-      `Velero is a tool for managing disaster recovery, specifically for Kubernetes
-cluster resources. It provides a simple, configurable, and operationally robust
-way to back up your application state and associated data.
-
-If you're familiar with kubectl, Velero supports a similar model, allowing you to
-execute commands such as 'velero get backup' and 'velero create schedule'. The same
-operations can also be performed as 'velero backup get' and 'velero schedule create'.`,
+      "Velero is a tool for managing disaster recovery, specifically for Kubernetes cluster resources. It provides a simple, configurable, and operationally robust way to back up your application state and associated data.\n\n" +
+        "If you're familiar with kubectl, Velero supports a similar model, allowing you to execute commands such as 'velero get backup' and 'velero create schedule'. The same operations can also be performed as 'velero backup get' and 'velero schedule create'.",
     )
     .summary("Back up and restore Kubernetes cluster resources.")
     .option("--kubeconfig <path>", "Path to the kubeconfig file to use to talk to the Kubernetes apiserver. If unset, try the environment variable KUBECONFIG, as well as in-cluster configuration")
@@ -44,7 +64,29 @@ operations can also be performed as 'velero backup get' and 'velero schedule cre
     .hook("preAction", (_root, actionCommand) => {
       f.setGlobals(actionCommand.optsWithGlobals<GlobalOptions>());
     });
-  program.addCommand(newBackupCommand(f));
+  for (const cmd of [
+    newBackupCommand(f),
+    newScheduleCommand(f),
+    newRestoreCommand(f),
+    newServerCommand(f, f.deps.startServer),
+    newVersionCommand(f),
+    newGetGroup(f),
+    newInstallCommand(f),
+    newUninstallCommand(f),
+    newDescribeGroup(f),
+    newCreateGroup(f),
+    newRunPluginsCommand(f),
+    newPluginCommand(f),
+    newDeleteGroup(f),
+    newClientCommand(f),
+    newCompletionCommand(f),
+    newRepoCommand(f),
+    newResticCommand(f),
+    newBackupLocationCommand(f),
+    newSnapshotLocationCommand(f),
+  ]) {
+    program.addCommand(cmd, { hidden: cmd.name() === "run-plugins" });
+  }
   installErrorHandling(program, f.deps);
   return program;
 }

@@ -28,6 +28,10 @@ export interface TestCli {
   input: string[];
   /** Current fake time; sleep() advances it. */
   clock: { now: Date };
+  /** Options `velero server` was started with. */
+  serverStarts: unknown[];
+  /** argv `velero run-plugins` was started with. */
+  pluginRuns: string[][];
   /** Called on every sleep (lets a test move the cluster forward while the CLI waits). */
   onSleep?: (ms: number) => void | Promise<void>;
   run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
@@ -45,6 +49,8 @@ export function createTestCli(options: { kube?: FakeKubeClient; env?: Record<str
     stdout,
     stderr,
     input: [],
+    serverStarts: [],
+    pluginRuns: [],
     clock: { now: new Date(TEST_NOW) },
     deps: undefined as unknown as CliDeps,
     async run(...argv: string[]) {
@@ -71,6 +77,8 @@ export function createTestCli(options: { kube?: FakeKubeClient; env?: Record<str
       throw new Error(`no fetch in unit tests: ${url}`);
     },
     version: { version: "v1.18.0-ts.0.1.0", gitCommit: "abc1234" },
+    startServer: async (o) => void t.serverStarts.push(o),
+    runPlugins: async (argv) => void t.pluginRuns.push(argv),
   };
   return t;
 }

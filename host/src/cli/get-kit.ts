@@ -1,0 +1,41 @@
+/** The shape every `get` command shares: named objects or a filtered list, printed as table/json/yaml. */
+import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import type { GroupVersionResource } from "../kube/client.js";
+import { validateOutputFormat } from "./command-kit.js";
+import type { Factory } from "./factory.js";
+import { listNamespaced, mustGet } from "./lookups.js";
+import { encodeObject, listOrItem } from "./output/encode.js";
+import { renderTable, type Table } from "./output/table.js";
+import { VELERO_API_VERSION } from "./resources.js";
+
+export interface GetFlags {
+  selector?: string;
+  output?: string;
+  labelColumns?: string[];
+  showLabels?: boolean;
+}
+
+/** Fetches by names (each must exist) or lists with the label selector. */
+export async function fetchObjects<T>(f: Factory, gvr: GroupVersionResource, names: string[], selector?: string): Promise<T[]> {
+  if (names.length > 0) {
+    const out: T[] = [];
+    for (const name of names) out.push(await mustGet<T>(f, gvr, name));
+    return out;
+  }
+  return listNamespaced<T>(f, gvr, selector);
+}
+
+export function printObjects<T>(f: Factory, kind: string, items: T[], flags: GetFlags, table: (items: T[]) => Table): void {
+  const format = validateOutputFormat(flags.output ?? "table", "get") ?? "table";
+  if (format === "table") {
+    f.out(renderTable(table(items), { labelColumns: flags.labelColumns, showLabels: flags.showLabels }));
+    return;
+  }
+  f.out(encodeObject(listOrItem(kind, VELERO_API_VERSION, items.map((i) => stripManagedFields(i as UnstructuredItem))), format));
+}
+
+function stripManagedFields(item: UnstructuredItem): UnstructuredItem {
+  if (!item.metadata?.managedFields) return item;
+  const { managedFields: _drop, ...metadata } = item.metadata;
+  return { ...item, metadata: metadata as UnstructuredItem["metadata"] };
+}

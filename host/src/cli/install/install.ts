@@ -1,0 +1,378 @@
+/**
+ * velero install: validates the flags like Velero, builds every resource (install/resources.ts),
+ * creates them in order printing Velero's progress lines, waits for the CRDs to be Established,
+ * and with --wait reports why the Deployment is not ready yet instead of hanging silently.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { Command } from "commander";
+import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { loadVeleroCrds } from "../../kube/crds.js";
+import type { GroupVersionResource } from "../../kube/client.js";
+import { UsageError, ClusterError } from "../../shared/errors.js";
+import { actionFor, addBoolFlag, addOutputFlags, addValueFlag, validateOutputFormat, type Verb } from "../command-kit.js";
+import { EXIT_CODES } from "../exit-codes.js";
+import type { Factory } from "../factory.js";
+import { formatGoDuration, parseDurationFlag } from "../flags/duration.js";
+import { parseIntFlag, parseMapFlag, parseStringArray } from "../flags/values.js";
+import { isAlreadyExists } from "../kube-errors.js";
+import { encodeObject } from "../output/encode.js";
+import { GVR } from "../resources.js";
+import {
+  allResources,
+  DEFAULT_IMAGE,
+  DEFAULT_NODE_AGENT_RESOURCES,
+  DEFAULT_VELERO_RESOURCES,
+  labelledCrds,
+  type VeleroInstallOptions,
+} from "./resources.js";
+import { waitForDeployment, waitForDaemonSet } from "./wait-ready.js";
+
+export interface InstallFlags {
+  provider?: string;
+  bucket?: string;
+  prefix?: string;
+  secretFile?: string;
+  noSecret?: boolean;
+  secret?: boolean;
+  apply?: boolean;
+  noDefaultBackupLocation?: boolean;
+  defaultBackupLocation?: boolean;
+  image?: string;
+  podAnnotations?: Record<string, string>;
+  podLabels?: Record<string, string>;
+  saAnnotations?: Record<string, string>;
+  serviceAccountName?: string;
+  veleroPodCpuRequest?: string;
+  veleroPodMemRequest?: string;
+  veleroPodCpuLimit?: string;
+  veleroPodMemLimit?: string;
+  nodeAgentPodCpuRequest?: string;
+  nodeAgentPodMemRequest?: string;
+  nodeAgentPodCpuLimit?: string;
+  nodeAgentPodMemLimit?: string;
+  backupLocationConfig?: Record<string, string>;
+  snapshotLocationConfig?: Record<string, string>;
+  useVolumeSnapshots?: boolean;
+  restoreOnly?: boolean;
+  dryRun?: boolean;
+  useNodeAgent?: boolean;
+  useRestic?: boolean;
+  privilegedNodeAgent?: boolean;
+  wait?: boolean;
+  waitTimeout?: number;
+  defaultRepoMaintainFrequency?: number;
+  garbageCollectionFrequency?: number;
+  podVolumeOperationTimeout?: number;
+  plugins?: string[];
+  crdsOnly?: boolean;
+  cacert?: string;
+  features?: string;
+  defaultVolumesToFsBackup?: boolean;
+  defaultVolumesToRestic?: boolean;
+  uploaderType?: string;
+  defaultSnapshotMoveData?: boolean;
+  disableInformerCache?: boolean;
+  scheduleSkipImmediately?: boolean;
+  itemBlockWorkerCount?: number;
+  concurrentBackups?: number;
+  kubeletRootDir?: string;
+  nodeAgentDisableHostPath?: boolean;
+  serverPriorityClassName?: string;
+  nodeAgentPriorityClassName?: string;
+  output?: string;
+}
+
+/** Default time --wait allows for the Deployment (Velero: 3 minutes). */
+export const DEFAULT_INSTALL_WAIT_NS = 180e9;
+
+const KIND_GVR: Record<string, GroupVersionResource> = {
+  CustomResourceDefinition: GVR.crds,
+  Namespace: GVR.namespaces,
+  ClusterRoleBinding: GVR.clusterRoleBindings,
+  ServiceAccount: GVR.serviceAccounts,
+  Secret: GVR.secrets,
+  BackupStorageLocation: GVR.backupStorageLocations,
+  VolumeSnapshotLocation: GVR.volumeSnapshotLocations,
+  Deployment: GVR.deployments,
+  DaemonSet: GVR.daemonSets,
+};
+
+/** Velero's install Validate(), one message per problem with the fix in it. */
+export function validateInstallFlags(flags: InstallFlags): void {
+  validateOutputFormat(flags.output, "install");
+  if (flags.crdsOnly) return;
+  const useNodeAgent = flags.useNodeAgent || flags.useRestic;
+  const useSnapshots = flags.useVolumeSnapshots ?? true;
+  if (flags.uploaderType && flags.uploaderType !== "kopia") {
+    throw new UsageError(`invalid uploader type "${flags.uploaderType}": the only supported value is 'kopia'`);
+  }
+  if (flags.bucket?.startsWith("-")) throw new UsageError(`Bucket names cannot begin with a dash. Bucket name was: ${flags.bucket}`);
+  if (flags.noDefaultBackupLocation) {
+    if (flags.bucket) throw new UsageError("Cannot use both --bucket and --no-default-backup-location at the same time");
+    if (flags.prefix) throw new UsageError("Cannot use both --prefix and --no-default-backup-location at the same time");
+    if (Object.keys(flags.backupLocationConfig ?? {}).length) throw new UsageError("Cannot use both --backup-location-config and --no-default-backup-location at the same time");
+  } else {
+    if (!flags.provider) throw new UsageError("--provider is required (for example --provider aws), or pass --no-default-backup-location");
+    if (!flags.bucket) throw new UsageError("--bucket is required, or pass --no-default-backup-location");
+  }
+  if (useSnapshots) {
+    if (!flags.provider) throw new UsageError("--provider is required when --use-volume-snapshots is set to true");
+  } else if (Object.keys(flags.snapshotLocationConfig ?? {}).length) {
+    throw new UsageError("--snapshot-location-config must be empty when --use-volume-snapshots=false");
+  }
+  if (flags.noDefaultBackupLocation && !useSnapshots) {
+    if (flags.provider) throw new UsageError("--provider must be empty when using --no-default-backup-location and --use-volume-snapshots=false");
+  } else if ((flags.plugins ?? []).length === 0) {
+    throw new UsageError("--plugins flag is required (the image of the provider's plugin, for example --plugins velero/velero-plugin-for-aws:v1.13.0)");
+  }
+  if ((flags.defaultVolumesToFsBackup || flags.defaultVolumesToRestic) && !useNodeAgent) {
+    throw new UsageError("--use-node-agent is required when using --default-volumes-to-fs-backup");
+  }
+  if (!flags.secretFile && !flags.noSecret) throw new UsageError("One of --secret-file or --no-secret is required");
+  if (flags.secretFile && flags.noSecret) throw new UsageError("Cannot use both --secret-file and --no-secret");
+  for (const [flag, value] of [
+    ["--default-repo-maintain-frequency", flags.defaultRepoMaintainFrequency],
+    ["--garbage-collection-frequency", flags.garbageCollectionFrequency],
+    ["--pod-volume-operation-timeout", flags.podVolumeOperationTimeout],
+  ] as const) {
+    if ((value ?? 0) < 0) throw new UsageError(`${flag} must be non-negative`);
+  }
+}
+
+function readFileFlag(cwd: string, flag: string, file: string | undefined): Buffer | undefined {
+  if (!file) return undefined;
+  try {
+    return readFileSync(resolve(cwd, file));
+  } catch (err) {
+    throw new UsageError(`cannot read ${flag} "${file}": ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`);
+  }
+}
+
+/** Pure apart from reading the secret/CA files: flags → VeleroInstallOptions. */
+export function installOptions(namespace: string, cwd: string, flags: InstallFlags): VeleroInstallOptions {
+  return {
+    namespace,
+    image: flags.image ?? DEFAULT_IMAGE,
+    provider: flags.provider,
+    bucket: flags.bucket,
+    prefix: flags.prefix,
+    podAnnotations: flags.podAnnotations,
+    podLabels: flags.podLabels,
+    serviceAccountAnnotations: flags.saAnnotations,
+    serviceAccountName: flags.serviceAccountName,
+    veleroResources: {
+      cpuRequest: flags.veleroPodCpuRequest ?? DEFAULT_VELERO_RESOURCES.cpuRequest,
+      memRequest: flags.veleroPodMemRequest ?? DEFAULT_VELERO_RESOURCES.memRequest,
+      cpuLimit: flags.veleroPodCpuLimit ?? DEFAULT_VELERO_RESOURCES.cpuLimit,
+      memLimit: flags.veleroPodMemLimit ?? DEFAULT_VELERO_RESOURCES.memLimit,
+    },
+    nodeAgentResources: {
+      cpuRequest: flags.nodeAgentPodCpuRequest ?? DEFAULT_NODE_AGENT_RESOURCES.cpuRequest,
+      memRequest: flags.nodeAgentPodMemRequest ?? DEFAULT_NODE_AGENT_RESOURCES.memRequest,
+      cpuLimit: flags.nodeAgentPodCpuLimit ?? DEFAULT_NODE_AGENT_RESOURCES.cpuLimit,
+      memLimit: flags.nodeAgentPodMemLimit ?? DEFAULT_NODE_AGENT_RESOURCES.memLimit,
+    },
+    secretData: flags.noSecret ? undefined : readFileFlag(cwd, "--secret-file", flags.secretFile),
+    restoreOnly: flags.restoreOnly,
+    useNodeAgent: flags.useNodeAgent || flags.useRestic,
+    privilegedNodeAgent: flags.privilegedNodeAgent,
+    useVolumeSnapshots: flags.useVolumeSnapshots ?? true,
+    bslConfig: flags.backupLocationConfig,
+    vslConfig: flags.snapshotLocationConfig,
+    defaultRepoMaintainFrequencyNs: flags.defaultRepoMaintainFrequency,
+    garbageCollectionFrequencyNs: flags.garbageCollectionFrequency,
+    podVolumeOperationTimeoutNs: flags.podVolumeOperationTimeout,
+    plugins: flags.plugins ?? [],
+    noDefaultBackupLocation: flags.noDefaultBackupLocation,
+    caCert: readFileFlag(cwd, "--cacert", flags.cacert),
+    features: (flags.features ?? "").split(","),
+    defaultVolumesToFsBackup: flags.defaultVolumesToFsBackup || flags.defaultVolumesToRestic,
+    uploaderType: flags.uploaderType ?? "kopia",
+    defaultSnapshotMoveData: flags.defaultSnapshotMoveData,
+    disableInformerCache: flags.disableInformerCache,
+    scheduleSkipImmediately: flags.scheduleSkipImmediately,
+    itemBlockWorkerCount: flags.itemBlockWorkerCount,
+    concurrentBackups: flags.concurrentBackups,
+    kubeletRootDir: flags.kubeletRootDir,
+    nodeAgentDisableHostPath: flags.nodeAgentDisableHostPath,
+    serverPriorityClassName: flags.serverPriorityClassName,
+    nodeAgentPriorityClassName: flags.nodeAgentPriorityClassName,
+  };
+}
+
+/** CRD readiness wait (Velero: up to a minute). */
+export const CRD_READY_TIMEOUT_MS = 60_000;
+const CRD_POLL_MS = 1000;
+
+async function createOrApply(f: Factory, obj: UnstructuredItem, apply: boolean): Promise<void> {
+  const id = `${obj.kind}/${obj.metadata.name}`;
+  const gvr = KIND_GVR[obj.kind];
+  if (!gvr) throw new Error(`no resource mapping for kind ${obj.kind}`);
+  const kube = await f.kube();
+  if (apply) {
+    f.out(`${id}: attempting to apply resource\n`);
+    await kube.apply(gvr, obj, { fieldManager: "velero-cli", force: true });
+    f.out(`${id}: applied\n`);
+    return;
+  }
+  f.out(`${id}: attempting to create resource\n`);
+  try {
+    await kube.create(gvr, obj);
+    f.out(`${id}: created\n`);
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw new ClusterError(`Error creating resource ${id}: ${(err as Error).message}`, { cause: err });
+    f.out(`${id}: already exists, proceeding\n`);
+  }
+}
+
+async function waitForCrds(f: Factory, crds: UnstructuredItem[]): Promise<void> {
+  const kube = await f.kube();
+  const deadline = f.deps.now().getTime() + CRD_READY_TIMEOUT_MS;
+  const pending = new Set(crds.map((c) => c.metadata.name));
+  for (;;) {
+    for (const name of [...pending]) {
+      const crd = await kube.get(GVR.crds, name);
+      const conditions = (crd?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+      if (conditions.some((c) => c.type === "Established" && c.status === "True")) pending.delete(name);
+    }
+    if (pending.size === 0) {
+      kube.invalidateDiscovery();
+      return;
+    }
+    if (f.deps.now().getTime() >= deadline) {
+      throw new ClusterError(`timeout reached, CRDs not ready: ${[...pending].join(", ")} are not Established; check the API server log`);
+    }
+    await f.deps.sleep(CRD_POLL_MS);
+  }
+}
+
+class Install implements Verb {
+  readonly #f: Factory;
+  flags: InstallFlags = {};
+  constructor(f: Factory) {
+    this.#f = f;
+  }
+  complete(_args: string[], flags: InstallFlags): void {
+    this.flags = { ...flags, noSecret: flags.noSecret ?? flags.secret === false, noDefaultBackupLocation: flags.noDefaultBackupLocation ?? flags.defaultBackupLocation === false };
+  }
+  validate(): void {
+    validateInstallFlags(this.flags);
+  }
+  async run(): Promise<number> {
+    const f = this.#f;
+    const ns = f.namespace();
+    const flags = this.flags;
+    const crds = loadVeleroCrds();
+    const resources = flags.crdsOnly ? labelledCrds(crds) : allResources(installOptions(ns, f.deps.cwd, flags), crds);
+    const format = validateOutputFormat(flags.output, "install");
+    if (format === "json" || format === "yaml") f.out(encodeObject({ apiVersion: "v1", items: resources, kind: "List" }, format));
+    if (flags.dryRun) return EXIT_CODES.ok;
+    const crdObjects = resources.filter((r) => r.kind === "CustomResourceDefinition");
+    try {
+      for (const crd of crdObjects) await createOrApply(f, crd, flags.apply === true);
+      f.out("Waiting for resources to be ready in cluster...\n");
+      await waitForCrds(f, crdObjects);
+      for (const obj of resources.filter((r) => r.kind !== "CustomResourceDefinition")) await createOrApply(f, obj, flags.apply === true);
+      if (flags.wait && !flags.crdsOnly) {
+        const timeoutMs = (flags.waitTimeout ?? DEFAULT_INSTALL_WAIT_NS) / 1e6;
+        f.out("Waiting for Velero deployment to be ready.\n");
+        await waitForDeployment(f, ns, "velero", timeoutMs);
+        if (flags.useNodeAgent || flags.useRestic) {
+          f.out("Waiting for node-agent daemonset to be ready.\n");
+          await waitForDaemonSet(f, ns, "node-agent", timeoutMs);
+        }
+      }
+    } catch (err) {
+      throw new ClusterError(`${(err as Error).message}\n\nError installing Velero. Use \`kubectl logs deploy/velero -n ${ns}\` to check the deploy logs`, {
+        cause: err,
+      });
+    }
+    if (flags.crdsOnly) return EXIT_CODES.ok;
+    if (!flags.secretFile) f.out("\nNo secret file was specified, no Secret created.\n\n");
+    if (flags.noDefaultBackupLocation) f.out("\nNo bucket and provider were specified, no default backup storage location created.\n\n");
+    f.out(`Velero is installed! ⛵ Use 'kubectl logs deployment/velero -n ${ns}' to view the status.\n`);
+    return EXIT_CODES.ok;
+  }
+}
+
+const mapFlag = (flag: string) => (v: string, prev: Record<string, string> | undefined) => parseMapFlag(flag, v, prev);
+const duration = (flag: string) => (v: string) => parseDurationFlag(flag, v);
+
+export function newInstallCommand(f: Factory): Command {
+  const cmd = new Command("install").summary("Install Velero").description(
+    [
+      "Install Velero onto a Kubernetes cluster using the supplied provider information, such as the provider's name, a bucket name, and a file containing the credentials to access that bucket. A prefix within the bucket and configuration for the backup store location may also be supplied. Additionally, volume snapshot information for the same provider may be supplied.",
+      "All required CustomResourceDefinitions will be installed to the server, as well as the Velero Deployment and associated node-agent DaemonSet.",
+      "The provided secret data will be created in a Secret named 'cloud-credentials'.",
+      "All namespaced resources will be placed in the 'velero' namespace by default. The '--namespace' flag can be used to specify a different namespace to install into.",
+      "Use '--wait' to wait for the Velero Deployment to be ready before proceeding.",
+      "Use '-o yaml' or '-o json' with '--dry-run' to output all generated resources as text instead of sending the resources to the server. This is useful as a starting point for more customized installations.",
+      `The Deployment runs the server image given by --image (default ${DEFAULT_IMAGE}). To run the server outside the cluster instead, use 'velero server --kubeconfig <file> -n <namespace>'.`,
+    ].join("\n\n"),
+  );
+  cmd.option("--provider <name>", "Provider name for backup and volume storage");
+  cmd.option("--bucket <name>", "Name of the object storage bucket where backups should be stored");
+  cmd.option("--secret-file <file>", "File containing credentials for backup and volume provider. If not specified, --no-secret must be used for confirmation. Optional.");
+  addBoolFlag(cmd, "--no-secret", "Flag indicating if a secret should be created. Must be used as confirmation if --secret-file is not provided. Optional.");
+  addBoolFlag(cmd, "--apply", "Flag indicating if resources should be applied instead of created. This can be used for updating existing resources.");
+  addBoolFlag(cmd, "--no-default-backup-location", "Flag indicating if a default backup location should be created. Must be used as confirmation if --bucket or --provider are not provided. Optional.");
+  cmd.option("--image <image>", "Image to use for the Velero and node agent pods. Optional.");
+  cmd.option("--prefix <prefix>", "Prefix under which all Velero data should be stored within the bucket. Optional.");
+  addValueFlag(cmd, "--pod-annotations <key=value,...>", "Annotations to add to the Velero and node agent pods. Optional. Format is key1=value1,key2=value2", mapFlag("--pod-annotations"));
+  addValueFlag(cmd, "--pod-labels <key=value,...>", "Labels to add to the Velero and node agent pods. Optional. Format is key1=value1,key2=value2", mapFlag("--pod-labels"));
+  addValueFlag(cmd, "--sa-annotations <key=value,...>", "Annotations to add to the Velero ServiceAccount. Optional. Format is key1=value1,key2=value2", mapFlag("--sa-annotations"));
+  cmd.option("--service-account-name <name>", "ServiceAccountName to be set to the Velero and node agent pods, it should be created before the installation, and the user also needs to create the rolebinding for it.");
+  for (const [flag, what] of [
+    ["--velero-pod-cpu-request", "CPU request for Velero pod"],
+    ["--velero-pod-mem-request", "Memory request for Velero pod"],
+    ["--velero-pod-cpu-limit", "CPU limit for Velero pod"],
+    ["--velero-pod-mem-limit", "Memory limit for Velero pod"],
+    ["--node-agent-pod-cpu-request", "CPU request for node-agent pod"],
+    ["--node-agent-pod-mem-request", "Memory request for node-agent pod"],
+    ["--node-agent-pod-cpu-limit", "CPU limit for node-agent pod"],
+    ["--node-agent-pod-mem-limit", "Memory limit for node-agent pod"],
+  ] as const) {
+    cmd.option(`${flag} <quantity>`, `${what}. A value of "0" is treated as unbounded. Optional.`);
+  }
+  cmd.option("--kubelet-root-dir <dir>", "Kubelet root directory for the node agent. Optional.");
+  addValueFlag(cmd, "--backup-location-config <key=value,...>", "Configuration to use for the backup storage location. Format is key1=value1,key2=value2", mapFlag("--backup-location-config"));
+  addValueFlag(cmd, "--snapshot-location-config <key=value,...>", "Configuration to use for the volume snapshot location. Format is key1=value1,key2=value2", mapFlag("--snapshot-location-config"));
+  addBoolFlag(cmd, "--use-volume-snapshots", "Whether or not to create snapshot location automatically. Set to false if you do not plan to create volume snapshots via a storage provider. (default true)");
+  addBoolFlag(cmd, "--restore-only", "Run the server in restore-only mode. Optional.");
+  addBoolFlag(cmd, "--dry-run", "Generate resources, but don't send them to the cluster. Use with -o. Optional.");
+  addBoolFlag(cmd, "--use-node-agent", "Create Velero node-agent daemonset. Optional. Velero node-agent hosts and associates Velero modules that need to run in one or more Linux nodes.");
+  addBoolFlag(cmd, "--use-restic", "Deprecated alias of --use-node-agent (Velero before 1.10).");
+  addBoolFlag(cmd, "--privileged-node-agent", "Use privileged mode for the node agent. Optional. Required to backup block devices.");
+  addBoolFlag(cmd, "--wait", "Wait for Velero deployment to be ready. Optional.");
+  addValueFlag(cmd, "--wait-timeout <duration>", `How long --wait waits for the Deployment (and node-agent) to be ready. (default ${formatGoDuration(DEFAULT_INSTALL_WAIT_NS)})`, duration("--wait-timeout"));
+  addValueFlag(cmd, "--default-repo-maintain-frequency <duration>", "How often 'maintain' is run for backup repositories by default. Optional.", duration("--default-repo-maintain-frequency"));
+  addValueFlag(cmd, "--garbage-collection-frequency <duration>", "How often the garbage collection runs for expired backups.(default 1h)", duration("--garbage-collection-frequency"));
+  addValueFlag(cmd, "--pod-volume-operation-timeout <duration>", "How long to wait for pod volume operations to complete before timing out(default 4h). Optional.", duration("--pod-volume-operation-timeout"));
+  addValueFlag(cmd, "--plugins <images>", "Plugin container images to install into the Velero Deployment", (v) => parseStringArray(v));
+  addBoolFlag(cmd, "--crds-only", "Only generate CustomResourceDefinition resources. Useful for updating CRDs for an existing Velero install.");
+  cmd.option("--cacert <file>", "File containing a certificate bundle to use when verifying TLS connections to the object store. Optional.");
+  cmd.option("--features <features>", "Comma separated list of Velero feature flags to be set on the Velero deployment and the node-agent daemonset, if node-agent is enabled");
+  addBoolFlag(cmd, "--default-volumes-to-fs-backup", "Bool flag to configure Velero server to use pod volume file system backup by default for all volumes on all backups. Optional.");
+  addBoolFlag(cmd, "--default-volumes-to-restic", "Deprecated alias of --default-volumes-to-fs-backup (Velero before 1.10).");
+  cmd.option("--uploader-type <type>", "The type of uploader to transfer the data of pod volumes, supported value: 'kopia'");
+  addBoolFlag(cmd, "--default-snapshot-move-data", "Bool flag to configure Velero server to move data by default for all snapshots supporting data movement. Optional.");
+  addBoolFlag(cmd, "--disable-informer-cache", "Disable informer cache for Get calls on restore. Optional.");
+  addBoolFlag(cmd, "--schedule-skip-immediately", "Skip the first scheduled backup immediately after creating a schedule. Default is false (don't skip).");
+  addBoolFlag(cmd, "--node-agent-disable-host-path", "Don't mount the pod volume host path to node-agent. Optional.");
+  addValueFlag(cmd, "--item-block-worker-count <n>", "Number of worker threads to process ItemBlocks. Default is one. Optional.", (v) => parseIntFlag("--item-block-worker-count", v));
+  addValueFlag(cmd, "--concurrent-backups <n>", "Number of backups to process concurrently. Default is one. Optional.", (v) => parseIntFlag("--concurrent-backups", v));
+  cmd.option("--server-priority-class-name <name>", "Priority class name for the Velero server deployment. Optional.");
+  cmd.option("--node-agent-priority-class-name <name>", "Priority class name for the node agent daemonset. Optional.");
+  addOutputFlags(cmd, { defaultTable: false, labels: false });
+  cmd.addHelpText(
+    "after",
+    `
+Examples:
+  # velero install --provider aws --plugins velero/velero-plugin-for-aws:v1.13.0 --bucket backups --secret-file ./aws-iam-creds --backup-location-config region=us-east-2 --snapshot-location-config region=us-east-2
+  # velero install --provider aws --plugins velero/velero-plugin-for-aws:v1.13.0 --bucket velero --secret-file ./credentials-velero --use-volume-snapshots=false --backup-location-config region=minio,s3ForcePathStyle="true",s3Url=http://minio.velero.svc:9000
+  # velero install --provider velero.io/filesystem --plugins <filesystem plugin image> --bucket backups --no-secret --use-volume-snapshots=false --backup-location-config path=/var/velero-backups
+  # velero install --crds-only --dry-run -o yaml`,
+  );
+  return cmd.action(actionFor(f, () => new Install(f)));
+}

@@ -1,0 +1,312 @@
+/**
+ * The objects `velero install` creates, in Velero's order and shape (pkg/install/resources.go,
+ * deployment.go, daemonset.go): CRDs, Namespace, ClusterRoleBinding, ServiceAccount, Secret
+ * cloud-credentials, BackupStorageLocation and VolumeSnapshotLocation "default", Deployment velero
+ * (one init container per plugin image) and the node-agent DaemonSet. Pure functions.
+ */
+import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { formatGoDuration } from "../flags/duration.js";
+import { defaultPullPolicy, pluginContainer } from "./plugin-container.js";
+
+/** The server image installed when --image is not given. */
+export const DEFAULT_IMAGE = "velero-ts/velero:v0.1.0";
+export const DEFAULT_NAMESPACE = "velero";
+
+export interface VeleroInstallOptions {
+  namespace: string;
+  image: string;
+  provider?: string;
+  bucket?: string;
+  prefix?: string;
+  podAnnotations?: Record<string, string>;
+  podLabels?: Record<string, string>;
+  serviceAccountAnnotations?: Record<string, string>;
+  serviceAccountName?: string;
+  veleroResources: PodResources;
+  nodeAgentResources: PodResources;
+  secretData?: Buffer;
+  restoreOnly?: boolean;
+  useNodeAgent?: boolean;
+  privilegedNodeAgent?: boolean;
+  useVolumeSnapshots: boolean;
+  bslConfig?: Record<string, string>;
+  vslConfig?: Record<string, string>;
+  defaultRepoMaintainFrequencyNs?: number;
+  garbageCollectionFrequencyNs?: number;
+  podVolumeOperationTimeoutNs?: number;
+  plugins: string[];
+  noDefaultBackupLocation?: boolean;
+  caCert?: Buffer;
+  features: string[];
+  defaultVolumesToFsBackup?: boolean;
+  uploaderType?: string;
+  defaultSnapshotMoveData?: boolean;
+  disableInformerCache?: boolean;
+  scheduleSkipImmediately?: boolean;
+  itemBlockWorkerCount?: number;
+  concurrentBackups?: number;
+  kubeletRootDir?: string;
+  nodeAgentDisableHostPath?: boolean;
+  serverPriorityClassName?: string;
+  nodeAgentPriorityClassName?: string;
+}
+
+export interface PodResources {
+  cpuRequest: string;
+  memRequest: string;
+  cpuLimit: string;
+  memLimit: string;
+}
+
+export const DEFAULT_VELERO_RESOURCES: PodResources = { cpuRequest: "500m", memRequest: "128Mi", cpuLimit: "1000m", memLimit: "512Mi" };
+export const DEFAULT_NODE_AGENT_RESOURCES: PodResources = { cpuRequest: "0", memRequest: "0", cpuLimit: "0", memLimit: "0" };
+
+export function veleroLabels(): Record<string, string> {
+  return { component: "velero" };
+}
+
+function meta(namespace: string | undefined, name: string): UnstructuredItem["metadata"] {
+  return { name, ...(namespace ? { namespace } : {}), labels: veleroLabels() };
+}
+
+function resources(r: PodResources): Record<string, Record<string, string>> {
+  const pick = (cpu: string, mem: string): Record<string, string> => ({ ...(cpu !== "0" ? { cpu } : {}), ...(mem !== "0" ? { memory: mem } : {}) });
+  const out: Record<string, Record<string, string>> = {};
+  const limits = pick(r.cpuLimit, r.memLimit);
+  const requests = pick(r.cpuRequest, r.memRequest);
+  if (Object.keys(limits).length) out.limits = limits;
+  if (Object.keys(requests).length) out.requests = requests;
+  return out;
+}
+
+export function namespaceObject(namespace: string): UnstructuredItem {
+  const labels = veleroLabels();
+  for (const mode of ["enforce", "audit", "warn"]) {
+    labels[`pod-security.kubernetes.io/${mode}`] = "privileged";
+    labels[`pod-security.kubernetes.io/${mode}-version`] = "latest";
+  }
+  return { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels } };
+}
+
+export function clusterRoleBindingName(namespace: string): string {
+  return namespace === DEFAULT_NAMESPACE ? "velero" : `velero-${namespace}`;
+}
+
+export function clusterRoleBinding(namespace: string): UnstructuredItem {
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: meta(undefined, clusterRoleBindingName(namespace)),
+    subjects: [{ kind: "ServiceAccount", namespace, name: "velero" }],
+    roleRef: { kind: "ClusterRole", name: "cluster-admin", apiGroup: "rbac.authorization.k8s.io" },
+  };
+}
+
+export function serviceAccount(namespace: string, annotations?: Record<string, string>): UnstructuredItem {
+  const metadata = meta(namespace, "velero");
+  if (annotations && Object.keys(annotations).length) metadata.annotations = annotations;
+  return { apiVersion: "v1", kind: "ServiceAccount", metadata };
+}
+
+export function credentialsSecret(namespace: string, data: Buffer): UnstructuredItem {
+  return { apiVersion: "v1", kind: "Secret", metadata: meta(namespace, "cloud-credentials"), type: "Opaque", data: { cloud: data.toString("base64") } };
+}
+
+export function backupStorageLocation(o: VeleroInstallOptions): UnstructuredItem {
+  const objectStorage: Record<string, string> = { bucket: o.bucket ?? "" };
+  if (o.prefix) objectStorage.prefix = o.prefix;
+  if (o.caCert) objectStorage.caCert = o.caCert.toString("base64");
+  return {
+    apiVersion: "velero.io/v1",
+    kind: "BackupStorageLocation",
+    metadata: meta(o.namespace, "default"),
+    spec: {
+      provider: o.provider ?? "",
+      objectStorage,
+      ...(o.bslConfig && Object.keys(o.bslConfig).length ? { config: o.bslConfig } : {}),
+      default: true,
+    },
+  };
+}
+
+export function volumeSnapshotLocation(o: VeleroInstallOptions): UnstructuredItem {
+  return {
+    apiVersion: "velero.io/v1",
+    kind: "VolumeSnapshotLocation",
+    metadata: meta(o.namespace, "default"),
+    spec: { provider: o.provider ?? "", ...(o.vslConfig && Object.keys(o.vslConfig).length ? { config: o.vslConfig } : {}) },
+  };
+}
+
+const CREDENTIAL_ENV = ["GOOGLE_APPLICATION_CREDENTIALS", "AWS_SHARED_CREDENTIALS_FILE", "AZURE_CREDENTIALS_FILE", "ALIBABA_CLOUD_CREDENTIALS_FILE"].map((name) => ({
+  name,
+  value: "/credentials/cloud",
+}));
+
+/** The `velero server` arguments Velero's installer puts in the Deployment. */
+export function serverArgs(o: VeleroInstallOptions): string[] {
+  const args = ["server"];
+  if (o.features.length > 0) args.push(`--features=${o.features.join(",")}`);
+  if (o.defaultVolumesToFsBackup) args.push("--default-volumes-to-fs-backup=true");
+  if (o.defaultSnapshotMoveData) args.push("--default-snapshot-move-data=true");
+  if (o.disableInformerCache) args.push("--disable-informer-cache=true");
+  if (o.scheduleSkipImmediately) args.push("--schedule-skip-immediately=true");
+  if (o.uploaderType) args.push(`--uploader-type=${o.uploaderType}`);
+  if (o.restoreOnly) args.push("--restore-only");
+  if ((o.defaultRepoMaintainFrequencyNs ?? 0) > 0) args.push(`--default-repo-maintain-frequency=${formatGoDuration(o.defaultRepoMaintainFrequencyNs ?? 0)}`);
+  if ((o.garbageCollectionFrequencyNs ?? 0) > 0) args.push(`--garbage-collection-frequency=${formatGoDuration(o.garbageCollectionFrequencyNs ?? 0)}`);
+  if ((o.podVolumeOperationTimeoutNs ?? 0) > 0) args.push(`--fs-backup-timeout=${formatGoDuration(o.podVolumeOperationTimeoutNs ?? 0)}`);
+  if ((o.itemBlockWorkerCount ?? 0) > 0) args.push(`--item-block-worker-count=${o.itemBlockWorkerCount}`);
+  if ((o.concurrentBackups ?? 0) > 0) args.push(`--concurrent-backups=${o.concurrentBackups}`);
+  return args;
+}
+
+export function deployment(o: VeleroInstallOptions): UnstructuredItem {
+  const pullPolicy = defaultPullPolicy(o.image);
+  const volumeMounts: { name: string; mountPath: string }[] = [
+    { name: "plugins", mountPath: "/plugins" },
+    { name: "scratch", mountPath: "/scratch" },
+  ];
+  const env: Record<string, unknown>[] = [
+    { name: "VELERO_SCRATCH_DIR", value: "/scratch" },
+    { name: "VELERO_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+    { name: "LD_LIBRARY_PATH", value: "/plugins" },
+  ];
+  const volumes: Record<string, unknown>[] = [
+    { name: "plugins", emptyDir: {} },
+    { name: "scratch", emptyDir: {} },
+  ];
+  if (o.secretData) {
+    volumes.push({ name: "cloud-credentials", secret: { defaultMode: 0o444, secretName: "cloud-credentials" } });
+    volumeMounts.push({ name: "cloud-credentials", mountPath: "/credentials" });
+    env.push(...CREDENTIAL_ENV);
+  }
+  const podSpec: Record<string, unknown> = {
+    restartPolicy: "Always",
+    serviceAccountName: o.serviceAccountName || "velero",
+    os: { name: "linux" },
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/os", operator: "NotIn", values: ["windows"] }] }],
+        },
+      },
+    },
+    containers: [
+      {
+        name: "velero",
+        image: o.image,
+        ports: [{ name: "metrics", containerPort: 8085 }],
+        imagePullPolicy: pullPolicy,
+        command: ["/velero"],
+        args: serverArgs(o),
+        volumeMounts,
+        env,
+        resources: resources(o.veleroResources),
+      },
+    ],
+    volumes,
+  };
+  if (o.serverPriorityClassName) podSpec.priorityClassName = o.serverPriorityClassName;
+  if (o.plugins.length > 0) podSpec.initContainers = o.plugins.map((image) => pluginContainer(image, pullPolicy));
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: meta(o.namespace, "velero"),
+    spec: {
+      selector: { matchLabels: { deploy: "velero" } },
+      template: {
+        metadata: {
+          labels: { ...veleroLabels(), ...(o.podLabels ?? {}), deploy: "velero" },
+          annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "8085", "prometheus.io/path": "/metrics", ...(o.podAnnotations ?? {}) },
+        },
+        spec: podSpec,
+      },
+    },
+  };
+}
+
+export function nodeAgentDaemonSet(o: VeleroInstallOptions): UnstructuredItem {
+  const root = o.kubeletRootDir ?? "/var/lib/kubelet";
+  const volumes: Record<string, unknown>[] = [];
+  const volumeMounts: Record<string, unknown>[] = [];
+  if (!o.nodeAgentDisableHostPath) {
+    volumes.push({ name: "host-pods", hostPath: { path: `${root}/pods` } }, { name: "host-plugins", hostPath: { path: `${root}/plugins` } });
+    volumeMounts.push(
+      { name: "host-pods", mountPath: "/host_pods", mountPropagation: "HostToContainer" },
+      { name: "host-plugins", mountPath: "/var/lib/kubelet/plugins", mountPropagation: "HostToContainer" },
+    );
+  }
+  volumes.push({ name: "scratch", emptyDir: {} });
+  volumeMounts.push({ name: "scratch", mountPath: "/scratch" });
+  const env: Record<string, unknown>[] = [
+    { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+    { name: "VELERO_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+    { name: "VELERO_SCRATCH_DIR", value: "/scratch" },
+  ];
+  if (o.secretData) {
+    volumes.push({ name: "cloud-credentials", secret: { defaultMode: 0o444, secretName: "cloud-credentials" } });
+    volumeMounts.push({ name: "cloud-credentials", mountPath: "/credentials" });
+    env.push(...CREDENTIAL_ENV);
+  }
+  const args = ["node-agent", "server"];
+  if (o.features.length > 0) args.push(`--features=${o.features.join(",")}`);
+  return {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: meta(o.namespace, "node-agent"),
+    spec: {
+      selector: { matchLabels: { name: "node-agent" } },
+      template: {
+        metadata: {
+          labels: { ...veleroLabels(), ...(o.podLabels ?? {}), name: "node-agent", role: "node-agent" },
+          ...(o.podAnnotations && Object.keys(o.podAnnotations).length ? { annotations: o.podAnnotations } : {}),
+        },
+        spec: {
+          serviceAccountName: o.serviceAccountName || "velero",
+          securityContext: { runAsUser: 0 },
+          volumes,
+          containers: [
+            {
+              name: "node-agent",
+              image: o.image,
+              ports: [{ name: "metrics", containerPort: 8085 }],
+              imagePullPolicy: defaultPullPolicy(o.image),
+              command: ["/velero"],
+              args,
+              securityContext: { privileged: o.privilegedNodeAgent === true },
+              volumeMounts,
+              env,
+              resources: resources(o.nodeAgentResources),
+            },
+          ],
+          ...(o.nodeAgentPriorityClassName ? { priorityClassName: o.nodeAgentPriorityClassName } : {}),
+        },
+      },
+    },
+  };
+}
+
+/** CRDs with Velero's component=velero label, v1 kinds first (as Velero lists them), status dropped. */
+export function labelledCrds(crds: UnstructuredItem[]): UnstructuredItem[] {
+  const version = (crd: UnstructuredItem): string =>
+    ((crd.spec as { versions?: { name: string }[] } | undefined)?.versions?.[0]?.name ?? "v1") === "v1" ? "0" : "1";
+  return [...crds]
+    .sort((a, b) => (version(a) + a.metadata.name).localeCompare(version(b) + b.metadata.name))
+    .map((crd) => {
+      const { status: _status, ...rest } = crd;
+      return { ...rest, metadata: { ...crd.metadata, labels: { ...(crd.metadata.labels ?? {}), ...veleroLabels() } } } as UnstructuredItem;
+    });
+}
+
+/** Every resource to install, in order (Velero's AllResources). */
+export function allResources(o: VeleroInstallOptions, crds: UnstructuredItem[]): UnstructuredItem[] {
+  const out = [...labelledCrds(crds), namespaceObject(o.namespace)];
+  if (!o.serviceAccountName) out.push(clusterRoleBinding(o.namespace), serviceAccount(o.namespace, o.serviceAccountAnnotations));
+  if (o.secretData) out.push(credentialsSecret(o.namespace, o.secretData));
+  if (!o.noDefaultBackupLocation) out.push(backupStorageLocation(o));
+  if (o.useVolumeSnapshots) out.push(volumeSnapshotLocation(o));
+  out.push(deployment(o));
+  if (o.useNodeAgent) out.push(nodeAgentDaemonSet(o));
+  return out;
+}

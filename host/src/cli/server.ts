@@ -1,0 +1,152 @@
+/**
+ * velero server: maps Velero's server flags onto the server composition root's options. Flags
+ * Velero has that this server does not act on are accepted (so Velero's Deployment args work)
+ * and reported once on stderr.
+ */
+import { Command, Option } from "commander";
+import { UsageError } from "../shared/errors.js";
+import { actionFor, addBoolFlag, addValueFlag, type Verb } from "./command-kit.js";
+import type { Factory } from "./factory.js";
+import { parseDurationFlag } from "./flags/duration.js";
+import { parseIntFlag, parseMapFlag } from "./flags/values.js";
+
+export interface ServerCliOptions {
+  namespace: string;
+  kubeconfig?: string;
+  kubecontext?: string;
+  pluginDir: string;
+  logLevel: string;
+  logFormat: "text" | "json";
+  defaultBackupStorageLocation: string;
+  defaultVolumeSnapshotLocations: Record<string, string>;
+  backupSyncPeriodMs: number;
+  garbageCollectionFrequencyMs: number;
+  defaultBackupTtlMs: number;
+  storeValidationFrequencyMs: number;
+  metricsAddress: string;
+  features: string[];
+  restoreOnly: boolean;
+  defaultVolumesToFsBackup: boolean;
+  restoreResourcePriorities?: string;
+  clientPageSize?: number;
+  uploaderType: string;
+}
+
+const LOG_LEVELS = ["panic", "fatal", "error", "warning", "warn", "info", "debug", "trace"];
+
+export const SERVER_DEFAULTS = {
+  pluginDir: "/plugins",
+  logLevel: "info",
+  logFormat: "text",
+  defaultBackupStorageLocation: "default",
+  backupSyncPeriod: 60e9,
+  garbageCollectionFrequency: 3600e9,
+  defaultBackupTtl: 720 * 3600e9,
+  storeValidationFrequency: 60e9,
+  metricsAddress: "127.0.0.1:8085",
+} as const;
+
+interface ServerFlags {
+  pluginDir?: string;
+  logLevel?: string;
+  logFormat?: string;
+  defaultBackupStorageLocation?: string;
+  defaultVolumeSnapshotLocations?: Record<string, string>;
+  backupSyncPeriod?: number;
+  garbageCollectionFrequency?: number;
+  defaultBackupTtl?: number;
+  storeValidationFrequency?: number;
+  metricsAddress?: string;
+  restoreOnly?: boolean;
+  defaultVolumesToFsBackup?: boolean;
+  restoreResourcePriorities?: string;
+  clientPageSize?: number;
+  uploaderType?: string;
+}
+
+/** Pure: flags (durations in ns) → the server's options (durations in ms). */
+export function buildServerOptions(flags: ServerFlags, globals: { namespace: string; kubeconfig?: string; kubecontext?: string; features: string[] }): ServerCliOptions {
+  const level = flags.logLevel ?? SERVER_DEFAULTS.logLevel;
+  if (!LOG_LEVELS.includes(level)) throw new UsageError(`invalid --log-level "${level}": use one of panic, fatal, error, warning, info, debug, trace`);
+  const format = flags.logFormat ?? SERVER_DEFAULTS.logFormat;
+  if (format !== "text" && format !== "json") throw new UsageError(`invalid --log-format "${format}": use text or json`);
+  const ms = (ns: number | undefined, def: number): number => Math.round((ns ?? def) / 1e6);
+  return {
+    namespace: globals.namespace,
+    ...(globals.kubeconfig ? { kubeconfig: globals.kubeconfig } : {}),
+    ...(globals.kubecontext ? { kubecontext: globals.kubecontext } : {}),
+    pluginDir: flags.pluginDir ?? SERVER_DEFAULTS.pluginDir,
+    logLevel: level,
+    logFormat: format,
+    defaultBackupStorageLocation: flags.defaultBackupStorageLocation ?? SERVER_DEFAULTS.defaultBackupStorageLocation,
+    defaultVolumeSnapshotLocations: flags.defaultVolumeSnapshotLocations ?? {},
+    backupSyncPeriodMs: ms(flags.backupSyncPeriod, SERVER_DEFAULTS.backupSyncPeriod),
+    garbageCollectionFrequencyMs: ms(flags.garbageCollectionFrequency, SERVER_DEFAULTS.garbageCollectionFrequency),
+    defaultBackupTtlMs: ms(flags.defaultBackupTtl, SERVER_DEFAULTS.defaultBackupTtl),
+    storeValidationFrequencyMs: ms(flags.storeValidationFrequency, SERVER_DEFAULTS.storeValidationFrequency),
+    metricsAddress: flags.metricsAddress ?? SERVER_DEFAULTS.metricsAddress,
+    features: globals.features,
+    restoreOnly: flags.restoreOnly === true,
+    defaultVolumesToFsBackup: flags.defaultVolumesToFsBackup === true,
+    ...(flags.restoreResourcePriorities ? { restoreResourcePriorities: flags.restoreResourcePriorities } : {}),
+    ...(flags.clientPageSize !== undefined ? { clientPageSize: flags.clientPageSize } : {}),
+    uploaderType: flags.uploaderType ?? "kopia",
+  };
+}
+
+/** How `velero server` reaches the composition root (wired in default-deps.ts). */
+export type StartServer = (options: ServerCliOptions) => Promise<void>;
+
+class Server implements Verb {
+  readonly #f: Factory;
+  readonly #start: StartServer;
+  options: ServerCliOptions | undefined;
+  constructor(f: Factory, start: StartServer) {
+    this.#f = f;
+    this.#start = start;
+  }
+  complete(_args: string[], flags: ServerFlags, cmd: Command): void {
+    const f = this.#f;
+    const ignored = cmd.args.filter((a) => a.startsWith("--"));
+    if (ignored.length > 0) f.err(`velero server: ignoring flags this server does not implement: ${ignored.join(" ")}\n`);
+    this.options = buildServerOptions(flags, {
+      namespace: f.namespace(),
+      kubeconfig: f.globals.kubeconfig,
+      kubecontext: f.globals.kubecontext,
+      features: f.features(),
+    });
+  }
+  validate(): void {}
+  async run(): Promise<void> {
+    await this.#start(this.options as ServerCliOptions);
+  }
+}
+
+const duration = (flag: string) => (v: string) => parseDurationFlag(flag, v);
+
+export function newServerCommand(f: Factory, start: StartServer): Command {
+  const cmd = new Command("server")
+    .description("Run the velero server")
+    .summary("Run the velero server (controllers for backups, restores, schedules, locations)")
+    .allowUnknownOption()
+    .allowExcessArguments();
+  cmd.option("--plugin-dir <dir>", "Directory containing Velero plugins", SERVER_DEFAULTS.pluginDir);
+  cmd.option("--log-level <level>", "The level at which to log. Valid values are panic, fatal, error, warning, info, debug, trace.", SERVER_DEFAULTS.logLevel);
+  cmd.option("--log-format <format>", "The format for log output. Valid values are text, json.", SERVER_DEFAULTS.logFormat);
+  cmd.option("--default-backup-storage-location <name>", "Name of the default backup storage location.", SERVER_DEFAULTS.defaultBackupStorageLocation);
+  addValueFlag(cmd, "--default-volume-snapshot-locations <provider:name,...>", "List of unique volume providers and default volume snapshot location (provider1:location-01,provider2:location-02,...)", (v, prev: Record<string, string> | undefined) =>
+    parseMapFlag("--default-volume-snapshot-locations", v, prev, ":"),
+  );
+  addValueFlag(cmd, "--backup-sync-period <duration>", "How often to ensure all Velero backups in object storage exist as Backup API objects in the cluster. (default 1m0s)", duration("--backup-sync-period"));
+  addValueFlag(cmd, "--garbage-collection-frequency <duration>", "How often garbage collection is run for expired backups. (default 1h0m0s)", duration("--garbage-collection-frequency"));
+  addValueFlag(cmd, "--default-backup-ttl <duration>", "How long to wait by default before backups can be garbage collected. (default 720h0m0s)", duration("--default-backup-ttl"));
+  addValueFlag(cmd, "--store-validation-frequency <duration>", "How often to verify if the storage is valid. (default 1m0s)", duration("--store-validation-frequency"));
+  cmd.option("--metrics-address <address>", "The address to expose prometheus metrics", SERVER_DEFAULTS.metricsAddress);
+  addBoolFlag(cmd, "--restore-only", "Run in a mode where only restores are allowed; backups, schedules, and garbage-collection are all disabled. DEPRECATED: this flag will be removed in v2.0. Use read-only backup storage locations instead.");
+  addBoolFlag(cmd, "--default-volumes-to-fs-backup", "Backup all volumes with pod volume file system backup by default.");
+  cmd.option("--restore-resource-priorities <list>", "Desired order of resource restores, the priority list contains two parts which are split by \"-\" element.");
+  addValueFlag(cmd, "--client-page-size <n>", "Page size of requests by the server to the Kubernetes API when listing objects during a backup.", (v) => parseIntFlag("--client-page-size", v));
+  cmd.option("--uploader-type <type>", "Type of uploader to handle the transfer of data of pod volumes", "kopia");
+  cmd.addOption(new Option("--profiler-address <address>", "The address to expose the pprof profiler (accepted, not used)").hideHelp());
+  return cmd.action(actionFor(f, () => new Server(f, start)));
+}

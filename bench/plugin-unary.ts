@@ -17,7 +17,7 @@ function itemOf(bytes: number): UnstructuredItem {
     spec: { containers: [{ name: "c", image: "nginx:1.27" }] },
   };
   const size = (): number => Buffer.byteLength(JSON.stringify(item));
-  (item.metadata as Record<string, unknown>)["annotations"] = { pad: "x".repeat(Math.max(0, bytes - size() - 20)) };
+  item.metadata.annotations = { pad: "x".repeat(Math.max(0, bytes - size() - 20)) };
   return item;
 }
 

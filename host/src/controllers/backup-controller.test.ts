@@ -1,0 +1,213 @@
+import { gunzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import type { Backup, BackupItemActionV2, BackupStorageLocation } from "@velero-ts/plugin-sdk";
+import { GVR } from "../kube/gvr.js";
+import { ObjectBackupStore } from "../persistence/object-backup-store.js";
+import { createSilentLogger } from "../shared/logging.js";
+import { forBackup, forBackupStorageLocation, forConfigMap, forNamespace } from "../testing/builders.js";
+import { FakeClock } from "../testing/fake-clock.js";
+import { FakeKubeClient } from "../testing/fake-kube-client.js";
+import { MemoryObjectStore } from "../testing/in-memory-object-store.js";
+import type { NamedAction } from "../plugins/manager.js";
+import { BackupReconciler, type BackupMetrics } from "./backup-controller.js";
+import { BackupStorageLocationReconciler } from "./backup-storage-location-controller.js";
+
+function setup(options: { concurrency?: number; actions?: NamedAction<BackupItemActionV2>[] } = {}) {
+  const kube = new FakeKubeClient();
+  const clock = new FakeClock("2024-05-01T10:00:00Z");
+  const objects = new MemoryObjectStore();
+  kube
+    .seed(GVR.namespaces, forNamespace("app").build(), forNamespace("velero").build(), forNamespace("noisy").labels({ "velero.io/exclude-from-backup": "true" }).build())
+    .seed(GVR.configMaps, forConfigMap("app", "cm1").build(), forConfigMap("noisy", "cm2").build())
+    .seed(GVR.backupStorageLocations, forBackupStorageLocation("velero", "default").default().phase("Available").build());
+  const metrics: string[] = [];
+  const m = (name: string) => (s: string) => metrics.push(`${name}:${s}`);
+  const backupMetrics: BackupMetrics = {
+    backupAttempt: m("attempt"),
+    backupSuccess: m("success"),
+    backupPartialFailure: m("partial"),
+    backupFailure: m("failure"),
+    backupValidationFailure: m("validation"),
+    backupDuration: () => undefined,
+    backupItems: () => undefined,
+    backupWarning: () => undefined,
+    backupLastStatus: () => undefined,
+    backupLastSuccessfulTimestamp: () => undefined,
+    backupTarballSize: () => undefined,
+    volumeSnapshots: () => undefined,
+  };
+  const getBackupStore = async (l: BackupStorageLocation) => new ObjectBackupStore({ objectStore: objects, bucket: l.spec.objectStorage.bucket, prefix: l.spec.objectStorage.prefix });
+  const reconciler = new BackupReconciler({
+    kube,
+    namespace: "velero",
+    logger: createSilentLogger(),
+    clock,
+    getBackupStore,
+    plugins: { getBackupItemActions: async () => options.actions ?? [], getVolumeSnapshotter: async () => Promise.reject(new Error("none")) },
+    concurrency: options.concurrency,
+    metrics: backupMetrics,
+  });
+  const submit = async (b: Backup) => {
+    await kube.create(GVR.backups, b as never);
+    await reconciler.reconcile(`velero/${b.metadata.name}`);
+    await reconciler.idle();
+    return kube.peek<Backup>(GVR.backups, b.metadata.name ?? "", "velero") as Backup;
+  };
+  return { kube, clock, objects, reconciler, submit, metrics, getBackupStore };
+}
+
+describe("BackupReconciler", () => {
+  it("New → InProgress → Completed, with Velero's defaults, labels, annotations and bucket keys", async () => {
+    const t = setup();
+    const b = await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());
+    expect(b.status).toMatchObject({
+      phase: "Completed",
+      version: 1,
+      formatVersion: "1.1.0",
+      expiration: "2024-05-31T10:00:00Z",
+      startTimestamp: "2024-05-01T10:00:00Z",
+      completionTimestamp: "2024-05-01T10:00:00Z",
+      errors: 0,
+      warnings: 0,
+      progress: { totalItems: 2, itemsBackedUp: 2 },
+      hookStatus: { hooksAttempted: 0, hooksFailed: 0 },
+    });
+    expect(b.spec).toMatchObject({ ttl: "720h0m0s", storageLocation: "default", csiSnapshotTimeout: "10m0s", itemOperationTimeout: "4h0m0s", excludedNamespaces: ["noisy"] });
+    expect(b.metadata.labels).toMatchObject({ "velero.io/storage-location": "default" });
+    expect(b.metadata.annotations).toMatchObject({ "velero.io/source-cluster-k8s-gitversion": "v1.36.3", "velero.io/source-cluster-k8s-major-version": "1" });
+    expect(t.objects.keys("bucket")).toEqual([
+      "backups/b1/b1-itemoperations.json.gz",
+      "backups/b1/b1-logs.gz",
+      "backups/b1/b1-podvolumebackups.json.gz",
+      "backups/b1/b1-resource-list.json.gz",
+      "backups/b1/b1-results.gz",
+      "backups/b1/b1-volumeinfo.json.gz",
+      "backups/b1/b1-volumesnapshots.json.gz",
+      "backups/b1/b1.tar.gz",
+      "backups/b1/velero-backup.json",
+    ]);
+    // velero-backup.json is written twice; the terminal phase is the last write.
+    expect(t.objects.puts.filter((k) => k.endsWith("velero-backup.json"))).toHaveLength(2);
+    expect(t.objects.puts.at(-1)).toBe("backups/b1/velero-backup.json");
+    expect(JSON.parse(t.objects.get("bucket", "backups/b1/velero-backup.json")?.toString() ?? "").status.phase).toBe("Completed");
+    expect(gunzipSync(t.objects.get("bucket", "backups/b1/b1-logs.gz") as Buffer).toString()).toContain('msg="Backed up a total of 2 items"');
+    expect(t.metrics).toEqual(["attempt:", "success:"]);
+  });
+
+  it("FailedValidation lists every reason and writes nothing", async () => {
+    const t = setup();
+    const b = await t.submit(
+      forBackup("velero", "bad")
+        .storageLocation("missing")
+        .spec({
+          includedResources: ["pods"],
+          includedClusterScopedResources: ["persistentvolumes"],
+          labelSelector: { matchLabels: { a: "b" } },
+          orLabelSelectors: [{ matchLabels: { c: "d" } }],
+          includedNamespaces: ["Bad_NS"],
+        })
+        .build(),
+    );
+    expect(b.status?.phase).toBe("FailedValidation");
+    expect(b.status?.validationErrors).toEqual([
+      expect.stringContaining("the default missing was not found"),
+      expect.stringContaining("They cannot be used together"),
+      expect.stringContaining('Invalid included/excluded namespace lists: invalid namespace "Bad_NS"'),
+      "encountered labelSelector as well as orLabelSelectors in backup spec, only one can be specified",
+    ]);
+    expect(t.objects.keys("bucket")).toEqual([]);
+    expect(t.metrics).toEqual(["validation:"]);
+  });
+
+  it.each([
+    { name: "ReadOnly location", bsl: forBackupStorageLocation("velero", "ro").accessMode("ReadOnly").phase("Available").build(), want: "backup can't be created because backup storage location ro is currently in read-only mode" },
+    { name: "Unavailable location", bsl: forBackupStorageLocation("velero", "ro").phase("Unavailable").build(), want: "backup can't be created because BackupStorageLocation ro is in Unavailable status." },
+  ])("FailedValidation for a $name", async ({ bsl, want }) => {
+    const t = setup();
+    t.kube.seed(GVR.backupStorageLocations, bsl);
+    const b = await t.submit(forBackup("velero", "b").storageLocation("ro").build());
+    expect(b.status?.phase).toBe("FailedValidation");
+    expect(b.status?.validationErrors).toContain(want);
+  });
+
+  it("PartiallyFailed when an item action fails; errors counted and in results", async () => {
+    const failing: NamedAction<BackupItemActionV2> = {
+      name: "example.io/fail",
+      action: {
+        appliesTo: async () => ({ includedNamespaces: [], excludedNamespaces: [], includedResources: ["configmaps"], excludedResources: [], selector: "" }),
+        execute: async () => {
+          throw new Error("boom");
+        },
+        progress: async () => ({ completed: true, err: "", nCompleted: 0, nTotal: 0, operationUnits: "", description: "" }),
+        cancel: async () => undefined,
+      },
+    };
+    const t = setup({ actions: [failing] });
+    const b = await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());
+    expect(b.status?.phase).toBe("PartiallyFailed");
+    expect(b.status?.errors).toBe(1);
+    const results = JSON.parse(gunzipSync(t.objects.get("bucket", "backups/b1/b1-results.gz") as Buffer).toString());
+    expect(results.errors.namespaces.app[0]).toContain("boom");
+  });
+
+  it("fails a backup that already exists in object storage", async () => {
+    const t = setup();
+    await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());
+    await t.kube.delete(GVR.backups, "b1", "velero");
+    const again = await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());
+    expect(again.status).toMatchObject({ phase: "Failed", failureReason: "backup already exists in object storage" });
+  });
+
+  it("marks InProgress backups it does not run as Failed (server restarted mid-backup)", async () => {
+    const t = setup();
+    t.kube.seed(GVR.backups, forBackup("velero", "orphan").phase("InProgress").build());
+    await t.reconciler.reconcile("velero/orphan");
+    const b = t.kube.peek<Backup>(GVR.backups, "orphan", "velero");
+    expect(b?.status?.phase).toBe("Failed");
+    expect(b?.status?.failureReason).toContain("InProgress");
+    expect(t.objects.keys("bucket")).toEqual([]);
+  });
+
+  it("queues backups beyond the concurrency with queuePosition, then runs them", async () => {
+    const t = setup({ concurrency: 1 });
+    await t.kube.create(GVR.backups, forBackup("velero", "a").includedNamespaces("app").build() as never);
+    await t.kube.create(GVR.backups, forBackup("velero", "b").includedNamespaces("app").build() as never);
+    await t.reconciler.reconcile("velero/a");
+    await t.reconciler.reconcile("velero/b");
+    expect(t.kube.peek<Backup>(GVR.backups, "b", "velero")?.status).toMatchObject({ phase: "Queued", queuePosition: 1 });
+    await t.reconciler.idle();
+    expect(t.kube.peek<Backup>(GVR.backups, "a", "velero")?.status?.phase).toBe("Completed");
+    expect(t.kube.peek<Backup>(GVR.backups, "b", "velero")?.status?.phase).toBe("Completed");
+  });
+});
+
+describe("BackupStorageLocationReconciler", () => {
+  it("validates through the object store: Available, then Unavailable with a message on a stray top-level dir", async () => {
+    const t = setup();
+    const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore: t.getBackupStore });
+    expect(await r.reconcile("velero/default")).toEqual({ kind: "requeue", afterMs: 60_000 });
+    expect(t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero")?.status).toMatchObject({
+      phase: "Available",
+      lastValidationTime: "2024-05-01T10:00:00Z",
+    });
+    t.objects.objects.set("bucket/junk/file", Buffer.from("x"));
+    expect(await r.reconcile("velero/default")).toEqual({ kind: "requeue", afterMs: 60_000 });
+    t.clock.advance(60_000);
+    await r.reconcile("velero/default");
+    const status = t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero")?.status;
+    expect(status?.phase).toBe("Unavailable");
+    expect(status?.message).toContain("invalid top-level directories: [junk]");
+    expect(t.objects.puts).toEqual([]);
+  });
+
+  it("keeps a single default location (the newest)", async () => {
+    const t = setup();
+    t.kube.seed(GVR.backupStorageLocations, forBackupStorageLocation("velero", "newer").default().creationTimestamp("2024-06-01T00:00:00Z").build());
+    const old = t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero") as BackupStorageLocation;
+    t.kube.seed(GVR.backupStorageLocations, { ...old, metadata: { ...old.metadata, creationTimestamp: "2024-01-01T00:00:00Z" as never } });
+    const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore: t.getBackupStore });
+    await r.reconcile("velero/newer");
+    expect(t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero")?.spec.default).toBe(false);
+    expect(t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "newer", "velero")?.spec.default).toBe(true);
+  });
+});

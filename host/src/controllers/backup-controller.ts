@@ -1,0 +1,601 @@
+/**
+ * BackupReconciler (Velero's backup controller plus its queue and finalizer for backups without
+ * asynchronous operations): New → Queued → InProgress → Completed | PartiallyFailed | Failed, or
+ * FailedValidation with every reason. At most `concurrency` backups run at once; the rest wait
+ * as Queued with a queuePosition. A backup becomes Completed only after its tarball, side files
+ * and final velero-backup.json are in the bucket (metadata last). InProgress backups this process
+ * does not run (left by a crashed server) are marked Failed.
+ */
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import {
+  ANNOTATIONS,
+  BACKUP_FORMAT_VERSION,
+  getErrorMessage,
+  LABELS,
+  type Backup,
+  type BackupPhase,
+  type BackupStorageLocation,
+  type VolumeSnapshotLocation,
+} from "@velero-ts/plugin-sdk";
+import { BackupLogger } from "../backup/backup-log.js";
+import { KubernetesBackupper, type Backupper } from "../backup/backupper.js";
+import { formatGoDuration, parseGoDuration } from "../backup/duration.js";
+import {
+  oldAndNewFiltersMixed,
+  useOldResourceFilters,
+  validateIncludesExcludes,
+  validateNamespaceIncludesExcludes,
+  validateScopedIncludesExcludes,
+} from "../backup/filters.js";
+import { TarballWriter } from "../backup/tar-writer.js";
+import type { KubeClient } from "../kube/client.js";
+import { GVR } from "../kube/gvr.js";
+import type { CredentialFileStore } from "../persistence/credentials.js";
+import type { BackupStoreGetter } from "../persistence/location.js";
+import type { PluginManager } from "../plugins/manager.js";
+import { realClock, toKubeTime, type Clock, type TimerHandle } from "../shared/clock.js";
+import type { Logger } from "../shared/logging.js";
+import { validLabelValue } from "./lifecycle-common.js";
+import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
+
+export const DEFAULT_BACKUP_TTL_MS = 720 * 3_600_000;
+export const DEFAULT_CSI_SNAPSHOT_TIMEOUT = "10m0s";
+export const DEFAULT_ITEM_OPERATION_TIMEOUT = "4h0m0s";
+export const DEFAULT_RESOURCE_TIMEOUT = "10m0s";
+export const PROGRESS_PATCH_INTERVAL_MS = 1_000;
+const BACKUP_VERSION = 1;
+
+const AUTO_EXCLUDE_NAMESPACED = ["volumesnapshots.snapshot.storage.k8s.io"];
+const AUTO_EXCLUDE_CLUSTER = ["volumesnapshotcontents.snapshot.storage.k8s.io"];
+
+/** Velero's backup metrics (prom-client implementation in server/metrics.ts). */
+export interface BackupMetrics {
+  backupAttempt(schedule: string): void;
+  backupSuccess(schedule: string): void;
+  backupPartialFailure(schedule: string): void;
+  backupFailure(schedule: string): void;
+  backupValidationFailure(schedule: string): void;
+  backupDuration(schedule: string, seconds: number): void;
+  backupItems(schedule: string, total: number, errors: number): void;
+  backupWarning(schedule: string): void;
+  backupLastStatus(schedule: string, success: boolean): void;
+  backupLastSuccessfulTimestamp(schedule: string, date: Date): void;
+  backupTarballSize(schedule: string, bytes: number): void;
+  volumeSnapshots(schedule: string, attempted: number, completed: number): void;
+}
+
+export interface BackupReconcilerOptions {
+  kube: KubeClient;
+  namespace: string;
+  logger: Logger;
+  plugins: Pick<PluginManager, "getBackupItemActions" | "getVolumeSnapshotter">;
+  getBackupStore: BackupStoreGetter;
+  credentials?: Pick<CredentialFileStore, "path">;
+  clock?: Clock;
+  backupper?: Backupper;
+  /** --default-backup-storage-location (used when no BSL is marked default). */
+  defaultBackupLocation?: string;
+  /** --default-volume-snapshot-locations as provider → VSL name. */
+  defaultVolumeSnapshotLocations?: Record<string, string>;
+  /** --default-backup-ttl in ms (default 720h). */
+  defaultBackupTtlMs?: number;
+  /** Backups running at once (--concurrent-backups, default 1). */
+  concurrency?: number;
+  /** Log level of the per-backup log. */
+  backupLogLevel?: string;
+  metrics?: BackupMetrics;
+}
+
+interface Prepared {
+  backup: Backup;
+  location?: BackupStorageLocation;
+  snapshotLocations: VolumeSnapshotLocation[];
+  errors: string[];
+}
+
+export class BackupReconciler implements Reconciler {
+  readonly name = "backup";
+  readonly watches = GVR.backups;
+  readonly #o: BackupReconcilerOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #backupper: Backupper;
+  readonly #running = new Map<ObjectKey, Promise<void>>();
+  readonly #waiting: ObjectKey[] = [];
+  readonly #idle: (() => void)[] = [];
+
+  constructor(options: BackupReconcilerOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? realClock;
+    this.#log = options.logger.child({ controller: "backup" });
+    this.#backupper = options.backupper ?? new KubernetesBackupper(options.kube);
+  }
+
+  /** True while this process runs the backup (the GC/deletion controllers' backup tracker). */
+  isRunning(backup: { metadata: { name?: string; namespace?: string } }): boolean {
+    return this.#running.has(`${backup.metadata.namespace ?? ""}/${backup.metadata.name ?? ""}`);
+  }
+
+  /** Resolves when no backup runs and none waits (tests, shutdown). */
+  idle(): Promise<void> {
+    if (this.#running.size === 0 && this.#waiting.length === 0) return Promise.resolve();
+    return new Promise((r) => this.#idle.push(r));
+  }
+
+  get #concurrency(): number {
+    return Math.max(1, this.#o.concurrency ?? 1);
+  }
+
+  async reconcile(key: ObjectKey): Promise<ReconcileResult> {
+    const [namespace, name] = splitKey(key);
+    const backup = (await this.#o.kube.get(GVR.backups, name, namespace)) as Backup | undefined;
+    if (!backup) return { kind: "done" };
+    const phase = backup.status?.phase ?? "";
+    switch (phase) {
+      case "":
+      case "New":
+      case "Queued":
+      case "ReadyToStart":
+        if (this.#running.has(key) || this.#waiting.includes(key)) return { kind: "done" };
+        if (this.#running.size < this.#concurrency) this.#start(key);
+        else await this.#enqueueWaiting(key, backup);
+        return { kind: "done" };
+      case "InProgress":
+        if (!this.#running.has(key)) await this.#failOrphan(backup);
+        return { kind: "done" };
+      default:
+        return { kind: "done" };
+    }
+  }
+
+  async #enqueueWaiting(key: ObjectKey, backup: Backup): Promise<void> {
+    this.#waiting.push(key);
+    const position = this.#waiting.length;
+    if (backup.status?.phase !== "Queued" || backup.status.queuePosition !== position) {
+      await this.#patch(backup, { status: { phase: "Queued", queuePosition: position } });
+    }
+  }
+
+  #start(key: ObjectKey): void {
+    const run = this.#run(key)
+      .catch((err: unknown) => this.#log.error({ backup: key, err: getErrorMessage(err) }, "backup run failed"))
+      .finally(() => {
+        this.#running.delete(key);
+        void this.#next();
+      });
+    this.#running.set(key, run);
+  }
+
+  async #next(): Promise<void> {
+    while (this.#running.size < this.#concurrency && this.#waiting.length > 0) {
+      const key = this.#waiting.shift() as ObjectKey;
+      this.#start(key);
+      // Remaining queued backups move up one position.
+      for (const [i, k] of this.#waiting.entries()) {
+        const [ns, n] = splitKey(k);
+        await this.#o.kube.patch(GVR.backups, n, ns, { status: { queuePosition: i + 1 } }).catch(() => undefined);
+      }
+    }
+    if (this.#running.size === 0 && this.#waiting.length === 0) {
+      for (const r of this.#idle.splice(0)) r();
+    }
+  }
+
+  async #failOrphan(backup: Backup): Promise<void> {
+    const reason = "found a backup with status \"InProgress\" during the server starting, mark it as \"Failed\"";
+    this.#log.warn({ backup: `${backup.metadata.namespace}/${backup.metadata.name}` }, reason);
+    await this.#patch(backup, { status: { phase: "Failed", failureReason: reason, completionTimestamp: toKubeTime(this.#clock.now()) } });
+  }
+
+  async #patch(backup: Backup, patch: object): Promise<Backup> {
+    return (await this.#o.kube.patch(GVR.backups, backup.metadata.name ?? "", backup.metadata.namespace, patch)) as unknown as Backup;
+  }
+
+  // ---- one backup ----------------------------------------------------------------------------
+
+  async #run(key: ObjectKey): Promise<void> {
+    const [namespace, name] = splitKey(key);
+    const current = (await this.#o.kube.get(GVR.backups, name, namespace)) as Backup | undefined;
+    if (!current || !["", "New", "Queued", "ReadyToStart"].includes(current.status?.phase ?? "")) return;
+    const log = this.#log.child({ backup: key });
+    const prepared = await this.#prepare(current);
+    const b = prepared.backup;
+    const schedule = b.metadata.labels?.[LABELS.scheduleName] ?? "";
+    const failed = prepared.errors.length > 0;
+    const statusPatch: Record<string, unknown> = {
+      ...b.status,
+      phase: failed ? "FailedValidation" : "InProgress",
+      queuePosition: null,
+      validationErrors: failed ? prepared.errors : null,
+      ...(failed ? {} : { startTimestamp: toKubeTime(this.#clock.now()) }),
+    };
+    let latest = await this.#patch(current, {
+      metadata: { labels: b.metadata.labels, annotations: b.metadata.annotations },
+      spec: b.spec,
+      status: statusPatch,
+    });
+    if (failed) {
+      log.info({ validationErrors: prepared.errors }, "backup failed validation");
+      this.#o.metrics?.backupValidationFailure(schedule);
+      this.#o.metrics?.backupLastStatus(schedule, false);
+      return;
+    }
+    log.info("backup InProgress");
+    this.#o.metrics?.backupAttempt(schedule);
+    const final = await this.#execute(latest, prepared, log);
+    latest = await this.#patch(latest, { status: final.status });
+    const phase = final.status?.phase as BackupPhase;
+    log.info({ phase }, `backup ${phase}`);
+    this.#recordMetrics(schedule, final);
+  }
+
+  #recordMetrics(schedule: string, b: Backup): void {
+    const m = this.#o.metrics;
+    if (!m) return;
+    const s = b.status ?? {};
+    switch (s.phase) {
+      case "Completed":
+        m.backupSuccess(schedule);
+        m.backupLastStatus(schedule, true);
+        m.backupLastSuccessfulTimestamp(schedule, new Date(s.completionTimestamp ?? this.#clock.now()));
+        break;
+      case "PartiallyFailed":
+        m.backupPartialFailure(schedule);
+        m.backupLastStatus(schedule, false);
+        break;
+      default:
+        m.backupFailure(schedule);
+        m.backupLastStatus(schedule, false);
+    }
+    if (s.startTimestamp && s.completionTimestamp) {
+      m.backupDuration(schedule, Math.floor((Date.parse(s.completionTimestamp) - Date.parse(s.startTimestamp)) / 1000));
+    }
+    m.backupItems(schedule, s.progress?.totalItems ?? 0, s.errors ?? 0);
+    if ((s.warnings ?? 0) > 0) m.backupWarning(schedule);
+    m.volumeSnapshots(schedule, s.volumeSnapshotsAttempted ?? 0, s.volumeSnapshotsCompleted ?? 0);
+  }
+
+  /** Runs the engine and uploads; returns the Backup with its terminal status. */
+  async #execute(backup: Backup, prepared: Prepared, log: Logger): Promise<Backup> {
+    const b = structuredClone(backup);
+    b.status ??= {};
+    const backupLog = new BackupLogger({ level: this.#o.backupLogLevel ?? "info", tee: log, now: () => this.#clock.now() }).child({
+      backup: `${b.metadata.namespace}/${b.metadata.name}`,
+    });
+    const dir = await mkdtemp(join(tmpdir(), "velero-backup-"));
+    const tarPath = join(dir, `${b.metadata.name}.tar.gz`);
+    const fatal: string[] = [];
+    let store;
+    let output;
+    try {
+      store = await this.#o.getBackupStore(prepared.location as BackupStorageLocation);
+      if (await store.backupExists(b.metadata.name ?? "")) {
+        b.status.phase = "Failed";
+        b.status.failureReason = "backup already exists in object storage";
+        b.status.completionTimestamp = toKubeTime(this.#clock.now());
+        return b;
+      }
+      const actions = await this.#o.plugins.getBackupItemActions();
+      const tarball = new TarballWriter(tarPath, () => this.#clock.now());
+      const progress = new ProgressPatcher(this.#clock, (p) =>
+        this.#o.kube.patch(GVR.backups, b.metadata.name ?? "", b.metadata.namespace, { status: { progress: p } }).then(() => undefined),
+      );
+      try {
+        output = await this.#backupper.backup({
+          backup: b,
+          snapshotLocations: prepared.snapshotLocations,
+          tarball,
+          log: backupLog,
+          actions,
+          volumeSnapshotter: (vsl) => this.#snapshotterFor(vsl),
+          onProgress: (p) => progress.update(p),
+          now: () => this.#clock.now(),
+        });
+      } finally {
+        await progress.flush();
+        await tarball.close();
+      }
+    } catch (err) {
+      fatal.push(getErrorMessage(err));
+      backupLog.error({ err: getErrorMessage(err) }, "backup failed");
+    }
+
+    const s = b.status;
+    if (output) {
+      s.progress = output.progress;
+      s.hookStatus = output.hookStatus;
+      s.volumeSnapshotsAttempted = output.volumeSnapshots.length;
+      s.volumeSnapshotsCompleted = output.volumeSnapshots.filter((v) => v.status.phase === "Completed").length;
+      s.backupItemOperationsAttempted = output.itemOperations.length;
+      s.backupItemOperationsCompleted = 0;
+      s.backupItemOperationsFailed = 0;
+    }
+    const hasOperations = (output?.itemOperations.length ?? 0) > 0;
+    s.warnings = backupLog.warnings;
+    s.errors = backupLog.errors;
+    let terminal: BackupPhase;
+    if (fatal.length > 0) {
+      s.phase = "Failed";
+      terminal = "Failed";
+      s.failureReason = fatal.join("; ");
+      s.completionTimestamp = toKubeTime(this.#clock.now());
+    } else if (backupLog.errors > 0) {
+      s.phase = hasOperations ? "WaitingForPluginOperationsPartiallyFailed" : "FinalizingPartiallyFailed";
+      terminal = "PartiallyFailed";
+    } else {
+      s.phase = hasOperations ? "WaitingForPluginOperations" : "Finalizing";
+      terminal = "Completed";
+    }
+    if (!hasOperations && fatal.length === 0) s.completionTimestamp = toKubeTime(this.#clock.now());
+
+    if (store) {
+      try {
+        const size = await stat(tarPath).then((st) => st.size).catch(() => 0);
+        this.#o.metrics?.backupTarballSize(b.metadata.labels?.[LABELS.scheduleName] ?? "", size);
+        const { createReadStream } = await import("node:fs");
+        await store.putBackup({
+          name: b.metadata.name ?? "",
+          metadata: b,
+          contents: output ? createReadStream(tarPath) : Readable.from([]),
+          log: Readable.from([backupLog.text()]),
+          podVolumeBackups: [],
+          volumeSnapshots: output?.volumeSnapshots ?? [],
+          itemOperations: output?.itemOperations ?? [],
+          resourceList: output?.resourceList ?? {},
+          results: backupLog.results,
+          volumeInfo: output?.volumeInfo ?? [],
+        });
+        // The finalizer's write: the terminal phase goes to the bucket last.
+        if (!hasOperations && s.phase !== "Failed") {
+          s.phase = terminal;
+          await store.putBackupMetadata(b);
+        }
+      } catch (err) {
+        log.error({ err: getErrorMessage(err) }, "error uploading backup");
+        s.phase = "Failed";
+        s.failureReason = `error uploading backup: ${getErrorMessage(err)}`;
+        s.completionTimestamp ??= toKubeTime(this.#clock.now());
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+    return b;
+  }
+
+  async #snapshotterFor(vsl: VolumeSnapshotLocation) {
+    const config: Record<string, string> = { ...(vsl.spec.config ?? {}) };
+    if (vsl.spec.credential && this.#o.credentials) config.credentialsFile = await this.#o.credentials.path(vsl.spec.credential);
+    return this.#o.plugins.getVolumeSnapshotter(vsl.spec.provider, config);
+  }
+
+  // ---- validation and defaulting (Velero's prepareBackupRequest) -----------------------------
+
+  async #prepare(original: Backup): Promise<Prepared> {
+    const b = structuredClone(original);
+    const errors: string[] = [];
+    const kube = this.#o.kube;
+    const ns = b.metadata.namespace ?? this.#o.namespace;
+    b.spec ??= {};
+    b.status = { ...(b.status ?? {}), version: BACKUP_VERSION, formatVersion: BACKUP_FORMAT_VERSION };
+
+    let ttlMs = this.#o.defaultBackupTtlMs ?? DEFAULT_BACKUP_TTL_MS;
+    if (b.spec.ttl) {
+      try {
+        const parsed = parseGoDuration(b.spec.ttl);
+        if (parsed > 0) ttlMs = parsed;
+      } catch {
+        errors.push(`invalid ttl "${b.spec.ttl}": expected a duration such as 720h0m0s`);
+      }
+    }
+    if (!b.spec.ttl || parseDurationOr0(b.spec.ttl) === 0) b.spec.ttl = formatGoDuration(ttlMs);
+    b.spec.volumeGroupSnapshotLabelKey ||= LABELS.volumeGroup;
+    if (!b.spec.csiSnapshotTimeout || parseDurationOr0(b.spec.csiSnapshotTimeout) === 0) b.spec.csiSnapshotTimeout = DEFAULT_CSI_SNAPSHOT_TIMEOUT;
+    if (!b.spec.itemOperationTimeout || parseDurationOr0(b.spec.itemOperationTimeout) === 0) b.spec.itemOperationTimeout = DEFAULT_ITEM_OPERATION_TIMEOUT;
+    b.status.expiration = toKubeTime(new Date(this.#clock.now().getTime() + ttlMs));
+    if (b.spec.defaultVolumesToRestic === true) b.spec.defaultVolumesToFsBackup = true;
+    b.spec.defaultVolumesToFsBackup ??= false;
+    b.spec.snapshotMoveData ??= false;
+
+    // Storage location.
+    let serverSpecified = false;
+    if (!b.spec.storageLocation) {
+      b.spec.storageLocation = this.#o.defaultBackupLocation ?? "default";
+      try {
+        const all = (await kube.list(GVR.backupStorageLocations, { namespace: ns })).items as unknown as BackupStorageLocation[];
+        const def = all.find((l) => l.spec?.default);
+        if (def) b.spec.storageLocation = def.metadata.name;
+      } catch {
+        // fall back to the server default
+      }
+      serverSpecified = true;
+    }
+    let location: BackupStorageLocation | undefined;
+    const locationName: string = b.spec.storageLocation ?? "default";
+    try {
+      location = (await kube.get(GVR.backupStorageLocations, locationName, ns)) as BackupStorageLocation | undefined;
+      if (!location) {
+        errors.push(
+          serverSpecified
+            ? `an existing backup storage location was not specified at backup creation time and the server default ${b.spec.storageLocation} does not exist. Please address this issue (see \`velero backup-location -h\` for options) and create a new backup. Error: backupstoragelocations.velero.io "${b.spec.storageLocation}" not found`
+            : `an existing backup storage location was not specified at backup creation time and the default ${b.spec.storageLocation} was not found. Please address this issue (see \`velero backup-location -h\` for options) and create a new backup. Error: backupstoragelocations.velero.io "${b.spec.storageLocation}" not found`,
+        );
+      } else {
+        if (location.spec.accessMode === "ReadOnly") {
+          errors.push(`backup can't be created because backup storage location ${location.metadata.name} is currently in read-only mode`);
+        }
+        if (location.status?.phase !== "Available") {
+          errors.push(`backup can't be created because BackupStorageLocation ${location.metadata.name} is in Unavailable status.`);
+        }
+      }
+    } catch (err) {
+      errors.push(`error getting backup storage location: ${getErrorMessage(err)}`);
+    }
+    b.metadata.labels = { ...(b.metadata.labels ?? {}), [LABELS.storageLocation]: validLabelValue(locationName) };
+
+    // Volume snapshot locations.
+    const { locations: snapshotLocations, errors: vslErrors } = await this.#snapshotLocations(b, ns);
+    if (vslErrors.length > 0) errors.push(...vslErrors);
+    else b.spec.volumeSnapshotLocations = snapshotLocations.length ? snapshotLocations.map((l) => l.metadata.name ?? "") : undefined;
+
+    // Cluster version annotations.
+    try {
+      const v = await kube.serverVersion();
+      b.metadata.annotations = {
+        ...(b.metadata.annotations ?? {}),
+        [ANNOTATIONS.sourceClusterGitVersion]: v.gitVersion,
+        [ANNOTATIONS.sourceClusterMajorVersion]: v.major,
+        [ANNOTATIONS.sourceClusterMinorVersion]: v.minor,
+        [ANNOTATIONS.resourceTimeout]: DEFAULT_RESOURCE_TIMEOUT,
+      };
+    } catch (err) {
+      errors.push(`error getting server version: ${getErrorMessage(err)}`);
+    }
+
+    // Namespaces labelled velero.io/exclude-from-backup=true.
+    try {
+      const excluded = await kube.list(GVR.namespaces, { labelSelector: `${LABELS.excludeFromBackup}=true` });
+      for (const n of excluded.items) {
+        const list = (b.spec.excludedNamespaces ??= []);
+        if (!list.includes(n.metadata.name)) list.push(n.metadata.name);
+      }
+    } catch (err) {
+      errors.push(`error getting namespace list: ${getErrorMessage(err)}`);
+    }
+
+    if (oldAndNewFiltersMixed(b.spec)) {
+      errors.push(
+        "include-resources, exclude-resources and include-cluster-resources are old filter parameters.\n" +
+          "include-cluster-scoped-resources, exclude-cluster-scoped-resources, include-namespace-scoped-resources and exclude-namespace-scoped-resources are new filter parameters.\n" +
+          "They cannot be used together",
+      );
+    }
+    if (useOldResourceFilters(b.spec)) {
+      const ie = validateIncludesExcludes(b.spec.includedResources, b.spec.excludedResources);
+      if (ie.length) errors.push(...ie.map((e) => `Invalid included/excluded resource lists: ${e}`));
+      else [b.spec.includedResources, b.spec.excludedResources] = addExcludes(b.spec.includedResources, b.spec.excludedResources, [...AUTO_EXCLUDE_NAMESPACED, ...AUTO_EXCLUDE_CLUSTER]);
+    } else {
+      const c = validateScopedIncludesExcludes(b.spec.includedClusterScopedResources, b.spec.excludedClusterScopedResources);
+      if (c.length) errors.push(...c.map((e) => `Invalid cluster-scoped included/excluded resource lists: ${e}`));
+      else
+        [b.spec.includedClusterScopedResources, b.spec.excludedClusterScopedResources] = addExcludes(
+          b.spec.includedClusterScopedResources,
+          b.spec.excludedClusterScopedResources,
+          AUTO_EXCLUDE_CLUSTER,
+        );
+      const n = validateScopedIncludesExcludes(b.spec.includedNamespaceScopedResources, b.spec.excludedNamespaceScopedResources);
+      if (n.length) errors.push(...n.map((e) => `Invalid namespace-scoped included/excluded resource lists: ${e}`));
+      else
+        [b.spec.includedNamespaceScopedResources, b.spec.excludedNamespaceScopedResources] = addExcludes(
+          b.spec.includedNamespaceScopedResources,
+          b.spec.excludedNamespaceScopedResources,
+          AUTO_EXCLUDE_NAMESPACED,
+        );
+    }
+    if (!b.spec.includedNamespaces?.length) b.spec.includedNamespaces = ["*"];
+    errors.push(
+      ...validateNamespaceIncludesExcludes(b.spec.includedNamespaces, b.spec.excludedNamespaces).map((e) => `Invalid included/excluded namespace lists: ${e}`),
+    );
+    if (b.spec.orLabelSelectors && b.spec.labelSelector) {
+      errors.push("encountered labelSelector as well as orLabelSelectors in backup spec, only one can be specified");
+    }
+    return { backup: b, location, snapshotLocations, errors };
+  }
+
+  async #snapshotLocations(b: Backup, ns: string): Promise<{ locations: VolumeSnapshotLocation[]; errors: string[] }> {
+    const errors: string[] = [];
+    const byProvider = new Map<string, VolumeSnapshotLocation>();
+    for (const name of b.spec.volumeSnapshotLocations ?? []) {
+      const loc = (await this.#o.kube.get(GVR.volumeSnapshotLocations, name, ns)) as VolumeSnapshotLocation | undefined;
+      if (!loc) {
+        errors.push(
+          `a VolumeSnapshotLocation CRD for the location ${name} with the name specified in the backup spec needs to be created before this snapshot can be executed. Error: volumesnapshotlocations.velero.io "${name}" not found`,
+        );
+        continue;
+      }
+      const existing = byProvider.get(loc.spec.provider);
+      if (existing && existing.metadata.name !== name) {
+        errors.push(`more than one VolumeSnapshotLocation name specified for provider ${loc.spec.provider}: ${name}; unexpected name was ${existing.metadata.name}`);
+        continue;
+      }
+      byProvider.set(loc.spec.provider, loc);
+    }
+    if (errors.length) return { locations: [], errors };
+    const all = (await this.#o.kube.list(GVR.volumeSnapshotLocations, { namespace: ns })).items as unknown as VolumeSnapshotLocation[];
+    const perProvider = new Map<string, VolumeSnapshotLocation[]>();
+    for (const l of all) perProvider.set(l.spec.provider, [...(perProvider.get(l.spec.provider) ?? []), l]);
+    for (const [provider, locations] of perProvider) {
+      if (byProvider.has(provider)) continue;
+      if (locations.length > 1) {
+        const def = this.#o.defaultVolumeSnapshotLocations?.[provider];
+        if (!def) {
+          errors.push(`provider ${provider} has more than one possible volume snapshot location, and none were specified explicitly or as a default`);
+          continue;
+        }
+        const loc = locations.find((l) => l.metadata.name === def);
+        if (!loc) {
+          errors.push(`error getting volume snapshot location named ${def}: volumesnapshotlocations.velero.io "${def}" not found`);
+          continue;
+        }
+        byProvider.set(provider, loc);
+        continue;
+      }
+      byProvider.set(provider, locations[0] as VolumeSnapshotLocation);
+    }
+    return { locations: errors.length ? [] : [...byProvider.values()], errors };
+  }
+}
+
+/** Coalesces progress updates into at most one status patch per interval (Velero: 1s ticker). */
+class ProgressPatcher {
+  #latest: { totalItems: number; itemsBackedUp: number } | undefined;
+  #timer: TimerHandle | undefined;
+  #inflight: Promise<void> = Promise.resolve();
+  constructor(
+    private readonly clock: Clock,
+    private readonly send: (p: { totalItems: number; itemsBackedUp: number }) => Promise<void>,
+  ) {}
+  update(p: { totalItems: number; itemsBackedUp: number }): void {
+    const first = this.#latest === undefined && this.#timer === undefined;
+    this.#latest = p;
+    if (first) this.#push();
+    else this.#timer ??= this.clock.setTimeout(() => this.#push(), PROGRESS_PATCH_INTERVAL_MS);
+  }
+  #push(): void {
+    this.#timer = undefined;
+    const p = this.#latest;
+    if (!p) return;
+    this.#latest = undefined;
+    this.#inflight = this.#inflight.then(() => this.send(p)).catch(() => undefined);
+    this.#timer = this.clock.setTimeout(() => this.#push(), PROGRESS_PATCH_INTERVAL_MS);
+  }
+  async flush(): Promise<void> {
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    const p = this.#latest;
+    this.#latest = undefined;
+    if (p) this.#inflight = this.#inflight.then(() => this.send(p)).catch(() => undefined);
+    await this.#inflight;
+  }
+}
+
+function addExcludes(include: string[] | undefined, exclude: string[] | undefined, added: string[]): [string[] | undefined, string[] | undefined] {
+  const ex = [...(exclude ?? [])];
+  for (const a of added) if (!ex.includes(a)) ex.push(a);
+  const inc = include?.filter((i) => !ex.includes(i));
+  return [inc, ex];
+}
+
+function parseDurationOr0(text: string): number {
+  try {
+    return parseGoDuration(text);
+  } catch {
+    return 0;
+  }
+}
+
+function splitKey(key: ObjectKey): [string | undefined, string] {
+  const i = key.indexOf("/");
+  return i < 0 ? [undefined, key] : [key.slice(0, i), key.slice(i + 1)];
+}

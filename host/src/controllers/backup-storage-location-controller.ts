@@ -1,0 +1,115 @@
+/**
+ * BackupStorageLocationReconciler: keeps a single default location (the newest default wins; with
+ * none, the one named by --default-backup-storage-location becomes default) and validates each
+ * location through its ObjectStore plugin every validationFrequency (server default 1m; 0
+ * disables): phase Available/Unavailable, message, lastValidationTime. Validation only reads the
+ * bucket, so ReadOnly locations are never written to.
+ */
+import { getErrorMessage, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
+import { parseGoDuration } from "../backup/duration.js";
+import type { KubeClient } from "../kube/client.js";
+import { GVR } from "../kube/gvr.js";
+import type { BackupStoreGetter } from "../persistence/location.js";
+import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
+import type { Logger } from "../shared/logging.js";
+import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
+
+export const DEFAULT_VALIDATION_FREQUENCY_MS = 60_000;
+
+export interface BslMetrics {
+  backupLocationStatus(location: string, available: boolean): void;
+}
+
+export interface BackupStorageLocationReconcilerOptions {
+  kube: KubeClient;
+  logger: Logger;
+  getBackupStore: BackupStoreGetter;
+  clock?: Clock;
+  /** --store-validation-frequency for locations without spec.validationFrequency. */
+  defaultValidationFrequencyMs?: number;
+  /** --default-backup-storage-location. */
+  defaultBackupLocation?: string;
+  metrics?: BslMetrics;
+}
+
+export class BackupStorageLocationReconciler implements Reconciler {
+  readonly name = "backup-storage-location";
+  readonly watches = GVR.backupStorageLocations;
+  readonly #o: BackupStorageLocationReconcilerOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+
+  constructor(options: BackupStorageLocationReconcilerOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? realClock;
+    this.#log = options.logger.child({ controller: "backup-storage-location" });
+  }
+
+  async reconcile(key: ObjectKey): Promise<ReconcileResult> {
+    const slash = key.indexOf("/");
+    const namespace = slash < 0 ? undefined : key.slice(0, slash);
+    const name = slash < 0 ? key : key.slice(slash + 1);
+    const location = (await this.#o.kube.get(GVR.backupStorageLocations, name, namespace)) as unknown as BackupStorageLocation | undefined;
+    if (!location) return { kind: "done" };
+    await this.#ensureSingleDefault(namespace);
+
+    const frequencyMs = this.#frequency(location);
+    if (frequencyMs === 0) return { kind: "done" };
+    const last = location.status?.lastValidationTime ? Date.parse(location.status.lastValidationTime) : NaN;
+    const now = this.#clock.now().getTime();
+    if (!Number.isNaN(last) && now - last < frequencyMs && location.status?.phase) {
+      return { kind: "requeue", afterMs: frequencyMs - (now - last) };
+    }
+
+    let phase: "Available" | "Unavailable" = "Available";
+    let message = "";
+    try {
+      const store = await this.#o.getBackupStore(location);
+      await store.isValid();
+    } catch (err) {
+      phase = "Unavailable";
+      message = `BackupStorageLocation "${name}" is unavailable: ${getErrorMessage(err)}`;
+    }
+    if (phase !== location.status?.phase) {
+      this.#log.info({ name, phase, ...(message ? { err: message } : {}) }, `BackupStorageLocation is ${phase}`);
+    }
+    this.#o.metrics?.backupLocationStatus(name, phase === "Available");
+    await this.#o.kube.patch(GVR.backupStorageLocations, name, namespace, {
+      status: { phase, message: message || null, lastValidationTime: toKubeTime(this.#clock.now()) },
+    });
+    return { kind: "requeue", afterMs: frequencyMs };
+  }
+
+  #frequency(location: BackupStorageLocation): number {
+    const spec = location.spec.validationFrequency;
+    if (spec !== undefined && spec !== null && spec !== "") {
+      try {
+        return parseGoDuration(spec);
+      } catch {
+        this.#log.warn({ name: location.metadata.name }, `invalid validationFrequency "${spec}", using the server default`);
+      }
+    }
+    return this.#o.defaultValidationFrequencyMs ?? DEFAULT_VALIDATION_FREQUENCY_MS;
+  }
+
+  async #ensureSingleDefault(namespace: string | undefined): Promise<void> {
+    const all = (await this.#o.kube.list(GVR.backupStorageLocations, { namespace })).items as unknown as BackupStorageLocation[];
+    const defaults = all.filter((l) => l.spec?.default);
+    if (defaults.length > 1) {
+      const newest = [...defaults].sort((a, b) => time(b) - time(a) || (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""))[0];
+      for (const l of defaults) {
+        if (l === newest) continue;
+        this.#log.info({ name: l.metadata.name }, "unsetting default on an older backup storage location");
+        await this.#o.kube.patch(GVR.backupStorageLocations, l.metadata.name ?? "", namespace, { spec: { default: false } });
+      }
+    } else if (defaults.length === 0 && this.#o.defaultBackupLocation) {
+      const named = all.find((l) => l.metadata.name === this.#o.defaultBackupLocation);
+      if (named) await this.#o.kube.patch(GVR.backupStorageLocations, named.metadata.name ?? "", namespace, { spec: { default: true } });
+    }
+  }
+}
+
+function time(l: BackupStorageLocation): number {
+  const t = l.metadata.creationTimestamp as unknown as string | Date | undefined;
+  return t ? new Date(t).getTime() : 0;
+}

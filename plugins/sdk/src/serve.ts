@@ -178,6 +178,7 @@ export class PluginServerBuilder {
    * Without the cookie it writes a message to stderr and exits with code 1.
    */
   async start(): Promise<RunningPlugin> {
+    if (this.#started) throw new Error("serve().start() was already called; a process serves one plugin server");
     this.#started = true;
     const rt = this.#options.runtime ?? processRuntime();
     // From here on nothing but the handshake line (written straight to fd 1) may reach stdout.

@@ -1,6 +1,6 @@
 // ObjectStore over gRPC (generated.ObjectStore), host side. Maps contract calls to proto only.
 import { Readable } from "node:stream";
-import type * as grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
 import type { ObjectStoreClient } from "@velero-ts/proto/generated/generated/ObjectStore";
 import type { Bytes__Output } from "@velero-ts/proto/generated/generated/Bytes";
 import type { ObjectExistsResponse__Output } from "@velero-ts/proto/generated/generated/ObjectExistsResponse";
@@ -40,35 +40,40 @@ export class ObjectStoreGrpcClient implements ObjectStore {
    * Streams the body in 16384-byte messages, each repeating plugin/bucket/key (as Go does). An
    * empty body still sends ONE message: Go plugin servers fail on a stream with zero messages.
    */
-  putObject(bucket: string, key: string, body: Readable): Promise<void> {
+  async putObject(bucket: string, key: string, body: Readable): Promise<void> {
     const ctx = this.#ctx("PutObject");
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const settle = (err?: Error): void => {
-        if (settled) return;
-        settled = true;
-        if (err) reject(err);
-        else resolve();
-      };
-      const call = this.#client.PutObject((err: grpc.ServiceError | null) => settle(err ? fromServiceError(err, ctx) : undefined));
-      let finished = false;
-      call.on("status", () => (finished = true));
-      const pump = async (): Promise<void> => {
-        let sent = 0;
-        for await (const chunk of rechunk(body)) {
-          if (finished) return;
-          sent++;
-          if (!call.write({ plugin: this.#name, bucket, key, body: chunk })) await writable(call);
-        }
-        if (finished) return;
+    let finished = false;
+    let callError: grpc.ServiceError | null = null;
+    let onDone: () => void = () => {};
+    const callDone = new Promise<void>((resolve) => (onDone = resolve));
+    const call = this.#client.PutObject((err: grpc.ServiceError | null) => {
+      finished = true;
+      callError = err;
+      // The plugin gave up (or we cancelled): stop reading the source now.
+      if (err && !body.destroyed) body.destroy();
+      onDone();
+    });
+    let sourceError: unknown;
+    try {
+      let sent = 0;
+      for await (const chunk of rechunk(body)) {
+        if (finished) break;
+        sent++;
+        if (!call.write({ plugin: this.#name, bucket, key, body: chunk })) await writable(call);
+      }
+      if (!finished) {
         if (sent === 0) call.write({ plugin: this.#name, bucket, key, body: Buffer.alloc(0) });
         call.end();
-      };
-      pump().catch((err: unknown) => {
-        settle(err instanceof Error ? err : new Error(String(err)));
-        call.cancel();
-      });
-    });
+      }
+    } catch (error) {
+      sourceError = error;
+      if (!finished) call.cancel();
+    }
+    await callDone;
+    const failed = callError as grpc.ServiceError | null;
+    // Our own cancellation after a source error reports the source error, not "Cancelled".
+    if (failed && !(sourceError !== undefined && failed.code === grpc.status.CANCELLED)) throw fromServiceError(failed, ctx);
+    if (sourceError !== undefined) throw sourceError;
   }
 
   async objectExists(bucket: string, key: string): Promise<boolean> {

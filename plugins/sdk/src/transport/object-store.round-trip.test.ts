@@ -263,6 +263,21 @@ describe("ObjectStore error mapping", () => {
     await expect(client.putObject("b", "k", Readable.from([Buffer.from("x")]))).rejects.toThrow("bucket is read-only");
   });
 
+  it("rejects a large upload promptly when the plugin fails without reading it", async () => {
+    reset();
+    store.failWith = new Error("quota exceeded");
+    let produced = 0;
+    const endless = new Readable({
+      read() {
+        produced += 64 * 1024;
+        this.push(Buffer.alloc(64 * 1024));
+      },
+    });
+    await expect(client.putObject("b", "k", endless)).rejects.toThrow("quota exceeded");
+    expect(produced).toBeLessThan(32 * MiB); // it stopped reading the source
+    expect(endless.destroyed).toBe(true);
+  });
+
   it("rejects putObject with the body's own error when the source fails", async () => {
     reset();
     const source = Readable.from(

@@ -1,0 +1,173 @@
+/**
+ * Velero's Prometheus metrics (pkg/metrics/metrics.go names, labels and buckets) on prom-client,
+ * implementing the metric ports of the controllers, plus reconcile counters of the runtime.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { BackupMetrics } from "../controllers/backup-controller.js";
+import type { BslMetrics } from "../controllers/backup-storage-location-controller.js";
+import type { DeletionMetrics } from "../controllers/delete-backup-request-controller.js";
+import type { ControllerMetrics, ReconcileOutcome } from "../controllers/runtime/controller.js";
+
+const NS = "velero";
+const SCHEDULE = "schedule";
+const minutes = (m: number): number => m * 60;
+
+export class ServerMetrics implements BackupMetrics, BslMetrics, DeletionMetrics, ControllerMetrics {
+  readonly registry = new Registry();
+  readonly #c: Record<string, Counter<string>> = {};
+  readonly #g: Record<string, Gauge<string>> = {};
+  readonly #durations: Histogram<string>;
+  readonly #reconciles: Counter<string>;
+  readonly #reconcileSeconds: Histogram<string>;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const counter = (name: string, help: string, labels: string[] = [SCHEDULE]): void => {
+      this.#c[name] = new Counter({ name: `${NS}_${name}`, help, labelNames: labels, registers: [this.registry] });
+    };
+    const gauge = (name: string, help: string, labels: string[] = [SCHEDULE]): void => {
+      this.#g[name] = new Gauge({ name: `${NS}_${name}`, help, labelNames: labels, registers: [this.registry] });
+    };
+    gauge("backup_tarball_size_bytes", "Size, in bytes, of a backup");
+    gauge("backup_last_successful_timestamp", "Last time a backup ran successfully, Unix timestamp in seconds");
+    gauge("backup_total", "Current number of existent backups", []);
+    counter("backup_attempt_total", "Total number of attempted backups");
+    counter("backup_success_total", "Total number of successful backups");
+    counter("backup_partial_failure_total", "Total number of partially failed backups");
+    counter("backup_failure_total", "Total number of failed backups");
+    counter("backup_validation_failure_total", "Total number of validation failed backups");
+    counter("backup_deletion_attempt_total", "Total number of attempted backup deletions");
+    counter("backup_deletion_success_total", "Total number of successful backup deletions");
+    counter("backup_deletion_failure_total", "Total number of failed backup deletions");
+    this.#durations = new Histogram({
+      name: `${NS}_backup_duration_seconds`,
+      help: "Time taken to complete backup, in seconds",
+      labelNames: [SCHEDULE],
+      buckets: [minutes(1), minutes(5), minutes(10), minutes(15), minutes(30), minutes(60), minutes(120), minutes(180), minutes(240)],
+      registers: [this.registry],
+    });
+    gauge("backup_items_total", "Total number of items backed up");
+    gauge("backup_items_errors", "Total number of errors encountered during backup");
+    counter("backup_warning_total", "Total number of warned backups");
+    gauge("backup_last_status", "Last status of the backup. A value of 1 is success, 0 is failure");
+    gauge("backup_location_status_gauge", "The status of backup location.  A value of 1 is available, 0 is unavailable", ["backup_location_name"]);
+    gauge("restore_total", "Current number of existent restores", []);
+    counter("restore_attempt_total", "Total number of attempted restores");
+    counter("restore_success_total", "Total number of successful restores");
+    counter("restore_partial_failure_total", "Total number of partially failed restores");
+    counter("restore_failed_total", "Total number of failed restores");
+    counter("restore_validation_failed_total", "Total number of failed restores failing validations");
+    counter("volume_snapshot_attempt_total", "Total number of attempted volume snapshots");
+    counter("volume_snapshot_success_total", "Total number of successful volume snapshots");
+    counter("volume_snapshot_failure_total", "Total number of failed volume snapshots");
+    counter("csi_snapshot_attempt_total", "Total number of CSI attempted volume snapshots", [SCHEDULE, "backupName"]);
+    counter("csi_snapshot_success_total", "Total number of CSI successful volume snapshots", [SCHEDULE, "backupName"]);
+    counter("csi_snapshot_failure_total", "Total number of CSI failed volume snapshots", [SCHEDULE, "backupName"]);
+    this.#reconciles = new Counter({
+      name: "velero_ts_reconcile_total",
+      help: "Reconciles per controller and outcome (done, requeue, error)",
+      labelNames: ["controller", "outcome"],
+      registers: [this.registry],
+    });
+    this.#reconcileSeconds = new Histogram({
+      name: "velero_ts_reconcile_duration_seconds",
+      help: "Time spent in one reconcile",
+      labelNames: ["controller"],
+      registers: [this.registry],
+    });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  #inc(name: string, schedule: string, by = 1): void {
+    this.#c[name]?.inc({ [SCHEDULE]: schedule }, by);
+  }
+
+  // BackupMetrics
+  backupAttempt(s: string): void {
+    this.#inc("backup_attempt_total", s);
+  }
+  backupSuccess(s: string): void {
+    this.#inc("backup_success_total", s);
+  }
+  backupPartialFailure(s: string): void {
+    this.#inc("backup_partial_failure_total", s);
+  }
+  backupFailure(s: string): void {
+    this.#inc("backup_failure_total", s);
+  }
+  backupValidationFailure(s: string): void {
+    this.#inc("backup_validation_failure_total", s);
+  }
+  backupDuration(s: string, seconds: number): void {
+    this.#durations.observe({ [SCHEDULE]: s }, seconds);
+  }
+  backupItems(s: string, total: number, errors: number): void {
+    this.#g.backup_items_total?.set({ [SCHEDULE]: s }, total);
+    this.#g.backup_items_errors?.set({ [SCHEDULE]: s }, errors);
+  }
+  backupWarning(s: string): void {
+    this.#inc("backup_warning_total", s);
+  }
+  backupLastStatus(s: string, success: boolean): void {
+    this.#g.backup_last_status?.set({ [SCHEDULE]: s }, success ? 1 : 0);
+  }
+  backupLastSuccessfulTimestamp(s: string, date: Date): void {
+    this.#g.backup_last_successful_timestamp?.set({ [SCHEDULE]: s }, Math.floor(date.getTime() / 1000));
+  }
+  backupTarballSize(s: string, bytes: number): void {
+    this.#g.backup_tarball_size_bytes?.set({ [SCHEDULE]: s }, bytes);
+  }
+  volumeSnapshots(s: string, attempted: number, completed: number): void {
+    this.#inc("volume_snapshot_attempt_total", s, attempted);
+    this.#inc("volume_snapshot_success_total", s, completed);
+    this.#inc("volume_snapshot_failure_total", s, attempted - completed);
+  }
+  setBackupTotal(n: number): void {
+    this.#g.backup_total?.set(n);
+  }
+  setRestoreTotal(n: number): void {
+    this.#g.restore_total?.set(n);
+  }
+
+  // BslMetrics
+  backupLocationStatus(location: string, available: boolean): void {
+    this.#g.backup_location_status_gauge?.set({ backup_location_name: location }, available ? 1 : 0);
+  }
+
+  // DeletionMetrics
+  deletionAttempt(s: string): void {
+    this.#inc("backup_deletion_attempt_total", s);
+  }
+  deletionSuccess(s: string): void {
+    this.#inc("backup_deletion_success_total", s);
+  }
+  deletionFailure(s: string): void {
+    this.#inc("backup_deletion_failure_total", s);
+  }
+
+  // Restore outcomes (for the restore controller)
+  restoreAttempt(s: string): void {
+    this.#inc("restore_attempt_total", s);
+  }
+  restoreSuccess(s: string): void {
+    this.#inc("restore_success_total", s);
+  }
+  restorePartialFailure(s: string): void {
+    this.#inc("restore_partial_failure_total", s);
+  }
+  restoreFailed(s: string): void {
+    this.#inc("restore_failed_total", s);
+  }
+  restoreValidationFailed(s: string): void {
+    this.#inc("restore_validation_failed_total", s);
+  }
+
+  // ControllerMetrics
+  reconciled(controller: string, outcome: ReconcileOutcome, durationMs: number): void {
+    this.#reconciles.inc({ controller, outcome });
+    this.#reconcileSeconds.observe({ controller }, durationMs / 1000);
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The composition root of `velero server`: the only place that constructs the real adapters
+ * (kube client, plugin manager, backup stores, metrics endpoint) and wires every controller.
+ */
+import { createServer, type Server } from "node:http";
+import { getErrorMessage, type Backup } from "@velero-ts/plugin-sdk";
+import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction } from "../backup/actions/index.js";
+import { formatGoDuration, parseGoDuration } from "../backup/duration.js";
+import { createBuiltinPlugins } from "../builtin-plugins/registry.js";
+import { BackupReconciler } from "../controllers/backup-controller.js";
+import { BackupStorageLocationReconciler } from "../controllers/backup-storage-location-controller.js";
+import { createLifecycleReconcilers } from "../controllers/lifecycle.js";
+import { RestoreReconciler } from "../controllers/restore-controller.js";
+import { ControllerManager } from "../controllers/runtime/manager.js";
+import type { KubeClient } from "../kube/client.js";
+import { createKubeClient } from "../kube/http-kube-client.js";
+import { CredentialFileStore } from "../persistence/credentials.js";
+import { createBackupStoreGetter } from "../persistence/location.js";
+import { DefaultPluginManager } from "../plugins/default-manager.js";
+import type { PluginManager } from "../plugins/manager.js";
+import { discoverPlugins, pluginArgs } from "../plugins/registry.js";
+import { builtinRestoreItemActions } from "../restore/actions/index.js";
+import { realClock, type Clock } from "../shared/clock.js";
+import { createLogger, type Logger, type LogLevel } from "../shared/logging.js";
+import { ServerMetrics } from "./metrics.js";
+
+/** A duration option: a Go duration string ("720h0m0s", "1m") or milliseconds. */
+export type DurationOption = string | number;
+
+/** Options of `velero server` (the CLI maps its flags onto these; all optional). */
+export interface ServerOptions {
+  /** --namespace; default $VELERO_NAMESPACE, else "velero". */
+  namespace?: string;
+  /** --plugin-dir; default "/plugins" (a missing directory means no external plugins). */
+  pluginDir?: string;
+  /** --log-level (panic|fatal|error|warning|info|debug|trace); default "info". */
+  logLevel?: string;
+  /** --log-format; default "text". */
+  logFormat?: "text" | "json";
+  /** --default-backup-storage-location; default "default". */
+  defaultBackupStorageLocation?: string;
+  /** --default-volume-snapshot-locations: "provider:name,..." or a map. */
+  defaultVolumeSnapshotLocations?: string | Record<string, string>;
+  /** --backup-sync-period; default 1m; 0 disables sync. */
+  backupSyncPeriod?: DurationOption;
+  /** --garbage-collection-frequency; default 1h. */
+  garbageCollectionFrequency?: DurationOption;
+  /** --default-backup-ttl; default 720h. */
+  defaultBackupTtl?: DurationOption;
+  /** --store-validation-frequency; default 1m. */
+  storeValidationFrequency?: DurationOption;
+  /** --metrics-address; default "127.0.0.1:8085" (Velero's default is ":8085"); "" disables. */
+  metricsAddress?: string;
+  /** --features, e.g. ["EnableCSI"]. */
+  features?: string[];
+  /** --kubeconfig / --kubecontext. */
+  kubeconfig?: string;
+  kubecontext?: string;
+  /** --concurrent-backups: backups running at once; default 1. */
+  concurrency?: number;
+  /** --disable-controllers (Velero controller names: backup, restore, schedule, gc, ...). */
+  disableControllers?: string[];
+  /** --schedule-skip-immediately. */
+  scheduleSkipImmediately?: boolean;
+  /** --client-page-size; default 500. */
+  clientPageSize?: number;
+  /** Reported as status.serverVersion of ServerStatusRequests. */
+  serverVersion?: string;
+  /** Injection points (tests): replace the real adapters. */
+  logger?: Logger;
+  kube?: KubeClient;
+  plugins?: PluginManager;
+  clock?: Clock;
+}
+
+export interface RunningServer {
+  readonly namespace: string;
+  /** "http://127.0.0.1:<port>/metrics", or undefined when disabled. */
+  readonly metricsUrl: string | undefined;
+  readonly metrics: ServerMetrics;
+  readonly plugins: PluginManager;
+  /** Stops controllers, watches, plugin processes and the metrics endpoint. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_METRICS_ADDRESS = "127.0.0.1:8085";
+export const VELERO_TS_VERSION = "v0.1.0";
+
+function toMs(value: DurationOption | undefined, fallbackMs: number, flag: string): number {
+  if (value === undefined || value === "") return fallbackMs;
+  if (typeof value === "number") return value;
+  try {
+    return parseGoDuration(value);
+  } catch {
+    throw new Error(`invalid ${flag} "${value}": expected a duration such as 1h30m`);
+  }
+}
+
+/** Parses "aws:default,gcp:main" (Velero's --default-volume-snapshot-locations). */
+export function parseProviderMap(value: string | Record<string, string> | undefined): Record<string, string> {
+  if (!value) return {};
+  if (typeof value !== "string") return { ...value };
+  const out: Record<string, string> = {};
+  for (const pair of value.split(",").filter(Boolean)) {
+    const [provider, name] = pair.split(":");
+    if (!provider || !name) throw new Error(`invalid --default-volume-snapshot-locations entry "${pair}": expected provider:name`);
+    out[provider.includes("/") ? provider : `velero.io/${provider}`] = name;
+    out[provider] = name;
+  }
+  return out;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const namespace = options.namespace || process.env.VELERO_NAMESPACE || "velero";
+  const logger = options.logger ?? createLogger({ level: (options.logLevel ?? "info") as LogLevel, format: options.logFormat });
+  const log = logger.child({ cmd: "server" });
+  const clock = options.clock ?? realClock;
+  const disabled = new Set(options.disableControllers ?? []);
+  const gcFrequencyMs = toMs(options.garbageCollectionFrequency, 3_600_000, "--garbage-collection-frequency");
+  const backupSyncPeriodMs = toMs(options.backupSyncPeriod, 60_000, "--backup-sync-period");
+  const defaultBackupTtlMs = toMs(options.defaultBackupTtl, 720 * 3_600_000, "--default-backup-ttl");
+  const validationMs = toMs(options.storeValidationFrequency, 60_000, "--store-validation-frequency");
+  const defaultVsls = parseProviderMap(options.defaultVolumeSnapshotLocations);
+
+  const kube = options.kube ?? createKubeClient({ kubeconfig: options.kubeconfig, context: options.kubecontext, logger, pageSize: options.clientPageSize });
+  await kube.serverVersion().catch((err: unknown) => {
+    throw new Error(`cannot reach the Kubernetes API server: ${getErrorMessage(err)}; check --kubeconfig/--kubecontext`, { cause: err });
+  });
+
+  let plugins = options.plugins;
+  if (!plugins) {
+    const builtins = createBuiltinPlugins(logger);
+    for (const name of BUILTIN_BACKUP_ITEM_ACTIONS) builtins.registerBackupItemAction(name, () => createBuiltinBackupItemAction(name, kube));
+    for (const a of builtinRestoreItemActions({ kube, veleroNamespace: namespace, logger })) builtins.registerRestoreItemAction(a.name, () => a.create());
+    const registry = await discoverPlugins({
+      pluginDir: options.pluginDir ?? "/plugins",
+      builtins: builtins.list(),
+      args: pluginArgs({ logLevel: options.logLevel, logFormat: options.logFormat, features: options.features }),
+      logger,
+    });
+    plugins = new DefaultPluginManager({ registry, builtins, logger });
+  }
+
+  const metrics = new ServerMetrics({ defaultMetrics: true });
+  const credentials = new CredentialFileStore({ kube, namespace });
+  const getBackupStore = createBackupStoreGetter({ plugins, credentials, logger });
+  const manager = new ControllerManager({ client: kube, clock, logger, namespace, metrics });
+
+  const backupReconciler = new BackupReconciler({
+    kube,
+    namespace,
+    logger,
+    plugins,
+    getBackupStore,
+    credentials,
+    clock,
+    defaultBackupLocation: options.defaultBackupStorageLocation ?? "default",
+    defaultVolumeSnapshotLocations: defaultVsls,
+    defaultBackupTtlMs,
+    concurrency: options.concurrency ?? 1,
+    backupLogLevel: options.logLevel,
+    metrics,
+  });
+  if (!disabled.has("backup-storage-location")) {
+    manager.add(
+      new BackupStorageLocationReconciler({
+        kube,
+        logger,
+        getBackupStore,
+        clock,
+        defaultValidationFrequencyMs: validationMs,
+        defaultBackupLocation: options.defaultBackupStorageLocation ?? "default",
+        metrics,
+      }),
+      { concurrency: 2 },
+    );
+  }
+  if (!disabled.has("backup")) manager.add(backupReconciler);
+  if (!disabled.has("restore")) {
+    manager.add(new RestoreReconciler({ kube, namespace, log: logger, plugins, getBackupStore, credentials, clock }));
+  }
+  for (const r of createLifecycleReconcilers({
+    kube,
+    logger,
+    clock,
+    getBackupStore,
+    plugins,
+    credentials,
+    serverVersion: options.serverVersion ?? VELERO_TS_VERSION,
+    gcFrequencyMs,
+    backupSyncPeriodMs,
+    scheduleSkipImmediately: options.scheduleSkipImmediately,
+    isBackupInProgress: (b: Backup) => backupReconciler.isRunning(b),
+    deletionMetrics: metrics,
+    disabled,
+  })) {
+    manager.add(r);
+  }
+
+  const { server: metricsServer, url: metricsUrl } = await serveMetrics(options.metricsAddress ?? DEFAULT_METRICS_ADDRESS, metrics, log);
+  await manager.start();
+  log.info({ namespace, metrics: metricsUrl, backupTtl: formatGoDuration(defaultBackupTtlMs), plugins: plugins.list().length }, "server started");
+
+  let stopped = false;
+  return {
+    namespace,
+    metricsUrl,
+    metrics,
+    plugins,
+    async stop(): Promise<void> {
+      if (stopped) return;
+      stopped = true;
+      await manager.stop();
+      await backupReconciler.idle();
+      await plugins.close();
+      await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));
+      await (kube as { close?: () => Promise<void> }).close?.();
+      log.info("server stopped");
+    },
+  };
+}
+
+async function serveMetrics(address: string, metrics: ServerMetrics, log: Logger): Promise<{ server: Server | undefined; url: string | undefined }> {
+  if (!address) return { server: undefined, url: undefined };
+  const i = address.lastIndexOf(":");
+  const host = i > 0 ? address.slice(0, i) : "127.0.0.1";
+  const port = Number(address.slice(i + 1));
+  if (!Number.isInteger(port) || port < 0) throw new Error(`invalid --metrics-address "${address}": expected host:port`);
+  const server = createServer((req, res) => {
+    if (req.url !== "/metrics") {
+      res.writeHead(404).end();
+      return;
+    }
+    metrics
+      .text()
+      .then((body) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(body))
+      .catch((err: unknown) => res.writeHead(500).end(getErrorMessage(err)));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err) => reject(new Error(`cannot listen on --metrics-address "${address}": ${err.message}`)));
+    server.listen(port, host || "127.0.0.1", () => resolve());
+  });
+  const actual = server.address();
+  const boundPort = typeof actual === "object" && actual ? actual.port : port;
+  log.info({ address: `${host}:${boundPort}` }, "metrics server listening");
+  return { server, url: `http://${host || "127.0.0.1"}:${boundPort}/metrics` };
+}

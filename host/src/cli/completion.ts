@@ -34,6 +34,7 @@ const key = (path: string[]): string => path.join("__").replace(/[^A-Za-z0-9_]/g
 
 export function bashCompletion(root: Command): string {
   const nodes = tree(root);
+  const keys = nodes.map((n) => key(n.path)).join(" ");
   const cases = nodes
     .map((n) => `    "${key(n.path)}") words_list="${[...n.subcommands, ...n.flags].join(" ")}" ;;`)
     .join("\n");
@@ -41,16 +42,19 @@ export function bashCompletion(root: Command): string {
 # Load with:  source <(velero completion bash)
 
 __velero_complete() {
-    local cur path="" i w
+    local cur path="" next i w
+    local keys=" ${keys} "
     cur="\${COMP_WORDS[COMP_CWORD]}"
     for ((i = 1; i < COMP_CWORD; i++)); do
         w="\${COMP_WORDS[i]}"
         case "$w" in
-            -*) ;;
-            *) if [[ -n "$path" ]]; then path="\${path}__$w"; else path="$w"; fi ;;
+            -*) continue ;;
         esac
+        if [[ -n "$path" ]]; then next="\${path}__$w"; else next="$w"; fi
+        next="\${next//[^A-Za-z0-9_]/_}"
+        # only subcommands extend the path; arguments and flag values do not
+        [[ "$keys" == *" $next "* ]] && path="$next"
     done
-    path="\${path//[^A-Za-z0-9_]/_}"
     local words_list=""
     case "$path" in
 ${cases}

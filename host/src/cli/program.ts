@@ -96,6 +96,11 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   const f = new Factory(deps);
   const program = createProgram(f);
   try {
+    // A plugin host launches `velero run-plugins <its own flags>`: hand them over untouched.
+    if (argv[0] === "run-plugins") {
+      await deps.runPlugins(argv.slice(1));
+      return 0;
+    }
     await program.parseAsync(normalizeArgv(program, argv), { from: "user" });
     return f.exitCode;
   } catch (err) {

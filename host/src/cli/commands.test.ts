@@ -1,0 +1,364 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { gzipSync } from "node:zlib";
+import type { Command } from "commander";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { Factory } from "./factory.js";
+import { createProgram } from "./program.js";
+import { GVR } from "./resources.js";
+import { createTestCli, type TestCli } from "./testing/run-cli.js";
+
+beforeAll(() => {
+  process.env.TZ = "UTC";
+});
+
+function backupObj(name: string, phase = "Completed", labels: Record<string, string> = {}): UnstructuredItem {
+  return {
+    apiVersion: "velero.io/v1",
+    kind: "Backup",
+    metadata: { name, namespace: "velero", labels, creationTimestamp: "2024-05-01T11:00:00Z" as never },
+    spec: { includedNamespaces: ["*"], storageLocation: "default", ttl: "720h0m0s" },
+    status: { phase, startTimestamp: "2024-05-01T11:00:00Z", expiration: "2024-05-31T11:00:00Z", errors: 0, warnings: 0 },
+  };
+}
+
+/** Plays the server's download-request controller: answers every DownloadRequest with a file:// URL. */
+function serveDownloads(cli: TestCli, files: Record<string, Buffer>): void {
+  const dir = mkdtempSync(join(tmpdir(), "velero-dl-"));
+  cli.onSleep = async () => {
+    for (const req of cli.kube.all(GVR.downloadRequests)) {
+      if ((req.status as { downloadURL?: string } | undefined)?.downloadURL) continue;
+      const target = (req.spec as { target: { kind: string; name: string } }).target;
+      const file = join(dir, `${target.kind}-${target.name}`);
+      const body = files[`${target.kind}/${target.name}`];
+      if (body) writeFileSync(file, body);
+      await cli.kube.patchStatus(GVR.downloadRequests, req.metadata.name, "velero", { status: { phase: "Processed", downloadURL: pathToFileURL(file).href } });
+    }
+  };
+}
+
+function allCommandPaths(): string[][] {
+  const program = createProgram(new Factory(createTestCli().deps));
+  const out: string[][] = [];
+  const visit = (cmd: Command, path: string[]): void => {
+    out.push(path);
+    // run-plugins is the plugin-process entry point: every argument, --help included, belongs to it.
+    for (const c of cmd.commands) if (c.name() !== "run-plugins") visit(c, [...path, c.name()]);
+  };
+  visit(program, []);
+  return out;
+}
+
+describe("velero CLI", () => {
+  it.each(allCommandPaths().map((p) => ({ path: p.join(" ") || "(root)", argv: p })))("prints help for $path", async ({ argv }) => {
+    const cli = createTestCli();
+    const r = await cli.run(...argv, "--help");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: velero/);
+  });
+
+  it("accepts noun-verb, verb-noun and aliases alike", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.backups, backupObj("b1"));
+    const outputs = [];
+    for (const argv of [["backup", "get"], ["get", "backups"], ["get", "backup"], ["backups", "get"]]) outputs.push((await cli.run(...argv)).stdout);
+    expect(new Set(outputs).size).toBe(1);
+    expect(outputs[0]).toContain("b1");
+  });
+
+  it.each([
+    { noun: "backup", gvr: GVR.backups, obj: backupObj("b1"), column: "STORAGE LOCATION" },
+    { noun: "restore", gvr: GVR.restores, obj: { apiVersion: "velero.io/v1", kind: "Restore", metadata: { name: "r1", namespace: "velero" }, spec: { backupName: "b1" } }, column: "COMPLETED" },
+    { noun: "schedule", gvr: GVR.schedules, obj: { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s1", namespace: "velero" }, spec: { schedule: "@daily", template: {} } }, column: "BACKUP TTL" },
+    { noun: "backup-location", gvr: GVR.backupStorageLocations, obj: { apiVersion: "velero.io/v1", kind: "BackupStorageLocation", metadata: { name: "default", namespace: "velero" }, spec: { provider: "aws", objectStorage: { bucket: "velero" } } }, column: "ACCESS MODE" },
+    { noun: "snapshot-location", gvr: GVR.volumeSnapshotLocations, obj: { apiVersion: "velero.io/v1", kind: "VolumeSnapshotLocation", metadata: { name: "default", namespace: "velero" }, spec: { provider: "aws" } }, column: "PROVIDER" },
+    { noun: "repo", gvr: GVR.backupRepositories, obj: { apiVersion: "velero.io/v1", kind: "BackupRepository", metadata: { name: "app-default-kopia", namespace: "velero" }, spec: {} }, column: "LAST MAINTENANCE" },
+  ])("prints `$noun get` as table, json and yaml", async ({ noun, gvr, obj, column }) => {
+    const cli = createTestCli();
+    cli.kube.seed(gvr, obj as UnstructuredItem);
+    const table = await cli.run(noun, "get");
+    expect(table.code).toBe(0);
+    expect(table.stdout.split("\n")[0]).toContain(column);
+    const json = await cli.run(noun, "get", "-o", "json");
+    expect(JSON.parse(json.stdout)).toMatchObject({ kind: obj.kind, metadata: { name: obj.metadata.name } });
+    const yaml = await cli.run(noun, "get", "-o", "yaml");
+    expect(yaml.stdout).toContain(`kind: ${obj.kind}`);
+    const bad = await cli.run(noun, "get", "-o", "xml");
+    expect(bad.code).toBe(2);
+  });
+
+  it("wraps several objects in a List for -o json", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.backups, backupObj("a"), backupObj("b"));
+    const out = JSON.parse((await cli.run("backup", "get", "-o", "json")).stdout) as { kind: string; items: unknown[] };
+    expect(out.kind).toBe("BackupList");
+    expect(out.items).toHaveLength(2);
+  });
+
+  it("resolves the namespace from -n, then the client config, then $VELERO_NAMESPACE", async () => {
+    const cli = createTestCli({ env: { VELERO_NAMESPACE: "from-env" } });
+    await cli.run("backup", "create", "x", "-o", "json");
+    expect(JSON.parse(cli.stdout.text).metadata.namespace).toBe("from-env");
+    await cli.run("client", "config", "set", "namespace=from-config");
+    expect((await cli.run("client", "config", "get")).stdout).toBe("namespace: from-config\n");
+    await cli.run("backup", "create", "x", "-o", "json");
+    expect(JSON.parse(cli.stdout.text).metadata.namespace).toBe("from-config");
+    await cli.run("-n", "from-flag", "backup", "create", "x", "-o", "json");
+    expect(JSON.parse(cli.stdout.text).metadata.namespace).toBe("from-flag");
+    expect((await cli.run("client", "config", "get", "features")).stdout).toBe("features: <NOT SET>\n");
+  });
+
+  it("names the missing object and how to list what exists", async () => {
+    const cli = createTestCli();
+    const r = await cli.run("backup", "describe", "nope");
+    expect(r).toMatchObject({ code: 1, stdout: "" });
+    expect(r.stderr).toBe(`An error occurred: backup "nope" not found in namespace "velero"; run 'velero backup get' to list them (and check -n/--namespace)\n`);
+  });
+
+  it("explains an unreachable cluster in one line", async () => {
+    const cli = createTestCli();
+    cli.deps.connect = async () => ({
+      get: async () => {
+        throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6443"), { code: "ECONNREFUSED" });
+      },
+      list: async () => {
+        throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6443"), { code: "ECONNREFUSED" });
+      },
+    }) as never;
+    const r = await cli.run("backup", "get");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      "An error occurred: cannot reach the Kubernetes API server (connect ECONNREFUSED 127.0.0.1:6443); check --kubeconfig/--kubecontext or $KUBECONFIG and that the cluster is running\n",
+    );
+  });
+});
+
+describe("restore", () => {
+  it("creates a restore named after the backup and waits for Completed (exit 0)", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.backups, backupObj("test-backup"));
+    cli.onSleep = async () => {
+      for (const r of cli.kube.all(GVR.restores)) {
+        await cli.kube.patchStatus(GVR.restores, r.metadata.name, "velero", { status: { phase: "Completed", progress: { totalItems: 3, itemsRestored: 3 } } });
+      }
+    };
+    const r = await cli.run("restore", "create", "--from-backup", "test-backup", "--wait");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Restore request "test-backup-20240501120000" submitted successfully.');
+    expect(r.stdout).toContain("Restore completed with status: Completed.");
+    const stored = cli.kube.peek<{ spec: Record<string, unknown> }>(GVR.restores, "test-backup-20240501120000", "velero");
+    expect(stored?.spec).toMatchObject({ backupName: "test-backup", includedNamespaces: ["*"], itemOperationTimeout: "0s" });
+  });
+
+  it.each([
+    { phase: "Failed", code: 4 },
+    { phase: "FailedValidation", code: 5 },
+    { phase: "PartiallyFailed", code: 3 },
+  ])("exits $code when the restore ends $phase", async ({ phase, code }) => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.backups, backupObj("b"));
+    cli.onSleep = async () => {
+      await cli.kube.patchStatus(GVR.restores, "r", "velero", { status: { phase } });
+    };
+    expect((await cli.run("restore", "create", "r", "--from-backup", "b", "-w")).code).toBe(code);
+  });
+
+  it("maps namespaces and rejects bad flag values", async () => {
+    const cli = createTestCli();
+    const ok = await cli.run("restore", "create", "r", "--from-backup", "b", "--namespace-mappings", "demo-app:demo-copy", "--existing-resource-policy", "update", "-o", "json");
+    expect(JSON.parse(ok.stdout).spec).toMatchObject({ namespaceMapping: { "demo-app": "demo-copy" }, existingResourcePolicy: "update" });
+    expect((await cli.run("restore", "create", "r", "--from-backup", "b", "--existing-resource-policy", "replace")).stderr).toContain("it accepts only none, update");
+    expect((await cli.run("restore", "create", "r")).code).toBe(2);
+    expect((await cli.run("restore", "create", "r", "--from-backup", "missing")).stderr).toContain('backup "missing" not found');
+  });
+
+  it("streams the gunzipped restore log through a DownloadRequest", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.restores, { apiVersion: "velero.io/v1", kind: "Restore", metadata: { name: "r1", namespace: "velero" }, spec: {}, status: { phase: "Completed" } });
+    serveDownloads(cli, { "RestoreLog/r1": gzipSync('time="t" level=info msg="restore completed"\n') });
+    const r = await cli.run("restore", "logs", "r1");
+    expect(r).toMatchObject({ code: 0, stdout: 'time="t" level=info msg="restore completed"\n' });
+  });
+});
+
+describe("backup logs, describe --details, download and delete", () => {
+  it("refuses logs before the backup finished", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.backups, backupObj("b1", "InProgress"));
+    const r = await cli.run("backup", "logs", "b1");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('logs for backup "b1" are not available until it\'s finished processing');
+  });
+
+  it("describes with --details from downloaded side files", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.backups, backupObj("b1"));
+    serveDownloads(cli, {
+      "BackupResourceList/b1": gzipSync(JSON.stringify({ "v1/ConfigMap": ["demo-app/web-config"] })),
+      "BackupVolumeInfos/b1": gzipSync("null"),
+    });
+    const r = await cli.run("backup", "describe", "b1", "--details");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Resource List:\n  v1/ConfigMap:\n    - demo-app/web-config");
+    expect(cli.kube.all(GVR.downloadRequests).map((d) => (d.spec as { target: { kind: string } }).target.kind).sort()).toEqual(["BackupResourceList", "BackupVolumeInfos"]);
+  });
+
+  it("downloads the tarball without gunzipping it", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.backups, backupObj("b1"));
+    const tarball = gzipSync("tar bytes");
+    serveDownloads(cli, { "BackupContents/b1": tarball });
+    const r = await cli.run("backup", "download", "b1");
+    expect(r.code).toBe(0);
+    const path = join(cli.deps.cwd, "b1-data.tar.gz");
+    expect(r.stdout).toBe(`Backup b1 has been successfully downloaded to ${path}\n`);
+    expect(readFileSync(path)).toEqual(tarball);
+    expect((await cli.run("backup", "download", "b1")).stderr).toContain("pass --force to overwrite");
+  });
+
+  it("submits a DeleteBackupRequest with --confirm and does nothing when the user says no", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.backups, { ...backupObj("test-backup"), metadata: { ...backupObj("test-backup").metadata, uid: "uid-1" } });
+    cli.input.push("n");
+    expect((await cli.run("backup", "delete", "test-backup")).stdout).toBe("Are you sure you want to continue (Y/N)? ");
+    expect(cli.kube.all(GVR.deleteBackupRequests)).toHaveLength(0);
+    const r = await cli.run("backup", "delete", "test-backup", "--confirm");
+    expect(r.stdout).toBe(
+      'Request to delete backup "test-backup" submitted successfully.\nThe backup will be fully deleted after all associated data (disk snapshots, backup files, restores) are removed.\n',
+    );
+    const [dbr] = cli.kube.all(GVR.deleteBackupRequests);
+    expect(dbr?.metadata).toMatchObject({ generateName: "test-backup-", labels: { "velero.io/backup-name": "test-backup", "velero.io/backup-uid": "uid-1" } });
+    expect(dbr?.spec).toEqual({ backupName: "test-backup" });
+    expect((await cli.run("backup", "delete")).stderr).toContain("you must specify exactly one of: specific backup name(s), the --all flag, or the --selector flag");
+  });
+});
+
+describe("schedule", () => {
+  it.each([["0 1 * * *"], ["@every 24h"]])("creates the seed's test-daily schedule with %j", async (cron) => {
+    const cli = createTestCli();
+    const r = await cli.run("schedule", "create", "test-daily", `--schedule=${cron}`, "--selector", "app=iperf3-server");
+    expect(r).toMatchObject({ code: 0, stdout: 'Schedule "test-daily" created successfully.\n' });
+    expect(cli.kube.peek<{ spec: unknown }>(GVR.schedules, "test-daily", "velero")?.spec).toMatchObject({
+      schedule: cron,
+      paused: false,
+      useOwnerReferencesInBackup: false,
+      template: { labelSelector: { matchLabels: { app: "iperf3-server" } }, includedNamespaces: ["*"], ttl: "0s" },
+    });
+  });
+
+  it("rejects a bad cron expression before submitting", async () => {
+    const cli = createTestCli();
+    const r = await cli.run("create", "schedule", "s", "--schedule", "0 25 * * *");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('invalid --schedule "0 25 * * *"');
+    expect(cli.kube.all(GVR.schedules)).toHaveLength(0);
+  });
+
+  it("pauses and unpauses", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.schedules, { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s1", namespace: "velero" }, spec: { schedule: "@daily", template: {} } });
+    expect((await cli.run("schedule", "pause", "s1")).stdout).toBe("Schedule s1 paused successfully\n");
+    expect((await cli.run("schedule", "pause", "--all")).stdout).toBe("Schedule s1 is already paused, skip\n");
+    expect((await cli.run("schedule", "unpause", "s1")).stdout).toBe("Schedule s1 unpaused successfully\n");
+    expect(cli.kube.peek<{ spec: { paused: boolean } }>(GVR.schedules, "s1", "velero")?.spec.paused).toBe(false);
+  });
+});
+
+describe("locations, plugins, version, server", () => {
+  it("creates and sets backup storage locations", async () => {
+    const cli = createTestCli();
+    const r = await cli.run("backup-location", "create", "second", "--provider", "aws", "--bucket", "b2", "--config", "region=minio", "--access-mode", "ReadOnly");
+    expect(r.stdout).toBe('Backup storage location "second" configured successfully.\n');
+    expect(cli.kube.peek<{ spec: unknown }>(GVR.backupStorageLocations, "second", "velero")?.spec).toMatchObject({ provider: "aws", accessMode: "ReadOnly", config: { region: "minio" } });
+    expect((await cli.run("bsl", "create", "x", "--provider", "aws")).stderr).toContain("--bucket is required");
+    expect((await cli.run("bsl", "set", "second", "--default")).code).toBe(0);
+    expect(cli.kube.peek<{ spec: { default: boolean } }>(GVR.backupStorageLocations, "second", "velero")?.spec.default).toBe(true);
+    expect((await cli.run("snapshot-location", "create", "vsl1", "--provider", "aws", "--config", "region=us-east-1")).stdout).toBe(
+      'Snapshot volume location "vsl1" configured successfully.\n',
+    );
+  });
+
+  it("reports server version and plugins through a ServerStatusRequest", async () => {
+    const cli = createTestCli();
+    cli.onSleep = async () => {
+      for (const ssr of cli.kube.all(GVR.serverStatusRequests)) {
+        await cli.kube.patchStatus(GVR.serverStatusRequests, ssr.metadata.name, "velero", {
+          status: { phase: "Processed", serverVersion: "v1.18.0-ts.0.1.0", plugins: [{ name: "velero.io/aws", kind: "ObjectStore" }, { name: "velero.io/pod", kind: "BackupItemAction" }] },
+        });
+      }
+    };
+    expect((await cli.run("version")).stdout).toBe("Client:\n\tVersion: v1.18.0-ts.0.1.0\n\tGit commit: abc1234\nServer:\n\tVersion: v1.18.0-ts.0.1.0\n");
+    expect((await cli.run("plugin", "get")).stdout).toMatchInlineSnapshot(`
+      "NAME            KIND
+      velero.io/pod   BackupItemAction
+      velero.io/aws   ObjectStore
+      "
+    `);
+  });
+
+  it("says clearly when no server answers", async () => {
+    const cli = createTestCli();
+    const r = await cli.run("version", "--timeout", "2s");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('<error getting server version: timed out waiting for server status request to be processed; is the Velero server running in namespace "velero"?');
+    expect((await cli.run("version", "--client-only")).stdout).toBe("Client:\n\tVersion: v1.18.0-ts.0.1.0\n\tGit commit: abc1234\n");
+  });
+
+  it("maps Velero's server flags onto the server options", async () => {
+    const cli = createTestCli();
+    const r = await cli.run("server", "--kubeconfig", "/k", "-n", "ns1", "--plugin-dir", "dist/plugins", "--log-level", "debug", "--backup-sync-period", "10s", "--default-volume-snapshot-locations", "aws:vsl1", "--features=EnableCSI", "--uploader-type=kopia", "--fs-backup-timeout=4h");
+    expect(r.code).toBe(0);
+    expect(cli.serverStarts[0]).toMatchObject({
+      namespace: "ns1",
+      kubeconfig: "/k",
+      pluginDir: "dist/plugins",
+      logLevel: "debug",
+      backupSyncPeriodMs: 10_000,
+      defaultBackupTtlMs: 720 * 3600_000,
+      defaultVolumeSnapshotLocations: { aws: "vsl1" },
+      metricsAddress: "127.0.0.1:8085",
+      features: ["EnableCSI"],
+    });
+    expect(r.stderr).toContain("ignoring flags this server does not implement: --fs-backup-timeout=4h");
+    expect((await cli.run("server", "--log-level", "loud")).code).toBe(2);
+  });
+
+  it("hands run-plugins its raw arguments and stays out of the help", async () => {
+    const cli = createTestCli();
+    expect((await cli.run("run-plugins", "--log-level", "info", "--features=")).code).toBe(0);
+    expect(cli.pluginRuns).toEqual([["--log-level", "info", "--features="]]);
+    expect((await cli.run("--help")).stdout).not.toContain("run-plugins");
+  });
+});
+
+describe("completion", () => {
+  it.each(["bash", "zsh", "fish"])("generates a %s script", async (shell) => {
+    const cli = createTestCli();
+    const r = await cli.run("completion", shell);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(shell === "fish" ? "complete -c velero" : "__velero_complete");
+  });
+
+  it("loads in bash and completes subcommands and flags", async () => {
+    const cli = createTestCli();
+    const script = join(mkdtempSync(join(tmpdir(), "velero-completion-")), "velero.bash");
+    writeFileSync(script, (await cli.run("completion", "bash")).stdout);
+    execFileSync("bash", ["-n", script]);
+    const complete = (words: string): string =>
+      execFileSync("bash", [
+        "-c",
+        `source ${script}; COMP_WORDS=(${words}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); __velero_complete; echo "\${COMPREPLY[*]}"`,
+      ]).toString().trim();
+    expect(complete("velero backup ''").split(" ")).toEqual(expect.arrayContaining(["create", "get", "describe", "logs", "delete", "download"]));
+    expect(complete("velero ba")).toBe("backup backups backup-location backup-locations");
+    expect(complete("velero backup create x --incl").split(" ")).toEqual(expect.arrayContaining(["--include-namespaces", "--include-resources"]));
+  });
+
+  it("rejects an unknown shell", async () => {
+    expect((await createTestCli().run("completion", "tcsh")).code).toBe(2);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { formatGoDuration, parseGoDuration } from "./duration.js";
+import { formatLabelSelector, parseLabelSelector, parseOrLabelSelectors } from "./label-selector.js";
+import { parseGoBool, parseMapFlag } from "./values.js";
+import { validateSchedule } from "./cron.js";
+
+describe("Go durations", () => {
+  it.each([
+    { text: "720h", ns: 720 * 3600e9, formatted: "720h0m0s" },
+    { text: "1h30m", ns: 5400e9, formatted: "1h30m0s" },
+    { text: "90m", ns: 5400e9, formatted: "1h30m0s" },
+    { text: "10m", ns: 600e9, formatted: "10m0s" },
+    { text: "1.5s", ns: 1.5e9, formatted: "1.5s" },
+    { text: "500ms", ns: 5e8, formatted: "500ms" },
+    { text: "0", ns: 0, formatted: "0s" },
+    { text: "2160h0m0s", ns: 2160 * 3600e9, formatted: "2160h0m0s" },
+  ])("parses $text and formats it as $formatted", ({ text, ns, formatted }) => {
+    expect(parseGoDuration(text)).toBe(ns);
+    expect(formatGoDuration(ns)).toBe(formatted);
+  });
+
+  it.each(["", "forever", "10", "1d", "h"])("rejects %j", (text) => {
+    expect(parseGoDuration(text)).toBeUndefined();
+  });
+});
+
+describe("label selectors", () => {
+  it.each([
+    { text: "app=iperf3-server", json: { matchLabels: { app: "iperf3-server" } }, printed: "app=iperf3-server" },
+    { text: "backup!=ignore", json: { matchExpressions: [{ key: "backup", operator: "NotIn", values: ["ignore"] }] }, printed: "backup notin (ignore)" },
+    { text: "tier in (web, db),!legacy", json: { matchExpressions: [{ key: "tier", operator: "In", values: ["web", "db"] }, { key: "legacy", operator: "DoesNotExist" }] }, printed: "!legacy,tier in (db,web)" },
+    { text: "velero.io/schedule-name", json: { matchExpressions: [{ key: "velero.io/schedule-name", operator: "Exists" }] }, printed: "velero.io/schedule-name" },
+    { text: "a==b,c=d", json: { matchLabels: { a: "b", c: "d" } }, printed: "a=b,c=d" },
+  ])("parses $text the way metav1.ParseToLabelSelector does", ({ text, json, printed }) => {
+    const parsed = parseLabelSelector(text);
+    expect(parsed).toEqual(json);
+    expect(formatLabelSelector(parsed)).toBe(printed);
+  });
+
+  it.each(["a=b=c", "a in (x", "Bad Key=1", "x>1"])("rejects %j with a usage error naming the selector", (text) => {
+    expect(() => parseLabelSelector(text)).toThrow(/invalid label selector/);
+  });
+
+  it("prints <none> for a missing selector and splits or-selectors", () => {
+    expect(formatLabelSelector(undefined)).toBe("<none>");
+    expect(parseOrLabelSelectors("foo=bar or app=nginx")).toEqual([{ matchLabels: { foo: "bar" } }, { matchLabels: { app: "nginx" } }]);
+  });
+});
+
+describe("map and bool flags", () => {
+  it("parses the seed's --backup-location-config (as the shell passes it) and CSV-quoted entries", () => {
+    expect(parseMapFlag("--backup-location-config", "region=minio,s3ForcePathStyle=true,s3Url=http://127.0.0.1:9000")).toEqual({
+      region: "minio",
+      s3ForcePathStyle: "true",
+      s3Url: "http://127.0.0.1:9000",
+    });
+    expect(parseMapFlag("--labels", '"k1=a=b,c=d",k2=v2')).toEqual({ k1: "a=b,c=d", k2: "v2" });
+  });
+
+  it("uses ':' for namespace mappings and explains a bad entry", () => {
+    expect(parseMapFlag("--namespace-mappings", "a:b,c:d", {}, ":")).toEqual({ a: "b", c: "d" });
+    expect(() => parseMapFlag("--namespace-mappings", "a=b", {}, ":")).toThrow('invalid value "a=b" for --namespace-mappings: expected src1:dst1,src2:dst2');
+  });
+
+  it("accepts Go's boolean spellings only", () => {
+    expect([parseGoBool("true"), parseGoBool("F"), parseGoBool("1"), parseGoBool("yes")]).toEqual([true, false, true, undefined]);
+  });
+});
+
+describe("schedule validation", () => {
+  it.each(["0 1 * * *", "@every 24h", "@daily", "CRON_TZ=Europe/Paris 0 3 * * 1-5"])("accepts %j", (s) => {
+    expect(validateSchedule(s)).toBe(s);
+  });
+  it.each(["0 1 * *", "61 * * * *", "@every forever", "* * * * * *"])("rejects %j with a fix", (s) => {
+    expect(() => validateSchedule(s)).toThrow(/invalid --schedule .*use 5 cron fields/);
+  });
+});

@@ -1,0 +1,198 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { GVR } from "../resources.js";
+import { createTestCli, type TestCli } from "../testing/run-cli.js";
+import { explainPods } from "./wait-ready.js";
+import { pluginContainerName } from "./plugin-container.js";
+
+const SEED_FLAGS = [
+  "install",
+  "--provider",
+  "aws",
+  "--plugins",
+  "velero/velero-plugin-for-aws:v1.4.1",
+  "--bucket",
+  "velero",
+  "--secret-file",
+  "./credentials-velero",
+  "--use-volume-snapshots=false",
+  "--backup-location-config",
+  "region=minio,s3ForcePathStyle=true,s3Url=http://127.0.0.1:9000",
+];
+
+function cliWithCredentials(): TestCli {
+  const cli = createTestCli();
+  writeFileSync(join(cli.deps.cwd, "credentials-velero"), "[default]\naws_access_key_id = minio\naws_secret_access_key = minio123\n");
+  // The fake API server does not run the CRD controller: mark new CRDs Established while the CLI waits.
+  cli.onSleep = async () => {
+    for (const crd of cli.kube.all(GVR.crds)) {
+      if (!crd.status) await cli.kube.patchStatus(GVR.crds, crd.metadata.name, undefined, { status: { conditions: [{ type: "Established", status: "True" }] } });
+    }
+  };
+  return cli;
+}
+
+describe("pluginContainerName", () => {
+  it.each([
+    ["velero/velero-plugin-for-aws:v1.13.0", "velero-velero-plugin-for-aws"],
+    ["velero/velero-plugin-for-aws:v1.4.1", "velero-velero-plugin-for-aws"],
+    ["registry.example.com:5000/team/plugin_x.y:1", "team-plugin-x-y"],
+    ["plugin@sha256:abcdef", "plugin"],
+    ["velero-ts/velero-plugin-aws:dev", "velero-ts-velero-plugin-aws"],
+    [`org/${"p".repeat(70)}:1`, `org-${"p".repeat(53)}`],
+  ])("names the init container for %s", (image, name) => {
+    expect(pluginContainerName(image).slice(0, name.length)).toBe(name);
+    expect(pluginContainerName(image).length).toBeLessThanOrEqual(63);
+  });
+});
+
+describe("velero install", () => {
+  it("creates everything in the seed's order and prints the seed's lines", async () => {
+    const cli = cliWithCredentials();
+    const r = await cli.run(...SEED_FLAGS);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines.slice(0, 2)).toEqual([
+      "CustomResourceDefinition/backuprepositories.velero.io: attempting to create resource",
+      "CustomResourceDefinition/backuprepositories.velero.io: created",
+    ]);
+    expect(lines).toContain("CustomResourceDefinition/backups.velero.io: created");
+    expect(lines.slice(lines.indexOf("Waiting for resources to be ready in cluster..."))).toEqual([
+      "Waiting for resources to be ready in cluster...",
+      "Namespace/velero: attempting to create resource",
+      "Namespace/velero: created",
+      "ClusterRoleBinding/velero: attempting to create resource",
+      "ClusterRoleBinding/velero: created",
+      "ServiceAccount/velero: attempting to create resource",
+      "ServiceAccount/velero: created",
+      "Secret/cloud-credentials: attempting to create resource",
+      "Secret/cloud-credentials: created",
+      "BackupStorageLocation/default: attempting to create resource",
+      "BackupStorageLocation/default: created",
+      "Deployment/velero: attempting to create resource",
+      "Deployment/velero: created",
+      "Velero is installed! ⛵ Use 'kubectl logs deployment/velero -n velero' to view the status.",
+    ]);
+    const bsl = cli.kube.peek<{ spec: unknown }>(GVR.backupStorageLocations, "default", "velero");
+    expect(bsl?.spec).toEqual({
+      provider: "aws",
+      objectStorage: { bucket: "velero" },
+      config: { region: "minio", s3ForcePathStyle: "true", s3Url: "http://127.0.0.1:9000" },
+      default: true,
+    });
+    expect(cli.kube.peek(GVR.volumeSnapshotLocations, "default", "velero")).toBeUndefined();
+    const secret = cli.kube.peek<{ data: { cloud: string } }>(GVR.secrets, "cloud-credentials", "velero");
+    expect(Buffer.from(secret?.data.cloud ?? "", "base64").toString()).toContain("aws_access_key_id = minio");
+    const deploy = cli.kube.peek<{ spec: { template: { spec: Record<string, unknown> } } }>(GVR.deployments, "velero", "velero");
+    expect(deploy?.spec.template.spec.initContainers).toEqual([
+      { name: "velero-velero-plugin-for-aws", image: "velero/velero-plugin-for-aws:v1.4.1", imagePullPolicy: "IfNotPresent", volumeMounts: [{ name: "plugins", mountPath: "/target" }] },
+    ]);
+    expect((deploy?.spec.template.spec.containers as { args: string[] }[])[0]?.args).toEqual(["server", "--features=", "--uploader-type=kopia"]);
+    const crds = cli.kube.all(GVR.crds);
+    expect(crds.every((c) => c.metadata.labels?.component === "velero")).toBe(true);
+  });
+
+  it("is idempotent: a second run proceeds past what exists", async () => {
+    const cli = cliWithCredentials();
+    await cli.run(...SEED_FLAGS);
+    const r = await cli.run(...SEED_FLAGS);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Namespace/velero: already exists, proceeding\n");
+    expect(r.stdout).toContain("Deployment/velero: already exists, proceeding\n");
+    expect(r.stdout).toContain("Velero is installed!");
+  });
+
+  it("prints every manifest without touching the cluster with --dry-run -o yaml", async () => {
+    const cli = cliWithCredentials();
+    const r = await cli.run(...SEED_FLAGS, "--use-node-agent", "--dry-run", "-o", "yaml");
+    expect(r.code).toBe(0);
+    const kinds = [...r.stdout.matchAll(/^ {4}kind: (\w+)$/gm)].map((m) => m[1]);
+    expect(new Set(kinds)).toEqual(new Set(["CustomResourceDefinition", "Namespace", "ClusterRoleBinding", "ServiceAccount", "Secret", "BackupStorageLocation", "Deployment", "DaemonSet"]));
+    expect(cli.kube.actions).toEqual([]);
+    expect((await cli.run("install", "--crds-only", "--dry-run", "-o", "table")).stderr).toContain("'table' format is not supported with 'install' command");
+  });
+
+  it.each([
+    { args: ["install", "--bucket", "b", "--no-secret", "--plugins", "p"], message: "--provider is required" },
+    { args: ["install", "--provider", "aws", "--bucket", "b", "--plugins", "p"], message: "One of --secret-file or --no-secret is required" },
+    { args: ["install", "--provider", "aws", "--bucket", "b", "--no-secret"], message: "--plugins flag is required" },
+    { args: ["install", "--provider", "aws", "--bucket", "b", "--no-secret", "--plugins", "p", "--use-volume-snapshots=false", "--snapshot-location-config", "region=x"], message: "--snapshot-location-config must be empty" },
+    { args: ["install", "--provider", "aws", "--bucket", "b", "--no-secret", "--plugins", "p", "--default-volumes-to-fs-backup"], message: "--use-node-agent is required" },
+    { args: ["install", "--provider", "aws", "--bucket", "b", "--secret-file", "nope", "--plugins", "p"], message: 'cannot read --secret-file "nope": no such file' },
+    { args: ["install", "--provider", "aws", "--bucket", "b", "--no-secret", "--plugins", "p", "--backup-location-config", "region"], message: 'invalid value "region" for --backup-location-config: expected key1=value1,key2=value2' },
+  ])("rejects bad flags with exit 2: $message", async ({ args, message }) => {
+    const r = await createTestCli().run(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  it("accepts the seed's --use-restic alias for the node-agent DaemonSet", async () => {
+    const cli = cliWithCredentials();
+    const r = await cli.run(...SEED_FLAGS, "--use-restic", "--default-volumes-to-restic");
+    expect(r.stdout).toContain("DaemonSet/node-agent: created");
+    const args = (cli.kube.peek<{ spec: { template: { spec: { containers: { args: string[] }[] } } } }>(GVR.deployments, "velero", "velero")?.spec.template.spec.containers[0]?.args) ?? [];
+    expect(args).toContain("--default-volumes-to-fs-backup=true");
+  });
+
+  it("explains why --wait is still waiting and gives up with the way out", async () => {
+    const cli = cliWithCredentials();
+    const markCrds = cli.onSleep;
+    cli.onSleep = async (ms) => {
+      await markCrds?.(ms);
+      if (cli.kube.all(GVR.pods).length === 0 && cli.kube.peek(GVR.deployments, "velero", "velero")) {
+        cli.kube.seed(GVR.pods, {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "velero-abc", namespace: "velero", labels: { deploy: "velero" } },
+          status: { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "no nodes available to schedule pods" }] },
+        } as UnstructuredItem);
+      }
+    };
+    const r = await cli.run(...SEED_FLAGS, "--wait", "--wait-timeout", "30s");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("Waiting for Velero deployment to be ready.\n");
+    expect(r.stdout).toContain("waiting for deployment velero: 1 pod(s) Pending, not scheduled: no nodes available to schedule pods (no nodes/kubelet in this cluster?)\n");
+    expect(r.stderr).toContain("timed out after 30s waiting for deployment velero to be ready");
+    expect(r.stderr).toContain("start 'velero server --kubeconfig <file> -n velero' locally");
+  });
+
+  it("explains pods scheduled on a node that never starts them", () => {
+    expect(explainPods([{ metadata: { name: "p" }, spec: { nodeName: "node-1" }, status: { phase: "Pending" } }])).toBe(
+      "1 pod(s) Pending on node node-1 (no kubelet is starting the containers?)",
+    );
+    expect(explainPods([])).toBe("no pods have been created yet (is kube-controller-manager running?)");
+  });
+});
+
+describe("velero plugin add/remove and uninstall", () => {
+  it("adds and removes plugin init containers on the installed deployment", async () => {
+    const cli = cliWithCredentials();
+    await cli.run(...SEED_FLAGS);
+    expect((await cli.run("plugin", "add", "velero-ts/velero-plugin-gcp:dev", "--confirm")).code).toBe(0);
+    type Deploy = { spec: { template: { spec: { initContainers?: { name: string }[] } } } };
+    const names = (): string[] => (cli.kube.peek<Deploy>(GVR.deployments, "velero", "velero")?.spec.template.spec.initContainers ?? []).map((c) => c.name);
+    expect(names()).toEqual(["velero-velero-plugin-for-aws", "velero-ts-velero-plugin-gcp"]);
+    expect((await cli.run("plugin", "remove", "velero/velero-plugin-for-aws:v1.4.1")).code).toBe(0);
+    expect(names()).toEqual(["velero-ts-velero-plugin-gcp"]);
+    const missing = await cli.run("plugin", "remove", "nope");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("init container nope not found in Velero server deployment; plugins installed: velero-ts-velero-plugin-gcp (velero-ts/velero-plugin-gcp:dev)");
+  });
+
+  it("uninstalls namespace, binding and CRDs", async () => {
+    const cli = cliWithCredentials();
+    await cli.run(...SEED_FLAGS);
+    const r = await cli.run("uninstall", "--force");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Velero namespace "velero" deleted\n');
+    expect(r.stdout.endsWith("Velero uninstalled ⛵\n")).toBe(true);
+    expect(cli.kube.all(GVR.crds)).toEqual([]);
+    expect(cli.kube.peek(GVR.clusterRoleBindings, "velero")).toBeUndefined();
+    expect((await cli.run("uninstall", "--force")).stdout).toContain('Velero namespace "velero" does not exist, skipping.');
+  });
+});
+
+

@@ -1,0 +1,329 @@
+// The backup path end to end against the REAL control plane: `velero server`'s composition root
+// (startServer) with the velero.io/filesystem object store. A namespace with a Deployment (pods
+// by kwok), ConfigMaps, a Secret, a Service, a PVC bound to a PV, a ServiceAccount bound to a
+// ClusterRole, and a custom resource. Checks: the bucket holds exactly Velero's keys; the tarball
+// (read by an independent reader) holds exactly the expected items for a table of filters; item
+// JSON equals what the API server returns; kill -9 mid-backup then restart ends Failed.
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Backup, BackupSpec, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { installCrds } from "../../../host/src/kube/crds.ts";
+import { GVR } from "../../../host/src/kube/gvr.ts";
+import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
+import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
+import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
+import { createLogger, createSilentLogger } from "../../../host/src/shared/logging.ts";
+import { loadEndpoints } from "../../helpers/endpoints.ts";
+import { itemPaths, readVeleroTarball } from "../../helpers/velero-tarball.ts";
+
+const suffix = randomBytes(3).toString("hex");
+const APP = `vt-bk-app-${suffix}`;
+const VELERO = `vt-bk-velero-${suffix}`;
+const PV = `vt-bk-pv-${suffix}`;
+const CRB = `vt-bk-crb-${suffix}`;
+const ROLE = `vt-bk-role-${suffix}`;
+const CRD_GROUP = "vt.example.io";
+const CRD = `widgets.${CRD_GROUP}`;
+const WIDGETS = { group: CRD_GROUP, version: "v1", resource: "widgets" };
+const DEPLOYMENTS = { group: "apps", version: "v1", resource: "deployments" };
+const SERVICES = { group: "", version: "v1", resource: "services" };
+const BUCKET = "velero";
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const obj = (apiVersion: string, kind: string, name: string, rest: Record<string, unknown> = {}, namespace?: string): UnstructuredItem =>
+  ({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}), ...((rest.metadata as object) ?? {}) }, ...Object.fromEntries(Object.entries(rest).filter(([k]) => k !== "metadata")) }) as UnstructuredItem;
+
+describe("backup (real API server, filesystem object store)", () => {
+  let kube: HttpKubeClient;
+  let server: RunningServer;
+  let bucketRoot: string;
+  let kubeconfig: string;
+
+  const keysOf = (backup: string): string[] => {
+    const dir = join(bucketRoot, BUCKET, "backups", backup);
+    return existsSync(dir) ? readdirSync(dir).sort() : [];
+  };
+  const tarOf = (backup: string) => readVeleroTarball(readFileSync(join(bucketRoot, BUCKET, "backups", backup, `${backup}.tar.gz`)));
+
+  async function runBackup(name: string, spec: Partial<BackupSpec>): Promise<Backup> {
+    await kube.create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: VELERO, name }, spec } as unknown as UnstructuredItem);
+    return eventually(`backup ${name} to finish`, async () => {
+      const b = (await kube.get(GVR.backups, name, VELERO)) as unknown as Backup | undefined;
+      return b && ["Completed", "PartiallyFailed", "Failed", "FailedValidation"].includes(b.status?.phase ?? "") ? b : undefined;
+    });
+  }
+
+  beforeAll(async () => {
+    const endpoints = loadEndpoints();
+    kubeconfig = endpoints.kubeconfig;
+    kube = new HttpKubeClient(loadKubeConfig({ kubeconfig }));
+    await installCrds(kube);
+    bucketRoot = await mkdtemp(join(tmpdir(), "vt-backup-bucket-"));
+
+    for (const ns of [APP, VELERO]) await kube.create(GVR.namespaces, obj("v1", "Namespace", ns));
+    await kube.apply(
+      GVR.customResourceDefinitions,
+      obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", CRD, {
+        spec: {
+          group: CRD_GROUP,
+          names: { kind: "Widget", listKind: "WidgetList", plural: "widgets", singular: "widget" },
+          scope: "Namespaced",
+          versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+        },
+      }),
+      { fieldManager: "vt-test" },
+    );
+    await eventually("the widget CRD to be served", async () => {
+      kube.invalidateDiscovery();
+      return (await kube.discover()).some((r) => r.group === CRD_GROUP);
+    });
+    await kube.create(GVR.configMaps, obj("v1", "ConfigMap", "cm-a", { metadata: { labels: { tier: "web" } }, data: { html: "<b>a & b</b>" } }, APP));
+    await kube.create(GVR.configMaps, obj("v1", "ConfigMap", "cm-b", { data: { k: "v" } }, APP));
+    await kube.create(GVR.configMaps, obj("v1", "ConfigMap", "cm-excluded", { metadata: { labels: { "velero.io/exclude-from-backup": "true" } } }, APP));
+    await kube.create(GVR.secrets, obj("v1", "Secret", "s1", { type: "Opaque", data: { password: Buffer.from("hunter2").toString("base64") } }, APP));
+    await kube.create(SERVICES, obj("v1", "Service", "web", { spec: { selector: { app: "web" }, ports: [{ port: 80 }] } }, APP));
+    await kube.create(GVR.serviceAccounts, obj("v1", "ServiceAccount", "runner", {}, APP));
+    await kube.create(GVR.clusterRoles, obj("rbac.authorization.k8s.io/v1", "ClusterRole", ROLE, { rules: [] }));
+    await kube.create(
+      GVR.clusterRoleBindings,
+      obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", CRB, {
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: ROLE },
+        subjects: [{ kind: "ServiceAccount", name: "runner", namespace: APP }],
+      }),
+    );
+    await kube.create(
+      GVR.persistentVolumes,
+      obj("v1", "PersistentVolume", PV, {
+        spec: { capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOnce"], hostPath: { path: `/tmp/${PV}` }, storageClassName: "", claimRef: { namespace: APP, name: "data" } },
+      }),
+    );
+    await kube.create(
+      GVR.persistentVolumeClaims,
+      obj("v1", "PersistentVolumeClaim", "data", { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, storageClassName: "", volumeName: PV } }, APP),
+    );
+    await kube.create(
+      DEPLOYMENTS,
+      obj(
+        "apps/v1",
+        "Deployment",
+        "web",
+        {
+          metadata: { labels: { app: "web" } },
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: { app: "web" } },
+            template: {
+              metadata: { labels: { app: "web" } },
+              spec: { containers: [{ name: "main", image: "busybox" }], volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data" } }] },
+            },
+          },
+        },
+        APP,
+      ),
+    );
+    await kube.create(WIDGETS, obj(`${CRD_GROUP}/v1`, "Widget", "w1", { spec: { size: 3 } }, APP));
+    await eventually("the PVC to be Bound", async () => ((await kube.get(GVR.persistentVolumeClaims, "data", APP))?.status as { phase?: string })?.phase === "Bound");
+    await eventually("the Deployment's pod to be Running", async () => {
+      const { items } = await kube.list(GVR.pods, { namespace: APP });
+      return items.some((p) => (p.status as { phase?: string })?.phase === "Running");
+    });
+
+    await kube.create(GVR.backupStorageLocations, {
+      apiVersion: "velero.io/v1",
+      kind: "BackupStorageLocation",
+      metadata: { namespace: VELERO, name: "default" },
+      spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: BUCKET }, default: true },
+    } as unknown as UnstructuredItem);
+    server = await startServer({
+      kube,
+      namespace: VELERO,
+      pluginDir: join(bucketRoot, "no-plugins"),
+      metricsAddress: "127.0.0.1:0",
+      storeValidationFrequency: "1s",
+      logger: process.env.VT_BACKUP_LOG === "1" ? createLogger({ level: "debug" }) : createSilentLogger(),
+    });
+    await eventually("the location to be Available", async () => ((await kube.get(GVR.backupStorageLocations, "default", VELERO))?.status as { phase?: string })?.phase === "Available");
+  }, 300_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    for (const ns of [APP, VELERO]) await kube?.delete(GVR.namespaces, ns);
+    await kube?.delete(GVR.persistentVolumes, PV);
+    await kube?.delete(GVR.clusterRoleBindings, CRB);
+    await kube?.delete(GVR.clusterRoles, ROLE);
+    await kube?.close();
+  });
+
+  it("backs up the namespace: exactly Velero's keys, the namespace's items plus PV, RBAC and CRD, and item JSON as served", async () => {
+    const b = await runBackup("full", { includedNamespaces: [APP] });
+    expect(b.status).toMatchObject({ phase: "Completed", errors: 0, formatVersion: "1.1.0" });
+    expect(keysOf("full")).toEqual([
+      "full-itemoperations.json.gz",
+      "full-logs.gz",
+      "full-podvolumebackups.json.gz",
+      "full-resource-list.json.gz",
+      "full-results.gz",
+      "full-volumeinfo.json.gz",
+      "full-volumesnapshots.json.gz",
+      "full.tar.gz",
+      "velero-backup.json",
+    ]);
+    const entries = tarOf("full");
+    expect(entries[0]?.name).toBe("metadata/version");
+    expect(entries.every((e) => e.type === "0" && e.mode === 0o755)).toBe(true);
+    const items = itemPaths(entries);
+    const cluster = items.filter((p) => p.includes("/cluster/"));
+    expect(cluster).toEqual(
+      [
+        `resources/clusterrolebindings.rbac.authorization.k8s.io/cluster/${CRB}.json`,
+        `resources/clusterroles.rbac.authorization.k8s.io/cluster/${ROLE}.json`,
+        `resources/customresourcedefinitions.apiextensions.k8s.io/cluster/${CRD}.json`,
+        `resources/namespaces/cluster/${APP}.json`,
+        `resources/persistentvolumes/cluster/${PV}.json`,
+      ].sort(),
+    );
+    expect(items.filter((p) => !p.includes("/cluster/")).every((p) => p.includes(`/namespaces/${APP}/`))).toBe(true);
+    for (const want of [
+      `resources/configmaps/namespaces/${APP}/cm-a.json`,
+      `resources/configmaps/namespaces/${APP}/cm-b.json`,
+      `resources/secrets/namespaces/${APP}/s1.json`,
+      `resources/services/namespaces/${APP}/web.json`,
+      `resources/serviceaccounts/namespaces/${APP}/runner.json`,
+      `resources/persistentvolumeclaims/namespaces/${APP}/data.json`,
+      `resources/deployments.apps/namespaces/${APP}/web.json`,
+      `resources/widgets.${CRD_GROUP}/namespaces/${APP}/w1.json`,
+    ]) {
+      expect(items).toContain(want);
+    }
+    expect(items.some((p) => p.startsWith(`resources/pods/namespaces/${APP}/web-`))).toBe(true);
+    expect(items.some((p) => p.startsWith(`resources/replicasets.apps/namespaces/${APP}/web-`))).toBe(true);
+    expect(items).not.toContain(`resources/configmaps/namespaces/${APP}/cm-excluded.json`);
+    // Every item is also written under its preferred version.
+    for (const p of items) {
+      const [, gr, ...rest] = p.split("/");
+      expect(entries.some((e) => e.name.startsWith(`resources/${gr}/`) && e.name.endsWith(rest.join("/")) && e.name.includes("-preferredversion/"))).toBe(true);
+    }
+    // Item JSON is what the API server returned (objects nobody modifies since).
+    const byName = new Map(entries.map((e) => [e.name, e.data.toString("utf8")]));
+    const cases: [string, { group: string; version: string; resource: string }, string, string | undefined][] = [
+      [`resources/configmaps/namespaces/${APP}/cm-a.json`, GVR.configMaps, "cm-a", APP],
+      [`resources/secrets/namespaces/${APP}/s1.json`, GVR.secrets, "s1", APP],
+      [`resources/serviceaccounts/namespaces/${APP}/runner.json`, GVR.serviceAccounts, "runner", APP],
+      [`resources/widgets.${CRD_GROUP}/namespaces/${APP}/w1.json`, WIDGETS, "w1", APP],
+      [`resources/clusterroles.rbac.authorization.k8s.io/cluster/${ROLE}.json`, GVR.clusterRoles, ROLE, undefined],
+    ];
+    for (const [path, gvr, name, ns] of cases) {
+      expect(JSON.parse(byName.get(path) ?? "null")).toEqual(await kube.get(gvr, name, ns));
+    }
+    expect(byName.get(`resources/configmaps/namespaces/${APP}/cm-a.json`)).toContain("\\u003cb\\u003ea \\u0026 b\\u003c/b\\u003e");
+    const stored = JSON.parse(readFileSync(join(bucketRoot, BUCKET, "backups", "full", "velero-backup.json"), "utf8")) as Backup;
+    expect(stored).toMatchObject({ apiVersion: "velero.io/v1", kind: "Backup", status: { phase: "Completed" } });
+  });
+
+  it.each([
+    {
+      name: "old filters: resources in one namespace",
+      spec: { includedNamespaces: [APP], includedResources: ["configmaps", "secrets"] },
+      want: ["configmaps/cm-a", "configmaps/cm-b", "configmaps/kube-root-ca.crt", "secrets/s1"],
+    },
+    { name: "label selector", spec: { includedNamespaces: [APP], includedResources: ["configmaps"], labelSelector: { matchLabels: { tier: "web" } } }, want: ["configmaps/cm-a"] },
+    {
+      name: "or-label-selectors",
+      spec: { includedNamespaces: [APP], includedResources: ["configmaps", "deployments"], orLabelSelectors: [{ matchLabels: { tier: "web" } }, { matchLabels: { app: "web" } }] },
+      want: ["configmaps/cm-a", "deployments.apps/web"],
+    },
+    {
+      name: "includeClusterResources=false keeps the PV out",
+      spec: { includedNamespaces: [APP], includedResources: ["persistentvolumeclaims", "persistentvolumes"], includeClusterResources: false },
+      want: ["persistentvolumeclaims/data"],
+    },
+    {
+      name: "auto cluster scope pulls the bound PV in",
+      spec: { includedNamespaces: [APP], includedResources: ["persistentvolumeclaims", "persistentvolumes"] },
+      want: ["persistentvolumeclaims/data", `persistentvolumes/${PV}`],
+    },
+    {
+      name: "new-style scoped filters",
+      spec: { includedNamespaces: [APP], includedNamespaceScopedResources: ["serviceaccounts"], excludedClusterScopedResources: ["*"] },
+      want: ["serviceaccounts/default", "serviceaccounts/runner"],
+    },
+    {
+      name: "glob namespace include with a custom resource",
+      spec: { includedNamespaces: [`vt-bk-app-${suffix.slice(0, 3)}*`], includedResources: ["widgets.vt.example.io"] },
+      want: [`widgets.${CRD_GROUP}/w1`],
+    },
+  ])("filter table: $name", async ({ name, spec, want }) => {
+    const backupName = `f-${name.replace(/[^a-z]+/gi, "-").toLowerCase().slice(0, 40)}-${randomBytes(2).toString("hex")}`;
+    const b = await runBackup(backupName, spec as Partial<BackupSpec>);
+    expect(b.status?.phase).toBe("Completed");
+    const got = itemPaths(tarOf(backupName)).map((p) => {
+      const parts = p.split("/");
+      return `${parts[1]}/${(parts.at(-1) as string).replace(/\.json$/, "")}`;
+    });
+    expect(got.sort()).toEqual([...want].sort());
+  });
+
+  it("mixing old and new filters fails validation and writes nothing", async () => {
+    const b = await runBackup("mixed", { includedResources: ["pods"], includedClusterScopedResources: ["persistentvolumes"] });
+    expect(b.status?.phase).toBe("FailedValidation");
+    expect(b.status?.validationErrors?.[0]).toContain("They cannot be used together");
+    expect(keysOf("mixed")).toEqual([]);
+  });
+
+  it("kill -9 of the server mid-backup, then restart: the backup ends Failed with a reason, never Completed", async () => {
+    const crashNs = `vt-bk-crash-${suffix}`;
+    await kube.create(GVR.namespaces, obj("v1", "Namespace", crashNs));
+    await kube.create(GVR.backupStorageLocations, {
+      apiVersion: "velero.io/v1",
+      kind: "BackupStorageLocation",
+      metadata: { namespace: crashNs, name: "default" },
+      spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: "crash" }, default: true },
+    } as unknown as UnstructuredItem);
+    execFileSync("npx", ["tsc", "-b", "host"], { cwd: join(import.meta.dirname, "../../.."), stdio: "ignore" });
+    const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, "crash-server.mjs"), kubeconfig, crashNs, join(bucketRoot, "no-plugins")], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout?.on("data", (d: Buffer) => d.toString().includes("started") && resolve());
+        child.on("exit", (code) => reject(new Error(`crash server exited early with ${code}`)));
+      });
+      await eventually("the crash location to be Available", async () => ((await kube.get(GVR.backupStorageLocations, "default", crashNs))?.status as { phase?: string })?.phase === "Available");
+      await kube.create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: crashNs, name: "interrupted" }, spec: { includedNamespaces: [APP] } } as unknown as UnstructuredItem);
+      await eventually("the backup to be InProgress", async () => ((await kube.get(GVR.backups, "interrupted", crashNs)) as unknown as Backup)?.status?.phase === "InProgress");
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+    expect(((await kube.get(GVR.backups, "interrupted", crashNs)) as unknown as Backup).status?.phase).toBe("InProgress");
+
+    const restarted = await startServer({ kube, namespace: crashNs, pluginDir: join(bucketRoot, "no-plugins"), metricsAddress: "127.0.0.1:0", logger: createSilentLogger() });
+    try {
+      const b = await eventually("the interrupted backup to be Failed", async () => {
+        const cur = (await kube.get(GVR.backups, "interrupted", crashNs)) as unknown as Backup;
+        return cur.status?.phase !== "InProgress" ? cur : undefined;
+      });
+      expect(b.status?.phase).toBe("Failed");
+      expect(b.status?.failureReason).toContain("InProgress");
+      expect(existsSync(join(bucketRoot, "crash", "backups", "interrupted", "velero-backup.json"))).toBe(false);
+    } finally {
+      await restarted.stop();
+      await kube.delete(GVR.namespaces, crashNs);
+    }
+  });
+});

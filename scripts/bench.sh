@@ -2,6 +2,8 @@
 # `npm run bench [-- <section>...]`: runs the benchmarks and appends their results to
 # bench/RESULTS.md (date, machine, command). One section per benchmark; no argument runs all.
 #   plugin   plugin protocol: BackupItemAction.Execute latency/rate, PutObject/GetObject 1 GiB
+#   backup   10,000 ConfigMaps+Secrets backed up through the server vs LIST + PUT (needs the test peers;
+#            uses $VT_ENV_DIR or starts and stops its own environment)
 # Benchmarks are TypeScript files bundled with esbuild (node_modules stay external) into bench/tmp/
 # and run with node, so they need the workspace packages built (tsc -b) but not host/dist.
 set -euo pipefail
@@ -10,7 +12,7 @@ cd "$ROOT"
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt 22 ]; then source scripts/bootstrap.sh --no-build; fi
 SECTIONS=("$@")
-[ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(plugin)
+[ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(plugin backup)
 
 run_ts() { # run_ts bench/x.ts: bundle and run one benchmark file
   local src=$1 out=bench/tmp/$(basename "${1%.ts}").mjs
@@ -27,6 +29,18 @@ for section in "${SECTIONS[@]}"; do
       run_ts bench/plugin-unary.ts
       run_ts bench/plugin-stream.ts
       ;;
-    *) echo "bench: unknown section '$section' (known: plugin)" >&2; exit 2 ;;
+    backup)
+      echo "== bench: backup (10,000 objects through the real API server) ==" >&2
+      npx tsc -b plugins/sdk
+      started_env=
+      if [ -z "${VT_ENV_DIR:-}" ]; then
+        VT_ENV_DIR=$(mktemp -d /tmp/vt.XXXXXX); export VT_ENV_DIR; started_env=1
+        node test/peers/env.ts up --dir "$VT_ENV_DIR" >&2
+      fi
+      rc=0; run_ts bench/backup-10k.ts || rc=$?
+      if [ -n "$started_env" ]; then node test/peers/env.ts down --dir "$VT_ENV_DIR" >&2 || true; fi
+      [ $rc -eq 0 ] || exit $rc
+      ;;
+    *) echo "bench: unknown section '$section' (known: plugin, backup)" >&2; exit 2 ;;
   esac
 done

@@ -1,0 +1,120 @@
+// Benchmark: back up 10,000 objects (ConfigMaps and Secrets across 20 namespaces) through the
+// real server (startServer, filesystem object store) against the real local API server, and
+// compare with the limit: LIST all of them + PUT a same-size tarball. Appends to bench/RESULTS.md.
+// Needs VT_ENV_DIR (a running test environment; scripts/bench.sh starts one when missing).
+import { appendFileSync, readFileSync, statSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { randomBytes } from "node:crypto";
+import type { Backup, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { FilesystemObjectStore } from "../host/src/builtin-plugins/filesystem-object-store.ts";
+import { installCrds } from "../host/src/kube/crds.ts";
+import { GVR } from "../host/src/kube/gvr.ts";
+import { createKubeClient } from "../host/src/kube/http-kube-client.ts";
+import { startServer } from "../host/src/server/server.ts";
+import { createSilentLogger } from "../host/src/shared/logging.ts";
+import { loadEndpoints } from "../test/helpers/endpoints.ts";
+
+const NAMESPACES = 20;
+const PER_KIND = 250; // per namespace: 250 ConfigMaps + 250 Secrets → 10,000 objects
+const CONCURRENCY = 32;
+
+async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<unknown>): Promise<void> {
+  let i = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (i < items.length) await fn(items[i++] as T);
+  }));
+}
+
+const endpoints = loadEndpoints();
+const kube = createKubeClient({ kubeconfig: endpoints.kubeconfig });
+await installCrds(kube);
+const tag = randomBytes(3).toString("hex");
+const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `vt-bench-${String(i).padStart(2, "0")}-${tag}`);
+const velero = `vt-bench-velero-${tag}`;
+const payload = "x".repeat(512);
+
+process.stderr.write(`bench backup-10k: creating ${NAMESPACES * PER_KIND * 2} objects...\n`);
+for (const ns of [...namespaces, velero]) await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+const creates: (() => Promise<unknown>)[] = [];
+for (const ns of namespaces) {
+  for (let j = 0; j < PER_KIND; j++) {
+    creates.push(() => kube.create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `cm-${j}`, namespace: ns }, data: { v: payload } } as UnstructuredItem));
+    creates.push(() =>
+      kube.create(GVR.secrets, { apiVersion: "v1", kind: "Secret", metadata: { name: `s-${j}`, namespace: ns }, data: { v: Buffer.from(payload).toString("base64") } } as UnstructuredItem),
+    );
+  }
+}
+await pool(creates, CONCURRENCY, (f) => f());
+
+const bucketRoot = await mkdtemp(join(tmpdir(), "vt-bench-bucket-"));
+await kube.create(GVR.backupStorageLocations, {
+  apiVersion: "velero.io/v1",
+  kind: "BackupStorageLocation",
+  metadata: { namespace: velero, name: "default" },
+  spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: "velero" }, default: true },
+} as unknown as UnstructuredItem);
+const server = await startServer({ kube, namespace: velero, pluginDir: join(bucketRoot, "none"), metricsAddress: "127.0.0.1:0", logger: createSilentLogger(), storeValidationFrequency: "1s" });
+for (;;) {
+  const bsl = await kube.get(GVR.backupStorageLocations, "default", velero);
+  if ((bsl?.status as { phase?: string } | undefined)?.phase === "Available") break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+process.stderr.write("bench backup-10k: backing up...\n");
+const t0 = performance.now();
+await kube.create(GVR.backups, {
+  apiVersion: "velero.io/v1",
+  kind: "Backup",
+  metadata: { namespace: velero, name: "bench" },
+  spec: { includedNamespaces: namespaces, includedResources: ["configmaps", "secrets"] },
+} as unknown as UnstructuredItem);
+let backup: Backup;
+for (;;) {
+  backup = (await kube.get(GVR.backups, "bench", velero)) as unknown as Backup;
+  if (["Completed", "PartiallyFailed", "Failed", "FailedValidation"].includes(backup.status?.phase ?? "")) break;
+  await new Promise((r) => setTimeout(r, 50));
+}
+const wallMs = performance.now() - t0;
+const rssMiB = process.resourceUsage().maxRSS / 1024;
+const tarPath = join(bucketRoot, "velero", "backups", "bench", "bench.tar.gz");
+const tarBytes = statSync(tarPath).size;
+const items = backup.status?.progress?.itemsBackedUp ?? 0;
+
+// The limit: LIST every object + PUT a same-size tarball to the same object store.
+const l0 = performance.now();
+let listed = 0;
+for (const ns of namespaces) {
+  for (const gvr of [GVR.configMaps, GVR.secrets]) listed += (await kube.list(gvr, { namespace: ns })).items.length;
+}
+const listMs = performance.now() - l0;
+const store = new FilesystemObjectStore();
+await store.init({ path: bucketRoot, bucket: "limit" });
+const body = readFileSync(tarPath);
+const p0 = performance.now();
+await store.putObject("limit", "same-size.tar.gz", Readable.from([body]));
+const putMs = performance.now() - p0;
+const limitMs = listMs + putMs;
+
+await server.stop();
+for (const ns of [...namespaces, velero]) await kube.delete(GVR.namespaces, ns);
+await rm(bucketRoot, { recursive: true, force: true });
+await kube.close();
+
+const ratio = wallMs / limitMs;
+const section = [
+  `## backup: 10,000 ConfigMaps+Secrets across ${NAMESPACES} namespaces — ${new Date().toISOString()}`,
+  "",
+  `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+  "- command: `bash scripts/bench.sh backup`",
+  `- backup phase ${backup.status?.phase}, ${items} items, tarball ${(tarBytes / 1024 / 1024).toFixed(1)} MiB`,
+  `- wall (create Backup CR → Completed): ${(wallMs / 1000).toFixed(2)} s; ${(items / (wallMs / 1000)).toFixed(0)} items/s`,
+  `- limit: LIST ${listed} objects ${(listMs / 1000).toFixed(2)} s + PUT same-size tarball ${(putMs / 1000).toFixed(2)} s = ${(limitMs / 1000).toFixed(2)} s`,
+  `- ratio to the limit: ${ratio.toFixed(2)}× (target ≤ 1.5×: ${ratio <= 1.5 ? "MET" : "MISSED"})`,
+  `- peak RSS of the bench process (object creation + server + backup): ${rssMiB.toFixed(0)} MiB`,
+  "",
+].join("\n");
+appendFileSync(join(process.cwd(), "bench", "RESULTS.md"), "\n" + section);
+process.stdout.write(section + "\n");

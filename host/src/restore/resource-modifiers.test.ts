@@ -19,7 +19,7 @@ describe("parseResourceModifiers", () => {
     expect(validateResourceModifiers(m)).toBeUndefined();
   });
 
-  it.each([
+  it.each<{ name: string; data: Record<string, string>; error: RegExp }>([
     { name: "more than one data entry", data: { a: "x", b: "y" }, error: /exactly one data entry, found 2/ },
     { name: "an unknown field", data: { a: "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  patchez: []\n" }, error: /unknown field "patchez"/ },
     { name: "broken YAML", data: { a: "version: [v1" }, error: /failed to decode yaml data into resource modifiers/ },

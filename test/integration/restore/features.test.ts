@@ -23,7 +23,7 @@ afterAll(async () => {
 const cm = (ns: string, name: string, data: Record<string, string>, labels?: Record<string, string>): UnstructuredItem => ({
   apiVersion: "v1",
   kind: "ConfigMap",
-  metadata: { name, namespace: ns, uid: "old-uid", resourceVersion: "42", creationTimestamp: "2023-01-01T00:00:00Z", ...(labels ? { labels } : {}) },
+  metadata: { name, namespace: ns, uid: "old-uid", resourceVersion: "42", creationTimestamp: "2023-01-01T00:00:00Z" as unknown as Date, ...(labels ? { labels } : {}) },
   data,
 });
 const nsItem = (name: string, labels: Record<string, string> = {}): UnstructuredItem => ({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels }, spec: { finalizers: ["kubernetes"] } });
@@ -66,7 +66,7 @@ describe("namespace mapping", () => {
     expect((await get(GVR.namespaces, dst))?.metadata.labels).toMatchObject({ env: "qa" });
     expect(await get(GVR.namespaces, src)).toBeUndefined();
     expect((await get(GVR.configMaps, "c", dst))?.data).toEqual({ k: "v" });
-    expect(((await get(G.rolebindings, "rb", dst)) as { subjects: unknown[] }).subjects).toEqual([{ kind: "ServiceAccount", name: "default", namespace: dst }]);
+    expect(((await get(G.rolebindings, "rb", dst)) as unknown as { subjects: unknown[] }).subjects).toEqual([{ kind: "ServiceAccount", name: "default", namespace: dst }]);
   });
 });
 

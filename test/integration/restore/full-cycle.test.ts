@@ -23,7 +23,7 @@ afterAll(async () => {
 /** What Velero legitimately changes on restore, removed before comparing. */
 function normalize(kind: string, o: UnstructuredItem): Record<string, unknown> {
   const c = structuredClone(o) as Record<string, unknown> & UnstructuredItem;
-  const meta = c.metadata as Record<string, unknown>;
+  const meta = c.metadata as unknown as Record<string, unknown>;
   for (const f of ["uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "ownerReferences", "selfLink"]) delete meta[f];
   const labels = { ...(c.metadata.labels ?? {}) };
   delete labels["velero.io/backup-name"];

@@ -21,11 +21,12 @@ export {
 } from "./transport/connection.js";
 export type { PluginConnection } from "./transport/connection.js";
 export { createObjectStoreClient } from "./transport/object-store.client.js";
+export type { ObjectStoreClientOptions } from "./transport/object-store.client.js";
 export { createVolumeSnapshotterClient } from "./transport/volume-snapshotter.client.js";
 export { createBackupItemActionClient, createBackupItemActionV2Client } from "./transport/backup-item-action.client.js";
 export { createRestoreItemActionClient, createRestoreItemActionV2Client } from "./transport/restore-item-action.client.js";
 export { createDeleteItemActionClient } from "./transport/delete-item-action.client.js";
 export { createItemBlockActionClient } from "./transport/item-block-action.client.js";
 export { adaptBackupItemActionV1, adaptRestoreItemActionV1 } from "./transport/adapters.js";
-export { OBJECT_CHUNK_BYTES } from "./transport/stream.js";
+export { OBJECT_CHUNK_BYTES, MAX_OBJECT_CHUNK_BYTES } from "./transport/stream.js";
 export { parseLosslessJson, stringifyLosslessJson } from "./transport/json.js";

@@ -78,6 +78,11 @@ export interface ServeOptions {
   command?: string;
   /** Logger handed (as a child) to every factory; default createPluginLogger(). */
   logger?: PluginLogger;
+  /**
+   * GetObject message size in bytes; default 16384 (what Go plugins send). Up to 1 MiB is accepted
+   * by Velero's host (2 GiB limit) and is much faster for large objects.
+   */
+  getObjectChunkBytes?: number;
   /** @internal test seam */
   runtime?: ServeRuntime;
 }
@@ -206,6 +211,7 @@ export class PluginServerBuilder {
       logger: this.#logger,
       command,
       onShutdownRequested: () => void exitAfterClose(0),
+      getObjectChunkBytes: this.#options.getObjectChunkBytes,
     });
     const running = server;
     rt.installProcessHandlers({

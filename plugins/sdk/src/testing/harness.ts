@@ -36,6 +36,8 @@ export interface TestPluginServerOptions {
   network?: "unix" | "tcp";
   /** The `command` ListPlugins reports; default "/test/plugin". */
   command?: string;
+  /** GetObject message size (default 16384). */
+  getObjectChunkBytes?: number;
 }
 
 export interface TestPluginServer {
@@ -64,6 +66,7 @@ export async function startTestPluginServer(builder: PluginServerBuilder, option
     registry: builder.registry,
     logger: builder.logger,
     command: options.command ?? "/test/plugin",
+    getObjectChunkBytes: options.getObjectChunkBytes,
     onShutdownRequested: () => {
       void server.close().then(onShutdown);
     },

@@ -117,6 +117,30 @@ describe("ObjectStore streaming", () => {
     expect(sizes).toEqual([16384, 16384, 7232]);
   });
 
+  it("sends bigger GetObject messages when the plugin opts in", async () => {
+    const big = await startTestPluginServer(
+      serve({ logger: createNoopPluginLogger() }).registerObjectStore("test.io/big", async () => {
+        const s = new InMemoryObjectStore();
+        await s.putObject("b", "k", Readable.from([Buffer.alloc(150_000, 2)]));
+        return s;
+      }),
+      { getObjectChunkBytes: 65536 },
+    );
+    try {
+      const raw = serviceClient<ObjectStoreClient>(big.connection, "objectStore");
+      const sizes = await new Promise<number[]>((resolve, reject) => {
+        const got: number[] = [];
+        const call = raw.GetObject({ plugin: "test.io/big", bucket: "b", key: "k" });
+        call.on("data", (m: Bytes__Output) => got.push(m.data.length));
+        call.on("end", () => resolve(got));
+        call.on("error", reject);
+      });
+      expect(sizes).toEqual([65536, 65536, 18928]);
+    } finally {
+      await big.close();
+    }
+  });
+
   it("rejects a PutObject stream with no messages with a clear error", async () => {
     const raw = serviceClient<ObjectStoreClient>(plugin.connection, "objectStore");
     const err = await new Promise<grpc.ServiceError | null>((resolve) => raw.PutObject((e: grpc.ServiceError | null) => resolve(e)).end());
@@ -327,15 +351,25 @@ describe("PutObject client framing (against a recording server)", () => {
     server.forceShutdown();
   });
 
+  it.each([0, -1, 1.5, 2 * 1024 * 1024])("refuses chunk size %s", (chunkBytes) => {
+    const conn = connectPlugin({ coreVersion: 1, appVersion: 2, network: "tcp", address: `127.0.0.1:${port}`, protocol: "grpc", serverCert: "" });
+    try {
+      expect(() => createObjectStoreClient(conn, "test.io/rec", { chunkBytes })).toThrow(RangeError);
+    } finally {
+      conn.close();
+    }
+  });
+
   it.each([
     { name: "empty body: one message with an empty body", pieces: [] as number[], sizes: [0] },
     { name: "small body", pieces: [10, 20], sizes: [30] },
     { name: "exact chunk", pieces: [16384], sizes: [16384] },
     { name: "re-framed pieces", pieces: [10_000, 30_000], sizes: [16384, 16384, 7232] },
-  ])("$name", async ({ pieces, sizes }) => {
+    { name: "opt-in 64 KiB messages", pieces: [100_000, 100_000], sizes: [65536, 65536, 65536, 3392], chunkBytes: 65536 },
+  ])("$name", async ({ pieces, sizes, chunkBytes }) => {
     const conn = connectPlugin({ coreVersion: 1, appVersion: 2, network: "tcp", address: `127.0.0.1:${port}`, protocol: "grpc", serverCert: "" });
     try {
-      await createObjectStoreClient(conn, "test.io/rec").putObject("bkt", "a/key", Readable.from(pieces.map((n) => Buffer.alloc(n, 9))));
+      await createObjectStoreClient(conn, "test.io/rec", { chunkBytes }).putObject("bkt", "a/key", Readable.from(pieces.map((n) => Buffer.alloc(n, 9))));
       const msgs = received.at(-1) ?? [];
       expect(msgs.map((m) => m.body.length)).toEqual(sizes);
       for (const m of msgs) expect([m.plugin, m.bucket, m.key]).toEqual(["test.io/rec", "bkt", "a/key"]);

@@ -7,9 +7,9 @@ import { ValidationError } from "../contract/errors.js";
 import { NANOS_PER_MS } from "./convert.js";
 import { InflightCalls, trackCall, unary } from "./handler.js";
 import type { PluginRegistry } from "./registry.js";
-import { rechunk } from "./stream.js";
+import { OBJECT_CHUNK_BYTES, rechunk } from "./stream.js";
 
-export function objectStoreHandlers(registry: PluginRegistry, calls: InflightCalls): ObjectStoreHandlers {
+export function objectStoreHandlers(registry: PluginRegistry, calls: InflightCalls, getObjectChunkBytes = OBJECT_CHUNK_BYTES): ObjectStoreHandlers {
   const store = (name: string) => registry.get("ObjectStore", name);
   return {
     Init: unary(calls, async (req) => {
@@ -62,8 +62,8 @@ export function objectStoreHandlers(registry: PluginRegistry, calls: InflightCal
       const tracked = trackCall(calls, (status) => call.emit("error", status));
       const run = async (): Promise<void> => {
         const body = await (await store(call.request.plugin)).getObject(call.request.bucket, call.request.key);
-        // !!! chunk framing: every message <= 16384 bytes (stream.ts) !!!
-        for await (const chunk of rechunk(body)) {
+        // !!! chunk framing: every message <= 16384 bytes by default (stream.ts) !!!
+        for await (const chunk of rechunk(body, getObjectChunkBytes)) {
           if (call.cancelled) return;
           if (!call.write({ data: chunk })) await writable(call);
         }

@@ -10,6 +10,22 @@ import type { Readable } from "node:stream";
 
 export const OBJECT_CHUNK_BYTES = 16384;
 
+/**
+ * Largest chunk a caller may opt into. Go plugin servers accept messages up to 4 MiB and Velero's
+ * host accepts 2 GiB, so bigger chunks stay wire-compatible; they cut gRPC per-message overhead for
+ * large objects. Default remains Velero's 16384.
+ */
+export const MAX_OBJECT_CHUNK_BYTES = 1024 * 1024;
+
+/** Validates an optional chunk size (default OBJECT_CHUNK_BYTES). */
+export function chunkBytes(requested: number | undefined): number {
+  if (requested === undefined) return OBJECT_CHUNK_BYTES;
+  if (!Number.isInteger(requested) || requested < 1 || requested > MAX_OBJECT_CHUNK_BYTES) {
+    throw new RangeError(`object chunk size ${requested} must be an integer between 1 and ${MAX_OBJECT_CHUNK_BYTES} bytes`);
+  }
+  return requested;
+}
+
 type Chunk = Buffer | Uint8Array | string;
 
 /** Re-frames any byte stream into chunks of exactly `size` bytes (the last one may be shorter). */

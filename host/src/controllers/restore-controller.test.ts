@@ -248,6 +248,30 @@ describe("RestoreReconciler run", () => {
   });
 });
 
+describe("RestoreReconciler metrics and built-ins", () => {
+  it("counts attempts and outcomes by schedule name", async () => {
+    const counts: string[] = [];
+    const metrics = {
+      restoreAttempt: (s: string) => counts.push(`attempt:${s}`),
+      restoreSuccess: (s: string) => counts.push(`success:${s}`),
+      restorePartialFailure: (s: string) => counts.push(`partial:${s}`),
+      restoreFailed: (s: string) => counts.push(`failed:${s}`),
+      restoreValidationFailed: (s: string) => counts.push(`invalid:${s}`),
+    };
+    const h = await harness({ metrics });
+    await submit(h, forRestore("ok", { backupName: "b1" }));
+    await submit(h, forRestore("bad", {}));
+    expect(counts).toEqual(["attempt:", "success:", "attempt:", "invalid:"]);
+  });
+
+  it("runs Velero's built-in actions by default (velero.io/service drops the clusterIP)", async () => {
+    const svc = { apiVersion: "v1", kind: "Service", metadata: { name: "s", namespace: "app" }, spec: { clusterIP: "10.0.0.9", ports: [{ port: 80 }] } } as UnstructuredItem;
+    const h = await harness({ items: [svc] });
+    await submit(h, forRestore("r1", { backupName: "b1" }));
+    expect(h.kube.peek<UnstructuredItem>({ group: "", version: "v1", resource: "services" }, "s", "app")?.spec).toEqual({ ports: [{ port: 80 }] });
+  });
+});
+
 describe("RestoreReconciler deletion", () => {
   it("deletes the restore's files and then removes its finalizer", async () => {
     const h = await harness();

@@ -16,6 +16,8 @@ import type { CredentialFileStore } from "../persistence/credentials.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
 import type { NamedAction, PluginManager } from "../plugins/manager.js";
 import {
+  asRestoreItemActionV2,
+  builtinRestoreItemActions,
   KubernetesRestorer,
   NON_RESTORABLE_RESOURCES,
   parseResourceModifiers,
@@ -57,10 +59,13 @@ export interface RestoreReconcilerOptions {
   restorer?: Restorer;
   restorerOptions?: Omit<KubernetesRestorerOptions, "kube" | "getVolumeSnapshotter">;
   /**
-   * Actions placed before the plugin manager's (de-duplicated by name): the built-in restore item
-   * actions, until the plugin manager serves them itself.
+   * Actions placed before the plugin manager's (de-duplicated by name). Default: Velero's built-in
+   * restore item actions (`builtinRestoreItemActions`), run in process; pass [] when the plugin
+   * manager serves them.
    */
   builtinActions?: NamedAction<RestoreItemActionV2>[];
+  /** Restore outcome counters (Velero's restore_* metrics), labelled by schedule name. */
+  metrics?: RestoreMetrics;
   clock?: Clock;
   restoreLogLevel?: LogLevel;
   restoreLogFormat?: "text" | "json";
@@ -68,6 +73,17 @@ export interface RestoreReconcilerOptions {
   progressIntervalMs?: number;
   itemOperationPollMs?: number;
 }
+
+export interface RestoreMetrics {
+  restoreAttempt(schedule: string): void;
+  restoreSuccess(schedule: string): void;
+  restorePartialFailure(schedule: string): void;
+  restoreFailed(schedule: string): void;
+  restoreValidationFailed(schedule: string): void;
+}
+
+/** Items of one resource type restored concurrently by the server's restorer. */
+export const DEFAULT_ITEM_CONCURRENCY = 8;
 
 interface Validated {
   backup: Backup;
@@ -86,12 +102,16 @@ export class RestoreReconciler implements Reconciler {
   readonly #clock: Clock;
   /** Restores this process is running (an InProgress restore not in here was interrupted). */
   readonly #running = new Set<string>();
+  readonly #builtins: NamedAction<RestoreItemActionV2>[];
 
   constructor(options: RestoreReconcilerOptions) {
     this.#o = options;
     this.#kube = options.kube;
     this.#log = options.log.child({ controller: "restore" });
     this.#clock = options.clock ?? realClock;
+    this.#builtins =
+      options.builtinActions ??
+      builtinRestoreItemActions({ kube: options.kube, veleroNamespace: options.namespace, logger: this.#log }).map((b) => ({ name: b.name, action: asRestoreItemActionV2(b.create()) }));
   }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
@@ -253,7 +273,10 @@ export class RestoreReconciler implements Reconciler {
       itemOperationTimeout: spec.itemOperationTimeout,
     };
     const finalizers = [...new Set([...(restore.metadata.finalizers ?? []), RESTORE_FINALIZER])];
+    const schedule = spec.scheduleName ?? "";
+    this.#o.metrics?.restoreAttempt(schedule);
     if (!validated) {
+      this.#o.metrics?.restoreValidationFailed(schedule);
       log.info({ errors }, "restore failed validation");
       await this.#patch(restore, { spec: specPatch, status: { phase: "FailedValidation", validationErrors: errors } });
       return;
@@ -263,6 +286,9 @@ export class RestoreReconciler implements Reconciler {
     const status = await this.#run(restore, validated, log);
     status.completionTimestamp = this.#now();
     await this.#patch(restore, { status });
+    if (status.phase === "Completed") this.#o.metrics?.restoreSuccess(schedule);
+    else if (status.phase === "PartiallyFailed") this.#o.metrics?.restorePartialFailure(schedule);
+    else this.#o.metrics?.restoreFailed(schedule);
     log.info({ phase: status.phase, errors: status.errors, warnings: status.warnings }, "restore finished");
   }
 
@@ -326,7 +352,12 @@ export class RestoreReconciler implements Reconciler {
   #restorer(): Restorer {
     return (
       this.#o.restorer ??
-      new KubernetesRestorer({ ...this.#o.restorerOptions, kube: this.#kube, getVolumeSnapshotter: (location) => this.#volumeSnapshotter(location) })
+      new KubernetesRestorer({
+        itemConcurrency: DEFAULT_ITEM_CONCURRENCY,
+        ...this.#o.restorerOptions,
+        kube: this.#kube,
+        getVolumeSnapshotter: (location) => this.#volumeSnapshotter(location),
+      })
     );
   }
 
@@ -343,7 +374,7 @@ export class RestoreReconciler implements Reconciler {
   }
 
   async #actions(): Promise<NamedAction<RestoreItemActionV2>[]> {
-    const builtins = this.#o.builtinActions ?? [];
+    const builtins = this.#builtins;
     const fromPlugins = (await this.#o.plugins.getRestoreItemActions()).filter((a) => !builtins.some((b) => b.name === a.name));
     return [...builtins, ...fromPlugins];
   }
@@ -402,7 +433,7 @@ export class RestoreReconciler implements Reconciler {
   /** Polls Progress of every operation until all are done or the item operation timeout passes. */
   async #followOperations(restore: Restore, operations: RestoreOperation[], errors: RestoreResultSet): Promise<StatusPatch> {
     const byName = new Map((await this.#o.plugins.getRestoreItemActions()).map((a) => [a.name, a.action]));
-    for (const b of this.#o.builtinActions ?? []) byName.set(b.name, b.action);
+    for (const b of this.#builtins) byName.set(b.name, b.action);
     const deadline = this.#clock.now().getTime() + parseGoDuration(restore.spec.itemOperationTimeout ?? DEFAULT_ITEM_OPERATION_TIMEOUT);
     const pending = new Set(operations);
     for (;;) {

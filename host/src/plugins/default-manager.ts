@@ -30,7 +30,7 @@ import type { NamedAction, PluginManager, RegisteredPlugin } from "./manager.js"
 import { launchPlugin, type LaunchOptions, type PluginCommand, type PluginProcess } from "./plugin-process.js";
 import type { PluginRegistry, RegistryEntry } from "./registry.js";
 import { RestartableProcess } from "./restartable-process.js";
-import { createRestartablePlugin } from "./restartable/restartable-plugin.js";
+import { createRestartablePlugin, type PluginClientOptions } from "./restartable/restartable-plugin.js";
 
 export interface DefaultPluginManagerOptions {
   registry: PluginRegistry;
@@ -42,6 +42,8 @@ export interface DefaultPluginManagerOptions {
   env?: Record<string, string>;
   /** Replaceable for tests. */
   launch?: (command: PluginCommand, options: LaunchOptions) => Promise<PluginProcess>;
+  /** gRPC client options (PutObject message size). */
+  clientOptions?: PluginClientOptions;
 }
 
 /** A running external plugin process (for status output and tests). */
@@ -65,6 +67,7 @@ export class DefaultPluginManager implements PluginManager {
   readonly #launchOptions: LaunchOptions;
   readonly #launch: (command: PluginCommand, options: LaunchOptions) => Promise<PluginProcess>;
   readonly #slots = new Map<string, ProcessSlot[]>();
+  readonly #clientOptions: PluginClientOptions;
   #closed = false;
 
   constructor(options: DefaultPluginManagerOptions) {
@@ -73,6 +76,7 @@ export class DefaultPluginManager implements PluginManager {
     this.#log = options.logger;
     this.#launch = options.launch ?? launchPlugin;
     this.#launchOptions = { logger: options.logger, handshakeTimeoutMs: options.handshakeTimeoutMs, env: options.env };
+    this.#clientOptions = options.clientOptions ?? {};
   }
 
   list(): RegisteredPlugin[] {
@@ -168,7 +172,7 @@ export class DefaultPluginManager implements PluginManager {
       return this.#builtins.create(kind, entry.name);
     }
     const slot = this.#slotFor(entry.location.command, `${kind}/${entry.name}`, config);
-    return createRestartablePlugin(slot.process, kind, entry.name);
+    return createRestartablePlugin(slot.process, kind, entry.name, this.#clientOptions);
   }
 
   #slotFor(command: PluginCommand, pluginKey: string, config: Record<string, string> | undefined): ProcessSlot {

@@ -91,6 +91,19 @@ describe("BackupSyncReconciler", () => {
     expect(t.kube.all(GVR.backups).map((b) => b.metadata.name).sort()).toEqual(["gone-failed", "gone-running", "kept", "other-location"]);
   });
 
+  it("does not delete a CR whose backup reached the bucket after the listing", async () => {
+    const t = setup();
+    t.kube.seed(GVR.backups, u(forBackup(NS, "late", { location: "replica", phase: "Completed" })));
+    const list = t.store.listBackups.bind(t.store);
+    t.store.listBackups = async () => {
+      const names = await list();
+      t.store.addBackup(storedBackup("late"));
+      return names;
+    };
+    await t.reconciler.reconcile(`${NS}/replica`);
+    expect(t.backup("late")).toBeDefined();
+  });
+
   it("keeps a schedule owner reference only when that schedule exists here with the same uid", async () => {
     const t = setup();
     const local = forSchedule(NS, "nightly");

@@ -99,7 +99,7 @@ export class BackupSyncReconciler implements Reconciler {
       return next;
     }
     await this.#syncIntoCluster(location, store, inStore, log);
-    await this.#deleteOrphans(location, inStore, log);
+    await this.#deleteOrphans(location, store, inStore, log);
     await patchStatus(this.#kube, GVR.backupStorageLocations, location, { lastSyncedTime: toKubeTime(now) });
     return next;
   }
@@ -232,7 +232,7 @@ export class BackupSyncReconciler implements Reconciler {
   }
 
   /** Completed/PartiallyFailed CRs of this location whose backup is gone from the bucket. */
-  async #deleteOrphans(location: BackupStorageLocation, inStore: Set<string>, log: Logger): Promise<void> {
+  async #deleteOrphans(location: BackupStorageLocation, store: SyncableStore, inStore: Set<string>, log: Logger): Promise<void> {
     let items: UnstructuredItem[];
     try {
       ({ items } = await this.#kube.list(GVR.backups, {
@@ -246,8 +246,10 @@ export class BackupSyncReconciler implements Reconciler {
     for (const item of items) {
       const phase = (item as unknown as Backup).status?.phase;
       if ((phase !== "Completed" && phase !== "PartiallyFailed") || inStore.has(item.metadata.name)) continue;
-      log.info({ backup: item.metadata.name }, "deleting orphaned backup (no longer in the backup store) from cluster");
       try {
+        // The listing may predate a backup that completed meanwhile: look again before deleting.
+        if (await store.backupExists(item.metadata.name)) continue;
+        log.info({ backup: item.metadata.name }, "deleting orphaned backup (no longer in the backup store) from cluster");
         await this.#kube.delete(GVR.backups, item.metadata.name, item.metadata.namespace);
       } catch (err) {
         log.error({ err, backup: item.metadata.name }, "error deleting orphaned backup from cluster");

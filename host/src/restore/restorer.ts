@@ -370,7 +370,13 @@ class RestoreContext {
       this.#warnings.merge(local.warnings);
       this.#errors.merge(local.errors);
       this.#processedItems++;
-      if (reportProgress) this.#req.onProgress?.(this.#progressEstimate());
+      if (!reportProgress) return;
+      const progress = this.#progressEstimate();
+      this.#req.onProgress?.(progress);
+      this.#log.info(
+        { progress: "", resource: resource.groupResource, namespace: target, name: selected.name },
+        `Restored ${progress.itemsRestored} items out of an estimated total of ${progress.totalItems} (estimate will change throughout the restore)`,
+      );
     });
   }
 

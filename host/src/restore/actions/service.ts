@@ -22,7 +22,7 @@ function managedSpecFields(item: Obj): Obj[] {
 }
 
 /** Node ports the user asked for explicitly, by port name or (unnamed) by value. */
-function explicitNodePorts(service: Obj, spec: Obj): { names: Set<string>; values: Set<number>; keys: Set<string> } | undefined {
+function explicitNodePorts(service: Obj): { names: Set<string>; values: Set<number>; keys: Set<string> } | undefined {
   const annotations = (asObj(asObj(service.metadata)?.annotations) ?? {}) as Record<string, string>;
   const lastApplied = annotations[LAST_APPLIED];
   if (lastApplied !== undefined) {
@@ -42,13 +42,12 @@ function explicitNodePorts(service: Obj, spec: Obj): { names: Set<string>; value
   for (const f of managedSpecFields(service)) {
     for (const [key, p] of Object.entries(asObj(f["f:ports"]) ?? {})) if (asObj(p)?.["f:nodePort"] !== undefined) keys.add(key);
   }
-  void spec;
   return { names: new Set(), values: new Set(), keys };
 }
 
 function deleteNodePorts(service: Obj, spec: Obj): void {
   if (spec.type === "ExternalName") return;
-  const explicit = explicitNodePorts(service, spec);
+  const explicit = explicitNodePorts(service);
   const viaAnnotation = (asObj(asObj(service.metadata)?.annotations) ?? {})[LAST_APPLIED] !== undefined;
   for (const p of (spec.ports as Port[] | undefined) ?? []) {
     const keep = viaAnnotation

@@ -1,12 +1,9 @@
 /** The real world for the CLI: process streams, the kubeconfig-based KubeClient, wall-clock time. */
 import { homedir } from "node:os";
 import { createInterface } from "node:readline";
-import { createKubeClient } from "../kube/http-kube-client.js";
 import type { CliDeps } from "./deps.js";
+import { runServerUntilSignal } from "./server.js";
 import { VERSION } from "./version-info.js";
-
-/** The server composition root (host/src/server), resolved at run time. */
-const SERVER_MODULE = "../server/server.js";
 
 let stdinLines: AsyncIterator<string> | undefined;
 
@@ -26,14 +23,15 @@ export function defaultDeps(): CliDeps {
     cwd: process.cwd(),
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    connect: async (options) => createKubeClient({ kubeconfig: options.kubeconfig, context: options.kubecontext }),
+    // Loaded on demand: @kubernetes/client-node is slow to import, and help/completion/client
+    // config never talk to the cluster.
+    connect: async (options) => {
+      const { createKubeClient } = await import("../kube/http-kube-client.js");
+      return createKubeClient({ kubeconfig: options.kubeconfig, context: options.kubecontext });
+    },
     fetch: (url) => fetch(url),
     version: VERSION,
-    startServer: async (options) => {
-      // Loaded on demand: the CLI's other commands never pay for the server's module graph.
-      const mod = (await import(SERVER_MODULE)) as { startServer(o: unknown): Promise<void> };
-      await mod.startServer(options);
-    },
+    startServer: (options) => runServerUntilSignal(options, VERSION.version),
     runPlugins: async (argv) => (await import("./run-plugins.js")).runPlugins(argv),
   };
 }

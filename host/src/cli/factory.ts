@@ -58,6 +58,13 @@ export class Factory {
     return this.#kube;
   }
 
+  /** Releases the client's connections so the process can exit promptly. */
+  async close(): Promise<void> {
+    if (!this.#kube) return;
+    const kube = (await this.#kube.catch(() => undefined)) as { close?: () => Promise<void> } | undefined;
+    await kube?.close?.();
+  }
+
   out(text: string): void {
     this.deps.stdout.write(text);
   }

@@ -105,5 +105,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     return f.exitCode;
   } catch (err) {
     return handleError(err, deps.stderr, { debug: f.globals.debug ?? argv.includes("--debug") });
+  } finally {
+    await f.close();
   }
 }

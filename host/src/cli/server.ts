@@ -97,6 +97,38 @@ export function buildServerOptions(flags: ServerFlags, globals: { namespace: str
 /** How `velero server` reaches the composition root (wired in default-deps.ts). */
 export type StartServer = (options: ServerCliOptions) => Promise<void>;
 
+/**
+ * Starts the server composition root with these options and keeps it running until SIGINT or
+ * SIGTERM, then stops it cleanly (controllers, watches, plugin processes, metrics endpoint).
+ */
+export async function runServerUntilSignal(options: ServerCliOptions, serverVersion: string): Promise<void> {
+  // Loaded on demand so that the other commands never pay for the server's module graph.
+  const { startServer } = await import("../server/server.js");
+  const server = await startServer({
+    namespace: options.namespace,
+    kubeconfig: options.kubeconfig,
+    kubecontext: options.kubecontext,
+    pluginDir: options.pluginDir,
+    logLevel: options.logLevel,
+    logFormat: options.logFormat,
+    defaultBackupStorageLocation: options.defaultBackupStorageLocation,
+    defaultVolumeSnapshotLocations: options.defaultVolumeSnapshotLocations,
+    backupSyncPeriod: options.backupSyncPeriodMs,
+    garbageCollectionFrequency: options.garbageCollectionFrequencyMs,
+    defaultBackupTtl: options.defaultBackupTtlMs,
+    storeValidationFrequency: options.storeValidationFrequencyMs,
+    metricsAddress: options.metricsAddress,
+    features: options.features,
+    ...(options.clientPageSize !== undefined ? { clientPageSize: options.clientPageSize } : {}),
+    serverVersion,
+  });
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  await server.stop();
+}
+
 class Server implements Verb {
   readonly #f: Factory;
   readonly #start: StartServer;

@@ -98,6 +98,9 @@ const KIND_GVR: Record<string, GroupVersionResource> = {
   DaemonSet: GVR.daemonSets,
 };
 
+/** Object stores built into velero-ts itself: they need no --plugins image. */
+export const BUILTIN_PROVIDERS = ["velero.io/filesystem", "filesystem"];
+
 /** Velero's install Validate(), one message per problem with the fix in it. */
 export function validateInstallFlags(flags: InstallFlags): void {
   validateOutputFormat(flags.output, "install");
@@ -123,7 +126,7 @@ export function validateInstallFlags(flags: InstallFlags): void {
   }
   if (flags.noDefaultBackupLocation && !useSnapshots) {
     if (flags.provider) throw new UsageError("--provider must be empty when using --no-default-backup-location and --use-volume-snapshots=false");
-  } else if ((flags.plugins ?? []).length === 0) {
+  } else if ((flags.plugins ?? []).length === 0 && !BUILTIN_PROVIDERS.includes(flags.provider ?? "")) {
     throw new UsageError("--plugins flag is required (the image of the provider's plugin, for example --plugins velero/velero-plugin-for-aws:v1.13.0)");
   }
   if ((flags.defaultVolumesToFsBackup || flags.defaultVolumesToRestic) && !useNodeAgent) {

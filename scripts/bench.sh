@@ -4,6 +4,8 @@
 #   plugin   plugin protocol: BackupItemAction.Execute latency/rate, PutObject/GetObject 1 GiB
 #   backup   10,000 ConfigMaps+Secrets backed up through the server vs LIST + PUT (needs the test peers;
 #            uses $VT_ENV_DIR or starts and stops its own environment)
+#   restore  the same 10,000 objects restored into an empty cluster through the server vs a tight
+#            CREATE loop (needs the test peers, like backup)
 # Benchmarks are TypeScript files bundled with esbuild (node_modules stay external) into bench/tmp/
 # and run with node, so they need the workspace packages built (tsc -b) but not host/dist.
 set -euo pipefail
@@ -12,7 +14,7 @@ cd "$ROOT"
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt 22 ]; then source scripts/bootstrap.sh --no-build; fi
 SECTIONS=("$@")
-[ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(plugin backup)
+[ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(plugin backup restore)
 
 run_ts() { # run_ts bench/x.ts: bundle and run one benchmark file
   local src=$1 out=bench/tmp/$(basename "${1%.ts}").mjs
@@ -41,6 +43,18 @@ for section in "${SECTIONS[@]}"; do
       if [ -n "$started_env" ]; then node test/peers/env.ts down --dir "$VT_ENV_DIR" >&2 || true; fi
       [ $rc -eq 0 ] || exit $rc
       ;;
-    *) echo "bench: unknown section '$section' (known: plugin, backup)" >&2; exit 2 ;;
+    restore)
+      echo "== bench: restore (10,000 objects through the real API server) ==" >&2
+      npx tsc -b plugins/sdk
+      started_env=
+      if [ -z "${VT_ENV_DIR:-}" ]; then
+        VT_ENV_DIR=$(mktemp -d /tmp/vt.XXXXXX); export VT_ENV_DIR; started_env=1
+        node test/peers/env.ts up --dir "$VT_ENV_DIR" >&2
+      fi
+      rc=0; run_ts bench/restore-10k.ts || rc=$?
+      if [ -n "$started_env" ]; then node test/peers/env.ts down --dir "$VT_ENV_DIR" >&2 || true; fi
+      [ $rc -eq 0 ] || exit $rc
+      ;;
+    *) echo "bench: unknown section '$section' (known: plugin, backup, restore)" >&2; exit 2 ;;
   esac
 done

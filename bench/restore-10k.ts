@@ -1,0 +1,156 @@
+// Benchmark: restore the 10,000-object backup of the backup benchmark (ConfigMaps and Secrets
+// across 20 namespaces) into an empty cluster through the real server (startServer, filesystem
+// object store) against the real local API server, and compare with the limit: merely CREATE the
+// same objects with a tight client loop (sequential, and with as many in flight as the restorer).
+// Appends to bench/RESULTS.md. Needs VT_ENV_DIR (scripts/bench.sh starts an environment when missing).
+import { appendFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { Backup, Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { DEFAULT_ITEM_CONCURRENCY } from "../host/src/controllers/restore-controller.ts";
+import { installCrds } from "../host/src/kube/crds.ts";
+import { GVR } from "../host/src/kube/gvr.ts";
+import { createKubeClient } from "../host/src/kube/http-kube-client.ts";
+import { startServer } from "../host/src/server/server.ts";
+import { createSilentLogger } from "../host/src/shared/logging.ts";
+import { loadEndpoints } from "../test/helpers/endpoints.ts";
+
+const NAMESPACES = 20;
+const PER_KIND = 250; // per namespace: 250 ConfigMaps + 250 Secrets → 10,000 objects
+const SETUP_CONCURRENCY = 32;
+
+async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<unknown>): Promise<void> {
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (i < items.length) await fn(items[i++] as T);
+    }),
+  );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const endpoints = loadEndpoints();
+const kube = createKubeClient({ kubeconfig: endpoints.kubeconfig });
+await installCrds(kube);
+const tag = randomBytes(3).toString("hex");
+const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `vt-rbench-${String(i).padStart(2, "0")}-${tag}`);
+const velero = `vt-rbench-velero-${tag}`;
+const payload = "x".repeat(512);
+
+function objects(): UnstructuredItem[] {
+  const out: UnstructuredItem[] = [];
+  for (const ns of namespaces) {
+    for (let j = 0; j < PER_KIND; j++) {
+      out.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `cm-${j}`, namespace: ns }, data: { v: payload } } as UnstructuredItem);
+      out.push({ apiVersion: "v1", kind: "Secret", metadata: { name: `s-${j}`, namespace: ns }, data: { v: Buffer.from(payload).toString("base64") } } as UnstructuredItem);
+    }
+  }
+  return out;
+}
+const gvrOf = (o: UnstructuredItem) => (o.kind === "ConfigMap" ? GVR.configMaps : GVR.secrets);
+const createNamespaces = () => Promise.all(namespaces.map((ns) => kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } })));
+
+async function deleteNamespacesAndWait(): Promise<void> {
+  await Promise.all(namespaces.map((ns) => kube.delete(GVR.namespaces, ns)));
+  for (;;) {
+    const left = (await kube.list(GVR.namespaces)).items.filter((n) => namespaces.includes(n.metadata.name));
+    if (left.length === 0) return;
+    await sleep(500);
+  }
+}
+
+async function countRestored(): Promise<number> {
+  let n = 0;
+  for (const ns of namespaces) {
+    n += (await kube.list(GVR.configMaps, { namespace: ns })).items.filter((c) => c.metadata.name !== "kube-root-ca.crt").length;
+    n += (await kube.list(GVR.secrets, { namespace: ns })).items.length;
+  }
+  return n;
+}
+
+async function waitTerminal<T extends { status?: { phase?: string } }>(gvr: typeof GVR.backups, name: string): Promise<T> {
+  for (;;) {
+    const o = (await kube.get(gvr, name, velero)) as unknown as T;
+    if (["Completed", "PartiallyFailed", "Failed", "FailedValidation"].includes(o?.status?.phase ?? "")) return o;
+    await sleep(50);
+  }
+}
+
+process.stderr.write(`bench restore-10k: creating ${NAMESPACES * PER_KIND * 2} objects...\n`);
+await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: velero } });
+await createNamespaces();
+await pool(objects(), SETUP_CONCURRENCY, (o) => kube.create(gvrOf(o), o));
+
+const bucketRoot = await mkdtemp(join(tmpdir(), "vt-rbench-bucket-"));
+await kube.create(GVR.backupStorageLocations, {
+  apiVersion: "velero.io/v1",
+  kind: "BackupStorageLocation",
+  metadata: { namespace: velero, name: "default" },
+  spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: "velero" }, default: true },
+} as unknown as UnstructuredItem);
+const server = await startServer({ kube, namespace: velero, pluginDir: join(bucketRoot, "none"), metricsAddress: "127.0.0.1:0", logger: createSilentLogger(), storeValidationFrequency: "1s" });
+for (;;) {
+  const bsl = await kube.get(GVR.backupStorageLocations, "default", velero);
+  if ((bsl?.status as { phase?: string } | undefined)?.phase === "Available") break;
+  await sleep(100);
+}
+
+process.stderr.write("bench restore-10k: backing up...\n");
+await kube.create(GVR.backups, {
+  apiVersion: "velero.io/v1",
+  kind: "Backup",
+  metadata: { namespace: velero, name: "bench" },
+  spec: { includedNamespaces: namespaces, includedResources: ["namespaces", "configmaps", "secrets"] },
+} as unknown as UnstructuredItem);
+const backup = await waitTerminal<Backup>(GVR.backups, "bench");
+if (backup.status?.phase !== "Completed") throw new Error(`bench backup ended ${backup.status?.phase}`);
+
+process.stderr.write("bench restore-10k: emptying the cluster...\n");
+await deleteNamespacesAndWait();
+
+process.stderr.write("bench restore-10k: restoring...\n");
+const rssBefore = process.memoryUsage().rss;
+let peakRss = rssBefore;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+const t0 = performance.now();
+await kube.create(GVR.restores, { apiVersion: "velero.io/v1", kind: "Restore", metadata: { namespace: velero, name: "bench" }, spec: { backupName: "bench" } } as unknown as UnstructuredItem);
+const restore = await waitTerminal<Restore>(GVR.restores, "bench");
+const wallMs = performance.now() - t0;
+clearInterval(sampler);
+const restoredItems = restore.status?.progress?.itemsRestored ?? 0;
+const present = await countRestored();
+
+// The limit: CREATE the same objects (and their namespaces) into an empty cluster with a tight loop.
+process.stderr.write("bench restore-10k: measuring the CREATE limit...\n");
+const limit = async (inFlight: number): Promise<number> => {
+  await deleteNamespacesAndWait();
+  const l0 = performance.now();
+  await createNamespaces();
+  await pool(objects(), inFlight, (o) => kube.create(gvrOf(o), o));
+  return performance.now() - l0;
+};
+const limitSeqMs = await limit(1);
+const limitParMs = await limit(DEFAULT_ITEM_CONCURRENCY);
+
+await server.stop();
+await Promise.all([...namespaces, velero].map((ns) => kube.delete(GVR.namespaces, ns)));
+await rm(bucketRoot, { recursive: true, force: true });
+await kube.close();
+
+const mib = (b: number) => (b / 1024 / 1024).toFixed(0);
+const section = [
+  `## restore: 10,000 ConfigMaps+Secrets (+${NAMESPACES} namespaces) into an empty cluster — ${new Date().toISOString()}`,
+  "",
+  `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+  "- command: `bash scripts/bench.sh restore`",
+  `- restore phase ${restore.status?.phase}, ${restoredItems} items restored (${present} ConfigMaps+Secrets present afterwards), errors ${restore.status?.errors ?? 0}, warnings ${restore.status?.warnings ?? 0}`,
+  `- wall (create Restore CR → Completed, incl. download + extraction + upload of the restore files): ${(wallMs / 1000).toFixed(2)} s; ${(restoredItems / (wallMs / 1000)).toFixed(0)} items/s; restorer runs ${DEFAULT_ITEM_CONCURRENCY} items of a type in flight`,
+  `- limit: tight CREATE loop of the same ${NAMESPACES * PER_KIND * 2} objects + namespaces: sequential ${(limitSeqMs / 1000).toFixed(2)} s; ${DEFAULT_ITEM_CONCURRENCY} in flight ${(limitParMs / 1000).toFixed(2)} s`,
+  `- ratio to the limit: ${(wallMs / limitSeqMs).toFixed(2)}× the sequential loop, ${(wallMs / limitParMs).toFixed(2)}× the ${DEFAULT_ITEM_CONCURRENCY}-in-flight loop`,
+  `- peak RSS of the bench process (server + restore) during the restore: ${mib(peakRss)} MiB (${mib(rssBefore)} MiB before it)`,
+  "",
+].join("\n");
+appendFileSync(join(process.cwd(), "bench", "RESULTS.md"), "\n" + section);
+process.stdout.write(section + "\n");

@@ -192,7 +192,8 @@ describe("DeleteBackupRequestReconciler", () => {
 
   it("refuses a request without spec.backupName", async () => {
     const t = await setup();
-    t.kube.seed(GVR.deleteBackupRequests, u({ apiVersion: "velero.io/v1", kind: "DeleteBackupRequest", metadata: { namespace: NS, name: "empty" }, spec: { backupName: "" } }));
+    const empty: DeleteBackupRequest = { apiVersion: "velero.io/v1", kind: "DeleteBackupRequest", metadata: { namespace: NS, name: "empty" }, spec: { backupName: "" } };
+    t.kube.seed(GVR.deleteBackupRequests, u(empty));
     await t.reconciler.reconcile(`${NS}/empty`);
     expect(t.request("empty")?.status).toEqual({ phase: "Processed", errors: ["spec.backupName is required"] });
   });

@@ -20,6 +20,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups) await c().catch(() => undefined);
+});
+
 /** What Velero legitimately changes on restore, removed before comparing. */
 function normalize(kind: string, o: UnstructuredItem): Record<string, unknown> {
   const c = structuredClone(o) as Record<string, unknown> & UnstructuredItem;
@@ -66,6 +71,7 @@ describe("backup → delete namespace → restore", () => {
   let restore: Restore;
 
   beforeAll(async () => {
+    cleanups.push(() => kube.delete(GVR.namespaces, ns), () => kube.delete(GVR.persistentVolumes, pvName));
     await createNamespace(kube, ns, { team: "blue" });
     const create = (gvr: GroupVersionResource, o: Record<string, unknown>) => kube.create(gvr, o as UnstructuredItem);
     await create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: ns, labels: { app: "web" } }, data: { mode: "prod", "tag.html": "<b>a & b</b>" } });
@@ -111,12 +117,13 @@ describe("backup → delete namespace → restore", () => {
     });
     for (const k of kinds) before.set(k.kind, (await kube.get(k.gvr, k.name, k.namespaced ? ns : undefined)) as UnstructuredItem);
 
-    await server.backupWithEngine(`full-${ns}`, { includedNamespaces: [ns], includeClusterResources: true, includedResources: ["*"] });
+    // The PV comes along as the PVC's additional item (velero.io/pv on backup, velero.io/pvc on restore).
+    await server.backupWithEngine(`full-${ns}`, { includedNamespaces: [ns] });
     await deleteNamespaceAndWait(kube, ns);
     await kube.delete(GVR.persistentVolumes, pvName);
     await waitFor("PV deleted", async () => ((await kube.get(GVR.persistentVolumes, pvName)) ? undefined : true));
 
-    restore = await server.restore(`full-${ns}`, { backupName: `full-${ns}`, includedNamespaces: [ns], includeClusterResources: true });
+    restore = await server.restore(`full-${ns}`, { backupName: `full-${ns}`, includedNamespaces: [ns] });
   });
 
   it("completes without errors and uploads Velero's restore files", async () => {

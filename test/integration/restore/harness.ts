@@ -20,6 +20,8 @@ import { FILESYSTEM_OBJECT_STORE, FilesystemObjectStore } from "../../../host/sr
 import { RestoreReconciler } from "../../../host/src/controllers/restore-controller.ts";
 import { ControllerManager } from "../../../host/src/controllers/runtime/manager.ts";
 import { KubernetesBackupper } from "../../../host/src/backup/backupper.ts";
+import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction } from "../../../host/src/backup/actions/index.ts";
+import { adaptBackupItemActionV1 } from "@velero-ts/plugin-sdk/host";
 import { TarballWriter } from "../../../host/src/backup/tar-writer.ts";
 import { installCrds } from "../../../host/src/kube/crds.ts";
 import type { GroupVersionResource } from "../../../host/src/kube/client.ts";
@@ -159,7 +161,7 @@ export class RestoreServer {
 
   /**
    * STAND-IN for the backup controller: backs the live cluster up with the real backup engine
-   * (KubernetesBackupper, built-in BIAs not needed here) and publishes the result.
+   * (KubernetesBackupper with Velero's built-in backup item actions) and publishes the result.
    */
   async backupWithEngine(name: string, spec: Backup["spec"]): Promise<Backup> {
     const backup = this.#backupObject(name, spec);
@@ -167,7 +169,8 @@ export class RestoreServer {
     try {
       const file = join(dir, `${name}.tar.gz`);
       const tarball = new TarballWriter(file);
-      const out = await new KubernetesBackupper(this.kube).backup({ backup, snapshotLocations: [], tarball, log: this.#logger, actions: [] });
+      const actions = BUILTIN_BACKUP_ITEM_ACTIONS.map((n) => ({ name: n, action: adaptBackupItemActionV1(createBuiltinBackupItemAction(n, this.kube)) }));
+      const out = await new KubernetesBackupper(this.kube).backup({ backup, snapshotLocations: [], tarball, log: this.#logger, actions });
       await tarball.close();
       await this.#publish(backup, Readable.from([readFileSync(file)]), { resourceList: out.resourceList, volumeInfo: out.volumeInfo });
     } finally {

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../shared/errors.js";
 import { addBoolFlag, addValueFlag } from "./command-kit.js";
-import { formatLabelSelector, parseLabelSelector, selectorToQuery } from "./flags/label-selector.js";
+import { parseLabelSelector, selectorToQuery } from "./flags/label-selector.js";
 import type { V1LabelSelector } from "@kubernetes/client-node";
 
 export interface SelectFlags {
@@ -33,4 +33,3 @@ export function selectorQuery(flags: SelectFlags): string | undefined {
   return flags.selector ? selectorToQuery(flags.selector) : undefined;
 }
 
-export { formatLabelSelector };

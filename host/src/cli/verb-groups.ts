@@ -18,7 +18,8 @@ import { newScheduleCreateCommand } from "./schedule/create.js";
 import { newScheduleDeleteCommand } from "./schedule/delete.js";
 import { newScheduleDescribeCommand } from "./schedule/describe.js";
 import { newScheduleGetCommand } from "./schedule/get.js";
-import { newVslCreateCommand, newVslGetCommand } from "./snapshot-location/index.js";
+import { newVslCreateCommand } from "./snapshot-location/create.js";
+import { newVslGetCommand } from "./snapshot-location/get.js";
 
 const withAliases = (cmd: Command, aliases: string[]): Command => cmd.aliases(aliases);
 

@@ -86,3 +86,21 @@ describe("backup create", () => {
     `);
   });
 });
+
+describe("backup create --wait on a terminal", () => {
+  it("draws a progress bar with phase, items, rate, elapsed and ETA", async () => {
+    const cli = createTestCli();
+    cli.stdout.isTTY = true;
+    let polls = 0;
+    cli.onSleep = async () => {
+      polls++;
+      const status = polls === 1 ? { phase: "InProgress", progress: { totalItems: 8, itemsBackedUp: 2 } } : { phase: "Completed", progress: { totalItems: 8, itemsBackedUp: 8 } };
+      await cli.kube.patchStatus(GVR.backups, "b1", "velero", { status });
+    };
+    const r = await cli.run("backup", "create", "b1", "-w");
+    expect(r.code).toBe(0);
+    const screen = r.stdout.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, "");
+    expect(screen).toMatch(/backup b1 Completed \[[█]+\] 8\/8 items \| 4\.0 items\/s \| elapsed 2s \| ETA 0s/);
+    expect(screen).toContain("Backup completed with status: Completed.");
+  });
+});

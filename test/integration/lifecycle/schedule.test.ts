@@ -81,20 +81,27 @@ describe("Schedule controller (real API server, velero server)", () => {
     expect(await backupsOf(server, "bad")).toEqual([]);
   });
 
-  it("submits no new backup while the previous one is still New (backup controller disabled)", async () => {
+  it("submits no new backup while the previous one is still New; owner references tie backups to the schedule (backup controller disabled)", async () => {
     const idle = await LifecycleServer.start({ kube, bucketRoot: server.bucketRoot, bucket: "idle", disableControllers: ["backup"] });
     try {
-      await kube.create(GVR.schedules, schedule(idle.namespace, "every5s", { template: { includedNamespaces: [app] } }));
+      const created = await kube.create(GVR.schedules, schedule(idle.namespace, "every5s", { template: { includedNamespaces: [app] }, useOwnerReferencesInBackup: true }));
       const [first] = await eventually("the first scheduled backup", async () => {
         const list = await backupsOf(idle, "every5s");
         return list.length > 0 ? list : undefined;
       });
+      expect(first?.metadata.ownerReferences).toEqual([
+        { apiVersion: "velero.io/v1", kind: "Schedule", name: "every5s", uid: created.metadata.uid, controller: true },
+      ]);
       await new Promise((r) => setTimeout(r, 8_000));
       expect((await backupsOf(idle, "every5s")).map((b) => b.metadata.name)).toEqual([first?.metadata.name]);
 
       // Once it is finished the schedule goes on.
       await kube.patch(GVR.backups, first?.metadata.name ?? "", idle.namespace, { status: { phase: "Completed" } });
       await eventually("the next scheduled backup", async () => (await backupsOf(idle, "every5s")).length >= 2, 20_000);
+
+      // Owned backups go with their schedule (Kubernetes' garbage collector, as with Velero).
+      await kube.delete(GVR.schedules, "every5s", idle.namespace);
+      await eventually("the owned backups to be garbage-collected", async () => (await backupsOf(idle, "every5s")).length === 0, 60_000);
     } finally {
       await idle.stop();
     }

@@ -35,6 +35,7 @@ say() { printf 'peers-install: %s\n' "$*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
 on_err() {
   local rc=$?
+  [ "$BASH_SUBSHELL" -eq 0 ] || exit "$rc" # report once, from the top-level shell
   say "FAILED in step '$CURRENT_STEP' (exit $rc, line ${BASH_LINENO[0]})."
   if [ -n "${STEP_LOG:-}" ] && [ -f "$STEP_LOG" ]; then
     say "last lines of $STEP_LOG:"
@@ -115,7 +116,13 @@ set_hash() {
   } | sha256sum | cut -c1-12
 }
 
-modver() { (cd "$1" && go list -mod=readonly -m -f '{{.Version}}' "$2"); }
+# modver DIR MODULE: the version DIR/go.mod requires of MODULE (read from the file: works offline).
+modver() {
+  local v
+  v=$(awk -v m="$2" '$1 == "require" && $2 == m { print $3; exit } $1 == m && $2 != "=>" { print $2; exit }' "$1/go.mod")
+  [ -n "$v" ] || { echo "peers-install: $2 is not required by $1/go.mod" >&2; return 1; }
+  echo "$v"
+}
 
 build_set() { # build_set SET, using BUILDS=("ldflags|pkgs" ...)
   local set=$1 dir=$PEERS_SRC/go/$1
@@ -152,27 +159,31 @@ step etcd36 etcd_step
 
 # k8s136: control plane + kubectl (stamped like kube::version::ldflags), kwok, CSI sidecars (main.version).
 K8S_DIR=$PEERS_SRC/go/k8s136
-KV=$(modver "$K8S_DIR" k8s.io/kubernetes)
-KMINOR=$(echo "$KV" | cut -d. -f2)
-K8S_LDF="-s -w"
-for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  K8S_LDF="$K8S_LDF -X $p.gitVersion=$KV -X $p.gitMajor=1 -X $p.gitMinor=$KMINOR -X $p.gitTreeState=clean"
-  K8S_LDF="$K8S_LDF -X $p.gitCommit=0000000000000000000000000000000000000000 -X $p.buildDate=2026-01-01T00:00:00Z"
-done
-PROV_V=$(modver "$K8S_DIR" github.com/kubernetes-csi/external-provisioner/v6)
-SNAP_V=$(modver "$K8S_DIR" github.com/kubernetes-csi/external-snapshotter/v8)
-BUILDS=(
-  "$K8S_LDF|k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl"
-  "-s -w|sigs.k8s.io/kwok/cmd/kwok"
-  "-s -w -X main.version=$PROV_V|github.com/kubernetes-csi/external-provisioner/v6/cmd/csi-provisioner"
-  "-s -w -X main.version=$SNAP_V|github.com/kubernetes-csi/external-snapshotter/v8/cmd/csi-snapshotter github.com/kubernetes-csi/external-snapshotter/v8/cmd/snapshot-controller"
-)
-k8s_step() { build_set k8s136; }
+k8s_step() {
+  KV=$(modver "$K8S_DIR" k8s.io/kubernetes)
+  PROV_V=$(modver "$K8S_DIR" github.com/kubernetes-csi/external-provisioner/v6)
+  SNAP_V=$(modver "$K8S_DIR" github.com/kubernetes-csi/external-snapshotter/v8)
+  local minor p ldf="-s -w"
+  minor=$(echo "$KV" | cut -d. -f2)
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldf="$ldf -X $p.gitVersion=$KV -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+    ldf="$ldf -X $p.gitCommit=0000000000000000000000000000000000000000 -X $p.buildDate=2026-01-01T00:00:00Z"
+  done
+  BUILDS=(
+    "$ldf|k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl"
+    "-s -w|sigs.k8s.io/kwok/cmd/kwok"
+    "-s -w -X main.version=$PROV_V|github.com/kubernetes-csi/external-provisioner/v6/cmd/csi-provisioner"
+    "-s -w -X main.version=$SNAP_V|github.com/kubernetes-csi/external-snapshotter/v8/cmd/csi-snapshotter github.com/kubernetes-csi/external-snapshotter/v8/cmd/snapshot-controller"
+  )
+  build_set k8s136
+}
 step k8s136 k8s_step
 
 # csihostpath: our own CSI driver (the upstream hostpath driver is not served by the module proxy).
-BUILDS=("-s -w -X main.version=$CSIHOSTPATH_VERSION|.")
-csi_step() { build_set csihostpath; }
+csi_step() {
+  BUILDS=("-s -w -X main.version=$CSIHOSTPATH_VERSION|.")
+  build_set csihostpath
+}
 step csihostpath csi_step
 
 # fake-gcs-server: plain `go install` (its go.mod has no replace directives).
@@ -223,7 +234,10 @@ step azurite azurite_step
 # peers.json: where everything is (read by test/peers/env.ts)
 
 manifest_step() {
-  local kwok_dir crd_dir
+  [ -n "${BIN_etcd36:-}" ] && [ -n "${BIN_k8s136:-}" ] && [ -n "${BIN_csihostpath:-}" ] && [ -n "${BIN_gcs:-}" ] \
+    && [ -n "${MOTO_DIR:-}" ] && [ -n "${AZ_DIR:-}" ] || die "the manifest step needs every other step in the same run"
+  local kwok_dir crd_dir etcd_v
+  etcd_v=$(modver "$PEERS_SRC/go/etcd36" go.etcd.io/etcd/server/v3)
   kwok_dir=$(cd "$K8S_DIR" && go list -mod=readonly -m -f '{{.Dir}}' sigs.k8s.io/kwok)
   crd_dir=$(cd "$K8S_DIR" && go list -mod=readonly -m -f '{{.Dir}}' github.com/kubernetes-csi/external-snapshotter/client/v8)/config/crd
   [ -f "$kwok_dir/kustomize/stage/pod/fast/pod-ready.yaml" ] || die "kwok stages not found under $kwok_dir"
@@ -237,12 +251,12 @@ manifest_step() {
   jq -n \
     --arg peersHome "$PEERS_HOME" --arg etcd "$BIN_etcd36" --arg k8s "$BIN_k8s136" --arg csi "$BIN_csihostpath" \
     --arg gcs "$BIN_gcs" --arg moto "$MOTO_DIR" --arg az "$AZ_DIR" --arg kwok "$kwok_dir" --arg crd "$crd_dir" \
-    --arg kv "$KV" --arg prov "$PROV_V" --arg snap "$SNAP_V" --arg gcsv "$GCS_VERSION" --arg motov "$MOTO_VERSION" \
+    --arg kv "$KV" --arg etcdv "$etcd_v" --arg prov "$PROV_V" --arg snap "$SNAP_V" --arg gcsv "$GCS_VERSION" --arg motov "$MOTO_VERSION" \
     --arg azv "$AZURITE_VERSION" --arg csiv "$CSIHOSTPATH_VERSION" --arg go "$GO_VERSION" \
     --arg restic "$(command -v restic || true)" --arg openssl "$(command -v openssl)" \
     '{
       schema: 1, peersHome: $peersHome, go: $go, writtenAt: (now | todate),
-      versions: { kubernetes: $kv, etcd: "v3.6", kwok: "v0.8.0", csiProvisioner: $prov, csiSnapshotter: $snap,
+      versions: { kubernetes: $kv, etcd: $etcdv, kwok: "v0.8.0", csiProvisioner: $prov, csiSnapshotter: $snap,
                   csiHostpath: $csiv, fakeGcsServer: $gcsv, moto: $motov, azurite: $azv },
       bin: {
         etcd: ($etcd + "/etcd"), etcdctl: ($etcd + "/etcdctl"),

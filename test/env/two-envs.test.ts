@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadEndpoints, type Endpoints } from '../helpers/endpoints.ts';
-import { down, procAlive, up } from '../peers/env.ts';
+import { down, procAlive, startWatchdog, up } from '../peers/env.ts';
 import { apiGet } from './support.ts';
 
 const ports = (e: Endpoints): number[] =>
@@ -23,6 +23,7 @@ describe('a second environment', () => {
     const first = loadEndpoints();
     second = mkdtempSync('/tmp/vt.');
     const ep2 = await up(second, { log: () => undefined });
+    const watchdog = startWatchdog(second);
 
     expect(ep2.dir).not.toBe(first.dir);
     for (const p of ports(ep2)) expect(ports(first)).not.toContain(p);
@@ -37,6 +38,7 @@ describe('a second environment', () => {
     expect(procs.length).toBeGreaterThanOrEqual(12);
     await down(second, { log: () => undefined });
     for (const p of procs) expect(procAlive(p)).toBe(false);
+    expect(procAlive(watchdog)).toBe(false);
     // the first environment is untouched
     for (const p of Object.values(first.procs)) expect(procAlive(p)).toBe(true);
     expect((await apiGet(first, '/readyz')).body.trim()).toBe('ok');

@@ -6,13 +6,14 @@
 // - Otherwise an environment is started in a new short dir (/tmp/vt.XXXXXX); VT_ENV_DIR and KUBECONFIG
 //   are set in process.env before the workers start, so tests read them (see test/helpers/endpoints.ts),
 //   and the dir is also provided as inject('vtEnvDir').
+// - A watchdog process (env.ts watch) stops the environment if this process dies without teardown.
 // - Teardown stops only the environment this setup started. The dir is removed when every test passed;
 //   it is kept, and its path printed, when any test failed (vitest's failed-test count), when the run
 //   set a non-zero process.exitCode, when DIR/.keep exists, or when VT_KEEP_ENV=1.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { down, isAlive, up } from '../peers/env.ts';
+import { down, isAlive, startWatchdog, up } from '../peers/env.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -41,6 +42,8 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     process.stderr.write(`[vt-env] environment failed to start; logs kept in ${dir}/logs\n`);
     throw e;
   }
+  // if this process dies before the teardown below runs, the watchdog stops the environment
+  startWatchdog(dir, process.pid);
   process.stderr.write(`[vt-env] environment up in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
   process.env.VT_ENV_DIR = dir;
   process.env.KUBECONFIG = join(dir, 'kubeconfig');
@@ -57,7 +60,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     if (process.env.VT_ENV_DIR === dir) delete process.env.VT_ENV_DIR;
     if (keep) {
       process.stderr.write(
-        `[vt-env] kept the environment dir for inspection: ${dir} (logs in ${dir}/logs; ${failed} failed test(s))\n`,
+        `[vt-env] kept the environment dir for inspection: ${dir} (logs in ${dir}/logs; ${failed} failed task(s))\n`,
       );
     } else {
       rmSync(dir, { recursive: true, force: true });

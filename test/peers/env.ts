@@ -542,10 +542,40 @@ async function upInner(ctx: Ctx, sock: string, timeout: number): Promise<Endpoin
     `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`,
   ]);
 
-  // CRDs first, so the snapshot controllers find them at once
-  const kubectlEnv = { ...ctx.childEnv };
+  // cluster objects: created through the REST API (201, or 409 when they already exist)
+  const create = (p: string, obj: { kind: string }) =>
+    waitFor(ctx, 'kube-apiserver', `create ${obj.kind}`, timeout, async () => {
+      const r = await kube(p, 'POST', obj);
+      if (r.status === 201 || r.status === 409) return true;
+      if (r.status === 404) return false; // a CRD's endpoint not served yet
+      throw new Error(`POST ${p}: ${r.status} ${r.body.slice(0, 300)}`);
+    }, 100, `create ${obj.kind}`);
+  const coreObjects = Promise.all([
+    create('/apis/storage.k8s.io/v1/csidrivers', {
+      apiVersion: 'storage.k8s.io/v1', kind: 'CSIDriver', metadata: { name: CSI_DRIVER },
+      spec: { attachRequired: false, podInfoOnMount: true, volumeLifecycleModes: ['Persistent'], fsGroupPolicy: 'File' },
+    } as { kind: string }),
+    create('/apis/storage.k8s.io/v1/storageclasses', {
+      apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass',
+      metadata: { name: STORAGE_CLASS, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+      provisioner: CSI_DRIVER, reclaimPolicy: 'Delete', volumeBindingMode: 'Immediate', allowVolumeExpansion: false,
+    } as { kind: string }),
+    create('/api/v1/nodes', {
+      apiVersion: 'v1', kind: 'Node',
+      metadata: {
+        name: NODE_NAME,
+        labels: { type: 'kwok', 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' },
+        annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      },
+    } as { kind: string }),
+  ]);
+  coreObjects.catch(() => undefined);
+
+  // snapshot CRDs (YAML files of the external-snapshotter client module), then the snapshot controllers
+  // and the CSI sidecars, so they find the CRDs at once
   const crdFiles = SNAPSHOT_CRDS.map((f) => path.join(peers.data.snapshotCrds, f));
-  await run(B.kubectl, [kcfg, 'apply', '--server-side', '--field-manager=velero-ts-env', ...crdFiles.flatMap((f) => ['-f', f])], { env: kubectlEnv });
+  await run(B.kubectl, [kcfg, 'apply', '--server-side', '--field-manager=velero-ts-env', ...crdFiles.flatMap((f) => ['-f', f])], { env: ctx.childEnv });
+  ctx.timings['crds applied'] = Date.now() - ctx.t0;
   const crdNames = SNAPSHOT_CRDS.map((f) => f.replace(/^([^_]+)_(.+)\.yaml$/, '$2.$1'));
   await waitFor(ctx, 'kube-apiserver', 'snapshot CRDs Established', timeout, async () => {
     for (const n of crdNames) {
@@ -560,41 +590,12 @@ async function upInner(ctx: Ctx, sock: string, timeout: number): Promise<Endpoin
   startProc(ctx, 'snapshot-controller', B.snapshotController, [kcfg, '--leader-election=false']);
   startProc(ctx, 'csi-provisioner', B.csiProvisioner, [`--csi-address=${sock}`, kcfg, '--leader-election=false', '--extra-create-metadata']);
   startProc(ctx, 'csi-snapshotter', B.csiSnapshotter, [`--csi-address=${sock}`, kcfg, '--leader-election=false', '--extra-create-metadata']);
-
-  // cluster objects
-  const objects: Array<[string, unknown]> = [
-    ['/apis/storage.k8s.io/v1/csidrivers', {
-      apiVersion: 'storage.k8s.io/v1', kind: 'CSIDriver', metadata: { name: CSI_DRIVER },
-      spec: { attachRequired: false, podInfoOnMount: true, volumeLifecycleModes: ['Persistent'], fsGroupPolicy: 'File' },
-    }],
-    ['/apis/storage.k8s.io/v1/storageclasses', {
-      apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass',
-      metadata: { name: STORAGE_CLASS, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
-      provisioner: CSI_DRIVER, reclaimPolicy: 'Delete', volumeBindingMode: 'Immediate', allowVolumeExpansion: false,
-    }],
-    ['/apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses', {
-      apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshotClass',
-      metadata: { name: SNAPSHOT_CLASS, labels: { 'velero.io/csi-volumesnapshot-class': 'true' } },
-      driver: CSI_DRIVER, deletionPolicy: 'Delete',
-    }],
-    ['/api/v1/nodes', {
-      apiVersion: 'v1', kind: 'Node',
-      metadata: {
-        name: NODE_NAME,
-        labels: { type: 'kwok', 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' },
-        annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
-      },
-    }],
-  ];
-  for (const [p, obj] of objects) {
-    const kind = (obj as { kind: string }).kind;
-    await waitFor(ctx, 'kube-apiserver', `create ${kind}`, timeout, async () => {
-      const r = await kube(p, 'POST', obj);
-      if (r.status === 201 || r.status === 409) return true;
-      if (r.status === 404) return false; // a CRD's endpoint not served yet
-      throw new Error(`POST ${p}: ${r.status} ${r.body.slice(0, 300)}`);
-    }, 100, `create ${kind}`);
-  }
+  await create('/apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses', {
+    apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshotClass',
+    metadata: { name: SNAPSHOT_CLASS, labels: { 'velero.io/csi-volumesnapshot-class': 'true' } },
+    driver: CSI_DRIVER, deletionPolicy: 'Delete',
+  } as { kind: string });
+  await coreObjects;
   ctx.timings.objects = Date.now() - ctx.t0;
 
   // --- readiness of the rest ---------------------------------------------------------------------------
@@ -655,30 +656,41 @@ async function upInner(ctx: Ctx, sock: string, timeout: number): Promise<Endpoin
 // ----------------------------------------------------------------------------------------------------
 // down / status
 
+// Stop order: clients of the apiserver first, then the apiserver, then etcd (an apiserver whose etcd is
+// gone, or that still has controllers attached, takes much longer to shut down).
+const STOP_TIERS: Array<(name: string) => boolean> = [
+  (n) => n !== 'kube-apiserver' && n !== 'etcd',
+  (n) => n === 'kube-apiserver',
+  (n) => n === 'etcd',
+];
+
 async function stopProcs(procs: Record<string, ProcRecord>, log: (m: string) => void, graceMs = 10_000): Promise<void> {
-  const live = Object.entries(procs).filter(([, p]) => procAlive(p));
-  for (const [, p] of live) {
-    try {
-      process.kill(p.pid, 'SIGTERM');
-    } catch {
-      /* already gone */
-    }
-  }
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && live.some(([, p]) => procAlive(p))) await sleep(50);
-  for (const [name, p] of live) {
-    if (procAlive(p)) {
-      log(`${name} (pid ${p.pid}) ignored SIGTERM for ${graceMs} ms: SIGKILL`);
+  const stuck: string[] = [];
+  for (const inTier of STOP_TIERS) {
+    const live = Object.entries(procs).filter(([name, p]) => inTier(name) && procAlive(p));
+    for (const [, p] of live) {
       try {
-        process.kill(p.pid, 'SIGKILL');
+        process.kill(p.pid, 'SIGTERM');
       } catch {
-        /* gone */
+        /* already gone */
       }
     }
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && live.some(([, p]) => procAlive(p))) await sleep(25);
+    for (const [name, p] of live) {
+      if (procAlive(p)) {
+        log(`${name} (pid ${p.pid}) ignored SIGTERM for ${graceMs} ms: SIGKILL`);
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+    const killDeadline = Date.now() + 5000;
+    while (Date.now() < killDeadline && live.some(([, p]) => procAlive(p))) await sleep(25);
+    stuck.push(...live.filter(([, p]) => procAlive(p)).map(([n, p]) => `${n}(${p.pid})`));
   }
-  const killDeadline = Date.now() + 5000;
-  while (Date.now() < killDeadline && live.some(([, p]) => procAlive(p))) await sleep(50);
-  const stuck = live.filter(([, p]) => procAlive(p)).map(([n, p]) => `${n}(${p.pid})`);
   if (stuck.length) throw new Error(`could not stop: ${stuck.join(', ')}`);
 }
 
@@ -716,6 +728,57 @@ export function status(dir: string): Array<{ name: string; pid: number; alive: b
 }
 
 // ----------------------------------------------------------------------------------------------------
+// watchdog: stops an environment when the process that owns it dies without tearing it down
+
+/**
+ * Starts a small detached process that stops the environment in `dir` (by its recorded pids) once the
+ * owner process exits, e.g. a test run killed before its teardown. It is recorded in DIR/pids.json as
+ * "watchdog", so a normal `down` stops it too.
+ */
+export function startWatchdog(dirArg: string, ownerPid: number = process.pid): ProcRecord {
+  const dir = path.resolve(dirArg);
+  const ownerTicks = procStartTicks(ownerPid);
+  if (ownerTicks === undefined) throw new Error(`owner pid ${ownerPid} is not running`);
+  const log = path.join(dir, 'logs', 'watchdog.log');
+  const fd = fs.openSync(log, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'watch', '--dir', dir, '--owner', `${ownerPid}:${ownerTicks}`], {
+      cwd: dir, detached: true, stdio: ['ignore', fd, fd], env: { PATH: process.env.PATH, PEERS_HOME: process.env.PEERS_HOME },
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
+  child.unref();
+  const startTicks = child.pid === undefined ? undefined : procStartTicks(child.pid);
+  if (child.pid === undefined || startTicks === undefined) throw new Error(`could not start the watchdog; see ${log}`);
+  const rec: ProcRecord = { pid: child.pid, startTicks, log };
+  const procs = readPids(dir);
+  procs.watchdog = rec;
+  const tmp = pidsFile(dir) + '.tmp';
+  fs.writeFileSync(tmp, JSON.stringify(procs, null, 2));
+  fs.renameSync(tmp, pidsFile(dir));
+  return rec;
+}
+
+async function watch(dir: string, owner: string): Promise<void> {
+  const [pid, ticks] = owner.split(':').map(Number) as [number, number];
+  const log = (m: string) => process.stdout.write(`${new Date().toISOString()} ${m}\n`);
+  log(`watching owner pid ${pid} of ${dir}`);
+  for (;;) {
+    await sleep(1000);
+    if (!fs.existsSync(pidsFile(dir))) return;
+    if (procStartTicks(pid) !== ticks) break;
+  }
+  log(`owner ${pid} is gone without tearing the environment down: stopping it (dir kept)`);
+  fs.writeFileSync(path.join(dir, '.keep'), `owner ${pid} exited without teardown\n`);
+  const procs = readPids(dir);
+  delete procs.watchdog;
+  await stopProcs(procs, log);
+  log('stopped');
+}
+
+// ----------------------------------------------------------------------------------------------------
 // CLI
 
 function usage(): never {
@@ -727,9 +790,11 @@ async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   let dir: string | undefined;
   let remove = false;
+  let owner = '';
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i] ?? '';
     if (a === '--dir') dir = rest[++i];
+    else if (a === '--owner') owner = rest[++i] ?? '';
     else if (a.startsWith('--dir=')) dir = a.slice(6);
     else if (a === '--rm') remove = true;
     else usage();
@@ -746,6 +811,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'down':
       await down(dir, { remove });
+      break;
+    case 'watch':
+      await watch(path.resolve(dir), owner);
       break;
     case 'status': {
       const st = status(dir);

@@ -118,5 +118,11 @@ describe('CSI hostpath stack', () => {
     // 4. deleting a PVC deletes its volume (reclaimPolicy Delete -> DeleteVolume)
     await core.deleteNamespacedPersistentVolumeClaim({ namespace, name: 'restored' });
     await eventually('restored volume dir removed', 60_000, async () => !existsSync(dstDir));
+
+    // 5. deleting the VolumeSnapshot deletes the snapshot (deletionPolicy Delete -> DeleteSnapshot)
+    const snapTar = join(ep.csi.dataDir, '.vt', 'snapshots', `${content.status?.snapshotHandle}.tar`);
+    expect(existsSync(snapTar)).toBe(true);
+    await custom.deleteNamespacedCustomObject({ ...SNAP, namespace, plural: 'volumesnapshots', name: 'snap' });
+    await eventually('snapshot data removed', 60_000, async () => !existsSync(snapTar));
   }, 180_000);
 });

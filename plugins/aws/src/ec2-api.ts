@@ -3,18 +3,7 @@
  * The endpoint comes from AWS_ENDPOINT_URL_EC2 / AWS_ENDPOINT_URL like the Go plugin's SDK
  * (a VolumeSnapshotLocation has no endpoint key); that is how tests point it at moto.
  */
-import {
-  CreateSnapshotCommand,
-  CreateVolumeCommand,
-  DeleteSnapshotCommand,
-  DescribeSnapshotsCommand,
-  DescribeVolumesCommand,
-  EC2Client,
-  type CreateSnapshotCommandInput,
-  type CreateVolumeCommandInput,
-  type Snapshot,
-  type Volume,
-} from "@aws-sdk/client-ec2";
+import type { CreateSnapshotCommandInput, CreateVolumeCommandInput, Snapshot, Volume } from "@aws-sdk/client-ec2";
 import type { Ec2Settings } from "./config.js";
 import { awsClientBaseConfig, configuredEndpoint } from "./aws-client.js";
 import type { AwsTarget } from "./errors.js";
@@ -33,7 +22,13 @@ export interface Ec2Api {
 
 export type Ec2ApiFactory = (settings: Ec2Settings) => Promise<Ec2Api>;
 
+/**
+ * The production factory. @aws-sdk/client-ec2 is loaded on first use only: it costs ~80 MiB of
+ * heap, which a plugin process that only serves the object store should not pay.
+ */
 export const createAwsEc2Api: Ec2ApiFactory = async (settings) => {
+  const { CreateSnapshotCommand, CreateVolumeCommand, DeleteSnapshotCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } =
+    await import("@aws-sdk/client-ec2");
   const base = await awsClientBaseConfig(settings);
   const client = new EC2Client({ ...base, region: settings.region });
   const endpoint = configuredEndpoint("EC2");

@@ -8,6 +8,7 @@ import type { GetObjectCommandInput } from "@aws-sdk/client-s3";
 import { createNoopPluginLogger, NotFoundError, ValidationError, VeleroError, type ObjectStore, type PluginLogger } from "@velero-ts/plugin-sdk";
 import { OBJECT_STORE_CONFIG_KEYS, parseObjectStoreConfig, type S3Settings } from "./config.js";
 import { classifyAwsError, explainAwsError } from "./errors.js";
+import { paced } from "./memory.js";
 import { createAwsS3Api, type S3Api, type S3ApiFactory, type UploadParams } from "./s3-api.js";
 import { readSecretInCluster, type SecretReader } from "./secret-reader.js";
 
@@ -74,7 +75,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async putObject(bucket: string, key: string, body: Readable): Promise<void> {
     const { api, settings, customerKey } = this.#configured();
-    const params: UploadParams = { Bucket: bucket, Key: key, Body: body };
+    const params: UploadParams = { Bucket: bucket, Key: key, Body: paced(body) };
     if (settings.tagging) params.Tagging = settings.tagging;
     if (settings.kmsKeyId) {
       params.ServerSideEncryption = "aws:kms";
@@ -108,7 +109,7 @@ export class S3ObjectStore implements ObjectStore {
     const { api, customerKey } = this.#configured();
     const params: GetObjectCommandInput = { Bucket: bucket, Key: key, ...(customerKey ? sseCustomerParams(customerKey) : {}) };
     try {
-      return await api.getObject(params);
+      return paced(await api.getObject(params));
     } catch (error) {
       if (classifyAwsError(error).kind === "not-found") {
         throw new NotFoundError(`object "${key}" not found in bucket "${bucket}"`, { cause: error });

@@ -27,13 +27,15 @@ import { classifyAwsError, explainAwsError, type AwsTarget } from "./errors.js";
 import { awsClientBaseConfig, configuredEndpoint } from "./aws-client.js";
 
 /**
- * Multipart part size. lib-storage buffers at most UPLOAD_QUEUE_SIZE parts of this size, which
- * bounds the plugin's memory for any object size (a 300 MiB object stays well under 150 MiB RSS).
- * 8 MiB parts allow objects up to ~78 GiB (S3's 10,000-part limit).
+ * Multipart part size: S3's minimum. lib-storage holds about (UPLOAD_QUEUE_SIZE + 2) parts at a
+ * time (parts in flight, the part being filled, its concatenation), which with the collection
+ * pacing of memory.ts keeps a 300 MiB upload under 150 MiB RSS for the whole plugin process
+ * (whose idle RSS is already ~105 MiB: the Node runtime and the AWS SDK). Objects up to ~48 GiB
+ * fit in S3's 10,000 parts.
  */
-export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
+export const UPLOAD_PART_SIZE = 5 * 1024 * 1024;
 /** Parts uploaded concurrently. */
-export const UPLOAD_QUEUE_SIZE = 3;
+export const UPLOAD_QUEUE_SIZE = 2;
 /** The region Go's manager.GetBucketRegion asks first; S3 answers with the bucket's real region. */
 const BUCKET_REGION_PROBE_REGION = "us-east-1";
 

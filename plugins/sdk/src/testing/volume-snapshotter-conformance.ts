@@ -23,6 +23,11 @@ export interface VolumeSnapshotterConformanceTarget {
   volume: { id: string; az: string; type: string };
   /** A PersistentVolume of this provider whose volume ID is `volume.id`. */
   persistentVolume: UnstructuredItem;
+  /**
+   * A volume ID the suite writes into the PV with setVolumeId and expects back from getVolumeId;
+   * default "conformance-new-id". Providers whose IDs have a fixed shape (EBS: "vol-…") pass one.
+   */
+  newVolumeId?: string;
   /** A PersistentVolume of another provider (getVolumeId must return ""). */
   foreignPersistentVolume?: UnstructuredItem;
   cleanup?: () => Promise<void>;
@@ -63,9 +68,10 @@ export function describeVolumeSnapshotterConformance(name: string, factory: () =
     });
 
     it("rewrites the volume ID of a PersistentVolume without touching its name", async () => {
-      const updated = await t.snapshotter.setVolumeId(t.persistentVolume, "conformance-new-id");
+      const newId = t.newVolumeId ?? "conformance-new-id";
+      const updated = await t.snapshotter.setVolumeId(t.persistentVolume, newId);
       expect(updated.metadata.name).toBe(t.persistentVolume.metadata.name);
-      expect(await t.snapshotter.getVolumeId(updated)).toBe("conformance-new-id");
+      expect(await t.snapshotter.getVolumeId(updated)).toBe(newId);
     });
 
     it("reports the volume type of a volume", async () => {

@@ -102,6 +102,16 @@ describe("EbsVolumeSnapshotter", () => {
     expect(fake.createdVolumes[0]).not.toHaveProperty("Iops");
   });
 
+  it("sends no tag specification when there are no tags (EC2 rejects empty ones)", async () => {
+    const fake = new FakeEc2Api();
+    fake.addVolume({ VolumeId: "vol-1", VolumeType: "gp3" });
+    const { snapshotter } = await snapshotterWith(fake);
+    const snapshotId = await snapshotter.createSnapshot("vol-1", "us-east-1a", {});
+    await snapshotter.createVolumeFromSnapshot({ snapshotId, volumeType: "gp3", volumeAZ: "us-east-1a" });
+    expect(fake.createdSnapshots[0]).toEqual({ VolumeId: "vol-1" });
+    expect(fake.createdVolumes[0]).not.toHaveProperty("TagSpecifications");
+  });
+
   it("treats deleting a snapshot that is already gone as success", async () => {
     const { snapshotter, fake } = await snapshotterWith();
     await expect(snapshotter.deleteSnapshot("snap-missing")).resolves.toBeUndefined();

@@ -59,10 +59,12 @@ export class EbsVolumeSnapshotter implements VolumeSnapshotter {
     if (snapshots.length !== 1 || !snapshot) {
       throw new VeleroError("VELERO_VOLUME_SNAPSHOTTER", `${what}: expected 1 snapshot from DescribeSnapshots, got ${snapshots.length}`);
     }
+    const tags = tagsForRestoredVolume(snapshot.Tags ?? [], this.#env[CLUSTER_NAME_ENV]);
     const request: CreateVolumeCommandInput = {
       SnapshotId: input.snapshotId,
       AvailabilityZone: input.volumeAZ,
-      TagSpecifications: [{ ResourceType: "volume", Tags: tagsForRestoredVolume(snapshot.Tags ?? [], this.#env[CLUSTER_NAME_ENV]) }],
+      // EC2 rejects a tag specification without tags.
+      ...(tags.length > 0 ? { TagSpecifications: [{ ResourceType: "volume", Tags: tags }] } : {}),
     };
     if (input.volumeType) request.VolumeType = input.volumeType as VolumeType;
     if (snapshot.Encrypted !== undefined) request.Encrypted = snapshot.Encrypted;
@@ -88,10 +90,12 @@ export class EbsVolumeSnapshotter implements VolumeSnapshotter {
     const { api } = this.#configured();
     const what = `failed to snapshot volume "${volumeId}"`;
     const volume = await this.#describeVolume(volumeId, what);
+    const snapshotTags = mergeSnapshotTags(tags, volume.Tags ?? []);
     const snapshotId = await this.#call(what, () =>
       api.createSnapshot({
         VolumeId: volumeId,
-        TagSpecifications: [{ ResourceType: "snapshot", Tags: mergeSnapshotTags(tags, volume.Tags ?? []) }],
+        // EC2 rejects a tag specification without tags.
+        ...(snapshotTags.length > 0 ? { TagSpecifications: [{ ResourceType: "snapshot", Tags: snapshotTags }] } : {}),
       }),
     );
     this.#log.info({ volumeId, snapshotId }, "created snapshot");

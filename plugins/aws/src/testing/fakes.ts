@@ -175,6 +175,7 @@ export class FakeEc2Api implements Ec2Api {
 
   async createSnapshot(input: CreateSnapshotCommandInput): Promise<string> {
     this.#maybeFail("createSnapshot");
+    rejectEmptyTagSpecifications(input.TagSpecifications);
     this.createdSnapshots.push(input);
     const volume = this.volumes.get(input.VolumeId ?? "");
     if (!volume) throw ec2Error("InvalidVolume.NotFound", 400);
@@ -190,6 +191,7 @@ export class FakeEc2Api implements Ec2Api {
 
   async createVolume(input: CreateVolumeCommandInput): Promise<string> {
     this.#maybeFail("createVolume");
+    rejectEmptyTagSpecifications(input.TagSpecifications);
     this.createdVolumes.push(input);
     const id = `vol-${String(this.#next++).padStart(8, "0")}`;
     this.volumes.set(id, {
@@ -214,6 +216,13 @@ export class FakeEc2Api implements Ec2Api {
     const error = this.#failures.get(op);
     this.#failures.delete(op);
     throw error;
+  }
+}
+
+/** Like EC2: "Tag specification must have at least one tag". */
+function rejectEmptyTagSpecifications(specs: { Tags?: unknown[] | undefined }[] | undefined): void {
+  if (specs?.some((spec) => (spec.Tags?.length ?? 0) === 0)) {
+    throw ec2Error("InvalidParameterValue", 400, "Tag specification must have at least one tag");
   }
 }
 

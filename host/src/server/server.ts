@@ -122,6 +122,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const validationMs = toMs(options.storeValidationFrequency, 60_000, "--store-validation-frequency");
   const defaultVsls = parseProviderMap(options.defaultVolumeSnapshotLocations);
 
+  const ownKube = options.kube === undefined;
   const kube = options.kube ?? createKubeClient({ kubeconfig: options.kubeconfig, context: options.kubecontext, logger, pageSize: options.clientPageSize });
   await kube.serverVersion().catch((err: unknown) => {
     throw new Error(`cannot reach the Kubernetes API server: ${getErrorMessage(err)}; check --kubeconfig/--kubecontext`, { cause: err });
@@ -212,9 +213,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       stopped = true;
       await manager.stop();
       await backupReconciler.idle();
-      await plugins.close();
+      if (!options.plugins) await plugins.close();
       await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));
-      await (kube as { close?: () => Promise<void> }).close?.();
+      // An injected client belongs to the caller (it may still have watches open).
+      if (ownKube) await (kube as { close?: () => Promise<void> }).close?.();
       log.info("server stopped");
     },
   };

@@ -4,12 +4,13 @@
 // ClusterRole, and a custom resource. Checks: the bucket holds exactly Velero's keys; the tarball
 // (read by an independent reader) holds exactly the expected items for a table of filters; item
 // JSON equals what the API server returns; kill -9 mid-backup then restart ends Failed.
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backup, BackupSpec, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { installCrds } from "../../../host/src/kube/crds.ts";
@@ -293,8 +294,12 @@ describe("backup (real API server, filesystem object store)", () => {
       metadata: { namespace: crashNs, name: "default" },
       spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: "crash" }, default: true },
     } as unknown as UnstructuredItem);
-    execFileSync("npx", ["tsc", "-b", "host"], { cwd: join(import.meta.dirname, "../../.."), stdio: "ignore" });
-    const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, "crash-server.mjs"), kubeconfig, crashNs, join(bucketRoot, "no-plugins")], {
+    // Bundled inside the repo so its external packages resolve from node_modules.
+    const script = join(import.meta.dirname, "../../../node_modules/.cache/vt-backup-test", `crash-server-${suffix}.mjs`);
+    await build({ entryPoints: [join(import.meta.dirname, "crash-server.ts")], bundle: true, platform: "node", format: "esm", packages: "external", outfile: script, logLevel: "warning" });
+    const mark = (m: string) => process.env.VT_BACKUP_LOG === "1" && process.stderr.write(`[crash-test] ${new Date().toISOString()} ${m}\n`);
+    mark("bundled");
+    const child: ChildProcess = spawn(process.execPath, [script, kubeconfig, crashNs, join(bucketRoot, "no-plugins")], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     try {
@@ -302,11 +307,14 @@ describe("backup (real API server, filesystem object store)", () => {
         child.stdout?.on("data", (d: Buffer) => d.toString().includes("started") && resolve());
         child.on("exit", (code) => reject(new Error(`crash server exited early with ${code}`)));
       });
+      mark("child started");
       await eventually("the crash location to be Available", async () => ((await kube.get(GVR.backupStorageLocations, "default", crashNs))?.status as { phase?: string })?.phase === "Available");
       await kube.create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: crashNs, name: "interrupted" }, spec: { includedNamespaces: [APP] } } as unknown as UnstructuredItem);
       await eventually("the backup to be InProgress", async () => ((await kube.get(GVR.backups, "interrupted", crashNs)) as unknown as Backup)?.status?.phase === "InProgress");
+      mark("in progress; killing");
       child.kill("SIGKILL");
       await new Promise((r) => child.once("exit", r));
+      mark("killed");
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
@@ -318,11 +326,13 @@ describe("backup (real API server, filesystem object store)", () => {
         const cur = (await kube.get(GVR.backups, "interrupted", crashNs)) as unknown as Backup;
         return cur.status?.phase !== "InProgress" ? cur : undefined;
       });
+      mark("failed after restart");
       expect(b.status?.phase).toBe("Failed");
       expect(b.status?.failureReason).toContain("InProgress");
       expect(existsSync(join(bucketRoot, "crash", "backups", "interrupted", "velero-backup.json"))).toBe(false);
     } finally {
       await restarted.stop();
+      mark("restarted server stopped");
       await kube.delete(GVR.namespaces, crashNs);
     }
   });

@@ -1,22 +1,24 @@
-// A `velero server` process for the crash test: the real composition root from host/dist, with a
+// A `velero server` process for the crash test: the real composition root (startServer), with a
 // KubeClient whose LIST of configmaps stalls, so a backup stays InProgress until the test kills
-// this process with SIGKILL. Usage: node crash-server.mjs <kubeconfig> <velero-namespace> <plugin-dir>
-import { startServer } from "../../../host/dist/server/server.js";
-import { createKubeClient } from "../../../host/dist/kube/http-kube-client.js";
-import { createSilentLogger } from "../../../host/dist/shared/logging.js";
+// this process with SIGKILL. The test bundles it with esbuild and runs
+// `node crash-server.mjs <kubeconfig> <velero-namespace> <plugin-dir>`.
+import type { GroupVersionResource, KubeClient, ListOptions } from "../../../host/src/kube/client.ts";
+import { createKubeClient } from "../../../host/src/kube/http-kube-client.ts";
+import { startServer } from "../../../host/src/server/server.ts";
+import { createSilentLogger } from "../../../host/src/shared/logging.ts";
 
-const [kubeconfig, namespace, pluginDir] = process.argv.slice(2);
+const [kubeconfig, namespace, pluginDir] = process.argv.slice(2) as [string, string, string];
 const real = createKubeClient({ kubeconfig });
-const kube = new Proxy(real, {
+const kube: KubeClient = new Proxy(real, {
   get(target, prop) {
-    const value = Reflect.get(target, prop, target);
+    const value = Reflect.get(target, prop, target) as unknown;
     if (prop === "list") {
-      return async (gvr, options) => {
+      return async (gvr: GroupVersionResource, options?: ListOptions) => {
         if (gvr.resource === "configmaps" && options?.namespace !== namespace) await new Promise((r) => setTimeout(r, 600_000));
-        return value.call(target, gvr, options);
+        return real.list(gvr, options);
       };
     }
-    return typeof value === "function" ? value.bind(target) : value;
+    return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
   },
 });
 await startServer({ kube, namespace, pluginDir, metricsAddress: "127.0.0.1:0", logger: createSilentLogger(), storeValidationFrequency: "1s" });

@@ -1,0 +1,30 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { itemPath, TarballWriter } from "./tar-writer.js";
+
+describe("TarballWriter", () => {
+  it("writes a multi-member gzip that gunzips to one tar stream with every entry", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "vt-tar-")), "b.tar.gz");
+    const w = new TarballWriter(path);
+    await w.writeVersion();
+    const payload = Buffer.from(Array.from({ length: 4000 }, (_, i) => String.fromCharCode(33 + ((i * 7919) % 90))).join(""));
+    for (let i = 0; i < 1000; i++) await w.writeFile(itemPath("configmaps", "ns", `cm-${i}`), payload);
+    await w.close();
+    const gz = readFileSync(path);
+    let members = 0;
+    for (let i = 0; i + 2 < gz.length; i++) if (gz[i] === 0x1f && gz[i + 1] === 0x8b && gz[i + 2] === 0x08 && gz[i + 3] === 0x00) members++;
+    expect(members).toBeGreaterThan(1);
+    const tar = gunzipSync(gz);
+    expect(tar.subarray(0, 16).toString()).toBe("metadata/version");
+    expect(tar.includes(Buffer.from("resources/configmaps/namespaces/ns/cm-999.json"))).toBe(true);
+    expect(tar.length % 512).toBe(0);
+  });
+
+  it("builds Velero's item paths", () => {
+    expect(itemPath("pods", "ns", "p")).toBe("resources/pods/namespaces/ns/p.json");
+    expect(itemPath("persistentvolumes", undefined, "pv", "v1-preferredversion")).toBe("resources/persistentvolumes/v1-preferredversion/cluster/pv.json");
+  });
+});

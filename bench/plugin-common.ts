@@ -43,6 +43,11 @@ export async function machine(): Promise<string> {
 
 /** Appends a section to bench/RESULTS.md and prints it. */
 export async function report(title: string, command: string, lines: string[]): Promise<void> {
+  const overrides = Object.entries(process.env)
+    .filter(([k]) => k.startsWith("VT_BENCH_"))
+    .map(([k, v]) => `${k}=${v ?? ""} `)
+    .join("");
+  command = overrides + command;
   const section = [`## ${title} — ${new Date().toISOString()}`, "", `- machine: ${await machine()}`, `- command: \`${command}\``, ...lines.map((l) => `- ${l}`), "", ""].join("\n");
   process.stdout.write(section);
   await appendFile(join(ROOT, "bench", "RESULTS.md"), section);

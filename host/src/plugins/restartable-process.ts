@@ -29,7 +29,8 @@ export class RestartableProcess {
   readonly #launch: (command: PluginCommand) => Promise<PluginProcess>;
   readonly #log: Logger;
   readonly #reinitializers = new Map<string, Reinitializer>();
-  readonly #clients = new Map<string, unknown>();
+  /** Clients per process: a dead process's clients are never reused. */
+  readonly #clients = new WeakMap<PluginProcess, Map<string, unknown>>();
   #current: PluginProcess | undefined;
   #starting: Promise<PluginProcess> | undefined;
   #failures = 0;
@@ -67,12 +68,19 @@ export class RestartableProcess {
    * process are never reused).
    */
   async client<T>(key: string, create: (connection: PluginConnection) => T): Promise<T> {
-    const proc = await this.process();
-    const cacheKey = `${proc.pid}:${key}`;
-    let client = this.#clients.get(cacheKey) as T | undefined;
+    return this.#clientOf(await this.process(), key, create);
+  }
+
+  #clientOf<T>(proc: PluginProcess, key: string, create: (connection: PluginConnection) => T): T {
+    let clients = this.#clients.get(proc);
+    if (!clients) {
+      clients = new Map();
+      this.#clients.set(proc, clients);
+    }
+    let client = clients.get(key) as T | undefined;
     if (client === undefined) {
       client = create(proc.connection);
-      this.#clients.set(cacheKey, client);
+      clients.set(key, client);
     }
     return client;
   }
@@ -92,8 +100,10 @@ export class RestartableProcess {
 
   /** Like call(), with a client from client(). */
   async callClient<C, T>(what: string, key: string, create: (connection: PluginConnection) => C, fn: (client: C) => Promise<T>): Promise<T> {
-    const proc = await this.process();
-    const client = await this.client(key, create);
+    const current = this.#current;
+    // hot path: no extra promise when the process is up
+    const proc = current && !current.exited && !this.#stopped ? current : await this.process();
+    const client = this.#clientOf(proc, key, create);
     try {
       return await fn(client);
     } catch (error) {
@@ -124,7 +134,6 @@ export class RestartableProcess {
     }
     const restart = this.#current !== undefined;
     if (restart) this.#log.info({ cmd: this.command.command }, "plugin process exited; restarting it");
-    this.#clients.clear();
     let proc: PluginProcess | undefined;
     try {
       proc = await this.#launch(this.command);

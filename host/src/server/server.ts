@@ -13,6 +13,7 @@ import { createLifecycleReconcilers } from "../controllers/lifecycle.js";
 import { RestoreReconciler } from "../controllers/restore-controller.js";
 import { ControllerManager } from "../controllers/runtime/manager.js";
 import type { KubeClient } from "../kube/client.js";
+import { GVR } from "../kube/gvr.js";
 import { createKubeClient } from "../kube/http-kube-client.js";
 import { CredentialFileStore } from "../persistence/credentials.js";
 import { createBackupStoreGetter } from "../persistence/location.js";
@@ -178,7 +179,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   if (!disabled.has("backup")) manager.add(backupReconciler);
   if (!disabled.has("restore")) {
-    manager.add(new RestoreReconciler({ kube, namespace, log: logger, plugins, getBackupStore, credentials, clock }));
+    manager.add(new RestoreReconciler({ kube, namespace, log: logger, plugins, getBackupStore, credentials, clock, metrics }));
   }
   for (const r of createLifecycleReconcilers({
     kube,
@@ -200,6 +201,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const { server: metricsServer, url: metricsUrl } = await serveMetrics(options.metricsAddress ?? DEFAULT_METRICS_ADDRESS, metrics, log);
   await manager.start();
+  // velero_backup_total / velero_restore_total follow the informer caches (no extra LISTs).
+  for (const [gvr, set] of [
+    [GVR.backups, (n: number) => metrics.setBackupTotal(n)],
+    [GVR.restores, (n: number) => metrics.setRestoreTotal(n)],
+  ] as const) {
+    const informer = manager.informer(gvr);
+    informer.addHandler(() => set(informer.keys().length));
+    void informer.hasSynced().then(() => set(informer.keys().length));
+  }
   log.info({ namespace, metrics: metricsUrl, backupTtl: formatGoDuration(defaultBackupTtlMs), plugins: plugins.list().length }, "server started");
 
   let stopped = false;

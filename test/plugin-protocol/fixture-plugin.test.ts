@@ -136,9 +136,11 @@ describe("fixture plugin through the plugin manager", () => {
       return `${length}:${hash.digest("hex")}`;
     });
     expect(get.result).toBe(`${size}:${digest}`);
-    for (const m of [put, get]) {
-      expect(m.rssGrowth).toBeLessThan(100 * MiB);
-      expect(m.arrayBuffersGrowth).toBeLessThan(100 * MiB);
+    for (const [what, m] of [["put", put], ["get", get]] as const) {
+      const seen = `${what}: rss +${(m.rssGrowth / MiB).toFixed(0)} MiB, arrayBuffers +${(m.arrayBuffersGrowth / MiB).toFixed(0)} MiB`;
+      process.stderr.write(`200 MiB ${seen}\n`);
+      expect(m.rssGrowth, seen).toBeLessThan(100 * MiB);
+      expect(m.arrayBuffersGrowth, seen).toBeLessThan(100 * MiB);
     }
   });
 

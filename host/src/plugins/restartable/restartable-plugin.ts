@@ -26,10 +26,11 @@ export interface PluginClientOptions {
 
 /**
  * PutObject message size the host sends. Velero's Go host sends 16384-byte messages, but every
- * plugin server accepts larger ones (Go plugin servers up to 4 MiB); 1 MiB messages cut gRPC
- * per-message overhead about 60-fold for large objects while keeping memory bounded.
+ * plugin server accepts larger ones (Go plugin servers up to 4 MiB). Measured on a 256 MiB put
+ * (host CPU / peak arrayBuffers growth): 16 KiB 2.2 s / 59 MiB, 64 KiB 1.3 s / 63 MiB,
+ * 256 KiB 1.3 s / 38 MiB, 1 MiB 1.3 s / 102 MiB: 256 KiB takes the gain without the memory.
  */
-export const PUT_OBJECT_CHUNK_BYTES = 1024 * 1024;
+export const PUT_OBJECT_CHUNK_BYTES = 256 * 1024;
 
 type ClientFactory<K extends PluginKind> = (connection: PluginConnection, name: string, options: PluginClientOptions) => PluginKindMap[K];
 

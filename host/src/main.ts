@@ -11,4 +11,13 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.exitCode = await runCli(process.argv.slice(2), defaultDeps());
+// No top-level await: the bundled single-executable build (CommonJS) cannot use it.
+runCli(process.argv.slice(2), defaultDeps()).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`An error occurred: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -45,6 +45,16 @@ export interface Endpoints {
     dataDir: string;
     socket: string;
   };
+  /**
+   * pods/exec simulation (kwok ClusterExec, target local): `kubectl exec` / the exec subresource on any pod runs
+   * the command as a HOST process (not in a container) with cwd = workDir and env VT_EXEC_DIR = workDir.
+   */
+  exec: {
+    /** DIR/exec: the working directory of every exec'd command */
+    workDir: string;
+    /** DIR/kwok-exec.yaml: the ClusterExec config passed to kwok with --config */
+    config: string;
+  };
   /** name -> pid of every process `up` started (stopped by `down`, by pid) */
   pids: Record<string, number>;
   procs: Record<string, ProcRecord>;

@@ -371,6 +371,33 @@ async function makePki(ctx: Ctx): Promise<Pki> {
   };
 }
 
+/**
+ * kwok's ClusterExec configuration (kwok.x-k8s.io/v1alpha1, schema: pkg/apis/v1alpha1/cluster_exec_types.go of
+ * the kwok module): no selector = every pod, no container list = every container, target `local`. kwok then
+ * answers `pods/exec` by running the command AS A PROCESS ON THIS HOST (as the user running kwok, with kwok's
+ * environment plus VT_EXEC_DIR), with DIR/exec as its working directory. Nothing runs inside a container: there
+ * are no containers. Tests must only let such commands touch files under DIR/exec or a temp dir.
+ * Written into DIR at every `up` (generated, not committed).
+ */
+async function writeKwokExecConfig(dir: string): Promise<string> {
+  const workDir = path.join(dir, 'exec');
+  const file = path.join(dir, 'kwok-exec.yaml');
+  const yaml = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterExec
+metadata:
+  name: vt-local-exec
+spec:
+  execs:
+  - local:
+      workDir: ${JSON.stringify(workDir)}
+      envs:
+      - name: VT_EXEC_DIR
+        value: ${JSON.stringify(workDir)}
+`;
+  await fsp.writeFile(file, yaml);
+  return file;
+}
+
 async function writeKubeconfig(file: string, server: string, pki: Pki): Promise<void> {
   const b64 = async (f: string) => (await fsp.readFile(f)).toString('base64');
   const [ca, cert, key] = await Promise.all([b64(pki.ca), b64(pki.adminCert), b64(pki.adminKey)]);
@@ -427,7 +454,7 @@ export async function up(dirArg: string, options: UpOptions = {}): Promise<Endpo
   }
   const peers = loadPeers();
   const home = path.join(dir, 'home');
-  for (const d of ['logs', 'home', 'csi', 'csi-data', 'etcd', 'gcs', 'azurite', 'kcm', 'scheduler', 'apiserver']) {
+  for (const d of ['logs', 'home', 'csi', 'csi-data', 'etcd', 'gcs', 'azurite', 'kcm', 'scheduler', 'apiserver', 'exec']) {
     await fsp.mkdir(path.join(dir, d), { recursive: true });
   }
   const childEnv: NodeJS.ProcessEnv = {
@@ -513,6 +540,9 @@ async function upInner(ctx: Ctx, sock: string, timeout: number): Promise<Endpoin
     `--service-account-key-file=${pki.saPub}`, `--service-account-signing-key-file=${pki.saKey}`,
     '--service-cluster-ip-range=10.96.0.0/16',
     '--authorization-mode=Node,RBAC', '--allow-privileged=true',
+    // pods/exec, logs, port-forward: the apiserver dials the node's InternalIP (127.0.0.1, kwok's server).
+    // The default order tries the Hostname address first, which would need a DNS lookup of "kwok-node-0".
+    '--kubelet-preferred-address-types=InternalIP',
     '--profiling=false', '--v=1',
   ]);
   const kube = (p: string, method = 'GET', body?: unknown) =>
@@ -536,8 +566,9 @@ async function upInner(ctx: Ctx, sock: string, timeout: number): Promise<Endpoin
     '--kube-api-qps=100', '--kube-api-burst=200', '--profiling=false',
   ]);
   const stages = KWOK_STAGES.map((s) => `--config=${path.join(peers.data.kwokStages, s)}`);
+  const execConfig = await writeKwokExecConfig(dir);
   startProc(ctx, 'kwok', B.kwok, [
-    kcfg, '--manage-all-nodes=true', ...stages, '--node-lease-duration-seconds=40',
+    kcfg, '--manage-all-nodes=true', ...stages, `--config=${execConfig}`, '--node-lease-duration-seconds=40',
     '--node-ip=127.0.0.1', `--node-port=${kwokPort}`, `--server-address=127.0.0.1:${kwokPort}`,
     `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`,
   ]);
@@ -641,6 +672,7 @@ async function upInner(ctx: Ctx, sock: string, timeout: number): Promise<Endpoin
       blobEndpoint, account: AZ_ACCOUNT, key: AZ_KEY,
     },
     csi: { driver: CSI_DRIVER, storageClass: STORAGE_CLASS, volumeSnapshotClass: SNAPSHOT_CLASS, dataDir: csiData, socket: sock },
+    exec: { workDir: path.join(dir, 'exec'), config: path.join(dir, 'kwok-exec.yaml') },
     pids: Object.fromEntries(Object.entries(ctx.procs).map(([k, v]) => [k, v.pid])),
     procs: ctx.procs,
     timings: ctx.timings,

@@ -104,7 +104,7 @@ export class ObjectStoreGrpcClient implements ObjectStore {
       let started = false;
       let consumerGone = false;
       const out = new Readable({
-        highWaterMark: 4 * 16384,
+        highWaterMark: 1024 * 1024,
         read: () => {
           call.resume();
         },

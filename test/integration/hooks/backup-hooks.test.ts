@@ -1,0 +1,172 @@
+// Backup exec hooks against the REAL control plane through `velero server`'s composition root (startServer):
+// Backup CR → backup controller → backup engine → KubeClient.exec (HttpKubeClient, client-node's WebSocket
+// Exec) → kube-apiserver pods/exec → kwok's server on the node address 127.0.0.1.
+//
+// HONESTY NOTE: there is no kubelet and no container. kwok's ClusterExec (test/peers/env.ts) runs every exec'd
+// command as a PROCESS ON THIS HOST with cwd = the environment's exec dir (endpoints.exec.workDir). The marker
+// files below are written by those host processes, inside that dir only. What is proven: the hook annotations are
+// read, the commands travel the genuine pods/exec streaming path, pre runs before post, the outcome (exit status,
+// timeout) drives on-error Fail/Continue and hookStatus. Not proven: anything about the command running in the
+// pod's container image, its filesystem or its user.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Backup, BackupSpec, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { installCrds } from "../../../host/src/kube/crds.ts";
+import { GVR } from "../../../host/src/kube/gvr.ts";
+import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
+import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
+import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
+import { createLogger, createSilentLogger } from "../../../host/src/shared/logging.ts";
+import { loadEndpoints } from "../../helpers/endpoints.ts";
+import { itemPaths, readVeleroTarball } from "../../helpers/velero-tarball.ts";
+
+const suffix = randomBytes(3).toString("hex");
+const VELERO = `vt-hk-velero-${suffix}`;
+const BUCKET = "velero";
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe("backup exec hooks (real API server → kwok local exec)", () => {
+  let kube: HttpKubeClient;
+  let server: RunningServer;
+  let bucketRoot: string;
+  let workDir: string;
+  const namespaces: string[] = [];
+
+  /** A namespace with one Running pod carrying `annotations`; returns the namespace. Hooks write under workDir/<ns>/. */
+  async function podNamespace(tag: string, annotations: (dir: string) => Record<string, string>): Promise<string> {
+    const ns = `vt-hk-${tag}-${suffix}`;
+    namespaces.push(ns);
+    mkdirSync(join(workDir, ns), { recursive: true });
+    await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    await kube.create(GVR.pods, {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "app", namespace: ns, annotations: annotations(ns) },
+      spec: { containers: [{ name: "main", image: "busybox" }, { name: "side", image: "busybox" }] },
+    });
+    await eventually(`pod ${ns}/app Running`, async () => ((await kube.get(GVR.pods, "app", ns))?.status as { phase?: string } | undefined)?.phase === "Running");
+    return ns;
+  }
+
+  const marker = (ns: string, file = "marker"): string | undefined => {
+    const p = join(workDir, ns, file);
+    return existsSync(p) ? readFileSync(p, "utf8") : undefined;
+  };
+  const sh = (script: string): string => JSON.stringify(["/bin/sh", "-c", script]);
+
+  async function runBackup(name: string, spec: Partial<BackupSpec>): Promise<Backup> {
+    await kube.create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: VELERO, name }, spec } as unknown as UnstructuredItem);
+    return eventually(
+      `backup ${name} to finish`,
+      async () => {
+        const b = (await kube.get(GVR.backups, name, VELERO)) as unknown as Backup | undefined;
+        return b && ["Completed", "PartiallyFailed", "Failed", "FailedValidation"].includes(b.status?.phase ?? "") ? b : undefined;
+      },
+      120_000,
+    );
+  }
+  const podsIn = (backup: string): string[] =>
+    itemPaths(readVeleroTarball(readFileSync(join(bucketRoot, BUCKET, "backups", backup, `${backup}.tar.gz`)))).filter((p) => p.startsWith("resources/pods/namespaces/"));
+
+  beforeAll(async () => {
+    const endpoints = loadEndpoints();
+    if (!endpoints.exec) throw new Error(`${endpoints.dir}/endpoints.json has no "exec" section: the environment predates kwok's ClusterExec config; start a new one`);
+    workDir = endpoints.exec.workDir;
+    kube = new HttpKubeClient(loadKubeConfig({ kubeconfig: endpoints.kubeconfig }));
+    await installCrds(kube);
+    bucketRoot = await mkdtemp(join(tmpdir(), "vt-hooks-bucket-"));
+    await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: VELERO } });
+    await kube.create(GVR.backupStorageLocations, {
+      apiVersion: "velero.io/v1",
+      kind: "BackupStorageLocation",
+      metadata: { namespace: VELERO, name: "default" },
+      spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: BUCKET }, default: true },
+    } as unknown as UnstructuredItem);
+    server = await startServer({
+      kube,
+      namespace: VELERO,
+      pluginDir: join(bucketRoot, "no-plugins"),
+      metricsAddress: "127.0.0.1:0",
+      storeValidationFrequency: "1s",
+      logger: process.env.VT_BACKUP_LOG === "1" ? createLogger({ level: "debug" }) : createSilentLogger(),
+    });
+    await eventually("the location to be Available", async () => ((await kube.get(GVR.backupStorageLocations, "default", VELERO))?.status as { phase?: string })?.phase === "Available");
+  }, 300_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    for (const ns of [VELERO, ...namespaces]) await kube?.delete(GVR.namespaces, ns).catch(() => undefined);
+    for (const ns of namespaces) rmSync(join(workDir, ns), { recursive: true, force: true });
+    await kube?.close();
+    if (bucketRoot) await rm(bucketRoot, { recursive: true, force: true });
+  });
+
+  it("runs the pre hook, backs the pod up, then runs the post hook (marker file pre → post); hookStatus 2/0", async () => {
+    const ns = await podNamespace("order", (d) => ({
+      "pre.hook.backup.velero.io/command": sh(`echo pre >> ${d}/marker`),
+      "pre.hook.backup.velero.io/container": "side",
+      "post.hook.backup.velero.io/command": sh(`echo post >> ${d}/marker`),
+    }));
+    const b = await runBackup(`order-${suffix}`, { includedNamespaces: [ns] });
+    expect(b.status).toMatchObject({ phase: "Completed", errors: 0, hookStatus: { hooksAttempted: 2, hooksFailed: 0 } });
+    expect(marker(ns)).toBe("pre\npost\n");
+    expect(podsIn(`order-${suffix}`)).toContain(`resources/pods/namespaces/${ns}/app.json`);
+  });
+
+  it("a failing pre hook with on-error Fail: the pod is not backed up, the post hook never runs, the backup is PartiallyFailed", async () => {
+    const ns = await podNamespace("fail", (d) => ({
+      "pre.hook.backup.velero.io/command": sh(`echo pre >> ${d}/marker; exit 7`),
+      "pre.hook.backup.velero.io/on-error": "Fail",
+      "post.hook.backup.velero.io/command": sh(`echo post >> ${d}/marker`),
+    }));
+    const b = await runBackup(`fail-${suffix}`, { includedNamespaces: [ns] });
+    // Velero: the item fails (error in the backup log) → PartiallyFailed, not Failed; the post hook is skipped.
+    expect(b.status?.phase).toBe("PartiallyFailed");
+    expect(b.status?.errors).toBeGreaterThanOrEqual(1);
+    expect(b.status?.hookStatus).toEqual({ hooksAttempted: 1, hooksFailed: 1 });
+    expect(marker(ns)).toBe("pre\n");
+    expect(podsIn(`fail-${suffix}`)).not.toContain(`resources/pods/namespaces/${ns}/app.json`);
+  });
+
+  it("a failing pre hook with on-error Continue: the pod is backed up and the post hook runs; the hook error is still reported", async () => {
+    const ns = await podNamespace("cont", (d) => ({
+      "pre.hook.backup.velero.io/command": sh(`echo pre >> ${d}/marker; exit 1`),
+      "pre.hook.backup.velero.io/on-error": "Continue",
+      "post.hook.backup.velero.io/command": sh(`echo post >> ${d}/marker`),
+    }));
+    const b = await runBackup(`cont-${suffix}`, { includedNamespaces: [ns] });
+    expect(b.status?.hookStatus).toEqual({ hooksAttempted: 2, hooksFailed: 1 });
+    // Velero logs "Error executing hook" at error level even with Continue, and its log counter makes that an error.
+    expect(b.status?.phase).toBe("PartiallyFailed");
+    expect(marker(ns)).toBe("pre\npost\n");
+    expect(podsIn(`cont-${suffix}`)).toContain(`resources/pods/namespaces/${ns}/app.json`);
+  });
+
+  it("a hook that outlives its timeout fails (on-error Fail → pod skipped), well before the command would have finished", async () => {
+    const ns = await podNamespace("slow", (d) => ({
+      "pre.hook.backup.velero.io/command": sh(`echo start >> ${d}/marker; sleep 20; echo late >> ${d}/marker`),
+      "pre.hook.backup.velero.io/timeout": "2s",
+      "post.hook.backup.velero.io/command": sh(`echo post >> ${d}/marker`),
+    }));
+    const t0 = Date.now();
+    const b = await runBackup(`slow-${suffix}`, { includedNamespaces: [ns] });
+    expect(Date.now() - t0).toBeLessThan(18_000);
+    expect(b.status?.phase).toBe("PartiallyFailed");
+    expect(b.status?.hookStatus).toEqual({ hooksAttempted: 1, hooksFailed: 1 });
+    expect(marker(ns)).toBe("start\n");
+    expect(podsIn(`slow-${suffix}`)).not.toContain(`resources/pods/namespaces/${ns}/app.json`);
+  });
+});

@@ -313,16 +313,11 @@ describe("restore hooks", () => {
     const initContainers = (restored?.spec as { initContainers?: { name: string; image: string; command: string[] }[] }).initContainers;
     expect(initContainers).toEqual([expect.objectContaining({ name: "prepare", image: "busybox:1.36", command: ["/bin/sh", "-c", "echo prepared"] })]);
     await waitFor("pod running", async () => ((await get(GVR.pods, "p", ns))?.status as { phase?: string } | undefined)?.phase === "Running" || undefined);
-    // The hook was attempted through the real pods/exec API once kwok reported the container running.
-    // Whether the command itself succeeded depends on kwok's simulated exec (see the report).
-    expect(r.status?.hookStatus?.hooksAttempted).toBe(1);
-    const failed = r.status?.hookStatus?.hooksFailed ?? 0;
-    if (failed > 0) {
-      expect(r.status?.phase).toBe("PartiallyFailed");
-      expect(JSON.stringify((await results(`hook-${ns}`)).errors)).toMatch(/hook warmup in container main failed to execute/);
-    } else {
-      expect(r.status?.phase).toBe("Completed");
-    }
+    // The hook ran through the real pods/exec API once kwok reported the container running. kwok's ClusterExec
+    // (test/peers/env.ts) runs /bin/true as a process on the test host (not in a container), so it must succeed.
+    expect(r.status?.hookStatus).toEqual({ hooksAttempted: 1, hooksFailed: 0 });
+    expect(r.status?.phase).toBe("Completed");
+    expect((await results(`hook-${ns}`)).errors).toEqual({});
   });
 });
 

@@ -349,8 +349,21 @@ export class HttpKubeClient implements KubeClient {
         );
       }, input.timeoutMs);
       const onStatus = (status: V1Status): void => {
-        const exitCode = status.status === "Success" ? 0 : exitCodeOf(status);
-        finish(() => resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), exitCode }));
+        const output = (): { stdout: string; stderr: string } => ({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
+        if (status.status === "Success") return finish(() => resolve({ ...output(), exitCode: 0 }));
+        const exitCode = exitCodeOf(status);
+        if (exitCode !== undefined) return finish(() => resolve({ ...output(), exitCode }));
+        // A Failure without an ExitCode cause: the command could not be run or waited for (no such container,
+        // the node's exec handler failed, ...). Report the server's message instead of inventing an exit code.
+        finish(() =>
+          reject(
+            new KubeApiError({
+              statusCode: status.code ?? 500,
+              reason: status.reason ?? "InternalError",
+              message: `exec in pod ${input.namespace}/${input.pod} container "${input.container}" failed: ${status.message ?? "no message"}`,
+            }),
+          ),
+        );
       };
       new Exec(this.#kc)
         .exec(input.namespace, input.pod, input.container, input.command, sink(out), sink(err), null, false, onStatus)
@@ -362,7 +375,7 @@ export class HttpKubeClient implements KubeClient {
             finish(() => resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), exitCode: -1 }));
           });
         })
-        .catch((e: unknown) => finish(() => reject(e instanceof Error ? e : new Error(String(e)))));
+        .catch((e: unknown) => finish(() => reject(execConnectError(input, e))));
     });
   }
 }
@@ -372,10 +385,28 @@ export function createKubeClient(options: KubeConfigOptions & HttpKubeClientOpti
   return new HttpKubeClient(loadKubeConfig(options), options);
 }
 
-function exitCodeOf(status: V1Status): number {
+/**
+ * The WebSocket upgrade of pods/exec failed. client-node rejects with the `ws` ErrorEvent (not an Error), whose
+ * message is e.g. "Unexpected server response: 400" (unknown container), 404 (no such pod) or 403.
+ */
+function execConnectError(input: { namespace: string; pod: string; container: string }, e: unknown): KubeApiError {
+  const inner = e instanceof Error ? e : (e as { error?: unknown } | null)?.error instanceof Error ? ((e as { error: Error }).error) : undefined;
+  const text = inner?.message ?? (typeof (e as { message?: unknown } | null)?.message === "string" ? (e as { message: string }).message : String(e));
+  const statusCode = Number(/Unexpected server response: (\d{3})/.exec(text)?.[1] ?? 0);
+  const reason = statusCode === 404 ? "NotFound" : statusCode === 403 ? "Forbidden" : statusCode === 400 ? "BadRequest" : "ExecConnectFailed";
+  const hint =
+    statusCode === 404 ? " (does the pod exist?)" : statusCode === 400 ? " (is the container name right and the pod's container running?)" : statusCode === 403 ? " (the identity needs create on pods/exec)" : "";
+  return new KubeApiError(
+    { statusCode, reason, message: `exec in pod ${input.namespace}/${input.pod} container "${input.container}" could not start: ${text}${hint}` },
+    { cause: inner ?? e },
+  );
+}
+
+/** The exit code of a NonZeroExitCode status (cause reason "ExitCode"); undefined when the status has none. */
+function exitCodeOf(status: V1Status): number | undefined {
   const cause = status.details?.causes?.find((c) => c.reason === "ExitCode");
   const code = cause?.message ? Number(cause.message) : NaN;
-  return Number.isFinite(code) ? code : 1;
+  return Number.isFinite(code) ? code : undefined;
 }
 
 function groupResourcePath(gvr: GroupVersionResource): string {

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backup, BackupSpec, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { installCrds } from "../../../host/src/kube/crds.ts";
@@ -139,6 +140,10 @@ describe("backup exec hooks (real API server → kwok local exec)", () => {
     expect(b.status?.hookStatus).toEqual({ hooksAttempted: 1, hooksFailed: 1 });
     expect(marker(ns)).toBe("pre\n");
     expect(podsIn(`fail-${suffix}`)).not.toContain(`resources/pods/namespaces/${ns}/app.json`);
+    // the backup log (in the bucket) carries kwok's report of the command's exit
+    const log = gunzipSync(readFileSync(join(bucketRoot, BUCKET, "backups", `fail-${suffix}`, `fail-${suffix}-logs.gz`))).toString("utf8");
+    expect(log).toMatch(/Error executing hook/);
+    expect(log).toMatch(/exit status 7/);
   });
 
   it("a failing pre hook with on-error Continue: the pod is backed up and the post hook runs; the hook error is still reported", async () => {

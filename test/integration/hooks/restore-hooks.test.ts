@@ -112,7 +112,7 @@ describe("restore hooks (real API server → kwok local exec)", () => {
     expect(r.status?.phase).toBe("PartiallyFailed");
     expect(r.status?.hookStatus).toEqual({ hooksAttempted: 1, hooksFailed: 1 });
     expect(marker(ns)).toBe("tried\n");
-    expect(JSON.stringify((await results(`rh-${ns}`)).errors)).toMatch(/container main failed to execute/);
+    expect(JSON.stringify((await results(`rh-${ns}`)).errors)).toMatch(/container main failed to execute.*exit status 4/);
     expect(await kube.get(GVR.pods, "p", ns)).toBeDefined();
   });
 });

@@ -127,6 +127,32 @@ describe("backup exec hooks (real API server → kwok local exec)", () => {
     expect(podsIn(`order-${suffix}`)).toContain(`resources/pods/namespaces/${ns}/app.json`);
   });
 
+  it("spec hooks (spec.hooks.resources): label-selected pods only, several pre hooks in order, then post; the unlabelled pod gets none (3 attempted, not 6)", async () => {
+    const ns = await podNamespace("spec", () => ({}));
+    await kube.patch(GVR.pods, "app", ns, { metadata: { labels: { hooked: "yes" } } });
+    await kube.create(GVR.pods, { apiVersion: "v1", kind: "Pod", metadata: { name: "other", namespace: ns }, spec: { containers: [{ name: "main", image: "busybox" }] } });
+    const b = await runBackup(`spec-${suffix}`, {
+      includedNamespaces: [ns],
+      hooks: {
+        resources: [
+          {
+            name: "freeze",
+            includedNamespaces: [ns],
+            labelSelector: { matchLabels: { hooked: "yes" } },
+            pre: [
+              { exec: { container: "side", command: ["/bin/sh", "-c", `echo pre1 >> ${ns}/marker`], onError: "Fail", timeout: "10s" } },
+              { exec: { command: ["/bin/sh", "-c", `echo pre2 >> ${ns}/marker`] } },
+            ],
+            post: [{ exec: { command: ["/bin/sh", "-c", `echo post >> ${ns}/marker`] } }],
+          },
+        ],
+      },
+    });
+    expect(b.status).toMatchObject({ phase: "Completed", errors: 0, hookStatus: { hooksAttempted: 3, hooksFailed: 0 } });
+    expect(marker(ns)).toBe("pre1\npre2\npost\n");
+    expect(podsIn(`spec-${suffix}`)).toEqual(expect.arrayContaining([`resources/pods/namespaces/${ns}/app.json`, `resources/pods/namespaces/${ns}/other.json`]));
+  });
+
   it("a failing pre hook with on-error Fail: the pod is not backed up, the post hook never runs, the backup is PartiallyFailed", async () => {
     const ns = await podNamespace("fail", (d) => ({
       "pre.hook.backup.velero.io/command": sh(`echo pre >> ${d}/marker; exit 7`),

@@ -19,22 +19,21 @@ import {
   type PutObjectCommandInput,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { VeleroError, type PluginLogger } from "@velero-ts/plugin-sdk";
 import type { S3Settings } from "./config.js";
 import { classifyAwsError, explainAwsError, type AwsTarget } from "./errors.js";
 import { awsClientBaseConfig, configuredEndpoint } from "./aws-client.js";
+import { PartBufferPool, uploadStream } from "./multipart-upload.js";
 
 /**
- * Multipart part size: S3's minimum. lib-storage holds about (UPLOAD_QUEUE_SIZE + 2) parts at a
- * time (parts in flight, the part being filled, its concatenation), which with the collection
- * pacing of memory.ts keeps a 300 MiB upload under 150 MiB RSS for the whole plugin process
- * (whose idle RSS is already ~105 MiB: the Node runtime and the AWS SDK). Objects up to ~48 GiB
- * fit in S3's 10,000 parts.
+ * Multipart part size (S3's minimum) and parts in flight. The uploader holds at most
+ * (UPLOAD_QUEUE_SIZE + 1) part buffers, reused from part to part, so an upload of any size costs
+ * ~15 MiB; with memory.ts's collection pacing a 300 MiB round trip keeps the whole plugin process
+ * (~105 MiB idle: the Node runtime and the AWS SDK) under 150 MiB RSS. 5 MiB parts fit objects up
+ * to ~48 GiB in S3's 10,000 parts.
  */
 export const UPLOAD_PART_SIZE = 5 * 1024 * 1024;
-/** Parts uploaded concurrently. */
 export const UPLOAD_QUEUE_SIZE = 2;
 /** The region Go's manager.GetBucketRegion asks first; S3 answers with the bucket's real region. */
 const BUCKET_REGION_PROBE_REGION = "us-east-1";
@@ -48,7 +47,7 @@ export type ListPage = Pick<ListObjectsV2CommandOutput, "Contents" | "CommonPref
 export interface S3Api {
   /** Where requests go (for error messages). */
   readonly target: AwsTarget;
-  /** Streams `Body` to the object, using multipart upload with bounded memory for large bodies. */
+  /** Streams `Body` to the object: one PutObject when it fits in a part, else a multipart upload with bounded memory. */
   upload(params: UploadParams): Promise<void>;
   /** Resolves when the object exists; throws the SDK's NotFound error when it does not. */
   headObject(params: HeadObjectCommandInput): Promise<void>;
@@ -141,6 +140,7 @@ export async function detectBucketRegion(
 class SdkS3Api implements S3Api {
   readonly #client: S3Client;
   readonly #presigner: S3Client;
+  readonly #parts = new PartBufferPool(UPLOAD_PART_SIZE, UPLOAD_QUEUE_SIZE + 1);
   readonly target: AwsTarget;
 
   constructor(client: S3Client, presigner: S3Client, target: AwsTarget) {
@@ -150,14 +150,7 @@ class SdkS3Api implements S3Api {
   }
 
   async upload(params: UploadParams): Promise<void> {
-    const upload = new Upload({
-      client: this.#client,
-      params,
-      partSize: UPLOAD_PART_SIZE,
-      queueSize: UPLOAD_QUEUE_SIZE,
-      leavePartsOnError: false,
-    });
-    await upload.done();
+    await uploadStream(this.#client, params, { partSize: UPLOAD_PART_SIZE, concurrency: UPLOAD_QUEUE_SIZE, pool: this.#parts });
   }
 
   async headObject(params: HeadObjectCommandInput): Promise<void> {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every test peer the environment tool (test/peers/env.ts) starts, idempotently:
 #   apt packages (restic, openssl, jq, curl, tar, ca-certificates)
-#   Go sets test/peers/go/{etcd36,k8s136,csihostpath}  -> $PEERS_HOME/bin/<set>-<hash12>/
+#   Go sets test/peers/go/{etcd36,k8s136,csihostpath,velero118} -> $PEERS_HOME/bin/<set>-<hash12>/
 #   fake-gcs-server (go install)                       -> $PEERS_HOME/bin/gcs-<version>-<hash12>/
 #   moto server venv (PyPI)                            -> $PEERS_HOME/py/moto-<version>/
 #   Azurite (npm)                                      -> $PEERS_HOME/npm/azurite-<version>/
@@ -9,7 +9,7 @@
 # Everything is built from registry packages by name; caches and binaries live outside the repo.
 # Every step is skipped when its stamp (.ok, written last) is present. Guarded by flock.
 # Usage: bash scripts/peers-install.sh [--only step,step]   (PEERS_HOME defaults to /var/cache/velero-ts-peers)
-#   --only runs just the named steps (apt etcd36 k8s136 csihostpath fake-gcs moto azurite manifest); for development.
+#   --only runs just the named steps (apt etcd36 k8s136 csihostpath velero118 fake-gcs moto azurite manifest); for development.
 set -Eeuo pipefail
 
 ONLY=
@@ -186,6 +186,21 @@ csi_step() {
 }
 step csihostpath csi_step
 
+# velero118: real Velero (cmd/velero, buildinfo stamped like Velero's Makefile) + the Go velero-plugin-for-aws.
+# Same ldflags as test/peers/go/velero118/build.sh.
+VELERO_DIR=$PEERS_SRC/go/velero118
+velero_step() {
+  VELERO_V=$(modver "$VELERO_DIR" github.com/vmware-tanzu/velero)
+  VELERO_AWS_V=$(modver "$VELERO_DIR" github.com/vmware-tanzu/velero-plugin-for-aws)
+  local bi=github.com/vmware-tanzu/velero/pkg/buildinfo
+  BUILDS=(
+    "-s -w -X $bi.Version=$VELERO_V -X $bi.GitSHA=release -X $bi.GitTreeState=clean|github.com/vmware-tanzu/velero/cmd/velero"
+    "-s -w|github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws"
+  )
+  build_set velero118
+}
+step velero118 velero_step
+
 # fake-gcs-server: plain `go install` (its go.mod has no replace directives).
 gcs_step() {
   local h; h=$(printf '%s\n%s\n%s\n' "$GO_VERSION" "$GOFLAGS" "-s -w" | sha256sum | cut -c1-12)
@@ -235,7 +250,7 @@ step azurite azurite_step
 
 manifest_step() {
   [ -n "${BIN_etcd36:-}" ] && [ -n "${BIN_k8s136:-}" ] && [ -n "${BIN_csihostpath:-}" ] && [ -n "${BIN_gcs:-}" ] \
-    && [ -n "${MOTO_DIR:-}" ] && [ -n "${AZ_DIR:-}" ] || die "the manifest step needs every other step in the same run"
+    && [ -n "${BIN_velero118:-}" ] && [ -n "${MOTO_DIR:-}" ] && [ -n "${AZ_DIR:-}" ] || die "the manifest step needs every other step in the same run"
   local kwok_dir crd_dir etcd_v
   etcd_v=$(modver "$PEERS_SRC/go/etcd36" go.etcd.io/etcd/server/v3)
   kwok_dir=$(cd "$K8S_DIR" && go list -mod=readonly -m -f '{{.Dir}}' sigs.k8s.io/kwok)
@@ -244,7 +259,8 @@ manifest_step() {
   [ -f "$crd_dir/snapshot.storage.k8s.io_volumesnapshots.yaml" ] || die "snapshot CRDs not found under $crd_dir"
   local b
   for b in "$BIN_etcd36/etcd" "$BIN_k8s136"/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl,kwok,csi-provisioner,csi-snapshotter,snapshot-controller} \
-           "$BIN_csihostpath/csihostpath" "$BIN_gcs/fake-gcs-server" "$MOTO_DIR/bin/moto_server"; do
+           "$BIN_csihostpath/csihostpath" "$BIN_gcs/fake-gcs-server" "$MOTO_DIR/bin/moto_server" \
+           "$BIN_velero118/velero" "$BIN_velero118/velero-plugin-for-aws"; do
     [ -x "$b" ] || die "expected binary missing: $b"
   done
   local tmp; tmp=$(mktemp "$PEERS_HOME/peers.json.XXXXXX")
@@ -253,11 +269,13 @@ manifest_step() {
     --arg gcs "$BIN_gcs" --arg moto "$MOTO_DIR" --arg az "$AZ_DIR" --arg kwok "$kwok_dir" --arg crd "$crd_dir" \
     --arg kv "$KV" --arg etcdv "$etcd_v" --arg prov "$PROV_V" --arg snap "$SNAP_V" --arg gcsv "$GCS_VERSION" --arg motov "$MOTO_VERSION" \
     --arg azv "$AZURITE_VERSION" --arg csiv "$CSIHOSTPATH_VERSION" --arg go "$GO_VERSION" \
+    --arg velero "$BIN_velero118" --arg velerov "$VELERO_V" --arg veleroawsv "$VELERO_AWS_V" \
     --arg restic "$(command -v restic || true)" --arg openssl "$(command -v openssl)" \
     '{
       schema: 1, peersHome: $peersHome, go: $go, writtenAt: (now | todate),
       versions: { kubernetes: $kv, etcd: $etcdv, kwok: "v0.8.0", csiProvisioner: $prov, csiSnapshotter: $snap,
-                  csiHostpath: $csiv, fakeGcsServer: $gcsv, moto: $motov, azurite: $azv },
+                  csiHostpath: $csiv, fakeGcsServer: $gcsv, moto: $motov, azurite: $azv,
+                  velero: $velerov, veleroPluginForAws: $veleroawsv },
       bin: {
         etcd: ($etcd + "/etcd"), etcdctl: ($etcd + "/etcdctl"),
         kubeApiserver: ($k8s + "/kube-apiserver"), kubeControllerManager: ($k8s + "/kube-controller-manager"),
@@ -266,6 +284,7 @@ manifest_step() {
         snapshotController: ($k8s + "/snapshot-controller"), csiHostpath: ($csi + "/csihostpath"),
         fakeGcsServer: ($gcs + "/fake-gcs-server"), motoServer: ($moto + "/bin/moto_server"),
         azuriteBlob: ($az + "/node_modules/azurite/dist/src/blob/main.js"),
+        velero: ($velero + "/velero"), veleroPluginForAws: ($velero + "/velero-plugin-for-aws"),
         restic: $restic, openssl: $openssl
       },
       data: { kwokStages: ($kwok + "/kustomize/stage"), snapshotCrds: $crd }

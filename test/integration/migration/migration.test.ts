@@ -11,8 +11,14 @@
 // access mode before uploading them). So the test asserts that B writes NOTHING except those
 // files: every key under backups/ is unchanged (same ETag and size) and the only new keys are
 // Velero's restore files under restores/<restore>/.
+//
+// The one legitimate difference between the clusters shows up as Velero shows it: B's own
+// kube-root-ca.crt (B's CA) already exists in the restored namespace, so the backed-up one (A's CA)
+// is skipped with a warning and the restore is Completed with exactly that warning. A's CSI volume
+// was not snapshotted and its reclaim policy is Delete, so the PV is skipped and B's provisioner
+// creates a new volume for the restored claim.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -64,6 +70,7 @@ let serverA: RunningServer | undefined;
 let serverB: RunningServer | undefined;
 const snapshotA = new Map<string, UnstructuredItem>();
 let bucketAfterBackup: Map<string, string>;
+let pvNameA: string;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -226,6 +233,7 @@ beforeAll(async () => {
     return pods.length === 2 && pods.every((p) => phaseOf(p) === "Running");
   });
   for (const k of KINDS) snapshotA.set(k.kind, (await kubeA.get(k.gvr, k.name, APP)) as UnstructuredItem);
+  pvNameA = (snapshotA.get("PersistentVolumeClaim")!["spec"] as { volumeName: string }).volumeName;
 
   // Velero in A: ReadWrite location, backup through the aws plugin into moto.
   await createLocation(kubeA, NS_A, "ReadWrite", "0s");
@@ -247,6 +255,8 @@ afterAll(async () => {
   if (kubeA) for (const ns of [APP, NS_A]) await kubeA.delete(GVR.namespaces, ns).catch(() => undefined);
   s3?.destroy();
   if (work) await rm(work, { recursive: true, force: true });
+  // the servers' per-location credential files ($TMPDIR/credentials/<velero namespace>)
+  for (const ns of [NS_A, NS_B]) await rm(join(tmpdir(), "credentials", ns), { recursive: true, force: true });
 }, 120_000);
 
 describe("migration: A backs up to a shared bucket, B (a second control plane, ReadOnly location) restores", () => {
@@ -309,19 +319,34 @@ describe("migration: A backs up to a shared bucket, B (a second control plane, R
     // The only new keys are Velero's restore files (uploaded even for a ReadOnly location, as Velero does).
     const added = [...after.keys()].filter((k) => !bucketAfterBackup.has(k)).sort();
     expect(added.every((k) => k.startsWith(`restores/${RESTORE}/`)), added.join(", ")).toBe(true);
+    const dir = `restores/${RESTORE}/`;
     expect(added).toEqual(
-      expect.arrayContaining([`restores/${RESTORE}/restore-${RESTORE}-logs.gz`, `restores/${RESTORE}/restore-${RESTORE}-results.gz`, `restores/${RESTORE}/restore-${RESTORE}-resource-list.json.gz`]),
+      [`${RESTORE}-volumeinfo.json.gz`, `restore-${RESTORE}-itemoperations.json.gz`, `restore-${RESTORE}-logs.gz`, `restore-${RESTORE}-resource-list.json.gz`, `restore-${RESTORE}-results.gz`].map((f) => dir + f),
     );
-    const results = JSON.parse(gunzipSync(await bucketObject(`restores/${RESTORE}/restore-${RESTORE}-results.gz`)).toString("utf8")) as { errors: unknown };
+    const results = JSON.parse(gunzipSync(await bucketObject(`${dir}restore-${RESTORE}-results.gz`)).toString("utf8")) as { errors: unknown; warnings: unknown };
     expect(results.errors).toEqual({});
-    const resourceList = JSON.parse(gunzipSync(await bucketObject(`restores/${RESTORE}/restore-${RESTORE}-resource-list.json.gz`)).toString("utf8")) as Record<string, string[]>;
-    expect(resourceList["v1/ConfigMap"]).toContain(`${APP}/settings(created)`);
+    // The one legitimate difference between two clusters: B's own kube-root-ca.crt (B's CA) stays.
+    expect(results.warnings).toEqual({ namespaces: { [APP]: [expect.stringMatching(/ConfigMap "kube-root-ca\.crt" already exists.*in-cluster version is different/)] } });
+    expect(status.warnings).toBe(1);
+    const resourceList = JSON.parse(gunzipSync(await bucketObject(`${dir}restore-${RESTORE}-resource-list.json.gz`)).toString("utf8")) as Record<string, string[]>;
+    expect(resourceList["v1/ConfigMap"]).toEqual(expect.arrayContaining([`${APP}/settings(created)`, `${APP}/kube-root-ca.crt(skipped)`]));
+    expect(resourceList["v1/Secret"]).toEqual([`${APP}/creds(created)`]);
+    expect(resourceList["v1/Service"]).toEqual([`${APP}/web(created)`]);
     expect(resourceList["apps/v1/Deployment"]).toEqual([`${APP}/web(created)`]);
+    expect(resourceList["v1/PersistentVolumeClaim"]).toEqual([`${APP}/data(created)`]);
+    // A's CSI volume was not snapshotted and its reclaim policy is Delete: skipped, B provisions its own.
+    expect(resourceList["v1/PersistentVolume"]).toEqual([`${pvNameA}(skipped)`]);
     expect(resourceList["v1/Namespace"]).toEqual([`${APP}(created)`]);
+    expect(resourceList["v1/Pod"]).toHaveLength(2);
+    const log = gunzipSync(await bucketObject(`${dir}restore-${RESTORE}-logs.gz`)).toString("utf8");
+    expect(log).toContain(RESTORE);
   });
 
-  it("B's namespace carries A's labels", async () => {
+  it("B's namespace carries A's labels; its kube-root-ca.crt is B's own CA, not A's", async () => {
     expect((await kubeB.get(GVR.namespaces, APP))?.metadata.labels).toMatchObject({ team: "blue" });
+    const rootCa = (await kubeB.get(GVR.configMaps, "kube-root-ca.crt", APP))?.["data"] as Record<string, string> | undefined;
+    expect(rootCa?.["ca.crt"]?.trim()).toBe(readFileSync(epB!.kubernetes.caFile, "utf8").trim());
+    expect(rootCa?.["ca.crt"]?.trim()).not.toBe(readFileSync(epA.kubernetes.caFile, "utf8").trim());
   });
 
   it.each(KINDS.map((k) => k.kind))("B's %s matches A's (apart from what Velero and B's cluster legitimately change)", async (kind) => {
@@ -347,6 +372,8 @@ describe("migration: A backs up to a shared bucket, B (a second control plane, R
     const pv = await kubeB.get(GVR.persistentVolumes, pvName);
     expect((pv?.["spec"] as { csi?: { driver?: string } }).csi?.driver).toBe(epB!.csi.driver);
     expect((pv?.["spec"] as { claimRef?: { uid?: string } }).claimRef?.uid).toBe(pvc.metadata.uid);
+    expect(pvName).not.toBe(pvNameA);
+    expect(await kubeB.get(GVR.persistentVolumes, pvNameA)).toBeUndefined();
     // A is untouched by the migration.
     expect(phaseOf(await kubeA.get(GVR.persistentVolumeClaims, "data", APP))).toBe("Bound");
   });

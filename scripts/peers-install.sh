@@ -187,14 +187,15 @@ csi_step() {
 step csihostpath csi_step
 
 # velero118: real Velero (cmd/velero, buildinfo stamped like Velero's Makefile) + the Go velero-plugin-for-aws.
-# Same ldflags as test/peers/go/velero118/build.sh.
+# Same ldflags as test/peers/go/velero118/build.sh (controller-runtime's metrics server, ":8080" on every
+# interface in Velero, is switched off; Velero's own metrics use --metrics-address).
 VELERO_DIR=$PEERS_SRC/go/velero118
 velero_step() {
   VELERO_V=$(modver "$VELERO_DIR" github.com/vmware-tanzu/velero)
   VELERO_AWS_V=$(modver "$VELERO_DIR" github.com/vmware-tanzu/velero-plugin-for-aws)
   local bi=github.com/vmware-tanzu/velero/pkg/buildinfo
   BUILDS=(
-    "-s -w -X $bi.Version=$VELERO_V -X $bi.GitSHA=release -X $bi.GitTreeState=clean|github.com/vmware-tanzu/velero/cmd/velero"
+    "-s -w -X $bi.Version=$VELERO_V -X $bi.GitSHA=release -X $bi.GitTreeState=clean -X sigs.k8s.io/controller-runtime/pkg/metrics/server.DefaultBindAddress=0|github.com/vmware-tanzu/velero/cmd/velero"
     "-s -w|github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws"
   )
   build_set velero118

@@ -19,6 +19,9 @@ mkdir -p "$OUT"
 cd "$DIR"
 VELERO_VERSION=$(awk '$1 == "github.com/vmware-tanzu/velero" && $2 != "=>" { print $2; exit }' go.mod)
 BI=github.com/vmware-tanzu/velero/pkg/buildinfo
-go build -mod=readonly -ldflags "-s -w -X $BI.Version=$VELERO_VERSION -X $BI.GitSHA=release -X $BI.GitTreeState=clean" \
+# Velero leaves controller-runtime's own metrics server at its default, ":8080" on every interface, with
+# no flag to move it; "0" switches that server off (Velero's metrics stay on --metrics-address).
+CR_METRICS=sigs.k8s.io/controller-runtime/pkg/metrics/server.DefaultBindAddress
+go build -mod=readonly -ldflags "-s -w -X $BI.Version=$VELERO_VERSION -X $BI.GitSHA=release -X $BI.GitTreeState=clean -X $CR_METRICS=0" \
   -o "$OUT/velero" github.com/vmware-tanzu/velero/cmd/velero
 go build -mod=readonly -ldflags '-s -w' -o "$OUT/velero-plugin-for-aws" github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws

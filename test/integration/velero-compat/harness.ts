@@ -1,0 +1,372 @@
+// Real Velero v1.18.1 (Go, built from the module proxy in peer set velero118) side by side with
+// velero-ts against the test environment's API server and moto. Helpers to find the binaries, run
+// `velero server` out of cluster as a child process (stopped by pid), and compare restored objects.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { ListObjectsV2Command, S3Client, GetObjectCommand } from "@aws-sdk/client-s3";
+import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { GVR } from "../../../host/src/kube/gvr.ts";
+import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
+import { loadEndpoints, type Endpoints } from "../../helpers/endpoints.ts";
+
+export const DEPLOYMENTS = { group: "apps", version: "v1", resource: "deployments" } as const;
+export const TERMINAL_PHASES = ["Completed", "PartiallyFailed", "Failed", "FailedValidation"];
+
+export interface RealVeleroBinaries {
+  velero: string;
+  goAwsPlugin: string | undefined;
+}
+
+/**
+ * The real `velero` binary: $VT_VELERO_BIN, else $PEERS_HOME/peers.json bin.velero (built by
+ * scripts/peers-install.sh step velero118). A missing binary fails the suite with the fix.
+ */
+export function realVeleroBinaries(): RealVeleroBinaries {
+  const peersJson = join(process.env["PEERS_HOME"] ?? "/var/cache/velero-ts-peers", "peers.json");
+  const bin = existsSync(peersJson) ? ((JSON.parse(readFileSync(peersJson, "utf8")) as { bin?: Record<string, string> }).bin ?? {}) : {};
+  const velero = process.env["VT_VELERO_BIN"] ?? bin["velero"];
+  if (!velero || !existsSync(velero)) {
+    throw new Error(
+      `the real velero v1.18.1 binary is not built (looked at $VT_VELERO_BIN and ${peersJson} bin.velero); ` +
+        "run `bash scripts/peers-install.sh` (step velero118) or `bash test/peers/go/velero118/build.sh <dir>`",
+    );
+  }
+  const goAwsPlugin = process.env["VT_GO_AWS_PLUGIN"] ?? bin["veleroPluginForAws"];
+  return { velero, goAwsPlugin: goAwsPlugin && existsSync(goAwsPlugin) ? goAwsPlugin : undefined };
+}
+
+/** A free TCP port on 127.0.0.1 (bound then released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function suffix(): string {
+  return randomBytes(3).toString("hex");
+}
+
+/** Polls `probe` until it returns a value other than undefined/false, or fails with `what`. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, onTimeout?: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}${onTimeout ? `\n${onTimeout()}` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/** The S3 client of moto, as the tests see the bucket. */
+export function motoS3(ep: Endpoints = loadEndpoints()): S3Client {
+  return new S3Client({
+    endpoint: ep.s3.endpoint,
+    region: ep.s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: ep.s3.accessKeyId, secretAccessKey: ep.s3.secretAccessKey },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+}
+
+export async function bucketKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (out.Contents ?? []).map((c) => c.Key ?? "").sort();
+}
+
+export async function bucketObject(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await out.Body!.transformToByteArray());
+}
+
+/** The BackupStorageLocation spec both Velero and velero-ts get: Velero's AWS provider on moto. */
+export function awsLocation(namespace: string, name: string, bucket: string, extra: Record<string, unknown> = {}): UnstructuredItem {
+  const ep = loadEndpoints();
+  return {
+    apiVersion: "velero.io/v1",
+    kind: "BackupStorageLocation",
+    metadata: { namespace, name },
+    spec: {
+      provider: "aws",
+      objectStorage: { bucket },
+      config: { region: ep.s3.region, s3Url: ep.s3.endpoint, s3ForcePathStyle: "true", checksumAlgorithm: "" },
+      default: true,
+      ...extra,
+    },
+  };
+}
+
+/** A namespace for a Velero server, with the dummy `Deployment velero` Velero looks up for its image. */
+export async function createVeleroNamespace(kube: HttpKubeClient, name: string): Promise<void> {
+  await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  await kube.create(DEPLOYMENTS, {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { namespace: name, name: "velero", labels: { component: "velero" } },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { deploy: "velero" } },
+      template: {
+        metadata: { labels: { deploy: "velero", component: "velero" } },
+        spec: { containers: [{ name: "velero", image: "velero/velero:v1.18.1", command: ["/velero"], args: ["server"] }] },
+      },
+    },
+  });
+}
+
+/** The application namespace every test backs up: two ConfigMaps and a Deployment (no volumes). */
+export async function createAppNamespace(kube: HttpKubeClient, name: string): Promise<void> {
+  await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { app: "vt-compat" } } });
+  for (const [cm, value] of [["settings", "alpha"], ["features", "beta"]] as const) {
+    await kube.create(GVR.configMaps, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { namespace: name, name: cm, labels: { app: "web" }, annotations: { "vt.test/origin": cm } },
+      data: { value, "multi.line": `${value}\nsecond line\n` },
+    });
+  }
+  await kube.create(DEPLOYMENTS, {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { namespace: name, name: "web", labels: { app: "web" } },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: "web" } },
+      template: {
+        metadata: { labels: { app: "web" } },
+        spec: { containers: [{ name: "web", image: "registry.invalid/web:1.0", env: [{ name: "MODE", value: "compat" }] }] },
+      },
+    },
+  });
+}
+
+function userLabels(labels: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => !k.startsWith("velero.io/")));
+}
+
+/** The velero.io/backup-name and velero.io/restore-name labels of every app object (a restore adds them). */
+export async function restoreLabels(kube: HttpKubeClient, namespace: string): Promise<Record<string, Record<string, string | undefined>>> {
+  const out: Record<string, Record<string, string | undefined>> = {};
+  for (const [key, gvr, name] of [["configmap/settings", GVR.configMaps, "settings"], ["configmap/features", GVR.configMaps, "features"], ["deployment/web", DEPLOYMENTS, "web"]] as const) {
+    const labels = (await kube.get(gvr, name, namespace))?.metadata.labels ?? {};
+    out[key] = { backup: labels["velero.io/backup-name"], restore: labels["velero.io/restore-name"] };
+  }
+  return out;
+}
+
+/** What must survive a backup and a restore: the user-authored parts of the app's objects (velero.io/ labels aside). */
+export async function appSnapshot(kube: HttpKubeClient, namespace: string): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const name of ["settings", "features"]) {
+    const cm = await kube.get(GVR.configMaps, name, namespace);
+    out[`configmap/${name}`] = cm && { labels: userLabels(cm.metadata.labels), annotation: cm.metadata.annotations?.["vt.test/origin"], data: cm["data"] };
+  }
+  const d = await kube.get(DEPLOYMENTS, "web", namespace);
+  const spec = d?.["spec"] as { replicas?: number; selector?: unknown; template?: { metadata?: { labels?: unknown }; spec?: { containers?: unknown[] } } } | undefined;
+  out["deployment/web"] = d && {
+    labels: userLabels(d.metadata.labels),
+    replicas: spec?.replicas,
+    selector: spec?.selector,
+    templateLabels: spec?.template?.metadata?.labels,
+    containers: (spec?.template?.spec?.containers as { name: string; image: string; env?: unknown }[] | undefined)?.map((c) => ({ name: c.name, image: c.image, env: c.env })),
+  };
+  return out;
+}
+
+export interface RealVeleroOptions {
+  velero: string;
+  kubeconfig: string;
+  namespace: string;
+  pluginDir: string;
+  /** working directory: credentials file, scratch dir, log */
+  workDir: string;
+  extraArgs?: string[];
+}
+
+/** `velero server` (real Velero, Go) out of cluster, as documented in Velero's run-locally guide. */
+export class RealVeleroServer {
+  readonly logFile: string;
+  readonly metricsUrl: string;
+  readonly #child: ChildProcess;
+  #exited: Promise<number | null>;
+  #exitCode: number | null | undefined;
+
+  private constructor(child: ChildProcess, logFile: string, metricsUrl: string) {
+    this.#child = child;
+    this.logFile = logFile;
+    this.metricsUrl = metricsUrl;
+    this.#exited = new Promise((resolve) =>
+      child.once("exit", (code, signal) => {
+        this.#exitCode = code ?? (signal ? -1 : null);
+        resolve(code);
+      }),
+    );
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  get running(): boolean {
+    return this.#exitCode === undefined;
+  }
+
+  static async start(o: RealVeleroOptions): Promise<RealVeleroServer> {
+    const ep = loadEndpoints();
+    mkdirSync(o.workDir, { recursive: true });
+    const credentials = join(o.workDir, "aws-credentials");
+    writeFileSync(credentials, `[default]\naws_access_key_id=${ep.s3.accessKeyId}\naws_secret_access_key=${ep.s3.secretAccessKey}\n`, { mode: 0o600 });
+    const scratch = join(o.workDir, "scratch");
+    mkdirSync(scratch, { recursive: true });
+    const metricsPort = await freePort();
+    const profilerPort = await freePort();
+    const logFile = join(o.workDir, `velero-${o.namespace}.log`);
+    const fd = openSync(logFile, "a");
+    const args = [
+      "server",
+      `--kubeconfig=${o.kubeconfig}`,
+      `--namespace=${o.namespace}`,
+      `--plugin-dir=${o.pluginDir}`,
+      `--metrics-address=127.0.0.1:${metricsPort}`,
+      `--profiler-address=127.0.0.1:${profilerPort}`,
+      "--uploader-type=kopia",
+      "--log-level=debug",
+      ...(o.extraArgs ?? []),
+    ];
+    writeFileSync(logFile, `# ${o.velero} ${args.join(" ")}\n`, { flag: "a" });
+    // Own process group: the plugin processes Velero starts are stopped with it (by that group id only).
+    const child = spawn(o.velero, args, {
+      cwd: o.workDir,
+      detached: true,
+      stdio: ["ignore", fd, fd],
+      env: {
+        PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+        HOME: o.workDir,
+        AWS_SHARED_CREDENTIALS_FILE: credentials,
+        AWS_ENDPOINT_URL_EC2: ep.ec2.endpoint,
+        AWS_EC2_METADATA_DISABLED: "true",
+        VELERO_NAMESPACE: o.namespace,
+        VELERO_SCRATCH_DIR: scratch,
+      },
+    });
+    closeSync(fd);
+    const server = new RealVeleroServer(child, logFile, `http://127.0.0.1:${metricsPort}/metrics`);
+    await eventually(
+      `real velero server in ${o.namespace} to serve ${server.metricsUrl}`,
+      async () => {
+        if (!server.running) throw new Error(`velero server exited with ${server.#exitCode}`);
+        const res = await fetch(server.metricsUrl);
+        await res.arrayBuffer();
+        return res.ok;
+      },
+      120_000,
+      () => server.logTail(),
+    );
+    return server;
+  }
+
+  logTail(lines = 40): string {
+    const text = existsSync(this.logFile) ? readFileSync(this.logFile, "utf8") : "";
+    return `--- last lines of ${this.logFile}:\n${text.split("\n").slice(-lines).join("\n")}`;
+  }
+
+  log(): string {
+    return readFileSync(this.logFile, "utf8");
+  }
+
+  /** Every TCP socket ("local -> remote") held by Velero and the plugin processes of its process group. */
+  tcpSockets(): string[] {
+    const pgid = this.#child.pid;
+    if (pgid === undefined) return [];
+    const inodes = new Set<string>();
+    for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+        if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
+        for (const fd of readdirSync(`/proc/${p}/fd`)) {
+          const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${p}/fd/${fd}`));
+          if (m) inodes.add(m[1]!);
+        }
+      } catch {
+        // the process ended while being read
+      }
+    }
+    const out: string[] = [];
+    for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+      for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length > 9 && inodes.has(f[9]!)) out.push(`${hexAddress(f[1]!)} -> ${hexAddress(f[2]!)}`);
+      }
+    }
+    return out;
+  }
+
+  /** SIGTERM to the pid we started, SIGKILL after 15 s; then whatever is left of its process group. */
+  async stop(): Promise<void> {
+    const pid = this.#child.pid;
+    if (pid === undefined) return;
+    if (this.running) {
+      this.#child.kill("SIGTERM");
+      const timer = setTimeout(() => {
+        if (this.running) this.#child.kill("SIGKILL");
+      }, 15_000);
+      await this.#exited;
+      clearTimeout(timer);
+    }
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // the group is already empty
+    }
+  }
+}
+
+/** "0100007F:1F90" (or the 32-hex-digit IPv6 form) -> "127.0.0.1:8080" / "[::ffff:127.0.0.1]:8080". */
+function hexAddress(value: string): string {
+  const [hex, port] = value.split(":") as [string, string];
+  const p = parseInt(port, 16);
+  const bytes = (h: string) => (h.match(/../g) ?? []).map((b) => parseInt(b, 16)).reverse();
+  if (hex.length === 8) return `${bytes(hex).join(".")}:${p}`;
+  const words = (hex.match(/.{8}/g) ?? []).map(bytes).flat();
+  if (words.slice(0, 10).every((b) => b === 0) && words[10] === 255 && words[11] === 255) return `[::ffff:${words.slice(12).join(".")}]:${p}`;
+  if (words.every((b) => b === 0)) return `[::]:${p}`;
+  if (words.slice(0, 15).every((b) => b === 0) && words[15] === 1) return `[::1]:${p}`;
+  return `[${hex}]:${p}`;
+}
+
+/** Waits for a Velero CR (Backup, Restore) in `namespace` to reach a terminal phase. */
+export async function waitTerminal(
+  kube: HttpKubeClient,
+  gvr: (typeof GVR)["backups"],
+  name: string,
+  namespace: string,
+  timeoutMs: number,
+  onTimeout?: () => string,
+): Promise<UnstructuredItem> {
+  return eventually(
+    `${gvr.resource} ${namespace}/${name} to finish`,
+    async () => {
+      const o = await kube.get(gvr, name, namespace);
+      const phase = (o?.["status"] as { phase?: string } | undefined)?.phase ?? "";
+      return o && TERMINAL_PHASES.includes(phase) ? o : undefined;
+    },
+    timeoutMs,
+    onTimeout,
+  );
+}

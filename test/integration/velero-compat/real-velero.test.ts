@@ -85,9 +85,29 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  if (kube) {
+    // Restores carry Velero's external-resources finalizer: delete them while their servers still run.
+    for (const ns of [GO_NS, TS_NS]) {
+      for (const r of (await kube.list(GVR.restores, { namespace: ns }).catch(() => ({ items: [] }))).items) {
+        await kube.delete(GVR.restores, r.metadata.name, ns).catch(() => undefined);
+      }
+    }
+    await eventually("the restores to be finalized", async () => {
+      for (const ns of [GO_NS, TS_NS]) if ((await kube.list(GVR.restores, { namespace: ns })).items.length > 0) return false;
+      return true;
+    }, 30_000).catch(() => undefined);
+  }
   await velero?.stop();
   await ours?.stop();
   if (kube) {
+    // Whatever a stopped server left behind must not keep its namespace Terminating.
+    for (const ns of [GO_NS, TS_NS]) {
+      for (const gvr of [GVR.restores, GVR.backups, GVR.deleteBackupRequests]) {
+        for (const o of (await kube.list(gvr, { namespace: ns }).catch(() => ({ items: [] }))).items) {
+          if (o.metadata.finalizers?.length) await kube.patch(gvr, o.metadata.name, ns, { metadata: { finalizers: null } }).catch(() => undefined);
+        }
+      }
+    }
     for (const ns of [GO_NS, TS_NS, APP, `${APP}-ts`, `${APP}-go`]) await kube.delete(GVR.namespaces, ns).catch(() => undefined);
   }
   s3?.destroy();

@@ -3,7 +3,8 @@
 //   1. real Velero runs OUR velero-plugin-aws executable (the only plugin in its --plugin-dir): the BSL
 //      becomes Available and a backup of a small namespace completes, with its files in moto;
 //   2. velero-ts (startServer, same bucket) syncs Velero's backup and restores it into a mapped namespace;
-//   3. real Velero syncs a backup made by velero-ts and restores it into a mapped namespace.
+//   3. real Velero syncs a backup made by velero-ts and restores it into a mapped namespace;
+//   4. so does a second real Velero running the Go velero-plugin-for-aws v1.14.3 on a ReadOnly location.
 // Each server has its own namespace (the Velero CRs live there); both locations are ReadWrite on the
 // same bucket, so each one syncs the other's backups, as after a migration.
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
@@ -41,6 +42,7 @@ const SFX = suffix();
 const BUCKET = `vt-velero-compat-${SFX}`;
 const GO_NS = `vt-vc-velero-${SFX}`; // real Velero's namespace
 const TS_NS = `vt-vc-ts-${SFX}`; // velero-ts's namespace
+const GO2_NS = `vt-vc-velero-go-${SFX}`; // real Velero with the Go AWS plugin
 const APP = `vt-vc-app-${SFX}`;
 const GO_BACKUP = `by-velero-${SFX}`;
 const TS_BACKUP = `by-velero-ts-${SFX}`;
@@ -49,13 +51,15 @@ let kube: HttpKubeClient;
 let s3: S3Client;
 let work: string;
 let velero: RealVeleroServer | undefined;
+let veleroGoPlugin: RealVeleroServer | undefined;
 let ours: RunningServer | undefined;
 let ourPlugin: string;
 let pluginDir: string;
 let original: Record<string, unknown>;
 
 beforeAll(async () => {
-  const { velero: veleroBin } = realVeleroBinaries();
+  const { velero: veleroBin, goAwsPlugin } = realVeleroBinaries();
+  if (!goAwsPlugin) throw new Error("the Go velero-plugin-for-aws peer is not built (peers.json bin.veleroPluginForAws): run `bash scripts/peers-install.sh`");
   const ep = loadEndpoints();
   work = await mkdtemp(join(tmpdir(), "vt-velero-compat-"));
   ourPlugin = join(ROOT, "dist", "plugins", "velero-plugin-aws");
@@ -82,33 +86,48 @@ beforeAll(async () => {
     workDir: join(work, "velero"),
     extraArgs: ["--backup-sync-period=3s", "--store-validation-frequency=3s"],
   });
+  // Real Velero's backup sync runs once a minute whatever the period: start the second one now.
+  const goPluginDir = join(work, "go-plugins");
+  await mkdir(goPluginDir);
+  await symlink(goAwsPlugin, join(goPluginDir, "velero-plugin-for-aws"));
+  await createVeleroNamespace(kube, GO2_NS);
+  await kube.create(GVR.backupStorageLocations, awsLocation(GO2_NS, "default", BUCKET, { accessMode: "ReadOnly" }));
+  veleroGoPlugin = await RealVeleroServer.start({
+    velero: veleroBin,
+    kubeconfig: ep.kubeconfig,
+    namespace: GO2_NS,
+    pluginDir: goPluginDir,
+    workDir: join(work, "velero-go"),
+    extraArgs: ["--backup-sync-period=3s", "--store-validation-frequency=3s"],
+  });
 }, 300_000);
 
 afterAll(async () => {
   if (kube) {
     // Restores carry Velero's external-resources finalizer: delete them while their servers still run.
-    for (const ns of [GO_NS, TS_NS]) {
+    for (const ns of [GO_NS, TS_NS, GO2_NS]) {
       for (const r of (await kube.list(GVR.restores, { namespace: ns }).catch(() => ({ items: [] }))).items) {
         await kube.delete(GVR.restores, r.metadata.name, ns).catch(() => undefined);
       }
     }
     await eventually("the restores to be finalized", async () => {
-      for (const ns of [GO_NS, TS_NS]) if ((await kube.list(GVR.restores, { namespace: ns })).items.length > 0) return false;
+      for (const ns of [GO_NS, TS_NS, GO2_NS]) if ((await kube.list(GVR.restores, { namespace: ns })).items.length > 0) return false;
       return true;
     }, 30_000).catch(() => undefined);
   }
   await velero?.stop();
+  await veleroGoPlugin?.stop();
   await ours?.stop();
   if (kube) {
     // Whatever a stopped server left behind must not keep its namespace Terminating.
-    for (const ns of [GO_NS, TS_NS]) {
+    for (const ns of [GO_NS, TS_NS, GO2_NS]) {
       for (const gvr of [GVR.restores, GVR.backups, GVR.deleteBackupRequests]) {
         for (const o of (await kube.list(gvr, { namespace: ns }).catch(() => ({ items: [] }))).items) {
           if (o.metadata.finalizers?.length) await kube.patch(gvr, o.metadata.name, ns, { metadata: { finalizers: null } }).catch(() => undefined);
         }
       }
     }
-    for (const ns of [GO_NS, TS_NS, APP, `${APP}-ts`, `${APP}-go`]) await kube.delete(GVR.namespaces, ns).catch(() => undefined);
+    for (const ns of [GO_NS, TS_NS, GO2_NS, APP, `${APP}-ts`, `${APP}-go`, `${APP}-go2`]) await kube.delete(GVR.namespaces, ns).catch(() => undefined);
   }
   s3?.destroy();
   if (work && process.env["VT_KEEP_COMPAT"] !== "1") await rm(work, { recursive: true, force: true });
@@ -237,5 +256,25 @@ describe("real Velero v1.18.1 side by side with velero-ts (moto S3, real API ser
     expect(status.errors ?? 0).toBe(0);
     expect(await appSnapshot(kube, target)).toEqual(original);
     expect(Object.values(await restoreLabels(kube, target))).toEqual(Array(3).fill({ backup: TS_BACKUP, restore: `go-restores-${SFX}` }));
+  });
+
+  it("4. real Velero with the Go velero-plugin-for-aws (ReadOnly location) restores the backup velero-ts made", async () => {
+    const bsl = await eventually(`${GO2_NS}/default to be Available`, async () => {
+      const l = await kube.get(GVR.backupStorageLocations, "default", GO2_NS);
+      return (l?.["status"] as { phase?: string } | undefined)?.phase === "Available" ? l : undefined;
+    }, 60_000, () => veleroGoPlugin!.logTail());
+    expect((bsl["spec"] as { accessMode?: string }).accessMode).toBe("ReadOnly");
+    expect(veleroGoPlugin!.log()).toContain(join(work, "go-plugins", "velero-plugin-for-aws"));
+    const synced = await eventually(`the Go-plugin Velero to sync ${TS_BACKUP}`, async () => kube.get(GVR.backups, TS_BACKUP, GO2_NS), 90_000, () => veleroGoPlugin!.logTail());
+    expect((synced["status"] as { phase?: string }).phase).toBe("Completed");
+
+    const target = `${APP}-go2`;
+    await kube.create(GVR.restores, restoreCr(GO2_NS, `go2-restores-${SFX}`, TS_BACKUP, target));
+    const restore = await waitTerminal(kube, GVR.restores, `go2-restores-${SFX}`, GO2_NS, 180_000, () => veleroGoPlugin!.logTail());
+    const status = restore["status"] as { phase: string; errors?: number };
+    expect(status.phase, veleroGoPlugin!.logTail()).toBe("Completed");
+    expect(status.errors ?? 0).toBe(0);
+    expect(await appSnapshot(kube, target)).toEqual(original);
+    expect(Object.values(await restoreLabels(kube, target))).toEqual(Array(3).fill({ backup: TS_BACKUP, restore: `go2-restores-${SFX}` }));
   });
 });

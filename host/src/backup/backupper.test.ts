@@ -6,6 +6,7 @@ import { extract } from "tar-stream";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { Backup, BackupItemActionV2, BackupSpec, UnstructuredItem, VolumeSnapshotter } from "@velero-ts/plugin-sdk";
+import { KubeApiError } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
 import {
   forBackup,
@@ -319,5 +320,21 @@ describe("KubernetesBackupper snapshots and hooks", () => {
     const { out } = await run({ includedNamespaces: ["other"], includedResources: ["configmaps"] }, { actions: [action] }, kube);
     expect(out.itemOperations).toHaveLength(1);
     expect(out.itemOperations[0]?.spec.resourceIdentifier).toEqual({ Group: "", Resource: "configmaps", Namespace: "other", Name: "cm2" });
+  });
+});
+
+describe("KubernetesBackupper when a resource type vanishes after discovery", () => {
+  it("warns and skips it when listing answers 404, but counts other list failures as errors", async () => {
+    const gone = cluster();
+    gone.failNext("list", "widgets", new KubeApiError({ statusCode: 404, reason: "NotFound", message: "404 page not found" }), 10);
+    const skipped = await run({ includedNamespaces: ["app"] }, {}, gone);
+    expect(skipped.log.errors).toBe(0);
+    expect(skipped.log.warnings).toBeGreaterThan(0);
+    expect(skipped.items).toContain(ns("app", "configmaps", "cm1"));
+
+    const broken = cluster();
+    broken.failNext("list", "widgets", new KubeApiError({ statusCode: 500, reason: "InternalError", message: "etcd timeout" }), 10);
+    const failed = await run({ includedNamespaces: ["app"] }, {}, broken);
+    expect(failed.log.errors).toBeGreaterThan(0);
   });
 });

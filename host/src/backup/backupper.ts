@@ -17,6 +17,7 @@ import {
   type VolumeSnapshotLocation,
   type VolumeSnapshotter,
 } from "@velero-ts/plugin-sdk";
+import { isNotFound } from "../kube/errors.js";
 import { groupResourceString, groupVersionString, parseApiVersion } from "../kube/gvr.js";
 import { formatLabelSelector, fromLabelSelector, parseLabelSelector, type LabelSelector } from "../kube/labels.js";
 import type { NativeSnapshotRecord } from "../persistence/backup-store.js";
@@ -281,6 +282,12 @@ class BackupRun {
               if (object.metadata.namespace && this.#namespaces.shouldInclude(object.metadata.namespace)) trackedNamespaces.add(object.metadata.namespace);
             }
           } catch (err) {
+            if (isNotFound(err)) {
+              // The resource type vanished after discovery (a CRD deleted meanwhile): nothing of it
+              // exists any more, so there is nothing to lose by skipping it.
+              log.warn({ namespace: ns || undefined, err: getErrorMessage(err) }, "Resource is no longer served, skipping it");
+              continue;
+            }
             log.error({ namespace: ns || undefined, err: getErrorMessage(err) }, "Error listing items");
           }
         }

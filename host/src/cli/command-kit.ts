@@ -28,6 +28,30 @@ export function actionFor(f: Factory, create: () => Verb): (...args: unknown[]) 
 }
 
 /**
+ * A verb whose options are just the positional args and the parsed flags: complete() keeps them,
+ * validate() and run() are given as functions of them.
+ */
+export function argsVerb<F>(body: {
+  validate?(args: string[], flags: F): void;
+  run(args: string[], flags: F): Promise<number | void>;
+}): Verb {
+  let args: string[] = [];
+  let flags = {} as F;
+  return {
+    complete(a: string[], fl: Record<string, unknown>): void {
+      args = a;
+      flags = fl as F;
+    },
+    validate(): void {
+      body.validate?.(args, flags);
+    },
+    run(): Promise<number | void> {
+      return body.run(args, flags);
+    },
+  };
+}
+
+/**
  * A Go-style boolean flag: `--x`, `--x=true`, `--x=false` (rewritten by argv.ts into `--x` /
  * `--no-x`). Unset stays undefined, which serves Velero's OptionalBool flags too.
  */

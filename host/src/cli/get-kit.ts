@@ -1,7 +1,8 @@
 /** The shape every `get` command shares: named objects or a filtered list, printed as table/json/yaml. */
+import { Command } from "commander";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { GroupVersionResource } from "../kube/client.js";
-import { validateOutputFormat } from "./command-kit.js";
+import { actionFor, addOutputFlags, argsVerb, validateOutputFormat } from "./command-kit.js";
 import type { Factory } from "./factory.js";
 import { listNamespaced, mustGet } from "./lookups.js";
 import { encodeObject, listOrItem } from "./output/encode.js";
@@ -32,6 +33,43 @@ export function printObjects<T>(f: Factory, kind: string, items: T[], flags: Get
     return;
   }
   f.out(encodeObject(listOrItem(kind, VELERO_API_VERSION, items.map((i) => stripManagedFields(i as UnstructuredItem))), format));
+}
+
+/** What differs between the `get` commands. */
+export interface GetCommandSpec<T, F extends GetFlags = GetFlags> {
+  gvr: GroupVersionResource;
+  /** The kind of the json/yaml list items, e.g. "Backup". */
+  kind: string;
+  description: string;
+  argDescription: string;
+  selectorDescription: string;
+  table(items: T[]): Table;
+  /** Flags added before --selector (e.g. backup-location's --default). */
+  addFlags?(cmd: Command): void;
+  /** Narrows the fetched objects by the extra flags. */
+  filter?(items: T[], flags: F): T[];
+}
+
+/** `<resource> get [NAMES...]` with --selector and the table/json/yaml output flags. */
+export function newGetCommand<T, F extends GetFlags = GetFlags>(f: Factory, use: string, spec: GetCommandSpec<T, F>): Command {
+  const cmd = new Command(use).description(spec.description).argument("[NAMES...]", spec.argDescription);
+  spec.addFlags?.(cmd);
+  cmd.option("-l, --selector <selector>", spec.selectorDescription);
+  addOutputFlags(cmd, { defaultTable: true, labels: true });
+  return cmd.action(
+    actionFor(f, () =>
+      argsVerb<F>({
+        validate: (_names, flags) => {
+          validateOutputFormat(flags.output, "get");
+        },
+        run: async (names, flags) => {
+          let items = await fetchObjects<T>(f, spec.gvr, names, flags.selector);
+          if (spec.filter) items = spec.filter(items, flags);
+          printObjects(f, spec.kind, items, flags, (i) => spec.table(i));
+        },
+      }),
+    ),
+  );
 }
 
 function stripManagedFields(item: UnstructuredItem): UnstructuredItem {

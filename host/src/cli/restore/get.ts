@@ -1,35 +1,18 @@
 /** velero restore get [NAMES] */
-import { Command } from "commander";
+import type { Command } from "commander";
 import type { Restore } from "@velero-ts/plugin-sdk";
-import { actionFor, addOutputFlags, validateOutputFormat, type Verb } from "../command-kit.js";
 import type { Factory } from "../factory.js";
-import { fetchObjects, printObjects, type GetFlags } from "../get-kit.js";
+import { newGetCommand } from "../get-kit.js";
 import { restoreTable } from "../output/printers.js";
 import { GVR } from "../resources.js";
 
-class GetRestores implements Verb {
-  readonly #f: Factory;
-  names: string[] = [];
-  flags: GetFlags = {};
-  constructor(f: Factory) {
-    this.#f = f;
-  }
-  complete(args: string[], flags: GetFlags): void {
-    this.names = args;
-    this.flags = flags;
-  }
-  validate(): void {
-    validateOutputFormat(this.flags.output, "get");
-  }
-  async run(): Promise<void> {
-    const restores = await fetchObjects<Restore>(this.#f, GVR.restores, this.names, this.flags.selector);
-    printObjects(this.#f, "Restore", restores, this.flags, restoreTable);
-  }
-}
-
 export function newRestoreGetCommand(f: Factory, use: string): Command {
-  const cmd = new Command(use).description("Get restores").argument("[NAMES...]", "restore names");
-  cmd.option("-l, --selector <selector>", "Only show items matching this label selector");
-  addOutputFlags(cmd, { defaultTable: true, labels: true });
-  return cmd.action(actionFor(f, () => new GetRestores(f)));
+  return newGetCommand<Restore>(f, use, {
+    gvr: GVR.restores,
+    kind: "Restore",
+    description: "Get restores",
+    argDescription: "restore names",
+    selectorDescription: "Only show items matching this label selector",
+    table: restoreTable,
+  });
 }

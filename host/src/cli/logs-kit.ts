@@ -1,0 +1,53 @@
+/** The shape `backup logs` and `restore logs` share: check the CR is finished, then stream its log file. */
+import { Command } from "commander";
+import type { DownloadTargetKind } from "@velero-ts/plugin-sdk";
+import { UsageError } from "../shared/errors.js";
+import type { GroupVersionResource } from "../kube/client.js";
+import { actionFor, addBoolFlag, addValueFlag, argsVerb } from "./command-kit.js";
+import { download, DownloadNotFoundError } from "./download-request.js";
+import type { Factory } from "./factory.js";
+import { parseDurationFlag } from "./flags/duration.js";
+
+/** Phases after which the controller has uploaded the log. */
+const LOGS_READY = ["Completed", "PartiallyFailed", "Failed", "WaitingForPluginOperations", "WaitingForPluginOperationsPartiallyFailed"];
+
+/** What differs between the `logs` commands. */
+export interface LogsCommandSpec {
+  gvr: GroupVersionResource;
+  target: DownloadTargetKind;
+  description: string;
+  /** e.g. "<BACKUP>" */
+  argName: string;
+  argDescription: string;
+  cacertDescription: string;
+  notFound(name: string, namespace: string): string;
+  notReady(name: string): string;
+  noLogStored(name: string): string;
+}
+
+export function newLogsCommand(f: Factory, spec: LogsCommandSpec): Command {
+  const cmd = new Command("logs").description(spec.description).argument(spec.argName, spec.argDescription);
+  addValueFlag(cmd, "--timeout <duration>", "How long to wait to receive logs.", (v) => parseDurationFlag("--timeout", v));
+  addBoolFlag(cmd, "--insecure-skip-tls-verify", "If true, the object store's TLS certificate will not be checked for validity. This is insecure and susceptible to man-in-the-middle attacks. Not recommended for production.");
+  cmd.option("--cacert <file>", spec.cacertDescription);
+  return cmd.action(
+    actionFor(f, () =>
+      argsVerb<{ timeout?: number }>({
+        run: async (args, flags) => {
+          const name = args[0] ?? "";
+          const timeoutNs = flags.timeout ?? 60e9;
+          const kube = await f.kube();
+          const obj = (await kube.get(spec.gvr, name, f.namespace())) as { status?: { phase?: string } } | undefined;
+          if (!obj) throw new UsageError(spec.notFound(name, f.namespace()));
+          if (!LOGS_READY.includes(obj.status?.phase ?? "")) throw new UsageError(spec.notReady(name));
+          try {
+            f.out((await download(f, spec.target, name, timeoutNs / 1e6)).toString("utf8"));
+          } catch (err) {
+            if (err instanceof DownloadNotFoundError) throw new Error(spec.noLogStored(name));
+            throw err;
+          }
+        },
+      }),
+    ),
+  );
+}

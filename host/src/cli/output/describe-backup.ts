@@ -4,16 +4,14 @@ import { normalizeDuration } from "../flags/duration.js";
 import { formatLabelSelector } from "../flags/label-selector.js";
 import { boolPointerString, Describer, EMPTY_DISPLAY, joinOr } from "./describer.js";
 import {
-  describeItemOperation,
+  describeItemOperations,
   describeResourceList,
-  describeResult,
+  describeStoredResults,
   errorText,
   groupByPhase,
   isMissing,
   volumesByPod,
-  type ItemOperation,
   type PodVolumeOp,
-  type Result,
   type SideFiles,
 } from "./describe-common.js";
 import { formatGoTime } from "./format.js";
@@ -120,53 +118,6 @@ function describeHooks(d: Describer, spec: BackupSpec): void {
       }
     }
   }
-}
-
-async function describeResults(d: Describer, input: BackupDescribeInput): Promise<void> {
-  const { backup } = input;
-  const errors = backup.status?.errors ?? 0;
-  const warnings = backup.status?.warnings ?? 0;
-  if (errors === 0 && warnings === 0) return;
-  let results: { errors?: Result; warnings?: Result };
-  try {
-    results = await input.files.json(`BackupResults`, backup.metadata.name ?? "");
-  } catch (err) {
-    if (isMissing(err)) {
-      d.printf(`Errors:\t${errors}\n`);
-      d.printf(`Warnings:\t${warnings}\n`);
-    } else {
-      d.printf(`Warnings:\t<error getting warnings: ${errorText(err)}>\n\nErrors:\t<error getting errors: ${errorText(err)}>\n`);
-    }
-    return;
-  }
-  if (warnings > 0) {
-    d.println();
-    describeResult(d, "Warnings", results.warnings);
-  }
-  if (errors > 0) {
-    d.println();
-    describeResult(d, "Errors", results.errors);
-  }
-}
-
-async function describeItemOperations(d: Describer, input: BackupDescribeInput): Promise<void> {
-  const s = input.backup.status ?? {};
-  if ((s.backupItemOperationsAttempted ?? 0) <= 0) return;
-  if (!input.details) {
-    d.printf(
-      `Backup Item Operations:\t${s.backupItemOperationsCompleted ?? 0} of ${s.backupItemOperationsAttempted ?? 0} completed successfully, ${s.backupItemOperationsFailed ?? 0} failed (specify --details for more information)\n`,
-    );
-    return;
-  }
-  let ops: ItemOperation[] | null;
-  try {
-    ops = await input.files.json("BackupItemOperations", input.backup.metadata.name ?? "");
-  } catch (err) {
-    d.printf(`Backup Item Operations:\t<error getting operation info: ${errorText(err)}>\n`);
-    return;
-  }
-  d.printf("Backup Item Operations:\n");
-  for (const op of ops ?? []) describeItemOperation(d, op, "Backup");
 }
 
 async function describeResourceListSection(d: Describer, input: BackupDescribeInput): Promise<void> {
@@ -342,7 +293,14 @@ async function describeStatus(d: Describer, input: BackupDescribeInput): Promise
     }
     d.println();
   }
-  await describeItemOperations(d, input);
+  await describeItemOperations(
+    d,
+    input.files,
+    "Backup",
+    input.backup.metadata.name ?? "",
+    { attempted: s.backupItemOperationsAttempted, completed: s.backupItemOperationsCompleted, failed: s.backupItemOperationsFailed },
+    input.details,
+  );
   if (input.details) {
     await describeResourceListSection(d, input);
     d.println();
@@ -383,7 +341,8 @@ export async function describeBackup(input: BackupDescribeInput): Promise<string
     for (const ve of validationErrors) d.printf(`\t${ve}\n`);
   }
   d.println();
-  await describeResults(d, input);
+  const status = input.backup.status;
+  await describeStoredResults(d, input.files, "Backup", input.backup.metadata.name ?? "", { errors: status?.errors ?? 0, warnings: status?.warnings ?? 0 }, true);
   d.println();
   describeBackupSpec(d, backup.spec);
   d.println();

@@ -131,3 +131,64 @@ export function volumesByPod(ops: PodVolumeOp[], phase: string): { label: string
   }
   return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([label, volumes]) => ({ label, volumes: volumes.sort() }));
 }
+
+/** The Warnings and Errors sections from the stored <Kind>Results file (only when the status counts any). */
+export async function describeStoredResults(
+  d: Describer,
+  files: SideFiles,
+  kind: "Backup" | "Restore",
+  name: string,
+  counts: { errors: number; warnings: number },
+  /** Print the bare counts when no results file was stored (backup describe does, restore describe does not). */
+  countsWhenMissing: boolean,
+): Promise<void> {
+  const { errors, warnings } = counts;
+  if (errors === 0 && warnings === 0) return;
+  let results: { errors?: Result; warnings?: Result };
+  try {
+    results = await files.json(`${kind}Results`, name);
+  } catch (err) {
+    if (countsWhenMissing && isMissing(err)) {
+      d.printf(`Errors:\t${errors}\n`);
+      d.printf(`Warnings:\t${warnings}\n`);
+    } else {
+      d.printf(`Warnings:\t<error getting warnings: ${errorText(err)}>\n\nErrors:\t<error getting errors: ${errorText(err)}>\n`);
+    }
+    return;
+  }
+  if (warnings > 0) {
+    d.println();
+    describeResult(d, "Warnings", results.warnings);
+  }
+  if (errors > 0) {
+    d.println();
+    describeResult(d, "Errors", results.errors);
+  }
+}
+
+/** The "<Kind> Item Operations" section: counts, or with --details the stored operations. */
+export async function describeItemOperations(
+  d: Describer,
+  files: SideFiles,
+  kind: "Backup" | "Restore",
+  name: string,
+  counts: { attempted?: number; completed?: number; failed?: number },
+  details: boolean,
+): Promise<void> {
+  if ((counts.attempted ?? 0) <= 0) return;
+  if (!details) {
+    d.printf(
+      `${kind} Item Operations:\t${counts.completed ?? 0} of ${counts.attempted ?? 0} completed successfully, ${counts.failed ?? 0} failed (specify --details for more information)\n`,
+    );
+    return;
+  }
+  let ops: ItemOperation[] | null;
+  try {
+    ops = await files.json(`${kind}ItemOperations`, name);
+  } catch (err) {
+    d.printf(`${kind} Item Operations:\t<error getting operation info: ${errorText(err)}>\n`);
+    return;
+  }
+  d.printf(`${kind} Item Operations:\n`);
+  for (const op of ops ?? []) describeItemOperation(d, op, kind);
+}

@@ -4,16 +4,14 @@ import { normalizeDuration } from "../flags/duration.js";
 import { formatLabelSelector } from "../flags/label-selector.js";
 import { boolPointerString, Describer, EMPTY_DISPLAY, joinOr } from "./describer.js";
 import {
-  describeItemOperation,
+  describeItemOperations,
   describeResourceList,
-  describeResult,
+  describeStoredResults,
   errorText,
   groupByPhase,
   isMissing,
   volumesByPod,
-  type ItemOperation,
   type PodVolumeOp,
-  type Result,
   type SideFiles,
 } from "./describe-common.js";
 import { formatGoTime } from "./format.js";
@@ -32,28 +30,6 @@ interface RestoreVolumeInfo {
   snapshotDataMoved?: boolean;
   csiSnapshotInfo?: { vscName?: string; snapshotHandle?: string; driver?: string };
   snapshotDataMovementInfo?: { operationID?: string; dataMover?: string; uploaderType?: string };
-}
-
-async function describeResults(d: Describer, input: RestoreDescribeInput): Promise<void> {
-  const { restore } = input;
-  const errors = restore.status?.errors ?? 0;
-  const warnings = restore.status?.warnings ?? 0;
-  if (errors === 0 && warnings === 0) return;
-  let results: { errors?: Result; warnings?: Result };
-  try {
-    results = await input.files.json("RestoreResults", restore.metadata.name ?? "");
-  } catch (err) {
-    d.printf(`Warnings:\t<error getting warnings: ${errorText(err)}>\n\nErrors:\t<error getting errors: ${errorText(err)}>\n`);
-    return;
-  }
-  if (warnings > 0) {
-    d.println();
-    describeResult(d, "Warnings", results.warnings);
-  }
-  if (errors > 0) {
-    d.println();
-    describeResult(d, "Errors", results.errors);
-  }
 }
 
 function describePodVolumeRestores(d: Describer, ops: PodVolumeOp[], details: boolean): void {
@@ -104,26 +80,6 @@ function describeCsiRestores(d: Describer, infos: RestoreVolumeInfo[], details: 
       d.printf("\t\tData Movement: specify --details for more information\n");
     }
   }
-}
-
-async function describeItemOperations(d: Describer, input: RestoreDescribeInput): Promise<void> {
-  const s = input.restore.status ?? {};
-  if ((s.restoreItemOperationsAttempted ?? 0) <= 0) return;
-  if (!input.details) {
-    d.printf(
-      `Restore Item Operations:\t${s.restoreItemOperationsCompleted ?? 0} of ${s.restoreItemOperationsAttempted ?? 0} completed successfully, ${s.restoreItemOperationsFailed ?? 0} failed (specify --details for more information)\n`,
-    );
-    return;
-  }
-  let ops: ItemOperation[] | null;
-  try {
-    ops = await input.files.json("RestoreItemOperations", input.restore.metadata.name ?? "");
-  } catch (err) {
-    d.printf(`Restore Item Operations:\t<error getting operation info: ${errorText(err)}>\n`);
-    return;
-  }
-  d.printf("Restore Item Operations:\n");
-  for (const op of ops ?? []) describeItemOperation(d, op, "Restore");
 }
 
 function describeSpec(d: Describer, restore: Restore): void {
@@ -180,7 +136,7 @@ export async function describeRestore(input: RestoreDescribeInput): Promise<stri
     d.printf("Validation errors:");
     for (const ve of validationErrors) d.printf(`\t${ve}\n`);
   }
-  await describeResults(d, input);
+  await describeStoredResults(d, input.files, "Restore", name, { errors: restore.status?.errors ?? 0, warnings: restore.status?.warnings ?? 0 }, false);
   d.println();
   describeSpec(d, restore);
   if (input.podVolumeRestores.length > 0) {
@@ -212,7 +168,15 @@ export async function describeRestore(input: RestoreDescribeInput): Promise<stri
     if ((uploader.parallelFilesDownload ?? 0) > 0) d.printf(`\tParallel Restore:\t${uploader.parallelFilesDownload}\n`);
   }
   d.println();
-  await describeItemOperations(d, input);
+  const status = restore.status ?? {};
+  await describeItemOperations(
+    d,
+    input.files,
+    "Restore",
+    name,
+    { attempted: status.restoreItemOperationsAttempted, completed: status.restoreItemOperationsCompleted, failed: status.restoreItemOperationsFailed },
+    input.details,
+  );
   const hooks = restore.status?.hookStatus;
   if (hooks) {
     d.println();

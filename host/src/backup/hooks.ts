@@ -7,7 +7,7 @@ import type { BackupResourceHookSpec, ExecHook, UnstructuredItem } from "@velero
 import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { fromLabelSelector, type LabelSelector } from "../kube/labels.js";
-import { parseGoDuration } from "./duration.js";
+import { parseGoDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logging.js";
 import { IncludesExcludes } from "./filters.js";
 import type { ResourceCatalog } from "./resources.js";

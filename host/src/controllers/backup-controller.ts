@@ -22,7 +22,7 @@ import {
 } from "@velero-ts/plugin-sdk";
 import { BackupLogger } from "../backup/backup-log.js";
 import { KubernetesBackupper, type Backupper } from "../backup/backupper.js";
-import { formatGoDuration, parseGoDuration } from "../backup/duration.js";
+import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
 import {
   oldAndNewFiltersMixed,
   useOldResourceFilters,

@@ -6,7 +6,7 @@
  * bucket, so ReadOnly locations are never written to.
  */
 import { getErrorMessage, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
-import { parseGoDuration } from "../backup/duration.js";
+import { parseGoDuration } from "../shared/duration.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import type { BackupStoreGetter } from "../persistence/location.js";

@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import { getErrorMessage, type Backup } from "@velero-ts/plugin-sdk";
 import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction } from "../backup/actions/index.js";
-import { formatGoDuration, parseGoDuration } from "../backup/duration.js";
+import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
 import { createBuiltinPlugins } from "../builtin-plugins/registry.js";
 import { BackupReconciler } from "../controllers/backup-controller.js";
 import { BackupStorageLocationReconciler } from "../controllers/backup-storage-location-controller.js";

@@ -13,7 +13,7 @@
 // PVC ends PartiallyFailed by design of the fixture (asserted on its own below). test.io/bia-v2
 // only applies in namespace ns1, which this suite never uses.
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -254,6 +254,12 @@ describe("external plugin item actions in backups and restores (real API server)
     const results = JSON.stringify(gunzipJson(join(restoreDir("pa-restore-pvc"), "restore-pa-restore-pvc-results.gz")));
     expect(results).toContain("web-pvc-pvc: it is not in the backup");
     expect(results).toContain("are not ready to use");
-    expect(existsSync(join(restoreDir("pa-restore-pvc"), "restore-pa-restore-pvc-itemoperations.json.gz"))).toBe(true);
+    const ops = gunzipJson(join(restoreDir("pa-restore-pvc"), "restore-pa-restore-pvc-itemoperations.json.gz")) as { spec: Record<string, unknown>; status: Record<string, unknown> }[];
+    expect(ops).toEqual([
+      expect.objectContaining({
+        spec: expect.objectContaining({ restoreItemAction: "test.io/ria-v2", operationID: "rop-web-pvc" }),
+        status: expect.objectContaining({ phase: "Completed", description: "done rop-web-pvc" }),
+      }),
+    ]);
   });
 });

@@ -4,7 +4,9 @@ import { chmod, copyFile, mkdtemp, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildSeaExecutable, ROOT } from "../../scripts/build-plugins.ts";
-import type { Logger } from "../../host/src/shared/logging.ts";
+import { captureLogger, type LogRecord } from "../helpers/capture-logger.ts";
+
+export { captureLogger, type LogRecord };
 
 export { ROOT };
 export const FIXTURES = join(ROOT, "test", "fixtures", "plugins");
@@ -49,31 +51,6 @@ export async function installRawLister(dir: string, name: string, listing: { kin
   const json = JSON.stringify(listing).replaceAll("'", "'\\''");
   await writeFile(path, `#!/bin/sh\nexec "${process.execPath}" "${join(FIXTURES, "raw-lister.ts")}" '${json}' "$@"\n`, { mode: 0o755 });
   return path;
-}
-
-export interface LogRecord {
-  level: string;
-  message: string | undefined;
-  fields: Record<string, unknown>;
-}
-
-/** A host Logger that keeps every record (and the bindings of children) in `records`. */
-export function captureLogger(records: LogRecord[] = [], bindings: Record<string, unknown> = {}): Logger & { records: LogRecord[] } {
-  const at =
-    (level: string) =>
-    (obj: object | string, msg?: string): void => {
-      if (typeof obj === "string") records.push({ level, message: obj, fields: { ...bindings } });
-      else records.push({ level, message: msg, fields: { ...bindings, ...obj } });
-    };
-  return {
-    records,
-    trace: at("trace"),
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    child: (more) => captureLogger(records, { ...bindings, ...more }),
-  };
 }
 
 /** Samples process memory every few ms while `fn` runs; returns the peak growth over the start. */

@@ -11,8 +11,10 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { buildSeaExecutable, ROOT } from "../../../scripts/build-plugins.ts";
 import { DefaultPluginManager } from "../../../host/src/plugins/default-manager.ts";
 import { discoverPlugins } from "../../../host/src/plugins/registry.ts";
-import type { Logger } from "../../../host/src/shared/logging.ts";
 import { loadEndpoints, type Endpoints } from "../../helpers/endpoints.ts";
+import { captureLogger, type LogRecord } from "../../helpers/capture-logger.ts";
+
+export { captureLogger, type LogRecord };
 
 export const AWS_PLUGIN = join(ROOT, "dist", "plugins", "velero-plugin-aws");
 
@@ -23,31 +25,6 @@ export async function buildAwsPlugin(): Promise<string> {
     { log: () => {} },
   );
   return AWS_PLUGIN;
-}
-
-export interface LogRecord {
-  level: string;
-  message: string | undefined;
-  fields: Record<string, unknown>;
-}
-
-/** A host Logger that keeps every record, including the plugin's forwarded stderr lines. */
-export function captureLogger(records: LogRecord[] = [], bindings: Record<string, unknown> = {}): Logger & { records: LogRecord[] } {
-  const at =
-    (level: string) =>
-    (obj: object | string, msg?: string): void => {
-      if (typeof obj === "string") records.push({ level, message: obj, fields: { ...bindings } });
-      else records.push({ level, message: msg, fields: { ...bindings, ...obj } });
-    };
-  return {
-    records,
-    trace: at("trace"),
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    child: (more) => captureLogger(records, { ...bindings, ...more }),
-  };
 }
 
 export interface AwsPluginHost {

@@ -3,8 +3,8 @@
 // compare with the limit: LIST all of them + PUT a same-size tarball. Appends to bench/RESULTS.md.
 // Needs VT_ENV_DIR (a running test environment; scripts/bench.sh starts one when missing).
 import { appendFileSync, readFileSync, statSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { randomBytes } from "node:crypto";
@@ -13,20 +13,12 @@ import { FilesystemObjectStore } from "../host/src/builtin-plugins/filesystem-ob
 import { installCrds } from "../host/src/kube/crds.ts";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { createKubeClient } from "../host/src/kube/http-kube-client.ts";
-import { startServer } from "../host/src/server/server.ts";
-import { createSilentLogger } from "../host/src/shared/logging.ts";
 import { loadEndpoints } from "../test/helpers/endpoints.ts";
+import { pool, startFilesystemServer, waitTerminal } from "./cluster-common.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250; // per namespace: 250 ConfigMaps + 250 Secrets → 10,000 objects
 const CONCURRENCY = 32;
-
-async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<unknown>): Promise<void> {
-  let i = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (i < items.length) await fn(items[i++] as T);
-  }));
-}
 
 const endpoints = loadEndpoints();
 const kube = createKubeClient({ kubeconfig: endpoints.kubeconfig });
@@ -49,19 +41,7 @@ for (const ns of namespaces) {
 }
 await pool(creates, CONCURRENCY, (f) => f());
 
-const bucketRoot = await mkdtemp(join(tmpdir(), "vt-bench-bucket-"));
-await kube.create(GVR.backupStorageLocations, {
-  apiVersion: "velero.io/v1",
-  kind: "BackupStorageLocation",
-  metadata: { namespace: velero, name: "default" },
-  spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: "velero" }, default: true },
-} as unknown as UnstructuredItem);
-const server = await startServer({ kube, namespace: velero, pluginDir: join(bucketRoot, "none"), metricsAddress: "127.0.0.1:0", logger: createSilentLogger(), storeValidationFrequency: "1s" });
-for (;;) {
-  const bsl = await kube.get(GVR.backupStorageLocations, "default", velero);
-  if ((bsl?.status as { phase?: string } | undefined)?.phase === "Available") break;
-  await new Promise((r) => setTimeout(r, 100));
-}
+const { server, bucketRoot } = await startFilesystemServer(kube, velero, "vt-bench-bucket-");
 
 process.stderr.write("bench backup-10k: backing up...\n");
 const t0 = performance.now();
@@ -71,12 +51,7 @@ await kube.create(GVR.backups, {
   metadata: { namespace: velero, name: "bench" },
   spec: { includedNamespaces: namespaces, includedResources: ["configmaps", "secrets"] },
 } as unknown as UnstructuredItem);
-let backup: Backup;
-for (;;) {
-  backup = (await kube.get(GVR.backups, "bench", velero)) as unknown as Backup;
-  if (["Completed", "PartiallyFailed", "Failed", "FailedValidation"].includes(backup.status?.phase ?? "")) break;
-  await new Promise((r) => setTimeout(r, 50));
-}
+const backup = await waitTerminal<Backup>(kube, GVR.backups, "bench", velero);
 const wallMs = performance.now() - t0;
 const rssMiB = process.resourceUsage().maxRSS / 1024;
 const tarPath = join(bucketRoot, "velero", "backups", "bench", "bench.tar.gz");

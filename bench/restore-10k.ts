@@ -4,8 +4,8 @@
 // same objects with a tight client loop (sequential, and with as many in flight as the restorer).
 // Appends to bench/RESULTS.md. Needs VT_ENV_DIR (scripts/bench.sh starts an environment when missing).
 import { appendFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Backup, Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
@@ -13,24 +13,13 @@ import { DEFAULT_ITEM_CONCURRENCY } from "../host/src/controllers/restore-contro
 import { installCrds } from "../host/src/kube/crds.ts";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { createKubeClient } from "../host/src/kube/http-kube-client.ts";
-import { startServer } from "../host/src/server/server.ts";
-import { createSilentLogger } from "../host/src/shared/logging.ts";
 import { loadEndpoints } from "../test/helpers/endpoints.ts";
+import { pool, sleep, startFilesystemServer, waitTerminal } from "./cluster-common.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250; // per namespace: 250 ConfigMaps + 250 Secrets → 10,000 objects
 const SETUP_CONCURRENCY = 32;
 
-async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<unknown>): Promise<void> {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      while (i < items.length) await fn(items[i++] as T);
-    }),
-  );
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const endpoints = loadEndpoints();
 const kube = createKubeClient({ kubeconfig: endpoints.kubeconfig });
 await installCrds(kube);
@@ -70,32 +59,12 @@ async function countRestored(): Promise<number> {
   return n;
 }
 
-async function waitTerminal<T extends { status?: { phase?: string } }>(gvr: typeof GVR.backups, name: string): Promise<T> {
-  for (;;) {
-    const o = (await kube.get(gvr, name, velero)) as unknown as T;
-    if (["Completed", "PartiallyFailed", "Failed", "FailedValidation"].includes(o?.status?.phase ?? "")) return o;
-    await sleep(50);
-  }
-}
-
 process.stderr.write(`bench restore-10k: creating ${NAMESPACES * PER_KIND * 2} objects...\n`);
 await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: velero } });
 await createNamespaces();
 await pool(objects(), SETUP_CONCURRENCY, (o) => kube.create(gvrOf(o), o));
 
-const bucketRoot = await mkdtemp(join(tmpdir(), "vt-rbench-bucket-"));
-await kube.create(GVR.backupStorageLocations, {
-  apiVersion: "velero.io/v1",
-  kind: "BackupStorageLocation",
-  metadata: { namespace: velero, name: "default" },
-  spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: "velero" }, default: true },
-} as unknown as UnstructuredItem);
-const server = await startServer({ kube, namespace: velero, pluginDir: join(bucketRoot, "none"), metricsAddress: "127.0.0.1:0", logger: createSilentLogger(), storeValidationFrequency: "1s" });
-for (;;) {
-  const bsl = await kube.get(GVR.backupStorageLocations, "default", velero);
-  if ((bsl?.status as { phase?: string } | undefined)?.phase === "Available") break;
-  await sleep(100);
-}
+const { server, bucketRoot } = await startFilesystemServer(kube, velero, "vt-rbench-bucket-");
 
 process.stderr.write("bench restore-10k: backing up...\n");
 await kube.create(GVR.backups, {
@@ -104,7 +73,7 @@ await kube.create(GVR.backups, {
   metadata: { namespace: velero, name: "bench" },
   spec: { includedNamespaces: namespaces, includedResources: ["namespaces", "configmaps", "secrets"] },
 } as unknown as UnstructuredItem);
-const backup = await waitTerminal<Backup>(GVR.backups, "bench");
+const backup = await waitTerminal<Backup>(kube, GVR.backups, "bench", velero);
 if (backup.status?.phase !== "Completed") throw new Error(`bench backup ended ${backup.status?.phase}`);
 
 process.stderr.write("bench restore-10k: emptying the cluster...\n");
@@ -116,7 +85,7 @@ let peakRss = rssBefore;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 const t0 = performance.now();
 await kube.create(GVR.restores, { apiVersion: "velero.io/v1", kind: "Restore", metadata: { namespace: velero, name: "bench" }, spec: { backupName: "bench" } } as unknown as UnstructuredItem);
-const restore = await waitTerminal<Restore>(GVR.restores, "bench");
+const restore = await waitTerminal<Restore>(kube, GVR.restores, "bench", velero);
 const wallMs = performance.now() - t0;
 clearInterval(sampler);
 const restoredItems = restore.status?.progress?.itemsRestored ?? 0;

@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { UsageError } from "../../shared/errors.js";
-import { actionFor, addBoolFlag, addValueFlag, type Verb } from "../command-kit.js";
+import { actionFor, addBoolFlag, addValueFlag, argsVerb, type Verb } from "../command-kit.js";
 import { download } from "../download-request.js";
 import type { Factory } from "../factory.js";
 import { parseDurationFlag } from "../flags/duration.js";
@@ -16,31 +16,28 @@ interface Flags {
   timeout?: number;
 }
 
-class DownloadBackup implements Verb {
-  readonly #f: Factory;
-  name = "";
-  path = "";
-  flags: Flags = {};
-  constructor(f: Factory) {
-    this.#f = f;
-  }
-  complete(args: string[], flags: Flags): void {
-    this.name = args[0] ?? "";
-    this.flags = flags;
-    this.path = resolve(this.#f.deps.cwd, flags.output ?? `${this.name}-data.tar.gz`);
-  }
-  validate(): void {
-    if (!this.flags.force && existsSync(this.path)) {
-      throw new UsageError(`file ${this.path} already exists; pass --force to overwrite it or -o to choose another path`);
-    }
-  }
-  async run(): Promise<void> {
-    const f = this.#f;
-    await mustGet(f, GVR.backups, this.name);
-    const body = await download(f, "BackupContents", this.name, (this.flags.timeout ?? 60e9) / 1e6);
-    writeFileSync(this.path, body, { mode: 0o600 });
-    f.out(`Backup ${this.name} has been successfully downloaded to ${this.path}\n`);
-  }
+/** Where the tarball goes: -o, or <NAME>-data.tar.gz in the working directory. */
+function outputPath(f: Factory, name: string, flags: Flags): string {
+  return resolve(f.deps.cwd, flags.output ?? `${name}-data.tar.gz`);
+}
+
+function downloadBackup(f: Factory): Verb {
+  return argsVerb<Flags>({
+    validate: (args, flags) => {
+      const path = outputPath(f, args[0] ?? "", flags);
+      if (!flags.force && existsSync(path)) {
+        throw new UsageError(`file ${path} already exists; pass --force to overwrite it or -o to choose another path`);
+      }
+    },
+    run: async (args, flags) => {
+      const name = args[0] ?? "";
+      const path = outputPath(f, name, flags);
+      await mustGet(f, GVR.backups, name);
+      const body = await download(f, "BackupContents", name, (flags.timeout ?? 60e9) / 1e6);
+      writeFileSync(path, body, { mode: 0o600 });
+      f.out(`Backup ${name} has been successfully downloaded to ${path}\n`);
+    },
+  });
 }
 
 export function newBackupDownloadCommand(f: Factory): Command {
@@ -53,5 +50,5 @@ export function newBackupDownloadCommand(f: Factory): Command {
   addValueFlag(cmd, "--timeout <duration>", "Maximum time to wait to process download request.", (v) => parseDurationFlag("--timeout", v));
   addBoolFlag(cmd, "--insecure-skip-tls-verify", "If true, the object store's TLS certificate will not be checked for validity. This is insecure and susceptible to man-in-the-middle attacks. Not recommended for production.");
   cmd.option("--cacert <file>", "Path to a certificate bundle to use when verifying TLS connections. If not specified, the CA certificate from the BackupStorageLocation will be used if available.");
-  return cmd.action(actionFor(f, () => new DownloadBackup(f)));
+  return cmd.action(actionFor(f, () => downloadBackup(f)));
 }

@@ -88,6 +88,12 @@ export interface BackupStore {
   getBackupVolumeSnapshots(name: string): Promise<NativeSnapshotRecord[]>;
   getBackupResults(name: string): Promise<BackupResults | undefined>;
   getBackupResourceList(name: string): Promise<Record<string, string[]> | undefined>;
+  /** `<b>-itemoperations.json.gz` ([] when absent or `null`). */
+  getBackupItemOperations(name: string): Promise<unknown[]>;
+  /** Rewrites `<b>-itemoperations.json.gz` (the operations controller's progress updates). */
+  putBackupItemOperations(name: string, operations: unknown[]): Promise<void>;
+  /** Rewrites `<b>.tar.gz` (the finalizer's tarball with post-operation items). */
+  putBackupContents(name: string, contents: Readable): Promise<void>;
   /** Deletes every key under P backups/<name>/. */
   deleteBackup(name: string): Promise<void>;
   putRestoreFiles(upload: RestoreUpload): Promise<void>;

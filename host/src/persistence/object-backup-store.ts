@@ -147,6 +147,14 @@ export class ObjectBackupStore implements BackupStore {
     return (await this.#tryGetGzipJson<unknown[]>(this.layout.itemOperations(name))) ?? [];
   }
 
+  putBackupItemOperations(name: string, operations: unknown[]): Promise<void> {
+    return this.#put(this.layout.itemOperations(name), gzipJson(operations));
+  }
+
+  putBackupContents(name: string, contents: Readable): Promise<void> {
+    return this.#put(this.layout.backupContents(name), contents);
+  }
+
   /** PodVolumeBackups of a backup ([] when absent or `null`). */
   async getPodVolumeBackups(name: string): Promise<unknown[]> {
     return (await this.#tryGetGzipJson<unknown[]>(this.layout.podVolumeBackups(name))) ?? [];

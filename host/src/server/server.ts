@@ -8,6 +8,7 @@ import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction } from "../b
 import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
 import { createBuiltinPlugins } from "../builtin-plugins/registry.js";
 import { BackupReconciler } from "../controllers/backup-controller.js";
+import { BackupOperationsReconciler } from "../controllers/backup-operations-controller.js";
 import { BackupStorageLocationReconciler } from "../controllers/backup-storage-location-controller.js";
 import { createLifecycleReconcilers } from "../controllers/lifecycle.js";
 import { RestoreReconciler } from "../controllers/restore-controller.js";
@@ -178,6 +179,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     );
   }
   if (!disabled.has("backup")) manager.add(backupReconciler);
+  if (!disabled.has("backup-operations")) manager.add(new BackupOperationsReconciler({ kube, logger, plugins, getBackupStore, clock }));
   if (!disabled.has("restore")) {
     manager.add(new RestoreReconciler({ kube, namespace, log: logger, plugins, getBackupStore, credentials, clock, metrics }));
   }

@@ -20,6 +20,7 @@ export interface FakeStoredBackup {
   contents?: Buffer;
   volumeSnapshots?: NativeSnapshotRecord[];
   podVolumeBackups?: PodVolumeBackup[];
+  itemOperations?: unknown[];
 }
 
 export class FakeBackupStore implements BackupStore {
@@ -62,7 +63,13 @@ export class FakeBackupStore implements BackupStore {
   }
   async putBackup(upload: BackupUpload): Promise<void> {
     this.#call("putBackup", upload.name);
-    this.backups.set(upload.name, { metadata: structuredClone(upload.metadata) });
+    const chunks: Buffer[] = [];
+    for await (const c of upload.contents) chunks.push(Buffer.from(c as Buffer));
+    this.backups.set(upload.name, {
+      metadata: structuredClone(upload.metadata),
+      ...(chunks.length ? { contents: Buffer.concat(chunks) } : {}),
+      ...(upload.itemOperations ? { itemOperations: structuredClone(upload.itemOperations) } : {}),
+    });
   }
   async putBackupMetadata(backup: Backup): Promise<void> {
     this.#call("putBackupMetadata", backup.metadata.name);
@@ -93,6 +100,20 @@ export class FakeBackupStore implements BackupStore {
   async getBackupResourceList(name: string): Promise<Record<string, string[]> | undefined> {
     this.#call("getBackupResourceList", name);
     return undefined;
+  }
+  async getBackupItemOperations(name: string): Promise<unknown[]> {
+    this.#call("getBackupItemOperations", name);
+    return structuredClone(this.#require(name).itemOperations ?? []);
+  }
+  async putBackupItemOperations(name: string, operations: unknown[]): Promise<void> {
+    this.#call("putBackupItemOperations", name);
+    this.#require(name).itemOperations = structuredClone(operations);
+  }
+  async putBackupContents(name: string, contents: Readable): Promise<void> {
+    this.#call("putBackupContents", name);
+    const chunks: Buffer[] = [];
+    for await (const c of contents) chunks.push(Buffer.from(c as Buffer));
+    this.#require(name).contents = Buffer.concat(chunks);
   }
   async deleteBackup(name: string): Promise<void> {
     this.#call("deleteBackup", name);

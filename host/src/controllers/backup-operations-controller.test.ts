@@ -1,0 +1,196 @@
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { extract } from "tar-stream";
+import { describe, expect, it } from "vitest";
+import type { Backup, BackupItemActionV2, BackupStorageLocation, OperationProgress } from "@velero-ts/plugin-sdk";
+import { GVR } from "../kube/gvr.js";
+import { ObjectBackupStore } from "../persistence/object-backup-store.js";
+import { createSilentLogger } from "../shared/logging.js";
+import { forBackup, forBackupStorageLocation, forConfigMap, forNamespace } from "../testing/builders.js";
+import { FakeClock } from "../testing/fake-clock.js";
+import { FakeKubeClient } from "../testing/fake-kube-client.js";
+import { MemoryObjectStore } from "../testing/in-memory-object-store.js";
+import { BackupReconciler } from "./backup-controller.js";
+import { BackupOperationsReconciler, DEFAULT_ITEM_OPERATION_SYNC_MS, OPERATION_TIMED_OUT } from "./backup-operations-controller.js";
+
+const ACTION = "test.io/async-cm";
+const KEY = "velero/b1";
+
+/** A BIA v2 on config maps that starts operation "op-<name>" and re-backs-up the item afterwards. */
+class AsyncAction implements BackupItemActionV2 {
+  progressValue: Partial<OperationProgress> = { completed: false };
+  progressError: Error | undefined;
+  readonly progressCalls: string[] = [];
+  readonly cancelled: string[] = [];
+  async appliesTo() {
+    return { includedNamespaces: [], excludedNamespaces: [], includedResources: ["configmaps"], excludedResources: [], selector: "" };
+  }
+  async execute(item: Backup | never, _backup: Backup) {
+    const it = item as unknown as { metadata: { name: string; namespace: string } };
+    return {
+      item: item as never,
+      additionalItems: [],
+      operationId: `op-${it.metadata.name}`,
+      postOperationItems: [{ group: "", resource: "configmaps", namespace: it.metadata.namespace, name: it.metadata.name }],
+    };
+  }
+  async progress(operationId: string, backup: Backup): Promise<OperationProgress> {
+    this.progressCalls.push(`${operationId}:${backup.metadata.name}`);
+    if (this.progressError) throw this.progressError;
+    return { completed: false, err: "", nCompleted: 0, nTotal: 0, operationUnits: "", description: "", ...this.progressValue };
+  }
+  async cancel(operationId: string): Promise<void> {
+    this.cancelled.push(operationId);
+  }
+}
+
+async function setup() {
+  const kube = new FakeKubeClient();
+  const clock = new FakeClock("2024-05-01T10:00:00Z");
+  const objects = new MemoryObjectStore();
+  const action = new AsyncAction();
+  kube
+    .seed(GVR.namespaces, forNamespace("app").build())
+    .seed(GVR.configMaps, forConfigMap("app", "cm1", { v: "before" }).build())
+    .seed(GVR.backupStorageLocations, forBackupStorageLocation("velero", "default").default().phase("Available").build());
+  const getBackupStore = async (l: BackupStorageLocation) => new ObjectBackupStore({ objectStore: objects, bucket: l.spec.objectStorage.bucket, prefix: l.spec.objectStorage.prefix });
+  const plugins = { getBackupItemActions: async () => [{ name: ACTION, action }], getVolumeSnapshotter: async () => Promise.reject(new Error("none")) };
+  const backups = new BackupReconciler({ kube, namespace: "velero", logger: createSilentLogger(), clock, getBackupStore, plugins });
+  const operations = new BackupOperationsReconciler({ kube, logger: createSilentLogger(), clock, getBackupStore, plugins });
+  await kube.create(GVR.backups, forBackup("velero", "b1").includedNamespaces("app").build() as never);
+  await backups.reconcile(KEY);
+  await backups.idle();
+  const store = await getBackupStore(kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero") as BackupStorageLocation);
+  const backup = () => kube.peek<Backup>(GVR.backups, "b1", "velero") as Backup;
+  const stored = () => JSON.parse(objects.get("bucket", "backups/b1/velero-backup.json")?.toString() ?? "null") as Backup;
+  const ops = async () => (await store.getBackupItemOperations("b1")) as { spec: Record<string, unknown>; status: Record<string, unknown> }[];
+  return { kube, clock, objects, action, operations, store, backup, stored, ops };
+}
+
+async function tarEntries(stream: Readable): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const ex = extract();
+  stream.pipe(createGunzip()).pipe(ex);
+  for await (const entry of ex) {
+    const chunks: Buffer[] = [];
+    for await (const c of entry) chunks.push(c as Buffer);
+    out.set(entry.header.name, Buffer.concat(chunks).toString());
+  }
+  return out;
+}
+
+describe("BackupOperationsReconciler", () => {
+  it("the backup controller leaves a backup with an operation in WaitingForPluginOperations", async () => {
+    const t = await setup();
+    expect(t.backup().status).toMatchObject({ phase: "WaitingForPluginOperations", backupItemOperationsAttempted: 1 });
+    expect(t.stored().status?.phase).toBe("WaitingForPluginOperations");
+    expect(await t.ops()).toEqual([
+      expect.objectContaining({
+        spec: expect.objectContaining({ operationID: "op-cm1", backupItemAction: ACTION, postOperationItems: [{ Group: "", Resource: "configmaps", Namespace: "app", Name: "cm1" }] }),
+      }),
+    ]);
+  });
+
+  it("an operation still running: InProgress with its progress recorded, requeued after the sync period", async () => {
+    const t = await setup();
+    t.action.progressValue = { completed: false, nCompleted: 3, nTotal: 10, operationUnits: "bytes", description: "uploading" };
+    t.clock.advance(5_000);
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "requeue", afterMs: DEFAULT_ITEM_OPERATION_SYNC_MS });
+    expect(t.action.progressCalls).toEqual(["op-cm1:b1"]);
+    expect(t.backup().status).toMatchObject({ phase: "WaitingForPluginOperations", backupItemOperationsCompleted: 0, backupItemOperationsFailed: 0 });
+    expect((await t.ops())[0]?.status).toMatchObject({
+      phase: "InProgress",
+      nCompleted: 3,
+      nTotal: 10,
+      operationUnits: "bytes",
+      description: "uploading",
+      updated: "2024-05-01T10:00:05Z",
+    });
+    expect(t.stored().status?.phase).toBe("WaitingForPluginOperations");
+    expect(t.backup().status?.completionTimestamp).toBeUndefined();
+  });
+
+  it("an operation that completes: post-operation items re-backed-up into the tarball, then Completed (metadata last)", async () => {
+    const t = await setup();
+    await t.kube.patch(GVR.configMaps, "cm1", "app", { data: { v: "after" } });
+    t.action.progressValue = { completed: true, nCompleted: 10, nTotal: 10 };
+    t.clock.advance(20_000);
+    const putsBefore = t.objects.puts.length;
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    const status = t.backup().status;
+    expect(status).toMatchObject({ phase: "Completed", backupItemOperationsAttempted: 1, backupItemOperationsCompleted: 1, backupItemOperationsFailed: 0, errors: 0 });
+    expect(status?.completionTimestamp).toBe("2024-05-01T10:00:20Z");
+    expect(t.stored()).toMatchObject({ apiVersion: "velero.io/v1", kind: "Backup", status: { phase: "Completed", backupItemOperationsCompleted: 1 } });
+    expect((await t.ops())[0]?.status).toMatchObject({ phase: "Completed", nCompleted: 10, nTotal: 10 });
+    // itemoperations, then tarball, then velero-backup.json last.
+    expect(t.objects.puts.slice(putsBefore)).toEqual(["backups/b1/b1-itemoperations.json.gz", "backups/b1/b1.tar.gz", "backups/b1/velero-backup.json"]);
+    const entries = await tarEntries(await t.store.getBackupContents("b1"));
+    expect(entries.has("metadata/version")).toBe(true);
+    for (const path of ["resources/configmaps/namespaces/app/cm1.json", "resources/configmaps/v1-preferredversion/namespaces/app/cm1.json"]) {
+      expect(JSON.parse(entries.get(path) ?? "{}")).toMatchObject({ kind: "ConfigMap", data: { v: "after" } });
+    }
+    expect(entries.has("resources/namespaces/cluster/app.json")).toBe(true);
+    // Finished backups are left alone afterwards.
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(t.action.progressCalls).toHaveLength(1);
+  });
+
+  it("an operation that reports an error: Failed, backup PartiallyFailed with backupItemOperationsFailed 1", async () => {
+    const t = await setup();
+    t.action.progressValue = { completed: true, err: "snapshot upload failed" };
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(t.backup().status).toMatchObject({ phase: "PartiallyFailed", backupItemOperationsCompleted: 0, backupItemOperationsFailed: 1, errors: 1 });
+    expect(t.stored().status).toMatchObject({ phase: "PartiallyFailed", backupItemOperationsFailed: 1 });
+    expect((await t.ops())[0]?.status).toMatchObject({ phase: "Failed", error: "snapshot upload failed" });
+  });
+
+  it("a progress call that throws fails the operation", async () => {
+    const t = await setup();
+    t.action.progressError = new Error("plugin crashed");
+    await t.operations.reconcile(KEY);
+    expect(t.backup().status).toMatchObject({ phase: "PartiallyFailed", backupItemOperationsFailed: 1 });
+    expect((await t.ops())[0]?.status).toMatchObject({ phase: "Failed", error: "plugin crashed" });
+  });
+
+  it("an operation past spec.itemOperationTimeout is cancelled and failed", async () => {
+    const t = await setup();
+    expect(await t.operations.reconcile(KEY)).toMatchObject({ kind: "requeue" });
+    t.clock.advance(4 * 3_600_000 + 1_000);
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(t.action.cancelled).toEqual(["op-cm1"]);
+    expect(t.action.progressCalls).toHaveLength(1);
+    expect((await t.ops())[0]?.status).toMatchObject({ phase: "Failed", error: OPERATION_TIMED_OUT });
+    expect(t.backup().status).toMatchObject({ phase: "PartiallyFailed", backupItemOperationsFailed: 1 });
+    expect(t.stored().status?.phase).toBe("PartiallyFailed");
+  });
+
+  it("an action that is no longer registered fails its operation with a fix hint", async () => {
+    const t = await setup();
+    const ops = new BackupOperationsReconciler({
+      kube: t.kube,
+      logger: createSilentLogger(),
+      clock: t.clock,
+      getBackupStore: async () => t.store,
+      plugins: { getBackupItemActions: async () => [] },
+    });
+    await ops.reconcile(KEY);
+    expect((await t.ops())[0]?.status.error).toContain(`backup item action "${ACTION}" is not registered`);
+    expect(t.backup().status?.phase).toBe("PartiallyFailed");
+  });
+
+  it("a backup already WaitingForPluginOperationsPartiallyFailed ends PartiallyFailed even when its operations complete", async () => {
+    const t = await setup();
+    await t.kube.patch(GVR.backups, "b1", "velero", { status: { phase: "WaitingForPluginOperationsPartiallyFailed", errors: 2 } });
+    t.action.progressValue = { completed: true };
+    await t.operations.reconcile(KEY);
+    expect(t.backup().status).toMatchObject({ phase: "PartiallyFailed", backupItemOperationsCompleted: 1, backupItemOperationsFailed: 0, errors: 2 });
+  });
+
+  it("ignores backups in other phases", async () => {
+    const t = await setup();
+    await t.kube.patch(GVR.backups, "b1", "velero", { status: { phase: "Completed" } });
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(await t.operations.reconcile("velero/missing")).toEqual({ kind: "done" });
+    expect(t.action.progressCalls).toEqual([]);
+  });
+});

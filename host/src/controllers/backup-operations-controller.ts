@@ -1,0 +1,292 @@
+/**
+ * BackupOperationsReconciler (Velero's backup operations controller plus the finalizer for backups
+ * with asynchronous operations). A Backup in WaitingForPluginOperations[PartiallyFailed] is checked
+ * every `syncPeriodMs` (Velero's --item-operation-sync-frequency, 10s): each New/InProgress
+ * operation in `<b>-itemoperations.json.gz` is asked for progress by the BackupItemAction v2 that
+ * started it, or cancelled and failed once older than spec.itemOperationTimeout (default 4h). The
+ * updated operations file is uploaded after every check. When none is left in progress the backup
+ * moves to Finalizing (FinalizingPartiallyFailed when an operation failed or the backup already had
+ * errors); the finalizer then re-fetches every postOperationItem from the API server, rewrites the
+ * tarball with them (replacing older copies), uploads it, and writes velero-backup.json last with
+ * Completed / PartiallyFailed.
+ */
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { extract } from "tar-stream";
+import { getErrorMessage, type Backup, type BackupItemActionV2, type BackupPhase, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
+import type { BackupOperation } from "../backup/backupper.js";
+import { ResourceCatalog } from "../backup/resources.js";
+import { itemPath, TarballWriter } from "../backup/tar-writer.js";
+import type { KubeClient } from "../kube/client.js";
+import { groupResourceString, groupVersionString, GVR } from "../kube/gvr.js";
+import { marshalGo } from "../persistence/go-json.js";
+import type { BackupStore } from "../persistence/backup-store.js";
+import type { BackupStoreGetter } from "../persistence/location.js";
+import type { PluginManager } from "../plugins/manager.js";
+import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
+import { parseGoDuration } from "../shared/duration.js";
+import type { Logger } from "../shared/logging.js";
+import { DEFAULT_ITEM_OPERATION_TIMEOUT } from "./backup-controller.js";
+import { parseKubeTime, splitKey } from "./lifecycle-common.js";
+import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
+
+/** Velero's default --item-operation-sync-frequency. */
+export const DEFAULT_ITEM_OPERATION_SYNC_MS = 10_000;
+export const OPERATION_TIMED_OUT = "Asynchronous action timed out";
+
+const WAITING = new Set<string>(["WaitingForPluginOperations", "WaitingForPluginOperationsPartiallyFailed"]);
+const FINALIZING = new Set<string>(["Finalizing", "FinalizingPartiallyFailed"]);
+
+type Identifier = { Group: string; Resource: string; Namespace: string; Name: string };
+/** An operation as stored, with the status fields the controller fills in. */
+type StoredOperation = Omit<BackupOperation, "status"> & {
+  status: BackupOperation["status"] & {
+    error?: string;
+    nCompleted?: number;
+    nTotal?: number;
+    operationUnits?: string;
+    description?: string;
+    started?: string;
+    updated?: string;
+  };
+};
+
+export interface BackupOperationsReconcilerOptions {
+  kube: KubeClient;
+  logger: Logger;
+  plugins: Pick<PluginManager, "getBackupItemActions">;
+  getBackupStore: BackupStoreGetter;
+  clock?: Clock;
+  /** --item-operation-sync-frequency in ms (default 10s). */
+  syncPeriodMs?: number;
+}
+
+export class BackupOperationsReconciler implements Reconciler {
+  readonly name = "backup-operations";
+  readonly watches = GVR.backups;
+  readonly #o: BackupOperationsReconcilerOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #periodMs: number;
+
+  constructor(options: BackupOperationsReconcilerOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? realClock;
+    this.#log = options.logger.child({ controller: "backup-operations" });
+    this.#periodMs = options.syncPeriodMs && options.syncPeriodMs > 0 ? options.syncPeriodMs : DEFAULT_ITEM_OPERATION_SYNC_MS;
+  }
+
+  async reconcile(key: ObjectKey): Promise<ReconcileResult> {
+    const { namespace, name } = splitKey(key);
+    let backup = (await this.#o.kube.get(GVR.backups, name, namespace)) as unknown as Backup | undefined;
+    const phase = backup?.status?.phase ?? "";
+    if (!backup || (!WAITING.has(phase) && !FINALIZING.has(phase))) return { kind: "done" };
+    const log = this.#log.child({ backup: key });
+    const locationName = backup.spec.storageLocation ?? "";
+    const location = (await this.#o.kube.get(GVR.backupStorageLocations, locationName, namespace)) as unknown as BackupStorageLocation | undefined;
+    if (!location) {
+      log.warn(`backup storage location "${locationName}" of backup "${name}" does not exist; create it so the backup's operations can be followed`);
+      return { kind: "requeue", afterMs: this.#periodMs };
+    }
+    const store = await this.#o.getBackupStore(location);
+    const operations = (await store.getBackupItemOperations(name)) as StoredOperation[];
+
+    if (WAITING.has(phase)) {
+      const { inProgress, newlyFailed } = await this.#checkOperations(backup, operations, log);
+      await store.putBackupItemOperations(name, operations);
+      const counts = countOperations(operations);
+      const partial = phase === "WaitingForPluginOperationsPartiallyFailed" || counts.failed > 0;
+      const status: Record<string, unknown> = { ...counts.status };
+      if (newlyFailed > 0) status.errors = (backup.status?.errors ?? 0) + newlyFailed;
+      if (inProgress) {
+        if (partial) status.phase = "WaitingForPluginOperationsPartiallyFailed";
+        backup = await this.#patch(backup, status);
+        return { kind: "requeue", afterMs: this.#periodMs };
+      }
+      status.phase = partial ? "FinalizingPartiallyFailed" : "Finalizing";
+      log.info({ phase: status.phase }, "all asynchronous operations of the backup have finished");
+      backup = await this.#patch(backup, status);
+    }
+    await this.#finalize(backup, store, operations, log);
+    return { kind: "done" };
+  }
+
+  /** Updates each unfinished operation in place; reports whether any is still running. */
+  async #checkOperations(backup: Backup, operations: StoredOperation[], log: Logger): Promise<{ inProgress: boolean; newlyFailed: number }> {
+    const actions = new Map<string, BackupItemActionV2>((await this.#o.plugins.getBackupItemActions()).map((a) => [a.name, a.action]));
+    const timeoutMs = parseTimeout(backup.spec.itemOperationTimeout);
+    const now = this.#clock.now();
+    let inProgress = false;
+    let newlyFailed = 0;
+    for (const op of operations) {
+      if (op.status.phase !== "New" && op.status.phase !== "InProgress") continue;
+      const id = op.spec.operationID;
+      const fail = (message: string): void => {
+        op.status.phase = "Failed";
+        op.status.error = message;
+        op.status.updated = toKubeTime(now);
+        newlyFailed++;
+        log.warn({ operationID: id, backupItemAction: op.spec.backupItemAction }, `backup item operation failed: ${message}`);
+      };
+      const action = actions.get(op.spec.backupItemAction);
+      if (!action) {
+        fail(`backup item action "${op.spec.backupItemAction}" is not registered; install the plugin that provides it`);
+        continue;
+      }
+      const created = parseKubeTime(op.status.created);
+      if (created && now.getTime() - created.getTime() > timeoutMs) {
+        try {
+          await action.cancel(id, backup);
+        } catch (err) {
+          log.warn({ operationID: id, err: getErrorMessage(err) }, "error cancelling timed-out backup item operation");
+        }
+        fail(OPERATION_TIMED_OUT);
+        continue;
+      }
+      try {
+        const p = await action.progress(id, backup);
+        Object.assign(op.status, {
+          nCompleted: p.nCompleted,
+          nTotal: p.nTotal,
+          ...(p.operationUnits ? { operationUnits: p.operationUnits } : {}),
+          ...(p.description ? { description: p.description } : {}),
+          ...(p.started && p.started.getTime() > 0 ? { started: toKubeTime(p.started) } : {}),
+          updated: toKubeTime(p.updated && p.updated.getTime() > 0 ? p.updated : now),
+        });
+        if (p.err) {
+          fail(p.err);
+          continue;
+        }
+        if (p.completed) op.status.phase = "Completed";
+        else {
+          op.status.phase = "InProgress";
+          inProgress = true;
+        }
+      } catch (err) {
+        fail(getErrorMessage(err));
+      }
+    }
+    return { inProgress, newlyFailed };
+  }
+
+  /** Re-backs-up post-operation items, re-uploads the tarball, then writes the final metadata. */
+  async #finalize(backup: Backup, store: BackupStore, operations: StoredOperation[], log: Logger): Promise<void> {
+    const name = backup.metadata.name ?? "";
+    let partial = backup.status?.phase === "FinalizingPartiallyFailed";
+    let errors = backup.status?.errors ?? 0;
+    const post = operations.flatMap((o) => o.spec.postOperationItems ?? []);
+    if (post.length > 0) {
+      try {
+        const missing = await this.#rewriteTarball(name, store, post, log);
+        errors += missing;
+        if (missing > 0) partial = true;
+      } catch (err) {
+        log.error({ err: getErrorMessage(err) }, "error re-backing up post-operation items");
+        errors++;
+        partial = true;
+      }
+    }
+    const final: BackupPhase = partial ? "PartiallyFailed" : "Completed";
+    const b = structuredClone(backup);
+    b.status = {
+      ...(b.status ?? {}),
+      ...countOperations(operations).status,
+      phase: final,
+      errors,
+      completionTimestamp: toKubeTime(this.#clock.now()),
+    };
+    await store.putBackupMetadata({ ...b, apiVersion: "velero.io/v1", kind: "Backup" });
+    await this.#patch(backup, b.status);
+    log.info({ phase: final }, `backup ${final}`);
+  }
+
+  /** Returns the number of post-operation items that could not be backed up. */
+  async #rewriteTarball(name: string, store: BackupStore, items: Identifier[], log: Logger): Promise<number> {
+    const catalog = await ResourceCatalog.load(this.#o.kube);
+    const replaced = new Map<string, Buffer>();
+    const itemDirs: { gr: string; scope: string; file: string }[] = [];
+    let missing = 0;
+    for (const id of items) {
+      const resource = catalog.resolve(groupResourceString(id.Group, id.Resource));
+      if (!resource) {
+        log.error({ postOperationItem: id }, `post-operation item resource ${groupResourceString(id.Group, id.Resource)} is not served by the cluster`);
+        missing++;
+        continue;
+      }
+      const gr = groupResourceString(resource.group, resource.resource);
+      const item = await this.#o.kube.get({ group: resource.group, version: resource.version, resource: resource.resource }, id.Name, id.Namespace || undefined);
+      if (!item) {
+        log.error({ postOperationItem: id }, `post-operation item ${gr} ${id.Namespace ? `${id.Namespace}/` : ""}${id.Name} was not found in the cluster`);
+        missing++;
+        continue;
+      }
+      item.apiVersion ||= groupVersionString(resource.group, resource.version);
+      item.kind ||= resource.kind;
+      const bytes = Buffer.from(marshalGo(item));
+      const ns = id.Namespace || undefined;
+      replaced.set(itemPath(gr, ns, id.Name), bytes);
+      replaced.set(itemPath(gr, ns, id.Name, `${resource.version}-preferredversion`), bytes);
+      itemDirs.push({ gr, scope: ns ? `namespaces/${ns}` : "cluster", file: `${id.Name}.json` });
+    }
+    if (replaced.size === 0) return missing;
+    // Any older copy of a re-backed-up item (in any version directory) is dropped.
+    const isStale = (path: string): boolean =>
+      itemDirs.some(({ gr, scope, file }) => path.startsWith(`resources/${gr}/`) && path.endsWith(`/${scope}/${file}`));
+
+    const dir = await mkdtemp(join(tmpdir(), "velero-finalize-"));
+    try {
+      const tarPath = join(dir, `${name}.tar.gz`);
+      const writer = new TarballWriter(tarPath, () => this.#clock.now());
+      try {
+        await copyEntries(await store.getBackupContents(name), async (path, data) => {
+          if (!isStale(path)) await writer.writeFile(path, data);
+        });
+        for (const [path, data] of replaced) await writer.writeFile(path, data);
+      } finally {
+        await writer.close();
+      }
+      await store.putBackupContents(name, createReadStream(tarPath));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    return missing;
+  }
+
+  async #patch(backup: Backup, status: object): Promise<Backup> {
+    return (await this.#o.kube.patch(GVR.backups, backup.metadata.name ?? "", backup.metadata.namespace, { status })) as unknown as Backup;
+  }
+}
+
+function countOperations(operations: StoredOperation[]): { failed: number; status: Record<string, number> } {
+  const completed = operations.filter((o) => o.status.phase === "Completed").length;
+  const failed = operations.filter((o) => o.status.phase === "Failed").length;
+  return {
+    failed,
+    status: { backupItemOperationsAttempted: operations.length, backupItemOperationsCompleted: completed, backupItemOperationsFailed: failed },
+  };
+}
+
+function parseTimeout(text: string | undefined): number {
+  try {
+    const ms = parseGoDuration(text || DEFAULT_ITEM_OPERATION_TIMEOUT);
+    return ms > 0 ? ms : parseGoDuration(DEFAULT_ITEM_OPERATION_TIMEOUT);
+  } catch {
+    return parseGoDuration(DEFAULT_ITEM_OPERATION_TIMEOUT);
+  }
+}
+
+/** Calls `onEntry` for each regular file of a gzip(tar) stream, in order. */
+async function copyEntries(source: Readable, onEntry: (path: string, data: Buffer) => Promise<void>): Promise<void> {
+  const ex = extract();
+  source.on("error", (err) => ex.destroy(err));
+  source.pipe(createGunzip()).on("error", (err) => ex.destroy(err)).pipe(ex);
+  for await (const entry of ex) {
+    const chunks: Buffer[] = [];
+    for await (const c of entry) chunks.push(c as Buffer);
+    if (entry.header.type === "file") await onEntry(entry.header.name, Buffer.concat(chunks));
+  }
+}

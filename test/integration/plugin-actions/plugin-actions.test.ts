@@ -161,7 +161,20 @@ describe("external plugin item actions in backups and restores (real API server)
   }, 300_000);
 
   afterAll(async () => {
+    if (kube && server) {
+      // Restores carry Velero's external-resources finalizer: delete them while the server runs.
+      for (const r of (await kube.list(GVR.restores, { namespace: VELERO }).catch(() => ({ items: [] }))).items) {
+        await kube.delete(GVR.restores, r.metadata.name, VELERO).catch(() => undefined);
+      }
+      await eventually("the restores to be finalized", async () => (await kube.list(GVR.restores, { namespace: VELERO })).items.length === 0, 30_000).catch(() => undefined);
+    }
     await server?.stop();
+    // Whatever the stopped server left behind must not keep its namespace Terminating.
+    for (const gvr of [GVR.restores, GVR.backups]) {
+      for (const o of (await kube?.list(gvr, { namespace: VELERO }).catch(() => ({ items: [] })))?.items ?? []) {
+        if (o.metadata.finalizers?.length) await kube.patch(gvr, o.metadata.name, VELERO, { metadata: { finalizers: null } }).catch(() => undefined);
+      }
+    }
     for (const ns of [APP, BOOM, VELERO]) await kube?.delete(GVR.namespaces, ns).catch(() => undefined);
     await kube?.close();
     if (root) await rm(root, { recursive: true, force: true });

@@ -56,7 +56,22 @@ async function setup() {
   const getBackupStore = async (l: BackupStorageLocation) => new ObjectBackupStore({ objectStore: objects, bucket: l.spec.objectStorage.bucket, prefix: l.spec.objectStorage.prefix });
   const plugins = { getBackupItemActions: async () => [{ name: ACTION, action }], getVolumeSnapshotter: async () => Promise.reject(new Error("none")) };
   const backups = new BackupReconciler({ kube, namespace: "velero", logger: createSilentLogger(), clock, getBackupStore, plugins });
-  const operations = new BackupOperationsReconciler({ kube, logger: createSilentLogger(), clock, getBackupStore, plugins });
+  const metrics: string[] = [];
+  const m = (name: string) => (schedule: string, value?: unknown) => void metrics.push(`${name}:${schedule}:${value instanceof Date ? value.toISOString() : String(value)}`);
+  const operations = new BackupOperationsReconciler({
+    kube,
+    logger: createSilentLogger(),
+    clock,
+    getBackupStore,
+    plugins,
+    metrics: {
+      backupSuccess: m("success"),
+      backupPartialFailure: m("partial"),
+      backupLastStatus: m("lastStatus"),
+      backupLastSuccessfulTimestamp: m("lastSuccess"),
+      backupDuration: m("duration"),
+    },
+  });
   await kube.create(GVR.backups, forBackup("velero", "b1").includedNamespaces("app").build() as never);
   await backups.reconcile(KEY);
   await backups.idle();
@@ -64,7 +79,7 @@ async function setup() {
   const backup = () => kube.peek<Backup>(GVR.backups, "b1", "velero") as Backup;
   const stored = () => JSON.parse(objects.get("bucket", "backups/b1/velero-backup.json")?.toString() ?? "null") as Backup;
   const ops = async () => (await store.getBackupItemOperations("b1")) as { spec: Record<string, unknown>; status: Record<string, unknown> }[];
-  return { kube, clock, objects, action, operations, store, backup, stored, ops };
+  return { kube, clock, objects, action, operations, store, backup, stored, ops, metrics };
 }
 
 async function tarEntries(stream: Readable): Promise<Map<string, string>> {
@@ -108,6 +123,13 @@ describe("BackupOperationsReconciler", () => {
     });
     expect(t.stored().status?.phase).toBe("WaitingForPluginOperations");
     expect(t.backup().status?.completionTimestamp).toBeUndefined();
+    // A second check that changes nothing in the status does not patch the Backup again.
+    const patches = () => t.kube.actions.filter((a) => a.resource === "backups" && a.verb === "patch").length;
+    const before = patches();
+    expect(await t.operations.reconcile(KEY)).toMatchObject({ kind: "requeue" });
+    expect(t.action.progressCalls).toHaveLength(2);
+    expect(patches()).toBe(before);
+    expect(t.metrics).toEqual([]);
   });
 
   it("an operation that completes: post-operation items re-backed-up into the tarball, then Completed (metadata last)", async () => {
@@ -130,6 +152,7 @@ describe("BackupOperationsReconciler", () => {
       expect(JSON.parse(entries.get(path) ?? "{}")).toMatchObject({ kind: "ConfigMap", data: { v: "after" } });
     }
     expect(entries.has("resources/namespaces/cluster/app.json")).toBe(true);
+    expect(t.metrics).toEqual(["success::undefined", "lastStatus::true", "lastSuccess::2024-05-01T10:00:20.000Z", "duration::20"]);
     // Finished backups are left alone afterwards.
     expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
     expect(t.action.progressCalls).toHaveLength(1);
@@ -142,6 +165,7 @@ describe("BackupOperationsReconciler", () => {
     expect(t.backup().status).toMatchObject({ phase: "PartiallyFailed", backupItemOperationsCompleted: 0, backupItemOperationsFailed: 1, errors: 1 });
     expect(t.stored().status).toMatchObject({ phase: "PartiallyFailed", backupItemOperationsFailed: 1 });
     expect((await t.ops())[0]?.status).toMatchObject({ phase: "Failed", error: "snapshot upload failed" });
+    expect(t.metrics).toEqual(["partial::undefined", "lastStatus::false", "duration::0"]);
   });
 
   it("a progress call that throws fails the operation", async () => {

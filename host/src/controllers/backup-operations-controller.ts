@@ -17,7 +17,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { extract } from "tar-stream";
-import { getErrorMessage, type Backup, type BackupItemActionV2, type BackupPhase, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, LABELS, type Backup, type BackupItemActionV2, type BackupPhase, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
 import type { BackupOperation } from "../backup/backupper.js";
 import { ResourceCatalog } from "../backup/resources.js";
 import { itemPath, TarballWriter } from "../backup/tar-writer.js";
@@ -30,7 +30,7 @@ import type { PluginManager } from "../plugins/manager.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import { parseGoDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logging.js";
-import { DEFAULT_ITEM_OPERATION_TIMEOUT } from "./backup-controller.js";
+import { DEFAULT_ITEM_OPERATION_TIMEOUT, type BackupMetrics } from "./backup-controller.js";
 import { parseKubeTime, splitKey } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
@@ -63,6 +63,8 @@ export interface BackupOperationsReconcilerOptions {
   clock?: Clock;
   /** --item-operation-sync-frequency in ms (default 10s). */
   syncPeriodMs?: number;
+  /** Outcome metrics of backups finished here (Velero's finalizer records them). */
+  metrics?: Pick<BackupMetrics, "backupSuccess" | "backupPartialFailure" | "backupLastStatus" | "backupLastSuccessfulTimestamp" | "backupDuration">;
 }
 
 export class BackupOperationsReconciler implements Reconciler {
@@ -104,7 +106,8 @@ export class BackupOperationsReconciler implements Reconciler {
       if (newlyFailed > 0) status.errors = (backup.status?.errors ?? 0) + newlyFailed;
       if (inProgress) {
         if (partial) status.phase = "WaitingForPluginOperationsPartiallyFailed";
-        backup = await this.#patch(backup, status);
+        const current = backup.status as Record<string, unknown> | undefined;
+        if (Object.entries(status).some(([k, v]) => current?.[k] !== v)) backup = await this.#patch(backup, status);
         return { kind: "requeue", afterMs: this.#periodMs };
       }
       status.phase = partial ? "FinalizingPartiallyFailed" : "Finalizing";
@@ -202,6 +205,25 @@ export class BackupOperationsReconciler implements Reconciler {
     await store.putBackupMetadata({ ...b, apiVersion: "velero.io/v1", kind: "Backup" });
     await this.#patch(backup, b.status);
     log.info({ phase: final }, `backup ${final}`);
+    this.#recordMetrics(b);
+  }
+
+  #recordMetrics(b: Backup): void {
+    const m = this.#o.metrics;
+    if (!m) return;
+    const schedule = b.metadata.labels?.[LABELS.scheduleName] ?? "";
+    const s = b.status ?? {};
+    if (s.phase === "Completed") {
+      m.backupSuccess(schedule);
+      m.backupLastStatus(schedule, true);
+      m.backupLastSuccessfulTimestamp(schedule, new Date(s.completionTimestamp ?? this.#clock.now()));
+    } else {
+      m.backupPartialFailure(schedule);
+      m.backupLastStatus(schedule, false);
+    }
+    if (s.startTimestamp && s.completionTimestamp) {
+      m.backupDuration(schedule, Math.floor((Date.parse(s.completionTimestamp) - Date.parse(s.startTimestamp)) / 1000));
+    }
   }
 
   /** Returns the number of post-operation items that could not be backed up. */

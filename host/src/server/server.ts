@@ -179,7 +179,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     );
   }
   if (!disabled.has("backup")) manager.add(backupReconciler);
-  if (!disabled.has("backup-operations")) manager.add(new BackupOperationsReconciler({ kube, logger, plugins, getBackupStore, clock }));
+  if (!disabled.has("backup-operations")) manager.add(new BackupOperationsReconciler({ kube, logger, plugins, getBackupStore, clock, metrics }));
   if (!disabled.has("restore")) {
     manager.add(new RestoreReconciler({ kube, namespace, log: logger, plugins, getBackupStore, credentials, clock, metrics }));
   }

@@ -236,6 +236,9 @@ export class BackupReconciler implements Reconciler {
     const m = this.#o.metrics;
     if (!m) return;
     const s = b.status ?? {};
+    // A backup waiting for plugin operations is not finished: the operations controller records
+    // its outcome when it completes.
+    if (s.phase === "WaitingForPluginOperations" || s.phase === "WaitingForPluginOperationsPartiallyFailed") return;
     switch (s.phase) {
       case "Completed":
         m.backupSuccess(schedule);

@@ -36,9 +36,36 @@ function formatValue(v: unknown): string {
   return /^[A-Za-z0-9_./:@-]*$/.test(s) && s !== "" ? s : JSON.stringify(s);
 }
 
+function formatFields(fields: Record<string, unknown>): string {
+  let out = "";
+  for (const k in fields) {
+    const v = fields[k];
+    if (v !== undefined) out += ` ${k}=${formatValue(v)}`;
+  }
+  return out;
+}
+
+function overlaps(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  for (const k in b) if (k in a) return true;
+  return false;
+}
+
+let lastSecond = NaN;
+let lastTimeText = "";
+/** RFC 3339 in UTC with whole seconds (logrus' default), cached for the current second. */
+function timeText(d: Date): string {
+  const second = Math.floor(d.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastTimeText = d.toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+  return lastTimeText;
+}
+
 export class BackupLogger implements Logger {
   readonly #sink: Sink;
   readonly #fields: Record<string, unknown>;
+  #formatted: string | undefined;
 
   constructor(options: { level?: string; tee?: Logger; now?: () => Date; fields?: Record<string, unknown> } = {}, sink?: Sink) {
     const level = (["trace", "debug", "info", "warn", "error"].includes(options.level ?? "") ? options.level : options.level === "warning" ? "warn" : "info") as Level;
@@ -89,9 +116,12 @@ export class BackupLogger implements Logger {
   }
 
   #write(level: Level, obj: object | string, msg?: string): void {
-    const fields = typeof obj === "string" ? { ...this.#fields } : { ...this.#fields, ...(obj as Record<string, unknown>) };
-    const message = typeof obj === "string" ? obj : (msg ?? "");
     const s = this.#sink;
+    const plain = typeof obj === "string";
+    const message = plain ? obj : (msg ?? "");
+    const counted = level === "warn" || level === "error";
+    if (!counted && ORDER[level] < ORDER[s.level]) return;
+    const fields = plain ? this.#fields : { ...this.#fields, ...(obj as Record<string, unknown>) };
     if (level === "warn") {
       s.warnings++;
       addResult(s.results.warnings, fields, message + (fields.err ? `: ${String(fields.err)}` : ""));
@@ -101,9 +131,10 @@ export class BackupLogger implements Logger {
       addResult(s.results.errors, fields, message + (fields.err ? `: ${String(fields.err)}` : ""));
     }
     if (ORDER[level] < ORDER[s.level]) return;
-    const parts = [`time="${s.now().toISOString().replace(/\.\d{3}Z$/, "Z")}"`, `level=${level === "warn" ? "warning" : level}`, `msg=${JSON.stringify(message)}`];
-    for (const [k, v] of Object.entries(fields)) if (v !== undefined) parts.push(`${k}=${formatValue(v)}`);
-    s.lines.push(parts.join(" ") + "\n");
+    // Most lines carry only the logger's bound fields: those are formatted once per logger.
+    const bound = (this.#formatted ??= formatFields(this.#fields));
+    const formatted = plain ? bound : overlaps(this.#fields, obj as Record<string, unknown>) ? formatFields(fields) : bound + formatFields(obj as Record<string, unknown>);
+    s.lines.push(`time="${timeText(s.now())}" level=${level === "warn" ? "warning" : level} msg=${JSON.stringify(message)}${formatted}\n`);
     s.tee?.[level](fields, message);
   }
 }

@@ -235,10 +235,20 @@ class BackupRun {
     const out: CollectedItem[] = [];
     const seenCohabitating = new Set<string>();
     const trackedNamespaces = new Set<string>();
-    const namespaceItems: CollectedItem[] = [];
     const selector = this.#spec.labelSelector ? fromLabelSelector(this.#spec.labelSelector) : undefined;
     const orSelectors = (this.#spec.orLabelSelectors ?? []).map((s) => fromLabelSelector(s));
+    const selectors = orSelectors.length > 0 ? (this.#spec.orLabelSelectors ?? []).map((s) => formatLabelSelector(s)) : [formatLabelSelector(this.#spec.labelSelector)];
 
+    // Decide every LIST first (no decision depends on a LIST's result), then run them a few at a
+    // time while the results are consumed in order: the API server serves the next lists while
+    // this process decodes the previous ones.
+    interface Step {
+      resource: ApiResource;
+      gr: string;
+      log: Logger;
+      lists: { namespace: string; labelSelector: string }[];
+    }
+    const steps: Step[] = [];
     for (const resource of this.#catalog.resources) {
       const gr = groupResourceString(resource.group, resource.resource);
       const log = this.#log.child({ resource: gr });
@@ -254,7 +264,21 @@ class BackupRun {
         }
         seenCohabitating.add(resource.resource);
       }
-      const gvr: GroupVersionResource = { group: resource.group, version: resource.version, resource: resource.resource };
+      const namespaces = gr === "namespaces" ? [] : resource.namespaced ? this.#namespaces.namespacesToList() : [""];
+      steps.push({ resource, gr, log, lists: namespaces.flatMap((namespace) => selectors.map((labelSelector) => ({ namespace, labelSelector }))) });
+    }
+    const calls = steps.flatMap((step) =>
+      step.lists.map(({ namespace, labelSelector }) => () =>
+        this.#kube.list(
+          { group: step.resource.group, version: step.resource.version, resource: step.resource.resource },
+          { namespace: namespace || undefined, labelSelector: labelSelector || undefined },
+        ),
+      ),
+    );
+    const results = prefetch(calls, LIST_CONCURRENCY);
+
+    let call = 0;
+    for (const { resource, gr, log, lists } of steps) {
       if (gr === "namespaces") {
         for (const ns of allNamespaces) {
           if ((ns.status as { phase?: string } | undefined)?.phase && (ns.status as { phase?: string }).phase !== "Active") continue;
@@ -264,38 +288,32 @@ class BackupRun {
           else if (!(this.#namespaces.includeEverything() && (selector || orSelectors.length > 0)) && this.#namespaces.shouldInclude(name)) {
             trackedNamespaces.add(name);
           }
-          const item = { resource, gr, object: { ...ns, apiVersion: groupVersionString(resource.group, resource.version), kind: resource.kind }, ordered: false };
-          namespaceItems.push(item);
-          out.push(item);
+          out.push({ resource, gr, object: { ...ns, apiVersion: groupVersionString(resource.group, resource.version), kind: resource.kind }, ordered: false });
         }
         continue;
       }
-      const namespaces = resource.namespaced ? this.#namespaces.namespacesToList() : [""];
       let items: CollectedItem[] = [];
-      for (const ns of namespaces) {
-        const selectors = orSelectors.length > 0 ? (this.#spec.orLabelSelectors ?? []).map((s) => formatLabelSelector(s)) : [formatLabelSelector(this.#spec.labelSelector)];
-        for (const labelSelector of selectors) {
-          try {
-            const listed = await this.#kube.list(gvr, { namespace: ns || undefined, labelSelector: labelSelector || undefined });
-            for (const object of listed.items) {
-              items.push({ resource, gr, object, ordered: false });
-              if (object.metadata.namespace && this.#namespaces.shouldInclude(object.metadata.namespace)) trackedNamespaces.add(object.metadata.namespace);
-            }
-          } catch (err) {
-            if (isNotFound(err)) {
-              // The resource type vanished after discovery (a CRD deleted meanwhile): nothing of it
-              // exists any more, so there is nothing to lose by skipping it.
-              log.warn({ namespace: ns || undefined, err: getErrorMessage(err) }, "Resource is no longer served, skipping it");
-              continue;
-            }
-            log.error({ namespace: ns || undefined, err: getErrorMessage(err) }, "Error listing items");
+      for (const { namespace: ns } of lists) {
+        try {
+          const listed = await (results[call++] as Promise<{ items: UnstructuredItem[] }>);
+          for (const object of listed.items) {
+            items.push({ resource, gr, object, ordered: false });
+            if (object.metadata.namespace && this.#namespaces.shouldInclude(object.metadata.namespace)) trackedNamespaces.add(object.metadata.namespace);
           }
+        } catch (err) {
+          if (isNotFound(err)) {
+            // The resource type vanished after discovery (a CRD deleted meanwhile): nothing of it
+            // exists any more, so there is nothing to lose by skipping it.
+            log.warn({ namespace: ns || undefined, err: getErrorMessage(err) }, "Resource is no longer served, skipping it");
+            continue;
+          }
+          log.error({ namespace: ns || undefined, err: getErrorMessage(err) }, "Error listing items");
         }
       }
       const order = this.#spec.orderedResources?.[resource.resource];
       if (order) items = sortByOrder(items, order.split(","), log);
       log.info(`Retrieved ${items.length} items`);
-      out.push(...items);
+      for (const i of items) out.push(i);
     }
     // Namespace objects are kept only when the namespace is selected or holds a selected item.
     return out.filter((i) => i.gr !== "namespaces" || trackedNamespaces.has(i.object.metadata.name));
@@ -350,7 +368,7 @@ class BackupRun {
       runPost = true;
     }
     try {
-      await this.#backupItem(item.object, item.gr, item.resource, false, log);
+      await this.#backupItem(item.object, item.gr, item.resource, false, log, log);
     } catch (err) {
       log.error({ err: getErrorMessage(err) }, "Error backing up item");
     }
@@ -395,8 +413,8 @@ class BackupRun {
   }
 
   /** Backs up one item (and, through actions, its additional items). Returns whether it was selected. */
-  async #backupItem(original: UnstructuredItem, gr: string, resource: ApiResource, mustInclude: boolean, parentLog: Logger): Promise<boolean> {
-    const log = parentLog.child({ resource: gr, namespace: original.metadata.namespace, name: original.metadata.name });
+  async #backupItem(original: UnstructuredItem, gr: string, resource: ApiResource, mustInclude: boolean, parentLog: Logger, itemLog?: Logger): Promise<boolean> {
+    const log = itemLog ?? parentLog.child({ resource: gr, namespace: original.metadata.namespace, name: original.metadata.name });
     if (!this.#included(original, gr, mustInclude, log)) return false;
     const key = this.#key(original);
     if (this.#backedUp.has(key)) {
@@ -616,6 +634,44 @@ function zoneOf(pv: UnstructuredItem): string {
     }
   }
   return "";
+}
+
+/** LIST requests in flight at once while collecting. */
+const LIST_CONCURRENCY = 4;
+
+/**
+ * Starts calls in order with at most `limit` running; returns their promises in the same order.
+ * Rejections are left to the consumer (each promise is marked handled so an unconsumed failure
+ * is not reported as unhandled).
+ */
+function prefetch<T>(calls: (() => Promise<T>)[], limit: number): Promise<T>[] {
+  const results: Promise<T>[] = [];
+  const starters: (() => void)[] = [];
+  let running = 0;
+  const next = (): void => {
+    running--;
+    starters.shift()?.();
+  };
+  for (const call of calls) {
+    results.push(
+      new Promise<T>((resolve, reject) => {
+        const start = (): void => {
+          running++;
+          let p: Promise<T>;
+          try {
+            p = call();
+          } catch (err) {
+            p = Promise.reject(err);
+          }
+          p.then(resolve, reject).finally(next);
+        };
+        if (running < limit) start();
+        else starters.push(start);
+      }),
+    );
+    results[results.length - 1]?.catch(() => undefined);
+  }
+  return results;
 }
 
 function parseSelector(text: string): LabelSelector | undefined {

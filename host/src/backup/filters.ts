@@ -10,6 +10,7 @@ import type { ResourceCatalog } from "./resources.js";
 export class IncludesExcludes {
   readonly includes: Set<string>;
   readonly excludes: Set<string>;
+  readonly #decided = new Map<string, boolean>();
 
   constructor(includes: Iterable<string> = [], excludes: Iterable<string> = []) {
     this.includes = new Set(includes);
@@ -30,8 +31,13 @@ export class IncludesExcludes {
   }
 
   shouldInclude(s: string): boolean {
-    if (this.excludesMatch(s)) return false;
-    return this.includes.size === 0 || this.includes.has("*") || this.includesMatch(s);
+    // Asked once or twice per item with few distinct values (namespaces, resources): remembered.
+    let r = this.#decided.get(s);
+    if (r === undefined) {
+      r = !this.excludesMatch(s) && (this.includes.size === 0 || this.includes.has("*") || this.includesMatch(s));
+      if (this.#decided.size < 10_000) this.#decided.set(s, r);
+    }
+    return r;
   }
 
   includeEverything(): boolean {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { pack } from "tar-stream";
 import { describe, expect, it } from "vitest";
 import { itemPath, TarballWriter } from "./tar-writer.js";
 
@@ -21,6 +22,35 @@ describe("TarballWriter", () => {
     expect(tar.subarray(0, 16).toString()).toBe("metadata/version");
     expect(tar.includes(Buffer.from("resources/configmaps/namespaces/ns/cm-999.json"))).toBe(true);
     expect(tar.length % 512).toBe(0);
+  });
+
+  it("writes the same tar bytes as tar-stream's pack() for short, prefix-split, PAX and non-ASCII names", async () => {
+    const mtime = new Date("2026-01-02T03:04:05.678Z");
+    const entries: [string, Buffer][] = [
+      ["metadata/version", Buffer.from("1.1.0\n")],
+      [itemPath("configmaps", "ns", "cm"), Buffer.from('{"a":1}')],
+      [itemPath("configmaps", "ns", "empty"), Buffer.alloc(0)],
+      [itemPath("secrets", "n".repeat(63), "s".repeat(60), "v1-preferredversion"), Buffer.alloc(512, 0x61)],
+      [itemPath("widgets.example.io", "ns", "w".repeat(200)), Buffer.alloc(513, 0x62)],
+      [itemPath("configmaps", "ns", "ünïcode"), Buffer.from("{}")],
+      [`resources/x/${"y".repeat(160)}/z.json`, Buffer.from("{}")],
+    ];
+    const path = join(mkdtempSync(join(tmpdir(), "vt-tar-")), "b.tar.gz");
+    const w = new TarballWriter(path, () => mtime);
+    for (const [name, data] of entries) await w.writeFile(name, data);
+    await w.close();
+
+    const p = pack();
+    const chunks: Buffer[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      p.on("data", (c: Buffer) => chunks.push(c));
+      p.on("end", () => resolve());
+      p.on("error", reject);
+    });
+    for (const [name, data] of entries) p.entry({ name, size: data.length, mode: 0o755, mtime, type: "file", uid: 0, gid: 0 }, data);
+    p.finalize();
+    await done;
+    expect(gunzipSync(readFileSync(path)).equals(Buffer.concat(chunks))).toBe(true);
   });
 
   it("builds Velero's item paths", () => {

@@ -11,6 +11,10 @@ describe("marshalGo", () => {
     { name: "keeps astral characters", value: "😀", want: '"😀"' },
     { name: "drops undefined fields and keeps null", value: { a: undefined, b: null }, want: '{"b":null}' },
     { name: "writes empty lists as []", value: { a: [] }, want: '{"a":[]}' },
+    { name: "leaves an escaped backslash before 'ud800' alone", value: "\\ud800<", want: '"\\\\ud800\\u003c"' },
+    { name: "replaces a lone low surrogate after a pair", value: "😀\udc00", want: '"😀\\ufffd"' },
+    { name: "escapes quotes, backslashes and controls but not DEL", value: '"\\\u001f\u007f', want: '"\\"\\\\\\u001f\u007f"' },
+    { name: "sorts astral keys after U+E000..U+FFFF as UTF-8 bytes do", value: { "😀": 1, "\uffff": 2, a: 3 }, want: '{"a":3,"\uffff":2,"😀":1}' },
   ])("$name", ({ value, want }) => {
     expect(marshalGo(value)).toBe(want);
   });

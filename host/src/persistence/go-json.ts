@@ -6,40 +6,38 @@
  */
 import { LosslessNumber, parse as losslessParse } from "lossless-json";
 
-const ESCAPES: Record<string, string> = {
-  '"': '\\"',
-  "\\": "\\\\",
-  "\b": "\\b",
-  "\f": "\\f",
-  "\n": "\\n",
-  "\r": "\\r",
-  "\t": "\\t",
-  "<": "\\u003c",
-  ">": "\\u003e",
-  "&": "\\u0026",
-  "\u2028": "\\u2028",
-  "\u2029": "\\u2029",
-};
+// JSON.stringify already writes what Go writes for `"`, `\\` and control characters (\b \f \n \r
+// \t, else \u00xx in lower-case hex, as Go >= 1.22 does) and keeps valid surrogate pairs raw; it
+// differs only for < > & U+2028 U+2029 (kept raw) and lone surrogates (written as \udxxx). One
+// pass over its output fixes those; `\\\\` is matched first so an escaped backslash followed by
+// "ud800" in the original text is left alone.
+const NEEDS_FIX = /[<>&\u2028\u2029\ud800-\udfff]/;
+const FIX_ALL = /\\(?:\\|u(d[89a-f][0-9a-f]{2}))|[<>&\u2028\u2029]/g;
+const FIXES: Record<string, string> = { "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029" };
+
+function fix(match: string, surrogate: string | undefined): string {
+  if (surrogate !== undefined) return "\\ufffd";
+  return FIXES[match] ?? match;
+}
 
 // eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPE = /["\\<>&\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
-// eslint-disable-next-line no-control-regex
-const ESCAPE_ALL = /["\\<>&\u0000-\u001f\u2028\u2029]|[\ud800-\udbff][\udc00-\udfff]|[\ud800-\udfff]/g;
 
 export function goQuote(s: string): string {
-  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
-  return (
-    '"' +
-    s.replace(ESCAPE_ALL, (ch) => {
-      if (ch.length === 2) return ch; // a valid surrogate pair
-      const known = ESCAPES[ch];
-      if (known) return known;
-      const code = ch.charCodeAt(0);
-      if (code >= 0xd800 && code <= 0xdfff) return "\\ufffd";
-      return "\\u" + code.toString(16).padStart(4, "0");
-    }) +
-    '"'
-  );
+  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
+  const quoted = JSON.stringify(s);
+  return NEEDS_FIX.test(s) ? quoted.replace(FIX_ALL, fix) : quoted;
+}
+
+/** Quoted object keys: items repeat the same few hundred keys (bounded so odd data cannot grow it). */
+const quotedKeys = new Map<string, string>();
+function quoteKey(k: string): string {
+  let q = quotedKeys.get(k);
+  if (q === undefined) {
+    q = goQuote(k);
+    if (quotedKeys.size < 4096) quotedKeys.set(k, q);
+  }
+  return q;
 }
 
 export interface MarshalOptions {
@@ -49,62 +47,48 @@ export interface MarshalOptions {
 
 /** Compact JSON as Go's json.Marshal writes it. */
 export function marshalGo(value: unknown, options: MarshalOptions = {}): string {
-  const parts: string[] = [];
-  write(value, options.sortKeys ?? true, parts);
-  return parts.join("");
+  return write(value, options.sortKeys ?? true);
 }
 
-function write(value: unknown, sortKeys: boolean, out: string[]): void {
-  if (value === null || value === undefined) {
-    out.push("null");
-    return;
-  }
+function write(value: unknown, sortKeys: boolean): string {
+  if (value === null || value === undefined) return "null";
   switch (typeof value) {
     case "string":
-      out.push(goQuote(value));
-      return;
+      return goQuote(value);
     case "number":
-      out.push(Number.isFinite(value) ? String(value) : "null");
-      return;
+      return Number.isFinite(value) ? String(value) : "null";
     case "boolean":
-      out.push(value ? "true" : "false");
-      return;
+      return value ? "true" : "false";
     case "bigint":
-      out.push(value.toString());
-      return;
+      return value.toString();
     case "object":
       break;
     default:
-      out.push("null");
-      return;
-  }
-  if (value instanceof LosslessNumber) {
-    out.push(value.value);
-    return;
-  }
-  if (value instanceof Date) {
-    out.push(goQuote(value.toISOString().replace(/\.\d{3}Z$/, "Z")));
-    return;
+      return "null";
   }
   if (Array.isArray(value)) {
-    out.push("[");
-    value.forEach((v, i) => {
-      if (i > 0) out.push(",");
-      write(v, sortKeys, out);
-    });
-    out.push("]");
-    return;
+    let out = "[";
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ",";
+      out += write(value[i], sortKeys);
+    }
+    return out + "]";
   }
+  if (value instanceof LosslessNumber) return value.value;
+  if (value instanceof Date) return goQuote(value.toISOString().replace(/\.\d{3}Z$/, "Z"));
   const obj = value as Record<string, unknown>;
-  let keys = Object.keys(obj).filter((k) => obj[k] !== undefined);
-  if (sortKeys) keys = keys.sort(compareUtf8);
-  out.push("{");
-  keys.forEach((k, i) => {
-    if (i > 0) out.push(",");
-    out.push(goQuote(k), ":");
-    write(obj[k], sortKeys, out);
-  });
-  out.push("}");
+  const keys = Object.keys(obj);
+  if (sortKeys) keys.sort(compareUtf8);
+  let out = "{";
+  let first = true;
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    if (first) first = false;
+    else out += ",";
+    out += quoteKey(k) + ":" + write(v, sortKeys);
+  }
+  return out + "}";
 }
 
 /** Go sorts map keys by their UTF-8 bytes; for BMP text that is code-point order. */
@@ -112,10 +96,12 @@ function compareUtf8(a: string, b: string): number {
   if (a === b) return 0;
   const len = Math.min(a.length, b.length);
   for (let i = 0; i < len; i++) {
-    const ca = a.codePointAt(i) as number;
-    const cb = b.codePointAt(i) as number;
-    if (ca !== cb) return ca - cb;
-    if (ca > 0xffff) i++;
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca === cb) continue;
+    // Surrogates (astral characters) sort after every other BMP code unit in UTF-8 order.
+    if (ca >= 0xd800 && cb >= 0xd800 && (ca < 0xe000) !== (cb < 0xe000)) return ca < 0xe000 ? 1 : -1;
+    return ca - cb;
   }
   return a.length - b.length;
 }

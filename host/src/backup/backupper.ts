@@ -131,7 +131,9 @@ export class KubernetesBackupper implements Backupper {
   }
 
   async backup(input: BackupInput): Promise<BackupOutput> {
-    const run = new BackupRun(this.#kube, input, await ResourceCatalog.load(this.#kube));
+    const namespaces = this.#kube.list({ group: "", version: "v1", resource: "namespaces" }).then((l) => l.items);
+    namespaces.catch(() => undefined);
+    const run = new BackupRun(this.#kube, input, await ResourceCatalog.load(this.#kube), namespaces);
     return run.execute();
   }
 }
@@ -140,6 +142,8 @@ class BackupRun {
   readonly #kube: KubeClient;
   readonly #in: BackupInput;
   readonly #catalog: ResourceCatalog;
+  /** The namespace LIST, started alongside discovery. */
+  readonly #allNamespaces: Promise<UnstructuredItem[]>;
   readonly #log: Logger;
   readonly #now: () => Date;
   #namespaces!: NamespaceFilter;
@@ -157,8 +161,9 @@ class BackupRun {
   readonly #snapshotters = new Map<string, Promise<VolumeSnapshotter>>();
   #total = 0;
 
-  constructor(kube: KubeClient, input: BackupInput, catalog: ResourceCatalog) {
+  constructor(kube: KubeClient, input: BackupInput, catalog: ResourceCatalog, allNamespaces: Promise<UnstructuredItem[]>) {
     this.#kube = kube;
+    this.#allNamespaces = allNamespaces;
     this.#in = input;
     this.#catalog = catalog;
     this.#log = input.log;

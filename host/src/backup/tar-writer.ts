@@ -17,13 +17,17 @@ const GZIP_BLOCK_BYTES = 1 << 20;
 const GZIP_PARALLELISM = 4;
 const END_OF_TAR = Buffer.alloc(1024);
 const FILE_MODE = 0o755;
+const MODE_UID_GID = `${octal(FILE_MODE, 6)}\u0000${octal(0, 6)}\u0000${octal(0, 6)}\u0000`;
+const MAGIC_VERSION = "ustar\u000000";
+const DEV_MAJOR_MINOR = `${octal(0, 6)}\u0000${octal(0, 6)}`;
 
 export class TarballWriter {
   readonly #out: WriteStream;
   readonly #now: () => Date;
   #bytes = 0;
-  #block: Buffer[] = [];
-  #blockSize = 0;
+  /** The block being filled (tar bytes up to #used), gzipped as one member when full. */
+  #block: Buffer = EMPTY;
+  #used = 0;
   /** Blocks being compressed or written, oldest first; each resolves once its member is in the file. */
   readonly #pending: Promise<void>[] = [];
   #tail: Promise<void> = Promise.resolve();
@@ -45,21 +49,20 @@ export class TarballWriter {
     if (this.#closed) throw new Error(`cannot add "${name}" to the tarball: it is already closed`);
     this.#bytes += data.length;
     const mtime = Math.floor(this.#now().getTime() / 1000);
-    const header = encodeHeader(name, data.length, mtime, TYPE_FILE);
-    if (header) {
-      this.#push(header);
+    const ustar = ustarName(name);
+    if (ustar) {
+      this.#reserve(512 + padded(data.length));
+      this.#header(ustar, data.length, mtime, TYPE_FILE);
     } else {
       const pax = Buffer.from(paxRecord("path", name));
-      this.#push(encodeHeader("PaxHeader", pax.length, mtime, TYPE_PAX) as Buffer);
-      this.#push(pax);
-      this.#pad(pax.length);
-      this.#push(encodeHeader("PaxHeader", data.length, mtime, TYPE_FILE) as Buffer);
+      this.#reserve(512 + padded(pax.length) + 512 + padded(data.length));
+      this.#header(PAX_NAME, pax.length, mtime, TYPE_PAX);
+      this.#data(pax);
+      this.#header(PAX_NAME, data.length, mtime, TYPE_FILE);
     }
-    if (data.length > 0) this.#push(data);
-    this.#pad(data.length);
-    if (this.#blockSize >= GZIP_BLOCK_BYTES) {
-      this.#flush();
-      if (this.#pending.length >= GZIP_PARALLELISM) await this.#pending.shift();
+    this.#data(data);
+    if (this.#pending.length >= GZIP_PARALLELISM) {
+      await this.#pending.shift();
       if (this.#error) throw this.#error;
     }
   }
@@ -76,7 +79,8 @@ export class TarballWriter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#push(END_OF_TAR);
+    this.#reserve(END_OF_TAR.length);
+    this.#data(END_OF_TAR);
     this.#flush();
     try {
       await Promise.all(this.#pending.splice(0));
@@ -86,22 +90,31 @@ export class TarballWriter {
     if (this.#error) throw this.#error;
   }
 
-  #push(buf: Buffer): void {
-    this.#block.push(buf);
-    this.#blockSize += buf.length;
+  /** Makes room for `n` bytes in the current block, sending the block to gzip first when full. */
+  #reserve(n: number): void {
+    if (this.#used + n <= this.#block.length) return;
+    this.#flush();
+    this.#block = Buffer.allocUnsafe(Math.max(GZIP_BLOCK_BYTES, n));
   }
 
-  #pad(size: number): void {
-    const rest = size & 511;
-    if (rest) this.#push(END_OF_TAR.subarray(0, 512 - rest));
+  #header(name: { name: string; prefix: string }, size: number, mtime: number, typeflag: number): void {
+    writeHeader(this.#block, this.#used, name, size, mtime, typeflag);
+    this.#used += 512;
+  }
+
+  /** Copies data and zero-pads it to the 512-byte record size. */
+  #data(data: Buffer): void {
+    const end = this.#used + data.copy(this.#block, this.#used);
+    this.#used = this.#used + padded(data.length);
+    this.#block.fill(0, end, this.#used);
   }
 
   /** Sends the current block to gzip; members are written to the file in order. */
   #flush(): void {
-    if (this.#blockSize === 0) return;
-    const compressed = gzipAsync(Buffer.concat(this.#block, this.#blockSize));
-    this.#block = [];
-    this.#blockSize = 0;
+    if (this.#used === 0) return;
+    const compressed = gzipAsync(this.#block.subarray(0, this.#used));
+    this.#block = EMPTY;
+    this.#used = 0;
     const written = this.#tail.then(async () => {
       const member = await compressed;
       await new Promise<void>((resolve, reject) => this.#out.write(member, (err) => (err ? reject(err) : resolve())));
@@ -113,11 +126,18 @@ export class TarballWriter {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+const PAX_NAME = { name: "PaxHeader", prefix: "" };
+
+function padded(size: number): number {
+  return (size + 511) & ~511;
+}
+
 const TYPE_FILE = 0x30; // '0'
 const TYPE_PAX = 0x78; // 'x'
 
-/** A ustar header, or undefined when the name needs a PAX record (not ASCII, or no prefix/name split fits). */
-function encodeHeader(path: string, size: number, mtime: number, typeflag: number): Buffer | undefined {
+/** The ustar name/prefix split of a path, or undefined when it needs a PAX record (not ASCII, or no split fits). */
+function ustarName(path: string): { name: string; prefix: string } | undefined {
   let name = path;
   // eslint-disable-next-line no-control-regex
   if (!/^[\x00-\x7f]*$/.test(name)) return undefined;
@@ -128,24 +148,24 @@ function encodeHeader(path: string, size: number, mtime: number, typeflag: numbe
     prefix += prefix ? "/" + name.slice(0, i) : name.slice(0, i);
     name = name.slice(i + 1);
   }
-  if (prefix.length > 155) return undefined;
-  const buf = Buffer.alloc(512);
-  buf.write(name, 0, "latin1");
-  buf.write(octal(FILE_MODE, 6), 100, "latin1");
-  buf.write(octal(0, 6), 108, "latin1");
-  buf.write(octal(0, 6), 116, "latin1");
-  buf.write(octal(size, 11), 124, "latin1");
-  buf.write(octal(mtime, 11), 136, "latin1");
-  buf[156] = typeflag;
-  buf.write("ustar\u000000", 257, "latin1");
-  buf.write(octal(0, 6), 329, "latin1");
-  buf.write(octal(0, 6), 337, "latin1");
-  if (prefix) buf.write(prefix, 345, "latin1");
+  return prefix.length > 155 ? undefined : { name, prefix };
+}
+
+/** Writes a 512-byte ustar header at `off` (mode 0755, uid/gid 0, no user/group names). */
+function writeHeader(buf: Buffer, off: number, { name, prefix }: { name: string; prefix: string }, size: number, mtime: number, typeflag: number): void {
+  buf.fill(0, off, off + 512);
+  buf.write(name, off, "latin1");
+  buf.write(MODE_UID_GID, off + 100, "latin1");
+  buf.write(octal(size, 11), off + 124, "latin1");
+  buf.write(octal(mtime, 11), off + 136, "latin1");
+  buf[off + 156] = typeflag;
+  buf.write(MAGIC_VERSION, off + 257, "latin1");
+  buf.write(DEV_MAJOR_MINOR, off + 329, "latin1");
+  if (prefix) buf.write(prefix, off + 345, "latin1");
   let sum = 8 * 32; // the checksum field counts as eight spaces
-  for (let i = 0; i < 148; i++) sum += buf[i] as number;
-  for (let i = 156; i < 512; i++) sum += buf[i] as number;
-  buf.write(octal(sum, 6), 148, "latin1");
-  return buf;
+  for (let i = off; i < off + 148; i++) sum += buf[i] as number;
+  for (let i = off + 156; i < off + 512; i++) sum += buf[i] as number;
+  buf.write(octal(sum, 6), off + 148, "latin1");
 }
 
 /** `n` octal digits, zero-padded, then a space (all sevens when the value does not fit). */

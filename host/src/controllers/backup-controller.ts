@@ -201,6 +201,8 @@ export class BackupReconciler implements Reconciler {
     const current = (await this.#o.kube.get(GVR.backups, name, namespace)) as Backup | undefined;
     if (!current || !["", "New", "Queued", "ReadyToStart"].includes(current.status?.phase ?? "")) return;
     const log = this.#log.child({ backup: key });
+    // Discovery (cached by the client) is the engine's first step: start it while validating.
+    this.#o.kube.discover().catch(() => undefined);
     const prepared = await this.#prepare(current);
     const b = prepared.backup;
     const schedule = b.metadata.labels?.[LABELS.scheduleName] ?? "";

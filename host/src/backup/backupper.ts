@@ -200,14 +200,17 @@ class BackupRun {
     this.#hooks = resolveResourceHooks(this.#spec.hooks?.resources, this.#catalog);
     this.#actions = await this.#resolveActions();
 
-    const items = await this.#collect(allNamespaces);
-    this.#total = items.length;
-    log.info({ progress: "" }, `Collected ${items.length} items matching the backup spec from the Kubernetes API (actual number of items backed up may be more or less depending on velero.io/exclude-from-backup annotation, plugins returning additional related items to back up, etc.)`);
+    // Each resource's items are backed up as soon as its LISTs are in, while the next LISTs are
+    // already in flight; namespace objects go last, once it is known which ones hold selected items.
+    const namespaceItems = await this.#collect(allNamespaces, async (items) => {
+      this.#total += items.length;
+      this.#progress();
+      for (const item of items) await this.#backupTopLevel(item);
+    });
+    this.#total += namespaceItems.length;
+    log.info({ progress: "" }, `Collected ${this.#total} items matching the backup spec from the Kubernetes API (actual number of items backed up may be more or less depending on velero.io/exclude-from-backup annotation, plugins returning additional related items to back up, etc.)`);
     this.#progress();
-
-    for (const item of items) {
-      await this.#backupTopLevel(item);
-    }
+    for (const item of namespaceItems) await this.#backupTopLevel(item);
 
     const crdGR = "customresourcedefinitions.apiextensions.k8s.io";
     if (!this.#resources.shouldExclude(crdGR) && !this.#resources.shouldInclude(crdGR)) {
@@ -236,8 +239,13 @@ class BackupRun {
 
   // ---- collection ----------------------------------------------------------------------------
 
-  async #collect(allNamespaces: UnstructuredItem[]): Promise<CollectedItem[]> {
-    const out: CollectedItem[] = [];
+  /**
+   * Lists every selected resource, handing its items to `onResource` in backup order (per LIST, or
+   * the whole resource at once when spec.orderedResources sorts it); returns the namespace objects
+   * to back up, known only at the end.
+   */
+  async #collect(allNamespaces: UnstructuredItem[], onResource: (items: CollectedItem[]) => Promise<void>): Promise<CollectedItem[]> {
+    const namespaceItems: CollectedItem[] = [];
     const seenCohabitating = new Set<string>();
     const trackedNamespaces = new Set<string>();
     const selector = this.#spec.labelSelector ? fromLabelSelector(this.#spec.labelSelector) : undefined;
@@ -246,7 +254,7 @@ class BackupRun {
 
     // Decide every LIST first (no decision depends on a LIST's result), then run them a few at a
     // time while the results are consumed in order: the API server serves the next lists while
-    // this process decodes the previous ones.
+    // this process backs up the items of the previous ones.
     interface Step {
       resource: ApiResource;
       gr: string;
@@ -293,11 +301,14 @@ class BackupRun {
           else if (!(this.#namespaces.includeEverything() && (selector || orSelectors.length > 0)) && this.#namespaces.shouldInclude(name)) {
             trackedNamespaces.add(name);
           }
-          out.push({ resource, gr, object: { ...ns, apiVersion: groupVersionString(resource.group, resource.version), kind: resource.kind }, ordered: false });
+          namespaceItems.push({ resource, gr, object: { ...ns, apiVersion: groupVersionString(resource.group, resource.version), kind: resource.kind }, ordered: false });
         }
         continue;
       }
+      // Without an explicit order, each LIST's items are backed up as soon as it is in.
+      const order = this.#spec.orderedResources?.[resource.resource];
       let items: CollectedItem[] = [];
+      let retrieved = 0;
       for (const { namespace: ns } of lists) {
         try {
           const listed = await (results[call++] as Promise<{ items: UnstructuredItem[] }>);
@@ -314,14 +325,20 @@ class BackupRun {
           }
           log.error({ namespace: ns || undefined, err: getErrorMessage(err) }, "Error listing items");
         }
+        if (!order && items.length > 0) {
+          retrieved += items.length;
+          const batch = items;
+          items = [];
+          await onResource(batch);
+        }
       }
-      const order = this.#spec.orderedResources?.[resource.resource];
       if (order) items = sortByOrder(items, order.split(","), log);
-      log.info(`Retrieved ${items.length} items`);
-      for (const i of items) out.push(i);
+      retrieved += items.length;
+      log.info(`Retrieved ${retrieved} items`);
+      if (items.length > 0) await onResource(items);
     }
     // Namespace objects are kept only when the namespace is selected or holds a selected item.
-    return out.filter((i) => i.gr !== "namespaces" || trackedNamespaces.has(i.object.metadata.name));
+    return namespaceItems.filter((i) => trackedNamespaces.has(i.object.metadata.name));
   }
 
   // ---- actions -------------------------------------------------------------------------------

@@ -477,10 +477,10 @@ class BackupRun {
 
     if (gr === "persistentvolumes") await this.#snapshotPV(obj, log);
 
-    const bytes = Buffer.from(marshalGo(obj));
+    const bytes = marshalGo(obj);
     const ns = obj.metadata.namespace;
     const version = parseApiVersion(obj.apiVersion).version;
-    const files: [string, Buffer][] = [];
+    const files: [string, string][] = [];
     if (version === resource.version) {
       files.push([itemPath(gr, ns, obj.metadata.name), bytes]);
       files.push([itemPath(gr, ns, obj.metadata.name, `${version}-preferredversion`), bytes]);

@@ -24,9 +24,9 @@ describe("TarballWriter", () => {
     expect(tar.length % 512).toBe(0);
   });
 
-  it("writes the same tar bytes as tar-stream's pack() for short, prefix-split, PAX and non-ASCII names", async () => {
+  it("writes the same tar bytes as tar-stream's pack() for short, prefix-split, PAX and non-ASCII names and UTF-8 string content", async () => {
     const mtime = new Date("2026-01-02T03:04:05.678Z");
-    const entries: [string, Buffer][] = [
+    const entries: [string, Buffer | string][] = [
       ["metadata/version", Buffer.from("1.1.0\n")],
       [itemPath("configmaps", "ns", "cm"), Buffer.from('{"a":1}')],
       [itemPath("configmaps", "ns", "empty"), Buffer.alloc(0)],
@@ -34,6 +34,7 @@ describe("TarballWriter", () => {
       [itemPath("widgets.example.io", "ns", "w".repeat(200)), Buffer.alloc(513, 0x62)],
       [itemPath("configmaps", "ns", "ünïcode"), Buffer.from("{}")],
       [`resources/x/${"y".repeat(160)}/z.json`, Buffer.from("{}")],
+      [itemPath("configmaps", "ns", "text"), '{"data":{"k":"ünï 😀"}}'],
     ];
     const path = join(mkdtempSync(join(tmpdir(), "vt-tar-")), "b.tar.gz");
     const w = new TarballWriter(path, () => mtime);
@@ -47,7 +48,10 @@ describe("TarballWriter", () => {
       p.on("end", () => resolve());
       p.on("error", reject);
     });
-    for (const [name, data] of entries) p.entry({ name, size: data.length, mode: 0o755, mtime, type: "file", uid: 0, gid: 0 }, data);
+    for (const [name, content] of entries) {
+      const data = Buffer.from(content);
+      p.entry({ name, size: data.length, mode: 0o755, mtime, type: "file", uid: 0, gid: 0 }, data);
+    }
     p.finalize();
     await done;
     expect(gunzipSync(readFileSync(path)).equals(Buffer.concat(chunks))).toBe(true);

@@ -44,9 +44,11 @@ export class TarballWriter {
    * Appends an entry. The tar bytes are built at once; gzip runs on the thread pool in ~1 MiB
    * members, and the caller waits only when GZIP_PARALLELISM of them are still in flight.
    */
-  async writeFile(name: string, data: Buffer): Promise<void> {
+  async writeFile(name: string, content: Buffer | string): Promise<void> {
     if (this.#error) throw this.#error;
     if (this.#closed) throw new Error(`cannot add "${name}" to the tarball: it is already closed`);
+    // A string (UTF-8) is encoded straight into the block, without an intermediate Buffer.
+    const data = typeof content === "string" ? { text: content, length: Buffer.byteLength(content) } : content;
     this.#bytes += data.length;
     const mtime = Math.floor(this.#now().getTime() / 1000);
     const ustar = ustarName(name);
@@ -103,8 +105,8 @@ export class TarballWriter {
   }
 
   /** Copies data and zero-pads it to the 512-byte record size. */
-  #data(data: Buffer): void {
-    const end = this.#used + data.copy(this.#block, this.#used);
+  #data(data: Buffer | { text: string; length: number }): void {
+    const end = this.#used + (Buffer.isBuffer(data) ? data.copy(this.#block, this.#used) : this.#block.write(data.text, this.#used, data.length, "utf8"));
     this.#used = this.#used + padded(data.length);
     this.#block.fill(0, end, this.#used);
   }

@@ -24,25 +24,20 @@ import {
   DEFAULT_NODE_AGENT_RESOURCES,
   DEFAULT_VELERO_RESOURCES,
   labelledCrds,
+  type InstallPassThroughOptions,
   type VeleroInstallOptions,
 } from "./resources.js";
 import { waitForDeployment, waitForDaemonSet } from "./wait-ready.js";
 
-export interface InstallFlags {
-  provider?: string;
-  bucket?: string;
-  prefix?: string;
+/** `velero install` flags; the pass-through ones are declared in InstallPassThroughOptions. */
+export interface InstallFlags extends InstallPassThroughOptions {
   secretFile?: string;
   noSecret?: boolean;
   secret?: boolean;
   apply?: boolean;
-  noDefaultBackupLocation?: boolean;
   defaultBackupLocation?: boolean;
   image?: string;
-  podAnnotations?: Record<string, string>;
-  podLabels?: Record<string, string>;
   saAnnotations?: Record<string, string>;
-  serviceAccountName?: string;
   veleroPodCpuRequest?: string;
   veleroPodMemRequest?: string;
   veleroPodCpuLimit?: string;
@@ -54,11 +49,9 @@ export interface InstallFlags {
   backupLocationConfig?: Record<string, string>;
   snapshotLocationConfig?: Record<string, string>;
   useVolumeSnapshots?: boolean;
-  restoreOnly?: boolean;
   dryRun?: boolean;
   useNodeAgent?: boolean;
   useRestic?: boolean;
-  privilegedNodeAgent?: boolean;
   wait?: boolean;
   waitTimeout?: number;
   defaultRepoMaintainFrequency?: number;
@@ -68,18 +61,7 @@ export interface InstallFlags {
   crdsOnly?: boolean;
   cacert?: string;
   features?: string;
-  defaultVolumesToFsBackup?: boolean;
   defaultVolumesToRestic?: boolean;
-  uploaderType?: string;
-  defaultSnapshotMoveData?: boolean;
-  disableInformerCache?: boolean;
-  scheduleSkipImmediately?: boolean;
-  itemBlockWorkerCount?: number;
-  concurrentBackups?: number;
-  kubeletRootDir?: string;
-  nodeAgentDisableHostPath?: boolean;
-  serverPriorityClassName?: string;
-  nodeAgentPriorityClassName?: string;
   output?: string;
 }
 

@@ -12,32 +12,17 @@ import { defaultPullPolicy, pluginContainer } from "./plugin-container.js";
 export const DEFAULT_IMAGE = "velero-ts/velero:v0.1.0";
 export const DEFAULT_NAMESPACE = "velero";
 
-export interface VeleroInstallOptions {
-  namespace: string;
-  image: string;
+/** Settings `velero install` takes from its flags as they are (same name, same type in both). */
+export interface InstallPassThroughOptions {
   provider?: string;
   bucket?: string;
   prefix?: string;
   podAnnotations?: Record<string, string>;
   podLabels?: Record<string, string>;
-  serviceAccountAnnotations?: Record<string, string>;
   serviceAccountName?: string;
-  veleroResources: PodResources;
-  nodeAgentResources: PodResources;
-  secretData?: Buffer;
   restoreOnly?: boolean;
-  useNodeAgent?: boolean;
   privilegedNodeAgent?: boolean;
-  useVolumeSnapshots: boolean;
-  bslConfig?: Record<string, string>;
-  vslConfig?: Record<string, string>;
-  defaultRepoMaintainFrequencyNs?: number;
-  garbageCollectionFrequencyNs?: number;
-  podVolumeOperationTimeoutNs?: number;
-  plugins: string[];
   noDefaultBackupLocation?: boolean;
-  caCert?: Buffer;
-  features: string[];
   defaultVolumesToFsBackup?: boolean;
   uploaderType?: string;
   defaultSnapshotMoveData?: boolean;
@@ -49,6 +34,25 @@ export interface VeleroInstallOptions {
   nodeAgentDisableHostPath?: boolean;
   serverPriorityClassName?: string;
   nodeAgentPriorityClassName?: string;
+}
+
+export interface VeleroInstallOptions extends InstallPassThroughOptions {
+  namespace: string;
+  image: string;
+  serviceAccountAnnotations?: Record<string, string>;
+  veleroResources: PodResources;
+  nodeAgentResources: PodResources;
+  secretData?: Buffer;
+  useNodeAgent?: boolean;
+  useVolumeSnapshots: boolean;
+  bslConfig?: Record<string, string>;
+  vslConfig?: Record<string, string>;
+  defaultRepoMaintainFrequencyNs?: number;
+  garbageCollectionFrequencyNs?: number;
+  podVolumeOperationTimeoutNs?: number;
+  plugins: string[];
+  caCert?: Buffer;
+  features: string[];
 }
 
 export interface PodResources {

@@ -5,12 +5,11 @@ import { formatLabelSelector } from "../flags/label-selector.js";
 import { boolPointerString, Describer, EMPTY_DISPLAY, joinOr } from "./describer.js";
 import {
   describeItemOperations,
+  describePodVolumePhases,
   describeResourceList,
   describeStoredResults,
   errorText,
-  groupByPhase,
   isMissing,
-  volumesByPod,
   type PodVolumeOp,
   type SideFiles,
 } from "./describe-common.js";
@@ -218,17 +217,7 @@ function describePodVolumeBackups(d: Describer, details: boolean, pvbs: PodVolum
   }
   const uploader = pvbs[0]?.spec.uploaderType ?? "";
   d.printf(details ? `\tPod Volume Backups - ${uploader}:\n` : `\tPod Volume Backups - ${uploader} (specify --details for more information):\n`);
-  const byPhase = groupByPhase(pvbs);
-  for (const phase of ["Completed", "Failed", "Canceled", "In Progress", "Canceling", "Prepared", "Accepted", "New"]) {
-    const ops = byPhase.get(phase) ?? [];
-    if (ops.length === 0) continue;
-    if (!details) {
-      d.printf(`\t\t${phase}:\t${ops.length}\n`);
-      continue;
-    }
-    d.printf(`\t\t${phase}:\n`);
-    for (const group of volumesByPod(ops, phase)) d.printf(`\t\t\t${group.label}: ${group.volumes.join(", ")}\n`);
-  }
+  describePodVolumePhases(d, pvbs, details, ["Completed", "Failed", "Canceled", "In Progress", "Canceling", "Prepared", "Accepted", "New"], "\t\t");
 }
 
 async function describeVolumes(d: Describer, input: BackupDescribeInput): Promise<void> {

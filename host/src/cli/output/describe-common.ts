@@ -132,6 +132,24 @@ export function volumesByPod(ops: PodVolumeOp[], phase: string): { label: string
   return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([label, volumes]) => ({ label, volumes: volumes.sort() }));
 }
 
+/**
+ * The per-phase lines of a pod volume backup/restore section: a count per phase, or with details
+ * the volumes of each pod, phases in the given order, each line starting with `indent`.
+ */
+export function describePodVolumePhases(d: Describer, ops: PodVolumeOp[], details: boolean, phases: readonly string[], indent: string): void {
+  const byPhase = groupByPhase(ops);
+  for (const phase of phases) {
+    const list = byPhase.get(phase) ?? [];
+    if (list.length === 0) continue;
+    if (!details) {
+      d.printf(`${indent}${phase}:\t${list.length}\n`);
+      continue;
+    }
+    d.printf(`${indent}${phase}:\n`);
+    for (const group of volumesByPod(list, phase)) d.printf(`${indent}\t${group.label}: ${group.volumes.join(", ")}\n`);
+  }
+}
+
 /** The Warnings and Errors sections from the stored <Kind>Results file (only when the status counts any). */
 export async function describeStoredResults(
   d: Describer,

@@ -5,12 +5,11 @@ import { formatLabelSelector } from "../flags/label-selector.js";
 import { boolPointerString, Describer, EMPTY_DISPLAY, joinOr } from "./describer.js";
 import {
   describeItemOperations,
+  describePodVolumePhases,
   describeResourceList,
   describeStoredResults,
   errorText,
-  groupByPhase,
   isMissing,
-  volumesByPod,
   type PodVolumeOp,
   type SideFiles,
 } from "./describe-common.js";
@@ -35,17 +34,7 @@ interface RestoreVolumeInfo {
 function describePodVolumeRestores(d: Describer, ops: PodVolumeOp[], details: boolean): void {
   const uploader = ops[0]?.spec.uploaderType ?? "";
   d.printf(details ? `${uploader} Restores:\n` : `${uploader} Restores (specify --details for more information):\n`);
-  const byPhase = groupByPhase(ops);
-  for (const phase of ["Completed", "Canceled", "Failed", "In Progress", "Prepared", "Accepted", "New"]) {
-    const list = byPhase.get(phase) ?? [];
-    if (list.length === 0) continue;
-    if (!details) {
-      d.printf(`\t${phase}:\t${list.length}\n`);
-      continue;
-    }
-    d.printf(`\t${phase}:\n`);
-    for (const group of volumesByPod(list, phase)) d.printf(`\t\t${group.label}: ${group.volumes.join(", ")}\n`);
-  }
+  describePodVolumePhases(d, ops, details, ["Completed", "Canceled", "Failed", "In Progress", "Prepared", "Accepted", "New"], "\t");
 }
 
 function describeCsiRestores(d: Describer, infos: RestoreVolumeInfo[], details: boolean): void {

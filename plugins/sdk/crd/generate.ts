@@ -20,6 +20,9 @@ const strList = (extra: Schema = {}): Schema => ({ type: "array", items: str(), 
 const nstrList = (): Schema => strList({ nullable: true });
 const strMap = (extra: Schema = {}): Schema => ({ type: "object", additionalProperties: str(), ...extra });
 const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({ type: "object", properties, ...extra });
+/** `obj` with its properties sorted by name (as controller-gen emits them), so shared fragments can be spread in any order. */
+const sortedObj = (properties: Record<string, Schema>, extra: Schema = {}): Schema =>
+  obj(Object.fromEntries(Object.entries(properties).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), extra);
 const arr = (items: Schema, extra: Schema = {}): Schema => ({ type: "array", items, ...extra });
 
 const labelSelector = (extra: Schema = {}): Schema =>
@@ -57,54 +60,51 @@ const objectReference = (): Schema =>
         { "x-kubernetes-map-type": "atomic" },
       );
 
-const hookFilters = (): Record<string, Schema> => ({
+/** The included/excluded namespace and resource lists shared by backups, restores and hooks. */
+const resourceFilters = (): Record<string, Schema> => ({
   excludedNamespaces: nstrList(),
   excludedResources: nstrList(),
   includedNamespaces: nstrList(),
   includedResources: nstrList(),
-  labelSelector: labelSelector({ nullable: true }),
-  name: str(),
 });
 
-const onError = (): Schema => enumOf("Continue", "Fail");
+/** The fields a Backup and a Restore spec share: resource filters, selectors, cluster scope, operation timeout. */
+const itemSelection = (): Record<string, Schema> => ({
+  ...resourceFilters(),
+  includeClusterResources: nbool(),
+  itemOperationTimeout: str(),
+  labelSelector: labelSelector({ nullable: true }),
+  orLabelSelectors: arr(labelSelector(), { nullable: true }),
+});
 
-const backupHook = (): Schema =>
-  arr(
-    obj(
-      {
-        exec: obj(
-          { command: strList({ minItems: 1 }), container: str(), onError: onError(), timeout: str() },
-          { required: ["command"] },
-        ),
-      },
-      { required: ["exec"] },
+/** The exec hook shared by backup and restore hooks; `extra` adds the side-specific timeouts. */
+const execHook = (extra: Record<string, Schema>): Schema =>
+  sortedObj({ command: strList({ minItems: 1 }), container: str(), onError: enumOf("Continue", "Fail"), ...extra }, { required: ["command"] });
+
+/** `hooks.resources`: named hook selectors (filters and a label selector) plus the given hook lists. */
+const hookSpec = (hooks: Record<string, Schema>, resourcesExtra: Schema = {}): Schema =>
+  obj({
+    resources: arr(
+      sortedObj({ ...resourceFilters(), labelSelector: labelSelector({ nullable: true }), name: str(), ...hooks }, { required: ["name"] }),
+      resourcesExtra,
     ),
-  );
+  });
+
+const backupHook = (): Schema => arr(obj({ exec: execHook({ timeout: str() }) }, { required: ["exec"] }));
 
 const backupSpec = (): Schema =>
-  obj({
+  sortedObj({
+    ...itemSelection(),
     csiSnapshotTimeout: str(),
     datamover: str(),
     defaultVolumesToFsBackup: nbool(),
     defaultVolumesToRestic: nbool(),
     excludedClusterScopedResources: nstrList(),
     excludedNamespaceScopedResources: nstrList(),
-    excludedNamespaces: nstrList(),
-    excludedResources: nstrList(),
-    hooks: obj({
-      resources: arr(obj({ ...hookFilters(), post: backupHook(), pre: backupHook() }, { required: ["name"] }), {
-        nullable: true,
-      }),
-    }),
-    includeClusterResources: nbool(),
+    hooks: hookSpec({ post: backupHook(), pre: backupHook() }, { nullable: true }),
     includedClusterScopedResources: nstrList(),
     includedNamespaceScopedResources: nstrList(),
-    includedNamespaces: nstrList(),
-    includedResources: nstrList(),
-    itemOperationTimeout: str(),
-    labelSelector: labelSelector({ nullable: true }),
     metadata: obj({ labels: strMap() }),
-    orLabelSelectors: arr(labelSelector(), { nullable: true }),
     orderedResources: strMap({ nullable: true }),
     resourcePolicy: typedLocalObjectReference(),
     snapshotMoveData: nbool(),
@@ -115,6 +115,22 @@ const backupSpec = (): Schema =>
     volumeGroupSnapshotLabelKey: str(),
     volumeSnapshotLocations: strList(),
   });
+
+/** The status fields a Backup and a Restore share; `itemsDone` names the progress counter, `opsPrefix` the item-operation counters. */
+const runStatus = (phases: string[], itemsDone: string, opsPrefix: string): Record<string, Schema> => ({
+  completionTimestamp: time(),
+  errors: int(),
+  failureReason: str(),
+  hookStatus: obj({ hooksAttempted: int(), hooksFailed: int() }, { nullable: true }),
+  phase: enumOf(...phases),
+  progress: obj({ [itemsDone]: int(), totalItems: int() }, { nullable: true }),
+  [`${opsPrefix}ItemOperationsAttempted`]: int(),
+  [`${opsPrefix}ItemOperationsCompleted`]: int(),
+  [`${opsPrefix}ItemOperationsFailed`]: int(),
+  startTimestamp: time(),
+  validationErrors: nstrList(),
+  warnings: int(),
+});
 
 const backupPhases = [
   "New",
@@ -146,8 +162,23 @@ const restorePhases = [
 ];
 
 const dataPathPhases = ["New", "Accepted", "Prepared", "InProgress", "Canceling", "Canceled", "Completed", "Failed"];
-const hookStatus = (): Schema => obj({ hooksAttempted: int(), hooksFailed: int() }, { nullable: true });
-const byteProgress = (): Schema => obj({ bytesDone: int64(), totalBytes: int64() });
+
+/** The status fields all four data-path kinds (pod volume and data mover) share. */
+const dataPathStatus = (extra: Record<string, Schema>): Schema =>
+  sortedObj({
+    acceptedTimestamp: time(),
+    completionTimestamp: time(),
+    message: str(),
+    phase: enumOf(...dataPathPhases),
+    progress: obj({ bytesDone: int64(), totalBytes: int64() }),
+    startTimestamp: time(),
+    ...extra,
+  });
+
+const uploaderType = (): Schema => enumOf("kopia", "restic", "");
+const nodeOS = (): Schema => enumOf("auto", "linux", "windows");
+const availability = (): Schema => enumOf("Available", "Unavailable");
+const accessMode = (): Schema => enumOf("ReadOnly", "ReadWrite");
 
 interface Column {
   name: string;
@@ -217,15 +248,20 @@ const podVolumeSpecCommon = (): Record<string, Schema> => ({
   pod: objectReference(),
   repoIdentifier: str(),
   uploaderSettings: strMap({ nullable: true }),
-  uploaderType: enumOf("kopia", "restic", ""),
+  uploaderType: uploaderType(),
   volume: str(),
 });
 
-const dataPathColumns = (): Column[] => [
+/** The printer columns of the data-path kinds; `incremental` adds the Incremental Bytes column of the backup side. */
+const dataPathColumns = (incremental: boolean): Column[] => [
   col("Status", "string", ".status.phase"),
   col("Started", "date", ".status.startTimestamp"),
   col("Bytes Done", "integer", ".status.progress.bytesDone", { format: "int64" }),
   col("Total Bytes", "integer", ".status.progress.totalBytes", { format: "int64" }),
+  ...(incremental ? [col("Incremental Bytes", "integer", ".status.incrementalBytes", { format: "int64", priority: 10 })] : []),
+  col("Storage Location", "string", ".spec.backupStorageLocation"),
+  age(),
+  col("Node", "string", ".status.node"),
 ];
 
 export const CRDS: CrdInput[] = [
@@ -235,27 +271,16 @@ export const CRDS: CrdInput[] = [
     description: "A Velero backup request and its status.",
     emptySubresources: false,
     spec: backupSpec(),
-    status: obj({
-      backupItemOperationsAttempted: int(),
-      backupItemOperationsCompleted: int(),
-      backupItemOperationsFailed: int(),
-      completionTimestamp: time(),
+    status: sortedObj({
+      ...runStatus(backupPhases, "itemsBackedUp", "backup"),
       csiVolumeSnapshotsAttempted: int(),
       csiVolumeSnapshotsCompleted: int(),
-      errors: int(),
       expiration: time(),
-      failureReason: str(),
       formatVersion: str(),
-      hookStatus: hookStatus(),
-      phase: enumOf(...backupPhases),
-      progress: obj({ itemsBackedUp: int(), totalItems: int() }, { nullable: true }),
       queuePosition: int(),
-      startTimestamp: time(),
-      validationErrors: nstrList(),
       version: int(),
       volumeSnapshotsAttempted: int(),
       volumeSnapshotsCompleted: int(),
-      warnings: int(),
     }),
   },
   {
@@ -263,50 +288,25 @@ export const CRDS: CrdInput[] = [
     plural: "restores",
     description: "A Velero restore request and its status.",
     emptySubresources: false,
-    spec: obj({
+    spec: sortedObj({
+      ...itemSelection(),
       backupName: str(),
-      excludedNamespaces: nstrList(),
-      excludedResources: nstrList(),
       existingResourcePolicy: nstr(),
-      hooks: obj({
-        resources: arr(
-          obj(
-            {
-              ...hookFilters(),
-              postHooks: arr(
-                obj({
-                  exec: obj(
-                    {
-                      command: strList({ minItems: 1 }),
-                      container: str(),
-                      execTimeout: str(),
-                      onError: onError(),
-                      waitForReady: nbool(),
-                      waitTimeout: str(),
-                    },
-                    { required: ["command"] },
-                  ),
-                  init: obj({
-                    initContainers: arr(
-                      { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-                      { "x-kubernetes-preserve-unknown-fields": true },
-                    ),
-                    timeout: str(),
-                  }),
-                }),
+      hooks: hookSpec({
+        postHooks: arr(
+          obj({
+            exec: execHook({ execTimeout: str(), waitForReady: nbool(), waitTimeout: str() }),
+            init: obj({
+              initContainers: arr(
+                { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+                { "x-kubernetes-preserve-unknown-fields": true },
               ),
-            },
-            { required: ["name"] },
-          ),
+              timeout: str(),
+            }),
+          }),
         ),
       }),
-      includeClusterResources: nbool(),
-      includedNamespaces: nstrList(),
-      includedResources: nstrList(),
-      itemOperationTimeout: str(),
-      labelSelector: labelSelector({ nullable: true }),
       namespaceMapping: strMap(),
-      orLabelSelectors: arr(labelSelector(), { nullable: true }),
       preserveNodePorts: nbool(),
       resourceModifier: typedLocalObjectReference({ nullable: true }),
       restorePVs: nbool(),
@@ -314,20 +314,7 @@ export const CRDS: CrdInput[] = [
       scheduleName: str(),
       uploaderConfig: obj({ parallelFilesDownload: int(), writeSparseFiles: nbool() }, { nullable: true }),
     }),
-    status: obj({
-      completionTimestamp: time(),
-      errors: int(),
-      failureReason: str(),
-      hookStatus: hookStatus(),
-      phase: enumOf(...restorePhases),
-      progress: obj({ itemsRestored: int(), totalItems: int() }, { nullable: true }),
-      restoreItemOperationsAttempted: int(),
-      restoreItemOperationsCompleted: int(),
-      restoreItemOperationsFailed: int(),
-      startTimestamp: time(),
-      validationErrors: nstrList(),
-      warnings: int(),
-    }),
+    status: sortedObj(runStatus(restorePhases, "itemsRestored", "restore")),
   },
   {
     kind: "Schedule",
@@ -372,7 +359,7 @@ export const CRDS: CrdInput[] = [
     ],
     spec: obj(
       {
-        accessMode: enumOf("ReadOnly", "ReadWrite"),
+        accessMode: accessMode(),
         backupSyncPeriod: nstr(),
         config: strMap(),
         credential: secretKeySelector(),
@@ -387,12 +374,12 @@ export const CRDS: CrdInput[] = [
       { required: ["objectStorage", "provider"] },
     ),
     status: obj({
-      accessMode: enumOf("ReadOnly", "ReadWrite"),
+      accessMode: accessMode(),
       lastSyncedRevision: str(),
       lastSyncedTime: time(),
       lastValidationTime: time(),
       message: str(),
-      phase: enumOf("Available", "Unavailable"),
+      phase: availability(),
     }),
   },
   {
@@ -402,7 +389,7 @@ export const CRDS: CrdInput[] = [
     description: "A native volume snapshot provider and its configuration.",
     emptySubresources: false,
     spec: obj({ config: strMap(), credential: secretKeySelector(), provider: str() }, { required: ["provider"] }),
-    status: obj({ phase: enumOf("Available", "Unavailable") }),
+    status: obj({ phase: availability() }),
   },
   {
     kind: "DownloadRequest",
@@ -472,7 +459,7 @@ export const CRDS: CrdInput[] = [
         backupStorageLocation: str(),
         maintenanceFrequency: str(),
         repositoryConfig: strMap({ nullable: true }),
-        repositoryType: enumOf("kopia", "restic", ""),
+        repositoryType: uploaderType(),
         resticIdentifier: str(),
         volumeNamespace: str(),
       },
@@ -497,55 +484,24 @@ export const CRDS: CrdInput[] = [
     plural: "podvolumebackups",
     description: "A file-system backup of one pod volume.",
     emptySubresources: true,
-    columns: [
-      ...dataPathColumns(),
-      col("Incremental Bytes", "integer", ".status.incrementalBytes", { format: "int64", priority: 10 }),
-      col("Storage Location", "string", ".spec.backupStorageLocation"),
-      age(),
-      col("Node", "string", ".status.node"),
-      col("Uploader", "string", ".spec.uploaderType"),
-    ],
+    columns: [...dataPathColumns(true), col("Uploader", "string", ".spec.uploaderType")],
     spec: obj(
       { ...podVolumeSpecCommon(), node: str(), tags: strMap() },
       { required: ["backupStorageLocation", "node", "pod", "repoIdentifier", "volume"] },
     ),
-    status: obj({
-      acceptedTimestamp: time(),
-      completionTimestamp: time(),
-      incrementalBytes: int64(),
-      message: str(),
-      path: str(),
-      phase: enumOf(...dataPathPhases),
-      progress: byteProgress(),
-      snapshotID: str(),
-      startTimestamp: time(),
-    }),
+    status: dataPathStatus({ incrementalBytes: int64(), path: str(), snapshotID: str() }),
   },
   {
     kind: "PodVolumeRestore",
     plural: "podvolumerestores",
     description: "A file-system restore of one pod volume.",
     emptySubresources: true,
-    columns: [
-      ...dataPathColumns(),
-      col("Storage Location", "string", ".spec.backupStorageLocation"),
-      age(),
-      col("Node", "string", ".status.node"),
-      col("Uploader Type", "string", ".spec.uploaderType"),
-    ],
+    columns: [...dataPathColumns(false), col("Uploader Type", "string", ".spec.uploaderType")],
     spec: obj(
       { ...podVolumeSpecCommon(), snapshotID: str(), snapshotSize: int64(), sourceNamespace: str() },
       { required: ["backupStorageLocation", "pod", "repoIdentifier", "snapshotID", "sourceNamespace", "volume"] },
     ),
-    status: obj({
-      acceptedTimestamp: time(),
-      completionTimestamp: time(),
-      message: str(),
-      node: str(),
-      phase: enumOf(...dataPathPhases),
-      progress: byteProgress(),
-      startTimestamp: time(),
-    }),
+    status: dataPathStatus({ node: str() }),
   },
   {
     kind: "DataUpload",
@@ -553,13 +509,7 @@ export const CRDS: CrdInput[] = [
     version: "v2alpha1",
     description: "Moves the data of a CSI snapshot to the backup storage location.",
     emptySubresources: true,
-    columns: [
-      ...dataPathColumns(),
-      col("Incremental Bytes", "integer", ".status.incrementalBytes", { format: "int64", priority: 10 }),
-      col("Storage Location", "string", ".spec.backupStorageLocation"),
-      age(),
-      col("Node", "string", ".status.node"),
-    ],
+    columns: dataPathColumns(true),
     spec: obj(
       {
         backupStorageLocation: str(),
@@ -577,20 +527,14 @@ export const CRDS: CrdInput[] = [
       },
       { required: ["backupStorageLocation", "operationTimeout", "snapshotType", "sourceNamespace", "sourcePVC"] },
     ),
-    status: obj({
+    status: dataPathStatus({
       acceptedByNode: str(),
-      acceptedTimestamp: time(),
-      completionTimestamp: time(),
       dataMoverResult: strMap({ nullable: true }),
       incrementalBytes: int64(),
-      message: str(),
       node: str(),
-      nodeOS: enumOf("auto", "linux", "windows"),
+      nodeOS: nodeOS(),
       path: str(),
-      phase: enumOf(...dataPathPhases),
-      progress: byteProgress(),
       snapshotID: str(),
-      startTimestamp: time(),
     }),
   },
   {
@@ -599,19 +543,14 @@ export const CRDS: CrdInput[] = [
     version: "v2alpha1",
     description: "Restores the data of a moved CSI snapshot into a volume.",
     emptySubresources: true,
-    columns: [
-      ...dataPathColumns(),
-      col("Storage Location", "string", ".spec.backupStorageLocation"),
-      age(),
-      col("Node", "string", ".status.node"),
-    ],
+    columns: dataPathColumns(false),
     spec: obj(
       {
         backupStorageLocation: str(),
         cancel: bool(),
         dataMoverConfig: strMap(),
         datamover: str(),
-        nodeOS: enumOf("auto", "linux", "windows"),
+        nodeOS: nodeOS(),
         operationTimeout: str(),
         snapshotID: str(),
         snapshotSize: int64(),
@@ -620,16 +559,7 @@ export const CRDS: CrdInput[] = [
       },
       { required: ["backupStorageLocation", "operationTimeout", "snapshotID", "sourceNamespace", "targetVolume"] },
     ),
-    status: obj({
-      acceptedByNode: str(),
-      acceptedTimestamp: time(),
-      completionTimestamp: time(),
-      message: str(),
-      node: str(),
-      phase: enumOf(...dataPathPhases),
-      progress: byteProgress(),
-      startTimestamp: time(),
-    }),
+    status: dataPathStatus({ acceptedByNode: str(), node: str() }),
   },
 ];
 

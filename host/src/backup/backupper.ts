@@ -180,7 +180,7 @@ class BackupRun {
     log.info("Writing backup version file");
     await tw.writeVersion();
 
-    const allNamespaces = (await this.#kube.list({ group: "", version: "v1", resource: "namespaces" })).items;
+    const allNamespaces = await this.#allNamespaces;
     this.#namespaces = new NamespaceFilter(
       allNamespaces.map((n) => n.metadata.name),
       this.#spec.includedNamespaces ?? [],

@@ -94,9 +94,11 @@ export async function runPodHooks(pod: UnstructuredItem, phase: HookPhase, ctx: 
   const name = pod.metadata.name;
   let fromAnnotations = hookFromAnnotations(pod.metadata.annotations, phase, ctx.log);
   if (!fromAnnotations && phase === "pre") fromAnnotations = hookFromAnnotations(pod.metadata.annotations, "", ctx.log);
-  const log = ctx.log.child({ namespace: ns, name, hookPhase: phase });
+  // Most pods run no hook: their logger is made only when one runs.
+  let podLog: Logger | undefined;
+  const log = (): Logger => (podLog ??= ctx.log.child({ namespace: ns, name, hookPhase: phase }));
   if (fromAnnotations) {
-    const err = await execHook(pod, fromAnnotations, "<from-annotation>", { ...ctx, log: log.child({ hookSource: "annotation" }) });
+    const err = await execHook(pod, fromAnnotations, "<from-annotation>", { ...ctx, log: log().child({ hookSource: "annotation" }) });
     return err && (fromAnnotations.onError ?? "Fail") === "Fail" ? err : undefined;
   }
   let failure: Error | undefined;
@@ -110,7 +112,7 @@ export async function runPodHooks(pod: UnstructuredItem, phase: HookPhase, ctx: 
         ctx.tracker.failed++;
         continue;
       }
-      const err = await execHook(pod, hook, rh.name, { ...ctx, log: log.child({ hookSource: "spec" }) });
+      const err = await execHook(pod, hook, rh.name, { ...ctx, log: log().child({ hookSource: "spec" }) });
       if (err && (hook.onError ?? "Fail") === "Fail") failure = err;
     }
   }

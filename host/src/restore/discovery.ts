@@ -27,6 +27,8 @@ export interface ServedGroup {
 export class ResourceResolver {
   readonly #kube: KubeClient;
   #resources: ApiResource[] | undefined;
+  /** First resource per "group/version/resource" and per "group/version/Kind", for the per-item lookups; rebuilt when the list changes. */
+  #index: { of: ApiResource[]; byResource: Map<string, ApiResource>; byKind: Map<string, ApiResource> } | undefined;
 
   constructor(kube: KubeClient) {
     this.#kube = kube;
@@ -63,16 +65,29 @@ export class ResourceResolver {
 
   /** The served resource for a group/version/kind (used when an action changed an item's kind). */
   async kindFor(group: string, version: string, kind: string): Promise<ResolvedResource | undefined> {
-    const all = await this.#load();
-    const match = all.find((r) => r.group === group && r.version === version && r.kind === kind);
+    const match = (await this.#indexed()).byKind.get(`${group}/${version}/${kind}`);
     return match ? toResolved(match) : undefined;
   }
 
   /** The resource as served at an exact group/version, if it is. */
   async served(group: string, version: string, resource: string): Promise<ResolvedResource | undefined> {
-    const all = await this.#load();
-    const match = all.find((r) => r.group === group && r.version === version && r.resource === resource);
+    const match = (await this.#indexed()).byResource.get(`${group}/${version}/${resource}`);
     return match ? toResolved(match) : undefined;
+  }
+
+  async #indexed(): Promise<{ byResource: Map<string, ApiResource>; byKind: Map<string, ApiResource> }> {
+    const all = await this.#load();
+    if (this.#index?.of !== all) {
+      const byResource = new Map<string, ApiResource>();
+      const byKind = new Map<string, ApiResource>();
+      for (const r of all) {
+        const gv = `${r.group}/${r.version}/`;
+        if (!byResource.has(gv + r.resource)) byResource.set(gv + r.resource, r);
+        if (!byKind.has(gv + r.kind)) byKind.set(gv + r.kind, r);
+      }
+      this.#index = { of: all, byResource, byKind };
+    }
+    return this.#index;
   }
 
   /** Served versions of an API group (empty when the group is not served). */

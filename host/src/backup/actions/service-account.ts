@@ -12,7 +12,8 @@ interface ClusterRoleBinding {
 
 export class ServiceAccountBackupAction implements BackupItemAction {
   readonly #kube: KubeClient;
-  #bindings: Promise<ClusterRoleBinding[]> | undefined;
+  /** Per service account ("namespace/name"): the bindings naming it and their roles. */
+  #bySubject: Promise<Map<string, { bindings: Set<string>; roles: Set<string> }>> | undefined;
 
   constructor(kube: KubeClient) {
     this.#kube = kube;
@@ -23,23 +24,30 @@ export class ServiceAccountBackupAction implements BackupItemAction {
   }
 
   async execute(item: UnstructuredItem): Promise<BackupItemActionOutput> {
-    // One LIST per action instance (Velero lists once when the action is created).
-    this.#bindings ??= this.#kube.list(GVR.clusterRoleBindings).then((l) => l.items as unknown as ClusterRoleBinding[]);
-    const ns = item.metadata.namespace ?? "";
-    const name = item.metadata.name;
-    const bindings = new Set<string>();
-    const roles = new Set<string>();
-    for (const crb of await this.#bindings) {
-      const match = (crb.subjects ?? []).some((s) => s.kind === "ServiceAccount" && s.namespace === ns && s.name === name);
-      if (match) {
-        bindings.add(crb.metadata.name);
-        if (crb.roleRef?.name) roles.add(crb.roleRef.name);
-      }
-    }
+    // One LIST per action instance (Velero lists once when the action is created), indexed by subject.
+    this.#bySubject ??= this.#kube.list(GVR.clusterRoleBindings).then((l) => indexBySubject(l.items as unknown as ClusterRoleBinding[]));
+    const found = (await this.#bySubject).get(`${item.metadata.namespace ?? ""}/${item.metadata.name}`);
+    const bindings = found?.bindings ?? new Set<string>();
+    const roles = found?.roles ?? new Set<string>();
     const additionalItems: ResourceIdentifier[] = [
       ...[...bindings].sort().map((n) => ({ group: "rbac.authorization.k8s.io", resource: "clusterrolebindings", namespace: "", name: n })),
       ...[...roles].sort().map((n) => ({ group: "rbac.authorization.k8s.io", resource: "clusterroles", namespace: "", name: n })),
     ];
     return { item, additionalItems };
   }
+}
+
+function indexBySubject(crbs: ClusterRoleBinding[]): Map<string, { bindings: Set<string>; roles: Set<string> }> {
+  const index = new Map<string, { bindings: Set<string>; roles: Set<string> }>();
+  for (const crb of crbs) {
+    for (const s of crb.subjects ?? []) {
+      if (s.kind !== "ServiceAccount" || s.namespace === undefined || s.name === undefined) continue;
+      const key = `${s.namespace}/${s.name}`;
+      let entry = index.get(key);
+      if (!entry) index.set(key, (entry = { bindings: new Set(), roles: new Set() }));
+      entry.bindings.add(crb.metadata.name);
+      if (crb.roleRef?.name) entry.roles.add(crb.roleRef.name);
+    }
+  }
+  return index;
 }

@@ -8,65 +8,36 @@
 // velero-backup.json with the final phase.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backup, UnstructuredItem } from "@velero-ts/plugin-sdk";
-import { installCrds } from "../../../host/src/kube/crds.ts";
 import { GVR } from "../../../host/src/kube/gvr.ts";
-import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
-import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
-import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
-import { createLogger, createSilentLogger } from "../../../host/src/shared/logging.ts";
-import { loadEndpoints } from "../../helpers/endpoints.ts";
+import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
+import type { RunningServer } from "../../../host/src/server/server.ts";
 import { readVeleroTarball } from "../../helpers/velero-tarball.ts";
-import { buildFixturePlugin } from "../../plugin-protocol/helpers.ts";
+import { backupDir as bucketBackupDir, createNamespaces, eventually, runToEnd, setUpVeleroEnv, startVeleroServer, tearDownVelero, type VeleroTestEnv } from "../../helpers/velero-server.ts";
 
 const suffix = randomBytes(3).toString("hex");
 /** The fixture's test.io/bia-v2 only applies in this namespace. */
 const NS = "ns1";
 const POD = `web-${suffix}`;
 const VELERO = `vt-bo-velero-${suffix}`;
-const BUCKET = "velero";
-const TERMINAL = ["Completed", "PartiallyFailed", "Failed", "FailedValidation"];
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = await probe().catch((err: unknown) => {
-      last = err;
-      return undefined;
-    });
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe("asynchronous backup item operations (real API server, fixture plugin)", () => {
+  let env: VeleroTestEnv | undefined;
   let kube: HttpKubeClient;
-  let server: RunningServer;
-  let root: string;
+  let server: RunningServer | undefined;
   let bucketRoot: string;
   let createdNs = false;
 
-  const backupDir = (name: string) => join(bucketRoot, BUCKET, "backups", name);
+  const backupDir = (name: string) => bucketBackupDir(bucketRoot, name);
 
   beforeAll(async () => {
-    const endpoints = loadEndpoints();
-    kube = new HttpKubeClient(loadKubeConfig({ kubeconfig: endpoints.kubeconfig }));
-    await installCrds(kube);
-    root = await mkdtemp(join(tmpdir(), "vt-backup-operations-"));
-    bucketRoot = join(root, "bucket");
-    const pluginDir = join(root, "plugins");
-    await mkdir(bucketRoot);
-    await mkdir(pluginDir);
-    await symlink(await buildFixturePlugin(), join(pluginDir, "velero-plugin-fixture"));
+    env = await setUpVeleroEnv("vt-backup-operations-", { fixturePlugin: true });
+    ({ kube, bucketRoot } = env);
 
-    await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: VELERO } });
+    await createNamespaces(kube, [VELERO]);
     if (!(await kube.get(GVR.namespaces, NS))) {
       await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
       createdNs = true;
@@ -87,52 +58,26 @@ describe("asynchronous backup item operations (real API server, fixture plugin)"
         } as unknown as UnstructuredItem)
         .then(() => true),
     );
-    await kube.create(GVR.backupStorageLocations, {
-      apiVersion: "velero.io/v1",
-      kind: "BackupStorageLocation",
-      metadata: { namespace: VELERO, name: "default" },
-      spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: BUCKET }, default: true },
-    } as unknown as UnstructuredItem);
-    server = await startServer({
-      kube,
-      namespace: VELERO,
-      pluginDir,
-      metricsAddress: "127.0.0.1:0",
-      storeValidationFrequency: "1s",
-      backupSyncPeriod: "5s",
-      logger: process.env.VT_BACKUP_OPERATIONS_LOG === "1" ? createLogger({ level: "debug" }) : createSilentLogger(),
-    });
-    await eventually("the location to be Available", async () => ((await kube.get(GVR.backupStorageLocations, "default", VELERO))?.status as { phase?: string })?.phase === "Available");
+    server = await startVeleroServer(env, VELERO, { logEnv: "VT_BACKUP_OPERATIONS_LOG", backupSyncPeriod: "5s" });
   }, 300_000);
 
   afterAll(async () => {
-    await server?.stop();
-    await kube?.delete(GVR.pods, POD, NS).catch(() => undefined);
-    await kube?.delete(GVR.persistentVolumeClaims, `${POD}-pvc`, NS).catch(() => undefined);
-    if (createdNs) await kube?.delete(GVR.namespaces, NS).catch(() => undefined);
-    await kube?.delete(GVR.namespaces, VELERO).catch(() => undefined);
-    await kube?.close();
-    if (root) await rm(root, { recursive: true, force: true });
+    await tearDownVelero(env, server, [...(createdNs ? [NS] : []), VELERO], async (k) => {
+      await k.delete(GVR.pods, POD, NS).catch(() => undefined);
+      await k.delete(GVR.persistentVolumeClaims, `${POD}-pvc`, NS).catch(() => undefined);
+    });
   });
 
   it("WaitingForPluginOperations → Completed, operation Completed in the bucket, post-operation PVC in the tarball", async () => {
     const name = `bo-${suffix}`;
     const phases: string[] = [];
-    await kube.create(GVR.backups, {
-      apiVersion: "velero.io/v1",
-      kind: "Backup",
-      metadata: { namespace: VELERO, name },
-      spec: { includedNamespaces: [NS], includedResources: ["pods"], labelSelector: { matchLabels: { suite: suffix } } },
-    } as unknown as UnstructuredItem);
-    const b = await eventually(
-      `backup ${name} to finish`,
-      async () => {
-        const got = (await kube.get(GVR.backups, name, VELERO)) as unknown as Backup | undefined;
-        const phase = got?.status?.phase;
-        if (phase && !phases.includes(phase)) phases.push(phase);
-        return got && TERMINAL.includes(phase ?? "") ? got : undefined;
-      },
-      120_000,
+    const b = await runToEnd<Backup>(
+      kube,
+      "Backup",
+      VELERO,
+      name,
+      { includedNamespaces: [NS], includedResources: ["pods"], labelSelector: { matchLabels: { suite: suffix } } },
+      { timeoutMs: 120_000, phases },
     );
     expect(b.status).toMatchObject({
       phase: "Completed",

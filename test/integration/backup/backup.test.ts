@@ -6,21 +6,30 @@
 // JSON equals what the API server returns; kill -9 mid-backup then restart ends Failed.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backup, BackupSpec, UnstructuredItem } from "@velero-ts/plugin-sdk";
-import { installCrds } from "../../../host/src/kube/crds.ts";
 import { GVR } from "../../../host/src/kube/gvr.ts";
-import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
-import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
+import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
-import { createLogger, createSilentLogger } from "../../../host/src/shared/logging.ts";
-import { loadEndpoints } from "../../helpers/endpoints.ts";
-import { itemPaths, readVeleroTarball } from "../../helpers/velero-tarball.ts";
+import { createSilentLogger } from "../../../host/src/shared/logging.ts";
+import { itemPaths } from "../../helpers/velero-tarball.ts";
+import {
+  backupDir,
+  backupKeys,
+  backupTarball,
+  createFilesystemLocation,
+  createNamespaces,
+  eventually,
+  locationAvailable,
+  runToEnd,
+  setUpVeleroEnv,
+  startVeleroServer,
+  tearDownVelero,
+  type VeleroTestEnv,
+} from "../../helpers/velero-server.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const APP = `vt-bk-app-${suffix}`;
@@ -33,49 +42,28 @@ const CRD = `widgets.${CRD_GROUP}`;
 const WIDGETS = { group: CRD_GROUP, version: "v1", resource: "widgets" };
 const DEPLOYMENTS = { group: "apps", version: "v1", resource: "deployments" };
 const SERVICES = { group: "", version: "v1", resource: "services" };
-const BUCKET = "velero";
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const obj = (apiVersion: string, kind: string, name: string, rest: Record<string, unknown> = {}, namespace?: string): UnstructuredItem =>
   ({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}), ...((rest.metadata as object) ?? {}) }, ...Object.fromEntries(Object.entries(rest).filter(([k]) => k !== "metadata")) }) as UnstructuredItem;
 
 describe("backup (real API server, filesystem object store)", () => {
+  let env: VeleroTestEnv | undefined;
   let kube: HttpKubeClient;
-  let server: RunningServer;
+  let server: RunningServer | undefined;
   let bucketRoot: string;
+  let pluginDir: string;
   let kubeconfig: string;
 
-  const keysOf = (backup: string): string[] => {
-    const dir = join(bucketRoot, BUCKET, "backups", backup);
-    return existsSync(dir) ? readdirSync(dir).sort() : [];
-  };
-  const tarOf = (backup: string) => readVeleroTarball(readFileSync(join(bucketRoot, BUCKET, "backups", backup, `${backup}.tar.gz`)));
-
-  async function runBackup(name: string, spec: Partial<BackupSpec>): Promise<Backup> {
-    await kube.create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: VELERO, name }, spec } as unknown as UnstructuredItem);
-    return eventually(`backup ${name} to finish`, async () => {
-      const b = (await kube.get(GVR.backups, name, VELERO)) as unknown as Backup | undefined;
-      return b && ["Completed", "PartiallyFailed", "Failed", "FailedValidation"].includes(b.status?.phase ?? "") ? b : undefined;
-    });
-  }
+  const keysOf = (backup: string): string[] => backupKeys(bucketRoot, backup);
+  const tarOf = (backup: string) => backupTarball(bucketRoot, backup);
+  const runBackup = (name: string, spec: Partial<BackupSpec>): Promise<Backup> => runToEnd<Backup>(kube, "Backup", VELERO, name, spec);
 
   beforeAll(async () => {
-    const endpoints = loadEndpoints();
-    kubeconfig = endpoints.kubeconfig;
-    kube = new HttpKubeClient(loadKubeConfig({ kubeconfig }));
-    await installCrds(kube);
-    bucketRoot = await mkdtemp(join(tmpdir(), "vt-backup-bucket-"));
+    env = await setUpVeleroEnv("vt-backup-");
+    ({ kube, bucketRoot, pluginDir } = env);
+    kubeconfig = env.endpoints.kubeconfig;
 
-    for (const ns of [APP, VELERO]) await kube.create(GVR.namespaces, obj("v1", "Namespace", ns));
+    await createNamespaces(kube, [APP, VELERO]);
     await kube.apply(
       GVR.customResourceDefinitions,
       obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", CRD, {
@@ -143,30 +131,15 @@ describe("backup (real API server, filesystem object store)", () => {
       return items.some((p) => (p.status as { phase?: string })?.phase === "Running");
     });
 
-    await kube.create(GVR.backupStorageLocations, {
-      apiVersion: "velero.io/v1",
-      kind: "BackupStorageLocation",
-      metadata: { namespace: VELERO, name: "default" },
-      spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: BUCKET }, default: true },
-    } as unknown as UnstructuredItem);
-    server = await startServer({
-      kube,
-      namespace: VELERO,
-      pluginDir: join(bucketRoot, "no-plugins"),
-      metricsAddress: "127.0.0.1:0",
-      storeValidationFrequency: "1s",
-      logger: process.env.VT_BACKUP_LOG === "1" ? createLogger({ level: "debug" }) : createSilentLogger(),
-    });
-    await eventually("the location to be Available", async () => ((await kube.get(GVR.backupStorageLocations, "default", VELERO))?.status as { phase?: string })?.phase === "Available");
+    server = await startVeleroServer(env, VELERO, { logEnv: "VT_BACKUP_LOG" });
   }, 300_000);
 
   afterAll(async () => {
-    await server?.stop();
-    for (const ns of [APP, VELERO]) await kube?.delete(GVR.namespaces, ns);
-    await kube?.delete(GVR.persistentVolumes, PV);
-    await kube?.delete(GVR.clusterRoleBindings, CRB);
-    await kube?.delete(GVR.clusterRoles, ROLE);
-    await kube?.close();
+    await tearDownVelero(env, server, [APP, VELERO], async (k) => {
+      await k.delete(GVR.persistentVolumes, PV);
+      await k.delete(GVR.clusterRoleBindings, CRB);
+      await k.delete(GVR.clusterRoles, ROLE);
+    });
   });
 
   it("backs up the namespace: exactly Velero's keys, the namespace's items plus PV, RBAC and CRD, and item JSON as served", async () => {
@@ -231,7 +204,7 @@ describe("backup (real API server, filesystem object store)", () => {
       expect(JSON.parse(byName.get(path) ?? "null")).toEqual(await kube.get(gvr, name, ns));
     }
     expect(byName.get(`resources/configmaps/namespaces/${APP}/cm-a.json`)).toContain("\\u003cb\\u003ea \\u0026 b\\u003c/b\\u003e");
-    const stored = JSON.parse(readFileSync(join(bucketRoot, BUCKET, "backups", "full", "velero-backup.json"), "utf8")) as Backup;
+    const stored = JSON.parse(readFileSync(join(backupDir(bucketRoot, "full"), "velero-backup.json"), "utf8")) as Backup;
     expect(stored).toMatchObject({ apiVersion: "velero.io/v1", kind: "Backup", status: { phase: "Completed" } });
   });
 
@@ -287,19 +260,14 @@ describe("backup (real API server, filesystem object store)", () => {
 
   it("kill -9 of the server mid-backup, then restart: the backup ends Failed with a reason, never Completed", async () => {
     const crashNs = `vt-bk-crash-${suffix}`;
-    await kube.create(GVR.namespaces, obj("v1", "Namespace", crashNs));
-    await kube.create(GVR.backupStorageLocations, {
-      apiVersion: "velero.io/v1",
-      kind: "BackupStorageLocation",
-      metadata: { namespace: crashNs, name: "default" },
-      spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: "crash" }, default: true },
-    } as unknown as UnstructuredItem);
+    await createNamespaces(kube, [crashNs]);
+    await createFilesystemLocation(kube, crashNs, bucketRoot, "crash");
     // Bundled inside the repo so its external packages resolve from node_modules.
     const script = join(import.meta.dirname, "../../../node_modules/.cache/vt-backup-test", `crash-server-${suffix}.mjs`);
     await build({ entryPoints: [join(import.meta.dirname, "crash-server.ts")], bundle: true, platform: "node", format: "esm", packages: "external", outfile: script, logLevel: "warning" });
     const mark = (m: string) => process.env.VT_BACKUP_LOG === "1" && process.stderr.write(`[crash-test] ${new Date().toISOString()} ${m}\n`);
     mark("bundled");
-    const child: ChildProcess = spawn(process.execPath, [script, kubeconfig, crashNs, join(bucketRoot, "no-plugins")], {
+    const child: ChildProcess = spawn(process.execPath, [script, kubeconfig, crashNs, pluginDir], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     try {
@@ -308,7 +276,7 @@ describe("backup (real API server, filesystem object store)", () => {
         child.on("exit", (code) => reject(new Error(`crash server exited early with ${code}`)));
       });
       mark("child started");
-      await eventually("the crash location to be Available", async () => ((await kube.get(GVR.backupStorageLocations, "default", crashNs))?.status as { phase?: string })?.phase === "Available");
+      await locationAvailable(kube, crashNs);
       await kube.create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: crashNs, name: "interrupted" }, spec: { includedNamespaces: [APP] } } as unknown as UnstructuredItem);
       await eventually("the backup to be InProgress", async () => ((await kube.get(GVR.backups, "interrupted", crashNs)) as unknown as Backup)?.status?.phase === "InProgress");
       mark("in progress; killing");
@@ -320,7 +288,7 @@ describe("backup (real API server, filesystem object store)", () => {
     }
     expect(((await kube.get(GVR.backups, "interrupted", crashNs)) as unknown as Backup).status?.phase).toBe("InProgress");
 
-    const restarted = await startServer({ kube, namespace: crashNs, pluginDir: join(bucketRoot, "no-plugins"), metricsAddress: "127.0.0.1:0", logger: createSilentLogger() });
+    const restarted = await startServer({ kube, namespace: crashNs, pluginDir, metricsAddress: "127.0.0.1:0", logger: createSilentLogger() });
     try {
       const b = await eventually("the interrupted backup to be Failed", async () => {
         const cur = (await kube.get(GVR.backups, "interrupted", crashNs)) as unknown as Backup;

@@ -10,38 +10,24 @@
 // pod's container image, its filesystem or its user.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Backup, BackupSpec, UnstructuredItem } from "@velero-ts/plugin-sdk";
-import { installCrds } from "../../../host/src/kube/crds.ts";
+import type { Backup, BackupSpec } from "@velero-ts/plugin-sdk";
 import { GVR } from "../../../host/src/kube/gvr.ts";
-import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
-import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
-import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
-import { createLogger, createSilentLogger } from "../../../host/src/shared/logging.ts";
+import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
+import type { RunningServer } from "../../../host/src/server/server.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
-import { itemPaths, readVeleroTarball } from "../../helpers/velero-tarball.ts";
+import { itemPaths } from "../../helpers/velero-tarball.ts";
+import { backupDir, backupTarball, createNamespaces, eventually, runToEnd, setUpVeleroEnv, startVeleroServer, tearDownVelero, type VeleroTestEnv } from "../../helpers/velero-server.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const VELERO = `vt-hk-velero-${suffix}`;
-const BUCKET = "velero";
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe("backup exec hooks (real API server → kwok local exec)", () => {
+  let env: VeleroTestEnv | undefined;
   let kube: HttpKubeClient;
-  let server: RunningServer;
+  let server: RunningServer | undefined;
   let bucketRoot: string;
   let workDir: string;
   const namespaces: string[] = [];
@@ -68,51 +54,22 @@ describe("backup exec hooks (real API server → kwok local exec)", () => {
   };
   const sh = (script: string): string => JSON.stringify(["/bin/sh", "-c", script]);
 
-  async function runBackup(name: string, spec: Partial<BackupSpec>): Promise<Backup> {
-    await kube.create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: VELERO, name }, spec } as unknown as UnstructuredItem);
-    return eventually(
-      `backup ${name} to finish`,
-      async () => {
-        const b = (await kube.get(GVR.backups, name, VELERO)) as unknown as Backup | undefined;
-        return b && ["Completed", "PartiallyFailed", "Failed", "FailedValidation"].includes(b.status?.phase ?? "") ? b : undefined;
-      },
-      120_000,
-    );
-  }
-  const podsIn = (backup: string): string[] =>
-    itemPaths(readVeleroTarball(readFileSync(join(bucketRoot, BUCKET, "backups", backup, `${backup}.tar.gz`)))).filter((p) => p.startsWith("resources/pods/namespaces/"));
+  const runBackup = (name: string, spec: Partial<BackupSpec>): Promise<Backup> => runToEnd<Backup>(kube, "Backup", VELERO, name, spec, { timeoutMs: 120_000 });
+  const podsIn = (backup: string): string[] => itemPaths(backupTarball(bucketRoot, backup)).filter((p) => p.startsWith("resources/pods/namespaces/"));
 
   beforeAll(async () => {
     const endpoints = loadEndpoints();
     if (!endpoints.exec) throw new Error(`${endpoints.dir}/endpoints.json has no "exec" section: the environment predates kwok's ClusterExec config; start a new one`);
     workDir = endpoints.exec.workDir;
-    kube = new HttpKubeClient(loadKubeConfig({ kubeconfig: endpoints.kubeconfig }));
-    await installCrds(kube);
-    bucketRoot = await mkdtemp(join(tmpdir(), "vt-hooks-bucket-"));
-    await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: VELERO } });
-    await kube.create(GVR.backupStorageLocations, {
-      apiVersion: "velero.io/v1",
-      kind: "BackupStorageLocation",
-      metadata: { namespace: VELERO, name: "default" },
-      spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: BUCKET }, default: true },
-    } as unknown as UnstructuredItem);
-    server = await startServer({
-      kube,
-      namespace: VELERO,
-      pluginDir: join(bucketRoot, "no-plugins"),
-      metricsAddress: "127.0.0.1:0",
-      storeValidationFrequency: "1s",
-      logger: process.env.VT_BACKUP_LOG === "1" ? createLogger({ level: "debug" }) : createSilentLogger(),
-    });
-    await eventually("the location to be Available", async () => ((await kube.get(GVR.backupStorageLocations, "default", VELERO))?.status as { phase?: string })?.phase === "Available");
+    env = await setUpVeleroEnv("vt-hooks-", { endpoints });
+    ({ kube, bucketRoot } = env);
+    await createNamespaces(kube, [VELERO]);
+    server = await startVeleroServer(env, VELERO, { logEnv: "VT_BACKUP_LOG" });
   }, 300_000);
 
   afterAll(async () => {
-    await server?.stop();
-    for (const ns of [VELERO, ...namespaces]) await kube?.delete(GVR.namespaces, ns).catch(() => undefined);
+    await tearDownVelero(env, server, [VELERO, ...namespaces]);
     for (const ns of namespaces) rmSync(join(workDir, ns), { recursive: true, force: true });
-    await kube?.close();
-    if (bucketRoot) await rm(bucketRoot, { recursive: true, force: true });
   });
 
   it("runs the pre hook, backs the pod up, then runs the post hook (marker file pre → post); hookStatus 2/0", async () => {
@@ -167,7 +124,7 @@ describe("backup exec hooks (real API server → kwok local exec)", () => {
     expect(marker(ns)).toBe("pre\n");
     expect(podsIn(`fail-${suffix}`)).not.toContain(`resources/pods/namespaces/${ns}/app.json`);
     // the backup log (in the bucket) carries kwok's report of the command's exit
-    const log = gunzipSync(readFileSync(join(bucketRoot, BUCKET, "backups", `fail-${suffix}`, `fail-${suffix}-logs.gz`))).toString("utf8");
+    const log = gunzipSync(readFileSync(join(backupDir(bucketRoot, `fail-${suffix}`), `fail-${suffix}-logs.gz`))).toString("utf8");
     expect(log).toMatch(/Error executing hook/);
     expect(log).toMatch(/exit status 7/);
   });

@@ -14,43 +14,32 @@
 // only applies in namespace ns1, which this suite never uses.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backup, BackupSpec, Restore, RestoreSpec, UnstructuredItem } from "@velero-ts/plugin-sdk";
-import { installCrds } from "../../../host/src/kube/crds.ts";
 import { GVR } from "../../../host/src/kube/gvr.ts";
-import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
-import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
-import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
-import { createLogger, createSilentLogger } from "../../../host/src/shared/logging.ts";
-import { loadEndpoints } from "../../helpers/endpoints.ts";
-import { readVeleroTarball, type TarEntry } from "../../helpers/velero-tarball.ts";
-import { buildFixturePlugin } from "../../plugin-protocol/helpers.ts";
+import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
+import type { RunningServer } from "../../../host/src/server/server.ts";
+import type { TarEntry } from "../../helpers/velero-tarball.ts";
+import {
+  backupDir as bucketBackupDir,
+  backupTarball,
+  createNamespaces,
+  eventually,
+  restoreDir as bucketRestoreDir,
+  runToEnd,
+  setUpVeleroEnv,
+  startVeleroServer,
+  tearDownVelero,
+  type VeleroTestEnv,
+} from "../../helpers/velero-server.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const APP = `vt-pa-app-${suffix}`;
 const BOOM = `vt-pa-boom-${suffix}`;
 const VELERO = `vt-pa-velero-${suffix}`;
-const BUCKET = "velero";
 const TOKEN_VOLUME = "default-token-legacy";
-const TERMINAL = ["Completed", "PartiallyFailed", "Failed", "FailedValidation"];
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = await probe().catch((err: unknown) => {
-      last = err;
-      return undefined;
-    });
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const meta = (name: string, namespace: string | undefined, extra: Record<string, unknown> = {}) => ({ name, ...(namespace ? { namespace } : {}), ...extra });
 
@@ -74,57 +63,28 @@ function gunzipJson(path: string): unknown {
 }
 
 describe("external plugin item actions in backups and restores (real API server)", () => {
+  let env: VeleroTestEnv | undefined;
   let kube: HttpKubeClient;
   let server: RunningServer;
-  let root: string;
   let bucketRoot: string;
 
-  const backupDir = (name: string) => join(bucketRoot, BUCKET, "backups", name);
-  const restoreDir = (name: string) => join(bucketRoot, BUCKET, "restores", name);
-  const tarOf = (backup: string): TarEntry[] => readVeleroTarball(readFileSync(join(backupDir(backup), `${backup}.tar.gz`)));
+  const backupDir = (name: string) => bucketBackupDir(bucketRoot, name);
+  const restoreDir = (name: string) => bucketRestoreDir(bucketRoot, name);
+  const tarOf = (backup: string): TarEntry[] => backupTarball(bucketRoot, backup);
   const itemOf = (entries: TarEntry[], path: string): UnstructuredItem | undefined => {
     const e = entries.find((x) => x.name === path);
     return e ? (JSON.parse(e.data.toString("utf8")) as UnstructuredItem) : undefined;
   };
 
-  async function runBackup(name: string, spec: Partial<BackupSpec>): Promise<Backup> {
-    await kube.create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: VELERO, name }, spec } as unknown as UnstructuredItem);
-    return eventually(
-      `backup ${name} to finish`,
-      async () => {
-        const b = (await kube.get(GVR.backups, name, VELERO)) as unknown as Backup | undefined;
-        return b && TERMINAL.includes(b.status?.phase ?? "") ? b : undefined;
-      },
-      120_000,
-    );
-  }
-
-  async function runRestore(name: string, spec: Partial<RestoreSpec>, phases: string[]): Promise<Restore> {
-    await kube.create(GVR.restores, { apiVersion: "velero.io/v1", kind: "Restore", metadata: { namespace: VELERO, name }, spec } as unknown as UnstructuredItem);
-    return eventually(
-      `restore ${name} to finish`,
-      async () => {
-        const r = (await kube.get(GVR.restores, name, VELERO)) as unknown as Restore | undefined;
-        const phase = r?.status?.phase;
-        if (phase && !phases.includes(phase)) phases.push(phase);
-        return r && TERMINAL.includes(r.status?.phase ?? "") ? r : undefined;
-      },
-      180_000,
-    );
-  }
+  const runBackup = (name: string, spec: Partial<BackupSpec>): Promise<Backup> => runToEnd<Backup>(kube, "Backup", VELERO, name, spec, { timeoutMs: 120_000 });
+  const runRestore = (name: string, spec: Partial<RestoreSpec>, phases: string[]): Promise<Restore> =>
+    runToEnd<Restore>(kube, "Restore", VELERO, name, spec, { timeoutMs: 180_000, phases });
 
   beforeAll(async () => {
-    const endpoints = loadEndpoints();
-    kube = new HttpKubeClient(loadKubeConfig({ kubeconfig: endpoints.kubeconfig }));
-    await installCrds(kube);
-    root = await mkdtemp(join(tmpdir(), "vt-plugin-actions-"));
-    bucketRoot = join(root, "bucket");
-    const pluginDir = join(root, "plugins");
-    await mkdir(bucketRoot);
-    await mkdir(pluginDir);
-    await symlink(await buildFixturePlugin(), join(pluginDir, "velero-plugin-fixture"));
+    env = await setUpVeleroEnv("vt-plugin-actions-", { fixturePlugin: true });
+    ({ kube, bucketRoot } = env);
 
-    for (const ns of [APP, BOOM, VELERO]) await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    await createNamespaces(kube, [APP, BOOM, VELERO]);
     await kube.create(GVR.secrets, { apiVersion: "v1", kind: "Secret", metadata: meta("creds", APP, { labels: { suite: "pa" } }), type: "Opaque", data: { password: Buffer.from("hunter2").toString("base64") } } as unknown as UnstructuredItem);
     await kube.create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: meta("settings", APP, { labels: { suite: "pa" } }), data: { k: "v" } } as unknown as UnstructuredItem);
     await kube.create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: meta("cm-skip", APP, { labels: { skip: "true", suite: "pa" } }), data: { k: "skip" } } as unknown as UnstructuredItem);
@@ -142,22 +102,7 @@ describe("external plugin item actions in backups and restores (real API server)
     await eventually("pod explode to be created", () => kube.create(GVR.pods, pod("explode", BOOM)).then(() => true));
     await eventually("pod web to be scheduled", async () => Boolean(((await kube.get(GVR.pods, "web", APP))?.spec as { nodeName?: string })?.nodeName));
 
-    await kube.create(GVR.backupStorageLocations, {
-      apiVersion: "velero.io/v1",
-      kind: "BackupStorageLocation",
-      metadata: { namespace: VELERO, name: "default" },
-      spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: BUCKET }, default: true },
-    } as unknown as UnstructuredItem);
-    server = await startServer({
-      kube,
-      namespace: VELERO,
-      pluginDir,
-      metricsAddress: "127.0.0.1:0",
-      storeValidationFrequency: "1s",
-      backupSyncPeriod: "5s",
-      logger: process.env.VT_PLUGIN_ACTIONS_LOG === "1" ? createLogger({ level: "debug" }) : createSilentLogger(),
-    });
-    await eventually("the location to be Available", async () => ((await kube.get(GVR.backupStorageLocations, "default", VELERO))?.status as { phase?: string })?.phase === "Available");
+    server = await startVeleroServer(env, VELERO, { logEnv: "VT_PLUGIN_ACTIONS_LOG", backupSyncPeriod: "5s" });
   }, 300_000);
 
   afterAll(async () => {
@@ -168,16 +113,14 @@ describe("external plugin item actions in backups and restores (real API server)
       }
       await eventually("the restores to be finalized", async () => (await kube.list(GVR.restores, { namespace: VELERO })).items.length === 0, 30_000).catch(() => undefined);
     }
-    await server?.stop();
-    // Whatever the stopped server left behind must not keep its namespace Terminating.
-    for (const gvr of [GVR.restores, GVR.backups]) {
-      for (const o of (await kube?.list(gvr, { namespace: VELERO }).catch(() => ({ items: [] })))?.items ?? []) {
-        if (o.metadata.finalizers?.length) await kube.patch(gvr, o.metadata.name, VELERO, { metadata: { finalizers: null } }).catch(() => undefined);
+    await tearDownVelero(env, server, [APP, BOOM, VELERO], async (k) => {
+      // Whatever the stopped server left behind must not keep its namespace Terminating.
+      for (const gvr of [GVR.restores, GVR.backups]) {
+        for (const o of (await k.list(gvr, { namespace: VELERO }).catch(() => ({ items: [] }))).items) {
+          if (o.metadata.finalizers?.length) await k.patch(gvr, o.metadata.name, VELERO, { metadata: { finalizers: null } }).catch(() => undefined);
+        }
       }
-    }
-    for (const ns of [APP, BOOM, VELERO]) await kube?.delete(GVR.namespaces, ns).catch(() => undefined);
-    await kube?.close();
-    if (root) await rm(root, { recursive: true, force: true });
+    });
   });
 
   it("lists the external plugins with their kinds (plugin manager and ServerStatusRequest)", async () => {

@@ -16,20 +16,7 @@ import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts"
 import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
 import { createSilentLogger } from "../../../host/src/shared/logging.ts";
 import { itemPaths } from "../../helpers/velero-tarball.ts";
-import {
-  backupDir,
-  backupKeys,
-  backupTarball,
-  createFilesystemLocation,
-  createNamespaces,
-  eventually,
-  locationAvailable,
-  runToEnd,
-  setUpVeleroEnv,
-  startVeleroServer,
-  tearDownVelero,
-  type VeleroTestEnv,
-} from "../../helpers/velero-server.ts";
+import { backupDir, backupKeys, backupTarball, createFilesystemLocation, createNamespaces, eventually, locationAvailable, runToEnd, setUpVeleroEnv, startVeleroServer, tearDownVelero, type VeleroTestEnv } from "../../helpers/velero-server.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const APP = `vt-bk-app-${suffix}`;

@@ -22,18 +22,7 @@ import { GVR } from "../../../host/src/kube/gvr.ts";
 import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import type { RunningServer } from "../../../host/src/server/server.ts";
 import type { TarEntry } from "../../helpers/velero-tarball.ts";
-import {
-  backupDir as bucketBackupDir,
-  backupTarball,
-  createNamespaces,
-  eventually,
-  restoreDir as bucketRestoreDir,
-  runToEnd,
-  setUpVeleroEnv,
-  startVeleroServer,
-  tearDownVelero,
-  type VeleroTestEnv,
-} from "../../helpers/velero-server.ts";
+import { backupDir as bucketBackupDir, backupTarball, createNamespaces, eventually, restoreDir as bucketRestoreDir, runToEnd, setUpVeleroEnv, startVeleroServer, tearDownVelero, type VeleroTestEnv } from "../../helpers/velero-server.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const APP = `vt-pa-app-${suffix}`;

@@ -14,7 +14,7 @@ import { installCrds } from "../host/src/kube/crds.ts";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { createKubeClient } from "../host/src/kube/http-kube-client.ts";
 import { loadEndpoints } from "../test/helpers/endpoints.ts";
-import { pool, startFilesystemServer, waitTerminal } from "./cluster-common.ts";
+import { formatPeerCpu, peerCpuMs, pool, startFilesystemServer, startProfiler, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250; // per namespace: 250 ConfigMaps + 250 Secrets → 10,000 objects
@@ -23,6 +23,7 @@ const CONCURRENCY = 32;
 const endpoints = loadEndpoints();
 const kube = createKubeClient({ kubeconfig: endpoints.kubeconfig });
 await installCrds(kube);
+await waitNamespacesSettled(kube);
 const tag = randomBytes(3).toString("hex");
 const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `vt-bench-${String(i).padStart(2, "0")}-${tag}`);
 const velero = `vt-bench-velero-${tag}`;
@@ -43,7 +44,12 @@ await pool(creates, CONCURRENCY, (f) => f());
 
 const { server, bucketRoot } = await startFilesystemServer(kube, velero, "vt-bench-bucket-");
 
+const settling = await waitNamespacesSettled(kube);
 process.stderr.write("bench backup-10k: backing up...\n");
+const load = loadavg();
+const profiler = await startProfiler();
+const cpu0 = process.cpuUsage();
+const peers0 = peerCpuMs(endpoints.pids);
 const t0 = performance.now();
 await kube.create(GVR.backups, {
   apiVersion: "velero.io/v1",
@@ -53,18 +59,25 @@ await kube.create(GVR.backups, {
 } as unknown as UnstructuredItem);
 const backup = await waitTerminal<Backup>(kube, GVR.backups, "bench", velero);
 const wallMs = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+const peerCpu = formatPeerCpu(peers0, peerCpuMs(endpoints.pids));
+await profiler?.stop();
 const rssMiB = process.resourceUsage().maxRSS / 1024;
 const tarPath = join(bucketRoot, "velero", "backups", "bench", "bench.tar.gz");
 const tarBytes = statSync(tarPath).size;
 const items = backup.status?.progress?.itemsBackedUp ?? 0;
 
 // The limit: LIST every object + PUT a same-size tarball to the same object store.
+const listCpu0 = process.cpuUsage();
+const listPeers0 = peerCpuMs(endpoints.pids);
 const l0 = performance.now();
 let listed = 0;
 for (const ns of namespaces) {
   for (const gvr of [GVR.configMaps, GVR.secrets]) listed += (await kube.list(gvr, { namespace: ns })).items.length;
 }
 const listMs = performance.now() - l0;
+const listCpu = process.cpuUsage(listCpu0);
+const listPeerCpu = formatPeerCpu(listPeers0, peerCpuMs(endpoints.pids));
 const store = new FilesystemObjectStore();
 await store.init({ path: bucketRoot, bucket: "limit" });
 const body = readFileSync(tarPath);
@@ -75,6 +88,8 @@ const limitMs = listMs + putMs;
 
 await server.stop();
 for (const ns of [...namespaces, velero]) await kube.delete(GVR.namespaces, ns);
+process.stderr.write("bench backup-10k: waiting for the namespace controller to delete the objects...\n");
+await waitNamespacesSettled(kube);
 await rm(bucketRoot, { recursive: true, force: true });
 await kube.close();
 
@@ -82,11 +97,13 @@ const ratio = wallMs / limitMs;
 const section = [
   `## backup: 10,000 ConfigMaps+Secrets across ${NAMESPACES} namespaces — ${new Date().toISOString()}`,
   "",
-  `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+  `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(" ")}${settling ? `, ${settling} namespaces still Terminating` : ""}`,
   "- command: `bash scripts/bench.sh backup`",
   `- backup phase ${backup.status?.phase}, ${items} items, tarball ${(tarBytes / 1024 / 1024).toFixed(1)} MiB`,
   `- wall (create Backup CR → Completed): ${(wallMs / 1000).toFixed(3)} s; ${(items / (wallMs / 1000)).toFixed(0)} items/s`,
   `- limit: LIST ${listed} objects ${(listMs / 1000).toFixed(3)} s + PUT same-size tarball (${body.length} bytes, same filesystem ObjectStore) ${(putMs / 1000).toFixed(3)} s = ${(limitMs / 1000).toFixed(3)} s`,
+  `- CPU during the backup: this process ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms; peers: ${peerCpu}`,
+  `- CPU during the LIST: this process ${((listCpu.user + listCpu.system) / 1000).toFixed(0)} ms; peers: ${listPeerCpu}`,
   `- ratio to the limit: ${ratio.toFixed(2)}× (target ≤ 1.5×: ${ratio <= 1.5 ? "MET" : "MISSED"})`,
   `- peak RSS of the bench process (object creation + server + backup): ${rssMiB.toFixed(0)} MiB`,
   "",

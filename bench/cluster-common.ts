@@ -1,6 +1,8 @@
 // Shared setup of the 10k-object benchmarks: a bounded-concurrency pool, the real server with a
 // filesystem BackupStorageLocation (waited until Available), and polling a Backup/Restore to its end.
-import { mkdtemp } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
@@ -48,6 +50,67 @@ export async function waitTerminal<T extends { status?: { phase?: string } }>(ku
   for (;;) {
     const o = (await kube.get(gvr, name, velero)) as unknown as T;
     if (["Completed", "PartiallyFailed", "Failed", "FailedValidation"].includes(o?.status?.phase ?? "")) return o;
-    await sleep(50);
+    await sleep(20);
   }
+}
+
+/**
+ * With VT_BENCH_CPU_PROFILE=<file>, profiles this process's CPU between start and stop and writes
+ * a .cpuprofile there (open in Chrome DevTools); otherwise returns undefined.
+ */
+export async function startProfiler(): Promise<{ stop(): Promise<void> } | undefined> {
+  const file = process.env["VT_BENCH_CPU_PROFILE"];
+  if (!file) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 200 });
+  await session.post("Profiler.start");
+  return {
+    async stop() {
+      const { profile } = await session.post("Profiler.stop");
+      await writeFile(file, JSON.stringify(profile));
+      session.disconnect();
+      process.stderr.write(`bench: CPU profile written to ${file}\n`);
+    },
+  };
+}
+
+/**
+ * Waits (up to `timeoutMs`) until no namespace is Terminating: the namespace controller deleting
+ * a previous run's 10,000 objects would otherwise compete with the run being measured.
+ */
+export async function waitNamespacesSettled(kube: KubeClient, timeoutMs = 180_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const terminating = (await kube.list(GVR.namespaces)).items.filter((n) => (n.status as { phase?: string } | undefined)?.phase === "Terminating").length;
+    if (terminating === 0 || Date.now() > deadline) return terminating;
+    process.stderr.write(`bench: waiting for ${terminating} Terminating namespace(s) to go away...\n`);
+    await sleep(2000);
+  }
+}
+
+/** utime+stime in ms of the given processes (from /proc/<pid>/stat; a vanished process counts 0). */
+export function peerCpuMs(pids: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out[name] = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks (USER_HZ 100)
+    } catch {
+      out[name] = 0;
+    }
+  }
+  return out;
+}
+
+/** "kube-apiserver 410 ms, etcd 35 ms, ..." for the processes that used at least 5 ms between two peerCpuMs samples. */
+export function formatPeerCpu(before: Record<string, number>, after: Record<string, number>): string {
+  return Object.keys(after)
+    .map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)] as const)
+    .filter(([, ms]) => ms >= 5)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`)
+    .join(", ") || "none";
 }

@@ -180,12 +180,14 @@ class BackupRun {
     log.info("Writing backup version file");
     await tw.writeVersion();
 
-    const allNamespaces = await this.#allNamespaces;
-    this.#namespaces = new NamespaceFilter(
-      allNamespaces.map((n) => n.metadata.name),
-      this.#spec.includedNamespaces ?? [],
-      this.#spec.excludedNamespaces ?? [],
-    );
+    // The cluster's namespaces are needed up front only to expand glob patterns; otherwise the
+    // LISTs start at once and the namespace LIST is awaited when namespace objects are collected.
+    const includedNamespaces = this.#spec.includedNamespaces ?? [];
+    const excludedNamespaces = this.#spec.excludedNamespaces ?? [];
+    const activeNamespaces = NamespaceFilter.needsActiveNamespaces(includedNamespaces, excludedNamespaces)
+      ? (await this.#allNamespaces).map((n) => n.metadata.name)
+      : [];
+    this.#namespaces = new NamespaceFilter(activeNamespaces, includedNamespaces, excludedNamespaces);
     log.info(`Including namespaces: ${this.#namespaces.filter.includesString()}`);
     log.info(`Excluding namespaces: ${this.#namespaces.filter.excludesString()}`);
     this.#resources = useOldResourceFilters(this.#spec)
@@ -202,7 +204,7 @@ class BackupRun {
 
     // Each resource's items are backed up as soon as its LISTs are in, while the next LISTs are
     // already in flight; namespace objects go last, once it is known which ones hold selected items.
-    const namespaceItems = await this.#collect(allNamespaces, async (items) => {
+    const namespaceItems = await this.#collect(this.#allNamespaces, async (items) => {
       this.#total += items.length;
       this.#progress();
       for (const item of items) await this.#backupTopLevel(item);
@@ -244,7 +246,7 @@ class BackupRun {
    * the whole resource at once when spec.orderedResources sorts it); returns the namespace objects
    * to back up, known only at the end.
    */
-  async #collect(allNamespaces: UnstructuredItem[], onResource: (items: CollectedItem[]) => Promise<void>): Promise<CollectedItem[]> {
+  async #collect(allNamespaces: Promise<UnstructuredItem[]>, onResource: (items: CollectedItem[]) => Promise<void>): Promise<CollectedItem[]> {
     const namespaceItems: CollectedItem[] = [];
     const seenCohabitating = new Set<string>();
     const trackedNamespaces = new Set<string>();
@@ -293,7 +295,7 @@ class BackupRun {
     let call = 0;
     for (const { resource, gr, log, lists } of steps) {
       if (gr === "namespaces") {
-        for (const ns of allNamespaces) {
+        for (const ns of await allNamespaces) {
           if ((ns.status as { phase?: string } | undefined)?.phase && (ns.status as { phase?: string }).phase !== "Active") continue;
           const labels = ns.metadata.labels;
           const name = ns.metadata.name;
@@ -477,10 +479,11 @@ class BackupRun {
 
     if (gr === "persistentvolumes") await this.#snapshotPV(obj, log);
 
-    const bytes = marshalGo(obj);
+    // Encoded once; both entries (plain and preferred-version paths) copy the same bytes.
+    const bytes = Buffer.from(marshalGo(obj));
     const ns = obj.metadata.namespace;
     const version = parseApiVersion(obj.apiVersion).version;
-    const files: [string, string][] = [];
+    const files: [string, Buffer][] = [];
     if (version === resource.version) {
       files.push([itemPath(gr, ns, obj.metadata.name), bytes]);
       files.push([itemPath(gr, ns, obj.metadata.name, `${version}-preferredversion`), bytes]);

@@ -66,10 +66,15 @@ export class NamespaceFilter {
     this.filter = new IncludesExcludes(includes, excludes);
     const inc = [...this.filter.includes];
     const exc = [...this.filter.excludes];
-    if (!inc.includes("*") && [...inc, ...exc].some(hasWildcard)) {
+    if (NamespaceFilter.needsActiveNamespaces(inc, exc)) {
       this.filter = new IncludesExcludes(this.#expand(inc), this.#expand(exc));
       this.wildcardExpanded = true;
     }
+  }
+
+  /** Whether the filter needs the cluster's namespaces (only glob patterns other than "*" do). */
+  static needsActiveNamespaces(includes: string[], excludes: string[]): boolean {
+    return !includes.includes("*") && [...includes, ...excludes].some(hasWildcard);
   }
 
   #expand(patterns: string[]): string[] {

@@ -153,20 +153,37 @@ function ustarName(path: string): { name: string; prefix: string } | undefined {
   return prefix.length > 155 ? undefined : { name, prefix };
 }
 
+/**
+ * The header fields every entry shares (mode 0755, uid/gid 0, magic, devices), and the checksum
+ * of that template with blank name/size/mtime/typeflag/prefix and the checksum field as spaces.
+ */
+const TEMPLATE = (() => {
+  const t = Buffer.alloc(512);
+  t.write(MODE_UID_GID, 100, "latin1");
+  t.write(MAGIC_VERSION, 257, "latin1");
+  t.write(DEV_MAJOR_MINOR, 329, "latin1");
+  return t;
+})();
+const TEMPLATE_SUM = TEMPLATE.reduce((sum, b) => sum + b, 8 * 32);
+
 /** Writes a 512-byte ustar header at `off` (mode 0755, uid/gid 0, no user/group names). */
 function writeHeader(buf: Buffer, off: number, { name, prefix }: { name: string; prefix: string }, size: number, mtime: number, typeflag: number): void {
-  buf.fill(0, off, off + 512);
+  TEMPLATE.copy(buf, off);
+  // Names are ASCII (ustarName), so latin1 writes one byte per character.
+  let sum = TEMPLATE_SUM + typeflag;
   buf.write(name, off, "latin1");
-  buf.write(MODE_UID_GID, off + 100, "latin1");
-  buf.write(octal(size, 11), off + 124, "latin1");
-  buf.write(octal(mtime, 11), off + 136, "latin1");
+  for (let i = 0; i < name.length; i++) sum += name.charCodeAt(i);
+  const sizeText = octal(size, 11);
+  buf.write(sizeText, off + 124, "latin1");
+  for (let i = 0; i < sizeText.length; i++) sum += sizeText.charCodeAt(i);
+  const mtimeText = octal(mtime, 11);
+  buf.write(mtimeText, off + 136, "latin1");
+  for (let i = 0; i < mtimeText.length; i++) sum += mtimeText.charCodeAt(i);
   buf[off + 156] = typeflag;
-  buf.write(MAGIC_VERSION, off + 257, "latin1");
-  buf.write(DEV_MAJOR_MINOR, off + 329, "latin1");
-  if (prefix) buf.write(prefix, off + 345, "latin1");
-  let sum = 8 * 32; // the checksum field counts as eight spaces
-  for (let i = off; i < off + 148; i++) sum += buf[i] as number;
-  for (let i = off + 156; i < off + 512; i++) sum += buf[i] as number;
+  if (prefix) {
+    buf.write(prefix, off + 345, "latin1");
+    for (let i = 0; i < prefix.length; i++) sum += prefix.charCodeAt(i);
+  }
   buf.write(octal(sum, 6), off + 148, "latin1");
 }
 

@@ -300,8 +300,7 @@ export class BackupReconciler implements Reconciler {
           now: () => this.#clock.now(),
         });
       } finally {
-        await progress.flush();
-        await tarball.close();
+        await Promise.all([progress.flush(), tarball.close()]);
       }
     } catch (err) {
       fatal.push(getErrorMessage(err));
@@ -384,6 +383,11 @@ export class BackupReconciler implements Reconciler {
     const ns = b.metadata.namespace ?? this.#o.namespace;
     b.spec ??= {};
     b.status = { ...(b.status ?? {}), version: BACKUP_VERSION, formatVersion: BACKUP_FORMAT_VERSION };
+    // Lookups that depend on nothing else run alongside the location checks.
+    const serverVersion = kube.serverVersion();
+    const excludedNamespaces = kube.list(GVR.namespaces, { labelSelector: `${LABELS.excludeFromBackup}=true` });
+    serverVersion.catch(() => undefined);
+    excludedNamespaces.catch(() => undefined);
 
     let ttlMs = this.#o.defaultBackupTtlMs ?? DEFAULT_BACKUP_TTL_MS;
     if (b.spec.ttl) {
@@ -446,7 +450,7 @@ export class BackupReconciler implements Reconciler {
 
     // Cluster version annotations.
     try {
-      const v = await kube.serverVersion();
+      const v = await serverVersion;
       b.metadata.annotations = {
         ...(b.metadata.annotations ?? {}),
         [ANNOTATIONS.sourceClusterGitVersion]: v.gitVersion,
@@ -460,7 +464,7 @@ export class BackupReconciler implements Reconciler {
 
     // Namespaces labelled velero.io/exclude-from-backup=true.
     try {
-      const excluded = await kube.list(GVR.namespaces, { labelSelector: `${LABELS.excludeFromBackup}=true` });
+      const excluded = await excludedNamespaces;
       for (const n of excluded.items) {
         const list = (b.spec.excludedNamespaces ??= []);
         if (!list.includes(n.metadata.name)) list.push(n.metadata.name);

@@ -3,12 +3,12 @@
  * (plain HTTPS with one keep-alive pool for get/list/watch/patch, which is much faster than the
  * generated typed clients for dynamic resources).
  */
+import { STATUS_CODES } from "node:http";
 import type { RequestOptions } from "node:https";
 import { Writable } from "node:stream";
 import { createInterface } from "node:readline";
-import { Readable } from "node:stream";
 import { Exec, type KubeConfig, type V1Status } from "@kubernetes/client-node";
-import { Agent, fetch } from "undici";
+import { Agent, request, type Dispatcher } from "undici";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { Logger } from "../shared/logging.js";
 import { createSilentLogger } from "../shared/logging.js";
@@ -111,21 +111,25 @@ export class HttpKubeClient implements KubeClient {
     return url.toString();
   }
 
-  async #raw(method: string, path: string, init: RequestInit = {}): Promise<Response> {
-    const response = await fetch(this.#url(path, init.query), {
+  /**
+   * One request through undici's stream API (much cheaper per byte than fetch's web streams, which
+   * matters for LISTs of thousands of items); a non-2xx answer becomes a KubeApiError.
+   */
+  async #raw(method: Dispatcher.HttpMethod, path: string, init: RequestInit = {}): Promise<Dispatcher.ResponseData> {
+    const response = await request(this.#url(path, init.query), {
       method,
       headers: await this.#headers(init.contentType ?? (init.body !== undefined ? "application/json" : undefined)),
       body: init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body),
       dispatcher: await this.#dispatcher(),
       signal: init.signal,
     });
-    if (!response.ok) throw await toApiError(method, path, response);
-    return response as unknown as Response;
+    if (response.statusCode < 200 || response.statusCode > 299) throw await toApiError(method, path, response);
+    return response;
   }
 
-  async #json<T>(method: string, path: string, init: RequestInit = {}): Promise<T> {
+  async #json<T>(method: Dispatcher.HttpMethod, path: string, init: RequestInit = {}): Promise<T> {
     const response = await this.#raw(method, path, init);
-    return (await response.json()) as T;
+    return (await response.body.json()) as T;
   }
 
   // ---- discovery ----------------------------------------------------------------------------
@@ -248,9 +252,10 @@ export class HttpKubeClient implements KubeClient {
     options: { propagationPolicy?: "Foreground" | "Background" | "Orphan" } = {},
   ): Promise<void> {
     try {
-      await this.#raw("DELETE", resourcePath(gvr, namespace, name), {
+      const response = await this.#raw("DELETE", resourcePath(gvr, namespace, name), {
         body: options.propagationPolicy ? { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: options.propagationPolicy } : undefined,
       });
+      await response.body.dump();
     } catch (err) {
       if (err instanceof KubeApiError && err.statusCode === 404) return;
       throw err;
@@ -278,8 +283,7 @@ export class HttpKubeClient implements KubeClient {
     });
     let stopped = false;
     const done = (async (): Promise<void> => {
-      if (!response.body) return;
-      const lines = createInterface({ input: Readable.fromWeb(response.body as never), crlfDelay: Infinity });
+      const lines = createInterface({ input: response.body, crlfDelay: Infinity });
       try {
         for await (const line of lines) {
           if (!line) continue;
@@ -436,9 +440,9 @@ function toResources(gv: { group: string; version: string; preferred: boolean },
     }));
 }
 
-async function toApiError(method: string, path: string, response: { status: number; statusText: string; text(): Promise<string> }): Promise<KubeApiError> {
-  const text = await response.text().catch(() => "");
-  let reason = response.statusText || "Error";
+async function toApiError(method: string, path: string, response: Dispatcher.ResponseData): Promise<KubeApiError> {
+  const text = await response.body.text().catch(() => "");
+  let reason = STATUS_CODES[response.statusCode] ?? "Error";
   let message = text.slice(0, 500);
   try {
     const status = JSON.parse(text) as { reason?: string; message?: string };
@@ -447,7 +451,7 @@ async function toApiError(method: string, path: string, response: { status: numb
   } catch {
     // not a Status object
   }
-  return new KubeApiError({ statusCode: response.status, reason, message: `${method} ${path}: ${response.status} ${reason}: ${message}` });
+  return new KubeApiError({ statusCode: response.statusCode, reason, message: `${method} ${path}: ${response.statusCode} ${reason}: ${message}` });
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

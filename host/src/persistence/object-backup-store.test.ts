@@ -33,20 +33,15 @@ const upload = (name: string) => ({
 });
 
 describe("ObjectBackupStore", () => {
-  it("writes exactly Velero's keys under the prefix, in Velero's upload order", async () => {
+  it("writes exactly Velero's keys under the prefix: metadata, then the tarball, then the side files (the log alongside)", async () => {
     const { objects, store } = newStore("/pre/");
     await store.putBackup(upload("b1"));
-    expect(objects.puts).toEqual([
-      "pre/backups/b1/b1-logs.gz",
-      "pre/backups/b1/velero-backup.json",
-      "pre/backups/b1/b1.tar.gz",
-      "pre/backups/b1/b1-podvolumebackups.json.gz",
-      "pre/backups/b1/b1-volumesnapshots.json.gz",
-      "pre/backups/b1/b1-itemoperations.json.gz",
-      "pre/backups/b1/b1-resource-list.json.gz",
-      "pre/backups/b1/b1-results.gz",
-      "pre/backups/b1/b1-volumeinfo.json.gz",
-    ]);
+    const p = "pre/backups/b1/";
+    const sideFiles = ["b1-podvolumebackups.json.gz", "b1-volumesnapshots.json.gz", "b1-itemoperations.json.gz", "b1-resource-list.json.gz", "b1-results.gz", "b1-volumeinfo.json.gz"];
+    expect([...objects.puts].sort()).toEqual([p + "b1-logs.gz", p + "velero-backup.json", p + "b1.tar.gz", ...sideFiles.map((f) => p + f)].sort());
+    const done = (key: string) => objects.puts.indexOf(p + key);
+    expect(done("velero-backup.json")).toBeLessThan(done("b1.tar.gz"));
+    for (const f of sideFiles) expect(done(f)).toBeGreaterThan(done("b1.tar.gz"));
   });
 
   it("encodes side files as gzip JSON with a trailing newline and null for empty lists", async () => {

@@ -78,38 +78,38 @@ export class ObjectBackupStore implements BackupStore {
 
   async putBackup(upload: BackupUpload): Promise<void> {
     const b = upload.name;
-    if (upload.log) {
-      try {
-        await this.#put(this.layout.backupLog(b), upload.log.pipe(createGzip()));
-      } catch (err) {
-        // Best effort, as in Velero: a lost log does not change the backup's outcome.
-        this.#log.error({ backup: b, err: getErrorMessage(err) }, "error uploading log file");
-      }
-    }
-    await this.#put(this.layout.backupMetadata(b), Buffer.from(encodeBackupMetadata(upload.metadata)));
+    // The log goes up alongside the rest (best effort, as in Velero: a lost log does not change
+    // the backup's outcome); the metadata precedes the contents, and the side files follow them.
+    const log = upload.log
+      ? this.#put(this.layout.backupLog(b), upload.log.pipe(createGzip())).catch((err: unknown) => {
+          this.#log.error({ backup: b, err: getErrorMessage(err) }, "error uploading log file");
+        })
+      : Promise.resolve();
     try {
-      await this.#put(this.layout.backupContents(b), upload.contents);
-    } catch (err) {
-      await this.#deleteQuietly(this.layout.backupMetadata(b));
-      throw err;
-    }
-    const sideFiles: [string, unknown][] = [
-      [this.layout.podVolumeBackups(b), upload.podVolumeBackups],
-      [this.layout.volumeSnapshots(b), upload.volumeSnapshots],
-      [this.layout.itemOperations(b), upload.itemOperations],
-      [this.layout.resourceList(b), upload.resourceList],
-      [this.layout.backupResults(b), upload.results],
-      [this.layout.backupVolumeInfo(b), upload.volumeInfo],
-    ];
-    for (const [key, value] of sideFiles) {
-      if (value === undefined) continue;
+      await this.#put(this.layout.backupMetadata(b), Buffer.from(encodeBackupMetadata(upload.metadata)));
       try {
-        await this.#put(key, gzipJson(value));
+        await this.#put(this.layout.backupContents(b), upload.contents);
       } catch (err) {
-        await this.#deleteQuietly(this.layout.backupContents(b));
         await this.#deleteQuietly(this.layout.backupMetadata(b));
         throw err;
       }
+      const sideFiles: [string, unknown][] = [
+        [this.layout.podVolumeBackups(b), upload.podVolumeBackups],
+        [this.layout.volumeSnapshots(b), upload.volumeSnapshots],
+        [this.layout.itemOperations(b), upload.itemOperations],
+        [this.layout.resourceList(b), upload.resourceList],
+        [this.layout.backupResults(b), upload.results],
+        [this.layout.backupVolumeInfo(b), upload.volumeInfo],
+      ];
+      const results = await Promise.allSettled(sideFiles.filter(([, value]) => value !== undefined).map(([key, value]) => this.#put(key, gzipJson(value))));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) {
+        await this.#deleteQuietly(this.layout.backupContents(b));
+        await this.#deleteQuietly(this.layout.backupMetadata(b));
+        throw failed.reason;
+      }
+    } finally {
+      await log;
     }
   }
 

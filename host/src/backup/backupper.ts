@@ -18,7 +18,7 @@ import {
   type VolumeSnapshotter,
 } from "@velero-ts/plugin-sdk";
 import { isNotFound } from "../kube/errors.js";
-import { groupResourceString, groupVersionString, parseApiVersion } from "../kube/gvr.js";
+import { GVR, groupResourceString, groupVersionString, parseApiVersion } from "../kube/gvr.js";
 import { formatLabelSelector, fromLabelSelector, parseLabelSelector, type LabelSelector } from "../kube/labels.js";
 import type { NativeSnapshotRecord } from "../persistence/backup-store.js";
 import { marshalGo } from "../persistence/go-json.js";
@@ -34,6 +34,7 @@ import {
   type ResourceFilter,
 } from "./filters.js";
 import { HookTracker, resolveResourceHooks, runPodHooks, type ResourceHook } from "./hooks.js";
+import { isFsBackupCandidate, podNotRunningReason, type PodVolume, type ResourcePolicies } from "./resource-policies.js";
 import { ResourceCatalog } from "./resources.js";
 import { itemPath, type TarballWriter } from "./tar-writer.js";
 
@@ -93,6 +94,8 @@ export interface BackupInput {
   volumeSnapshotter?: (location: VolumeSnapshotLocation) => Promise<VolumeSnapshotter>;
   onProgress?: (progress: BackupProgress) => void;
   now?: () => Date;
+  /** The validated resource policies the Backup references (spec.resourcePolicy), if any. */
+  resourcePolicies?: ResourcePolicies;
 }
 
 export interface BackupOutput {
@@ -159,6 +162,7 @@ class BackupRun {
   readonly #volumeInfo = new Map<string, BackupVolumeInfo>();
   readonly #backedUpGRs = new Set<string>();
   readonly #snapshotters = new Map<string, Promise<VolumeSnapshotter>>();
+  readonly #skippedPVs = new SkippedPVTracker();
   #total = 0;
 
   constructor(kube: KubeClient, input: BackupInput, catalog: ResourceCatalog, allNamespaces: Promise<UnstructuredItem[]>) {
@@ -198,7 +202,15 @@ class BackupRun {
           this.#spec.includeClusterResources ?? undefined,
           this.#namespaces,
         )
-      : new ScopedResourceFilter(this.#catalog, this.#spec, this.#namespaces);
+      : new ScopedResourceFilter(this.#catalog, this.#spec, this.#namespaces, this.#in.resourcePolicies?.includeExcludePolicy);
+    if (this.#resources instanceof ScopedResourceFilter && this.#in.resourcePolicies?.includeExcludePolicy) {
+      const { namespaced, cluster } = this.#resources;
+      log.info("Scoped resource includes/excludes after combining with resource policy");
+      log.info(`Including namespace-scoped resources: ${namespaced.includesString()}`);
+      log.info(`Excluding namespace-scoped resources: ${namespaced.excludesString()}`);
+      log.info(`Including cluster-scoped resources: ${cluster.includesString()}`);
+      log.info(`Excluding cluster-scoped resources: ${cluster.excludesString()}`);
+    }
     this.#hooks = resolveResourceHooks(this.#spec.hooks?.resources, this.#catalog);
     this.#actions = await this.#resolveActions();
 
@@ -219,6 +231,12 @@ class BackupRun {
       for (const gr of [...this.#backedUpGRs].sort()) await this.#backupCrdFor(gr);
     }
 
+    const skipped = this.#skippedPVs.summary();
+    log.info(`Summary for skipped PVs: ${JSON.stringify(skipped)}`);
+    for (const { name, reasons } of skipped) {
+      const info = this.#volumeInfo.get(name);
+      if (info?.skipped) info.skippedReason = reasons.map((r) => `${r.approach}: ${r.reason};`).join("");
+    }
     const done = this.#backedUp.size;
     log.info({ progress: "" }, `Backed up a total of ${done} items`);
     const progress = { totalItems: done, itemsBackedUp: done };
@@ -478,6 +496,7 @@ class BackupRun {
     }
 
     if (gr === "persistentvolumes") await this.#snapshotPV(obj, log);
+    if (gr === "pods" && this.#in.resourcePolicies) await this.#fsBackupByPolicy(original, this.#in.resourcePolicies, log);
 
     // Encoded once; both entries (plain and preferred-version paths) copy the same bytes.
     const bytes = Buffer.from(marshalGo(obj));
@@ -565,11 +584,11 @@ class BackupRun {
       pvInfo: { reclaimPolicy: spec.persistentVolumeReclaimPolicy ?? "", ...(pv.metadata.labels ? { labels: pv.metadata.labels } : {}) },
     };
     this.#volumeInfo.set(pv.metadata.name, info);
-    if (this.#spec.snapshotVolumes === false) {
-      info.skippedReason = "not satisfy the criteria for VolumePolicy or the legacy snapshot way";
-      log.info("Skipping snapshot of persistent volume because snapshotVolumes is false");
+    if (!this.#shouldSnapshot(pv, log)) {
+      this.#skippedPVs.track(pv.metadata.name, "volumeSnapshot", "not satisfy the criteria for VolumePolicy or the legacy snapshot way");
       return;
     }
+    if (await this.#skippedByPolicyWithClaim(pv, spec.claimRef, log)) return;
     let found: { snapshotter: VolumeSnapshotter; location: string; volumeId: string } | undefined;
     for (const location of this.#in.snapshotLocations) {
       const getter = this.#in.volumeSnapshotter;
@@ -592,7 +611,7 @@ class BackupRun {
     }
     if (!found) {
       log.info("Persistent volume is not a supported volume type for Velero-native volumeSnapshotter snapshot, skipping.");
-      info.skippedReason = "no applicable volumesnapshotter found";
+      this.#skippedPVs.track(pv.metadata.name, "volumeSnapshot", "no applicable volumesnapshotter found");
       return;
     }
     const az = zoneOf(pv);
@@ -615,6 +634,7 @@ class BackupRun {
       status: { phase: "New" },
     };
     info.skipped = false;
+    this.#skippedPVs.untrack(pv.metadata.name);
     info.backupMethod = "NativeSnapshot";
     info.startTimestamp = toKubeTime(this.#now());
     log.info({ volumeID: found.volumeId }, "Snapshotting persistent volume");
@@ -630,6 +650,110 @@ class BackupRun {
       throw new Error(`error taking snapshot of volume: ${getErrorMessage(err)}`, { cause: err });
     }
     this.#snapshots.push(record);
+  }
+
+  /** Velero's ShouldPerformSnapshot for a PV: a matching volume policy decides, else spec.snapshotVolumes. */
+  #shouldSnapshot(pv: UnstructuredItem, log: Logger): boolean {
+    const action = this.#in.resourcePolicies?.matchAction({ pv });
+    if (action) {
+      log.info(`${action.type === "snapshot" ? "Performing" : "Skipping"} snapshot of persistent volume ${pv.metadata.name}: the matched volume policy's action is ${action.type}`);
+      return action.type === "snapshot";
+    }
+    if (this.#spec.snapshotVolumes === false) {
+      log.info("Skipping snapshot of persistent volume because snapshotVolumes is false");
+      return false;
+    }
+    return true;
+  }
+
+  /** Velero's second look at the policies with the PV's claim (PVC labels and phase): a `skip` action skips the snapshot. */
+  async #skippedByPolicyWithClaim(pv: UnstructuredItem, claimRef: { name?: string; namespace?: string } | undefined, log: Logger): Promise<boolean> {
+    const policies = this.#in.resourcePolicies;
+    if (!policies) return false;
+    const pvc = claimRef?.name ? await this.#kube.get(GVR.persistentVolumeClaims, claimRef.name, claimRef.namespace) : undefined;
+    if (policies.matchAction({ pv, ...(pvc ? { pvc } : {}) })?.type !== "skip") return false;
+    log.info(`skip snapshot of pv ${pv.metadata.name} for the matched resource policies`);
+    this.#skippedPVs.track(pv.metadata.name, "volumeSnapshot", "matched action is 'skip' in chosen resource policies");
+    return true;
+  }
+
+  /**
+   * Pod volumes a volume policy sends to fs-backup. This server has no node agent, so, as Velero
+   * does when none runs on the pod's node, they are skipped and the pod item fails (unless the pod
+   * is not running, which only skips them).
+   */
+  async #fsBackupByPolicy(pod: UnstructuredItem, policies: ResourcePolicies, log: Logger): Promise<void> {
+    const ns = pod.metadata.namespace ?? "";
+    const where = `${ns}/${pod.metadata.name}`;
+    const errors: string[] = [];
+    const chosen: { volume: string; pvName?: string }[] = [];
+    for (const volume of ((pod.spec as { volumes?: PodVolume[] } | undefined)?.volumes ?? [])) {
+      if (!isFsBackupCandidate(volume, this.#spec.snapshotMoveData === true)) continue;
+      const claimName = (volume["persistentVolumeClaim"] as { claimName?: string } | undefined)?.claimName;
+      let pvc: UnstructuredItem | undefined;
+      let pv: UnstructuredItem | undefined;
+      let pvMissing: string | undefined;
+      if (claimName) {
+        pvc = await this.#kube.get(GVR.persistentVolumeClaims, claimName, ns);
+        if (!pvc) {
+          errors.push(`failed to get PVC ${claimName} for volume ${volume.name} of pod ${where}: not found`);
+          continue;
+        }
+        const volumeName = (pvc.spec as { volumeName?: string } | undefined)?.volumeName;
+        if (volumeName) pv = await this.#kube.get(GVR.persistentVolumes, volumeName);
+        if (!pv) pvMissing = `fail to get PV for PVC ${ns}/${claimName}: ${volumeName ? `persistentvolumes "${volumeName}" not found` : "the claim is not bound to a volume"}`;
+      }
+      const action = policies.matchAction(pv ? { pv, pvc } : { podVolume: volume, ...(pvc ? { pvc } : {}) });
+      if (!action) {
+        if (pvMissing) errors.push(pvMissing);
+        continue;
+      }
+      if (action.type !== "fs-backup") {
+        log.info(`Skip fs-backup action for volume ${volume.name} for pod ${where} because the action type is ${action.type}`);
+        continue;
+      }
+      log.info(`Perform fs-backup action for volume ${volume.name} of pod ${where} due to volume policy match`);
+      chosen.push({ volume: volume.name, ...(pv ? { pvName: pv.metadata.name } : {}) });
+    }
+    if (chosen.length > 0) {
+      const notRunning = podNotRunningReason(pod);
+      const reason =
+        notRunning ??
+        `no node-agent runs pod volume backups for this server (daemonset pod not found in running state in node ${(pod.spec as { nodeName?: string }).nodeName ?? ""}); ` +
+          "give these volumes the snapshot or skip action in the resource policies";
+      for (const { volume, pvName } of chosen) {
+        log.warn({ err: reason }, `Skip pod volume ${volume}`);
+        if (pvName) this.#skippedPVs.track(pvName, "podvolume", `encountered a problem with backing up the PVC of pod ${where}: ${reason}`);
+      }
+      if (!notRunning) errors.push(`fs-backup of volumes ${chosen.map((c) => c.volume).join(", ")} of pod ${where} is not possible: ${reason}`);
+    }
+    if (errors.length > 0) throw new Error(errors.join("; "));
+  }
+}
+
+/** Velero's skipped-PV tracker: per PV, one reason per backup approach, until a snapshot takes it. */
+class SkippedPVTracker {
+  readonly #pvs = new Map<string, Map<string, string>>();
+  readonly #taken = new Set<string>();
+
+  track(name: string, approach: string, reason: string): void {
+    if (!name || !reason || this.#taken.has(name)) return;
+    let reasons = this.#pvs.get(name);
+    if (!reasons) this.#pvs.set(name, (reasons = new Map()));
+    reasons.set(approach || "any", reason);
+  }
+
+  untrack(name: string): void {
+    this.#taken.add(name);
+    this.#pvs.delete(name);
+  }
+
+  summary(): { name: string; reasons: { approach: string; reason: string }[] }[] {
+    const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+    return [...this.#pvs.keys()].sort(byName).map((name) => {
+      const reasons = this.#pvs.get(name) as Map<string, string>;
+      return { name, reasons: [...reasons.keys()].sort(byName).map((approach) => ({ approach, reason: reasons.get(approach) as string })) };
+    });
   }
 }
 

@@ -151,17 +151,23 @@ export class GlobalResourceFilter implements ResourceFilter {
   }
 }
 
-/** New-style filters: separate include/exclude lists for cluster- and namespace-scoped resources. */
+type ScopedFilterLists = Pick<
+  BackupSpec,
+  "includedNamespaceScopedResources" | "excludedNamespaceScopedResources" | "includedClusterScopedResources" | "excludedClusterScopedResources"
+>;
+
+/**
+ * New-style filters: separate include/exclude lists for cluster- and namespace-scoped resources,
+ * optionally combined with a resource policy's includeExcludePolicy (Velero's CombineWithPolicy).
+ */
 export class ScopedResourceFilter implements ResourceFilter {
   readonly namespaced: IncludesExcludes;
   readonly cluster: IncludesExcludes;
   constructor(
     private readonly catalog: ResourceCatalog,
-    spec: Pick<
-      BackupSpec,
-      "includedNamespaceScopedResources" | "excludedNamespaceScopedResources" | "includedClusterScopedResources" | "excludedClusterScopedResources"
-    >,
+    spec: ScopedFilterLists,
     private readonly namespaces: NamespaceFilter,
+    policy?: ScopedFilterLists,
   ) {
     const map = (items: string[] | undefined, namespaced: boolean): string[] =>
       (items ?? []).flatMap((i) => {
@@ -170,8 +176,25 @@ export class ScopedResourceFilter implements ResourceFilter {
         if (!r) return [i];
         return r.namespaced === namespaced ? [catalog.canonical(i)] : [];
       });
-    this.namespaced = new IncludesExcludes(map(spec.includedNamespaceScopedResources, true), map(spec.excludedNamespaceScopedResources, true));
-    this.cluster = new IncludesExcludes(map(spec.includedClusterScopedResources, false), map(spec.excludedClusterScopedResources, false));
+    const scope = (namespaced: boolean): IncludesExcludes => {
+      const [inc, exc] = namespaced
+        ? ([spec.includedNamespaceScopedResources, spec.excludedNamespaceScopedResources] as const)
+        : ([spec.includedClusterScopedResources, spec.excludedClusterScopedResources] as const);
+      const includes = map(inc, namespaced);
+      const excludes = map(exc, namespaced);
+      if (policy) {
+        const [pInc, pExc] = namespaced
+          ? [policy.includedNamespaceScopedResources, policy.excludedNamespaceScopedResources]
+          : [policy.includedClusterScopedResources, policy.excludedClusterScopedResources];
+        // The backup's own lists win: a policy item is added only when neither list matches it yet.
+        const known = (item: string): boolean => [...includes, ...excludes].some((p) => globMatch(p, item));
+        for (const item of map(pExc, namespaced)) if (!known(item)) excludes.push(item);
+        for (const item of map(pInc, namespaced)) if (!known(item)) includes.push(item);
+      }
+      return new IncludesExcludes(includes, excludes);
+    };
+    this.namespaced = scope(true);
+    this.cluster = scope(false);
   }
 
   shouldInclude(gr: string): boolean {

@@ -211,3 +211,38 @@ describe("BackupStorageLocationReconciler", () => {
     expect(t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "newer", "velero")?.spec.default).toBe(true);
   });
 });
+
+describe("BackupReconciler with resource policies", () => {
+  const withPolicy = (name = "policies") => forBackup("velero", "b1").includedNamespaces("app").spec({ resourcePolicy: { kind: "configmap", name } });
+
+  it("fails validation naming the missing ConfigMap", async () => {
+    const t = setup();
+    const b = await t.submit(withPolicy("missing").build());
+    expect(b.status?.phase).toBe("FailedValidation");
+    expect(b.status?.validationErrors).toEqual([expect.stringMatching(/^fail to get ResourcePolicies velero\/missing ConfigMap with error configmaps "missing" not found: create the ConfigMap velero\/missing/)]);
+    expect(t.metrics).toContain("validation:");
+  });
+
+  it("fails validation on malformed policies", async () => {
+    const t = setup();
+    t.kube.seed(GVR.configMaps, forConfigMap("velero", "policies", { p: "version: v1\nvolumePolicies:\n- conditions: {storageClass: gp2}\n" }).build());
+    const b = await t.submit(withPolicy().build());
+    expect(b.status?.phase).toBe("FailedValidation");
+    expect(b.status?.validationErrors?.[0]).toContain("fail to read the ResourcePolicies from ConfigMap velero/policies with error failed to decode volume conditions");
+  });
+
+  it("refuses an include/exclude policy with the old resource filters", async () => {
+    const t = setup();
+    t.kube.seed(GVR.configMaps, forConfigMap("velero", "policies", { p: "version: v1\nincludeExcludePolicy:\n  excludedNamespaceScopedResources: [secrets]\n" }).build());
+    const b = await t.submit(withPolicy().spec({ includedResources: ["configmaps"] }).build());
+    expect(b.status?.validationErrors).toEqual(["include-resources, exclude-resources and include-cluster-resources are old filter parameters.\nThey cannot be used with include-exclude policies."]);
+  });
+
+  it("runs the backup with the include/exclude policy applied", async () => {
+    const t = setup();
+    t.kube.seed(GVR.configMaps, forConfigMap("velero", "policies", { p: "version: v1\nincludeExcludePolicy:\n  excludedNamespaceScopedResources: [configmaps]\n" }).build());
+    const b = await t.submit(withPolicy().build());
+    expect(b.status?.phase).toBe("Completed");
+    expect(b.status?.progress).toEqual({ totalItems: 1, itemsBackedUp: 1 });
+  });
+});

@@ -22,6 +22,7 @@ import {
 } from "@velero-ts/plugin-sdk";
 import { BackupLogger } from "../backup/backup-log.js";
 import { KubernetesBackupper, type Backupper } from "../backup/backupper.js";
+import { loadBackupResourcePolicies, type ResourcePolicies } from "../backup/resource-policies.js";
 import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
 import {
   oldAndNewFiltersMixed,
@@ -94,6 +95,7 @@ interface Prepared {
   location?: BackupStorageLocation;
   snapshotLocations: VolumeSnapshotLocation[];
   errors: string[];
+  resourcePolicies?: ResourcePolicies;
 }
 
 export class BackupReconciler implements Reconciler {
@@ -298,6 +300,7 @@ export class BackupReconciler implements Reconciler {
           volumeSnapshotter: (vsl) => this.#snapshotterFor(vsl),
           onProgress: (p) => progress.update(p),
           now: () => this.#clock.now(),
+          ...(prepared.resourcePolicies ? { resourcePolicies: prepared.resourcePolicies } : {}),
         });
       } finally {
         await Promise.all([progress.flush(), tarball.close()]);
@@ -509,7 +512,15 @@ export class BackupReconciler implements Reconciler {
     if (b.spec.orLabelSelectors && b.spec.labelSelector) {
       errors.push("encountered labelSelector as well as orLabelSelectors in backup spec, only one can be specified");
     }
-    return { backup: b, location, snapshotLocations, errors };
+    const { policies: resourcePolicies, error: policyError } = await loadBackupResourcePolicies(kube, b, ns);
+    if (policyError) errors.push(policyError);
+    if (resourcePolicies?.includeExcludePolicy && useOldResourceFilters(b.spec)) {
+      errors.push(
+        "include-resources, exclude-resources and include-cluster-resources are old filter parameters.\n" +
+          "They cannot be used with include-exclude policies.",
+      );
+    }
+    return { backup: b, location, snapshotLocations, errors, ...(resourcePolicies ? { resourcePolicies } : {}) };
   }
 
   async #snapshotLocations(b: Backup, ns: string): Promise<{ locations: VolumeSnapshotLocation[]; errors: string[] }> {

@@ -62,8 +62,9 @@ describe("backup resource policies (real API server, aws plugin + moto EC2)", ()
   const policyConfigMap = (name: string, yaml: string) =>
     kube.create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { namespace: VELERO, name }, data: { "policies.yaml": yaml } });
   const withPolicy = (name: string, spec: Partial<BackupSpec> = {}): Partial<BackupSpec> => ({
+    // Only this namespace: the PVs come in as the PVCs' additional items (a cluster-wide PV list
+    // would also pick up other suites' volumes).
     includedNamespaces: [APP],
-    includedClusterScopedResources: ["persistentvolumes"],
     resourcePolicy: { kind: "configmap", name },
     ...spec,
   });

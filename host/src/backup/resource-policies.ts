@@ -21,15 +21,14 @@ import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import { compareQuantities, isZeroQuantity, parseQuantity, ZERO_QUANTITY, type Quantity } from "../shared/quantity.js";
 
-export const RESOURCE_POLICIES_VERSION = "v1";
+const RESOURCE_POLICIES_VERSION = "v1";
 /** The only kind of spec.resourcePolicy Velero reads (compared case-insensitively). */
-export const RESOURCE_POLICY_REF_KIND = "configmap";
-
-export const VOLUME_ACTION_TYPES = ["skip", "snapshot", "fs-backup", "custom"] as const;
-export type VolumeActionType = (typeof VOLUME_ACTION_TYPES)[number];
+const RESOURCE_POLICY_REF_KIND = "configmap";
+/** `custom` (Velero 1.18) marks volumes an external plugin handles: no snapshot, no fs-backup here. */
+const VOLUME_ACTION_TYPES: readonly string[] = ["skip", "snapshot", "fs-backup", "custom"];
 
 export interface VolumeAction {
-  /** One of VOLUME_ACTION_TYPES once validated. */
+  /** skip, snapshot, fs-backup or custom once validated. */
   type: string;
   parameters?: Record<string, unknown>;
 }
@@ -268,7 +267,8 @@ function decodeResourcePolicies(text: string): { raw: RawPolicies; d: StrictDeco
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
   const doc = Array.isArray(docs) ? docs[0] : undefined;
   if (!doc) throw new Error(`${prefix}EOF`);
-  if (doc.errors.length > 0) throw new Error(`${prefix}yaml: ${doc.errors.map((e) => e.message).join("; ")}`);
+  const syntax = doc.errors[0];
+  if (syntax) throw new Error(`${prefix}yaml: line ${lines.linePos(syntax.pos[0]).line}: ${syntax.message}`);
   const d = new StrictDecoder(doc, lines);
   const raw: RawPolicies = { version: "", volumePolicies: [] };
   d.struct(doc.contents, "resourcepolicies.ResourcePolicies", {
@@ -550,7 +550,7 @@ export class ResourcePolicies {
       return `incompatible version number ${this.version} with supported version ${RESOURCE_POLICIES_VERSION}`;
     }
     for (const p of this.#compiled) {
-      if (!(VOLUME_ACTION_TYPES as readonly string[]).includes(p.action.type)) return `invalid action type ${p.action.type}`;
+      if (!VOLUME_ACTION_TYPES.includes(p.action.type)) return `invalid action type ${p.action.type}`;
       const { lower, upper } = p.capacity;
       if (!(compareQuantities(upper, lower) >= 0 || (!isZeroQuantity(lower) && isZeroQuantity(upper)))) {
         return `illegal values for capacity ${JSON.stringify(p.conditions.capacity ?? "")}: the lower bound is greater than the upper bound`;
@@ -596,7 +596,7 @@ export function resourcePoliciesFromConfigMap(cm: UnstructuredItem): ResourcePol
   return ResourcePolicies.parse(values[0] as string);
 }
 
-export type ResourcePoliciesResult = { policies?: ResourcePolicies; error?: string };
+type ResourcePoliciesResult = { policies?: ResourcePolicies; error?: string };
 
 /**
  * Velero's GetResourcePoliciesFromBackup: the policies the Backup references (none when it

@@ -604,7 +604,7 @@ type ResourcePoliciesResult = { policies?: ResourcePolicies; error?: string };
  */
 export async function loadBackupResourcePolicies(kube: Pick<KubeClient, "get">, backup: Backup, namespace: string): Promise<ResourcePoliciesResult> {
   const ref = backup.spec.resourcePolicy;
-  if (!ref || ref.kind.toLowerCase() !== RESOURCE_POLICY_REF_KIND) return {};
+  if (!ref || ref.kind?.toLowerCase() !== RESOURCE_POLICY_REF_KIND) return {};
   const where = `${namespace}/${ref.name}`;
   const fix = `fix the policies in ConfigMap ${where} (one data entry, "version: v1") and create the backup again`;
   let cm: UnstructuredItem | undefined;

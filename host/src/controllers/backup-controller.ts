@@ -391,6 +391,7 @@ export class BackupReconciler implements Reconciler {
     const excludedNamespaces = kube.list(GVR.namespaces, { labelSelector: `${LABELS.excludeFromBackup}=true` });
     serverVersion.catch(() => undefined);
     excludedNamespaces.catch(() => undefined);
+    const resourcePoliciesLoad = loadBackupResourcePolicies(kube, b, ns);
 
     let ttlMs = this.#o.defaultBackupTtlMs ?? DEFAULT_BACKUP_TTL_MS;
     if (b.spec.ttl) {
@@ -512,7 +513,7 @@ export class BackupReconciler implements Reconciler {
     if (b.spec.orLabelSelectors && b.spec.labelSelector) {
       errors.push("encountered labelSelector as well as orLabelSelectors in backup spec, only one can be specified");
     }
-    const { policies: resourcePolicies, error: policyError } = await loadBackupResourcePolicies(kube, b, ns);
+    const { policies: resourcePolicies, error: policyError } = await resourcePoliciesLoad;
     if (policyError) errors.push(policyError);
     if (resourcePolicies?.includeExcludePolicy && useOldResourceFilters(b.spec)) {
       errors.push(

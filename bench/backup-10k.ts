@@ -45,39 +45,60 @@ await pool(creates, CONCURRENCY, (f) => f());
 const { server, bucketRoot } = await startFilesystemServer(kube, velero, "vt-bench-bucket-");
 
 const settling = await waitNamespacesSettled(kube);
-process.stderr.write("bench backup-10k: backing up...\n");
 const load = loadavg();
-const profiler = await startProfiler();
-const cpu0 = process.cpuUsage();
-const peers0 = peerCpuMs(endpoints.pids);
-const t0 = performance.now();
-await kube.create(GVR.backups, {
-  apiVersion: "velero.io/v1",
-  kind: "Backup",
-  metadata: { namespace: velero, name: "bench" },
-  spec: { includedNamespaces: namespaces, includedResources: ["configmaps", "secrets"] },
-} as unknown as UnstructuredItem);
-const backup = await waitTerminal<Backup>(kube, GVR.backups, "bench", velero);
-const wallMs = performance.now() - t0;
-const cpu = process.cpuUsage(cpu0);
-const peerCpu = formatPeerCpu(peers0, peerCpuMs(endpoints.pids));
-await profiler?.stop();
+
+/** One backup of the 10,000 objects through the running server, timed from CR creation to Completed. */
+async function runBackup(name: string) {
+  process.stderr.write(`bench backup-10k: backing up (${name})...\n`);
+  const profiler = name === "warm" ? await startProfiler() : undefined;
+  const cpu0 = process.cpuUsage();
+  const peers0 = peerCpuMs(endpoints.pids);
+  const t0 = performance.now();
+  await kube.create(GVR.backups, {
+    apiVersion: "velero.io/v1",
+    kind: "Backup",
+    metadata: { namespace: velero, name },
+    spec: { includedNamespaces: namespaces, includedResources: ["configmaps", "secrets"] },
+  } as unknown as UnstructuredItem);
+  const backup = await waitTerminal<Backup>(kube, GVR.backups, name, velero);
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const peerCpu = formatPeerCpu(peers0, peerCpuMs(endpoints.pids));
+  await profiler?.stop();
+  return { backup, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, peerCpu };
+}
+// A fresh server's first backup runs mostly unoptimised JavaScript; a long-running server has
+// its hot paths compiled. Both are measured: "cold" on the fresh server, then "warm".
+const cold = await runBackup("cold");
+const warm = await runBackup("warm");
 const rssMiB = process.resourceUsage().maxRSS / 1024;
-const tarPath = join(bucketRoot, "velero", "backups", "bench", "bench.tar.gz");
+const tarPath = join(bucketRoot, "velero", "backups", "warm", "warm.tar.gz");
 const tarBytes = statSync(tarPath).size;
-const items = backup.status?.progress?.itemsBackedUp ?? 0;
+const items = warm.backup.status?.progress?.itemsBackedUp ?? 0;
 
 // The limit: LIST every object + PUT a same-size tarball to the same object store.
-const listCpu0 = process.cpuUsage();
-const listPeers0 = peerCpuMs(endpoints.pids);
-const l0 = performance.now();
+// The LIST is timed three times and the fastest run is the limit (the strictest comparison).
+let listMs = Infinity;
 let listed = 0;
-for (const ns of namespaces) {
-  for (const gvr of [GVR.configMaps, GVR.secrets]) listed += (await kube.list(gvr, { namespace: ns })).items.length;
+let listCpuMs = 0;
+let listPeerCpu = "";
+for (let run = 0; run < 3; run++) {
+  const listCpu0 = process.cpuUsage();
+  const listPeers0 = peerCpuMs(endpoints.pids);
+  const l0 = performance.now();
+  let n = 0;
+  for (const ns of namespaces) {
+    for (const gvr of [GVR.configMaps, GVR.secrets]) n += (await kube.list(gvr, { namespace: ns })).items.length;
+  }
+  const ms = performance.now() - l0;
+  if (ms < listMs) {
+    listMs = ms;
+    listed = n;
+    const c = process.cpuUsage(listCpu0);
+    listCpuMs = (c.user + c.system) / 1000;
+    listPeerCpu = formatPeerCpu(listPeers0, peerCpuMs(endpoints.pids));
+  }
 }
-const listMs = performance.now() - l0;
-const listCpu = process.cpuUsage(listCpu0);
-const listPeerCpu = formatPeerCpu(listPeers0, peerCpuMs(endpoints.pids));
 const store = new FilesystemObjectStore();
 await store.init({ path: bucketRoot, bucket: "limit" });
 const body = readFileSync(tarPath);
@@ -93,19 +114,21 @@ await waitNamespacesSettled(kube);
 await rm(bucketRoot, { recursive: true, force: true });
 await kube.close();
 
-const ratio = wallMs / limitMs;
+const ratio = (r: { wallMs: number }): number => r.wallMs / limitMs;
+const verdict = (r: { wallMs: number }): string => `${ratio(r).toFixed(2)}× (target ≤ 1.5×: ${ratio(r) <= 1.5 ? "MET" : "MISSED"})`;
+const describe = (label: string, r: Awaited<ReturnType<typeof runBackup>>): string[] => [
+  `- ${label}: phase ${r.backup.status?.phase}, wall (create Backup CR → Completed) ${(r.wallMs / 1000).toFixed(3)} s, ${(items / (r.wallMs / 1000)).toFixed(0)} items/s; CPU: this process ${r.cpuMs.toFixed(0)} ms, peers ${r.peerCpu}; ratio to the limit ${verdict(r)}`,
+];
 const section = [
   `## backup: 10,000 ConfigMaps+Secrets across ${NAMESPACES} namespaces — ${new Date().toISOString()}`,
   "",
   `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(" ")}${settling ? `, ${settling} namespaces still Terminating` : ""}`,
   "- command: `bash scripts/bench.sh backup`",
-  `- backup phase ${backup.status?.phase}, ${items} items, tarball ${(tarBytes / 1024 / 1024).toFixed(1)} MiB`,
-  `- wall (create Backup CR → Completed): ${(wallMs / 1000).toFixed(3)} s; ${(items / (wallMs / 1000)).toFixed(0)} items/s`,
-  `- limit: LIST ${listed} objects ${(listMs / 1000).toFixed(3)} s + PUT same-size tarball (${body.length} bytes, same filesystem ObjectStore) ${(putMs / 1000).toFixed(3)} s = ${(limitMs / 1000).toFixed(3)} s`,
-  `- CPU during the backup: this process ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms; peers: ${peerCpu}`,
-  `- CPU during the LIST: this process ${((listCpu.user + listCpu.system) / 1000).toFixed(0)} ms; peers: ${listPeerCpu}`,
-  `- ratio to the limit: ${ratio.toFixed(2)}× (target ≤ 1.5×: ${ratio <= 1.5 ? "MET" : "MISSED"})`,
-  `- peak RSS of the bench process (object creation + server + backup): ${rssMiB.toFixed(0)} MiB`,
+  `- ${items} items per backup, tarball ${(tarBytes / 1024 / 1024).toFixed(1)} MiB`,
+  `- limit: LIST ${listed} objects ${(listMs / 1000).toFixed(3)} s (fastest of 3; CPU: this process ${listCpuMs.toFixed(0)} ms, peers ${listPeerCpu}) + PUT same-size tarball (${body.length} bytes, same filesystem ObjectStore) ${(putMs / 1000).toFixed(3)} s = ${(limitMs / 1000).toFixed(3)} s`,
+  ...describe("cold (first backup of a fresh server)", cold),
+  ...describe("warm (second backup, same server)", warm),
+  `- peak RSS of the bench process (object creation + server + two backups): ${rssMiB.toFixed(0)} MiB`,
   "",
 ].join("\n");
 appendFileSync(join(process.cwd(), "bench", "RESULTS.md"), "\n" + section);

@@ -31,6 +31,11 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // A 4 MiB HTTP/2 receive window instead of 64 KiB: object downloads stream without waiting for
   // a WINDOW_UPDATE every 64 KiB. Memory stays bounded by this window per stream.
   "grpc-node.flow_control_window": 4 * 1024 * 1024,
+  // A plugin call is never retried by the transport (a crashed plugin is restarted by the host
+  // and the caller sees the error), so grpc-js' retry machinery, which buffers every message of
+  // every call, is pure overhead; so is channelz bookkeeping.
+  "grpc.enable_retries": 0,
+  "grpc.enable_channelz": 0,
 };
 
 /** The service name go-plugin registers in grpc.health.v1. */

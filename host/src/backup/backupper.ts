@@ -1,7 +1,9 @@
 /**
- * The backup engine (Velero pkg/backup): collects the items a Backup selects, runs hooks and item
- * actions (with additional items, each backed up once), snapshots PVs through the VSL's
- * VolumeSnapshotter, and writes the tarball in Velero's format.
+ * The backup engine (Velero pkg/backup): collects the items a Backup selects, groups each with its
+ * related items into an item block (ItemBlockActions, transitively), runs the block's pod pre hooks,
+ * backs up its items through the item actions (with additional items, each backed up once),
+ * snapshots PVs through the VSL's VolumeSnapshotter, runs the post hooks, and writes the tarball in
+ * Velero's format. It also re-backs-up the post-operation items of a finalizing backup.
  */
 import type {
   ApiResource,
@@ -12,7 +14,9 @@ import {
   getErrorMessage,
   type Backup,
   type BackupItemActionV2,
+  type ItemBlockAction,
   type ResourceIdentifier,
+  type ResourceSelector,
   type UnstructuredItem,
   type VolumeSnapshotLocation,
   type VolumeSnapshotter,
@@ -34,6 +38,7 @@ import {
   type ResourceFilter,
 } from "./filters.js";
 import { HookTracker, resolveResourceHooks, runPodHooks, type ResourceHook } from "./hooks.js";
+import { ItemBlock, itemBlockKey, type ItemBlockItem } from "./item-block.js";
 import { isFsBackupCandidate, podNotRunningReason, type PodVolume, type ResourcePolicies } from "./resource-policies.js";
 import { ResourceCatalog } from "./resources.js";
 import { itemPath, type TarballWriter } from "./tar-writer.js";
@@ -83,13 +88,20 @@ export interface BackupProgress {
   itemsBackedUp: number;
 }
 
+/** Where item files go: the tarball, or (finalize) the entries that replace the tarball's. */
+export type TarballSink = Pick<TarballWriter, "writeFile" | "writeVersion">;
+
 export interface BackupInput {
   /** The Backup after the controller's defaulting (spec final, uid set). */
   backup: Backup;
   snapshotLocations: VolumeSnapshotLocation[];
-  tarball: TarballWriter;
+  tarball: TarballSink;
   log: Logger;
   actions: NamedAction<BackupItemActionV2>[];
+  /** Built-in and plugin ItemBlockActions, in the plugin manager's order. */
+  itemBlockActions?: NamedAction<ItemBlockAction>[];
+  /** Item blocks backed up at once (--item-block-worker-count); default 1. */
+  itemBlockWorkers?: number;
   /** An initialised VolumeSnapshotter for a location. */
   volumeSnapshotter?: (location: VolumeSnapshotLocation) => Promise<VolumeSnapshotter>;
   onProgress?: (progress: BackupProgress) => void;
@@ -107,20 +119,40 @@ export interface BackupOutput {
   progress: BackupProgress;
 }
 
-export interface Backupper {
-  backup(input: BackupInput): Promise<BackupOutput>;
+export interface FinalizeInput {
+  /** The finalizing Backup. */
+  backup: Backup;
+  /** The postOperationItems of the backup's item operations. */
+  items: ResourceIdentifier[];
+  /** Every backup item action (Velero's finalizer resolves them all again). */
+  actions: NamedAction<BackupItemActionV2>[];
+  log: Logger;
 }
 
-interface CollectedItem {
-  resource: ApiResource;
-  gr: string;
-  object: UnstructuredItem;
+export interface FinalizeOutput {
+  /** Tarball entries by path: each replaces the entry of that path, or is added. */
+  files: Map<string, string>;
+  /** Post-operation items that could not be backed up again (unknown resource, gone, action error). */
+  failed: number;
+}
+
+export interface Backupper {
+  backup(input: BackupInput): Promise<BackupOutput>;
+  /**
+   * Velero's FinalizeBackup: gets each post-operation item from the API server and backs it up
+   * again through every applicable item action (no exclusion checks, additional items included,
+   * no new operations, no volume snapshots, no hooks); returns the tarball entries to replace.
+   */
+  finalize(input: FinalizeInput): Promise<FinalizeOutput>;
+}
+
+interface CollectedItem extends ItemBlockItem {
   ordered: boolean;
 }
 
-interface ResolvedAction {
+interface ResolvedAction<T> {
   name: string;
-  action: BackupItemActionV2;
+  action: T;
   resources: IncludesExcludes;
   namespaces: IncludesExcludes;
   selector?: LabelSelector;
@@ -139,6 +171,43 @@ export class KubernetesBackupper implements Backupper {
     const run = new BackupRun(this.#kube, input, await ResourceCatalog.load(this.#kube), namespaces);
     return run.execute();
   }
+
+  async finalize(input: FinalizeInput): Promise<FinalizeOutput> {
+    const sink = new FinalizeSink();
+    const run = new BackupRun(
+      this.#kube,
+      { backup: input.backup, snapshotLocations: [], tarball: sink, log: input.log, actions: input.actions },
+      await ResourceCatalog.load(this.#kube),
+      Promise.resolve([]),
+      sink,
+    );
+    const failed = await run.finalize(input.items);
+    return { files: sink.files, failed };
+  }
+}
+
+/**
+ * Collects the entries of a finalize run. The files of one post-operation item (with its
+ * additional items) are kept only when that item was backed up (Velero drops them otherwise).
+ */
+class FinalizeSink implements TarballSink {
+  readonly files = new Map<string, string>();
+  #current = new Map<string, string>();
+
+  async writeFile(name: string, content: Buffer | string): Promise<void> {
+    this.#current.set(name, typeof content === "string" ? content : content.toString("utf8"));
+  }
+
+  async writeVersion(): Promise<void> {}
+
+  begin(): void {
+    this.#current = new Map();
+  }
+
+  commit(): void {
+    for (const [path, data] of this.#current) this.files.set(path, data);
+    this.#current = new Map();
+  }
 }
 
 class BackupRun {
@@ -152,7 +221,16 @@ class BackupRun {
   #namespaces!: NamespaceFilter;
   #resources!: ResourceFilter;
   #hooks: ResourceHook[] = [];
-  #actions: ResolvedAction[] = [];
+  #actions: ResolvedAction<BackupItemActionV2>[] = [];
+  #itemBlockActions: ResolvedAction<ItemBlockAction>[] = [];
+  /** Set when this run re-backs-up post-operation items (Velero's finalize). */
+  readonly #finalizeSink: FinalizeSink | undefined;
+  /** itemBlockKey of every item already in a block or excluded (Velero's inItemBlockOrExcluded). */
+  readonly #claimed = new Set<string>();
+  /** Collected items of the resource being processed, by itemBlockKey: where related items are looked up first. */
+  readonly #listed = new Map<string, CollectedItem>();
+  /** Item blocks being backed up (at most itemBlockWorkers). */
+  readonly #inflight = new Set<Promise<void>>();
   readonly #hookTracker = new HookTracker();
   /** Keys of items written (or being written): "<apiVersion>/<Kind>|ns|name". */
   readonly #backedUp = new Set<string>();
@@ -165,8 +243,9 @@ class BackupRun {
   readonly #skippedPVs = new SkippedPVTracker();
   #total = 0;
 
-  constructor(kube: KubeClient, input: BackupInput, catalog: ResourceCatalog, allNamespaces: Promise<UnstructuredItem[]>) {
+  constructor(kube: KubeClient, input: BackupInput, catalog: ResourceCatalog, allNamespaces: Promise<UnstructuredItem[]>, finalizeSink?: FinalizeSink) {
     this.#kube = kube;
+    this.#finalizeSink = finalizeSink;
     this.#allNamespaces = allNamespaces;
     this.#in = input;
     this.#catalog = catalog;
@@ -212,19 +291,23 @@ class BackupRun {
       log.info(`Excluding cluster-scoped resources: ${cluster.excludesString()}`);
     }
     this.#hooks = resolveResourceHooks(this.#spec.hooks?.resources, this.#catalog);
-    this.#actions = await this.#resolveActions();
+    this.#actions = await this.#resolveActions(this.#in.actions);
+    this.#itemBlockActions = await this.#resolveActions(this.#in.itemBlockActions ?? []);
 
-    // Each resource's items are backed up as soon as its LISTs are in, while the next LISTs are
-    // already in flight; namespace objects go last, once it is known which ones hold selected items.
+    // Each resource's items are grouped into item blocks and backed up as soon as its LISTs are
+    // in, while the next LISTs are already in flight; namespace objects go last, once it is known
+    // which ones hold selected items.
     const namespaceItems = await this.#collect(this.#allNamespaces, async (items) => {
       this.#total += items.length;
       this.#progress();
-      for (const item of items) await this.#backupTopLevel(item);
+      await this.#processItems(items);
     });
     this.#total += namespaceItems.length;
     log.info({ progress: "" }, `Collected ${this.#total} items matching the backup spec from the Kubernetes API (actual number of items backed up may be more or less depending on velero.io/exclude-from-backup annotation, plugins returning additional related items to back up, etc.)`);
     this.#progress();
-    for (const item of namespaceItems) await this.#backupTopLevel(item);
+    await this.#processItems(namespaceItems);
+    await Promise.all(this.#inflight);
+    log.info("done processing ItemBlocks");
 
     const crdGR = "customresourcedefinitions.apiextensions.k8s.io";
     if (!this.#resources.shouldExclude(crdGR) && !this.#resources.shouldInclude(crdGR)) {
@@ -363,9 +446,9 @@ class BackupRun {
 
   // ---- actions -------------------------------------------------------------------------------
 
-  async #resolveActions(): Promise<ResolvedAction[]> {
-    const out: ResolvedAction[] = [];
-    for (const { name, action } of this.#in.actions) {
+  async #resolveActions<T extends { appliesTo(): Promise<ResourceSelector> }>(actions: NamedAction<T>[]): Promise<ResolvedAction<T>[]> {
+    const out: ResolvedAction<T>[] = [];
+    for (const { name, action } of actions) {
       const sel = await action.appliesTo();
       out.push({
         name,
@@ -381,7 +464,7 @@ class BackupRun {
     return out;
   }
 
-  #actionApplies(a: ResolvedAction, gr: string, item: UnstructuredItem): boolean {
+  #actionApplies(a: ResolvedAction<unknown>, gr: string, item: UnstructuredItem): boolean {
     if (!a.resources.shouldInclude(gr)) return false;
     const ns = item.metadata.namespace ?? "";
     if (ns && !a.namespaces.shouldInclude(ns)) return false;
@@ -392,33 +475,183 @@ class BackupRun {
 
   // ---- items ---------------------------------------------------------------------------------
 
-  async #backupTopLevel(item: CollectedItem): Promise<void> {
-    const log = this.#log.child({ resource: item.gr, namespace: item.object.metadata.namespace, name: item.object.metadata.name });
-    log.info({ progress: "" }, "Processing item");
-    const isPod = item.gr === "pods";
-    const key = this.#key(item.object);
-    let runPost = false;
-    if (isPod && !this.#backedUp.has(key)) {
-      const failure = await runPodHooks(item.object, "pre", { kube: this.#kube, log: this.#log, tracker: this.#hookTracker, hooks: this.#hooks });
-      if (failure) {
-        log.error({ err: failure.message }, "Error running pre hooks for pod");
-        // The pod is treated as handled so it is not picked up again (Velero adds it to the backed-up set).
-        this.#backedUp.add(key);
-        this.#progress();
-        return;
+  /**
+   * Velero's item block loop over collected items (in backup order): an item not yet in a block
+   * starts one, which its ItemBlockActions grow; consecutive ordered items of one resource
+   * (spec.orderedResources) share a block. Each finished block is handed to a block worker.
+   */
+  async #processItems(items: CollectedItem[]): Promise<void> {
+    for (const item of items) this.#listed.set(itemBlockKey(item.gr, item.object.metadata.namespace, item.object.metadata.name), item);
+    let block: ItemBlock | undefined;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as CollectedItem;
+      const { namespace, name } = item.object.metadata;
+      const log = this.#log.child({ resource: item.gr, namespace, name });
+      log.info({ progress: "" }, "Processing item");
+      if (this.#claimed.has(itemBlockKey(item.gr, namespace, name))) {
+        log.debug("Not creating new ItemBlock for item because it's already in an ItemBlock");
+      } else {
+        block ??= new ItemBlock();
+        if (this.#addToBlock(block, item, log)) await this.#runItemBlockActions(block, item, log);
       }
-      runPost = true;
+      const next = items[i + 1];
+      const addNextToBlock = next !== undefined && item.ordered && next.ordered && item.gr === next.gr;
+      if (block && block.items.length > 0 && !addNextToBlock) {
+        log.info(`Backing Up Item Block including ${item.gr} ${namespace ?? ""}/${name} (${block.items.length} items in block)`);
+        await this.#submitBlock(block);
+        block = undefined;
+      }
     }
+    this.#listed.clear();
+  }
+
+  /** Adds an item not yet claimed by a block when it passes the exclusion checks; claims it either way. */
+  #addToBlock(block: ItemBlock, item: ItemBlockItem, log: Logger): boolean {
+    const { namespace, name } = item.object.metadata;
+    const key = itemBlockKey(item.gr, namespace, name);
+    if (this.#claimed.has(key)) return false;
+    this.#claimed.add(key);
+    if (!this.#included(item.object, item.gr, false, log)) return false;
+    log.info(`adding ${item.gr} ${namespace ?? ""}/${name} to ItemBlock`);
+    block.add(item);
+    return true;
+  }
+
+  /** Adds the related items every applicable ItemBlockAction names, and theirs, to the block. */
+  async #runItemBlockActions(block: ItemBlock, item: ItemBlockItem, log: Logger): Promise<void> {
+    const { namespace, name } = item.object.metadata;
+    for (const a of this.#itemBlockActions) {
+      if (!this.#actionApplies(a, item.gr, item.object)) continue;
+      log.info({ plugin: a.name }, "Executing ItemBlock action");
+      let related: ResourceIdentifier[];
+      try {
+        related = await a.action.getRelatedItems(item.object, this.#in.backup);
+      } catch (err) {
+        log.error({ plugin: a.name, err: getErrorMessage(err) }, `error executing ItemBlock action (groupResource=${item.gr}, namespace=${namespace ?? ""}, name=${name})`);
+        continue;
+      }
+      for (const id of related) {
+        const found = await this.#relatedItem(id, log);
+        if (found && this.#addToBlock(block, found, log)) await this.#runItemBlockActions(block, found, log);
+      }
+    }
+  }
+
+  /**
+   * A related item: the collected copy when it is among the items being processed, else (not yet
+   * claimed) from the API server. Undefined when it is already claimed or cannot be read.
+   */
+  async #relatedItem(id: ResourceIdentifier, log: Logger): Promise<ItemBlockItem | undefined> {
+    const wanted = groupResourceString(id.group, id.resource);
+    const resource = this.#catalog.resolve(wanted);
+    const where = `${wanted} ${id.namespace}/${id.name}`;
+    if (!resource) {
+      log.error(`Unable to obtain gvr and resource for related item ${where}: the resource is not served by the cluster`);
+      return undefined;
+    }
+    const gr = groupResourceString(resource.group, resource.resource);
+    const key = itemBlockKey(gr, id.namespace, id.name);
+    const listed = this.#listed.get(key);
+    if (listed || this.#claimed.has(key)) return listed;
+    let object: UnstructuredItem | undefined;
     try {
-      await this.#backupItem(item.object, item.gr, item.resource, false, log, log);
+      object = await this.#kube.get({ group: resource.group, version: resource.version, resource: resource.resource }, id.name, id.namespace || undefined);
     } catch (err) {
-      log.error({ err: getErrorMessage(err) }, "Error backing up item");
+      log.error({ err: getErrorMessage(err) }, `Error while trying to get related item ${where} from cluster`);
+      return undefined;
     }
-    if (runPost) {
-      const failure = await runPodHooks(item.object, "post", { kube: this.#kube, log: this.#log, tracker: this.#hookTracker, hooks: this.#hooks });
-      if (failure) log.error({ err: failure.message }, "Error running post hooks for pod");
+    if (!object) {
+      log.warn({ groupResource: gr, relatedNamespace: id.namespace, relatedName: id.name }, "Related item was not found in Kubernetes API, can't add to item block");
+      return undefined;
+    }
+    object.apiVersion ||= groupVersionString(resource.group, resource.version);
+    object.kind ||= resource.kind;
+    return { gr, resource, object };
+  }
+
+  /** Starts backing up a block; waits while itemBlockWorkers blocks are in flight. */
+  async #submitBlock(block: ItemBlock): Promise<void> {
+    const done: Promise<void> = this.#backupBlock(block).finally(() => this.#inflight.delete(done));
+    this.#inflight.add(done);
+    const workers = Math.max(1, this.#in.itemBlockWorkers ?? 1);
+    while (this.#inflight.size >= workers) await Promise.race(this.#inflight);
+  }
+
+  /** Pre hooks of the block's pods, then every item of the block, then the post hooks. */
+  async #backupBlock(block: ItemBlock): Promise<void> {
+    const hookCtx = { kube: this.#kube, log: this.#log, tracker: this.#hookTracker, hooks: this.#hooks };
+    const itemLog = (i: ItemBlockItem): Logger => this.#log.child({ resource: i.gr, namespace: i.object.metadata.namespace, name: i.object.metadata.name });
+    // Pods already backed up (another block's additional item) get no hooks.
+    const pods = block.items.filter((i) => i.gr === "pods" && !this.#backedUp.has(this.#key(i.object)));
+    const hooked: ItemBlockItem[] = [];
+    for (const pod of pods) {
+      const failure = await runPodHooks(pod.object, "pre", hookCtx);
+      if (!failure) {
+        hooked.push(pod);
+        continue;
+      }
+      itemLog(pod).error({ err: failure.message }, "Error running pre hooks for pod");
+      // The pod is treated as handled so it is not backed up (Velero adds it to the backed-up set).
+      this.#backedUp.add(this.#key(pod.object));
+    }
+    for (const item of block.items) {
+      const log = itemLog(item);
+      try {
+        await this.#backupItem(item.object, item.gr, item.resource, false, log, log, block);
+      } catch (err) {
+        log.error({ err: getErrorMessage(err) }, "Error backing up item");
+      }
+    }
+    for (const pod of hooked) {
+      const failure = await runPodHooks(pod.object, "post", hookCtx);
+      if (failure) itemLog(pod).error({ err: failure.message }, "Error running post hooks for pod");
     }
     this.#progress();
+  }
+
+  /**
+   * Backs up each post-operation item again (resource order, then as listed); returns how many
+   * failed. Each item's files (with those of its additional items) are kept only on success.
+   */
+  async finalize(ids: ResourceIdentifier[]): Promise<number> {
+    const sink = this.#finalizeSink as FinalizeSink;
+    this.#actions = await this.#resolveActions(this.#in.actions);
+    const order = new Map(this.#catalog.resources.map((r, i) => [groupResourceString(r.group, r.resource), i]));
+    const resolved = ids.map((id) => ({ id, resource: this.#catalog.resolve(groupResourceString(id.group, id.resource)) }));
+    resolved.sort((a, b) => rank(a.resource) - rank(b.resource));
+    function rank(r: ApiResource | undefined): number {
+      return r ? (order.get(groupResourceString(r.group, r.resource)) ?? order.size) : order.size;
+    }
+    this.#log.info({ progress: "" }, `Collected ${ids.length} items from the async BIA operations PostOperationItems list`);
+    let failed = 0;
+    for (const { id, resource } of resolved) {
+      const wanted = groupResourceString(id.group, id.resource);
+      const log = this.#log.child({ resource: wanted, namespace: id.namespace || undefined, name: id.name });
+      log.info({ progress: "" }, "Processing item");
+      if (!resource) {
+        log.error(`post-operation item resource ${wanted} is not served by the cluster`);
+        failed++;
+        continue;
+      }
+      const gr = groupResourceString(resource.group, resource.resource);
+      const object = await this.#kube.get({ group: resource.group, version: resource.version, resource: resource.resource }, id.name, id.namespace || undefined);
+      if (!object) {
+        log.error(`post-operation item ${gr} ${id.namespace ? `${id.namespace}/` : ""}${id.name} was not found in the cluster`);
+        failed++;
+        continue;
+      }
+      object.apiVersion ||= groupVersionString(resource.group, resource.version);
+      object.kind ||= resource.kind;
+      sink.begin();
+      try {
+        if (await this.#backupItem(object, gr, resource, true, log, log)) sink.commit();
+      } catch (err) {
+        log.error({ err: getErrorMessage(err) }, "Error backing up item");
+        failed++;
+      }
+    }
+    this.#log.info({ progress: "" }, `Updated a total of ${this.#backedUp.size} items`);
+    return failed;
   }
 
   #key(o: UnstructuredItem): string {
@@ -454,8 +687,11 @@ class BackupRun {
     return true;
   }
 
-  /** Backs up one item (and, through actions, its additional items). Returns whether it was selected. */
-  async #backupItem(original: UnstructuredItem, gr: string, resource: ApiResource, mustInclude: boolean, parentLog: Logger, itemLog?: Logger): Promise<boolean> {
+  /**
+   * Backs up one item (and, through actions, its additional items, taken from `block` when it holds
+   * them). Returns whether it was selected.
+   */
+  async #backupItem(original: UnstructuredItem, gr: string, resource: ApiResource, mustInclude: boolean, parentLog: Logger, itemLog?: Logger, block?: ItemBlock): Promise<boolean> {
     const log = itemLog ?? parentLog.child({ resource: gr, namespace: original.metadata.namespace, name: original.metadata.name });
     if (!this.#included(original, gr, mustInclude, log)) return false;
     const key = this.#key(original);
@@ -486,16 +722,22 @@ class BackupRun {
         this.#backedUp.delete(key);
         return false;
       }
-      const mustIncludeAdditional = updated.metadata.annotations?.[MUST_INCLUDE_ADDITIONAL_ITEMS_ANNOTATION] === "true";
+      // While finalizing, additional items skip the exclusion checks too (Velero).
+      const mustIncludeAdditional = updated.metadata.annotations?.[MUST_INCLUDE_ADDITIONAL_ITEMS_ANNOTATION] === "true" || this.#finalizeSink !== undefined;
       if (updated.metadata.annotations) delete updated.metadata.annotations[MUST_INCLUDE_ADDITIONAL_ITEMS_ANNOTATION];
       obj = updated;
+      if (out.operationId && this.#finalizeSink) {
+        this.#backedUp.delete(key);
+        throw new Error(`backup Item Action created operation during finalize (groupResource=${gr}, namespace=${obj.metadata.namespace ?? ""}, name=${obj.metadata.name})`);
+      }
       if (out.operationId) this.#recordOperation(a.name, gr, obj, out.operationId, out.postOperationItems);
       for (const additional of out.additionalItems) {
-        await this.#backupAdditional(additional, mustIncludeAdditional, log);
+        await this.#backupAdditional(additional, mustIncludeAdditional, log, block);
       }
     }
 
-    if (gr === "persistentvolumes") await this.#snapshotPV(obj, log);
+    // Volumes were snapshotted by the backup itself; finalizing only rewrites item JSON.
+    if (gr === "persistentvolumes" && !this.#finalizeSink) await this.#snapshotPV(obj, log);
     if (gr === "pods" && this.#in.resourcePolicies) await this.#fsBackupByPolicy(original, this.#in.resourcePolicies, log);
 
     // Encoded once; both entries (plain and preferred-version paths) copy the same bytes.
@@ -518,7 +760,7 @@ class BackupRun {
     return true;
   }
 
-  async #backupAdditional(id: ResourceIdentifier, mustInclude: boolean, log: Logger): Promise<void> {
+  async #backupAdditional(id: ResourceIdentifier, mustInclude: boolean, log: Logger, block?: ItemBlock): Promise<void> {
     const gr = groupResourceString(id.group, id.resource);
     const resource = this.#catalog.resolve(gr);
     if (!resource) {
@@ -526,6 +768,12 @@ class BackupRun {
       return;
     }
     const canonical = groupResourceString(resource.group, resource.resource);
+    const inBlock = block?.find(canonical, id.namespace, id.name);
+    if (inBlock) {
+      await this.#backupItem(inBlock.object, canonical, inBlock.resource, mustInclude, log, undefined, block);
+      this.#progress();
+      return;
+    }
     const gvr = { group: resource.group, version: resource.version, resource: resource.resource };
     const item = await this.#kube.get(gvr, id.name, id.namespace || undefined);
     if (!item) {
@@ -534,7 +782,7 @@ class BackupRun {
     }
     item.apiVersion ||= groupVersionString(resource.group, resource.version);
     item.kind ||= resource.kind;
-    await this.#backupItem(item, canonical, resource, mustInclude, log);
+    await this.#backupItem(item, canonical, resource, mustInclude, log, undefined, block);
     this.#progress();
   }
 

@@ -43,7 +43,7 @@ function setup(options: { concurrency?: number; actions?: NamedAction<BackupItem
     logger: createSilentLogger(),
     clock,
     getBackupStore,
-    plugins: { getBackupItemActions: async () => options.actions ?? [], getVolumeSnapshotter: async () => Promise.reject(new Error("none")) },
+    plugins: { getBackupItemActions: async () => options.actions ?? [], getItemBlockActions: async () => [], getVolumeSnapshotter: async () => Promise.reject(new Error("none")) },
     concurrency: options.concurrency,
     metrics: backupMetrics,
   });

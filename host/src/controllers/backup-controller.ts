@@ -72,7 +72,7 @@ export interface BackupReconcilerOptions {
   kube: KubeClient;
   namespace: string;
   logger: Logger;
-  plugins: Pick<PluginManager, "getBackupItemActions" | "getVolumeSnapshotter">;
+  plugins: Pick<PluginManager, "getBackupItemActions" | "getItemBlockActions" | "getVolumeSnapshotter">;
   getBackupStore: BackupStoreGetter;
   credentials?: Pick<CredentialFileStore, "path">;
   clock?: Clock;
@@ -85,6 +85,8 @@ export interface BackupReconcilerOptions {
   defaultBackupTtlMs?: number;
   /** Backups running at once (--concurrent-backups, default 1). */
   concurrency?: number;
+  /** Item blocks each backup backs up at once (--item-block-worker-count, default 1). */
+  itemBlockWorkers?: number;
   /** Log level of the per-backup log. */
   backupLogLevel?: string;
   metrics?: BackupMetrics;
@@ -286,6 +288,7 @@ export class BackupReconciler implements Reconciler {
         return b;
       }
       const actions = await this.#o.plugins.getBackupItemActions();
+      const itemBlockActions = await this.#o.plugins.getItemBlockActions();
       const tarball = new TarballWriter(tarPath, () => this.#clock.now());
       const progress = new ProgressPatcher(this.#clock, (p) =>
         this.#o.kube.patch(GVR.backups, b.metadata.name ?? "", b.metadata.namespace, { status: { progress: p } }).then(() => undefined),
@@ -297,6 +300,8 @@ export class BackupReconciler implements Reconciler {
           tarball,
           log: backupLog,
           actions,
+          itemBlockActions,
+          itemBlockWorkers: this.#o.itemBlockWorkers ?? 1,
           volumeSnapshotter: (vsl) => this.#snapshotterFor(vsl),
           onProgress: (p) => progress.update(p),
           now: () => this.#clock.now(),

@@ -16,22 +16,35 @@ import { BackupOperationsReconciler, DEFAULT_ITEM_OPERATION_SYNC_MS, OPERATION_T
 const ACTION = "test.io/async-cm";
 const KEY = "velero/b1";
 
-/** A BIA v2 on config maps that starts operation "op-<name>" and re-backs-up the item afterwards. */
+/**
+ * A BIA v2 on config maps. On "<name>-result" items it only annotates them `test.io/backed-up-by`
+ * and names "<name>-extra" in namespace "other" as an additional item; on any other config map it
+ * starts operation "op-<name>" whose post-operation item is "<name>-result". Namespace "app" only.
+ */
 class AsyncAction implements BackupItemActionV2 {
   progressValue: Partial<OperationProgress> = { completed: false };
   progressError: Error | undefined;
   readonly progressCalls: string[] = [];
   readonly cancelled: string[] = [];
   async appliesTo() {
-    return { includedNamespaces: [], excludedNamespaces: [], includedResources: ["configmaps"], excludedResources: [], selector: "" };
+    return { includedNamespaces: ["app"], excludedNamespaces: [], includedResources: ["configmaps"], excludedResources: [], selector: "" };
   }
-  async execute(item: Backup | never, _backup: Backup) {
-    const it = item as unknown as { metadata: { name: string; namespace: string } };
+  async execute(item: Backup | never, backup: Backup) {
+    const it = item as unknown as { metadata: { name: string; namespace: string; annotations?: Record<string, string> } };
+    if (it.metadata.name.endsWith("-result")) {
+      const annotated = { ...it, metadata: { ...it.metadata, annotations: { ...it.metadata.annotations, "test.io/backed-up-by": backup.metadata.name ?? "" } } };
+      return {
+        item: annotated as never,
+        additionalItems: [{ group: "", resource: "configmaps", namespace: "other", name: `${it.metadata.name}-extra` }],
+        operationId: "",
+        postOperationItems: [],
+      };
+    }
     return {
       item: item as never,
       additionalItems: [],
       operationId: `op-${it.metadata.name}`,
-      postOperationItems: [{ group: "", resource: "configmaps", namespace: it.metadata.namespace, name: it.metadata.name }],
+      postOperationItems: [{ group: "", resource: "configmaps", namespace: it.metadata.namespace, name: `${it.metadata.name}-result` }],
     };
   }
   async progress(operationId: string, backup: Backup): Promise<OperationProgress> {
@@ -50,11 +63,16 @@ async function setup() {
   const objects = new MemoryObjectStore();
   const action = new AsyncAction();
   kube
-    .seed(GVR.namespaces, forNamespace("app").build())
-    .seed(GVR.configMaps, forConfigMap("app", "cm1", { v: "before" }).build())
+    .seed(GVR.namespaces, forNamespace("app").build(), forNamespace("other").build())
+    .seed(
+      GVR.configMaps,
+      forConfigMap("app", "cm1", { v: "before" }).build(),
+      forConfigMap("app", "cm1-result", { v: "before" }).build(),
+      forConfigMap("other", "cm1-result-extra", { v: "extra" }).build(),
+    )
     .seed(GVR.backupStorageLocations, forBackupStorageLocation("velero", "default").default().phase("Available").build());
   const getBackupStore = async (l: BackupStorageLocation) => new ObjectBackupStore({ objectStore: objects, bucket: l.spec.objectStorage.bucket, prefix: l.spec.objectStorage.prefix });
-  const plugins = { getBackupItemActions: async () => [{ name: ACTION, action }], getVolumeSnapshotter: async () => Promise.reject(new Error("none")) };
+  const plugins = { getBackupItemActions: async () => [{ name: ACTION, action }], getItemBlockActions: async () => [], getVolumeSnapshotter: async () => Promise.reject(new Error("none")) };
   const backups = new BackupReconciler({ kube, namespace: "velero", logger: createSilentLogger(), clock, getBackupStore, plugins });
   const metrics: string[] = [];
   const m = (name: string) => (schedule: string, value?: unknown) => void metrics.push(`${name}:${schedule}:${value instanceof Date ? value.toISOString() : String(value)}`);
@@ -101,7 +119,7 @@ describe("BackupOperationsReconciler", () => {
     expect(t.stored().status?.phase).toBe("WaitingForPluginOperations");
     expect(await t.ops()).toEqual([
       expect.objectContaining({
-        spec: expect.objectContaining({ operationID: "op-cm1", backupItemAction: ACTION, postOperationItems: [{ Group: "", Resource: "configmaps", Namespace: "app", Name: "cm1" }] }),
+        spec: expect.objectContaining({ operationID: "op-cm1", backupItemAction: ACTION, postOperationItems: [{ Group: "", Resource: "configmaps", Namespace: "app", Name: "cm1-result" }] }),
       }),
     ]);
   });
@@ -132,9 +150,12 @@ describe("BackupOperationsReconciler", () => {
     expect(t.metrics).toEqual([]);
   });
 
-  it("an operation that completes: post-operation items re-backed-up into the tarball, then Completed (metadata last)", async () => {
+  it("an operation that completes: post-operation items re-backed-up through the actions into the tarball, then Completed (metadata last)", async () => {
     const t = await setup();
-    await t.kube.patch(GVR.configMaps, "cm1", "app", { data: { v: "after" } });
+    const before = await tarEntries(await t.store.getBackupContents("b1"));
+    // The backup excluded namespace "other": the action's additional item is not in it.
+    expect(before.has("resources/configmaps/namespaces/other/cm1-result-extra.json")).toBe(false);
+    await t.kube.patch(GVR.configMaps, "cm1-result", "app", { data: { v: "after" } });
     t.action.progressValue = { completed: true, nCompleted: 10, nTotal: 10 };
     t.clock.advance(20_000);
     const putsBefore = t.objects.puts.length;
@@ -148,9 +169,17 @@ describe("BackupOperationsReconciler", () => {
     expect(t.objects.puts.slice(putsBefore)).toEqual(["backups/b1/b1-itemoperations.json.gz", "backups/b1/b1.tar.gz", "backups/b1/velero-backup.json"]);
     const entries = await tarEntries(await t.store.getBackupContents("b1"));
     expect(entries.has("metadata/version")).toBe(true);
-    for (const path of ["resources/configmaps/namespaces/app/cm1.json", "resources/configmaps/v1-preferredversion/namespaces/app/cm1.json"]) {
-      expect(JSON.parse(entries.get(path) ?? "{}")).toMatchObject({ kind: "ConfigMap", data: { v: "after" } });
+    // The post-operation item is read again from the API server and run through the action again
+    // (the annotation is not on the cluster's object: only the re-run puts it there).
+    for (const path of ["resources/configmaps/namespaces/app/cm1-result.json", "resources/configmaps/v1-preferredversion/namespaces/app/cm1-result.json"]) {
+      expect(JSON.parse(entries.get(path) ?? "{}")).toMatchObject({ kind: "ConfigMap", data: { v: "after" }, metadata: { annotations: { "test.io/backed-up-by": "b1" } } });
     }
+    expect(t.kube.peek<{ metadata: { annotations?: object } }>(GVR.configMaps, "cm1-result", "app")?.metadata.annotations).toBeUndefined();
+    // Additional items of a finalize run skip the exclusion checks (Velero), so the excluded namespace's item is added.
+    expect(JSON.parse(entries.get("resources/configmaps/namespaces/other/cm1-result-extra.json") ?? "{}")).toMatchObject({ data: { v: "extra" } });
+    // Items that are not post-operation items keep their backed-up copy.
+    expect(JSON.parse(entries.get("resources/configmaps/namespaces/app/cm1.json") ?? "{}")).toMatchObject({ data: { v: "before" } });
+    expect([...entries.keys()].filter((k) => k.endsWith("/cm1-result.json"))).toHaveLength(2);
     expect(entries.has("resources/namespaces/cluster/app.json")).toBe(true);
     expect(t.metrics).toEqual(["success::undefined", "lastStatus::true", "lastSuccess::2024-05-01T10:00:20.000Z", "duration::20"]);
     // Finished backups are left alone afterwards.

@@ -6,9 +6,11 @@
  * started it, or cancelled and failed once older than spec.itemOperationTimeout (default 4h). The
  * updated operations file is uploaded after every check. When none is left in progress the backup
  * moves to Finalizing (FinalizingPartiallyFailed when an operation failed or the backup already had
- * errors); the finalizer then re-fetches every postOperationItem from the API server, rewrites the
- * tarball with them (replacing older copies), uploads it, and writes velero-backup.json last with
- * Completed / PartiallyFailed.
+ * errors); the finalizer then re-fetches every postOperationItem from the API server and backs it up
+ * again through every applicable BackupItemAction (Velero's FinalizeBackup: no exclusion checks,
+ * additional items included, an action starting a new operation fails that item), rewrites the
+ * tarball with the resulting entries (replacing older copies), uploads it, and writes
+ * velero-backup.json last with Completed / PartiallyFailed.
  */
 import { createReadStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -18,12 +20,10 @@ import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { extract } from "tar-stream";
 import { getErrorMessage, LABELS, type Backup, type BackupItemActionV2, type BackupPhase, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
-import type { BackupOperation } from "../backup/backupper.js";
-import { ResourceCatalog } from "../backup/resources.js";
-import { itemPath, TarballWriter } from "../backup/tar-writer.js";
+import { KubernetesBackupper, type BackupOperation, type Backupper } from "../backup/backupper.js";
+import { TarballWriter } from "../backup/tar-writer.js";
 import type { KubeClient } from "../kube/client.js";
-import { groupResourceString, groupVersionString, GVR } from "../kube/gvr.js";
-import { marshalGo } from "../persistence/go-json.js";
+import { GVR } from "../kube/gvr.js";
 import type { BackupStore } from "../persistence/backup-store.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
 import type { PluginManager } from "../plugins/manager.js";
@@ -60,6 +60,8 @@ export interface BackupOperationsReconcilerOptions {
   logger: Logger;
   plugins: Pick<PluginManager, "getBackupItemActions">;
   getBackupStore: BackupStoreGetter;
+  /** The engine that re-backs-up post-operation items; by default a KubernetesBackupper. */
+  backupper?: Pick<Backupper, "finalize">;
   clock?: Clock;
   /** --item-operation-sync-frequency in ms (default 10s). */
   syncPeriodMs?: number;
@@ -74,9 +76,11 @@ export class BackupOperationsReconciler implements Reconciler {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #periodMs: number;
+  readonly #backupper: Pick<Backupper, "finalize">;
 
   constructor(options: BackupOperationsReconcilerOptions) {
     this.#o = options;
+    this.#backupper = options.backupper ?? new KubernetesBackupper(options.kube);
     this.#clock = options.clock ?? realClock;
     this.#log = options.logger.child({ controller: "backup-operations" });
     this.#periodMs = options.syncPeriodMs && options.syncPeriodMs > 0 ? options.syncPeriodMs : DEFAULT_ITEM_OPERATION_SYNC_MS;
@@ -184,7 +188,7 @@ export class BackupOperationsReconciler implements Reconciler {
     const post = operations.flatMap((o) => o.spec.postOperationItems ?? []);
     if (post.length > 0) {
       try {
-        const missing = await this.#rewriteTarball(name, store, post, log);
+        const missing = await this.#rewriteTarball(backup, store, post, log);
         errors += missing;
         if (missing > 0) partial = true;
       } catch (err) {
@@ -227,47 +231,33 @@ export class BackupOperationsReconciler implements Reconciler {
   }
 
   /** Returns the number of post-operation items that could not be backed up. */
-  async #rewriteTarball(name: string, store: BackupStore, items: Identifier[], log: Logger): Promise<number> {
-    const catalog = await ResourceCatalog.load(this.#o.kube);
-    const replaced = new Map<string, Buffer>();
-    const itemDirs: { gr: string; scope: string; file: string }[] = [];
-    let missing = 0;
-    for (const id of items) {
-      const resource = catalog.resolve(groupResourceString(id.Group, id.Resource));
-      if (!resource) {
-        log.error({ postOperationItem: id }, `post-operation item resource ${groupResourceString(id.Group, id.Resource)} is not served by the cluster`);
-        missing++;
-        continue;
-      }
-      const gr = groupResourceString(resource.group, resource.resource);
-      const item = await this.#o.kube.get({ group: resource.group, version: resource.version, resource: resource.resource }, id.Name, id.Namespace || undefined);
-      if (!item) {
-        log.error({ postOperationItem: id }, `post-operation item ${gr} ${id.Namespace ? `${id.Namespace}/` : ""}${id.Name} was not found in the cluster`);
-        missing++;
-        continue;
-      }
-      item.apiVersion ||= groupVersionString(resource.group, resource.version);
-      item.kind ||= resource.kind;
-      const bytes = Buffer.from(marshalGo(item));
-      const ns = id.Namespace || undefined;
-      replaced.set(itemPath(gr, ns, id.Name), bytes);
-      replaced.set(itemPath(gr, ns, id.Name, `${resource.version}-preferredversion`), bytes);
-      itemDirs.push({ gr, scope: ns ? `namespaces/${ns}` : "cluster", file: `${id.Name}.json` });
-    }
-    if (replaced.size === 0) return missing;
+  async #rewriteTarball(backup: Backup, store: BackupStore, items: Identifier[], log: Logger): Promise<number> {
+    const name = backup.metadata.name ?? "";
+    const { files, failed } = await this.#backupper.finalize({
+      backup,
+      items: items.map((id) => ({ group: id.Group, resource: id.Resource, namespace: id.Namespace, name: id.Name })),
+      actions: await this.#o.plugins.getBackupItemActions(),
+      log,
+    });
+    if (files.size === 0) return failed;
     // Any older copy of a re-backed-up item (in any version directory) is dropped.
+    const itemDirs = [...files.keys()].map(itemLocation).filter((l) => l !== undefined);
     const isStale = (path: string): boolean =>
-      itemDirs.some(({ gr, scope, file }) => path.startsWith(`resources/${gr}/`) && path.endsWith(`/${scope}/${file}`));
+      !files.has(path) && itemDirs.some(({ gr, scope, file }) => path.startsWith(`resources/${gr}/`) && path.endsWith(`/${scope}/${file}`));
 
     const dir = await mkdtemp(join(tmpdir(), "velero-finalize-"));
     try {
       const tarPath = join(dir, `${name}.tar.gz`);
       const writer = new TarballWriter(tarPath, () => this.#clock.now());
+      const pending = new Map(files);
       try {
         await copyEntries(await store.getBackupContents(name), async (path, data) => {
-          if (!isStale(path)) await writer.writeFile(path, data);
+          const replacement = pending.get(path);
+          pending.delete(path);
+          if (replacement !== undefined) await writer.writeFile(path, replacement);
+          else if (!isStale(path)) await writer.writeFile(path, data);
         });
-        for (const [path, data] of replaced) await writer.writeFile(path, data);
+        for (const [path, data] of pending) await writer.writeFile(path, data);
       } finally {
         await writer.close();
       }
@@ -275,7 +265,7 @@ export class BackupOperationsReconciler implements Reconciler {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-    return missing;
+    return failed;
   }
 
   async #patch(backup: Backup, status: object): Promise<Backup> {
@@ -299,6 +289,12 @@ function parseTimeout(text: string | undefined): number {
   } catch {
     return parseGoDuration(DEFAULT_ITEM_OPERATION_TIMEOUT);
   }
+}
+
+/** "resources/<gr>[/<version dir>]/<namespaces/ns | cluster>/<name>.json" → its parts; undefined for other paths. */
+function itemLocation(path: string): { gr: string; scope: string; file: string } | undefined {
+  const m = /^resources\/([^/]+)\/(?:[^/]+\/)??(namespaces\/[^/]+|cluster)\/([^/]+\.json)$/.exec(path);
+  return m ? { gr: m[1] as string, scope: m[2] as string, file: m[3] as string } : undefined;
 }
 
 /** Calls `onEntry` for each regular file of a gzip(tar) stream, in order. */

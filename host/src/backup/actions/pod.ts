@@ -7,21 +7,26 @@ interface PodSpec {
   volumes?: { persistentVolumeClaim?: { claimName?: string } }[];
 }
 
+/** The items a pod depends on: its PriorityClass, then the PVCs of its volumes (also the pod ItemBlockAction's related items). */
+export function relatedItemsForPod(pod: UnstructuredItem): ResourceIdentifier[] {
+  const spec = (pod.spec ?? {}) as PodSpec;
+  const related: ResourceIdentifier[] = [];
+  if (spec.priorityClassName) {
+    related.push({ group: "scheduling.k8s.io", resource: "priorityclasses", namespace: "", name: spec.priorityClassName });
+  }
+  for (const v of spec.volumes ?? []) {
+    const claim = v.persistentVolumeClaim?.claimName;
+    if (claim) related.push({ group: "", resource: "persistentvolumeclaims", namespace: pod.metadata.namespace ?? "", name: claim });
+  }
+  return related;
+}
+
 export class PodBackupAction implements BackupItemAction {
   async appliesTo(): Promise<ResourceSelector> {
     return { ...emptyResourceSelector(), includedResources: ["pods"] };
   }
 
   async execute(item: UnstructuredItem): Promise<BackupItemActionOutput> {
-    const spec = (item.spec ?? {}) as PodSpec;
-    const additionalItems: ResourceIdentifier[] = [];
-    if (spec.priorityClassName) {
-      additionalItems.push({ group: "scheduling.k8s.io", resource: "priorityclasses", namespace: "", name: spec.priorityClassName });
-    }
-    for (const v of spec.volumes ?? []) {
-      const claim = v.persistentVolumeClaim?.claimName;
-      if (claim) additionalItems.push({ group: "", resource: "persistentvolumeclaims", namespace: item.metadata.namespace ?? "", name: claim });
-    }
-    return { item, additionalItems };
+    return { item, additionalItems: relatedItemsForPod(item) };
   }
 }

@@ -10,7 +10,12 @@ interface ClusterRoleBinding {
   subjects?: { kind?: string; name?: string; namespace?: string }[];
 }
 
-export class ServiceAccountBackupAction implements BackupItemAction {
+/**
+ * The ClusterRoleBindings naming a service account as a subject, and their ClusterRoles: listed once
+ * per instance (Velero lists them once when the action is created), indexed by subject. Shared by
+ * the service-account BackupItemAction and ItemBlockAction.
+ */
+export class ServiceAccountBindings {
   readonly #kube: KubeClient;
   /** Per service account ("namespace/name"): the bindings naming it and their roles. */
   #bySubject: Promise<Map<string, { bindings: Set<string>; roles: Set<string> }>> | undefined;
@@ -19,21 +24,32 @@ export class ServiceAccountBackupAction implements BackupItemAction {
     this.#kube = kube;
   }
 
+  /** The bindings (sorted), then their roles (sorted), of a ServiceAccount item. */
+  async relatedItems(serviceAccount: UnstructuredItem): Promise<ResourceIdentifier[]> {
+    this.#bySubject ??= this.#kube.list(GVR.clusterRoleBindings).then((l) => indexBySubject(l.items as unknown as ClusterRoleBinding[]));
+    const found = (await this.#bySubject).get(`${serviceAccount.metadata.namespace ?? ""}/${serviceAccount.metadata.name}`);
+    const bindings = found?.bindings ?? new Set<string>();
+    const roles = found?.roles ?? new Set<string>();
+    return [
+      ...[...bindings].sort().map((n) => ({ group: "rbac.authorization.k8s.io", resource: "clusterrolebindings", namespace: "", name: n })),
+      ...[...roles].sort().map((n) => ({ group: "rbac.authorization.k8s.io", resource: "clusterroles", namespace: "", name: n })),
+    ];
+  }
+}
+
+export class ServiceAccountBackupAction implements BackupItemAction {
+  readonly #bindings: ServiceAccountBindings;
+
+  constructor(kube: KubeClient) {
+    this.#bindings = new ServiceAccountBindings(kube);
+  }
+
   async appliesTo(): Promise<ResourceSelector> {
     return { ...emptyResourceSelector(), includedResources: ["serviceaccounts"] };
   }
 
   async execute(item: UnstructuredItem): Promise<BackupItemActionOutput> {
-    // One LIST per action instance (Velero lists once when the action is created), indexed by subject.
-    this.#bySubject ??= this.#kube.list(GVR.clusterRoleBindings).then((l) => indexBySubject(l.items as unknown as ClusterRoleBinding[]));
-    const found = (await this.#bySubject).get(`${item.metadata.namespace ?? ""}/${item.metadata.name}`);
-    const bindings = found?.bindings ?? new Set<string>();
-    const roles = found?.roles ?? new Set<string>();
-    const additionalItems: ResourceIdentifier[] = [
-      ...[...bindings].sort().map((n) => ({ group: "rbac.authorization.k8s.io", resource: "clusterrolebindings", namespace: "", name: n })),
-      ...[...roles].sort().map((n) => ({ group: "rbac.authorization.k8s.io", resource: "clusterroles", namespace: "", name: n })),
-    ];
-    return { item, additionalItems };
+    return { item, additionalItems: await this.#bindings.relatedItems(item) };
   }
 }
 

@@ -1,0 +1,14 @@
+/** velero.io/pod (ItemBlockAction): a pod is backed up in one block with its PVCs and PriorityClass. */
+import type { ItemBlockAction, ResourceIdentifier, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
+import { relatedItemsForPod } from "../actions/pod.js";
+
+export class PodItemBlockAction implements ItemBlockAction {
+  async appliesTo(): Promise<ResourceSelector> {
+    return { ...emptyResourceSelector(), includedResources: ["pods"] };
+  }
+
+  async getRelatedItems(item: UnstructuredItem): Promise<ResourceIdentifier[]> {
+    return relatedItemsForPod(item);
+  }
+}

@@ -1,0 +1,21 @@
+/** velero.io/service-account (ItemBlockAction): a service account with the ClusterRoleBindings naming it and their ClusterRoles. */
+import type { ItemBlockAction, ResourceIdentifier, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
+import type { KubeClient } from "../../kube/client.js";
+import { ServiceAccountBindings } from "../actions/service-account.js";
+
+export class ServiceAccountItemBlockAction implements ItemBlockAction {
+  readonly #bindings: ServiceAccountBindings;
+
+  constructor(kube: KubeClient) {
+    this.#bindings = new ServiceAccountBindings(kube);
+  }
+
+  async appliesTo(): Promise<ResourceSelector> {
+    return { ...emptyResourceSelector(), includedResources: ["serviceaccounts"] };
+  }
+
+  getRelatedItems(item: UnstructuredItem): Promise<ResourceIdentifier[]> {
+    return this.#bindings.relatedItems(item);
+  }
+}

@@ -13,7 +13,7 @@ import { installCrds } from "../../host/src/kube/crds.ts";
 import { GVR } from "../../host/src/kube/gvr.ts";
 import { HttpKubeClient } from "../../host/src/kube/http-kube-client.ts";
 import { loadKubeConfig } from "../../host/src/kube/kube-config.ts";
-import { startServer, type RunningServer } from "../../host/src/server/server.ts";
+import { startServer, type RunningServer, type ServerOptions } from "../../host/src/server/server.ts";
 import { createLogger, createSilentLogger } from "../../host/src/shared/logging.ts";
 import { buildFixturePlugin } from "../plugin-protocol/helpers.ts";
 import { loadEndpoints, type Endpoints } from "./endpoints.ts";
@@ -87,7 +87,11 @@ export async function locationAvailable(kube: HttpKubeClient, namespace: string)
  * Creates the filesystem location in `namespace` (which must exist), starts the server there and waits
  * for the location to be Available. Debug logs go to stderr when the environment variable `logEnv` is "1".
  */
-export async function startVeleroServer(env: VeleroTestEnv, namespace: string, options: { logEnv: string; backupSyncPeriod?: string }): Promise<RunningServer> {
+export async function startVeleroServer(
+  env: VeleroTestEnv,
+  namespace: string,
+  options: { logEnv: string; backupSyncPeriod?: string } & Pick<ServerOptions, "itemBlockWorkerCount" | "itemOperationSyncFrequency">,
+): Promise<RunningServer> {
   await createFilesystemLocation(env.kube, namespace, env.bucketRoot);
   const server = await startServer({
     kube: env.kube,
@@ -96,6 +100,8 @@ export async function startVeleroServer(env: VeleroTestEnv, namespace: string, o
     metricsAddress: "127.0.0.1:0",
     storeValidationFrequency: "1s",
     ...(options.backupSyncPeriod ? { backupSyncPeriod: options.backupSyncPeriod } : {}),
+    ...(options.itemBlockWorkerCount !== undefined ? { itemBlockWorkerCount: options.itemBlockWorkerCount } : {}),
+    ...(options.itemOperationSyncFrequency !== undefined ? { itemOperationSyncFrequency: options.itemOperationSyncFrequency } : {}),
     logger: process.env[options.logEnv] === "1" ? createLogger({ level: "debug" }) : createSilentLogger(),
   });
   await locationAvailable(env.kube, namespace);

@@ -85,6 +85,7 @@ describe("bad plugins in the plugin dir", () => {
       "RestoreItemActionV2/test.io/ria-v2",
       "DeleteItemAction/test.io/dia",
       "ItemBlockAction/test.io/iba",
+      "ItemBlockAction/test.io/iba-peer",
     ]);
     const manager = new DefaultPluginManager({ registry, logger: captureLogger() });
     try {

@@ -84,6 +84,7 @@ describe("fixture plugin through the plugin manager", () => {
       { kind: "RestoreItemActionV2", name: "test.io/ria-v2", command: link },
       { kind: "DeleteItemAction", name: "test.io/dia", command: link },
       { kind: "ItemBlockAction", name: "test.io/iba", command: link },
+      { kind: "ItemBlockAction", name: "test.io/iba-peer", command: link },
     ]);
   });
 

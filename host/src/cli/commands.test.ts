@@ -327,6 +327,20 @@ describe("locations, plugins, version, server", () => {
     expect((await cli.run("server", "--log-level", "loud")).code).toBe(2);
   });
 
+  it("takes --item-block-worker-count and --item-operation-sync-frequency (Velero defaults 1 and 10s)", async () => {
+    const cli = createTestCli();
+    expect((await cli.run("server")).code).toBe(0);
+    expect(cli.serverStarts[0]).toMatchObject({ itemBlockWorkerCount: 1, itemOperationSyncFrequencyMs: 10_000 });
+    const r = await cli.run("server", "--item-block-worker-count=3", "--item-operation-sync-frequency", "2s");
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain("ignoring flags");
+    expect(cli.serverStarts[1]).toMatchObject({ itemBlockWorkerCount: 3, itemOperationSyncFrequencyMs: 2_000 });
+    const zero = await cli.run("server", "--item-block-worker-count=0");
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain("--item-block-worker-count 0: it must be at least 1");
+    expect((await cli.run("server", "--item-operation-sync-frequency=0s")).code).toBe(2);
+  });
+
   it("hands run-plugins its raw arguments and stays out of the help", async () => {
     const cli = createTestCli();
     expect((await cli.run("run-plugins", "--log-level", "info", "--features=")).code).toBe(0);

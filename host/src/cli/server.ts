@@ -30,6 +30,8 @@ export interface ServerCliOptions {
   restoreResourcePriorities?: string;
   clientPageSize?: number;
   uploaderType: string;
+  itemBlockWorkerCount: number;
+  itemOperationSyncFrequencyMs: number;
 }
 
 const LOG_LEVELS = ["panic", "fatal", "error", "warning", "warn", "info", "debug", "trace"];
@@ -44,6 +46,8 @@ export const SERVER_DEFAULTS = {
   defaultBackupTtl: 720 * 3600e9,
   storeValidationFrequency: 60e9,
   metricsAddress: "127.0.0.1:8085",
+  itemBlockWorkerCount: 1,
+  itemOperationSyncFrequency: 10e9,
 } as const;
 
 interface ServerFlags {
@@ -62,6 +66,8 @@ interface ServerFlags {
   restoreResourcePriorities?: string;
   clientPageSize?: number;
   uploaderType?: string;
+  itemBlockWorkerCount?: number;
+  itemOperationSyncFrequency?: number;
 }
 
 /** Pure: flags (durations in ns) → the server's options (durations in ms). */
@@ -71,6 +77,10 @@ export function buildServerOptions(flags: ServerFlags, globals: { namespace: str
   const format = flags.logFormat ?? SERVER_DEFAULTS.logFormat;
   if (format !== "text" && format !== "json") throw new UsageError(`invalid --log-format "${format}": use text or json`);
   const ms = (ns: number | undefined, def: number): number => Math.round((ns ?? def) / 1e6);
+  const workers = flags.itemBlockWorkerCount ?? SERVER_DEFAULTS.itemBlockWorkerCount;
+  if (workers < 1) throw new UsageError(`invalid --item-block-worker-count ${workers}: it must be at least 1`);
+  const syncMs = ms(flags.itemOperationSyncFrequency, SERVER_DEFAULTS.itemOperationSyncFrequency);
+  if (syncMs <= 0) throw new UsageError(`invalid --item-operation-sync-frequency: it must be a positive duration such as 10s`);
   return {
     namespace: globals.namespace,
     ...(globals.kubeconfig ? { kubeconfig: globals.kubeconfig } : {}),
@@ -91,6 +101,8 @@ export function buildServerOptions(flags: ServerFlags, globals: { namespace: str
     ...(flags.restoreResourcePriorities ? { restoreResourcePriorities: flags.restoreResourcePriorities } : {}),
     ...(flags.clientPageSize !== undefined ? { clientPageSize: flags.clientPageSize } : {}),
     uploaderType: flags.uploaderType ?? "kopia",
+    itemBlockWorkerCount: workers,
+    itemOperationSyncFrequencyMs: syncMs,
   };
 }
 
@@ -120,6 +132,8 @@ export async function runServerUntilSignal(options: ServerCliOptions, serverVers
     metricsAddress: options.metricsAddress,
     features: options.features,
     ...(options.clientPageSize !== undefined ? { clientPageSize: options.clientPageSize } : {}),
+    itemBlockWorkerCount: options.itemBlockWorkerCount,
+    itemOperationSyncFrequency: options.itemOperationSyncFrequencyMs,
     serverVersion,
   });
   await new Promise<void>((resolve) => {
@@ -179,6 +193,8 @@ export function newServerCommand(f: Factory, start: StartServer): Command {
   cmd.option("--restore-resource-priorities <list>", "Desired order of resource restores, the priority list contains two parts which are split by \"-\" element.");
   addValueFlag(cmd, "--client-page-size <n>", "Page size of requests by the server to the Kubernetes API when listing objects during a backup.", (v) => parseIntFlag("--client-page-size", v));
   cmd.option("--uploader-type <type>", "Type of uploader to handle the transfer of data of pod volumes", "kopia");
+  addValueFlag(cmd, "--item-block-worker-count <n>", "Number of worker threads to process ItemBlocks. Default is one. Optional.", (v) => parseIntFlag("--item-block-worker-count", v));
+  addValueFlag(cmd, "--item-operation-sync-frequency <duration>", "How often to check status on backup/restore operations after backup/restore processing. Default is 10 seconds", duration("--item-operation-sync-frequency"));
   cmd.addOption(new Option("--profiler-address <address>", "The address to expose the pprof profiler (accepted, not used)").hideHelp());
   return cmd.action(actionFor(f, () => new Server(f, start)));
 }

@@ -5,10 +5,11 @@
 import { createServer, type Server } from "node:http";
 import { getErrorMessage, type Backup } from "@velero-ts/plugin-sdk";
 import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction } from "../backup/actions/index.js";
+import { BUILTIN_ITEM_BLOCK_ACTIONS, createBuiltinItemBlockAction } from "../backup/item-block-actions/index.js";
 import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
 import { createBuiltinPlugins } from "../builtin-plugins/registry.js";
 import { BackupReconciler } from "../controllers/backup-controller.js";
-import { BackupOperationsReconciler } from "../controllers/backup-operations-controller.js";
+import { BackupOperationsReconciler, DEFAULT_ITEM_OPERATION_SYNC_MS } from "../controllers/backup-operations-controller.js";
 import { BackupStorageLocationReconciler } from "../controllers/backup-storage-location-controller.js";
 import { createLifecycleReconcilers } from "../controllers/lifecycle.js";
 import { RestoreReconciler } from "../controllers/restore-controller.js";
@@ -60,6 +61,10 @@ export interface ServerOptions {
   kubecontext?: string;
   /** --concurrent-backups: backups running at once; default 1. */
   concurrency?: number;
+  /** --item-block-worker-count: item blocks each backup backs up at once; default 1. */
+  itemBlockWorkerCount?: number;
+  /** --item-operation-sync-frequency: how often backup/restore item operations are checked; default 10s. */
+  itemOperationSyncFrequency?: DurationOption;
   /** --disable-controllers (Velero controller names: backup, restore, schedule, gc, ...). */
   disableControllers?: string[];
   /** --schedule-skip-immediately. */
@@ -122,6 +127,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const backupSyncPeriodMs = toMs(options.backupSyncPeriod, 60_000, "--backup-sync-period");
   const defaultBackupTtlMs = toMs(options.defaultBackupTtl, 720 * 3_600_000, "--default-backup-ttl");
   const validationMs = toMs(options.storeValidationFrequency, 60_000, "--store-validation-frequency");
+  const itemOperationSyncMs = toMs(options.itemOperationSyncFrequency, DEFAULT_ITEM_OPERATION_SYNC_MS, "--item-operation-sync-frequency");
+  const itemBlockWorkers = options.itemBlockWorkerCount ?? 1;
+  if (!Number.isInteger(itemBlockWorkers) || itemBlockWorkers < 1) {
+    throw new Error(`invalid --item-block-worker-count ${itemBlockWorkers}: it must be a whole number of at least 1`);
+  }
   const defaultVsls = parseProviderMap(options.defaultVolumeSnapshotLocations);
 
   const ownKube = options.kube === undefined;
@@ -134,6 +144,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (!plugins) {
     const builtins = createBuiltinPlugins(logger);
     for (const name of BUILTIN_BACKUP_ITEM_ACTIONS) builtins.registerBackupItemAction(name, () => createBuiltinBackupItemAction(name, kube));
+    for (const name of BUILTIN_ITEM_BLOCK_ACTIONS) builtins.registerItemBlockAction(name, () => createBuiltinItemBlockAction(name, kube));
     for (const a of builtinRestoreItemActions({ kube, veleroNamespace: namespace, logger })) builtins.registerRestoreItemAction(a.name, () => a.create());
     const registry = await discoverPlugins({
       pluginDir: options.pluginDir ?? "/plugins",
@@ -161,6 +172,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     defaultVolumeSnapshotLocations: defaultVsls,
     defaultBackupTtlMs,
     concurrency: options.concurrency ?? 1,
+    itemBlockWorkers,
     backupLogLevel: options.logLevel,
     metrics,
   });
@@ -179,9 +191,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     );
   }
   if (!disabled.has("backup")) manager.add(backupReconciler);
-  if (!disabled.has("backup-operations")) manager.add(new BackupOperationsReconciler({ kube, logger, plugins, getBackupStore, clock, metrics }));
+  if (!disabled.has("backup-operations")) manager.add(new BackupOperationsReconciler({ kube, logger, plugins, getBackupStore, clock, metrics, syncPeriodMs: itemOperationSyncMs }));
   if (!disabled.has("restore")) {
-    manager.add(new RestoreReconciler({ kube, namespace, log: logger, plugins, getBackupStore, credentials, clock, metrics }));
+    manager.add(new RestoreReconciler({ kube, namespace, log: logger, plugins, getBackupStore, credentials, clock, metrics, itemOperationPollMs: itemOperationSyncMs }));
   }
   for (const r of createLifecycleReconcilers({
     kube,

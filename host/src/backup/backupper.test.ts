@@ -5,7 +5,7 @@ import { gunzipSync } from "node:zlib";
 import { extract } from "tar-stream";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import type { Backup, BackupItemActionV2, BackupSpec, UnstructuredItem, VolumeSnapshotter } from "@velero-ts/plugin-sdk";
+import type { Backup, BackupItemActionV2, BackupSpec, ItemBlockAction, UnstructuredItem, VolumeSnapshotter } from "@velero-ts/plugin-sdk";
 import { KubeApiError } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
 import {
@@ -25,6 +25,7 @@ import {
 } from "../testing/builders.js";
 import { DEFAULT_FAKE_RESOURCES, FakeKubeClient, res } from "../testing/fake-kube-client.js";
 import { createBuiltinBackupItemAction, BUILTIN_BACKUP_ITEM_ACTIONS } from "./actions/index.js";
+import { BUILTIN_ITEM_BLOCK_ACTIONS, createBuiltinItemBlockAction } from "./item-block-actions/index.js";
 import { BackupLogger } from "./backup-log.js";
 import { KubernetesBackupper, type BackupInput } from "./backupper.js";
 import { TarballWriter } from "./tar-writer.js";
@@ -336,5 +337,266 @@ describe("KubernetesBackupper when a resource type vanishes after discovery", ()
     broken.failNext("list", "widgets", new KubeApiError({ statusCode: 500, reason: "InternalError", message: "etcd timeout" }), 10);
     const failed = await run({ includedNamespaces: ["app"] }, {}, broken);
     expect(failed.log.errors).toBeGreaterThan(0);
+  });
+});
+
+describe("KubernetesBackupper item blocks", () => {
+  /** Namespace "blocks": pods a and b mount PVC "shared" (bound to pv-shared), pod c has no volume; all Running on a node. */
+  function blocksCluster(): FakeKubeClient {
+    const kube = cluster();
+    const scheduled = (b: ReturnType<typeof forPod>) => {
+      const pod = b.annotations({ "pre.hook.backup.velero.io/command": "pre", "post.hook.backup.velero.io/command": "post" }).build();
+      (pod.spec as { nodeName?: string }).nodeName = "node-1";
+      return pod;
+    };
+    kube
+      .seed(GVR.namespaces, forNamespace("blocks").build())
+      .seed(GVR.pods, scheduled(forPod("blocks", "a", { pvcs: ["shared"] })), scheduled(forPod("blocks", "b", { pvcs: ["shared"] })), scheduled(forPod("blocks", "c")))
+      .seed(GVR.persistentVolumeClaims, forPVC("blocks", "shared", "pv-shared").build())
+      .seed(GVR.persistentVolumes, forPV("pv-shared", { namespace: "blocks", name: "shared" }).build());
+    return kube;
+  }
+
+  function builtinBlockActions(kube: FakeKubeClient): NamedAction<ItemBlockAction>[] {
+    return BUILTIN_ITEM_BLOCK_ACTIONS.map((name) => ({ name, action: createBuiltinItemBlockAction(name, kube) }));
+  }
+
+  /** Runs a backup recording hook execs and item writes (plain item paths) in one event list. */
+  async function runRecorded(kube: FakeKubeClient, spec: Partial<BackupSpec>, extra: Partial<BackupInput> = {}) {
+    const events: string[] = [];
+    kube.execHandler = async (i) => {
+      events.push(`${i.command.join(" ")} ${i.pod}`);
+      return { stdout: "", stderr: "", exitCode: 0 };
+    };
+    const dir = mkdtempSync(join(tmpdir(), "vt-backup-"));
+    const writer = new TarballWriter(join(dir, "b.tar.gz"));
+    const tarball = {
+      writeVersion: () => writer.writeVersion(),
+      writeFile: (path: string, data: Buffer | string) => {
+        if (!/\/v[^/]*-preferredversion\//.test(path)) events.push(path.replace(/^resources\/|\.json$/g, ""));
+        return writer.writeFile(path, data);
+      },
+    };
+    const log = new BackupLogger({ level: "debug" });
+    const backup = forBackup("velero", "b1").uid("uid-b1").spec(spec).build();
+    const out = await new KubernetesBackupper(kube).backup({ backup, snapshotLocations: [], tarball, log, actions: builtins(kube), ...extra });
+    await writer.close();
+    return { events, out, log };
+  }
+
+  it("puts two pods sharing a PVC in one block with the PVC and PV: both pods' pre hooks run before any item of the block, the post hooks after all", async () => {
+    const kube = blocksCluster();
+    const { events, out } = await runRecorded(kube, { includedNamespaces: ["blocks"] }, { itemBlockActions: builtinBlockActions(kube) });
+    // (An item is written after the additional items its actions bring in: PV, PVC, then pod a.)
+    const block = ["pre a", "pre b", "persistentvolumes/cluster/pv-shared", "persistentvolumeclaims/namespaces/blocks/shared", "pods/namespaces/blocks/a", "pods/namespaces/blocks/b", "post a", "post b"];
+    expect(events.slice(0, block.length)).toEqual(block);
+    expect(events.slice(block.length, block.length + 3)).toEqual(["pre c", "pods/namespaces/blocks/c", "post c"]);
+    // Every item once.
+    expect(events.filter((e) => e === "persistentvolumeclaims/namespaces/blocks/shared")).toHaveLength(1);
+    expect(out.hookStatus).toEqual({ hooksAttempted: 6, hooksFailed: 0 });
+  });
+
+  it("without ItemBlockActions every pod is its own block (hooks around each pod alone)", async () => {
+    const kube = blocksCluster();
+    const { events } = await runRecorded(kube, { includedNamespaces: ["blocks"] });
+    expect(events.slice(0, 8)).toEqual([
+      "pre a",
+      "persistentvolumes/cluster/pv-shared",
+      "persistentvolumeclaims/namespaces/blocks/shared",
+      "pods/namespaces/blocks/a",
+      "post a",
+      "pre b",
+      "pods/namespaces/blocks/b",
+      "post b",
+    ]);
+  });
+
+  it("does not relate pods that are not running to a PVC (Velero's pvc action lists running pods only)", async () => {
+    const kube = blocksCluster();
+    await kube.patch(GVR.pods, "b", "blocks", { status: { phase: "Pending" } });
+    const { events } = await runRecorded(kube, { includedNamespaces: ["blocks"] }, { itemBlockActions: builtinBlockActions(kube) });
+    expect(events.slice(0, 5)).toEqual(["pre a", "persistentvolumes/cluster/pv-shared", "persistentvolumeclaims/namespaces/blocks/shared", "pods/namespaces/blocks/a", "post a"]);
+  });
+
+  /** An ItemBlockAction on config maps labelled group=x relating the items its "related" annotation names ("resource/namespace/name", comma separated). */
+  function annotationIba(calls: string[] = []): NamedAction<ItemBlockAction> {
+    return {
+      name: "example.io/related",
+      action: {
+        appliesTo: async () => ({ includedNamespaces: [], excludedNamespaces: [], includedResources: ["configmaps"], excludedResources: [], selector: "group=x" }),
+        getRelatedItems: async (item) => {
+          calls.push(item.metadata.name);
+          if (item.metadata.name === "cm-boom") throw new Error("related items unavailable");
+          return (item.metadata.annotations?.["related"] ?? "")
+            .split(",")
+            .filter(Boolean)
+            .map((r) => {
+              const [resource = "", namespace = "", name = ""] = r.split("/");
+              return { group: "", resource, namespace, name };
+            });
+        },
+      },
+    };
+  }
+
+  it("groups a plugin ItemBlockAction's related items (from the collected list or the API server) into the block, honours its AppliesTo selector, and keeps excluded related items out", async () => {
+    const kube = cluster();
+    kube
+      .seed(GVR.namespaces, forNamespace("rel").build())
+      .seed(
+        GVR.configMaps,
+        forConfigMap("rel", "cm-a").labels({ group: "x" }).annotations({ related: "configmaps/rel/cm-z,secrets/rel/s-1,configmaps/other/cm2,configmaps/rel/missing" }).build(),
+        forConfigMap("rel", "cm-b").annotations({ related: "configmaps/rel/cm-y" }).build(),
+        forConfigMap("rel", "cm-y").build(),
+        forConfigMap("rel", "cm-z").labels({ group: "x" }).annotations({ related: "configmaps/rel/cm-a" }).build(),
+      )
+      .seed(GVR.secrets, forSecret("rel", "s-1", { k: "v" }).build());
+    const calls: string[] = [];
+    const { events, log } = await runRecorded(kube, { includedNamespaces: ["rel"], includedResources: ["configmaps", "secrets"] }, { itemBlockActions: [annotationIba(calls)] });
+    // cm-a's block: cm-a, cm-z (listed, later in the list), s-1 (a resource listed later: read from the API server).
+    // cm-b is not labelled group=x: the action does not apply, so cm-y stays in its own place.
+    expect(events).toEqual([
+      "configmaps/namespaces/rel/cm-a",
+      "configmaps/namespaces/rel/cm-z",
+      "secrets/namespaces/rel/s-1",
+      "configmaps/namespaces/rel/cm-b",
+      "configmaps/namespaces/rel/cm-y",
+    ]);
+    // The action ran on cm-a and (transitively) cm-z only; cm-z relating cm-a back ends the recursion.
+    expect(calls).toEqual(["cm-a", "cm-z"]);
+    // "other" is not an included namespace: its config map is not added; a missing one is a warning.
+    expect(events).not.toContain("configmaps/namespaces/other/cm2");
+    expect(log.text()).toMatch(/Related item was not found in Kubernetes API, can't add to item block/);
+    expect(log.errors).toBe(0);
+  });
+
+  it("logs an ItemBlockAction error and still backs up the item", async () => {
+    const kube = cluster();
+    kube.seed(GVR.namespaces, forNamespace("rel").build()).seed(GVR.configMaps, forConfigMap("rel", "cm-boom").labels({ group: "x" }).build());
+    const { events, log } = await runRecorded(kube, { includedNamespaces: ["rel"], includedResources: ["configmaps"] }, { itemBlockActions: [annotationIba()] });
+    expect(events).toEqual(["configmaps/namespaces/rel/cm-boom"]);
+    expect(log.errors).toBe(1);
+    expect(log.text()).toMatch(/error executing ItemBlock action \(groupResource=configmaps, namespace=rel, name=cm-boom\)/);
+  });
+
+  it("puts consecutive ordered items of one resource (spec.orderedResources) in one block", async () => {
+    const kube = blocksCluster();
+    const { events } = await runRecorded(kube, { includedNamespaces: ["blocks"], orderedResources: { pods: "blocks/c,blocks/a" } });
+    expect(events.slice(0, 7)).toEqual(["pre c", "pre a", "pods/namespaces/blocks/c", "persistentvolumes/cluster/pv-shared", "persistentvolumeclaims/namespaces/blocks/shared", "pods/namespaces/blocks/a", "post c"]);
+    expect(events.slice(7, 11)).toEqual(["post a", "pre b", "pods/namespaces/blocks/b", "post b"]);
+  });
+
+  it("backs up itemBlockWorkers blocks at once", async () => {
+    const kube = blocksCluster();
+    const { events, out } = await (async () => {
+      let releaseA: () => void = () => undefined;
+      const aWaits = new Promise<void>((r) => (releaseA = r));
+      const recorded: string[] = [];
+      kube.execHandler = async (i) => {
+        recorded.push(`${i.command.join(" ")} ${i.pod}`);
+        // a's pre hook finishes only once c's pre hook has run: c's block must run alongside a's.
+        if (i.pod === "a" && i.command[0] === "pre") await aWaits;
+        if (i.pod === "c" && i.command[0] === "pre") releaseA();
+        return { stdout: "", stderr: "", exitCode: 0 };
+      };
+      const dir = mkdtempSync(join(tmpdir(), "vt-backup-"));
+      const tarball = new TarballWriter(join(dir, "b.tar.gz"));
+      const backup = forBackup("velero", "b1").uid("uid-b1").spec({ includedNamespaces: ["blocks"] }).build();
+      const result = await new KubernetesBackupper(kube).backup({
+        backup,
+        snapshotLocations: [],
+        tarball,
+        log: new BackupLogger({ level: "info" }),
+        actions: builtins(kube),
+        itemBlockActions: builtinBlockActions(kube),
+        itemBlockWorkers: 2,
+      });
+      await tarball.close();
+      return { events: recorded, out: result };
+    })();
+    expect(events.indexOf("pre c")).toBeLessThan(events.indexOf("post a"));
+    expect(out.resourceList["v1/Pod"]).toEqual(["blocks/a", "blocks/b", "blocks/c"]);
+    expect(out.hookStatus).toEqual({ hooksAttempted: 6, hooksFailed: 0 });
+  });
+});
+
+describe("KubernetesBackupper finalize (post-operation items)", () => {
+  function stampAction(): NamedAction<BackupItemActionV2> {
+    return {
+      name: "example.io/stamp",
+      action: {
+        appliesTo: async () => ({ includedNamespaces: ["app"], excludedNamespaces: [], includedResources: ["configmaps", "persistentvolumes"], excludedResources: [], selector: "" }),
+        execute: async (item, backup) => {
+          const annotations = { ...item.metadata.annotations, stamped: backup.metadata.name ?? "" };
+          if (item.metadata.name === "cm-skip") annotations["velero.io/skip-from-backup"] = "true";
+          return {
+            item: { ...item, metadata: { ...item.metadata, annotations } },
+            additionalItems: item.metadata.name === "cm1" ? [{ group: "", resource: "configmaps", namespace: "other", name: "cm2" }] : [],
+            operationId: item.metadata.name === "cm-op" ? "op-again" : "",
+            postOperationItems: [],
+          };
+        },
+        progress: async () => ({ completed: true, err: "", nCompleted: 0, nTotal: 0, operationUnits: "", description: "" }),
+        cancel: async () => undefined,
+      },
+    };
+  }
+
+  async function finalize(kube: FakeKubeClient, items: { group?: string; resource: string; namespace?: string; name: string }[]) {
+    const log = new BackupLogger({ level: "debug" });
+    const backup = forBackup("velero", "b1").uid("uid-b1").spec({ includedNamespaces: ["app"], includedResources: ["pods"] }).build();
+    const out = await new KubernetesBackupper(kube).finalize({
+      backup,
+      items: items.map((i) => ({ group: i.group ?? "", resource: i.resource, namespace: i.namespace ?? "", name: i.name })),
+      actions: [stampAction()],
+      log,
+    });
+    return { ...out, log };
+  }
+
+  it("reads each post-operation item again and runs the applicable actions on it; their additional items skip the exclusion checks", async () => {
+    const kube = cluster();
+    await kube.patch(GVR.configMaps, "cm1", "app", { data: { k: "fresh" } });
+    const { files, failed } = await finalize(kube, [{ resource: "configmaps", namespace: "app", name: "cm1" }]);
+    expect(failed).toBe(0);
+    expect([...files.keys()].sort()).toEqual([
+      ns("app", "configmaps", "cm1"),
+      ns("other", "configmaps", "cm2"),
+      "resources/configmaps/v1-preferredversion/namespaces/app/cm1.json",
+      "resources/configmaps/v1-preferredversion/namespaces/other/cm2.json",
+    ]);
+    expect(JSON.parse(files.get(ns("app", "configmaps", "cm1")) ?? "{}")).toMatchObject({ data: { k: "fresh" }, metadata: { annotations: { stamped: "b1" } } });
+    // The action's AppliesTo (namespace app) is honoured: cm2 in "other" is backed up as is.
+    expect(JSON.parse(files.get(ns("other", "configmaps", "cm2")) ?? "{}").metadata.annotations).toBeUndefined();
+  });
+
+  it("fails an item whose action starts a new operation, keeps nothing of it; an item an action skips is left alone; a missing item fails", async () => {
+    const kube = cluster();
+    kube.seed(GVR.configMaps, forConfigMap("app", "cm-op").build(), forConfigMap("app", "cm-skip").build());
+    const { files, failed, log } = await finalize(kube, [
+      { resource: "configmaps", namespace: "app", name: "cm-op" },
+      { resource: "configmaps", namespace: "app", name: "cm-skip" },
+      { resource: "configmaps", namespace: "app", name: "gone" },
+      { resource: "configmaps", namespace: "app", name: "cm1" },
+    ]);
+    expect(failed).toBe(2);
+    expect([...files.keys()].filter((k) => !k.includes("preferredversion")).sort()).toEqual([ns("app", "configmaps", "cm1"), ns("other", "configmaps", "cm2")]);
+    expect(log.text()).toMatch(/backup Item Action created operation during finalize \(groupResource=configmaps, namespace=app, name=cm-op\)/);
+    expect(log.text()).toMatch(/post-operation item configmaps app\/gone was not found in the cluster/);
+  });
+
+  it("re-backs-up a persistent volume without going through volume snapshots again", async () => {
+    const log = new BackupLogger({ level: "debug" });
+    const out = await new KubernetesBackupper(cluster()).finalize({
+      backup: forBackup("velero", "b1").build(),
+      items: [{ group: "", resource: "persistentvolumes", namespace: "", name: "pv-data" }],
+      actions: [stampAction()],
+      log,
+    });
+    expect(out.failed).toBe(0);
+    // Cluster-scoped: the stamp action (namespace app only) does not apply.
+    expect(JSON.parse(out.files.get(cl("persistentvolumes", "pv-data")) ?? "{}").metadata).toMatchObject({ name: "pv-data" });
+    expect(JSON.parse(out.files.get(cl("persistentvolumes", "pv-data")) ?? "{}").metadata.annotations).toBeUndefined();
+    expect(log.text()).not.toMatch(/snapshot/i);
   });
 });

@@ -187,6 +187,26 @@ describe("BackupOperationsReconciler", () => {
     expect(t.action.progressCalls).toHaveLength(1);
   });
 
+  it("checks unfinished operations every syncPeriodMs (--item-operation-sync-frequency)", async () => {
+    const t = await setup();
+    const ops = new BackupOperationsReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore: async () => t.store, plugins: { getBackupItemActions: async () => [{ name: ACTION, action: t.action }] }, syncPeriodMs: 2_500 });
+    expect(await ops.reconcile(KEY)).toEqual({ kind: "requeue", afterMs: 2_500 });
+  });
+
+  it("a post-operation item whose action starts another operation while finalizing keeps its old copy; the backup ends PartiallyFailed", async () => {
+    const t = await setup();
+    // The result config map now gets an operation of its own from the action: Velero refuses that while finalizing.
+    const execute = t.action.execute.bind(t.action);
+    t.action.execute = async (item, backup) => ({ ...(await execute(item, backup)), operationId: "op-again" });
+    await t.kube.patch(GVR.configMaps, "cm1-result", "app", { data: { v: "after" } });
+    t.action.progressValue = { completed: true };
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(t.backup().status).toMatchObject({ phase: "PartiallyFailed", backupItemOperationsCompleted: 1, errors: 1 });
+    const entries = await tarEntries(await t.store.getBackupContents("b1"));
+    expect(JSON.parse(entries.get("resources/configmaps/namespaces/app/cm1-result.json") ?? "{}")).toMatchObject({ data: { v: "before" } });
+    expect(entries.has("resources/configmaps/namespaces/other/cm1-result-extra.json")).toBe(false);
+  });
+
   it("an operation that reports an error: Failed, backup PartiallyFailed with backupItemOperationsFailed 1", async () => {
     const t = await setup();
     t.action.progressValue = { completed: true, err: "snapshot upload failed" };

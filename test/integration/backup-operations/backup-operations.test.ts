@@ -6,6 +6,11 @@
 // controller records the operation's progress in <b>-itemoperations.json.gz and the finalizer
 // re-backs-up the PVC into the tarball (the backup itself only includes pods), then rewrites
 // velero-backup.json with the final phase.
+//
+// The server runs with --item-operation-sync-frequency 1s. A second pod ("slow-…") has an operation
+// that is still running at the first check; its PVC carries app=x, so when the finalizer backs it
+// up again test.io/bia-v2 runs on it (Velero re-runs the backup item actions on post-operation
+// items): it annotates the PVC and names the ConfigMap "<pvc>-cm" as an additional item.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,6 +27,7 @@ const suffix = randomBytes(3).toString("hex");
 /** The fixture's test.io/bia-v2 only applies in this namespace. */
 const NS = "ns1";
 const POD = `web-${suffix}`;
+const SLOW = `slow-${suffix}`;
 const VELERO = `vt-bo-velero-${suffix}`;
 
 describe("asynchronous backup item operations (real API server, fixture plugin)", () => {
@@ -58,13 +64,34 @@ describe("asynchronous backup item operations (real API server, fixture plugin)"
         } as unknown as UnstructuredItem)
         .then(() => true),
     );
-    server = await startVeleroServer(env, VELERO, { logEnv: "VT_BACKUP_OPERATIONS_LOG", backupSyncPeriod: "5s" });
+    // The slow operation's pod, its PVC (app=x: test.io/bia-v2 applies to it) and the ConfigMap the action adds.
+    await kube.create(GVR.persistentVolumeClaims, {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: `${SLOW}-pvc`, namespace: NS, labels: { app: "x", suite: `${suffix}-slow` } },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, storageClassName: "" },
+    } as unknown as UnstructuredItem);
+    await kube.create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${SLOW}-pvc-cm`, namespace: NS }, data: { k: "v" } } as unknown as UnstructuredItem);
+    await eventually("slow pod to be created", () =>
+      kube
+        .create(GVR.pods, {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: SLOW, namespace: NS, labels: { app: "x", suite: `${suffix}-slow` } },
+          spec: { containers: [{ name: "main", image: "busybox" }] },
+        } as unknown as UnstructuredItem)
+        .then(() => true),
+    );
+    server = await startVeleroServer(env, VELERO, { logEnv: "VT_BACKUP_OPERATIONS_LOG", backupSyncPeriod: "5s", itemOperationSyncFrequency: "1s" });
   }, 300_000);
 
   afterAll(async () => {
     await tearDownVelero(env, server, [...(createdNs ? [NS] : []), VELERO], async (k) => {
       await k.delete(GVR.pods, POD, NS).catch(() => undefined);
       await k.delete(GVR.persistentVolumeClaims, `${POD}-pvc`, NS).catch(() => undefined);
+      await k.delete(GVR.pods, SLOW, NS).catch(() => undefined);
+      await k.delete(GVR.persistentVolumeClaims, `${SLOW}-pvc`, NS).catch(() => undefined);
+      await k.delete(GVR.configMaps, `${SLOW}-pvc-cm`, NS).catch(() => undefined);
     });
   });
 
@@ -124,5 +151,54 @@ describe("asynchronous backup item operations (real API server, fixture plugin)"
     }
     expect(names.filter((n) => n === `resources/pods/namespaces/${NS}/${POD}.json`)).toHaveLength(1);
     expect(names).toContain("metadata/version");
+  });
+
+  it("checks a running operation again after --item-operation-sync-frequency, and the finalizer runs the backup item actions on its post-operation item (annotation, additional item)", async () => {
+    const name = `bo-slow-${suffix}`;
+    const phases: string[] = [];
+    let waitingSince = 0;
+    const watch = setInterval(() => {
+      void kube.get(GVR.backups, name, VELERO).then((b) => {
+        if (!waitingSince && (b?.status as { phase?: string } | undefined)?.phase === "WaitingForPluginOperations") waitingSince = Date.now();
+      });
+    }, 100);
+    let b: Backup;
+    try {
+      b = await runToEnd<Backup>(
+        kube,
+        "Backup",
+        VELERO,
+        name,
+        { includedNamespaces: [NS], includedResources: ["pods"], labelSelector: { matchLabels: { suite: `${suffix}-slow` } } },
+        { timeoutMs: 120_000, phases },
+      );
+    } finally {
+      clearInterval(watch);
+    }
+    const finishedAfterMs = Date.now() - waitingSince;
+    expect(b.status).toMatchObject({ phase: "Completed", errors: 0, backupItemOperationsAttempted: 1, backupItemOperationsCompleted: 1 });
+    expect(phases).toContain("WaitingForPluginOperations");
+    // The first check finds the operation running; the next one comes after 1s (the default would be 10s).
+    expect(waitingSince).toBeGreaterThan(0);
+    expect(finishedAfterMs).toBeLessThan(8_000);
+    const ops = JSON.parse(gunzipSync(readFileSync(join(backupDir(name), `${name}-itemoperations.json.gz`))).toString("utf8")) as { status: { phase: string } }[];
+    expect(ops.map((o) => o.status.phase)).toEqual(["Completed"]);
+
+    const entries = readVeleroTarball(readFileSync(join(backupDir(name), `${name}.tar.gz`)));
+    const item = (path: string) => {
+      const e = entries.find((x) => x.name === path);
+      return e ? (JSON.parse(e.data.toString("utf8")) as UnstructuredItem) : undefined;
+    };
+    // Re-backed-up through test.io/bia-v2 (the cluster's PVC carries no such annotation).
+    for (const path of [`resources/persistentvolumeclaims/namespaces/${NS}/${SLOW}-pvc.json`, `resources/persistentvolumeclaims/v1-preferredversion/namespaces/${NS}/${SLOW}-pvc.json`]) {
+      expect(item(path)?.metadata.annotations).toMatchObject({ "fixture/bia-v2": name });
+    }
+    expect((await kube.get(GVR.persistentVolumeClaims, `${SLOW}-pvc`, NS))?.metadata.annotations?.["fixture/bia-v2"]).toBeUndefined();
+    // Its additional item is added although the backup only includes pods (finalize skips the exclusion checks).
+    expect(item(`resources/configmaps/namespaces/${NS}/${SLOW}-pvc-cm.json`)?.data).toEqual({ k: "v" });
+    expect(entries.filter((e) => e.name.startsWith("resources/pods/")).map((e) => e.name)).toEqual([
+      `resources/pods/namespaces/${NS}/${SLOW}.json`,
+      `resources/pods/v1-preferredversion/namespaces/${NS}/${SLOW}.json`,
+    ]);
   });
 });

@@ -227,8 +227,9 @@ class BackupRun {
   readonly #finalizeSink: FinalizeSink | undefined;
   /** itemBlockKey of every item already in a block or excluded (Velero's inItemBlockOrExcluded). */
   readonly #claimed = new Set<string>();
-  /** Collected items of the resource being processed, by itemBlockKey: where related items are looked up first. */
-  readonly #listed = new Map<string, CollectedItem>();
+  /** The collected items being processed: where related items are looked up first (indexed on first lookup). */
+  #batch: CollectedItem[] = [];
+  #batchIndex: Map<string, CollectedItem> | undefined;
   /** Item blocks being backed up (at most itemBlockWorkers). */
   readonly #inflight = new Set<Promise<void>>();
   readonly #hookTracker = new HookTracker();
@@ -481,38 +482,46 @@ class BackupRun {
    * (spec.orderedResources) share a block. Each finished block is handed to a block worker.
    */
   async #processItems(items: CollectedItem[]): Promise<void> {
-    for (const item of items) this.#listed.set(itemBlockKey(item.gr, item.object.metadata.namespace, item.object.metadata.name), item);
+    this.#batch = items;
+    this.#batchIndex = undefined;
     let block: ItemBlock | undefined;
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as CollectedItem;
       const { namespace, name } = item.object.metadata;
       const log = this.#log.child({ resource: item.gr, namespace, name });
       log.info({ progress: "" }, "Processing item");
-      if (this.#claimed.has(itemBlockKey(item.gr, namespace, name))) {
+      const key = itemBlockKey(item.gr, namespace, name);
+      if (this.#claimed.has(key)) {
         log.debug("Not creating new ItemBlock for item because it's already in an ItemBlock");
       } else {
         block ??= new ItemBlock();
-        if (this.#addToBlock(block, item, log)) await this.#runItemBlockActions(block, item, log);
+        item.log = log;
+        if (this.#addToBlock(block, item, log, "debug", key)) await this.#runItemBlockActions(block, item, log);
       }
       const next = items[i + 1];
       const addNextToBlock = next !== undefined && item.ordered && next.ordered && item.gr === next.gr;
       if (block && block.items.length > 0 && !addNextToBlock) {
-        log.info(`Backing Up Item Block including ${item.gr} ${namespace ?? ""}/${name} (${block.items.length} items in block)`);
+        // Velero logs every block at info; a one-item block says no more than "Processing item" did
+        // (and most blocks have one item: one line less per item of a large backup).
+        log[block.items.length > 1 ? "info" : "debug"](`Backing Up Item Block including ${item.gr} ${namespace ?? ""}/${name} (${block.items.length} items in block)`);
         await this.#submitBlock(block);
         block = undefined;
       }
     }
-    this.#listed.clear();
+    this.#batch = [];
+    this.#batchIndex = undefined;
   }
 
-  /** Adds an item not yet claimed by a block when it passes the exclusion checks; claims it either way. */
-  #addToBlock(block: ItemBlock, item: ItemBlockItem, log: Logger): boolean {
+  /**
+   * Adds an item not yet claimed by a block when it passes the exclusion checks; claims it either
+   * way. (The block's own item is announced at debug: "Processing item" already names it.)
+   */
+  #addToBlock(block: ItemBlock, item: ItemBlockItem, log: Logger, level: "info" | "debug" = "info", key = itemBlockKey(item.gr, item.object.metadata.namespace, item.object.metadata.name)): boolean {
     const { namespace, name } = item.object.metadata;
-    const key = itemBlockKey(item.gr, namespace, name);
     if (this.#claimed.has(key)) return false;
     this.#claimed.add(key);
     if (!this.#included(item.object, item.gr, false, log)) return false;
-    log.info(`adding ${item.gr} ${namespace ?? ""}/${name} to ItemBlock`);
+    log[level](`adding ${item.gr} ${namespace ?? ""}/${name} to ItemBlock`);
     block.add(item);
     return true;
   }
@@ -551,7 +560,8 @@ class BackupRun {
     }
     const gr = groupResourceString(resource.group, resource.resource);
     const key = itemBlockKey(gr, id.namespace, id.name);
-    const listed = this.#listed.get(key);
+    this.#batchIndex ??= new Map(this.#batch.map((i) => [itemBlockKey(i.gr, i.object.metadata.namespace, i.object.metadata.name), i]));
+    const listed = this.#batchIndex.get(key);
     if (listed || this.#claimed.has(key)) return listed;
     let object: UnstructuredItem | undefined;
     try {
@@ -571,16 +581,17 @@ class BackupRun {
 
   /** Starts backing up a block; waits while itemBlockWorkers blocks are in flight. */
   async #submitBlock(block: ItemBlock): Promise<void> {
+    const workers = Math.max(1, this.#in.itemBlockWorkers ?? 1);
+    if (workers === 1) return this.#backupBlock(block);
     const done: Promise<void> = this.#backupBlock(block).finally(() => this.#inflight.delete(done));
     this.#inflight.add(done);
-    const workers = Math.max(1, this.#in.itemBlockWorkers ?? 1);
     while (this.#inflight.size >= workers) await Promise.race(this.#inflight);
   }
 
   /** Pre hooks of the block's pods, then every item of the block, then the post hooks. */
   async #backupBlock(block: ItemBlock): Promise<void> {
     const hookCtx = { kube: this.#kube, log: this.#log, tracker: this.#hookTracker, hooks: this.#hooks };
-    const itemLog = (i: ItemBlockItem): Logger => this.#log.child({ resource: i.gr, namespace: i.object.metadata.namespace, name: i.object.metadata.name });
+    const itemLog = (i: ItemBlockItem): Logger => (i.log ??= this.#log.child({ resource: i.gr, namespace: i.object.metadata.namespace, name: i.object.metadata.name }));
     // Pods already backed up (another block's additional item) get no hooks.
     const pods = block.items.filter((i) => i.gr === "pods" && !this.#backedUp.has(this.#key(i.object)));
     const hooked: ItemBlockItem[] = [];

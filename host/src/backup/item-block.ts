@@ -6,12 +6,15 @@
  */
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { ApiResource } from "../kube/client.js";
+import type { Logger } from "../shared/logging.js";
 
 export interface ItemBlockItem {
   /** Canonical "resource.group". */
   gr: string;
   resource: ApiResource;
   object: UnstructuredItem;
+  /** The item's logger (resource, namespace, name), once made. */
+  log?: Logger;
 }
 
 /** "resource.group|namespace|name": one key per item whatever its version. */
@@ -21,15 +24,14 @@ export function itemBlockKey(gr: string, namespace: string | undefined, name: st
 
 export class ItemBlock {
   readonly items: ItemBlockItem[] = [];
-  readonly #byKey = new Map<string, ItemBlockItem>();
 
   add(item: ItemBlockItem): void {
     this.items.push(item);
-    this.#byKey.set(itemBlockKey(item.gr, item.object.metadata.namespace, item.object.metadata.name), item);
   }
 
   /** The block's copy of an item, so that an action's additional item costs no GET when it is in the block. */
   find(gr: string, namespace: string | undefined, name: string): ItemBlockItem | undefined {
-    return this.#byKey.get(itemBlockKey(gr, namespace || undefined, name));
+    const ns = namespace ?? "";
+    return this.items.find((i) => i.gr === gr && i.object.metadata.name === name && (i.object.metadata.namespace ?? "") === ns);
   }
 }

@@ -36,7 +36,7 @@ export async function startFilesystemServer(
     metadata: { namespace: velero, name: "default" },
     spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: "velero" }, default: true },
   } as unknown as UnstructuredItem);
-  const server = await startServer({ kube, namespace: velero, pluginDir: join(bucketRoot, "none"), metricsAddress: "127.0.0.1:0", logger: createSilentLogger(), storeValidationFrequency: "1s" });
+  const server = await startServer({ kube, namespace: velero, pluginDir: join(bucketRoot, "none"), metricsAddress: "127.0.0.1:0", logger: createSilentLogger(), storeValidationFrequency: "1m" });
   for (;;) {
     const bsl = await kube.get(GVR.backupStorageLocations, "default", velero);
     if ((bsl?.status as { phase?: string } | undefined)?.phase === "Available") break;
@@ -47,10 +47,24 @@ export async function startFilesystemServer(
 
 /** Polls a Backup or Restore until its phase is terminal. */
 export async function waitTerminal<T extends { status?: { phase?: string } }>(kube: KubeClient, gvr: typeof GVR.backups, name: string, velero: string): Promise<T> {
+  // A watch instead of polling: the bench must not add its own load to the API server it measures.
+  const terminal = (o: T | undefined): boolean => ["Completed", "PartiallyFailed", "Failed", "FailedValidation"].includes(o?.status?.phase ?? "");
   for (;;) {
-    const o = (await kube.get(gvr, name, velero)) as unknown as T;
-    if (["Completed", "PartiallyFailed", "Failed", "FailedValidation"].includes(o?.status?.phase ?? "")) return o;
-    await sleep(20);
+    const list = await kube.list(gvr, { namespace: velero, fieldSelector: `metadata.name=${name}` });
+    const current = list.items[0] as unknown as T | undefined;
+    if (terminal(current)) return current as T;
+    let found: T | undefined;
+    let handle: { stop(): void; done: Promise<void> } | undefined = undefined;
+    handle = await kube.watch(gvr, { namespace: velero, fieldSelector: `metadata.name=${name}`, resourceVersion: list.resourceVersion, timeoutSeconds: 60 }, (event) => {
+      const o = event.object as unknown as T;
+      if (!found && terminal(o)) {
+        found = o;
+        handle?.stop();
+      }
+    });
+    if (found) handle.stop();
+    await handle.done.catch(() => undefined);
+    if (found) return found;
   }
 }
 

@@ -79,8 +79,8 @@ export interface ServeOptions {
   /** Logger handed (as a child) to every factory; default createPluginLogger(). */
   logger?: PluginLogger;
   /**
-   * GetObject message size in bytes; default 16384 (what Go plugins send). Up to 1 MiB is accepted
-   * by Velero's host (2 GiB limit) and is much faster for large objects.
+   * GetObject message size in bytes; default 256 KiB (Go plugins send 16384). Up to 1 MiB is
+   * allowed: Velero's host accepts messages up to 2 GiB, and large messages move big objects faster.
    */
   getObjectChunkBytes?: number;
   /** @internal test seam */

@@ -36,7 +36,7 @@ export interface TestPluginServerOptions {
   network?: "unix" | "tcp";
   /** The `command` ListPlugins reports; default "/test/plugin". */
   command?: string;
-  /** GetObject message size (default 16384). */
+  /** GetObject message size (default 256 KiB, as serve()). */
   getObjectChunkBytes?: number;
 }
 

@@ -15,7 +15,7 @@ import { InMemoryObjectStore } from "../testing/in-memory-object-store.js";
 import { readAll } from "../testing/object-store-conformance.js";
 import { connectPlugin, serviceClient } from "./connection.js";
 import { createObjectStoreClient } from "./object-store.client.js";
-import { OBJECT_CHUNK_BYTES } from "./stream.js";
+import { GET_OBJECT_CHUNK_BYTES, OBJECT_CHUNK_BYTES } from "./stream.js";
 
 const MiB = 1024 * 1024;
 
@@ -103,9 +103,9 @@ describe("ObjectStore streaming", () => {
     expect(back.equals(data)).toBe(true);
   });
 
-  it("frames GetObject in 16384-byte messages", async () => {
+  it("frames GetObject in 256 KiB messages by default", async () => {
     reset();
-    await client.putObject("b", "framed", Readable.from([Buffer.alloc(40_000, 1)]));
+    await client.putObject("b", "framed", Readable.from([Buffer.alloc(600_000, 1)]));
     const raw = serviceClient<ObjectStoreClient>(plugin.connection, "objectStore");
     const sizes = await new Promise<number[]>((resolve, reject) => {
       const got: number[] = [];
@@ -114,7 +114,7 @@ describe("ObjectStore streaming", () => {
       call.on("end", () => resolve(got));
       call.on("error", reject);
     });
-    expect(sizes).toEqual([16384, 16384, 7232]);
+    expect(sizes).toEqual([GET_OBJECT_CHUNK_BYTES, GET_OBJECT_CHUNK_BYTES, 600_000 - 2 * GET_OBJECT_CHUNK_BYTES]);
   });
 
   it("sends bigger GetObject messages when the plugin opts in", async () => {
@@ -273,7 +273,8 @@ describe("ObjectStore error mapping", () => {
     store.getBody = () =>
       Readable.from(
         (async function* () {
-          yield Buffer.alloc(OBJECT_CHUNK_BYTES, 1);
+          // more than one message goes out before the failure
+          yield Buffer.alloc(GET_OBJECT_CHUNK_BYTES + OBJECT_CHUNK_BYTES, 1);
           throw new Error("connection reset by bucket");
         })(),
       );

@@ -14,7 +14,14 @@ export interface Bench {
 }
 
 export async function startFixture(): Promise<Bench> {
-  const fixture = await buildFixturePlugin();
+  return startFixtureBinary(await buildFixturePlugin());
+}
+
+/** The fixture plugin executable (built, or reused when up to date). */
+export { buildFixturePlugin };
+
+/** Starts an already built fixture plugin executable behind the real plugin manager. */
+export async function startFixtureBinary(fixture: string): Promise<Bench> {
   const dir = await tempDir("vt-bench-plugins-");
   await installLink(dir, fixture, "velero-plugin-fixture");
   const logger = createSilentLogger();

@@ -1,16 +1,18 @@
 // PutObject / GetObject throughput of a 1 GiB object, host <-> TS plugin process (fixture plugin,
 // bucket "null": the plugin only counts or streams bytes, so this measures the transport), with
-// the host's peak RSS; compared with a raw unix-socket copy of the same bytes between two node
-// processes.
+// the host's peak RSS (the host runs in a process of its own: plugin manager only, no build tools);
+// compared with a raw unix-socket copy of the same bytes between two node processes, and with one
+// plain node:http2 stream (the floor of any HTTP/2-based gRPC in Node).
 // Run: npm run bench -- plugin   (or scripts/bench.sh plugin)
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Socket } from "node:net";
+import { connect as connectHttp2 } from "node:http2";
+import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { generateBytes } from "../test/fixtures/plugins/generated-bytes.js";
-import { mibPerSecond, peakRss, report, startFixture } from "./plugin-common.js";
+import { buildFixturePlugin, mibPerSecond, peakRss, report, startFixtureBinary } from "./plugin-common.js";
 
 const SIZE = Number(process.env["VT_BENCH_BYTES"] ?? 1024 * 1024 * 1024);
 const CHUNK = 256 * 1024;
@@ -57,45 +59,108 @@ async function rawCopy(direction: "to-child" | "from-child"): Promise<number> {
   }
 }
 
-const bench = await startFixture();
-try {
-  const store = await bench.manager.getObjectStore("test.io/store", { bucket: "null" });
-  // warm up the connection and code paths
-  await store.putObject("null", "warm", Readable.from(generateBytes(16 * MiB, CHUNK, true)));
-  await count((await store.getObject("null", String(16 * MiB))) as AsyncIterable<Buffer>);
+/** What the host process measured (it runs in its own process so its RSS is the host's alone). */
+interface HostResult {
+  putMs: number;
+  getMs: number;
+  putPeak: number;
+  getPeak: number;
+  baselineRss: number;
+}
 
-  const baselineRss = process.memoryUsage().rss / MiB;
-  const put = await peakRss(async () => {
+/** The host side: plugin manager + fixture plugin, PutObject then GetObject of SIZE bytes. */
+async function host(fixture: string): Promise<HostResult> {
+  const bench = await startFixtureBinary(fixture);
+  try {
+    const store = await bench.manager.getObjectStore("test.io/store", { bucket: "null" });
+    // warm up the connection and code paths
+    await store.putObject("null", "warm", Readable.from(generateBytes(16 * MiB, CHUNK, true)));
+    await count((await store.getObject("null", String(16 * MiB))) as AsyncIterable<Buffer>);
+
+    const baselineRss = process.memoryUsage().rss;
+    const put = await peakRss(async () => {
+      const start = performance.now();
+      await store.putObject("null", "big", Readable.from(generateBytes(SIZE, CHUNK, true)));
+      return performance.now() - start;
+    });
+    const chunks: Buffer[] = [];
+    for await (const c of (await store.getObject("null", "big.length")) as AsyncIterable<Buffer>) chunks.push(c);
+    const stored = Number(Buffer.concat(chunks).toString());
+    if (stored !== SIZE) throw new Error(`plugin received ${stored} bytes, expected ${SIZE}`);
+
+    const get = await peakRss(async () => {
+      const start = performance.now();
+      const got = await count((await store.getObject("null", String(SIZE))) as AsyncIterable<Buffer>);
+      if (got !== SIZE) throw new Error(`host received ${got} bytes, expected ${SIZE}`);
+      return performance.now() - start;
+    });
+    return { putMs: put.result, getMs: get.result, putPeak: put.peak, getPeak: get.peak, baselineRss };
+  } finally {
+    await bench.close();
+  }
+}
+
+if (process.argv[2] === "--host") {
+  process.stdout.write(JSON.stringify(await host(process.argv[3] ?? "")));
+  process.exit(0);
+}
+
+// The fixture is built here (esbuild, hashing) so that none of that inflates the host's RSS.
+// VT_BENCH_HOST_NODE_FLAGS (e.g. "--max-semi-space-size=1") passes V8/node flags to the host process.
+const fixture = await buildFixturePlugin();
+const child = spawn(process.execPath, [...(process.env["VT_BENCH_HOST_NODE_FLAGS"] ? process.env["VT_BENCH_HOST_NODE_FLAGS"].split(" ") : []), process.argv[1] ?? "", "--host", fixture], { stdio: ["ignore", "pipe", "inherit"] });
+const output = count2(child.stdout as AsyncIterable<Buffer>);
+const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+if (code !== 0) throw new Error(`the host process exited with ${code}`);
+const measured = JSON.parse(await output) as HostResult;
+
+// the raw baselines run after the gRPC transfers
+const rawPutMs = await rawCopy("to-child");
+const rawGetMs = await rawCopy("from-child");
+const h2PutMs = await rawHttp2Upload();
+const putRate = mibPerSecond(SIZE, measured.putMs);
+const getRate = mibPerSecond(SIZE, measured.getMs);
+const rawPut = mibPerSecond(SIZE, rawPutMs);
+const rawGet = mibPerSecond(SIZE, rawGetMs);
+const h2Put = mibPerSecond(SIZE, h2PutMs);
+const peak = Math.max(measured.putPeak, measured.getPeak) / MiB;
+await report(`plugin: PutObject/GetObject of ${(SIZE / MiB).toFixed(0)} MiB, host <-> TS plugin`, "bash scripts/bench.sh plugin", [
+  `PutObject: ${putRate.toFixed(0)} MiB/s (raw unix-socket copy host -> child: ${rawPut.toFixed(0)} MiB/s; ${((100 * putRate) / rawPut).toFixed(0)}% of raw)`,
+  `GetObject: ${getRate.toFixed(0)} MiB/s (raw unix-socket copy child -> host: ${rawGet.toFixed(0)} MiB/s; ${((100 * getRate) / rawGet).toFixed(0)}% of raw)`,
+  `HTTP/2 floor: one node:http2 stream (no gRPC) uploading the same bytes in ${CHUNK / 1024} KiB writes over a unix socket, default 16 KiB frames: ${h2Put.toFixed(0)} MiB/s (${((100 * h2Put) / rawPut).toFixed(0)}% of raw)`,
+  `host process peak RSS during the transfers: ${peak.toFixed(0)} MiB (put ${(measured.putPeak / MiB).toFixed(0)}, get ${(measured.getPeak / MiB).toFixed(0)}; ${(measured.baselineRss / MiB).toFixed(0)} MiB before them)`,
+  `targets: >= 80% of raw: ${putRate >= 0.8 * rawPut && getRate >= 0.8 * rawGet ? "met" : "MISSED"}; <= 128 MiB RSS: ${peak <= 128 ? "met" : "MISSED"}`,
+]);
+
+async function count2(stream: AsyncIterable<Buffer>): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const c of stream) parts.push(c);
+  return Buffer.concat(parts).toString();
+}
+
+/** One plain HTTP/2 stream (node:http2, what gRPC runs on) uploading SIZE bytes to a child process. */
+async function rawHttp2Upload(): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), "vt-bench-h2-"));
+  const path = join(dir, "s.sock");
+  const childCode = `const s=require("http2").createServer();s.on("stream",(st)=>{let n=0;st.on("data",d=>n+=d.length);st.on("end",()=>{st.respond({":status":200});st.end(String(n));});});s.listen(process.argv[1],()=>process.stdout.write("ready\\n"));`;
+  const server = spawn(process.execPath, ["-e", childCode, path], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    await new Promise<void>((resolve) => server.stdout?.once("data", () => resolve()));
+    const session = connectHttp2("http://localhost", { createConnection: () => connect(path) });
     const start = performance.now();
-    await store.putObject("null", "big", Readable.from(generateBytes(SIZE, CHUNK, true)));
-    return performance.now() - start;
-  });
-  const chunks: Buffer[] = [];
-  for await (const c of (await store.getObject("null", "big.length")) as AsyncIterable<Buffer>) chunks.push(c);
-  const stored = Number(Buffer.concat(chunks).toString());
-  if (stored !== SIZE) throw new Error(`plugin received ${stored} bytes, expected ${SIZE}`);
-
-  const get = await peakRss(async () => {
-    const start = performance.now();
-    const got = await count((await store.getObject("null", String(SIZE))) as AsyncIterable<Buffer>);
-    if (got !== SIZE) throw new Error(`host received ${got} bytes, expected ${SIZE}`);
-    return performance.now() - start;
-  });
-
-  // the raw baseline runs after the gRPC transfers so it cannot inflate their RSS
-  const rawPutMs = await rawCopy("to-child");
-  const rawGetMs = await rawCopy("from-child");
-  const putRate = mibPerSecond(SIZE, put.result);
-  const getRate = mibPerSecond(SIZE, get.result);
-  const rawPut = mibPerSecond(SIZE, rawPutMs);
-  const rawGet = mibPerSecond(SIZE, rawGetMs);
-  const peak = Math.max(put.peak, get.peak) / MiB;
-  await report(`plugin: PutObject/GetObject of ${(SIZE / MiB).toFixed(0)} MiB, host <-> TS plugin`, "bash scripts/bench.sh plugin", [
-    `PutObject: ${putRate.toFixed(0)} MiB/s (raw unix-socket copy host -> child: ${rawPut.toFixed(0)} MiB/s; ${((100 * putRate) / rawPut).toFixed(0)}% of raw)`,
-    `GetObject: ${getRate.toFixed(0)} MiB/s (raw unix-socket copy child -> host: ${rawGet.toFixed(0)} MiB/s; ${((100 * getRate) / rawGet).toFixed(0)}% of raw)`,
-    `host peak RSS during the transfers: ${peak.toFixed(0)} MiB (put ${(put.peak / MiB).toFixed(0)}, get ${(get.peak / MiB).toFixed(0)}; ${baselineRss.toFixed(0)} MiB before them)`,
-    `targets: >= 80% of raw: ${putRate >= 0.8 * rawPut && getRate >= 0.8 * rawGet ? "met" : "MISSED"}; <= 128 MiB RSS: ${peak <= 128 ? "met" : "MISSED"}`,
-  ]);
-} finally {
-  await bench.close();
+    const req = session.request({ ":method": "POST", ":path": "/upload" });
+    const answer = count2(req as unknown as AsyncIterable<Buffer>);
+    for (const chunk of generateBytes(SIZE, CHUNK, true)) {
+      if (!req.write(chunk)) await new Promise((r) => req.once("drain", r));
+    }
+    req.end();
+    const got = Number(await answer);
+    const ms = performance.now() - start;
+    session.close();
+    if (got !== SIZE) throw new Error(`HTTP/2 upload received ${got} bytes, expected ${SIZE}`);
+    return ms;
+  } finally {
+    server.kill();
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -205,7 +205,9 @@ export class BackupReconciler implements Reconciler {
     const current = (await this.#o.kube.get(GVR.backups, name, namespace)) as Backup | undefined;
     if (!current || !["", "New", "Queued", "ReadyToStart"].includes(current.status?.phase ?? "")) return;
     const log = this.#log.child({ backup: key });
-    // Discovery (cached by the client) is the engine's first step: start it while validating.
+    // Discovery is the engine's first step: refreshed for every backup (a CRD or an aggregated API
+    // added since the last one must be backed up too) and started while validating.
+    this.#o.kube.invalidateDiscovery();
     this.#o.kube.discover().catch(() => undefined);
     const prepared = await this.#prepare(current);
     const b = prepared.backup;

@@ -238,6 +238,32 @@ describe("backup (real API server, filesystem object store)", () => {
     expect(got.sort()).toEqual([...want].sort());
   });
 
+  it("a CRD created after the server started is discovered afresh: its custom resources are backed up", async () => {
+    const gadgets = { group: CRD_GROUP, version: "v1", resource: "gadgets" };
+    await kube.apply(
+      GVR.customResourceDefinitions,
+      obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", `gadgets.${CRD_GROUP}`, {
+        spec: {
+          group: CRD_GROUP,
+          names: { kind: "Gadget", listKind: "GadgetList", plural: "gadgets", singular: "gadget" },
+          scope: "Namespaced",
+          versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+        },
+      }),
+      { fieldManager: "vt-test" },
+    );
+    try {
+      // Waits for the API server to serve it without touching the (shared) discovery cache.
+      await eventually("the gadget CRD to be served", async () => (await kube.list(gadgets, { namespace: APP }).then(() => true).catch(() => false)) || undefined);
+      await kube.create(gadgets, obj(`${CRD_GROUP}/v1`, "Gadget", "g1", { spec: { size: 1 } }, APP));
+      const b = await runBackup("late-crd", { includedNamespaces: [APP], includedResources: ["gadgets.vt.example.io"] });
+      expect(b.status?.phase).toBe("Completed");
+      expect(itemPaths(tarOf("late-crd"))).toContain(`resources/gadgets.${CRD_GROUP}/namespaces/${APP}/g1.json`);
+    } finally {
+      await kube.delete(GVR.customResourceDefinitions, `gadgets.${CRD_GROUP}`);
+    }
+  });
+
   it("mixing old and new filters fails validation and writes nothing", async () => {
     const b = await runBackup("mixed", { includedResources: ["pods"], includedClusterScopedResources: ["persistentvolumes"] });
     expect(b.status?.phase).toBe("FailedValidation");

@@ -33,13 +33,43 @@ interface RequestInit {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** Accept header; default application/json. */
+  accept?: string;
   signal?: AbortSignal;
+}
+
+/**
+ * Aggregated discovery (apidiscovery.k8s.io/v2, GA in Kubernetes 1.30): every group, version and
+ * resource in one answer each for /api and /apis. The trailing application/json lets an older API
+ * server answer with the legacy lists instead.
+ */
+const AGGREGATED_DISCOVERY_ACCEPT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;q=0.9";
+
+interface APIGroupDiscoveryList {
+  kind?: string;
+  items?: {
+    metadata?: { name?: string };
+    /** In order of preference: the first one is the group's preferred version. */
+    versions?: {
+      version: string;
+      freshness?: "Current" | "Stale";
+      resources?: {
+        resource: string;
+        responseKind?: { group?: string; version?: string; kind?: string };
+        scope?: "Cluster" | "Namespaced";
+        verbs?: string[];
+        shortNames?: string[];
+      }[];
+    }[];
+  }[];
 }
 
 export interface HttpKubeClientOptions {
   logger?: Logger;
   /** LIST page size; 0 disables pagination. */
   pageSize?: number;
+  /** Use aggregated discovery when the API server offers it (default true). */
+  aggregatedDiscovery?: boolean;
 }
 
 export class HttpKubeClient implements KubeClient {
@@ -47,6 +77,7 @@ export class HttpKubeClient implements KubeClient {
   readonly #server: string;
   readonly #log: Logger;
   readonly #pageSize: number;
+  readonly #aggregatedDiscovery: boolean;
   #agent: Agent | undefined;
   #tls: Promise<RequestOptions> | undefined;
   #discovery: Promise<ApiResource[]> | undefined;
@@ -58,6 +89,7 @@ export class HttpKubeClient implements KubeClient {
     this.#server = cluster.server.replace(/\/+$/, "");
     this.#log = options.logger ?? createSilentLogger();
     this.#pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    this.#aggregatedDiscovery = options.aggregatedDiscovery ?? true;
   }
 
   /** The kubeconfig this client uses (for components that need client-node directly). */
@@ -97,9 +129,9 @@ export class HttpKubeClient implements KubeClient {
     return this.#agent;
   }
 
-  async #headers(contentType?: string): Promise<Record<string, string>> {
+  async #headers(contentType?: string, accept = "application/json"): Promise<Record<string, string>> {
     const opts = await this.#options();
-    const headers: Record<string, string> = { accept: "application/json" };
+    const headers: Record<string, string> = { accept };
     for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = String(v);
     if (contentType) headers["content-type"] = contentType;
     return headers;
@@ -118,7 +150,7 @@ export class HttpKubeClient implements KubeClient {
   async #raw(method: Dispatcher.HttpMethod, path: string, init: RequestInit = {}): Promise<Dispatcher.ResponseData> {
     const response = await request(this.#url(path, init.query), {
       method,
-      headers: await this.#headers(init.contentType ?? (init.body !== undefined ? "application/json" : undefined)),
+      headers: await this.#headers(init.contentType ?? (init.body !== undefined ? "application/json" : undefined), init.accept),
       body: init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body),
       dispatcher: await this.#dispatcher(),
       signal: init.signal,
@@ -147,6 +179,52 @@ export class HttpKubeClient implements KubeClient {
   }
 
   async #discoverAll(): Promise<ApiResource[]> {
+    if (this.#aggregatedDiscovery) {
+      const [core, groups] = await Promise.all([
+        this.#json<APIGroupDiscoveryList>("GET", "/api", { accept: AGGREGATED_DISCOVERY_ACCEPT }),
+        this.#json<APIGroupDiscoveryList>("GET", "/apis", { accept: AGGREGATED_DISCOVERY_ACCEPT }),
+      ]);
+      if (core.kind === "APIGroupDiscoveryList" && groups.kind === "APIGroupDiscoveryList") {
+        const resources = [...this.#fromAggregated(core, true), ...this.#fromAggregated(groups, false)];
+        this.#log.debug({ discovery: "aggregated", resources: resources.length }, "discovered the served resources");
+        return resources;
+      }
+      // An API server without aggregated discovery answered with the legacy documents.
+    }
+    const resources = await this.#discoverLegacy();
+    this.#log.debug({ discovery: "legacy", resources: resources.length }, "discovered the served resources");
+    return resources;
+  }
+
+  #fromAggregated(list: APIGroupDiscoveryList, core: boolean): ApiResource[] {
+    const out: ApiResource[] = [];
+    for (const item of list.items ?? []) {
+      const group = core ? "" : (item.metadata?.name ?? "");
+      const versions = item.versions ?? [];
+      for (const [index, v] of versions.entries()) {
+        if (v.freshness === "Stale") {
+          // An aggregated API whose server is unavailable: skipped, as a failed legacy lookup is.
+          this.#log.warn({ group, version: v.version }, `failed to discover group ${group}/${v.version}: its API service is unavailable`);
+          continue;
+        }
+        for (const r of v.resources ?? []) {
+          out.push({
+            group,
+            version: v.version,
+            resource: r.resource,
+            kind: r.responseKind?.kind ?? "",
+            namespaced: r.scope === "Namespaced",
+            verbs: r.verbs ?? [],
+            shortNames: r.shortNames ?? [],
+            preferred: index === 0,
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  async #discoverLegacy(): Promise<ApiResource[]> {
     const [core, groups] = await Promise.all([
       this.#json<ApiResourceList>("GET", "/api/v1"),
       this.#json<ApiGroupList>("GET", "/apis"),

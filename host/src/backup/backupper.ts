@@ -37,6 +37,8 @@ import {
   useOldResourceFilters,
   type ResourceFilter,
 } from "./filters.js";
+import { API_GROUP_VERSIONS_FEATURE, type FeatureFlags } from "../shared/features.js";
+import { resourceVersionsToBackUp } from "./api-group-versions.js";
 import { HookTracker, resolveResourceHooks, runPodHooks, type ResourceHook } from "./hooks.js";
 import { ItemBlock, itemBlockKey, type ItemBlockItem } from "./item-block.js";
 import { isFsBackupCandidate, podNotRunningReason, type PodVolume, type ResourcePolicies } from "./resource-policies.js";
@@ -108,6 +110,8 @@ export interface BackupInput {
   now?: () => Date;
   /** The validated resource policies the Backup references (spec.resourcePolicy), if any. */
   resourcePolicies?: ResourcePolicies;
+  /** The server's --features (EnableAPIGroupVersions: back up every served version). */
+  features?: FeatureFlags;
 }
 
 export interface BackupOutput {
@@ -361,12 +365,16 @@ class BackupRun {
     // this process backs up the items of the previous ones.
     interface Step {
       resource: ApiResource;
+      /** The version LISTed: `resource`'s own, or another served one with EnableAPIGroupVersions. */
+      listed: ApiResource;
       gr: string;
       log: Logger;
       lists: { namespace: string; labelSelector: string }[];
     }
     const steps: Step[] = [];
-    for (const resource of this.#catalog.resources) {
+    const allGroupVersions = this.#in.features?.isEnabled(API_GROUP_VERSIONS_FEATURE) ?? false;
+    if (allGroupVersions) this.#log.info(`The '${API_GROUP_VERSIONS_FEATURE}' feature flag was specified, using all API group versions.`);
+    for (const { preferred: resource, listed } of resourceVersionsToBackUp(this.#catalog, allGroupVersions)) {
       const gr = groupResourceString(resource.group, resource.resource);
       const log = this.#log.child({ resource: gr });
       if (!this.#resources.shouldInclude(gr)) {
@@ -381,13 +389,13 @@ class BackupRun {
         }
         seenCohabitating.add(resource.resource);
       }
-      const namespaces = gr === "namespaces" ? [] : resource.namespaced ? this.#namespaces.namespacesToList() : [""];
-      steps.push({ resource, gr, log, lists: namespaces.flatMap((namespace) => selectors.map((labelSelector) => ({ namespace, labelSelector }))) });
+      const namespaces = gr === "namespaces" ? [] : listed.namespaced ? this.#namespaces.namespacesToList() : [""];
+      steps.push({ resource, listed, gr, log, lists: namespaces.flatMap((namespace) => selectors.map((labelSelector) => ({ namespace, labelSelector }))) });
     }
     const calls = steps.flatMap((step) =>
       step.lists.map(({ namespace, labelSelector }) => () =>
         this.#kube.list(
-          { group: step.resource.group, version: step.resource.version, resource: step.resource.resource },
+          { group: step.listed.group, version: step.listed.version, resource: step.listed.resource },
           { namespace: namespace || undefined, labelSelector: labelSelector || undefined },
         ),
       ),
@@ -712,6 +720,8 @@ class BackupRun {
     }
     this.#backedUp.add(key);
     log.info("Backing up item");
+    // The version directory is the one the item was read at: an action may change its apiVersion.
+    const version = parseApiVersion(original.apiVersion).version;
 
     let obj = original;
     for (const a of this.#actions) {
@@ -754,9 +764,9 @@ class BackupRun {
     // Encoded once; both entries (plain and preferred-version paths) copy the same bytes.
     const bytes = Buffer.from(marshalGo(obj));
     const ns = obj.metadata.namespace;
-    const version = parseApiVersion(obj.apiVersion).version;
     const files: [string, Buffer][] = [];
     if (version === resource.version) {
+      log.debug(`Resource ${gr}/${obj.metadata.name}, version= ${version}, preferredVersion=${resource.version}`);
       files.push([itemPath(gr, ns, obj.metadata.name), bytes]);
       files.push([itemPath(gr, ns, obj.metadata.name, `${version}-preferredversion`), bytes]);
     } else {

@@ -14,13 +14,19 @@ export class ResourceCatalog {
   readonly resources: readonly ApiResource[];
   /** Every served (group, version, resource), all versions. */
   readonly all: readonly ApiResource[];
+  /**
+   * Every version of every backup-able resource, in backup order: groups as in `resources`, each
+   * group's versions in discovery order (used with EnableAPIGroupVersions).
+   */
+  readonly allVersions: readonly ApiResource[];
   readonly #byGR = new Map<string, ApiResource>();
   readonly #aliases = new Map<string, ApiResource[]>();
 
   constructor(discovered: ApiResource[]) {
     this.all = discovered;
-    const preferred = discovered.filter((r) => r.preferred && REQUIRED_VERBS.every((v) => r.verbs.includes(v)));
-    this.resources = orderForBackup(preferred);
+    const eligible = discovered.filter((r) => REQUIRED_VERBS.every((v) => r.verbs.includes(v)));
+    this.resources = orderForBackup(eligible.filter((r) => r.preferred));
+    this.allVersions = orderForBackup(eligible);
     for (const r of this.resources) {
       this.#byGR.set(groupResourceString(r.group, r.resource), r);
       for (const alias of [r.resource, r.kind.toLowerCase(), ...r.shortNames]) {

@@ -13,19 +13,16 @@ export interface ResourceVersion {
   /** The resource at the version to LIST. */
   listed: ApiResource;
   /**
-   * The resource at the version Velero's REST mapper resolves for it: the group's preferred
-   * version, or, for a resource the preferred version does not serve, its first served version.
+   * The resource at its preferred version (the catalog's): the group's preferred version, or, for a
+   * resource the preferred version does not serve, its first served version.
    */
   preferred: ApiResource;
 }
 
 export function resourceVersionsToBackUp(catalog: ResourceCatalog, allGroupVersions: boolean): ResourceVersion[] {
   if (!allGroupVersions) return catalog.resources.map((r) => ({ listed: r, preferred: r }));
-  const firstServed = new Map<string, ApiResource>();
-  return catalog.allVersions.map((listed) => {
-    const gr = groupResourceString(listed.group, listed.resource);
-    let preferred = catalog.byGroupResource(gr) ?? firstServed.get(gr);
-    if (!preferred) firstServed.set(gr, (preferred = listed));
-    return { listed, preferred };
+  return catalog.allVersions.flatMap((listed) => {
+    const preferred = catalog.byGroupResource(groupResourceString(listed.group, listed.resource));
+    return preferred ? [{ listed, preferred }] : [];
   });
 }

@@ -41,7 +41,7 @@ async function readTar(path: string): Promise<Map<string, string>> {
   const done = new Promise<void>((resolve, reject) => {
     ex.on("entry", (header, stream, next) => {
       const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
       stream.on("end", () => {
         entries.set(header.name, Buffer.concat(chunks).toString());
         next();

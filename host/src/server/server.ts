@@ -197,7 +197,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (!disabled.has("backup")) manager.add(backupReconciler);
   if (!disabled.has("backup-operations")) manager.add(new BackupOperationsReconciler({ kube, logger, plugins, getBackupStore, clock, metrics, syncPeriodMs: itemOperationSyncMs }));
   if (!disabled.has("restore")) {
-    manager.add(new RestoreReconciler({ kube, namespace, log: logger, plugins, getBackupStore, credentials, clock, metrics, itemOperationPollMs: itemOperationSyncMs, features }));
+    manager.add(
+      new RestoreReconciler({
+        kube,
+        namespace,
+        log: logger,
+        plugins,
+        getBackupStore,
+        credentials,
+        clock,
+        metrics,
+        itemOperationPollMs: itemOperationSyncMs,
+        features,
+        // Velero's per-restore log follows --log-level/--log-format (the version choice is logged at debug).
+        ...(options.logLevel ? { restoreLogLevel: options.logLevel as LogLevel } : {}),
+        ...(options.logFormat ? { restoreLogFormat: options.logFormat } : {}),
+      }),
+    );
   }
   for (const r of createLifecycleReconcilers({
     kube,

@@ -5,12 +5,12 @@ import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import { extract } from "tar-stream";
 import { describe, expect, it } from "vitest";
-import type { BackupItemActionV2, BackupSpec, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import type { BackupItemActionV2, BackupSpec, ItemBlockAction, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
 import { GVR } from "../kube/gvr.js";
 import type { NamedAction } from "../plugins/manager.js";
 import { API_GROUP_VERSIONS_FEATURE, FeatureFlags } from "../shared/features.js";
-import { forBackup, forNamespace, forObject } from "../testing/builders.js";
+import { forBackup, forConfigMap, forNamespace, forObject } from "../testing/builders.js";
 import { DEFAULT_FAKE_RESOURCES, FakeKubeClient, res } from "../testing/fake-kube-client.js";
 import { resourceVersionsToBackUp } from "./api-group-versions.js";
 import { BackupLogger } from "./backup-log.js";
@@ -55,8 +55,10 @@ async function readTar(path: string): Promise<Map<string, string>> {
   return entries;
 }
 
-async function backUp(options: { features?: FeatureFlags; actions?: NamedAction<BackupItemActionV2>[]; spec?: Partial<BackupSpec> } = {}) {
-  const kube = cluster();
+async function backUp(
+  options: { features?: FeatureFlags; actions?: NamedAction<BackupItemActionV2>[]; itemBlockActions?: NamedAction<ItemBlockAction>[]; spec?: Partial<BackupSpec>; kube?: FakeKubeClient } = {},
+) {
+  const kube = options.kube ?? cluster();
   const path = join(mkdtempSync(join(tmpdir(), "vt-apigv-")), "b.tar.gz");
   const tarball = new TarballWriter(path);
   const log = new BackupLogger({ level: "debug" });
@@ -67,6 +69,7 @@ async function backUp(options: { features?: FeatureFlags; actions?: NamedAction<
     tarball,
     log,
     actions: options.actions ?? [],
+    ...(options.itemBlockActions ? { itemBlockActions: options.itemBlockActions } : {}),
     ...(options.features ? { features: options.features } : {}),
   });
   await tarball.close();
@@ -96,13 +99,13 @@ describe("resourceVersionsToBackUp", () => {
       want: ["/v1/configmaps->v1", "example.io/v1/widgets->v1", "example.io/v1/things->v1", "example.io/v2beta1/gadgets->v2beta1", "other.io/v1/foos->v1", "extensions/v1beta1/ingresses->v1beta1"],
     },
     {
-      name: "with the flag: every served version after the group's preferred one, extensions still last",
+      name: "with the flag: each resource's other served versions right after its preferred one, extensions still last",
       flag: true,
       want: [
         "/v1/configmaps->v1",
         "example.io/v1/widgets->v1",
-        "example.io/v1/things->v1",
         "example.io/v2beta1/widgets->v1",
+        "example.io/v1/things->v1",
         "example.io/v2beta1/gadgets->v2beta1",
         "other.io/v1/foos->v1",
         "other.io/v1alpha1/foos->v1",
@@ -161,5 +164,79 @@ describe("KubernetesBackupper with EnableAPIGroupVersions", () => {
     const { keys, entries } = await backUp({ actions: [{ name: "test.io/to-v2beta1", action: toV2beta1 }] });
     expect(keys.filter((k) => k.includes("/widgets."))).toEqual(["resources/widgets.example.io/namespaces/app/w1.json", "resources/widgets.example.io/v1-preferredversion/namespaces/app/w1.json"]);
     expect((JSON.parse(entries.get("resources/widgets.example.io/namespaces/app/w1.json") ?? "{}") as UnstructuredItem).apiVersion).toBe("example.io/v2beta1");
+  });
+
+  it("backs up all versions of an item together (one item block) before the next item", async () => {
+    const kube = cluster();
+    kube.seed({ group: "example.io", version: "v1", resource: "widgets" }, forObject("example.io/v1", "Widget", "app", "w2").build());
+    const { entries } = await backUp({ features: FLAG, kube, spec: { includedResources: ["widgets.example.io"] } });
+    expect([...entries.keys()].filter((k) => k.startsWith("resources/widgets."))).toEqual([
+      "resources/widgets.example.io/namespaces/app/w1.json",
+      "resources/widgets.example.io/v1-preferredversion/namespaces/app/w1.json",
+      "resources/widgets.example.io/v2beta1/namespaces/app/w1.json",
+      "resources/widgets.example.io/namespaces/app/w2.json",
+      "resources/widgets.example.io/v1-preferredversion/namespaces/app/w2.json",
+      "resources/widgets.example.io/v2beta1/namespaces/app/w2.json",
+    ]);
+  });
+
+  it("a related item read from the API server joins the block with every served version (Velero finds them all collected)", async () => {
+    const kube = cluster();
+    kube.seed(GVR.configMaps, forConfigMap("app", "owner").build());
+    const relateWidget: NamedAction<ItemBlockAction> = {
+      name: "test.io/owner-widget",
+      action: {
+        appliesTo: async () => ({ ...emptyResourceSelector(), includedResources: ["configmaps"] }),
+        getRelatedItems: async (item) => (item.metadata.name === "owner" ? [{ group: "example.io", resource: "widgets", namespace: "app", name: "w1" }] : []),
+      },
+    };
+    const { entries, log } = await backUp({ features: FLAG, kube, itemBlockActions: [relateWidget], spec: { includedResources: ["configmaps", "widgets.example.io"] } });
+    // The widget is backed up in the config map's block, each version once, right after the config map.
+    const keys = [...entries.keys()].filter((k) => k.startsWith("resources/"));
+    expect(keys.slice(keys.indexOf("resources/configmaps/namespaces/app/owner.json"), keys.indexOf("resources/configmaps/namespaces/app/owner.json") + 5)).toEqual([
+      "resources/configmaps/namespaces/app/owner.json",
+      "resources/configmaps/v1-preferredversion/namespaces/app/owner.json",
+      "resources/widgets.example.io/namespaces/app/w1.json",
+      "resources/widgets.example.io/v1-preferredversion/namespaces/app/w1.json",
+      "resources/widgets.example.io/v2beta1/namespaces/app/w1.json",
+    ]);
+    expect(keys.filter((k) => k.includes("/w1.json"))).toHaveLength(3);
+    expect(log.text()).toContain("Backing Up Item Block including configmaps app/owner (3 items in block)");
+  });
+
+  it("an additional item found in the block is backed up at each of its versions at once", async () => {
+    const kube = cluster();
+    kube.seed(GVR.configMaps, forConfigMap("app", "owner").build());
+    const relateWidget: NamedAction<ItemBlockAction> = {
+      name: "test.io/owner-widget",
+      action: {
+        appliesTo: async () => ({ ...emptyResourceSelector(), includedResources: ["configmaps"] }),
+        getRelatedItems: async () => [{ group: "example.io", resource: "widgets", namespace: "app", name: "w1" }],
+      },
+    };
+    const addWidget: BackupItemActionV2 = {
+      appliesTo: async () => ({ ...emptyResourceSelector(), includedResources: ["configmaps"] }),
+      execute: async (item) => ({ item, additionalItems: [{ group: "example.io", resource: "widgets", namespace: "app", name: "w1" }], operationId: "", postOperationItems: [] }),
+      progress: async () => {
+        throw new Error("unused");
+      },
+      cancel: async () => undefined,
+    };
+    // The owner's block holds both versions of w1; the owner's action names w1, so both are written
+    // (as additional items) before the owner itself.
+    const { entries } = await backUp({
+      features: FLAG,
+      kube,
+      itemBlockActions: [relateWidget],
+      actions: [{ name: "test.io/owner-adds-widget", action: addWidget }],
+      spec: { includedResources: ["widgets.example.io", "configmaps"] },
+    });
+    expect([...entries.keys()].filter((k) => k.includes("/owner.json") || k.includes("/w1.json"))).toEqual([
+      "resources/widgets.example.io/namespaces/app/w1.json",
+      "resources/widgets.example.io/v1-preferredversion/namespaces/app/w1.json",
+      "resources/widgets.example.io/v2beta1/namespaces/app/w1.json",
+      "resources/configmaps/namespaces/app/owner.json",
+      "resources/configmaps/v1-preferredversion/namespaces/app/owner.json",
+    ]);
   });
 });

@@ -19,10 +19,21 @@ export interface ResourceVersion {
   preferred: ApiResource;
 }
 
+/**
+ * In backup order; with every version, each resource's other versions (in discovery order) follow
+ * its preferred one. Velero lists group version after group version, but adds all versions of an
+ * item to the item block of its first one, so its items are backed up in this order too.
+ */
 export function resourceVersionsToBackUp(catalog: ResourceCatalog, allGroupVersions: boolean): ResourceVersion[] {
   if (!allGroupVersions) return catalog.resources.map((r) => ({ listed: r, preferred: r }));
-  return catalog.allVersions.flatMap((listed) => {
-    const preferred = catalog.byGroupResource(groupResourceString(listed.group, listed.resource));
-    return preferred ? [{ listed, preferred }] : [];
-  });
+  const others = new Map<string, ApiResource[]>();
+  for (const r of catalog.allVersions) {
+    const gr = groupResourceString(r.group, r.resource);
+    if (catalog.byGroupResource(gr)?.version === r.version) continue;
+    others.set(gr, [...(others.get(gr) ?? []), r]);
+  }
+  return catalog.resources.flatMap((preferred) => [
+    { listed: preferred, preferred },
+    ...(others.get(groupResourceString(preferred.group, preferred.resource)) ?? []).map((listed) => ({ listed, preferred })),
+  ]);
 }

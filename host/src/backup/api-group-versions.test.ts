@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -59,7 +59,8 @@ async function backUp(
   options: { features?: FeatureFlags; actions?: NamedAction<BackupItemActionV2>[]; itemBlockActions?: NamedAction<ItemBlockAction>[]; spec?: Partial<BackupSpec>; kube?: FakeKubeClient } = {},
 ) {
   const kube = options.kube ?? cluster();
-  const path = join(mkdtempSync(join(tmpdir(), "vt-apigv-")), "b.tar.gz");
+  const dir = mkdtempSync(join(tmpdir(), "vt-apigv-"));
+  const path = join(dir, "b.tar.gz");
   const tarball = new TarballWriter(path);
   const log = new BackupLogger({ level: "debug" });
   const backup = forBackup("velero", "b1").uid("uid-b1").spec({ includedNamespaces: ["app"], ...options.spec }).build();
@@ -74,6 +75,7 @@ async function backUp(
   });
   await tarball.close();
   const entries = await readTar(path);
+  rmSync(dir, { recursive: true, force: true });
   const keys = [...entries.keys()].filter((k) => k.startsWith("resources/") && k.includes(".example.io/")).sort();
   return { out, entries, keys, log };
 }

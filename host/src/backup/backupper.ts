@@ -37,6 +37,8 @@ import {
   useOldResourceFilters,
   type ResourceFilter,
 } from "./filters.js";
+import { API_GROUP_VERSIONS_FEATURE, type FeatureFlags } from "../shared/features.js";
+import { resourceVersionsToBackUp } from "./api-group-versions.js";
 import { HookTracker, resolveResourceHooks, runPodHooks, type ResourceHook } from "./hooks.js";
 import { ItemBlock, itemBlockKey, type ItemBlockItem } from "./item-block.js";
 import { isFsBackupCandidate, podNotRunningReason, type PodVolume, type ResourcePolicies } from "./resource-policies.js";
@@ -108,6 +110,8 @@ export interface BackupInput {
   now?: () => Date;
   /** The validated resource policies the Backup references (spec.resourcePolicy), if any. */
   resourcePolicies?: ResourcePolicies;
+  /** The server's --features (EnableAPIGroupVersions: back up every served version). */
+  features?: FeatureFlags;
 }
 
 export interface BackupOutput {
@@ -229,7 +233,9 @@ class BackupRun {
   readonly #claimed = new Set<string>();
   /** The collected items being processed: where related items are looked up first (indexed on first lookup). */
   #batch: CollectedItem[] = [];
-  #batchIndex: Map<string, CollectedItem> | undefined;
+  #batchIndex: Map<string, CollectedItem[]> | undefined;
+  /** EnableAPIGroupVersions: every served version is collected, and all versions of an item share its block. */
+  #allGroupVersions = false;
   /** Item blocks being backed up (at most itemBlockWorkers). */
   readonly #inflight = new Set<Promise<void>>();
   readonly #hookTracker = new HookTracker();
@@ -361,12 +367,16 @@ class BackupRun {
     // this process backs up the items of the previous ones.
     interface Step {
       resource: ApiResource;
+      /** The version LISTed: `resource`'s own, or another served one with EnableAPIGroupVersions. */
+      listed: ApiResource;
       gr: string;
       log: Logger;
       lists: { namespace: string; labelSelector: string }[];
     }
     const steps: Step[] = [];
-    for (const resource of this.#catalog.resources) {
+    const allGroupVersions = (this.#allGroupVersions = this.#in.features?.isEnabled(API_GROUP_VERSIONS_FEATURE) ?? false);
+    if (allGroupVersions) this.#log.info(`The '${API_GROUP_VERSIONS_FEATURE}' feature flag was specified, using all API group versions.`);
+    for (const { preferred: resource, listed } of resourceVersionsToBackUp(this.#catalog, allGroupVersions)) {
       const gr = groupResourceString(resource.group, resource.resource);
       const log = this.#log.child({ resource: gr });
       if (!this.#resources.shouldInclude(gr)) {
@@ -381,13 +391,13 @@ class BackupRun {
         }
         seenCohabitating.add(resource.resource);
       }
-      const namespaces = gr === "namespaces" ? [] : resource.namespaced ? this.#namespaces.namespacesToList() : [""];
-      steps.push({ resource, gr, log, lists: namespaces.flatMap((namespace) => selectors.map((labelSelector) => ({ namespace, labelSelector }))) });
+      const namespaces = gr === "namespaces" ? [] : listed.namespaced ? this.#namespaces.namespacesToList() : [""];
+      steps.push({ resource, listed, gr, log, lists: namespaces.flatMap((namespace) => selectors.map((labelSelector) => ({ namespace, labelSelector }))) });
     }
     const calls = steps.flatMap((step) =>
       step.lists.map(({ namespace, labelSelector }) => () =>
         this.#kube.list(
-          { group: step.resource.group, version: step.resource.version, resource: step.resource.resource },
+          { group: step.listed.group, version: step.listed.version, resource: step.listed.resource },
           { namespace: namespace || undefined, labelSelector: labelSelector || undefined },
         ),
       ),
@@ -395,7 +405,13 @@ class BackupRun {
     const results = prefetch(calls, LIST_CONCURRENCY);
 
     let call = 0;
-    for (const { resource, gr, log, lists } of steps) {
+    // The versions of one resource are consecutive steps (EnableAPIGroupVersions): their items are
+    // handed over as one batch, so that all versions of an item join one item block.
+    let earlierVersions: CollectedItem[] = [];
+    for (let s = 0; s < steps.length; s++) {
+      const { resource, gr, log, lists } = steps[s] as Step;
+      const moreVersions = steps[s + 1]?.gr === gr;
+      const batchVersions = moreVersions || earlierVersions.length > 0 || steps[s - 1]?.gr === gr;
       if (gr === "namespaces") {
         for (const ns of await allNamespaces) {
           if ((ns.status as { phase?: string } | undefined)?.phase && (ns.status as { phase?: string }).phase !== "Active") continue;
@@ -429,7 +445,7 @@ class BackupRun {
           }
           log.error({ namespace: ns || undefined, err: getErrorMessage(err) }, "Error listing items");
         }
-        if (!order && items.length > 0) {
+        if (!order && !batchVersions && items.length > 0) {
           retrieved += items.length;
           const batch = items;
           items = [];
@@ -439,6 +455,12 @@ class BackupRun {
       if (order) items = sortByOrder(items, order.split(","), log);
       retrieved += items.length;
       log.info(`Retrieved ${retrieved} items`);
+      if (moreVersions) {
+        earlierVersions = [...earlierVersions, ...items];
+        continue;
+      }
+      items = [...earlierVersions, ...items];
+      earlierVersions = [];
       if (items.length > 0) await onResource(items);
     }
     // Namespace objects are kept only when the namespace is selected or holds a selected item.
@@ -523,6 +545,10 @@ class BackupRun {
     if (!this.#included(item.object, item.gr, false, log)) return false;
     log[level](`adding ${item.gr} ${namespace ?? ""}/${name} to ItemBlock`);
     block.add(item);
+    // The item's other versions (collected with EnableAPIGroupVersions) join the same block.
+    if (this.#allGroupVersions) {
+      for (const other of this.#indexedBatch().get(key) ?? []) if (other.object.apiVersion !== item.object.apiVersion) block.add(other);
+    }
     return true;
   }
 
@@ -541,7 +567,10 @@ class BackupRun {
       }
       for (const id of related) {
         const found = await this.#relatedItem(id, log);
-        if (found && this.#addToBlock(block, found, log)) await this.#runItemBlockActions(block, found, log);
+        if (found && this.#addToBlock(block, found, log)) {
+          if (this.#allGroupVersions) for (const other of await this.#otherVersionsFromCluster(found, log)) block.add(other);
+          await this.#runItemBlockActions(block, found, log);
+        }
       }
     }
   }
@@ -560,8 +589,7 @@ class BackupRun {
     }
     const gr = groupResourceString(resource.group, resource.resource);
     const key = itemBlockKey(gr, id.namespace, id.name);
-    this.#batchIndex ??= new Map(this.#batch.map((i) => [itemBlockKey(i.gr, i.object.metadata.namespace, i.object.metadata.name), i]));
-    const listed = this.#batchIndex.get(key);
+    const listed = this.#indexedBatch().get(key)?.[0];
     if (listed || this.#claimed.has(key)) return listed;
     let object: UnstructuredItem | undefined;
     try {
@@ -577,6 +605,43 @@ class BackupRun {
     object.apiVersion ||= groupVersionString(resource.group, resource.version);
     object.kind ||= resource.kind;
     return { gr, resource, object };
+  }
+
+  /**
+   * EnableAPIGroupVersions: the other served versions of a related item read from the API server
+   * (one not among the items being processed). Velero finds them in its list of every collected item.
+   */
+  async #otherVersionsFromCluster(item: ItemBlockItem, log: Logger): Promise<ItemBlockItem[]> {
+    const { namespace, name } = item.object.metadata;
+    if (this.#indexedBatch().has(itemBlockKey(item.gr, namespace, name))) return [];
+    const out: ItemBlockItem[] = [];
+    for (const r of this.#catalog.allVersions) {
+      if (r.group !== item.resource.group || r.resource !== item.resource.resource || r.version === parseApiVersion(item.object.apiVersion).version) continue;
+      try {
+        const object = await this.#kube.get({ group: r.group, version: r.version, resource: r.resource }, name, namespace);
+        if (!object) continue;
+        object.apiVersion ||= groupVersionString(r.group, r.version);
+        object.kind ||= r.kind;
+        out.push({ gr: item.gr, resource: item.resource, object });
+      } catch (err) {
+        log.error({ err: getErrorMessage(err) }, `Error while trying to get related item ${item.gr} ${namespace ?? ""}/${name} at version ${r.version} from cluster`);
+      }
+    }
+    return out;
+  }
+
+  /** The batch by itemBlockKey, each key with its items in collection order (several with EnableAPIGroupVersions). */
+  #indexedBatch(): Map<string, CollectedItem[]> {
+    if (!this.#batchIndex) {
+      this.#batchIndex = new Map();
+      for (const i of this.#batch) {
+        const key = itemBlockKey(i.gr, i.object.metadata.namespace, i.object.metadata.name);
+        const list = this.#batchIndex.get(key);
+        if (list) list.push(i);
+        else this.#batchIndex.set(key, [i]);
+      }
+    }
+    return this.#batchIndex;
   }
 
   /** Starts backing up a block; waits while itemBlockWorkers blocks are in flight. */
@@ -712,6 +777,8 @@ class BackupRun {
     }
     this.#backedUp.add(key);
     log.info("Backing up item");
+    // The version directory is the one the item was read at: an action may change its apiVersion.
+    const version = parseApiVersion(original.apiVersion).version;
 
     let obj = original;
     for (const a of this.#actions) {
@@ -754,9 +821,9 @@ class BackupRun {
     // Encoded once; both entries (plain and preferred-version paths) copy the same bytes.
     const bytes = Buffer.from(marshalGo(obj));
     const ns = obj.metadata.namespace;
-    const version = parseApiVersion(obj.apiVersion).version;
     const files: [string, Buffer][] = [];
     if (version === resource.version) {
+      log.debug(`Resource ${gr}/${obj.metadata.name}, version= ${version}, preferredVersion=${resource.version}`);
       files.push([itemPath(gr, ns, obj.metadata.name), bytes]);
       files.push([itemPath(gr, ns, obj.metadata.name, `${version}-preferredversion`), bytes]);
     } else {
@@ -779,9 +846,10 @@ class BackupRun {
       return;
     }
     const canonical = groupResourceString(resource.group, resource.resource);
-    const inBlock = block?.find(canonical, id.namespace, id.name);
-    if (inBlock) {
-      await this.#backupItem(inBlock.object, canonical, inBlock.resource, mustInclude, log, undefined, block);
+    // Every version of the item in the block (several with EnableAPIGroupVersions).
+    const inBlock = block?.findAll(canonical, id.namespace, id.name) ?? [];
+    if (inBlock.length > 0) {
+      for (const i of inBlock) await this.#backupItem(i.object, canonical, i.resource, mustInclude, log, undefined, block);
       this.#progress();
       return;
     }

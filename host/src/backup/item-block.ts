@@ -29,9 +29,12 @@ export class ItemBlock {
     this.items.push(item);
   }
 
-  /** The block's copy of an item, so that an action's additional item costs no GET when it is in the block. */
-  find(gr: string, namespace: string | undefined, name: string): ItemBlockItem | undefined {
+  /**
+   * The block's copies of an item (one per version collected: several with EnableAPIGroupVersions),
+   * so that an action's additional item costs no GET when it is in the block.
+   */
+  findAll(gr: string, namespace: string | undefined, name: string): ItemBlockItem[] {
     const ns = namespace ?? "";
-    return this.items.find((i) => i.gr === gr && i.object.metadata.name === name && (i.object.metadata.namespace ?? "") === ns);
+    return this.items.filter((i) => i.gr === gr && i.object.metadata.name === name && (i.object.metadata.namespace ?? "") === ns);
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The served resources a backup iterates over (Velero's discovery helper): the preferred version
- * of every resource that supports list/create/get/delete, core group first (pods, PVCs, PVs
- * leading), "extensions" last; plus name resolution for filters (plural, singular, short names,
- * kinds, with or without ".group").
+ * of every resource that supports list/create/get/delete (for a resource the group's preferred
+ * version does not serve, its first served version, as client-go's ServerPreferredResources), core
+ * group first (pods, PVCs, PVs leading), "extensions" last; plus name resolution for filters
+ * (plural, singular, short names, kinds, with or without ".group").
  */
 import type { ApiResource, KubeClient } from "../kube/client.js";
 import { groupResourceString, parseGroupResource } from "../kube/gvr.js";
@@ -10,17 +11,32 @@ import { groupResourceString, parseGroupResource } from "../kube/gvr.js";
 const REQUIRED_VERBS = ["list", "create", "get", "delete"];
 
 export class ResourceCatalog {
-  /** Preferred-version resources in backup order. */
+  /** Each resource at its preferred version, in backup order. */
   readonly resources: readonly ApiResource[];
   /** Every served (group, version, resource), all versions. */
   readonly all: readonly ApiResource[];
+  /**
+   * Every version of every backup-able resource, in backup order: groups as in `resources`, each
+   * group's versions in discovery order (used with EnableAPIGroupVersions).
+   */
+  readonly allVersions: readonly ApiResource[];
   readonly #byGR = new Map<string, ApiResource>();
   readonly #aliases = new Map<string, ApiResource[]>();
 
   constructor(discovered: ApiResource[]) {
     this.all = discovered;
-    const preferred = discovered.filter((r) => r.preferred && REQUIRED_VERBS.every((v) => r.verbs.includes(v)));
-    this.resources = orderForBackup(preferred);
+    const atPreferredVersion = new Set(discovered.filter((r) => r.preferred).map((r) => groupResourceString(r.group, r.resource)));
+    const firstServed = new Set<string>();
+    const preferred = discovered.filter((r) => {
+      if (r.preferred) return true;
+      const gr = groupResourceString(r.group, r.resource);
+      if (atPreferredVersion.has(gr) || firstServed.has(gr)) return false;
+      firstServed.add(gr);
+      return true;
+    });
+    const backupable = (r: ApiResource): boolean => REQUIRED_VERBS.every((v) => r.verbs.includes(v));
+    this.resources = orderForBackup(preferred.filter(backupable));
+    this.allVersions = orderForBackup(discovered.filter(backupable));
     for (const r of this.resources) {
       this.#byGR.set(groupResourceString(r.group, r.resource), r);
       for (const alias of [r.resource, r.kind.toLowerCase(), ...r.shortNames]) {

@@ -22,6 +22,7 @@ import {
 } from "@velero-ts/plugin-sdk";
 import { BackupLogger } from "../backup/backup-log.js";
 import { KubernetesBackupper, type Backupper } from "../backup/backupper.js";
+import type { FeatureFlags } from "../shared/features.js";
 import { loadBackupResourcePolicies, type ResourcePolicies } from "../backup/resource-policies.js";
 import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
 import {
@@ -90,6 +91,8 @@ export interface BackupReconcilerOptions {
   /** Log level of the per-backup log. */
   backupLogLevel?: string;
   metrics?: BackupMetrics;
+  /** The server's --features, handed to the backup engine. */
+  features?: FeatureFlags;
 }
 
 interface Prepared {
@@ -308,6 +311,7 @@ export class BackupReconciler implements Reconciler {
           onProgress: (p) => progress.update(p),
           now: () => this.#clock.now(),
           ...(prepared.resourcePolicies ? { resourcePolicies: prepared.resourcePolicies } : {}),
+          ...(this.#o.features ? { features: this.#o.features } : {}),
         });
       } finally {
         await Promise.all([progress.flush(), tarball.close()]);

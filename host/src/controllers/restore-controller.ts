@@ -35,6 +35,7 @@ import {
 } from "../restore/index.js";
 import { realClock, toKubeTime, type Clock, type TimerHandle } from "../shared/clock.js";
 import { parseGoDuration } from "../shared/duration.js";
+import type { FeatureFlags } from "../shared/features.js";
 import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { Logger, LogLevel } from "../shared/logging.js";
 import { parseKubeTime, splitKey } from "./lifecycle-common.js";
@@ -57,7 +58,9 @@ export interface RestoreReconcilerOptions {
   credentials?: CredentialFileStore;
   /** The engine; by default a KubernetesRestorer built with `restorerOptions`. */
   restorer?: Restorer;
-  restorerOptions?: Omit<KubernetesRestorerOptions, "kube" | "getVolumeSnapshotter">;
+  restorerOptions?: Omit<KubernetesRestorerOptions, "kube" | "getVolumeSnapshotter" | "veleroNamespace" | "features">;
+  /** The server's --features, handed to the restore engine. */
+  features?: FeatureFlags;
   /**
    * Actions placed before the plugin manager's (de-duplicated by name). Default: Velero's built-in
    * restore item actions (`builtinRestoreItemActions`), run in process; pass [] when the plugin
@@ -356,6 +359,8 @@ export class RestoreReconciler implements Reconciler {
         itemConcurrency: DEFAULT_ITEM_CONCURRENCY,
         ...this.#o.restorerOptions,
         kube: this.#kube,
+        veleroNamespace: this.#o.namespace,
+        ...(this.#o.features ? { features: this.#o.features } : {}),
         getVolumeSnapshotter: (location) => this.#volumeSnapshotter(location),
       })
     );

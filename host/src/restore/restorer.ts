@@ -18,7 +18,7 @@ import {
   type BackupResource,
 } from "./backup-contents.js";
 import { pollUntil, systemClock, type RestoreClock } from "./clock.js";
-import { groupResourceString, parseApiVersion, parseGroupResource, ResourceResolver } from "./discovery.js";
+import { groupResourceString, parseApiVersion, parseGroupResource, ResourceResolver, type ServedGroup } from "./discovery.js";
 import { parseGoDuration } from "../shared/duration.js";
 import { IncludesExcludes } from "./filters.js";
 import { runPodExecHooks, type HookRunResult } from "./hooks/exec-hooks.js";
@@ -55,6 +55,8 @@ import { applyResourceModifiers } from "./resource-modifiers.js";
 import { RestoreResultSet } from "./results.js";
 import { extractBackupTarball, type ExtractedBackup, type ExtractLimits } from "./tarball.js";
 import { chooseVersion, groupOfResourceDir, type ChosenVersion } from "./version-chooser.js";
+import { chooseVersionsToRestore, loadUserVersionPriorities } from "./api-group-versions.js";
+import { API_GROUP_VERSIONS_FEATURE, type FeatureFlags } from "../shared/features.js";
 import { LABELS } from "@velero-ts/plugin-sdk";
 
 /** Resources restored whatever the filters say (Velero's resourceMustHave). */
@@ -83,6 +85,10 @@ export interface KubernetesRestorerOptions {
   tempDir?: string;
   /** Native snapshot restore; without it PVs with snapshots fail with a clear error. */
   getVolumeSnapshotter?: VolumeSnapshotterGetter;
+  /** The server's --features (EnableAPIGroupVersions: Velero's version priorities). */
+  features?: FeatureFlags;
+  /** Velero's namespace, where the `enableapigroupversions` ConfigMap is read; default "velero". */
+  veleroNamespace?: string;
 }
 
 export class KubernetesRestorer implements Restorer {
@@ -229,7 +235,12 @@ class RestoreContext {
       return;
     }
     const formatVersion = this.#req.backup.status?.formatVersion ?? (await readFormatVersion(this.#root)) ?? "";
-    if (formatVersion >= "1.1.0") await this.#chooseVersions(contents);
+    if (this.#o.features?.isEnabled(API_GROUP_VERSIONS_FEATURE)) {
+      // Velero's version priorities; an unreadable priority ConfigMap stops the restore before any item.
+      if (formatVersion >= "1.1.0" && !(await this.#chooseVersionsByPriority(contents))) return;
+    } else if (formatVersion >= "1.1.0") {
+      await this.#chooseVersions(contents);
+    }
 
     const processed = new Set<string>();
     const crds = await this.#collect(contents, ["customresourcedefinitions"], processed);
@@ -261,6 +272,23 @@ class RestoreContext {
         this.#chosenVersions.set(resource.groupResource, chosen);
         this.#log.debug({ resource: resource.groupResource }, `chose API version ${chosen.version} (${chosen.dir}) to restore`);
       }
+    }
+  }
+
+  async #chooseVersionsByPriority(contents: Map<string, BackupResource>): Promise<boolean> {
+    try {
+      const user = await loadUserVersionPriorities(this.#kube, this.#o.veleroNamespace ?? "velero", this.#log);
+      const targets = new Map<string, ServedGroup | undefined>();
+      for (const r of contents.values()) {
+        const group = groupOfResourceDir(r.groupResource);
+        if (!targets.has(group)) targets.set(group, await this.#resolver.group(group));
+      }
+      const chosen = chooseVersionsToRestore({ resources: contents.values(), target: (g) => targets.get(g), user, log: this.#log });
+      for (const [gr, c] of chosen) this.#chosenVersions.set(gr, c);
+      return true;
+    } catch (err) {
+      this.#errors.addVelero(`choosing API version to restore: ${errorMessage(err)}`);
+      return false;
     }
   }
 

@@ -25,7 +25,8 @@ export function compareKubeVersions(a: string, b: string): number {
   };
   const pa = parse(a);
   const pb = parse(b);
-  if (!pa && !pb) return a.localeCompare(b);
+  // Non-Kubernetes versions sort after the others, in byte order (apimachinery's strings.Compare).
+  if (!pa && !pb) return a < b ? -1 : a > b ? 1 : 0;
   if (!pa) return 1;
   if (!pb) return -1;
   for (let i = 0; i < 3; i++) {

@@ -7,6 +7,7 @@ import { getErrorMessage, type Backup } from "@velero-ts/plugin-sdk";
 import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction } from "../backup/actions/index.js";
 import { BUILTIN_ITEM_BLOCK_ACTIONS, createBuiltinItemBlockAction } from "../backup/item-block-actions/index.js";
 import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
+import { FeatureFlags } from "../shared/features.js";
 import { createBuiltinPlugins } from "../builtin-plugins/registry.js";
 import { BackupReconciler } from "../controllers/backup-controller.js";
 import { BackupOperationsReconciler, DEFAULT_ITEM_OPERATION_SYNC_MS } from "../controllers/backup-operations-controller.js";
@@ -133,6 +134,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw new Error(`invalid --item-block-worker-count ${itemBlockWorkers}: it must be a whole number of at least 1`);
   }
   const defaultVsls = parseProviderMap(options.defaultVolumeSnapshotLocations);
+  const features = new FeatureFlags(options.features ?? []);
+  if (features.all().length > 0) log.info(`${features.all().length} feature flags enabled [${features.all().join(" ")}]`);
 
   const ownKube = options.kube === undefined;
   const kube = options.kube ?? createKubeClient({ kubeconfig: options.kubeconfig, context: options.kubecontext, logger, pageSize: options.clientPageSize });
@@ -175,6 +178,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     itemBlockWorkers,
     backupLogLevel: options.logLevel,
     metrics,
+    features,
   });
   if (!disabled.has("backup-storage-location")) {
     manager.add(
@@ -193,7 +197,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (!disabled.has("backup")) manager.add(backupReconciler);
   if (!disabled.has("backup-operations")) manager.add(new BackupOperationsReconciler({ kube, logger, plugins, getBackupStore, clock, metrics, syncPeriodMs: itemOperationSyncMs }));
   if (!disabled.has("restore")) {
-    manager.add(new RestoreReconciler({ kube, namespace, log: logger, plugins, getBackupStore, credentials, clock, metrics, itemOperationPollMs: itemOperationSyncMs }));
+    manager.add(
+      new RestoreReconciler({
+        kube,
+        namespace,
+        log: logger,
+        plugins,
+        getBackupStore,
+        credentials,
+        clock,
+        metrics,
+        itemOperationPollMs: itemOperationSyncMs,
+        features,
+        // Velero's per-restore log follows --log-level/--log-format (the version choice is logged at debug).
+        ...(options.logLevel ? { restoreLogLevel: options.logLevel as LogLevel } : {}),
+        ...(options.logFormat ? { restoreLogFormat: options.logFormat } : {}),
+      }),
+    );
   }
   for (const r of createLifecycleReconcilers({
     kube,

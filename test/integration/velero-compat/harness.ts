@@ -197,6 +197,8 @@ export interface RealVeleroOptions {
   /** working directory: credentials file, scratch dir, log */
   workDir: string;
   extraArgs?: string[];
+  /** Extra environment variables for the server process. */
+  extraEnv?: Record<string, string>;
 }
 
 /** `velero server` (real Velero, Go) out of cluster, as documented in Velero's run-locally guide. */
@@ -263,6 +265,7 @@ export class RealVeleroServer {
         AWS_EC2_METADATA_DISABLED: "true",
         VELERO_NAMESPACE: o.namespace,
         VELERO_SCRATCH_DIR: scratch,
+        ...o.extraEnv,
       },
     });
     closeSync(fd);

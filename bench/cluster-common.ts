@@ -55,7 +55,7 @@ export async function waitTerminal<T extends { status?: { phase?: string } }>(ku
     if (terminal(current)) return current as T;
     let found: T | undefined;
     let handle: { stop(): void; done: Promise<void> } | undefined = undefined;
-    handle = await kube.watch(gvr, { namespace: velero, fieldSelector: `metadata.name=${name}`, resourceVersion: list.resourceVersion, timeoutSeconds: 60 }, (event) => {
+    handle = await kube.watch(gvr, { namespace: velero, fieldSelector: `metadata.name=${name}`, resourceVersion: list.resourceVersion }, (event) => {
       const o = event.object as unknown as T;
       if (!found && terminal(o)) {
         found = o;

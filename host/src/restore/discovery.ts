@@ -27,6 +27,7 @@ export interface ServedGroup {
 export class ResourceResolver {
   readonly #kube: KubeClient;
   #resources: ApiResource[] | undefined;
+  #loadedOnce = false;
   /** First resource per "group/version/resource" and per "group/version/Kind", for the per-item lookups; rebuilt when the list changes. */
   #index: { of: ApiResource[]; byResource: Map<string, ApiResource>; byKind: Map<string, ApiResource> } | undefined;
 
@@ -42,7 +43,13 @@ export class ResourceResolver {
   }
 
   async #load(): Promise<ApiResource[]> {
-    this.#resources ??= (await this.#kube.discover()).filter((r) => !r.resource.includes("/"));
+    if (!this.#resources) {
+      // Each restore starts from fresh discovery: a CRD or an aggregated API may have come or gone
+      // since the client's cached answer.
+      if (!this.#loadedOnce) this.#kube.invalidateDiscovery();
+      this.#loadedOnce = true;
+      this.#resources = (await this.#kube.discover()).filter((r) => !r.resource.includes("/"));
+    }
     return this.#resources;
   }
 

@@ -12,7 +12,7 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backup, Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../../../host/src/kube/gvr.ts";
-import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
+import { createKubeClient, type HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
 import { createLogger, createSilentLogger } from "../../../host/src/shared/logging.ts";
 import {
@@ -84,13 +84,18 @@ describe("EnableAPIGroupVersions (real API server, filesystem object store)", ()
   async function serveVersions(versions: CrdVersion[], preferred: string): Promise<void> {
     await kube.apply(GVR.customResourceDefinitions, crd(versions), { fieldManager: "vt-test", force: true });
     const want = versions.filter((v) => v.served).map((v) => v.name).sort();
-    // The server shares this client: dropping its cached discovery here stands in for Velero's
-    // periodic discovery refresh (every 5 minutes), so the restore sees the new versions at once.
-    await eventually(`discovery to serve ${CRD} at ${want.join(",")} (preferred ${preferred})`, async () => {
-      kube.invalidateDiscovery();
-      const found = (await kube.discover()).filter((r) => r.group === GROUP && r.resource === "widgets");
-      return found.map((r) => r.version).sort().join(",") === want.join(",") && found.some((r) => r.preferred && r.version === preferred);
-    });
+    // Watched through a client of its own: the server's (shared) client keeps its cached discovery,
+    // so each restore must refresh discovery itself to see the new versions.
+    const probe = createKubeClient({ kubeconfig: env!.endpoints.kubeconfig });
+    try {
+      await eventually(`discovery to serve ${CRD} at ${want.join(",")} (preferred ${preferred})`, async () => {
+        probe.invalidateDiscovery();
+        const found = (await probe.discover()).filter((r) => r.group === GROUP && r.resource === "widgets");
+        return found.map((r) => r.version).sort().join(",") === want.join(",") && found.some((r) => r.preferred && r.version === preferred);
+      });
+    } finally {
+      await probe.close();
+    }
   }
 
   const widgetEntries = (backup: string) =>

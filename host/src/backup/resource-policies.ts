@@ -368,70 +368,31 @@ interface StructuredVolume {
   pvcPhase: string;
 }
 
-/** PV source field → Velero's volume type name, in Velero's order of precedence. */
-const PV_VOLUME_TYPES: [string, string][] = [
-  ["awsElasticBlockStore", "awsElasticBlockStore"],
-  ["azureDisk", "azureDisk"],
-  ["azureFile", "azureFile"],
-  ["cephfs", "cephfs"],
-  ["cinder", "cinder"],
-  ["csi", "csi"],
-  ["fc", "fc"],
-  ["flocker", "flocker"],
-  ["flexVolume", "flexVolume"],
-  ["gcePersistentDisk", "gcePersistentDisk"],
-  ["glusterfs", "glusterfs"],
-  ["hostPath", "hostPath"],
-  ["iscsi", "iscsi"],
-  ["local", "local"],
-  ["nfs", "nfs"],
-  ["photonPersistentDisk", "photonPersistentDisk"],
-  ["portworxVolume", "portworxVolume"],
-  ["quobyte", "quobyte"],
-  ["rbd", "rbd"],
-  ["scaleIO", "scaleIO"],
-  ["storageos", "storageOS"],
-  ["vsphereVolume", "vsphereVolume"],
+/** PV source fields, in Velero's order of precedence. */
+const PV_VOLUME_TYPES = [
+  "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "csi", "fc", "flocker", "flexVolume",
+  "gcePersistentDisk", "glusterfs", "hostPath", "iscsi", "local", "nfs", "photonPersistentDisk",
+  "portworxVolume", "quobyte", "rbd", "scaleIO", "storageos", "vsphereVolume",
 ];
 
-/** Pod volume source field → volume type name, in Velero's order of precedence. */
-const POD_VOLUME_TYPES: [string, string][] = [
-  ["awsElasticBlockStore", "awsElasticBlockStore"],
-  ["azureDisk", "azureDisk"],
-  ["azureFile", "azureFile"],
-  ["cephfs", "cephfs"],
-  ["cinder", "cinder"],
-  ["csi", "csi"],
-  ["fc", "fc"],
-  ["flocker", "flocker"],
-  ["flexVolume", "flexVolume"],
-  ["gcePersistentDisk", "gcePersistentDisk"],
-  ["gitRepo", "gitRepo"],
-  ["glusterfs", "glusterfs"],
-  ["iscsi", "iscsi"],
-  ["nfs", "nfs"],
-  ["secret", "secret"],
-  ["rbd", "rbd"],
-  ["downwardAPI", "downwardAPI"],
-  ["configMap", "configMap"],
-  ["projected", "projected"],
-  ["ephemeral", "ephemeral"],
-  ["photonPersistentDisk", "photonPersistentDisk"],
-  ["portworxVolume", "portworxVolume"],
-  ["quobyte", "quobyte"],
-  ["scaleIO", "scaleIO"],
-  ["storageos", "storageOS"],
-  ["vsphereVolume", "vsphereVolume"],
-  ["hostPath", "hostPath"],
-  ["emptyDir", "emptyDir"],
+/** Pod volume source fields, in Velero's order of precedence. */
+const POD_VOLUME_TYPES = [
+  "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "csi", "fc", "flocker", "flexVolume",
+  "gcePersistentDisk", "gitRepo", "glusterfs", "iscsi", "nfs", "secret", "rbd", "downwardAPI", "configMap",
+  "projected", "ephemeral", "photonPersistentDisk", "portworxVolume", "quobyte", "scaleIO", "storageos",
+  "vsphereVolume", "hostPath", "emptyDir",
 ];
+
+/** Velero's volume type name for a source field: the field name, except for storageos. */
+const volumeTypeName = (field: string): string => (field === "storageos" ? "storageOS" : field);
 
 type Source = Record<string, unknown>;
 
 const has = (o: Source, field: string): boolean => o[field] !== undefined && o[field] !== null;
 
-function volumeTypeOf(source: Source, table: [string, string][]): string {
-  return table.find(([field]) => has(source, field))?.[1] ?? "";
+function volumeTypeOf(source: Source, fields: string[]): string {
+  const field = fields.find((f) => has(source, f));
+  return field === undefined ? "" : volumeTypeName(field);
 }
 
 function sourcesOf(source: Source, into: StructuredVolume): void {

@@ -23,6 +23,19 @@ run_ts() { # run_ts bench/x.ts: bundle and run one benchmark file
   node "$out"
 }
 
+run_cluster_ts() { # run_cluster_ts <section> bench/x.ts: a 10k-object benchmark against the test peers
+  echo "== bench: $1 (10,000 objects through the real API server) ==" >&2
+  npx tsc -b plugins/sdk
+  local started_env= rc=0
+  if [ -z "${VT_ENV_DIR:-}" ]; then
+    VT_ENV_DIR=$(mktemp -d /tmp/vt.XXXXXX); export VT_ENV_DIR; started_env=1
+    node test/peers/env.ts up --dir "$VT_ENV_DIR" >&2
+  fi
+  run_ts "$2" || rc=$?
+  if [ -n "$started_env" ]; then node test/peers/env.ts down --dir "$VT_ENV_DIR" >&2 || true; unset VT_ENV_DIR; fi
+  return $rc
+}
+
 for section in "${SECTIONS[@]}"; do
   case $section in
     plugin)
@@ -31,30 +44,8 @@ for section in "${SECTIONS[@]}"; do
       run_ts bench/plugin-unary.ts
       run_ts bench/plugin-stream.ts
       ;;
-    backup)
-      echo "== bench: backup (10,000 objects through the real API server) ==" >&2
-      npx tsc -b plugins/sdk
-      started_env=
-      if [ -z "${VT_ENV_DIR:-}" ]; then
-        VT_ENV_DIR=$(mktemp -d /tmp/vt.XXXXXX); export VT_ENV_DIR; started_env=1
-        node test/peers/env.ts up --dir "$VT_ENV_DIR" >&2
-      fi
-      rc=0; run_ts bench/backup-10k.ts || rc=$?
-      if [ -n "$started_env" ]; then node test/peers/env.ts down --dir "$VT_ENV_DIR" >&2 || true; fi
-      [ $rc -eq 0 ] || exit $rc
-      ;;
-    restore)
-      echo "== bench: restore (10,000 objects through the real API server) ==" >&2
-      npx tsc -b plugins/sdk
-      started_env=
-      if [ -z "${VT_ENV_DIR:-}" ]; then
-        VT_ENV_DIR=$(mktemp -d /tmp/vt.XXXXXX); export VT_ENV_DIR; started_env=1
-        node test/peers/env.ts up --dir "$VT_ENV_DIR" >&2
-      fi
-      rc=0; run_ts bench/restore-10k.ts || rc=$?
-      if [ -n "$started_env" ]; then node test/peers/env.ts down --dir "$VT_ENV_DIR" >&2 || true; fi
-      [ $rc -eq 0 ] || exit $rc
-      ;;
+    backup) run_cluster_ts backup bench/backup-10k.ts ;;
+    restore) run_cluster_ts restore bench/restore-10k.ts ;;
     *) echo "bench: unknown section '$section' (known: plugin, backup, restore)" >&2; exit 2 ;;
   esac
 done

@@ -11,7 +11,7 @@ import type { ObjectStore } from "../contract/plugins.js";
 import { serviceClient, trackStream, type PluginConnection } from "./connection.js";
 import { NANOS_PER_MS } from "./convert.js";
 import { fromServiceError, type CallContext } from "./status.js";
-import { chunkBytes, rechunk } from "./stream.js";
+import { chunkBytes, rechunk, writableOrEnded } from "./stream.js";
 import { callUnary } from "./unary.js";
 
 const KIND = "ObjectStore";
@@ -69,7 +69,7 @@ export class ObjectStoreGrpcClient implements ObjectStore {
       for await (const chunk of rechunk(body, this.#chunkBytes)) {
         if (finished) break;
         sent++;
-        if (!call.write({ plugin: this.#name, bucket, key, body: chunk })) await writable(call);
+        if (!call.write({ plugin: this.#name, bucket, key, body: chunk })) await writableOrEnded(call, ["drain", "status", "close"]);
       }
       if (!finished) {
         if (sent === 0) call.write({ plugin: this.#name, bucket, key, body: Buffer.alloc(0) });
@@ -178,20 +178,7 @@ export class ObjectStoreGrpcClient implements ObjectStore {
   }
 }
 
-/** Resolves when the call accepts more writes, or when it has finished (then writes are moot). */
-function writable<T>(call: grpc.ClientWritableStream<T>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      call.off("drain", done);
-      call.off("status", done);
-      call.off("close", done);
-      resolve();
-    };
-    call.on("drain", done);
-    call.on("status", done);
-    call.on("close", done);
-  });
-}
+
 
 export function createObjectStoreClient(conn: PluginConnection, name: string, options?: ObjectStoreClientOptions): ObjectStore {
   return new ObjectStoreGrpcClient(conn, name, options);

@@ -7,7 +7,7 @@ import { ValidationError } from "../contract/errors.js";
 import { NANOS_PER_MS } from "./convert.js";
 import { InflightCalls, trackCall, unary } from "./handler.js";
 import type { PluginRegistry } from "./registry.js";
-import { OBJECT_CHUNK_BYTES, rechunk } from "./stream.js";
+import { OBJECT_CHUNK_BYTES, rechunk, writableOrEnded } from "./stream.js";
 
 export function objectStoreHandlers(registry: PluginRegistry, calls: InflightCalls, getObjectChunkBytes = OBJECT_CHUNK_BYTES): ObjectStoreHandlers {
   const store = (name: string) => registry.get("ObjectStore", name);
@@ -65,7 +65,7 @@ export function objectStoreHandlers(registry: PluginRegistry, calls: InflightCal
         // !!! chunk framing: every message <= 16384 bytes by default (stream.ts) !!!
         for await (const chunk of rechunk(body, getObjectChunkBytes)) {
           if (call.cancelled) return;
-          if (!call.write({ data: chunk })) await writable(call);
+          if (!call.write({ data: chunk })) await writableOrEnded(call, ["drain", "cancelled", "close"]);
         }
         if (call.cancelled) return;
         tracked.settle();
@@ -92,17 +92,4 @@ export function objectStoreHandlers(registry: PluginRegistry, calls: InflightCal
   };
 }
 
-/** Resolves when the server stream accepts more writes or is finished/cancelled. */
-function writable(call: grpc.ServerWritableStream<unknown, unknown>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      call.off("drain", done);
-      call.off("cancelled", done);
-      call.off("close", done);
-      resolve();
-    };
-    call.on("drain", done);
-    call.on("cancelled", done);
-    call.on("close", done);
-  });
-}
+

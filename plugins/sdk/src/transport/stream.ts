@@ -6,6 +6,7 @@
  * message <= OBJECT_CHUNK_BYTES: Go plugin servers refuse messages above 4 MiB, and chunking is what
  * keeps memory bounded for multi-GiB objects (streams are never buffered whole).
  */
+import type { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
 
 export const OBJECT_CHUNK_BYTES = 16384;
@@ -58,4 +59,18 @@ export async function* rechunk(source: AsyncIterable<Chunk> | Readable, size = O
     if (offset < chunk.length) pending = Buffer.from(chunk.subarray(offset));
   }
   if (pending) yield pending;
+}
+
+/**
+ * Resolves at the first of `events` on a gRPC call: "drain" (it accepts more writes) or one that
+ * ends it (writes are then moot). Listeners are removed either way.
+ */
+export function writableOrEnded(call: EventEmitter, events: readonly string[]): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      for (const e of events) call.off(e, done);
+      resolve();
+    };
+    for (const e of events) call.on(e, done);
+  });
 }

@@ -3,14 +3,21 @@
  * logger, with warning/error counts and the results file (`{errors, warnings}` grouped as
  * Velero's results.Result: velero / cluster / namespaces).
  */
+import { createGzip, gzipSync, type Gzip } from "node:zlib";
 import type { Logger } from "../shared/logging.js";
 import type { BackupResults, Result } from "../persistence/backup-store.js";
 
 type Level = "trace" | "debug" | "info" | "warn" | "error";
 const ORDER: Record<Level, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
 
+/** Text gathered before it is handed to the gzip stream (compress mode). */
+const GZIP_CHUNK_CHARS = 256 * 1024;
+
 interface Sink {
   lines: string[];
+  /** Compress mode: characters in `lines` not yet handed to `gzip`. */
+  pendingChars: number;
+  gzip?: { stream: Gzip; out: Buffer[]; done: Promise<void> };
   warnings: number;
   errors: number;
   results: BackupResults;
@@ -67,10 +74,17 @@ export class BackupLogger implements Logger {
   readonly #fields: Record<string, unknown>;
   #formatted: string | undefined;
 
-  constructor(options: { level?: string; tee?: Logger; now?: () => Date; fields?: Record<string, unknown> } = {}, sink?: Sink) {
+  /**
+   * `compress`: the log is gzipped as it grows (on the thread pool, in ~256 KiB pieces) instead
+   * of being kept as text; read it with gzipped(). A large backup's log then costs its compressed
+   * size in memory, and little compression work is left when the backup ends.
+   */
+  constructor(options: { level?: string; tee?: Logger; now?: () => Date; fields?: Record<string, unknown>; compress?: boolean } = {}, sink?: Sink) {
     const level = (["trace", "debug", "info", "warn", "error"].includes(options.level ?? "") ? options.level : options.level === "warning" ? "warn" : "info") as Level;
     this.#sink = sink ?? {
       lines: [],
+      pendingChars: 0,
+      ...(options.compress ? { gzip: startGzip() } : {}),
       warnings: 0,
       errors: 0,
       results: { errors: {}, warnings: {} },
@@ -90,9 +104,25 @@ export class BackupLogger implements Logger {
   get results(): BackupResults {
     return this.#sink.results;
   }
-  /** The whole log so far. */
+  /** The whole log so far (not in compress mode, where the text is no longer kept). */
   text(): string {
+    if (this.#sink.gzip) throw new Error("BackupLogger.text() is not available in compress mode; use gzipped()");
     return this.#sink.lines.join("");
+  }
+
+  /** The whole log, gzipped; ends the log (later lines are not in it). */
+  async gzipped(): Promise<Buffer> {
+    const s = this.#sink;
+    if (!s.gzip) return gzipSync(this.text());
+    if (!s.gzip.stream.writableEnded) s.gzip.stream.end(s.lines.join(""));
+    s.lines = [];
+    s.pendingChars = 0;
+    await s.gzip.done;
+    return Buffer.concat(s.gzip.out);
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return level in ORDER && ORDER[level as Level] >= ORDER[this.#sink.level];
   }
 
   child(bindings: Record<string, unknown>): BackupLogger {
@@ -134,7 +164,25 @@ export class BackupLogger implements Logger {
     // Most lines carry only the logger's bound fields: those are formatted once per logger.
     const bound = (this.#formatted ??= formatFields(this.#fields));
     const formatted = plain ? bound : overlaps(this.#fields, obj as Record<string, unknown>) ? formatFields(fields) : bound + formatFields(obj as Record<string, unknown>);
-    s.lines.push(`time="${timeText(s.now())}" level=${level === "warn" ? "warning" : level} msg=${JSON.stringify(message)}${formatted}\n`);
+    const line = `time="${timeText(s.now())}" level=${level === "warn" ? "warning" : level} msg=${JSON.stringify(message)}${formatted}\n`;
+    s.lines.push(line);
+    if (s.gzip && (s.pendingChars += line.length) >= GZIP_CHUNK_CHARS && s.gzip.stream.writable) {
+      s.gzip.stream.write(s.lines.join(""));
+      s.lines = [];
+      s.pendingChars = 0;
+    }
     s.tee?.[level](fields, message);
   }
+}
+
+function startGzip(): { stream: Gzip; out: Buffer[]; done: Promise<void> } {
+  const stream = createGzip();
+  const out: Buffer[] = [];
+  stream.on("data", (chunk: Buffer) => out.push(chunk));
+  const done = new Promise<void>((resolve, reject) => {
+    stream.once("end", resolve);
+    stream.once("error", reject);
+  });
+  done.catch(() => undefined);
+  return { stream, out, done };
 }

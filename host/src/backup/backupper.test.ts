@@ -372,9 +372,9 @@ describe("KubernetesBackupper item blocks", () => {
     const writer = new TarballWriter(join(dir, "b.tar.gz"));
     const tarball = {
       writeVersion: () => writer.writeVersion(),
-      writeFile: (path: string, data: Buffer | string) => {
+      append: (path: string, data: Buffer | string) => {
         if (!/\/v[^/]*-preferredversion\//.test(path)) events.push(path.replace(/^resources\/|\.json$/g, ""));
-        return writer.writeFile(path, data);
+        return writer.append(path, data);
       },
     };
     const log = new BackupLogger({ level: "debug" });

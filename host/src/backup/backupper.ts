@@ -91,7 +91,7 @@ export interface BackupProgress {
 }
 
 /** Where item files go: the tarball, or (finalize) the entries that replace the tarball's. */
-export type TarballSink = Pick<TarballWriter, "writeFile" | "writeVersion">;
+export type TarballSink = Pick<TarballWriter, "append" | "writeVersion">;
 
 export interface BackupInput {
   /** The Backup after the controller's defaulting (spec final, uid set). */
@@ -198,8 +198,9 @@ class FinalizeSink implements TarballSink {
   readonly files = new Map<string, string>();
   #current = new Map<string, string>();
 
-  async writeFile(name: string, content: Buffer | string): Promise<void> {
+  append(name: string, content: Buffer | string): undefined {
     this.#current.set(name, typeof content === "string" ? content : content.toString("utf8"));
+    return undefined;
   }
 
   async writeVersion(): Promise<void> {}
@@ -221,6 +222,8 @@ class BackupRun {
   /** The namespace LIST, started alongside discovery. */
   readonly #allNamespaces: Promise<UnstructuredItem[]>;
   readonly #log: Logger;
+  /** Whether debug lines are kept: messages only built for them are skipped otherwise. */
+  readonly #debug: boolean;
   readonly #now: () => Date;
   #namespaces!: NamespaceFilter;
   #resources!: ResourceFilter;
@@ -257,6 +260,7 @@ class BackupRun {
     this.#in = input;
     this.#catalog = catalog;
     this.#log = input.log;
+    this.#debug = input.log.isLevelEnabled?.("debug") ?? true;
     this.#now = input.now ?? (() => new Date());
   }
 
@@ -518,14 +522,18 @@ class BackupRun {
       } else {
         block ??= new ItemBlock();
         item.log = log;
-        if (this.#addToBlock(block, item, log, "debug", key)) await this.#runItemBlockActions(block, item, log);
+        if (this.#addToBlock(block, item, log, "debug", key) && this.#itemBlockActions.some((a) => this.#actionApplies(a, item.gr, item.object))) {
+          await this.#runItemBlockActions(block, item, log);
+        }
       }
       const next = items[i + 1];
       const addNextToBlock = next !== undefined && item.ordered && next.ordered && item.gr === next.gr;
       if (block && block.items.length > 0 && !addNextToBlock) {
         // Velero logs every block at info; a one-item block says no more than "Processing item" did
         // (and most blocks have one item: one line less per item of a large backup).
-        log[block.items.length > 1 ? "info" : "debug"](`Backing Up Item Block including ${item.gr} ${namespace ?? ""}/${name} (${block.items.length} items in block)`);
+        if (block.items.length > 1 || this.#debug) {
+          log[block.items.length > 1 ? "info" : "debug"](`Backing Up Item Block including ${item.gr} ${namespace ?? ""}/${name} (${block.items.length} items in block)`);
+        }
         await this.#submitBlock(block);
         block = undefined;
       }
@@ -823,13 +831,16 @@ class BackupRun {
     const ns = obj.metadata.namespace;
     const files: [string, Buffer][] = [];
     if (version === resource.version) {
-      log.debug(`Resource ${gr}/${obj.metadata.name}, version= ${version}, preferredVersion=${resource.version}`);
+      if (this.#debug) log.debug(`Resource ${gr}/${obj.metadata.name}, version= ${version}, preferredVersion=${resource.version}`);
       files.push([itemPath(gr, ns, obj.metadata.name), bytes]);
       files.push([itemPath(gr, ns, obj.metadata.name, `${version}-preferredversion`), bytes]);
     } else {
       files.push([itemPath(gr, ns, obj.metadata.name, version), bytes]);
     }
-    for (const [path, data] of files) await this.#in.tarball.writeFile(path, data);
+    for (const [path, data] of files) {
+      const backpressure = this.#in.tarball.append(path, data);
+      if (backpressure) await backpressure;
+    }
     const listKey = `${obj.apiVersion}/${obj.kind}`;
     let set = this.#resourceList.get(listKey);
     if (!set) this.#resourceList.set(listKey, (set = new Set()));

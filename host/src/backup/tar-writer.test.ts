@@ -57,6 +57,25 @@ describe("TarballWriter", () => {
     expect(gunzipSync(readFileSync(path)).equals(Buffer.concat(chunks))).toBe(true);
   });
 
+  it("append() asks the caller to wait only while 4 gzip members are in flight, and the entries come out in order", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "vt-tar-")), "b.tar.gz");
+    const w = new TarballWriter(path);
+    const payload = Buffer.alloc(300 * 1024, 0x61);
+    const waits: (Promise<void> | undefined)[] = [];
+    for (let i = 0; i < 20; i++) {
+      const wait = w.append(`f-${i}`, payload);
+      waits.push(wait);
+      if (wait) await wait;
+    }
+    await w.close();
+    // 300 KiB entries fill a 1 MiB block every ~3 entries: the first blocks go out without waiting.
+    expect(waits.slice(0, 4).every((x) => x === undefined)).toBe(true);
+    expect(waits.some((x) => x !== undefined)).toBe(true);
+    const tar = gunzipSync(readFileSync(path));
+    const names = [...tar.toString("latin1").matchAll(/f-\d+/g)].map((m) => m[0]);
+    expect(names).toEqual(Array.from({ length: 20 }, (_, i) => `f-${i}`));
+  });
+
   it("builds Velero's item paths", () => {
     expect(itemPath("pods", "ns", "p")).toBe("resources/pods/namespaces/ns/p.json");
     expect(itemPath("persistentvolumes", undefined, "pv", "v1-preferredversion")).toBe("resources/persistentvolumes/v1-preferredversion/cluster/pv.json");

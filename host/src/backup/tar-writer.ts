@@ -44,7 +44,16 @@ export class TarballWriter {
    * Appends an entry. The tar bytes are built at once; gzip runs on the thread pool in ~1 MiB
    * members, and the caller waits only when GZIP_PARALLELISM of them are still in flight.
    */
-  async writeFile(name: string, content: Buffer | string): Promise<void> {
+  writeFile(name: string, content: Buffer | string): Promise<void> {
+    const wait = this.append(name, content);
+    return wait ?? Promise.resolve();
+  }
+
+  /**
+   * writeFile without a promise per entry: returns undefined when the entry is in, or a promise
+   * to await (gzip backpressure) before the next one. Throws at once on a write error.
+   */
+  append(name: string, content: Buffer | string): Promise<void> | undefined {
     if (this.#error) throw this.#error;
     if (this.#closed) throw new Error(`cannot add "${name}" to the tarball: it is already closed`);
     // A string (UTF-8) is encoded straight into the block, without an intermediate Buffer.
@@ -63,10 +72,13 @@ export class TarballWriter {
       this.#header(PAX_NAME, data.length, mtime, TYPE_FILE);
     }
     this.#data(data);
-    if (this.#pending.length >= GZIP_PARALLELISM) {
-      await this.#pending.shift();
-      if (this.#error) throw this.#error;
-    }
+    if (this.#pending.length >= GZIP_PARALLELISM) return this.#waitOldest();
+    return undefined;
+  }
+
+  async #waitOldest(): Promise<void> {
+    await this.#pending.shift();
+    if (this.#error) throw this.#error;
   }
 
   /** Uncompressed payload bytes written so far. */

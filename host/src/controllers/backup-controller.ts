@@ -276,7 +276,7 @@ export class BackupReconciler implements Reconciler {
   async #execute(backup: Backup, prepared: Prepared, log: Logger): Promise<Backup> {
     const b = structuredClone(backup);
     b.status ??= {};
-    const backupLog = new BackupLogger({ level: this.#o.backupLogLevel ?? "info", tee: log, now: () => this.#clock.now() }).child({
+    const backupLog = new BackupLogger({ level: this.#o.backupLogLevel ?? "info", tee: log, now: () => this.#clock.now(), compress: true }).child({
       backup: `${b.metadata.namespace}/${b.metadata.name}`,
     });
     const dir = await mkdtemp(join(tmpdir(), "velero-backup-"));
@@ -358,7 +358,7 @@ export class BackupReconciler implements Reconciler {
           name: b.metadata.name ?? "",
           metadata: b,
           contents: output ? createReadStream(tarPath) : Readable.from([]),
-          log: Readable.from([backupLog.text()]),
+          gzippedLog: await backupLog.gzipped(),
           podVolumeBackups: [],
           volumeSnapshots: output?.volumeSnapshots ?? [],
           itemOperations: output?.itemOperations ?? [],

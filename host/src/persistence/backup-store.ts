@@ -41,6 +41,8 @@ export interface BackupUpload {
   contents: Readable;
   /** Plain-text log lines; gzipped by the store. */
   log?: Readable;
+  /** The log already gzipped (instead of `log`). */
+  gzippedLog?: Buffer;
   podVolumeBackups?: unknown[];
   volumeSnapshots?: NativeSnapshotRecord[];
   itemOperations?: unknown[];

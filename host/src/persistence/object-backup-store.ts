@@ -80,8 +80,9 @@ export class ObjectBackupStore implements BackupStore {
     const b = upload.name;
     // The log goes up alongside the rest (best effort, as in Velero: a lost log does not change
     // the backup's outcome); the metadata precedes the contents, and the side files follow them.
-    const log = upload.log
-      ? this.#put(this.layout.backupLog(b), upload.log.pipe(createGzip())).catch((err: unknown) => {
+    const logBody = upload.gzippedLog ?? upload.log?.pipe(createGzip());
+    const log = logBody
+      ? this.#put(this.layout.backupLog(b), logBody).catch((err: unknown) => {
           this.#log.error({ backup: b, err: getErrorMessage(err) }, "error uploading log file");
         })
       : Promise.resolve();

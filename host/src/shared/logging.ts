@@ -12,6 +12,8 @@ export interface Logger {
   warn(obj: object | string, msg?: string): void;
   error(obj: object | string, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
+  /** Whether lines of `level` are written (pino's); callers skip building messages otherwise. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "panic";

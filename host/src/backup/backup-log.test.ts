@@ -1,0 +1,42 @@
+import { gunzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { BackupLogger } from "./backup-log.js";
+
+const NOW = () => new Date("2026-11-26T00:00:00.400Z");
+
+describe("BackupLogger", () => {
+  it("writes logrus-style lines with the bound fields and counts warnings and errors", async () => {
+    const log = new BackupLogger({ now: NOW }).child({ backup: "velero/b1" });
+    log.child({ resource: "configmaps", namespace: "app", name: "cm 1" }).info("Backing up item");
+    log.warn({ namespace: "app" }, "careful");
+    log.error({ err: "boom" }, "failed");
+    expect(log.text()).toBe(
+      'time="2026-11-26T00:00:00Z" level=info msg="Backing up item" backup=velero/b1 resource=configmaps namespace=app name="cm 1"\n' +
+        'time="2026-11-26T00:00:00Z" level=warning msg="careful" backup=velero/b1 namespace=app\n' +
+        'time="2026-11-26T00:00:00Z" level=error msg="failed" backup=velero/b1 err=boom\n',
+    );
+    expect([log.warnings, log.errors]).toEqual([1, 1]);
+    expect(log.results.errors).toEqual({ velero: ["failed: boom"] });
+    expect(gunzipSync(await log.gzipped()).toString()).toBe(log.text());
+  });
+
+  it("reports which levels it keeps", () => {
+    const info = new BackupLogger({ level: "info" });
+    expect([info.isLevelEnabled("debug"), info.isLevelEnabled("info"), info.isLevelEnabled("error")]).toEqual([false, true, true]);
+    expect(new BackupLogger({ level: "debug" }).child({ a: 1 }).isLevelEnabled("debug")).toBe(true);
+  });
+
+  it("in compress mode gzips the log as it grows and gives back every line, in order, once", async () => {
+    const log = new BackupLogger({ now: NOW, compress: true }).child({ backup: "velero/b1" });
+    // ~100 bytes a line: 6,000 lines cross the 256 KiB hand-off to the gzip stream twice.
+    for (let i = 0; i < 6000; i++) log.child({ name: `cm-${i}` }).info("Processing item");
+    const text = gunzipSync(await log.gzipped()).toString();
+    const lines = text.trimEnd().split("\n");
+    expect(lines).toHaveLength(6000);
+    expect(lines[0]).toBe('time="2026-11-26T00:00:00Z" level=info msg="Processing item" backup=velero/b1 name=cm-0');
+    expect(lines[5999]).toMatch(/ name=cm-5999$/);
+    expect(() => log.text()).toThrow(/compress mode/);
+    // Asking again does not fail (the stream is already ended).
+    expect(gunzipSync(await log.gzipped()).toString()).toBe(text);
+  });
+});

@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { forBackup, forBackupStorageLocation, forSecret } from "../testing/builders.js";
 import { FakeKubeClient } from "../testing/fake-kube-client.js";
@@ -54,6 +54,13 @@ describe("ObjectBackupStore", () => {
     expect(text("backups/b1/b1-logs.gz")).toBe("line 1\n");
     const meta = JSON.parse(objects.get("bkt", "backups/b1/velero-backup.json")?.toString() ?? "");
     expect(meta).toMatchObject({ apiVersion: "velero.io/v1", kind: "Backup", status: { phase: "Completed" } });
+  });
+
+  it("stores an already gzipped log as it is", async () => {
+    const { objects, store } = newStore();
+    const gz = gzipSync("line 1\nline 2\n");
+    await store.putBackup({ ...upload("b1"), log: undefined, gzippedLog: gz });
+    expect(objects.get("bkt", "backups/b1/b1-logs.gz")).toEqual(gz);
   });
 
   it("deletes the metadata when the tarball upload fails", async () => {

@@ -14,7 +14,7 @@ import { installCrds } from "../host/src/kube/crds.ts";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { createKubeClient } from "../host/src/kube/http-kube-client.ts";
 import { loadEndpoints } from "../test/helpers/endpoints.ts";
-import { formatPeerCpu, peerCpuMs, pool, startFilesystemServer, startProfiler, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
+import { formatPeerCpu, machineCpuMs, peerCpuMs, peerCpuTotal, pool, startFilesystemServer, startProfiler, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250; // per namespace: 250 ConfigMaps + 250 Secrets → 10,000 objects
@@ -53,6 +53,7 @@ async function runBackup(name: string) {
   const profiler = name === "warm" ? await startProfiler() : undefined;
   const cpu0 = process.cpuUsage();
   const peers0 = peerCpuMs(endpoints.pids);
+  const machine0 = machineCpuMs();
   const t0 = performance.now();
   await kube.create(GVR.backups, {
     apiVersion: "velero.io/v1",
@@ -63,9 +64,14 @@ async function runBackup(name: string) {
   const backup = await waitTerminal<Backup>(kube, GVR.backups, name, velero);
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  const peerCpu = formatPeerCpu(peers0, peerCpuMs(endpoints.pids));
+  const machine1 = machineCpuMs();
+  const peers1 = peerCpuMs(endpoints.pids);
+  const peerCpu = formatPeerCpu(peers0, peers1);
   await profiler?.stop();
-  return { backup, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, peerCpu };
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  // Everything the machine did meanwhile that was neither this process nor a peer (other work on a shared machine).
+  const otherMs = Math.max(0, machine1.busy - machine0.busy - cpuMs - peerCpuTotal(peers0, peers1));
+  return { backup, wallMs, cpuMs, peerCpu, floorMs: (cpuMs + peerCpuTotal(peers0, peers1)) / cpus().length, otherMs };
 }
 // A fresh server's first backup runs mostly unoptimised JavaScript; a long-running server has
 // its hot paths compiled. Both are measured: "cold" on the fresh server, then "warm".
@@ -118,6 +124,7 @@ const ratio = (r: { wallMs: number }): number => r.wallMs / limitMs;
 const verdict = (r: { wallMs: number }): string => `${ratio(r).toFixed(2)}× (target ≤ 1.5×: ${ratio(r) <= 1.5 ? "MET" : "MISSED"})`;
 const describe = (label: string, r: Awaited<ReturnType<typeof runBackup>>): string[] => [
   `- ${label}: phase ${r.backup.status?.phase}, wall (create Backup CR → Completed) ${(r.wallMs / 1000).toFixed(3)} s, ${(items / (r.wallMs / 1000)).toFixed(0)} items/s; CPU: this process ${r.cpuMs.toFixed(0)} ms, peers ${r.peerCpu}; ratio to the limit ${verdict(r)}`,
+  `  - CPU floor of this backup on ${cpus().length} cores ((this process + peers CPU) / cores): ${(r.floorMs / 1000).toFixed(3)} s = ${(r.floorMs / limitMs).toFixed(2)}× the limit; CPU used meanwhile by other processes on the machine: ${r.otherMs.toFixed(0)} ms`,
 ];
 const section = [
   `## backup: 10,000 ConfigMaps+Secrets across ${NAMESPACES} namespaces — ${new Date().toISOString()}`,

@@ -122,6 +122,19 @@ export function peerCpuMs(pids: Record<string, number>): Record<string, number> 
   return out;
 }
 
+/** Busy and total CPU time of the whole machine so far in ms (/proc/stat: every process, this one and the peers included). */
+export function machineCpuMs(): { busy: number; total: number } {
+  const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: ((total - idle) * 1000) / 100, total: (total * 1000) / 100 };
+}
+
+/** Total ms of a peerCpuMs difference. */
+export function peerCpuTotal(before: Record<string, number>, after: Record<string, number>): number {
+  return Object.keys(after).reduce((sum, k) => sum + (after[k] ?? 0) - (before[k] ?? 0), 0);
+}
+
 /** "kube-apiserver 410 ms, etcd 35 ms, ..." for the processes that used at least 5 ms between two peerCpuMs samples. */
 export function formatPeerCpu(before: Record<string, number>, after: Record<string, number>): string {
   return Object.keys(after)

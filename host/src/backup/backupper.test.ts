@@ -89,7 +89,7 @@ async function readTar(path: string): Promise<Map<string, { data: string; mode: 
   const done = new Promise<void>((resolve, reject) => {
     ex.on("entry", (header, stream, next) => {
       const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
       stream.on("end", () => {
         entries.set(header.name, { data: Buffer.concat(chunks).toString(), mode: header.mode ?? 0, type: header.type ?? "" });
         next();
@@ -527,7 +527,7 @@ describe("KubernetesBackupper finalize (post-operation items)", () => {
       action: {
         appliesTo: async () => ({ includedNamespaces: ["app"], excludedNamespaces: [], includedResources: ["configmaps", "persistentvolumes"], excludedResources: [], selector: "" }),
         execute: async (item, backup) => {
-          const annotations = { ...item.metadata.annotations, stamped: backup.metadata.name ?? "" };
+          const annotations: Record<string, string> = { ...item.metadata.annotations, stamped: backup.metadata.name ?? "" };
           if (item.metadata.name === "cm-skip") annotations["velero.io/skip-from-backup"] = "true";
           return {
             item: { ...item, metadata: { ...item.metadata, annotations } },

@@ -270,7 +270,7 @@ volumePolicies:
 });
 
 describe("resourcePoliciesFromConfigMap", () => {
-  it.each([{ data: {} }, { data: { a: "version: v1", b: "version: v1" } }])("refuses a ConfigMap with $data.length data entries", ({ data }) => {
+  it.each<{ data: Record<string, string> }>([{ data: {} }, { data: { a: "version: v1", b: "version: v1" } }])("refuses a ConfigMap with $data.length data entries", ({ data }) => {
     expect(() => resourcePoliciesFromConfigMap(forConfigMap("velero", "rp", data).build())).toThrow(
       `illegal resource policies velero/rp configmap: it must have exactly one data entry holding the policies, found ${Object.keys(data).length}`,
     );

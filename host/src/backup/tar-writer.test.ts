@@ -44,7 +44,7 @@ describe("TarballWriter", () => {
     const p = pack();
     const chunks: Buffer[] = [];
     const done = new Promise<void>((resolve, reject) => {
-      p.on("data", (c: Buffer) => chunks.push(c));
+      p.on("data", (c: unknown) => chunks.push(c as Buffer));
       p.on("end", () => resolve());
       p.on("error", reject);
     });

@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { extract } from "tar-stream";
 import { describe, expect, it } from "vitest";
-import type { Backup, BackupItemActionV2, BackupStorageLocation, OperationProgress } from "@velero-ts/plugin-sdk";
+import type { Backup, BackupItemActionV2, BackupItemActionV2Output, BackupStorageLocation, OperationProgress, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../kube/gvr.js";
 import { ObjectBackupStore } from "../persistence/object-backup-store.js";
 import { createSilentLogger } from "../shared/logging.js";
@@ -29,19 +29,19 @@ class AsyncAction implements BackupItemActionV2 {
   async appliesTo() {
     return { includedNamespaces: ["app"], excludedNamespaces: [], includedResources: ["configmaps"], excludedResources: [], selector: "" };
   }
-  async execute(item: Backup | never, backup: Backup) {
+  async execute(item: UnstructuredItem, backup: Backup): Promise<BackupItemActionV2Output> {
     const it = item as unknown as { metadata: { name: string; namespace: string; annotations?: Record<string, string> } };
     if (it.metadata.name.endsWith("-result")) {
       const annotated = { ...it, metadata: { ...it.metadata, annotations: { ...it.metadata.annotations, "test.io/backed-up-by": backup.metadata.name ?? "" } } };
       return {
-        item: annotated as never,
+        item: annotated as unknown as UnstructuredItem,
         additionalItems: [{ group: "", resource: "configmaps", namespace: "other", name: `${it.metadata.name}-extra` }],
         operationId: "",
         postOperationItems: [],
       };
     }
     return {
-      item: item as never,
+      item,
       additionalItems: [],
       operationId: `op-${it.metadata.name}`,
       postOperationItems: [{ group: "", resource: "configmaps", namespace: it.metadata.namespace, name: `${it.metadata.name}-result` }],

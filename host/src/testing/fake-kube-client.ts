@@ -95,8 +95,8 @@ export class FakeKubeClient implements KubeClient {
   // ---- test helpers --------------------------------------------------------------------------
 
   /** Puts objects in place without recording actions or firing watches. */
-  seed(gvr: GroupVersionResource, ...objects: UnstructuredItem[]): this {
-    for (const o of objects) this.#put(gvr, this.#stamp(structuredClone(o)), false);
+  seed(gvr: GroupVersionResource, ...objects: (UnstructuredItem | { apiVersion?: string; kind?: string; metadata?: object })[]): this {
+    for (const o of objects) this.#put(gvr, this.#stamp(structuredClone(o) as UnstructuredItem), false);
     return this;
   }
 

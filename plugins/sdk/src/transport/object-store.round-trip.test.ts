@@ -15,7 +15,7 @@ import { InMemoryObjectStore } from "../testing/in-memory-object-store.js";
 import { readAll } from "../testing/object-store-conformance.js";
 import { connectPlugin, serviceClient } from "./connection.js";
 import { createObjectStoreClient } from "./object-store.client.js";
-import { GET_OBJECT_CHUNK_BYTES, OBJECT_CHUNK_BYTES } from "./stream.js";
+import { FRAMES_OBJECT_CHUNK_BYTES, GET_OBJECT_CHUNK_BYTES, OBJECT_CHUNK_BYTES } from "./stream.js";
 
 const MiB = 1024 * 1024;
 
@@ -105,9 +105,11 @@ describe.each(PLUGIN_PROTOCOLS)("over %s", (protocol) => {
       expect(back.equals(data)).toBe(true);
     });
 
-    it("frames GetObject in 256 KiB messages by default", async () => {
+    it("frames GetObject in 256 KiB messages by default over grpc, 1 MiB over vtframes1", async () => {
       reset();
-      await client.putObject("b", "framed", Readable.from([Buffer.alloc(600_000, 1)]));
+      const chunk = protocol === "grpc" ? GET_OBJECT_CHUNK_BYTES : FRAMES_OBJECT_CHUNK_BYTES;
+      const size = 2 * chunk + 88_000;
+      await client.putObject("b", "framed", Readable.from([Buffer.alloc(size, 1)]));
       const raw = serviceClient<ObjectStoreClient>(plugin.connection, "objectStore");
       const sizes = await new Promise<number[]>((resolve, reject) => {
         const got: number[] = [];
@@ -116,7 +118,7 @@ describe.each(PLUGIN_PROTOCOLS)("over %s", (protocol) => {
         call.on("end", () => resolve(got));
         call.on("error", reject);
       });
-      expect(sizes).toEqual([GET_OBJECT_CHUNK_BYTES, GET_OBJECT_CHUNK_BYTES, 600_000 - 2 * GET_OBJECT_CHUNK_BYTES]);
+      expect(sizes).toEqual([chunk, chunk, 88_000]);
     });
 
     it("sends bigger GetObject messages when the plugin opts in", async () => {

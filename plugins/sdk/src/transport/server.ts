@@ -23,7 +23,7 @@ import { InflightCalls, unary } from "./handler.js";
 import { itemBlockActionHandlers } from "./item-block-action.server.js";
 import { objectStoreHandlers } from "./object-store.server.js";
 import type { PluginRegistry } from "./registry.js";
-import { chunkBytes, GET_OBJECT_CHUNK_BYTES } from "./stream.js";
+import { chunkBytes, FRAMES_OBJECT_CHUNK_BYTES, GET_OBJECT_CHUNK_BYTES } from "./stream.js";
 import { restoreItemActionHandlers, restoreItemActionV2Handlers } from "./restore-item-action.server.js";
 import { volumeSnapshotterHandlers } from "./volume-snapshotter.server.js";
 
@@ -37,7 +37,7 @@ export interface PluginServerOptions {
   command: string;
   /** Called after the Shutdown RPC has been answered. */
   onShutdownRequested: () => void;
-  /** GetObject message size (default GET_OBJECT_CHUNK_BYTES, 256 KiB). */
+  /** GetObject message size (default GET_OBJECT_CHUNK_BYTES, 256 KiB; 1 MiB over vtframes1). */
   getObjectChunkBytes?: number;
   /** Wire protocol; default "grpc" (vtframes1 only when the host offered it). */
   protocol?: PluginProtocol;
@@ -64,7 +64,7 @@ export class PluginGrpcServer {
     const { registry } = options;
     const calls = this.inflight;
     const server = this.#server;
-    server.addService(serviceDefinition("objectStore"), objectStoreHandlers(registry, calls, chunkBytes(options.getObjectChunkBytes ?? GET_OBJECT_CHUNK_BYTES)));
+    server.addService(serviceDefinition("objectStore"), objectStoreHandlers(registry, calls, chunkBytes(options.getObjectChunkBytes ?? (this.protocol === "vtframes1" ? FRAMES_OBJECT_CHUNK_BYTES : GET_OBJECT_CHUNK_BYTES))));
     server.addService(serviceDefinition("volumeSnapshotter"), volumeSnapshotterHandlers(registry, calls));
     server.addService(serviceDefinition("backupItemAction"), backupItemActionHandlers(registry, calls));
     server.addService(serviceDefinition("backupItemActionV2"), backupItemActionV2Handlers(registry, calls));

@@ -278,7 +278,7 @@ describe.each(PLUGIN_PROTOCOLS)("over %s", (protocol) => {
         Readable.from(
           (async function* () {
             // more than one message goes out before the failure
-            yield Buffer.alloc(GET_OBJECT_CHUNK_BYTES + OBJECT_CHUNK_BYTES, 1);
+            yield Buffer.alloc((protocol === "grpc" ? GET_OBJECT_CHUNK_BYTES : FRAMES_OBJECT_CHUNK_BYTES) + OBJECT_CHUNK_BYTES, 1);
             throw new Error("connection reset by bucket");
           })(),
         );

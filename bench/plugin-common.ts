@@ -1,34 +1,43 @@
 // Shared setup of the plugin benchmarks: the fixture plugin (a real SEA plugin executable) behind
-// the host's real plugin manager, plus result reporting into bench/RESULTS.md.
-import { appendFile, readFile, rm } from "node:fs/promises";
-import { cpus } from "node:os";
-import { join } from "node:path";
+// the host's real plugin manager, plus result reporting into bench/RESULTS.md. The host side
+// (startFixtureBinary) imports only the host's plugin manager: the fixture build tooling (esbuild)
+// lives in plugin-build.ts, so a process that only hosts plugins does not load it.
+import { appendFile, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createSilentLogger } from "../host/src/shared/logging.js";
 import { DefaultPluginManager } from "../host/src/plugins/default-manager.js";
+import type { PluginTransport } from "../host/src/plugins/plugin-process.js";
 import { discoverPlugins } from "../host/src/plugins/registry.js";
-import { buildFixturePlugin, installLink, ROOT, tempDir } from "../test/plugin-protocol/helpers.js";
+
+/** The repository root (this file is bench/plugin-common.ts, or its bundle in bench/tmp/). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), import.meta.url.includes("/bench/tmp/") ? "../.." : "..");
+
+/** Both transports, the one the velero-ts host uses with TypeScript plugins first. */
+export const TRANSPORTS: readonly PluginTransport[] = ["vtframes1", "grpc"];
 
 export interface Bench {
   manager: DefaultPluginManager;
+  /** The protocol the plugin answered. */
+  protocol: string;
   close(): Promise<void>;
 }
 
-export async function startFixture(): Promise<Bench> {
-  return startFixtureBinary(await buildFixturePlugin());
-}
-
-/** The fixture plugin executable (built, or reused when up to date). */
-export { buildFixturePlugin };
-
 /** Starts an already built fixture plugin executable behind the real plugin manager. */
-export async function startFixtureBinary(fixture: string): Promise<Bench> {
-  const dir = await tempDir("vt-bench-plugins-");
-  await installLink(dir, fixture, "velero-plugin-fixture");
+export async function startFixtureBinary(fixture: string, transport: PluginTransport): Promise<Bench> {
+  const dir = await mkdtemp(join(tmpdir(), "vt-bench-plugins-"));
+  await symlink(resolve(fixture), join(dir, "velero-plugin-fixture"));
   const logger = createSilentLogger();
-  const registry = await discoverPlugins({ pluginDir: dir, args: [], logger, handshakeTimeoutMs: 60_000 });
-  const manager = new DefaultPluginManager({ registry, logger });
+  const registry = await discoverPlugins({ pluginDir: dir, args: [], logger, handshakeTimeoutMs: 60_000, transport });
+  const manager = new DefaultPluginManager({ registry, logger, transport });
+  // start the process so its negotiated protocol is known
+  await manager.get("BackupItemAction", "test.io/bia-v1").then((a) => a.appliesTo());
+  const protocol = manager.processes()[0]?.protocol ?? "none";
+  if (protocol !== transport) throw new Error(`the fixture plugin answered ${protocol}, expected ${transport}`);
   return {
     manager,
+    protocol,
     close: async () => {
       await manager.close();
       await rm(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // Every rpc of every kind through a real spawned TypeScript plugin executable (the fixture plugin,
 // built with the SDK's serve() into a Node single executable), driven by the host's plugin manager
 // exactly as the server drives plugins: discovery, ListPlugins, restartable processes, re-init.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -54,191 +54,204 @@ async function initMarkers(): Promise<{ pid: number; config: Record<string, stri
   );
 }
 
-beforeAll(async () => {
-  fixture = await buildFixturePlugin();
-  pluginDir = await tempDir("vt-pp-dir-");
-  markerDir = await tempDir("vt-pp-markers-");
-  dataDir = await tempDir("vt-pp-data-");
-  await installLink(pluginDir, fixture, "velero-plugin-fixture");
-  const logger = captureLogger(records);
-  const registry = await discoverPlugins({ pluginDir, args: ["--log-level=debug", "--features="], logger, handshakeTimeoutMs: 20_000 });
-  manager = new DefaultPluginManager({ registry, logger, env: { VT_FIXTURE_MARKER_DIR: markerDir } });
-  storeConfig = { path: dataDir, bucket: "files", prefix: "" };
-  store = await manager.getObjectStore("test.io/store", storeConfig);
-});
-
-afterAll(async () => {
-  await manager?.close();
-  for (const dir of [pluginDir, markerDir, dataDir]) if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-describe("fixture plugin through the plugin manager", () => {
-  it("lists every kind the binary registers, with the executable as command", () => {
-    const link = join(pluginDir, "velero-plugin-fixture");
-    expect(manager.list()).toEqual([
-      { kind: "ObjectStore", name: "test.io/store", command: link },
-      { kind: "VolumeSnapshotter", name: "test.io/snapshotter", command: link },
-      { kind: "BackupItemAction", name: "test.io/bia-v1", command: link },
-      { kind: "BackupItemActionV2", name: "test.io/bia-v2", command: link },
-      { kind: "RestoreItemAction", name: "test.io/ria-v1", command: link },
-      { kind: "RestoreItemActionV2", name: "test.io/ria-v2", command: link },
-      { kind: "DeleteItemAction", name: "test.io/dia", command: link },
-      { kind: "ItemBlockAction", name: "test.io/iba", command: link },
-      { kind: "ItemBlockAction", name: "test.io/iba-peer", command: link },
-    ]);
+// The whole suite runs with the host's default offer (our plugin answers vtframes1) and again with
+// gRPC forced (what the plugin speaks under Velero's Go host).
+describe.each([
+  { transport: undefined, expected: "vtframes1" },
+  { transport: "grpc", expected: "grpc" },
+] as const)("with transport $expected", ({ transport, expected }) => {
+  beforeAll(async () => {
+    records.length = 0;
+    fixture = await buildFixturePlugin();
+    pluginDir = await tempDir("vt-pp-dir-");
+    markerDir = await tempDir("vt-pp-markers-");
+    dataDir = await tempDir("vt-pp-data-");
+    await installLink(pluginDir, fixture, "velero-plugin-fixture");
+    const logger = captureLogger(records);
+    const registry = await discoverPlugins({ pluginDir, args: ["--log-level=debug", "--features="], logger, handshakeTimeoutMs: 20_000, transport });
+    manager = new DefaultPluginManager({ registry, logger, env: { VT_FIXTURE_MARKER_DIR: markerDir }, transport });
+    storeConfig = { path: dataDir, bucket: "files", prefix: "" };
+    store = await manager.getObjectStore("test.io/store", storeConfig);
   });
 
-  it("round-trips every ObjectStore rpc", async () => {
-    await store.putObject("files", "backups/b1/velero-backup.json", Readable.from([Buffer.from('{"a":1}')]));
-    await store.putObject("files", "backups/b2/velero-backup.json", Readable.from([Buffer.from("{}")]));
-    expect(await store.objectExists("files", "backups/b1/velero-backup.json")).toBe(true);
-    expect(await store.objectExists("files", "backups/nope")).toBe(false);
-    expect((await readAll(await store.getObject("files", "backups/b1/velero-backup.json"))).toString()).toBe('{"a":1}');
-    expect(await store.listCommonPrefixes("files", "backups/", "/")).toEqual(["backups/b1/", "backups/b2/"]);
-    expect(await store.listObjects("files", "backups/")).toEqual(["backups/b1/velero-backup.json", "backups/b2/velero-backup.json"]);
-    expect(await store.createSignedUrl("files", "backups/b1/velero-backup.json", 600_000)).toBe(
-      "https://signed.invalid/files/backups/b1/velero-backup.json?ttlMs=600000",
-    );
-    await store.deleteObject("files", "backups/b2/velero-backup.json");
-    expect(await store.listObjects("files", "backups/")).toEqual(["backups/b1/velero-backup.json"]);
-    await expect(store.getObject("files", "backups/missing")).rejects.toMatchObject({ code: "VELERO_NOT_FOUND" });
-    await expect(store.putObject("files", "../escape", Readable.from([Buffer.from("x")]))).rejects.toThrow(/invalid key "..\/escape"/);
+  afterAll(async () => {
+    await manager?.close();
+    for (const dir of [pluginDir, markerDir, dataDir]) if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it.each([
-    { name: "empty", bytes: 0 },
-    { name: "one chunk", bytes: 1000 },
-    { name: "exactly one 16 KiB chunk", bytes: 16384 },
-    { name: "many chunks", bytes: 5 * MiB + 7 },
-  ])("streams a $name object both ways", async ({ bytes }) => {
-    const body = Buffer.concat([...generateBytes(bytes)]);
-    await store.putObject("files", `sizes/${bytes}`, Readable.from(bytes === 0 ? [] : [body]));
-    const back = await readAll(await store.getObject("files", `sizes/${bytes}`));
-    expect(back.length).toBe(bytes);
-    expect(back.equals(body)).toBe(true);
-  });
+  describe("fixture plugin through the plugin manager", () => {
+    it(`speaks ${expected}`, () => {
+      expect(manager.processes().map((p) => p.protocol)).toEqual([expected]);
+    });
 
-  it("streams 200 MiB each way with the host's memory bounded", async () => {
-    const size = 200 * MiB;
-    const expected = createHash("sha256");
-    for (const chunk of generateBytes(size)) expected.update(chunk);
-    const digest = expected.digest("hex");
+    it("lists every kind the binary registers, with the executable as command", () => {
+      const link = join(pluginDir, "velero-plugin-fixture");
+      expect(manager.list()).toEqual([
+        { kind: "ObjectStore", name: "test.io/store", command: link },
+        { kind: "VolumeSnapshotter", name: "test.io/snapshotter", command: link },
+        { kind: "BackupItemAction", name: "test.io/bia-v1", command: link },
+        { kind: "BackupItemActionV2", name: "test.io/bia-v2", command: link },
+        { kind: "RestoreItemAction", name: "test.io/ria-v1", command: link },
+        { kind: "RestoreItemActionV2", name: "test.io/ria-v2", command: link },
+        { kind: "DeleteItemAction", name: "test.io/dia", command: link },
+        { kind: "ItemBlockAction", name: "test.io/iba", command: link },
+        { kind: "ItemBlockAction", name: "test.io/iba-peer", command: link },
+      ]);
+    });
 
-    const put = await measureMemory(() => store.putObject("gen", "big", Readable.from(generateBytes(size))));
-    expect((await readAll(await store.getObject("gen", "big.digest"))).toString()).toBe(`${size}:${digest}`);
+    it("round-trips every ObjectStore rpc", async () => {
+      await store.putObject("files", "backups/b1/velero-backup.json", Readable.from([Buffer.from('{"a":1}')]));
+      await store.putObject("files", "backups/b2/velero-backup.json", Readable.from([Buffer.from("{}")]));
+      expect(await store.objectExists("files", "backups/b1/velero-backup.json")).toBe(true);
+      expect(await store.objectExists("files", "backups/nope")).toBe(false);
+      expect((await readAll(await store.getObject("files", "backups/b1/velero-backup.json"))).toString()).toBe('{"a":1}');
+      expect(await store.listCommonPrefixes("files", "backups/", "/")).toEqual(["backups/b1/", "backups/b2/"]);
+      expect(await store.listObjects("files", "backups/")).toEqual(["backups/b1/velero-backup.json", "backups/b2/velero-backup.json"]);
+      expect(await store.createSignedUrl("files", "backups/b1/velero-backup.json", 600_000)).toBe(
+        "https://signed.invalid/files/backups/b1/velero-backup.json?ttlMs=600000",
+      );
+      await store.deleteObject("files", "backups/b2/velero-backup.json");
+      expect(await store.listObjects("files", "backups/")).toEqual(["backups/b1/velero-backup.json"]);
+      await expect(store.getObject("files", "backups/missing")).rejects.toMatchObject({ code: "VELERO_NOT_FOUND" });
+      await expect(store.putObject("files", "../escape", Readable.from([Buffer.from("x")]))).rejects.toThrow(/invalid key "..\/escape"/);
+    });
 
-    const get = await measureMemory(async () => {
-      const hash = createHash("sha256");
-      let length = 0;
-      for await (const chunk of (await store.getObject("gen", String(size))) as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        length += chunk.length;
+    it.each([
+      { name: "empty", bytes: 0 },
+      { name: "one chunk", bytes: 1000 },
+      { name: "exactly one 16 KiB chunk", bytes: 16384 },
+      { name: "many chunks", bytes: 5 * MiB + 7 },
+    ])("streams a $name object both ways", async ({ bytes }) => {
+      const body = Buffer.concat([...generateBytes(bytes)]);
+      await store.putObject("files", `sizes/${bytes}`, Readable.from(bytes === 0 ? [] : [body]));
+      const back = await readAll(await store.getObject("files", `sizes/${bytes}`));
+      expect(back.length).toBe(bytes);
+      expect(back.equals(body)).toBe(true);
+    });
+
+    it("streams 200 MiB each way with the host's memory bounded", async () => {
+      const size = 200 * MiB;
+      const expected = createHash("sha256");
+      for (const chunk of generateBytes(size)) expected.update(chunk);
+      const digest = expected.digest("hex");
+
+      const put = await measureMemory(() => store.putObject("gen", "big", Readable.from(generateBytes(size))));
+      expect((await readAll(await store.getObject("gen", "big.digest"))).toString()).toBe(`${size}:${digest}`);
+
+      const get = await measureMemory(async () => {
+        const hash = createHash("sha256");
+        let length = 0;
+        for await (const chunk of (await store.getObject("gen", String(size))) as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          length += chunk.length;
+        }
+        return `${length}:${hash.digest("hex")}`;
+      });
+      expect(get.result).toBe(`${size}:${digest}`);
+      for (const [what, m] of [["put", put], ["get", get]] as const) {
+        const seen = `${what}: rss +${(m.rssGrowth / MiB).toFixed(0)} MiB, arrayBuffers +${(m.arrayBuffersGrowth / MiB).toFixed(0)} MiB`;
+        process.stderr.write(`200 MiB ${seen}\n`);
+        expect(m.rssGrowth, seen).toBeLessThan(100 * MiB);
+        expect(m.arrayBuffersGrowth, seen).toBeLessThan(100 * MiB);
       }
-      return `${length}:${hash.digest("hex")}`;
     });
-    expect(get.result).toBe(`${size}:${digest}`);
-    for (const [what, m] of [["put", put], ["get", get]] as const) {
-      const seen = `${what}: rss +${(m.rssGrowth / MiB).toFixed(0)} MiB, arrayBuffers +${(m.arrayBuffersGrowth / MiB).toFixed(0)} MiB`;
-      process.stderr.write(`200 MiB ${seen}\n`);
-      expect(m.rssGrowth, seen).toBeLessThan(100 * MiB);
-      expect(m.arrayBuffersGrowth, seen).toBeLessThan(100 * MiB);
-    }
-  });
 
-  it("round-trips every VolumeSnapshotter rpc", async () => {
-    const vs = await manager.getVolumeSnapshotter("test.io/snapshotter", { region: "eu-1" });
-    expect(await vs.createVolumeFromSnapshot({ snapshotId: "s1", volumeType: "gp3", volumeAZ: "az1", iops: 100 })).toBe("vol-from-s1-gp3-az1-100");
-    expect(await vs.getVolumeInfo("v1", "az1")).toEqual({ volumeType: "type-of-v1@az1", iops: 3000 });
-    expect(await vs.createSnapshot("v1", "az1", { "velero.io/backup": "b1", a: "b" })).toBe("snap-v1-az1-a=b,velero.io/backup=b1-eu-1");
-    await vs.deleteSnapshot("s1");
-    await expect(vs.deleteSnapshot("fail")).rejects.toThrow(/cannot delete snapshot "fail": it is locked/);
-    const pv: UnstructuredItem = { apiVersion: "v1", kind: "PersistentVolume", metadata: { name: "pv1" }, spec: { csi: { volumeHandle: "h-1" } } };
-    expect(await vs.getVolumeId(pv)).toBe("h-1");
-    expect(await vs.setVolumeId(pv, "h-2")).toEqual({ ...pv, spec: { csi: { volumeHandle: "h-2" } } });
-  });
-
-  it("round-trips backup item actions, v1 adapted to v2", async () => {
-    const actions = await manager.getBackupItemActions();
-    expect(actions.map((a) => a.name)).toEqual(["test.io/bia-v1", "test.io/bia-v2"]);
-    const [v1, v2] = actions.map((a) => a.action);
-    expect(await v1!.appliesTo()).toMatchObject({ includedResources: ["pods"], includedNamespaces: [] });
-    const out1 = await v1!.execute(pod("web"), backup);
-    expect(out1.item.metadata.annotations).toEqual({ "fixture/bia-v1": "b1" });
-    expect(out1.additionalItems).toEqual([{ group: "", resource: "persistentvolumeclaims", namespace: "ns1", name: "web-pvc" }]);
-    expect(out1.operationId).toBe("");
-    await expect(v1!.execute(pod("explode"), backup)).rejects.toThrow(/refusing to back up pod "explode"/);
-    expect(await v2!.appliesTo()).toMatchObject({ includedNamespaces: ["ns1"], selector: "app=x" });
-    const out2 = await v2!.execute(pod("db"), backup);
-    expect(out2).toMatchObject({ operationId: "op-db", postOperationItems: [{ resource: "persistentvolumeclaims", name: "db-pvc" }] });
-    expect(await v2!.progress("op-db", backup)).toMatchObject({ completed: true, nCompleted: 5, nTotal: 5, description: "done op-db" });
-    await v2!.cancel("op-db", backup);
-    await expect(v2!.cancel("op-stuck", backup)).rejects.toThrow(/op-stuck cannot be cancelled/);
-  });
-
-  it("round-trips restore item actions, v1 adapted to v2", async () => {
-    const actions = await manager.getRestoreItemActions();
-    expect(actions.map((a) => a.name)).toEqual(["test.io/ria-v1", "test.io/ria-v2"]);
-    const [v1, v2] = actions.map((a) => a.action);
-    expect(await v1!.appliesTo()).toMatchObject({ excludedResources: ["secrets"] });
-    const skipped = await v1!.execute({ item: pod("p", { labels: { skip: "true" } }), itemFromBackup: pod("orig"), restore });
-    expect(skipped).toMatchObject({ skipRestore: true, operationId: "", waitForAdditionalItems: false });
-    expect(skipped.item.metadata.annotations).toEqual({ "fixture/ria-v1": "r1:orig" });
-    const out = await v2!.execute({ item: pod("claim"), itemFromBackup: pod("claim"), restore });
-    expect(out).toMatchObject({ operationId: "rop-claim", waitForAdditionalItems: true, additionalItemsReadyTimeoutMs: 30_000 });
-    expect(await v2!.progress("rop-claim", restore)).toMatchObject({ completed: true, started: new Date("2024-01-02T03:04:05Z") });
-    await v2!.cancel("rop-claim", restore);
-    expect(await v2!.areAdditionalItemsReady(out.additionalItems, restore)).toBe(true);
-    expect(await v2!.areAdditionalItemsReady([], restore)).toBe(false);
-  });
-
-  it("round-trips delete item and item block actions", async () => {
-    const [dia] = await manager.getDeleteItemActions();
-    expect(await dia!.action.appliesTo()).toMatchObject({ includedResources: ["volumesnapshotcontents"] });
-    await dia!.action.execute(pod("ok"), backup);
-    await expect(dia!.action.execute(pod("bad"), backup)).rejects.toThrow(/cannot delete "bad"/);
-    const [iba] = await manager.getItemBlockActions();
-    expect(await iba!.action.appliesTo()).toMatchObject({ includedResources: ["pods"] });
-    expect(await iba!.action.getRelatedItems(pod("web"), backup)).toEqual([{ group: "", resource: "persistentvolumeclaims", namespace: "ns1", name: "web-pvc" }]);
-  });
-
-  it("serves concurrent callers over one process", async () => {
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.objectExists("files", `nothing-${i}`)));
-    expect(results.every((r) => r === false)).toBe(true);
-    expect(manager.processes().filter((p) => p.pid !== undefined)).toHaveLength(1);
-  });
-
-  it("forwards plugin stderr into the host log with plugin and cmd fields", () => {
-    const line = records.find((r) => r.message === "fixture store initialised");
-    expect(line).toBeDefined();
-    expect(line!.level).toBe("info");
-    // the SDK logger names the plugin itself; the host adds the executable as cmd
-    expect(line!.fields).toMatchObject({
-      plugin: "test.io/store",
-      pluginKind: "ObjectStore",
-      cmd: join(pluginDir, "velero-plugin-fixture"),
-      bucket: "files",
+    it("round-trips every VolumeSnapshotter rpc", async () => {
+      const vs = await manager.getVolumeSnapshotter("test.io/snapshotter", { region: "eu-1" });
+      expect(await vs.createVolumeFromSnapshot({ snapshotId: "s1", volumeType: "gp3", volumeAZ: "az1", iops: 100 })).toBe("vol-from-s1-gp3-az1-100");
+      expect(await vs.getVolumeInfo("v1", "az1")).toEqual({ volumeType: "type-of-v1@az1", iops: 3000 });
+      expect(await vs.createSnapshot("v1", "az1", { "velero.io/backup": "b1", a: "b" })).toBe("snap-v1-az1-a=b,velero.io/backup=b1-eu-1");
+      await vs.deleteSnapshot("s1");
+      await expect(vs.deleteSnapshot("fail")).rejects.toThrow(/cannot delete snapshot "fail": it is locked/);
+      const pv: UnstructuredItem = { apiVersion: "v1", kind: "PersistentVolume", metadata: { name: "pv1" }, spec: { csi: { volumeHandle: "h-1" } } };
+      expect(await vs.getVolumeId(pv)).toBe("h-1");
+      expect(await vs.setVolumeId(pv, "h-2")).toEqual({ ...pv, spec: { csi: { volumeHandle: "h-2" } } });
     });
-  });
 
-  it("fails a call in flight when the plugin is SIGKILLed, then restarts and re-initialises it with the original config", async () => {
-    const before = manager.processes()[0]!;
-    expect(before.pid).toBeDefined();
-    const inFlight = store.objectExists("hang", "k");
-    // kill only once the plugin is inside the call (it logs on entering it)
-    await waitFor(() => records.some((r) => r.message === "hanging in ObjectExists"));
-    process.kill(before.pid!, "SIGKILL");
-    const error = await inFlight.catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: "VELERO_PLUGIN_UNAVAILABLE" });
-    expect((error as Error).message).toMatch(/died during the call; the next call restarts it/);
+    it("round-trips backup item actions, v1 adapted to v2", async () => {
+      const actions = await manager.getBackupItemActions();
+      expect(actions.map((a) => a.name)).toEqual(["test.io/bia-v1", "test.io/bia-v2"]);
+      const [v1, v2] = actions.map((a) => a.action);
+      expect(await v1!.appliesTo()).toMatchObject({ includedResources: ["pods"], includedNamespaces: [] });
+      const out1 = await v1!.execute(pod("web"), backup);
+      expect(out1.item.metadata.annotations).toEqual({ "fixture/bia-v1": "b1" });
+      expect(out1.additionalItems).toEqual([{ group: "", resource: "persistentvolumeclaims", namespace: "ns1", name: "web-pvc" }]);
+      expect(out1.operationId).toBe("");
+      await expect(v1!.execute(pod("explode"), backup)).rejects.toThrow(/refusing to back up pod "explode"/);
+      expect(await v2!.appliesTo()).toMatchObject({ includedNamespaces: ["ns1"], selector: "app=x" });
+      const out2 = await v2!.execute(pod("db"), backup);
+      expect(out2).toMatchObject({ operationId: "op-db", postOperationItems: [{ resource: "persistentvolumeclaims", name: "db-pvc" }] });
+      expect(await v2!.progress("op-db", backup)).toMatchObject({ completed: true, nCompleted: 5, nTotal: 5, description: "done op-db" });
+      await v2!.cancel("op-db", backup);
+      await expect(v2!.cancel("op-stuck", backup)).rejects.toThrow(/op-stuck cannot be cancelled/);
+    });
 
-    expect(await store.objectExists("files", "backups/b1/velero-backup.json")).toBe(true);
-    const after = manager.processes()[0]!;
-    expect(after.pid).toBeDefined();
-    expect(after.pid).not.toBe(before.pid);
-    expect(after.starts).toBe(before.starts + 1);
-    const markers = await initMarkers();
-    const reinit = markers.filter((m) => m.pid === after.pid);
-    expect(reinit.map((m) => m.config)).toEqual([storeConfig]);
+    it("round-trips restore item actions, v1 adapted to v2", async () => {
+      const actions = await manager.getRestoreItemActions();
+      expect(actions.map((a) => a.name)).toEqual(["test.io/ria-v1", "test.io/ria-v2"]);
+      const [v1, v2] = actions.map((a) => a.action);
+      expect(await v1!.appliesTo()).toMatchObject({ excludedResources: ["secrets"] });
+      const skipped = await v1!.execute({ item: pod("p", { labels: { skip: "true" } }), itemFromBackup: pod("orig"), restore });
+      expect(skipped).toMatchObject({ skipRestore: true, operationId: "", waitForAdditionalItems: false });
+      expect(skipped.item.metadata.annotations).toEqual({ "fixture/ria-v1": "r1:orig" });
+      const out = await v2!.execute({ item: pod("claim"), itemFromBackup: pod("claim"), restore });
+      expect(out).toMatchObject({ operationId: "rop-claim", waitForAdditionalItems: true, additionalItemsReadyTimeoutMs: 30_000 });
+      expect(await v2!.progress("rop-claim", restore)).toMatchObject({ completed: true, started: new Date("2024-01-02T03:04:05Z") });
+      await v2!.cancel("rop-claim", restore);
+      expect(await v2!.areAdditionalItemsReady(out.additionalItems, restore)).toBe(true);
+      expect(await v2!.areAdditionalItemsReady([], restore)).toBe(false);
+    });
+
+    it("round-trips delete item and item block actions", async () => {
+      const [dia] = await manager.getDeleteItemActions();
+      expect(await dia!.action.appliesTo()).toMatchObject({ includedResources: ["volumesnapshotcontents"] });
+      await dia!.action.execute(pod("ok"), backup);
+      await expect(dia!.action.execute(pod("bad"), backup)).rejects.toThrow(/cannot delete "bad"/);
+      const [iba] = await manager.getItemBlockActions();
+      expect(await iba!.action.appliesTo()).toMatchObject({ includedResources: ["pods"] });
+      expect(await iba!.action.getRelatedItems(pod("web"), backup)).toEqual([{ group: "", resource: "persistentvolumeclaims", namespace: "ns1", name: "web-pvc" }]);
+    });
+
+    it("serves concurrent callers over one process", async () => {
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.objectExists("files", `nothing-${i}`)));
+      expect(results.every((r) => r === false)).toBe(true);
+      expect(manager.processes().filter((p) => p.pid !== undefined)).toHaveLength(1);
+    });
+
+    it("forwards plugin stderr into the host log with plugin and cmd fields", () => {
+      const line = records.find((r) => r.message === "fixture store initialised");
+      expect(line).toBeDefined();
+      expect(line!.level).toBe("info");
+      // the SDK logger names the plugin itself; the host adds the executable as cmd
+      expect(line!.fields).toMatchObject({
+        plugin: "test.io/store",
+        pluginKind: "ObjectStore",
+        cmd: join(pluginDir, "velero-plugin-fixture"),
+        bucket: "files",
+      });
+    });
+
+    it("fails a call in flight when the plugin is SIGKILLed, then restarts and re-initialises it with the original config", async () => {
+      const before = manager.processes()[0]!;
+      expect(before.pid).toBeDefined();
+      const inFlight = store.objectExists("hang", "k");
+      // kill only once the plugin is inside the call (it logs on entering it)
+      await waitFor(() => records.some((r) => r.message === "hanging in ObjectExists"));
+      process.kill(before.pid!, "SIGKILL");
+      const error = await inFlight.catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "VELERO_PLUGIN_UNAVAILABLE" });
+      expect((error as Error).message).toMatch(/died during the call; the next call restarts it/);
+
+      expect(await store.objectExists("files", "backups/b1/velero-backup.json")).toBe(true);
+      const after = manager.processes()[0]!;
+      expect(after.pid).toBeDefined();
+      expect(after.pid).not.toBe(before.pid);
+      expect(after.starts).toBe(before.starts + 1);
+      expect(after.protocol).toBe(expected);
+      const markers = await initMarkers();
+      const reinit = markers.filter((m) => m.pid === after.pid);
+      expect(reinit.map((m) => m.config)).toEqual([storeConfig]);
+    });
   });
 });
 
@@ -250,6 +263,29 @@ describe("fixture plugin process", () => {
     expect(result.status).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(/This binary is a Velero plugin. It is not meant to be executed directly/);
+  });
+
+  it.each([
+    { name: "without the velero-ts offer (as under Velero)", offer: undefined, protocol: "grpc" },
+    { name: "with the velero-ts offer", offer: "vtframes1", protocol: "vtframes1" },
+  ])("prints the $protocol handshake $name", async ({ offer, protocol }) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, VELERO_PLUGIN: "hello" };
+    delete env["VELERO_TS_PLUGIN_PROTOCOLS"];
+    if (offer) env["VELERO_TS_PLUGIN_PROTOCOLS"] = offer;
+    const child = spawn(fixture, [], { env, stdio: ["ignore", "pipe", "ignore"] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          if (out.includes("\n")) resolve(out);
+        });
+        child.once("exit", () => reject(new Error(`plugin exited before its handshake; stdout ${JSON.stringify(out)}`)));
+      });
+      expect(line).toMatch(new RegExp(`^1\\|2\\|unix\\|/[^|]+/plugin\\.sock\\|${protocol}\\|\\n$`));
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 
   it("exits within 2 s of Shutdown without being killed", async () => {

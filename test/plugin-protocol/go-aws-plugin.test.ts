@@ -57,12 +57,14 @@ beforeAll(async () => {
   await installLink(pluginDir, plugin, "velero-plugin-for-aws");
   const logger = captureLogger(records);
   // Go plugins validate the flags they know: --log-level must be a logrus name ("warn" -> "warning")
-  const registry = await discoverPlugins({ pluginDir, args: pluginArgs({ logLevel: "warn", features: [] }), logger, handshakeTimeoutMs: 60_000 });
+  // The host offers vtframes1 (explicitly, whatever VELERO_TS_PLUGIN_TRANSPORT says); a Go plugin must answer grpc.
+  const registry = await discoverPlugins({ pluginDir, args: pluginArgs({ logLevel: "warn", features: [] }), logger, handshakeTimeoutMs: 60_000, transport: "vtframes1" });
   expect(registry.problems()).toEqual([]);
   manager = new DefaultPluginManager({
     registry,
     logger,
     env: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_EC2_METADATA_DISABLED: "true" },
+    transport: "vtframes1",
   });
   // exactly the keys Velero passes for a BSL (the AWS plugin rejects unknown keys)
   store = await manager.getObjectStore("aws", { region: s3.region, s3Url: s3.endpoint, s3ForcePathStyle: "true", bucket: BUCKET, prefix: "" });
@@ -74,6 +76,10 @@ afterAll(async () => {
 });
 
 describe("Go velero-plugin-for-aws under the velero-ts host (moto S3)", () => {
+  it("answers grpc although the host offered vtframes1", () => {
+    expect(manager.processes().map((p) => p.protocol)).toEqual(["grpc"]);
+  });
+
   it("is discovered with its ObjectStore and VolumeSnapshotter", () => {
     const listed = manager.list().map((p) => `${p.kind}/${p.name}`);
     expect(listed).toEqual(expect.arrayContaining(["ObjectStore/velero.io/aws", "VolumeSnapshotter/velero.io/aws"]));

@@ -27,7 +27,7 @@ import { adaptBackupItemActionV1, adaptRestoreItemActionV1 } from "@velero-ts/pl
 import type { Logger } from "../shared/logging.js";
 import type { InProcessPlugins } from "./in-process.js";
 import type { NamedAction, PluginManager, RegisteredPlugin } from "./manager.js";
-import { launchPlugin, type LaunchOptions, type PluginCommand, type PluginProcess } from "./plugin-process.js";
+import { launchPlugin, type LaunchOptions, type PluginCommand, type PluginProcess, type PluginTransport } from "./plugin-process.js";
 import type { PluginRegistry, RegistryEntry } from "./registry.js";
 import { RestartableProcess } from "./restartable-process.js";
 import { createRestartablePlugin, type PluginClientOptions } from "./restartable/restartable-plugin.js";
@@ -40,6 +40,8 @@ export interface DefaultPluginManagerOptions {
   handshakeTimeoutMs?: number;
   /** Extra environment for plugin processes. */
   env?: Record<string, string>;
+  /** What to offer plugins (default: vtframes1 unless VELERO_TS_PLUGIN_TRANSPORT=grpc). */
+  transport?: PluginTransport;
   /** Replaceable for tests. */
   launch?: (command: PluginCommand, options: LaunchOptions) => Promise<PluginProcess>;
   /** gRPC client options (PutObject message size). */
@@ -52,6 +54,8 @@ export interface PluginProcessInfo {
   args: readonly string[];
   pid: number | undefined;
   starts: number;
+  /** The wire protocol of the live process ("grpc" or "vtframes1"), undefined when none runs. */
+  protocol: string | undefined;
 }
 
 interface ProcessSlot {
@@ -75,7 +79,7 @@ export class DefaultPluginManager implements PluginManager {
     this.#builtins = options.builtins;
     this.#log = options.logger;
     this.#launch = options.launch ?? launchPlugin;
-    this.#launchOptions = { logger: options.logger, handshakeTimeoutMs: options.handshakeTimeoutMs, env: options.env };
+    this.#launchOptions = { logger: options.logger, handshakeTimeoutMs: options.handshakeTimeoutMs, env: options.env, transport: options.transport };
     this.#clientOptions = options.clientOptions ?? {};
   }
 
@@ -120,6 +124,7 @@ export class DefaultPluginManager implements PluginManager {
       args: process.command.args,
       pid: process.pid,
       starts: process.starts,
+      protocol: process.protocol,
     }));
   }
 

@@ -3,6 +3,10 @@
  * line with a timeout, connect, drain GRPCStdio, check health, forward stderr into the host log,
  * and stop it the way go-plugin does (Shutdown rpc, wait, SIGKILL the direct child).
  * velero-compat.md 1.2–1.7 and checklist B.
+ *
+ * Transport (ADR 0004): the host offers its TypeScript plugins the vtframes1 transport through
+ * VELERO_TS_PLUGIN_PROTOCOLS; a plugin that does not know it (every Go plugin) answers "grpc".
+ * VELERO_TS_PLUGIN_TRANSPORT=grpc on the host, or `transport: "grpc"`, offers gRPC only.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { basename } from "node:path";
@@ -14,6 +18,9 @@ import {
   MAGIC_COOKIE_KEY,
   MAGIC_COOKIE_VALUE,
   parseHandshake,
+  PLUGIN_PROTOCOLS_ENV,
+  PLUGIN_TRANSPORT_ENV,
+  VTFRAMES_PROTOCOL,
   shutdownPlugin,
   type PluginConnection,
 } from "@velero-ts/plugin-sdk/host";
@@ -36,8 +43,21 @@ export interface PluginCommand {
   args: readonly string[];
 }
 
+/**
+ * What the host offers a plugin: "vtframes1" (gRPC or vtframes1, the plugin chooses; the default)
+ * or "grpc" (gRPC only).
+ */
+export type PluginTransport = "vtframes1" | "grpc";
+
+/** The host's default offer: gRPC only when VELERO_TS_PLUGIN_TRANSPORT=grpc, else vtframes1. */
+export function defaultPluginTransport(env: NodeJS.ProcessEnv = process.env): PluginTransport {
+  return env[PLUGIN_TRANSPORT_ENV]?.trim().toLowerCase() === "grpc" ? "grpc" : VTFRAMES_PROTOCOL;
+}
+
 export interface LaunchOptions {
   logger: Logger;
+  /** What to offer the plugin; default defaultPluginTransport(). */
+  transport?: PluginTransport;
   handshakeTimeoutMs?: number;
   healthTimeoutMs?: number;
   /** Extra environment on top of the host's (tests use it to pass markers to fixtures). */
@@ -69,12 +89,16 @@ export function describeCommand(cmd: PluginCommand): string {
 
 /**
  * The environment go-plugin's host gives a plugin: the full host environment plus the magic
- * cookie and port/version variables. TLS and multiplexing are never requested.
+ * cookie and port/version variables. TLS and multiplexing are never requested. With transport
+ * "vtframes1" it also offers that protocol (VELERO_TS_PLUGIN_PROTOCOLS), which only velero-ts
+ * plugins read.
  */
-export function pluginEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function pluginEnvironment(extra: Record<string, string> = {}, transport: PluginTransport = defaultPluginTransport()): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
   delete env["PLUGIN_CLIENT_CERT"];
   delete env["PLUGIN_MULTIPLEX_GRPC"];
+  delete env[PLUGIN_PROTOCOLS_ENV];
+  if (transport === VTFRAMES_PROTOCOL) env[PLUGIN_PROTOCOLS_ENV] = VTFRAMES_PROTOCOL;
   env[MAGIC_COOKIE_KEY] = MAGIC_COOKIE_VALUE;
   env["PLUGIN_MIN_PORT"] = "0";
   env["PLUGIN_MAX_PORT"] = "0";
@@ -90,18 +114,19 @@ export function pluginEnvironment(extra: Record<string, string> = {}): NodeJS.Pr
 export async function launchPlugin(cmd: PluginCommand, options: LaunchOptions): Promise<PluginProcess> {
   const name = describeCommand(cmd);
   const fields = { plugin: basename(cmd.command), cmd: cmd.command };
+  const transport = options.transport ?? defaultPluginTransport();
   const child = spawn(cmd.command, [...cmd.args], {
-    env: pluginEnvironment(options.env),
+    env: pluginEnvironment(options.env, transport),
     stdio: ["ignore", "pipe", "pipe"],
   });
   const proc = new ChildPluginProcess(cmd, child, options.logger, fields);
   const log = options.logger.child(fields);
   try {
     const line = await proc.readHandshakeLine(options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
-    const info = parseHandshake(line);
+    const info = parseHandshake(line, { offered: transport === VTFRAMES_PROTOCOL ? [VTFRAMES_PROTOCOL] : [] });
     proc.attach(connectPlugin(info));
     await Promise.race([checkHealth(proc.connection, options.healthTimeoutMs ?? HEALTH_TIMEOUT_MS), proc.exitedEarly()]);
-    log.debug({ pid: child.pid, address: info.address }, "plugin process started");
+    log.debug({ pid: child.pid, address: info.address, protocol: info.protocol }, "plugin process started");
     return proc;
   } catch (error) {
     proc.kill();

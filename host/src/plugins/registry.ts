@@ -16,7 +16,7 @@ import { getErrorMessage, isPluginKind, validatePluginName, type PluginKind } fr
 import { listPlugins } from "@velero-ts/plugin-sdk/host";
 import type { Logger } from "../shared/logging.js";
 import type { RegisteredPlugin } from "./manager.js";
-import { describeCommand, launchPlugin, type LaunchOptions, type PluginCommand, type PluginProcess } from "./plugin-process.js";
+import { describeCommand, launchPlugin, type LaunchOptions, type PluginCommand, type PluginProcess, type PluginTransport } from "./plugin-process.js";
 
 /** How many plugin executables discovery starts at once. */
 const DISCOVERY_CONCURRENCY = 4;
@@ -164,6 +164,8 @@ export interface DiscoveryOptions {
   logger: Logger;
   handshakeTimeoutMs?: number;
   env?: Record<string, string>;
+  /** What to offer plugins (default: vtframes1 unless VELERO_TS_PLUGIN_TRANSPORT=grpc). */
+  transport?: PluginTransport;
   /** Replaceable for tests. */
   launch?: (command: PluginCommand, options: LaunchOptions) => Promise<PluginProcess>;
 }
@@ -196,7 +198,7 @@ async function listExecutable(command: PluginCommand, options: DiscoveryOptions)
   const launch = options.launch ?? launchPlugin;
   let proc: PluginProcess | undefined;
   try {
-    proc = await launch(command, { logger: options.logger, handshakeTimeoutMs: options.handshakeTimeoutMs, env: options.env });
+    proc = await launch(command, { logger: options.logger, handshakeTimeoutMs: options.handshakeTimeoutMs, env: options.env, transport: options.transport });
     const listed = await listPlugins(proc.connection);
     return parseListing(listed);
   } catch (error) {

@@ -12,7 +12,7 @@ class FakeProcess implements PluginProcess {
   exited = false;
   #resolveExit!: (e: PluginExit) => void;
   constructor(readonly pid: number) {
-    this.connection = { target: `fake:${pid}`, close: () => {} };
+    this.connection = { target: `fake:${pid}`, protocol: "grpc", close: () => {} };
     this.exit = new Promise((r) => (this.#resolveExit = r));
   }
   die(): void {

@@ -55,6 +55,12 @@ export class RestartableProcess {
     return current && !current.exited ? current.pid : undefined;
   }
 
+  /** The wire protocol of the live process, or undefined when none is running. */
+  get protocol(): PluginConnection["protocol"] | undefined {
+    const current = this.#current;
+    return current && !current.exited ? current.connection.protocol : undefined;
+  }
+
   /**
    * Registers (or replaces) what must run on every new process before it serves calls, e.g.
    * `ObjectStore/velero.io/aws` → Init(config). Not run now: the caller does its own first call.

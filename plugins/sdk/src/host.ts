@@ -7,8 +7,11 @@ export {
   CORE_PROTOCOL_VERSION,
   APP_PROTOCOL_VERSION,
   parseHandshake,
+  PLUGIN_PROTOCOLS_ENV,
+  PLUGIN_TRANSPORT_ENV,
+  VTFRAMES_PROTOCOL,
 } from "./transport/handshake.js";
-export type { HandshakeInfo } from "./transport/handshake.js";
+export type { HandshakeInfo, ParseHandshakeOptions, PluginProtocol } from "./transport/handshake.js";
 export {
   connectPlugin,
   checkHealth,

@@ -66,9 +66,13 @@ describe("serve().start()", () => {
     expect(rt.stdout).toEqual([]);
   });
 
-  it("listens on a private unix socket, prints one handshake line, serves, and exits 0 on Shutdown", async () => {
+  it.each([
+    { name: "grpc when the host offers nothing else (Velero)", offer: undefined, protocol: "grpc" },
+    { name: "grpc when the offer lists no protocol we know", offer: "vtframes9, h3", protocol: "grpc" },
+    { name: "vtframes1 when the velero-ts host offers it", offer: "vtframes1", protocol: "vtframes1" },
+  ] as const)("listens on a private unix socket, prints one handshake line, serves, and exits 0 on Shutdown: $name", async ({ offer, protocol }) => {
     const parent = socketParent();
-    const rt = fakeRuntime({ VELERO_PLUGIN: "hello", PLUGIN_UNIX_SOCKET_DIR: parent });
+    const rt = fakeRuntime({ VELERO_PLUGIN: "hello", PLUGIN_UNIX_SOCKET_DIR: parent, VELERO_TS_PLUGIN_PROTOCOLS: offer });
     const store = new InMemoryObjectStore();
     const running = await serve({ runtime: rt, logger: createNoopPluginLogger() })
       .registerObjectStore("example.io/store", () => store)
@@ -81,8 +85,9 @@ describe("serve().start()", () => {
     expect(rt.redirected).toBe(true);
     expect(rt.stdout).toHaveLength(1);
     const line = rt.stdout[0] ?? "";
-    expect(line).toMatch(/^1\|2\|unix\|[^|]+\|grpc\|\n$/);
-    const info = parseHandshake(line);
+    expect(line).toMatch(new RegExp(`^1\\|2\\|unix\\|[^|]+\\|${protocol}\\|\\n$`));
+    const info = parseHandshake(line, { offered: ["vtframes1"] });
+    expect(info.protocol).toBe(protocol);
     expect(info.address.startsWith(join(parent, "plugin"))).toBe(true);
     const socketDir = join(info.address, "..");
     expect(statSync(socketDir).mode & 0o777).toBe(0o700);
@@ -107,10 +112,11 @@ describe("serve().start()", () => {
     expect(rt.stdout).toHaveLength(1);
   });
 
-  it("listens on 127.0.0.1 when asked for tcp, and reports the command override", async () => {
-    const rt = fakeRuntime({ VELERO_PLUGIN: "hello", VELERO_PLUGIN_NETWORK: "tcp", VELERO_PLUGIN_COMMAND: "/opt/wrapper" });
+  it.each(["grpc", "vtframes1"] as const)("listens on 127.0.0.1 when asked for tcp, and reports the command override (%s)", async (protocol) => {
+    const rt = fakeRuntime({ VELERO_PLUGIN: "hello", VELERO_PLUGIN_NETWORK: "tcp", VELERO_PLUGIN_COMMAND: "/opt/wrapper", VELERO_TS_PLUGIN_PROTOCOLS: protocol === "grpc" ? undefined : protocol });
     const running = await serve({ runtime: rt, logger: createNoopPluginLogger() }).registerObjectStore("example.io/s", () => new InMemoryObjectStore()).start();
-    const info = parseHandshake(rt.stdout[0] ?? "");
+    const info = parseHandshake(rt.stdout[0] ?? "", { offered: ["vtframes1"] });
+    expect(info.protocol).toBe(protocol);
     expect(info.network).toBe("tcp");
     expect(info.address).toMatch(/^127\.0\.0\.1:\d+$/);
     const conn = connectPlugin(info);

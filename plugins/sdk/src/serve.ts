@@ -16,7 +16,10 @@
  *  3. Listens on a unix socket in a private 0700 directory ($PLUGIN_UNIX_SOCKET_DIR or the temp
  *     dir), or on 127.0.0.1 with `network: "tcp"` / VELERO_PLUGIN_NETWORK=tcp.
  *  4. THEN prints exactly one handshake line `1|2|unix|<path>|grpc|` on stdout (straight to fd 1);
- *     from the moment start() is called every other stdout write goes to stderr.
+ *     from the moment start() is called every other stdout write goes to stderr. When the host is
+ *     velero-ts and offers the faster vtframes1 transport (VELERO_TS_PLUGIN_PROTOCOLS=vtframes1),
+ *     the server speaks that instead and the line ends `|vtframes1|` (ADR 0004); Velero never
+ *     offers it, so under Velero nothing changes.
  *  5. Serves each registered name, creating implementations lazily on first use (one instance per
  *     kind and name for the life of the process); ListPlugins answers with this executable's path.
  *  6. Exits promptly after the host's Shutdown call, on SIGTERM, and with a non-zero code on an
@@ -39,7 +42,7 @@ import type {
 } from "./contract/plugins.js";
 import { getErrorMessage } from "./contract/errors.js";
 import { createPluginLogger, type PluginLogger } from "./logger.js";
-import { formatHandshake, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "./transport/handshake.js";
+import { formatHandshake, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, offersFrames, PLUGIN_PROTOCOLS_ENV } from "./transport/handshake.js";
 import { PluginRegistry, type PluginFactory } from "./transport/registry.js";
 import { PluginGrpcServer, type ListenAddress } from "./transport/server.js";
 
@@ -212,6 +215,7 @@ export class PluginServerBuilder {
       command,
       onShutdownRequested: () => void exitAfterClose(0),
       getObjectChunkBytes: this.#options.getObjectChunkBytes,
+      protocol: offersFrames(rt.env[PLUGIN_PROTOCOLS_ENV]) ? "vtframes1" : "grpc",
     });
     const running = server;
     rt.installProcessHandlers({
@@ -236,8 +240,8 @@ export class PluginServerBuilder {
     }
     // !!! PROTOCOL INVARIANT: listen first, then print the handshake as the first and only stdout
     // line, synchronously (the host dials as soon as it reads it). !!!
-    rt.writeStdout(formatHandshake(address.network, address.address));
-    this.#logger.debug({ network: address.network, address: address.address, cmd: command }, "plugin server listening");
+    rt.writeStdout(formatHandshake(address.network, address.address, server.protocol));
+    this.#logger.debug({ network: address.network, address: address.address, protocol: server.protocol, cmd: command }, "plugin server listening");
     return { network: address.network, address: address.address, shutdown: () => exitAfterClose(0) };
   }
 }

@@ -4,7 +4,7 @@
 import { afterAll } from "vitest";
 import { createNoopPluginLogger } from "../logger.js";
 import { serve } from "../serve.js";
-import { startTestPluginServer } from "./harness.js";
+import { PLUGIN_PROTOCOLS, startTestPluginServer } from "./harness.js";
 import { InMemoryObjectStore } from "./in-memory-object-store.js";
 import { InMemoryVolumeSnapshotter } from "./in-memory-volume-snapshotter.js";
 import { describeObjectStoreConformance } from "./object-store-conformance.js";
@@ -15,22 +15,25 @@ import type { BackupItemAction, RestoreItemAction } from "../contract/plugins.js
 
 describeObjectStoreConformance("InMemoryObjectStore", async () => ({ store: new InMemoryObjectStore(), bucket: "b" }));
 
-describeObjectStoreConformance("InMemoryObjectStore over gRPC (tcp)", async () => {
-  const plugin = await startTestPluginServer(
-    serve({ logger: createNoopPluginLogger() }).registerObjectStore("example.io/memory", () => new InMemoryObjectStore()),
-  );
-  const store = plugin.objectStore("example.io/memory");
-  await store.init({ bucket: "b" });
-  return { store, bucket: "b", config: { bucket: "b" }, cleanup: () => plugin.close() };
-});
+for (const protocol of PLUGIN_PROTOCOLS) {
+  describeObjectStoreConformance(`InMemoryObjectStore over ${protocol} (tcp)`, async () => {
+    const plugin = await startTestPluginServer(
+      serve({ logger: createNoopPluginLogger() }).registerObjectStore("example.io/memory", () => new InMemoryObjectStore()),
+      { protocol },
+    );
+    const store = plugin.objectStore("example.io/memory");
+    await store.init({ bucket: "b" });
+    return { store, bucket: "b", config: { bucket: "b" }, cleanup: () => plugin.close() };
+  });
 
-describeObjectStoreConformance("InMemoryObjectStore over gRPC (unix socket)", async () => {
-  const plugin = await startTestPluginServer(
-    serve({ logger: createNoopPluginLogger() }).registerObjectStore("example.io/memory", () => new InMemoryObjectStore()),
-    { network: "unix" },
-  );
-  return { store: plugin.objectStore("example.io/memory"), bucket: "b", cleanup: () => plugin.close() };
-});
+  describeObjectStoreConformance(`InMemoryObjectStore over ${protocol} (unix socket)`, async () => {
+    const plugin = await startTestPluginServer(
+      serve({ logger: createNoopPluginLogger() }).registerObjectStore("example.io/memory", () => new InMemoryObjectStore()),
+      { network: "unix", protocol },
+    );
+    return { store: plugin.objectStore("example.io/memory"), bucket: "b", cleanup: () => plugin.close() };
+  });
+}
 
 function snapshotterTarget(snapshotter: InMemoryVolumeSnapshotter) {
   const id = snapshotter.addVolume({ volumeType: "fast", volumeAZ: "zone-a" });
@@ -42,11 +45,15 @@ describeVolumeSnapshotterConformance("InMemoryVolumeSnapshotter", async () => {
   return { snapshotter, ...snapshotterTarget(snapshotter) };
 });
 
-describeVolumeSnapshotterConformance("InMemoryVolumeSnapshotter over gRPC", async () => {
-  const impl = new InMemoryVolumeSnapshotter();
-  const plugin = await startTestPluginServer(serve({ logger: createNoopPluginLogger() }).registerVolumeSnapshotter("example.io/memory", () => impl));
-  return { snapshotter: plugin.volumeSnapshotter("example.io/memory"), ...snapshotterTarget(impl), cleanup: () => plugin.close() };
-});
+for (const protocol of PLUGIN_PROTOCOLS) {
+  describeVolumeSnapshotterConformance(`InMemoryVolumeSnapshotter over ${protocol}`, async () => {
+    const impl = new InMemoryVolumeSnapshotter();
+    const plugin = await startTestPluginServer(serve({ logger: createNoopPluginLogger() }).registerVolumeSnapshotter("example.io/memory", () => impl), {
+      protocol,
+    });
+    return { snapshotter: plugin.volumeSnapshotter("example.io/memory"), ...snapshotterTarget(impl), cleanup: () => plugin.close() };
+  });
+}
 
 const labelAction: BackupItemAction = {
   appliesTo: async () => ({ includedNamespaces: [], excludedNamespaces: [], includedResources: ["pods"], excludedResources: [], selector: "" }),
@@ -63,13 +70,17 @@ const samplePod: UnstructuredItem = { apiVersion: "v1", kind: "Pod", metadata: {
 const sampleBackup: Backup = { metadata: { name: "b1", namespace: "velero" }, spec: {} };
 const sampleRestore: Restore = { metadata: { name: "r1", namespace: "velero" }, spec: { backupName: "b1" } };
 
-const labelPlugin = startTestPluginServer(serve({ logger: createNoopPluginLogger() }).registerBackupItemAction("example.io/label", () => labelAction));
-afterAll(async () => (await labelPlugin).close());
+for (const protocol of PLUGIN_PROTOCOLS) {
+  const labelPlugin = startTestPluginServer(serve({ logger: createNoopPluginLogger() }).registerBackupItemAction("example.io/label", () => labelAction), {
+    protocol,
+  });
+  afterAll(async () => (await labelPlugin).close());
 
-describeBackupItemActionConformance("a labelling action over gRPC", async () => ({
-  action: (await labelPlugin).backupItemAction("example.io/label"),
-  backup: sampleBackup,
-  items: [samplePod],
-}));
+  describeBackupItemActionConformance(`a labelling action over ${protocol}`, async () => ({
+    action: (await labelPlugin).backupItemAction("example.io/label"),
+    backup: sampleBackup,
+    items: [samplePod],
+  }));
+}
 
 describeRestoreItemActionConformance("a skipping action", async () => ({ action: skipAction, restore: sampleRestore, items: [samplePod] }));

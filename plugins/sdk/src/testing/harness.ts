@@ -1,6 +1,6 @@
 /**
- * In-process plugin harness (go-plugin's TestPluginGRPCConn, for TypeScript): runs the real gRPC
- * server of a serve() builder inside the test process, on 127.0.0.1:0 (or a unix socket), and
+ * In-process plugin harness (go-plugin's TestPluginGRPCConn, for TypeScript): runs the real
+ * server (gRPC, or vtframes1 with `protocol`) of a serve() builder inside the test process, on 127.0.0.1:0 (or a unix socket), and
  * returns clients going through the real client adapters. No child process, no stdout, no exit.
  *
  * ```ts
@@ -24,12 +24,15 @@ import type { PluginServerBuilder } from "../serve.js";
 import { createBackupItemActionClient, createBackupItemActionV2Client } from "../transport/backup-item-action.client.js";
 import { connectPlugin, type PluginConnection } from "../transport/connection.js";
 import { createDeleteItemActionClient } from "../transport/delete-item-action.client.js";
-import { APP_PROTOCOL_VERSION, CORE_PROTOCOL_VERSION, type HandshakeInfo } from "../transport/handshake.js";
+import { APP_PROTOCOL_VERSION, CORE_PROTOCOL_VERSION, type HandshakeInfo, type PluginProtocol } from "../transport/handshake.js";
 import { createItemBlockActionClient } from "../transport/item-block-action.client.js";
 import { createObjectStoreClient } from "../transport/object-store.client.js";
 import { createRestoreItemActionClient, createRestoreItemActionV2Client } from "../transport/restore-item-action.client.js";
 import { PluginGrpcServer } from "../transport/server.js";
 import { createVolumeSnapshotterClient } from "../transport/volume-snapshotter.client.js";
+
+/** Both wire protocols, to run a suite over each (`describe.each(PLUGIN_PROTOCOLS)`). */
+export const PLUGIN_PROTOCOLS: readonly PluginProtocol[] = ["grpc", "vtframes1"];
 
 export interface TestPluginServerOptions {
   /** Default "tcp" (127.0.0.1:0). */
@@ -38,6 +41,11 @@ export interface TestPluginServerOptions {
   command?: string;
   /** GetObject message size (default 256 KiB, as serve()). */
   getObjectChunkBytes?: number;
+  /**
+   * Wire protocol between the test client and the server: "grpc" (default; what Velero's Go host
+   * speaks) or "vtframes1" (what the velero-ts host negotiates with TypeScript plugins).
+   */
+  protocol?: PluginProtocol;
 }
 
 export interface TestPluginServer {
@@ -67,6 +75,7 @@ export async function startTestPluginServer(builder: PluginServerBuilder, option
     logger: builder.logger,
     command: options.command ?? "/test/plugin",
     getObjectChunkBytes: options.getObjectChunkBytes,
+    protocol: options.protocol,
     onShutdownRequested: () => {
       void server.close().then(onShutdown);
     },
@@ -77,7 +86,7 @@ export async function startTestPluginServer(builder: PluginServerBuilder, option
     appVersion: APP_PROTOCOL_VERSION,
     network: address.network,
     address: address.address,
-    protocol: "grpc",
+    protocol: server.protocol,
     serverCert: "",
   };
   const connection = connectPlugin(handshake);

@@ -2,7 +2,7 @@
 // conformance suites (vitest is an optional peer dependency, needed only for the suites).
 export { InMemoryObjectStore } from "./in-memory-object-store.js";
 export { InMemoryVolumeSnapshotter, IN_MEMORY_CSI_DRIVER } from "./in-memory-volume-snapshotter.js";
-export { startTestPluginServer } from "./harness.js";
+export { PLUGIN_PROTOCOLS, startTestPluginServer } from "./harness.js";
 export type { TestPluginServer, TestPluginServerOptions } from "./harness.js";
 export { describeObjectStoreConformance, readAll } from "./object-store-conformance.js";
 export type { ObjectStoreConformanceTarget, ObjectStoreConformanceOptions } from "./object-store-conformance.js";

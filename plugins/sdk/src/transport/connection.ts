@@ -1,10 +1,12 @@
 /**
- * The host side of a plugin connection: one gRPC channel (h2c over the plugin's unix socket or
- * loopback TCP port) shared by every service client of that plugin process, plus the go-plugin
- * services a host calls (health, PluginLister, GRPCController.Shutdown, GRPCStdio).
+ * The host side of a plugin connection: one channel shared by every service client of that plugin
+ * process, plus the go-plugin services a host calls (health, PluginLister,
+ * GRPCController.Shutdown, GRPCStdio). The channel is gRPC (h2c over the plugin's unix socket or
+ * loopback TCP port), or vtframes1 when the handshake negotiated it (our host and our plugins
+ * only; frames/codec.ts): same service definitions, same protobuf messages, same client surface.
  */
 import * as grpc from "@grpc/grpc-js";
-import { clientConstructor, type ServiceKey } from "@velero-ts/proto";
+import { clientConstructor, serviceDefinition, type ServiceKey } from "@velero-ts/proto";
 import type { HealthClient } from "@velero-ts/proto/generated/grpc/health/v1/Health";
 import type { HealthCheckResponse__Output } from "@velero-ts/proto/generated/grpc/health/v1/HealthCheckResponse";
 import type { PluginListerClient } from "@velero-ts/proto/generated/generated/PluginLister";
@@ -13,7 +15,9 @@ import type { GRPCControllerClient } from "@velero-ts/proto/generated/plugin/GRP
 import type { GRPCStdioClient } from "@velero-ts/proto/generated/plugin/GRPCStdio";
 import type { StdioData__Output } from "@velero-ts/proto/generated/plugin/StdioData";
 import { getErrorMessage, PluginProtocolError, PluginUnavailableError } from "../contract/errors.js";
-import type { HandshakeInfo } from "./handshake.js";
+import { FramesChannel, type FramesAddress } from "./frames/channel.js";
+import { createFramesServiceClient } from "./frames/service-client.js";
+import type { HandshakeInfo, PluginProtocol } from "./handshake.js";
 import { fromServiceError, isServiceError } from "./status.js";
 
 /**
@@ -43,8 +47,10 @@ export const HEALTH_SERVICE_NAME = "plugin";
 
 /** An open connection to one plugin process. */
 export interface PluginConnection {
-  /** The gRPC target (e.g. `unix:/tmp/plugin123/plugin.sock` or `127.0.0.1:4567`). */
+  /** The target (e.g. `unix:/tmp/plugin123/plugin.sock` or `127.0.0.1:4567`). */
   readonly target: string;
+  /** The protocol negotiated in the handshake. */
+  readonly protocol: PluginProtocol;
   /** Closes the channel and cancels open streams (e.g. StreamStdio). Idempotent. */
   close(): void;
 }
@@ -58,6 +64,7 @@ interface ConnectionInternals {
 
 class GrpcPluginConnection implements PluginConnection {
   readonly target: string;
+  readonly protocol = "grpc";
   readonly #channel: grpc.Channel;
   readonly #clients = new Map<ServiceKey, grpc.Client>();
   readonly #streams = new Set<{ cancel(): void }>();
@@ -93,8 +100,42 @@ class GrpcPluginConnection implements PluginConnection {
   };
 }
 
+class FramesPluginConnection implements PluginConnection {
+  readonly target: string;
+  readonly protocol = "vtframes1";
+  readonly #channel: FramesChannel;
+  readonly #clients = new Map<ServiceKey, unknown>();
+  readonly #streams = new Set<{ cancel(): void }>();
+
+  constructor(target: string, address: FramesAddress) {
+    this.target = target;
+    this.#channel = new FramesChannel(target, address);
+  }
+
+  close(): void {
+    for (const call of this.#streams) call.cancel();
+    this.#streams.clear();
+    this.#channel.close();
+  }
+
+  readonly [INTERNAL]: ConnectionInternals = {
+    client: <T>(key: ServiceKey): T => {
+      let client = this.#clients.get(key);
+      if (!client) {
+        client = createFramesServiceClient(this.#channel, serviceDefinition(key));
+        this.#clients.set(key, client);
+      }
+      return client as T;
+    },
+    track: (call) => {
+      this.#streams.add(call);
+      call.on("close", () => this.#streams.delete(call));
+    },
+  };
+}
+
 function internals(conn: PluginConnection): ConnectionInternals {
-  const i = (conn as Partial<GrpcPluginConnection>)[INTERNAL];
+  const i = (conn as Partial<GrpcPluginConnection | FramesPluginConnection>)[INTERNAL];
   if (!i) throw new TypeError("not a PluginConnection created by connectPlugin()");
   return i;
 }
@@ -115,8 +156,9 @@ export function grpcTarget(info: Pick<HandshakeInfo, "network" | "address">): st
 }
 
 /**
- * Opens an (h2c, no TLS) channel to the plugin described by the handshake. Connecting is lazy:
- * errors surface on the first call (use checkHealth to verify the plugin is up).
+ * Opens a channel to the plugin described by the handshake: gRPC (h2c, no TLS) or vtframes1, as
+ * negotiated. Connecting is lazy: errors surface on the first call (use checkHealth to verify the
+ * plugin is up).
  */
 export function connectPlugin(info: HandshakeInfo): PluginConnection {
   if (info.network === "tcp" && !/^(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d+$/.test(info.address)) {
@@ -124,7 +166,15 @@ export function connectPlugin(info: HandshakeInfo): PluginConnection {
       `plugin handshake address "${info.address}" is not a loopback address; refusing to connect (plugins must listen on 127.0.0.1)`,
     );
   }
-  return new GrpcPluginConnection(grpcTarget(info));
+  const target = grpcTarget(info);
+  if (info.protocol === "vtframes1") return new FramesPluginConnection(target, framesAddress(info));
+  return new GrpcPluginConnection(target);
+}
+
+function framesAddress(info: Pick<HandshakeInfo, "network" | "address">): FramesAddress {
+  if (info.network === "unix") return { path: info.address };
+  const colon = info.address.lastIndexOf(":");
+  return { host: info.address.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port: Number(info.address.slice(colon + 1)) };
 }
 
 /**

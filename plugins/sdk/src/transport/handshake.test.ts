@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PluginProtocolError } from "../contract/errors.js";
-import { formatHandshake, parseHandshake } from "./handshake.js";
+import { formatHandshake, offersFrames, parseHandshake } from "./handshake.js";
 
 describe("parseHandshake", () => {
   it.each([
@@ -28,6 +28,29 @@ describe("parseHandshake", () => {
   ])("rejects $name", ({ line, error }) => {
     expect(() => parseHandshake(line)).toThrow(PluginProtocolError);
     expect(() => parseHandshake(line)).toThrow(error);
+  });
+
+  it("accepts vtframes1 only when the host offered it", () => {
+    const line = "1|2|unix|/tmp/p.sock|vtframes1|";
+    expect(parseHandshake(line, { offered: ["vtframes1"] })).toMatchObject({ protocol: "vtframes1", address: "/tmp/p.sock" });
+    expect(() => parseHandshake(line)).toThrow(/unknown protocol "vtframes1" \(expected "grpc"\)/);
+    expect(() => parseHandshake(line, { offered: [] })).toThrow(PluginProtocolError);
+    // a plugin may always answer grpc, whatever was offered (Go plugins do)
+    expect(parseHandshake("1|2|unix|/tmp/p.sock|grpc|", { offered: ["vtframes1"] }).protocol).toBe("grpc");
+  });
+
+  it.each([
+    { value: undefined, offered: false },
+    { value: "", offered: false },
+    { value: "vtframes1", offered: true },
+    { value: "h3, vtframes1", offered: true },
+    { value: "vtframes10", offered: false },
+  ])("reads the protocol offer $value as $offered", ({ value, offered }) => {
+    expect(offersFrames(value)).toBe(offered);
+  });
+
+  it("prints the negotiated protocol in the 5th field", () => {
+    expect(formatHandshake("tcp", "127.0.0.1:4000", "vtframes1")).toBe("1|2|tcp|127.0.0.1:4000|vtframes1|\n");
   });
 
   it("round-trips what formatHandshake prints", () => {

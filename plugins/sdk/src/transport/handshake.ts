@@ -6,6 +6,11 @@
  *   CORE|APP|NETWORK|ADDRESS|PROTOCOL|SERVERCERT
  * e.g. `1|2|unix|/tmp/plugin123/plugin.sock|grpc|` (trailing "|" = empty server cert, no TLS).
  * The server must be listening BEFORE the line is printed: the host dials as soon as it reads it.
+ *
+ * Protocol negotiation (ADR 0004), the way go-plugin picks "netrpc" or "grpc": the velero-ts host
+ * sets VELERO_TS_PLUGIN_PROTOCOLS=vtframes1 when it spawns a plugin; a velero-ts plugin that sees
+ * it answers `…|vtframes1|` and serves the frames transport. Velero's Go host never sets it, so
+ * our plugins answer `grpc` there, byte for byte as before; Go plugins ignore it and answer `grpc`.
  */
 import { PluginProtocolError } from "../contract/errors.js";
 
@@ -16,14 +21,34 @@ export const CORE_PROTOCOL_VERSION = 1;
 /** Velero's plugin protocol version. */
 export const APP_PROTOCOL_VERSION = 2;
 
+/** Env var the velero-ts host sets on plugins it spawns: the extra protocols it speaks, comma-separated. */
+export const PLUGIN_PROTOCOLS_ENV = "VELERO_TS_PLUGIN_PROTOCOLS";
+/** Env var on the HOST process: "grpc" makes it offer nothing but gRPC to its plugins. */
+export const PLUGIN_TRANSPORT_ENV = "VELERO_TS_PLUGIN_TRANSPORT";
+/** The fast transport between a velero-ts host and velero-ts plugins (frames/codec.ts). */
+export const VTFRAMES_PROTOCOL = "vtframes1";
+
+/** The wire protocol a plugin connection speaks. */
+export type PluginProtocol = "grpc" | typeof VTFRAMES_PROTOCOL;
+
+/** True when a PLUGIN_PROTOCOLS_ENV value lists vtframes1. */
+export function offersFrames(value: string | undefined): boolean {
+  return (value ?? "").split(",").some((p) => p.trim() === VTFRAMES_PROTOCOL);
+}
+
 /** Parsed handshake line. `serverCert` is "" unless the plugin uses AutoMTLS (Velero never does). */
 export interface HandshakeInfo {
   coreVersion: number;
   appVersion: number;
   network: "unix" | "tcp";
   address: string;
-  protocol: "grpc";
+  protocol: PluginProtocol;
   serverCert: string;
+}
+
+export interface ParseHandshakeOptions {
+  /** Protocols besides grpc that the host offered the plugin (only these are accepted). */
+  offered?: readonly PluginProtocol[];
 }
 
 /**
@@ -31,7 +56,7 @@ export interface HandshakeInfo {
  * 6th field; the 7th, multiplexing support, only appears when the host asked for it).
  * Throws PluginProtocolError naming what is wrong.
  */
-export function parseHandshake(line: string): HandshakeInfo {
+export function parseHandshake(line: string, options: ParseHandshakeOptions = {}): HandshakeInfo {
   const trimmed = line.trim();
   const shown = JSON.stringify(trimmed.length > 200 ? `${trimmed.slice(0, 200)}…` : trimmed);
   const parts = trimmed.split("|");
@@ -64,7 +89,8 @@ export function parseHandshake(line: string): HandshakeInfo {
       `invalid plugin handshake ${shown}: protocol "${protocol ?? "netrpc"}" is not supported; Velero plugins must speak "grpc" (the 5th field)`,
     );
   }
-  if (protocol !== "grpc") {
+  const accepted = protocol === "grpc" || (protocol === VTFRAMES_PROTOCOL && (options.offered ?? []).includes(VTFRAMES_PROTOCOL));
+  if (!accepted) {
     throw new PluginProtocolError(`invalid plugin handshake ${shown}: unknown protocol "${protocol}" (expected "grpc")`);
   }
   if (serverCert.length > 50) {
@@ -72,12 +98,12 @@ export function parseHandshake(line: string): HandshakeInfo {
       `invalid plugin handshake ${shown}: the plugin requests TLS (AutoMTLS server certificate in field 6), which is not supported; do not set PLUGIN_CLIENT_CERT`,
     );
   }
-  return { coreVersion, appVersion, network, address, protocol, serverCert: "" };
+  return { coreVersion, appVersion, network, address, protocol: protocol as PluginProtocol, serverCert: "" };
 }
 
 /** The handshake line a plugin prints (with the trailing newline). */
-export function formatHandshake(network: "unix" | "tcp", address: string): string {
-  return `${CORE_PROTOCOL_VERSION}|${APP_PROTOCOL_VERSION}|${network}|${address}|grpc|\n`;
+export function formatHandshake(network: "unix" | "tcp", address: string, protocol: PluginProtocol = "grpc"): string {
+  return `${CORE_PROTOCOL_VERSION}|${APP_PROTOCOL_VERSION}|${network}|${address}|${protocol}|\n`;
 }
 
 function parseVersion(field: string): number {

@@ -18,7 +18,7 @@ import type {
 } from "../contract/plugins.js";
 import { createNoopPluginLogger } from "../logger.js";
 import { serve } from "../serve.js";
-import { startTestPluginServer, type TestPluginServer } from "../testing/harness.js";
+import { PLUGIN_PROTOCOLS, startTestPluginServer, type TestPluginServer } from "../testing/harness.js";
 import { checkHealth, listPlugins } from "./connection.js";
 
 const BIG = 9007199254740993n; // 2^53 + 1: not representable as a JS number
@@ -118,251 +118,253 @@ const vs: VolumeSnapshotter = {
   setVolumeId: async (pv, id) => ({ ...pv, spec: { ...(pv.spec as object), id } }),
 };
 
-let plugin: TestPluginServer;
-beforeAll(async () => {
-  plugin = await startTestPluginServer(
-    serve({ logger: createNoopPluginLogger() })
-      .registerBackupItemAction("test.io/bia", () => bia)
-      .registerBackupItemAction("test.io/bia-echo", () => biaEcho)
-      .registerBackupItemActionV2("test.io/bia2", () => bia2)
-      .registerBackupItemActionV2("test.io/bia2-no-progress", () => bia2NoProgress)
-      .registerRestoreItemAction("test.io/ria", () => ria)
-      .registerRestoreItemActionV2("test.io/ria2", () => ria2)
-      .registerDeleteItemAction("test.io/dia", () => dia)
-      .registerItemBlockAction("test.io/iba", () => iba)
-      .registerVolumeSnapshotter("test.io/vs", () => vs),
-    { command: "/plugins/velero-plugin-test" },
-  );
-});
-afterAll(async () => {
-  await plugin.close();
-});
-
-describe("go-plugin control services", () => {
-  it("answers the health check", async () => {
-    await expect(checkHealth(plugin.connection, 5000)).resolves.toBeUndefined();
-  });
-
-  it("lists every registration once, under its own kind, with the command", async () => {
-    const listed = await listPlugins(plugin.connection);
-    expect(listed.map((p) => `${p.kind} ${p.name}`)).toEqual([
-      "BackupItemAction test.io/bia",
-      "BackupItemAction test.io/bia-echo",
-      "BackupItemActionV2 test.io/bia2",
-      "BackupItemActionV2 test.io/bia2-no-progress",
-      "RestoreItemAction test.io/ria",
-      "RestoreItemActionV2 test.io/ria2",
-      "DeleteItemAction test.io/dia",
-      "ItemBlockAction test.io/iba",
-      "VolumeSnapshotter test.io/vs",
-    ]);
-    expect(new Set(listed.map((p) => p.command))).toEqual(new Set(["/plugins/velero-plugin-test"]));
-  });
-});
-
-describe("BackupItemAction (v1) round trip", () => {
-  it("returns the selector from appliesTo", async () => {
-    expect(await plugin.backupItemAction("test.io/bia").appliesTo()).toEqual(selector);
-  });
-
-  it("passes item and backup, returns the changed item and additional items", async () => {
-    const out = await plugin.backupItemAction("test.io/bia").execute(pod("web"), backup);
-    expect(out).toEqual({ item: pod("web", { metadata: { name: "web", namespace: "app", labels: { touched: "yes" } } }), additionalItems: ids });
-    const last = seen["bia.execute"]?.at(-1) as [UnstructuredItem, Backup];
-    expect(last[1]).toEqual(backup);
-  });
-
-  it("keeps int64 values above 2^53 exact in both directions", async () => {
-    const item = pod("big", { spec: { activeDeadlineSeconds: BIG, small: 42, ratio: 0.5 } });
-    const out = await plugin.backupItemAction("test.io/bia").execute(item, backup);
-    const received = (seen["bia.execute"]?.at(-1) as [UnstructuredItem])[0];
-    expect((received.spec as Record<string, unknown>).activeDeadlineSeconds).toBe(BIG);
-    expect(out.item.spec).toEqual({ activeDeadlineSeconds: BIG, small: 42, ratio: 0.5 });
-  });
-
-  it("echoes the request item when the action returns none, and maps an empty selector", async () => {
-    const client = plugin.backupItemAction("test.io/bia-echo");
-    expect(await client.execute(pod("same"), backup)).toEqual({ item: pod("same"), additionalItems: [] });
-    expect(await client.appliesTo()).toEqual({ includedNamespaces: [], excludedNamespaces: [], includedResources: [], excludedResources: [], selector: "" });
-  });
-
-  it("serves a v1 registration on the v2 service too (no async operation)", async () => {
-    const client = plugin.backupItemActionV2("test.io/bia");
-    const out = await client.execute(pod("web"), backup);
-    expect(out.operationId).toBe("");
-    expect(out.postOperationItems).toEqual([]);
-    expect(out.additionalItems).toEqual(ids);
-    await expect(client.progress("op", backup)).rejects.toThrow(/v1 plugin/);
-  });
-});
-
-describe("BackupItemAction v2 round trip", () => {
-  const client = (): BackupItemActionV2 => plugin.backupItemActionV2("test.io/bia2");
-
-  it("returns the selector and the async operation of execute", async () => {
-    expect(await client().appliesTo()).toEqual(selector);
-    expect(await client().execute(pod("web"), backup)).toEqual({ item: pod("web"), additionalItems: [], operationId: "op-1", postOperationItems: ids });
-  });
-
-  it("returns progress with its timestamps", async () => {
-    expect(await client().progress("op-1", backup)).toEqual({
-      completed: true,
-      err: "",
-      nCompleted: 5,
-      nTotal: 10,
-      operationUnits: "bytes",
-      description: "copying",
-      started,
-      updated,
-    });
-    expect(seen["bia2.progress"]?.at(-1)).toEqual(["op-1", "b1"]);
-  });
-
-  it("always sends a progress message, even when the action returns none", async () => {
-    expect(await plugin.backupItemActionV2("test.io/bia2-no-progress").progress("x", backup)).toEqual({
-      completed: false,
-      err: "",
-      nCompleted: 0,
-      nTotal: 0,
-      operationUnits: "",
-      description: "",
-    });
-  });
-
-  it("cancels an operation", async () => {
-    await client().cancel("op-9", backup);
-    expect(seen["bia2.cancel"]?.at(-1)).toEqual(["op-9", "b1"]);
-  });
-});
-
-describe("RestoreItemAction (v1) round trip", () => {
-  it("passes item, itemFromBackup and restore; returns the item even with skipRestore", async () => {
-    const input: RestoreItemActionInput = { item: pod("now"), itemFromBackup: pod("then"), restore };
-    const client = plugin.restoreItemAction("test.io/ria");
-    expect(await client.appliesTo()).toEqual(selector);
-    expect(await client.execute(input)).toEqual({ item: pod("now"), additionalItems: ids, skipRestore: true });
-    expect(seen["ria.execute"]?.at(-1)).toEqual([input]);
-  });
-
-  it("is served on the v2 service through the v1 adapter", async () => {
-    const client = plugin.restoreItemActionV2("test.io/ria");
-    const out = await client.execute({ item: pod("now"), itemFromBackup: pod("then"), restore });
-    expect(out).toEqual({
-      item: pod("now"),
-      additionalItems: ids,
-      skipRestore: true,
-      operationId: "",
-      waitForAdditionalItems: false,
-      additionalItemsReadyTimeoutMs: 0,
-    });
-    expect(await client.areAdditionalItemsReady(ids, restore)).toBe(true);
-  });
-});
-
-describe("RestoreItemAction v2 round trip", () => {
-  const client = (): RestoreItemActionV2 => plugin.restoreItemActionV2("test.io/ria2");
-
-  it("returns the operation, the wait flag and the ready timeout", async () => {
-    expect(await client().appliesTo()).toEqual(selector);
-    expect(await client().execute({ item: pod("x"), itemFromBackup: pod("x"), restore })).toEqual({
-      item: pod("x"),
-      additionalItems: ids,
-      skipRestore: false,
-      operationId: "rop-1",
-      waitForAdditionalItems: true,
-      additionalItemsReadyTimeoutMs: 90_000,
-    });
-  });
-
-  it("returns progress without timestamps as undefined dates", async () => {
-    expect(await client().progress("rop-1", restore)).toEqual({
-      completed: false,
-      err: "still rop-1 r1",
-      nCompleted: 1,
-      nTotal: 2,
-      operationUnits: "",
-      description: "",
-    });
-  });
-
-  it("cancels and checks additional items", async () => {
-    await client().cancel("rop-2", restore);
-    expect(seen["ria2.cancel"]?.at(-1)).toEqual(["rop-2", "r1"]);
-    expect(await client().areAdditionalItemsReady(ids, restore)).toBe(true);
-    expect(seen["ria2.ready"]?.at(-1)).toEqual([ids, "r1"]);
-    expect(await client().areAdditionalItemsReady(ids.slice(1), restore)).toBe(false);
-  });
-});
-
-describe("DeleteItemAction round trip", () => {
-  it("returns the selector and executes", async () => {
-    const client = plugin.deleteItemAction("test.io/dia");
-    expect(await client.appliesTo()).toEqual(selector);
-    await expect(client.execute(pod("gone"), backup)).resolves.toBeUndefined();
-    expect(seen["dia.execute"]?.at(-1)).toEqual(["gone", "b1"]);
-  });
-});
-
-describe("ItemBlockAction round trip", () => {
-  it("returns the selector and related items (possibly none)", async () => {
-    const client = plugin.itemBlockAction("test.io/iba");
-    expect(await client.appliesTo()).toEqual(selector);
-    expect(await client.getRelatedItems(pod("web"), backup)).toEqual(ids);
-    expect(await client.getRelatedItems(pod("lonely"), backup)).toEqual([]);
-  });
-});
-
-describe("VolumeSnapshotter round trip", () => {
-  const client = (): VolumeSnapshotter => plugin.volumeSnapshotter("test.io/vs");
-  const pv: UnstructuredItem = { apiVersion: "v1", kind: "PersistentVolume", metadata: { name: "pv1" }, spec: { id: "vol-1", capacity: { storage: "1Gi" } } };
-
-  it("passes the init config", async () => {
-    await client().init({ region: "r1", credentialsFile: "/c" });
-    expect(vsCalls.at(-1)).toEqual(["init", { region: "r1", credentialsFile: "/c" }]);
-  });
-
-  it("creates a volume from a snapshot with and without iops", async () => {
-    expect(await client().createVolumeFromSnapshot({ snapshotId: "s1", volumeType: "io2", volumeAZ: "z1", iops: 3000 })).toBe("vol-from-s1");
-    expect(vsCalls.at(-1)).toEqual(["createVolumeFromSnapshot", { snapshotId: "s1", volumeType: "io2", volumeAZ: "z1", iops: 3000 }]);
-    await client().createVolumeFromSnapshot({ snapshotId: "s2", volumeType: "gp3", volumeAZ: "z1" });
-    expect(vsCalls.at(-1)).toEqual(["createVolumeFromSnapshot", { snapshotId: "s2", volumeType: "gp3", volumeAZ: "z1" }]);
-  });
-
-  it("maps iops 0 to undefined in volume info", async () => {
-    expect(await client().getVolumeInfo("io", "z1")).toEqual({ volumeType: "io2", iops: 3000 });
-    expect(await client().getVolumeInfo("plain", "z1")).toEqual({ volumeType: "gp3" });
-  });
-
-  it("creates a snapshot with tags and deletes it", async () => {
-    expect(await client().createSnapshot("vol-1", "z1", { "velero.io/backup": "b1", "velero.io/pv": "pv1" })).toBe("snap-1");
-    expect(vsCalls.at(-1)).toEqual(["createSnapshot", "vol-1", "z1", { "velero.io/backup": "b1", "velero.io/pv": "pv1" }]);
-    await client().deleteSnapshot("snap-1");
-    expect(vsCalls.at(-1)).toEqual(["deleteSnapshot", "snap-1"]);
-  });
-
-  it("gets and sets the volume ID of a PV", async () => {
-    expect(await client().getVolumeId(pv)).toBe("vol-1");
-    expect(await client().setVolumeId(pv, "vol-2")).toEqual({ ...pv, spec: { id: "vol-2", capacity: { storage: "1Gi" } } });
-  });
-});
-
-describe("unknown plugin names", () => {
-  it.each([
-    { kind: "BackupItemAction", call: () => plugin.backupItemAction("test.io/nope").appliesTo() },
-    { kind: "BackupItemActionV2", call: () => plugin.backupItemActionV2("test.io/nope").appliesTo() },
-    { kind: "RestoreItemAction", call: () => plugin.restoreItemAction("test.io/nope").appliesTo() },
-    { kind: "RestoreItemActionV2", call: () => plugin.restoreItemActionV2("test.io/nope").appliesTo() },
-    { kind: "DeleteItemAction", call: () => plugin.deleteItemAction("test.io/nope").appliesTo() },
-    { kind: "ItemBlockAction", call: () => plugin.itemBlockAction("test.io/nope").appliesTo() },
-    { kind: "VolumeSnapshotter", call: () => plugin.volumeSnapshotter("test.io/nope").init({}) },
-    { kind: "ObjectStore", call: () => plugin.objectStore("test.io/nope").init({}) },
-  ])("fail with Velero's not-found message for $kind", async ({ kind, call }) => {
-    const error: unknown = await call().then(
-      () => undefined,
-      (e: unknown) => e,
+describe.each(PLUGIN_PROTOCOLS)("over %s", (protocol) => {
+  let plugin: TestPluginServer;
+  beforeAll(async () => {
+    plugin = await startTestPluginServer(
+      serve({ logger: createNoopPluginLogger() })
+        .registerBackupItemAction("test.io/bia", () => bia)
+        .registerBackupItemAction("test.io/bia-echo", () => biaEcho)
+        .registerBackupItemActionV2("test.io/bia2", () => bia2)
+        .registerBackupItemActionV2("test.io/bia2-no-progress", () => bia2NoProgress)
+        .registerRestoreItemAction("test.io/ria", () => ria)
+        .registerRestoreItemActionV2("test.io/ria2", () => ria2)
+        .registerDeleteItemAction("test.io/dia", () => dia)
+        .registerItemBlockAction("test.io/iba", () => iba)
+        .registerVolumeSnapshotter("test.io/vs", () => vs),
+      { command: "/plugins/velero-plugin-test", protocol },
     );
-    expect(isVeleroError(error) && error.code).toBe("VELERO_NOT_FOUND");
-    expect((error as Error).message).toBe(`${kind} plugin: test.io/nope was not found or has an invalid name format`);
-    expect((error as Error).cause).toBeInstanceOf(PluginError);
+  });
+  afterAll(async () => {
+    await plugin.close();
+  });
+
+  describe("go-plugin control services", () => {
+    it("answers the health check", async () => {
+      await expect(checkHealth(plugin.connection, 5000)).resolves.toBeUndefined();
+    });
+
+    it("lists every registration once, under its own kind, with the command", async () => {
+      const listed = await listPlugins(plugin.connection);
+      expect(listed.map((p) => `${p.kind} ${p.name}`)).toEqual([
+        "BackupItemAction test.io/bia",
+        "BackupItemAction test.io/bia-echo",
+        "BackupItemActionV2 test.io/bia2",
+        "BackupItemActionV2 test.io/bia2-no-progress",
+        "RestoreItemAction test.io/ria",
+        "RestoreItemActionV2 test.io/ria2",
+        "DeleteItemAction test.io/dia",
+        "ItemBlockAction test.io/iba",
+        "VolumeSnapshotter test.io/vs",
+      ]);
+      expect(new Set(listed.map((p) => p.command))).toEqual(new Set(["/plugins/velero-plugin-test"]));
+    });
+  });
+
+  describe("BackupItemAction (v1) round trip", () => {
+    it("returns the selector from appliesTo", async () => {
+      expect(await plugin.backupItemAction("test.io/bia").appliesTo()).toEqual(selector);
+    });
+
+    it("passes item and backup, returns the changed item and additional items", async () => {
+      const out = await plugin.backupItemAction("test.io/bia").execute(pod("web"), backup);
+      expect(out).toEqual({ item: pod("web", { metadata: { name: "web", namespace: "app", labels: { touched: "yes" } } }), additionalItems: ids });
+      const last = seen["bia.execute"]?.at(-1) as [UnstructuredItem, Backup];
+      expect(last[1]).toEqual(backup);
+    });
+
+    it("keeps int64 values above 2^53 exact in both directions", async () => {
+      const item = pod("big", { spec: { activeDeadlineSeconds: BIG, small: 42, ratio: 0.5 } });
+      const out = await plugin.backupItemAction("test.io/bia").execute(item, backup);
+      const received = (seen["bia.execute"]?.at(-1) as [UnstructuredItem])[0];
+      expect((received.spec as Record<string, unknown>).activeDeadlineSeconds).toBe(BIG);
+      expect(out.item.spec).toEqual({ activeDeadlineSeconds: BIG, small: 42, ratio: 0.5 });
+    });
+
+    it("echoes the request item when the action returns none, and maps an empty selector", async () => {
+      const client = plugin.backupItemAction("test.io/bia-echo");
+      expect(await client.execute(pod("same"), backup)).toEqual({ item: pod("same"), additionalItems: [] });
+      expect(await client.appliesTo()).toEqual({ includedNamespaces: [], excludedNamespaces: [], includedResources: [], excludedResources: [], selector: "" });
+    });
+
+    it("serves a v1 registration on the v2 service too (no async operation)", async () => {
+      const client = plugin.backupItemActionV2("test.io/bia");
+      const out = await client.execute(pod("web"), backup);
+      expect(out.operationId).toBe("");
+      expect(out.postOperationItems).toEqual([]);
+      expect(out.additionalItems).toEqual(ids);
+      await expect(client.progress("op", backup)).rejects.toThrow(/v1 plugin/);
+    });
+  });
+
+  describe("BackupItemAction v2 round trip", () => {
+    const client = (): BackupItemActionV2 => plugin.backupItemActionV2("test.io/bia2");
+
+    it("returns the selector and the async operation of execute", async () => {
+      expect(await client().appliesTo()).toEqual(selector);
+      expect(await client().execute(pod("web"), backup)).toEqual({ item: pod("web"), additionalItems: [], operationId: "op-1", postOperationItems: ids });
+    });
+
+    it("returns progress with its timestamps", async () => {
+      expect(await client().progress("op-1", backup)).toEqual({
+        completed: true,
+        err: "",
+        nCompleted: 5,
+        nTotal: 10,
+        operationUnits: "bytes",
+        description: "copying",
+        started,
+        updated,
+      });
+      expect(seen["bia2.progress"]?.at(-1)).toEqual(["op-1", "b1"]);
+    });
+
+    it("always sends a progress message, even when the action returns none", async () => {
+      expect(await plugin.backupItemActionV2("test.io/bia2-no-progress").progress("x", backup)).toEqual({
+        completed: false,
+        err: "",
+        nCompleted: 0,
+        nTotal: 0,
+        operationUnits: "",
+        description: "",
+      });
+    });
+
+    it("cancels an operation", async () => {
+      await client().cancel("op-9", backup);
+      expect(seen["bia2.cancel"]?.at(-1)).toEqual(["op-9", "b1"]);
+    });
+  });
+
+  describe("RestoreItemAction (v1) round trip", () => {
+    it("passes item, itemFromBackup and restore; returns the item even with skipRestore", async () => {
+      const input: RestoreItemActionInput = { item: pod("now"), itemFromBackup: pod("then"), restore };
+      const client = plugin.restoreItemAction("test.io/ria");
+      expect(await client.appliesTo()).toEqual(selector);
+      expect(await client.execute(input)).toEqual({ item: pod("now"), additionalItems: ids, skipRestore: true });
+      expect(seen["ria.execute"]?.at(-1)).toEqual([input]);
+    });
+
+    it("is served on the v2 service through the v1 adapter", async () => {
+      const client = plugin.restoreItemActionV2("test.io/ria");
+      const out = await client.execute({ item: pod("now"), itemFromBackup: pod("then"), restore });
+      expect(out).toEqual({
+        item: pod("now"),
+        additionalItems: ids,
+        skipRestore: true,
+        operationId: "",
+        waitForAdditionalItems: false,
+        additionalItemsReadyTimeoutMs: 0,
+      });
+      expect(await client.areAdditionalItemsReady(ids, restore)).toBe(true);
+    });
+  });
+
+  describe("RestoreItemAction v2 round trip", () => {
+    const client = (): RestoreItemActionV2 => plugin.restoreItemActionV2("test.io/ria2");
+
+    it("returns the operation, the wait flag and the ready timeout", async () => {
+      expect(await client().appliesTo()).toEqual(selector);
+      expect(await client().execute({ item: pod("x"), itemFromBackup: pod("x"), restore })).toEqual({
+        item: pod("x"),
+        additionalItems: ids,
+        skipRestore: false,
+        operationId: "rop-1",
+        waitForAdditionalItems: true,
+        additionalItemsReadyTimeoutMs: 90_000,
+      });
+    });
+
+    it("returns progress without timestamps as undefined dates", async () => {
+      expect(await client().progress("rop-1", restore)).toEqual({
+        completed: false,
+        err: "still rop-1 r1",
+        nCompleted: 1,
+        nTotal: 2,
+        operationUnits: "",
+        description: "",
+      });
+    });
+
+    it("cancels and checks additional items", async () => {
+      await client().cancel("rop-2", restore);
+      expect(seen["ria2.cancel"]?.at(-1)).toEqual(["rop-2", "r1"]);
+      expect(await client().areAdditionalItemsReady(ids, restore)).toBe(true);
+      expect(seen["ria2.ready"]?.at(-1)).toEqual([ids, "r1"]);
+      expect(await client().areAdditionalItemsReady(ids.slice(1), restore)).toBe(false);
+    });
+  });
+
+  describe("DeleteItemAction round trip", () => {
+    it("returns the selector and executes", async () => {
+      const client = plugin.deleteItemAction("test.io/dia");
+      expect(await client.appliesTo()).toEqual(selector);
+      await expect(client.execute(pod("gone"), backup)).resolves.toBeUndefined();
+      expect(seen["dia.execute"]?.at(-1)).toEqual(["gone", "b1"]);
+    });
+  });
+
+  describe("ItemBlockAction round trip", () => {
+    it("returns the selector and related items (possibly none)", async () => {
+      const client = plugin.itemBlockAction("test.io/iba");
+      expect(await client.appliesTo()).toEqual(selector);
+      expect(await client.getRelatedItems(pod("web"), backup)).toEqual(ids);
+      expect(await client.getRelatedItems(pod("lonely"), backup)).toEqual([]);
+    });
+  });
+
+  describe("VolumeSnapshotter round trip", () => {
+    const client = (): VolumeSnapshotter => plugin.volumeSnapshotter("test.io/vs");
+    const pv: UnstructuredItem = { apiVersion: "v1", kind: "PersistentVolume", metadata: { name: "pv1" }, spec: { id: "vol-1", capacity: { storage: "1Gi" } } };
+
+    it("passes the init config", async () => {
+      await client().init({ region: "r1", credentialsFile: "/c" });
+      expect(vsCalls.at(-1)).toEqual(["init", { region: "r1", credentialsFile: "/c" }]);
+    });
+
+    it("creates a volume from a snapshot with and without iops", async () => {
+      expect(await client().createVolumeFromSnapshot({ snapshotId: "s1", volumeType: "io2", volumeAZ: "z1", iops: 3000 })).toBe("vol-from-s1");
+      expect(vsCalls.at(-1)).toEqual(["createVolumeFromSnapshot", { snapshotId: "s1", volumeType: "io2", volumeAZ: "z1", iops: 3000 }]);
+      await client().createVolumeFromSnapshot({ snapshotId: "s2", volumeType: "gp3", volumeAZ: "z1" });
+      expect(vsCalls.at(-1)).toEqual(["createVolumeFromSnapshot", { snapshotId: "s2", volumeType: "gp3", volumeAZ: "z1" }]);
+    });
+
+    it("maps iops 0 to undefined in volume info", async () => {
+      expect(await client().getVolumeInfo("io", "z1")).toEqual({ volumeType: "io2", iops: 3000 });
+      expect(await client().getVolumeInfo("plain", "z1")).toEqual({ volumeType: "gp3" });
+    });
+
+    it("creates a snapshot with tags and deletes it", async () => {
+      expect(await client().createSnapshot("vol-1", "z1", { "velero.io/backup": "b1", "velero.io/pv": "pv1" })).toBe("snap-1");
+      expect(vsCalls.at(-1)).toEqual(["createSnapshot", "vol-1", "z1", { "velero.io/backup": "b1", "velero.io/pv": "pv1" }]);
+      await client().deleteSnapshot("snap-1");
+      expect(vsCalls.at(-1)).toEqual(["deleteSnapshot", "snap-1"]);
+    });
+
+    it("gets and sets the volume ID of a PV", async () => {
+      expect(await client().getVolumeId(pv)).toBe("vol-1");
+      expect(await client().setVolumeId(pv, "vol-2")).toEqual({ ...pv, spec: { id: "vol-2", capacity: { storage: "1Gi" } } });
+    });
+  });
+
+  describe("unknown plugin names", () => {
+    it.each([
+      { kind: "BackupItemAction", call: () => plugin.backupItemAction("test.io/nope").appliesTo() },
+      { kind: "BackupItemActionV2", call: () => plugin.backupItemActionV2("test.io/nope").appliesTo() },
+      { kind: "RestoreItemAction", call: () => plugin.restoreItemAction("test.io/nope").appliesTo() },
+      { kind: "RestoreItemActionV2", call: () => plugin.restoreItemActionV2("test.io/nope").appliesTo() },
+      { kind: "DeleteItemAction", call: () => plugin.deleteItemAction("test.io/nope").appliesTo() },
+      { kind: "ItemBlockAction", call: () => plugin.itemBlockAction("test.io/nope").appliesTo() },
+      { kind: "VolumeSnapshotter", call: () => plugin.volumeSnapshotter("test.io/nope").init({}) },
+      { kind: "ObjectStore", call: () => plugin.objectStore("test.io/nope").init({}) },
+    ])("fail with Velero's not-found message for $kind", async ({ kind, call }) => {
+      const error: unknown = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isVeleroError(error) && error.code).toBe("VELERO_NOT_FOUND");
+      expect((error as Error).message).toBe(`${kind} plugin: test.io/nope was not found or has an invalid name format`);
+      expect((error as Error).cause).toBeInstanceOf(PluginError);
+    });
   });
 });

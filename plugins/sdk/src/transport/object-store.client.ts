@@ -11,15 +11,16 @@ import type { ObjectStore } from "../contract/plugins.js";
 import { serviceClient, trackStream, type PluginConnection } from "./connection.js";
 import { NANOS_PER_MS } from "./convert.js";
 import { fromServiceError, type CallContext } from "./status.js";
-import { chunkBytes, rechunk, writableOrEnded } from "./stream.js";
+import { chunkBytes, FRAMES_OBJECT_CHUNK_BYTES, rechunk, writableOrEnded } from "./stream.js";
 import { callUnary } from "./unary.js";
 
 const KIND = "ObjectStore";
 
 export interface ObjectStoreClientOptions {
   /**
-   * PutObject message size; default 16384 (what Velero's Go host sends). Up to 1 MiB stays within
-   * what Go plugin servers accept (4 MiB) and is much faster for large objects.
+   * PutObject message size; default 16384 (what Velero's Go host sends) over gRPC, 1 MiB over
+   * vtframes1. Up to 1 MiB stays within what Go plugin servers accept (4 MiB) and is much faster
+   * for large objects.
    */
   chunkBytes?: number;
 }
@@ -35,7 +36,7 @@ export class ObjectStoreGrpcClient implements ObjectStore {
     this.#conn = conn;
     this.#client = serviceClient<ObjectStoreClient>(conn, "objectStore");
     this.#name = name;
-    this.#chunkBytes = chunkBytes(options.chunkBytes);
+    this.#chunkBytes = chunkBytes(options.chunkBytes ?? (conn.protocol === "vtframes1" ? FRAMES_OBJECT_CHUNK_BYTES : undefined));
   }
 
   #ctx(method: string): CallContext {

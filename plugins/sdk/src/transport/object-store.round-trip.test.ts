@@ -1,4 +1,4 @@
-// ObjectStore over gRPC: chunk framing, streaming edge cases, backpressure, error mapping.
+// ObjectStore over the plugin transports (gRPC and vtframes1): chunk framing, streaming edge cases, backpressure, error mapping.
 import { Readable } from "node:stream";
 import * as grpc from "@grpc/grpc-js";
 import { serviceDefinition } from "@velero-ts/proto";
@@ -10,12 +10,12 @@ import { NotFoundError, PluginError, PluginUnavailableError, ValidationError } f
 import type { ObjectStore } from "../contract/plugins.js";
 import { createNoopPluginLogger } from "../logger.js";
 import { serve } from "../serve.js";
-import { startTestPluginServer, type TestPluginServer } from "../testing/harness.js";
+import { PLUGIN_PROTOCOLS, startTestPluginServer, type TestPluginServer } from "../testing/harness.js";
 import { InMemoryObjectStore } from "../testing/in-memory-object-store.js";
 import { readAll } from "../testing/object-store-conformance.js";
 import { connectPlugin, serviceClient } from "./connection.js";
 import { createObjectStoreClient } from "./object-store.client.js";
-import { GET_OBJECT_CHUNK_BYTES, OBJECT_CHUNK_BYTES } from "./stream.js";
+import { FRAMES_OBJECT_CHUNK_BYTES, GET_OBJECT_CHUNK_BYTES, OBJECT_CHUNK_BYTES } from "./stream.js";
 
 const MiB = 1024 * 1024;
 
@@ -53,277 +53,282 @@ function throwFromNamedFunction(): never {
   throw new Error("disk on fire");
 }
 
-let store: ScriptedStore;
-let plugin: TestPluginServer;
-let client: ObjectStore;
+// Every case runs over both wire protocols: gRPC (Velero's host) and vtframes1 (the velero-ts host).
+describe.each(PLUGIN_PROTOCOLS)("over %s", (protocol) => {
+  let store: ScriptedStore;
+  let plugin: TestPluginServer;
+  let client: ObjectStore;
 
-beforeAll(async () => {
-  store = new ScriptedStore();
-  plugin = await startTestPluginServer(serve({ logger: createNoopPluginLogger() }).registerObjectStore("test.io/store", () => store));
-  client = plugin.objectStore("test.io/store");
-});
-afterAll(async () => {
-  await plugin.close();
-});
-
-const reset = (): void => {
-  store.failWith = undefined;
-  store.getBody = undefined;
-  store.putSink = undefined;
-};
-
-describe("ObjectStore unary calls", () => {
-  it("passes init config, list arguments in the right order and the signed-URL TTL", async () => {
-    reset();
-    await client.init({ bucket: "b", prefix: "p", region: "r" });
-    expect(store.config).toEqual({ bucket: "b", prefix: "p", region: "r" });
-    expect(await client.listCommonPrefixes("b", "backups/", "/")).toEqual(["backups/x/"]);
-    expect(store.calls.at(-1)).toEqual(["listCommonPrefixes", "b", "backups/", "/"]);
-    // 10 minutes travels as 600000000000 ns (Go time.Duration) and comes back as ms.
-    expect(await client.createSignedUrl("b", "k", 600_000)).toBe("https://signed.invalid/b/k?ttl=600000");
-    expect(store.calls.at(-1)).toEqual(["createSignedUrl", "b", "k", 600_000]);
+  beforeAll(async () => {
+    store = new ScriptedStore();
+    plugin = await startTestPluginServer(serve({ logger: createNoopPluginLogger() }).registerObjectStore("test.io/store", () => store), { protocol });
+    client = plugin.objectStore("test.io/store");
   });
-});
-
-describe("ObjectStore streaming", () => {
-  it.each([
-    { name: "empty", size: 0 },
-    { name: "one byte", size: 1 },
-    { name: "exactly one chunk", size: OBJECT_CHUNK_BYTES },
-    { name: "one chunk plus one byte", size: OBJECT_CHUNK_BYTES + 1 },
-    { name: "many chunks from odd-sized input pieces", size: 5 * OBJECT_CHUNK_BYTES + 123 },
-  ])("round-trips an object: $name", async ({ size }) => {
-    reset();
-    const data = Buffer.alloc(size, 7);
-    for (let i = 0; i < size; i++) data[i] = (i * 31) & 0xff;
-    const pieces: Buffer[] = [];
-    for (let off = 0; off < size; off += 1000 + (off % 7)) pieces.push(data.subarray(off, Math.min(size, off + 1000 + (off % 7))));
-    await client.putObject("b", `obj-${size}`, Readable.from(pieces));
-    const back = await readAll(await client.getObject("b", `obj-${size}`));
-    expect(back.equals(data)).toBe(true);
+  afterAll(async () => {
+    await plugin.close();
   });
 
-  it("frames GetObject in 256 KiB messages by default", async () => {
-    reset();
-    await client.putObject("b", "framed", Readable.from([Buffer.alloc(600_000, 1)]));
-    const raw = serviceClient<ObjectStoreClient>(plugin.connection, "objectStore");
-    const sizes = await new Promise<number[]>((resolve, reject) => {
-      const got: number[] = [];
-      const call = raw.GetObject({ plugin: "test.io/store", bucket: "b", key: "framed" });
-      call.on("data", (m: Bytes__Output) => got.push(m.data.length));
-      call.on("end", () => resolve(got));
-      call.on("error", reject);
+  const reset = (): void => {
+    store.failWith = undefined;
+    store.getBody = undefined;
+    store.putSink = undefined;
+  };
+
+  describe("ObjectStore unary calls", () => {
+    it("passes init config, list arguments in the right order and the signed-URL TTL", async () => {
+      reset();
+      await client.init({ bucket: "b", prefix: "p", region: "r" });
+      expect(store.config).toEqual({ bucket: "b", prefix: "p", region: "r" });
+      expect(await client.listCommonPrefixes("b", "backups/", "/")).toEqual(["backups/x/"]);
+      expect(store.calls.at(-1)).toEqual(["listCommonPrefixes", "b", "backups/", "/"]);
+      // 10 minutes travels as 600000000000 ns (Go time.Duration) and comes back as ms.
+      expect(await client.createSignedUrl("b", "k", 600_000)).toBe("https://signed.invalid/b/k?ttl=600000");
+      expect(store.calls.at(-1)).toEqual(["createSignedUrl", "b", "k", 600_000]);
     });
-    expect(sizes).toEqual([GET_OBJECT_CHUNK_BYTES, GET_OBJECT_CHUNK_BYTES, 600_000 - 2 * GET_OBJECT_CHUNK_BYTES]);
   });
 
-  it("sends bigger GetObject messages when the plugin opts in", async () => {
-    const big = await startTestPluginServer(
-      serve({ logger: createNoopPluginLogger() }).registerObjectStore("test.io/big", async () => {
-        const s = new InMemoryObjectStore();
-        await s.putObject("b", "k", Readable.from([Buffer.alloc(150_000, 2)]));
-        return s;
-      }),
-      { getObjectChunkBytes: 65536 },
-    );
-    try {
-      const raw = serviceClient<ObjectStoreClient>(big.connection, "objectStore");
+  describe("ObjectStore streaming", () => {
+    it.each([
+      { name: "empty", size: 0 },
+      { name: "one byte", size: 1 },
+      { name: "exactly one chunk", size: OBJECT_CHUNK_BYTES },
+      { name: "one chunk plus one byte", size: OBJECT_CHUNK_BYTES + 1 },
+      { name: "many chunks from odd-sized input pieces", size: 5 * OBJECT_CHUNK_BYTES + 123 },
+    ])("round-trips an object: $name", async ({ size }) => {
+      reset();
+      const data = Buffer.alloc(size, 7);
+      for (let i = 0; i < size; i++) data[i] = (i * 31) & 0xff;
+      const pieces: Buffer[] = [];
+      for (let off = 0; off < size; off += 1000 + (off % 7)) pieces.push(data.subarray(off, Math.min(size, off + 1000 + (off % 7))));
+      await client.putObject("b", `obj-${size}`, Readable.from(pieces));
+      const back = await readAll(await client.getObject("b", `obj-${size}`));
+      expect(back.equals(data)).toBe(true);
+    });
+
+    it("frames GetObject in 256 KiB messages by default over grpc, 1 MiB over vtframes1", async () => {
+      reset();
+      const chunk = protocol === "grpc" ? GET_OBJECT_CHUNK_BYTES : FRAMES_OBJECT_CHUNK_BYTES;
+      const size = 2 * chunk + 88_000;
+      await client.putObject("b", "framed", Readable.from([Buffer.alloc(size, 1)]));
+      const raw = serviceClient<ObjectStoreClient>(plugin.connection, "objectStore");
       const sizes = await new Promise<number[]>((resolve, reject) => {
         const got: number[] = [];
-        const call = raw.GetObject({ plugin: "test.io/big", bucket: "b", key: "k" });
+        const call = raw.GetObject({ plugin: "test.io/store", bucket: "b", key: "framed" });
         call.on("data", (m: Bytes__Output) => got.push(m.data.length));
         call.on("end", () => resolve(got));
         call.on("error", reject);
       });
-      expect(sizes).toEqual([65536, 65536, 18928]);
-    } finally {
-      await big.close();
-    }
-  });
+      expect(sizes).toEqual([chunk, chunk, 88_000]);
+    });
 
-  it("rejects a PutObject stream with no messages with a clear error", async () => {
-    const raw = serviceClient<ObjectStoreClient>(plugin.connection, "objectStore");
-    const err = await new Promise<grpc.ServiceError | null>((resolve) => raw.PutObject((e: grpc.ServiceError | null) => resolve(e)).end());
-    expect(err?.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(err?.details).toMatch(/no messages.*at least one PutObjectRequest/);
-  });
+    it("sends bigger GetObject messages when the plugin opts in", async () => {
+      const big = await startTestPluginServer(
+        serve({ logger: createNoopPluginLogger() }).registerObjectStore("test.io/big", async () => {
+          const s = new InMemoryObjectStore();
+          await s.putObject("b", "k", Readable.from([Buffer.alloc(150_000, 2)]));
+          return s;
+        }),
+        { getObjectChunkBytes: 65536, protocol },
+      );
+      try {
+        const raw = serviceClient<ObjectStoreClient>(big.connection, "objectStore");
+        const sizes = await new Promise<number[]>((resolve, reject) => {
+          const got: number[] = [];
+          const call = raw.GetObject({ plugin: "test.io/big", bucket: "b", key: "k" });
+          call.on("data", (m: Bytes__Output) => got.push(m.data.length));
+          call.on("end", () => resolve(got));
+          call.on("error", reject);
+        });
+        expect(sizes).toEqual([65536, 65536, 18928]);
+      } finally {
+        await big.close();
+      }
+    });
 
-  it("keeps a slow GetObject consumer's backlog bounded (backpressure)", async () => {
-    reset();
-    const total = 32 * MiB;
-    let produced = 0;
-    store.getBody = () =>
-      new Readable({
-        read() {
-          if (produced >= total) return void this.push(null);
-          produced += 256 * 1024;
-          this.push(Buffer.alloc(256 * 1024, 3));
-        },
-      });
-    const body = await client.getObject("b", "huge");
-    let consumed = 0;
-    let maxLag = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      consumed += chunk.length;
-      maxLag = Math.max(maxLag, produced - consumed);
-      if ((consumed / OBJECT_CHUNK_BYTES) % 64 === 0) await new Promise((r) => setImmediate(r)); // a slow consumer
-    }
-    expect(consumed).toBe(total);
-    expect(maxLag).toBeLessThan(8 * MiB);
-  });
+    it("rejects a PutObject stream with no messages with a clear error", async () => {
+      const raw = serviceClient<ObjectStoreClient>(plugin.connection, "objectStore");
+      const err = await new Promise<grpc.ServiceError | null>((resolve) => raw.PutObject((e: grpc.ServiceError | null) => resolve(e)).end());
+      expect(err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(err?.details).toMatch(/no messages.*at least one PutObjectRequest/);
+    });
 
-  it("keeps a slow PutObject sink's backlog bounded (backpressure)", async () => {
-    reset();
-    const total = 32 * MiB;
-    let produced = 0;
-    let consumed = 0;
-    let maxLag = 0;
-    store.putSink = async (body) => {
+    it("keeps a slow GetObject consumer's backlog bounded (backpressure)", async () => {
+      reset();
+      const total = 32 * MiB;
+      let produced = 0;
+      store.getBody = () =>
+        new Readable({
+          read() {
+            if (produced >= total) return void this.push(null);
+            produced += 256 * 1024;
+            this.push(Buffer.alloc(256 * 1024, 3));
+          },
+        });
+      const body = await client.getObject("b", "huge");
+      let consumed = 0;
+      let maxLag = 0;
       for await (const chunk of body as AsyncIterable<Buffer>) {
         consumed += chunk.length;
         maxLag = Math.max(maxLag, produced - consumed);
-        if ((consumed / OBJECT_CHUNK_BYTES) % 64 === 0) await new Promise((r) => setImmediate(r));
+        if ((consumed / OBJECT_CHUNK_BYTES) % 64 === 0) await new Promise((r) => setImmediate(r)); // a slow consumer
       }
-    };
-    const source = new Readable({
-      read() {
-        if (produced >= total) return void this.push(null);
-        produced += 256 * 1024;
-        this.push(Buffer.alloc(256 * 1024, 5));
-      },
+      expect(consumed).toBe(total);
+      expect(maxLag).toBeLessThan(8 * MiB);
     });
-    await client.putObject("b", "huge", source);
-    expect(consumed).toBe(total);
-    expect(maxLag).toBeLessThan(8 * MiB);
-  });
 
-  it("cancels the download when the consumer destroys the stream", async () => {
-    reset();
-    let destroyed = false;
-    store.getBody = () =>
-      new Readable({
+    it("keeps a slow PutObject sink's backlog bounded (backpressure)", async () => {
+      reset();
+      const total = 32 * MiB;
+      let produced = 0;
+      let consumed = 0;
+      let maxLag = 0;
+      store.putSink = async (body) => {
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          consumed += chunk.length;
+          maxLag = Math.max(maxLag, produced - consumed);
+          if ((consumed / OBJECT_CHUNK_BYTES) % 64 === 0) await new Promise((r) => setImmediate(r));
+        }
+      };
+      const source = new Readable({
         read() {
-          this.push(Buffer.alloc(OBJECT_CHUNK_BYTES, 1));
-        },
-        destroy(err, cb) {
-          destroyed = true;
-          cb(err);
+          if (produced >= total) return void this.push(null);
+          produced += 256 * 1024;
+          this.push(Buffer.alloc(256 * 1024, 5));
         },
       });
-    const body = await client.getObject("b", "endless");
-    await new Promise<void>((resolve) => body.once("data", () => resolve()));
-    body.destroy();
-    // The server notices the cancellation and destroys its source; a later call still works.
-    await expect.poll(() => destroyed).toBe(true);
-    expect(await client.objectExists("b", "nothing")).toBe(false);
-  });
-});
+      await client.putObject("b", "huge", source);
+      expect(consumed).toBe(total);
+      expect(maxLag).toBeLessThan(8 * MiB);
+    });
 
-describe("ObjectStore error mapping", () => {
-  it("maps a thrown Error to PluginError with message, reason and the remote stack", async () => {
-    reset();
-    store.failWith = (() => {
-      try {
-        throwFromNamedFunction();
-      } catch (e) {
-        return e;
-      }
-    })();
-    const error = await client.objectExists("b", "k").then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(PluginError);
-    const pe = error as PluginError;
-    expect(pe.message).toBe("disk on fire");
-    expect(pe.reason).toBe("unknown");
-    expect(pe.kind).toBe("ObjectStore");
-    expect(pe.pluginName).toBe("test.io/store");
-    expect(pe.remoteStack[0]?.function).toBe("throwFromNamedFunction");
-    expect(pe.remoteStack[0]?.file).toMatch(/object-store\.round-trip\.test\.ts$/);
-    expect(pe.remoteStack[0]?.line).toBeGreaterThan(0);
+    it("cancels the download when the consumer destroys the stream", async () => {
+      reset();
+      let destroyed = false;
+      store.getBody = () =>
+        new Readable({
+          read() {
+            this.push(Buffer.alloc(OBJECT_CHUNK_BYTES, 1));
+          },
+          destroy(err, cb) {
+            destroyed = true;
+            cb(err);
+          },
+        });
+      const body = await client.getObject("b", "endless");
+      await new Promise<void>((resolve) => body.once("data", () => resolve()));
+      body.destroy();
+      // The server notices the cancellation and destroys its source; a later call still works.
+      await expect.poll(() => destroyed).toBe(true);
+      expect(await client.objectExists("b", "nothing")).toBe(false);
+    });
   });
 
-  it.each([
-    { name: "ValidationError", thrown: new ValidationError("bad config key \"x\""), type: PluginError, reason: "invalid", message: 'bad config key "x"' },
-    { name: "NotFoundError", thrown: new NotFoundError("no such bucket"), type: NotFoundError, reason: undefined, message: "no such bucket" },
-    { name: "a thrown string", thrown: "plain string", type: PluginError, reason: "unknown", message: "plain string" },
-    { name: "a thrown object", thrown: { code: 42 }, type: PluginError, reason: "unknown", message: '{"code":42}' },
-  ])("maps $name", async ({ thrown, type, reason, message }) => {
-    reset();
-    store.failWith = thrown;
-    const error = await client.objectExists("b", "k").then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(type);
-    expect((error as Error).message).toBe(message);
-    if (reason) expect((error as PluginError).reason).toBe(reason);
-  });
+  describe("ObjectStore error mapping", () => {
+    it("maps a thrown Error to PluginError with message, reason and the remote stack", async () => {
+      reset();
+      store.failWith = (() => {
+        try {
+          throwFromNamedFunction();
+        } catch (e) {
+          return e;
+        }
+      })();
+      const error = await client.objectExists("b", "k").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(PluginError);
+      const pe = error as PluginError;
+      expect(pe.message).toBe("disk on fire");
+      expect(pe.reason).toBe("unknown");
+      expect(pe.kind).toBe("ObjectStore");
+      expect(pe.pluginName).toBe("test.io/store");
+      expect(pe.remoteStack[0]?.function).toBe("throwFromNamedFunction");
+      expect(pe.remoteStack[0]?.file).toMatch(/object-store\.round-trip\.test\.ts$/);
+      expect(pe.remoteStack[0]?.line).toBeGreaterThan(0);
+    });
 
-  it("rejects getObject itself when the plugin fails before the first chunk", async () => {
-    reset();
-    await expect(client.getObject("b", "missing")).rejects.toBeInstanceOf(NotFoundError);
-    store.failWith = new Error("no credentials");
-    await expect(client.getObject("b", "x")).rejects.toThrow("no credentials");
-  });
+    it.each([
+      { name: "ValidationError", thrown: new ValidationError("bad config key \"x\""), type: PluginError, reason: "invalid", message: 'bad config key "x"' },
+      { name: "NotFoundError", thrown: new NotFoundError("no such bucket"), type: NotFoundError, reason: undefined, message: "no such bucket" },
+      { name: "a thrown string", thrown: "plain string", type: PluginError, reason: "unknown", message: "plain string" },
+      { name: "a thrown object", thrown: { code: 42 }, type: PluginError, reason: "unknown", message: '{"code":42}' },
+    ])("maps $name", async ({ thrown, type, reason, message }) => {
+      reset();
+      store.failWith = thrown;
+      const error = await client.objectExists("b", "k").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(type);
+      expect((error as Error).message).toBe(message);
+      if (reason) expect((error as PluginError).reason).toBe(reason);
+    });
 
-  it("fails the stream when the plugin fails mid-download", async () => {
-    reset();
-    store.getBody = () =>
-      Readable.from(
+    it("rejects getObject itself when the plugin fails before the first chunk", async () => {
+      reset();
+      await expect(client.getObject("b", "missing")).rejects.toBeInstanceOf(NotFoundError);
+      store.failWith = new Error("no credentials");
+      await expect(client.getObject("b", "x")).rejects.toThrow("no credentials");
+    });
+
+    it("fails the stream when the plugin fails mid-download", async () => {
+      reset();
+      store.getBody = () =>
+        Readable.from(
+          (async function* () {
+            // more than one message goes out before the failure
+            yield Buffer.alloc((protocol === "grpc" ? GET_OBJECT_CHUNK_BYTES : FRAMES_OBJECT_CHUNK_BYTES) + OBJECT_CHUNK_BYTES, 1);
+            throw new Error("connection reset by bucket");
+          })(),
+        );
+      const body = await client.getObject("b", "half");
+      await expect(readAll(body)).rejects.toThrow("connection reset by bucket");
+    });
+
+    it("rejects putObject with the plugin's error", async () => {
+      reset();
+      store.failWith = new Error("bucket is read-only");
+      await expect(client.putObject("b", "k", Readable.from([Buffer.from("x")]))).rejects.toThrow("bucket is read-only");
+    });
+
+    it("rejects a large upload promptly when the plugin fails without reading it", async () => {
+      reset();
+      store.failWith = new Error("quota exceeded");
+      let produced = 0;
+      const endless = new Readable({
+        read() {
+          produced += 64 * 1024;
+          this.push(Buffer.alloc(64 * 1024));
+        },
+      });
+      await expect(client.putObject("b", "k", endless)).rejects.toThrow("quota exceeded");
+      expect(produced).toBeLessThan(32 * MiB); // it stopped reading the source
+      expect(endless.destroyed).toBe(true);
+    });
+
+    it("rejects putObject with the body's own error when the source fails", async () => {
+      reset();
+      const source = Readable.from(
         (async function* () {
-          // more than one message goes out before the failure
-          yield Buffer.alloc(GET_OBJECT_CHUNK_BYTES + OBJECT_CHUNK_BYTES, 1);
-          throw new Error("connection reset by bucket");
+          yield Buffer.alloc(100);
+          throw new Error("source file vanished");
         })(),
       );
-    const body = await client.getObject("b", "half");
-    await expect(readAll(body)).rejects.toThrow("connection reset by bucket");
-  });
-
-  it("rejects putObject with the plugin's error", async () => {
-    reset();
-    store.failWith = new Error("bucket is read-only");
-    await expect(client.putObject("b", "k", Readable.from([Buffer.from("x")]))).rejects.toThrow("bucket is read-only");
-  });
-
-  it("rejects a large upload promptly when the plugin fails without reading it", async () => {
-    reset();
-    store.failWith = new Error("quota exceeded");
-    let produced = 0;
-    const endless = new Readable({
-      read() {
-        produced += 64 * 1024;
-        this.push(Buffer.alloc(64 * 1024));
-      },
+      await expect(client.putObject("b", "k", source)).rejects.toThrow("source file vanished");
     });
-    await expect(client.putObject("b", "k", endless)).rejects.toThrow("quota exceeded");
-    expect(produced).toBeLessThan(32 * MiB); // it stopped reading the source
-    expect(endless.destroyed).toBe(true);
-  });
 
-  it("rejects putObject with the body's own error when the source fails", async () => {
-    reset();
-    const source = Readable.from(
-      (async function* () {
-        yield Buffer.alloc(100);
-        throw new Error("source file vanished");
-      })(),
-    );
-    await expect(client.putObject("b", "k", source)).rejects.toThrow("source file vanished");
-  });
-
-  it("throws PluginUnavailableError when the plugin is gone", async () => {
-    const other = await startTestPluginServer(serve({ logger: createNoopPluginLogger() }).registerObjectStore("test.io/s", () => new InMemoryObjectStore()));
-    const gone = createObjectStoreClient(connectPlugin(other.handshake), "test.io/s");
-    await other.close();
-    const error = await gone.objectExists("b", "k").then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(PluginUnavailableError);
-    expect((error as Error).message).toMatch(/ObjectStore plugin "test.io\/s": ObjectExists failed: the plugin process is unavailable/);
+    it("throws PluginUnavailableError when the plugin is gone", async () => {
+      const other = await startTestPluginServer(serve({ logger: createNoopPluginLogger() }).registerObjectStore("test.io/s", () => new InMemoryObjectStore()), { protocol });
+      const gone = createObjectStoreClient(connectPlugin(other.handshake), "test.io/s");
+      await other.close();
+      const error = await gone.objectExists("b", "k").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(PluginUnavailableError);
+      expect((error as Error).message).toMatch(/ObjectStore plugin "test.io\/s": ObjectExists failed: the plugin process is unavailable/);
+    });
   });
 });
 

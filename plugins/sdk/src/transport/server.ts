@@ -1,5 +1,5 @@
 /**
- * The plugin-side gRPC server: every kind service (registered whether or not names exist, as Go
+ * The plugin-side server, gRPC or vtframes1 (negotiated, see handshake.ts): every kind service (registered whether or not names exist, as Go
  * does), PluginLister, and the go-plugin services a host expects (health "plugin" = SERVING,
  * GRPCController.Shutdown, GRPCStdio). Process concerns (cookie, handshake line, stdout, crash
  * handlers, exit) live in serve.ts; this class is also what the in-process test harness runs.
@@ -16,12 +16,14 @@ import type { PluginListerHandlers } from "@velero-ts/proto/generated/generated/
 import type { PluginLogger } from "../logger.js";
 import { backupItemActionHandlers, backupItemActionV2Handlers } from "./backup-item-action.server.js";
 import { CHANNEL_OPTIONS, HEALTH_SERVICE_NAME } from "./connection.js";
+import { FramesServer } from "./frames/server.js";
+import type { PluginProtocol } from "./handshake.js";
 import { deleteItemActionHandlers } from "./delete-item-action.server.js";
 import { InflightCalls, unary } from "./handler.js";
 import { itemBlockActionHandlers } from "./item-block-action.server.js";
 import { objectStoreHandlers } from "./object-store.server.js";
 import type { PluginRegistry } from "./registry.js";
-import { chunkBytes, GET_OBJECT_CHUNK_BYTES } from "./stream.js";
+import { chunkBytes, FRAMES_OBJECT_CHUNK_BYTES, GET_OBJECT_CHUNK_BYTES } from "./stream.js";
 import { restoreItemActionHandlers, restoreItemActionV2Handlers } from "./restore-item-action.server.js";
 import { volumeSnapshotterHandlers } from "./volume-snapshotter.server.js";
 
@@ -35,8 +37,10 @@ export interface PluginServerOptions {
   command: string;
   /** Called after the Shutdown RPC has been answered. */
   onShutdownRequested: () => void;
-  /** GetObject message size (default GET_OBJECT_CHUNK_BYTES, 256 KiB). */
+  /** GetObject message size (default GET_OBJECT_CHUNK_BYTES, 256 KiB; 1 MiB over vtframes1). */
   getObjectChunkBytes?: number;
+  /** Wire protocol; default "grpc" (vtframes1 only when the host offered it). */
+  protocol?: PluginProtocol;
 }
 
 export interface ListenAddress {
@@ -46,18 +50,21 @@ export interface ListenAddress {
 
 export class PluginGrpcServer {
   readonly inflight = new InflightCalls();
-  readonly #server = new grpc.Server(CHANNEL_OPTIONS);
-  readonly #openStreams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  readonly protocol: PluginProtocol;
+  readonly #server: grpc.Server | FramesServer;
+  readonly #openStreams = new Set<{ end(): void }>();
   readonly #options: PluginServerOptions;
   #socketDir: string | undefined;
   #closed = false;
 
   constructor(options: PluginServerOptions) {
     this.#options = options;
+    this.protocol = options.protocol ?? "grpc";
+    this.#server = this.protocol === "vtframes1" ? new FramesServer() : new grpc.Server(CHANNEL_OPTIONS);
     const { registry } = options;
     const calls = this.inflight;
     const server = this.#server;
-    server.addService(serviceDefinition("objectStore"), objectStoreHandlers(registry, calls, chunkBytes(options.getObjectChunkBytes ?? GET_OBJECT_CHUNK_BYTES)));
+    server.addService(serviceDefinition("objectStore"), objectStoreHandlers(registry, calls, chunkBytes(options.getObjectChunkBytes ?? (this.protocol === "vtframes1" ? FRAMES_OBJECT_CHUNK_BYTES : GET_OBJECT_CHUNK_BYTES))));
     server.addService(serviceDefinition("volumeSnapshotter"), volumeSnapshotterHandlers(registry, calls));
     server.addService(serviceDefinition("backupItemAction"), backupItemActionHandlers(registry, calls));
     server.addService(serviceDefinition("backupItemActionV2"), backupItemActionV2Handlers(registry, calls));
@@ -93,8 +100,12 @@ export class PluginGrpcServer {
   }
 
   #bind(target: string): Promise<number> {
+    const server = this.#server;
+    if (server instanceof FramesServer) {
+      return server.listen(target.startsWith("unix:") ? { path: target.slice("unix:".length) } : { host: "127.0.0.1", port: 0 });
+    }
     return new Promise((resolve, reject) => {
-      this.#server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
     });
   }
 

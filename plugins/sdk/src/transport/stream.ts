@@ -25,6 +25,13 @@ export const MAX_OBJECT_CHUNK_BYTES = 1024 * 1024;
  */
 export const GET_OBJECT_CHUNK_BYTES = 256 * 1024;
 
+/**
+ * Object message size in both directions when the connection speaks vtframes1 (both ends are
+ * velero-ts, so Go's 4 MiB receive limit does not apply): fewer, larger messages for the same
+ * bounded memory (the 4 MiB flow-control window).
+ */
+export const FRAMES_OBJECT_CHUNK_BYTES = MAX_OBJECT_CHUNK_BYTES;
+
 /** Validates an optional chunk size (default OBJECT_CHUNK_BYTES). */
 export function chunkBytes(requested: number | undefined): number {
   if (requested === undefined) return OBJECT_CHUNK_BYTES;

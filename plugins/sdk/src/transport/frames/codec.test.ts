@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import {
+  decodeStatus,
+  encodeFrame,
+  encodeStatus,
+  FLAG_END_STREAM,
+  FrameDecoder,
+  FrameError,
+  frameHeader,
+  FrameType,
+  HEADER_BYTES,
+  MAX_FRAME_PAYLOAD_BYTES,
+  PREFACE,
+  type Frame,
+} from "./codec.js";
+
+function decodeAll(decoder: FrameDecoder, chunks: Buffer[]): Frame[] {
+  const frames: Frame[] = [];
+  for (const chunk of chunks) decoder.push(chunk, (f) => frames.push({ ...f, payload: Buffer.from(f.payload) }));
+  return frames;
+}
+
+const message = (id: number, text: string, flags = 0): Buffer => encodeFrame(FrameType.MESSAGE, flags, id, Buffer.from(text));
+
+describe("FrameDecoder", () => {
+  it("decodes several frames arriving in one chunk", () => {
+    const chunk = Buffer.concat([encodeFrame(FrameType.OPEN, 0, 1, Buffer.from("/a.B/C")), message(1, "hello", FLAG_END_STREAM), encodeFrame(FrameType.CANCEL, 0, 3)]);
+    const frames = decodeAll(new FrameDecoder(), [chunk]);
+    expect(frames.map((f) => [f.type, f.flags, f.streamId, f.payload.toString()])).toEqual([
+      [FrameType.OPEN, 0, 1, "/a.B/C"],
+      [FrameType.MESSAGE, FLAG_END_STREAM, 1, "hello"],
+      [FrameType.CANCEL, 0, 3, ""],
+    ]);
+  });
+
+  it("reassembles frames split at every byte boundary", () => {
+    const stream = Buffer.concat([message(7, "x".repeat(300)), message(9, "second")]);
+    for (let cut = 1; cut < stream.length; cut += 13) {
+      const frames = decodeAll(new FrameDecoder(), [stream.subarray(0, cut), stream.subarray(cut)]);
+      expect(frames.map((f) => [f.streamId, f.payload.length])).toEqual([
+        [7, 300],
+        [9, 6],
+      ]);
+    }
+    const oneByOne = decodeAll(
+      new FrameDecoder(),
+      [...stream].map((b) => Buffer.from([b])),
+    );
+    expect(oneByOne.map((f) => f.payload.toString())).toEqual(["x".repeat(300), "second"]);
+  });
+
+  it("hands out a payload within one chunk without copying it", () => {
+    const chunk = message(1, "zero-copy");
+    let seen: Buffer | undefined;
+    new FrameDecoder().push(chunk, (f) => (seen = f.payload));
+    expect(seen?.buffer).toBe(chunk.buffer);
+  });
+
+  it("checks the client preface on the server side", () => {
+    const frames = decodeAll(new FrameDecoder({ expectPreface: true }), [PREFACE.subarray(0, 5), Buffer.concat([PREFACE.subarray(5), message(1, "m")])]);
+    expect(frames).toHaveLength(1);
+    expect(() => decodeAll(new FrameDecoder({ expectPreface: true }), [Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")])).toThrow(
+      /did not start with the vtframes1 preface \(got "PRI \* HTTP\/2"\)/,
+    );
+  });
+
+  it.each([
+    { name: "length above the maximum", header: frameHeader(FrameType.MESSAGE, 0, 5, MAX_FRAME_PAYLOAD_BYTES + 1), error: /frame length 67108865 exceeds the maximum of 67108864 bytes \(stream 5/ },
+    { name: "unknown type", header: frameHeader(99 as FrameType, 0, 2, 0), error: /unknown frame type 99 \(stream 2/ },
+    { name: "type zero", header: frameHeader(0 as FrameType, 0, 2, 0), error: /unknown frame type 0/ },
+    { name: "unknown flags", header: frameHeader(FrameType.MESSAGE, 0x80, 4, 0), error: /undecodable frame header: reserved bits set \(flags 0x80/ },
+    {
+      name: "reserved bits",
+      header: (() => {
+        const h = frameHeader(FrameType.END, 0, 4, 0);
+        h.writeUInt16BE(1, 10);
+        return h;
+      })(),
+      error: /reserved 0x1/,
+    },
+  ])("rejects a corrupt header: $name", ({ header, error }) => {
+    expect(header.length).toBe(HEADER_BYTES);
+    let thrown: unknown;
+    try {
+      decodeAll(new FrameDecoder(), [header]);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(FrameError);
+    expect((thrown as Error).message).toMatch(error);
+  });
+});
+
+describe("STATUS payload", () => {
+  it("round-trips code, details and the status-details bytes", () => {
+    const statusDetails = Buffer.from([1, 2, 3, 0, 255]);
+    expect(decodeStatus(encodeStatus({ code: 5, details: "no such key \"k\" ✓", statusDetails }))).toEqual({ code: 5, details: "no such key \"k\" ✓", statusDetails });
+  });
+
+  it("rejects a details length beyond the frame", () => {
+    const payload = encodeStatus({ code: 2, details: "abc", statusDetails: Buffer.alloc(0) });
+    payload.writeUInt32BE(100, 4);
+    expect(() => decodeStatus(payload)).toThrow(/details length 100 exceeds the frame \(11 bytes\)/);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * One vtframes1 socket: frames written in the same tick leave in one write (small ones copied into
+ * one buffer, large payloads handed to writev uncopied via cork/uncork); received bytes are parsed
+ * by FrameDecoder. A corrupt frame destroys the socket with the FrameError.
+ */
+import type { Socket } from "node:net";
+import { encodeFrame, FrameDecoder, FrameError, frameHeader, PREFACE, type Frame, type FrameType } from "./codec.js";
+
+/** Frames with a payload up to this size are copied next to their header (one buffer). */
+const COPY_PAYLOAD_BYTES = 16 * 1024;
+/** Batches up to this size are written as one concatenated buffer instead of writev. */
+const CONCAT_BATCH_BYTES = 64 * 1024;
+
+export interface LinkHandlers {
+  onFrame(frame: Frame): void;
+  /** Called once when the socket is gone; `error` is a FrameError for a corrupt stream. */
+  onClose(error: Error | undefined): void;
+}
+
+export class FrameLink {
+  readonly socket: Socket;
+  readonly #decoder: FrameDecoder;
+  readonly #out: Buffer[] = [];
+  #outBytes = 0;
+  #flushScheduled = false;
+  #closed = false;
+  #error: Error | undefined;
+
+  constructor(socket: Socket, role: "client" | "server", handlers: LinkHandlers) {
+    this.socket = socket;
+    this.#decoder = new FrameDecoder({ expectPreface: role === "server" });
+    socket.setNoDelay?.(true);
+    if (role === "client") this.#queue(PREFACE);
+    socket.on("data", (chunk: Buffer) => {
+      if (this.#closed) return;
+      try {
+        this.#decoder.push(chunk, handlers.onFrame);
+      } catch (error) {
+        // A corrupt stream closes this connection only; anything else is a bug in a listener
+        // and propagates like an exception in any socket handler (after failing the calls).
+        this.destroy(error instanceof Error ? error : new Error(String(error)));
+        if (!(error instanceof FrameError)) throw error;
+      }
+    });
+    socket.on("error", (error) => {
+      this.#error ??= error;
+    });
+    socket.on("close", () => {
+      this.#closed = true;
+      handlers.onClose(this.#error);
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  send(type: FrameType, flags: number, streamId: number, payload?: Uint8Array): void {
+    if (this.#closed) return;
+    if (!payload || payload.length <= COPY_PAYLOAD_BYTES) {
+      this.#queue(encodeFrame(type, flags, streamId, payload));
+    } else {
+      this.#queue(frameHeader(type, flags, streamId, payload.length));
+      this.#queue(Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
+    }
+  }
+
+  /** Tears the connection down; `error` is reported to onClose (e.g. a FrameError). */
+  destroy(error?: Error): void {
+    if (error) this.#error ??= error;
+    this.#closed = true;
+    this.#out.length = 0;
+    this.socket.destroy();
+  }
+
+  /** Ends the socket after queued frames are written. */
+  end(): void {
+    this.#flush();
+    this.socket.end();
+  }
+
+  #queue(buffer: Buffer): void {
+    this.#out.push(buffer);
+    this.#outBytes += buffer.length;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const out = this.#out;
+    if (out.length === 0 || this.#closed) return;
+    const bytes = this.#outBytes;
+    this.#outBytes = 0;
+    if (out.length === 1) {
+      this.socket.write(out[0] as Buffer);
+    } else if (bytes <= CONCAT_BATCH_BYTES) {
+      this.socket.write(Buffer.concat(out, bytes));
+    } else {
+      this.socket.cork();
+      for (const buffer of out) this.socket.write(buffer);
+      this.socket.uncork();
+    }
+    out.length = 0;
+  }
+}

@@ -27,10 +27,10 @@ export const GET_OBJECT_CHUNK_BYTES = 256 * 1024;
 
 /**
  * Object message size in both directions when the connection speaks vtframes1 (both ends are
- * velero-ts, so Go's 4 MiB receive limit does not apply): fewer, larger messages for the same
- * bounded memory (the 4 MiB flow-control window).
+ * velero-ts). 1 MiB messages cost a plugin process more peak memory (buffers awaiting GC) for no
+ * measured speed-up, so both directions use 256 KiB (docs/adr/0004).
  */
-export const FRAMES_OBJECT_CHUNK_BYTES = MAX_OBJECT_CHUNK_BYTES;
+export const FRAMES_OBJECT_CHUNK_BYTES = 256 * 1024;
 
 /** Validates an optional chunk size (default OBJECT_CHUNK_BYTES). */
 export function chunkBytes(requested: number | undefined): number {

@@ -27,8 +27,8 @@ export const GET_OBJECT_CHUNK_BYTES = 256 * 1024;
 
 /**
  * Object message size in both directions when the connection speaks vtframes1 (both ends are
- * velero-ts). 1 MiB messages cost a plugin process more peak memory (buffers awaiting GC) for no
- * measured speed-up, so both directions use 256 KiB (docs/adr/0004).
+ * velero-ts). 1 MiB messages cost a plugin process more peak memory (buffers awaiting GC), so
+ * both directions use 256 KiB (docs/adr/0004).
  */
 export const FRAMES_OBJECT_CHUNK_BYTES = 256 * 1024;
 

@@ -223,6 +223,29 @@ describe("vtframes1 connection loss", () => {
     }
   });
 
+  it("fails only the call with INTERNAL when the plugin's reply is not a valid protobuf message, and the connection keeps serving", async () => {
+    server.forceShutdown();
+    rmSync(path, { force: true });
+    let calls = 0;
+    const rogue: Server = createServer((socket: Socket) => {
+      socket.on("data", () => {
+        calls++;
+        // stream 1 gets a truncated message (a length-delimited field claiming 100 bytes), stream 2 a valid empty one
+        const reply = calls === 1 ? Buffer.from([0x0a, 0x64, 0x01]) : Buffer.alloc(0);
+        socket.write(Buffer.concat([encodeFrame(FrameType.MESSAGE, 0, calls, reply), encodeFrame(FrameType.STATUS, 0, calls, Buffer.alloc(8))]));
+      });
+    });
+    await new Promise<void>((resolve) => rogue.listen(path, resolve));
+    try {
+      const err = (await exists("k").catch((e: unknown) => e)) as grpc.ServiceError;
+      expect(err.code).toBe(grpc.status.INTERNAL);
+      expect(err.details).toMatch(new RegExp(`^the plugin at unix:${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} sent a /generated.ObjectStore/ObjectExists reply that is not a valid protobuf message: `));
+      expect(await exists("k")).toBe(false);
+    } finally {
+      rogue.close();
+    }
+  });
+
   it("fails calls after close() with UNAVAILABLE", async () => {
     channel.close();
     const err = (await exists("yes").catch((e: unknown) => e)) as grpc.ServiceError;

@@ -127,7 +127,14 @@ export class FramesClientCall extends FlowControlledStream {
   }
 
   protected deliver(payload: Buffer): void {
-    const message = this.#method.responseDeserialize(payload);
+    let message: unknown;
+    try {
+      message = this.#method.responseDeserialize(payload);
+    } catch (error) {
+      // A plugin's undecodable reply fails this call only (as over gRPC), never the host.
+      this.#abort(grpc.status.INTERNAL, `the plugin at ${this.#channel.target} sent a ${this.#method.path} reply that is not a valid protobuf message: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
     if (this.#shape === "serverStream") {
       this.emit("data", message);
     } else {

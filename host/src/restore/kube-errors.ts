@@ -9,8 +9,3 @@ export function isPortAllocatedError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   return (err as Error & { statusCode?: unknown }).statusCode === 422 && err.message.includes("provided port is already allocated");
 }
-
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
-}

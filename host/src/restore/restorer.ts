@@ -23,7 +23,7 @@ import { parseGoDuration } from "../shared/duration.js";
 import { IncludesExcludes } from "./filters.js";
 import { runPodExecHooks, type HookRunResult } from "./hooks/exec-hooks.js";
 import { groupRestoreExecHooks, restoreHooksFromSpec, type ResourceRestoreHook } from "./hooks/restore-hooks.js";
-import { errorMessage, isAlreadyExists, isNotFound, isPortAllocatedError } from "./kube-errors.js";
+import { isAlreadyExists, isNotFound, isPortAllocatedError } from "./kube-errors.js";
 import { EVERYTHING, fromLabelSelector, type LabelSelector as LabelMatcher } from "../kube/labels.js";
 import {
   addRestoreLabels,
@@ -57,7 +57,7 @@ import { extractBackupTarball, type ExtractedBackup, type ExtractLimits } from "
 import { chooseVersion, groupOfResourceDir, type ChosenVersion } from "./version-chooser.js";
 import { chooseVersionsToRestore, loadUserVersionPriorities } from "./api-group-versions.js";
 import { API_GROUP_VERSIONS_FEATURE, type FeatureFlags } from "../shared/features.js";
-import { LABELS } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, LABELS } from "@velero-ts/plugin-sdk";
 
 /** Resources restored whatever the filters say (Velero's resourceMustHave). */
 const MUST_HAVE = new Set(["datauploads.velero.io", "volumesnapshotcontents.snapshot.storage.k8s.io"]);
@@ -222,7 +222,7 @@ class RestoreContext {
       this.#specHooks = restoreHooksFromSpec(this.#spec.hooks);
       return true;
     } catch (err) {
-      this.#errors.addVelero(errorMessage(err));
+      this.#errors.addVelero(getErrorMessage(err));
       return false;
     }
   }
@@ -253,7 +253,7 @@ class RestoreContext {
       try {
         await this.#resolver.refresh();
       } catch (err) {
-        this.#warnings.add("", `refresh discovery after restoring CRDs: ${errorMessage(err)}`);
+        this.#warnings.add("", `refresh discovery after restoring CRDs: ${getErrorMessage(err)}`);
       }
     }
     const priorities = this.#o.priorities ?? DEFAULT_RESTORE_PRIORITIES;
@@ -287,7 +287,7 @@ class RestoreContext {
       for (const [gr, c] of chosen) this.#chosenVersions.set(gr, c);
       return true;
     } catch (err) {
-      this.#errors.addVelero(`choosing API version to restore: ${errorMessage(err)}`);
+      this.#errors.addVelero(`choosing API version to restore: ${getErrorMessage(err)}`);
       return false;
     }
   }
@@ -341,7 +341,7 @@ class RestoreContext {
         try {
           item = await readItem(this.#root, path);
         } catch (err) {
-          this.#errors.add(target, errorMessage(err));
+          this.#errors.add(target, getErrorMessage(err));
           continue;
         }
         if (!this.#labelsSelected(item)) continue;
@@ -381,7 +381,7 @@ class RestoreContext {
         try {
           await this.#ensureNamespace(original, target);
         } catch (err) {
-          this.#errors.addVelero(errorMessage(err));
+          this.#errors.addVelero(getErrorMessage(err));
           return;
         }
       }
@@ -390,7 +390,7 @@ class RestoreContext {
       try {
         item = await readItem(this.#root, selected.path);
       } catch (err) {
-        this.#errors.add(target, errorMessage(err));
+        this.#errors.add(target, getErrorMessage(err));
         return;
       }
       const local = newResults();
@@ -441,7 +441,7 @@ class RestoreContext {
       const created = await this.#kube.create(gvr, ns);
       this.#restored.set(itemKey("v1/Namespace", "", target), { action: "created", itemExists: true, createdName: created.metadata.name });
     } catch (err) {
-      if (!isAlreadyExists(err)) throw new Error(`error creating namespace ${target}: ${errorMessage(err)}`, { cause: err });
+      if (!isAlreadyExists(err)) throw new Error(`error creating namespace ${target}: ${getErrorMessage(err)}`, { cause: err });
     }
   }
 
@@ -456,7 +456,7 @@ class RestoreContext {
       if (backed.spec !== undefined) ns.spec = backed.spec;
       return ns;
     } catch (err) {
-      if (!(err instanceof ItemDecodeError) || !/ENOENT/.test(err.message)) this.#log.warn({ namespace: original }, `error reading namespace from backup, creating a new one: ${errorMessage(err)}`);
+      if (!(err instanceof ItemDecodeError) || !/ENOENT/.test(err.message)) this.#log.warn({ namespace: original }, `error reading namespace from backup, creating a new one: ${getErrorMessage(err)}`);
       return blank;
     }
   }
@@ -494,7 +494,7 @@ class RestoreContext {
     try {
       await this.#ensureNamespace(original, namespace);
     } catch (err) {
-      r.errors.addVelero(errorMessage(err));
+      r.errors.addVelero(getErrorMessage(err));
       return false;
     }
     return true;
@@ -546,7 +546,7 @@ class RestoreContext {
       this.#log.info({ name }, "restoring persistent volume as-is because it doesn't have a snapshot and its reclaim policy is not Delete");
       return resetVolumeBindingInfo(this.#remapClaimRef(deepClone(pv)));
     } catch (err) {
-      r.errors.add("", errorMessage(err));
+      r.errors.add("", getErrorMessage(err));
       return undefined;
     }
   }
@@ -659,7 +659,7 @@ class RestoreContext {
       try {
         out = await a.action.execute({ item: obj, itemFromBackup, restore: this.#restore });
       } catch (err) {
-        r.errors.add(namespace, `error preparing ${id}: ${errorMessage(err)}`);
+        r.errors.add(namespace, `error preparing ${id}: ${getErrorMessage(err)}`);
         return undefined;
       }
       if (out.operationId) this.#recordOperation(a.name, gr, namespace, itemFromBackup.metadata.name, out.operationId);
@@ -709,7 +709,7 @@ class RestoreContext {
       try {
         obj = await readItem(this.#root, path);
       } catch (err) {
-        r.errors.add(parentNamespace, `error restoring additional item ${resourceId(gr, ai.namespace, ai.name)}: ${errorMessage(err)}`);
+        r.errors.add(parentNamespace, `error restoring additional item ${resourceId(gr, ai.namespace, ai.name)}: ${getErrorMessage(err)}`);
         continue;
       }
       const target = ai.namespace === "" ? "" : this.#targetNamespace(ai.namespace);
@@ -732,7 +732,7 @@ class RestoreContext {
       );
       if (!ready) r.errors.add(namespace, `additional items for ${id} are not ready to use`);
     } catch (err) {
-      r.errors.add(namespace, `error verifying additional items are ready to use: ${errorMessage(err)}`);
+      r.errors.add(namespace, `error verifying additional items are ready to use: ${getErrorMessage(err)}`);
     }
   }
 
@@ -777,8 +777,8 @@ class RestoreContext {
     }
     const exists = isAlreadyExists(createErr) || (obj.kind === "Service" && isPortAllocatedError(createErr));
     if (!exists) {
-      this.#log.error({ resource: gr, namespace, name: obj.metadata.name, err: errorMessage(createErr) }, `error restoring ${obj.metadata.name}`);
-      r.errors.add(namespace, `error restoring ${id}: ${errorMessage(createErr)}`);
+      this.#log.error({ resource: gr, namespace, name: obj.metadata.name, err: getErrorMessage(createErr) }, `error restoring ${obj.metadata.name}`);
+      r.errors.add(namespace, `error restoring ${id}: ${getErrorMessage(createErr)}`);
       return false;
     }
     let fromCluster: UnstructuredItem | undefined;
@@ -788,7 +788,7 @@ class RestoreContext {
       createErr = err;
     }
     if (!fromCluster) {
-      const message = `unable to retrieve in-cluster version of ${id}: ${errorMessage(createErr)}; it won't be restored or labelled`;
+      const message = `unable to retrieve in-cluster version of ${id}: ${getErrorMessage(createErr)}; it won't be restored or labelled`;
       this.#log.warn({ resource: gr, namespace, name: obj.metadata.name }, message);
       r.warnings.add(namespace, message);
       return false;
@@ -834,7 +834,7 @@ class RestoreContext {
         status.action = "updated";
         this.#log.info({ namespace, name }, `${obj.kind} ${name} successfully updated`);
       } catch (err) {
-        r.warnings.add(namespace, `could not update ${obj.kind} "${name}" to match the backup: ${errorMessage(err)}`);
+        r.warnings.add(namespace, `could not update ${obj.kind} "${name}" to match the backup: ${getErrorMessage(err)}`);
         await this.#patchLabelsOnly(live, obj, gvr, namespace, r);
       }
       return;
@@ -852,7 +852,7 @@ class RestoreContext {
     try {
       await this.#kube.patch(gvr, obj.metadata.name, namespace || undefined, { metadata: { labels } });
     } catch (err) {
-      r.errors.add(namespace, `backup/restore label patch failed for ${obj.kind} ${obj.metadata.name}: ${errorMessage(err)}`);
+      r.errors.add(namespace, `backup/restore label patch failed for ${obj.kind} ${obj.metadata.name}: ${getErrorMessage(err)}`);
     }
   }
 
@@ -873,7 +873,7 @@ class RestoreContext {
       await this.#kube.patch(gvr, obj.metadata.name, namespace || undefined, patch);
       status.action = "updated";
     } catch (err) {
-      r.warnings.add(namespace, `error merging ServiceAccount ${namespace}/${obj.metadata.name}: ${errorMessage(err)}`);
+      r.warnings.add(namespace, `error merging ServiceAccount ${namespace}/${obj.metadata.name}: ${getErrorMessage(err)}`);
       if (this.#spec.existingResourcePolicy === "update") await this.#patchLabelsOnly(live, obj, gvr, namespace, r);
     }
   }
@@ -891,7 +891,7 @@ class RestoreContext {
       try {
         await this.#kube.patchStatus(gvr, created.metadata.name, namespace || undefined, { status: savedStatus });
       } catch (err) {
-        r.warnings.add(namespace, `status field update failed for ${resourceId(gr, namespace, obj.metadata.name)}: ${errorMessage(err)}`);
+        r.warnings.add(namespace, `status field update failed for ${resourceId(gr, namespace, obj.metadata.name)}: ${getErrorMessage(err)}`);
       }
     }
     if (gvr.group === "" && gvr.resource === "pods") this.#startExecHooks(created, namespace);
@@ -915,7 +915,7 @@ class RestoreContext {
       });
       if (!ready) r.errors.add("", `the CRD ${name} is not available to use for custom resources`);
     } catch (err) {
-      r.errors.add("", `error verifying the CRD ${name} is ready to use: ${errorMessage(err)}`);
+      r.errors.add("", `error verifying the CRD ${name} is ready to use: ${getErrorMessage(err)}`);
     }
   }
 

@@ -5,10 +5,10 @@
  * a failure with onError=Fail stops the pod's remaining hooks. Hooks that never ran count as
  * failed. Everything is reported, nothing is thrown.
  */
+import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
 import type { Logger } from "../../shared/logging.js";
 import type { RestoreClock } from "../clock.js";
-import { errorMessage } from "../kube-errors.js";
 import type { PodExecRestoreHook } from "./restore-hooks.js";
 
 export const DEFAULT_HOOK_EXEC_TIMEOUT_MS = 30_000;
@@ -90,7 +90,7 @@ export async function runPodExecHooks(
     try {
       current = (await kube.get({ group: "", version: "v1", resource: "pods" }, pod.name, pod.namespace)) as PodView | undefined;
     } catch (err) {
-      log.warn({ namespace: pod.namespace, name: pod.name, err: errorMessage(err) }, "error getting pod for post-restore hooks, retrying");
+      log.warn({ namespace: pod.namespace, name: pod.name, err: getErrorMessage(err) }, "error getting pod for post-restore hooks, retrying");
     }
     if (current === undefined) {
       stopReason = `pod ${podRef} deleted before all hooks were executed`;
@@ -127,7 +127,7 @@ export async function runPodExecHooks(
           );
           if (out.exitCode !== 0) throw new Error(`command exited with code ${out.exitCode}: ${out.stderr.trim() || out.stdout.trim()}`);
         } catch (err) {
-          fail(`hook ${h.hookName} in container ${container} failed to execute, err: ${errorMessage(err)}`);
+          fail(`hook ${h.hookName} in container ${container} failed to execute, err: ${getErrorMessage(err)}`);
           if (h.hook.onError === "Fail") break outer;
         }
       }

@@ -7,7 +7,7 @@
  */
 import { connect, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { FrameError, FrameType, PROTOCOL_NAME, type Frame } from "./codec.js";
+import { FrameError, FrameType, PROTOCOL_NAME, type Frame, type FramePayload } from "./codec.js";
 import { FramesClientCall, type CallChannel } from "./client-call.js";
 import { FrameLink } from "./link.js";
 
@@ -56,7 +56,7 @@ export class FramesChannel implements CallChannel {
     call.open();
   }
 
-  send(type: FrameType, flags: number, streamId: number, payload?: Uint8Array): void {
+  send(type: FrameType, flags: number, streamId: number, payload?: FramePayload): void {
     this.#link?.send(type, flags, streamId, payload);
   }
 

@@ -54,6 +54,22 @@ export class FrameError extends Error {
   override name = "FrameError";
 }
 
+/**
+ * A MESSAGE payload in two parts written back to back (`head` ++ `body`): a protobuf message
+ * whose last field is a large bytes field, sent without copying that field (split-messages.ts).
+ */
+export interface SplitPayload {
+  head: Buffer;
+  body: Buffer;
+}
+
+/** What a frame carries: bytes, or a split message (the same bytes on the wire). */
+export type FramePayload = Uint8Array | SplitPayload;
+
+export function payloadLength(payload: FramePayload): number {
+  return payload instanceof Uint8Array ? payload.length : payload.head.length + payload.body.length;
+}
+
 /** The header of one frame. */
 export function frameHeader(type: FrameType, flags: number, streamId: number, payloadBytes: number): Buffer {
   const header = Buffer.allocUnsafe(HEADER_BYTES);

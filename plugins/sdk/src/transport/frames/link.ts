@@ -4,7 +4,7 @@
  * by FrameDecoder. A corrupt frame destroys the socket with the FrameError.
  */
 import type { Socket } from "node:net";
-import { encodeFrame, FrameDecoder, FrameError, frameHeader, PREFACE, type Frame, type FrameType } from "./codec.js";
+import { encodeFrame, FrameDecoder, FrameError, frameHeader, HEADER_BYTES, PREFACE, type Frame, type FramePayload, type FrameType } from "./codec.js";
 
 /** Frames with a payload up to this size are copied next to their header (one buffer). */
 const COPY_PAYLOAD_BYTES = 16 * 1024;
@@ -55,13 +55,37 @@ export class FrameLink {
     return this.#closed;
   }
 
-  send(type: FrameType, flags: number, streamId: number, payload?: Uint8Array): void {
+  send(type: FrameType, flags: number, streamId: number, payload?: FramePayload): void {
     if (this.#closed) return;
+    if (payload && !(payload instanceof Uint8Array)) {
+      this.#sendSplit(type, flags, streamId, payload.head, payload.body);
+      return;
+    }
     if (!payload || payload.length <= COPY_PAYLOAD_BYTES) {
       this.#queue(encodeFrame(type, flags, streamId, payload));
     } else {
       this.#queue(frameHeader(type, flags, streamId, payload.length));
       this.#queue(Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
+    }
+  }
+
+  /** Header and head in one buffer; the body too when small, else handed to writev as it is. */
+  #sendSplit(type: FrameType, flags: number, streamId: number, head: Buffer, body: Buffer): void {
+    const length = head.length + body.length;
+    const inline = body.length <= COPY_PAYLOAD_BYTES;
+    const first = Buffer.allocUnsafe(HEADER_BYTES + head.length + (inline ? body.length : 0));
+    first.writeUInt32BE(length, 0);
+    first.writeUInt32BE(streamId, 4);
+    first[8] = type;
+    first[9] = flags;
+    first.writeUInt16BE(0, 10);
+    first.set(head, HEADER_BYTES);
+    if (inline) {
+      first.set(body, HEADER_BYTES + head.length);
+      this.#queue(first);
+    } else {
+      this.#queue(first);
+      this.#queue(body);
     }
   }
 

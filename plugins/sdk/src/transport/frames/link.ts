@@ -3,7 +3,8 @@
  * one buffer, large payloads handed to writev uncopied via cork/uncork); received bytes are parsed
  * by FrameDecoder. A corrupt frame destroys the socket with the FrameError.
  */
-import type { Socket } from "node:net";
+import { connect, type Socket } from "node:net";
+import type { FramesAddress } from "./channel.js";
 import { encodeFrame, FrameDecoder, FrameError, frameHeader, HEADER_BYTES, PREFACE, type Frame, type FramePayload, type FrameType } from "./codec.js";
 
 /** Frames with a payload up to this size are copied next to their header (one buffer). */
@@ -26,22 +27,32 @@ export class FrameLink {
   #closed = false;
   #error: Error | undefined;
 
-  constructor(socket: Socket, role: "client" | "server", handlers: LinkHandlers) {
+  /**
+   * The client end: dials `address` with a socket that reads into the decoder's buffers (large
+   * payloads straight into their own buffer, FrameDecoder.readBuffer()).
+   */
+  static connect(address: FramesAddress, handlers: LinkHandlers): FrameLink {
+    const decoder = new FrameDecoder();
+    let link: FrameLink | undefined;
+    const onread = {
+      buffer: () => decoder.readBuffer(),
+      callback: (n: number): boolean => {
+        if (link) link.#decode(handlers, () => decoder.received(n, handlers.onFrame));
+        return true;
+      },
+    };
+    const socket = "path" in address ? connect({ path: address.path, onread }) : connect({ port: address.port, host: address.host, onread });
+    link = new FrameLink(socket, "client", handlers, decoder);
+    return link;
+  }
+
+  /** `decoder`: the one the socket's `onread` feeds (FrameLink.connect); otherwise "data" events feed a new one. */
+  constructor(socket: Socket, role: "client" | "server", handlers: LinkHandlers, decoder?: FrameDecoder) {
     this.socket = socket;
-    this.#decoder = new FrameDecoder({ expectPreface: role === "server" });
+    this.#decoder = decoder ?? new FrameDecoder({ expectPreface: role === "server" });
     socket.setNoDelay?.(true);
     if (role === "client") this.#queue(PREFACE);
-    socket.on("data", (chunk: Buffer) => {
-      if (this.#closed) return;
-      try {
-        this.#decoder.push(chunk, handlers.onFrame);
-      } catch (error) {
-        // A corrupt stream closes this connection only; anything else is a bug in a listener
-        // and propagates like an exception in any socket handler (after failing the calls).
-        this.destroy(error instanceof Error ? error : new Error(String(error)));
-        if (!(error instanceof FrameError)) throw error;
-      }
-    });
+    if (!decoder) socket.on("data", (chunk: Buffer) => this.#decode(handlers, () => this.#decoder.push(chunk, handlers.onFrame)));
     socket.on("error", (error) => {
       this.#error ??= error;
     });
@@ -49,6 +60,18 @@ export class FrameLink {
       this.#closed = true;
       handlers.onClose(this.#error);
     });
+  }
+
+  #decode(handlers: LinkHandlers, decode: () => void): void {
+    if (this.#closed) return;
+    try {
+      decode();
+    } catch (error) {
+      // A corrupt stream closes this connection only; anything else is a bug in a listener
+      // and propagates like an exception in any socket handler (after failing the calls).
+      this.destroy(error instanceof Error ? error : new Error(String(error)));
+      if (!(error instanceof FrameError)) throw error;
+    }
   }
 
   get closed(): boolean {

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { rechunk } from "./stream.js";
 
@@ -36,7 +37,7 @@ describe("rechunk", () => {
   it("passes big source chunks on as views and copies pieces it merges", async () => {
     const big = bytes(8292);
     const views: Buffer[] = [];
-    for await (const chunk of rechunk([big.subarray(0, 100), big.subarray(100)], 4096)) views.push(chunk);
+    for await (const chunk of rechunk(Readable.from([big.subarray(0, 100), big.subarray(100)]), 4096)) views.push(chunk);
     expect(views.map((c) => c.length)).toEqual([4096, 4096, 100]);
     // first chunk merged from two pieces: a copy
     expect(views[0]?.buffer === big.buffer).toBe(false);

@@ -43,29 +43,37 @@ export function chunkBytes(requested: number | undefined): number {
 
 type Chunk = Buffer | Uint8Array | string;
 
-/** Re-frames any byte stream into chunks of exactly `size` bytes (the last one may be shorter). */
+/**
+ * Re-frames any byte stream into chunks of exactly `size` bytes (the last one may be shorter).
+ * Source chunks of at least `size` bytes are passed on as views; smaller pieces are copied once
+ * into the chunk being filled (never re-copied as it grows).
+ */
 export async function* rechunk(source: AsyncIterable<Chunk> | Readable, size = OBJECT_CHUNK_BYTES): AsyncGenerator<Buffer> {
   let pending: Buffer | undefined;
+  let filled = 0;
   for await (const raw of source as AsyncIterable<Chunk>) {
-    let chunk = typeof raw === "string" ? Buffer.from(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    const chunk = typeof raw === "string" ? Buffer.from(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     if (chunk.length === 0) continue;
+    let offset = 0;
     if (pending) {
-      const take = Math.min(size - pending.length, chunk.length);
-      pending = Buffer.concat([pending, chunk.subarray(0, take)]);
-      chunk = chunk.subarray(take);
-      if (pending.length < size) continue;
+      offset = chunk.copy(pending, filled, 0, Math.min(size - filled, chunk.length));
+      filled += offset;
+      if (filled < size) continue;
       yield pending;
       pending = undefined;
     }
-    let offset = 0;
     while (chunk.length - offset >= size) {
       yield chunk.subarray(offset, offset + size);
       offset += size;
     }
     // Copy the tail: the producer may reuse its buffer once we ask for the next chunk.
-    if (offset < chunk.length) pending = Buffer.from(chunk.subarray(offset));
+    if (offset < chunk.length) {
+      pending = Buffer.allocUnsafe(size);
+      filled = chunk.copy(pending, 0, offset);
+    }
   }
-  if (pending) yield pending;
+  // A short last chunk does not keep a whole chunk-sized allocation alive.
+  if (pending) yield filled * 2 < size ? Buffer.from(pending.subarray(0, filled)) : pending.subarray(0, filled);
 }
 
 /**

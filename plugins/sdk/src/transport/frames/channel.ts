@@ -5,9 +5,8 @@
  * waitForReady (the health check) wait for the socket to accept a connection, retrying, until
  * their deadline.
  */
-import { connect, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { FrameError, FrameType, PROTOCOL_NAME, type Frame } from "./codec.js";
+import { FrameError, FrameType, PROTOCOL_NAME, type Frame, type FramePayload } from "./codec.js";
 import { FramesClientCall, type CallChannel } from "./client-call.js";
 import { FrameLink } from "./link.js";
 
@@ -56,7 +55,7 @@ export class FramesChannel implements CallChannel {
     call.open();
   }
 
-  send(type: FrameType, flags: number, streamId: number, payload?: Uint8Array): void {
+  send(type: FrameType, flags: number, streamId: number, payload?: FramePayload): void {
     this.#link?.send(type, flags, streamId, payload);
   }
 
@@ -75,11 +74,11 @@ export class FramesChannel implements CallChannel {
 
   #ensureLink(): void {
     if (this.#link && !this.#link.closed) return;
-    const socket: Socket = "path" in this.#address ? connect(this.#address.path) : connect(this.#address.port, this.#address.host);
-    const link = new FrameLink(socket, "client", {
+    const link = FrameLink.connect(this.#address, {
       onFrame: (frame) => this.#onFrame(frame),
       onClose: (error) => this.#onClose(link, error),
     });
+    const socket = link.socket;
     this.#link = link;
     this.#connected = false;
     socket.once("connect", () => {

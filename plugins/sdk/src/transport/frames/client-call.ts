@@ -7,15 +7,16 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { STATUS_DETAILS_KEY } from "../status.js";
-import { decodeCredit, decodeStatus, FLAG_END_STREAM, FrameError, FrameType, type Frame, type StatusPayload } from "./codec.js";
+import { decodeCredit, decodeStatus, FLAG_END_STREAM, FrameError, FrameType, type Frame, type FramePayload, type StatusPayload } from "./codec.js";
 import { FlowControlledStream } from "./flow.js";
+import { splitRequestSerializer, type SplitSerializer } from "./split-messages.js";
 
 export type CallShape = "unary" | "serverStream" | "clientStream";
 
 /** What a call needs from its channel. */
 export interface CallChannel {
   readonly target: string;
-  send(type: FrameType, flags: number, streamId: number, payload?: Uint8Array): void;
+  send(type: FrameType, flags: number, streamId: number, payload?: FramePayload): void;
   /** The call is over: forget its stream id. */
   finished(streamId: number): void;
 }
@@ -37,6 +38,8 @@ export class FramesClientCall extends FlowControlledStream {
   readonly #callback: UnaryCallback | undefined;
   /** The request of a unary / server-streaming call, sent by open(). */
   readonly #request: Uint8Array | undefined;
+  /** Client streaming: writes large object bodies uncopied (PutObject). */
+  readonly #splitRequest: SplitSerializer | undefined;
   #response: unknown;
   #hasResponse = false;
   #opened = false;
@@ -59,6 +62,7 @@ export class FramesClientCall extends FlowControlledStream {
     this.#shape = options.shape;
     this.#callback = options.callback;
     this.#request = options.shape === "clientStream" ? undefined : options.method.requestSerialize(options.request);
+    this.#splitRequest = options.shape === "clientStream" ? splitRequestSerializer(options.method) : undefined;
   }
 
   /** Fails the call with DEADLINE_EXCEEDED (and cancels it at the peer) at `deadline`. */
@@ -77,7 +81,7 @@ export class FramesClientCall extends FlowControlledStream {
     if (this.#request) this.sendMessage(this.#request, FLAG_END_STREAM);
   }
 
-  protected sendFrame(type: FrameType, flags: number, payload?: Uint8Array): void {
+  protected sendFrame(type: FrameType, flags: number, payload?: FramePayload): void {
     if (!this.#finished) this.#channel.send(type, flags, this.streamId, payload);
   }
 
@@ -86,7 +90,7 @@ export class FramesClientCall extends FlowControlledStream {
   /** Client streaming: sends one message; false means wait for "drain". */
   write(message: unknown): boolean {
     if (this.#finished) return false;
-    return this.sendMessage(this.#method.requestSerialize(message));
+    return this.sendMessage(this.#splitRequest?.(message) ?? this.#method.requestSerialize(message));
   }
 
   /** Client streaming: no more messages. */

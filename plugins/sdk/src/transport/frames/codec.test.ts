@@ -103,3 +103,58 @@ describe("STATUS payload", () => {
     expect(() => decodeStatus(payload)).toThrow(/details length 100 exceeds the frame \(11 bytes\)/);
   });
 });
+
+describe("FrameDecoder read-buffer mode (a client socket's onread)", () => {
+  /** Feeds `stream` through readBuffer()/received() in reads of at most `readSizes[i]` bytes; keeps payloads uncopied. */
+  function readAll(stream: Buffer, readSizes: number[]): { frames: Frame[]; reads: number } {
+    const decoder = new FrameDecoder();
+    const frames: Frame[] = [];
+    let offset = 0;
+    let reads = 0;
+    while (offset < stream.length) {
+      const target = decoder.readBuffer();
+      const n = Math.min(target.length, readSizes[reads % readSizes.length] ?? 1, stream.length - offset);
+      stream.copy(target, 0, offset, offset + n);
+      offset += n;
+      reads++;
+      decoder.received(n, (f) => frames.push(f));
+    }
+    return { frames, reads };
+  }
+
+  const patterned = (n: number, seed: number): Buffer => {
+    const b = Buffer.allocUnsafe(n);
+    for (let i = 0; i < n; i++) b[i] = (i + seed) % 251;
+    return b;
+  };
+
+  it("decodes small and large frames in any read split, payloads intact after later reads", () => {
+    const payloads = [patterned(10, 1), patterned(1024 * 1024, 2), patterned(300, 3), patterned(40_000, 4), patterned(0, 5), patterned(200_000, 6), patterned(7, 7)];
+    const stream = Buffer.concat(payloads.map((p, i) => encodeFrame(FrameType.MESSAGE, 0, i + 1, p)));
+    for (const sizes of [[1], [13, 4096, 65536], [200_000], [65536], [5, 70_000, 3]]) {
+      const { frames } = readAll(stream, sizes);
+      expect(frames.map((f) => f.streamId)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      // payloads were kept as handed out (views or own buffers): none was overwritten by later reads
+      frames.forEach((f, i) => expect(f.payload.equals(payloads[i] as Buffer), `payload ${i} with reads ${sizes.join(",")}`).toBe(true));
+    }
+  });
+
+  it("reads the rest of a large payload straight into a buffer of its exact size", () => {
+    const big = patterned(1024 * 1024, 9);
+    const { frames, reads } = readAll(Buffer.concat([encodeFrame(FrameType.MESSAGE, 0, 1, big), message(2, "after")]), [1 << 30]);
+    expect(frames[0]?.payload.buffer.byteLength).toBe(1024 * 1024);
+    expect(frames[0]?.payload.equals(big)).toBe(true);
+    expect(frames[1]?.payload.toString()).toBe("after");
+    // one 64 KiB read with the header, one for the rest of the payload, one for the next frame
+    expect(reads).toBe(3);
+  });
+
+  it("hands out small payloads as views of the read chunk", () => {
+    const { frames } = readAll(Buffer.concat([message(1, "a"), message(2, "b")]), [1 << 20]);
+    expect(frames[0]?.payload.buffer).toBe(frames[1]?.payload.buffer);
+  });
+
+  it("still rejects a corrupt stream", () => {
+    expect(() => readAll(frameHeader(99 as FrameType, 0, 2, 0), [64])).toThrow(/unknown frame type 99/);
+  });
+});

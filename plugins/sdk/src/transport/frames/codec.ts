@@ -54,6 +54,22 @@ export class FrameError extends Error {
   override name = "FrameError";
 }
 
+/**
+ * A MESSAGE payload in two parts written back to back (`head` ++ `body`): a protobuf message
+ * whose last field is a large bytes field, sent without copying that field (split-messages.ts).
+ */
+export interface SplitPayload {
+  head: Buffer;
+  body: Buffer;
+}
+
+/** What a frame carries: bytes, or a split message (the same bytes on the wire). */
+export type FramePayload = Uint8Array | SplitPayload;
+
+export function payloadLength(payload: FramePayload): number {
+  return payload instanceof Uint8Array ? payload.length : payload.head.length + payload.body.length;
+}
+
 /** The header of one frame. */
 export function frameHeader(type: FrameType, flags: number, streamId: number, payloadBytes: number): Buffer {
   const header = Buffer.allocUnsafe(HEADER_BYTES);
@@ -127,6 +143,12 @@ export interface Frame {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Size of the buffers socket reads go into (what node allocates per read by default). */
+export const READ_CHUNK_BYTES = 64 * 1024;
+/** A read buffer with less room than this is replaced by a fresh one. */
+const MIN_READ_ROOM = 4 * 1024;
+/** A payload that needs more than this many further bytes is read straight into its own buffer. */
+const DIRECT_READ_MIN_BYTES = 32 * 1024;
 
 /**
  * Incremental frame parser: push() socket chunks in any split; complete frames come out in order.
@@ -139,6 +161,12 @@ export class FrameDecoder {
   #buffered = 0;
   #prefacePending: boolean;
   #header: { type: FrameType; flags: number; streamId: number; length: number } | undefined;
+
+  /** Read-buffer mode (readBuffer()/received()): the chunk reads go into, and how much is used. */
+  #chunk: Buffer | undefined;
+  #chunkUsed = 0;
+  /** Read-buffer mode: a large payload being read straight into its own buffer. */
+  #direct: { type: FrameType; flags: number; streamId: number; payload: Buffer; filled: number } | undefined;
 
   /** `expectPreface`: the server side checks the client's preface first. */
   constructor(options: { expectPreface?: boolean } = {}) {
@@ -168,6 +196,51 @@ export class FrameDecoder {
       const payload = header.length === 0 ? EMPTY : this.#take(header.length);
       this.#header = undefined;
       onFrame({ type: header.type, flags: header.flags, streamId: header.streamId, payload });
+    }
+  }
+
+  /**
+   * Read-buffer mode (a socket created with `onread`): the buffer the next read should fill.
+   * Small frames are read into shared 64 KiB chunks and handed out as views (a chunk is never
+   * written again below what was handed out); the rest of a large payload is read straight into
+   * a buffer of its exact size, so it is neither copied nor assembled from 64 KiB pieces.
+   */
+  readBuffer(): Buffer {
+    const direct = this.#direct;
+    if (direct) return direct.payload.subarray(direct.filled);
+    if (!this.#chunk || this.#chunk.length - this.#chunkUsed < MIN_READ_ROOM) {
+      this.#chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+      this.#chunkUsed = 0;
+    }
+    return this.#chunk.subarray(this.#chunkUsed);
+  }
+
+  /** Read-buffer mode: `n` bytes were read into the buffer readBuffer() returned. */
+  received(n: number, onFrame: (frame: Frame) => void): void {
+    if (n <= 0) return;
+    const direct = this.#direct;
+    if (direct) {
+      direct.filled += n;
+      if (direct.filled < direct.payload.length) return;
+      this.#direct = undefined;
+      onFrame({ type: direct.type, flags: direct.flags, streamId: direct.streamId, payload: direct.payload });
+      return;
+    }
+    const chunk = this.#chunk;
+    if (!chunk) throw new Error("FrameDecoder.received() without readBuffer()");
+    const start = this.#chunkUsed;
+    this.#chunkUsed += n;
+    this.push(chunk.subarray(start, start + n), onFrame);
+    const header = this.#header;
+    if (header && header.length - this.#buffered > DIRECT_READ_MIN_BYTES) {
+      // Move what arrived of this payload into its own buffer; the rest is read into it.
+      const payload = Buffer.allocUnsafe(header.length);
+      let filled = 0;
+      for (const part of this.#parts) filled += part.copy(payload, filled);
+      this.#parts.length = 0;
+      this.#buffered = 0;
+      this.#header = undefined;
+      this.#direct = { type: header.type, flags: header.flags, streamId: header.streamId, payload, filled };
     }
   }
 

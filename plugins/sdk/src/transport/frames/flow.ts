@@ -11,7 +11,7 @@
  * stays bounded whatever the object size.
  */
 import { EventEmitter } from "node:events";
-import { CREDIT_BATCH_BYTES, encodeCredit, FrameType, INITIAL_WINDOW_BYTES } from "./codec.js";
+import { CREDIT_BATCH_BYTES, encodeCredit, FrameType, INITIAL_WINDOW_BYTES, payloadLength, type FramePayload } from "./codec.js";
 
 export abstract class FlowControlledStream extends EventEmitter {
   #credit = INITIAL_WINDOW_BYTES;
@@ -24,16 +24,16 @@ export abstract class FlowControlledStream extends EventEmitter {
   #endDelivered = false;
 
   /** Sends a frame of this stream (a no-op once the stream is finished). */
-  protected abstract sendFrame(type: FrameType, flags: number, payload?: Uint8Array): void;
+  protected abstract sendFrame(type: FrameType, flags: number, payload?: FramePayload): void;
   /** Decodes one received message and hands it to the consumer. */
   protected abstract deliver(payload: Buffer): void;
   /** All messages delivered and the peer will send no more. */
   protected abstract deliverEnd(): void;
 
   /** Sends one message; false when the peer's window is used up (wait for "drain"). */
-  protected sendMessage(bytes: Uint8Array, flags = 0): boolean {
+  protected sendMessage(bytes: FramePayload, flags = 0): boolean {
     this.sendFrame(FrameType.MESSAGE, flags, bytes);
-    this.#credit -= bytes.length;
+    this.#credit -= payloadLength(bytes);
     if (this.#credit > 0) return true;
     this.#wantsDrain = true;
     return false;

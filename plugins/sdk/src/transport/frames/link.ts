@@ -3,8 +3,9 @@
  * one buffer, large payloads handed to writev uncopied via cork/uncork); received bytes are parsed
  * by FrameDecoder. A corrupt frame destroys the socket with the FrameError.
  */
-import type { Socket } from "node:net";
-import { encodeFrame, FrameDecoder, FrameError, frameHeader, PREFACE, type Frame, type FrameType } from "./codec.js";
+import { connect, type Socket } from "node:net";
+import type { FramesAddress } from "./channel.js";
+import { encodeFrame, FrameDecoder, FrameError, frameHeader, HEADER_BYTES, PREFACE, type Frame, type FramePayload, type FrameType } from "./codec.js";
 
 /** Frames with a payload up to this size are copied next to their header (one buffer). */
 const COPY_PAYLOAD_BYTES = 16 * 1024;
@@ -26,22 +27,32 @@ export class FrameLink {
   #closed = false;
   #error: Error | undefined;
 
-  constructor(socket: Socket, role: "client" | "server", handlers: LinkHandlers) {
+  /**
+   * The client end: dials `address` with a socket that reads into the decoder's buffers (large
+   * payloads straight into their own buffer, FrameDecoder.readBuffer()).
+   */
+  static connect(address: FramesAddress, handlers: LinkHandlers): FrameLink {
+    const decoder = new FrameDecoder();
+    let link: FrameLink | undefined;
+    const onread = {
+      buffer: () => decoder.readBuffer(),
+      callback: (n: number): boolean => {
+        if (link) link.#decode(handlers, () => decoder.received(n, handlers.onFrame));
+        return true;
+      },
+    };
+    const socket = "path" in address ? connect({ path: address.path, onread }) : connect({ port: address.port, host: address.host, onread });
+    link = new FrameLink(socket, "client", handlers, decoder);
+    return link;
+  }
+
+  /** `decoder`: the one the socket's `onread` feeds (FrameLink.connect); otherwise "data" events feed a new one. */
+  constructor(socket: Socket, role: "client" | "server", handlers: LinkHandlers, decoder?: FrameDecoder) {
     this.socket = socket;
-    this.#decoder = new FrameDecoder({ expectPreface: role === "server" });
+    this.#decoder = decoder ?? new FrameDecoder({ expectPreface: role === "server" });
     socket.setNoDelay?.(true);
     if (role === "client") this.#queue(PREFACE);
-    socket.on("data", (chunk: Buffer) => {
-      if (this.#closed) return;
-      try {
-        this.#decoder.push(chunk, handlers.onFrame);
-      } catch (error) {
-        // A corrupt stream closes this connection only; anything else is a bug in a listener
-        // and propagates like an exception in any socket handler (after failing the calls).
-        this.destroy(error instanceof Error ? error : new Error(String(error)));
-        if (!(error instanceof FrameError)) throw error;
-      }
-    });
+    if (!decoder) socket.on("data", (chunk: Buffer) => this.#decode(handlers, () => this.#decoder.push(chunk, handlers.onFrame)));
     socket.on("error", (error) => {
       this.#error ??= error;
     });
@@ -51,17 +62,53 @@ export class FrameLink {
     });
   }
 
+  #decode(handlers: LinkHandlers, decode: () => void): void {
+    if (this.#closed) return;
+    try {
+      decode();
+    } catch (error) {
+      // A corrupt stream closes this connection only; anything else is a bug in a listener
+      // and propagates like an exception in any socket handler (after failing the calls).
+      this.destroy(error instanceof Error ? error : new Error(String(error)));
+      if (!(error instanceof FrameError)) throw error;
+    }
+  }
+
   get closed(): boolean {
     return this.#closed;
   }
 
-  send(type: FrameType, flags: number, streamId: number, payload?: Uint8Array): void {
+  send(type: FrameType, flags: number, streamId: number, payload?: FramePayload): void {
     if (this.#closed) return;
+    if (payload && !(payload instanceof Uint8Array)) {
+      this.#sendSplit(type, flags, streamId, payload.head, payload.body);
+      return;
+    }
     if (!payload || payload.length <= COPY_PAYLOAD_BYTES) {
       this.#queue(encodeFrame(type, flags, streamId, payload));
     } else {
       this.#queue(frameHeader(type, flags, streamId, payload.length));
       this.#queue(Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
+    }
+  }
+
+  /** Header and head in one buffer; the body too when small, else handed to writev as it is. */
+  #sendSplit(type: FrameType, flags: number, streamId: number, head: Buffer, body: Buffer): void {
+    const length = head.length + body.length;
+    const inline = body.length <= COPY_PAYLOAD_BYTES;
+    const first = Buffer.allocUnsafe(HEADER_BYTES + head.length + (inline ? body.length : 0));
+    first.writeUInt32BE(length, 0);
+    first.writeUInt32BE(streamId, 4);
+    first[8] = type;
+    first[9] = flags;
+    first.writeUInt16BE(0, 10);
+    first.set(head, HEADER_BYTES);
+    if (inline) {
+      first.set(body, HEADER_BYTES + head.length);
+      this.#queue(first);
+    } else {
+      this.#queue(first);
+      this.#queue(body);
     }
   }
 

@@ -7,13 +7,14 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { STATUS_DETAILS_KEY } from "../status.js";
-import { decodeCredit, encodeStatus, FLAG_END_STREAM, FrameError, FrameType, type Frame } from "./codec.js";
+import { decodeCredit, encodeStatus, FLAG_END_STREAM, FrameError, FrameType, type Frame, type FramePayload } from "./codec.js";
 import { FlowControlledStream } from "./flow.js";
 import { serviceError, type CallShape } from "./client-call.js";
+import { splitResponseSerializer, type SplitSerializer } from "./split-messages.js";
 
 /** What a server call needs from its connection. */
 export interface ServerCallConnection {
-  send(type: FrameType, flags: number, streamId: number, payload?: Uint8Array): void;
+  send(type: FrameType, flags: number, streamId: number, payload?: FramePayload): void;
   finished(call: FramesServerCall): void;
 }
 
@@ -36,6 +37,8 @@ export class FramesServerCall extends FlowControlledStream {
   readonly #method: grpc.MethodDefinition<unknown, unknown>;
   readonly #shape: CallShape;
   readonly #handler: Handler;
+  /** Server streaming: writes large object bodies uncopied (GetObject). */
+  readonly #splitResponse: SplitSerializer | undefined;
   #hasRequest = false;
   #started = false;
   #finished = false;
@@ -47,12 +50,13 @@ export class FramesServerCall extends FlowControlledStream {
     this.#method = options.method;
     this.#shape = options.shape;
     this.#handler = options.handler;
+    this.#splitResponse = this.#shape === "serverStream" ? splitResponseSerializer(this.#method) : undefined;
     // grpc-js server streams report a handler's failure through emit("error", status).
     if (this.#shape === "serverStream") this.on("error", (status: StatusLike) => this.#sendStatus(status));
     if (this.#shape === "clientStream") this.#start();
   }
 
-  protected sendFrame(type: FrameType, flags: number, payload?: Uint8Array): void {
+  protected sendFrame(type: FrameType, flags: number, payload?: FramePayload): void {
     if (!this.#finished) this.#connection.send(type, flags, this.streamId, payload);
   }
 
@@ -61,7 +65,7 @@ export class FramesServerCall extends FlowControlledStream {
   /** Server streaming: sends one message; false means wait for "drain". */
   write(message: unknown): boolean {
     if (this.#finished) return false;
-    return this.sendMessage(this.#method.responseSerialize(message));
+    return this.sendMessage(this.#splitResponse?.(message) ?? this.#method.responseSerialize(message));
   }
 
   /** Server streaming: ends the call with OK. */

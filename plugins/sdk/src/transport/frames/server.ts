@@ -7,7 +7,7 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { encodeStatus, FrameError, FrameType, type Frame } from "./codec.js";
+import { encodeStatus, FrameError, FrameType, type Frame, type FramePayload } from "./codec.js";
 import type { CallShape } from "./client-call.js";
 import { FrameLink } from "./link.js";
 import { FramesServerCall, type ServerCallConnection } from "./server-call.js";
@@ -41,7 +41,7 @@ class ServerConnection implements ServerCallConnection {
     return this.#calls.size;
   }
 
-  send(type: FrameType, flags: number, streamId: number, payload?: Uint8Array): void {
+  send(type: FrameType, flags: number, streamId: number, payload?: FramePayload): void {
     this.link.send(type, flags, streamId, payload);
   }
 

@@ -148,8 +148,34 @@ describe("FrameDecoder read-buffer mode (a client socket's onread)", () => {
     expect(frames[0]?.payload.buffer.byteLength).toBe(1024 * 1024);
     expect(frames[0]?.payload.equals(big)).toBe(true);
     expect(frames[1]?.payload.toString()).toBe("after");
-    // one 64 KiB read with the header, one for the rest of the payload, one for the next frame
-    expect(reads).toBe(3);
+    // one 64 KiB read with the header, one for the rest of the payload, then the next header alone and its payload
+    expect(reads).toBe(4);
+  });
+
+  it("after a large payload reads the next header alone, so a following large payload is never copied out of a read chunk", () => {
+    const payloads = [patterned(262_148, 1), patterned(262_148, 2), patterned(262_148, 3), patterned(30, 4), patterned(100, 5)];
+    const stream = Buffer.concat(payloads.map((p, i) => encodeFrame(FrameType.MESSAGE, 0, i + 1, p)));
+    const decoder = new FrameDecoder();
+    const frames: Frame[] = [];
+    const readLengths: number[] = [];
+    let offset = 0;
+    while (offset < stream.length) {
+      const target = decoder.readBuffer();
+      const n = Math.min(target.length, stream.length - offset);
+      readLengths.push(target.length);
+      stream.copy(target, 0, offset, offset + n);
+      offset += n;
+      decoder.received(n, (f) => frames.push(f));
+    }
+    frames.forEach((f, i) => expect(f.payload.equals(payloads[i] as Buffer)).toBe(true));
+    // the 2nd and 3rd large payloads: header alone (12 bytes), then the whole payload into its own buffer
+    expect(readLengths.slice(2, 6)).toEqual([HEADER_BYTES, 262_148, HEADER_BYTES, 262_148]);
+    expect(frames[1]?.payload.buffer.byteLength).toBe(262_148);
+    expect(frames[2]?.payload.buffer.byteLength).toBe(262_148);
+    // small frames after it: the header alone, then back to whole read chunks
+    expect(readLengths[6]).toBe(HEADER_BYTES);
+    expect(readLengths[7]).toBeGreaterThan(1000);
+    expect(frames[3]?.payload.buffer.byteLength).toBeGreaterThan(1000);
   });
 
   it("hands out small payloads as views of the read chunk", () => {

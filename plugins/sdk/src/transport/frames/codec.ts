@@ -196,6 +196,12 @@ export class FrameDecoder {
   #chunkUsed = 0;
   /** Read-buffer mode: a large payload being read straight into its own buffer. */
   #direct: { type: FrameType; flags: number; streamId: number; payload: Buffer; filled: number } | undefined;
+  /**
+   * Read-buffer mode: a large payload was just read; read only the next header, so that if
+   * another large payload follows (a stream of object messages), none of it lands in the shared
+   * chunk and has to be copied out.
+   */
+  #headerNext = false;
 
   /**
    * `expectPreface`: the server side checks the client's preface first. `scatter`: pushed chunks
@@ -250,6 +256,7 @@ export class FrameDecoder {
       this.#chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
       this.#chunkUsed = 0;
     }
+    if (this.#headerNext) return this.#chunk.subarray(this.#chunkUsed, this.#chunkUsed + HEADER_BYTES - this.#buffered);
     return this.#chunk.subarray(this.#chunkUsed);
   }
 
@@ -261,6 +268,7 @@ export class FrameDecoder {
       direct.filled += n;
       if (direct.filled < direct.payload.length) return;
       this.#direct = undefined;
+      this.#headerNext = true;
       onFrame({ type: direct.type, flags: direct.flags, streamId: direct.streamId, payload: direct.payload });
       return;
     }
@@ -270,6 +278,8 @@ export class FrameDecoder {
     this.#chunkUsed += n;
     this.push(chunk.subarray(start, start + n), onFrame);
     const header = this.#header;
+    // Header-only reads go on while no header is pending (a partial one, or zero-length frames).
+    if (header) this.#headerNext = false;
     if (header && header.length - this.#buffered > DIRECT_READ_MIN_BYTES) {
       // Move what arrived of this payload into its own buffer; the rest is read into it.
       const payload = Buffer.allocUnsafe(header.length);

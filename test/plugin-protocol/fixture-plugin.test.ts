@@ -12,6 +12,7 @@ import { DefaultPluginManager } from "../../host/src/plugins/default-manager.ts"
 import { launchPlugin } from "../../host/src/plugins/plugin-process.ts";
 import { discoverPlugins } from "../../host/src/plugins/registry.ts";
 import { generateBytes } from "../fixtures/plugins/generated-bytes.ts";
+import { PLUGIN_EXEC_ARGV } from "../../scripts/build-plugins.ts";
 import { buildFixturePlugin, captureLogger, installLink, measureMemory, tempDir, type LogRecord } from "./helpers.ts";
 
 const MiB = 1024 * 1024;
@@ -127,6 +128,12 @@ describe.each([
       const back = await readAll(await store.getObject("files", `sizes/${bytes}`));
       expect(back.length).toBe(bytes);
       expect(back.equals(body)).toBe(true);
+    });
+
+    it("runs with the Node options every plugin executable is built with (a 1 MiB young generation)", async () => {
+      const execArgv = JSON.parse((await readAll(await store.getObject("null", "process.execArgv"))).toString()) as string[];
+      expect(PLUGIN_EXEC_ARGV).toContain("--max-semi-space-size=1");
+      expect(execArgv).toEqual([...PLUGIN_EXEC_ARGV]);
     });
 
     it("streams 200 MiB each way with the host's memory bounded", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../contract/errors.js";
-import { decodeJson, encodeJson, parseLosslessJson, stringifyLosslessJson } from "./json.js";
+import { decodeJson, encodeJson, mayHoldUnsafeInteger, parseLosslessJson, stringifyLosslessJson } from "./json.js";
 
 describe("lossless item JSON", () => {
   it.each([
@@ -35,5 +35,20 @@ describe("lossless item JSON", () => {
   ])("rejects $name with a ValidationError naming the field", ({ bytes, message }) => {
     expect(() => decodeJson(bytes, "item")).toThrow(ValidationError);
     expect(() => decodeJson(bytes, "item")).toThrow(message);
+  });
+});
+
+describe("mayHoldUnsafeInteger", () => {
+  it("agrees with /\\d{16}/ on runs of every length at every offset, and on real JSON", () => {
+    const re = /\d{16}/;
+    const texts: string[] = ['{"a":1}', "", "1".repeat(15), "1".repeat(16), '{"replicas":9007199254740993}', `{"pad":"${"x".repeat(2000)}","n":12345678901234567}`];
+    for (let run = 0; run <= 40; run++) {
+      for (let offset = 0; offset <= 33; offset++) {
+        texts.push(`${"a".repeat(offset)}${"7".repeat(run)}b`, `${"a".repeat(offset)}${"0".repeat(run)}`, `${"٣".repeat(offset)}${"9".repeat(run)}${"1".repeat(offset % 3)}`);
+      }
+    }
+    // two shorter runs around a non-digit must not count as one
+    texts.push(`${"1".repeat(10)}x${"2".repeat(10)}`, `${"1".repeat(15)}.${"2".repeat(15)}`);
+    for (const text of texts) expect(mayHoldUnsafeInteger(text), JSON.stringify(text.slice(0, 60))).toBe(re.test(text));
   });
 });

@@ -12,7 +12,30 @@
 import { isInteger, isSafeNumber, parse, stringify } from "lossless-json";
 import { ValidationError } from "../contract/errors.js";
 
-const MAYBE_UNSAFE_INTEGER = /\d{16}/;
+const DIGIT_RUN = 16;
+
+/**
+ * True when `text` holds a run of 16 or more ASCII digits (the only way to spell an integer
+ * beyond 2^53), as /\d{16}/ would say, but looking at every 16th character only: any such run
+ * covers one of them. Item JSON is parsed on every item action call, so this matters.
+ */
+export function mayHoldUnsafeInteger(text: string): boolean {
+  const n = text.length;
+  for (let i = DIGIT_RUN - 1; i < n; i += DIGIT_RUN) {
+    if (!isDigit(text.charCodeAt(i))) continue;
+    let start = i;
+    let end = i;
+    while (start > 0 && isDigit(text.charCodeAt(start - 1))) start--;
+    while (end + 1 < n && isDigit(text.charCodeAt(end + 1))) end++;
+    if (end - start + 1 >= DIGIT_RUN) return true;
+    i = end;
+  }
+  return false;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
 
 function parseNumber(value: string): number | bigint {
   return isInteger(value) && !isSafeNumber(value) ? BigInt(value) : Number(value);
@@ -20,7 +43,7 @@ function parseNumber(value: string): number | bigint {
 
 /** Parses JSON keeping integers above 2^53 exact (as bigint). */
 export function parseLosslessJson(text: string): unknown {
-  if (!MAYBE_UNSAFE_INTEGER.test(text)) return JSON.parse(text);
+  if (!mayHoldUnsafeInteger(text)) return JSON.parse(text);
   return parse(text, null, parseNumber);
 }
 

@@ -20,8 +20,27 @@ export function objectStoreHandlers(registry: PluginRegistry, calls: InflightCal
     PutObject: (call, callback) => {
       const tracked = trackCall(calls, (status) => callback(status));
       let body: Readable | undefined;
+      // Chunks go into the body one per read() and it buffers nothing ahead (highWaterMark 0), so
+      // a paused-mode consumer (for await, read()) gets them as they arrived: a Readable asks
+      // for more on every read() and hands out everything it holds as ONE concatenated copy.
+      // The rest wait here (vtframes1 delivers a message as several chunks), the call paused.
+      const queued: Buffer[] = [];
+      let wanted = false;
+      let ended = false;
       const start = (first: PutObjectRequest__Output): Readable => {
-        const stream = new Readable({ read: () => call.resume() });
+        const stream = new Readable({
+          highWaterMark: 0,
+          read: () => {
+            const next = queued.shift();
+            if (next) stream.push(next);
+            if (queued.length > 0) return;
+            if (ended) stream.push(null);
+            else if (!next) {
+              wanted = true;
+              call.resume();
+            }
+          },
+        });
         store(first.plugin)
           .then((s) => s.putObject(first.bucket, first.key, stream))
           .then(
@@ -38,11 +57,19 @@ export function objectStoreHandlers(registry: PluginRegistry, calls: InflightCal
       };
       call.on("data", (msg: PutObjectRequest__Output) => {
         body ??= start(msg);
-        if (msg.body.length > 0 && !body.push(msg.body)) call.pause();
+        if (msg.body.length === 0) return;
+        if (wanted) {
+          wanted = false;
+          body.push(msg.body);
+          return;
+        }
+        queued.push(msg.body);
+        call.pause();
       });
       call.on("end", () => {
         if (body) {
-          body.push(null);
+          if (queued.length > 0) ended = true;
+          else body.push(null);
           return;
         }
         // Velero's Go host sends NO message for an empty body, so plugin, bucket and key are

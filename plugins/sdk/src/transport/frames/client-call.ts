@@ -7,7 +7,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { STATUS_DETAILS_KEY } from "../status.js";
-import { decodeCredit, decodeStatus, FLAG_END_STREAM, FrameError, FrameType, type Frame, type FramePayload, type StatusPayload } from "./codec.js";
+import { contiguous, decodeCredit, decodeStatus, FLAG_END_STREAM, FrameError, FrameType, messageBytes, type Frame, type FramePayload, type MessageBytes, type StatusPayload } from "./codec.js";
 import { FlowControlledStream } from "./flow.js";
 import { splitRequestSerializer, type SplitSerializer } from "./split-messages.js";
 
@@ -111,7 +111,7 @@ export class FramesClientCall extends FlowControlledStream {
   onFrame(frame: Frame): void {
     switch (frame.type) {
       case FrameType.MESSAGE:
-        this.receive(frame.payload);
+        this.receive(messageBytes(frame));
         return;
       case FrameType.CREDIT:
         this.addCredit(decodeCredit(frame.payload));
@@ -130,10 +130,10 @@ export class FramesClientCall extends FlowControlledStream {
     this.#finish({ code, details, statusDetails: Buffer.alloc(0) });
   }
 
-  protected deliver(payload: Buffer): void {
+  protected deliver(payload: MessageBytes): void {
     let message: unknown;
     try {
-      message = this.#method.responseDeserialize(payload);
+      message = this.#method.responseDeserialize(contiguous(payload));
     } catch (error) {
       // A plugin's undecodable reply fails this call only (as over gRPC), never the host.
       this.#abort(grpc.status.INTERNAL, `the plugin at ${this.#channel.target} sent a ${this.#method.path} reply that is not a valid protobuf message: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  contiguous,
   decodeStatus,
   encodeFrame,
   encodeStatus,
@@ -10,6 +11,8 @@ import {
   FrameType,
   HEADER_BYTES,
   MAX_FRAME_PAYLOAD_BYTES,
+  messageBytes,
+  messageBytesLength,
   PREFACE,
   type Frame,
 } from "./codec.js";
@@ -145,8 +148,34 @@ describe("FrameDecoder read-buffer mode (a client socket's onread)", () => {
     expect(frames[0]?.payload.buffer.byteLength).toBe(1024 * 1024);
     expect(frames[0]?.payload.equals(big)).toBe(true);
     expect(frames[1]?.payload.toString()).toBe("after");
-    // one 64 KiB read with the header, one for the rest of the payload, one for the next frame
-    expect(reads).toBe(3);
+    // one 64 KiB read with the header, one for the rest of the payload, then the next header alone and its payload
+    expect(reads).toBe(4);
+  });
+
+  it("after a large payload reads the next header alone, so a following large payload is never copied out of a read chunk", () => {
+    const payloads = [patterned(262_148, 1), patterned(262_148, 2), patterned(262_148, 3), patterned(30, 4), patterned(100, 5)];
+    const stream = Buffer.concat(payloads.map((p, i) => encodeFrame(FrameType.MESSAGE, 0, i + 1, p)));
+    const decoder = new FrameDecoder();
+    const frames: Frame[] = [];
+    const readLengths: number[] = [];
+    let offset = 0;
+    while (offset < stream.length) {
+      const target = decoder.readBuffer();
+      const n = Math.min(target.length, stream.length - offset);
+      readLengths.push(target.length);
+      stream.copy(target, 0, offset, offset + n);
+      offset += n;
+      decoder.received(n, (f) => frames.push(f));
+    }
+    frames.forEach((f, i) => expect(f.payload.equals(payloads[i] as Buffer)).toBe(true));
+    // the 2nd and 3rd large payloads: header alone (12 bytes), then the whole payload into its own buffer
+    expect(readLengths.slice(2, 6)).toEqual([HEADER_BYTES, 262_148, HEADER_BYTES, 262_148]);
+    expect(frames[1]?.payload.buffer.byteLength).toBe(262_148);
+    expect(frames[2]?.payload.buffer.byteLength).toBe(262_148);
+    // small frames after it: the header alone, then back to whole read chunks
+    expect(readLengths[6]).toBe(HEADER_BYTES);
+    expect(readLengths[7]).toBeGreaterThan(1000);
+    expect(frames[3]?.payload.buffer.byteLength).toBeGreaterThan(1000);
   });
 
   it("hands out small payloads as views of the read chunk", () => {
@@ -156,5 +185,63 @@ describe("FrameDecoder read-buffer mode (a client socket's onread)", () => {
 
   it("still rejects a corrupt stream", () => {
     expect(() => readAll(frameHeader(99 as FrameType, 0, 2, 0), [64])).toThrow(/unknown frame type 99/);
+  });
+});
+
+describe("FrameDecoder with scatter (server side, socket data chunks)", () => {
+  function patternedBytes(n: number, seed: number): Buffer {
+    const b = Buffer.allocUnsafe(n);
+    for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) % 256;
+    return b;
+  }
+  function splitEvery(stream: Buffer, size: number): Buffer[] {
+    const chunks: Buffer[] = [];
+    // fresh buffers, as socket "data" chunks are
+    for (let i = 0; i < stream.length; i += size) chunks.push(Buffer.from(stream.subarray(i, i + size)));
+    return chunks;
+  }
+
+  it("hands a MESSAGE spread over several chunks out as views of those chunks, in order and intact", () => {
+    const big = patternedBytes(300_000, 1);
+    const stream = Buffer.concat([encodeFrame(FrameType.OPEN, 0, 1, Buffer.from("/a.B/C")), encodeFrame(FrameType.MESSAGE, 0, 1, big), message(1, "small"), encodeFrame(FrameType.END, 0, 1)]);
+    const chunks = splitEvery(stream, 65_536);
+    const frames: Frame[] = [];
+    const decoder = new FrameDecoder({ scatter: true });
+    for (const chunk of chunks) decoder.push(chunk, (f) => frames.push(f));
+    expect(frames.map((f) => f.type)).toEqual([FrameType.OPEN, FrameType.MESSAGE, FrameType.MESSAGE, FrameType.END]);
+    const scattered = frames[1] as Frame;
+    expect(scattered.payload.length).toBe(0);
+    expect(scattered.parts?.length).toBe(5);
+    // no copy: every part is a view into one of the chunks
+    for (const part of scattered.parts ?? []) expect(chunks.some((c) => c.buffer === part.buffer)).toBe(true);
+    expect(contiguous(messageBytes(scattered)).equals(big)).toBe(true);
+    expect(messageBytesLength(messageBytes(scattered))).toBe(big.length);
+    // a message within one chunk stays one buffer
+    expect(frames[2]?.parts).toBeUndefined();
+    expect(Buffer.isBuffer(messageBytes(frames[2] as Frame))).toBe(true);
+    expect(frames[2]?.payload.toString()).toBe("small");
+  });
+
+  it("assembles frames other than MESSAGE (an OPEN spread over chunks), and empty messages need no chunk", () => {
+    const path = `/${"x".repeat(100)}`;
+    const stream = Buffer.concat([encodeFrame(FrameType.OPEN, 0, 1, Buffer.from(path)), encodeFrame(FrameType.MESSAGE, FLAG_END_STREAM, 1)]);
+    const frames: Frame[] = [];
+    const decoder = new FrameDecoder({ scatter: true });
+    for (const chunk of splitEvery(stream, 7)) decoder.push(chunk, (f) => frames.push(f));
+    expect(frames[0]?.parts).toBeUndefined();
+    expect(frames[0]?.payload.toString()).toBe(path);
+    expect(frames[1]?.payload.length).toBe(0);
+    expect(frames[1]?.parts).toBeUndefined();
+  });
+
+  it("decodes the same payloads as the assembling decoder for any chunk size", () => {
+    const payloads = [patternedBytes(10, 1), patternedBytes(40_000, 2), patternedBytes(0, 3), patternedBytes(70_000, 4), patternedBytes(5, 5)];
+    const stream = Buffer.concat(payloads.map((p, i) => encodeFrame(FrameType.MESSAGE, 0, i + 1, p)));
+    for (const size of [1000, 12, 13, 4096, 65_536, 100_000, stream.length]) {
+      const frames: Frame[] = [];
+      const decoder = new FrameDecoder({ scatter: true });
+      for (const chunk of splitEvery(stream, size)) decoder.push(chunk, (f) => frames.push(f));
+      expect(frames.map((f) => contiguous(messageBytes(f)).equals(payloads[f.streamId - 1] as Buffer)), `chunks of ${size}`).toEqual(payloads.map(() => true));
+    }
   });
 });

@@ -134,12 +134,39 @@ export function decodeCredit(payload: Buffer): number {
   return payload.readUInt32BE(0);
 }
 
-/** One decoded frame. `payload` may be a view into a received chunk: consume it before the next read or copy it. */
+/**
+ * One decoded frame. `payload` may be a view into a received chunk. A decoder created with
+ * `scatter` delivers a MESSAGE payload spread over several chunks as `parts` (views of those
+ * chunks, back to back) and leaves `payload` empty; use messageBytes(frame).
+ */
 export interface Frame {
   type: FrameType;
   flags: number;
   streamId: number;
   payload: Buffer;
+  parts?: readonly Buffer[];
+}
+
+/** A MESSAGE payload: one buffer, or views that are the payload back to back (never copied). */
+export type MessageBytes = Buffer | readonly Buffer[];
+
+/** The payload of a MESSAGE frame, contiguous or in parts. */
+export function messageBytes(frame: Frame): MessageBytes {
+  return frame.parts ?? frame.payload;
+}
+
+export function messageBytesLength(bytes: MessageBytes): number {
+  if (Buffer.isBuffer(bytes)) return bytes.length;
+  let n = 0;
+  for (const part of bytes as readonly Buffer[]) n += part.length;
+  return n;
+}
+
+/** One buffer holding the message (the parts are copied once when there are several). */
+export function contiguous(bytes: MessageBytes): Buffer {
+  if (Buffer.isBuffer(bytes)) return bytes;
+  const parts = bytes as readonly Buffer[];
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts as Buffer[]);
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -153,13 +180,15 @@ const DIRECT_READ_MIN_BYTES = 32 * 1024;
 /**
  * Incremental frame parser: push() socket chunks in any split; complete frames come out in order.
  * A payload that lies within one chunk is a zero-copy view; one spread over several chunks is
- * assembled with exactly one copy. Throws FrameError on a corrupt stream (oversized length,
+ * assembled with exactly one copy, or (`scatter`, MESSAGE frames) handed out as views of those
+ * chunks (Frame.parts), so a receiver of large messages neither allocates nor copies. Throws FrameError on a corrupt stream (oversized length,
  * unknown type, non-zero reserved bits, wrong preface).
  */
 export class FrameDecoder {
   readonly #parts: Buffer[] = [];
   #buffered = 0;
   #prefacePending: boolean;
+  readonly #scatter: boolean;
   #header: { type: FrameType; flags: number; streamId: number; length: number } | undefined;
 
   /** Read-buffer mode (readBuffer()/received()): the chunk reads go into, and how much is used. */
@@ -167,10 +196,21 @@ export class FrameDecoder {
   #chunkUsed = 0;
   /** Read-buffer mode: a large payload being read straight into its own buffer. */
   #direct: { type: FrameType; flags: number; streamId: number; payload: Buffer; filled: number } | undefined;
+  /**
+   * Read-buffer mode: a large payload was just read; read only the next header, so that if
+   * another large payload follows (a stream of object messages), none of it lands in the shared
+   * chunk and has to be copied out.
+   */
+  #headerNext = false;
 
-  /** `expectPreface`: the server side checks the client's preface first. */
-  constructor(options: { expectPreface?: boolean } = {}) {
+  /**
+   * `expectPreface`: the server side checks the client's preface first. `scatter`: pushed chunks
+   * are never reused by the caller (socket "data" chunks), so MESSAGE payloads spread over several
+   * of them are delivered as views (Frame.parts) instead of being assembled.
+   */
+  constructor(options: { expectPreface?: boolean; scatter?: boolean } = {}) {
     this.#prefacePending = options.expectPreface ?? false;
+    this.#scatter = options.scatter ?? false;
   }
 
   push(chunk: Buffer, onFrame: (frame: Frame) => void): void {
@@ -193,8 +233,12 @@ export class FrameDecoder {
         this.#header = header;
       }
       if (this.#buffered < header.length) return;
-      const payload = header.length === 0 ? EMPTY : this.#take(header.length);
       this.#header = undefined;
+      if (this.#scatter && header.type === FrameType.MESSAGE && header.length > 0 && (this.#parts[0] as Buffer).length < header.length) {
+        onFrame({ type: header.type, flags: header.flags, streamId: header.streamId, payload: EMPTY, parts: this.#takeParts(header.length) });
+        continue;
+      }
+      const payload = header.length === 0 ? EMPTY : this.#take(header.length);
       onFrame({ type: header.type, flags: header.flags, streamId: header.streamId, payload });
     }
   }
@@ -212,6 +256,7 @@ export class FrameDecoder {
       this.#chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
       this.#chunkUsed = 0;
     }
+    if (this.#headerNext) return this.#chunk.subarray(this.#chunkUsed, this.#chunkUsed + HEADER_BYTES - this.#buffered);
     return this.#chunk.subarray(this.#chunkUsed);
   }
 
@@ -223,6 +268,7 @@ export class FrameDecoder {
       direct.filled += n;
       if (direct.filled < direct.payload.length) return;
       this.#direct = undefined;
+      this.#headerNext = true;
       onFrame({ type: direct.type, flags: direct.flags, streamId: direct.streamId, payload: direct.payload });
       return;
     }
@@ -232,6 +278,8 @@ export class FrameDecoder {
     this.#chunkUsed += n;
     this.push(chunk.subarray(start, start + n), onFrame);
     const header = this.#header;
+    // Header-only reads go on while no header is pending (a partial one, or zero-length frames).
+    if (header) this.#headerNext = false;
     if (header && header.length - this.#buffered > DIRECT_READ_MIN_BYTES) {
       // Move what arrived of this payload into its own buffer; the rest is read into it.
       const payload = Buffer.allocUnsafe(header.length);
@@ -258,6 +306,26 @@ export class FrameDecoder {
       throw new FrameError(`undecodable frame header: reserved bits set (flags 0x${flags.toString(16)}, reserved 0x${reserved.toString(16)}, stream ${streamId})`);
     }
     return { type: type as FrameType, flags, streamId, length };
+  }
+
+  /** Removes exactly n (<= buffered, more than the first part) bytes from the front as views. */
+  #takeParts(n: number): Buffer[] {
+    this.#buffered -= n;
+    const out: Buffer[] = [];
+    let left = n;
+    while (left > 0) {
+      const part = this.#parts[0] as Buffer;
+      if (part.length <= left) {
+        out.push(part);
+        left -= part.length;
+        this.#parts.shift();
+      } else {
+        out.push(part.subarray(0, left));
+        this.#parts[0] = part.subarray(left);
+        left = 0;
+      }
+    }
+    return out;
   }
 
   /** Removes exactly n (<= buffered) bytes from the front. */

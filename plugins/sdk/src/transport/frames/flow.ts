@@ -11,12 +11,12 @@
  * stays bounded whatever the object size.
  */
 import { EventEmitter } from "node:events";
-import { CREDIT_BATCH_BYTES, encodeCredit, FrameType, INITIAL_WINDOW_BYTES, payloadLength, type FramePayload } from "./codec.js";
+import { CREDIT_BATCH_BYTES, encodeCredit, FrameType, INITIAL_WINDOW_BYTES, messageBytesLength, payloadLength, type FramePayload, type MessageBytes } from "./codec.js";
 
 export abstract class FlowControlledStream extends EventEmitter {
   #credit = INITIAL_WINDOW_BYTES;
   #wantsDrain = false;
-  readonly #inbound: Buffer[] = [];
+  readonly #inbound: MessageBytes[] = [];
   #paused = false;
   #delivering = false;
   #unacked = 0;
@@ -26,7 +26,7 @@ export abstract class FlowControlledStream extends EventEmitter {
   /** Sends a frame of this stream (a no-op once the stream is finished). */
   protected abstract sendFrame(type: FrameType, flags: number, payload?: FramePayload): void;
   /** Decodes one received message and hands it to the consumer. */
-  protected abstract deliver(payload: Buffer): void;
+  protected abstract deliver(payload: MessageBytes): void;
   /** All messages delivered and the peer will send no more. */
   protected abstract deliverEnd(): void;
 
@@ -49,12 +49,12 @@ export abstract class FlowControlledStream extends EventEmitter {
   }
 
   /** A MESSAGE frame arrived. */
-  receive(payload: Buffer): void {
+  receive(payload: MessageBytes): void {
     if (this.#paused || this.#inbound.length > 0 || this.#delivering) {
       this.#inbound.push(payload);
       return;
     }
-    this.#consumed(payload.length);
+    this.#consumed(messageBytesLength(payload));
     this.deliver(payload);
   }
 
@@ -89,8 +89,8 @@ export abstract class FlowControlledStream extends EventEmitter {
     this.#delivering = true;
     try {
       while (!this.#paused && this.#inbound.length > 0) {
-        const payload = this.#inbound.shift() as Buffer;
-        this.#consumed(payload.length);
+        const payload = this.#inbound.shift() as MessageBytes;
+        this.#consumed(messageBytesLength(payload));
         this.deliver(payload);
       }
     } finally {

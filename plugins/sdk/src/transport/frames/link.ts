@@ -49,7 +49,8 @@ export class FrameLink {
   /** `decoder`: the one the socket's `onread` feeds (FrameLink.connect); otherwise "data" events feed a new one. */
   constructor(socket: Socket, role: "client" | "server", handlers: LinkHandlers, decoder?: FrameDecoder) {
     this.socket = socket;
-    this.#decoder = decoder ?? new FrameDecoder({ expectPreface: role === "server" });
+    // "data" chunks are fresh buffers node never reuses, so large messages may stay in pieces.
+    this.#decoder = decoder ?? new FrameDecoder({ expectPreface: role === "server", scatter: true });
     socket.setNoDelay?.(true);
     if (role === "client") this.#queue(PREFACE);
     if (!decoder) socket.on("data", (chunk: Buffer) => this.#decode(handlers, () => this.#decoder.push(chunk, handlers.onFrame)));

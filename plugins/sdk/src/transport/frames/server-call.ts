@@ -7,10 +7,10 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { STATUS_DETAILS_KEY } from "../status.js";
-import { decodeCredit, encodeStatus, FLAG_END_STREAM, FrameError, FrameType, type Frame, type FramePayload } from "./codec.js";
+import { contiguous, decodeCredit, encodeStatus, FLAG_END_STREAM, FrameError, FrameType, messageBytes, type Frame, type FramePayload, type MessageBytes } from "./codec.js";
 import { FlowControlledStream } from "./flow.js";
 import { serviceError, type CallShape } from "./client-call.js";
-import { splitResponseSerializer, type SplitSerializer } from "./split-messages.js";
+import { splitRequestDeserializer, splitResponseSerializer, type SplitDeserializer, type SplitSerializer } from "./split-messages.js";
 
 /** What a server call needs from its connection. */
 export interface ServerCallConnection {
@@ -39,6 +39,8 @@ export class FramesServerCall extends FlowControlledStream {
   readonly #handler: Handler;
   /** Server streaming: writes large object bodies uncopied (GetObject). */
   readonly #splitResponse: SplitSerializer | undefined;
+  /** Client streaming: reads large object bodies without assembling them (PutObject). */
+  readonly #splitRequest: SplitDeserializer | undefined;
   #hasRequest = false;
   #started = false;
   #finished = false;
@@ -51,6 +53,7 @@ export class FramesServerCall extends FlowControlledStream {
     this.#shape = options.shape;
     this.#handler = options.handler;
     this.#splitResponse = this.#shape === "serverStream" ? splitResponseSerializer(this.#method) : undefined;
+    this.#splitRequest = this.#shape === "clientStream" ? splitRequestDeserializer(this.#method) : undefined;
     // grpc-js server streams report a handler's failure through emit("error", status).
     if (this.#shape === "serverStream") this.on("error", (status: StatusLike) => this.#sendStatus(status));
     if (this.#shape === "clientStream") this.#start();
@@ -92,8 +95,8 @@ export class FramesServerCall extends FlowControlledStream {
   onFrame(frame: Frame): void {
     switch (frame.type) {
       case FrameType.MESSAGE:
-        if (this.#shape === "clientStream") this.receive(frame.payload);
-        else this.#setRequest(frame.payload);
+        if (this.#shape === "clientStream") this.receive(messageBytes(frame));
+        else this.#setRequest(contiguous(messageBytes(frame)));
         if ((frame.flags & FLAG_END_STREAM) !== 0) this.#onEnd();
         return;
       case FrameType.END:
@@ -121,15 +124,18 @@ export class FramesServerCall extends FlowControlledStream {
     this.emit("close");
   }
 
-  protected deliver(payload: Buffer): void {
-    let message: unknown;
+  protected deliver(payload: MessageBytes): void {
+    let messages: unknown[];
     try {
-      message = this.#method.requestDeserialize(payload);
+      messages = this.#splitRequest?.(payload) ?? [this.#method.requestDeserialize(contiguous(payload))];
     } catch (error) {
       this.#sendStatus({ code: grpc.status.INTERNAL, details: `cannot parse a ${this.#method.path} request message: ${String(error)}` });
       return;
     }
-    this.emit("data", message);
+    for (const message of messages) {
+      if (this.#finished) return;
+      this.emit("data", message);
+    }
   }
 
   protected deliverEnd(): void {

@@ -111,16 +111,9 @@ async function http2Floor(bytes: number, calls: number): Promise<{ p50: number; 
         req.on("error", reject);
         req.end(body);
       });
-    for (let i = 0; i < 2000; i++) await call();
-    const lat = new Float64Array(calls);
-    for (let i = 0; i < calls; i++) {
-      const t = process.hrtime.bigint();
-      await call();
-      lat[i] = Number(process.hrtime.bigint() - t) / 1000;
-    }
+    const result = await floorLatency(call, calls);
     session.close();
-    lat.sort();
-    return { p50: lat[Math.floor(calls / 2)] ?? NaN, p99: lat[Math.floor(calls * 0.99)] ?? NaN };
+    return result;
   } finally {
     server.kill();
     await rm(dir, { recursive: true, force: true });
@@ -152,18 +145,24 @@ async function rawFloor(bytes: number, calls: number): Promise<{ p50: number; p9
         waiting = resolve;
         socket.write(body);
       });
-    for (let i = 0; i < 2000; i++) await call();
-    const lat = new Float64Array(calls);
-    for (let i = 0; i < calls; i++) {
-      const t = process.hrtime.bigint();
-      await call();
-      lat[i] = Number(process.hrtime.bigint() - t) / 1000;
-    }
+    const result = await floorLatency(call, calls);
     socket.destroy();
-    lat.sort();
-    return { p50: lat[Math.floor(calls / 2)] ?? NaN, p99: lat[Math.floor(calls * 0.99)] ?? NaN };
+    return result;
   } finally {
     server.kill();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** p50/p99 in µs of `calls` sequential calls after 2,000 warm-up calls (the floors' shared loop). */
+async function floorLatency(call: () => Promise<void>, calls: number): Promise<{ p50: number; p99: number }> {
+  for (let i = 0; i < 2000; i++) await call();
+  const lat = new Float64Array(calls);
+  for (let i = 0; i < calls; i++) {
+    const t = process.hrtime.bigint();
+    await call();
+    lat[i] = Number(process.hrtime.bigint() - t) / 1000;
+  }
+  lat.sort();
+  return { p50: lat[Math.floor(calls / 2)] ?? NaN, p99: lat[Math.floor(calls * 0.99)] ?? NaN };
 }

@@ -62,67 +62,39 @@ interface ConnectionInternals {
   track(call: { cancel(): void; on(event: "close", listener: () => void): unknown }): void;
 }
 
-class GrpcPluginConnection implements PluginConnection {
+/**
+ * What both transports share: one service client per service key (built lazily on the shared
+ * channel) and the long-lived streams close() cancels.
+ */
+abstract class BasePluginConnection implements PluginConnection {
+  abstract readonly protocol: PluginProtocol;
   readonly target: string;
-  readonly protocol = "grpc";
-  readonly #channel: grpc.Channel;
-  readonly #clients = new Map<ServiceKey, grpc.Client>();
+  readonly #clients = new Map<ServiceKey, unknown>();
   readonly #streams = new Set<{ cancel(): void }>();
   #closed = false;
 
   constructor(target: string) {
     this.target = target;
-    this.#channel = new grpc.Channel(target, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   }
+
+  /** A new client for one service on this connection's channel. */
+  protected abstract createClient(key: ServiceKey): unknown;
+  /** Closes the underlying channel (after the streams were cancelled). */
+  protected abstract closeChannel(): void;
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const call of this.#streams) call.cancel();
     this.#streams.clear();
-    this.#channel.close();
+    this.closeChannel();
   }
 
   readonly [INTERNAL]: ConnectionInternals = {
     client: <T>(key: ServiceKey): T => {
       let client = this.#clients.get(key);
       if (!client) {
-        const Ctor = clientConstructor(key);
-        client = new Ctor(this.target, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, channelOverride: this.#channel });
-        this.#clients.set(key, client);
-      }
-      return client as unknown as T;
-    },
-    track: (call) => {
-      this.#streams.add(call);
-      call.on("close", () => this.#streams.delete(call));
-    },
-  };
-}
-
-class FramesPluginConnection implements PluginConnection {
-  readonly target: string;
-  readonly protocol = "vtframes1";
-  readonly #channel: FramesChannel;
-  readonly #clients = new Map<ServiceKey, unknown>();
-  readonly #streams = new Set<{ cancel(): void }>();
-
-  constructor(target: string, address: FramesAddress) {
-    this.target = target;
-    this.#channel = new FramesChannel(target, address);
-  }
-
-  close(): void {
-    for (const call of this.#streams) call.cancel();
-    this.#streams.clear();
-    this.#channel.close();
-  }
-
-  readonly [INTERNAL]: ConnectionInternals = {
-    client: <T>(key: ServiceKey): T => {
-      let client = this.#clients.get(key);
-      if (!client) {
-        client = createFramesServiceClient(this.#channel, serviceDefinition(key));
+        client = this.createClient(key);
         this.#clients.set(key, client);
       }
       return client as T;
@@ -134,8 +106,45 @@ class FramesPluginConnection implements PluginConnection {
   };
 }
 
+class GrpcPluginConnection extends BasePluginConnection {
+  readonly protocol = "grpc";
+  readonly #channel: grpc.Channel;
+
+  constructor(target: string) {
+    super(target);
+    this.#channel = new grpc.Channel(target, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  }
+
+  protected createClient(key: ServiceKey): unknown {
+    const Ctor = clientConstructor(key);
+    return new Ctor(this.target, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, channelOverride: this.#channel });
+  }
+
+  protected closeChannel(): void {
+    this.#channel.close();
+  }
+}
+
+class FramesPluginConnection extends BasePluginConnection {
+  readonly protocol = "vtframes1";
+  readonly #channel: FramesChannel;
+
+  constructor(target: string, address: FramesAddress) {
+    super(target);
+    this.#channel = new FramesChannel(target, address);
+  }
+
+  protected createClient(key: ServiceKey): unknown {
+    return createFramesServiceClient(this.#channel, serviceDefinition(key));
+  }
+
+  protected closeChannel(): void {
+    this.#channel.close();
+  }
+}
+
 function internals(conn: PluginConnection): ConnectionInternals {
-  const i = (conn as Partial<GrpcPluginConnection | FramesPluginConnection>)[INTERNAL];
+  const i = (conn as Partial<BasePluginConnection>)[INTERNAL];
   if (!i) throw new TypeError("not a PluginConnection created by connectPlugin()");
   return i;
 }

@@ -284,9 +284,11 @@ export class RealVeleroServer {
     return server;
   }
 
+  /** The error and warning lines of Velero's log (the first 20), then its last lines: what a failed assertion shows. */
   logTail(lines = 40): string {
-    const text = existsSync(this.logFile) ? readFileSync(this.logFile, "utf8") : "";
-    return `--- last lines of ${this.logFile}:\n${text.split("\n").slice(-lines).join("\n")}`;
+    const all = (existsSync(this.logFile) ? readFileSync(this.logFile, "utf8") : "").split("\n");
+    const problems = all.filter((l) => /level=(error|warning)/.test(l)).slice(0, 20);
+    return `--- error/warning lines of ${this.logFile}:\n${problems.join("\n")}\n--- last lines:\n${all.slice(-lines).join("\n")}`;
   }
 
   log(): string {

@@ -16,10 +16,16 @@ bash scripts/peers-install.sh
 echo "== peers ready after $(( $(date +%s) - start ))s =="
 
 report=$(mktemp /tmp/vt-vitest-report.XXXXXX.json)
+# Every temp file and dir the suites, the server under test and its plugins create goes under one
+# per-run dir (os.tmpdir() follows TMPDIR), removed when the run passes and kept for inspection
+# when it fails: a machine that runs CI all day must not collect thousands of them in /tmp.
+run_tmp=$(mktemp -d /tmp/vt-test-run.XXXXXX)
 set +e
-npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+TMPDIR="$run_tmp" npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
 rc=$?
 set -e
 node scripts/test-summary.ts "$report" || rc=1
+rm -f "$report"
+if [ "$rc" -eq 0 ]; then rm -rf "$run_tmp"; else echo "== kept the run's temp dir for inspection: $run_tmp =="; fi
 echo "== total time $(( $(date +%s) - start ))s =="
 exit $rc

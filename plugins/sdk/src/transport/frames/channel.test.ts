@@ -125,6 +125,29 @@ describe("vtframes1 flow control", () => {
     expect(received).toBe(total);
   });
 
+  it("tears the connection down when the plugin keeps sending on a paused stream beyond its window", async () => {
+    server.forceShutdown();
+    rmSync(path, { force: true });
+    const rogue: Server = createServer((socket: Socket) => {
+      socket.on("error", () => undefined); // the client resets the connection while this writes
+      socket.once("data", () => {
+        // GetObject replies for stream 1, ignoring credit: twice the window at once.
+        const message = Buffer.concat([Buffer.from([0x0a, 0x80, 0x80, 0x10]), Buffer.alloc(CHUNK, 1)]);
+        for (let sent = 0; sent < 2 * INITIAL_WINDOW_BYTES; sent += CHUNK) socket.write(encodeFrame(FrameType.MESSAGE, 0, 1, message));
+      });
+    });
+    await new Promise<void>((resolve) => rogue.listen(path, resolve));
+    try {
+      const call = client["GetObject"]!({ plugin: "p", bucket: "b", key: "k" });
+      call.pause();
+      const err = await new Promise<grpc.ServiceError>((resolve) => call.on("error", resolve));
+      expect(err.code).toBe(grpc.status.INTERNAL);
+      expect(err.details).toMatch(/flow-control window it had used up/);
+    } finally {
+      rogue.close();
+    }
+  });
+
   it("makes a PutObject writer wait for drain while the plugin does not read", async () => {
     let serverCall: (Call & { pause(): void; resume(): void }) | undefined;
     let serverReceived = 0;

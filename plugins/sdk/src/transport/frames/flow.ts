@@ -11,7 +11,7 @@
  * stays bounded whatever the object size.
  */
 import { EventEmitter } from "node:events";
-import { CREDIT_BATCH_BYTES, encodeCredit, FrameType, INITIAL_WINDOW_BYTES, messageBytesLength, payloadLength, type FramePayload, type MessageBytes } from "./codec.js";
+import { CREDIT_BATCH_BYTES, encodeCredit, FrameError, FrameType, INITIAL_WINDOW_BYTES, messageBytesLength, payloadLength, type FramePayload, type MessageBytes } from "./codec.js";
 
 export abstract class FlowControlledStream extends EventEmitter {
   #credit = INITIAL_WINDOW_BYTES;
@@ -20,6 +20,8 @@ export abstract class FlowControlledStream extends EventEmitter {
   #paused = false;
   #delivering = false;
   #unacked = 0;
+  /** Bytes the peer sent on this stream that this side has not returned as credit yet. */
+  #outstandingIn = 0;
   #remoteEnded = false;
   #endDelivered = false;
 
@@ -48,8 +50,16 @@ export abstract class FlowControlledStream extends EventEmitter {
     }
   }
 
-  /** A MESSAGE frame arrived. */
+  /**
+   * A MESSAGE frame arrived. A peer that sends while it holds no credit (everything it sent
+   * unacknowledged is already a whole window) breaks the protocol: without this check a paused
+   * consumer would buffer whatever such a peer sends. The FrameError tears the connection down.
+   */
   receive(payload: MessageBytes): void {
+    if (this.#outstandingIn >= INITIAL_WINDOW_BYTES) {
+      throw new FrameError(`the peer sent a message on a stream whose ${INITIAL_WINDOW_BYTES}-byte flow-control window it had used up (${this.#outstandingIn} bytes unacknowledged)`);
+    }
+    this.#outstandingIn += messageBytesLength(payload);
     if (this.#paused || this.#inbound.length > 0 || this.#delivering) {
       this.#inbound.push(payload);
       return;
@@ -106,6 +116,7 @@ export abstract class FlowControlledStream extends EventEmitter {
     this.#unacked += bytes;
     if (this.#unacked >= CREDIT_BATCH_BYTES && !this.#remoteEnded) {
       this.sendFrame(FrameType.CREDIT, 0, encodeCredit(this.#unacked));
+      this.#outstandingIn -= this.#unacked;
       this.#unacked = 0;
     }
   }

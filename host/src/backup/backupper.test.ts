@@ -119,6 +119,18 @@ async function run(spec: Partial<BackupSpec>, extra: Partial<BackupInput> = {}, 
 const ns = (n: string, gr: string, name: string) => `resources/${gr}/namespaces/${n}/${name}.json`;
 const cl = (gr: string, name: string) => `resources/${gr}/cluster/${name}.json`;
 
+describe("KubernetesBackupper CRDs of backed-up custom resources", () => {
+  it("logs an error and goes on when the CRD cannot be read (as Velero does), instead of failing the backup", async () => {
+    const kube = cluster();
+    kube.failNext("get", "customresourcedefinitions", new KubeApiError({ statusCode: 503, reason: "ServiceUnavailable", message: "the server is currently unable to handle the request" }));
+    const { items, log } = await run({ includedNamespaces: ["app"] }, {}, kube);
+    expect(items).toContain(ns("app", "widgets.example.io", "w1"));
+    expect(items).not.toContain(cl("customresourcedefinitions.apiextensions.k8s.io", "widgets.example.io"));
+    expect(log.errors).toBe(1);
+    expect(log.text()).toMatch(/level=error msg="Error getting CRD" .*resource=widgets\.example\.io err=/);
+  });
+});
+
 describe("KubernetesBackupper filters", () => {
   it.each([
     {

@@ -897,7 +897,14 @@ class BackupRun {
     if (!r || r.group === "" || !r.group.includes(".") || r.group.endsWith(".k8s.io")) return;
     const crdResource = this.#catalog.byGroupResource("customresourcedefinitions.apiextensions.k8s.io");
     if (!crdResource) return;
-    const crd = await this.#kube.get({ group: crdResource.group, version: crdResource.version, resource: crdResource.resource }, `${r.resource}.${r.group}`);
+    let crd: UnstructuredItem | undefined;
+    try {
+      crd = await this.#kube.get({ group: crdResource.group, version: crdResource.version, resource: crdResource.resource }, `${r.resource}.${r.group}`);
+    } catch (err) {
+      // As in Velero: an error, not the end of the backup.
+      this.#log.error({ resource: gr, err: getErrorMessage(err) }, "Error getting CRD");
+      return;
+    }
     if (!crd) return;
     crd.apiVersion ||= groupVersionString(crdResource.group, crdResource.version);
     crd.kind ||= crdResource.kind;

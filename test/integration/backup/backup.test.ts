@@ -230,7 +230,7 @@ describe("backup (real API server, filesystem object store)", () => {
   ])("filter table: $name", async ({ name, spec, want }) => {
     const backupName = `f-${name.replace(/[^a-z]+/gi, "-").toLowerCase().slice(0, 40)}-${randomBytes(2).toString("hex")}`;
     const b = await runBackup(backupName, spec as Partial<BackupSpec>);
-    expect(b.status?.phase).toBe("Completed");
+    expect(b.status?.phase, `failureReason: ${b.status?.failureReason ?? "none"}; errors: ${b.status?.errors ?? 0}`).toBe("Completed");
     const got = itemPaths(tarOf(backupName)).map((p) => {
       const parts = p.split("/");
       return `${parts[1]}/${(parts.at(-1) as string).replace(/\.json$/, "")}`;

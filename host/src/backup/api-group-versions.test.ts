@@ -1,9 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
-import { gunzipSync } from "node:zlib";
-import { extract } from "tar-stream";
 import { describe, expect, it } from "vitest";
 import type { BackupItemActionV2, BackupSpec, ItemBlockAction, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
@@ -12,6 +9,7 @@ import type { NamedAction } from "../plugins/manager.js";
 import { API_GROUP_VERSIONS_FEATURE, FeatureFlags } from "../shared/features.js";
 import { forBackup, forConfigMap, forNamespace, forObject } from "../testing/builders.js";
 import { DEFAULT_FAKE_RESOURCES, FakeKubeClient, res } from "../testing/fake-kube-client.js";
+import { readTarball } from "../testing/read-tarball.js";
 import { resourceVersionsToBackUp } from "./api-group-versions.js";
 import { BackupLogger } from "./backup-log.js";
 import { KubernetesBackupper } from "./backupper.js";
@@ -36,23 +34,7 @@ function cluster(): FakeKubeClient {
 }
 
 async function readTar(path: string): Promise<Map<string, string>> {
-  const entries = new Map<string, string>();
-  const ex = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on("entry", (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
-      stream.on("end", () => {
-        entries.set(header.name, Buffer.concat(chunks).toString());
-        next();
-      });
-    });
-    ex.on("finish", resolve);
-    ex.on("error", reject);
-  });
-  Readable.from([gunzipSync(readFileSync(path))]).pipe(ex);
-  await done;
-  return entries;
+  return new Map([...(await readTarball(path))].map(([name, e]) => [name, e.data]));
 }
 
 async function backUp(

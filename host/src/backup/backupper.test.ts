@@ -1,9 +1,6 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
-import { extract } from "tar-stream";
-import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { Backup, BackupItemActionV2, BackupSpec, ItemBlockAction, UnstructuredItem, VolumeSnapshotter } from "@velero-ts/plugin-sdk";
 import { KubeApiError } from "../kube/errors.js";
@@ -24,6 +21,7 @@ import {
   forVolumeSnapshotLocation,
 } from "../testing/builders.js";
 import { DEFAULT_FAKE_RESOURCES, FakeKubeClient, res } from "../testing/fake-kube-client.js";
+import { readTarball } from "../testing/read-tarball.js";
 import { createBuiltinBackupItemAction, BUILTIN_BACKUP_ITEM_ACTIONS } from "./actions/index.js";
 import { BUILTIN_ITEM_BLOCK_ACTIONS, createBuiltinItemBlockAction } from "./item-block-actions/index.js";
 import { BackupLogger } from "./backup-log.js";
@@ -83,25 +81,6 @@ function builtins(kube: FakeKubeClient): NamedAction<BackupItemActionV2>[] {
   });
 }
 
-async function readTar(path: string): Promise<Map<string, { data: string; mode: number; type: string }>> {
-  const entries = new Map<string, { data: string; mode: number; type: string }>();
-  const ex = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on("entry", (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
-      stream.on("end", () => {
-        entries.set(header.name, { data: Buffer.concat(chunks).toString(), mode: header.mode ?? 0, type: header.type ?? "" });
-        next();
-      });
-    });
-    ex.on("finish", resolve);
-    ex.on("error", reject);
-  });
-  Readable.from([gunzipSync(readFileSync(path))]).pipe(ex);
-  await done;
-  return entries;
-}
 
 async function run(spec: Partial<BackupSpec>, extra: Partial<BackupInput> = {}, kube = cluster()) {
   const dir = mkdtempSync(join(tmpdir(), "vt-backup-"));
@@ -111,7 +90,7 @@ async function run(spec: Partial<BackupSpec>, extra: Partial<BackupInput> = {}, 
   const backup = forBackup("velero", "b1").uid("uid-b1").spec(spec).labels({ "velero.io/storage-location": "default" }).build();
   const out = await new KubernetesBackupper(kube).backup({ backup, snapshotLocations: [], tarball, log, actions: builtins(kube), ...extra });
   await tarball.close();
-  const entries = await readTar(path);
+  const entries = await readTarball(path);
   const items = [...entries.keys()].filter((k) => k.startsWith("resources/") && !/\/v[^/]*-preferredversion\//.test(k)).sort();
   return { out, entries, items, log, kube };
 }

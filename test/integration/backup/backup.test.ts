@@ -17,6 +17,7 @@ import { startServer, type RunningServer } from "../../../host/src/server/server
 import { createSilentLogger } from "../../../host/src/shared/logging.ts";
 import { itemPaths } from "../../helpers/velero-tarball.ts";
 import { backupDir, backupKeys, backupTarball, createFilesystemLocation, createNamespaces, eventually, locationAvailable, runToEnd, setUpVeleroEnv, startVeleroServer, tearDownVelero, type VeleroTestEnv } from "../../helpers/velero-server.ts";
+import { schemalessCrd } from "../../helpers/crd.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const APP = `vt-bk-app-${suffix}`;
@@ -53,14 +54,7 @@ describe("backup (real API server, filesystem object store)", () => {
     await createNamespaces(kube, [APP, VELERO]);
     await kube.apply(
       GVR.customResourceDefinitions,
-      obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", CRD, {
-        spec: {
-          group: CRD_GROUP,
-          names: { kind: "Widget", listKind: "WidgetList", plural: "widgets", singular: "widget" },
-          scope: "Namespaced",
-          versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
-        },
-      }),
+      schemalessCrd({ group: CRD_GROUP, kind: "Widget", plural: "widgets" }),
       { fieldManager: "vt-test" },
     );
     await eventually("the widget CRD to be served", async () => {

@@ -10,6 +10,7 @@ import { createKubeClient, type HttpKubeClient } from "../../../host/src/kube/ht
 import { captureLogger, type LogRecord } from "../../helpers/capture-logger.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
 import { eventually } from "../../helpers/velero-server.ts";
+import { schemalessCrd } from "../../helpers/crd.ts";
 
 const group = `disc${randomBytes(3).toString("hex")}.vt.example.io`;
 const crd = `gizmos.${group}`;
@@ -27,20 +28,17 @@ beforeAll(async () => {
   legacy = createKubeClient({ kubeconfig, aggregatedDiscovery: false, logger: captureLogger(records, { client: "legacy" }) });
   await aggregated.apply(
     GVR.customResourceDefinitions,
-    {
-      apiVersion: "apiextensions.k8s.io/v1",
-      kind: "CustomResourceDefinition",
-      metadata: { name: crd },
-      spec: {
-        group,
-        names: { kind: "Gizmo", listKind: "GizmoList", plural: "gizmos", singular: "gizmo", shortNames: ["gz"] },
-        scope: "Cluster",
-        versions: [
-          { name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } },
-          { name: "v2beta1", served: true, storage: false, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } },
-        ],
-      },
-    } as unknown as UnstructuredItem,
+    schemalessCrd({
+      group,
+      kind: "Gizmo",
+      plural: "gizmos",
+      scope: "Cluster",
+      shortNames: ["gz"],
+      versions: [
+        { name: "v1", served: true, storage: true },
+        { name: "v2beta1", served: true, storage: false },
+      ],
+    }),
     { fieldManager: "vt-test" },
   );
   await eventually("the gizmo CRD to be in both discoveries", async () => {

@@ -28,6 +28,7 @@ import {
   tearDownVelero,
   type VeleroTestEnv,
 } from "../../helpers/velero-server.ts";
+import { schemalessCrd, type CrdVersion } from "../../helpers/crd.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const APP = `vt-agv-app-${suffix}`;
@@ -37,27 +38,7 @@ const CRD = `widgets.${GROUP}`;
 const widgets = (version: string) => ({ group: GROUP, version, resource: "widgets" });
 const dst = (n: string) => `vt-agv-${n}-${suffix}`;
 
-interface CrdVersion {
-  name: string;
-  served: boolean;
-  storage: boolean;
-}
-
-function crd(versions: CrdVersion[]): UnstructuredItem {
-  return {
-    apiVersion: "apiextensions.k8s.io/v1",
-    kind: "CustomResourceDefinition",
-    metadata: { name: CRD },
-    spec: {
-      group: GROUP,
-      names: { kind: "Widget", listKind: "WidgetList", plural: "widgets", singular: "widget" },
-      scope: "Namespaced",
-      // Same schema at every version: the API server converts by rewriting apiVersion only.
-      conversion: { strategy: "None" },
-      versions: versions.map((v) => ({ ...v, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } })),
-    },
-  } as unknown as UnstructuredItem;
-}
+const crd = (versions: CrdVersion[]): UnstructuredItem => schemalessCrd({ group: GROUP, kind: "Widget", plural: "widgets", versions });
 
 describe("EnableAPIGroupVersions (real API server, filesystem object store)", () => {
   let env: VeleroTestEnv | undefined;

@@ -21,6 +21,7 @@ import { createLogger, createSilentLogger } from "../../../host/src/shared/loggi
 import { loadEndpoints } from "../../helpers/endpoints.ts";
 import { readVeleroTarball } from "../../helpers/velero-tarball.ts";
 import { awsLocation, bucketObject, createVeleroNamespace, eventually, motoS3, RealVeleroServer, realVeleroBinaries, suffix, waitTerminal } from "./harness.ts";
+import { schemalessCrd } from "../../helpers/crd.ts";
 
 const SFX = suffix();
 const BUCKET = `vt-agv-compat-${SFX}`;
@@ -77,24 +78,17 @@ beforeAll(async () => {
   s3 = motoS3(ep);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
 
-  const schema = { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } };
   await kube.apply(
     GVR.customResourceDefinitions,
-    {
-      apiVersion: "apiextensions.k8s.io/v1",
-      kind: "CustomResourceDefinition",
-      metadata: { name: CRD },
-      spec: {
-        group: GROUP,
-        names: { kind: "Widget", listKind: "WidgetList", plural: "widgets", singular: "widget" },
-        scope: "Namespaced",
-        conversion: { strategy: "None" },
-        versions: [
-          { name: "v1", served: true, storage: false, schema },
-          { name: "v2beta1", served: true, storage: true, schema },
-        ],
-      },
-    } as unknown as UnstructuredItem,
+    schemalessCrd({
+      group: GROUP,
+      kind: "Widget",
+      plural: "widgets",
+      versions: [
+        { name: "v1", served: true, storage: false },
+        { name: "v2beta1", served: true, storage: true },
+      ],
+    }),
     { fieldManager: "vt-test" },
   );
   await eventually(`${CRD} to be served at v1 and v2beta1`, async () => {

@@ -522,8 +522,9 @@ class BackupRun {
       } else {
         block ??= new ItemBlock();
         item.log = log;
-        if (this.#addToBlock(block, item, log, "debug", key) && this.#itemBlockActions.some((a) => this.#actionApplies(a, item.gr, item.object))) {
-          await this.#runItemBlockActions(block, item, log);
+        if (this.#addToBlock(block, item, log, "debug", key)) {
+          const actions = this.#itemBlockActionsFor(item);
+          if (actions) await this.#runItemBlockActions(block, item, log, actions);
         }
       }
       const next = items[i + 1];
@@ -560,11 +561,17 @@ class BackupRun {
     return true;
   }
 
-  /** Adds the related items every applicable ItemBlockAction names, and theirs, to the block. */
-  async #runItemBlockActions(block: ItemBlock, item: ItemBlockItem, log: Logger): Promise<void> {
+  /** The ItemBlockActions that apply to an item; undefined when none does (most items: no async call, no array). */
+  #itemBlockActionsFor(item: ItemBlockItem): ResolvedAction<ItemBlockAction>[] | undefined {
+    let out: ResolvedAction<ItemBlockAction>[] | undefined;
+    for (const a of this.#itemBlockActions) if (this.#actionApplies(a, item.gr, item.object)) (out ??= []).push(a);
+    return out;
+  }
+
+  /** Adds the related items the item's ItemBlockActions name, and theirs, to the block. */
+  async #runItemBlockActions(block: ItemBlock, item: ItemBlockItem, log: Logger, actions: ResolvedAction<ItemBlockAction>[]): Promise<void> {
     const { namespace, name } = item.object.metadata;
-    for (const a of this.#itemBlockActions) {
-      if (!this.#actionApplies(a, item.gr, item.object)) continue;
+    for (const a of actions) {
       log.info({ plugin: a.name }, "Executing ItemBlock action");
       let related: ResourceIdentifier[];
       try {
@@ -577,7 +584,8 @@ class BackupRun {
         const found = await this.#relatedItem(id, log);
         if (found && this.#addToBlock(block, found, log)) {
           if (this.#allGroupVersions) for (const other of await this.#otherVersionsFromCluster(found, log)) block.add(other);
-          await this.#runItemBlockActions(block, found, log);
+          const next = this.#itemBlockActionsFor(found);
+          if (next) await this.#runItemBlockActions(block, found, log, next);
         }
       }
     }

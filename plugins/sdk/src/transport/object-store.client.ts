@@ -10,6 +10,7 @@ import type { CreateSignedURLResponse__Output } from "@velero-ts/proto/generated
 import type { ObjectStore } from "../contract/plugins.js";
 import { serviceClient, trackStream, type PluginConnection } from "./connection.js";
 import { NANOS_PER_MS } from "./convert.js";
+import { noteReceiveBuffers } from "./frames/reclaim.js";
 import { fromServiceError, type CallContext } from "./status.js";
 import { chunkBytes, FRAMES_OBJECT_CHUNK_BYTES, rechunk, writableOrEnded } from "./stream.js";
 import { callUnary } from "./unary.js";
@@ -101,6 +102,8 @@ export class ObjectStoreGrpcClient implements ObjectStore {
     const ctx = this.#ctx("GetObject");
     const call = this.#client.GetObject({ plugin: this.#name, bucket, key });
     trackStream(this.#conn, call);
+    // vtframes1 accounts for its read buffers itself; over gRPC each message's body is a buffer of its own
+    const reclaim = this.#conn.protocol === "grpc";
     return new Promise<Readable>((resolve, reject) => {
       let started = false;
       let consumerGone = false;
@@ -126,6 +129,7 @@ export class ObjectStoreGrpcClient implements ObjectStore {
       };
       call.on("data", (msg: Bytes__Output) => {
         start();
+        if (reclaim) noteReceiveBuffers(msg.data.length);
         if (msg.data.length > 0 && !out.push(msg.data)) call.pause();
       });
       call.on("end", () => {

@@ -26,6 +26,8 @@
  *                          stream; a sender keeps at most INITIAL_WINDOW_BYTES unacknowledged
  */
 
+import { noteReceiveBuffers } from "./reclaim.js";
+
 export const PROTOCOL_NAME = "vtframes1";
 export const PREFACE = Buffer.from("VTFRAMES/1\r\n", "latin1");
 export const HEADER_BYTES = 12;
@@ -255,6 +257,7 @@ export class FrameDecoder {
     if (!this.#chunk || this.#chunk.length - this.#chunkUsed < MIN_READ_ROOM) {
       this.#chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
       this.#chunkUsed = 0;
+      noteReceiveBuffers(READ_CHUNK_BYTES);
     }
     if (this.#headerNext) return this.#chunk.subarray(this.#chunkUsed, this.#chunkUsed + HEADER_BYTES - this.#buffered);
     return this.#chunk.subarray(this.#chunkUsed);
@@ -283,6 +286,7 @@ export class FrameDecoder {
     if (header && header.length - this.#buffered > DIRECT_READ_MIN_BYTES) {
       // Move what arrived of this payload into its own buffer; the rest is read into it.
       const payload = Buffer.allocUnsafe(header.length);
+      noteReceiveBuffers(header.length);
       let filled = 0;
       for (const part of this.#parts) filled += part.copy(payload, filled);
       this.#parts.length = 0;

@@ -6,6 +6,7 @@
 import { connect, type Socket } from "node:net";
 import type { FramesAddress } from "./channel.js";
 import { encodeFrame, FrameDecoder, FrameError, frameHeader, HEADER_BYTES, PREFACE, type Frame, type FramePayload, type FrameType } from "./codec.js";
+import { noteReceiveBuffers } from "./reclaim.js";
 
 /** Frames with a payload up to this size are copied next to their header (one buffer). */
 const COPY_PAYLOAD_BYTES = 16 * 1024;
@@ -53,7 +54,12 @@ export class FrameLink {
     this.#decoder = decoder ?? new FrameDecoder({ expectPreface: role === "server", scatter: true });
     socket.setNoDelay?.(true);
     if (role === "client") this.#queue(PREFACE);
-    if (!decoder) socket.on("data", (chunk: Buffer) => this.#decode(handlers, () => this.#decoder.push(chunk, handlers.onFrame)));
+    if (!decoder) {
+      socket.on("data", (chunk: Buffer) => {
+        noteReceiveBuffers(chunk.length);
+        this.#decode(handlers, () => this.#decoder.push(chunk, handlers.onFrame));
+      });
+    }
     socket.on("error", (error) => {
       this.#error ??= error;
     });

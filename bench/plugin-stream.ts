@@ -70,7 +70,7 @@ async function rawCopy(direction: "to-child" | "from-child", reads: "reused" | "
     await new Promise<void>((resolve) => child.stdout?.once("data", () => resolve()));
     let got = 0;
     const start = performance.now();
-    const socket = reads === "reused" ? connect({ path, onread: { buffer: Buffer.allocUnsafe(CHUNK), callback: (n: number) => void (got += n) } }) : connect(path);
+    const socket = reads === "reused" ? connect({ path, onread: { buffer: Buffer.allocUnsafe(CHUNK), callback: (n: number) => { got += n; return true; } } }) : connect(path);
     if (reads === "plain") socket.on("data", (d: Buffer) => void (got += d.length));
     await new Promise<void>((resolve, reject) => socket.once("end", resolve).once("error", reject));
     const ms = performance.now() - start;

@@ -1,5 +1,7 @@
 // PutObject / GetObject throughput of a 1 GiB object, host <-> TS plugin process (fixture plugin,
-// bucket "null": the plugin only counts or streams bytes, so this measures the transport), over
+// bucket "null": the plugin only counts or streams bytes, so this measures the transport): the
+// first GiB each way, then the steady state (median of the next 3 GiB, what the targets are judged
+// on, as the Execute bench judges after its warm-up calls), over
 // both transports (vtframes1, the velero-ts default with TS plugins and what the targets are judged
 // on; gRPC, what Velero's Go host and Go plugins speak), with the host's peak RSS (the host runs in
 // a process of its own per transport: plugin manager only, no build tools or test helpers);
@@ -85,6 +87,10 @@ async function rawCopy(direction: "to-child" | "from-child", reads: "reused" | "
 
 /** What the host process measured (it runs in its own process so its RSS is the host's alone). */
 interface HostResult {
+  /** The first transfer of SIZE bytes each way (code paths still being optimised by the JIT). */
+  firstPutMs: number;
+  firstGetMs: number;
+  /** Steady state: the median of the STEADY_RUNS transfers each way that follow. */
   putMs: number;
   getMs: number;
   putPeak: number;
@@ -92,33 +98,59 @@ interface HostResult {
   baselineRss: number;
 }
 
-/** The host side: plugin manager + fixture plugin, PutObject then GetObject of SIZE bytes. */
+/** Transfers each way after the first; their median is the steady-state rate the targets are judged on. */
+const STEADY_RUNS = 3;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+/**
+ * The host side: plugin manager + fixture plugin; PutObject and GetObject of SIZE bytes, first
+ * once (reported as the first GiB), then STEADY_RUNS more times each way.
+ */
 async function host(fixture: string, transport: PluginTransport): Promise<HostResult> {
   const bench = await startFixtureBinary(fixture, transport);
   try {
     const store = await bench.manager.getObjectStore("test.io/store", { bucket: "null" });
-    // warm up the connection and code paths
+    // open the connection and run each code path once
     await store.putObject("null", "warm", Readable.from(generateBytes(16 * MiB, CHUNK, true)));
     await count((await store.getObject("null", String(16 * MiB))) as AsyncIterable<Buffer>);
 
     const baselineRss = process.memoryUsage().rss;
-    const put = await peakRss(async () => {
+    const putOnce = async (): Promise<number> => {
       const start = performance.now();
       await store.putObject("null", "big", Readable.from(generateBytes(SIZE, CHUNK, true)));
-      return performance.now() - start;
-    });
-    const chunks: Buffer[] = [];
-    for await (const c of (await store.getObject("null", "big.length")) as AsyncIterable<Buffer>) chunks.push(c);
-    const stored = Number(Buffer.concat(chunks).toString());
-    if (stored !== SIZE) throw new Error(`plugin received ${stored} bytes, expected ${SIZE}`);
-
-    const get = await peakRss(async () => {
+      const ms = performance.now() - start;
+      const chunks: Buffer[] = [];
+      for await (const c of (await store.getObject("null", "big.length")) as AsyncIterable<Buffer>) chunks.push(c);
+      const stored = Number(Buffer.concat(chunks).toString());
+      if (stored !== SIZE) throw new Error(`plugin received ${stored} bytes, expected ${SIZE}`);
+      return ms;
+    };
+    const getOnce = async (): Promise<number> => {
       const start = performance.now();
       const got = await count((await store.getObject("null", String(SIZE))) as AsyncIterable<Buffer>);
       if (got !== SIZE) throw new Error(`host received ${got} bytes, expected ${SIZE}`);
       return performance.now() - start;
-    });
-    return { putMs: put.result, getMs: get.result, putPeak: put.peak, getPeak: get.peak, baselineRss };
+    };
+    const runs = async (once: () => Promise<number>): Promise<number[]> => {
+      const out: number[] = [];
+      for (let i = 0; i <= STEADY_RUNS; i++) out.push(await once());
+      return out;
+    };
+    const put = await peakRss(() => runs(putOnce));
+    const get = await peakRss(() => runs(getOnce));
+    return {
+      firstPutMs: put.result[0] as number,
+      firstGetMs: get.result[0] as number,
+      putMs: median(put.result.slice(1)),
+      getMs: median(get.result.slice(1)),
+      putPeak: put.peak,
+      getPeak: get.peak,
+      baselineRss,
+    };
   } finally {
     await bench.close();
   }
@@ -158,7 +190,7 @@ for (const [transport, m] of measured) {
   const peak = Math.max(m.putPeak, m.getPeak) / MiB;
   const label = transport === "vtframes1" ? "vtframes1 (velero-ts host <-> TS plugin, the default)" : "grpc (Velero's Go host / Go plugins; forced with VELERO_TS_PLUGIN_TRANSPORT=grpc)";
   lines.push(
-    `${label}: PutObject ${putRate.toFixed(0)} MiB/s (${((100 * putRate) / rawPut).toFixed(0)}% of raw), GetObject ${getRate.toFixed(0)} MiB/s (${((100 * getRate) / rawGet).toFixed(0)}% of raw); host process peak RSS ${peak.toFixed(0)} MiB (put ${(m.putPeak / MiB).toFixed(0)}, get ${(m.getPeak / MiB).toFixed(0)}; ${(m.baselineRss / MiB).toFixed(0)} MiB before the transfers)`,
+    `${label}: steady state (median of ${STEADY_RUNS} after the first): PutObject ${putRate.toFixed(0)} MiB/s (${((100 * putRate) / rawPut).toFixed(0)}% of raw), GetObject ${getRate.toFixed(0)} MiB/s (${((100 * getRate) / rawGet).toFixed(0)}% of raw); first GiB: PutObject ${mibPerSecond(SIZE, m.firstPutMs).toFixed(0)} MiB/s, GetObject ${mibPerSecond(SIZE, m.firstGetMs).toFixed(0)} MiB/s; host process peak RSS ${peak.toFixed(0)} MiB (put ${(m.putPeak / MiB).toFixed(0)}, get ${(m.getPeak / MiB).toFixed(0)}; ${(m.baselineRss / MiB).toFixed(0)} MiB before the transfers)`,
   );
 }
 const judged = measured.get("vtframes1") as HostResult;
@@ -170,7 +202,7 @@ await report(`plugin: PutObject/GetObject of ${(SIZE / MiB).toFixed(0)} MiB, hos
   `plain unix-socket copy, the reader taking node's default "data" chunks (a fresh 64 KiB buffer per read; context, not judged): host -> child ${plainPut.toFixed(0)} MiB/s, child -> host ${plainGet.toFixed(0)} MiB/s`,
   ...lines,
   `HTTP/2 floor: one node:http2 stream (no gRPC) uploading the same bytes in ${CHUNK / 1024} KiB writes over a unix socket, default 16 KiB frames: ${h2Put.toFixed(0)} MiB/s (${((100 * h2Put) / rawPut).toFixed(0)}% of raw)`,
-  `targets (judged on vtframes1): >= 80% of raw: ${judgedPut >= 0.8 * rawPut && judgedGet >= 0.8 * rawGet ? "met" : "MISSED"}; <= 128 MiB RSS: ${judgedPeak <= 128 ? "met" : `MISSED (${judgedPeak.toFixed(0)} MiB)`}`,
+  `targets (judged on vtframes1, steady state): >= 80% of raw: ${judgedPut >= 0.8 * rawPut && judgedGet >= 0.8 * rawGet ? "met" : "MISSED"}; <= 128 MiB RSS: ${judgedPeak <= 128 ? "met" : `MISSED (${judgedPeak.toFixed(0)} MiB)`}`,
 ]);
 
 async function runHost(transport: PluginTransport): Promise<HostResult> {

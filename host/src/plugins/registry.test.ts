@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSilentLogger } from "../shared/logging.js";
+import { createLogger, createSilentLogger } from "../shared/logging.js";
 import { parseListing, pluginArgs, PluginRegistry, scanPluginDir } from "./registry.js";
 
 describe("parseListing", () => {
@@ -82,8 +82,13 @@ describe("scanPluginDir", () => {
     expect(await scanPluginDir(dir, createSilentLogger())).toEqual([join(dir, "a-plugin"), join(dir, "b-plugin"), join(dir, "sub", "c-plugin")]);
   });
 
-  it("treats a missing directory as empty", async () => {
-    expect(await scanPluginDir("/nonexistent/vt-plugins", createSilentLogger())).toEqual([]);
+  it("treats a missing directory as empty, and says so in a warning naming it", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ format: "json", destination: { write: (line: string) => lines.push(line) } as unknown as NodeJS.WritableStream });
+    expect(await scanPluginDir("/nonexistent/vt-plugins", logger)).toEqual([]);
+    const warning = lines.map((l) => JSON.parse(l) as { level: string; msg: string; pluginDir?: string }).find((r) => r.level === "warning" || r.level === "warn");
+    expect(warning?.pluginDir).toBe("/nonexistent/vt-plugins");
+    expect(warning?.msg).toMatch(/plugin directory "\/nonexistent\/vt-plugins" does not exist: only the built-in plugins are available/);
   });
 });
 

@@ -124,7 +124,9 @@ export function parseListing(listed: readonly { kind: string; name: string }[]):
 
 /**
  * Every executable under `dir`, recursively, sorted per directory (Velero's walk). A missing
- * directory means no external plugins. Files without any exec bit are skipped with a warning.
+ * directory means no external plugins, as in Velero, but is logged: a mistyped --plugin-dir would
+ * otherwise only show up later as "plugin not found". Files without any exec bit are skipped with
+ * a warning.
  */
 export async function scanPluginDir(dir: string, logger: Logger): Promise<string[]> {
   const found: string[] = [];
@@ -133,7 +135,10 @@ export async function scanPluginDir(dir: string, logger: Logger): Promise<string
     try {
       names = (await readdir(current)).sort();
     } catch (error) {
-      if (current === dir && (error as NodeJS.ErrnoException).code === "ENOENT") return;
+      if (current === dir && (error as NodeJS.ErrnoException).code === "ENOENT") {
+        logger.warn({ pluginDir: dir }, `plugin directory "${dir}" does not exist: only the built-in plugins are available (point --plugin-dir at the directory holding the plugin executables)`);
+        return;
+      }
       throw new Error(`failed to read plugin directory "${current}": ${getErrorMessage(error)}`, { cause: error });
     }
     for (const name of names) {

@@ -2,6 +2,7 @@
  * The host's logger. Created once by the composition root (server or CLI) and injected; there is
  * no importable singleton. Credentials are redacted by key.
  */
+import { credentialRedactPaths } from "@velero-ts/plugin-sdk";
 import { pino, type Logger as PinoLogger } from "pino";
 
 /** The narrow logger interface the host passes around (a subset of pino's). */
@@ -18,18 +19,11 @@ export interface Logger {
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "panic";
 
-/** Keys whose values are never logged. */
-export const REDACTED_KEYS = [
-  "*.password",
-  "*.secretAccessKey",
-  "*.aws_secret_access_key",
-  "*.accessKey",
-  "*.token",
-  "*.credentials",
-  "*.authorization",
-  "*.key",
-  "config.customerKeyEncryptionFile",
-];
+/**
+ * Keys whose values are never logged (pino redact paths): the SDK's credential fields at the top
+ * level and one or two objects down, nested `key`s, and the BSL's customer key file.
+ */
+export const REDACTED_KEYS = [...credentialRedactPaths(), "config.customerKeyEncryptionFile"];
 
 export interface CreateLoggerOptions {
   level?: LogLevel;
@@ -73,7 +67,7 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   return base as unknown as Logger;
 }
 
-/** Renders pino JSON lines as logrus-like text: time="..." level=info msg="..." key=value. */
+/** Renders pino JSON lines as logrus text: time="..." level=info msg="..." key=value (level=warning, not warn). */
 function textStream(out: NodeJS.WritableStream): pino.DestinationStream {
   return {
     write(line: string): void {
@@ -85,7 +79,8 @@ function textStream(out: NodeJS.WritableStream): pino.DestinationStream {
         return;
       }
       const { time, level, msg, ...rest } = rec;
-      const parts = [`time="${String(time)}"`, `level=${String(level)}`, `msg=${JSON.stringify(String(msg ?? ""))}`];
+      // logrus (Velero) names pino's "warn" level "warning"
+      const parts = [`time="${String(time)}"`, `level=${level === "warn" ? "warning" : String(level)}`, `msg=${JSON.stringify(String(msg ?? ""))}`];
       for (const [k, v] of Object.entries(rest)) {
         parts.push(`${k}=${typeof v === "string" && !/[\s"=]/.test(v) ? v : JSON.stringify(v)}`);
       }

@@ -74,6 +74,6 @@ export {
 export type { ValidationIssue, PluginErrorReason, RemoteStackFrame } from "./contract/errors.js";
 export { serve, PluginServerBuilder, resolvePluginCommand, PLUGIN_COMMAND_ENV, PLUGIN_NETWORK_ENV } from "./serve.js";
 export type { ServeOptions, RunningPlugin, PluginFactory, PluginFactoryContext } from "./serve.js";
-export { createPluginLogger, createNoopPluginLogger } from "./logger.js";
+export { createPluginLogger, createNoopPluginLogger, CREDENTIAL_FIELDS, credentialRedactPaths } from "./logger.js";
 export type { PluginLogger, PluginLogLevel, PluginLoggerOptions } from "./logger.js";
 export { parseLosslessJson, stringifyLosslessJson } from "./transport/json.js";

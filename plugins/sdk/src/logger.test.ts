@@ -69,6 +69,16 @@ describe("createPluginLogger", () => {
     log.error("shown");
     expect(out.lines().map((l) => l["@message"])).toEqual(["shown"]);
   });
+
+  it("never writes credentials, at the top level or nested", () => {
+    const out = capture();
+    const log = createPluginLogger({ level: "info", destination: out.destination });
+    log.info({ token: "tok-1", config: { secretAccessKey: "sak-1", region: "us-east-1" } }, "init");
+    log.child({ plugin: "example.io/x" }).warn({ request: { headers: { authorization: "Bearer abc" } } }, "retrying");
+    const raw = out.raw.join("");
+    for (const secret of ["tok-1", "sak-1", "Bearer abc"]) expect(raw).not.toContain(secret);
+    expect(out.lines()[0]).toMatchObject({ "@message": "init", token: "[redacted]", config: { secretAccessKey: "[redacted]", region: "us-east-1" } });
+  });
 });
 
 describe("levelFromArgv", () => {

@@ -41,6 +41,18 @@ export interface PluginLoggerOptions {
 
 const RESERVED = new Set(["@message", "@level", "@timestamp"]);
 
+/** Field names whose values are credentials: the plugin logger and the host's logger never write them. */
+export const CREDENTIAL_FIELDS: readonly string[] = ["password", "secretAccessKey", "aws_secret_access_key", "accessKey", "token", "credentials", "authorization"];
+
+/**
+ * pino redact paths for CREDENTIAL_FIELDS at the top level and one or two objects down
+ * (`{ token }`, `{ location: { password } }`, `{ plugin: { config: { secretAccessKey } } }`), and
+ * `key` (a private key) when nested: a top-level `key` is an object-store key.
+ */
+export function credentialRedactPaths(): string[] {
+  return [...CREDENTIAL_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]), "*.key", "*.*.key"];
+}
+
 function sanitize(obj: Record<string, unknown>): Record<string, unknown> {
   let out: Record<string, unknown> | undefined;
   for (const key of Object.keys(obj)) {
@@ -89,6 +101,7 @@ export function createPluginLogger(options: PluginLoggerOptions = {}): PluginLog
     {
       level,
       messageKey: "@message",
+      redact: { paths: credentialRedactPaths(), censor: "[redacted]" },
       timestamp: false, // rule 2: no @timestamp
       base: null,
       formatters: {

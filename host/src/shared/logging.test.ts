@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { createLogger, toPinoLevel, type CreateLoggerOptions } from "./logging.js";
+
+function capture(options: CreateLoggerOptions = {}): { lines: string[]; logger: ReturnType<typeof createLogger> } {
+  const lines: string[] = [];
+  const destination = { write: (line: string) => lines.push(line) } as unknown as NodeJS.WritableStream;
+  return { lines, logger: createLogger({ ...options, destination }) };
+}
+
+describe("createLogger", () => {
+  it("writes logrus text lines, with Velero's level name 'warning'", () => {
+    const { lines, logger } = capture();
+    logger.warn({ backup: "velero/b1", items: 3 }, "skipping item");
+    logger.info("plain message");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^time="\d{4}-\d\d-\d\dT[\d:.]+Z" level=warning msg="skipping item" backup=velero\/b1 items=3\n$/);
+    expect(lines[1]).toMatch(/ level=info msg="plain message"\n$/);
+  });
+
+  it("quotes text values that hold spaces, quotes or '='", () => {
+    const { lines, logger } = capture();
+    logger.error({ err: 'bucket "b" not found', query: "a=b" }, "failed");
+    expect(lines[0]).toContain(' err="bucket \\"b\\" not found" query="a=b"');
+  });
+
+  it("writes pino JSON with format json", () => {
+    const { lines, logger } = capture({ format: "json", level: "debug" });
+    logger.debug({ n: 1 }, "hello");
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ level: "debug", msg: "hello", n: 1 });
+  });
+
+  it("drops lines below the level, taking Velero's level names", () => {
+    const { lines, logger } = capture({ level: toPinoLevel("warning") as CreateLoggerOptions["level"] });
+    logger.info("not shown");
+    logger.warn("shown");
+    expect(lines).toHaveLength(1);
+    expect(toPinoLevel("panic")).toBe("fatal");
+    expect(toPinoLevel("nonsense")).toBe("info");
+  });
+
+  it("never writes credentials, at the top level or nested", () => {
+    const secrets = ["pw-top", "pw-nested", "sak-nested", "sak-deep", "tok-top", "tok-deep", "cred-nested", "auth-nested", "aws-secret"];
+    for (const format of ["text", "json"] as const) {
+      const { lines, logger } = capture({ format });
+      logger.info({ password: "pw-top", token: "tok-top" }, "top level");
+      logger.info({ location: { password: "pw-nested", secretAccessKey: "sak-nested", credentials: "cred-nested" } }, "one level down");
+      logger.info({ plugin: { config: { secretAccessKey: "sak-deep", token: "tok-deep" } } }, "two levels down");
+      logger.info({ request: { authorization: "auth-nested" }, profile: { aws_secret_access_key: "aws-secret" } }, "headers and profiles");
+      const out = lines.join("");
+      for (const secret of secrets) expect(out, `${format}: ${secret}`).not.toContain(secret);
+      expect(out).toContain("[redacted]");
+      expect(lines).toHaveLength(4);
+    }
+  });
+});

@@ -71,7 +71,9 @@ export class BackupStorageLocationReconciler implements Reconciler {
       message = `BackupStorageLocation "${name}" is unavailable: ${getErrorMessage(err)}`;
     }
     if (phase !== location.status?.phase) {
-      this.#log.info({ name, phase, ...(message ? { err: message } : {}) }, `BackupStorageLocation is ${phase}`);
+      // a location going Unavailable is a warning: backups to it fail until it is fixed
+      if (phase === "Unavailable") this.#log.warn({ name, phase, err: message }, `BackupStorageLocation is ${phase}`);
+      else this.#log.info({ name, phase }, `BackupStorageLocation is ${phase}`);
     }
     this.#o.metrics?.backupLocationStatus(name, phase === "Available");
     await this.#o.kube.patch(GVR.backupStorageLocations, name, namespace, {

@@ -1,7 +1,10 @@
 // Go compatibility: the real velero-plugin-for-aws (Go, go-plugin v1.6, built from the Go module
 // proxy in peer set velero118) discovered and driven by OUR host's plugin manager against moto S3.
 // Every ObjectStore rpc: Init, PutObject, GetObject, ListObjects, ListCommonPrefixes, ObjectExists,
-// DeleteObject, CreateSignedURL.
+// DeleteObject, CreateSignedURL; and its VolumeSnapshotter against moto EC2 (found through
+// AWS_ENDPOINT_URL_EC2, as our aws plugin finds it): the SDK's VolumeSnapshotter conformance suite
+// and Velero's snapshot flow, with the same expectations as our own plugin's test
+// (test/integration/aws/volume-snapshotter.test.ts), so the two implementations are held to one behaviour.
 //
 // The binary comes from $VT_GO_AWS_PLUGIN or $PEERS_HOME/peers.json `bin.veleroPluginForAws`
 // (scripts/peers-install.sh step velero118: test/peers/go/velero118/build.sh). A missing binary
@@ -10,9 +13,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ObjectStore } from "@velero-ts/plugin-sdk";
+import type { ObjectStore, UnstructuredItem, VolumeSnapshotter } from "@velero-ts/plugin-sdk";
+import { describeObjectStoreConformance, describeVolumeSnapshotterConformance } from "@velero-ts/plugin-sdk/testing";
 import { DefaultPluginManager } from "../../host/src/plugins/default-manager.ts";
 import { discoverPlugins, pluginArgs } from "../../host/src/plugins/registry.ts";
 import { loadEndpoints } from "../helpers/endpoints.ts";
@@ -63,7 +68,12 @@ beforeAll(async () => {
   manager = new DefaultPluginManager({
     registry,
     logger,
-    env: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_EC2_METADATA_DISABLED: "true" },
+    env: {
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_ENDPOINT_URL_EC2: loadEndpoints().ec2.endpoint,
+    },
     transport: "vtframes1",
   });
   // exactly the keys Velero passes for a BSL (the AWS plugin rejects unknown keys)
@@ -122,5 +132,82 @@ describe("Go velero-plugin-for-aws under the velero-ts host (moto S3)", () => {
 
   it("forwards the Go plugin's stderr log lines into the host log", () => {
     expect(records.some((r) => r.fields["cmd"] === join(pluginDir, "velero-plugin-for-aws") && r.message !== undefined)).toBe(true);
+  });
+});
+
+// The SDK's ObjectStore conformance suite holds the Go plugin to what it holds ours to, except that
+// a missing key may fail with any error naming it (Velero's contract; the SDK's is NotFoundError).
+describeObjectStoreConformance(
+  "Go velero-plugin-for-aws (moto S3)",
+  async () => {
+    const config = { region: loadEndpoints().s3.region, s3Url: loadEndpoints().s3.endpoint, s3ForcePathStyle: "true", bucket: BUCKET, prefix: "" };
+    return { store: await manager.getObjectStore("velero.io/aws", config), bucket: BUCKET, config };
+  },
+  { missingKeyError: "any" },
+);
+
+describe("Go velero-plugin-for-aws VolumeSnapshotter under the velero-ts host (moto EC2)", () => {
+  const { ec2: endpoint } = loadEndpoints();
+  const region = endpoint.region;
+  const zone = `${region}a`;
+  const ec2 = new EC2Client({ region, endpoint: endpoint.endpoint, credentials: { accessKeyId: endpoint.accessKeyId, secretAccessKey: endpoint.secretAccessKey } });
+  afterAll(() => ec2.destroy());
+
+  function pv(name: string, spec: Record<string, unknown>, labels?: Record<string, string>): UnstructuredItem {
+    return { apiVersion: "v1", kind: "PersistentVolume", metadata: { name, ...(labels ? { labels } : {}) }, spec };
+  }
+
+  async function createVolume(type: "gp3" | "io1", tags: Record<string, string> = {}): Promise<string> {
+    const created = await ec2.send(
+      new CreateVolumeCommand({
+        AvailabilityZone: zone,
+        Size: 1,
+        VolumeType: type,
+        ...(type === "io1" ? { Iops: 700 } : {}),
+        ...(Object.keys(tags).length > 0 ? { TagSpecifications: [{ ResourceType: "volume", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] } : {}),
+      }),
+    );
+    if (!created.VolumeId) throw new Error("moto returned no volume ID");
+    return created.VolumeId;
+  }
+
+  describeVolumeSnapshotterConformance("Go velero-plugin-for-aws (EBS CSI PV)", async () => {
+    const volumeId = await createVolume("gp3");
+    const config = { region };
+    return {
+      snapshotter: await manager.getVolumeSnapshotter("velero.io/aws", config),
+      config,
+      volume: { id: volumeId, az: zone, type: "gp3" },
+      persistentVolume: pv("pv-csi", { csi: { driver: "ebs.csi.aws.com", volumeHandle: volumeId, fsType: "ext4" } }),
+      foreignPersistentVolume: pv("pv-hostpath", { csi: { driver: "hostpath.csi.k8s.io", volumeHandle: "abc" } }),
+      newVolumeId: "vol-0123456789abcdef0",
+    };
+  });
+
+  it("backs up an in-tree EBS PV and restores it to a new io1 volume, as our aws plugin does", async () => {
+    const snapshotter: VolumeSnapshotter = await manager.getVolumeSnapshotter("velero.io/aws", { region });
+    const source = await createVolume("io1", { Name: "app-data", "velero.io/backup": "an-older-backup" });
+    const original = pv("pv-ebs", { awsElasticBlockStore: { volumeID: `aws://${zone}/${source}`, fsType: "ext4" } }, {
+      "failure-domain.beta.kubernetes.io/zone": zone,
+    });
+
+    expect(await snapshotter.getVolumeId(original)).toBe(source);
+    expect(await snapshotter.getVolumeInfo(source, zone)).toEqual({ volumeType: "io1", iops: 700 });
+    const snapshotId = await snapshotter.createSnapshot(source, zone, { "velero.io/backup": "b1", "velero.io/pv": "pv-ebs" });
+    const described = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
+    const tags = Object.fromEntries((described.Snapshots?.[0]?.Tags ?? []).map((t) => [t.Key, t.Value]));
+    expect(tags).toEqual({ "velero.io/backup": "b1", "velero.io/pv": "pv-ebs", Name: "app-data" });
+
+    const restoredId = await snapshotter.createVolumeFromSnapshot({ snapshotId, volumeType: "io1", volumeAZ: zone, iops: 700 });
+    const restored = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [restoredId] }))).Volumes?.[0];
+    expect(restored).toMatchObject({ AvailabilityZone: zone, VolumeType: "io1", Iops: 700, SnapshotId: snapshotId });
+    expect(Object.fromEntries((restored?.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({ "velero.io/backup": "b1" });
+    const rewritten = await snapshotter.setVolumeId(original, restoredId);
+    expect((rewritten["spec"] as { awsElasticBlockStore: { volumeID: string } }).awsElasticBlockStore.volumeID).toBe(`aws://${zone}/${restoredId}`);
+
+    await snapshotter.deleteSnapshot(snapshotId);
+    await snapshotter.deleteSnapshot(snapshotId);
+    const after = await ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: "snapshot-id", Values: [snapshotId] }] }));
+    expect(after.Snapshots ?? []).toEqual([]);
   });
 });

@@ -1,0 +1,296 @@
+// Differential test: Velero's own built-in item actions (the real Velero v1.18.1 binary's
+// `velero run-plugins`, Go, spawned by OUR plugin manager as an external plugin) against velero-ts's
+// built-in actions, on the same inputs. Each case runs both and expects the same output: the item,
+// the additional items, skipRestore (restore) and the related items (item blocks). This holds our
+// built-ins to Velero's behaviour, and drives the v1 BackupItemAction, RestoreItemAction and
+// ItemBlockAction gRPC clients against Go servers. Actions that read the cluster (plugin-config
+// ConfigMaps, StorageClasses, ClusterRoleBindings) run against the real API server; both sides see
+// the same objects.
+//
+// The binary comes from $PEERS_HOME/peers.json `bin.velero` (peer set velero118); a missing binary
+// fails this suite with instructions.
+import { existsSync, readFileSync } from "node:fs";
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BackupItemAction, ItemBlockAction, ResourceIdentifier, Restore, RestoreItemAction, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { createBuiltinBackupItemAction } from "../../host/src/backup/actions/index.ts";
+import { createBuiltinItemBlockAction } from "../../host/src/backup/item-block-actions/index.ts";
+import { GVR } from "../../host/src/kube/gvr.ts";
+import { createKubeClient, type HttpKubeClient } from "../../host/src/kube/http-kube-client.ts";
+import { DefaultPluginManager } from "../../host/src/plugins/default-manager.ts";
+import { discoverPlugins, pluginArgs } from "../../host/src/plugins/registry.ts";
+import { builtinRestoreItemActions } from "../../host/src/restore/actions/index.ts";
+import { createSilentLogger } from "../../host/src/shared/logging.ts";
+import { loadEndpoints } from "../helpers/endpoints.ts";
+import { captureLogger, tempDir, type LogRecord } from "./helpers.ts";
+
+function goVelero(): string {
+  const peersJson = join(process.env["PEERS_HOME"] ?? "/var/cache/velero-ts-peers", "peers.json");
+  const bin = existsSync(peersJson) ? (JSON.parse(readFileSync(peersJson, "utf8")) as { bin?: Record<string, string> }).bin?.["velero"] : undefined;
+  if (!bin || !existsSync(bin)) {
+    throw new Error(`the Go velero binary is not built (looked at ${peersJson} bin.velero); build it with \`bash test/peers/go/velero118/build.sh <dir>\` (scripts/peers-install.sh runs it as step velero118)`);
+  }
+  return bin;
+}
+
+const NS = `vt-gob-${process.pid}`;
+let pluginDir: string;
+let manager: DefaultPluginManager;
+let kube: HttpKubeClient;
+const records: LogRecord[] = [];
+
+beforeAll(async () => {
+  const endpoints = loadEndpoints();
+  kube = createKubeClient({ kubeconfig: endpoints.kubeconfig });
+  await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
+  pluginDir = await tempDir("vt-go-builtins-");
+  // Velero's server runs its own binary with `run-plugins` for its built-ins; here it is an external plugin
+  await writeFile(join(pluginDir, "velero-builtins"), `#!/bin/sh\nexec '${goVelero()}' run-plugins "$@"\n`, { mode: 0o755 });
+  const logger = captureLogger(records);
+  const registry = await discoverPlugins({ pluginDir, args: pluginArgs({ logLevel: "info", features: [] }), logger, handshakeTimeoutMs: 60_000 });
+  expect(registry.problems()).toEqual([]);
+  manager = new DefaultPluginManager({ registry, logger, env: { KUBECONFIG: endpoints.kubeconfig, VELERO_NAMESPACE: NS } });
+});
+
+afterAll(async () => {
+  await manager?.close();
+  if (pluginDir) await rm(pluginDir, { recursive: true, force: true });
+  await kube?.delete(GVR.namespaces, NS).catch(() => undefined);
+  kube?.close();
+});
+
+const restore = (spec: Record<string, unknown> = {}): Restore =>
+  ({ apiVersion: "velero.io/v1", kind: "Restore", metadata: { name: "r1", namespace: NS, uid: "6f7a0c1e-1111-4222-8333-944445555666" }, spec: { backupName: "b1", ...spec }, status: {} }) as unknown as Restore;
+
+/**
+ * Velero's actions decode the item into Go structs and encode it back, which writes zero values of
+ * fields without omitempty (`metadata.creationTimestamp: null`, `status: {}`, `resources: {}`,
+ * `targetPort: 0`, a zero CRD status) and drops empty maps (`annotations: {}`, `matchLabels: {}`).
+ * The API server treats both forms alike. So a key of GO_ZERO_KEYS that holds only empty values on
+ * one side and is absent on the other is dropped before comparing; everything else (an
+ * `emptyDir: {}`, a value one side sets) must match exactly.
+ */
+const GO_ZERO_KEYS = new Set(["creationTimestamp", "status", "resources", "annotations", "labels", "selector", "matchLabels", "targetPort"]);
+
+function holdsNothing(value: unknown): boolean {
+  if (value === null || value === undefined || value === "" || value === 0 || value === false) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === "object") return Object.values(value).every(holdsNothing);
+  return false;
+}
+
+function withoutGoZeroValues(a: unknown, b: unknown): [unknown, unknown] {
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
+    const pairs = a.map((x, i) => withoutGoZeroValues(x, b[i]));
+    return [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
+  }
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object" || Array.isArray(a) || Array.isArray(b)) return [a, b];
+  const ao: Record<string, unknown> = {};
+  const bo: Record<string, unknown> = {};
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  for (const key of new Set([...Object.keys(left), ...Object.keys(right)])) {
+    const inLeft = key in left;
+    const inRight = key in right;
+    if (inLeft && inRight) {
+      [ao[key], bo[key]] = withoutGoZeroValues(left[key], right[key]);
+    } else if (inLeft && !(GO_ZERO_KEYS.has(key) && holdsNothing(left[key]))) {
+      ao[key] = left[key];
+    } else if (inRight && !(GO_ZERO_KEYS.has(key) && holdsNothing(right[key]))) {
+      bo[key] = right[key];
+    }
+  }
+  return [ao, bo];
+}
+
+const ids = (list: ResourceIdentifier[]): string[] => list.map((i) => `${i.resource}${i.group ? `.${i.group}` : ""}/${i.namespace}/${i.name}`).sort();
+
+function ours(name: string): RestoreItemAction {
+  const entry = builtinRestoreItemActions({ kube, veleroNamespace: NS, logger: createSilentLogger() }).find((e) => e.name === name);
+  if (!entry) throw new Error(`velero-ts has no built-in restore item action ${name}`);
+  return entry.create();
+}
+
+/** Runs Velero's and our restore item action on the same input; both must give the same output. */
+async function sameRestoreOutput(name: string, item: UnstructuredItem, r: Restore = restore()): Promise<{ item: UnstructuredItem; additionalItems: string[]; skipRestore: boolean }> {
+  const go = (await manager.get("RestoreItemAction", name)) as RestoreItemAction;
+  const input = { item: structuredClone(item), itemFromBackup: structuredClone(item), restore: r };
+  const want = await go.execute(structuredClone(input));
+  const got = await ours(name).execute(structuredClone(input));
+  const [gotItem, wantItem] = withoutGoZeroValues(got.item, want.item);
+  expect({ item: gotItem, additionalItems: ids(got.additionalItems), skipRestore: got.skipRestore }, `${name} differs from Velero's`).toEqual({
+    item: wantItem,
+    additionalItems: ids(want.additionalItems),
+    skipRestore: want.skipRestore,
+  });
+  return { item: want.item, additionalItems: ids(want.additionalItems), skipRestore: want.skipRestore };
+}
+
+describe("Velero's built-in plugins (Go velero v1.18.1 run-plugins) under the velero-ts host", () => {
+  it("lists Velero's built-in actions, and we have each non-CSI, non-data-mover one", () => {
+    const listed = manager.list().map((p) => `${p.kind}/${p.name}`);
+    expect(listed).toEqual(expect.arrayContaining(["BackupItemAction/velero.io/pod", "RestoreItemAction/velero.io/job", "ItemBlockAction/velero.io/pvc"]));
+    const oursRia = builtinRestoreItemActions({ kube, veleroNamespace: NS, logger: createSilentLogger() }).map((e) => e.name);
+    const theirsRia = listed.filter((l) => l.startsWith("RestoreItemAction/")).map((l) => l.slice("RestoreItemAction/".length));
+    // not built here: file-system backup (pod-volume-restore) and the CSI data mover (dataupload) need a node agent
+    expect(theirsRia.filter((n) => !oursRia.includes(n)).sort()).toEqual(["velero.io/dataupload", "velero.io/pod-volume-restore"]);
+  });
+});
+
+describe("restore item actions: velero-ts gives what Velero gives", () => {
+  it("velero.io/job drops the generated selector and controller-uid labels", async () => {
+    const out = await sameRestoreOutput("velero.io/job", {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "j", namespace: NS, labels: { app: "x", "controller-uid": "u1", "batch.kubernetes.io/controller-uid": "u1" } },
+      spec: {
+        selector: { matchLabels: { "controller-uid": "u1", "batch.kubernetes.io/controller-uid": "u1" } },
+        template: { metadata: { labels: { "controller-uid": "u1", "batch.kubernetes.io/controller-uid": "u1", "job-name": "j", app: "x" } }, spec: { containers: [{ name: "c", image: "busybox" }], restartPolicy: "Never" } },
+      },
+    });
+    expect(out.skipRestore).toBe(false);
+    expect(out.item["spec"]).not.toHaveProperty("selector.matchLabels.controller-uid");
+  });
+
+  it("velero.io/pod clears the node, the priority and the service-account token secret volume and its mounts, and names the priority class", async () => {
+    const out = await sameRestoreOutput("velero.io/pod", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p", namespace: NS, uid: "u", resourceVersion: "5" },
+      spec: {
+        nodeName: "node-1",
+        priority: 100,
+        priorityClassName: "high",
+        serviceAccountName: "app",
+        volumes: [
+          { name: "data", persistentVolumeClaim: { claimName: "data-pvc" } },
+          { name: "app-token-abcde", secret: { secretName: "app-token-abcde" } },
+          { name: "kube-api-access-x1y2z", projected: { sources: [{ serviceAccountToken: { path: "token" } }] } },
+        ],
+        containers: [
+          {
+            name: "c",
+            image: "nginx",
+            volumeMounts: [
+              { name: "data", mountPath: "/data" },
+              { name: "app-token-abcde", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" },
+              { name: "kube-api-access-x1y2z", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" },
+            ],
+          },
+        ],
+        initContainers: [{ name: "i", image: "busybox", volumeMounts: [{ name: "kube-api-access-x1y2z", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" }] }],
+      },
+      status: { phase: "Running" },
+    });
+    const spec = out.item["spec"] as { nodeName?: string; priority?: number; volumes: { name: string }[] };
+    expect(spec.nodeName).toBeUndefined();
+    expect(spec.priority).toBeUndefined();
+    expect(spec.volumes.map((v) => v.name)).toEqual(["data", "kube-api-access-x1y2z"]);
+    expect(out.additionalItems).toEqual(["priorityclasses.scheduling.k8s.io//high"]);
+  });
+
+  it.each([
+    ["ClusterIP", { type: "ClusterIP", clusterIP: "10.96.0.10", clusterIPs: ["10.96.0.10"], ports: [{ port: 80, targetPort: 8080, protocol: "TCP" }] }, {}],
+    ["headless", { type: "ClusterIP", clusterIP: "None", clusterIPs: ["None"], ports: [{ port: 80 }] }, {}],
+    ["NodePort, ports not in last-applied", { type: "NodePort", clusterIP: "10.96.0.11", ports: [{ name: "http", port: 80, nodePort: 30080 }] }, {}],
+    [
+      "NodePort, port pinned in last-applied",
+      { type: "NodePort", clusterIP: "10.96.0.12", ports: [{ name: "http", port: 80, nodePort: 30081 }, { name: "https", port: 443, nodePort: 30443 }] },
+      { "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify({ spec: { ports: [{ name: "http", port: 80, nodePort: 30081 }] } }) },
+    ],
+    ["LoadBalancer", { type: "LoadBalancer", clusterIP: "10.96.0.13", ports: [{ port: 443, nodePort: 31443 }], healthCheckNodePort: 32000, externalTrafficPolicy: "Local" }, {}],
+    ["ExternalName", { type: "ExternalName", externalName: "example.com" }, {}],
+  ])("velero.io/service: %s", async (_label, spec, annotations) => {
+    await sameRestoreOutput("velero.io/service", { apiVersion: "v1", kind: "Service", metadata: { name: "s", namespace: NS, annotations }, spec });
+  });
+
+  it("velero.io/service-account drops the token secret from secrets", async () => {
+    const out = await sameRestoreOutput("velero.io/service-account", {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "app", namespace: NS },
+      secrets: [{ name: "app-token-abcde" }, { name: "app-dockercfg" }],
+    });
+    expect(out.item["secrets"]).toEqual([{ name: "app-dockercfg" }]);
+  });
+
+  it("velero.io/role-bindings and velero.io/cluster-role-bindings map service-account subjects' namespaces", async () => {
+    const r = restore({ namespaceMapping: { old: "new", other: "else" } });
+    const subjects = [
+      { kind: "ServiceAccount", name: "a", namespace: "old" },
+      { kind: "ServiceAccount", name: "b", namespace: "unmapped" },
+      { kind: "User", name: "u" },
+      { kind: "ServiceAccount", name: "c", namespace: "other" },
+    ];
+    const rb = await sameRestoreOutput("velero.io/role-bindings", { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "rb", namespace: "new" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "r" }, subjects }, r);
+    await sameRestoreOutput("velero.io/cluster-role-bindings", { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: "crb" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cr" }, subjects }, r);
+    expect((rb.item["subjects"] as { namespace?: string }[]).map((x) => x.namespace)).toEqual(["new", "unmapped", undefined, "else"]);
+  });
+
+  it("velero.io/pvc strips binding annotations and a selected node that does not exist, and names its PV", async () => {
+    const out = await sameRestoreOutput("velero.io/pvc", {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: {
+        name: "data",
+        namespace: NS,
+        annotations: {
+          "pv.kubernetes.io/bind-completed": "yes",
+          "pv.kubernetes.io/bound-by-controller": "yes",
+          "volume.kubernetes.io/selected-node": "gone-node",
+          "volume.beta.kubernetes.io/storage-provisioner": "hostpath.csi.k8s.io",
+          keep: "me",
+        },
+      },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, volumeName: "pv-1", storageClassName: "csi-hostpath-sc" },
+      status: { phase: "Bound" },
+    });
+    expect((out.item["metadata"] as { annotations: Record<string, string> }).annotations).toEqual({ keep: "me" });
+    expect(out.additionalItems).toEqual(["persistentvolumes//pv-1"]);
+  });
+
+  it("velero.io/apiservice skips every APIService, local or service-backed (the aggregator recreates them)", async () => {
+    for (const spec of [
+      { group: "apps", version: "v1", groupPriorityMinimum: 17800, versionPriority: 15 },
+      { group: "metrics.k8s.io", version: "v1beta1", service: { name: "metrics-server", namespace: "kube-system" }, groupPriorityMinimum: 100, versionPriority: 100 },
+    ]) {
+      const out = await sameRestoreOutput("velero.io/apiservice", { apiVersion: "apiregistration.k8s.io/v1", kind: "APIService", metadata: { name: `${spec.version}.${spec.group}` }, spec });
+      expect(out.skipRestore).toBe(true);
+    }
+  });
+
+  it("velero.io/admission-webhook-configuration defaults what v1 requires", async () => {
+    const out = await sameRestoreOutput("velero.io/admission-webhook-configuration", {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "MutatingWebhookConfiguration",
+      metadata: { name: "w" },
+      webhooks: [{ name: "a.example.com", clientConfig: { url: "https://127.0.0.1:9443/a" } }, { name: "b.example.com", clientConfig: { url: "https://127.0.0.1:9443/b" }, sideEffects: "None", admissionReviewVersions: ["v1"] }],
+    });
+    expect((out.item["webhooks"] as { sideEffects?: string }[]).map((w) => w.sideEffects)).toEqual(["None", "None"]);
+  });
+
+  it("velero.io/add-pvc-from-pod names the pod's PVCs as additional items", async () => {
+    const out = await sameRestoreOutput("velero.io/add-pvc-from-pod", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p", namespace: NS },
+      spec: { containers: [{ name: "c", image: "nginx" }], volumes: [{ name: "a", persistentVolumeClaim: { claimName: "a-pvc" } }, { name: "e", emptyDir: {} }] },
+    });
+    expect(out.additionalItems).toEqual([`persistentvolumeclaims/${NS}/a-pvc`]);
+  });
+
+  it("velero.io/crd-preserve-fields keeps an apiextensions v1 CRD as it is", async () => {
+    await sameRestoreOutput("velero.io/crd-preserve-fields", {
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: "widgets.example.com" },
+      spec: {
+        group: "example.com",
+        names: { kind: "Widget", plural: "widgets", singular: "widget", listKind: "WidgetList" },
+        scope: "Namespaced",
+        versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+      },
+    });
+  });
+});

@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BackupItemAction, ItemBlockAction, ResourceIdentifier, Restore, RestoreItemAction, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import type { Backup, BackupItemAction, ItemBlockAction, ResourceIdentifier, Restore, RestoreItemAction, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { createBuiltinBackupItemAction } from "../../host/src/backup/actions/index.ts";
 import { createBuiltinItemBlockAction } from "../../host/src/backup/item-block-actions/index.ts";
 import { GVR } from "../../host/src/kube/gvr.ts";
@@ -66,12 +66,12 @@ const restore = (spec: Record<string, unknown> = {}): Restore =>
 /**
  * Velero's actions decode the item into Go structs and encode it back, which writes zero values of
  * fields without omitempty (`metadata.creationTimestamp: null`, `status: {}`, `resources: {}`,
- * `targetPort: 0`, a zero CRD status) and drops empty maps (`annotations: {}`, `matchLabels: {}`).
+ * `targetPort: 0`, `updateStrategy: {}`, a zero CRD status) and drops empty maps (`annotations: {}`, `matchLabels: {}`).
  * The API server treats both forms alike. So a key of GO_ZERO_KEYS that holds only empty values on
  * one side and is absent on the other is dropped before comparing; everything else (an
  * `emptyDir: {}`, a value one side sets) must match exactly.
  */
-const GO_ZERO_KEYS = new Set(["creationTimestamp", "status", "resources", "annotations", "labels", "selector", "matchLabels", "targetPort"]);
+const GO_ZERO_KEYS = new Set(["creationTimestamp", "status", "resources", "annotations", "labels", "selector", "matchLabels", "targetPort", "strategy", "updateStrategy"]);
 
 function holdsNothing(value: unknown): boolean {
   if (value === null || value === undefined || value === "" || value === 0 || value === false) return true;
@@ -292,5 +292,232 @@ describe("restore item actions: velero-ts gives what Velero gives", () => {
         versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
       },
     });
+  });
+});
+
+const backup = (spec: Record<string, unknown> = {}): Backup =>
+  ({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "b1", namespace: NS, uid: "0d1e2f3a-1111-4222-8333-944445555666" }, spec: { includedNamespaces: [NS], ...spec }, status: {} }) as unknown as Backup;
+
+/** Runs Velero's and our backup item action on the same item; both must give the same output. */
+async function sameBackupOutput(name: string, item: UnstructuredItem): Promise<{ item: UnstructuredItem; additionalItems: string[] }> {
+  const go = (await manager.get("BackupItemAction", name)) as BackupItemAction;
+  const want = await go.execute(structuredClone(item), backup());
+  const got = await createBuiltinBackupItemAction(name, kube).execute(structuredClone(item), backup());
+  const [gotItem, wantItem] = withoutGoZeroValues(got.item, want.item);
+  expect({ item: gotItem, additionalItems: ids(got.additionalItems) }, `${name} differs from Velero's`).toEqual({ item: wantItem, additionalItems: ids(want.additionalItems) });
+  return { item: want.item, additionalItems: ids(want.additionalItems) };
+}
+
+/** Runs Velero's and our item block action on the same item; both must relate the same items. */
+async function sameRelatedItems(name: string, item: UnstructuredItem): Promise<string[]> {
+  const go = (await manager.get("ItemBlockAction", name)) as ItemBlockAction;
+  const want = ids(await go.getRelatedItems(structuredClone(item), backup()));
+  const got = ids(await createBuiltinItemBlockAction(name, kube).getRelatedItems(structuredClone(item), backup()));
+  expect(got, `${name} differs from Velero's`).toEqual(want);
+  return want;
+}
+
+const podWithClaims = (name: string, claims: string[]): UnstructuredItem => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, namespace: NS },
+  spec: {
+    serviceAccountName: "app",
+    containers: [{ name: "c", image: "nginx" }],
+    volumes: [...claims.map((c) => ({ name: c, persistentVolumeClaim: { claimName: c } })), { name: "scratch", emptyDir: {} }],
+  },
+});
+
+const boundClaim = (name: string, volume: string): UnstructuredItem => ({
+  apiVersion: "v1",
+  kind: "PersistentVolumeClaim",
+  metadata: { name, namespace: NS },
+  spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, volumeName: volume },
+  status: { phase: "Bound" },
+});
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const serviceAccount: UnstructuredItem = { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "app", namespace: NS } };
+
+describe("backup item actions and item block actions: velero-ts gives what Velero gives", () => {
+  beforeAll(async () => {
+    // a binding of the service account, and pods sharing a claim, in the real cluster (both sides read them)
+    await kube.create(GVR.clusterRoleBindings, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: `${NS}-app` },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+      subjects: [{ kind: "ServiceAccount", name: "app", namespace: NS }],
+    } as UnstructuredItem);
+    await kube.create(GVR.serviceAccounts, serviceAccount);
+    // claims provisioned by the CSI hostpath driver, so the pods get scheduled and kwok runs them:
+    // Velero's pvc item block action relates only running pods
+    for (const claim of ["shared", "own-b", "unrelated"]) {
+      await kube.create(GVR.persistentVolumeClaims, {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: claim, namespace: NS },
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } }, storageClassName: "csi-hostpath-sc" },
+      } as UnstructuredItem);
+    }
+    for (const pod of [podWithClaims("web-a", ["shared"]), podWithClaims("web-b", ["shared", "own-b"]), podWithClaims("other", ["unrelated"])]) {
+      await kube.create(GVR.pods, pod);
+    }
+    await until(async () => (await kube.list(GVR.pods, { namespace: NS })).items.filter((p) => (p.status as { phase?: string } | undefined)?.phase === "Running").length === 3, "the 3 pods to run");
+  }, 120_000);
+  afterAll(async () => {
+    await kube.delete(GVR.clusterRoleBindings, `${NS}-app`).catch(() => undefined);
+  });
+
+  it("velero.io/pod (backup) adds the pod's claims", async () => {
+    const out = await sameBackupOutput("velero.io/pod", podWithClaims("web-b", ["shared", "own-b"]));
+    expect(out.additionalItems).toEqual([`persistentvolumeclaims/${NS}/own-b`, `persistentvolumeclaims/${NS}/shared`]);
+  });
+
+  it("velero.io/pv (backup) adds a bound claim's volume", async () => {
+    const out = await sameBackupOutput("velero.io/pv", boundClaim("shared", "pv-shared"));
+    expect(out.additionalItems).toEqual(["persistentvolumes//pv-shared"]);
+  });
+
+  it("velero.io/service-account (backup) adds the cluster role bindings that name it", async () => {
+    const out = await sameBackupOutput("velero.io/service-account", serviceAccount);
+    expect(out.additionalItems).toContain(`clusterrolebindings.rbac.authorization.k8s.io//${NS}-app`);
+  });
+
+  it("velero.io/pod (item block) relates the pod's claims", async () => {
+    expect(await sameRelatedItems("velero.io/pod", podWithClaims("web-b", ["shared", "own-b"]))).toEqual([`persistentvolumeclaims/${NS}/own-b`, `persistentvolumeclaims/${NS}/shared`]);
+  });
+
+  it("velero.io/pvc (item block) relates the volume and every running pod mounting the claim", async () => {
+    const claim = await kube.get(GVR.persistentVolumeClaims, "shared", NS);
+    if (!claim) throw new Error("claim shared is gone");
+    const volume = (claim.spec as { volumeName: string }).volumeName;
+    const related = await sameRelatedItems("velero.io/pvc", claim);
+    expect(related).toEqual([`persistentvolumes//${volume}`, `pods/${NS}/web-a`, `pods/${NS}/web-b`]);
+    expect(related).not.toContain(`pods/${NS}/other`);
+  });
+
+  it("velero.io/service-account (item block) relates the bindings that name it", async () => {
+    expect(await sameRelatedItems("velero.io/service-account", serviceAccount)).toContain(`clusterrolebindings.rbac.authorization.k8s.io//${NS}-app`);
+  });
+});
+
+describe("restore item actions that read the cluster or the restore's hooks: velero-ts gives what Velero gives", () => {
+  beforeAll(async () => {
+    // plugin-config ConfigMaps in Velero's namespace (VELERO_NAMESPACE for the Go plugin, veleroNamespace for ours)
+    const pluginConfig = (name: string, plugin: string, data: Record<string, string>): UnstructuredItem =>
+      ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: NS, labels: { "velero.io/plugin-config": "", [plugin]: "RestoreItemAction" } }, data }) as UnstructuredItem;
+    await kube.create(GVR.configMaps, pluginConfig("change-storage-class-config", "velero.io/change-storage-class", { "old-class": "csi-hostpath-sc" }));
+    await kube.create(GVR.configMaps, pluginConfig("change-image-name-config", "velero.io/change-image-name", { case1: "old.registry.io/team,new.registry.io/team", case2: "nginx:1.25,nginx:1.27" }));
+  });
+
+  it("velero.io/change-storage-class maps a claim's, a volume's and a StatefulSet template's class", async () => {
+    const claim = await sameRestoreOutput("velero.io/change-storage-class", {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "c", namespace: NS, annotations: { "volume.beta.kubernetes.io/storage-class": "old-class" } },
+      spec: { storageClassName: "old-class", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+    });
+    expect((claim.item["spec"] as { storageClassName: string }).storageClassName).toBe("csi-hostpath-sc");
+    await sameRestoreOutput("velero.io/change-storage-class", {
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: { name: "pv-c" },
+      spec: { storageClassName: "old-class", capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOnce"], hostPath: { path: "/tmp/x" } },
+    });
+    await sameRestoreOutput("velero.io/change-storage-class", {
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: { name: "db", namespace: NS },
+      spec: {
+        serviceName: "db",
+        selector: { matchLabels: { app: "db" } },
+        template: { metadata: { labels: { app: "db" } }, spec: { containers: [{ name: "db", image: "postgres" }] } },
+        volumeClaimTemplates: [
+          { metadata: { name: "data" }, spec: { storageClassName: "old-class", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } },
+          { metadata: { name: "logs" }, spec: { storageClassName: "kept-class", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } },
+        ],
+      },
+    });
+  });
+
+  it("velero.io/change-image-name rewrites container images by the configured cases", async () => {
+    const out = await sameRestoreOutput("velero.io/change-image-name", {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web", namespace: NS },
+      spec: {
+        selector: { matchLabels: { app: "web" } },
+        template: {
+          metadata: { labels: { app: "web" } },
+          spec: {
+            containers: [{ name: "a", image: "old.registry.io/team/app:1.0" }, { name: "b", image: "nginx:1.25" }, { name: "c", image: "busybox" }],
+            initContainers: [{ name: "i", image: "old.registry.io/team/init:2" }],
+          },
+        },
+      },
+    });
+    const spec = (out.item["spec"] as { template: { spec: { containers: { image: string }[] } } }).template.spec;
+    expect(spec.containers.map((c) => c.image)).toEqual(["new.registry.io/team/app:1.0", "nginx:1.27", "busybox"]);
+  });
+
+  it("velero.io/init-restore-hook adds the init containers of annotations and of the restore's hooks", async () => {
+    const pod: UnstructuredItem = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name: "p",
+        namespace: NS,
+        labels: { app: "web" },
+        annotations: {
+          "init.hook.restore.velero.io/container-image": "busybox:1.36",
+          "init.hook.restore.velero.io/container-name": "restore-hook",
+          "init.hook.restore.velero.io/command": '["/bin/sh", "-c", "echo restored"]',
+        },
+      },
+      spec: { containers: [{ name: "c", image: "nginx" }], initContainers: [{ name: "existing", image: "busybox" }] },
+    };
+    const fromAnnotations = await sameRestoreOutput("velero.io/init-restore-hook", pod);
+    expect((fromAnnotations.item["spec"] as { initContainers: { name: string }[] }).initContainers.map((c) => c.name)).toEqual(["restore-hook", "existing"]);
+
+    const withoutAnnotations = structuredClone(pod);
+    delete withoutAnnotations.metadata.annotations;
+    const r = restore({
+      hooks: {
+        resources: [
+          {
+            name: "h1",
+            includedNamespaces: [NS],
+            labelSelector: { matchLabels: { app: "web" } },
+            postHooks: [{ init: { initContainers: [{ name: "seed", image: "busybox", command: ["/bin/sh", "-c", "seed"] }], timeout: "1m" } }],
+          },
+        ],
+      },
+    });
+    await sameRestoreOutput("velero.io/init-restore-hook", withoutAnnotations, r);
+  });
+
+  it("velero.io/secret drops a token secret's token, CA and owner uid when its service account is not in the cluster, and keeps them when it is", async () => {
+    const tokenSecret = (account: string): UnstructuredItem => ({
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "kubernetes.io/service-account-token",
+      metadata: { name: `${account}-token-abcde`, namespace: NS, annotations: { "kubernetes.io/service-account.name": account, "kubernetes.io/service-account.uid": "old-uid" } },
+      data: { token: Buffer.from("t").toString("base64"), "ca.crt": Buffer.from("c").toString("base64"), namespace: Buffer.from(NS).toString("base64") },
+    });
+    const orphan = await sameRestoreOutput("velero.io/secret", tokenSecret("no-such-account"));
+    expect(Object.keys(orphan.item["data"] as object)).toEqual(["namespace"]);
+    expect(orphan.item.metadata.annotations).toEqual({ "kubernetes.io/service-account.name": "no-such-account" });
+    await kube.create(GVR.serviceAccounts, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "present", namespace: NS } } as UnstructuredItem);
+    const owned = await sameRestoreOutput("velero.io/secret", tokenSecret("present"));
+    expect(Object.keys(owned.item["data"] as object).sort()).toEqual(["ca.crt", "namespace", "token"]);
+    await sameRestoreOutput("velero.io/secret", { apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: "plain", namespace: NS }, data: { k: Buffer.from("v").toString("base64") } });
   });
 });

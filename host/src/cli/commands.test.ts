@@ -169,6 +169,9 @@ describe("restore", () => {
 
   it("maps namespaces and rejects bad flag values", async () => {
     const cli = createTestCli();
+    // as in Velero, -o json only prints, but the backup must exist
+    expect((await cli.run("restore", "create", "r", "--from-backup", "b", "-o", "json")).stderr).toContain('backup "b" not found');
+    cli.kube.seed(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "b", namespace: "velero" }, spec: {}, status: { phase: "Completed" } });
     const ok = await cli.run("restore", "create", "r", "--from-backup", "b", "--namespace-mappings", "demo-app:demo-copy", "--existing-resource-policy", "update", "-o", "json");
     expect(JSON.parse(ok.stdout).spec).toMatchObject({ namespaceMapping: { "demo-app": "demo-copy" }, existingResourcePolicy: "update" });
     expect((await cli.run("restore", "create", "r", "--from-backup", "b", "--existing-resource-policy", "replace")).stderr).toContain("it accepts only none, update");
@@ -242,9 +245,10 @@ describe("schedule", () => {
     const cli = createTestCli();
     const r = await cli.run("schedule", "create", "test-daily", `--schedule=${cron}`, "--selector", "app=iperf3-server");
     expect(r).toMatchObject({ code: 0, stdout: 'Schedule "test-daily" created successfully.\n' });
-    expect(cli.kube.peek<{ spec: unknown }>(GVR.schedules, "test-daily", "velero")?.spec).toMatchObject({
+    const spec = cli.kube.peek<{ spec: Record<string, unknown> }>(GVR.schedules, "test-daily", "velero")?.spec;
+    expect(spec).not.toHaveProperty("paused"); // omitempty in Velero's ScheduleSpec
+    expect(spec).toMatchObject({
       schedule: cron,
-      paused: false,
       useOwnerReferencesInBackup: false,
       template: { labelSelector: { matchLabels: { app: "iperf3-server" } }, includedNamespaces: ["*"], ttl: "0s" },
     });
@@ -374,5 +378,39 @@ describe("completion", () => {
 
   it("rejects an unknown shell", async () => {
     expect((await createTestCli().run("completion", "tcsh")).code).toBe(2);
+  });
+});
+
+describe("--colorized", () => {
+  const seeded = (env: Record<string, string> = {}) => {
+    const cli = createTestCli({ env });
+    cli.kube.seed(GVR.backups, backupObj("b1", "Completed"));
+    return cli;
+  };
+  const BOLD_NAME = "\x1b[1mb1\x1b[22m";
+
+  it("colours describe output with --colorized=true even when piped, as Velero does, and never with =false", async () => {
+    expect((await seeded().run("backup", "describe", "b1", "--colorized=true")).stdout).toContain(BOLD_NAME);
+    expect((await seeded().run("backup", "describe", "b1", "--colorized", "false")).stdout).not.toContain("\x1b[");
+  });
+
+  it("by default colours a terminal only, and not with NO_COLOR", async () => {
+    const piped = seeded();
+    expect((await piped.run("backup", "describe", "b1")).stdout).not.toContain("\x1b[");
+    const terminal = seeded();
+    terminal.stdout.isTTY = true;
+    expect((await terminal.run("backup", "describe", "b1")).stdout).toContain(BOLD_NAME);
+    const noColor = seeded({ NO_COLOR: "1" });
+    noColor.stdout.isTTY = true;
+    expect((await noColor.run("backup", "describe", "b1")).stdout).not.toContain("\x1b[");
+  });
+
+  it("takes the client config's colorized, and rejects a value that is not a bool", async () => {
+    const cli = seeded();
+    expect((await cli.run("client", "config", "set", "colorized=true")).code).toBe(0);
+    expect((await cli.run("backup", "describe", "b1")).stdout).toContain(BOLD_NAME);
+    const bad = await cli.run("backup", "describe", "b1", "--colorized=maybe");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('invalid argument "maybe" for "--colorized" flag');
   });
 });

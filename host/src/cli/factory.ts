@@ -4,7 +4,10 @@
  * file, then $VELERO_NAMESPACE, then "velero".
  */
 import type { KubeClient } from "../kube/client.js";
+import { UsageError } from "../shared/errors.js";
 import { configString, loadClientConfig, type ClientConfig } from "./client-config.js";
+import { parseGoBool } from "./flags/values.js";
+import { ANSI_COLORS, NO_COLORS, type Colors } from "./output/colors.js";
 import type { CliDeps } from "./deps.js";
 
 export interface GlobalOptions {
@@ -12,6 +15,8 @@ export interface GlobalOptions {
   kubeconfig?: string;
   kubecontext?: string;
   features?: string;
+  /** --colorized: a Go bool ("true", "false", "1"...). */
+  colorized?: string;
   debug?: boolean;
 }
 
@@ -51,6 +56,24 @@ export class Factory {
   features(): string[] {
     const all = [configString(this.clientConfig(), "features"), this.#globals.features ?? ""];
     return all.flatMap((f) => f.split(",")).map((f) => f.trim()).filter((f) => f !== "");
+  }
+
+  /**
+   * Describe output colours. --colorized, else the client config's `colorized`, decides as in
+   * Velero (true colours even piped output). Unset, velero-ts colours only a terminal and honours
+   * NO_COLOR; Velero would colour piped output too, escape codes and all.
+   */
+  colors(): Colors {
+    const flag = this.#globals.colorized;
+    if (flag !== undefined) {
+      const on = parseGoBool(flag);
+      if (on === undefined) throw new UsageError(`invalid argument "${flag}" for "--colorized" flag: strconv.ParseBool: parsing "${flag}": invalid syntax`);
+      return on ? ANSI_COLORS : NO_COLORS;
+    }
+    const configured = this.clientConfig()["colorized"];
+    const fromConfig = typeof configured === "boolean" ? configured : typeof configured === "string" ? parseGoBool(configured) : undefined;
+    if (fromConfig !== undefined) return fromConfig ? ANSI_COLORS : NO_COLORS;
+    return this.deps.stdout.isTTY === true && !this.deps.env["NO_COLOR"] ? ANSI_COLORS : NO_COLORS;
   }
 
   kube(): Promise<KubeClient> {

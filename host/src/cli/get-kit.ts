@@ -1,10 +1,9 @@
 /** The shape every `get` command shares: named objects or a filtered list, printed as table/json/yaml. */
 import { Command } from "commander";
-import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { GroupVersionResource } from "../kube/client.js";
 import { actionFor, addOutputFlags, argsVerb, validateOutputFormat } from "./command-kit.js";
 import type { Factory } from "./factory.js";
-import { listNamespaced, mustGet } from "./lookups.js";
+import { mustGet } from "./lookups.js";
 import { encodeObject, listOrItem } from "./output/encode.js";
 import { renderTable, type Table } from "./output/table.js";
 import { VELERO_API_VERSION } from "./resources.js";
@@ -18,21 +17,32 @@ export interface GetFlags {
 
 /** Fetches by names (each must exist) or lists with the label selector. */
 export async function fetchObjects<T>(f: Factory, gvr: GroupVersionResource, names: string[], selector?: string): Promise<T[]> {
+  return (await fetchList<T>(f, gvr, names, selector)).items;
+}
+
+/** fetchObjects, with the list's resourceVersion ("" for objects fetched by name). */
+async function fetchList<T>(f: Factory, gvr: GroupVersionResource, names: string[], selector?: string): Promise<{ items: T[]; resourceVersion: string }> {
   if (names.length > 0) {
     const out: T[] = [];
     for (const name of names) out.push(await mustGet<T>(f, gvr, name));
-    return out;
+    return { items: out, resourceVersion: "" };
   }
-  return listNamespaced<T>(f, gvr, selector);
+  const kube = await f.kube();
+  const list = await kube.list(gvr, { namespace: f.namespace(), ...(selector ? { labelSelector: selector } : {}) });
+  return { items: list.items as T[], resourceVersion: list.resourceVersion };
 }
 
-export function printObjects<T>(f: Factory, kind: string, items: T[], flags: GetFlags, table: (items: T[]) => Table): void {
+/**
+ * Prints as a table (nothing at all when there are no items, as Velero's printer does) or as
+ * json/yaml (managed fields included, as Velero prints them).
+ */
+export function printObjects<T>(f: Factory, kind: string, items: T[], flags: GetFlags, table: (items: T[]) => Table, resourceVersion = ""): void {
   const format = validateOutputFormat(flags.output ?? "table", "get") ?? "table";
   if (format === "table") {
-    f.out(renderTable(table(items), { labelColumns: flags.labelColumns, showLabels: flags.showLabels }));
+    if (items.length > 0) f.out(renderTable(table(items), { labelColumns: flags.labelColumns, showLabels: flags.showLabels }));
     return;
   }
-  f.out(encodeObject(listOrItem(kind, VELERO_API_VERSION, items.map((i) => stripManagedFields(i as UnstructuredItem))), format));
+  f.out(encodeObject(listOrItem(kind, VELERO_API_VERSION, items, resourceVersion), format));
 }
 
 /** What differs between the `get` commands. */
@@ -63,17 +73,11 @@ export function newGetCommand<T, F extends GetFlags = GetFlags>(f: Factory, use:
           validateOutputFormat(flags.output, "get");
         },
         run: async (names, flags) => {
-          let items = await fetchObjects<T>(f, spec.gvr, names, flags.selector);
-          if (spec.filter) items = spec.filter(items, flags);
-          printObjects(f, spec.kind, items, flags, (i) => spec.table(i));
+          const list = await fetchList<T>(f, spec.gvr, names, flags.selector);
+          const items = spec.filter ? spec.filter(list.items, flags) : list.items;
+          printObjects(f, spec.kind, items, flags, (i) => spec.table(i), list.resourceVersion);
         },
       }),
     ),
   );
-}
-
-function stripManagedFields(item: UnstructuredItem): UnstructuredItem {
-  if (!item.metadata?.managedFields) return item;
-  const { managedFields: _drop, ...metadata } = item.metadata;
-  return { ...item, metadata: metadata as UnstructuredItem["metadata"] };
 }

@@ -59,7 +59,7 @@ export function createProgram(f: Factory): Command {
     .option("--kubecontext <context>", "The context to use to talk to the Kubernetes apiserver. If unset defaults to whatever your current-context is (kubectl config current-context)")
     .option("-n, --namespace <namespace>", "The namespace in which Velero should operate (default \"velero\", or the client config / $VELERO_NAMESPACE)")
     .option("--features <features>", "Comma-separated list of features to enable for this Velero process. Combines with values from $HOME/.config/velero/config.json if present")
-    .option("--colorized <bool>", "Show colored output in TTY. Overrides 'colorized' value from $HOME/.config/velero/config.json if present. Accepted for compatibility; output is never colored")
+    .option("--colorized <bool>", "Show colored output in TTY. Overrides 'colorized' value from $HOME/.config/velero/config.json if present. Enabled by default (on a terminal)")
     .option("--debug", "Print stack traces of errors")
     .hook("preAction", (_root, actionCommand) => {
       f.setGlobals(actionCommand.optsWithGlobals<GlobalOptions>());

@@ -10,7 +10,7 @@ import type { Factory } from "../factory.js";
 import { formatGoDuration, parseDurationFlag } from "../flags/duration.js";
 import { parseEnum, parseMapFlag } from "../flags/values.js";
 import { listNamespaced } from "../lookups.js";
-import { encodeObject, type OutputFormat } from "../output/encode.js";
+import { encodeNewObject, type OutputFormat } from "../output/encode.js";
 import { backupStorageLocationTable } from "../output/printers.js";
 import { renderTable } from "../output/table.js";
 import { GVR, VELERO_API_VERSION } from "../resources.js";
@@ -39,7 +39,7 @@ export function buildBackupStorageLocation(namespace: string, o: BslCreateOption
     provider: o.provider ?? "",
     objectStorage: { bucket: o.bucket ?? "", ...(o.prefix ? { prefix: o.prefix } : {}), ...(caCert ? { caCert: caCert.toString("base64") } : {}) },
     ...(o.config && Object.keys(o.config).length ? { config: o.config } : {}),
-    default: o.default === true,
+    ...(o.default === true ? { default: true } : {}),
     accessMode: (o.accessMode ?? "ReadWrite") as "ReadWrite" | "ReadOnly",
   };
   if (o.backupSyncPeriod !== undefined) spec.backupSyncPeriod = formatGoDuration(o.backupSyncPeriod);
@@ -83,7 +83,7 @@ class CreateBsl implements Verb {
       return EXIT_CODES.ok;
     }
     if (this.o.output) {
-      f.out(encodeObject(bsl, this.o.output));
+      f.out(encodeNewObject(bsl, this.o.output));
       return EXIT_CODES.ok;
     }
     if (this.o.default) {

@@ -12,17 +12,20 @@ describe("backup create", () => {
       "apiVersion: velero.io/v1
       kind: Backup
       metadata:
+        creationTimestamp: null
         name: b1
         namespace: velero
       spec:
         csiSnapshotTimeout: 0s
         hooks: {}
         includedNamespaces:
-          - app
+        - app
         itemOperationTimeout: 0s
         metadata: {}
         snapshotVolumes: false
         ttl: 24h0m0s
+      status: {}
+
       "
     `);
     expect(cli.kube.all(GVR.backups)).toEqual([]);

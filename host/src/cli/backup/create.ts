@@ -6,7 +6,7 @@ import { actionFor, addBoolFlag, addOutputFlags, validateOutputFormat, type Verb
 import { exitCodeForPhase, EXIT_CODES } from "../exit-codes.js";
 import type { Factory } from "../factory.js";
 import { mustGet } from "../lookups.js";
-import { encodeObject, type OutputFormat } from "../output/encode.js";
+import { encodeNewObject, type OutputFormat } from "../output/encode.js";
 import { backupTable } from "../output/printers.js";
 import { renderTable } from "../output/table.js";
 import { GVR, VELERO_API_VERSION } from "../resources.js";
@@ -108,7 +108,7 @@ class CreateBackup implements Verb {
       return EXIT_CODES.ok;
     }
     if (o.output) {
-      f.out(encodeObject(backup, o.output));
+      f.out(encodeNewObject(backup, o.output));
       return EXIT_CODES.ok;
     }
     if (o.storageLocation) await mustGet(f, GVR.backupStorageLocations, o.storageLocation);

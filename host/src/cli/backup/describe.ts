@@ -38,7 +38,7 @@ export function newBackupDescribeCommand(f: Factory, use: string): Command {
         f.out(JSON.stringify({ metadata: backup.metadata, spec: backup.spec, status: backup.status ?? {}, deleteBackupRequests: deleteRequests, podVolumeBackups: pvbs }, null, 4) + "\n");
         return undefined;
       }
-      return describeBackup({ backup, deleteRequests, podVolumeBackups: pvbs, details: flags.details === true, files });
+      return describeBackup({ backup, deleteRequests, podVolumeBackups: pvbs, details: flags.details === true, files, colors: f.colors() });
     },
   });
 }

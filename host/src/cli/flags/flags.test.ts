@@ -41,6 +41,16 @@ describe("label selectors", () => {
     expect(() => parseLabelSelector(text)).toThrow(/invalid label selector/);
   });
 
+  it.each([
+    ["an unknown operator", { matchExpressions: [{ key: "app", operator: "Bogus", values: ["a"] }] }],
+    ["In without values", { matchExpressions: [{ key: "app", operator: "In", values: [] }] }],
+    ["Exists with values", { matchExpressions: [{ key: "app", operator: "Exists", values: ["a"] }] }],
+    ["an invalid key", { matchLabels: { "bad key": "x" } }],
+    ["an invalid value", { matchLabels: { app: "-x-" } }],
+  ])("prints <error> for a stored selector with %s, as metav1.FormatLabelSelector does", (_what, selector) => {
+    expect(formatLabelSelector(selector)).toBe("<error>");
+  });
+
   it("prints <none> for a missing selector and splits or-selectors", () => {
     expect(formatLabelSelector(undefined)).toBe("<none>");
     expect(parseOrLabelSelectors("foo=bar or app=nginx")).toEqual([{ matchLabels: { foo: "bar" } }, { matchLabels: { app: "nginx" } }]);

@@ -105,11 +105,36 @@ function requirementString(req: V1LabelSelectorRequirement): string {
 }
 
 /**
+ * Whether metav1.LabelSelectorAsSelector accepts the selector: valid keys and values, a known
+ * operator, values for In/NotIn and none for Exists/DoesNotExist.
+ */
+function convertible(selector: V1LabelSelector): boolean {
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+    if (!KEY.test(key) || !VALUE.test(value)) return false;
+  }
+  for (const req of selector.matchExpressions ?? []) {
+    if (!KEY.test(req.key)) return false;
+    const values = req.values ?? [];
+    if (!values.every((v) => VALUE.test(v))) return false;
+    if (req.operator === "In" || req.operator === "NotIn") {
+      if (values.length === 0) return false;
+    } else if (req.operator === "Exists" || req.operator === "DoesNotExist") {
+      if (values.length > 0) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
  * Formats a selector like metav1.FormatLabelSelector: requirements sorted by key, "<none>" when
- * empty; "backup!=ignore" is stored as NotIn and prints as "backup notin (ignore)", as in Velero.
+ * empty, "<error>" when it is not a valid selector (an unknown operator, In without values...);
+ * "backup!=ignore" is stored as NotIn and prints as "backup notin (ignore)", as in Velero.
  */
 export function formatLabelSelector(selector: V1LabelSelector | undefined | null): string {
   if (!selector) return "<none>";
+  if (!convertible(selector)) return "<error>";
   const reqs: { key: string; text: string }[] = [];
   for (const [key, value] of Object.entries(selector.matchLabels ?? {})) reqs.push({ key, text: `${key}=${value}` });
   for (const req of selector.matchExpressions ?? []) reqs.push({ key: req.key, text: requirementString(req) });

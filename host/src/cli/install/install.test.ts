@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../resources.js";
 import { createTestCli, type TestCli } from "../testing/run-cli.js";
@@ -109,7 +110,7 @@ describe("velero install", () => {
     const cli = cliWithCredentials();
     const r = await cli.run(...SEED_FLAGS, "--use-node-agent", "--dry-run", "-o", "yaml");
     expect(r.code).toBe(0);
-    const kinds = [...r.stdout.matchAll(/^ {4}kind: (\w+)$/gm)].map((m) => m[1]);
+    const kinds = (parseYaml(r.stdout) as { items: { kind: string }[] }).items.map((i) => i.kind);
     expect(new Set(kinds)).toEqual(new Set(["CustomResourceDefinition", "Namespace", "ClusterRoleBinding", "ServiceAccount", "Secret", "BackupStorageLocation", "Deployment", "DaemonSet"]));
     expect(cli.kube.actions).toEqual([]);
     expect((await cli.run("install", "--crds-only", "--dry-run", "-o", "table")).stderr).toContain("'table' format is not supported with 'install' command");

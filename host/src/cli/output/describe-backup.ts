@@ -2,6 +2,7 @@
 import type { Backup, BackupSpec, DeleteBackupRequest } from "@velero-ts/plugin-sdk";
 import { normalizeDuration } from "../flags/duration.js";
 import { formatLabelSelector } from "../flags/label-selector.js";
+import type { Colors } from "./colors.js";
 import { boolPointerString, Describer, EMPTY_DISPLAY, joinOr } from "./describer.js";
 import {
   describeItemOperations,
@@ -21,6 +22,8 @@ export interface BackupDescribeInput {
   podVolumeBackups: PodVolumeOp[];
   details: boolean;
   files: SideFiles;
+  /** Default: no colours. */
+  colors?: Colors;
 }
 
 interface BackupVolumeInfo {
@@ -304,13 +307,14 @@ async function describeStatus(d: Describer, input: BackupDescribeInput): Promise
 
 export async function describeBackup(input: BackupDescribeInput): Promise<string> {
   const { backup } = input;
-  const d = new Describer();
+  const d = new Describer(input.colors);
   d.describeMetadata(backup.metadata);
   d.println();
   const phase = backup.status?.phase || "New";
   const logsNote =
     phase === "Failed" || phase === "PartiallyFailed" ? ` (run \`velero backup logs ${backup.metadata.name}\` for more information)` : "";
-  d.printf(`Phase:\t${phase}${logsNote}\n`);
+  const phaseText = phase === "FailedValidation" || phase === "PartiallyFailed" || phase === "Failed" ? d.colors.red(phase) : phase === "Completed" ? d.colors.green(phase) : phase;
+  d.printf(`Phase:\t${phaseText}${logsNote}\n`);
   if (phase === "Queued") d.printf(`Queue position:\t${backup.status?.queuePosition ?? 0}\n`);
   if (backup.spec.resourcePolicy) {
     d.println();
@@ -327,7 +331,7 @@ export async function describeBackup(input: BackupDescribeInput): Promise<string
   if (validationErrors.length > 0) {
     d.println();
     d.printf("Validation errors:");
-    for (const ve of validationErrors) d.printf(`\t${ve}\n`);
+    for (const ve of validationErrors) d.printf(`\t${d.colors.red(ve)}\n`);
   }
   d.println();
   const status = input.backup.status;

@@ -2,6 +2,7 @@
 import type { Restore } from "@velero-ts/plugin-sdk";
 import { normalizeDuration } from "../flags/duration.js";
 import { formatLabelSelector } from "../flags/label-selector.js";
+import type { Colors } from "./colors.js";
 import { boolPointerString, Describer, EMPTY_DISPLAY, joinOr } from "./describer.js";
 import {
   describeItemOperations,
@@ -20,6 +21,8 @@ export interface RestoreDescribeInput {
   podVolumeRestores: PodVolumeOp[];
   details: boolean;
   files: SideFiles;
+  /** Default: no colours. */
+  colors?: Colors;
 }
 
 interface RestoreVolumeInfo {
@@ -99,13 +102,14 @@ function describeSpec(d: Describer, restore: Restore): void {
 export async function describeRestore(input: RestoreDescribeInput): Promise<string> {
   const { restore } = input;
   const name = restore.metadata.name ?? "";
-  const d = new Describer();
+  const d = new Describer(input.colors);
   d.describeMetadata(restore.metadata);
   d.println();
   const phase = restore.status?.phase || "New";
   const deleting = restore.metadata.deletionTimestamp ? " (Deleting)" : "";
   const note = phase === "Failed" || phase === "PartiallyFailed" ? ` (run 'velero restore logs ${name}' for more information)` : "";
-  d.printf(`Phase:\t${phase}${deleting}${note}\n`);
+  const phaseText = phase === "Completed" ? d.colors.green(phase) : phase === "FailedValidation" || phase === "PartiallyFailed" || phase === "Failed" ? d.colors.red(phase) : phase;
+  d.printf(`Phase:\t${phaseText}${deleting}${note}\n`);
   const progress = restore.status?.progress;
   if (progress) {
     if (phase === "InProgress") {
@@ -123,7 +127,7 @@ export async function describeRestore(input: RestoreDescribeInput): Promise<stri
   if (validationErrors.length > 0) {
     d.println();
     d.printf("Validation errors:");
-    for (const ve of validationErrors) d.printf(`\t${ve}\n`);
+    for (const ve of validationErrors) d.printf(`\t${d.colors.red(ve)}\n`);
   }
   await describeStoredResults(d, input.files, "Restore", name, { errors: restore.status?.errors ?? 0, warnings: restore.status?.warnings ?? 0 }, false);
   d.println();

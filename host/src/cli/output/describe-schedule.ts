@@ -1,14 +1,16 @@
 /** `velero schedule describe` in Velero's layout (pkg/cmd/util/output/schedule_describer.go). */
 import type { Schedule } from "@velero-ts/plugin-sdk";
 import { describeBackupSpec } from "./describe-backup.js";
+import type { Colors } from "./colors.js";
 import { Describer } from "./describer.js";
 import { formatGoTime } from "./format.js";
 
-export function describeSchedule(schedule: Schedule): string {
-  const d = new Describer();
+export function describeSchedule(schedule: Schedule, colors?: Colors): string {
+  const d = new Describer(colors);
   d.describeMetadata(schedule.metadata);
   d.println();
-  d.printf(`Phase:\t${schedule.status?.phase || "New"}\n`);
+  const phase = schedule.status?.phase || "New";
+  d.printf(`Phase:\t${phase === "Enabled" ? d.colors.green(phase) : phase === "FailedValidation" ? d.colors.red(phase) : phase}\n`);
   const template = schedule.spec.template ?? {};
   if (template.resourcePolicy) {
     d.println();
@@ -25,7 +27,7 @@ export function describeSchedule(schedule: Schedule): string {
   if (validationErrors.length > 0) {
     d.println();
     d.printf("Validation errors:");
-    for (const ve of validationErrors) d.printf(`\t${ve}\n`);
+    for (const ve of validationErrors) d.printf(`\t${d.colors.red(ve)}\n`);
   }
   d.println();
   d.printf(`Paused:\t${schedule.spec.paused === true}\n`);

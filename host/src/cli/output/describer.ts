@@ -3,6 +3,7 @@
  * an optional prefix (the schedule describer indents its backup template with one tab).
  */
 import type { V1ObjectMeta } from "@kubernetes/client-node";
+import { NO_COLORS, type Colors } from "./colors.js";
 import { DESCRIBE_TABWRITER, tabwrite } from "./tabwriter.js";
 
 export const EMPTY_DISPLAY = "<none>";
@@ -10,6 +11,11 @@ export const EMPTY_DISPLAY = "<none>";
 export class Describer {
   prefix = "";
   #buf = "";
+  readonly colors: Colors;
+
+  constructor(colors: Colors = NO_COLORS) {
+    this.colors = colors;
+  }
 
   /** Appends text (which may contain tabs and newlines) after the current prefix. */
   printf(text: string): void {
@@ -21,7 +27,7 @@ export class Describer {
   }
 
   describeMetadata(metadata: V1ObjectMeta): void {
-    this.printf(`Name:\t${metadata.name ?? ""}\n`);
+    this.printf(`Name:\t${this.colors.bold(metadata.name ?? "")}\n`);
     this.printf(`Namespace:\t${metadata.namespace ?? ""}\n`);
     this.describeMap("Labels", metadata.labels);
     this.describeMap("Annotations", metadata.annotations);

@@ -1,10 +1,12 @@
 import { describe, expect, it, beforeAll } from "vitest";
 import type { Backup, BackupStorageLocation, Restore, Schedule } from "@velero-ts/plugin-sdk";
 import { DownloadNotFoundError } from "../download-request.js";
+import { ANSI_COLORS } from "./colors.js";
 import { describeBackup } from "./describe-backup.js";
 import type { SideFiles } from "./describe-common.js";
 import { describeRestore } from "./describe-restore.js";
 import { describeSchedule } from "./describe-schedule.js";
+import { encodeNewObject, encodeObject } from "./encode.js";
 import { backupStorageLocationTable, backupTable, restoreTable, scheduleTable, sortBackups } from "./printers.js";
 import { renderTable } from "./table.js";
 import { tabwrite, TABLE_TABWRITER } from "./tabwriter.js";
@@ -243,5 +245,73 @@ describe("describers", () => {
     };
     expect(describeSchedule(schedule)).toContain("Phase:  Enabled\n\nPaused:  false\n\nSchedule:  @every 24h\n\nBackup Template:\n  Namespaces:\n    Included:  *");
     expect(describeSchedule(schedule)).toContain("Last Backup:  <never>");
+  });
+});
+
+describe("colours (Velero's --colorized)", () => {
+  it("bolds the name, colours the phase and the validation errors with fatih/color's escape codes", async () => {
+    const failed = backup("bad", {});
+    failed.status = { phase: "FailedValidation", validationErrors: ["invalid ttl \"abc\"", "second"] };
+    const text = await describeBackup({ backup: failed, deleteRequests: [], podVolumeBackups: [], details: false, files: files({}), colors: ANSI_COLORS });
+    expect(text).toContain("Name:         \x1b[1mbad\x1b[22m\n");
+    expect(text).toContain("Phase:  \x1b[31mFailedValidation\x1b[0m\n");
+    expect(text).toContain(`Validation errors:  \x1b[31minvalid ttl "abc"\x1b[0m\n${" ".repeat(20)}\x1b[31msecond\x1b[0m\n`);
+    const completed = await describeBackup({ backup: backup("ok"), deleteRequests: [], podVolumeBackups: [], details: false, files: files({ BackupVolumeInfos: [] }), colors: ANSI_COLORS });
+    expect(completed).toContain("Phase:  \x1b[32mCompleted\x1b[0m\n");
+    const plain = await describeBackup({ backup: backup("ok"), deleteRequests: [], podVolumeBackups: [], details: false, files: files({ BackupVolumeInfos: [] }) });
+    expect(plain).not.toContain("\x1b[");
+  });
+
+  it("colours a schedule's phase: Enabled green, FailedValidation red", () => {
+    const schedule = (phase: string): Schedule =>
+      ({ apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "s", namespace: "velero" }, spec: { schedule: "@daily", template: {} }, status: { phase } }) as Schedule;
+    expect(describeSchedule(schedule("Enabled"), ANSI_COLORS)).toContain("Phase:  \x1b[32mEnabled\x1b[0m\n");
+    expect(describeSchedule(schedule("FailedValidation"), ANSI_COLORS)).toContain("Phase:  \x1b[31mFailedValidation\x1b[0m\n");
+  });
+});
+
+describe("json and yaml output (Velero's encoder)", () => {
+  const obj = {
+    status: { phase: "Completed" },
+    spec: { ttl: "720h0m0s", includedNamespaces: ["a", "b"] },
+    metadata: { labels: { on: "yes" }, creationTimestamp: "2026-11-26T02:30:18Z", name: "b1", namespace: "velero", resourceVersion: "42" },
+    apiVersion: "velero.io/v1",
+    kind: "Backup",
+  };
+
+  it("writes JSON indented by two spaces, kind, apiVersion and metadata first, metadata in ObjectMeta's order", () => {
+    const text = encodeObject(obj, "json");
+    expect(text.startsWith('{\n  "kind": "Backup",\n  "apiVersion": "velero.io/v1",\n  "metadata": {\n    "name": "b1",\n    "namespace": "velero",\n    "resourceVersion": "42",\n    "creationTimestamp"')).toBe(true);
+    expect(Object.keys(JSON.parse(text) as object)).toEqual(["kind", "apiVersion", "metadata", "spec", "status"]);
+  });
+
+  it("writes YAML like go-yaml: sorted keys, sequences not indented, 1.1-ambiguous strings double-quoted", () => {
+    expect(encodeObject(obj, "yaml")).toBe(
+      [
+        "apiVersion: velero.io/v1",
+        "kind: Backup",
+        "metadata:",
+        '  creationTimestamp: "2026-11-26T02:30:18Z"',
+        "  labels:",
+        '    "on": "yes"',
+        "  name: b1",
+        "  namespace: velero",
+        '  resourceVersion: "42"',
+        "spec:",
+        "  includedNamespaces:",
+        "  - a",
+        "  - b",
+        "  ttl: 720h0m0s",
+        "status:",
+        "  phase: Completed",
+        "",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("prints a new object with Go's zero values: creationTimestamp null and an empty status", () => {
+    const text = encodeNewObject({ metadata: { name: "n" }, spec: {} } as never, "json");
+    expect(JSON.parse(text)).toEqual({ metadata: { name: "n", creationTimestamp: null }, spec: {}, status: {} });
   });
 });

@@ -11,7 +11,7 @@ import { formatGoDuration, parseDurationFlag } from "../flags/duration.js";
 import { parseLabelSelector, parseOrLabelSelectors } from "../flags/label-selector.js";
 import { parseIntFlag, parseMapFlag, parseStringArray } from "../flags/values.js";
 import { listNamespaced, mustGet } from "../lookups.js";
-import { encodeObject, type OutputFormat } from "../output/encode.js";
+import { encodeNewObject, type OutputFormat } from "../output/encode.js";
 import { restoreTable } from "../output/printers.js";
 import { renderTable } from "../output/table.js";
 import { GVR, VELERO_API_VERSION } from "../resources.js";
@@ -66,6 +66,8 @@ export function buildRestore(namespace: string, o: RestoreCreateOptions): Restor
   }
   if (o.preserveNodeports !== undefined) spec.preserveNodePorts = o.preserveNodeports;
   if (o.includeClusterResources !== undefined) spec.includeClusterResources = o.includeClusterResources;
+  // `hooks: {}` as Velero's typed RestoreSpec carries it (a struct: omitempty does not drop it), in its place
+  (spec as Record<string, unknown>)["hooks"] = {};
   if (o.existingResourcePolicy) spec.existingResourcePolicy = o.existingResourcePolicy as "none" | "update";
   spec.itemOperationTimeout = formatGoDuration(o.itemOperationTimeout ?? 0);
   if (o.resourceModifierConfigmap) spec.resourceModifier = { apiGroup: "", kind: "configmap", name: o.resourceModifierConfigmap };
@@ -110,7 +112,7 @@ class CreateRestore implements Verb {
       throw new UsageError(`existing-resource-policy has invalid value "${o.existingResourcePolicy}", it accepts only none, update as value`);
     }
     if ((o.parallelFilesDownload ?? 0) < 0) throw new UsageError("parallel-files-download cannot be negative");
-    if (o.output) return;
+    // as in Velero, the backup (or a backup of the schedule) must exist even when only printing with -o
     if (o.fromBackup) await mustGet(this.#f, GVR.backups, o.fromBackup);
     if (o.fromSchedule) {
       const backups = await listNamespaced(this.#f, GVR.backups, `velero.io/schedule-name=${o.fromSchedule}`);
@@ -134,7 +136,7 @@ class CreateRestore implements Verb {
       return EXIT_CODES.ok;
     }
     if (o.output) {
-      f.out(encodeObject(restore, o.output));
+      f.out(encodeNewObject(restore, o.output));
       return EXIT_CODES.ok;
     }
     const kube = await f.kube();

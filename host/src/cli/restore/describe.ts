@@ -17,7 +17,7 @@ export function newRestoreDescribeCommand(f: Factory, use: string): Command {
     cacertDescription: "Path to a certificate bundle to use when verifying TLS connections.",
     describe: async (restore, { flags, files }) => {
       const pvrs = await listNamespaced<PodVolumeOp>(f, GVR.podVolumeRestores, `velero.io/restore-name=${validLabelValue(restore.metadata.name ?? "")}`).catch(() => []);
-      return describeRestore({ restore, podVolumeRestores: pvrs, details: flags.details === true, files });
+      return describeRestore({ restore, podVolumeRestores: pvrs, details: flags.details === true, files, colors: f.colors() });
     },
   });
 }

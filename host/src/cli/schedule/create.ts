@@ -8,7 +8,7 @@ import { EXIT_CODES } from "../exit-codes.js";
 import type { Factory } from "../factory.js";
 import { validateSchedule } from "../flags/cron.js";
 import { mustGet } from "../lookups.js";
-import { encodeObject, type OutputFormat } from "../output/encode.js";
+import { encodeNewObject, type OutputFormat } from "../output/encode.js";
 import { scheduleTable } from "../output/printers.js";
 import { renderTable } from "../output/table.js";
 import { GVR, VELERO_API_VERSION } from "../resources.js";
@@ -31,7 +31,7 @@ export function buildSchedule(namespace: string, o: ScheduleCreateOptions): Sche
     template,
     schedule: o.schedule ?? "",
     useOwnerReferencesInBackup: o.useOwnerReferencesInBackup === true,
-    paused: o.paused === true,
+    ...(o.paused === true ? { paused: true } : {}),
   };
   if (o.skipImmediately !== undefined) spec.skipImmediately = o.skipImmediately;
   return { apiVersion: VELERO_API_VERSION, kind: "Schedule", metadata, spec };
@@ -63,7 +63,7 @@ class CreateSchedule implements Verb {
       return EXIT_CODES.ok;
     }
     if (this.o.output) {
-      f.out(encodeObject(schedule, this.o.output));
+      f.out(encodeNewObject(schedule, this.o.output));
       return EXIT_CODES.ok;
     }
     if (this.o.storageLocation) await mustGet(f, GVR.backupStorageLocations, this.o.storageLocation);

@@ -21,7 +21,7 @@ class DescribeSchedules implements Verb {
   validate(): void {}
   async run(): Promise<void> {
     const schedules = await fetchObjects<Schedule>(this.#f, GVR.schedules, this.names, this.selector);
-    this.#f.out(schedules.map((s) => describeSchedule(s)).join("\n\n"));
+    this.#f.out(schedules.map((s) => describeSchedule(s, this.#f.colors())).join("\n\n"));
   }
 }
 

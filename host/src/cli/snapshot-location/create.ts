@@ -6,7 +6,7 @@ import { actionFor, addOutputFlags, addValueFlag, validateOutputFormat, type Ver
 import { EXIT_CODES } from "../exit-codes.js";
 import type { Factory } from "../factory.js";
 import { parseMapFlag } from "../flags/values.js";
-import { encodeObject, type OutputFormat } from "../output/encode.js";
+import { encodeNewObject, type OutputFormat } from "../output/encode.js";
 import { volumeSnapshotLocationTable } from "../output/printers.js";
 import { renderTable } from "../output/table.js";
 import { GVR, VELERO_API_VERSION } from "../resources.js";
@@ -54,7 +54,7 @@ class CreateVsl implements Verb {
       return EXIT_CODES.ok;
     }
     if (this.o.output) {
-      f.out(encodeObject(vsl, this.o.output));
+      f.out(encodeNewObject(vsl, this.o.output));
       return EXIT_CODES.ok;
     }
     await (await f.kube()).create(GVR.volumeSnapshotLocations, vsl as never);

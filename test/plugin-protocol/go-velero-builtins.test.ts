@@ -23,6 +23,7 @@ import { discoverPlugins, pluginArgs } from "../../host/src/plugins/registry.ts"
 import { builtinRestoreItemActions } from "../../host/src/restore/actions/index.ts";
 import { createSilentLogger } from "../../host/src/shared/logging.ts";
 import { loadEndpoints } from "../helpers/endpoints.ts";
+import { withoutGoZeroValues } from "../helpers/go-zero-values.ts";
 import { captureLogger, tempDir, type LogRecord } from "./helpers.ts";
 
 function goVelero(): string {
@@ -62,47 +63,6 @@ afterAll(async () => {
 
 const restore = (spec: Record<string, unknown> = {}): Restore =>
   ({ apiVersion: "velero.io/v1", kind: "Restore", metadata: { name: "r1", namespace: NS, uid: "6f7a0c1e-1111-4222-8333-944445555666" }, spec: { backupName: "b1", ...spec }, status: {} }) as unknown as Restore;
-
-/**
- * Velero's actions decode the item into Go structs and encode it back, which writes zero values of
- * fields without omitempty (`metadata.creationTimestamp: null`, `status: {}`, `resources: {}`,
- * `targetPort: 0`, `updateStrategy: {}`, a zero CRD status) and drops empty maps (`annotations: {}`, `matchLabels: {}`).
- * The API server treats both forms alike. So a key of GO_ZERO_KEYS that holds only empty values on
- * one side and is absent on the other is dropped before comparing; everything else (an
- * `emptyDir: {}`, a value one side sets) must match exactly.
- */
-const GO_ZERO_KEYS = new Set(["creationTimestamp", "status", "resources", "annotations", "labels", "selector", "matchLabels", "targetPort", "strategy", "updateStrategy"]);
-
-function holdsNothing(value: unknown): boolean {
-  if (value === null || value === undefined || value === "" || value === 0 || value === false) return true;
-  if (Array.isArray(value)) return value.length === 0;
-  if (typeof value === "object") return Object.values(value).every(holdsNothing);
-  return false;
-}
-
-function withoutGoZeroValues(a: unknown, b: unknown): [unknown, unknown] {
-  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-    const pairs = a.map((x, i) => withoutGoZeroValues(x, b[i]));
-    return [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
-  }
-  if (a === null || b === null || typeof a !== "object" || typeof b !== "object" || Array.isArray(a) || Array.isArray(b)) return [a, b];
-  const ao: Record<string, unknown> = {};
-  const bo: Record<string, unknown> = {};
-  const left = a as Record<string, unknown>;
-  const right = b as Record<string, unknown>;
-  for (const key of new Set([...Object.keys(left), ...Object.keys(right)])) {
-    const inLeft = key in left;
-    const inRight = key in right;
-    if (inLeft && inRight) {
-      [ao[key], bo[key]] = withoutGoZeroValues(left[key], right[key]);
-    } else if (inLeft && !(GO_ZERO_KEYS.has(key) && holdsNothing(left[key]))) {
-      ao[key] = left[key];
-    } else if (inRight && !(GO_ZERO_KEYS.has(key) && holdsNothing(right[key]))) {
-      bo[key] = right[key];
-    }
-  }
-  return [ao, bo];
-}
 
 const ids = (list: ResourceIdentifier[]): string[] => list.map((i) => `${i.resource}${i.group ? `.${i.group}` : ""}/${i.namespace}/${i.name}`).sort();
 

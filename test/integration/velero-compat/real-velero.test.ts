@@ -4,9 +4,12 @@
 //      becomes Available and a backup of a small namespace completes, with its files in moto;
 //   2. velero-ts (startServer, same bucket) syncs Velero's backup and restores it into a mapped namespace;
 //   3. real Velero syncs a backup made by velero-ts and restores it into a mapped namespace;
-//   4. so does a second real Velero running the Go velero-plugin-for-aws v1.14.3 on a ReadOnly location.
+//   4. so does a second real Velero running the Go velero-plugin-for-aws v1.14.3 on a ReadOnly location;
+//   5. Velero's CLI and ours print the same `describe --details` and `logs` of those backups and
+//      restores, whether real Velero or velero-ts answers the DownloadRequests.
 // Each server has its own namespace (the Velero CRs live there); both locations are ReadWrite on the
 // same bucket, so each one syncs the other's backups, as after a migration.
+import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -277,4 +280,41 @@ describe("real Velero v1.18.1 side by side with velero-ts (moto S3, real API ser
     expect(await appSnapshot(kube, target)).toEqual(original);
     expect(Object.values(await restoreLabels(kube, target))).toEqual(Array(3).fill({ backup: TS_BACKUP, restore: `go2-restores-${SFX}` }));
   });
+
+  it("5. describe --details and logs: Velero's CLI and ours print the same, with real Velero or velero-ts answering the DownloadRequests", async () => {
+    const { velero: veleroBin } = realVeleroBinaries();
+    const env = { ...process.env, KUBECONFIG: loadEndpoints().kubeconfig, TZ: "UTC" } as Record<string, string>;
+    const cases: [string, string[]][] = [
+      // --colorized always given: by default Velero colours piped output too, velero-ts a terminal only
+      [GO_NS, ["backup", "describe", GO_BACKUP, "--details", "--colorized=false"]],
+      [GO_NS, ["backup", "describe", TS_BACKUP, "--details", "--colorized=true"]],
+      [GO_NS, ["restore", "describe", `go-restores-${SFX}`, "--details", "--colorized=false"]],
+      [GO_NS, ["backup", "logs", TS_BACKUP]],
+      [TS_NS, ["backup", "describe", GO_BACKUP, "--details", "--colorized=false"]],
+      [TS_NS, ["backup", "describe", TS_BACKUP, "--details", "--colorized=true"]],
+      [TS_NS, ["restore", "describe", `ts-restores-${SFX}`, "--details", "--colorized=true"]],
+      [TS_NS, ["restore", "logs", `ts-restores-${SFX}`]],
+    ];
+    for (const [namespace, args] of cases) {
+      const [go, ts] = await Promise.all([
+        runCommand(veleroBin, [...args, "-n", namespace], env),
+        runCommand(process.execPath, [join(ROOT, "host", "dist", "main.js"), ...args, "-n", namespace], env),
+      ]);
+      const what = `velero ${args.join(" ")} -n ${namespace}`;
+      expect(go.code, `${what}: Velero failed: ${go.stderr}`).toBe(0);
+      expect({ code: ts.code, stdout: ts.stdout }, `${what}: velero-ts differs (stderr: ${ts.stderr})`).toEqual({ code: go.code, stdout: go.stdout });
+    }
+  }, 180_000);
 });
+
+function runCommand(command: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}

@@ -215,6 +215,13 @@ describe("KubernetesRestorer existing resources", () => {
     expect(outcome.resourceList["v1/ConfigMap"]).toEqual(["a/cm(skipped)"]);
   });
 
+  it("no policy: the same warning in Velero's other wording (Kind:name)", async () => {
+    const kube = new RestoreFakeKube();
+    existing(kube, { k: "live" });
+    const { outcome } = await runRestore({ items: [forConfigMap("a", "cm", { k: "backup" })], kube });
+    expect(outcome.warnings.toJSON()).toEqual({ namespaces: { a: ["could not restore, ConfigMap:cm already exists. Warning: the in-cluster version is different than the backed-up version"] } });
+  });
+
   it("policy update: patches the object to match the backup and labels it", async () => {
     const kube = new RestoreFakeKube();
     existing(kube, { k: "live", extra: "x" });

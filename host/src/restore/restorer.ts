@@ -839,7 +839,9 @@ class RestoreContext {
       }
       return;
     }
-    r.warnings.add(namespace, `could not restore, ${obj.kind} "${name}" already exists. Warning: the in-cluster version is different than the backed-up version`);
+    // Velero words it one way when existingResourcePolicy is "none" and another when it is unset
+    const what = policy === "none" ? `${obj.kind} "${name}"` : `${obj.kind}:${name}`;
+    r.warnings.add(namespace, `could not restore, ${what} already exists. Warning: the in-cluster version is different than the backed-up version`);
     status.action = "skipped";
   }
 

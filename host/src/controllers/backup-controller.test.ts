@@ -168,6 +168,17 @@ describe("BackupReconciler", () => {
     expect(t.objects.keys("bucket")).toEqual([]);
   });
 
+  it("does not fail a backup it ran when a stale read still says InProgress (the read raced the final patch)", async () => {
+    const t = setup();
+    await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());
+    // what a GET sent before the final status patch landed answers
+    await t.kube.patch(GVR.backups, "b1", "velero", { status: { phase: "InProgress" } });
+    await t.reconciler.reconcile("velero/b1");
+    const b = t.kube.peek<Backup>(GVR.backups, "b1", "velero");
+    expect(b?.status?.phase).toBe("InProgress");
+    expect(b?.status?.failureReason).toBeUndefined();
+  });
+
   it("queues backups beyond the concurrency with queuePosition, then runs them", async () => {
     const t = setup({ concurrency: 1 });
     await t.kube.create(GVR.backups, forBackup("velero", "a").includedNamespaces("app").build() as never);

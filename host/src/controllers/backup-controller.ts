@@ -34,6 +34,7 @@ import {
 } from "../backup/filters.js";
 import { TarballWriter } from "../backup/tar-writer.js";
 import type { KubeClient } from "../kube/client.js";
+import { isConflict } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
@@ -111,6 +112,12 @@ export class BackupReconciler implements Reconciler {
   readonly #log: Logger;
   readonly #backupper: Backupper;
   readonly #running = new Map<ObjectKey, Promise<void>>();
+  /**
+   * Every backup this process has started. Only an InProgress backup that is not among them was
+   * interrupted by an earlier server; one of ours read as InProgress after its run ended is a stale
+   * read (the GET answered before the final patch landed), not an orphan.
+   */
+  readonly #started = new Set<ObjectKey>();
   readonly #waiting: ObjectKey[] = [];
   readonly #idle: (() => void)[] = [];
 
@@ -151,7 +158,7 @@ export class BackupReconciler implements Reconciler {
         else await this.#enqueueWaiting(key, backup);
         return { kind: "done" };
       case "InProgress":
-        if (!this.#running.has(key)) await this.#failOrphan(backup);
+        if (!this.#started.has(key)) await this.#failOrphan(backup);
         return { kind: "done" };
       default:
         return { kind: "done" };
@@ -167,6 +174,7 @@ export class BackupReconciler implements Reconciler {
   }
 
   #start(key: ObjectKey): void {
+    this.#started.add(key);
     const run = this.#run(key)
       .catch((err: unknown) => this.#log.error({ backup: key, err: getErrorMessage(err) }, "backup run failed"))
       .finally(() => {
@@ -194,7 +202,14 @@ export class BackupReconciler implements Reconciler {
   async #failOrphan(backup: Backup): Promise<void> {
     const reason = "found a backup with status \"InProgress\" during the server starting, mark it as \"Failed\"";
     this.#log.warn({ backup: `${backup.metadata.namespace}/${backup.metadata.name}` }, reason);
-    await this.#patch(backup, { status: { phase: "Failed", failureReason: reason, completionTimestamp: toKubeTime(this.#clock.now()) } });
+    // conditional on the version read: if the backup moved on meanwhile, the API server refuses (409)
+    await this.#patch(backup, {
+      metadata: { resourceVersion: backup.metadata.resourceVersion },
+      status: { phase: "Failed", failureReason: reason, completionTimestamp: toKubeTime(this.#clock.now()) },
+    }).catch((err: unknown) => {
+      if (!isConflict(err)) throw err;
+      this.#log.debug({ backup: `${backup.metadata.namespace}/${backup.metadata.name}` }, "the interrupted backup changed meanwhile; not marking it Failed");
+    });
   }
 
   async #patch(backup: Backup, patch: object): Promise<Backup> {

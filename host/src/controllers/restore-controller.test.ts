@@ -161,6 +161,14 @@ describe("RestoreReconciler run", () => {
     expect(upload?.log).toMatch(/msg="restore completed"/);
   });
 
+  it("does not fail a restore it ran when a stale read still says InProgress (the read raced the final patch)", async () => {
+    const h = await harness();
+    await submit(h, forRestore("r1", { backupName: "b1" }));
+    await h.kube.patch(GVR.restores, "r1", NS, { status: { phase: "InProgress" } });
+    await h.reconciler.reconcile(`${NS}/r1`);
+    expect((h.kube.peek(GVR.restores, "r1", NS) as unknown as Restore).status?.phase).toBe("InProgress");
+  });
+
   it("ends PartiallyFailed with counted errors and warnings, logged in the restore log", async () => {
     const h = await harness();
     h.kube.seed(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: "app" } });

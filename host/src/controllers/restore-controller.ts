@@ -9,6 +9,7 @@
 import { gunzipSync } from "node:zlib";
 import { LABELS, type Backup, type BackupStorageLocation, type Restore, type RestoreItemActionV2, type RestorePhase, type VolumeSnapshotLocation } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
+import { isConflict } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
 import { fromLabelSelector } from "../kube/labels.js";
 import type { BackupStore, NativeSnapshotRecord } from "../persistence/backup-store.js";
@@ -105,6 +106,8 @@ export class RestoreReconciler implements Reconciler {
   readonly #clock: Clock;
   /** Restores this process is running (an InProgress restore not in here was interrupted). */
   readonly #running = new Set<string>();
+  /** Every restore this process has started: one of them read as InProgress is a stale read, not an orphan. */
+  readonly #started = new Set<string>();
   readonly #builtins: NamedAction<RestoreItemActionV2>[];
 
   constructor(options: RestoreReconcilerOptions) {
@@ -124,12 +127,19 @@ export class RestoreReconciler implements Reconciler {
     const log = this.#log.child({ restore: key });
     if (restore.metadata.deletionTimestamp) return this.#finalizeDeletion(restore, log);
     const phase = restore.status?.phase ?? "";
-    if (phase === "InProgress" && !this.#running.has(key)) {
-      await this.#patch(restore, { status: { phase: "Failed", failureReason: "found a restore with status InProgress during the server starting, mark it as failed", completionTimestamp: this.#now() } });
+    if (phase === "InProgress" && !this.#started.has(key)) {
+      // conditional on the version read: if the restore moved on meanwhile, the API server refuses (409)
+      await this.#patch(restore, {
+        metadata: { resourceVersion: restore.metadata.resourceVersion },
+        status: { phase: "Failed", failureReason: "found a restore with status InProgress during the server starting, mark it as failed", completionTimestamp: this.#now() },
+      }).catch((err: unknown) => {
+        if (!isConflict(err)) throw err;
+      });
       return { kind: "done" };
     }
     if (phase !== "" && phase !== "New") return { kind: "done" };
     this.#running.add(key);
+    this.#started.add(key);
     try {
       await this.#process(restore, log);
     } finally {

@@ -326,7 +326,7 @@ describe("migration: A backs up to a shared bucket, B (a second control plane, R
     const results = JSON.parse(gunzipSync(await bucketObject(`${dir}restore-${RESTORE}-results.gz`)).toString("utf8")) as { errors: unknown; warnings: unknown };
     expect(results.errors).toEqual({});
     // The one legitimate difference between two clusters: B's own kube-root-ca.crt (B's CA) stays.
-    expect(results.warnings).toEqual({ namespaces: { [APP]: [expect.stringMatching(/ConfigMap "kube-root-ca\.crt" already exists.*in-cluster version is different/)] } });
+    expect(results.warnings).toEqual({ namespaces: { [APP]: [expect.stringMatching(/ConfigMap:kube-root-ca\.crt already exists.*in-cluster version is different/)] } });
     expect(status.warnings).toBe(1);
     const resourceList = JSON.parse(gunzipSync(await bucketObject(`${dir}restore-${RESTORE}-resource-list.json.gz`)).toString("utf8")) as Record<string, string[]>;
     expect(resourceList["v1/ConfigMap"]).toEqual(expect.arrayContaining([`${APP}/settings(created)`, `${APP}/kube-root-ca.crt(skipped)`]));

@@ -168,6 +168,17 @@ describe("BackupReconciler", () => {
     expect(t.objects.keys("bucket")).toEqual([]);
   });
 
+  it("reports invalid durations and leaves them as written instead of replacing them with defaults", async () => {
+    const t = setup();
+    const b = await t.submit(forBackup("velero", "bad-durations").includedNamespaces("app").spec({ ttl: "abc", itemOperationTimeout: "soon", csiSnapshotTimeout: "" }).build());
+    expect(b.status?.phase).toBe("FailedValidation");
+    expect(b.status?.validationErrors).toEqual([
+      'invalid ttl "abc": expected a duration such as 720h0m0s',
+      'invalid itemOperationTimeout "soon": expected a duration such as 4h0m0s',
+    ]);
+    expect(b.spec).toMatchObject({ ttl: "abc", itemOperationTimeout: "soon", csiSnapshotTimeout: "10m0s" });
+  });
+
   it("does not fail a backup it ran when a stale read still says InProgress (the read raced the final patch)", async () => {
     const t = setup();
     await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());

@@ -428,10 +428,16 @@ export class BackupReconciler implements Reconciler {
         errors.push(`invalid ttl "${b.spec.ttl}": expected a duration such as 720h0m0s`);
       }
     }
-    if (!b.spec.ttl || parseDurationOr0(b.spec.ttl) === 0) b.spec.ttl = formatGoDuration(ttlMs);
+    // Unset or zero durations take their defaults; an invalid one is reported and left as written
+    // (the backup fails validation; the user's value is not replaced).
+    if (!b.spec.ttl || parseDurationOr(b.spec.ttl) === 0) b.spec.ttl = formatGoDuration(ttlMs);
     b.spec.volumeGroupSnapshotLabelKey ||= LABELS.volumeGroup;
-    if (!b.spec.csiSnapshotTimeout || parseDurationOr0(b.spec.csiSnapshotTimeout) === 0) b.spec.csiSnapshotTimeout = DEFAULT_CSI_SNAPSHOT_TIMEOUT;
-    if (!b.spec.itemOperationTimeout || parseDurationOr0(b.spec.itemOperationTimeout) === 0) b.spec.itemOperationTimeout = DEFAULT_ITEM_OPERATION_TIMEOUT;
+    for (const [field, fallback] of [["csiSnapshotTimeout", DEFAULT_CSI_SNAPSHOT_TIMEOUT], ["itemOperationTimeout", DEFAULT_ITEM_OPERATION_TIMEOUT]] as const) {
+      const value = b.spec[field];
+      const parsed = value ? parseDurationOr(value) : 0;
+      if (parsed === undefined) errors.push(`invalid ${field} "${value}": expected a duration such as ${fallback}`);
+      else if (parsed === 0) b.spec[field] = fallback;
+    }
     b.status.expiration = toKubeTime(new Date(this.#clock.now().getTime() + ttlMs));
     if (b.spec.defaultVolumesToRestic === true) b.spec.defaultVolumesToFsBackup = true;
     b.spec.defaultVolumesToFsBackup ??= false;
@@ -634,11 +640,12 @@ function addExcludes(include: string[] | undefined, exclude: string[] | undefine
   return [inc, ex];
 }
 
-function parseDurationOr0(text: string): number {
+/** The duration in ms, or undefined when `text` is not a Go duration. */
+function parseDurationOr(text: string): number | undefined {
   try {
     return parseGoDuration(text);
   } catch {
-    return 0;
+    return undefined;
   }
 }
 

@@ -170,13 +170,15 @@ describe("RestoreReconciler run", () => {
   });
 
   it("ends PartiallyFailed with counted errors and warnings, logged in the restore log", async () => {
-    const h = await harness();
+    // one item only: with c1 and c2 restored concurrently, the one-shot create failure could hit
+    // either, and c1 would then warn as an existing, different object (a flake seen once)
+    const h = await harness({ items: [forConfigMap("app", "c1")] });
     h.kube.seed(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: "app" } });
     h.kube.seed(GVR.configMaps, { ...forConfigMap("app", "c1", { k: "different" }), metadata: { name: "c1", namespace: "app" } });
     h.kube.failNext("create", "configmaps", Object.assign(new Error("admission webhook denied"), { statusCode: 403 }));
     const r = await submit(h, forRestore("r1", { backupName: "b1" }));
     expect(phases(h, "r1")).toEqual(["InProgress", "FinalizingPartiallyFailed", "PartiallyFailed"]);
-    expect(r.status).toMatchObject({ phase: "PartiallyFailed", errors: 1, warnings: 0 });
+    expect(r.status, JSON.stringify(h.store.uploads[0]?.rest.results)).toMatchObject({ phase: "PartiallyFailed", errors: 1, warnings: 0 });
     expect(h.store.uploads[0]?.rest.results).toEqual({ errors: { namespaces: { app: ["error restoring configmaps/app/c1: admission webhook denied"] } }, warnings: {} });
     expect(h.store.uploads[0]?.log).toMatch(/Namespace app, resource restore error: error restoring configmaps\/app\/c1: admission webhook denied/);
   });

@@ -281,7 +281,7 @@ describe("real Velero v1.18.1 side by side with velero-ts (moto S3, real API ser
     expect(Object.values(await restoreLabels(kube, target))).toEqual(Array(3).fill({ backup: TS_BACKUP, restore: `go2-restores-${SFX}` }));
   });
 
-  it("5. describe --details and logs: Velero's CLI and ours print the same, with real Velero or velero-ts answering the DownloadRequests", async () => {
+  it("5. describe --details, logs and plugin get: Velero's CLI and ours print the same, with real Velero or velero-ts answering the requests", async () => {
     const { velero: veleroBin } = realVeleroBinaries();
     const env = { ...process.env, KUBECONFIG: loadEndpoints().kubeconfig, TZ: "UTC" } as Record<string, string>;
     const cases: [string, string[]][] = [
@@ -294,6 +294,10 @@ describe("real Velero v1.18.1 side by side with velero-ts (moto S3, real API ser
       [TS_NS, ["backup", "describe", TS_BACKUP, "--details", "--colorized=true"]],
       [TS_NS, ["restore", "describe", `ts-restores-${SFX}`, "--details", "--colorized=true"]],
       [TS_NS, ["restore", "logs", `ts-restores-${SFX}`]],
+      // ServerStatusRequests: each CLI asks the namespace's server for its plugins
+      [GO_NS, ["plugin", "get"]],
+      [TS_NS, ["plugin", "get"]],
+      [TS_NS, ["get", "restores"]],
     ];
     for (const [namespace, args] of cases) {
       const [go, ts] = await Promise.all([

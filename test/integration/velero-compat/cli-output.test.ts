@@ -2,9 +2,9 @@
 // against the same objects in the real API server, must print the same thing. Tables and
 // `create -o json|yaml` byte for byte (with the exit code); `get -o json|yaml` as the same
 // objects once parsed (velero-ts keeps the API server's key order inside spec and status, and
-// what is stored, where Go prints its structs' order and zero values). `describe` is not run here:
-// without a server each DownloadRequest waits out its timeout; its bytes, colours included, are
-// pinned in host/src/cli/output/output.test.ts.
+// what is stored, where Go prints its structs' order and zero values); `schedule describe` byte for
+// byte. Backup and restore `describe` need a server for their DownloadRequests: they are compared in
+// real-velero.test.ts step 5.
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
@@ -96,7 +96,10 @@ describe("the velero CLI prints what Velero v1.18.1's CLI prints", () => {
     ["backup-location", "get"],
     ["snapshot-location", "get"],
     ["restore", "get", "-l", "nothing=here"],
-  ]))("velero %s: the same table", async (_line, args) => {
+    // schedule describe reads only the Schedule (no DownloadRequest), so it runs here too
+    ["schedule", "describe", "daily", "--colorized=true"],
+    ["schedule", "describe", "--colorized=false"],
+  ]))("velero %s: the same output", async (_line, args) => {
     const { go, ours } = await both(...args);
     expect(ours.code, `velero-ts: ${ours.stderr}; Velero: ${go.stderr}`).toBe(go.code);
     expect(ours.stdout).toBe(go.stdout);

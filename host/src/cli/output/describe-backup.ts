@@ -46,13 +46,9 @@ export function describeBackupSpec(d: Describer, spec: BackupSpec): void {
   d.printf(`\tExcluded:\t${joinOr(spec.excludedNamespaces, EMPTY_DISPLAY)}\n`);
   d.println();
   d.printf("Resources:\n");
-  const scoped =
-    !!spec.includedClusterScopedResources?.length ||
-    !!spec.excludedClusterScopedResources?.length ||
-    !!spec.includedNamespaceScopedResources?.length ||
-    !!spec.excludedNamespaceScopedResources?.length;
-  const old = !!spec.includedResources?.length || !!spec.excludedResources?.length || spec.includeClusterResources !== undefined;
-  if (old || !scoped) {
+  // Velero's collections.UseOldResourceFilters: the old layout only when an old filter is set
+  const old = !!spec.includedResources?.length || !!spec.excludedResources?.length || (spec.includeClusterResources !== undefined && spec.includeClusterResources !== null);
+  if (old) {
     d.printf(`\tIncluded:\t${joinOr(spec.includedResources, "*")}\n`);
     d.printf(`\tExcluded:\t${joinOr(spec.excludedResources, EMPTY_DISPLAY)}\n`);
     d.printf(`\tCluster-scoped:\t${boolPointerString(spec.includeClusterResources, "excluded", "included", "auto")}\n`);

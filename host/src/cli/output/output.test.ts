@@ -130,9 +130,10 @@ describe("describers", () => {
         Excluded:  <none>
 
       Resources:
-        Included:        *
-        Excluded:        <none>
-        Cluster-scoped:  auto
+        Included cluster-scoped:    <none>
+        Excluded cluster-scoped:    <none>
+        Included namespace-scoped:  *
+        Excluded namespace-scoped:  <none>
 
       Label selector:  app=iperf3-server
 

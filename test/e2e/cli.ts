@@ -4,14 +4,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../../scripts/build-plugins.ts";
+import { runProcess, type ProcessResult } from "../helpers/run-process.ts";
 
 export const VELERO_MAIN = join(ROOT, "host", "dist", "main.js");
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = ProcessResult;
 
 export interface CliEnv {
   cwd: string;
@@ -20,15 +17,7 @@ export interface CliEnv {
 
 /** Runs `velero <args>`; never rejects on a non-zero exit. */
 export function velero(ctx: CliEnv, ...args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [VELERO_MAIN, ...args], { cwd: ctx.cwd, env: { ...process.env, ...ctx.env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runProcess(process.execPath, [VELERO_MAIN, ...args], { cwd: ctx.cwd, env: { ...process.env, ...ctx.env } });
 }
 
 /** Polls `check` until it returns a value, failing with the last observation after `timeoutMs`. */

@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeSnapshotsCommand, DescribeVolumesCommand } from "@aws-sdk/client-ec2";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObjectStore, UnstructuredItem, VolumeSnapshotter } from "@velero-ts/plugin-sdk";
@@ -22,6 +22,7 @@ import { DefaultPluginManager } from "../../host/src/plugins/default-manager.ts"
 import { discoverPlugins, pluginArgs } from "../../host/src/plugins/registry.ts";
 import { loadEndpoints } from "../helpers/endpoints.ts";
 import { generateBytes } from "../fixtures/plugins/generated-bytes.ts";
+import { createEbsVolume, motoClients, persistentVolume } from "../integration/aws/helpers.ts";
 import { captureLogger, installLink, tempDir, type LogRecord } from "./helpers.ts";
 
 function goAwsPlugin(): string {
@@ -147,29 +148,12 @@ describeObjectStoreConformance(
 );
 
 describe("Go velero-plugin-for-aws VolumeSnapshotter under the velero-ts host (moto EC2)", () => {
-  const { ec2: endpoint } = loadEndpoints();
-  const region = endpoint.region;
+  const region = loadEndpoints().ec2.region;
   const zone = `${region}a`;
-  const ec2 = new EC2Client({ region, endpoint: endpoint.endpoint, credentials: { accessKeyId: endpoint.accessKeyId, secretAccessKey: endpoint.secretAccessKey } });
+  const { ec2 } = motoClients();
   afterAll(() => ec2.destroy());
-
-  function pv(name: string, spec: Record<string, unknown>, labels?: Record<string, string>): UnstructuredItem {
-    return { apiVersion: "v1", kind: "PersistentVolume", metadata: { name, ...(labels ? { labels } : {}) }, spec };
-  }
-
-  async function createVolume(type: "gp3" | "io1", tags: Record<string, string> = {}): Promise<string> {
-    const created = await ec2.send(
-      new CreateVolumeCommand({
-        AvailabilityZone: zone,
-        Size: 1,
-        VolumeType: type,
-        ...(type === "io1" ? { Iops: 700 } : {}),
-        ...(Object.keys(tags).length > 0 ? { TagSpecifications: [{ ResourceType: "volume", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] } : {}),
-      }),
-    );
-    if (!created.VolumeId) throw new Error("moto returned no volume ID");
-    return created.VolumeId;
-  }
+  const pv = persistentVolume;
+  const createVolume = (type: "gp3" | "io1", tags: Record<string, string> = {}): Promise<string> => createEbsVolume(ec2, zone, type, tags);
 
   describeVolumeSnapshotterConformance("Go velero-plugin-for-aws (EBS CSI PV)", async () => {
     const volumeId = await createVolume("gp3");

@@ -7,7 +7,8 @@ import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { EC2Client } from "@aws-sdk/client-ec2";
+import { CreateVolumeCommand, EC2Client } from "@aws-sdk/client-ec2";
+import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { buildSeaExecutable, ROOT } from "../../../scripts/build-plugins.ts";
 import { DefaultPluginManager } from "../../../host/src/plugins/default-manager.ts";
 import { discoverPlugins } from "../../../host/src/plugins/registry.ts";
@@ -122,4 +123,24 @@ export function peakRssBytes(pid: number): number {
   const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
   if (!match?.[1]) throw new Error(`no VmHWM in /proc/${pid}/status`);
   return Number(match[1]) * 1024;
+}
+
+/** A 1 GiB EBS volume in moto's EC2 (io1 with 700 IOPS), optionally tagged; its ID. */
+export async function createEbsVolume(ec2: EC2Client, zone: string, type: "gp3" | "io1", tags: Record<string, string> = {}): Promise<string> {
+  const created = await ec2.send(
+    new CreateVolumeCommand({
+      AvailabilityZone: zone,
+      Size: 1,
+      VolumeType: type,
+      ...(type === "io1" ? { Iops: 700 } : {}),
+      ...(Object.keys(tags).length > 0 ? { TagSpecifications: [{ ResourceType: "volume", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] } : {}),
+    }),
+  );
+  if (!created.VolumeId) throw new Error("moto returned no volume ID");
+  return created.VolumeId;
+}
+
+/** A PersistentVolume with the given spec (and labels). */
+export function persistentVolume(name: string, spec: Record<string, unknown>, labels?: Record<string, string>): UnstructuredItem {
+  return { apiVersion: "v1", kind: "PersistentVolume", metadata: { name, ...(labels ? { labels } : {}) }, spec };
 }

@@ -1,16 +1,14 @@
 // velero.io/aws VolumeSnapshotter against moto's EC2, with the plugin running as a real process
 // spawned by the host's plugin manager. The plugin finds moto through AWS_ENDPOINT_URL_EC2 in its
 // environment, as the Go plugin does (a VolumeSnapshotLocation has no endpoint key).
-import { CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand } from "@aws-sdk/client-ec2";
+import { DescribeSnapshotsCommand, DescribeVolumesCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UnstructuredItem, VolumeSnapshotter } from "@velero-ts/plugin-sdk";
 import { describeVolumeSnapshotterConformance } from "@velero-ts/plugin-sdk/testing";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
-import { motoClients, startAwsPluginHost, type AwsPluginHost } from "./helpers.ts";
+import { createEbsVolume, motoClients, persistentVolume, startAwsPluginHost, type AwsPluginHost } from "./helpers.ts";
 
-function pv(name: string, spec: Record<string, unknown>, labels?: Record<string, string>): UnstructuredItem {
-  return { apiVersion: "v1", kind: "PersistentVolume", metadata: { name, ...(labels ? { labels } : {}) }, spec };
-}
+const pv = persistentVolume;
 
 describe("velero.io/aws volume snapshotter (plugin process, moto EC2)", () => {
   const { ec2 } = motoClients();
@@ -18,21 +16,7 @@ describe("velero.io/aws volume snapshotter (plugin process, moto EC2)", () => {
   const zone = `${region}a`;
   let host: AwsPluginHost;
 
-  async function createVolume(type: "gp3" | "io1", tags: Record<string, string> = {}): Promise<string> {
-    const created = await ec2.send(
-      new CreateVolumeCommand({
-        AvailabilityZone: zone,
-        Size: 1,
-        VolumeType: type,
-        ...(type === "io1" ? { Iops: 700 } : {}),
-        ...(Object.keys(tags).length > 0
-          ? { TagSpecifications: [{ ResourceType: "volume", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] }
-          : {}),
-      }),
-    );
-    if (!created.VolumeId) throw new Error("moto returned no volume ID");
-    return created.VolumeId;
-  }
+  const createVolume = (type: "gp3" | "io1", tags: Record<string, string> = {}): Promise<string> => createEbsVolume(ec2, zone, type, tags);
 
   beforeAll(async () => {
     host = await startAwsPluginHost();

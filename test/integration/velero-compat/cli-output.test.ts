@@ -5,7 +5,6 @@
 // what is stored, where Go prints its structs' order and zero values); `schedule describe` byte for
 // byte. Backup and restore `describe` need a server for their DownloadRequests: they are compared in
 // real-velero.test.ts step 5.
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
@@ -15,6 +14,7 @@ import { createKubeClient, type HttpKubeClient } from "../../../host/src/kube/ht
 import { VELERO_MAIN } from "../../e2e/cli.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
 import { GO_ZERO_KEYS, withoutGoZeroValues } from "../../helpers/go-zero-values.ts";
+import { runProcess, type ProcessResult } from "../../helpers/run-process.ts";
 import { realVeleroBinaries, suffix } from "./harness.ts";
 
 const NS = `vt-cli-${suffix()}`;
@@ -22,21 +22,9 @@ let kube: HttpKubeClient;
 let goVelero: string;
 const env = (): Record<string, string> => ({ ...process.env, KUBECONFIG: loadEndpoints().kubeconfig, TZ: "UTC", HOME: process.env["HOME"] ?? "/root" }) as Record<string, string>;
 
-function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: env(), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
 /** Runs the same command with Velero's CLI and ours. */
-async function both(...args: string[]): Promise<{ go: { code: number; stdout: string; stderr: string }; ours: { code: number; stdout: string; stderr: string } }> {
-  const [go, ours] = await Promise.all([run(goVelero, [...args, "-n", NS]), run(process.execPath, [VELERO_MAIN, ...args, "-n", NS])]);
+async function both(...args: string[]): Promise<{ go: ProcessResult; ours: ProcessResult }> {
+  const [go, ours] = await Promise.all([runProcess(goVelero, [...args, "-n", NS], { env: env() }), runProcess(process.execPath, [VELERO_MAIN, ...args, "-n", NS], { env: env() })]);
   return { go, ours };
 }
 

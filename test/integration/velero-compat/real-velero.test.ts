@@ -9,7 +9,6 @@
 //      restores, whether real Velero or velero-ts answers the DownloadRequests.
 // Each server has its own namespace (the Velero CRs live there); both locations are ReadWrite on the
 // same bucket, so each one syncs the other's backups, as after a migration.
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,7 +22,9 @@ import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
 import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
 import { createLogger, createSilentLogger } from "../../../host/src/shared/logging.ts";
+import { VELERO_MAIN } from "../../e2e/cli.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
+import { runProcess } from "../../helpers/run-process.ts";
 import { itemPaths, readVeleroTarball } from "../../helpers/velero-tarball.ts";
 import {
   appSnapshot,
@@ -301,8 +302,8 @@ describe("real Velero v1.18.1 side by side with velero-ts (moto S3, real API ser
     ];
     for (const [namespace, args] of cases) {
       const [go, ts] = await Promise.all([
-        runCommand(veleroBin, [...args, "-n", namespace], env),
-        runCommand(process.execPath, [join(ROOT, "host", "dist", "main.js"), ...args, "-n", namespace], env),
+        runProcess(veleroBin, [...args, "-n", namespace], { env }),
+        runProcess(process.execPath, [VELERO_MAIN, ...args, "-n", namespace], { env }),
       ]);
       const what = `velero ${args.join(" ")} -n ${namespace}`;
       expect(go.code, `${what}: Velero failed: ${go.stderr}`).toBe(0);
@@ -310,15 +311,3 @@ describe("real Velero v1.18.1 side by side with velero-ts (moto S3, real API ser
     }
   }, 180_000);
 });
-
-function runCommand(command: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}

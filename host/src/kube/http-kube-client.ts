@@ -18,6 +18,17 @@ import { loadKubeConfig, type KubeConfigOptions } from "./kube-config.js";
 
 /** Default LIST page size (Velero's --client-page-size default is 500). */
 export const DEFAULT_PAGE_SIZE = 500;
+/** Attempts of a request the API server answers 429 with Retry-After (client-go's maxRetries). */
+const MAX_429_ATTEMPTS = 10;
+/** The longest Retry-After honoured, so a broken header cannot stall a caller. */
+const MAX_RETRY_AFTER_MS = 10_000;
+
+/** Retry-After in ms (delta-seconds only, as the API server sends it), or undefined without one. */
+function retryAfter(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
+  return Math.min(Number(value.trim()) * 1000, MAX_RETRY_AFTER_MS);
+}
 const DISCOVERY_CONCURRENCY = 8;
 
 interface ApiResourceList {
@@ -148,15 +159,27 @@ export class HttpKubeClient implements KubeClient {
    * matters for LISTs of thousands of items); a non-2xx answer becomes a KubeApiError.
    */
   async #raw(method: Dispatcher.HttpMethod, path: string, init: RequestInit = {}): Promise<Dispatcher.ResponseData> {
-    const response = await request(this.#url(path, init.query), {
-      method,
-      headers: await this.#headers(init.contentType ?? (init.body !== undefined ? "application/json" : undefined), init.accept),
-      body: init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body),
-      dispatcher: await this.#dispatcher(),
-      signal: init.signal,
-    });
-    if (response.statusCode < 200 || response.statusCode > 299) throw await toApiError(method, path, response);
-    return response;
+    const body = init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body);
+    for (let attempt = 1; ; attempt++) {
+      const response = await request(this.#url(path, init.query), {
+        method,
+        headers: await this.#headers(init.contentType ?? (init.body !== undefined ? "application/json" : undefined), init.accept),
+        body,
+        dispatcher: await this.#dispatcher(),
+        signal: init.signal,
+      });
+      const retryAfterMs = response.statusCode === 429 && attempt < MAX_429_ATTEMPTS ? retryAfter(response.headers["retry-after"]) : undefined;
+      if (retryAfterMs !== undefined) {
+        // client-go's behaviour: a 429 with Retry-After (e.g. "storage is (re)initializing" for a
+        // CRD just created) is waited out and retried, up to 10 attempts
+        await response.body.dump();
+        this.#log.debug({ method, path, attempt, retryAfterMs }, "the API server asked to retry later");
+        await new Promise((resolve) => setTimeout(resolve, retryAfterMs));
+        continue;
+      }
+      if (response.statusCode < 200 || response.statusCode > 299) throw await toApiError(method, path, response);
+      return response;
+    }
   }
 
   async #json<T>(method: Dispatcher.HttpMethod, path: string, init: RequestInit = {}): Promise<T> {

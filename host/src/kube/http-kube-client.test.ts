@@ -1,0 +1,55 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { KubeConfig } from "@kubernetes/client-node";
+import { afterEach, describe, expect, it } from "vitest";
+import { GVR } from "./gvr.js";
+import { HttpKubeClient } from "./http-kube-client.js";
+
+let server: Server | undefined;
+afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+/** A client of a local HTTP server answering with `answers` in turn (the last one repeats). */
+async function clientAnswering(answers: { status: number; headers?: Record<string, string>; body: object }[]): Promise<{ client: HttpKubeClient; requests: () => number }> {
+  let n = 0;
+  server = createServer((_req, res) => {
+    const a = answers[Math.min(n++, answers.length - 1)] as (typeof answers)[number];
+    res.writeHead(a.status, { "content-type": "application/json", ...a.headers });
+    res.end(JSON.stringify(a.body));
+  });
+  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "c", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    users: [{ name: "u" }],
+    contexts: [{ name: "x", cluster: "c", user: "u" }],
+    currentContext: "x",
+  });
+  return { client: new HttpKubeClient(kc), requests: () => n };
+}
+
+const tooMany = (retryAfter?: string) => ({
+  status: 429,
+  ...(retryAfter === undefined ? {} : { headers: { "retry-after": retryAfter } }),
+  body: { kind: "Status", apiVersion: "v1", status: "Failure", message: "storage is (re)initializing", reason: "TooManyRequests", code: 429 },
+});
+const configMap = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "n" } };
+
+describe("HttpKubeClient: 429 Too Many Requests", () => {
+  it("waits out Retry-After and retries, as client-go does (a CRD's storage still initializing)", async () => {
+    const { client, requests } = await clientAnswering([tooMany("0"), tooMany("0"), { status: 200, body: configMap }]);
+    expect(await client.get(GVR.configMaps, "c", "n")).toMatchObject({ metadata: { name: "c" } });
+    expect(requests()).toBe(3);
+  });
+
+  it("gives up after 10 attempts with the API server's error", async () => {
+    const { client, requests } = await clientAnswering([tooMany("0")]);
+    await expect(client.get(GVR.configMaps, "c", "n")).rejects.toThrow(/429 TooManyRequests: storage is \(re\)initializing/);
+    expect(requests()).toBe(10);
+  });
+
+  it("does not retry a 429 without Retry-After", async () => {
+    const { client, requests } = await clientAnswering([tooMany()]);
+    await expect(client.get(GVR.configMaps, "c", "n")).rejects.toThrow(/429/);
+    expect(requests()).toBe(1);
+  });
+});

@@ -11,16 +11,14 @@ import { gunzipSync } from "node:zlib";
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
-import { buildSeaExecutable, ROOT } from "../../../scripts/build-plugins.ts";
 import { installCrds } from "../../../host/src/kube/crds.ts";
 import { GVR } from "../../../host/src/kube/gvr.ts";
 import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
-import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
-import { createLogger, createSilentLogger } from "../../../host/src/shared/logging.ts";
+import type { RunningServer } from "../../../host/src/server/server.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
 import { readVeleroTarball } from "../../helpers/velero-tarball.ts";
-import { awsLocation, bucketObject, createVeleroNamespace, eventually, motoS3, RealVeleroServer, realVeleroBinaries, suffix, waitTerminal } from "./harness.ts";
+import { awsLocation, bucketObject, createVeleroNamespace, eventually, motoS3, RealVeleroServer, realVeleroBinaries, startVeleroTsBeside, suffix, waitTerminal } from "./harness.ts";
 import { schemalessCrd } from "../../helpers/crd.ts";
 
 const SFX = suffix();
@@ -117,29 +115,9 @@ beforeAll(async () => {
     extraEnv: { KUBECONFIG: ep.kubeconfig },
   });
 
-  // velero-ts with our AWS plugin.
-  const ourPlugin = join(ROOT, "dist", "plugins", "velero-plugin-aws");
-  await buildSeaExecutable({ name: "velero-plugin-aws", entry: join(ROOT, "plugins", "aws", "src", "main.ts"), output: ourPlugin }, { log: () => {} });
-  const pluginDir = join(work, "plugins");
-  await mkdir(pluginDir);
-  await symlink(ourPlugin, join(pluginDir, "velero-plugin-aws"));
-  await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: TS_NS } });
-  await kube.create(GVR.backupStorageLocations, awsLocation(TS_NS, "default", BUCKET));
+  // velero-ts with our AWS plugin (the priority ConfigMap is read at restore time)
+  ours = await startVeleroTsBeside(kube, { namespace: TS_NS, bucket: BUCKET, work, credentialsFile: join(work, "velero", "aws-credentials"), backupSyncPeriod: "2s", logLevel: "debug", features: [FEATURE] });
   await kube.create(GVR.configMaps, priorityConfigMap(TS_NS));
-  // the plugin processes inherit this (Velero mounts the same file from the cloud-credentials secret)
-  process.env["AWS_SHARED_CREDENTIALS_FILE"] = join(work, "velero", "aws-credentials");
-  process.env["AWS_EC2_METADATA_DISABLED"] = "true";
-  ours = await startServer({
-    kubeconfig: ep.kubeconfig,
-    namespace: TS_NS,
-    pluginDir,
-    metricsAddress: "127.0.0.1:0",
-    backupSyncPeriod: "2s",
-    storeValidationFrequency: "2s",
-    logLevel: "debug",
-    features: [FEATURE],
-    logger: process.env["VT_COMPAT_LOG"] === "1" ? createLogger({ level: "debug" }).child({ server: TS_NS }) : createSilentLogger(),
-  });
   for (const ns of [GO_NS, TS_NS]) {
     await eventually(`location ${ns}/default to be Available`, async () => ((await kube.get(GVR.backupStorageLocations, "default", ns))?.["status"] as { phase?: string } | undefined)?.phase === "Available", 60_000, () => velero!.logTail());
   }

@@ -5,11 +5,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { ListObjectsV2Command, S3Client, GetObjectCommand } from "@aws-sdk/client-s3";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../../../host/src/kube/gvr.ts";
 import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
+import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
+import { createLogger, createSilentLogger } from "../../../host/src/shared/logging.ts";
+import { buildSeaExecutable, ROOT } from "../../../scripts/build-plugins.ts";
 import { loadEndpoints, type Endpoints } from "../../helpers/endpoints.ts";
 
 export const DEPLOYMENTS = { group: "apps", version: "v1", resource: "deployments" } as const;
@@ -374,4 +378,36 @@ export async function waitTerminal(
     timeoutMs,
     onTimeout,
   );
+}
+
+/**
+ * velero-ts beside real Velero: our AWS plugin (built fresh) in a plugin dir of its own under
+ * `work`, a namespace with a `default` location on `bucket`, and the server, its plugins reading
+ * the credentials file real Velero's harness wrote (as Velero mounts it from its Secret).
+ */
+export async function startVeleroTsBeside(
+  kube: HttpKubeClient,
+  o: { namespace: string; bucket: string; work: string; credentialsFile: string; backupSyncPeriod: string; features?: string[]; logLevel?: string },
+): Promise<RunningServer> {
+  const ourPlugin = join(ROOT, "dist", "plugins", "velero-plugin-aws");
+  await buildSeaExecutable({ name: "velero-plugin-aws", entry: join(ROOT, "plugins", "aws", "src", "main.ts"), output: ourPlugin }, { log: () => {} });
+  const pluginDir = join(o.work, "plugins");
+  await mkdir(pluginDir);
+  await symlink(ourPlugin, join(pluginDir, "velero-plugin-aws"));
+  await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: o.namespace } });
+  await kube.create(GVR.backupStorageLocations, awsLocation(o.namespace, "default", o.bucket));
+  // the plugin processes inherit these
+  process.env["AWS_SHARED_CREDENTIALS_FILE"] = o.credentialsFile;
+  process.env["AWS_EC2_METADATA_DISABLED"] = "true";
+  return startServer({
+    kubeconfig: loadEndpoints().kubeconfig,
+    namespace: o.namespace,
+    pluginDir,
+    metricsAddress: "127.0.0.1:0",
+    backupSyncPeriod: o.backupSyncPeriod,
+    storeValidationFrequency: "2s",
+    ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+    ...(o.features ? { features: o.features } : {}),
+    logger: process.env["VT_COMPAT_LOG"] === "1" ? createLogger({ level: "debug" }).child({ server: o.namespace }) : createSilentLogger(),
+  });
 }

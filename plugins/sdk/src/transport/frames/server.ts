@@ -26,7 +26,7 @@ class ServerConnection implements ServerCallConnection {
 
   constructor(socket: Socket, server: FramesServer) {
     this.#server = server;
-    this.link = new FrameLink(socket, "server", {
+    this.link = FrameLink.accept(socket, {
       onFrame: (frame) => this.#onFrame(frame),
       onClose: () => {
         const calls = [...this.#calls.values()];
@@ -98,7 +98,8 @@ export class FramesServer {
 
   /** Listens; resolves with the TCP port (0 for a unix socket). */
   listen(address: FramesAddress): Promise<number> {
-    const server = createServer({ noDelay: true }, (socket) => {
+    // Paused: FrameLink.accept moves the socket's handle into one that reads with `onread`.
+    const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => {
       if (this.#onIdle) {
         socket.destroy();
         return;

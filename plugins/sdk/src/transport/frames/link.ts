@@ -3,7 +3,7 @@
  * one buffer, large payloads handed to writev uncopied via cork/uncork); received bytes are parsed
  * by FrameDecoder. A corrupt frame destroys the socket with the FrameError.
  */
-import { connect, Socket, type Server, type OnReadOpts } from "node:net";
+import { connect, type Socket } from "node:net";
 import type { FramesAddress } from "./channel.js";
 import { encodeFrame, FrameDecoder, FrameError, frameHeader, HEADER_BYTES, PREFACE, type Frame, type FramePayload, type FrameType } from "./codec.js";
 import { noteReceiveBuffers } from "./reclaim.js";
@@ -34,31 +34,20 @@ export class FrameLink {
    */
   static connect(address: FramesAddress, handlers: LinkHandlers): FrameLink {
     const decoder = new FrameDecoder();
-    const reader = readInto(decoder, handlers);
-    const socket = "path" in address ? connect({ path: address.path, onread: reader.onread }) : connect({ port: address.port, host: address.host, onread: reader.onread });
-    return reader.attach(new FrameLink(socket, "client", handlers, decoder));
+    let link: FrameLink | undefined;
+    const onread = {
+      buffer: () => decoder.readBuffer(),
+      callback: (n: number): boolean => {
+        if (link) link.#decode(handlers, () => decoder.received(n, handlers.onFrame));
+        return true;
+      },
+    };
+    const socket = "path" in address ? connect({ path: address.path, onread }) : connect({ port: address.port, host: address.host, onread });
+    link = new FrameLink(socket, "client", handlers, decoder);
+    return link;
   }
 
-  /**
-   * The server end, for a socket a net.Server accepted paused (`pauseOnConnect`). Node offers
-   * `onread` only to sockets created from options, so the accepted socket's handle is moved into
-   * one that has it: large payloads (PutObject's object messages) are then read straight into
-   * their own buffers, as on the client end, instead of arriving as 64 KiB "data" chunks. Where
-   * this Node's net internals are not the expected ones, the accepted socket is used as it is.
-   */
-  static accept(accepted: Socket, handlers: LinkHandlers): FrameLink {
-    const decoder = new FrameDecoder({ expectPreface: true });
-    const reader = readInto(decoder, handlers);
-    const socket = adoptWithOnread(accepted, reader.onread);
-    if (!socket) {
-      const link = new FrameLink(accepted, "server", handlers);
-      accepted.resume();
-      return link;
-    }
-    return reader.attach(new FrameLink(socket, "server", handlers, decoder));
-  }
-
-  /** `decoder`: the one the socket's `onread` feeds (connect, accept); otherwise "data" events feed a new one. */
+  /** `decoder`: the one the socket's `onread` feeds (FrameLink.connect); otherwise "data" events feed a new one. */
   constructor(socket: Socket, role: "client" | "server", handlers: LinkHandlers, decoder?: FrameDecoder) {
     this.socket = socket;
     // "data" chunks are fresh buffers node never reuses, so large messages may stay in pieces.
@@ -90,11 +79,6 @@ export class FrameLink {
       this.destroy(error instanceof Error ? error : new Error(String(error)));
       if (!(error instanceof FrameError)) throw error;
     }
-  }
-
-  /** Read-buffer mode: `n` bytes arrived in the buffer `decoder.readBuffer()` gave the socket. */
-  decodeReceived(handlers: LinkHandlers, decoder: FrameDecoder, n: number): void {
-    this.#decode(handlers, () => decoder.received(n, handlers.onFrame));
   }
 
   get closed(): boolean {
@@ -175,49 +159,4 @@ export class FrameLink {
     }
     out.length = 0;
   }
-}
-
-/** The `onread` options feeding `decoder`; frames go to the link once attached. */
-function readInto(decoder: FrameDecoder, handlers: LinkHandlers): { onread: OnReadOpts; attach(link: FrameLink): FrameLink } {
-  let decode: ((n: number) => void) | undefined;
-  return {
-    onread: {
-      buffer: () => decoder.readBuffer(),
-      callback: (n: number): boolean => {
-        decode?.(n);
-        return true;
-      },
-    },
-    attach(link) {
-      decode = (n) => link.decodeReceived(handlers, decoder, n);
-      return link;
-    },
-  };
-}
-
-/** The net.Socket internals adoptWithOnread moves (stable since Node 12; checked before use). */
-interface AcceptedSocketInternals {
-  _handle?: { readStart?: unknown; useUserBuffer?: unknown } | null;
-  _server?: Server | null;
-  server?: Server | null;
-}
-
-/**
- * A socket with `onread` around the handle of `accepted` (not yet reading: its server was created
- * with `pauseOnConnect`), which is left empty and destroyed; undefined when the handle cannot be
- * taken. The new socket counts as the server's connection in its place (server.close() waits for it).
- */
-function adoptWithOnread(accepted: Socket, onread: OnReadOpts): Socket | undefined {
-  const internals = accepted as unknown as AcceptedSocketInternals;
-  const handle = internals._handle;
-  if (!handle || typeof handle.readStart !== "function" || typeof handle.useUserBuffer !== "function" || !internals._server) return undefined;
-  const server = internals._server;
-  internals._handle = null;
-  internals._server = null;
-  accepted.destroy();
-  const socket = new Socket({ handle, onread, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
-  const adopted = socket as unknown as AcceptedSocketInternals;
-  adopted._server = server;
-  adopted.server = server;
-  return socket;
 }

@@ -26,7 +26,7 @@ class ServerConnection implements ServerCallConnection {
 
   constructor(socket: Socket, server: FramesServer) {
     this.#server = server;
-    this.link = FrameLink.accept(socket, {
+    this.link = new FrameLink(socket, "server", {
       onFrame: (frame) => this.#onFrame(frame),
       onClose: () => {
         const calls = [...this.#calls.values()];
@@ -98,8 +98,7 @@ export class FramesServer {
 
   /** Listens; resolves with the TCP port (0 for a unix socket). */
   listen(address: FramesAddress): Promise<number> {
-    // Paused: FrameLink.accept moves the socket's handle into one that reads with `onread`.
-    const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => {
+    const server = createServer({ noDelay: true }, (socket) => {
       if (this.#onIdle) {
         socket.destroy();
         return;

@@ -638,11 +638,22 @@ async function upInner(ctx: Ctx, sock: string, timeout: number): Promise<Endpoin
     emulatorsReady,
     waitFor(ctx, 'kube-controller-manager', 'GET /healthz', timeout, healthz(kcmPort)),
     waitFor(ctx, 'kube-scheduler', 'GET /healthz', timeout, healthz(schedPort)),
-    waitFor(ctx, 'kwok', `node ${NODE_NAME} Ready`, timeout, async () => {
+    waitFor(ctx, 'kwok', `node ${NODE_NAME} Ready, its kubelet endpoint this kwok's port`, timeout, async () => {
       const r = await kube(`/api/v1/nodes/${NODE_NAME}`);
       if (r.status !== 200) return false;
-      const conds = (JSON.parse(r.body).status?.conditions ?? []) as Array<{ type: string; status: string }>;
-      return conds.some((c) => c.type === 'Ready' && c.status === 'True');
+      const status = JSON.parse(r.body).status ?? {};
+      const conds = (status.conditions ?? []) as Array<{ type: string; status: string }>;
+      if (!conds.some((c) => c.type === 'Ready' && c.status === 'True')) return false;
+      // A node kept from an earlier `up` of this dir (etcd data reused) still names the port of that
+      // kwok, and kwok sets it only when it initialises a node that is not Ready: pods/exec and logs
+      // would dial a dead port. Point it at this kwok.
+      if (status.daemonEndpoints?.kubeletEndpoint?.Port !== kwokPort) {
+        const patch = { status: { daemonEndpoints: { kubeletEndpoint: { Port: kwokPort } } } };
+        const p = await httpRequest(`${apiServer}/api/v1/nodes/${NODE_NAME}/status`, { ca, token: pki.token, method: 'PATCH', body: JSON.stringify(patch), contentType: 'application/merge-patch+json', timeoutMs: 5000 });
+        if (p.status !== 200) throw new Error(`PATCH node ${NODE_NAME} status (kubelet endpoint port ${kwokPort}): ${p.status} ${p.body.slice(0, 300)}`);
+        return false;
+      }
+      return true;
     }),
     waitFor(ctx, 'kube-controller-manager', 'ServiceAccount default/default', timeout, async () =>
       (await kube('/api/v1/namespaces/default/serviceaccounts/default')).status === 200, 100, 'serviceaccount'),

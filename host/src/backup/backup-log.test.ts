@@ -11,13 +11,26 @@ describe("BackupLogger", () => {
     log.warn({ namespace: "app" }, "careful");
     log.error({ err: "boom" }, "failed");
     expect(log.text()).toBe(
-      'time="2026-11-26T00:00:00Z" level=info msg="Backing up item" backup=velero/b1 resource=configmaps namespace=app name="cm 1"\n' +
+      'time="2026-11-26T00:00:00Z" level=info msg="Backing up item" backup=velero/b1 name="cm 1" namespace=app resource=configmaps\n' +
         'time="2026-11-26T00:00:00Z" level=warning msg="careful" backup=velero/b1 namespace=app\n' +
-        'time="2026-11-26T00:00:00Z" level=error msg="failed" backup=velero/b1 err=boom\n',
+        'time="2026-11-26T00:00:00Z" level=error msg="failed" backup=velero/b1 error=boom\n',
     );
     expect([log.warnings, log.errors]).toEqual([1, 1]);
-    expect(log.results.errors).toEqual({ velero: ["failed: boom"] });
+    expect(log.results.errors).toEqual({ velero: [" message: /failed error: /boom"] });
+    expect(log.results.warnings).toEqual({ namespaces: { app: [" message: /careful"] } });
     expect(gunzipSync(await log.gzipped()).toString()).toBe(log.text());
+  });
+
+  it("formats fields as logrus' TextFormatter does: sorted by key, err as error, quoted only when needed", () => {
+    const log = new BackupLogger({ now: NOW }).child({ resource: "pods", backup: "velero/b1", namespace: "app", name: "web" });
+    log.info({ progress: "" }, "Processing item");
+    log.info({ hookCommand: "[/bin/sh -c echo hi]", hookTimeout: "{30s}", when: "a:b", plus: "a+b^c" }, "running exec hook");
+    log.error({ err: "exit 3", zeta: 1 }, "Error executing hook");
+    expect(log.text().split("\n").slice(0, 3)).toEqual([
+      'time="2026-11-26T00:00:00Z" level=info msg="Processing item" backup=velero/b1 name=web namespace=app progress= resource=pods',
+      'time="2026-11-26T00:00:00Z" level=info msg="running exec hook" backup=velero/b1 hookCommand="[/bin/sh -c echo hi]" hookTimeout="{30s}" name=web namespace=app plus=a+b^c resource=pods when="a:b"',
+      'time="2026-11-26T00:00:00Z" level=error msg="Error executing hook" backup=velero/b1 error="exit 3" name=web namespace=app resource=pods zeta=1',
+    ]);
   });
 
   it("reports which levels it keeps", () => {

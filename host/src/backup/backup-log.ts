@@ -26,35 +26,51 @@ interface Sink {
   now: () => Date;
 }
 
+/**
+ * Velero's backup log hook (pkg/util/logging/log_counter_hook.go, v1.18.1) turns each warning and
+ * error into a results entry " resource: /<r> name: /<n> message: /<msg> error: /<err>" (the parts
+ * present, leading space included), filed under its namespace field, else under "velero".
+ */
 function addResult(result: Result, fields: Record<string, unknown>, msg: string): void {
+  let entry = "";
+  if (typeof fields.resource === "string") entry += ` resource: /${fields.resource}`;
+  if (fields.name !== undefined) entry += ` name: /${String(fields.name)}`;
+  entry += ` message: /${msg}`;
+  const err = fields.err ?? fields.error;
+  if (err !== undefined) entry += ` error: /${err instanceof Error ? err.message : String(err)}`;
   const ns = typeof fields.namespace === "string" ? fields.namespace : "";
   if (ns) {
     result.namespaces ??= {};
-    (result.namespaces[ns] ??= []).push(msg);
-  } else if (fields.name || fields.resource) {
-    (result.cluster ??= []).push(msg);
+    (result.namespaces[ns] ??= []).push(entry);
   } else {
-    (result.velero ??= []).push(msg);
+    (result.velero ??= []).push(entry);
   }
 }
+
+/** logrus' TextFormatter quotes a value holding anything but these characters (not an empty one). */
+const BARE_VALUE = /^[A-Za-z0-9\-._/@^+]*$/;
 
 function formatValue(v: unknown): string {
   const s = typeof v === "string" ? v : v instanceof Error ? v.message : JSON.stringify(v);
-  return /^[A-Za-z0-9_./:@-]*$/.test(s) && s !== "" ? s : JSON.stringify(s);
+  return BARE_VALUE.test(s) ? s : JSON.stringify(s);
 }
 
+/** The key a field is written under: `err` (our loggers' convention) is logrus' `error`. */
+function logKey(key: string): string {
+  return key === "err" ? "error" : key;
+}
+
+/**
+ * The fields as logrus' TextFormatter writes them after time, level and msg: sorted by key
+ * (Velero's lines read `backup=... name=... namespace=... resource=...`), undefined ones left out.
+ */
 function formatFields(fields: Record<string, unknown>): string {
+  const keys: string[] = [];
+  for (const k in fields) if (fields[k] !== undefined) keys.push(k);
+  if (keys.length > 1) keys.sort((a, b) => (logKey(a) < logKey(b) ? -1 : logKey(a) > logKey(b) ? 1 : 0));
   let out = "";
-  for (const k in fields) {
-    const v = fields[k];
-    if (v !== undefined) out += ` ${k}=${formatValue(v)}`;
-  }
+  for (const k of keys) out += ` ${logKey(k)}=${formatValue(fields[k])}`;
   return out;
-}
-
-function overlaps(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  for (const k in b) if (k in a) return true;
-  return false;
 }
 
 let lastSecond = NaN;
@@ -154,16 +170,15 @@ export class BackupLogger implements Logger {
     const fields = plain ? this.#fields : { ...this.#fields, ...(obj as Record<string, unknown>) };
     if (level === "warn") {
       s.warnings++;
-      addResult(s.results.warnings, fields, message + (fields.err ? `: ${String(fields.err)}` : ""));
+      addResult(s.results.warnings, fields, message);
     }
     if (level === "error") {
       s.errors++;
-      addResult(s.results.errors, fields, message + (fields.err ? `: ${String(fields.err)}` : ""));
+      addResult(s.results.errors, fields, message);
     }
     if (ORDER[level] < ORDER[s.level]) return;
     // Most lines carry only the logger's bound fields: those are formatted once per logger.
-    const bound = (this.#formatted ??= formatFields(this.#fields));
-    const formatted = plain ? bound : overlaps(this.#fields, obj as Record<string, unknown>) ? formatFields(fields) : bound + formatFields(obj as Record<string, unknown>);
+    const formatted = plain ? (this.#formatted ??= formatFields(this.#fields)) : formatFields(fields);
     const line = `time="${timeText(s.now())}" level=${level === "warn" ? "warning" : level} msg=${JSON.stringify(message)}${formatted}\n`;
     s.lines.push(line);
     if (s.gzip && (s.pendingChars += line.length) >= GZIP_CHUNK_CHARS && s.gzip.stream.writable) {

@@ -106,7 +106,7 @@ describe("KubernetesBackupper CRDs of backed-up custom resources", () => {
     expect(items).toContain(ns("app", "widgets.example.io", "w1"));
     expect(items).not.toContain(cl("customresourcedefinitions.apiextensions.k8s.io", "widgets.example.io"));
     expect(log.errors).toBe(1);
-    expect(log.text()).toMatch(/level=error msg="Error getting CRD" .*resource=widgets\.example\.io err=/);
+    expect(log.text()).toMatch(/level=error msg="Error getting CRD" .*error=.* resource=widgets\.example\.io/);
   });
 });
 
@@ -296,6 +296,36 @@ describe("KubernetesBackupper snapshots and hooks", () => {
     );
     expect(out.hookStatus).toEqual({ hooksAttempted: 1, hooksFailed: 1 });
     expect(items).toContain(ns("app", "pods", "web-0"));
+  });
+
+  it("a failed hook with no on-error mode (annotation or spec) does not skip the pod: only an explicit Fail does, as in Velero v1.18.1", async () => {
+    const kube = cluster();
+    kube.seed(
+      GVR.pods,
+      forPod("app", "unset").annotations({ "pre.hook.backup.velero.io/command": "/bin/false", "post.hook.backup.velero.io/command": "/bin/thaw" }).build(),
+    );
+    const execs: string[] = [];
+    kube.execHandler = async (i) => {
+      execs.push(`${i.pod}:${i.command.join(" ")}`);
+      return { stdout: "", stderr: "", exitCode: i.command[0] === "/bin/thaw" ? 0 : 1 };
+    };
+    const { out, items, log } = await run(
+      {
+        includedNamespaces: ["app"],
+        hooks: { resources: [{ name: "h", includedNamespaces: ["app"], labelSelector: { matchLabels: { tier: "web" } }, pre: [{ exec: { command: ["first"] } }, { exec: { command: ["second"] } }] }] },
+      },
+      {},
+      kube,
+    );
+    // The annotated pod: its pre hook failed, it is backed up all the same and its post hook runs.
+    expect(items).toContain(ns("app", "pods", "unset"));
+    expect(execs).toContain("unset:/bin/thaw");
+    // The spec hooks of web-0: the first failed with no mode set, so the second still runs.
+    expect(execs.filter((e) => e.startsWith("web-0:"))).toEqual(["web-0:first", "web-0:second"]);
+    expect(items).toContain(ns("app", "pods", "web-0"));
+    expect(out.hookStatus).toEqual({ hooksAttempted: 4, hooksFailed: 3 });
+    // Logged as Velero logs it: the executor shows the unset mode as Fail.
+    expect(log.text()).toMatch(/msg="running exec hook" .*hookCommand="\[\/bin\/false\]" .*hookOnError=Fail .*hookTimeout="\{30s\}" hookType=exec/);
   });
 
   it("records async operations of v2 actions with capitalised resource identifiers", async () => {

@@ -682,7 +682,8 @@ class BackupRun {
         hooked.push(pod);
         continue;
       }
-      itemLog(pod).error({ err: failure.message }, "Error running pre hooks for pod");
+      // Velero names the pod by its name alone here (the error is filed under "Velero" in the results).
+      this.#log.error({ name: pod.object.metadata.name, err: failure.message }, "Error running pre hooks for pod");
       // The pod is treated as handled so it is not backed up (Velero adds it to the backed-up set).
       this.#backedUp.add(this.#key(pod.object));
     }
@@ -696,7 +697,7 @@ class BackupRun {
     }
     for (const pod of hooked) {
       const failure = await runPodHooks(pod.object, "post", hookCtx);
-      if (failure) itemLog(pod).error({ err: failure.message }, "Error running post hooks for pod");
+      if (failure) this.#log.error({ name: pod.object.metadata.name, err: failure.message }, "Error running post hooks for pod");
     }
     this.#progress();
   }

@@ -6,8 +6,9 @@
 import type { BackupResourceHookSpec, ExecHook, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
+import { ExecError, KubeApiError } from "../kube/errors.js";
 import { fromLabelSelector, type LabelSelector } from "../kube/labels.js";
-import { parseGoDuration } from "../shared/duration.js";
+import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logging.js";
 import { IncludesExcludes } from "./filters.js";
 import type { ResourceCatalog } from "./resources.js";
@@ -94,12 +95,17 @@ export async function runPodHooks(pod: UnstructuredItem, phase: HookPhase, ctx: 
   const name = pod.metadata.name;
   let fromAnnotations = hookFromAnnotations(pod.metadata.annotations, phase, ctx.log);
   if (!fromAnnotations && phase === "pre") fromAnnotations = hookFromAnnotations(pod.metadata.annotations, "", ctx.log);
-  // Most pods run no hook: their logger is made only when one runs.
+  // Most pods run no hook: their logger is made only when one runs. Velero's hook lines carry the
+  // backup, hook and phase fields but not the pod's namespace or name (so their errors are filed
+  // under "Velero" in the backup's results, not under the namespace): the same here.
   let podLog: Logger | undefined;
-  const log = (): Logger => (podLog ??= ctx.log.child({ namespace: ns, name, hookPhase: phase }));
+  const log = (): Logger => (podLog ??= ctx.log.child({ hookPhase: phase }));
   if (fromAnnotations) {
-    const err = await execHook(pod, fromAnnotations, "<from-annotation>", { ...ctx, log: log().child({ hookSource: "annotation" }) });
-    return err && (fromAnnotations.onError ?? "Fail") === "Fail" ? err : undefined;
+    const err = await execHook(pod, fromAnnotations, "<from-annotation>", { ...ctx, log: log().child({ hookSource: "annotation", hookType: "exec" }) });
+    // Only an explicit Fail stops the pod's backup. Velero documents Fail as the default, and its
+    // executor logs hookOnError=Fail for an unset mode, but its hook handler (v1.18.1) acts on
+    // OnError == Fail alone, so an unset mode continues; velero-ts does what Velero does.
+    return err && fromAnnotations.onError === "Fail" ? err : undefined;
   }
   let failure: Error | undefined;
   for (const rh of ctx.hooks) {
@@ -112,8 +118,9 @@ export async function runPodHooks(pod: UnstructuredItem, phase: HookPhase, ctx: 
         ctx.tracker.failed++;
         continue;
       }
-      const err = await execHook(pod, hook, rh.name, { ...ctx, log: log().child({ hookSource: "spec" }) });
-      if (err && (hook.onError ?? "Fail") === "Fail") failure = err;
+      const err = await execHook(pod, hook, rh.name, { ...ctx, log: log().child({ hookSource: "spec", hookType: "exec" }) });
+      // As for annotation hooks: only an explicit Fail stops the remaining hooks (Velero).
+      if (err && hook.onError === "Fail") failure = err;
     }
   }
   return failure;
@@ -124,7 +131,7 @@ async function execHook(pod: UnstructuredItem, hook: ExecHook, hookName: string,
   const err = await execHookInner(pod, hook, hookName, ctx);
   if (err) {
     ctx.tracker.failed++;
-    ctx.log.error({ err: err.message, hookName }, "Error executing hook");
+    ctx.log.error({ err: err.message }, "Error executing hook");
   }
   return err;
 }
@@ -149,14 +156,23 @@ async function execHookInner(pod: UnstructuredItem, hook: ExecHook, hookName: st
       timeoutMs = DEFAULT_HOOK_TIMEOUT_MS;
     }
   }
-  ctx.log.info({ hookName, hookContainer: container, hookCommand: hook.command, hookOnError: hook.onError ?? "Fail", hookTimeout: `${timeoutMs}ms` }, "running exec hook");
+  // Written as Velero's logrus writes them: the command as Go prints a []string, the timeout as a metav1.Duration.
+  const hookLog = ctx.log.child({ hookName, hookContainer: container, hookCommand: `[${hook.command.join(" ")}]`, hookOnError: hook.onError ?? "Fail", hookTimeout: `{${formatGoDuration(timeoutMs)}}` });
+  hookLog.info("running exec hook");
   try {
     const result = await ctx.kube.exec({ namespace: pod.metadata.namespace ?? "", pod: pod.metadata.name, container, command: hook.command, timeoutMs });
-    if (result.stdout) ctx.log.info({ hookName, hookStdout: result.stdout }, "stdout");
-    if (result.stderr) ctx.log.info({ hookName, hookStderr: result.stderr }, "stderr");
+    hookLog.info(`stdout: ${result.stdout}`);
+    hookLog.info(`stderr: ${result.stderr}`);
     if (result.exitCode !== 0) return new Error(`command terminated with exit code ${result.exitCode}`);
     return undefined;
   } catch (err) {
+    // The errors Velero's executor returns: the node's status message, or its timeout.
+    if (err instanceof ExecError) {
+      hookLog.info(`stdout: ${err.stdout}`);
+      hookLog.info(`stderr: ${err.stderr}`);
+      return new Error(err.statusMessage);
+    }
+    if (err instanceof KubeApiError && err.reason === "Timeout") return new Error(`timed out after ${formatGoDuration(timeoutMs)}`);
     return new Error(getErrorMessage(err));
   }
 }

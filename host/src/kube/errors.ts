@@ -12,6 +12,23 @@ export class KubeApiError extends VeleroError {
   }
 }
 
+/**
+ * pods/exec ended in a Failure status without an exit code (the command could not be run or
+ * waited for). `statusMessage` is the node's own message, as a SPDY client such as Velero's hook
+ * executor reports it; `stdout`/`stderr` what the command wrote before.
+ */
+export class ExecError extends KubeApiError {
+  readonly statusMessage: string;
+  readonly stdout: string;
+  readonly stderr: string;
+  constructor(init: { statusCode: number; reason: string; message: string; statusMessage: string; stdout: string; stderr: string }) {
+    super(init);
+    this.statusMessage = init.statusMessage;
+    this.stdout = init.stdout;
+    this.stderr = init.stderr;
+  }
+}
+
 function statusOf(err: unknown): number | undefined {
   if (typeof err === "object" && err !== null && "statusCode" in err && typeof err.statusCode === "number") return err.statusCode;
   return undefined;

@@ -13,7 +13,7 @@ import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { Logger } from "../shared/logging.js";
 import { createSilentLogger } from "../shared/logging.js";
 import type { ApiResource, GroupVersionResource, KubeClient, ListOptions, WatchEvent, WatchHandle } from "./client.js";
-import { KubeApiError } from "./errors.js";
+import { ExecError, KubeApiError } from "./errors.js";
 import { loadKubeConfig, type KubeConfigOptions } from "./kube-config.js";
 
 /** Default LIST page size (Velero's --client-page-size default is 500). */
@@ -460,12 +460,15 @@ export class HttpKubeClient implements KubeClient {
         if (exitCode !== undefined) return finish(() => resolve({ ...output(), exitCode }));
         // A Failure without an ExitCode cause: the command could not be run or waited for (no such container,
         // the node's exec handler failed, ...). Report the server's message instead of inventing an exit code.
+        const statusMessage = nodeStatusMessage(status);
         finish(() =>
           reject(
-            new KubeApiError({
+            new ExecError({
               statusCode: status.code ?? 500,
               reason: status.reason ?? "InternalError",
-              message: `exec in pod ${input.namespace}/${input.pod} container "${input.container}" failed: ${status.message ?? "no message"}`,
+              message: `exec in pod ${input.namespace}/${input.pod} container "${input.container}" failed: ${statusMessage}`,
+              statusMessage,
+              ...output(),
             }),
           ),
         );
@@ -483,6 +486,19 @@ export class HttpKubeClient implements KubeClient {
         .catch((e: unknown) => finish(() => reject(execConnectError(input, e))));
     });
   }
+}
+
+/**
+ * The node's message in an exec Failure status. Over WebSocket the API server translates the
+ * node's SPDY stream and wraps a failure it reports as an InternalError of its own ("Internal error
+ * occurred: " + the node's message, which it also gives as the one cause); a SPDY client (Velero's
+ * hook executor) gets the node's message itself, and so does this.
+ */
+function nodeStatusMessage(status: V1Status): string {
+  const message = status.message ?? "no message";
+  const causes = status.details?.causes ?? [];
+  const cause = causes.length === 1 ? causes[0]?.message : undefined;
+  return status.reason === "InternalError" && cause && message === `Internal error occurred: ${cause}` ? cause : message;
 }
 
 /** Builds a client from kubeconfig options (the composition roots call this). */

@@ -65,7 +65,9 @@ describe("parseCronSchedule", () => {
     { name: "too many slashes", spec: "*/2/3 * * * *", error: "too many slashes: */2/3" },
     { name: "a month name in the hour field", spec: "0 jan * * *", error: "failed to parse int from jan: invalid syntax" },
     { name: "unknown descriptor", spec: "@fortnightly", error: "unrecognized descriptor: @fortnightly" },
-    { name: "bad @every duration", spec: "@every 5x", error: 'failed to parse duration @every 5x: invalid duration "5x": unknown unit "x" (use ns, us, ms, s, m or h)' },
+    { name: "bad @every duration", spec: "@every 5x", error: 'failed to parse duration @every 5x: time: unknown unit "x" in duration "5x"' },
+    { name: "@every without a unit", spec: "@every 5", error: 'failed to parse duration @every 5: time: missing unit in duration "5"' },
+    { name: "@every with no number", spec: "@every h", error: 'failed to parse duration @every h: time: invalid duration "h"' },
     { name: "unknown time zone", spec: "CRON_TZ=Nowhere/Land 0 * * * *", error: "provided bad location Nowhere/Land: unknown time zone Nowhere/Land" },
     { name: "time zone without expression", spec: "CRON_TZ=UTC", error: 'missing cron expression after the time zone in "CRON_TZ=UTC"' },
   ])("rejects $name", ({ spec, error }) => {

@@ -11,7 +11,7 @@
  * croner computes the fire times from the normalised pattern.
  */
 import { Cron } from "croner";
-import { parseGoDuration } from "./duration.js";
+import { goDurationError, parseGoDuration } from "./duration.js";
 
 export interface CronSchedule {
   /** The next fire time strictly after `after`, or undefined when the expression never fires again. */
@@ -93,7 +93,8 @@ function everySchedule(durationText: string): CronSchedule {
   try {
     ms = parseGoDuration(durationText);
   } catch (err) {
-    throw new Error(`failed to parse duration @every ${durationText}: ${(err as Error).message}`);
+    // Velero shows robfig/cron's error, which wraps Go's time.ParseDuration error.
+    throw new Error(`failed to parse duration @every ${durationText}: ${goDurationError(durationText) ?? (err as Error).message}`);
   }
   // robfig's Every(): below one second becomes one second; sub-second parts are dropped.
   const delayMs = Math.max(1000, Math.floor(ms / 1000) * 1000);

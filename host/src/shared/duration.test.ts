@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatGoDuration, parseGoDuration } from "./duration.js";
+import { formatGoDuration, goDurationError, parseGoDuration } from "./duration.js";
 
 describe("parseGoDuration", () => {
   it.each([
@@ -35,5 +35,27 @@ describe("formatGoDuration", () => {
     { ms: -60_000, text: "-1m0s" },
   ])("formats $ms as $text", ({ ms, text }) => {
     expect(formatGoDuration(ms)).toBe(text);
+  });
+});
+
+describe("goDurationError (Go's time.ParseDuration error text)", () => {
+  it.each([
+    ["", 'time: invalid duration ""'],
+    ["-", 'time: invalid duration "-"'],
+    ["5", 'time: missing unit in duration "5"'],
+    ["1h5", 'time: missing unit in duration "1h5"'],
+    ["5x", 'time: unknown unit "x" in duration "5x"'],
+    ["1 hour", 'time: unknown unit " hour" in duration "1 hour"'],
+    ["1d", 'time: unknown unit "d" in duration "1d"'],
+    ["h", 'time: invalid duration "h"'],
+    [".s", 'time: invalid duration ".s"'],
+    ["5é", 'time: unknown unit "\\xc3\\xa9" in duration "5\\xc3\\xa9"'],
+    ['5"', 'time: unknown unit "\\"" in duration "5\\""'],
+  ])("%j: %s", (text, error) => {
+    expect(goDurationError(text)).toBe(error);
+  });
+
+  it.each(["0", "-0", "1h30m", "1.5h", "-2m", "300ms", "1µs", ".5s", "5.s"])("%j is a valid duration", (text) => {
+    expect(goDurationError(text)).toBeUndefined();
   });
 });

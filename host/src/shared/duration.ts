@@ -63,3 +63,53 @@ export function formatGoDuration(ms: number): string {
 function trimFraction(value: number): string {
   return String(Number(value.toFixed(9)));
 }
+
+/**
+ * Go's own error text for a string time.ParseDuration rejects ("time: unknown unit \"x\" in
+ * duration \"5x\""), or undefined when Go accepts it. Where Velero shows that error verbatim (a
+ * Schedule's `@every` validation error), velero-ts shows the same.
+ */
+export function goDurationError(text: string): string | undefined {
+  const invalid = `time: invalid duration ${goQuote(text)}`;
+  let s = text;
+  if (s.startsWith("-") || s.startsWith("+")) s = s.slice(1);
+  if (s === "0") return undefined;
+  if (s === "") return invalid;
+  const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9";
+  while (s !== "") {
+    if (!(s[0] === "." || isDigit(s[0]))) return invalid;
+    let i = 0;
+    while (isDigit(s[i])) i++;
+    const pre = i > 0;
+    let post = false;
+    if (s[i] === ".") {
+      i++;
+      const start = i;
+      while (isDigit(s[i])) i++;
+      post = i > start;
+    }
+    if (!pre && !post) return invalid;
+    s = s.slice(i);
+    let u = 0;
+    while (u < s.length && !(s[u] === "." || isDigit(s[u]))) u++;
+    if (u === 0) return `time: missing unit in duration ${goQuote(text)}`;
+    const unit = s.slice(0, u);
+    if (NS_PER_UNIT[unit] === undefined) return `time: unknown unit ${goQuote(unit)} in duration ${goQuote(text)}`;
+    s = s.slice(u);
+  }
+  return undefined;
+}
+
+/** Go's time.quote: ASCII as is (with `"` and `\` escaped), other bytes as \xNN of their UTF-8. */
+function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0) as number;
+    if (cp >= 0x80 || cp < 0x20) {
+      for (const byte of Buffer.from(ch, "utf8")) out += `\\x${byte.toString(16).padStart(2, "0")}`;
+    } else {
+      out += ch === '"' || ch === "\\" ? `\\${ch}` : ch;
+    }
+  }
+  return out + '"';
+}

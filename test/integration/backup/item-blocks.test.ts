@@ -131,8 +131,9 @@ describe("item blocks: related items backed up together, hooks around each block
       expect(i, `backup log line ${what}`).toBeGreaterThanOrEqual(0);
       return i;
     };
-    const hook = (phase: string, pod: string) => line(new RegExp(`msg="running exec hook".* name=${pod}\\b.*hookPhase=${phase}\\b`));
-    const backedUp = (resource: string, itemName: string) => line(new RegExp(`msg="Backing up item".* resource=${resource}\\b.* name=${itemName}(\\s|$)`));
+    // Velero's hook lines name the hook by its command (and carry no pod name); fields are sorted by key.
+    const hook = (phase: string, pod: string) => line(new RegExp(`msg="running exec hook" .*hookCommand="\\[/bin/sh -c echo ${phase} ${pod} `));
+    const backedUp = (resource: string, itemName: string) => line(new RegExp(`msg="Backing up item".* name=${itemName} .*resource=${resource}(\\s|$)`));
     const items = [backedUp("pods", "a-first"), backedUp("persistentvolumeclaims", "shared"), backedUp("persistentvolumes", PV), backedUp("pods", "b-second")];
     const lastPre = Math.max(hook("pre", "a-first"), hook("pre", "b-second"));
     const firstPost = Math.min(hook("post", "a-first"), hook("post", "b-second"));

@@ -147,6 +147,7 @@ describe("backup exec hooks (real API server → kwok local exec)", () => {
     const ns = await podNamespace("slow", (d) => ({
       "pre.hook.backup.velero.io/command": sh(`echo start >> ${d}/marker; sleep 20; echo late >> ${d}/marker`),
       "pre.hook.backup.velero.io/timeout": "2s",
+      "pre.hook.backup.velero.io/on-error": "Fail",
       "post.hook.backup.velero.io/command": sh(`echo post >> ${d}/marker`),
     }));
     const t0 = Date.now();

@@ -1,0 +1,339 @@
+// Schedules, deletion and backup hooks against the oracle: real Velero v1.18.1 (Go, with the Go
+// velero-plugin-for-aws) and velero-ts (our AWS plugin), each in its own namespace with its own moto
+// bucket (real Velero syncs a shared bucket even with --backup-sync-period=0), on one API server. Each case gives both servers
+// the same input and compares what they make of it: the Backups a Schedule submits (names, labels,
+// owner references, spec) and the Schedule's status; what a DeleteBackupRequest removes and the
+// request's final status; and the hook status, phase and counts of backups of pods with exec hooks.
+//
+// Hooks: kwok answers pods/exec by running the command as a process on this host (test/peers/env.ts,
+// ClusterExec); both servers' hooks travel the real pods/exec path (client-go's executor for Velero,
+// client-node's for velero-ts). What the commands do in a container is not proven: there is none.
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { installCrds } from "../../../host/src/kube/crds.ts";
+import { GVR } from "../../../host/src/kube/gvr.ts";
+import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
+import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
+import type { RunningServer } from "../../../host/src/server/server.ts";
+import { loadEndpoints } from "../../helpers/endpoints.ts";
+import { GO_ZERO_KEYS, withoutGoZeroValues } from "../../helpers/go-zero-values.ts";
+import { awsLocation, bucketKeys, bucketObject, createVeleroNamespace, eventually, motoS3, RealVeleroServer, realVeleroBinaries, startVeleroTsBeside, suffix, waitTerminal } from "./harness.ts";
+
+const SFX = suffix();
+/** Each server's bucket. */
+const BUCKETS = { go: `vt-lc-go-${SFX}`, ts: `vt-lc-ts-${SFX}` } as const;
+const GO_NS = `vt-lc-go-${SFX}`;
+const TS_NS = `vt-lc-ts-${SFX}`;
+const APP = `vt-lc-${SFX}-app`;
+/** One hook namespace per server: the marker files its hooks write are its own. */
+const HOOKS = { go: `vt-lc-${SFX}-hooks-go`, ts: `vt-lc-${SFX}-hooks-ts` } as const;
+const SERVERS = [
+  ["go", GO_NS],
+  ["ts", TS_NS],
+] as const;
+type Side = (typeof SERVERS)[number][0];
+
+let kube: HttpKubeClient;
+let s3: S3Client;
+let work: string;
+let velero: RealVeleroServer | undefined;
+let ours: RunningServer | undefined;
+let execDir: string;
+
+const status = (o: UnstructuredItem | undefined): Record<string, unknown> => (o?.["status"] ?? {}) as Record<string, unknown>;
+const logs = (): string => velero?.logTail() ?? "";
+
+function create(gvr: { group: string; version: string; resource: string }, obj: Record<string, unknown>): Promise<UnstructuredItem> {
+  return kube.create(gvr, obj as unknown as UnstructuredItem);
+}
+
+function onBoth<T>(fn: (side: Side, ns: string) => Promise<T>): Promise<Record<Side, T>> {
+  return Promise.all(SERVERS.map(([side, ns]) => fn(side, ns))).then(([go, ts]) => ({ go: go as T, ts: ts as T }));
+}
+
+/** A Backup's fields that do not depend on which server made it or when (uids, times, names blanked). */
+function comparableBackup(b: UnstructuredItem, ns: string, scheduleName: string): Record<string, unknown> {
+  const m = b.metadata;
+  return {
+    name: m.name.replace(/-\d{14}$/, "-<yyyyMMddHHmmss>"),
+    labels: m.labels,
+    annotations: Object.keys(m.annotations ?? {}).sort(),
+    ownerReferences: (m.ownerReferences ?? []).map((r) => ({ ...r, uid: r.uid ? "<uid>" : r.uid, name: r.name === scheduleName ? "<schedule>" : r.name })),
+    spec: JSON.parse(JSON.stringify(b["spec"]).replaceAll(ns, "<namespace>")) as unknown,
+  };
+}
+
+beforeAll(async () => {
+  const { velero: veleroBin, goAwsPlugin } = realVeleroBinaries();
+  if (!goAwsPlugin) throw new Error("the Go velero-plugin-for-aws peer is not built (peers.json bin.veleroPluginForAws): run `bash scripts/peers-install.sh`");
+  const ep = loadEndpoints();
+  execDir = ep.exec.workDir;
+  work = await mkdtemp(join(tmpdir(), "vt-lc-compat-"));
+  kube = new HttpKubeClient(loadKubeConfig({ kubeconfig: ep.kubeconfig }));
+  await installCrds(kube);
+  s3 = motoS3(ep);
+  for (const bucket of Object.values(BUCKETS)) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+
+  await create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: APP } });
+  for (const name of ["settings", "features"]) {
+    await create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { namespace: APP, name }, data: { k: name } });
+  }
+
+  const goPluginDir = join(work, "go-plugins");
+  await mkdir(goPluginDir);
+  await symlink(goAwsPlugin, join(goPluginDir, "velero-plugin-for-aws"));
+  await createVeleroNamespace(kube, GO_NS);
+  await kube.create(GVR.backupStorageLocations, awsLocation(GO_NS, "default", BUCKETS.go));
+  velero = await RealVeleroServer.start({
+    velero: veleroBin,
+    kubeconfig: ep.kubeconfig,
+    namespace: GO_NS,
+    pluginDir: goPluginDir,
+    workDir: join(work, "velero"),
+    extraArgs: ["--backup-sync-period=0", "--store-validation-frequency=3s"],
+  });
+  ours = await startVeleroTsBeside(kube, { namespace: TS_NS, bucket: BUCKETS.ts, work, credentialsFile: join(work, "velero", "aws-credentials"), backupSyncPeriod: "0s" });
+  for (const [, ns] of SERVERS) {
+    await eventually(`location ${ns}/default to be Available`, async () => status(await kube.get(GVR.backupStorageLocations, "default", ns))["phase"] === "Available", 60_000, logs);
+  }
+}, 300_000);
+
+afterAll(async () => {
+  await velero?.stop();
+  await ours?.stop();
+  if (kube) {
+    for (const [, ns] of SERVERS) {
+      for (const r of (await kube.list(GVR.restores, { namespace: ns }).catch(() => ({ items: [] }))).items) {
+        if (r.metadata.finalizers?.length) await kube.patch(GVR.restores, r.metadata.name, ns, { metadata: { finalizers: null } }).catch(() => undefined);
+      }
+    }
+    for (const ns of [GO_NS, TS_NS, APP, HOOKS.go, HOOKS.ts, `${APP}-go`, `${APP}-ts`]) await kube.delete(GVR.namespaces, ns).catch(() => undefined);
+    await kube.close();
+  }
+  s3?.destroy();
+  for (const ns of Object.values(HOOKS)) if (execDir) rmSync(join(execDir, ns), { recursive: true, force: true });
+  if (work && process.env["VT_KEEP_COMPAT"] !== "1") await rm(work, { recursive: true, force: true });
+});
+
+describe("schedules: velero-ts submits what real Velero v1.18.1 submits", () => {
+  const schedule = (ns: string, name: string, spec: Record<string, unknown>): Promise<UnstructuredItem> =>
+    create(GVR.schedules, { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { namespace: ns, name }, spec: { template: { includedNamespaces: [APP], includedResources: ["configmaps"], ttl: "2h0m0s" }, ...spec } });
+  const backupsOf = async (ns: string, name: string): Promise<UnstructuredItem[]> =>
+    (await kube.list(GVR.backups, { namespace: ns, labelSelector: `velero.io/schedule-name=${name}` })).items;
+
+  it("a new schedule backs up when it is first due, not at once: @every 1h makes none yet; both Enabled alike", async () => {
+    await onBoth((_, ns) => schedule(ns, "hourly", { schedule: "@every 1h" }));
+    const got = await onBoth((_, ns) => eventually(`${ns}/hourly to be validated`, async () => {
+      const s = await kube.get(GVR.schedules, "hourly", ns);
+      return status(s)["phase"] ? s : undefined;
+    }, 30_000, logs));
+    await new Promise((r) => setTimeout(r, 3000));
+    for (const [side, ns] of SERVERS) expect(await backupsOf(ns, "hourly"), side).toEqual([]);
+    expect(status(got.go)).toEqual({ phase: "Enabled" });
+    expect(status(got.ts)).toEqual(status(got.go));
+  });
+
+  // Velero looks at its schedules once a minute, so its first @every 5s backup comes within ~65 s.
+  it("@every 5s: the first backup has the same name pattern, labels, owner references and spec; lastBackup recorded", async () => {
+    await onBoth((_, ns) => schedule(ns, "often", { schedule: "@every 5s", useOwnerReferencesInBackup: true }));
+    const first = await onBoth(async (side, ns) => {
+      const backup = await eventually(`${side}: the first backup of ${ns}/often`, async () => {
+        const list = await backupsOf(ns, "often");
+        return list.length > 0 ? (list.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))[0] as UnstructuredItem) : undefined;
+      }, 120_000, logs);
+      // no more of them while the rest is compared
+      await kube.patch(GVR.schedules, "often", ns, { spec: { paused: true } });
+      return backup;
+    });
+    expect(first.go.metadata.name).toMatch(/^often-\d{14}$/);
+    expect(first.ts.metadata.name).toMatch(/^often-\d{14}$/);
+    // Compared once each backup controller has filled in its defaults. Velero's schedule submits
+    // the template through a Go struct, so its Backup also holds the zero values `hooks: {}` and
+    // `metadata: {}`, which the API server and both servers read as absent.
+    const done = await onBoth((side, ns) => waitTerminal(kube, GVR.backups, first[side].metadata.name, ns, 120_000, logs));
+    expect(status(done.ts)["phase"]).toBe(status(done.go)["phase"]);
+    const [go, ts] = withoutGoZeroValues(comparableBackup(done.go, GO_NS, "often"), comparableBackup(done.ts, TS_NS, "often"), new Set([...GO_ZERO_KEYS, "hooks", "metadata"]));
+    expect(ts).toEqual(go);
+    const schedules = await onBoth(async (_, ns) => (await kube.get(GVR.schedules, "often", ns)) as UnstructuredItem);
+    const shape = (s: UnstructuredItem): Record<string, unknown> => ({ ...status(s), lastBackup: typeof status(s)["lastBackup"] });
+    expect(shape(schedules.go)).toEqual({ phase: "Enabled", lastBackup: "string" });
+    expect(shape(schedules.ts)).toEqual(shape(schedules.go));
+  });
+
+  it("paused: left alone (no status); skipImmediately: reset to false and lastSkipped recorded; neither backs up", async () => {
+    await onBoth(async (_, ns) => {
+      await schedule(ns, "paused", { schedule: "@every 5s", paused: true });
+      await schedule(ns, "later", { schedule: "@every 1h", skipImmediately: true });
+    });
+    const later = await onBoth((_, ns) => eventually(`${ns}/later to be processed`, async () => {
+      const s = await kube.get(GVR.schedules, "later", ns);
+      return status(s)["lastSkipped"] ? s : undefined;
+    }, 30_000, logs));
+    // long enough for a paused @every 5s schedule to fire, were it not paused
+    await new Promise((r) => setTimeout(r, 7000));
+    for (const [side, ns] of SERVERS) {
+      expect(await backupsOf(ns, "paused"), side).toEqual([]);
+      expect(await backupsOf(ns, "later"), side).toEqual([]);
+    }
+    const paused = await onBoth(async (_, ns) => (await kube.get(GVR.schedules, "paused", ns)) as UnstructuredItem);
+    expect(status(paused.ts)).toEqual(status(paused.go));
+    const shape = (s: UnstructuredItem): Record<string, unknown> => ({ skipImmediately: (s["spec"] as { skipImmediately?: boolean }).skipImmediately, ...status(s), lastSkipped: typeof status(s)["lastSkipped"] });
+    expect(shape(later.go)).toEqual({ skipImmediately: false, phase: "Enabled", lastSkipped: "string" });
+    expect(shape(later.ts)).toEqual(shape(later.go));
+  });
+
+  it.each([
+    ["not a cron expression", "not a cron"],
+    ["six fields", "0 0 0 * * *"],
+    ["an out-of-range minute", "61 * * * *"],
+    ["a bad @every duration", "@every 5x"],
+    ["an unknown time zone", "CRON_TZ=Mars/Olympus 0 0 * * *"],
+  ])("%s: FailedValidation with the same reason", async (_label, expression) => {
+    const name = `bad-${Buffer.from(expression).toString("hex").slice(0, 20)}`;
+    await onBoth((_, ns) => schedule(ns, name, { schedule: expression }));
+    const got = await onBoth((_, ns) => eventually(`${ns}/${name} to be validated`, async () => {
+      const s = await kube.get(GVR.schedules, name, ns);
+      return status(s)["phase"] ? s : undefined;
+    }, 30_000, logs));
+    expect(status(got.go)["phase"]).toBe("FailedValidation");
+    expect(status(got.ts)).toEqual(status(got.go));
+  });
+});
+
+describe("deletion: a DeleteBackupRequest does on velero-ts what it does on real Velero v1.18.1", () => {
+  it("removes the backup's keys, its restores (and their keys) and its CR; the request ends Processed with no errors", async () => {
+    await onBoth((side, ns) => create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: ns, name: `del-${side}` }, spec: { includedNamespaces: [APP], storageLocation: "default", snapshotVolumes: false, ttl: "2h0m0s" } }));
+    const backups = await onBoth((side, ns) => waitTerminal(kube, GVR.backups, `del-${side}`, ns, 120_000, logs));
+    expect(status(backups.go)["phase"]).toBe("Completed");
+    expect(status(backups.ts)["phase"]).toBe("Completed");
+    await onBoth((side, ns) =>
+      create(GVR.restores, { apiVersion: "velero.io/v1", kind: "Restore", metadata: { namespace: ns, name: `del-${side}-r` }, spec: { backupName: `del-${side}`, namespaceMapping: { [APP]: `${APP}-${side}` } } }),
+    );
+    const restores = await onBoth((side, ns) => waitTerminal(kube, GVR.restores, `del-${side}-r`, ns, 120_000, logs));
+    expect(status(restores.ts)["phase"]).toBe(status(restores.go)["phase"]);
+    for (const side of ["go", "ts"] as const) {
+      expect(await bucketKeys(s3, BUCKETS[side], `backups/del-${side}/`), side).not.toEqual([]);
+      expect(await bucketKeys(s3, BUCKETS[side], `restores/del-${side}-r/`), side).not.toEqual([]);
+    }
+
+    await onBoth((side, ns) =>
+      create(GVR.deleteBackupRequests, { apiVersion: "velero.io/v1", kind: "DeleteBackupRequest", metadata: { namespace: ns, name: `del-${side}-req` }, spec: { backupName: `del-${side}` } }),
+    );
+    await onBoth((side, ns) => eventually(`${side}: backup ${ns}/del-${side} to be gone`, async () => (await kube.get(GVR.backups, `del-${side}`, ns)) === undefined, 120_000, logs));
+    for (const side of ["go", "ts"] as const) {
+      expect(await bucketKeys(s3, BUCKETS[side], `backups/del-${side}/`), side).toEqual([]);
+      expect(await bucketKeys(s3, BUCKETS[side], `restores/del-${side}-r/`), side).toEqual([]);
+    }
+    const after = await onBoth(async (side, ns) => ({
+      restore: (await kube.get(GVR.restores, `del-${side}-r`, ns)) !== undefined,
+      request: await kube.get(GVR.deleteBackupRequests, `del-${side}-req`, ns),
+    }));
+    expect(after.ts.restore).toBe(after.go.restore);
+    // Velero deletes a fulfilled request together with the backup; when it is kept, its status is the same.
+    expect(after.ts.request === undefined).toBe(after.go.request === undefined);
+    if (after.go.request && after.ts.request) expect(status(after.ts.request)).toEqual(status(after.go.request));
+  });
+
+  it("a ReadOnly location refuses: same request status and reason, backup and keys kept", async () => {
+    await onBoth((side, ns) => create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: ns, name: `ro-${side}` }, spec: { includedNamespaces: [APP], storageLocation: "default", snapshotVolumes: false, ttl: "2h0m0s" } }));
+    await onBoth((side, ns) => waitTerminal(kube, GVR.backups, `ro-${side}`, ns, 120_000, logs));
+    await onBoth((_, ns) => kube.patch(GVR.backupStorageLocations, "default", ns, { spec: { accessMode: "ReadOnly" } }));
+    try {
+      await onBoth((side, ns) =>
+        create(GVR.deleteBackupRequests, { apiVersion: "velero.io/v1", kind: "DeleteBackupRequest", metadata: { namespace: ns, name: `ro-${side}-req` }, spec: { backupName: `ro-${side}` } }),
+      );
+      const requests = await onBoth((side, ns) => eventually(`${side}: request ${ns}/ro-${side}-req to be processed`, async () => {
+        const r = await kube.get(GVR.deleteBackupRequests, `ro-${side}-req`, ns);
+        return status(r)["phase"] === "Processed" ? r : undefined;
+      }, 60_000, logs));
+      expect(status(requests.ts)).toEqual(status(requests.go));
+      expect((status(requests.go)["errors"] as string[] | undefined)?.length).toBe(1);
+      for (const [side, ns] of SERVERS) {
+        expect(await kube.get(GVR.backups, `ro-${side}`, ns), side).toBeDefined();
+        expect(await bucketKeys(s3, BUCKETS[side], `backups/ro-${side}/`), side).not.toEqual([]);
+      }
+    } finally {
+      await onBoth((_, ns) => kube.patch(GVR.backupStorageLocations, "default", ns, { spec: { accessMode: "ReadWrite" } }));
+    }
+  });
+});
+
+describe("backup hooks: velero-ts runs and reports what real Velero v1.18.1 runs and reports", () => {
+  /** A kwok-Running pod whose hook annotations write marker files under the exec dir (per server namespace). */
+  async function hookedPod(ns: string, name: string, annotations: Record<string, string>): Promise<void> {
+    await create(GVR.pods, {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { namespace: ns, name, annotations },
+      spec: { containers: [{ name: "app", image: "busybox" }] },
+    });
+  }
+  const marker = (ns: string, file: string): string => join(execDir, ns, file);
+  const sh = (script: string): string => JSON.stringify(["/bin/sh", "-c", script]);
+
+  beforeAll(async () => {
+    for (const ns of Object.values(HOOKS)) {
+      await create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+      rmSync(join(execDir, ns), { recursive: true, force: true });
+      await mkdir(join(execDir, ns), { recursive: true });
+      await hookedPod(ns, "ok", {
+        "pre.hook.backup.velero.io/container": "app",
+        "pre.hook.backup.velero.io/command": sh(`echo pre >> ${ns}/ok.log`),
+        "post.hook.backup.velero.io/command": sh(`echo post >> ${ns}/ok.log`),
+      });
+      await hookedPod(ns, "fails-continue", {
+        "pre.hook.backup.velero.io/command": sh(`echo ran >> ${ns}/fails-continue.log; exit 3`),
+        "pre.hook.backup.velero.io/on-error": "Continue",
+      });
+      // no on-error mode: Velero documents Fail as the default, but does not stop the pod's backup
+      await hookedPod(ns, "fails-unset", {
+        "pre.hook.backup.velero.io/command": sh(`echo ran >> ${ns}/fails-unset.log; exit 5`),
+        "post.hook.backup.velero.io/command": sh(`echo post >> ${ns}/fails-unset.log`),
+      });
+      await hookedPod(ns, "fails-fail", {
+        "pre.hook.backup.velero.io/command": sh(`echo ran >> ${ns}/fails-fail.log; exit 4`),
+        "pre.hook.backup.velero.io/on-error": "Fail",
+        "post.hook.backup.velero.io/command": sh(`echo post >> ${ns}/fails-fail.log`),
+      });
+    }
+    await eventually("the hooked pods to run", async () => {
+      for (const ns of Object.values(HOOKS)) {
+        const pods = (await kube.list(GVR.pods, { namespace: ns })).items;
+        if (pods.length !== 4 || pods.some((p) => status(p)["phase"] !== "Running")) return false;
+      }
+      return true;
+    }, 90_000);
+  }, 120_000);
+
+  it("same hook status, phase, error and warning counts and results; each hook ran once, pre before post; a failed Fail pre hook skips the pod, an unset mode does not", async () => {
+    await onBoth((side, ns) =>
+      create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: ns, name: `hooks-${side}` }, spec: { includedNamespaces: [HOOKS[side]], storageLocation: "default", snapshotVolumes: false, ttl: "2h0m0s" } }),
+    );
+    const done = await onBoth((side, ns) => waitTerminal(kube, GVR.backups, `hooks-${side}`, ns, 120_000, logs));
+    const shape = (b: UnstructuredItem): Record<string, unknown> => {
+      const s = status(b);
+      return { phase: s["phase"], errors: s["errors"] ?? 0, warnings: s["warnings"] ?? 0, hookStatus: s["hookStatus"], progress: s["progress"] };
+    };
+    expect(shape(done.go).hookStatus, logs()).toBeDefined();
+    expect(shape(done.ts)).toEqual(shape(done.go));
+    const read = (ns: string, file: string): string | undefined => (existsSync(marker(ns, file)) ? readFileSync(marker(ns, file), "utf8") : undefined);
+    for (const file of ["ok.log", "fails-continue.log", "fails-unset.log", "fails-fail.log"]) {
+      expect(read(HOOKS.ts, file), file).toBe(read(HOOKS.go, file));
+    }
+    expect(read(HOOKS.go, "ok.log")).toBe("pre\npost\n");
+    expect(read(HOOKS.go, "fails-unset.log")).toBe("ran\npost\n");
+    expect(read(HOOKS.go, "fails-fail.log")).toBe("ran\n");
+    // The results file `velero backup describe --details` lists: same entries, filed alike.
+    const results = await onBoth(async (side) => {
+      const text = gunzipSync(await bucketObject(s3, BUCKETS[side], `backups/hooks-${side}/hooks-${side}-results.gz`)).toString();
+      return JSON.parse(text.replaceAll(HOOKS[side], "<namespace>")) as unknown;
+    });
+    expect(results.ts).toEqual(results.go);
+  });
+});

@@ -23,6 +23,8 @@ import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
 import type { RunningServer } from "../../../host/src/server/server.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
 import { GO_ZERO_KEYS, withoutGoZeroValues } from "../../helpers/go-zero-values.ts";
+import { runProcess } from "../../helpers/run-process.ts";
+import { VELERO_MAIN } from "../../e2e/cli.ts";
 import { awsLocation, bucketKeys, bucketObject, createVeleroNamespace, eventually, motoS3, RealVeleroServer, realVeleroBinaries, startVeleroTsBeside, suffix, waitTerminal } from "./harness.ts";
 
 const SFX = suffix();
@@ -335,5 +337,17 @@ describe("backup hooks: velero-ts runs and reports what real Velero v1.18.1 runs
       return JSON.parse(text.replaceAll(HOOKS[side], "<namespace>")) as unknown;
     });
     expect(results.ts).toEqual(results.go);
+  });
+
+  it("velero backup describe --details of either hooks backup: Velero's CLI and ours print the same (hook status, errors by group)", async () => {
+    const { velero: veleroBin } = realVeleroBinaries();
+    const env = { ...process.env, KUBECONFIG: loadEndpoints().kubeconfig, TZ: "UTC" } as Record<string, string>;
+    for (const [side, ns] of SERVERS) {
+      const args = ["backup", "describe", `hooks-${side}`, "--details", "--colorized=false", "-n", ns];
+      const [go, ts] = await Promise.all([runProcess(veleroBin, args, { env }), runProcess(process.execPath, [VELERO_MAIN, ...args], { env })]);
+      expect(go.code, `Velero's CLI: ${go.stderr}`).toBe(0);
+      expect(go.stdout).toMatch(/HooksAttempted:\s+6\nHooksFailed:\s+3\n/);
+      expect({ code: ts.code, stdout: ts.stdout }, `velero-ts's CLI (stderr: ${ts.stderr})`).toEqual({ code: go.code, stdout: go.stdout });
+    }
   });
 });

@@ -297,11 +297,9 @@ describe("loadBackupResourcePolicies", () => {
     expect(got.policies?.volumePolicies).toHaveLength(1);
   });
 
-  it("names the missing ConfigMap and the fix", async () => {
+  it("names the missing ConfigMap in Velero's words", async () => {
     const got = await loadBackupResourcePolicies(new FakeKubeClient(), backup(), "velero");
-    expect(got.error).toBe(
-      'fail to get ResourcePolicies velero/rp ConfigMap with error configmaps "rp" not found: create the ConfigMap velero/rp holding the resource policies, or create the backup again with an existing one (--resource-policies-configmap)',
-    );
+    expect(got.error).toBe('fail to get ResourcePolicies velero/rp ConfigMap with error ConfigMap "rp" not found');
   });
 
   it("reports an API error reading the ConfigMap", async () => {

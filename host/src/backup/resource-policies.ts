@@ -575,11 +575,8 @@ export async function loadBackupResourcePolicies(kube: Pick<KubeClient, "get">, 
     return { error: `fail to get ResourcePolicies ${where} ConfigMap with error ${getErrorMessage(err)}` };
   }
   if (!cm) {
-    return {
-      error:
-        `fail to get ResourcePolicies ${where} ConfigMap with error configmaps "${ref.name}" not found: ` +
-        `create the ConfigMap ${where} holding the resource policies, or create the backup again with an existing one (--resource-policies-configmap)`,
-    };
+    // Velero's words exactly (its cached client names the kind): the reason names the ConfigMap to create.
+    return { error: `fail to get ResourcePolicies ${where} ConfigMap with error ConfigMap "${ref.name}" not found` };
   }
   let policies: ResourcePolicies;
   try {

@@ -463,8 +463,8 @@ export class BackupReconciler implements Reconciler {
       if (!location) {
         errors.push(
           serverSpecified
-            ? `an existing backup storage location was not specified at backup creation time and the server default ${b.spec.storageLocation} does not exist. Please address this issue (see \`velero backup-location -h\` for options) and create a new backup. Error: backupstoragelocations.velero.io "${b.spec.storageLocation}" not found`
-            : `an existing backup storage location was not specified at backup creation time and the default ${b.spec.storageLocation} was not found. Please address this issue (see \`velero backup-location -h\` for options) and create a new backup. Error: backupstoragelocations.velero.io "${b.spec.storageLocation}" not found`,
+            ? `an existing backup storage location was not specified at backup creation time and the server default ${b.spec.storageLocation} does not exist. Please address this issue (see \`velero backup-location -h\` for options) and create a new backup. Error: BackupStorageLocation.velero.io "${b.spec.storageLocation}" not found`
+            : `an existing backup storage location was not specified at backup creation time and the default ${b.spec.storageLocation} was not found. Please address this issue (see \`velero backup-location -h\` for options) and create a new backup. Error: BackupStorageLocation.velero.io "${b.spec.storageLocation}" not found`,
         );
       } else {
         if (location.spec.accessMode === "ReadOnly") {
@@ -563,7 +563,7 @@ export class BackupReconciler implements Reconciler {
       const loc = (await this.#o.kube.get(GVR.volumeSnapshotLocations, name, ns)) as VolumeSnapshotLocation | undefined;
       if (!loc) {
         errors.push(
-          `a VolumeSnapshotLocation CRD for the location ${name} with the name specified in the backup spec needs to be created before this snapshot can be executed. Error: volumesnapshotlocations.velero.io "${name}" not found`,
+          `a VolumeSnapshotLocation CRD for the location ${name} with the name specified in the backup spec needs to be created before this snapshot can be executed. Error: VolumeSnapshotLocation.velero.io "${name}" not found`,
         );
         continue;
       }

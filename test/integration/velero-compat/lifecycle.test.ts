@@ -208,6 +208,36 @@ describe("schedules: velero-ts submits what real Velero v1.18.1 submits", () => 
   });
 });
 
+describe("backup validation: velero-ts refuses what real Velero v1.18.1 refuses, with the same reasons", () => {
+  const CASES: [string, Record<string, unknown>][] = [
+    ["a storage location that does not exist", { storageLocation: "nowhere" }],
+    ["a snapshot location that does not exist", { volumeSnapshotLocations: ["ghost"] }],
+    ["a resource both included and excluded", { includedResources: ["configmaps", "secrets"], excludedResources: ["configmaps"] }],
+    ["'*' excluded", { includedResources: ["configmaps"], excludedResources: ["*"] }],
+    ["'*' among other included resources", { includedResources: ["*", "configmaps"] }],
+    ["old and new resource filters together", { includedResources: ["configmaps"], includedNamespaceScopedResources: ["secrets"] }],
+    ["a cluster-scoped resource both included and excluded", { includedClusterScopedResources: ["persistentvolumes"], excludedClusterScopedResources: ["persistentvolumes"] }],
+    // valid for Velero: nothing namespace-scoped (compared all the same)
+    ["a namespace-scoped '*' excluded (valid)", { includedNamespaces: [APP], excludedNamespaceScopedResources: ["*"] }],
+    ["a namespace both included and excluded", { includedNamespaces: [APP], excludedNamespaces: [APP] }],
+    ["an invalid namespace name", { includedNamespaces: ["Not_A_Namespace"] }],
+    ["labelSelector and orLabelSelectors together", { labelSelector: { matchLabels: { a: "b" } }, orLabelSelectors: [{ matchLabels: { c: "d" } }] }],
+    ["a resource policy ConfigMap that does not exist", { resourcePolicy: { kind: "configmap", name: "no-such-policy" } }],
+    ["several problems at once", { storageLocation: "nowhere", volumeSnapshotLocations: ["ghost"], includedNamespaces: [APP], excludedNamespaces: [APP], includedResources: ["pods"], excludedResources: ["pods"] }],
+  ];
+  it.each(CASES.map(([label, spec], i) => [label, i, spec] as const))("%s", async (label, i, spec) => {
+    const name = `invalid-${i}`;
+    await onBoth((_, ns) => create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: ns, name }, spec: { ttl: "1h0m0s", ...spec } }));
+    const got = await onBoth((_, ns) => waitTerminal(kube, GVR.backups, name, ns, 60_000, logs));
+    const shape = (b: UnstructuredItem): Record<string, unknown> => {
+      const { phase, validationErrors } = status(b) as { phase?: string; validationErrors?: string[] };
+      return { phase, validationErrors: validationErrors?.map((e) => e.replaceAll(GO_NS, "<ns>").replaceAll(TS_NS, "<ns>")) };
+    };
+    expect(shape(got.go).phase).toBe(label.endsWith("(valid)") ? "Completed" : "FailedValidation");
+    expect(shape(got.ts)).toEqual(shape(got.go));
+  });
+});
+
 describe("deletion: a DeleteBackupRequest does on velero-ts what it does on real Velero v1.18.1", () => {
   it("removes the backup's keys, its restores (and their keys) and its CR; the request ends Processed with no errors", async () => {
     await onBoth((side, ns) => create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: ns, name: `del-${side}` }, spec: { includedNamespaces: [APP], storageLocation: "default", snapshotVolumes: false, ttl: "2h0m0s" } }));

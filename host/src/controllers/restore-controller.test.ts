@@ -84,7 +84,7 @@ describe("RestoreReconciler validation", () => {
   it.each<{ name: string; spec: Partial<RestoreSpec>; setup?: (h: Harness) => void; errors: (string | RegExp)[] }>([
     { name: "neither backup nor schedule", spec: {}, errors: ["Either a backup or schedule must be specified as a source for the restore, but not both"] },
     { name: "both backup and schedule", spec: { backupName: "b1", scheduleName: "s" }, errors: ["Either a backup or schedule must be specified as a source for the restore, but not both"] },
-    { name: "an unknown backup", spec: { backupName: "nope" }, errors: ['Error retrieving backup: backup "velero/nope" not found'] },
+    { name: "an unknown backup", spec: { backupName: "nope" }, errors: ['Error retrieving backup: can\'t find backup velero/nope: Backup.velero.io "nope" not found'] },
     {
       name: "a backup still in progress",
       spec: { backupName: "b2" },

@@ -227,7 +227,8 @@ export class RestoreReconciler implements Reconciler {
     const backupName = restore.spec.backupName ?? "";
     const backup = (await this.#kube.get(GVR.backups, backupName, ns)) as unknown as Backup | undefined;
     if (!backup) {
-      errors.push(`Error retrieving backup: backup "${ns}/${backupName}" not found`);
+      // Velero's words (its cached client names the kind).
+      errors.push(`Error retrieving backup: can't find backup ${ns}/${backupName}: Backup.velero.io "${backupName}" not found`);
       return undefined;
     }
     const phase = backup.status?.phase ?? "";
@@ -238,7 +239,7 @@ export class RestoreReconciler implements Reconciler {
     const locationName = backup.spec.storageLocation ?? "";
     const location = (await this.#kube.get(GVR.backupStorageLocations, locationName, ns)) as unknown as BackupStorageLocation | undefined;
     if (!location) {
-      errors.push(`Error retrieving backup: backup storage location "${ns}/${locationName}" of backup "${backupName}" not found`);
+      errors.push(`Error retrieving backup: BackupStorageLocation.velero.io "${locationName}" not found`);
       return undefined;
     }
     if (location.status?.phase !== "Available") {

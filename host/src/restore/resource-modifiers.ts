@@ -98,7 +98,8 @@ export function parseResourceModifiers(data: Record<string, string> | undefined,
   try {
     raw = parseYaml(entries[0] as string);
   } catch (err) {
-    throw new Error(`failed to decode yaml data into resource modifiers, err: ${(err as Error).message}`, { cause: err });
+    // The parser's first line (its message goes on with a picture of the line, which a status does not need).
+    throw new Error(`failed to decode yaml data into resource modifiers, err: ${(err as Error).message.split("\n")[0]}`, { cause: err });
   }
   try {
     checkShape(raw, ROOT_SHAPE, "");

@@ -362,6 +362,6 @@ describe("validation", () => {
   it("fails validation for an unknown backup, naming it", async () => {
     const r = await server.restore(`nobackup-${suffix()}`, { backupName: "does-not-exist" });
     expect(r.status?.phase).toBe("FailedValidation");
-    expect(r.status?.validationErrors).toEqual([`Error retrieving backup: backup "${server.namespace}/does-not-exist" not found`]);
+    expect(r.status?.validationErrors).toEqual([`Error retrieving backup: can't find backup ${server.namespace}/does-not-exist: Backup.velero.io "does-not-exist" not found`]);
   });
 });

@@ -238,6 +238,48 @@ describe("backup validation: velero-ts refuses what real Velero v1.18.1 refuses,
   });
 });
 
+describe("restore validation: velero-ts refuses what real Velero v1.18.1 refuses, with the same reasons", () => {
+  beforeAll(async () => {
+    await onBoth((side, ns) => create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: ns, name: `rv-${side}` }, spec: { includedNamespaces: [APP], storageLocation: "default", snapshotVolumes: false, ttl: "2h0m0s" } }));
+    await onBoth((side, ns) => waitTerminal(kube, GVR.backups, `rv-${side}`, ns, 120_000, logs));
+    await onBoth(async (_, ns) => {
+      await create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { namespace: ns, name: "bad-modifiers" }, data: { "m.yaml": "version: v1\nresourceModifierRules: [{{{" } });
+      await create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { namespace: ns, name: "wrong-version" }, data: { "m.yaml": "version: v9\nresourceModifierRules: []\n" } });
+    });
+  }, 180_000);
+
+  /** `backup` is replaced by the side's own backup name. */
+  const CASES: [string, Record<string, unknown>][] = [
+    ["a backup that does not exist", { backupName: "no-such-backup" }],
+    ["neither a backup nor a schedule", {}],
+    ["both a backup and a schedule", { backupName: "backup", scheduleName: "some-schedule" }],
+    ["a schedule without backups", { scheduleName: "no-such-schedule" }],
+    ["non-restorable resources included", { backupName: "backup", includedResources: ["nodes", "events"] }],
+    ["a resource both included and excluded", { backupName: "backup", includedResources: ["configmaps"], excludedResources: ["configmaps"] }],
+    ["a namespace both included and excluded", { backupName: "backup", includedNamespaces: [APP], excludedNamespaces: [APP] }],
+    ["labelSelector and orLabelSelectors together", { backupName: "backup", labelSelector: { matchLabels: { a: "b" } }, orLabelSelectors: [{ matchLabels: { c: "d" } }] }],
+    ["an unknown existingResourcePolicy", { backupName: "backup", existingResourcePolicy: "overwrite" }],
+    ["a resource modifier ConfigMap that does not exist", { backupName: "backup", resourceModifier: { kind: "ConfigMap", name: "no-such-modifiers" } }],
+    ["resource modifiers that do not parse", { backupName: "backup", resourceModifier: { kind: "ConfigMap", name: "bad-modifiers" } }],
+    ["resource modifiers of an unknown version", { backupName: "backup", resourceModifier: { kind: "ConfigMap", name: "wrong-version" } }],
+  ];
+  it.each(CASES.map(([label, spec], i) => [label, i, spec] as const))("%s", async (_label, i, spec) => {
+    const name = `rv-invalid-${i}`;
+    await onBoth((side, ns) =>
+      create(GVR.restores, { apiVersion: "velero.io/v1", kind: "Restore", metadata: { namespace: ns, name }, spec: { ...spec, ...(spec["backupName"] === "backup" ? { backupName: `rv-${side}` } : {}) } }),
+    );
+    const got = await onBoth((_, ns) => waitTerminal(kube, GVR.restores, name, ns, 60_000, logs));
+    const shape = (r: UnstructuredItem): Record<string, unknown> => {
+      const { phase, validationErrors } = status(r) as { phase?: string; validationErrors?: string[] };
+      // A YAML parser's own error text differs between Go's and ours: the words around it are compared.
+      const sameParser = (e: string): string => e.replace(/(failed to decode yaml data into resource modifiers, err: ).*/s, "$1<the YAML parser's error>");
+      return { phase, validationErrors: validationErrors?.map((e) => sameParser(e.replaceAll(GO_NS, "<ns>").replaceAll(TS_NS, "<ns>").replace(/rv-(go|ts)\b/g, "rv-<side>"))) };
+    };
+    expect(shape(got.go).phase).toBe("FailedValidation");
+    expect(shape(got.ts)).toEqual(shape(got.go));
+  });
+});
+
 describe("deletion: a DeleteBackupRequest does on velero-ts what it does on real Velero v1.18.1", () => {
   it("removes the backup's keys, its restores (and their keys) and its CR; the request ends Processed with no errors", async () => {
     await onBoth((side, ns) => create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: ns, name: `del-${side}` }, spec: { includedNamespaces: [APP], storageLocation: "default", snapshotVolumes: false, ttl: "2h0m0s" } }));

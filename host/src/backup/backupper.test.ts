@@ -253,6 +253,23 @@ describe("KubernetesBackupper snapshots and hooks", () => {
     expect(out.volumeInfo[0]).toMatchObject({ pvName: "pv-data", backupMethod: "NativeSnapshot", result: "succeeded" });
   });
 
+  it("a claim its pod's volume opted out of fs-backup: the PV's volume info says so before the snapshot reason, as Velero does; an opted-in volume is tried (and skipped here)", async () => {
+    const reason = async (annotations: Record<string, string>, spec: Partial<BackupSpec> = {}): Promise<string | undefined> => {
+      const kube = cluster();
+      kube.seed(GVR.pods, forPod("app", "web-0", { pvcs: ["data"] }).labels({ tier: "web" }).annotations(annotations).build());
+      const { out } = await run({ includedNamespaces: ["app"], snapshotVolumes: false, ...spec }, { actions: builtins(kube) }, kube);
+      return out.volumeInfo.find((v) => v.pvName === "pv-data")?.skippedReason;
+    };
+    const snapshotReason = "volumeSnapshot: not satisfy the criteria for VolumePolicy or the legacy snapshot way;";
+    expect(await reason({})).toBe(`podvolume: opted out due to annotation in pod web-0;${snapshotReason}`);
+    // Opted in (the pod's volume is vol-0, claim data): chosen for fs-backup, which this server
+    // cannot do; the pod is not scheduled here, so the volume is only skipped, with that reason.
+    const problem = /^podvolume: encountered a problem with backing up the PVC of pod app\/web-0: pod is not scheduled, .*;volumeSnapshot: not satisfy/;
+    expect(await reason({ "backup.velero.io/backup-volumes": "other, vol-0" })).toMatch(problem);
+    expect(await reason({}, { defaultVolumesToFsBackup: true })).toMatch(problem);
+    expect(await reason({ "backup.velero.io/backup-volumes-excludes": "vol-0" }, { defaultVolumesToFsBackup: true })).toBe(`podvolume: opted out due to annotation in pod web-0;${snapshotReason}`);
+  });
+
   it("does not snapshot when snapshotVolumes is false", async () => {
     const calls: string[] = [];
     const vsl = forVolumeSnapshotLocation("velero", "default").build();

@@ -251,6 +251,11 @@ class BackupRun {
   readonly #backedUpGRs = new Set<string>();
   readonly #snapshotters = new Map<string, Promise<VolumeSnapshotter>>();
   readonly #skippedPVs = new SkippedPVTracker();
+  /**
+   * Velero's pod volume tracker: per `namespace/claim` of a backed-up pod's volume, whether the
+   * first pod to name it chose fs-backup for it or opted it out, and the last pod that named it.
+   */
+  readonly #podVolumeClaims = new Map<string, { optedOut: boolean; pod: string }>();
   #total = 0;
 
   constructor(kube: KubeClient, input: BackupInput, catalog: ResourceCatalog, allNamespaces: Promise<UnstructuredItem[]>, finalizeSink?: FinalizeSink) {
@@ -794,6 +799,15 @@ class BackupRun {
     }
     this.#backedUp.add(key);
     log.info("Backing up item");
+    // A claim a pod's volume opted out of fs-backup: its PV is skipped by that approach (Velero
+    // records "podvolume: opted out due to annotation in pod <pod>" in the volume info).
+    if (gr === "persistentvolumeclaims") {
+      const claim = this.#podVolumeClaims.get(`${original.metadata.namespace ?? ""}/${original.metadata.name}`);
+      const pvName = (original.spec as { volumeName?: string } | undefined)?.volumeName;
+      if (claim?.optedOut && pvName) this.#skippedPVs.track(pvName, "podvolume", `opted out due to annotation in pod ${claim.pod}`);
+    }
+    // Before the actions: the pod action's additional items (its claims) are backed up within them.
+    const fsPlan = gr === "pods" && !this.#finalizeSink ? await this.#podVolumeDecisions(original, log) : undefined;
     // The version directory is the one the item was read at: an action may change its apiVersion.
     const version = parseApiVersion(original.apiVersion).version;
 
@@ -833,7 +847,7 @@ class BackupRun {
 
     // Volumes were snapshotted by the backup itself; finalizing only rewrites item JSON.
     if (gr === "persistentvolumes" && !this.#finalizeSink) await this.#snapshotPV(obj, log);
-    if (gr === "pods" && this.#in.resourcePolicies) await this.#fsBackupByPolicy(original, this.#in.resourcePolicies, log);
+    if (fsPlan) this.#fsBackup(original, fsPlan, log);
 
     // Encoded once; both entries (plain and preferred-version paths) copy the same bytes.
     const bytes = Buffer.from(marshalGo(obj));
@@ -1036,53 +1050,108 @@ class BackupRun {
    * does when none runs on the pod's node, they are skipped and the pod item fails (unless the pod
    * is not running, which only skips them).
    */
-  async #fsBackupByPolicy(pod: UnstructuredItem, policies: ResourcePolicies, log: Logger): Promise<void> {
+  /**
+   * Velero's ShouldPerformFSBackup for each volume of a pod being backed up (before its actions: the
+   * pod action's additional items, its claims, are backed up within them): a volume policy's action
+   * when one matches, else the opt-in (`backup.velero.io/backup-volumes`) or, with
+   * defaultVolumesToFsBackup, opt-out (`backup.velero.io/backup-volumes-excludes`) annotation. Each
+   * claim is recorded in the pod volume tracker (a volume that cannot be decided counts as opted
+   * out, as in Velero); the volumes chosen for fs-backup are returned for #fsBackup.
+   */
+  async #podVolumeDecisions(pod: UnstructuredItem, log: Logger): Promise<FsBackupPlan> {
     const ns = pod.metadata.namespace ?? "";
     const where = `${ns}/${pod.metadata.name}`;
-    const errors: string[] = [];
-    const chosen: { volume: string; pvName?: string }[] = [];
+    const annotations = pod.metadata.annotations ?? {};
+    const list = (key: string): string[] => (annotations[key] ?? "").split(",").map((v) => v.trim()).filter((v) => v !== "");
+    const optIn = list("backup.velero.io/backup-volumes");
+    const optOut = list("backup.velero.io/backup-volumes-excludes");
+    const plan: FsBackupPlan = { chosen: [], errors: [] };
     for (const volume of ((pod.spec as { volumes?: PodVolume[] } | undefined)?.volumes ?? [])) {
-      if (!isFsBackupCandidate(volume, this.#spec.snapshotMoveData === true)) continue;
       const claimName = (volume["persistentVolumeClaim"] as { claimName?: string } | undefined)?.claimName;
-      let pvc: UnstructuredItem | undefined;
-      let pv: UnstructuredItem | undefined;
-      let pvMissing: string | undefined;
-      if (claimName) {
-        pvc = await this.#kube.get(GVR.persistentVolumeClaims, claimName, ns);
-        if (!pvc) {
-          errors.push(`failed to get PVC ${claimName} for volume ${volume.name} of pod ${where}: not found`);
-          continue;
+      let fsBackup = false;
+      let pvName: string | undefined;
+      let decided = false;
+      if (!isFsBackupCandidate(volume, this.#spec.snapshotMoveData === true)) {
+        decided = true;
+      } else if (this.#in.resourcePolicies) {
+        const r = await this.#policyActionFor(volume, ns, this.#in.resourcePolicies);
+        pvName = r.pvName;
+        if (r.error) {
+          plan.errors.push(`${r.error} of pod ${where}: not found`);
+          decided = true;
+        } else if (r.action) {
+          decided = true;
+          fsBackup = r.action.type === "fs-backup";
+          if (fsBackup) log.info(`Perform fs-backup action for volume ${volume.name} of pod ${where} due to volume policy match`);
+          else log.info(`Skip fs-backup action for volume ${volume.name} for pod ${where} because the action type is ${r.action.type}`);
+        } else if (r.pvMissing) {
+          plan.errors.push(r.pvMissing);
+          decided = true;
         }
-        const volumeName = (pvc.spec as { volumeName?: string } | undefined)?.volumeName;
-        if (volumeName) pv = await this.#kube.get(GVR.persistentVolumes, volumeName);
-        if (!pv) pvMissing = `fail to get PV for PVC ${ns}/${claimName}: ${volumeName ? `persistentvolumes "${volumeName}" not found` : "the claim is not bound to a volume"}`;
       }
-      const action = policies.matchAction(pv ? { pv, pvc } : { podVolume: volume, ...(pvc ? { pvc } : {}) });
-      if (!action) {
-        if (pvMissing) errors.push(pvMissing);
-        continue;
+      if (!decided) {
+        fsBackup = this.#spec.defaultVolumesToFsBackup === true ? !optOut.includes(volume.name) : optIn.includes(volume.name);
+        log.info(`${fsBackup ? "Perform" : "Skip"} fs-backup action for volume ${volume.name} of pod ${where} due to opt-in/out way`);
+        if (fsBackup && claimName && pvName === undefined) {
+          const pvc = await this.#kube.get(GVR.persistentVolumeClaims, claimName, ns);
+          pvName = (pvc?.spec as { volumeName?: string } | undefined)?.volumeName || undefined;
+        }
       }
-      if (action.type !== "fs-backup") {
-        log.info(`Skip fs-backup action for volume ${volume.name} for pod ${where} because the action type is ${action.type}`);
-        continue;
+      if (fsBackup) plan.chosen.push({ volume: volume.name, ...(pvName ? { pvName } : {}) });
+      if (claimName) {
+        const key = `${ns}/${claimName}`;
+        this.#podVolumeClaims.set(key, { optedOut: this.#podVolumeClaims.get(key)?.optedOut ?? !fsBackup, pod: pod.metadata.name });
       }
-      log.info(`Perform fs-backup action for volume ${volume.name} of pod ${where} due to volume policy match`);
-      chosen.push({ volume: volume.name, ...(pv ? { pvName: pv.metadata.name } : {}) });
     }
-    if (chosen.length > 0) {
+    return plan;
+  }
+
+  /** The volume policy action for a pod volume (looked up through its claim and volume when it has them). */
+  async #policyActionFor(volume: PodVolume, ns: string, policies: ResourcePolicies): Promise<{ action?: ReturnType<ResourcePolicies["matchAction"]>; pvName?: string; error?: string; pvMissing?: string }> {
+    const claimName = (volume["persistentVolumeClaim"] as { claimName?: string } | undefined)?.claimName;
+    let pvc: UnstructuredItem | undefined;
+    let pv: UnstructuredItem | undefined;
+    let pvMissing: string | undefined;
+    if (claimName) {
+      pvc = await this.#kube.get(GVR.persistentVolumeClaims, claimName, ns);
+      if (!pvc) return { error: `failed to get PVC ${claimName} for volume ${volume.name}` };
+      const volumeName = (pvc.spec as { volumeName?: string } | undefined)?.volumeName;
+      if (volumeName) pv = await this.#kube.get(GVR.persistentVolumes, volumeName);
+      if (!pv) pvMissing = `fail to get PV for PVC ${ns}/${claimName}: ${volumeName ? `persistentvolumes "${volumeName}" not found` : "the claim is not bound to a volume"}`;
+    }
+    const action = policies.matchAction(pv ? { pv, pvc } : { podVolume: volume, ...(pvc ? { pvc } : {}) });
+    return { ...(action ? { action } : {}), ...(pv ? { pvName: pv.metadata.name } : {}), ...(pvMissing ? { pvMissing } : {}) };
+  }
+
+  /**
+   * The pod volumes chosen for fs-backup (#podVolumeDecisions). This server has no node agent, so,
+   * as Velero does when none runs on the pod's node, they are skipped and the pod item fails
+   * (unless the pod is not running, which only skips them).
+   */
+  #fsBackup(pod: UnstructuredItem, plan: FsBackupPlan, log: Logger): void {
+    const where = `${pod.metadata.namespace ?? ""}/${pod.metadata.name}`;
+    const errors = [...plan.errors];
+    if (plan.chosen.length > 0) {
       const notRunning = podNotRunningReason(pod);
       const reason =
         notRunning ??
         `no node-agent runs pod volume backups for this server (daemonset pod not found in running state in node ${(pod.spec as { nodeName?: string }).nodeName ?? ""}); ` +
-          "give these volumes the snapshot or skip action in the resource policies";
-      for (const { volume, pvName } of chosen) {
+          "back these volumes up with snapshots instead (remove them from backup.velero.io/backup-volumes, or give them the snapshot or skip action in the resource policies)";
+      for (const { volume, pvName } of plan.chosen) {
         log.warn({ err: reason }, `Skip pod volume ${volume}`);
         if (pvName) this.#skippedPVs.track(pvName, "podvolume", `encountered a problem with backing up the PVC of pod ${where}: ${reason}`);
       }
-      if (!notRunning) errors.push(`fs-backup of volumes ${chosen.map((c) => c.volume).join(", ")} of pod ${where} is not possible: ${reason}`);
+      if (!notRunning) errors.push(`fs-backup of volumes ${plan.chosen.map((c) => c.volume).join(", ")} of pod ${where} is not possible: ${reason}`);
     }
     if (errors.length > 0) throw new Error(errors.join("; "));
   }
+
+}
+
+/** A pod's volumes chosen for fs-backup, and the problems deciding (#podVolumeDecisions). */
+interface FsBackupPlan {
+  chosen: { volume: string; pvName?: string }[];
+  errors: string[];
 }
 
 /** Velero's skipped-PV tracker: per PV, one reason per backup approach, until a snapshot takes it. */

@@ -27,20 +27,61 @@ export interface ObjectBackupStoreOptions {
   logger?: Logger;
 }
 
-/** Go's json.Encoder output: compact, HTML-escaped, struct order kept, newline-terminated; empty lists are `null`. */
-export function encodeJsonLine(value: unknown): string {
-  const v = Array.isArray(value) && value.length === 0 ? null : value;
+/**
+ * Go's json.Encoder output: compact, HTML-escaped, struct order kept, newline-terminated. An empty
+ * list is `null` (a nil Go slice) unless `emptyList`: Velero's item operation lists are always
+ * made (GetItemOperationsList), so theirs is `[]`.
+ */
+export function encodeJsonLine(value: unknown, emptyList = false): string {
+  const v = Array.isArray(value) && value.length === 0 && !emptyList ? null : value;
   return marshalGo(v, { sortKeys: false }) + "\n";
 }
 
-export function gzipJson(value: unknown): Buffer {
-  return gzipSync(Buffer.from(encodeJsonLine(value)));
+export function gzipJson(value: unknown, emptyList = false): Buffer {
+  return gzipSync(Buffer.from(encodeJsonLine(value, emptyList)));
+}
+
+/** BackupStatus fields Go leaves out of velero-backup.json when zero (all `omitempty`). */
+const OMITTED_WHEN_ZERO = [
+  "version",
+  "formatVersion",
+  "phase",
+  "queuePosition",
+  "volumeSnapshotsAttempted",
+  "volumeSnapshotsCompleted",
+  "failureReason",
+  "warnings",
+  "errors",
+  "csiVolumeSnapshotsAttempted",
+  "csiVolumeSnapshotsCompleted",
+  "backupItemOperationsAttempted",
+  "backupItemOperationsCompleted",
+  "backupItemOperationsFailed",
+] as const;
+
+function withoutZeros(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out = { ...value };
+  for (const k of keys) if (out[k] === 0 || out[k] === "") delete out[k];
+  return out;
+}
+
+/**
+ * The status as Velero's Go struct writes it: zero counters and empty strings left out, and the
+ * progress and hookStatus objects kept (they are pointers) without their zero fields (`hookStatus: {}`).
+ */
+function goBackupStatus(status: Record<string, unknown>): Record<string, unknown> {
+  const out = withoutZeros(status, OMITTED_WHEN_ZERO);
+  if (Array.isArray(out["validationErrors"]) && out["validationErrors"].length === 0) delete out["validationErrors"];
+  if (out["progress"] && typeof out["progress"] === "object") out["progress"] = withoutZeros(out["progress"] as Record<string, unknown>, ["totalItems", "itemsBackedUp"]);
+  if (out["hookStatus"] && typeof out["hookStatus"] === "object") out["hookStatus"] = withoutZeros(out["hookStatus"] as Record<string, unknown>, ["hooksAttempted", "hooksFailed"]);
+  return out;
 }
 
 /** velero-backup.json: the Backup with apiVersion/kind first, pretty-printed like the k8s serializer. */
 export function encodeBackupMetadata(backup: Backup): string {
   const { apiVersion: _a, kind: _k, ...rest } = backup;
-  return JSON.stringify({ apiVersion: "velero.io/v1", kind: "Backup", ...rest }, null, 2) + "\n";
+  const status = rest.status ? goBackupStatus(rest.status as unknown as Record<string, unknown>) : undefined;
+  return JSON.stringify({ apiVersion: "velero.io/v1", kind: "Backup", ...rest, ...(status ? { status } : {}) }, null, 2) + "\n";
 }
 
 export class ObjectBackupStore implements BackupStore {
@@ -102,7 +143,8 @@ export class ObjectBackupStore implements BackupStore {
         [this.layout.backupResults(b), upload.results],
         [this.layout.backupVolumeInfo(b), upload.volumeInfo],
       ];
-      const results = await Promise.allSettled(sideFiles.filter(([, value]) => value !== undefined).map(([key, value]) => this.#put(key, gzipJson(value))));
+      const operations = this.layout.itemOperations(b);
+      const results = await Promise.allSettled(sideFiles.filter(([, value]) => value !== undefined).map(([key, value]) => this.#put(key, gzipJson(value, key === operations))));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failed) {
         await this.#deleteQuietly(this.layout.backupContents(b));
@@ -149,7 +191,7 @@ export class ObjectBackupStore implements BackupStore {
   }
 
   putBackupItemOperations(name: string, operations: unknown[]): Promise<void> {
-    return this.#put(this.layout.itemOperations(name), gzipJson(operations));
+    return this.#put(this.layout.itemOperations(name), gzipJson(operations, true));
   }
 
   putBackupContents(name: string, contents: Readable): Promise<void> {
@@ -174,7 +216,7 @@ export class ObjectBackupStore implements BackupStore {
     if (upload.log) await this.#put(this.layout.restoreLog(r), upload.log.pipe(createGzip()));
     if (upload.results) await this.#put(this.layout.restoreResults(r), gzipJson(upload.results));
     if (upload.resourceList) await this.#put(this.layout.restoreResourceList(r), gzipJson(upload.resourceList));
-    if (upload.itemOperations) await this.#put(this.layout.restoreItemOperations(r), gzipJson(upload.itemOperations));
+    if (upload.itemOperations) await this.#put(this.layout.restoreItemOperations(r), gzipJson(upload.itemOperations, true));
     if (upload.volumeInfo) await this.#put(this.layout.restoreVolumeInfo(r), gzipJson(upload.volumeInfo));
   }
 

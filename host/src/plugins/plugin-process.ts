@@ -34,6 +34,8 @@ export const HANDSHAKE_TIMEOUT_MS = 60_000;
 export const HEALTH_TIMEOUT_MS = 10_000;
 /** go-plugin waits this long after Shutdown before it SIGKILLs the plugin. */
 export const STOP_GRACE_MS = 2_000;
+/** How long an exited plugin's stdout and stderr are waited for (a child of it may keep them open). */
+const STDIO_DRAIN_MS = 1000;
 /** How much of a failing plugin's stderr goes into the error message. */
 const STDERR_TAIL_LINES = 8;
 
@@ -155,6 +157,8 @@ class ChildPluginProcess implements PluginProcess {
   #stopping: Promise<void> | undefined;
   #onFirstLine: ((line: string) => void) | undefined;
   #firstLine: string | undefined;
+  /** Resolves once the process exited and its stdout and stderr were read to the end ("close"). */
+  readonly #closed: Promise<void>;
 
   constructor(cmd: PluginCommand, child: ChildProcess, logger: Logger, fields: Record<string, string>) {
     this.command = cmd;
@@ -176,6 +180,12 @@ class ChildPluginProcess implements PluginProcess {
           this.#exitInfo = { code: null, signal: null };
           resolve(this.#exitInfo);
         }
+      });
+    });
+    this.#closed = new Promise<void>((resolve) => {
+      child.once("close", () => resolve());
+      child.once("error", () => {
+        if (child.pid === undefined) resolve();
       });
     });
     const sink = createPluginLogSink(logger, fields);
@@ -241,22 +251,31 @@ class ChildPluginProcess implements PluginProcess {
         clearTimeout(timer);
         resolve(line);
       };
-      void this.exit.then(() => {
+      void this.exit.then(async () => {
         clearTimeout(timer);
-        // stdout may still hold the line when "exit" fires before the pipe drains
-        setImmediate(() => {
-          if (this.#firstLine !== undefined) return resolve(this.#firstLine);
-          reject(this.#earlyExitError("before printing its handshake line"));
-        });
+        // "exit" may come before the pipes are drained: stdout may still hold the line, and stderr
+        // the plugin's last words for the error. Wait for them (not forever: a child the plugin
+        // started may hold the pipes open).
+        await this.#stdioDrained();
+        if (this.#firstLine !== undefined) return resolve(this.#firstLine);
+        reject(this.#earlyExitError("before printing its handshake line"));
       });
     });
   }
 
   /** Rejects when the process exits; never resolves otherwise. */
   exitedEarly(): Promise<never> {
-    return this.exit.then(() => {
+    return this.exit.then(async () => {
+      await this.#stdioDrained();
       throw this.#earlyExitError("right after its handshake");
     });
+  }
+
+  /** After "exit": until stdout and stderr are read to the end, at most STDIO_DRAIN_MS. */
+  async #stdioDrained(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, STDIO_DRAIN_MS)))]);
+    clearTimeout(timer);
   }
 
   #earlyExitError(when: string): Error {

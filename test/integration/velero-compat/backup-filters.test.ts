@@ -24,8 +24,9 @@ import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
 import type { RunningServer } from "../../../host/src/server/server.ts";
 import { schemalessCrd } from "../../helpers/crd.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
+import { GO_ZERO_KEYS, withoutGoZeroValues } from "../../helpers/go-zero-values.ts";
 import { readVeleroTarball } from "../../helpers/velero-tarball.ts";
-import { awsLocation, bucketObject, createVeleroNamespace, eventually, motoS3, RealVeleroServer, realVeleroBinaries, startVeleroTsBeside, type RealVeleroOptions, suffix, waitTerminal } from "./harness.ts";
+import { awsLocation, bucketKeys, bucketObject, createVeleroNamespace, eventually, motoS3, RealVeleroServer, realVeleroBinaries, startVeleroTsBeside, type RealVeleroOptions, suffix, waitTerminal } from "./harness.ts";
 
 const SFX = suffix();
 const BUCKET = `vt-bf-compat-${SFX}`;
@@ -272,6 +273,38 @@ describe("restore: velero-ts restores what real Velero v1.18.1 restores", () => 
     }
     return out;
   }
+
+  it("the namespace-wide backup's other files: the same keys, and the same resource list, results, volume info, operations, snapshots and backup object", async () => {
+    const pair = compared.get(0) ?? { go: "bf-0-go", ts: "bf-0-ts" };
+    const keysOf = async (name: string): Promise<string[]> => (await bucketKeys(s3, BUCKET, `backups/${name}/`)).map((k) => k.replaceAll(name, "<backup>"));
+    const goKeys = await keysOf(pair.go);
+    expect(await keysOf(pair.ts)).toEqual(goKeys);
+    const read = async (name: string, key: string): Promise<unknown> => {
+      const raw = await bucketObject(s3, BUCKET, key.replaceAll("<backup>", name));
+      const text = (key.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8").replaceAll(name, "<backup>");
+      return JSON.parse(text.replaceAll(GO_NS, "<ns>").replaceAll(TS_NS, "<ns>")) as unknown;
+    };
+    const files: Record<"go" | "ts", Record<string, unknown>> = { go: {}, ts: {} };
+    for (const key of goKeys) {
+      if (key.endsWith(".tar.gz") || key.endsWith("-logs.gz")) continue; // compared above / free text
+      const [go, ts] = [await read(pair.go, key), await read(pair.ts, key)];
+      if (!key.endsWith("velero-backup.json")) {
+        files.go[key] = go;
+        files.ts[key] = ts;
+      } else {
+        // the Backup itself: what is not the server's own (uid, times, versions) must agree
+        const view = (b: unknown): unknown => {
+          const o = b as { metadata: Record<string, unknown>; spec: unknown; status: Record<string, unknown> };
+          const { uid: _u, resourceVersion: _r, creationTimestamp: _c, managedFields: _m, generation: _g, ...metadata } = o.metadata;
+          const { startTimestamp: _s, completionTimestamp: _e, expiration, ...status } = o.status;
+          return { metadata, spec: o.spec, status: { ...status, expiration: typeof expiration } };
+        };
+        const [g, t] = withoutGoZeroValues(view(go), view(ts), new Set([...GO_ZERO_KEYS, "hooks", "metadata"]), new Set(["csiSnapshotTimeout", "itemOperationTimeout"]));
+        expect(t, key).toEqual(g);
+      }
+    }
+    expect(files.ts).toEqual(files.go);
+  });
 
   it("restores the namespace-wide backup into a mapped namespace with the same objects and the same outcome", async () => {
     const KINDS = [

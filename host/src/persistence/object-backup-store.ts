@@ -29,7 +29,7 @@ export interface ObjectBackupStoreOptions {
 
 /**
  * Go's json.Encoder output: compact, HTML-escaped, struct order kept, newline-terminated. An empty
- * list is `null` (a nil Go slice) unless `emptyList`: Velero's item operation lists are always
+ * list is `null` (a nil Go slice) unless `emptyList`: Velero's item operation lists (and a restore's volume info) are always
  * made (GetItemOperationsList), so theirs is `[]`.
  */
 export function encodeJsonLine(value: unknown, emptyList = false): string {
@@ -217,7 +217,7 @@ export class ObjectBackupStore implements BackupStore {
     if (upload.results) await this.#put(this.layout.restoreResults(r), gzipJson(upload.results));
     if (upload.resourceList) await this.#put(this.layout.restoreResourceList(r), gzipJson(upload.resourceList));
     if (upload.itemOperations) await this.#put(this.layout.restoreItemOperations(r), gzipJson(upload.itemOperations, true));
-    if (upload.volumeInfo) await this.#put(this.layout.restoreVolumeInfo(r), gzipJson(upload.volumeInfo));
+    if (upload.volumeInfo) await this.#put(this.layout.restoreVolumeInfo(r), gzipJson(upload.volumeInfo, true));
   }
 
   deleteRestore(name: string): Promise<void> {

@@ -206,12 +206,20 @@ describe("KubernetesRestorer existing resources", () => {
     kube.seed(CORE("configmaps"), { ...forConfigMap("a", "cm", data), metadata: { name: "cm", namespace: "a" } });
   }
 
-  it("policy none: warns, leaves the object, reports skipped", async () => {
+  it("policy none: warns, leaves the object, lists it as failed (an item with a warning, as Velero lists it)", async () => {
     const kube = new RestoreFakeKube();
     existing(kube, { k: "live" });
     const { outcome } = await runRestore({ items: [forConfigMap("a", "cm", { k: "backup" })], kube, spec: { existingResourcePolicy: "none" } });
     expect(kube.peek<UnstructuredItem>(CORE("configmaps"), "cm", "a")?.data).toEqual({ k: "live" });
     expect(outcome.warnings.toJSON()).toEqual({ namespaces: { a: ['could not restore, ConfigMap "cm" already exists. Warning: the in-cluster version is different than the backed-up version'] } });
+    expect(outcome.resourceList["v1/ConfigMap"]).toEqual(["a/cm(failed)"]);
+  });
+
+  it("an existing object equal to the backed-up one is listed as skipped", async () => {
+    const kube = new RestoreFakeKube();
+    existing(kube, { k: "same" });
+    const { outcome } = await runRestore({ items: [forConfigMap("a", "cm", { k: "same" })], kube });
+    expect(outcome.warnings.toJSON()).toEqual({});
     expect(outcome.resourceList["v1/ConfigMap"]).toEqual(["a/cm(skipped)"]);
   });
 

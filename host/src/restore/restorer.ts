@@ -798,7 +798,11 @@ class RestoreContext {
     return true;
   }
 
-  /** The in-cluster object exists: compare, then skip (warn), update, or merge (ServiceAccounts). */
+  /**
+   * The in-cluster object exists: compare, then skip (warn), update, or merge (ServiceAccounts).
+   * Only "updated" is set here: otherwise the item counts as skipped, or as failed when it got a
+   * warning or error (an existing object that differs), as Velero's restoreItem decides at its end.
+   */
   async #reconcileExisting(
     obj: UnstructuredItem,
     live: UnstructuredItem,
@@ -816,7 +820,6 @@ class RestoreContext {
     if (deepEqual(fromCluster, desired)) {
       if (policy === "update") await this.#patchLabelsOnly(live, obj, gvr, namespace, r);
       this.#log.info({ namespace, name }, `restore of ${name} skipped: it already exists in the cluster and is the same as the backed up version`);
-      status.action = "skipped";
       return;
     }
     if (gvr.group === "" && gvr.resource === "serviceaccounts") {
@@ -825,10 +828,7 @@ class RestoreContext {
     }
     if (policy === "update") {
       const patch = createMergePatch(base, desired);
-      if (!patch) {
-        status.action = "skipped";
-        return;
-      }
+      if (!patch) return;
       try {
         await this.#kube.patch(gvr, name, namespace || undefined, patch);
         status.action = "updated";
@@ -842,7 +842,6 @@ class RestoreContext {
     // Velero words it one way when existingResourcePolicy is "none" and another when it is unset
     const what = policy === "none" ? `${obj.kind} "${name}"` : `${obj.kind}:${name}`;
     r.warnings.add(namespace, `could not restore, ${what} already exists. Warning: the in-cluster version is different than the backed-up version`);
-    status.action = "skipped";
   }
 
   async #patchLabelsOnly(live: UnstructuredItem, obj: UnstructuredItem, gvr: GroupVersionResource, namespace: string, r: ItemResults): Promise<void> {
@@ -867,10 +866,7 @@ class RestoreContext {
   ): Promise<void> {
     const { live, obj, gvr, namespace } = target;
     const patch = createMergePatch(base, merged);
-    if (!patch) {
-      status.action = "skipped";
-      return;
-    }
+    if (!patch) return;
     try {
       await this.#kube.patch(gvr, obj.metadata.name, namespace || undefined, patch);
       status.action = "updated";

@@ -77,7 +77,7 @@ describe("existing resource policy", () => {
     await server.backupFromTarball(`exist-${ns}`, await buildBackupTarball([nsItem(ns), cm(ns, "shared", { source: "backup" })]));
   });
 
-  it("none: leaves the in-cluster object, warns, and reports it skipped", async () => {
+  it("none: leaves the in-cluster object, warns, and lists it failed (an item with a warning, as Velero lists it)", async () => {
     await createNamespace(kube, ns);
     await kube.create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "shared", namespace: ns }, data: { source: "cluster" } });
     const r = await server.restore(`none-${ns}`, { backupName: `exist-${ns}`, existingResourcePolicy: "none" });
@@ -86,7 +86,7 @@ describe("existing resource policy", () => {
     expect((await results(`none-${ns}`)).warnings).toEqual({
       namespaces: { [ns]: ['could not restore, ConfigMap "shared" already exists. Warning: the in-cluster version is different than the backed-up version'] },
     });
-    expect((await server.restoreFile<Record<string, string[]>>(`none-${ns}`, "resource-list"))?.["v1/ConfigMap"]).toEqual([`${ns}/shared(skipped)`]);
+    expect((await server.restoreFile<Record<string, string[]>>(`none-${ns}`, "resource-list"))?.["v1/ConfigMap"]).toEqual([`${ns}/shared(failed)`]);
   });
 
   it("update: patches the in-cluster object to match the backup", async () => {

@@ -12,6 +12,7 @@ import { GVR } from "../kube/gvr.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
+import { sanitizeStorageError } from "./storage-error.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 export const DEFAULT_VALIDATION_FREQUENCY_MS = 60_000;
@@ -68,7 +69,7 @@ export class BackupStorageLocationReconciler implements Reconciler {
       await store.isValid();
     } catch (err) {
       phase = "Unavailable";
-      message = `BackupStorageLocation "${name}" is unavailable: ${getErrorMessage(err)}`;
+      message = sanitizeStorageError(`BackupStorageLocation "${name}" is unavailable: ${getErrorMessage(err)}`);
     }
     if (phase !== location.status?.phase) {
       // a location going Unavailable is a warning: backups to it fail until it is fixed

@@ -37,7 +37,7 @@ export interface BackupSyncReconcilerOptions {
   kube: KubeClient;
   log: Logger;
   getBackupStore: BackupStoreGetter;
-  /** --backup-sync-period in ms, used when a location leaves spec.backupSyncPeriod unset; 0 disables. */
+  /** --backup-sync-period in ms, used when a location leaves spec.backupSyncPeriod unset (a location's 0 disables its sync). */
   defaultSyncPeriodMs?: number;
   clock?: Clock;
 }

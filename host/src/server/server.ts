@@ -125,7 +125,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const clock = options.clock ?? realClock;
   const disabled = new Set(options.disableControllers ?? []);
   const gcFrequencyMs = toMs(options.garbageCollectionFrequency, 3_600_000, "--garbage-collection-frequency");
-  const backupSyncPeriodMs = toMs(options.backupSyncPeriod, 60_000, "--backup-sync-period");
+  // Velero v1.18.1: zero or negative means the default minute; a location's spec.backupSyncPeriod
+  // of 0 is what turns sync off for it.
+  const backupSyncPeriodFlagMs = toMs(options.backupSyncPeriod, 60_000, "--backup-sync-period");
+  const backupSyncPeriodMs = backupSyncPeriodFlagMs > 0 ? backupSyncPeriodFlagMs : 60_000;
   const defaultBackupTtlMs = toMs(options.defaultBackupTtl, 720 * 3_600_000, "--default-backup-ttl");
   const validationMs = toMs(options.storeValidationFrequency, 60_000, "--store-validation-frequency");
   const itemOperationSyncMs = toMs(options.itemOperationSyncFrequency, DEFAULT_ITEM_OPERATION_SYNC_MS, "--item-operation-sync-frequency");

@@ -115,6 +115,7 @@ beforeAll(async () => {
       config: { region: ep.s3.region, s3Url: ep.s3.endpoint, s3ForcePathStyle: "true", checksumAlgorithm: "" },
       credential,
       default: true,
+      backupSyncPeriod: "0s", // no sync for this location (the server's --backup-sync-period=0 would mean a minute)
     },
   });
   await kube.create(GVR.volumeSnapshotLocations, {
@@ -153,7 +154,6 @@ beforeAll(async () => {
     namespace: VELERO_NS,
     pluginDir,
     metricsAddress: "127.0.0.1:0",
-    backupSyncPeriod: "0s",
     storeValidationFrequency: "2s",
     logger: process.env["VT_AWS_E2E_LOG"] === "1" ? createLogger({ level: "debug" }) : createSilentLogger(),
   });

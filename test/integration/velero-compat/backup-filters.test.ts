@@ -162,14 +162,15 @@ beforeAll(async () => {
   await mkdir(goPluginDir);
   await symlink(goAwsPlugin, join(goPluginDir, "velero-plugin-for-aws"));
   await createVeleroNamespace(kube, GO_NS);
-  await kube.create(GVR.backupStorageLocations, awsLocation(GO_NS, "default", BUCKET));
+  // spec.backupSyncPeriod 0 turns sync off (real Velero's --backup-sync-period=0 means the default minute)
+  await kube.create(GVR.backupStorageLocations, awsLocation(GO_NS, "default", BUCKET, { backupSyncPeriod: "0s" }));
   goServer = {
     velero: veleroBin,
     kubeconfig: ep.kubeconfig,
     namespace: GO_NS,
     pluginDir: goPluginDir,
     workDir: join(work, "velero"),
-    extraArgs: ["--backup-sync-period=0", "--store-validation-frequency=3s"],
+    extraArgs: ["--store-validation-frequency=3s"],
   };
   velero = await RealVeleroServer.start(goServer);
 

@@ -395,7 +395,8 @@ export async function startVeleroTsBeside(
   await mkdir(pluginDir);
   await symlink(ourPlugin, join(pluginDir, "velero-plugin-aws"));
   await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: o.namespace } });
-  await kube.create(GVR.backupStorageLocations, awsLocation(o.namespace, "default", o.bucket));
+  // As in Velero, --backup-sync-period=0 means the default minute: "0s" here turns sync off on the location.
+  await kube.create(GVR.backupStorageLocations, awsLocation(o.namespace, "default", o.bucket, o.backupSyncPeriod === "0s" ? { backupSyncPeriod: "0s" } : {}));
   // the plugin processes inherit these
   process.env["AWS_SHARED_CREDENTIALS_FILE"] = o.credentialsFile;
   process.env["AWS_EC2_METADATA_DISABLED"] = "true";
@@ -404,7 +405,7 @@ export async function startVeleroTsBeside(
     namespace: o.namespace,
     pluginDir,
     metricsAddress: "127.0.0.1:0",
-    backupSyncPeriod: o.backupSyncPeriod,
+    ...(o.backupSyncPeriod === "0s" ? {} : { backupSyncPeriod: o.backupSyncPeriod }),
     storeValidationFrequency: "2s",
     ...(o.logLevel ? { logLevel: o.logLevel } : {}),
     ...(o.features ? { features: o.features } : {}),

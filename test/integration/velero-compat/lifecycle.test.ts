@@ -1,6 +1,6 @@
 // Schedules, deletion and backup hooks against the oracle: real Velero v1.18.1 (Go, with the Go
 // velero-plugin-for-aws) and velero-ts (our AWS plugin), each in its own namespace with its own moto
-// bucket (real Velero syncs a shared bucket even with --backup-sync-period=0), on one API server. Each case gives both servers
+// bucket and backup sync off, on one API server. Each case gives both servers
 // the same input and compares what they make of it: the Backups a Schedule submits (names, labels,
 // owner references, spec) and the Schedule's status; what a DeleteBackupRequest removes and the
 // request's final status; and the hook status, phase and counts of backups of pods with exec hooks.
@@ -91,14 +91,14 @@ beforeAll(async () => {
   await mkdir(goPluginDir);
   await symlink(goAwsPlugin, join(goPluginDir, "velero-plugin-for-aws"));
   await createVeleroNamespace(kube, GO_NS);
-  await kube.create(GVR.backupStorageLocations, awsLocation(GO_NS, "default", BUCKETS.go));
+  await kube.create(GVR.backupStorageLocations, awsLocation(GO_NS, "default", BUCKETS.go, { backupSyncPeriod: "0s" }));
   velero = await RealVeleroServer.start({
     velero: veleroBin,
     kubeconfig: ep.kubeconfig,
     namespace: GO_NS,
     pluginDir: goPluginDir,
     workDir: join(work, "velero"),
-    extraArgs: ["--backup-sync-period=0", "--store-validation-frequency=3s"],
+    extraArgs: ["--store-validation-frequency=3s"],
   });
   ours = await startVeleroTsBeside(kube, { namespace: TS_NS, bucket: BUCKETS.ts, work, credentialsFile: join(work, "velero", "aws-credentials"), backupSyncPeriod: "0s" });
   for (const [, ns] of SERVERS) {

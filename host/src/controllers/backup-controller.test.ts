@@ -222,6 +222,20 @@ describe("BackupStorageLocationReconciler", () => {
     expect(t.objects.puts).toEqual([]);
   });
 
+  it("validationFrequency 0s: validated once (so backups can use it), then never again; a negative one means the server's", async () => {
+    const t = setup();
+    const loc = t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero") as BackupStorageLocation;
+    t.kube.seed(GVR.backupStorageLocations, { ...loc, spec: { ...loc.spec, validationFrequency: "0s" }, status: {} } as never);
+    const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore: t.getBackupStore });
+    expect(await r.reconcile("velero/default")).toEqual({ kind: "done" });
+    expect(t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero")?.status).toMatchObject({ phase: "Available", lastValidationTime: "2024-05-01T10:00:00Z" });
+    t.clock.advance(3_600_000);
+    expect(await r.reconcile("velero/default")).toEqual({ kind: "done" });
+    expect(t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero")?.status?.lastValidationTime).toBe("2024-05-01T10:00:00Z");
+    t.kube.seed(GVR.backupStorageLocations, { ...loc, spec: { ...loc.spec, validationFrequency: "-5m" }, status: {} } as never);
+    expect(await r.reconcile("velero/default")).toEqual({ kind: "requeue", afterMs: 60_000 });
+  });
+
   it("keeps a single default location (the newest)", async () => {
     const t = setup();
     t.kube.seed(GVR.backupStorageLocations, forBackupStorageLocation("velero", "newer").default().creationTimestamp("2024-06-01T00:00:00Z").build());

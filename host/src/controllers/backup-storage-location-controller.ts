@@ -55,8 +55,10 @@ export class BackupStorageLocationReconciler implements Reconciler {
     await this.#ensureSingleDefault(namespace);
 
     const frequencyMs = this.#frequency(location);
-    if (frequencyMs === 0) return { kind: "done" };
     const last = location.status?.lastValidationTime ? Date.parse(location.status.lastValidationTime) : NaN;
+    // A frequency of 0 turns periodic validation off, but (as in Velero) every location is
+    // validated once: without a phase, no backup could use it.
+    if (frequencyMs === 0 && !Number.isNaN(last)) return { kind: "done" };
     const now = this.#clock.now().getTime();
     if (!Number.isNaN(last) && now - last < frequencyMs && location.status?.phase) {
       return { kind: "requeue", afterMs: frequencyMs - (now - last) };
@@ -80,14 +82,17 @@ export class BackupStorageLocationReconciler implements Reconciler {
     await this.#o.kube.patch(GVR.backupStorageLocations, name, namespace, {
       status: { phase, message: message || null, lastValidationTime: toKubeTime(this.#clock.now()) },
     });
-    return { kind: "requeue", afterMs: frequencyMs };
+    return frequencyMs === 0 ? { kind: "done" } : { kind: "requeue", afterMs: frequencyMs };
   }
 
+  /** spec.validationFrequency, else the server's; a negative one means the server's (Velero). */
   #frequency(location: BackupStorageLocation): number {
     const spec = location.spec.validationFrequency;
     if (spec !== undefined && spec !== null && spec !== "") {
       try {
-        return parseGoDuration(spec);
+        const ms = parseGoDuration(spec);
+        if (ms >= 0) return ms;
+        this.#log.warn({ name: location.metadata.name }, `validationFrequency "${spec}" is negative, using the server default`);
       } catch {
         this.#log.warn({ name: location.metadata.name }, `invalid validationFrequency "${spec}", using the server default`);
       }

@@ -45,7 +45,9 @@ describe("backupFromSchedule", () => {
       labels: { tier: "gold", "velero.io/schedule-name": "s1" },
       annotations: { note: "from-schedule" },
     });
-    expect(b.spec).toEqual({ metadata: { labels: { tier: "gold" } }, includedNamespaces: ["app"], ttl: "1h0m0s" });
+    // Velero writes the label into the template's own map, so the Backup's spec has it too
+    expect(b.spec).toEqual({ metadata: { labels: { tier: "gold", "velero.io/schedule-name": "s1" } }, includedNamespaces: ["app"], ttl: "1h0m0s" });
+    expect(s.spec.template?.metadata?.labels, "the schedule itself is not changed").toEqual({ tier: "gold" });
   });
 
   it("uses the schedule's labels when the template has none", () => {

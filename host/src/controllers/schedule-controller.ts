@@ -46,7 +46,11 @@ export function backupFromSchedule(schedule: Schedule, at: Date): Backup {
       { apiVersion: VELERO_API_VERSION, kind: "Schedule", name, uid: schedule.metadata.uid ?? "", controller: true },
     ];
   }
-  return { apiVersion: VELERO_API_VERSION, kind: "Backup", metadata, spec: structuredClone(schedule.spec.template ?? {}) };
+  const spec = structuredClone(schedule.spec.template ?? {});
+  // Velero adds the schedule-name label to the template's own label map (it reuses that map for the
+  // Backup's labels), so a Backup whose template sets labels carries the label in its spec too.
+  if (templateLabels && spec.metadata?.labels) spec.metadata.labels[LABELS.scheduleName] = name;
+  return { apiVersion: VELERO_API_VERSION, kind: "Backup", metadata, spec };
 }
 
 function scheduleName(schedule: Schedule): string {

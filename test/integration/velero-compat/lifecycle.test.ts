@@ -65,7 +65,7 @@ function comparableBackup(b: UnstructuredItem, ns: string, scheduleName: string)
   return {
     name: m.name.replace(/-\d{14}$/, "-<yyyyMMddHHmmss>"),
     labels: m.labels,
-    annotations: Object.keys(m.annotations ?? {}).sort(),
+    annotations: Object.fromEntries(Object.entries(m.annotations ?? {}).map(([k, v]) => [k, k.startsWith("velero.io/") ? "<set by the server>" : v])),
     ownerReferences: (m.ownerReferences ?? []).map((r) => ({ ...r, uid: r.uid ? "<uid>" : r.uid, name: r.name === scheduleName ? "<schedule>" : r.name })),
     spec: JSON.parse(JSON.stringify(b["spec"]).replaceAll(ns, "<namespace>")) as unknown,
   };
@@ -124,8 +124,8 @@ afterAll(async () => {
 });
 
 describe("schedules: velero-ts submits what real Velero v1.18.1 submits", () => {
-  const schedule = (ns: string, name: string, spec: Record<string, unknown>): Promise<UnstructuredItem> =>
-    create(GVR.schedules, { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { namespace: ns, name }, spec: { template: { includedNamespaces: [APP], includedResources: ["configmaps"], ttl: "2h0m0s" }, ...spec } });
+  const schedule = (ns: string, name: string, spec: Record<string, unknown>, meta: Record<string, unknown> = {}): Promise<UnstructuredItem> =>
+    create(GVR.schedules, { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { namespace: ns, name, ...meta }, spec: { template: { includedNamespaces: [APP], includedResources: ["configmaps"], ttl: "2h0m0s" }, ...spec } });
   const backupsOf = async (ns: string, name: string): Promise<UnstructuredItem[]> =>
     (await kube.list(GVR.backups, { namespace: ns, labelSelector: `velero.io/schedule-name=${name}` })).items;
 
@@ -143,7 +143,15 @@ describe("schedules: velero-ts submits what real Velero v1.18.1 submits", () => 
 
   // Velero looks at its schedules once a minute, so its first @every 5s backup comes within ~65 s.
   it("@every 5s: the first backup has the same name pattern, labels, owner references and spec; lastBackup recorded", async () => {
-    await onBoth((_, ns) => schedule(ns, "often", { schedule: "@every 5s", useOwnerReferencesInBackup: true }));
+    // the template's labels win over the schedule's; the schedule's annotations are copied
+    await onBoth((_, ns) =>
+      schedule(
+        ns,
+        "often",
+        { schedule: "@every 5s", useOwnerReferencesInBackup: true, template: { includedNamespaces: [APP], includedResources: ["configmaps"], ttl: "2h0m0s", metadata: { labels: { tier: "gold" } } } },
+        { labels: { team: "payments" }, annotations: { "example.com/owner": "ops" } },
+      ),
+    );
     const first = await onBoth(async (side, ns) => {
       const backup = await eventually(`${side}: the first backup of ${ns}/often`, async () => {
         const list = await backupsOf(ns, "often");

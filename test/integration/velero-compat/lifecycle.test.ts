@@ -322,6 +322,22 @@ describe("deletion: a DeleteBackupRequest does on velero-ts what it does on real
     if (after.go.request && after.ts.request) expect(status(after.ts.request)).toEqual(status(after.go.request));
   });
 
+  it.each([
+    ["a backup that does not exist", { backupName: "no-such-backup" }],
+    ["an empty backup name", { backupName: "" }],
+  ])("a request for %s: the same final status and labels", async (_label, spec) => {
+    const name = `dbr-${spec.backupName || "empty"}`;
+    await onBoth((_, ns) => create(GVR.deleteBackupRequests, { apiVersion: "velero.io/v1", kind: "DeleteBackupRequest", metadata: { namespace: ns, name }, spec }));
+    const got = await onBoth((side, ns) =>
+      eventually(`${side}: request ${ns}/${name} to be processed`, async () => {
+        const r = await kube.get(GVR.deleteBackupRequests, name, ns);
+        return status(r)["phase"] === "Processed" ? r : undefined;
+      }, 60_000, logs),
+    );
+    expect(status(got.ts)).toEqual(status(got.go));
+    expect(got.ts.metadata.labels ?? {}).toEqual(got.go.metadata.labels ?? {});
+  });
+
   it("a ReadOnly location refuses: same request status and reason, backup and keys kept", async () => {
     await onBoth((side, ns) => create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: ns, name: `ro-${side}` }, spec: { includedNamespaces: [APP], storageLocation: "default", snapshotVolumes: false, ttl: "2h0m0s" } }));
     await onBoth((side, ns) => waitTerminal(kube, GVR.backups, `ro-${side}`, ns, 120_000, logs));

@@ -288,6 +288,43 @@ describe("restore validation: velero-ts refuses what real Velero v1.18.1 refuses
   });
 });
 
+describe("download requests: velero-ts answers what real Velero v1.18.1 answers", () => {
+  // rv-<side> is a Completed backup (restore validation above); rv-invalid-0 a Restore that failed validation
+  const CASES: [string, { kind: string; name: string }][] = [
+    ["a backup's log", { kind: "BackupLog", name: "rv-<side>" }],
+    ["a backup's contents", { kind: "BackupContents", name: "rv-<side>" }],
+    ["a backup's results", { kind: "BackupResults", name: "rv-<side>" }],
+    ["a backup's volume infos", { kind: "BackupVolumeInfos", name: "rv-<side>" }],
+    ["a backup's item operations", { kind: "BackupItemOperations", name: "rv-<side>" }],
+    ["a backup's CSI snapshots (none taken)", { kind: "CSIBackupVolumeSnapshots", name: "rv-<side>" }],
+    ["the log of a backup that does not exist", { kind: "BackupLog", name: "no-such-backup" }],
+    ["the log of a restore that does not exist", { kind: "RestoreLog", name: "no-such-restore" }],
+    ["the results of a restore that failed validation", { kind: "RestoreResults", name: "rv-invalid-0" }],
+  ];
+  it.each(CASES.map(([label, target], i) => [label, i, target] as const))("%s", async (_label, i, target) => {
+    const name = `dl-${i}`;
+    await onBoth((side, ns) =>
+      create(GVR.downloadRequests, { apiVersion: "velero.io/v1", kind: "DownloadRequest", metadata: { namespace: ns, name }, spec: { target: { kind: target.kind, name: target.name.replace("<side>", side) } } }),
+    );
+    const got = await onBoth((side, ns) =>
+      eventually(`${side}: download request ${ns}/${name} to be answered`, async () => {
+        const r = await kube.get(GVR.downloadRequests, name, ns);
+        return status(r)["expiration"] ? r : undefined;
+      }, 60_000, logs),
+    );
+    // a moment more: a request that is answered in two steps must have taken both
+    await new Promise((r) => setTimeout(r, 1500));
+    const shape = async (side: Side, ns: string): Promise<Record<string, unknown>> => {
+      const s = status(await kube.get(GVR.downloadRequests, name, ns));
+      return { ...s, expiration: typeof s["expiration"], downloadURL: typeof s["downloadURL"] };
+    };
+    const [go, ts] = await Promise.all([shape("go", GO_NS), shape("ts", TS_NS)]);
+    expect(go["expiration"]).toBe("string");
+    expect(ts).toEqual(go);
+    void got;
+  });
+});
+
 describe("deletion: a DeleteBackupRequest does on velero-ts what it does on real Velero v1.18.1", () => {
   it("removes the backup's keys, its restores (and their keys) and its CR; the request ends Processed with no errors", async () => {
     await onBoth((side, ns) => create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: ns, name: `del-${side}` }, spec: { includedNamespaces: [APP], storageLocation: "default", snapshotVolumes: false, ttl: "2h0m0s" } }));

@@ -483,4 +483,33 @@ describe("backup hooks: velero-ts runs and reports what real Velero v1.18.1 runs
       expect({ code: ts.code, stdout: ts.stdout }, `velero-ts's CLI (stderr: ${ts.stderr})`).toEqual({ code: go.code, stdout: go.stdout });
     }
   });
+
+  it("describe of what failed validation (a backup, a restore, a schedule): Velero's CLI and ours print the same", async () => {
+    const { velero: veleroBin } = realVeleroBinaries();
+    const env = { ...process.env, KUBECONFIG: loadEndpoints().kubeconfig, TZ: "UTC" } as Record<string, string>;
+    const cases: string[][] = [];
+    for (const [, ns] of SERVERS) {
+      // (not those on the missing location "nowhere": describe asks for their volume info, which no
+      // server can answer, and the two CLIs word that timeout differently, a documented difference)
+      const backups = (await kube.list(GVR.backups, { namespace: ns })).items
+        .filter((b) => status(b)["phase"] === "FailedValidation" && (b["spec"] as { storageLocation?: string }).storageLocation !== "nowhere")
+        .map((b) => b.metadata.name);
+      // (restores of an existing backup only, for the same reason)
+      const restores = (await kube.list(GVR.restores, { namespace: ns })).items
+        .filter((r) => status(r)["phase"] === "FailedValidation" && /^rv-(go|ts)$/.test((r["spec"] as { backupName?: string }).backupName ?? ""))
+        .map((r) => r.metadata.name);
+      const schedules = (await kube.list(GVR.schedules, { namespace: ns })).items.filter((r) => status(r)["phase"] === "FailedValidation").map((r) => r.metadata.name);
+      for (const b of backups.slice(0, 3)) cases.push(["backup", "describe", b, "--details", "--colorized=false", "-n", ns]);
+      for (const r of restores.slice(0, 3)) cases.push(["restore", "describe", r, "--details", "--colorized=false", "-n", ns]);
+      for (const sc of schedules.slice(0, 2)) cases.push(["schedule", "describe", sc, "--colorized=false", "-n", ns]);
+    }
+    // (each earlier describe block of this file must have run: this one needs what they left)
+    expect(cases.length, "failed-validation objects to describe").toBeGreaterThanOrEqual(6);
+    for (const args of cases) {
+      const [go, ts] = await Promise.all([runProcess(veleroBin, args, { env }), runProcess(process.execPath, [VELERO_MAIN, ...args], { env })]);
+      const what = `velero ${args.join(" ")}`;
+      expect(go.code, `${what}: Velero's CLI: ${go.stderr}`).toBe(0);
+      expect({ code: ts.code, stdout: ts.stdout }, `${what} (velero-ts stderr: ${ts.stderr})`).toEqual({ code: go.code, stdout: go.stdout });
+    }
+  });
 });

@@ -26,10 +26,13 @@ describe("BackupLogger", () => {
     log.info({ progress: "" }, "Processing item");
     log.info({ hookCommand: "[/bin/sh -c echo hi]", hookTimeout: "{30s}", when: "a:b", plus: "a+b^c" }, "running exec hook");
     log.error({ err: "exit 3", zeta: 1 }, "Error executing hook");
-    expect(log.text().split("\n").slice(0, 3)).toEqual([
+    log.warn({ name: "other", aaa: "first" }, "override");
+    expect(log.text().split("\n").slice(0, 4)).toEqual([
       'time="2026-11-26T00:00:00Z" level=info msg="Processing item" backup=velero/b1 name=web namespace=app progress= resource=pods',
       'time="2026-11-26T00:00:00Z" level=info msg="running exec hook" backup=velero/b1 hookCommand="[/bin/sh -c echo hi]" hookTimeout="{30s}" name=web namespace=app plus=a+b^c resource=pods when="a:b"',
       'time="2026-11-26T00:00:00Z" level=error msg="Error executing hook" backup=velero/b1 error="exit 3" name=web namespace=app resource=pods zeta=1',
+      // a call's field replaces the logger's
+      'time="2026-11-26T00:00:00Z" level=warning msg="override" aaa=first backup=velero/b1 name=other namespace=app resource=pods',
     ]);
   });
 

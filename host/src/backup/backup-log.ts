@@ -64,12 +64,74 @@ function logKey(key: string): string {
  * The fields as logrus' TextFormatter writes them after time, level and msg: sorted by key
  * (Velero's lines read `backup=... name=... namespace=... resource=...`), undefined ones left out.
  */
-function formatFields(fields: Record<string, unknown>): string {
-  const keys: string[] = [];
-  for (const k in fields) if (fields[k] !== undefined) keys.push(k);
-  if (keys.length > 1) keys.sort((a, b) => (logKey(a) < logKey(b) ? -1 : logKey(a) > logKey(b) ? 1 : 0));
+function joinPieces(pieces: [string, string][]): string {
   let out = "";
-  for (const k of keys) out += ` ${logKey(k)}=${formatValue(fields[k])}`;
+  for (const [, piece] of pieces) out += piece;
+  return out;
+}
+
+/** The fields as [written key, " key=value"] pairs, sorted by written key. */
+function fieldPieces(fields: Record<string, unknown>): [string, string][] {
+  const pieces: [string, string][] = [];
+  for (const k in fields) {
+    const v = fields[k];
+    if (v === undefined) continue;
+    const key = logKey(k);
+    pieces.push([key, ` ${key}=${formatValue(v)}`]);
+  }
+  if (pieces.length > 1) pieces.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return pieces;
+}
+
+/**
+ * A logger's bound fields merged with a call's own (the call's value wins for a key both have),
+ * sorted: the bound ones are formatted and sorted once per logger, so a line with a field or two of
+ * its own (most of a backup's per-item lines) costs a merge, not a sort of every field.
+ */
+function mergeFields(bound: [string, string][], own: Record<string, unknown>): string {
+  // One field of its own ({progress: ""} on every "Processing item"): no arrays, no sort.
+  let only: string | undefined;
+  let count = 0;
+  for (const k in own) {
+    if (own[k] === undefined) continue;
+    only = k;
+    if (++count > 1) break;
+  }
+  if (count === 1) {
+    const key = logKey(only as string);
+    const piece = ` ${key}=${formatValue(own[only as string])}`;
+    let out = "";
+    let placed = false;
+    for (const [boundKey, boundPiece] of bound) {
+      if (!placed && boundKey >= key) {
+        out += piece;
+        placed = true;
+      }
+      if (boundKey !== key) out += boundPiece;
+    }
+    return placed ? out : out + piece;
+  }
+  const extra = fieldPieces(own);
+  if (extra.length === 0) {
+    let out = "";
+    for (const [, piece] of bound) out += piece;
+    return out;
+  }
+  let out = "";
+  let i = 0;
+  for (const [key, piece] of extra) {
+    while (i < bound.length && (bound[i] as [string, string])[0] <= key) {
+      const [boundKey, boundPiece] = bound[i] as [string, string];
+      if (boundKey !== key) out += boundPiece;
+      i++;
+    }
+    out += piece;
+  }
+  while (i < bound.length) {
+    const [boundKey, boundPiece] = bound[i] as [string, string];
+    if (!extra.some(([key]) => key === boundKey)) out += boundPiece;
+    i++;
+  }
   return out;
 }
 
@@ -89,6 +151,7 @@ export class BackupLogger implements Logger {
   readonly #sink: Sink;
   readonly #fields: Record<string, unknown>;
   #formatted: string | undefined;
+  #pieces: [string, string][] | undefined;
 
   /**
    * `compress`: the log is gzipped as it grows (on the thread pool, in ~256 KiB pieces) instead
@@ -178,7 +241,8 @@ export class BackupLogger implements Logger {
     }
     if (ORDER[level] < ORDER[s.level]) return;
     // Most lines carry only the logger's bound fields: those are formatted once per logger.
-    const formatted = plain ? (this.#formatted ??= formatFields(this.#fields)) : formatFields(fields);
+    const pieces = (this.#pieces ??= fieldPieces(this.#fields));
+    const formatted = plain ? (this.#formatted ??= joinPieces(pieces)) : mergeFields(pieces, obj as Record<string, unknown>);
     const line = `time="${timeText(s.now())}" level=${level === "warn" ? "warning" : level} msg=${JSON.stringify(message)}${formatted}\n`;
     s.lines.push(line);
     if (s.gzip && (s.pendingChars += line.length) >= GZIP_CHUNK_CHARS && s.gzip.stream.writable) {

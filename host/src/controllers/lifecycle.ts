@@ -15,7 +15,7 @@ import { DeleteBackupRequestReconciler, type DeletionMetrics } from "./delete-ba
 import { DownloadRequestReconciler } from "./download-request-controller.js";
 import { GarbageCollectionReconciler } from "./gc-controller.js";
 import type { Reconciler } from "./runtime/types.js";
-import { ScheduleReconciler } from "./schedule-controller.js";
+import { ScheduleReconciler, type ScheduleMetrics } from "./schedule-controller.js";
 import { ServerStatusRequestReconciler } from "./server-status-request-controller.js";
 
 export const LIFECYCLE_CONTROLLERS = ["schedule", "gc", "backup-deletion", "backup-sync", "download-request", "server-status-request"] as const;
@@ -32,13 +32,14 @@ export interface LifecycleControllerDeps {
   serverVersion: string;
   /** --garbage-collection-frequency (ms); default 1h. */
   gcFrequencyMs?: number;
-  /** --backup-sync-period (ms) for locations without spec.backupSyncPeriod; default 1m; 0 disables. */
+  /** --backup-sync-period (ms) for locations without spec.backupSyncPeriod; default 1m. */
   backupSyncPeriodMs?: number;
   /** --schedule-skip-immediately. */
   scheduleSkipImmediately?: boolean;
   /** The backup tracker: true while this server still runs the backup (refuses its deletion). */
   isBackupInProgress?: (backup: Backup) => boolean;
   deletionMetrics?: DeletionMetrics;
+  scheduleMetrics?: ScheduleMetrics;
   /** --disable-controllers names to leave out. */
   disabled?: ReadonlySet<string>;
 }
@@ -47,7 +48,7 @@ export interface LifecycleControllerDeps {
 export function createLifecycleReconcilers(deps: LifecycleControllerDeps): Reconciler[] {
   const base = { kube: deps.kube, log: deps.logger, clock: deps.clock };
   const all: Reconciler[] = [
-    new ScheduleReconciler({ ...base, skipImmediately: deps.scheduleSkipImmediately }),
+    new ScheduleReconciler({ ...base, skipImmediately: deps.scheduleSkipImmediately, ...(deps.scheduleMetrics ? { metrics: deps.scheduleMetrics } : {}) }),
     new GarbageCollectionReconciler({ ...base, frequencyMs: deps.gcFrequencyMs }),
     new DeleteBackupRequestReconciler({
       ...base,

@@ -25,6 +25,13 @@ export interface ScheduleReconcilerOptions {
   skipImmediately?: boolean;
   /** Zone for expressions without CRON_TZ= (Velero's server runs in UTC). */
   defaultTimezone?: string;
+  metrics?: ScheduleMetrics;
+}
+
+/** Velero's per-schedule metric series: made when a schedule is seen, removed when it is gone. */
+export interface ScheduleMetrics {
+  initSchedule(schedule: string): void;
+  removeSchedule(schedule: string): void;
 }
 
 /** `<schedule>-<yyyyMMddHHmmss>` in UTC, Velero's Schedule.TimestampedName. */
@@ -75,6 +82,7 @@ export class ScheduleReconciler implements Reconciler {
   readonly #clock: Clock;
   readonly #skipImmediately: boolean;
   readonly #timezone: string;
+  readonly #metrics: ScheduleMetrics | undefined;
 
   constructor(options: ScheduleReconcilerOptions) {
     this.#kube = options.kube;
@@ -82,13 +90,18 @@ export class ScheduleReconciler implements Reconciler {
     this.#clock = options.clock ?? realClock;
     this.#skipImmediately = options.skipImmediately ?? false;
     this.#timezone = options.defaultTimezone ?? DEFAULT_CRON_TIMEZONE;
+    this.#metrics = options.metrics;
   }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const log = this.#log.child({ schedule: key });
     const schedule = (await this.#kube.get(GVR.schedules, name, namespace)) as unknown as Schedule | undefined;
-    if (!schedule) return { kind: "done" };
+    if (!schedule) {
+      this.#metrics?.removeSchedule(name);
+      return { kind: "done" };
+    }
+    this.#metrics?.initSchedule(name);
     if (schedule.spec.paused === true) {
       log.debug("schedule is paused, skipping");
       return { kind: "done" };

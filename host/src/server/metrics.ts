@@ -77,6 +77,50 @@ export class ServerMetrics implements BackupMetrics, BslMetrics, DeletionMetrics
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
+  /** The counters and gauges Velero's InitSchedule gives a zero series per schedule ("" for backups of none). */
+  static readonly #SCHEDULE_SERIES = [
+    "backup_attempt_total",
+    "backup_success_total",
+    "backup_partial_failure_total",
+    "backup_failure_total",
+    "backup_validation_failure_total",
+    "backup_deletion_attempt_total",
+    "backup_deletion_success_total",
+    "backup_deletion_failure_total",
+    "backup_warning_total",
+    "restore_attempt_total",
+    "restore_partial_failure_total",
+    "restore_failed_total",
+    "restore_success_total",
+    "restore_validation_failed_total",
+    "volume_snapshot_success_total",
+    "volume_snapshot_attempt_total",
+    "volume_snapshot_failure_total",
+  ];
+  static readonly #CSI_SERIES = ["csi_snapshot_attempt_total", "csi_snapshot_success_total", "csi_snapshot_failure_total"];
+
+  /**
+   * Velero's InitSchedule: every per-schedule series exists from the start (0; backup_last_status
+   * 1), so a dashboard or an alert sees 0 rather than no data. Called for "" at start-up and for
+   * each schedule when it is reconciled.
+   */
+  initSchedule(schedule: string): void {
+    for (const name of ServerMetrics.#SCHEDULE_SERIES) this.#c[name]?.inc({ [SCHEDULE]: schedule }, 0);
+    for (const name of ServerMetrics.#CSI_SERIES) this.#c[name]?.inc({ [SCHEDULE]: schedule, backupName: "" }, 0);
+    this.#g.backup_items_total?.inc({ [SCHEDULE]: schedule }, 0);
+    this.#g.backup_items_errors?.inc({ [SCHEDULE]: schedule }, 0);
+    this.#g.backup_last_status?.set({ [SCHEDULE]: schedule }, 1);
+  }
+
+  /** Velero's RemoveSchedule: a deleted schedule's series go away. */
+  removeSchedule(schedule: string): void {
+    const labels = { [SCHEDULE]: schedule };
+    for (const name of ServerMetrics.#SCHEDULE_SERIES) this.#c[name]?.remove(labels);
+    for (const name of ServerMetrics.#CSI_SERIES) this.#c[name]?.remove({ ...labels, backupName: "" });
+    for (const name of ["backup_tarball_size_bytes", "backup_last_successful_timestamp", "backup_items_total", "backup_items_errors", "backup_last_status"]) this.#g[name]?.remove(labels);
+    this.#durations.remove(labels);
+  }
+
   #inc(name: string, schedule: string, by = 1): void {
     this.#c[name]?.inc({ [SCHEDULE]: schedule }, by);
   }

@@ -162,6 +162,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
 
   const metrics = new ServerMetrics({ defaultMetrics: true });
+  // Velero starts with the series of backups of no schedule at 0
+  metrics.initSchedule("");
   const credentials = new CredentialFileStore({ kube, namespace });
   const getBackupStore = createBackupStoreGetter({ plugins, credentials, logger });
   const manager = new ControllerManager({ client: kube, clock, logger, namespace, metrics });
@@ -231,6 +233,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     scheduleSkipImmediately: options.scheduleSkipImmediately,
     isBackupInProgress: (b: Backup) => backupReconciler.isRunning(b),
     deletionMetrics: metrics,
+    scheduleMetrics: metrics,
     disabled,
   })) {
     manager.add(r);

@@ -513,3 +513,30 @@ describe("backup hooks: velero-ts runs and reports what real Velero v1.18.1 runs
     }
   });
 });
+
+describe("metrics: velero-ts exposes what real Velero v1.18.1 exposes", () => {
+  /** velero_* families on a /metrics page: name -> type and the label names of its samples. */
+  async function families(url: string): Promise<Map<string, { type: string; labels: string[] }>> {
+    const text = await (await fetch(url)).text();
+    const out = new Map<string, { type: string; labels: Set<string> }>();
+    for (const line of text.split("\n")) {
+      const type = /^# TYPE (velero_\S+) (\S+)/.exec(line);
+      if (type) out.set(type[1] as string, { type: type[2] as string, labels: new Set() });
+      const sample = /^(velero_[a-z_]+?)(?:_bucket|_sum|_count)?(?:\{(.*)\})? /.exec(line);
+      if (sample) {
+        const family = out.get(sample[1] as string) ?? out.get(line.split(/[{ ]/)[0] as string);
+        for (const m of (sample[2] ?? "").matchAll(/([a-zA-Z_]+)="/g)) if (m[1] !== "le") family?.labels.add(m[1] as string);
+      }
+    }
+    return new Map([...out].map(([k, v]) => [k, { type: v.type, labels: [...v.labels].sort() }]));
+  }
+
+  it("every velero_* metric family of Velero's, with the same type and label names", async () => {
+    const go = await families(velero!.metricsUrl);
+    const ts = await families(ours!.metricsUrl as string);
+    const goView = Object.fromEntries([...go].map(([k, v]) => [k, v]));
+    const tsView = Object.fromEntries([...go.keys()].map((k) => [k, ts.get(k) ?? "missing"]));
+    expect(tsView).toEqual(goView);
+  });
+});
+

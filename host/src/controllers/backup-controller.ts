@@ -339,7 +339,11 @@ export class BackupReconciler implements Reconciler {
     const s = b.status;
     if (output) {
       s.progress = output.progress;
-      s.hookStatus = output.hookStatus;
+      // Go leaves zero counts out (omitempty): `hookStatus: {}` for a backup that ran no hook
+      s.hookStatus = {
+        ...(output.hookStatus.hooksAttempted ? { hooksAttempted: output.hookStatus.hooksAttempted } : {}),
+        ...(output.hookStatus.hooksFailed ? { hooksFailed: output.hookStatus.hooksFailed } : {}),
+      };
       s.volumeSnapshotsAttempted = output.volumeSnapshots.length;
       s.volumeSnapshotsCompleted = output.volumeSnapshots.filter((v) => v.status.phase === "Completed").length;
       s.backupItemOperationsAttempted = output.itemOperations.length;

@@ -436,7 +436,8 @@ export class RestoreReconciler implements Reconciler {
     await this.#patch(restore, { status: { phase: outcome.errors.isEmpty() ? "Finalizing" : "FinalizingPartiallyFailed", progress: outcome.progress } });
     const hooks = await outcome.hooks;
     outcome.errors.merge(hooks.errors);
-    if (hooks.attempted > 0) status.hookStatus = { hooksAttempted: hooks.attempted, hooksFailed: hooks.failed };
+    // (Go leaves a zero count out: omitempty)
+    if (hooks.attempted > 0) status.hookStatus = { hooksAttempted: hooks.attempted, ...(hooks.failed > 0 ? { hooksFailed: hooks.failed } : {}) };
     logResults(restoreLog, outcome.errors, outcome.warnings);
     restoreLog.info("restore completed");
     status.warnings = outcome.warnings.count();

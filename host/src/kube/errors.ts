@@ -29,6 +29,17 @@ export class ExecError extends KubeApiError {
   }
 }
 
+/**
+ * A failed hook command's error as Velero's pod command executor reports it: the node's status
+ * message (ExecError), or `timed out after <duration>` (`timeout`, Go's format), else the error's
+ * own message.
+ */
+export function execFailureText(err: unknown, timeout: string): string {
+  if (err instanceof ExecError) return err.statusMessage;
+  if (err instanceof KubeApiError && err.reason === "Timeout") return `timed out after ${timeout}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
 function statusOf(err: unknown): number | undefined {
   if (typeof err === "object" && err !== null && "statusCode" in err && typeof err.statusCode === "number") return err.statusCode;
   return undefined;

@@ -7,6 +7,8 @@
  */
 import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
+import { execFailureText } from "../../kube/errors.js";
+import { formatGoDuration } from "../../shared/duration.js";
 import type { Logger } from "../../shared/logging.js";
 import type { RestoreClock } from "../clock.js";
 import type { PodExecRestoreHook } from "./restore-hooks.js";
@@ -50,10 +52,12 @@ export interface ExecHookRunnerOptions {
 }
 
 /** Bounds a pods/exec call (the adapter enforces timeoutMs too; this guards a hung connection). */
-async function withTimeout<T>(ms: number, work: Promise<T>, what: string): Promise<T> {
+const TIMED_OUT = "timed out waiting for the containers to be up";
+
+async function withTimeout<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms}ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`timed out after ${formatGoDuration(ms)}`)), ms);
     timer.unref();
   });
   try {
@@ -123,11 +127,11 @@ export async function runPodExecHooks(
           const out = await withTimeout(
             execTimeoutMs,
             kube.exec({ namespace: pod.namespace, pod: pod.name, container, command: h.hook.command, timeoutMs: execTimeoutMs }),
-            `hook ${h.hookName}`,
           );
-          if (out.exitCode !== 0) throw new Error(`command exited with code ${out.exitCode}: ${out.stderr.trim() || out.stdout.trim()}`);
+          // Velero's words: client-go's exit error, the node's message, its executor's timeout
+          if (out.exitCode !== 0) throw new Error(`command terminated with exit code ${out.exitCode}`);
         } catch (err) {
-          fail(`hook ${h.hookName} in container ${container} failed to execute, err: ${getErrorMessage(err)}`);
+          fail(`hook ${h.hookName} in container ${container} failed to execute, err: ${execFailureText(err, formatGoDuration(execTimeoutMs))}`);
           if (h.hook.onError === "Fail") break outer;
         }
       }
@@ -135,14 +139,17 @@ export async function runPodExecHooks(
     }
     if (pending.size === 0) break;
     if (clock.now() - start >= maxWait) {
-      stopReason = "timed out waiting for the containers to be up";
+      stopReason = TIMED_OUT;
       break;
     }
     await clock.sleep(HOOK_POLL_INTERVAL_MS);
   }
   for (const h of all) {
     if (executed.has(h) || ![...pending.values()].flat().includes(h)) continue;
-    fail(`hook ${h.hookName} in container ${h.hook.container} in pod ${podRef} not executed: ${stopReason ?? "stopped after a failed hook"}`);
+    // Velero reports its wait's context error here: the wait timed out, or it was cancelled (a
+    // failed Fail-mode hook, the pod gone or finished). Why is in the log line below.
+    const contextError = stopReason === TIMED_OUT ? "context deadline exceeded" : "context canceled";
+    fail(`hook ${h.hookName} in container ${h.hook.container} in pod ${podRef} not executed: ${contextError}`);
   }
   if (stopReason) log.warn({ namespace: pod.namespace, name: pod.name }, stopReason);
   return result;

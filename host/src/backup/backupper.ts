@@ -1046,11 +1046,6 @@ class BackupRun {
   }
 
   /**
-   * Pod volumes a volume policy sends to fs-backup. This server has no node agent, so, as Velero
-   * does when none runs on the pod's node, they are skipped and the pod item fails (unless the pod
-   * is not running, which only skips them).
-   */
-  /**
    * Velero's ShouldPerformFSBackup for each volume of a pod being backed up (before its actions: the
    * pod action's additional items, its claims, are backed up within them): a volume policy's action
    * when one matches, else the opt-in (`backup.velero.io/backup-volumes`) or, with
@@ -1145,7 +1140,6 @@ class BackupRun {
     }
     if (errors.length > 0) throw new Error(errors.join("; "));
   }
-
 }
 
 /** A pod's volumes chosen for fs-backup, and the problems deciding (#podVolumeDecisions). */

@@ -6,7 +6,7 @@
 import type { BackupResourceHookSpec, ExecHook, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
-import { ExecError, KubeApiError } from "../kube/errors.js";
+import { ExecError, execFailureText } from "../kube/errors.js";
 import { fromLabelSelector, type LabelSelector } from "../kube/labels.js";
 import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logging.js";
@@ -166,13 +166,11 @@ async function execHookInner(pod: UnstructuredItem, hook: ExecHook, hookName: st
     if (result.exitCode !== 0) return new Error(`command terminated with exit code ${result.exitCode}`);
     return undefined;
   } catch (err) {
-    // The errors Velero's executor returns: the node's status message, or its timeout.
     if (err instanceof ExecError) {
       hookLog.info(`stdout: ${err.stdout}`);
       hookLog.info(`stderr: ${err.stderr}`);
-      return new Error(err.statusMessage);
     }
-    if (err instanceof KubeApiError && err.reason === "Timeout") return new Error(`timed out after ${formatGoDuration(timeoutMs)}`);
-    return new Error(getErrorMessage(err));
+    // The errors Velero's executor returns: the node's status message, or its timeout.
+    return new Error(execFailureText(err, formatGoDuration(timeoutMs)));
   }
 }

@@ -51,9 +51,9 @@ export interface ExecHookRunnerOptions {
   defaultWaitTimeoutMs: number;
 }
 
-/** Bounds a pods/exec call (the adapter enforces timeoutMs too; this guards a hung connection). */
 const TIMED_OUT = "timed out waiting for the containers to be up";
 
+/** Bounds a pods/exec call (the adapter enforces timeoutMs too; this guards a hung connection). */
 async function withTimeout<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {

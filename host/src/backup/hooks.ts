@@ -4,7 +4,6 @@
  * Fail/Continue and a timeout (default 30s). Annotation hooks take priority over spec hooks.
  */
 import type { BackupResourceHookSpec, ExecHook, UnstructuredItem } from "@velero-ts/plugin-sdk";
-import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { ExecError, execFailureText } from "../kube/errors.js";
 import { fromLabelSelector, type LabelSelector } from "../kube/labels.js";

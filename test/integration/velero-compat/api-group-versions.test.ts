@@ -4,7 +4,7 @@
 // v2beta1 (conversion None, storage v2beta1) and has one instance. Both back up its namespace: the
 // tarballs hold the same entries with the same item JSON. Then each restores the OTHER's backup
 // with an `enableapigroupversions` ConfigMap preferring v2beta1: both restore that version.
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -18,7 +18,7 @@ import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
 import type { RunningServer } from "../../../host/src/server/server.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
 import { readVeleroTarball } from "../../helpers/velero-tarball.ts";
-import { awsLocation, bucketObject, createVeleroNamespace, eventually, motoS3, RealVeleroServer, realVeleroBinaries, startVeleroTsBeside, suffix, waitTerminal } from "./harness.ts";
+import { bucketObject, eventually, motoS3, RealVeleroServer, startRealVeleroBeside, startVeleroTsBeside, suffix, waitTerminal } from "./harness.ts";
 import { schemalessCrd } from "../../helpers/crd.ts";
 
 const SFX = suffix();
@@ -67,8 +67,6 @@ function restoreCr(namespace: string, name: string, backupName: string, target: 
 }
 
 beforeAll(async () => {
-  const { velero: veleroBin, goAwsPlugin } = realVeleroBinaries();
-  if (!goAwsPlugin) throw new Error("the Go velero-plugin-for-aws peer is not built (peers.json bin.veleroPluginForAws): run `bash scripts/peers-install.sh`");
   const ep = loadEndpoints();
   work = await mkdtemp(join(tmpdir(), "vt-agv-compat-"));
   kube = new HttpKubeClient(loadKubeConfig({ kubeconfig: ep.kubeconfig }));
@@ -97,23 +95,18 @@ beforeAll(async () => {
   await kube.create({ group: GROUP, version: "v1", resource: "widgets" }, { apiVersion: `${GROUP}/v1`, kind: "Widget", metadata: { namespace: APP, name: "w1" }, spec: { size: 3 } } as unknown as UnstructuredItem);
 
   // Real Velero with the Go AWS plugin.
-  const goPluginDir = join(work, "go-plugins");
-  await mkdir(goPluginDir);
-  await symlink(goAwsPlugin, join(goPluginDir, "velero-plugin-for-aws"));
-  await createVeleroNamespace(kube, GO_NS);
-  await kube.create(GVR.backupStorageLocations, awsLocation(GO_NS, "default", BUCKET));
-  await kube.create(GVR.configMaps, priorityConfigMap(GO_NS));
-  velero = await RealVeleroServer.start({
-    velero: veleroBin,
-    kubeconfig: ep.kubeconfig,
-    namespace: GO_NS,
-    pluginDir: goPluginDir,
-    workDir: join(work, "velero"),
-    extraArgs: [`--features=${FEATURE}`, "--backup-sync-period=3s", "--store-validation-frequency=3s"],
-    // Velero reads the priority ConfigMap through a client built from the CLIENT configuration
-    // ($KUBECONFIG or in-cluster), not from --kubeconfig: out of cluster it needs $KUBECONFIG.
-    extraEnv: { KUBECONFIG: ep.kubeconfig },
-  });
+  velero = (
+    await startRealVeleroBeside(kube, {
+      namespace: GO_NS,
+      bucket: BUCKET,
+      work,
+      extraArgs: [`--features=${FEATURE}`, "--backup-sync-period=3s", "--store-validation-frequency=3s"],
+      // Velero reads the priority ConfigMap through a client built from the CLIENT configuration
+      // ($KUBECONFIG or in-cluster), not from --kubeconfig: out of cluster it needs $KUBECONFIG.
+      extraEnv: { KUBECONFIG: ep.kubeconfig },
+      beforeStart: async () => void (await kube.create(GVR.configMaps, priorityConfigMap(GO_NS))),
+    })
+  ).server;
 
   // velero-ts with our AWS plugin (the priority ConfigMap is read at restore time)
   ours = await startVeleroTsBeside(kube, { namespace: TS_NS, bucket: BUCKET, work, credentialsFile: join(work, "velero", "aws-credentials"), backupSyncPeriod: "2s", logLevel: "debug", features: [FEATURE] });

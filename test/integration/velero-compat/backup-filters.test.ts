@@ -10,7 +10,7 @@
 // Only two namespaces of this suite are ever selected, so the objects other suites create and delete
 // meanwhile cannot make the two backups differ; cluster-scoped items come in only through the
 // namespaces' own items (their PV, their CRD, the namespaces themselves).
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -26,7 +26,7 @@ import { schemalessCrd } from "../../helpers/crd.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
 import { GO_ZERO_KEYS, withoutGoZeroValues } from "../../helpers/go-zero-values.ts";
 import { readVeleroTarball } from "../../helpers/velero-tarball.ts";
-import { awsLocation, bucketKeys, bucketObject, createVeleroNamespace, eventually, motoS3, RealVeleroServer, realVeleroBinaries, startVeleroTsBeside, type RealVeleroOptions, suffix, waitTerminal } from "./harness.ts";
+import { bucketKeys, bucketObject, eventually, motoS3, RealVeleroServer, startRealVeleroBeside, startVeleroTsBeside, type RealVeleroOptions, suffix, waitTerminal } from "./harness.ts";
 
 const SFX = suffix();
 const BUCKET = `vt-bf-compat-${SFX}`;
@@ -88,8 +88,6 @@ const CASES: [string, Record<string, unknown>][] = [
 ];
 
 beforeAll(async () => {
-  const { velero: veleroBin, goAwsPlugin } = realVeleroBinaries();
-  if (!goAwsPlugin) throw new Error("the Go velero-plugin-for-aws peer is not built (peers.json bin.veleroPluginForAws): run `bash scripts/peers-install.sh`");
   const ep = loadEndpoints();
   work = await mkdtemp(join(tmpdir(), "vt-bf-compat-"));
   kube = new HttpKubeClient(loadKubeConfig({ kubeconfig: ep.kubeconfig }));
@@ -157,22 +155,9 @@ beforeAll(async () => {
     return (claim?.["status"] as { phase?: string } | undefined)?.phase === "Bound" && pods.some((p) => (p["status"] as { phase?: string } | undefined)?.phase === "Running");
   }, 90_000);
 
-  // real Velero with the Go AWS plugin
-  const goPluginDir = join(work, "go-plugins");
-  await mkdir(goPluginDir);
-  await symlink(goAwsPlugin, join(goPluginDir, "velero-plugin-for-aws"));
-  await createVeleroNamespace(kube, GO_NS);
-  // spec.backupSyncPeriod 0 turns sync off (real Velero's --backup-sync-period=0 means the default minute)
-  await kube.create(GVR.backupStorageLocations, awsLocation(GO_NS, "default", BUCKET, { backupSyncPeriod: "0s" }));
-  goServer = {
-    velero: veleroBin,
-    kubeconfig: ep.kubeconfig,
-    namespace: GO_NS,
-    pluginDir: goPluginDir,
-    workDir: join(work, "velero"),
-    extraArgs: ["--store-validation-frequency=3s"],
-  };
-  velero = await RealVeleroServer.start(goServer);
+  // real Velero with the Go AWS plugin; spec.backupSyncPeriod 0 turns sync off (real Velero's
+  // --backup-sync-period=0 means the default minute)
+  ({ server: velero, options: goServer } = await startRealVeleroBeside(kube, { namespace: GO_NS, bucket: BUCKET, work, location: { backupSyncPeriod: "0s" }, extraArgs: ["--store-validation-frequency=3s"] }));
 
   // velero-ts with our AWS plugin
   ours = await startVeleroTsBeside(kube, { namespace: TS_NS, bucket: BUCKET, work, credentialsFile: join(work, "velero", "aws-credentials"), backupSyncPeriod: "0s" });

@@ -11,21 +11,17 @@ import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { installCrds } from "../../../host/src/kube/crds.ts";
 import { GVR } from "../../../host/src/kube/gvr.ts";
 import { createKubeClient, type HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
-import { VELERO_MAIN } from "../../e2e/cli.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
 import { GO_ZERO_KEYS, withoutGoZeroValues } from "../../helpers/go-zero-values.ts";
-import { runProcess, type ProcessResult } from "../../helpers/run-process.ts";
-import { realVeleroBinaries, suffix } from "./harness.ts";
+import type { ProcessResult } from "../../helpers/run-process.ts";
+import { bothClis, suffix } from "./harness.ts";
 
 const NS = `vt-cli-${suffix()}`;
 let kube: HttpKubeClient;
-let goVelero: string;
-const env = (): Record<string, string> => ({ ...process.env, KUBECONFIG: loadEndpoints().kubeconfig, TZ: "UTC", HOME: process.env["HOME"] ?? "/root" }) as Record<string, string>;
 
 /** Runs the same command with Velero's CLI and ours. */
 async function both(...args: string[]): Promise<{ go: ProcessResult; ours: ProcessResult }> {
-  const [go, ours] = await Promise.all([runProcess(goVelero, [...args, "-n", NS], { env: env() }), runProcess(process.execPath, [VELERO_MAIN, ...args, "-n", NS], { env: env() })]);
-  return { go, ours };
+  return bothClis([...args, "-n", NS]);
 }
 
 /** Test cases named by their command line. */
@@ -37,7 +33,6 @@ const CLI_ZERO_KEYS = new Set([...GO_ZERO_KEYS, "hooks", "metadata", "default", 
 const ZERO_DURATION_KEYS = new Set(["ttl", "csiSnapshotTimeout", "itemOperationTimeout"]);
 
 beforeAll(async () => {
-  goVelero = realVeleroBinaries().velero;
   kube = createKubeClient({ kubeconfig: loadEndpoints().kubeconfig });
   await installCrds(kube);
   await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });

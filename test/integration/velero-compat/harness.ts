@@ -14,7 +14,9 @@ import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts"
 import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
 import { createLogger, createSilentLogger } from "../../../host/src/shared/logging.ts";
 import { buildSeaExecutable, ROOT } from "../../../scripts/build-plugins.ts";
+import { VELERO_MAIN } from "../../e2e/cli.ts";
 import { loadEndpoints, type Endpoints } from "../../helpers/endpoints.ts";
+import { runProcess, type ProcessResult } from "../../helpers/run-process.ts";
 
 export const DEPLOYMENTS = { group: "apps", version: "v1", resource: "deployments" } as const;
 export const TERMINAL_PHASES = ["Completed", "PartiallyFailed", "Failed", "FailedValidation"];
@@ -378,6 +380,43 @@ export async function waitTerminal(
     timeoutMs,
     onTimeout,
   );
+}
+
+/**
+ * Real Velero with the Go velero-plugin-for-aws: a plugin dir of its own under `work`, a Velero
+ * namespace with a `default` location on `bucket` (plus `location` spec fields), `beforeStart` for
+ * what the namespace must hold before the server starts, then the server. Returns it with its
+ * options (to start it again).
+ */
+export async function startRealVeleroBeside(
+  kube: HttpKubeClient,
+  o: { namespace: string; bucket: string; work: string; location?: Record<string, unknown>; extraArgs: string[]; extraEnv?: Record<string, string>; beforeStart?: () => Promise<void> },
+): Promise<{ server: RealVeleroServer; options: RealVeleroOptions }> {
+  const { velero, goAwsPlugin } = realVeleroBinaries();
+  if (!goAwsPlugin) throw new Error("the Go velero-plugin-for-aws peer is not built (peers.json bin.veleroPluginForAws): run `bash scripts/peers-install.sh`");
+  const pluginDir = join(o.work, "go-plugins");
+  await mkdir(pluginDir);
+  await symlink(goAwsPlugin, join(pluginDir, "velero-plugin-for-aws"));
+  await createVeleroNamespace(kube, o.namespace);
+  await kube.create(GVR.backupStorageLocations, awsLocation(o.namespace, "default", o.bucket, o.location ?? {}));
+  await o.beforeStart?.();
+  const options: RealVeleroOptions = {
+    velero,
+    kubeconfig: loadEndpoints().kubeconfig,
+    namespace: o.namespace,
+    pluginDir,
+    workDir: join(o.work, "velero"),
+    extraArgs: o.extraArgs,
+    ...(o.extraEnv ? { extraEnv: o.extraEnv } : {}),
+  };
+  return { server: await RealVeleroServer.start(options), options };
+}
+
+/** The same `velero` command line run by Velero's CLI and ours (UTC), side by side. */
+export async function bothClis(args: string[]): Promise<{ go: ProcessResult; ours: ProcessResult }> {
+  const env = { ...process.env, KUBECONFIG: loadEndpoints().kubeconfig, TZ: "UTC" } as Record<string, string>;
+  const [go, ours] = await Promise.all([runProcess(realVeleroBinaries().velero, args, { env }), runProcess(process.execPath, [VELERO_MAIN, ...args], { env })]);
+  return { go, ours };
 }
 
 /**

@@ -9,7 +9,7 @@
 // ClusterExec); both servers' hooks travel the real pods/exec path (client-go's executor for Velero,
 // client-node's for velero-ts). What the commands do in a container is not proven: there is none.
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -23,9 +23,7 @@ import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
 import type { RunningServer } from "../../../host/src/server/server.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
 import { GO_ZERO_KEYS, withoutGoZeroValues } from "../../helpers/go-zero-values.ts";
-import { runProcess } from "../../helpers/run-process.ts";
-import { VELERO_MAIN } from "../../e2e/cli.ts";
-import { awsLocation, bucketKeys, bucketObject, createVeleroNamespace, eventually, motoS3, RealVeleroServer, realVeleroBinaries, startVeleroTsBeside, suffix, waitTerminal } from "./harness.ts";
+import { bothClis, bucketKeys, bucketObject, eventually, motoS3, RealVeleroServer, startRealVeleroBeside, startVeleroTsBeside, suffix, waitTerminal } from "./harness.ts";
 
 const SFX = suffix();
 /** Each server's bucket. */
@@ -59,6 +57,17 @@ function onBoth<T>(fn: (side: Side, ns: string) => Promise<T>): Promise<Record<S
   return Promise.all(SERVERS.map(([side, ns]) => fn(side, ns))).then(([go, ts]) => ({ go: go as T, ts: ts as T }));
 }
 
+/** Waits until each namespace holds `count` pods, all Running (kwok). */
+function podsRunning(what: string, namespaces: string[], count: number): Promise<boolean> {
+  return eventually(`${what} to run`, async () => {
+    for (const ns of namespaces) {
+      const pods = (await kube.list(GVR.pods, { namespace: ns })).items;
+      if (pods.length !== count || pods.some((p) => status(p)["phase"] !== "Running")) return false;
+    }
+    return true;
+  }, 90_000);
+}
+
 /** A Backup's fields that do not depend on which server made it or when (uids, times, names blanked). */
 function comparableBackup(b: UnstructuredItem, ns: string, scheduleName: string): Record<string, unknown> {
   const m = b.metadata;
@@ -72,8 +81,6 @@ function comparableBackup(b: UnstructuredItem, ns: string, scheduleName: string)
 }
 
 beforeAll(async () => {
-  const { velero: veleroBin, goAwsPlugin } = realVeleroBinaries();
-  if (!goAwsPlugin) throw new Error("the Go velero-plugin-for-aws peer is not built (peers.json bin.veleroPluginForAws): run `bash scripts/peers-install.sh`");
   const ep = loadEndpoints();
   execDir = ep.exec.workDir;
   work = await mkdtemp(join(tmpdir(), "vt-lc-compat-"));
@@ -87,22 +94,18 @@ beforeAll(async () => {
     await create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { namespace: APP, name }, data: { k: name } });
   }
 
-  const goPluginDir = join(work, "go-plugins");
-  await mkdir(goPluginDir);
-  await symlink(goAwsPlugin, join(goPluginDir, "velero-plugin-for-aws"));
-  await createVeleroNamespace(kube, GO_NS);
-  await kube.create(GVR.backupStorageLocations, awsLocation(GO_NS, "default", BUCKETS.go, { backupSyncPeriod: "0s" }));
-  velero = await RealVeleroServer.start({
-    velero: veleroBin,
-    kubeconfig: ep.kubeconfig,
-    namespace: GO_NS,
-    pluginDir: goPluginDir,
-    workDir: join(work, "velero"),
-    // Velero v1.18.1's backup queue can leak a running slot when a backup fails validation just as
-    // the next one is queued (seen with the validation cases below): with the default of one
-    // concurrent backup its queue then stalls for good. A few slots keep such a leak harmless.
-    extraArgs: ["--store-validation-frequency=3s", "--concurrent-backups=4"],
-  });
+  // Velero v1.18.1's backup queue can leak a running slot when a backup fails validation just as
+  // the next one is queued (seen with the validation cases below): with the default of one
+  // concurrent backup its queue then stalls for good. A few slots keep such a leak harmless.
+  velero = (
+    await startRealVeleroBeside(kube, {
+      namespace: GO_NS,
+      bucket: BUCKETS.go,
+      work,
+      location: { backupSyncPeriod: "0s" },
+      extraArgs: ["--store-validation-frequency=3s", "--concurrent-backups=4"],
+    })
+  ).server;
   ours = await startVeleroTsBeside(kube, { namespace: TS_NS, bucket: BUCKETS.ts, work, credentialsFile: join(work, "velero", "aws-credentials"), backupSyncPeriod: "0s" });
   for (const [, ns] of SERVERS) {
     await eventually(`location ${ns}/default to be Available`, async () => status(await kube.get(GVR.backupStorageLocations, "default", ns))["phase"] === "Available", 60_000, logs);
@@ -440,13 +443,7 @@ describe("backup hooks: velero-ts runs and reports what real Velero v1.18.1 runs
         "post.hook.backup.velero.io/command": sh(`echo post >> ${ns}/fails-fail.log`),
       });
     }
-    await eventually("the hooked pods to run", async () => {
-      for (const ns of Object.values(HOOKS)) {
-        const pods = (await kube.list(GVR.pods, { namespace: ns })).items;
-        if (pods.length !== 4 || pods.some((p) => status(p)["phase"] !== "Running")) return false;
-      }
-      return true;
-    }, 90_000);
+    await podsRunning("the hooked pods", Object.values(HOOKS), 4);
   }, 120_000);
 
   it("same hook status, phase, error and warning counts and results; each hook ran once, pre before post; a failed Fail pre hook skips the pod, an unset mode does not", async () => {
@@ -476,11 +473,9 @@ describe("backup hooks: velero-ts runs and reports what real Velero v1.18.1 runs
   });
 
   it("velero backup describe --details of either hooks backup: Velero's CLI and ours print the same (hook status, errors by group)", async () => {
-    const { velero: veleroBin } = realVeleroBinaries();
-    const env = { ...process.env, KUBECONFIG: loadEndpoints().kubeconfig, TZ: "UTC" } as Record<string, string>;
     for (const [side, ns] of SERVERS) {
       const args = ["backup", "describe", `hooks-${side}`, "--details", "--colorized=false", "-n", ns];
-      const [go, ts] = await Promise.all([runProcess(veleroBin, args, { env }), runProcess(process.execPath, [VELERO_MAIN, ...args], { env })]);
+      const { go, ours: ts } = await bothClis(args);
       expect(go.code, `Velero's CLI: ${go.stderr}`).toBe(0);
       expect(go.stdout).toMatch(/HooksAttempted:\s+6\nHooksFailed:\s+3\n/);
       expect({ code: ts.code, stdout: ts.stdout }, `velero-ts's CLI (stderr: ${ts.stderr})`).toEqual({ code: go.code, stdout: go.stdout });
@@ -488,8 +483,6 @@ describe("backup hooks: velero-ts runs and reports what real Velero v1.18.1 runs
   });
 
   it("describe of what failed validation (a backup, a restore, a schedule): Velero's CLI and ours print the same", async () => {
-    const { velero: veleroBin } = realVeleroBinaries();
-    const env = { ...process.env, KUBECONFIG: loadEndpoints().kubeconfig, TZ: "UTC" } as Record<string, string>;
     const cases: string[][] = [];
     for (const [, ns] of SERVERS) {
       // (not those on the missing location "nowhere": describe asks for their volume info, which no
@@ -509,7 +502,7 @@ describe("backup hooks: velero-ts runs and reports what real Velero v1.18.1 runs
     // (each earlier describe block of this file must have run: this one needs what they left)
     expect(cases.length, "failed-validation objects to describe").toBeGreaterThanOrEqual(6);
     for (const args of cases) {
-      const [go, ts] = await Promise.all([runProcess(veleroBin, args, { env }), runProcess(process.execPath, [VELERO_MAIN, ...args], { env })]);
+      const { go, ours: ts } = await bothClis(args);
       const what = `velero ${args.join(" ")}`;
       expect(go.code, `${what}: Velero's CLI: ${go.stderr}`).toBe(0);
       expect({ code: ts.code, stdout: ts.stdout }, `${what} (velero-ts stderr: ${ts.stderr})`).toEqual({ code: go.code, stdout: go.stdout });
@@ -545,13 +538,7 @@ describe("restore hooks: velero-ts runs and reports what real Velero v1.18.1 run
         "init.hook.restore.velero.io/command": sh("echo init"),
       });
     }
-    await eventually("the restore-hook pods to run", async () => {
-      for (const ns of Object.values(RH)) {
-        const pods = (await kube.list(GVR.pods, { namespace: ns })).items;
-        if (pods.length !== 3 || pods.some((p) => status(p)["phase"] !== "Running")) return false;
-      }
-      return true;
-    }, 90_000);
+    await podsRunning("the restore-hook pods", Object.values(RH), 3);
     await onBoth((side, ns) => create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: ns, name: `rh-${side}` }, spec: { includedNamespaces: [RH[side]], includedResources: ["pods"], storageLocation: "default", snapshotVolumes: false, ttl: "2h0m0s" } }));
     await onBoth((side, ns) => waitTerminal(kube, GVR.backups, `rh-${side}`, ns, 120_000, logs));
   }, 240_000);

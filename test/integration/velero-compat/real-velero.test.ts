@@ -22,9 +22,7 @@ import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
 import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
 import { createLogger, createSilentLogger } from "../../../host/src/shared/logging.ts";
-import { VELERO_MAIN } from "../../e2e/cli.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
-import { runProcess } from "../../helpers/run-process.ts";
 import { itemPaths, readVeleroTarball } from "../../helpers/velero-tarball.ts";
 import {
   appSnapshot,
@@ -37,6 +35,7 @@ import {
   motoS3,
   restoreLabels,
   RealVeleroServer,
+  bothClis,
   realVeleroBinaries,
   suffix,
   waitTerminal,
@@ -283,8 +282,6 @@ describe("real Velero v1.18.1 side by side with velero-ts (moto S3, real API ser
   });
 
   it("5. describe --details, logs and plugin get: Velero's CLI and ours print the same, with real Velero or velero-ts answering the requests", async () => {
-    const { velero: veleroBin } = realVeleroBinaries();
-    const env = { ...process.env, KUBECONFIG: loadEndpoints().kubeconfig, TZ: "UTC" } as Record<string, string>;
     const cases: [string, string[]][] = [
       // --colorized always given: by default Velero colours piped output too, velero-ts a terminal only
       [GO_NS, ["backup", "describe", GO_BACKUP, "--details", "--colorized=false"]],
@@ -301,10 +298,7 @@ describe("real Velero v1.18.1 side by side with velero-ts (moto S3, real API ser
       [TS_NS, ["get", "restores"]],
     ];
     for (const [namespace, args] of cases) {
-      const [go, ts] = await Promise.all([
-        runProcess(veleroBin, [...args, "-n", namespace], { env }),
-        runProcess(process.execPath, [VELERO_MAIN, ...args, "-n", namespace], { env }),
-      ]);
+      const { go, ours: ts } = await bothClis([...args, "-n", namespace]);
       const what = `velero ${args.join(" ")} -n ${namespace}`;
       expect(go.code, `${what}: Velero failed: ${go.stderr}`).toBe(0);
       expect({ code: ts.code, stdout: ts.stdout }, `${what}: velero-ts differs (stderr: ${ts.stderr})`).toEqual({ code: go.code, stdout: go.stdout });

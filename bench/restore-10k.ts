@@ -14,7 +14,7 @@ import { installCrds } from "../host/src/kube/crds.ts";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { createKubeClient } from "../host/src/kube/http-kube-client.ts";
 import { loadEndpoints } from "../test/helpers/endpoints.ts";
-import { pool, sleep, startFilesystemServer, waitTerminal } from "./cluster-common.ts";
+import { benchObjects, pool, sleep, startFilesystemServer, waitTerminal } from "./cluster-common.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250; // per namespace: 250 ConfigMaps + 250 Secrets → 10,000 objects
@@ -26,18 +26,7 @@ await installCrds(kube);
 const tag = randomBytes(3).toString("hex");
 const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `vt-rbench-${String(i).padStart(2, "0")}-${tag}`);
 const velero = `vt-rbench-velero-${tag}`;
-const payload = "x".repeat(512);
-
-function objects(): UnstructuredItem[] {
-  const out: UnstructuredItem[] = [];
-  for (const ns of namespaces) {
-    for (let j = 0; j < PER_KIND; j++) {
-      out.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `cm-${j}`, namespace: ns }, data: { v: payload } } as UnstructuredItem);
-      out.push({ apiVersion: "v1", kind: "Secret", metadata: { name: `s-${j}`, namespace: ns }, data: { v: Buffer.from(payload).toString("base64") } } as UnstructuredItem);
-    }
-  }
-  return out;
-}
+const objects = (): UnstructuredItem[] => benchObjects(namespaces, PER_KIND);
 const gvrOf = (o: UnstructuredItem) => (o.kind === "ConfigMap" ? GVR.configMaps : GVR.secrets);
 const createNamespaces = () => Promise.all(namespaces.map((ns) => kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } })));
 

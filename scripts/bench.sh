@@ -6,6 +6,8 @@
 #            uses $VT_ENV_DIR or starts and stops its own environment)
 #   restore  the same 10,000 objects restored into an empty cluster through the server vs a tight
 #            CREATE loop (needs the test peers, like backup)
+#   velero   the backup benchmark's 10,000 objects backed up by real Velero v1.18.1 and by velero-ts,
+#            both to moto S3 (needs the test peers and the real Velero peers of scripts/peers-install.sh)
 # Benchmarks are TypeScript files bundled with esbuild (node_modules stay external) into bench/tmp/
 # and run with node, so they need the workspace packages built (tsc -b) but not host/dist.
 set -euo pipefail
@@ -14,7 +16,7 @@ cd "$ROOT"
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt 22 ]; then source scripts/bootstrap.sh --no-build; fi
 SECTIONS=("$@")
-[ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(plugin backup restore)
+[ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(plugin backup restore velero)
 
 run_ts() { # run_ts bench/x.ts: bundle and run one benchmark file
   local src=$1 out=bench/tmp/$(basename "${1%.ts}").mjs
@@ -46,6 +48,7 @@ for section in "${SECTIONS[@]}"; do
       ;;
     backup) run_cluster_ts backup bench/backup-10k.ts ;;
     restore) run_cluster_ts restore bench/restore-10k.ts ;;
-    *) echo "bench: unknown section '$section' (known: plugin, backup, restore)" >&2; exit 2 ;;
+    velero) run_cluster_ts velero bench/velero-10k.ts ;;
+    *) echo "bench: unknown section '$section' (known: plugin, backup, restore, velero)" >&2; exit 2 ;;
   esac
 done

@@ -1,0 +1,143 @@
+// Benchmark: the backup benchmark's 10,000 objects (ConfigMaps and Secrets across 20 namespaces)
+// backed up by real Velero v1.18.1 (Go, with the Go velero-plugin-for-aws) and by velero-ts (with
+// its own AWS plugin), both writing to moto S3 against the same local API server, with the same
+// Backup spec and each server's default flags (info log level). Both servers run side by side,
+// each in its own namespace and bucket; their backups alternate (Velero cold, velero-ts cold,
+// Velero warm, velero-ts warm) so that machine noise falls on both. The limit is the backup
+// benchmark's: LIST every object + PUT a same-size tarball (here to moto).
+// Appends to bench/RESULTS.md. Needs VT_ENV_DIR (scripts/bench.sh starts one when missing) and the
+// real Velero peers (scripts/peers-install.sh builds them).
+import { appendFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import type { Backup, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { installCrds } from "../host/src/kube/crds.ts";
+import { GVR } from "../host/src/kube/gvr.ts";
+import { createKubeClient } from "../host/src/kube/http-kube-client.ts";
+import { loadEndpoints } from "../test/helpers/endpoints.ts";
+import { bucketKeys, bucketObject, motoS3, startRealVeleroBeside, startVeleroTsBeside } from "../test/integration/velero-compat/harness.ts";
+import { createBenchObjects, formatPeerCpu, peerCpuMs, processTreeCpuMs, sleep, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
+
+const NAMESPACES = 20;
+const PER_KIND = 250;
+
+const endpoints = loadEndpoints();
+const kube = createKubeClient({ kubeconfig: endpoints.kubeconfig });
+await installCrds(kube);
+await waitNamespacesSettled(kube);
+const tag = randomBytes(3).toString("hex");
+const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `vt-bench-${String(i).padStart(2, "0")}-${tag}`);
+const goNs = `vt-bench-velero-go-${tag}`;
+const tsNs = `vt-bench-velero-ts-${tag}`;
+const s3 = motoS3(endpoints);
+const buckets = { go: `vt-bench-go-${tag}`, ts: `vt-bench-ts-${tag}`, limit: `vt-bench-limit-${tag}` };
+for (const bucket of Object.values(buckets)) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+const work = await mkdtemp(join(tmpdir(), "vt-bench-velero-"));
+
+process.stderr.write(`bench velero-10k: creating ${NAMESPACES * PER_KIND * 2} objects...\n`);
+await createBenchObjects(kube, namespaces);
+
+process.stderr.write("bench velero-10k: starting real Velero v1.18.1 and velero-ts...\n");
+// Sync off on both locations: no backup sync may run during a measured backup.
+const go = await startRealVeleroBeside(kube, { namespace: goNs, bucket: buckets.go, work, location: { backupSyncPeriod: "0s" }, extraArgs: ["--log-level=info"] });
+const ts = await startVeleroTsBeside(kube, { namespace: tsNs, bucket: buckets.ts, work, credentialsFile: join(work, "velero", "aws-credentials"), backupSyncPeriod: "0s" });
+for (const ns of [goNs, tsNs]) {
+  for (;;) {
+    const bsl = await kube.get(GVR.backupStorageLocations, "default", ns);
+    if ((bsl?.status as { phase?: string } | undefined)?.phase === "Available") break;
+    await sleep(200);
+  }
+}
+const settling = await waitNamespacesSettled(kube);
+const load = loadavg();
+
+interface Run {
+  backup: Backup;
+  wallMs: number;
+  cpuMs: number;
+  peerCpu: string;
+}
+
+/** One backup through one server, timed from CR creation to a terminal phase; CPU of that server's process tree. */
+async function runBackup(who: "go" | "ts", name: string): Promise<Run> {
+  const namespace = who === "go" ? goNs : tsNs;
+  process.stderr.write(`bench velero-10k: backing up with ${who === "go" ? "real Velero" : "velero-ts"} (${name})...\n`);
+  const goPid = go.server.pid ?? -1;
+  // velero-ts runs in this process; Velero is this process's child, so its tree is left out of ours.
+  const cpu = (): number => (who === "go" ? processTreeCpuMs(goPid) : processTreeCpuMs(process.pid) - processTreeCpuMs(goPid));
+  const cpu0 = cpu();
+  const peers0 = peerCpuMs(endpoints.pids);
+  const t0 = performance.now();
+  await kube.create(GVR.backups, {
+    apiVersion: "velero.io/v1",
+    kind: "Backup",
+    metadata: { namespace, name },
+    spec: { includedNamespaces: namespaces, includedResources: ["configmaps", "secrets"] },
+  } as unknown as UnstructuredItem);
+  const backup = await waitTerminal<Backup>(kube, GVR.backups, name, namespace);
+  const wallMs = performance.now() - t0;
+  const cpuMs = cpu() - cpu0;
+  const peerCpu = formatPeerCpu(peers0, peerCpuMs(endpoints.pids));
+  return { backup, wallMs, cpuMs, peerCpu };
+}
+
+const runs = { goCold: await runBackup("go", "cold"), tsCold: await runBackup("ts", "cold"), goWarm: await runBackup("go", "warm"), tsWarm: await runBackup("ts", "warm") };
+
+// The limit: LIST every object (fastest of 3) + PUT a same-size tarball to moto.
+let listMs = Infinity;
+let listed = 0;
+for (let run = 0; run < 3; run++) {
+  const l0 = performance.now();
+  let n = 0;
+  for (const ns of namespaces) {
+    for (const gvr of [GVR.configMaps, GVR.secrets]) n += (await kube.list(gvr, { namespace: ns })).items.length;
+  }
+  const ms = performance.now() - l0;
+  if (ms < listMs) [listMs, listed] = [ms, n];
+}
+const tarballs = {
+  go: await bucketObject(s3, buckets.go, "backups/warm/warm.tar.gz"),
+  ts: await bucketObject(s3, buckets.ts, "backups/warm/warm.tar.gz"),
+};
+const p0 = performance.now();
+await s3.send(new PutObjectCommand({ Bucket: buckets.limit, Key: "same-size.tar.gz", Body: tarballs.ts }));
+const putMs = performance.now() - p0;
+const limitMs = listMs + putMs;
+const keys = { go: await bucketKeys(s3, buckets.go, "backups/warm/"), ts: await bucketKeys(s3, buckets.ts, "backups/warm/") };
+
+await ts.stop();
+await go.server.stop();
+for (const ns of [...namespaces, goNs, tsNs]) await kube.delete(GVR.namespaces, ns);
+process.stderr.write("bench velero-10k: waiting for the namespace controller to delete the objects...\n");
+await waitNamespacesSettled(kube);
+await rm(work, { recursive: true, force: true });
+await kube.close();
+
+const line = (label: string, r: Run, tarball: Buffer, bucketKeyCount: number): string => {
+  const items = r.backup.status?.progress?.itemsBackedUp ?? 0;
+  return (
+    `- ${label}: phase ${r.backup.status?.phase}, ${items} items, wall (create Backup CR → ${r.backup.status?.phase}) ${(r.wallMs / 1000).toFixed(3)} s, ` +
+    `${(items / (r.wallMs / 1000)).toFixed(0)} items/s, ${(r.wallMs / limitMs).toFixed(2)}× the limit; CPU: server and its plugins ${r.cpuMs.toFixed(0)} ms, peers ${r.peerCpu}; ` +
+    `tarball ${(tarball.length / 1024).toFixed(0)} KiB, ${bucketKeyCount} keys under backups/warm/`
+  );
+};
+const speedup = (goRun: Run, tsRun: Run): string => `${(goRun.wallMs / tsRun.wallMs).toFixed(1)}× the speed of real Velero (wall), ${(goRun.cpuMs / Math.max(1, tsRun.cpuMs)).toFixed(1)}× less CPU`;
+const section = [
+  `## velero: the 10,000-object backup, real Velero v1.18.1 vs velero-ts, both to moto S3 — ${new Date().toISOString()}`,
+  "",
+  `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(" ")}${settling ? `, ${settling} namespaces still Terminating` : ""}`,
+  "- command: `bash scripts/bench.sh velero`",
+  "- both servers with default flags and `--log-level=info` (Velero v1.18.1: `--client-qps 100 --client-burst 100`, one item-block worker), sync off on their locations; backups alternate Velero cold, velero-ts cold, Velero warm, velero-ts warm",
+  `- limit: LIST ${listed} objects ${(listMs / 1000).toFixed(3)} s (fastest of 3) + PUT same-size tarball to moto ${(putMs / 1000).toFixed(3)} s = ${(limitMs / 1000).toFixed(3)} s`,
+  line("real Velero, cold (first backup of a fresh server)", runs.goCold, tarballs.go, keys.go.length),
+  line("velero-ts, cold (first backup of a fresh server)", runs.tsCold, tarballs.ts, keys.ts.length),
+  line("real Velero, warm (second backup)", runs.goWarm, tarballs.go, keys.go.length),
+  line("velero-ts, warm (second backup)", runs.tsWarm, tarballs.ts, keys.ts.length),
+  `- velero-ts: cold ${speedup(runs.goCold, runs.tsCold)}; warm ${speedup(runs.goWarm, runs.tsWarm)}`,
+  "",
+].join("\n");
+appendFileSync(join(process.cwd(), "bench", "RESULTS.md"), "\n" + section);
+process.stdout.write(section + "\n");

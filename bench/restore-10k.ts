@@ -14,7 +14,7 @@ import { installCrds } from "../host/src/kube/crds.ts";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { createKubeClient } from "../host/src/kube/http-kube-client.ts";
 import { loadEndpoints } from "../test/helpers/endpoints.ts";
-import { benchObjects, pool, sleep, startFilesystemServer, waitTerminal } from "./cluster-common.ts";
+import { benchObjects, formatPeerCpu, formatThreadCpu, peerCpuMs, pool, sleep, startFilesystemServer, startProfiler, threadCpuMs, waitTerminal } from "./cluster-common.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250; // per namespace: 250 ConfigMaps + 250 Secrets → 10,000 objects
@@ -72,10 +72,18 @@ process.stderr.write("bench restore-10k: restoring...\n");
 const rssBefore = process.memoryUsage().rss;
 let peakRss = rssBefore;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+const profiler = await startProfiler();
+const cpu0 = process.cpuUsage();
+const threads0 = threadCpuMs();
+const peers0 = peerCpuMs(endpoints.pids);
 const t0 = performance.now();
 await kube.create(GVR.restores, { apiVersion: "velero.io/v1", kind: "Restore", metadata: { namespace: velero, name: "bench" }, spec: { backupName: "bench" } } as unknown as UnstructuredItem);
 const restore = await waitTerminal<Restore>(kube, GVR.restores, "bench", velero);
 const wallMs = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+const threads = formatThreadCpu(threads0, threadCpuMs());
+const peerCpu = formatPeerCpu(peers0, peerCpuMs(endpoints.pids));
+await profiler?.stop();
 clearInterval(sampler);
 const restoredItems = restore.status?.progress?.itemsRestored ?? 0;
 const present = await countRestored();
@@ -104,7 +112,7 @@ const section = [
   `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
   "- command: `bash scripts/bench.sh restore`",
   `- restore phase ${restore.status?.phase}, ${restoredItems} items restored (${present} ConfigMaps+Secrets present afterwards), errors ${restore.status?.errors ?? 0}, warnings ${restore.status?.warnings ?? 0}`,
-  `- wall (create Restore CR → Completed, incl. download + extraction + upload of the restore files): ${(wallMs / 1000).toFixed(2)} s; ${(restoredItems / (wallMs / 1000)).toFixed(0)} items/s; restorer runs ${DEFAULT_ITEM_CONCURRENCY} items of a type in flight`,
+  `- wall (create Restore CR → Completed, incl. download + extraction + upload of the restore files): ${(wallMs / 1000).toFixed(2)} s; ${(restoredItems / (wallMs / 1000)).toFixed(0)} items/s; restorer runs ${DEFAULT_ITEM_CONCURRENCY} items of a type in flight; CPU: this process ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms (${threads}), peers ${peerCpu}`,
   `- limit: tight CREATE loop of the same ${NAMESPACES * PER_KIND * 2} objects + namespaces: sequential ${(limitSeqMs / 1000).toFixed(2)} s; ${DEFAULT_ITEM_CONCURRENCY} in flight ${(limitParMs / 1000).toFixed(2)} s`,
   `- ratio to the limit: ${(wallMs / limitSeqMs).toFixed(2)}× the sequential loop, ${(wallMs / limitParMs).toFixed(2)}× the ${DEFAULT_ITEM_CONCURRENCY}-in-flight loop`,
   `- peak RSS of the bench process (server + restore) during the restore: ${mib(peakRss)} MiB (${mib(rssBefore)} MiB before it)`,

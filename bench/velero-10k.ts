@@ -1,10 +1,12 @@
 // Benchmark: the backup benchmark's 10,000 objects (ConfigMaps and Secrets across 20 namespaces)
-// backed up by real Velero v1.18.1 (Go, with the Go velero-plugin-for-aws) and by velero-ts (with
-// its own AWS plugin), both writing to moto S3 against the same local API server, with the same
-// Backup spec and each server's default flags (info log level). Both servers run side by side,
-// each in its own namespace and bucket; their backups alternate (Velero cold, velero-ts cold,
-// Velero warm, velero-ts warm) so that machine noise falls on both. The limit is the backup
-// benchmark's: LIST every object + PUT a same-size tarball (here to moto).
+// backed up and restored by real Velero v1.18.1 (Go, with the Go velero-plugin-for-aws) and by
+// velero-ts (with its own AWS plugin), both writing to moto S3 against the same local API server,
+// with the same Backup spec and each server's default flags (info log level). Both servers run
+// side by side, each in its own namespace and bucket; their backups alternate (Velero cold,
+// velero-ts cold, Velero warm, velero-ts warm) so that machine noise falls on both. The limit is
+// the backup benchmark's: LIST every object + PUT a same-size tarball (here to moto). Then each
+// server restores its warm backup into the emptied cluster (the 20 namespaces deleted before
+// each restore), and the restored objects are counted.
 // Appends to bench/RESULTS.md. Needs VT_ENV_DIR (scripts/bench.sh starts one when missing) and the
 // real Velero peers (scripts/peers-install.sh builds them).
 import { appendFileSync } from "node:fs";
@@ -13,7 +15,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import type { Backup, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import type { Backup, Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { installCrds } from "../host/src/kube/crds.ts";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { createKubeClient } from "../host/src/kube/http-kube-client.ts";
@@ -108,6 +110,57 @@ const putMs = performance.now() - p0;
 const limitMs = listMs + putMs;
 const keys = { go: await bucketKeys(s3, buckets.go, "backups/warm/"), ts: await bucketKeys(s3, buckets.ts, "backups/warm/") };
 
+interface RestoreRun {
+  restore: Restore;
+  wallMs: number;
+  cpuMs: number;
+  peerCpu: string;
+  present: number;
+}
+
+async function deleteNamespacesAndWait(): Promise<void> {
+  await Promise.all(namespaces.map((ns) => kube.delete(GVR.namespaces, ns)));
+  for (;;) {
+    const left = (await kube.list(GVR.namespaces)).items.filter((n) => namespaces.includes(n.metadata.name));
+    if (left.length === 0) return;
+    await sleep(500);
+  }
+}
+
+async function countPresent(): Promise<number> {
+  let n = 0;
+  for (const ns of namespaces) for (const gvr of [GVR.configMaps, GVR.secrets]) n += (await kube.list(gvr, { namespace: ns })).items.filter((o) => o.metadata.name !== "kube-root-ca.crt").length;
+  return n;
+}
+
+/** Empties the cluster of the bench namespaces, then restores `who`'s warm backup, timed from CR creation to a terminal phase. */
+async function runRestore(who: "go" | "ts"): Promise<RestoreRun> {
+  const namespace = who === "go" ? goNs : tsNs;
+  process.stderr.write("bench velero-10k: emptying the cluster...\n");
+  await deleteNamespacesAndWait();
+  await waitNamespacesSettled(kube);
+  process.stderr.write(`bench velero-10k: restoring with ${who === "go" ? "real Velero" : "velero-ts"}...\n`);
+  const goPid = go.server.pid ?? -1;
+  const cpu = (): number => (who === "go" ? processTreeCpuMs(goPid) : processTreeCpuMs(process.pid) - processTreeCpuMs(goPid));
+  const cpu0 = cpu();
+  const peers0 = peerCpuMs(endpoints.pids);
+  const t0 = performance.now();
+  await kube.create(GVR.restores, { apiVersion: "velero.io/v1", kind: "Restore", metadata: { namespace, name: "bench" }, spec: { backupName: "warm" } } as unknown as UnstructuredItem);
+  const restore = await waitTerminal<Restore>(kube, GVR.restores, "bench", namespace);
+  const wallMs = performance.now() - t0;
+  const cpuMs = cpu() - cpu0;
+  const peerCpu = formatPeerCpu(peers0, peerCpuMs(endpoints.pids));
+  return { restore, wallMs, cpuMs, peerCpu, present: await countPresent() };
+}
+const restores = { go: await runRestore("go"), ts: await runRestore("ts") };
+
+// Restores carry Velero's external-resources finalizer, which their server removes on deletion:
+// delete them while both servers still run, or their namespaces would stay Terminating.
+for (const ns of [goNs, tsNs]) await kube.delete(GVR.restores, "bench", ns);
+for (const ns of [goNs, tsNs]) {
+  for (let waited = 0; (await kube.get(GVR.restores, "bench", ns)) && waited < 60_000; waited += 500) await sleep(500);
+}
+
 await ts.stop();
 await go.server.stop();
 for (const ns of [...namespaces, goNs, tsNs]) await kube.delete(GVR.namespaces, ns);
@@ -124,9 +177,13 @@ const line = (label: string, r: Run, tarball: Buffer, bucketKeyCount: number): s
     `tarball ${(tarball.length / 1024).toFixed(0)} KiB, ${bucketKeyCount} keys under backups/warm/`
   );
 };
-const speedup = (goRun: Run, tsRun: Run): string => `${(goRun.wallMs / tsRun.wallMs).toFixed(1)}× the speed of real Velero (wall), ${(goRun.cpuMs / Math.max(1, tsRun.cpuMs)).toFixed(1)}× less CPU`;
+const restoreLine = (label: string, r: RestoreRun): string =>
+  `- ${label}: phase ${r.restore.status?.phase}, ${r.restore.status?.progress?.itemsRestored ?? 0} items restored (${r.present} ConfigMaps+Secrets present afterwards), ` +
+  `warnings ${r.restore.status?.warnings ?? 0}, errors ${r.restore.status?.errors ?? 0}, wall (create Restore CR → ${r.restore.status?.phase}) ${(r.wallMs / 1000).toFixed(2)} s; ` +
+  `CPU: server and its plugins ${r.cpuMs.toFixed(0)} ms, peers ${r.peerCpu}`;
+const speedup = (goRun: { wallMs: number; cpuMs: number }, tsRun: { wallMs: number; cpuMs: number }): string => `${(goRun.wallMs / tsRun.wallMs).toFixed(1)}× the speed of real Velero (wall), ${(goRun.cpuMs / Math.max(1, tsRun.cpuMs)).toFixed(1)}× less CPU`;
 const section = [
-  `## velero: the 10,000-object backup, real Velero v1.18.1 vs velero-ts, both to moto S3 — ${new Date().toISOString()}`,
+  `## velero: the 10,000-object backup and restore, real Velero v1.18.1 vs velero-ts, both to moto S3 — ${new Date().toISOString()}`,
   "",
   `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(" ")}${settling ? `, ${settling} namespaces still Terminating` : ""}`,
   "- command: `bash scripts/bench.sh velero`",
@@ -136,7 +193,10 @@ const section = [
   line("velero-ts, cold (first backup of a fresh server)", runs.tsCold, tarballs.ts, keys.ts.length),
   line("real Velero, warm (second backup)", runs.goWarm, tarballs.go, keys.go.length),
   line("velero-ts, warm (second backup)", runs.tsWarm, tarballs.ts, keys.ts.length),
-  `- velero-ts: cold ${speedup(runs.goCold, runs.tsCold)}; warm ${speedup(runs.goWarm, runs.tsWarm)}`,
+  `- backup: velero-ts cold ${speedup(runs.goCold, runs.tsCold)}; warm ${speedup(runs.goWarm, runs.tsWarm)}`,
+  restoreLine("restore of the warm backup into the emptied cluster, real Velero", restores.go),
+  restoreLine("restore of the warm backup into the emptied cluster, velero-ts", restores.ts),
+  `- restore: velero-ts ${speedup(restores.go, restores.ts)}`,
   "",
 ].join("\n");
 appendFileSync(join(process.cwd(), "bench", "RESULTS.md"), "\n" + section);

@@ -6,7 +6,7 @@
 #            uses $VT_ENV_DIR or starts and stops its own environment)
 #   restore  the same 10,000 objects restored into an empty cluster through the server vs a tight
 #            CREATE loop (needs the test peers, like backup)
-#   velero   the backup benchmark's 10,000 objects backed up by real Velero v1.18.1 and by velero-ts,
+#   velero   the backup benchmark's 10,000 objects backed up and restored by real Velero v1.18.1 and by velero-ts,
 #            both to moto S3 (needs the test peers and the real Velero peers of scripts/peers-install.sh)
 # Benchmarks are TypeScript files bundled with esbuild (node_modules stay external) into bench/tmp/
 # and run with node, so they need the workspace packages built (tsc -b) but not host/dist.

@@ -43,7 +43,7 @@ import { HookTracker, resolveResourceHooks, runPodHooks, type ResourceHook } fro
 import { ItemBlock, itemBlockKey, type ItemBlockItem } from "./item-block.js";
 import { isFsBackupCandidate, podNotRunningReason, type PodVolume, type ResourcePolicies } from "./resource-policies.js";
 import { ResourceCatalog } from "./resources.js";
-import { itemPath, type TarballWriter } from "./tar-writer.js";
+import { itemPath, TarballWriteError, type TarballWriter } from "./tar-writer.js";
 
 export const EXCLUDE_FROM_BACKUP_LABEL = "velero.io/exclude-from-backup";
 export const SKIP_FROM_BACKUP_ANNOTATION = "velero.io/skip-from-backup";
@@ -697,6 +697,7 @@ class BackupRun {
       try {
         await this.#backupItem(item.object, item.gr, item.resource, false, log, log, block);
       } catch (err) {
+        if (err instanceof TarballWriteError) throw err;
         log.error({ err: getErrorMessage(err) }, "Error backing up item");
       }
     }
@@ -744,6 +745,7 @@ class BackupRun {
       try {
         if (await this.#backupItem(object, gr, resource, true, log, log)) sink.commit();
       } catch (err) {
+        if (err instanceof TarballWriteError) throw err;
         log.error({ err: getErrorMessage(err) }, "Error backing up item");
         failed++;
       }
@@ -934,6 +936,7 @@ class BackupRun {
     try {
       await this.#backupItem(crd, "customresourcedefinitions.apiextensions.k8s.io", crdResource, true, this.#log);
     } catch (err) {
+      if (err instanceof TarballWriteError) throw err;
       this.#log.error({ resource: gr, err: getErrorMessage(err) }, "Error backing up CRD");
     }
   }

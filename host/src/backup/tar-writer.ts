@@ -21,8 +21,20 @@ const MODE_UID_GID = `${octal(FILE_MODE, 6)}\u0000${octal(0, 6)}\u0000${octal(0,
 const MAGIC_VERSION = "ustar\u000000";
 const DEV_MAJOR_MINOR = `${octal(0, 6)}\u0000${octal(0, 6)}`;
 
+/**
+ * The tarball file could not be written (disk full, a bad temp dir...): fatal to the whole backup,
+ * not to the item being added, so the engine stops at once instead of failing every item.
+ */
+export class TarballWriteError extends Error {
+  constructor(path: string, cause: Error) {
+    super(`cannot write the backup tarball ${path}: ${cause.message}`, { cause });
+    this.name = "TarballWriteError";
+  }
+}
+
 export class TarballWriter {
   readonly #out: WriteStream;
+  readonly #path: string;
   readonly #now: () => Date;
   #bytes = 0;
   /** The block being filled (tar bytes up to #used), gzipped as one member when full. */
@@ -36,8 +48,9 @@ export class TarballWriter {
 
   constructor(path: string, now: () => Date = () => new Date()) {
     this.#now = now;
+    this.#path = path;
     this.#out = createWriteStream(path);
-    this.#out.on("error", (err) => (this.#error ??= err));
+    this.#out.on("error", (err) => (this.#error ??= new TarballWriteError(path, err)));
   }
 
   /**
@@ -133,7 +146,7 @@ export class TarballWriter {
       const member = await compressed;
       await new Promise<void>((resolve, reject) => this.#out.write(member, (err) => (err ? reject(err) : resolve())));
     });
-    written.catch((err: unknown) => (this.#error ??= err instanceof Error ? err : new Error(String(err))));
+    written.catch((err: unknown) => (this.#error ??= err instanceof TarballWriteError ? err : new TarballWriteError(this.#path, err instanceof Error ? err : new Error(String(err)))));
     compressed.catch(() => undefined);
     this.#tail = written.catch(() => undefined);
     this.#pending.push(written);

@@ -6,7 +6,7 @@
  * and final velero-backup.json are in the bucket (metadata last). InProgress backups this process
  * does not run (left by a crashed server) are marked Failed.
  */
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, open, rm, stat, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -289,13 +289,24 @@ export class BackupReconciler implements Reconciler {
 
   /** Runs the engine and uploads; returns the Backup with its terminal status. */
   async #execute(backup: Backup, prepared: Prepared, log: Logger): Promise<Backup> {
+    const dir = await mkdtemp(join(tmpdir(), "velero-backup-"));
+    try {
+      return await this.#executeIn(dir, backup, prepared, log);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** #execute with `dir`, a scratch directory of its own for the tarball. */
+  async #executeIn(dir: string, backup: Backup, prepared: Prepared, log: Logger): Promise<Backup> {
     const b = structuredClone(backup);
     b.status ??= {};
     const backupLog = new BackupLogger({ level: this.#o.backupLogLevel ?? "info", tee: log, now: () => this.#clock.now(), compress: true }).child({
       backup: `${b.metadata.namespace}/${b.metadata.name}`,
     });
-    const dir = await mkdtemp(join(tmpdir(), "velero-backup-"));
-    const tarPath = join(dir, `${b.metadata.name}.tar.gz`);
+    // Not named after the backup: a name of up to 253 characters does not fit a file name.
+    const tarPath = join(dir, "contents.tar.gz");
+    let tarballComplete = false;
     const fatal: string[] = [];
     let store;
     let output;
@@ -331,6 +342,7 @@ export class BackupReconciler implements Reconciler {
       } finally {
         await Promise.all([progress.flush(), tarball.close()]);
       }
+      tarballComplete = true;
     } catch (err) {
       fatal.push(getErrorMessage(err));
       backupLog.error({ err: getErrorMessage(err) }, "backup failed");
@@ -369,14 +381,17 @@ export class BackupReconciler implements Reconciler {
     if (!hasOperations && fatal.length === 0) s.completionTimestamp = toKubeTime(this.#clock.now());
 
     if (store) {
+      let contents: FileHandle | undefined;
       try {
         const size = await stat(tarPath).then((st) => st.size).catch(() => 0);
         this.#o.metrics?.backupTarballSize(b.metadata.labels?.[LABELS.scheduleName] ?? "", size);
-        const { createReadStream } = await import("node:fs");
+        // Opened before the upload starts: a file that cannot be read is this backup's error,
+        // never an unhandled stream error event.
+        contents = output && tarballComplete ? await open(tarPath) : undefined;
         await store.putBackup({
           name: b.metadata.name ?? "",
           metadata: b,
-          contents: output ? createReadStream(tarPath) : Readable.from([]),
+          contents: contents ? contents.createReadStream() : Readable.from([]),
           gzippedLog: await backupLog.gzipped(),
           podVolumeBackups: [],
           volumeSnapshots: output?.volumeSnapshots ?? [],
@@ -395,9 +410,11 @@ export class BackupReconciler implements Reconciler {
         s.phase = "Failed";
         s.failureReason = `error uploading backup: ${getErrorMessage(err)}`;
         s.completionTimestamp ??= toKubeTime(this.#clock.now());
+      } finally {
+        // the upload's stream closes it when read to the end; not when the upload failed first
+        await contents?.close().catch(() => undefined);
       }
     }
-    await rm(dir, { recursive: true, force: true });
     return b;
   }
 

@@ -13,6 +13,13 @@ describe("sanitizeStorageError (Velero's BSL status message cleanup)", () => {
     );
   });
 
+  it("redacts the password of a URL, as Go's url.Redacted writes it", () => {
+    expect(sanitizeStorageError('failed to list objects (endpoint "http://probeuser:probepass@127.0.0.1:46085", region "us-east-1"): bucket "b" does not exist')).toBe(
+      'failed to list objects (endpoint "http://probeuser:xxxxx@127.0.0.1:46085", region "us-east-1"): bucket "b" does not exist',
+    );
+    expect(sanitizeStorageError("https://user@host/path and http://host:9000/x?a=b stay as they are")).toBe("https://user@host/path and http://host:9000/x?a=b stay as they are");
+  });
+
   it("cuts an Azure response dump down to its error code and message, keeping the gRPC prefix", () => {
     const dump = [
       'BackupStorageLocation "default" is unavailable: rpc error: code = Unknown desc = GET https://acct.blob.core.windows.net/velero?sig=s3cr3t',

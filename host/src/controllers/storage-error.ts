@@ -4,12 +4,15 @@
  * message is stored in the cluster and logged: it must not carry credentials), and an Azure HTTP
  * response dump ("RESPONSE 404: ... ERROR CODE: ContainerNotFound ... <Message>...</Message>") is cut
  * down to "<code>: <message>", keeping a gRPC "rpc error: code = ... desc = " prefix. Any other
- * message is kept as it is.
+ * message is kept as it is. The password of a URL is replaced by "xxxxx" (url.Redacted).
  */
+import { redactUrlPasswords } from "@velero-ts/plugin-sdk";
+
 const SAS_PARAMS = /([?&])(sig|se|st|sp|spr|sv|sr|sip|srt|ss)=([^&\s<>\n]+)/g;
 
 export function sanitizeStorageError(message: string): string {
-  const scrubbed = message.replace(SAS_PARAMS, "$1$2=***REDACTED***");
+  // Also the password of any URL (an s3Url with user:password@), as Go's url.Redacted writes it.
+  const scrubbed = redactUrlPasswords(message.replace(SAS_PARAMS, "$1$2=***REDACTED***"));
   if (!scrubbed.includes("RESPONSE") || !scrubbed.includes("ERROR CODE:")) return scrubbed;
 
   const code = /ERROR CODE:\s*(\w+)/.exec(scrubbed)?.[1] ?? "";

@@ -11,6 +11,7 @@ import { Exec, type KubeConfig, type V1Status } from "@kubernetes/client-node";
 import { Agent, request, type Dispatcher } from "undici";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { Logger } from "../shared/logging.js";
+import { longTimeout } from "../shared/clock.js";
 import { createSilentLogger } from "../shared/logging.js";
 import type { ApiResource, GroupVersionResource, KubeClient, ListOptions, WatchEvent, WatchHandle } from "./client.js";
 import { ExecError, KubeApiError } from "./errors.js";
@@ -438,11 +439,12 @@ export class HttpKubeClient implements KubeClient {
       const finish = (fn: () => void): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        timer.cancel();
         socket?.close();
         fn();
       };
-      const timer = setTimeout(() => {
+      // A hook's timeout is the user's: longTimeout takes delays beyond a Node timer's 24.8 days.
+      const timer = longTimeout(() => {
         finish(() =>
           reject(
             new KubeApiError({

@@ -86,6 +86,17 @@ describe("ObjectBackupStore", () => {
     await expect(store.isValid()).rejects.toThrow("Backup store contains invalid top-level directories: [junk]");
   });
 
+  it.each([
+    ["an empty file", "", "invalid backup metadata backups/bad/velero-backup.json: not JSON"],
+    ["not JSON", "not json{", "invalid backup metadata backups/bad/velero-backup.json: not JSON"],
+    ["null", "null", "invalid backup metadata backups/bad/velero-backup.json: apiVersion/kind must be velero.io/v1 Backup"],
+    ["no metadata", '{"apiVersion":"velero.io/v1","kind":"Backup"}', "invalid backup metadata backups/bad/velero-backup.json: metadata.name is missing"],
+  ])("a velero-backup.json that is %s is an error naming its key", async (_what, text, message) => {
+    const { objects, store } = newStore();
+    await objects.putObject("bkt", "backups/bad/velero-backup.json", Readable.from([Buffer.from(text)]));
+    await expect(store.getBackupMetadata("bad")).rejects.toThrow(message);
+  });
+
   it("lists, checks, reads back and deletes backups by listing their objects", async () => {
     const { objects, store } = newStore();
     await store.putBackup(upload("b1"));

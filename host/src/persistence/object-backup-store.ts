@@ -161,10 +161,19 @@ export class ObjectBackupStore implements BackupStore {
   }
 
   async getBackupMetadata(name: string): Promise<Backup> {
-    const text = (await this.#readAll(this.layout.backupMetadata(name))).toString("utf8");
-    const backup = JSON.parse(text) as Backup;
-    if (backup.apiVersion !== "velero.io/v1" || backup.kind !== "Backup") {
-      throw new Error(`invalid backup metadata ${this.layout.backupMetadata(name)}: apiVersion/kind must be velero.io/v1 Backup`);
+    const key = this.layout.backupMetadata(name);
+    const text = (await this.#readAll(key)).toString("utf8");
+    let backup: Backup;
+    try {
+      backup = JSON.parse(text) as Backup;
+    } catch (err) {
+      throw new Error(`invalid backup metadata ${key}: not JSON (${getErrorMessage(err)})`, { cause: err });
+    }
+    if (typeof backup !== "object" || backup === null || backup.apiVersion !== "velero.io/v1" || backup.kind !== "Backup") {
+      throw new Error(`invalid backup metadata ${key}: apiVersion/kind must be velero.io/v1 Backup`);
+    }
+    if (typeof backup.metadata !== "object" || backup.metadata === null || typeof backup.metadata.name !== "string" || backup.metadata.name === "") {
+      throw new Error(`invalid backup metadata ${key}: metadata.name is missing`);
     }
     return backup;
   }

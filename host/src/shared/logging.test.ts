@@ -20,7 +20,15 @@ describe("createLogger", () => {
   it("quotes text values that hold spaces, quotes or '='", () => {
     const { lines, logger } = capture();
     logger.error({ err: 'bucket "b" not found', query: "a=b" }, "failed");
-    expect(lines[0]).toContain(' err="bucket \\"b\\" not found" query="a=b"');
+    expect(lines[0]).toContain(' error="bucket \\"b\\" not found" query="a=b"');
+  });
+
+  it("writes an error, string or Error object, as logrus's error=<message>, without a stack", () => {
+    const { lines, logger } = capture();
+    logger.error({ err: new SyntaxError("Unexpected end of JSON input"), backup: "b1" }, "error syncing backup into cluster");
+    expect(lines[0]).toContain(' error="Unexpected end of JSON input" backup=b1');
+    expect(lines[0]).not.toContain("stack");
+    expect(lines[0]).not.toContain("SyntaxError");
   });
 
   it("writes pino JSON with format json", () => {

@@ -81,7 +81,11 @@ function textStream(out: NodeJS.WritableStream): pino.DestinationStream {
       const { time, level, msg, ...rest } = rec;
       // logrus (Velero) names pino's "warn" level "warning"
       const parts = [`time="${String(time)}"`, `level=${level === "warn" ? "warning" : String(level)}`, `msg=${JSON.stringify(String(msg ?? ""))}`];
-      for (const [k, v] of Object.entries(rest)) {
+      for (const [key, value] of Object.entries(rest)) {
+        // An error is written as logrus writes WithError: error="<message>"; an Error object
+        // (pino serialises it as {type, message, stack}) without the stack (json keeps it).
+        const k = key === "err" ? "error" : key;
+        const v = k === "error" && typeof value === "object" && value !== null && typeof (value as { message?: unknown }).message === "string" ? (value as { message: string }).message : value;
         parts.push(`${k}=${typeof v === "string" && !/[\s"=]/.test(v) ? v : JSON.stringify(v)}`);
       }
       out.write(parts.join(" ") + "\n");

@@ -7,6 +7,7 @@ import type { CreateSnapshotCommandInput, CreateVolumeCommandInput, Snapshot, Vo
 import type { Ec2Settings } from "./config.js";
 import { awsClientBaseConfig, configuredEndpoint } from "./aws-client.js";
 import type { AwsTarget } from "./errors.js";
+import { redactUrlPasswords } from "@velero-ts/plugin-sdk";
 
 /** The EC2 operations the volume snapshotter needs. Implementations throw the SDK's errors unchanged. */
 export interface Ec2Api {
@@ -35,7 +36,8 @@ export const createAwsEc2Api: Ec2ApiFactory = async (settings) => {
   const target: AwsTarget = {
     service: "EC2",
     region: settings.region,
-    ...(endpoint ? { endpoint } : {}),
+    // messages quote it: never with a password in it
+    ...(endpoint ? { endpoint: redactUrlPasswords(endpoint) } : {}),
     ...(settings.profile ? { profile: settings.profile } : {}),
     ...(settings.credentialsFile ? { credentialsFile: settings.credentialsFile } : {}),
   };

@@ -73,6 +73,14 @@ describe("createAwsS3Api (offline: presigning only)", () => {
     expect(api.target).toMatchObject({ service: "S3", region: "us-east-1", endpoint: "http://127.0.0.1:9", bucket: "velero" });
   });
 
+  it("quotes an s3Url with a user and password in its messages without the password", async () => {
+    const file = await credentialsFile();
+    const settings = parseObjectStoreConfig({ bucket: "velero", region: "us-east-1", s3Url: "http://probeuser:probepass@127.0.0.1:9", credentialsFile: file }, {});
+    const api = await createAwsS3Api(settings, createNoopPluginLogger());
+    api.close();
+    expect(api.target.endpoint).toBe("http://probeuser:xxxxx@127.0.0.1:9");
+  });
+
   it("fails Init clearly when the profile is not in the credentials file", async () => {
     const file = await credentialsFile();
     const settings = parseObjectStoreConfig({ bucket: "velero", region: "us-east-1", s3Url: "http://127.0.0.1:9", profile: "nope", credentialsFile: file }, {});

@@ -20,7 +20,7 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { VeleroError, type PluginLogger } from "@velero-ts/plugin-sdk";
+import { redactUrlPasswords, VeleroError, type PluginLogger } from "@velero-ts/plugin-sdk";
 import type { S3Settings } from "./config.js";
 import { classifyAwsError, explainAwsError, type AwsTarget } from "./errors.js";
 import { awsClientBaseConfig, configuredEndpoint } from "./aws-client.js";
@@ -101,7 +101,8 @@ export const createAwsS3Api: S3ApiFactory = async (settings, log) => {
     service: "S3",
     region,
     bucket: settings.bucket,
-    ...(endpoint ? { endpoint } : {}),
+    // messages quote it: never with a password in it
+    ...(endpoint ? { endpoint: redactUrlPasswords(endpoint) } : {}),
     ...(settings.profile ? { profile: settings.profile } : {}),
     ...(settings.credentialsFile ? { credentialsFile: settings.credentialsFile } : {}),
   };
@@ -117,7 +118,7 @@ export async function detectBucketRegion(
   settings: Pick<S3Settings, "bucket" | "profile" | "credentialsFile">,
   endpoint: string | undefined,
 ): Promise<string> {
-  const target: AwsTarget = { service: "S3", region: BUCKET_REGION_PROBE_REGION, bucket: settings.bucket, ...(endpoint ? { endpoint } : {}) };
+  const target: AwsTarget = { service: "S3", region: BUCKET_REGION_PROBE_REGION, bucket: settings.bucket, ...(endpoint ? { endpoint: redactUrlPasswords(endpoint) } : {}) };
   try {
     const output = await probe.send(new HeadBucketCommand({ Bucket: settings.bucket }));
     if (output.BucketRegion) return output.BucketRegion;

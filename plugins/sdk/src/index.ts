@@ -70,6 +70,7 @@ export {
   PluginUnavailableError,
   PluginProtocolError,
   getErrorMessage,
+  redactUrlPasswords,
 } from "./contract/errors.js";
 export type { ValidationIssue, PluginErrorReason, RemoteStackFrame } from "./contract/errors.js";
 export { serve, PluginServerBuilder, resolvePluginCommand, PLUGIN_COMMAND_ENV, PLUGIN_NETWORK_ENV } from "./serve.js";

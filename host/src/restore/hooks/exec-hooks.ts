@@ -8,6 +8,7 @@
 import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
 import { execFailureText } from "../../kube/errors.js";
+import { longTimeout, type TimerHandle } from "../../shared/clock.js";
 import { formatGoDuration } from "../../shared/duration.js";
 import type { Logger } from "../../shared/logging.js";
 import type { RestoreClock } from "../clock.js";
@@ -55,15 +56,14 @@ const TIMED_OUT = "timed out waiting for the containers to be up";
 
 /** Bounds a pods/exec call (the adapter enforces timeoutMs too; this guards a hung connection). */
 async function withTimeout<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+  let timer: TimerHandle | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${formatGoDuration(ms)}`)), ms);
-    timer.unref();
+    timer = longTimeout(() => reject(new Error(`timed out after ${formatGoDuration(ms)}`)), ms);
   });
   try {
     return await Promise.race([work, expired]);
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
   }
 }
 

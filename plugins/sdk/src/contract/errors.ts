@@ -85,6 +85,16 @@ export class PluginProtocolError extends VeleroError {
   }
 }
 
+const URL_PASSWORD = /(\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s/?#@:"']*:)[^\s/?#@"']*@/g;
+
+/**
+ * `text` with the password of every URL in it replaced by "xxxxx", as Go's url.Redacted writes it
+ * (`http://user:xxxxx@host/`): for messages and logs that quote a configured endpoint.
+ */
+export function redactUrlPasswords(text: string): string {
+  return text.replace(URL_PASSWORD, "$1xxxxx@");
+}
+
 /** The message of any thrown value. */
 export function getErrorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;

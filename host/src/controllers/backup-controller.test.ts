@@ -150,6 +150,14 @@ describe("BackupReconciler", () => {
     expect(results.errors.namespaces.app[0]).toContain("boom");
   });
 
+  it("backs up under a 253-character name, longer than a file name may be (the local tarball is not named after it)", async () => {
+    const t = setup();
+    const name = `b${"x".repeat(252)}`;
+    const b = await t.submit(forBackup("velero", name).includedNamespaces("app").build());
+    expect(b.status).toMatchObject({ phase: "Completed", progress: { itemsBackedUp: 2 } });
+    expect((t.objects.get("bucket", `backups/${name}/${name}.tar.gz`)?.length ?? 0) > 0).toBe(true);
+  });
+
   it("fails a backup that already exists in object storage", async () => {
     const t = setup();
     await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());

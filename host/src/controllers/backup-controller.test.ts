@@ -158,6 +158,16 @@ describe("BackupReconciler", () => {
     expect((t.objects.get("bucket", `backups/${name}/${name}.tar.gz`)?.length ?? 0) > 0).toBe(true);
   });
 
+  it("a negative TTL is kept and expires the backup at once; only a zero TTL takes the default (as Velero)", async () => {
+    const t = setup();
+    const negative = await t.submit(forBackup("velero", "neg").includedNamespaces("app").spec({ ttl: "-5h" }).build());
+    expect(negative.spec.ttl).toBe("-5h");
+    expect(negative.status?.expiration).toBe("2024-05-01T05:00:00Z");
+    const zero = await t.submit(forBackup("velero", "zero").includedNamespaces("app").spec({ ttl: "0s" }).build());
+    expect(zero.spec.ttl).toBe("720h0m0s");
+    expect(zero.status?.expiration).toBe("2024-05-31T10:00:00Z");
+  });
+
   it("fails a backup that already exists in object storage", async () => {
     const t = setup();
     await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());

@@ -443,8 +443,9 @@ export class BackupReconciler implements Reconciler {
     let ttlMs = this.#o.defaultBackupTtlMs ?? DEFAULT_BACKUP_TTL_MS;
     if (b.spec.ttl) {
       try {
+        // As in Velero, only a zero TTL takes the default: a negative one expires the backup at once.
         const parsed = parseGoDuration(b.spec.ttl);
-        if (parsed > 0) ttlMs = parsed;
+        if (parsed !== 0) ttlMs = parsed;
       } catch {
         errors.push(`invalid ttl "${b.spec.ttl}": expected a duration such as 720h0m0s`);
       }

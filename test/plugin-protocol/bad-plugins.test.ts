@@ -27,6 +27,7 @@ beforeAll(async () => {
   await installScript(dir, "exits-at-once.sh", "velero-plugin-exits");
   await installScript(dir, "prints-garbage.sh", "velero-plugin-garbage");
   await installScript(dir, "never-handshakes.sh", "velero-plugin-silent");
+  await installScript(dir, "hangs-with-child.sh", "velero-plugin-silent-with-child");
   await installRawLister(dir, "velero-plugin-zz-duplicate", [{ kind: "ObjectStore", name: "test.io/store" }]);
   await installRawLister(dir, "velero-plugin-invalid-name", [{ kind: "ObjectStore", name: "Not_A_Valid/name" }]);
   await installRawLister(dir, "velero-plugin-lists-lister", [{ kind: "PluginLister", name: "test.io/lister" }]);
@@ -55,6 +56,7 @@ describe("bad plugins in the plugin dir", () => {
     { file: "velero-plugin-exits", reason: /exited with code 3 before printing its handshake line; its stderr ends with: "fatal: cannot read configuration"/ },
     { file: "velero-plugin-garbage", reason: /invalid plugin handshake "Hello! I am definitely a plugin.": expected "CORE\|APP\|NETWORK\|ADDRESS\|grpc\|"/ },
     { file: "velero-plugin-silent", reason: /printed no handshake line on stdout within 10000 ms/ },
+    { file: "velero-plugin-silent-with-child", reason: /printed no handshake line on stdout within 10000 ms/ },
     { file: "velero-plugin-zz-duplicate", reason: /ObjectStore "test.io\/store" is already registered by ".*velero-plugin-fixture"/ },
     { file: "velero-plugin-invalid-name", reason: /invalid ObjectStore name: plugin name "Not_A_Valid\/name"/ },
     { file: "velero-plugin-lists-lister", reason: /kind "PluginLister", which plugins must not list/ },
@@ -66,7 +68,7 @@ describe("bad plugins in the plugin dir", () => {
   });
 
   it("skips the non-executable file with a warning and reports nothing else", () => {
-    expect(registry.problems()).toHaveLength(8);
+    expect(registry.problems()).toHaveLength(9);
     expect(records.some((r) => r.level === "warn" && r.fields["path"] === join(dir, "README.txt"))).toBe(true);
   });
 
@@ -100,7 +102,27 @@ describe("bad plugins in the plugin dir", () => {
   it("leaves no child process running after discovery and close", async () => {
     expect(await childProcesses()).toEqual([]);
   });
+
+  it("leaves nothing a plugin started running either (its process group is killed with it)", async () => {
+    expect(await processesRunning(/^sleep 301[78]$/)).toEqual([]);
+  });
 });
+
+/** Live (non-zombie) processes of this machine whose command line matches, as "pid command line". */
+async function processesRunning(commandLine: RegExp): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = (await readFile(`/proc/${entry}/cmdline`, "utf8")).split("\0").filter(Boolean).join(" ");
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      if (commandLine.test(cmd) && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z") out.push(`${entry} ${cmd}`);
+    } catch {
+      // the process ended while being read
+    }
+  }
+  return out;
+}
 
 /** Live (non-zombie) child processes of this test process, as "pid comm". */
 async function childProcesses(): Promise<string[]> {

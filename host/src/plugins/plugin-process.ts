@@ -120,6 +120,8 @@ export async function launchPlugin(cmd: PluginCommand, options: LaunchOptions): 
   const child = spawn(cmd.command, [...cmd.args], {
     env: pluginEnvironment(options.env, transport),
     stdio: ["ignore", "pipe", "pipe"],
+    // A process group of its own: what the plugin starts is stopped with it (see kill()).
+    detached: true,
   });
   const proc = new ChildPluginProcess(cmd, child, options.logger, fields);
   const log = options.logger.child(fields);
@@ -133,6 +135,7 @@ export async function launchPlugin(cmd: PluginCommand, options: LaunchOptions): 
   } catch (error) {
     proc.kill();
     await proc.exit;
+    await proc.releaseStdio();
     throw wrapLaunchError(name, error, proc.stderrTail());
   }
 }
@@ -285,8 +288,20 @@ class ChildPluginProcess implements PluginProcess {
     return new PluginUnavailableError(`${how} ${when}`);
   }
 
+  /**
+   * SIGKILL to the plugin's process group (the plugin and what it started, even once the plugin
+   * itself has exited): a process it left behind would otherwise live on and hold its stdout and
+   * stderr open, and with them this process, which could not exit.
+   */
   kill(): void {
-    if (!this.#exited && this.#child.pid !== undefined) this.#child.kill("SIGKILL");
+    const pid = this.#child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // the group is gone (or was never made): the plugin alone, if it still runs
+      if (!this.#exited) this.#child.kill("SIGKILL");
+    }
   }
 
   stop(): Promise<void> {
@@ -295,21 +310,32 @@ class ChildPluginProcess implements PluginProcess {
   }
 
   async #stop(): Promise<void> {
-    if (this.#exited) return;
-    if (this.#connection) {
-      await Promise.race([shutdownPlugin(this.#connection), this.exit]);
-      this.#connection.close();
+    if (!this.#exited) {
+      if (this.#connection) {
+        await Promise.race([shutdownPlugin(this.#connection), this.exit]);
+        this.#connection.close();
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = await Promise.race([
+        this.exit.then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!graceful) this.#log.warn({ pid: this.pid }, "plugin failed to exit gracefully; killing it");
     }
-    let timer: NodeJS.Timeout | undefined;
-    const graceful = await Promise.race([
-      this.exit.then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_GRACE_MS))),
-    ]);
-    clearTimeout(timer);
-    if (!graceful) {
-      this.#log.warn({ pid: this.pid }, "plugin failed to exit gracefully; killing it");
-      this.kill();
-      await this.exit;
-    }
+    // The plugin if it still runs, and whatever it started and left behind.
+    this.kill();
+    await this.exit;
+    await this.releaseStdio();
+  }
+
+  /**
+   * After the exit: reads what is left of stdout and stderr (at most STDIO_DRAIN_MS), then stops
+   * reading them, should a process outside the plugin's group still hold them open.
+   */
+  async releaseStdio(): Promise<void> {
+    await this.#stdioDrained();
+    this.#child.stdout?.destroy();
+    this.#child.stderr?.destroy();
   }
 }

@@ -68,6 +68,8 @@ describe("parseCronSchedule", () => {
     { name: "bad @every duration", spec: "@every 5x", error: 'failed to parse duration @every 5x: time: unknown unit "x" in duration "5x"' },
     { name: "@every without a unit", spec: "@every 5", error: 'failed to parse duration @every 5: time: missing unit in duration "5"' },
     { name: "@every with no number", spec: "@every h", error: 'failed to parse duration @every h: time: invalid duration "h"' },
+    { name: "@every 0s (robfig: every second)", spec: "@every 0s", error: "@every needs a positive interval, got 0s: a zero or negative one would back up without pause" },
+    { name: "@every with a negative duration", spec: "@every -5m", error: "@every needs a positive interval, got -5m: a zero or negative one would back up without pause" },
     { name: "unknown time zone", spec: "CRON_TZ=Nowhere/Land 0 * * * *", error: "provided bad location Nowhere/Land: unknown time zone Nowhere/Land" },
     { name: "time zone without expression", spec: "CRON_TZ=UTC", error: 'missing cron expression after the time zone in "CRON_TZ=UTC"' },
   ])("rejects $name", ({ spec, error }) => {

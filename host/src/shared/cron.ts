@@ -5,7 +5,8 @@
  *     ranges, lists, steps, `N/step` = `N-max/step`); day-of-month and day-of-week are OR-ed
  *     unless either is `*`;
  *   - descriptors @yearly @annually @monthly @weekly @daily @midnight @hourly and
- *     `@every <Go duration>` (rounded down to whole seconds, at least 1s);
+ *     `@every <Go duration>` (rounded down to whole seconds, at least 1s; zero or negative refused,
+ *     where robfig runs it every second);
  *   - an optional `CRON_TZ=<IANA zone>` or `TZ=<IANA zone>` prefix.
  * Field syntax is validated here (so the accepted language is robfig's, not croner's larger one);
  * croner computes the fire times from the normalised pattern.
@@ -96,6 +97,9 @@ function everySchedule(durationText: string): CronSchedule {
     // Velero shows robfig/cron's error, which wraps Go's time.ParseDuration error.
     throw new Error(`failed to parse duration @every ${durationText}: ${goDurationError(durationText) ?? (err as Error).message}`);
   }
+  // robfig (and so Velero) runs a zero or negative interval every second, a backup storm from a
+  // typo: refused here (a deliberate difference, in the README).
+  if (ms <= 0) throw new Error(`@every needs a positive interval, got ${durationText}: a zero or negative one would back up without pause`);
   // robfig's Every(): below one second becomes one second; sub-second parts are dropped.
   const delayMs = Math.max(1000, Math.floor(ms / 1000) * 1000);
   return {

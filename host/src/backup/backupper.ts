@@ -23,7 +23,7 @@ import {
 } from "@velero-ts/plugin-sdk";
 import { isNotFound } from "../kube/errors.js";
 import { GVR, groupResourceString, groupVersionString, parseApiVersion } from "../kube/gvr.js";
-import { formatLabelSelector, fromLabelSelector, parseLabelSelector, type LabelSelector } from "../kube/labels.js";
+import { formatLabelSelector, fromLabelSelector, labelSelectorError, parseLabelSelector, type LabelSelector } from "../kube/labels.js";
 import type { NativeSnapshotRecord } from "../persistence/backup-store.js";
 import { marshalGo } from "../persistence/go-json.js";
 import type { NamedAction } from "../plugins/manager.js";
@@ -367,9 +367,17 @@ class BackupRun {
     const namespaceItems: CollectedItem[] = [];
     const seenCohabitating = new Set<string>();
     const trackedNamespaces = new Set<string>();
-    const selector = this.#spec.labelSelector ? fromLabelSelector(this.#spec.labelSelector) : undefined;
-    const orSelectors = (this.#spec.orLabelSelectors ?? []).map((s) => fromLabelSelector(s));
-    const selectors = orSelectors.length > 0 ? (this.#spec.orLabelSelectors ?? []).map((s) => formatLabelSelector(s)) : [formatLabelSelector(this.#spec.labelSelector)];
+    // As Velero: a selector LabelSelectorAsSelector refuses is an error here, matches nothing in
+    // memory, and goes to the API server as "<error>", which fails each LIST (PartiallyFailed).
+    const usable = (s: NonNullable<Parameters<typeof labelSelectorError>[0]>, what: string): LabelSelector | undefined => {
+      const problem = labelSelectorError(s);
+      if (problem === undefined) return fromLabelSelector(s);
+      this.#log.error({ err: problem }, `Fail to convert backup ${what} ${formatLabelSelector(s)} into selector.`);
+      return undefined;
+    };
+    const selector = this.#spec.labelSelector ? usable(this.#spec.labelSelector, "LabelSelector") : undefined;
+    const orSelectors = (this.#spec.orLabelSelectors ?? []).flatMap((s) => usable(s, "OrLabelSelector") ?? []);
+    const selectors = (this.#spec.orLabelSelectors ?? []).length > 0 ? (this.#spec.orLabelSelectors ?? []).map((s) => formatLabelSelector(s)) : [formatLabelSelector(this.#spec.labelSelector)];
 
     // Decide every LIST first (no decision depends on a LIST's result), then run them a few at a
     // time while the results are consumed in order: the API server serves the next lists while

@@ -14,7 +14,7 @@ let store: FilesystemObjectStore;
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "vt-fs-store-"));
   store = new FilesystemObjectStore();
-  await store.init({ path: root, bucket: "b", prefix: "" });
+  await store.init({ path: root, bucket: "b", prefix: "", createBucket: "true" });
 });
 
 afterEach(async () => {
@@ -28,6 +28,23 @@ describe("FilesystemObjectStore", () => {
     await put("backups/b1/velero-backup.json", "{}");
     expect(await readdir(join(root, "b", "backups", "b1"))).toEqual(["velero-backup.json"]);
     expect(await text(await store.getObject("b", "backups/b1/velero-backup.json"))).toBe("{}");
+  });
+
+  it("creates a missing bucket directory only with createBucket; otherwise it is an error naming it, as a missing S3 bucket is", async () => {
+    const other = new FilesystemObjectStore();
+    await expect(other.init({ path: root, bucket: "gone" })).rejects.toThrow(
+      `bucket "gone" does not exist: directory ${join(root, "gone")} is missing (is the volume that holds it mounted?); create it (mkdir -p ${join(root, "gone")})`,
+    );
+    await expect(other.init({ path: join(root, "unmounted"), bucket: "gone" })).rejects.toMatchObject({ code: "VELERO_NOT_FOUND" });
+    expect(await readdir(root)).toEqual(["b"]);
+    await other.init({ path: root, bucket: "new", createBucket: "true" });
+    expect((await readdir(root)).sort()).toEqual(["b", "new"]);
+    await other.init({ path: root, bucket: "new" });
+  });
+
+  it("explains a key part too long for a file name", async () => {
+    const long = `backups/${"x".repeat(300)}/velero-backup.json`;
+    await expect(put(long, "{}")).rejects.toThrow(`cannot write object "${long}" in bucket "b": a part of the key is longer than this filesystem allows in a file name`);
   });
 
   it("requires an absolute path", async () => {
@@ -114,7 +131,7 @@ describe("invalidKeyReason", () => {
 
 describeObjectStoreConformance("FilesystemObjectStore", async () => {
   const dir = await mkdtemp(join(tmpdir(), "vt-fs-conformance-"));
-  const config = { path: dir, bucket: "conformance", prefix: "" };
+  const config = { path: dir, bucket: "conformance", prefix: "", createBucket: "true" };
   const conformanceStore = new FilesystemObjectStore();
   await conformanceStore.init(config);
   return { store: conformanceStore, bucket: "conformance", config, cleanup: () => rm(dir, { recursive: true, force: true }) };

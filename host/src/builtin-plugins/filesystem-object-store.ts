@@ -2,7 +2,8 @@
  * `velero.io/filesystem`: an ObjectStore on a local (or mounted) directory, so velero-ts runs with
  * no cloud. Config: `path` (required, absolute) is the root; each bucket is a subdirectory of it
  * and each key a file under the bucket: `<path>/<bucket>/<key>`. `prefix` is applied by the host
- * to the keys (as for every object store) and ignored here.
+ * to the keys (as for every object store) and ignored here. Like an S3 bucket, the bucket
+ * directory must exist: it is created only with `createBucket: "true"` (see FILESYSTEM_CONFIG).
  *
  * - Writes are atomic: the body streams into a temp file in `<path>/.velero-fs-tmp/` (same
  *   filesystem), is flushed, then renamed over the target. Readers never see a partial object.
@@ -31,6 +32,14 @@ export const FILESYSTEM_CONFIG = {
   path: "path",
   bucket: "bucket",
   prefix: "prefix",
+  /**
+   * "true": create `<path>/<bucket>` when it is missing. The host sets it only when it validates a
+   * location for the first time; otherwise a missing bucket directory is an error, as a missing
+   * S3 bucket is, so that a volume that is not mounted is never taken for an empty bucket (which
+   * backup sync would answer by deleting the cluster's Backups, and new backups would go to the
+   * disk under the mount point).
+   */
+  createBucket: "createBucket",
 } as const;
 
 /** Under `<path>`: where writes are staged before the rename. Not a valid bucket name. */
@@ -52,8 +61,13 @@ export class FilesystemObjectStore implements ObjectStore {
       ]);
     }
     const bucket = config[FILESYSTEM_CONFIG.bucket];
-    if (bucket !== undefined && bucket !== "") await mkdir(this.#bucketDir(root, bucket), { recursive: true });
-    else await mkdir(root, { recursive: true });
+    if (bucket === undefined || bucket === "") {
+      await mkdir(root, { recursive: true });
+    } else {
+      const dir = this.#bucketDir(root, bucket);
+      if (config[FILESYSTEM_CONFIG.createBucket] === "true") await mkdir(dir, { recursive: true });
+      else await requireBucketDir(dir, bucket);
+    }
     this.#root = root;
   }
 
@@ -70,6 +84,13 @@ export class FilesystemObjectStore implements ObjectStore {
       await unlink(temp).catch(() => undefined);
       if ((error as NodeJS.ErrnoException).code === "EISDIR") {
         throw new Error(`cannot write object "${key}" in bucket "${bucket}": other objects exist under "${key}/"`, { cause: error });
+      }
+      if ((error as NodeJS.ErrnoException).code === "ENAMETOOLONG") {
+        throw new Error(
+          `cannot write object "${key}" in bucket "${bucket}": a part of the key is longer than this filesystem allows in a file name ` +
+            "(255 bytes on most; velero.io/filesystem stores each key as a file): use a shorter name, or an S3-compatible object store",
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -200,6 +221,22 @@ export function invalidKeyReason(key: string): string | undefined {
     if (segment === "." || segment === "..") return `contains a "${segment}" segment`;
   }
   return undefined;
+}
+
+/** Throws, naming the directory and the fix, unless `dir` (a bucket) is a directory. */
+async function requireBucketDir(dir: string, bucket: string): Promise<void> {
+  let isDir = false;
+  try {
+    isDir = (await stat(dir)).isDirectory();
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+  }
+  if (!isDir) {
+    throw new NotFoundError(
+      `bucket "${bucket}" does not exist: directory ${dir} is missing (is the volume that holds it mounted?); ` +
+        `create it (mkdir -p ${dir}) or fix the location's config path and objectStorage.bucket`,
+    );
+  }
 }
 
 async function mkdirFor(target: string, bucket: string, key: string): Promise<void> {

@@ -67,7 +67,7 @@ export class BackupStorageLocationReconciler implements Reconciler {
     let phase: "Available" | "Unavailable" = "Available";
     let message = "";
     try {
-      const store = await this.#o.getBackupStore(location);
+      const store = await this.#o.getBackupStore(location, { firstValidation: Number.isNaN(last) });
       await store.isValid();
     } catch (err) {
       phase = "Unavailable";

@@ -119,8 +119,52 @@ export function fromLabelSelector(selector: V1LabelSelector | undefined | null):
   return new ParsedSelector(reqs);
 }
 
-/** metav1.FormatLabelSelector without the "<none>" placeholder: "" means everything. */
+/** A qualified label key ([prefix/]name) and a label value, as Kubernetes validates them. */
+export const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+export const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/**
+ * Why metav1.LabelSelectorAsSelector would refuse the selector (an unknown operator, values for
+ * Exists/DoesNotExist, none for In/NotIn, a bad key or value), in its words; undefined when valid.
+ */
+export function labelSelectorError(selector: V1LabelSelector | undefined | null): string | undefined {
+  if (!selector) return undefined;
+  const requirement = (key: string, values: string[]): string | undefined => {
+    if (!LABEL_KEY.test(key)) return `key: Invalid value: ${JSON.stringify(key)}: name part must consist of alphanumeric characters, '-', '_' or '.'`;
+    const bad = values.find((v) => !LABEL_VALUE.test(v));
+    return bad === undefined ? undefined : `values[${values.indexOf(bad)}][${key}]: Invalid value: ${JSON.stringify(bad)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'`;
+  };
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+    const problem = requirement(key, [value]);
+    if (problem) return problem;
+  }
+  for (const e of selector.matchExpressions ?? []) {
+    const values = e.values ?? [];
+    if (e.operator === "In" || e.operator === "NotIn") {
+      if (values.length === 0) return "values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty";
+    } else if (e.operator === "Exists" || e.operator === "DoesNotExist") {
+      if (values.length > 0) return `values: Invalid value: ${goStringSlice(values)}: values set must be empty for exists and does not exist`;
+    } else {
+      return `${JSON.stringify(e.operator)} is not a valid label selector operator`;
+    }
+    const problem = requirement(e.key, values);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** Go's %#v of a []string: []string{"a", "b"}. */
+function goStringSlice(values: string[]): string {
+  return `[]string{${values.map((v) => JSON.stringify(v)).join(", ")}}`;
+}
+
+/**
+ * metav1.FormatLabelSelector without the "<none>" placeholder: "" means everything, and
+ * "<error>" a selector LabelSelectorAsSelector refuses (Velero then sends "<error>" to the API
+ * server, which fails the LIST).
+ */
 export function formatLabelSelector(selector: V1LabelSelector | undefined | null): string {
+  if (labelSelectorError(selector) !== undefined) return "<error>";
   return fromLabelSelector(selector).toString();
 }
 

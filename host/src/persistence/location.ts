@@ -9,7 +9,16 @@ import type { BackupStore } from "./backup-store.js";
 import type { CredentialFileStore } from "./credentials.js";
 import { ObjectBackupStore } from "./object-backup-store.js";
 
-export type BackupStoreGetter = (location: BackupStorageLocation) => Promise<BackupStore>;
+export interface OpenBackupStoreOptions {
+  /**
+   * The location is being validated for the first time: its provider's firstValidationConfig is
+   * added (velero.io/filesystem creates its bucket directory then, never later: a missing one
+   * then means an unmounted volume).
+   */
+  firstValidation?: boolean;
+}
+
+export type BackupStoreGetter = (location: BackupStorageLocation, options?: OpenBackupStoreOptions) => Promise<BackupStore>;
 
 export interface ObjectStoreConfig {
   bucket: string;
@@ -42,13 +51,16 @@ export async function objectStoreConfigFor(location: BackupStorageLocation, cred
 
 export interface BackupStoreGetterOptions {
   plugins: Pick<PluginManager, "getObjectStore">;
+  /** Init config added, per provider, when a location is validated for the first time. */
+  firstValidationConfig?: Record<string, Record<string, string>>;
   credentials: CredentialFileStore;
   logger: Logger;
 }
 
 export function createBackupStoreGetter(options: BackupStoreGetterOptions): BackupStoreGetter {
-  return async (location) => {
+  return async (location, open = {}) => {
     const { bucket, prefix, config } = await objectStoreConfigFor(location, options.credentials);
+    if (open.firstValidation) Object.assign(config, options.firstValidationConfig?.[location.spec.provider]);
     const objectStore: ObjectStore = await options.plugins.getObjectStore(location.spec.provider, config);
     return new ObjectBackupStore({ objectStore, bucket, prefix, logger: options.logger.child({ bucket, prefix }) });
   };

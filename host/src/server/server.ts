@@ -8,6 +8,7 @@ import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction } from "../b
 import { BUILTIN_ITEM_BLOCK_ACTIONS, createBuiltinItemBlockAction } from "../backup/item-block-actions/index.js";
 import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
 import { FeatureFlags } from "../shared/features.js";
+import { FILESYSTEM_CONFIG, FILESYSTEM_OBJECT_STORE } from "../builtin-plugins/filesystem-object-store.js";
 import { createBuiltinPlugins } from "../builtin-plugins/registry.js";
 import { BackupReconciler } from "../controllers/backup-controller.js";
 import { BackupOperationsReconciler, DEFAULT_ITEM_OPERATION_SYNC_MS } from "../controllers/backup-operations-controller.js";
@@ -165,7 +166,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // Velero starts with the series of backups of no schedule at 0
   metrics.initSchedule("");
   const credentials = new CredentialFileStore({ kube, namespace });
-  const getBackupStore = createBackupStoreGetter({ plugins, credentials, logger });
+  const getBackupStore = createBackupStoreGetter({
+    plugins,
+    credentials,
+    logger,
+    // a new filesystem location gets its bucket directory; a missing one later is an error
+    firstValidationConfig: { [FILESYSTEM_OBJECT_STORE]: { [FILESYSTEM_CONFIG.createBucket]: "true" } },
+  });
   const manager = new ControllerManager({ client: kube, clock, logger, namespace, metrics });
 
   const backupReconciler = new BackupReconciler({

@@ -10,7 +10,7 @@
 // controller's job) — or written from fixture tarballs for crafted content.
 import { randomBytes } from "node:crypto";
 import { readFileSync, existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -101,6 +101,8 @@ export class RestoreServer {
     await createNamespace(kube, namespace);
     const logger = options.logger ?? (process.env.VT_RESTORE_LOG === "1" ? createLogger({ level: "debug" }).child({ server: namespace }) : createSilentLogger());
     const bucketRoot = await mkdtemp(join(tmpdir(), "vt-restore-bucket-"));
+    // the bucket exists, as an S3 bucket would (the stand-in below skips the first validation, which creates it)
+    await mkdir(join(bucketRoot, "restores"));
     const bsl: BackupStorageLocation = {
       apiVersion: "velero.io/v1",
       kind: "BackupStorageLocation",

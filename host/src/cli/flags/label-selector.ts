@@ -3,10 +3,9 @@
  * Velero stores in backups) and formatting it back the way metav1.FormatLabelSelector does.
  */
 import type { V1LabelSelector, V1LabelSelectorRequirement } from "@kubernetes/client-node";
+import { LABEL_KEY, LABEL_VALUE, labelSelectorError } from "../../kube/labels.js";
 import { UsageError } from "../../shared/errors.js";
 
-const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
@@ -27,12 +26,12 @@ function splitTopLevel(text: string): string[] {
 }
 
 function checkKey(key: string, selector: string): string {
-  if (!KEY.test(key)) throw new UsageError(`invalid label selector "${selector}": "${key}" is not a valid label key`);
+  if (!LABEL_KEY.test(key)) throw new UsageError(`invalid label selector "${selector}": "${key}" is not a valid label key`);
   return key;
 }
 
 function checkValue(value: string, selector: string): string {
-  if (value.length > 63 || !VALUE.test(value)) {
+  if (value.length > 63 || !LABEL_VALUE.test(value)) {
     throw new UsageError(`invalid label selector "${selector}": "${value}" is not a valid label value`);
   }
   return value;
@@ -105,36 +104,13 @@ function requirementString(req: V1LabelSelectorRequirement): string {
 }
 
 /**
- * Whether metav1.LabelSelectorAsSelector accepts the selector: valid keys and values, a known
- * operator, values for In/NotIn and none for Exists/DoesNotExist.
- */
-function convertible(selector: V1LabelSelector): boolean {
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (!KEY.test(key) || !VALUE.test(value)) return false;
-  }
-  for (const req of selector.matchExpressions ?? []) {
-    if (!KEY.test(req.key)) return false;
-    const values = req.values ?? [];
-    if (!values.every((v) => VALUE.test(v))) return false;
-    if (req.operator === "In" || req.operator === "NotIn") {
-      if (values.length === 0) return false;
-    } else if (req.operator === "Exists" || req.operator === "DoesNotExist") {
-      if (values.length > 0) return false;
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
-
-/**
  * Formats a selector like metav1.FormatLabelSelector: requirements sorted by key, "<none>" when
  * empty, "<error>" when it is not a valid selector (an unknown operator, In without values...);
  * "backup!=ignore" is stored as NotIn and prints as "backup notin (ignore)", as in Velero.
  */
 export function formatLabelSelector(selector: V1LabelSelector | undefined | null): string {
   if (!selector) return "<none>";
-  if (!convertible(selector)) return "<error>";
+  if (labelSelectorError(selector) !== undefined) return "<error>";
   const reqs: { key: string; text: string }[] = [];
   for (const [key, value] of Object.entries(selector.matchLabels ?? {})) reqs.push({ key, text: `${key}=${value}` });
   for (const req of selector.matchExpressions ?? []) reqs.push({ key: req.key, text: requirementString(req) });

@@ -38,6 +38,7 @@ import { isConflict } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
+import { goBackupStatusMergePatch } from "../persistence/object-backup-store.js";
 import type { PluginManager } from "../plugins/manager.js";
 import { realClock, toKubeTime, type Clock, type TimerHandle } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
@@ -252,7 +253,8 @@ export class BackupReconciler implements Reconciler {
     log.info("backup InProgress");
     this.#o.metrics?.backupAttempt(schedule);
     const final = await this.#execute(latest, prepared, log);
-    latest = await this.#patch(latest, { status: final.status });
+    // as Velero's Go struct writes it: zero counters left out (`errors`, `progress.totalItems`...)
+    latest = await this.#patch(latest, { status: goBackupStatusMergePatch(final.status as unknown as Record<string, unknown>) });
     const phase = final.status?.phase as BackupPhase;
     log.info({ phase }, `backup ${phase}`);
     this.#recordMetrics(schedule, final);

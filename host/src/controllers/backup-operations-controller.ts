@@ -33,6 +33,7 @@ import type { Logger } from "../shared/logging.js";
 import { DEFAULT_ITEM_OPERATION_TIMEOUT, type BackupMetrics } from "./backup-controller.js";
 import { parseKubeTime, splitKey } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
+import { goBackupStatusMergePatch } from "../persistence/object-backup-store.js";
 
 /** Velero's default --item-operation-sync-frequency. */
 export const DEFAULT_ITEM_OPERATION_SYNC_MS = 10_000;
@@ -111,12 +112,15 @@ export class BackupOperationsReconciler implements Reconciler {
       if (inProgress) {
         if (partial) status.phase = "WaitingForPluginOperationsPartiallyFailed";
         const current = backup.status as Record<string, unknown> | undefined;
-        if (Object.entries(status).some(([k, v]) => current?.[k] !== v)) backup = await this.#patch(backup, status);
+        // A zero count is left out of the status (Go's omitempty): absent and 0 are the same.
+        // An unchanged status is not patched: the patch would come back as a watch event and
+        // check the operations again at once instead of after the sync period.
+        if (Object.entries(status).some(([k, v]) => (current?.[k] ?? 0) !== (v ?? 0))) backup = await this.#patch(backup, goBackupStatusMergePatch(status));
         return { kind: "requeue", afterMs: this.#periodMs };
       }
       status.phase = partial ? "FinalizingPartiallyFailed" : "Finalizing";
       log.info({ phase: status.phase }, "all asynchronous operations of the backup have finished");
-      backup = await this.#patch(backup, status);
+      backup = await this.#patch(backup, goBackupStatusMergePatch(status));
     }
     await this.#finalize(backup, store, operations, log);
     return { kind: "done" };
@@ -207,7 +211,8 @@ export class BackupOperationsReconciler implements Reconciler {
       completionTimestamp: toKubeTime(this.#clock.now()),
     };
     await store.putBackupMetadata({ ...b, apiVersion: "velero.io/v1", kind: "Backup" });
-    await this.#patch(backup, b.status);
+    // as Velero's Go struct writes it: zero counters left out
+    await this.#patch(backup, goBackupStatusMergePatch(b.status as unknown as Record<string, unknown>));
     log.info({ phase: final }, `backup ${final}`);
     this.#recordMetrics(b);
   }

@@ -299,7 +299,7 @@ export class RestoreReconciler implements Reconciler {
     log.info({ backup: spec.backupName }, "restore started");
     const status = await this.#run(restore, validated, log);
     status.completionTimestamp = this.#now();
-    await this.#patch(restore, { status });
+    await this.#patch(restore, { status: goRestoreStatusMergePatch(status) });
     if (status.phase === "Completed") this.#o.metrics?.restoreSuccess(schedule);
     else if (status.phase === "PartiallyFailed") this.#o.metrics?.restorePartialFailure(schedule);
     else this.#o.metrics?.restoreFailed(schedule);
@@ -552,6 +552,21 @@ async function readVolumeInfos(store: BackupStore, backupName: string, log: Logg
     log.debug({ backup: backupName, err: getErrorMessage(err) }, "no usable volume info file for the backup; deciding from snapshot records");
     return undefined;
   }
+}
+
+/** RestoreStatus fields Go leaves out when zero (omitempty), and those of its progress. */
+const RESTORE_OMITTED_WHEN_ZERO = ["warnings", "errors", "restoreItemOperationsAttempted", "restoreItemOperationsCompleted", "restoreItemOperationsFailed"];
+
+/**
+ * The final status as a JSON merge patch that leaves the Restore as Velero's Go struct writes
+ * it: zero counts sent as null (deleted), also the progress's, which was patched during the run.
+ */
+function goRestoreStatusMergePatch(status: StatusPatch): StatusPatch {
+  const patch: StatusPatch = { ...status };
+  for (const k of RESTORE_OMITTED_WHEN_ZERO) if (patch[k] === 0) patch[k] = null;
+  const progress = status.progress as Record<string, unknown> | undefined;
+  if (progress) patch.progress = Object.fromEntries(Object.entries(progress).map(([k, v]) => [k, v === 0 ? null : v])) as StatusPatch["progress"];
+  return patch;
 }
 
 function logResults(log: Logger, errors: RestoreResultSet, warnings: RestoreResultSet): void {

@@ -77,6 +77,27 @@ function goBackupStatus(status: Record<string, unknown>): Record<string, unknown
   return out;
 }
 
+/**
+ * A JSON merge patch that leaves the Backup CR's status as Velero's Go struct writes it: the
+ * fields goBackupStatus leaves out are sent as null (a merge patch deletes them), so a zero
+ * written earlier (progress at the start of the run) goes too.
+ */
+export function goBackupStatusMergePatch(status: Record<string, unknown>): Record<string, unknown> {
+  const go = goBackupStatus(status);
+  const patch: Record<string, unknown> = { ...go };
+  for (const k of Object.keys(status)) if (!(k in go)) patch[k] = null;
+  for (const nested of ["progress", "hookStatus"]) {
+    const before = status[nested];
+    const after = go[nested];
+    if (before && typeof before === "object" && after && typeof after === "object") {
+      const p: Record<string, unknown> = { ...(after as Record<string, unknown>) };
+      for (const k of Object.keys(before)) if (!(k in (after as Record<string, unknown>))) p[k] = null;
+      patch[nested] = p;
+    }
+  }
+  return patch;
+}
+
 /** velero-backup.json: the Backup with apiVersion/kind first, pretty-printed like the k8s serializer. */
 export function encodeBackupMetadata(backup: Backup): string {
   const { apiVersion: _a, kind: _k, ...rest } = backup;

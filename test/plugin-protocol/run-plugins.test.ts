@@ -51,7 +51,8 @@ describe("velero run-plugins", () => {
     registry.register([{ kind: "ObjectStore", name: "velero.io/filesystem" }], { source: "external", command: { command: velero, args: ["run-plugins"] } });
     const manager = new DefaultPluginManager({ registry, logger: captureLogger(), handshakeTimeoutMs: 30_000 });
     try {
-      const store = await manager.getObjectStore("filesystem", { path: dataDir, bucket: "velero", prefix: "" });
+      // (createBucket: what the server adds when it validates a new location)
+      const store = await manager.getObjectStore("filesystem", { path: dataDir, bucket: "velero", prefix: "", createBucket: "true" });
       await store.putObject("velero", "backups/b1/velero-backup.json", Readable.from([Buffer.from('{"kind":"Backup"}')]));
       expect(await readFile(join(dataDir, "velero", "backups", "b1", "velero-backup.json"), "utf8")).toBe('{"kind":"Backup"}');
       expect(await store.listCommonPrefixes("velero", "backups/", "/")).toEqual(["backups/b1/"]);

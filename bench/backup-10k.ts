@@ -96,7 +96,7 @@ for (let run = 0; run < 3; run++) {
   }
 }
 const store = new FilesystemObjectStore();
-await store.init({ path: bucketRoot, bucket: "limit" });
+await store.init({ path: bucketRoot, bucket: "limit", createBucket: "true" });
 const body = readFileSync(tarPath);
 const p0 = performance.now();
 await store.putObject("limit", "same-size.tar.gz", Readable.from([body]));

@@ -6,9 +6,10 @@
 import { createGzip, gzipSync, type Gzip } from "node:zlib";
 import type { Logger } from "../shared/logging.js";
 import type { BackupResults, Result } from "../persistence/backup-store.js";
+import { fieldPieces, joinPieces, LOGRUS_LEVEL_ORDER, logrusLevel, logrusLine, mergeFields, type LogrusLevel } from "../shared/logrus-format.js";
 
-type Level = "trace" | "debug" | "info" | "warn" | "error";
-const ORDER: Record<Level, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
+type Level = LogrusLevel;
+const ORDER = LOGRUS_LEVEL_ORDER;
 
 /** Text gathered before it is handed to the gzip stream (compress mode). */
 const GZIP_CHUNK_CHARS = 256 * 1024;
@@ -47,106 +48,6 @@ function addResult(result: Result, fields: Record<string, unknown>, msg: string)
   }
 }
 
-/** logrus' TextFormatter quotes a value holding anything but these characters (not an empty one). */
-const BARE_VALUE = /^[A-Za-z0-9\-._/@^+]*$/;
-
-function formatValue(v: unknown): string {
-  const s = typeof v === "string" ? v : v instanceof Error ? v.message : JSON.stringify(v);
-  return BARE_VALUE.test(s) ? s : JSON.stringify(s);
-}
-
-/** The key a field is written under: `err` (our loggers' convention) is logrus' `error`. */
-function logKey(key: string): string {
-  return key === "err" ? "error" : key;
-}
-
-/**
- * The fields as logrus' TextFormatter writes them after time, level and msg: sorted by key
- * (Velero's lines read `backup=... name=... namespace=... resource=...`), undefined ones left out.
- */
-function joinPieces(pieces: [string, string][]): string {
-  let out = "";
-  for (const [, piece] of pieces) out += piece;
-  return out;
-}
-
-/** The fields as [written key, " key=value"] pairs, sorted by written key. */
-function fieldPieces(fields: Record<string, unknown>): [string, string][] {
-  const pieces: [string, string][] = [];
-  for (const k in fields) {
-    const v = fields[k];
-    if (v === undefined) continue;
-    const key = logKey(k);
-    pieces.push([key, ` ${key}=${formatValue(v)}`]);
-  }
-  if (pieces.length > 1) pieces.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return pieces;
-}
-
-/**
- * A logger's bound fields merged with a call's own (the call's value wins for a key both have),
- * sorted: the bound ones are formatted and sorted once per logger, so a line with a field or two of
- * its own (most of a backup's per-item lines) costs a merge, not a sort of every field.
- */
-function mergeFields(bound: [string, string][], own: Record<string, unknown>): string {
-  // One field of its own ({progress: ""} on every "Processing item"): no arrays, no sort.
-  let only: string | undefined;
-  let count = 0;
-  for (const k in own) {
-    if (own[k] === undefined) continue;
-    only = k;
-    if (++count > 1) break;
-  }
-  if (count === 1) {
-    const key = logKey(only as string);
-    const piece = ` ${key}=${formatValue(own[only as string])}`;
-    let out = "";
-    let placed = false;
-    for (const [boundKey, boundPiece] of bound) {
-      if (!placed && boundKey >= key) {
-        out += piece;
-        placed = true;
-      }
-      if (boundKey !== key) out += boundPiece;
-    }
-    return placed ? out : out + piece;
-  }
-  const extra = fieldPieces(own);
-  if (extra.length === 0) {
-    let out = "";
-    for (const [, piece] of bound) out += piece;
-    return out;
-  }
-  let out = "";
-  let i = 0;
-  for (const [key, piece] of extra) {
-    while (i < bound.length && (bound[i] as [string, string])[0] <= key) {
-      const [boundKey, boundPiece] = bound[i] as [string, string];
-      if (boundKey !== key) out += boundPiece;
-      i++;
-    }
-    out += piece;
-  }
-  while (i < bound.length) {
-    const [boundKey, boundPiece] = bound[i] as [string, string];
-    if (!extra.some(([key]) => key === boundKey)) out += boundPiece;
-    i++;
-  }
-  return out;
-}
-
-let lastSecond = NaN;
-let lastTimeText = "";
-/** RFC 3339 in UTC with whole seconds (logrus' default), cached for the current second. */
-function timeText(d: Date): string {
-  const second = Math.floor(d.getTime() / 1000);
-  if (second !== lastSecond) {
-    lastSecond = second;
-    lastTimeText = d.toISOString().replace(/\.\d{3}Z$/, "Z");
-  }
-  return lastTimeText;
-}
-
 export class BackupLogger implements Logger {
   readonly #sink: Sink;
   readonly #fields: Record<string, unknown>;
@@ -159,7 +60,7 @@ export class BackupLogger implements Logger {
    * size in memory, and little compression work is left when the backup ends.
    */
   constructor(options: { level?: string; tee?: Logger; now?: () => Date; fields?: Record<string, unknown>; compress?: boolean } = {}, sink?: Sink) {
-    const level = (["trace", "debug", "info", "warn", "error"].includes(options.level ?? "") ? options.level : options.level === "warning" ? "warn" : "info") as Level;
+    const level = logrusLevel(options.level);
     this.#sink = sink ?? {
       lines: [],
       pendingChars: 0,
@@ -243,7 +144,7 @@ export class BackupLogger implements Logger {
     // Most lines carry only the logger's bound fields: those are formatted once per logger.
     const pieces = (this.#pieces ??= fieldPieces(this.#fields));
     const formatted = plain ? (this.#formatted ??= joinPieces(pieces)) : mergeFields(pieces, obj as Record<string, unknown>);
-    const line = `time="${timeText(s.now())}" level=${level === "warn" ? "warning" : level} msg=${JSON.stringify(message)}${formatted}\n`;
+    const line = logrusLine(s.now(), level, message, formatted);
     s.lines.push(line);
     if (s.gzip && (s.pendingChars += line.length) >= GZIP_CHUNK_CHARS && s.gzip.stream.writable) {
       s.gzip.stream.write(s.lines.join(""));

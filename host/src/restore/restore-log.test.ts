@@ -1,0 +1,38 @@
+import { text } from "node:stream/consumers";
+import { describe, expect, it } from "vitest";
+import { RestoreLogFile } from "./restore-log.js";
+
+describe("RestoreLogFile", () => {
+  it("writes Velero's logrus text: whole-second UTC time, warning, sorted fields, error=, quoting only when needed", async () => {
+    const file = await RestoreLogFile.create({ restore: "velero/r1" }, { level: "info" });
+    try {
+      const log = file.logger.child({ resource: "configmaps" });
+      log.debug("not written at info");
+      log.info({ namespace: "app", name: "cm-1" }, "Attempting to restore ConfigMap: cm-1");
+      log.warn({ err: new Error('already exists, the in-cluster version is "different"') }, "Namespace app, resource restore warning");
+      file.logger.info("restore completed");
+      const lines = (await text(await file.finish())).trimEnd().split("\n");
+      expect(lines).toHaveLength(3);
+      const time = /^time="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ" /;
+      for (const l of lines) expect(l).toMatch(time);
+      expect(lines.map((l) => l.replace(time, ""))).toEqual([
+        'level=info msg="Attempting to restore ConfigMap: cm-1" name=cm-1 namespace=app resource=configmaps restore=velero/r1',
+        'level=warning msg="Namespace app, resource restore warning" error="already exists, the in-cluster version is \\"different\\"" resource=configmaps restore=velero/r1',
+        'level=info msg="restore completed" restore=velero/r1',
+      ]);
+    } finally {
+      await file.dispose();
+    }
+  });
+
+  it("keeps pino JSON lines with format json", async () => {
+    const file = await RestoreLogFile.create({ restore: "velero/r1" }, { level: "info", format: "json" });
+    try {
+      file.logger.info({ n: 1 }, "hello");
+      const line = JSON.parse((await text(await file.finish())).trim()) as Record<string, unknown>;
+      expect(line).toMatchObject({ level: "info", msg: "hello", n: 1, restore: "velero/r1" });
+    } finally {
+      await file.dispose();
+    }
+  });
+});

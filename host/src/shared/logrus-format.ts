@@ -1,0 +1,122 @@
+/**
+ * logrus' TextFormatter, as Velero's backup and restore logs are written: `time="<RFC 3339, whole
+ * seconds>" level=<level> msg="<message>"` then the fields sorted by key, `err` written as
+ * `error`, values quoted only when they need it. Pieces for loggers that format their bound fields
+ * once and merge a call's own fields into them.
+ */
+
+export type LogrusLevel = "trace" | "debug" | "info" | "warn" | "error";
+export const LOGRUS_LEVEL_ORDER: Record<LogrusLevel, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
+
+/** A level name (logrus' "warning" too) as a LogrusLevel; fatal and panic are error, anything else info. */
+export function logrusLevel(level: string | undefined): LogrusLevel {
+  if (level === "warning") return "warn";
+  if (level === "fatal" || level === "panic") return "error";
+  return level !== undefined && level in LOGRUS_LEVEL_ORDER ? (level as LogrusLevel) : "info";
+}
+
+/** One line: time, level (warn written "warning"), the quoted message, then the formatted fields. */
+export function logrusLine(time: Date, level: LogrusLevel, message: string, fields: string): string {
+  return `time="${timeText(time)}" level=${level === "warn" ? "warning" : level} msg=${JSON.stringify(message)}${fields}\n`;
+}
+
+/** logrus' TextFormatter quotes a value holding anything but these characters (not an empty one). */
+const BARE_VALUE = /^[A-Za-z0-9\-._/@^+]*$/;
+
+function formatValue(v: unknown): string {
+  const s = typeof v === "string" ? v : v instanceof Error ? v.message : JSON.stringify(v);
+  return BARE_VALUE.test(s) ? s : JSON.stringify(s);
+}
+
+/** The key a field is written under: `err` (our loggers' convention) is logrus' `error`. */
+function logKey(key: string): string {
+  return key === "err" ? "error" : key;
+}
+
+/**
+ * The fields as logrus' TextFormatter writes them after time, level and msg: sorted by key
+ * (Velero's lines read `backup=... name=... namespace=... resource=...`), undefined ones left out.
+ */
+export function joinPieces(pieces: [string, string][]): string {
+  let out = "";
+  for (const [, piece] of pieces) out += piece;
+  return out;
+}
+
+/** The fields as [written key, " key=value"] pairs, sorted by written key. */
+export function fieldPieces(fields: Record<string, unknown>): [string, string][] {
+  const pieces: [string, string][] = [];
+  for (const k in fields) {
+    const v = fields[k];
+    if (v === undefined) continue;
+    const key = logKey(k);
+    pieces.push([key, ` ${key}=${formatValue(v)}`]);
+  }
+  if (pieces.length > 1) pieces.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return pieces;
+}
+
+/**
+ * A logger's bound fields merged with a call's own (the call's value wins for a key both have),
+ * sorted: the bound ones are formatted and sorted once per logger, so a line with a field or two of
+ * its own (most of a backup's per-item lines) costs a merge, not a sort of every field.
+ */
+export function mergeFields(bound: [string, string][], own: Record<string, unknown>): string {
+  // One field of its own ({progress: ""} on every "Processing item"): no arrays, no sort.
+  let only: string | undefined;
+  let count = 0;
+  for (const k in own) {
+    if (own[k] === undefined) continue;
+    only = k;
+    if (++count > 1) break;
+  }
+  if (count === 1) {
+    const key = logKey(only as string);
+    const piece = ` ${key}=${formatValue(own[only as string])}`;
+    let out = "";
+    let placed = false;
+    for (const [boundKey, boundPiece] of bound) {
+      if (!placed && boundKey >= key) {
+        out += piece;
+        placed = true;
+      }
+      if (boundKey !== key) out += boundPiece;
+    }
+    return placed ? out : out + piece;
+  }
+  const extra = fieldPieces(own);
+  if (extra.length === 0) {
+    let out = "";
+    for (const [, piece] of bound) out += piece;
+    return out;
+  }
+  let out = "";
+  let i = 0;
+  for (const [key, piece] of extra) {
+    while (i < bound.length && (bound[i] as [string, string])[0] <= key) {
+      const [boundKey, boundPiece] = bound[i] as [string, string];
+      if (boundKey !== key) out += boundPiece;
+      i++;
+    }
+    out += piece;
+  }
+  while (i < bound.length) {
+    const [boundKey, boundPiece] = bound[i] as [string, string];
+    if (!extra.some(([key]) => key === boundKey)) out += boundPiece;
+    i++;
+  }
+  return out;
+}
+
+let lastSecond = NaN;
+let lastTimeText = "";
+/** RFC 3339 in UTC with whole seconds (logrus' default), cached for the current second. */
+function timeText(d: Date): string {
+  const second = Math.floor(d.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastTimeText = d.toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+  return lastTimeText;
+}
+

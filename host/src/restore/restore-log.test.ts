@@ -25,6 +25,20 @@ describe("RestoreLogFile", () => {
     }
   });
 
+  it("never writes a credential: credential fields and nested keys are [redacted], at any depth", async () => {
+    const file = await RestoreLogFile.create({ restore: "velero/r1" }, { level: "info" });
+    try {
+      file.logger.info({ password: "hunter2", plugin: { config: { secretAccessKey: "AKIA-SECRET", region: "eu" } }, tls: { key: "PRIVATE" }, key: "backups/b1/b1.tar.gz" }, "configured");
+      const out = await text(await file.finish());
+      for (const secret of ["hunter2", "AKIA-SECRET", "PRIVATE"]) expect(out).not.toContain(secret);
+      expect(out).toContain('password="[redacted]"');
+      expect(out).toContain('plugin="{\\"config\\":{\\"secretAccessKey\\":\\"[redacted]\\",\\"region\\":\\"eu\\"}}"');
+      expect(out).toContain("key=backups/b1/b1.tar.gz");
+    } finally {
+      await file.dispose();
+    }
+  });
+
   it("keeps pino JSON lines with format json", async () => {
     const file = await RestoreLogFile.create({ restore: "velero/r1" }, { level: "info", format: "json" });
     try {

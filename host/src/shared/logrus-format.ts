@@ -1,9 +1,12 @@
 /**
  * logrus' TextFormatter, as Velero's backup and restore logs are written: `time="<RFC 3339, whole
  * seconds>" level=<level> msg="<message>"` then the fields sorted by key, `err` written as
- * `error`, values quoted only when they need it. Pieces for loggers that format their bound fields
- * once and merge a call's own fields into them.
+ * `error`, values quoted only when they need it, credential fields (the SDK's CREDENTIAL_FIELDS,
+ * nested `key`s) written as [redacted]. Pieces for loggers that format their bound fields once and
+ * merge a call's own fields into them.
  */
+
+import { CREDENTIAL_FIELDS } from "@velero-ts/plugin-sdk";
 
 export type LogrusLevel = "trace" | "debug" | "info" | "warn" | "error";
 export const LOGRUS_LEVEL_ORDER: Record<LogrusLevel, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
@@ -23,8 +26,18 @@ export function logrusLine(time: Date, level: LogrusLevel, message: string, fiel
 /** logrus' TextFormatter quotes a value holding anything but these characters (not an empty one). */
 const BARE_VALUE = /^[A-Za-z0-9\-._/@^+]*$/;
 
-function formatValue(v: unknown): string {
-  const s = typeof v === "string" ? v : v instanceof Error ? v.message : JSON.stringify(v);
+const CREDENTIALS = new Set(CREDENTIAL_FIELDS);
+const REDACTED = "[redacted]";
+
+/** JSON of an object field with credential fields, and nested `key`s (private keys), redacted at any depth. */
+function redactedJson(v: unknown): string {
+  return JSON.stringify(v, (k, value: unknown) => (k !== "" && (CREDENTIALS.has(k) || k === "key") ? REDACTED : value));
+}
+
+/** A field's value as logrus writes it; a credential field's value is never written. */
+function formatValue(key: string, v: unknown): string {
+  if (CREDENTIALS.has(key)) return JSON.stringify(REDACTED);
+  const s = typeof v === "string" ? v : v instanceof Error ? v.message : redactedJson(v);
   return BARE_VALUE.test(s) ? s : JSON.stringify(s);
 }
 
@@ -50,7 +63,7 @@ export function fieldPieces(fields: Record<string, unknown>): [string, string][]
     const v = fields[k];
     if (v === undefined) continue;
     const key = logKey(k);
-    pieces.push([key, ` ${key}=${formatValue(v)}`]);
+    pieces.push([key, ` ${key}=${formatValue(k, v)}`]);
   }
   if (pieces.length > 1) pieces.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return pieces;
@@ -72,7 +85,7 @@ export function mergeFields(bound: [string, string][], own: Record<string, unkno
   }
   if (count === 1) {
     const key = logKey(only as string);
-    const piece = ` ${key}=${formatValue(own[only as string])}`;
+    const piece = ` ${key}=${formatValue(only as string, own[only as string])}`;
     let out = "";
     let placed = false;
     for (const [boundKey, boundPiece] of bound) {

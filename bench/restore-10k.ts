@@ -100,6 +100,10 @@ const limit = async (inFlight: number): Promise<number> => {
 const limitSeqMs = await limit(1);
 const limitParMs = await limit(DEFAULT_ITEM_CONCURRENCY);
 
+// The Restore carries Velero's external-resources finalizer, which the running server removes on
+// deletion: delete it first, or the namespace would stay Terminating.
+await kube.delete(GVR.restores, "bench", velero);
+for (let waited = 0; (await kube.get(GVR.restores, "bench", velero)) && waited < 60_000; waited += 500) await sleep(500);
 await server.stop();
 await Promise.all([...namespaces, velero].map((ns) => kube.delete(GVR.namespaces, ns)));
 await rm(bucketRoot, { recursive: true, force: true });

@@ -147,6 +147,18 @@ export const backupTarball = (bucketRoot: string, backup: string): TarEntry[] =>
  * Stops the server, runs `afterStop`, deletes `namespaces` (errors ignored), closes the client and
  * removes the temp dir. Safe to call when setup failed part way.
  */
+/**
+ * Drops the external-resources finalizer of every Restore in `namespace`, once its server is
+ * stopped (the server removes it only while running): otherwise deleting the namespace leaves it
+ * Terminating for good.
+ */
+export async function releaseRestores(kube: Pick<HttpKubeClient, "list" | "patch">, namespace: string): Promise<void> {
+  const { items } = await kube.list(GVR.restores, { namespace }).catch(() => ({ items: [] as UnstructuredItem[] }));
+  for (const r of items) {
+    if (r.metadata.finalizers?.length) await kube.patch(GVR.restores, r.metadata.name, namespace, { metadata: { finalizers: null } }).catch(() => undefined);
+  }
+}
+
 export async function tearDownVelero(
   env: VeleroTestEnv | undefined,
   server: RunningServer | undefined,
@@ -155,7 +167,10 @@ export async function tearDownVelero(
 ): Promise<void> {
   await server?.stop();
   if (env && afterStop) await afterStop(env.kube);
-  for (const ns of namespaces) await env?.kube.delete(GVR.namespaces, ns).catch(() => undefined);
+  for (const ns of namespaces) {
+    if (env) await releaseRestores(env.kube, ns);
+    await env?.kube.delete(GVR.namespaces, ns).catch(() => undefined);
+  }
   await env?.kube.close();
   if (env) await rm(env.root, { recursive: true, force: true });
 }

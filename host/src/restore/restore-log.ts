@@ -9,75 +9,31 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { once } from "node:events";
 import { createLogger, type Logger, type LogLevel } from "../shared/logging.js";
-import { fieldPieces, joinPieces, LOGRUS_LEVEL_ORDER, logrusLevel, logrusLine, mergeFields, type LogrusLevel } from "../shared/logrus-format.js";
+import { logrusLevel, LogrusTextLogger } from "../shared/logrus-format.js";
 
 /** Text gathered before it is written to the file. */
 const WRITE_CHUNK_CHARS = 64 * 1024;
 
-interface TextSink {
-  out: WriteStream;
-  level: LogrusLevel;
-  pending: string[];
-  pendingChars: number;
-}
+/** Lines batched into 64 KiB writes to the log file (flushed by finish()). */
+class BatchedFileSink {
+  readonly #out: WriteStream;
+  #pending: string[] = [];
+  #chars = 0;
 
-/**
- * The text format of the restore log: lines as Velero's logrus writes them (whole-second times,
- * fields sorted by key, `error=`), formatted directly and written to the file in 64 KiB pieces.
- */
-class LogrusFileLogger implements Logger {
-  readonly #sink: TextSink;
-  readonly #fields: Record<string, unknown>;
-  #pieces: [string, string][] | undefined;
-  #formatted: string | undefined;
-
-  constructor(sink: TextSink, fields: Record<string, unknown>) {
-    this.#sink = sink;
-    this.#fields = fields;
+  constructor(out: WriteStream) {
+    this.#out = out;
   }
 
-  isLevelEnabled(level: string): boolean {
-    return level in LOGRUS_LEVEL_ORDER && LOGRUS_LEVEL_ORDER[level as LogrusLevel] >= LOGRUS_LEVEL_ORDER[this.#sink.level];
+  write(line: string): void {
+    this.#pending.push(line);
+    if ((this.#chars += line.length) >= WRITE_CHUNK_CHARS) this.flush();
   }
 
-  child(bindings: Record<string, unknown>): Logger {
-    return new LogrusFileLogger(this.#sink, { ...this.#fields, ...bindings });
-  }
-
-  trace(obj: object | string, msg?: string): void {
-    this.#write("trace", obj, msg);
-  }
-  debug(obj: object | string, msg?: string): void {
-    this.#write("debug", obj, msg);
-  }
-  info(obj: object | string, msg?: string): void {
-    this.#write("info", obj, msg);
-  }
-  warn(obj: object | string, msg?: string): void {
-    this.#write("warn", obj, msg);
-  }
-  error(obj: object | string, msg?: string): void {
-    this.#write("error", obj, msg);
-  }
-
-  /** Writes what is pending to the file. */
   flush(): void {
-    const s = this.#sink;
-    if (s.pending.length === 0 || !s.out.writable) return;
-    s.out.write(s.pending.join(""));
-    s.pending = [];
-    s.pendingChars = 0;
-  }
-
-  #write(level: LogrusLevel, obj: object | string, msg?: string): void {
-    const s = this.#sink;
-    if (LOGRUS_LEVEL_ORDER[level] < LOGRUS_LEVEL_ORDER[s.level]) return;
-    const plain = typeof obj === "string";
-    const pieces = (this.#pieces ??= fieldPieces(this.#fields));
-    const fields = plain ? (this.#formatted ??= joinPieces(pieces)) : mergeFields(pieces, obj as Record<string, unknown>);
-    const line = logrusLine(new Date(), level, plain ? obj : (msg ?? ""), fields);
-    s.pending.push(line);
-    if ((s.pendingChars += line.length) >= WRITE_CHUNK_CHARS) this.flush();
+    if (this.#pending.length === 0 || !this.#out.writable) return;
+    this.#out.write(this.#pending.join(""));
+    this.#pending = [];
+    this.#chars = 0;
   }
 }
 
@@ -88,7 +44,7 @@ export class RestoreLogFile {
   readonly #out: WriteStream;
   #closed = false;
 
-  readonly #text: LogrusFileLogger | undefined;
+  readonly #text: BatchedFileSink | undefined;
 
   private constructor(dir: string, bindings: Record<string, unknown>, level: LogLevel, format: "text" | "json") {
     this.#dir = dir;
@@ -97,8 +53,8 @@ export class RestoreLogFile {
     if (format === "json") {
       this.logger = createLogger({ level, format, destination: this.#out }).child(bindings);
     } else {
-      this.#text = new LogrusFileLogger({ out: this.#out, level: logrusLevel(level), pending: [], pendingChars: 0 }, bindings);
-      this.logger = this.#text;
+      this.#text = new BatchedFileSink(this.#out);
+      this.logger = new LogrusTextLogger(this.#text, logrusLevel(level), bindings);
     }
   }
 

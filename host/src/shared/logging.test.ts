@@ -8,12 +8,12 @@ function capture(options: CreateLoggerOptions = {}): { lines: string[]; logger: 
 }
 
 describe("createLogger", () => {
-  it("writes logrus text lines, with Velero's level name 'warning'", () => {
+  it("writes logrus text lines: whole-second times, Velero's level name 'warning', fields sorted by key", () => {
     const { lines, logger } = capture();
     logger.warn({ backup: "velero/b1", items: 3 }, "skipping item");
     logger.info("plain message");
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^time="\d{4}-\d\d-\d\dT[\d:.]+Z" level=warning msg="skipping item" backup=velero\/b1 items=3\n$/);
+    expect(lines[0]).toMatch(/^time="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ" level=warning msg="skipping item" backup=velero\/b1 items=3\n$/);
     expect(lines[1]).toMatch(/ level=info msg="plain message"\n$/);
   });
 
@@ -26,9 +26,17 @@ describe("createLogger", () => {
   it("writes an error, string or Error object, as logrus's error=<message>, without a stack", () => {
     const { lines, logger } = capture();
     logger.error({ err: new SyntaxError("Unexpected end of JSON input"), backup: "b1" }, "error syncing backup into cluster");
-    expect(lines[0]).toContain(' error="Unexpected end of JSON input" backup=b1');
+    expect(lines[0]).toContain(' backup=b1 error="Unexpected end of JSON input"');
     expect(lines[0]).not.toContain("stack");
     expect(lines[0]).not.toContain("SyntaxError");
+  });
+
+  it("sorts the call's fields among the bound ones, and redacts credentials", () => {
+    const { lines, logger } = capture();
+    logger.child({ controller: "backup", zone: "z1" }).info({ name: "b1", password: "hunter2", location: { config: { secretAccessKey: "AKIA" } } }, "hello");
+    expect(lines[0]).toMatch(/ msg="hello" controller=backup location="\{\\"config\\":\{\\"secretAccessKey\\":\\"\[redacted\]\\"\}\}" name=b1 password="\[redacted\]" zone=z1\n$/);
+    expect(lines[0]).not.toContain("hunter2");
+    expect(lines[0]).not.toContain("AKIA");
   });
 
   it("writes pino JSON with format json", () => {

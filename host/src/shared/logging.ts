@@ -4,6 +4,7 @@
  */
 import { credentialRedactPaths } from "@velero-ts/plugin-sdk";
 import { pino, type Logger as PinoLogger } from "pino";
+import { logrusLevel, LogrusTextLogger } from "./logrus-format.js";
 
 /** The narrow logger interface the host passes around (a subset of pino's). */
 export interface Logger {
@@ -54,6 +55,11 @@ export function toPinoLevel(level: string): "trace" | "debug" | "info" | "warn" 
 
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const destination = options.destination ?? process.stderr;
+  if (options.format !== "json") {
+    // logrus text, formatted directly (no JSON round trip): every line of a backup's log is also
+    // written here, as Velero's server log has them.
+    return new LogrusTextLogger({ write: (line) => void destination.write(line) }, logrusLevel(toPinoLevel(options.level ?? "info")));
+  }
   const base: PinoLogger = pino(
     {
       level: toPinoLevel(options.level ?? "info"),
@@ -62,35 +68,9 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    options.format === "json" ? (destination as pino.DestinationStream) : textStream(destination),
+    destination as pino.DestinationStream,
   );
   return base as unknown as Logger;
-}
-
-/** Renders pino JSON lines as logrus text: time="..." level=info msg="..." key=value (level=warning, not warn). */
-function textStream(out: NodeJS.WritableStream): pino.DestinationStream {
-  return {
-    write(line: string): void {
-      let rec: Record<string, unknown>;
-      try {
-        rec = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        out.write(line);
-        return;
-      }
-      const { time, level, msg, ...rest } = rec;
-      // logrus (Velero) names pino's "warn" level "warning"
-      const parts = [`time="${String(time)}"`, `level=${level === "warn" ? "warning" : String(level)}`, `msg=${JSON.stringify(String(msg ?? ""))}`];
-      for (const [key, value] of Object.entries(rest)) {
-        // An error is written as logrus writes WithError: error="<message>"; an Error object
-        // (pino serialises it as {type, message, stack}) without the stack (json keeps it).
-        const k = key === "err" ? "error" : key;
-        const v = k === "error" && typeof value === "object" && value !== null && typeof (value as { message?: unknown }).message === "string" ? (value as { message: string }).message : value;
-        parts.push(`${k}=${typeof v === "string" && !/[\s"=]/.test(v) ? v : JSON.stringify(v)}`);
-      }
-      out.write(parts.join(" ") + "\n");
-    },
-  };
 }
 
 /** A logger that drops everything (tests, library defaults). */

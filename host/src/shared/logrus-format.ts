@@ -26,7 +26,8 @@ export function logrusLine(time: Date, level: LogrusLevel, message: string, fiel
 /** logrus' TextFormatter quotes a value holding anything but these characters (not an empty one). */
 const BARE_VALUE = /^[A-Za-z0-9\-._/@^+]*$/;
 
-const CREDENTIALS = new Set(CREDENTIAL_FIELDS);
+// (and the location config's customer key file, which the host's pino logger redacted too)
+const CREDENTIALS = new Set([...CREDENTIAL_FIELDS, "customerKeyEncryptionFile"]);
 const REDACTED = "[redacted]";
 
 /** JSON of an object field with credential fields, and nested `key`s (private keys), redacted at any depth. */
@@ -133,3 +134,58 @@ function timeText(d: Date): string {
   return lastTimeText;
 }
 
+
+/** Where a LogrusTextLogger's lines go. */
+export interface LineSink {
+  write(line: string): void;
+}
+
+/**
+ * A Logger writing logrus text lines (logrusLine) to a sink: the bound fields are formatted once
+ * per logger and a call's own merged into them, with no JSON in between.
+ */
+export class LogrusTextLogger {
+  readonly #sink: LineSink;
+  readonly #level: LogrusLevel;
+  readonly #fields: Record<string, unknown>;
+  #pieces: [string, string][] | undefined;
+  #formatted: string | undefined;
+
+  constructor(sink: LineSink, level: LogrusLevel, fields: Record<string, unknown> = {}) {
+    this.#sink = sink;
+    this.#level = level;
+    this.#fields = fields;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return level in LOGRUS_LEVEL_ORDER && LOGRUS_LEVEL_ORDER[level as LogrusLevel] >= LOGRUS_LEVEL_ORDER[this.#level];
+  }
+
+  child(bindings: Record<string, unknown>): LogrusTextLogger {
+    return new LogrusTextLogger(this.#sink, this.#level, { ...this.#fields, ...bindings });
+  }
+
+  trace(obj: object | string, msg?: string): void {
+    this.#write("trace", obj, msg);
+  }
+  debug(obj: object | string, msg?: string): void {
+    this.#write("debug", obj, msg);
+  }
+  info(obj: object | string, msg?: string): void {
+    this.#write("info", obj, msg);
+  }
+  warn(obj: object | string, msg?: string): void {
+    this.#write("warn", obj, msg);
+  }
+  error(obj: object | string, msg?: string): void {
+    this.#write("error", obj, msg);
+  }
+
+  #write(level: LogrusLevel, obj: object | string, msg?: string): void {
+    if (LOGRUS_LEVEL_ORDER[level] < LOGRUS_LEVEL_ORDER[this.#level]) return;
+    const plain = typeof obj === "string";
+    const pieces = (this.#pieces ??= fieldPieces(this.#fields));
+    const fields = plain ? (this.#formatted ??= joinPieces(pieces)) : mergeFields(pieces, obj as Record<string, unknown>);
+    this.#sink.write(logrusLine(new Date(), level, plain ? obj : (msg ?? ""), fields));
+  }
+}

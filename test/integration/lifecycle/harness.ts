@@ -20,6 +20,7 @@ import { ObjectBackupStore } from "../../../host/src/persistence/object-backup-s
 import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
 import { createLogger, createSilentLogger } from "../../../host/src/shared/logging.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
+import { releaseRestores } from "../../helpers/velero-server.ts";
 
 export const SERVER_VERSION = "v1.18.0-velero-ts-lifecycle";
 const TERMINAL_BACKUP_PHASES = ["Completed", "PartiallyFailed", "Failed", "FailedValidation"];
@@ -132,6 +133,7 @@ export class LifecycleServer {
 
   async stop(): Promise<void> {
     await this.#server.stop();
+    await releaseRestores(this.kube, this.namespace);
     await this.kube.delete(GVR.namespaces, this.namespace);
   }
 

@@ -35,6 +35,7 @@ import { asRestoreItemActionV2, builtinRestoreItemActions } from "../../../host/
 import { realClock, toKubeTime } from "../../../host/src/shared/clock.ts";
 import { createLogger, createSilentLogger, type Logger } from "../../../host/src/shared/logging.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
+import { releaseRestores } from "../../helpers/velero-server.ts";
 
 let crdsInstalled: Promise<unknown> | undefined;
 
@@ -142,6 +143,8 @@ export class RestoreServer {
 
   async stop(): Promise<void> {
     await this.#manager.stop();
+    await releaseRestores(this.kube, this.namespace);
+    await this.kube.delete(GVR.namespaces, this.namespace).catch(() => undefined);
     await rm(this.bucketRoot, { recursive: true, force: true });
   }
 

@@ -108,6 +108,7 @@ for (const ns of [...namespaces, velero]) await kube.delete(GVR.namespaces, ns);
 process.stderr.write("bench backup-10k: waiting for the namespace controller to delete the objects...\n");
 await waitNamespacesSettled(kube);
 await rm(bucketRoot, { recursive: true, force: true });
+await rm(`${bucketRoot}.server.log`, { force: true });
 await kube.close();
 
 const ratio = (r: { wallMs: number }): number => r.wallMs / limitMs;

@@ -1,6 +1,6 @@
 // Shared setup of the 10k-object benchmarks: a bounded-concurrency pool, the real server with a
 // filesystem BackupStorageLocation (waited until Available), and polling a Backup/Restore to its end.
-import { readdirSync, readFileSync } from "node:fs";
+import { createWriteStream, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
@@ -9,7 +9,7 @@ import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../host/src/kube/client.ts";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { startServer } from "../host/src/server/server.ts";
-import { createSilentLogger } from "../host/src/shared/logging.ts";
+import { createLogger } from "../host/src/shared/logging.ts";
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -96,7 +96,10 @@ export function formatThreadCpu(before: Map<string, { name: string; ms: number }
   return [...byName].filter(([, ms]) => ms >= 5).map(([name, ms]) => `${name} ${ms.toFixed(0)} ms`).join(", ") || "none";
 }
 
-/** Starts the server in namespace `velero` with a default filesystem BSL under a fresh temp dir; resolves once the BSL is Available. */
+/**
+ * Starts the server in namespace `velero` with a default filesystem BSL under a fresh temp dir
+ * (its log in `<bucketRoot>.server.log`); resolves once the BSL is Available.
+ */
 export async function startFilesystemServer(
   kube: KubeClient,
   velero: string,
@@ -109,7 +112,9 @@ export async function startFilesystemServer(
     metadata: { namespace: velero, name: "default" },
     spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: "velero" }, default: true },
   } as unknown as UnstructuredItem);
-  const server = await startServer({ kube, namespace: velero, pluginDir: join(bucketRoot, "none"), metricsAddress: "127.0.0.1:0", logger: createSilentLogger(), storeValidationFrequency: "1m" });
+  // A server logs as a deployed one does (info, text; every backup log line too), to a file.
+  const logger = createLogger({ level: "info", destination: createWriteStream(`${bucketRoot}.server.log`) });
+  const server = await startServer({ kube, namespace: velero, pluginDir: join(bucketRoot, "none"), metricsAddress: "127.0.0.1:0", logger, storeValidationFrequency: "1m" });
   for (;;) {
     const bsl = await kube.get(GVR.backupStorageLocations, "default", velero);
     if ((bsl?.status as { phase?: string } | undefined)?.phase === "Available") break;

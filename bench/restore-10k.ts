@@ -107,6 +107,7 @@ for (let waited = 0; (await kube.get(GVR.restores, "bench", velero)) && waited <
 await server.stop();
 await Promise.all([...namespaces, velero].map((ns) => kube.delete(GVR.namespaces, ns)));
 await rm(bucketRoot, { recursive: true, force: true });
+await rm(`${bucketRoot}.server.log`, { force: true });
 await kube.close();
 
 const mib = (b: number) => (b / 1024 / 1024).toFixed(0);

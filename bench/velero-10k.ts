@@ -45,7 +45,8 @@ await createBenchObjects(kube, namespaces);
 process.stderr.write("bench velero-10k: starting real Velero v1.18.1 and velero-ts...\n");
 // Sync off on both locations: no backup sync may run during a measured backup.
 const go = await startRealVeleroBeside(kube, { namespace: goNs, bucket: buckets.go, work, location: { backupSyncPeriod: "0s" }, extraArgs: ["--log-level=info"] });
-const ts = await startVeleroTsBeside(kube, { namespace: tsNs, bucket: buckets.ts, work, credentialsFile: join(work, "velero", "aws-credentials"), backupSyncPeriod: "0s" });
+// Each server writes its log at info to a file of its own.
+const ts = await startVeleroTsBeside(kube, { namespace: tsNs, bucket: buckets.ts, work, credentialsFile: join(work, "velero", "aws-credentials"), backupSyncPeriod: "0s", logFile: join(work, "velero-ts.log") });
 for (const ns of [goNs, tsNs]) {
   for (;;) {
     const bsl = await kube.get(GVR.backupStorageLocations, "default", ns);
@@ -187,7 +188,7 @@ const section = [
   "",
   `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(" ")}${settling ? `, ${settling} namespaces still Terminating` : ""}`,
   "- command: `bash scripts/bench.sh velero`",
-  "- both servers with default flags and `--log-level=info` (Velero v1.18.1: `--client-qps 100 --client-burst 100`, one item-block worker), sync off on their locations; backups alternate Velero cold, velero-ts cold, Velero warm, velero-ts warm",
+  "- both servers with default flags and `--log-level=info`, each logging to a file (Velero v1.18.1: `--client-qps 100 --client-burst 100`, one item-block worker), sync off on their locations; backups alternate Velero cold, velero-ts cold, Velero warm, velero-ts warm",
   `- limit: LIST ${listed} objects ${(listMs / 1000).toFixed(3)} s (fastest of 3) + PUT same-size tarball to moto ${(putMs / 1000).toFixed(3)} s = ${(limitMs / 1000).toFixed(3)} s`,
   line("real Velero, cold (first backup of a fresh server)", runs.goCold, tarballs.go, keys.go.length),
   line("velero-ts, cold (first backup of a fresh server)", runs.tsCold, tarballs.ts, keys.ts.length),

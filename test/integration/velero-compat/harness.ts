@@ -3,7 +3,7 @@
 // `velero server` out of cluster as a child process (stopped by pid), and compare restored objects.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
@@ -12,7 +12,7 @@ import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../../../host/src/kube/gvr.ts";
 import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
-import { createLogger, createSilentLogger } from "../../../host/src/shared/logging.ts";
+import { createLogger, createSilentLogger, type LogLevel } from "../../../host/src/shared/logging.ts";
 import { buildSeaExecutable, ROOT } from "../../../scripts/build-plugins.ts";
 import { VELERO_MAIN } from "../../e2e/cli.ts";
 import { loadEndpoints, type Endpoints } from "../../helpers/endpoints.ts";
@@ -426,7 +426,7 @@ export async function bothClis(args: string[]): Promise<{ go: ProcessResult; our
  */
 export async function startVeleroTsBeside(
   kube: HttpKubeClient,
-  o: { namespace: string; bucket: string; work: string; credentialsFile: string; backupSyncPeriod: string; features?: string[]; logLevel?: string },
+  o: { namespace: string; bucket: string; work: string; credentialsFile: string; backupSyncPeriod: string; features?: string[]; logLevel?: string; /** the server's log, as Velero's harness writes its own */ logFile?: string },
 ): Promise<RunningServer> {
   const ourPlugin = join(ROOT, "dist", "plugins", "velero-plugin-aws");
   await buildSeaExecutable({ name: "velero-plugin-aws", entry: join(ROOT, "plugins", "aws", "src", "main.ts"), output: ourPlugin }, { log: () => {} });
@@ -448,6 +448,10 @@ export async function startVeleroTsBeside(
     storeValidationFrequency: "2s",
     ...(o.logLevel ? { logLevel: o.logLevel } : {}),
     ...(o.features ? { features: o.features } : {}),
-    logger: process.env["VT_COMPAT_LOG"] === "1" ? createLogger({ level: "debug" }).child({ server: o.namespace }) : createSilentLogger(),
+    logger: o.logFile
+      ? createLogger({ level: (o.logLevel ?? "info") as LogLevel, destination: createWriteStream(o.logFile) })
+      : process.env["VT_COMPAT_LOG"] === "1"
+        ? createLogger({ level: "debug" }).child({ server: o.namespace })
+        : createSilentLogger(),
   });
 }

@@ -1,7 +1,14 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import type { Backup, BackupItemActionV2, BackupStorageLocation } from "@velero-ts/plugin-sdk";
 import { GVR } from "../kube/gvr.js";
+import { FILESYSTEM_CONFIG, FILESYSTEM_OBJECT_STORE, FilesystemObjectStore } from "../builtin-plugins/filesystem-object-store.js";
+import { CredentialFileStore } from "../persistence/credentials.js";
+import { createBackupStoreGetter } from "../persistence/location.js";
 import { ObjectBackupStore } from "../persistence/object-backup-store.js";
 import { createSilentLogger } from "../shared/logging.js";
 import { forBackup, forBackupStorageLocation, forConfigMap, forNamespace } from "../testing/builders.js";
@@ -253,6 +260,42 @@ describe("BackupStorageLocationReconciler", () => {
     expect(t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero")?.status?.lastValidationTime).toBe("2024-05-01T10:00:00Z");
     t.kube.seed(GVR.backupStorageLocations, { ...loc, spec: { ...loc.spec, validationFrequency: "-5m" }, status: {} } as never);
     expect(await r.reconcile("velero/default")).toEqual({ kind: "requeue", afterMs: 60_000 });
+  });
+
+  it("a velero.io/filesystem location: its bucket directory is made at the first validation only; gone later, the location is Unavailable and it is not made again", async () => {
+    const t = setup();
+    const root = await mkdtemp(join(tmpdir(), "vt-bsl-fs-"));
+    try {
+      const loc = t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero") as BackupStorageLocation;
+      t.kube.seed(GVR.backupStorageLocations, { ...loc, spec: { ...loc.spec, provider: FILESYSTEM_OBJECT_STORE, objectStorage: { bucket: "velero" }, config: { path: root } }, status: {} } as never);
+      // as the server composes it
+      const getBackupStore = createBackupStoreGetter({
+        plugins: {
+          getObjectStore: async (_provider, config) => {
+            const store = new FilesystemObjectStore();
+            await store.init(config);
+            return store;
+          },
+        },
+        credentials: new CredentialFileStore({ kube: t.kube, namespace: "velero" }),
+        logger: createSilentLogger(),
+        firstValidationConfig: { [FILESYSTEM_OBJECT_STORE]: { [FILESYSTEM_CONFIG.createBucket]: "true" } },
+      });
+      const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore });
+      const status = () => t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero")?.status;
+      await r.reconcile("velero/default");
+      expect(status()?.phase).toBe("Available");
+      expect(existsSync(join(root, "velero"))).toBe(true);
+      // the volume holding it is gone (not mounted): never taken for an empty bucket
+      await rm(join(root, "velero"), { recursive: true });
+      t.clock.advance(60_000);
+      await r.reconcile("velero/default");
+      expect(status()?.phase).toBe("Unavailable");
+      expect(status()?.message).toContain(`bucket "velero" does not exist: directory ${join(root, "velero")} is missing (is the volume that holds it mounted?)`);
+      expect(existsSync(join(root, "velero"))).toBe(false);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it("keeps a single default location (the newest)", async () => {

@@ -7,24 +7,15 @@ import { rm } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { randomBytes } from "node:crypto";
 import type { Backup, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { FilesystemObjectStore } from "../host/src/builtin-plugins/filesystem-object-store.ts";
-import { installCrds } from "../host/src/kube/crds.ts";
 import { GVR } from "../host/src/kube/gvr.ts";
-import { createKubeClient } from "../host/src/kube/http-kube-client.ts";
-import { loadEndpoints } from "../test/helpers/endpoints.ts";
-import { createBenchObjects, formatPeerCpu, formatThreadCpu, threadCpuMs, machineCpuMs, peerCpuMs, peerCpuTotal, startFilesystemServer, startProfiler, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
+import { createBenchObjects, fastestList, formatPeerCpu, formatThreadCpu, machineCpuMs, openBenchCluster, peerCpuMs, peerCpuTotal, startFilesystemServer, startProfiler, threadCpuMs, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250; // per namespace: 250 ConfigMaps + 250 Secrets → 10,000 objects
 
-const endpoints = loadEndpoints();
-const kube = createKubeClient({ kubeconfig: endpoints.kubeconfig });
-await installCrds(kube);
-await waitNamespacesSettled(kube);
-const tag = randomBytes(3).toString("hex");
-const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `vt-bench-${String(i).padStart(2, "0")}-${tag}`);
+const { endpoints, kube, tag, namespaces } = await openBenchCluster("vt-bench", NAMESPACES);
 const velero = `vt-bench-velero-${tag}`;
 process.stderr.write(`bench backup-10k: creating ${NAMESPACES * PER_KIND * 2} objects...\n`);
 await createBenchObjects(kube, namespaces);
@@ -74,27 +65,7 @@ const items = warm.backup.status?.progress?.itemsBackedUp ?? 0;
 
 // The limit: LIST every object + PUT a same-size tarball to the same object store.
 // The LIST is timed three times and the fastest run is the limit (the strictest comparison).
-let listMs = Infinity;
-let listed = 0;
-let listCpuMs = 0;
-let listPeerCpu = "";
-for (let run = 0; run < 3; run++) {
-  const listCpu0 = process.cpuUsage();
-  const listPeers0 = peerCpuMs(endpoints.pids);
-  const l0 = performance.now();
-  let n = 0;
-  for (const ns of namespaces) {
-    for (const gvr of [GVR.configMaps, GVR.secrets]) n += (await kube.list(gvr, { namespace: ns })).items.length;
-  }
-  const ms = performance.now() - l0;
-  if (ms < listMs) {
-    listMs = ms;
-    listed = n;
-    const c = process.cpuUsage(listCpu0);
-    listCpuMs = (c.user + c.system) / 1000;
-    listPeerCpu = formatPeerCpu(listPeers0, peerCpuMs(endpoints.pids));
-  }
-}
+const { ms: listMs, listed, cpuMs: listCpuMs, peerCpu: listPeerCpu } = await fastestList(kube, namespaces, endpoints.pids);
 const store = new FilesystemObjectStore();
 await store.init({ path: bucketRoot, bucket: "limit", createBucket: "true" });
 const body = readFileSync(tarPath);

@@ -7,46 +7,21 @@ import { appendFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
 import type { Backup, Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { DEFAULT_ITEM_CONCURRENCY } from "../host/src/controllers/restore-controller.ts";
-import { installCrds } from "../host/src/kube/crds.ts";
 import { GVR } from "../host/src/kube/gvr.ts";
-import { createKubeClient } from "../host/src/kube/http-kube-client.ts";
-import { loadEndpoints } from "../test/helpers/endpoints.ts";
-import { benchObjects, formatPeerCpu, formatThreadCpu, peerCpuMs, pool, sleep, startFilesystemServer, startProfiler, threadCpuMs, waitTerminal } from "./cluster-common.ts";
+import { benchObjects, countBenchObjects, deleteNamespacesAndWait, formatPeerCpu, openBenchCluster, formatThreadCpu, peerCpuMs, pool, sleep, startFilesystemServer, startProfiler, threadCpuMs, waitTerminal } from "./cluster-common.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250; // per namespace: 250 ConfigMaps + 250 Secrets → 10,000 objects
 const SETUP_CONCURRENCY = 32;
 
-const endpoints = loadEndpoints();
-const kube = createKubeClient({ kubeconfig: endpoints.kubeconfig });
-await installCrds(kube);
-const tag = randomBytes(3).toString("hex");
-const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `vt-rbench-${String(i).padStart(2, "0")}-${tag}`);
+const { endpoints, kube, tag, namespaces } = await openBenchCluster("vt-rbench", NAMESPACES);
 const velero = `vt-rbench-velero-${tag}`;
 const objects = (): UnstructuredItem[] => benchObjects(namespaces, PER_KIND);
 const gvrOf = (o: UnstructuredItem) => (o.kind === "ConfigMap" ? GVR.configMaps : GVR.secrets);
 const createNamespaces = () => Promise.all(namespaces.map((ns) => kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } })));
 
-async function deleteNamespacesAndWait(): Promise<void> {
-  await Promise.all(namespaces.map((ns) => kube.delete(GVR.namespaces, ns)));
-  for (;;) {
-    const left = (await kube.list(GVR.namespaces)).items.filter((n) => namespaces.includes(n.metadata.name));
-    if (left.length === 0) return;
-    await sleep(500);
-  }
-}
-
-async function countRestored(): Promise<number> {
-  let n = 0;
-  for (const ns of namespaces) {
-    n += (await kube.list(GVR.configMaps, { namespace: ns })).items.filter((c) => c.metadata.name !== "kube-root-ca.crt").length;
-    n += (await kube.list(GVR.secrets, { namespace: ns })).items.length;
-  }
-  return n;
-}
 
 process.stderr.write(`bench restore-10k: creating ${NAMESPACES * PER_KIND * 2} objects...\n`);
 await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: velero } });
@@ -66,7 +41,7 @@ const backup = await waitTerminal<Backup>(kube, GVR.backups, "bench", velero);
 if (backup.status?.phase !== "Completed") throw new Error(`bench backup ended ${backup.status?.phase}`);
 
 process.stderr.write("bench restore-10k: emptying the cluster...\n");
-await deleteNamespacesAndWait();
+await deleteNamespacesAndWait(kube, namespaces);
 
 process.stderr.write("bench restore-10k: restoring...\n");
 const rssBefore = process.memoryUsage().rss;
@@ -86,12 +61,12 @@ const peerCpu = formatPeerCpu(peers0, peerCpuMs(endpoints.pids));
 await profiler?.stop();
 clearInterval(sampler);
 const restoredItems = restore.status?.progress?.itemsRestored ?? 0;
-const present = await countRestored();
+const present = await countBenchObjects(kube, namespaces);
 
 // The limit: CREATE the same objects (and their namespaces) into an empty cluster with a tight loop.
 process.stderr.write("bench restore-10k: measuring the CREATE limit...\n");
 const limit = async (inFlight: number): Promise<number> => {
-  await deleteNamespacesAndWait();
+  await deleteNamespacesAndWait(kube, namespaces);
   const l0 = performance.now();
   await createNamespaces();
   await pool(objects(), inFlight, (o) => kube.create(gvrOf(o), o));

@@ -13,25 +13,16 @@ import { appendFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { Backup, Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
-import { installCrds } from "../host/src/kube/crds.ts";
 import { GVR } from "../host/src/kube/gvr.ts";
-import { createKubeClient } from "../host/src/kube/http-kube-client.ts";
-import { loadEndpoints } from "../test/helpers/endpoints.ts";
 import { bucketKeys, bucketObject, motoS3, startRealVeleroBeside, startVeleroTsBeside } from "../test/integration/velero-compat/harness.ts";
-import { createBenchObjects, formatPeerCpu, peerCpuMs, processTreeCpuMs, sleep, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
+import { countBenchObjects, createBenchObjects, deleteNamespacesAndWait, fastestList, formatPeerCpu, openBenchCluster, peerCpuMs, processTreeCpuMs, sleep, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250;
 
-const endpoints = loadEndpoints();
-const kube = createKubeClient({ kubeconfig: endpoints.kubeconfig });
-await installCrds(kube);
-await waitNamespacesSettled(kube);
-const tag = randomBytes(3).toString("hex");
-const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `vt-bench-${String(i).padStart(2, "0")}-${tag}`);
+const { endpoints, kube, tag, namespaces } = await openBenchCluster("vt-bench", NAMESPACES);
 const goNs = `vt-bench-velero-go-${tag}`;
 const tsNs = `vt-bench-velero-ts-${tag}`;
 const s3 = motoS3(endpoints);
@@ -90,17 +81,7 @@ async function runBackup(who: "go" | "ts", name: string): Promise<Run> {
 const runs = { goCold: await runBackup("go", "cold"), tsCold: await runBackup("ts", "cold"), goWarm: await runBackup("go", "warm"), tsWarm: await runBackup("ts", "warm") };
 
 // The limit: LIST every object (fastest of 3) + PUT a same-size tarball to moto.
-let listMs = Infinity;
-let listed = 0;
-for (let run = 0; run < 3; run++) {
-  const l0 = performance.now();
-  let n = 0;
-  for (const ns of namespaces) {
-    for (const gvr of [GVR.configMaps, GVR.secrets]) n += (await kube.list(gvr, { namespace: ns })).items.length;
-  }
-  const ms = performance.now() - l0;
-  if (ms < listMs) [listMs, listed] = [ms, n];
-}
+const { ms: listMs, listed } = await fastestList(kube, namespaces, endpoints.pids);
 const tarballs = {
   go: await bucketObject(s3, buckets.go, "backups/warm/warm.tar.gz"),
   ts: await bucketObject(s3, buckets.ts, "backups/warm/warm.tar.gz"),
@@ -119,26 +100,11 @@ interface RestoreRun {
   present: number;
 }
 
-async function deleteNamespacesAndWait(): Promise<void> {
-  await Promise.all(namespaces.map((ns) => kube.delete(GVR.namespaces, ns)));
-  for (;;) {
-    const left = (await kube.list(GVR.namespaces)).items.filter((n) => namespaces.includes(n.metadata.name));
-    if (left.length === 0) return;
-    await sleep(500);
-  }
-}
-
-async function countPresent(): Promise<number> {
-  let n = 0;
-  for (const ns of namespaces) for (const gvr of [GVR.configMaps, GVR.secrets]) n += (await kube.list(gvr, { namespace: ns })).items.filter((o) => o.metadata.name !== "kube-root-ca.crt").length;
-  return n;
-}
-
 /** Empties the cluster of the bench namespaces, then restores `who`'s warm backup, timed from CR creation to a terminal phase. */
 async function runRestore(who: "go" | "ts"): Promise<RestoreRun> {
   const namespace = who === "go" ? goNs : tsNs;
   process.stderr.write("bench velero-10k: emptying the cluster...\n");
-  await deleteNamespacesAndWait();
+  await deleteNamespacesAndWait(kube, namespaces);
   await waitNamespacesSettled(kube);
   process.stderr.write(`bench velero-10k: restoring with ${who === "go" ? "real Velero" : "velero-ts"}...\n`);
   const goPid = go.server.pid ?? -1;
@@ -151,7 +117,7 @@ async function runRestore(who: "go" | "ts"): Promise<RestoreRun> {
   const wallMs = performance.now() - t0;
   const cpuMs = cpu() - cpu0;
   const peerCpu = formatPeerCpu(peers0, peerCpuMs(endpoints.pids));
-  return { restore, wallMs, cpuMs, peerCpu, present: await countPresent() };
+  return { restore, wallMs, cpuMs, peerCpu, present: await countBenchObjects(kube, namespaces) };
 }
 const restores = { go: await runRestore("go"), ts: await runRestore("ts") };
 

@@ -6,7 +6,7 @@ import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import type { Backup, BackupItemActionV2, BackupStorageLocation } from "@velero-ts/plugin-sdk";
 import { GVR } from "../kube/gvr.js";
-import { FILESYSTEM_CONFIG, FILESYSTEM_OBJECT_STORE, FilesystemObjectStore } from "../builtin-plugins/filesystem-object-store.js";
+import { FILESYSTEM_CONFIG, FILESYSTEM_OBJECT_STORE } from "../builtin-plugins/filesystem-object-store.js";
 import { CredentialFileStore } from "../persistence/credentials.js";
 import { createBackupStoreGetter } from "../persistence/location.js";
 import { ObjectBackupStore } from "../persistence/object-backup-store.js";
@@ -18,6 +18,7 @@ import { MemoryObjectStore } from "../testing/in-memory-object-store.js";
 import type { NamedAction } from "../plugins/manager.js";
 import { BackupReconciler, type BackupMetrics } from "./backup-controller.js";
 import { BackupStorageLocationReconciler } from "./backup-storage-location-controller.js";
+import { filesystemObjectStores } from "../testing/filesystem-object-stores.js";
 
 function setup(options: { concurrency?: number; actions?: NamedAction<BackupItemActionV2>[] } = {}) {
   const kube = new FakeKubeClient();
@@ -270,13 +271,7 @@ describe("BackupStorageLocationReconciler", () => {
       t.kube.seed(GVR.backupStorageLocations, { ...loc, spec: { ...loc.spec, provider: FILESYSTEM_OBJECT_STORE, objectStorage: { bucket: "velero" }, config: { path: root } }, status: {} } as never);
       // as the server composes it
       const getBackupStore = createBackupStoreGetter({
-        plugins: {
-          getObjectStore: async (_provider, config) => {
-            const store = new FilesystemObjectStore();
-            await store.init(config);
-            return store;
-          },
-        },
+        plugins: filesystemObjectStores,
         credentials: new CredentialFileStore({ kube: t.kube, namespace: "velero" }),
         logger: createSilentLogger(),
         firstValidationConfig: { [FILESYSTEM_OBJECT_STORE]: { [FILESYSTEM_CONFIG.createBucket]: "true" } },

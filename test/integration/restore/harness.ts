@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import type { Backup, BackupStorageLocation, Restore, RestoreSpec, UnstructuredItem } from "@velero-ts/plugin-sdk";
-import { FILESYSTEM_OBJECT_STORE, FilesystemObjectStore } from "../../../host/src/builtin-plugins/filesystem-object-store.ts";
+import { FILESYSTEM_OBJECT_STORE } from "../../../host/src/builtin-plugins/filesystem-object-store.ts";
 import { RestoreReconciler } from "../../../host/src/controllers/restore-controller.ts";
 import { ControllerManager } from "../../../host/src/controllers/runtime/manager.ts";
 import { KubernetesBackupper } from "../../../host/src/backup/backupper.ts";
@@ -36,6 +36,7 @@ import { realClock, toKubeTime } from "../../../host/src/shared/clock.ts";
 import { createLogger, createSilentLogger, type Logger } from "../../../host/src/shared/logging.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
 import { releaseRestores } from "../../helpers/velero-server.ts";
+import { filesystemObjectStores } from "../../../host/src/testing/filesystem-object-stores.ts";
 
 let crdsInstalled: Promise<unknown> | undefined;
 
@@ -114,13 +115,7 @@ export class RestoreServer {
     // STAND-IN for the BackupStorageLocation controller (validation marks it Available).
     await kube.patch(GVR.backupStorageLocations, "default", namespace, { status: { phase: "Available", lastValidationTime: toKubeTime(new Date()) } });
     const getBackupStore = createBackupStoreGetter({
-      plugins: {
-        getObjectStore: async (_provider, config) => {
-          const store = new FilesystemObjectStore();
-          await store.init(config);
-          return store;
-        },
-      },
+      plugins: filesystemObjectStores,
       credentials: new CredentialFileStore({ kube, namespace }),
       logger,
     });

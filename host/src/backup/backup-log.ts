@@ -6,7 +6,7 @@
 import { createGzip, gzipSync, type Gzip } from "node:zlib";
 import type { Logger } from "../shared/logging.js";
 import type { BackupResults, Result } from "../persistence/backup-store.js";
-import { fieldPieces, joinPieces, LOGRUS_LEVEL_ORDER, logrusLevel, logrusLine, mergeFields, type LogrusLevel } from "../shared/logrus-format.js";
+import { fieldPieces, joinPieces, LOGRUS_LEVEL_ORDER, logrusLevel, logrusLine, LogrusLevels, mergeFields, type LogrusLevel } from "../shared/logrus-format.js";
 
 type Level = LogrusLevel;
 const ORDER = LOGRUS_LEVEL_ORDER;
@@ -48,7 +48,7 @@ function addResult(result: Result, fields: Record<string, unknown>, msg: string)
   }
 }
 
-export class BackupLogger implements Logger {
+export class BackupLogger extends LogrusLevels implements Logger {
   readonly #sink: Sink;
   readonly #fields: Record<string, unknown>;
   #formatted: string | undefined;
@@ -60,6 +60,7 @@ export class BackupLogger implements Logger {
    * size in memory, and little compression work is left when the backup ends.
    */
   constructor(options: { level?: string; tee?: Logger; now?: () => Date; fields?: Record<string, unknown>; compress?: boolean } = {}, sink?: Sink) {
+    super();
     const level = logrusLevel(options.level);
     this.#sink = sink ?? {
       lines: [],
@@ -101,31 +102,15 @@ export class BackupLogger implements Logger {
     return Buffer.concat(s.gzip.out);
   }
 
-  isLevelEnabled(level: string): boolean {
-    return level in ORDER && ORDER[level as Level] >= ORDER[this.#sink.level];
-  }
-
   child(bindings: Record<string, unknown>): BackupLogger {
     return new BackupLogger({ fields: { ...this.#fields, ...bindings } }, this.#sink);
   }
 
-  trace(obj: object | string, msg?: string): void {
-    this.#write("trace", obj, msg);
-  }
-  debug(obj: object | string, msg?: string): void {
-    this.#write("debug", obj, msg);
-  }
-  info(obj: object | string, msg?: string): void {
-    this.#write("info", obj, msg);
-  }
-  warn(obj: object | string, msg?: string): void {
-    this.#write("warn", obj, msg);
-  }
-  error(obj: object | string, msg?: string): void {
-    this.#write("error", obj, msg);
+  protected minLevel(): Level {
+    return this.#sink.level;
   }
 
-  #write(level: Level, obj: object | string, msg?: string): void {
+  protected write(level: Level, obj: object | string, msg?: string): void {
     const s = this.#sink;
     const plain = typeof obj === "string";
     const message = plain ? obj : (msg ?? "");

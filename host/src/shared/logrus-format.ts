@@ -141,10 +141,39 @@ export interface LineSink {
 }
 
 /**
+ * The Logger surface (a method per level, isLevelEnabled) over one write(level, ...) that a
+ * logrus logger implements.
+ */
+export abstract class LogrusLevels {
+  protected abstract minLevel(): LogrusLevel;
+  protected abstract write(level: LogrusLevel, obj: object | string, msg?: string): void;
+
+  isLevelEnabled(level: string): boolean {
+    return level in LOGRUS_LEVEL_ORDER && LOGRUS_LEVEL_ORDER[level as LogrusLevel] >= LOGRUS_LEVEL_ORDER[this.minLevel()];
+  }
+
+  trace(obj: object | string, msg?: string): void {
+    this.write("trace", obj, msg);
+  }
+  debug(obj: object | string, msg?: string): void {
+    this.write("debug", obj, msg);
+  }
+  info(obj: object | string, msg?: string): void {
+    this.write("info", obj, msg);
+  }
+  warn(obj: object | string, msg?: string): void {
+    this.write("warn", obj, msg);
+  }
+  error(obj: object | string, msg?: string): void {
+    this.write("error", obj, msg);
+  }
+}
+
+/**
  * A Logger writing logrus text lines (logrusLine) to a sink: the bound fields are formatted once
  * per logger and a call's own merged into them, with no JSON in between.
  */
-export class LogrusTextLogger {
+export class LogrusTextLogger extends LogrusLevels {
   readonly #sink: LineSink;
   readonly #level: LogrusLevel;
   readonly #fields: Record<string, unknown>;
@@ -152,36 +181,21 @@ export class LogrusTextLogger {
   #formatted: string | undefined;
 
   constructor(sink: LineSink, level: LogrusLevel, fields: Record<string, unknown> = {}) {
+    super();
     this.#sink = sink;
     this.#level = level;
     this.#fields = fields;
-  }
-
-  isLevelEnabled(level: string): boolean {
-    return level in LOGRUS_LEVEL_ORDER && LOGRUS_LEVEL_ORDER[level as LogrusLevel] >= LOGRUS_LEVEL_ORDER[this.#level];
   }
 
   child(bindings: Record<string, unknown>): LogrusTextLogger {
     return new LogrusTextLogger(this.#sink, this.#level, { ...this.#fields, ...bindings });
   }
 
-  trace(obj: object | string, msg?: string): void {
-    this.#write("trace", obj, msg);
-  }
-  debug(obj: object | string, msg?: string): void {
-    this.#write("debug", obj, msg);
-  }
-  info(obj: object | string, msg?: string): void {
-    this.#write("info", obj, msg);
-  }
-  warn(obj: object | string, msg?: string): void {
-    this.#write("warn", obj, msg);
-  }
-  error(obj: object | string, msg?: string): void {
-    this.#write("error", obj, msg);
+  protected minLevel(): LogrusLevel {
+    return this.#level;
   }
 
-  #write(level: LogrusLevel, obj: object | string, msg?: string): void {
+  protected write(level: LogrusLevel, obj: object | string, msg?: string): void {
     if (LOGRUS_LEVEL_ORDER[level] < LOGRUS_LEVEL_ORDER[this.#level]) return;
     const plain = typeof obj === "string";
     const pieces = (this.#pieces ??= fieldPieces(this.#fields));

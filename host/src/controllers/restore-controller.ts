@@ -41,6 +41,7 @@ import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { Logger, LogLevel } from "../shared/logging.js";
 import { parseKubeTime, splitKey } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
+import { omitEmptyMergePatch } from "../persistence/go-json.js";
 
 /** Removes the restore's files from object storage when the Restore is deleted. */
 export const RESTORE_FINALIZER = "restores.velero.io/external-resources-finalizer";
@@ -557,16 +558,9 @@ async function readVolumeInfos(store: BackupStore, backupName: string, log: Logg
 /** RestoreStatus fields Go leaves out when zero (omitempty), and those of its progress. */
 const RESTORE_OMITTED_WHEN_ZERO = ["warnings", "errors", "restoreItemOperationsAttempted", "restoreItemOperationsCompleted", "restoreItemOperationsFailed"];
 
-/**
- * The final status as a JSON merge patch that leaves the Restore as Velero's Go struct writes
- * it: zero counts sent as null (deleted), also the progress's, which was patched during the run.
- */
+/** The final status as a merge patch leaving the Restore as Velero's Go struct writes it (zero counts deleted). */
 function goRestoreStatusMergePatch(status: StatusPatch): StatusPatch {
-  const patch: StatusPatch = { ...status };
-  for (const k of RESTORE_OMITTED_WHEN_ZERO) if (patch[k] === 0) patch[k] = null;
-  const progress = status.progress as Record<string, unknown> | undefined;
-  if (progress) patch.progress = Object.fromEntries(Object.entries(progress).map(([k, v]) => [k, v === 0 ? null : v])) as StatusPatch["progress"];
-  return patch;
+  return omitEmptyMergePatch(status, RESTORE_OMITTED_WHEN_ZERO, ["progress"]);
 }
 
 function logResults(log: Logger, errors: RestoreResultSet, warnings: RestoreResultSet): void {

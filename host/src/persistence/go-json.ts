@@ -116,3 +116,18 @@ export function parseItemJson<T = unknown>(text: string): T {
     return Number.isSafeInteger(n) || !/^-?\d+$/.test(raw) ? n : new LosslessNumber(raw);
   }) as T;
 }
+
+/**
+ * A JSON merge patch of a Velero status that leaves it as its Go struct writes it: each field of
+ * `omitted` (all `omitempty`) that is 0 or "" is sent as null (a merge patch deletes it), and so
+ * is each zero field of the `nested` objects, so a zero written earlier in a run goes too.
+ */
+export function omitEmptyMergePatch<T extends Record<string, unknown>>(status: T, omitted: readonly string[], nested: readonly string[]): T {
+  const patch: Record<string, unknown> = { ...status };
+  for (const k of omitted) if (patch[k] === 0 || patch[k] === "") patch[k] = null;
+  for (const n of nested) {
+    const value = status[n];
+    if (value && typeof value === "object") patch[n] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v === 0 ? null : v]));
+  }
+  return patch as T;
+}

@@ -17,7 +17,7 @@ import type {
   RestoreFileKind,
   RestoreUpload,
 } from "./backup-store.js";
-import { marshalGo } from "./go-json.js";
+import { marshalGo, omitEmptyMergePatch } from "./go-json.js";
 import { ObjectStoreLayout } from "./layout.js";
 
 export interface ObjectBackupStoreOptions {
@@ -83,18 +83,8 @@ function goBackupStatus(status: Record<string, unknown>): Record<string, unknown
  * written earlier (progress at the start of the run) goes too.
  */
 export function goBackupStatusMergePatch(status: Record<string, unknown>): Record<string, unknown> {
-  const go = goBackupStatus(status);
-  const patch: Record<string, unknown> = { ...go };
-  for (const k of Object.keys(status)) if (!(k in go)) patch[k] = null;
-  for (const nested of ["progress", "hookStatus"]) {
-    const before = status[nested];
-    const after = go[nested];
-    if (before && typeof before === "object" && after && typeof after === "object") {
-      const p: Record<string, unknown> = { ...(after as Record<string, unknown>) };
-      for (const k of Object.keys(before)) if (!(k in (after as Record<string, unknown>))) p[k] = null;
-      patch[nested] = p;
-    }
-  }
+  const patch = omitEmptyMergePatch(status, OMITTED_WHEN_ZERO, ["progress", "hookStatus"]);
+  if (Array.isArray(patch["validationErrors"]) && patch["validationErrors"].length === 0) patch["validationErrors"] = null;
   return patch;
 }
 

@@ -1,5 +1,6 @@
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { createLogger } from "../shared/logging.js";
 import { BackupLogger } from "./backup-log.js";
 
 const NOW = () => new Date("2026-11-26T00:00:00.400Z");
@@ -54,5 +55,24 @@ describe("BackupLogger", () => {
     expect(() => log.text()).toThrow(/compress mode/);
     // Asking again does not fail (the stream is already ended).
     expect(gunzipSync(await log.gzipped()).toString()).toBe(text);
+  });
+
+  it("writes each line to a text server log byte for byte, as Velero's backup logger writes its lines to the server's output", () => {
+    const server: string[] = [];
+    const serverLog = createLogger({ level: "info", destination: { write: (l: string) => server.push(l) } as unknown as NodeJS.WritableStream });
+    const log = new BackupLogger({ level: "debug", now: NOW, tee: serverLog.child({ controller: "backup" }) }).child({ backup: "velero/b1" });
+    log.child({ resource: "pods", name: "web" }).info({ progress: "" }, "Processing item");
+    log.debug("only in the backup log"); // below the server's level
+    log.warn({ namespace: "app" }, "careful");
+    expect(server).toEqual(log.text().split(/(?<=\n)/).filter((l) => !l.includes("only in the backup log")));
+    expect(server).toHaveLength(2);
+  });
+
+  it("hands a structured server log (json) the fields of each line", () => {
+    const server: string[] = [];
+    const serverLog = createLogger({ level: "info", format: "json", destination: { write: (l: string) => server.push(l) } as unknown as NodeJS.WritableStream });
+    const log = new BackupLogger({ now: NOW, tee: serverLog }).child({ backup: "velero/b1" });
+    log.child({ resource: "pods" }).warn({ namespace: "app" }, "careful");
+    expect(JSON.parse(server[0] as string)).toMatchObject({ level: "warn", msg: "careful", backup: "velero/b1", resource: "pods", namespace: "app" });
   });
 });

@@ -6,7 +6,7 @@
 import { createGzip, gzipSync, type Gzip } from "node:zlib";
 import type { Logger } from "../shared/logging.js";
 import type { BackupResults, Result } from "../persistence/backup-store.js";
-import { fieldPieces, joinPieces, LOGRUS_LEVEL_ORDER, logrusLevel, logrusLine, LogrusLevels, mergeFields, type LogrusLevel } from "../shared/logrus-format.js";
+import { childPieces, fieldPieces, joinPieces, LOGRUS_LEVEL_ORDER, logrusLevel, logrusLine, LogrusLevels, mergeFields, writesFormattedLines, type FormattedLineWriter, type LogrusLevel } from "../shared/logrus-format.js";
 
 type Level = LogrusLevel;
 const ORDER = LOGRUS_LEVEL_ORDER;
@@ -24,6 +24,8 @@ interface Sink {
   results: BackupResults;
   level: Level;
   tee?: Logger;
+  /** `tee` when it takes the formatted lines themselves (the server's text logger). */
+  teeLines?: FormattedLineWriter;
   now: () => Date;
 }
 
@@ -59,7 +61,11 @@ export class BackupLogger extends LogrusLevels implements Logger {
    * of being kept as text; read it with gzipped(). A large backup's log then costs its compressed
    * size in memory, and little compression work is left when the backup ends.
    */
-  constructor(options: { level?: string; tee?: Logger; now?: () => Date; fields?: Record<string, unknown>; compress?: boolean } = {}, sink?: Sink) {
+  constructor(
+    options: { level?: string; tee?: Logger; now?: () => Date; fields?: Record<string, unknown>; compress?: boolean } = {},
+    sink?: Sink,
+    pieces?: [string, string][],
+  ) {
     super();
     const level = logrusLevel(options.level);
     this.#sink = sink ?? {
@@ -71,9 +77,11 @@ export class BackupLogger extends LogrusLevels implements Logger {
       results: { errors: {}, warnings: {} },
       level,
       tee: options.tee,
+      ...(options.tee && writesFormattedLines(options.tee) ? { teeLines: options.tee } : {}),
       now: options.now ?? (() => new Date()),
     };
     this.#fields = options.fields ?? {};
+    this.#pieces = pieces;
   }
 
   get warnings(): number {
@@ -103,7 +111,7 @@ export class BackupLogger extends LogrusLevels implements Logger {
   }
 
   child(bindings: Record<string, unknown>): BackupLogger {
-    return new BackupLogger({ fields: { ...this.#fields, ...bindings } }, this.#sink);
+    return new BackupLogger({ fields: { ...this.#fields, ...bindings } }, this.#sink, childPieces((this.#pieces ??= fieldPieces(this.#fields)), bindings));
   }
 
   protected minLevel(): Level {
@@ -116,17 +124,19 @@ export class BackupLogger extends LogrusLevels implements Logger {
     const message = plain ? obj : (msg ?? "");
     const counted = level === "warn" || level === "error";
     if (!counted && ORDER[level] < ORDER[s.level]) return;
-    const fields = plain ? this.#fields : { ...this.#fields, ...(obj as Record<string, unknown>) };
-    if (level === "warn") {
-      s.warnings++;
-      addResult(s.results.warnings, fields, message);
-    }
-    if (level === "error") {
-      s.errors++;
-      addResult(s.results.errors, fields, message);
+    if (counted) {
+      const fields = this.#callFields(obj);
+      if (level === "warn") {
+        s.warnings++;
+        addResult(s.results.warnings, fields, message);
+      } else {
+        s.errors++;
+        addResult(s.results.errors, fields, message);
+      }
     }
     if (ORDER[level] < ORDER[s.level]) return;
-    // Most lines carry only the logger's bound fields: those are formatted once per logger.
+    // Most lines carry only the logger's bound fields: those are formatted once per logger (and
+    // a child's from its parent's, with only its own added).
     const pieces = (this.#pieces ??= fieldPieces(this.#fields));
     const formatted = plain ? (this.#formatted ??= joinPieces(pieces)) : mergeFields(pieces, obj as Record<string, unknown>);
     const line = logrusLine(s.now(), level, message, formatted);
@@ -136,7 +146,13 @@ export class BackupLogger extends LogrusLevels implements Logger {
       s.lines = [];
       s.pendingChars = 0;
     }
-    s.tee?.[level](fields, message);
+    // As Velero's backup logger writes each line to the server's output too, byte for byte.
+    if (s.teeLines) s.teeLines.writeFormatted(level, line);
+    else s.tee?.[level](this.#callFields(obj), message);
+  }
+
+  #callFields(obj: object | string): Record<string, unknown> {
+    return typeof obj === "string" ? this.#fields : { ...this.#fields, ...(obj as Record<string, unknown>) };
   }
 }
 

@@ -68,4 +68,18 @@ describe("createLogger", () => {
       expect(lines).toHaveLength(4);
     }
   });
+
+  it("gives a child the parent's fields with its own merged in: replaced, added, and removed by undefined", () => {
+    const { lines, logger } = capture();
+    const parent = logger.child({ backup: "velero/b1", namespace: "app", zone: "z1" });
+    parent.info("parent first"); // the parent's fields are formatted before the child is made
+    const child = parent.child({ namespace: "other", name: "cm 1", zone: undefined, err: "boom" });
+    child.info("child");
+    child.child({ aaa: 1, name: "cm-2" }).info({ progress: "" }, "grandchild");
+    expect(lines.map((l) => l.replace(/^time="[^"]+" /, ""))).toEqual([
+      'level=info msg="parent first" backup=velero/b1 namespace=app zone=z1\n',
+      'level=info msg="child" backup=velero/b1 error=boom name="cm 1" namespace=other\n',
+      'level=info msg="grandchild" aaa=1 backup=velero/b1 error=boom name=cm-2 namespace=other progress=\n',
+    ]);
+  });
 });

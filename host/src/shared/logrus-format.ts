@@ -122,6 +122,32 @@ export function mergeFields(bound: [string, string][], own: Record<string, unkno
   return out;
 }
 
+/**
+ * A child logger's bound fields: its parent's, already formatted and sorted, merged with the
+ * child's own (which win for a key both have; an undefined one removes the parent's); only the
+ * child's own are formatted.
+ */
+export function childPieces(parent: [string, string][], bindings: Record<string, unknown>): [string, string][] {
+  const extra = fieldPieces(bindings);
+  const replaced = new Set<string>();
+  for (const k in bindings) replaced.add(logKey(k));
+  if (replaced.size === 0) return parent;
+  const out: [string, string][] = [];
+  let i = 0;
+  const copyBefore = (key: string | undefined): void => {
+    for (; i < parent.length && (key === undefined || (parent[i] as [string, string])[0] <= key); i++) {
+      const bound = parent[i] as [string, string];
+      if (!replaced.has(bound[0])) out.push(bound);
+    }
+  };
+  for (const pair of extra) {
+    copyBefore(pair[0]);
+    out.push(pair);
+  }
+  copyBefore(undefined);
+  return out;
+}
+
 let lastSecond = NaN;
 let lastTimeText = "";
 /** RFC 3339 in UTC with whole seconds (logrus' default), cached for the current second. */
@@ -138,6 +164,18 @@ function timeText(d: Date): string {
 /** Where a LogrusTextLogger's lines go. */
 export interface LineSink {
   write(line: string): void;
+}
+
+/**
+ * A logger that also takes whole lines formatted elsewhere (a backup's log, whose lines Velero's
+ * server writes to its own output byte for byte as they go to the backup's log file).
+ */
+export interface FormattedLineWriter {
+  writeFormatted(level: LogrusLevel, line: string): void;
+}
+
+export function writesFormattedLines(logger: object): logger is FormattedLineWriter {
+  return typeof (logger as Partial<FormattedLineWriter>).writeFormatted === "function";
 }
 
 /**
@@ -173,22 +211,25 @@ export abstract class LogrusLevels {
  * A Logger writing logrus text lines (logrusLine) to a sink: the bound fields are formatted once
  * per logger and a call's own merged into them, with no JSON in between.
  */
-export class LogrusTextLogger extends LogrusLevels {
+export class LogrusTextLogger extends LogrusLevels implements FormattedLineWriter {
   readonly #sink: LineSink;
   readonly #level: LogrusLevel;
   readonly #fields: Record<string, unknown>;
   #pieces: [string, string][] | undefined;
   #formatted: string | undefined;
 
-  constructor(sink: LineSink, level: LogrusLevel, fields: Record<string, unknown> = {}) {
+  /** `pieces`: the fields already formatted (fieldPieces), when the caller has them. */
+  constructor(sink: LineSink, level: LogrusLevel, fields: Record<string, unknown> = {}, pieces?: [string, string][]) {
     super();
     this.#sink = sink;
     this.#level = level;
     this.#fields = fields;
+    this.#pieces = pieces;
   }
 
   child(bindings: Record<string, unknown>): LogrusTextLogger {
-    return new LogrusTextLogger(this.#sink, this.#level, { ...this.#fields, ...bindings });
+    const fields = { ...this.#fields, ...bindings };
+    return new LogrusTextLogger(this.#sink, this.#level, fields, childPieces((this.#pieces ??= fieldPieces(this.#fields)), bindings));
   }
 
   protected minLevel(): LogrusLevel {
@@ -201,5 +242,9 @@ export class LogrusTextLogger extends LogrusLevels {
     const pieces = (this.#pieces ??= fieldPieces(this.#fields));
     const fields = plain ? (this.#formatted ??= joinPieces(pieces)) : mergeFields(pieces, obj as Record<string, unknown>);
     this.#sink.write(logrusLine(new Date(), level, plain ? obj : (msg ?? ""), fields));
+  }
+
+  writeFormatted(level: LogrusLevel, line: string): void {
+    if (LOGRUS_LEVEL_ORDER[level] >= LOGRUS_LEVEL_ORDER[this.#level]) this.#sink.write(line);
   }
 }

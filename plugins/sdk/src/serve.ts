@@ -3,7 +3,7 @@
  * velero-ts host can run.
  *
  * ```ts
- * import { serve } from "@velero-ts/plugin-sdk";
+import { serve } from "@velero-ts/plugin-sdk";
  * await serve()
  *   .registerObjectStore("example.io/my-store", ({ logger }) => new MyObjectStore(logger))
  *   .registerBackupItemAction("example.io/my-action", () => new MyAction())
@@ -42,6 +42,7 @@ import type {
 } from "./contract/plugins.js";
 import { getErrorMessage } from "./contract/errors.js";
 import { createPluginLogger, type PluginLogger } from "./logger.js";
+import { guardStderrText } from "./stderr-guard.js";
 import { formatHandshake, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, offersFrames, PLUGIN_PROTOCOLS_ENV } from "./transport/handshake.js";
 import { PluginRegistry, type PluginFactory } from "./transport/registry.js";
 import { PluginGrpcServer, type ListenAddress } from "./transport/server.js";
@@ -280,10 +281,21 @@ function processRuntime(): ServeRuntime {
  * call console.log, so once start() runs, console.log/info/debug and process.stdout.write all go to
  * stderr, where the host forwards them into its log. The handshake itself is written with
  * fs.writeSync(1, …), bypassing this redirection.
+ * Everything written to stderr through process.stderr.write (so console.* too) passes
+ * guardStderrText: a JSON line that would crash go-plugin's host is written as a plain message.
  */
 function redirectStdoutToStderr(): void {
-  const toStderr = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
-  process.stdout.write = toStderr;
+  const write = process.stderr.write.bind(process.stderr) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  const guarded = ((chunk: unknown, ...rest: unknown[]): boolean => {
+    if (typeof chunk === "string") return write(guardStderrText(chunk), ...rest);
+    if (chunk instanceof Uint8Array) {
+      const encoding = typeof rest[0] === "string" ? rest.slice(1) : rest;
+      return write(guardStderrText(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("utf8")), ...encoding);
+    }
+    return write(chunk, ...rest);
+  }) as typeof process.stderr.write;
+  process.stderr.write = guarded;
+  process.stdout.write = guarded;
   console.log = console.error;
   console.info = console.error;
   console.debug = console.error;

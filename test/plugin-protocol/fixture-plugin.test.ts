@@ -223,6 +223,26 @@ describe.each([
       expect(await iba!.action.getRelatedItems(pod("web"), backup)).toEqual([{ group: "", resource: "persistentvolumeclaims", namespace: "ns1", name: "web-pvc" }]);
     });
 
+    it("exits by itself on Shutdown while a call hangs, as go-plugin's Shutdown stops the server: the call fails, no SIGKILL", async () => {
+      const own: LogRecord[] = [];
+      const logger = captureLogger(own);
+      const registry = await discoverPlugins({ pluginDir, args: [], logger, handshakeTimeoutMs: 20_000, transport });
+      const second = new DefaultPluginManager({ registry, logger, transport });
+      try {
+        const s = await second.getObjectStore("test.io/store", storeConfig);
+        const inFlight = s.objectExists("hang", "k").then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        await waitFor(() => own.some((r) => r.message === "hanging in ObjectExists"));
+        await second.close();
+        expect(await inFlight).toBeInstanceOf(Error);
+        expect(own.filter((r) => r.message.includes("failed to exit gracefully"))).toEqual([]);
+      } finally {
+        await second.close();
+      }
+    });
+
     it("serves concurrent callers over one process", async () => {
       const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.objectExists("files", `nothing-${i}`)));
       expect(results.every((r) => r === false)).toBe(true);

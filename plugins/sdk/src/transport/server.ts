@@ -109,19 +109,31 @@ export class PluginGrpcServer {
     });
   }
 
-  /** Ends open streams, stops the server (waiting up to graceMs for calls) and removes the socket dir. */
+  /**
+   * Ends open streams, stops the server (waiting up to graceMs for calls, then cancelling them,
+   * as go-plugin's Shutdown does with grpc.Server.Stop) and removes the socket dir. Resolves by
+   * graceMs at the latest: grpc-js's tryShutdown callback never comes while a call it cancelled
+   * is still being handled (a handler that hangs, a GetObject stream nobody reads).
+   */
   close(graceMs = 500): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
     for (const stream of this.#openStreams) stream.end();
     this.#openStreams.clear();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.#server.forceShutdown(), graceMs);
-      this.#server.tryShutdown(() => {
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
         clearTimeout(timer);
         this.removeSocketDir();
         resolve();
-      });
+      };
+      const timer = setTimeout(() => {
+        this.#server.forceShutdown();
+        finish();
+      }, graceMs);
+      this.#server.tryShutdown(finish);
     });
   }
 

@@ -243,6 +243,19 @@ describe.each([
       }
     });
 
+    it("carries a plugin's error message, cut with a note when too long for a gRPC trailer; the process keeps serving", async () => {
+      const before = manager.processes()[0]!;
+      const short = await store.objectExists("fail", "10").catch((e: unknown) => e);
+      expect(short).toBeInstanceOf(Error);
+      expect((short as Error).message).toBe(`fixture failure: ${"é".repeat(10)}`);
+      const long = await store.objectExists("fail", "20000").catch((e: unknown) => e);
+      expect((long as Error).message.startsWith(`fixture failure: ${"é".repeat(1000)}`)).toBe(true);
+      expect((long as Error).message).toMatch(/ … \[message cut from 20017 characters to fit the gRPC status trailer\]$/);
+      expect((long as Error).message).not.toMatch(/unavailable|RST_STREAM/);
+      expect(await store.objectExists("files", "nothing")).toBe(false);
+      expect(manager.processes()[0]).toMatchObject({ pid: before.pid, starts: before.starts });
+    });
+
     it("serves concurrent callers over one process", async () => {
       const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.objectExists("files", `nothing-${i}`)));
       expect(results.every((r) => r === false)).toBe(true);

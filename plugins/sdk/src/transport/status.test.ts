@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { NotFoundError, PluginError, PluginUnavailableError, ValidationError } from "../contract/errors.js";
-import { decodeRemoteStack, encodeStatusDetails, fromServiceError, parseJsStack, STATUS_DETAILS_KEY, toServerStatus } from "./status.js";
+import { decodeRemoteStack, encodeStatusDetails, fromServiceError, MAX_STATUS_TRAILER_BYTES, parseJsStack, STATUS_DETAILS_KEY, toServerStatus } from "./status.js";
 
 const ctx = { kind: "ObjectStore", name: "velero.io/aws", method: "GetObject" };
 
@@ -21,6 +21,27 @@ describe("toServerStatus", () => {
     const status = toServerStatus(error);
     expect(status.code).toBe(code);
     expect(status.details).toBe(details);
+  });
+
+  it.each([
+    { name: "100,000 ASCII characters", text: "x".repeat(100_000) },
+    { name: "20,000 'é' (percent-encoded 6 bytes each)", text: "é".repeat(20_000) },
+    { name: "emoji (surrogate pairs)", text: "😀".repeat(30_000) },
+  ])("cuts a message too long for the trailers, keeping its start, with a note: $name", ({ text }) => {
+    const status = toServerStatus(new Error(`bucket listing failed: ${text}`));
+    const details = status.metadata.get(STATUS_DETAILS_KEY)[0] as Buffer;
+    const grpcMessageBytes = encodeURIComponent(status.details).length; // at least what grpc-js sends
+    expect(grpcMessageBytes + Math.ceil(details.length / 3) * 4).toBeLessThanOrEqual(MAX_STATUS_TRAILER_BYTES + 1024);
+    expect(status.details.startsWith("bucket listing failed: ")).toBe(true);
+    expect(status.details).toMatch(/ … \[message cut from \d+ characters to fit the gRPC status trailer\]$/);
+    expect(status.details.length).toBeGreaterThan(1000);
+    expect(status.details).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/); // no half surrogate pair
+    expect(decodeRemoteStack(status.metadata).length).toBeGreaterThan(0);
+  });
+
+  it("leaves a message that fits alone", () => {
+    const text = `a long but fitting message ${"y".repeat(20_000)}`;
+    expect(toServerStatus(new Error(text)).details).toBe(text);
   });
 
   it("attaches a generated.Stack detail built from the JS stack", () => {

@@ -33,14 +33,43 @@ export interface ServerStatus {
   metadata: grpc.Metadata;
 }
 
+/**
+ * The most a status may put in its trailers: the message percent-encoded in grpc-message plus the
+ * base64 of the google.rpc.Status (which repeats it, as Go's status package does). node:http2
+ * refuses to send a header block over 64 KiB, and the call then ends in an RST_STREAM that says
+ * nothing of the error; a longer message is cut to fit, with a note.
+ */
+export const MAX_STATUS_TRAILER_BYTES = 48 * 1024;
+
 /** Maps any thrown value to the status a handler returns. */
 export function toServerStatus(error: unknown, override?: { code: grpc.status; prefix?: string }): ServerStatus {
-  const message = (override?.prefix ?? "") + getErrorMessage(error);
+  const full = (override?.prefix ?? "") + getErrorMessage(error);
   const code = override?.code ?? codeFor(error);
   const frames = error instanceof Error ? parseJsStack(error.stack ?? "") : [];
+  let message = full;
+  let details = encodeStatusDetails(code, message, frames);
+  for (let attempt = 0; trailerBytes(message, details) > MAX_STATUS_TRAILER_BYTES && attempt < 8; attempt++) {
+    const keep = Math.floor((message.length * MAX_STATUS_TRAILER_BYTES * 0.9) / trailerBytes(message, details)) - 200;
+    message = `${cutAt(full, Math.max(0, keep))} … [message cut from ${full.length} characters to fit the gRPC status trailer]`;
+    details = encodeStatusDetails(code, message, frames);
+  }
   const metadata = new grpc.Metadata();
-  metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(code, message, frames));
+  metadata.set(STATUS_DETAILS_KEY, details);
   return { code, details: message, metadata };
+}
+
+/** Bytes of grpc-message (UTF-8, percent-encoded outside printable ASCII and for '%') plus the base64 details. */
+function trailerBytes(message: string, details: Buffer): number {
+  let n = 0;
+  for (const byte of Buffer.from(message, "utf8")) n += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? 1 : 3;
+  return n + Math.ceil(details.length / 3) * 4;
+}
+
+/** The first `length` UTF-16 units of `s`, not splitting a surrogate pair. */
+function cutAt(s: string, length: number): string {
+  if (length >= s.length) return s;
+  const code = s.charCodeAt(length - 1);
+  return s.slice(0, code >= 0xd800 && code <= 0xdbff ? length - 1 : length);
 }
 
 function codeFor(error: unknown): grpc.status {

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -80,6 +80,21 @@ describe("scanPluginDir", () => {
     await writeFile(join(dir, "libfoo.so"), "", { mode: 0o644 });
     await writeFile(join(dir, "sub", "c-plugin"), "", { mode: 0o711 });
     expect(await scanPluginDir(dir, createSilentLogger())).toEqual([join(dir, "a-plugin"), join(dir, "b-plugin"), join(dir, "sub", "c-plugin")]);
+  });
+
+  it("scans each directory once: a symlink loop or a second link to a directory finds nothing twice, with a warning", async () => {
+    dir = await mkdtemp(join(tmpdir(), "vt-scan-"));
+    await mkdir(join(dir, "sub"));
+    await writeFile(join(dir, "sub", "c-plugin"), "", { mode: 0o755 });
+    await symlink(".", join(dir, "loop"));
+    await symlink("sub", join(dir, "also-sub"));
+    const lines: string[] = [];
+    const logger = createLogger({ format: "json", destination: { write: (line: string) => lines.push(line) } as unknown as NodeJS.WritableStream });
+    // "also-sub" sorts first, so it is the path the plugin is found under
+    expect(await scanPluginDir(dir, logger)).toEqual([join(dir, "also-sub", "c-plugin")]);
+    const warnings = lines.map((l) => JSON.parse(l) as { level: string; msg: string; path?: string }).filter((r) => r.level === "warn");
+    expect(warnings.map((w) => w.path)).toEqual([join(dir, "loop"), join(dir, "sub")]);
+    expect(warnings[0]?.msg).toMatch(/already scanned \(a symlink loop or a second link to one directory\)/);
   });
 
   it("treats a missing directory as empty, and says so in a warning naming it", async () => {

@@ -10,7 +10,7 @@
  * serving every good plugin. Built-ins register first, then executables in sorted path order, so
  * on a duplicate the earlier registration wins and the later executable is the bad one.
  */
-import { readdir, stat } from "node:fs/promises";
+import { readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { getErrorMessage, isPluginKind, validatePluginName, type PluginKind } from "@velero-ts/plugin-sdk";
 import { listPlugins } from "@velero-ts/plugin-sdk/host";
@@ -130,9 +130,18 @@ export function parseListing(listed: readonly { kind: string; name: string }[]):
  */
 export async function scanPluginDir(dir: string, logger: Logger): Promise<string[]> {
   const found: string[] = [];
+  // Directories are scanned once each: a symlink back up the tree (or two links to one directory)
+  // would otherwise launch the same plugins again and again.
+  const scanned = new Set<string>();
   const walk = async (current: string): Promise<void> => {
     let names: string[];
     try {
+      const real = await realpath(current);
+      if (scanned.has(real)) {
+        logger.warn({ path: current, target: real }, `skipping "${current}" in the plugin directory: it leads to "${real}", which is already scanned (a symlink loop or a second link to one directory)`);
+        return;
+      }
+      scanned.add(real);
       names = (await readdir(current)).sort();
     } catch (error) {
       if (current === dir && (error as NodeJS.ErrnoException).code === "ENOENT") {

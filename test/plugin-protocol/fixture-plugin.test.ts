@@ -296,6 +296,28 @@ describe.each([
       const reinit = markers.filter((m) => m.pid === after.pid);
       expect(reinit.map((m) => m.config)).toEqual([storeConfig]);
     });
+
+    it("fails a GetObject stream the same way when the plugin is SIGKILLed mid-stream, and the next call restarts it", async () => {
+      const before = manager.processes()[0]!;
+      const body = await store.getObject("gen", String(512 * MiB));
+      let received = 0;
+      const reading = (async () => {
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          received += chunk.length;
+          if (received >= 4 * MiB && received - chunk.length < 4 * MiB) process.kill(before.pid!, "SIGKILL");
+        }
+      })();
+      const error = await reading.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(received).toBeLessThan(512 * MiB);
+      expect(error).toMatchObject({ code: "VELERO_PLUGIN_UNAVAILABLE" });
+      expect((error as Error).message).toMatch(/^ObjectStore "test.io\/store" getObject failed: plugin process .* died during the call; the next call restarts it/);
+      // no call fails for the dead process: this one starts the next
+      expect(await store.listObjects("files", "backups/b1/")).toEqual(["backups/b1/velero-backup.json"]);
+      expect(manager.processes()[0]).toMatchObject({ starts: before.starts + 1 });
+    });
   });
 });
 

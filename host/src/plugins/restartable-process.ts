@@ -6,6 +6,7 @@
  * out. A call in flight when the process dies fails with PluginUnavailableError; the next call
  * restarts it. After more than MAX_RESTART_FAILURES consecutive failed starts it gives up for good.
  */
+import { Readable } from "node:stream";
 import { getErrorMessage, isVeleroError, PluginUnavailableError } from "@velero-ts/plugin-sdk";
 import type { PluginConnection } from "@velero-ts/plugin-sdk/host";
 import type { Logger } from "../shared/logging.js";
@@ -110,11 +111,31 @@ export class RestartableProcess {
     // hot path: no extra promise when the process is up
     const proc = current && !current.exited && !this.#stopped ? current : await this.process();
     const client = this.#clientOf(proc, key, create);
+    let result: T;
     try {
-      return await fn(client);
+      result = await fn(client);
     } catch (error) {
       throw await this.#explain(what, proc, error);
     }
+    if (result instanceof Readable) this.#explainStreamErrors(what, proc, result);
+    return result;
+  }
+
+  /**
+   * A stream the call returned (GetObject's body) fails the way a call does: an error caused by
+   * the process dying mid-stream waits for its exit and becomes the same PluginUnavailableError,
+   * and by then the process is known dead, so the next call restarts it. The stream's _destroy
+   * is wrapped (no extra stream in the data path).
+   */
+  #explainStreamErrors(what: string, proc: PluginProcess, stream: Readable): void {
+    const destroy = stream._destroy.bind(stream);
+    stream._destroy = (error: Error | null, callback: (error?: Error | null) => void): void => {
+      destroy(error, (destroyError) => {
+        const failure = destroyError ?? error;
+        if (!failure) return callback(null);
+        void this.#explain(what, proc, failure).then((explained) => callback(explained as Error));
+      });
+    };
   }
 
   /** The live process, started or restarted (and re-initialised) when necessary. */

@@ -354,6 +354,25 @@ describe("fixture plugin process", () => {
     }
   });
 
+  it("ends its stdout right after the handshake, while it keeps running (go-plugin's host then never races the pipe's end against the exit)", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, VELERO_PLUGIN: "hello" };
+    delete env["VELERO_TS_PLUGIN_PROTOCOLS"];
+    const child = spawn(fixture, [], { env, stdio: ["ignore", "pipe", "ignore"] });
+    try {
+      const out = await new Promise<string>((resolve, reject) => {
+        let text = "";
+        child.stdout.on("data", (d: Buffer) => (text += d.toString()));
+        child.stdout.once("end", () => resolve(text));
+        child.once("exit", () => reject(new Error(`plugin exited before its stdout ended; stdout ${JSON.stringify(text)}`)));
+      });
+      expect(out).toMatch(/^1\|2\|unix\|[^|]+\|grpc\|\n$/);
+      expect(child.exitCode).toBeNull();
+      expect(child.signalCode).toBeNull();
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
   it("exits within 2 s of Shutdown without being killed", async () => {
     const proc = await launchPlugin({ command: fixture, args: [] }, { logger: captureLogger(), handshakeTimeoutMs: 20_000 });
     const started = performance.now();

@@ -13,6 +13,8 @@ import { createBackupItemActionClient } from "./transport/backup-item-action.cli
 
 interface FakeRuntime extends ServeRuntime {
   stdout: string[];
+  /** How many lines were written to stdout when it was ended. */
+  stdoutEndedAfter?: number;
   stderr: string[];
   redirected: boolean;
   exited: Promise<number>;
@@ -31,6 +33,7 @@ function fakeRuntime(env: Record<string, string | undefined>): FakeRuntime {
     redirected: false,
     exited: new Promise((r) => (resolveExit = r)),
     writeStdout: (t) => void rt.stdout.push(t),
+    endStdout: () => void (rt.stdoutEndedAfter = rt.stdout.length),
     writeStderr: (t) => void rt.stderr.push(t),
     redirectStdoutToStderr: () => void (rt.redirected = true),
     installProcessHandlers: (h) => void (rt.handlers = h),
@@ -84,6 +87,7 @@ describe("serve().start()", () => {
 
     expect(rt.redirected).toBe(true);
     expect(rt.stdout).toHaveLength(1);
+    expect(rt.stdoutEndedAfter, "stdout is ended right after the handshake").toBe(1);
     const line = rt.stdout[0] ?? "";
     expect(line).toMatch(new RegExp(`^1\\|2\\|unix\\|[^|]+\\|${protocol}\\|\\n$`));
     const info = parseHandshake(line, { offered: ["vtframes1"] });

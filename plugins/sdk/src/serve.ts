@@ -26,7 +26,7 @@ import { serve } from "@velero-ts/plugin-sdk";
  *     uncaught exception or unhandled rejection (failing in-flight calls with ABORTED first).
  */
 import { resolve as resolvePath } from "node:path";
-import { writeSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { isSea } from "node:sea";
 import type { PluginKind } from "./contract/kinds.js";
 import type {
@@ -67,6 +67,15 @@ export interface ServeRuntime {
   isSingleExecutable: boolean;
   /** Writes the handshake line to the real stdout (fd 1), synchronously. */
   writeStdout(text: string): void;
+  /**
+   * Closes the real stdout after the handshake (/dev/null takes fd 1), so the host reads its end
+   * while the plugin runs. go-plugin's host (v1.6.0, Velero's) has a reader of the plugin's stdout
+   * racing the process wait that closes the pipe: when the pipe ends only as the process exits,
+   * it may log "error encountered while scanning stdout ... file already closed" at error level,
+   * into the log of the backup being run (a Go plugin's fd 1 is closed by the garbage collector
+   * once go-plugin swaps os.Stdout, so it rarely meets the race).
+   */
+  endStdout(): void;
   writeStderr(text: string): void;
   /** Sends all later process.stdout / console.log output to stderr. */
   redirectStdoutToStderr(): void;
@@ -242,6 +251,7 @@ export class PluginServerBuilder {
     // !!! PROTOCOL INVARIANT: listen first, then print the handshake as the first and only stdout
     // line, synchronously (the host dials as soon as it reads it). !!!
     rt.writeStdout(formatHandshake(address.network, address.address, server.protocol));
+    rt.endStdout();
     this.#logger.debug({ network: address.network, address: address.address, protocol: server.protocol, cmd: command }, "plugin server listening");
     return { network: address.network, address: address.address, shutdown: () => exitAfterClose(0) };
   }
@@ -259,6 +269,21 @@ function processRuntime(): ServeRuntime {
     execPath: process.execPath,
     isSingleExecutable: isSea(),
     writeStdout: (text) => writeSync(1, text),
+    endStdout: () => {
+      try {
+        closeSync(1);
+      } catch {
+        return; // already closed
+      }
+      try {
+        // Whatever still writes to fd 1 (nothing should: process.stdout goes to stderr) then goes
+        // nowhere, not into a file or socket opened later that would take the number.
+        const fd = openSync("/dev/null", "w");
+        if (fd !== 1) closeSync(fd);
+      } catch {
+        // no /dev/null: fd 1 stays free
+      }
+    },
     writeStderr: (text) => writeSync(2, text),
     redirectStdoutToStderr,
     installProcessHandlers: ({ onCrash, onTerminate, onExit }) => {

@@ -98,6 +98,40 @@ async function run(spec: Partial<BackupSpec>, extra: Partial<BackupInput> = {}, 
 const ns = (n: string, gr: string, name: string) => `resources/${gr}/namespaces/${n}/${name}.json`;
 const cl = (gr: string, name: string) => `resources/${gr}/cluster/${name}.json`;
 
+describe("KubernetesBackupper included namespaces that do not exist", () => {
+  it("logs an error for each named one (as Velero's collectNamespaces), not for a glob matching nothing, and backs up the rest", async () => {
+    const { items, log } = await run({ includedNamespaces: ["app", "ghost", "zz-*", "another-ghost"], includedResources: ["namespaces", "configmaps"] });
+    expect(items).toContain(ns("app", "configmaps", "cm1"));
+    expect(log.errors).toBe(2);
+    expect(log.results.errors).toEqual({
+      velero: [
+        " resource: /namespaces message: /fail to get the namespace another-ghost specified in backup.Spec.IncludedNamespaces",
+        " resource: /namespaces message: /fail to get the namespace ghost specified in backup.Spec.IncludedNamespaces",
+      ],
+    });
+  });
+
+  it("does not check them when namespaces are not backed up", async () => {
+    const { log } = await run({ includedNamespaces: ["app", "ghost"], includedResources: ["configmaps"] });
+    expect(log.errors).toBe(0);
+  });
+});
+
+describe("KubernetesBackupper a LIST that fails", () => {
+  it("logs Velero's two errors (the pager's, then the resource's by its plain name and namespace) with the API server's message", async () => {
+    const kube = cluster();
+    kube.failNext("list", "widgets", new KubeApiError({ statusCode: 500, reason: "InternalError", message: "conversion webhook for example.io/v1, Kind=Widget failed" }));
+    const { items, log } = await run({ includedNamespaces: ["app"] }, {}, kube);
+    expect(items).not.toContain(ns("app", "widgets.example.io", "w1"));
+    expect(items).toContain(ns("app", "configmaps", "cm1"));
+    expect(log.errors).toBe(2);
+    expect(log.results.errors).toEqual({
+      velero: [" message: /Error listing resources error: /conversion webhook for example.io/v1, Kind=Widget failed"],
+      namespaces: { app: [" resource: /widgets message: /Error listing items error: /conversion webhook for example.io/v1, Kind=Widget failed"] },
+    });
+  });
+});
+
 describe("KubernetesBackupper CRDs of backed-up custom resources", () => {
   it("logs an error and goes on when the CRD cannot be read (as Velero does), instead of failing the backup", async () => {
     const kube = cluster();

@@ -395,7 +395,8 @@ class BackupRun {
     if (allGroupVersions) this.#log.info(`The '${API_GROUP_VERSIONS_FEATURE}' feature flag was specified, using all API group versions.`);
     for (const { preferred: resource, listed } of resourceVersionsToBackUp(this.#catalog, allGroupVersions)) {
       const gr = groupResourceString(resource.group, resource.resource);
-      const log = this.#log.child({ resource: gr });
+      // Velero's item collector logs a resource by its plain name (item lines use "resource.group").
+      const log = this.#log.child({ resource: resource.resource });
       if (!this.#resources.shouldInclude(gr)) {
         log.info("Skipping resource because it's excluded");
         continue;
@@ -430,7 +431,14 @@ class BackupRun {
       const moreVersions = steps[s + 1]?.gr === gr;
       const batchVersions = moreVersions || earlierVersions.length > 0 || steps[s - 1]?.gr === gr;
       if (gr === "namespaces") {
-        for (const ns of await allNamespaces) {
+        const existing = await allNamespaces;
+        // As Velero's collectNamespaces: each named include (globs are expanded by now) that is not
+        // a namespace of the cluster is an error, so the backup ends PartiallyFailed.
+        const names = new Set(existing.map((n) => n.metadata.name));
+        for (const wanted of [...this.#namespaces.filter.includes].sort()) {
+          if (wanted !== "*" && !names.has(wanted)) log.error(`fail to get the namespace ${wanted} specified in backup.Spec.IncludedNamespaces`);
+        }
+        for (const ns of existing) {
           if ((ns.status as { phase?: string } | undefined)?.phase && (ns.status as { phase?: string }).phase !== "Active") continue;
           const labels = ns.metadata.labels;
           const name = ns.metadata.name;
@@ -460,7 +468,10 @@ class BackupRun {
             log.warn({ namespace: ns || undefined, err: getErrorMessage(err) }, "Resource is no longer served, skipping it");
             continue;
           }
-          log.error({ namespace: ns || undefined, err: getErrorMessage(err) }, "Error listing items");
+          // As Velero's paged LIST (its default --client-page-size=500): the pager's error on the
+          // collector's own logger, then the resource's.
+          this.#log.error({ err: getErrorMessage(err) }, "Error listing resources");
+          log.error({ namespace: ns, err: getErrorMessage(err) }, "Error listing items");
         }
         if (!order && !batchVersions && items.length > 0) {
           retrieved += items.length;
@@ -469,7 +480,7 @@ class BackupRun {
           await onResource(batch);
         }
       }
-      if (order) items = sortByOrder(items, order.split(","), log);
+      if (order) items = sortByOrder(items, order.split(","), this.#log); // Velero's sortResourcesByOrder logs without the resource
       retrieved += items.length;
       log.info(`Retrieved ${retrieved} items`);
       if (moreVersions) {

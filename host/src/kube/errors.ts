@@ -5,10 +5,15 @@ import { VeleroError } from "@velero-ts/plugin-sdk";
 export class KubeApiError extends VeleroError {
   readonly statusCode: number;
   readonly reason: string;
-  constructor(init: { statusCode: number; reason: string; message: string }, options?: { cause?: unknown }) {
+  /** The request that failed, when known (not in the message, which is the Status's own). */
+  readonly method: string | undefined;
+  readonly path: string | undefined;
+  constructor(init: { statusCode: number; reason: string; message: string; method?: string; path?: string }, options?: { cause?: unknown }) {
     super("VELERO_KUBE_API", init.message, options);
     this.statusCode = init.statusCode;
     this.reason = init.reason;
+    this.method = init.method;
+    this.path = init.path;
   }
 }
 

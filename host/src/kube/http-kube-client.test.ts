@@ -43,13 +43,20 @@ describe("HttpKubeClient: 429 Too Many Requests", () => {
 
   it("gives up after 10 attempts with the API server's error", async () => {
     const { client, requests } = await clientAnswering([tooMany("0")]);
-    await expect(client.get(GVR.configMaps, "c", "n")).rejects.toThrow(/429 TooManyRequests: storage is \(re\)initializing/);
+    // The Status's message, as client-go's StatusError prints it; the status code and request are fields.
+    await expect(client.get(GVR.configMaps, "c", "n")).rejects.toMatchObject({
+      message: "storage is (re)initializing",
+      statusCode: 429,
+      reason: "TooManyRequests",
+      method: "GET",
+      path: "/api/v1/namespaces/n/configmaps/c",
+    });
     expect(requests()).toBe(10);
   });
 
   it("does not retry a 429 without Retry-After", async () => {
     const { client, requests } = await clientAnswering([tooMany()]);
-    await expect(client.get(GVR.configMaps, "c", "n")).rejects.toThrow(/429/);
+    await expect(client.get(GVR.configMaps, "c", "n")).rejects.toMatchObject({ statusCode: 429 });
     expect(requests()).toBe(1);
   });
 });

@@ -562,15 +562,18 @@ function toResources(gv: { group: string; version: string; preferred: boolean },
 async function toApiError(method: string, path: string, response: Dispatcher.ResponseData): Promise<KubeApiError> {
   const text = await response.body.text().catch(() => "");
   let reason = STATUS_CODES[response.statusCode] ?? "Error";
-  let message = text.slice(0, 500);
+  let statusMessage: string | undefined;
   try {
     const status = JSON.parse(text) as { reason?: string; message?: string };
     reason = status.reason ?? reason;
-    message = status.message ?? message;
+    statusMessage = typeof status.message === "string" && status.message !== "" ? status.message : undefined;
   } catch {
     // not a Status object
   }
-  return new KubeApiError({ statusCode: response.statusCode, reason, message: `${method} ${path}: ${response.statusCode} ${reason}: ${message}` });
+  // A Status's message alone, as client-go's StatusError prints it (and Velero's logs, results and
+  // CLI show it); otherwise what the request was and what came back.
+  const message = statusMessage ?? `${method} ${path}: ${response.statusCode} ${reason}: ${text.slice(0, 500)}`;
+  return new KubeApiError({ statusCode: response.statusCode, reason, message, method, path });
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

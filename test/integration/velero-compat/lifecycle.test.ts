@@ -241,6 +241,8 @@ describe("backup validation: velero-ts refuses what real Velero v1.18.1 refuses,
     // valid specs whose selector LabelSelectorAsSelector refuses: each LIST fails (compared all the same)
     ["Exists with values in a matchExpression (PartiallyFailed)", { includedNamespaces: [APP], includedResources: ["configmaps"], labelSelector: { matchExpressions: [{ key: "app", operator: "Exists", values: ["x"] }] } }],
     ["an unknown selector operator (PartiallyFailed)", { includedNamespaces: [APP], includedResources: ["configmaps"], labelSelector: { matchExpressions: [{ key: "app", operator: "Bogus", values: ["x"] }] } }],
+    // a named namespace that does not exist is an error; a glob matching nothing is not
+    ["an included namespace that does not exist (PartiallyFailed)", { includedNamespaces: [APP, "vt-no-such-namespace", "vt-no-such-*"] }],
   ];
   it.each(CASES.map(([label, spec], i) => [label, i, spec] as const))("%s", async (label, i, spec) => {
     const name = `invalid-${i}`;

@@ -82,6 +82,10 @@ function builtins(kube: FakeKubeClient): NamedAction<BackupItemActionV2>[] {
 }
 
 
+function builtinBlockActions(kube: FakeKubeClient): NamedAction<ItemBlockAction>[] {
+  return BUILTIN_ITEM_BLOCK_ACTIONS.map((name) => ({ name, action: createBuiltinItemBlockAction(name, kube) }));
+}
+
 async function run(spec: Partial<BackupSpec>, extra: Partial<BackupInput> = {}, kube = cluster()) {
   const dir = mkdtempSync(join(tmpdir(), "vt-backup-"));
   const path = join(dir, "b.tar.gz");
@@ -114,6 +118,23 @@ describe("KubernetesBackupper included namespaces that do not exist", () => {
   it("does not check them when namespaces are not backed up", async () => {
     const { log } = await run({ includedNamespaces: ["app", "ghost"], includedResources: ["configmaps"] });
     expect(log.errors).toBe(0);
+  });
+});
+
+describe("KubernetesBackupper related and additional items that do not exist", () => {
+  it("warns naming the missing item (its namespace and name replace the pod's, as in Velero's results)", async () => {
+    const kube = cluster();
+    kube.seed(GVR.pods, forPod("app", "orphan", { pvcs: ["no-such-claim"] }).build());
+    const { items, log } = await run({ includedNamespaces: ["app"], includedResources: ["pods", "persistentvolumeclaims"] }, { itemBlockActions: builtinBlockActions(kube) }, kube);
+    expect(items).toContain(ns("app", "pods", "orphan"));
+    expect(log.results.warnings).toEqual({
+      namespaces: {
+        app: [
+          " name: /no-such-claim message: /Related item was not found in Kubernetes API, can't add to item block",
+          " resource: /pods name: /no-such-claim message: /Additional item was not found in Kubernetes API, can't back it up",
+        ],
+      },
+    });
   });
 });
 
@@ -427,10 +448,6 @@ describe("KubernetesBackupper item blocks", () => {
       .seed(GVR.persistentVolumeClaims, forPVC("blocks", "shared", "pv-shared").build())
       .seed(GVR.persistentVolumes, forPV("pv-shared", { namespace: "blocks", name: "shared" }).build());
     return kube;
-  }
-
-  function builtinBlockActions(kube: FakeKubeClient): NamedAction<ItemBlockAction>[] {
-    return BUILTIN_ITEM_BLOCK_ACTIONS.map((name) => ({ name, action: createBuiltinItemBlockAction(name, kube) }));
   }
 
   /** Runs a backup recording hook execs and item writes (plain item paths) in one event list. */

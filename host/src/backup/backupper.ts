@@ -540,15 +540,18 @@ class BackupRun {
       const { namespace, name } = item.object.metadata;
       const log = this.#log.child({ resource: item.gr, namespace, name });
       log.info({ progress: "" }, "Processing item");
+      // As in Velero, only "Processing item" and the item's own backup carry its fields; building
+      // its block (related items, exclusions) logs on the backup's logger.
+      const blockLog = this.#log;
       const key = itemBlockKey(item.gr, namespace, name);
       if (this.#claimed.has(key)) {
-        log.debug("Not creating new ItemBlock for item because it's already in an ItemBlock");
+        if (this.#debug) blockLog.debug(`Not creating new ItemBlock for ${item.gr} ${namespace ?? ""}/${name} because it's already in an ItemBlock`);
       } else {
         block ??= new ItemBlock();
         item.log = log;
-        if (this.#addToBlock(block, item, log, "debug", key)) {
+        if (this.#addToBlock(block, item, blockLog, "debug", key)) {
           const actions = this.#itemBlockActionsFor(item);
-          if (actions) await this.#runItemBlockActions(block, item, log, actions);
+          if (actions) await this.#runItemBlockActions(block, item, blockLog, actions);
         }
       }
       const next = items[i + 1];
@@ -557,7 +560,7 @@ class BackupRun {
         // Velero logs every block at info; a one-item block says no more than "Processing item" did
         // (and most blocks have one item: one line less per item of a large backup).
         if (block.items.length > 1 || this.#debug) {
-          log[block.items.length > 1 ? "info" : "debug"](`Backing Up Item Block including ${item.gr} ${namespace ?? ""}/${name} (${block.items.length} items in block)`);
+          this.#log[block.items.length > 1 ? "info" : "debug"](`Backing Up Item Block including ${item.gr} ${namespace ?? ""}/${name} (${block.items.length} items in block)`);
         }
         await this.#submitBlock(block);
         block = undefined;
@@ -639,7 +642,7 @@ class BackupRun {
       return undefined;
     }
     if (!object) {
-      log.warn({ groupResource: gr, relatedNamespace: id.namespace, relatedName: id.name }, "Related item was not found in Kubernetes API, can't add to item block");
+      log.warn({ groupResource: gr, namespace: id.namespace, name: id.name }, "Related item was not found in Kubernetes API, can't add to item block");
       return undefined;
     }
     object.apiVersion ||= groupVersionString(resource.group, resource.version);
@@ -911,7 +914,8 @@ class BackupRun {
     const gvr = { group: resource.group, version: resource.version, resource: resource.resource };
     const item = await this.#kube.get(gvr, id.name, id.namespace || undefined);
     if (!item) {
-      log.warn({ groupResource: canonical, additionalNamespace: id.namespace, additionalName: id.name }, "Additional item was not found in Kubernetes API, can't back it up");
+      // Velero's fields: the missing item's namespace and name replace the item's own in the line (and results).
+      log.warn({ groupResource: canonical, namespace: id.namespace, name: id.name }, "Additional item was not found in Kubernetes API, can't back it up");
       return;
     }
     item.apiVersion ||= groupVersionString(resource.group, resource.version);

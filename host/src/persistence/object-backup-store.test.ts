@@ -44,11 +44,14 @@ describe("ObjectBackupStore", () => {
     for (const f of sideFiles) expect(done(f)).toBeGreaterThan(done("b1.tar.gz"));
   });
 
-  it("encodes side files as gzip JSON with a trailing newline and null for empty lists", async () => {
+  it("encodes side files as gzip JSON with a trailing newline; empty lists as Velero does (null, [] for operations and volume info)", async () => {
     const { objects, store } = newStore();
     await store.putBackup(upload("b1"));
     const text = (key: string) => gunzipSync(objects.get("bkt", key) as Buffer).toString();
     expect(text("backups/b1/b1-volumesnapshots.json.gz")).toBe("null\n");
+    expect(text("backups/b1/b1-podvolumebackups.json.gz")).toBe("null\n");
+    expect(text("backups/b1/b1-itemoperations.json.gz")).toBe("[]\n");
+    expect(text("backups/b1/b1-volumeinfo.json.gz")).toBe("[]\n");
     expect(text("backups/b1/b1-resource-list.json.gz")).toBe('{"v1/ConfigMap":["ns/a"]}\n');
     expect(text("backups/b1/b1-results.gz")).toBe('{"errors":{},"warnings":{}}\n');
     expect(text("backups/b1/b1-logs.gz")).toBe("line 1\n");

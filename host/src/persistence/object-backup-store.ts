@@ -154,8 +154,9 @@ export class ObjectBackupStore implements BackupStore {
         [this.layout.backupResults(b), upload.results],
         [this.layout.backupVolumeInfo(b), upload.volumeInfo],
       ];
-      const operations = this.layout.itemOperations(b);
-      const results = await Promise.allSettled(sideFiles.filter(([, value]) => value !== undefined).map(([key, value]) => this.#put(key, gzipJson(value, key === operations))));
+      // Velero writes these two as [] when empty (its slices are made, not nil); the others as null.
+      const emptyLists = new Set([this.layout.itemOperations(b), this.layout.backupVolumeInfo(b)]);
+      const results = await Promise.allSettled(sideFiles.filter(([, value]) => value !== undefined).map(([key, value]) => this.#put(key, gzipJson(value, emptyLists.has(key)))));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failed) {
         await this.#deleteQuietly(this.layout.backupContents(b));

@@ -237,7 +237,7 @@ describe.each([
         await waitFor(() => own.some((r) => r.message === "hanging in ObjectExists"));
         await second.close();
         expect(await inFlight).toBeInstanceOf(Error);
-        expect(own.filter((r) => r.message.includes("failed to exit gracefully"))).toEqual([]);
+        expect(own.filter((r) => (r.message ?? "").includes("failed to exit gracefully"))).toEqual([]);
       } finally {
         await second.close();
       }

@@ -113,12 +113,6 @@ export class BackupReconciler implements Reconciler {
   readonly #log: Logger;
   readonly #backupper: Backupper;
   readonly #running = new Map<ObjectKey, Promise<void>>();
-  /**
-   * Every backup this process has started. Only an InProgress backup that is not among them was
-   * interrupted by an earlier server; one of ours read as InProgress after its run ended is a stale
-   * read (the GET answered before the final patch landed), not an orphan.
-   */
-  readonly #started = new Set<ObjectKey>();
   readonly #waiting: ObjectKey[] = [];
   readonly #idle: (() => void)[] = [];
 
@@ -158,9 +152,9 @@ export class BackupReconciler implements Reconciler {
         if (this.#running.size < this.#concurrency) this.#start(key);
         else await this.#enqueueWaiting(key, backup);
         return { kind: "done" };
-      case "InProgress":
-        if (!this.#started.has(key)) await this.#failOrphan(backup);
-        return { kind: "done" };
+      // An InProgress backup this process did not start was interrupted by an earlier server:
+      // markInProgressFailed (startup.ts) failed those as the server started, as Velero does.
+      // One appearing later (synced from a bucket) is left as it is, as in Velero.
       default:
         return { kind: "done" };
     }
@@ -175,7 +169,6 @@ export class BackupReconciler implements Reconciler {
   }
 
   #start(key: ObjectKey): void {
-    this.#started.add(key);
     const run = this.#run(key)
       .catch((err: unknown) => this.#log.error({ backup: key, err: getErrorMessage(err) }, "backup run failed"))
       .finally(() => {
@@ -198,19 +191,6 @@ export class BackupReconciler implements Reconciler {
     if (this.#running.size === 0 && this.#waiting.length === 0) {
       for (const r of this.#idle.splice(0)) r();
     }
-  }
-
-  async #failOrphan(backup: Backup): Promise<void> {
-    const reason = "found a backup with status \"InProgress\" during the server starting, mark it as \"Failed\"";
-    this.#log.warn({ backup: `${backup.metadata.namespace}/${backup.metadata.name}` }, reason);
-    // conditional on the version read: if the backup moved on meanwhile, the API server refuses (409)
-    await this.#patch(backup, {
-      metadata: { resourceVersion: backup.metadata.resourceVersion },
-      status: { phase: "Failed", failureReason: reason, completionTimestamp: toKubeTime(this.#clock.now()) },
-    }).catch((err: unknown) => {
-      if (!isConflict(err)) throw err;
-      this.#log.debug({ backup: `${backup.metadata.namespace}/${backup.metadata.name}` }, "the interrupted backup changed meanwhile; not marking it Failed");
-    });
   }
 
   async #patch(backup: Backup, patch: object): Promise<Backup> {

@@ -105,10 +105,8 @@ export class RestoreReconciler implements Reconciler {
   readonly #kube: KubeClient;
   readonly #log: Logger;
   readonly #clock: Clock;
-  /** Restores this process is running (an InProgress restore not in here was interrupted). */
+  /** Restores this process is running. */
   readonly #running = new Set<string>();
-  /** Every restore this process has started: one of them read as InProgress is a stale read, not an orphan. */
-  readonly #started = new Set<string>();
   readonly #builtins: NamedAction<RestoreItemActionV2>[];
 
   constructor(options: RestoreReconcilerOptions) {
@@ -128,19 +126,9 @@ export class RestoreReconciler implements Reconciler {
     const log = this.#log.child({ restore: key });
     if (restore.metadata.deletionTimestamp) return this.#finalizeDeletion(restore, log);
     const phase = restore.status?.phase ?? "";
-    if (phase === "InProgress" && !this.#started.has(key)) {
-      // conditional on the version read: if the restore moved on meanwhile, the API server refuses (409)
-      await this.#patch(restore, {
-        metadata: { resourceVersion: restore.metadata.resourceVersion },
-        status: { phase: "Failed", failureReason: "found a restore with status InProgress during the server starting, mark it as failed", completionTimestamp: this.#now() },
-      }).catch((err: unknown) => {
-        if (!isConflict(err)) throw err;
-      });
-      return { kind: "done" };
-    }
+    // InProgress ones an earlier server left were failed as this one started (startup.ts).
     if (phase !== "" && phase !== "New") return { kind: "done" };
     this.#running.add(key);
-    this.#started.add(key);
     try {
       await this.#process(restore, log);
     } finally {

@@ -16,6 +16,7 @@ import { BackupStorageLocationReconciler } from "../controllers/backup-storage-l
 import { createLifecycleReconcilers } from "../controllers/lifecycle.js";
 import { RestoreReconciler } from "../controllers/restore-controller.js";
 import { ControllerManager } from "../controllers/runtime/manager.js";
+import { markInProgressFailed } from "../controllers/startup.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import { createKubeClient } from "../kube/http-kube-client.js";
@@ -247,6 +248,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
 
   const { server: metricsServer, url: metricsUrl } = await serveMetrics(options.metricsAddress ?? DEFAULT_METRICS_ADDRESS, metrics, log);
+  // As Velero: whatever an earlier server left InProgress is Failed before the controllers start.
+  await markInProgressFailed({ kube, namespace, clock, logger: log });
   await manager.start();
   // velero_backup_total / velero_restore_total follow the informer caches (no extra LISTs).
   for (const [gvr, set] of [

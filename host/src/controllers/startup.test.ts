@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import type { Backup, Restore } from "@velero-ts/plugin-sdk";
+import { GVR } from "../kube/gvr.js";
+import { createSilentLogger } from "../shared/logging.js";
+import { forBackup } from "../testing/builders.js";
+import { FakeClock } from "../testing/fake-clock.js";
+import { FakeKubeClient } from "../testing/fake-kube-client.js";
+import { markInProgressFailed } from "./startup.js";
+
+const restore = (namespace: string, name: string, phase: string) => ({
+  apiVersion: "velero.io/v1",
+  kind: "Restore",
+  metadata: { namespace, name },
+  spec: { backupName: "b" },
+  status: { phase },
+});
+
+describe("markInProgressFailed (the server's start)", () => {
+  it("fails the backups and restores of its namespace left InProgress, with Velero's reasons, and nothing else", async () => {
+    const kube = new FakeKubeClient();
+    kube.seed(
+      GVR.backups,
+      forBackup("velero", "interrupted").phase("InProgress").build(),
+      forBackup("velero", "done").phase("Completed").build(),
+      forBackup("velero", "queued").phase("Queued").build(),
+      forBackup("other", "not-ours").phase("InProgress").build(),
+    );
+    kube.seed(GVR.restores, restore("velero", "r-interrupted", "InProgress"), restore("velero", "r-done", "Completed"));
+    await markInProgressFailed({ kube, namespace: "velero", clock: new FakeClock("2026-11-26T10:00:00Z"), logger: createSilentLogger() });
+    expect(kube.peek<Backup>(GVR.backups, "interrupted", "velero")?.status).toMatchObject({
+      phase: "Failed",
+      failureReason: 'found a backup with status "InProgress" during the server starting, mark it as "Failed"',
+      completionTimestamp: "2026-11-26T10:00:00Z",
+    });
+    expect(kube.peek<Restore>(GVR.restores, "r-interrupted", "velero")?.status).toMatchObject({
+      phase: "Failed",
+      failureReason: 'found a restore with status "InProgress" during the server starting, mark it as "Failed"',
+    });
+    expect(kube.peek<Backup>(GVR.backups, "done", "velero")?.status?.phase).toBe("Completed");
+    expect(kube.peek<Backup>(GVR.backups, "queued", "velero")?.status?.phase).toBe("Queued");
+    expect(kube.peek<Backup>(GVR.backups, "not-ours", "other")?.status?.phase).toBe("InProgress");
+    expect(kube.peek<Restore>(GVR.restores, "r-done", "velero")?.status?.phase).toBe("Completed");
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * What `velero server` does once as it starts, before its controllers run (Velero v1.18.1
+ * markInProgressCRsFailed, pkg/cmd/server/server.go): a Backup or Restore still InProgress was
+ * being run by a server that is gone, so it is marked Failed with Velero's reason. Only then: an
+ * InProgress one that appears later (synced from a bucket, say) is left as it is, as in Velero.
+ */
+import { getErrorMessage } from "@velero-ts/plugin-sdk";
+import { GVR } from "../kube/gvr.js";
+import type { KubeClient } from "../kube/client.js";
+import { isConflict } from "../kube/errors.js";
+import { toKubeTime, type Clock } from "../shared/clock.js";
+import type { Logger } from "../shared/logging.js";
+
+export async function markInProgressFailed(o: { kube: KubeClient; namespace: string; clock: Clock; logger: Logger }): Promise<void> {
+  for (const [gvr, kind] of [
+    [GVR.backups, "backup"],
+    [GVR.restores, "restore"],
+  ] as const) {
+    let items;
+    try {
+      items = (await o.kube.list(gvr, { namespace: o.namespace })).items;
+    } catch (err) {
+      o.logger.error({ err: getErrorMessage(err) }, `failed to list ${kind}s`);
+      continue;
+    }
+    for (const item of items) {
+      const phase = (item["status"] as { phase?: string } | undefined)?.phase ?? "";
+      if (phase !== "InProgress") continue;
+      const reason = `found a ${kind} with status "InProgress" during the server starting, mark it as "Failed"`;
+      try {
+        // conditional on the version read: a CR that moved on meanwhile is refused (409) and left alone
+        await o.kube.patch(gvr, item.metadata.name, o.namespace, {
+          metadata: { resourceVersion: item.metadata.resourceVersion },
+          status: { phase: "Failed", failureReason: reason, completionTimestamp: toKubeTime(o.clock.now()) },
+        });
+      } catch (err) {
+        if (!isConflict(err)) o.logger.error({ err: getErrorMessage(err) }, `failed to patch ${kind} "${item.metadata.name}"`);
+        continue;
+      }
+      o.logger.warn({ [kind]: item.metadata.name }, reason);
+    }
+  }
+}

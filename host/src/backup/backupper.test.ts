@@ -138,6 +138,19 @@ describe("KubernetesBackupper related and additional items that do not exist", (
   });
 });
 
+describe("KubernetesBackupper group versions discovery could not read", () => {
+  it("warns about each three times, as Velero's three discovering built-in actions do in the backup's log", async () => {
+    const kube = cluster();
+    kube.failedDiscovery = [{ groupVersion: "broken.example.io/v1beta1", error: "stale GroupVersion discovery: broken.example.io/v1beta1" }];
+    const { items, log } = await run({ includedNamespaces: ["app"] }, {}, kube);
+    expect(items).toContain(ns("app", "configmaps", "cm1"));
+    expect(log.warnings).toBe(3);
+    expect(log.results.warnings).toEqual({
+      velero: Array(3).fill(" message: /Failed to discover group: broken.example.io/v1beta1 error: /stale GroupVersion discovery: broken.example.io/v1beta1"),
+    });
+  });
+});
+
 describe("KubernetesBackupper a LIST that fails", () => {
   it("logs Velero's two errors (the pager's, then the resource's by its plain name and namespace) with the API server's message", async () => {
     const kube = cluster();

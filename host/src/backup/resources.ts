@@ -5,7 +5,7 @@
  * group first (pods, PVCs, PVs leading), "extensions" last; plus name resolution for filters
  * (plural, singular, short names, kinds, with or without ".group").
  */
-import type { ApiResource, KubeClient } from "../kube/client.js";
+import type { ApiResource, DiscoveryFailure, KubeClient } from "../kube/client.js";
 import { groupResourceString, parseGroupResource } from "../kube/gvr.js";
 
 const REQUIRED_VERBS = ["list", "create", "get", "delete"];
@@ -23,8 +23,12 @@ export class ResourceCatalog {
   readonly #byGR = new Map<string, ApiResource>();
   readonly #aliases = new Map<string, ApiResource[]>();
 
-  constructor(discovered: ApiResource[]) {
+  /** The group versions discovery could not read (their resources are not backed up). */
+  readonly failures: readonly DiscoveryFailure[];
+
+  constructor(discovered: ApiResource[], failures: readonly DiscoveryFailure[] = []) {
     this.all = discovered;
+    this.failures = failures;
     const atPreferredVersion = new Set(discovered.filter((r) => r.preferred).map((r) => groupResourceString(r.group, r.resource)));
     const firstServed = new Set<string>();
     const preferred = discovered.filter((r) => {
@@ -48,7 +52,8 @@ export class ResourceCatalog {
   }
 
   static async load(client: KubeClient): Promise<ResourceCatalog> {
-    return new ResourceCatalog(await client.discover());
+    const resources = await client.discover();
+    return new ResourceCatalog(resources, (await client.discoveryFailures?.()) ?? []);
   }
 
   /** The preferred resource for a "resource[.group]" / short name / kind; undefined when unknown. */

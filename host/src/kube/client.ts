@@ -49,9 +49,19 @@ export interface WatchHandle {
   done: Promise<void>;
 }
 
+/** A group version discovery could not read (an aggregated API whose server is down, say). */
+export interface DiscoveryFailure {
+  /** "group/version". */
+  groupVersion: string;
+  /** As client-go reports it, e.g. "stale GroupVersion discovery: metrics.k8s.io/v1beta1". */
+  error: string;
+}
+
 export interface KubeClient {
   /** Discovery of every served resource (all versions), cached until invalidateDiscovery(). */
   discover(): Promise<ApiResource[]>;
+  /** The group versions the discovery that discover() answers from could not read. */
+  discoveryFailures?(): Promise<DiscoveryFailure[]>;
   invalidateDiscovery(): void;
   /** Server version (gitVersion, major, minor). */
   serverVersion(): Promise<{ gitVersion: string; major: string; minor: string }>;

@@ -60,3 +60,32 @@ describe("HttpKubeClient: 429 Too Many Requests", () => {
     expect(requests()).toBe(1);
   });
 });
+
+describe("HttpKubeClient: discovery failures", () => {
+  it("skips a group version whose aggregated API is Stale and reports it as client-go does", async () => {
+    const core = { kind: "APIGroupDiscoveryList", apiVersion: "apidiscovery.k8s.io/v2", items: [{ metadata: { name: "" }, versions: [{ version: "v1", resources: [{ resource: "configmaps", responseKind: { kind: "ConfigMap" }, scope: "Namespaced", verbs: ["list", "get"] }] }] }] };
+    const groups = {
+      kind: "APIGroupDiscoveryList",
+      apiVersion: "apidiscovery.k8s.io/v2",
+      items: [
+        { metadata: { name: "broken.example.io" }, versions: [{ version: "v1beta1", freshness: "Stale", resources: [{ resource: "gadgets", responseKind: { kind: "Gadget" }, scope: "Namespaced", verbs: ["list"] }] }] },
+        { metadata: { name: "apps" }, versions: [{ version: "v1", freshness: "Current", resources: [{ resource: "deployments", responseKind: { kind: "Deployment" }, scope: "Namespaced", verbs: ["list"] }] }] },
+      ],
+    };
+    server = createServer((req, res) => {
+      res.writeHead(200, { "content-type": "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList" });
+      res.end(JSON.stringify(req.url === "/api" ? core : groups));
+    });
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: "c", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+      users: [{ name: "u" }],
+      contexts: [{ name: "x", cluster: "c", user: "u" }],
+      currentContext: "x",
+    });
+    const client = new HttpKubeClient(kc);
+    expect((await client.discover()).map((r) => `${r.group}/${r.version}/${r.resource}`)).toEqual(["/v1/configmaps", "apps/v1/deployments"]);
+    expect(await client.discoveryFailures()).toEqual([{ groupVersion: "broken.example.io/v1beta1", error: "stale GroupVersion discovery: broken.example.io/v1beta1" }]);
+  });
+});

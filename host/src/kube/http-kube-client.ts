@@ -9,11 +9,11 @@ import { Writable } from "node:stream";
 import { createInterface } from "node:readline";
 import { Exec, type KubeConfig, type V1Status } from "@kubernetes/client-node";
 import { Agent, request, type Dispatcher } from "undici";
-import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { Logger } from "../shared/logging.js";
 import { longTimeout } from "../shared/clock.js";
 import { createSilentLogger } from "../shared/logging.js";
-import type { ApiResource, GroupVersionResource, KubeClient, ListOptions, WatchEvent, WatchHandle } from "./client.js";
+import type { ApiResource, DiscoveryFailure, GroupVersionResource, KubeClient, ListOptions, WatchEvent, WatchHandle } from "./client.js";
 import { ExecError, KubeApiError } from "./errors.js";
 import { loadKubeConfig, type KubeConfigOptions } from "./kube-config.js";
 
@@ -92,7 +92,7 @@ export class HttpKubeClient implements KubeClient {
   readonly #aggregatedDiscovery: boolean;
   #agent: Agent | undefined;
   #tls: Promise<RequestOptions> | undefined;
-  #discovery: Promise<ApiResource[]> | undefined;
+  #discovery: Promise<{ resources: ApiResource[]; failures: DiscoveryFailure[] }> | undefined;
 
   constructor(kc: KubeConfig, options: HttpKubeClientOptions = {}) {
     this.#kc = kc;
@@ -191,6 +191,14 @@ export class HttpKubeClient implements KubeClient {
   // ---- discovery ----------------------------------------------------------------------------
 
   discover(): Promise<ApiResource[]> {
+    return this.#discovered().then((d) => d.resources);
+  }
+
+  discoveryFailures(): Promise<DiscoveryFailure[]> {
+    return this.#discovered().then((d) => d.failures);
+  }
+
+  #discovered(): Promise<{ resources: ApiResource[]; failures: DiscoveryFailure[] }> {
     this.#discovery ??= this.#discoverAll().catch((err: unknown) => {
       this.#discovery = undefined;
       throw err;
@@ -202,25 +210,26 @@ export class HttpKubeClient implements KubeClient {
     this.#discovery = undefined;
   }
 
-  async #discoverAll(): Promise<ApiResource[]> {
+  async #discoverAll(): Promise<{ resources: ApiResource[]; failures: DiscoveryFailure[] }> {
+    const failures: DiscoveryFailure[] = [];
     if (this.#aggregatedDiscovery) {
       const [core, groups] = await Promise.all([
         this.#json<APIGroupDiscoveryList>("GET", "/api", { accept: AGGREGATED_DISCOVERY_ACCEPT }),
         this.#json<APIGroupDiscoveryList>("GET", "/apis", { accept: AGGREGATED_DISCOVERY_ACCEPT }),
       ]);
       if (core.kind === "APIGroupDiscoveryList" && groups.kind === "APIGroupDiscoveryList") {
-        const resources = [...this.#fromAggregated(core, true), ...this.#fromAggregated(groups, false)];
+        const resources = [...this.#fromAggregated(core, true, failures), ...this.#fromAggregated(groups, false, failures)];
         this.#log.debug({ discovery: "aggregated", resources: resources.length }, "discovered the served resources");
-        return resources;
+        return { resources, failures };
       }
       // An API server without aggregated discovery answered with the legacy documents.
     }
-    const resources = await this.#discoverLegacy();
+    const resources = await this.#discoverLegacy(failures);
     this.#log.debug({ discovery: "legacy", resources: resources.length }, "discovered the served resources");
-    return resources;
+    return { resources, failures };
   }
 
-  #fromAggregated(list: APIGroupDiscoveryList, core: boolean): ApiResource[] {
+  #fromAggregated(list: APIGroupDiscoveryList, core: boolean, failures: DiscoveryFailure[]): ApiResource[] {
     const out: ApiResource[] = [];
     for (const item of list.items ?? []) {
       const group = core ? "" : (item.metadata?.name ?? "");
@@ -228,6 +237,8 @@ export class HttpKubeClient implements KubeClient {
       for (const [index, v] of versions.entries()) {
         if (v.freshness === "Stale") {
           // An aggregated API whose server is unavailable: skipped, as a failed legacy lookup is.
+          const groupVersion = group ? `${group}/${v.version}` : v.version;
+          failures.push({ groupVersion, error: `stale GroupVersion discovery: ${groupVersion}` });
           this.#log.warn({ group, version: v.version }, `failed to discover group ${group}/${v.version}: its API service is unavailable`);
           continue;
         }
@@ -248,7 +259,7 @@ export class HttpKubeClient implements KubeClient {
     return out;
   }
 
-  async #discoverLegacy(): Promise<ApiResource[]> {
+  async #discoverLegacy(failures: DiscoveryFailure[]): Promise<ApiResource[]> {
     const [core, groups] = await Promise.all([
       this.#json<ApiResourceList>("GET", "/api/v1"),
       this.#json<ApiGroupList>("GET", "/apis"),
@@ -263,6 +274,7 @@ export class HttpKubeClient implements KubeClient {
         return { gv, list: await this.#json<ApiResourceList>("GET", `/apis/${gv.group}/${gv.version}`) };
       } catch (err) {
         // An unavailable aggregated API must not break discovery (Velero logs and continues).
+        failures.push({ groupVersion: `${gv.group}/${gv.version}`, error: getErrorMessage(err) });
         this.#log.warn({ err: String(err) }, `failed to discover group ${gv.group}/${gv.version}`);
         return { gv, list: undefined };
       }

@@ -3,7 +3,7 @@
  * every write, label-selector lists, and a programmable exec. Records every write for assertions.
  */
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
-import type { ApiResource, GroupVersionResource, KubeClient, ListOptions, WatchEvent, WatchHandle } from "../kube/client.js";
+import type { ApiResource, DiscoveryFailure, GroupVersionResource, KubeClient, ListOptions, WatchEvent, WatchHandle } from "../kube/client.js";
 import { KubeApiError } from "../kube/errors.js";
 import { parseLabelSelector } from "../kube/labels.js";
 import { applyMergePatch } from "../kube/merge-patch.js";
@@ -115,6 +115,13 @@ export class FakeKubeClient implements KubeClient {
   }
 
   // ---- KubeClient ----------------------------------------------------------------------------
+
+  /** What discoveryFailures() answers (a group version whose API service is down, say). */
+  failedDiscovery: DiscoveryFailure[] = [];
+
+  async discoveryFailures(): Promise<DiscoveryFailure[]> {
+    return this.failedDiscovery.map((f) => ({ ...f }));
+  }
 
   async discover(): Promise<ApiResource[]> {
     this.discoverCalls++;

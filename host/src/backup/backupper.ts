@@ -727,7 +727,9 @@ class BackupRun {
         await this.#backupItem(item.object, item.gr, item.resource, false, log, log, block);
       } catch (err) {
         if (err instanceof TarballWriteError) throw err;
-        log.error({ err: getErrorMessage(err) }, "Error backing up item");
+        // As Velero: on the block's (backup's) logger with the item's name only, so the results
+        // file it under "Velero", not under the item's namespace.
+        this.#log.error({ name: item.object.metadata.name, err: getErrorMessage(err) }, "Error backing up item");
       }
     }
     for (const pod of hooked) {
@@ -775,7 +777,7 @@ class BackupRun {
         if (await this.#backupItem(object, gr, resource, true, log, log)) sink.commit();
       } catch (err) {
         if (err instanceof TarballWriteError) throw err;
-        log.error({ err: getErrorMessage(err) }, "Error backing up item");
+        this.#log.error({ name: object.metadata.name, err: getErrorMessage(err) }, "Error backing up item");
         failed++;
       }
     }

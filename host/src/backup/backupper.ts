@@ -376,10 +376,12 @@ class BackupRun {
     const trackedNamespaces = new Set<string>();
     // As Velero: a selector LabelSelectorAsSelector refuses is an error here, matches nothing in
     // memory, and goes to the API server as "<error>", which fails each LIST (PartiallyFailed).
+    // Velero's collectNamespaces reports a refused selector, so only a backup of namespaces does.
+    const selectorProblems: { what: string; selector: string; problem: string }[] = [];
     const usable = (s: NonNullable<Parameters<typeof labelSelectorError>[0]>, what: string): LabelSelector | undefined => {
       const problem = labelSelectorError(s);
       if (problem === undefined) return fromLabelSelector(s);
-      this.#log.error({ err: problem }, `Fail to convert backup ${what} ${formatLabelSelector(s)} into selector.`);
+      selectorProblems.push({ what, selector: formatLabelSelector(s), problem });
       return undefined;
     };
     const selector = this.#spec.labelSelector ? usable(this.#spec.labelSelector, "LabelSelector") : undefined;
@@ -445,6 +447,7 @@ class BackupRun {
         for (const wanted of [...this.#namespaces.filter.includes].sort()) {
           if (wanted !== "*" && !names.has(wanted)) log.error(`fail to get the namespace ${wanted} specified in backup.Spec.IncludedNamespaces`);
         }
+        for (const p of selectorProblems) log.error({ err: p.problem }, `Fail to convert backup ${p.what} ${p.selector} into selector.`);
         for (const ns of existing) {
           if ((ns.status as { phase?: string } | undefined)?.phase && (ns.status as { phase?: string }).phase !== "Active") continue;
           const labels = ns.metadata.labels;
@@ -475,9 +478,9 @@ class BackupRun {
             log.warn({ namespace: ns || undefined, err: getErrorMessage(err) }, "Resource is no longer served, skipping it");
             continue;
           }
-          // As Velero's paged LIST (its default --client-page-size=500): the pager's error on the
-          // collector's own logger, then the resource's.
-          this.#log.error({ err: getErrorMessage(err) }, "Error listing resources");
+          // As Velero: a paged LIST (--client-page-size, 500 by default) fails first in the pager,
+          // which logs on the collector's own logger; then the resource's error.
+          if ((this.#kube.listPageSize ?? 500) > 0) this.#log.error({ err: getErrorMessage(err) }, "Error listing resources");
           log.error({ namespace: ns, err: getErrorMessage(err) }, "Error listing items");
         }
         if (!order && !batchVersions && items.length > 0) {

@@ -60,6 +60,8 @@ export interface DiscoveryFailure {
 export interface KubeClient {
   /** Discovery of every served resource (all versions), cached until invalidateDiscovery(). */
   discover(): Promise<ApiResource[]>;
+  /** The LIST page size (--client-page-size; 0: no paging). Undefined: the default, 500. */
+  readonly listPageSize?: number;
   /** The group versions the discovery that discover() answers from could not read. */
   discoveryFailures?(): Promise<DiscoveryFailure[]>;
   invalidateDiscovery(): void;

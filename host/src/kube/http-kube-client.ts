@@ -190,6 +190,10 @@ export class HttpKubeClient implements KubeClient {
 
   // ---- discovery ----------------------------------------------------------------------------
 
+  get listPageSize(): number {
+    return this.#pageSize;
+  }
+
   discover(): Promise<ApiResource[]> {
     return this.#discovered().then((d) => d.resources);
   }

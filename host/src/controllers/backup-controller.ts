@@ -564,7 +564,14 @@ export class BackupReconciler implements Reconciler {
     const errors: string[] = [];
     const byProvider = new Map<string, VolumeSnapshotLocation>();
     for (const name of b.spec.volumeSnapshotLocations ?? []) {
-      const loc = (await this.#o.kube.get(GVR.volumeSnapshotLocations, name, ns)) as VolumeSnapshotLocation | undefined;
+      let loc: VolumeSnapshotLocation | undefined;
+      try {
+        loc = (await this.#o.kube.get(GVR.volumeSnapshotLocations, name, ns)) as VolumeSnapshotLocation | undefined;
+      } catch (err) {
+        // as Velero: any other failure to read it is a validation error too
+        errors.push(`error getting volume snapshot location named ${name}: ${getErrorMessage(err)}`);
+        continue;
+      }
       if (!loc) {
         errors.push(
           `a VolumeSnapshotLocation CRD for the location ${name} with the name specified in the backup spec needs to be created before this snapshot can be executed. Error: VolumeSnapshotLocation.velero.io "${name}" not found`,
@@ -579,7 +586,12 @@ export class BackupReconciler implements Reconciler {
       byProvider.set(loc.spec.provider, loc);
     }
     if (errors.length) return { locations: [], errors };
-    const all = (await this.#o.kube.list(GVR.volumeSnapshotLocations, { namespace: ns })).items as unknown as VolumeSnapshotLocation[];
+    let all: VolumeSnapshotLocation[];
+    try {
+      all = (await this.#o.kube.list(GVR.volumeSnapshotLocations, { namespace: ns })).items as unknown as VolumeSnapshotLocation[];
+    } catch (err) {
+      return { locations: [], errors: [`error listing volume snapshot locations: ${getErrorMessage(err)}`] };
+    }
     const perProvider = new Map<string, VolumeSnapshotLocation[]>();
     for (const l of all) perProvider.set(l.spec.provider, [...(perProvider.get(l.spec.provider) ?? []), l]);
     for (const [provider, locations] of perProvider) {

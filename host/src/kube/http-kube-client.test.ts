@@ -89,3 +89,13 @@ describe("HttpKubeClient: discovery failures", () => {
     expect(await client.discoveryFailures()).toEqual([{ groupVersion: "broken.example.io/v1beta1", error: "stale GroupVersion discovery: broken.example.io/v1beta1" }]);
   });
 });
+
+describe("HttpKubeClient: an object's name is required", () => {
+  it("refuses a GET, PATCH or DELETE without a name, sending nothing (the collection's path would answer a List, or delete everything)", async () => {
+    const { client, requests } = await clientAnswering([{ status: 200, body: { kind: "ConfigMapList", items: [] } }]);
+    await expect(client.get(GVR.configMaps, "", "n")).rejects.toThrow("resource name may not be empty");
+    await expect(client.patch(GVR.configMaps, "", "n", {})).rejects.toThrow("resource name may not be empty");
+    await expect(client.delete(GVR.configMaps, "", "n")).rejects.toThrow("resource name may not be empty");
+    expect(requests()).toBe(0);
+  });
+});

@@ -296,6 +296,7 @@ export class HttpKubeClient implements KubeClient {
   // ---- CRUD ----------------------------------------------------------------------------------
 
   async get(gvr: GroupVersionResource, name: string, namespace?: string): Promise<UnstructuredItem | undefined> {
+    requireName(name);
     try {
       return await this.#json<UnstructuredItem>("GET", resourcePath(gvr, namespace, name));
     } catch (err) {
@@ -340,22 +341,26 @@ export class HttpKubeClient implements KubeClient {
     return this.#json("POST", resourcePath(gvr, object.metadata.namespace), { body: object });
   }
 
-  update(gvr: GroupVersionResource, object: UnstructuredItem): Promise<UnstructuredItem> {
+  async update(gvr: GroupVersionResource, object: UnstructuredItem): Promise<UnstructuredItem> {
+    requireName(object.metadata.name);
     return this.#json("PUT", resourcePath(gvr, object.metadata.namespace, object.metadata.name), { body: object });
   }
 
-  patch(gvr: GroupVersionResource, name: string, namespace: string | undefined, patch: object): Promise<UnstructuredItem> {
+  async patch(gvr: GroupVersionResource, name: string, namespace: string | undefined, patch: object): Promise<UnstructuredItem> {
+    requireName(name);
     return this.#json("PATCH", resourcePath(gvr, namespace, name), { body: patch, contentType: "application/merge-patch+json" });
   }
 
-  patchStatus(gvr: GroupVersionResource, name: string, namespace: string | undefined, patch: object): Promise<UnstructuredItem> {
+  async patchStatus(gvr: GroupVersionResource, name: string, namespace: string | undefined, patch: object): Promise<UnstructuredItem> {
+    requireName(name);
     return this.#json("PATCH", resourcePath(gvr, namespace, name) + "/status", {
       body: patch,
       contentType: "application/merge-patch+json",
     });
   }
 
-  apply(gvr: GroupVersionResource, object: UnstructuredItem, options: { fieldManager: string; force?: boolean }): Promise<UnstructuredItem> {
+  async apply(gvr: GroupVersionResource, object: UnstructuredItem, options: { fieldManager: string; force?: boolean }): Promise<UnstructuredItem> {
+    requireName(object.metadata.name);
     return this.#json("PATCH", resourcePath(gvr, object.metadata.namespace, object.metadata.name), {
       body: object,
       contentType: "application/apply-patch+yaml",
@@ -369,6 +374,7 @@ export class HttpKubeClient implements KubeClient {
     namespace?: string,
     options: { propagationPolicy?: "Foreground" | "Background" | "Orphan" } = {},
   ): Promise<void> {
+    requireName(name);
     try {
       const response = await this.#raw("DELETE", resourcePath(gvr, namespace, name), {
         body: options.propagationPolicy ? { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: options.propagationPolicy } : undefined,
@@ -573,6 +579,15 @@ function toResources(gv: { group: string; version: string; preferred: boolean },
       shortNames: r.shortNames ?? [],
       preferred: gv.preferred,
     }));
+}
+
+/**
+ * An object's own path needs its name: without one the path is the collection's, where a GET
+ * answers the List (taken for the object) and a DELETE removes every object. client-go refuses the
+ * same way.
+ */
+function requireName(name: string | undefined): void {
+  if (!name) throw new KubeApiError({ statusCode: 0, reason: "BadRequest", message: "resource name may not be empty" });
 }
 
 async function toApiError(method: string, path: string, response: Dispatcher.ResponseData): Promise<KubeApiError> {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { pack } from "tar-stream";
 import { describe, expect, it } from "vitest";
-import { itemPath, TarballWriter } from "./tar-writer.js";
+import { itemPath, TarballWriteError, TarballWriter } from "./tar-writer.js";
 
 describe("TarballWriter", () => {
   it("writes a multi-member gzip that gunzips to one tar stream with every entry", async () => {
@@ -74,6 +74,20 @@ describe("TarballWriter", () => {
     const tar = gunzipSync(readFileSync(path));
     const names = [...tar.toString("latin1").matchAll(/f-\d+/g)].map((m) => m[0]);
     expect(names).toEqual(Array.from({ length: 20 }, (_, i) => `f-${i}`));
+  });
+
+  it("a file that cannot be written (disk full) fails with a TarballWriteError naming it and the cause, first error first", async () => {
+    const tw = new TarballWriter("/dev/full");
+    const error = await (async () => {
+      for (let i = 0; i < 2000; i++) {
+        const wait = tw.append(`resources/configmaps/namespaces/app/cm-${i}.json`, `${"x".repeat(10_000)}${i}`);
+        if (wait) await wait;
+      }
+      await tw.close();
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TarballWriteError);
+    expect((error as Error).message).toBe("cannot write the backup tarball /dev/full: ENOSPC: no space left on device, write (its filesystem is full: free space there, or point TMPDIR at a larger one)");
+    await expect(tw.close(), "close() reports the same first error").rejects.toBe(error);
   });
 
   it("builds Velero's item paths", () => {

@@ -27,7 +27,8 @@ const DEV_MAJOR_MINOR = `${octal(0, 6)}\u0000${octal(0, 6)}`;
  */
 export class TarballWriteError extends Error {
   constructor(path: string, cause: Error) {
-    super(`cannot write the backup tarball ${path}: ${cause.message}`, { cause });
+    const full = (cause as NodeJS.ErrnoException).code === "ENOSPC" ? " (its filesystem is full: free space there, or point TMPDIR at a larger one)" : "";
+    super(`cannot write the backup tarball ${path}: ${cause.message}${full}`, { cause });
     this.name = "TarballWriteError";
   }
 }
@@ -90,7 +91,8 @@ export class TarballWriter {
   }
 
   async #waitOldest(): Promise<void> {
-    await this.#pending.shift();
+    // A failed member records the first error as #error (a TarballWriteError naming the file).
+    await this.#pending.shift()?.catch(() => undefined);
     if (this.#error) throw this.#error;
   }
 
@@ -109,11 +111,8 @@ export class TarballWriter {
     this.#reserve(END_OF_TAR.length);
     this.#data(END_OF_TAR);
     this.#flush();
-    try {
-      await Promise.all(this.#pending.splice(0));
-    } finally {
-      await new Promise<void>((resolve) => this.#out.end(() => resolve()));
-    }
+    await Promise.allSettled(this.#pending.splice(0));
+    await new Promise<void>((resolve) => this.#out.end(() => resolve()));
     if (this.#error) throw this.#error;
   }
 

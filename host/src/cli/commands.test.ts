@@ -11,6 +11,7 @@ import { Factory } from "./factory.js";
 import { createProgram } from "./program.js";
 import { GVR } from "./resources.js";
 import { createTestCli, type TestCli } from "./testing/run-cli.js";
+import { serverOptionsFrom, type ServerCliOptions } from "./server.js";
 
 beforeAll(() => {
   process.env.TZ = "UTC";
@@ -329,6 +330,35 @@ describe("locations, plugins, version, server", () => {
     });
     expect(r.stderr).toContain("ignoring flags this server does not implement: --fs-backup-timeout=4h");
     expect((await cli.run("server", "--log-level", "loud")).code).toBe(2);
+  });
+
+  it("hands --restore-only, --disable-controllers, --concurrent-backups, --schedule-skip-immediately, --default-volumes-to-fs-backup and --restore-resource-priorities to the server", async () => {
+    const cli = createTestCli();
+    const r = await cli.run(
+      "server",
+      "--restore-only",
+      "--disable-controllers=gc,schedule",
+      "--disable-controllers",
+      "download-request",
+      "--concurrent-backups=3",
+      "--schedule-skip-immediately",
+      "--default-volumes-to-fs-backup",
+      "--restore-resource-priorities=namespaces,-,configmaps",
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain("ignoring flags");
+    const options = serverOptionsFrom(cli.serverStarts[0] as ServerCliOptions, "v9");
+    expect(options).toMatchObject({
+      restoreOnly: true,
+      disableControllers: ["gc", "schedule", "download-request"],
+      concurrency: 3,
+      scheduleSkipImmediately: true,
+      defaultVolumesToFsBackup: true,
+      restoreResourcePriorities: "namespaces,-,configmaps",
+      serverVersion: "v9",
+    });
+    expect(serverOptionsFrom((await cli.run("server"), cli.serverStarts[1]) as ServerCliOptions, "v9")).toMatchObject({ restoreOnly: false, disableControllers: [], concurrency: 1, scheduleSkipImmediately: false });
+    expect((await cli.run("server", "--concurrent-backups=0")).code).toBe(2);
   });
 
   it("takes --item-block-worker-count and --item-operation-sync-frequency (Velero defaults 1 and 10s)", async () => {

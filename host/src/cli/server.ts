@@ -4,9 +4,11 @@
  * and reported once on stderr.
  */
 import { Command, Option } from "commander";
+import { DISABLEABLE_CONTROLLERS } from "../server/controller-names.js";
 import { UsageError } from "../shared/errors.js";
 import { actionFor, addBoolFlag, addValueFlag, type Verb } from "./command-kit.js";
 import type { Factory } from "./factory.js";
+import type { ServerOptions } from "../server/server.js";
 import { parseDurationFlag } from "./flags/duration.js";
 import { parseIntFlag, parseMapFlag } from "./flags/values.js";
 
@@ -32,6 +34,9 @@ export interface ServerCliOptions {
   uploaderType: string;
   itemBlockWorkerCount: number;
   itemOperationSyncFrequencyMs: number;
+  disableControllers: string[];
+  concurrentBackups: number;
+  scheduleSkipImmediately: boolean;
 }
 
 const LOG_LEVELS = ["panic", "fatal", "error", "warning", "warn", "info", "debug", "trace"];
@@ -68,6 +73,9 @@ interface ServerFlags {
   uploaderType?: string;
   itemBlockWorkerCount?: number;
   itemOperationSyncFrequency?: number;
+  disableControllers?: string[];
+  concurrentBackups?: number;
+  scheduleSkipImmediately?: boolean;
 }
 
 /** Pure: flags (durations in ns) → the server's options (durations in ms). */
@@ -80,6 +88,8 @@ export function buildServerOptions(flags: ServerFlags, globals: { namespace: str
   const workers = flags.itemBlockWorkerCount ?? SERVER_DEFAULTS.itemBlockWorkerCount;
   if (workers < 1) throw new UsageError(`invalid --item-block-worker-count ${workers}: it must be at least 1`);
   const syncMs = ms(flags.itemOperationSyncFrequency, SERVER_DEFAULTS.itemOperationSyncFrequency);
+  const concurrentBackups = flags.concurrentBackups ?? 1;
+  if (concurrentBackups < 1) throw new UsageError(`invalid --concurrent-backups ${concurrentBackups}: it must be at least 1`);
   if (syncMs <= 0) throw new UsageError(`invalid --item-operation-sync-frequency: it must be a positive duration such as 10s`);
   return {
     namespace: globals.namespace,
@@ -103,20 +113,15 @@ export function buildServerOptions(flags: ServerFlags, globals: { namespace: str
     uploaderType: flags.uploaderType ?? "kopia",
     itemBlockWorkerCount: workers,
     itemOperationSyncFrequencyMs: syncMs,
+    disableControllers: flags.disableControllers ?? [],
+    concurrentBackups,
+    scheduleSkipImmediately: flags.scheduleSkipImmediately === true,
   };
 }
 
-/** How `velero server` reaches the composition root (wired in default-deps.ts). */
-export type StartServer = (options: ServerCliOptions) => Promise<void>;
-
-/**
- * Starts the server composition root with these options and keeps it running until SIGINT or
- * SIGTERM, then stops it cleanly (controllers, watches, plugin processes, metrics endpoint).
- */
-export async function runServerUntilSignal(options: ServerCliOptions, serverVersion: string): Promise<void> {
-  // Loaded on demand so that the other commands never pay for the server's module graph.
-  const { startServer } = await import("../server/server.js");
-  const server = await startServer({
+/** Pure: the command line's options → the composition root's (every flag the server acts on). */
+export function serverOptionsFrom(options: ServerCliOptions, serverVersion: string): ServerOptions {
+  return {
     namespace: options.namespace,
     kubeconfig: options.kubeconfig,
     kubecontext: options.kubecontext,
@@ -134,14 +139,48 @@ export async function runServerUntilSignal(options: ServerCliOptions, serverVers
     ...(options.clientPageSize !== undefined ? { clientPageSize: options.clientPageSize } : {}),
     itemBlockWorkerCount: options.itemBlockWorkerCount,
     itemOperationSyncFrequency: options.itemOperationSyncFrequencyMs,
+    restoreOnly: options.restoreOnly,
+    defaultVolumesToFsBackup: options.defaultVolumesToFsBackup,
+    ...(options.restoreResourcePriorities ? { restoreResourcePriorities: options.restoreResourcePriorities } : {}),
+    disableControllers: options.disableControllers,
+    concurrency: options.concurrentBackups,
+    scheduleSkipImmediately: options.scheduleSkipImmediately,
     serverVersion,
-  });
+  };
+}
+
+/** How `velero server` reaches the composition root (wired in default-deps.ts). */
+export type StartServer = (options: ServerCliOptions) => Promise<void>;
+
+/**
+ * Starts the server composition root with these options and keeps it running until SIGINT or
+ * SIGTERM, then stops it cleanly (controllers, watches, plugin processes, metrics endpoint).
+ */
+export async function runServerUntilSignal(options: ServerCliOptions, serverVersion: string): Promise<void> {
+  // Loaded on demand so that the other commands never pay for the server's module graph.
+  const { startServer } = await import("../server/server.js");
+  const server = await startServer(serverOptionsFrom(options, serverVersion));
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());
   });
+  // A second signal, or a stop that does not finish within the grace period (a backup still
+  // uploading, a hung storage request), ends the process anyway, as controller-runtime's
+  // graceful-shutdown timeout does for Velero. What was left InProgress is failed at the next start.
+  const forced = (why: string): void => {
+    process.stderr.write(`velero server: ${why}; exiting now (backups left InProgress are marked Failed when the server starts again)\n`);
+    process.exit(1);
+  };
+  process.once("SIGINT", () => forced("second signal"));
+  process.once("SIGTERM", () => forced("second signal"));
+  const timer = setTimeout(() => forced(`still stopping after ${SHUTDOWN_GRACE_MS / 1000} s`), SHUTDOWN_GRACE_MS);
+  timer.unref();
   await server.stop();
+  clearTimeout(timer);
 }
+
+/** How long `velero server` waits for a clean stop after SIGINT/SIGTERM (controller-runtime's default). */
+export const SHUTDOWN_GRACE_MS = 30_000;
 
 class Server implements Verb {
   readonly #f: Factory;
@@ -170,6 +209,7 @@ class Server implements Verb {
 
 const duration = (flag: string) => (v: string) => parseDurationFlag(flag, v);
 
+
 export function newServerCommand(f: Factory, start: StartServer): Command {
   const cmd = new Command("server")
     .description("Run the velero server")
@@ -195,6 +235,12 @@ export function newServerCommand(f: Factory, start: StartServer): Command {
   cmd.option("--uploader-type <type>", "Type of uploader to handle the transfer of data of pod volumes", "kopia");
   addValueFlag(cmd, "--item-block-worker-count <n>", "Number of worker threads to process ItemBlocks. Default is one. Optional.", (v) => parseIntFlag("--item-block-worker-count", v));
   addValueFlag(cmd, "--item-operation-sync-frequency <duration>", "How often to check status on backup/restore operations after backup/restore processing. Default is 10 seconds", duration("--item-operation-sync-frequency"));
+  addValueFlag(cmd, "--disable-controllers <list>", `List of controllers to disable on startup. Valid values are ${DISABLEABLE_CONTROLLERS.join(",")}`, (v, prev: string[] | undefined) => [
+    ...(prev ?? []),
+    ...v.split(",").map((s) => s.trim()).filter(Boolean),
+  ]);
+  addValueFlag(cmd, "--concurrent-backups <n>", "Number of backups to process concurrently. (default 1)", (v) => parseIntFlag("--concurrent-backups", v));
+  addBoolFlag(cmd, "--schedule-skip-immediately", "Skip the first scheduled backup immediately after creating a schedule. Default is false (don't skip).");
   cmd.addOption(new Option("--profiler-address <address>", "The address to expose the pprof profiler (accepted, not used)").hideHelp());
   return cmd.action(actionFor(f, () => new Server(f, start)));
 }

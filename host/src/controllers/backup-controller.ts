@@ -34,7 +34,7 @@ import {
 } from "../backup/filters.js";
 import { TarballWriter } from "../backup/tar-writer.js";
 import type { KubeClient } from "../kube/client.js";
-import { isConflict } from "../kube/errors.js";
+import { isInvalid, isNotFound } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
@@ -49,6 +49,10 @@ export const DEFAULT_BACKUP_TTL_MS = 720 * 3_600_000;
 export const DEFAULT_CSI_SNAPSHOT_TIMEOUT = "10m0s";
 export const DEFAULT_ITEM_OPERATION_TIMEOUT = "4h0m0s";
 export const DEFAULT_RESOURCE_TIMEOUT = "10m0s";
+/** How long the final status patch is retried (Velero's default resource timeout). */
+const FINAL_PATCH_RETRY_MS = 10 * 60_000;
+/** The longest wait between attempts to start a backup whose start failed. */
+const START_RETRY_MAX_MS = 5 * 60_000;
 export const PROGRESS_PATCH_INTERVAL_MS = 1_000;
 const BACKUP_VERSION = 1;
 
@@ -95,6 +99,8 @@ export interface BackupReconcilerOptions {
   metrics?: BackupMetrics;
   /** The server's --features, handed to the backup engine. */
   features?: FeatureFlags;
+  /** --default-volumes-to-fs-backup: what a Backup that does not say gets. */
+  defaultVolumesToFsBackup?: boolean;
 }
 
 interface Prepared {
@@ -115,6 +121,9 @@ export class BackupReconciler implements Reconciler {
   readonly #running = new Map<ObjectKey, Promise<void>>();
   readonly #waiting: ObjectKey[] = [];
   readonly #idle: (() => void)[] = [];
+  /** Backups whose start failed (an API error before InProgress): attempts so far and the retry timer. */
+  readonly #retries = new Map<ObjectKey, { attempts: number; timer?: TimerHandle }>();
+  #closed = false;
 
   constructor(options: BackupReconcilerOptions) {
     this.#o = options;
@@ -170,12 +179,43 @@ export class BackupReconciler implements Reconciler {
 
   #start(key: ObjectKey): void {
     const run = this.#run(key)
-      .catch((err: unknown) => this.#log.error({ backup: key, err: getErrorMessage(err) }, "backup run failed"))
+      .then(
+        () => void this.#retries.delete(key),
+        (err: unknown) => this.#retryLater(key, err),
+      )
       .finally(() => {
         this.#running.delete(key);
         void this.#next();
+        // A Backup deleted and created again under the same name while this one ran waits for
+        // this look (its events came while the name was busy).
+        if (!this.#closed) void this.reconcile(key).catch(() => undefined);
       });
     this.#running.set(key, run);
+  }
+
+  /**
+   * The run failed before the backup was InProgress (an API error reading or patching it, say):
+   * nothing was done, so it is tried again, with backoff (1 s doubling to 5 min), as long as it
+   * waits; its Schedule would otherwise wait for it for good.
+   */
+  #retryLater(key: ObjectKey, err: unknown): void {
+    const entry = this.#retries.get(key) ?? { attempts: 0 };
+    entry.attempts++;
+    const delayMs = Math.min(START_RETRY_MAX_MS, 1000 * 2 ** (entry.attempts - 1));
+    this.#log.error({ backup: key, err: getErrorMessage(err), attempt: entry.attempts }, `backup could not be started; trying again in ${formatGoDuration(delayMs)}`);
+    entry.timer?.cancel();
+    entry.timer = this.#clock.setTimeout(() => {
+      entry.timer = undefined;
+      if (!this.#closed) void this.reconcile(key).catch(() => undefined);
+    }, delayMs);
+    this.#retries.set(key, entry);
+  }
+
+  /** Stops retrying (the server is stopping); runs in flight finish (see idle()). */
+  close(): void {
+    this.#closed = true;
+    for (const entry of this.#retries.values()) entry.timer?.cancel();
+    this.#retries.clear();
   }
 
   async #next(): Promise<void> {
@@ -190,6 +230,34 @@ export class BackupReconciler implements Reconciler {
     }
     if (this.#running.size === 0 && this.#waiting.length === 0) {
       for (const r of this.#idle.splice(0)) r();
+    }
+  }
+
+  /**
+   * The final status patch, retried with backoff for up to Velero's resource timeout (10 min, as
+   * its PatchResourceWithRetriesOnErrors): the backup is in the bucket already, and a Backup left
+   * InProgress would hold its Schedule and be failed by the next server start. False when it could
+   * not be written (the Backup is gone or was created again, or the API server stayed away).
+   */
+  async #patchFinal(backup: Backup, patch: object, log: Logger): Promise<boolean> {
+    const deadline = this.#clock.now().getTime() + FINAL_PATCH_RETRY_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#patch(backup, patch);
+        return true;
+      } catch (err) {
+        if (isNotFound(err) || isInvalid(err)) {
+          log.warn({ err: getErrorMessage(err) }, "the Backup was deleted (or deleted and created again) while it ran: its final status is not written");
+          return false;
+        }
+        const delayMs = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+        if (this.#closed || this.#clock.now().getTime() + delayMs > deadline) {
+          log.error({ err: getErrorMessage(err) }, "could not write the backup's final status; the bucket holds the finished backup");
+          return false;
+        }
+        log.warn({ err: getErrorMessage(err), attempt }, `could not write the backup's final status; trying again in ${formatGoDuration(delayMs)}`);
+        await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, delayMs));
+      }
     }
   }
 
@@ -219,8 +287,11 @@ export class BackupReconciler implements Reconciler {
       validationErrors: failed ? prepared.errors : null,
       ...(failed ? {} : { startTimestamp: toKubeTime(this.#clock.now()) }),
     };
+    // Every patch of this run names the object's uid: the API server refuses it (uid is immutable)
+    // if the Backup was deleted and created again under the same name meanwhile.
+    const uid = current.metadata.uid;
     let latest = await this.#patch(current, {
-      metadata: { labels: b.metadata.labels, annotations: b.metadata.annotations },
+      metadata: { uid, labels: b.metadata.labels, annotations: b.metadata.annotations },
       spec: b.spec,
       status: statusPatch,
     });
@@ -232,9 +303,18 @@ export class BackupReconciler implements Reconciler {
     }
     log.info("backup InProgress");
     this.#o.metrics?.backupAttempt(schedule);
-    const final = await this.#execute(latest, prepared, log);
+    let final: Backup;
+    try {
+      final = await this.#execute(latest, prepared, log);
+    } catch (err) {
+      // #execute records what goes wrong inside a backup; this is what it could not even start
+      // (no scratch directory, say): the Backup must not stay InProgress.
+      log.error({ err: getErrorMessage(err) }, "backup failed");
+      final = structuredClone(latest);
+      final.status = { ...final.status, phase: "Failed", failureReason: getErrorMessage(err), completionTimestamp: toKubeTime(this.#clock.now()) };
+    }
     // as Velero's Go struct writes it: zero counters left out (`errors`, `progress.totalItems`...)
-    latest = await this.#patch(latest, { status: goBackupStatusMergePatch(final.status as unknown as Record<string, unknown>) });
+    if (!(await this.#patchFinal(latest, { metadata: { uid }, status: goBackupStatusMergePatch(final.status as unknown as Record<string, unknown>) }, log))) return;
     const phase = final.status?.phase as BackupPhase;
     log.info({ phase }, `backup ${phase}`);
     this.#recordMetrics(schedule, final);
@@ -304,7 +384,7 @@ export class BackupReconciler implements Reconciler {
       const itemBlockActions = await this.#o.plugins.getItemBlockActions();
       const tarball = new TarballWriter(tarPath, () => this.#clock.now());
       const progress = new ProgressPatcher(this.#clock, (p) =>
-        this.#o.kube.patch(GVR.backups, b.metadata.name ?? "", b.metadata.namespace, { status: { progress: p } }).then(() => undefined),
+        this.#o.kube.patch(GVR.backups, b.metadata.name ?? "", b.metadata.namespace, { metadata: { uid: b.metadata.uid }, status: { progress: p } }).then(() => undefined),
       );
       try {
         output = await this.#backupper.backup({
@@ -444,7 +524,7 @@ export class BackupReconciler implements Reconciler {
     }
     b.status.expiration = toKubeTime(new Date(this.#clock.now().getTime() + ttlMs));
     if (b.spec.defaultVolumesToRestic === true) b.spec.defaultVolumesToFsBackup = true;
-    b.spec.defaultVolumesToFsBackup ??= false;
+    b.spec.defaultVolumesToFsBackup ??= this.#o.defaultVolumesToFsBackup ?? false;
     b.spec.snapshotMoveData ??= false;
 
     // Storage location.

@@ -54,6 +54,11 @@ export function isNotFound(err: unknown): boolean {
   return statusOf(err) === 404;
 }
 
+/** 422: the API server refused the object or the change (e.g. a patch that would change an immutable uid). */
+export function isInvalid(err: unknown): boolean {
+  return statusOf(err) === 422;
+}
+
 export function isConflict(err: unknown): boolean {
   return statusOf(err) === 409 && (err as { reason?: string }).reason !== "AlreadyExists";
 }

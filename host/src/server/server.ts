@@ -17,6 +17,7 @@ import { createLifecycleReconcilers } from "../controllers/lifecycle.js";
 import { RestoreReconciler } from "../controllers/restore-controller.js";
 import { ControllerManager } from "../controllers/runtime/manager.js";
 import { markInProgressFailed } from "../controllers/startup.js";
+import { DISABLEABLE_CONTROLLERS, RESTORE_ONLY_DISABLED } from "./controller-names.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import { createKubeClient } from "../kube/http-kube-client.js";
@@ -26,6 +27,7 @@ import { DefaultPluginManager } from "../plugins/default-manager.js";
 import type { PluginManager } from "../plugins/manager.js";
 import { discoverPlugins, pluginArgs } from "../plugins/registry.js";
 import { builtinRestoreItemActions } from "../restore/actions/index.js";
+import { parseRestorePriorities } from "../restore/priorities.js";
 import { realClock, type Clock } from "../shared/clock.js";
 import { createLogger, type Logger, type LogLevel } from "../shared/logging.js";
 import { ServerMetrics } from "./metrics.js";
@@ -70,6 +72,12 @@ export interface ServerOptions {
   itemOperationSyncFrequency?: DurationOption;
   /** --disable-controllers (Velero controller names: backup, restore, schedule, gc, ...). */
   disableControllers?: string[];
+  /** --restore-only: no backup, backup-deletion, backup-finalizer, backup-operations, gc or schedule controllers. */
+  restoreOnly?: boolean;
+  /** --default-volumes-to-fs-backup: for a Backup that does not say (spec.defaultVolumesToFsBackup unset). */
+  defaultVolumesToFsBackup?: boolean;
+  /** --restore-resource-priorities: the order restores create resources in. */
+  restoreResourcePriorities?: string;
   /** --schedule-skip-immediately. */
   scheduleSkipImmediately?: boolean;
   /** --client-page-size; default 500. */
@@ -95,6 +103,24 @@ export interface RunningServer {
 
 export const DEFAULT_METRICS_ADDRESS = "127.0.0.1:8085";
 export const VELERO_TS_VERSION = "v0.1.0";
+
+
+/** The controllers not to start: --disable-controllers, plus those --restore-only leaves out. */
+function disabledControllers(options: ServerOptions, log: Logger): Set<string> {
+  const disabled = new Set<string>();
+  for (const name of options.disableControllers ?? []) {
+    if (!(DISABLEABLE_CONTROLLERS as readonly string[]).includes(name)) {
+      throw new Error(`Invalid value for --disable-controllers flag provided: ${name}. Valid values are: ${DISABLEABLE_CONTROLLERS.join(",")}`);
+    }
+    disabled.add(name);
+  }
+  if (options.restoreOnly) {
+    log.info("Restore only mode - not starting the backup, schedule, delete-backup, or GC controllers");
+    for (const name of RESTORE_ONLY_DISABLED) disabled.add(name);
+  }
+  for (const name of disabled) log.info(`Disabling controller: ${name}`);
+  return disabled;
+}
 
 function toMs(value: DurationOption | undefined, fallbackMs: number, flag: string): number {
   if (value === undefined || value === "") return fallbackMs;
@@ -125,7 +151,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const logger = options.logger ?? createLogger({ level: (options.logLevel ?? "info") as LogLevel, format: options.logFormat });
   const log = logger.child({ cmd: "server" });
   const clock = options.clock ?? realClock;
-  const disabled = new Set(options.disableControllers ?? []);
+  const disabled = disabledControllers(options, log);
+  const restorePriorities = options.restoreResourcePriorities ? parseRestorePriorities(options.restoreResourcePriorities) : undefined;
   const gcFrequencyMs = toMs(options.garbageCollectionFrequency, 3_600_000, "--garbage-collection-frequency");
   // Velero v1.18.1: zero or negative means the default minute; a location's spec.backupSyncPeriod
   // of 0 is what turns sync off for it.
@@ -189,11 +216,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     defaultBackupTtlMs,
     concurrency: options.concurrency ?? 1,
     itemBlockWorkers,
+    ...(options.defaultVolumesToFsBackup ? { defaultVolumesToFsBackup: true } : {}),
     backupLogLevel: options.logLevel,
     metrics,
     features,
   });
-  if (!disabled.has("backup-storage-location")) {
+  {
+    // As in Velero, the location controller always runs (it is not one --disable-controllers names).
     manager.add(
       new BackupStorageLocationReconciler({
         kube,
@@ -222,6 +251,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         metrics,
         itemOperationPollMs: itemOperationSyncMs,
         features,
+        ...(restorePriorities ? { restorerOptions: { priorities: restorePriorities } } : {}),
         // Velero's per-restore log follows --log-level/--log-format (the version choice is logged at debug).
         ...(options.logLevel ? { restoreLogLevel: options.logLevel as LogLevel } : {}),
         ...(options.logFormat ? { restoreLogFormat: options.logFormat } : {}),
@@ -272,6 +302,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       if (stopped) return;
       stopped = true;
       await manager.stop();
+      backupReconciler.close();
       await backupReconciler.idle();
       if (!options.plugins) await plugins.close();
       await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));

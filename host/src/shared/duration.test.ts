@@ -22,6 +22,15 @@ describe("parseGoDuration", () => {
   it.each(["", "5", "1 hour", "1d", "h", ".s", "1h 30m", "-"])("rejects %j", (text) => {
     expect(() => parseGoDuration(text)).toThrow(/invalid duration/);
   });
+
+  it("takes what Go's int64 of nanoseconds holds and refuses more (Go's limit)", () => {
+    expect(parseGoDuration("2562047h")).toBe(2562047 * 3_600_000);
+    expect(parseGoDuration("9223372036854775807ns")).toBeCloseTo(9223372036854.775807, 0);
+    expect(parseGoDuration("-9223372036854775808ns")).toBeCloseTo(-9223372036854.775808, 0);
+    for (const text of ["100000000h", "2562048h", "9223372036854775808ns", "2562047h47m16.854775808s"]) {
+      expect(() => parseGoDuration(text), text).toThrow(/invalid duration .*longer than Go's time.Duration holds/);
+    }
+  });
 });
 
 describe("formatGoDuration", () => {
@@ -51,11 +60,13 @@ describe("goDurationError (Go's time.ParseDuration error text)", () => {
     [".s", 'time: invalid duration ".s"'],
     ["5é", 'time: unknown unit "\\xc3\\xa9" in duration "5\\xc3\\xa9"'],
     ['5"', 'time: unknown unit "\\"" in duration "5\\""'],
+    ["100000000h", 'time: invalid duration "100000000h"'],
+    ["9223372036854775808ns", 'time: invalid duration "9223372036854775808ns"'],
   ])("%j: %s", (text, error) => {
     expect(goDurationError(text)).toBe(error);
   });
 
-  it.each(["0", "-0", "1h30m", "1.5h", "-2m", "300ms", "1µs", ".5s", "5.s"])("%j is a valid duration", (text) => {
+  it.each(["0", "-0", "1h30m", "1.5h", "-2m", "300ms", "1µs", ".5s", "5.s", "2562047h", "-9223372036854775808ns"])("%j is a valid duration", (text) => {
     expect(goDurationError(text)).toBeUndefined();
   });
 });

@@ -31,6 +31,7 @@ export function parseGoDuration(text: string): number {
   if (rest === "0") return 0;
   if (rest === "") fail();
   let totalNs = 0;
+  let exactNs = 0n;
   while (rest !== "") {
     const match = COMPONENT.exec(rest);
     if (!match) return fail();
@@ -41,9 +42,24 @@ export function parseGoDuration(text: string): number {
       throw new Error(`invalid duration "${text}": unknown unit "${unit}" (use ns, us, ms, s, m or h)`);
     }
     totalNs += Number(`${intPart || "0"}.${fracPart ?? ""}0`) * perUnit;
+    exactNs += componentNs(intPart, fracPart, perUnit);
     rest = rest.slice(whole.length);
   }
+  if (exactNs > maxNs(sign)) {
+    throw new Error(`invalid duration "${text}": longer than Go's time.Duration holds (about 2562047h, 292 years)`);
+  }
   return (sign * totalNs) / 1e6;
+}
+
+/** Go's time.Duration is an int64 of nanoseconds: ParseDuration refuses more. */
+function maxNs(sign: number): bigint {
+  return sign < 0 ? 1n << 63n : (1n << 63n) - 1n;
+}
+
+/** One component's nanoseconds, exactly for the integer part (the fraction is below one unit). */
+function componentNs(intPart: string, fracPart: string | undefined, perUnit: number): bigint {
+  const fraction = fracPart ? Math.floor(Number(`0.${fracPart}`) * perUnit) : 0;
+  return BigInt(intPart || "0") * BigInt(perUnit) + BigInt(fraction);
 }
 
 /** Formats milliseconds the way Go's Duration.String() does ("720h0m0s", "1m30s", "500ms", "0s"). */
@@ -72,7 +88,9 @@ function trimFraction(value: number): string {
 export function goDurationError(text: string): string | undefined {
   const invalid = `time: invalid duration ${goQuote(text)}`;
   let s = text;
+  const sign = s.startsWith("-") ? -1 : 1;
   if (s.startsWith("-") || s.startsWith("+")) s = s.slice(1);
+  let total = 0n;
   if (s === "0") return undefined;
   if (s === "") return invalid;
   const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9";
@@ -89,12 +107,17 @@ export function goDurationError(text: string): string | undefined {
       post = i > start;
     }
     if (!pre && !post) return invalid;
+    const number = s.slice(0, i);
     s = s.slice(i);
     let u = 0;
     while (u < s.length && !(s[u] === "." || isDigit(s[u]))) u++;
     if (u === 0) return `time: missing unit in duration ${goQuote(text)}`;
     const unit = s.slice(0, u);
-    if (NS_PER_UNIT[unit] === undefined) return `time: unknown unit ${goQuote(unit)} in duration ${goQuote(text)}`;
+    const perUnit = NS_PER_UNIT[unit];
+    if (perUnit === undefined) return `time: unknown unit ${goQuote(unit)} in duration ${goQuote(text)}`;
+    const [intPart = "", fracPart] = number.split(".");
+    total += componentNs(intPart, fracPart, perUnit);
+    if (total > maxNs(sign)) return invalid;
     s = s.slice(u);
   }
   return undefined;

@@ -179,6 +179,11 @@ export class FakeKubeClient implements KubeClient {
   async patch(gvr: GroupVersionResource, name: string, namespace: string | undefined, patch: object): Promise<UnstructuredItem> {
     this.#maybeFail("patch", gvr.resource);
     const current = this.#require(gvr, name, namespace);
+    // as the API server: metadata.uid is immutable, so a patch naming another uid is refused
+    const uid = (patch as { metadata?: { uid?: string } }).metadata?.uid;
+    if (uid !== undefined && uid !== current.metadata.uid) {
+      throw new KubeApiError({ statusCode: 422, reason: "Invalid", message: `${gvr.resource} "${name}" is invalid: metadata.uid: Invalid value: "${uid}": field is immutable` });
+    }
     this.#record("patch", gvr, namespace, name, patch);
     return this.#put(gvr, applyMergePatch(current, patch) as UnstructuredItem, true);
   }

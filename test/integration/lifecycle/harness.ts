@@ -70,6 +70,8 @@ export interface LifecycleServerOptions {
   garbageCollectionFrequency?: string;
   /** --disable-controllers. */
   disableControllers?: string[];
+  /** --restore-only. */
+  restoreOnly?: boolean;
 }
 
 /** `velero server` in its own namespace. VT_LIFECYCLE_LOG=1 prints its log. */
@@ -120,6 +122,7 @@ export class LifecycleServer {
       serverVersion: SERVER_VERSION,
       ...(options.garbageCollectionFrequency ? { garbageCollectionFrequency: options.garbageCollectionFrequency } : {}),
       ...(options.disableControllers ? { disableControllers: options.disableControllers } : {}),
+      ...(options.restoreOnly ? { restoreOnly: true } : {}),
       logger: process.env.VT_LIFECYCLE_LOG === "1" ? createLogger({ level: "debug" }).child({ server: namespace }) : createSilentLogger(),
     });
     await eventually(`location ${namespace}/${locationName} to be Available`, async () => {

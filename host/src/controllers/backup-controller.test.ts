@@ -219,6 +219,70 @@ describe("BackupReconciler", () => {
     expect(b?.status?.failureReason).toBeUndefined();
   });
 
+  it("tries again (with backoff) a backup whose start failed on an API error, instead of leaving it New for good", async () => {
+    const t = setup();
+    await t.kube.create(GVR.backups, forBackup("velero", "b1").includedNamespaces("app").build() as never);
+    // the InProgress patch fails twice (API server away), then goes through
+    t.kube.failNext("patch", "backups", Object.assign(new Error("connect ECONNREFUSED"), { statusCode: 503 }), 2);
+    await t.reconciler.reconcile("velero/b1");
+    await t.reconciler.idle();
+    expect(t.kube.peek<Backup>(GVR.backups, "b1", "velero")?.status?.phase).toBeUndefined();
+    for (const ms of [1000, 2000]) {
+      t.clock.advance(ms);
+      await new Promise((r) => setTimeout(r, 10));
+      await t.reconciler.idle();
+    }
+    expect(t.kube.peek<Backup>(GVR.backups, "b1", "velero")?.status?.phase).toBe("Completed");
+  });
+
+  it("retries the final status patch until the API server takes it (the bucket already holds the backup)", async () => {
+    const t = setup();
+    await t.kube.create(GVR.backups, forBackup("velero", "b1").includedNamespaces("app").build() as never);
+    let patches = 0;
+    const patch = t.kube.patch.bind(t.kube);
+    t.kube.patch = async (gvr, name, ns, body) => {
+      const status = (body as { status?: { phase?: string } }).status;
+      if (gvr.resource === "backups" && status?.phase === "Completed" && patches++ < 3) throw Object.assign(new Error("etcdserver: request timed out"), { statusCode: 500 });
+      return patch(gvr, name, ns, body);
+    };
+    await t.reconciler.reconcile("velero/b1");
+    for (let i = 0; i < 10 && t.kube.peek<Backup>(GVR.backups, "b1", "velero")?.status?.phase !== "Completed"; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      t.clock.advance(4000);
+    }
+    await t.reconciler.idle();
+    expect(patches).toBe(4);
+    expect(t.kube.peek<Backup>(GVR.backups, "b1", "velero")?.status?.phase).toBe("Completed");
+  });
+
+  it("does not write a run's result into a Backup deleted and created again under the same name meanwhile, and then runs the new one", async () => {
+    const t = setup();
+    await t.kube.create(GVR.backups, forBackup("velero", "b1").includedNamespaces("app").build() as never);
+    // while the first run backs up, the Backup is replaced by another with the same name
+    const list = t.kube.list.bind(t.kube);
+    let replaced = false;
+    t.kube.list = async (gvr, options) => {
+      if (gvr.resource === "configmaps" && !replaced) {
+        replaced = true;
+        await t.kube.delete(GVR.backups, "b1", "velero");
+        await t.kube.create(GVR.backups, forBackup("velero", "b1").includedNamespaces("noisy").build() as never);
+      }
+      return list(gvr, options);
+    };
+    await t.reconciler.reconcile("velero/b1");
+    await t.reconciler.idle();
+    for (let i = 0; i < 20 && !["Completed", "Failed", "PartiallyFailed"].includes(t.kube.peek<Backup>(GVR.backups, "b1", "velero")?.status?.phase ?? ""); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      await t.reconciler.idle();
+    }
+    const b = t.kube.peek<Backup>(GVR.backups, "b1", "velero") as Backup;
+    expect(b.spec.includedNamespaces).toEqual(["noisy"]);
+    // the new Backup was looked at on its own (its namespace is labelled exclude-from-backup, so
+    // its own validation refuses it), not marked Completed with the first run's result
+    expect(b.status?.phase).toBe("FailedValidation");
+    expect(b.status?.validationErrors?.join("\n")).toMatch(/noisy/);
+  });
+
   it("queues backups beyond the concurrency with queuePosition, then runs them", async () => {
     const t = setup({ concurrency: 1 });
     await t.kube.create(GVR.backups, forBackup("velero", "a").includedNamespaces("app").build() as never);

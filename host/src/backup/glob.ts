@@ -15,8 +15,13 @@ export function globToRegExp(pattern: string): RegExp | null {
   return re;
 }
 
+/** Whether globMatch treats `pattern` as a pattern (else it matches only itself). */
+export function isGlobPattern(pattern: string): boolean {
+  return /[*?[{\\]/.test(pattern);
+}
+
 export function globMatch(pattern: string, text: string): boolean {
-  if (!/[*?[{\\]/.test(pattern)) return pattern === text;
+  if (!isGlobPattern(pattern)) return pattern === text;
   return globToRegExp(pattern)?.test(text) ?? false;
 }
 

@@ -3,6 +3,7 @@
 // exactly as the server drives plugins: discovery, ListPlugins, restartable processes, re-init.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -370,6 +371,31 @@ describe("fixture plugin process", () => {
       expect(child.signalCode).toBeNull();
     } finally {
       child.kill("SIGKILL");
+    }
+  });
+
+  it("exits when the process that started it is killed outright (no orphaned plugins after a host's SIGKILL)", async () => {
+    // a stand-in host: starts the plugin (its handshake into a file), says its pid, then waits to be killed
+    const dir = await tempDir("vt-pp-orphan-");
+    const out = join(dir, "handshake");
+    const host = spawn("sh", ["-c", '"$0" >"$1" 2>/dev/null & echo $!; wait', fixture, out], { env: { ...process.env, VELERO_PLUGIN: "hello" }, stdio: ["ignore", "pipe", "ignore"] });
+    const pid = Number(await new Promise<string>((resolve) => host.stdout.once("data", (d: Buffer) => resolve(d.toString().trim()))));
+    await waitFor(() => existsSync(out) && readFileSync(out, "utf8").includes("|grpc|"));
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      expect(alive()).toBe(true);
+      host.kill("SIGKILL");
+      await waitFor(() => !alive(), 15_000);
+    } finally {
+      if (alive()) process.kill(pid, "SIGKILL");
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

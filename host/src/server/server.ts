@@ -318,9 +318,10 @@ async function serveMetrics(address: string, metrics: ServerMetrics, log: Logger
   const i = address.lastIndexOf(":");
   const host = i > 0 ? address.slice(0, i) : "127.0.0.1";
   const port = Number(address.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0) throw new Error(`invalid --metrics-address "${address}": expected host:port`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --metrics-address "${address}": expected host:port with a port from 0 to 65535`);
   const server = createServer((req, res) => {
-    if (req.url !== "/metrics") {
+    // the path alone, as Go's ServeMux routes it: a scraper's query parameters do not matter
+    if ((req.url ?? "").split("?")[0] !== "/metrics") {
       res.writeHead(404).end();
       return;
     }

@@ -37,6 +37,7 @@ function fakeRuntime(env: Record<string, string | undefined>): FakeRuntime {
     writeStderr: (t) => void rt.stderr.push(t),
     redirectStdoutToStderr: () => void (rt.redirected = true),
     installProcessHandlers: (h) => void (rt.handlers = h),
+    watchParent: () => undefined,
     exit: (code) => resolveExit(code),
   };
   return rt;

@@ -81,6 +81,8 @@ export interface ServeRuntime {
   redirectStdoutToStderr(): void;
   /** Installs crash, SIGINT and SIGTERM handlers. */
   installProcessHandlers(handlers: { onCrash(error: unknown): void; onTerminate(): void; onExit(): void }): void;
+  /** Calls `onGone` once the process that started this one has exited (the plugin was orphaned). */
+  watchParent(onGone: () => void): void;
   exit(code: number): void;
 }
 
@@ -252,6 +254,11 @@ export class PluginServerBuilder {
     // line, synchronously (the host dials as soon as it reads it). !!!
     rt.writeStdout(formatHandshake(address.network, address.address, server.protocol));
     rt.endStdout();
+    // A host killed outright (SIGKILL, OOM) cannot stop its plugins: they go when it does.
+    rt.watchParent(() => {
+      this.#logger.info({}, "the host process is gone; exiting");
+      void exitAfterClose(0);
+    });
     this.#logger.debug({ network: address.network, address: address.address, protocol: server.protocol, cmd: command }, "plugin server listening");
     return { network: address.network, address: address.address, shutdown: () => exitAfterClose(0) };
   }
@@ -296,8 +303,22 @@ function processRuntime(): ServeRuntime {
       process.on("exit", onExit);
     },
     exit: (code) => process.exit(code),
+    watchParent: (onGone) => {
+      // The parent's exit re-parents this process (to init or a subreaper): its ppid changes.
+      const timer = setInterval(() => {
+        if (process.ppid === PARENT_AT_LOAD) return;
+        clearInterval(timer);
+        onGone();
+      }, PARENT_CHECK_MS);
+      timer.unref();
+    },
   };
 }
+
+/** How often a plugin checks that its host is still there. */
+const PARENT_CHECK_MS = 1000;
+/** The host: the parent when this module was loaded (as early as the plugin can look). */
+const PARENT_AT_LOAD = process.ppid;
 
 /**
  * !!! STDOUT BELONGS TO THE PROTOCOL !!!

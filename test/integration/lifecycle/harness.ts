@@ -134,6 +134,11 @@ export class LifecycleServer {
     return new LifecycleServer(options, namespace, server, new ObjectBackupStore({ objectStore, bucket: options.bucket }));
   }
 
+  /** The server's /metrics URL (its metrics listen on a free port). */
+  get metricsUrl(): string | undefined {
+    return this.#server.metricsUrl;
+  }
+
   async stop(): Promise<void> {
     await this.#server.stop();
     await releaseRestores(this.kube, this.namespace);

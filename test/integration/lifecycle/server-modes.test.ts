@@ -47,6 +47,14 @@ describe("velero server --restore-only and --disable-controllers (real API serve
     expect(backup.status?.phase).toBeUndefined();
   });
 
+  it("serves /metrics whatever the query string (a scrape config's params), as Go's ServeMux does", async () => {
+    const url = (dr as LifecycleServer).metricsUrl as string;
+    const res = await fetch(`${url}?collect[]=velero&x=1`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("velero_backup_total");
+    expect((await fetch(url.replace("/metrics", "/other"))).status).toBe(404);
+  });
+
   it("an unknown --disable-controllers name stops the server at start, naming the valid ones", async () => {
     await expect(LifecycleServer.start({ kube, bucketRoot, bucket: "other", disableControllers: ["backups"] })).rejects.toThrow(
       /^Invalid value for --disable-controllers flag provided: backups\. Valid values are: backup-queue,backup,backup-operations,/,

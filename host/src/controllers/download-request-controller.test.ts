@@ -98,9 +98,21 @@ describe("DownloadRequestReconciler", () => {
     kube.seed(GVR.downloadRequests, u(forDownloadRequest("d1", "BackupLog", "b1")));
     store.failures.set("getDownloadUrl", new Error("object store unreachable"));
     await expect(reconciler.reconcile(`${NS}/d1`)).rejects.toThrow("object store unreachable");
-    expect(request("d1")?.status).toBeUndefined();
+    // not answered yet, but it has an expiration (as Velero's deferred patch gives it): never left for good
+    expect(request("d1")?.status).toEqual({ expiration: expect.any(String) });
+    const expiration = request("d1")?.status?.expiration;
     await reconciler.reconcile(`${NS}/d1`);
-    expect(request("d1")?.status?.phase).toBe("Processed");
+    expect(request("d1")?.status).toMatchObject({ phase: "Processed", expiration });
+  });
+
+  it("gives a request it cannot look at (an empty target name) an expiration, once, so it is deleted in the end", async () => {
+    const { kube, reconciler, request } = setup();
+    kube.seed(GVR.downloadRequests, u(forDownloadRequest("d1", "BackupLog", "")));
+    await reconciler.reconcile(`${NS}/d1`).catch((e: unknown) => e);
+    const expiration = request("d1")?.status?.expiration;
+    expect(expiration).toBeDefined();
+    await reconciler.reconcile(`${NS}/d1`).catch((e: unknown) => e);
+    expect(request("d1")?.status?.expiration, "not pushed back by a later look").toBe(expiration);
   });
 
   it("is done for a request that no longer exists", async () => {

@@ -50,21 +50,30 @@ export class DownloadRequestReconciler implements Reconciler {
       await this.#kube.delete(GVR.downloadRequests, name, namespace);
       return { kind: "done" };
     }
-    // Processed, or given up on (an expiration without a URL): wait for the expiry, then delete.
-    if (expiration) return { kind: "requeue", afterMs: delayUntil(expiration, now) };
-    if (request.status?.phase === "Processed") return { kind: "done" };
-    return this.#process(request, now, this.#log.child({ name: key }));
+    // Processed: wait for the expiry, then delete.
+    if (request.status?.phase === "Processed") return expiration ? { kind: "requeue", afterMs: delayUntil(expiration, now) } : { kind: "done" };
+    // New (perhaps given up on before, with an expiration but no URL): looked at again, as Velero does.
+    const log = this.#log.child({ name: key });
+    try {
+      return await this.#process(request, expiration, now, log);
+    } catch (err) {
+      // A request that cannot even be looked at (a bad target, the API server away) still gets an
+      // expiration, so it is deleted in the end, as Velero's deferred patch does; then retried.
+      if (!expiration) await patchStatus(this.#kube, GVR.downloadRequests, request, { expiration: toKubeTime(new Date(now.getTime() + DOWNLOAD_URL_TTL_MS)) }).catch(() => undefined);
+      throw err;
+    }
   }
 
-  async #process(request: DownloadRequest, now: Date, log: Logger): Promise<ReconcileResult> {
+  async #process(request: DownloadRequest, known: Date | undefined, now: Date, log: Logger): Promise<ReconcileResult> {
     const namespace = request.metadata.namespace;
     const target = request.spec.target;
-    const expiration = new Date(now.getTime() + DOWNLOAD_URL_TTL_MS);
+    const expiration = known ?? new Date(now.getTime() + DOWNLOAD_URL_TTL_MS);
     const requeueAtExpiry: ReconcileResult = { kind: "requeue", afterMs: delayUntil(expiration, now) };
-    // An unanswerable request still gets an expiration so it is cleaned up (Velero does the same).
+    // An unanswerable request still gets an expiration so it is cleaned up (Velero does the same);
+    // written once, so that its own watch event does not start this again.
     const giveUp = async (message: string): Promise<ReconcileResult> => {
       log.error({ target }, message);
-      await patchStatus(this.#kube, GVR.downloadRequests, request, { expiration: toKubeTime(expiration) });
+      if (!known) await patchStatus(this.#kube, GVR.downloadRequests, request, { expiration: toKubeTime(expiration) });
       return requeueAtExpiry;
     };
 

@@ -34,7 +34,6 @@ import {
 } from "../backup/filters.js";
 import { TarballWriter } from "../backup/tar-writer.js";
 import type { KubeClient } from "../kube/client.js";
-import { isInvalid, isNotFound } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
@@ -42,6 +41,7 @@ import { goBackupStatusMergePatch } from "../persistence/object-backup-store.js"
 import type { PluginManager } from "../plugins/manager.js";
 import { realClock, toKubeTime, type Clock, type TimerHandle } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
+import { patchFinalStatus } from "./final-patch.js";
 import { validLabelValue } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
@@ -49,8 +49,6 @@ export const DEFAULT_BACKUP_TTL_MS = 720 * 3_600_000;
 export const DEFAULT_CSI_SNAPSHOT_TIMEOUT = "10m0s";
 export const DEFAULT_ITEM_OPERATION_TIMEOUT = "4h0m0s";
 export const DEFAULT_RESOURCE_TIMEOUT = "10m0s";
-/** How long the final status patch is retried (Velero's default resource timeout). */
-const FINAL_PATCH_RETRY_MS = 10 * 60_000;
 /** The longest wait between attempts to start a backup whose start failed. */
 const START_RETRY_MAX_MS = 5 * 60_000;
 export const PROGRESS_PATCH_INTERVAL_MS = 1_000;
@@ -233,34 +231,6 @@ export class BackupReconciler implements Reconciler {
     }
   }
 
-  /**
-   * The final status patch, retried with backoff for up to Velero's resource timeout (10 min, as
-   * its PatchResourceWithRetriesOnErrors): the backup is in the bucket already, and a Backup left
-   * InProgress would hold its Schedule and be failed by the next server start. False when it could
-   * not be written (the Backup is gone or was created again, or the API server stayed away).
-   */
-  async #patchFinal(backup: Backup, patch: object, log: Logger): Promise<boolean> {
-    const deadline = this.#clock.now().getTime() + FINAL_PATCH_RETRY_MS;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#patch(backup, patch);
-        return true;
-      } catch (err) {
-        if (isNotFound(err) || isInvalid(err)) {
-          log.warn({ err: getErrorMessage(err) }, "the Backup was deleted (or deleted and created again) while it ran: its final status is not written");
-          return false;
-        }
-        const delayMs = Math.min(30_000, 1000 * 2 ** (attempt - 1));
-        if (this.#closed || this.#clock.now().getTime() + delayMs > deadline) {
-          log.error({ err: getErrorMessage(err) }, "could not write the backup's final status; the bucket holds the finished backup");
-          return false;
-        }
-        log.warn({ err: getErrorMessage(err), attempt }, `could not write the backup's final status; trying again in ${formatGoDuration(delayMs)}`);
-        await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, delayMs));
-      }
-    }
-  }
-
   async #patch(backup: Backup, patch: object): Promise<Backup> {
     return (await this.#o.kube.patch(GVR.backups, backup.metadata.name ?? "", backup.metadata.namespace, patch)) as unknown as Backup;
   }
@@ -314,7 +284,9 @@ export class BackupReconciler implements Reconciler {
       final.status = { ...final.status, phase: "Failed", failureReason: getErrorMessage(err), completionTimestamp: toKubeTime(this.#clock.now()) };
     }
     // as Velero's Go struct writes it: zero counters left out (`errors`, `progress.totalItems`...)
-    if (!(await this.#patchFinal(latest, { metadata: { uid }, status: goBackupStatusMergePatch(final.status as unknown as Record<string, unknown>) }, log))) return;
+    const finalPatch = { metadata: { uid }, status: goBackupStatusMergePatch(final.status as unknown as Record<string, unknown>) };
+    // the bucket holds the finished backup already
+    if (!(await patchFinalStatus("Backup", () => this.#patch(latest, finalPatch), { clock: this.#clock, log, stopping: () => this.#closed }))) return;
     const phase = final.status?.phase as BackupPhase;
     log.info({ phase }, `backup ${phase}`);
     this.#recordMetrics(schedule, final);

@@ -200,6 +200,26 @@ describe("RestoreReconciler run", () => {
     expect(r.status).toEqual({ phase: "InProgress" });
   });
 
+  it("retries the final status patch until the API server takes it (the restore is done and its files stored)", async () => {
+    const h = await harness();
+    let refused = 0;
+    const patch = h.kube.patch.bind(h.kube);
+    h.kube.patch = async (gvr, name, ns, body) => {
+      const status = (body as { status?: { phase?: string } }).status;
+      if (gvr.resource === "restores" && status?.phase === "Completed" && refused++ < 2) throw Object.assign(new Error("etcdserver: request timed out"), { statusCode: 500 });
+      return patch(gvr, name, ns, body);
+    };
+    h.kube.seed(GVR.restores, u(forRestore("r1", { backupName: "b1" })));
+    const done = h.reconciler.reconcile(`${NS}/r1`);
+    for (let i = 0; i < 50 && refused < 3; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      h.clock.advance(2000);
+    }
+    await done;
+    expect(refused).toBe(3);
+    expect((h.kube.peek(GVR.restores, "r1", NS) as unknown as Restore).status?.phase).toBe("Completed");
+  });
+
   it("leaves finished restores alone", async () => {
     const h = await harness();
     await submit(h, forRestore("r1", { backupName: "b1" }, { phase: "Completed" }));

@@ -9,7 +9,7 @@
 import { gunzipSync } from "node:zlib";
 import { LABELS, type Backup, type BackupStorageLocation, type Restore, type RestoreItemActionV2, type RestorePhase, type VolumeSnapshotLocation } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
-import { isConflict } from "../kube/errors.js";
+import { patchFinalStatus } from "./final-patch.js";
 import { GVR } from "../kube/gvr.js";
 import { fromLabelSelector } from "../kube/labels.js";
 import type { BackupStore, NativeSnapshotRecord } from "../persistence/backup-store.js";
@@ -141,8 +141,13 @@ export class RestoreReconciler implements Reconciler {
     return toKubeTime(this.#clock.now());
   }
 
+  /**
+   * Every patch names the Restore's uid: the API server refuses it (uid is immutable) when the
+   * Restore was deleted and created again under the same name meanwhile.
+   */
   async #patch(restore: Restore, patch: { spec?: Partial<Restore["spec"]>; status?: StatusPatch; metadata?: Record<string, unknown> }): Promise<void> {
-    await this.#kube.patch(GVR.restores, restore.metadata.name ?? "", restore.metadata.namespace, patch);
+    const metadata = { ...(restore.metadata.uid ? { uid: restore.metadata.uid } : {}), ...patch.metadata };
+    await this.#kube.patch(GVR.restores, restore.metadata.name ?? "", restore.metadata.namespace, { ...patch, metadata });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -288,7 +293,7 @@ export class RestoreReconciler implements Reconciler {
     log.info({ backup: spec.backupName }, "restore started");
     const status = await this.#run(restore, validated, log);
     status.completionTimestamp = this.#now();
-    await this.#patch(restore, { status: goRestoreStatusMergePatch(status) });
+    if (!(await patchFinalStatus("Restore", () => this.#patch(restore, { status: goRestoreStatusMergePatch(status) }), { clock: this.#clock, log }))) return;
     if (status.phase === "Completed") this.#o.metrics?.restoreSuccess(schedule);
     else if (status.phase === "PartiallyFailed") this.#o.metrics?.restorePartialFailure(schedule);
     else this.#o.metrics?.restoreFailed(schedule);

@@ -257,6 +257,25 @@ describe.each([
       expect(manager.processes()[0]).toMatchObject({ pid: before.pid, starts: before.starts });
     });
 
+    it("stores nothing when an upload's source fails after megabytes were sent: the plugin sees a cancelled stream, never a clean end", async () => {
+      for (const size of [6_000_000, 12 * 1024 * 1024]) {
+        const key = `broken-${size}`;
+        let sent = 0;
+        const source = new Readable({
+          read() {
+            if (sent >= size) return void this.destroy(new Error(`source broke after ${sent} bytes`));
+            const n = Math.min(64 * 1024, size - sent);
+            sent += n;
+            this.push(Buffer.alloc(n, 7));
+          },
+        });
+        await expect(store.putObject("gen", key, source)).rejects.toThrow(/source broke/);
+        await new Promise((r) => setTimeout(r, 200));
+        // the fixture records "<length>:<sha256>" only for a body that ended cleanly
+        expect((await readAll(await store.getObject("gen", `${key}.digest`))).toString(), `${size} bytes sent`).toBe("");
+      }
+    });
+
     it("serves concurrent callers over one process", async () => {
       const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.objectExists("files", `nothing-${i}`)));
       expect(results.every((r) => r === false)).toBe(true);

@@ -127,6 +127,16 @@ describe("Go velero-plugin-for-aws under the velero-ts host (moto S3)", () => {
     expect(back.equals(body)).toBe(true);
   });
 
+  it("stores nothing when the upload's source fails after megabytes were sent (the plugin must see a cancelled stream, never a clean end)", async () => {
+    for (const size of [6_000_000, 12 * 1024 * 1024]) {
+      const key = `broken/upload-${size}`;
+      await expect(store.putObject(BUCKET, key, failingSource(size))).rejects.toThrow(/source broke/);
+      // the Go plugin's S3 upload manager completes an upload only on a clean end of stream
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await store.objectExists(BUCKET, key), `${size} bytes sent`).toBe(false);
+    }
+  });
+
   it("maps a missing object to an error naming it", async () => {
     await expect(store.getObject(BUCKET, "backups/missing")).rejects.toThrow(/NoSuchKey|not found|does not exist/i);
   });
@@ -195,3 +205,19 @@ describe("Go velero-plugin-for-aws VolumeSnapshotter under the velero-ts host (m
     expect(after.Snapshots ?? []).toEqual([]);
   });
 });
+
+/** A body that sends `total` bytes, then fails. */
+function failingSource(total: number): Readable {
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent >= total) {
+        this.destroy(new Error(`source broke after ${sent} bytes`));
+        return;
+      }
+      const n = Math.min(64 * 1024, total - sent);
+      sent += n;
+      this.push(Buffer.alloc(n, 7));
+    },
+  });
+}

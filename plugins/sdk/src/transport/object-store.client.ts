@@ -79,7 +79,7 @@ export class ObjectStoreGrpcClient implements ObjectStore {
       }
     } catch (error) {
       sourceError = error;
-      if (!finished) call.cancel();
+      if (!finished) abortUpload(call);
     }
     await callDone;
     const failed = callError as grpc.ServiceError | null;
@@ -187,4 +187,28 @@ export class ObjectStoreGrpcClient implements ObjectStore {
 
 export function createObjectStoreClient(conn: PluginConnection, name: string, options?: ObjectStoreClientOptions): ObjectStore {
   return new ObjectStoreGrpcClient(conn, name, options);
+}
+
+/**
+ * Cancels a client-streaming call so the server can never see a clean end. grpc-js's cancel()
+ * closes the HTTP/2 stream with node's Http2Stream.close(), which ends the writable side first:
+ * the queued DATA and an END_STREAM can reach the server before the RST_STREAM, and a server
+ * reading "end of stream" completes the upload with what it got (a truncated object). Destroying
+ * the HTTP/2 stream instead sends only the RST_STREAM. grpc-js does not expose the stream: it is
+ * looked up on the call's internal chain, and cancel() follows in any case.
+ */
+function abortUpload(call: { cancel(): void }): void {
+  const seen = new Set<unknown>();
+  let node: unknown = call;
+  for (let depth = 0; depth < 12 && node && typeof node === "object" && !seen.has(node); depth++) {
+    seen.add(node);
+    const stream = (node as { http2Stream?: { destroyed?: boolean; destroy(err?: Error): void } }).http2Stream;
+    if (stream) {
+      if (!stream.destroyed) stream.destroy(new Error("upload cancelled: its source failed"));
+      break;
+    }
+    const next = node as { call?: unknown; child?: unknown; nextCall?: unknown; underlyingCalls?: { call?: unknown }[] };
+    node = next.call ?? next.child ?? next.nextCall ?? next.underlyingCalls?.at(-1)?.call;
+  }
+  call.cancel();
 }

@@ -66,7 +66,15 @@ export function objectStoreHandlers(registry: PluginRegistry, calls: InflightCal
         queued.push(msg.body);
         call.pause();
       });
+      // The host gave up on the upload (its source failed): the object must not be completed, so
+      // the body fails instead of ending (a store then aborts its upload).
+      let cancelled = false;
+      call.on("cancelled", () => {
+        cancelled = true;
+        body?.destroy(new Error("the host cancelled the upload (PutObject): the object is incomplete and must not be stored"));
+      });
       call.on("end", () => {
+        if (cancelled) return;
         if (body) {
           if (queued.length > 0) ended = true;
           else body.push(null);

@@ -33,8 +33,9 @@ export function adaptBackupItemActionV1(action: BackupItemAction): BackupItemAct
     progress(operationId: string, _backup: Backup): Promise<OperationProgress> {
       return Promise.reject(notImplemented("BackupItemAction progress", operationId));
     },
-    cancel(operationId: string, _backup: Backup): Promise<void> {
-      return Promise.reject(notImplemented("BackupItemAction cancel", operationId));
+    // Velero's adapter (AdaptedV1RestartableBackupItemAction.Cancel) just returns: nothing to cancel.
+    cancel(_operationId: string, _backup: Backup): Promise<void> {
+      return Promise.resolve();
     },
   };
 }
@@ -56,8 +57,9 @@ export function adaptRestoreItemActionV1(action: RestoreItemAction): RestoreItem
     progress(operationId: string, _restore: Restore): Promise<OperationProgress> {
       return Promise.reject(notImplemented("RestoreItemAction progress", operationId));
     },
-    cancel(operationId: string, _restore: Restore): Promise<void> {
-      return Promise.reject(notImplemented("RestoreItemAction cancel", operationId));
+    // as Velero's AdaptedV1RestartableRestoreItemAction.Cancel: nothing to cancel
+    cancel(_operationId: string, _restore: Restore): Promise<void> {
+      return Promise.resolve();
     },
     // v1 actions have no additional-items wait: always ready (as Velero's adapter).
     areAdditionalItemsReady: (): Promise<boolean> => Promise.resolve(true),

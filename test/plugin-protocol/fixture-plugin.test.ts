@@ -180,6 +180,15 @@ describe.each([
       expect(await vs.setVolumeId(pv, "h-2")).toEqual({ ...pv, spec: { csi: { volumeHandle: "h-2" } } });
     });
 
+    it("carries an item of 70 MB both ways (gRPC allows 2 GiB messages; so does vtframes1) while other calls go on", async () => {
+      const [v1] = (await manager.getBackupItemActions()).map((a) => a.action);
+      const big = pod("big", { annotations: { huge: "x".repeat(70 * 1024 * 1024) } });
+      const [out, exists] = await Promise.all([v1!.execute(big, backup), store.objectExists("files", "nothing")]);
+      expect(out.item.metadata.annotations?.["huge"]?.length).toBe(70 * 1024 * 1024);
+      expect(out.item.metadata.annotations?.["fixture/bia-v1"]).toBe("b1");
+      expect(exists).toBe(false);
+    });
+
     it("round-trips backup item actions, v1 adapted to v2", async () => {
       const actions = await manager.getBackupItemActions();
       expect(actions.map((a) => a.name)).toEqual(["test.io/bia-v1", "test.io/bia-v2"]);

@@ -68,7 +68,7 @@ describe("FrameDecoder", () => {
   });
 
   it.each([
-    { name: "length above the maximum", header: frameHeader(FrameType.MESSAGE, 0, 5, MAX_FRAME_PAYLOAD_BYTES + 1), error: /frame length 67108865 exceeds the maximum of 67108864 bytes \(stream 5/ },
+    { name: "length above the maximum", header: frameHeader(FrameType.MESSAGE, 0, 5, MAX_FRAME_PAYLOAD_BYTES + 1), error: /frame length 2147483648 exceeds the maximum of 2147483647 bytes \(stream 5/ },
     { name: "unknown type", header: frameHeader(99 as FrameType, 0, 2, 0), error: /unknown frame type 99 \(stream 2/ },
     { name: "type zero", header: frameHeader(0 as FrameType, 0, 2, 0), error: /unknown frame type 0/ },
     { name: "unknown flags", header: frameHeader(FrameType.MESSAGE, 0x80, 4, 0), error: /undecodable frame header: reserved bits set \(flags 0x80/ },

@@ -31,8 +31,12 @@ import { noteReceiveBuffers } from "./reclaim.js";
 export const PROTOCOL_NAME = "vtframes1";
 export const PREFACE = Buffer.from("VTFRAMES/1\r\n", "latin1");
 export const HEADER_BYTES = 12;
-/** Largest payload of one frame; a bigger length is a corrupt (or hostile) stream. */
-export const MAX_FRAME_PAYLOAD_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest payload of one frame; a bigger length is a corrupt (or hostile) stream. The same limit
+ * as the 2 GiB gRPC message size both sides allow (go-plugin's and ours): an item that goes over
+ * gRPC goes over vtframes1 too.
+ */
+export const MAX_FRAME_PAYLOAD_BYTES = 2 ** 31 - 1;
 /** Per-stream, per-direction flow-control window (like the 4 MiB HTTP/2 window gRPC uses here). */
 export const INITIAL_WINDOW_BYTES = 4 * 1024 * 1024;
 /** The receiver returns credit in batches of at least this many bytes (fewer CREDIT frames). */

@@ -82,6 +82,7 @@ describe("fromServiceError", () => {
   it.each([
     { code: grpc.status.ABORTED, reason: "aborted" },
     { code: grpc.status.INVALID_ARGUMENT, reason: "invalid" },
+    { code: grpc.status.RESOURCE_EXHAUSTED, reason: "invalid" }, // a message over a Go peer's 4 MiB limit: not a lost process
     { code: grpc.status.UNKNOWN, reason: "unknown" },
     { code: grpc.status.INTERNAL, reason: "internal" },
     { code: grpc.status.DEADLINE_EXCEEDED, reason: "internal" },

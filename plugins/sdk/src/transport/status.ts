@@ -166,6 +166,8 @@ function reasonFor(code: grpc.status): PluginErrorReason {
     case grpc.status.ABORTED:
       return "aborted";
     case grpc.status.INVALID_ARGUMENT:
+    // a message over the peer's size limit (Go plugins take 4 MiB): the request, not the process
+    case grpc.status.RESOURCE_EXHAUSTED:
       return "invalid";
     case grpc.status.UNKNOWN:
       return "unknown";

@@ -170,6 +170,9 @@ describe("DeleteBackupRequestReconciler", () => {
     { name: "an unavailable location", init: { location: { phase: "Unavailable" as const } }, error: "cannot delete backup because backup storage location default is currently in Unavailable state" },
     { name: "a missing location", init: { location: "missing" as const }, error: "backup storage location default not found" },
     { name: "a running backup", init: { backupPhase: "InProgress" as const }, error: "backup is still in progress" },
+    // as Velero's backup tracker: still held while its plugin operations run or it is finalized
+    { name: "a backup waiting for plugin operations", init: { backupPhase: "WaitingForPluginOperations" as const }, error: "backup is still in progress" },
+    { name: "a backup being finalized", init: { backupPhase: "FinalizingPartiallyFailed" as const }, error: "backup is still in progress" },
   ])("refuses with $name and touches nothing", async ({ init, error }) => {
     const t = await setup(init);
     const key = t.submit();

@@ -30,6 +30,9 @@ import { invokeDeleteItemActions } from "./delete-item-actions.js";
 import { labelSelectorOf, parseKubeTime, patchStatus, splitKey, validLabelValue } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
+/** Phases in which Velero's backup tracker still holds a backup (its operations or finalizing run). */
+const POST_PROCESSING_PHASES: ReadonlySet<string> = new Set(["WaitingForPluginOperations", "WaitingForPluginOperationsPartiallyFailed", "Finalizing", "FinalizingPartiallyFailed"]);
+
 /** InProgress/Processed requests older than this are deleted (Velero's deleteBackupRequestMaxAge). */
 export const DELETE_BACKUP_REQUEST_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
@@ -75,7 +78,10 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     this.#getBackupStore = options.getBackupStore;
     this.#plugins = options.plugins;
     this.#getVolumeSnapshotter = options.getVolumeSnapshotter ?? ((vsl) => this.#openSnapshotter(vsl, options.credentials));
-    this.#isBackupInProgress = options.isBackupInProgress ?? ((b) => b.status?.phase === "InProgress");
+    const tracked = options.isBackupInProgress ?? ((b: Backup) => b.status?.phase === "InProgress");
+    // As Velero's backup tracker, which keeps a backup while its plugin operations run and while
+    // it is finalized (AddPostProcessing): deleting it then would pull its data from under them.
+    this.#isBackupInProgress = (b) => tracked(b) || POST_PROCESSING_PHASES.has(b.status?.phase ?? "");
     this.#metrics = options.metrics;
     this.#clock = options.clock ?? realClock;
   }

@@ -37,6 +37,19 @@ describe("BackupLogger", () => {
     ]);
   });
 
+  it("files results as Velero's log hook: a namespace field (\"\" for a cluster-scoped item) under it or Cluster, none under Velero", () => {
+    const log = new BackupLogger({ now: NOW }).child({ backup: "velero/b1" });
+    log.child({ resource: "persistentvolumes", namespace: "", name: "pv-nfs" }).warn("No volume ID returned by volume snapshotter for persistent volume");
+    log.child({ resource: "pods", namespace: "app", name: "web" }).warn("careful");
+    log.warn("about the backup");
+    expect(log.results.warnings).toEqual({
+      cluster: [" resource: /persistentvolumes name: /pv-nfs message: /No volume ID returned by volume snapshotter for persistent volume"],
+      namespaces: { app: [" resource: /pods name: /web message: /careful"] },
+      velero: [" message: /about the backup"],
+    });
+    expect(log.text()).toContain("msg=\"No volume ID returned by volume snapshotter for persistent volume\" backup=velero/b1 name=pv-nfs namespace= resource=persistentvolumes");
+  });
+
   it("reports which levels it keeps", () => {
     const info = new BackupLogger({ level: "info" });
     expect([info.isLevelEnabled("debug"), info.isLevelEnabled("info"), info.isLevelEnabled("error")]).toEqual([false, true, true]);

@@ -32,7 +32,7 @@ interface Sink {
 /**
  * Velero's backup log hook (pkg/util/logging/log_counter_hook.go, v1.18.1) turns each warning and
  * error into a results entry " resource: /<r> name: /<n> message: /<msg> error: /<err>" (the parts
- * present, leading space included), filed under its namespace field, else under "velero".
+ * present, leading space included), filed under its namespace field ("" = Cluster), else under "velero".
  */
 function addResult(result: Result, fields: Record<string, unknown>, msg: string): void {
   let entry = "";
@@ -41,10 +41,13 @@ function addResult(result: Result, fields: Record<string, unknown>, msg: string)
   entry += ` message: /${msg}`;
   const err = fields.err ?? fields.error;
   if (err !== undefined) entry += ` error: /${err instanceof Error ? err.message : String(err)}`;
-  const ns = typeof fields.namespace === "string" ? fields.namespace : "";
-  if (ns) {
+  // a namespace field, even "" (a cluster-scoped item), files it under that namespace or Cluster
+  const ns = fields.namespace;
+  if (typeof ns === "string" && ns !== "") {
     result.namespaces ??= {};
     (result.namespaces[ns] ??= []).push(entry);
+  } else if (ns === "") {
+    (result.cluster ??= []).push(entry);
   } else {
     (result.velero ??= []).push(entry);
   }

@@ -548,7 +548,8 @@ class BackupRun {
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as CollectedItem;
       const { namespace, name } = item.object.metadata;
-      const log = this.#log.child({ resource: item.gr, namespace, name });
+      // Velero's fields: a cluster-scoped item's namespace is "" (its warnings go under Cluster)
+      const log = this.#log.child({ resource: item.gr, namespace: namespace ?? "", name });
       log.info({ progress: "" }, "Processing item");
       // As in Velero, only "Processing item" and the item's own backup carry its fields; building
       // its block (related items, exclusions) logs on the backup's logger.
@@ -709,7 +710,7 @@ class BackupRun {
   /** Pre hooks of the block's pods, then every item of the block, then the post hooks. */
   async #backupBlock(block: ItemBlock): Promise<void> {
     const hookCtx = { kube: this.#kube, log: this.#log, tracker: this.#hookTracker, hooks: this.#hooks };
-    const itemLog = (i: ItemBlockItem): Logger => (i.log ??= this.#log.child({ resource: i.gr, namespace: i.object.metadata.namespace, name: i.object.metadata.name }));
+    const itemLog = (i: ItemBlockItem): Logger => (i.log ??= this.#log.child({ resource: i.gr, namespace: i.object.metadata.namespace ?? "", name: i.object.metadata.name }));
     // Pods already backed up (another block's additional item) get no hooks.
     const pods = block.items.filter((i) => i.gr === "pods" && !this.#backedUp.has(this.#key(i.object)));
     const hooked: ItemBlockItem[] = [];
@@ -759,7 +760,7 @@ class BackupRun {
     let failed = 0;
     for (const { id, resource } of resolved) {
       const wanted = groupResourceString(id.group, id.resource);
-      const log = this.#log.child({ resource: wanted, namespace: id.namespace || undefined, name: id.name });
+      const log = this.#log.child({ resource: wanted, namespace: id.namespace ?? "", name: id.name });
       log.info({ progress: "" }, "Processing item");
       if (!resource) {
         log.error(`post-operation item resource ${wanted} is not served by the cluster`);
@@ -826,7 +827,7 @@ class BackupRun {
    * them). Returns whether it was selected.
    */
   async #backupItem(original: UnstructuredItem, gr: string, resource: ApiResource, mustInclude: boolean, parentLog: Logger, itemLog?: Logger, block?: ItemBlock): Promise<boolean> {
-    const log = itemLog ?? parentLog.child({ resource: gr, namespace: original.metadata.namespace, name: original.metadata.name });
+    const log = itemLog ?? parentLog.child({ resource: gr, namespace: original.metadata.namespace ?? "", name: original.metadata.name });
     if (!this.#included(original, gr, mustInclude, log)) return false;
     const key = this.#key(original);
     if (this.#backedUp.has(key)) {

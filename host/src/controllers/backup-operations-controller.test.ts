@@ -142,8 +142,9 @@ describe("BackupOperationsReconciler", () => {
       nTotal: 10,
       operationUnits: "bytes",
       description: "uploading",
-      updated: "2024-05-01T10:00:05Z",
     });
+    // the plugin reported no update time: none is made up (as Velero)
+    expect((await t.ops())[0]?.status).not.toHaveProperty("updated");
     expect(t.stored().status?.phase).toBe("WaitingForPluginOperations");
     expect(t.backup().status?.completionTimestamp).toBeUndefined();
     // A second check that changes nothing in the status does not patch the Backup again.
@@ -241,10 +242,23 @@ describe("BackupOperationsReconciler", () => {
     t.clock.advance(4 * 3_600_000 + 1_000);
     expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
     expect(t.action.cancelled).toEqual(["op-cm1"]);
-    expect(t.action.progressCalls).toHaveLength(1);
+    // as Velero: the plugin is asked first; only an operation it says is not complete times out
+    expect(t.action.progressCalls).toHaveLength(2);
     expect((await t.ops())[0]?.status).toMatchObject({ phase: "Failed", error: OPERATION_TIMED_OUT });
     expect(t.backup().status).toMatchObject({ phase: "PartiallyFailed", backupItemOperationsFailed: 1 });
     expect(t.stored().status?.phase).toBe("PartiallyFailed");
+  });
+
+  it("an operation past its timeout that the plugin reports completed is Completed, not timed out (the plugin is asked first, as in Velero)", async () => {
+    const t = await setup();
+    t.action.progressValue = { completed: false, nCompleted: 1, nTotal: 2 };
+    expect(await t.operations.reconcile(KEY)).toMatchObject({ kind: "requeue" });
+    t.clock.advance(4 * 3_600_000 + 1_000);
+    t.action.progressValue = { completed: true, nCompleted: 2, nTotal: 2 };
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(t.action.cancelled).toEqual([]);
+    expect((await t.ops())[0]?.status).toMatchObject({ phase: "Completed", nCompleted: 2 });
+    expect(t.backup().status).toMatchObject({ phase: "Completed", backupItemOperationsCompleted: 1 });
   });
 
   it("an action that is no longer registered fails its operation with a fix hint", async () => {

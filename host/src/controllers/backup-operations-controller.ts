@@ -136,16 +136,37 @@ export class BackupOperationsReconciler implements Reconciler {
     for (const op of operations) {
       if (op.status.phase !== "New" && op.status.phase !== "InProgress") continue;
       const id = op.spec.operationID;
+      // As Velero's getBackupItemOperationProgress: the plugin is asked first; the timeout only
+      // fails an operation that has not completed; a failure keeps the plugin's last `updated`.
       const fail = (message: string): void => {
         op.status.phase = "Failed";
         op.status.error = message;
-        op.status.updated = toKubeTime(now);
         newlyFailed++;
         log.warn({ operationID: id, backupItemAction: op.spec.backupItemAction }, `backup item operation failed: ${message}`);
       };
       const action = actions.get(op.spec.backupItemAction);
       if (!action) {
         fail(`backup item action "${op.spec.backupItemAction}" is not registered; install the plugin that provides it`);
+        continue;
+      }
+      let p;
+      try {
+        p = await action.progress(id, backup);
+      } catch (err) {
+        fail(getErrorMessage(err));
+        continue;
+      }
+      Object.assign(op.status, {
+        nCompleted: p.nCompleted,
+        nTotal: p.nTotal,
+        ...(p.operationUnits ? { operationUnits: p.operationUnits } : {}),
+        ...(p.description ? { description: p.description } : {}),
+        ...(p.started && p.started.getTime() > 0 ? { started: toKubeTime(p.started) } : {}),
+        ...(p.updated && p.updated.getTime() > 0 ? { updated: toKubeTime(p.updated) } : {}),
+      });
+      if (p.completed) {
+        if (p.err) fail(p.err);
+        else op.status.phase = "Completed";
         continue;
       }
       const created = parseKubeTime(op.status.created);
@@ -158,28 +179,8 @@ export class BackupOperationsReconciler implements Reconciler {
         fail(OPERATION_TIMED_OUT);
         continue;
       }
-      try {
-        const p = await action.progress(id, backup);
-        Object.assign(op.status, {
-          nCompleted: p.nCompleted,
-          nTotal: p.nTotal,
-          ...(p.operationUnits ? { operationUnits: p.operationUnits } : {}),
-          ...(p.description ? { description: p.description } : {}),
-          ...(p.started && p.started.getTime() > 0 ? { started: toKubeTime(p.started) } : {}),
-          updated: toKubeTime(p.updated && p.updated.getTime() > 0 ? p.updated : now),
-        });
-        if (p.err) {
-          fail(p.err);
-          continue;
-        }
-        if (p.completed) op.status.phase = "Completed";
-        else {
-          op.status.phase = "InProgress";
-          inProgress = true;
-        }
-      } catch (err) {
-        fail(getErrorMessage(err));
-      }
+      op.status.phase = "InProgress";
+      inProgress = true;
     }
     return { inProgress, newlyFailed };
   }

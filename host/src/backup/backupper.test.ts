@@ -366,6 +366,8 @@ describe("KubernetesBackupper snapshots and hooks", () => {
     expect(items).not.toContain(ns("app", "pods", "bad"));
     expect(items).toContain(ns("app", "pods", "web-0"));
     expect(log.errors).toBeGreaterThan(0);
+    // as Velero (its BackedUpItems): the skipped pod is in the resource list, though not in the tarball
+    expect(out.resourceList["v1/Pod"]).toEqual(["app/bad", "app/web-0"]);
   });
 
   it("runs spec hooks with Continue semantics", async () => {

@@ -722,8 +722,10 @@ class BackupRun {
       }
       // Velero names the pod by its name alone here (the error is filed under "Velero" in the results).
       this.#log.error({ name: pod.object.metadata.name, err: failure.message }, "Error running pre hooks for pod");
-      // The pod is treated as handled so it is not backed up (Velero adds it to the backed-up set).
+      // The pod is treated as handled so it is not backed up: Velero adds it to the backed-up set,
+      // so it is in the resource list, though not in the tarball.
       this.#backedUp.add(this.#key(pod.object));
+      this.#addToResourceList(pod.object);
     }
     for (const item of block.items) {
       const log = itemLog(item);
@@ -901,12 +903,17 @@ class BackupRun {
       const backpressure = this.#in.tarball.append(path, data);
       if (backpressure) await backpressure;
     }
+    this.#addToResourceList(obj);
+    this.#backedUpGRs.add(gr);
+    return true;
+  }
+
+  /** The resource list (`<b>-resource-list.json.gz`) is Velero's BackedUpItems: "<apiVersion>/<Kind>" → "[ns/]name". */
+  #addToResourceList(obj: UnstructuredItem): void {
     const listKey = `${obj.apiVersion}/${obj.kind}`;
     let set = this.#resourceList.get(listKey);
     if (!set) this.#resourceList.set(listKey, (set = new Set()));
-    set.add(ns ? `${ns}/${obj.metadata.name}` : obj.metadata.name);
-    this.#backedUpGRs.add(gr);
-    return true;
+    set.add(obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name);
   }
 
   async #backupAdditional(id: ResourceIdentifier, mustInclude: boolean, log: Logger, block?: ItemBlock): Promise<void> {

@@ -239,7 +239,7 @@ describe("DeleteBackupRequestReconciler", () => {
     const t = await setup();
     t.store.addBackup(t.kube.peek<Backup>(GVR.backups, "b1", NS) as Backup, { volumeSnapshots: [snapshotRecord("snap-9", "gone-vsl")] });
     await t.reconciler.reconcile(t.submit());
-    expect(t.request("b1-req")?.status?.errors).toEqual(["error getting volume snapshot location gone-vsl: not found"]);
+    expect(t.request("b1-req")?.status?.errors).toEqual(['error getting volume snapshot location gone-vsl: VolumeSnapshotLocation.velero.io "gone-vsl" not found']);
   });
 
   it("goes on when a DeleteItemAction fails or the backup has no tarball", async () => {

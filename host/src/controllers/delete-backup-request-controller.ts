@@ -260,7 +260,8 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     const cached = cache.get(locationName);
     if (cached) return cached;
     const vsl = (await this.#kube.get(GVR.volumeSnapshotLocations, locationName, namespace)) as unknown as VolumeSnapshotLocation | undefined;
-    if (!vsl) throw new Refusal(`error getting volume snapshot location ${locationName}: not found`);
+    // Velero's text: its client's NotFound error, wrapped
+    if (!vsl) throw new Refusal(`error getting volume snapshot location ${locationName}: VolumeSnapshotLocation.velero.io "${locationName}" not found`);
     let snapshotter: VolumeSnapshotter;
     try {
       snapshotter = await this.#getVolumeSnapshotter(vsl);

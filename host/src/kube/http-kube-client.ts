@@ -507,8 +507,31 @@ export class HttpKubeClient implements KubeClient {
             finish(() => resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), exitCode: -1 }));
           });
         })
-        .catch((e: unknown) => finish(() => reject(execConnectError(input, e))));
+        .catch((e: unknown) => {
+          void this.#execRefusal(input, e).then((error) => finish(() => reject(error)));
+        });
     });
+  }
+
+  /**
+   * Why the API server refused to start an exec (a 400 on the upgrade, whose body the WebSocket
+   * client drops): the pod is read to give the server's own words for the usual causes, as Go's
+   * exec client reports them; otherwise execConnectError's.
+   */
+  async #execRefusal(input: { namespace: string; pod: string; container: string }, e: unknown): Promise<KubeApiError> {
+    const refused = execConnectError(input, e);
+    if (refused.statusCode !== 400) return refused;
+    try {
+      const pod = await this.get({ group: "", version: "v1", resource: "pods" }, input.pod, input.namespace);
+      const spec = (pod?.["spec"] ?? {}) as { nodeName?: string; containers?: { name?: string }[] };
+      let message: string | undefined;
+      if (pod && !(spec.containers ?? []).some((c) => c.name === input.container)) message = `container ${input.container} is not valid for pod ${input.pod}`;
+      else if (pod && !spec.nodeName) message = `pod ${input.pod} does not have a host assigned`;
+      if (message) return new KubeApiError({ statusCode: 400, reason: "BadRequest", message }, { cause: refused });
+    } catch {
+      // the pod cannot be read either: the first answer stands
+    }
+    return refused;
   }
 }
 

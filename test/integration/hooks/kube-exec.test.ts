@@ -53,11 +53,24 @@ describe("HttpKubeClient.exec through kube-apiserver → kwok (host process)", (
     const err = await kube.exec({ namespace: ns, pod: "p", container: "nope", command: ["/bin/true"], timeoutMs: 10_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KubeApiError);
     expect((err as KubeApiError).statusCode).toBe(400);
-    expect((err as Error).message).toBe(`exec in pod ${ns}/p container "nope" could not start: Unexpected server response: 400 (is the container name right and the pod's container running?)`);
+    // the API server's own words, as Go's exec client (and so Velero's hook results) report them
+    expect((err as Error).message).toBe("container nope is not valid for pod p");
     const gone = await kube.exec({ namespace: ns, pod: "ghost", container: "main", command: ["/bin/true"], timeoutMs: 10_000 }).catch((e: unknown) => e);
     expect(gone).toBeInstanceOf(KubeApiError);
     expect((gone as KubeApiError).reason).toBe("NotFound");
     expect((gone as Error).message).toMatch(new RegExp(`exec in pod ${ns}/ghost container "main" could not start: .*404`));
+  });
+
+  it("a pod not scheduled to a node: the API server's reason, as Velero reports it", async () => {
+    await kube.create(GVR.pods, {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "pending", namespace: ns },
+      spec: { nodeSelector: { "vt.example.io/no-such-node": "true" }, containers: [{ name: "main", image: "busybox" }] },
+    });
+    const err = await kube.exec({ namespace: ns, pod: "pending", container: "main", command: ["/bin/true"], timeoutMs: 10_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KubeApiError);
+    expect((err as Error).message).toBe("pod pending does not have a host assigned");
   });
 
   it("gives up after timeoutMs with a Timeout error", async () => {

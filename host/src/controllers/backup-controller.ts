@@ -41,6 +41,7 @@ import { goBackupStatusMergePatch } from "../persistence/object-backup-store.js"
 import type { PluginManager } from "../plugins/manager.js";
 import { realClock, toKubeTime, type Clock, type TimerHandle } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
+import { checkBackupItemOperations, countOperations, type StoredOperation } from "./backup-operations-controller.js";
 import { patchFinalStatus } from "./final-patch.js";
 import { validLabelValue } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
@@ -299,6 +300,7 @@ export class BackupReconciler implements Reconciler {
     // A backup waiting for plugin operations is not finished: the operations controller records
     // its outcome when it completes.
     if (s.phase === "WaitingForPluginOperations" || s.phase === "WaitingForPluginOperationsPartiallyFailed") return;
+    if (s.phase === "Finalizing" || s.phase === "FinalizingPartiallyFailed") return; // the operations controller finalizes it
     switch (s.phase) {
       case "Completed":
         m.backupSuccess(schedule);
@@ -344,6 +346,7 @@ export class BackupReconciler implements Reconciler {
     const fatal: string[] = [];
     let store;
     let output;
+    let actions: Awaited<ReturnType<PluginManager["getBackupItemActions"]>> = [];
     try {
       store = await this.#o.getBackupStore(prepared.location as BackupStorageLocation);
       if (await store.backupExists(b.metadata.name ?? "")) {
@@ -352,7 +355,7 @@ export class BackupReconciler implements Reconciler {
         b.status.completionTimestamp = toKubeTime(this.#clock.now());
         return b;
       }
-      const actions = await this.#o.plugins.getBackupItemActions();
+      actions = await this.#o.plugins.getBackupItemActions();
       const itemBlockActions = await this.#o.plugins.getItemBlockActions();
       const tarball = new TarballWriter(tarPath, () => this.#clock.now());
       const progress = new ProgressPatcher(this.#clock, (p) =>
@@ -397,6 +400,19 @@ export class BackupReconciler implements Reconciler {
       s.backupItemOperationsFailed = 0;
     }
     const hasOperations = (output?.itemOperations.length ?? 0) > 0;
+    // As Velero, the operations are asked for their progress before the backup is stored: one
+    // already done (or failed) is recorded as such, and a backup whose operations are all done
+    // goes straight to Finalizing; failures are errors of the backup.
+    let operationsRunning = false;
+    if (output && hasOperations && fatal.length === 0) {
+      const operations = output.itemOperations as StoredOperation[];
+      const { inProgress, failures } = await checkBackupItemOperations(b, operations, new Map(actions.map((a) => [a.name, a.action])), this.#clock.now(), log);
+      operationsRunning = inProgress;
+      for (const failure of failures) backupLog.error(failure);
+      const counts = countOperations(operations).status;
+      s.backupItemOperationsCompleted = counts["backupItemOperationsCompleted"] ?? 0;
+      s.backupItemOperationsFailed = counts["backupItemOperationsFailed"] ?? 0;
+    }
     s.warnings = backupLog.warnings;
     s.errors = backupLog.errors;
     let terminal: BackupPhase;
@@ -406,10 +422,10 @@ export class BackupReconciler implements Reconciler {
       s.failureReason = fatal.join("; ");
       s.completionTimestamp = toKubeTime(this.#clock.now());
     } else if (backupLog.errors > 0) {
-      s.phase = hasOperations ? "WaitingForPluginOperationsPartiallyFailed" : "FinalizingPartiallyFailed";
+      s.phase = operationsRunning ? "WaitingForPluginOperationsPartiallyFailed" : "FinalizingPartiallyFailed";
       terminal = "PartiallyFailed";
     } else {
-      s.phase = hasOperations ? "WaitingForPluginOperations" : "Finalizing";
+      s.phase = operationsRunning ? "WaitingForPluginOperations" : "Finalizing";
       terminal = "Completed";
     }
     if (!hasOperations && fatal.length === 0) s.completionTimestamp = toKubeTime(this.#clock.now());

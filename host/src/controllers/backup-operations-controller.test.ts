@@ -57,11 +57,12 @@ class AsyncAction implements BackupItemActionV2 {
   }
 }
 
-async function setup() {
+async function setup(options: { progressAtBackupEnd?: Partial<OperationProgress> } = {}) {
   const kube = new FakeKubeClient();
   const clock = new FakeClock("2024-05-01T10:00:00Z");
   const objects = new MemoryObjectStore();
   const action = new AsyncAction();
+  if (options.progressAtBackupEnd) action.progressValue = options.progressAtBackupEnd;
   kube
     .seed(GVR.namespaces, forNamespace("app").build(), forNamespace("other").build())
     .seed(
@@ -93,11 +94,14 @@ async function setup() {
   await kube.create(GVR.backups, forBackup("velero", "b1").includedNamespaces("app").build() as never);
   await backups.reconcile(KEY);
   await backups.idle();
+  // what the backup controller asked (once, as the backup's items were written); the tests count the operations controller's calls
+  const progressAtBackup = action.progressCalls.splice(0);
+  action.progressValue = { completed: false };
   const store = await getBackupStore(kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero") as BackupStorageLocation);
   const backup = () => kube.peek<Backup>(GVR.backups, "b1", "velero") as Backup;
   const stored = () => JSON.parse(objects.get("bucket", "backups/b1/velero-backup.json")?.toString() ?? "null") as Backup;
   const ops = async () => (await store.getBackupItemOperations("b1")) as { spec: Record<string, unknown>; status: Record<string, unknown> }[];
-  return { kube, clock, objects, action, operations, store, backup, stored, ops, metrics };
+  return { kube, clock, objects, action, operations, store, backup, stored, ops, metrics, progressAtBackup };
 }
 
 async function tarEntries(stream: Readable): Promise<Map<string, string>> {
@@ -115,6 +119,8 @@ async function tarEntries(stream: Readable): Promise<Map<string, string>> {
 describe("BackupOperationsReconciler", () => {
   it("the backup controller leaves a backup with an operation in WaitingForPluginOperations", async () => {
     const t = await setup();
+    // asked once as the backup was written (as Velero does), still running
+    expect(t.progressAtBackup).toEqual(["op-cm1:b1"]);
     expect(t.backup().status).toMatchObject({ phase: "WaitingForPluginOperations", backupItemOperationsAttempted: 1 });
     expect(t.stored().status?.phase).toBe("WaitingForPluginOperations");
     expect(await t.ops()).toEqual([
@@ -259,6 +265,23 @@ describe("BackupOperationsReconciler", () => {
     expect(t.action.cancelled).toEqual([]);
     expect((await t.ops())[0]?.status).toMatchObject({ phase: "Completed", nCompleted: 2 });
     expect(t.backup().status).toMatchObject({ phase: "Completed", backupItemOperationsCompleted: 1 });
+  });
+
+  it("an operation already done when the backup is written: straight to Finalizing (no WaitingForPluginOperations), then Completed by this controller", async () => {
+    const t = await setup({ progressAtBackupEnd: { completed: true, nCompleted: 1, nTotal: 1 } });
+    expect(t.backup().status).toMatchObject({ phase: "Finalizing", backupItemOperationsAttempted: 1, backupItemOperationsCompleted: 1 });
+    expect((await t.ops())[0]?.status).toMatchObject({ phase: "Completed" });
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(t.action.progressCalls).toEqual([]);
+    expect(t.backup().status).toMatchObject({ phase: "Completed", backupItemOperationsCompleted: 1 });
+    expect(t.stored().status?.phase).toBe("Completed");
+  });
+
+  it("an operation that failed by the time the backup is written: an error of the backup, FinalizingPartiallyFailed", async () => {
+    const t = await setup({ progressAtBackupEnd: { completed: true, err: "snapshot refused" } });
+    expect(t.backup().status).toMatchObject({ phase: "FinalizingPartiallyFailed", backupItemOperationsFailed: 1, errors: 1 });
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(t.backup().status).toMatchObject({ phase: "PartiallyFailed", backupItemOperationsFailed: 1 });
   });
 
   it("an action that is no longer registered fails its operation with a fix hint", async () => {

@@ -44,7 +44,7 @@ const FINALIZING = new Set<string>(["Finalizing", "FinalizingPartiallyFailed"]);
 
 type Identifier = { Group: string; Resource: string; Namespace: string; Name: string };
 /** An operation as stored, with the status fields the controller fills in. */
-type StoredOperation = Omit<BackupOperation, "status"> & {
+export type StoredOperation = Omit<BackupOperation, "status"> & {
   status: BackupOperation["status"] & {
     error?: string;
     nCompleted?: number;
@@ -129,60 +129,8 @@ export class BackupOperationsReconciler implements Reconciler {
   /** Updates each unfinished operation in place; reports whether any is still running. */
   async #checkOperations(backup: Backup, operations: StoredOperation[], log: Logger): Promise<{ inProgress: boolean; newlyFailed: number }> {
     const actions = new Map<string, BackupItemActionV2>((await this.#o.plugins.getBackupItemActions()).map((a) => [a.name, a.action]));
-    const timeoutMs = parseTimeout(backup.spec.itemOperationTimeout);
-    const now = this.#clock.now();
-    let inProgress = false;
-    let newlyFailed = 0;
-    for (const op of operations) {
-      if (op.status.phase !== "New" && op.status.phase !== "InProgress") continue;
-      const id = op.spec.operationID;
-      // As Velero's getBackupItemOperationProgress: the plugin is asked first; the timeout only
-      // fails an operation that has not completed; a failure keeps the plugin's last `updated`.
-      const fail = (message: string): void => {
-        op.status.phase = "Failed";
-        op.status.error = message;
-        newlyFailed++;
-        log.warn({ operationID: id, backupItemAction: op.spec.backupItemAction }, `backup item operation failed: ${message}`);
-      };
-      const action = actions.get(op.spec.backupItemAction);
-      if (!action) {
-        fail(`backup item action "${op.spec.backupItemAction}" is not registered; install the plugin that provides it`);
-        continue;
-      }
-      let p;
-      try {
-        p = await action.progress(id, backup);
-      } catch (err) {
-        fail(getErrorMessage(err));
-        continue;
-      }
-      Object.assign(op.status, {
-        nCompleted: p.nCompleted,
-        nTotal: p.nTotal,
-        ...(p.operationUnits ? { operationUnits: p.operationUnits } : {}),
-        ...(p.description ? { description: p.description } : {}),
-        ...(p.started && p.started.getTime() > 0 ? { started: toKubeTime(p.started) } : {}),
-        ...(p.updated && p.updated.getTime() > 0 ? { updated: toKubeTime(p.updated) } : {}),
-      });
-      if (p.completed) {
-        if (p.err) fail(p.err);
-        else op.status.phase = "Completed";
-        continue;
-      }
-      const created = parseKubeTime(op.status.created);
-      if (created && now.getTime() - created.getTime() > timeoutMs) {
-        try {
-          await action.cancel(id, backup);
-        } catch (err) {
-          log.warn({ operationID: id, err: getErrorMessage(err) }, "error cancelling timed-out backup item operation");
-        }
-        fail(OPERATION_TIMED_OUT);
-        continue;
-      }
-      op.status.phase = "InProgress";
-      inProgress = true;
-    }
-    return { inProgress, newlyFailed };
+    const { inProgress, failures } = await checkBackupItemOperations(backup, operations, actions, this.#clock.now(), log);
+    return { inProgress, newlyFailed: failures.length };
   }
 
   /** Re-backs-up post-operation items, re-uploads the tarball, then writes the final metadata. */
@@ -279,7 +227,76 @@ export class BackupOperationsReconciler implements Reconciler {
   }
 }
 
-function countOperations(operations: StoredOperation[]): { failed: number; status: Record<string, number> } {
+/**
+ * Velero's getBackupItemOperationProgress: asks each unfinished operation's action for its
+ * progress and updates the operation in place (Completed, Failed, or InProgress; timed out when
+ * past spec.itemOperationTimeout and not complete). Used when a backup's items are written (so a
+ * backup whose operations are already done skips WaitingForPluginOperations) and then every sync
+ * period. Returns whether any is still running, and a message per newly failed one.
+ */
+export async function checkBackupItemOperations(
+  backup: Backup,
+  operations: StoredOperation[],
+  actions: ReadonlyMap<string, BackupItemActionV2>,
+  now: Date,
+  log: Logger,
+): Promise<{ inProgress: boolean; failures: string[] }> {
+  const timeoutMs = parseTimeout(backup.spec.itemOperationTimeout);
+  let inProgress = false;
+  const failures: string[] = [];
+  for (const op of operations) {
+    if (op.status.phase !== "New" && op.status.phase !== "InProgress") continue;
+    const id = op.spec.operationID;
+    // As Velero's getBackupItemOperationProgress: the plugin is asked first; the timeout only
+    // fails an operation that has not completed; a failure keeps the plugin's last `updated`.
+    const fail = (message: string): void => {
+      op.status.phase = "Failed";
+      op.status.error = message;
+      failures.push(`operation ${id} of backup item action ${op.spec.backupItemAction} failed: ${message}`);
+      log.warn({ operationID: id, backupItemAction: op.spec.backupItemAction }, `backup item operation failed: ${message}`);
+    };
+    const action = actions.get(op.spec.backupItemAction);
+    if (!action) {
+      fail(`backup item action "${op.spec.backupItemAction}" is not registered; install the plugin that provides it`);
+      continue;
+    }
+    let p;
+    try {
+      p = await action.progress(id, backup);
+    } catch (err) {
+      fail(getErrorMessage(err));
+      continue;
+    }
+    Object.assign(op.status, {
+      nCompleted: p.nCompleted,
+      nTotal: p.nTotal,
+      ...(p.operationUnits ? { operationUnits: p.operationUnits } : {}),
+      ...(p.description ? { description: p.description } : {}),
+      ...(p.started && p.started.getTime() > 0 ? { started: toKubeTime(p.started) } : {}),
+      ...(p.updated && p.updated.getTime() > 0 ? { updated: toKubeTime(p.updated) } : {}),
+    });
+    if (p.completed) {
+      if (p.err) fail(p.err);
+      else op.status.phase = "Completed";
+      continue;
+    }
+    const created = parseKubeTime(op.status.created);
+    if (created && now.getTime() - created.getTime() > timeoutMs) {
+      try {
+        await action.cancel(id, backup);
+      } catch (err) {
+        log.warn({ operationID: id, err: getErrorMessage(err) }, "error cancelling timed-out backup item operation");
+      }
+      fail(OPERATION_TIMED_OUT);
+      continue;
+    }
+    op.status.phase = "InProgress";
+    inProgress = true;
+  }
+  return { inProgress, failures };
+}
+
+export function countOperations(operations: StoredOperation[]): { failed: number; status: Record<string, number> } {
   const completed = operations.filter((o) => o.status.phase === "Completed").length;
   const failed = operations.filter((o) => o.status.phase === "Failed").length;
   return {

@@ -319,6 +319,10 @@ describe("KubernetesBackupper snapshots and hooks", () => {
       },
     ]);
     expect(out.volumeInfo[0]).toMatchObject({ pvName: "pv-data", backupMethod: "NativeSnapshot", result: "succeeded" });
+    // as Velero's newNativeSnapshotInfo: iops as a number ("0" when none), the Go field Phase, no start time
+    expect(out.volumeInfo[0]?.nativeSnapshotInfo).toMatchObject({ snapshotHandle: "snap-1", Phase: "Completed" });
+    expect(out.volumeInfo[0]?.nativeSnapshotInfo?.iops).toMatch(/^\d+$/);
+    expect(out.volumeInfo[0]).not.toHaveProperty("startTimestamp");
   });
 
   it("a claim its pod's volume opted out of fs-backup: the PV's volume info says so before the snapshot reason, as Velero does; an opted-in volume is tried (and skipped here)", async () => {

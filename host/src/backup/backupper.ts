@@ -81,7 +81,8 @@ export interface BackupVolumeInfo {
   skippedReason?: string;
   startTimestamp?: string;
   result?: "succeeded" | "failed";
-  nativeSnapshotInfo?: { snapshotHandle: string; volumeType: string; volumeAZ: string; iops: string };
+  /** `Phase` as Velero writes it (a Go field without a JSON tag): the snapshot's phase. */
+  nativeSnapshotInfo?: { snapshotHandle: string; volumeType: string; volumeAZ: string; iops: string; Phase: "Completed" | "Failed" };
   pvInfo?: { reclaimPolicy: string; labels?: Record<string, string> };
 }
 
@@ -353,7 +354,8 @@ class BackupRun {
       ),
       volumeSnapshots: this.#snapshots,
       itemOperations: this.#operations,
-      volumeInfo: [...this.#volumeInfo.values()],
+      // Velero's order: skipped volumes, then native snapshots (as taken), then the other methods
+      volumeInfo: [...this.#volumeInfo.values()].sort((a, b) => volumeInfoRank(a) - volumeInfoRank(b)),
       hookStatus: { hooksAttempted: this.#hookTracker.attempted, hooksFailed: this.#hookTracker.failed },
       progress,
     };
@@ -1050,16 +1052,24 @@ class BackupRun {
     info.skipped = false;
     this.#skippedPVs.untrack(pv.metadata.name);
     info.backupMethod = "NativeSnapshot";
-    info.startTimestamp = toKubeTime(this.#now());
+    // as Velero's newNativeSnapshotInfo: IOPS written as a number ("0" when none), and the phase
+    const nativeInfo = (snapshotHandle: string, phase: "Completed" | "Failed") => ({
+      snapshotHandle,
+      volumeType: volumeInfo.volumeType,
+      volumeAZ: az,
+      iops: String(volumeInfo.iops ?? 0),
+      Phase: phase,
+    });
     log.info({ volumeID: found.volumeId }, "Snapshotting persistent volume");
     try {
       const snapshotId = await found.snapshotter.createSnapshot(found.volumeId, az, tags);
       record.status = { providerSnapshotID: snapshotId, phase: "Completed" };
       info.result = "succeeded";
-      info.nativeSnapshotInfo = { snapshotHandle: snapshotId, volumeType: volumeInfo.volumeType, volumeAZ: az, iops: volumeInfo.iops ? String(volumeInfo.iops) : "" };
+      info.nativeSnapshotInfo = nativeInfo(snapshotId, "Completed");
     } catch (err) {
       record.status = { phase: "Failed" };
       info.result = "failed";
+      info.nativeSnapshotInfo = nativeInfo("", "Failed");
       this.#snapshots.push(record);
       throw new Error(`error taking snapshot of volume: ${getErrorMessage(err)}`, { cause: err });
     }
@@ -1304,4 +1314,10 @@ function sortByOrder(items: CollectedItem[], order: string[], log: Logger): Coll
   }
   for (const i of items) if (byName.has(name(i))) sorted.push(i);
   return sorted;
+}
+
+/** Where Velero's BackupVolumesInformation.Result puts a volume: skipped, native, CSI, pod volume. */
+function volumeInfoRank(info: BackupVolumeInfo): number {
+  if (info.skipped) return 0;
+  return info.backupMethod === "NativeSnapshot" ? 1 : info.backupMethod === "CSISnapshot" ? 2 : 3;
 }

@@ -14,7 +14,7 @@ import { launchPlugin } from "../../host/src/plugins/plugin-process.ts";
 import { discoverPlugins } from "../../host/src/plugins/registry.ts";
 import { generateBytes } from "../fixtures/plugins/generated-bytes.ts";
 import { PLUGIN_EXEC_ARGV } from "../../scripts/build-plugins.ts";
-import { buildFixturePlugin, captureLogger, installLink, measureMemory, tempDir, type LogRecord } from "./helpers.ts";
+import { buildFixturePlugin, captureLogger, failingSource, installLink, measureMemory, tempDir, type LogRecord } from "./helpers.ts";
 
 const MiB = 1024 * 1024;
 let fixture: string;
@@ -269,16 +269,7 @@ describe.each([
     it("stores nothing when an upload's source fails after megabytes were sent: the plugin sees a cancelled stream, never a clean end", async () => {
       for (const size of [6_000_000, 12 * 1024 * 1024]) {
         const key = `broken-${size}`;
-        let sent = 0;
-        const source = new Readable({
-          read() {
-            if (sent >= size) return void this.destroy(new Error(`source broke after ${sent} bytes`));
-            const n = Math.min(64 * 1024, size - sent);
-            sent += n;
-            this.push(Buffer.alloc(n, 7));
-          },
-        });
-        await expect(store.putObject("gen", key, source)).rejects.toThrow(/source broke/);
+        await expect(store.putObject("gen", key, failingSource(size))).rejects.toThrow(/source broke/);
         await new Promise((r) => setTimeout(r, 200));
         // the fixture records "<length>:<sha256>" only for a body that ended cleanly
         expect((await readAll(await store.getObject("gen", `${key}.digest`))).toString(), `${size} bytes sent`).toBe("");

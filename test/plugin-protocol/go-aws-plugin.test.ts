@@ -23,7 +23,7 @@ import { discoverPlugins, pluginArgs } from "../../host/src/plugins/registry.ts"
 import { loadEndpoints } from "../helpers/endpoints.ts";
 import { generateBytes } from "../fixtures/plugins/generated-bytes.ts";
 import { createEbsVolume, motoClients, persistentVolume } from "../integration/aws/helpers.ts";
-import { captureLogger, installLink, tempDir, type LogRecord } from "./helpers.ts";
+import { captureLogger, failingSource, installLink, tempDir, type LogRecord } from "./helpers.ts";
 
 function goAwsPlugin(): string {
   const fromEnv = process.env["VT_GO_AWS_PLUGIN"];
@@ -205,19 +205,3 @@ describe("Go velero-plugin-for-aws VolumeSnapshotter under the velero-ts host (m
     expect(after.Snapshots ?? []).toEqual([]);
   });
 });
-
-/** A body that sends `total` bytes, then fails. */
-function failingSource(total: number): Readable {
-  let sent = 0;
-  return new Readable({
-    read() {
-      if (sent >= total) {
-        this.destroy(new Error(`source broke after ${sent} bytes`));
-        return;
-      }
-      const n = Math.min(64 * 1024, total - sent);
-      sent += n;
-      this.push(Buffer.alloc(n, 7));
-    },
-  });
-}

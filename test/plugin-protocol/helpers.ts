@@ -1,5 +1,6 @@
 // Shared setup for the plugin protocol suites: builds the fixture plugin and `run-plugins` into
 // single executables (incremental; scripts/build-plugins.ts), and captures host log records.
+import { Readable } from "node:stream";
 import { chmod, copyFile, mkdtemp, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -70,4 +71,20 @@ export async function measureMemory<T>(fn: () => Promise<T>): Promise<{ result: 
   } finally {
     clearInterval(timer);
   }
+}
+
+/** An upload body that sends `total` bytes, then fails ("source broke after <n> bytes"). */
+export function failingSource(total: number): Readable {
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent >= total) {
+        this.destroy(new Error(`source broke after ${sent} bytes`));
+        return;
+      }
+      const n = Math.min(64 * 1024, total - sent);
+      sent += n;
+      this.push(Buffer.alloc(n, 7));
+    },
+  });
 }

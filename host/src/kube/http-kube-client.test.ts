@@ -11,11 +11,17 @@ afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => reso
 /** A client of a local HTTP server answering with `answers` in turn (the last one repeats). */
 async function clientAnswering(answers: { status: number; headers?: Record<string, string>; body: object }[]): Promise<{ client: HttpKubeClient; requests: () => number }> {
   let n = 0;
-  server = createServer((_req, res) => {
+  const client = await clientOf((_req, res) => {
     const a = answers[Math.min(n++, answers.length - 1)] as (typeof answers)[number];
     res.writeHead(a.status, { "content-type": "application/json", ...a.headers });
     res.end(JSON.stringify(a.body));
   });
+  return { client, requests: () => n };
+}
+
+/** A client of a local HTTP server (`server`, closed after each test) that answers with `handler`. */
+async function clientOf(handler: Parameters<typeof createServer>[1]): Promise<HttpKubeClient> {
+  server = createServer(handler);
   await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
   const kc = new KubeConfig();
   kc.loadFromOptions({
@@ -24,7 +30,7 @@ async function clientAnswering(answers: { status: number; headers?: Record<strin
     contexts: [{ name: "x", cluster: "c", user: "u" }],
     currentContext: "x",
   });
-  return { client: new HttpKubeClient(kc), requests: () => n };
+  return new HttpKubeClient(kc);
 }
 
 const tooMany = (retryAfter?: string) => ({
@@ -72,19 +78,10 @@ describe("HttpKubeClient: discovery failures", () => {
         { metadata: { name: "apps" }, versions: [{ version: "v1", freshness: "Current", resources: [{ resource: "deployments", responseKind: { kind: "Deployment" }, scope: "Namespaced", verbs: ["list"] }] }] },
       ],
     };
-    server = createServer((req, res) => {
+    const client = await clientOf((req, res) => {
       res.writeHead(200, { "content-type": "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList" });
       res.end(JSON.stringify(req.url === "/api" ? core : groups));
     });
-    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: "c", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: "u" }],
-      contexts: [{ name: "x", cluster: "c", user: "u" }],
-      currentContext: "x",
-    });
-    const client = new HttpKubeClient(kc);
     expect((await client.discover()).map((r) => `${r.group}/${r.version}/${r.resource}`)).toEqual(["/v1/configmaps", "apps/v1/deployments"]);
     expect(await client.discoveryFailures()).toEqual([{ groupVersion: "broken.example.io/v1beta1", error: "stale GroupVersion discovery: broken.example.io/v1beta1" }]);
   });

@@ -43,6 +43,7 @@ import { realClock, toKubeTime, type Clock, type TimerHandle } from "../shared/c
 import type { Logger } from "../shared/logging.js";
 import { checkBackupItemOperations, countOperations, type StoredOperation } from "./backup-operations-controller.js";
 import { patchFinalStatus } from "./final-patch.js";
+import { backoffDelay } from "./runtime/work-queue.js";
 import { validLabelValue } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
@@ -50,8 +51,8 @@ export const DEFAULT_BACKUP_TTL_MS = 720 * 3_600_000;
 export const DEFAULT_CSI_SNAPSHOT_TIMEOUT = "10m0s";
 export const DEFAULT_ITEM_OPERATION_TIMEOUT = "4h0m0s";
 export const DEFAULT_RESOURCE_TIMEOUT = "10m0s";
-/** The longest wait between attempts to start a backup whose start failed. */
-const START_RETRY_MAX_MS = 5 * 60_000;
+/** Waits between attempts to start a backup whose start failed: 1 s doubling to 5 min. */
+const START_RETRY_BACKOFF = { baseMs: 1000, maxMs: 5 * 60_000 };
 export const PROGRESS_PATCH_INTERVAL_MS = 1_000;
 const BACKUP_VERSION = 1;
 
@@ -200,7 +201,7 @@ export class BackupReconciler implements Reconciler {
   #retryLater(key: ObjectKey, err: unknown): void {
     const entry = this.#retries.get(key) ?? { attempts: 0 };
     entry.attempts++;
-    const delayMs = Math.min(START_RETRY_MAX_MS, 1000 * 2 ** (entry.attempts - 1));
+    const delayMs = backoffDelay(entry.attempts - 1, START_RETRY_BACKOFF);
     this.#log.error({ backup: key, err: getErrorMessage(err), attempt: entry.attempts }, `backup could not be started; trying again in ${formatGoDuration(delayMs)}`);
     entry.timer?.cancel();
     entry.timer = this.#clock.setTimeout(() => {

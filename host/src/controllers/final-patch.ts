@@ -8,6 +8,7 @@ import { isInvalid, isNotFound } from "../kube/errors.js";
 import type { Clock } from "../shared/clock.js";
 import { formatGoDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logging.js";
+import { backoffDelay } from "./runtime/work-queue.js";
 
 /** How long the final status patch is retried (Velero's default resource timeout). */
 export const FINAL_PATCH_RETRY_MS = 10 * 60_000;
@@ -32,7 +33,7 @@ export async function patchFinalStatus(
         o.log.warn({ err: getErrorMessage(err) }, `the ${what} was deleted (or deleted and created again) while it ran: its final status is not written`);
         return false;
       }
-      const delayMs = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+      const delayMs = backoffDelay(attempt - 1, { baseMs: 1000, maxMs: 30_000 });
       if (o.stopping?.() || o.clock.now().getTime() + delayMs > deadline) {
         o.log.error({ err: getErrorMessage(err) }, `could not write the ${what}'s final status`);
         return false;

@@ -12,6 +12,11 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 5 * 60_000 };
 
+/** The wait before retry number `failures` + 1: baseMs doubling per failure, at most maxMs. */
+export function backoffDelay(failures: number, backoff: BackoffOptions): number {
+  return Math.min(backoff.maxMs, backoff.baseMs * 2 ** failures);
+}
+
 export class WorkQueue<K = string> {
   readonly #clock: Clock;
   readonly #backoff: BackoffOptions;
@@ -73,7 +78,7 @@ export class WorkQueue<K = string> {
   addRateLimited(key: K): number {
     const failures = this.#failures.get(key) ?? 0;
     this.#failures.set(key, failures + 1);
-    const delay = Math.min(this.#backoff.maxMs, this.#backoff.baseMs * 2 ** failures);
+    const delay = backoffDelay(failures, this.#backoff);
     this.addAfter(key, delay);
     return delay;
   }

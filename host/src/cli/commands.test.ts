@@ -361,6 +361,36 @@ describe("locations, plugins, version, server", () => {
     expect((await cli.run("server", "--concurrent-backups=0")).code).toBe(2);
   });
 
+  it("hands --default-item-operation-timeout, --resource-timeout, --terminating-resource-timeout, --default-snapshot-move-data and --volume-group-snapshot-label-key to the server (Velero defaults 4h, 10m, 10m, false, velero.io/volume-group)", async () => {
+    const cli = createTestCli();
+    const r = await cli.run(
+      "server",
+      "--default-item-operation-timeout=90m",
+      "--resource-timeout",
+      "2m",
+      "--terminating-resource-timeout=30s",
+      "--default-snapshot-move-data",
+      "--volume-group-snapshot-label-key=example.com/group",
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain("ignoring flags");
+    expect(serverOptionsFrom(cli.serverStarts[0] as ServerCliOptions, "v9")).toMatchObject({
+      defaultItemOperationTimeout: 90 * 60_000,
+      resourceTimeout: 120_000,
+      terminatingResourceTimeout: 30_000,
+      defaultSnapshotMoveData: true,
+      volumeGroupSnapshotLabelKey: "example.com/group",
+    });
+    expect(serverOptionsFrom((await cli.run("server"), cli.serverStarts[1]) as ServerCliOptions, "v9")).toMatchObject({
+      defaultItemOperationTimeout: 4 * 3_600_000,
+      resourceTimeout: 600_000,
+      terminatingResourceTimeout: 600_000,
+      defaultSnapshotMoveData: false,
+      volumeGroupSnapshotLabelKey: "velero.io/volume-group",
+    });
+    expect((await cli.run("server", "--resource-timeout=soon")).code).toBe(2);
+  });
+
   it("takes --item-block-worker-count and --item-operation-sync-frequency (Velero defaults 1 and 10s)", async () => {
     const cli = createTestCli();
     expect((await cli.run("server")).code).toBe(0);

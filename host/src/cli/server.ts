@@ -37,6 +37,11 @@ export interface ServerCliOptions {
   disableControllers: string[];
   concurrentBackups: number;
   scheduleSkipImmediately: boolean;
+  defaultItemOperationTimeoutMs: number;
+  resourceTimeoutMs: number;
+  terminatingResourceTimeoutMs: number;
+  defaultSnapshotMoveData: boolean;
+  volumeGroupSnapshotLabelKey: string;
 }
 
 const LOG_LEVELS = ["panic", "fatal", "error", "warning", "warn", "info", "debug", "trace"];
@@ -53,6 +58,10 @@ export const SERVER_DEFAULTS = {
   metricsAddress: "127.0.0.1:8085",
   itemBlockWorkerCount: 1,
   itemOperationSyncFrequency: 10e9,
+  defaultItemOperationTimeout: 4 * 3600e9,
+  resourceTimeout: 600e9,
+  terminatingResourceTimeout: 600e9,
+  volumeGroupSnapshotLabelKey: "velero.io/volume-group",
 } as const;
 
 interface ServerFlags {
@@ -76,6 +85,11 @@ interface ServerFlags {
   disableControllers?: string[];
   concurrentBackups?: number;
   scheduleSkipImmediately?: boolean;
+  defaultItemOperationTimeout?: number;
+  resourceTimeout?: number;
+  terminatingResourceTimeout?: number;
+  defaultSnapshotMoveData?: boolean;
+  volumeGroupSnapshotLabelKey?: string;
 }
 
 /** Pure: flags (durations in ns) → the server's options (durations in ms). */
@@ -116,6 +130,11 @@ export function buildServerOptions(flags: ServerFlags, globals: { namespace: str
     disableControllers: flags.disableControllers ?? [],
     concurrentBackups,
     scheduleSkipImmediately: flags.scheduleSkipImmediately === true,
+    defaultItemOperationTimeoutMs: ms(flags.defaultItemOperationTimeout, SERVER_DEFAULTS.defaultItemOperationTimeout),
+    resourceTimeoutMs: ms(flags.resourceTimeout, SERVER_DEFAULTS.resourceTimeout),
+    terminatingResourceTimeoutMs: ms(flags.terminatingResourceTimeout, SERVER_DEFAULTS.terminatingResourceTimeout),
+    defaultSnapshotMoveData: flags.defaultSnapshotMoveData === true,
+    volumeGroupSnapshotLabelKey: flags.volumeGroupSnapshotLabelKey || SERVER_DEFAULTS.volumeGroupSnapshotLabelKey,
   };
 }
 
@@ -145,6 +164,11 @@ export function serverOptionsFrom(options: ServerCliOptions, serverVersion: stri
     disableControllers: options.disableControllers,
     concurrency: options.concurrentBackups,
     scheduleSkipImmediately: options.scheduleSkipImmediately,
+    defaultItemOperationTimeout: options.defaultItemOperationTimeoutMs,
+    resourceTimeout: options.resourceTimeoutMs,
+    terminatingResourceTimeout: options.terminatingResourceTimeoutMs,
+    defaultSnapshotMoveData: options.defaultSnapshotMoveData,
+    volumeGroupSnapshotLabelKey: options.volumeGroupSnapshotLabelKey,
     serverVersion,
   };
 }
@@ -241,6 +265,11 @@ export function newServerCommand(f: Factory, start: StartServer): Command {
   ]);
   addValueFlag(cmd, "--concurrent-backups <n>", "Number of backups to process concurrently. (default 1)", (v) => parseIntFlag("--concurrent-backups", v));
   addBoolFlag(cmd, "--schedule-skip-immediately", "Skip the first scheduled backup immediately after creating a schedule. Default is false (don't skip).");
+  addValueFlag(cmd, "--default-item-operation-timeout <duration>", "How long to wait on asynchronous BackupItemActions and RestoreItemActions to complete before timing out. (default 4h0m0s)", duration("--default-item-operation-timeout"));
+  addValueFlag(cmd, "--resource-timeout <duration>", "How long to wait for resource processes which are not covered by other specific timeout parameters. (default 10m0s)", duration("--resource-timeout"));
+  addValueFlag(cmd, "--terminating-resource-timeout <duration>", "How long to wait on persistent volumes and namespaces to terminate during a restore before timing out. (default 10m0s)", duration("--terminating-resource-timeout"));
+  addBoolFlag(cmd, "--default-snapshot-move-data", "Move data by default for all snapshots supporting data movement.");
+  cmd.option("--volume-group-snapshot-label-key <key>", "Label key for grouping PVCs into VolumeGroupSnapshot.", SERVER_DEFAULTS.volumeGroupSnapshotLabelKey);
   cmd.addOption(new Option("--profiler-address <address>", "The address to expose the pprof profiler (accepted, not used)").hideHelp());
   return cmd.action(actionFor(f, () => new Server(f, start)));
 }

@@ -16,11 +16,11 @@ import { FakeClock } from "../testing/fake-clock.js";
 import { FakeKubeClient } from "../testing/fake-kube-client.js";
 import { MemoryObjectStore } from "../testing/in-memory-object-store.js";
 import type { NamedAction } from "../plugins/manager.js";
-import { BackupReconciler, type BackupMetrics } from "./backup-controller.js";
+import { BackupReconciler, type BackupMetrics, type BackupReconcilerOptions } from "./backup-controller.js";
 import { BackupStorageLocationReconciler } from "./backup-storage-location-controller.js";
 import { filesystemObjectStores } from "../testing/filesystem-object-stores.js";
 
-function setup(options: { concurrency?: number; actions?: NamedAction<BackupItemActionV2>[] } = {}) {
+function setup(options: { concurrency?: number; actions?: NamedAction<BackupItemActionV2>[]; defaults?: Pick<BackupReconcilerOptions, "defaultItemOperationTimeout" | "defaultSnapshotMoveData" | "defaultVolumeGroupSnapshotLabelKey"> } = {}) {
   const kube = new FakeKubeClient();
   const clock = new FakeClock("2024-05-01T10:00:00Z");
   const objects = new MemoryObjectStore();
@@ -54,6 +54,7 @@ function setup(options: { concurrency?: number; actions?: NamedAction<BackupItem
     plugins: { getBackupItemActions: async () => options.actions ?? [], getItemBlockActions: async () => [], getVolumeSnapshotter: async () => Promise.reject(new Error("none")) },
     concurrency: options.concurrency,
     metrics: backupMetrics,
+    ...options.defaults,
   });
   const submit = async (b: Backup) => {
     await kube.create(GVR.backups, b as never);
@@ -195,6 +196,14 @@ describe("BackupReconciler", () => {
     expect(b?.status?.phase).toBe("InProgress");
     expect(b?.status?.failureReason).toBeUndefined();
     expect(t.objects.keys("bucket")).toEqual([]);
+  });
+
+  it("gives a Backup that does not say the server's --default-item-operation-timeout, --default-snapshot-move-data and --volume-group-snapshot-label-key", async () => {
+    const t = setup({ defaults: { defaultItemOperationTimeout: "1h30m0s", defaultSnapshotMoveData: true, defaultVolumeGroupSnapshotLabelKey: "example.com/group" } });
+    const b = await t.submit(forBackup("velero", "defaults").includedNamespaces("app").spec({ itemOperationTimeout: "0s" }).build());
+    expect(b.spec).toMatchObject({ itemOperationTimeout: "1h30m0s", snapshotMoveData: true, volumeGroupSnapshotLabelKey: "example.com/group" });
+    const own = await t.submit(forBackup("velero", "own").includedNamespaces("app").spec({ itemOperationTimeout: "5m0s", snapshotMoveData: false, volumeGroupSnapshotLabelKey: "mine" }).build());
+    expect(own.spec).toMatchObject({ itemOperationTimeout: "5m0s", snapshotMoveData: false, volumeGroupSnapshotLabelKey: "mine" });
   });
 
   it("reports invalid durations and leaves them as written instead of replacing them with defaults", async () => {

@@ -24,7 +24,7 @@ import { BackupLogger } from "../backup/backup-log.js";
 import { KubernetesBackupper, type Backupper } from "../backup/backupper.js";
 import type { FeatureFlags } from "../shared/features.js";
 import { loadBackupResourcePolicies, type ResourcePolicies } from "../backup/resource-policies.js";
-import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
+import { formatGoDuration, parseGoDuration, tryParseGoDuration } from "../shared/duration.js";
 import {
   oldAndNewFiltersMixed,
   useOldResourceFilters,
@@ -101,6 +101,12 @@ export interface BackupReconcilerOptions {
   features?: FeatureFlags;
   /** --default-volumes-to-fs-backup: what a Backup that does not say gets. */
   defaultVolumesToFsBackup?: boolean;
+  /** --default-item-operation-timeout as a Go duration (default 4h0m0s): for an unset or zero spec.itemOperationTimeout. */
+  defaultItemOperationTimeout?: string;
+  /** --default-snapshot-move-data: what a Backup without spec.snapshotMoveData gets. */
+  defaultSnapshotMoveData?: boolean;
+  /** --volume-group-snapshot-label-key: for a Backup without spec.volumeGroupSnapshotLabelKey. */
+  defaultVolumeGroupSnapshotLabelKey?: string;
 }
 
 interface Prepared {
@@ -503,18 +509,19 @@ export class BackupReconciler implements Reconciler {
     }
     // Unset or zero durations take their defaults; an invalid one is reported and left as written
     // (the backup fails validation; the user's value is not replaced).
-    if (!b.spec.ttl || parseDurationOr(b.spec.ttl) === 0) b.spec.ttl = formatGoDuration(ttlMs);
-    b.spec.volumeGroupSnapshotLabelKey ||= LABELS.volumeGroup;
-    for (const [field, fallback] of [["csiSnapshotTimeout", DEFAULT_CSI_SNAPSHOT_TIMEOUT], ["itemOperationTimeout", DEFAULT_ITEM_OPERATION_TIMEOUT]] as const) {
+    if (!b.spec.ttl || tryParseGoDuration(b.spec.ttl) === 0) b.spec.ttl = formatGoDuration(ttlMs);
+    b.spec.volumeGroupSnapshotLabelKey ||= this.#o.defaultVolumeGroupSnapshotLabelKey || LABELS.volumeGroup;
+    const defaultOperationTimeout = this.#o.defaultItemOperationTimeout ?? DEFAULT_ITEM_OPERATION_TIMEOUT;
+    for (const [field, fallback] of [["csiSnapshotTimeout", DEFAULT_CSI_SNAPSHOT_TIMEOUT], ["itemOperationTimeout", defaultOperationTimeout]] as const) {
       const value = b.spec[field];
-      const parsed = value ? parseDurationOr(value) : 0;
+      const parsed = value ? tryParseGoDuration(value) : 0;
       if (parsed === undefined) errors.push(`invalid ${field} "${value}": expected a duration such as ${fallback}`);
       else if (parsed === 0) b.spec[field] = fallback;
     }
     b.status.expiration = toKubeTime(new Date(this.#clock.now().getTime() + ttlMs));
     if (b.spec.defaultVolumesToRestic === true) b.spec.defaultVolumesToFsBackup = true;
     b.spec.defaultVolumesToFsBackup ??= this.#o.defaultVolumesToFsBackup ?? false;
-    b.spec.snapshotMoveData ??= false;
+    b.spec.snapshotMoveData ??= this.#o.defaultSnapshotMoveData ?? false;
 
     // Storage location.
     let serverSpecified = false;
@@ -723,15 +730,6 @@ function addExcludes(include: string[] | undefined, exclude: string[] | undefine
   for (const a of added) if (!ex.includes(a)) ex.push(a);
   const inc = include?.filter((i) => !ex.includes(i));
   return [inc, ex];
-}
-
-/** The duration in ms, or undefined when `text` is not a Go duration. */
-function parseDurationOr(text: string): number | undefined {
-  try {
-    return parseGoDuration(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function splitKey(key: ObjectKey): [string | undefined, string] {

@@ -73,6 +73,17 @@ async function submit(h: Harness, restore: Restore): Promise<Restore> {
   return h.kube.peek(GVR.restores, restore.metadata.name ?? "", NS) as unknown as Restore;
 }
 
+/** submit(), moving the fake clock on by 10 s every 10 ms of real time until the reconcile returns (operation polls wait on it). */
+async function submitAdvancing(h: Harness, restore: Restore): Promise<Restore> {
+  let done = false;
+  const run = submit(h, restore).finally(() => (done = true));
+  while (!done) {
+    await new Promise((r) => setTimeout(r, 10));
+    h.clock.advance(10_000);
+  }
+  return run;
+}
+
 function phases(h: Harness, name: string): string[] {
   return h.kube.actions
     .filter((a) => a.resource === "restores" && a.name === name && a.verb === "patch")
@@ -276,8 +287,26 @@ describe("RestoreReconciler run", () => {
       areAdditionalItemsReady: async () => true,
     };
     const h = await harness({ actions: [{ name: "example.io/slow", action }], items: [forConfigMap("app", "c1")] });
-    const r = await submit(h, forRestore("r1", { backupName: "b1", itemOperationTimeout: "0s" }));
+    const r = await submitAdvancing(h, forRestore("r1", { backupName: "b1", itemOperationTimeout: "30s" }));
     expect(r.status).toMatchObject({ phase: "PartiallyFailed", restoreItemOperationsFailed: 1, errors: 1 });
+  });
+
+  it("gives a zero or unset itemOperationTimeout the server's default, as Velero does (\"0s\" is what `restore create` writes)", async () => {
+    let polls = 0;
+    const action: RestoreItemActionV2 = {
+      appliesTo: async () => ({ ...emptyResourceSelector(), includedResources: ["configmaps"] }),
+      execute: async ({ item }) => ({ item, additionalItems: [], skipRestore: false, operationId: "op", waitForAdditionalItems: false, additionalItemsReadyTimeoutMs: 0 }),
+      progress: async () => ({ completed: ++polls >= 2, err: "", nCompleted: polls >= 2 ? 1 : 0, nTotal: 1, operationUnits: "", description: "" }),
+      cancel: async () => undefined,
+      areAdditionalItemsReady: async () => true,
+    };
+    const h = await harness({ actions: [{ name: "example.io/slow", action }], items: [forConfigMap("app", "c1")], defaultItemOperationTimeout: "2h0m0s" });
+    const r = await submitAdvancing(h, forRestore("r1", { backupName: "b1", itemOperationTimeout: "0s" }));
+    expect(r.spec.itemOperationTimeout).toBe("2h0m0s");
+    expect(r.status).toMatchObject({ phase: "Completed", restoreItemOperationsCompleted: 1 });
+    expect(polls).toBeGreaterThanOrEqual(2);
+    const invalid = await submit(h, forRestore("r2", { backupName: "b1", itemOperationTimeout: "soon" }));
+    expect(invalid.status).toMatchObject({ phase: "FailedValidation", validationErrors: ['invalid itemOperationTimeout "soon": expected a duration such as 4h0m0s'] });
   });
 });
 

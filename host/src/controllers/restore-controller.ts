@@ -35,7 +35,7 @@ import {
   type ResourceModifiers,
 } from "../restore/index.js";
 import { realClock, toKubeTime, type Clock, type TimerHandle } from "../shared/clock.js";
-import { parseGoDuration } from "../shared/duration.js";
+import { parseGoDuration, tryParseGoDuration } from "../shared/duration.js";
 import type { FeatureFlags } from "../shared/features.js";
 import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { Logger, LogLevel } from "../shared/logging.js";
@@ -157,6 +157,9 @@ export class RestoreReconciler implements Reconciler {
   async #validate(restore: Restore): Promise<{ errors: string[]; validated?: Validated }> {
     const spec = restore.spec;
     const errors: string[] = [];
+    if (spec.itemOperationTimeout && tryParseGoDuration(spec.itemOperationTimeout) === undefined) {
+      errors.push(`invalid itemOperationTimeout "${spec.itemOperationTimeout}": expected a duration such as ${DEFAULT_ITEM_OPERATION_TIMEOUT}`);
+    }
     spec.excludedResources = [...(spec.excludedResources ?? [])];
     for (const r of NON_RESTORABLE_RESOURCES) if (!spec.excludedResources.includes(r)) spec.excludedResources.push(r);
     for (const r of NON_RESTORABLE_RESOURCES) if (spec.includedResources?.includes(r)) errors.push(`${r} are non-restorable resources`);
@@ -273,7 +276,9 @@ export class RestoreReconciler implements Reconciler {
   async #process(restore: Restore, log: Logger): Promise<void> {
     const { errors, validated } = await this.#validate(restore);
     const spec = restore.spec;
-    spec.itemOperationTimeout ||= this.#o.defaultItemOperationTimeout ?? DEFAULT_ITEM_OPERATION_TIMEOUT;
+    // As in Velero, an unset or zero timeout ("0s", what `restore create` writes without the flag)
+    // takes the server's --default-item-operation-timeout.
+    if (tryParseGoDuration(spec.itemOperationTimeout || "0s") === 0) spec.itemOperationTimeout = this.#o.defaultItemOperationTimeout ?? DEFAULT_ITEM_OPERATION_TIMEOUT;
     const specPatch = {
       backupName: spec.backupName,
       scheduleName: spec.scheduleName,

@@ -27,6 +27,7 @@ import { DefaultPluginManager } from "../plugins/default-manager.js";
 import type { PluginManager } from "../plugins/manager.js";
 import { discoverPlugins, pluginArgs } from "../plugins/registry.js";
 import { builtinRestoreItemActions } from "../restore/actions/index.js";
+import { DEFAULT_RESOURCE_TERMINATING_TIMEOUT_MS, DEFAULT_RESOURCE_TIMEOUT_MS } from "../restore/restorer.js";
 import { parseRestorePriorities } from "../restore/priorities.js";
 import { realClock, type Clock } from "../shared/clock.js";
 import { createLogger, type Logger, type LogLevel } from "../shared/logging.js";
@@ -70,6 +71,16 @@ export interface ServerOptions {
   itemBlockWorkerCount?: number;
   /** --item-operation-sync-frequency: how often backup/restore item operations are checked; default 10s. */
   itemOperationSyncFrequency?: DurationOption;
+  /** --default-item-operation-timeout: for Backups and Restores whose spec.itemOperationTimeout is unset or zero; default 4h. */
+  defaultItemOperationTimeout?: DurationOption;
+  /** --resource-timeout: how long a restore waits for a resource it depends on (a CRD to be ready...); default 10m. */
+  resourceTimeout?: DurationOption;
+  /** --terminating-resource-timeout: how long a restore waits for a terminating namespace or PV to go; default 10m. */
+  terminatingResourceTimeout?: DurationOption;
+  /** --default-snapshot-move-data: for Backups without spec.snapshotMoveData. */
+  defaultSnapshotMoveData?: boolean;
+  /** --volume-group-snapshot-label-key: for Backups without spec.volumeGroupSnapshotLabelKey; default velero.io/volume-group. */
+  volumeGroupSnapshotLabelKey?: string;
   /** --disable-controllers (Velero controller names: backup, restore, schedule, gc, ...). */
   disableControllers?: string[];
   /** --restore-only: no backup, backup-deletion, backup-finalizer, backup-operations, gc or schedule controllers. */
@@ -161,6 +172,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const defaultBackupTtlMs = toMs(options.defaultBackupTtl, 720 * 3_600_000, "--default-backup-ttl");
   const validationMs = toMs(options.storeValidationFrequency, 60_000, "--store-validation-frequency");
   const itemOperationSyncMs = toMs(options.itemOperationSyncFrequency, DEFAULT_ITEM_OPERATION_SYNC_MS, "--item-operation-sync-frequency");
+  const itemOperationTimeout = formatGoDuration(toMs(options.defaultItemOperationTimeout, 4 * 3_600_000, "--default-item-operation-timeout"));
+  const resourceTimeoutMs = toMs(options.resourceTimeout, DEFAULT_RESOURCE_TIMEOUT_MS, "--resource-timeout");
+  const resourceTerminatingTimeoutMs = toMs(options.terminatingResourceTimeout, DEFAULT_RESOURCE_TERMINATING_TIMEOUT_MS, "--terminating-resource-timeout");
   const itemBlockWorkers = options.itemBlockWorkerCount ?? 1;
   if (!Number.isInteger(itemBlockWorkers) || itemBlockWorkers < 1) {
     throw new Error(`invalid --item-block-worker-count ${itemBlockWorkers}: it must be a whole number of at least 1`);
@@ -217,6 +231,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     concurrency: options.concurrency ?? 1,
     itemBlockWorkers,
     ...(options.defaultVolumesToFsBackup ? { defaultVolumesToFsBackup: true } : {}),
+    defaultItemOperationTimeout: itemOperationTimeout,
+    ...(options.defaultSnapshotMoveData ? { defaultSnapshotMoveData: true } : {}),
+    ...(options.volumeGroupSnapshotLabelKey ? { defaultVolumeGroupSnapshotLabelKey: options.volumeGroupSnapshotLabelKey } : {}),
     backupLogLevel: options.logLevel,
     metrics,
     features,
@@ -251,7 +268,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         metrics,
         itemOperationPollMs: itemOperationSyncMs,
         features,
-        ...(restorePriorities ? { restorerOptions: { priorities: restorePriorities } } : {}),
+        defaultItemOperationTimeout: itemOperationTimeout,
+        restorerOptions: { ...(restorePriorities ? { priorities: restorePriorities } : {}), resourceTimeoutMs, resourceTerminatingTimeoutMs },
         // Velero's per-restore log follows --log-level/--log-format (the version choice is logged at debug).
         ...(options.logLevel ? { restoreLogLevel: options.logLevel as LogLevel } : {}),
         ...(options.logFormat ? { restoreLogFormat: options.logFormat } : {}),

@@ -136,3 +136,12 @@ function goQuote(s: string): string {
   }
   return out + '"';
 }
+
+/** The duration in ms, or undefined when `text` is not a Go duration. */
+export function tryParseGoDuration(text: string): number | undefined {
+  try {
+    return parseGoDuration(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -195,7 +195,9 @@ describe("external plugin item actions in backups and restores (real API server)
 
   it("restore: test.io/ria-v2 on a PVC runs its async operation, then fails waiting for an additional item the backup lacks", async () => {
     const phases: string[] = [];
-    const r = await runRestore("pa-restore-pvc", { backupName: "pa-backup", includedResources: ["persistentvolumeclaims"] }, phases);
+    // "0s" is what `velero restore create` writes without --item-operation-timeout: the server's default applies.
+    const r = await runRestore("pa-restore-pvc", { backupName: "pa-backup", includedResources: ["persistentvolumeclaims"], itemOperationTimeout: "0s" }, phases);
+    expect(r.spec.itemOperationTimeout).toBe("4h0m0s");
     expect(r.status).toMatchObject({ phase: "PartiallyFailed", restoreItemOperationsAttempted: 1, restoreItemOperationsCompleted: 1 });
     const pvc = await kube.get(GVR.persistentVolumeClaims, "web-pvc", APP);
     expect(annotations(pvc)["fixture/ria-v1"]).toBe("pa-restore-pvc:web-pvc");

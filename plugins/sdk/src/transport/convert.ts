@@ -40,6 +40,17 @@ export function identifiersFromProto(ids: readonly ProtoResourceIdentifier[] | u
   }));
 }
 
+/**
+ * Go's zero time.Time as a protobuf Timestamp (0001-01-01T00:00:00Z): what a Go plugin sends for
+ * an unset time, and what Velero's host takes as unset (IsZero). A null Timestamp would become
+ * 1970-01-01 there (AsTime of nil), so unset times are sent as this.
+ */
+export const GO_ZERO_TIMESTAMP: Readonly<Timestamp> = Object.freeze({ seconds: -62135596800, nanos: 0 });
+
+function isGoZeroTimestamp(t: Timestamp): boolean {
+  return Number(t.seconds ?? 0) === GO_ZERO_TIMESTAMP.seconds && (t.nanos ?? 0) === 0;
+}
+
 export function progressToProto(p: OperationProgress): ProtoOperationProgress {
   return {
     completed: p.completed,
@@ -48,8 +59,8 @@ export function progressToProto(p: OperationProgress): ProtoOperationProgress {
     nTotal: p.nTotal,
     operationUnits: p.operationUnits,
     description: p.description,
-    started: p.started ? dateToTimestamp(p.started) : null,
-    updated: p.updated ? dateToTimestamp(p.updated) : null,
+    started: p.started ? dateToTimestamp(p.started) : { ...GO_ZERO_TIMESTAMP },
+    updated: p.updated ? dateToTimestamp(p.updated) : { ...GO_ZERO_TIMESTAMP },
   };
 }
 
@@ -62,8 +73,8 @@ export function progressFromProto(p: ProtoOperationProgress | null | undefined):
     operationUnits: p?.operationUnits ?? "",
     description: p?.description ?? "",
   };
-  if (p?.started) out.started = timestampToDate(p.started);
-  if (p?.updated) out.updated = timestampToDate(p.updated);
+  if (p?.started && !isGoZeroTimestamp(p.started)) out.started = timestampToDate(p.started);
+  if (p?.updated && !isGoZeroTimestamp(p.updated)) out.updated = timestampToDate(p.updated);
   return out;
 }
 

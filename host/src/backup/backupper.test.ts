@@ -436,6 +436,26 @@ describe("KubernetesBackupper snapshots and hooks", () => {
   });
 });
 
+describe("KubernetesBackupper and a malformed item from an action", () => {
+  it("fails that item with an error naming the plugin and what is missing, and backs up the rest", async () => {
+    const kube = cluster();
+    const action: NamedAction<BackupItemActionV2> = {
+      name: "example.io/broken",
+      action: {
+        appliesTo: async () => ({ includedNamespaces: [], excludedNamespaces: [], includedResources: ["configmaps"], excludedResources: [], selector: "" }),
+        execute: async (item) => ({ item: (item.metadata.name === "cm2" ? { kind: "ConfigMap" } : item) as UnstructuredItem, additionalItems: [], operationId: "", postOperationItems: [] }),
+        progress: async () => ({ completed: true, err: "", nCompleted: 1, nTotal: 1, operationUnits: "", description: "" }),
+        cancel: async () => undefined,
+      },
+    };
+    const { items, log } = await run({ includedNamespaces: ["app", "other"], includedResources: ["configmaps"] }, { actions: [action] }, kube);
+    expect(items).toContain(ns("app", "configmaps", "cm1"));
+    expect(items).not.toContain(ns("other", "configmaps", "cm2"));
+    expect(log.errors).toBe(1);
+    expect(log.text()).toContain("plugin example.io/broken returned an item without metadata; an action must return the item it was given, changed or not (fix the plugin)");
+  });
+});
+
 describe("KubernetesBackupper when a resource type vanishes after discovery", () => {
   it("warns and skips it when listing answers 404, but counts other list failures as errors", async () => {
     const gone = cluster();

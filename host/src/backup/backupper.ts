@@ -29,6 +29,7 @@ import { marshalGo } from "../persistence/go-json.js";
 import type { NamedAction } from "../plugins/manager.js";
 import type { Logger } from "../shared/logging.js";
 import { toKubeTime } from "../shared/clock.js";
+import { RETURNED_ITEM_ADVICE, returnedItemProblem } from "../shared/plugin-items.js";
 import {
   GlobalResourceFilter,
   IncludesExcludes,
@@ -864,6 +865,13 @@ class BackupRun {
         throw new Error(
           `error executing custom action (groupResource=${gr}, namespace=${obj.metadata.namespace ?? ""}, name=${obj.metadata.name}): ${getErrorMessage(err)}`,
           { cause: err },
+        );
+      }
+      const problem = returnedItemProblem(out.item);
+      if (problem) {
+        this.#backedUp.delete(key);
+        throw new Error(
+          `error executing custom action (groupResource=${gr}, namespace=${obj.metadata.namespace ?? ""}, name=${obj.metadata.name}): plugin ${a.name} returned ${problem}; ${RETURNED_ITEM_ADVICE}`,
         );
       }
       const updated = out.item;

@@ -401,6 +401,13 @@ describe("KubernetesRestorer restore item actions", () => {
     expect(outcome.warnings.toJSON()).toEqual({ namespaces: { a: ["unable to restore additional item configmaps/a/gone: it is not in the backup"] } });
   });
 
+  it("fails an item whose action returns something that is not a Kubernetes object, naming the plugin", async () => {
+    const broken = v2Action(["secrets"], () => ({ item: { apiVersion: "v1", kind: "Secret", metadata: {} } as UnstructuredItem }));
+    const { outcome } = await runRestore({ items: [forConfigMap("a", "c"), forItem("v1", "Secret", "a", "s")], actions: [{ name: "test/broken", action: broken }] });
+    expect(outcome.errors.toJSON()).toEqual({ namespaces: { a: ["error preparing secrets/a/s: restore item action test/broken returned an item without metadata.name; an action must return the item it was given, changed or not (fix the plugin)"] } });
+    expect(outcome.resourceList["v1/ConfigMap"]).toEqual(["a/c(created)"]);
+  });
+
   it("records asynchronous operations and fails items whose action throws", async () => {
     const asyncAction = v2Action(["configmaps"], () => ({ operationId: "op-1" }));
     const broken = v2Action(["secrets"], () => {

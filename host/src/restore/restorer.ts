@@ -20,6 +20,7 @@ import {
 import { pollUntil, systemClock, type RestoreClock } from "./clock.js";
 import { groupResourceString, parseApiVersion, parseGroupResource, ResourceResolver, type ServedGroup } from "./discovery.js";
 import { parseGoDuration } from "../shared/duration.js";
+import { RETURNED_ITEM_ADVICE, returnedItemProblem } from "../shared/plugin-items.js";
 import { IncludesExcludes } from "./filters.js";
 import { runPodExecHooks, type HookRunResult } from "./hooks/exec-hooks.js";
 import { groupRestoreExecHooks, restoreHooksFromSpec, type ResourceRestoreHook } from "./hooks/restore-hooks.js";
@@ -665,6 +666,11 @@ class RestoreContext {
       if (out.operationId) this.#recordOperation(a.name, gr, namespace, itemFromBackup.metadata.name, out.operationId);
       if (out.skipRestore) {
         this.#log.info({ resource: gr, namespace, name: obj.metadata.name, plugin: a.name }, "skipping restore because a registered plugin discarded it");
+        return undefined;
+      }
+      const problem = returnedItemProblem(out.item);
+      if (problem) {
+        r.errors.add(namespace, `error preparing ${id}: restore item action ${a.name} returned ${problem}; ${RETURNED_ITEM_ADVICE}`);
         return undefined;
       }
       obj = out.item;

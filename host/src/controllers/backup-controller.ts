@@ -79,7 +79,7 @@ export interface BackupReconcilerOptions {
   kube: KubeClient;
   namespace: string;
   logger: Logger;
-  plugins: Pick<PluginManager, "getBackupItemActions" | "getItemBlockActions" | "getVolumeSnapshotter">;
+  plugins: Pick<PluginManager, "getBackupItemActions" | "getItemBlockActions" | "getVolumeSnapshotter" | "withLog">;
   getBackupStore: BackupStoreGetter;
   credentials?: Pick<CredentialFileStore, "path">;
   clock?: Clock;
@@ -362,8 +362,10 @@ export class BackupReconciler implements Reconciler {
         b.status.completionTimestamp = toKubeTime(this.#clock.now());
         return b;
       }
-      actions = await this.#o.plugins.getBackupItemActions();
-      const itemBlockActions = await this.#o.plugins.getItemBlockActions();
+      // What external plugins log during this backup's calls goes into its log too (as in Velero).
+      const plugins = this.#o.plugins.withLog?.(backupLog, { echoesToServerLog: true }) ?? this.#o.plugins;
+      actions = await plugins.getBackupItemActions();
+      const itemBlockActions = await plugins.getItemBlockActions();
       const tarball = new TarballWriter(tarPath, () => this.#clock.now());
       const progress = new ProgressPatcher(this.#clock, (p) =>
         this.#o.kube.patch(GVR.backups, b.metadata.name ?? "", b.metadata.namespace, { metadata: { uid: b.metadata.uid }, status: { progress: p } }).then(() => undefined),
@@ -377,7 +379,7 @@ export class BackupReconciler implements Reconciler {
           actions,
           itemBlockActions,
           itemBlockWorkers: this.#o.itemBlockWorkers ?? 1,
-          volumeSnapshotter: (vsl) => this.#snapshotterFor(vsl),
+          volumeSnapshotter: (vsl) => this.#snapshotterFor(vsl, plugins),
           onProgress: (p) => progress.update(p),
           now: () => this.#clock.now(),
           ...(prepared.resourcePolicies ? { resourcePolicies: prepared.resourcePolicies } : {}),
@@ -475,10 +477,10 @@ export class BackupReconciler implements Reconciler {
     return b;
   }
 
-  async #snapshotterFor(vsl: VolumeSnapshotLocation) {
+  async #snapshotterFor(vsl: VolumeSnapshotLocation, plugins: Pick<PluginManager, "getVolumeSnapshotter">) {
     const config: Record<string, string> = { ...(vsl.spec.config ?? {}) };
     if (vsl.spec.credential && this.#o.credentials) config.credentialsFile = await this.#o.credentials.path(vsl.spec.credential);
-    return this.#o.plugins.getVolumeSnapshotter(vsl.spec.provider, config);
+    return plugins.getVolumeSnapshotter(vsl.spec.provider, config);
   }
 
   // ---- validation and defaulting (Velero's prepareBackupRequest) -----------------------------

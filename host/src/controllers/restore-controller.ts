@@ -54,7 +54,7 @@ export interface RestoreReconcilerOptions {
   /** Velero's namespace. */
   namespace: string;
   log: Logger;
-  plugins: Pick<PluginManager, "getRestoreItemActions" | "getVolumeSnapshotter">;
+  plugins: Pick<PluginManager, "getRestoreItemActions" | "getVolumeSnapshotter" | "withLog">;
   getBackupStore: BackupStoreGetter;
   /** For VolumeSnapshotLocation credentials (written to a file, passed as credentialsFile). */
   credentials?: CredentialFileStore;
@@ -337,16 +337,18 @@ export class RestoreReconciler implements Reconciler {
 
   async #runEngine(restore: Restore, v: Validated, store: BackupStore, restoreLog: Logger): Promise<RestoreOutcome> {
     const backupName = restore.spec.backupName ?? "";
+    // What external plugins log during this restore's calls goes into its log too (as in Velero).
+    const plugins = this.#o.plugins.withLog?.(restoreLog) ?? this.#o.plugins;
     const [contents, volumeSnapshots, volumeInfos, actions] = await Promise.all([
       store.getBackupContents(backupName),
       store.getBackupVolumeSnapshots(backupName),
       readVolumeInfos(store, backupName, restoreLog),
-      this.#actions(),
+      this.#actions(plugins),
     ]);
     restoreLog.info("starting restore");
     const progress = this.#progressReporter(restore);
     try {
-      return await this.#restorer().restore({
+      return await this.#restorer(plugins).restore({
         restore,
         backup: v.backup,
         backupContents: contents,
@@ -362,7 +364,7 @@ export class RestoreReconciler implements Reconciler {
     }
   }
 
-  #restorer(): Restorer {
+  #restorer(plugins: Pick<PluginManager, "getVolumeSnapshotter">): Restorer {
     return (
       this.#o.restorer ??
       new KubernetesRestorer({
@@ -371,12 +373,12 @@ export class RestoreReconciler implements Reconciler {
         kube: this.#kube,
         veleroNamespace: this.#o.namespace,
         ...(this.#o.features ? { features: this.#o.features } : {}),
-        getVolumeSnapshotter: (location) => this.#volumeSnapshotter(location),
+        getVolumeSnapshotter: (location) => this.#volumeSnapshotter(location, plugins),
       })
     );
   }
 
-  async #volumeSnapshotter(locationName: string): Promise<{ provider: string; snapshotter: import("@velero-ts/plugin-sdk").VolumeSnapshotter }> {
+  async #volumeSnapshotter(locationName: string, plugins: Pick<PluginManager, "getVolumeSnapshotter">): Promise<{ provider: string; snapshotter: import("@velero-ts/plugin-sdk").VolumeSnapshotter }> {
     const vsl = (await this.#kube.get(GVR.volumeSnapshotLocations, locationName, this.#o.namespace)) as unknown as VolumeSnapshotLocation | undefined;
     if (!vsl) throw new Error(`volume snapshot location "${this.#o.namespace}/${locationName}" not found; recreate it to restore its snapshots`);
     const config = { ...(vsl.spec.config ?? {}) };
@@ -384,13 +386,13 @@ export class RestoreReconciler implements Reconciler {
       if (!this.#o.credentials) throw new Error(`volume snapshot location "${locationName}" has a credential but the server has no credential store`);
       config.credentialsFile = await this.#o.credentials.path(vsl.spec.credential);
     }
-    const snapshotter = await this.#o.plugins.getVolumeSnapshotter(vsl.spec.provider, config);
+    const snapshotter = await plugins.getVolumeSnapshotter(vsl.spec.provider, config);
     return { provider: vsl.spec.provider, snapshotter };
   }
 
-  async #actions(): Promise<NamedAction<RestoreItemActionV2>[]> {
+  async #actions(plugins: Pick<PluginManager, "getRestoreItemActions">): Promise<NamedAction<RestoreItemActionV2>[]> {
     const builtins = this.#builtins;
-    const fromPlugins = (await this.#o.plugins.getRestoreItemActions()).filter((a) => !builtins.some((b) => b.name === a.name));
+    const fromPlugins = (await plugins.getRestoreItemActions()).filter((a) => !builtins.some((b) => b.name === a.name));
     return [...builtins, ...fromPlugins];
   }
 

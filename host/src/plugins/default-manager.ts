@@ -25,6 +25,7 @@ import {
 } from "@velero-ts/plugin-sdk";
 import { adaptBackupItemActionV1, adaptRestoreItemActionV1 } from "@velero-ts/plugin-sdk/host";
 import type { Logger } from "../shared/logging.js";
+import { PluginLogRouter, withCallLogger, type AttachOptions } from "./log-router.js";
 import type { InProcessPlugins } from "./in-process.js";
 import type { NamedAction, PluginManager, RegisteredPlugin } from "./manager.js";
 import { launchPlugin, type LaunchOptions, type PluginCommand, type PluginProcess, type PluginTransport } from "./plugin-process.js";
@@ -58,8 +59,16 @@ export interface PluginProcessInfo {
   protocol: string | undefined;
 }
 
+/** The logger a withLog view attaches to the plugin processes during its calls. */
+interface LogScope {
+  logger: Logger;
+  options: AttachOptions;
+}
+
 interface ProcessSlot {
   process: RestartableProcess;
+  /** Sends the process's log lines to the loggers of the calls it serves (withLog views). */
+  logRouter: PluginLogRouter;
   /** `${kind}/${name}` → the config that process serves for it. */
   configs: Map<string, string>;
 }
@@ -96,20 +105,53 @@ export class DefaultPluginManager implements PluginManager {
   }
 
   /** One action per name, v2 preferred, v1 adapted to v2, in registration order. */
-  async getBackupItemActions(): Promise<NamedAction<BackupItemActionV2>[]> {
-    return this.#versioned("BackupItemActionV2", "BackupItemAction", (v1: BackupItemAction) => adaptBackupItemActionV1(v1));
+  getBackupItemActions(): Promise<NamedAction<BackupItemActionV2>[]> {
+    return this.#backupItemActions();
   }
 
-  async getRestoreItemActions(): Promise<NamedAction<RestoreItemActionV2>[]> {
-    return this.#versioned("RestoreItemActionV2", "RestoreItemAction", (v1: RestoreItemAction) => adaptRestoreItemActionV1(v1));
+  getRestoreItemActions(): Promise<NamedAction<RestoreItemActionV2>[]> {
+    return this.#restoreItemActions();
   }
 
-  async getDeleteItemActions(): Promise<NamedAction<DeleteItemAction>[]> {
-    return Promise.all(this.#registry.ofKind("DeleteItemAction").map(async (e) => ({ name: e.name, action: await this.#resolve("DeleteItemAction", e) })));
+  getDeleteItemActions(): Promise<NamedAction<DeleteItemAction>[]> {
+    return this.#unversioned("DeleteItemAction");
   }
 
-  async getItemBlockActions(): Promise<NamedAction<ItemBlockAction>[]> {
-    return Promise.all(this.#registry.ofKind("ItemBlockAction").map(async (e) => ({ name: e.name, action: await this.#resolve("ItemBlockAction", e) })));
+  getItemBlockActions(): Promise<NamedAction<ItemBlockAction>[]> {
+    return this.#unversioned("ItemBlockAction");
+  }
+
+  /**
+   * A view of this manager (same plugins, same processes) whose external plugins also send what
+   * they log during its calls to `logger`, as Velero's per-backup plugin managers do: a backup's
+   * or restore's log then holds its plugins' lines, and their warnings and errors count there.
+   * Closing the view closes nothing.
+   */
+  withLog(logger: Logger, options: AttachOptions = {}): PluginManager {
+    const scope: LogScope = { logger, options };
+    return {
+      list: () => this.list(),
+      getObjectStore: (provider, config) => this.#initialised("ObjectStore", qualifyPluginName(provider), config, scope),
+      getVolumeSnapshotter: (provider, config) => this.#initialised("VolumeSnapshotter", qualifyPluginName(provider), config, scope),
+      getBackupItemActions: () => this.#backupItemActions(scope),
+      getRestoreItemActions: () => this.#restoreItemActions(scope),
+      getDeleteItemActions: () => this.#unversioned("DeleteItemAction", scope),
+      getItemBlockActions: () => this.#unversioned("ItemBlockAction", scope),
+      withLog: (other, otherOptions) => this.withLog(other, otherOptions),
+      close: async () => {},
+    };
+  }
+
+  #backupItemActions(scope?: LogScope): Promise<NamedAction<BackupItemActionV2>[]> {
+    return this.#versioned("BackupItemActionV2", "BackupItemAction", (v1: BackupItemAction) => adaptBackupItemActionV1(v1), scope);
+  }
+
+  #restoreItemActions(scope?: LogScope): Promise<NamedAction<RestoreItemActionV2>[]> {
+    return this.#versioned("RestoreItemActionV2", "RestoreItemAction", (v1: RestoreItemAction) => adaptRestoreItemActionV1(v1), scope);
+  }
+
+  #unversioned<K extends "DeleteItemAction" | "ItemBlockAction">(kind: K, scope?: LogScope): Promise<NamedAction<PluginKindMap[K]>[]> {
+    return Promise.all(this.#registry.ofKind(kind).map(async (e) => ({ name: e.name, action: await this.#resolve(kind, e, undefined, scope) })));
   }
 
   /** One plugin by kind and name (short names get "velero.io/"); item actions only, no Init. */
@@ -135,9 +177,9 @@ export class DefaultPluginManager implements PluginManager {
     await Promise.all(all.map((slot) => slot.process.stop()));
   }
 
-  async #initialised<K extends "ObjectStore" | "VolumeSnapshotter">(kind: K, name: string, config: Record<string, string>): Promise<PluginKindMap[K]> {
+  async #initialised<K extends "ObjectStore" | "VolumeSnapshotter">(kind: K, name: string, config: Record<string, string>, scope?: LogScope): Promise<PluginKindMap[K]> {
     const entry = this.#entry(kind, name);
-    const plugin = await this.#resolve(kind, entry, config);
+    const plugin = await this.#resolve(kind, entry, config, scope);
     await plugin.init(config);
     return plugin;
   }
@@ -146,14 +188,15 @@ export class DefaultPluginManager implements PluginManager {
     v2Kind: V2K,
     v1Kind: V1K,
     adapt: (v1: PluginKindMap[V1K]) => PluginKindMap[V2K],
+    scope?: LogScope,
   ): Promise<NamedAction<PluginKindMap[V2K]>[]> {
     const v2Names = new Set(this.#registry.ofKind(v2Kind).map((e) => e.name));
     const out: NamedAction<PluginKindMap[V2K]>[] = [];
     for (const plugin of this.#registry.list()) {
       if (plugin.kind === v2Kind) {
-        out.push({ name: plugin.name, action: await this.#resolve(v2Kind, this.#entry(v2Kind, plugin.name)) });
+        out.push({ name: plugin.name, action: await this.#resolve(v2Kind, this.#entry(v2Kind, plugin.name), undefined, scope) });
       } else if (plugin.kind === v1Kind && !v2Names.has(plugin.name)) {
-        out.push({ name: plugin.name, action: adapt(await this.#resolve(v1Kind, this.#entry(v1Kind, plugin.name))) });
+        out.push({ name: plugin.name, action: adapt(await this.#resolve(v1Kind, this.#entry(v1Kind, plugin.name), undefined, scope)) });
       }
     }
     return out;
@@ -170,14 +213,15 @@ export class DefaultPluginManager implements PluginManager {
     return entry;
   }
 
-  async #resolve<K extends PluginKind>(kind: K, entry: RegistryEntry, config?: Record<string, string>): Promise<PluginKindMap[K]> {
+  async #resolve<K extends PluginKind>(kind: K, entry: RegistryEntry, config?: Record<string, string>, scope?: LogScope): Promise<PluginKindMap[K]> {
     if (this.#closed) throw new PluginUnavailableError(`plugin manager is closed; cannot use ${kind} plugin "${entry.name}"`);
     if (entry.location.source === "builtin") {
       if (!this.#builtins) throw new Error(`built-in ${kind} plugin "${entry.name}" is registered but no built-ins were provided`);
       return this.#builtins.create(kind, entry.name);
     }
     const slot = this.#slotFor(entry.location.command, `${kind}/${entry.name}`, config);
-    return createRestartablePlugin(slot.process, kind, entry.name, this.#clientOptions);
+    const plugin = createRestartablePlugin(slot.process, kind, entry.name, this.#clientOptions);
+    return scope ? withCallLogger(plugin, slot.logRouter, scope.logger, scope.options) : plugin;
   }
 
   #slotFor(command: PluginCommand, pluginKey: string, config: Record<string, string> | undefined): ProcessSlot {
@@ -190,12 +234,13 @@ export class DefaultPluginManager implements PluginManager {
     const wanted = config === undefined ? undefined : canonicalConfig(config);
     let slot = slots.find((s) => wanted === undefined || !s.configs.has(pluginKey) || s.configs.get(pluginKey) === wanted);
     if (!slot) {
+      const logRouter = new PluginLogRouter();
       const process = new RestartableProcess({
         command,
-        launch: (cmd) => this.#launch(cmd, this.#launchOptions),
+        launch: (cmd) => this.#launch(cmd, { ...this.#launchOptions, logRouter }),
         logger: this.#log,
       });
-      slot = { process, configs: new Map() };
+      slot = { process, logRouter, configs: new Map() };
       slots.push(slot);
     }
     if (wanted !== undefined) slot.configs.set(pluginKey, wanted);

@@ -12,6 +12,7 @@ import type {
   RestoreItemActionV2,
   VolumeSnapshotter,
 } from "@velero-ts/plugin-sdk";
+import type { Logger } from "../shared/logging.js";
 
 /** One registered plugin. `command` is the executable (absent for in-process built-ins). */
 export interface RegisteredPlugin {
@@ -37,6 +38,11 @@ export interface PluginManager {
   getRestoreItemActions(): Promise<NamedAction<RestoreItemActionV2>[]>;
   getDeleteItemActions(): Promise<NamedAction<DeleteItemAction>[]>;
   getItemBlockActions(): Promise<NamedAction<ItemBlockAction>[]>;
+  /**
+   * A view whose external plugins also log to `logger` during its calls (a backup's or restore's
+   * log, as in Velero); optional: managers without plugin processes need not have it.
+   */
+  withLog?(logger: Logger, options?: { echoesToServerLog?: boolean }): PluginManager;
   /** Stops every plugin process this manager started. */
   close(): Promise<void>;
 }

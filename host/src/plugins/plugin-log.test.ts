@@ -1,29 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Logger } from "../shared/logging.js";
+import { captureLogger, type Captured } from "../testing/capturing-logger.js";
 import { createLineSplitter, createPluginLogSink } from "./plugin-log.js";
-
-interface Captured {
-  level: string;
-  fields: Record<string, unknown>;
-  message: string | undefined;
-}
-
-function captureLogger(records: Captured[], bindings: Record<string, unknown> = {}): Logger {
-  const at =
-    (level: string) =>
-    (obj: object | string, msg?: string): void => {
-      if (typeof obj === "string") records.push({ level, fields: { ...bindings }, message: obj });
-      else records.push({ level, fields: { ...bindings, ...obj }, message: msg });
-    };
-  return {
-    trace: at("trace"),
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    child: (more) => captureLogger(records, { ...bindings, ...more }),
-  };
-}
 
 describe("createPluginLogSink", () => {
   it.each([

@@ -4,6 +4,7 @@
  * and after a line starting "panic: " or "fatal error: " every later line is an error.
  */
 import type { Logger } from "../shared/logging.js";
+import type { PluginLogRouter } from "./log-router.js";
 
 /** go-plugin reads stderr with a 64 KiB buffer; longer lines are logged in pieces. */
 export const MAX_LOG_LINE_BYTES = 64 * 1024;
@@ -23,9 +24,10 @@ export interface PluginLogSink {
 /**
  * A sink that re-emits each stderr line through `logger` with `defaults` (the host's `plugin` =
  * executable basename and `cmd` = path) under the line's own fields, so a plugin that logs its
- * registered name as `plugin` (the SDK logger does) keeps that more precise value.
+ * registered name as `plugin` (the SDK logger does) keeps that more precise value; and through
+ * `router` to the logs of the backups and restores being served (PluginLogRouter).
  */
-export function createPluginLogSink(logger: Logger, defaults: Record<string, unknown> = {}): PluginLogSink {
+export function createPluginLogSink(logger: Logger, defaults: Record<string, unknown> = {}, router?: PluginLogRouter): PluginLogSink {
   let panicking = false;
   return {
     line(text: string): void {
@@ -33,7 +35,9 @@ export function createPluginLogSink(logger: Logger, defaults: Record<string, unk
       if (text.startsWith("panic: ") || text.startsWith("fatal error: ")) panicking = true;
       const entry = parseLine(text);
       const level: Level = panicking ? "error" : entry.level;
-      logger[level]({ ...defaults, ...entry.fields }, entry.message);
+      const fields = { ...defaults, ...entry.fields };
+      // A backup's log echoes its lines to the server log itself: one copy there, as in Velero.
+      if (!router?.emit(level, fields, entry.message)) logger[level](fields, entry.message);
     },
   };
 }

@@ -26,6 +26,7 @@ import {
 } from "@velero-ts/plugin-sdk/host";
 import { getErrorMessage, isVeleroError, PluginProtocolError, PluginUnavailableError } from "@velero-ts/plugin-sdk";
 import type { Logger } from "../shared/logging.js";
+import type { PluginLogRouter } from "./log-router.js";
 import { createLineSplitter, createPluginLogSink } from "./plugin-log.js";
 
 /** go-plugin's default StartTimeout, which Velero keeps. */
@@ -64,6 +65,8 @@ export interface LaunchOptions {
   healthTimeoutMs?: number;
   /** Extra environment on top of the host's (tests use it to pass markers to fixtures). */
   env?: Record<string, string>;
+  /** Also sends each stderr line to the loggers of the calls being served. */
+  logRouter?: PluginLogRouter;
 }
 
 export interface PluginExit {
@@ -123,7 +126,7 @@ export async function launchPlugin(cmd: PluginCommand, options: LaunchOptions): 
     // A process group of its own: what the plugin starts is stopped with it (see kill()).
     detached: true,
   });
-  const proc = new ChildPluginProcess(cmd, child, options.logger, fields);
+  const proc = new ChildPluginProcess(cmd, child, options.logger, fields, options.logRouter);
   const log = options.logger.child(fields);
   try {
     const line = await proc.readHandshakeLine(options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
@@ -163,7 +166,7 @@ class ChildPluginProcess implements PluginProcess {
   /** Resolves once the process exited and its stdout and stderr were read to the end ("close"). */
   readonly #closed: Promise<void>;
 
-  constructor(cmd: PluginCommand, child: ChildProcess, logger: Logger, fields: Record<string, string>) {
+  constructor(cmd: PluginCommand, child: ChildProcess, logger: Logger, fields: Record<string, string>, logRouter?: PluginLogRouter) {
     this.command = cmd;
     this.#child = child;
     const log = logger.child(fields);
@@ -191,7 +194,7 @@ class ChildPluginProcess implements PluginProcess {
         if (child.pid === undefined) resolve();
       });
     });
-    const sink = createPluginLogSink(logger, fields);
+    const sink = createPluginLogSink(logger, fields, logRouter);
     const stderr = createLineSplitter((line) => {
       this.#rememberStderr(line);
       sink.line(line);

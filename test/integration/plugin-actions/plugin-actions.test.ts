@@ -148,6 +148,10 @@ describe("external plugin item actions in backups and restores (real API server)
     expect(pvc?.metadata).toMatchObject({ name: "web-pvc", namespace: APP });
     // ConfigMaps are not pods: bia-v1 leaves them alone.
     expect(annotations(itemOf(entries, `resources/configmaps/namespaces/${APP}/settings.json`))["fixture/bia-v1"]).toBeUndefined();
+    // What the plugin logged during the backup's calls is in the backup's log, as under Velero.
+    const log = gunzipSync(readFileSync(join(backupDir("pa-backup"), "pa-backup-logs.gz"))).toString("utf8");
+    expect(log).toMatch(/level=info msg="fixture bia-v1 executing for backup pa-backup" .*backup=vt-pa-velero-[^ /]*\/pa-backup .*pod=web/);
+    expect(log).not.toContain("pa-boom");
   });
 
   it("backup: a pod the plugin refuses makes the backup PartiallyFailed with the plugin's message", async () => {
@@ -191,6 +195,7 @@ describe("external plugin item actions in backups and restores (real API server)
     const log = gunzipSync(readFileSync(join(restoreDir("pa-restore"), "restore-pa-restore-logs.gz"))).toString("utf8");
     expect(log).toContain("skipping restore because a registered plugin discarded it");
     expect(log).toContain("test.io/ria-v1");
+    expect(log, "the plugin's own log lines during the restore's calls").toContain('msg="fixture ria-v1 executing for restore pa-restore"');
   });
 
   it("restore: test.io/ria-v2 on a PVC runs its async operation, then fails waiting for an additional item the backup lacks", async () => {

@@ -436,6 +436,25 @@ describe("KubernetesBackupper snapshots and hooks", () => {
   });
 });
 
+describe("KubernetesBackupper and a deeply nested item", () => {
+  it("backs it up exactly (the API server accepts ~10,000 levels; Velero backs such items up)", async () => {
+    const kube = cluster();
+    const text = `{"apiVersion":"v1","data":{"x":${"[".repeat(9500)}${"]".repeat(9500)}},"kind":"ConfigMap","metadata":{"name":"deep","namespace":"app"}}`;
+    // Handed over as the HTTP client would (parsed from the response); the fake's seed() clones, which such depth defeats.
+    const list = kube.list.bind(kube);
+    kube.list = async (gvr, options) => {
+      const page = await list(gvr, options);
+      if (gvr.resource === "configmaps" && options?.namespace === "app") page.items.push(JSON.parse(text) as UnstructuredItem);
+      return page;
+    };
+    const { items, entries, log, out } = await run({ includedNamespaces: ["app"], includedResources: ["configmaps"] }, {}, kube);
+    expect(items).toContain(ns("app", "configmaps", "deep"));
+    expect(entries.get(ns("app", "configmaps", "deep"))?.data).toBe(text);
+    expect(log.errors).toBe(0);
+    expect(out.progress.itemsBackedUp).toBe(out.progress.totalItems);
+  });
+});
+
 describe("KubernetesBackupper and a malformed item from an action", () => {
   it("fails that item with an error naming the plugin and what is missing, and backs up the rest", async () => {
     const kube = cluster();

@@ -9,7 +9,7 @@ import { Writable } from "node:stream";
 import { createInterface } from "node:readline";
 import { Exec, type KubeConfig, type V1Status } from "@kubernetes/client-node";
 import { Agent, request, type Dispatcher } from "undici";
-import { getErrorMessage, type UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, parseLosslessJson, stringifyLosslessJson, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { Logger } from "../shared/logging.js";
 import { longTimeout } from "../shared/clock.js";
 import { createSilentLogger } from "../shared/logging.js";
@@ -160,7 +160,7 @@ export class HttpKubeClient implements KubeClient {
    * matters for LISTs of thousands of items); a non-2xx answer becomes a KubeApiError.
    */
   async #raw(method: Dispatcher.HttpMethod, path: string, init: RequestInit = {}): Promise<Dispatcher.ResponseData> {
-    const body = init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body);
+    const body = init.body === undefined ? undefined : typeof init.body === "string" ? init.body : stringifyLosslessJson(init.body);
     for (let attempt = 1; ; attempt++) {
       const response = await request(this.#url(path, init.query), {
         method,
@@ -185,7 +185,8 @@ export class HttpKubeClient implements KubeClient {
 
   async #json<T>(method: Dispatcher.HttpMethod, path: string, init: RequestInit = {}): Promise<T> {
     const response = await this.#raw(method, path, init);
-    return (await response.body.json()) as T;
+    // Integers beyond 2^53 (a CR's int64 field) stay exact, as bigint; Velero keeps them as int64.
+    return parseLosslessJson(await response.body.text()) as T;
   }
 
   // ---- discovery ----------------------------------------------------------------------------
@@ -411,7 +412,7 @@ export class HttpKubeClient implements KubeClient {
       try {
         for await (const line of lines) {
           if (!line) continue;
-          const event = JSON.parse(line) as { type: string; object: UnstructuredItem & { code?: number; reason?: string; message?: string } };
+          const event = parseLosslessJson(line) as { type: string; object: UnstructuredItem & { code?: number; reason?: string; message?: string } };
           if (event.type === "ERROR") {
             const status = event.object;
             throw new KubeApiError({

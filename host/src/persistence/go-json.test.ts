@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { marshalGo, parseItemJson } from "./go-json.js";
+import { parseLosslessJson } from "@velero-ts/plugin-sdk";
+import { marshalGo } from "./go-json.js";
 
 describe("marshalGo", () => {
   it.each([
@@ -25,6 +26,17 @@ describe("marshalGo", () => {
 
   it("round-trips integers beyond 2^53 exactly", () => {
     const text = '{"big":9223372036854775807,"small":42,"f":1.5}';
-    expect(marshalGo(parseItemJson(text))).toBe('{"big":9223372036854775807,"f":1.5,"small":42}');
+    expect(marshalGo(parseLosslessJson(text))).toBe('{"big":9223372036854775807,"f":1.5,"small":42}');
+  });
+});
+
+describe("marshalGo on deeply nested values", () => {
+  it("writes what the recursive writer writes, at depths the call stack cannot take (the API server accepts ~10,000 levels)", () => {
+    const sample = { z: [1, { b: "<&>", a: null, u: undefined }, [], {}], a: { d: new Date("2024-01-02T03:04:05Z"), big: 9007199254740993n } };
+    const deepText = `{"apiVersion":"x.io/v1","kind":"K","metadata":{"name":"a"},"spec":{"x":${"[".repeat(9500)}${"]".repeat(9500)},"y":${'{"k":'.repeat(9000)}1${"}".repeat(9000)}}}`;
+    const deep = JSON.parse(deepText) as unknown;
+    expect(marshalGo(deep)).toBe(deepText);
+    expect(marshalGo({ wrap: [deep, sample] })).toBe(`{"wrap":[${deepText},${marshalGo(sample)}]}`);
+    expect(marshalGo(sample)).toBe('{"a":{"big":9007199254740993,"d":"2024-01-02T03:04:05Z"},"z":[1,{"a":null,"b":"\\u003c\\u0026\\u003e"},[],{}]}');
   });
 });

@@ -2,9 +2,9 @@
  * JSON exactly as Go's encoding/json writes it: compact, `<` `>` `&` U+2028 U+2029 escaped as
  * \u003c \u003e \u0026 \u2028 \u2029, control characters as \b \f \n \r \t or \u00XX, lone
  * surrogates as \ufffd, and (for unstructured objects, which are Go maps) keys sorted. Integers
- * beyond 2^53 survive a round trip: parseItemJson keeps them as LosslessNumber when present.
+ * beyond 2^53 arrive as bigint (the SDK's parseLosslessJson, used by the kube client and the
+ * restore's item reader) and are written exactly.
  */
-import { LosslessNumber, parse as losslessParse } from "lossless-json";
 
 // JSON.stringify already writes what Go writes for `"`, `\\` and control characters (\b \f \n \r
 // \t, else \u00xx in lower-case hex, as Go >= 1.22 does) and keeps valid surrogate pairs raw; it
@@ -47,7 +47,61 @@ export interface MarshalOptions {
 
 /** Compact JSON as Go's json.Marshal writes it. */
 export function marshalGo(value: unknown, options: MarshalOptions = {}): string {
-  return write(value, options.sortKeys ?? true);
+  const sortKeys = options.sortKeys ?? true;
+  try {
+    return write(value, sortKeys);
+  } catch (error) {
+    // Nested deeper than the call stack allows (the API server takes ~10,000 levels; Go has no
+    // limit here): the same output from a walk that keeps its own stack.
+    if (error instanceof RangeError && /call stack/i.test(error.message)) return writeDeep(value, sortKeys);
+    throw error;
+  }
+}
+
+type Frame = { array: readonly unknown[]; next: number } | { object: Record<string, unknown>; keys: string[]; next: number; empty: boolean };
+
+/** write() without recursion: containers go on an explicit stack; scalars are written by write(). */
+function writeDeep(root: unknown, sortKeys: boolean): string {
+  const out: string[] = [];
+  const stack: Frame[] = [];
+  const open = (value: unknown): void => {
+    if (value === null || typeof value !== "object" || value instanceof Date) {
+      out.push(write(value, sortKeys));
+    } else if (Array.isArray(value)) {
+      out.push("[");
+      stack.push({ array: value, next: 0 });
+    } else {
+      const object = value as Record<string, unknown>;
+      const keys = Object.keys(object);
+      if (sortKeys) keys.sort(compareUtf8);
+      out.push("{");
+      stack.push({ object, keys, next: 0, empty: true });
+    }
+  };
+  open(root);
+  for (let frame = stack.at(-1); frame; frame = stack.at(-1)) {
+    if ("array" in frame) {
+      if (frame.next >= frame.array.length) {
+        out.push("]");
+        stack.pop();
+        continue;
+      }
+      if (frame.next > 0) out.push(",");
+      open(frame.array[frame.next++]);
+      continue;
+    }
+    while (frame.next < frame.keys.length && frame.object[frame.keys[frame.next] as string] === undefined) frame.next++;
+    if (frame.next >= frame.keys.length) {
+      out.push("}");
+      stack.pop();
+      continue;
+    }
+    const key = frame.keys[frame.next++] as string;
+    out.push((frame.empty ? "" : ",") + quoteKey(key) + ":");
+    frame.empty = false;
+    open(frame.object[key]);
+  }
+  return out.join("");
 }
 
 function write(value: unknown, sortKeys: boolean): string {
@@ -74,7 +128,6 @@ function write(value: unknown, sortKeys: boolean): string {
     }
     return out + "]";
   }
-  if (value instanceof LosslessNumber) return value.value;
   if (value instanceof Date) return goQuote(value.toISOString().replace(/\.\d{3}Z$/, "Z"));
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj);
@@ -104,17 +157,6 @@ function compareUtf8(a: string, b: string): number {
     return ca - cb;
   }
   return a.length - b.length;
-}
-
-const BIG_INTEGER = /[-]?\d{16,}/;
-
-/** Parses item JSON; integers too large for a double are kept exactly (LosslessNumber). */
-export function parseItemJson<T = unknown>(text: string): T {
-  if (!BIG_INTEGER.test(text)) return JSON.parse(text) as T;
-  return losslessParse(text, null, (raw) => {
-    const n = Number(raw);
-    return Number.isSafeInteger(n) || !/^-?\d+$/.test(raw) ? n : new LosslessNumber(raw);
-  }) as T;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { parseLosslessJson, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 
 export const RESOURCES_DIR = "resources";
 export const CLUSTER_SCOPED_DIR = "cluster";
@@ -84,7 +84,8 @@ export async function readItem(root: string, file: string): Promise<Unstructured
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // Integers beyond 2^53 stay exact (bigint), as Go's int64 keeps them.
+    value = parseLosslessJson(text);
   } catch (err) {
     throw new ItemDecodeError(rel, `invalid JSON: ${(err as Error).message}`);
   }

@@ -15,7 +15,7 @@
 import type { V1LabelSelector } from "@kubernetes/client-node";
 import jsonpatch from "fast-json-patch";
 import { parse as parseYaml } from "yaml";
-import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { stringifyLosslessJson, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { globToRegExp, IncludesExcludes } from "./filters.js";
 import { fromLabelSelector } from "../kube/labels.js";
 import { applyMergePatch, deepClone } from "./metadata.js";
@@ -87,7 +87,7 @@ function checkShape(value: unknown, shape: Shape | "scalar" | "any" | [Shape | "
 
 function scalarToString(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
-  return typeof v === "string" ? v : JSON.stringify(v);
+  return typeof v === "string" ? v : stringifyLosslessJson(v);
 }
 
 /** Parses the single data entry of a resource-modifier ConfigMap. */

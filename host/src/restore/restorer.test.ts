@@ -408,6 +408,13 @@ describe("KubernetesRestorer restore item actions", () => {
     expect(outcome.resourceList["v1/ConfigMap"]).toEqual(["a/c(created)"]);
   });
 
+  it("fails an item nested too deeply to restore on its own, and restores the rest (the restore goes on)", async () => {
+    const deep = JSON.parse(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep","namespace":"a"},"data":{"x":${"[".repeat(9500)}${"]".repeat(9500)}}}`) as UnstructuredItem;
+    const { outcome } = await runRestore({ items: [forConfigMap("a", "c"), deep] });
+    expect(outcome.errors.toJSON()).toEqual({ namespaces: { a: ["error restoring configmaps/a/deep: it is nested too deeply for velero-ts to restore (restore it with Velero, or flatten it)"] } });
+    expect(outcome.resourceList["v1/ConfigMap"]).toEqual(["a/c(created)", "a/deep(failed)"]);
+  });
+
   it("records asynchronous operations and fails items whose action throws", async () => {
     const asyncAction = v2Action(["configmaps"], () => ({ operationId: "op-1" }));
     const broken = v2Action(["secrets"], () => {

@@ -482,6 +482,11 @@ class RestoreContext {
     const before = r.warnings.count() + r.errors.count();
     try {
       return await this.#restoreNewItem(obj, gr, namespace, id, status, r);
+    } catch (err) {
+      // Whatever goes wrong with one item fails that item, never the whole restore (as in Velero).
+      const nested = err instanceof RangeError && /call stack/i.test(err.message);
+      r.errors.add(namespace, `error restoring ${id}: ${nested ? "it is nested too deeply for velero-ts to restore (restore it with Velero, or flatten it)" : getErrorMessage(err)}`);
+      return false;
     } finally {
       if (status.action === undefined) status.action = r.warnings.count() + r.errors.count() === before ? "skipped" : "failed";
     }

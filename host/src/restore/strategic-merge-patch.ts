@@ -7,6 +7,7 @@
  * `$setElementOrder/<field>` (accepted, order kept as merged). Custom resources have no schema in
  * Kubernetes either: they are rejected, as Velero does ("no kind registered").
  */
+import { stringifyLosslessJson } from "@velero-ts/plugin-sdk";
 import { deepClone } from "./metadata.js";
 import { parseApiVersion } from "./discovery.js";
 
@@ -113,7 +114,7 @@ function mergeList(field: string, original: unknown[], patch: unknown[]): unknow
   if (key === undefined) return deepClone(patch);
   if (key === "") {
     const out = [...original];
-    for (const e of patch) if (!out.some((o) => JSON.stringify(o) === JSON.stringify(e))) out.push(deepClone(e));
+    for (const e of patch) if (!out.some((o) => stringifyLosslessJson(o) === stringifyLosslessJson(e))) out.push(deepClone(e));
     return out;
   }
   const out = original.map((e) => deepClone(e));

@@ -3,6 +3,7 @@
  * item at `resources/<gr>/<scope>/<name>.json` plus the `<ver>-preferredversion` copy, mode 0755,
  * regular files only. `buildRawTarGz` writes arbitrary (also hostile) entries.
  */
+import { marshalGo } from "../../persistence/go-json.js";
 import { gzipSync } from "node:zlib";
 import { pack as tarPack } from "tar-stream";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
@@ -98,7 +99,8 @@ export function backupEntries(items: readonly (TarItem | UnstructuredItem)[], op
     const gr = groupResourceString(group, t.resource ?? pluralOf(t.item.kind));
     const namespaced = t.namespaced ?? Boolean(t.item.metadata.namespace);
     const scope = scopePath(t.item, namespaced);
-    const body = JSON.stringify(t.item);
+    // marshalGo without sorting is JSON.stringify's output, and also takes items nested too deep for it.
+    const body = marshalGo(t.item, { sortKeys: false });
     entries.push({ name: `resources/${gr}/${scope}/${t.item.metadata.name}.json`, content: body });
     if (t.preferredVersionCopy !== false) entries.push({ name: `resources/${gr}/${version}-preferredversion/${scope}/${t.item.metadata.name}.json`, content: body });
     for (const [v, other] of Object.entries(t.otherVersions ?? {})) {

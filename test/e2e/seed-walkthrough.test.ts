@@ -158,6 +158,10 @@ describe("the seed walkthrough, verbatim", () => {
     const logs = await velero(ctx, "backup", "logs", "test-backup");
     expect(logs.code).toBe(0);
     expect(logs.stdout).toContain("level=");
+    // The API server names the writers by their User-Agent, as for Velero: the CLI created the
+    // Backup ("velero"), the server moved it along ("velero-server").
+    const managers = ((await kube.get(GVR.backups, "test-backup", NS))?.metadata.managedFields ?? []).map((f) => f.manager);
+    expect(managers).toEqual(expect.arrayContaining(["velero", "velero-server"]));
   });
 
   it("velero backup create nginx-backup --selector 'backup!=ignore'", async () => {

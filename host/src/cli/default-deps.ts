@@ -26,8 +26,8 @@ export function defaultDeps(): CliDeps {
     // Loaded on demand: @kubernetes/client-node is slow to import, and help/completion/client
     // config never talk to the cluster.
     connect: async (options) => {
-      const { createKubeClient } = await import("../kube/http-kube-client.js");
-      return createKubeClient({ kubeconfig: options.kubeconfig, context: options.kubecontext });
+      const { createKubeClient, kubeUserAgent } = await import("../kube/http-kube-client.js");
+      return createKubeClient({ kubeconfig: options.kubeconfig, context: options.kubecontext, userAgent: kubeUserAgent("velero", VERSION.version, VERSION.gitCommit) });
     },
     fetch: (url) => fetch(url),
     version: VERSION,

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { GVR } from "./gvr.js";
-import { HttpKubeClient } from "./http-kube-client.js";
+import { HttpKubeClient, kubeUserAgent, type HttpKubeClientOptions } from "./http-kube-client.js";
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
@@ -20,7 +20,7 @@ async function clientAnswering(answers: { status: number; headers?: Record<strin
 }
 
 /** A client of a local HTTP server (`server`, closed after each test) that answers with `handler`. */
-async function clientOf(handler: Parameters<typeof createServer>[1]): Promise<HttpKubeClient> {
+async function clientOf(handler: Parameters<typeof createServer>[1], options: HttpKubeClientOptions = {}): Promise<HttpKubeClient> {
   server = createServer(handler);
   await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
   const kc = new KubeConfig();
@@ -30,7 +30,7 @@ async function clientOf(handler: Parameters<typeof createServer>[1]): Promise<Ht
     contexts: [{ name: "x", cluster: "c", user: "u" }],
     currentContext: "x",
   });
-  return new HttpKubeClient(kc);
+  return new HttpKubeClient(kc, options);
 }
 
 const tooMany = (retryAfter?: string) => ({
@@ -94,5 +94,38 @@ describe("HttpKubeClient: an object's name is required", () => {
     await expect(client.patch(GVR.configMaps, "", "n", {})).rejects.toThrow("resource name may not be empty");
     await expect(client.delete(GVR.configMaps, "", "n")).rejects.toThrow("resource name may not be empty");
     expect(requests()).toBe(0);
+  });
+});
+
+describe("HttpKubeClient requests", () => {
+  it("sends its User-Agent (the API server's field manager is its part before the slash: velero-server for the server, as Velero's)", async () => {
+    const agents: (string | undefined)[] = [];
+    const client = await clientOf(
+      (req, res) => {
+        agents.push(req.headers["user-agent"]);
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"n"}}');
+      },
+      { userAgent: kubeUserAgent("velero-server", "v9.9.9", "abc123") },
+    );
+    await client.get(GVR.configMaps, "c", "n");
+    expect(agents).toEqual([`velero-server/v9.9.9 (linux/${process.arch === "x64" ? "amd64" : process.arch}) abc123`]);
+  });
+
+  it("reads integers beyond 2^53 exactly and writes them back exactly (bigint)", async () => {
+    const bodies: string[] = [];
+    const client = await clientOf((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        if (body) bodies.push(body);
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(body || '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"n"},"spec":{"max":9223372036854775807,"f":0.1,"n":5}}');
+      });
+    });
+    const item = (await client.get(GVR.configMaps, "c", "n")) as unknown as { spec: Record<string, unknown> };
+    expect(item.spec).toEqual({ max: 9223372036854775807n, f: 0.1, n: 5 });
+    await client.create(GVR.configMaps, item as never);
+    expect(bodies[0]).toContain('"spec":{"max":9223372036854775807,"f":0.1,"n":5}');
   });
 });

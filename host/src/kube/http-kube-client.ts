@@ -82,6 +82,18 @@ export interface HttpKubeClientOptions {
   pageSize?: number;
   /** Use aggregated discovery when the API server offers it (default true). */
   aggregatedDiscovery?: boolean;
+  /**
+   * The User-Agent header; its part before "/" is the field manager the API server records for
+   * our writes (managedFields). Velero's: "velero-server/<version> (<os>/<arch>) <commit>" for
+   * the server, "velero/…" for the CLI. Default: the CLI's.
+   */
+  userAgent?: string;
+}
+
+/** A User-Agent as client-go builds it: "<command>/<version> (<os>/<arch>) <commit>". */
+export function kubeUserAgent(command: string, version: string, commit = "unknown"): string {
+  const arch = process.arch === "x64" ? "amd64" : process.arch === "ia32" ? "386" : process.arch;
+  return `${command}/${version} (${process.platform}/${arch}) ${commit}`;
 }
 
 export class HttpKubeClient implements KubeClient {
@@ -89,6 +101,7 @@ export class HttpKubeClient implements KubeClient {
   readonly #server: string;
   readonly #log: Logger;
   readonly #pageSize: number;
+  readonly #userAgent: string;
   readonly #aggregatedDiscovery: boolean;
   #agent: Agent | undefined;
   #tls: Promise<RequestOptions> | undefined;
@@ -101,6 +114,7 @@ export class HttpKubeClient implements KubeClient {
     this.#server = cluster.server.replace(/\/+$/, "");
     this.#log = options.logger ?? createSilentLogger();
     this.#pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    this.#userAgent = options.userAgent ?? kubeUserAgent("velero", "v0.1.0");
     this.#aggregatedDiscovery = options.aggregatedDiscovery ?? true;
   }
 
@@ -143,7 +157,7 @@ export class HttpKubeClient implements KubeClient {
 
   async #headers(contentType?: string, accept = "application/json"): Promise<Record<string, string>> {
     const opts = await this.#options();
-    const headers: Record<string, string> = { accept };
+    const headers: Record<string, string> = { accept, "user-agent": this.#userAgent };
     for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = String(v);
     if (contentType) headers["content-type"] = contentType;
     return headers;

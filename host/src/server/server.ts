@@ -20,7 +20,7 @@ import { markInProgressFailed } from "../controllers/startup.js";
 import { DISABLEABLE_CONTROLLERS, RESTORE_ONLY_DISABLED } from "./controller-names.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
-import { createKubeClient } from "../kube/http-kube-client.js";
+import { createKubeClient, kubeUserAgent } from "../kube/http-kube-client.js";
 import { CredentialFileStore } from "../persistence/credentials.js";
 import { createBackupStoreGetter } from "../persistence/location.js";
 import { DefaultPluginManager } from "../plugins/default-manager.js";
@@ -184,7 +184,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (features.all().length > 0) log.info(`${features.all().length} feature flags enabled [${features.all().join(" ")}]`);
 
   const ownKube = options.kube === undefined;
-  const kube = options.kube ?? createKubeClient({ kubeconfig: options.kubeconfig, context: options.kubecontext, logger, pageSize: options.clientPageSize });
+  const kube =
+    options.kube ??
+    createKubeClient({
+      kubeconfig: options.kubeconfig,
+      context: options.kubecontext,
+      logger,
+      pageSize: options.clientPageSize,
+      // As Velero's: the API server records the server's writes under the field manager "velero-server".
+      userAgent: kubeUserAgent("velero-server", options.serverVersion ?? VELERO_TS_VERSION),
+    });
   await kube.serverVersion().catch((err: unknown) => {
     throw new Error(`cannot reach the Kubernetes API server: ${getErrorMessage(err)}; check --kubeconfig/--kubecontext`, { cause: err });
   });

@@ -903,8 +903,28 @@ class RestoreContext {
         r.warnings.add(namespace, `status field update failed for ${resourceId(gr, namespace, obj.metadata.name)}: ${getErrorMessage(err)}`);
       }
     }
+    await this.#restoreManagedFields(obj, created, gvr, namespace, r);
     if (gvr.group === "" && gvr.resource === "pods") this.#startExecHooks(created, namespace);
     if (gvr.group === "apiextensions.k8s.io" && gvr.resource === "customresourcedefinitions") await this.#waitForCrd(gvr, created.metadata.name, r);
+  }
+
+  /**
+   * The API server records the restore as the object's only writer; as Velero does, the backed-up
+   * managedFields are put back with a patch (field ownership survives the restore, so later
+   * server-side applies by the original owners do not conflict).
+   */
+  async #restoreManagedFields(obj: UnstructuredItem, created: UnstructuredItem, gvr: GroupVersionResource, namespace: string, r: ItemResults): Promise<void> {
+    const managedFields = obj.metadata.managedFields;
+    if (!Array.isArray(managedFields) || managedFields.length === 0 || deepEqual(managedFields, created.metadata.managedFields)) return;
+    const name = created.metadata.name;
+    try {
+      await this.#kube.patch(gvr, name, namespace || undefined, { metadata: { managedFields } });
+      this.#log.info({ namespace, name }, `the managed fields for ${namespace ? `${namespace}/` : ""}${name} is patched`);
+    } catch (err) {
+      const message = `error patch for managed fields ${namespace ? `${namespace}/` : ""}${name}: ${getErrorMessage(err)}`;
+      if (isNotFound(err)) r.warnings.add(namespace, message);
+      else r.errors.add(namespace, message);
+    }
   }
 
   #shouldRestoreStatus(obj: UnstructuredItem, gr: string): boolean {

@@ -4,7 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../../../host/src/kube/gvr.ts";
-import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
+import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
+import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
+import { loadEndpoints } from "../../helpers/endpoints.ts";
 import type { GroupVersionResource } from "../../../host/src/kube/client.ts";
 import { connect, createNamespace, deleteNamespaceAndWait, G, RestoreServer, suffix, waitFor } from "./harness.ts";
 
@@ -74,7 +76,11 @@ describe("backup → delete namespace → restore", () => {
     cleanups.push(() => kube.delete(GVR.namespaces, ns), () => kube.delete(GVR.persistentVolumes, pvName));
     await createNamespace(kube, ns, { team: "blue" });
     const create = (gvr: GroupVersionResource, o: Record<string, unknown>) => kube.create(gvr, o as UnstructuredItem);
-    await create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: ns, labels: { app: "web" } }, data: { mode: "prod", "tag.html": "<b>a & b</b>" } });
+    // Written by another field manager (the API server names writers by their User-Agent), to see
+    // the owners survive the restore.
+    const deployer = new HttpKubeClient(loadKubeConfig({ kubeconfig: loadEndpoints().kubeconfig }), { userAgent: "app-deployer/v1.0.0" });
+    await deployer.create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: ns, labels: { app: "web" } }, data: { mode: "prod", "tag.html": "<b>a & b</b>" } } as UnstructuredItem);
+    await deployer.close();
     await create(GVR.secrets, { apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: ns }, type: "Opaque", data: { password: Buffer.from("s3cret").toString("base64") } });
     await create(GVR.serviceAccounts, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "runner", namespace: ns } });
     await create(G.roles, { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "reader", namespace: ns }, rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] }] });
@@ -154,6 +160,13 @@ describe("backup → delete namespace → restore", () => {
       expect(normalize(kind, after)).toEqual(normalize(kind, before.get(kind)!));
     },
   );
+
+  it("puts the backed-up managedFields back, as Velero does (the restore is not recorded as the only writer)", async () => {
+    const managers = (o: UnstructuredItem | undefined) => (o?.metadata.managedFields ?? []).map((f) => `${f.manager}:${f.operation}`);
+    expect(managers(before.get("ConfigMap"))).toEqual(["app-deployer:Update"]);
+    expect(managers(await kube.get(GVR.configMaps, "settings", ns))).toEqual(["app-deployer:Update"]);
+    expect((await server.restoreFile<string>(`full-${ns}`, "logs")) ?? "").toContain(`the managed fields for ${ns}/settings is patched`);
+  });
 
   it("runs the pods again (kwok) and rebinds the PVC to the restored PV", async () => {
     await waitFor("restored pods running", async () => {

@@ -17,7 +17,7 @@ import { FakeKubeClient } from "../testing/fake-kube-client.js";
 import { MemoryObjectStore } from "../testing/in-memory-object-store.js";
 import type { NamedAction } from "../plugins/manager.js";
 import { BackupReconciler, type BackupMetrics, type BackupReconcilerOptions } from "./backup-controller.js";
-import { BackupStorageLocationReconciler } from "./backup-storage-location-controller.js";
+import { BackupStorageLocationReconciler, setDefaultBackupLocation } from "./backup-storage-location-controller.js";
 import { filesystemObjectStores } from "../testing/filesystem-object-stores.js";
 
 function setup(options: { concurrency?: number; actions?: NamedAction<BackupItemActionV2>[]; defaults?: Pick<BackupReconcilerOptions, "defaultItemOperationTimeout" | "defaultSnapshotMoveData" | "defaultVolumeGroupSnapshotLabelKey"> } = {}) {
@@ -377,6 +377,46 @@ describe("BackupStorageLocationReconciler", () => {
     await r.reconcile("velero/newer");
     expect(t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero")?.spec.default).toBe(false);
     expect(t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "newer", "velero")?.spec.default).toBe(true);
+  });
+});
+
+describe("BackupStorageLocationReconciler, like Velero's", () => {
+  const location = (t: ReturnType<typeof setup>, name = "default") => t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, name, "velero") as BackupStorageLocation;
+
+  it("validates a location again at once when its spec changes (a fixed bucket is usable without waiting), even with validationFrequency 0s", async () => {
+    const t = setup();
+    const loc = location(t);
+    t.kube.seed(GVR.backupStorageLocations, { ...loc, spec: { ...loc.spec, validationFrequency: "0s", objectStorage: { bucket: "missing" } }, status: {} } as never);
+    const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore: async (l) => (l.spec.objectStorage.bucket === "missing" ? Promise.reject(new Error("bucket missing does not exist")) : t.getBackupStore(l)) });
+    await r.reconcile("velero/default");
+    expect(location(t).status?.phase).toBe("Unavailable");
+    await r.reconcile("velero/default");
+    expect(location(t).status?.phase, "same spec, frequency 0s: not validated again").toBe("Unavailable");
+    t.kube.seed(GVR.backupStorageLocations, { ...location(t), spec: { ...location(t).spec, objectStorage: { bucket: "bucket" } } } as never);
+    expect(await r.reconcile("velero/default")).toEqual({ kind: "done" });
+    expect(location(t).status?.phase).toBe("Available");
+  });
+
+  it("refuses caCert together with caCertRef (Unavailable, Velero's message)", async () => {
+    const t = setup();
+    const loc = location(t);
+    t.kube.seed(GVR.backupStorageLocations, { ...loc, spec: { ...loc.spec, objectStorage: { bucket: "bucket", caCert: "Zm9v", caCertRef: { name: "ca", key: "ca.crt" } } }, status: {} } as never);
+    const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore: t.getBackupStore });
+    await r.reconcile("velero/default");
+    expect(location(t).status).toMatchObject({ phase: "Unavailable", message: 'BackupStorageLocation "default" is unavailable: cannot specify both caCert and caCertRef in objectStorage' });
+  });
+
+  it("--default-backup-storage-location is applied at server start only: later a user may leave no location default", async () => {
+    const t = setup();
+    const loc = location(t);
+    t.kube.seed(GVR.backupStorageLocations, { ...loc, spec: { ...loc.spec, default: false } } as never);
+    await setDefaultBackupLocation({ kube: t.kube, namespace: "velero", name: "default", logger: createSilentLogger() });
+    expect(location(t).spec.default).toBe(true);
+    await setDefaultBackupLocation({ kube: t.kube, namespace: "velero", name: "absent", logger: createSilentLogger() });
+    t.kube.seed(GVR.backupStorageLocations, { ...location(t), spec: { ...location(t).spec, default: false } } as never);
+    const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore: t.getBackupStore });
+    await r.reconcile("velero/default");
+    expect(location(t).spec.default, "the reconciler does not make it default again").toBe(false);
   });
 });
 

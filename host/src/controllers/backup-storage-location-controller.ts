@@ -1,9 +1,10 @@
 /**
- * BackupStorageLocationReconciler: keeps a single default location (the newest default wins; with
- * none, the one named by --default-backup-storage-location becomes default) and validates each
- * location through its ObjectStore plugin every validationFrequency (server default 1m; 0
- * disables): phase Available/Unavailable, message, lastValidationTime. Validation only reads the
- * bucket, so ReadOnly locations are never written to.
+ * BackupStorageLocationReconciler: keeps a single default location (the newest default wins; the
+ * one --default-backup-storage-location names is made default once, at server start:
+ * setDefaultBackupLocation) and validates each location through its ObjectStore plugin when this
+ * server first sees it or its spec changes, then every validationFrequency (server default 1m; 0
+ * turns the periodic checks off): phase Available/Unavailable, message, lastValidationTime.
+ * Validation only reads the bucket, so ReadOnly locations are never written to.
  */
 import { getErrorMessage, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
 import { parseGoDuration } from "../shared/duration.js";
@@ -28,8 +29,6 @@ export interface BackupStorageLocationReconcilerOptions {
   clock?: Clock;
   /** --store-validation-frequency for locations without spec.validationFrequency. */
   defaultValidationFrequencyMs?: number;
-  /** --default-backup-storage-location. */
-  defaultBackupLocation?: string;
   metrics?: BslMetrics;
 }
 
@@ -39,6 +38,8 @@ export class BackupStorageLocationReconciler implements Reconciler {
   readonly #o: BackupStorageLocationReconcilerOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
+  /** The spec each location was last validated with by this server (a new or changed spec is validated at once). */
+  readonly #validatedSpecs = new Map<ObjectKey, string>();
 
   constructor(options: BackupStorageLocationReconcilerOptions) {
     this.#o = options;
@@ -51,22 +52,32 @@ export class BackupStorageLocationReconciler implements Reconciler {
     const namespace = slash < 0 ? undefined : key.slice(0, slash);
     const name = slash < 0 ? key : key.slice(slash + 1);
     const location = (await this.#o.kube.get(GVR.backupStorageLocations, name, namespace)) as unknown as BackupStorageLocation | undefined;
-    if (!location) return { kind: "done" };
+    if (!location) {
+      this.#validatedSpecs.delete(key);
+      return { kind: "done" };
+    }
     await this.#ensureSingleDefault(namespace);
 
     const frequencyMs = this.#frequency(location);
     const last = location.status?.lastValidationTime ? Date.parse(location.status.lastValidationTime) : NaN;
-    // A frequency of 0 turns periodic validation off, but (as in Velero) every location is
-    // validated once: without a phase, no backup could use it.
-    if (frequencyMs === 0 && !Number.isNaN(last)) return { kind: "done" };
-    const now = this.#clock.now().getTime();
-    if (!Number.isNaN(last) && now - last < frequencyMs && location.status?.phase) {
-      return { kind: "requeue", afterMs: frequencyMs - (now - last) };
+    // As in Velero, a location this server has not validated yet, or whose spec changed (a bucket
+    // fixed, credentials replaced), is validated at once; otherwise when its frequency says so. A
+    // frequency of 0 turns the periodic checks off.
+    const spec = JSON.stringify(location.spec);
+    if (this.#validatedSpecs.get(key) === spec) {
+      if (frequencyMs === 0 && !Number.isNaN(last)) return { kind: "done" };
+      const now = this.#clock.now().getTime();
+      if (!Number.isNaN(last) && now - last < frequencyMs && location.status?.phase) {
+        return { kind: "requeue", afterMs: frequencyMs - (now - last) };
+      }
     }
+    this.#validatedSpecs.set(key, spec);
 
     let phase: "Available" | "Unavailable" = "Available";
     let message = "";
     try {
+      const objectStorage = location.spec.objectStorage as { caCert?: unknown; caCertRef?: unknown } | undefined;
+      if (objectStorage?.caCert !== undefined && objectStorage.caCertRef !== undefined) throw new Error("cannot specify both caCert and caCertRef in objectStorage");
       const store = await this.#o.getBackupStore(location, { firstValidation: Number.isNaN(last) });
       await store.isValid();
     } catch (err) {
@@ -110,11 +121,27 @@ export class BackupStorageLocationReconciler implements Reconciler {
         this.#log.info({ name: l.metadata.name }, "unsetting default on an older backup storage location");
         await this.#o.kube.patch(GVR.backupStorageLocations, l.metadata.name ?? "", namespace, { spec: { default: false } });
       }
-    } else if (defaults.length === 0 && this.#o.defaultBackupLocation) {
-      const named = all.find((l) => l.metadata.name === this.#o.defaultBackupLocation);
-      if (named) await this.#o.kube.patch(GVR.backupStorageLocations, named.metadata.name ?? "", namespace, { spec: { default: true } });
+    } else if (defaults.length === 0) {
+      this.#log.warn("There is no existing BackupStorageLocation set as default. Please see `velero backup-location -h` for options.");
     }
   }
+}
+
+/**
+ * At server start only (Velero's setDefaultBackupLocation): the location --default-backup-storage-location
+ * names becomes default if it exists; should another be default too, the reconciler keeps the
+ * newest. Later, a user may leave no location default: the flag is not applied again.
+ */
+export async function setDefaultBackupLocation(o: { kube: KubeClient; namespace: string; name: string; logger: Logger }): Promise<void> {
+  if (!o.name) return;
+  const location = (await o.kube.get(GVR.backupStorageLocations, o.name, o.namespace)) as unknown as BackupStorageLocation | undefined;
+  if (!location) {
+    o.logger.warn({ backupStorageLocation: o.name }, "Failed to set default backup storage location at server start: it does not exist");
+    return;
+  }
+  if (location.spec.default) return;
+  await o.kube.patch(GVR.backupStorageLocations, o.name, o.namespace, { metadata: { uid: location.metadata.uid }, spec: { default: true } });
+  o.logger.info({ backupStorageLocation: o.name }, "Set backup storage location as default");
 }
 
 function time(l: BackupStorageLocation): number {

@@ -12,7 +12,7 @@ import { FILESYSTEM_CONFIG, FILESYSTEM_OBJECT_STORE } from "../builtin-plugins/f
 import { createBuiltinPlugins } from "../builtin-plugins/registry.js";
 import { BackupReconciler } from "../controllers/backup-controller.js";
 import { BackupOperationsReconciler, DEFAULT_ITEM_OPERATION_SYNC_MS } from "../controllers/backup-operations-controller.js";
-import { BackupStorageLocationReconciler } from "../controllers/backup-storage-location-controller.js";
+import { BackupStorageLocationReconciler, setDefaultBackupLocation } from "../controllers/backup-storage-location-controller.js";
 import { createLifecycleReconcilers } from "../controllers/lifecycle.js";
 import { RestoreReconciler } from "../controllers/restore-controller.js";
 import { ControllerManager } from "../controllers/runtime/manager.js";
@@ -256,7 +256,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         getBackupStore,
         clock,
         defaultValidationFrequencyMs: validationMs,
-        defaultBackupLocation: options.defaultBackupStorageLocation ?? "default",
         metrics,
       }),
       { concurrency: 2 },
@@ -307,6 +306,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const { server: metricsServer, url: metricsUrl } = await serveMetrics(options.metricsAddress ?? DEFAULT_METRICS_ADDRESS, metrics, log);
   // As Velero: whatever an earlier server left InProgress is Failed before the controllers start.
   await markInProgressFailed({ kube, namespace, clock, logger: log });
+  await setDefaultBackupLocation({ kube, namespace, name: options.defaultBackupStorageLocation ?? "default", logger: log }).catch((err: unknown) =>
+    log.error({ err: getErrorMessage(err) }, "failed to set the default backup storage location"),
+  );
   await manager.start();
   // velero_backup_total / velero_restore_total follow the informer caches (no extra LISTs).
   for (const [gvr, set] of [

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ServerMetrics } from "./metrics.js";
+import type { Backup } from "@velero-ts/plugin-sdk";
+import { lastSuccessBySchedule } from "./server.js";
 
 describe("ServerMetrics per-schedule series (Velero's InitSchedule / RemoveSchedule)", () => {
   it("a schedule's series exist at 0 (backup_last_status 1) once it is seen, and go when it is removed", async () => {
@@ -17,5 +19,27 @@ describe("ServerMetrics per-schedule series (Velero's InitSchedule / RemoveSched
     expect(await m.registry.metrics(), "seeing the schedule again keeps its counts").toContain('velero_backup_attempt_total{schedule="nightly"} 1');
     m.removeSchedule("nightly");
     expect(await m.registry.metrics()).not.toContain('schedule="nightly"');
+  });
+});
+
+describe("lastSuccessBySchedule (velero_backup_last_successful_timestamp, recomputed from the backups)", () => {
+  it("takes the newest completion of a Completed backup per schedule label, ad-hoc backups under \"\"", () => {
+    const backup = (name: string, phase: string, completion?: string, schedule?: string): Backup =>
+      ({
+        apiVersion: "velero.io/v1",
+        kind: "Backup",
+        metadata: { name, namespace: "velero", ...(schedule ? { labels: { "velero.io/schedule-name": schedule } } : {}) },
+        spec: {},
+        status: { phase, ...(completion ? { completionTimestamp: completion } : {}) },
+      }) as Backup;
+    const out = lastSuccessBySchedule([
+      backup("a1", "Completed", "2026-01-01T00:00:00Z"),
+      backup("a2", "Completed", "2026-01-03T00:00:00Z"),
+      backup("a3", "PartiallyFailed", "2026-01-09T00:00:00Z"),
+      backup("n1", "Completed", "2026-01-02T00:00:00Z", "nightly"),
+      backup("n2", "Failed", "2026-01-05T00:00:00Z", "nightly"),
+      backup("n3", "Completed", undefined, "nightly"),
+    ]);
+    expect(Object.fromEntries([...out].map(([k, v]) => [k, v.toISOString()]))).toEqual({ "": "2026-01-03T00:00:00.000Z", nightly: "2026-01-02T00:00:00.000Z" });
   });
 });

@@ -3,7 +3,7 @@
  * (kube client, plugin manager, backup stores, metrics endpoint) and wires every controller.
  */
 import { createServer, type Server } from "node:http";
-import { getErrorMessage, type Backup } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, LABELS, type Backup } from "@velero-ts/plugin-sdk";
 import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction } from "../backup/actions/index.js";
 import { BUILTIN_ITEM_BLOCK_ACTIONS, createBuiltinItemBlockAction } from "../backup/item-block-actions/index.js";
 import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
@@ -319,6 +319,24 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     informer.addHandler(() => set(informer.keys().length));
     void informer.hasSynced().then(() => set(informer.keys().length));
   }
+  // velero_backup_last_successful_timestamp from every Completed backup in the namespace, as
+  // Velero recomputes it (every minute there; here once the cache is filled and a second after
+  // backups change): right after a restart, and for backups synced from a bucket too, not only for
+  // the backups this process ran.
+  const backupInformer = manager.informer(GVR.backups);
+  let lastSuccessTimer: NodeJS.Timeout | undefined;
+  const recomputeLastSuccess = (): void => {
+    lastSuccessTimer = undefined;
+    for (const [schedule, at] of lastSuccessBySchedule(backupInformer.list() as unknown as Backup[])) metrics.backupLastSuccessfulTimestamp(schedule, at);
+  };
+  void backupInformer.hasSynced().then(() => {
+    recomputeLastSuccess();
+    backupInformer.addHandler(() => {
+      if (stopped || lastSuccessTimer) return;
+      lastSuccessTimer = setTimeout(recomputeLastSuccess, LAST_SUCCESS_DEBOUNCE_MS);
+      lastSuccessTimer.unref();
+    });
+  });
   log.info({ namespace, metrics: metricsUrl, backupTtl: formatGoDuration(defaultBackupTtlMs), plugins: plugins.list().length }, "server started");
 
   let stopped = false;
@@ -330,6 +348,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     async stop(): Promise<void> {
       if (stopped) return;
       stopped = true;
+      clearTimeout(lastSuccessTimer);
       await manager.stop();
       backupReconciler.close();
       await backupReconciler.idle();
@@ -340,6 +359,24 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       log.info("server stopped");
     },
   };
+}
+
+/** velero_backup_last_successful_timestamp is recomputed this long after backups change (at most once per period). */
+const LAST_SUCCESS_DEBOUNCE_MS = 1_000;
+
+/** Per schedule label ("" for ad-hoc backups): the newest completion time of a Completed backup. */
+export function lastSuccessBySchedule(backups: readonly Backup[]): Map<string, Date> {
+  const out = new Map<string, Date>();
+  for (const b of backups) {
+    const completed = b.status?.phase === "Completed" ? b.status.completionTimestamp : undefined;
+    if (!completed) continue;
+    const at = new Date(completed);
+    if (Number.isNaN(at.getTime())) continue;
+    const schedule = b.metadata.labels?.[LABELS.scheduleName] ?? "";
+    const seen = out.get(schedule);
+    if (!seen || at > seen) out.set(schedule, at);
+  }
+  return out;
 }
 
 async function serveMetrics(address: string, metrics: ServerMetrics, log: Logger): Promise<{ server: Server | undefined; url: string | undefined }> {

@@ -47,6 +47,14 @@ describe("backup sync to a second server (real API server, velero server, filesy
     const stored = JSON.parse(readFileSync(join(primary.bucketRoot, "shared", "backups", "nightly-1", "velero-backup.json"), "utf8")) as Backup;
     expect(synced.status).toEqual(stored.status);
 
+    // The replica never ran it, yet its velero_backup_last_successful_timestamp counts it, as
+    // Velero's (recomputed from every Completed backup, so alerts on it survive a restart).
+    const completedAt = Math.floor(Date.parse(synced.status?.completionTimestamp ?? "") / 1000);
+    await eventually("the replica's last-successful-backup gauge to show the synced backup", async () => {
+      const text = await (await fetch(replica.metricsUrl as string)).text();
+      return text.includes(`velero_backup_last_successful_timestamp{schedule=""} ${completedAt}`);
+    }, 10_000);
+
     const bsl = (await kube.get(GVR.backupStorageLocations, "from-primary", replica.namespace)) as unknown as BackupStorageLocation;
     expect(bsl.status?.lastSyncedTime).toBeDefined();
     // The replica never wrote to its ReadOnly location: every key is the primary's backup.

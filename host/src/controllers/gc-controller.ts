@@ -53,6 +53,12 @@ export class GarbageCollectionReconciler implements Reconciler {
   readonly name = "gc";
   readonly watches = GVR.backups;
   readonly resyncPeriodMs: number;
+  /**
+   * As Velero's GC controller: new backups and the periodic resync only. Reacting to updates raced
+   * with the deletion controller (a second DeleteBackupRequest for a backup whose first request had
+   * just been processed, left behind with "backup not found").
+   */
+  readonly watchEvents = ["added"] as const;
   readonly #kube: KubeClient;
   readonly #log: Logger;
   readonly #clock: Clock;

@@ -9,7 +9,7 @@ import type { ReconcileResult, Reconciler } from "./types.js";
 
 const cm = (name: string): UnstructuredItem => ({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name, namespace: "velero" } });
 
-function setup(reconcile: (key: string) => Promise<ReconcileResult>, resyncPeriodMs?: number) {
+function setup(reconcile: (key: string) => Promise<ReconcileResult>, resyncPeriodMs?: number, watchEvents?: Reconciler["watchEvents"]) {
   const client = new FakeKubeClient();
   const clock = new FakeClock();
   const seen: string[] = [];
@@ -17,6 +17,7 @@ function setup(reconcile: (key: string) => Promise<ReconcileResult>, resyncPerio
     name: "test",
     watches: GVR.backups,
     resyncPeriodMs,
+    ...(watchEvents ? { watchEvents } : {}),
     reconcile: async (key) => {
       seen.push(key);
       return reconcile(key);
@@ -33,6 +34,18 @@ describe("Controller", () => {
     t.client.seed(GVR.backups, cm("a"));
     await t.manager.start();
     await t.controller.idle();
+    await t.client.create(GVR.backups, cm("b"));
+    await t.controller.idle();
+    expect(t.seen).toEqual(["velero/a", "velero/b"]);
+    await t.manager.stop();
+  });
+
+  it("enqueues only the watch events a reconciler asks for (the GC controller: new objects only)", async () => {
+    const t = setup(async () => ({ kind: "done" }), undefined, ["added"]);
+    t.client.seed(GVR.backups, cm("a"));
+    await t.manager.start();
+    await t.controller.idle();
+    await t.client.patch(GVR.backups, "a", "velero", { metadata: { labels: { x: "y" } } });
     await t.client.create(GVR.backups, cm("b"));
     await t.controller.idle();
     expect(t.seen).toEqual(["velero/a", "velero/b"]);

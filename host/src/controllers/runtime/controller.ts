@@ -48,7 +48,10 @@ export class Controller {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#unsubscribe = this.#opts.informer.addHandler((event) => this.queue.add(event.key));
+    const events = this.reconciler.watchEvents;
+    this.#unsubscribe = this.#opts.informer.addHandler((event) => {
+      if (!events || events.includes(event.type)) this.queue.add(event.key);
+    });
     for (const key of this.#opts.informer.keys()) this.queue.add(key);
     const n = Math.max(1, this.#opts.concurrency ?? 1);
     for (let i = 0; i < n; i++) this.#workers.push(this.#worker());

@@ -18,4 +18,6 @@ export interface Reconciler {
   reconcile(key: ObjectKey): Promise<ReconcileResult>;
   /** Optional periodic resync of every key (e.g. BSL validation, schedules), in ms. */
   readonly resyncPeriodMs?: number;
+  /** Which watch events enqueue their key (controller-runtime's predicates); default every event. */
+  readonly watchEvents?: readonly ("added" | "updated" | "deleted")[];
 }

@@ -29,6 +29,7 @@ function setup(options: { concurrency?: number; actions?: NamedAction<BackupItem
     .seed(GVR.configMaps, forConfigMap("app", "cm1").build(), forConfigMap("noisy", "cm2").build())
     .seed(GVR.backupStorageLocations, forBackupStorageLocation("velero", "default").default().phase("Available").build());
   const metrics: string[] = [];
+  const durations: string[] = [];
   const m = (name: string) => (s: string) => metrics.push(`${name}:${s}`);
   const backupMetrics: BackupMetrics = {
     backupAttempt: m("attempt"),
@@ -36,7 +37,7 @@ function setup(options: { concurrency?: number; actions?: NamedAction<BackupItem
     backupPartialFailure: m("partial"),
     backupFailure: m("failure"),
     backupValidationFailure: m("validation"),
-    backupDuration: () => undefined,
+    backupDuration: (schedule: string) => durations.push(schedule),
     backupItems: () => undefined,
     backupWarning: () => undefined,
     backupLastStatus: () => undefined,
@@ -62,7 +63,7 @@ function setup(options: { concurrency?: number; actions?: NamedAction<BackupItem
     await reconciler.idle();
     return kube.peek<Backup>(GVR.backups, b.metadata.name ?? "", "velero") as Backup;
   };
-  return { kube, clock, objects, reconciler, submit, metrics, getBackupStore };
+  return { kube, clock, objects, reconciler, submit, metrics, durations, getBackupStore };
 }
 
 describe("BackupReconciler", () => {
@@ -186,6 +187,8 @@ describe("BackupReconciler", () => {
     await t.kube.delete(GVR.backups, "b1", "velero");
     const again = await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());
     expect(again.status).toMatchObject({ phase: "Failed", failureReason: "backup already exists in object storage" });
+    expect(t.metrics).toEqual(["attempt:", "success:", "attempt:", "failure:"]);
+    expect(t.durations, "a duration sample for the Completed backup only, as in Velero").toEqual([""]);
   });
 
   it("leaves an InProgress backup it did not start alone, as Velero does with one synced from a bucket (an earlier server's are failed at startup: startup.ts)", async () => {

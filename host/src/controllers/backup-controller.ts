@@ -322,7 +322,9 @@ export class BackupReconciler implements Reconciler {
         m.backupFailure(schedule);
         m.backupLastStatus(schedule, false);
     }
-    if (s.startTimestamp && s.completionTimestamp) {
+    // As in Velero, only a backup that got through to the end has a duration sample (it is taken
+    // at finalization): a failed one would skew the histogram.
+    if (s.startTimestamp && s.completionTimestamp && (s.phase === "Completed" || s.phase === "PartiallyFailed")) {
       m.backupDuration(schedule, Math.floor((Date.parse(s.completionTimestamp) - Date.parse(s.startTimestamp)) / 1000));
     }
     m.backupItems(schedule, s.progress?.totalItems ?? 0, s.errors ?? 0);

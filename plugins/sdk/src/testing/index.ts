@@ -4,6 +4,7 @@ export { InMemoryObjectStore } from "./in-memory-object-store.js";
 export { InMemoryVolumeSnapshotter, IN_MEMORY_CSI_DRIVER } from "./in-memory-volume-snapshotter.js";
 export { PLUGIN_PROTOCOLS, startTestPluginServer } from "./harness.js";
 export type { TestPluginServer, TestPluginServerOptions } from "./harness.js";
+export type { PluginProtocol } from "../transport/handshake.js";
 export { describeObjectStoreConformance, readAll } from "./object-store-conformance.js";
 export type { ObjectStoreConformanceTarget, ObjectStoreConformanceOptions } from "./object-store-conformance.js";
 export { describeVolumeSnapshotterConformance } from "./volume-snapshotter-conformance.js";

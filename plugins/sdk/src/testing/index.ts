@@ -11,3 +11,7 @@ export { describeVolumeSnapshotterConformance } from "./volume-snapshotter-confo
 export type { VolumeSnapshotterConformanceTarget } from "./volume-snapshotter-conformance.js";
 export { describeBackupItemActionConformance, describeRestoreItemActionConformance } from "./item-action-conformance.js";
 export type { BackupItemActionConformanceTarget, RestoreItemActionConformanceTarget } from "./item-action-conformance.js";
+export { describeDeleteItemActionConformance } from "./delete-item-action-conformance.js";
+export type { DeleteItemActionConformanceTarget } from "./delete-item-action-conformance.js";
+export { describeItemBlockActionConformance } from "./item-block-action-conformance.js";
+export type { ItemBlockActionConformanceTarget } from "./item-block-action-conformance.js";

@@ -118,6 +118,6 @@ export class BackupStorageLocationReconciler implements Reconciler {
 }
 
 function time(l: BackupStorageLocation): number {
-  const t = l.metadata.creationTimestamp as unknown as string | Date | undefined;
+  const t = l.metadata.creationTimestamp;
   return t ? new Date(t).getTime() : 0;
 }

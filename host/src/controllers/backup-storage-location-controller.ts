@@ -145,6 +145,6 @@ export async function setDefaultBackupLocation(o: { kube: KubeClient; namespace:
 }
 
 function time(l: BackupStorageLocation): number {
-  const t = l.metadata.creationTimestamp as unknown as string | Date | undefined;
+  const t = l.metadata.creationTimestamp;
   return t ? new Date(t).getTime() : 0;
 }

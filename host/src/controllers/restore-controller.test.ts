@@ -339,7 +339,7 @@ describe("RestoreReconciler deletion", () => {
     const h = await harness();
     const restore = forRestore("r1", { backupName: "b1" }, { phase: "Completed" });
     restore.metadata.finalizers = [RESTORE_FINALIZER];
-    restore.metadata.deletionTimestamp = new Date("2024-05-01T00:00:00Z");
+    restore.metadata.deletionTimestamp = "2024-05-01T00:00:00Z";
     const r = await submit(h, restore);
     expect(h.store.calls).toContain("deleteRestore(r1)");
     expect(r.metadata.finalizers).toEqual([]);

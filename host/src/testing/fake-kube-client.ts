@@ -264,7 +264,7 @@ export class FakeKubeClient implements KubeClient {
 
   #stamp(o: UnstructuredItem): UnstructuredItem {
     o.metadata.uid ??= `uid-${this.#uid++}`;
-    o.metadata.creationTimestamp ??= new Date(Date.UTC(2024, 0, 1)).toISOString().replace(".000Z", "Z") as never;
+    o.metadata.creationTimestamp ??= new Date(Date.UTC(2024, 0, 1)).toISOString().replace(".000Z", "Z");
     return o;
   }
 

@@ -35,6 +35,15 @@ export type {
   PodVolumeOperationPhase,
   BackupRepository,
 } from "./api/v1/types.js";
+export type {
+  ObjectMeta,
+  OwnerReference,
+  ManagedFieldsEntry,
+  LabelSelector,
+  LabelSelectorRequirement,
+  SecretKeySelector,
+  TypedLocalObjectReference,
+} from "./api/v1/meta.js";
 export { VELERO_GROUP, VELERO_VERSION, VELERO_API_VERSION } from "./api/v1/types.js";
 export { LABELS, ANNOTATIONS, BACKUP_FORMAT_VERSION, MAX_LABEL_VALUE_LENGTH } from "./api/v1/labels.js";
 export type {

@@ -193,6 +193,11 @@ export class PluginServerBuilder {
     return this.#logger;
   }
 
+  /** @internal the logger passed to serve(), if any (the test harness defaults to no logging instead). */
+  get configuredLogger(): PluginLogger | undefined {
+    return this.#options.logger;
+  }
+
   /**
    * Checks the magic cookie, listens, prints the handshake line and serves until Shutdown.
    * Without the cookie it writes a message to stderr and exits with code 1.

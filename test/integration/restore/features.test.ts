@@ -23,7 +23,7 @@ afterAll(async () => {
 const cm = (ns: string, name: string, data: Record<string, string>, labels?: Record<string, string>): UnstructuredItem => ({
   apiVersion: "v1",
   kind: "ConfigMap",
-  metadata: { name, namespace: ns, uid: "old-uid", resourceVersion: "42", creationTimestamp: "2023-01-01T00:00:00Z" as unknown as Date, ...(labels ? { labels } : {}) },
+  metadata: { name, namespace: ns, uid: "old-uid", resourceVersion: "42", creationTimestamp: "2023-01-01T00:00:00Z", ...(labels ? { labels } : {}) },
   data,
 });
 const nsItem = (name: string, labels: Record<string, string> = {}): UnstructuredItem => ({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels }, spec: { finalizers: ["kubernetes"] } });

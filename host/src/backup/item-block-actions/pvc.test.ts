@@ -7,7 +7,7 @@ import { PvcItemBlockAction } from "./pvc.js";
 function scheduled(namespace: string, name: string, options: { pvcs?: string[]; phase?: string; node?: string; deleting?: boolean } = {}) {
   const pod = forPod(namespace, name, { pvcs: options.pvcs, phase: options.phase }).build();
   if (options.node !== "") (pod.spec as { nodeName?: string }).nodeName = options.node ?? "node-1";
-  if (options.deleting) pod.metadata.deletionTimestamp = new Date("2024-01-01T00:00:00Z");
+  if (options.deleting) pod.metadata.deletionTimestamp = "2024-01-01T00:00:00Z";
   return pod;
 }
 

@@ -254,7 +254,7 @@ function describeDeleteRequests(d: Describer, requests: DeleteBackupRequest[]): 
   d.println(":");
   requests.forEach((req, i) => {
     if (i > 0) d.println();
-    d.printf(`\t${formatGoTime(req.metadata.creationTimestamp as unknown as string)}: ${req.status?.phase ?? ""}\n`);
+    d.printf(`\t${formatGoTime(req.metadata.creationTimestamp)}: ${req.status?.phase ?? ""}\n`);
     if ((req.status?.errors?.length ?? 0) > 0) {
       d.printf("\tErrors:\n");
       for (const e of req.status?.errors ?? []) d.printf(`\t\t${e}\n`);

@@ -2,7 +2,7 @@
  * Velero's Describer: Printf-style lines written through a tabwriter (minwidth 0, padding 2), with
  * an optional prefix (the schedule describer indents its backup template with one tab).
  */
-import type { V1ObjectMeta } from "@kubernetes/client-node";
+import type { ObjectMeta } from "@velero-ts/plugin-sdk";
 import { NO_COLORS, type Colors } from "./colors.js";
 import { DESCRIBE_TABWRITER, tabwrite } from "./tabwriter.js";
 
@@ -26,7 +26,7 @@ export class Describer {
     this.#buf += this.prefix + text + "\n";
   }
 
-  describeMetadata(metadata: V1ObjectMeta): void {
+  describeMetadata(metadata: ObjectMeta): void {
     this.printf(`Name:\t${this.colors.bold(metadata.name ?? "")}\n`);
     this.printf(`Namespace:\t${metadata.namespace ?? ""}\n`);
     this.describeMap("Labels", metadata.labels);

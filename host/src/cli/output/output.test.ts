@@ -21,7 +21,7 @@ function backup(name: string, extra: Partial<Backup> = {}): Backup {
   return {
     apiVersion: "velero.io/v1",
     kind: "Backup",
-    metadata: { name, namespace: "velero", creationTimestamp: new Date("2024-05-01T11:00:00Z") },
+    metadata: { name, namespace: "velero", creationTimestamp: "2024-05-01T11:00:00Z" },
     spec: { includedNamespaces: ["*"], storageLocation: "default", ttl: "720h0m0s", ...extra.spec },
     status: {
       phase: "Completed",
@@ -73,11 +73,11 @@ describe("get tables", () => {
   it("prints restores with <nil> for times not set yet", () => {
     const restores: Restore[] = [
       {
-        metadata: { name: "test-backup-20240501120000", namespace: "velero", creationTimestamp: new Date("2024-05-01T12:00:00Z") },
+        metadata: { name: "test-backup-20240501120000", namespace: "velero", creationTimestamp: "2024-05-01T12:00:00Z" },
         spec: { backupName: "test-backup" },
         status: { phase: "Completed", startTimestamp: "2024-05-01T12:00:00Z", completionTimestamp: "2024-05-01T12:00:03Z", errors: 0, warnings: 2 },
       },
-      { metadata: { name: "r2", namespace: "velero", creationTimestamp: new Date("2024-05-01T12:01:00Z") }, spec: { backupName: "b" } },
+      { metadata: { name: "r2", namespace: "velero", creationTimestamp: "2024-05-01T12:01:00Z" }, spec: { backupName: "b" } },
     ];
     expect(renderTable(restoreTable(restores))).toMatchInlineSnapshot(`
       "NAME                         BACKUP        STATUS      STARTED                         COMPLETED                       ERRORS   WARNINGS   CREATED                         SELECTOR
@@ -89,7 +89,7 @@ describe("get tables", () => {
 
   it("prints schedules and locations", () => {
     const schedule: Schedule = {
-      metadata: { name: "test-daily", namespace: "velero", creationTimestamp: new Date("2024-05-01T10:00:00Z") },
+      metadata: { name: "test-daily", namespace: "velero", creationTimestamp: "2024-05-01T10:00:00Z" },
       spec: { schedule: "0 1 * * *", template: { ttl: "720h", labelSelector: { matchLabels: { app: "iperf3-server" } } } },
       status: { phase: "Enabled", lastBackup: "2024-05-01T01:00:00Z" },
     };

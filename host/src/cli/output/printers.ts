@@ -73,7 +73,7 @@ export function restoreTable(restores: Restore[]): Table {
         formatGoTime(r.status?.completionTimestamp),
         r.status?.errors ?? 0,
         r.status?.warnings ?? 0,
-        formatGoTime(r.metadata.creationTimestamp as unknown as string | undefined),
+        formatGoTime(r.metadata.creationTimestamp),
         formatLabelSelector(r.spec.labelSelector),
       ],
     })),
@@ -88,7 +88,7 @@ export function scheduleTable(schedules: Schedule[], now: Date): Table {
       cells: [
         s.metadata.name ?? "",
         s.status?.phase ?? "New",
-        formatGoTime(s.metadata.creationTimestamp as unknown as string | undefined),
+        formatGoTime(s.metadata.creationTimestamp),
         s.spec.schedule,
         normalizeDuration(s.spec.template?.ttl),
         humanReadableTimeFromNow(s.status?.lastBackup ? new Date(s.status.lastBackup) : undefined, now),

@@ -1,7 +1,8 @@
 /**
  * In-process plugin harness (go-plugin's TestPluginGRPCConn, for TypeScript): runs the real
  * server (gRPC, or vtframes1 with `protocol`) of a serve() builder inside the test process, on 127.0.0.1:0 (or a unix socket), and
- * returns clients going through the real client adapters. No child process, no stdout, no exit.
+ * returns clients going through the real client adapters. No child process, no stdout, no exit,
+ * and no log lines unless you ask for them (`logger`).
  *
  * ```ts
  * const plugin = await startTestPluginServer(serve().registerObjectStore("example.io/s", () => new MyStore()));
@@ -20,6 +21,7 @@ import type {
   RestoreItemActionV2,
   VolumeSnapshotter,
 } from "../contract/plugins.js";
+import { createNoopPluginLogger, type PluginLogger } from "../logger.js";
 import type { PluginServerBuilder } from "../serve.js";
 import { createBackupItemActionClient, createBackupItemActionV2Client } from "../transport/backup-item-action.client.js";
 import { connectPlugin, type PluginConnection } from "../transport/connection.js";
@@ -46,6 +48,12 @@ export interface TestPluginServerOptions {
    * speaks) or "vtframes1" (what the velero-ts host negotiates with TypeScript plugins).
    */
   protocol?: PluginProtocol;
+  /**
+   * Where the server and the plugin factories log. Default: the logger given to `serve({ logger })`,
+   * else none at all (a no-op logger), so that a test run does not fill with plugin JSON lines.
+   * The real `start()` always logs, to stderr by default.
+   */
+  logger?: PluginLogger;
 }
 
 export interface TestPluginServer {
@@ -70,9 +78,10 @@ export interface TestPluginServer {
 export async function startTestPluginServer(builder: PluginServerBuilder, options: TestPluginServerOptions = {}): Promise<TestPluginServer> {
   let onShutdown = (): void => {};
   const shutdownRequested = new Promise<void>((resolve) => (onShutdown = resolve));
+  const logger = options.logger ?? builder.configuredLogger ?? createNoopPluginLogger();
   const server: PluginGrpcServer = new PluginGrpcServer({
-    registry: builder.registry,
-    logger: builder.logger,
+    registry: builder.registry.withLogger(logger),
+    logger,
     command: options.command ?? "/test/plugin",
     getObjectChunkBytes: options.getObjectChunkBytes,
     protocol: options.protocol,

@@ -1,5 +1,7 @@
 /**
- * Conformance suites for item actions (vitest): the response rules a Velero host relies on.
+ * Conformance suites for backup and restore item actions (vitest): the response rules a Velero
+ * host relies on. For a v2 action (one with `progress`), every operation `execute` starts for a
+ * sample item is also asked for its progress and then cancelled.
  *
  * ```ts
  * describeBackupItemActionConformance("MyAction", async () => ({
@@ -7,23 +9,28 @@
  * }));
  * ```
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import type { Backup, Restore, UnstructuredItem } from "../api/v1/types.js";
-import type {
-  BackupItemAction,
-  BackupItemActionV2,
-  ResourceIdentifier,
-  ResourceSelector,
-  RestoreItemAction,
-  RestoreItemActionV2,
-} from "../contract/plugins.js";
-import { parseLosslessJson, stringifyLosslessJson } from "../transport/json.js";
+import type { BackupItemAction, BackupItemActionV2, BackupItemActionV2Output, RestoreItemAction, RestoreItemActionV2 } from "../contract/plugins.js";
+import {
+  attempt,
+  expectBoolean,
+  expectIdentifiers,
+  expectJsonItem,
+  expectOperationId,
+  expectOperationProgress,
+  expectSamples,
+  expectSelector,
+  itemLabel,
+} from "./action-checks.js";
 
 export interface BackupItemActionConformanceTarget {
   action: BackupItemAction | BackupItemActionV2;
   backup: Backup;
   /** Items the action applies to. */
   items: UnstructuredItem[];
+  /** Called once after the suite (e.g. to close a startTestPluginServer). */
+  cleanup?: () => Promise<void>;
 }
 
 export interface RestoreItemActionConformanceTarget {
@@ -31,71 +38,164 @@ export interface RestoreItemActionConformanceTarget {
   restore: Restore;
   /** Items the action applies to (used as both item and itemFromBackup). */
   items: UnstructuredItem[];
+  /** Called once after the suite (e.g. to close a startTestPluginServer). */
+  cleanup?: () => Promise<void>;
 }
 
-function expectSelector(selector: ResourceSelector): void {
-  for (const list of [selector.includedNamespaces, selector.excludedNamespaces, selector.includedResources, selector.excludedResources]) {
-    expect(Array.isArray(list)).toBe(true);
-    for (const entry of list) expect(typeof entry).toBe("string");
-  }
-  expect(typeof selector.selector).toBe("string");
+function isBackupItemActionV2(action: BackupItemAction | BackupItemActionV2): action is BackupItemActionV2 {
+  return typeof (action as Partial<BackupItemActionV2>).progress === "function";
 }
 
-function expectIdentifiers(ids: ResourceIdentifier[]): void {
-  expect(Array.isArray(ids)).toBe(true);
-  for (const id of ids) {
-    expect(typeof id.group).toBe("string");
-    expect(id.resource, "resource must be the plural, lowercase resource name").toMatch(/^[a-z0-9]+$/);
-    expect(typeof id.namespace).toBe("string");
-    expect(id.name).not.toBe("");
-  }
+function isRestoreItemActionV2(action: RestoreItemAction | RestoreItemActionV2): action is RestoreItemActionV2 {
+  return typeof (action as Partial<RestoreItemActionV2>).progress === "function";
 }
 
-/** The item must survive the trip through JSON unchanged (no Dates, functions, undefined values, cycles). */
-function expectJsonItem(item: UnstructuredItem): void {
-  expect(item, "execute must always return the item (the Velero host decodes it unconditionally)").toBeTruthy();
-  expect(typeof item.apiVersion).toBe("string");
-  expect(typeof item.kind).toBe("string");
-  expect(typeof item.metadata?.name).toBe("string");
-  expect(parseLosslessJson(stringifyLosslessJson(item))).toEqual(item);
+/** @internal The body of each test of the BackupItemAction suite (exported for the SDK's own tests). */
+export const backupItemActionChecks = {
+  async appliesTo({ action }: BackupItemActionConformanceTarget): Promise<void> {
+    expectSelector(await attempt("appliesTo()", () => action.appliesTo()));
+  },
+
+  async execute({ action, backup, items }: BackupItemActionConformanceTarget): Promise<void> {
+    expectSamples(items);
+    for (const item of items) {
+      const call = `execute(${itemLabel(item)})`;
+      const out = await attempt(call, () => action.execute(structuredClone(item), structuredClone(backup)));
+      expectJsonItem(out?.item, call);
+      expectIdentifiers(out.additionalItems, `${call}.additionalItems`);
+      if ("postOperationItems" in out) expectIdentifiers((out as BackupItemActionV2Output).postOperationItems, `${call}.postOperationItems`);
+    }
+  },
+
+  /** Returns how many operations were checked (0 for a v1 action or when none was started). */
+  async operations({ action, backup, items }: BackupItemActionConformanceTarget): Promise<number> {
+    if (!isBackupItemActionV2(action)) return 0;
+    expectSamples(items);
+    let checked = 0;
+    for (const item of items) {
+      const call = `execute(${itemLabel(item)})`;
+      const out = await attempt(call, () => action.execute(structuredClone(item), structuredClone(backup)));
+      const operationId = expectOperationId(out.operationId, call);
+      if (operationId === "") continue;
+      const progressCall = `progress(${JSON.stringify(operationId)}) for the operation ${call} started`;
+      expectOperationProgress(await attempt(progressCall, () => action.progress(operationId, structuredClone(backup))), progressCall);
+      await attempt(`cancel(${JSON.stringify(operationId)}) for the operation ${call} started`, () => action.cancel(operationId, structuredClone(backup)));
+      checked++;
+    }
+    return checked;
+  },
+};
+
+/** @internal The body of each test of the RestoreItemAction suite (exported for the SDK's own tests). */
+export const restoreItemActionChecks = {
+  async appliesTo({ action }: RestoreItemActionConformanceTarget): Promise<void> {
+    expectSelector(await attempt("appliesTo()", () => action.appliesTo()));
+  },
+
+  async execute({ action, restore, items }: RestoreItemActionConformanceTarget): Promise<void> {
+    expectSamples(items);
+    for (const item of items) {
+      const call = `execute(${itemLabel(item)})`;
+      const out = await attempt(call, () => action.execute(restoreInput(item, restore)));
+      expectJsonItem(out?.item, call);
+      expectIdentifiers(out.additionalItems, `${call}.additionalItems`);
+      expectBoolean(out.skipRestore, `${call}.skipRestore`);
+    }
+  },
+
+  /** Returns how many operations were checked (0 for a v1 action or when none was started). */
+  async operations({ action, restore, items }: RestoreItemActionConformanceTarget): Promise<number> {
+    if (!isRestoreItemActionV2(action)) return 0;
+    expectSamples(items);
+    let checked = 0;
+    for (const item of items) {
+      const call = `execute(${itemLabel(item)})`;
+      const out = await attempt(call, () => action.execute(restoreInput(item, restore)));
+      const operationId = expectOperationId(out.operationId, call);
+      if (operationId === "") continue;
+      const progressCall = `progress(${JSON.stringify(operationId)}) for the operation ${call} started`;
+      expectOperationProgress(await attempt(progressCall, () => action.progress(operationId, structuredClone(restore))), progressCall);
+      await attempt(`cancel(${JSON.stringify(operationId)}) for the operation ${call} started`, () => action.cancel(operationId, structuredClone(restore)));
+      checked++;
+    }
+    return checked;
+  },
+
+  /**
+   * Asks areAdditionalItemsReady about the additional items of each sample item's execute output
+   * (what Velero passes when the output says to wait). Returns false for a v1 action.
+   */
+  async additionalItemsReady({ action, restore, items }: RestoreItemActionConformanceTarget): Promise<boolean> {
+    if (!isRestoreItemActionV2(action)) return false;
+    expectSamples(items);
+    for (const item of items) {
+      const out = await attempt(`execute(${itemLabel(item)})`, () => action.execute(restoreInput(item, restore)));
+      const call = `areAdditionalItemsReady(the ${out.additionalItems.length} additional item(s) of ${itemLabel(item)})`;
+      expectBoolean(await attempt(call, () => action.areAdditionalItemsReady(structuredClone(out.additionalItems), structuredClone(restore))), call);
+    }
+    return true;
+  },
+};
+
+function restoreInput(item: UnstructuredItem, restore: Restore): { item: UnstructuredItem; itemFromBackup: UnstructuredItem; restore: Restore } {
+  return { item: structuredClone(item), itemFromBackup: structuredClone(item), restore: structuredClone(restore) };
 }
+
+const NOT_V2 = "a v1 action (no progress method) starts no asynchronous operations";
+const NO_OPERATIONS = "execute started no asynchronous operation (empty operationId) for the sample items";
 
 export function describeBackupItemActionConformance(name: string, factory: () => Promise<BackupItemActionConformanceTarget>): void {
   describe(`BackupItemAction conformance: ${name}`, () => {
-    it("returns a well-formed selector from appliesTo", async () => {
-      const { action } = await factory();
-      expectSelector(await action.appliesTo());
+    let target: BackupItemActionConformanceTarget | undefined;
+    const get = (): BackupItemActionConformanceTarget => {
+      if (!target) throw new Error("the conformance factory did not return a target");
+      return target;
+    };
+    beforeAll(async () => {
+      target = await factory();
+    });
+    afterAll(async () => {
+      await target?.cleanup?.();
     });
 
-    it("returns a JSON-safe item and well-formed additional items for every sample item", async () => {
-      const { action, backup, items } = await factory();
-      expect(items.length).toBeGreaterThan(0);
-      for (const item of items) {
-        const out = await action.execute(structuredClone(item), structuredClone(backup));
-        expectJsonItem(out.item);
-        expectIdentifiers(out.additionalItems);
-        if ("postOperationItems" in out) expectIdentifiers((out as { postOperationItems: ResourceIdentifier[] }).postOperationItems);
-      }
+    it("returns a well-formed selector from appliesTo", () => backupItemActionChecks.appliesTo(get()));
+
+    it("returns a JSON-safe item and well-formed additional items for every sample item", () => backupItemActionChecks.execute(get()));
+
+    it("reports well-formed progress for, and cancels, every operation it starts (v2)", async ({ skip }) => {
+      const t = get();
+      const checked = await backupItemActionChecks.operations(t);
+      skip(checked === 0, isBackupItemActionV2(t.action) ? NO_OPERATIONS : NOT_V2);
     });
   });
 }
 
 export function describeRestoreItemActionConformance(name: string, factory: () => Promise<RestoreItemActionConformanceTarget>): void {
   describe(`RestoreItemAction conformance: ${name}`, () => {
-    it("returns a well-formed selector from appliesTo", async () => {
-      const { action } = await factory();
-      expectSelector(await action.appliesTo());
+    let target: RestoreItemActionConformanceTarget | undefined;
+    const get = (): RestoreItemActionConformanceTarget => {
+      if (!target) throw new Error("the conformance factory did not return a target");
+      return target;
+    };
+    beforeAll(async () => {
+      target = await factory();
+    });
+    afterAll(async () => {
+      await target?.cleanup?.();
     });
 
-    it("always returns a JSON-safe item, even when skipping the restore", async () => {
-      const { action, restore, items } = await factory();
-      expect(items.length).toBeGreaterThan(0);
-      for (const item of items) {
-        const out = await action.execute({ item: structuredClone(item), itemFromBackup: structuredClone(item), restore: structuredClone(restore) });
-        expectJsonItem(out.item);
-        expectIdentifiers(out.additionalItems);
-        expect(typeof out.skipRestore).toBe("boolean");
-      }
+    it("returns a well-formed selector from appliesTo", () => restoreItemActionChecks.appliesTo(get()));
+
+    it("always returns a JSON-safe item, even when skipping the restore", () => restoreItemActionChecks.execute(get()));
+
+    it("reports well-formed progress for, and cancels, every operation it starts (v2)", async ({ skip }) => {
+      const t = get();
+      const checked = await restoreItemActionChecks.operations(t);
+      skip(checked === 0, isRestoreItemActionV2(t.action) ? NO_OPERATIONS : NOT_V2);
+    });
+
+    it("answers areAdditionalItemsReady with a boolean (v2)", async ({ skip }) => {
+      skip(!(await restoreItemActionChecks.additionalItemsReady(get())), NOT_V2);
     });
   });
 }

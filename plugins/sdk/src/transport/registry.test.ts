@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { NotFoundError, ValidationError } from "../contract/errors.js";
 import type { ObjectStore } from "../contract/plugins.js";
-import { createNoopPluginLogger } from "../logger.js";
+import { createNoopPluginLogger, type PluginLogger } from "../logger.js";
 import { InMemoryObjectStore } from "../testing/in-memory-object-store.js";
 import { PluginRegistry } from "./registry.js";
 
@@ -65,6 +65,23 @@ describe("PluginRegistry", () => {
     await expect(registry.get("ObjectStore", "example.io/flaky")).rejects.toThrow("credentials not mounted yet");
     await expect(registry.get("ObjectStore", "example.io/flaky")).resolves.toBeInstanceOf(InMemoryObjectStore);
     expect(attempts).toBe(2);
+  });
+
+  it("gives a view made withLogger the same registrations, its own instances and its own logger", async () => {
+    const registry = new PluginRegistry(createNoopPluginLogger());
+    const loggers: PluginLogger[] = [];
+    registry.register("ObjectStore", "example.io/a", ({ logger }) => {
+      loggers.push(logger);
+      return new InMemoryObjectStore();
+    });
+    const quiet = createNoopPluginLogger();
+    const view = registry.withLogger(quiet);
+    registry.register("ObjectStore", "example.io/later", () => new InMemoryObjectStore());
+    expect(view.list()).toEqual(registry.list());
+    const [own, viewed] = [await registry.get("ObjectStore", "example.io/a"), await view.get("ObjectStore", "example.io/a")];
+    expect(viewed).not.toBe(own);
+    expect(await view.get("ObjectStore", "example.io/a")).toBe(viewed);
+    expect(loggers[1]).toBe(quiet); // the no-op logger's child is itself
   });
 
   it("reports an unknown name with Velero's message", async () => {

@@ -23,15 +23,25 @@ interface Entry {
   kind: PluginKind;
   name: string;
   factory: PluginFactory<unknown>;
-  instance?: Promise<unknown>;
 }
 
 export class PluginRegistry {
-  readonly #entries = new Map<string, Entry>();
+  #entries = new Map<string, Entry>();
+  readonly #instances = new Map<string, Promise<unknown>>();
   readonly #logger: PluginLogger;
 
   constructor(logger: PluginLogger) {
     this.#logger = logger;
+  }
+
+  /**
+   * The same registrations (later ones included) with instances of its own, whose factories get
+   * children of `logger`: what the in-process test harness serves.
+   */
+  withLogger(logger: PluginLogger): PluginRegistry {
+    const view = new PluginRegistry(logger);
+    view.#entries = this.#entries;
+    return view;
   }
 
   /** Validates the name and rejects a duplicate (kind, name). */
@@ -62,8 +72,9 @@ export class PluginRegistry {
    * v1 is served through the v1->v2 adapter.
    */
   async get<K extends PluginKind>(kind: K, name: string): Promise<PluginKindMap[K]> {
-    const entry = this.#entries.get(`${kind}/${name}`);
-    if (entry) return (await this.#instance(entry)) as PluginKindMap[K];
+    const key = `${kind}/${name}`;
+    const entry = this.#entries.get(key);
+    if (entry) return (await this.#instance(key, entry)) as PluginKindMap[K];
     if (kind === "BackupItemActionV2" && this.#entries.has(`BackupItemAction/${name}`)) {
       return adaptBackupItemActionV1(await this.get("BackupItemAction", name)) as PluginKindMap[K];
     }
@@ -73,17 +84,19 @@ export class PluginRegistry {
     throw new NotFoundError(`${kind} plugin: ${name} was not found or has an invalid name format`);
   }
 
-  #instance(entry: Entry): Promise<unknown> {
-    if (!entry.instance) {
+  #instance(key: string, entry: Entry): Promise<unknown> {
+    let instance = this.#instances.get(key);
+    if (!instance) {
       const logger = this.#logger.child({ plugin: entry.name, pluginKind: entry.kind });
       const created = Promise.resolve().then(() => entry.factory({ name: entry.name, logger }));
-      entry.instance = created;
+      this.#instances.set(key, created);
       // A failed factory is retried on the next request rather than failing forever.
       created.catch(() => {
-        if (entry.instance === created) entry.instance = undefined;
+        if (this.#instances.get(key) === created) this.#instances.delete(key);
       });
+      instance = created;
     }
-    return entry.instance;
+    return instance;
   }
 }
 

@@ -2,7 +2,7 @@
  * velero.io/v1 API types, field for field as Velero's CRDs define them (JSON names). Durations
  * are Go duration strings ("720h0m0s"), times are RFC 3339 strings.
  */
-import type { V1LabelSelector, V1ObjectMeta, V1SecretKeySelector, V1TypedLocalObjectReference } from "@kubernetes/client-node";
+import type { LabelSelector, ObjectMeta, SecretKeySelector, TypedLocalObjectReference } from "./meta.js";
 
 export const VELERO_GROUP = "velero.io";
 export const VELERO_VERSION = "v1";
@@ -12,14 +12,14 @@ export const VELERO_API_VERSION = "velero.io/v1";
 export interface UnstructuredItem {
   apiVersion: string;
   kind: string;
-  metadata: V1ObjectMeta & { name: string };
+  metadata: ObjectMeta & { name: string };
   [field: string]: unknown;
 }
 
 interface VeleroObject<K extends string, S, St> {
   apiVersion?: typeof VELERO_API_VERSION;
   kind?: K;
-  metadata: V1ObjectMeta;
+  metadata: ObjectMeta;
   spec: S;
   status?: St;
 }
@@ -44,7 +44,7 @@ export interface BackupResourceHookSpec {
   excludedNamespaces?: string[];
   includedResources?: string[];
   excludedResources?: string[];
-  labelSelector?: V1LabelSelector;
+  labelSelector?: LabelSelector;
   pre?: BackupResourceHook[];
   post?: BackupResourceHook[];
 }
@@ -59,8 +59,8 @@ export interface BackupSpec {
   excludedClusterScopedResources?: string[];
   includedNamespaceScopedResources?: string[];
   excludedNamespaceScopedResources?: string[];
-  labelSelector?: V1LabelSelector;
-  orLabelSelectors?: V1LabelSelector[];
+  labelSelector?: LabelSelector;
+  orLabelSelectors?: LabelSelector[];
   snapshotVolumes?: boolean;
   ttl?: Duration;
   includeClusterResources?: boolean;
@@ -72,7 +72,7 @@ export interface BackupSpec {
   orderedResources?: Record<string, string>;
   csiSnapshotTimeout?: Duration;
   itemOperationTimeout?: Duration;
-  resourcePolicy?: V1TypedLocalObjectReference;
+  resourcePolicy?: TypedLocalObjectReference;
   snapshotMoveData?: boolean;
   datamover?: string;
   uploaderConfig?: { parallelFilesUpload?: number };
@@ -149,7 +149,7 @@ export interface RestoreResourceHookSpec {
   excludedNamespaces?: string[];
   includedResources?: string[];
   excludedResources?: string[];
-  labelSelector?: V1LabelSelector;
+  labelSelector?: LabelSelector;
   postHooks?: RestoreResourceHook[];
 }
 
@@ -161,8 +161,8 @@ export interface RestoreSpec {
   includedResources?: string[];
   excludedResources?: string[];
   namespaceMapping?: Record<string, string>;
-  labelSelector?: V1LabelSelector;
-  orLabelSelectors?: V1LabelSelector[];
+  labelSelector?: LabelSelector;
+  orLabelSelectors?: LabelSelector[];
   restorePVs?: boolean;
   restoreStatus?: { includedResources?: string[]; excludedResources?: string[] };
   preserveNodePorts?: boolean;
@@ -170,7 +170,7 @@ export interface RestoreSpec {
   hooks?: { resources?: RestoreResourceHookSpec[] };
   existingResourcePolicy?: "none" | "update";
   itemOperationTimeout?: Duration;
-  resourceModifier?: V1TypedLocalObjectReference;
+  resourceModifier?: TypedLocalObjectReference;
   uploaderConfig?: { writeSparseFiles?: boolean; parallelFilesDownload?: number };
 }
 
@@ -227,8 +227,8 @@ export type BackupStorageLocationAccessMode = "ReadWrite" | "ReadOnly";
 export interface BackupStorageLocationSpec {
   provider: string;
   config?: Record<string, string>;
-  credential?: V1SecretKeySelector;
-  objectStorage: { bucket: string; prefix?: string; caCert?: string; caCertRef?: V1SecretKeySelector };
+  credential?: SecretKeySelector;
+  objectStorage: { bucket: string; prefix?: string; caCert?: string; caCertRef?: SecretKeySelector };
   default?: boolean;
   accessMode?: BackupStorageLocationAccessMode;
   backupSyncPeriod?: Duration;
@@ -249,7 +249,7 @@ export type BackupStorageLocation = VeleroObject<"BackupStorageLocation", Backup
 export interface VolumeSnapshotLocationSpec {
   provider: string;
   config?: Record<string, string>;
-  credential?: V1SecretKeySelector;
+  credential?: SecretKeySelector;
 }
 
 export type VolumeSnapshotLocation = VeleroObject<

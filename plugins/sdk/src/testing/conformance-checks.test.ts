@@ -1,0 +1,265 @@
+// The item-action conformance checks fail broken actions, each with a message naming the call and
+// the rule it broke (the passing side is conformance.test.ts).
+import { describe, expect, it } from "vitest";
+import type { Backup, Restore, UnstructuredItem } from "../api/v1/types.js";
+import {
+  emptyResourceSelector,
+  type BackupItemAction,
+  type BackupItemActionV2,
+  type DeleteItemAction,
+  type ItemBlockAction,
+  type OperationProgress,
+  type RestoreItemAction,
+  type RestoreItemActionV2,
+} from "../contract/plugins.js";
+import { serve } from "../serve.js";
+import { deleteItemActionChecks } from "./delete-item-action-conformance.js";
+import { startTestPluginServer } from "./harness.js";
+import { backupItemActionChecks, restoreItemActionChecks } from "./item-action-conformance.js";
+import { itemBlockActionChecks } from "./item-block-action-conformance.js";
+
+const pod: UnstructuredItem = { apiVersion: "v1", kind: "Pod", metadata: { name: "web", namespace: "app" } };
+const backup: Backup = { metadata: { name: "b1", namespace: "velero" }, spec: {} };
+const restore: Restore = { metadata: { name: "r1", namespace: "velero" }, spec: { backupName: "b1" } };
+const claim = { group: "", resource: "persistentvolumeclaims", namespace: "app", name: "data" };
+const goodProgress: OperationProgress = { completed: false, err: "", nCompleted: 1, nTotal: 2, operationUnits: "bytes", description: "copying" };
+
+function bia2(overrides: Partial<BackupItemActionV2>): BackupItemActionV2 {
+  return {
+    appliesTo: async () => emptyResourceSelector(),
+    execute: async (item) => ({ item, additionalItems: [], operationId: "op-1", postOperationItems: [] }),
+    progress: async () => goodProgress,
+    cancel: async () => {},
+    ...overrides,
+  };
+}
+
+function ria2(overrides: Partial<RestoreItemActionV2>): RestoreItemActionV2 {
+  return {
+    appliesTo: async () => emptyResourceSelector(),
+    execute: async ({ item }) => ({
+      item,
+      additionalItems: [claim],
+      skipRestore: false,
+      operationId: "op-1",
+      waitForAdditionalItems: true,
+      additionalItemsReadyTimeoutMs: 0,
+    }),
+    progress: async () => goodProgress,
+    cancel: async () => {},
+    areAdditionalItemsReady: async () => true,
+    ...overrides,
+  };
+}
+
+describe("backupItemActionChecks", () => {
+  it("checks every operation of a working v2 action and none of a v1 action", async () => {
+    expect(await backupItemActionChecks.operations({ action: bia2({}), backup, items: [pod, pod] })).toBe(2);
+    const v1: BackupItemAction = { appliesTo: async () => emptyResourceSelector(), execute: async (item) => ({ item, additionalItems: [] }) };
+    expect(await backupItemActionChecks.operations({ action: v1, backup, items: [pod] })).toBe(0);
+  });
+
+  it.each([
+    {
+      name: "appliesTo with a string instead of a list",
+      action: bia2({ appliesTo: async () => ({ ...emptyResourceSelector(), includedResources: "pods" as never }) }),
+      check: "appliesTo" as const,
+      error: /appliesTo\(\)\.includedResources must be an array of strings/,
+    },
+    {
+      name: "a rejecting appliesTo",
+      action: bia2({ appliesTo: async () => Promise.reject(new Error("not configured")) }),
+      check: "appliesTo" as const,
+      error: "appliesTo() rejected: not configured",
+    },
+    {
+      name: "an additional item named by kind",
+      action: bia2({ execute: async (item) => ({ item, additionalItems: [{ ...claim, resource: "PersistentVolumeClaim" }], operationId: "", postOperationItems: [] }) }),
+      check: "execute" as const,
+      error: /execute\(Pod app\/web\)\.additionalItems\[0\]\.resource must be the plural, lowercase resource name/,
+    },
+    {
+      name: "a post-operation item without a name",
+      action: bia2({ execute: async (item) => ({ item, additionalItems: [], operationId: "op-1", postOperationItems: [{ ...claim, name: "" }] }) }),
+      check: "execute" as const,
+      error: /execute\(Pod app\/web\)\.postOperationItems\[0\]\.name must be a non-empty string/,
+    },
+    {
+      name: "an item holding a Date",
+      action: bia2({ execute: async (item) => ({ item: { ...item, at: new Date(0) }, additionalItems: [], operationId: "", postOperationItems: [] }) }),
+      check: "execute" as const,
+      error: /execute\(Pod app\/web\): the item must be plain JSON/,
+    },
+    {
+      name: "no item at all",
+      action: bia2({ execute: async () => undefined as never }),
+      check: "execute" as const,
+      error: /execute\(Pod app\/web\) must always return the item/,
+    },
+    {
+      name: "a rejecting execute",
+      action: bia2({ execute: async () => Promise.reject(new Error("boom")) }),
+      check: "execute" as const,
+      error: "execute(Pod app/web) rejected: boom",
+    },
+    {
+      name: "progress failing for the action's own operation IDs",
+      action: bia2({ progress: async (id) => Promise.reject(new Error(`operation ${id} not found`)) }),
+      check: "operations" as const,
+      error: 'progress("op-1") for the operation execute(Pod app/web) started rejected: operation op-1 not found',
+    },
+    {
+      name: "progress resolving nothing",
+      action: bia2({ progress: async () => undefined as never }),
+      check: "operations" as const,
+      error: /progress\("op-1"\) for the operation execute\(Pod app\/web\) started must resolve to an OperationProgress/,
+    },
+    {
+      name: "progress counting in strings",
+      action: bia2({ progress: async () => ({ ...goodProgress, nCompleted: "1" as never }) }),
+      check: "operations" as const,
+      error: /started: nCompleted must be a number/,
+    },
+    {
+      name: "progress without a description",
+      action: bia2({ progress: async () => ({ ...goodProgress, description: undefined as never }) }),
+      check: "operations" as const,
+      error: /started: description must be a string/,
+    },
+    {
+      name: "progress with a started time that is not a Date",
+      action: bia2({ progress: async () => ({ ...goodProgress, started: "2026-01-01T00:00:00Z" as never }) }),
+      check: "operations" as const,
+      error: /started: started must be a valid Date when present/,
+    },
+    {
+      name: "a rejecting cancel",
+      action: bia2({ cancel: async () => Promise.reject(new Error("already gone")) }),
+      check: "operations" as const,
+      error: 'cancel("op-1") for the operation execute(Pod app/web) started rejected: already gone',
+    },
+    {
+      name: "no operation ID",
+      action: bia2({ execute: async (item) => ({ item, additionalItems: [], postOperationItems: [] }) as never }),
+      check: "operations" as const,
+      error: /execute\(Pod app\/web\)\.operationId must be a string/,
+    },
+  ])("fails $name", async ({ action, check, error }) => {
+    await expect(backupItemActionChecks[check]({ action, backup, items: [pod] })).rejects.toThrow(error);
+  });
+
+  it("fails a target without sample items", async () => {
+    await expect(backupItemActionChecks.execute({ action: bia2({}), backup, items: [] })).rejects.toThrow(/needs at least one sample item/);
+  });
+
+  it("fails a progress that rejects its own operation IDs, through the gRPC adapters, with the plugin's message", async () => {
+    const plugin = await startTestPluginServer(
+      serve().registerBackupItemActionV2("example.io/broken", () => bia2({ progress: async (id) => Promise.reject(new Error(`unknown operation "${id}"`)) })),
+    );
+    try {
+      const action = plugin.backupItemActionV2("example.io/broken");
+      await expect(backupItemActionChecks.operations({ action, backup, items: [pod] })).rejects.toThrow(
+        'progress("op-1") for the operation execute(Pod app/web) started rejected: unknown operation "op-1"',
+      );
+    } finally {
+      await plugin.close();
+    }
+  });
+});
+
+describe("restoreItemActionChecks", () => {
+  it("checks the operations and additional items of a working v2 action, and neither of a v1 action", async () => {
+    expect(await restoreItemActionChecks.operations({ action: ria2({}), restore, items: [pod] })).toBe(1);
+    expect(await restoreItemActionChecks.additionalItemsReady({ action: ria2({}), restore, items: [pod] })).toBe(true);
+    const v1: RestoreItemAction = { appliesTo: async () => emptyResourceSelector(), execute: async ({ item }) => ({ item, additionalItems: [], skipRestore: false }) };
+    expect(await restoreItemActionChecks.operations({ action: v1, restore, items: [pod] })).toBe(0);
+    expect(await restoreItemActionChecks.additionalItemsReady({ action: v1, restore, items: [pod] })).toBe(false);
+  });
+
+  it.each([
+    {
+      name: "a missing skipRestore",
+      action: ria2({ execute: async ({ item }) => ({ item, additionalItems: [] }) as never }),
+      check: "execute" as const,
+      error: /execute\(Pod app\/web\)\.skipRestore must be a boolean/,
+    },
+    {
+      name: "progress failing for the action's own operation IDs",
+      action: ria2({ progress: async () => Promise.reject(new Error("no such operation")) }),
+      check: "operations" as const,
+      error: 'progress("op-1") for the operation execute(Pod app/web) started rejected: no such operation',
+    },
+    {
+      name: "progress with a non-boolean completed",
+      action: ria2({ progress: async () => ({ ...goodProgress, completed: "yes" as never }) }),
+      check: "operations" as const,
+      error: /started: completed must be a boolean/,
+    },
+    {
+      name: "a rejecting cancel",
+      action: ria2({ cancel: async () => Promise.reject(new Error("cannot cancel")) }),
+      check: "operations" as const,
+      error: /cancel\("op-1"\) for the operation execute\(Pod app\/web\) started rejected: cannot cancel/,
+    },
+    {
+      name: "areAdditionalItemsReady answering a string",
+      action: ria2({ areAdditionalItemsReady: async () => "yes" as never }),
+      check: "additionalItemsReady" as const,
+      error: /areAdditionalItemsReady\(the 1 additional item\(s\) of Pod app\/web\) must be a boolean/,
+    },
+    {
+      name: "a rejecting areAdditionalItemsReady",
+      action: ria2({ areAdditionalItemsReady: async () => Promise.reject(new Error("cannot list claims")) }),
+      check: "additionalItemsReady" as const,
+      error: "areAdditionalItemsReady(the 1 additional item(s) of Pod app/web) rejected: cannot list claims",
+    },
+  ])("fails $name", async ({ action, check, error }) => {
+    await expect(restoreItemActionChecks[check]({ action, restore, items: [pod] })).rejects.toThrow(error);
+  });
+});
+
+describe("deleteItemActionChecks", () => {
+  const deleting = (execute: DeleteItemAction["execute"]): DeleteItemAction => ({ appliesTo: async () => emptyResourceSelector(), execute });
+
+  it("passes an action that resolves for one item and rejects with a message for another", async () => {
+    const action = deleting(async (item) => {
+      if (item.metadata.name === "gone") throw new Error('snapshot of "gone" not found');
+    });
+    await expect(deleteItemActionChecks.execute({ action, backup, items: [pod, { ...pod, metadata: { name: "gone" } }] })).resolves.toBeUndefined();
+  });
+
+  it.each([
+    { name: "a rejection with a string", execute: async (): Promise<void> => Promise.reject("boom"), error: /execute\(Pod app\/web\) rejected with a non-Error value \(boom\)/ },
+    { name: "a rejection with an empty message", execute: async (): Promise<void> => Promise.reject(new Error("")), error: /execute\(Pod app\/web\) rejected with an Error without a message/ },
+  ])("fails $name", async ({ execute, error }) => {
+    await expect(deleteItemActionChecks.execute({ action: deleting(execute), backup, items: [pod] })).rejects.toThrow(error);
+  });
+
+  it("fails a rejecting appliesTo", async () => {
+    const action: DeleteItemAction = { appliesTo: async () => Promise.reject(new Error("no config")), execute: async () => {} };
+    await expect(deleteItemActionChecks.appliesTo({ action, backup, items: [pod] })).rejects.toThrow("appliesTo() rejected: no config");
+  });
+});
+
+describe("itemBlockActionChecks", () => {
+  const relating = (getRelatedItems: ItemBlockAction["getRelatedItems"]): ItemBlockAction => ({ appliesTo: async () => emptyResourceSelector(), getRelatedItems });
+
+  it("passes an action returning well-formed identifiers or none", async () => {
+    await expect(itemBlockActionChecks.relatedItems({ action: relating(async () => [claim]), backup, items: [pod] })).resolves.toBeUndefined();
+    await expect(itemBlockActionChecks.relatedItems({ action: relating(async () => []), backup, items: [pod] })).resolves.toBeUndefined();
+  });
+
+  it.each([
+    { name: "a related item without a name", related: [{ ...claim, name: "" }], error: /getRelatedItems\(Pod app\/web\)\[0\]\.name must be a non-empty string/ },
+    { name: "a related item named by kind", related: [claim, { ...claim, resource: "Pod" }], error: /getRelatedItems\(Pod app\/web\)\[1\]\.resource must be the plural, lowercase/ },
+    { name: "a related item without a group", related: [{ ...claim, group: undefined as never }], error: /\[0\]\.group must be a string/ },
+    { name: "no list", related: undefined as never, error: /getRelatedItems\(Pod app\/web\) must be an array of resource identifiers/ },
+  ])("fails $name", async ({ related, error }) => {
+    await expect(itemBlockActionChecks.relatedItems({ action: relating(async () => related), backup, items: [pod] })).rejects.toThrow(error);
+  });
+
+  it("fails a selector without a label selector string", async () => {
+    const action: ItemBlockAction = { appliesTo: async () => ({ ...emptyResourceSelector(), selector: undefined as never }), getRelatedItems: async () => [] };
+    await expect(itemBlockActionChecks.appliesTo({ action, backup, items: [pod] })).rejects.toThrow(/appliesTo\(\)\.selector must be a label selector string/);
+  });
+});

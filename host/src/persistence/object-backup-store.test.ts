@@ -55,8 +55,21 @@ describe("ObjectBackupStore", () => {
     expect(text("backups/b1/b1-resource-list.json.gz")).toBe('{"v1/ConfigMap":["ns/a"]}\n');
     expect(text("backups/b1/b1-results.gz")).toBe('{"errors":{},"warnings":{}}\n');
     expect(text("backups/b1/b1-logs.gz")).toBe("line 1\n");
+    // every .gz starts with the bytes Go's gzip.Writer writes (no mtime, XFL 0, OS 255)
+    for (const key of objects.keys("bkt").filter((k) => k.endsWith(".gz") && !k.endsWith(".tar.gz"))) {
+      expect((objects.get("bkt", key) as Buffer).subarray(0, 10).toString("hex"), key).toBe("1f8b08000000000000ff");
+    }
     const meta = JSON.parse(objects.get("bkt", "backups/b1/velero-backup.json")?.toString() ?? "");
     expect(meta).toMatchObject({ apiVersion: "velero.io/v1", kind: "Backup", status: { phase: "Completed" } });
+  });
+
+  it("writes a restore's .gz files with Go's gzip header too", async () => {
+    const { objects, store } = newStore();
+    await store.putRestoreFiles({ restoreName: "r1", log: Readable.from(["restore line\n"]), results: { errors: {}, warnings: {} }, resourceList: {}, itemOperations: [], volumeInfo: [] });
+    const keys = objects.keys("bkt");
+    expect(keys.sort()).toEqual(["restores/r1/r1-volumeinfo.json.gz", "restores/r1/restore-r1-itemoperations.json.gz", "restores/r1/restore-r1-logs.gz", "restores/r1/restore-r1-resource-list.json.gz", "restores/r1/restore-r1-results.gz"]);
+    for (const key of keys) expect((objects.get("bkt", key) as Buffer).subarray(0, 10).toString("hex"), key).toBe("1f8b08000000000000ff");
+    expect(gunzipSync(objects.get("bkt", "restores/r1/restore-r1-logs.gz") as Buffer).toString()).toBe("restore line\n");
   });
 
   it("stores an already gzipped log as it is", async () => {

@@ -1,12 +1,13 @@
 /**
  * BackupStore over an ObjectStore, byte-compatible with Velero's objectBackupStore: same keys,
- * gzip(JSON + "\n") side files with `null` for empty lists, pretty velero-backup.json, upload
- * order log → metadata → tarball → side files with cleanup on failure.
+ * gzip(JSON + "\n") side files with `null` for empty lists, pretty velero-backup.json, Go's gzip
+ * header on every .gz, upload order log → metadata → tarball → side files with cleanup on failure.
  */
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGunzip, createGzip, gzipSync } from "node:zlib";
+import { createGunzip } from "node:zlib";
 import { getErrorMessage, type Backup, type ObjectStore } from "@velero-ts/plugin-sdk";
+import { gzipStreamGo, gzipSyncGo } from "../shared/gzip.js";
 import { createSilentLogger, type Logger } from "../shared/logging.js";
 import type {
   BackupFileKind,
@@ -37,8 +38,9 @@ export function encodeJsonLine(value: unknown, emptyList = false): string {
   return marshalGo(v, { sortKeys: false }) + "\n";
 }
 
+/** gzip(JSON + "\n") with Go's gzip header bytes, as encode.ToJSONGzip writes. */
 export function gzipJson(value: unknown, emptyList = false): Buffer {
-  return gzipSync(Buffer.from(encodeJsonLine(value, emptyList)));
+  return gzipSyncGo(Buffer.from(encodeJsonLine(value, emptyList)));
 }
 
 /** BackupStatus fields Go leaves out of velero-backup.json when zero (all `omitempty`). */
@@ -132,7 +134,7 @@ export class ObjectBackupStore implements BackupStore {
     const b = upload.name;
     // The log goes up alongside the rest (best effort, as in Velero: a lost log does not change
     // the backup's outcome); the metadata precedes the contents, and the side files follow them.
-    const logBody = upload.gzippedLog ?? upload.log?.pipe(createGzip());
+    const logBody = upload.gzippedLog ?? (upload.log ? gzipStreamGo(upload.log) : undefined);
     const log = logBody
       ? this.#put(this.layout.backupLog(b), logBody).catch((err: unknown) => {
           this.#log.error({ backup: b, err: getErrorMessage(err) }, "error uploading log file");
@@ -234,7 +236,7 @@ export class ObjectBackupStore implements BackupStore {
 
   async putRestoreFiles(upload: RestoreUpload): Promise<void> {
     const r = upload.restoreName;
-    if (upload.log) await this.#put(this.layout.restoreLog(r), upload.log.pipe(createGzip()));
+    if (upload.log) await this.#put(this.layout.restoreLog(r), gzipStreamGo(upload.log));
     if (upload.results) await this.#put(this.layout.restoreResults(r), gzipJson(upload.results));
     if (upload.resourceList) await this.#put(this.layout.restoreResourceList(r), gzipJson(upload.resourceList));
     if (upload.itemOperations) await this.#put(this.layout.restoreItemOperations(r), gzipJson(upload.itemOperations, true));

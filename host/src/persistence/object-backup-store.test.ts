@@ -8,7 +8,7 @@ import { GVR } from "../kube/gvr.js";
 import { createSilentLogger } from "../shared/logging.js";
 import { CredentialFileStore } from "./credentials.js";
 import { objectStoreConfigFor } from "./location.js";
-import { encodeBackupMetadata, ObjectBackupStore } from "./object-backup-store.js";
+import { ObjectBackupStore } from "./object-backup-store.js";
 import { mkdtempSync, statSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -151,26 +151,5 @@ describe("objectStoreConfigFor", () => {
     const credentials = new CredentialFileStore({ kube: new FakeKubeClient(), namespace: "velero" });
     const bsl = forBackupStorageLocation("velero", "default").bucket("bkt/pre").build();
     await expect(objectStoreConfigFor(bsl, credentials)).rejects.toThrow(/must not contain a '\/'/);
-  });
-});
-
-describe("encodeBackupMetadata (velero-backup.json)", () => {
-  it("writes the status as Velero's Go struct does: zero counters and empty strings left out, hookStatus and progress kept without zeros", () => {
-    const backup = forBackup("velero", "b1").build();
-    backup.status = {
-      phase: "Completed",
-      version: 1,
-      formatVersion: "1.1.0",
-      errors: 0,
-      warnings: 2,
-      failureReason: "",
-      validationErrors: [],
-      volumeSnapshotsAttempted: 0,
-      backupItemOperationsAttempted: 0,
-      hookStatus: { hooksAttempted: 0, hooksFailed: 0 },
-      progress: { totalItems: 3, itemsBackedUp: 0 },
-    } as never;
-    const written = JSON.parse(encodeBackupMetadata(backup)) as { status: Record<string, unknown> };
-    expect(written.status).toEqual({ phase: "Completed", version: 1, formatVersion: "1.1.0", warnings: 2, hookStatus: {}, progress: { totalItems: 3 } });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * BackupStore over an ObjectStore, byte-compatible with Velero's objectBackupStore: same keys,
- * gzip(JSON + "\n") side files with `null` for empty lists, pretty velero-backup.json, Go's gzip
- * header on every .gz, upload order log → metadata → tarball → side files with cleanup on failure.
+ * gzip(JSON + "\n") side files with `null` for empty lists, velero-backup.json as Velero's
+ * encoder writes it (go-backup-json.ts), Go's gzip header on every .gz, upload
+ * order log → metadata → tarball → side files with cleanup on failure.
  */
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -18,6 +19,7 @@ import type {
   RestoreFileKind,
   RestoreUpload,
 } from "./backup-store.js";
+import { encodeBackupMetadata } from "./go-backup-json.js";
 import { marshalGo, omitEmptyMergePatch } from "./go-json.js";
 import { ObjectStoreLayout } from "./layout.js";
 
@@ -43,7 +45,7 @@ export function gzipJson(value: unknown, emptyList = false): Buffer {
   return gzipSyncGo(Buffer.from(encodeJsonLine(value, emptyList)));
 }
 
-/** BackupStatus fields Go leaves out of velero-backup.json when zero (all `omitempty`). */
+/** BackupStatus fields Go leaves out when zero (all `omitempty`). */
 const OMITTED_WHEN_ZERO = [
   "version",
   "formatVersion",
@@ -61,40 +63,15 @@ const OMITTED_WHEN_ZERO = [
   "backupItemOperationsFailed",
 ] as const;
 
-function withoutZeros(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
-  const out = { ...value };
-  for (const k of keys) if (out[k] === 0 || out[k] === "") delete out[k];
-  return out;
-}
-
-/**
- * The status as Velero's Go struct writes it: zero counters and empty strings left out, and the
- * progress and hookStatus objects kept (they are pointers) without their zero fields (`hookStatus: {}`).
- */
-function goBackupStatus(status: Record<string, unknown>): Record<string, unknown> {
-  const out = withoutZeros(status, OMITTED_WHEN_ZERO);
-  if (Array.isArray(out["validationErrors"]) && out["validationErrors"].length === 0) delete out["validationErrors"];
-  if (out["progress"] && typeof out["progress"] === "object") out["progress"] = withoutZeros(out["progress"] as Record<string, unknown>, ["totalItems", "itemsBackedUp"]);
-  if (out["hookStatus"] && typeof out["hookStatus"] === "object") out["hookStatus"] = withoutZeros(out["hookStatus"] as Record<string, unknown>, ["hooksAttempted", "hooksFailed"]);
-  return out;
-}
-
 /**
  * A JSON merge patch that leaves the Backup CR's status as Velero's Go struct writes it: the
- * fields goBackupStatus leaves out are sent as null (a merge patch deletes them), so a zero
+ * zero fields its omitempty leaves out are sent as null (a merge patch deletes them), so a zero
  * written earlier (progress at the start of the run) goes too.
  */
 export function goBackupStatusMergePatch(status: Record<string, unknown>): Record<string, unknown> {
   const patch = omitEmptyMergePatch(status, OMITTED_WHEN_ZERO, ["progress", "hookStatus"]);
   if (Array.isArray(patch["validationErrors"]) && patch["validationErrors"].length === 0) patch["validationErrors"] = null;
   return patch;
-}
-
-/** velero-backup.json: the Backup with apiVersion/kind first, pretty-printed like the k8s serializer. */
-export function encodeBackupMetadata(backup: Backup): string {
-  const { apiVersion: _a, kind: _k, ...rest } = backup;
-  const status = rest.status ? goBackupStatus(rest.status as unknown as Record<string, unknown>) : undefined;
-  return JSON.stringify({ apiVersion: "velero.io/v1", kind: "Backup", ...rest, ...(status ? { status } : {}) }, null, 2) + "\n";
 }
 
 export class ObjectBackupStore implements BackupStore {

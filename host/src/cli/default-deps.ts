@@ -26,8 +26,9 @@ export function defaultDeps(): CliDeps {
     // Loaded on demand: @kubernetes/client-node is slow to import, and help/completion/client
     // config never talk to the cluster.
     connect: async (options) => {
-      const { createKubeClient } = await import("../kube/http-kube-client.js");
-      return createKubeClient({ kubeconfig: options.kubeconfig, context: options.kubecontext });
+      const { createKubeClient, veleroUserAgent } = await import("../kube/http-kube-client.js");
+      // Velero's CLI client is "velero/<version> ...": the field manager of what the CLI writes.
+      return createKubeClient({ kubeconfig: options.kubeconfig, context: options.kubecontext, userAgent: veleroUserAgent("velero", VERSION.version, VERSION.gitCommit) });
     },
     fetch: (url) => fetch(url),
     version: VERSION,

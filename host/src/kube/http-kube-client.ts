@@ -82,6 +82,17 @@ export interface HttpKubeClientOptions {
   pageSize?: number;
   /** Use aggregated discovery when the API server offers it (default true). */
   aggregatedDiscovery?: boolean;
+  /**
+   * The User-Agent header. The API server names a client's field manager (managedFields, which
+   * velero-backup.json carries) after its part before the first '/'; none gives "unknown".
+   */
+  userAgent?: string;
+}
+
+/** Velero's client User-Agent (pkg/client/client.go buildUserAgent): "<command>/<version> (<os>/<arch>) <git sha>". */
+export function veleroUserAgent(command: string, version: string, gitSha: string): string {
+  const arch = process.arch === "x64" ? "amd64" : process.arch === "ia32" ? "386" : process.arch;
+  return `${command}/${version} (${process.platform}/${arch}) ${gitSha}`;
 }
 
 export class HttpKubeClient implements KubeClient {
@@ -90,6 +101,7 @@ export class HttpKubeClient implements KubeClient {
   readonly #log: Logger;
   readonly #pageSize: number;
   readonly #aggregatedDiscovery: boolean;
+  readonly #userAgent: string | undefined;
   #agent: Agent | undefined;
   #tls: Promise<RequestOptions> | undefined;
   #discovery: Promise<{ resources: ApiResource[]; failures: DiscoveryFailure[] }> | undefined;
@@ -102,6 +114,7 @@ export class HttpKubeClient implements KubeClient {
     this.#log = options.logger ?? createSilentLogger();
     this.#pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     this.#aggregatedDiscovery = options.aggregatedDiscovery ?? true;
+    this.#userAgent = options.userAgent;
   }
 
   /** The kubeconfig this client uses (for components that need client-node directly). */
@@ -144,6 +157,7 @@ export class HttpKubeClient implements KubeClient {
   async #headers(contentType?: string, accept = "application/json"): Promise<Record<string, string>> {
     const opts = await this.#options();
     const headers: Record<string, string> = { accept };
+    if (this.#userAgent) headers["user-agent"] = this.#userAgent;
     for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = String(v);
     if (contentType) headers["content-type"] = contentType;
     return headers;

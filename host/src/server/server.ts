@@ -20,7 +20,7 @@ import { markInProgressFailed } from "../controllers/startup.js";
 import { DISABLEABLE_CONTROLLERS, RESTORE_ONLY_DISABLED } from "./controller-names.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
-import { createKubeClient } from "../kube/http-kube-client.js";
+import { createKubeClient, veleroUserAgent } from "../kube/http-kube-client.js";
 import { CredentialFileStore } from "../persistence/credentials.js";
 import { createBackupStoreGetter } from "../persistence/location.js";
 import { DefaultPluginManager } from "../plugins/default-manager.js";
@@ -184,7 +184,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (features.all().length > 0) log.info(`${features.all().length} feature flags enabled [${features.all().join(" ")}]`);
 
   const ownKube = options.kube === undefined;
-  const kube = options.kube ?? createKubeClient({ kubeconfig: options.kubeconfig, context: options.kubecontext, logger, pageSize: options.clientPageSize });
+  // As Velero's server client, named "velero-server" in the User-Agent: the field manager the API
+  // server records for what this server writes (managedFields, also in velero-backup.json).
+  const userAgent = veleroUserAgent("velero-server", options.serverVersion ?? VELERO_TS_VERSION, "velero-ts");
+  const kube = options.kube ?? createKubeClient({ kubeconfig: options.kubeconfig, context: options.kubecontext, logger, pageSize: options.clientPageSize, userAgent });
   await kube.serverVersion().catch((err: unknown) => {
     throw new Error(`cannot reach the Kubernetes API server: ${getErrorMessage(err)}; check --kubeconfig/--kubecontext`, { cause: err });
   });

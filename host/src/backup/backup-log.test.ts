@@ -20,6 +20,8 @@ describe("BackupLogger", () => {
     expect(log.results.errors).toEqual({ velero: [" message: /failed error: /boom"] });
     expect(log.results.warnings).toEqual({ namespaces: { app: [" message: /careful"] } });
     expect(gunzipSync(await log.gzipped()).toString()).toBe(log.text());
+    // the header Go's gzip.Writer writes (OS 255), as in Velero's <backup>-logs.gz
+    expect((await log.gzipped()).subarray(0, 10).toString("hex")).toBe("1f8b08000000000000ff");
   });
 
   it("formats fields as logrus' TextFormatter does: sorted by key, err as error, quoted only when needed", () => {
@@ -60,7 +62,9 @@ describe("BackupLogger", () => {
     const log = new BackupLogger({ now: NOW, compress: true }).child({ backup: "velero/b1" });
     // ~100 bytes a line: 6,000 lines cross the 256 KiB hand-off to the gzip stream twice.
     for (let i = 0; i < 6000; i++) log.child({ name: `cm-${i}` }).info("Processing item");
-    const text = gunzipSync(await log.gzipped()).toString();
+    const gzipped = await log.gzipped();
+    expect(gzipped.subarray(0, 10).toString("hex")).toBe("1f8b08000000000000ff");
+    const text = gunzipSync(gzipped).toString();
     const lines = text.trimEnd().split("\n");
     expect(lines).toHaveLength(6000);
     expect(lines[0]).toBe('time="2026-11-26T00:00:00Z" level=info msg="Processing item" backup=velero/b1 name=cm-0');

@@ -3,7 +3,8 @@
  * logger, with warning/error counts and the results file (`{errors, warnings}` grouped as
  * Velero's results.Result: velero / cluster / namespaces).
  */
-import { createGzip, gzipSync, type Gzip } from "node:zlib";
+import { createGzip, type Gzip } from "node:zlib";
+import { asGoGzipHeader, gzipSyncGo } from "../shared/gzip.js";
 import type { Logger } from "../shared/logging.js";
 import type { BackupResults, Result } from "../persistence/backup-store.js";
 import { childPieces, fieldPieces, joinPieces, LOGRUS_LEVEL_ORDER, logrusLevel, logrusLine, LogrusLevels, mergeFields, writesFormattedLines, type FormattedLineWriter, type LogrusLevel } from "../shared/logrus-format.js";
@@ -102,15 +103,15 @@ export class BackupLogger extends LogrusLevels implements Logger {
     return this.#sink.lines.join("");
   }
 
-  /** The whole log, gzipped; ends the log (later lines are not in it). */
+  /** The whole log, gzipped (with Go's gzip header, as Velero's); ends the log (later lines are not in it). */
   async gzipped(): Promise<Buffer> {
     const s = this.#sink;
-    if (!s.gzip) return gzipSync(this.text());
+    if (!s.gzip) return gzipSyncGo(this.text());
     if (!s.gzip.stream.writableEnded) s.gzip.stream.end(s.lines.join(""));
     s.lines = [];
     s.pendingChars = 0;
     await s.gzip.done;
-    return Buffer.concat(s.gzip.out);
+    return asGoGzipHeader(Buffer.concat(s.gzip.out));
   }
 
   child(bindings: Record<string, unknown>): BackupLogger {

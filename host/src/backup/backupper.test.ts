@@ -323,6 +323,8 @@ describe("KubernetesBackupper snapshots and hooks", () => {
     expect(out.volumeInfo[0]?.nativeSnapshotInfo).toMatchObject({ snapshotHandle: "snap-1", Phase: "Completed" });
     expect(out.volumeInfo[0]?.nativeSnapshotInfo?.iops).toMatch(/^\d+$/);
     expect(out.volumeInfo[0]).not.toHaveProperty("startTimestamp");
+    // the fields in the order of Velero's BackupVolumeInfo struct, which its JSON keeps
+    expect(Object.keys(out.volumeInfo[0] ?? {})).toEqual(["pvcName", "pvcNamespace", "pvName", "backupMethod", "snapshotDataMoved", "preserveLocalSnapshot", "skipped", "result", "nativeSnapshotInfo", "pvInfo"]);
   });
 
   it("a claim its pod's volume opted out of fs-backup: the PV's volume info says so before the snapshot reason, as Velero does; an opted-in volume is tried (and skipped here)", async () => {
@@ -330,7 +332,11 @@ describe("KubernetesBackupper snapshots and hooks", () => {
       const kube = cluster();
       kube.seed(GVR.pods, forPod("app", "web-0", { pvcs: ["data"] }).labels({ tier: "web" }).annotations(annotations).build());
       const { out } = await run({ includedNamespaces: ["app"], snapshotVolumes: false, ...spec }, { actions: builtins(kube) }, kube);
-      return out.volumeInfo.find((v) => v.pvName === "pv-data")?.skippedReason;
+      const info = out.volumeInfo.find((v) => v.pvName === "pv-data");
+      // skippedReason right after skipped, as in Velero's BackupVolumeInfo struct; a PV without labels has labels: null
+      expect(Object.keys(info ?? {})).toEqual(["pvcName", "pvcNamespace", "pvName", "snapshotDataMoved", "preserveLocalSnapshot", "skipped", "skippedReason", "pvInfo"]);
+      expect(info?.pvInfo).toEqual({ reclaimPolicy: "", labels: null });
+      return info?.skippedReason;
     };
     const snapshotReason = "volumeSnapshot: not satisfy the criteria for VolumePolicy or the legacy snapshot way;";
     expect(await reason({})).toBe(`podvolume: opted out due to annotation in pod web-0;${snapshotReason}`);

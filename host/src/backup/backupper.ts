@@ -84,7 +84,8 @@ export interface BackupVolumeInfo {
   result?: "succeeded" | "failed";
   /** `Phase` as Velero writes it (a Go field without a JSON tag): the snapshot's phase. */
   nativeSnapshotInfo?: { snapshotHandle: string; volumeType: string; volumeAZ: string; iops: string; Phase: "Completed" | "Failed" };
-  pvInfo?: { reclaimPolicy: string; labels?: Record<string, string> };
+  /** `labels` is the PV's (null when it has none: a nil Go map, no omitempty). */
+  pvInfo?: { reclaimPolicy: string; labels: Record<string, string> | null };
 }
 
 export interface BackupProgress {
@@ -356,7 +357,7 @@ class BackupRun {
       volumeSnapshots: this.#snapshots,
       itemOperations: this.#operations,
       // Velero's order: skipped volumes, then native snapshots (as taken), then the other methods
-      volumeInfo: [...this.#volumeInfo.values()].sort((a, b) => volumeInfoRank(a) - volumeInfoRank(b)),
+      volumeInfo: [...this.#volumeInfo.values()].sort((a, b) => volumeInfoRank(a) - volumeInfoRank(b)).map(inGoFieldOrder),
       hookStatus: { hooksAttempted: this.#hookTracker.attempted, hooksFailed: this.#hookTracker.failed },
       progress,
     };
@@ -1005,7 +1006,7 @@ class BackupRun {
       snapshotDataMoved: false,
       preserveLocalSnapshot: false,
       skipped: true,
-      pvInfo: { reclaimPolicy: spec.persistentVolumeReclaimPolicy ?? "", ...(pv.metadata.labels ? { labels: pv.metadata.labels } : {}) },
+      pvInfo: { reclaimPolicy: spec.persistentVolumeReclaimPolicy ?? "", labels: pv.metadata.labels ?? null },
     };
     this.#volumeInfo.set(pv.metadata.name, info);
     if (!this.#shouldSnapshot(pv, log)) {
@@ -1322,6 +1323,31 @@ function sortByOrder(items: CollectedItem[], order: string[], log: Logger): Coll
   }
   for (const i of items) if (byName.has(name(i))) sorted.push(i);
   return sorted;
+}
+
+/**
+ * A volume info entry with its fields in the order of Velero's BackupVolumeInfo struct
+ * (internal/volume/volumes_information.go), which is the order its JSON has; empty strings left
+ * out as its omitempty tags do. The entry is filled in as the backup goes, in another order.
+ */
+function inGoFieldOrder(info: BackupVolumeInfo): BackupVolumeInfo {
+  const nonEmpty = <T>(v: T | undefined): T | undefined => (v === "" ? undefined : v);
+  // Every field of BackupVolumeInfo must be listed (a new one fails to compile until placed).
+  const ordered: { [K in keyof Required<BackupVolumeInfo>]: BackupVolumeInfo[K] } = {
+    pvcName: nonEmpty(info.pvcName),
+    pvcNamespace: nonEmpty(info.pvcNamespace),
+    pvName: nonEmpty(info.pvName),
+    backupMethod: info.backupMethod,
+    snapshotDataMoved: info.snapshotDataMoved,
+    preserveLocalSnapshot: info.preserveLocalSnapshot,
+    skipped: info.skipped,
+    skippedReason: nonEmpty(info.skippedReason),
+    startTimestamp: info.startTimestamp,
+    result: info.result,
+    nativeSnapshotInfo: info.nativeSnapshotInfo,
+    pvInfo: info.pvInfo,
+  };
+  return Object.fromEntries(Object.entries(ordered).filter(([, v]) => v !== undefined)) as unknown as BackupVolumeInfo;
 }
 
 /** Where Velero's BackupVolumesInformation.Result puts a volume: skipped, native, CSI, pod volume. */

@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { pack } from "tar-stream";
 import { describe, expect, it } from "vitest";
 import { itemPath, TarballWriteError, TarballWriter } from "./tar-writer.js";
 
@@ -15,46 +14,52 @@ describe("TarballWriter", () => {
     for (let i = 0; i < 1000; i++) await w.writeFile(itemPath("configmaps", "ns", `cm-${i}`), payload);
     await w.close();
     const gz = readFileSync(path);
-    let members = 0;
-    for (let i = 0; i + 2 < gz.length; i++) if (gz[i] === 0x1f && gz[i + 1] === 0x8b && gz[i + 2] === 0x08 && gz[i + 3] === 0x00) members++;
-    expect(members).toBeGreaterThan(1);
+    // Each gzip member starts with Go's header bytes, and each gunzips on its own.
+    const starts: number[] = [];
+    for (let i = gz.indexOf(GO_GZIP_HEADER); i !== -1; i = gz.indexOf(GO_GZIP_HEADER, i + 1)) starts.push(i);
+    expect(starts[0]).toBe(0);
+    expect(starts.length).toBeGreaterThan(1);
+    const members = starts.map((s, k) => gunzipSync(gz.subarray(s, starts[k + 1] ?? gz.length)));
+    expect(Buffer.concat(members).equals(gunzipSync(gz))).toBe(true);
     const tar = gunzipSync(gz);
     expect(tar.subarray(0, 16).toString()).toBe("metadata/version");
     expect(tar.includes(Buffer.from("resources/configmaps/namespaces/ns/cm-999.json"))).toBe(true);
     expect(tar.length % 512).toBe(0);
   });
 
-  it("writes the same tar bytes as tar-stream's pack() for short, prefix-split, PAX and non-ASCII names and UTF-8 string content", async () => {
-    const mtime = new Date("2026-01-02T03:04:05.678Z");
-    const entries: [string, Buffer | string][] = [
-      ["metadata/version", Buffer.from("1.1.0\n")],
-      [itemPath("configmaps", "ns", "cm"), Buffer.from('{"a":1}')],
-      [itemPath("configmaps", "ns", "empty"), Buffer.alloc(0)],
-      [itemPath("secrets", "n".repeat(63), "s".repeat(60), "v1-preferredversion"), Buffer.alloc(512, 0x61)],
-      [itemPath("widgets.example.io", "ns", "w".repeat(200)), Buffer.alloc(513, 0x62)],
-      [itemPath("configmaps", "ns", "ünïcode"), Buffer.from("{}")],
-      [`resources/x/${"y".repeat(160)}/z.json`, Buffer.from("{}")],
-      [itemPath("configmaps", "ns", "text"), '{"data":{"k":"ünï 😀"}}'],
-    ];
+  it("writes the tar bytes Go's archive/tar writes for Velero: ustar fields, prefix splits, PAX headers, non-ASCII names, rounded mtimes, the end of archive", async () => {
+    const times = [
+      "2026-01-02T03:04:05.678Z",
+      "2026-01-02T03:04:05.400Z",
+      "2026-01-02T03:04:05.500Z",
+      "2026-01-02T03:04:05Z",
+      "2026-01-02T03:04:05.999Z",
+      ...Array<string>(GOLDEN_ENTRIES.length - 5).fill("2026-01-02T03:04:05Z"),
+    ].map((t) => new Date(t));
+    let call = 0;
     const path = join(mkdtempSync(join(tmpdir(), "vt-tar-")), "b.tar.gz");
-    const w = new TarballWriter(path, () => mtime);
-    for (const [name, data] of entries) await w.writeFile(name, data);
+    const w = new TarballWriter(path, () => times[call++] as Date);
+    for (const [name, data] of GOLDEN_ENTRIES) await w.writeFile(name, data);
     await w.close();
+    expect(call).toBe(GOLDEN_ENTRIES.length);
+    const ours = readFileSync(path);
+    const go = Buffer.from(GO_GOLDEN_TAR_GZ, "base64");
+    const [ourTar, goTar] = [gunzipSync(ours), gunzipSync(go)];
+    // On a mismatch, the first differing 512-byte block (a header, or data) says what differs.
+    const firstDiff = Array.from({ length: Math.max(ourTar.length, goTar.length) / 512 }, (_, i) => i).find((i) => !ourTar.subarray(i * 512, i * 512 + 512).equals(goTar.subarray(i * 512, i * 512 + 512)));
+    expect(firstDiff === undefined ? undefined : { block: firstDiff, ours: ourTar.subarray(firstDiff * 512, firstDiff * 512 + 512).toString("latin1"), go: goTar.subarray(firstDiff * 512, firstDiff * 512 + 512).toString("latin1") }).toBeUndefined();
+    expect(ourTar.length).toBe(goTar.length);
+    expect(ours.subarray(0, 10).toString("hex")).toBe(go.subarray(0, 10).toString("hex"));
+    expect(go.subarray(0, 10).toString("hex")).toBe("1f8b08000000000000ff");
+  });
 
-    const p = pack();
-    const chunks: Buffer[] = [];
-    const done = new Promise<void>((resolve, reject) => {
-      p.on("data", (c: unknown) => chunks.push(c as Buffer));
-      p.on("end", () => resolve());
-      p.on("error", reject);
-    });
-    for (const [name, content] of entries) {
-      const data = Buffer.from(content);
-      p.entry({ name, size: data.length, mode: 0o755, mtime, type: "file", uid: 0, gid: 0 }, data);
-    }
-    p.finalize();
-    await done;
-    expect(gunzipSync(readFileSync(path)).equals(Buffer.concat(chunks))).toBe(true);
+  it("keeps a given mtime (a finalized tarball's copied entries)", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "vt-tar-")), "b.tar.gz");
+    const w = new TarballWriter(path, () => new Date("2030-01-01T00:00:00Z"));
+    await w.writeFile("metadata/version", "1.1.0\n", new Date("2026-01-02T03:04:05Z"));
+    await w.close();
+    const header = gunzipSync(readFileSync(path)).subarray(0, 512);
+    expect(header.subarray(136, 148).toString("latin1")).toBe(`${(Date.parse("2026-01-02T03:04:05Z") / 1000).toString(8)}\u0000`);
   });
 
   it("append() asks the caller to wait only while 4 gzip members are in flight, and the entries come out in order", async () => {
@@ -95,3 +100,50 @@ describe("TarballWriter", () => {
     expect(itemPath("persistentvolumes", undefined, "pv", "v1-preferredversion")).toBe("resources/persistentvolumes/v1-preferredversion/cluster/pv.json");
   });
 });
+
+/** What Go's gzip.NewWriter writes first: deflate, no flags, no mtime, XFL 0, OS 255 (unknown). */
+const GO_GZIP_HEADER = Buffer.from("1f8b08000000000000ff", "hex");
+
+const r = (c: string, n: number): string => c.repeat(n);
+/** Entries of the golden tarball below: names for every header case (see the comment there). */
+const GOLDEN_ENTRIES: [string, string][] = [
+  ["metadata/version", "1.1.0\n"],
+  [itemPath("configmaps", "ns", "cm"), '{"a":1}'],
+  [itemPath("configmaps", "ns", "empty"), ""],
+  // over 100 bytes: split at the last '/' that fits (Go's splitUSTARPath), not the first
+  [itemPath("secrets", r("n", 63), r("s", 60), "v1-preferredversion"), r("a", 512)],
+  [itemPath("deployments.apps", r("d", 40), r("e", 50)), "{}"],
+  // no split fits: PAX
+  [itemPath("widgets.example.io", "ns", r("w", 200)), r("b", 513)],
+  // not ASCII: PAX, and the headers' names without the non-ASCII characters
+  [itemPath("configmaps", "ns", "ünïcode"), "{}"],
+  [`resources/x/${r("y", 160)}/z.json`, "{}"],
+  // UTF-8 content
+  [itemPath("configmaps", "ns", "text"), '{"data":{"k":"ünï 😀"}}'],
+  // exactly 100 bytes: no NUL after the name
+  [`${r("a", 95)}.json`, "x"],
+  // cut at 100 bytes where the 100th is '/': the name field ends before it
+  [`resources/${r("p", 89)}/${r("q", 120)}.json`, "{}"],
+  [`résources/${r("c", 90)}.json`, "{}"],
+  [itemPath("gadgets.example.io", undefined, r("g", 253)), "{}"],
+];
+
+/**
+ * base64 of the .tar.gz Go 1.26's archive/tar and compress/gzip (unchanged since Go 1.25, Velero
+ * v1.18.1's toolchain, in what they write here) made of GOLDEN_ENTRIES, written as Velero does:
+ * gzip.NewWriter(out), tar.NewWriter(gz), for each entry tw.WriteHeader(&tar.Header{Name, Size,
+ * Typeflag: tar.TypeReg, Mode: 0755, ModTime}) then tw.Write(data), then tw.Close(), gz.Close().
+ * ModTime: 03:04:05.678, .400, .500, .000, .999, then .000 (2026-01-02 UTC); Go rounds to the second.
+ * Made with a scratch `go run` program (not kept in the repository).
+ */
+const GO_GOLDEN_TAR_GZ =
+  "H4sIAAAAAAAA/+ybT3LTTBDFtf5O4dL+k3r+KqSKPUuuMEgTY4hkoVESB1eqOAY71qy4ALtciCNQuEKMJoTxxNYosvq3cVU2kdP95r3uUUrdqk" +
+  "K1Kr3UjVksq6gHAAAyITafAGB/AoCMiCBUSEYllxEQyrmIZtDHw9hcmFY1Eez9u+wvNxJIQhL4b+inQIai0WZ50eTapPmyOlvMS1WbtFKlNrX6" +
+  "9dPKpHmZvDP7nAxu/Wd/6F9EQDLOJeo/BOtYxafkZujHQAZiB/3rsm6v9zkC3PqHrv9TIFmG+g+B2YNde8JRf9Ktv4hA8IzDyOu/FZbReaNbk1" +
+  "6S/+tGn+mm0cVd2u4obT+e+NgKmTTaG38ncJ//tHv+c8IJOxr9F7o+X16XumpNouquvRY7cpjv+hfWGP0mzbZNrxbFXLcm0StV1uc6WSytHPha" +
+  "rV5pVejGJJBeefCI7u/1z4F2siAwKiWNZqsQf4BD6X+kUHEyq1X79qVHI/jU/jmzcbKJ775ClN2d/0k3/zOesbHn/5HwBpk2QzcgMig77P86ua" +
+  "/Kl4XvCOjKf5BZ+Y8SApj/gvAw/j3aB7ffq9tv9+WfeG46Fnao+1Mk38Fv/yM2+39GMf+FAPc/02ar/1V63RMu/6eZsPY/ggiJ/h8CcvLCDgD9" +
+  "NcKhSD9iBDkQofTv5f9MMjn2+5+RgP4/bXbI/61etXu9AejUP2N2/gfM/2FYx4VqVXy6jt/Hp/FmxJ/9+PL5U3yDB8MU6Pn1ks254fZ/+/6HUo" +
+  "r3P0EIMmMhz5at/9d94dz/M8Gs+Z9xxnH+DwFlwp7/e2uE9MNA4LbgUULp32/+55Jz9P8Q4Pw/bZrf8u/c8ucHxeX/RHLL/wnhDP0/BITIO/+/" +
+  "/Xq/CeoNNOLnRhOg6P7+T8Xo//9jJKD/T5tt/p+rB+9/5+cXptVNNxvMvXH5P5fE9n/O0P+DwODB/P+PRvCv/RFxlOElRNn9/Z8RgfN/END/EQ" +
+  "RBpsnPAAAA///n/q6IAFAAAA==";

@@ -1,25 +1,25 @@
 /**
- * Writes the backup tarball as Velero does: gzip(tar), regular-file entries only, mode 0755,
- * uid/gid 0, mtime now, metadata/version first. Headers are ustar (a name over 100 bytes is split
- * into prefix/name at a '/'); a name that does not fit, or is not ASCII, gets a PAX header with
- * its `path` — the same bytes tar-stream's pack() writes (tar-writer.test.ts compares them), but
- * built synchronously into ~1 MiB blocks instead of one stream hand-off per entry.
+ * Writes the backup tarball with the bytes Velero's Go archive/tar writes (pkg/backup/backup.go:
+ * gzip.NewWriter, tar.NewWriter, one tar.Header{Name, Size, Typeflag '0', Mode 0755, ModTime now}
+ * per file): regular-file entries only, metadata/version first, mtime rounded to the nearest
+ * second, two zero blocks at the end (no padding to a 10 KiB record). Headers are USTAR (a name
+ * over 100 bytes split into prefix/name at the last '/' that fits); a name that does not fit, or
+ * is not ASCII, gets a PAX header ('x', named <dir>/PaxHeaders.0/<file>) with its `path` first.
+ * tar-writer.test.ts compares with bytes Go wrote. The headers are built synchronously into
+ * ~1 MiB blocks, each gzipped on the thread pool as its own gzip member (Go writes one member;
+ * a multi-member gzip lets compression run in parallel, and Go's gzip.Reader, zlib and gunzip
+ * all read it as one stream). Every member starts with Go's 10 header bytes (shared/gzip.ts).
  */
 import { createWriteStream, type WriteStream } from "node:fs";
-import { promisify } from "node:util";
-import { gzip as gzipCallback } from "node:zlib";
 import { BACKUP_FORMAT_VERSION } from "@velero-ts/plugin-sdk";
+import { gzipGo } from "../shared/gzip.js";
 
-const gzipAsync = promisify(gzipCallback);
 /** Uncompressed bytes per gzip member. */
 const GZIP_BLOCK_BYTES = 1 << 20;
 /** Members compressed at once on the libuv thread pool (writeFile waits beyond that). */
 const GZIP_PARALLELISM = 4;
 const END_OF_TAR = Buffer.alloc(1024);
 const FILE_MODE = 0o755;
-const MODE_UID_GID = `${octal(FILE_MODE, 6)}\u0000${octal(0, 6)}\u0000${octal(0, 6)}\u0000`;
-const MAGIC_VERSION = "ustar\u000000";
-const DEV_MAJOR_MINOR = `${octal(0, 6)}\u0000${octal(0, 6)}`;
 
 /**
  * The tarball file could not be written (disk full, a bad temp dir...): fatal to the whole backup,
@@ -57,9 +57,10 @@ export class TarballWriter {
   /**
    * Appends an entry. The tar bytes are built at once; gzip runs on the thread pool in ~1 MiB
    * members, and the caller waits only when GZIP_PARALLELISM of them are still in flight.
+   * `mtime` (default: now) is what the header records, rounded to the nearest second.
    */
-  writeFile(name: string, content: Buffer | string): Promise<void> {
-    const wait = this.append(name, content);
+  writeFile(name: string, content: Buffer | string, mtime?: Date): Promise<void> {
+    const wait = this.append(name, content, mtime);
     return wait ?? Promise.resolve();
   }
 
@@ -67,23 +68,30 @@ export class TarballWriter {
    * writeFile without a promise per entry: returns undefined when the entry is in, or a promise
    * to await (gzip backpressure) before the next one. Throws at once on a write error.
    */
-  append(name: string, content: Buffer | string): Promise<void> | undefined {
+  append(name: string, content: Buffer | string, mtime?: Date): Promise<void> | undefined {
     if (this.#error) throw this.#error;
     if (this.#closed) throw new Error(`cannot add "${name}" to the tarball: it is already closed`);
     // A string (UTF-8) is encoded straight into the block, without an intermediate Buffer.
     const data = typeof content === "string" ? { text: content, length: Buffer.byteLength(content) } : content;
-    this.#bytes += data.length;
-    const mtime = Math.floor(this.#now().getTime() / 1000);
-    const ustar = ustarName(name);
-    if (ustar) {
-      this.#reserve(512 + padded(data.length));
-      this.#header(ustar, data.length, mtime, TYPE_FILE);
+    const size = data.length;
+    this.#bytes += size;
+    const seconds = roundToSecond((mtime ?? this.#now()).getTime());
+    const split = ustarSplit(name);
+    if (split && size <= MAX_OCTAL_SIZE) {
+      this.#reserve(512 + padded(size));
+      writeUstarHeader(this.#block, this.#used, split, size, seconds);
+      this.#used += 512;
     } else {
-      const pax = Buffer.from(paxRecord("path", name));
-      this.#reserve(512 + padded(pax.length) + 512 + padded(data.length));
-      this.#header(PAX_NAME, pax.length, mtime, TYPE_PAX);
-      this.#data(pax);
-      this.#header(PAX_NAME, data.length, mtime, TYPE_FILE);
+      // Go's writePAXHeader: the records, sorted by key, in an 'x' entry; then the file's header.
+      // Go records the path whenever it is not short ASCII, even if USTAR could have split it.
+      const path = !split || name.length > NAME_SIZE ? paxRecord("path", name) : "";
+      const records = Buffer.from(path + (size > MAX_OCTAL_SIZE ? paxRecord("size", String(size)) : ""));
+      this.#reserve(512 + padded(records.length) + 512 + padded(size));
+      writePaxExtendedHeader(this.#block, this.#used, name, records.length);
+      this.#used += 512;
+      this.#data(records);
+      writePaxFileHeader(this.#block, this.#used, name, size, seconds);
+      this.#used += 512;
     }
     this.#data(data);
     if (this.#pending.length >= GZIP_PARALLELISM) return this.#waitOldest();
@@ -123,11 +131,6 @@ export class TarballWriter {
     this.#block = Buffer.allocUnsafe(Math.max(GZIP_BLOCK_BYTES, n));
   }
 
-  #header(name: { name: string; prefix: string }, size: number, mtime: number, typeflag: number): void {
-    writeHeader(this.#block, this.#used, name, size, mtime, typeflag);
-    this.#used += 512;
-  }
-
   /** Copies data and zero-pads it to the 512-byte record size. */
   #data(data: Buffer | { text: string; length: number }): void {
     const end = this.#used + (Buffer.isBuffer(data) ? data.copy(this.#block, this.#used) : this.#block.write(data.text, this.#used, data.length, "utf8"));
@@ -138,7 +141,7 @@ export class TarballWriter {
   /** Sends the current block to gzip; members are written to the file in order. */
   #flush(): void {
     if (this.#used === 0) return;
-    const compressed = gzipAsync(this.#block.subarray(0, this.#used));
+    const compressed = gzipGo(this.#block.subarray(0, this.#used));
     this.#block = EMPTY;
     this.#used = 0;
     const written = this.#tail.then(async () => {
@@ -153,68 +156,198 @@ export class TarballWriter {
 }
 
 const EMPTY = Buffer.alloc(0);
-const PAX_NAME = { name: "PaxHeader", prefix: "" };
 
 function padded(size: number): number {
   return (size + 511) & ~511;
 }
 
+/** time.Time.Round(time.Second) of a time in ms (halves away from zero), in Unix seconds. */
+function roundToSecond(ms: number): number {
+  return ms >= 0 ? Math.floor((ms + 500) / 1000) : -Math.floor((500 - ms) / 1000);
+}
+
+// Header layout (POSIX ustar): offsets and widths of the fields written here.
+const NAME = 0;
+const NAME_SIZE = 100;
+const MODE = 100;
+const UID = 108;
+const GID = 116;
+const SIZE = 124;
+const MTIME = 136;
+const CHKSUM = 148;
+const TYPEFLAG = 156;
+const MAGIC = 257;
+const DEVMAJOR = 329;
+const DEVMINOR = 337;
+const PREFIX = 345;
+const PREFIX_SIZE = 155;
 const TYPE_FILE = 0x30; // '0'
 const TYPE_PAX = 0x78; // 'x'
+/** Largest size an 11-digit octal field holds (8 GiB - 1); beyond it Go adds a PAX `size` record. */
+const MAX_OCTAL_SIZE = 8 ** 11 - 1;
 
-/** The ustar name/prefix split of a path, or undefined when it needs a PAX record (not ASCII, or no split fits). */
-function ustarName(path: string): { name: string; prefix: string } | undefined {
-  let name = path;
+/**
+ * The ustar name/prefix of a path as Go's writer picks them, or undefined when the path needs a
+ * PAX record: not ASCII (or holds a NUL), or over 100 bytes with no '/' to split it at such that
+ * the prefix (the longest possible: up to the last '/' within the first 156 bytes) fits 155 bytes
+ * and the rest 100 (archive/tar splitUSTARPath).
+ */
+function ustarSplit(path: string): { name: string; prefix: string } | undefined {
   // eslint-disable-next-line no-control-regex
-  if (!/^[\x00-\x7f]*$/.test(name)) return undefined;
-  let prefix = "";
-  while (name.length > 100) {
-    const i = name.indexOf("/");
-    if (i === -1) return undefined;
-    prefix += prefix ? "/" + name.slice(0, i) : name.slice(0, i);
-    name = name.slice(i + 1);
-  }
-  return prefix.length > 155 ? undefined : { name, prefix };
+  if (!/^[\x01-\x7f]*$/.test(path)) return undefined;
+  if (path.length <= NAME_SIZE) return { name: path, prefix: "" };
+  let length = path.length;
+  if (length > PREFIX_SIZE + 1) length = PREFIX_SIZE + 1;
+  else if (path.charCodeAt(length - 1) === 0x2f) length--;
+  const i = path.lastIndexOf("/", length - 1);
+  const nameLength = path.length - i - 1;
+  if (i <= 0 || nameLength > NAME_SIZE || nameLength === 0 || i > PREFIX_SIZE) return undefined;
+  return { name: path.slice(i + 1), prefix: path.slice(0, i) };
 }
 
 /**
- * The header fields every entry shares (mode 0755, uid/gid 0, magic, devices), and the checksum
- * of that template with blank name/size/mtime/typeflag/prefix and the checksum field as spaces.
+ * The fields every file header shares, as Go's templateV7Plus and setFormat(USTAR|PAX) write them:
+ * mode "0000755\0", uid/gid "0000000\0", no user/group names, magic "ustar\0" version "00",
+ * devmajor/devminor "0000000\0"; and the byte sum of that template with the checksum field as spaces.
  */
-const TEMPLATE = (() => {
+const FILE_TEMPLATE = (() => {
   const t = Buffer.alloc(512);
-  t.write(MODE_UID_GID, 100, "latin1");
-  t.write(MAGIC_VERSION, 257, "latin1");
-  t.write(DEV_MAJOR_MINOR, 329, "latin1");
+  t.write(octalField(FILE_MODE, 8), MODE, "latin1");
+  t.write(octalField(0, 8), UID, "latin1");
+  t.write(octalField(0, 8), GID, "latin1");
+  t.write("ustar\u000000", MAGIC, "latin1");
+  t.write(octalField(0, 8), DEVMAJOR, "latin1");
+  t.write(octalField(0, 8), DEVMINOR, "latin1");
   return t;
 })();
-const TEMPLATE_SUM = TEMPLATE.reduce((sum, b) => sum + b, 8 * 32);
+const FILE_TEMPLATE_SUM = byteSum(FILE_TEMPLATE, 0, 512) + 8 * 0x20 + TYPE_FILE;
 
-/** Writes a 512-byte ustar header at `off` (mode 0755, uid/gid 0, no user/group names). */
-function writeHeader(buf: Buffer, off: number, { name, prefix }: { name: string; prefix: string }, size: number, mtime: number, typeflag: number): void {
-  TEMPLATE.copy(buf, off);
-  // Names are ASCII (ustarName), so latin1 writes one byte per character.
-  let sum = TEMPLATE_SUM + typeflag;
-  buf.write(name, off, "latin1");
+/** Writes a regular file's ustar header at `off` (the hot path: no intermediate strings). */
+function writeUstarHeader(buf: Buffer, off: number, { name, prefix }: { name: string; prefix: string }, size: number, mtime: number): void {
+  FILE_TEMPLATE.copy(buf, off);
+  // Names are ASCII (ustarSplit), so latin1 writes one byte per character.
+  let sum = FILE_TEMPLATE_SUM;
+  buf.write(name, off + NAME, "latin1");
   for (let i = 0; i < name.length; i++) sum += name.charCodeAt(i);
-  const sizeText = octal(size, 11);
-  buf.write(sizeText, off + 124, "latin1");
-  for (let i = 0; i < sizeText.length; i++) sum += sizeText.charCodeAt(i);
-  const mtimeText = octal(mtime, 11);
-  buf.write(mtimeText, off + 136, "latin1");
-  for (let i = 0; i < mtimeText.length; i++) sum += mtimeText.charCodeAt(i);
-  buf[off + 156] = typeflag;
   if (prefix) {
-    buf.write(prefix, off + 345, "latin1");
+    buf.write(prefix, off + PREFIX, "latin1");
     for (let i = 0; i < prefix.length; i++) sum += prefix.charCodeAt(i);
   }
-  buf.write(octal(sum, 6), off + 148, "latin1");
+  sum += writeOctal(buf, off + SIZE, 12, size);
+  sum += writeOctal(buf, off + MTIME, 12, mtime);
+  buf[off + TYPEFLAG] = TYPE_FILE;
+  writeChecksum(buf, off, sum);
 }
 
-/** `n` octal digits, zero-padded, then a space (all sevens when the value does not fit). */
-function octal(value: number, n: number): string {
-  const digits = value.toString(8);
-  return digits.length > n ? "7".repeat(n) + " " : digits.padStart(n, "0") + " ";
+/**
+ * Go's writeRawFile header for a file's PAX records: typeflag 'x', named <dir>/PaxHeaders.0/<file>
+ * made ASCII and cut to 100 bytes (then stripped of trailing '/'), mode/uid/gid/mtime 0, size the
+ * records' length, no user/group names, devmajor/devminor left NUL, magic "ustar\0" "00".
+ */
+function writePaxExtendedHeader(buf: Buffer, off: number, path: string, recordsLength: number): void {
+  buf.fill(0, off, off + 512);
+  let name = toAscii(joinPath(dirName(path), "PaxHeaders.0", baseName(path)));
+  if (name.length > NAME_SIZE) name = name.slice(0, NAME_SIZE);
+  buf.write(name.replace(/\/+$/, ""), off + NAME, "latin1");
+  for (const field of [MODE, UID, GID]) writeOctal(buf, off + field, 8, 0);
+  writeOctal(buf, off + SIZE, 12, recordsLength);
+  writeOctal(buf, off + MTIME, 12, 0);
+  buf[off + TYPEFLAG] = TYPE_PAX;
+  buf.write("ustar\u000000", off + MAGIC, "latin1");
+  writeChecksum(buf, off, byteSum(buf, off, 512) + 8 * 0x20);
+}
+
+/**
+ * The header after the PAX records (Go's writePAXHeader with templateV7Plus): the file's usual
+ * fields, a best-effort name (the path made ASCII, cut to 100 bytes) and no prefix. A size too
+ * large for its field is in the records, and Go's formatter writes zero there.
+ */
+function writePaxFileHeader(buf: Buffer, off: number, path: string, size: number, mtime: number): void {
+  FILE_TEMPLATE.copy(buf, off);
+  writeNameField(buf, off, toAscii(path));
+  writeOctal(buf, off + SIZE, 12, size > MAX_OCTAL_SIZE ? 0 : size);
+  writeOctal(buf, off + MTIME, 12, mtime);
+  buf[off + TYPEFLAG] = TYPE_FILE;
+  writeChecksum(buf, off, byteSum(buf, off, 512) + 8 * 0x20);
+}
+
+/**
+ * Go's formatString into the 100-byte name field: the first 100 bytes, NUL-terminated when
+ * shorter; a cut name whose 100th byte is '/' ends at its last non-'/' byte before that instead.
+ */
+function writeNameField(buf: Buffer, off: number, name: string): void {
+  buf.write(name.slice(0, NAME_SIZE), off + NAME, "latin1");
+  if (name.length > NAME_SIZE && name.charCodeAt(NAME_SIZE - 1) === 0x2f) {
+    buf[off + NAME + name.slice(0, NAME_SIZE - 1).replace(/\/+$/, "").length] = 0;
+  }
+}
+
+/**
+ * Writes `value` as Go's formatOctal does into a `width`-byte field: zero-padded octal digits
+ * filling all but the last byte, then NUL. Returns the byte sum of the digits.
+ */
+function writeOctal(buf: Buffer, off: number, width: number, value: number): number {
+  let sum = 0;
+  let v = value;
+  for (let i = off + width - 2; i >= off; i--) {
+    const digit = v % 8;
+    buf[i] = 0x30 + digit;
+    sum += 0x30 + digit;
+    v = (v - digit) / 8;
+  }
+  buf[off + width - 1] = 0;
+  return sum;
+}
+
+/** Go's setFormat: the unsigned byte sum as 6 octal digits, NUL, space. */
+function writeChecksum(buf: Buffer, off: number, sum: number): void {
+  writeOctal(buf, off + CHKSUM, 7, sum);
+  buf[off + CHKSUM + 7] = 0x20;
+}
+
+function byteSum(buf: Buffer, from: number, length: number): number {
+  let sum = 0;
+  for (let i = from; i < from + length; i++) sum += buf[i] as number;
+  return sum;
+}
+
+/** `value` as formatOctal writes a `width`-byte field (for the template). */
+function octalField(value: number, width: number): string {
+  return value.toString(8).padStart(width - 1, "0") + "\u0000";
+}
+
+/** Go's toASCII: the path with every non-ASCII character (and NUL) dropped. */
+function toAscii(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[^\x01-\x7f]/gu, "");
+}
+
+/** path.Split's dir: everything up to and including the last '/' ("" when none). */
+function dirName(path: string): string {
+  return path.slice(0, path.lastIndexOf("/") + 1);
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/** Go's path.Join: the non-empty elements joined with '/', then cleaned (path.Clean). */
+function joinPath(...elements: string[]): string {
+  const joined = elements.filter((e) => e !== "").join("/");
+  if (joined === "") return "";
+  const rooted = joined.startsWith("/");
+  const out: string[] = [];
+  for (const segment of joined.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") {
+      if (out.length > 0 && out[out.length - 1] !== "..") out.pop();
+      else if (!rooted) out.push("..");
+      continue;
+    }
+    out.push(segment);
+  }
+  const cleaned = (rooted ? "/" : "") + out.join("/");
+  return cleaned === "" ? "." : cleaned;
 }
 
 /** One PAX extended-header record: "<length> <key>=<value>\n", the length counting itself. */

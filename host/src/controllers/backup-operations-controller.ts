@@ -205,11 +205,12 @@ export class BackupOperationsReconciler implements Reconciler {
       const writer = new TarballWriter(tarPath, () => this.#clock.now());
       const pending = new Map(files);
       try {
-        await copyEntries(await store.getBackupContents(name), async (path, data) => {
+        // As Velero's buildFinalTarball: a copied entry keeps its header's mtime, a new one gets now.
+        await copyEntries(await store.getBackupContents(name), async (path, data, mtime) => {
           const replacement = pending.get(path);
           pending.delete(path);
           if (replacement !== undefined) await writer.writeFile(path, replacement);
-          else if (!isStale(path)) await writer.writeFile(path, data);
+          else if (!isStale(path)) await writer.writeFile(path, data, mtime);
         });
         for (const [path, data] of pending) await writer.writeFile(path, data);
       } finally {
@@ -321,13 +322,13 @@ function itemLocation(path: string): { gr: string; scope: string; file: string }
 }
 
 /** Calls `onEntry` for each regular file of a gzip(tar) stream, in order. */
-async function copyEntries(source: Readable, onEntry: (path: string, data: Buffer) => Promise<void>): Promise<void> {
+async function copyEntries(source: Readable, onEntry: (path: string, data: Buffer, mtime: Date | undefined) => Promise<void>): Promise<void> {
   const ex = extract();
   source.on("error", (err) => ex.destroy(err));
   source.pipe(createGunzip()).on("error", (err) => ex.destroy(err)).pipe(ex);
   for await (const entry of ex) {
     const chunks: Buffer[] = [];
     for await (const c of entry) chunks.push(c as Buffer);
-    if (entry.header.type === "file") await onEntry(entry.header.name, Buffer.concat(chunks));
+    if (entry.header.type === "file") await onEntry(entry.header.name, Buffer.concat(chunks), entry.header.mtime);
   }
 }

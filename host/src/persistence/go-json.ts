@@ -145,7 +145,7 @@ function write(value: unknown, sortKeys: boolean): string {
 }
 
 /** Go sorts map keys by their UTF-8 bytes; for BMP text that is code-point order. */
-function compareUtf8(a: string, b: string): number {
+export function compareUtf8(a: string, b: string): number {
   if (a === b) return 0;
   const len = Math.min(a.length, b.length);
   for (let i = 0; i < len; i++) {
@@ -157,6 +157,65 @@ function compareUtf8(a: string, b: string): number {
     return ca - cb;
   }
   return a.length - b.length;
+}
+
+/**
+ * Go's json.Indent(dst, src, "", indent) of compact JSON (what json.MarshalIndent writes): a
+ * newline and the depth's indent after each opening bracket and comma and before each closing
+ * one, ": " between key and value, and an empty object or array kept as {} or [].
+ */
+export function indentGo(compact: string, indent = "  "): string {
+  let out = "";
+  let depth = 0;
+  let needIndent = false;
+  const newline = (): string => "\n" + indent.repeat(depth);
+  for (let i = 0; i < compact.length; i++) {
+    const c = compact.charCodeAt(i);
+    if (c === 0x22) {
+      // a string: copied as is up to its closing quote (escapes skipped)
+      let j = i + 1;
+      while (j < compact.length && compact.charCodeAt(j) !== 0x22) j += compact.charCodeAt(j) === 0x5c ? 2 : 1;
+      if (needIndent) {
+        needIndent = false;
+        depth++;
+        out += newline();
+      }
+      out += compact.slice(i, j + 1);
+      i = j;
+      continue;
+    }
+    const closing = c === 0x7d || c === 0x5d;
+    if (needIndent && !closing) {
+      needIndent = false;
+      depth++;
+      out += newline();
+    }
+    switch (c) {
+      case 0x7b: // {
+      case 0x5b: // [
+        out += compact[i];
+        needIndent = true;
+        break;
+      case 0x2c: // ,
+        out += "," + newline();
+        break;
+      case 0x3a: // :
+        out += ": ";
+        break;
+      case 0x7d: // }
+      case 0x5d: // ]
+        if (needIndent) needIndent = false;
+        else {
+          depth--;
+          out += newline();
+        }
+        out += compact[i];
+        break;
+      default:
+        out += compact[i];
+    }
+  }
+  return out;
 }
 
 /**

@@ -8,7 +8,7 @@ import { GVR } from "../kube/gvr.js";
 import { createSilentLogger } from "../shared/logging.js";
 import { CredentialFileStore } from "./credentials.js";
 import { objectStoreConfigFor } from "./location.js";
-import { encodeBackupMetadata, ObjectBackupStore } from "./object-backup-store.js";
+import { ObjectBackupStore } from "./object-backup-store.js";
 import { mkdtempSync, statSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -55,8 +55,21 @@ describe("ObjectBackupStore", () => {
     expect(text("backups/b1/b1-resource-list.json.gz")).toBe('{"v1/ConfigMap":["ns/a"]}\n');
     expect(text("backups/b1/b1-results.gz")).toBe('{"errors":{},"warnings":{}}\n');
     expect(text("backups/b1/b1-logs.gz")).toBe("line 1\n");
+    // every .gz starts with the bytes Go's gzip.Writer writes (no mtime, XFL 0, OS 255)
+    for (const key of objects.keys("bkt").filter((k) => k.endsWith(".gz") && !k.endsWith(".tar.gz"))) {
+      expect((objects.get("bkt", key) as Buffer).subarray(0, 10).toString("hex"), key).toBe("1f8b08000000000000ff");
+    }
     const meta = JSON.parse(objects.get("bkt", "backups/b1/velero-backup.json")?.toString() ?? "");
     expect(meta).toMatchObject({ apiVersion: "velero.io/v1", kind: "Backup", status: { phase: "Completed" } });
+  });
+
+  it("writes a restore's .gz files with Go's gzip header too", async () => {
+    const { objects, store } = newStore();
+    await store.putRestoreFiles({ restoreName: "r1", log: Readable.from(["restore line\n"]), results: { errors: {}, warnings: {} }, resourceList: {}, itemOperations: [], volumeInfo: [] });
+    const keys = objects.keys("bkt");
+    expect(keys.sort()).toEqual(["restores/r1/r1-volumeinfo.json.gz", "restores/r1/restore-r1-itemoperations.json.gz", "restores/r1/restore-r1-logs.gz", "restores/r1/restore-r1-resource-list.json.gz", "restores/r1/restore-r1-results.gz"]);
+    for (const key of keys) expect((objects.get("bkt", key) as Buffer).subarray(0, 10).toString("hex"), key).toBe("1f8b08000000000000ff");
+    expect(gunzipSync(objects.get("bkt", "restores/r1/restore-r1-logs.gz") as Buffer).toString()).toBe("restore line\n");
   });
 
   it("stores an already gzipped log as it is", async () => {
@@ -138,26 +151,5 @@ describe("objectStoreConfigFor", () => {
     const credentials = new CredentialFileStore({ kube: new FakeKubeClient(), namespace: "velero" });
     const bsl = forBackupStorageLocation("velero", "default").bucket("bkt/pre").build();
     await expect(objectStoreConfigFor(bsl, credentials)).rejects.toThrow(/must not contain a '\/'/);
-  });
-});
-
-describe("encodeBackupMetadata (velero-backup.json)", () => {
-  it("writes the status as Velero's Go struct does: zero counters and empty strings left out, hookStatus and progress kept without zeros", () => {
-    const backup = forBackup("velero", "b1").build();
-    backup.status = {
-      phase: "Completed",
-      version: 1,
-      formatVersion: "1.1.0",
-      errors: 0,
-      warnings: 2,
-      failureReason: "",
-      validationErrors: [],
-      volumeSnapshotsAttempted: 0,
-      backupItemOperationsAttempted: 0,
-      hookStatus: { hooksAttempted: 0, hooksFailed: 0 },
-      progress: { totalItems: 3, itemsBackedUp: 0 },
-    } as never;
-    const written = JSON.parse(encodeBackupMetadata(backup)) as { status: Record<string, unknown> };
-    expect(written.status).toEqual({ phase: "Completed", version: 1, formatVersion: "1.1.0", warnings: 2, hookStatus: {}, progress: { totalItems: 3 } });
   });
 });

@@ -1,12 +1,14 @@
 /**
  * BackupStore over an ObjectStore, byte-compatible with Velero's objectBackupStore: same keys,
- * gzip(JSON + "\n") side files with `null` for empty lists, pretty velero-backup.json, upload
+ * gzip(JSON + "\n") side files with `null` for empty lists, velero-backup.json as Velero's
+ * encoder writes it (go-backup-json.ts), Go's gzip header on every .gz, upload
  * order log → metadata → tarball → side files with cleanup on failure.
  */
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGunzip, createGzip, gzipSync } from "node:zlib";
+import { createGunzip } from "node:zlib";
 import { getErrorMessage, type Backup, type ObjectStore } from "@velero-ts/plugin-sdk";
+import { gzipStreamGo, gzipSyncGo } from "../shared/gzip.js";
 import { createSilentLogger, type Logger } from "../shared/logging.js";
 import type {
   BackupFileKind,
@@ -17,6 +19,7 @@ import type {
   RestoreFileKind,
   RestoreUpload,
 } from "./backup-store.js";
+import { encodeBackupMetadata } from "./go-backup-json.js";
 import { marshalGo, omitEmptyMergePatch } from "./go-json.js";
 import { ObjectStoreLayout } from "./layout.js";
 
@@ -37,11 +40,12 @@ export function encodeJsonLine(value: unknown, emptyList = false): string {
   return marshalGo(v, { sortKeys: false }) + "\n";
 }
 
+/** gzip(JSON + "\n") with Go's gzip header bytes, as encode.ToJSONGzip writes. */
 export function gzipJson(value: unknown, emptyList = false): Buffer {
-  return gzipSync(Buffer.from(encodeJsonLine(value, emptyList)));
+  return gzipSyncGo(Buffer.from(encodeJsonLine(value, emptyList)));
 }
 
-/** BackupStatus fields Go leaves out of velero-backup.json when zero (all `omitempty`). */
+/** BackupStatus fields Go leaves out when zero (all `omitempty`). */
 const OMITTED_WHEN_ZERO = [
   "version",
   "formatVersion",
@@ -59,40 +63,15 @@ const OMITTED_WHEN_ZERO = [
   "backupItemOperationsFailed",
 ] as const;
 
-function withoutZeros(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
-  const out = { ...value };
-  for (const k of keys) if (out[k] === 0 || out[k] === "") delete out[k];
-  return out;
-}
-
-/**
- * The status as Velero's Go struct writes it: zero counters and empty strings left out, and the
- * progress and hookStatus objects kept (they are pointers) without their zero fields (`hookStatus: {}`).
- */
-function goBackupStatus(status: Record<string, unknown>): Record<string, unknown> {
-  const out = withoutZeros(status, OMITTED_WHEN_ZERO);
-  if (Array.isArray(out["validationErrors"]) && out["validationErrors"].length === 0) delete out["validationErrors"];
-  if (out["progress"] && typeof out["progress"] === "object") out["progress"] = withoutZeros(out["progress"] as Record<string, unknown>, ["totalItems", "itemsBackedUp"]);
-  if (out["hookStatus"] && typeof out["hookStatus"] === "object") out["hookStatus"] = withoutZeros(out["hookStatus"] as Record<string, unknown>, ["hooksAttempted", "hooksFailed"]);
-  return out;
-}
-
 /**
  * A JSON merge patch that leaves the Backup CR's status as Velero's Go struct writes it: the
- * fields goBackupStatus leaves out are sent as null (a merge patch deletes them), so a zero
+ * zero fields its omitempty leaves out are sent as null (a merge patch deletes them), so a zero
  * written earlier (progress at the start of the run) goes too.
  */
 export function goBackupStatusMergePatch(status: Record<string, unknown>): Record<string, unknown> {
   const patch = omitEmptyMergePatch(status, OMITTED_WHEN_ZERO, ["progress", "hookStatus"]);
   if (Array.isArray(patch["validationErrors"]) && patch["validationErrors"].length === 0) patch["validationErrors"] = null;
   return patch;
-}
-
-/** velero-backup.json: the Backup with apiVersion/kind first, pretty-printed like the k8s serializer. */
-export function encodeBackupMetadata(backup: Backup): string {
-  const { apiVersion: _a, kind: _k, ...rest } = backup;
-  const status = rest.status ? goBackupStatus(rest.status as unknown as Record<string, unknown>) : undefined;
-  return JSON.stringify({ apiVersion: "velero.io/v1", kind: "Backup", ...rest, ...(status ? { status } : {}) }, null, 2) + "\n";
 }
 
 export class ObjectBackupStore implements BackupStore {
@@ -132,7 +111,7 @@ export class ObjectBackupStore implements BackupStore {
     const b = upload.name;
     // The log goes up alongside the rest (best effort, as in Velero: a lost log does not change
     // the backup's outcome); the metadata precedes the contents, and the side files follow them.
-    const logBody = upload.gzippedLog ?? upload.log?.pipe(createGzip());
+    const logBody = upload.gzippedLog ?? (upload.log ? gzipStreamGo(upload.log) : undefined);
     const log = logBody
       ? this.#put(this.layout.backupLog(b), logBody).catch((err: unknown) => {
           this.#log.error({ backup: b, err: getErrorMessage(err) }, "error uploading log file");
@@ -234,7 +213,7 @@ export class ObjectBackupStore implements BackupStore {
 
   async putRestoreFiles(upload: RestoreUpload): Promise<void> {
     const r = upload.restoreName;
-    if (upload.log) await this.#put(this.layout.restoreLog(r), upload.log.pipe(createGzip()));
+    if (upload.log) await this.#put(this.layout.restoreLog(r), gzipStreamGo(upload.log));
     if (upload.results) await this.#put(this.layout.restoreResults(r), gzipJson(upload.results));
     if (upload.resourceList) await this.#put(this.layout.restoreResourceList(r), gzipJson(upload.resourceList));
     if (upload.itemOperations) await this.#put(this.layout.restoreItemOperations(r), gzipJson(upload.itemOperations, true));

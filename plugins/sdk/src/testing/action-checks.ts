@@ -2,7 +2,7 @@
  * Assertions shared by the item-action conformance suites. Each failure names the call that broke
  * the rule and the sample item it was made for, so an author sees which input to look at.
  */
-import { expect } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import type { UnstructuredItem } from "../api/v1/types.js";
 import { getErrorMessage } from "../contract/errors.js";
 import type { OperationProgress, ResourceIdentifier, ResourceSelector } from "../contract/plugins.js";
@@ -85,4 +85,25 @@ export function expectBoolean(value: unknown, what: string): void {
 export function expectOperationId(operationId: unknown, call: string): string {
   expect(operationId, `${call}.operationId must be a string ("" when no operation was started)`).toBeTypeOf("string");
   return operationId as string;
+}
+
+/**
+ * A suite over one target made once by `factory` (beforeAll) and cleaned up once (afterAll);
+ * `tests` registers the tests, reading the target through `get`.
+ */
+export function describeTargetSuite<T extends { cleanup?: () => Promise<void> }>(title: string, factory: () => Promise<T>, tests: (get: () => T) => void): void {
+  describe(title, () => {
+    let target: T | undefined;
+    const get = (): T => {
+      if (!target) throw new Error("the conformance factory did not return a target");
+      return target;
+    };
+    beforeAll(async () => {
+      target = await factory();
+    });
+    afterAll(async () => {
+      await target?.cleanup?.();
+    });
+    tests(get);
+  });
 }

@@ -9,10 +9,10 @@
  * }));
  * ```
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { Backup, UnstructuredItem } from "../api/v1/types.js";
 import type { DeleteItemAction } from "../contract/plugins.js";
-import { attempt, expectSamples, expectSelector, itemLabel } from "./action-checks.js";
+import { attempt, describeTargetSuite, expectSamples, expectSelector, itemLabel } from "./action-checks.js";
 
 export interface DeleteItemActionConformanceTarget {
   action: DeleteItemAction;
@@ -48,19 +48,7 @@ export const deleteItemActionChecks = {
 };
 
 export function describeDeleteItemActionConformance(name: string, factory: () => Promise<DeleteItemActionConformanceTarget>): void {
-  describe(`DeleteItemAction conformance: ${name}`, () => {
-    let target: DeleteItemActionConformanceTarget | undefined;
-    const get = (): DeleteItemActionConformanceTarget => {
-      if (!target) throw new Error("the conformance factory did not return a target");
-      return target;
-    };
-    beforeAll(async () => {
-      target = await factory();
-    });
-    afterAll(async () => {
-      await target?.cleanup?.();
-    });
-
+  describeTargetSuite(`DeleteItemAction conformance: ${name}`, factory, (get) => {
     it("returns a well-formed selector from appliesTo", () => deleteItemActionChecks.appliesTo(get()));
 
     it("resolves, or rejects with an Error that has a message, for every sample item", () => deleteItemActionChecks.execute(get()));

@@ -9,11 +9,12 @@
  * }));
  * ```
  */
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { it } from "vitest";
 import type { Backup, Restore, UnstructuredItem } from "../api/v1/types.js";
 import type { BackupItemAction, BackupItemActionV2, BackupItemActionV2Output, RestoreItemAction, RestoreItemActionV2 } from "../contract/plugins.js";
 import {
   attempt,
+  describeTargetSuite,
   expectBoolean,
   expectIdentifiers,
   expectJsonItem,
@@ -142,19 +143,7 @@ function restoreInput(item: UnstructuredItem, restore: Restore): { item: Unstruc
 }
 
 export function describeBackupItemActionConformance(name: string, factory: () => Promise<BackupItemActionConformanceTarget>): void {
-  describe(`BackupItemAction conformance: ${name}`, () => {
-    let target: BackupItemActionConformanceTarget | undefined;
-    const get = (): BackupItemActionConformanceTarget => {
-      if (!target) throw new Error("the conformance factory did not return a target");
-      return target;
-    };
-    beforeAll(async () => {
-      target = await factory();
-    });
-    afterAll(async () => {
-      await target?.cleanup?.();
-    });
-
+  describeTargetSuite(`BackupItemAction conformance: ${name}`, factory, (get) => {
     it("returns a well-formed selector from appliesTo", () => backupItemActionChecks.appliesTo(get()));
 
     it("returns a JSON-safe item and well-formed additional items for every sample item", () => backupItemActionChecks.execute(get()));
@@ -167,19 +156,7 @@ export function describeBackupItemActionConformance(name: string, factory: () =>
 }
 
 export function describeRestoreItemActionConformance(name: string, factory: () => Promise<RestoreItemActionConformanceTarget>): void {
-  describe(`RestoreItemAction conformance: ${name}`, () => {
-    let target: RestoreItemActionConformanceTarget | undefined;
-    const get = (): RestoreItemActionConformanceTarget => {
-      if (!target) throw new Error("the conformance factory did not return a target");
-      return target;
-    };
-    beforeAll(async () => {
-      target = await factory();
-    });
-    afterAll(async () => {
-      await target?.cleanup?.();
-    });
-
+  describeTargetSuite(`RestoreItemAction conformance: ${name}`, factory, (get) => {
     it("returns a well-formed selector from appliesTo", () => restoreItemActionChecks.appliesTo(get()));
 
     it("always returns a JSON-safe item, even when skipping the restore", () => restoreItemActionChecks.execute(get()));

@@ -8,10 +8,10 @@
  * }));
  * ```
  */
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { it } from "vitest";
 import type { Backup, UnstructuredItem } from "../api/v1/types.js";
 import type { ItemBlockAction } from "../contract/plugins.js";
-import { attempt, expectIdentifiers, expectSamples, expectSelector, itemLabel } from "./action-checks.js";
+import { attempt, describeTargetSuite, expectIdentifiers, expectSamples, expectSelector, itemLabel } from "./action-checks.js";
 
 export interface ItemBlockActionConformanceTarget {
   action: ItemBlockAction;
@@ -38,19 +38,7 @@ export const itemBlockActionChecks = {
 };
 
 export function describeItemBlockActionConformance(name: string, factory: () => Promise<ItemBlockActionConformanceTarget>): void {
-  describe(`ItemBlockAction conformance: ${name}`, () => {
-    let target: ItemBlockActionConformanceTarget | undefined;
-    const get = (): ItemBlockActionConformanceTarget => {
-      if (!target) throw new Error("the conformance factory did not return a target");
-      return target;
-    };
-    beforeAll(async () => {
-      target = await factory();
-    });
-    afterAll(async () => {
-      await target?.cleanup?.();
-    });
-
+  describeTargetSuite(`ItemBlockAction conformance: ${name}`, factory, (get) => {
     it("returns a well-formed selector from appliesTo", () => itemBlockActionChecks.appliesTo(get()));
 
     it("returns well-formed related-item identifiers for every sample item", () => itemBlockActionChecks.relatedItems(get()));

@@ -36,7 +36,7 @@ const pod = (name: string, namespace: string): UnstructuredItem =>
   ({
     apiVersion: "v1",
     kind: "Pod",
-    metadata: meta(name, namespace, { labels: { app: name, suite: "pa" } }),
+    metadata: meta(name, namespace, { labels: { app: name, suite: "pa", "fixture/log": "yes" } }),
     spec: {
       serviceAccountName: "default",
       containers: [{ name: "main", image: "busybox", volumeMounts: [{ name: TOKEN_VOLUME, mountPath: "/var/run/legacy-token" }] }],

@@ -327,6 +327,16 @@ describe("KubernetesBackupper snapshots and hooks", () => {
     expect(Object.keys(out.volumeInfo[0] ?? {})).toEqual(["pvcName", "pvcNamespace", "pvName", "backupMethod", "snapshotDataMoved", "preserveLocalSnapshot", "skipped", "result", "nativeSnapshotInfo", "pvInfo"]);
   });
 
+  it("a claim labelled velero.io/exclude-from-backup: its PV's volume info is skipped by any approach, as Velero records it", async () => {
+    const kube = cluster();
+    kube.seed(GVR.persistentVolumeClaims, forPVC("app", "data", "pv-data").labels({ "velero.io/exclude-from-backup": "true" }).build());
+    const { out, items } = await run({ includedNamespaces: ["app"], includeClusterResources: true, snapshotVolumes: false }, { actions: builtins(kube) }, kube);
+    expect(items).not.toContain(ns("app", "persistentvolumeclaims", "data"));
+    expect(out.volumeInfo.find((v) => v.pvName === "pv-data")?.skippedReason).toBe(
+      "any: item has label velero.io/exclude-from-backup=true;volumeSnapshot: not satisfy the criteria for VolumePolicy or the legacy snapshot way;",
+    );
+  });
+
   it("a claim its pod's volume opted out of fs-backup: the PV's volume info says so before the snapshot reason, as Velero does; an opted-in volume is tried (and skipped here)", async () => {
     const reason = async (annotations: Record<string, string>, spec: Partial<BackupSpec> = {}): Promise<string | undefined> => {
       const kube = cluster();

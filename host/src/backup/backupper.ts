@@ -805,6 +805,9 @@ class BackupRun {
     } else {
       if (o.metadata.labels?.[EXCLUDE_FROM_BACKUP_LABEL] === "true") {
         log.info(`Excluding item because it has label ${EXCLUDE_FROM_BACKUP_LABEL}=true`);
+        // As Velero: the volume of an excluded PV or claim is skipped by any approach.
+        const pvName = gr === "persistentvolumes" ? o.metadata.name : gr === "persistentvolumeclaims" ? (o.spec as { volumeName?: string } | undefined)?.volumeName : undefined;
+        if (pvName) this.#skippedPVs.track(pvName, "", `item has label ${EXCLUDE_FROM_BACKUP_LABEL}=true`);
         return false;
       }
       const ns = o.metadata.namespace ?? "";

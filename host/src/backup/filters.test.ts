@@ -20,3 +20,18 @@ describe("IncludesExcludes", () => {
     expect(includes.filter((ns) => filter.shouldInclude(ns))).toHaveLength(15_000);
   });
 });
+
+describe("NamespaceFilter.includeEverything (Velero's IncludeEverything: cluster-scoped resources come along when includeClusterResources is unset)", () => {
+  const active = ["app", "default", "kube-system"];
+  it.each<[string, string[], string[], boolean]>([
+    ["nothing named", [], [], true],
+    ['only "*"', ["*"], [], true],
+    ["every namespace by name", ["kube-system", "app", "default"], [], true],
+    ["a glob matching every namespace", ["?*"], [], true],
+    ["a glob matching no namespace (Velero's expanded empty list)", ["zz-*"], [], true],
+    ["some namespaces", ["app"], [], false],
+    ["every namespace but with an exclude", ["*"], ["kube-system"], false],
+  ])("%s → %s", (_what, includes, excludes, expected) => {
+    expect(new NamespaceFilter(active, includes, excludes).includeEverything()).toBe(expected);
+  });
+});

@@ -73,15 +73,21 @@ export class NamespaceFilter {
     this.filter = new IncludesExcludes(includes, excludes);
     const inc = [...this.filter.includes];
     const exc = [...this.filter.excludes];
-    if (NamespaceFilter.needsActiveNamespaces(inc, exc)) {
+    if (!inc.includes("*") && [...inc, ...exc].some(hasWildcard)) {
       this.filter = new IncludesExcludes(this.#expand(inc), this.#expand(exc));
       this.wildcardExpanded = true;
     }
   }
 
-  /** Whether the filter needs the cluster's namespaces (only glob patterns other than "*" do). */
+  /**
+   * Whether the filter needs the cluster's namespaces: glob patterns other than "*" are expanded
+   * against them, and a plain list of included namespaces with no excludes is "everything" when it
+   * names every namespace (Velero's IncludeEverything, which decides whether cluster-scoped
+   * resources come along when includeClusterResources is unset).
+   */
   static needsActiveNamespaces(includes: string[], excludes: string[]): boolean {
-    return !includes.includes("*") && [...includes, ...excludes].some(hasWildcard);
+    if (includes.includes("*")) return false;
+    return [...includes, ...excludes].some(hasWildcard) || (excludes.length === 0 && includes.length > 0);
   }
 
   #expand(patterns: string[]): string[] {
@@ -98,8 +104,15 @@ export class NamespaceFilter {
     return this.filter.shouldInclude(ns);
   }
 
+  /**
+   * Velero's NamespaceIncludesExcludes.IncludeEverything: no excludes, and no includes (also when a
+   * glob matched no namespace), only "*", or exactly the cluster's namespaces.
+   */
   includeEverything(): boolean {
-    return !this.wildcardExpanded && this.filter.includeEverything();
+    const { includes, excludes } = this.filter;
+    if (excludes.size > 0) return false;
+    if (includes.size === 0 || (includes.size === 1 && includes.has("*"))) return true;
+    return this.active.length === includes.size && this.active.every((ns) => includes.has(ns));
   }
 
   /** Active namespaces the filter selects. */

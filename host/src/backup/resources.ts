@@ -3,10 +3,11 @@
  * of every resource that supports list/create/get/delete (for a resource the group's preferred
  * version does not serve, its first served version, as client-go's ServerPreferredResources), core
  * group first (pods, PVCs, PVs leading), "extensions" last; plus name resolution for filters
- * (plural, singular, short names, kinds, with or without ".group").
+ * (resourcesNamed: plural, singular and short names, with or without ".group").
  */
 import type { ApiResource, DiscoveryFailure, KubeClient } from "../kube/client.js";
-import { groupResourceString, parseGroupResource } from "../kube/gvr.js";
+import { groupResourceString } from "../kube/gvr.js";
+import { resourcesNamed } from "../kube/resource-names.js";
 
 const REQUIRED_VERBS = ["list", "create", "get", "delete"];
 
@@ -21,7 +22,7 @@ export class ResourceCatalog {
    */
   readonly allVersions: readonly ApiResource[];
   readonly #byGR = new Map<string, ApiResource>();
-  readonly #aliases = new Map<string, ApiResource[]>();
+  readonly #resolved = new Map<string, ApiResource | null>();
 
   /** The group versions discovery could not read (their resources are not backed up). */
   readonly failures: readonly DiscoveryFailure[];
@@ -41,14 +42,7 @@ export class ResourceCatalog {
     const backupable = (r: ApiResource): boolean => REQUIRED_VERBS.every((v) => r.verbs.includes(v));
     this.resources = orderForBackup(preferred.filter(backupable));
     this.allVersions = orderForBackup(discovered.filter(backupable));
-    for (const r of this.resources) {
-      this.#byGR.set(groupResourceString(r.group, r.resource), r);
-      for (const alias of [r.resource, r.kind.toLowerCase(), ...r.shortNames]) {
-        const list = this.#aliases.get(alias) ?? [];
-        list.push(r);
-        this.#aliases.set(alias, list);
-      }
-    }
+    for (const r of this.resources) this.#byGR.set(groupResourceString(r.group, r.resource), r);
   }
 
   static async load(client: KubeClient): Promise<ResourceCatalog> {
@@ -56,18 +50,21 @@ export class ResourceCatalog {
     return new ResourceCatalog(resources, (await client.discoveryFailures?.()) ?? []);
   }
 
-  /** The preferred resource for a "resource[.group]" / short name / kind; undefined when unknown. */
+  /**
+   * The preferred resource for a "resource[.group]" (plural, singular or short name, any case; the
+   * group exactly as served), as client-go's RESTMapper resolves it; undefined when unknown.
+   */
   resolve(name: string): ApiResource | undefined {
     const exact = this.#byGR.get(name);
     if (exact) return exact;
-    const lower = name.toLowerCase();
-    const { resource, group } = parseGroupResource(lower);
-    const candidates = this.#aliases.get(resource) ?? [];
-    if (group === "" && !name.includes(".")) {
+    let resolved = this.#resolved.get(name);
+    if (resolved === undefined) {
       // Prefer the core group, then the first group in discovery order (kubectl's behaviour).
-      return candidates.find((c) => c.group === "") ?? candidates[0];
+      const candidates = resourcesNamed(this.resources, name);
+      resolved = candidates.find((c) => c.group === "") ?? candidates[0] ?? null;
+      this.#resolved.set(name, resolved);
     }
-    return candidates.find((c) => c.group === group) ?? candidates.find((c) => c.group.startsWith(group));
+    return resolved ?? undefined;
   }
 
   byGroupResource(gr: string): ApiResource | undefined {

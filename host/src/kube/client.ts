@@ -14,6 +14,8 @@ export interface ApiResource {
   namespaced: boolean;
   verbs: string[];
   shortNames: string[];
+  /** The singular name discovery reports (CRDs may choose it); absent: the kind in lowercase, as client-go guesses. */
+  singularName?: string;
   /** True when `version` is the group's preferred version. */
   preferred: boolean;
 }

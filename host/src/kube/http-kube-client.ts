@@ -34,7 +34,7 @@ const DISCOVERY_CONCURRENCY = 8;
 
 interface ApiResourceList {
   groupVersion: string;
-  resources: { name: string; kind: string; namespaced: boolean; verbs?: string[]; shortNames?: string[] }[];
+  resources: { name: string; singularName?: string; kind: string; namespaced: boolean; verbs?: string[]; shortNames?: string[] }[];
 }
 
 interface ApiGroupList {
@@ -67,6 +67,7 @@ interface APIGroupDiscoveryList {
       freshness?: "Current" | "Stale";
       resources?: {
         resource: string;
+        singularResource?: string;
         responseKind?: { group?: string; version?: string; kind?: string };
         scope?: "Cluster" | "Namespaced";
         verbs?: string[];
@@ -270,6 +271,7 @@ export class HttpKubeClient implements KubeClient {
             namespaced: r.scope === "Namespaced",
             verbs: r.verbs ?? [],
             shortNames: r.shortNames ?? [],
+            ...(r.singularResource ? { singularName: r.singularResource } : {}),
             preferred: index === 0,
           });
         }
@@ -615,6 +617,7 @@ function toResources(gv: { group: string; version: string; preferred: boolean },
       namespaced: r.namespaced,
       verbs: r.verbs ?? [],
       shortNames: r.shortNames ?? [],
+      ...(r.singularName ? { singularName: r.singularName } : {}),
       preferred: gv.preferred,
     }));
 }

@@ -5,6 +5,7 @@
  * the core group wins ties, then discovery order, and the group's preferred version is returned.
  */
 import type { ApiResource, GroupVersionResource, KubeClient } from "../kube/client.js";
+import { resourcesNamed } from "../kube/resource-names.js";
 import { groupResourceString, parseApiVersion, parseGroupResource } from "../kube/gvr.js";
 
 export { groupResourceString, parseApiVersion, parseGroupResource };
@@ -53,20 +54,12 @@ export class ResourceResolver {
     return this.#resources;
   }
 
-  /** Resolves a resource name (plural, singular, kind or short name, optionally ".group" or a group prefix). */
+  /** Resolves a resource name as Velero does (resourcesNamed: plural, singular or short name, optionally ".group"). */
   async resolve(name: string): Promise<ResolvedResource | undefined> {
-    const { group, resource } = parseGroupResource(name.toLowerCase());
-    const all = await this.#load();
-    const nameMatches = (r: ApiResource): boolean =>
-      r.resource === resource || r.kind.toLowerCase() === resource || r.shortNames.includes(resource);
-    const groupMatches = (r: ApiResource): boolean => group === "" || r.group === group || r.group.startsWith(`${group}.`);
-    const candidates = all.filter((r) => nameMatches(r) && groupMatches(r));
+    const candidates = resourcesNamed(await this.#load(), name);
     if (candidates.length === 0) return undefined;
     const byPriority = (r: ApiResource): number => (r.group === "" ? 0 : 1) * 2 + (r.preferred ? 0 : 1);
-    const exactGroup = candidates.filter((r) => r.group === group);
-    const pool = exactGroup.length > 0 ? exactGroup : candidates;
-    const plural = pool.filter((r) => r.resource === resource);
-    const best = [...(plural.length > 0 ? plural : pool)].sort((a, b) => byPriority(a) - byPriority(b))[0] as ApiResource;
+    const best = [...candidates].sort((a, b) => byPriority(a) - byPriority(b))[0] as ApiResource;
     return toResolved(best);
   }
 

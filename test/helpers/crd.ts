@@ -15,6 +15,8 @@ export function schemalessCrd(options: {
   plural: string;
   scope?: "Namespaced" | "Cluster";
   shortNames?: string[];
+  /** Default: the kind in lower case. */
+  singular?: string;
   versions?: CrdVersion[];
 }): UnstructuredItem {
   const { group, kind, plural } = options;
@@ -25,7 +27,7 @@ export function schemalessCrd(options: {
     metadata: { name: `${plural}.${group}` },
     spec: {
       group,
-      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), ...(options.shortNames ? { shortNames: options.shortNames } : {}) },
+      names: { kind, listKind: `${kind}List`, plural, singular: options.singular ?? kind.toLowerCase(), ...(options.shortNames ? { shortNames: options.shortNames } : {}) },
       scope: options.scope ?? "Namespaced",
       conversion: { strategy: "None" },
       versions: (options.versions ?? [{ name: "v1", served: true, storage: true }]).map((v) => ({ ...v, schema })),

@@ -85,6 +85,13 @@ const CASES: [string, Record<string, unknown>][] = [
   ["new-style namespace-scoped includes", { includedNamespaces: [APP], includedNamespaceScopedResources: ["configmaps", "persistentvolumeclaims", "serviceaccounts"] }],
   ["new-style excludes of both scopes", { includedNamespaces: [APP], excludedNamespaceScopedResources: ["secrets", "pods"], excludedClusterScopedResources: ["persistentvolumes"] }],
   ["ordered resources", { includedNamespaces: [APP], includedResources: ["configmaps"], orderedResources: { configmaps: `${APP}/web-config,${APP}/db-config` } }],
+  // client-go's RESTMapper: a CRD's own singular ("gizmo") in any case and a short name resolve...
+  ["resource names Velero resolves", { includedNamespaces: [APP], includedResources: ["Gizmo", "cm"] }],
+  // ...a kind that is not the CRD's singular, and a group written in another case, do not
+  ["resource names Velero does not resolve", { includedNamespaces: [APP], includedResources: ["Gadget", "Deployments.Apps", "secrets"] }],
+  // a glob matching no namespace leaves namespaces out but, with includeClusterResources unset,
+  // brings cluster-scoped resources in (Velero's IncludeEverything after the empty expansion)
+  ["a namespace glob matching nothing", { includedNamespaces: [`vt-bf-${SFX}-none-*`], includedResources: ["persistentvolumes", "configmaps"], labelSelector: { matchLabels: { suite: `bf-${SFX}` } } }],
 ];
 
 beforeAll(async () => {
@@ -96,7 +103,7 @@ beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
 
   // the application: two namespaces of ordinary objects, a PVC bound to a static PV, a custom resource
-  await kube.apply(GVR.customResourceDefinitions, schemalessCrd({ group: GROUP, kind: "Gadget", plural: "gadgets", versions: [{ name: "v1", served: true, storage: true }] }), { fieldManager: "vt-test" });
+  await kube.apply(GVR.customResourceDefinitions, schemalessCrd({ group: GROUP, kind: "Gadget", plural: "gadgets", singular: "gizmo", versions: [{ name: "v1", served: true, storage: true }] }), { fieldManager: "vt-test" });
   await eventually(`${CRD} to be served`, async () => {
     kube.invalidateDiscovery();
     return (await kube.discover()).some((r) => r.group === GROUP);

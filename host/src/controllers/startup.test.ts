@@ -5,7 +5,7 @@ import { createSilentLogger } from "../shared/logging.js";
 import { forBackup } from "../testing/builders.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { FakeKubeClient } from "../testing/fake-kube-client.js";
-import { markInProgressFailed } from "./startup.js";
+import { ensureRepositoryKey, markInProgressFailed } from "./startup.js";
 
 const restore = (namespace: string, name: string, phase: string) => ({
   apiVersion: "velero.io/v1",
@@ -40,5 +40,18 @@ describe("markInProgressFailed (the server's start)", () => {
     expect(kube.peek<Backup>(GVR.backups, "queued", "velero")?.status?.phase).toBe("Queued");
     expect(kube.peek<Backup>(GVR.backups, "not-ours", "other")?.status?.phase).toBe("InProgress");
     expect(kube.peek<Restore>(GVR.restores, "r-done", "velero")?.status?.phase).toBe("Completed");
+  });
+});
+
+describe("ensureRepositoryKey (Velero's EnsureCommonRepositoryKey at server start)", () => {
+  it("creates velero-repo-credentials with Velero's repository password when missing, and leaves an existing one alone", async () => {
+    const kube = new FakeKubeClient();
+    await ensureRepositoryKey({ kube, namespace: "velero", logger: createSilentLogger() });
+    const secret = kube.peek(GVR.secrets, "velero-repo-credentials", "velero") as unknown as { type: string; data: Record<string, string> };
+    expect(secret.type).toBe("Opaque");
+    expect(Buffer.from(secret.data["repository-password"] ?? "", "base64").toString()).toBe("static-passw0rd");
+    await kube.patch(GVR.secrets, "velero-repo-credentials", "velero", { data: { "repository-password": Buffer.from("mine").toString("base64") } });
+    await ensureRepositoryKey({ kube, namespace: "velero", logger: createSilentLogger() });
+    expect((kube.peek(GVR.secrets, "velero-repo-credentials", "velero") as unknown as { data: Record<string, string> }).data["repository-password"]).toBe(Buffer.from("mine").toString("base64"));
   });
 });

@@ -7,7 +7,7 @@
 import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import { GVR } from "../kube/gvr.js";
 import type { KubeClient } from "../kube/client.js";
-import { isConflict } from "../kube/errors.js";
+import { isAlreadyExists, isConflict } from "../kube/errors.js";
 import { toKubeTime, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
 
@@ -39,5 +39,30 @@ export async function markInProgressFailed(o: { kube: KubeClient; namespace: str
       }
       o.logger.warn({ [kind]: item.metadata.name }, reason);
     }
+  }
+}
+
+/** The Secret Velero keeps its backup repositories' password in, and its key. */
+export const REPOSITORY_KEY_SECRET = { name: "velero-repo-credentials", key: "repository-password" } as const;
+/** Velero's password for the repositories of file-system backups and data movement (pkg/repository/keys). */
+const REPOSITORY_PASSWORD = "static-passw0rd";
+
+/**
+ * At server start, as Velero's initRepoManager: the repository password Secret exists in the
+ * server's namespace (a backup of that namespace holds it, and a Velero node agent sharing the
+ * namespace finds it). An existing one is left alone.
+ */
+export async function ensureRepositoryKey(o: { kube: KubeClient; namespace: string; logger: Logger }): Promise<void> {
+  if (await o.kube.get(GVR.secrets, REPOSITORY_KEY_SECRET.name, o.namespace)) return;
+  try {
+    await o.kube.create(GVR.secrets, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { namespace: o.namespace, name: REPOSITORY_KEY_SECRET.name },
+      type: "Opaque",
+      data: { [REPOSITORY_KEY_SECRET.key]: Buffer.from(REPOSITORY_PASSWORD).toString("base64") },
+    });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
   }
 }

@@ -16,7 +16,7 @@ import { BackupStorageLocationReconciler, setDefaultBackupLocation } from "../co
 import { createLifecycleReconcilers } from "../controllers/lifecycle.js";
 import { RestoreReconciler } from "../controllers/restore-controller.js";
 import { ControllerManager } from "../controllers/runtime/manager.js";
-import { markInProgressFailed } from "../controllers/startup.js";
+import { ensureRepositoryKey, markInProgressFailed } from "../controllers/startup.js";
 import { DISABLEABLE_CONTROLLERS, RESTORE_ONLY_DISABLED } from "./controller-names.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
@@ -306,6 +306,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const { server: metricsServer, url: metricsUrl } = await serveMetrics(options.metricsAddress ?? DEFAULT_METRICS_ADDRESS, metrics, log);
   // As Velero: whatever an earlier server left InProgress is Failed before the controllers start.
   await markInProgressFailed({ kube, namespace, clock, logger: log });
+  await ensureRepositoryKey({ kube, namespace, logger: log }).catch((err: unknown) =>
+    log.error({ err: getErrorMessage(err) }, "error creating the velero-repo-credentials secret (the backup repositories' password)"),
+  );
   await setDefaultBackupLocation({ kube, namespace, name: options.defaultBackupStorageLocation ?? "default", logger: log }).catch((err: unknown) =>
     log.error({ err: getErrorMessage(err) }, "failed to set the default backup storage location"),
   );

@@ -48,6 +48,11 @@ describe("backup storage locations (real API server, velero server, filesystem s
     await eventually("the fixed location to be Available", async () => (await get("second")).status?.phase === "Available", 10_000);
   });
 
+  it("has created Velero's repository password Secret in its namespace at start (velero-repo-credentials)", async () => {
+    const secret = (await kube.get(GVR.secrets, "velero-repo-credentials", server.namespace)) as unknown as { data?: Record<string, string> } | undefined;
+    expect(Buffer.from(secret?.data?.["repository-password"] ?? "", "base64").toString()).toBe("static-passw0rd");
+  });
+
   it("does not make the --default-backup-storage-location location default again once a user unset it (only at server start)", async () => {
     expect((await get("default")).spec.default).toBe(true);
     await kube.patch(GVR.backupStorageLocations, "default", server.namespace, { spec: { default: false } });

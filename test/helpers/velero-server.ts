@@ -90,7 +90,7 @@ export async function locationAvailable(kube: HttpKubeClient, namespace: string)
 export async function startVeleroServer(
   env: VeleroTestEnv,
   namespace: string,
-  options: { logEnv: string; backupSyncPeriod?: string } & Pick<ServerOptions, "itemBlockWorkerCount" | "itemOperationSyncFrequency">,
+  options: { logEnv: string; backupSyncPeriod?: string } & Pick<ServerOptions, "itemBlockWorkerCount" | "itemOperationSyncFrequency" | "concurrency">,
 ): Promise<RunningServer> {
   await createFilesystemLocation(env.kube, namespace, env.bucketRoot);
   const server = await startServer({
@@ -102,6 +102,7 @@ export async function startVeleroServer(
     ...(options.backupSyncPeriod ? { backupSyncPeriod: options.backupSyncPeriod } : {}),
     ...(options.itemBlockWorkerCount !== undefined ? { itemBlockWorkerCount: options.itemBlockWorkerCount } : {}),
     ...(options.itemOperationSyncFrequency !== undefined ? { itemOperationSyncFrequency: options.itemOperationSyncFrequency } : {}),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     logger: process.env[options.logEnv] === "1" ? createLogger({ level: "debug" }) : createSilentLogger(),
   });
   await locationAvailable(env.kube, namespace);

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Backup, BackupItemActionV2, BackupStorageLocation } from "@velero-ts/plugin-sdk";
 import { GVR } from "../kube/gvr.js";
 import { FILESYSTEM_CONFIG, FILESYSTEM_OBJECT_STORE } from "../builtin-plugins/filesystem-object-store.js";
@@ -17,10 +17,19 @@ import { FakeKubeClient } from "../testing/fake-kube-client.js";
 import { MemoryObjectStore } from "../testing/in-memory-object-store.js";
 import type { NamedAction } from "../plugins/manager.js";
 import { BackupReconciler, type BackupMetrics, type BackupReconcilerOptions } from "./backup-controller.js";
+import { KubernetesBackupper, type Backupper } from "../backup/backupper.js";
 import { BackupStorageLocationReconciler, setDefaultBackupLocation } from "./backup-storage-location-controller.js";
 import { filesystemObjectStores } from "../testing/filesystem-object-stores.js";
 
-function setup(options: { concurrency?: number; actions?: NamedAction<BackupItemActionV2>[]; defaults?: Pick<BackupReconcilerOptions, "defaultItemOperationTimeout" | "defaultSnapshotMoveData" | "defaultVolumeGroupSnapshotLabelKey"> } = {}) {
+function setup(
+  options: {
+    concurrency?: number;
+    actions?: NamedAction<BackupItemActionV2>[];
+    defaults?: Pick<BackupReconcilerOptions, "defaultItemOperationTimeout" | "defaultSnapshotMoveData" | "defaultVolumeGroupSnapshotLabelKey">;
+    /** Wraps the real engine (e.g. to hold backups while others start). */
+    wrapBackupper?: (engine: Backupper) => Backupper;
+  } = {},
+) {
   const kube = new FakeKubeClient();
   const clock = new FakeClock("2024-05-01T10:00:00Z");
   const objects = new MemoryObjectStore();
@@ -56,6 +65,7 @@ function setup(options: { concurrency?: number; actions?: NamedAction<BackupItem
     concurrency: options.concurrency,
     metrics: backupMetrics,
     ...options.defaults,
+    ...(options.wrapBackupper ? { backupper: options.wrapBackupper(new KubernetesBackupper(kube)) } : {}),
   });
   const submit = async (b: Backup) => {
     await kube.create(GVR.backups, b as never);
@@ -305,6 +315,50 @@ describe("BackupReconciler", () => {
     await t.reconciler.idle();
     expect(t.kube.peek<Backup>(GVR.backups, "a", "velero")?.status?.phase).toBe("Completed");
     expect(t.kube.peek<Backup>(GVR.backups, "b", "velero")?.status?.phase).toBe("Completed");
+  });
+});
+
+describe("BackupReconciler with several backups at once (--concurrent-backups)", () => {
+  it("never runs two backups that share a namespace, nor lets one overtake a queued one on a namespace, as Velero's queue; a stopping server starts no more", async () => {
+    const started: string[] = [];
+    const gates = new Map<string, () => void>();
+    const t = setup({
+      concurrency: 3,
+      wrapBackupper: (engine) => ({
+        backup: async (input) => {
+          const name = input.backup.metadata.name ?? "";
+          started.push(name);
+          await new Promise<void>((release) => gates.set(name, release));
+          return engine.backup(input);
+        },
+        finalize: (input) => engine.finalize(input),
+      }),
+    });
+    t.kube.seed(GVR.namespaces, forNamespace("other").build());
+    const submit = async (name: string, namespaces: string[]) => {
+      await t.kube.create(GVR.backups, forBackup("velero", name).includedNamespaces(...namespaces).build() as never);
+      await t.reconciler.reconcile(`velero/${name}`);
+    };
+    const settle = () => new Promise((r) => setTimeout(r, 50));
+    await submit("app-1", ["app"]);
+    await submit("other-1", ["oth*"]);
+    await submit("app-2", ["app", "other"]); // shares app with app-1, other with other-1
+    await submit("app-3", ["app"]); // shares app with app-1 and with app-2, queued ahead
+    await submit("velero-1", ["velero"]); // shares nothing: takes the third slot
+    await vi.waitFor(() => expect(started).toEqual(["app-1", "other-1", "velero-1"]));
+    expect(t.kube.peek<Backup>(GVR.backups, "app-2", "velero")?.status?.phase).toBe("Queued");
+    gates.get("app-1")?.();
+    await settle();
+    expect(started, "app-2 still shares other with other-1; app-3 does not overtake app-2").toEqual(["app-1", "other-1", "velero-1"]);
+    gates.get("other-1")?.();
+    await vi.waitFor(() => expect(started).toEqual(["app-1", "other-1", "velero-1", "app-2"]));
+    t.reconciler.close();
+    gates.get("velero-1")?.();
+    gates.get("app-2")?.();
+    await t.reconciler.idle();
+    await settle();
+    expect(started, "a stopping server starts nothing new").toEqual(["app-1", "other-1", "velero-1", "app-2"]);
+    expect(t.kube.peek<Backup>(GVR.backups, "app-3", "velero")?.status?.phase).toBe("Queued");
   });
 });
 

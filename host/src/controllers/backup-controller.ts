@@ -33,6 +33,7 @@ import {
   validateScopedIncludesExcludes,
 } from "../backup/filters.js";
 import { TarballWriter } from "../backup/tar-writer.js";
+import { NamespaceFilter } from "../backup/filters.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
@@ -126,10 +127,14 @@ export class BackupReconciler implements Reconciler {
   readonly #backupper: Backupper;
   readonly #running = new Map<ObjectKey, Promise<void>>();
   readonly #waiting: ObjectKey[] = [];
+  /** The namespace filter of each backup running or waiting (for the namespace conflict check). */
+  readonly #namespaceSpecs = new Map<ObjectKey, { includes: string[]; excludes: string[] }>();
   readonly #idle: (() => void)[] = [];
   /** Backups whose start failed (an API error before InProgress): attempts so far and the retry timer. */
   readonly #retries = new Map<ObjectKey, { attempts: number; timer?: TimerHandle }>();
   #closed = false;
+  #scheduling: Promise<void> | undefined;
+  #scheduleAgain = false;
 
   constructor(options: BackupReconcilerOptions) {
     this.#o = options;
@@ -143,10 +148,14 @@ export class BackupReconciler implements Reconciler {
     return this.#running.has(`${backup.metadata.namespace ?? ""}/${backup.metadata.name ?? ""}`);
   }
 
-  /** Resolves when no backup runs and none waits (tests, shutdown). */
+  /** Resolves when no backup runs and none waits (tests), or, once closed, when none runs (shutdown). */
   idle(): Promise<void> {
-    if (this.#running.size === 0 && this.#waiting.length === 0) return Promise.resolve();
+    if (this.#isIdle()) return Promise.resolve();
     return new Promise((r) => this.#idle.push(r));
+  }
+
+  #isIdle(): boolean {
+    return this.#running.size === 0 && (this.#waiting.length === 0 || this.#closed);
   }
 
   get #concurrency(): number {
@@ -163,9 +172,16 @@ export class BackupReconciler implements Reconciler {
       case "New":
       case "Queued":
       case "ReadyToStart":
-        if (this.#running.has(key) || this.#waiting.includes(key)) return { kind: "done" };
-        if (this.#running.size < this.#concurrency) this.#start(key);
-        else await this.#enqueueWaiting(key, backup);
+        if (this.#running.has(key) || this.#waiting.includes(key) || this.#closed) return { kind: "done" };
+        this.#namespaceSpecs.set(key, { includes: backup.spec?.includedNamespaces ?? [], excludes: backup.spec?.excludedNamespaces ?? [] });
+        // One at a time: nothing to check. Several: through the queue, whose single scheduling
+        // pass keeps backups that share a namespace apart.
+        if (this.#concurrency === 1 && this.#running.size === 0 && this.#waiting.length === 0) this.#start(key);
+        else {
+          await this.#enqueueWaiting(key, backup);
+          // capacity may be free while what waits ahead of it is blocked by a namespace conflict
+          void this.#next();
+        }
         return { kind: "done" };
       // An InProgress backup this process did not start was interrupted by an earlier server:
       // markInProgressFailed (startup.ts) failed those as the server started, as Velero does.
@@ -191,6 +207,7 @@ export class BackupReconciler implements Reconciler {
       )
       .finally(() => {
         this.#running.delete(key);
+        this.#namespaceSpecs.delete(key);
         void this.#next();
         // A Backup deleted and created again under the same name while this one ran waits for
         // this look (its events came while the name was busy).
@@ -224,19 +241,70 @@ export class BackupReconciler implements Reconciler {
     this.#retries.clear();
   }
 
-  async #next(): Promise<void> {
-    while (this.#running.size < this.#concurrency && this.#waiting.length > 0) {
-      const key = this.#waiting.shift() as ObjectKey;
+  /** Starts what may start; one pass at a time (a call meanwhile makes the running pass go again). */
+  #next(): Promise<void> {
+    if (this.#scheduling) {
+      this.#scheduleAgain = true;
+      return this.#scheduling;
+    }
+    this.#scheduling = (async () => {
+      do {
+        this.#scheduleAgain = false;
+        await this.#startRunnable();
+      } while (this.#scheduleAgain);
+    })().finally(() => (this.#scheduling = undefined));
+    return this.#scheduling;
+  }
+
+  async #startRunnable(): Promise<void> {
+    // A stopping server starts nothing new: what waits stays Queued for the next server.
+    while (!this.#closed && this.#running.size < this.#concurrency && this.#waiting.length > 0) {
+      // The first waiting backup that shares no namespace with a running one (Velero's queue).
+      const conflicts = await this.#conflictsWithRunning(this.#waiting);
+      const index = conflicts.indexOf(false);
+      if (index < 0 || this.#closed) break;
+      const [key] = this.#waiting.splice(index, 1) as [ObjectKey];
       this.#start(key);
-      // Remaining queued backups move up one position.
+      // Queued backups behind it move up one position.
       for (const [i, k] of this.#waiting.entries()) {
+        if (i < index) continue;
         const [ns, n] = splitKey(k);
         await this.#o.kube.patch(GVR.backups, n, ns, { status: { queuePosition: i + 1 } }).catch(() => undefined);
       }
     }
-    if (this.#running.size === 0 && this.#waiting.length === 0) {
+    if (this.#isIdle()) {
       for (const r of this.#idle.splice(0)) r();
     }
+  }
+
+  /**
+   * For each of `keys` (in queue order): whether it would back up a namespace a running backup,
+   * or one before it in `keys`, backs up. As in
+   * Velero, backups sharing a namespace never run at once (their hooks would run in the same
+   * pods, their snapshots race); one waiting for another stays Queued. Namespaces resolve as the
+   * backup resolves them (globs, "*", excludes) against the cluster's.
+   */
+  async #conflictsWithRunning(keys: readonly ObjectKey[]): Promise<boolean[]> {
+    let active: string[];
+    try {
+      active = (await this.#o.kube.list(GVR.namespaces)).items.map((n) => n.metadata.name);
+    } catch (err) {
+      this.#log.error({ err: getErrorMessage(err) }, "error listing namespaces for the backup queue's conflict check");
+      return keys.map(() => true);
+    }
+    const namespacesOf = (key: ObjectKey): Set<string> => {
+      const spec = this.#namespaceSpecs.get(key) ?? { includes: [], excludes: [] };
+      return new Set(new NamespaceFilter(active, spec.includes, spec.excludes).resolve());
+    };
+    // A waiting backup also waits for those queued ahead of it that share a namespace (Velero's
+    // detectNSConflictsInternal counts earlier queued backups too): none overtakes another on a namespace.
+    const busy = new Set([...this.#running.keys()].flatMap((k) => [...namespacesOf(k)]));
+    return keys.map((k) => {
+      const mine = [...namespacesOf(k)];
+      const conflict = mine.some((ns) => busy.has(ns));
+      for (const ns of mine) busy.add(ns);
+      return conflict;
+    });
   }
 
   async #patch(backup: Backup, patch: object): Promise<Backup> {

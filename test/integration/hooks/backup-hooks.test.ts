@@ -72,6 +72,30 @@ describe("backup exec hooks (real API server → kwok local exec)", () => {
     for (const ns of namespaces) rmSync(join(workDir, ns), { recursive: true, force: true });
   });
 
+  it("--concurrent-backups 3: two backups of one namespace never run at once (their hooks would run in the same pod), a backup of another namespace runs beside them", async () => {
+    const slow = (dir: string) => ({ "pre.hook.backup.velero.io/command": sh(`echo start >> ${dir}/runs; sleep 2; echo end >> ${dir}/runs`) });
+    const shared = await podNamespace("cc-a", (ns) => slow(join(workDir, ns)));
+    const apart = await podNamespace("cc-b", (ns) => slow(join(workDir, ns)));
+    const velero = `vt-hk-cc-${suffix}`;
+    namespaces.push(velero);
+    await createNamespaces(kube, [velero]);
+    const concurrent = await startVeleroServer(env as VeleroTestEnv, velero, { logEnv: "VT_BACKUP_LOG", concurrency: 3 });
+    try {
+      const run = (name: string, ns: string) => runToEnd<Backup>(kube, "Backup", velero, name, { includedNamespaces: [ns] }, { timeoutMs: 120_000 });
+      const [one, two, other] = await Promise.all([run("cc-1", shared), run("cc-2", shared), run("cc-3", apart)]);
+      for (const b of [one, two, other]) expect(b.status?.phase).toBe("Completed");
+      // one pod's pre hooks ran one after the other, never interleaved
+      expect(marker(shared, "runs")).toBe("start\nend\nstart\nend\n");
+      const span = (b: Backup) => [Date.parse(b.status?.startTimestamp ?? ""), Date.parse(b.status?.completionTimestamp ?? "")] as const;
+      const [first, second] = [span(one), span(two)].sort((x, y) => x[0] - y[0]) as [readonly [number, number], readonly [number, number]];
+      expect(second[0]).toBeGreaterThanOrEqual(first[1]);
+      // the other namespace's backup ran beside the first
+      expect(span(other)[0]).toBeLessThan(first[1]);
+    } finally {
+      await concurrent.stop();
+    }
+  });
+
   it("runs the pre hook, backs the pod up, then runs the post hook (marker file pre → post); hookStatus 2/0", async () => {
     const ns = await podNamespace("order", (d) => ({
       "pre.hook.backup.velero.io/command": sh(`echo pre >> ${d}/marker`),

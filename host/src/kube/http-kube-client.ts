@@ -21,6 +21,16 @@ import { loadKubeConfig, type KubeConfigOptions } from "./kube-config.js";
 export const DEFAULT_PAGE_SIZE = 500;
 /** Attempts of a request the API server answers 429 with Retry-After (client-go's maxRetries). */
 const MAX_429_ATTEMPTS = 10;
+const CONNECT_RETRY_BASE_MS = 250;
+const CONNECT_RETRY_MAX_MS = 4_000;
+
+/** The connection was refused (nothing was sent): ECONNREFUSED, as undici reports it. */
+function isConnectionRefused(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === "ECONNREFUSED") return true;
+  }
+  return false;
+}
 /** The longest Retry-After honoured, so a broken header cannot stall a caller. */
 const MAX_RETRY_AFTER_MS = 10_000;
 
@@ -97,6 +107,12 @@ export interface HttpKubeClientOptions {
    * own default, 60 s, stalled every controller for ~2 minutes).
    */
   h2PingIntervalMs?: number;
+  /**
+   * How long requests whose connection the API server refuses are tried again (with backoff from
+   * 250 ms to 4 s) before the error is returned: the server rides out an API server restart; the
+   * CLI (default 0) reports at once.
+   */
+  connectRetryMs?: number;
 }
 
 /** A User-Agent as client-go builds it: "<command>/<version> (<os>/<arch>) <commit>". */
@@ -112,6 +128,7 @@ export class HttpKubeClient implements KubeClient {
   readonly #pageSize: number;
   readonly #userAgent: string;
   readonly #h2PingIntervalMs: number;
+  readonly #connectRetryMs: number;
   readonly #aggregatedDiscovery: boolean;
   #agent: Agent | undefined;
   #tls: Promise<RequestOptions> | undefined;
@@ -126,6 +143,7 @@ export class HttpKubeClient implements KubeClient {
     this.#pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     this.#userAgent = options.userAgent ?? kubeUserAgent("velero", "v0.1.0");
     this.#h2PingIntervalMs = options.h2PingIntervalMs ?? DEFAULT_H2_PING_INTERVAL_MS;
+    this.#connectRetryMs = options.connectRetryMs ?? 0;
     this.#aggregatedDiscovery = options.aggregatedDiscovery ?? true;
   }
 
@@ -187,14 +205,29 @@ export class HttpKubeClient implements KubeClient {
    */
   async #raw(method: Dispatcher.HttpMethod, path: string, init: RequestInit = {}): Promise<Dispatcher.ResponseData> {
     const body = init.body === undefined ? undefined : typeof init.body === "string" ? init.body : stringifyLosslessJson(init.body);
+    const started = Date.now();
+    let refusals = 0;
     for (let attempt = 1; ; attempt++) {
-      const response = await request(this.#url(path, init.query), {
-        method,
-        headers: await this.#headers(init.contentType ?? (init.body !== undefined ? "application/json" : undefined), init.accept),
-        body,
-        dispatcher: await this.#dispatcher(),
-        signal: init.signal,
-      });
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(this.#url(path, init.query), {
+          method,
+          headers: await this.#headers(init.contentType ?? (init.body !== undefined ? "application/json" : undefined), init.accept),
+          body,
+          dispatcher: await this.#dispatcher(),
+          signal: init.signal,
+        });
+      } catch (err) {
+        // Refused connections never reached the API server (it is restarting, say): any request
+        // may be sent again, within the client's budget, with backoff, instead of failing (or
+        // failing every item of a restore) during a blip.
+        const waitMs = Math.min(CONNECT_RETRY_BASE_MS * 2 ** refusals, CONNECT_RETRY_MAX_MS);
+        if (!isConnectionRefused(err) || init.signal?.aborted || Date.now() - started + waitMs > this.#connectRetryMs) throw err;
+        refusals++;
+        this.#log.warn({ method, path, attempt, err: getErrorMessage(err) }, `the API server refused the connection; trying again in ${waitMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        continue;
+      }
       const retryAfterMs = response.statusCode === 429 && attempt < MAX_429_ATTEMPTS ? retryAfter(response.headers["retry-after"]) : undefined;
       if (retryAfterMs !== undefined) {
         // client-go's behaviour: a 429 with Retry-After (e.g. "storage is (re)initializing" for a

@@ -114,6 +114,8 @@ export interface RunningServer {
 
 export const DEFAULT_METRICS_ADDRESS = "127.0.0.1:8085";
 export const VELERO_TS_VERSION = "v0.1.0";
+/** How long the server's requests wait out an API server that refuses connections. */
+const SERVER_CONNECT_RETRY_MS = 30_000;
 
 
 /** The controllers not to start: --disable-controllers, plus those --restore-only leaves out. */
@@ -193,6 +195,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       pageSize: options.clientPageSize,
       // As Velero's: the API server records the server's writes under the field manager "velero-server".
       userAgent: kubeUserAgent("velero-server", options.serverVersion ?? VELERO_TS_VERSION),
+      // An API server restart (seconds) does not fail what the controllers are doing meanwhile.
+      connectRetryMs: SERVER_CONNECT_RETRY_MS,
     });
   await kube.serverVersion().catch((err: unknown) => {
     throw new Error(`cannot reach the Kubernetes API server: ${getErrorMessage(err)}; check --kubeconfig/--kubecontext`, { cause: err });

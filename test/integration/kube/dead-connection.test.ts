@@ -1,8 +1,9 @@
 // A half-open connection to the API server (a load balancer failover, a dropped NAT entry: the
 // socket stays open, nothing comes back) must not stall the server: the client PINGs its HTTP/2
-// connection and drops one that does not answer, and the next request goes over a new one. Real
-// API server behind a TCP proxy of this test that can silently swallow every byte of the
-// connections it carries.
+// connection and drops one that does not answer, and the next request goes over a new one. And an
+// API server that refuses connections for a moment (restarting) is waited out by the server's
+// client. Real API server behind TCP proxies of this test (one can silently swallow every byte of
+// the connections it carries; another is not listening yet).
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GVR } from "../../../host/src/kube/gvr.ts";
@@ -12,12 +13,13 @@ import { loadEndpoints } from "../../helpers/endpoints.ts";
 
 const PING_MS = 1_000;
 let proxy: Server;
+let target: URL;
 const live = new Set<{ client: Socket; upstream: Socket; swallowed: boolean }>();
 let client: HttpKubeClient;
 
 beforeAll(async () => {
   const kc = loadKubeConfig({ kubeconfig: loadEndpoints().kubeconfig });
-  const target = new URL(kc.getCurrentCluster()?.server ?? "");
+  target = new URL(kc.getCurrentCluster()?.server ?? "");
   proxy = createServer((socket) => {
     const upstream = connect(Number(target.port), "127.0.0.1");
     const conn = { client: socket, upstream, swallowed: false };
@@ -59,5 +61,43 @@ describe("a half-open connection to the API server", () => {
     expect(after?.metadata.name).toBe("default");
     expect(performance.now() - t0).toBeLessThan(10 * PING_MS);
     expect([...live].some((c) => !c.swallowed), "a new connection carries the requests").toBe(true);
+  }, 60_000);
+});
+
+/** A client of the API server through a proxy that starts listening only after `delayMs` (connections are refused until then). */
+async function clientThroughLateProxy(delayMs: number, connectRetryMs: number): Promise<{ client: HttpKubeClient; proxy: Server }> {
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const p = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(p));
+    });
+  });
+  const late = createServer((socket) => {
+    const upstream = connect(Number(target.port), "127.0.0.1");
+    socket.pipe(upstream).pipe(socket);
+    socket.on("error", () => upstream.destroy());
+    upstream.on("error", () => socket.destroy());
+  });
+  setTimeout(() => late.listen(port, "127.0.0.1"), delayMs);
+  const kc = loadKubeConfig({ kubeconfig: loadEndpoints().kubeconfig });
+  (kc.getCurrentCluster() as { server: string }).server = `https://127.0.0.1:${port}`;
+  return { client: new HttpKubeClient(kc, { connectRetryMs }), proxy: late };
+}
+
+describe("an API server refusing connections for a moment (restarting)", () => {
+  it("is waited out by a client with a retry budget (the server's); a client without one (the CLI's) fails at once", async () => {
+    const patient = await clientThroughLateProxy(800, 10_000);
+    const impatient = await clientThroughLateProxy(60_000, 0);
+    try {
+      const t0 = performance.now();
+      await expect(impatient.client.get(GVR.namespaces, "default")).rejects.toThrow(/ECONNREFUSED/);
+      expect(performance.now() - t0).toBeLessThan(2_000);
+      expect((await patient.client.get(GVR.namespaces, "default"))?.metadata.name).toBe("default");
+    } finally {
+      for (const p of [patient, impatient]) {
+        await p.client.close();
+        p.proxy.close();
+      }
+    }
   }, 60_000);
 });

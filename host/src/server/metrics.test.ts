@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ServerMetrics } from "./metrics.js";
+import { ServerMetrics, withoutEmptyFamilies } from "./metrics.js";
 import type { Backup } from "@velero-ts/plugin-sdk";
 import { lastSuccessBySchedule } from "./server.js";
 
@@ -41,5 +41,30 @@ describe("lastSuccessBySchedule (velero_backup_last_successful_timestamp, recomp
       backup("n3", "Completed", undefined, "nightly"),
     ]);
     expect(Object.fromEntries([...out].map(([k, v]) => [k, v.toISOString()]))).toEqual({ "": "2026-01-03T00:00:00.000Z", nightly: "2026-01-02T00:00:00.000Z" });
+  });
+});
+
+describe("/metrics text (Go's client leaves families without samples out)", () => {
+  it("drops HELP/TYPE blocks no sample follows and keeps the rest as prom-client wrote it", () => {
+    const text = [
+      "# HELP velero_backup_duration_seconds Time taken to complete backup, in seconds",
+      "# TYPE velero_backup_duration_seconds histogram",
+      "",
+      "# HELP velero_backup_total Current number of existent backups",
+      "# TYPE velero_backup_total gauge",
+      "velero_backup_total 3",
+      "",
+      "# HELP velero_backup_tarball_size_bytes Size, in bytes, of a backup",
+      "# TYPE velero_backup_tarball_size_bytes gauge",
+      "",
+    ].join("\n");
+    expect(withoutEmptyFamilies(text)).toBe("# HELP velero_backup_total Current number of existent backups\n# TYPE velero_backup_total gauge\nvelero_backup_total 3\n");
+  });
+
+  it("a fresh server's /metrics has no family without samples", async () => {
+    const text = await new ServerMetrics().text();
+    const families = [...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]);
+    for (const family of families) expect(text, family).toMatch(new RegExp(`^${family}(_bucket|_sum|_count)?[{ ]`, "m"));
+    expect(text).not.toContain("velero_backup_duration_seconds");
   });
 });

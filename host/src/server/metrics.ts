@@ -211,7 +211,33 @@ export class ServerMetrics implements BackupMetrics, BslMetrics, DeletionMetrics
     this.#reconcileSeconds.observe({ controller }, durationMs / 1000);
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  /**
+   * The exposition text. A family without a sample yet (a histogram or gauge vector before its
+   * first observation) is left out, as Go's client leaves it out of Velero's /metrics; prom-client
+   * would print its HELP and TYPE lines alone.
+   */
+  async text(): Promise<string> {
+    return withoutEmptyFamilies(await this.registry.metrics());
   }
+}
+
+/** Drops each "# HELP"/"# TYPE" block that no sample line follows. */
+export function withoutEmptyFamilies(text: string): string {
+  const out: string[] = [];
+  let header: string[] = [];
+  for (const line of text.split("\n")) {
+    if (line.startsWith("# HELP ") || line.startsWith("# TYPE ")) {
+      // a new family's HELP starts a new header; a previous header without samples is dropped
+      if (line.startsWith("# HELP ")) header = [];
+      header.push(line);
+      continue;
+    }
+    if (line === "") continue;
+    if (header.length > 0) {
+      out.push(...header);
+      header = [];
+    }
+    out.push(line);
+  }
+  return out.length > 0 ? out.join("\n") + "\n" : "";
 }

@@ -259,9 +259,9 @@ export class BackupReconciler implements Reconciler {
   async #startRunnable(): Promise<void> {
     // A stopping server starts nothing new: what waits stays Queued for the next server.
     while (!this.#closed && this.#running.size < this.#concurrency && this.#waiting.length > 0) {
-      // The first waiting backup that shares no namespace with a running one (Velero's queue).
-      const conflicts = await this.#conflictsWithRunning(this.#waiting);
-      const index = conflicts.indexOf(false);
+      // The first waiting backup that shares no namespace with a running one (Velero's queue);
+      // with none running, the first in line (nothing to compare, no namespace LIST).
+      const index = this.#running.size === 0 ? 0 : (await this.#conflictsWithRunning(this.#waiting)).indexOf(false);
       if (index < 0 || this.#closed) break;
       const [key] = this.#waiting.splice(index, 1) as [ObjectKey];
       this.#start(key);

@@ -46,12 +46,12 @@ describe("markInProgressFailed (the server's start)", () => {
 describe("ensureRepositoryKey (Velero's EnsureCommonRepositoryKey at server start)", () => {
   it("creates velero-repo-credentials with Velero's repository password when missing, and leaves an existing one alone", async () => {
     const kube = new FakeKubeClient();
-    await ensureRepositoryKey({ kube, namespace: "velero", logger: createSilentLogger() });
+    await ensureRepositoryKey({ kube, namespace: "velero" });
     const secret = kube.peek(GVR.secrets, "velero-repo-credentials", "velero") as unknown as { type: string; data: Record<string, string> };
     expect(secret.type).toBe("Opaque");
     expect(Buffer.from(secret.data["repository-password"] ?? "", "base64").toString()).toBe("static-passw0rd");
     await kube.patch(GVR.secrets, "velero-repo-credentials", "velero", { data: { "repository-password": Buffer.from("mine").toString("base64") } });
-    await ensureRepositoryKey({ kube, namespace: "velero", logger: createSilentLogger() });
+    await ensureRepositoryKey({ kube, namespace: "velero" });
     expect((kube.peek(GVR.secrets, "velero-repo-credentials", "velero") as unknown as { data: Record<string, string> }).data["repository-password"]).toBe(Buffer.from("mine").toString("base64"));
   });
 });

@@ -52,7 +52,7 @@ const REPOSITORY_PASSWORD = "static-passw0rd";
  * server's namespace (a backup of that namespace holds it, and a Velero node agent sharing the
  * namespace finds it). An existing one is left alone.
  */
-export async function ensureRepositoryKey(o: { kube: KubeClient; namespace: string; logger: Logger }): Promise<void> {
+export async function ensureRepositoryKey(o: { kube: KubeClient; namespace: string }): Promise<void> {
   if (await o.kube.get(GVR.secrets, REPOSITORY_KEY_SECRET.name, o.namespace)) return;
   try {
     await o.kube.create(GVR.secrets, {

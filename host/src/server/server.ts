@@ -310,7 +310,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const { server: metricsServer, url: metricsUrl } = await serveMetrics(options.metricsAddress ?? DEFAULT_METRICS_ADDRESS, metrics, log);
   // As Velero: whatever an earlier server left InProgress is Failed before the controllers start.
   await markInProgressFailed({ kube, namespace, clock, logger: log });
-  await ensureRepositoryKey({ kube, namespace, logger: log }).catch((err: unknown) =>
+  await ensureRepositoryKey({ kube, namespace }).catch((err: unknown) =>
     log.error({ err: getErrorMessage(err) }, "error creating the velero-repo-credentials secret (the backup repositories' password)"),
   );
   await setDefaultBackupLocation({ kube, namespace, name: options.defaultBackupStorageLocation ?? "default", logger: log }).catch((err: unknown) =>
@@ -338,8 +338,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
   void backupInformer.hasSynced().then(() => {
     recomputeLastSuccess();
-    backupInformer.addHandler(() => {
-      if (stopped || lastSuccessTimer) return;
+    // Only what can move the gauge: a backup reaching Completed, or one going away (progress
+    // patches of running backups, every second each, do not list the whole cache again).
+    backupInformer.addHandler((event) => {
+      const completed = (event.object as unknown as Backup).status?.phase === "Completed";
+      if (stopped || lastSuccessTimer || (event.type !== "deleted" && !completed)) return;
       lastSuccessTimer = setTimeout(recomputeLastSuccess, LAST_SUCCESS_DEBOUNCE_MS);
       lastSuccessTimer.unref();
     });

@@ -67,7 +67,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   await kube?.delete(GVR.namespaces, ns).catch(() => undefined);
-  await kube?.delete(GVR.customResourceDefinitions, `ledgers.${group}`).catch(() => undefined);
+  // The CRD (a name of this run's own) stays: real Velero servers of the velero-compat suites,
+  // running meanwhile, cache discovery for 5 minutes and count a LIST of a vanished resource as an
+  // error of their backups, which would then differ from ours.
 });
 
 describe("int64 values beyond 2^53", () => {

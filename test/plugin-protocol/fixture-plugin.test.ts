@@ -210,6 +210,8 @@ describe.each([
     it("round-trips restore item actions, v1 adapted to v2", async () => {
       const actions = await manager.getRestoreItemActions();
       expect(actions.map((a) => a.name)).toEqual(["test.io/ria-v1", "test.io/ria-v2"]);
+      // served by a plugin process: the restorer calls them one at a time (NamedAction.external)
+      expect(actions.map((a) => a.external)).toEqual([true, true]);
       const [v1, v2] = actions.map((a) => a.action);
       expect(await v1!.appliesTo()).toMatchObject({ excludedResources: ["secrets"] });
       const skipped = await v1!.execute({ item: pod("p", { labels: { skip: "true" } }), itemFromBackup: pod("orig"), restore });

@@ -76,6 +76,8 @@ describe("DefaultPluginManager with in-process built-ins", () => {
     ]);
     const actions = await manager.getBackupItemActions();
     expect(actions.map((a) => a.name)).toEqual(["velero.io/a", "velero.io/b", "velero.io/c"]);
+    // in process: not flagged as served by a plugin process
+    expect(actions.map((a) => a.external)).toEqual([undefined, undefined, undefined]);
     const out = await Promise.all(actions.map((a) => a.action.execute(pod as never, backup)));
     expect(out.map((o) => [o.item.metadata.name, o.operationId])).toEqual([
       ["velero.io/a", ""],

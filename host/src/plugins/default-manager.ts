@@ -151,7 +151,7 @@ export class DefaultPluginManager implements PluginManager {
   }
 
   #unversioned<K extends "DeleteItemAction" | "ItemBlockAction">(kind: K, scope?: LogScope): Promise<NamedAction<PluginKindMap[K]>[]> {
-    return Promise.all(this.#registry.ofKind(kind).map(async (e) => ({ name: e.name, action: await this.#resolve(kind, e, undefined, scope) })));
+    return Promise.all(this.#registry.ofKind(kind).map(async (e) => ({ name: e.name, action: await this.#resolve(kind, e, undefined, scope), ...externalFlag(e) })));
   }
 
   /** One plugin by kind and name (short names get "velero.io/"); item actions only, no Init. */
@@ -194,9 +194,11 @@ export class DefaultPluginManager implements PluginManager {
     const out: NamedAction<PluginKindMap[V2K]>[] = [];
     for (const plugin of this.#registry.list()) {
       if (plugin.kind === v2Kind) {
-        out.push({ name: plugin.name, action: await this.#resolve(v2Kind, this.#entry(v2Kind, plugin.name), undefined, scope) });
+        const entry = this.#entry(v2Kind, plugin.name);
+        out.push({ name: plugin.name, action: await this.#resolve(v2Kind, entry, undefined, scope), ...externalFlag(entry) });
       } else if (plugin.kind === v1Kind && !v2Names.has(plugin.name)) {
-        out.push({ name: plugin.name, action: adapt(await this.#resolve(v1Kind, this.#entry(v1Kind, plugin.name), undefined, scope)) });
+        const entry = this.#entry(v1Kind, plugin.name);
+        out.push({ name: plugin.name, action: adapt(await this.#resolve(v1Kind, entry, undefined, scope)), ...externalFlag(entry) });
       }
     }
     return out;
@@ -250,4 +252,9 @@ export class DefaultPluginManager implements PluginManager {
 
 function canonicalConfig(config: Record<string, string>): string {
   return JSON.stringify(Object.entries(config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** `external: true` for a plugin served by a plugin process (NamedAction.external). */
+function externalFlag(entry: RegistryEntry): { external?: true } {
+  return entry.location.source === "builtin" ? {} : { external: true };
 }

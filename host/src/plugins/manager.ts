@@ -24,6 +24,8 @@ export interface RegisteredPlugin {
 export interface NamedAction<T> {
   name: string;
   action: T;
+  /** Served by a plugin process (not in process): its author may expect one call at a time, as Velero makes them. */
+  external?: boolean;
 }
 
 export interface PluginManager {

@@ -7,6 +7,7 @@ import type { NamedAction } from "../plugins/manager.js";
 import type { ResourceResolver } from "./discovery.js";
 import { IncludesExcludes } from "./filters.js";
 import { EVERYTHING, parseLabelSelector, type LabelSelector as LabelMatcher } from "../kube/labels.js";
+import type { SerialCalls } from "../shared/serial-calls.js";
 
 export interface ResolvedRestoreItemAction {
   name: string;
@@ -37,12 +38,15 @@ export async function resolveResourceIncludesExcludes(
   return new IncludesExcludes(await resolveResourceList(resolver, includes), await resolveResourceList(resolver, excludes.filter((e) => e !== "*")));
 }
 
+/** `serial`: calls into actions served by plugin processes go through it (one at a time, as Velero makes them). */
 export async function resolveRestoreItemActions(
   resolver: ResourceResolver,
   actions: readonly NamedAction<RestoreItemActionV2>[],
+  serial?: SerialCalls,
 ): Promise<ResolvedRestoreItemAction[]> {
   const out: ResolvedRestoreItemAction[] = [];
-  for (const { name, action } of actions) {
+  for (const { name, action: plain, external } of actions) {
+    const action = external && serial ? serial.wrap(plain) : plain;
     const s = await action.appliesTo();
     let selector = EVERYTHING;
     if (s.selector !== "") {

@@ -357,6 +357,35 @@ describe("KubernetesRestorer persistent volumes", () => {
 });
 
 describe("KubernetesRestorer restore item actions", () => {
+  it("calls an action served by a plugin process one item at a time (as Velero), while in-process actions run with items in flight", async () => {
+    const track = () => {
+      const t = { running: 0, most: 0 };
+      const action = v2Action(["configmaps"], async (item) => {
+        t.running++;
+        t.most = Math.max(t.most, t.running);
+        await new Promise((r) => setTimeout(r, 2));
+        t.running--;
+        return { item };
+      });
+      return { t, action };
+    };
+    const plugin = track();
+    const inProcess = track();
+    const items = Array.from({ length: 24 }, (_, i) => forConfigMap(`ns${i % 3}`, `c${i}`));
+    const { outcome, kube } = await runRestore({
+      items,
+      options: { itemConcurrency: 8 },
+      actions: [
+        { name: "example.io/plugin", action: plugin.action, external: true },
+        { name: "velero.io/in-process", action: inProcess.action },
+      ],
+    });
+    expect(outcome.errors.all()).toEqual([]);
+    expect(kube.all(CORE("configmaps"))).toHaveLength(24);
+    expect(plugin.t.most).toBe(1);
+    expect(inProcess.t.most).toBeGreaterThan(1);
+  });
+
   it("restores additional items first and only once, and honours skipRestore", async () => {
     const kube = new RestoreFakeKube();
     const seen: string[] = [];

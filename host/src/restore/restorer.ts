@@ -59,6 +59,7 @@ import { chooseVersion, groupOfResourceDir, type ChosenVersion } from "./version
 import { chooseVersionsToRestore, loadUserVersionPriorities } from "./api-group-versions.js";
 import { API_GROUP_VERSIONS_FEATURE, type FeatureFlags } from "../shared/features.js";
 import { getErrorMessage, LABELS } from "@velero-ts/plugin-sdk";
+import { SerialCalls } from "../shared/serial-calls.js";
 
 /** Resources restored whatever the filters say (Velero's resourceMustHave). */
 const MUST_HAVE = new Set(["datauploads.velero.io", "volumesnapshotcontents.snapshot.storage.k8s.io"]);
@@ -163,6 +164,8 @@ class RestoreContext {
   readonly #renamedPVs = new Map<string, string>();
   readonly #hookRuns: Promise<{ namespace: string; result: HookRunResult }>[] = [];
   readonly #volumeInfos = new Map<string, BackupVolumeInfo>();
+  /** Calls into plugin processes (item actions, volume snapshotters), one at a time as in Velero. */
+  readonly #pluginCalls = new SerialCalls();
   #root = "";
   #resources = new IncludesExcludes();
   #statusResources: IncludesExcludes | undefined;
@@ -219,7 +222,7 @@ class RestoreContext {
         this.#statusResources = await resolveResourceIncludesExcludes(this.#resolver, rs.includedResources, rs.excludedResources);
       }
       this.#namespaceFilter = new IncludesExcludes(this.#spec.includedNamespaces, this.#spec.excludedNamespaces);
-      this.#actions = await resolveRestoreItemActions(this.#resolver, this.#req.actions ?? []);
+      this.#actions = await resolveRestoreItemActions(this.#resolver, this.#req.actions ?? [], this.#pluginCalls);
       this.#specHooks = restoreHooksFromSpec(this.#spec.hooks);
       return true;
     } catch (err) {
@@ -579,7 +582,7 @@ class RestoreContext {
         pv: out,
         restorePVs: this.#spec.restorePVs,
         snapshots: this.#req.volumeSnapshots ?? [],
-        getVolumeSnapshotter: this.#o.getVolumeSnapshotter,
+        getVolumeSnapshotter: this.#o.getVolumeSnapshotter && this.#serialSnapshotters(this.#o.getVolumeSnapshotter),
         log: this.#log,
       });
       out = result.pv;
@@ -645,6 +648,14 @@ class RestoreContext {
     const renamed = this.#renamedPVs.get(volumeName);
     if (renamed) spec.volumeName = renamed;
     return pvc;
+  }
+
+  /** The snapshotters `get` gives, with their calls queued on #pluginCalls. */
+  #serialSnapshotters(get: VolumeSnapshotterGetter): VolumeSnapshotterGetter {
+    return async (location) => {
+      const { provider, snapshotter } = await get(location);
+      return { provider, snapshotter: this.#pluginCalls.wrap(snapshotter) };
+    };
   }
 
   // ---------------------------------------------------------------------------------------------

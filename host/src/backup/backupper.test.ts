@@ -491,6 +491,29 @@ describe("KubernetesBackupper and a malformed item from an action", () => {
   });
 });
 
+describe("KubernetesBackupper and items an action fails or skips", () => {
+  it("an item its action fails is counted and listed (as Velero's BackedUpItems has it) but not in the tarball; one an action skips is neither", async () => {
+    const kube = cluster();
+    const action: NamedAction<BackupItemActionV2> = {
+      name: "example.io/picky",
+      action: {
+        appliesTo: async () => ({ includedNamespaces: [], excludedNamespaces: [], includedResources: ["configmaps"], excludedResources: [], selector: "" }),
+        execute: async (item) => {
+          if (item.metadata.namespace === "other") throw new Error("no thanks");
+          return { item: { ...item, metadata: { ...item.metadata, annotations: { "velero.io/skip-from-backup": "" } } }, additionalItems: [], operationId: "", postOperationItems: [] };
+        },
+        progress: async () => ({ completed: true, err: "", nCompleted: 1, nTotal: 1, operationUnits: "", description: "" }),
+        cancel: async () => undefined,
+      },
+    };
+    const { items, log, out } = await run({ includedNamespaces: ["app", "other"], includedResources: ["configmaps"] }, { actions: [action] }, kube);
+    expect(log.errors).toBe(1);
+    expect(items.filter((i) => i.includes("configmaps"))).toEqual([]);
+    expect(out.resourceList["v1/ConfigMap"]).toEqual(["other/cm2"]);
+    expect(out.progress).toEqual({ totalItems: 1, itemsBackedUp: 1 });
+  });
+});
+
 describe("KubernetesBackupper when a resource type vanishes after discovery", () => {
   it("warns and skips it when listing answers 404, but counts other list failures as errors", async () => {
     const gone = cluster();

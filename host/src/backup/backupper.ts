@@ -843,7 +843,10 @@ class BackupRun {
       log.info("Skipping item because it's already been backed up.");
       return true;
     }
+    // As Velero: the item counts as backed up (and is in the resource list) from here on, even
+    // when an action or its snapshot then fails it; only an action skipping it takes it out.
     this.#backedUp.add(key);
+    this.#addToResourceList(original);
     log.info("Backing up item");
     // A claim a pod's volume opted out of fs-backup: its PV is skipped by that approach (Velero
     // records "podvolume: opted out due to annotation in pod <pod>" in the volume info).
@@ -865,7 +868,6 @@ class BackupRun {
       try {
         out = await a.action.execute(obj, this.#in.backup);
       } catch (err) {
-        this.#backedUp.delete(key);
         throw new Error(
           `error executing custom action (groupResource=${gr}, namespace=${obj.metadata.namespace ?? ""}, name=${obj.metadata.name}): ${getErrorMessage(err)}`,
           { cause: err },
@@ -873,7 +875,6 @@ class BackupRun {
       }
       const problem = returnedItemProblem(out.item);
       if (problem) {
-        this.#backedUp.delete(key);
         throw new Error(
           `error executing custom action (groupResource=${gr}, namespace=${obj.metadata.namespace ?? ""}, name=${obj.metadata.name}): plugin ${a.name} returned ${problem}; ${RETURNED_ITEM_ADVICE}`,
         );
@@ -882,6 +883,7 @@ class BackupRun {
       if (updated.metadata.annotations && SKIP_FROM_BACKUP_ANNOTATION in updated.metadata.annotations) {
         log.info(`Resource is skipped from backup by action ${a.name}.`);
         this.#backedUp.delete(key);
+        this.#removeFromResourceList(original);
         return false;
       }
       // While finalizing, additional items skip the exclusion checks too (Velero).
@@ -917,17 +919,26 @@ class BackupRun {
       const backpressure = this.#in.tarball.append(path, data);
       if (backpressure) await backpressure;
     }
-    this.#addToResourceList(obj);
     this.#backedUpGRs.add(gr);
     return true;
   }
 
-  /** The resource list (`<b>-resource-list.json.gz`) is Velero's BackedUpItems: "<apiVersion>/<Kind>" → "[ns/]name". */
+  /**
+   * The resource list (`<b>-resource-list.json.gz`) is Velero's BackedUpItems: "<apiVersion>/<Kind>"
+   * → "[ns/]name", of the item as read (before actions).
+   */
   #addToResourceList(obj: UnstructuredItem): void {
     const listKey = `${obj.apiVersion}/${obj.kind}`;
     let set = this.#resourceList.get(listKey);
     if (!set) this.#resourceList.set(listKey, (set = new Set()));
     set.add(obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name);
+  }
+
+  #removeFromResourceList(obj: UnstructuredItem): void {
+    const listKey = `${obj.apiVersion}/${obj.kind}`;
+    const set = this.#resourceList.get(listKey);
+    set?.delete(obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name);
+    if (set?.size === 0) this.#resourceList.delete(listKey);
   }
 
   async #backupAdditional(id: ResourceIdentifier, mustInclude: boolean, log: Logger, block?: ItemBlock): Promise<void> {

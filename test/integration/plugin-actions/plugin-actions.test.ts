@@ -164,6 +164,12 @@ describe("external plugin item actions in backups and restores (real API server)
     expect(results).toContain(`refusing to back up pod \\"explode\\"`);
     const log = gunzipSync(readFileSync(join(backupDir("pa-boom"), "pa-boom-logs.gz"))).toString("utf8");
     expect(log).toContain(`refusing to back up pod \\"explode\\"`);
+    // As Velero: the refused pod is not in the tarball, but it is in the resource list and counted
+    // (Velero adds an item to its backed-up set before running the actions)
+    expect(tarOf("pa-boom").map((e) => e.name)).not.toContain(`resources/pods/namespaces/${BOOM}/explode.json`);
+    const list = gunzipJson(join(backupDir("pa-boom"), "pa-boom-resource-list.json.gz")) as Record<string, string[]>;
+    expect(list["v1/Pod"]).toContain(`${BOOM}/explode`);
+    expect(b.status?.progress?.itemsBackedUp).toBe(b.status?.progress?.totalItems);
   });
 
   it("restore: test.io/ria-v1 annotates items, skips skip=true, leaves secrets; built-in velero.io/pod still runs", async () => {

@@ -4,7 +4,7 @@
 // in for MinIO. The Velero server runs as `velero server` child process with --plugin-dir
 // dist/plugins (the real velero-plugin-aws executable). Assertions check output AND cluster/bucket.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
@@ -134,11 +134,15 @@ describe("the seed walkthrough, verbatim", () => {
   });
 
   it("starts `velero server` and the location becomes Available", async () => {
-    server = startVeleroServer(ctx, ["--kubeconfig", ep.kubeconfig, "--plugin-dir", join(ROOT, "dist", "plugins"), "--metrics-address", "127.0.0.1:0", "--store-validation-frequency", "5s"], join(ctx.cwd, "velero-server.log"));
+    const serverArgs = ["--kubeconfig", ep.kubeconfig, "--plugin-dir", join(ROOT, "dist", "plugins"), "--metrics-address", "127.0.0.1:0", "--store-validation-frequency", "5s"];
+    server = startVeleroServer(ctx, serverArgs, join(ctx.cwd, "velero-server.log"));
     const table = await eventually("the BSL to become Available", 90_000, async () => {
       const r = await velero(ctx, "backup-location", "get");
       return r.stdout.includes("Available") ? r.stdout : undefined;
     });
+    // As Velero: the plugin process that validated the location got the server's own flags.
+    const plugin = childCommandLines(server.child.pid ?? -1).find((argv) => (argv[0] ?? "").endsWith("velero-plugin-aws"));
+    expect(plugin?.slice(1)).toEqual(serverArgs);
     expect(table.split("\n")[0]).toMatch(/^NAME +PROVIDER +BUCKET\/PREFIX +PHASE +LAST VALIDATED +ACCESS MODE +DEFAULT$/);
     expect(table).toMatch(new RegExp(`default +aws +${BUCKET} +Available .* ReadWrite +true`));
     const version = await velero(ctx, "version");
@@ -231,3 +235,19 @@ describe("the seed walkthrough, verbatim", () => {
     expect(log).not.toMatch(/level=(error|fatal)/);
   });
 });
+
+/** The command lines (argv) of the live child processes of `parent`, from /proc. */
+function childCommandLines(parent: number): string[][] {
+  const out: string[][] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== parent) continue;
+      out.push(readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").filter((a) => a !== ""));
+    } catch {
+      // the process ended while being read
+    }
+  }
+  return out;
+}

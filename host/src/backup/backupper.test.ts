@@ -327,6 +327,15 @@ describe("KubernetesBackupper snapshots and hooks", () => {
     expect(Object.keys(out.volumeInfo[0] ?? {})).toEqual(["pvcName", "pvcNamespace", "pvName", "backupMethod", "snapshotDataMoved", "preserveLocalSnapshot", "skipped", "result", "nativeSnapshotInfo", "pvInfo"]);
   });
 
+  it("snapshotMoveData: warns per PV, as Velero does, that a VolumeSnapshotter moves no data (and snapshots natively all the same)", async () => {
+    const calls: string[] = [];
+    const vsl = forVolumeSnapshotLocation("velero", "default").build();
+    const { out, log } = await run({ includedNamespaces: ["app"], snapshotMoveData: true }, { snapshotLocations: [vsl], volumeSnapshotter: async () => snapshotter(calls) });
+    expect(out.volumeSnapshots).toHaveLength(1);
+    expect(log.warnings).toBe(1);
+    expect(log.text()).toMatch(/level=warning msg="VolumeSnapshotter plugin doesn't support data movement." .*persistentVolume=pv-data/);
+  });
+
   it("a claim labelled velero.io/exclude-from-backup: its PV's volume info is skipped by any approach, as Velero records it", async () => {
     const kube = cluster();
     kube.seed(GVR.persistentVolumeClaims, forPVC("app", "data", "pv-data").labels({ "velero.io/exclude-from-backup": "true" }).build());

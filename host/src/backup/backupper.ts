@@ -1027,6 +1027,15 @@ class BackupRun {
       this.#skippedPVs.track(pv.metadata.name, "volumeSnapshot", "not satisfy the criteria for VolumePolicy or the legacy snapshot way");
       return;
     }
+    // (Velero leaves a CSI volume to its CSI actions when EnableCSI is on; velero-ts has no CSI
+    // snapshot actions yet, so it snapshots the volume natively rather than not at all.)
+    if (this.#spec.snapshotMoveData === true) {
+      // as Velero: data movement is for CSI snapshots only
+      log.warn("VolumeSnapshotter plugin doesn't support data movement.");
+      if (this.#in.features?.isEnabled("EnableCSI") && !(pv.spec as { csi?: unknown } | undefined)?.csi) {
+        log.warn("Cannot use CSI data mover to handle PV, because PV doesn't contain CSI in spec. Fall back to Velero native snapshot.");
+      }
+    }
     if (await this.#skippedByPolicyWithClaim(pv, spec.claimRef, log)) return;
     let found: { snapshotter: VolumeSnapshotter; location: string; volumeId: string } | undefined;
     for (const location of this.#in.snapshotLocations) {

@@ -11,7 +11,7 @@ import { Factory } from "./factory.js";
 import { createProgram } from "./program.js";
 import { GVR } from "./resources.js";
 import { createTestCli, type TestCli } from "./testing/run-cli.js";
-import { serverOptionsFrom, type ServerCliOptions } from "./server.js";
+import { serverArgsForPlugins, serverOptionsFrom, type ServerCliOptions } from "./server.js";
 
 beforeAll(() => {
   process.env.TZ = "UTC";
@@ -274,6 +274,11 @@ describe("schedule", () => {
 });
 
 describe("locations, plugins, version, server", () => {
+  it("velero server hands plugins its own command line without the verb, as Velero does (os.Args[2:])", () => {
+    expect(serverArgsForPlugins(["server", "--kubeconfig", "/k", "--log-level", "debug", "--features=EnableCSI"])).toEqual(["--kubeconfig", "/k", "--log-level", "debug", "--features=EnableCSI"]);
+    expect(serverArgsForPlugins(["-n", "ns1", "server", "--plugin-dir", "/p"])).toEqual(["-n", "ns1", "--plugin-dir", "/p"]);
+  });
+
   it("creates and sets backup storage locations", async () => {
     const cli = createTestCli();
     const r = await cli.run("backup-location", "create", "second", "--provider", "aws", "--bucket", "b2", "--config", "region=minio", "--access-mode", "ReadOnly");

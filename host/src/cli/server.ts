@@ -173,6 +173,15 @@ export function serverOptionsFrom(options: ServerCliOptions, serverVersion: stri
   };
 }
 
+/**
+ * What Velero passes to each plugin executable: its own command line without the program and the
+ * "server" verb (the same flags, in the same spelling). `argv` is process.argv without node and script.
+ */
+export function serverArgsForPlugins(argv: readonly string[]): string[] {
+  const verb = argv.indexOf("server");
+  return verb < 0 ? [...argv] : [...argv.slice(0, verb), ...argv.slice(verb + 1)];
+}
+
 /** How `velero server` reaches the composition root (wired in default-deps.ts). */
 export type StartServer = (options: ServerCliOptions) => Promise<void>;
 
@@ -183,7 +192,7 @@ export type StartServer = (options: ServerCliOptions) => Promise<void>;
 export async function runServerUntilSignal(options: ServerCliOptions, serverVersion: string): Promise<void> {
   // Loaded on demand so that the other commands never pay for the server's module graph.
   const { startServer } = await import("../server/server.js");
-  const server = await startServer(serverOptionsFrom(options, serverVersion));
+  const server = await startServer({ ...serverOptionsFrom(options, serverVersion), pluginArgs: serverArgsForPlugins(process.argv.slice(2)) });
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());

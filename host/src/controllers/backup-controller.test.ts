@@ -28,6 +28,8 @@ function setup(
     defaults?: Pick<BackupReconcilerOptions, "defaultItemOperationTimeout" | "defaultSnapshotMoveData" | "defaultVolumeGroupSnapshotLabelKey">;
     /** Wraps the real engine (e.g. to hold backups while others start). */
     wrapBackupper?: (engine: Backupper) => Backupper;
+    /** A credential file store (files under this directory), as the server has. */
+    credentialsDir?: string;
   } = {},
 ) {
   const kube = new FakeKubeClient();
@@ -66,6 +68,7 @@ function setup(
     metrics: backupMetrics,
     ...options.defaults,
     ...(options.wrapBackupper ? { backupper: options.wrapBackupper(new KubernetesBackupper(kube)) } : {}),
+    ...(options.credentialsDir ? { credentials: new CredentialFileStore({ kube, namespace: "velero", directory: options.credentialsDir }) } : {}),
   });
   const submit = async (b: Backup) => {
     await kube.create(GVR.backups, b as never);
@@ -474,6 +477,30 @@ describe("BackupStorageLocationReconciler, like Velero's", () => {
     const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore: t.getBackupStore });
     await r.reconcile("velero/default");
     expect(location(t).spec.default, "the reconciler does not make it default again").toBe(false);
+  });
+});
+
+describe("BackupReconciler and a volume snapshot location's credential", () => {
+  it("fails validation, as Velero does, when the location's Secret or key is missing (snapshots or not); passes once it is there", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "vt-vsl-cred-"));
+    try {
+      const t = setup({ credentialsDir: dir });
+      const vsl = { apiVersion: "velero.io/v1", kind: "VolumeSnapshotLocation", metadata: { namespace: "velero", name: "aws-vsl" }, spec: { provider: "velero.io/aws", config: { region: "us-east-1" }, credential: { name: "cloud-credentials", key: "cloud" } } };
+      t.kube.seed(GVR.volumeSnapshotLocations, vsl as never);
+      const noSecret = await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());
+      expect(noSecret.status?.phase).toBe("FailedValidation");
+      expect(noSecret.status?.validationErrors).toEqual(['error adding credentials to volume snapshot location named aws-vsl: unable to get credentials: unable to get key for secret: Secret "cloud-credentials" not found']);
+      t.kube.seed(GVR.secrets, { apiVersion: "v1", kind: "Secret", metadata: { namespace: "velero", name: "cloud-credentials" }, data: { other: "eA==" } } as never);
+      const noKey = await t.submit(forBackup("velero", "b2").includedNamespaces("app").spec({ snapshotVolumes: false }).build());
+      expect(noKey.status?.validationErrors).toEqual([
+        'error adding credentials to volume snapshot location named aws-vsl: unable to get credentials: unable to get key for secret: "cloud-credentials" secret is missing data for key "cloud"',
+      ]);
+      expect(t.objects.keys("bucket")).toEqual([]);
+      t.kube.seed(GVR.secrets, { apiVersion: "v1", kind: "Secret", metadata: { namespace: "velero", name: "cloud-credentials" }, data: { cloud: "eA==" } } as never);
+      expect((await t.submit(forBackup("velero", "b3").includedNamespaces("app").build())).status?.phase).toBe("Completed");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -752,13 +752,23 @@ export class BackupReconciler implements Reconciler {
         }
         const loc = locations.find((l) => l.metadata.name === def);
         if (!loc) {
-          errors.push(`error getting volume snapshot location named ${def}: volumesnapshotlocations.velero.io "${def}" not found`);
+          errors.push(`error getting volume snapshot location named ${def}: VolumeSnapshotLocation.velero.io "${def}" not found`);
           continue;
         }
         byProvider.set(provider, loc);
         continue;
       }
       byProvider.set(provider, locations[0] as VolumeSnapshotLocation);
+    }
+    if (errors.length) return { locations: [], errors };
+    // As Velero: each chosen location's credential must be readable now, snapshots or not.
+    for (const loc of byProvider.values()) {
+      if (!loc.spec.credential || !this.#o.credentials) continue;
+      try {
+        await this.#o.credentials.path(loc.spec.credential);
+      } catch (err) {
+        errors.push(`error adding credentials to volume snapshot location named ${loc.metadata.name ?? ""}: unable to get credentials: ${getErrorMessage(err)}`);
+      }
     }
     return { locations: errors.length ? [] : [...byProvider.values()], errors };
   }

@@ -41,14 +41,11 @@ export class CredentialFileStore {
 
   /** The decoded value of a key of a Secret in the Velero namespace. */
   async secretValue(selector: V1SecretKeySelector): Promise<Buffer> {
+    // Velero's words (its credential file store and GetSecretKey), which its CLI users know
     const secret = await this.#opts.kube.get(GVR.secrets, selector.name ?? "", this.#opts.namespace);
-    if (!secret) {
-      throw new Error(`secret "${this.#opts.namespace}/${selector.name}" not found; create it or fix the location's credential`);
-    }
+    if (!secret) throw new Error(`unable to get key for secret: Secret "${selector.name}" not found`);
     const data = (secret.data as Record<string, string> | undefined)?.[selector.key];
-    if (data === undefined) {
-      throw new Error(`secret "${this.#opts.namespace}/${selector.name}" has no key "${selector.key}"; fix the location's credential`);
-    }
+    if (data === undefined) throw new Error(`unable to get key for secret: "${selector.name}" secret is missing data for key "${selector.key}"`);
     return Buffer.from(data, "base64");
   }
 }

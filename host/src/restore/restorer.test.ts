@@ -352,7 +352,8 @@ describe("KubernetesRestorer persistent volumes", () => {
 
   it("fails the PV with a clear message when no volume snapshotter is configured", async () => {
     const { outcome } = await runRestore({ items: [forPv("pv1")], volumeSnapshots: [snapshot] });
-    expect(outcome.errors.cluster).toEqual(['persistent volume "pv1" has a native snapshot in location "default" but no volume snapshotter is configured']);
+    // prefixed as Velero's errors from restoring a PV's snapshot are
+    expect(outcome.errors.cluster).toEqual(['error executing PVAction for persistentvolumes/pv1: persistent volume "pv1" has a native snapshot in location "default" but no volume snapshotter is configured']);
   });
 });
 

@@ -578,12 +578,16 @@ class RestoreContext {
     const shouldRestore = rename || (await this.#pvGoneOrGoing(oldName));
     if (shouldRestore) {
       out = resetVolumeBindingInfo(out);
+      this.#log.info({ name: oldName }, "Restoring persistent volume from snapshot.");
       const result = await restorePvFromSnapshot({
         pv: out,
         restorePVs: this.#spec.restorePVs,
         snapshots: this.#req.volumeSnapshots ?? [],
         getVolumeSnapshotter: this.#o.getVolumeSnapshotter && this.#serialSnapshotters(this.#o.getVolumeSnapshotter),
         log: this.#log,
+      }).catch((err: unknown) => {
+        // Velero's wording, which names the volume
+        throw new Error(`error executing PVAction for persistentvolumes/${oldName}: ${getErrorMessage(err)}`, { cause: err });
       });
       out = result.pv;
       if (out.metadata.name !== oldName) rename = true;

@@ -62,6 +62,12 @@ export interface ServerOptions {
   metricsAddress?: string;
   /** --features, e.g. ["EnableCSI"]. */
   features?: string[];
+  /**
+   * The arguments every plugin executable is started with. `velero server` passes its own command
+   * line (without "server"), as Velero does; plugins built on Velero's framework read the server's
+   * settings from it. Default: --log-level, --log-format and --features only.
+   */
+  pluginArgs?: readonly string[];
   /** --kubeconfig / --kubecontext. */
   kubeconfig?: string;
   kubecontext?: string;
@@ -211,7 +217,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const registry = await discoverPlugins({
       pluginDir: options.pluginDir ?? "/plugins",
       builtins: builtins.list(),
-      args: pluginArgs({ logLevel: options.logLevel, logFormat: options.logFormat, features: options.features }),
+      args: options.pluginArgs ? [...options.pluginArgs] : pluginArgs({ logLevel: options.logLevel, logFormat: options.logFormat, features: options.features }),
       logger,
     });
     plugins = new DefaultPluginManager({ registry, builtins, logger });

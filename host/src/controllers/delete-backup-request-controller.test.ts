@@ -39,6 +39,8 @@ function item(apiVersion: string, kind: string, name: string, namespace?: string
 
 class RecordingDeleteAction implements DeleteItemAction {
   readonly seen: string[] = [];
+  /** The backup phases the action was given. */
+  readonly phases = new Set<string>();
   failOn: string | undefined;
   constructor(readonly selector: Partial<ResourceSelector>) {}
   async appliesTo(): Promise<ResourceSelector> {
@@ -46,6 +48,7 @@ class RecordingDeleteAction implements DeleteItemAction {
   }
   async execute(it: UnstructuredItem, backup: Backup): Promise<void> {
     this.seen.push(`${backup.metadata.name}:${it.kind}/${it.metadata.namespace ?? ""}/${it.metadata.name}`);
+    this.phases.add(backup.status?.phase ?? "");
     if (it.metadata.name === this.failOn) throw new Error("plugin exploded");
   }
 }
@@ -142,6 +145,8 @@ describe("DeleteBackupRequestReconciler", () => {
     // DeleteItemActions saw only unversioned items matching their selectors.
     expect(t.podAction.seen).toEqual(["b1:Pod/app/web-1"]);
     expect(t.everythingAction.seen.sort()).toEqual(["b1:PersistentVolume//pv-1", "b1:Pod/app/db-1", "b1:Pod/app/web-1", "b1:Pod/other/web-2"]);
+    // given the backup as it is by then (Deleting), as Velero gives it
+    expect([...t.everythingAction.phases]).toEqual(["Deleting"]);
     // Native snapshots through the VSL's snapshotter (opened once).
     expect(t.snapshotter.deleted).toEqual(["snap-1", "snap-2"]);
     expect(t.openedSnapshotters).toEqual(['velero.io/aws {"region":"us-east-1"}']);

@@ -170,13 +170,15 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     }
   }
 
-  async #carryOut(request: DeleteBackupRequest, backup: Backup, location: BackupStorageLocation, log: Logger): Promise<void> {
-    const backupName = backup.metadata.name ?? "";
+  async #carryOut(request: DeleteBackupRequest, original: Backup, location: BackupStorageLocation, log: Logger): Promise<void> {
+    const backupName = original.metadata.name ?? "";
     try {
-      await patchStatus(this.#kube, GVR.backups, backup, { phase: "Deleting" });
+      await patchStatus(this.#kube, GVR.backups, original, { phase: "Deleting" });
     } catch (err) {
       throw new Refusal(`error setting backup phase to deleting: ${getErrorMessage(err)}`);
     }
+    // What DeleteItemActions are given is the Backup as it now is, as in Velero
+    const backup: Backup = { ...original, status: { ...original.status, phase: "Deleting" } };
     const schedule = backup.metadata.labels?.[LABELS.scheduleName] ?? "";
     this.#metrics?.deletionAttempt(schedule);
 

@@ -45,6 +45,28 @@ describe("PluginLogRouter", () => {
     expect(server.lines).toEqual([]);
   });
 
+  it("with two operations' calls in flight at once, a line goes to the server log only, never into the other's log", async () => {
+    const router = new PluginLogRouter(10);
+    const server = createCapturingLogger();
+    const backup = createCapturingLogger();
+    const restore = createCapturingLogger();
+    const sink = createPluginLogSink(server.logger, {}, router);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const forBackup = withCallLogger({ run: async () => held }, router, backup.logger, { echoesToServerLog: true });
+    const forRestore = withCallLogger({ run: async () => sink.line("[INFO] whose line is this?") }, router, restore.logger, { echoesToServerLog: true });
+    const running = forBackup.run();
+    await forRestore.run();
+    release();
+    await running;
+    await sleep(20);
+    const alone = withCallLogger({ run: async () => sink.line("[INFO] the restore's own") }, router, restore.logger, { echoesToServerLog: true });
+    await alone.run();
+    expect(backup.lines).toEqual([]);
+    expect(restore.lines.map((l) => l.msg)).toEqual(["the restore's own"]);
+    expect(server.lines.map((l) => l.msg)).toEqual(["whose line is this?"]);
+  });
+
   it("holds a logger while any of its calls runs, releases it when a call throws, and passes properties through", async () => {
     const router = new PluginLogRouter(5);
     const log = createCapturingLogger();

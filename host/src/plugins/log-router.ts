@@ -3,7 +3,8 @@
  * is serving, besides the server log. Velero starts plugin processes per backup with the backup's
  * logger, so what a plugin logs lands in `velero backup logs` (and its warnings and errors count);
  * our plugin processes are shared and long-lived, so each call attaches its caller's logger for
- * its duration plus a short grace period (stderr lines may be read after the call's reply).
+ * its duration plus a short grace period (stderr lines may be read after the call's reply). While
+ * two operations' calls overlap on one process, its lines go to the server log alone.
  */
 import type { Logger } from "../shared/logging.js";
 
@@ -48,14 +49,18 @@ export class PluginLogRouter {
     return this.#attached.size;
   }
 
-  /** Writes the line to every attached logger; true when one of them echoes it to the server log (so the caller need not). */
+  /**
+   * Writes the line to the attached logger; true when it echoes it to the server log (so the
+   * caller need not). With the calls of several backups or restores in flight at once nothing
+   * tells whose line it is: it goes to the server log only, never into another operation's log.
+   */
   emit(level: PluginLogLevel, fields: Record<string, unknown>, message: string): boolean {
-    let echoed = false;
+    if (this.#attached.size !== 1) return false;
     for (const [logger, { echoes }] of this.#attached) {
       logger[level](fields, message);
-      echoed ||= echoes;
+      return echoes;
     }
-    return echoed;
+    return false;
   }
 }
 

@@ -458,6 +458,8 @@ describe("KubernetesBackupper snapshots and hooks", () => {
     const { out } = await run({ includedNamespaces: ["other"], includedResources: ["configmaps"] }, { actions: [action] }, kube);
     expect(out.itemOperations).toHaveLength(1);
     expect(out.itemOperations[0]?.spec.resourceIdentifier).toEqual({ Group: "", Resource: "configmaps", Namespace: "other", Name: "cm2" });
+    // no post-operation items: null, as Go writes a nil slice in a field without omitempty
+    expect(out.itemOperations[0]?.spec).toHaveProperty("postOperationItems", null);
   });
 });
 

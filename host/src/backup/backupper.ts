@@ -66,7 +66,7 @@ export interface BackupOperation {
     backupItemAction: string;
     resourceIdentifier: { Group: string; Resource: string; Namespace: string; Name: string };
     operationID: string;
-    postOperationItems?: { Group: string; Resource: string; Namespace: string; Name: string }[];
+    postOperationItems?: { Group: string; Resource: string; Namespace: string; Name: string }[] | null;
   };
   status: { phase: "New" | "InProgress" | "Completed" | "Failed"; created?: string };
 }
@@ -979,7 +979,8 @@ class BackupRun {
         backupItemAction: action,
         resourceIdentifier: ident(group.join("."), resource ?? "", obj.metadata.namespace ?? "", obj.metadata.name),
         operationID: operationId,
-        ...(post.length ? { postOperationItems: post.map((p) => ident(p.group, p.resource, p.namespace, p.name)) } : {}),
+        // Go writes a nil slice as null (the field has no omitempty)
+        postOperationItems: post.length ? post.map((p) => ident(p.group, p.resource, p.namespace, p.name)) : null,
       },
       status: { phase: "New", created: toKubeTime(this.#now()) },
     });

@@ -268,9 +268,12 @@ export async function checkBackupItemOperations(
       fail(getErrorMessage(err));
       continue;
     }
+    // zero counts left out, as Go's omitempty leaves them
+    delete op.status.nCompleted;
+    delete op.status.nTotal;
     Object.assign(op.status, {
-      nCompleted: p.nCompleted,
-      nTotal: p.nTotal,
+      ...(p.nCompleted ? { nCompleted: p.nCompleted } : {}),
+      ...(p.nTotal ? { nTotal: p.nTotal } : {}),
       ...(p.operationUnits ? { operationUnits: p.operationUnits } : {}),
       ...(p.description ? { description: p.description } : {}),
       ...(p.started && p.started.getTime() > 0 ? { started: toKubeTime(p.started) } : {}),

@@ -1,13 +1,15 @@
 /**
  * Restore controller (Velero's restoreReconciler + the finalizing half of its restore finalizer):
  * validates a New Restore (FailedValidation with reasons), resolves `--from-schedule` to the
- * newest Completed backup, runs the restore engine with throttled progress updates, follows
- * asynchronous item operations, waits for post-restore exec hooks, uploads the restore's log,
- * results, resource list, item operations and volume info to `restores/<r>/`, and ends in
- * Completed, PartiallyFailed or Failed. Deleting a Restore deletes its files in the bucket.
+ * newest Completed backup, runs the restore engine with throttled progress updates, checks its
+ * asynchronous item operations once, uploads the restore's log, results, resource list, item
+ * operations and volume info to `restores/<r>/`. A restore with operations still running is left
+ * in WaitingForPluginOperations[PartiallyFailed] for the RestoreOperationsReconciler; any other
+ * waits for its post-restore exec hooks and ends in Completed, PartiallyFailed or Failed.
+ * Deleting a Restore deletes its files in the bucket.
  */
 import { gunzipSync } from "node:zlib";
-import { LABELS, type Backup, type BackupStorageLocation, type Restore, type RestoreItemActionV2, type RestorePhase, type VolumeSnapshotLocation } from "@velero-ts/plugin-sdk";
+import { LABELS, type Backup, type BackupStorageLocation, type Restore, type RestoreItemActionV2, type VolumeSnapshotLocation } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { patchFinalStatus } from "./final-patch.js";
 import { GVR } from "../kube/gvr.js";
@@ -29,25 +31,28 @@ import {
   validateResourceModifiers,
   type BackupVolumeInfo,
   type KubernetesRestorerOptions,
-  type RestoreOperation,
   type RestoreOutcome,
   type Restorer,
   type ResourceModifiers,
 } from "../restore/index.js";
 import { realClock, toKubeTime, type Clock, type TimerHandle } from "../shared/clock.js";
-import { parseGoDuration, tryParseGoDuration } from "../shared/duration.js";
+import { tryParseGoDuration } from "../shared/duration.js";
 import type { FeatureFlags } from "../shared/features.js";
 import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { Logger, LogLevel } from "../shared/logging.js";
 import { parseKubeTime, splitKey } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
-import { omitEmptyMergePatch } from "../persistence/go-json.js";
+import {
+  checkRestoreItemOperations,
+  countRestoreOperations,
+  DEFAULT_ITEM_OPERATION_TIMEOUT,
+  goRestoreStatusMergePatch,
+  RestoreRunTracker,
+} from "./restore-operations-controller.js";
 
 /** Removes the restore's files from object storage when the Restore is deleted. */
 export const RESTORE_FINALIZER = "restores.velero.io/external-resources-finalizer";
-export const DEFAULT_ITEM_OPERATION_TIMEOUT = "4h0m0s";
 export const PROGRESS_UPDATE_INTERVAL_MS = 1_000;
-export const ITEM_OPERATION_POLL_MS = 10_000;
 
 export interface RestoreReconcilerOptions {
   kube: KubeClient;
@@ -76,7 +81,8 @@ export interface RestoreReconcilerOptions {
   restoreLogFormat?: "text" | "json";
   defaultItemOperationTimeout?: string;
   progressIntervalMs?: number;
-  itemOperationPollMs?: number;
+  /** Shared with the RestoreOperationsReconciler that follows the restores this one leaves waiting. */
+  tracker?: RestoreRunTracker;
 }
 
 export interface RestoreMetrics {
@@ -105,8 +111,7 @@ export class RestoreReconciler implements Reconciler {
   readonly #kube: KubeClient;
   readonly #log: Logger;
   readonly #clock: Clock;
-  /** Restores this process is running. */
-  readonly #running = new Set<string>();
+  readonly #tracker: RestoreRunTracker;
   readonly #builtins: NamedAction<RestoreItemActionV2>[];
 
   constructor(options: RestoreReconcilerOptions) {
@@ -114,6 +119,7 @@ export class RestoreReconciler implements Reconciler {
     this.#kube = options.kube;
     this.#log = options.log.child({ controller: "restore" });
     this.#clock = options.clock ?? realClock;
+    this.#tracker = options.tracker ?? new RestoreRunTracker();
     this.#builtins =
       options.builtinActions ??
       builtinRestoreItemActions({ kube: options.kube, veleroNamespace: options.namespace, logger: this.#log }).map((b) => ({ name: b.name, action: asRestoreItemActionV2(b.create()) }));
@@ -128,11 +134,11 @@ export class RestoreReconciler implements Reconciler {
     const phase = restore.status?.phase ?? "";
     // InProgress ones an earlier server left were failed as this one started (startup.ts).
     if (phase !== "" && phase !== "New") return { kind: "done" };
-    this.#running.add(key);
+    this.#tracker.running.add(key);
     try {
       await this.#process(restore, log);
     } finally {
-      this.#running.delete(key);
+      this.#tracker.running.delete(key);
     }
     return { kind: "done" };
   }
@@ -145,9 +151,9 @@ export class RestoreReconciler implements Reconciler {
    * Every patch names the Restore's uid: the API server refuses it (uid is immutable) when the
    * Restore was deleted and created again under the same name meanwhile.
    */
-  async #patch(restore: Restore, patch: { spec?: Partial<Restore["spec"]>; status?: StatusPatch; metadata?: Record<string, unknown> }): Promise<void> {
+  async #patch(restore: Restore, patch: { spec?: Partial<Restore["spec"]>; status?: StatusPatch; metadata?: Record<string, unknown> }): Promise<Restore> {
     const metadata = { ...(restore.metadata.uid ? { uid: restore.metadata.uid } : {}), ...patch.metadata };
-    await this.#kube.patch(GVR.restores, restore.metadata.name ?? "", restore.metadata.namespace, { ...patch, metadata });
+    return (await this.#kube.patch(GVR.restores, restore.metadata.name ?? "", restore.metadata.namespace, { ...patch, metadata })) as unknown as Restore;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -294,11 +300,18 @@ export class RestoreReconciler implements Reconciler {
       await this.#patch(restore, { spec: specPatch, status: { phase: "FailedValidation", validationErrors: errors } });
       return;
     }
-    await this.#patch(restore, { metadata: { finalizers }, spec: specPatch, status: { phase: "InProgress", startTimestamp: this.#now() } });
+    // Item actions get the Restore as it now is in the cluster (InProgress, the finalizer), as in Velero.
+    const current = await this.#patch(restore, { metadata: { finalizers }, spec: specPatch, status: { phase: "InProgress", startTimestamp: this.#now() } });
     log.info({ backup: spec.backupName }, "restore started");
-    const status = await this.#run(restore, validated, log);
+    const status = await this.#run(current, validated, log);
+    if (status.phase === "WaitingForPluginOperations" || status.phase === "WaitingForPluginOperationsPartiallyFailed") {
+      // its files are stored: the RestoreOperationsReconciler takes it from here
+      await this.#patch(current, { status: goRestoreStatusMergePatch(status) });
+      log.info({ phase: status.phase, errors: status.errors, warnings: status.warnings }, "restore waiting for asynchronous item operations");
+      return;
+    }
     status.completionTimestamp = this.#now();
-    if (!(await patchFinalStatus("Restore", () => this.#patch(restore, { status: goRestoreStatusMergePatch(status) }), { clock: this.#clock, log }))) return;
+    if (!(await patchFinalStatus("Restore", () => this.#patch(current, { status: goRestoreStatusMergePatch(status) }), { clock: this.#clock, log }))) return;
     if (status.phase === "Completed") this.#o.metrics?.restoreSuccess(schedule);
     else if (status.phase === "PartiallyFailed") this.#o.metrics?.restorePartialFailure(schedule);
     else this.#o.metrics?.restoreFailed(schedule);
@@ -315,8 +328,28 @@ export class RestoreReconciler implements Reconciler {
     try {
       store = await this.#o.getBackupStore(v.location);
       const outcome = await this.#runEngine(restore, v, store, restoreLog.logger);
-      const status = await this.#finishOutcome(restore, outcome, restoreLog.logger);
-      await this.#upload(store, restoreName, outcome, await restoreLog.finish(), log);
+      const operations = await this.#checkOperations(restore, outcome, restoreLog.logger);
+      if (operations.inProgress) {
+        // As Velero: every file is stored before the restore waits, so `velero restore logs` and
+        // `describe --details` work meanwhile, and a restarted server can carry on from the bucket.
+        logResults(restoreLog.logger, outcome.errors, outcome.warnings);
+        restoreLog.logger.info("restore completed");
+        await this.#upload(store, restoreName, outcome, await restoreLog.finish());
+        this.#tracker.hooks.set(`${restore.metadata.namespace ?? ""}/${restoreName}`, outcome.hooks);
+        return {
+          ...operations.status,
+          phase: outcome.errors.isEmpty() ? "WaitingForPluginOperations" : "WaitingForPluginOperationsPartiallyFailed",
+          warnings: outcome.warnings.count(),
+          errors: outcome.errors.count(),
+          progress: outcome.progress,
+        };
+      }
+      const status = { ...(await this.#finishOutcome(restore, outcome, restoreLog.logger)), ...operations.status };
+      try {
+        await this.#upload(store, restoreName, outcome, await restoreLog.finish());
+      } catch (err) {
+        log.error({ err: getErrorMessage(err) }, "error uploading restore log, results and resource list to backup storage");
+      }
       return status;
     } catch (err) {
       const reason = getErrorMessage(err);
@@ -408,7 +441,10 @@ export class RestoreReconciler implements Reconciler {
       latest = undefined;
       if (!value) return;
       inFlight = inFlight
-        .then(() => this.#patch(restore, { status: { progress: value } }))
+        .then(async () => {
+          const patched = await this.#patch(restore, { status: { progress: value } });
+          if (patched?.status) restore.status = patched.status;
+        })
         .catch((err: unknown) => this.#log.warn({ err: getErrorMessage(err) }, "got error trying to update restore's status.progress"));
     };
     return {
@@ -425,15 +461,27 @@ export class RestoreReconciler implements Reconciler {
     };
   }
 
-  /** Item operations, hooks, counts and the final phase. */
+  /**
+   * Velero's check right after the engine: each operation asked once for its progress; the errors
+   * of those that failed go into the restore's errors ("error from restore item operation: ...").
+   */
+  async #checkOperations(restore: Restore, outcome: RestoreOutcome, restoreLog: Logger): Promise<{ inProgress: boolean; status: StatusPatch }> {
+    const operations = outcome.itemOperations;
+    if (operations.length === 0) return { inProgress: false, status: {} };
+    const actions = new Map((await this.#o.plugins.getRestoreItemActions()).map((a) => [a.name, a.action]));
+    for (const b of this.#builtins) actions.set(b.name, b.action);
+    const { inProgress, errors } = await checkRestoreItemOperations(restore, operations, actions, this.#clock.now(), restoreLog);
+    for (const e of errors) outcome.errors.addVelero(`error from restore item operation: ${e}`);
+    const counts = countRestoreOperations(operations);
+    return {
+      inProgress,
+      status: { restoreItemOperationsAttempted: counts.attempted, restoreItemOperationsCompleted: counts.completed, restoreItemOperationsFailed: counts.failed },
+    };
+  }
+
+  /** Hooks, counts and the final phase of a restore with no operation left running. */
   async #finishOutcome(restore: Restore, outcome: RestoreOutcome, restoreLog: Logger): Promise<StatusPatch> {
     const status: StatusPatch = {};
-    if (outcome.itemOperations.length > 0) {
-      const phase: RestorePhase = outcome.errors.isEmpty() ? "WaitingForPluginOperations" : "WaitingForPluginOperationsPartiallyFailed";
-      await this.#patch(restore, { status: { phase, progress: outcome.progress } });
-      const ops = await this.#followOperations(restore, outcome.itemOperations, outcome.errors);
-      Object.assign(status, ops);
-    }
     await this.#patch(restore, { status: { phase: outcome.errors.isEmpty() ? "Finalizing" : "FinalizingPartiallyFailed", progress: outcome.progress } });
     const hooks = await outcome.hooks;
     outcome.errors.merge(hooks.errors);
@@ -448,71 +496,15 @@ export class RestoreReconciler implements Reconciler {
     return status;
   }
 
-  /** Polls Progress of every operation until all are done or the item operation timeout passes. */
-  async #followOperations(restore: Restore, operations: RestoreOperation[], errors: RestoreResultSet): Promise<StatusPatch> {
-    const byName = new Map((await this.#o.plugins.getRestoreItemActions()).map((a) => [a.name, a.action]));
-    for (const b of this.#builtins) byName.set(b.name, b.action);
-    const deadline = this.#clock.now().getTime() + parseGoDuration(restore.spec.itemOperationTimeout ?? DEFAULT_ITEM_OPERATION_TIMEOUT);
-    const pending = new Set(operations);
-    for (;;) {
-      for (const op of [...pending]) {
-        if (await this.#checkOperation(op, byName.get(op.spec.restoreItemAction), restore, errors)) pending.delete(op);
-      }
-      if (pending.size === 0 || this.#clock.now().getTime() >= deadline) break;
-      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, this.#o.itemOperationPollMs ?? ITEM_OPERATION_POLL_MS));
-    }
-    for (const op of pending) {
-      op.status.phase = "Failed";
-      op.status.error = "Asynchronous action timed out";
-      errors.addVelero(`error from restore item operation ${op.spec.operationID}: Asynchronous action timed out`);
-    }
-    return {
-      restoreItemOperationsAttempted: operations.length,
-      restoreItemOperationsCompleted: operations.filter((o) => o.status.phase === "Completed").length,
-      restoreItemOperationsFailed: operations.filter((o) => o.status.phase === "Failed").length,
-    };
-  }
-
-  /** True when the operation is finished (completed or failed). */
-  async #checkOperation(op: RestoreOperation, action: RestoreItemActionV2 | undefined, restore: Restore, errors: RestoreResultSet): Promise<boolean> {
-    const fail = (message: string): boolean => {
-      op.status.phase = "Failed";
-      op.status.error = message;
-      errors.addVelero(`error from restore item operation ${op.spec.operationID}: ${message}`);
-      return true;
-    };
-    if (!action) return fail(`restore item action "${op.spec.restoreItemAction}" is not registered`);
-    try {
-      const p = await action.progress(op.spec.operationID, restore);
-      Object.assign(op.status, {
-        nCompleted: p.nCompleted,
-        nTotal: p.nTotal,
-        operationUnits: p.operationUnits,
-        description: p.description,
-        ...(p.started ? { started: toKubeTime(p.started) } : {}),
-        ...(p.updated ? { updated: toKubeTime(p.updated) } : {}),
-      });
-      if (p.err) return fail(p.err);
-      op.status.phase = p.completed ? "Completed" : "InProgress";
-      return p.completed;
-    } catch (err) {
-      return fail(getErrorMessage(err));
-    }
-  }
-
-  async #upload(store: BackupStore, restoreName: string, outcome: RestoreOutcome, log: import("node:stream").Readable, serverLog: Logger): Promise<void> {
-    try {
-      await store.putRestoreFiles({
-        restoreName,
-        log,
-        results: { errors: outcome.errors.toJSON(), warnings: outcome.warnings.toJSON() },
-        resourceList: outcome.resourceList,
-        itemOperations: outcome.itemOperations,
-        volumeInfo: outcome.volumeInfo,
-      });
-    } catch (err) {
-      serverLog.error({ err: getErrorMessage(err) }, "error uploading restore log, results and resource list to backup storage");
-    }
+  async #upload(store: BackupStore, restoreName: string, outcome: RestoreOutcome, log: import("node:stream").Readable): Promise<void> {
+    await store.putRestoreFiles({
+      restoreName,
+      log,
+      results: { errors: outcome.errors.toJSON(), warnings: outcome.warnings.toJSON() },
+      resourceList: outcome.resourceList,
+      itemOperations: outcome.itemOperations,
+      volumeInfo: outcome.volumeInfo,
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -553,14 +545,6 @@ async function readVolumeInfos(store: BackupStore, backupName: string, log: Logg
     log.debug({ backup: backupName, err: getErrorMessage(err) }, "no usable volume info file for the backup; deciding from snapshot records");
     return undefined;
   }
-}
-
-/** RestoreStatus fields Go leaves out when zero (omitempty), and those of its progress. */
-const RESTORE_OMITTED_WHEN_ZERO = ["warnings", "errors", "restoreItemOperationsAttempted", "restoreItemOperationsCompleted", "restoreItemOperationsFailed"];
-
-/** The final status as a merge patch leaving the Restore as Velero's Go struct writes it (zero counts deleted). */
-function goRestoreStatusMergePatch(status: StatusPatch): StatusPatch {
-  return omitEmptyMergePatch(status, RESTORE_OMITTED_WHEN_ZERO, ["progress"]);
 }
 
 function logResults(log: Logger, errors: RestoreResultSet, warnings: RestoreResultSet): void {

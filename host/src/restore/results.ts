@@ -9,6 +9,15 @@ export class RestoreResultSet {
   readonly cluster: string[] = [];
   readonly namespaces = new Map<string, string[]>();
 
+  /** A set holding the messages of a stored Result. */
+  static fromJSON(result: Result | undefined): RestoreResultSet {
+    const set = new RestoreResultSet();
+    for (const m of result?.velero ?? []) set.addVelero(m);
+    for (const m of result?.cluster ?? []) set.add("", m);
+    for (const [ns, messages] of Object.entries(result?.namespaces ?? {})) for (const m of messages) set.add(ns, m);
+    return set;
+  }
+
   /** Adds a message for a namespace; an empty namespace means a cluster-scoped item. */
   add(namespace: string, message: string): void {
     if (namespace === "") {

@@ -15,6 +15,7 @@ import { BackupOperationsReconciler, DEFAULT_ITEM_OPERATION_SYNC_MS } from "../c
 import { BackupStorageLocationReconciler, setDefaultBackupLocation } from "../controllers/backup-storage-location-controller.js";
 import { createLifecycleReconcilers } from "../controllers/lifecycle.js";
 import { RestoreReconciler } from "../controllers/restore-controller.js";
+import { RestoreOperationsReconciler, RestoreRunTracker } from "../controllers/restore-operations-controller.js";
 import { ControllerManager } from "../controllers/runtime/manager.js";
 import { ensureRepositoryKey, markInProgressFailed } from "../controllers/startup.js";
 import { DISABLEABLE_CONTROLLERS, RESTORE_ONLY_DISABLED } from "./controller-names.js";
@@ -273,6 +274,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   if (!disabled.has("backup")) manager.add(backupReconciler);
   if (!disabled.has("backup-operations")) manager.add(new BackupOperationsReconciler({ kube, logger, plugins, getBackupStore, clock, metrics, syncPeriodMs: itemOperationSyncMs }));
+  const restoreTracker = new RestoreRunTracker();
   if (!disabled.has("restore")) {
     manager.add(
       new RestoreReconciler({
@@ -284,7 +286,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         credentials,
         clock,
         metrics,
-        itemOperationPollMs: itemOperationSyncMs,
+        tracker: restoreTracker,
         features,
         defaultItemOperationTimeout: itemOperationTimeout,
         restorerOptions: { ...(restorePriorities ? { priorities: restorePriorities } : {}), resourceTimeoutMs, resourceTerminatingTimeoutMs },
@@ -293,6 +295,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         ...(options.logFormat ? { restoreLogFormat: options.logFormat } : {}),
       }),
     );
+  }
+  // Velero's restore operations and restore finalizer controllers, run as one here.
+  if (!disabled.has("restore-operations") && !disabled.has("restore-finalizer")) {
+    manager.add(new RestoreOperationsReconciler({ kube, namespace, logger, plugins, getBackupStore, clock, metrics, tracker: restoreTracker, syncPeriodMs: itemOperationSyncMs }));
   }
   for (const r of createLifecycleReconcilers({
     kube,

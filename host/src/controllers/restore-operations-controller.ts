@@ -1,0 +1,313 @@
+/**
+ * RestoreOperationsReconciler (Velero's restore operations controller plus its restore finalizer
+ * for restores with asynchronous operations). A Restore in WaitingForPluginOperations[PartiallyFailed]
+ * is checked every `syncPeriodMs` (Velero's --item-operation-sync-frequency, 10s): its
+ * `restore-<r>-itemoperations.json.gz` is read back from the bucket, each New/InProgress operation
+ * is asked for progress by the RestoreItemAction v2 that started it (cancelled and failed once
+ * older than spec.itemOperationTimeout), and the file is uploaded again when anything changed.
+ * When none is left in progress the restore moves to Finalizing[PartiallyFailed]; the finalizer
+ * waits for the post-restore exec hooks this process still tracks, merges their errors into the
+ * results file, and writes Completed / PartiallyFailed. Everything it needs is in the cluster and
+ * the bucket, so a restarted server carries on where the last one stopped.
+ */
+import { gunzipSync } from "node:zlib";
+import { getErrorMessage, type Backup, type BackupStorageLocation, type Restore, type RestoreItemActionV2 } from "@velero-ts/plugin-sdk";
+import type { KubeClient } from "../kube/client.js";
+import { GVR } from "../kube/gvr.js";
+import type { BackupStore, Result } from "../persistence/backup-store.js";
+import { omitEmptyMergePatch } from "../persistence/go-json.js";
+import type { BackupStoreGetter } from "../persistence/location.js";
+import type { NamedAction, PluginManager } from "../plugins/manager.js";
+import { asRestoreItemActionV2, builtinRestoreItemActions, RestoreResultSet, type HookSummary, type RestoreOperation } from "../restore/index.js";
+import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
+import { parseGoDuration } from "../shared/duration.js";
+import type { Logger } from "../shared/logging.js";
+import { patchFinalStatus } from "./final-patch.js";
+import { parseKubeTime, splitKey } from "./lifecycle-common.js";
+import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
+
+export const DEFAULT_ITEM_OPERATION_TIMEOUT = "4h0m0s";
+/** Velero's default --item-operation-sync-frequency. */
+const DEFAULT_RESTORE_OPERATION_SYNC_MS = 10_000;
+/** Velero's operation error for a timed-out operation. */
+export const RESTORE_OPERATION_TIMED_OUT = "Asynchronous action timed out";
+
+const WAITING = new Set<string>(["WaitingForPluginOperations", "WaitingForPluginOperationsPartiallyFailed"]);
+const FINALIZING = new Set<string>(["Finalizing", "FinalizingPartiallyFailed"]);
+
+/**
+ * What the restore controller and this one share in memory (Velero's multiHookTracker): the
+ * restores the restore controller is running itself (it finishes those), and the post-restore
+ * exec hooks of restores that went on to wait for their operations. A restarted server has none:
+ * like Velero's, its finalizer then has no hooks to wait for.
+ */
+export class RestoreRunTracker {
+  readonly running = new Set<ObjectKey>();
+  readonly hooks = new Map<ObjectKey, Promise<HookSummary>>();
+}
+
+type StatusPatch = Partial<NonNullable<Restore["status"]>> & Record<string, unknown>;
+
+export interface RestoreOperationsReconcilerOptions {
+  kube: KubeClient;
+  /** Velero's namespace (backups and locations are looked up there). */
+  namespace: string;
+  logger: Logger;
+  plugins: Pick<PluginManager, "getRestoreItemActions">;
+  getBackupStore: BackupStoreGetter;
+  /** As RestoreReconcilerOptions.builtinActions: actions found before the plugin manager's. */
+  builtinActions?: NamedAction<RestoreItemActionV2>[];
+  tracker?: RestoreRunTracker;
+  clock?: Clock;
+  /** --item-operation-sync-frequency in ms (default 10s). */
+  syncPeriodMs?: number;
+  metrics?: { restoreSuccess(schedule: string): void; restorePartialFailure(schedule: string): void };
+}
+
+export class RestoreOperationsReconciler implements Reconciler {
+  readonly name = "restore-operations";
+  readonly watches = GVR.restores;
+  readonly #o: RestoreOperationsReconcilerOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #periodMs: number;
+  readonly #tracker: RestoreRunTracker;
+  readonly #builtins: NamedAction<RestoreItemActionV2>[];
+
+  constructor(options: RestoreOperationsReconcilerOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? realClock;
+    this.#log = options.logger.child({ controller: "restore-operations" });
+    this.#periodMs = options.syncPeriodMs && options.syncPeriodMs > 0 ? options.syncPeriodMs : DEFAULT_RESTORE_OPERATION_SYNC_MS;
+    this.#tracker = options.tracker ?? new RestoreRunTracker();
+    this.#builtins =
+      options.builtinActions ??
+      builtinRestoreItemActions({ kube: options.kube, veleroNamespace: options.namespace, logger: this.#log }).map((b) => ({ name: b.name, action: asRestoreItemActionV2(b.create()) }));
+  }
+
+  async reconcile(key: ObjectKey): Promise<ReconcileResult> {
+    const { namespace, name } = splitKey(key);
+    let restore = (await this.#o.kube.get(GVR.restores, name, namespace)) as unknown as Restore | undefined;
+    const phase = restore?.status?.phase ?? "";
+    if (!restore || restore.metadata.deletionTimestamp) return { kind: "done" };
+    // A restore the restore controller is running in this process is finished by it.
+    if (!WAITING.has(phase) && !(FINALIZING.has(phase) && !this.#tracker.running.has(key))) return { kind: "done" };
+    const log = this.#log.child({ restore: key });
+    const store = await this.#store(restore, log);
+    if (WAITING.has(phase)) {
+      if (!store) {
+        // As Velero: without its backup the operations cannot be followed.
+        restore = await this.#patch(restore, { phase: "FinalizingPartiallyFailed", errors: (restore.status?.errors ?? 0) + 1 });
+      } else {
+        const next = await this.#checkOperations(restore, store, log);
+        if (!next) return { kind: "requeue", afterMs: this.#periodMs };
+        restore = next;
+      }
+    }
+    await this.#finalize(restore, store, log);
+    return { kind: "done" };
+  }
+
+  /** The backup store of the restore's backup; undefined when the backup or its location is gone. */
+  async #store(restore: Restore, log: Logger): Promise<BackupStore | undefined> {
+    const ns = this.#o.namespace;
+    const backupName = restore.spec.backupName ?? "";
+    const backup = (await this.#o.kube.get(GVR.backups, backupName, ns)) as unknown as Backup | undefined;
+    const locationName = backup?.spec.storageLocation ?? "";
+    const location = backup ? ((await this.#o.kube.get(GVR.backupStorageLocations, locationName, ns)) as unknown as BackupStorageLocation | undefined) : undefined;
+    if (!location) {
+      log.warn(backup ? `backup storage location "${locationName}" does not exist` : `backup "${backupName}" does not exist`);
+      return undefined;
+    }
+    return this.#o.getBackupStore(location);
+  }
+
+  /** One check of the operations; the restore moved to Finalizing[PartiallyFailed], or undefined while any is running. */
+  async #checkOperations(restore: Restore, store: BackupStore, log: Logger): Promise<Restore | undefined> {
+    const name = restore.metadata.name ?? "";
+    const operations = await readRestoreItemOperations(store, name);
+    const actions = await this.#actions();
+    const { inProgress, changed, errors } = await checkRestoreItemOperations(restore, operations, actions, this.#clock.now(), log);
+    const counts = countRestoreOperations(operations);
+    const status: StatusPatch = { restoreItemOperationsCompleted: counts.completed, restoreItemOperationsFailed: counts.failed };
+    if (errors.length > 0) {
+      // As Velero: operation errors count in status.errors (its results file is not rewritten for them).
+      log.info(`Restore has ${errors.length} errors`);
+      status.errors = (restore.status?.errors ?? 0) + errors.length;
+      status.phase = "WaitingForPluginOperationsPartiallyFailed";
+    }
+    if (changed || errors.length > 0 || !inProgress) await store.putRestoreFiles({ restoreName: name, itemOperations: operations });
+    if (inProgress) {
+      const current = restore.status as Record<string, unknown> | undefined;
+      // An unchanged status is not patched: the watch event would bring the check back at once.
+      if (Object.entries(status).some(([k, v]) => (current?.[k] ?? 0) !== (v ?? 0))) await this.#patch(restore, status);
+      return undefined;
+    }
+    const partial = restore.status?.phase === "WaitingForPluginOperationsPartiallyFailed" || errors.length > 0;
+    status.phase = partial ? "FinalizingPartiallyFailed" : "Finalizing";
+    log.info({ phase: status.phase }, "all asynchronous operations of the restore have finished");
+    return this.#patch(restore, status);
+  }
+
+  async #actions(): Promise<Map<string, RestoreItemActionV2>> {
+    const byName = new Map((await this.#o.plugins.getRestoreItemActions()).map((a) => [a.name, a.action]));
+    for (const b of this.#builtins) byName.set(b.name, b.action);
+    return byName;
+  }
+
+  /** Velero's restore finalizer: post-restore exec hooks, results, final phase. */
+  async #finalize(restore: Restore, store: BackupStore | undefined, log: Logger): Promise<void> {
+    const name = restore.metadata.name ?? "";
+    const key = `${restore.metadata.namespace ?? ""}/${name}`;
+    // Read before anything is marked done: a restore whose files are not (yet) in the bucket is
+    // retried, never finished (the reading fails and the reconcile is requeued with backoff).
+    const stored = store ? await readRestoreResults(store, name) : undefined;
+    const status: StatusPatch = {};
+    let partial = restore.status?.phase === "FinalizingPartiallyFailed" || !store;
+    const hooksPending = this.#tracker.hooks.get(key);
+    if (hooksPending) {
+      const hooks = await hooksPending;
+      if (hooks.attempted > 0) status.hookStatus = { hooksAttempted: hooks.attempted, ...(hooks.failed > 0 ? { hooksFailed: hooks.failed } : {}) };
+      if (!hooks.errors.isEmpty()) {
+        partial = true;
+        status.errors = (restore.status?.errors ?? 0) + hooks.errors.count();
+        // As Velero's updateResults: the new errors are merged into the stored results.
+        if (store && stored) {
+          const errors = RestoreResultSet.fromJSON(stored.errors);
+          errors.merge(hooks.errors);
+          await store.putRestoreFiles({ restoreName: name, results: { errors: errors.toJSON(), warnings: stored.warnings ?? {} } });
+        }
+      }
+    }
+    status.phase = partial ? "PartiallyFailed" : "Completed";
+    status.completionTimestamp = toKubeTime(this.#clock.now());
+    if (!(await patchFinalStatus("Restore", () => this.#patch(restore, status), { clock: this.#clock, log }))) return;
+    this.#tracker.hooks.delete(key);
+    const schedule = restore.spec.scheduleName ?? "";
+    if (partial) this.#o.metrics?.restorePartialFailure(schedule);
+    else this.#o.metrics?.restoreSuccess(schedule);
+    log.info({ phase: status.phase }, `restore ${status.phase}`);
+  }
+
+  /** Names the Restore's uid, as the restore controller's patches do. */
+  async #patch(restore: Restore, status: StatusPatch): Promise<Restore> {
+    const metadata = restore.metadata.uid ? { uid: restore.metadata.uid } : {};
+    return (await this.#o.kube.patch(GVR.restores, restore.metadata.name ?? "", restore.metadata.namespace, { metadata, status: goRestoreStatusMergePatch(status) })) as unknown as Restore;
+  }
+}
+
+/**
+ * Velero's getRestoreItemOperationProgress: asks each New/InProgress operation's action for its
+ * progress and updates it in place: Completed, Failed (the action's error, a Progress error, or a
+ * timeout, which first calls Cancel), or still running (InProgress once it has started). Returns
+ * whether any is still running, whether any operation changed, and the error of each newly failed one.
+ */
+export async function checkRestoreItemOperations(
+  restore: Restore,
+  operations: RestoreOperation[],
+  actions: ReadonlyMap<string, RestoreItemActionV2>,
+  now: Date,
+  log: Logger,
+): Promise<{ inProgress: boolean; changed: boolean; errors: string[] }> {
+  const timeoutMs = parseTimeout(restore.spec.itemOperationTimeout);
+  let inProgress = false;
+  let changed = false;
+  const errors: string[] = [];
+  for (const op of operations) {
+    if (op.status.phase !== "New" && op.status.phase !== "InProgress") continue;
+    const id = op.spec.operationID;
+    const fail = (message: string): void => {
+      op.status.phase = "Failed";
+      op.status.error = message;
+      errors.push(message);
+      changed = true;
+      log.warn({ operationID: id, restoreItemAction: op.spec.restoreItemAction }, `restore item operation failed: ${message}`);
+    };
+    const action = actions.get(op.spec.restoreItemAction);
+    if (!action) {
+      fail(`unable to get valid RestoreItemActionV2 for "${op.spec.restoreItemAction}"`);
+      continue;
+    }
+    let p;
+    try {
+      p = await action.progress(id, restore);
+    } catch (err) {
+      fail(getErrorMessage(err));
+      continue;
+    }
+    const before = JSON.stringify(op.status);
+    Object.assign(op.status, {
+      nCompleted: p.nCompleted,
+      nTotal: p.nTotal,
+      ...(p.operationUnits ? { operationUnits: p.operationUnits } : {}),
+      ...(p.description ? { description: p.description } : {}),
+      ...(p.started && p.started.getTime() > 0 ? { started: toKubeTime(p.started) } : {}),
+      ...(p.updated && p.updated.getTime() > 0 ? { updated: toKubeTime(p.updated) } : {}),
+    });
+    if (JSON.stringify(op.status) !== before) changed = true;
+    if (p.completed) {
+      if (p.err) fail(p.err);
+      else {
+        op.status.phase = "Completed";
+        changed = true;
+      }
+      continue;
+    }
+    const created = parseKubeTime(op.status.created);
+    if (created && created.getTime() + timeoutMs < now.getTime()) {
+      try {
+        await action.cancel(id, restore);
+      } catch (err) {
+        log.warn({ operationID: id, err: getErrorMessage(err) }, "error cancelling timed-out restore item operation");
+      }
+      fail(RESTORE_OPERATION_TIMED_OUT);
+      continue;
+    }
+    if (op.status.phase === "New" && op.status.started) {
+      op.status.phase = "InProgress";
+      changed = true;
+    }
+    inProgress = true;
+  }
+  return { inProgress, changed, errors };
+}
+
+export function countRestoreOperations(operations: RestoreOperation[]): { attempted: number; completed: number; failed: number } {
+  return {
+    attempted: operations.length,
+    completed: operations.filter((o) => o.status.phase === "Completed").length,
+    failed: operations.filter((o) => o.status.phase === "Failed").length,
+  };
+}
+
+/** `restore-<r>-itemoperations.json.gz` as stored (a missing file throws: the restore cannot be followed without it). */
+async function readRestoreItemOperations(store: BackupStore, restoreName: string): Promise<RestoreOperation[]> {
+  return ((await readGzipJson(store, "RestoreItemOperations", restoreName)) as RestoreOperation[] | null) ?? [];
+}
+
+async function readRestoreResults(store: BackupStore, restoreName: string): Promise<{ errors?: Result; warnings?: Result }> {
+  return ((await readGzipJson(store, "RestoreResults", restoreName)) ?? {}) as { errors?: Result; warnings?: Result };
+}
+
+async function readGzipJson(store: BackupStore, kind: "RestoreItemOperations" | "RestoreResults", restoreName: string): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of await store.getFile(kind, restoreName)) chunks.push(Buffer.from(c as Uint8Array));
+  return JSON.parse(gunzipSync(Buffer.concat(chunks)).toString("utf8")) as unknown;
+}
+
+function parseTimeout(text: string | undefined): number {
+  try {
+    const ms = parseGoDuration(text || DEFAULT_ITEM_OPERATION_TIMEOUT);
+    return ms > 0 ? ms : parseGoDuration(DEFAULT_ITEM_OPERATION_TIMEOUT);
+  } catch {
+    return parseGoDuration(DEFAULT_ITEM_OPERATION_TIMEOUT);
+  }
+}
+
+/** RestoreStatus fields Go leaves out when zero (omitempty), and those of its progress. */
+const RESTORE_OMITTED_WHEN_ZERO = ["warnings", "errors", "restoreItemOperationsAttempted", "restoreItemOperationsCompleted", "restoreItemOperationsFailed"];
+
+/** A status merge patch leaving the Restore as Velero's Go struct writes it (zero counts deleted). */
+export function goRestoreStatusMergePatch(status: StatusPatch): StatusPatch {
+  return omitEmptyMergePatch(status, RESTORE_OMITTED_WHEN_ZERO, ["progress"]);
+}

@@ -84,15 +84,16 @@ export async function locationAvailable(kube: HttpKubeClient, namespace: string)
 }
 
 /**
- * Creates the filesystem location in `namespace` (which must exist), starts the server there and waits
- * for the location to be Available. Debug logs go to stderr when the environment variable `logEnv` is "1".
+ * Creates the filesystem location in `namespace` (which must exist; `restart`: an earlier server's
+ * location is there already), starts the server there and waits for the location to be Available.
+ * Debug logs go to stderr when the environment variable `logEnv` is "1".
  */
 export async function startVeleroServer(
   env: VeleroTestEnv,
   namespace: string,
-  options: { logEnv: string; backupSyncPeriod?: string } & Pick<ServerOptions, "itemBlockWorkerCount" | "itemOperationSyncFrequency" | "concurrency">,
+  options: { logEnv: string; backupSyncPeriod?: string; restart?: boolean } & Pick<ServerOptions, "itemBlockWorkerCount" | "itemOperationSyncFrequency" | "concurrency">,
 ): Promise<RunningServer> {
-  await createFilesystemLocation(env.kube, namespace, env.bucketRoot);
+  if (!options.restart) await createFilesystemLocation(env.kube, namespace, env.bucketRoot);
   const server = await startServer({
     kube: env.kube,
     namespace,

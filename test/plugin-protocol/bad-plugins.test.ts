@@ -85,6 +85,7 @@ describe("bad plugins in the plugin dir", () => {
       "BackupItemActionV2/test.io/bia-v2",
       "RestoreItemAction/test.io/ria-v1",
       "RestoreItemActionV2/test.io/ria-v2",
+      "RestoreItemActionV2/test.io/ria-async",
       "DeleteItemAction/test.io/dia",
       "ItemBlockAction/test.io/iba",
       "ItemBlockAction/test.io/iba-peer",

@@ -95,6 +95,7 @@ describe.each([
         { kind: "BackupItemActionV2", name: "test.io/bia-v2", command: link },
         { kind: "RestoreItemAction", name: "test.io/ria-v1", command: link },
         { kind: "RestoreItemActionV2", name: "test.io/ria-v2", command: link },
+        { kind: "RestoreItemActionV2", name: "test.io/ria-async", command: link },
         { kind: "DeleteItemAction", name: "test.io/dia", command: link },
         { kind: "ItemBlockAction", name: "test.io/iba", command: link },
         { kind: "ItemBlockAction", name: "test.io/iba-peer", command: link },
@@ -209,9 +210,9 @@ describe.each([
 
     it("round-trips restore item actions, v1 adapted to v2", async () => {
       const actions = await manager.getRestoreItemActions();
-      expect(actions.map((a) => a.name)).toEqual(["test.io/ria-v1", "test.io/ria-v2"]);
+      expect(actions.map((a) => a.name)).toEqual(["test.io/ria-v1", "test.io/ria-v2", "test.io/ria-async"]);
       // served by a plugin process: the restorer calls them one at a time (NamedAction.external)
-      expect(actions.map((a) => a.external)).toEqual([true, true]);
+      expect(actions.map((a) => a.external)).toEqual([true, true, true]);
       const [v1, v2] = actions.map((a) => a.action);
       expect(await v1!.appliesTo()).toMatchObject({ excludedResources: ["secrets"] });
       const skipped = await v1!.execute({ item: pod("p", { labels: { skip: "true" } }), itemFromBackup: pod("orig"), restore });

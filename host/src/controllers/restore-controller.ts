@@ -511,6 +511,7 @@ export class RestoreReconciler implements Reconciler {
   // deletion
 
   async #finalizeDeletion(restore: Restore, log: Logger): Promise<ReconcileResult> {
+    this.#tracker.hooks.delete(`${restore.metadata.namespace ?? ""}/${restore.metadata.name ?? ""}`);
     const finalizers = restore.metadata.finalizers ?? [];
     if (!finalizers.includes(RESTORE_FINALIZER)) return { kind: "done" };
     const backupName = restore.spec.backupName ?? "";

@@ -8,7 +8,7 @@ import { ObjectBackupStore } from "../persistence/object-backup-store.js";
 import { buildBackupTarball } from "../restore/testing/backup-tarball.js";
 import { forConfigMap } from "../restore/testing/fixtures.js";
 import { RestoreFakeKube } from "../restore/testing/restore-fake-kube.js";
-import type { RestoreOperation } from "../restore/index.js";
+import { RestoreResultSet, type RestoreOperation, type Restorer } from "../restore/index.js";
 import { createSilentLogger } from "../shared/logging.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { MemoryObjectStore } from "../testing/in-memory-object-store.js";
@@ -51,7 +51,7 @@ function forRestore(name: string, spec: Partial<RestoreSpec>): Restore {
   return { apiVersion: "velero.io/v1", kind: "Restore", metadata: { namespace: NS, name }, spec };
 }
 
-async function setup() {
+async function setup(options: { restorer?: Restorer } = {}) {
   const kube = new RestoreFakeKube();
   kube.seed(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
   kube.seed(GVR.backupStorageLocations, u(forLocation(NS, "default")));
@@ -73,7 +73,7 @@ async function setup() {
     const tracker = new RestoreRunTracker();
     const common = { kube, namespace: NS, plugins, getBackupStore, clock, metrics: recorded, tracker, builtinActions: [] };
     return {
-      restores: new RestoreReconciler({ ...common, log: createSilentLogger(), restorerOptions: { clock: { now: () => clock.now().getTime(), sleep: async () => undefined } } }),
+      restores: new RestoreReconciler({ ...common, ...options, log: createSilentLogger(), restorerOptions: { clock: { now: () => clock.now().getTime(), sleep: async () => undefined } } }),
       operations: new RestoreOperationsReconciler({ ...common, logger: createSilentLogger(), syncPeriodMs: 10_000 }),
     };
   };
@@ -194,6 +194,40 @@ describe("RestoreOperationsReconciler", () => {
       errors: { velero: ["error from restore item operation: volume populator failed", "error from restore item operation: volume populator failed"] },
       warnings: {},
     });
+  });
+
+  it("merges the errors of post-restore exec hooks it still tracks into the results at finalize", async () => {
+    const hookErrors = new RestoreResultSet();
+    hookErrors.add("app", "hook exec failed in pod web");
+    const operation = (id: string): RestoreOperation => ({
+      spec: { restoreName: "r1", restoreUID: "", restoreItemAction: ACTION, resourceIdentifier: { Group: "", Resource: "configmaps", Namespace: "app", Name: id }, operationID: id },
+      status: { phase: "New", created: "2024-05-01T10:00:00Z" },
+    });
+    const restorer: Restorer = {
+      restore: async () => ({
+        warnings: new RestoreResultSet(),
+        errors: new RestoreResultSet(),
+        resourceList: {},
+        itemOperations: [operation("op-x")],
+        volumeInfo: [],
+        progress: { totalItems: 1, itemsRestored: 1 },
+        hooks: Promise.resolve({ attempted: 1, failed: 1, errors: hookErrors }),
+      }),
+    };
+    const h = await setup({ restorer });
+    const s = await startWaiting(h);
+    expect(h.get().status?.phase).toBe("WaitingForPluginOperations");
+    h.action.progressValue = { completed: true };
+    await s.operations.reconcile(KEY);
+    expect(h.get().status).toMatchObject({ phase: "PartiallyFailed", errors: 1, hookStatus: { hooksAttempted: 1, hooksFailed: 1 }, restoreItemOperationsCompleted: 1 });
+    expect(JSON.parse(await h.file("RestoreResults"))).toEqual({ errors: { namespaces: { app: ["hook exec failed in pod web"] } }, warnings: {} });
+  });
+
+  it("does not finish a Finalizing restore whose files are not in the bucket (a server stopped before storing them)", async () => {
+    const h = await setup();
+    h.kube.seed(GVR.restores, { ...forRestore("r1", { backupName: "b1" }), status: { phase: "Finalizing", restoreItemOperationsAttempted: 1 } } as never);
+    await expect(h.server().operations.reconcile(KEY)).rejects.toThrow();
+    expect(h.get().status?.phase).toBe("Finalizing");
   });
 
   it("leaves restores in other phases alone", async () => {

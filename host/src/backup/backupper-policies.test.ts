@@ -82,14 +82,15 @@ describe("KubernetesBackupper with volume policies", () => {
     );
     expect(snapped).toEqual(["vol-pv-fast"]);
     expect(out.volumeSnapshots.map((s) => s.spec.persistentVolumeName)).toEqual(["pv-fast"]);
+    // "any: ...": its claim matched the skip policy too (Velero records that as it skips its CSI claim action)
     expect(volume("pv-slow")).toMatchObject({
       skipped: true,
-      skippedReason: "volumeSnapshot: not satisfy the criteria for VolumePolicy or the legacy snapshot way;",
+      skippedReason: "any: skipped due to resource policy ;volumeSnapshot: not satisfy the criteria for VolumePolicy or the legacy snapshot way;",
     });
     expect(volume("pv-fast")).toMatchObject({ skipped: false, backupMethod: "NativeSnapshot" });
     expect(log.text()).toContain("Skipping snapshot of persistent volume pv-slow: the matched volume policy's action is skip");
     expect(log.text()).toContain(
-      'Summary for skipped PVs: [{\\"name\\":\\"pv-slow\\",\\"reasons\\":[{\\"approach\\":\\"volumeSnapshot\\",\\"reason\\":\\"not satisfy the criteria for VolumePolicy or the legacy snapshot way\\"}]}]',
+      'Summary for skipped PVs: [{\\"name\\":\\"pv-slow\\",\\"reasons\\":[{\\"approach\\":\\"any\\",\\"reason\\":\\"skipped due to resource policy \\"},{\\"approach\\":\\"volumeSnapshot\\",\\"reason\\":\\"not satisfy the criteria for VolumePolicy or the legacy snapshot way\\"}]}]',
     );
   });
 
@@ -113,7 +114,7 @@ describe("KubernetesBackupper with volume policies", () => {
   it("skips a PV whose claim's labels match a skip policy (the second look with the PVC)", async () => {
     const { snapped, volume, log } = await run({ includedNamespaces: ["*"] }, policy("- conditions: {pvcLabels: {tier: db}}\n  action: {type: skip}\n"));
     expect(snapped).toEqual(["vol-pv-slow"]);
-    expect(volume("pv-fast")?.skippedReason).toBe("volumeSnapshot: matched action is 'skip' in chosen resource policies;");
+    expect(volume("pv-fast")?.skippedReason).toBe("any: skipped due to resource policy ;volumeSnapshot: matched action is 'skip' in chosen resource policies;");
     expect(log.text()).toContain("skip snapshot of pv pv-fast for the matched resource policies");
   });
 

@@ -855,6 +855,10 @@ class BackupRun {
       const pvName = (original.spec as { volumeName?: string } | undefined)?.volumeName;
       if (claim?.optedOut && pvName) this.#skippedPVs.track(pvName, "podvolume", `opted out due to annotation in pod ${claim.pod}`);
     }
+    // Velero's built-in CSI claim action (velero.io/csi-pvc-backupper, which velero-ts does not
+    // have) is skipped for a claim whose volume matches a `skip` volume policy, and that records a
+    // reason of approach "any" for the claim's PV, which its volume info then shows.
+    if (gr === "persistentvolumeclaims" && this.#in.resourcePolicies && !this.#finalizeSink) await this.#trackClaimSkippedByPolicy(original);
     // Before the actions: the pod action's additional items (its claims) are backed up within them.
     const fsPlan = gr === "pods" && !this.#finalizeSink ? await this.#podVolumeDecisions(original, log) : undefined;
     // The version directory is the one the item was read at: an action may change its apiVersion.
@@ -1124,6 +1128,14 @@ class BackupRun {
   }
 
   /** Velero's second look at the policies with the PV's claim (PVC labels and phase): a `skip` action skips the snapshot. */
+  async #trackClaimSkippedByPolicy(pvc: UnstructuredItem): Promise<void> {
+    const policies = this.#in.resourcePolicies;
+    const pvName = (pvc.spec as { volumeName?: string } | undefined)?.volumeName;
+    if (!policies || !pvName) return;
+    const pv = await this.#kube.get(GVR.persistentVolumes, pvName);
+    if (policies.matchAction({ ...(pv ? { pv } : {}), pvc })?.type === "skip") this.#skippedPVs.track(pvName, "any", "skipped due to resource policy ");
+  }
+
   async #skippedByPolicyWithClaim(pv: UnstructuredItem, claimRef: { name?: string; namespace?: string } | undefined, log: Logger): Promise<boolean> {
     const policies = this.#in.resourcePolicies;
     if (!policies) return false;

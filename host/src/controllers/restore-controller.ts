@@ -413,7 +413,8 @@ export class RestoreReconciler implements Reconciler {
 
   async #volumeSnapshotter(locationName: string, plugins: Pick<PluginManager, "getVolumeSnapshotter">): Promise<{ provider: string; snapshotter: import("@velero-ts/plugin-sdk").VolumeSnapshotter }> {
     const vsl = (await this.#kube.get(GVR.volumeSnapshotLocations, locationName, this.#o.namespace)) as unknown as VolumeSnapshotLocation | undefined;
-    if (!vsl) throw new Error(`volume snapshot location "${this.#o.namespace}/${locationName}" not found; recreate it to restore its snapshots`);
+    // Velero's words (the API's NotFound); the restorer prefixes "error executing PVAction for persistentvolumes/<pv>: "
+    if (!vsl) throw new Error(`VolumeSnapshotLocation.velero.io "${locationName}" not found`);
     const config = { ...(vsl.spec.config ?? {}) };
     if (vsl.spec.credential) {
       if (!this.#o.credentials) throw new Error(`volume snapshot location "${locationName}" has a credential but the server has no credential store`);

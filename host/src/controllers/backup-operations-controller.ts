@@ -32,6 +32,7 @@ import { parseGoDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logging.js";
 import { DEFAULT_ITEM_OPERATION_TIMEOUT, type BackupMetrics } from "./backup-controller.js";
 import { parseKubeTime, splitKey } from "./lifecycle-common.js";
+import { applyOperationProgress } from "./operation-progress.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 import { goBackupStatusMergePatch } from "../persistence/object-backup-store.js";
 
@@ -268,17 +269,7 @@ export async function checkBackupItemOperations(
       fail(getErrorMessage(err));
       continue;
     }
-    // zero counts left out, as Go's omitempty leaves them
-    delete op.status.nCompleted;
-    delete op.status.nTotal;
-    Object.assign(op.status, {
-      ...(p.nCompleted ? { nCompleted: p.nCompleted } : {}),
-      ...(p.nTotal ? { nTotal: p.nTotal } : {}),
-      ...(p.operationUnits ? { operationUnits: p.operationUnits } : {}),
-      ...(p.description ? { description: p.description } : {}),
-      ...(p.started && p.started.getTime() > 0 ? { started: toKubeTime(p.started) } : {}),
-      ...(p.updated && p.updated.getTime() > 0 ? { updated: toKubeTime(p.updated) } : {}),
-    });
+    applyOperationProgress(op.status, p);
     if (p.completed) {
       if (p.err) fail(p.err);
       else op.status.phase = "Completed";

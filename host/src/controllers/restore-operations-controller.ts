@@ -24,6 +24,7 @@ import { parseGoDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logging.js";
 import { patchFinalStatus } from "./final-patch.js";
 import { parseKubeTime, splitKey } from "./lifecycle-common.js";
+import { applyOperationProgress } from "./operation-progress.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 export const DEFAULT_ITEM_OPERATION_TIMEOUT = "4h0m0s";
@@ -236,14 +237,7 @@ export async function checkRestoreItemOperations(
       continue;
     }
     const before = JSON.stringify(op.status);
-    Object.assign(op.status, {
-      nCompleted: p.nCompleted,
-      nTotal: p.nTotal,
-      ...(p.operationUnits ? { operationUnits: p.operationUnits } : {}),
-      ...(p.description ? { description: p.description } : {}),
-      ...(p.started && p.started.getTime() > 0 ? { started: toKubeTime(p.started) } : {}),
-      ...(p.updated && p.updated.getTime() > 0 ? { updated: toKubeTime(p.updated) } : {}),
-    });
+    applyOperationProgress(op.status, p);
     if (JSON.stringify(op.status) !== before) changed = true;
     if (p.completed) {
       if (p.err) fail(p.err);

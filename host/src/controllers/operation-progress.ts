@@ -1,0 +1,30 @@
+/**
+ * What a BackupItemAction v2 or RestoreItemAction v2 reports through Progress, written into the
+ * operation's status as Velero's item operation files hold it (pkg/itemoperation: every status
+ * field omitempty, so zero counts and empty texts are left out; unset times are not made up).
+ */
+import type { OperationProgress } from "@velero-ts/plugin-sdk";
+import { toKubeTime } from "../shared/clock.js";
+
+export interface OperationProgressStatus {
+  nCompleted?: number;
+  nTotal?: number;
+  operationUnits?: string;
+  description?: string;
+  started?: string;
+  updated?: string;
+}
+
+/** Updates `status` in place from `p`; a time the plugin left unset keeps its earlier value. */
+export function applyOperationProgress(status: OperationProgressStatus, p: OperationProgress): void {
+  delete status.nCompleted;
+  delete status.nTotal;
+  Object.assign(status, {
+    ...(p.nCompleted ? { nCompleted: p.nCompleted } : {}),
+    ...(p.nTotal ? { nTotal: p.nTotal } : {}),
+    ...(p.operationUnits ? { operationUnits: p.operationUnits } : {}),
+    ...(p.description ? { description: p.description } : {}),
+    ...(p.started && p.started.getTime() > 0 ? { started: toKubeTime(p.started) } : {}),
+    ...(p.updated && p.updated.getTime() > 0 ? { updated: toKubeTime(p.updated) } : {}),
+  });
+}

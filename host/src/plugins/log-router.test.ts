@@ -45,7 +45,7 @@ describe("PluginLogRouter", () => {
     expect(server.lines).toEqual([]);
   });
 
-  it("with two operations' calls in flight at once, a line goes to the server log only, never into the other's log", async () => {
+  it("with two operations' calls overlapping, a line goes to the one whose call began last, never to both", async () => {
     const router = new PluginLogRouter(10);
     const server = createCapturingLogger();
     const backup = createCapturingLogger();
@@ -53,18 +53,18 @@ describe("PluginLogRouter", () => {
     const sink = createPluginLogSink(server.logger, {}, router);
     let release: () => void = () => undefined;
     const held = new Promise<void>((r) => (release = r));
+    // a call of the backup that stays in flight (say, one whose reply is slow)
     const forBackup = withCallLogger({ run: async () => held }, router, backup.logger, { echoesToServerLog: true });
-    const forRestore = withCallLogger({ run: async () => sink.line("[INFO] whose line is this?") }, router, restore.logger, { echoesToServerLog: true });
+    const forRestore = withCallLogger({ run: async () => sink.line("[INFO] the restore's line") }, router, restore.logger, { echoesToServerLog: true });
     const running = forBackup.run();
     await forRestore.run();
+    const again = withCallLogger({ run: async () => sink.line("[INFO] the backup's line") }, router, backup.logger, { echoesToServerLog: true });
+    await again.run();
     release();
     await running;
-    await sleep(20);
-    const alone = withCallLogger({ run: async () => sink.line("[INFO] the restore's own") }, router, restore.logger, { echoesToServerLog: true });
-    await alone.run();
-    expect(backup.lines).toEqual([]);
-    expect(restore.lines.map((l) => l.msg)).toEqual(["the restore's own"]);
-    expect(server.lines.map((l) => l.msg)).toEqual(["whose line is this?"]);
+    expect(restore.lines.map((l) => l.msg)).toEqual(["the restore's line"]);
+    expect(backup.lines.map((l) => l.msg)).toEqual(["the backup's line"]);
+    expect(server.lines, "each logger echoes its lines to the server log itself").toEqual([]);
   });
 
   it("holds a logger while any of its calls runs, releases it when a call throws, and passes properties through", async () => {

@@ -4,7 +4,7 @@
  * logger, so what a plugin logs lands in `velero backup logs` (and its warnings and errors count);
  * our plugin processes are shared and long-lived, so each call attaches its caller's logger for
  * its duration plus a short grace period (stderr lines may be read after the call's reply). While
- * two operations' calls overlap on one process, its lines go to the server log alone.
+ * two operations' calls overlap on one process, a line goes to the one whose call began last.
  */
 import type { Logger } from "../shared/logging.js";
 
@@ -30,8 +30,10 @@ export class PluginLogRouter {
   /** Attaches `logger` until the returned release() is called (plus the grace period); counted, so nested calls are fine. */
   attach(logger: Logger, options: AttachOptions = {}): () => void {
     const held = this.#attached.get(logger);
+    // (re-inserted: the map's last entry is the logger whose call began last)
+    this.#attached.delete(logger);
     if (held) held.count++;
-    else this.#attached.set(logger, { count: 1, echoes: options.echoesToServerLog === true });
+    this.#attached.set(logger, held ?? { count: 1, echoes: options.echoesToServerLog === true });
     let released = false;
     return () => {
       if (released) return;
@@ -50,17 +52,17 @@ export class PluginLogRouter {
   }
 
   /**
-   * Writes the line to the attached logger; true when it echoes it to the server log (so the
-   * caller need not). With the calls of several backups or restores in flight at once nothing
-   * tells whose line it is: it goes to the server log only, never into another operation's log.
+   * Writes the line to one attached logger, the one whose call into the process began last (a
+   * plugin logs while serving a call, or just after it), never to several: one operation's line
+   * must not land in another's log. True when that logger echoes it to the server log (so the
+   * caller need not).
    */
   emit(level: PluginLogLevel, fields: Record<string, unknown>, message: string): boolean {
-    if (this.#attached.size !== 1) return false;
-    for (const [logger, { echoes }] of this.#attached) {
-      logger[level](fields, message);
-      return echoes;
-    }
-    return false;
+    let last: [Logger, { echoes: boolean }] | undefined;
+    for (const entry of this.#attached) last = entry;
+    if (!last) return false;
+    last[0][level](fields, message);
+    return last[1].echoes;
   }
 }
 

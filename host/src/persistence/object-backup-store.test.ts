@@ -8,7 +8,7 @@ import { GVR } from "../kube/gvr.js";
 import { createSilentLogger } from "../shared/logging.js";
 import { CredentialFileStore } from "./credentials.js";
 import { objectStoreConfigFor } from "./location.js";
-import { ObjectBackupStore } from "./object-backup-store.js";
+import { goOrderedOperations, ObjectBackupStore } from "./object-backup-store.js";
 import { mkdtempSync, statSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -151,5 +151,20 @@ describe("objectStoreConfigFor", () => {
     const credentials = new CredentialFileStore({ kube: new FakeKubeClient(), namespace: "velero" });
     const bsl = forBackupStorageLocation("velero", "default").bucket("bkt/pre").build();
     await expect(objectStoreConfigFor(bsl, credentials)).rejects.toThrow(/must not contain a '\/'/);
+  });
+});
+
+describe("goOrderedOperations", () => {
+  it("writes an operation's spec and status keys in Velero's struct order, whatever order they were set in", () => {
+    const [op] = goOrderedOperations([
+      {
+        status: { updated: "u", created: "c", nTotal: 10, phase: "Failed", description: "d", error: "e" },
+        spec: { operationID: "op-1", resourceIdentifier: { Group: "", Resource: "pods", Namespace: "a", Name: "p" }, restoreItemAction: "x/y", restoreName: "r", restoreUID: "uid" },
+      },
+    ]);
+    expect(JSON.stringify(op)).toBe(
+      '{"spec":{"restoreName":"r","restoreUID":"uid","restoreItemAction":"x/y","resourceIdentifier":{"Group":"","Resource":"pods","Namespace":"a","Name":"p"},"operationID":"op-1"},' +
+        '"status":{"phase":"Failed","error":"e","nTotal":10,"description":"d","created":"c","updated":"u"}}',
+    );
   });
 });

@@ -45,6 +45,28 @@ export function gzipJson(value: unknown, emptyList = false): Buffer {
   return gzipSyncGo(Buffer.from(encodeJsonLine(value, emptyList)));
 }
 
+/** Velero's pkg/itemoperation structs, field by field: Go's encoder writes them in this order. */
+const OPERATION_SPEC_ORDER = ["backupName", "backupUID", "backupItemAction", "restoreName", "restoreUID", "restoreItemAction", "resourceIdentifier", "operationID", "postOperationItems"];
+const OPERATION_STATUS_ORDER = ["phase", "error", "nCompleted", "nTotal", "operationUnits", "description", "created", "started", "updated"];
+
+function inOrder(value: unknown, order: readonly string[]): unknown {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return value;
+  const o = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of order) if (k in o) out[k] = o[k];
+  for (const k of Object.keys(o)) if (!(k in out)) out[k] = o[k];
+  return out;
+}
+
+/** Item operations (backup or restore) with their spec and status keys in Go's struct order. */
+export function goOrderedOperations(operations: readonly unknown[]): unknown[] {
+  return operations.map((op) => {
+    if (!op || typeof op !== "object") return op;
+    const { spec, status, ...rest } = op as { spec?: unknown; status?: unknown };
+    return { spec: inOrder(spec, OPERATION_SPEC_ORDER), status: inOrder(status, OPERATION_STATUS_ORDER), ...rest };
+  });
+}
+
 /** BackupStatus fields Go leaves out when zero (all `omitempty`). */
 const OMITTED_WHEN_ZERO = [
   "version",
@@ -128,7 +150,7 @@ export class ObjectBackupStore implements BackupStore {
       const sideFiles: [string, unknown][] = [
         [this.layout.podVolumeBackups(b), upload.podVolumeBackups],
         [this.layout.volumeSnapshots(b), upload.volumeSnapshots],
-        [this.layout.itemOperations(b), upload.itemOperations],
+        [this.layout.itemOperations(b), upload.itemOperations && goOrderedOperations(upload.itemOperations as unknown[])],
         [this.layout.resourceList(b), upload.resourceList],
         [this.layout.backupResults(b), upload.results],
         [this.layout.backupVolumeInfo(b), upload.volumeInfo],
@@ -191,7 +213,7 @@ export class ObjectBackupStore implements BackupStore {
   }
 
   putBackupItemOperations(name: string, operations: unknown[]): Promise<void> {
-    return this.#put(this.layout.itemOperations(name), gzipJson(operations, true));
+    return this.#put(this.layout.itemOperations(name), gzipJson(goOrderedOperations(operations), true));
   }
 
   putBackupContents(name: string, contents: Readable): Promise<void> {
@@ -216,7 +238,7 @@ export class ObjectBackupStore implements BackupStore {
     if (upload.log) await this.#put(this.layout.restoreLog(r), gzipStreamGo(upload.log));
     if (upload.results) await this.#put(this.layout.restoreResults(r), gzipJson(upload.results));
     if (upload.resourceList) await this.#put(this.layout.restoreResourceList(r), gzipJson(upload.resourceList));
-    if (upload.itemOperations) await this.#put(this.layout.restoreItemOperations(r), gzipJson(upload.itemOperations, true));
+    if (upload.itemOperations) await this.#put(this.layout.restoreItemOperations(r), gzipJson(goOrderedOperations(upload.itemOperations as unknown[]), true));
     if (upload.volumeInfo) await this.#put(this.layout.restoreVolumeInfo(r), gzipJson(upload.volumeInfo, true));
   }
 

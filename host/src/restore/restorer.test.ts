@@ -454,6 +454,8 @@ describe("KubernetesRestorer restore item actions", () => {
     expect(outcome.itemOperations).toEqual([
       expect.objectContaining({ spec: { restoreName: "r1", restoreUID: "uid-r1", restoreItemAction: "test/async", resourceIdentifier: { Group: "", Resource: "configmaps", Namespace: "a", Name: "c" }, operationID: "op-1" }, status: expect.objectContaining({ phase: "New" }) }),
     ]);
+    // created in whole seconds, as metav1.Time writes it
+    expect(outcome.itemOperations[0]?.status.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(outcome.errors.toJSON()).toEqual({ namespaces: { a: ["error preparing secrets/a/s: boom"] } });
     expect(outcome.resourceList["v1/Secret"]).toEqual(["a/s(failed)"]);
   });

@@ -710,7 +710,8 @@ class RestoreContext {
         resourceIdentifier: { Group: group, Resource: resource, Namespace: namespace, Name: name },
         operationID: operationId,
       },
-      status: { phase: "New", created: new Date(this.#clock.now()).toISOString() },
+      // whole seconds, as metav1.Time writes them
+      status: { phase: "New", created: new Date(this.#clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z") },
     });
   }
 

@@ -146,6 +146,8 @@ describe("RestoreReconciler run", () => {
     // zero counts left out, as Go writes them (omitempty)
     expect(r.status).not.toHaveProperty("errors");
     expect(r.status).not.toHaveProperty("warnings");
+    // set with no hooks too, as Velero's finalizer sets it
+    expect(r.status?.hookStatus).toEqual({});
     expect(r.metadata.finalizers).toEqual([RESTORE_FINALIZER]);
     expect(r.spec.excludedResources).toContain("nodes");
     expect(r.spec.itemOperationTimeout).toBe("4h0m0s");

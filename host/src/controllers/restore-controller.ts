@@ -487,7 +487,8 @@ export class RestoreReconciler implements Reconciler {
     const hooks = await outcome.hooks;
     outcome.errors.merge(hooks.errors);
     // (Go leaves a zero count out: omitempty)
-    if (hooks.attempted > 0) status.hookStatus = { hooksAttempted: hooks.attempted, ...(hooks.failed > 0 ? { hooksFailed: hooks.failed } : {}) };
+    // always set, as Velero's finalizer sets it ({} with no hooks: Go leaves zero counts out)
+    status.hookStatus = { ...(hooks.attempted > 0 ? { hooksAttempted: hooks.attempted } : {}), ...(hooks.failed > 0 ? { hooksFailed: hooks.failed } : {}) };
     logResults(restoreLog, outcome.errors, outcome.warnings);
     restoreLog.info("restore completed");
     status.warnings = outcome.warnings.count();

@@ -168,7 +168,8 @@ export class RestoreOperationsReconciler implements Reconciler {
     const hooksPending = this.#tracker.hooks.get(key);
     if (hooksPending) {
       const hooks = await hooksPending;
-      if (hooks.attempted > 0) status.hookStatus = { hooksAttempted: hooks.attempted, ...(hooks.failed > 0 ? { hooksFailed: hooks.failed } : {}) };
+      // always set, as Velero's finalizer sets it ({} with no hooks: Go leaves zero counts out)
+      status.hookStatus = { ...(hooks.attempted > 0 ? { hooksAttempted: hooks.attempted } : {}), ...(hooks.failed > 0 ? { hooksFailed: hooks.failed } : {}) };
       if (!hooks.errors.isEmpty()) {
         partial = true;
         status.errors = (restore.status?.errors ?? 0) + hooks.errors.count();

@@ -39,7 +39,8 @@ export interface RestoreVolumeInfo {
   pvName?: string;
   restoreMethod?: "NativeSnapshot" | "PodVolumeRestore" | "CSISnapshot";
   snapshotDataMoved: boolean;
-  nativeSnapshotInfo?: { snapshotHandle: string; volumeType: string; volumeAZ: string; iops: string };
+  /** Phase: Go's untagged field, "" on restore. */
+  nativeSnapshotInfo?: { snapshotHandle: string; volumeType: string; volumeAZ: string; iops: string; Phase?: string };
 }
 
 /** `restores/<r>/restore-<r>-itemoperations.json.gz` entry (Go field names in resourceIdentifier). */

@@ -301,8 +301,12 @@ describe("KubernetesRestorer persistent volumes", () => {
     const pvc = kube.peek<UnstructuredItem>(CORE("persistentvolumeclaims"), "data", "app");
     expect((pvc?.spec as { volumeName: string }).volumeName).toBe("pv1");
     expect(outcome.volumeInfo).toEqual([
-      { pvName: "pv1", pvcName: "data", pvcNamespace: "app", restoreMethod: "NativeSnapshot", snapshotDataMoved: false, nativeSnapshotInfo: { snapshotHandle: "snap-1", volumeType: "gp3", volumeAZ: "us-east-1a", iops: "3000" } },
+      { pvcName: "data", pvcNamespace: "app", pvName: "pv1", restoreMethod: "NativeSnapshot", snapshotDataMoved: false, nativeSnapshotInfo: { snapshotHandle: "snap-1", volumeType: "gp3", volumeAZ: "us-east-1a", iops: "3000", Phase: "" } },
     ]);
+    // the bytes as Velero's RestoreVolumeInfo writes them: its field order, Go's untagged Phase
+    expect(JSON.stringify(outcome.volumeInfo[0])).toBe(
+      '{"pvcName":"data","pvcNamespace":"app","pvName":"pv1","restoreMethod":"NativeSnapshot","snapshotDataMoved":false,"nativeSnapshotInfo":{"snapshotHandle":"snap-1","volumeType":"gp3","volumeAZ":"us-east-1a","iops":"3000","Phase":""}}',
+    );
   });
 
   it("with restorePVs=false keeps the PV as backed up and never calls the snapshotter", async () => {

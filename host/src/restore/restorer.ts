@@ -605,13 +605,15 @@ class RestoreContext {
 
   #trackNativeSnapshot(pv: UnstructuredItem, info: { snapshotHandle: string; volumeType: string; volumeAZ: string; iops: string }): void {
     const claimRef = getPath(pv, "spec", "claimRef") as { name?: string; namespace?: string } | undefined;
+    // Velero's RestoreVolumeInfo field order; its NativeSnapshotInfo has a Phase with no JSON tag,
+    // empty on restore
     this.#volumeInfo.push({
-      pvName: pv.metadata.name,
       ...(claimRef?.name ? { pvcName: claimRef.name } : {}),
       ...(claimRef?.namespace ? { pvcNamespace: claimRef.namespace } : {}),
+      pvName: pv.metadata.name,
       restoreMethod: "NativeSnapshot",
       snapshotDataMoved: false,
-      nativeSnapshotInfo: { snapshotHandle: info.snapshotHandle, volumeType: info.volumeType, volumeAZ: info.volumeAZ, iops: info.iops },
+      nativeSnapshotInfo: { snapshotHandle: info.snapshotHandle, volumeType: info.volumeType, volumeAZ: info.volumeAZ, iops: info.iops, Phase: "" },
     });
   }
 

@@ -5,6 +5,8 @@ describe("pluginEnvironment", () => {
   it("offers vtframes1 besides the go-plugin handshake variables", () => {
     const env = pluginEnvironment({ EXTRA: "1" }, "vtframes1");
     expect(env).toMatchObject({ VELERO_PLUGIN: "hello", PLUGIN_PROTOCOL_VERSIONS: "2", EXTRA: "1", VELERO_TS_PLUGIN_PROTOCOLS: "vtframes1" });
+    // go-plugin's client defaults, as Velero's plugins get them (not 0: velero-compat.md is wrong there)
+    expect(env).toMatchObject({ PLUGIN_MIN_PORT: "10000", PLUGIN_MAX_PORT: "25000" });
   });
 
   it("offers nothing but gRPC when forced, even when the host itself inherited an offer", () => {

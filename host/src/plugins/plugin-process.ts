@@ -105,8 +105,9 @@ export function pluginEnvironment(extra: Record<string, string> = {}, transport:
   delete env[PLUGIN_PROTOCOLS_ENV];
   if (transport === VTFRAMES_PROTOCOL) env[PLUGIN_PROTOCOLS_ENV] = VTFRAMES_PROTOCOL;
   env[MAGIC_COOKIE_KEY] = MAGIC_COOKIE_VALUE;
-  env["PLUGIN_MIN_PORT"] = "0";
-  env["PLUGIN_MAX_PORT"] = "0";
+  // go-plugin's client defaults (NewClient: MinPort 10000, MaxPort 25000), what Velero's plugins see
+  env["PLUGIN_MIN_PORT"] = "10000";
+  env["PLUGIN_MAX_PORT"] = "25000";
   env["PLUGIN_PROTOCOL_VERSIONS"] = String(APP_PROTOCOL_VERSION);
   return env;
 }

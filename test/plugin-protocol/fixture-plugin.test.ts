@@ -165,8 +165,11 @@ describe.each([
       }
       // Received read buffers are reclaimed every 8 MiB (frames/reclaim.ts): what is dead or in
       // flight stays near 8 MiB + the 4 MiB window. Without the scavenges this measured 29 MiB
-      // (vtframes1) and 56 MiB (gRPC).
-      expect(get.arrayBuffersGrowth, `get: arrayBuffers +${(get.arrayBuffersGrowth / MiB).toFixed(0)} MiB`).toBeLessThan(24 * MiB);
+      // (vtframes1) and 56 MiB (gRPC). Over gRPC, node's HTTP/2 session also holds what its flow
+      // control window lets in ahead of a slow reader: 11-17 MiB on a quiet machine, 31 MiB once
+      // in a fresh-clone CI run with other suites busy, so its bound sits below the 56 MiB only.
+      const bound = transport === "grpc" ? 44 : 24;
+      expect(get.arrayBuffersGrowth, `get: arrayBuffers +${(get.arrayBuffersGrowth / MiB).toFixed(0)} MiB`).toBeLessThan(bound * MiB);
     });
 
     it("round-trips every VolumeSnapshotter rpc", async () => {

@@ -32,7 +32,7 @@ import { parseGoDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logging.js";
 import { DEFAULT_ITEM_OPERATION_TIMEOUT, type BackupMetrics } from "./backup-controller.js";
 import { parseKubeTime, splitKey } from "./lifecycle-common.js";
-import { applyOperationProgress } from "./operation-progress.js";
+import { applyOperationProgress, type OperationProgressStatus } from "./operation-progress.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 import { goBackupStatusMergePatch } from "../persistence/object-backup-store.js";
 
@@ -46,15 +46,7 @@ const FINALIZING = new Set<string>(["Finalizing", "FinalizingPartiallyFailed"]);
 type Identifier = { Group: string; Resource: string; Namespace: string; Name: string };
 /** An operation as stored, with the status fields the controller fills in. */
 export type StoredOperation = Omit<BackupOperation, "status"> & {
-  status: BackupOperation["status"] & {
-    error?: string;
-    nCompleted?: number;
-    nTotal?: number;
-    operationUnits?: string;
-    description?: string;
-    started?: string;
-    updated?: string;
-  };
+  status: BackupOperation["status"] & OperationProgressStatus & { error?: string };
 };
 
 export interface BackupOperationsReconcilerOptions {

@@ -348,19 +348,22 @@ describe("BackupReconciler with several backups at once (--concurrent-backups)",
     await submit("app-2", ["app", "other"]); // shares app with app-1, other with other-1
     await submit("app-3", ["app"]); // shares app with app-1 and with app-2, queued ahead
     await submit("velero-1", ["velero"]); // shares nothing: takes the third slot
-    await vi.waitFor(() => expect(started).toEqual(["app-1", "other-1", "velero-1"]));
+    // other-1's glob is matched against the namespace list first, so velero-1 may start before it
+    const firstThree = () => [...started.slice(0, 3)].sort();
+    await vi.waitFor(() => expect(firstThree()).toEqual(["app-1", "other-1", "velero-1"]));
     expect(t.kube.peek<Backup>(GVR.backups, "app-2", "velero")?.status?.phase).toBe("Queued");
     gates.get("app-1")?.();
     await settle();
-    expect(started, "app-2 still shares other with other-1; app-3 does not overtake app-2").toEqual(["app-1", "other-1", "velero-1"]);
+    expect(started, "app-2 still shares other with other-1; app-3 does not overtake app-2").toHaveLength(3);
     gates.get("other-1")?.();
-    await vi.waitFor(() => expect(started).toEqual(["app-1", "other-1", "velero-1", "app-2"]));
+    await vi.waitFor(() => expect(started.slice(3)).toEqual(["app-2"]));
+    expect(firstThree()).toEqual(["app-1", "other-1", "velero-1"]);
     t.reconciler.close();
     gates.get("velero-1")?.();
     gates.get("app-2")?.();
     await t.reconciler.idle();
     await settle();
-    expect(started, "a stopping server starts nothing new").toEqual(["app-1", "other-1", "velero-1", "app-2"]);
+    expect(started, "a stopping server starts nothing new").toHaveLength(4);
     expect(t.kube.peek<Backup>(GVR.backups, "app-3", "velero")?.status?.phase).toBe("Queued");
   });
 });

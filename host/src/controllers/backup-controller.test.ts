@@ -30,6 +30,8 @@ function setup(
     wrapBackupper?: (engine: Backupper) => Backupper;
     /** A credential file store (files under this directory), as the server has. */
     credentialsDir?: string;
+    /** Records the config each VolumeSnapshotter is opened with (default: none can be opened). */
+    snapshotterConfigs?: Record<string, string>[];
   } = {},
 ) {
   const kube = new FakeKubeClient();
@@ -63,7 +65,16 @@ function setup(
     logger: createSilentLogger(),
     clock,
     getBackupStore,
-    plugins: { getBackupItemActions: async () => options.actions ?? [], getItemBlockActions: async () => [], getVolumeSnapshotter: async () => Promise.reject(new Error("none")) },
+    plugins: {
+      getBackupItemActions: async () => options.actions ?? [],
+      getItemBlockActions: async () => [],
+      getVolumeSnapshotter: async (_provider, config) => {
+        if (!options.snapshotterConfigs) throw new Error("none");
+        options.snapshotterConfigs.push(config);
+        // a volume type it does not handle: the PV is skipped
+        return { getVolumeId: async () => "" } as never;
+      },
+    },
     concurrency: options.concurrency,
     metrics: backupMetrics,
     ...options.defaults,
@@ -487,7 +498,8 @@ describe("BackupReconciler and a volume snapshot location's credential", () => {
   it("fails validation, as Velero does, when the location's Secret or key is missing (snapshots or not); passes once it is there", async () => {
     const dir = await mkdtemp(join(tmpdir(), "vt-vsl-cred-"));
     try {
-      const t = setup({ credentialsDir: dir });
+      const configs: Record<string, string>[] = [];
+      const t = setup({ credentialsDir: dir, snapshotterConfigs: configs });
       const vsl = { apiVersion: "velero.io/v1", kind: "VolumeSnapshotLocation", metadata: { namespace: "velero", name: "aws-vsl" }, spec: { provider: "velero.io/aws", config: { region: "us-east-1" }, credential: { name: "cloud-credentials", key: "cloud" } } };
       t.kube.seed(GVR.volumeSnapshotLocations, vsl as never);
       const noSecret = await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());
@@ -500,7 +512,10 @@ describe("BackupReconciler and a volume snapshot location's credential", () => {
       ]);
       expect(t.objects.keys("bucket")).toEqual([]);
       t.kube.seed(GVR.secrets, { apiVersion: "v1", kind: "Secret", metadata: { namespace: "velero", name: "cloud-credentials" }, data: { cloud: "eA==" } } as never);
-      expect((await t.submit(forBackup("velero", "b3").includedNamespaces("app").build())).status?.phase).toBe("Completed");
+      t.kube.seed(GVR.persistentVolumes, { apiVersion: "v1", kind: "PersistentVolume", metadata: { name: "pv-1" }, spec: {} } as never);
+      expect((await t.submit(forBackup("velero", "b3").includedNamespaces("*").spec({ includeClusterResources: true }).build())).status?.phase).toBe("Completed");
+      // the VolumeSnapshotter is opened with the location's config and the file validation wrote
+      expect(configs).toEqual([{ region: "us-east-1", credentialsFile: join(dir, "velero", "cloud-credentials-cloud") }]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

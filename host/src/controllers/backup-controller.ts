@@ -26,6 +26,7 @@ import type { FeatureFlags } from "../shared/features.js";
 import { loadBackupResourcePolicies, type ResourcePolicies } from "../backup/resource-policies.js";
 import { formatGoDuration, parseGoDuration, tryParseGoDuration } from "../shared/duration.js";
 import {
+  NamespaceFilter,
   oldAndNewFiltersMixed,
   useOldResourceFilters,
   validateIncludesExcludes,
@@ -33,7 +34,6 @@ import {
   validateScopedIncludesExcludes,
 } from "../backup/filters.js";
 import { TarballWriter } from "../backup/tar-writer.js";
-import { NamespaceFilter } from "../backup/filters.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
@@ -547,10 +547,9 @@ export class BackupReconciler implements Reconciler {
     return b;
   }
 
+  /** `vsl` as validation left it: its config already names the credential's file (credentialsFile). */
   async #snapshotterFor(vsl: VolumeSnapshotLocation, plugins: Pick<PluginManager, "getVolumeSnapshotter">) {
-    const config: Record<string, string> = { ...(vsl.spec.config ?? {}) };
-    if (vsl.spec.credential && this.#o.credentials) config.credentialsFile = await this.#o.credentials.path(vsl.spec.credential);
-    return plugins.getVolumeSnapshotter(vsl.spec.provider, config);
+    return plugins.getVolumeSnapshotter(vsl.spec.provider, { ...(vsl.spec.config ?? {}) });
   }
 
   // ---- validation and defaulting (Velero's prepareBackupRequest) -----------------------------
@@ -761,16 +760,23 @@ export class BackupReconciler implements Reconciler {
       byProvider.set(provider, locations[0] as VolumeSnapshotLocation);
     }
     if (errors.length) return { locations: [], errors };
-    // As Velero: each chosen location's credential must be readable now, snapshots or not.
+    // As Velero (UpdateVolumeSnapshotLocationWithCredentialConfig): each chosen location's
+    // credential is written to its file now, snapshots or not, and the location's config names
+    // that file for the VolumeSnapshotter; an unreadable one fails validation.
+    const locations: VolumeSnapshotLocation[] = [];
     for (const loc of byProvider.values()) {
-      if (!loc.spec.credential || !this.#o.credentials) continue;
+      if (!loc.spec.credential || !this.#o.credentials) {
+        locations.push(loc);
+        continue;
+      }
       try {
-        await this.#o.credentials.path(loc.spec.credential);
+        const credentialsFile = await this.#o.credentials.path(loc.spec.credential);
+        locations.push({ ...loc, spec: { ...loc.spec, config: { ...(loc.spec.config ?? {}), credentialsFile } } });
       } catch (err) {
         errors.push(`error adding credentials to volume snapshot location named ${loc.metadata.name ?? ""}: unable to get credentials: ${getErrorMessage(err)}`);
       }
     }
-    return { locations: errors.length ? [] : [...byProvider.values()], errors };
+    return { locations: errors.length ? [] : locations, errors };
   }
 }
 

@@ -34,6 +34,7 @@ import {
   validateScopedIncludesExcludes,
 } from "../backup/filters.js";
 import { TarballWriter } from "../backup/tar-writer.js";
+import { DEFAULT_ITEM_OPERATION_TIMEOUT } from "./operation-progress.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
@@ -50,7 +51,6 @@ import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js"
 
 export const DEFAULT_BACKUP_TTL_MS = 720 * 3_600_000;
 export const DEFAULT_CSI_SNAPSHOT_TIMEOUT = "10m0s";
-export const DEFAULT_ITEM_OPERATION_TIMEOUT = "4h0m0s";
 export const DEFAULT_RESOURCE_TIMEOUT = "10m0s";
 /** Waits between attempts to start a backup whose start failed: 1 s doubling to 5 min. */
 const START_RETRY_BACKOFF = { baseMs: 1000, maxMs: 5 * 60_000 };

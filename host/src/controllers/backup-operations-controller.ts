@@ -28,11 +28,10 @@ import type { BackupStore } from "../persistence/backup-store.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
 import type { PluginManager } from "../plugins/manager.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
-import { parseGoDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logging.js";
-import { DEFAULT_ITEM_OPERATION_TIMEOUT, type BackupMetrics } from "./backup-controller.js";
+import type { BackupMetrics } from "./backup-controller.js";
 import { parseKubeTime, splitKey } from "./lifecycle-common.js";
-import { applyOperationProgress, type OperationProgressStatus } from "./operation-progress.js";
+import { applyOperationProgress, operationTimeoutMs, type OperationProgressStatus } from "./operation-progress.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 import { goBackupStatusMergePatch } from "../persistence/object-backup-store.js";
 
@@ -235,7 +234,7 @@ export async function checkBackupItemOperations(
   now: Date,
   log: Logger,
 ): Promise<{ inProgress: boolean; failures: string[] }> {
-  const timeoutMs = parseTimeout(backup.spec.itemOperationTimeout);
+  const timeoutMs = operationTimeoutMs(backup.spec.itemOperationTimeout);
   let inProgress = false;
   const failures: string[] = [];
   for (const op of operations) {
@@ -292,14 +291,6 @@ export function countOperations(operations: StoredOperation[]): { failed: number
   };
 }
 
-function parseTimeout(text: string | undefined): number {
-  try {
-    const ms = parseGoDuration(text || DEFAULT_ITEM_OPERATION_TIMEOUT);
-    return ms > 0 ? ms : parseGoDuration(DEFAULT_ITEM_OPERATION_TIMEOUT);
-  } catch {
-    return parseGoDuration(DEFAULT_ITEM_OPERATION_TIMEOUT);
-  }
-}
 
 /** "resources/<gr>[/<version dir>]/<namespaces/ns | cluster>/<name>.json" → its parts; undefined for other paths. */
 function itemLocation(path: string): { gr: string; scope: string; file: string } | undefined {

@@ -1,10 +1,26 @@
 /**
- * What a BackupItemAction v2 or RestoreItemAction v2 reports through Progress, written into the
+ * What backup and restore item operations share: the operation timeout, and what a
+ * BackupItemAction v2 or RestoreItemAction v2 reports through Progress, written into the
  * operation's status as Velero's item operation files hold it (pkg/itemoperation: every status
  * field omitempty, so zero counts and empty texts are left out; unset times are not made up).
  */
 import type { OperationProgress } from "@velero-ts/plugin-sdk";
 import { toKubeTime } from "../shared/clock.js";
+import { parseGoDuration } from "../shared/duration.js";
+
+/** Velero's default spec.itemOperationTimeout (backups and restores). */
+export const DEFAULT_ITEM_OPERATION_TIMEOUT = "4h0m0s";
+
+/** A spec.itemOperationTimeout in ms; unset, zero, negative or unparsable: the default. */
+export function operationTimeoutMs(text: string | undefined): number {
+  const fallback = parseGoDuration(DEFAULT_ITEM_OPERATION_TIMEOUT);
+  try {
+    const ms = parseGoDuration(text || DEFAULT_ITEM_OPERATION_TIMEOUT);
+    return ms > 0 ? ms : fallback;
+  } catch {
+    return fallback;
+  }
+}
 
 export interface OperationProgressStatus {
   nCompleted?: number;

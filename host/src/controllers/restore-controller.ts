@@ -8,13 +8,12 @@
  * waits for its post-restore exec hooks and ends in Completed, PartiallyFailed or Failed.
  * Deleting a Restore deletes its files in the bucket.
  */
-import { gunzipSync } from "node:zlib";
 import { LABELS, type Backup, type BackupStorageLocation, type Restore, type RestoreItemActionV2, type VolumeSnapshotLocation } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { patchFinalStatus } from "./final-patch.js";
 import { GVR } from "../kube/gvr.js";
 import { fromLabelSelector } from "../kube/labels.js";
-import type { BackupStore, NativeSnapshotRecord } from "../persistence/backup-store.js";
+import { readGzipJsonFile, type BackupStore, type NativeSnapshotRecord } from "../persistence/backup-store.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
 import type { NamedAction, PluginManager } from "../plugins/manager.js";
@@ -42,11 +41,13 @@ import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { Logger, LogLevel } from "../shared/logging.js";
 import { parseKubeTime, splitKey } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
+import { DEFAULT_ITEM_OPERATION_TIMEOUT } from "./operation-progress.js";
 import {
   checkRestoreItemOperations,
   countRestoreOperations,
-  DEFAULT_ITEM_OPERATION_TIMEOUT,
+  goHookStatus,
   goRestoreStatusMergePatch,
+  restoreActionsByName,
   RestoreRunTracker,
 } from "./restore-operations-controller.js";
 
@@ -469,8 +470,7 @@ export class RestoreReconciler implements Reconciler {
   async #checkOperations(restore: Restore, outcome: RestoreOutcome, restoreLog: Logger): Promise<{ inProgress: boolean; status: StatusPatch }> {
     const operations = outcome.itemOperations;
     if (operations.length === 0) return { inProgress: false, status: {} };
-    const actions = new Map((await this.#o.plugins.getRestoreItemActions()).map((a) => [a.name, a.action]));
-    for (const b of this.#builtins) actions.set(b.name, b.action);
+    const actions = await restoreActionsByName(this.#o.plugins, this.#builtins);
     const { inProgress, errors } = await checkRestoreItemOperations(restore, operations, actions, this.#clock.now(), restoreLog);
     for (const e of errors) outcome.errors.addVelero(`error from restore item operation: ${e}`);
     const counts = countRestoreOperations(operations);
@@ -487,8 +487,7 @@ export class RestoreReconciler implements Reconciler {
     const hooks = await outcome.hooks;
     outcome.errors.merge(hooks.errors);
     // (Go leaves a zero count out: omitempty)
-    // always set, as Velero's finalizer sets it ({} with no hooks: Go leaves zero counts out)
-    status.hookStatus = { ...(hooks.attempted > 0 ? { hooksAttempted: hooks.attempted } : {}), ...(hooks.failed > 0 ? { hooksFailed: hooks.failed } : {}) };
+    status.hookStatus = goHookStatus(hooks);
     logResults(restoreLog, outcome.errors, outcome.warnings);
     restoreLog.info("restore completed");
     status.warnings = outcome.warnings.count();
@@ -540,10 +539,7 @@ export class RestoreReconciler implements Reconciler {
  */
 async function readVolumeInfos(store: BackupStore, backupName: string, log: Logger): Promise<BackupVolumeInfo[] | undefined> {
   try {
-    const chunks: Buffer[] = [];
-    for await (const c of await store.getFile("BackupVolumeInfos", backupName)) chunks.push(Buffer.from(c as Uint8Array));
-    const parsed = JSON.parse(gunzipSync(Buffer.concat(chunks)).toString("utf8")) as BackupVolumeInfo[] | null;
-    return parsed ?? [];
+    return ((await readGzipJsonFile(store, "BackupVolumeInfos", backupName)) as BackupVolumeInfo[] | null) ?? [];
   } catch (err) {
     log.debug({ backup: backupName, err: getErrorMessage(err) }, "no usable volume info file for the backup; deciding from snapshot records");
     return undefined;

@@ -10,24 +10,21 @@
  * results file, and writes Completed / PartiallyFailed. Everything it needs is in the cluster and
  * the bucket, so a restarted server carries on where the last one stopped.
  */
-import { gunzipSync } from "node:zlib";
 import { getErrorMessage, type Backup, type BackupStorageLocation, type Restore, type RestoreItemActionV2 } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
-import type { BackupStore, Result } from "../persistence/backup-store.js";
+import { readGzipJsonFile, type BackupStore, type Result } from "../persistence/backup-store.js";
 import { omitEmptyMergePatch } from "../persistence/go-json.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
 import type { NamedAction, PluginManager } from "../plugins/manager.js";
 import { asRestoreItemActionV2, builtinRestoreItemActions, RestoreResultSet, type HookSummary, type RestoreOperation } from "../restore/index.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
-import { parseGoDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logging.js";
 import { patchFinalStatus } from "./final-patch.js";
 import { parseKubeTime, splitKey } from "./lifecycle-common.js";
-import { applyOperationProgress } from "./operation-progress.js";
+import { applyOperationProgress, operationTimeoutMs } from "./operation-progress.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
-export const DEFAULT_ITEM_OPERATION_TIMEOUT = "4h0m0s";
 /** Velero's default --item-operation-sync-frequency. */
 const DEFAULT_RESTORE_OPERATION_SYNC_MS = 10_000;
 /** Velero's operation error for a timed-out operation. */
@@ -127,7 +124,7 @@ export class RestoreOperationsReconciler implements Reconciler {
   async #checkOperations(restore: Restore, store: BackupStore, log: Logger): Promise<Restore | undefined> {
     const name = restore.metadata.name ?? "";
     const operations = await readRestoreItemOperations(store, name);
-    const actions = await this.#actions();
+    const actions = await restoreActionsByName(this.#o.plugins, this.#builtins);
     const { inProgress, changed, errors } = await checkRestoreItemOperations(restore, operations, actions, this.#clock.now(), log);
     const counts = countRestoreOperations(operations);
     const status: StatusPatch = { restoreItemOperationsCompleted: counts.completed, restoreItemOperationsFailed: counts.failed };
@@ -150,12 +147,6 @@ export class RestoreOperationsReconciler implements Reconciler {
     return this.#patch(restore, status);
   }
 
-  async #actions(): Promise<Map<string, RestoreItemActionV2>> {
-    const byName = new Map((await this.#o.plugins.getRestoreItemActions()).map((a) => [a.name, a.action]));
-    for (const b of this.#builtins) byName.set(b.name, b.action);
-    return byName;
-  }
-
   /** Velero's restore finalizer: post-restore exec hooks, results, final phase. */
   async #finalize(restore: Restore, store: BackupStore | undefined, log: Logger): Promise<void> {
     const name = restore.metadata.name ?? "";
@@ -168,8 +159,7 @@ export class RestoreOperationsReconciler implements Reconciler {
     const hooksPending = this.#tracker.hooks.get(key);
     if (hooksPending) {
       const hooks = await hooksPending;
-      // always set, as Velero's finalizer sets it ({} with no hooks: Go leaves zero counts out)
-      status.hookStatus = { ...(hooks.attempted > 0 ? { hooksAttempted: hooks.attempted } : {}), ...(hooks.failed > 0 ? { hooksFailed: hooks.failed } : {}) };
+      status.hookStatus = goHookStatus(hooks);
       if (!hooks.errors.isEmpty()) {
         partial = true;
         status.errors = (restore.status?.errors ?? 0) + hooks.errors.count();
@@ -211,7 +201,7 @@ export async function checkRestoreItemOperations(
   now: Date,
   log: Logger,
 ): Promise<{ inProgress: boolean; changed: boolean; errors: string[] }> {
-  const timeoutMs = parseTimeout(restore.spec.itemOperationTimeout);
+  const timeoutMs = operationTimeoutMs(restore.spec.itemOperationTimeout);
   let inProgress = false;
   let changed = false;
   const errors: string[] = [];
@@ -275,28 +265,28 @@ export function countRestoreOperations(operations: RestoreOperation[]): { attemp
   };
 }
 
+/** The restore item actions by name, built-in ones over plugins' of the same name (as the restore runs them). */
+export async function restoreActionsByName(
+  plugins: Pick<PluginManager, "getRestoreItemActions">,
+  builtins: readonly NamedAction<RestoreItemActionV2>[],
+): Promise<Map<string, RestoreItemActionV2>> {
+  const byName = new Map((await plugins.getRestoreItemActions()).map((a) => [a.name, a.action]));
+  for (const b of builtins) byName.set(b.name, b.action);
+  return byName;
+}
+
+/** status.hookStatus as Velero's finalizer always sets it ({} with no hooks: Go leaves zero counts out). */
+export function goHookStatus(hooks: Pick<HookSummary, "attempted" | "failed">): { hooksAttempted?: number; hooksFailed?: number } {
+  return { ...(hooks.attempted > 0 ? { hooksAttempted: hooks.attempted } : {}), ...(hooks.failed > 0 ? { hooksFailed: hooks.failed } : {}) };
+}
+
 /** `restore-<r>-itemoperations.json.gz` as stored (a missing file throws: the restore cannot be followed without it). */
 async function readRestoreItemOperations(store: BackupStore, restoreName: string): Promise<RestoreOperation[]> {
-  return ((await readGzipJson(store, "RestoreItemOperations", restoreName)) as RestoreOperation[] | null) ?? [];
+  return ((await readGzipJsonFile(store, "RestoreItemOperations", restoreName)) as RestoreOperation[] | null) ?? [];
 }
 
 async function readRestoreResults(store: BackupStore, restoreName: string): Promise<{ errors?: Result; warnings?: Result }> {
-  return ((await readGzipJson(store, "RestoreResults", restoreName)) ?? {}) as { errors?: Result; warnings?: Result };
-}
-
-async function readGzipJson(store: BackupStore, kind: "RestoreItemOperations" | "RestoreResults", restoreName: string): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const c of await store.getFile(kind, restoreName)) chunks.push(Buffer.from(c as Uint8Array));
-  return JSON.parse(gunzipSync(Buffer.concat(chunks)).toString("utf8")) as unknown;
-}
-
-function parseTimeout(text: string | undefined): number {
-  try {
-    const ms = parseGoDuration(text || DEFAULT_ITEM_OPERATION_TIMEOUT);
-    return ms > 0 ? ms : parseGoDuration(DEFAULT_ITEM_OPERATION_TIMEOUT);
-  } catch {
-    return parseGoDuration(DEFAULT_ITEM_OPERATION_TIMEOUT);
-  }
+  return ((await readGzipJsonFile(store, "RestoreResults", restoreName)) ?? {}) as { errors?: Result; warnings?: Result };
 }
 
 /** RestoreStatus fields Go leaves out when zero (omitempty), and those of its progress. */

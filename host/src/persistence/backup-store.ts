@@ -3,6 +3,7 @@
  * `P` below is the location prefix (trimmed of "/", plus "/" when non-empty).
  */
 import type { Readable } from "node:stream";
+import { gunzipSync } from "node:zlib";
 import type { Backup } from "@velero-ts/plugin-sdk";
 
 /** `{"velero": [...], "cluster": [...], "namespaces": {ns: [...]}}`, all optional. */
@@ -105,4 +106,11 @@ export interface BackupStore {
   getDownloadUrl(kind: BackupFileKind | RestoreFileKind, name: string, ttlMs: number): Promise<string>;
   /** Raw stream of a stored file (CLI logs/describe via the server). */
   getFile(kind: BackupFileKind | RestoreFileKind, name: string): Promise<Readable>;
+}
+
+/** A gzipped JSON file of a backup or restore (getFile), parsed; throws when it is missing or unreadable. */
+export async function readGzipJsonFile(store: Pick<BackupStore, "getFile">, kind: BackupFileKind | RestoreFileKind, name: string): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of await store.getFile(kind, name)) chunks.push(Buffer.from(c as Uint8Array));
+  return JSON.parse(gunzipSync(Buffer.concat(chunks)).toString("utf8")) as unknown;
 }

@@ -60,6 +60,7 @@ import { chooseVersionsToRestore, loadUserVersionPriorities } from "./api-group-
 import { API_GROUP_VERSIONS_FEATURE, type FeatureFlags } from "../shared/features.js";
 import { getErrorMessage, LABELS } from "@velero-ts/plugin-sdk";
 import { SerialCalls } from "../shared/serial-calls.js";
+import { toKubeTime } from "../shared/clock.js";
 
 /** Resources restored whatever the filters say (Velero's resourceMustHave). */
 const MUST_HAVE = new Set(["datauploads.velero.io", "volumesnapshotcontents.snapshot.storage.k8s.io"]);
@@ -166,6 +167,8 @@ class RestoreContext {
   readonly #volumeInfos = new Map<string, BackupVolumeInfo>();
   /** Calls into plugin processes (item actions, volume snapshotters), one at a time as in Velero. */
   readonly #pluginCalls = new SerialCalls();
+  /** The options' snapshotter getter, its snapshotters' calls queued on #pluginCalls. */
+  readonly #volumeSnapshotter: VolumeSnapshotterGetter | undefined;
   #root = "";
   #resources = new IncludesExcludes();
   #statusResources: IncludesExcludes | undefined;
@@ -186,6 +189,11 @@ class RestoreContext {
     this.#kube = options.kube;
     this.#clock = options.clock ?? systemClock;
     this.#resolver = new ResourceResolver(options.kube);
+    const get = options.getVolumeSnapshotter;
+    this.#volumeSnapshotter = get && (async (location) => {
+      const { provider, snapshotter } = await get(location);
+      return { provider, snapshotter: this.#pluginCalls.wrap(snapshotter) };
+    });
     for (const vi of request.backupVolumeInfos ?? []) if (vi.pvName) this.#volumeInfos.set(vi.pvName, vi);
   }
 
@@ -583,7 +591,7 @@ class RestoreContext {
         pv: out,
         restorePVs: this.#spec.restorePVs,
         snapshots: this.#req.volumeSnapshots ?? [],
-        getVolumeSnapshotter: this.#o.getVolumeSnapshotter && this.#serialSnapshotters(this.#o.getVolumeSnapshotter),
+        getVolumeSnapshotter: this.#volumeSnapshotter,
         log: this.#log,
       }).catch((err: unknown) => {
         // Velero's wording, which names the volume
@@ -656,14 +664,6 @@ class RestoreContext {
     return pvc;
   }
 
-  /** The snapshotters `get` gives, with their calls queued on #pluginCalls. */
-  #serialSnapshotters(get: VolumeSnapshotterGetter): VolumeSnapshotterGetter {
-    return async (location) => {
-      const { provider, snapshotter } = await get(location);
-      return { provider, snapshotter: this.#pluginCalls.wrap(snapshotter) };
-    };
-  }
-
   // ---------------------------------------------------------------------------------------------
   // restore item actions
 
@@ -713,7 +713,7 @@ class RestoreContext {
         operationID: operationId,
       },
       // whole seconds, as metav1.Time writes them
-      status: { phase: "New", created: new Date(this.#clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z") },
+      status: { phase: "New", created: toKubeTime(new Date(this.#clock.now())) },
     });
   }
 

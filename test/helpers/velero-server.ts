@@ -150,6 +150,18 @@ export const backupTarball = (bucketRoot: string, backup: string): TarEntry[] =>
  * removes the temp dir. Safe to call when setup failed part way.
  */
 /**
+ * Deletes every Restore in `namespace` while its server still runs (Restores carry Velero's
+ * external-resources finalizer, which the running server removes after deleting their files) and
+ * waits up to 30 s for them to go.
+ */
+export async function deleteRestoresWhileServing(kube: HttpKubeClient, namespace: string): Promise<void> {
+  for (const r of (await kube.list(GVR.restores, { namespace }).catch(() => ({ items: [] as UnstructuredItem[] }))).items) {
+    await kube.delete(GVR.restores, r.metadata.name, namespace).catch(() => undefined);
+  }
+  await eventually("the restores to be finalized", async () => (await kube.list(GVR.restores, { namespace })).items.length === 0, 30_000).catch(() => undefined);
+}
+
+/**
  * Drops the external-resources finalizer of every Restore in `namespace`, once its server is
  * stopped (the server removes it only while running): otherwise deleting the namespace leaves it
  * Terminating for good.

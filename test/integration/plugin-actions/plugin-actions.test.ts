@@ -22,7 +22,7 @@ import { GVR } from "../../../host/src/kube/gvr.ts";
 import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import type { RunningServer } from "../../../host/src/server/server.ts";
 import type { TarEntry } from "../../helpers/velero-tarball.ts";
-import { backupDir as bucketBackupDir, backupTarball, createNamespaces, eventually, restoreDir as bucketRestoreDir, runToEnd, setUpVeleroEnv, startVeleroServer, tearDownVelero, type VeleroTestEnv } from "../../helpers/velero-server.ts";
+import { backupDir as bucketBackupDir, backupTarball, createNamespaces, deleteRestoresWhileServing, eventually, restoreDir as bucketRestoreDir, runToEnd, setUpVeleroEnv, startVeleroServer, tearDownVelero, type VeleroTestEnv } from "../../helpers/velero-server.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const APP = `vt-pa-app-${suffix}`;
@@ -97,13 +97,7 @@ describe("external plugin item actions in backups and restores (real API server)
   }, 300_000);
 
   afterAll(async () => {
-    if (kube && server) {
-      // Restores carry Velero's external-resources finalizer: delete them while the server runs.
-      for (const r of (await kube.list(GVR.restores, { namespace: VELERO }).catch(() => ({ items: [] }))).items) {
-        await kube.delete(GVR.restores, r.metadata.name, VELERO).catch(() => undefined);
-      }
-      await eventually("the restores to be finalized", async () => (await kube.list(GVR.restores, { namespace: VELERO })).items.length === 0, 30_000).catch(() => undefined);
-    }
+    if (kube && server) await deleteRestoresWhileServing(kube, VELERO);
     await tearDownVelero(env, server, [APP, BOOM, VELERO], async (k) => {
       // Whatever the stopped server left behind must not keep its namespace Terminating.
       for (const gvr of [GVR.restores, GVR.backups]) {

@@ -21,7 +21,7 @@ import type { Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../../../host/src/kube/gvr.ts";
 import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import type { RunningServer } from "../../../host/src/server/server.ts";
-import { createNamespaces, eventually, restoreDir as bucketRestoreDir, runToEnd, setUpVeleroEnv, startVeleroServer, tearDownVelero, TERMINAL_PHASES, type VeleroTestEnv } from "../../helpers/velero-server.ts";
+import { createNamespaces, deleteRestoresWhileServing, eventually, restoreDir as bucketRestoreDir, runToEnd, setUpVeleroEnv, startVeleroServer, tearDownVelero, TERMINAL_PHASES, type VeleroTestEnv } from "../../helpers/velero-server.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const APP = `vt-ro-app-${suffix}`;
@@ -81,13 +81,7 @@ describe("asynchronous restore item operations (real API server, fixture plugin,
   }, 300_000);
 
   afterAll(async () => {
-    if (kube && server) {
-      // Restores carry Velero's external-resources finalizer: delete them while the server runs.
-      for (const r of (await kube.list(GVR.restores, { namespace: VELERO }).catch(() => ({ items: [] }))).items) {
-        await kube.delete(GVR.restores, r.metadata.name, VELERO).catch(() => undefined);
-      }
-      await eventually("the restores to be finalized", async () => (await kube.list(GVR.restores, { namespace: VELERO })).items.length === 0, 30_000).catch(() => undefined);
-    }
+    if (kube && server) await deleteRestoresWhileServing(kube, VELERO);
     await tearDownVelero(env, server, [APP, ...targets, VELERO]);
   });
 

@@ -18,8 +18,6 @@ import type { CredentialFileStore } from "../persistence/credentials.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
 import type { NamedAction, PluginManager } from "../plugins/manager.js";
 import {
-  asRestoreItemActionV2,
-  builtinRestoreItemActions,
   KubernetesRestorer,
   NON_RESTORABLE_RESOURCES,
   parseResourceModifiers,
@@ -45,6 +43,7 @@ import { DEFAULT_ITEM_OPERATION_TIMEOUT } from "./operation-progress.js";
 import {
   checkRestoreItemOperations,
   countRestoreOperations,
+  builtinRestoreActions,
   goHookStatus,
   goRestoreStatusMergePatch,
   restoreActionsByName,
@@ -123,7 +122,7 @@ export class RestoreReconciler implements Reconciler {
     this.#tracker = options.tracker ?? new RestoreRunTracker();
     this.#builtins =
       options.builtinActions ??
-      builtinRestoreItemActions({ kube: options.kube, veleroNamespace: options.namespace, logger: this.#log }).map((b) => ({ name: b.name, action: asRestoreItemActionV2(b.create()) }));
+      builtinRestoreActions(options.kube, options.namespace, this.#log);
   }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {

@@ -80,7 +80,7 @@ export class RestoreOperationsReconciler implements Reconciler {
     this.#tracker = options.tracker ?? new RestoreRunTracker();
     this.#builtins =
       options.builtinActions ??
-      builtinRestoreItemActions({ kube: options.kube, veleroNamespace: options.namespace, logger: this.#log }).map((b) => ({ name: b.name, action: asRestoreItemActionV2(b.create()) }));
+      builtinRestoreActions(options.kube, options.namespace, this.#log);
   }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
@@ -263,6 +263,11 @@ export function countRestoreOperations(operations: RestoreOperation[]): { attemp
     completed: operations.filter((o) => o.status.phase === "Completed").length,
     failed: operations.filter((o) => o.status.phase === "Failed").length,
   };
+}
+
+/** Velero's built-in restore item actions, in process, as v2 actions. */
+export function builtinRestoreActions(kube: KubeClient, veleroNamespace: string, logger: Logger): NamedAction<RestoreItemActionV2>[] {
+  return builtinRestoreItemActions({ kube, veleroNamespace, logger }).map((b) => ({ name: b.name, action: asRestoreItemActionV2(b.create()) }));
 }
 
 /** The restore item actions by name, built-in ones over plugins' of the same name (as the restore runs them). */

@@ -166,6 +166,29 @@ describe("KubernetesBackupper a LIST that fails", () => {
   });
 });
 
+describe("KubernetesBackupper LISTs not older than the backup's start", () => {
+  it("asks every LIST of the item collector (the namespaces' too) for a state not older than listNotOlderThan, and LISTs consistently without it", async () => {
+    const listed: { resource: string; notOlderThan: string | undefined }[] = [];
+    const spy = (kube: FakeKubeClient): FakeKubeClient => {
+      const list = kube.list.bind(kube);
+      kube.list = async (gvr, options = {}) => {
+        listed.push({ resource: gvr.resource, notOlderThan: options.notOlderThan });
+        return list(gvr, options);
+      };
+      return kube;
+    };
+    const { items } = await run({ includedNamespaces: ["app"] }, { listNotOlderThan: "4242" }, spy(cluster()));
+    expect(items).toContain(ns("app", "configmaps", "cm1"));
+    expect(listed.map((l) => l.resource)).toEqual(expect.arrayContaining(["namespaces", "configmaps", "secrets", "pods", "widgets"]));
+    // the built-in service account action's own LIST of ClusterRoleBindings (Velero's lister) stays consistent
+    expect(listed.filter((l) => l.notOlderThan !== "4242")).toEqual([{ resource: "clusterrolebindings", notOlderThan: undefined }]);
+    listed.length = 0;
+    await run({ includedNamespaces: ["app"] }, {}, spy(cluster()));
+    expect(listed.length).toBeGreaterThan(5);
+    expect(listed.filter((l) => l.notOlderThan !== undefined)).toEqual([]);
+  });
+});
+
 describe("KubernetesBackupper CRDs of backed-up custom resources", () => {
   it("logs an error and goes on when the CRD cannot be read (as Velero does), instead of failing the backup", async () => {
     const kube = cluster();

@@ -129,6 +129,19 @@ describe("BackupReconciler", () => {
     expect(t.metrics).toEqual(["attempt:", "success:"]);
   });
 
+  it("hands the engine the Backup's resourceVersion from when its run began, as the lower bound of its LISTs", async () => {
+    const seen: (string | undefined)[] = [];
+    const t = setup({ wrapBackupper: (engine) => ({ backup: (input) => (seen.push(input.listNotOlderThan), engine.backup(input)), finalize: (input) => engine.finalize(input) }) });
+    await t.kube.create(GVR.backups, forBackup("velero", "b-rv").includedNamespaces("app").build() as never);
+    const atStart = (t.kube.peek<Backup>(GVR.backups, "b-rv", "velero") as Backup).metadata.resourceVersion;
+    await t.reconciler.reconcile("velero/b-rv");
+    await t.reconciler.idle();
+    expect(atStart).toMatch(/^\d+$/);
+    // not the InProgress patch's newer one: the LISTs need not wait for the API server's cache to see that write
+    expect(seen).toEqual([atStart]);
+    expect((t.kube.peek<Backup>(GVR.backups, "b-rv", "velero") as Backup).status?.phase).toBe("Completed");
+  });
+
   it("FailedValidation lists every reason and writes nothing", async () => {
     const t = setup();
     const b = await t.submit(

@@ -116,6 +116,8 @@ interface Prepared {
   snapshotLocations: VolumeSnapshotLocation[];
   errors: string[];
   resourcePolicies?: ResourcePolicies;
+  /** The Backup's resourceVersion when its run began: the backup's LISTs are not older than it. */
+  listNotOlderThan?: string;
 }
 
 export class BackupReconciler implements Reconciler {
@@ -452,6 +454,7 @@ export class BackupReconciler implements Reconciler {
           volumeSnapshotter: (vsl) => this.#snapshotterFor(vsl, plugins),
           onProgress: (p) => progress.update(p),
           now: () => this.#clock.now(),
+          ...(prepared.listNotOlderThan ? { listNotOlderThan: prepared.listNotOlderThan } : {}),
           ...(prepared.resourcePolicies ? { resourcePolicies: prepared.resourcePolicies } : {}),
           ...(this.#o.features ? { features: this.#o.features } : {}),
         });
@@ -704,7 +707,8 @@ export class BackupReconciler implements Reconciler {
           "They cannot be used with include-exclude policies.",
       );
     }
-    return { backup: b, location, snapshotLocations, errors, ...(resourcePolicies ? { resourcePolicies } : {}) };
+    const listNotOlderThan = original.metadata.resourceVersion;
+    return { backup: b, location, snapshotLocations, errors, ...(resourcePolicies ? { resourcePolicies } : {}), ...(listNotOlderThan ? { listNotOlderThan } : {}) };
   }
 
   async #snapshotLocations(b: Backup, ns: string): Promise<{ locations: VolumeSnapshotLocation[]; errors: string[] }> {

@@ -35,6 +35,12 @@ export interface ListOptions {
   fieldSelector?: string;
   /** Page size; the client follows continue tokens until the list is complete. */
   limit?: number;
+  /**
+   * A lower bound on the list's state: the API server answers with the objects as of this
+   * resourceVersion or newer (resourceVersionMatch=NotOlderThan). Without it, a LIST is a
+   * consistent read of the latest state.
+   */
+  notOlderThan?: string;
 }
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";

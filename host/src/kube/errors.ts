@@ -50,6 +50,17 @@ function statusOf(err: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The API server could not serve a read at the resourceVersion asked for: "Too large resource
+ * version" (504 with a ResourceVersionTooLarge cause, after waiting for its cache), an expired one
+ * (410), or a request it refused over the resourceVersion parameters (400).
+ */
+export function isResourceVersionRefusal(err: unknown): boolean {
+  if (!(err instanceof KubeApiError)) return false;
+  if (err.statusCode === 410) return true;
+  return [400, 500, 504].includes(err.statusCode) && /resource ?version/i.test(err.message);
+}
+
 export function isNotFound(err: unknown): boolean {
   return statusOf(err) === 404;
 }

@@ -14,7 +14,7 @@ import type { Logger } from "../shared/logging.js";
 import { longTimeout } from "../shared/clock.js";
 import { createSilentLogger } from "../shared/logging.js";
 import type { ApiResource, DiscoveryFailure, GroupVersionResource, KubeClient, ListOptions, WatchEvent, WatchHandle } from "./client.js";
-import { ExecError, KubeApiError } from "./errors.js";
+import { ExecError, isResourceVersionRefusal, KubeApiError } from "./errors.js";
 import { loadKubeConfig, type KubeConfigOptions } from "./kube-config.js";
 
 /** Default LIST page size (Velero's --client-page-size default is 500). */
@@ -126,6 +126,8 @@ export class HttpKubeClient implements KubeClient {
   readonly #server: string;
   readonly #log: Logger;
   readonly #pageSize: number;
+  /** "group/resource" of the resources whose LISTs refused a notOlderThan resourceVersion. */
+  readonly #consistentOnly = new Set<string>();
   readonly #userAgent: string;
   readonly #h2PingIntervalMs: number;
   readonly #connectRetryMs: number;
@@ -367,6 +369,23 @@ export class HttpKubeClient implements KubeClient {
   }
 
   async list(gvr: GroupVersionResource, options: ListOptions = {}): Promise<{ items: UnstructuredItem[]; resourceVersion: string }> {
+    if (options.notOlderThan === undefined) return this.#list(gvr, options);
+    const key = `${gvr.group}/${gvr.resource}`;
+    if (this.#consistentOnly.has(key)) return this.#list(gvr, { ...options, notOlderThan: undefined });
+    try {
+      return await this.#list(gvr, options);
+    } catch (err) {
+      // A resource whose storage is not the API server's own etcd (an aggregated API, events on
+      // an --etcd-servers-overrides etcd) cannot compare our resourceVersion with its own and
+      // answers "Too large resource version" after a wait: read it consistently from now on.
+      if (!isResourceVersionRefusal(err)) throw err;
+      this.#consistentOnly.add(key);
+      this.#log.debug({ resource: key, err: getErrorMessage(err) }, "LIST not older than a resourceVersion refused; listing consistently");
+      return this.#list(gvr, { ...options, notOlderThan: undefined });
+    }
+  }
+
+  async #list(gvr: GroupVersionResource, options: ListOptions): Promise<{ items: UnstructuredItem[]; resourceVersion: string }> {
     const items: UnstructuredItem[] = [];
     let resourceVersion = "";
     let cont: string | undefined;
@@ -381,6 +400,8 @@ export class HttpKubeClient implements KubeClient {
             fieldSelector: options.fieldSelector,
             limit: pageSize > 0 ? pageSize : undefined,
             continue: cont,
+            // the continue token carries the first page's resourceVersion; the API server refuses both
+            ...(options.notOlderThan && !cont ? { resourceVersion: options.notOlderThan, resourceVersionMatch: "NotOlderThan" } : {}),
           },
         },
       );

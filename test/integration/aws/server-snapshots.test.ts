@@ -7,6 +7,7 @@
 // The plugin process reaches moto's EC2 through AWS_ENDPOINT_URL_EC2 in the server's environment
 // (plugin processes inherit it), as a Velero deployment would be configured for an EC2 emulator.
 import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +20,7 @@ import { GVR } from "../../../host/src/kube/gvr.ts";
 import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
 import { startServer, type RunningServer } from "../../../host/src/server/server.ts";
-import { createLogger, createSilentLogger } from "../../../host/src/shared/logging.ts";
+import { createLogger } from "../../../host/src/shared/logging.ts";
 import { loadEndpoints, type Endpoints } from "../../helpers/endpoints.ts";
 import { buildAwsPlugin, motoClients } from "./helpers.ts";
 
@@ -155,7 +156,8 @@ beforeAll(async () => {
     pluginDir,
     metricsAddress: "127.0.0.1:0",
     storeValidationFrequency: "2s",
-    logger: process.env["VT_AWS_E2E_LOG"] === "1" ? createLogger({ level: "debug" }) : createSilentLogger(),
+    // to stderr with VT_AWS_E2E_LOG=1; otherwise to a file under the run's temp dir (kept when a run fails)
+    logger: process.env["VT_AWS_E2E_LOG"] === "1" ? createLogger({ level: "debug" }) : createLogger({ level: "debug", destination: createWriteStream(join(tmpdir(), `vt-aws-snapshots-server-${SFX}.log`)) }),
   });
   await eventually("the location to be Available", async () => phaseOf(await kube.get(GVR.backupStorageLocations, "default", VELERO_NS)) === "Available");
 }, 600_000);
@@ -229,7 +231,14 @@ describe("velero server with velero.io/aws native snapshots (moto EC2)", () => {
       metadata: { namespace: VELERO_NS, name: `delete-${BACKUP}` },
       spec: { backupName: BACKUP },
     } as UnstructuredItem);
-    await eventually(`backup ${BACKUP} to be deleted`, () => gone(GVR.backups, BACKUP, VELERO_NS));
+    try {
+      await eventually(`backup ${BACKUP} to be deleted`, () => gone(GVR.backups, BACKUP, VELERO_NS));
+    } catch (error) {
+      // say why: the request's status (a refusal ends it Processed with the reason) and the backup's phase
+      const request = await kube.get(GVR.deleteBackupRequests, `delete-${BACKUP}`, VELERO_NS).catch(() => undefined);
+      const backup = await kube.get(GVR.backups, BACKUP, VELERO_NS).catch(() => undefined);
+      throw new Error(`${String(error)}; DeleteBackupRequest status ${JSON.stringify(request?.["status"])}, backup phase ${phaseOf(backup)}`);
+    }
     const left = await ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: "snapshot-id", Values: [snapshotId] }] }));
     expect(left.Snapshots ?? []).toEqual([]);
   });

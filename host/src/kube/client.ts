@@ -38,7 +38,8 @@ export interface ListOptions {
   /**
    * A lower bound on the list's state: the API server answers with the objects as of this
    * resourceVersion or newer (resourceVersionMatch=NotOlderThan). Without it, a LIST is a
-   * consistent read of the latest state.
+   * consistent read of the latest state, as it also is where the server cannot serve the bound
+   * promptly (before Kubernetes 1.31, or a resource that refused it).
    */
   notOlderThan?: string;
 }

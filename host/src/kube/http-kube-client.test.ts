@@ -129,3 +129,45 @@ describe("HttpKubeClient requests", () => {
     expect(bodies[0]).toContain('"spec":{"max":9223372036854775807,"f":0.1,"n":5}');
   });
 });
+
+describe("HttpKubeClient: LISTs not older than a resourceVersion", () => {
+  /** A server of the given version recording each LIST's query; `refuse` answers its LISTs with a Too-large 504. */
+  async function serverOf(minor: string, refuse = false): Promise<{ client: HttpKubeClient; lists: URLSearchParams[] }> {
+    const lists: URLSearchParams[] = [];
+    const client = await clientOf((req, res) => {
+      const url = new URL(req.url ?? "/", "http://x");
+      res.setHeader("content-type", "application/json");
+      if (url.pathname === "/version") return void res.end(JSON.stringify({ major: "1", minor, gitVersion: `v1.${minor}` }));
+      lists.push(url.searchParams);
+      if (refuse && url.searchParams.has("resourceVersion")) {
+        res.writeHead(504);
+        return void res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", message: "Timeout: Too large resource version: 99, current: 7", reason: "Timeout", code: 504 }));
+      }
+      res.end(JSON.stringify({ kind: "ConfigMapList", apiVersion: "v1", metadata: { resourceVersion: "7" }, items: [configMap] }));
+    });
+    return { client, lists };
+  }
+
+  it("asks Kubernetes 1.31 and later (\"31+\" too) for resourceVersionMatch=NotOlderThan on the first page only", async () => {
+    for (const minor of ["31", "36", "31+"]) {
+      const { client, lists } = await serverOf(minor);
+      await client.list(GVR.configMaps, { namespace: "n", notOlderThan: "5" });
+      expect(lists.map((q) => [q.get("resourceVersion"), q.get("resourceVersionMatch")])).toEqual([["5", "NotOlderThan"]]);
+      await new Promise<void>((resolve) => server?.close(() => resolve()));
+      server = undefined;
+    }
+  });
+
+  it("lists consistently on Kubernetes before 1.31 (its watch cache would wait 3 s for a resourceVersion it has not seen)", async () => {
+    const { client, lists } = await serverOf("30");
+    expect((await client.list(GVR.configMaps, { namespace: "n", notOlderThan: "5" })).items).toHaveLength(1);
+    expect(lists.map((q) => q.has("resourceVersion"))).toEqual([false]);
+  });
+
+  it("falls back to a consistent LIST when the resourceVersion is refused, and asks no more for that resource", async () => {
+    const { client, lists } = await serverOf("36", true);
+    expect((await client.list(GVR.configMaps, { namespace: "n", notOlderThan: "99" })).items).toHaveLength(1);
+    expect((await client.list(GVR.configMaps, { namespace: "m", notOlderThan: "99" })).items).toHaveLength(1);
+    expect(lists.map((q) => q.get("resourceVersion"))).toEqual(["99", null, null]);
+  });
+});

@@ -128,6 +128,7 @@ export class HttpKubeClient implements KubeClient {
   readonly #pageSize: number;
   /** "group/resource" of the resources whose LISTs refused a notOlderThan resourceVersion. */
   readonly #consistentOnly = new Set<string>();
+  #catchesUp: Promise<boolean> | undefined;
   readonly #userAgent: string;
   readonly #h2PingIntervalMs: number;
   readonly #connectRetryMs: number;
@@ -371,7 +372,7 @@ export class HttpKubeClient implements KubeClient {
   async list(gvr: GroupVersionResource, options: ListOptions = {}): Promise<{ items: UnstructuredItem[]; resourceVersion: string }> {
     if (options.notOlderThan === undefined) return this.#list(gvr, options);
     const key = `${gvr.group}/${gvr.resource}`;
-    if (this.#consistentOnly.has(key)) return this.#list(gvr, { ...options, notOlderThan: undefined });
+    if (this.#consistentOnly.has(key) || !(await this.#catchesUpOnRequest())) return this.#list(gvr, { ...options, notOlderThan: undefined });
     try {
       return await this.#list(gvr, options);
     } catch (err) {
@@ -383,6 +384,26 @@ export class HttpKubeClient implements KubeClient {
       this.#log.debug({ resource: key, err: getErrorMessage(err) }, "LIST not older than a resourceVersion refused; listing consistently");
       return this.#list(gvr, { ...options, notOlderThan: undefined });
     }
+  }
+
+  /**
+   * Whether the API server brings its watch cache up to a resourceVersion when a read asks for it
+   * (ConsistentListFromCache, on by default from Kubernetes 1.31). Before that, a LIST not older
+   * than a resourceVersion the cache of a quiet resource has not seen waits 3 s and fails, so the
+   * client lists consistently there, as it does without notOlderThan. Asked once per client.
+   */
+  #catchesUpOnRequest(): Promise<boolean> {
+    this.#catchesUp ??= this.serverVersion().then(
+      (v) => {
+        const minor = Number.parseInt(v.minor, 10); // "31+" on some distributions
+        return v.major === "1" && Number.isFinite(minor) && minor >= 31;
+      },
+      () => {
+        this.#catchesUp = undefined; // unknown: ask again next time
+        return false;
+      },
+    );
+    return this.#catchesUp;
   }
 
   async #list(gvr: GroupVersionResource, options: ListOptions): Promise<{ items: UnstructuredItem[]; resourceVersion: string }> {

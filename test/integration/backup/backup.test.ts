@@ -258,6 +258,21 @@ describe("backup (real API server, filesystem object store)", () => {
     expect(itemPaths(tarOf("late-crd"))).toContain(`resources/gadgets.${CRD_GROUP}/namespaces/${APP}/g1.json`);
   });
 
+  it("holds every object written before the Backup was created, the last writes included (its LISTs are not older than the Backup)", async () => {
+    // writes right up to the Backup's creation, with no pause: creates, then an update of one of
+    // them; the backup's LISTs (NotOlderThan the Backup's resourceVersion) must see them all
+    const names = Array.from({ length: 25 }, (_, i) => `late-${i}`);
+    for (const name of names) await kube.create(GVR.configMaps, obj("v1", "ConfigMap", name, { data: { v: "1" } }, APP));
+    await kube.patch(GVR.configMaps, "late-24", APP, { data: { v: "2" } });
+    const b = await runBackup("last-writes", { includedNamespaces: [APP], includedResources: ["configmaps"] });
+    expect(b.status?.phase).toBe("Completed");
+    const entries = tarOf("last-writes");
+    const paths = itemPaths(entries);
+    for (const name of names) expect(paths).toContain(`resources/configmaps/namespaces/${APP}/${name}.json`);
+    const last = entries.find((e) => e.name === `resources/configmaps/namespaces/${APP}/late-24.json`);
+    expect(JSON.parse(last?.data.toString("utf8") ?? "{}").data).toEqual({ v: "2" });
+  });
+
   it("mixing old and new filters fails validation and writes nothing", async () => {
     const b = await runBackup("mixed", { includedResources: ["pods"], includedClusterScopedResources: ["persistentvolumes"] });
     expect(b.status?.phase).toBe("FailedValidation");

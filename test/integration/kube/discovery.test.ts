@@ -13,7 +13,6 @@ import { eventually } from "../../helpers/velero-server.ts";
 import { schemalessCrd } from "../../helpers/crd.ts";
 
 const group = `disc${randomBytes(3).toString("hex")}.vt.example.io`;
-const crd = `gizmos.${group}`;
 let aggregated: HttpKubeClient;
 let legacy: HttpKubeClient;
 const records: LogRecord[] = [];
@@ -50,7 +49,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await aggregated.delete(GVR.customResourceDefinitions, crd);
+  // The CRD (uniquely named) stays: deleting a CRD while another suite's real Velero backs up can make
+  // that backup PartiallyFailed (Velero LISTs the resources its discovery cached, and gets a 404).
   await aggregated.close();
   await legacy.close();
 });

@@ -171,3 +171,39 @@ describe("HttpKubeClient: LISTs not older than a resourceVersion", () => {
     expect(lists.map((q) => q.get("resourceVersion"))).toEqual(["99", null, null]);
   });
 });
+
+describe("HttpKubeClient: the kubeconfig's per-request headers", () => {
+  it("are worked out once for requests close together (client-node re-reads the TLS files each time) and again a second later (a refreshed token)", async () => {
+    const seen: string[] = [];
+    server = createServer((req, res) => {
+      seen.push(String(req.headers.authorization));
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(configMap));
+    });
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: "c", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+      users: [{ name: "u", token: "first" }],
+      contexts: [{ name: "x", cluster: "c", user: "u" }],
+      currentContext: "x",
+    });
+    let applied = 0;
+    const apply = kc.applyToHTTPSOptions.bind(kc);
+    kc.applyToHTTPSOptions = async (opts) => {
+      applied++;
+      return apply(opts);
+    };
+    const client = new HttpKubeClient(kc);
+    await Promise.all(Array.from({ length: 20 }, () => client.get(GVR.configMaps, "c", "n")));
+    // once for the connection's TLS material, once for the headers of all 20 requests
+    expect(applied).toBe(2);
+    expect(new Set(seen)).toEqual(new Set(["Bearer first"]));
+    (kc.getCurrentUser() as { token?: string }).token = "second";
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await client.get(GVR.configMaps, "c", "n");
+    expect(seen.at(-1)).toBe("Bearer second");
+    expect(applied).toBe(3);
+    await client.close();
+  });
+});

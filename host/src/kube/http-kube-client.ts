@@ -17,6 +17,9 @@ import type { ApiResource, DiscoveryFailure, GroupVersionResource, KubeClient, L
 import { ExecError, isResourceVersionRefusal, KubeApiError } from "./errors.js";
 import { loadKubeConfig, type KubeConfigOptions } from "./kube-config.js";
 
+/** How long the kubeconfig's per-request headers are reused (see #authHeaders). */
+const AUTH_HEADERS_TTL_MS = 1_000;
+
 /** Default LIST page size (Velero's --client-page-size default is 500). */
 export const DEFAULT_PAGE_SIZE = 500;
 /** Attempts of a request the API server answers 429 with Retry-After (client-go's maxRetries). */
@@ -129,6 +132,7 @@ export class HttpKubeClient implements KubeClient {
   /** "group/resource" of the resources whose LISTs refused a notOlderThan resourceVersion. */
   readonly #consistentOnly = new Set<string>();
   #catchesUp: Promise<boolean> | undefined;
+  #auth: { at: number; headers: Promise<Record<string, string>> } | undefined;
   readonly #userAgent: string;
   readonly #h2PingIntervalMs: number;
   readonly #connectRetryMs: number;
@@ -163,7 +167,7 @@ export class HttpKubeClient implements KubeClient {
   // ---- transport ----------------------------------------------------------------------------
 
   async #options(): Promise<RequestOptions> {
-    // Re-evaluated per request so exec/OIDC tokens refresh; TLS material is read once.
+    // TLS material is read once (#dispatcher); the headers at most once per AUTH_HEADERS_TTL_MS.
     const opts: RequestOptions = {};
     await this.#kc.applyToHTTPSOptions(opts);
     return opts;
@@ -189,10 +193,31 @@ export class HttpKubeClient implements KubeClient {
   }
 
   async #headers(contentType?: string, accept = "application/json"): Promise<Record<string, string>> {
-    const opts = await this.#options();
-    const headers: Record<string, string> = { accept, "user-agent": this.#userAgent };
-    for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = String(v);
+    const headers: Record<string, string> = { accept, "user-agent": this.#userAgent, ...(await this.#authHeaders()) };
     if (contentType) headers["content-type"] = contentType;
+    return headers;
+  }
+
+  /**
+   * The kubeconfig's per-request headers (Authorization, Impersonate-User), worked out at most once
+   * per AUTH_HEADERS_TTL_MS: client-node's applyToHTTPSOptions also reads the CA, certificate and
+   * key files again each time (in a pod, the service account's ca.crt), which a restore's 20,000
+   * requests would pay for. A refreshed token (exec, OIDC, a rotated token file) is picked up
+   * within the TTL; a failed lookup is not kept.
+   */
+  #authHeaders(): Promise<Record<string, string>> {
+    const now = Date.now();
+    const cached = this.#auth;
+    if (cached && now - cached.at < AUTH_HEADERS_TTL_MS) return cached.headers;
+    const headers = this.#options().then((opts) => {
+      const out: Record<string, string> = {};
+      for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) out[k.toLowerCase()] = String(v);
+      return out;
+    });
+    this.#auth = { at: now, headers };
+    headers.catch(() => {
+      if (this.#auth?.headers === headers) this.#auth = undefined;
+    });
     return headers;
   }
 

@@ -207,3 +207,32 @@ describe("HttpKubeClient: the kubeconfig's per-request headers", () => {
     await client.close();
   });
 });
+
+describe("HttpKubeClient: an expired token in the reused headers", () => {
+  it("asks the kubeconfig again on a 401 and sends the request once more, with the new token", async () => {
+    const seen: string[] = [];
+    server = createServer((req, res) => {
+      seen.push(String(req.headers.authorization));
+      const ok = req.headers.authorization === "Bearer second";
+      res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
+      res.end(JSON.stringify(ok ? configMap : { kind: "Status", apiVersion: "v1", status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 }));
+    });
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: "c", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+      users: [{ name: "u", token: "first" }],
+      contexts: [{ name: "x", cluster: "c", user: "u" }],
+      currentContext: "x",
+    });
+    const client = new HttpKubeClient(kc);
+    await expect(client.get(GVR.configMaps, "c", "n")).rejects.toMatchObject({ statusCode: 401 });
+    // the first token was refused twice (the retry asked the kubeconfig again: still "first")
+    expect(seen).toEqual(["Bearer first", "Bearer first"]);
+    (kc.getCurrentUser() as { token?: string }).token = "second";
+    // within the reuse window the cached "first" is refused, then the fresh "second" is accepted
+    expect(await client.get(GVR.configMaps, "c", "n")).toMatchObject({ metadata: { name: "c" } });
+    expect(seen.slice(2)).toEqual(["Bearer first", "Bearer second"]);
+    await client.close();
+  });
+});

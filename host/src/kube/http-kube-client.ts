@@ -203,7 +203,8 @@ export class HttpKubeClient implements KubeClient {
    * per AUTH_HEADERS_TTL_MS: client-node's applyToHTTPSOptions also reads the CA, certificate and
    * key files again each time (in a pod, the service account's ca.crt), which a restore's 20,000
    * requests would pay for. A refreshed token (exec, OIDC, a rotated token file) is picked up
-   * within the TTL; a failed lookup is not kept.
+   * within the TTL, or at once when the API server answers 401 (#raw asks again and retries once);
+   * a failed lookup is not kept.
    */
   #authHeaders(): Promise<Record<string, string>> {
     const now = Date.now();
@@ -235,6 +236,7 @@ export class HttpKubeClient implements KubeClient {
     const body = init.body === undefined ? undefined : typeof init.body === "string" ? init.body : stringifyLosslessJson(init.body);
     const started = Date.now();
     let refusals = 0;
+    let reauthenticated = false;
     for (let attempt = 1; ; attempt++) {
       let response: Dispatcher.ResponseData;
       try {
@@ -263,6 +265,15 @@ export class HttpKubeClient implements KubeClient {
         await response.body.dump();
         this.#log.debug({ method, path, attempt, retryAfterMs }, "the API server asked to retry later");
         await new Promise((resolve) => setTimeout(resolve, retryAfterMs));
+        continue;
+      }
+      if (response.statusCode === 401 && !reauthenticated && this.#auth) {
+        // The headers were reused (#authHeaders) and the token in them may have just expired (an
+        // exec or OIDC credential): work them out afresh and send the request once more.
+        reauthenticated = true;
+        this.#auth = undefined;
+        await response.body.dump();
+        this.#log.debug({ method, path, attempt }, "the API server refused the credentials; asking the kubeconfig for them again");
         continue;
       }
       if (response.statusCode < 200 || response.statusCode > 299) throw await toApiError(method, path, response);

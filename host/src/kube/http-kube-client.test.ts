@@ -23,14 +23,19 @@ async function clientAnswering(answers: { status: number; headers?: Record<strin
 async function clientOf(handler: Parameters<typeof createServer>[1], options: HttpKubeClientOptions = {}): Promise<HttpKubeClient> {
   server = createServer(handler);
   await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+  return new HttpKubeClient(kubeConfigOf(server), options);
+}
+
+/** A kubeconfig for the local server `s` (plain HTTP), its user holding `token` when given. */
+function kubeConfigOf(s: Server, token?: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: "c", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: "u" }],
+    clusters: [{ name: "c", server: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    users: [{ name: "u", ...(token ? { token } : {}) }],
     contexts: [{ name: "x", cluster: "c", user: "u" }],
     currentContext: "x",
   });
-  return new HttpKubeClient(kc, options);
+  return kc;
 }
 
 const tooMany = (retryAfter?: string) => ({
@@ -181,13 +186,7 @@ describe("HttpKubeClient: the kubeconfig's per-request headers", () => {
       res.end(JSON.stringify(configMap));
     });
     await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: "c", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: "u", token: "first" }],
-      contexts: [{ name: "x", cluster: "c", user: "u" }],
-      currentContext: "x",
-    });
+    const kc = kubeConfigOf(server as Server, "first");
     let applied = 0;
     const apply = kc.applyToHTTPSOptions.bind(kc);
     kc.applyToHTTPSOptions = async (opts) => {
@@ -218,13 +217,7 @@ describe("HttpKubeClient: an expired token in the reused headers", () => {
       res.end(JSON.stringify(ok ? configMap : { kind: "Status", apiVersion: "v1", status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 }));
     });
     await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: "c", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: "u", token: "first" }],
-      contexts: [{ name: "x", cluster: "c", user: "u" }],
-      currentContext: "x",
-    });
+    const kc = kubeConfigOf(server as Server, "first");
     const client = new HttpKubeClient(kc);
     await expect(client.get(GVR.configMaps, "c", "n")).rejects.toMatchObject({ statusCode: 401 });
     // the first token was refused twice (the retry asked the kubeconfig again: still "first")

@@ -183,7 +183,7 @@ export class KubernetesBackupper implements Backupper {
 
   async backup(input: BackupInput): Promise<BackupOutput> {
     const namespaces = this.#kube
-      .list({ group: "", version: "v1", resource: "namespaces" }, input.listNotOlderThan ? { notOlderThan: input.listNotOlderThan } : {})
+      .list({ group: "", version: "v1", resource: "namespaces" }, { notOlderThan: input.listNotOlderThan })
       .then((l) => l.items);
     namespaces.catch(() => undefined);
     const run = new BackupRun(this.#kube, input, await ResourceCatalog.load(this.#kube), namespaces);
@@ -440,7 +440,7 @@ class BackupRun {
       step.lists.map(({ namespace, labelSelector }) => () =>
         this.#kube.list(
           { group: step.listed.group, version: step.listed.version, resource: step.listed.resource },
-          { namespace: namespace || undefined, labelSelector: labelSelector || undefined, ...(this.#in.listNotOlderThan ? { notOlderThan: this.#in.listNotOlderThan } : {}) },
+          { namespace: namespace || undefined, labelSelector: labelSelector || undefined, notOlderThan: this.#in.listNotOlderThan },
         ),
       ),
     );

@@ -116,8 +116,6 @@ interface Prepared {
   snapshotLocations: VolumeSnapshotLocation[];
   errors: string[];
   resourcePolicies?: ResourcePolicies;
-  /** The Backup's resourceVersion when its run began: the backup's LISTs are not older than it. */
-  listNotOlderThan?: string;
 }
 
 export class BackupReconciler implements Reconciler {
@@ -454,7 +452,8 @@ export class BackupReconciler implements Reconciler {
           volumeSnapshotter: (vsl) => this.#snapshotterFor(vsl, plugins),
           onProgress: (p) => progress.update(p),
           now: () => this.#clock.now(),
-          ...(prepared.listNotOlderThan ? { listNotOlderThan: prepared.listNotOlderThan } : {}),
+          // prepared.backup is the Backup as the run found it (before the InProgress patch)
+          listNotOlderThan: prepared.backup.metadata.resourceVersion,
           ...(prepared.resourcePolicies ? { resourcePolicies: prepared.resourcePolicies } : {}),
           ...(this.#o.features ? { features: this.#o.features } : {}),
         });
@@ -707,8 +706,7 @@ export class BackupReconciler implements Reconciler {
           "They cannot be used with include-exclude policies.",
       );
     }
-    const listNotOlderThan = original.metadata.resourceVersion;
-    return { backup: b, location, snapshotLocations, errors, ...(resourcePolicies ? { resourcePolicies } : {}), ...(listNotOlderThan ? { listNotOlderThan } : {}) };
+    return { backup: b, location, snapshotLocations, errors, ...(resourcePolicies ? { resourcePolicies } : {}) };
   }
 
   async #snapshotLocations(b: Backup, ns: string): Promise<{ locations: VolumeSnapshotLocation[]; errors: string[] }> {

@@ -2,6 +2,7 @@
  * Reads an extracted backup tree: `resources/<GR>/{cluster,namespaces/<ns>,<ver>[-preferredversion]/...}/<name>.json`
  * (velero-compat.md 4.3), and decodes single items.
  */
+import { readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseLosslessJson, type UnstructuredItem } from "@velero-ts/plugin-sdk";
@@ -78,7 +79,10 @@ export async function readItem(root: string, file: string): Promise<Unstructured
   const rel = path.relative(root, file);
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    // One synchronous read of a file the extraction just wrote (in the page cache): ~5 µs of CPU
+    // for an item of a few KiB where fs/promises' readFile takes four thread-pool round trips
+    // (~50 µs). The JSON.parse below blocks for longer than the read, whatever the item's size.
+    text = readFileSync(file, "utf8");
   } catch (err) {
     throw new ItemDecodeError(rel, (err as Error).message);
   }

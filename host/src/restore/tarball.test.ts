@@ -6,7 +6,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { createSilentLogger } from "../shared/logging.js";
 import { buildBackupTarball, buildRawTarGz, type RawEntry } from "./testing/backup-tarball.js";
-import { BackupContentsError, extractBackupTarball, safeEntryPath } from "./tarball.js";
+import { BackupContentsError, extractBackupTarball, safeEntryPath, SMALL_ENTRY_BYTES } from "./tarball.js";
 
 const log = createSilentLogger();
 
@@ -43,6 +43,20 @@ describe("extractBackupTarball", () => {
     expect(err).toBeInstanceOf(BackupContentsError);
     expect((err as Error).message).toMatch(error);
     expect(await leftoverDirs(before)).toEqual([]);
+  });
+
+  it("writes small entries (gathered in memory) and large ones (streamed) byte for byte, readable by the owner only", async () => {
+    const bytes = (n: number, seed: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) % 251));
+    const sizes = { empty: 0, small: 3000, edge: SMALL_ENTRY_BYTES, large: SMALL_ENTRY_BYTES + 1 };
+    const entries = Object.entries(sizes).map(([name, size], i) => ({ name: `resources/configmaps/namespaces/app/${name}.json`, content: bytes(size, i) }));
+    const out = await extract(await buildRawTarGz(entries));
+    for (const { name, content } of entries) {
+      const file = path.join(out.dir, name);
+      expect((await readFile(file)).equals(content), name).toBe(true);
+      expect((await stat(file)).mode & 0o777, name).toBe(0o600 & ~process.umask());
+    }
+    expect(out.files).toBe(4);
+    await out.dispose();
   });
 
   it("ignores links that stay inside the root", async () => {

@@ -5,7 +5,7 @@
  * extraction; a truncated or corrupt archive fails with a clear error. Links that stay inside the
  * root and special files are ignored (Velero's extractor only writes files and directories).
  */
-import { createWriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -18,6 +18,14 @@ import type { Logger } from "../shared/logging.js";
 
 /** A single item is a Kubernetes object: etcd caps those at ~1.5 MiB, so 64 MiB is generous. */
 export const DEFAULT_MAX_ENTRY_BYTES = 64 * 1024 * 1024;
+/**
+ * Entries up to this size (nearly every item: etcd caps objects at ~1.5 MiB) are gathered in
+ * memory and written with one synchronous call. Through fs streams each small file costs four
+ * thread-pool round trips (open, write, close, plus the stream machinery): ~50 µs of CPU against
+ * ~5 µs for writeFileSync into the page cache, which for a 10,000-item restore is seconds of the
+ * CPU the API server needs. A synchronous call blocks the event loop for at most one such file.
+ */
+export const SMALL_ENTRY_BYTES = 2 * 1024 * 1024;
 /** Upper bound of the extracted size, a guard against gzip bombs. */
 export const DEFAULT_MAX_TOTAL_BYTES = 16 * 1024 * 1024 * 1024;
 export const DEFAULT_MAX_ENTRIES = 2_000_000;
@@ -132,8 +140,13 @@ async function writeEntry(state: ExtractState, entry: TarEntry, limits: Required
   }
   const dir = path.dirname(target);
   if (!state.createdDirs.has(dir)) {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     state.createdDirs.add(dir);
+  }
+  if ((header.size ?? 0) <= SMALL_ENTRY_BYTES) {
+    writeFileSync(target, await readSmallEntry(state, entry, name, limits), { mode: 0o600 });
+    state.files++;
+    return;
   }
   const limiter = byteLimiter(name, limits.maxEntryBytes, (n) => {
     state.totalBytes += n;
@@ -143,6 +156,23 @@ async function writeEntry(state: ExtractState, entry: TarEntry, limits: Required
   });
   await pipeline(entry, limiter, createWriteStream(target, { mode: 0o600 }));
   state.files++;
+}
+
+/**
+ * The bytes of an entry whose header says it is small, with the same checks as the streamed path
+ * (the header size is not trusted: the bytes are counted against the entry and total limits).
+ */
+async function readSmallEntry(state: ExtractState, entry: TarEntry, name: string, limits: Required<ExtractLimits>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let seen = 0;
+  for await (const chunk of entry as AsyncIterable<Buffer>) {
+    seen += chunk.length;
+    state.totalBytes += chunk.length;
+    if (seen > limits.maxEntryBytes) throw new BackupContentsError(`tar entry ${JSON.stringify(name)} is larger than the ${limits.maxEntryBytes}-byte limit`);
+    if (state.totalBytes > limits.maxTotalBytes) throw new BackupContentsError(`backup tarball expands to more than ${limits.maxTotalBytes} bytes`);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, seen);
 }
 
 /**

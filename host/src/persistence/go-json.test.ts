@@ -20,6 +20,20 @@ describe("marshalGo", () => {
     expect(marshalGo(value)).toBe(want);
   });
 
+  it.each([3, 10, 24, 25, 80])("sorts %i keys in UTF-8 byte order, whatever their insertion order", (n) => {
+    const pool = ["a", "B", "b", "aa", "a-b", "f:data", "\u00e9", "\uffff", "😀", "_", "10", "9", "z", "\u0100"];
+    const keys = Array.from({ length: n }, (_, i) => `${pool[(i * 7) % pool.length]}${Math.floor(i / pool.length) || ""}`);
+    const unique = [...new Set(keys)];
+    // reversed, then interleaved: neither sorted nor reverse-sorted
+    const shuffled = unique.slice().reverse().sort((_, __) => 0);
+    for (let i = 0; i + 1 < shuffled.length; i += 2) [shuffled[i], shuffled[i + 1]] = [shuffled[i + 1] as string, shuffled[i] as string];
+    // integer-like keys ("9", "10") come first in a JS object whatever their insertion order: Go sorts them as text
+    const value = Object.fromEntries(shuffled.map((k) => [k, 1]));
+    const byUtf8 = unique.slice().sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    expect(Object.keys(JSON.parse(marshalGo(value)) as object).length).toBe(unique.length);
+    expect(marshalGo(value)).toBe(`{${byUtf8.map((k) => `${JSON.stringify(k)}:1`).join(",")}}`);
+  });
+
   it("keeps insertion order when asked (Go structs)", () => {
     expect(marshalGo({ b: 1, a: 2 }, { sortKeys: false })).toBe('{"b":1,"a":2}');
   });

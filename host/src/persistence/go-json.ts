@@ -73,7 +73,7 @@ function writeDeep(root: unknown, sortKeys: boolean): string {
     } else {
       const object = value as Record<string, unknown>;
       const keys = Object.keys(object);
-      if (sortKeys) keys.sort(compareUtf8);
+      if (sortKeys) sortKeysUtf8(keys);
       out.push("{");
       stack.push({ object, keys, next: 0, empty: true });
     }
@@ -131,7 +131,7 @@ function write(value: unknown, sortKeys: boolean): string {
   if (value instanceof Date) return goQuote(value.toISOString().replace(/\.\d{3}Z$/, "Z"));
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj);
-  if (sortKeys) keys.sort(compareUtf8);
+  if (sortKeys) sortKeysUtf8(keys);
   let out = "{";
   let first = true;
   for (const k of keys) {
@@ -142,6 +142,31 @@ function write(value: unknown, sortKeys: boolean): string {
     out += quoteKey(k) + ":" + write(v, sortKeys);
   }
   return out + "}";
+}
+
+/** Arrays up to this length are insertion-sorted in place (Array.prototype.sort copies its input per call). */
+const INSERTION_SORT_MAX = 24;
+
+/**
+ * Sorts object keys in place in Go's map-key order. Nearly every object of an item has a handful
+ * of keys: an insertion sort in place allocates nothing, where Array.prototype.sort copies the
+ * array into a work array per call (for a 10,000-item backup, ~45 MiB of garbage).
+ */
+function sortKeysUtf8(keys: string[]): void {
+  const n = keys.length;
+  if (n > INSERTION_SORT_MAX) {
+    keys.sort(compareUtf8);
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && compareUtf8(keys[j] as string, key) > 0) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
 }
 
 /** Go sorts map keys by their UTF-8 bytes; for BMP text that is code-point order. */

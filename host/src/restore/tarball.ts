@@ -2,8 +2,9 @@
  * Streams a backup tarball (gzip(tar), velero-compat.md 4.3) into a private temporary directory.
  * Only an entry of up to SMALL_ENTRY_BYTES is held whole in memory (to be written in one call).
  * Every entry is checked before a byte is written: absolute paths, `..` segments, links leaving
- * the root and oversize entries are rejected and abort the whole extraction; a truncated or corrupt archive fails with a clear error. Links that stay inside the
- * root and special files are ignored (Velero's extractor only writes files and directories).
+ * the root and oversize entries are rejected and abort the whole extraction; a truncated or
+ * corrupt archive fails with a clear error. Links that stay inside the root and special files are
+ * ignored (Velero's extractor only writes files and directories).
  */
 import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";

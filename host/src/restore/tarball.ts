@@ -80,15 +80,28 @@ function checkLink(root: string, entryName: string, linkname: string, hard: bool
   }
 }
 
-/** Counts bytes and fails when an entry grows past its limit (the header size is not trusted). */
-function byteLimiter(name: string, limit: number, onBytes: (n: number) => void): Transform {
+/**
+ * Counts `n` more bytes of an entry (`seen` so far, the header size is not trusted) and of the
+ * whole extraction; throws when either passes its limit.
+ */
+function countEntryBytes(state: ExtractState, name: string, limits: Required<ExtractLimits>, seen: number, n: number): void {
+  state.totalBytes += n;
+  if (seen > limits.maxEntryBytes) throw new BackupContentsError(`tar entry ${JSON.stringify(name)} is larger than the ${limits.maxEntryBytes}-byte limit`);
+  if (state.totalBytes > limits.maxTotalBytes) throw new BackupContentsError(`backup tarball expands to more than ${limits.maxTotalBytes} bytes`);
+}
+
+/** A pass-through that fails when the entry or the extraction grows past its limit (countEntryBytes). */
+function byteLimiter(state: ExtractState, name: string, limits: Required<ExtractLimits>): Transform {
   let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
-      onBytes(chunk.length);
-      if (seen > limit) done(new BackupContentsError(`tar entry ${JSON.stringify(name)} is larger than the ${limit}-byte limit`));
-      else done(null, chunk);
+      try {
+        countEntryBytes(state, name, limits, seen, chunk.length);
+      } catch (error) {
+        return done(error as Error);
+      }
+      done(null, chunk);
     },
   });
 }
@@ -149,28 +162,17 @@ async function writeEntry(state: ExtractState, entry: TarEntry, limits: Required
     state.files++;
     return;
   }
-  const limiter = byteLimiter(name, limits.maxEntryBytes, (n) => {
-    state.totalBytes += n;
-    if (state.totalBytes > limits.maxTotalBytes) {
-      limiter.destroy(new BackupContentsError(`backup tarball expands to more than ${limits.maxTotalBytes} bytes`));
-    }
-  });
-  await pipeline(entry, limiter, createWriteStream(target, { mode: 0o600 }));
+  await pipeline(entry, byteLimiter(state, name, limits), createWriteStream(target, { mode: 0o600 }));
   state.files++;
 }
 
-/**
- * The bytes of an entry whose header says it is small, with the same checks as the streamed path
- * (the header size is not trusted: the bytes are counted against the entry and total limits).
- */
+/** The bytes of an entry whose header says it is small, counted as the streamed path counts them. */
 async function readSmallEntry(state: ExtractState, entry: TarEntry, name: string, limits: Required<ExtractLimits>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let seen = 0;
   for await (const chunk of entry as AsyncIterable<Buffer>) {
     seen += chunk.length;
-    state.totalBytes += chunk.length;
-    if (seen > limits.maxEntryBytes) throw new BackupContentsError(`tar entry ${JSON.stringify(name)} is larger than the ${limits.maxEntryBytes}-byte limit`);
-    if (state.totalBytes > limits.maxTotalBytes) throw new BackupContentsError(`backup tarball expands to more than ${limits.maxTotalBytes} bytes`);
+    countEntryBytes(state, name, limits, seen, chunk.length);
     chunks.push(chunk);
   }
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, seen);

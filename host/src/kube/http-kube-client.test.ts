@@ -21,9 +21,15 @@ async function clientAnswering(answers: { status: number; headers?: Record<strin
 
 /** A client of a local HTTP server (`server`, closed after each test) that answers with `handler`. */
 async function clientOf(handler: Parameters<typeof createServer>[1], options: HttpKubeClientOptions = {}): Promise<HttpKubeClient> {
-  server = createServer(handler);
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  return new HttpKubeClient(kubeConfigOf(server), options);
+  return new HttpKubeClient(kubeConfigOf(await serve(handler)), options);
+}
+
+/** Starts the local HTTP server (`server`, closed after each test) answering with `handler`. */
+async function serve(handler: Parameters<typeof createServer>[1]): Promise<Server> {
+  const s = createServer(handler);
+  server = s;
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+  return s;
 }
 
 /** A kubeconfig for the local server `s` (plain HTTP), its user holding `token` when given. */
@@ -180,13 +186,12 @@ describe("HttpKubeClient: LISTs not older than a resourceVersion", () => {
 describe("HttpKubeClient: the kubeconfig's per-request headers", () => {
   it("are worked out once for requests close together (client-node re-reads the TLS files each time) and again a second later (a refreshed token)", async () => {
     const seen: string[] = [];
-    server = createServer((req, res) => {
+    const local = await serve((req, res) => {
       seen.push(String(req.headers.authorization));
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(configMap));
     });
-    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-    const kc = kubeConfigOf(server as Server, "first");
+    const kc = kubeConfigOf(local, "first");
     let applied = 0;
     const apply = kc.applyToHTTPSOptions.bind(kc);
     kc.applyToHTTPSOptions = async (opts) => {
@@ -210,14 +215,13 @@ describe("HttpKubeClient: the kubeconfig's per-request headers", () => {
 describe("HttpKubeClient: an expired token in the reused headers", () => {
   it("asks the kubeconfig again on a 401 and sends the request once more, with the new token", async () => {
     const seen: string[] = [];
-    server = createServer((req, res) => {
+    const local = await serve((req, res) => {
       seen.push(String(req.headers.authorization));
       const ok = req.headers.authorization === "Bearer second";
       res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
       res.end(JSON.stringify(ok ? configMap : { kind: "Status", apiVersion: "v1", status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 }));
     });
-    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-    const kc = kubeConfigOf(server as Server, "first");
+    const kc = kubeConfigOf(local, "first");
     const client = new HttpKubeClient(kc);
     await expect(client.get(GVR.configMaps, "c", "n")).rejects.toMatchObject({ statusCode: 401 });
     // the first token was refused twice (the retry asked the kubeconfig again: still "first")

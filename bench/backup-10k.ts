@@ -27,9 +27,9 @@ const settling = await waitNamespacesSettled(kube);
 const load = loadavg();
 
 /** One backup of the 10,000 objects through the running server, timed from CR creation to Completed. */
-async function runBackup(name: string) {
+async function runBackup(name: string, profile = false) {
   process.stderr.write(`bench backup-10k: backing up (${name})...\n`);
-  const profiler = name === "warm" ? await startProfiler() : undefined;
+  const profiler = profile ? await startProfiler() : undefined;
   const cpu0 = process.cpuUsage();
   const threads0 = threadCpuMs();
   const peers0 = peerCpuMs(endpoints.pids);
@@ -55,11 +55,17 @@ async function runBackup(name: string) {
   return { backup, wallMs, cpuMs, threads, peerCpu, floorMs: (cpuMs + peerCpuTotal(peers0, peers1)) / cpus().length, otherMs };
 }
 // A fresh server's first backup runs mostly unoptimised JavaScript; a long-running server has
-// its hot paths compiled. Both are measured: "cold" on the fresh server, then "warm".
+// its hot paths compiled. Both are measured: "cold" on the fresh server, then three "warm" ones,
+// of which the fastest is compared with the limit (itself the fastest of three LISTs), so both
+// sides of the ratio are the same statistic. (VT_BENCH_CPU_PROFILE profiles the first warm one.)
+const WARM_RUNS = 3;
 const cold = await runBackup("cold");
-const warm = await runBackup("warm");
+const warmRuns = [];
+for (let i = 1; i <= WARM_RUNS; i++) warmRuns.push(await runBackup(`warm-${i}`, i === 1));
+const warm = warmRuns.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
+const warmName = warm.backup.metadata.name ?? "";
 const rssMiB = process.resourceUsage().maxRSS / 1024;
-const tarPath = join(bucketRoot, "velero", "backups", "warm", "warm.tar.gz");
+const tarPath = join(bucketRoot, "velero", "backups", warmName, `${warmName}.tar.gz`);
 const tarBytes = statSync(tarPath).size;
 const items = warm.backup.status?.progress?.itemsBackedUp ?? 0;
 
@@ -84,6 +90,11 @@ await rm(bucketRoot, { recursive: true, force: true });
 await rm(`${bucketRoot}.server.log`, { force: true });
 await kube.close();
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
 const ratio = (r: { wallMs: number }): number => r.wallMs / limitMs;
 const verdict = (r: { wallMs: number }): string => `${ratio(r).toFixed(2)}× (target ≤ 1.5×: ${ratio(r) <= 1.5 ? "MET" : "MISSED"})`;
 const describe = (label: string, r: Awaited<ReturnType<typeof runBackup>>): string[] => [
@@ -99,8 +110,9 @@ const section = [
   `- limit: LIST ${listed} objects ${(listMs / 1000).toFixed(3)} s (fastest of 3; CPU: this process ${listCpuMs.toFixed(0)} ms, peers ${listPeerCpu}) + PUT same-size tarball (${body.length} bytes, same filesystem ObjectStore) ${(putMs / 1000).toFixed(3)} s = ${(limitMs / 1000).toFixed(3)} s`,
   `- floor: a bare pipeline with none of a backup's logic (LIST each namespace's ConfigMaps and Secrets with the next LIST in flight, JSON.stringify each item, two tar entries per item with the engine's TarballWriter, gzip, write the file): ${(floor.ms / 1000).toFixed(3)} s (fastest of 3; CPU: this process ${floor.cpuMs.toFixed(0)} ms (${floor.threads})) = ${(floor.ms / limitMs).toFixed(2)}× the limit`,
   ...describe("cold (first backup of a fresh server)", cold),
-  ...describe("warm (second backup, same server)", warm),
-  `- peak RSS of the bench process (object creation + server + two backups): ${rssMiB.toFixed(0)} MiB`,
+  `- warm (backups 2 to ${WARM_RUNS + 1} of the same server): walls ${warmRuns.map((r) => (r.wallMs / 1000).toFixed(3)).join(", ")} s (median ${(median(warmRuns.map((r) => r.wallMs)) / 1000).toFixed(3)} s = ${(median(warmRuns.map((r) => r.wallMs)) / limitMs).toFixed(2)}× the limit); the fastest:`,
+  ...describe(`${warmName} (fastest warm backup)`, warm).map((line) => `  ${line}`),
+  `- peak RSS of the bench process (object creation + server + ${WARM_RUNS + 1} backups): ${rssMiB.toFixed(0)} MiB`,
   "",
 ].join("\n");
 appendFileSync(join(process.cwd(), "bench", "RESULTS.md"), "\n" + section);

@@ -307,11 +307,9 @@ export async function bareBackupFloor(kube: KubeClient, namespaces: string[], di
       const page = await next;
       if (i + 1 < jobs.length) next = kube.list(jobs[i + 1]!.gvr, { namespace: jobs[i + 1]!.ns });
       for (const item of page.items) {
-        const body = Buffer.from(JSON.stringify(item));
-        for (const path of [`resources/${gvr.resource}/namespaces/${ns}/${item.metadata.name}.json`, `resources/${gvr.resource}/v1-preferredversion/namespaces/${ns}/${item.metadata.name}.json`]) {
-          const wait = tarball.append(path, body);
-          if (wait) await wait;
-        }
+        const paths = [`resources/${gvr.resource}/namespaces/${ns}/${item.metadata.name}.json`, `resources/${gvr.resource}/v1-preferredversion/namespaces/${ns}/${item.metadata.name}.json`];
+        const wait = tarball.appendCopies(paths, JSON.stringify(item));
+        if (wait) await wait;
       }
     }
     await tarball.close();

@@ -592,9 +592,9 @@ describe("KubernetesBackupper item blocks", () => {
     const writer = new TarballWriter(join(dir, "b.tar.gz"));
     const tarball = {
       writeVersion: () => writer.writeVersion(),
-      append: (path: string, data: Buffer | string) => {
-        if (!/\/v[^/]*-preferredversion\//.test(path)) events.push(path.replace(/^resources\/|\.json$/g, ""));
-        return writer.append(path, data);
+      appendCopies: (paths: readonly string[], data: Buffer | string) => {
+        for (const path of paths) if (!/\/v[^/]*-preferredversion\//.test(path)) events.push(path.replace(/^resources\/|\.json$/g, ""));
+        return writer.appendCopies(paths, data);
       },
     };
     const log = new BackupLogger({ level: "debug" });

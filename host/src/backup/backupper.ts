@@ -94,7 +94,7 @@ export interface BackupProgress {
 }
 
 /** Where item files go: the tarball, or (finalize) the entries that replace the tarball's. */
-export type TarballSink = Pick<TarballWriter, "append" | "writeVersion">;
+export type TarballSink = Pick<TarballWriter, "appendCopies" | "writeVersion">;
 
 export interface BackupInput {
   /** The Backup after the controller's defaulting (spec final, uid set). */
@@ -212,8 +212,9 @@ class FinalizeSink implements TarballSink {
   readonly files = new Map<string, string>();
   #current = new Map<string, string>();
 
-  append(name: string, content: Buffer | string): undefined {
-    this.#current.set(name, typeof content === "string" ? content : content.toString("utf8"));
+  appendCopies(names: readonly string[], content: Buffer | string): undefined {
+    const text = typeof content === "string" ? content : content.toString("utf8");
+    for (const name of names) this.#current.set(name, text);
     return undefined;
   }
 
@@ -919,21 +920,18 @@ class BackupRun {
     if (gr === "persistentvolumes" && !this.#finalizeSink) await this.#snapshotPV(obj, log);
     if (fsPlan) this.#fsBackup(original, fsPlan, log);
 
-    // Encoded once; both entries (plain and preferred-version paths) copy the same bytes.
-    const bytes = Buffer.from(marshalGo(obj));
+    // Encoded once; both entries (plain and preferred-version paths) hold the same bytes.
+    const json = marshalGo(obj);
     const ns = obj.metadata.namespace;
-    const files: [string, Buffer][] = [];
+    let paths: string[];
     if (version === resource.version) {
       if (this.#debug) log.debug(`Resource ${gr}/${obj.metadata.name}, version= ${version}, preferredVersion=${resource.version}`);
-      files.push([itemPath(gr, ns, obj.metadata.name), bytes]);
-      files.push([itemPath(gr, ns, obj.metadata.name, `${version}-preferredversion`), bytes]);
+      paths = [itemPath(gr, ns, obj.metadata.name), itemPath(gr, ns, obj.metadata.name, `${version}-preferredversion`)];
     } else {
-      files.push([itemPath(gr, ns, obj.metadata.name, version), bytes]);
+      paths = [itemPath(gr, ns, obj.metadata.name, version)];
     }
-    for (const [path, data] of files) {
-      const backpressure = this.#in.tarball.append(path, data);
-      if (backpressure) await backpressure;
-    }
+    const backpressure = this.#in.tarball.appendCopies(paths, json);
+    if (backpressure) await backpressure;
     this.#backedUpGRs.add(gr);
     return true;
   }

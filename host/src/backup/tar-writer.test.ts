@@ -81,6 +81,33 @@ describe("TarballWriter", () => {
     expect(names).toEqual(Array.from({ length: 20 }, (_, i) => `f-${i}`));
   });
 
+  it("appendCopies() writes the same tar bytes as one append() per name: UTF-8 text, PAX names, an empty file, a block boundary", async () => {
+    const mtime = new Date("2026-01-02T03:04:05Z");
+    const long = `resources/configmaps/namespaces/${"n".repeat(60)}/${"c".repeat(120)}.json`;
+    const cases: [string[], string][] = [
+      [["resources/configmaps/namespaces/a/é.json", "resources/configmaps/v1-preferredversion/namespaces/a/é.json"], '{"data":{"k":"ünïcödé ✓ 𝄞"}}'],
+      [[long, "short.json"], "x".repeat(511)],
+      [["empty-1", "empty-2"], ""],
+      // 600 KiB twice does not fit what is left of the first 1 MiB block: both go to the next
+      [["big-1", "big-2", "big-3"], "y".repeat(600 * 1024)],
+      [["one"], "z".repeat(513)],
+    ];
+    const write = async (copies: boolean): Promise<Buffer> => {
+      const path = join(mkdtempSync(join(tmpdir(), "vt-tar-")), "b.tar.gz");
+      const w = new TarballWriter(path, () => mtime);
+      for (const [names, content] of cases) {
+        if (copies) await w.appendCopies(names, content);
+        else for (const name of names) await w.append(name, Buffer.from(content));
+      }
+      await w.close();
+      return gunzipSync(readFileSync(path));
+    };
+    const [viaCopies, oneByOne] = await Promise.all([write(true), write(false)]);
+    expect(viaCopies.length).toBe(oneByOne.length);
+    expect(viaCopies.equals(oneByOne)).toBe(true);
+    expect(viaCopies.includes(Buffer.from("ünïcödé ✓ 𝄞"))).toBe(true);
+  });
+
   it("a file that cannot be written (disk full) fails with a TarballWriteError naming it and the cause, first error first", async () => {
     const tw = new TarballWriter("/dev/full");
     const error = await (async () => {

@@ -69,33 +69,52 @@ export class TarballWriter {
    * to await (gzip backpressure) before the next one. Throws at once on a write error.
    */
   append(name: string, content: Buffer | string, mtime?: Date): Promise<void> | undefined {
+    return this.appendCopies([name], content, mtime);
+  }
+
+  /**
+   * append() of the same content under each of `names` (an item's plain and preferred-version
+   * paths): a string is encoded once, straight into the block, and the further entries copy
+   * those bytes. All the entries go into one gzip block.
+   */
+  appendCopies(names: readonly string[], content: Buffer | string, mtime?: Date): Promise<void> | undefined {
     if (this.#error) throw this.#error;
-    if (this.#closed) throw new Error(`cannot add "${name}" to the tarball: it is already closed`);
-    // A string (UTF-8) is encoded straight into the block, without an intermediate Buffer.
-    const data = typeof content === "string" ? { text: content, length: Buffer.byteLength(content) } : content;
-    const size = data.length;
-    this.#bytes += size;
+    if (this.#closed) throw new Error(`cannot add "${names[0] ?? ""}" to the tarball: it is already closed`);
+    const size = typeof content === "string" ? Buffer.byteLength(content) : content.length;
     const seconds = roundToSecond((mtime ?? this.#now()).getTime());
-    const split = ustarSplit(name);
-    if (split && size <= MAX_OCTAL_SIZE) {
-      this.#reserve(512 + padded(size));
-      writeUstarHeader(this.#block, this.#used, split, size, seconds);
-      this.#used += 512;
-    } else {
-      // Go's writePAXHeader: the records, sorted by key, in an 'x' entry; then the file's header.
-      // Go records the path whenever it is not short ASCII, even if USTAR could have split it.
-      const path = !split || name.length > NAME_SIZE ? paxRecord("path", name) : "";
-      const records = Buffer.from(path + (size > MAX_OCTAL_SIZE ? paxRecord("size", String(size)) : ""));
-      this.#reserve(512 + padded(records.length) + 512 + padded(size));
-      writePaxExtendedHeader(this.#block, this.#used, name, records.length);
-      this.#used += 512;
-      this.#data(records);
-      writePaxFileHeader(this.#block, this.#used, name, size, seconds);
-      this.#used += 512;
+    const headers = names.map((name) => entryHeader(name, size));
+    let total = 0;
+    for (const h of headers) total += h.bytes + padded(size);
+    this.#reserve(total);
+    let first = -1;
+    for (const h of headers) {
+      this.#writeHeader(h, size, seconds);
+      this.#bytes += size;
+      if (first < 0) {
+        first = this.#used;
+        this.#data(typeof content === "string" ? { text: content, length: size } : content);
+      } else {
+        this.#block.copyWithin(this.#used, first, first + padded(size));
+        this.#used += padded(size);
+      }
     }
-    this.#data(data);
     if (this.#pending.length >= GZIP_PARALLELISM) return this.#waitOldest();
     return undefined;
+  }
+
+  /** Writes an entry's header (and PAX records) at #used; the room was reserved. */
+  #writeHeader(h: EntryHeader, size: number, seconds: number): void {
+    if (h.split) {
+      writeUstarHeader(this.#block, this.#used, h.split, size, seconds);
+      this.#used += 512;
+      return;
+    }
+    const records = h.records as Buffer;
+    writePaxExtendedHeader(this.#block, this.#used, h.name, records.length);
+    this.#used += 512;
+    this.#data(records);
+    writePaxFileHeader(this.#block, this.#used, h.name, size, seconds);
+    this.#used += 512;
   }
 
   async #waitOldest(): Promise<void> {
@@ -159,6 +178,24 @@ const EMPTY = Buffer.alloc(0);
 
 function padded(size: number): number {
   return (size + 511) & ~511;
+}
+
+/** How an entry's header is written: a USTAR name split, or PAX records; `bytes` before its data. */
+interface EntryHeader {
+  name: string;
+  split: { name: string; prefix: string } | undefined;
+  records: Buffer | undefined;
+  bytes: number;
+}
+
+function entryHeader(name: string, size: number): EntryHeader {
+  const split = ustarSplit(name);
+  if (split && size <= MAX_OCTAL_SIZE) return { name, split, records: undefined, bytes: 512 };
+  // Go's writePAXHeader: the records, sorted by key, in an 'x' entry; then the file's header.
+  // Go records the path whenever it is not short ASCII, even if USTAR could have split it.
+  const path = !split || name.length > NAME_SIZE ? paxRecord("path", name) : "";
+  const records = Buffer.from(path + (size > MAX_OCTAL_SIZE ? paxRecord("size", String(size)) : ""));
+  return { name, split: undefined, records, bytes: 512 + padded(records.length) + 512 };
 }
 
 /** time.Time.Round(time.Second) of a time in ms (halves away from zero), in Unix seconds. */

@@ -211,22 +211,38 @@ export async function waitTerminal<T extends { status?: { phase?: string } }>(ku
 
 /**
  * With VT_BENCH_CPU_PROFILE=<file>, profiles this process's CPU between start and stop and writes
- * a .cpuprofile there (open in Chrome DevTools); otherwise returns undefined.
+ * a .cpuprofile there (open in Chrome DevTools); with VT_BENCH_HEAP_PROFILE=<file>, samples its
+ * allocations (every 32 KiB on average, garbage included) and writes a .heapprofile; otherwise
+ * returns undefined.
  */
 export async function startProfiler(): Promise<{ stop(): Promise<void> } | undefined> {
-  const file = process.env["VT_BENCH_CPU_PROFILE"];
-  if (!file) return undefined;
+  const cpuFile = process.env["VT_BENCH_CPU_PROFILE"];
+  const heapFile = process.env["VT_BENCH_HEAP_PROFILE"];
+  if (!cpuFile && !heapFile) return undefined;
   const session = new Session();
   session.connect();
-  await session.post("Profiler.enable");
-  await session.post("Profiler.setSamplingInterval", { interval: 200 });
-  await session.post("Profiler.start");
+  if (cpuFile) {
+    await session.post("Profiler.enable");
+    await session.post("Profiler.setSamplingInterval", { interval: 200 });
+    await session.post("Profiler.start");
+  }
+  if (heapFile) {
+    await session.post("HeapProfiler.enable");
+    await session.post("HeapProfiler.startSampling", { samplingInterval: 32 * 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  }
   return {
     async stop() {
-      const { profile } = await session.post("Profiler.stop");
-      await writeFile(file, JSON.stringify(profile));
+      if (cpuFile) {
+        const { profile } = await session.post("Profiler.stop");
+        await writeFile(cpuFile, JSON.stringify(profile));
+        process.stderr.write(`bench: CPU profile written to ${cpuFile}\n`);
+      }
+      if (heapFile) {
+        const { profile } = await session.post("HeapProfiler.stopSampling");
+        await writeFile(heapFile, JSON.stringify(profile));
+        process.stderr.write(`bench: allocation profile written to ${heapFile}\n`);
+      }
       session.disconnect();
-      process.stderr.write(`bench: CPU profile written to ${file}\n`);
     },
   };
 }

@@ -66,7 +66,14 @@ export function fieldPieces(fields: Record<string, unknown>): [string, string][]
     const key = logKey(k);
     pieces.push([key, ` ${key}=${formatValue(k, v)}`]);
   }
-  if (pieces.length > 1) pieces.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  // Insertion sort in place: a logger binds a handful of fields, and Array.prototype.sort would
+  // copy the array into a work array for each of a backup's per-item child loggers.
+  for (let i = 1; i < pieces.length; i++) {
+    const piece = pieces[i] as [string, string];
+    let j = i - 1;
+    for (; j >= 0 && (pieces[j] as [string, string])[0] > piece[0]; j--) pieces[j + 1] = pieces[j] as [string, string];
+    pieces[j + 1] = piece;
+  }
   return pieces;
 }
 
@@ -129,23 +136,28 @@ export function mergeFields(bound: [string, string][], own: Record<string, unkno
  */
 export function childPieces(parent: [string, string][], bindings: Record<string, unknown>): [string, string][] {
   const extra = fieldPieces(bindings);
-  const replaced = new Set<string>();
-  for (const k in bindings) replaced.add(logKey(k));
-  if (replaced.size === 0) return parent;
+  if (!hasKeys(bindings)) return parent;
+  // A parent field the child binds again (or unbinds with undefined) gives way to the child's.
+  const replaced = (key: string): boolean => Object.hasOwn(bindings, key) || (key === "error" && Object.hasOwn(bindings, "err"));
   const out: [string, string][] = [];
   let i = 0;
-  const copyBefore = (key: string | undefined): void => {
-    for (; i < parent.length && (key === undefined || (parent[i] as [string, string])[0] <= key); i++) {
-      const bound = parent[i] as [string, string];
-      if (!replaced.has(bound[0])) out.push(bound);
-    }
-  };
   for (const pair of extra) {
-    copyBefore(pair[0]);
+    for (; i < parent.length && (parent[i] as [string, string])[0] <= pair[0]; i++) {
+      const bound = parent[i] as [string, string];
+      if (!replaced(bound[0])) out.push(bound);
+    }
     out.push(pair);
   }
-  copyBefore(undefined);
+  for (; i < parent.length; i++) {
+    const bound = parent[i] as [string, string];
+    if (!replaced(bound[0])) out.push(bound);
+  }
   return out;
+}
+
+function hasKeys(o: object): boolean {
+  for (const key in o) if (Object.hasOwn(o, key)) return true;
+  return false;
 }
 
 let lastSecond = NaN;

@@ -93,6 +93,8 @@ export interface BackupProgress {
   itemsBackedUp: number;
 }
 
+const NO_BLOCK_ITEMS: readonly ItemBlockItem[] = [];
+
 /** Where item files go: the tarball, or (finalize) the entries that replace the tarball's. */
 export type TarballSink = Pick<TarballWriter, "appendCopies" | "writeVersion">;
 
@@ -725,10 +727,10 @@ class BackupRun {
 
   /** Pre hooks of the block's pods, then every item of the block, then the post hooks. */
   async #backupBlock(block: ItemBlock): Promise<void> {
+    // Pods already backed up (another block's additional item) get no hooks. (Most blocks hold
+    // one item and no pod: no list of them is built then.)
+    const pods = block.items.some((i) => i.gr === "pods") ? block.items.filter((i) => i.gr === "pods" && !this.#backedUp.has(this.#key(i.object))) : NO_BLOCK_ITEMS;
     const hookCtx = { kube: this.#kube, log: this.#log, tracker: this.#hookTracker, hooks: this.#hooks };
-    const itemLog = (i: ItemBlockItem): Logger => (i.log ??= this.#log.child({ resource: i.gr, namespace: i.object.metadata.namespace ?? "", name: i.object.metadata.name }));
-    // Pods already backed up (another block's additional item) get no hooks.
-    const pods = block.items.filter((i) => i.gr === "pods" && !this.#backedUp.has(this.#key(i.object)));
     const hooked: ItemBlockItem[] = [];
     for (const pod of pods) {
       const failure = await runPodHooks(pod.object, "pre", hookCtx);
@@ -744,7 +746,7 @@ class BackupRun {
       this.#addToResourceList(pod.object);
     }
     for (const item of block.items) {
-      const log = itemLog(item);
+      const log = (item.log ??= this.#log.child({ resource: item.gr, namespace: item.object.metadata.namespace ?? "", name: item.object.metadata.name }));
       try {
         await this.#backupItem(item.object, item.gr, item.resource, false, log, log, block);
       } catch (err) {

@@ -25,6 +25,9 @@ const { server, bucketRoot } = await startFilesystemServer(kube, velero, "vt-ben
 
 const settling = await waitNamespacesSettled(kube);
 const load = loadavg();
+// The limit's LIST is timed 3 times before the backups and 3 times after them (the API server's
+// and this process's state differ); the fastest of the 6 is the limit (the strictest comparison).
+const listBefore = await fastestList(kube, namespaces, endpoints.pids);
 
 /** One backup of the 10,000 objects through the running server, timed from CR creation to Completed. */
 async function runBackup(name: string, profile = false) {
@@ -56,7 +59,7 @@ async function runBackup(name: string, profile = false) {
 }
 // A fresh server's first backup runs mostly unoptimised JavaScript; a long-running server has
 // its hot paths compiled. Both are measured: "cold" on the fresh server, then three "warm" ones,
-// of which the fastest is compared with the limit (itself the fastest of three LISTs), so both
+// of which the fastest is compared with the limit (itself the fastest of six LISTs), so both
 // sides of the ratio are the same statistic. (VT_BENCH_CPU_PROFILE profiles the first warm one.)
 const WARM_RUNS = 3;
 const cold = await runBackup("cold");
@@ -70,8 +73,8 @@ const tarBytes = statSync(tarPath).size;
 const items = warm.backup.status?.progress?.itemsBackedUp ?? 0;
 
 // The limit: LIST every object + PUT a same-size tarball to the same object store.
-// The LIST is timed three times and the fastest run is the limit (the strictest comparison).
-const { ms: listMs, listed, cpuMs: listCpuMs, peerCpu: listPeerCpu } = await fastestList(kube, namespaces, endpoints.pids);
+const listAfter = await fastestList(kube, namespaces, endpoints.pids);
+const { ms: listMs, listed, cpuMs: listCpuMs, peerCpu: listPeerCpu } = listAfter.ms < listBefore.ms ? listAfter : listBefore;
 const store = new FilesystemObjectStore();
 await store.init({ path: bucketRoot, bucket: "limit", createBucket: "true" });
 const body = readFileSync(tarPath);
@@ -107,7 +110,7 @@ const section = [
   `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(" ")}${settling ? `, ${settling} namespaces still Terminating` : ""}`,
   "- command: `bash scripts/bench.sh backup`",
   `- ${items} items per backup, tarball ${(tarBytes / 1024 / 1024).toFixed(1)} MiB`,
-  `- limit: LIST ${listed} objects ${(listMs / 1000).toFixed(3)} s (fastest of 3; CPU: this process ${listCpuMs.toFixed(0)} ms, peers ${listPeerCpu}) + PUT same-size tarball (${body.length} bytes, same filesystem ObjectStore) ${(putMs / 1000).toFixed(3)} s = ${(limitMs / 1000).toFixed(3)} s`,
+  `- limit: LIST ${listed} objects ${(listMs / 1000).toFixed(3)} s (fastest of 6: 3 before the backups, best ${(listBefore.ms / 1000).toFixed(3)} s, 3 after, best ${(listAfter.ms / 1000).toFixed(3)} s; CPU: this process ${listCpuMs.toFixed(0)} ms, peers ${listPeerCpu}) + PUT same-size tarball (${body.length} bytes, same filesystem ObjectStore) ${(putMs / 1000).toFixed(3)} s = ${(limitMs / 1000).toFixed(3)} s`,
   `- floor: a bare pipeline with none of a backup's logic (LIST each namespace's ConfigMaps and Secrets with the next LIST in flight, JSON.stringify each item, two tar entries per item with the engine's TarballWriter, gzip, write the file): ${(floor.ms / 1000).toFixed(3)} s (fastest of 3; CPU: this process ${floor.cpuMs.toFixed(0)} ms (${floor.threads})) = ${(floor.ms / limitMs).toFixed(2)}× the limit`,
   ...describe("cold (first backup of a fresh server)", cold),
   `- warm (backups 2 to ${WARM_RUNS + 1} of the same server): walls ${warmRuns.map((r) => (r.wallMs / 1000).toFixed(3)).join(", ")} s (median ${(median(warmRuns.map((r) => r.wallMs)) / 1000).toFixed(3)} s = ${(median(warmRuns.map((r) => r.wallMs)) / limitMs).toFixed(2)}× the limit); the fastest:`,

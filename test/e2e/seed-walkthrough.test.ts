@@ -13,6 +13,7 @@ import { buildSeaExecutable, ROOT } from "../../scripts/build-plugins.ts";
 import { GVR } from "../../host/src/kube/gvr.ts";
 import { HttpKubeClient } from "../../host/src/kube/http-kube-client.ts";
 import { loadKubeConfig } from "../../host/src/kube/kube-config.ts";
+import { readTarball } from "../../host/src/testing/read-tarball.ts";
 import { loadEndpoints, type Endpoints } from "../helpers/endpoints.ts";
 import { eventually, startVeleroServer, velero, type CliEnv, type ServerProcess } from "./cli.ts";
 
@@ -28,6 +29,7 @@ let kube: HttpKubeClient;
 let s3: S3Client;
 let ctx: CliEnv;
 let server: ServerProcess | undefined;
+let restoreName: string | undefined;
 
 async function bucketKeys(prefix: string): Promise<string[]> {
   const out = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
@@ -202,6 +204,7 @@ describe("the seed walkthrough, verbatim", () => {
     expect(r.code).toBe(0);
     const name = /Restore request "(test-backup-\d{14})" submitted successfully\./.exec(r.stdout)?.[1];
     expect(name).toBeDefined();
+    restoreName = name;
     expect(await terminal("restore", name as string)).toBe("Completed");
     const get = await velero(ctx, "restore", "get");
     const [header, ...rows] = get.stdout.trimEnd().split("\n");
@@ -216,6 +219,40 @@ describe("the seed walkthrough, verbatim", () => {
     expect(cm?.data).toEqual({ port: "5201" });
     expect(cm?.metadata.labels).toMatchObject({ app: "iperf3-server", "velero.io/backup-name": "test-backup", "velero.io/restore-name": name });
     expect(await kube.get(DEPLOYMENTS, "iperf3-server", APP_NS)).toBeDefined();
+  });
+
+  it("velero debug --backup test-backup --restore <restore>: the support bundle holds the Velero objects, the server pod's logs, version, describe and logs", async () => {
+    expect(restoreName, "the restore step ran").toBeDefined();
+    const r = await velero(ctx, "debug", "--backup", "test-backup", "--restore", restoreName as string, "--output", "bundle.tar.gz");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const path = join(ctx.cwd, "bundle.tar.gz");
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe(`Generated debug information bundle: ${path}`);
+    const entries = await readTarball(path);
+    const names = [...entries.keys()];
+    const capture = (prefix: string): { kind: string; items: { metadata: { name: string } }[] } => {
+      const name = names.find((n) => n.startsWith(prefix) && n.endsWith(".json"));
+      expect(name, `${prefix}* in ${names.join(", ")}`).toBeDefined();
+      return JSON.parse(entries.get(name as string)?.data ?? "") as { kind: string; items: { metadata: { name: string } }[] };
+    };
+    expect(capture(`velero-bundle/kubecapture/velero.io_v1/${NS}/backups-`).items.map((b) => b.metadata.name).sort()).toEqual(["nginx-backup", "test-backup"]);
+    expect(capture(`velero-bundle/kubecapture/velero.io_v1/${NS}/backupstoragelocations-`).items.map((b) => b.metadata.name)).toEqual(["default"]);
+    expect(capture(`velero-bundle/kubecapture/velero.io_v1/${NS}/restores-`).items.map((b) => b.metadata.name)).toEqual([restoreName]);
+    // The Deployment `velero install` made runs (kwok) one pod; kwok serves every container's log from one file.
+    const pods = capture(`velero-bundle/kubecapture/core_v1/${NS}/pods-`).items;
+    expect(pods.length).toBeGreaterThan(0);
+    const served = 'time="2026-01-01T00:00:00Z" level=info msg="a container log line served by kwok (test environment)"\n';
+    for (const pod of pods) expect(entries.get(`velero-bundle/kubecapture/core_v1/${NS}/${pod.metadata.name}/velero/velero.log`)?.data).toBe(served);
+    expect(entries.get("velero-bundle/version.txt")?.data).toMatch(/^Client:\n\tVersion: .+\n\tGit commit: .+\nServer:\n\tVersion: .+\n/);
+    expect(entries.get("velero-bundle/backup_describe_test-backup.txt")?.data).toMatch(/^Phase:\s+Completed$/m);
+    expect(entries.get("velero-bundle/backup_test-backup.log")?.data).toContain('msg="Backing up item"');
+    expect(entries.get(`velero-bundle/restore_describe_${restoreName}.txt`)?.data).toMatch(/^Phase:\s+Completed$/m);
+    expect(entries.get(`velero-bundle/restore_${restoreName}.log`)?.data).toMatch(/level=info msg="[^"]*[Rr]estor/);
+    // no Secret was read: the credentials `velero install` stored are not in it
+    const credentials = readFileSync(join(ctx.cwd, "credentials-velero"), "utf8");
+    const key = /aws_secret_access_key\s*=\s*(\S+)/.exec(credentials)?.[1];
+    expect(key).toBeDefined();
+    expect([...entries.values()].some((e) => e.data.includes(key as string) || e.data.includes(Buffer.from(credentials).toString("base64")))).toBe(false);
   });
 
   it("velero backup delete test-backup --confirm removes it from the bucket", async () => {

@@ -69,3 +69,19 @@ describe('pods/exec (kwok ClusterExec, local host process)', () => {
     expect(bad.stderr).toMatch(/exit status 3/);
   });
 });
+
+describe('pods/log (kwok ClusterLogs: every container logs the lines of DIR/exec/container.log)', () => {
+  it("kubectl logs of each container answers the file's lines", async () => {
+    const expected = readFileSync(ep.exec.containerLog, 'utf8').split('\n').filter((l) => l !== '').map((l) => l.split(' ').slice(3).join(' '));
+    expect(expected.length).toBeGreaterThan(0);
+    for (const container of ['main', 'side']) {
+      const r = await kubectl(['logs', '-n', ns, 'p', '-c', container]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout.trimEnd().split('\n')).toEqual(expected);
+    }
+    const missing = await kubectl(['logs', '-n', ns, 'no-such-pod']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('pods "no-such-pod" not found');
+  });
+});

@@ -52,8 +52,10 @@ export interface Endpoints {
   exec: {
     /** DIR/exec: the working directory of every exec'd command */
     workDir: string;
-    /** DIR/kwok-exec.yaml: the ClusterExec config passed to kwok with --config */
+    /** DIR/kwok-exec.yaml: the ClusterExec (and ClusterLogs) config passed to kwok with --config */
     config: string;
+    /** DIR/exec/container.log: what `pods/log` answers for every container of every pod (kwok ClusterLogs) */
+    containerLog: string;
   };
   /** name -> pid of every process `up` started (stopped by `down`, by pid) */
   pids: Record<string, number>;

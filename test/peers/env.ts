@@ -377,11 +377,17 @@ async function makePki(ctx: Ctx): Promise<Pki> {
  * answers `pods/exec` by running the command AS A PROCESS ON THIS HOST (as the user running kwok, with kwok's
  * environment plus VT_EXEC_DIR), with DIR/exec as its working directory. Nothing runs inside a container: there
  * are no containers. Tests must only let such commands touch files under DIR/exec or a temp dir.
+ * And its ClusterLogs (cluster_logs_types.go): every container of every pod "logs" the lines of one file,
+ * DIR/exec/container.log (written here, in CRI log format; `pods/log` serves its lines), since there is no
+ * container to log anything.
  * Written into DIR at every `up` (generated, not committed).
  */
 async function writeKwokExecConfig(dir: string): Promise<string> {
   const workDir = path.join(dir, 'exec');
   const file = path.join(dir, 'kwok-exec.yaml');
+  const logsFile = path.join(workDir, 'container.log');
+  // in the CRI log format kwok reads (a container runtime's log file): time, stream, tag, line
+  await fsp.writeFile(logsFile, '2026-01-01T00:00:00.000000000Z stdout F time="2026-01-01T00:00:00Z" level=info msg="a container log line served by kwok (test environment)"\n');
   const yaml = `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterExec
 metadata:
@@ -393,6 +399,15 @@ spec:
       envs:
       - name: VT_EXEC_DIR
         value: ${JSON.stringify(workDir)}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata:
+  name: vt-container-logs
+spec:
+  logs:
+  - logsFile: ${JSON.stringify(logsFile)}
+    follow: false
 `;
   await fsp.writeFile(file, yaml);
   return file;
@@ -683,7 +698,7 @@ async function upInner(ctx: Ctx, sock: string, timeout: number): Promise<Endpoin
       blobEndpoint, account: AZ_ACCOUNT, key: AZ_KEY,
     },
     csi: { driver: CSI_DRIVER, storageClass: STORAGE_CLASS, volumeSnapshotClass: SNAPSHOT_CLASS, dataDir: csiData, socket: sock },
-    exec: { workDir: path.join(dir, 'exec'), config: path.join(dir, 'kwok-exec.yaml') },
+    exec: { workDir: path.join(dir, 'exec'), config: path.join(dir, 'kwok-exec.yaml'), containerLog: path.join(dir, 'exec', 'container.log') },
     pids: Object.fromEntries(Object.entries(ctx.procs).map(([k, v]) => [k, v.pid])),
     procs: ctx.procs,
     timings: ctx.timings,

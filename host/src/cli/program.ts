@@ -12,6 +12,7 @@ import { newBackupCommand } from "./backup/index.js";
 import { newBackupLocationCommand } from "./backup-location/index.js";
 import { newClientCommand } from "./client/config.js";
 import { newCompletionCommand } from "./completion.js";
+import { newDebugCommand } from "./debug.js";
 import { newInstallCommand } from "./install/install.js";
 import { newUninstallCommand } from "./install/uninstall.js";
 import { newPluginCommand } from "./plugin/index.js";
@@ -84,6 +85,7 @@ export function createProgram(f: Factory): Command {
     newResticCommand(f),
     newBackupLocationCommand(f),
     newSnapshotLocationCommand(f),
+    newDebugCommand(f, runCli),
   ]) {
     program.addCommand(cmd, { hidden: cmd.name() === "run-plugins" });
   }

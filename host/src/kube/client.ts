@@ -97,6 +97,8 @@ export interface KubeClient {
    * missing, otherwise takes ownership of the given fields. Used to install CRDs.
    */
   apply(gvr: GroupVersionResource, object: UnstructuredItem, options: { fieldManager: string; force?: boolean }): Promise<UnstructuredItem>;
+  /** A container's log as the kubelet serves it (pods/log; the current container, not the previous one). */
+  podLogs(namespace: string, pod: string, container: string): Promise<string>;
   /** Runs a command in a pod's container (pods/exec); resolves with its output and exit code. */
   exec(input: { namespace: string; pod: string; container: string; command: string[]; timeoutMs: number }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
 }

@@ -576,7 +576,13 @@ export class HttpKubeClient implements KubeClient {
     };
   }
 
-  // ---- exec ----------------------------------------------------------------------------------
+  // ---- logs and exec -------------------------------------------------------------------------
+
+  async podLogs(namespace: string, pod: string, container: string): Promise<string> {
+    requireName(pod);
+    const response = await this.#raw("GET", `${resourcePath(GVR_PODS, namespace, pod)}/log`, { query: { container }, accept: "text/plain, */*" });
+    return await response.body.text();
+  }
 
   async exec(input: {
     namespace: string;
@@ -719,6 +725,8 @@ function exitCodeOf(status: V1Status): number | undefined {
 function groupResourcePath(gvr: GroupVersionResource): string {
   return gvr.group === "" ? gvr.resource : `${gvr.resource}.${gvr.group}`;
 }
+
+const GVR_PODS: GroupVersionResource = { group: "", version: "v1", resource: "pods" };
 
 export function resourcePath(gvr: GroupVersionResource, namespace?: string, name?: string): string {
   let path = gvr.group === "" ? `/api/${gvr.version}` : `/apis/${gvr.group}/${gvr.version}`;

@@ -246,6 +246,19 @@ export class FakeKubeClient implements KubeClient {
     return this.#watchers.size;
   }
 
+  /** Container logs served by podLogs(): "namespace/pod/container" → text. */
+  readonly containerLogs = new Map<string, string>();
+
+  async podLogs(namespace: string, pod: string, container: string): Promise<string> {
+    this.#maybeFail("logs", "pods");
+    if (!this.#bucket({ group: "", version: "v1", resource: "pods" }).has(objKey(namespace, pod))) {
+      throw new KubeApiError({ statusCode: 404, reason: "NotFound", message: `pods "${pod}" not found` });
+    }
+    const text = this.containerLogs.get(`${namespace}/${pod}/${container}`);
+    if (text === undefined) throw new KubeApiError({ statusCode: 400, reason: "BadRequest", message: `container ${container} is not valid for pod ${pod}` });
+    return text;
+  }
+
   async exec(input: { namespace: string; pod: string; container: string; command: string[]; timeoutMs: number }): Promise<{
     stdout: string;
     stderr: string;

@@ -82,3 +82,18 @@ describe("HttpKubeClient.exec through kube-apiserver → kwok (host process)", (
     expect((err as Error).message).toMatch(/timed out after 1000ms/);
   });
 });
+
+describe("HttpKubeClient.podLogs through kube-apiserver → kwok (ClusterLogs)", () => {
+  it("returns the container's log lines, and names the pod or container that does not exist", async () => {
+    const lines = readFileSync(ep.exec.containerLog, "utf8").split("\n").filter((l) => l !== "").map((l) => l.split(" ").slice(3).join(" "));
+    expect(await kube.podLogs(ns, "p", "main")).toBe(lines.map((l) => `${l}\n`).join(""));
+    const noPod = await kube.podLogs(ns, "nope", "main").catch((e: unknown) => e);
+    expect(noPod).toBeInstanceOf(KubeApiError);
+    expect((noPod as KubeApiError).statusCode).toBe(404);
+    expect((noPod as Error).message).toContain('pods "nope" not found');
+    const noContainer = await kube.podLogs(ns, "p", "sidecar").catch((e: unknown) => e);
+    expect(noContainer).toBeInstanceOf(KubeApiError);
+    expect((noContainer as KubeApiError).statusCode).toBe(400);
+    expect((noContainer as Error).message).toContain("container sidecar is not valid for pod p");
+  });
+});

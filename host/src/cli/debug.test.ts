@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { KubeApiError } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
 import { forBackup, forDeployment, forNamespace, forObject, forPod, forSecret } from "../testing/builders.js";
 import { readTarball } from "../testing/read-tarball.js";
@@ -93,6 +94,21 @@ describe("velero debug", () => {
     const entries = await readTarball(join(t.deps.cwd, made[0] as string));
     expect([...entries.keys()].some((n) => n.startsWith("velero-bundle/backup_"))).toBe(false);
     expect(existsSync(join(t.deps.cwd, made[0] as string))).toBe(true);
+  });
+
+  it("a LIST the API server refuses (RBAC, say) is reported and the rest is still bundled", async () => {
+    const t = cluster();
+    t.kube.failNext("list", "schedules", new KubeApiError({ statusCode: 403, reason: "Forbidden", message: 'schedules.velero.io is forbidden: User "bob" cannot list resource "schedules"' }));
+    t.kube.failNext("list", "pods", new KubeApiError({ statusCode: 403, reason: "Forbidden", message: 'pods is forbidden: User "bob" cannot list resource "pods"' }));
+    const r = await t.run("debug", "--output", "b.tar.gz", "-n", "velero");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Failed to list schedules.velero.io in namespace velero: schedules.velero.io is forbidden: User "bob" cannot list resource "schedules"');
+    expect(r.stderr).toContain('Failed to list pods in namespace velero: pods is forbidden');
+    const names = [...(await readTarball(join(t.deps.cwd, "b.tar.gz"))).keys()];
+    expect(names.some((n) => n.includes("/schedules-"))).toBe(false);
+    expect(names.some((n) => n.includes("/pods-"))).toBe(false);
+    expect(names.some((n) => n.includes("velero.io_v1/velero/backups-"))).toBe(true);
+    expect(names).toContain("velero-bundle/version.txt");
   });
 
   it("leaves no partial file when the bundle cannot be written", async () => {

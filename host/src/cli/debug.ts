@@ -144,20 +144,35 @@ class DebugBundle {
     }
   }
 
-  /** Every velero.io resource of the namespace, one List per resource, at its preferred version. */
+  /** Every velero.io resource of the namespace, one List per resource, at its preferred version; a LIST refused is reported and skipped. */
   async #captureObjects(kube: KubeClient, add: (path: string, content: string) => Promise<void>): Promise<void> {
     for (const r of preferredResources(await kube.discover(), "velero.io")) {
       if (!r.namespaced || !r.verbs.includes("list")) continue;
-      const { items, resourceVersion } = await kube.list(r, { namespace: this.#namespace });
+      let listed;
+      try {
+        listed = await kube.list(r, { namespace: this.#namespace });
+      } catch (err) {
+        // (no permission to list one kind, say): the rest of the bundle is still worth having
+        this.#f.err(`Failed to list ${r.resource}.${r.group} in namespace ${this.#namespace}: ${getErrorMessage(err)}\n`);
+        continue;
+      }
+      const { items, resourceVersion } = listed;
       const list = { apiVersion: `${r.group}/${r.version}`, kind: `${r.kind}List`, metadata: { resourceVersion }, items };
       await add(`${CAPTURE_DIR}/${r.group}_${r.version}/${this.#namespace}/${r.resource}-${this.#stamp}.json`, `${JSON.stringify(list, null, 4)}\n`);
     }
   }
 
-  /** The namespace's pods and each container's log; a log that cannot be read is reported, not fatal (as crashd). */
+  /** The namespace's pods and each container's log; what cannot be read is reported, not fatal (as crashd). */
   async #captureLogs(kube: KubeClient, add: (path: string, content: string) => Promise<void>): Promise<void> {
     const ns = this.#namespace;
-    const { items: pods, resourceVersion } = await kube.list(GVR.pods, { namespace: ns });
+    let listed;
+    try {
+      listed = await kube.list(GVR.pods, { namespace: ns });
+    } catch (err) {
+      this.#f.err(`Failed to list pods in namespace ${ns}: ${getErrorMessage(err)}\n`);
+      return;
+    }
+    const { items: pods, resourceVersion } = listed;
     const dir = `${CAPTURE_DIR}/core_v1/${ns}`;
     await add(`${dir}/pods-${this.#stamp}.json`, `${JSON.stringify({ apiVersion: "v1", kind: "PodList", metadata: { resourceVersion }, items: pods }, null, 4)}\n`);
     for (const pod of pods) {

@@ -126,3 +126,53 @@ describe("the velero CLI prints what Velero v1.18.1's CLI prints", () => {
     expect(o).toEqual(g);
   });
 });
+
+describe("velero install --dry-run -o json prints the Deployment and DaemonSets Velero v1.18.1's installer builds", () => {
+  it("with the repository, maintenance, node-agent (Linux and Windows) and CSI polling flags: the same server and node-agent args, env, and Windows scheduling", async () => {
+    const json = (o: object): string => JSON.stringify(o);
+    for (const [name, key, value] of [
+      ["vt-node-agent-config", "config.json", { loadConcurrency: { globalConfig: 2 } }],
+      ["vt-repo-config", "kopia", { cacheLimitMB: 2048 }],
+      ["vt-maintenance-config", "global", { keepLatestMaintenanceJobs: 2 }],
+    ] as const) {
+      await kube.create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: NS }, data: { [key]: json(value) } } as UnstructuredItem);
+    }
+    const flags = [
+      "install", "--provider", "aws", "--bucket", "b", "--no-secret", "--plugins", "velero/velero-plugin-for-aws:v1.13.0", "--image", "velero/velero:v1.18.1",
+      "--use-volume-snapshots=false", "--use-node-agent", "--use-node-agent-windows", "--node-agent-configmap", "vt-node-agent-config",
+      "--backup-repository-configmap", "vt-repo-config", "--repo-maintenance-job-configmap", "vt-maintenance-config", "--keep-latest-maintenance-jobs", "3",
+      "--maintenance-job-cpu-request", "100m", "--maintenance-job-mem-limit", "1Gi", "--csi-snapshot-early-frequent-polling", "--pod-volume-operation-timeout", "2h",
+      "--garbage-collection-frequency", "30m", "--features", "EnableCSI", "--dry-run", "-o", "json",
+    ];
+    const { go, ours } = await both(...flags);
+    expect(go.code, go.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    type Spec = { os?: unknown; affinity?: unknown; tolerations?: unknown; securityContext?: unknown; containers: { name: string; args: string[]; env?: { name: string }[]; securityContext?: unknown }[] };
+    const workloads = (text: string): Record<string, Spec> =>
+      Object.fromEntries(
+        (JSON.parse(text) as { items: { kind: string; metadata: { name: string }; spec: { template: { spec: Spec } } }[] }).items
+          .filter((i) => i.kind === "Deployment" || i.kind === "DaemonSet")
+          .map((i) => [`${i.kind}/${i.metadata.name}`, i.spec.template.spec]),
+      );
+    const g = workloads(go.stdout);
+    const o = workloads(ours.stdout);
+    expect(Object.keys(o).sort()).toEqual(Object.keys(g).sort());
+    expect(Object.keys(g).sort()).toEqual(["DaemonSet/node-agent", "DaemonSet/node-agent-windows", "Deployment/velero"]);
+    for (const key of Object.keys(g)) {
+      const [gs, os] = [g[key] as Spec, o[key] as Spec];
+      expect(os.containers[0]?.name, key).toBe(gs.containers[0]?.name);
+      expect(os.containers[0]?.args, `${key} args`).toEqual(gs.containers[0]?.args);
+      expect(os.containers[0]?.env?.map((e) => e.name), `${key} env`).toEqual(gs.containers[0]?.env?.map((e) => e.name));
+      expect(os.os, `${key} os`).toEqual(gs.os);
+      expect(os.affinity, `${key} affinity`).toEqual(gs.affinity);
+      expect(os.tolerations, `${key} tolerations`).toEqual(gs.tolerations);
+      expect(os.securityContext, `${key} pod securityContext`).toEqual(gs.securityContext);
+      expect(os.containers[0]?.securityContext, `${key} container securityContext`).toEqual(gs.containers[0]?.securityContext);
+    }
+    // and Velero refuses a ConfigMap that does not exist before installing anything, as velero-ts does
+    const missing = await both(...flags.map((f) => (f === "vt-node-agent-config" ? "vt-no-such-config" : f)));
+    expect(missing.go.code).not.toBe(0);
+    expect(missing.ours.code).not.toBe(0);
+    for (const r of [missing.go, missing.ours]) expect(r.stderr).toContain("--node-agent-configmap specified ConfigMap vt-no-such-config is invalid: fail to find ConfigMap vt-no-such-config");
+  });
+});

@@ -130,6 +130,93 @@ describe("velero install", () => {
     expect(r.stderr).toContain(message);
   });
 
+  it("passes Velero 1.18's repository, maintenance and node-agent flags on as its installer does, and adds the node-agent-windows DaemonSet", async () => {
+    const cli = cliWithCredentials();
+    const json = (o: object): string => JSON.stringify(o);
+    cli.kube.seed(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: "velero" } });
+    cli.kube.seed(
+      GVR.configMaps,
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "node-agent-config", namespace: "velero" }, data: { "config.json": json({ loadConcurrency: { globalConfig: 2 } }) } },
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "repo-config", namespace: "velero" }, data: { kopia: json({ cacheLimitMB: 2048 }) } },
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "maintenance-config", namespace: "velero" }, data: { global: json({ keepLatestMaintenanceJobs: 2 }) } },
+    );
+    const r = await cli.run(
+      ...SEED_FLAGS,
+      "--use-node-agent",
+      "--use-node-agent-windows",
+      "--node-agent-configmap=node-agent-config",
+      "--backup-repository-configmap=repo-config",
+      "--repo-maintenance-job-configmap=maintenance-config",
+      "--keep-latest-maintenance-jobs=3",
+      "--maintenance-job-cpu-request=100m",
+      "--maintenance-job-mem-limit=1Gi",
+      "--csi-snapshot-early-frequent-polling",
+      "--pod-volume-operation-timeout=2h",
+      // also the root command's global flag: install's own goes on the Deployment and DaemonSets
+      "--features",
+      "EnableCSI",
+      "--dry-run",
+      "-o",
+      "json",
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    type Pod = { os?: { name: string }; securityContext?: object; tolerations?: object[]; affinity: object; containers: { name: string; args: string[]; env: { name: string; value?: string }[]; securityContext?: object }[] };
+    const items = (JSON.parse(r.stdout) as { items: { kind: string; metadata: { name: string }; spec: { template: { spec: Pod } } }[] }).items;
+    const pod = (kind: string, name: string): Pod => {
+      const found = items.find((i) => i.kind === kind && i.metadata.name === name);
+      expect(found, `${kind}/${name}`).toBeDefined();
+      return (found as { spec: { template: { spec: Pod } } }).spec.template.spec;
+    };
+    // Velero's pkg/install/deployment.go order
+    expect(pod("Deployment", "velero").containers[0]?.args).toEqual([
+      "server",
+      "--features=EnableCSI",
+      "--uploader-type=kopia",
+      "--fs-backup-timeout=2h0m0s",
+      "--keep-latest-maintenance-jobs=3",
+      "--maintenance-job-cpu-request=100m",
+      "--maintenance-job-mem-limit=1Gi",
+      "--backup-repository-configmap=repo-config",
+      "--repo-maintenance-job-configmap=maintenance-config",
+    ]);
+    expect(pod("Deployment", "velero").containers[0]?.env.at(-1)).toEqual({ name: "CSI_SNAPSHOT_EARLY_FREQUENT_POLLING", value: "true" });
+    const linux = pod("DaemonSet", "node-agent");
+    const windows = pod("DaemonSet", "node-agent-windows");
+    for (const ds of [linux, windows]) {
+      expect(ds.containers[0]?.args).toEqual(["node-agent", "server", "--features=EnableCSI", "--node-agent-configmap=node-agent-config", "--backup-repository-configmap=repo-config"]);
+    }
+    const osIs = (operator: string) => ({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/os", operator, values: ["windows"] }] }] } } });
+    expect(linux.affinity).toEqual(osIs("NotIn"));
+    expect(linux.securityContext).toEqual({ runAsUser: 0 });
+    expect(windows.containers[0]?.name).toBe("node-agent-windows");
+    expect(windows.os).toEqual({ name: "windows" });
+    expect(windows.affinity).toEqual(osIs("In"));
+    expect(windows.tolerations).toEqual([
+      { key: "os", operator: "Equal", effect: "NoSchedule", value: "windows" },
+      { key: "os", operator: "Equal", effect: "NoExecute", value: "windows" },
+    ]);
+    expect(windows.securityContext).toBeUndefined();
+    expect(windows.containers[0]?.securityContext).toBeUndefined();
+  });
+
+  it.each([
+    { flag: "--node-agent-configmap=missing", message: '--node-agent-configmap specified ConfigMap missing is invalid: fail to find ConfigMap missing: configmaps "missing" not found' },
+    { flag: "--backup-repository-configmap=empty", message: "--backup-repository-configmap specified ConfigMap empty is invalid: data is not available in ConfigMap empty" },
+    { flag: "--repo-maintenance-job-configmap=broken", message: '--repo-maintenance-job-configmap specified ConfigMap broken is invalid: error to unmarshall data from ConfigMap broken: key "global":' },
+  ])("refuses a ConfigMap flag whose ConfigMap is missing or not JSON, before installing anything: $flag", async ({ flag, message }) => {
+    const cli = cliWithCredentials();
+    cli.kube.seed(
+      GVR.configMaps,
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "empty", namespace: "velero" } },
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "broken", namespace: "velero" }, data: { global: "{not json" } },
+    );
+    const r = await cli.run(...SEED_FLAGS, flag);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(cli.kube.actions).toEqual([]);
+  });
+
   it("accepts the seed's --use-restic alias for the node-agent DaemonSet", async () => {
     const cli = cliWithCredentials();
     const r = await cli.run(...SEED_FLAGS, "--use-restic", "--default-volumes-to-restic");

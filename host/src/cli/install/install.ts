@@ -183,7 +183,52 @@ export function installOptions(namespace: string, cwd: string, flags: InstallFla
     nodeAgentDisableHostPath: flags.nodeAgentDisableHostPath,
     serverPriorityClassName: flags.serverPriorityClassName,
     nodeAgentPriorityClassName: flags.nodeAgentPriorityClassName,
+    useNodeAgentWindows: flags.useNodeAgentWindows,
+    csiSnapshotEarlyFrequentPolling: flags.csiSnapshotEarlyFrequentPolling,
+    keepLatestMaintenanceJobs: flags.keepLatestMaintenanceJobs,
+    maintenanceJobCpuRequest: flags.maintenanceJobCpuRequest,
+    maintenanceJobMemRequest: flags.maintenanceJobMemRequest,
+    maintenanceJobCpuLimit: flags.maintenanceJobCpuLimit,
+    maintenanceJobMemLimit: flags.maintenanceJobMemLimit,
+    backupRepositoryConfigmap: flags.backupRepositoryConfigmap,
+    repoMaintenanceJobConfigmap: flags.repoMaintenanceJobConfigmap,
+    nodeAgentConfigmap: flags.nodeAgentConfigmap,
   };
+}
+
+/** The ConfigMap flags Velero's install checks before installing, with what each must hold. */
+const CONFIGMAP_FLAGS = [
+  ["--node-agent-configmap", "nodeAgentConfigmap"],
+  ["--repo-maintenance-job-configmap", "repoMaintenanceJobConfigmap"],
+  ["--backup-repository-configmap", "backupRepositoryConfigmap"],
+] as const;
+
+/**
+ * Velero's VerifyJSONConfigs for each ConfigMap flag given: the ConfigMap exists in the install
+ * namespace, has data, and every value is a JSON object (the configuration it names).
+ */
+export async function verifyConfigMapFlags(f: Factory, namespace: string, flags: InstallFlags): Promise<void> {
+  for (const [flag, key] of CONFIGMAP_FLAGS) {
+    const name = flags[key];
+    if (!name) continue;
+    const problem = await (async (): Promise<string | undefined> => {
+      const cm = await (await f.kube()).get(GVR.configMaps, name, namespace);
+      if (!cm) return `fail to find ConfigMap ${name}: configmaps "${name}" not found (create it in namespace ${namespace} first)`;
+      const data = (cm as { data?: Record<string, string> }).data;
+      if (!data) return `data is not available in ConfigMap ${name}`;
+      for (const [entry, text] of Object.entries(data)) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch (err) {
+          return `error to unmarshall data from ConfigMap ${name}: key "${entry}": ${(err as Error).message}`;
+        }
+        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return `error to unmarshall data from ConfigMap ${name}: key "${entry}" is not a JSON object`;
+      }
+      return undefined;
+    })();
+    if (problem) throw new UsageError(`${flag} specified ConfigMap ${name} is invalid: ${problem}`);
+  }
 }
 
 /** CRD readiness wait (Velero: up to a minute). */
@@ -239,7 +284,14 @@ class Install implements Verb {
     this.#f = f;
   }
   complete(_args: string[], flags: InstallFlags): void {
-    this.flags = { ...flags, noSecret: flags.noSecret ?? flags.secret === false, noDefaultBackupLocation: flags.noDefaultBackupLocation ?? flags.defaultBackupLocation === false };
+    this.flags = {
+      ...flags,
+      noSecret: flags.noSecret ?? flags.secret === false,
+      noDefaultBackupLocation: flags.noDefaultBackupLocation ?? flags.defaultBackupLocation === false,
+      // `--features` is also the root command's global flag, which takes the value wherever it is
+      // written: install's own (as Velero's, the feature flags put on the Deployment) reads it there.
+      features: flags.features ?? this.#f.globals.features,
+    };
   }
   validate(): void {
     validateInstallFlags(this.flags);
@@ -248,6 +300,7 @@ class Install implements Verb {
     const f = this.#f;
     const ns = f.namespace();
     const flags = this.flags;
+    if (!flags.crdsOnly) await verifyConfigMapFlags(f, ns, flags);
     const crds = loadVeleroCrds();
     const resources = flags.crdsOnly ? labelledCrds(crds) : allResources(installOptions(ns, f.deps.cwd, flags), crds);
     const format = validateOutputFormat(flags.output, "install");
@@ -266,6 +319,10 @@ class Install implements Verb {
         if (flags.useNodeAgent || flags.useRestic) {
           f.out("Waiting for node-agent daemonset to be ready.\n");
           await waitForDaemonSet(f, ns, "node-agent", timeoutMs);
+        }
+        if (flags.useNodeAgentWindows) {
+          f.out("Waiting for node-agent-windows daemonset to be ready.\n");
+          await waitForDaemonSet(f, ns, "node-agent-windows", timeoutMs);
         }
       }
     } catch (err) {
@@ -327,6 +384,7 @@ export function newInstallCommand(f: Factory): Command {
   addBoolFlag(cmd, "--restore-only", "Run the server in restore-only mode. Optional.");
   addBoolFlag(cmd, "--dry-run", "Generate resources, but don't send them to the cluster. Use with -o. Optional.");
   addBoolFlag(cmd, "--use-node-agent", "Create Velero node-agent daemonset. Optional. Velero node-agent hosts and associates Velero modules that need to run in one or more Linux nodes.");
+  addBoolFlag(cmd, "--use-node-agent-windows", "Create Velero node-agent-windows daemonset. Optional. Velero node-agent-windows hosts and associates Velero modules that need to run in one or more Windows nodes.");
   addBoolFlag(cmd, "--use-restic", "Deprecated alias of --use-node-agent (Velero before 1.10).");
   addBoolFlag(cmd, "--privileged-node-agent", "Use privileged mode for the node agent. Optional. Required to backup block devices.");
   addBoolFlag(cmd, "--wait", "Wait for Velero deployment to be ready. Optional.");
@@ -342,11 +400,20 @@ export function newInstallCommand(f: Factory): Command {
   addBoolFlag(cmd, "--default-volumes-to-restic", "Deprecated alias of --default-volumes-to-fs-backup (Velero before 1.10).");
   cmd.option("--uploader-type <type>", "The type of uploader to transfer the data of pod volumes, supported value: 'kopia'");
   addBoolFlag(cmd, "--default-snapshot-move-data", "Bool flag to configure Velero server to move data by default for all snapshots supporting data movement. Optional.");
+  addBoolFlag(cmd, "--csi-snapshot-early-frequent-polling", "Bool flag to configure Velero server to use early frequent polling by default for all CSI snapshots. Optional.");
   addBoolFlag(cmd, "--disable-informer-cache", "Disable informer cache for Get calls on restore. Optional.");
   addBoolFlag(cmd, "--schedule-skip-immediately", "Skip the first scheduled backup immediately after creating a schedule. Default is false (don't skip).");
   addBoolFlag(cmd, "--node-agent-disable-host-path", "Don't mount the pod volume host path to node-agent. Optional.");
   addValueFlag(cmd, "--item-block-worker-count <n>", "Number of worker threads to process ItemBlocks. Default is one. Optional.", (v) => parseIntFlag("--item-block-worker-count", v));
   addValueFlag(cmd, "--concurrent-backups <n>", "Number of backups to process concurrently. Default is one. Optional.", (v) => parseIntFlag("--concurrent-backups", v));
+  addValueFlag(cmd, "--keep-latest-maintenance-jobs <n>", "Number of latest maintenance jobs to keep each repository. Optional.", (v) => parseIntFlag("--keep-latest-maintenance-jobs", v));
+  cmd.option("--maintenance-job-cpu-request <quantity>", "CPU request for maintenance jobs. Default is no limit.");
+  cmd.option("--maintenance-job-mem-request <quantity>", "Memory request for maintenance jobs. Default is no limit.");
+  cmd.option("--maintenance-job-cpu-limit <quantity>", "CPU limit for maintenance jobs. Default is no limit.");
+  cmd.option("--maintenance-job-mem-limit <quantity>", "Memory limit for maintenance jobs. Default is no limit.");
+  cmd.option("--backup-repository-configmap <name>", "The name of configMap containing backup repository configurations.");
+  cmd.option("--repo-maintenance-job-configmap <name>", "The name of ConfigMap containing repository maintenance Job configurations.");
+  cmd.option("--node-agent-configmap <name>", "The name of ConfigMap containing node-agent configurations.");
   cmd.option("--server-priority-class-name <name>", "Priority class name for the Velero server deployment. Optional.");
   cmd.option("--node-agent-priority-class-name <name>", "Priority class name for the node agent daemonset. Optional.");
   addOutputFlags(cmd, { defaultTable: false, labels: false });

@@ -2,7 +2,7 @@
  * The objects `velero install` creates, in Velero's order and shape (pkg/install/resources.go,
  * deployment.go, daemonset.go): CRDs, Namespace, ClusterRoleBinding, ServiceAccount, Secret
  * cloud-credentials, BackupStorageLocation and VolumeSnapshotLocation "default", Deployment velero
- * (one init container per plugin image) and the node-agent DaemonSet. Pure functions.
+ * (one init container per plugin image) and the node-agent DaemonSets (Linux, Windows). Pure functions.
  */
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { formatGoDuration } from "../flags/duration.js";
@@ -34,6 +34,16 @@ export interface InstallPassThroughOptions {
   nodeAgentDisableHostPath?: boolean;
   serverPriorityClassName?: string;
   nodeAgentPriorityClassName?: string;
+  useNodeAgentWindows?: boolean;
+  csiSnapshotEarlyFrequentPolling?: boolean;
+  keepLatestMaintenanceJobs?: number;
+  maintenanceJobCpuRequest?: string;
+  maintenanceJobMemRequest?: string;
+  maintenanceJobCpuLimit?: string;
+  maintenanceJobMemLimit?: string;
+  backupRepositoryConfigmap?: string;
+  repoMaintenanceJobConfigmap?: string;
+  nodeAgentConfigmap?: string;
 }
 
 export interface VeleroInstallOptions extends InstallPassThroughOptions {
@@ -160,6 +170,13 @@ export function serverArgs(o: VeleroInstallOptions): string[] {
   if ((o.defaultRepoMaintainFrequencyNs ?? 0) > 0) args.push(`--default-repo-maintain-frequency=${formatGoDuration(o.defaultRepoMaintainFrequencyNs ?? 0)}`);
   if ((o.garbageCollectionFrequencyNs ?? 0) > 0) args.push(`--garbage-collection-frequency=${formatGoDuration(o.garbageCollectionFrequencyNs ?? 0)}`);
   if ((o.podVolumeOperationTimeoutNs ?? 0) > 0) args.push(`--fs-backup-timeout=${formatGoDuration(o.podVolumeOperationTimeoutNs ?? 0)}`);
+  if ((o.keepLatestMaintenanceJobs ?? 0) > 0) args.push(`--keep-latest-maintenance-jobs=${o.keepLatestMaintenanceJobs}`);
+  if (o.maintenanceJobCpuLimit) args.push(`--maintenance-job-cpu-limit=${o.maintenanceJobCpuLimit}`);
+  if (o.maintenanceJobCpuRequest) args.push(`--maintenance-job-cpu-request=${o.maintenanceJobCpuRequest}`);
+  if (o.maintenanceJobMemLimit) args.push(`--maintenance-job-mem-limit=${o.maintenanceJobMemLimit}`);
+  if (o.maintenanceJobMemRequest) args.push(`--maintenance-job-mem-request=${o.maintenanceJobMemRequest}`);
+  if (o.backupRepositoryConfigmap) args.push(`--backup-repository-configmap=${o.backupRepositoryConfigmap}`);
+  if (o.repoMaintenanceJobConfigmap) args.push(`--repo-maintenance-job-configmap=${o.repoMaintenanceJobConfigmap}`);
   if ((o.itemBlockWorkerCount ?? 0) > 0) args.push(`--item-block-worker-count=${o.itemBlockWorkerCount}`);
   if ((o.concurrentBackups ?? 0) > 0) args.push(`--concurrent-backups=${o.concurrentBackups}`);
   return args;
@@ -185,6 +202,7 @@ export function deployment(o: VeleroInstallOptions): UnstructuredItem {
     volumeMounts.push({ name: "cloud-credentials", mountPath: "/credentials" });
     env.push(...CREDENTIAL_ENV);
   }
+  if (o.csiSnapshotEarlyFrequentPolling) env.push({ name: "CSI_SNAPSHOT_EARLY_FREQUENT_POLLING", value: "true" });
   const podSpec: Record<string, unknown> = {
     restartPolicy: "Always",
     serviceAccountName: o.serviceAccountName || "velero",
@@ -230,7 +248,12 @@ export function deployment(o: VeleroInstallOptions): UnstructuredItem {
   };
 }
 
-export function nodeAgentDaemonSet(o: VeleroInstallOptions): UnstructuredItem {
+/**
+ * The node-agent DaemonSet (Linux nodes), or with `forWindows` the node-agent-windows one (Velero's
+ * WithForWindows: Windows nodes by affinity and the os=windows taints, no security contexts).
+ */
+export function nodeAgentDaemonSet(o: VeleroInstallOptions, forWindows = false): UnstructuredItem {
+  const name = forWindows ? "node-agent-windows" : "node-agent";
   const root = o.kubeletRootDir ?? "/var/lib/kubelet";
   const volumes: Record<string, unknown>[] = [];
   const volumeMounts: Record<string, unknown>[] = [];
@@ -255,36 +278,51 @@ export function nodeAgentDaemonSet(o: VeleroInstallOptions): UnstructuredItem {
   }
   const args = ["node-agent", "server"];
   if (o.features.length > 0) args.push(`--features=${o.features.join(",")}`);
+  if (o.nodeAgentConfigmap) args.push(`--node-agent-configmap=${o.nodeAgentConfigmap}`);
+  if (o.backupRepositoryConfigmap) args.push(`--backup-repository-configmap=${o.backupRepositoryConfigmap}`);
+  const osAffinity = (operator: "In" | "NotIn") => ({
+    nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/os", operator, values: ["windows"] }] }] } },
+  });
   return {
     apiVersion: "apps/v1",
     kind: "DaemonSet",
-    metadata: meta(o.namespace, "node-agent"),
+    metadata: meta(o.namespace, name),
     spec: {
-      selector: { matchLabels: { name: "node-agent" } },
+      selector: { matchLabels: { name } },
       template: {
         metadata: {
-          labels: { ...veleroLabels(), ...(o.podLabels ?? {}), name: "node-agent", role: "node-agent" },
+          labels: { ...veleroLabels(), ...(o.podLabels ?? {}), name, role: "node-agent" },
           ...(o.podAnnotations && Object.keys(o.podAnnotations).length ? { annotations: o.podAnnotations } : {}),
         },
         spec: {
           serviceAccountName: o.serviceAccountName || "velero",
-          securityContext: { runAsUser: 0 },
+          ...(forWindows ? {} : { securityContext: { runAsUser: 0 } }),
           volumes,
           containers: [
             {
-              name: "node-agent",
+              name,
               image: o.image,
               ports: [{ name: "metrics", containerPort: 8085 }],
               imagePullPolicy: defaultPullPolicy(o.image),
               command: ["/velero"],
               args,
-              securityContext: { privileged: o.privilegedNodeAgent === true },
+              ...(forWindows ? {} : { securityContext: { privileged: o.privilegedNodeAgent === true } }),
               volumeMounts,
               env,
               resources: resources(o.nodeAgentResources),
             },
           ],
           ...(o.nodeAgentPriorityClassName ? { priorityClassName: o.nodeAgentPriorityClassName } : {}),
+          ...(forWindows
+            ? {
+                os: { name: "windows" },
+                affinity: osAffinity("In"),
+                tolerations: [
+                  { key: "os", operator: "Equal", effect: "NoSchedule", value: "windows" },
+                  { key: "os", operator: "Equal", effect: "NoExecute", value: "windows" },
+                ],
+              }
+            : { affinity: osAffinity("NotIn") }),
         },
       },
     },
@@ -312,5 +350,6 @@ export function allResources(o: VeleroInstallOptions, crds: UnstructuredItem[]):
   if (o.useVolumeSnapshots) out.push(volumeSnapshotLocation(o));
   out.push(deployment(o));
   if (o.useNodeAgent) out.push(nodeAgentDaemonSet(o));
+  if (o.useNodeAgentWindows) out.push(nodeAgentDaemonSet(o, true));
   return out;
 }

@@ -337,6 +337,27 @@ describe("locations, plugins, version, server", () => {
     expect((await cli.run("server", "--log-level", "loud")).code).toBe(2);
   });
 
+  it("hands --client-qps and --client-burst to the server's API client; neither given: no client-side limit", async () => {
+    const cli = createTestCli();
+    const r = await cli.run("server", "--client-qps=20.5", "--client-burst", "40");
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain("ignoring flags");
+    expect(serverOptionsFrom(cli.serverStarts[0] as ServerCliOptions, "v9")).toMatchObject({ clientQps: 20.5, clientBurst: 40 });
+    await cli.run("server");
+    const plain = serverOptionsFrom(cli.serverStarts[1] as ServerCliOptions, "v9");
+    expect(plain.clientQps).toBeUndefined();
+    expect(plain.clientBurst).toBeUndefined();
+    for (const [args, message] of [
+      [["--client-qps=0"], "invalid --client-qps 0: it must be a positive number of requests a second"],
+      [["--client-qps=fast"], 'invalid value "fast" for --client-qps: expected a number'],
+      [["--client-burst=0"], "invalid --client-burst 0: it must be at least 1"],
+    ] as const) {
+      const bad = await cli.run("server", ...args);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain(message);
+    }
+  });
+
   it("hands --restore-only, --disable-controllers, --concurrent-backups, --schedule-skip-immediately, --default-volumes-to-fs-backup and --restore-resource-priorities to the server", async () => {
     const cli = createTestCli();
     const r = await cli.run(

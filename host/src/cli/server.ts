@@ -10,7 +10,7 @@ import { actionFor, addBoolFlag, addValueFlag, type Verb } from "./command-kit.j
 import type { Factory } from "./factory.js";
 import type { ServerOptions } from "../server/server.js";
 import { parseDurationFlag } from "./flags/duration.js";
-import { parseIntFlag, parseMapFlag } from "./flags/values.js";
+import { parseFloatFlag, parseIntFlag, parseMapFlag } from "./flags/values.js";
 
 export interface ServerCliOptions {
   namespace: string;
@@ -31,6 +31,8 @@ export interface ServerCliOptions {
   defaultVolumesToFsBackup: boolean;
   restoreResourcePriorities?: string;
   clientPageSize?: number;
+  clientQps?: number;
+  clientBurst?: number;
   uploaderType: string;
   itemBlockWorkerCount: number;
   itemOperationSyncFrequencyMs: number;
@@ -79,6 +81,8 @@ interface ServerFlags {
   defaultVolumesToFsBackup?: boolean;
   restoreResourcePriorities?: string;
   clientPageSize?: number;
+  clientQps?: number;
+  clientBurst?: number;
   uploaderType?: string;
   itemBlockWorkerCount?: number;
   itemOperationSyncFrequency?: number;
@@ -105,6 +109,8 @@ export function buildServerOptions(flags: ServerFlags, globals: { namespace: str
   const concurrentBackups = flags.concurrentBackups ?? 1;
   if (concurrentBackups < 1) throw new UsageError(`invalid --concurrent-backups ${concurrentBackups}: it must be at least 1`);
   if (syncMs <= 0) throw new UsageError(`invalid --item-operation-sync-frequency: it must be a positive duration such as 10s`);
+  if (flags.clientQps !== undefined && !(flags.clientQps > 0)) throw new UsageError(`invalid --client-qps ${flags.clientQps}: it must be a positive number of requests a second, such as 100`);
+  if (flags.clientBurst !== undefined && flags.clientBurst < 1) throw new UsageError(`invalid --client-burst ${flags.clientBurst}: it must be at least 1`);
   return {
     namespace: globals.namespace,
     ...(globals.kubeconfig ? { kubeconfig: globals.kubeconfig } : {}),
@@ -124,6 +130,8 @@ export function buildServerOptions(flags: ServerFlags, globals: { namespace: str
     defaultVolumesToFsBackup: flags.defaultVolumesToFsBackup === true,
     ...(flags.restoreResourcePriorities ? { restoreResourcePriorities: flags.restoreResourcePriorities } : {}),
     ...(flags.clientPageSize !== undefined ? { clientPageSize: flags.clientPageSize } : {}),
+    ...(flags.clientQps !== undefined ? { clientQps: flags.clientQps } : {}),
+    ...(flags.clientBurst !== undefined ? { clientBurst: flags.clientBurst } : {}),
     uploaderType: flags.uploaderType ?? "kopia",
     itemBlockWorkerCount: workers,
     itemOperationSyncFrequencyMs: syncMs,
@@ -156,6 +164,8 @@ export function serverOptionsFrom(options: ServerCliOptions, serverVersion: stri
     metricsAddress: options.metricsAddress,
     features: options.features,
     ...(options.clientPageSize !== undefined ? { clientPageSize: options.clientPageSize } : {}),
+    ...(options.clientQps !== undefined ? { clientQps: options.clientQps } : {}),
+    ...(options.clientBurst !== undefined ? { clientBurst: options.clientBurst } : {}),
     itemBlockWorkerCount: options.itemBlockWorkerCount,
     itemOperationSyncFrequency: options.itemOperationSyncFrequencyMs,
     restoreOnly: options.restoreOnly,
@@ -265,6 +275,8 @@ export function newServerCommand(f: Factory, start: StartServer): Command {
   addBoolFlag(cmd, "--default-volumes-to-fs-backup", "Backup all volumes with pod volume file system backup by default.");
   cmd.option("--restore-resource-priorities <list>", "Desired order of resource restores, the priority list contains two parts which are split by \"-\" element.");
   addValueFlag(cmd, "--client-page-size <n>", "Page size of requests by the server to the Kubernetes API when listing objects during a backup.", (v) => parseIntFlag("--client-page-size", v));
+  addValueFlag(cmd, "--client-qps <n>", "Maximum number of requests per second by the server to the Kubernetes API once the burst limit has been reached. (default: no client-side limit; Velero's is 100)", (v) => parseFloatFlag("--client-qps", v));
+  addValueFlag(cmd, "--client-burst <n>", "Maximum number of requests by the server to the Kubernetes API in a short period of time. (default: no client-side limit; Velero's is 100)", (v) => parseIntFlag("--client-burst", v));
   cmd.option("--uploader-type <type>", "Type of uploader to handle the transfer of data of pod volumes", "kopia");
   addValueFlag(cmd, "--item-block-worker-count <n>", "Number of worker threads to process ItemBlocks. Default is one. Optional.", (v) => parseIntFlag("--item-block-worker-count", v));
   addValueFlag(cmd, "--item-operation-sync-frequency <duration>", "How often to check status on backup/restore operations after backup/restore processing. Default is 10 seconds", duration("--item-operation-sync-frequency"));

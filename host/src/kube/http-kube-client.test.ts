@@ -123,6 +123,23 @@ describe("HttpKubeClient requests", () => {
     expect(agents).toEqual([`velero-server/v9.9.9 (linux/${process.arch === "x64" ? "amd64" : process.arch}) abc123`]);
   });
 
+  it("with qps and burst (--client-qps, --client-burst), sends `burst` requests at once and then no faster than qps", async () => {
+    const arrived: number[] = [];
+    const client = await clientOf(
+      (_req, res) => {
+        arrived.push(performance.now());
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(configMap));
+      },
+      { qps: 20, burst: 2 },
+    );
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 6 }, () => client.get(GVR.configMaps, "c", "n")));
+    expect(arrived).toHaveLength(6);
+    // 2 at once, then 4 more at 50 ms each: the last cannot arrive before 200 ms (lower bounds only)
+    expect((arrived[5] as number) - t0).toBeGreaterThanOrEqual(195);
+  });
+
   it("reads integers beyond 2^53 exactly and writes them back exactly (bigint)", async () => {
     const bodies: string[] = [];
     const client = await clientOf((req, res) => {

@@ -16,6 +16,7 @@ import { createSilentLogger } from "../shared/logging.js";
 import type { ApiResource, DiscoveryFailure, GroupVersionResource, KubeClient, ListOptions, WatchEvent, WatchHandle } from "./client.js";
 import { ExecError, isResourceVersionRefusal, KubeApiError } from "./errors.js";
 import { loadKubeConfig, type KubeConfigOptions } from "./kube-config.js";
+import { TokenBucket } from "./rate-limit.js";
 
 /** How long the kubeconfig's per-request headers are reused (see #authHeaders). */
 const AUTH_HEADERS_TTL_MS = 1_000;
@@ -116,6 +117,14 @@ export interface HttpKubeClientOptions {
    * CLI (default 0) reports at once.
    */
   connectRetryMs?: number;
+  /**
+   * Requests a second to the API server after a burst (Velero's --client-qps, client-go's QPS);
+   * with `burst`, a token bucket every request (each attempt, watches as they start) waits on.
+   * Undefined: no client-side limit (the API server's priority and fairness still applies).
+   */
+  qps?: number;
+  /** Requests allowed at once before `qps` applies (--client-burst). */
+  burst?: number;
 }
 
 /** A User-Agent as client-go builds it: "<command>/<version> (<os>/<arch>) <commit>". */
@@ -137,6 +146,7 @@ export class HttpKubeClient implements KubeClient {
   readonly #h2PingIntervalMs: number;
   readonly #connectRetryMs: number;
   readonly #aggregatedDiscovery: boolean;
+  readonly #rateLimit: TokenBucket | undefined;
   #agent: Agent | undefined;
   #tls: Promise<RequestOptions> | undefined;
   #discovery: Promise<{ resources: ApiResource[]; failures: DiscoveryFailure[] }> | undefined;
@@ -152,6 +162,8 @@ export class HttpKubeClient implements KubeClient {
     this.#h2PingIntervalMs = options.h2PingIntervalMs ?? DEFAULT_H2_PING_INTERVAL_MS;
     this.#connectRetryMs = options.connectRetryMs ?? 0;
     this.#aggregatedDiscovery = options.aggregatedDiscovery ?? true;
+    // Either flag alone takes Velero's default (100) for the other.
+    if (options.qps !== undefined || options.burst !== undefined) this.#rateLimit = new TokenBucket(options.qps ?? VELERO_DEFAULT_QPS, options.burst ?? VELERO_DEFAULT_BURST);
   }
 
   /** The kubeconfig this client uses (for components that need client-node directly). */
@@ -239,6 +251,7 @@ export class HttpKubeClient implements KubeClient {
     let reauthenticated = false;
     for (let attempt = 1; ; attempt++) {
       let response: Dispatcher.ResponseData;
+      if (this.#rateLimit) await this.#rateLimit.take();
       try {
         response = await request(this.#url(path, init.query), {
           method,
@@ -725,6 +738,10 @@ function exitCodeOf(status: V1Status): number | undefined {
 function groupResourcePath(gvr: GroupVersionResource): string {
   return gvr.group === "" ? gvr.resource : `${gvr.resource}.${gvr.group}`;
 }
+
+/** Velero's --client-qps and --client-burst defaults, for the one not given when the other is. */
+const VELERO_DEFAULT_QPS = 100;
+const VELERO_DEFAULT_BURST = 100;
 
 const GVR_PODS: GroupVersionResource = { group: "", version: "v1", resource: "pods" };
 

@@ -100,6 +100,9 @@ export interface ServerOptions {
   scheduleSkipImmediately?: boolean;
   /** --client-page-size; default 500. */
   clientPageSize?: number;
+  /** --client-qps / --client-burst: the API request rate limit (unset: none client-side). */
+  clientQps?: number;
+  clientBurst?: number;
   /** Reported as status.serverVersion of ServerStatusRequests. */
   serverVersion?: string;
   /** Injection points (tests): replace the real adapters. */
@@ -200,6 +203,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       context: options.kubecontext,
       logger,
       pageSize: options.clientPageSize,
+      ...(options.clientQps !== undefined ? { qps: options.clientQps } : {}),
+      ...(options.clientBurst !== undefined ? { burst: options.clientBurst } : {}),
       // As Velero's: the API server records the server's writes under the field manager "velero-server".
       userAgent: kubeUserAgent("velero-server", options.serverVersion ?? VELERO_TS_VERSION),
       // An API server restart (seconds) does not fail what the controllers are doing meanwhile.

@@ -96,3 +96,10 @@ export function parseIntFlag(flag: string, value: string): number {
   if (!/^-?\d+$/.test(value)) throw new UsageError(`invalid value "${value}" for ${flag}: expected an integer`);
   return Number(value);
 }
+
+/** A decimal number flag (Go's float32 flags: "20", "2.5", "1e2"). */
+export function parseFloatFlag(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n)) throw new UsageError(`invalid value "${value}" for ${flag}: expected a number`);
+  return n;
+}

@@ -121,7 +121,7 @@ class DebugBundle {
       tar.destroy();
       await written.catch(() => undefined);
       await rm(temp, { force: true });
-      throw new Error(`cannot write the debug bundle ${output}: ${getErrorMessage(err)}`, { cause: err });
+      throw new Error(`the debug bundle ${output} was not made: ${getErrorMessage(err)}`, { cause: err });
     }
     f.out(`Generated debug information bundle: ${output}\n`);
   }

@@ -60,6 +60,12 @@ export async function parseBackupContents(root: string): Promise<Map<string, Bac
   return out;
 }
 
+/** A tar entry under a resource's version directory (`resources/<gr>/<versionDir>/...`), not its plain `cluster/` or `namespaces/` tree. */
+export function isVersionDirectoryEntry(name: string): boolean {
+  return VERSION_DIRECTORY_ENTRY.test(name);
+}
+const VERSION_DIRECTORY_ENTRY = /^(?:\.\/)?resources\/[^/]+\/(?!cluster\/|namespaces\/)[^/]+\//;
+
 /** Path of an item: `resources/<gr>[/<versionDir>]/<cluster|namespaces/<ns>>/<name>.json`. */
 export function itemFilePath(root: string, groupResourceDir: string, namespace: string, name: string): string {
   const scope = namespace === "" ? [CLUSTER_SCOPED_DIR] : [NAMESPACE_SCOPED_DIR, namespace];

@@ -7,6 +7,7 @@ import { CORE, forConfigMap, forItem, forNamespace, forPod, forPv, forPvc, runRe
 import { gvrOf, RestoreFakeKube } from "./testing/restore-fake-kube.js";
 import { asRestoreItemActionV2, builtinRestoreItemActions } from "./actions/index.js";
 import { createSilentLogger } from "../shared/logging.js";
+import { API_GROUP_VERSIONS_FEATURE, FeatureFlags } from "../shared/features.js";
 import type { NativeSnapshotRecord } from "../persistence/backup-store.js";
 
 const CRD = gvrOf("apiextensions.k8s.io", "v1", "customresourcedefinitions");
@@ -500,14 +501,24 @@ describe("KubernetesRestorer resource modifiers and versions", () => {
     expect(kube.peek<UnstructuredItem>(gvrOf("autoscaling", "v2", "horizontalpodautoscalers"), "h", "a")?.spec).toEqual({ version: "v2" });
   });
 
-  it("falls back to a version both clusters serve when the backup's preferred one is gone", async () => {
-    const kube = new RestoreFakeKube();
-    kube.resources = kube.resources.filter((r) => !(r.group === "autoscaling" && r.version === "v2"));
-    kube.resources = kube.resources.map((r) => (r.group === "autoscaling" ? { ...r, preferred: true } : r));
+  it("with EnableAPIGroupVersions, falls back to a version both clusters serve when the backup's preferred one is gone; without it, restores the plain (preferred) copy as Velero does", async () => {
+    const cluster = (): RestoreFakeKube => {
+      const kube = new RestoreFakeKube();
+      kube.resources = kube.resources.filter((r) => !(r.group === "autoscaling" && r.version === "v2"));
+      kube.resources = kube.resources.map((r) => (r.group === "autoscaling" ? { ...r, preferred: true } : r));
+      return kube;
+    };
     const hpa = (v: string) => forItem(`autoscaling/${v}`, "HorizontalPodAutoscaler", "a", "h", { spec: { version: v } });
-    const { outcome } = await runRestore({ kube, items: [{ item: hpa("v2"), otherVersions: { v1: hpa("v1") } }] });
+    const items = [{ item: hpa("v2"), otherVersions: { v1: hpa("v1") } }];
+    const withFeature = cluster();
+    const { outcome } = await runRestore({ kube: withFeature, items, options: { features: new FeatureFlags([API_GROUP_VERSIONS_FEATURE]) } });
     expect(outcome.errors.all()).toEqual([]);
-    expect(kube.peek<UnstructuredItem>(gvrOf("autoscaling", "v1", "horizontalpodautoscalers"), "h", "a")?.spec).toEqual({ version: "v1" });
+    expect(withFeature.peek<UnstructuredItem>(gvrOf("autoscaling", "v1", "horizontalpodautoscalers"), "h", "a")?.spec).toEqual({ version: "v1" });
+    // Velero reads resources/<gr>/namespaces/... without the feature: the v2 copy, which this cluster does not serve
+    const without = cluster();
+    const plain = await runRestore({ kube: without, items });
+    expect(without.peek<UnstructuredItem>(gvrOf("autoscaling", "v1", "horizontalpodautoscalers"), "h", "a")).toBeUndefined();
+    expect(plain.outcome.errors.all()).toEqual(["a: error restoring horizontalpodautoscalers.autoscaling/a/h: the server could not find the requested resource"]);
   });
 });
 

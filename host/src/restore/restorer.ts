@@ -55,7 +55,8 @@ import {
 import { applyResourceModifiers } from "./resource-modifiers.js";
 import { RestoreResultSet } from "./results.js";
 import { extractBackupTarball, type ExtractedBackup, type ExtractLimits } from "./tarball.js";
-import { chooseVersion, groupOfResourceDir, type ChosenVersion } from "./version-chooser.js";
+import { isVersionDirectoryEntry } from "./backup-contents.js";
+import { groupOfResourceDir, type ChosenVersion } from "./version-chooser.js";
 import { chooseVersionsToRestore, loadUserVersionPriorities } from "./api-group-versions.js";
 import { API_GROUP_VERSIONS_FEATURE, type FeatureFlags } from "../shared/features.js";
 import { getErrorMessage, LABELS } from "@velero-ts/plugin-sdk";
@@ -210,6 +211,9 @@ class RestoreContext {
       log: this.#log,
       limits: this.#o.extractLimits,
       tempDir: this.#o.tempDir,
+      // Without EnableAPIGroupVersions nothing reads the version directories' copies of the items
+      // (half of a backup's files): they are not written out.
+      ...(this.#o.features?.isEnabled(API_GROUP_VERSIONS_FEATURE) ? {} : { skipEntry: isVersionDirectoryEntry }),
     }) : undefined;
     if (!ready) this.#req.backupContents.destroy();
     try {
@@ -247,11 +251,11 @@ class RestoreContext {
       return;
     }
     const formatVersion = this.#req.backup.status?.formatVersion ?? (await readFormatVersion(this.#root)) ?? "";
+    // As Velero: only with EnableAPIGroupVersions is a version directory chosen (by Velero's
+    // priorities; an unreadable priority ConfigMap stops the restore before any item); without it
+    // every item is read at its plain path (the backup's preferred version, as it was written).
     if (this.#o.features?.isEnabled(API_GROUP_VERSIONS_FEATURE)) {
-      // Velero's version priorities; an unreadable priority ConfigMap stops the restore before any item.
       if (formatVersion >= "1.1.0" && !(await this.#chooseVersionsByPriority(contents))) return;
-    } else if (formatVersion >= "1.1.0") {
-      await this.#chooseVersions(contents);
     }
 
     const processed = new Set<string>();
@@ -273,18 +277,6 @@ class RestoreContext {
     this.#processedItems = 0;
     this.#totalItems = rest.reduce((n, r) => n + r.items.length, 0);
     for (const r of rest) await this.#processResource(r, true);
-  }
-
-  async #chooseVersions(contents: Map<string, BackupResource>): Promise<void> {
-    for (const resource of contents.values()) {
-      if (resource.versionDirs.length === 0) continue;
-      const target = await this.#resolver.group(groupOfResourceDir(resource.groupResource));
-      const chosen = chooseVersion(resource, target);
-      if (chosen) {
-        this.#chosenVersions.set(resource.groupResource, chosen);
-        this.#log.debug({ resource: resource.groupResource }, `chose API version ${chosen.version} (${chosen.dir}) to restore`);
-      }
-    }
   }
 
   async #chooseVersionsByPriority(contents: Map<string, BackupResource>): Promise<boolean> {

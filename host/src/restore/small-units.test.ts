@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { globToRegExp, IncludesExcludes, validateIncludesExcludes } from "./filters.js";
 import { DEFAULT_RESTORE_PRIORITIES, orderedResources, parseRestorePriorities } from "./priorities.js";
-import { chooseVersion, compareKubeVersions } from "./version-chooser.js";
+import { compareKubeVersions } from "./version-chooser.js";
 import { createMergePatch, validLabelValue } from "./metadata.js";
 import { ResourceResolver } from "./discovery.js";
 import { RestoreFakeKube } from "./testing/restore-fake-kube.js";
@@ -42,17 +42,7 @@ describe("restore priorities", () => {
   });
 });
 
-describe("version chooser", () => {
-  const res = (dirs: string[]) => ({ groupResource: "hpas.autoscaling", itemsByNamespace: new Map(), versionDirs: dirs });
-  it.each([
-    { name: "target preferred in the backup", dirs: ["v1", "v2-preferredversion"], target: { name: "autoscaling", preferredVersion: "v1", versions: ["v1", "v2"] }, want: "v1" },
-    { name: "backup preferred served by target", dirs: ["v1", "v2-preferredversion"], target: { name: "autoscaling", preferredVersion: "v3", versions: ["v3", "v2"] }, want: "v2-preferredversion" },
-    { name: "a common non-preferred version", dirs: ["v1", "v2beta2-preferredversion"], target: { name: "autoscaling", preferredVersion: "v3", versions: ["v3", "v1"] }, want: "v1" },
-    { name: "nothing in common: unversioned path", dirs: ["v9-preferredversion"], target: { name: "autoscaling", preferredVersion: "v1", versions: ["v1"] }, want: undefined },
-  ])("$name", ({ dirs, target, want }) => {
-    expect(chooseVersion(res(dirs), target)?.dir).toBe(want);
-  });
-
+describe("Kubernetes version order", () => {
   it("sorts versions GA > beta > alpha", () => {
     expect(["v1alpha1", "v2", "v1beta2", "v1", "v1beta1"].sort(compareKubeVersions)).toEqual(["v2", "v1", "v1beta2", "v1beta1", "v1alpha1"]);
   });

@@ -6,6 +6,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { createSilentLogger } from "../shared/logging.js";
 import { buildBackupTarball, buildRawTarGz, type RawEntry } from "./testing/backup-tarball.js";
+import { isVersionDirectoryEntry } from "./backup-contents.js";
 import { BackupContentsError, extractBackupTarball, safeEntryPath, SMALL_ENTRY_BYTES } from "./tarball.js";
 
 const log = createSilentLogger();
@@ -77,6 +78,30 @@ describe("extractBackupTarball", () => {
   it("rejects a backup that expands past the total limit", async () => {
     const entries = Array.from({ length: 4 }, (_, i) => ({ name: `resources/f${i}.json`, content: Buffer.alloc(600, 32) }));
     await expect(extract(await buildRawTarGz(entries), { maxTotalBytes: 2000 })).rejects.toThrow(/expands to more than 2000 bytes/);
+  });
+
+  it("does not write the entries skipEntry names (the version directories without EnableAPIGroupVersions), but still checks them against the limits", async () => {
+    const entries: RawEntry[] = [
+      { name: "resources/configmaps/namespaces/a/c.json", content: '{"plain":1}' },
+      { name: "resources/configmaps/v1-preferredversion/namespaces/a/c.json", content: '{"copy":1}' },
+      { name: "resources/hpas.autoscaling/v2beta2/namespaces/a/h.json", content: '{"copy":2}' },
+      { name: "resources/pvs/cluster/p.json", content: '{"plain":2}' },
+      { name: "metadata/version", content: "1.1.0\n" },
+    ];
+    const out = await extractBackupTarball(Readable.from([await buildRawTarGz(entries)]), { backupName: "b1", log, skipEntry: isVersionDirectoryEntry });
+    try {
+      expect(out.files).toBe(3);
+      expect(await readFile(path.join(out.dir, "resources/configmaps/namespaces/a/c.json"), "utf8")).toBe('{"plain":1}');
+      expect(await readFile(path.join(out.dir, "resources/pvs/cluster/p.json"), "utf8")).toBe('{"plain":2}');
+      await expect(stat(path.join(out.dir, "resources/configmaps/v1-preferredversion"))).rejects.toThrow(/ENOENT/);
+      await expect(stat(path.join(out.dir, "resources/hpas.autoscaling/v2beta2"))).rejects.toThrow(/ENOENT/);
+    } finally {
+      await out.dispose();
+    }
+    const big = [{ name: "resources/configmaps/namespaces/a/c.json", content: Buffer.alloc(600, 32) }, ...Array.from({ length: 3 }, (_, i) => ({ name: `resources/configmaps/v1-preferredversion/namespaces/a/c${i}.json`, content: Buffer.alloc(600, 32) }))];
+    await expect(extractBackupTarball(Readable.from([await buildRawTarGz(big)]), { backupName: "b1", log, limits: { maxTotalBytes: 2000 }, skipEntry: isVersionDirectoryEntry })).rejects.toThrow(/expands to more than 2000 bytes/);
+    expect(["resources/x/namespaces/n/a.json", "resources/x/cluster/a.json", "metadata/version", "resources/x.json"].map(isVersionDirectoryEntry)).toEqual([false, false, false, false]);
+    expect(["resources/x/v1-preferredversion/namespaces/n/a.json", "./resources/x.g/v2/cluster/a.json"].map(isVersionDirectoryEntry)).toEqual([true, true]);
   });
 
   it("rejects too many entries", async () => {

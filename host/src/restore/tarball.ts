@@ -10,7 +10,7 @@ import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Transform, type Readable } from "node:stream";
+import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { extract as tarExtract, type Extract } from "tar-stream";
@@ -126,7 +126,7 @@ interface ExtractState {
   createdDirs: Set<string>;
 }
 
-async function writeEntry(state: ExtractState, entry: TarEntry, limits: Required<ExtractLimits>, log: Logger): Promise<void> {
+async function writeEntry(state: ExtractState, entry: TarEntry, limits: Required<ExtractLimits>, log: Logger, skip?: (name: string) => boolean): Promise<void> {
   const { header } = entry;
   const name = header.name;
   const type = header.type ?? "file";
@@ -151,6 +151,10 @@ async function writeEntry(state: ExtractState, entry: TarEntry, limits: Required
   }
   if ((header.size ?? 0) > limits.maxEntryBytes) {
     throw new BackupContentsError(`tar entry ${JSON.stringify(name)} is ${header.size} bytes, over the ${limits.maxEntryBytes}-byte limit`);
+  }
+  if (skip?.(name)) {
+    await pipeline(entry, byteLimiter(state, name, limits), new Writable({ write: (_chunk, _enc, done) => done() }));
+    return;
   }
   const dir = path.dirname(target);
   if (!state.createdDirs.has(dir)) {
@@ -184,7 +188,7 @@ async function readSmallEntry(state: ExtractState, entry: TarEntry, name: string
  */
 export async function extractBackupTarball(
   contents: Readable,
-  options: { backupName: string; log: Logger; limits?: ExtractLimits; tempDir?: string },
+  options: { backupName: string; log: Logger; limits?: ExtractLimits; tempDir?: string; /** Entries not to write (still read and counted against the limits). */ skipEntry?: (name: string) => boolean },
 ): Promise<ExtractedBackup> {
   const limits: Required<ExtractLimits> = {
     maxEntryBytes: options.limits?.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES,
@@ -197,7 +201,7 @@ export async function extractBackupTarball(
   const feeding = pipeline(contents, createGunzip(), extract);
   try {
     const consuming = (async () => {
-      for await (const entry of extract) await writeEntry(state, entry, limits, options.log);
+      for await (const entry of extract) await writeEntry(state, entry, limits, options.log, options.skipEntry);
     })();
     // Whichever side fails first decides the error; the other side is then torn down.
     await Promise.all([

@@ -1,13 +1,10 @@
 /**
- * Picks which copy of a resource to restore when the tarball holds versioned copies
- * (`<ver>-preferredversion/`, `<ver>/`, format 1.1.0). Priorities, as in Velero's chooser:
- * 1. the target cluster's preferred version, if the backup has it;
- * 2. the backup's preferred version, if the target serves it;
- * 3. another version both sides have (target order);
- * otherwise, and whenever the backup has no versioned copies, the unversioned path.
+ * What choosing the copy of a resource to restore needs (EnableAPIGroupVersions; the choice by
+ * Velero's priorities is in api-group-versions.ts): the chosen version and its directory, Kubernetes
+ * version order, and a resource directory's group. Without the feature every item is read at its
+ * plain path, as in Velero.
  */
-import { PREFERRED_VERSION_SUFFIX, type BackupResource } from "./backup-contents.js";
-import { parseGroupResource, type ServedGroup } from "./discovery.js";
+import { parseGroupResource } from "./discovery.js";
 
 export interface ChosenVersion {
   version: string;
@@ -40,24 +37,3 @@ export function groupOfResourceDir(groupResource: string): string {
   return parseGroupResource(groupResource).group;
 }
 
-export function chooseVersion(resource: BackupResource, target: ServedGroup | undefined): ChosenVersion | undefined {
-  if (resource.versionDirs.length === 0) return undefined;
-  const source = resource.versionDirs.map((dir) =>
-    dir.endsWith(PREFERRED_VERSION_SUFFIX) ? { version: dir.slice(0, -PREFERRED_VERSION_SUFFIX.length), dir, preferred: true } : { version: dir, dir, preferred: false },
-  );
-  const sourcePreferred = source.find((s) => s.preferred);
-  if (!target || target.versions.length === 0) return sourcePreferred ? { version: sourcePreferred.version, dir: sourcePreferred.dir } : undefined;
-  const find = (version: string): { version: string; dir: string } | undefined => {
-    const hit = source.filter((s) => s.version === version);
-    return hit.find((s) => s.preferred) ?? hit[0];
-  };
-  const p1 = find(target.preferredVersion);
-  if (p1) return { version: p1.version, dir: p1.dir };
-  if (sourcePreferred && target.versions.includes(sourcePreferred.version)) return { version: sourcePreferred.version, dir: sourcePreferred.dir };
-  const targetSorted = [...target.versions].sort(compareKubeVersions);
-  for (const v of targetSorted) {
-    const hit = find(v);
-    if (hit) return { version: hit.version, dir: hit.dir };
-  }
-  return undefined;
-}

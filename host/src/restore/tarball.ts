@@ -153,7 +153,8 @@ async function writeEntry(state: ExtractState, entry: TarEntry, limits: Required
     throw new BackupContentsError(`tar entry ${JSON.stringify(name)} is ${header.size} bytes, over the ${limits.maxEntryBytes}-byte limit`);
   }
   if (skip?.(name)) {
-    await pipeline(entry, byteLimiter(state, name, limits), new Writable({ write: (_chunk, _enc, done) => done() }));
+    if ((header.size ?? 0) <= SMALL_ENTRY_BYTES) await readSmallEntry(state, entry, name, limits);
+    else await pipeline(entry, byteLimiter(state, name, limits), new Writable({ write: (_chunk, _enc, done) => done() }));
     return;
   }
   const dir = path.dirname(target);

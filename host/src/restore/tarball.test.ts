@@ -85,6 +85,8 @@ describe("extractBackupTarball", () => {
       { name: "resources/configmaps/namespaces/a/c.json", content: '{"plain":1}' },
       { name: "resources/configmaps/v1-preferredversion/namespaces/a/c.json", content: '{"copy":1}' },
       { name: "resources/hpas.autoscaling/v2beta2/namespaces/a/h.json", content: '{"copy":2}' },
+      // over SMALL_ENTRY_BYTES: drained as a stream
+      { name: "resources/configmaps/v1-preferredversion/namespaces/a/big.json", content: Buffer.alloc(SMALL_ENTRY_BYTES + 1, 0x61) },
       { name: "resources/pvs/cluster/p.json", content: '{"plain":2}' },
       { name: "metadata/version", content: "1.1.0\n" },
     ];

@@ -3,7 +3,7 @@
  * (velero-compat.md 4.3), and decodes single items.
  */
 import { readFileSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { access, readdir } from "node:fs/promises";
 import path from "node:path";
 import { parseLosslessJson, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 
@@ -21,38 +21,92 @@ export interface BackupResource {
   versionDirs: string[];
 }
 
-async function listDir(dir: string): Promise<import("node:fs").Dirent[]> {
-  try {
-    return await readdir(dir, { withFileTypes: true });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw err;
+interface TreeEntry {
+  name: string;
+  isFile: boolean;
+  isDirectory: boolean;
+}
+
+/**
+ * An extracted backup: the files under `dir`, and the small ones the extraction kept in memory
+ * instead (relative path → bytes), which shadow a file of the same path. Paths given to it are
+ * absolute (under `dir`), as itemFilePath builds them.
+ */
+export class BackupTree {
+  readonly dir: string;
+  readonly #memory: ReadonlyMap<string, Buffer>;
+  /** Directory (relative, "" for the root) → its in-memory children (name → is a directory). */
+  readonly #dirs = new Map<string, Map<string, boolean>>();
+
+  constructor(dir: string, memory: ReadonlyMap<string, Buffer> = new Map()) {
+    this.dir = dir;
+    this.#memory = memory;
+    for (const rel of memory.keys()) {
+      const parts = rel.split(path.sep);
+      for (let i = 0; i < parts.length; i++) {
+        const parent = parts.slice(0, i).join(path.sep);
+        let children = this.#dirs.get(parent);
+        if (!children) this.#dirs.set(parent, (children = new Map()));
+        children.set(parts[i] as string, i < parts.length - 1);
+      }
+    }
+  }
+
+  /** The entries of a directory (absolute path), on disk and in memory; none when it does not exist. */
+  async list(absDir: string): Promise<TreeEntry[]> {
+    const byName = new Map<string, TreeEntry>();
+    try {
+      for (const d of await readdir(absDir, { withFileTypes: true })) byName.set(d.name, { name: d.name, isFile: d.isFile(), isDirectory: d.isDirectory() });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+    for (const [name, isDirectory] of this.#dirs.get(path.relative(this.dir, absDir)) ?? []) byName.set(name, { name, isFile: !isDirectory, isDirectory });
+    return [...byName.values()];
+  }
+
+  /** A file's text (absolute path): from memory, else from disk (throws as readFileSync does). */
+  readText(absFile: string): string {
+    const bytes = this.#memory.get(path.relative(this.dir, absFile));
+    // One synchronous read of a file the extraction just wrote (in the page cache): ~5 µs of CPU
+    // for an item of a few KiB where fs/promises' readFile takes four thread-pool round trips.
+    return bytes ? bytes.toString("utf8") : readFileSync(absFile, "utf8");
+  }
+
+  async exists(absFile: string): Promise<boolean> {
+    if (this.#memory.has(path.relative(this.dir, absFile))) return true;
+    try {
+      await access(absFile);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
 
-async function itemNames(dir: string): Promise<string[]> {
-  return (await listDir(dir))
-    .filter((e) => e.isFile() && e.name.endsWith(".json"))
+async function itemNames(tree: BackupTree, dir: string): Promise<string[]> {
+  return (await tree.list(dir))
+    .filter((e) => e.isFile && e.name.endsWith(".json"))
     .map((e) => e.name.slice(0, -".json".length))
     .sort();
 }
 
 /** Parses the resource layout. Returns an empty map when the backup has no `resources/` (zero items). */
-export async function parseBackupContents(root: string): Promise<Map<string, BackupResource>> {
+export async function parseBackupContents(tree: BackupTree): Promise<Map<string, BackupResource>> {
+  const root = tree.dir;
   const out = new Map<string, BackupResource>();
-  for (const grDir of await listDir(path.join(root, RESOURCES_DIR))) {
-    if (!grDir.isDirectory()) continue;
+  for (const grDir of await tree.list(path.join(root, RESOURCES_DIR))) {
+    if (!grDir.isDirectory) continue;
     const grPath = path.join(root, RESOURCES_DIR, grDir.name);
     const resource: BackupResource = { groupResource: grDir.name, itemsByNamespace: new Map(), versionDirs: [] };
-    const cluster = await itemNames(path.join(grPath, CLUSTER_SCOPED_DIR));
+    const cluster = await itemNames(tree, path.join(grPath, CLUSTER_SCOPED_DIR));
     if (cluster.length > 0) resource.itemsByNamespace.set("", cluster);
-    for (const nsDir of await listDir(path.join(grPath, NAMESPACE_SCOPED_DIR))) {
-      if (!nsDir.isDirectory()) continue;
-      const items = await itemNames(path.join(grPath, NAMESPACE_SCOPED_DIR, nsDir.name));
+    for (const nsDir of await tree.list(path.join(grPath, NAMESPACE_SCOPED_DIR))) {
+      if (!nsDir.isDirectory) continue;
+      const items = await itemNames(tree, path.join(grPath, NAMESPACE_SCOPED_DIR, nsDir.name));
       if (items.length > 0) resource.itemsByNamespace.set(nsDir.name, items);
     }
-    for (const sub of await listDir(grPath)) {
-      if (sub.isDirectory() && sub.name !== CLUSTER_SCOPED_DIR && sub.name !== NAMESPACE_SCOPED_DIR) resource.versionDirs.push(sub.name);
+    for (const sub of await tree.list(grPath)) {
+      if (sub.isDirectory && sub.name !== CLUSTER_SCOPED_DIR && sub.name !== NAMESPACE_SCOPED_DIR) resource.versionDirs.push(sub.name);
     }
     resource.versionDirs.sort();
     out.set(grDir.name, resource);
@@ -81,14 +135,11 @@ export class ItemDecodeError extends Error {
 }
 
 /** Reads and validates one item (must be a JSON object with apiVersion, kind and metadata.name). */
-export async function readItem(root: string, file: string): Promise<UnstructuredItem> {
-  const rel = path.relative(root, file);
+export async function readItem(tree: BackupTree, file: string): Promise<UnstructuredItem> {
+  const rel = path.relative(tree.dir, file);
   let text: string;
   try {
-    // One synchronous read of a file the extraction just wrote (in the page cache): ~5 µs of CPU
-    // for an item of a few KiB where fs/promises' readFile takes four thread-pool round trips
-    // (~50 µs). The JSON.parse below blocks for longer than the read, whatever the item's size.
-    text = readFileSync(file, "utf8");
+    text = tree.readText(file);
   } catch (err) {
     throw new ItemDecodeError(rel, (err as Error).message);
   }
@@ -111,9 +162,9 @@ export async function readItem(root: string, file: string): Promise<Unstructured
 }
 
 /** Reads `metadata/version` ("1.1.0"), or undefined when absent. */
-export async function readFormatVersion(root: string): Promise<string | undefined> {
+export async function readFormatVersion(tree: BackupTree): Promise<string | undefined> {
   try {
-    return (await readFile(path.join(root, "metadata", "version"), "utf8")).trim();
+    return tree.readText(path.join(tree.dir, "metadata", "version")).trim();
   } catch {
     return undefined;
   }

@@ -68,6 +68,27 @@ describe("KubernetesRestorer ordering", () => {
     expect(kube.discoverCalls).toBeGreaterThanOrEqual(2);
   });
 
+  it("restores the same whether the extracted items are kept in memory, written to disk, or some of each", async () => {
+    const items = [
+      forNamespace("app"),
+      forConfigMap("app", "cm1", { k: "v1" }),
+      forConfigMap("app", "cm2", { k: "v2" }),
+      forItem("v1", "Secret", "app", "s", { data: { p: "cw==" } }),
+      forItem("v1", "ServiceAccount", "app", "sa"),
+    ];
+    const run = async (budget: number | undefined) => {
+      const kube = new RestoreFakeKube();
+      const { outcome } = await runRestore({ items, kube, ...(budget === undefined ? {} : { options: { extractMemoryBudgetBytes: budget } }) });
+      expect(outcome.errors.all(), `budget ${budget}`).toEqual([]);
+      return { creates: creates(kube), cm: kube.peek<UnstructuredItem>(CORE("configmaps"), "cm2", "app")?.data, secret: kube.peek<UnstructuredItem>(CORE("secrets"), "s", "app")?.data };
+    };
+    const inMemory = await run(undefined);
+    expect(inMemory.creates).toEqual(["namespaces:app", "serviceaccounts:app/sa", "secrets:app/s", "configmaps:app/cm1", "configmaps:app/cm2"]);
+    expect(inMemory).toMatchObject({ cm: { k: "v2" }, secret: { p: "cw==" } });
+    expect(await run(0)).toEqual(inMemory); // every item on disk
+    expect(await run(700)).toEqual(inMemory); // the first few in memory, the rest on disk
+  });
+
   it("fails the CR of a CRD that never becomes Established, with a clear error", async () => {
     const kube = new RestoreFakeKube();
     kube.crdEstablishAfterGets = 1_000_000;

@@ -4,7 +4,6 @@
  * refreshed), filters, maps namespaces, runs restore item actions, handles PVs, creates each item
  * or reconciles it with an existing one, and starts post-restore exec hooks.
  */
-import { access } from "node:fs/promises";
 import type { Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { GroupVersionResource, KubeClient } from "../kube/client.js";
 import type { Logger } from "../shared/logging.js";
@@ -55,7 +54,7 @@ import {
 import { applyResourceModifiers } from "./resource-modifiers.js";
 import { RestoreResultSet } from "./results.js";
 import { extractBackupTarball, type ExtractedBackup, type ExtractLimits } from "./tarball.js";
-import { isVersionDirectoryEntry } from "./backup-contents.js";
+import { BackupTree, isVersionDirectoryEntry } from "./backup-contents.js";
 import { groupOfResourceDir, type ChosenVersion } from "./version-chooser.js";
 import { chooseVersionsToRestore, loadUserVersionPriorities } from "./api-group-versions.js";
 import { API_GROUP_VERSIONS_FEATURE, type FeatureFlags } from "../shared/features.js";
@@ -75,6 +74,9 @@ export interface Restorer {
   restore(request: RestoreRequest): Promise<RestoreOutcome>;
 }
 
+/** Items up to this many bytes in all are kept in memory during a restore (the rest on disk). */
+export const DEFAULT_EXTRACT_MEMORY_BUDGET_BYTES = 64 * 1024 * 1024;
+
 export interface KubernetesRestorerOptions {
   kube: KubeClient;
   priorities?: RestorePriorities;
@@ -86,6 +88,8 @@ export interface KubernetesRestorerOptions {
   /** Items of one resource type restored concurrently (1 = Velero's strictly sequential order). */
   itemConcurrency?: number;
   extractLimits?: ExtractLimits;
+  /** Bytes of small items the extraction keeps in memory instead of writing (default 64 MiB). */
+  extractMemoryBudgetBytes?: number;
   tempDir?: string;
   /** Native snapshot restore; without it PVs with snapshots fail with a clear error. */
   getVolumeSnapshotter?: VolumeSnapshotterGetter;
@@ -171,6 +175,7 @@ class RestoreContext {
   /** The options' snapshotter getter, its snapshotters' calls queued on #pluginCalls. */
   readonly #volumeSnapshotter: VolumeSnapshotterGetter | undefined;
   #root = "";
+  #tree = new BackupTree("");
   #resources = new IncludesExcludes();
   #statusResources: IncludesExcludes | undefined;
   #namespaceFilter = new IncludesExcludes();
@@ -214,6 +219,10 @@ class RestoreContext {
       // Without EnableAPIGroupVersions nothing reads the version directories' copies of the items
       // (half of a backup's files): they are not written out.
       ...(this.#o.features?.isEnabled(API_GROUP_VERSIONS_FEATURE) ? {} : { skipEntry: isVersionDirectoryEntry }),
+      // Items are read back once each: up to this much of them is never written to disk at all
+      // (a file per item is most of a restore's own CPU where creating files is slow; and the
+      // Secrets' data stays off the disk).
+      memoryBudgetBytes: this.#o.extractMemoryBudgetBytes ?? DEFAULT_EXTRACT_MEMORY_BUDGET_BYTES,
     }) : undefined;
     if (!ready) this.#req.backupContents.destroy();
     try {
@@ -245,12 +254,13 @@ class RestoreContext {
 
   async #restoreContents(extracted: ExtractedBackup): Promise<void> {
     this.#root = extracted.dir;
-    const contents = await parseBackupContents(this.#root);
+    this.#tree = new BackupTree(extracted.dir, extracted.memory);
+    const contents = await parseBackupContents(this.#tree);
     if (contents.size === 0) {
       this.#warnings.addVelero("zero items to be restored: the backup has no resources directory");
       return;
     }
-    const formatVersion = this.#req.backup.status?.formatVersion ?? (await readFormatVersion(this.#root)) ?? "";
+    const formatVersion = this.#req.backup.status?.formatVersion ?? (await readFormatVersion(this.#tree)) ?? "";
     // As Velero: only with EnableAPIGroupVersions is a version directory chosen (by Velero's
     // priorities; an unreadable priority ConfigMap stops the restore before any item); without it
     // every item is read at its plain path (the backup's preferred version, as it was written).
@@ -343,7 +353,7 @@ class RestoreContext {
       if (!this.#mustHave(gr)) {
         let item: UnstructuredItem;
         try {
-          item = await readItem(this.#root, path);
+          item = await readItem(this.#tree, path);
         } catch (err) {
           this.#errors.add(target, getErrorMessage(err));
           continue;
@@ -361,12 +371,7 @@ class RestoreContext {
     const chosen = this.#chosenVersions.get(gr);
     if (!chosen) return unversioned;
     const versioned = itemFilePath(this.#root, `${gr}/${chosen.dir}`, ns, name);
-    try {
-      await access(versioned);
-      return versioned;
-    } catch {
-      return unversioned;
-    }
+    return (await this.#tree.exists(versioned)) ? versioned : unversioned;
   }
 
   #labelsSelected(item: UnstructuredItem): boolean {
@@ -392,7 +397,7 @@ class RestoreContext {
       if (isNamespaces) return;
       let item: UnstructuredItem;
       try {
-        item = await readItem(this.#root, selected.path);
+        item = await readItem(this.#tree, selected.path);
       } catch (err) {
         this.#errors.add(target, getErrorMessage(err));
         return;
@@ -453,7 +458,7 @@ class RestoreContext {
   async #namespaceFromBackup(original: string, target: string): Promise<UnstructuredItem> {
     const blank: UnstructuredItem = { apiVersion: "v1", kind: "Namespace", metadata: { name: target } };
     try {
-      const backed = await readItem(this.#root, itemFilePath(this.#root, "namespaces", "", original));
+      const backed = await readItem(this.#tree, itemFilePath(this.#root, "namespaces", "", original));
       const ns: UnstructuredItem = { apiVersion: backed.apiVersion, kind: backed.kind, metadata: { name: target } };
       if (backed.metadata.labels) ns.metadata.labels = backed.metadata.labels;
       if (backed.metadata.annotations) ns.metadata.annotations = backed.metadata.annotations;
@@ -718,9 +723,7 @@ class RestoreContext {
     for (const ai of additional) {
       const gr = groupResourceString(ai.group, ai.resource);
       const path = itemFilePath(this.#root, gr, ai.namespace, ai.name);
-      try {
-        await access(path);
-      } catch {
+      if (!(await this.#tree.exists(path))) {
         const message = `unable to restore additional item ${resourceId(gr, ai.namespace, ai.name)}: it is not in the backup`;
         this.#log.warn({ resource: gr, namespace: ai.namespace, name: ai.name }, message);
         r.warnings.add(ai.namespace, message);
@@ -728,7 +731,7 @@ class RestoreContext {
       }
       let obj: UnstructuredItem;
       try {
-        obj = await readItem(this.#root, path);
+        obj = await readItem(this.#tree, path);
       } catch (err) {
         r.errors.add(parentNamespace, `error restoring additional item ${resourceId(gr, ai.namespace, ai.name)}: ${getErrorMessage(err)}`);
         continue;

@@ -6,7 +6,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { createSilentLogger } from "../shared/logging.js";
 import { buildBackupTarball, buildRawTarGz, type RawEntry } from "./testing/backup-tarball.js";
-import { isVersionDirectoryEntry } from "./backup-contents.js";
+import { BackupTree, isVersionDirectoryEntry } from "./backup-contents.js";
 import { BackupContentsError, extractBackupTarball, safeEntryPath, SMALL_ENTRY_BYTES } from "./tarball.js";
 
 const log = createSilentLogger();
@@ -104,6 +104,54 @@ describe("extractBackupTarball", () => {
     await expect(extractBackupTarball(Readable.from([await buildRawTarGz(big)]), { backupName: "b1", log, limits: { maxTotalBytes: 2000 }, skipEntry: isVersionDirectoryEntry })).rejects.toThrow(/expands to more than 2000 bytes/);
     expect(["resources/x/namespaces/n/a.json", "resources/x/cluster/a.json", "metadata/version", "resources/x.json"].map(isVersionDirectoryEntry)).toEqual([false, false, false, false]);
     expect(["resources/x/v1-preferredversion/namespaces/n/a.json", "./resources/x.g/v2/cluster/a.json"].map(isVersionDirectoryEntry)).toEqual([true, true]);
+  });
+
+  it("keeps small entries in memory up to memoryBudgetBytes and writes the rest; a later entry of a name replaces an earlier one either way", async () => {
+    const entries: RawEntry[] = [
+      { name: "metadata/version", content: "1.1.0\n" },
+      { name: "resources/configmaps/namespaces/a/one.json", content: "x".repeat(400) },
+      { name: "resources/configmaps/namespaces/a/two.json", content: "y".repeat(400) },
+      { name: "resources/configmaps/namespaces/a/big.json", content: Buffer.alloc(SMALL_ENTRY_BYTES + 1, 0x7a) },
+      // budget now spent: written to disk
+      { name: "resources/configmaps/namespaces/b/three.json", content: "z".repeat(400) },
+      // one.json again (in memory before): the later copy (too big for what is left of the budget
+      // once the earlier copy's 400 bytes are given back), on disk, is the one
+      { name: "resources/configmaps/namespaces/a/one.json", content: "X".repeat(700) },
+    ];
+    const out = await extractBackupTarball(Readable.from([await buildRawTarGz(entries)]), { backupName: "b1", log, memoryBudgetBytes: 1000 });
+    try {
+      expect([...out.memory.keys()].sort()).toEqual(["metadata/version", "resources/configmaps/namespaces/a/two.json"]);
+      expect(out.memory.get("resources/configmaps/namespaces/a/two.json")?.toString()).toBe("y".repeat(400));
+      await expect(stat(path.join(out.dir, "resources/configmaps/namespaces/a/two.json"))).rejects.toThrow(/ENOENT/);
+      expect(await readFile(path.join(out.dir, "resources/configmaps/namespaces/a/one.json"), "utf8")).toBe("X".repeat(700));
+      expect(await readFile(path.join(out.dir, "resources/configmaps/namespaces/b/three.json"), "utf8")).toBe("z".repeat(400));
+      expect((await stat(path.join(out.dir, "resources/configmaps/namespaces/a/big.json"))).size).toBe(SMALL_ENTRY_BYTES + 1);
+      expect(out.files).toBe(5);
+      // read through a BackupTree, memory and disk look the same
+      const tree = new BackupTree(out.dir, out.memory);
+      const names = (await tree.list(path.join(out.dir, "resources/configmaps/namespaces/a"))).map((e) => `${e.name}:${e.isFile}`).sort();
+      expect(names).toEqual(["big.json:true", "one.json:true", "two.json:true"]);
+      expect((await tree.list(path.join(out.dir, "resources/configmaps/namespaces"))).map((e) => `${e.name}:${e.isDirectory}`).sort()).toEqual(["a:true", "b:true"]);
+      expect(tree.readText(path.join(out.dir, "resources/configmaps/namespaces/a/two.json"))).toBe("y".repeat(400));
+      expect(tree.readText(path.join(out.dir, "resources/configmaps/namespaces/a/one.json"))).toBe("X".repeat(700));
+      expect(await tree.exists(path.join(out.dir, "resources/configmaps/namespaces/a/two.json"))).toBe(true);
+      expect(await tree.exists(path.join(out.dir, "resources/configmaps/namespaces/b/three.json"))).toBe(true);
+      expect(await tree.exists(path.join(out.dir, "resources/configmaps/namespaces/a/none.json"))).toBe(false);
+      expect(await tree.list(path.join(out.dir, "resources/secrets"))).toEqual([]);
+    } finally {
+      await out.dispose();
+    }
+    // and an entry on disk replaced by a later small one that fits in memory is gone from the disk
+    const again = await extractBackupTarball(
+      Readable.from([await buildRawTarGz([{ name: "resources/x/cluster/a.json", content: Buffer.alloc(SMALL_ENTRY_BYTES + 1, 1) }, { name: "resources/x/cluster/a.json", content: "small" }])]),
+      { backupName: "b1", log, memoryBudgetBytes: 1000 },
+    );
+    try {
+      expect(again.memory.get("resources/x/cluster/a.json")?.toString()).toBe("small");
+      await expect(stat(path.join(again.dir, "resources/x/cluster/a.json"))).rejects.toThrow(/ENOENT/);
+    } finally {
+      await again.dispose();
+    }
   });
 
   it("rejects too many entries", async () => {

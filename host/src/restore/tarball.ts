@@ -1,12 +1,13 @@
 /**
  * Streams a backup tarball (gzip(tar), velero-compat.md 4.3) into a private temporary directory.
- * Only an entry of up to SMALL_ENTRY_BYTES is held whole in memory (to be written in one call).
+ * Only an entry of up to SMALL_ENTRY_BYTES is held whole in memory (to be written in one call, or,
+ * within the caller's memory budget, kept in memory instead of written at all).
  * Every entry is checked before a byte is written: absolute paths, `..` segments, links leaving
  * the root and oversize entries are rejected and abort the whole extraction; a truncated or
  * corrupt archive fails with a clear error. Links that stay inside the root and special files are
  * ignored (Velero's extractor only writes files and directories).
  */
-import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -47,7 +48,12 @@ export class BackupContentsError extends VeleroError {
 export interface ExtractedBackup {
   /** Root of the extracted tree (contains `resources/`, `metadata/`). */
   dir: string;
-  /** Number of files written. */
+  /**
+   * The small entries kept in memory instead of written under `dir` (within memoryBudgetBytes),
+   * by path relative to `dir` ("resources/configmaps/namespaces/a/c.json").
+   */
+  memory: ReadonlyMap<string, Buffer>;
+  /** Number of files extracted (written or kept in memory). */
   files: number;
   /** Removes the directory. */
   dispose(): Promise<void>;
@@ -124,6 +130,12 @@ interface ExtractState {
   totalBytes: number;
   entries: number;
   createdDirs: Set<string>;
+  memory: Map<string, Buffer>;
+  /** With a memory budget: the entries written to disk (so that a later one of the same name in memory replaces it). */
+  onDisk: Set<string>;
+  /** Bytes in `memory`, and how many it may hold. */
+  memoryBytes: number;
+  memoryBudget: number;
 }
 
 async function writeEntry(state: ExtractState, entry: TarEntry, limits: Required<ExtractLimits>, log: Logger, skip?: (name: string) => boolean): Promise<void> {
@@ -162,12 +174,30 @@ async function writeEntry(state: ExtractState, entry: TarEntry, limits: Required
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     state.createdDirs.add(dir);
   }
+  const rel = path.relative(state.root, target);
+  // (a later entry of the same name replaces an earlier one, on disk or in memory)
+  const earlier = state.memory.get(rel);
+  if (earlier) {
+    state.memory.delete(rel);
+    state.memoryBytes -= earlier.length;
+    state.files--;
+  }
   if ((header.size ?? 0) <= SMALL_ENTRY_BYTES) {
-    writeFileSync(target, await readSmallEntry(state, entry, name, limits), { mode: 0o600 });
+    const bytes = await readSmallEntry(state, entry, name, limits);
+    if (state.memoryBudget > 0 && state.memoryBytes + bytes.length <= state.memoryBudget) {
+      // a copy: the chunk may be a view of a much larger decompressed buffer, kept alive otherwise
+      state.memory.set(rel, Buffer.from(bytes));
+      state.memoryBytes += bytes.length;
+      if (state.onDisk.delete(rel)) rmSync(target, { force: true });
+    } else {
+      writeFileSync(target, bytes, { mode: 0o600 });
+      if (state.memoryBudget > 0) state.onDisk.add(rel);
+    }
     state.files++;
     return;
   }
   await pipeline(entry, byteLimiter(state, name, limits), createWriteStream(target, { mode: 0o600 }));
+  if (state.memoryBudget > 0) state.onDisk.add(rel);
   state.files++;
 }
 
@@ -189,7 +219,16 @@ async function readSmallEntry(state: ExtractState, entry: TarEntry, name: string
  */
 export async function extractBackupTarball(
   contents: Readable,
-  options: { backupName: string; log: Logger; limits?: ExtractLimits; tempDir?: string; /** Entries not to write (still read and counted against the limits). */ skipEntry?: (name: string) => boolean },
+  options: {
+    backupName: string;
+    log: Logger;
+    limits?: ExtractLimits;
+    tempDir?: string;
+    /** Entries not to write (still read and counted against the limits). */
+    skipEntry?: (name: string) => boolean;
+    /** Small entries are kept in memory (ExtractedBackup.memory) up to this many bytes in all, the rest written; default 0. */
+    memoryBudgetBytes?: number;
+  },
 ): Promise<ExtractedBackup> {
   const limits: Required<ExtractLimits> = {
     maxEntryBytes: options.limits?.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES,
@@ -197,7 +236,7 @@ export async function extractBackupTarball(
     maxEntries: options.limits?.maxEntries ?? DEFAULT_MAX_ENTRIES,
   };
   const root = await mkdtemp(path.join(options.tempDir ?? tmpdir(), "velero-restore-"));
-  const state: ExtractState = { root, files: 0, totalBytes: 0, entries: 0, createdDirs: new Set([root]) };
+  const state: ExtractState = { root, files: 0, totalBytes: 0, entries: 0, createdDirs: new Set([root]), memory: new Map(), onDisk: new Set(), memoryBytes: 0, memoryBudget: options.memoryBudgetBytes ?? 0 };
   const extract = tarExtract();
   const feeding = pipeline(contents, createGunzip(), extract);
   try {
@@ -220,5 +259,5 @@ export async function extractBackupTarball(
     await rm(root, { recursive: true, force: true });
     throw describeStreamError(options.backupName, err);
   }
-  return { dir: root, files: state.files, dispose: () => rm(root, { recursive: true, force: true }) };
+  return { dir: root, memory: state.memory, files: state.files, dispose: () => rm(root, { recursive: true, force: true }) };
 }

@@ -6,6 +6,8 @@
  * restore's item reader) and are written exactly.
  */
 
+import { sortInPlace } from "../shared/sort-in-place.js";
+
 // JSON.stringify already writes what Go writes for `"`, `\\` and control characters (\b \f \n \r
 // \t, else \u00xx in lower-case hex, as Go >= 1.22 does) and keeps valid surrogate pairs raw; it
 // differs only for < > & U+2028 U+2029 (kept raw) and lone surrogates (written as \udxxx). One
@@ -144,29 +146,9 @@ function write(value: unknown, sortKeys: boolean): string {
   return out + "}";
 }
 
-/** Arrays up to this length are insertion-sorted in place (Array.prototype.sort copies its input per call). */
-const INSERTION_SORT_MAX = 24;
-
-/**
- * Sorts object keys in place in Go's map-key order. Nearly every object of an item has a handful
- * of keys: an insertion sort in place allocates nothing, where Array.prototype.sort copies the
- * array into a work array per call (for a 10,000-item backup, ~45 MiB of garbage).
- */
+/** Sorts object keys in place in Go's map-key order (nearly every object of an item has a handful). */
 function sortKeysUtf8(keys: string[]): void {
-  const n = keys.length;
-  if (n > INSERTION_SORT_MAX) {
-    keys.sort(compareUtf8);
-    return;
-  }
-  for (let i = 1; i < n; i++) {
-    const key = keys[i] as string;
-    let j = i - 1;
-    while (j >= 0 && compareUtf8(keys[j] as string, key) > 0) {
-      keys[j + 1] = keys[j] as string;
-      j--;
-    }
-    keys[j + 1] = key;
-  }
+  sortInPlace(keys, compareUtf8);
 }
 
 /** Go sorts map keys by their UTF-8 bytes; for BMP text that is code-point order. */

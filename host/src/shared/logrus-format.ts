@@ -7,6 +7,7 @@
  */
 
 import { CREDENTIAL_FIELDS } from "@velero-ts/plugin-sdk";
+import { sortInPlace } from "./sort-in-place.js";
 
 export type LogrusLevel = "trace" | "debug" | "info" | "warn" | "error";
 export const LOGRUS_LEVEL_ORDER: Record<LogrusLevel, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
@@ -66,14 +67,8 @@ export function fieldPieces(fields: Record<string, unknown>): [string, string][]
     const key = logKey(k);
     pieces.push([key, ` ${key}=${formatValue(k, v)}`]);
   }
-  // Insertion sort in place: a logger binds a handful of fields, and Array.prototype.sort would
-  // copy the array into a work array for each of a backup's per-item child loggers.
-  for (let i = 1; i < pieces.length; i++) {
-    const piece = pieces[i] as [string, string];
-    let j = i - 1;
-    for (; j >= 0 && (pieces[j] as [string, string])[0] > piece[0]; j--) pieces[j + 1] = pieces[j] as [string, string];
-    pieces[j + 1] = piece;
-  }
+  // (a backup makes a child logger per item)
+  sortInPlace(pieces, (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return pieces;
 }
 

@@ -16,6 +16,7 @@ import { createSilentLogger } from "../shared/logging.js";
 import type { ApiResource, DiscoveryFailure, GroupVersionResource, KubeClient, ListOptions, WatchEvent, WatchHandle } from "./client.js";
 import { ExecError, isResourceVersionRefusal, KubeApiError } from "./errors.js";
 import { loadKubeConfig, type KubeConfigOptions } from "./kube-config.js";
+import { GVR } from "./gvr.js";
 import { TokenBucket } from "./rate-limit.js";
 
 /** How long the kubeconfig's per-request headers are reused (see #authHeaders). */
@@ -593,7 +594,7 @@ export class HttpKubeClient implements KubeClient {
 
   async podLogs(namespace: string, pod: string, container: string): Promise<string> {
     requireName(pod);
-    const response = await this.#raw("GET", `${resourcePath(GVR_PODS, namespace, pod)}/log`, { query: { container }, accept: "text/plain, */*" });
+    const response = await this.#raw("GET", `${resourcePath(GVR.pods, namespace, pod)}/log`, { query: { container }, accept: "text/plain, */*" });
     return await response.body.text();
   }
 
@@ -742,8 +743,6 @@ function groupResourcePath(gvr: GroupVersionResource): string {
 /** Velero's --client-qps and --client-burst defaults, for the one not given when the other is. */
 const VELERO_DEFAULT_QPS = 100;
 const VELERO_DEFAULT_BURST = 100;
-
-const GVR_PODS: GroupVersionResource = { group: "", version: "v1", resource: "pods" };
 
 export function resourcePath(gvr: GroupVersionResource, namespace?: string, name?: string): string {
   let path = gvr.group === "" ? `/api/${gvr.version}` : `/apis/${gvr.group}/${gvr.version}`;

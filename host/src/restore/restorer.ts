@@ -174,7 +174,6 @@ class RestoreContext {
   readonly #pluginCalls = new SerialCalls();
   /** The options' snapshotter getter, its snapshotters' calls queued on #pluginCalls. */
   readonly #volumeSnapshotter: VolumeSnapshotterGetter | undefined;
-  #root = "";
   #tree = new BackupTree("");
   #resources = new IncludesExcludes();
   #statusResources: IncludesExcludes | undefined;
@@ -253,7 +252,6 @@ class RestoreContext {
   }
 
   async #restoreContents(extracted: ExtractedBackup): Promise<void> {
-    this.#root = extracted.dir;
     this.#tree = new BackupTree(extracted.dir, extracted.memory);
     const contents = await parseBackupContents(this.#tree);
     if (contents.size === 0) {
@@ -367,10 +365,10 @@ class RestoreContext {
 
   /** The chosen version's copy of an item, or the unversioned path when there is no such copy. */
   async #itemPath(gr: string, ns: string, name: string): Promise<string> {
-    const unversioned = itemFilePath(this.#root, gr, ns, name);
+    const unversioned = itemFilePath(this.#tree.dir, gr, ns, name);
     const chosen = this.#chosenVersions.get(gr);
     if (!chosen) return unversioned;
-    const versioned = itemFilePath(this.#root, `${gr}/${chosen.dir}`, ns, name);
+    const versioned = itemFilePath(this.#tree.dir, `${gr}/${chosen.dir}`, ns, name);
     return (await this.#tree.exists(versioned)) ? versioned : unversioned;
   }
 
@@ -458,7 +456,7 @@ class RestoreContext {
   async #namespaceFromBackup(original: string, target: string): Promise<UnstructuredItem> {
     const blank: UnstructuredItem = { apiVersion: "v1", kind: "Namespace", metadata: { name: target } };
     try {
-      const backed = await readItem(this.#tree, itemFilePath(this.#root, "namespaces", "", original));
+      const backed = await readItem(this.#tree, itemFilePath(this.#tree.dir, "namespaces", "", original));
       const ns: UnstructuredItem = { apiVersion: backed.apiVersion, kind: backed.kind, metadata: { name: target } };
       if (backed.metadata.labels) ns.metadata.labels = backed.metadata.labels;
       if (backed.metadata.annotations) ns.metadata.annotations = backed.metadata.annotations;
@@ -722,7 +720,7 @@ class RestoreContext {
     const present: { group: string; resource: string; namespace: string; name: string }[] = [];
     for (const ai of additional) {
       const gr = groupResourceString(ai.group, ai.resource);
-      const path = itemFilePath(this.#root, gr, ai.namespace, ai.name);
+      const path = itemFilePath(this.#tree.dir, gr, ai.namespace, ai.name);
       if (!(await this.#tree.exists(path))) {
         const message = `unable to restore additional item ${resourceId(gr, ai.namespace, ai.name)}: it is not in the backup`;
         this.#log.warn({ resource: gr, namespace: ai.namespace, name: ai.name }, message);

@@ -23,11 +23,14 @@ import { createGzip } from "node:zlib";
 import { Command } from "commander";
 import { pack } from "tar-stream";
 import { getErrorMessage, type UnstructuredItem } from "@velero-ts/plugin-sdk";
-import type { ApiResource, KubeClient } from "../kube/client.js";
-import { GVR } from "../kube/gvr.js";
+import type { ApiResource, GroupVersionResource, KubeClient } from "../kube/client.js";
+import { GVR, groupResourceString, groupVersionString } from "../kube/gvr.js";
 import { actionFor, addBoolFlag, argsVerb } from "./command-kit.js";
 import type { CliDeps } from "./deps.js";
 import type { Factory } from "./factory.js";
+
+/** Adds a file (path inside the bundle) to the bundle. */
+type AddFile = (path: string, content: string) => Promise<void>;
 
 /** Runs another velero command line with the given dependencies (runCli). */
 export type RunCommandLine = (argv: string[], deps: CliDeps) => Promise<number>;
@@ -92,7 +95,7 @@ class DebugBundle {
     const tar = pack();
     const written = pipeline(tar, createGzip(), file);
     written.catch(() => undefined);
-    const add = async (path: string, content: string): Promise<void> => {
+    const add: AddFile = async (path, content) => {
       if (this.#flags.verbose) f.out(`Writing ${path}\n`);
       await new Promise<void>((done, fail) => tar.entry({ name: path, mode: 0o644, mtime: f.deps.now() }, content, (err) => (err ? fail(err) : done())));
     };
@@ -144,38 +147,18 @@ class DebugBundle {
     }
   }
 
-  /** Every velero.io resource of the namespace, one List per resource, at its preferred version; a LIST refused is reported and skipped. */
-  async #captureObjects(kube: KubeClient, add: (path: string, content: string) => Promise<void>): Promise<void> {
+  /** Every velero.io resource of the namespace, one List per resource, at its preferred version. */
+  async #captureObjects(kube: KubeClient, add: AddFile): Promise<void> {
     for (const r of preferredResources(await kube.discover(), "velero.io")) {
-      if (!r.namespaced || !r.verbs.includes("list")) continue;
-      let listed;
-      try {
-        listed = await kube.list(r, { namespace: this.#namespace });
-      } catch (err) {
-        // (no permission to list one kind, say): the rest of the bundle is still worth having
-        this.#f.err(`Failed to list ${r.resource}.${r.group} in namespace ${this.#namespace}: ${getErrorMessage(err)}\n`);
-        continue;
-      }
-      const { items, resourceVersion } = listed;
-      const list = { apiVersion: `${r.group}/${r.version}`, kind: `${r.kind}List`, metadata: { resourceVersion }, items };
-      await add(`${CAPTURE_DIR}/${r.group}_${r.version}/${this.#namespace}/${r.resource}-${this.#stamp}.json`, `${JSON.stringify(list, null, 4)}\n`);
+      if (r.namespaced && r.verbs.includes("list")) await this.#captureList(kube, r, r.kind, add);
     }
   }
 
   /** The namespace's pods and each container's log; what cannot be read is reported, not fatal (as crashd). */
-  async #captureLogs(kube: KubeClient, add: (path: string, content: string) => Promise<void>): Promise<void> {
+  async #captureLogs(kube: KubeClient, add: AddFile): Promise<void> {
     const ns = this.#namespace;
-    let listed;
-    try {
-      listed = await kube.list(GVR.pods, { namespace: ns });
-    } catch (err) {
-      this.#f.err(`Failed to list pods in namespace ${ns}: ${getErrorMessage(err)}\n`);
-      return;
-    }
-    const { items: pods, resourceVersion } = listed;
-    const dir = `${CAPTURE_DIR}/core_v1/${ns}`;
-    await add(`${dir}/pods-${this.#stamp}.json`, `${JSON.stringify({ apiVersion: "v1", kind: "PodList", metadata: { resourceVersion }, items: pods }, null, 4)}\n`);
-    for (const pod of pods) {
+    const pods = await this.#captureList(kube, GVR.pods, "Pod", add);
+    for (const pod of pods ?? []) {
       const name = pod.metadata.name;
       for (const container of containerNames(pod)) {
         let text: string;
@@ -185,9 +168,28 @@ class DebugBundle {
           this.#f.err(`Failed to fetch container logs for pod ${name}: ${getErrorMessage(err)}\n`);
           continue;
         }
-        await add(`${dir}/${name}/${container}/${container}.log`, text);
+        await add(`${CAPTURE_DIR}/core_v1/${ns}/${name}/${container}/${container}.log`, text);
       }
     }
+  }
+
+  /**
+   * One resource's objects in the namespace as a List file where crashd puts it
+   * (kubecapture/<group or core>_<version>/<ns>/<resource>-<time>.json); a LIST the API server
+   * refuses (no permission for one kind, say) is reported and skipped: the rest is still worth having.
+   */
+  async #captureList(kube: KubeClient, gvr: GroupVersionResource, kind: string, add: AddFile): Promise<UnstructuredItem[] | undefined> {
+    const ns = this.#namespace;
+    let listed;
+    try {
+      listed = await kube.list(gvr, { namespace: ns });
+    } catch (err) {
+      this.#f.err(`Failed to list ${groupResourceString(gvr.group, gvr.resource)} in namespace ${ns}: ${getErrorMessage(err)}\n`);
+      return undefined;
+    }
+    const list = { apiVersion: groupVersionString(gvr.group, gvr.version), kind: `${kind}List`, metadata: { resourceVersion: listed.resourceVersion }, items: listed.items };
+    await add(`${CAPTURE_DIR}/${gvr.group || "core"}_${gvr.version}/${ns}/${gvr.resource}-${this.#stamp}.json`, `${JSON.stringify(list, null, 4)}\n`);
+    return listed.items;
   }
 
   /** The output of `velero <args> --namespace <ns>` (with this run's kubeconfig and context), as a file holds it: stdout, then stderr. */

@@ -211,24 +211,26 @@ export async function verifyConfigMapFlags(f: Factory, namespace: string, flags:
   for (const [flag, key] of CONFIGMAP_FLAGS) {
     const name = flags[key];
     if (!name) continue;
-    const problem = await (async (): Promise<string | undefined> => {
-      const cm = await (await f.kube()).get(GVR.configMaps, name, namespace);
-      if (!cm) return `fail to find ConfigMap ${name}: configmaps "${name}" not found (create it in namespace ${namespace} first)`;
-      const data = (cm as { data?: Record<string, string> }).data;
-      if (!data) return `data is not available in ConfigMap ${name}`;
-      for (const [entry, text] of Object.entries(data)) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch (err) {
-          return `error to unmarshall data from ConfigMap ${name}: key "${entry}": ${(err as Error).message}`;
-        }
-        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return `error to unmarshall data from ConfigMap ${name}: key "${entry}" is not a JSON object`;
-      }
-      return undefined;
-    })();
+    const problem = configMapProblem(await (await f.kube()).get(GVR.configMaps, name, namespace), name, namespace);
     if (problem) throw new UsageError(`${flag} specified ConfigMap ${name} is invalid: ${problem}`);
   }
+}
+
+/** What is wrong with ConfigMap `name` (read from `namespace`) as a JSON configuration, in Velero's words; undefined when nothing. */
+function configMapProblem(cm: UnstructuredItem | undefined, name: string, namespace: string): string | undefined {
+  if (!cm) return `fail to find ConfigMap ${name}: configmaps "${name}" not found (create it in namespace ${namespace} first)`;
+  const data = (cm as { data?: Record<string, string> }).data;
+  if (!data) return `data is not available in ConfigMap ${name}`;
+  for (const [entry, text] of Object.entries(data)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      return `error to unmarshall data from ConfigMap ${name}: key "${entry}": ${(err as Error).message}`;
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return `error to unmarshall data from ConfigMap ${name}: key "${entry}" is not a JSON object`;
+  }
+  return undefined;
 }
 
 /** CRD readiness wait (Velero: up to a minute). */

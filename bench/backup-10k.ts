@@ -11,6 +11,7 @@ import type { Backup, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { FilesystemObjectStore } from "../host/src/builtin-plugins/filesystem-object-store.ts";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { bareBackupFloor, createBenchObjects, fastestList, formatPeerCpu, formatThreadCpu, machineCpuMs, openBenchCluster, peerCpuMs, peerCpuTotal, startFilesystemServer, startProfiler, threadCpuMs, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
+import { median } from "./stats.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250; // per namespace: 250 ConfigMaps + 250 Secrets → 10,000 objects
@@ -93,11 +94,6 @@ await rm(bucketRoot, { recursive: true, force: true });
 await rm(`${bucketRoot}.server.log`, { force: true });
 await kube.close();
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 const ratio = (r: { wallMs: number }): number => r.wallMs / limitMs;
 const verdict = (r: { wallMs: number }): string => `${ratio(r).toFixed(2)}× (target ≤ 1.5×: ${ratio(r) <= 1.5 ? "MET" : "MISSED"})`;
 const describe = (label: string, r: Awaited<ReturnType<typeof runBackup>>): string[] => [

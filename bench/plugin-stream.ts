@@ -18,6 +18,7 @@ import { Readable } from "node:stream";
 import type { PluginTransport } from "../host/src/plugins/plugin-process.js";
 import { generateBytes } from "../test/fixtures/plugins/generated-bytes.js";
 import { mibPerSecond, peakRss, report, startFixtureBinary, TRANSPORTS } from "./plugin-common.js";
+import { median } from "./stats.js";
 
 const SIZE = Number(process.env["VT_BENCH_BYTES"] ?? 1024 * 1024 * 1024);
 const CHUNK = 256 * 1024;
@@ -100,11 +101,6 @@ interface HostResult {
 
 /** Transfers each way after the first; their median is the steady-state rate the targets are judged on. */
 const STEADY_RUNS = 3;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
 
 /**
  * The host side: plugin manager + fixture plugin; PutObject and GetObject of SIZE bytes, first

@@ -166,6 +166,35 @@ describe("KubernetesBackupper a LIST that fails", () => {
   });
 });
 
+describe("KubernetesBackupper and a large resource", () => {
+  function bigNamespace(count: number): FakeKubeClient {
+    const kube = cluster();
+    kube.seed(GVR.namespaces, forNamespace("big").build());
+    for (let i = 0; i < count; i++) kube.seed(GVR.configMaps, forConfigMap("big", `cm-${String(i).padStart(3, "0")}`).build());
+    kube.listPageSize = 10;
+    return kube;
+  }
+
+  it("backs it up a LIST page at a time: each page's items are counted and backed up before the next page is read", async () => {
+    const kube = bigNamespace(95);
+    const totals: number[] = [];
+    const { items } = await run({ includedNamespaces: ["big"], includedResources: ["configmaps"] }, { onProgress: (p) => totals.push(p.totalItems) }, kube);
+    expect(items.filter((k) => k.startsWith("resources/configmaps/namespaces/big/"))).toHaveLength(95);
+    // the estimate grows page by page (10 items a page), as each page is handed to the item blocks
+    expect([...new Set(totals)].slice(0, 10)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 95]);
+    expect(kube.pagesListed).toBe(10);
+  });
+
+  it("keeps what earlier pages backed up when a later page fails, and reports the LIST's errors", async () => {
+    const kube = bigNamespace(25);
+    kube.failNext("list-page", "configmaps", new KubeApiError({ statusCode: 500, reason: "InternalError", message: "etcdserver: request timed out" }));
+    const { items, log } = await run({ includedNamespaces: ["big"], includedResources: ["configmaps"] }, {}, kube);
+    expect(items.filter((k) => k.startsWith("resources/configmaps/namespaces/big/"))).toHaveLength(10);
+    expect(log.errors).toBe(2);
+    expect(log.results.errors.namespaces).toEqual({ big: [" resource: /configmaps message: /Error listing items error: /etcdserver: request timed out"] });
+  });
+});
+
 describe("KubernetesBackupper LISTs not older than the backup's start", () => {
   it("asks every LIST of the item collector (the namespaces' too) for a state not older than listNotOlderThan, and LISTs consistently without it", async () => {
     const listed: { resource: string; notOlderThan: string | undefined }[] = [];

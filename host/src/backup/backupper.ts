@@ -42,6 +42,7 @@ import { API_GROUP_VERSIONS_FEATURE, type FeatureFlags } from "../shared/feature
 import { resourceVersionsToBackUp } from "./api-group-versions.js";
 import { HookTracker, resolveResourceHooks, runPodHooks, type ResourceHook } from "./hooks.js";
 import { ItemBlock, itemBlockKey, type ItemBlockItem } from "./item-block.js";
+import { ListWindow } from "./list-window.js";
 import { isFsBackupCandidate, podNotRunningReason, type PodVolume, type ResourcePolicies } from "./resource-policies.js";
 import { ResourceCatalog } from "./resources.js";
 import { itemPath, TarballWriteError, type TarballWriter } from "./tar-writer.js";
@@ -441,13 +442,13 @@ class BackupRun {
     }
     const calls = steps.flatMap((step) =>
       step.lists.map(({ namespace, labelSelector }) => () =>
-        this.#kube.list(
+        this.#kube.listPages(
           { group: step.listed.group, version: step.listed.version, resource: step.listed.resource },
           { namespace: namespace || undefined, labelSelector: labelSelector || undefined, notOlderThan: this.#in.listNotOlderThan },
         ),
       ),
     );
-    const results = prefetch(calls, LIST_CONCURRENCY);
+    const window = new ListWindow(calls, LIST_CONCURRENCY);
 
     let call = 0;
     // The versions of one resource are consecutive steps (EnableAPIGroupVersions): their items are
@@ -478,16 +479,26 @@ class BackupRun {
         }
         continue;
       }
-      // Without an explicit order, each LIST's items are backed up as soon as it is in.
+      // Without an explicit order, each page of a LIST is backed up as soon as it is in (so a
+      // resource is never held whole); ordered resources and the versions of one resource are
+      // backed up once all their LISTs are in.
       const order = this.#spec.orderedResources?.[resource.resource];
+      const streamed = !order && !batchVersions;
       let items: CollectedItem[] = [];
       let retrieved = 0;
       for (const { namespace: ns } of lists) {
         try {
-          const listed = await (results[call++] as Promise<{ items: UnstructuredItem[] }>);
-          for (const object of listed.items) {
-            items.push({ resource, gr, object, ordered: false });
-            if (object.metadata.namespace && this.#namespaces.shouldInclude(object.metadata.namespace)) trackedNamespaces.add(object.metadata.namespace);
+          for await (const page of window.pages(call++)) {
+            for (const object of page.items) {
+              items.push({ resource, gr, object, ordered: false });
+              if (object.metadata.namespace && this.#namespaces.shouldInclude(object.metadata.namespace)) trackedNamespaces.add(object.metadata.namespace);
+            }
+            if (streamed && items.length > 0) {
+              retrieved += items.length;
+              const batch = items;
+              items = [];
+              await onResource(batch);
+            }
           }
         } catch (err) {
           if (isNotFound(err)) {
@@ -500,12 +511,6 @@ class BackupRun {
           // which logs on the collector's own logger; then the resource's error.
           if ((this.#kube.listPageSize ?? 500) > 0) this.#log.error({ err: getErrorMessage(err) }, "Error listing resources");
           log.error({ namespace: ns, err: getErrorMessage(err) }, "Error listing items");
-        }
-        if (!order && !batchVersions && items.length > 0) {
-          retrieved += items.length;
-          const batch = items;
-          items = [];
-          await onResource(batch);
         }
       }
       if (order) items = sortByOrder(items, order.split(","), this.#log); // Velero's sortResourcesByOrder logs without the resource
@@ -1314,43 +1319,9 @@ function zoneOf(pv: UnstructuredItem): string {
   return "";
 }
 
-/** LIST requests in flight at once while collecting. */
+/** LISTs open at once while collecting (ListWindow). */
 const LIST_CONCURRENCY = 4;
 
-/**
- * Starts calls in order with at most `limit` running; returns their promises in the same order.
- * Rejections are left to the consumer (each promise is marked handled so an unconsumed failure
- * is not reported as unhandled).
- */
-function prefetch<T>(calls: (() => Promise<T>)[], limit: number): Promise<T>[] {
-  const results: Promise<T>[] = [];
-  const starters: (() => void)[] = [];
-  let running = 0;
-  const next = (): void => {
-    running--;
-    starters.shift()?.();
-  };
-  for (const call of calls) {
-    results.push(
-      new Promise<T>((resolve, reject) => {
-        const start = (): void => {
-          running++;
-          let p: Promise<T>;
-          try {
-            p = call();
-          } catch (err) {
-            p = Promise.reject(err);
-          }
-          p.then(resolve, reject).finally(next);
-        };
-        if (running < limit) start();
-        else starters.push(start);
-      }),
-    );
-    results[results.length - 1]?.catch(() => undefined);
-  }
-  return results;
-}
 
 function parseSelector(text: string): LabelSelector | undefined {
   return text ? parseLabelSelector(text) : undefined;

@@ -44,6 +44,13 @@ export interface ListOptions {
   notOlderThan?: string;
 }
 
+/** One page of a LIST. */
+export interface ListPage {
+  items: UnstructuredItem[];
+  /** The list's resourceVersion as of this page. */
+  resourceVersion: string;
+}
+
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";
 
 export interface WatchEvent {
@@ -78,6 +85,12 @@ export interface KubeClient {
   serverVersion(): Promise<{ gitVersion: string; major: string; minor: string }>;
   get(gvr: GroupVersionResource, name: string, namespace?: string): Promise<UnstructuredItem | undefined>;
   list(gvr: GroupVersionResource, options?: ListOptions): Promise<{ items: UnstructuredItem[]; resourceVersion: string }>;
+  /**
+   * The same LIST a page at a time (`limit` items, else listPageSize), so that a large resource
+   * is never held whole: each page is asked for when the consumer asks for it. A continue token
+   * that expires while the pages are consumed does not fail the list.
+   */
+  listPages(gvr: GroupVersionResource, options?: ListOptions): AsyncIterable<ListPage>;
   create(gvr: GroupVersionResource, object: UnstructuredItem): Promise<UnstructuredItem>;
   /** Replaces the object (optimistic concurrency through metadata.resourceVersion). */
   update(gvr: GroupVersionResource, object: UnstructuredItem): Promise<UnstructuredItem>;

@@ -8,12 +8,15 @@ export class KubeApiError extends VeleroError {
   /** The request that failed, when known (not in the message, which is the Status's own). */
   readonly method: string | undefined;
   readonly path: string | undefined;
-  constructor(init: { statusCode: number; reason: string; message: string; method?: string; path?: string }, options?: { cause?: unknown }) {
+  /** An expired LIST's Status: the token the API server offers to list the rest with. */
+  readonly continueToken: string | undefined;
+  constructor(init: { statusCode: number; reason: string; message: string; method?: string; path?: string; continueToken?: string }, options?: { cause?: unknown }) {
     super("VELERO_KUBE_API", init.message, options);
     this.statusCode = init.statusCode;
     this.reason = init.reason;
     this.method = init.method;
     this.path = init.path;
+    this.continueToken = init.continueToken;
   }
 }
 
@@ -76,6 +79,11 @@ export function isConflict(err: unknown): boolean {
 
 export function isAlreadyExists(err: unknown): boolean {
   return statusOf(err) === 409 && (err as { reason?: string }).reason === "AlreadyExists";
+}
+
+/** A LIST continue token (or a resourceVersion) too old to read at: 410 with reason Expired. */
+export function isExpired(err: unknown): err is KubeApiError {
+  return err instanceof KubeApiError && err.statusCode === 410 && err.reason === "Expired";
 }
 
 /** The watch's resourceVersion is too old (410 Gone / reason Expired): re-list. */

@@ -250,3 +250,96 @@ describe("HttpKubeClient: an expired token in the reused headers", () => {
     await client.close();
   });
 });
+
+describe("HttpKubeClient: LIST pages", () => {
+  /**
+   * A LIST server over `names` (in key order) serving `limit` items a page with index tokens;
+   * `expire(n)` decides whether the n-th continued page (from 1) answers 410 Expired, and with
+   * which token to go on ("" for none). `names` may change between requests (objects created).
+   */
+  async function pagedServer(names: string[], expire: (n: number, cont: string) => string | undefined = () => undefined): Promise<{ client: HttpKubeClient; queries: URLSearchParams[] }> {
+    const queries: URLSearchParams[] = [];
+    let continued = 0;
+    const client = await clientOf((req, res) => {
+      const url = new URL(req.url ?? "/", "http://x");
+      res.setHeader("content-type", "application/json");
+      if (url.pathname === "/version") return void res.end(JSON.stringify({ major: "1", minor: "36", gitVersion: "v1.36.3" }));
+      queries.push(url.searchParams);
+      const limit = Number(url.searchParams.get("limit") ?? names.length);
+      const cont = url.searchParams.get("continue") ?? "";
+      if (cont !== "") {
+        const offered = expire(++continued, cont);
+        if (offered !== undefined) {
+          res.writeHead(410);
+          const metadata = offered === "" ? {} : { continue: offered };
+          return void res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", metadata, status: "Failure", message: "The provided continue parameter is too old to display a consistent list result.", reason: "Expired", code: 410 }));
+        }
+      }
+      // a token names the key to start after: "after:<name>"
+      const after = cont.startsWith("after:") ? cont.slice("after:".length) : undefined;
+      const rest = after === undefined ? names : names.filter((n) => n > after);
+      const page = rest.slice(0, limit);
+      const more = rest.length > limit;
+      res.end(
+        JSON.stringify({
+          kind: "ConfigMapList",
+          apiVersion: "v1",
+          metadata: { resourceVersion: "7", ...(more ? { continue: `after:${page.at(-1)}` } : {}) },
+          items: page.map((name) => ({ metadata: { name, namespace: "n" } })),
+        }),
+      );
+    });
+    return { client, queries };
+  }
+
+  const names = (pages: { items: { metadata: { name?: string } }[] }[]): string[] => pages.flatMap((p) => p.items.map((i) => i.metadata.name ?? ""));
+
+  it("hands over one page at a time, asking for the next only when the consumer wants it", async () => {
+    const { client, queries } = await pagedServer(["a", "b", "c", "d", "e"]);
+    const pages = client.listPages(GVR.configMaps, { namespace: "n", limit: 2 })[Symbol.asyncIterator]();
+    const first = await pages.next();
+    expect(first.value?.items.map((i: { metadata: { name?: string } }) => i.metadata.name)).toEqual(["a", "b"]);
+    expect(first.value?.items[0]).toMatchObject({ apiVersion: "v1", kind: "ConfigMap" });
+    expect(queries).toHaveLength(1);
+    const rest = [];
+    for (let r = await pages.next(); !r.done; r = await pages.next()) rest.push(r.value);
+    expect(names(rest)).toEqual(["c", "d", "e"]);
+    expect(queries.map((q) => q.get("continue"))).toEqual([null, "after:b", "after:d"]);
+  });
+
+  it("goes on with the token the API server offers when a continue token expires (etcd compacted), listing no key twice", async () => {
+    const current = ["a", "b", "c", "d", "e"];
+    const { client, queries } = await pagedServer(current, (n) => (n === 1 ? "after:b" : undefined));
+    current.push("f"); // created after the first page: the rest of the list is as of a newer state
+    const pages = [];
+    for await (const page of client.listPages(GVR.configMaps, { namespace: "n", limit: 2 })) pages.push(page);
+    expect(names(pages)).toEqual(["a", "b", "c", "d", "e", "f"]);
+    expect(queries.map((q) => q.get("continue"))).toEqual([null, "after:b", "after:b", "after:d"]);
+  });
+
+  it("lists again from the start when the expired token comes with none to go on with, skipping the keys already handed over", async () => {
+    const current = ["b", "d", "f", "h"];
+    const { client, queries } = await pagedServer(current, (n) => {
+      if (n !== 1) return undefined;
+      // created meanwhile: "a" sorts before the keys handed over (it is not added), "i" after them
+      current.unshift("a");
+      current.push("i");
+      return "";
+    });
+    const all = await client.list(GVR.configMaps, { namespace: "n", limit: 2 });
+    expect(all.items.map((i) => i.metadata.name)).toEqual(["b", "d", "f", "h", "i"]);
+    expect(queries.map((q) => q.get("continue"))).toEqual([null, "after:d", null, "after:b", "after:f"]);
+  });
+
+  it("fails with the API server's expiry when the list cannot get past it", async () => {
+    const { client } = await pagedServer(["a", "b", "c"], () => "");
+    await expect(client.list(GVR.configMaps, { namespace: "n", limit: 1 })).rejects.toMatchObject({ statusCode: 410, reason: "Expired", message: expect.stringContaining("too old") });
+  });
+
+  it("stops at maxItems without asking for another page", async () => {
+    const { client, queries } = await pagedServer(["a", "b", "c", "d", "e"]);
+    const listed = await client.list(GVR.configMaps, { namespace: "n", limit: 2, maxItems: 3 });
+    expect(listed.items.map((i) => i.metadata.name)).toEqual(["a", "b", "c"]);
+    expect(queries).toHaveLength(2);
+  });
+});

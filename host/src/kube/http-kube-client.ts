@@ -13,8 +13,8 @@ import { getErrorMessage, parseLosslessJson, stringifyLosslessJson, type Unstruc
 import type { Logger } from "../shared/logging.js";
 import { longTimeout } from "../shared/clock.js";
 import { createSilentLogger } from "../shared/logging.js";
-import type { ApiResource, DiscoveryFailure, GroupVersionResource, KubeClient, ListOptions, WatchEvent, WatchHandle } from "./client.js";
-import { ExecError, isResourceVersionRefusal, KubeApiError } from "./errors.js";
+import type { ApiResource, DiscoveryFailure, GroupVersionResource, KubeClient, ListOptions, ListPage, WatchEvent, WatchHandle } from "./client.js";
+import { ExecError, isExpired, isResourceVersionRefusal, KubeApiError } from "./errors.js";
 import { loadKubeConfig, type KubeConfigOptions } from "./kube-config.js";
 import { GVR } from "./gvr.js";
 import { TokenBucket } from "./rate-limit.js";
@@ -26,6 +26,8 @@ const AUTH_HEADERS_TTL_MS = 1_000;
 export const DEFAULT_PAGE_SIZE = 500;
 /** Attempts of a request the API server answers 429 with Retry-After (client-go's maxRetries). */
 const MAX_429_ATTEMPTS = 10;
+/** How often one LIST goes on past an expired continue token before it fails. */
+const MAX_LIST_RESTARTS = 3;
 const CONNECT_RETRY_BASE_MS = 250;
 const CONNECT_RETRY_MAX_MS = 4_000;
 
@@ -419,23 +421,6 @@ export class HttpKubeClient implements KubeClient {
     }
   }
 
-  async list(gvr: GroupVersionResource, options: ListOptions = {}): Promise<{ items: UnstructuredItem[]; resourceVersion: string }> {
-    if (options.notOlderThan === undefined) return this.#list(gvr, options);
-    const key = `${gvr.group}/${gvr.resource}`;
-    if (this.#consistentOnly.has(key) || !(await this.#catchesUpOnRequest())) return this.#list(gvr, { ...options, notOlderThan: undefined });
-    try {
-      return await this.#list(gvr, options);
-    } catch (err) {
-      // A resource whose storage is not the API server's own etcd (an aggregated API, events on
-      // an --etcd-servers-overrides etcd) cannot compare our resourceVersion with its own and
-      // answers "Too large resource version" after a wait: read it consistently from now on.
-      if (!isResourceVersionRefusal(err)) throw err;
-      this.#consistentOnly.add(key);
-      this.#log.debug({ resource: key, err: getErrorMessage(err) }, "LIST not older than a resourceVersion refused; listing consistently");
-      return this.#list(gvr, { ...options, notOlderThan: undefined });
-    }
-  }
-
   /**
    * Whether the API server brings its watch cache up to a resourceVersion when a read asks for it
    * (ConsistentListFromCache, on by default from Kubernetes 1.31). Before that, a LIST not older
@@ -456,38 +441,118 @@ export class HttpKubeClient implements KubeClient {
     return this.#catchesUp;
   }
 
-  async #list(gvr: GroupVersionResource, options: ListOptions): Promise<{ items: UnstructuredItem[]; resourceVersion: string }> {
+  async list(gvr: GroupVersionResource, options: ListOptions = {}): Promise<{ items: UnstructuredItem[]; resourceVersion: string }> {
     const items: UnstructuredItem[] = [];
     let resourceVersion = "";
-    let cont: string | undefined;
-    const pageSize = options.limit ?? this.#pageSize;
-    do {
-      const page = await this.#json<{ items: UnstructuredItem[] | null; metadata: { resourceVersion?: string; continue?: string }; apiVersion?: string; kind?: string }>(
-        "GET",
-        resourcePath(gvr, options.namespace),
-        {
-          query: {
-            labelSelector: options.labelSelector,
-            fieldSelector: options.fieldSelector,
-            limit: pageSize > 0 ? pageSize : undefined,
-            continue: cont,
-            // the continue token carries the first page's resourceVersion; the API server refuses both
-            ...(options.notOlderThan && !cont ? { resourceVersion: options.notOlderThan, resourceVersionMatch: "NotOlderThan" } : {}),
-          },
-        },
-      );
-      const kind = page.kind?.replace(/List$/, "");
-      for (const item of page.items ?? []) {
-        // LIST responses omit apiVersion/kind on items; restore them like client-go's unstructured list does.
-        if (!item.apiVersion && page.apiVersion) item.apiVersion = page.apiVersion;
-        if (!item.kind && kind) item.kind = kind;
-        items.push(item);
-        if (options.maxItems !== undefined && items.length >= options.maxItems) break;
-      }
-      resourceVersion = page.metadata.resourceVersion ?? resourceVersion;
-      cont = page.metadata.continue || undefined;
-    } while (cont && (options.maxItems === undefined || items.length < options.maxItems));
+    for await (const page of this.#pages(gvr, options)) {
+      for (const item of page.items) items.push(item);
+      resourceVersion = page.resourceVersion;
+    }
     return { items, resourceVersion };
+  }
+
+  listPages(gvr: GroupVersionResource, options: ListOptions = {}): AsyncIterable<ListPage> {
+    return this.#pages(gvr, options);
+  }
+
+  /**
+   * The pages of a LIST, each asked for when the consumer asks for it. A continue token that
+   * expires meanwhile (410 Expired: etcd was compacted past the list's resourceVersion, every 5
+   * minutes by default) does not fail the list, as it does not fail client-go's pager: the list
+   * goes on from the next key with the token the API server offers along with the error (the rest
+   * is as of a newer state), or, from a server that offers none, lists again from the start and
+   * skips the keys already handed over.
+   */
+  async *#pages(gvr: GroupVersionResource, options: ListOptions): AsyncGenerator<ListPage> {
+    const key = `${gvr.group}/${gvr.resource}`;
+    const pageSize = options.limit ?? this.#pageSize;
+    const maxItems = options.maxItems;
+    let notOlderThan = options.notOlderThan;
+    if (notOlderThan !== undefined && (this.#consistentOnly.has(key) || !(await this.#catchesUpOnRequest()))) notOlderThan = undefined;
+    const fetchPage = (cont: string | undefined): Promise<RawListPage> => this.#listPage(gvr, options, pageSize, cont, notOlderThan);
+    let page: RawListPage;
+    try {
+      page = await fetchPage(undefined);
+    } catch (err) {
+      // A resource whose storage is not the API server's own etcd (an aggregated API, events on
+      // an --etcd-servers-overrides etcd) cannot compare our resourceVersion with its own and
+      // answers "Too large resource version" after a wait: read it consistently from now on.
+      if (notOlderThan === undefined || !isResourceVersionRefusal(err)) throw err;
+      this.#consistentOnly.add(key);
+      this.#log.debug({ resource: key, err: getErrorMessage(err) }, "LIST not older than a resourceVersion refused; listing consistently");
+      notOlderThan = undefined;
+      page = await fetchPage(undefined);
+    }
+    let handed = 0;
+    /** After a restart from the first page: the last key handed over before it. */
+    let skipThrough: string | undefined;
+    let lastKey: string | undefined;
+    for (let restarts = 0; ; ) {
+      let items = page.items;
+      if (skipThrough !== undefined) {
+        const after = skipThrough;
+        items = items.filter((item) => compareListKeys(listKey(item), after) > 0);
+      }
+      if (maxItems !== undefined && handed + items.length > maxItems) items = items.slice(0, maxItems - handed);
+      handed += items.length;
+      const cont = page.continue;
+      const last = items.at(-1);
+      if (last) lastKey = listKey(last);
+      yield { items, resourceVersion: page.resourceVersion };
+      if (cont === undefined || (maxItems !== undefined && handed >= maxItems)) return;
+      const result = await this.#continuePage(gvr, fetchPage, cont);
+      if (result.page) {
+        page = result.page;
+        continue;
+      }
+      // Expired without a token to go on with: list again, past what was handed over.
+      if (++restarts > MAX_LIST_RESTARTS) throw result.error;
+      this.#log.warn({ resource: key, namespace: options.namespace, err: getErrorMessage(result.error) }, "LIST continue token expired; listing again from the start, skipping the items already listed");
+      skipThrough = lastKey ?? skipThrough;
+      page = await this.#listPage(gvr, options, pageSize, undefined, undefined);
+    }
+  }
+
+  /**
+   * The page after `cont`. An expired token is followed by the token the API server's Status
+   * offers (a few times at most); `error` is the expiry when no such token came.
+   */
+  async #continuePage(gvr: GroupVersionResource, fetchPage: (cont: string) => Promise<RawListPage>, cont: string): Promise<{ page: RawListPage; error?: undefined } | { page?: undefined; error: KubeApiError }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return { page: await fetchPage(cont) };
+      } catch (err) {
+        if (!isExpired(err)) throw err;
+        if (!err.continueToken || attempt >= MAX_LIST_RESTARTS) return { error: err };
+        this.#log.warn({ resource: `${gvr.group}/${gvr.resource}`, err: getErrorMessage(err) }, "LIST continue token expired; going on from the next key with the token the API server offered (the rest of the list is as of a newer state)");
+        cont = err.continueToken;
+      }
+    }
+  }
+
+  async #listPage(gvr: GroupVersionResource, options: ListOptions, pageSize: number, cont: string | undefined, notOlderThan: string | undefined): Promise<RawListPage> {
+    const page = await this.#json<{ items: UnstructuredItem[] | null; metadata: { resourceVersion?: string; continue?: string }; apiVersion?: string; kind?: string }>(
+      "GET",
+      resourcePath(gvr, options.namespace),
+      {
+        query: {
+          labelSelector: options.labelSelector,
+          fieldSelector: options.fieldSelector,
+          limit: pageSize > 0 ? pageSize : undefined,
+          continue: cont,
+          // the continue token carries the first page's resourceVersion; the API server refuses both
+          ...(notOlderThan && !cont ? { resourceVersion: notOlderThan, resourceVersionMatch: "NotOlderThan" } : {}),
+        },
+      },
+    );
+    const kind = page.kind?.replace(/List$/, "");
+    const items = page.items ?? [];
+    for (const item of items) {
+      // LIST responses omit apiVersion/kind on items; restore them like client-go's unstructured list does.
+      if (!item.apiVersion && page.apiVersion) item.apiVersion = page.apiVersion;
+      if (!item.kind && kind) item.kind = kind;
+    }
+    return { items, resourceVersion: page.metadata.resourceVersion ?? "", continue: page.metadata.continue || undefined };
   }
 
   create(gvr: GroupVersionResource, object: UnstructuredItem): Promise<UnstructuredItem> {
@@ -777,21 +842,41 @@ function requireName(name: string | undefined): void {
   if (!name) throw new KubeApiError({ statusCode: 0, reason: "BadRequest", message: "resource name may not be empty" });
 }
 
+/** A LIST page as the API server sent it (the items with apiVersion and kind filled in). */
+interface RawListPage extends ListPage {
+  /** The token for the next page; undefined on the last. */
+  continue: string | undefined;
+}
+
+/** An item's place in a LIST: the API server lists by storage key, ".../<namespace>/<name>". */
+function listKey(item: UnstructuredItem): string {
+  const { namespace, name } = item.metadata;
+  return namespace ? `${namespace}/${name ?? ""}` : (name ?? "");
+}
+
+/** Storage keys compare by their bytes. */
+function compareListKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
 async function toApiError(method: string, path: string, response: Dispatcher.ResponseData): Promise<KubeApiError> {
   const text = await response.body.text().catch(() => "");
   let reason = STATUS_CODES[response.statusCode] ?? "Error";
   let statusMessage: string | undefined;
+  let continueToken: string | undefined;
   try {
-    const status = JSON.parse(text) as { reason?: string; message?: string };
+    const status = JSON.parse(text) as { reason?: string; message?: string; metadata?: { continue?: unknown } };
     reason = status.reason ?? reason;
     statusMessage = typeof status.message === "string" && status.message !== "" ? status.message : undefined;
+    // an expired LIST continue token: the API server offers one to go on with (inconsistently)
+    if (typeof status.metadata?.continue === "string" && status.metadata.continue !== "") continueToken = status.metadata.continue;
   } catch {
     // not a Status object
   }
   // A Status's message alone, as client-go's StatusError prints it (and Velero's logs, results and
   // CLI show it); otherwise what the request was and what came back.
   const message = statusMessage ?? `${method} ${path}: ${response.statusCode} ${reason}: ${text.slice(0, 500)}`;
-  return new KubeApiError({ statusCode: response.statusCode, reason, message, method, path });
+  return new KubeApiError({ statusCode: response.statusCode, reason, message, method, path, ...(continueToken ? { continueToken } : {}) });
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -3,7 +3,7 @@
  * every write, label-selector lists, and a programmable exec. Records every write for assertions.
  */
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
-import type { ApiResource, DiscoveryFailure, GroupVersionResource, KubeClient, ListOptions, WatchEvent, WatchHandle } from "../kube/client.js";
+import type { ApiResource, DiscoveryFailure, GroupVersionResource, KubeClient, ListOptions, ListPage, WatchEvent, WatchHandle } from "../kube/client.js";
 import { KubeApiError } from "../kube/errors.js";
 import { parseLabelSelector } from "../kube/labels.js";
 import { applyMergePatch } from "../kube/merge-patch.js";
@@ -150,6 +150,23 @@ export class FakeKubeClient implements KubeClient {
       .sort((a, b) => objKey(a.metadata.namespace, a.metadata.name).localeCompare(objKey(b.metadata.namespace, b.metadata.name)))
       .map((o) => this.#withVersion(gvr, o));
     return { items: options.maxItems !== undefined ? items.slice(0, options.maxItems) : items, resourceVersion: String(this.#rv) };
+  }
+
+  /** The page size listPages uses (--client-page-size; 0: one page). Undefined: 500. */
+  listPageSize: number | undefined = undefined;
+  /** Pages listPages has produced (each one LIST request to a real API server). */
+  pagesListed = 0;
+
+  /** list()'s items as of the first page, `limit` (else listPageSize) at a time; "list-page" failures hit the pages after the first. */
+  async *listPages(gvr: GroupVersionResource, options: ListOptions = {}): AsyncGenerator<ListPage> {
+    const { items, resourceVersion } = await this.list(gvr, options);
+    const size = options.limit ?? this.listPageSize ?? 500;
+    const step = size > 0 ? size : Math.max(items.length, 1);
+    for (let i = 0; i === 0 || i < items.length; i += step) {
+      if (i > 0) this.#maybeFail("list-page", gvr.resource);
+      this.pagesListed++;
+      yield { items: items.slice(i, i + step), resourceVersion };
+    }
   }
 
   async create(gvr: GroupVersionResource, object: UnstructuredItem): Promise<UnstructuredItem> {

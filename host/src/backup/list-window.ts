@@ -3,8 +3,8 @@
  * open at once. An open LIST has its first page asked for at once, and the LIST being consumed
  * has its next page asked for while the current one is backed up, so the API server serves
  * LISTs while this process backs up items; a LIST opens only when one before it has been
- * consumed, so memory holds at most `window` + 1 pages besides the one being backed up, however
- * large the cluster (never whole resources fetched ahead of the backup).
+ * consumed, so at most `window` pages are held ahead of the one being backed up, however large
+ * the cluster (never whole resources fetched ahead of the backup).
  */
 import type { ListPage } from "../kube/client.js";
 

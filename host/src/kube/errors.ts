@@ -64,6 +64,11 @@ export function isResourceVersionRefusal(err: unknown): boolean {
   return [400, 500, 504].includes(err.statusCode) && /resource ?version/i.test(err.message);
 }
 
+/** 403: authorization (RBAC) refused the request. */
+export function isForbidden(err: unknown): boolean {
+  return statusOf(err) === 403;
+}
+
 export function isNotFound(err: unknown): boolean {
   return statusOf(err) === 404;
 }

@@ -4,9 +4,9 @@
  * off on errors. Handlers receive every add/update/delete (and a synthetic add per object after
  * each (re)list, so nothing is missed across gaps).
  */
-import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { GroupVersionResource, KubeClient } from "../../kube/client.js";
-import { isGone } from "../../kube/errors.js";
+import { isForbidden, isGone } from "../../kube/errors.js";
 import type { Clock, TimerHandle } from "../../shared/clock.js";
 import type { Logger } from "../../shared/logging.js";
 import type { ObjectKey } from "./types.js";
@@ -21,9 +21,15 @@ export interface InformerOptions {
   labelSelector?: string;
   clock: Clock;
   logger: Logger;
-  /** Delay before retrying after a failed list/watch. */
+  /**
+   * Delay before retrying after a failed list/watch (default 1 s), doubled after each failure in
+   * a row up to MAX_RETRY_MS, as client-go's reflector backs off.
+   */
   retryMs?: number;
 }
+
+/** The longest wait between list/watch attempts that keep failing (client-go's reflector: 30 s). */
+export const MAX_RETRY_MS = 30_000;
 
 export function keyOf(object: { metadata: { name?: string; namespace?: string } }): ObjectKey {
   const ns = object.metadata.namespace;
@@ -38,6 +44,8 @@ export class Informer {
   #stopped = true;
   #stopWatch: (() => void) | undefined;
   #retry: TimerHandle | undefined;
+  /** list/watch failures in a row (the backoff's exponent). */
+  #failures = 0;
   #synced: Promise<void>;
   #markSynced!: () => void;
 
@@ -92,12 +100,21 @@ export class Informer {
       if (this.#stopped) return;
       this.#replace(items);
       this.#resourceVersion = resourceVersion;
+      this.#failures = 0;
       this.#markSynced();
       await this.#watchLoop();
     } catch (err) {
       if (this.#stopped) return;
-      logger.warn({ err: String(err), resource: gvr.resource }, "list/watch failed; retrying");
-      this.#retry = this.#opts.clock.setTimeout(() => void this.#listAndWatch(), this.#opts.retryMs ?? 1000);
+      const delayMs = Math.min((this.#opts.retryMs ?? 1000) * 2 ** this.#failures, MAX_RETRY_MS);
+      this.#failures++;
+      const fields = { err: getErrorMessage(err), resource: gvr.resource, retryInMs: delayMs };
+      if (isForbidden(err)) {
+        // The server's identity lacks RBAC: say how to give it, not only that it failed.
+        logger.warn(fields, `list/watch of ${gvr.resource} refused by the API server's RBAC; retrying. Bind the server's identity to a role that may list and watch it (velero install binds its ServiceAccount "velero" to cluster-admin)`);
+      } else {
+        logger.warn(fields, "list/watch failed; retrying");
+      }
+      this.#retry = this.#opts.clock.setTimeout(() => void this.#listAndWatch(), delayMs);
     }
   }
 

@@ -1,0 +1,68 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
+import { KubeApiError } from "../../kube/errors.js";
+import { GVR } from "../../kube/gvr.js";
+import { captureLogger, type LogRecord } from "../../testing/capturing-logger.js";
+import { FakeClock } from "../../testing/fake-clock.js";
+import { FakeKubeClient } from "../../testing/fake-kube-client.js";
+import { Informer, MAX_RETRY_MS } from "./informer.js";
+
+const forbidden = () =>
+  new KubeApiError({ statusCode: 403, reason: "Forbidden", message: 'backups.velero.io is forbidden: User "system:serviceaccount:velero:velero" cannot list resource "backups" in API group "velero.io" in the namespace "velero"' });
+
+/** Lets the informer's pending promises settle. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await nextTurn();
+}
+
+function informerOf(kube: FakeKubeClient, clock: FakeClock, records: LogRecord[]): Informer {
+  return new Informer({ client: kube, gvr: GVR.backups, namespace: "velero", clock, logger: captureLogger(records), retryMs: 1000 });
+}
+
+describe("Informer retries", () => {
+  it("backs off exponentially while list/watch keeps failing, up to 30 s, and syncs once the API server answers", async () => {
+    const kube = new FakeKubeClient();
+    kube.failNext("list", "backups", new KubeApiError({ statusCode: 500, reason: "InternalError", message: "etcdserver: leader changed" }), 7);
+    const clock = new FakeClock();
+    const records: LogRecord[] = [];
+    const informer = informerOf(kube, clock, records);
+    let synced = false;
+    void informer.hasSynced().then(() => (synced = true));
+    informer.start();
+    await settle();
+    for (const [i, wait] of [1000, 2000, 4000, 8000, 16000, 30000, 30000].entries()) {
+      expect(synced).toBe(false);
+      clock.advance(wait - 1);
+      await settle();
+      // not retried before its time
+      expect(records.filter((r) => r.level === "warn")).toHaveLength(i + 1);
+      clock.advance(1);
+      await settle();
+    }
+    expect(synced).toBe(true);
+    const warnings = records.filter((r) => r.level === "warn");
+    expect(warnings.map((r) => r.fields["retryInMs"])).toEqual([1000, 2000, 4000, 8000, 16000, MAX_RETRY_MS, MAX_RETRY_MS]);
+    expect(warnings[0]).toMatchObject({ message: "list/watch failed; retrying", fields: { err: "etcdserver: leader changed", resource: "backups" } });
+    informer.stop();
+  });
+
+  it("names the fix when RBAC refuses the server's identity", async () => {
+    const kube = new FakeKubeClient();
+    kube.failNext("list", "backups", forbidden(), 1);
+    const clock = new FakeClock();
+    const records: LogRecord[] = [];
+    const informer = informerOf(kube, clock, records);
+    informer.start();
+    await settle();
+    expect(records.filter((r) => r.level === "warn")).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/^list\/watch of backups refused by the API server's RBAC; retrying\. .*velero install binds its ServiceAccount "velero" to cluster-admin/),
+        fields: expect.objectContaining({ err: expect.stringContaining('User "system:serviceaccount:velero:velero" cannot list'), retryInMs: 1000 }),
+      }),
+    ]);
+    clock.advance(1000);
+    await settle();
+    await informer.hasSynced();
+    informer.stop();
+  });
+});

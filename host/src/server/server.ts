@@ -2,6 +2,7 @@
  * The composition root of `velero server`: the only place that constructs the real adapters
  * (kube client, plugin manager, backup stores, metrics endpoint) and wires every controller.
  */
+import { checkVeleroResources } from "./crd-check.js";
 import { createServer, type Server } from "node:http";
 import { getErrorMessage, LABELS, type Backup } from "@velero-ts/plugin-sdk";
 import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction } from "../backup/actions/index.js";
@@ -210,9 +211,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       // An API server restart (seconds) does not fail what the controllers are doing meanwhile.
       connectRetryMs: SERVER_CONNECT_RETRY_MS,
     });
-  await kube.serverVersion().catch((err: unknown) => {
-    throw new Error(`cannot reach the Kubernetes API server: ${getErrorMessage(err)}; check --kubeconfig/--kubecontext`, { cause: err });
-  });
+  try {
+    await kube.serverVersion().catch((err: unknown) => {
+      throw new Error(`cannot reach the Kubernetes API server: ${getErrorMessage(err)}; check --kubeconfig/--kubecontext`, { cause: err });
+    });
+    await checkVeleroResources(kube, logger);
+  } catch (err) {
+    if (ownKube) await (kube as { close?: () => Promise<void> }).close?.();
+    throw err;
+  }
 
   let plugins = options.plugins;
   if (!plugins) {

@@ -5,11 +5,6 @@
 // API server serves continued LISTs from its cache's snapshots), etcd is compacted past that
 // revision (what kube-apiserver itself does every 5 minutes), and the next page answers 410
 // Expired with a token to go on with.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { ListPage } from "../../../host/src/kube/client.ts";
@@ -17,19 +12,17 @@ import { GVR } from "../../../host/src/kube/gvr.ts";
 import { createKubeClient, type HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import { captureLogger, type LogRecord } from "../../helpers/capture-logger.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
-import { loadPeers } from "../../peers/env.ts";
+import { startSecondApiServer, type SecondApiServer } from "../../helpers/second-apiserver.ts";
 
 const SFX = Math.random().toString(36).slice(2, 8);
 const NS = `vt-pages-${SFX}`;
 const endpoints = loadEndpoints();
 const clients: HttpKubeClient[] = [];
-let second: ChildProcess | undefined;
-let work: string | undefined;
+let second: SecondApiServer | undefined;
 
 afterAll(async () => {
   for (const c of clients) await c.close();
-  second?.kill("SIGKILL");
-  if (work) rmSync(work, { recursive: true, force: true });
+  await second?.stop();
   const kube = createKubeClient({ kubeconfig: endpoints.kubeconfig });
   await kube.delete(GVR.namespaces, NS).catch(() => undefined);
   await kube.close();
@@ -49,14 +42,6 @@ async function configMapsIn(kube: HttpKubeClient, namespace: string, count: numb
 }
 
 const names = (items: UnstructuredItem[]): string[] => items.map((i) => i.metadata.name ?? "");
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** etcd's current revision and a compaction up to it, through etcd's JSON gateway. */
 async function etcd(path: string, body: object): Promise<{ header?: { revision?: string } }> {
@@ -87,49 +72,9 @@ describe("a LIST whose continue token expires (a second kube-apiserver on the ru
   let kubeconfig: string;
 
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), "vt-expiry-"));
-    const port = await freePort();
-    const pki = join(endpoints.dir, "pki");
-    const log = openSync(join(work, "kube-apiserver.log"), "w");
-    second = spawn(
-      loadPeers().bin.kubeApiserver,
-      [
-        `--etcd-servers=${endpoints.etcd.endpoint}`,
-        `--etcd-prefix=/vt-expiry-${SFX}`,
-        "--watch-cache=false",
-        "--bind-address=127.0.0.1",
-        `--secure-port=${port}`,
-        "--advertise-address=127.0.0.1",
-        "--endpoint-reconciler-type=none",
-        `--cert-dir=${work}`,
-        `--tls-cert-file=${join(pki, "apiserver.crt")}`,
-        `--tls-private-key-file=${join(pki, "apiserver.key")}`,
-        `--client-ca-file=${join(pki, "ca.crt")}`,
-        `--token-auth-file=${join(pki, "tokens.csv")}`,
-        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-        `--service-account-key-file=${join(pki, "sa.pub")}`,
-        `--service-account-signing-key-file=${join(pki, "sa.key")}`,
-        "--service-cluster-ip-range=10.96.0.0/16",
-        "--authorization-mode=RBAC",
-        "--profiling=false",
-      ],
-      { stdio: ["ignore", log, log] },
-    );
-    // the run's kubeconfig (its admin certificate), pointed at the second API server
-    kubeconfig = join(work, "kubeconfig");
-    writeFileSync(kubeconfig, readFileSync(endpoints.kubeconfig, "utf8").replace(endpoints.apiServer, `https://127.0.0.1:${port}`));
-    const kube = client(kubeconfig);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const ready = await kube.serverVersion().then(
-        () => kube.list(GVR.namespaces).then(() => true),
-        () => false,
-      ).catch(() => false);
-      if (ready) break;
-      if (second.exitCode !== null || Date.now() > deadline) throw new Error(`the second kube-apiserver did not come up: ${readFileSync(join(work, "kube-apiserver.log"), "utf8").slice(-2000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    await configMapsIn(kube, NS, 30);
+    second = await startSecondApiServer(endpoints, `vt-expiry-${SFX}`, ["--watch-cache=false"]);
+    kubeconfig = second.kubeconfig;
+    await configMapsIn(client(kubeconfig), NS, 30);
   }, 90_000);
 
   it("goes on from the next key with the token the API server offers: every object once, including one created meanwhile", async () => {

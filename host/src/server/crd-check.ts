@@ -1,0 +1,40 @@
+/**
+ * The server's start-up check that Velero's custom resources are served (Velero's
+ * veleroResourcesExist): without it, a server started before `velero install` (or after
+ * `velero uninstall`) would wait on its watches for ever instead of saying what is missing.
+ */
+import type { KubeClient } from "../kube/client.js";
+import type { Logger } from "../shared/logging.js";
+
+/** The kinds Velero v1.18 requires, by group version (its CustomResourceKinds). */
+export const REQUIRED_VELERO_KINDS: Readonly<Record<string, readonly string[]>> = {
+  "velero.io/v1": [
+    "Backup",
+    "BackupRepository",
+    "BackupStorageLocation",
+    "DeleteBackupRequest",
+    "DownloadRequest",
+    "PodVolumeBackup",
+    "PodVolumeRestore",
+    "Restore",
+    "Schedule",
+    "ServerStatusRequest",
+    "VolumeSnapshotLocation",
+  ],
+  "velero.io/v2alpha1": ["DataDownload", "DataUpload"],
+};
+
+/** Resolves when discovery serves every required kind; otherwise rejects naming each missing one and the fix. */
+export async function checkVeleroResources(kube: Pick<KubeClient, "discover">, log: Logger): Promise<void> {
+  log.info("Checking existence of Velero custom resource definitions");
+  const missing = new Map<string, Set<string>>(Object.entries(REQUIRED_VELERO_KINDS).map(([gv, kinds]) => [gv, new Set(kinds)]));
+  for (const r of await kube.discover()) {
+    const kinds = missing.get(`${r.group}/${r.version}`);
+    if (kinds?.delete(r.kind)) log.info({ kind: r.kind }, "Found custom resource");
+  }
+  const problems = [...missing].flatMap(([gv, kinds]) => [...kinds].sort().map((kind) => `custom resource ${kind} not found in Velero API group ${gv}`));
+  if (problems.length > 0) {
+    throw new Error(`${problems.join("; ")}: Velero custom resources not found; run 'velero install --crds-only' to create (or update) the custom resource definitions`);
+  }
+  log.info("All Velero custom resource definitions exist");
+}

@@ -1,0 +1,47 @@
+// `velero server` against a cluster without Velero's CRDs (a second kube-apiserver on the run's
+// etcd under a prefix of its own: an empty cluster): it stops at once naming every missing kind
+// and the fix, as Velero's veleroResourcesExist does, instead of waiting on watches that cannot
+// start. Through the composition root and through the CLI (exit code 1, one line on stderr).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer } from "../../../host/src/server/server.ts";
+import { createSilentLogger } from "../../../host/src/shared/logging.ts";
+import { ROOT } from "../../../scripts/build-plugins.ts";
+import { loadEndpoints } from "../../helpers/endpoints.ts";
+import { runProcess } from "../../helpers/run-process.ts";
+import { startSecondApiServer, type SecondApiServer } from "../../helpers/second-apiserver.ts";
+
+const SFX = Math.random().toString(36).slice(2, 8);
+let empty: SecondApiServer | undefined;
+let pluginDir: string;
+
+beforeAll(async () => {
+  empty = await startSecondApiServer(loadEndpoints(), `vt-nocrds-${SFX}`);
+  pluginDir = mkdtempSync(join(tmpdir(), "vt-nocrds-plugins-"));
+}, 90_000);
+
+afterAll(async () => {
+  await empty?.stop();
+  rmSync(pluginDir, { recursive: true, force: true });
+});
+
+const MISSING = /custom resource Backup not found in Velero API group velero\.io\/v1; .*custom resource DataUpload not found in Velero API group velero\.io\/v2alpha1: Velero custom resources not found; run 'velero install --crds-only' to create \(or update\) the custom resource definitions/;
+
+describe("velero server on a cluster without Velero's CRDs", () => {
+  it("refuses to start, naming each missing kind and the fix", async () => {
+    await expect(
+      startServer({ kubeconfig: empty?.kubeconfig, namespace: "velero", pluginDir, metricsAddress: "127.0.0.1:0", logger: createSilentLogger() }),
+    ).rejects.toThrow(MISSING);
+  });
+
+  it("`velero server` exits 1 with that error on one line", async () => {
+    const r = await runProcess(process.execPath, [join(ROOT, "host", "dist", "main.js"), "server", "--kubeconfig", empty?.kubeconfig ?? "", "--plugin-dir", pluginDir, "--metrics-address", "127.0.0.1:0"], {
+      env: { ...process.env, HOME: pluginDir },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(MISSING);
+    expect(r.stderr).toMatch(/^An error occurred: custom resource /m);
+  });
+});

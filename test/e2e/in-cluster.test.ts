@@ -22,7 +22,7 @@ import { installCrds } from "../../host/src/kube/crds.ts";
 import { readTarball } from "../../host/src/testing/read-tarball.ts";
 import { loadEndpoints } from "../helpers/endpoints.ts";
 import { loadPeers } from "../peers/env.ts";
-import { eventually, VELERO_MAIN } from "./cli.ts";
+import { eventually, stopChild, VELERO_MAIN } from "./cli.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const NS = `velero-incluster-${suffix}`;
@@ -72,15 +72,6 @@ function startInCluster(log: string): ChildProcess {
   return child;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 beforeAll(async () => {
   kube = createKubeClient({ kubeconfig: ep.kubeconfig });
   await installCrds(kube);
@@ -109,7 +100,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const child of children) await stop(child);
+  for (const child of children) await stopChild(child);
   await kube.delete(GVR.clusterRoleBindings, BINDING).catch(() => undefined);
   for (const name of [APP, NS]) await kube.delete(GVR.namespaces, name).catch(() => undefined);
   await kube.close();
@@ -128,7 +119,7 @@ describe(`velero server in cluster (service account token and CA at ${SA_DIR}, n
     expect(refused).toMatch(/list\/watch of \w+ refused by the API server's RBAC; retrying\. .*velero install binds its ServiceAccount \\"velero\\" to cluster-admin/);
     expect(refused).not.toMatch(/certificate|self[- ]signed|unable to verify/i); // the mounted CA was trusted
     expect(refused).not.toMatch(/kubeconfig/i);
-    await stop(child);
+    await stopChild(child);
   });
 
   it("with velero install's ClusterRoleBinding, backs up a namespace to Completed", async () => {

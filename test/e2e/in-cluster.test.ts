@@ -113,6 +113,8 @@ describe(`velero server in cluster (service account token and CA at ${SA_DIR}, n
     const child = startInCluster(log);
     const refused = await eventually("the server's requests to be refused for its service account", 60_000, async () => {
       const text = readFileSync(log, "utf8");
+      // e.g. "unshare failed: Operation not permitted": the suite needs root (CAP_SYS_ADMIN) for the mount namespace
+      if (child.exitCode !== null) throw new Error(`velero server (in its mount namespace) exited with ${child.exitCode}: ${text.slice(-2000)}`);
       return /forbidden/i.test(text) && text.includes(`system:serviceaccount:${NS}:velero`) && /refused by the API server's RBAC/.test(text) ? text : undefined;
     });
     // the fix is named, not only the failure

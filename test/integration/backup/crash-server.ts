@@ -1,5 +1,5 @@
 // A `velero server` process for the crash test: the real composition root (startServer), with a
-// KubeClient whose LIST of configmaps stalls, so a backup stays InProgress until the test kills
+// KubeClient whose LISTs of configmaps (whole or in pages) stall, so a backup stays InProgress until the test kills
 // this process with SIGKILL. The test bundles it with esbuild and runs
 // `node crash-server.mjs <kubeconfig> <velero-namespace> <plugin-dir>`.
 import type { GroupVersionResource, KubeClient, ListOptions } from "../../../host/src/kube/client.ts";
@@ -12,10 +12,18 @@ const real = createKubeClient({ kubeconfig });
 const kube: KubeClient = new Proxy(real, {
   get(target, prop) {
     const value = Reflect.get(target, prop, target) as unknown;
+    const stalls = (gvr: GroupVersionResource, options?: ListOptions): boolean => gvr.resource === "configmaps" && options?.namespace !== namespace;
     if (prop === "list") {
       return async (gvr: GroupVersionResource, options?: ListOptions) => {
-        if (gvr.resource === "configmaps" && options?.namespace !== namespace) await new Promise((r) => setTimeout(r, 600_000));
+        if (stalls(gvr, options)) await new Promise((r) => setTimeout(r, 600_000));
         return real.list(gvr, options);
+      };
+    }
+    if (prop === "listPages") {
+      // the backup's item collector reads its LISTs a page at a time
+      return async function* (gvr: GroupVersionResource, options?: ListOptions) {
+        if (stalls(gvr, options)) await new Promise((r) => setTimeout(r, 600_000));
+        yield* real.listPages(gvr, options);
       };
     }
     return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;

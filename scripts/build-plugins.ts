@@ -50,6 +50,8 @@ export interface SeaTarget {
   output: string;
   /** Node options baked into the executable (sea-config execArgv); default PLUGIN_EXEC_ARGV. */
   execArgv?: readonly string[];
+  /** Files embedded in the executable (sea-config assets: key → path), read with node:sea getAsset. */
+  assets?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -118,9 +120,13 @@ export async function buildSeaExecutable(target: SeaTarget, options: BuildOption
     const bundleBytes = (await stat(bundlePath)).size;
     const stampPath = join(work, "stamp.json");
     const execArgv = target.execArgv ?? PLUGIN_EXEC_ARGV;
+    const assets = target.assets ?? {};
+    const assetHashes: Record<string, string> = {};
+    for (const [key, path] of Object.entries(assets)) assetHashes[key] = sha256(await readFile(path));
     const stamp = JSON.stringify({
       v: STAMP_VERSION,
       execArgv,
+      assets: assetHashes,
       bundle: sha256(await readFile(bundlePath)),
       node: process.version,
       nodeSize: (await stat(process.execPath)).size,
@@ -134,7 +140,7 @@ export async function buildSeaExecutable(target: SeaTarget, options: BuildOption
     const seaConfigPath = join(work, "sea-config.json");
     await writeFile(
       seaConfigPath,
-      JSON.stringify({ main: bundlePath, output: blobPath, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false, execArgv }),
+      JSON.stringify({ main: bundlePath, output: blobPath, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false, execArgv, assets }),
     );
     run(process.execPath, ["--experimental-sea-config", seaConfigPath], `sea blob for ${target.name}`);
 
@@ -150,6 +156,17 @@ export async function buildSeaExecutable(target: SeaTarget, options: BuildOption
     log(`build-plugins: ${relative(ROOT, target.output)} ${(bytes / 2 ** 20).toFixed(1)} MiB (bundle ${(bundleBytes / 2 ** 20).toFixed(2)} MiB) in ${(ms / 1000).toFixed(1)} s`);
     return { target, built: true, bytes, bundleBytes, ms };
   });
+}
+
+/** Every CRD manifest of plugins/sdk/crd in one multi-document YAML file (dist/.sea-work/velero-crds.yaml). */
+async function crdBundle(): Promise<string> {
+  const dir = join(ROOT, "plugins", "sdk", "crd");
+  const files = readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
+  const out = join(ROOT, "dist", ".sea-work", "velero-crds.yaml");
+  await mkdir(dirname(out), { recursive: true });
+  const docs = await Promise.all(files.map((f) => readFile(join(dir, f), "utf8")));
+  await writeFile(out, docs.join("\n---\n"));
+  return out;
 }
 
 async function bundle(entry: string, outfile: string): Promise<void> {
@@ -271,8 +288,9 @@ async function main(): Promise<void> {
   const log = args.quiet ? () => {} : (line: string) => process.stderr.write(line + "\n");
   const { targets, notes } = discoverPluginTargets();
   for (const note of notes) log(`build-plugins: ${note}`);
-  // the velero CLI/server keeps node's defaults (its heap is large and busy; not measured with a small young generation)
-  const velero: SeaTarget = { name: "velero", entry: join(ROOT, "host", "src", "main.ts"), output: join(ROOT, "dist", "bin", "velero"), execArgv: [] };
+  // the velero CLI/server keeps node's defaults (its heap is large and busy; not measured with a small young generation);
+  // the CRDs go inside the executable (`velero install` reads them there: CRD_ASSET in host/src/kube/crds.ts)
+  const velero: SeaTarget = { name: "velero", entry: join(ROOT, "host", "src", "main.ts"), output: join(ROOT, "dist", "bin", "velero"), execArgv: [], assets: { "velero-crds.yaml": await crdBundle() } };
   const all = args.velero ? [...targets, velero] : targets;
   const selected = args.only ? all.filter((t) => args.only?.includes(t.name)) : all;
   const started = performance.now();

@@ -1,13 +1,17 @@
-// `velero server` in cluster, as its Deployment runs it: no kubeconfig, only what a pod gets from
-// the kubelet, namely KUBERNETES_SERVICE_HOST/PORT and the service account's token, CA and
-// namespace under /var/run/secrets/kubernetes.io/serviceaccount. There is no kubelet here, so the
+// `velero server` in cluster, as its Deployment runs it: the single executable the server image
+// ships (dist/bin/velero, the image's /velero) with the command line and environment of the
+// Deployment `velero install` writes (taken from that executable's own `install --dry-run -o
+// json`, which also shows it carries the CRDs), and only what a pod gets from the kubelet:
+// KUBERNETES_SERVICE_HOST/PORT and the service account's token, CA and namespace under
+// /var/run/secrets/kubernetes.io/serviceaccount, no kubeconfig. There is no kubelet here, so the
 // server runs as a child process in a mount namespace of its own (unshare, as root) where a
 // private tmpfs over /run holds that directory, with a token the API server issued for the
 // ServiceAccount `velero` (TokenRequest, `kubectl create token`). Nothing outside the process
 // sees the mount. Proven: without RBAC the API server refuses the server's requests as
 // system:serviceaccount:<ns>:velero (so it authenticated with the mounted token, trusting the
-// mounted CA) and the server's log names the fix; once `velero install`'s ClusterRoleBinding (cluster-admin) exists, the same
-// server runs a backup to Completed and patches it as field manager "velero-server".
+// mounted CA) and the server's log names the fix; once `velero install`'s ClusterRoleBinding
+// (cluster-admin) exists, the same server runs a backup to Completed and patches it as field
+// manager "velero-server". Not proven: the image build itself (no container runtime here).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
@@ -22,7 +26,8 @@ import { installCrds } from "../../host/src/kube/crds.ts";
 import { readTarball } from "../../host/src/testing/read-tarball.ts";
 import { loadEndpoints } from "../helpers/endpoints.ts";
 import { loadPeers } from "../peers/env.ts";
-import { eventually, stopChild, VELERO_MAIN } from "./cli.ts";
+import { runProcess } from "../helpers/run-process.ts";
+import { eventually, stopChild } from "./cli.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const NS = `velero-incluster-${suffix}`;
@@ -36,6 +41,15 @@ let work: string;
 let bucketRoot: string;
 let saDir: string;
 const children: ChildProcess[] = [];
+/** The single executable the server image ships as /velero. */
+const VELERO_EXECUTABLE = join(ROOT, "dist", "bin", "velero");
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef?: { fieldPath?: string } };
+}
+/** The velero container of the Deployment `velero install` writes. */
+let deployment: { command: string[]; args: string[]; env: EnvVar[] };
 
 /**
  * `velero server` (the built binary) in its own mount namespace with the service account mounted
@@ -43,6 +57,7 @@ const children: ChildProcess[] = [];
  * ~/.kube, VELERO_NAMESPACE from the Deployment's fieldRef. Its output goes to `log`.
  */
 function startInCluster(log: string): ChildProcess {
+  const { command, args, env: podEnv } = deployment;
   const apiServer = new URL(ep.apiServer);
   const run = realpathSync("/var/run"); // /run on Debian: a tmpfs over it hides the host's only here
   const script = [
@@ -52,19 +67,22 @@ function startInCluster(log: string): ChildProcess {
     `mount --bind "$VT_SA_SOURCE" "${join(run, "secrets/kubernetes.io/serviceaccount")}"`,
     'exec "$0" "$@"',
   ].join("\n");
+  // the Deployment's environment: fixed values as written, VELERO_NAMESPACE from its fieldRef, and
+  // /scratch (an emptyDir there) a directory of this test's
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: join(work, "home"),
-    VELERO_NAMESPACE: NS,
     KUBERNETES_SERVICE_HOST: apiServer.hostname,
     KUBERNETES_SERVICE_PORT: apiServer.port,
     VT_SA_SOURCE: saDir,
   };
-  const child = spawn(
-    "unshare",
-    ["--mount", "--propagation", "private", "sh", "-c", script, process.execPath, VELERO_MAIN, "server", "--plugin-dir", join(ROOT, "dist", "plugins"), "--metrics-address", "127.0.0.1:0", "--log-level", "debug"],
-    { env, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  for (const e of podEnv) {
+    if (e.value !== undefined) env[e.name] = e.name === "VELERO_SCRATCH_DIR" ? join(work, "scratch") : e.value;
+    else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env[e.name] = NS;
+  }
+  expect(command).toEqual(["/velero"]);
+  // /velero is the image's copy of dist/bin/velero; the metrics port is a free one (127.0.0.1:8085 may be taken on this machine)
+  const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script, VELERO_EXECUTABLE, ...args, "--metrics-address", "127.0.0.1:0"], { env, stdio: ["ignore", "pipe", "pipe"] });
   const out = createWriteStream(log);
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
@@ -77,6 +95,18 @@ beforeAll(async () => {
   await installCrds(kube);
   work = mkdtempSync(join(tmpdir(), "vt-incluster-"));
   mkdirSync(join(work, "home"));
+  mkdirSync(join(work, "scratch"));
+  // what the image's executable itself writes for `velero install`, run outside the source tree
+  const install = await runProcess(VELERO_EXECUTABLE, ["install", "--provider", "velero.io/filesystem", "--bucket", "velero", "--no-secret", "--use-volume-snapshots=false", "--dry-run", "-o", "json"], {
+    cwd: work,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: join(work, "home") },
+  });
+  expect(install.code, install.stderr).toBe(0);
+  const manifests = (JSON.parse(install.stdout) as { items: { kind: string; spec?: { template?: { spec?: { containers?: { name: string; command: string[]; args: string[]; env: EnvVar[] }[] } } } }[] }).items;
+  expect(manifests.filter((m) => m.kind === "CustomResourceDefinition")).toHaveLength(13); // embedded in the executable
+  const container = manifests.find((m) => m.kind === "Deployment")?.spec?.template?.spec?.containers?.find((c) => c.name === "velero");
+  if (!container) throw new Error(`no velero container in the Deployment of velero install: ${install.stdout.slice(0, 500)}`);
+  deployment = { command: container.command, args: container.args, env: container.env };
   bucketRoot = join(work, "bucket");
   mkdirSync(bucketRoot);
   for (const name of [NS, APP]) await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name } });

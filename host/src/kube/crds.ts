@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { getAsset, isSea } from "node:sea";
 import { parseAllDocuments } from "yaml";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "./client.js";
@@ -17,16 +18,33 @@ export function crdDirectory(): string {
   return join(dirname(sdkEntry), "..", "crd");
 }
 
-/** Every Velero CRD as an object, sorted by name. */
-export function loadVeleroCrds(dir: string = crdDirectory()): UnstructuredItem[] {
+/**
+ * The single executable's embedded copy of the CRD manifests (scripts/build-plugins.ts puts them
+ * there under this key), so `dist/bin/velero install` needs no source tree beside it.
+ */
+export const CRD_ASSET = "velero-crds.yaml";
+
+/**
+ * Every Velero CRD as an object, sorted by name: from `dir`, else $VELERO_CRD_DIR, else the
+ * executable's embedded copy (a single executable), else the plugin SDK package's crd/ folder.
+ */
+export function loadVeleroCrds(dir?: string): UnstructuredItem[] {
+  const texts = dir === undefined && !process.env.VELERO_CRD_DIR && isSea() ? [getAsset(CRD_ASSET, "utf8")] : yamlFiles(dir ?? crdDirectory());
   const out: UnstructuredItem[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()) {
-    for (const doc of parseAllDocuments(readFileSync(join(dir, file), "utf8"))) {
+  for (const text of texts) {
+    for (const doc of parseAllDocuments(text)) {
       const value = doc.toJS() as UnstructuredItem | null;
       if (value && value.kind === "CustomResourceDefinition") out.push(value);
     }
   }
   return out.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+}
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()
+    .map((f) => readFileSync(join(dir, f), "utf8"));
 }
 
 export interface InstallCrdsOptions {

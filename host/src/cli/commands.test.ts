@@ -330,9 +330,13 @@ describe("locations, plugins, version, server", () => {
       backupSyncPeriodMs: 10_000,
       defaultBackupTtlMs: 720 * 3600_000,
       defaultVolumeSnapshotLocations: { aws: "vsl1" },
-      metricsAddress: "127.0.0.1:8085",
       features: ["EnableCSI"],
     });
+    // not given: the server picks it (Velero's ":8085" in a pod, 127.0.0.1:8085 elsewhere)
+    expect((cli.serverStarts[0] as ServerCliOptions).metricsAddress).toBeUndefined();
+    expect(serverOptionsFrom(cli.serverStarts[0] as ServerCliOptions, "v9")).not.toHaveProperty("metricsAddress");
+    await cli.run("server", "--metrics-address", "127.0.0.1:9999");
+    expect(serverOptionsFrom(cli.serverStarts[1] as ServerCliOptions, "v9")).toMatchObject({ metricsAddress: "127.0.0.1:9999" });
     expect(r.stderr).toContain("ignoring flags this server does not implement: --fs-backup-timeout=4h");
     expect((await cli.run("server", "--log-level", "loud")).code).toBe(2);
   });

@@ -25,7 +25,8 @@ export interface ServerCliOptions {
   garbageCollectionFrequencyMs: number;
   defaultBackupTtlMs: number;
   storeValidationFrequencyMs: number;
-  metricsAddress: string;
+  /** Undefined: the server's default (Velero's ":8085" in a pod, 127.0.0.1:8085 elsewhere). */
+  metricsAddress: string | undefined;
   features: string[];
   restoreOnly: boolean;
   defaultVolumesToFsBackup: boolean;
@@ -57,7 +58,6 @@ export const SERVER_DEFAULTS = {
   garbageCollectionFrequency: 3600e9,
   defaultBackupTtl: 720 * 3600e9,
   storeValidationFrequency: 60e9,
-  metricsAddress: "127.0.0.1:8085",
   itemBlockWorkerCount: 1,
   itemOperationSyncFrequency: 10e9,
   defaultItemOperationTimeout: 4 * 3600e9,
@@ -124,7 +124,7 @@ export function buildServerOptions(flags: ServerFlags, globals: { namespace: str
     garbageCollectionFrequencyMs: ms(flags.garbageCollectionFrequency, SERVER_DEFAULTS.garbageCollectionFrequency),
     defaultBackupTtlMs: ms(flags.defaultBackupTtl, SERVER_DEFAULTS.defaultBackupTtl),
     storeValidationFrequencyMs: ms(flags.storeValidationFrequency, SERVER_DEFAULTS.storeValidationFrequency),
-    metricsAddress: flags.metricsAddress ?? SERVER_DEFAULTS.metricsAddress,
+    metricsAddress: flags.metricsAddress,
     features: globals.features,
     restoreOnly: flags.restoreOnly === true,
     defaultVolumesToFsBackup: flags.defaultVolumesToFsBackup === true,
@@ -161,7 +161,7 @@ export function serverOptionsFrom(options: ServerCliOptions, serverVersion: stri
     garbageCollectionFrequency: options.garbageCollectionFrequencyMs,
     defaultBackupTtl: options.defaultBackupTtlMs,
     storeValidationFrequency: options.storeValidationFrequencyMs,
-    metricsAddress: options.metricsAddress,
+    ...(options.metricsAddress !== undefined ? { metricsAddress: options.metricsAddress } : {}),
     features: options.features,
     ...(options.clientPageSize !== undefined ? { clientPageSize: options.clientPageSize } : {}),
     ...(options.clientQps !== undefined ? { clientQps: options.clientQps } : {}),
@@ -270,7 +270,7 @@ export function newServerCommand(f: Factory, start: StartServer): Command {
   addValueFlag(cmd, "--garbage-collection-frequency <duration>", "How often garbage collection is run for expired backups. (default 1h0m0s)", duration("--garbage-collection-frequency"));
   addValueFlag(cmd, "--default-backup-ttl <duration>", "How long to wait by default before backups can be garbage collected. (default 720h0m0s)", duration("--default-backup-ttl"));
   addValueFlag(cmd, "--store-validation-frequency <duration>", "How often to verify if the storage is valid. (default 1m0s)", duration("--store-validation-frequency"));
-  cmd.option("--metrics-address <address>", "The address to expose prometheus metrics", SERVER_DEFAULTS.metricsAddress);
+  cmd.option("--metrics-address <address>", "The address to expose prometheus metrics (default \"127.0.0.1:8085\"; in a pod, Velero's \":8085\")");
   addBoolFlag(cmd, "--restore-only", "Run in a mode where only restores are allowed; backups, schedules, and garbage-collection are all disabled. DEPRECATED: this flag will be removed in v2.0. Use read-only backup storage locations instead.");
   addBoolFlag(cmd, "--default-volumes-to-fs-backup", "Backup all volumes with pod volume file system backup by default.");
   cmd.option("--restore-resource-priorities <list>", "Desired order of resource restores, the priority list contains two parts which are split by \"-\" element.");

@@ -26,3 +26,11 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): KubeConfig {
   }
   return kc;
 }
+
+/**
+ * Whether `kc` is the configuration of a pod (client-node's loadFromCluster: the service
+ * account's token and CA, KUBERNETES_SERVICE_HOST/PORT), not a kubeconfig file's.
+ */
+export function isInClusterConfig(kc: KubeConfig): boolean {
+  return kc.getCurrentContext() === "inClusterContext" && kc.getCurrentCluster()?.name === "inCluster";
+}

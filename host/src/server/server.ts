@@ -22,7 +22,8 @@ import { ensureRepositoryKey, markInProgressFailed } from "../controllers/startu
 import { DISABLEABLE_CONTROLLERS, RESTORE_ONLY_DISABLED } from "./controller-names.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
-import { createKubeClient, kubeUserAgent } from "../kube/http-kube-client.js";
+import { createKubeClient, HttpKubeClient, kubeUserAgent } from "../kube/http-kube-client.js";
+import { isInClusterConfig } from "../kube/kube-config.js";
 import { CredentialFileStore } from "../persistence/credentials.js";
 import { createBackupStoreGetter } from "../persistence/location.js";
 import { DefaultPluginManager } from "../plugins/default-manager.js";
@@ -60,7 +61,7 @@ export interface ServerOptions {
   defaultBackupTtl?: DurationOption;
   /** --store-validation-frequency; default 1m. */
   storeValidationFrequency?: DurationOption;
-  /** --metrics-address; default "127.0.0.1:8085" (Velero's default is ":8085"); "" disables. */
+  /** --metrics-address; default defaultMetricsAddress() (Velero's ":8085" in a pod, else 127.0.0.1:8085); "" disables. */
   metricsAddress?: string;
   /** --features, e.g. ["EnableCSI"]. */
   features?: string[];
@@ -123,7 +124,15 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** The metrics endpoint's address outside a cluster: this machine only. */
 export const DEFAULT_METRICS_ADDRESS = "127.0.0.1:8085";
+/** In a pod, Velero's default (every interface): Prometheus scrapes the pod's IP (the Deployment's prometheus.io annotations). */
+export const IN_CLUSTER_METRICS_ADDRESS = ":8085";
+
+/** --metrics-address when not given: Velero's ":8085" in a pod, 127.0.0.1:8085 elsewhere. */
+export function defaultMetricsAddress(kube: KubeClient): string {
+  return kube instanceof HttpKubeClient && isInClusterConfig(kube.kubeConfig) ? IN_CLUSTER_METRICS_ADDRESS : DEFAULT_METRICS_ADDRESS;
+}
 export const VELERO_TS_VERSION = "v0.1.0";
 /** How long the server's requests wait out an API server that refuses connections. */
 const SERVER_CONNECT_RETRY_MS = 30_000;
@@ -331,7 +340,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     manager.add(r);
   }
 
-  const { server: metricsServer, url: metricsUrl } = await serveMetrics(options.metricsAddress ?? DEFAULT_METRICS_ADDRESS, metrics, log);
+  const { server: metricsServer, url: metricsUrl } = await serveMetrics(options.metricsAddress ?? defaultMetricsAddress(kube), metrics, log);
   // As Velero: whatever an earlier server left InProgress is Failed before the controllers start.
   await markInProgressFailed({ kube, namespace, clock, logger: log });
   await ensureRepositoryKey({ kube, namespace }).catch((err: unknown) =>

@@ -1322,7 +1322,6 @@ function zoneOf(pv: UnstructuredItem): string {
 /** LISTs open at once while collecting (ListWindow). */
 const LIST_CONCURRENCY = 4;
 
-
 function parseSelector(text: string): LabelSelector | undefined {
   return text ? parseLabelSelector(text) : undefined;
 }

@@ -18,7 +18,7 @@ FROM node:24-bookworm AS build
 WORKDIR /src
 COPY . .
 RUN npm ci --no-audit --no-fund \
- && npx tsc -b host \
+ && npx tsc -b \
  && node scripts/build-plugins.ts --only velero \
  && cp dist/bin/velero /velero \
  && chmod 0755 /velero

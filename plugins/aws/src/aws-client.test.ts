@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -39,6 +39,7 @@ describe("awsClientBaseConfig", () => {
     const error = (await awsClientBaseConfig({ profile: "other", credentialsFile: file }).catch((e: unknown) => e)) as Error;
     expect(error.message).toContain(`failed to load AWS credentials (profile "other" in file "${file}")`);
     expect(error.message).not.toContain("s3cr3t");
+    await rm(dir, { recursive: true, force: true });
   });
 });
 

@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { parseObjectStoreConfig } from "./config.js";
 import { createNoopPluginLogger } from "@velero-ts/plugin-sdk";
@@ -49,8 +49,14 @@ describe("detectBucketRegion", () => {
 });
 
 describe("createAwsS3Api (offline: presigning only)", () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
   async function credentialsFile(): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), "vt-aws-"));
+    dirs.push(dir);
     const file = join(dir, "cloud");
     await writeFile(file, "[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = secret\n[backup]\naws_access_key_id = AKIDBACKUP\naws_secret_access_key = secret2\n");
     return file;

@@ -3,7 +3,7 @@
 // direct moto clients for arranging and checking state. Everything talks to 127.0.0.1 only.
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
@@ -76,7 +76,11 @@ export async function startAwsPluginHost(options: { env?: Record<string, string>
       if (pids.length !== 1) throw new Error(`expected one aws plugin process, found pids ${JSON.stringify(pids)}`);
       return pids[0] as number;
     },
-    close: () => manager.close(),
+    close: async () => {
+      await manager.close();
+      // the credentials file goes with it
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -24,6 +24,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
 import { getErrorMessage, NotFoundError, ValidationError, type ObjectStore } from "@velero-ts/plugin-sdk";
+import { compareUtf8 } from "../shared/utf8-order.js";
 
 export const FILESYSTEM_OBJECT_STORE = "velero.io/filesystem";
 
@@ -281,9 +282,4 @@ async function holdsAFile(dir: string): Promise<boolean> {
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   return code === "ENOENT" || code === "ENOTDIR";
-}
-
-/** S3 lists keys in UTF-8 byte order. */
-function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }

@@ -12,6 +12,7 @@ import { Agent, request, type Dispatcher } from "undici";
 import { getErrorMessage, parseLosslessJson, stringifyLosslessJson, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { Logger } from "../shared/logging.js";
 import { longTimeout } from "../shared/clock.js";
+import { compareUtf8 } from "../shared/utf8-order.js";
 import { createSilentLogger } from "../shared/logging.js";
 import type { ApiResource, DiscoveryFailure, GroupVersionResource, KubeClient, ListOptions, ListPage, WatchEvent, WatchHandle } from "./client.js";
 import { ExecError, isExpired, isResourceVersionRefusal, KubeApiError } from "./errors.js";
@@ -484,14 +485,14 @@ export class HttpKubeClient implements KubeClient {
       page = await fetchPage(undefined);
     }
     let handed = 0;
-    /** After a restart from the first page: the last key handed over before it. */
-    let skipThrough: string | undefined;
+    /** The last key handed over (after a restart from the first page, the keys up to it are skipped). */
     let lastKey: string | undefined;
+    let skipThrough: string | undefined;
     for (let restarts = 0; ; ) {
       let items = page.items;
       if (skipThrough !== undefined) {
         const after = skipThrough;
-        items = items.filter((item) => compareListKeys(listKey(item), after) > 0);
+        items = items.filter((item) => compareUtf8(listKey(item), after) > 0);
       }
       if (maxItems !== undefined && handed + items.length > maxItems) items = items.slice(0, maxItems - handed);
       handed += items.length;
@@ -500,7 +501,7 @@ export class HttpKubeClient implements KubeClient {
       if (last) lastKey = listKey(last);
       yield { items, resourceVersion: page.resourceVersion };
       if (cont === undefined || (maxItems !== undefined && handed >= maxItems)) return;
-      const result = await this.#continuePage(gvr, fetchPage, cont);
+      const result = await this.#continuePage(key, fetchPage, cont);
       if (result.page) {
         page = result.page;
         continue;
@@ -508,8 +509,9 @@ export class HttpKubeClient implements KubeClient {
       // Expired without a token to go on with: list again, past what was handed over.
       if (++restarts > MAX_LIST_RESTARTS) throw result.error;
       this.#log.warn({ resource: key, namespace: options.namespace, err: getErrorMessage(result.error) }, "LIST continue token expired; listing again from the start, skipping the items already listed");
-      skipThrough = lastKey ?? skipThrough;
-      page = await this.#listPage(gvr, options, pageSize, undefined, undefined);
+      skipThrough = lastKey;
+      notOlderThan = undefined;
+      page = await fetchPage(undefined);
     }
   }
 
@@ -517,14 +519,14 @@ export class HttpKubeClient implements KubeClient {
    * The page after `cont`. An expired token is followed by the token the API server's Status
    * offers (a few times at most); `error` is the expiry when no such token came.
    */
-  async #continuePage(gvr: GroupVersionResource, fetchPage: (cont: string) => Promise<RawListPage>, cont: string): Promise<{ page: RawListPage; error?: undefined } | { page?: undefined; error: KubeApiError }> {
+  async #continuePage(resource: string, fetchPage: (cont: string) => Promise<RawListPage>, cont: string): Promise<{ page: RawListPage; error?: undefined } | { page?: undefined; error: KubeApiError }> {
     for (let attempt = 0; ; attempt++) {
       try {
         return { page: await fetchPage(cont) };
       } catch (err) {
         if (!isExpired(err)) throw err;
         if (!err.continueToken || attempt >= MAX_LIST_RESTARTS) return { error: err };
-        this.#log.warn({ resource: `${gvr.group}/${gvr.resource}`, err: getErrorMessage(err) }, "LIST continue token expired; going on from the next key with the token the API server offered (the rest of the list is as of a newer state)");
+        this.#log.warn({ resource, err: getErrorMessage(err) }, "LIST continue token expired; going on from the next key with the token the API server offered (the rest of the list is as of a newer state)");
         cont = err.continueToken;
       }
     }
@@ -848,15 +850,10 @@ interface RawListPage extends ListPage {
   continue: string | undefined;
 }
 
-/** An item's place in a LIST: the API server lists by storage key, ".../<namespace>/<name>". */
+/** An item's place in a LIST: the API server lists by storage key, ".../<namespace>/<name>", in byte order. */
 function listKey(item: UnstructuredItem): string {
   const { namespace, name } = item.metadata;
   return namespace ? `${namespace}/${name ?? ""}` : (name ?? "");
-}
-
-/** Storage keys compare by their bytes. */
-function compareListKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
 
 async function toApiError(method: string, path: string, response: Dispatcher.ResponseData): Promise<KubeApiError> {

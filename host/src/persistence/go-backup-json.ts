@@ -14,7 +14,8 @@
  */
 import type { Backup } from "@velero-ts/plugin-sdk";
 import { formatGoDuration, tryParseGoDuration } from "../shared/duration.js";
-import { compareUtf8, goQuote, indentGo, marshalGo } from "./go-json.js";
+import { compareUtf8 } from "../shared/utf8-order.js";
+import { goQuote, indentGo, marshalGo } from "./go-json.js";
 
 /** One field's JSON text, or undefined to leave the field out. */
 type Encoder = (value: unknown) => string | undefined;

@@ -7,6 +7,7 @@
  */
 
 import { sortInPlace } from "../shared/sort-in-place.js";
+import { compareUtf8 } from "../shared/utf8-order.js";
 
 // JSON.stringify already writes what Go writes for `"`, `\\` and control characters (\b \f \n \r
 // \t, else \u00xx in lower-case hex, as Go >= 1.22 does) and keeps valid surrogate pairs raw; it
@@ -149,21 +150,6 @@ function write(value: unknown, sortKeys: boolean): string {
 /** Sorts object keys in place in Go's map-key order (nearly every object of an item has a handful). */
 function sortKeysUtf8(keys: string[]): void {
   sortInPlace(keys, compareUtf8);
-}
-
-/** Go sorts map keys by their UTF-8 bytes; for BMP text that is code-point order. */
-export function compareUtf8(a: string, b: string): number {
-  if (a === b) return 0;
-  const len = Math.min(a.length, b.length);
-  for (let i = 0; i < len; i++) {
-    const ca = a.charCodeAt(i);
-    const cb = b.charCodeAt(i);
-    if (ca === cb) continue;
-    // Surrogates (astral characters) sort after every other BMP code unit in UTF-8 order.
-    if (ca >= 0xd800 && cb >= 0xd800 && (ca < 0xe000) !== (cb < 0xe000)) return ca < 0xe000 ? 1 : -1;
-    return ca - cb;
-  }
-  return a.length - b.length;
 }
 
 /**

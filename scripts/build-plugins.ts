@@ -290,8 +290,9 @@ async function main(): Promise<void> {
   for (const note of notes) log(`build-plugins: ${note}`);
   // the velero CLI/server keeps node's defaults (its heap is large and busy; not measured with a small young generation);
   // the CRDs go inside the executable (`velero install` reads them there: CRD_ASSET in host/src/kube/crds.ts)
-  const velero: SeaTarget = { name: "velero", entry: join(ROOT, "host", "src", "main.ts"), output: join(ROOT, "dist", "bin", "velero"), execArgv: [], assets: { "velero-crds.yaml": await crdBundle() } };
-  const all = args.velero ? [...targets, velero] : targets;
+  const buildVelero = args.velero && (!args.only || args.only.includes("velero"));
+  const velero: SeaTarget = { name: "velero", entry: join(ROOT, "host", "src", "main.ts"), output: join(ROOT, "dist", "bin", "velero"), execArgv: [], assets: buildVelero ? { "velero-crds.yaml": await crdBundle() } : {} };
+  const all = buildVelero ? [...targets, velero] : targets;
   const selected = args.only ? all.filter((t) => args.only?.includes(t.name)) : all;
   const started = performance.now();
   let built = 0;

@@ -4,27 +4,19 @@
 // Velero's CRDs). It reuses the run's PKI, so the run's admin credentials work against it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GVR } from "../../host/src/kube/gvr.ts";
 import { createKubeClient } from "../../host/src/kube/http-kube-client.ts";
 import { loadPeers } from "../peers/env.ts";
 import type { Endpoints } from "./endpoints.ts";
+import { freePort } from "./ports.ts";
 
 export interface SecondApiServer {
   /** The run's kubeconfig (its admin certificate), pointed at this API server. */
   kubeconfig: string;
   url: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Starts it (`extraArgs` added to the flags) and resolves once it serves LISTs. */

@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { ListObjectsV2Command, S3Client, GetObjectCommand } from "@aws-sdk/client-s3";
@@ -16,6 +15,7 @@ import { createLogger, createSilentLogger, type LogLevel } from "../../../host/s
 import { buildSeaExecutable, ROOT } from "../../../scripts/build-plugins.ts";
 import { VELERO_MAIN } from "../../e2e/cli.ts";
 import { loadEndpoints, type Endpoints } from "../../helpers/endpoints.ts";
+import { freePort } from "../../helpers/ports.ts";
 import { runProcess, type ProcessResult } from "../../helpers/run-process.ts";
 
 export const DEPLOYMENTS = { group: "apps", version: "v1", resource: "deployments" } as const;
@@ -42,19 +42,6 @@ export function realVeleroBinaries(): RealVeleroBinaries {
   }
   const goAwsPlugin = process.env["VT_GO_AWS_PLUGIN"] ?? bin["veleroPluginForAws"];
   return { velero, goAwsPlugin: goAwsPlugin && existsSync(goAwsPlugin) ? goAwsPlugin : undefined };
-}
-
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export function suffix(): string {

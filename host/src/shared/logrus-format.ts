@@ -68,9 +68,12 @@ export function fieldPieces(fields: Record<string, unknown>): [string, string][]
     pieces.push([key, ` ${key}=${formatValue(k, v)}`]);
   }
   // (a backup makes a child logger per item)
-  sortInPlace(pieces, (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  sortInPlace(pieces, byKey);
   return pieces;
 }
+
+/** Field pieces in key order (one comparator, not one closure per child logger). */
+const byKey = (a: [string, string], b: [string, string]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
 /**
  * A logger's bound fields merged with a call's own (the call's value wins for a key both have),

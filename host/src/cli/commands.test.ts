@@ -341,7 +341,7 @@ describe("locations, plugins, version, server", () => {
     expect((await cli.run("server", "--log-level", "loud")).code).toBe(2);
   });
 
-  it("hands --client-qps and --client-burst to the server's API client; neither given: no client-side limit", async () => {
+  it("hands --client-qps, --client-burst and --max-concurrent-k8s-connections to the server's API client; qps and burst not given: no client-side limit", async () => {
     const cli = createTestCli();
     const r = await cli.run("server", "--client-qps=20.5", "--client-burst", "40");
     expect(r.code).toBe(0);
@@ -351,10 +351,16 @@ describe("locations, plugins, version, server", () => {
     const plain = serverOptionsFrom(cli.serverStarts[1] as ServerCliOptions, "v9");
     expect(plain.clientQps).toBeUndefined();
     expect(plain.clientBurst).toBeUndefined();
+    // Velero's --max-concurrent-k8s-connections, default 30, caps the API client's connections
+    expect(plain.maxConcurrentK8sConnections).toBe(30);
+    const capped = await cli.run("server", "--max-concurrent-k8s-connections=4");
+    expect(capped.stderr).not.toContain("ignoring flags");
+    expect(serverOptionsFrom(cli.serverStarts[2] as ServerCliOptions, "v9").maxConcurrentK8sConnections).toBe(4);
     for (const [args, message] of [
       [["--client-qps=0"], "invalid --client-qps 0: it must be a positive number of requests a second"],
       [["--client-qps=fast"], 'invalid value "fast" for --client-qps: expected a number'],
       [["--client-burst=0"], "invalid --client-burst 0: it must be at least 1"],
+      [["--max-concurrent-k8s-connections=0"], "invalid --max-concurrent-k8s-connections 0: it must be at least 1"],
     ] as const) {
       const bad = await cli.run("server", ...args);
       expect(bad.code).toBe(2);

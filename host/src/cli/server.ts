@@ -34,6 +34,7 @@ export interface ServerCliOptions {
   clientPageSize?: number;
   clientQps?: number;
   clientBurst?: number;
+  maxConcurrentK8sConnections: number;
   uploaderType: string;
   itemBlockWorkerCount: number;
   itemOperationSyncFrequencyMs: number;
@@ -64,6 +65,7 @@ export const SERVER_DEFAULTS = {
   resourceTimeout: 600e9,
   terminatingResourceTimeout: 600e9,
   volumeGroupSnapshotLabelKey: "velero.io/volume-group",
+  maxConcurrentK8sConnections: 30,
 } as const;
 
 interface ServerFlags {
@@ -83,6 +85,7 @@ interface ServerFlags {
   clientPageSize?: number;
   clientQps?: number;
   clientBurst?: number;
+  maxConcurrentK8sConnections?: number;
   uploaderType?: string;
   itemBlockWorkerCount?: number;
   itemOperationSyncFrequency?: number;
@@ -111,6 +114,8 @@ export function buildServerOptions(flags: ServerFlags, globals: { namespace: str
   if (syncMs <= 0) throw new UsageError(`invalid --item-operation-sync-frequency: it must be a positive duration such as 10s`);
   if (flags.clientQps !== undefined && !(flags.clientQps > 0)) throw new UsageError(`invalid --client-qps ${flags.clientQps}: it must be a positive number of requests a second, such as 100`);
   if (flags.clientBurst !== undefined && flags.clientBurst < 1) throw new UsageError(`invalid --client-burst ${flags.clientBurst}: it must be at least 1`);
+  const maxConnections = flags.maxConcurrentK8sConnections ?? SERVER_DEFAULTS.maxConcurrentK8sConnections;
+  if (maxConnections < 1) throw new UsageError(`invalid --max-concurrent-k8s-connections ${maxConnections}: it must be at least 1 (default 30)`);
   return {
     namespace: globals.namespace,
     ...(globals.kubeconfig ? { kubeconfig: globals.kubeconfig } : {}),
@@ -132,6 +137,7 @@ export function buildServerOptions(flags: ServerFlags, globals: { namespace: str
     ...(flags.clientPageSize !== undefined ? { clientPageSize: flags.clientPageSize } : {}),
     ...(flags.clientQps !== undefined ? { clientQps: flags.clientQps } : {}),
     ...(flags.clientBurst !== undefined ? { clientBurst: flags.clientBurst } : {}),
+    maxConcurrentK8sConnections: maxConnections,
     uploaderType: flags.uploaderType ?? "kopia",
     itemBlockWorkerCount: workers,
     itemOperationSyncFrequencyMs: syncMs,
@@ -166,6 +172,7 @@ export function serverOptionsFrom(options: ServerCliOptions, serverVersion: stri
     ...(options.clientPageSize !== undefined ? { clientPageSize: options.clientPageSize } : {}),
     ...(options.clientQps !== undefined ? { clientQps: options.clientQps } : {}),
     ...(options.clientBurst !== undefined ? { clientBurst: options.clientBurst } : {}),
+    maxConcurrentK8sConnections: options.maxConcurrentK8sConnections,
     itemBlockWorkerCount: options.itemBlockWorkerCount,
     itemOperationSyncFrequency: options.itemOperationSyncFrequencyMs,
     restoreOnly: options.restoreOnly,
@@ -277,6 +284,7 @@ export function newServerCommand(f: Factory, start: StartServer): Command {
   addValueFlag(cmd, "--client-page-size <n>", "Page size of requests by the server to the Kubernetes API when listing objects during a backup.", (v) => parseIntFlag("--client-page-size", v));
   addValueFlag(cmd, "--client-qps <n>", "Maximum number of requests per second by the server to the Kubernetes API once the burst limit has been reached. (default: no client-side limit; Velero's is 100)", (v) => parseFloatFlag("--client-qps", v));
   addValueFlag(cmd, "--client-burst <n>", "Maximum number of requests by the server to the Kubernetes API in a short period of time. (default: no client-side limit; Velero's is 100)", (v) => parseIntFlag("--client-burst", v));
+  addValueFlag(cmd, "--max-concurrent-k8s-connections <n>", "Connections the server opens to the Kubernetes API server at most; requests beyond them wait (default 30)", (v) => parseIntFlag("--max-concurrent-k8s-connections", v));
   cmd.option("--uploader-type <type>", "Type of uploader to handle the transfer of data of pod volumes", "kopia");
   addValueFlag(cmd, "--item-block-worker-count <n>", "Number of worker threads to process ItemBlocks. Default is one. Optional.", (v) => parseIntFlag("--item-block-worker-count", v));
   addValueFlag(cmd, "--item-operation-sync-frequency <duration>", "How often to check status on backup/restore operations after backup/restore processing. Default is 10 seconds", duration("--item-operation-sync-frequency"));

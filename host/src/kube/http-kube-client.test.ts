@@ -140,6 +140,31 @@ describe("HttpKubeClient requests", () => {
     expect((arrived[5] as number) - t0).toBeGreaterThanOrEqual(195);
   });
 
+  it("opens at most maxConnections connections (--max-concurrent-k8s-connections); requests beyond them wait, none fails", async () => {
+    const peak = async (options: HttpKubeClientOptions): Promise<{ inFlight: number; sockets: number }> => {
+      let inFlight = 0;
+      let most = 0;
+      const ports = new Set<number>();
+      const client = await clientOf((req, res) => {
+        ports.add(req.socket.remotePort ?? 0);
+        most = Math.max(most, ++inFlight);
+        setTimeout(() => {
+          inFlight--;
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(JSON.stringify(configMap));
+        }, 20);
+      }, options);
+      const got = await Promise.all(Array.from({ length: 6 }, () => client.get(GVR.configMaps, "c", "n")));
+      expect(got.every((o) => o?.metadata.name === "c")).toBe(true);
+      await new Promise<void>((resolve) => (server as Server).close(() => resolve()));
+      server = undefined;
+      return { inFlight: most, sockets: ports.size };
+    };
+    expect(await peak({ maxConnections: 2 })).toEqual({ inFlight: 2, sockets: 2 });
+    // the default (Velero's 30) does not hold six back
+    expect(await peak({})).toEqual({ inFlight: 6, sockets: 6 });
+  });
+
   it("reads integers beyond 2^53 exactly and writes them back exactly (bigint)", async () => {
     const bodies: string[] = [];
     const client = await clientOf((req, res) => {

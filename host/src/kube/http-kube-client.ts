@@ -129,7 +129,15 @@ export interface HttpKubeClientOptions {
   qps?: number;
   /** Requests allowed at once before `qps` applies (--client-burst). */
   burst?: number;
+  /**
+   * Connections open to the API server at most (Velero's --max-concurrent-k8s-connections);
+   * requests beyond what they carry wait for one. Default 30, Velero's.
+   */
+  maxConnections?: number;
 }
+
+/** Velero's --max-concurrent-k8s-connections default. */
+export const DEFAULT_MAX_CONNECTIONS = 30;
 
 /** A User-Agent as client-go builds it: "<command>/<version> (<os>/<arch>) <commit>". */
 export function kubeUserAgent(command: string, version: string, commit = "unknown"): string {
@@ -148,6 +156,7 @@ export class HttpKubeClient implements KubeClient {
   #auth: { at: number; headers: Promise<Record<string, string>> } | undefined;
   readonly #userAgent: string;
   readonly #h2PingIntervalMs: number;
+  readonly #maxConnections: number;
   readonly #connectRetryMs: number;
   readonly #aggregatedDiscovery: boolean;
   readonly #rateLimit: TokenBucket | undefined;
@@ -164,6 +173,7 @@ export class HttpKubeClient implements KubeClient {
     this.#pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     this.#userAgent = options.userAgent ?? kubeUserAgent("velero", "v0.1.0");
     this.#h2PingIntervalMs = options.h2PingIntervalMs ?? DEFAULT_H2_PING_INTERVAL_MS;
+    this.#maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.#connectRetryMs = options.connectRetryMs ?? 0;
     this.#aggregatedDiscovery = options.aggregatedDiscovery ?? true;
     // Either flag alone takes Velero's default (100) for the other.
@@ -202,7 +212,7 @@ export class HttpKubeClient implements KubeClient {
         servername: tls.servername,
       },
       keepAliveTimeout: 30_000,
-      connections: 32,
+      connections: this.#maxConnections,
       h2Options: { pingInterval: this.#h2PingIntervalMs },
     });
     return this.#agent;

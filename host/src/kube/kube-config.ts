@@ -21,10 +21,23 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): KubeConfig {
       { cause: err },
     );
   }
+  if (!options.kubeconfig && isClientNodeFallback(kc)) {
+    // client-node's last resort (http://localhost:8080, no credentials) only ever fails later
+    // with a TLS complaint; client-go refuses an empty configuration instead.
+    throw new ClusterError(
+      "no Kubernetes configuration found: no --kubeconfig, KUBECONFIG is not set, ~/.kube/config does not exist, and this is not a pod with a service account; pass --kubeconfig or set KUBECONFIG",
+    );
+  }
   if (!kc.getCurrentCluster()) {
     throw new ClusterError(`kubeconfig has no current cluster${options.context ? ` for context "${options.context}"` : ""}; pass --kubecontext`);
   }
   return kc;
+}
+
+/** What client-node's loadFromDefault settles on when it finds no configuration at all. */
+function isClientNodeFallback(kc: KubeConfig): boolean {
+  const cluster = kc.getCurrentCluster();
+  return kc.getCurrentContext() === "loaded-context" && cluster?.name === "cluster" && cluster.server === "http://localhost:8080" && kc.getCurrentUser()?.name === "user";
 }
 
 /**

@@ -105,6 +105,8 @@ export interface ServerOptions {
   /** --client-qps / --client-burst: the API request rate limit (unset: none client-side). */
   clientQps?: number;
   clientBurst?: number;
+  /** --max-concurrent-k8s-connections: connections to the API server at most (default 30). */
+  maxConcurrentK8sConnections?: number;
   /** Reported as status.serverVersion of ServerStatusRequests. */
   serverVersion?: string;
   /** Injection points (tests): replace the real adapters. */
@@ -215,6 +217,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       pageSize: options.clientPageSize,
       ...(options.clientQps !== undefined ? { qps: options.clientQps } : {}),
       ...(options.clientBurst !== undefined ? { burst: options.clientBurst } : {}),
+      ...(options.maxConcurrentK8sConnections !== undefined ? { maxConnections: options.maxConcurrentK8sConnections } : {}),
       // As Velero's: the API server records the server's writes under the field manager "velero-server".
       userAgent: kubeUserAgent("velero-server", options.serverVersion ?? VELERO_TS_VERSION),
       // An API server restart (seconds) does not fail what the controllers are doing meanwhile.

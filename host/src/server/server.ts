@@ -425,12 +425,25 @@ export function lastSuccessBySchedule(backups: readonly Backup[]): Map<string, D
   return out;
 }
 
+/**
+ * --metrics-address as Go's net.Listen reads it: "host:port", the host optional (":8085", Velero's
+ * default, listens on every interface) and an IPv6 host in brackets ("[::1]:8085").
+ */
+export function parseMetricsAddress(address: string): { host: string | undefined; port: number } {
+  const i = address.lastIndexOf(":");
+  const rawHost = i >= 0 ? address.slice(0, i) : "";
+  const host = rawHost.startsWith("[") && rawHost.endsWith("]") ? rawHost.slice(1, -1) : rawHost;
+  const portText = address.slice(i + 1);
+  const port = /^\d+$/.test(portText) ? Number(portText) : NaN;
+  if (i < 0 || !Number.isInteger(port) || port > 65535 || (host !== rawHost ? !host.includes(":") : host.includes(":"))) {
+    throw new Error(`invalid --metrics-address "${address}": expected host:port (":8085" for every interface, "127.0.0.1:8085", "[::1]:8085") with a port from 0 to 65535`);
+  }
+  return { host: host || undefined, port };
+}
+
 async function serveMetrics(address: string, metrics: ServerMetrics, log: Logger): Promise<{ server: Server | undefined; url: string | undefined }> {
   if (!address) return { server: undefined, url: undefined };
-  const i = address.lastIndexOf(":");
-  const host = i > 0 ? address.slice(0, i) : "127.0.0.1";
-  const port = Number(address.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --metrics-address "${address}": expected host:port with a port from 0 to 65535`);
+  const { host, port } = parseMetricsAddress(address);
   const server = createServer((req, res) => {
     // the path alone, as Go's ServeMux routes it: a scraper's query parameters do not matter
     if ((req.url ?? "").split("?")[0] !== "/metrics") {
@@ -444,10 +457,13 @@ async function serveMetrics(address: string, metrics: ServerMetrics, log: Logger
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err) => reject(new Error(`cannot listen on --metrics-address "${address}": ${err.message}`)));
-    server.listen(port, host || "127.0.0.1", () => resolve());
+    // no host: every interface, as Go's listener for ":8085"
+    server.listen(port, host, () => resolve());
   });
   const actual = server.address();
   const boundPort = typeof actual === "object" && actual ? actual.port : port;
-  log.info({ address: `${host}:${boundPort}` }, "metrics server listening");
-  return { server, url: `http://${host || "127.0.0.1"}:${boundPort}/metrics` };
+  log.info({ address: `${host === undefined ? "" : host.includes(":") ? `[${host}]` : host}:${boundPort}` }, "metrics server listening");
+  // what this process scrapes itself through: loopback when it listens everywhere
+  const local = host === undefined || host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  return { server, url: `http://${local}:${boundPort}/metrics` };
 }

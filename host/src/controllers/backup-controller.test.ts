@@ -228,6 +228,53 @@ describe("BackupReconciler", () => {
     expect(t.durations, "a duration sample for the Completed backup only, as in Velero").toEqual([""]);
   });
 
+  it("fails without writing anything when the check for an existing backup fails: a backup of that name in the bucket is never overwritten", async () => {
+    const t = setup();
+    await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());
+    const before = new Map([...t.objects.objects.entries()].map(([k, v]) => [k, Buffer.from(v)]));
+    expect(before.size).toBeGreaterThan(0);
+    await t.kube.delete(GVR.backups, "b1", "velero");
+    const exists = vi.spyOn(t.objects, "objectExists").mockRejectedValue(new Error("HEAD b1/velero-backup.json: 403 AccessDenied"));
+    const again = await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());
+    exists.mockRestore();
+    expect(again.status).toMatchObject({
+      phase: "Failed",
+      failureReason: "error checking if backup already exists in object storage: HEAD b1/velero-backup.json: 403 AccessDenied",
+      completionTimestamp: "2024-05-01T10:00:00Z",
+    });
+    expect(again.status?.errors, "not an error of the backup's items").toBeUndefined();
+    // every key of the first backup is there, byte for byte, and nothing was added
+    expect(new Map([...t.objects.objects.entries()].map(([k, v]) => [k, Buffer.from(v)]))).toEqual(before);
+  });
+
+  it("fails without writing anything when the backup item actions cannot be had (a plugin that will not start)", async () => {
+    const t = setup();
+    const failing = new BackupReconciler({
+      kube: t.kube,
+      namespace: "velero",
+      logger: createSilentLogger(),
+      clock: t.clock,
+      getBackupStore: t.getBackupStore,
+      plugins: {
+        getBackupItemActions: async () => {
+          throw new Error('plugin "velero.io/pod" (/plugins/velero-plugin-x): exited before its handshake');
+        },
+        getItemBlockActions: async () => [],
+        getVolumeSnapshotter: async () => {
+          throw new Error("none");
+        },
+      },
+    });
+    await t.kube.create(GVR.backups, forBackup("velero", "b2").includedNamespaces("app").build() as never);
+    await failing.reconcile("velero/b2");
+    await failing.idle();
+    expect(t.kube.peek<Backup>(GVR.backups, "b2", "velero")?.status).toMatchObject({
+      phase: "Failed",
+      failureReason: 'plugin "velero.io/pod" (/plugins/velero-plugin-x): exited before its handshake',
+    });
+    expect(t.objects.objects.size).toBe(0);
+  });
+
   it("leaves an InProgress backup it did not start alone, as Velero does with one synced from a bucket (an earlier server's are failed at startup: startup.ts)", async () => {
     const t = setup();
     t.kube.seed(GVR.backups, forBackup("velero", "orphan").phase("InProgress").build());

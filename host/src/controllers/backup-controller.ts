@@ -38,6 +38,7 @@ import { DEFAULT_ITEM_OPERATION_TIMEOUT } from "./operation-progress.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
+import type { BackupStore } from "../persistence/backup-store.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
 import { goBackupStatusMergePatch } from "../persistence/object-backup-store.js";
 import type { PluginManager } from "../plugins/manager.js";
@@ -421,21 +422,33 @@ export class BackupReconciler implements Reconciler {
     const tarPath = join(dir, "contents.tar.gz");
     let tarballComplete = false;
     const fatal: string[] = [];
-    let store;
     let output;
-    let actions: Awaited<ReturnType<PluginManager["getBackupItemActions"]>> = [];
+    // What external plugins log during this backup's calls goes into its log too (as in Velero).
+    const plugins = this.#o.plugins.withLog?.(backupLog, { echoesToServerLog: true }) ?? this.#o.plugins;
+    // Before anything is written, as Velero's runBackup: what fails here fails the backup and
+    // uploads nothing (a bucket holding a backup of this name must never be overwritten, not
+    // even when the check itself fails).
+    let store: BackupStore;
+    let actions: Awaited<ReturnType<PluginManager["getBackupItemActions"]>>;
+    let itemBlockActions: Awaited<ReturnType<PluginManager["getItemBlockActions"]>>;
+    const failBeforeStart = (reason: string): Backup => {
+      log.error({ reason }, "backup failed before it started; nothing was uploaded");
+      b.status = { ...b.status, phase: "Failed", failureReason: reason, completionTimestamp: toKubeTime(this.#clock.now()) };
+      return b;
+    };
     try {
-      store = await this.#o.getBackupStore(prepared.location as BackupStorageLocation);
-      if (await store.backupExists(b.metadata.name ?? "")) {
-        b.status.phase = "Failed";
-        b.status.failureReason = "backup already exists in object storage";
-        b.status.completionTimestamp = toKubeTime(this.#clock.now());
-        return b;
-      }
-      // What external plugins log during this backup's calls goes into its log too (as in Velero).
-      const plugins = this.#o.plugins.withLog?.(backupLog, { echoesToServerLog: true }) ?? this.#o.plugins;
       actions = await plugins.getBackupItemActions();
-      const itemBlockActions = await plugins.getItemBlockActions();
+      itemBlockActions = await plugins.getItemBlockActions();
+      store = await this.#o.getBackupStore(prepared.location as BackupStorageLocation);
+    } catch (err) {
+      return failBeforeStart(getErrorMessage(err));
+    }
+    try {
+      if (await store.backupExists(b.metadata.name ?? "")) return failBeforeStart("backup already exists in object storage");
+    } catch (err) {
+      return failBeforeStart(`error checking if backup already exists in object storage: ${getErrorMessage(err)}`);
+    }
+    try {
       const tarball = new TarballWriter(tarPath, () => this.#clock.now());
       const progress = new ProgressPatcher(this.#clock, (p) =>
         this.#o.kube.patch(GVR.backups, b.metadata.name ?? "", b.metadata.namespace, { metadata: { uid: b.metadata.uid }, status: { progress: p } }).then(() => undefined),
@@ -511,7 +524,7 @@ export class BackupReconciler implements Reconciler {
     }
     if (!hasOperations && fatal.length === 0) s.completionTimestamp = toKubeTime(this.#clock.now());
 
-    if (store) {
+    {
       let contents: FileHandle | undefined;
       try {
         const size = await stat(tarPath).then((st) => st.size).catch(() => 0);

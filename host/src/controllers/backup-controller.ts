@@ -351,8 +351,9 @@ export class BackupReconciler implements Reconciler {
     log.info("backup InProgress");
     this.#o.metrics?.backupAttempt(schedule);
     let final: Backup;
+    let ran = false;
     try {
-      final = await this.#execute(latest, prepared, log);
+      ({ backup: final, ran } = await this.#execute(latest, prepared, log));
     } catch (err) {
       // #execute records what goes wrong inside a backup; this is what it could not even start
       // (no scratch directory, say): the Backup must not stay InProgress.
@@ -366,17 +367,21 @@ export class BackupReconciler implements Reconciler {
     if (!(await patchFinalStatus("Backup", () => this.#patch(latest, finalPatch), { clock: this.#clock, log, stopping: () => this.#closed }))) return;
     const phase = final.status?.phase as BackupPhase;
     log.info({ phase }, `backup ${phase}`);
-    this.#recordMetrics(schedule, final);
+    this.#recordMetrics(schedule, final, ran);
   }
 
-  #recordMetrics(schedule: string, b: Backup): void {
+  /**
+   * As Velero's backup controller: the outcome counters for a backup that ended here, and, for
+   * one whose engine ran (`ran`), what its run produced (items, errors, warnings, volume
+   * snapshots; the duration of one that finished) whatever phase it moved to: one waiting for
+   * plugin operations or finalizing has its outcome and duration recorded by the operations
+   * controller when it ends.
+   */
+  #recordMetrics(schedule: string, b: Backup, ran: boolean): void {
     const m = this.#o.metrics;
     if (!m) return;
     const s = b.status ?? {};
-    // A backup waiting for plugin operations is not finished: the operations controller records
-    // its outcome when it completes.
-    if (s.phase === "WaitingForPluginOperations" || s.phase === "WaitingForPluginOperationsPartiallyFailed") return;
-    if (s.phase === "Finalizing" || s.phase === "FinalizingPartiallyFailed") return; // the operations controller finalizes it
+    const finished = s.phase === "Completed" || s.phase === "PartiallyFailed" || s.phase === "Failed";
     switch (s.phase) {
       case "Completed":
         m.backupSuccess(schedule);
@@ -387,13 +392,14 @@ export class BackupReconciler implements Reconciler {
         m.backupPartialFailure(schedule);
         m.backupLastStatus(schedule, false);
         break;
-      default:
+      case "Failed":
         m.backupFailure(schedule);
         m.backupLastStatus(schedule, false);
+        break;
+      default: // WaitingForPluginOperations*, Finalizing*: not finished
     }
-    // As in Velero, only a backup that got through to the end has a duration sample (it is taken
-    // at finalization): a failed one would skew the histogram.
-    if (s.startTimestamp && s.completionTimestamp && (s.phase === "Completed" || s.phase === "PartiallyFailed")) {
+    if (!ran) return;
+    if (finished && s.startTimestamp && s.completionTimestamp) {
       m.backupDuration(schedule, Math.floor((Date.parse(s.completionTimestamp) - Date.parse(s.startTimestamp)) / 1000));
     }
     m.backupItems(schedule, s.progress?.totalItems ?? 0, s.errors ?? 0);
@@ -402,7 +408,7 @@ export class BackupReconciler implements Reconciler {
   }
 
   /** Runs the engine and uploads; returns the Backup with its terminal status. */
-  async #execute(backup: Backup, prepared: Prepared, log: Logger): Promise<Backup> {
+  async #execute(backup: Backup, prepared: Prepared, log: Logger): Promise<{ backup: Backup; ran: boolean }> {
     const dir = await mkdtemp(join(tmpdir(), "velero-backup-"));
     try {
       return await this.#executeIn(dir, backup, prepared, log);
@@ -411,8 +417,11 @@ export class BackupReconciler implements Reconciler {
     }
   }
 
-  /** #execute with `dir`, a scratch directory of its own for the tarball. */
-  async #executeIn(dir: string, backup: Backup, prepared: Prepared, log: Logger): Promise<Backup> {
+  /**
+   * #execute with `dir`, a scratch directory of its own for the tarball. `ran`: the engine was
+   * started (false when the backup failed before anything was written).
+   */
+  async #executeIn(dir: string, backup: Backup, prepared: Prepared, log: Logger): Promise<{ backup: Backup; ran: boolean }> {
     const b = structuredClone(backup);
     b.status ??= {};
     const backupLog = new BackupLogger({ level: this.#o.backupLogLevel ?? "info", tee: log, now: () => this.#clock.now(), compress: true }).child({
@@ -431,10 +440,10 @@ export class BackupReconciler implements Reconciler {
     let store: BackupStore;
     let actions: Awaited<ReturnType<PluginManager["getBackupItemActions"]>>;
     let itemBlockActions: Awaited<ReturnType<PluginManager["getItemBlockActions"]>>;
-    const failBeforeStart = (reason: string): Backup => {
+    const failBeforeStart = (reason: string): { backup: Backup; ran: boolean } => {
       log.error({ reason }, "backup failed before it started; nothing was uploaded");
       b.status = { ...b.status, phase: "Failed", failureReason: reason, completionTimestamp: toKubeTime(this.#clock.now()) };
-      return b;
+      return { backup: b, ran: false };
     };
     try {
       actions = await plugins.getBackupItemActions();
@@ -559,7 +568,7 @@ export class BackupReconciler implements Reconciler {
         await contents?.close().catch(() => undefined);
       }
     }
-    return b;
+    return { backup: b, ran: true };
   }
 
   /** `vsl` as validation left it: its config already names the credential's file (credentialsFile). */

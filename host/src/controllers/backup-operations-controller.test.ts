@@ -89,6 +89,7 @@ async function setup(options: { progressAtBackupEnd?: Partial<OperationProgress>
       backupLastStatus: m("lastStatus"),
       backupLastSuccessfulTimestamp: m("lastSuccess"),
       backupDuration: m("duration"),
+      backupItems: (schedule: string, total: number, errors: number) => void metrics.push(`items:${schedule}:${total}:${errors}`),
     },
   });
   await kube.create(GVR.backups, forBackup("velero", "b1").includedNamespaces("app").build() as never);
@@ -236,7 +237,8 @@ describe("BackupOperationsReconciler", () => {
     expect(t.backup().status).not.toHaveProperty("backupItemOperationsCompleted");
     expect(t.stored().status).toMatchObject({ phase: "PartiallyFailed", backupItemOperationsFailed: 1 });
     expect((await t.ops())[0]?.status).toMatchObject({ phase: "Failed", error: "snapshot upload failed" });
-    expect(t.metrics).toEqual(["partial::undefined", "lastStatus::false", "duration::0"]);
+    // the errors gauge follows the operation's error (3 items backed up), then the outcome
+    expect(t.metrics).toEqual(["items::3:1", "partial::undefined", "lastStatus::false", "duration::0"]);
   });
 
   it("a progress call that throws fails the operation", async () => {
@@ -311,6 +313,24 @@ describe("BackupOperationsReconciler", () => {
     expect(t.backup().status).toMatchObject({ phase: "PartiallyFailed", backupItemOperationsCompleted: 1, errors: 2 });
     // zero counts left out, as Go writes them (omitempty)
     expect(t.backup().status).not.toHaveProperty("backupItemOperationsFailed");
+  });
+
+  it("a backup whose location was deleted, or made ReadOnly, while its operations ran ends PartiallyFailed with an error, and nothing is written to the bucket (as Velero)", async () => {
+    for (const change of ["deleted", "read-only"] as const) {
+      const t = await setup();
+      if (change === "deleted") await t.kube.delete(GVR.backupStorageLocations, "default", "velero");
+      else await t.kube.patch(GVR.backupStorageLocations, "default", "velero", { spec: { accessMode: "ReadOnly" } });
+      const puts = t.objects.puts.length;
+      t.clock.advance(5_000);
+      expect(await t.operations.reconcile(KEY), change).toEqual({ kind: "done" });
+      expect(t.backup().status, change).toMatchObject({ phase: "PartiallyFailed", errors: 1, completionTimestamp: "2024-05-01T10:00:05Z" });
+      expect(t.objects.puts.length, `${change}: no write`).toBe(puts);
+      expect(t.action.progressCalls, `${change}: the plugin is not asked`).toEqual([]);
+      expect(t.stored().status?.phase, `${change}: the bucket's copy is left as it was`).toBe("WaitingForPluginOperations");
+      expect(t.metrics, change).toEqual(["partial::undefined", "lastStatus::false", "duration::5"]);
+      // done: a later look changes nothing
+      expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    }
   });
 
   it("ignores backups in other phases", async () => {

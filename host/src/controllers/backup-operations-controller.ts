@@ -59,7 +59,7 @@ export interface BackupOperationsReconcilerOptions {
   /** --item-operation-sync-frequency in ms (default 10s). */
   syncPeriodMs?: number;
   /** Outcome metrics of backups finished here (Velero's finalizer records them). */
-  metrics?: Pick<BackupMetrics, "backupSuccess" | "backupPartialFailure" | "backupLastStatus" | "backupLastSuccessfulTimestamp" | "backupDuration">;
+  metrics?: Pick<BackupMetrics, "backupSuccess" | "backupPartialFailure" | "backupLastStatus" | "backupLastSuccessfulTimestamp" | "backupDuration" | "backupItems">;
 }
 
 export class BackupOperationsReconciler implements Reconciler {
@@ -87,9 +87,18 @@ export class BackupOperationsReconciler implements Reconciler {
     const log = this.#log.child({ backup: key });
     const locationName = backup.spec.storageLocation ?? "";
     const location = (await this.#o.kube.get(GVR.backupStorageLocations, locationName, namespace)) as unknown as BackupStorageLocation | undefined;
-    if (!location) {
-      log.warn(`backup storage location "${locationName}" of backup "${name}" does not exist; create it so the backup's operations can be followed`);
-      return { kind: "requeue", afterMs: this.#periodMs };
+    // As Velero's operations controller: without its location (deleted) or with a location now
+    // ReadOnly, the backup's operations cannot be followed nor its files written: the backup ends
+    // PartiallyFailed and nothing is written to the bucket.
+    if (!location || location.spec.accessMode === "ReadOnly") {
+      const why = !location
+        ? `Cannot check progress on Backup operations because backup storage location ${locationName} does not exist; marking backup PartiallyFailed`
+        : `Cannot check progress on Backup operations because backup storage location ${locationName} is currently in read-only mode; marking backup PartiallyFailed`;
+      log.warn(why);
+      const status = { phase: "PartiallyFailed" as const, errors: (backup.status?.errors ?? 0) + 1, completionTimestamp: toKubeTime(this.#clock.now()) };
+      const ended = await this.#patch(backup, status);
+      this.#recordMetrics({ ...ended, status: { ...backup.status, ...ended.status, ...status } });
+      return { kind: "done" };
     }
     const store = await this.#o.getBackupStore(location);
     const operations = (await store.getBackupItemOperations(name)) as StoredOperation[];
@@ -100,7 +109,11 @@ export class BackupOperationsReconciler implements Reconciler {
       const counts = countOperations(operations);
       const partial = phase === "WaitingForPluginOperationsPartiallyFailed" || counts.failed > 0;
       const status: Record<string, unknown> = { ...counts.status };
-      if (newlyFailed > 0) status.errors = (backup.status?.errors ?? 0) + newlyFailed;
+      if (newlyFailed > 0) {
+        status.errors = (backup.status?.errors ?? 0) + newlyFailed;
+        // Velero's errors gauge follows the errors its operations add
+        this.#o.metrics?.backupItems(backup.metadata.labels?.[LABELS.scheduleName] ?? "", backup.status?.progress?.totalItems ?? 0, status.errors as number);
+      }
       if (inProgress) {
         if (partial) status.phase = "WaitingForPluginOperationsPartiallyFailed";
         const current = backup.status as Record<string, unknown> | undefined;

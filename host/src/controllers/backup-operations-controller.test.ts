@@ -74,7 +74,30 @@ async function setup(options: { progressAtBackupEnd?: Partial<OperationProgress>
     .seed(GVR.backupStorageLocations, forBackupStorageLocation("velero", "default").default().phase("Available").build());
   const getBackupStore = async (l: BackupStorageLocation) => new ObjectBackupStore({ objectStore: objects, bucket: l.spec.objectStorage.bucket, prefix: l.spec.objectStorage.prefix });
   const plugins = { getBackupItemActions: async () => [{ name: ACTION, action }], getItemBlockActions: async () => [], getVolumeSnapshotter: async () => Promise.reject(new Error("none")) };
-  const backups = new BackupReconciler({ kube, namespace: "velero", logger: createSilentLogger(), clock, getBackupStore, plugins });
+  const backupMetrics: string[] = [];
+  const record = (name: string) => (...args: unknown[]) => void backupMetrics.push(`${name}:${args.join(":")}`);
+  const backups = new BackupReconciler({
+    kube,
+    namespace: "velero",
+    logger: createSilentLogger(),
+    clock,
+    getBackupStore,
+    plugins,
+    metrics: {
+      backupAttempt: record("attempt"),
+      backupSuccess: record("success"),
+      backupPartialFailure: record("partial"),
+      backupFailure: record("failure"),
+      backupValidationFailure: record("validation"),
+      backupDuration: record("duration"),
+      backupItems: record("items"),
+      backupWarning: record("warning"),
+      backupLastStatus: record("lastStatus"),
+      backupLastSuccessfulTimestamp: record("lastSuccess"),
+      backupTarballSize: () => undefined,
+      volumeSnapshots: record("volumeSnapshots"),
+    },
+  });
   const metrics: string[] = [];
   const m = (name: string) => (schedule: string, value?: unknown) => void metrics.push(`${name}:${schedule}:${value instanceof Date ? value.toISOString() : String(value)}`);
   const operations = new BackupOperationsReconciler({
@@ -102,7 +125,7 @@ async function setup(options: { progressAtBackupEnd?: Partial<OperationProgress>
   const backup = () => kube.peek<Backup>(GVR.backups, "b1", "velero") as Backup;
   const stored = () => JSON.parse(objects.get("bucket", "backups/b1/velero-backup.json")?.toString() ?? "null") as Backup;
   const ops = async () => (await store.getBackupItemOperations("b1")) as { spec: Record<string, unknown>; status: Record<string, unknown> }[];
-  return { kube, clock, objects, action, operations, store, backup, stored, ops, metrics, progressAtBackup };
+  return { kube, clock, objects, action, operations, store, backup, stored, ops, metrics, backupMetrics, progressAtBackup };
 }
 
 async function tarEntries(stream: Readable): Promise<Map<string, string>> {
@@ -123,6 +146,8 @@ describe("BackupOperationsReconciler", () => {
     // asked once as the backup was written (as Velero does), still running
     expect(t.progressAtBackup).toEqual(["op-cm1:b1"]);
     expect(t.backup().status).toMatchObject({ phase: "WaitingForPluginOperations", backupItemOperationsAttempted: 1 });
+    // what the run produced is recorded now (as Velero's backup controller does); its outcome and duration when it ends
+    expect(t.backupMetrics).toEqual(["attempt:", "items::3:0", "volumeSnapshots::0:0"]);
     expect(t.stored().status?.phase).toBe("WaitingForPluginOperations");
     expect(await t.ops()).toEqual([
       expect.objectContaining({

@@ -346,6 +346,46 @@ describe("backup item actions and item block actions: velero-ts gives what Veler
     expect(out.additionalItems).toEqual(["persistentvolumes//pv-shared"]);
   });
 
+  it("velero.io/pv (backup) writes a bound claim without its data source, its selector (unless storageClassName is \"\") and stale Velero labels; other claims as they are", async () => {
+    const stale = (storageClassName?: string): UnstructuredItem => {
+      const c = boundClaim("restored", "pv-restored");
+      c.metadata.labels = {
+        app: "db",
+        "velero.io/restore-name": "r-old",
+        "velero.io/backup-name": "b-old",
+        "velero.io/volume-snapshot-name": "vs-old",
+        "backup.velero.io/must-include-additional-items": "true",
+      };
+      Object.assign(c.spec as object, {
+        ...(storageClassName === undefined ? {} : { storageClassName }),
+        dataSource: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "vs-old" },
+        dataSourceRef: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "vs-old" },
+        selector: { matchLabels: { tier: "db", "velero.io/restore-name": "r-old" } },
+      });
+      return c;
+    };
+    const dynamic = await sameBackupOutput("velero.io/pv", stale("fast"));
+    expect(dynamic.item.metadata.labels).toEqual({ app: "db" });
+    expect(dynamic.item.spec).not.toHaveProperty("dataSource");
+    expect(dynamic.item.spec).not.toHaveProperty("dataSourceRef");
+    expect(dynamic.item.spec).not.toHaveProperty("selector");
+    expect((await sameBackupOutput("velero.io/pv", stale())).item.spec).not.toHaveProperty("selector");
+    const reserved = await sameBackupOutput("velero.io/pv", stale(""));
+    expect((reserved.item.spec as { selector?: unknown }).selector).toEqual({ matchLabels: { tier: "db" } });
+    // this backup's own name label stays
+    const own = boundClaim("own", "pv-own");
+    own.metadata.labels = { "velero.io/backup-name": "b1" };
+    expect((await sameBackupOutput("velero.io/pv", own)).item.metadata.labels).toEqual({ "velero.io/backup-name": "b1" });
+    // not Bound (Pending with a volume name, no phase at all): unchanged, no volume
+    for (const phase of ["Pending", undefined]) {
+      const c = stale("fast");
+      c.status = phase ? { phase } : {};
+      const out = await sameBackupOutput("velero.io/pv", c);
+      expect(out.additionalItems, String(phase)).toEqual([]);
+      expect(out.item.spec, String(phase)).toHaveProperty("dataSource");
+    }
+  });
+
   it("velero.io/service-account (backup) adds the cluster role bindings that name it", async () => {
     const out = await sameBackupOutput("velero.io/service-account", serviceAccount);
     expect(out.additionalItems).toContain(`clusterrolebindings.rbac.authorization.k8s.io//${NS}-app`);

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Backup, BackupItemActionV2, BackupSpec, ItemBlockAction, UnstructuredItem, VolumeSnapshotter } from "@velero-ts/plugin-sdk";
+import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
 import { KubeApiError } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
 import {
@@ -227,6 +228,54 @@ describe("KubernetesBackupper CRDs of backed-up custom resources", () => {
     expect(items).not.toContain(cl("customresourcedefinitions.apiextensions.k8s.io", "widgets.example.io"));
     expect(log.errors).toBe(1);
     expect(log.text()).toMatch(/level=error msg="Error getting CRD" .*error=.* resource=widgets\.example\.io/);
+  });
+
+  const HTTPROUTES = { group: "gateway.networking.k8s.io", version: "v1", resource: "httproutes" };
+  const withGatewayApi = (crdLabels: Record<string, string> = {}): FakeKubeClient => {
+    const kube = cluster();
+    kube.resources.push(res(HTTPROUTES.group, HTTPROUTES.version, HTTPROUTES.resource, "HTTPRoute", true));
+    return kube
+      .seed(HTTPROUTES, forObject("gateway.networking.k8s.io/v1", "HTTPRoute", "app", "web").build())
+      .seed(GVR.customResourceDefinitions, forObject("apiextensions.k8s.io/v1", "CustomResourceDefinition", undefined, "httproutes.gateway.networking.k8s.io").labels(crdLabels).build());
+  };
+
+  it("pulls in the CRD of a custom resource in a *.k8s.io group too (the Gateway API's), logging it as Velero does", async () => {
+    const { items, log } = await run({ includedNamespaces: ["app"] }, {}, withGatewayApi());
+    expect(items).toContain(ns("app", "httproutes.gateway.networking.k8s.io", "web"));
+    expect(items).toContain(cl("customresourcedefinitions.apiextensions.k8s.io", "httproutes.gateway.networking.k8s.io"));
+    expect(log.text()).toContain('msg="Found associated CRD httproutes.gateway.networking.k8s.io to add to backup"');
+    expect(log.errors).toBe(0);
+  });
+
+  it("leaves out a CRD labelled velero.io/exclude-from-backup=true (the exclusion checks apply, as in Velero)", async () => {
+    const { items } = await run({ includedNamespaces: ["app"] }, {}, withGatewayApi({ "velero.io/exclude-from-backup": "true" }));
+    expect(items).toContain(ns("app", "httproutes.gateway.networking.k8s.io", "web"));
+    expect(items).not.toContain(cl("customresourcedefinitions.apiextensions.k8s.io", "httproutes.gateway.networking.k8s.io"));
+    expect(items).toContain(cl("customresourcedefinitions.apiextensions.k8s.io", "widgets.example.io"));
+  });
+
+  it("does not look for the CRD of a resource whose items came in only as additional items of an action (Velero counts a block's own items)", async () => {
+    const kube = cluster();
+    const action: NamedAction<BackupItemActionV2> = {
+      name: "example/widget-for-configmap",
+      action: {
+        appliesTo: async () => ({ ...emptyResourceSelector(), includedResources: ["configmaps"] }),
+        // must-include: the widget is backed up although the backup includes configmaps only
+        execute: async (item: UnstructuredItem) => ({
+          item: { ...item, metadata: { ...item.metadata, annotations: { "backup.velero.io/must-include-additional-items": "true" } } },
+          additionalItems: [{ group: "example.io", resource: "widgets", namespace: "app", name: "w1" }],
+          operationId: "",
+          postOperationItems: [],
+        }),
+        progress: async () => {
+          throw new Error("unused");
+        },
+        cancel: async () => undefined,
+      },
+    };
+    const viaAction = await run({ includedNamespaces: ["app"], includedResources: ["configmaps"] }, { actions: [action] }, kube);
+    expect(viaAction.items).toContain(ns("app", "widgets.example.io", "w1"));
+    expect(viaAction.items).not.toContain(cl("customresourcedefinitions.apiextensions.k8s.io", "widgets.example.io"));
   });
 });
 

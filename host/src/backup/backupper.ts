@@ -753,7 +753,9 @@ class BackupRun {
     for (const item of block.items) {
       const log = (item.log ??= this.#log.child({ resource: item.gr, namespace: item.object.metadata.namespace ?? "", name: item.object.metadata.name }));
       try {
-        await this.#backupItem(item.object, item.gr, item.resource, false, log, log, block);
+        // As Velero, only a block's own items (not additional items of actions) count as
+        // resources backed up, whose CRDs are looked for at the end.
+        if (await this.#backupItem(item.object, item.gr, item.resource, false, log, log, block)) this.#backedUpGRs.add(item.gr);
       } catch (err) {
         if (err instanceof TarballWriteError) throw err;
         // As Velero: on the block's (backup's) logger with the item's name only, so the results
@@ -939,7 +941,6 @@ class BackupRun {
     }
     const backpressure = this.#in.tarball.appendCopies(paths, json);
     if (backpressure) await backpressure;
-    this.#backedUpGRs.add(gr);
     return true;
   }
 
@@ -1008,7 +1009,9 @@ class BackupRun {
 
   async #backupCrdFor(gr: string): Promise<void> {
     const r = this.#catalog.byGroupResource(gr);
-    if (!r || r.group === "" || !r.group.includes(".") || r.group.endsWith(".k8s.io")) return;
+    // A CRD's group has a dot (the core and built-in groups without one cannot be custom);
+    // *.k8s.io groups can (the Gateway API's): one that is not answers NotFound.
+    if (!r || !r.group.includes(".")) return;
     const crdResource = this.#catalog.byGroupResource("customresourcedefinitions.apiextensions.k8s.io");
     if (!crdResource) return;
     let crd: UnstructuredItem | undefined;
@@ -1022,8 +1025,10 @@ class BackupRun {
     if (!crd) return;
     crd.apiVersion ||= groupVersionString(crdResource.group, crdResource.version);
     crd.kind ||= crdResource.kind;
+    this.#log.info(`Found associated CRD ${r.resource}.${r.group} to add to backup`);
     try {
-      await this.#backupItem(crd, "customresourcedefinitions.apiextensions.k8s.io", crdResource, true, this.#log);
+      // through the exclusion checks, as in Velero (a CRD labelled velero.io/exclude-from-backup stays out)
+      await this.#backupItem(crd, "customresourcedefinitions.apiextensions.k8s.io", crdResource, false, this.#log);
     } catch (err) {
       if (err instanceof TarballWriteError) throw err;
       this.#log.error({ resource: gr, err: getErrorMessage(err) }, "Error backing up CRD");

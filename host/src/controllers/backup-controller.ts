@@ -44,7 +44,7 @@ import { goBackupStatusMergePatch } from "../persistence/object-backup-store.js"
 import type { PluginManager } from "../plugins/manager.js";
 import { realClock, toKubeTime, type Clock, type TimerHandle } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
-import { checkBackupItemOperations, countOperations, type StoredOperation } from "./backup-operations-controller.js";
+import { checkBackupItemOperations, countOperations, type BackupPostProcessingTracker, type StoredOperation } from "./backup-operations-controller.js";
 import { patchFinalStatus } from "./final-patch.js";
 import { backoffDelay } from "./runtime/work-queue.js";
 import { validLabelValue } from "./lifecycle-common.js";
@@ -99,6 +99,8 @@ export interface BackupReconcilerOptions {
   /** Log level of the per-backup log. */
   backupLogLevel?: string;
   metrics?: BackupMetrics;
+  /** Where backups left waiting for their plugin operations (or finalizing) are recorded for the operations controller. */
+  postProcessing?: BackupPostProcessingTracker;
   /** The server's --features, handed to the backup engine. */
   features?: FeatureFlags;
   /** --default-volumes-to-fs-backup: what a Backup that does not say gets. */
@@ -366,6 +368,7 @@ export class BackupReconciler implements Reconciler {
     // the bucket holds the finished backup already
     if (!(await patchFinalStatus("Backup", () => this.#patch(latest, finalPatch), { clock: this.#clock, log, stopping: () => this.#closed }))) return;
     const phase = final.status?.phase as BackupPhase;
+    if (phase.startsWith("WaitingForPluginOperations") || phase.startsWith("Finalizing")) this.#o.postProcessing?.keys.add(key);
     log.info({ phase }, `backup ${phase}`);
     this.#recordMetrics(schedule, final, ran);
   }

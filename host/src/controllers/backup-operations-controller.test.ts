@@ -11,7 +11,7 @@ import { FakeClock } from "../testing/fake-clock.js";
 import { FakeKubeClient } from "../testing/fake-kube-client.js";
 import { MemoryObjectStore } from "../testing/in-memory-object-store.js";
 import { BackupReconciler } from "./backup-controller.js";
-import { BackupOperationsReconciler, DEFAULT_ITEM_OPERATION_SYNC_MS, OPERATION_TIMED_OUT } from "./backup-operations-controller.js";
+import { BackupOperationsReconciler, BackupPostProcessingTracker, DEFAULT_ITEM_OPERATION_SYNC_MS, OPERATION_TIMED_OUT } from "./backup-operations-controller.js";
 
 const ACTION = "test.io/async-cm";
 const KEY = "velero/b1";
@@ -74,6 +74,7 @@ async function setup(options: { progressAtBackupEnd?: Partial<OperationProgress>
     .seed(GVR.backupStorageLocations, forBackupStorageLocation("velero", "default").default().phase("Available").build());
   const getBackupStore = async (l: BackupStorageLocation) => new ObjectBackupStore({ objectStore: objects, bucket: l.spec.objectStorage.bucket, prefix: l.spec.objectStorage.prefix });
   const plugins = { getBackupItemActions: async () => [{ name: ACTION, action }], getItemBlockActions: async () => [], getVolumeSnapshotter: async () => Promise.reject(new Error("none")) };
+  const postProcessing = new BackupPostProcessingTracker();
   const backupMetrics: string[] = [];
   const record = (name: string) => (...args: unknown[]) => void backupMetrics.push(`${name}:${args.join(":")}`);
   const backups = new BackupReconciler({
@@ -83,6 +84,7 @@ async function setup(options: { progressAtBackupEnd?: Partial<OperationProgress>
     clock,
     getBackupStore,
     plugins,
+    postProcessing,
     metrics: {
       backupAttempt: record("attempt"),
       backupSuccess: record("success"),
@@ -106,6 +108,7 @@ async function setup(options: { progressAtBackupEnd?: Partial<OperationProgress>
     clock,
     getBackupStore,
     plugins,
+    postProcessing,
     metrics: {
       backupSuccess: m("success"),
       backupPartialFailure: m("partial"),
@@ -125,7 +128,7 @@ async function setup(options: { progressAtBackupEnd?: Partial<OperationProgress>
   const backup = () => kube.peek<Backup>(GVR.backups, "b1", "velero") as Backup;
   const stored = () => JSON.parse(objects.get("bucket", "backups/b1/velero-backup.json")?.toString() ?? "null") as Backup;
   const ops = async () => (await store.getBackupItemOperations("b1")) as { spec: Record<string, unknown>; status: Record<string, unknown> }[];
-  return { kube, clock, objects, action, operations, store, backup, stored, ops, metrics, backupMetrics, progressAtBackup };
+  return { kube, clock, objects, action, operations, store, backup, stored, ops, metrics, backupMetrics, progressAtBackup, postProcessing };
 }
 
 async function tarEntries(stream: Readable): Promise<Map<string, string>> {
@@ -148,6 +151,8 @@ describe("BackupOperationsReconciler", () => {
     expect(t.backup().status).toMatchObject({ phase: "WaitingForPluginOperations", backupItemOperationsAttempted: 1 });
     // what the run produced is recorded now (as Velero's backup controller does); its outcome and duration when it ends
     expect(t.backupMetrics).toEqual(["attempt:", "items::3:0", "volumeSnapshots::0:0"]);
+    // held by this server until its operations end (it cannot be deleted meanwhile)
+    expect([...t.postProcessing.keys]).toEqual([KEY]);
     expect(t.stored().status?.phase).toBe("WaitingForPluginOperations");
     expect(await t.ops()).toEqual([
       expect.objectContaining({
@@ -228,6 +233,7 @@ describe("BackupOperationsReconciler", () => {
     expect([...entries.keys()].filter((k) => k.endsWith("/cm1-result.json"))).toHaveLength(2);
     expect(entries.has("resources/namespaces/cluster/app.json")).toBe(true);
     expect(t.metrics).toEqual(["success::undefined", "lastStatus::true", "lastSuccess::2024-05-01T10:00:20.000Z", "duration::20"]);
+    expect(t.postProcessing.keys.size, "no longer held: it may be deleted").toBe(0);
     // Finished backups are left alone afterwards.
     expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
     expect(t.action.progressCalls).toHaveLength(1);

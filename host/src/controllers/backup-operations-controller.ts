@@ -43,6 +43,19 @@ const WAITING = new Set<string>(["WaitingForPluginOperations", "WaitingForPlugin
 const FINALIZING = new Set<string>(["Finalizing", "FinalizingPartiallyFailed"]);
 
 type Identifier = { Group: string; Resource: string; Namespace: string; Name: string };
+
+/**
+ * The backups this process ran that wait for their plugin operations or their finalization
+ * (Velero's backup tracker's post-processing set): the backup controller adds them, this
+ * controller removes them when they end. A backup in it cannot be deleted; after a restart the
+ * set is empty, so a backup stuck on an operation can be deleted (as in Velero).
+ */
+export class BackupPostProcessingTracker {
+  readonly keys = new Set<ObjectKey>();
+  has(backup: { metadata: { name?: string; namespace?: string } }): boolean {
+    return this.keys.has(`${backup.metadata.namespace ?? ""}/${backup.metadata.name ?? ""}`);
+  }
+}
 /** An operation as stored, with the status fields the controller fills in. */
 export type StoredOperation = Omit<BackupOperation, "status"> & {
   status: BackupOperation["status"] & OperationProgressStatus & { error?: string };
@@ -58,6 +71,8 @@ export interface BackupOperationsReconcilerOptions {
   clock?: Clock;
   /** --item-operation-sync-frequency in ms (default 10s). */
   syncPeriodMs?: number;
+  /** Shared with the backup controller; the backups ended here are removed from it. */
+  postProcessing?: BackupPostProcessingTracker;
   /** Outcome metrics of backups finished here (Velero's finalizer records them). */
   metrics?: Pick<BackupMetrics, "backupSuccess" | "backupPartialFailure" | "backupLastStatus" | "backupLastSuccessfulTimestamp" | "backupDuration" | "backupItems">;
 }
@@ -83,7 +98,10 @@ export class BackupOperationsReconciler implements Reconciler {
     const { namespace, name } = splitKey(key);
     let backup = (await this.#o.kube.get(GVR.backups, name, namespace)) as unknown as Backup | undefined;
     const phase = backup?.status?.phase ?? "";
-    if (!backup || (!WAITING.has(phase) && !FINALIZING.has(phase))) return { kind: "done" };
+    if (!backup || (!WAITING.has(phase) && !FINALIZING.has(phase))) {
+      this.#o.postProcessing?.keys.delete(key);
+      return { kind: "done" };
+    }
     const log = this.#log.child({ backup: key });
     const locationName = backup.spec.storageLocation ?? "";
     const location = (await this.#o.kube.get(GVR.backupStorageLocations, locationName, namespace)) as unknown as BackupStorageLocation | undefined;
@@ -98,6 +116,7 @@ export class BackupOperationsReconciler implements Reconciler {
       const status = { phase: "PartiallyFailed" as const, errors: (backup.status?.errors ?? 0) + 1, completionTimestamp: toKubeTime(this.#clock.now()) };
       const ended = await this.#patch(backup, status);
       this.#recordMetrics({ ...ended, status: { ...backup.status, ...ended.status, ...status } });
+      this.#o.postProcessing?.keys.delete(key);
       return { kind: "done" };
     }
     const store = await this.#o.getBackupStore(location);
@@ -128,6 +147,7 @@ export class BackupOperationsReconciler implements Reconciler {
       backup = await this.#patch(backup, goBackupStatusMergePatch(status));
     }
     await this.#finalize(backup, store, operations, log);
+    this.#o.postProcessing?.keys.delete(key);
     return { kind: "done" };
   }
 

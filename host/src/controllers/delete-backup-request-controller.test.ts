@@ -21,6 +21,7 @@ import { FakeKubeClient } from "../testing/fake-kube-client.js";
 import { forBackup, forLocation, u } from "../testing/lifecycle-builders.js";
 import { newDeleteBackupRequest } from "./gc-controller.js";
 import { DELETE_BACKUP_REQUEST_MAX_AGE_MS, DeleteBackupRequestReconciler } from "./delete-backup-request-controller.js";
+import { BackupPostProcessingTracker } from "./backup-operations-controller.js";
 
 const NS = "velero";
 
@@ -73,7 +74,16 @@ function forRestore(name: string, backupName: string): Restore {
   return { apiVersion: "velero.io/v1", kind: "Restore", metadata: { namespace: NS, name }, spec: { backupName } };
 }
 
-async function setup(init: { location?: Parameters<typeof forLocation>[2] | "missing"; backupPhase?: Backup["status"] extends infer S ? S extends { phase?: infer P } ? P : never : never } = {}) {
+async function setup(
+  init: {
+    location?: Parameters<typeof forLocation>[2] | "missing";
+    backupPhase?: Backup["status"] extends infer S ? S extends { phase?: infer P } ? P : never : never;
+    /** The backup is in this server's post-processing set (it ran it; its operations are followed). */
+    postProcessing?: boolean;
+  } = {},
+) {
+  const tracker = new BackupPostProcessingTracker();
+  if (init.postProcessing) tracker.keys.add(`${NS}/b1`);
   const clock = new FakeClock("2024-03-09T10:00:00Z");
   const kube = new FakeKubeClient();
   const store = new FakeBackupStore();
@@ -87,6 +97,8 @@ async function setup(init: { location?: Parameters<typeof forLocation>[2] | "mis
     log: createSilentLogger(),
     clock,
     getBackupStore: async () => store,
+    // as the server wires it: running, or post-processed by this process
+    isBackupInProgress: (b) => b.status?.phase === "InProgress" || tracker.has(b),
     plugins: {
       getDeleteItemActions: async () => [
         { name: "example.io/pods", action: podAction },
@@ -176,8 +188,8 @@ describe("DeleteBackupRequestReconciler", () => {
     { name: "a missing location", init: { location: "missing" as const }, error: "backup storage location default not found" },
     { name: "a running backup", init: { backupPhase: "InProgress" as const }, error: "backup is still in progress" },
     // as Velero's backup tracker: still held while its plugin operations run or it is finalized
-    { name: "a backup waiting for plugin operations", init: { backupPhase: "WaitingForPluginOperations" as const }, error: "backup is still in progress" },
-    { name: "a backup being finalized", init: { backupPhase: "FinalizingPartiallyFailed" as const }, error: "backup is still in progress" },
+    { name: "a backup waiting for plugin operations", init: { backupPhase: "WaitingForPluginOperations" as const, postProcessing: true }, error: "backup is still in progress" },
+    { name: "a backup being finalized", init: { backupPhase: "FinalizingPartiallyFailed" as const, postProcessing: true }, error: "backup is still in progress" },
   ])("refuses with $name and touches nothing", async ({ init, error }) => {
     const t = await setup(init);
     const key = t.submit();
@@ -187,6 +199,14 @@ describe("DeleteBackupRequestReconciler", () => {
     expect(t.kube.peek<Backup>(GVR.backups, "b1", NS)?.status?.phase).toBe(init.backupPhase ?? "Completed");
     expect(t.kube.all(GVR.restores)).toHaveLength(2);
     expect(t.snapshotter.deleted).toEqual([]);
+  });
+
+  it("deletes a backup stuck waiting for plugin operations that this server does not hold (after a restart), as Velero's in-memory tracker allows", async () => {
+    const t = await setup({ backupPhase: "WaitingForPluginOperations" });
+    await t.reconciler.reconcile(t.submit());
+    expect(t.request("b1-req")?.status?.errors).toBeUndefined();
+    expect(t.kube.peek(GVR.backups, "b1", NS)).toBeUndefined();
+    expect(t.store.backups.has("b1")).toBe(false);
   });
 
   it("refuses a request for a backup that does not exist", async () => {
@@ -258,6 +278,26 @@ describe("DeleteBackupRequestReconciler", () => {
     await u2.reconciler.reconcile(u2.submit());
     expect(u2.everythingAction.seen).toEqual([]);
     expect(u2.kube.peek(GVR.backups, "b1", NS)).toBeUndefined();
+  });
+
+  it("keeps the bucket objects and the Backup CR when the tarball cannot be read (not that it is missing): the deletion can be asked again (as Velero)", async () => {
+    const t = await setup();
+    t.store.failures.set("getBackupContents", new Error("SlowDown: Please reduce your request rate."));
+    await t.reconciler.reconcile(t.submit());
+    expect(t.request("b1-req")?.status).toEqual({
+      phase: "Processed",
+      errors: ["error downloading backup tarball, CSI snapshot cleanup was skipped: SlowDown: Please reduce your request rate."],
+    });
+    expect(t.everythingAction.seen).toEqual([]);
+    expect(t.store.backups.has("b1")).toBe(true);
+    expect(t.kube.peek<Backup>(GVR.backups, "b1", NS)?.status?.phase).toBe("Deleting");
+    expect(t.metrics).toEqual(["attempt:nightly", "failure:nightly"]);
+    // a Go plugin's "not found" arrives as text: no tarball, nothing for the actions, the deletion goes on
+    const gone = await setup();
+    gone.store.failures.set("getBackupContents", new Error("rpc error: code = Unknown desc = NoSuchKey: The specified key does not exist."));
+    await gone.reconciler.reconcile(gone.submit());
+    expect(gone.request("b1-req")?.status?.errors).toBeUndefined();
+    expect(gone.kube.peek(GVR.backups, "b1", NS)).toBeUndefined();
   });
 
   it("ends an InProgress request with the reason when a step fails unexpectedly", async () => {

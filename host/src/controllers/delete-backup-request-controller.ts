@@ -30,9 +30,6 @@ import { invokeDeleteItemActions } from "./delete-item-actions.js";
 import { labelSelectorOf, parseKubeTime, patchStatus, splitKey, validLabelValue } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
-/** Phases in which Velero's backup tracker still holds a backup (its operations or finalizing run). */
-const POST_PROCESSING_PHASES: ReadonlySet<string> = new Set(["WaitingForPluginOperations", "WaitingForPluginOperationsPartiallyFailed", "Finalizing", "FinalizingPartiallyFailed"]);
-
 /** InProgress/Processed requests older than this are deleted (Velero's deleteBackupRequestMaxAge). */
 export const DELETE_BACKUP_REQUEST_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
@@ -52,7 +49,11 @@ export interface DeleteBackupRequestReconcilerOptions {
   credentials?: Pick<CredentialFileStore, "path">;
   /** Opens the snapshotter of a location; default: plugins.getVolumeSnapshotter(provider, config + credentialsFile). */
   getVolumeSnapshotter?: (location: VolumeSnapshotLocation) => Promise<VolumeSnapshotter>;
-  /** True while this server is still running the backup (Velero's backup tracker). Default: phase InProgress. */
+  /**
+   * True while this server still has the backup in hand (Velero's backup tracker): running it,
+   * or following the plugin operations of one it ran. Not a phase: after a restart a backup stuck
+   * waiting for an operation can be deleted, as in Velero. Default: phase InProgress.
+   */
   isBackupInProgress?: (backup: Backup) => boolean;
   metrics?: DeletionMetrics;
   clock?: Clock;
@@ -78,10 +79,7 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     this.#getBackupStore = options.getBackupStore;
     this.#plugins = options.plugins;
     this.#getVolumeSnapshotter = options.getVolumeSnapshotter ?? ((vsl) => this.#openSnapshotter(vsl, options.credentials));
-    const tracked = options.isBackupInProgress ?? ((b: Backup) => b.status?.phase === "InProgress");
-    // As Velero's backup tracker, which keeps a backup while its plugin operations run and while
-    // it is finalized (AddPostProcessing): deleting it then would pull its data from under them.
-    this.#isBackupInProgress = (b) => tracked(b) || POST_PROCESSING_PHASES.has(b.status?.phase ?? "");
+    this.#isBackupInProgress = options.isBackupInProgress ?? ((b: Backup) => b.status?.phase === "InProgress");
     this.#metrics = options.metrics;
     this.#clock = options.clock ?? realClock;
   }
@@ -188,9 +186,8 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     } catch (err) {
       throw new Refusal(`error getting the backup store: ${getErrorMessage(err)}`);
     }
-    await this.#runDeleteItemActions(store, backup, log);
-
-    const errors = await this.#deleteNativeSnapshots(store, backup, log);
+    const errors = await this.#runDeleteItemActions(store, backup, log);
+    errors.push(...(await this.#deleteNativeSnapshots(store, backup, log)));
     if (errors.length === 0) {
       log.info("removing backup from backup storage");
       await collect(errors, () => store.deleteBackup(backupName));
@@ -209,7 +206,13 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     log.info({ errors }, errors.length === 0 ? "backup deleted" : "backup deletion finished with errors");
   }
 
-  async #runDeleteItemActions(store: BackupStore, backup: Backup, log: Logger): Promise<void> {
+  /**
+   * Runs the DeleteItemActions over the backup's items. Returns the errors that must keep the
+   * backup's data and CR: a tarball that could not be read (throttling, credentials, network)
+   * while actions wait for it, as in Velero (the deletion can then be asked again); a tarball that
+   * does not exist (a backup that failed before its upload) is no error.
+   */
+  async #runDeleteItemActions(store: BackupStore, backup: Backup, log: Logger): Promise<string[]> {
     let actions;
     try {
       actions = await this.#plugins.getDeleteItemActions();
@@ -217,15 +220,14 @@ export class DeleteBackupRequestReconciler implements Reconciler {
       log.error({ err }, "error getting delete item actions");
       throw new Refusal("error getting delete item actions");
     }
-    if (actions.length === 0) return;
+    if (actions.length === 0) return [];
     let contents;
     try {
       contents = await store.getBackupContents(backup.metadata.name ?? "");
     } catch (err) {
-      // No tarball (e.g. a failed backup): nothing for the actions to see.
-      if (isVeleroError(err) && err.code === "VELERO_NOT_FOUND") return;
-      log.error({ err }, "unable to download the backup tarball, skipping DeleteItemAction plugins");
-      return;
+      log.error({ err: getErrorMessage(err) }, `Unable to download tarball for backup ${backup.metadata.name}, skipping associated DeleteItemAction plugins`);
+      if (isTarballNotFound(err)) return [];
+      return [`error downloading backup tarball, CSI snapshot cleanup was skipped: ${getErrorMessage(err)}`];
     }
     try {
       await invokeDeleteItemActions({ backup, contents, actions, resources: await this.#kube.discover(), log });
@@ -233,6 +235,7 @@ export class DeleteBackupRequestReconciler implements Reconciler {
       log.error({ err }, "error invoking delete item actions");
       throw new Refusal("error invoking delete item actions");
     }
+    return [];
   }
 
   async #deleteNativeSnapshots(store: BackupStore, backup: Backup, log: Logger): Promise<string[]> {
@@ -312,6 +315,16 @@ export class DeleteBackupRequestReconciler implements Reconciler {
       log.error({ err }, "error deleting the DeleteBackupRequests of the deleted backup");
     }
   }
+}
+
+/**
+ * Whether reading the tarball failed because there is none: our stores' not-found, or the words
+ * object stores use for it (a Go plugin's error arrives as text; Velero's isTarballNotFoundError).
+ */
+function isTarballNotFound(err: unknown): boolean {
+  if (isVeleroError(err) && err.code === "VELERO_NOT_FOUND") return true;
+  const text = getErrorMessage(err).toLowerCase();
+  return ["not found", "does not exist", "nosuchkey", "blobnotfound", "objectnotexist"].some((w) => text.includes(w));
 }
 
 /** Runs fn; a failure is appended to errors (prefixed with context) instead of thrown. */

@@ -12,7 +12,7 @@ import { FeatureFlags } from "../shared/features.js";
 import { FILESYSTEM_CONFIG, FILESYSTEM_OBJECT_STORE } from "../builtin-plugins/filesystem-object-store.js";
 import { createBuiltinPlugins } from "../builtin-plugins/registry.js";
 import { BackupReconciler } from "../controllers/backup-controller.js";
-import { BackupOperationsReconciler, DEFAULT_ITEM_OPERATION_SYNC_MS } from "../controllers/backup-operations-controller.js";
+import { BackupOperationsReconciler, BackupPostProcessingTracker, DEFAULT_ITEM_OPERATION_SYNC_MS } from "../controllers/backup-operations-controller.js";
 import { BackupStorageLocationReconciler, setDefaultBackupLocation } from "../controllers/backup-storage-location-controller.js";
 import { createLifecycleReconcilers } from "../controllers/lifecycle.js";
 import { RestoreReconciler } from "../controllers/restore-controller.js";
@@ -261,11 +261,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   const manager = new ControllerManager({ client: kube, clock, logger, namespace, metrics });
 
+  // the backups this process ran that wait for their plugin operations (Velero's backup tracker)
+  const postProcessing = new BackupPostProcessingTracker();
   const backupReconciler = new BackupReconciler({
     kube,
     namespace,
     logger,
     plugins,
+    postProcessing,
     getBackupStore,
     credentials,
     clock,
@@ -297,7 +300,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     );
   }
   if (!disabled.has("backup")) manager.add(backupReconciler);
-  if (!disabled.has("backup-operations")) manager.add(new BackupOperationsReconciler({ kube, logger, plugins, getBackupStore, clock, metrics, syncPeriodMs: itemOperationSyncMs }));
+  if (!disabled.has("backup-operations")) manager.add(new BackupOperationsReconciler({ kube, logger, plugins, getBackupStore, clock, metrics, syncPeriodMs: itemOperationSyncMs, postProcessing }));
   const restoreTracker = new RestoreRunTracker();
   if (!disabled.has("restore")) {
     manager.add(
@@ -335,7 +338,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     gcFrequencyMs,
     backupSyncPeriodMs,
     scheduleSkipImmediately: options.scheduleSkipImmediately,
-    isBackupInProgress: (b: Backup) => backupReconciler.isRunning(b),
+    isBackupInProgress: (b: Backup) => backupReconciler.isRunning(b) || postProcessing.has(b),
     deletionMetrics: metrics,
     scheduleMetrics: metrics,
     disabled,

@@ -219,6 +219,23 @@ describe("KubernetesBackupper LISTs not older than the backup's start", () => {
   });
 });
 
+describe("KubernetesBackupper and excluded namespaces", () => {
+  it("neither counts nor looks at the items of excluded namespaces (Velero lists only the selected ones); warns about namespaces Argo CD manages", async () => {
+    const kube = cluster();
+    await kube.patch(GVR.namespaces, "other", undefined, { metadata: { labels: { "argocd.argoproj.io/managed-by": "argocd" } } });
+    await kube.patch(GVR.namespaces, "skip", undefined, { metadata: { labels: { "argocd.argoproj.io/managed-by": "argocd" } } });
+    const totals: number[] = [];
+    const { log, items } = await run({ excludedNamespaces: ["app", "skip"], includedResources: ["configmaps", "namespaces"] }, { onProgress: (p) => totals.push(p.totalItems) }, kube);
+    expect(items).toEqual([cl("namespaces", "other"), ns("other", "configmaps", "cm2")].sort());
+    // cm2 and namespace "other": the configmaps of "app" are not collected
+    expect(log.text()).toContain('msg="Collected 2 items matching the backup spec');
+    expect(Math.max(...totals)).toBe(2);
+    expect(log.text()).not.toContain("Excluding item because namespace is excluded");
+    expect(log.warnings).toBe(1);
+    expect(log.text()).toContain("due to the inclusion of namespaces [other] managed by ArgoCD in the backup.");
+  });
+});
+
 describe("KubernetesBackupper CRDs of backed-up custom resources", () => {
   it("logs an error and goes on when the CRD cannot be read (as Velero does), instead of failing the backup", async () => {
     const kube = cluster();

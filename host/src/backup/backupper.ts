@@ -51,6 +51,9 @@ export const EXCLUDE_FROM_BACKUP_LABEL = "velero.io/exclude-from-backup";
 export const SKIP_FROM_BACKUP_ANNOTATION = "velero.io/skip-from-backup";
 export const MUST_INCLUDE_ADDITIONAL_ITEMS_ANNOTATION = "backup.velero.io/must-include-additional-items";
 
+/** The label Argo CD puts on the namespaces it manages (Velero warns when a backup includes one). */
+const ARGOCD_MANAGED_BY_LABEL = "argocd.argoproj.io/managed-by";
+
 /** Resources shared between two groups: only the first one seen is backed up (Velero's cohabitating resources). */
 const COHABITATING: Record<string, [string, string]> = {
   deployments: ["extensions", "apps"],
@@ -344,6 +347,13 @@ class BackupRun {
       await this.#processItems(items);
     });
     this.#total += namespaceItems.length;
+    // As Velero: a warning naming the selected namespaces Argo CD manages (it may undo a restore).
+    const argoManaged = (await this.#allNamespaces.catch(() => [] as UnstructuredItem[]))
+      .filter((n) => (n.metadata.labels?.[ARGOCD_MANAGED_BY_LABEL] ?? "") !== "" && this.#namespaces.shouldInclude(n.metadata.name))
+      .map((n) => n.metadata.name);
+    if (argoManaged.length > 0) {
+      log.warn(`backup operation may encounter complications and potentially produce undesirable results due to the inclusion of namespaces [${argoManaged.join(" ")}] managed by ArgoCD in the backup.`);
+    }
     log.info({ progress: "" }, `Collected ${this.#total} items matching the backup spec from the Kubernetes API (actual number of items backed up may be more or less depending on velero.io/exclude-from-backup annotation, plugins returning additional related items to back up, etc.)`);
     this.#progress();
     await this.#processItems(namespaceItems);
@@ -490,6 +500,9 @@ class BackupRun {
         try {
           for await (const page of window.pages(call++)) {
             for (const object of page.items) {
+              // A LIST over every namespace (the includes are "*") holds the excluded ones' items
+              // too: they are not this backup's, nor counted (Velero lists namespace by namespace).
+              if (object.metadata.namespace && ns === "" && !this.#namespaces.shouldInclude(object.metadata.namespace)) continue;
               items.push({ resource, gr, object, ordered: false });
               if (object.metadata.namespace && this.#namespaces.shouldInclude(object.metadata.namespace)) trackedNamespaces.add(object.metadata.namespace);
             }

@@ -517,6 +517,35 @@ describe("KubernetesBackupper snapshots and hooks", () => {
     expect(out.resourceList["v1/Pod"]).toEqual(["app/bad", "app/web-0"]);
   });
 
+  it("after a spec hook fails in Fail mode, the pod's remaining hooks are not run and count as attempted, not failed (Velero's hook tracker)", async () => {
+    const kube = cluster();
+    const execs: string[] = [];
+    kube.execHandler = async (i) => {
+      execs.push(i.command.join(" "));
+      return { stdout: "", stderr: "", exitCode: i.command[0] === "freeze" ? 1 : 0 };
+    };
+    const { out, items } = await run(
+      {
+        includedNamespaces: ["app"],
+        hooks: {
+          resources: [
+            {
+              name: "h",
+              includedNamespaces: ["app"],
+              labelSelector: { matchLabels: { tier: "web" } },
+              pre: [{ exec: { command: ["freeze"], onError: "Fail" } }, { exec: { command: ["flush"] } }, { exec: { command: ["sync"] } }],
+            },
+          ],
+        },
+      },
+      {},
+      kube,
+    );
+    expect(execs).toEqual(["freeze"]);
+    expect(out.hookStatus).toEqual({ hooksAttempted: 3, hooksFailed: 1 });
+    expect(items).not.toContain(ns("app", "pods", "web-0"));
+  });
+
   it("runs spec hooks with Continue semantics", async () => {
     const kube = cluster();
     kube.execHandler = async () => ({ stdout: "", stderr: "boom", exitCode: 2 });

@@ -112,9 +112,9 @@ export async function runPodHooks(pod: UnstructuredItem, phase: HookPhase, ctx: 
     if (rh.labelSelector && !rh.labelSelector.matches(pod.metadata.labels)) continue;
     for (const hook of phase === "pre" ? rh.pre : rh.post) {
       if (failure) {
-        // After a Fail-mode failure the remaining hooks are not run (Velero counts them as attempted and failed).
+        // After a Fail-mode failure the remaining hooks are not run; Velero's hook tracker counts
+        // them as attempted (added, never recorded), not as failed.
         ctx.tracker.attempted++;
-        ctx.tracker.failed++;
         continue;
       }
       const err = await execHook(pod, hook, rh.name, { ...ctx, log: log().child({ hookSource: "spec", hookType: "exec" }) });

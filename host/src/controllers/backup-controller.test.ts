@@ -25,7 +25,7 @@ function setup(
   options: {
     concurrency?: number;
     actions?: NamedAction<BackupItemActionV2>[];
-    defaults?: Pick<BackupReconcilerOptions, "defaultItemOperationTimeout" | "defaultSnapshotMoveData" | "defaultVolumeGroupSnapshotLabelKey">;
+    defaults?: Pick<BackupReconcilerOptions, "defaultItemOperationTimeout" | "defaultSnapshotMoveData" | "defaultVolumeGroupSnapshotLabelKey" | "resourceTimeoutMs">;
     /** Wraps the real engine (e.g. to hold backups while others start). */
     wrapBackupper?: (engine: Backupper) => Backupper;
     /** A credential file store (files under this directory), as the server has. */
@@ -291,6 +291,13 @@ describe("BackupReconciler", () => {
     expect(b.spec).toMatchObject({ itemOperationTimeout: "1h30m0s", snapshotMoveData: true, volumeGroupSnapshotLabelKey: "example.com/group" });
     const own = await t.submit(forBackup("velero", "own").includedNamespaces("app").spec({ itemOperationTimeout: "5m0s", snapshotMoveData: false, volumeGroupSnapshotLabelKey: "mine" }).build());
     expect(own.spec).toMatchObject({ itemOperationTimeout: "5m0s", snapshotMoveData: false, volumeGroupSnapshotLabelKey: "mine" });
+    expect(b.metadata.annotations?.["velero.io/resource-timeout"], "Velero's default").toBe("10m0s");
+  });
+
+  it("annotates the Backup with the server's --resource-timeout, as Velero", async () => {
+    const t = setup({ defaults: { resourceTimeoutMs: 90_000 } });
+    const b = await t.submit(forBackup("velero", "rt").includedNamespaces("app").build());
+    expect(b.metadata.annotations?.["velero.io/resource-timeout"]).toBe("1m30s");
   });
 
   it("reports invalid durations and leaves them as written instead of replacing them with defaults", async () => {

@@ -99,6 +99,8 @@ export interface BackupReconcilerOptions {
   /** Log level of the per-backup log. */
   backupLogLevel?: string;
   metrics?: BackupMetrics;
+  /** --resource-timeout in ms (default 10 min): the Backup's velero.io/resource-timeout annotation and how long its final status patch is retried. */
+  resourceTimeoutMs?: number;
   /** Where backups left waiting for their plugin operations (or finalizing) are recorded for the operations controller. */
   postProcessing?: BackupPostProcessingTracker;
   /** The server's --features, handed to the backup engine. */
@@ -366,7 +368,7 @@ export class BackupReconciler implements Reconciler {
     // as Velero's Go struct writes it: zero counters left out (`errors`, `progress.totalItems`...)
     const finalPatch = { metadata: { uid }, status: goBackupStatusMergePatch(final.status as unknown as Record<string, unknown>) };
     // the bucket holds the finished backup already
-    if (!(await patchFinalStatus("Backup", () => this.#patch(latest, finalPatch), { clock: this.#clock, log, stopping: () => this.#closed }))) return;
+    if (!(await patchFinalStatus("Backup", () => this.#patch(latest, finalPatch), { clock: this.#clock, log, stopping: () => this.#closed, ...(this.#o.resourceTimeoutMs ? { retryMs: this.#o.resourceTimeoutMs } : {}) }))) return;
     const phase = final.status?.phase as BackupPhase;
     if (phase.startsWith("WaitingForPluginOperations") || phase.startsWith("Finalizing")) this.#o.postProcessing?.keys.add(key);
     log.info({ phase }, `backup ${phase}`);
@@ -670,7 +672,7 @@ export class BackupReconciler implements Reconciler {
         [ANNOTATIONS.sourceClusterGitVersion]: v.gitVersion,
         [ANNOTATIONS.sourceClusterMajorVersion]: v.major,
         [ANNOTATIONS.sourceClusterMinorVersion]: v.minor,
-        [ANNOTATIONS.resourceTimeout]: DEFAULT_RESOURCE_TIMEOUT,
+        [ANNOTATIONS.resourceTimeout]: this.#o.resourceTimeoutMs ? formatGoDuration(this.#o.resourceTimeoutMs) : DEFAULT_RESOURCE_TIMEOUT,
       };
     } catch (err) {
       errors.push(`error getting server version: ${getErrorMessage(err)}`);

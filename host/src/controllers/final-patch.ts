@@ -21,9 +21,9 @@ export const FINAL_PATCH_RETRY_MS = 10 * 60_000;
 export async function patchFinalStatus(
   what: string,
   patch: () => Promise<unknown>,
-  o: { clock: Clock; log: Logger; stopping?: () => boolean },
+  o: { clock: Clock; log: Logger; stopping?: () => boolean; /** --resource-timeout (default 10 min) */ retryMs?: number },
 ): Promise<boolean> {
-  const deadline = o.clock.now().getTime() + FINAL_PATCH_RETRY_MS;
+  const deadline = o.clock.now().getTime() + (o.retryMs ?? FINAL_PATCH_RETRY_MS);
   for (let attempt = 1; ; attempt++) {
     try {
       await patch();

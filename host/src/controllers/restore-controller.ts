@@ -311,7 +311,7 @@ export class RestoreReconciler implements Reconciler {
       return;
     }
     status.completionTimestamp = this.#now();
-    if (!(await patchFinalStatus("Restore", () => this.#patch(current, { status: goRestoreStatusMergePatch(status) }), { clock: this.#clock, log }))) return;
+    if (!(await patchFinalStatus("Restore", () => this.#patch(current, { status: goRestoreStatusMergePatch(status) }), { clock: this.#clock, log, ...(this.#o.restorerOptions?.resourceTimeoutMs ? { retryMs: this.#o.restorerOptions.resourceTimeoutMs } : {}) }))) return;
     if (status.phase === "Completed") this.#o.metrics?.restoreSuccess(schedule);
     else if (status.phase === "PartiallyFailed") this.#o.metrics?.restorePartialFailure(schedule);
     else this.#o.metrics?.restoreFailed(schedule);

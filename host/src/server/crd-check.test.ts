@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { captureLogger, type LogRecord } from "../testing/capturing-logger.js";
 import { DEFAULT_FAKE_RESOURCES, FakeKubeClient, res } from "../testing/fake-kube-client.js";
-import { checkVeleroResources, REQUIRED_VELERO_KINDS } from "./crd-check.js";
+import { checkNamespaceExists, checkVeleroResources, REQUIRED_VELERO_KINDS } from "./crd-check.js";
 
 const plural = (kind: string): string => `${kind.toLowerCase()}s`;
 /** The fake cluster's resources without the Velero ones it serves by default. */
@@ -34,5 +34,18 @@ describe("checkVeleroResources (velero server start-up)", () => {
   it("does not take a kind of another group (or version) for Velero's", async () => {
     const lookalikes = veleroResources().map((r) => ({ ...r, group: r.group === "velero.io" ? "example.io" : r.group }));
     await expect(checkVeleroResources(new FakeKubeClient([...KUBERNETES_ONLY, ...lookalikes]), captureLogger())).rejects.toThrow(/custom resource Backup not found in Velero API group velero.io\/v1/);
+  });
+});
+
+describe("checkNamespaceExists (velero server start-up)", () => {
+  it("passes for an existing namespace, logging as Velero does", async () => {
+    const records: LogRecord[] = [];
+    const kube = new FakeKubeClient().seed({ group: "", version: "v1", resource: "namespaces" }, { apiVersion: "v1", kind: "Namespace", metadata: { name: "velero" } });
+    await checkNamespaceExists(kube, "velero", captureLogger(records));
+    expect(records.map((r) => `${r.message} ${String(r.fields["namespace"])}`)).toEqual(["Checking existence of namespace. velero", "Namespace exists velero"]);
+  });
+
+  it("fails naming the namespace and the fix", async () => {
+    await expect(checkNamespaceExists(new FakeKubeClient(), "veleroo", captureLogger())).rejects.toThrow('namespaces "veleroo" not found');
   });
 });

@@ -38,3 +38,15 @@ export async function checkVeleroResources(kube: Pick<KubeClient, "discover">, l
   }
   log.info("All Velero custom resource definitions exist");
 }
+
+/**
+ * The start-up check that the server's namespace exists (Velero's namespaceExists): a mistyped
+ * --namespace would otherwise give a server that starts and never sees a Backup.
+ */
+export async function checkNamespaceExists(kube: Pick<KubeClient, "get">, namespace: string, log: Logger): Promise<void> {
+  log.info({ namespace }, "Checking existence of namespace.");
+  if (!(await kube.get({ group: "", version: "v1", resource: "namespaces" }, namespace))) {
+    throw new Error(`namespaces "${namespace}" not found: the server watches Velero's resources in namespace "${namespace}"; create it (velero install does), or pass the namespace Velero is installed in with --namespace`);
+  }
+  log.info({ namespace }, "Namespace exists");
+}

@@ -2,7 +2,7 @@
  * The composition root of `velero server`: the only place that constructs the real adapters
  * (kube client, plugin manager, backup stores, metrics endpoint) and wires every controller.
  */
-import { checkVeleroResources } from "./crd-check.js";
+import { checkNamespaceExists, checkVeleroResources } from "./crd-check.js";
 import { createServer, type Server } from "node:http";
 import { getErrorMessage, LABELS, type Backup } from "@velero-ts/plugin-sdk";
 import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction } from "../backup/actions/index.js";
@@ -227,6 +227,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await kube.serverVersion().catch((err: unknown) => {
       throw new Error(`cannot reach the Kubernetes API server: ${getErrorMessage(err)}; check --kubeconfig/--kubecontext`, { cause: err });
     });
+    await checkNamespaceExists(kube, namespace, logger);
     await checkVeleroResources(kube, logger);
   } catch (err) {
     if (ownKube) await (kube as { close?: () => Promise<void> }).close?.();
@@ -269,6 +270,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     logger,
     plugins,
     postProcessing,
+    resourceTimeoutMs,
     getBackupStore,
     credentials,
     clock,

@@ -32,16 +32,26 @@ const MISSING = /custom resource Backup not found in Velero API group velero\.io
 describe("velero server on a cluster without Velero's CRDs", () => {
   it("refuses to start, naming each missing kind and the fix", async () => {
     await expect(
-      startServer({ kubeconfig: empty?.kubeconfig, namespace: "velero", pluginDir, metricsAddress: "127.0.0.1:0", logger: createSilentLogger() }),
+      // "default": the API server makes it; the namespace is checked first, as in Velero
+      startServer({ kubeconfig: empty?.kubeconfig, namespace: "default", pluginDir, metricsAddress: "127.0.0.1:0", logger: createSilentLogger() }),
     ).rejects.toThrow(MISSING);
   });
 
   it("`velero server` exits 1 with that error on one line", async () => {
-    const r = await runProcess(process.execPath, [join(ROOT, "host", "dist", "main.js"), "server", "--kubeconfig", empty?.kubeconfig ?? "", "--plugin-dir", pluginDir, "--metrics-address", "127.0.0.1:0"], {
+    const r = await runProcess(process.execPath, [join(ROOT, "host", "dist", "main.js"), "server", "--namespace", "default", "--kubeconfig", empty?.kubeconfig ?? "", "--plugin-dir", pluginDir, "--metrics-address", "127.0.0.1:0"], {
       env: { ...process.env, HOME: pluginDir },
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(MISSING);
     expect(r.stderr).toMatch(/^An error occurred: custom resource /m);
+  });
+});
+
+describe("velero server in a namespace that does not exist", () => {
+  it("refuses to start, naming the namespace and the fix (Velero's namespaceExists), before anything else", async () => {
+    const ns = `vt-no-such-ns-${SFX}`;
+    await expect(
+      startServer({ kubeconfig: loadEndpoints().kubeconfig, namespace: ns, pluginDir, metricsAddress: "127.0.0.1:0", logger: createSilentLogger() }),
+    ).rejects.toThrow(`namespaces "${ns}" not found: the server watches Velero's resources in namespace "${ns}"; create it (velero install does), or pass the namespace Velero is installed in with --namespace`);
   });
 });

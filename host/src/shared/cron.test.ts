@@ -38,6 +38,8 @@ describe("parseCronSchedule", () => {
     { name: "TZ prefix", spec: "TZ=America/New_York 30 14 * * *", want: ["2024-03-09T19:30:00.000Z", "2024-03-10T18:30:00.000Z"] },
     { name: "CRON_TZ with a descriptor", spec: "CRON_TZ=Europe/Berlin @daily", want: ["2024-03-09T23:00:00.000Z", "2024-03-10T23:00:00.000Z"] },
     { name: "extra whitespace between fields", spec: "  0\t0  * *   5 ", want: ["2024-03-15T00:00:00.000Z", "2024-03-22T00:00:00.000Z"] },
+    { name: "empty list items are ignored, as robfig's FieldsFunc does", spec: "5, * * * *", want: ["2024-03-09T11:05:00.000Z", "2024-03-09T12:05:00.000Z"] },
+    { name: "a leading comma too", spec: ",10,40 * * * *", want: ["2024-03-09T10:10:00.000Z", "2024-03-09T10:40:00.000Z"] },
   ])("$name", ({ spec, want }) => {
     expect(nextTwo(spec)).toEqual(want);
   });
@@ -59,11 +61,12 @@ describe("parseCronSchedule", () => {
     { name: "day of month 0", spec: "0 0 0 * *", error: "beginning of range (0) below minimum (1): 0" },
     { name: "reversed range", spec: "0 5-2 * * *", error: "beginning of range (5) beyond end of range (2): 5-2" },
     { name: "zero step", spec: "*/0 * * * *", error: "step of range should be a positive number: */0" },
-    { name: "Quartz L is not standard", spec: "0 0 L * *", error: "failed to parse int from L: invalid syntax" },
-    { name: "Quartz # is not standard", spec: "0 0 * * 5#2", error: "failed to parse int from 5#2: invalid syntax" },
+    { name: "Quartz L is not standard", spec: "0 0 L * *", error: 'failed to parse int from L: strconv.Atoi: parsing "L": invalid syntax' },
+    { name: "Quartz # is not standard", spec: "0 0 * * 5#2", error: 'failed to parse int from 5#2: strconv.Atoi: parsing "5#2": invalid syntax' },
     { name: "too many hyphens", spec: "1-2-3 * * * *", error: "too many hyphens: 1-2-3" },
+    { name: "a number beyond Go's int", spec: "0 0 99999999999999999999 * *", error: 'failed to parse int from 99999999999999999999: strconv.Atoi: parsing "99999999999999999999": value out of range' },
     { name: "too many slashes", spec: "*/2/3 * * * *", error: "too many slashes: */2/3" },
-    { name: "a month name in the hour field", spec: "0 jan * * *", error: "failed to parse int from jan: invalid syntax" },
+    { name: "a month name in the hour field", spec: "0 jan * * *", error: 'failed to parse int from jan: strconv.Atoi: parsing "jan": invalid syntax' },
     { name: "unknown descriptor", spec: "@fortnightly", error: "unrecognized descriptor: @fortnightly" },
     { name: "bad @every duration", spec: "@every 5x", error: 'failed to parse duration @every 5x: time: unknown unit "x" in duration "5x"' },
     { name: "@every without a unit", spec: "@every 5", error: 'failed to parse duration @every 5: time: missing unit in duration "5"' },

@@ -128,7 +128,8 @@ function cronSchedule(expression: string, timezone: string): CronSchedule {
 function normaliseField(field: string, bounds: FieldBounds): string {
   const values = new Set<number>();
   let star = false;
-  for (const expr of field.split(",")) {
+  // robfig splits with strings.FieldsFunc: empty items ("5," or ",5") are ignored
+  for (const expr of field.split(",").filter((e) => e !== "")) {
     const range = parseRange(expr, bounds);
     star ||= range.star;
     for (let v = range.start; v <= range.end; v += range.step) values.add(v);
@@ -177,7 +178,10 @@ function parseIntOrName(text: string, bounds: FieldBounds): number {
 }
 
 function parseNonNegativeInt(text: string): number {
-  if (!/^[+-]?\d+$/.test(text)) throw new Error(`failed to parse int from ${text}: invalid syntax`);
+  // robfig's mustParseInt wraps Go's strconv.Atoi error (64-bit int)
+  if (!/^[+-]?\d+$/.test(text)) throw new Error(`failed to parse int from ${text}: strconv.Atoi: parsing ${JSON.stringify(text)}: invalid syntax`);
+  const big = BigInt(text);
+  if (big > 9223372036854775807n || big < -9223372036854775808n) throw new Error(`failed to parse int from ${text}: strconv.Atoi: parsing ${JSON.stringify(text)}: value out of range`);
   const value = Number(text);
   if (value < 0) throw new Error(`negative number (${value}) not allowed: ${text}`);
   return value;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { KubeApiError } from "../kube/errors.js";
 import { captureLogger, type LogRecord } from "../testing/capturing-logger.js";
 import { DEFAULT_FAKE_RESOURCES, FakeKubeClient, res } from "../testing/fake-kube-client.js";
 import { checkNamespaceExists, checkVeleroResources, REQUIRED_VELERO_KINDS } from "./crd-check.js";
@@ -43,6 +44,15 @@ describe("checkNamespaceExists (velero server start-up)", () => {
     const kube = new FakeKubeClient().seed({ group: "", version: "v1", resource: "namespaces" }, { apiVersion: "v1", kind: "Namespace", metadata: { name: "velero" } });
     await checkNamespaceExists(kube, "velero", captureLogger(records));
     expect(records.map((r) => `${r.message} ${String(r.fields["namespace"])}`)).toEqual(["Checking existence of namespace. velero", "Namespace exists velero"]);
+  });
+
+  it("refused by RBAC: the API server's message (naming the identity) and the fix", async () => {
+    const kube = new FakeKubeClient();
+    const message = 'namespaces "velero" is forbidden: User "system:serviceaccount:velero:velero" cannot get resource "namespaces" in API group "" in the namespace "velero"';
+    kube.failNext("get", "namespaces", new KubeApiError({ statusCode: 403, reason: "Forbidden", message }));
+    await expect(checkNamespaceExists(kube, "velero", captureLogger())).rejects.toThrow(
+      `${message}: the server's identity may not read its namespace; bind it to a role that may (velero install binds its ServiceAccount "velero" to cluster-admin)`,
+    );
   });
 
   it("fails naming the namespace and the fix", async () => {

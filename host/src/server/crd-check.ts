@@ -3,7 +3,9 @@
  * veleroResourcesExist): without it, a server started before `velero install` (or after
  * `velero uninstall`) would wait on its watches for ever instead of saying what is missing.
  */
+import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
+import { isForbidden } from "../kube/errors.js";
 import type { Logger } from "../shared/logging.js";
 
 /** The kinds Velero v1.18 requires, by group version (its CustomResourceKinds). */
@@ -45,7 +47,16 @@ export async function checkVeleroResources(kube: Pick<KubeClient, "discover">, l
  */
 export async function checkNamespaceExists(kube: Pick<KubeClient, "get">, namespace: string, log: Logger): Promise<void> {
   log.info({ namespace }, "Checking existence of namespace.");
-  if (!(await kube.get({ group: "", version: "v1", resource: "namespaces" }, namespace))) {
+  let found;
+  try {
+    found = await kube.get({ group: "", version: "v1", resource: "namespaces" }, namespace);
+  } catch (err) {
+    if (!isForbidden(err)) throw err;
+    // the API server's own message names the identity it refused; the fix is named here (no
+    // cause: the CLI would add its kubeconfig hint, wrong for a pod's service account)
+    throw new Error(`${getErrorMessage(err)}: the server's identity may not read its namespace; bind it to a role that may (velero install binds its ServiceAccount "velero" to cluster-admin)`);
+  }
+  if (!found) {
     throw new Error(`namespaces "${namespace}" not found: the server watches Velero's resources in namespace "${namespace}"; create it (velero install does), or pass the namespace Velero is installed in with --namespace`);
   }
   log.info({ namespace }, "Namespace exists");

@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GVR } from "../../../host/src/kube/gvr.ts";
+import { createKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import { startServer } from "../../../host/src/server/server.ts";
 import { createSilentLogger } from "../../../host/src/shared/logging.ts";
 import { ROOT } from "../../../scripts/build-plugins.ts";
@@ -19,6 +21,10 @@ let pluginDir: string;
 
 beforeAll(async () => {
   empty = await startSecondApiServer(loadEndpoints(), `vt-nocrds-${SFX}`);
+  // the server's namespace exists (it is checked first, as in Velero); the CRDs do not
+  const client = createKubeClient({ kubeconfig: empty.kubeconfig });
+  await client.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: "velero" } });
+  await client.close();
   pluginDir = mkdtempSync(join(tmpdir(), "vt-nocrds-plugins-"));
 }, 90_000);
 
@@ -32,13 +38,12 @@ const MISSING = /custom resource Backup not found in Velero API group velero\.io
 describe("velero server on a cluster without Velero's CRDs", () => {
   it("refuses to start, naming each missing kind and the fix", async () => {
     await expect(
-      // "default": the API server makes it; the namespace is checked first, as in Velero
-      startServer({ kubeconfig: empty?.kubeconfig, namespace: "default", pluginDir, metricsAddress: "127.0.0.1:0", logger: createSilentLogger() }),
+      startServer({ kubeconfig: empty?.kubeconfig, namespace: "velero", pluginDir, metricsAddress: "127.0.0.1:0", logger: createSilentLogger() }),
     ).rejects.toThrow(MISSING);
   });
 
   it("`velero server` exits 1 with that error on one line", async () => {
-    const r = await runProcess(process.execPath, [join(ROOT, "host", "dist", "main.js"), "server", "--namespace", "default", "--kubeconfig", empty?.kubeconfig ?? "", "--plugin-dir", pluginDir, "--metrics-address", "127.0.0.1:0"], {
+    const r = await runProcess(process.execPath, [join(ROOT, "host", "dist", "main.js"), "server", "--namespace", "velero", "--kubeconfig", empty?.kubeconfig ?? "", "--plugin-dir", pluginDir, "--metrics-address", "127.0.0.1:0"], {
       env: { ...process.env, HOME: pluginDir },
     });
     expect(r.code).toBe(1);

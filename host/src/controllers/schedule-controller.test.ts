@@ -181,6 +181,21 @@ describe("ScheduleReconciler", () => {
     expect(backups()).toEqual([]);
   });
 
+  it("settles an unset skipImmediately to false at its first look (Velero writes it), so a later --schedule-skip-immediately leaves it alone", async () => {
+    const first = setup();
+    const s = forSchedule(NS, "s1", { schedule: "@every 1m" });
+    seedSchedule(first.kube, u(s));
+    await first.reconciler.reconcile(`${NS}/s1`);
+    const settled = first.schedule("s1");
+    expect(settled.spec.skipImmediately).toBe(false);
+    expect(settled.status?.lastSkipped).toBeUndefined();
+    // a server started later with the flag: the schedule says false, nothing is skipped
+    const later = setup({ skipImmediately: true });
+    seedSchedule(later.kube, u(settled));
+    await later.reconciler.reconcile(`${NS}/s1`);
+    expect(later.schedule("s1").status?.lastSkipped).toBeUndefined();
+  });
+
   it.each([
     { phase: undefined, blocked: true },
     { phase: "New", blocked: true },

@@ -139,6 +139,11 @@ export class ScheduleReconciler implements Reconciler {
       statusPatch.lastSkipped = toKubeTime(now);
       schedule.status = { ...schedule.status, lastSkipped: toKubeTime(now) };
     }
+    // As Velero: an unset skipImmediately is settled at the first look (the server's
+    // --schedule-skip-immediately, then false), so a later change of the flag leaves existing
+    // schedules alone. (Velero's code also switches the flag off for every later schedule after
+    // the first it applies to, a bug not copied: here it applies to each new schedule.)
+    if (schedule.spec.skipImmediately === undefined) specPatch.skipImmediately = false;
 
     const expression = schedule.spec.schedule ?? "";
     const parsed = expression === "" ? undefined : parseCronSchedule(expression, this.#timezone);

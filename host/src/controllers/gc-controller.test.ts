@@ -92,23 +92,29 @@ describe("GarbageCollectionReconciler", () => {
   });
 
   it.each([
-    { name: "read-only", location: forLocation(NS, "default", { accessMode: "ReadOnly" }), label: "BSLReadOnly" },
-    { name: "missing", location: undefined, label: "BSLNotFound" },
-  ])("labels the backup instead of deleting it when the location is $name", async ({ location, label }) => {
+    // read-only: done (nothing changes until the location does); missing: an error, so the work
+    // queue tries again with backoff, as Velero's controller-runtime does
+    { name: "read-only", location: forLocation(NS, "default", { accessMode: "ReadOnly" }), label: "BSLReadOnly", error: undefined },
+    { name: "missing", location: undefined, label: "BSLNotFound", error: 'error getting backup storage location: BackupStorageLocation.velero.io "default" not found' },
+  ])("labels the backup instead of deleting it when the location is $name", async ({ location, label, error }) => {
     const { kube, reconciler, dbrs, backup } = setup();
     if (location) kube.seed(GVR.backupStorageLocations, u(location));
     kube.seed(GVR.backups, u(forBackup(NS, "b1", { location: "default", expiration: EXPIRED })));
-    expect(await reconciler.reconcile(`${NS}/b1`)).toEqual({ kind: "done" });
+    if (error) await expect(reconciler.reconcile(`${NS}/b1`)).rejects.toThrow(error);
+    else expect(await reconciler.reconcile(`${NS}/b1`)).toEqual({ kind: "done" });
     expect(dbrs()).toEqual([]);
     expect(backup("b1").metadata.labels?.["velero.io/gc-failure"]).toBe(label);
   });
 
-  it("skips (and retries on the next pass) when the location is unavailable", async () => {
+  it("fails (the work queue tries again with backoff, not at the next pass) while the location is unavailable, then collects the backup once it is back", async () => {
     const { kube, reconciler, dbrs } = setup();
     kube.seed(GVR.backupStorageLocations, u(forLocation(NS, "default", { phase: "Unavailable" })));
     kube.seed(GVR.backups, u(forBackup(NS, "b1", { location: "default", expiration: EXPIRED })));
-    expect(await reconciler.reconcile(`${NS}/b1`)).toEqual({ kind: "done" });
+    await expect(reconciler.reconcile(`${NS}/b1`)).rejects.toThrow("bsl default is unavailable, cannot gc backup");
     expect(dbrs()).toEqual([]);
+    await kube.patch(GVR.backupStorageLocations, "default", NS, { status: { phase: "Available" } });
+    expect(await reconciler.reconcile(`${NS}/b1`)).toEqual({ kind: "done" });
+    expect(dbrs()).toHaveLength(1);
   });
 
   it("removes a stale gc-failure label once the backup can be collected", async () => {

@@ -87,14 +87,17 @@ export class GarbageCollectionReconciler implements Reconciler {
       await this.#setFailureLabel(backup, GC_FAILURE.bslCannotGet, log);
       throw err;
     }
+    // As Velero: a missing or unavailable location is tried again with backoff (the work queue's,
+    // up to 5 minutes apart), so the backup goes soon after the location is back, not at the next
+    // --garbage-collection-frequency pass.
     if (!location) {
       log.warn(`backup cannot be garbage-collected because backup storage location "${locationName}" does not exist`);
       await this.#setFailureLabel(backup, GC_FAILURE.bslNotFound, log);
-      return { kind: "done" };
+      throw new Error(`error getting backup storage location: BackupStorageLocation.velero.io "${locationName}" not found`);
     }
     if (location.status?.phase !== "Available") {
       log.info(`backup storage location "${locationName}" is unavailable, cannot garbage-collect the backup now`);
-      return { kind: "done" };
+      throw new Error(`bsl ${locationName} is unavailable, cannot gc backup`);
     }
     if (location.spec.accessMode === "ReadOnly") {
       log.info(`backup cannot be garbage-collected because backup storage location "${locationName}" is in read-only mode`);

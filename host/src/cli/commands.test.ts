@@ -353,11 +353,16 @@ describe("locations, plugins, version, server", () => {
     expect(plain.clientBurst).toBeUndefined();
     // Velero's --max-concurrent-k8s-connections, default 30, caps the API client's connections
     expect(plain.maxConcurrentK8sConnections).toBe(30);
+    // --client-qps=0 is client-go's default rate, as in Velero
+    await cli.run("server", "--client-qps=0");
+    expect((cli.serverStarts.at(-1) as ServerCliOptions).clientQps).toBe(5);
     const capped = await cli.run("server", "--max-concurrent-k8s-connections=4");
     expect(capped.stderr).not.toContain("ignoring flags");
-    expect(serverOptionsFrom(cli.serverStarts[2] as ServerCliOptions, "v9").maxConcurrentK8sConnections).toBe(4);
+    expect(serverOptionsFrom(cli.serverStarts.at(-1) as ServerCliOptions, "v9").maxConcurrentK8sConnections).toBe(4);
     for (const [args, message] of [
-      [["--client-qps=0"], "invalid --client-qps 0: it must be a positive number of requests a second"],
+      [["--client-qps=-1"], "invalid --client-qps -1: it must not be negative"],
+      [["--client-page-size=-1"], "invalid --client-page-size -1: it must not be negative (0 turns paging off)"],
+      [["--uploader-type=restic"], "invalid uploader type 'restic', valid type: 'kopia'"],
       [["--client-qps=fast"], 'invalid value "fast" for --client-qps: expected a number'],
       [["--client-burst=0"], "invalid --client-burst 0: it must be at least 1"],
       [["--max-concurrent-k8s-connections=0"], "invalid --max-concurrent-k8s-connections 0: it must be at least 1"],
@@ -394,7 +399,9 @@ describe("locations, plugins, version, server", () => {
       serverVersion: "v9",
     });
     expect(serverOptionsFrom((await cli.run("server"), cli.serverStarts[1]) as ServerCliOptions, "v9")).toMatchObject({ restoreOnly: false, disableControllers: [], concurrency: 1, scheduleSkipImmediately: false });
-    expect((await cli.run("server", "--concurrent-backups=0")).code).toBe(2);
+    // as Velero: fewer than one is one
+    expect((await cli.run("server", "--concurrent-backups=0")).code).toBe(0);
+    expect((cli.serverStarts.at(-1) as ServerCliOptions).concurrentBackups).toBe(1);
   });
 
   it("hands --default-item-operation-timeout, --resource-timeout, --terminating-resource-timeout, --default-snapshot-move-data and --volume-group-snapshot-label-key to the server (Velero defaults 4h, 10m, 10m, false, velero.io/volume-group)", async () => {
@@ -438,7 +445,9 @@ describe("locations, plugins, version, server", () => {
     const zero = await cli.run("server", "--item-block-worker-count=0");
     expect(zero.code).toBe(2);
     expect(zero.stderr).toContain("--item-block-worker-count 0: it must be at least 1");
-    expect((await cli.run("server", "--item-operation-sync-frequency=0s")).code).toBe(2);
+    // as Velero: zero takes the default
+    expect((await cli.run("server", "--item-operation-sync-frequency=0s")).code).toBe(0);
+    expect((cli.serverStarts.at(-1) as ServerCliOptions).itemOperationSyncFrequencyMs).toBe(10_000);
   });
 
   it("hands run-plugins its raw arguments and stays out of the help", async () => {

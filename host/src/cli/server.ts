@@ -48,6 +48,9 @@ export interface ServerCliOptions {
   volumeGroupSnapshotLabelKey: string;
 }
 
+/** client-go's rest.DefaultQPS: what a QPS of 0 means there (Velero passes --client-qps through). */
+const CLIENT_GO_DEFAULT_QPS = 5;
+
 const LOG_LEVELS = ["panic", "fatal", "error", "warning", "warn", "info", "debug", "trace"];
 
 export const SERVER_DEFAULTS = {
@@ -108,12 +111,15 @@ export function buildServerOptions(flags: ServerFlags, globals: { namespace: str
   const ms = (ns: number | undefined, def: number): number => Math.round((ns ?? def) / 1e6);
   const workers = flags.itemBlockWorkerCount ?? SERVER_DEFAULTS.itemBlockWorkerCount;
   if (workers < 1) throw new UsageError(`invalid --item-block-worker-count ${workers}: it must be at least 1`);
-  const syncMs = ms(flags.itemOperationSyncFrequency, SERVER_DEFAULTS.itemOperationSyncFrequency);
-  const concurrentBackups = flags.concurrentBackups ?? 1;
-  if (concurrentBackups < 1) throw new UsageError(`invalid --concurrent-backups ${concurrentBackups}: it must be at least 1`);
-  if (syncMs <= 0) throw new UsageError(`invalid --item-operation-sync-frequency: it must be a positive duration such as 10s`);
-  if (flags.clientQps !== undefined && !(flags.clientQps > 0)) throw new UsageError(`invalid --client-qps ${flags.clientQps}: it must be a positive number of requests a second, such as 100`);
+  // As Velero: a zero or negative sync frequency takes the default, fewer than one concurrent backup is one.
+  const givenSyncMs = ms(flags.itemOperationSyncFrequency, SERVER_DEFAULTS.itemOperationSyncFrequency);
+  const syncMs = givenSyncMs > 0 ? givenSyncMs : ms(undefined, SERVER_DEFAULTS.itemOperationSyncFrequency);
+  const concurrentBackups = Math.max(1, flags.concurrentBackups ?? 1);
+  if (flags.clientQps !== undefined && !(flags.clientQps >= 0)) throw new UsageError(`invalid --client-qps ${flags.clientQps}: it must not be negative (for example 100 requests a second)`);
   if (flags.clientBurst !== undefined && flags.clientBurst < 1) throw new UsageError(`invalid --client-burst ${flags.clientBurst}: it must be at least 1`);
+  if (flags.clientPageSize !== undefined && flags.clientPageSize < 0) throw new UsageError(`invalid --client-page-size ${flags.clientPageSize}: it must not be negative (0 turns paging off)`);
+  const uploaderType = (flags.uploaderType ?? "kopia").trim();
+  if (uploaderType !== "kopia") throw new UsageError(`invalid uploader type '${uploaderType}', valid type: 'kopia'`);
   const maxConnections = flags.maxConcurrentK8sConnections ?? SERVER_DEFAULTS.maxConcurrentK8sConnections;
   if (maxConnections < 1) throw new UsageError(`invalid --max-concurrent-k8s-connections ${maxConnections}: it must be at least 1 (default 30)`);
   return {
@@ -135,10 +141,11 @@ export function buildServerOptions(flags: ServerFlags, globals: { namespace: str
     defaultVolumesToFsBackup: flags.defaultVolumesToFsBackup === true,
     ...(flags.restoreResourcePriorities ? { restoreResourcePriorities: flags.restoreResourcePriorities } : {}),
     ...(flags.clientPageSize !== undefined ? { clientPageSize: flags.clientPageSize } : {}),
-    ...(flags.clientQps !== undefined ? { clientQps: flags.clientQps } : {}),
+    // 0 is client-go's default rate (5 a second), as Velero's client takes it
+    ...(flags.clientQps !== undefined ? { clientQps: flags.clientQps === 0 ? CLIENT_GO_DEFAULT_QPS : flags.clientQps } : {}),
     ...(flags.clientBurst !== undefined ? { clientBurst: flags.clientBurst } : {}),
     maxConcurrentK8sConnections: maxConnections,
-    uploaderType: flags.uploaderType ?? "kopia",
+    uploaderType,
     itemBlockWorkerCount: workers,
     itemOperationSyncFrequencyMs: syncMs,
     disableControllers: flags.disableControllers ?? [],

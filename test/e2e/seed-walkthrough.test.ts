@@ -269,6 +269,11 @@ describe("the seed walkthrough, verbatim", () => {
   it("kept the server log free of errors", () => {
     const log = readFileSync(join(ctx.cwd, "velero-server.log"), "utf8");
     expect(log).toContain("server started");
+    // Velero's start-up lines, in Velero's order
+    const lines = ["setting log-level to INFO", "Starting Velero server ", "Checking existence of namespace.", "Namespace exists", "All Velero custom resource definitions exist", "Starting metric server at address [127.0.0.1:", "Starting controllers", "Server starting..."];
+    const at = lines.map((l) => log.indexOf(`msg="${l}`));
+    expect(at.every((i) => i >= 0), JSON.stringify(lines.filter((_, i) => (at[i] as number) < 0))).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
     expect(log).not.toMatch(/level=(error|fatal)/);
   });
 });

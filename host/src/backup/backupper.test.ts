@@ -219,6 +219,31 @@ describe("KubernetesBackupper LISTs not older than the backup's start", () => {
   });
 });
 
+describe("KubernetesBackupper and an action's additional items", () => {
+  it("fails the item whose action names an additional item of a resource the cluster does not serve (it is not written), as Velero", async () => {
+    const action: NamedAction<BackupItemActionV2> = {
+      name: "example/ghost-for-cm1",
+      action: {
+        appliesTo: async () => ({ ...emptyResourceSelector(), includedResources: ["configmaps"] }),
+        execute: async (item: UnstructuredItem) => ({
+          item,
+          additionalItems: item.metadata.name === "cm1" ? [{ group: "ghosts.example.io", resource: "ghosts", namespace: "app", name: "boo" }] : [],
+          operationId: "",
+          postOperationItems: [],
+        }),
+        progress: async () => {
+          throw new Error("unused");
+        },
+        cancel: async () => undefined,
+      },
+    };
+    const { items, log } = await run({ includedNamespaces: ["app"], includedResources: ["configmaps"] }, { actions: [action] });
+    expect(items).not.toContain(ns("app", "configmaps", "cm1"));
+    expect(log.errors).toBe(1);
+    expect(log.text()).toMatch(/level=error msg="Error backing up item" .*error="additional item resource ghosts\.ghosts\.example\.io \(app\/boo\) is not served by the cluster" .*name=cm1/);
+  });
+});
+
 describe("KubernetesBackupper and excluded namespaces", () => {
   it("neither counts nor looks at the items of excluded namespaces (Velero lists only the selected ones); warns about namespaces Argo CD manages", async () => {
     const kube = cluster();

@@ -979,8 +979,8 @@ class BackupRun {
     const gr = groupResourceString(id.group, id.resource);
     const resource = this.#catalog.resolve(gr);
     if (!resource) {
-      log.error({ additionalItem: gr }, `additional item resource ${gr} is not served by the cluster`);
-      return;
+      // As Velero: the item whose action named it fails (it is not written), with this error.
+      throw new Error(`additional item resource ${gr} (${id.namespace ? `${id.namespace}/` : ""}${id.name}) is not served by the cluster`);
     }
     const canonical = groupResourceString(resource.group, resource.resource);
     // Every version of the item in the block (several with EnableAPIGroupVersions).
@@ -990,6 +990,7 @@ class BackupRun {
       this.#progress();
       return;
     }
+    log.info(`Additional Item ${gr} ${id.namespace}/${id.name} not found in ItemBlock, getting from cluster`);
     const gvr = { group: resource.group, version: resource.version, resource: resource.resource };
     const item = await this.#kube.get(gvr, id.name, id.namespace || undefined);
     if (!item) {

@@ -205,7 +205,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   const defaultVsls = parseProviderMap(options.defaultVolumeSnapshotLocations);
   const features = new FeatureFlags(options.features ?? []);
+  // Velero's first lines
+  log.info(`setting log-level to ${logLevelName(options.logLevel ?? "info")}`);
+  log.info(`Starting Velero server ${options.serverVersion ?? VELERO_TS_VERSION} (velero-ts)`);
   if (features.all().length > 0) log.info(`${features.all().length} feature flags enabled [${features.all().join(" ")}]`);
+  else log.info("No feature flags enabled");
 
   const ownKube = options.kube === undefined;
   const kube =
@@ -357,6 +361,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   await setDefaultBackupLocation({ kube, namespace, name: options.defaultBackupStorageLocation ?? "default", logger: log }).catch((err: unknown) =>
     log.error({ err: getErrorMessage(err) }, "failed to set the default backup storage location"),
   );
+  log.info("Starting controllers");
   await manager.start();
   // velero_backup_total / velero_restore_total follow the informer caches (no extra LISTs).
   for (const [gvr, set] of [
@@ -388,6 +393,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       lastSuccessTimer.unref();
     });
   });
+  log.info("Server starting...");
   log.info({ namespace, metrics: metricsUrl, backupTtl: formatGoDuration(defaultBackupTtlMs), plugins: plugins.list().length }, "server started");
 
   let stopped = false;
@@ -446,6 +452,11 @@ export function parseMetricsAddress(address: string): { host: string | undefined
   return { host: host || undefined, port };
 }
 
+/** A log level as logrus prints it in "setting log-level to INFO" (warn is its warning). */
+function logLevelName(level: string): string {
+  return (level === "warn" ? "warning" : level).toUpperCase();
+}
+
 async function serveMetrics(address: string, metrics: ServerMetrics, log: Logger): Promise<{ server: Server | undefined; url: string | undefined }> {
   if (!address) return { server: undefined, url: undefined };
   const { host, port } = parseMetricsAddress(address);
@@ -467,7 +478,7 @@ async function serveMetrics(address: string, metrics: ServerMetrics, log: Logger
   });
   const actual = server.address();
   const boundPort = typeof actual === "object" && actual ? actual.port : port;
-  log.info({ address: `${host === undefined ? "" : host.includes(":") ? `[${host}]` : host}:${boundPort}` }, "metrics server listening");
+  log.info(`Starting metric server at address [${host === undefined ? "" : host.includes(":") ? `[${host}]` : host}:${boundPort}]`);
   // what this process scrapes itself through: loopback when it listens everywhere
   const local = host === undefined || host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   return { server, url: `http://${local}:${boundPort}/metrics` };

@@ -397,6 +397,23 @@ describe("BackupReconciler", () => {
     expect(t.kube.peek<Backup>(GVR.backups, "a", "velero")?.status?.phase).toBe("Completed");
     expect(t.kube.peek<Backup>(GVR.backups, "b", "velero")?.status?.phase).toBe("Completed");
   });
+
+  it("after a restart, runs the backups an earlier server queued in their queue order (ReadyToStart first), not in the watch's order by name", async () => {
+    const order: string[] = [];
+    const t = setup({ wrapBackupper: (engine) => ({ backup: (input) => (order.push(input.backup.metadata.name ?? ""), engine.backup(input)), finalize: (input) => engine.finalize(input) }) });
+    const queued = (name: string, phase: "Queued" | "ReadyToStart", queuePosition?: number) => {
+      const b = forBackup("velero", name).includedNamespaces("app").build();
+      b.status = { phase, ...(queuePosition ? { queuePosition } : {}) };
+      return b;
+    };
+    t.kube.seed(GVR.backups, queued("a-third", "Queued", 2), queued("b-second", "Queued", 1), queued("c-first", "ReadyToStart"));
+    await t.reconciler.resumeQueued();
+    // the watch then hands them over by name: nothing is started twice
+    for (const name of ["a-third", "b-second", "c-first"]) await t.reconciler.reconcile(`velero/${name}`);
+    await t.reconciler.idle();
+    expect(order).toEqual(["c-first", "b-second", "a-third"]);
+    for (const name of order) expect(t.kube.peek<Backup>(GVR.backups, name, "velero")?.status?.phase).toBe("Completed");
+  });
 });
 
 describe("BackupReconciler with several backups at once (--concurrent-backups)", () => {

@@ -148,6 +148,29 @@ export class BackupReconciler implements Reconciler {
     this.#backupper = options.backupper ?? new KubernetesBackupper(options.kube);
   }
 
+  /**
+   * Takes up the backups an earlier server left waiting, before the controllers start: those
+   * ReadyToStart first, then the Queued ones by the queue position they hold (as Velero's queue
+   * orders them), so a restart keeps their order instead of the watch's (by name).
+   */
+  async resumeQueued(): Promise<void> {
+    const { items } = await this.#o.kube.list(GVR.backups, { namespace: this.#o.namespace });
+    const rank = (b: Backup): number => (b.status?.phase === "ReadyToStart" ? 0 : 1);
+    const waiting = (items as unknown as Backup[])
+      .filter((b) => b.status?.phase === "Queued" || b.status?.phase === "ReadyToStart")
+      .sort((a, b) => rank(a) - rank(b) || (a.status?.queuePosition ?? 0) - (b.status?.queuePosition ?? 0));
+    for (const b of waiting) {
+      const key = `${b.metadata.namespace ?? ""}/${b.metadata.name ?? ""}`;
+      if (this.#running.has(key) || this.#waiting.includes(key)) continue;
+      this.#namespaceSpecs.set(key, { includes: b.spec?.includedNamespaces ?? [], excludes: b.spec?.excludedNamespaces ?? [] });
+      this.#waiting.push(key);
+    }
+    if (waiting.length > 0) {
+      this.#log.info({ backups: this.#waiting.length }, "backups queued by an earlier server resume in their queue order");
+      void this.#next();
+    }
+  }
+
   /** True while this process runs the backup (the GC/deletion controllers' backup tracker). */
   isRunning(backup: { metadata: { name?: string; namespace?: string } }): boolean {
     return this.#running.has(`${backup.metadata.namespace ?? ""}/${backup.metadata.name ?? ""}`);

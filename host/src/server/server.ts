@@ -362,6 +362,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     log.error({ err: getErrorMessage(err) }, "failed to set the default backup storage location"),
   );
   log.info("Starting controllers");
+  if (!disabled.has("backup")) {
+    await backupReconciler.resumeQueued().catch((err: unknown) => log.error({ err: getErrorMessage(err) }, "error taking up the backups queued by an earlier server; they start as the watch finds them"));
+  }
   await manager.start();
   // velero_backup_total / velero_restore_total follow the informer caches (no extra LISTs).
   for (const [gvr, set] of [

@@ -19,7 +19,7 @@ import { RestoreReconciler } from "../controllers/restore-controller.js";
 import { RestoreOperationsReconciler, RestoreRunTracker } from "../controllers/restore-operations-controller.js";
 import { ControllerManager } from "../controllers/runtime/manager.js";
 import { ensureRepositoryKey, markInProgressFailed } from "../controllers/startup.js";
-import { DISABLEABLE_CONTROLLERS, RESTORE_ONLY_DISABLED } from "./controller-names.js";
+import { disabledControllers } from "./controller-names.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import { createKubeClient, HttpKubeClient, kubeUserAgent } from "../kube/http-kube-client.js";
@@ -141,22 +141,6 @@ const SERVER_CONNECT_RETRY_MS = 30_000;
 
 
 /** The controllers not to start: --disable-controllers, plus those --restore-only leaves out. */
-function disabledControllers(options: ServerOptions, log: Logger): Set<string> {
-  const disabled = new Set<string>();
-  for (const name of options.disableControllers ?? []) {
-    if (!(DISABLEABLE_CONTROLLERS as readonly string[]).includes(name)) {
-      throw new Error(`Invalid value for --disable-controllers flag provided: ${name}. Valid values are: ${DISABLEABLE_CONTROLLERS.join(",")}`);
-    }
-    disabled.add(name);
-  }
-  if (options.restoreOnly) {
-    log.info("Restore only mode - not starting the backup, schedule, delete-backup, or GC controllers");
-    for (const name of RESTORE_ONLY_DISABLED) disabled.add(name);
-  }
-  for (const name of disabled) log.info(`Disabling controller: ${name}`);
-  return disabled;
-}
-
 function toMs(value: DurationOption | undefined, fallbackMs: number, flag: string): number {
   if (value === undefined || value === "") return fallbackMs;
   if (typeof value === "number") return value;

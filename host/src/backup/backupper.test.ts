@@ -510,6 +510,59 @@ describe("KubernetesBackupper snapshots and hooks", () => {
     expect(await reason({ "backup.velero.io/backup-volumes-excludes": "vol-0" }, { defaultVolumesToFsBackup: true })).toBe(`podvolume: opted out due to annotation in pod web-0;${snapshotReason}`);
   });
 
+  it("does not snapshot a PV that a pod using its claim backs up with fs-backup (opt-in, or the default without an opt-out), as Velero's volume helper", async () => {
+    const vsl = forVolumeSnapshotLocation("velero", "default").build();
+    const snapshotsWith = async (annotations: Record<string, string>, spec: Partial<BackupSpec> = {}): Promise<string[]> => {
+      const calls: string[] = [];
+      const kube = cluster();
+      // web-0 mounts claim data as volume vol-0
+      kube.seed(GVR.pods, forPod("app", "web-0", { pvcs: ["data"] }).labels({ tier: "web" }).annotations(annotations).build());
+      const { out } = await run({ includedNamespaces: ["app"], ...spec }, { snapshotLocations: [vsl], volumeSnapshotter: async () => snapshotter(calls) }, kube);
+      expect(out.volumeSnapshots.length).toBe(calls.filter((c) => c.startsWith("snap")).length);
+      return calls.filter((c) => c.startsWith("snap"));
+    };
+    expect(await snapshotsWith({})).toHaveLength(1);
+    expect(await snapshotsWith({ "backup.velero.io/backup-volumes": "vol-0" })).toEqual([]);
+    expect(await snapshotsWith({}, { defaultVolumesToFsBackup: true })).toEqual([]);
+    expect(await snapshotsWith({ "backup.velero.io/backup-volumes-excludes": "vol-0" }, { defaultVolumesToFsBackup: true })).toHaveLength(1);
+  });
+
+  it("finds a PV's zone as Velero does: its label (even empty), else node affinity, a GKE regional disk's zones joined with __", async () => {
+    const vsl = forVolumeSnapshotLocation("velero", "default").build();
+    const zoneWith = async (patch: object): Promise<string> => {
+      const calls: string[] = [];
+      const kube = cluster();
+      await kube.patch(GVR.persistentVolumes, "pv-data", undefined, patch);
+      await run({ includedNamespaces: ["app"] }, { snapshotLocations: [vsl], volumeSnapshotter: async () => snapshotter(calls) }, kube);
+      return (calls.find((c) => c.startsWith("info ")) ?? "").slice("info vol-1 ".length);
+    };
+    const affinity = (...exprs: { key: string; values: string[] }[][]) => ({
+      spec: { nodeAffinity: { required: { nodeSelectorTerms: exprs.map((e) => ({ matchExpressions: e.map((x) => ({ ...x, operator: "In" })) })) } } },
+    });
+    const gke = "topology.gke.io/zone";
+    expect(await zoneWith(affinity([{ key: gke, values: ["us-central1-a"] }], [{ key: gke, values: ["us-central1-b"] }]))).toBe("us-central1-a__us-central1-b");
+    expect(await zoneWith(affinity([{ key: gke, values: ["us-central1-a"] }], [{ key: "topology.ebs.csi.aws.com/zone", values: ["us-east-1c"] }]))).toBe("us-east-1c");
+    expect(await zoneWith({ metadata: { labels: { "topology.kubernetes.io/zone": "eu-west-1a" } }, ...affinity([{ key: gke, values: ["x"] }]) })).toBe("eu-west-1a");
+    expect(await zoneWith({ metadata: { labels: { "failure-domain.beta.kubernetes.io/zone": "" } }, ...affinity([{ key: gke, values: ["x"] }]) })).toBe("");
+  });
+
+  it("fails the PV with Velero's wrapped error when the volume's info cannot be had, and names the step that failed for each location", async () => {
+    const vsl = forVolumeSnapshotLocation("velero", "default").build();
+    const failing: VolumeSnapshotter = { ...snapshotter([]), getVolumeInfo: async () => Promise.reject(new Error("DescribeVolumes: throttled")) };
+    const { out, items, log } = await run({ includedNamespaces: ["app"] }, { snapshotLocations: [vsl], volumeSnapshotter: async () => failing });
+    expect(items).not.toContain(cl("persistentvolumes", "pv-data"));
+    expect(log.text()).toMatch(/level=error msg="Error backing up item" .*error="error getting volume info: DescribeVolumes: throttled"/);
+    expect(out.volumeSnapshots).toEqual([]);
+    // web-0 mounts the claim without choosing fs-backup: that reason stays; there is no snapshot
+    expect(out.volumeInfo.find((v) => v.pvName === "pv-data")).toMatchObject({ skipped: true, skippedReason: "podvolume: opted out due to annotation in pod web-0;" });
+    expect(out.volumeInfo.find((v) => v.pvName === "pv-data")).not.toHaveProperty("backupMethod");
+
+    const broken = await run({ includedNamespaces: ["app"] }, { snapshotLocations: [vsl], volumeSnapshotter: async () => Promise.reject(new Error("no plugin")) });
+    expect(broken.log.text()).toContain('msg="Error getting volume snapshotter for volume snapshot location"');
+    const noId = await run({ includedNamespaces: ["app"] }, { snapshotLocations: [vsl], volumeSnapshotter: async () => ({ ...snapshotter([]), getVolumeId: async () => Promise.reject(new Error("bad pv")) }) });
+    expect(noId.log.text()).toContain('msg="Error attempting to get volume ID for persistent volume"');
+  });
+
   it("does not snapshot when snapshotVolumes is false", async () => {
     const calls: string[] = [];
     const vsl = forVolumeSnapshotLocation("velero", "default").build();

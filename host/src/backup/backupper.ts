@@ -51,6 +51,17 @@ export const EXCLUDE_FROM_BACKUP_LABEL = "velero.io/exclude-from-backup";
 export const SKIP_FROM_BACKUP_ANNOTATION = "velero.io/skip-from-backup";
 export const MUST_INCLUDE_ADDITIONAL_ITEMS_ANNOTATION = "backup.velero.io/must-include-additional-items";
 
+/** The native snapshots a failed backup had taken, by its error (snapshotsTakenBefore). */
+const SNAPSHOTS_BEFORE_FAILURE = new WeakMap<object, NativeSnapshotRecord[]>();
+
+/**
+ * The native snapshots a backup that failed with `err` had taken: recorded with the failed backup
+ * (as Velero records them), so that deleting it deletes them.
+ */
+export function snapshotsTakenBefore(err: unknown): NativeSnapshotRecord[] {
+  return typeof err === "object" && err !== null ? (SNAPSHOTS_BEFORE_FAILURE.get(err) ?? []) : [];
+}
+
 /** The label Argo CD puts on the namespaces it manages (Velero warns when a backup includes one). */
 const ARGOCD_MANAGED_BY_LABEL = "argocd.argoproj.io/managed-by";
 
@@ -193,7 +204,14 @@ export class KubernetesBackupper implements Backupper {
       .then((l) => l.items);
     namespaces.catch(() => undefined);
     const run = new BackupRun(this.#kube, input, await ResourceCatalog.load(this.#kube), namespaces);
-    return run.execute();
+    try {
+      return await run.execute();
+    } catch (err) {
+      // The snapshots taken before the failure must still be recorded (deleting the backup
+      // deletes them); the error keeps its type and message.
+      if (run.snapshotsTaken.length > 0 && typeof err === "object" && err !== null) SNAPSHOTS_BEFORE_FAILURE.set(err, run.snapshotsTaken);
+      throw err;
+    }
   }
 
   async finalize(input: FinalizeInput): Promise<FinalizeOutput> {
@@ -270,6 +288,13 @@ class BackupRun {
   readonly #operations: BackupOperation[] = [];
   readonly #volumeInfo = new Map<string, BackupVolumeInfo>();
   readonly #backedUpGRs = new Set<string>();
+
+  /** The native snapshots taken so far (also after a failure). */
+  get snapshotsTaken(): NativeSnapshotRecord[] {
+    return this.#snapshots;
+  }
+  /** The pods of a namespace, listed once per backup when a claimed PV is looked at (Velero's PVC-to-pod cache). */
+  readonly #podsByNamespace = new Map<string, Promise<UnstructuredItem[]>>();
   readonly #snapshotters = new Map<string, Promise<VolumeSnapshotter>>();
   readonly #skippedPVs = new SkippedPVTracker();
   /**
@@ -1063,7 +1088,7 @@ class BackupRun {
       pvInfo: { reclaimPolicy: spec.persistentVolumeReclaimPolicy ?? "", labels: pv.metadata.labels ?? null },
     };
     this.#volumeInfo.set(pv.metadata.name, info);
-    if (!this.#shouldSnapshot(pv, log)) {
+    if (!(await this.#shouldSnapshot(pv, log))) {
       this.#skippedPVs.track(pv.metadata.name, "volumeSnapshot", "not satisfy the criteria for VolumePolicy or the legacy snapshot way");
       return;
     }
@@ -1082,20 +1107,29 @@ class BackupRun {
       const getter = this.#in.volumeSnapshotter;
       if (!getter) break;
       const name = location.metadata.name ?? "";
+      // Velero's two messages: the snapshotter could not be had, or could not name the volume
+      let snapshotter: VolumeSnapshotter;
       try {
         let p = this.#snapshotters.get(name);
         if (!p) this.#snapshotters.set(name, (p = getter(location)));
-        const snapshotter = await p;
-        const volumeId = await snapshotter.getVolumeId(pv);
-        if (!volumeId) {
-          log.warn({ volumeSnapshotLocation: name }, "No volume ID returned by volume snapshotter for persistent volume");
-          continue;
-        }
-        found = { snapshotter, location: name, volumeId };
-        break;
+        snapshotter = await p;
       } catch (err) {
-        log.error({ volumeSnapshotLocation: name, err: getErrorMessage(err) }, "Error getting volume snapshotter / volume ID for persistent volume");
+        log.error({ volumeSnapshotLocation: name, err: getErrorMessage(err) }, "Error getting volume snapshotter for volume snapshot location");
+        continue;
       }
+      let volumeId: string;
+      try {
+        volumeId = await snapshotter.getVolumeId(pv);
+      } catch (err) {
+        log.error({ volumeSnapshotLocation: name, err: getErrorMessage(err) }, "Error attempting to get volume ID for persistent volume");
+        continue;
+      }
+      if (!volumeId) {
+        log.warn({ volumeSnapshotLocation: name }, "No volume ID returned by volume snapshotter for persistent volume");
+        continue;
+      }
+      found = { snapshotter, location: name, volumeId };
+      break;
     }
     if (!found) {
       log.info("Persistent volume is not a supported volume type for Velero-native volumeSnapshotter snapshot, skipping.");
@@ -1107,7 +1141,15 @@ class BackupRun {
     tags["velero.io/backup"] = this.#in.backup.metadata.name ?? "";
     tags["velero.io/pv"] = pv.metadata.name;
     log.info({ volumeID: found.volumeId }, "Getting volume information");
-    const volumeInfo = await found.snapshotter.getVolumeInfo(found.volumeId, az);
+    let volumeInfo;
+    try {
+      volumeInfo = await found.snapshotter.getVolumeInfo(found.volumeId, az);
+    } catch (err) {
+      // As Velero: the PV's item fails with this error, and it has no volume info of its own
+      // unless a reason to skip it was recorded.
+      if (!this.#skippedPVs.has(pv.metadata.name)) this.#volumeInfo.delete(pv.metadata.name);
+      throw new Error(`error getting volume info: ${getErrorMessage(err)}`, { cause: err });
+    }
     const record: NativeSnapshotRecord = {
       spec: {
         backupName: this.#in.backup.metadata.name ?? "",
@@ -1149,17 +1191,42 @@ class BackupRun {
   }
 
   /** Velero's ShouldPerformSnapshot for a PV: a matching volume policy decides, else spec.snapshotVolumes. */
-  #shouldSnapshot(pv: UnstructuredItem, log: Logger): boolean {
+  async #shouldSnapshot(pv: UnstructuredItem, log: Logger): Promise<boolean> {
     const action = this.#in.resourcePolicies?.matchAction({ pv });
     if (action) {
       log.info(`${action.type === "snapshot" ? "Performing" : "Skipping"} snapshot of persistent volume ${pv.metadata.name}: the matched volume policy's action is ${action.type}`);
       return action.type === "snapshot";
+    }
+    // As Velero's volume helper: a claimed volume that a pod using the claim backs up with fs-backup
+    // (its opt-in annotation, or defaultVolumesToFsBackup without its opt-out) is not snapshotted too.
+    const claimRef = (pv.spec as { claimRef?: { name?: string; namespace?: string } } | undefined)?.claimRef;
+    if (claimRef?.name) {
+      const pods = await this.#podsIn(claimRef.namespace ?? "");
+      const toFs = this.#spec.defaultVolumesToFsBackup === true;
+      for (const pod of pods) {
+        for (const volume of ((pod.spec as { volumes?: PodVolume[] } | undefined)?.volumes ?? [])) {
+          if ((volume["persistentVolumeClaim"] as { claimName?: string } | undefined)?.claimName !== claimRef.name) continue;
+          if (fsBackupByAnnotation(pod, volume.name, toFs)) {
+            log.info(`Skipping snapshot of pv ${pv.metadata.name} because it is backed up with PodVolumeBackup.`);
+            return false;
+          }
+        }
+      }
     }
     if (this.#spec.snapshotVolumes === false) {
       log.info("Skipping snapshot of persistent volume because snapshotVolumes is false");
       return false;
     }
     return true;
+  }
+
+  #podsIn(namespace: string): Promise<UnstructuredItem[]> {
+    let pods = this.#podsByNamespace.get(namespace);
+    if (!pods) {
+      pods = this.#kube.list(GVR.pods, { namespace, notOlderThan: this.#in.listNotOlderThan }).then((l) => l.items);
+      this.#podsByNamespace.set(namespace, pods);
+    }
+    return pods;
   }
 
   /** Velero's second look at the policies with the PV's claim (PVC labels and phase): a `skip` action skips the snapshot. */
@@ -1296,6 +1363,11 @@ class SkippedPVTracker {
     reasons.set(approach || "any", reason);
   }
 
+  /** Whether a reason to skip this PV is recorded. */
+  has(name: string): boolean {
+    return this.#pvs.has(name);
+  }
+
   untrack(name: string): void {
     this.#taken.add(name);
     this.#pvs.delete(name);
@@ -1320,23 +1392,32 @@ const ZONE_KEYS = [
   "failure-domain.beta.kubernetes.io/zone",
 ];
 
+/**
+ * A PV's availability zone as Velero finds it: its zone label (a label present but empty counts),
+ * the deprecated one, else its node affinity: the first zone key required "In" some values, except
+ * that the GKE key's zones of every term are joined with "__" (a regional disk, which the GCP
+ * plugin knows by that separator).
+ */
 function zoneOf(pv: UnstructuredItem): string {
   const labels = pv.metadata.labels ?? {};
-  const fromLabel = labels["topology.kubernetes.io/zone"] ?? labels["failure-domain.beta.kubernetes.io/zone"];
-  if (fromLabel) return fromLabel;
+  for (const key of ["topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"]) {
+    if (Object.hasOwn(labels, key)) return labels[key] ?? "";
+  }
   const terms =
     (pv.spec as { nodeAffinity?: { required?: { nodeSelectorTerms?: { matchExpressions?: { key: string; operator: string; values?: string[] }[] }[] } } })
       ?.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+  const gkeZones: string[] = [];
   for (const t of terms) {
     for (const e of t.matchExpressions ?? []) {
-      if (ZONE_KEYS.includes(e.key) && e.operator === "In" && e.values?.length) {
-        const v = e.values[0] as string;
-        return e.key === "topology.gke.io/zone" ? (v.split("__")[0] as string) : v;
-      }
+      if (!ZONE_KEYS.includes(e.key) || e.operator !== "In" || !e.values?.length) continue;
+      if (e.key !== GKE_ZONE_KEY) return e.values[0] as string;
+      gkeZones.push(e.values[0] as string);
     }
   }
-  return "";
+  return gkeZones.join("__");
 }
+
+const GKE_ZONE_KEY = "topology.gke.io/zone";
 
 /** LISTs open at once while collecting (ListWindow). */
 const LIST_CONCURRENCY = 4;
@@ -1390,4 +1471,14 @@ function inGoFieldOrder(info: BackupVolumeInfo): BackupVolumeInfo {
 function volumeInfoRank(info: BackupVolumeInfo): number {
   if (info.skipped) return 0;
   return info.backupMethod === "NativeSnapshot" ? 1 : info.backupMethod === "CSISnapshot" ? 2 : 3;
+}
+
+/**
+ * Whether a pod's annotations choose fs-backup for its volume (Velero's shouldPerformFSBackupLegacy):
+ * listed in backup.velero.io/backup-volumes, or, with defaultVolumesToFsBackup, not listed in
+ * backup.velero.io/backup-volumes-excludes.
+ */
+function fsBackupByAnnotation(pod: UnstructuredItem, volumeName: string, defaultToFs: boolean): boolean {
+  const listed = (key: string): string[] => (pod.metadata.annotations?.[key] ?? "").split(",").map((v) => v.trim());
+  return defaultToFs ? !listed("backup.velero.io/backup-volumes-excludes").includes(volumeName) : listed("backup.velero.io/backup-volumes").includes(volumeName);
 }

@@ -4,14 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it, vi } from "vitest";
-import type { Backup, BackupItemActionV2, BackupStorageLocation } from "@velero-ts/plugin-sdk";
+import type { Backup, BackupItemActionV2, BackupStorageLocation, VolumeSnapshotter } from "@velero-ts/plugin-sdk";
 import { GVR } from "../kube/gvr.js";
 import { FILESYSTEM_CONFIG, FILESYSTEM_OBJECT_STORE } from "../builtin-plugins/filesystem-object-store.js";
 import { CredentialFileStore } from "../persistence/credentials.js";
 import { createBackupStoreGetter } from "../persistence/location.js";
 import { ObjectBackupStore } from "../persistence/object-backup-store.js";
 import { createSilentLogger } from "../shared/logging.js";
-import { forBackup, forBackupStorageLocation, forConfigMap, forNamespace } from "../testing/builders.js";
+import { forBackup, forBackupStorageLocation, forConfigMap, forNamespace, forPV, forPVC, forVolumeSnapshotLocation } from "../testing/builders.js";
+import { TarballWriteError, type TarballWriter } from "../backup/tar-writer.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { FakeKubeClient } from "../testing/fake-kube-client.js";
 import { MemoryObjectStore } from "../testing/in-memory-object-store.js";
@@ -245,6 +246,50 @@ describe("BackupReconciler", () => {
     expect(again.status?.errors, "not an error of the backup's items").toBeUndefined();
     // every key of the first backup is there, byte for byte, and nothing was added
     expect(new Map([...t.objects.objects.entries()].map(([k, v]) => [k, Buffer.from(v)]))).toEqual(before);
+  });
+
+  it("records the native snapshots a backup took before it failed (so deleting it deletes them), with their counts", async () => {
+    let snapshotted = false;
+    const snapshotter = {
+      init: async () => undefined,
+      getVolumeId: async () => "vol-1",
+      getVolumeInfo: async () => ({ volumeType: "gp3", iops: 0 }),
+      createSnapshot: async () => ((snapshotted = true), "snap-1"),
+      deleteSnapshot: async () => undefined,
+      createVolumeFromSnapshot: async () => "",
+      setVolumeId: async (pv: never) => pv,
+    } as unknown as VolumeSnapshotter;
+    const vsl = forVolumeSnapshotLocation("velero", "aws").build();
+    const t = setup({
+      wrapBackupper: (engine) => ({
+        // the real engine with a snapshot location, and a disk that fills up once the snapshot is taken
+        backup: (input) =>
+          engine.backup({
+            ...input,
+            snapshotLocations: [vsl],
+            volumeSnapshotter: async () => snapshotter,
+            tarball: new Proxy(input.tarball, {
+              get: (target, prop, receiver) =>
+                prop === "appendCopies"
+                  ? (...args: Parameters<TarballWriter["appendCopies"]>) => {
+                      if (snapshotted) throw new TarballWriteError("contents.tar.gz", Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" }));
+                      return target.appendCopies(...args);
+                    }
+                  : (Reflect.get(target, prop, receiver) as unknown),
+            }),
+          }),
+        finalize: (input) => engine.finalize(input),
+      }),
+    });
+    t.kube
+      .seed(GVR.persistentVolumeClaims, forPVC("app", "data", "pv-data").build())
+      .seed(GVR.persistentVolumes, forPV("pv-data", { namespace: "app", name: "data" }).build());
+    // cluster resources included: the PV is collected itself (no action needed to pull it in)
+    const b = await t.submit(forBackup("velero", "disk-full").includedNamespaces("app").spec({ includeClusterResources: true }).build());
+    expect(b.status).toMatchObject({ phase: "Failed", volumeSnapshotsAttempted: 1, volumeSnapshotsCompleted: 1 });
+    expect(b.status?.failureReason).toContain("ENOSPC");
+    const stored = t.objects.get("bucket", "backups/disk-full/disk-full-volumesnapshots.json.gz");
+    expect(JSON.parse(gunzipSync(stored as Buffer).toString())).toMatchObject([{ spec: { persistentVolumeName: "pv-data", providerVolumeID: "vol-1" }, status: { providerSnapshotID: "snap-1", phase: "Completed" } }]);
   });
 
   it("fails without writing anything when the backup item actions cannot be had (a plugin that will not start)", async () => {

@@ -21,7 +21,7 @@ import {
   type VolumeSnapshotLocation,
 } from "@velero-ts/plugin-sdk";
 import { BackupLogger } from "../backup/backup-log.js";
-import { KubernetesBackupper, type Backupper } from "../backup/backupper.js";
+import { KubernetesBackupper, snapshotsTakenBefore, type Backupper } from "../backup/backupper.js";
 import type { FeatureFlags } from "../shared/features.js";
 import { loadBackupResourcePolicies, type ResourcePolicies } from "../backup/resource-policies.js";
 import { formatGoDuration, parseGoDuration, tryParseGoDuration } from "../shared/duration.js";
@@ -38,7 +38,7 @@ import { DEFAULT_ITEM_OPERATION_TIMEOUT } from "./operation-progress.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
-import type { BackupStore } from "../persistence/backup-store.js";
+import type { BackupStore, NativeSnapshotRecord } from "../persistence/backup-store.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
 import { goBackupStatusMergePatch } from "../persistence/object-backup-store.js";
 import type { PluginManager } from "../plugins/manager.js";
@@ -460,6 +460,8 @@ export class BackupReconciler implements Reconciler {
     let tarballComplete = false;
     const fatal: string[] = [];
     let output;
+    /** The native snapshots a failed engine run had taken (recorded all the same). */
+    let snapshotsTaken: NativeSnapshotRecord[] = [];
     // What external plugins log during this backup's calls goes into its log too (as in Velero).
     const plugins = this.#o.plugins.withLog?.(backupLog, { echoesToServerLog: true }) ?? this.#o.plugins;
     // Before anything is written, as Velero's runBackup: what fails here fails the backup and
@@ -514,9 +516,14 @@ export class BackupReconciler implements Reconciler {
     } catch (err) {
       fatal.push(getErrorMessage(err));
       backupLog.error({ err: getErrorMessage(err) }, "backup failed");
+      snapshotsTaken = snapshotsTakenBefore(err);
     }
 
     const s = b.status;
+    if (!output && snapshotsTaken.length > 0) {
+      s.volumeSnapshotsAttempted = snapshotsTaken.length;
+      s.volumeSnapshotsCompleted = snapshotsTaken.filter((v) => v.status.phase === "Completed").length;
+    }
     if (output) {
       s.progress = output.progress;
       // Go leaves zero counts out (omitempty): `hookStatus: {}` for a backup that ran no hook
@@ -575,7 +582,7 @@ export class BackupReconciler implements Reconciler {
           contents: contents ? contents.createReadStream() : Readable.from([]),
           gzippedLog: await backupLog.gzipped(),
           podVolumeBackups: [],
-          volumeSnapshots: output?.volumeSnapshots ?? [],
+          volumeSnapshots: output?.volumeSnapshots ?? snapshotsTaken,
           itemOperations: output?.itemOperations ?? [],
           resourceList: output?.resourceList ?? {},
           results: backupLog.results,

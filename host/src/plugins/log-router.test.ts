@@ -27,10 +27,10 @@ describe("PluginLogRouter", () => {
     sink.line("[INFO] just after the reply");
     await sleep(40);
     sink.line('{"@level":"info","@message":"long after"}');
-    expect(backup.lines.map((l) => l.msg)).toEqual(["during", "just after the reply"]);
+    expect(backup.lines.map((l) => l.msg)).toEqual(["during", "[INFO] just after the reply"]);
     expect(backup.lines[0]).toMatchObject({ level: "warn", plugin: "p", n: 1 });
     // A logger that does not echo to the server log: the server log has every line too.
-    expect(server.lines.map((l) => l.msg)).toEqual(["before", "during", "just after the reply", "long after"]);
+    expect(server.lines.map((l) => l.msg)).toEqual(["before", "during", "[INFO] just after the reply", "long after"]);
     expect(router.size).toBe(0);
   });
 
@@ -41,7 +41,7 @@ describe("PluginLogRouter", () => {
     const sink = createPluginLogSink(server.logger, {}, router);
     const plugin = withCallLogger({ run: async () => sink.line("[ERROR] boom") }, router, backup.logger, { echoesToServerLog: true });
     await plugin.run();
-    expect(backup.lines.map((l) => `${l.level}:${l.msg}`)).toEqual(["error:boom"]);
+    expect(backup.lines.map((l) => `${l.level}:${l.msg}`)).toEqual(["error:[ERROR] boom"]);
     expect(server.lines).toEqual([]);
   });
 
@@ -62,8 +62,8 @@ describe("PluginLogRouter", () => {
     await again.run();
     release();
     await running;
-    expect(restore.lines.map((l) => l.msg)).toEqual(["the restore's line"]);
-    expect(backup.lines.map((l) => l.msg)).toEqual(["the backup's line"]);
+    expect(restore.lines.map((l) => l.msg)).toEqual(["[INFO] the restore's line"]);
+    expect(backup.lines.map((l) => l.msg)).toEqual(["[INFO] the backup's line"]);
     expect(server.lines, "each logger echoes its lines to the server log itself").toEqual([]);
   });
 

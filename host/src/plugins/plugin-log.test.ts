@@ -19,7 +19,18 @@ describe("createPluginLogSink", () => {
       line: '{"@level":"info","@message":42}',
       want: { level: "debug", message: '{"@level":"info","@message":42}', fields: {} },
     },
-    { name: "[ERROR] prefix picks the level", line: "[ERROR] boom", want: { level: "error", message: "boom", fields: {} } },
+    // go-plugin logs the whole line
+    { name: "[ERROR] prefix picks the level", line: "[ERROR] boom", want: { level: "error", message: "[ERROR] boom", fields: {} } },
+    {
+      name: "a JSON line whose @timestamp is not hclog's exact format is plain text (go-plugin's parseJSON refuses it)",
+      line: '{"@level":"info","@message":"m","@timestamp":"2024-01-01T00:00:00.000Z"}',
+      want: { level: "debug", message: '{"@level":"info","@message":"m","@timestamp":"2024-01-01T00:00:00.000Z"}', fields: {} },
+    },
+    {
+      name: "Velero's @logSourceSetBy marker is dropped, logSource kept",
+      line: '{"@level":"info","@message":"m","@logSourceSetBy":"velero-plugin-x","logSource":"pkg/x.go:12"}',
+      want: { level: "info", message: "m", fields: { logSource: "pkg/x.go:12" } },
+    },
     { name: "plain text is debug", line: "hello there", want: { level: "debug", message: "hello there", fields: {} } },
   ])("$name", ({ line, want }) => {
     const records: Captured[] = [];
@@ -33,14 +44,20 @@ describe("createPluginLogSink", () => {
     expect(records[0]?.fields).toEqual({ plugin: "x.io/store", cmd: "/p/x" });
   });
 
-  it("switches to error for every line after a panic", () => {
+  it("after a plain panic line, logs the plain lines that follow (its stack) as errors; JSON lines keep their level (go-plugin v1.7)", () => {
     const records: Captured[] = [];
     const sink = createPluginLogSink(captureLogger(records));
     sink.line("[INFO] fine");
     sink.line("panic: runtime error");
     sink.line("goroutine 1 [running]:");
     sink.line('{"@level":"debug","@message":"later"}');
-    expect(records.map((r) => r.level)).toEqual(["info", "error", "error", "error"]);
+    expect(records.map((r) => r.level)).toEqual(["info", "error", "error", "debug"]);
+    // a JSON line that happens to start a message with "panic: " starts nothing
+    const json: Captured[] = [];
+    const other = createPluginLogSink(captureLogger(json));
+    other.line('{"@level":"info","@message":"panic: not really"}');
+    other.line("plain");
+    expect(json.map((r) => r.level)).toEqual(["info", "debug"]);
   });
 
   it("ignores blank lines", () => {

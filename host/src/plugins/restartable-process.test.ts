@@ -3,7 +3,7 @@ import type { PluginConnection } from "@velero-ts/plugin-sdk/host";
 import { describe, expect, it } from "vitest";
 import { createSilentLogger } from "../shared/logging.js";
 import type { PluginExit, PluginProcess } from "./plugin-process.js";
-import { MAX_RESTART_FAILURES, RestartableProcess } from "./restartable-process.js";
+import { MAX_RESTART_FAILURES, RestartableProcess, RETRY_AFTER_GIVING_UP_MS } from "./restartable-process.js";
 
 class FakeProcess implements PluginProcess {
   readonly command = { command: "/plugins/fake", args: [] };
@@ -24,12 +24,13 @@ class FakeProcess implements PluginProcess {
   }
 }
 
-function setup(failFirst = 0) {
+function setup(failFirst = 0, clock = { ms: 0 }) {
   const started: FakeProcess[] = [];
   let attempts = 0;
   const proc = new RestartableProcess({
     command: { command: "/plugins/fake", args: [] },
     logger: createSilentLogger(),
+    now: () => clock.ms,
     launch: async () => {
       attempts++;
       if (attempts <= failFirst) throw new Error(`boom ${attempts}`);
@@ -81,12 +82,20 @@ describe("RestartableProcess", () => {
     await expect(proc.call("x", async () => Promise.reject(new Error("bucket missing")))).rejects.toThrow("bucket missing");
   });
 
-  it("gives up after more than MAX_RESTART_FAILURES consecutive failed starts", async () => {
-    const { proc } = setup(1000);
+  it("gives up after more than MAX_RESTART_FAILURES consecutive failed starts, for a minute; then tries again (a passing problem does not disable the plugin for good)", async () => {
+    const clock = { ms: 1_000_000 };
+    const { proc, started } = setup(MAX_RESTART_FAILURES + 1, clock);
     for (let i = 1; i <= MAX_RESTART_FAILURES + 1; i++) {
       await expect(proc.call("x", async () => undefined)).rejects.toThrow(`(attempt ${i})`);
     }
-    await expect(proc.call("x", async () => undefined)).rejects.toThrow(/failed to start 11 times in a row; giving up/);
+    await expect(proc.call("x", async () => undefined)).rejects.toThrow(/failed to start 11 times in a row; giving up for 60 s more/);
+    clock.ms += RETRY_AFTER_GIVING_UP_MS - 1000;
+    await expect(proc.call("x", async () => undefined)).rejects.toThrow(/giving up for 1 s more/);
+    expect(started).toHaveLength(0);
+    clock.ms += 1000;
+    // the problem has passed: the next call starts the plugin
+    await expect(proc.call("x", async () => "ok")).resolves.toBe("ok");
+    expect(started).toHaveLength(1);
   });
 
   it("refuses calls after stop", async () => {

@@ -4,7 +4,10 @@
  * process; if it has exited it launches a new one and re-runs every registered re-initialiser
  * (Init with the original config for object stores and volume snapshotters) before the call goes
  * out. A call in flight when the process dies fails with PluginUnavailableError; the next call
- * restarts it. After more than MAX_RESTART_FAILURES consecutive failed starts it gives up for good.
+ * restarts it. After more than MAX_RESTART_FAILURES consecutive failed starts it gives up, failing
+ * calls at once, for RETRY_AFTER_GIVING_UP_MS; then it tries again (Velero's managers live for one
+ * backup or restore, so the next one tries again; this one lives as long as the server, and a
+ * passing problem, a full disk or a binary being replaced, must not disable the plugin for good).
  */
 import { Readable } from "node:stream";
 import { getErrorMessage, isVeleroError, PluginUnavailableError } from "@velero-ts/plugin-sdk";
@@ -14,6 +17,8 @@ import { describeCommand, type PluginCommand, type PluginProcess } from "./plugi
 
 /** Velero gives up on a plugin after this many consecutive failed restarts. */
 export const MAX_RESTART_FAILURES = 10;
+/** How long calls fail at once after giving up, before starts are tried again. */
+export const RETRY_AFTER_GIVING_UP_MS = 60_000;
 /** After a failed call, how long to wait for the process exit that explains it. */
 const EXIT_SETTLE_MS = 500;
 
@@ -23,6 +28,8 @@ export interface RestartableProcessOptions {
   command: PluginCommand;
   launch: (command: PluginCommand) => Promise<PluginProcess>;
   logger: Logger;
+  /** Milliseconds now (tests); default Date.now. */
+  now?: () => number;
 }
 
 export class RestartableProcess {
@@ -36,6 +43,8 @@ export class RestartableProcess {
   #starting: Promise<PluginProcess> | undefined;
   #failures = 0;
   #lastFailure: unknown;
+  #lastFailureAt = 0;
+  readonly #now: () => number;
   #starts = 0;
   #stopped = false;
 
@@ -43,6 +52,7 @@ export class RestartableProcess {
     this.command = options.command;
     this.#launch = options.launch;
     this.#log = options.logger;
+    this.#now = options.now ?? Date.now;
   }
 
   /** How many processes were started so far (1 + restarts). */
@@ -154,10 +164,15 @@ export class RestartableProcess {
   async #start(): Promise<PluginProcess> {
     const name = describeCommand(this.command);
     if (this.#failures > MAX_RESTART_FAILURES) {
-      throw new PluginUnavailableError(
-        `plugin "${name}" failed to start ${this.#failures} times in a row; giving up (last error: ${getErrorMessage(this.#lastFailure)})`,
-        { cause: this.#lastFailure },
-      );
+      const waitMs = this.#lastFailureAt + RETRY_AFTER_GIVING_UP_MS - this.#now();
+      if (waitMs > 0) {
+        throw new PluginUnavailableError(
+          `plugin "${name}" failed to start ${this.#failures} times in a row; giving up for ${Math.ceil(waitMs / 1000)} s more (last error: ${getErrorMessage(this.#lastFailure)})`,
+          { cause: this.#lastFailure },
+        );
+      }
+      this.#log.info({ cmd: this.command.command }, "trying the plugin again after giving up on it a minute ago");
+      this.#failures = 0;
     }
     const restart = this.#current !== undefined;
     if (restart) this.#log.info({ cmd: this.command.command }, "plugin process exited; restarting it");
@@ -172,6 +187,7 @@ export class RestartableProcess {
     } catch (error) {
       this.#failures++;
       this.#lastFailure = error;
+      this.#lastFailureAt = this.#now();
       await proc?.stop();
       const what = restart ? "restart" : "start";
       throw new PluginUnavailableError(`failed to ${what} plugin "${name}" (attempt ${this.#failures}): ${getErrorMessage(error)}`, {

@@ -79,13 +79,13 @@ describe("bad plugins in the plugin dir", () => {
   it("keeps serving the good plugins", async () => {
     expect(registry.list().map((p) => `${p.kind}/${p.name}`)).toEqual([
       "ObjectStore/velero.io/filesystem",
-      "ObjectStore/test.io/store",
-      "VolumeSnapshotter/test.io/snapshotter",
       "BackupItemAction/test.io/bia-v1",
       "BackupItemActionV2/test.io/bia-v2",
+      "VolumeSnapshotter/test.io/snapshotter",
+      "ObjectStore/test.io/store",
       "RestoreItemAction/test.io/ria-v1",
-      "RestoreItemActionV2/test.io/ria-v2",
       "RestoreItemActionV2/test.io/ria-async",
+      "RestoreItemActionV2/test.io/ria-v2",
       "DeleteItemAction/test.io/dia",
       "ItemBlockAction/test.io/iba",
       "ItemBlockAction/test.io/iba-peer",

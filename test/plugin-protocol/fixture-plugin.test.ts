@@ -89,13 +89,14 @@ describe.each([
     it("lists every kind the binary registers, with the executable as command", () => {
       const link = join(pluginDir, "velero-plugin-fixture");
       expect(manager.list()).toEqual([
-        { kind: "ObjectStore", name: "test.io/store", command: link },
-        { kind: "VolumeSnapshotter", name: "test.io/snapshotter", command: link },
+        // in the Go framework's order: kinds in its order, names sorted
         { kind: "BackupItemAction", name: "test.io/bia-v1", command: link },
         { kind: "BackupItemActionV2", name: "test.io/bia-v2", command: link },
+        { kind: "VolumeSnapshotter", name: "test.io/snapshotter", command: link },
+        { kind: "ObjectStore", name: "test.io/store", command: link },
         { kind: "RestoreItemAction", name: "test.io/ria-v1", command: link },
-        { kind: "RestoreItemActionV2", name: "test.io/ria-v2", command: link },
         { kind: "RestoreItemActionV2", name: "test.io/ria-async", command: link },
+        { kind: "RestoreItemActionV2", name: "test.io/ria-v2", command: link },
         { kind: "DeleteItemAction", name: "test.io/dia", command: link },
         { kind: "ItemBlockAction", name: "test.io/iba", command: link },
         { kind: "ItemBlockAction", name: "test.io/iba-peer", command: link },
@@ -213,10 +214,11 @@ describe.each([
 
     it("round-trips restore item actions, v1 adapted to v2", async () => {
       const actions = await manager.getRestoreItemActions();
-      expect(actions.map((a) => a.name)).toEqual(["test.io/ria-v1", "test.io/ria-v2", "test.io/ria-async"]);
+      expect(actions.map((a) => a.name)).toEqual(["test.io/ria-v1", "test.io/ria-async", "test.io/ria-v2"]);
       // served by a plugin process: the restorer calls them one at a time (NamedAction.external)
       expect(actions.map((a) => a.external)).toEqual([true, true, true]);
-      const [v1, v2] = actions.map((a) => a.action);
+      const byName = new Map(actions.map((a) => [a.name, a.action]));
+      const [v1, v2] = [byName.get("test.io/ria-v1"), byName.get("test.io/ria-v2")];
       expect(await v1!.appliesTo()).toMatchObject({ excludedResources: ["secrets"] });
       const skipped = await v1!.execute({ item: pod("p", { labels: { skip: "true" } }), itemFromBackup: pod("orig"), restore });
       expect(skipped).toMatchObject({ skipRestore: true, operationId: "", waitForAdditionalItems: false });

@@ -102,8 +102,8 @@ describe("serve().start()", () => {
     try {
       await checkHealth(conn, 5000);
       expect(await listPlugins(conn)).toEqual([
-        { command: "/plugins/velero-plugin-x", kind: "ObjectStore", name: "example.io/store" },
         { command: "/plugins/velero-plugin-x", kind: "BackupItemAction", name: "example.io/action" },
+        { command: "/plugins/velero-plugin-x", kind: "ObjectStore", name: "example.io/store" },
       ]);
       await createObjectStoreClient(conn, "example.io/store").init({ bucket: "b" });
       expect(store.config).toEqual({ bucket: "b" });

@@ -151,11 +151,11 @@ describe.each(PLUGIN_PROTOCOLS)("over %s", (protocol) => {
         "BackupItemAction test.io/bia-echo",
         "BackupItemActionV2 test.io/bia2",
         "BackupItemActionV2 test.io/bia2-no-progress",
+        "VolumeSnapshotter test.io/vs",
         "RestoreItemAction test.io/ria",
         "RestoreItemActionV2 test.io/ria2",
         "DeleteItemAction test.io/dia",
         "ItemBlockAction test.io/iba",
-        "VolumeSnapshotter test.io/vs",
       ]);
       expect(new Set(listed.map((p) => p.command))).toEqual(new Set(["/plugins/velero-plugin-test"]));
     });

@@ -34,9 +34,27 @@ describe("PluginRegistry", () => {
       'cannot register ObjectStore plugin "velero.io/aws": a ObjectStore with this name is already registered',
     );
     expect(() => registry.register("VolumeSnapshotter", "velero.io/aws", () => ({}) as never)).not.toThrow();
+    // the Go framework's order: VolumeSnapshotter before ObjectStore
     expect(registry.list()).toEqual([
-      { kind: "ObjectStore", name: "velero.io/aws" },
       { kind: "VolumeSnapshotter", name: "velero.io/aws" },
+      { kind: "ObjectStore", name: "velero.io/aws" },
+    ]);
+  });
+
+  it("lists as Velero's Go plugin framework does: kinds in its order, names sorted within a kind, whatever the registration order", () => {
+    const registry = new PluginRegistry(createNoopPluginLogger());
+    const action = () => ({}) as never;
+    registry.register("ItemBlockAction", "b.io/iba", action);
+    registry.register("BackupItemAction", "z.io/last", action);
+    registry.register("ObjectStore", "a.io/store", () => new InMemoryObjectStore());
+    registry.register("BackupItemAction", "a.io/first", action);
+    registry.register("RestoreItemAction", "m.io/ria", action);
+    expect(registry.list().map((p) => `${p.kind} ${p.name}`)).toEqual([
+      "BackupItemAction a.io/first",
+      "BackupItemAction z.io/last",
+      "ObjectStore a.io/store",
+      "RestoreItemAction m.io/ria",
+      "ItemBlockAction b.io/iba",
     ]);
   });
 

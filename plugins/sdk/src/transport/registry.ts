@@ -16,6 +16,18 @@ export interface PluginFactoryContext {
   logger: PluginLogger;
 }
 
+/** The order of kinds in the Go framework's ListPlugins answer (its server's Serve). */
+const LISTING_ORDER: readonly PluginKind[] = [
+  "BackupItemAction",
+  "BackupItemActionV2",
+  "VolumeSnapshotter",
+  "ObjectStore",
+  "RestoreItemAction",
+  "RestoreItemActionV2",
+  "DeleteItemAction",
+  "ItemBlockAction",
+];
+
 /** Creates the implementation of one named plugin; called once, on first use. */
 export type PluginFactory<T> = (ctx: PluginFactoryContext) => T | Promise<T>;
 
@@ -58,9 +70,16 @@ export class PluginRegistry {
     this.#entries.set(key, { kind, name, factory: factory as PluginFactory<unknown> });
   }
 
-  /** Every registration in order, each under its own kind only (the host adapts v1 to v2). */
+  /**
+   * Every registration, each under its own kind only (the host adapts v1 to v2), in the order
+   * Velero's Go plugin framework lists them: by kind (its fixed order) and by name within a kind.
+   * A Velero host runs item actions in this order, each on the item the previous one returned.
+   */
   list(): { kind: PluginKind; name: string }[] {
-    return [...this.#entries.values()].map(({ kind, name }) => ({ kind, name }));
+    const rank = (kind: PluginKind): number => LISTING_ORDER.indexOf(kind);
+    return [...this.#entries.values()]
+      .map(({ kind, name }) => ({ kind, name }))
+      .sort((a, b) => rank(a.kind) - rank(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   get size(): number {

@@ -6,7 +6,8 @@
  * executable and by concurrent callers (one gRPC connection). Exception: a plugin process holds
  * ONE configuration per (kind, name) (Init reconfigures the shared instance), so an object store
  * or volume snapshotter requested with a different config than the one the process already serves
- * gets a second process of the same executable. close() stops every process this manager started.
+ * gets a second process of the same executable; one of those nothing has used for ten minutes is
+ * stopped (releaseIdleProcesses). close() stops every process this manager started.
  */
 import {
   NotFoundError,
@@ -47,7 +48,19 @@ export interface DefaultPluginManagerOptions {
   launch?: (command: PluginCommand, options: LaunchOptions) => Promise<PluginProcess>;
   /** gRPC client options (PutObject message size). */
   clientOptions?: PluginClientOptions;
+  /**
+   * A process serving an object store or volume snapshotter configuration nothing has used for
+   * this long is stopped (the next call starts it again), unless it is its executable's last one
+   * running. Default 10 minutes; 0 never.
+   */
+  idleReleaseMs?: number;
+  /** Milliseconds now (tests); default Date.now. */
+  now?: () => number;
 }
+
+/** How often idle processes are looked for. */
+const IDLE_SWEEP_MS = 60_000;
+export const DEFAULT_IDLE_RELEASE_MS = 10 * 60_000;
 
 /** A running external plugin process (for status output and tests). */
 export interface PluginProcessInfo {
@@ -81,6 +94,9 @@ export class DefaultPluginManager implements PluginManager {
   readonly #launch: (command: PluginCommand, options: LaunchOptions) => Promise<PluginProcess>;
   readonly #slots = new Map<string, ProcessSlot[]>();
   readonly #clientOptions: PluginClientOptions;
+  readonly #idleReleaseMs: number;
+  readonly #now: () => number;
+  #sweeper: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: DefaultPluginManagerOptions) {
@@ -90,6 +106,29 @@ export class DefaultPluginManager implements PluginManager {
     this.#launch = options.launch ?? launchPlugin;
     this.#launchOptions = { logger: options.logger, handshakeTimeoutMs: options.handshakeTimeoutMs, env: options.env, transport: options.transport };
     this.#clientOptions = options.clientOptions ?? {};
+    this.#idleReleaseMs = options.idleReleaseMs ?? DEFAULT_IDLE_RELEASE_MS;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Stops the processes of an executable that nothing has used for idleReleaseMs, keeping its
+   * most recently used one: a location or snapshot location whose config changed (or that was
+   * deleted) otherwise left a process serving the old config for as long as the server ran.
+   * A released process starts again, re-initialised, if its config is used again.
+   */
+  async releaseIdleProcesses(): Promise<number> {
+    if (this.#idleReleaseMs <= 0 || this.#closed) return 0;
+    let released = 0;
+    for (const slots of this.#slots.values()) {
+      const running = slots.filter((s) => s.process.pid !== undefined).sort((a, b) => a.process.idleMs - b.process.idleMs);
+      for (const slot of running.slice(1)) {
+        if (slot.process.idleMs >= this.#idleReleaseMs && (await slot.process.release())) {
+          released++;
+          this.#log.info({ cmd: slot.process.command.command, configs: slot.configs.size }, "stopped a plugin process nothing has used for a while");
+        }
+      }
+    }
+    return released;
   }
 
   list(): RegisteredPlugin[] {
@@ -172,6 +211,7 @@ export class DefaultPluginManager implements PluginManager {
 
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#sweeper) clearInterval(this.#sweeper);
     const all = [...this.#slots.values()].flat();
     this.#slots.clear();
     await Promise.all(all.map((slot) => slot.process.stop()));
@@ -241,9 +281,15 @@ export class DefaultPluginManager implements PluginManager {
         command,
         launch: (cmd) => this.#launch(cmd, { ...this.#launchOptions, logRouter }),
         logger: this.#log,
+        now: this.#now,
       });
       slot = { process, logRouter, configs: new Map() };
       slots.push(slot);
+      // a second process of an executable: from now on, look for idle ones
+      if (slots.length > 1 && !this.#sweeper && this.#idleReleaseMs > 0) {
+        this.#sweeper = setInterval(() => void this.releaseIdleProcesses().catch(() => undefined), IDLE_SWEEP_MS);
+        this.#sweeper.unref();
+      }
     }
     if (wanted !== undefined) slot.configs.set(pluginKey, wanted);
     return slot;

@@ -45,6 +45,11 @@ export class RestartableProcess {
   #lastFailure: unknown;
   #lastFailureAt = 0;
   readonly #now: () => number;
+  /** Calls in flight, and streams they returned that are still open. */
+  #busy = 0;
+  #lastActive: number;
+  /** The current process was stopped while idle (release()): the next call starts another. */
+  #released = false;
   #starts = 0;
   #stopped = false;
 
@@ -53,6 +58,33 @@ export class RestartableProcess {
     this.#launch = options.launch;
     this.#log = options.logger;
     this.#now = options.now ?? Date.now;
+    this.#lastActive = this.#now();
+  }
+
+  /** How long no call has been in flight (0 while one is, or a stream it returned is open). */
+  get idleMs(): number {
+    return this.#busy > 0 ? 0 : this.#now() - this.#lastActive;
+  }
+
+  /**
+   * Stops the running process while nothing uses it; unlike stop(), the next call starts a new
+   * one and re-initialises it (Init with the same config), as after a crash.
+   */
+  async release(): Promise<boolean> {
+    const current = this.#current;
+    if (this.#stopped || this.#busy > 0 || this.#starting || !current || current.exited) return false;
+    this.#released = true;
+    await current.stop();
+    return true;
+  }
+
+  #enter(): void {
+    this.#busy++;
+  }
+
+  #leave(): void {
+    this.#busy--;
+    this.#lastActive = this.#now();
   }
 
   /** How many processes were started so far (1 + restarts). */
@@ -107,28 +139,46 @@ export class RestartableProcess {
    * by the process dying becomes a PluginUnavailableError.
    */
   async call<T>(what: string, fn: (connection: PluginConnection) => Promise<T>): Promise<T> {
-    const proc = await this.process();
+    this.#enter();
     try {
-      return await fn(proc.connection);
-    } catch (error) {
-      throw await this.#explain(what, proc, error);
+      const proc = await this.process();
+      try {
+        return await fn(proc.connection);
+      } catch (error) {
+        throw await this.#explain(what, proc, error);
+      }
+    } finally {
+      this.#leave();
     }
   }
 
   /** Like call(), with a client from client(). */
   async callClient<C, T>(what: string, key: string, create: (connection: PluginConnection) => C, fn: (client: C) => Promise<T>): Promise<T> {
-    const current = this.#current;
-    // hot path: no extra promise when the process is up
-    const proc = current && !current.exited && !this.#stopped ? current : await this.process();
-    const client = this.#clientOf(proc, key, create);
-    let result: T;
+    this.#enter();
+    let streaming = false;
     try {
-      result = await fn(client);
-    } catch (error) {
-      throw await this.#explain(what, proc, error);
+      const current = this.#current;
+      // hot path: no extra promise when the process is up
+      const proc = current && !current.exited && !this.#stopped ? current : await this.process();
+      const client = this.#clientOf(proc, key, create);
+      let result: T;
+      try {
+        result = await fn(client);
+      } catch (error) {
+        throw await this.#explain(what, proc, error);
+      }
+      if (result instanceof Readable) {
+        this.#explainStreamErrors(what, proc, result);
+        // busy until the caller is done with the stream (GetObject's body)
+        if (!result.destroyed) {
+          streaming = true;
+          result.once("close", () => this.#leave());
+        }
+      }
+      return result;
+    } finally {
+      if (!streaming) this.#leave();
     }
-    if (result instanceof Readable) this.#explainStreamErrors(what, proc, result);
-    return result;
   }
 
   /**
@@ -175,7 +225,11 @@ export class RestartableProcess {
       this.#failures = 0;
     }
     const restart = this.#current !== undefined;
-    if (restart) this.#log.info({ cmd: this.command.command }, "plugin process exited; restarting it");
+    if (restart) {
+      if (this.#released) this.#log.debug({ cmd: this.command.command }, "starting the plugin again (it was stopped while unused)");
+      else this.#log.info({ cmd: this.command.command }, "plugin process exited; restarting it");
+    }
+    this.#released = false;
     let proc: PluginProcess | undefined;
     try {
       proc = await this.#launch(this.command);

@@ -258,6 +258,15 @@ describe("KubernetesBackupper and excluded namespaces", () => {
     expect(log.text()).not.toContain("Excluding item because namespace is excluded");
     expect(log.warnings).toBe(1);
     expect(log.text()).toContain("due to the inclusion of namespaces [other] managed by ArgoCD in the backup.");
+    expect(log.text()).toContain('msg="Backing up all volumes using pod volume backup: false"');
+  });
+
+  it("says which namespaces it skips for not being Active, as Velero", async () => {
+    const kube = cluster();
+    kube.seed(GVR.namespaces, { ...forNamespace("going").build(), status: { phase: "Terminating" } });
+    const { log, items } = await run({ includedResources: ["namespaces"] }, {}, kube);
+    expect(items).not.toContain(cl("namespaces", "going"));
+    expect(log.text()).toContain(`msg="Skip namespace going because it's not in Active phase."`);
   });
 });
 

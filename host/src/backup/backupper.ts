@@ -359,6 +359,7 @@ class BackupRun {
       log.info(`Including cluster-scoped resources: ${cluster.includesString()}`);
       log.info(`Excluding cluster-scoped resources: ${cluster.excludesString()}`);
     }
+    log.info(`Backing up all volumes using pod volume backup: ${this.#spec.defaultVolumesToFsBackup === true}`);
     this.#hooks = resolveResourceHooks(this.#spec.hooks?.resources, this.#catalog);
     this.#actions = await this.#resolveActions(this.#in.actions);
     this.#itemBlockActions = await this.#resolveActions(this.#in.itemBlockActions ?? []);
@@ -503,7 +504,10 @@ class BackupRun {
         }
         for (const p of selectorProblems) log.error({ err: p.problem }, `Fail to convert backup ${p.what} ${p.selector} into selector.`);
         for (const ns of existing) {
-          if ((ns.status as { phase?: string } | undefined)?.phase && (ns.status as { phase?: string }).phase !== "Active") continue;
+          if ((ns.status as { phase?: string } | undefined)?.phase && (ns.status as { phase?: string }).phase !== "Active") {
+            this.#log.info(`Skip namespace ${ns.metadata.name} because it's not in Active phase.`);
+            continue;
+          }
           const labels = ns.metadata.labels;
           const name = ns.metadata.name;
           if ((selector && selector.matches(labels)) || orSelectors.some((s) => s.matches(labels))) trackedNamespaces.add(name);

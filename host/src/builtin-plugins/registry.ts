@@ -7,6 +7,7 @@
  * e.g. `plugins.register("RestoreItemAction", "velero.io/job", () => new JobAction())`.
  */
 import {
+  comparePluginListing,
   validatePluginName,
   type BackupItemAction,
   type BackupItemActionV2,
@@ -82,8 +83,9 @@ export class BuiltinPlugins implements InProcessPlugins {
     return this.register("ItemBlockAction", name, factory);
   }
 
+  /** In Velero's listing order (kinds in its order, names sorted): the order actions run in. */
   list(): PluginId[] {
-    return [...this.#entries.values()].map(({ kind, name }) => ({ kind, name }));
+    return [...this.#entries.values()].map(({ kind, name }) => ({ kind, name })).sort(comparePluginListing);
   }
 
   entries(): BuiltinEntry[] {

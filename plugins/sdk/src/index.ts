@@ -68,7 +68,7 @@ export type {
   PluginKindMap,
 } from "./contract/plugins.js";
 export { emptyResourceSelector } from "./contract/plugins.js";
-export { PLUGIN_KINDS, isPluginKind, validatePluginName, qualifyPluginName } from "./contract/kinds.js";
+export { PLUGIN_KINDS, PLUGIN_LISTING_ORDER, comparePluginListing, isPluginKind, validatePluginName, qualifyPluginName } from "./contract/kinds.js";
 export type { PluginKind } from "./contract/kinds.js";
 export {
   VeleroError,

@@ -40,3 +40,24 @@ export function validatePluginName(name: string): string | undefined {
 export function qualifyPluginName(name: string): string {
   return name.includes("/") ? name : `velero.io/${name}`;
 }
+
+/** The order of kinds in a Go Velero plugin's ListPlugins answer (its framework's Serve). */
+export const PLUGIN_LISTING_ORDER: readonly PluginKind[] = [
+  "BackupItemAction",
+  "BackupItemActionV2",
+  "VolumeSnapshotter",
+  "ObjectStore",
+  "RestoreItemAction",
+  "RestoreItemActionV2",
+  "DeleteItemAction",
+  "ItemBlockAction",
+];
+
+/**
+ * Orders plugins as Velero's Go plugin framework lists them: by kind (PLUGIN_LISTING_ORDER), then
+ * by name. A Velero host runs item actions in listing order, each on the item the previous one
+ * returned.
+ */
+export function comparePluginListing(a: { kind: PluginKind; name: string }, b: { kind: PluginKind; name: string }): number {
+  return PLUGIN_LISTING_ORDER.indexOf(a.kind) - PLUGIN_LISTING_ORDER.indexOf(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}

@@ -3,7 +3,7 @@
  * request for that name and cached for the life of the process.
  */
 import { NotFoundError, ValidationError } from "../contract/errors.js";
-import { validatePluginName, type PluginKind } from "../contract/kinds.js";
+import { comparePluginListing, validatePluginName, type PluginKind } from "../contract/kinds.js";
 import type { PluginKindMap } from "../contract/plugins.js";
 import type { PluginLogger } from "../logger.js";
 import { adaptBackupItemActionV1, adaptRestoreItemActionV1 } from "./adapters.js";
@@ -15,18 +15,6 @@ export interface PluginFactoryContext {
   /** A logger with `plugin` and `pluginKind` fields already set. */
   logger: PluginLogger;
 }
-
-/** The order of kinds in the Go framework's ListPlugins answer (its server's Serve). */
-const LISTING_ORDER: readonly PluginKind[] = [
-  "BackupItemAction",
-  "BackupItemActionV2",
-  "VolumeSnapshotter",
-  "ObjectStore",
-  "RestoreItemAction",
-  "RestoreItemActionV2",
-  "DeleteItemAction",
-  "ItemBlockAction",
-];
 
 /** Creates the implementation of one named plugin; called once, on first use. */
 export type PluginFactory<T> = (ctx: PluginFactoryContext) => T | Promise<T>;
@@ -76,10 +64,7 @@ export class PluginRegistry {
    * A Velero host runs item actions in this order, each on the item the previous one returned.
    */
   list(): { kind: PluginKind; name: string }[] {
-    const rank = (kind: PluginKind): number => LISTING_ORDER.indexOf(kind);
-    return [...this.#entries.values()]
-      .map(({ kind, name }) => ({ kind, name }))
-      .sort((a, b) => rank(a.kind) - rank(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.#entries.values()].map(({ kind, name }) => ({ kind, name })).sort(comparePluginListing);
   }
 
   get size(): number {

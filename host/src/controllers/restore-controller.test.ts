@@ -177,7 +177,6 @@ describe("RestoreReconciler run", () => {
     // either, and c1 would then warn as an existing, different object (a flake seen once)
     const h = await harness({ items: [forConfigMap("app", "c1")] });
     h.kube.seed(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: "app" } });
-    h.kube.seed(GVR.configMaps, { ...forConfigMap("app", "c1", { k: "different" }), metadata: { name: "c1", namespace: "app" } });
     h.kube.failNext("create", "configmaps", Object.assign(new Error("admission webhook denied"), { statusCode: 403 }));
     const r = await submit(h, forRestore("r1", { backupName: "b1" }));
     expect(phases(h, "r1")).toEqual(["InProgress", "FinalizingPartiallyFailed", "PartiallyFailed"]);
@@ -185,6 +184,28 @@ describe("RestoreReconciler run", () => {
     expect(r.status).not.toHaveProperty("warnings");
     expect(h.store.uploads[0]?.rest.results).toEqual({ errors: { namespaces: { app: ["error restoring configmaps/app/c1: admission webhook denied"] } }, warnings: {} });
     expect(h.store.uploads[0]?.log).toMatch(/Namespace app, resource restore error: error restoring configmaps\/app\/c1: admission webhook denied/);
+  });
+
+  it("takes an object whose create was refused for another reason than AlreadyExists (a webhook, a quota) as the existing one when it is there, as Velero: a warning, not an error", async () => {
+    const h = await harness({ items: [forConfigMap("app", "c1")] });
+    h.kube.seed(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: "app" } });
+    h.kube.seed(GVR.configMaps, { ...forConfigMap("app", "c1", { k: "different" }), metadata: { name: "c1", namespace: "app" } });
+    h.kube.failNext("create", "configmaps", Object.assign(new Error("admission webhook denied"), { statusCode: 403 }));
+    const r = await submit(h, forRestore("r1", { backupName: "b1" }));
+    expect(r.status).toMatchObject({ phase: "Completed", warnings: 1 });
+    expect(r.status).not.toHaveProperty("errors");
+    expect(h.store.uploads[0]?.rest.results).toMatchObject({ warnings: { namespaces: { app: [expect.stringContaining("ConfigMap:c1 already exists")] } } });
+  });
+
+  it("a Service refused for a node port another Service holds is an error when the Service itself is not there (Velero), not a warning", async () => {
+    const svc = { apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: "app" }, spec: { type: "NodePort", ports: [{ port: 80, nodePort: 30080 }] } };
+    const h = await harness({ items: [svc] });
+    h.kube.seed(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: "app" } });
+    const allocated = 'Service "web" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated';
+    h.kube.failNext("create", "services", Object.assign(new Error(allocated), { statusCode: 422 }));
+    const r = await submit(h, forRestore("r1", { backupName: "b1", preserveNodePorts: true }));
+    expect(r.status).toMatchObject({ phase: "PartiallyFailed", errors: 1 });
+    expect(h.store.uploads[0]?.rest.results).toMatchObject({ errors: { namespaces: { app: [`error restoring services/app/web: ${allocated}`] } } });
   });
 
   it("fails a restore whose tarball is corrupt, with the reason, and still uploads its log", async () => {

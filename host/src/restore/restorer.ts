@@ -23,7 +23,7 @@ import { RETURNED_ITEM_ADVICE, returnedItemProblem } from "../shared/plugin-item
 import { IncludesExcludes } from "./filters.js";
 import { runPodExecHooks, type HookRunResult } from "./hooks/exec-hooks.js";
 import { groupRestoreExecHooks, restoreHooksFromSpec, type ResourceRestoreHook } from "./hooks/restore-hooks.js";
-import { isAlreadyExists, isNotFound, isPortAllocatedError } from "./kube-errors.js";
+import { isAlreadyExists, isNotFound } from "./kube-errors.js";
 import { EVERYTHING, fromLabelSelector, type LabelSelector as LabelMatcher } from "../kube/labels.js";
 import {
   addRestoreLabels,
@@ -797,22 +797,26 @@ class RestoreContext {
       await this.#afterCreate(obj, created, gr, gvr, namespace, savedStatus, r);
       return true;
     }
-    const exists = isAlreadyExists(createErr) || (obj.kind === "Service" && isPortAllocatedError(createErr));
-    if (!exists) {
-      this.#log.error({ resource: gr, namespace, name: obj.metadata.name, err: getErrorMessage(createErr) }, `error restoring ${obj.metadata.name}`);
-      r.errors.add(namespace, `error restoring ${id}: ${getErrorMessage(createErr)}`);
-      return false;
-    }
+    // As Velero: whatever made the create fail (AlreadyExists, or a quota, an admission webhook or
+    // validation refusing an object that is there already), an object found in the cluster is
+    // the existing one, compared and skipped, updated or merged. A Service refused for a node port
+    // already allocated is one that exists only when it is found.
     let fromCluster: UnstructuredItem | undefined;
+    let getErr: unknown;
     try {
       fromCluster = await this.#kube.get(gvr, obj.metadata.name, namespace || undefined);
     } catch (err) {
-      createErr = err;
+      getErr = err;
     }
     if (!fromCluster) {
-      const message = `unable to retrieve in-cluster version of ${id}: ${getErrorMessage(createErr)}; it won't be restored or labelled`;
-      this.#log.warn({ resource: gr, namespace, name: obj.metadata.name }, message);
-      r.warnings.add(namespace, message);
+      if (isAlreadyExists(createErr)) {
+        const message = `unable to retrieve in-cluster version of ${id}: ${getErrorMessage(getErr ?? createErr)}; it won't be restored or labelled`;
+        this.#log.warn({ resource: gr, namespace, name: obj.metadata.name }, message);
+        r.warnings.add(namespace, message);
+        return false;
+      }
+      this.#log.error({ resource: gr, namespace, name: obj.metadata.name, err: getErrorMessage(createErr) }, `error restoring ${obj.metadata.name}`);
+      r.errors.add(namespace, `error restoring ${id}: ${getErrorMessage(createErr)}`);
       return false;
     }
     status.itemExists = true;

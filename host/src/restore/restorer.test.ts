@@ -376,6 +376,21 @@ describe("KubernetesRestorer persistent volumes", () => {
     expect((kube.peek<UnstructuredItem>(CORE("persistentvolumeclaims"), "data", "copy")?.spec as { volumeName: string }).volumeName).toBe(clone?.metadata.name);
   });
 
+  it("fails a snapshotted PV whose in-cluster copy is still Released after --terminating-resource-timeout (Velero), instead of restoring it as it is", async () => {
+    const kube = new RestoreFakeKube();
+    kube.seed(CORE("persistentvolumes"), { ...forPv("pv1", { claimRef: { namespace: "app", name: "data" }, persistentVolumeReclaimPolicy: "Retain" }), status: { phase: "Released" } });
+    const calls: string[] = [];
+    const { outcome } = await runRestore({
+      kube,
+      items: [forPv("pv1", { claimRef: { namespace: "app", name: "data" } })],
+      volumeSnapshots: [snapshot],
+      options: { resourceTerminatingTimeoutMs: 5_000, getVolumeSnapshotter: async () => ({ provider: "velero.io/aws", snapshotter: fakeSnapshotter(calls) }) },
+    });
+    expect(outcome.errors.cluster).toEqual([expect.stringMatching(/^error waiting on in-cluster persistentvolume pv1: it is still being deleted \(or Released\) after 5s/)]);
+    expect(calls, "no volume made from the snapshot").toEqual([]);
+    expect((kube.peek<UnstructuredItem>(CORE("persistentvolumes"), "pv1")?.status as { phase?: string } | undefined)?.phase).toBe("Released");
+  });
+
   it("fails the PV with a clear message when no volume snapshotter is configured", async () => {
     const { outcome } = await runRestore({ items: [forPv("pv1")], volumeSnapshots: [snapshot] });
     // prefixed as Velero's errors from restoring a PV's snapshot are

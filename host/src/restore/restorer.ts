@@ -18,7 +18,7 @@ import {
 } from "./backup-contents.js";
 import { pollUntil, systemClock, type RestoreClock } from "./clock.js";
 import { groupResourceString, parseApiVersion, parseGroupResource, ResourceResolver, type ServedGroup } from "./discovery.js";
-import { parseGoDuration } from "../shared/duration.js";
+import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
 import { RETURNED_ITEM_ADVICE, returnedItemProblem } from "../shared/plugin-items.js";
 import { IncludesExcludes } from "./filters.js";
 import { runPodExecHooks, type HookRunResult } from "./hooks/exec-hooks.js";
@@ -626,7 +626,8 @@ class RestoreContext {
    */
   async #pvGoneOrGoing(name: string): Promise<boolean> {
     let gone = false;
-    await pollUntil(this.#clock, POLL_INTERVAL_MS, this.#o.resourceTerminatingTimeoutMs ?? DEFAULT_RESOURCE_TERMINATING_TIMEOUT_MS, async () => {
+    const timeoutMs = this.#o.resourceTerminatingTimeoutMs ?? DEFAULT_RESOURCE_TERMINATING_TIMEOUT_MS;
+    const settled = await pollUntil(this.#clock, POLL_INTERVAL_MS, timeoutMs, async () => {
       const pv = await this.#kube.get({ group: "", version: "v1", resource: "persistentvolumes" }, name);
       if (!pv) {
         gone = true;
@@ -640,6 +641,14 @@ class RestoreContext {
       const ns = await this.#kube.get({ group: "", version: "v1", resource: "namespaces" }, claimRef.namespace);
       return ns !== undefined && !ns.metadata.deletionTimestamp && getPath(ns, "status", "phase") !== "Terminating";
     });
+    if (!settled) {
+      // As Velero: the PV is not restored (creating it now could point a new PV at the old
+      // volume, or restore nothing from the snapshot); the item fails with this error.
+      this.#log.warn({ pvName: name }, "timeout reached waiting for persistent volume to delete");
+      throw new Error(
+        `error waiting on in-cluster persistentvolume ${name}: it is still being deleted (or Released) after ${formatGoDuration(timeoutMs)} (--terminating-resource-timeout); a Released PV with reclaim policy Retain stays until it is deleted`,
+      );
+    }
     if (!gone) this.#log.info({ name }, "persistent volume still exists in the cluster; restoring it without recreating its volume");
     return gone;
   }

@@ -282,6 +282,18 @@ describe("KubernetesRestorer existing resources", () => {
     expect(live?.secrets).toEqual([{ name: "live" }, { name: "from-backup" }]);
     expect(live?.imagePullSecrets).toEqual([{ name: "pull" }]);
     expect(outcome.resourceList["v1/ServiceAccount"]).toEqual(["a/sa(updated)"]);
+    // the merge patch carries no restore labels (Velero diffs from the labelled in-cluster object)
+    expect(live?.metadata.labels ?? {}).not.toHaveProperty("velero.io/restore-name");
+  });
+
+  it("leaves an existing ServiceAccount the backup adds nothing to alone: not patched, not 'updated' (as Velero)", async () => {
+    const kube = new RestoreFakeKube();
+    kube.seed(CORE("namespaces"), forNamespace("a"));
+    kube.seed(CORE("serviceaccounts"), { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "sa", namespace: "a" }, secrets: [{ name: "live" }, { name: "from-backup" }] });
+    const sa = forItem("v1", "ServiceAccount", "a", "sa", { secrets: [{ name: "from-backup" }] });
+    const { outcome } = await runRestore({ items: [sa], kube });
+    expect(kube.actions.filter((a) => a.verb === "patch" && a.resource === "serviceaccounts")).toEqual([]);
+    expect(outcome.resourceList["v1/ServiceAccount"]).toEqual(["a/sa(skipped)"]);
   });
 });
 

@@ -286,6 +286,21 @@ describe("KubernetesRestorer existing resources", () => {
     expect(live?.metadata.labels ?? {}).not.toHaveProperty("velero.io/restore-name");
   });
 
+  it("waits out a terminating namespace once: its later items fail at once (Velero's deletion tracker), not after the whole timeout each", async () => {
+    const kube = new RestoreFakeKube();
+    kube.seed(CORE("namespaces"), { ...forNamespace("gone"), metadata: { name: "gone", deletionTimestamp: "2024-01-01T00:00:00Z" }, status: { phase: "Terminating" } });
+    const start = Date.UTC(2024, 0, 1);
+    const { outcome, clock } = await runRestore({
+      kube,
+      items: [forConfigMap("gone", "c1"), forItem("v1", "Secret", "gone", "s1", { data: {} })],
+      options: { resourceTerminatingTimeoutMs: 60_000 },
+    });
+    const errors = outcome.errors.all();
+    expect(errors.some((e) => e.includes("timed out waiting for terminating namespace gone to disappear before restoring"))).toBe(true);
+    expect(errors.some((e) => e.includes("skipping polling for terminating namespace gone"))).toBe(true);
+    expect(clock.now() - start).toBeLessThan(2 * 60_000);
+  });
+
   it("leaves an existing ServiceAccount the backup adds nothing to alone: not patched, not 'updated' (as Velero)", async () => {
     const kube = new RestoreFakeKube();
     kube.seed(CORE("namespaces"), forNamespace("a"));

@@ -166,6 +166,8 @@ class RestoreContext {
   readonly #operations: RestoreOperation[] = [];
   readonly #volumeInfo: RestoreVolumeInfo[] = [];
   readonly #namespaces = new Map<string, Promise<void>>();
+  /** Namespaces this restore waited for until --terminating-resource-timeout (they fail at once after). */
+  readonly #namespacesTimedOut = new Set<string>();
   readonly #pvsToProvision = new Set<string>();
   readonly #renamedPVs = new Map<string, string>();
   readonly #hookRuns: Promise<{ namespace: string; result: HookRunResult }>[] = [];
@@ -438,10 +440,16 @@ class RestoreContext {
       const ns = await this.#kube.get(gvr, target);
       if (!ns) return true;
       terminating = ns.metadata.deletionTimestamp !== undefined || getPath(ns, "status", "phase") === "Terminating";
+      // As Velero's deletion tracker: a namespace this restore already waited out once fails its
+      // other items at once instead of each waiting the whole timeout again.
+      if (terminating && this.#namespacesTimedOut.has(target)) throw new Error(`skipping polling for terminating namespace ${target}: it was still terminating after --terminating-resource-timeout`);
       exists = !terminating;
       return !terminating;
     });
-    if (!settled) throw new Error(`timed out waiting for terminating namespace ${target} to disappear before restoring`);
+    if (!settled) {
+      this.#namespacesTimedOut.add(target);
+      throw new Error(`timed out waiting for terminating namespace ${target} to disappear before restoring`);
+    }
     if (exists) return;
     const ns = await this.#namespaceFromBackup(original, target);
     try {

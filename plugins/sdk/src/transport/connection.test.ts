@@ -57,6 +57,37 @@ describe("go-plugin control calls against a server without the optional services
   });
 });
 
+describe("the health check against a health service that does not know \"plugin\"", () => {
+  // go-plugin's Go host never asks for health: a non-Go plugin whose health service has no
+  // "plugin" entry (NOT_FOUND) runs under Velero, so it must here too; NOT_SERVING is refused.
+  let server: grpc.Server;
+  let address: string;
+  let answer: { code?: grpc.status; status?: string } = {};
+  beforeAll(async () => {
+    server = new grpc.Server();
+    server.addService(serviceDefinition("health"), {
+      Check: (_c: unknown, cb: grpc.sendUnaryData<object>) => (answer.code !== undefined ? cb({ code: answer.code, details: "unknown service" }) : cb(null, { status: answer.status })),
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    address = `127.0.0.1:${port}`;
+  });
+  afterAll(() => server.forceShutdown());
+
+  it("takes NOT_FOUND as alive, and refuses NOT_SERVING", async () => {
+    const conn = connectPlugin(tcp(address));
+    try {
+      answer = { code: grpc.status.NOT_FOUND };
+      await expect(checkHealth(conn, 5000)).resolves.toBeUndefined();
+      answer = { status: "NOT_SERVING" };
+      await expect(checkHealth(conn, 5000)).rejects.toThrow('reports health status "NOT_SERVING", not SERVING');
+    } finally {
+      conn.close();
+    }
+  });
+});
+
 describe("control calls against an SDK plugin", () => {
   it("passes the health check, drains stdio and reports Shutdown to the plugin", async () => {
     const plugin = await startTestPluginServer(serve({ logger: createNoopPluginLogger() }).registerObjectStore("x.io/s", () => new InMemoryObjectStore()));

@@ -202,7 +202,9 @@ export function checkHealth(conn: PluginConnection, timeoutMs: number): Promise<
       { deadline: Date.now() + timeoutMs },
       (err: grpc.ServiceError | null, res?: HealthCheckResponse__Output) => {
         if (err) {
-          if (err.code === grpc.status.UNIMPLEMENTED) return resolve();
+          // It answered: alive. go-plugin's Go host never asks, so a plugin without the health
+          // service (UNIMPLEMENTED) or without its "plugin" entry (NOT_FOUND) runs under Velero.
+          if (err.code === grpc.status.UNIMPLEMENTED || err.code === grpc.status.NOT_FOUND) return resolve();
           const why = err.code === grpc.status.DEADLINE_EXCEEDED ? `no answer within ${timeoutMs} ms` : err.details || err.message;
           return reject(new PluginUnavailableError(`plugin at ${conn.target} failed its health check: ${why}`, { cause: err }));
         }

@@ -77,14 +77,11 @@ async function setup(options: { progressAtBackupEnd?: Partial<OperationProgress>
   const postProcessing = new BackupPostProcessingTracker();
   const backupMetrics: string[] = [];
   const record = (name: string) => (...args: unknown[]) => void backupMetrics.push(`${name}:${args.join(":")}`);
+  // what both controllers share in the server
+  const shared = { kube, logger: createSilentLogger(), clock, getBackupStore, plugins, postProcessing };
   const backups = new BackupReconciler({
-    kube,
+    ...shared,
     namespace: "velero",
-    logger: createSilentLogger(),
-    clock,
-    getBackupStore,
-    plugins,
-    postProcessing,
     metrics: {
       backupAttempt: record("attempt"),
       backupSuccess: record("success"),
@@ -103,12 +100,7 @@ async function setup(options: { progressAtBackupEnd?: Partial<OperationProgress>
   const metrics: string[] = [];
   const m = (name: string) => (schedule: string, value?: unknown) => void metrics.push(`${name}:${schedule}:${value instanceof Date ? value.toISOString() : String(value)}`);
   const operations = new BackupOperationsReconciler({
-    kube,
-    logger: createSilentLogger(),
-    clock,
-    getBackupStore,
-    plugins,
-    postProcessing,
+    ...shared,
     metrics: {
       backupSuccess: m("success"),
       backupPartialFailure: m("partial"),

@@ -11,6 +11,14 @@ import type { HandshakeInfo } from "./handshake.js";
 
 const tcp = (address: string): HandshakeInfo => ({ coreVersion: 1, appVersion: 2, network: "tcp", address, protocol: "grpc", serverCert: "" });
 
+/** A gRPC server on 127.0.0.1 with one service only, as a minimal non-Go plugin might serve. */
+async function bareServer(service: Parameters<typeof serviceDefinition>[0], handlers: grpc.UntypedServiceImplementation): Promise<{ server: grpc.Server; address: string }> {
+  const server = new grpc.Server();
+  server.addService(serviceDefinition(service), handlers);
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  return { server, address: `127.0.0.1:${port}` };
+}
+
 describe("connectPlugin", () => {
   it("builds unix and tcp targets", () => {
     const unix = connectPlugin({ ...tcp("x"), network: "unix", address: "/tmp/plugin1/plugin.sock" });
@@ -31,14 +39,9 @@ describe("go-plugin control calls against a server without the optional services
   let server: grpc.Server;
   let address: string;
   beforeAll(async () => {
-    server = new grpc.Server();
-    server.addService(serviceDefinition("pluginLister"), {
+    ({ server, address } = await bareServer("pluginLister", {
       ListPlugins: (_c: unknown, cb: grpc.sendUnaryData<object>) => cb(null, { plugins: [{ command: "/p", kind: "ObjectStore", name: "x.io/y" }] }),
-    });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
-    );
-    address = `127.0.0.1:${port}`;
+    }));
   });
   afterAll(() => server.forceShutdown());
 
@@ -64,14 +67,9 @@ describe("the health check against a health service that does not know \"plugin\
   let address: string;
   let answer: { code?: grpc.status; status?: string } = {};
   beforeAll(async () => {
-    server = new grpc.Server();
-    server.addService(serviceDefinition("health"), {
+    ({ server, address } = await bareServer("health", {
       Check: (_c: unknown, cb: grpc.sendUnaryData<object>) => (answer.code !== undefined ? cb({ code: answer.code, details: "unknown service" }) : cb(null, { status: answer.status })),
-    });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
-    );
-    address = `127.0.0.1:${port}`;
+    }));
   });
   afterAll(() => server.forceShutdown());
 

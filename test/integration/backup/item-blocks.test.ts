@@ -113,9 +113,9 @@ describe("item blocks: related items backed up together, hooks around each block
     for (const ns of [SHARED, PEERS]) if (workDir) rmSync(join(workDir, ns), { recursive: true, force: true });
   });
 
-  it("lists the built-in ItemBlockActions (Velero's order) before the plugin's", () => {
+  it("lists the built-in ItemBlockActions (Velero's order: its binary's ListPlugins sorts names) before the plugin's", () => {
     const names = server?.plugins.list().filter((p) => p.kind === "ItemBlockAction").map((p) => p.name);
-    expect(names).toEqual(["velero.io/pvc", "velero.io/pod", "velero.io/service-account", "test.io/iba", "test.io/iba-peer"]);
+    expect(names).toEqual(["velero.io/pod", "velero.io/pvc", "velero.io/service-account", "test.io/iba", "test.io/iba-peer"]);
   });
 
   it("two pods sharing a PVC: one block (pod → PVC → PV and the other pod); both pre hooks, then the block's items, then both post hooks", async () => {

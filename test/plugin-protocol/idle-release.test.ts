@@ -1,7 +1,9 @@
 // A long-lived plugin manager and the configs of object stores: each config gets its own process
 // (a process holds one config per plugin), and one that nothing has used for idleReleaseMs is
 // stopped, keeping the executable's most recently used process. A released config used again
-// gets a new process, initialised with it. Real fixture plugin processes; a fake clock decides idleness.
+// gets a new process, initialised with it. And the log lines of the manager's own calls (not a
+// backup's or restore's) stay out of an operation's log. Real fixture plugin processes; a fake
+// clock decides idleness.
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -92,3 +94,28 @@ describe("plugin processes of configs nothing uses any more", () => {
     expect(await readAll(body)).toBe("from b");
   });
 });
+
+describe("plugin log lines of the manager's own calls", () => {
+  it("go to the server log, not to a backup whose call on the same process just ended (its log, its error counts)", async () => {
+    const backupRecords: LogRecord[] = [];
+    const view = manager.withLog(captureLogger(backupRecords));
+    const initialised = (rs: LogRecord[]) => rs.filter((r) => r.message === "fixture store initialised" && r.fields["bucket"] === "routing").length;
+    const config = { path: dataA, bucket: "routing" };
+    await view.getObjectStore("test.io/store", config);
+    await waitFor(() => initialised(backupRecords) === 1);
+    const serverBefore = initialised(records);
+    // within the backup's grace period: the manager's own call (a location's validation)
+    await manager.getObjectStore("test.io/store", config);
+    await waitFor(() => initialised(records) > serverBefore);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(initialised(backupRecords)).toBe(1);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

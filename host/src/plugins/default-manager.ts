@@ -263,7 +263,10 @@ export class DefaultPluginManager implements PluginManager {
     }
     const slot = this.#slotFor(entry.location.command, `${kind}/${entry.name}`, config);
     const plugin = createRestartablePlugin(slot.process, kind, entry.name, this.#clientOptions);
-    return scope ? withCallLogger(plugin, slot.logRouter, scope.logger, scope.options) : plugin;
+    // A call of the manager itself (a location's validation, say) holds the process's lines for the
+    // server log while it runs: a backup's call in flight (or just done) on the same process must
+    // not get them, nor count their warnings and errors.
+    return scope ? withCallLogger(plugin, slot.logRouter, scope.logger, scope.options) : withCallLogger(plugin, slot.logRouter, this.#log, { echoesToServerLog: true });
   }
 
   #slotFor(command: PluginCommand, pluginKey: string, config: Record<string, string> | undefined): ProcessSlot {

@@ -292,6 +292,29 @@ describe("BackupReconciler", () => {
     expect(JSON.parse(gunzipSync(stored as Buffer).toString())).toMatchObject([{ spec: { persistentVolumeName: "pv-data", providerVolumeID: "vol-1" }, status: { providerSnapshotID: "snap-1", phase: "Completed" } }]);
   });
 
+  it("opens the backup's object store through the backup's plugin view, so what the store plugin logs lands in the backup's log (Velero's per-backup plugin manager)", async () => {
+    const t = setup();
+    const objects = new MemoryObjectStore();
+    const opened: string[] = [];
+    const base = { getObjectStore: async () => (opened.push("server"), objects) };
+    const actions = { getBackupItemActions: async () => [], getItemBlockActions: async () => [], getVolumeSnapshotter: async () => Promise.reject(new Error("none")) };
+    const view = { ...actions, getObjectStore: async () => (opened.push("backup view"), objects) };
+    const getBackupStore = createBackupStoreGetter({ plugins: base, credentials: new CredentialFileStore({ kube: t.kube, namespace: "velero", directory: tmpdir() }), logger: createSilentLogger() });
+    const reconciler = new BackupReconciler({
+      kube: t.kube,
+      namespace: "velero",
+      logger: createSilentLogger(),
+      clock: t.clock,
+      getBackupStore,
+      plugins: { ...actions, withLog: () => view as never },
+    });
+    await t.kube.create(GVR.backups, forBackup("velero", "viewed").includedNamespaces("app").build() as never);
+    await reconciler.reconcile("velero/viewed");
+    await reconciler.idle();
+    expect(t.kube.peek<Backup>(GVR.backups, "viewed", "velero")?.status, JSON.stringify(t.kube.peek<Backup>(GVR.backups, "viewed", "velero")?.status)).toMatchObject({ phase: "Completed" });
+    expect(opened).toEqual(["backup view"]);
+  });
+
   it("fails without writing anything when the backup item actions cannot be had (a plugin that will not start)", async () => {
     const t = setup();
     const failing = new BackupReconciler({

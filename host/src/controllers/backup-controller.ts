@@ -463,7 +463,8 @@ export class BackupReconciler implements Reconciler {
     /** The native snapshots a failed engine run had taken (recorded all the same). */
     let snapshotsTaken: NativeSnapshotRecord[] = [];
     // What external plugins log during this backup's calls goes into its log too (as in Velero).
-    const plugins = this.#o.plugins.withLog?.(backupLog, { echoesToServerLog: true }) ?? this.#o.plugins;
+    const view = this.#o.plugins.withLog?.(backupLog, { echoesToServerLog: true });
+    const plugins = view ?? this.#o.plugins;
     // Before anything is written, as Velero's runBackup: what fails here fails the backup and
     // uploads nothing (a bucket holding a backup of this name must never be overwritten, not
     // even when the check itself fails).
@@ -478,7 +479,8 @@ export class BackupReconciler implements Reconciler {
     try {
       actions = await plugins.getBackupItemActions();
       itemBlockActions = await plugins.getItemBlockActions();
-      store = await this.#o.getBackupStore(prepared.location as BackupStorageLocation);
+      // through the backup's view: what the object store plugin logs goes to the backup's log
+      store = await this.#o.getBackupStore(prepared.location as BackupStorageLocation, view ? { plugins: view } : {});
     } catch (err) {
       return failBeforeStart(getErrorMessage(err));
     }

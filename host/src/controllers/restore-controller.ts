@@ -326,7 +326,9 @@ export class RestoreReconciler implements Reconciler {
     );
     let store: BackupStore | undefined;
     try {
-      store = await this.#o.getBackupStore(v.location);
+      // through the restore's view: what the object store plugin logs goes to the restore's log
+      const view = this.#o.plugins.withLog?.(restoreLog.logger);
+      store = await this.#o.getBackupStore(v.location, view ? { plugins: view } : {});
       const outcome = await this.#runEngine(restore, v, store, restoreLog.logger);
       const operations = await this.#checkOperations(restore, outcome, restoreLog.logger);
       if (operations.inProgress) {

@@ -16,6 +16,12 @@ export interface OpenBackupStoreOptions {
    * then means an unmounted volume).
    */
   firstValidation?: boolean;
+  /**
+   * The plugin manager to open the object store through instead of the getter's: a backup's or
+   * restore's view (PluginManager.withLog), so what the plugin logs during the upload or
+   * download lands in that operation's log, as with Velero's per-operation plugin managers.
+   */
+  plugins?: Pick<PluginManager, "getObjectStore">;
 }
 
 export type BackupStoreGetter = (location: BackupStorageLocation, options?: OpenBackupStoreOptions) => Promise<BackupStore>;
@@ -61,7 +67,7 @@ export function createBackupStoreGetter(options: BackupStoreGetterOptions): Back
   return async (location, open = {}) => {
     const { bucket, prefix, config } = await objectStoreConfigFor(location, options.credentials);
     if (open.firstValidation) Object.assign(config, options.firstValidationConfig?.[location.spec.provider]);
-    const objectStore: ObjectStore = await options.plugins.getObjectStore(location.spec.provider, config);
+    const objectStore: ObjectStore = await (open.plugins ?? options.plugins).getObjectStore(location.spec.provider, config);
     return new ObjectBackupStore({ objectStore, bucket, prefix, logger: options.logger.child({ bucket, prefix }) });
   };
 }

@@ -155,7 +155,12 @@ describe("BackupOperationsReconciler", () => {
 
   it("an operation still running: InProgress with its progress recorded, requeued after the sync period", async () => {
     const t = await setup();
-    t.action.progressValue = { completed: false, nCompleted: 3, nTotal: 10, operationUnits: "bytes", description: "uploading" };
+    // not started yet (the plugin reports no start): the operation stays New, as in Velero
+    t.action.progressValue = { completed: false, nCompleted: 0, nTotal: 10 };
+    await t.operations.reconcile(KEY);
+    expect((await t.ops())[0]?.status).toMatchObject({ phase: "New", nTotal: 10 });
+    t.action.progressCalls.splice(0);
+    t.action.progressValue = { completed: false, nCompleted: 3, nTotal: 10, operationUnits: "bytes", description: "uploading", started: new Date("2024-05-01T10:00:02Z") };
     t.clock.advance(5_000);
     const actionsBefore = t.kube.actions.length;
     expect(await t.operations.reconcile(KEY)).toEqual({ kind: "requeue", afterMs: DEFAULT_ITEM_OPERATION_SYNC_MS });

@@ -309,7 +309,8 @@ export async function checkBackupItemOperations(
       fail(OPERATION_TIMED_OUT);
       continue;
     }
-    op.status.phase = "InProgress";
+    // As Velero: New until the plugin reports the operation started
+    if (op.status.phase === "New" && op.status.started) op.status.phase = "InProgress";
     inProgress = true;
   }
   return { inProgress, failures };

@@ -386,6 +386,18 @@ describe("backup item actions and item block actions: velero-ts gives what Veler
     }
   });
 
+  it("velero.io/crd-remap-version (backup) leaves a CRD as it is on a cluster that serves no v1beta1 CRDs (Kubernetes 1.22+)", async () => {
+    const crd: UnstructuredItem = {
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: "widgets.example.io" },
+      spec: { group: "example.io", names: { plural: "widgets", kind: "Widget" }, scope: "Namespaced", versions: [{ name: "v1", served: true, storage: true }] },
+    };
+    const out = await sameBackupOutput("velero.io/crd-remap-version", crd);
+    expect(out.item.apiVersion).toBe("apiextensions.k8s.io/v1");
+    expect(out.additionalItems).toEqual([]);
+  });
+
   it("velero.io/service-account (backup) adds the cluster role bindings that name it", async () => {
     const out = await sameBackupOutput("velero.io/service-account", serviceAccount);
     expect(out.additionalItems).toContain(`clusterrolebindings.rbac.authorization.k8s.io//${NS}-app`);

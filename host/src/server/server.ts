@@ -5,10 +5,10 @@
 import { checkNamespaceExists, checkVeleroResources } from "./crd-check.js";
 import { createServer, type Server } from "node:http";
 import { getErrorMessage, LABELS, type Backup } from "@velero-ts/plugin-sdk";
-import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction } from "../backup/actions/index.js";
+import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction, CRD_REMAP_VERSION_ACTION } from "../backup/actions/index.js";
 import { BUILTIN_ITEM_BLOCK_ACTIONS, createBuiltinItemBlockAction } from "../backup/item-block-actions/index.js";
 import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
-import { FeatureFlags } from "../shared/features.js";
+import { API_GROUP_VERSIONS_FEATURE, FeatureFlags } from "../shared/features.js";
 import { FILESYSTEM_CONFIG, FILESYSTEM_OBJECT_STORE } from "../builtin-plugins/filesystem-object-store.js";
 import { createBuiltinPlugins } from "../builtin-plugins/registry.js";
 import { BackupReconciler } from "../controllers/backup-controller.js";
@@ -225,7 +225,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let plugins = options.plugins;
   if (!plugins) {
     const builtins = createBuiltinPlugins(logger);
-    for (const name of BUILTIN_BACKUP_ITEM_ACTIONS) builtins.registerBackupItemAction(name, () => createBuiltinBackupItemAction(name, kube));
+    for (const name of BUILTIN_BACKUP_ITEM_ACTIONS) {
+      if (name === CRD_REMAP_VERSION_ACTION && features.isEnabled(API_GROUP_VERSIONS_FEATURE)) continue;
+      builtins.registerBackupItemAction(name, () => createBuiltinBackupItemAction(name, kube));
+    }
     for (const name of BUILTIN_ITEM_BLOCK_ACTIONS) builtins.registerItemBlockAction(name, () => createBuiltinItemBlockAction(name, kube));
     for (const a of builtinRestoreItemActions({ kube, veleroNamespace: namespace, logger })) builtins.registerRestoreItemAction(a.name, () => a.create());
     const registry = await discoverPlugins({

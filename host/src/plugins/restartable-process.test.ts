@@ -19,7 +19,10 @@ class FakeProcess implements PluginProcess {
     this.exited = true;
     this.#resolveExit({ code: null, signal: "SIGKILL" });
   }
+  /** How long stop() takes (a graceful Shutdown). */
+  stopDelayMs = 0;
   async stop(): Promise<void> {
+    if (this.stopDelayMs > 0) await new Promise((r) => setTimeout(r, this.stopDelayMs));
     this.die();
   }
 }
@@ -96,6 +99,29 @@ describe("RestartableProcess", () => {
     // the problem has passed: the next call starts the plugin
     await expect(proc.call("x", async () => "ok")).resolves.toBe("ok");
     expect(started).toHaveLength(1);
+  });
+
+  it("release() stops an idle process; a call meanwhile (while it shuts down) or later gets a new one, and a busy process is not released", async () => {
+    const clock = { ms: 0 };
+    const { proc, started } = setup(0, clock);
+    await proc.call("x", async () => undefined);
+    clock.ms += 5_000;
+    expect(proc.idleMs).toBe(5_000);
+    // busy while a call runs
+    let finish: () => void = () => undefined;
+    const running = proc.call("slow", () => new Promise<void>((r) => (finish = r)));
+    await new Promise((r) => setImmediate(r));
+    expect(proc.idleMs).toBe(0);
+    expect(await proc.release()).toBe(false);
+    finish();
+    await running;
+    // idle: released; its graceful stop takes a while, and a call arriving then does not use it
+    started[0]!.stopDelayMs = 50;
+    const releasing = proc.release();
+    await proc.call("during the release", async (c) => expect(c.target).toBe("fake:101"));
+    expect(await releasing).toBe(true);
+    expect(started.map((p) => p.exited)).toEqual([true, false]);
+    expect(proc.starts).toBe(2);
   });
 
   it("refuses calls after stop", async () => {

@@ -159,7 +159,7 @@ export class RestartableProcess {
     try {
       const current = this.#current;
       // hot path: no extra promise when the process is up
-      const proc = current && !current.exited && !this.#stopped ? current : await this.process();
+      const proc = current && !current.exited && !this.#stopped && !this.#released ? current : await this.process();
       const client = this.#clientOf(proc, key, create);
       let result: T;
       try {
@@ -204,7 +204,8 @@ export class RestartableProcess {
       return Promise.reject(new PluginUnavailableError(`plugin "${describeCommand(this.command)}" was stopped; create a new plugin manager`));
     }
     const current = this.#current;
-    if (current && !current.exited) return Promise.resolve(current);
+    // a process being released (stopped while idle) takes no new calls: they start another
+    if (current && !current.exited && !this.#released) return Promise.resolve(current);
     this.#starting ??= this.#start().finally(() => {
       this.#starting = undefined;
     });

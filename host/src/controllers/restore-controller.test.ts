@@ -111,6 +111,12 @@ describe("RestoreReconciler validation", () => {
       errors: ["The BSL default is unavailable, cannot retrieve the backup"],
     },
     { name: "a schedule without backups", spec: { scheduleName: "daily" }, errors: ["No backups found for schedule", "No completed backups found for schedule"] },
+    {
+      // as Velero's GetRestoreHooksFromSpec at validation (it was a PartiallyFailed restore that restored nothing)
+      name: "a restore hook with an invalid label selector",
+      spec: { backupName: "b1", hooks: { resources: [{ name: "h", labelSelector: { matchExpressions: [{ key: "a", operator: "Bogus" }] } }] } },
+      errors: ['invalid label selector: operator "Bogus" for key "a" is not one of In, NotIn, Exists, DoesNotExist'],
+    },
   ])("fails validation for $name", async ({ spec, setup, errors }) => {
     const h = await harness();
     setup?.(h);

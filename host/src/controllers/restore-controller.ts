@@ -184,6 +184,14 @@ export class RestoreReconciler implements Reconciler {
       return { errors };
     }
     for (const r of spec.hooks?.resources ?? []) {
+      // As Velero's GetRestoreHooksFromSpec at validation: a hook's bad label selector fails it
+      if (r.labelSelector) {
+        try {
+          fromLabelSelector(r.labelSelector);
+        } catch (err) {
+          errors.push(getErrorMessage(err));
+        }
+      }
       for (const h of r.postHooks ?? []) for (const c of h.init?.initContainers ?? []) {
         const problem = validateInitContainer(c);
         if (problem) errors.push(problem);

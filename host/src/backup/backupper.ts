@@ -11,6 +11,7 @@ import type {
   KubeClient,
 } from "../kube/client.js";
 import {
+  ANNOTATIONS,
   getErrorMessage,
   type Backup,
   type BackupItemActionV2,
@@ -288,11 +289,6 @@ class BackupRun {
   readonly #operations: BackupOperation[] = [];
   readonly #volumeInfo = new Map<string, BackupVolumeInfo>();
   readonly #backedUpGRs = new Set<string>();
-
-  /** The native snapshots taken so far (also after a failure). */
-  get snapshotsTaken(): NativeSnapshotRecord[] {
-    return this.#snapshots;
-  }
   /** The pods of a namespace, listed once per backup when a claimed PV is looked at (Velero's PVC-to-pod cache). */
   readonly #podsByNamespace = new Map<string, Promise<UnstructuredItem[]>>();
   readonly #snapshotters = new Map<string, Promise<VolumeSnapshotter>>();
@@ -314,6 +310,11 @@ class BackupRun {
     this.#debug = input.log.isLevelEnabled?.("debug") ?? true;
     this.#now = input.now ?? (() => new Date());
   }
+  /** The native snapshots taken so far (also after a failure). */
+  get snapshotsTaken(): NativeSnapshotRecord[] {
+    return this.#snapshots;
+  }
+
 
   get #spec(): Backup["spec"] {
     return this.#in.backup.spec;
@@ -529,11 +530,15 @@ class BackupRun {
         try {
           for await (const page of window.pages(call++)) {
             for (const object of page.items) {
-              // A LIST over every namespace (the includes are "*") holds the excluded ones' items
-              // too: they are not this backup's, nor counted (Velero lists namespace by namespace).
-              if (object.metadata.namespace && ns === "" && !this.#namespaces.shouldInclude(object.metadata.namespace)) continue;
+              const itemNs = object.metadata.namespace;
+              if (itemNs) {
+                const included = this.#namespaces.shouldInclude(itemNs);
+                // A LIST over every namespace (the includes are "*") holds the excluded ones' items
+                // too: they are not this backup's, nor counted (Velero lists namespace by namespace).
+                if (!included && ns === "") continue;
+                if (included) trackedNamespaces.add(itemNs);
+              }
               items.push({ resource, gr, object, ordered: false });
-              if (object.metadata.namespace && this.#namespaces.shouldInclude(object.metadata.namespace)) trackedNamespaces.add(object.metadata.namespace);
             }
             if (streamed && items.length > 0) {
               retrieved += items.length;
@@ -1263,10 +1268,6 @@ class BackupRun {
   async #podVolumeDecisions(pod: UnstructuredItem, log: Logger): Promise<FsBackupPlan> {
     const ns = pod.metadata.namespace ?? "";
     const where = `${ns}/${pod.metadata.name}`;
-    const annotations = pod.metadata.annotations ?? {};
-    const list = (key: string): string[] => (annotations[key] ?? "").split(",").map((v) => v.trim()).filter((v) => v !== "");
-    const optIn = list("backup.velero.io/backup-volumes");
-    const optOut = list("backup.velero.io/backup-volumes-excludes");
     const plan: FsBackupPlan = { chosen: [], errors: [] };
     for (const volume of ((pod.spec as { volumes?: PodVolume[] } | undefined)?.volumes ?? [])) {
       const claimName = (volume["persistentVolumeClaim"] as { claimName?: string } | undefined)?.claimName;
@@ -1292,7 +1293,7 @@ class BackupRun {
         }
       }
       if (!decided) {
-        fsBackup = this.#spec.defaultVolumesToFsBackup === true ? !optOut.includes(volume.name) : optIn.includes(volume.name);
+        fsBackup = fsBackupByAnnotation(pod, volume.name, this.#spec.defaultVolumesToFsBackup === true);
         log.info(`${fsBackup ? "Perform" : "Skip"} fs-backup action for volume ${volume.name} of pod ${where} due to opt-in/out way`);
         if (fsBackup && claimName && pvName === undefined) {
           const pvc = await this.#kube.get(GVR.persistentVolumeClaims, claimName, ns);
@@ -1386,10 +1387,11 @@ class SkippedPVTracker {
   }
 }
 
+const GKE_ZONE_KEY = "topology.gke.io/zone";
 const ZONE_KEYS = [
   "topology.ebs.csi.aws.com/zone",
   "topology.disk.csi.azure.com/zone",
-  "topology.gke.io/zone",
+  GKE_ZONE_KEY,
   "topology.manila.csi.openstack.org/zone",
   "topology.cinder.csi.openstack.org/zone",
   "topology.kubernetes.io/zone",
@@ -1420,8 +1422,6 @@ function zoneOf(pv: UnstructuredItem): string {
   }
   return gkeZones.join("__");
 }
-
-const GKE_ZONE_KEY = "topology.gke.io/zone";
 
 /** LISTs open at once while collecting (ListWindow). */
 const LIST_CONCURRENCY = 4;
@@ -1484,5 +1484,5 @@ function volumeInfoRank(info: BackupVolumeInfo): number {
  */
 function fsBackupByAnnotation(pod: UnstructuredItem, volumeName: string, defaultToFs: boolean): boolean {
   const listed = (key: string): string[] => (pod.metadata.annotations?.[key] ?? "").split(",").map((v) => v.trim());
-  return defaultToFs ? !listed("backup.velero.io/backup-volumes-excludes").includes(volumeName) : listed("backup.velero.io/backup-volumes").includes(volumeName);
+  return defaultToFs ? !listed(ANNOTATIONS.backupVolumesExcludes).includes(volumeName) : listed(ANNOTATIONS.backupVolumes).includes(volumeName);
 }

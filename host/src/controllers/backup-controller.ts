@@ -47,6 +47,7 @@ import type { Logger } from "../shared/logging.js";
 import { checkBackupItemOperations, countOperations, type BackupPostProcessingTracker, type StoredOperation } from "./backup-operations-controller.js";
 import { patchFinalStatus } from "./final-patch.js";
 import { backoffDelay } from "./runtime/work-queue.js";
+import { keyOf } from "./runtime/informer.js";
 import { validLabelValue } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
@@ -160,7 +161,7 @@ export class BackupReconciler implements Reconciler {
       .filter((b) => b.status?.phase === "Queued" || b.status?.phase === "ReadyToStart")
       .sort((a, b) => rank(a) - rank(b) || (a.status?.queuePosition ?? 0) - (b.status?.queuePosition ?? 0));
     for (const b of waiting) {
-      const key = `${b.metadata.namespace ?? ""}/${b.metadata.name ?? ""}`;
+      const key = keyOf(b);
       if (this.#running.has(key) || this.#waiting.includes(key)) continue;
       this.#namespaceSpecs.set(key, { includes: b.spec?.includedNamespaces ?? [], excludes: b.spec?.excludedNamespaces ?? [] });
       this.#waiting.push(key);
@@ -173,7 +174,7 @@ export class BackupReconciler implements Reconciler {
 
   /** True while this process runs the backup (the GC/deletion controllers' backup tracker). */
   isRunning(backup: { metadata: { name?: string; namespace?: string } }): boolean {
-    return this.#running.has(`${backup.metadata.namespace ?? ""}/${backup.metadata.name ?? ""}`);
+    return this.#running.has(keyOf(backup));
   }
 
   /** Resolves when no backup runs and none waits (tests), or, once closed, when none runs (shutdown). */

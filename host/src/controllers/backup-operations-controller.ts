@@ -33,6 +33,7 @@ import type { BackupMetrics } from "./backup-controller.js";
 import { parseKubeTime, splitKey } from "./lifecycle-common.js";
 import { applyOperationProgress, operationTimeoutMs, type OperationProgressStatus } from "./operation-progress.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
+import { keyOf } from "./runtime/informer.js";
 import { goBackupStatusMergePatch } from "../persistence/object-backup-store.js";
 
 /** Velero's default --item-operation-sync-frequency. */
@@ -53,9 +54,10 @@ type Identifier = { Group: string; Resource: string; Namespace: string; Name: st
 export class BackupPostProcessingTracker {
   readonly keys = new Set<ObjectKey>();
   has(backup: { metadata: { name?: string; namespace?: string } }): boolean {
-    return this.keys.has(`${backup.metadata.namespace ?? ""}/${backup.metadata.name ?? ""}`);
+    return this.keys.has(keyOf(backup));
   }
 }
+
 /** An operation as stored, with the status fields the controller fills in. */
 export type StoredOperation = Omit<BackupOperation, "status"> & {
   status: BackupOperation["status"] & OperationProgressStatus & { error?: string };
@@ -114,8 +116,7 @@ export class BackupOperationsReconciler implements Reconciler {
         : `Cannot check progress on Backup operations because backup storage location ${locationName} is currently in read-only mode; marking backup PartiallyFailed`;
       log.warn(why);
       const status = { phase: "PartiallyFailed" as const, errors: (backup.status?.errors ?? 0) + 1, completionTimestamp: toKubeTime(this.#clock.now()) };
-      const ended = await this.#patch(backup, status);
-      this.#recordMetrics({ ...ended, status: { ...backup.status, ...ended.status, ...status } });
+      this.#recordMetrics(await this.#patch(backup, status));
       this.#o.postProcessing?.keys.delete(key);
       return { kind: "done" };
     }

@@ -868,8 +868,7 @@ class RestoreContext {
     if (gvr.group === "" && gvr.resource === "serviceaccounts") {
       // As Velero: the patch goes from the in-cluster object with the restore labels added, so a
       // merge that adds nothing writes nothing (the labels alone are no update)
-      const labelled = deepClone(fromCluster);
-      await this.#mergeServiceAccount(labelled, mergeServiceAccounts(fromCluster, desired), { live, obj, gvr, namespace }, status, r);
+      await this.#mergeServiceAccount(fromCluster, mergeServiceAccounts(fromCluster, desired), { live, obj, gvr, namespace }, status, r);
       return;
     }
     if (policy === "update") {

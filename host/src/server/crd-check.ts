@@ -1,11 +1,13 @@
 /**
- * The server's start-up check that Velero's custom resources are served (Velero's
- * veleroResourcesExist): without it, a server started before `velero install` (or after
- * `velero uninstall`) would wait on its watches for ever instead of saying what is missing.
+ * The server's start-up checks, as Velero's: its namespace exists (namespaceExists), and Velero's
+ * custom resources are served (veleroResourcesExist): without them, a server started before
+ * `velero install` (or after `velero uninstall`, or with a mistyped --namespace) would wait on its
+ * watches for ever instead of saying what is missing.
  */
 import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { isForbidden } from "../kube/errors.js";
+import { GVR } from "../kube/gvr.js";
 import type { Logger } from "../shared/logging.js";
 
 /** The kinds Velero v1.18 requires, by group version (its CustomResourceKinds). */
@@ -49,7 +51,7 @@ export async function checkNamespaceExists(kube: Pick<KubeClient, "get">, namesp
   log.info({ namespace }, "Checking existence of namespace.");
   let found;
   try {
-    found = await kube.get({ group: "", version: "v1", resource: "namespaces" }, namespace);
+    found = await kube.get(GVR.namespaces, namespace);
   } catch (err) {
     if (!isForbidden(err)) throw err;
     // the API server's own message names the identity it refused; the fix is named here (no

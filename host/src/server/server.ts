@@ -2,7 +2,6 @@
  * The composition root of `velero server`: the only place that constructs the real adapters
  * (kube client, plugin manager, backup stores, metrics endpoint) and wires every controller.
  */
-import { checkNamespaceExists, checkVeleroResources } from "./crd-check.js";
 import { createServer, type Server } from "node:http";
 import { getErrorMessage, LABELS, type Backup } from "@velero-ts/plugin-sdk";
 import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction, CRD_REMAP_VERSION_ACTION } from "../backup/actions/index.js";
@@ -20,6 +19,7 @@ import { RestoreOperationsReconciler, RestoreRunTracker } from "../controllers/r
 import { ControllerManager } from "../controllers/runtime/manager.js";
 import { ensureRepositoryKey, markInProgressFailed } from "../controllers/startup.js";
 import { disabledControllers } from "./controller-names.js";
+import { checkNamespaceExists, checkVeleroResources } from "./crd-check.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import { createKubeClient, HttpKubeClient, kubeUserAgent } from "../kube/http-kube-client.js";
@@ -140,7 +140,6 @@ export const VELERO_TS_VERSION = "v0.1.0";
 const SERVER_CONNECT_RETRY_MS = 30_000;
 
 
-/** The controllers not to start: --disable-controllers, plus those --restore-only leaves out. */
 function toMs(value: DurationOption | undefined, fallbackMs: number, flag: string): number {
   if (value === undefined || value === "") return fallbackMs;
   if (typeof value === "number") return value;

@@ -3,7 +3,7 @@
  * one that can be provisioned again on restore (Velero's PVCAction).
  */
 import type { Backup, BackupItemAction, BackupItemActionOutput, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
-import { emptyResourceSelector, LABELS } from "@velero-ts/plugin-sdk";
+import { ANNOTATIONS, emptyResourceSelector, LABELS } from "@velero-ts/plugin-sdk";
 
 interface ClaimSpec {
   volumeName?: string;
@@ -14,7 +14,7 @@ interface ClaimSpec {
 }
 
 /** Labels earlier restores and backups left on a claim (Velero's cleanupStaleVeleroLabels). */
-const STALE_ALWAYS = new Set([LABELS.restoreName, "velero.io/volume-snapshot-name", "backup.velero.io/must-include-additional-items"]);
+const STALE_ALWAYS = new Set([LABELS.restoreName, "velero.io/volume-snapshot-name", ANNOTATIONS.mustIncludeAdditionalItems]);
 
 export class PvcBackupAction implements BackupItemAction {
   async appliesTo(): Promise<ResourceSelector> {

@@ -27,7 +27,7 @@ import { createBuiltinBackupItemAction, BUILTIN_BACKUP_ITEM_ACTIONS } from "./ac
 import { BUILTIN_ITEM_BLOCK_ACTIONS, createBuiltinItemBlockAction } from "./item-block-actions/index.js";
 import { BackupLogger } from "./backup-log.js";
 import { KubernetesBackupper, type BackupInput } from "./backupper.js";
-import { TarballWriter } from "./tar-writer.js";
+import { TarballWriteError, TarballWriter } from "./tar-writer.js";
 import type { NamedAction } from "../plugins/manager.js";
 
 const WIDGETS = { group: "example.io", version: "v1", resource: "widgets" };
@@ -676,6 +676,103 @@ describe("KubernetesBackupper snapshots and hooks", () => {
     expect(out.hookStatus).toEqual({ hooksAttempted: 4, hooksFailed: 3 });
     // Logged as Velero logs it: the executor shows the unset mode as Fail.
     expect(log.text()).toMatch(/msg="running exec hook" .*hookCommand="\[\/bin\/false\]" .*hookOnError=Fail .*hookTimeout="\{30s\}" hookType=exec/);
+  });
+
+  it("post hooks still run when the tarball cannot be written: a pod frozen by its pre hook is thawed before the backup fails", async () => {
+    const kube = cluster();
+    kube.seed(GVR.pods, forPod("app", "web-0").annotations({ "pre.hook.backup.velero.io/command": "/bin/freeze", "post.hook.backup.velero.io/command": "/bin/thaw" }).build());
+    const execs: string[] = [];
+    kube.execHandler = async (i) => (execs.push(`${i.pod}:${i.command.join(" ")}`), { stdout: "", stderr: "", exitCode: 0 });
+    const dir = mkdtempSync(join(tmpdir(), "vt-backup-"));
+    const writer = new TarballWriter(join(dir, "b.tar.gz"));
+    const tarball = {
+      writeVersion: () => writer.writeVersion(),
+      appendCopies: (paths: readonly string[], data: Buffer | string) => {
+        if (paths.some((p) => p.startsWith("resources/pods/namespaces/app/web-0"))) throw new TarballWriteError(join(dir, "b.tar.gz"), Object.assign(new Error("no space left on device"), { code: "ENOSPC" }));
+        return writer.appendCopies(paths, data);
+      },
+    };
+    const backup = forBackup("velero", "b1").uid("uid-b1").spec({ includedNamespaces: ["app"] }).build();
+    const log = new BackupLogger({ level: "debug" });
+    await expect(new KubernetesBackupper(kube).backup({ backup, snapshotLocations: [], tarball, log, actions: builtins(kube) })).rejects.toThrow(/its filesystem is full/);
+    await writer.close();
+    expect(execs).toEqual(["web-0:/bin/freeze", "web-0:/bin/thaw"]);
+  });
+
+  it("a negative hook timeout means no timeout (Velero arms its timer only for a positive one); an unparsable one warns with Go's reason", async () => {
+    const kube = cluster();
+    kube.seed(
+      GVR.pods,
+      forPod("app", "neg").annotations({ "pre.hook.backup.velero.io/command": "/bin/sync", "pre.hook.backup.velero.io/timeout": "-1s" }).build(),
+      forPod("app", "bad").annotations({ "pre.hook.backup.velero.io/command": "/bin/sync", "pre.hook.backup.velero.io/timeout": "5x" }).build(),
+    );
+    const timeouts: string[] = [];
+    kube.execHandler = async (i) => (timeouts.push(`${i.pod}:${i.timeoutMs}`), { stdout: "", stderr: "", exitCode: 0 });
+    const { out, log } = await run({ includedNamespaces: ["app"] }, {}, kube);
+    expect(timeouts).toEqual(["bad:30000", "neg:Infinity"]);
+    expect(out.hookStatus).toEqual({ hooksAttempted: 2, hooksFailed: 0 });
+    expect(log.text()).toMatch(/hookTimeout="\{-1s\}"/);
+    expect(log.text()).toContain('Unable to parse provided timeout 5x, using default: time: unknown unit \\"x\\" in duration \\"5x\\"');
+  });
+
+  it("a spec hook whose label selector Kubernetes refuses fails the backup, in Kubernetes' words (NotIn with no values matched every pod)", async () => {
+    const kube = cluster();
+    const execs: string[] = [];
+    kube.execHandler = async (i) => (execs.push(i.pod), { stdout: "", stderr: "", exitCode: 0 });
+    await expect(
+      run(
+        {
+          includedNamespaces: ["app"],
+          hooks: { resources: [{ name: "h", labelSelector: { matchExpressions: [{ key: "tier", operator: "NotIn", values: [] }] }, pre: [{ exec: { command: ["x"] } }] }] },
+        },
+        {},
+        kube,
+      ),
+    ).rejects.toThrow("values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty");
+    expect(execs).toEqual([]);
+  });
+
+  it("counts hooks as Velero's tracker does: a spec hook without a name fails without running; two entries of one name matching a pod run both but count once", async () => {
+    const kube = cluster();
+    const execs: string[] = [];
+    kube.execHandler = async (i) => (execs.push(`${i.pod}:${i.command.join(" ")}`), { stdout: "", stderr: "", exitCode: 0 });
+    const { out, log } = await run(
+      {
+        includedNamespaces: ["app"],
+        hooks: {
+          resources: [
+            { name: "", includedNamespaces: ["app"], labelSelector: { matchLabels: { tier: "web" } }, pre: [{ exec: { command: ["nameless"] } }] },
+            { name: "twice", includedNamespaces: ["app"], labelSelector: { matchLabels: { tier: "web" } }, pre: [{ exec: { command: ["one"] } }] },
+            { name: "twice", includedNamespaces: ["app"], labelSelector: { matchLabels: { tier: "web" } }, pre: [{ exec: { command: ["two"] } }] },
+          ],
+        },
+      },
+      {},
+      kube,
+    );
+    expect(execs).toEqual(["web-0:one", "web-0:two"]);
+    expect(out.hookStatus).toEqual({ hooksAttempted: 2, hooksFailed: 1 });
+    expect(log.text()).toMatch(/msg="Error executing hook" error="hookName is required"|level=error msg="Error executing hook".*hookName is required/);
+  });
+
+  it("logs the (empty) output of an exec that could not start, as Velero does whenever the stream ends; not after a timeout", async () => {
+    const kube = cluster();
+    kube.seed(
+      GVR.pods,
+      forPod("app", "refused").annotations({ "pre.hook.backup.velero.io/command": "/bin/sync" }).build(),
+      forPod("app", "slow").annotations({ "pre.hook.backup.velero.io/command": "/bin/sleep" }).build(),
+    );
+    kube.execHandler = async (i) => {
+      if (i.pod === "refused") throw new KubeApiError({ statusCode: 403, reason: "Forbidden", message: "pods \"refused\" is forbidden: cannot create resource \"pods/exec\"" });
+      throw new KubeApiError({ statusCode: 0, reason: "Timeout", message: "timed out" });
+    };
+    const { out, log } = await run({ includedNamespaces: ["app"] }, {}, kube);
+    expect(out.hookStatus).toEqual({ hooksAttempted: 2, hooksFailed: 2 });
+    const lines = log.text().split("\n");
+    const outputLines = (pod: string) => lines.filter((l) => /msg="(stdout|stderr): "/.test(l) && l.includes(`hookCommand="[/bin/${pod}]"`));
+    expect(outputLines("sync")).toHaveLength(2);
+    expect(outputLines("sleep")).toHaveLength(0);
+    expect(log.text()).toContain("timed out after 30s");
   });
 
   it("records async operations of v2 actions with capitalised resource identifiers", async () => {

@@ -544,10 +544,16 @@ class BackupRun {
               retrieved += items.length;
               const batch = items;
               items = [];
-              await onResource(batch);
+              try {
+                await onResource(batch);
+              } catch (err) {
+                throw new ProcessingFailure(err);
+              }
             }
           }
         } catch (err) {
+          // An error backing up a page's items (the tarball cannot be written) is not the LIST's.
+          if (err instanceof ProcessingFailure) throw err.error;
           if (isNotFound(err)) {
             // The resource type vanished after discovery (a CRD deleted meanwhile): nothing of it
             // exists any more, so there is nothing to lose by skipping it.
@@ -784,12 +790,14 @@ class BackupRun {
     const pods = block.items.some((i) => i.gr === "pods") ? block.items.filter((i) => i.gr === "pods" && !this.#backedUp.has(this.#key(i.object))) : NO_BLOCK_ITEMS;
     const hookCtx = { kube: this.#kube, log: this.#log, tracker: this.#hookTracker, hooks: this.#hooks };
     const hooked: ItemBlockItem[] = [];
+    const failed: { pod: ItemBlockItem; failure: Error }[] = [];
     for (const pod of pods) {
       const failure = await runPodHooks(pod.object, "pre", hookCtx);
-      if (!failure) {
-        hooked.push(pod);
-        continue;
-      }
+      if (failure) failed.push({ pod, failure });
+      else hooked.push(pod);
+    }
+    // As Velero: every pod's pre hooks first, then the failures.
+    for (const { pod, failure } of failed) {
       // Velero names the pod by its name alone here (the error is filed under "Velero" in the results).
       this.#log.error({ name: pod.object.metadata.name, err: failure.message }, "Error running pre hooks for pod");
       // The pod is treated as handled so it is not backed up: Velero adds it to the backed-up set,
@@ -797,22 +805,28 @@ class BackupRun {
       this.#backedUp.add(this.#key(pod.object));
       this.#addToResourceList(pod.object);
     }
-    for (const item of block.items) {
-      const log = (item.log ??= this.#log.child({ resource: item.gr, namespace: item.object.metadata.namespace ?? "", name: item.object.metadata.name }));
-      try {
-        // As Velero, only a block's own items (not additional items of actions) count as
-        // resources backed up, whose CRDs are looked for at the end.
-        if (await this.#backupItem(item.object, item.gr, item.resource, false, log, log, block)) this.#backedUpGRs.add(item.gr);
-      } catch (err) {
-        if (err instanceof TarballWriteError) throw err;
-        // As Velero: on the block's (backup's) logger with the item's name only, so the results
-        // file it under "Velero", not under the item's namespace.
-        this.#log.error({ name: item.object.metadata.name, err: getErrorMessage(err) }, "Error backing up item");
+    try {
+      for (const item of block.items) {
+        const log = (item.log ??= this.#log.child({ resource: item.gr, namespace: item.object.metadata.namespace ?? "", name: item.object.metadata.name }));
+        try {
+          // As Velero, only a block's own items (not additional items of actions) count as
+          // resources backed up, whose CRDs are looked for at the end.
+          if (await this.#backupItem(item.object, item.gr, item.resource, false, log, log, block)) this.#backedUpGRs.add(item.gr);
+        } catch (err) {
+          if (err instanceof TarballWriteError) throw err;
+          // As Velero: on the block's (backup's) logger with the item's name only, so the results
+          // file it under "Velero", not under the item's namespace.
+          this.#log.error({ name: item.object.metadata.name, err: getErrorMessage(err) }, "Error backing up item");
+        }
       }
-    }
-    for (const pod of hooked) {
-      const failure = await runPodHooks(pod.object, "post", hookCtx);
-      if (failure) this.#log.error({ name: pod.object.metadata.name, err: failure.message }, "Error running post hooks for pod");
+    } finally {
+      // Post hooks run even when the tarball cannot be written (disk full) and the backup fails:
+      // a pod whose pre hook froze it (fsfreeze, a database lock) must be thawed. Velero's item
+      // loop never stops early, so its post hooks always run.
+      for (const pod of hooked) {
+        const failure = await runPodHooks(pod.object, "post", hookCtx);
+        if (failure) this.#log.error({ name: pod.object.metadata.name, err: failure.message }, "Error running post hooks for pod");
+      }
     }
     this.#progress();
   }
@@ -1354,6 +1368,11 @@ class BackupRun {
 interface FsBackupPlan {
   chosen: { volume: string; pvName?: string }[];
   errors: string[];
+}
+
+/** Wraps what backing up a streamed page threw, so the LIST's error handling lets it through. */
+class ProcessingFailure {
+  constructor(readonly error: unknown) {}
 }
 
 /** Velero's skipped-PV tracker: per PV, one reason per backup approach, until a snapshot takes it. */

@@ -5,9 +5,9 @@
  */
 import type { BackupResourceHookSpec, ExecHook, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
-import { ExecError, execFailureText } from "../kube/errors.js";
-import { fromLabelSelector, type LabelSelector } from "../kube/labels.js";
-import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
+import { ExecError, execFailureText, KubeApiError } from "../kube/errors.js";
+import { fromLabelSelector, labelSelectorError, type LabelSelector } from "../kube/labels.js";
+import { formatGoDuration, goDurationError, parseGoDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logging.js";
 import { IncludesExcludes } from "./filters.js";
 import type { ResourceCatalog } from "./resources.js";
@@ -20,12 +20,26 @@ export interface ResourceHook {
   namespaces: IncludesExcludes;
   resources: IncludesExcludes;
   labelSelector?: LabelSelector;
-  pre: ExecHook[];
-  post: ExecHook[];
+  /** A hook without `exec` is kept in its place (its index is part of the hook's identity) but never runs. */
+  pre: (ExecHook | undefined)[];
+  post: (ExecHook | undefined)[];
 }
 
+/**
+ * The spec's resource hooks, resolved. A label selector Kubernetes would refuse throws, with
+ * metav1.LabelSelectorAsSelector's words: Velero's backup then fails as a whole (before this check,
+ * `NotIn: []` ran the hook in every pod and a bad value in none).
+ */
 export function resolveResourceHooks(specs: BackupResourceHookSpec[] | undefined, catalog: ResourceCatalog): ResourceHook[] {
-  return (specs ?? []).map((s) => ({
+  return (specs ?? []).map((s) => {
+    const problem = labelSelectorError(s.labelSelector);
+    if (problem) throw new Error(problem);
+    return resolveResourceHook(s, catalog);
+  });
+}
+
+function resolveResourceHook(s: BackupResourceHookSpec, catalog: ResourceCatalog): ResourceHook {
+  return {
     name: s.name,
     namespaces: new IncludesExcludes(s.includedNamespaces ?? [], s.excludedNamespaces ?? []),
     resources: new IncludesExcludes(
@@ -33,9 +47,9 @@ export function resolveResourceHooks(specs: BackupResourceHookSpec[] | undefined
       (s.excludedResources ?? []).filter((r) => r !== "*").map((r) => catalog.canonical(r)),
     ),
     labelSelector: s.labelSelector ? fromLabelSelector(s.labelSelector) : undefined,
-    pre: (s.pre ?? []).map((h) => h.exec),
-    post: (s.post ?? []).map((h) => h.exec),
-  }));
+    pre: (s.pre ?? []).map((h) => h?.exec ?? undefined),
+    post: (s.post ?? []).map((h) => h?.exec ?? undefined),
+  };
 }
 
 function annotation(annotations: Record<string, string>, key: string, phase: HookPhase | ""): string {
@@ -50,11 +64,8 @@ export function hookFromAnnotations(annotations: Record<string, string> | undefi
   const onError = annotation(a, "hook.backup.velero.io/on-error", phase);
   const timeout = annotation(a, "hook.backup.velero.io/timeout", phase);
   if (timeout) {
-    try {
-      parseGoDuration(timeout);
-    } catch {
-      log?.warn(`Unable to parse provided timeout ${timeout}, using default`);
-    }
+    const problem = goDurationError(timeout);
+    if (problem) log?.warn(`Unable to parse provided timeout ${timeout}, using default: ${problem}`);
   }
   return {
     container: annotation(a, "hook.backup.velero.io/container", phase) || undefined,
@@ -76,9 +87,32 @@ function parseCommand(value: string): string[] {
   return [value];
 }
 
+/**
+ * Velero's hook tracker: a hook is identified by its pod, source, the container as written (not
+ * the default one resolved), phase, hook name and index in its list. It counts as attempted once
+ * however often it is added, and its first result alone counts (two spec entries with the same
+ * name matching one pod run both commands but count once, as in Velero).
+ */
 export class HookTracker {
+  readonly #executed = new Map<string, boolean>();
   attempted = 0;
   failed = 0;
+
+  add(key: string): void {
+    if (this.#executed.has(key)) return;
+    this.#executed.set(key, false);
+    this.attempted++;
+  }
+
+  record(key: string, failed: boolean): void {
+    if (this.#executed.get(key) !== false) return;
+    this.#executed.set(key, true);
+    if (failed) this.failed++;
+  }
+}
+
+function hookKey(pod: UnstructuredItem, container: string | undefined, source: "annotation" | "spec", hookName: string, phase: HookPhase, index: number): string {
+  return JSON.stringify([pod.metadata.namespace ?? "", pod.metadata.name, source, container ?? "", phase, hookName, index]);
 }
 
 export interface HookRunContext {
@@ -100,7 +134,9 @@ export async function runPodHooks(pod: UnstructuredItem, phase: HookPhase, ctx: 
   let podLog: Logger | undefined;
   const log = (): Logger => (podLog ??= ctx.log.child({ hookPhase: phase }));
   if (fromAnnotations) {
-    const err = await execHook(pod, fromAnnotations, "<from-annotation>", { ...ctx, log: log().child({ hookSource: "annotation", hookType: "exec" }) });
+    const key = hookKey(pod, fromAnnotations.container, "annotation", "", phase, 0);
+    ctx.tracker.add(key);
+    const err = await execHook(pod, fromAnnotations, "<from-annotation>", key, { ...ctx, log: log().child({ hookSource: "annotation", hookType: "exec" }) });
     // Only an explicit Fail stops the pod's backup. Velero documents Fail as the default, and its
     // executor logs hookOnError=Fail for an unset mode, but its hook handler (v1.18.1) acts on
     // OnError == Fail alone, so an unset mode continues; velero-ts does what Velero does.
@@ -110,14 +146,16 @@ export async function runPodHooks(pod: UnstructuredItem, phase: HookPhase, ctx: 
   for (const rh of ctx.hooks) {
     if (!rh.namespaces.shouldInclude(ns) || !rh.resources.shouldInclude("pods")) continue;
     if (rh.labelSelector && !rh.labelSelector.matches(pod.metadata.labels)) continue;
-    for (const hook of phase === "pre" ? rh.pre : rh.post) {
-      if (failure) {
-        // After a Fail-mode failure the remaining hooks are not run; Velero's hook tracker counts
-        // them as attempted (added, never recorded), not as failed.
-        ctx.tracker.attempted++;
-        continue;
-      }
-      const err = await execHook(pod, hook, rh.name, { ...ctx, log: log().child({ hookSource: "spec", hookType: "exec" }) });
+    const hooks = phase === "pre" ? rh.pre : rh.post;
+    for (let i = 0; i < hooks.length; i++) {
+      const hook = hooks[i];
+      if (!hook) continue; // no exec: nothing to run or count
+      const key = hookKey(pod, hook.container, "spec", rh.name, phase, i);
+      ctx.tracker.add(key);
+      // After a Fail-mode failure the remaining hooks are not run; Velero's hook tracker counts
+      // them as attempted (added, never recorded), not as failed.
+      if (failure) continue;
+      const err = await execHook(pod, hook, rh.name, key, { ...ctx, log: log().child({ hookSource: "spec", hookType: "exec" }) });
       // As for annotation hooks: only an explicit Fail stops the remaining hooks (Velero).
       if (err && hook.onError === "Fail") failure = err;
     }
@@ -125,28 +163,24 @@ export async function runPodHooks(pod: UnstructuredItem, phase: HookPhase, ctx: 
   return failure;
 }
 
-async function execHook(pod: UnstructuredItem, hook: ExecHook, hookName: string, ctx: HookRunContext): Promise<Error | undefined> {
-  ctx.tracker.attempted++;
+async function execHook(pod: UnstructuredItem, hook: ExecHook, hookName: string, key: string, ctx: HookRunContext): Promise<Error | undefined> {
   const err = await execHookInner(pod, hook, hookName, ctx);
-  if (err) {
-    ctx.tracker.failed++;
-    ctx.log.error({ err: err.message }, "Error executing hook");
-  }
+  if (err) ctx.log.error({ err: err.message }, "Error executing hook");
+  ctx.tracker.record(key, err !== undefined);
   return err;
 }
 
 async function execHookInner(pod: UnstructuredItem, hook: ExecHook, hookName: string, ctx: HookRunContext): Promise<Error | undefined> {
+  // Velero's executor refuses a hook without a name (a spec entry with `name: ""`) before anything else.
+  if (!hookName) return new Error("hookName is required");
   const spec = pod.spec as { containers?: { name: string }[] } | undefined;
   const containers = spec?.containers ?? [];
   const container = hook.container || containers[0]?.name;
   if (!container) return new Error(`need at least 1 container`);
   if (!containers.some((c) => c.name === container)) return new Error(`no such container: "${container}"`);
   if (!hook.command?.length) return new Error("command is required");
-  const phase = (pod.status as { phase?: string } | undefined)?.phase;
-  if (phase === "Succeeded" || phase === "Failed") {
-    ctx.log.info(`Pod entered phase ${phase} before some post-backup exec hooks ran`);
-    return undefined;
-  }
+  // Only exactly 0 (or an unparsable text) means the default; a negative timeout means none, as
+  // Velero arms its timer only for a positive one.
   let timeoutMs = DEFAULT_HOOK_TIMEOUT_MS;
   if (hook.timeout) {
     try {
@@ -157,17 +191,24 @@ async function execHookInner(pod: UnstructuredItem, hook: ExecHook, hookName: st
   }
   // Written as Velero's logrus writes them: the command as Go prints a []string, the timeout as a metav1.Duration.
   const hookLog = ctx.log.child({ hookName, hookContainer: container, hookCommand: `[${hook.command.join(" ")}]`, hookOnError: hook.onError ?? "Fail", hookTimeout: `{${formatGoDuration(timeoutMs)}}` });
+  const phase = (pod.status as { phase?: string } | undefined)?.phase;
+  if (phase === "Succeeded" || phase === "Failed") {
+    hookLog.info(`Pod entered phase ${phase} before some post-backup exec hooks ran`);
+    return undefined;
+  }
   hookLog.info("running exec hook");
   try {
-    const result = await ctx.kube.exec({ namespace: pod.metadata.namespace ?? "", pod: pod.metadata.name, container, command: hook.command, timeoutMs });
+    const result = await ctx.kube.exec({ namespace: pod.metadata.namespace ?? "", pod: pod.metadata.name, container, command: hook.command, timeoutMs: timeoutMs < 0 ? Infinity : timeoutMs });
     hookLog.info(`stdout: ${result.stdout}`);
     hookLog.info(`stderr: ${result.stderr}`);
     if (result.exitCode !== 0) return new Error(`command terminated with exit code ${result.exitCode}`);
     return undefined;
   } catch (err) {
-    if (err instanceof ExecError) {
-      hookLog.info(`stdout: ${err.stdout}`);
-      hookLog.info(`stderr: ${err.stderr}`);
+    // Velero logs the output whenever the exec stream ended, whatever its error, and not on its own timeout.
+    const timedOut = err instanceof KubeApiError && err.reason === "Timeout";
+    if (!timedOut) {
+      hookLog.info(`stdout: ${err instanceof ExecError ? err.stdout : ""}`);
+      hookLog.info(`stderr: ${err instanceof ExecError ? err.stderr : ""}`);
     }
     // The errors Velero's executor returns: the node's status message, or its timeout.
     return new Error(execFailureText(err, formatGoDuration(timeoutMs)));

@@ -19,14 +19,22 @@ import { RESTORE_FINALIZER, RestoreReconciler, type RestoreReconcilerOptions } f
 
 const NS = "velero";
 
+/** Records the restore files stored, one entry per restore (its files arrive in separate calls). */
 class CapturingStore extends FakeBackupStore {
   readonly uploads: { restoreName: string; log: string; rest: Omit<RestoreUpload, "log" | "restoreName"> }[] = [];
+  /** Which restore files to refuse ("log", "results", "resourceList", ...). */
+  readonly refuse = new Set<string>();
   override async putRestoreFiles(upload: RestoreUpload): Promise<void> {
+    for (const key of Object.keys(upload)) if (this.refuse.has(key)) throw new Error(`rpc error: code = Unknown desc = AccessDenied: cannot write ${key}`);
     await super.putRestoreFiles(upload);
     const chunks: Buffer[] = [];
     if (upload.log) for await (const c of upload.log as Readable) chunks.push(Buffer.from(c as Uint8Array));
     const { log: _log, restoreName, ...rest } = upload;
-    this.uploads.push({ restoreName, log: Buffer.concat(chunks).toString("utf8"), rest });
+    const entry = this.uploads.find((u) => u.restoreName === restoreName);
+    if (entry) {
+      entry.log += Buffer.concat(chunks).toString("utf8");
+      Object.assign(entry.rest, rest);
+    } else this.uploads.push({ restoreName, log: Buffer.concat(chunks).toString("utf8"), rest });
   }
 }
 
@@ -329,6 +337,29 @@ describe("RestoreReconciler metrics and built-ins", () => {
 });
 
 describe("RestoreReconciler deletion", () => {
+  it("a log that cannot be stored is an error of the restore, in its results (Velero); the other files are stored each on its own", async () => {
+    const h = await harness();
+    h.store.refuse.add("log").add("resourceList");
+    const r = await submit(h, forRestore("r1", { backupName: "b1" }));
+    expect(r.status).toMatchObject({ phase: "PartiallyFailed", errors: 1 });
+    const upload = h.store.uploads[0];
+    expect(upload?.rest.results).toEqual({ errors: { velero: ["error uploading log file to backup storage: rpc error: code = Unknown desc = AccessDenied: cannot write log"] }, warnings: {} });
+    expect(upload?.rest).not.toHaveProperty("resourceList");
+    expect(upload?.rest.volumeInfo).toEqual([]);
+    expect(h.kube.peek(GVR.configMaps, "c2", "app")).toBeDefined();
+  });
+
+  it("deletes the restore's files from a ReadOnly location too (Velero: the restore's own files were written there)", async () => {
+    const h = await harness();
+    h.kube.seed(GVR.backupStorageLocations, u(forLocation(NS, "default", { accessMode: "ReadOnly" })));
+    const restore = forRestore("r1", { backupName: "b1" }, { phase: "Completed" });
+    restore.metadata.finalizers = [RESTORE_FINALIZER];
+    restore.metadata.deletionTimestamp = "2024-05-01T00:00:00Z";
+    const r = await submit(h, restore);
+    expect(h.store.calls).toContain("deleteRestore(r1)");
+    expect(r.metadata.finalizers).toEqual([]);
+  });
+
   it("deletes the restore's files and then removes its finalizer", async () => {
     const h = await harness();
     const restore = forRestore("r1", { backupName: "b1" }, { phase: "Completed" });

@@ -13,7 +13,7 @@ import type { KubeClient } from "../kube/client.js";
 import { patchFinalStatus } from "./final-patch.js";
 import { GVR } from "../kube/gvr.js";
 import { fromLabelSelector } from "../kube/labels.js";
-import { readGzipJsonFile, type BackupStore, type NativeSnapshotRecord } from "../persistence/backup-store.js";
+import { readGzipJsonFile, type BackupStore, type NativeSnapshotRecord, type RestoreUpload } from "../persistence/backup-store.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
 import type { NamedAction, PluginManager } from "../plugins/manager.js";
@@ -344,7 +344,7 @@ export class RestoreReconciler implements Reconciler {
         // `describe --details` work meanwhile, and a restarted server can carry on from the bucket.
         logResults(restoreLog.logger, outcome.errors, outcome.warnings);
         restoreLog.logger.info("restore completed");
-        await this.#upload(store, restoreName, outcome, await restoreLog.finish());
+        await this.#upload(store, restoreName, outcome, restoreLog, log);
         this.#tracker.hooks.set(`${restore.metadata.namespace ?? ""}/${restoreName}`, outcome.hooks);
         return {
           ...operations.status,
@@ -355,11 +355,10 @@ export class RestoreReconciler implements Reconciler {
         };
       }
       const status = { ...(await this.#finishOutcome(restore, outcome, restoreLog.logger)), ...operations.status };
-      try {
-        await this.#upload(store, restoreName, outcome, await restoreLog.finish());
-      } catch (err) {
-        log.error({ err: getErrorMessage(err) }, "error uploading restore log, results and resource list to backup storage");
-      }
+      await this.#upload(store, restoreName, outcome, restoreLog, log);
+      // A log that could not be stored is an error of the restore (Velero), counted with the others.
+      status.errors = outcome.errors.count();
+      status.phase = status.errors > 0 ? "PartiallyFailed" : "Completed";
       return status;
     } catch (err) {
       const reason = getErrorMessage(err);
@@ -506,15 +505,39 @@ export class RestoreReconciler implements Reconciler {
     return status;
   }
 
-  async #upload(store: BackupStore, restoreName: string, outcome: RestoreOutcome, log: import("node:stream").Readable): Promise<void> {
-    await store.putRestoreFiles({
-      restoreName,
-      log,
-      results: { errors: outcome.errors.toJSON(), warnings: outcome.warnings.toJSON() },
-      resourceList: outcome.resourceList,
-      itemOperations: outcome.itemOperations,
-      volumeInfo: outcome.volumeInfo,
-    });
+  /**
+   * Stores the restore's files as Velero does: the log first (a failure is an error of the
+   * restore, so it is in the results and the counts); then the results, resource list, item
+   * operations and volume info, each on its own (a failure is logged, the others still go).
+   * Never throws: the restore's objects are in the cluster whatever the bucket does.
+   */
+  async #upload(store: BackupStore, restoreName: string, outcome: RestoreOutcome, restoreLog: RestoreLogFile, log: Logger): Promise<void> {
+    let reader: import("node:stream").Readable | undefined;
+    try {
+      reader = await restoreLog.finish();
+    } catch (err) {
+      outcome.errors.addVelero(`error getting restore log reader: ${getErrorMessage(err)}`);
+    }
+    if (reader) {
+      try {
+        await store.putRestoreFiles({ restoreName, log: reader });
+      } catch (err) {
+        outcome.errors.addVelero(`error uploading log file to backup storage: ${getErrorMessage(err)}`);
+      }
+    }
+    const files: [string, Omit<RestoreUpload, "restoreName">][] = [
+      ["Error uploading restore results to backup storage", { results: { errors: outcome.errors.toJSON(), warnings: outcome.warnings.toJSON() } }],
+      ["Error uploading restored resource list to backup storage", { resourceList: outcome.resourceList }],
+      ["Error uploading restore item action operation resource list to backup storage", { itemOperations: outcome.itemOperations }],
+      ["Error uploading restored volume info to backup storage", { volumeInfo: outcome.volumeInfo }],
+    ];
+    for (const [message, file] of files) {
+      try {
+        await store.putRestoreFiles({ restoreName, ...file });
+      } catch (err) {
+        log.error({ err: getErrorMessage(err) }, message);
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -530,7 +553,8 @@ export class RestoreReconciler implements Reconciler {
       const location = backup
         ? ((await this.#kube.get(GVR.backupStorageLocations, backup.spec.storageLocation ?? "", this.#o.namespace)) as unknown as BackupStorageLocation | undefined)
         : undefined;
-      if (location && location.spec.accessMode !== "ReadOnly") {
+      // As Velero, also from a ReadOnly location: the restore's own files were written there.
+      if (location) {
         if (location.status?.phase !== "Available") throw new Error(`backup storage location "${location.metadata.name ?? ""}" is unavailable; cannot delete the files of restore "${restore.metadata.name ?? ""}"`);
         const store = await this.#o.getBackupStore(location);
         await store.deleteRestore(restore.metadata.name ?? "");

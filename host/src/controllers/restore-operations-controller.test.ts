@@ -223,11 +223,18 @@ describe("RestoreOperationsReconciler", () => {
     expect(JSON.parse(await h.file("RestoreResults"))).toEqual({ errors: { namespaces: { app: ["hook exec failed in pod web"] } }, warnings: {} });
   });
 
-  it("does not finish a Finalizing restore whose files are not in the bucket (a server stopped before storing them)", async () => {
+  it("finishes a Finalizing restore whose files are not in the bucket (a server stopped before storing them), as Velero reads missing files as empty; it was not stuck for ever", async () => {
     const h = await setup();
-    h.kube.seed(GVR.restores, { ...forRestore("r1", { backupName: "b1" }), status: { phase: "Finalizing", restoreItemOperationsAttempted: 1 } } as never);
-    await expect(h.server().operations.reconcile(KEY)).rejects.toThrow();
-    expect(h.get().status?.phase).toBe("Finalizing");
+    h.kube.seed(GVR.restores, { ...forRestore("r1", { backupName: "b1" }), status: { phase: "FinalizingPartiallyFailed", errors: 2 } } as never);
+    expect(await h.server().operations.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(h.get().status).toMatchObject({ phase: "PartiallyFailed", errors: 2 });
+  });
+
+  it("a restore waiting for operations whose operations file is missing goes on to finish (Velero: no file, no operations)", async () => {
+    const h = await setup();
+    h.kube.seed(GVR.restores, { ...forRestore("r1", { backupName: "b1" }), status: { phase: "WaitingForPluginOperations" } } as never);
+    await h.server().operations.reconcile(KEY);
+    expect(h.get().status?.phase).toBe("Completed");
   });
 
   it("leaves restores in other phases alone", async () => {

@@ -151,9 +151,11 @@ export class RestoreOperationsReconciler implements Reconciler {
   async #finalize(restore: Restore, store: BackupStore | undefined, log: Logger): Promise<void> {
     const name = restore.metadata.name ?? "";
     const key = `${restore.metadata.namespace ?? ""}/${name}`;
-    // Read before anything is marked done: a restore whose files are not (yet) in the bucket is
-    // retried, never finished (the reading fails and the reconcile is requeued with backoff).
+    // Read before anything is marked done (a store that fails is retried with backoff). A restore
+    // whose results are not in the bucket (the server stopped between Finalizing and storing its
+    // files, or their upload failed) is finished all the same, as Velero does: it was restored.
     const stored = store ? await readRestoreResults(store, name) : undefined;
+    if (store && !stored) log.warn(`the results of restore "${name}" are not in object storage (the server stopped before storing them, or storing them failed); finishing it without them`);
     const status: StatusPatch = {};
     let partial = restore.status?.phase === "FinalizingPartiallyFailed" || !store;
     const hooksPending = this.#tracker.hooks.get(key);
@@ -164,10 +166,10 @@ export class RestoreOperationsReconciler implements Reconciler {
         partial = true;
         status.errors = (restore.status?.errors ?? 0) + hooks.errors.count();
         // As Velero's updateResults: the new errors are merged into the stored results.
-        if (store && stored) {
-          const errors = RestoreResultSet.fromJSON(stored.errors);
+        if (store) {
+          const errors = RestoreResultSet.fromJSON(stored?.errors);
           errors.merge(hooks.errors);
-          await store.putRestoreFiles({ restoreName: name, results: { errors: errors.toJSON(), warnings: stored.warnings ?? {} } });
+          await store.putRestoreFiles({ restoreName: name, results: { errors: errors.toJSON(), warnings: stored?.warnings ?? {} } });
         }
       }
     }
@@ -285,13 +287,23 @@ export function goHookStatus(hooks: Pick<HookSummary, "attempted" | "failed">): 
   return { ...(hooks.attempted > 0 ? { hooksAttempted: hooks.attempted } : {}), ...(hooks.failed > 0 ? { hooksFailed: hooks.failed } : {}) };
 }
 
-/** `restore-<r>-itemoperations.json.gz` as stored (a missing file throws: the restore cannot be followed without it). */
+/**
+ * `restore-<r>-itemoperations.json.gz` as stored; none when the file is missing (Velero's
+ * GetRestoreItemOperations: its upload failed, or a server stopped before storing it).
+ */
 async function readRestoreItemOperations(store: BackupStore, restoreName: string): Promise<RestoreOperation[]> {
-  return ((await readGzipJsonFile(store, "RestoreItemOperations", restoreName)) as RestoreOperation[] | null) ?? [];
+  return ((await readIfPresent(store, "RestoreItemOperations", restoreName)) as RestoreOperation[] | null | undefined) ?? [];
 }
 
-async function readRestoreResults(store: BackupStore, restoreName: string): Promise<{ errors?: Result; warnings?: Result }> {
-  return ((await readGzipJsonFile(store, "RestoreResults", restoreName)) ?? {}) as { errors?: Result; warnings?: Result };
+/** `restore-<r>-results.gz`; undefined when missing (Velero's GetRestoreResults reads that as empty). */
+async function readRestoreResults(store: BackupStore, restoreName: string): Promise<{ errors?: Result; warnings?: Result } | undefined> {
+  return ((await readIfPresent(store, "RestoreResults", restoreName)) ?? undefined) as { errors?: Result; warnings?: Result } | undefined;
+}
+
+/** A restore file parsed, or undefined when the object store has no such object (other errors throw). */
+async function readIfPresent(store: BackupStore, kind: "RestoreItemOperations" | "RestoreResults", restoreName: string): Promise<unknown> {
+  if (!(await store.fileExists(kind, restoreName))) return undefined;
+  return readGzipJsonFile(store, kind, restoreName);
 }
 
 /** RestoreStatus fields Go leaves out when zero (omitempty), and those of its progress. */

@@ -106,6 +106,8 @@ export interface BackupStore {
   getDownloadUrl(kind: BackupFileKind | RestoreFileKind, name: string, ttlMs: number): Promise<string>;
   /** Raw stream of a stored file (CLI logs/describe via the server). */
   getFile(kind: BackupFileKind | RestoreFileKind, name: string): Promise<Readable>;
+  /** Whether a stored file exists (Velero's tryGet: a missing optional file is not an error). */
+  fileExists(kind: BackupFileKind | RestoreFileKind, name: string): Promise<boolean>;
 }
 
 /** A gzipped JSON file of a backup or restore (getFile), parsed; throws when it is missing or unreadable. */

@@ -254,6 +254,10 @@ export class ObjectBackupStore implements BackupStore {
     return this.#store.getObject(this.#bucket, this.keyFor(kind, name));
   }
 
+  fileExists(kind: BackupFileKind | RestoreFileKind, name: string): Promise<boolean> {
+    return this.#store.objectExists(this.#bucket, this.keyFor(kind, name));
+  }
+
   /** The object key of a DownloadRequest target. */
   keyFor(kind: BackupFileKind | RestoreFileKind, name: string): string {
     const l = this.layout;

@@ -135,4 +135,8 @@ export class FakeBackupStore implements BackupStore {
     this.#call("getFile", `${kind},${name}`);
     return Readable.from([Buffer.alloc(0)]);
   }
+  async fileExists(kind: BackupFileKind | RestoreFileKind, name: string): Promise<boolean> {
+    this.#call("fileExists", `${kind},${name}`);
+    return kind.startsWith("Restore") ? this.restores.has(name) : this.backups.has(name);
+  }
 }

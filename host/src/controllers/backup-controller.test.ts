@@ -16,6 +16,8 @@ import { TarballWriteError, type TarballWriter } from "../backup/tar-writer.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { FakeKubeClient } from "../testing/fake-kube-client.js";
 import { MemoryObjectStore } from "../testing/in-memory-object-store.js";
+import { readTarball } from "../testing/read-tarball.js";
+import { BackupOperationsReconciler } from "./backup-operations-controller.js";
 import type { NamedAction } from "../plugins/manager.js";
 import { BackupReconciler, type BackupMetrics, type BackupReconcilerOptions } from "./backup-controller.js";
 import { KubernetesBackupper, type Backupper } from "../backup/backupper.js";
@@ -288,8 +290,41 @@ describe("BackupReconciler", () => {
     const b = await t.submit(forBackup("velero", "disk-full").includedNamespaces("app").spec({ includeClusterResources: true }).build());
     expect(b.status).toMatchObject({ phase: "Failed", volumeSnapshotsAttempted: 1, volumeSnapshotsCompleted: 1 });
     expect(b.status?.failureReason).toContain("ENOSPC");
+    // a tarball that could not be written is not uploaded
+    expect((t.objects.get("bucket", "backups/disk-full/disk-full.tar.gz") as Buffer).length).toBe(0);
     const stored = t.objects.get("bucket", "backups/disk-full/disk-full-volumesnapshots.json.gz");
     expect(JSON.parse(gunzipSync(stored as Buffer).toString())).toMatchObject([{ spec: { persistentVolumeName: "pv-data", providerVolumeID: "vol-1" }, status: { providerSnapshotID: "snap-1", phase: "Completed" } }]);
+  });
+
+  it("uploads the partial tarball of a backup the engine failed (Velero's persistBackup: `backup download` still gets it); a tarball that could not be written is not uploaded", async () => {
+    const t = setup({
+      wrapBackupper: (engine) => ({
+        backup: async (input) => {
+          await engine.backup(input);
+          throw new Error("cluster went away");
+        },
+        finalize: (input) => engine.finalize(input),
+      }),
+    });
+    const b = await t.submit(forBackup("velero", "halfway").includedNamespaces("app").build());
+    expect(b.status).toMatchObject({ phase: "Failed", failureReason: "cluster went away" });
+    const entries = [...(await readTarball(t.objects.get("bucket", "backups/halfway/halfway.tar.gz") as Buffer)).keys()];
+    expect(entries).toContain("metadata/version");
+    expect(entries).toContain("resources/configmaps/namespaces/app/cm1.json");
+  });
+
+  it("a backup whose final metadata write fails stays Finalizing, as the bucket says, and the operations controller completes it (it was Failed with all its data stored)", async () => {
+    const t = setup();
+    let metadataWrites = 0;
+    t.objects.failPutOn = (key) => key.endsWith("/velero-backup.json") && ++metadataWrites === 2;
+    const b = await t.submit(forBackup("velero", "flaky").includedNamespaces("app").build());
+    expect(b.status?.phase).toBe("Finalizing");
+    expect(b.status?.failureReason).toBeUndefined();
+    const operations = new BackupOperationsReconciler({ kube: t.kube, logger: createSilentLogger(), plugins: { getBackupItemActions: async () => [] }, getBackupStore: t.getBackupStore, clock: t.clock });
+    await operations.reconcile("velero/flaky");
+    expect(t.kube.peek<Backup>(GVR.backups, "flaky", "velero")?.status?.phase).toBe("Completed");
+    const stored = JSON.parse((t.objects.get("bucket", "backups/flaky/velero-backup.json") as Buffer).toString()) as Backup;
+    expect(stored.status?.phase).toBe("Completed");
   });
 
   it("opens the backup's object store through the backup's plugin view, so what the store plugin logs lands in the backup's log (Velero's per-backup plugin manager)", async () => {

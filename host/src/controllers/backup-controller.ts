@@ -33,7 +33,7 @@ import {
   validateNamespaceIncludesExcludes,
   validateScopedIncludesExcludes,
 } from "../backup/filters.js";
-import { TarballWriter } from "../backup/tar-writer.js";
+import { TarballWriteError, TarballWriter } from "../backup/tar-writer.js";
 import { DEFAULT_ITEM_OPERATION_TIMEOUT } from "./operation-progress.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
@@ -458,7 +458,8 @@ export class BackupReconciler implements Reconciler {
     });
     // Not named after the backup: a name of up to 253 characters does not fit a file name.
     const tarPath = join(dir, "contents.tar.gz");
-    let tarballComplete = false;
+    /** Whether the tarball file is whole (closed after every write succeeded), though the backup may have failed. */
+    let tarballReadable = false;
     const fatal: string[] = [];
     let output;
     /** The native snapshots a failed engine run had taken (recorded all the same). */
@@ -490,6 +491,7 @@ export class BackupReconciler implements Reconciler {
     } catch (err) {
       return failBeforeStart(`error checking if backup already exists in object storage: ${getErrorMessage(err)}`);
     }
+    let tarballBroken = false;
     try {
       const tarball = new TarballWriter(tarPath, () => this.#clock.now());
       const progress = new ProgressPatcher(this.#clock, (p) =>
@@ -512,10 +514,14 @@ export class BackupReconciler implements Reconciler {
           ...(prepared.resourcePolicies ? { resourcePolicies: prepared.resourcePolicies } : {}),
           ...(this.#o.features ? { features: this.#o.features } : {}),
         });
+      } catch (err) {
+        // A tarball that could not be written is not uploaded; one the engine stopped filling is
+        // (Velero uploads a Failed backup's partial tarball: `backup download` still gets it).
+        if (err instanceof TarballWriteError) tarballBroken = true;
+        throw err;
       } finally {
-        await Promise.all([progress.flush(), tarball.close()]);
+        await Promise.all([progress.flush(), tarball.close().then(() => (tarballReadable = !tarballBroken))]);
       }
-      tarballComplete = true;
     } catch (err) {
       fatal.push(getErrorMessage(err));
       backupLog.error({ err: getErrorMessage(err) }, "backup failed");
@@ -578,7 +584,7 @@ export class BackupReconciler implements Reconciler {
         this.#o.metrics?.backupTarballSize(b.metadata.labels?.[LABELS.scheduleName] ?? "", size);
         // Opened before the upload starts: a file that cannot be read is this backup's error,
         // never an unhandled stream error event.
-        contents = output && tarballComplete ? await open(tarPath) : undefined;
+        contents = tarballReadable ? await open(tarPath) : undefined;
         await store.putBackup({
           name: b.metadata.name ?? "",
           metadata: b,
@@ -591,10 +597,18 @@ export class BackupReconciler implements Reconciler {
           results: backupLog.results,
           volumeInfo: output?.volumeInfo ?? [],
         });
-        // The finalizer's write: the terminal phase goes to the bucket last.
+        // The finalizer's write: the terminal phase goes to the bucket last. Everything is stored
+        // by now: when this write fails the backup stays Finalizing (as the bucket says), and the
+        // operations controller retries the write (Velero's finalizer returns the error and is retried).
         if (!hasOperations && s.phase !== "Failed") {
+          const finalizing = s.phase;
           s.phase = terminal;
-          await store.putBackupMetadata(b);
+          try {
+            await store.putBackupMetadata(b);
+          } catch (err) {
+            log.error({ err: getErrorMessage(err) }, "error uploading backup json; the backup stays " + finalizing + " and the write is retried");
+            s.phase = finalizing;
+          }
         }
       } catch (err) {
         log.error({ err: getErrorMessage(err) }, "error uploading backup");

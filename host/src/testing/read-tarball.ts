@@ -10,7 +10,8 @@ export interface TarballEntry {
   type: string;
 }
 
-export async function readTarball(path: string): Promise<Map<string, TarballEntry>> {
+/** The entries of a gzip(tar) file, or of its bytes. */
+export async function readTarball(path: string | Buffer): Promise<Map<string, TarballEntry>> {
   const entries = new Map<string, TarballEntry>();
   const ex = extract();
   const done = new Promise<void>((resolve, reject) => {
@@ -25,7 +26,7 @@ export async function readTarball(path: string): Promise<Map<string, TarballEntr
     ex.on("finish", resolve);
     ex.on("error", reject);
   });
-  Readable.from([gunzipSync(readFileSync(path))]).pipe(ex);
+  Readable.from([gunzipSync(typeof path === "string" ? readFileSync(path) : path)]).pipe(ex);
   await done;
   return entries;
 }

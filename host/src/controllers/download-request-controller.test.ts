@@ -94,15 +94,18 @@ describe("DownloadRequestReconciler", () => {
   });
 
   it("retries (throws) when the store cannot sign the URL", async () => {
-    const { kube, reconciler, request, store } = setup();
+    const { kube, reconciler, request, store, clock } = setup();
     kube.seed(GVR.downloadRequests, u(forDownloadRequest("d1", "BackupLog", "b1")));
     store.failures.set("getDownloadUrl", new Error("object store unreachable"));
     await expect(reconciler.reconcile(`${NS}/d1`)).rejects.toThrow("object store unreachable");
     // not answered yet, but it has an expiration (as Velero's deferred patch gives it): never left for good
     expect(request("d1")?.status).toEqual({ expiration: expect.any(String) });
-    const expiration = request("d1")?.status?.expiration;
-    await reconciler.reconcile(`${NS}/d1`);
-    expect(request("d1")?.status).toMatchObject({ phase: "Processed", expiration });
+    expect(request("d1")?.status?.expiration).toBe("2024-03-09T10:10:00Z");
+    // answered five minutes later: the expiration restarts with the URL (Velero), else the request
+    // would be deleted while its URL is still good
+    clock.advance(5 * 60_000);
+    expect(await reconciler.reconcile(`${NS}/d1`)).toEqual({ kind: "requeue", afterMs: DOWNLOAD_URL_TTL_MS + TIMER_MARGIN_MS });
+    expect(request("d1")?.status).toMatchObject({ phase: "Processed", expiration: "2024-03-09T10:15:00Z" });
   });
 
   it("gives a request it cannot look at (an empty target name) an expiration, once, so it is deleted in the end", async () => {

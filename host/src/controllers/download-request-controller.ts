@@ -91,12 +91,15 @@ export class DownloadRequestReconciler implements Reconciler {
 
     const store = await this.#getBackupStore(location);
     const downloadURL = await store.getDownloadUrl(target.kind, target.name, DOWNLOAD_URL_TTL_MS);
+    // As Velero: the expiration restarts with the URL (one an earlier failed attempt set would
+    // delete the request before its URL expires).
+    const signedUntil = new Date(this.#clock.now().getTime() + DOWNLOAD_URL_TTL_MS);
     await patchStatus(this.#kube, GVR.downloadRequests, request, {
       phase: "Processed",
       downloadURL,
-      expiration: toKubeTime(expiration),
+      expiration: toKubeTime(signedUntil),
     });
     log.debug({ target }, "DownloadRequest processed");
-    return requeueAtExpiry;
+    return { kind: "requeue", afterMs: delayUntil(signedUntil, this.#clock.now()) };
   }
 }

@@ -21,10 +21,25 @@ describe("createPluginLogger", () => {
     log.warn("careful");
     log.trace("fine detail");
     expect(out.lines()).toEqual([
-      { "@level": "info", "@message": "uploaded", bucket: "b" },
-      { "@level": "warn", "@message": "careful" },
-      { "@level": "trace", "@message": "fine detail" },
+      { "@level": "info", "@logSourceSetBy": "plugin", "@message": "uploaded", bucket: "b" },
+      { "@level": "warn", "@logSourceSetBy": "plugin", "@message": "careful" },
+      { "@level": "trace", "@logSourceSetBy": "plugin", "@message": "fine detail" },
     ]);
+  });
+
+  it("writes an Error as Velero's plugins write errors: its message as `error`, with error.file and error.function", () => {
+    const out = capture();
+    const log = createPluginLogger({ level: "info", destination: out.destination });
+    function upload(): Error {
+      return new Error("access denied");
+    }
+    log.error({ err: upload(), bucket: "b" }, "upload failed");
+    log.warn({ error: new Error("slow") }, "retrying");
+    const [first, second] = out.lines();
+    expect(first).toMatchObject({ "@level": "error", "@message": "upload failed", error: "access denied", bucket: "b", "error.function": "upload" });
+    expect(first?.["error.file"]).toMatch(/logger\.test\.ts:\d+$/);
+    expect(first).not.toHaveProperty("err");
+    expect(second).toMatchObject({ error: "slow" });
   });
 
   it("never emits a non-string @message/@level/@timestamp (they would crash Velero)", () => {
@@ -38,7 +53,7 @@ describe("createPluginLogger", () => {
       expect(line).not.toHaveProperty("@timestamp");
       expect(line).not.toHaveProperty("time");
     }
-    expect(out.lines()[0]).toEqual({ "@level": "info", "@message": "", "_@message": 5, "_@level": { x: 1 }, "_@timestamp": 0, other: true });
+    expect(out.lines()[0]).toEqual({ "@level": "info", "@logSourceSetBy": "plugin", "@message": "", "_@message": 5, "_@level": { x: 1 }, "_@timestamp": 0, other: true });
     expect(out.lines()[1]).toMatchObject({ "@level": "error", "@message": "from child", "_@message": [1] });
   });
 
@@ -87,6 +102,8 @@ describe("levelFromArgv", () => {
     { argv: ["node", "p", "--log-level", "warning"], level: "warn" },
     { argv: ["node", "p", "--features=X", "--log-level=panic"], level: "error" },
     { argv: ["node", "p", "--log-level=bogus"], level: undefined },
+    // the last one wins, as with Go's flags (Velero passes its own server arguments on)
+    { argv: ["node", "p", "--log-level=info", "--log-level", "debug"], level: "debug" },
     { argv: ["node", "p"], level: undefined },
   ])("$argv -> $level", ({ argv, level }) => {
     expect(levelFromArgv(argv)).toBe(level);

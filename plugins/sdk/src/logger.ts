@@ -16,6 +16,7 @@
  *     logged verbatim at debug by the host, i.e. lost at the default level).
  */
 import { format } from "node:util";
+import { parseJsStack } from "./transport/status.js";
 import { pino, type DestinationStream, type LevelWithSilent, type Logger as PinoLogger } from "pino";
 
 /** The logger interface the SDK hands to plugin factories (a subset of pino's, like the host's). */
@@ -65,9 +66,26 @@ function sanitize(obj: Record<string, unknown>): Record<string, unknown> {
   return out ?? obj;
 }
 
-/** Velero passes its own server flags (logrus level names) to every plugin. */
+/**
+ * Errors as Velero's plugin framework logs them (its ErrorLocationHook): `error` is the message,
+ * `error.file` and `error.function` where it was made; `err` (pino's key, `logger.error(e, ...)`)
+ * becomes `error` too. A Velero host would show an Error object as one `map[...]` field.
+ */
+function errorFields(obj: Record<string, unknown>): Record<string, unknown> {
+  const key = obj["err"] instanceof Error ? "err" : obj["error"] instanceof Error ? "error" : undefined;
+  if (!key) return obj;
+  const err = obj[key] as Error;
+  const { [key]: _dropped, ...rest } = obj;
+  const frame = parseJsStack(err.stack ?? "")[0];
+  return { ...rest, error: err.message, ...(frame ? { "error.file": `${frame.file}:${frame.line}`, "error.function": frame.function } : {}) };
+}
+
+/**
+ * Velero passes its own server flags (logrus level names) to every plugin; as with Go's flag
+ * parsing, the last `--log-level` given wins.
+ */
 export function levelFromArgv(argv: readonly string[] = process.argv): PluginLogLevel | undefined {
-  for (let i = 0; i < argv.length; i++) {
+  for (let i = argv.length - 1; i >= 0; i--) {
     const arg = argv[i] ?? "";
     let value: string | undefined;
     if (arg.startsWith("--log-level=")) value = arg.slice("--log-level=".length);
@@ -103,11 +121,14 @@ export function createPluginLogger(options: PluginLoggerOptions = {}): PluginLog
       messageKey: "@message",
       redact: { paths: credentialRedactPaths(), censor: "[redacted]" },
       timestamp: false, // rule 2: no @timestamp
-      base: null,
+      // Velero's plugin framework marks each line as located by the plugin; Velero's host then
+      // keeps the plugin's own logSource (or none) instead of naming its log adapter's line, and
+      // drops the marker.
+      base: { "@logSourceSetBy": "plugin" },
       formatters: {
         // Rule 3: hclog level names only; pino's "fatal" is not one.
         level: (label: string) => ({ "@level": label === "fatal" ? "error" : label }),
-        log: (obj: Record<string, unknown>) => sanitize(obj),
+        log: (obj: Record<string, unknown>) => sanitize(errorFields(obj)),
       },
       hooks: {
         // Rule 2: @message is ALWAYS a string, whatever JavaScript callers pass

@@ -164,13 +164,24 @@ describe("serve().start()", () => {
     }
   });
 
-  it("rejects registrations with invalid or duplicate names", () => {
-    const builder = serve({ logger: createNoopPluginLogger() }).registerObjectStore("example.io/a", () => new InMemoryObjectStore());
-    expect(() => builder.registerObjectStore("example.io/a", () => new InMemoryObjectStore())).toThrow(/already registered/);
-    expect(() => builder.registerObjectStore("no-slash", () => new InMemoryObjectStore())).toThrow(/exactly one "\/"/);
-    expect(() => builder.registerObjectStore("Example.IO/x", () => new InMemoryObjectStore())).toThrow(/DNS-1123/);
+  it("logs and leaves out registrations with invalid or duplicate names, serving the others (Velero's Go framework: a Velero server still starts)", () => {
+    const errors: string[] = [];
+    const logger = { ...createNoopPluginLogger(), error: (_o: object | string, msg?: string) => void errors.push(msg ?? ""), child: () => logger };
+    const builder = serve({ logger }).registerObjectStore("example.io/a", () => new InMemoryObjectStore());
+    builder.registerObjectStore("example.io/a", () => new InMemoryObjectStore());
+    builder.registerObjectStore("no-slash", () => new InMemoryObjectStore());
+    builder.registerObjectStore("Example.IO/x", () => new InMemoryObjectStore());
     // The same name under another kind is fine (AWS serves velero.io/aws as two kinds).
-    expect(() => builder.registerVolumeSnapshotter("example.io/a", () => ({}) as never)).not.toThrow();
+    builder.registerVolumeSnapshotter("example.io/a", () => ({}) as never);
+    expect(errors).toEqual([
+      expect.stringMatching(/^invalid plugin name "example.io\/a": plugin name example.io\/a already exists/),
+      expect.stringMatching(/^invalid plugin name "no-slash": .*exactly one "\/"/),
+      expect.stringMatching(/^invalid plugin name "Example.IO\/x": .*DNS-1123/),
+    ]);
+    expect(builder.registry.list()).toEqual([
+      { kind: "VolumeSnapshotter", name: "example.io/a" },
+      { kind: "ObjectStore", name: "example.io/a" },
+    ]);
   });
 });
 

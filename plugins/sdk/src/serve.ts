@@ -138,7 +138,7 @@ const KIND_LABEL: Record<PluginKind, string> = {
   ItemBlockAction: "item block action",
 };
 
-/** Builder returned by serve(). Registration throws ValidationError on an invalid or duplicate name. */
+/** Builder returned by serve(). An invalid or duplicate name is logged as an error and not served, as in Velero's Go plugin framework. */
 export class PluginServerBuilder {
   readonly #options: ServeOptions;
   readonly #logger: PluginLogger;

@@ -250,7 +250,7 @@ describe.each(PLUGIN_PROTOCOLS)("over %s", (protocol) => {
 
     it.each([
       { name: "ValidationError", thrown: new ValidationError("bad config key \"x\""), type: PluginError, reason: "invalid", message: 'bad config key "x"' },
-      { name: "NotFoundError", thrown: new NotFoundError("no such bucket"), type: NotFoundError, reason: undefined, message: "no such bucket" },
+      { name: "NotFoundError", thrown: new NotFoundError("no such bucket"), type: NotFoundError, reason: undefined, message: "no such bucket (not found)" },
       { name: "a thrown string", thrown: "plain string", type: PluginError, reason: "unknown", message: "plain string" },
       { name: "a thrown object", thrown: { code: 42 }, type: PluginError, reason: "unknown", message: '{"code":42}' },
     ])("maps $name", async ({ thrown, type, reason, message }) => {

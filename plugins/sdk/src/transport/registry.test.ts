@@ -5,6 +5,16 @@ import { createNoopPluginLogger, type PluginLogger } from "../logger.js";
 import { InMemoryObjectStore } from "../testing/in-memory-object-store.js";
 import { PluginRegistry } from "./registry.js";
 
+/** A plugin logger recording the messages of its error lines. */
+function recordingLogger(errors: string[]): PluginLogger {
+  const logger: PluginLogger = {
+    ...createNoopPluginLogger(),
+    error: (obj: object | string, msg?: string) => void errors.push(typeof obj === "string" ? obj : (msg ?? "")),
+    child: () => logger,
+  };
+  return logger;
+}
+
 describe("PluginRegistry", () => {
   it.each([
     { name: "velero.io/aws", valid: true },
@@ -20,20 +30,25 @@ describe("PluginRegistry", () => {
     { name: "-example.io/x", valid: false },
     { name: `${"a".repeat(254)}/x`, valid: false },
     { name: "", valid: false },
-  ])("validates the name $name (valid: $valid)", ({ name, valid }) => {
-    const registry = new PluginRegistry(createNoopPluginLogger());
-    const register = (): void => registry.register("ObjectStore", name, () => new InMemoryObjectStore());
-    if (valid) expect(register).not.toThrow();
-    else expect(register).toThrow(ValidationError);
+  ])("validates the name $name (valid: $valid): an invalid one is logged and not served, as in Velero's Go framework", ({ name, valid }) => {
+    const errors: string[] = [];
+    const registry = new PluginRegistry(recordingLogger(errors));
+    expect(registry.register("ObjectStore", name, () => new InMemoryObjectStore())).toBe(valid);
+    expect(registry.list()).toEqual(valid ? [{ kind: "ObjectStore", name }] : []);
+    expect(errors).toHaveLength(valid ? 0 : 1);
+    if (!valid) {
+      expect(errors[0]?.startsWith(`invalid plugin name ${JSON.stringify(name)}: `)).toBe(true);
+      expect(errors[0]?.endsWith("; this ObjectStore is not served")).toBe(true);
+    }
   });
 
-  it("rejects a duplicate kind and name but allows the name under another kind", () => {
-    const registry = new PluginRegistry(createNoopPluginLogger());
+  it("leaves out a duplicate kind and name (logged), but allows the name under another kind", () => {
+    const errors: string[] = [];
+    const registry = new PluginRegistry(recordingLogger(errors));
     registry.register("ObjectStore", "velero.io/aws", () => new InMemoryObjectStore());
-    expect(() => registry.register("ObjectStore", "velero.io/aws", () => new InMemoryObjectStore())).toThrow(
-      'cannot register ObjectStore plugin "velero.io/aws": a ObjectStore with this name is already registered',
-    );
-    expect(() => registry.register("VolumeSnapshotter", "velero.io/aws", () => ({}) as never)).not.toThrow();
+    expect(registry.register("ObjectStore", "velero.io/aws", () => new InMemoryObjectStore())).toBe(false);
+    expect(errors).toEqual(['invalid plugin name "velero.io/aws": plugin name velero.io/aws already exists (a ObjectStore of this name is registered already); this ObjectStore is not served']);
+    expect(registry.register("VolumeSnapshotter", "velero.io/aws", () => ({}) as never)).toBe(true);
     // the Go framework's order: VolumeSnapshotter before ObjectStore
     expect(registry.list()).toEqual([
       { kind: "VolumeSnapshotter", name: "velero.io/aws" },

@@ -44,18 +44,25 @@ export class PluginRegistry {
     return view;
   }
 
-  /** Validates the name and rejects a duplicate (kind, name). */
-  register<K extends PluginKind>(kind: K, name: string, factory: PluginFactory<PluginKindMap[K]>): void {
-    const invalid = validatePluginName(name);
-    if (invalid) throw new ValidationError(`cannot register ${kind} plugin: ${invalid}`, [{ path: "name", reason: invalid }]);
+  /**
+   * Registers a plugin. An invalid name or a (kind, name) already registered is logged as an
+   * error and left out, as Velero's Go plugin framework does (its ServerMux.Register): the binary
+   * still serves its other plugins. Throwing here would stop the process before its handshake,
+   * and Velero's server refuses to start when any plugin binary fails to list its plugins.
+   * Returns whether the plugin was registered.
+   */
+  register<K extends PluginKind>(kind: K, name: string, factory: PluginFactory<PluginKindMap[K]>): boolean {
     if (typeof factory !== "function") {
       throw new ValidationError(`cannot register ${kind} plugin "${name}": the factory must be a function returning the implementation`);
     }
     const key = `${kind}/${name}`;
-    if (this.#entries.has(key)) {
-      throw new ValidationError(`cannot register ${kind} plugin "${name}": a ${kind} with this name is already registered`);
+    const problem = validatePluginName(name) ?? (this.#entries.has(key) ? `plugin name ${name} already exists (a ${kind} of this name is registered already)` : undefined);
+    if (problem) {
+      this.#logger.error({ pluginKind: kind }, `invalid plugin name ${JSON.stringify(name)}: ${problem}; this ${kind} is not served`);
+      return false;
     }
     this.#entries.set(key, { kind, name, factory: factory as PluginFactory<unknown> });
+    return true;
   }
 
   /**

@@ -13,10 +13,12 @@ describe("toServerStatus", () => {
   it.each([
     { name: "Error", error: new Error("boom"), code: grpc.status.UNKNOWN, details: "boom" },
     { name: "ValidationError", error: new ValidationError("bad"), code: grpc.status.INVALID_ARGUMENT, details: "bad" },
-    { name: "NotFoundError", error: new NotFoundError("missing"), code: grpc.status.NOT_FOUND, details: "missing" },
+    // Velero's host reads "not found" from the words only (isTarballNotFoundError): added when missing
+    { name: "NotFoundError", error: new NotFoundError("missing"), code: grpc.status.NOT_FOUND, details: "missing (not found)" },
+    { name: "NotFoundError that says so", error: new NotFoundError('object "k" does not exist'), code: grpc.status.NOT_FOUND, details: 'object "k" does not exist' },
     { name: "string", error: "just text", code: grpc.status.UNKNOWN, details: "just text" },
     { name: "undefined", error: undefined, code: grpc.status.UNKNOWN, details: "undefined" },
-    { name: "nested gRPC status keeps its code", error: serviceError(grpc.status.PERMISSION_DENIED, "denied"), code: grpc.status.PERMISSION_DENIED, details: "7 denied" },
+    { name: "nested gRPC status keeps its code", error: serviceError(grpc.status.PERMISSION_DENIED, "denied"), code: grpc.status.PERMISSION_DENIED, details: "denied" },
   ])("maps $name", ({ error, code, details }) => {
     const status = toServerStatus(error);
     expect(status.code).toBe(code);

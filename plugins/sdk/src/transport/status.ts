@@ -41,10 +41,19 @@ export interface ServerStatus {
  */
 export const MAX_STATUS_TRAILER_BYTES = 48 * 1024;
 
+/** The words Velero's isTarballNotFoundError looks for in an error's text (lower-cased). */
+const NOT_FOUND_WORDS = /not found|does not exist|nosuchkey|blobnotfound|objectnotexist/i;
+
 /** Maps any thrown value to the status a handler returns. */
 export function toServerStatus(error: unknown, override?: { code: grpc.status; prefix?: string }): ServerStatus {
-  const full = (override?.prefix ?? "") + getErrorMessage(error);
   const code = override?.code ?? codeFor(error);
+  // An error that already is a gRPC status keeps its own message (Go's status.FromError), not
+  // grpc-js' "5 NOT_FOUND: ..." rendering of it.
+  let full = (override?.prefix ?? "") + (isServiceError(error) ? error.details : getErrorMessage(error));
+  // Velero's host never looks at the status code: whether a missing object (the tarball of a
+  // backup being deleted) is "not found" is read from the message's words. A NotFoundError whose
+  // message has none of them gets them, or Velero's deletion of that backup fails for ever.
+  if (code === grpc.status.NOT_FOUND && !NOT_FOUND_WORDS.test(full)) full += " (not found)";
   const frames = error instanceof Error ? parseJsStack(error.stack ?? "") : [];
   let message = full;
   let details = encodeStatusDetails(code, message, frames);

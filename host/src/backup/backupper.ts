@@ -1288,7 +1288,7 @@ class BackupRun {
       let fsBackup = false;
       let pvName: string | undefined;
       let decided = false;
-      if (!isFsBackupCandidate(volume, this.#spec.snapshotMoveData === true)) {
+      if (!isFsBackupCandidate(volume, !this.#resources.shouldInclude("persistentvolumeclaims"))) {
         decided = true;
       } else if (this.#in.resourcePolicies) {
         const r = await this.#policyActionFor(volume, ns, this.#in.resourcePolicies);
@@ -1502,6 +1502,7 @@ function volumeInfoRank(info: BackupVolumeInfo): number {
  * backup.velero.io/backup-volumes-excludes.
  */
 function fsBackupByAnnotation(pod: UnstructuredItem, volumeName: string, defaultToFs: boolean): boolean {
-  const listed = (key: string): string[] => (pod.metadata.annotations?.[key] ?? "").split(",").map((v) => v.trim());
+  // Split on "," alone, as Velero: "a, b" names "a" and " b" (so volume b is not listed).
+  const listed = (key: string): string[] => (pod.metadata.annotations?.[key] ?? "").split(",");
   return defaultToFs ? !listed(ANNOTATIONS.backupVolumesExcludes).includes(volumeName) : listed(ANNOTATIONS.backupVolumes).includes(volumeName);
 }

@@ -248,6 +248,36 @@ describe("ResourcePolicies.matchAction", () => {
     expect(action).toEqual(match ? { type: "skip" } : undefined);
   });
 
+  it("accepts YAML merge keys (<<: *anchor), as Velero's decoder does: merged keys first, the mapping's own keys over them; unknown merged keys are still errors", () => {
+    const p = policies(`
+version: v1
+volumePolicies:
+- conditions: &gp2
+    storageClass: [gp2]
+    csi: {driver: other}
+  action: &skip {type: skip}
+- conditions:
+    <<: *gp2
+    csi: {driver: ebs.csi.aws.com}
+  action:
+    <<: *skip
+    type: snapshot
+`);
+    // the first policy needs the "other" driver; the second merges gp2 and overrides csi and type
+    expect(p.matchAction({ pv: pv({ storageClassName: "gp2", csi: { driver: "other" } }) })?.type).toBe("skip");
+    expect(p.matchAction({ pv: gp2 })?.type).toBe("snapshot");
+    expect(p.matchAction({ pv: pv({ storageClassName: "standard", csi: { driver: "ebs.csi.aws.com" } }) })).toBeUndefined();
+    expect(() =>
+      policies(`
+version: v1
+volumePolicies:
+- conditions:
+    <<: {storageClas: [gp2]}
+  action: {type: skip}
+`),
+    ).toThrow(/field storageClas not found/);
+  });
+
   it("returns the action of the first matching policy", () => {
     const p = policies(`
 version: v1
@@ -324,17 +354,18 @@ describe("loadBackupResourcePolicies", () => {
 
 describe("isFsBackupCandidate", () => {
   it.each([
-    { volume: { name: "d", emptyDir: {} }, moveData: false, want: true },
-    { volume: { name: "d", persistentVolumeClaim: { claimName: "c" } }, moveData: false, want: true },
-    { volume: { name: "d", persistentVolumeClaim: { claimName: "c" } }, moveData: true, want: false },
-    { volume: { name: "d", hostPath: { path: "/" } }, moveData: false, want: false },
-    { volume: { name: "d", secret: { secretName: "s" } }, moveData: false, want: false },
-    { volume: { name: "d", configMap: { name: "c" } }, moveData: false, want: false },
-    { volume: { name: "d", projected: { sources: [] } }, moveData: false, want: false },
-    { volume: { name: "d", downwardAPI: { items: [] } }, moveData: false, want: false },
-    { volume: { name: "default-token-abc", emptyDir: {} }, moveData: false, want: false },
-  ])("is $want for $volume (snapshotMoveData $moveData)", ({ volume, moveData, want }) => {
-    expect(isFsBackupCandidate(volume, moveData)).toBe(want);
+    { volume: { name: "d", emptyDir: {} }, pvcsExcluded: false, want: true },
+    { volume: { name: "d", persistentVolumeClaim: { claimName: "c" } }, pvcsExcluded: false, want: true },
+    { volume: { name: "d", persistentVolumeClaim: { claimName: "c" } }, pvcsExcluded: true, want: false },
+    { volume: { name: "d", emptyDir: {} }, pvcsExcluded: true, want: true },
+    { volume: { name: "d", hostPath: { path: "/" } }, pvcsExcluded: false, want: false },
+    { volume: { name: "d", secret: { secretName: "s" } }, pvcsExcluded: false, want: false },
+    { volume: { name: "d", configMap: { name: "c" } }, pvcsExcluded: false, want: false },
+    { volume: { name: "d", projected: { sources: [] } }, pvcsExcluded: false, want: false },
+    { volume: { name: "d", downwardAPI: { items: [] } }, pvcsExcluded: false, want: false },
+    { volume: { name: "default-token-abc", emptyDir: {} }, pvcsExcluded: false, want: false },
+  ])("is $want for $volume (PVCs excluded by the backup's filters: $pvcsExcluded)", ({ volume, pvcsExcluded, want }) => {
+    expect(isFsBackupCandidate(volume, pvcsExcluded)).toBe(want);
   });
 });
 

@@ -15,7 +15,7 @@
  * Decoding is strict like Velero's (unknown fields are errors). Messages keep Velero's wording so
  * they can be searched for, and name the ConfigMap.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type ParsedNode } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Pair, type ParsedNode, type YAMLMap } from "yaml";
 import { getErrorMessage, type Backup, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
@@ -131,8 +131,41 @@ class StrictDecoder {
       return undefined;
     }
     const out: Record<string, string> = {};
-    for (const pair of node.items) out[this.string(pair.key)] = this.string(pair.value);
+    for (const pair of this.#pairs(node)) out[this.string(pair.key)] = this.string(pair.value);
     return out;
+  }
+
+  /**
+   * A mapping's pairs with YAML merge keys (`<<: *anchor`, `<<: [*a, *b]`) expanded, as yaml.v3
+   * (Velero's decoder) does: the merged mappings' pairs first (an earlier one wins over a later
+   * one), the mapping's own keys over all of them.
+   */
+  #pairs(node: YAMLMap.Parsed): Pair<ParsedNode, ParsedNode | null>[] {
+    const own = node.items.filter((p) => !this.#isMergeKey(p.key));
+    if (own.length === node.items.length) return node.items;
+    const merged = new Map<string, Pair<ParsedNode, ParsedNode | null>>();
+    for (const pair of node.items) {
+      if (!this.#isMergeKey(pair.key)) continue;
+      const source = this.resolve(pair.value);
+      const sources = isSeq(source) ? source.items.map((i) => this.resolve(i)) : [source];
+      for (const s of sources) {
+        if (!isMap(s)) {
+          this.#problem(s, "map merge requires map or sequence of maps as the value");
+          continue;
+        }
+        for (const p of this.#pairs(s)) {
+          const key = this.string(p.key);
+          if (!merged.has(key)) merged.set(key, p);
+        }
+      }
+    }
+    for (const p of own) merged.set(this.string(p.key), p);
+    return [...merged.values()];
+  }
+
+  #isMergeKey(key: unknown): boolean {
+    // (parsed with `merge: true`, the yaml package gives a plain `<<` key a symbol value)
+    return isScalar(key) && (key.value === "<<" || (typeof key.value === "symbol" && key.source === "<<")) && (key.type === "PLAIN" || key.type === undefined);
   }
 
   /** A mapping decoded field by field; unknown keys are problems. Returns false for null (Go: nil). */
@@ -143,7 +176,7 @@ class StrictDecoder {
       this.#cannot(node, type);
       return false;
     }
-    for (const pair of node.items) {
+    for (const pair of this.#pairs(node)) {
       const key = this.string(pair.key);
       const decode = Object.hasOwn(fields, key) ? fields[key] : undefined;
       if (decode) decode(pair.value);
@@ -264,7 +297,7 @@ function decodePolicy(d: StrictDecoder, raw: unknown): RawPolicy {
 function decodeResourcePolicies(text: string): { raw: RawPolicies; d: StrictDecoder } {
   const prefix = "failed to decode yaml data into resource policies  ";
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, merge: true });
   const doc = Array.isArray(docs) ? docs[0] : undefined;
   if (!doc) throw new Error(`${prefix}EOF`);
   const syntax = doc.errors[0];
@@ -594,11 +627,12 @@ export async function loadBackupResourcePolicies(kube: Pick<KubeClient, "get">, 
 /**
  * Velero's volume helper pre-check for fs-backup: volumes whose contents come from the API
  * (secret, configMap, projected, downwardAPI), hostPath volumes, service-account token volumes and,
- * with snapshotMoveData, PVC volumes are never backed up through the file system.
+ * when the backup's resource filters exclude PVCs, PVC volumes are never backed up through the
+ * file system (the backup engine's helper; Velero's CSI plugin helper uses snapshotMoveData there).
  */
-export function isFsBackupCandidate(volume: PodVolume, snapshotMoveData: boolean): boolean {
+export function isFsBackupCandidate(volume: PodVolume, pvcsExcluded: boolean): boolean {
   if (["hostPath", "secret", "configMap", "projected", "downwardAPI"].some((f) => has(volume, f))) return false;
-  if (has(volume, "persistentVolumeClaim") && snapshotMoveData) return false;
+  if (has(volume, "persistentVolumeClaim") && pvcsExcluded) return false;
   return !volume.name.startsWith("default-token");
 }
 

@@ -567,6 +567,15 @@ describe("BackupReconciler with several backups at once (--concurrent-backups)",
 });
 
 describe("BackupStorageLocationReconciler", () => {
+  it("a negative --store-validation-frequency validates every 10 s, as Velero's controller period does (it was a tight loop of validations and patches)", async () => {
+    const t = setup();
+    const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore: t.getBackupStore, defaultValidationFrequencyMs: -60_000 });
+    expect(await r.reconcile("velero/default")).toEqual({ kind: "requeue", afterMs: 10_000 });
+    t.clock.advance(4_000);
+    // its own status patch brings it back: not validated again before the 10 s are up
+    expect(await r.reconcile("velero/default")).toEqual({ kind: "requeue", afterMs: 6_000 });
+  });
+
   it("validates through the object store: Available, then Unavailable with a message on a stray top-level dir", async () => {
     const t = setup();
     const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore: t.getBackupStore });

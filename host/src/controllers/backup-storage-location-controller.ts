@@ -32,6 +32,9 @@ export interface BackupStorageLocationReconcilerOptions {
   metrics?: BslMetrics;
 }
 
+/** Velero's BSL controller period: how often a location with a negative server frequency is validated. */
+export const NEGATIVE_FREQUENCY_RECHECK_MS = 10_000;
+
 export class BackupStorageLocationReconciler implements Reconciler {
   readonly name = "backup-storage-location";
   readonly watches = GVR.backupStorageLocations;
@@ -108,7 +111,10 @@ export class BackupStorageLocationReconciler implements Reconciler {
         this.#log.warn({ name: location.metadata.name }, `invalid validationFrequency "${spec}", using the server default`);
       }
     }
-    return this.#o.defaultValidationFrequencyMs ?? DEFAULT_VALIDATION_FREQUENCY_MS;
+    const server = this.#o.defaultValidationFrequencyMs ?? DEFAULT_VALIDATION_FREQUENCY_MS;
+    // A negative --store-validation-frequency makes Velero validate at every look, and it looks
+    // every 10 s; here it would requeue at once, in a tight loop of validations and patches.
+    return server < 0 ? NEGATIVE_FREQUENCY_RECHECK_MS : server;
   }
 
   async #ensureSingleDefault(namespace: string | undefined): Promise<void> {

@@ -132,9 +132,27 @@ describe("ScheduleReconciler", () => {
     clock.advance(Date.parse("2024-03-09T13:30:00Z") - clock.now().getTime());
     const result = await reconciler.reconcile(`${NS}/hourly`);
     expect(backups().map((b) => b.metadata.name)).toEqual(["hourly-20240309133000"]);
-    expect(result).toEqual({ kind: "requeue", afterMs: 30 * 60_000 + TIMER_MARGIN_MS });
-    expect(await reconciler.reconcile(`${NS}/hourly`)).toEqual({ kind: "requeue", afterMs: 30 * 60_000 + TIMER_MARGIN_MS });
+    // the next slot is 30 minutes away, but the schedule is looked at again within a minute (Velero
+    // looks at every schedule each minute): a host that slept or a clock that was stepped is caught up
+    expect(result).toEqual({ kind: "requeue", afterMs: 60_000 + TIMER_MARGIN_MS });
+    expect(await reconciler.reconcile(`${NS}/hourly`)).toEqual({ kind: "requeue", afterMs: 60_000 + TIMER_MARGIN_MS });
     expect(backups()).toHaveLength(1);
+    // 8 hours later (the host slept: no timer fired meanwhile): the next look submits at once, one backup
+    await kube.patch(GVR.backups, "hourly-20240309133000", NS, { status: { phase: "Completed" } });
+    clock.advance(8 * 3_600_000);
+    await reconciler.reconcile(`${NS}/hourly`);
+    expect(backups().map((b) => b.metadata.name)).toEqual(["hourly-20240309133000", "hourly-20240309213000"]);
+    // a slot less than a minute away is kept to the millisecond
+    clock.advance(Date.parse("2024-03-09T21:59:30Z") - clock.now().getTime());
+    expect(await reconciler.reconcile(`${NS}/hourly`)).toEqual({ kind: "requeue", afterMs: 30_000 + TIMER_MARGIN_MS });
+  });
+
+  it("copies the template's resource policy to the Backup as Velero's FromSchedule does: {kind: configmap, name}", async () => {
+    const { kube, reconciler, backups, clock } = setup();
+    seedSchedule(kube, u(forSchedule(NS, "pol", { schedule: "0 * * * *", template: { resourcePolicy: { kind: "ConfigMap", apiGroup: "", name: "policies" } } })));
+    clock.advance(Date.parse("2024-03-09T13:30:00Z") - clock.now().getTime());
+    await reconciler.reconcile(`${NS}/pol`);
+    expect(backups()[0]?.spec.resourcePolicy).toEqual({ kind: "configmap", name: "policies" });
   });
 
   it("honours CRON_TZ when deciding whether it is due", async () => {

@@ -11,7 +11,7 @@ import { GVR } from "../kube/gvr.js";
 import { parseCronSchedule, DEFAULT_CRON_TIMEZONE, type CronSchedule } from "../shared/cron.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
-import { delayUntil, labelSelectorOf, parseKubeTime, patchStatus, splitKey } from "./lifecycle-common.js";
+import { delayUntil, labelSelectorOf, parseKubeTime, patchStatus, splitKey, TIMER_MARGIN_MS } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 /** While a previous backup of the schedule is still New/InProgress, look again this often. */
@@ -54,10 +54,23 @@ export function backupFromSchedule(schedule: Schedule, at: Date): Backup {
     ];
   }
   const spec = structuredClone(schedule.spec.template ?? {});
+  // Velero's FromSchedule rewrites the policy reference to {kind: configmap, name} (the kind the
+  // backup engine reads); a template's "ConfigMap" or apiGroup does not reach the Backup.
+  if (spec.resourcePolicy) spec.resourcePolicy = { kind: "configmap", name: spec.resourcePolicy.name };
   // Velero adds the schedule-name label to the template's own label map (it reuses that map for the
   // Backup's labels), so a Backup whose template sets labels carries the label in its spec too.
   if (templateLabels && spec.metadata?.labels) spec.metadata.labels[LABELS.scheduleName] = name;
   return { apiVersion: VELERO_API_VERSION, kind: "Backup", metadata, spec };
+}
+
+/**
+ * When to look at a schedule again: at its next run, but at least once a minute, as Velero looks
+ * at every schedule against the wall clock each minute. A single long timer would fire late after
+ * the host slept or its clock was stepped (a laptop cluster's 03:00 backup hours late).
+ */
+export const SCHEDULE_RECHECK_MAX_MS = 60_000 + TIMER_MARGIN_MS;
+function recheckIn(at: Date, now: Date): number {
+  return Math.min(delayUntil(at, now), SCHEDULE_RECHECK_MAX_MS);
 }
 
 function scheduleName(schedule: Schedule): string {
@@ -116,7 +129,7 @@ export class ScheduleReconciler implements Reconciler {
       log.warn({ expression: schedule.spec.schedule }, "schedule never fires again");
       return { kind: "done" };
     }
-    if (now.getTime() <= next.getTime()) return { kind: "requeue", afterMs: delayUntil(next, now) };
+    if (now.getTime() <= next.getTime()) return { kind: "requeue", afterMs: recheckIn(next, now) };
 
     if (await this.#hasUnfinishedBackup(schedule)) {
       log.debug("a backup of this schedule is still New or InProgress, not submitting another yet");
@@ -124,7 +137,7 @@ export class ScheduleReconciler implements Reconciler {
     }
     await this.#submitBackup(schedule, now, log);
     const following = parsed.next(parseKubeTime(toKubeTime(now)) ?? now);
-    return following ? { kind: "requeue", afterMs: delayUntil(following, now) } : { kind: "done" };
+    return following ? { kind: "requeue", afterMs: recheckIn(following, now) } : { kind: "done" };
   }
 
   /**

@@ -2,8 +2,10 @@
  * Client configuration shared by the S3 and EC2 adapters: where credentials come from and how TLS
  * is verified, following velero-plugin-for-aws's config builder.
  */
+import { readFileSync } from "node:fs";
+import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
-import { rootCertificates } from "node:tls";
+import { getCACertificates, rootCertificates } from "node:tls";
 import { fromIni } from "@aws-sdk/credential-provider-ini";
 import { VeleroError, getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { CredentialSource } from "./config.js";
@@ -18,11 +20,50 @@ export interface TlsOptions {
   caCert?: string | undefined;
 }
 
-/** The part of an SDK client config that depends on credentials and TLS. */
+/** The part of an SDK client config that depends on credentials, TLS and proxies. */
 export interface AwsClientBaseConfig {
   credentials?: ReturnType<typeof fromIni>;
   profile?: string;
-  requestHandler: { connectionTimeout: number; httpsAgent?: HttpsAgent };
+  requestHandler: { connectionTimeout: number; httpAgent: HttpAgent; httpsAgent: HttpsAgent };
+}
+
+/**
+ * The certificates a TLS connection to AWS or an S3-compatible store is verified against, as the
+ * Go plugin's: the system's trust store (which honours SSL_CERT_FILE and SSL_CERT_DIR), the file
+ * AWS_CA_BUNDLE names, and the location's caCert; plus Node's bundled roots, so a container image
+ * without a system store still reaches AWS.
+ */
+export function trustedCertificates(caCert: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+  const certs = new Set<string>(rootCertificates);
+  for (const c of getCACertificates("system")) certs.add(c);
+  const bundle = env["AWS_CA_BUNDLE"];
+  if (bundle) {
+    try {
+      certs.add(readFileSync(bundle, "utf8"));
+    } catch (error) {
+      throw new VeleroError("VELERO_AWS_CA_BUNDLE", `cannot read AWS_CA_BUNDLE ${bundle}: ${getErrorMessage(error)} (fix the path or unset the variable)`, { cause: error });
+    }
+  }
+  if (caCert) certs.add(caCert);
+  return [...certs];
+}
+
+/**
+ * The HTTP(S) agents of every S3, EC2 and STS request: through the proxy HTTP_PROXY / HTTPS_PROXY
+ * name (not for NO_PROXY hosts), as Go's default transport does (Velero's proxy documentation
+ * tells users to set them on the Deployment); verified against trustedCertificates.
+ */
+export function awsRequestHandler(tls?: TlsOptions, env: NodeJS.ProcessEnv = process.env): AwsClientBaseConfig["requestHandler"] {
+  return {
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    httpAgent: new HttpAgent({ keepAlive: true, proxyEnv: env }),
+    httpsAgent: new HttpsAgent({
+      keepAlive: true,
+      proxyEnv: env,
+      rejectUnauthorized: !tls?.insecureSkipTLSVerify,
+      ca: trustedCertificates(tls?.caCert, env),
+    }),
+  };
 }
 
 /**
@@ -32,14 +73,7 @@ export interface AwsClientBaseConfig {
  * file or profile fails Init with a clear message rather than the first request.
  */
 export async function awsClientBaseConfig(source: CredentialSource, tls?: TlsOptions): Promise<AwsClientBaseConfig> {
-  const requestHandler: AwsClientBaseConfig["requestHandler"] = { connectionTimeout: CONNECTION_TIMEOUT_MS };
-  if (tls && (tls.insecureSkipTLSVerify || tls.caCert)) {
-    requestHandler.httpsAgent = new HttpsAgent({
-      keepAlive: true,
-      rejectUnauthorized: !tls.insecureSkipTLSVerify,
-      ...(tls.caCert ? { ca: [...rootCertificates, tls.caCert] } : {}),
-    });
-  }
+  const requestHandler = awsRequestHandler(tls);
   if (!source.credentialsFile) {
     return { requestHandler, ...(source.profile ? { profile: source.profile } : {}) };
   }
@@ -47,6 +81,8 @@ export async function awsClientBaseConfig(source: CredentialSource, tls?: TlsOpt
     filepath: source.credentialsFile,
     configFilepath: source.credentialsFile,
     ignoreCache: true,
+    // a profile that assumes a role asks STS through the same proxy and trust store
+    clientConfig: { requestHandler },
     ...(source.profile ? { profile: source.profile } : {}),
   });
   try {

@@ -1,4 +1,6 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -77,6 +79,30 @@ describe("createAwsS3Api (offline: presigning only)", () => {
     expect(url.searchParams.get("X-Amz-Credential")).toMatch(/^AKIDBACKUP\/\d{8}\/us-east-1\/s3\/aws4_request$/);
     expect(url.searchParams.has("x-amz-checksum-mode")).toBe(false);
     expect(api.target).toMatchObject({ service: "S3", region: "us-east-1", endpoint: "http://127.0.0.1:9", bucket: "velero" });
+  });
+
+  it("downloads without checksum mode (x-amz-checksum-mode), as the Go plugin's GetObject and HeadObject: checksumAlgorithm is about uploads", async () => {
+    const file = await credentialsFile();
+    const headers: Record<string, string | string[] | undefined>[] = [];
+    const server = createServer((req, res) => {
+      headers.push(req.headers);
+      res.setHeader("content-length", "5");
+      res.end(req.method === "HEAD" ? undefined : "hello");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const settings = parseObjectStoreConfig({ bucket: "velero", region: "us-east-1", s3Url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, s3ForcePathStyle: "true", credentialsFile: file }, {});
+      const api = await createAwsS3Api(settings, createNoopPluginLogger());
+      const chunks: Buffer[] = [];
+      for await (const c of await api.getObject({ Bucket: "velero", Key: "k" })) chunks.push(Buffer.from(c as Uint8Array));
+      await api.headObject({ Bucket: "velero", Key: "k" });
+      api.close();
+      expect(Buffer.concat(chunks).toString()).toBe("hello");
+      expect(headers).toHaveLength(2);
+      for (const h of headers) expect(h["x-amz-checksum-mode"]).toBeUndefined();
+    } finally {
+      server.close();
+    }
   });
 
   it("quotes an s3Url with a user and password in its messages without the password", async () => {

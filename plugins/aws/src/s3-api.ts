@@ -73,10 +73,12 @@ export const createAwsS3Api: S3ApiFactory = async (settings, log) => {
     forcePathStyle: settings.forcePathStyle,
     ...(settings.s3Url ? { endpoint: settings.s3Url } : {}),
     // checksumAlgorithm "" is how users of S3-compatible stores (Ceph, B2, moto...) turn off the
-    // CRC trailers and response validation that the SDK otherwise adds by default.
-    ...(settings.checksumAlgorithm === ""
-      ? { requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" }
-      : {}),
+    // CRC trailers the SDK otherwise adds to uploads by default.
+    ...(settings.checksumAlgorithm === "" ? { requestChecksumCalculation: "WHEN_REQUIRED" } : {}),
+    // Downloads are not checksummed, as the Go plugin's are not (checksumAlgorithm is about uploads
+    // only): no x-amz-checksum-mode on GET and HEAD, so a store that computes checksums its own way
+    // does not fail a download halfway.
+    responseChecksumValidation: "WHEN_REQUIRED",
   };
 
   let region = settings.region;

@@ -156,7 +156,8 @@ export class BackupSyncReconciler implements Reconciler {
       throw err;
     }
     log.info("synced backup into cluster");
-    if (store.getPodVolumeBackups) await this.#syncPodVolumeBackups(location, store.getPodVolumeBackups.bind(store), created, log);
+    // read from the backup's directory in the bucket (its name there), as Velero does
+    if (store.getPodVolumeBackups) await this.#syncPodVolumeBackups(location, () => store.getPodVolumeBackups?.(backupName) ?? Promise.resolve([]), created, log);
   }
 
   /** The stored Backup as this cluster's object: our namespace and location, no server-owned metadata. */
@@ -202,13 +203,13 @@ export class BackupSyncReconciler implements Reconciler {
 
   async #syncPodVolumeBackups(
     location: BackupStorageLocation,
-    getPodVolumeBackups: (name: string) => Promise<PodVolumeBackup[]>,
+    getPodVolumeBackups: () => Promise<PodVolumeBackup[]>,
     backup: UnstructuredItem,
     log: Logger,
   ): Promise<void> {
     let stored: PodVolumeBackup[];
     try {
-      stored = (await getPodVolumeBackups(backup.metadata.name)) ?? [];
+      stored = (await getPodVolumeBackups()) ?? [];
     } catch (err) {
       log.error({ err }, "error getting pod volume backups for this backup from backup store");
       return;

@@ -2,7 +2,7 @@
  * Opens the BackupStore of a BackupStorageLocation: Init config as Velero builds it (location
  * config + bucket + prefix + caCert + credentialsFile, nothing else), then an ObjectBackupStore.
  */
-import type { BackupStorageLocation, ObjectStore } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, type BackupStorageLocation, type ObjectStore } from "@velero-ts/plugin-sdk";
 import type { PluginManager } from "../plugins/manager.js";
 import type { Logger } from "../shared/logging.js";
 import type { BackupStore } from "./backup-store.js";
@@ -46,12 +46,15 @@ export async function objectStoreConfigFor(location: BackupStorageLocation, cred
     );
   }
   const config: Record<string, string> = { ...(spec.config ?? {}), bucket, prefix };
+  // Velero's words around these errors (a location's status message and a backup's reason)
   if (spec.objectStorage.caCertRef) {
-    config.caCert = (await credentials.secretValue(spec.objectStorage.caCertRef)).toString("utf8");
+    const ref = spec.objectStorage.caCertRef;
+    config.caCert = (await wrapError("error getting CA certificate from secret", () => credentials.secretValue(ref))).toString("utf8");
   } else if (spec.objectStorage.caCert) {
     config.caCert = Buffer.from(spec.objectStorage.caCert, "base64").toString("utf8");
   }
-  if (spec.credential) config.credentialsFile = await credentials.path(spec.credential);
+  const credential = spec.credential;
+  if (credential) config.credentialsFile = await wrapError("unable to get credentials", () => credentials.path(credential));
   return { bucket, prefix, config };
 }
 
@@ -70,4 +73,13 @@ export function createBackupStoreGetter(options: BackupStoreGetterOptions): Back
     const objectStore: ObjectStore = await (open.plugins ?? options.plugins).getObjectStore(location.spec.provider, config);
     return new ObjectBackupStore({ objectStore, bucket, prefix, logger: options.logger.child({ bucket, prefix }) });
   };
+}
+
+/** Runs fn; a failure is rethrown as `<context>: <its message>` (Go's errors.Wrap), keeping the original as cause. */
+async function wrapError<T>(context: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new Error(`${context}: ${getErrorMessage(err)}`, { cause: err });
+  }
 }

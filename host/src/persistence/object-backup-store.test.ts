@@ -147,6 +147,14 @@ describe("objectStoreConfigFor", () => {
     expect(readFileSync(config.credentialsFile as string, "utf8")).toBe("[default]\nkey=x\n");
   });
 
+  it("names a credential or CA Secret that cannot be read in Velero's words (the location's status message)", async () => {
+    const credentials = new CredentialFileStore({ kube: new FakeKubeClient(), namespace: "velero", directory: mkdtempSync(join(tmpdir(), "vt-cred-")) });
+    const withCredential = forBackupStorageLocation("velero", "default").credential("missing", "cloud").build();
+    await expect(objectStoreConfigFor(withCredential, credentials)).rejects.toThrow(/^unable to get credentials: .*missing/);
+    const withCa = forBackupStorageLocation("velero", "default").spec({ objectStorage: { bucket: "bkt", caCertRef: { name: "ca", key: "ca.crt" } } }).build();
+    await expect(objectStoreConfigFor(withCa, credentials)).rejects.toThrow(/^error getting CA certificate from secret: .*ca/);
+  });
+
   it("rejects a bucket with a slash inside", async () => {
     const credentials = new CredentialFileStore({ kube: new FakeKubeClient(), namespace: "velero" });
     const bsl = forBackupStorageLocation("velero", "default").bucket("bkt/pre").build();

@@ -72,6 +72,18 @@ describe("ObjectBackupStore", () => {
     expect(gunzipSync(objects.get("bkt", "restores/r1/restore-r1-logs.gz") as Buffer).toString()).toBe("restore line\n");
   });
 
+  it("writes the Go maps of the results and resource list files with sorted keys, as Go's encoder (struct fields stay in order)", async () => {
+    const { objects, store } = newStore();
+    await store.putRestoreFiles({
+      restoreName: "r1",
+      results: { errors: { velero: ["v"], namespaces: { zeta: ["z"], alpha: ["a"] } }, warnings: { namespaces: { b: ["w"], a: ["w"] } } },
+      resourceList: { "v1/Secret": ["app/s"], "apps/v1/Deployment": ["app/d"], "v1/ConfigMap": ["app/c"] },
+    });
+    const text = (key: string) => gunzipSync(objects.get("bkt", key) as Buffer).toString();
+    expect(text("restores/r1/restore-r1-results.gz")).toBe('{"errors":{"velero":["v"],"namespaces":{"alpha":["a"],"zeta":["z"]}},"warnings":{"namespaces":{"a":["w"],"b":["w"]}}}\n');
+    expect(text("restores/r1/restore-r1-resource-list.json.gz")).toBe('{"apps/v1/Deployment":["app/d"],"v1/ConfigMap":["app/c"],"v1/Secret":["app/s"]}\n');
+  });
+
   it("stores an already gzipped log as it is", async () => {
     const { objects, store } = newStore();
     const gz = gzipSync("line 1\nline 2\n");

@@ -45,6 +45,25 @@ export function gzipJson(value: unknown, emptyList = false): Buffer {
   return gzipSyncGo(Buffer.from(encodeJsonLine(value, emptyList)));
 }
 
+/** A Go map as its encoder writes it: keys sorted (byte order). */
+export function sortedKeys<T>(map: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * The results file's {errors, warnings}, each a results.Result struct (velero, cluster,
+ * namespaces: fields in struct order) whose `namespaces` map is written with sorted keys, as Go's
+ * encoder writes a map (they were in the order the namespaces first had a message).
+ */
+export function goResults<T extends object>(results: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [kind, result] of Object.entries(results as Record<string, unknown>)) {
+    const r = result as { namespaces?: Record<string, unknown> } | undefined;
+    out[kind] = r && typeof r === "object" && r.namespaces ? { ...r, namespaces: sortedKeys(r.namespaces) } : result;
+  }
+  return out as T;
+}
+
 /** Velero's pkg/itemoperation structs, field by field: Go's encoder writes them in this order. */
 const OPERATION_SPEC_ORDER = ["backupName", "backupUID", "backupItemAction", "restoreName", "restoreUID", "restoreItemAction", "resourceIdentifier", "operationID", "postOperationItems"];
 const OPERATION_STATUS_ORDER = ["phase", "error", "nCompleted", "nTotal", "operationUnits", "description", "created", "started", "updated"];
@@ -151,8 +170,8 @@ export class ObjectBackupStore implements BackupStore {
         [this.layout.podVolumeBackups(b), upload.podVolumeBackups],
         [this.layout.volumeSnapshots(b), upload.volumeSnapshots],
         [this.layout.itemOperations(b), upload.itemOperations && goOrderedOperations(upload.itemOperations as unknown[])],
-        [this.layout.resourceList(b), upload.resourceList],
-        [this.layout.backupResults(b), upload.results],
+        [this.layout.resourceList(b), upload.resourceList && sortedKeys(upload.resourceList)],
+        [this.layout.backupResults(b), upload.results && goResults(upload.results)],
         [this.layout.backupVolumeInfo(b), upload.volumeInfo],
       ];
       // Velero writes these two as [] when empty (its slices are made, not nil); the others as null.
@@ -236,8 +255,8 @@ export class ObjectBackupStore implements BackupStore {
   async putRestoreFiles(upload: RestoreUpload): Promise<void> {
     const r = upload.restoreName;
     if (upload.log) await this.#put(this.layout.restoreLog(r), gzipStreamGo(upload.log));
-    if (upload.results) await this.#put(this.layout.restoreResults(r), gzipJson(upload.results));
-    if (upload.resourceList) await this.#put(this.layout.restoreResourceList(r), gzipJson(upload.resourceList));
+    if (upload.results) await this.#put(this.layout.restoreResults(r), gzipJson(goResults(upload.results)));
+    if (upload.resourceList) await this.#put(this.layout.restoreResourceList(r), gzipJson(sortedKeys(upload.resourceList)));
     if (upload.itemOperations) await this.#put(this.layout.restoreItemOperations(r), gzipJson(goOrderedOperations(upload.itemOperations as unknown[]), true));
     if (upload.volumeInfo) await this.#put(this.layout.restoreVolumeInfo(r), gzipJson(upload.volumeInfo, true));
   }

@@ -552,6 +552,9 @@ describe("KubernetesBackupper snapshots and hooks", () => {
     expect(await snapshotsWith({ "backup.velero.io/backup-volumes": "vol-0" })).toEqual([]);
     expect(await snapshotsWith({}, { defaultVolumesToFsBackup: true })).toEqual([]);
     expect(await snapshotsWith({ "backup.velero.io/backup-volumes-excludes": "vol-0" }, { defaultVolumesToFsBackup: true })).toHaveLength(1);
+    // a cluster-scoped backup of the PV alone: the claim's pod is not in the backup, so the PV is
+    // snapshotted (as Velero, whose PVC-to-pod cache holds the backup's namespaces only)
+    expect(await snapshotsWith({ "backup.velero.io/backup-volumes": "vol-0" }, { includedNamespaces: ["other"], includeClusterResources: true })).toHaveLength(1);
   });
 
   it("finds a PV's zone as Velero does: its label (even empty), else node affinity, a GKE regional disk's zones joined with __", async () => {

@@ -1222,8 +1222,10 @@ class BackupRun {
     }
     // As Velero's volume helper: a claimed volume that a pod using the claim backs up with fs-backup
     // (its opt-in annotation, or defaultVolumesToFsBackup without its opt-out) is not snapshotted too.
+    // Only the pods of the backup's namespaces count (Velero's PVC-to-pod cache holds those alone): a
+    // pod of another namespace is not backed up, so its fs-backup opt-in saves nothing.
     const claimRef = (pv.spec as { claimRef?: { name?: string; namespace?: string } } | undefined)?.claimRef;
-    if (claimRef?.name) {
+    if (claimRef?.name && this.#namespaces.shouldInclude(claimRef.namespace ?? "")) {
       const pods = await this.#podsIn(claimRef.namespace ?? "");
       const toFs = this.#spec.defaultVolumesToFsBackup === true;
       for (const pod of pods) {

@@ -349,19 +349,10 @@ describe("RestoreReconciler deletion", () => {
     expect(h.kube.peek(GVR.configMaps, "c2", "app")).toBeDefined();
   });
 
-  it("deletes the restore's files from a ReadOnly location too (Velero: the restore's own files were written there)", async () => {
+  // From a ReadOnly location too, as Velero: the restore's own files were written there.
+  it.each(["ReadWrite", "ReadOnly"] as const)("deletes the restore's files (%s location) and then removes its finalizer", async (accessMode) => {
     const h = await harness();
-    h.kube.seed(GVR.backupStorageLocations, u(forLocation(NS, "default", { accessMode: "ReadOnly" })));
-    const restore = forRestore("r1", { backupName: "b1" }, { phase: "Completed" });
-    restore.metadata.finalizers = [RESTORE_FINALIZER];
-    restore.metadata.deletionTimestamp = "2024-05-01T00:00:00Z";
-    const r = await submit(h, restore);
-    expect(h.store.calls).toContain("deleteRestore(r1)");
-    expect(r.metadata.finalizers).toEqual([]);
-  });
-
-  it("deletes the restore's files and then removes its finalizer", async () => {
-    const h = await harness();
+    h.kube.seed(GVR.backupStorageLocations, u(forLocation(NS, "default", { accessMode })));
     const restore = forRestore("r1", { backupName: "b1" }, { phase: "Completed" });
     restore.metadata.finalizers = [RESTORE_FINALIZER];
     restore.metadata.deletionTimestamp = "2024-05-01T00:00:00Z";

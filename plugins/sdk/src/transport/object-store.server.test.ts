@@ -1,6 +1,6 @@
 // The PutObject handler's body stream: chunks reach the plugin as they arrived (never concatenated), paced by the call.
 import { EventEmitter } from "node:events";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { ObjectStore } from "../contract/plugins.js";
 import { createNoopPluginLogger } from "../logger.js";
@@ -88,5 +88,35 @@ describe("PutObject handler body", () => {
     call.emit("data", msg(Buffer.from("cd")));
     call.emit("end");
     expect(await done).toBe("abcd");
+  });
+});
+
+describe("GetObject handler", () => {
+  it("a call the host cancels mid-stream is no longer counted in flight (it was kept for the process's life)", async () => {
+    const registry = new PluginRegistry(createNoopPluginLogger());
+    async function* body(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 100; i++) yield Buffer.alloc(1024, i);
+    }
+    registry.register("ObjectStore", "t.io/s", () => ({ getObject: async () => Readable.from(body()) }) as unknown as ObjectStore);
+    const calls = new InflightCalls();
+    const handlers = objectStoreHandlers(registry, calls);
+    const written: Buffer[] = [];
+    const call = Object.assign(new EventEmitter(), {
+      request: { plugin: "t.io/s", bucket: "b", key: "k" },
+      cancelled: false,
+      write(m: { data: Buffer }): boolean {
+        written.push(m.data);
+        if (written.length === 3) call.cancelled = true;
+        return true;
+      },
+      end: (): void => {
+        throw new Error("a cancelled call is not ended");
+      },
+    });
+    (handlers.GetObject as unknown as (c: typeof call) => void)(call);
+    expect(calls.size).toBe(1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(written.length).toBeGreaterThanOrEqual(3);
+    expect(calls.size).toBe(0);
   });
 });

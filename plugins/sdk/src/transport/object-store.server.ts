@@ -99,12 +99,12 @@ export function objectStoreHandlers(registry: PluginRegistry, calls: InflightCal
         const body = await (await store(call.request.plugin)).getObject(call.request.bucket, call.request.key);
         // !!! chunk framing: every message <= 16384 bytes by default (stream.ts) !!!
         for await (const chunk of rechunk(body, getObjectChunkBytes)) {
-          if (call.cancelled) return;
+          if (call.cancelled) break;
           if (!call.write({ data: chunk })) await writableOrEnded(call, ["drain", "cancelled", "close"]);
         }
-        if (call.cancelled) return;
+        // (a cancelled call is over too: it must not stay among the calls a crash would fail)
         tracked.settle();
-        call.end();
+        if (!call.cancelled) call.end();
       };
       run().catch((err: unknown) => tracked.fail(err));
     },

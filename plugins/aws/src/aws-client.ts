@@ -7,6 +7,7 @@ import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { getCACertificates, rootCertificates } from "node:tls";
 import { fromIni } from "@aws-sdk/credential-provider-ini";
+import { loadSharedConfigFiles } from "@smithy/core/config";
 import { VeleroError, getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { CredentialSource } from "./config.js";
 import { describeCredentials } from "./errors.js";
@@ -95,6 +96,19 @@ export async function awsClientBaseConfig(source: CredentialSource, tls?: TlsOpt
     );
   }
   return { requestHandler, credentials, ...(source.profile ? { profile: source.profile } : {}) };
+}
+
+/**
+ * The `region` of the profile in use (`profile`, else AWS_PROFILE, else "default"): from the
+ * location's credentials file read as both config and credentials file, as the Go plugin loads
+ * it, else from the default shared files (AWS_CONFIG_FILE, ~/.aws/config). The Go SDK signs with
+ * it when the config has no region and an s3Url skips region detection.
+ */
+export async function profileRegion(source: CredentialSource, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const profile = source.profile ?? env["AWS_PROFILE"] ?? "default";
+  const files = await loadSharedConfigFiles(source.credentialsFile ? { filepath: source.credentialsFile, configFilepath: source.credentialsFile, ignoreCache: true } : { ignoreCache: true });
+  const region = files.configFile[profile]?.["region"] ?? files.credentialsFile[profile]?.["region"];
+  return region || undefined;
 }
 
 /** The endpoint the SDK takes from AWS_ENDPOINT_URL_<SERVICE> / AWS_ENDPOINT_URL, if any. */

@@ -105,6 +105,29 @@ describe("createAwsS3Api (offline: presigning only)", () => {
     }
   });
 
+  it("with an s3Url and no region, signs with the region of the credentials file's profile, as the Go SDK's shared config (else us-east-1)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "vt-aws-"));
+    dirs.push(dir);
+    const file = join(dir, "cloud");
+    await writeFile(file, "[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = secret\nregion = eu-west-1\n[backup]\naws_access_key_id = AKIDBACKUP\naws_secret_access_key = secret2\n");
+    const saved = { AWS_REGION: process.env["AWS_REGION"], AWS_DEFAULT_REGION: process.env["AWS_DEFAULT_REGION"] };
+    delete process.env["AWS_REGION"];
+    delete process.env["AWS_DEFAULT_REGION"];
+    try {
+      const regionOf = async (profile?: string): Promise<string> => {
+        const api = await createAwsS3Api(parseObjectStoreConfig({ bucket: "velero", s3Url: "http://127.0.0.1:9", credentialsFile: file, ...(profile ? { profile } : {}) }, {}), createNoopPluginLogger());
+        api.close();
+        const url = new URL(await api.presignGetObject({ Bucket: "velero", Key: "k" }, 60));
+        expect(url.searchParams.get("X-Amz-Credential")).toContain(`/${api.target.region}/s3/aws4_request`);
+        return api.target.region;
+      };
+      expect(await regionOf()).toBe("eu-west-1");
+      expect(await regionOf("backup")).toBe("us-east-1");
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
+    }
+  });
+
   it("quotes an s3Url with a user and password in its messages without the password", async () => {
     const file = await credentialsFile();
     const settings = parseObjectStoreConfig({ bucket: "velero", region: "us-east-1", s3Url: "http://probeuser:probepass@127.0.0.1:9", credentialsFile: file }, {});

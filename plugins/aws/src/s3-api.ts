@@ -23,7 +23,7 @@ import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { redactUrlPasswords, VeleroError, type PluginLogger } from "@velero-ts/plugin-sdk";
 import type { S3Settings } from "./config.js";
 import { classifyAwsError, explainAwsError, type AwsTarget } from "./errors.js";
-import { awsClientBaseConfig, configuredEndpoint } from "./aws-client.js";
+import { awsClientBaseConfig, configuredEndpoint, profileRegion } from "./aws-client.js";
 import { PartBufferPool, uploadStream } from "./multipart-upload.js";
 
 /**
@@ -84,7 +84,7 @@ export const createAwsS3Api: S3ApiFactory = async (settings, log) => {
   let region = settings.region;
   if (region === undefined) {
     region = settings.s3Url
-      ? (process.env["AWS_REGION"] ?? process.env["AWS_DEFAULT_REGION"] ?? BUCKET_REGION_PROBE_REGION)
+      ? (process.env["AWS_REGION"] ?? process.env["AWS_DEFAULT_REGION"] ?? (await profileRegion(settings)) ?? BUCKET_REGION_PROBE_REGION)
       : await detectBucketRegion(new S3Client({ ...common, region: BUCKET_REGION_PROBE_REGION }), settings, endpoint);
     log.debug({ region, bucket: settings.bucket }, "resolved the bucket region");
   }

@@ -125,7 +125,9 @@ export class BackupStorageLocationReconciler implements Reconciler {
       for (const l of defaults) {
         if (l === newest) continue;
         this.#log.info({ name: l.metadata.name }, "unsetting default on an older backup storage location");
-        await this.#o.kube.patch(GVR.backupStorageLocations, l.metadata.name ?? "", namespace, { spec: { default: false } });
+        // removed, not false: Velero's Go struct leaves a false `default` out (omitempty), so
+        // `kubectl get bsl` shows an empty DEFAULT column for it
+        await this.#o.kube.patch(GVR.backupStorageLocations, l.metadata.name ?? "", namespace, { spec: { default: null } });
       }
     } else if (defaults.length === 0) {
       this.#log.warn("There is no existing BackupStorageLocation set as default. Please see `velero backup-location -h` for options.");

@@ -167,13 +167,16 @@ describe("ScheduleReconciler", () => {
     expect(backups().map((b) => b.metadata.name)).toEqual(["tokyo-20240309210001"]);
   });
 
-  it("does nothing at all for a paused schedule", async () => {
-    const { kube, reconciler, backups, clock } = setup();
+  it("does nothing at all for a paused schedule, not even its metric series (Velero's controller never sees it)", async () => {
+    const { kube, backups, clock } = setup();
+    const initialised: string[] = [];
+    const reconciler = new ScheduleReconciler({ kube, log: createSilentLogger(), clock, metrics: { initSchedule: (n: string) => void initialised.push(n), removeSchedule: () => undefined } as never });
     seedSchedule(kube, u(forSchedule(NS, "p", { schedule: "@every 5s", paused: true })));
     clock.advance(60_000);
     expect(await reconciler.reconcile(`${NS}/p`)).toEqual({ kind: "done" });
     expect(backups()).toEqual([]);
     expect(kube.actions).toEqual([]);
+    expect(initialised).toEqual([]);
   });
 
   it("skipImmediately records lastSkipped, resets the flag and postpones the run", async () => {

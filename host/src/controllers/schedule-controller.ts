@@ -114,11 +114,13 @@ export class ScheduleReconciler implements Reconciler {
       this.#metrics?.removeSchedule(name);
       return { kind: "done" };
     }
-    this.#metrics?.initSchedule(name);
     if (schedule.spec.paused === true) {
       log.debug("schedule is paused, skipping");
       return { kind: "done" };
     }
+    // (after the paused check: Velero's controller never sees a paused schedule, so a schedule
+    // created paused gets no metric series until it is resumed)
+    this.#metrics?.initSchedule(name);
 
     const now = this.#clock.now();
     const parsed = await this.#validate(schedule, now, log);

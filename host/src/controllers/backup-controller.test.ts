@@ -28,7 +28,7 @@ function setup(
   options: {
     concurrency?: number;
     actions?: NamedAction<BackupItemActionV2>[];
-    defaults?: Pick<BackupReconcilerOptions, "defaultItemOperationTimeout" | "defaultSnapshotMoveData" | "defaultVolumeGroupSnapshotLabelKey" | "resourceTimeoutMs">;
+    defaults?: Pick<BackupReconcilerOptions, "defaultItemOperationTimeout" | "defaultSnapshotMoveData" | "defaultVolumeGroupSnapshotLabelKey" | "resourceTimeoutMs" | "defaultVolumeSnapshotLocations">;
     /** Wraps the real engine (e.g. to hold backups while others start). */
     wrapBackupper?: (engine: Backupper) => Backupper;
     /** A credential file store (files under this directory), as the server has. */
@@ -636,6 +636,29 @@ describe("BackupStorageLocationReconciler", () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+
+  it("chooses among several VolumeSnapshotLocations of a provider by --default-volume-snapshot-locations, the named one fetched by name as Velero does (whatever its provider)", async () => {
+    const vsls = (t: ReturnType<typeof setup>) =>
+      t.kube.seed(
+        GVR.volumeSnapshotLocations,
+        forVolumeSnapshotLocation("velero", "aws-1").provider("aws").build(),
+        forVolumeSnapshotLocation("velero", "aws-2").provider("aws").build(),
+        forVolumeSnapshotLocation("velero", "elsewhere").provider("gcp").build(),
+      );
+    const none = setup();
+    vsls(none);
+    expect((await none.submit(forBackup("velero", "b1").includedNamespaces("app").build())).status?.validationErrors).toEqual([
+      "provider aws has more than one possible volume snapshot location, and none were specified explicitly or as a default",
+    ]);
+    const missing = setup({ defaults: { defaultVolumeSnapshotLocations: { aws: "gone" } } });
+    vsls(missing);
+    expect((await missing.submit(forBackup("velero", "b1").includedNamespaces("app").build())).status?.validationErrors).toEqual([
+      'error getting volume snapshot location named gone: VolumeSnapshotLocation.velero.io "gone" not found',
+    ]);
+    const otherProvider = setup({ defaults: { defaultVolumeSnapshotLocations: { aws: "elsewhere" } } });
+    vsls(otherProvider);
+    expect((await otherProvider.submit(forBackup("velero", "b1").includedNamespaces("app").build())).status?.phase).toBe("Completed");
   });
 
   it("keeps a single default location (the newest)", async () => {

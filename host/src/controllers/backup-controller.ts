@@ -825,7 +825,8 @@ export class BackupReconciler implements Reconciler {
           errors.push(`provider ${provider} has more than one possible volume snapshot location, and none were specified explicitly or as a default`);
           continue;
         }
-        const loc = locations.find((l) => l.metadata.name === def);
+        // by name among all locations, as Velero's Get (whatever its provider)
+        const loc = all.find((l) => l.metadata.name === def);
         if (!loc) {
           errors.push(`error getting volume snapshot location named ${def}: VolumeSnapshotLocation.velero.io "${def}" not found`);
           continue;

@@ -113,6 +113,21 @@ describe("velero CLI", () => {
     expect((await cli.run("client", "config", "get", "features")).stdout).toBe("features: <NOT SET>\n");
   });
 
+  it("refuses extra arguments in cobra's words, naming the two usual causes (a list given with spaces, a boolean flag given its value apart)", async () => {
+    const cli = createTestCli();
+    const spaced = await cli.run("backup", "create", "b", "--include-namespaces", "ns1", "ns2");
+    expect(spaced.code).toBe(2);
+    expect(spaced.stderr).toMatch(/^An error occurred: accepts at most 1 arg\(s\), received 2 for 'velero backup create' \(a list flag takes one comma-separated value/);
+    const bool = await cli.run("backup", "create", "b", "--snapshot-volumes", "false");
+    expect(bool.code).toBe(2);
+    expect(bool.stderr).toContain("--snapshot-volumes=false");
+    expect((await cli.run("create", "schedule", "s", "--schedule", "@daily", "extra")).stderr).toMatch(/accepts 1 arg\(s\), received 2 for 'velero create schedule'/);
+    // nothing was created
+    expect(cli.kube.all(GVR.backups)).toEqual([]);
+    // commands that take any number of names are unchanged
+    expect((await cli.run("backup", "get", "a", "b")).stderr).not.toMatch(/arg\(s\)|too many/);
+  });
+
   it("names the missing object and how to list what exists", async () => {
     const cli = createTestCli();
     const r = await cli.run("backup", "describe", "nope");

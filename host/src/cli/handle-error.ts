@@ -32,6 +32,17 @@ function commanderMessage(err: CommandLineError): { message: string; code: numbe
   }
   const text = c.message.replace(/^error: /, "").replace(/\n/g, " ").trim();
   const hint = `see '${err.commandPath} --help'`;
+  if (c.code === "commander.excessArguments") {
+    // cobra's words (MaximumNArgs for the create commands whose name is optional, ExactArgs
+    // otherwise), and the two usual causes: a list given with spaces, a boolean flag given its value apart
+    const m = /Expected (\d+) arguments? but got (\d+)/.exec(c.message);
+    const optional = /(?:^| )(?:backup create|restore create|create backup|create restore)$/.test(err.commandPath);
+    const counts = m ? `accepts ${optional ? "at most " : ""}${m[1]} arg(s), received ${m[2]}` : text;
+    return {
+      message: `${counts} for '${err.commandPath}' (a list flag takes one comma-separated value, e.g. --include-namespaces a,b; a true/false flag takes its value after '=', e.g. --snapshot-volumes=false); ${hint}`,
+      code: EXIT_CODES.usage,
+    };
+  }
   if (c.code === "commander.unknownCommand") {
     return { message: `${text}; run '${err.commandPath} --help' for the list of commands`, code: EXIT_CODES.usage };
   }

@@ -147,6 +147,12 @@ describe("RestoreReconciler validation", () => {
 });
 
 describe("RestoreReconciler run", () => {
+  it.each(["", null])("takes an existingResourcePolicy of %j as unset, as Velero (manifests from Helm or GitOps tools write \"\")", async (policy) => {
+    const h = await harness();
+    const r = await submit(h, forRestore("r1", { backupName: "b1", existingResourcePolicy: policy as never }));
+    expect(r.status?.phase).toBe("Completed");
+  });
+
   it("goes New → InProgress → Finalizing → Completed and uploads log, results, resource list and volume info", async () => {
     const h = await harness();
     const r = await submit(h, forRestore("r1", { backupName: "b1" }));

@@ -44,17 +44,21 @@ export const DEFAULT_RESTORE_PRIORITIES: Readonly<RestorePriorities> = Object.fr
 });
 
 /**
- * Parses the `--restore-resource-priorities` value: a comma list where a single `-` separates the
- * high list from the low list.
+ * Parses the `--restore-resource-priorities` value as Velero's Priorities.Set does, over the
+ * defaults: a comma list where a single `-` separates the high list from the low list, and only
+ * the part given replaces its default (`a,b` replaces the high list and keeps the default low
+ * list; `-,x` replaces the low list alone; `-` alone keeps both).
  */
-export function parseRestorePriorities(value: string): RestorePriorities {
-  const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  const separators = items.filter((s) => s === "-").length;
-  if (separators > 1) {
-    throw new Error(`invalid restore resource priorities "${value}": only one "-" may separate the high and low priorities`);
-  }
+export function parseRestorePriorities(value: string, base: Readonly<RestorePriorities> = DEFAULT_RESTORE_PRIORITIES): RestorePriorities {
+  const out = { high: [...base.high], low: [...base.low] };
+  if (value === "") return out;
+  const items = value.split(",").map((s) => s.trim());
+  if (items.filter((s) => s === "-").length > 1) throw new Error(`multiple priority separator "-" found in --restore-resource-priorities "${value}"`);
   const at = items.indexOf("-");
-  return at < 0 ? { high: items, low: [] } : { high: items.slice(0, at), low: items.slice(at + 1) };
+  if (at < 0) return { ...out, high: items };
+  if (at > 0) out.high = items.slice(0, at);
+  if (at < items.length - 1) out.low = items.slice(at + 1);
+  return out;
 }
 
 /**

@@ -29,9 +29,14 @@ describe("IncludesExcludes", () => {
 });
 
 describe("restore priorities", () => {
-  it("parses --restore-resource-priorities with one '-' separator", () => {
+  it("parses --restore-resource-priorities as Velero's Priorities.Set: only the part given replaces its default", () => {
+    const { high, low } = DEFAULT_RESTORE_PRIORITIES;
     expect(parseRestorePriorities("a, b,-,c")).toEqual({ high: ["a", "b"], low: ["c"] });
-    expect(() => parseRestorePriorities("a,-,b,-,c")).toThrow(/only one "-"/);
+    expect(parseRestorePriorities("a,b")).toEqual({ high: ["a", "b"], low });
+    expect(parseRestorePriorities("a,-")).toEqual({ high: ["a"], low });
+    expect(parseRestorePriorities("-,x")).toEqual({ high, low: ["x"] });
+    expect(parseRestorePriorities("-")).toEqual({ high, low });
+    expect(() => parseRestorePriorities("a,-,b,-,c")).toThrow(/multiple priority separator "-" found/);
   });
 
   it("orders the high list, then the rest alphabetically, then the low list", () => {

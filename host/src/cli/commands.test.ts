@@ -128,6 +128,23 @@ describe("velero CLI", () => {
     expect((await cli.run("backup", "get", "a", "b")).stderr).not.toMatch(/arg\(s\)|too many/);
   });
 
+  it("backup create --from-schedule applies --labels and --annotations over the schedule's, as Velero's create", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.schedules, { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { namespace: "velero", name: "daily", labels: { tier: "gold" } }, spec: { schedule: "@daily", template: {} } } as unknown as UnstructuredItem);
+    const r = await cli.run("backup", "create", "b1", "--from-schedule", "daily", "--labels", "team=a,tier=silver", "--annotations", "note=x", "-o", "json");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).metadata).toMatchObject({ labels: { "velero.io/schedule-name": "daily", team: "a", tier: "silver" }, annotations: { note: "x" } });
+  });
+
+  it("accepts an empty namespace entry, as Velero (an empty --exclude-namespaces \"$VAR\", a list ending in ',')", async () => {
+    const cli = createTestCli();
+    const excluded = await cli.run("backup", "create", "b1", "--exclude-namespaces", "", "-o", "json");
+    expect(excluded.code, excluded.stderr).toBe(0);
+    const included = await cli.run("backup", "create", "b1", "--include-namespaces", "a,", "-o", "json");
+    expect(included.code, included.stderr).toBe(0);
+    expect(JSON.parse(included.stdout).spec).toMatchObject({ includedNamespaces: ["a", ""] });
+  });
+
   it("names the missing object and how to list what exists", async () => {
     const cli = createTestCli();
     const r = await cli.run("backup", "describe", "nope");

@@ -100,6 +100,9 @@ class CreateBackup implements Verb {
       const schedule = await mustGet<Schedule>(f, GVR.schedules, o.fromSchedule);
       const name = o.name || `${o.fromSchedule}-${timestampSuffix(f.deps.now())}`;
       backup = buildBackupFromSchedule(ns, name, schedule);
+      // --labels and --annotations apply on top of the schedule's, as Velero's create does
+      if (o.labels && Object.keys(o.labels).length > 0) backup.metadata.labels = { ...backup.metadata.labels, ...o.labels };
+      if (o.annotations && Object.keys(o.annotations).length > 0) backup.metadata.annotations = { ...backup.metadata.annotations, ...o.annotations };
     } else {
       backup = buildBackup(ns, o);
     }

@@ -97,7 +97,8 @@ export function validateNamespaceFilters(includes: string[], excludes: string[])
     if (excludes.includes(ns)) throw new UsageError(`namespace "${ns}" is both included and excluded; remove it from one of --include-namespaces/--exclude-namespaces`);
   }
   for (const ns of [...includes, ...excludes]) {
-    if (ns !== "*" && (ns.length > 63 || !NAMESPACE_GLOB.test(ns))) {
+    // "" is allowed, as Velero ("no namespace"): an empty --exclude-namespaces "$VAR", a list ending in ","
+    if (ns !== "*" && ns !== "" && (ns.length > 63 || !NAMESPACE_GLOB.test(ns))) {
       throw new UsageError(`invalid namespace "${ns}": namespace names are lowercase letters, digits and '-' (glob characters * ? [ ] allowed)`);
     }
   }

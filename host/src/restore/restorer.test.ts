@@ -333,6 +333,34 @@ describe("KubernetesRestorer persistent volumes", () => {
     };
   }
 
+  it("a pod whose volumes a file-system backup holds is restored with an error naming them (no node agent here: they come back empty); Velero's old restore-wait init container is removed", async () => {
+    const kube = new RestoreFakeKube();
+    const pod = forPod("app", "db-0", { containers: [{ name: "db", image: "postgres" }], initContainers: [{ name: "restore-wait", image: "velero/velero", args: ["old-uid"] }, { name: "app-init", image: "busybox" }] });
+    const { outcome } = await runRestore({
+      kube,
+      items: [pod, forPod("app", "web-0", { containers: [{ name: "web", image: "nginx" }] })],
+      backupVolumeInfos: [
+        { backupMethod: "PodVolumeBackup", pvcName: "data", pvcNamespace: "app", pvName: "pv-data", pvbInfo: { podName: "db-0", podNamespace: "app", volumeName: "data", uploaderType: "kopia" } },
+        { backupMethod: "PodVolumeBackup", pvbInfo: { podName: "db-0", podNamespace: "app", volumeName: "scratch", uploaderType: "kopia" } },
+      ],
+      actions: builtins(kube),
+    });
+    expect(outcome.errors.all()).toEqual([
+      "app: volumes data, scratch of pod app/db-0 were backed up with file-system backup (PodVolumeBackups), which velero-ts cannot restore (it runs no node agent): they are restored empty; restore this backup with Velero to get their data",
+    ]);
+    const restored = kube.peek<UnstructuredItem>(CORE("pods"), "db-0", "app");
+    expect((restored?.spec as { initContainers: { name: string }[] }).initContainers.map((c) => c.name)).toEqual(["app-init"]);
+    expect(kube.peek<UnstructuredItem>(CORE("pods"), "web-0", "app")).toBeDefined();
+  });
+
+  it("does not create a backup's DataUploads (velero.io/dataupload skips them, as Velero's turns them into records for its data mover)", async () => {
+    const kube = new RestoreFakeKube();
+    const du = forItem("velero.io/v1", "DataUpload", "velero", "du-1", { spec: { sourcePVC: "data" } });
+    const { outcome } = await runRestore({ kube, items: [du, forConfigMap("app", "c1")], actions: builtins(kube) });
+    expect(outcome.errors.all()).toEqual([]);
+    expect(creates(kube).filter((c) => c.includes("datauploads"))).toEqual([]);
+  });
+
   it("recreates a PV with a native snapshot through its location's VolumeSnapshotter and rebinds the PVC", async () => {
     const calls: string[] = [];
     const pv = forPv("pv1", { claimRef: { namespace: "app", name: "data", uid: "old-uid", resourceVersion: "9" } }, { annotations: { "pv.kubernetes.io/bound-by-controller": "yes" } });

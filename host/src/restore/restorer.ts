@@ -545,7 +545,27 @@ class RestoreContext {
     }
     if (namespace !== "") item.metadata.namespace = namespace;
     addRestoreLabels(item, this.#restore.metadata.name ?? "", this.#spec.backupName ?? "");
+    if (gr === "pods") this.#reportFsBackupVolumes(obj, namespace, r);
     return this.#createItem(item, gr, namespace, id, savedStatus, status, r);
+  }
+
+  /**
+   * A pod whose volumes a Velero file-system backup (kopia/restic PodVolumeBackups) holds: Velero
+   * restores them through its node agent; velero-ts has none, so they come back empty. That is an
+   * error of the restore (PartiallyFailed), naming the volumes, never a silent Completed.
+   */
+  #reportFsBackupVolumes(pod: UnstructuredItem, targetNamespace: string, r: ItemResults): void {
+    const ns = pod.metadata.namespace ?? "";
+    const volumes = (this.#req.backupVolumeInfos ?? [])
+      .filter((vi) => vi.backupMethod === "PodVolumeBackup")
+      .map((vi) => vi["pvbInfo"] as { podName?: string; podNamespace?: string; volumeName?: string } | undefined)
+      .filter((p) => p?.podName === pod.metadata.name && (p?.podNamespace ?? "") === ns)
+      .map((p) => p?.volumeName ?? "");
+    if (volumes.length === 0) return;
+    r.errors.add(
+      targetNamespace,
+      `volumes ${volumes.join(", ")} of pod ${targetNamespace}/${pod.metadata.name} were backed up with file-system backup (PodVolumeBackups), which velero-ts cannot restore (it runs no node agent): they are restored empty; restore this backup with Velero to get their data`,
+    );
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -291,6 +291,7 @@ describe("builtinRestoreItemActions", () => {
     expect(all.map((a) => a.name)).toEqual([
       "velero.io/job",
       "velero.io/pod",
+      "velero.io/pod-volume-restore",
       "velero.io/init-restore-hook",
       "velero.io/service",
       "velero.io/service-account",
@@ -304,6 +305,7 @@ describe("builtinRestoreItemActions", () => {
       "velero.io/apiservice",
       "velero.io/admission-webhook-configuration",
       "velero.io/secret",
+      "velero.io/dataupload",
     ]);
     const v2 = asRestoreItemActionV2(all[0]!.create());
     const out = await v2.execute({ item: item("batch/v1", "Job", { spec: {} }), itemFromBackup: item("batch/v1", "Job", { spec: {} }), restore: forRestoreObject() });

@@ -11,9 +11,11 @@ import { ChangeImageNameAction, CHANGE_IMAGE_NAME } from "./change-image-name.js
 import { ChangeStorageClassAction, CHANGE_STORAGE_CLASS } from "./change-storage-class.js";
 import type { BuiltinActionDeps } from "./common.js";
 import { CrdPreserveFieldsAction } from "./crd-preserve-fields.js";
+import { DataUploadRetrieveAction, DATA_UPLOAD } from "./dataupload.js";
 import { InitRestoreHookPodAction } from "./init-restore-hook.js";
 import { JobAction } from "./job.js";
 import { PodAction } from "./pod.js";
+import { PodVolumeRestoreAction, POD_VOLUME_RESTORE } from "./pod-volume-restore.js";
 import { PvcAction } from "./pvc.js";
 import { ClusterRoleBindingAction, RoleBindingAction } from "./role-bindings.js";
 import { SecretAction } from "./secret.js";
@@ -31,6 +33,7 @@ export function builtinRestoreItemActions(deps: BuiltinActionDeps): BuiltinResto
   const entries: [string, () => RestoreItemAction][] = [
     ["velero.io/job", () => new JobAction()],
     ["velero.io/pod", () => new PodAction()],
+    [POD_VOLUME_RESTORE, () => new PodVolumeRestoreAction()],
     ["velero.io/init-restore-hook", () => new InitRestoreHookPodAction()],
     ["velero.io/service", () => new ServiceAction()],
     ["velero.io/service-account", () => new ServiceAccountAction()],
@@ -44,6 +47,7 @@ export function builtinRestoreItemActions(deps: BuiltinActionDeps): BuiltinResto
     ["velero.io/apiservice", () => new ApiServiceAction()],
     ["velero.io/admission-webhook-configuration", () => new AdmissionWebhookConfigurationAction()],
     ["velero.io/secret", () => new SecretAction(deps)],
+    [DATA_UPLOAD, () => new DataUploadRetrieveAction()],
   ];
   return entries.map(([name, create]) => ({ name, create }));
 }

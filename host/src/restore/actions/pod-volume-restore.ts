@@ -1,0 +1,29 @@
+/**
+ * velero.io/pod-volume-restore, as far as velero-ts goes without a node agent: removes the
+ * `restore-wait` (and legacy `restic-wait`) init containers a pod carries from an earlier Velero
+ * file-system restore. Velero's action removes them from every pod first (its helper in them waits
+ * for a marker file of one restore UID, so an old copy never finishes and the pod would stay in
+ * Init for ever); it then adds a fresh one for the pod's PodVolumeRestores, which velero-ts cannot
+ * run (the restorer reports such volumes as not restored).
+ */
+import type { RestoreItemAction, RestoreItemActionInput, RestoreItemActionOutput } from "@velero-ts/plugin-sdk";
+import { asObj, clone, output, selectorFor } from "./common.js";
+
+export const POD_VOLUME_RESTORE = "velero.io/pod-volume-restore";
+const WAIT_INIT_CONTAINERS = new Set(["restore-wait", "restic-wait"]);
+
+export class PodVolumeRestoreAction implements RestoreItemAction {
+  async appliesTo() {
+    return selectorFor(["pods"]);
+  }
+
+  async execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
+    const pod = clone(input.item);
+    const spec = asObj(pod.spec);
+    const inits = spec?.["initContainers"];
+    if (spec && Array.isArray(inits) && inits.some((c) => WAIT_INIT_CONTAINERS.has(String(asObj(c)?.["name"] ?? "")))) {
+      spec["initContainers"] = inits.filter((c) => !WAIT_INIT_CONTAINERS.has(String(asObj(c)?.["name"] ?? "")));
+    }
+    return output(pod);
+  }
+}

@@ -128,6 +128,32 @@ describe("velero CLI", () => {
     expect((await cli.run("backup", "get", "a", "b")).stderr).not.toMatch(/arg\(s\)|too many/);
   });
 
+  it("downloads over https trust the location's CA (caCert or caCertRef), --cacert, and skip verification with --insecure-skip-tls-verify, as Velero's CLI", async () => {
+    const PEM = "-----BEGIN CERTIFICATE-----\nMIIBlocation\n-----END CERTIFICATE-----\n";
+    const FILE_PEM = "-----BEGIN CERTIFICATE-----\nMIIBfile\n-----END CERTIFICATE-----\n";
+    const cli = createTestCli();
+    const backup = backupObj("b1");
+    backup["spec"] = { ...(backup["spec"] as object), storageLocation: "minio" };
+    cli.kube.seed(GVR.backups, backup);
+    cli.kube.seed(GVR.backupStorageLocations, { apiVersion: "velero.io/v1", kind: "BackupStorageLocation", metadata: { namespace: "velero", name: "minio" }, spec: { provider: "aws", objectStorage: { bucket: "b", caCert: Buffer.from(PEM).toString("base64") } } } as unknown as UnstructuredItem);
+    const calls: { url: string; tls?: { ca: string[]; insecure: boolean } }[] = [];
+    cli.deps.fetch = async (url, tls) => (calls.push({ url, ...(tls ? { tls } : {}) }), new Response(gzipSync("a log line\n")));
+    cli.onSleep = async () => {
+      for (const req of cli.kube.all(GVR.downloadRequests)) {
+        await cli.kube.patchStatus(GVR.downloadRequests, req.metadata.name, "velero", { status: { phase: "Processed", downloadURL: "https://minio.example:9000/b/backups/b1/b1-logs.gz?X-Amz-Signature=x" } });
+      }
+    };
+    const caFile = join(mkdtempSync(join(tmpdir(), "velero-ca-")), "ca.pem");
+    writeFileSync(caFile, FILE_PEM);
+    const r = await cli.run("backup", "logs", "b1", "--cacert", caFile);
+    expect(r.stdout, r.stderr).toBe("a log line\n");
+    expect(calls[0]?.tls?.ca).toEqual(expect.arrayContaining([PEM, FILE_PEM]));
+    expect(calls[0]?.tls?.insecure).toBe(false);
+    await cli.run("backup", "logs", "b1", "--insecure-skip-tls-verify");
+    expect(calls[1]?.tls?.insecure).toBe(true);
+    expect(calls[1]?.tls?.ca).not.toContain(FILE_PEM);
+  });
+
   it("backup create --from-schedule applies --labels and --annotations over the schedule's, as Velero's create", async () => {
     const cli = createTestCli();
     cli.kube.seed(GVR.schedules, { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { namespace: "velero", name: "daily", labels: { tier: "gold" } }, spec: { schedule: "@daily", template: {} } } as unknown as UnstructuredItem);

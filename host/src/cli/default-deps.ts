@@ -29,7 +29,18 @@ export function defaultDeps(): CliDeps {
       const { createKubeClient, kubeUserAgent } = await import("../kube/http-kube-client.js");
       return createKubeClient({ kubeconfig: options.kubeconfig, context: options.kubecontext, userAgent: kubeUserAgent("velero", VERSION.version, VERSION.gitCommit) });
     },
-    fetch: (url) => fetch(url),
+    fetch: async (url, tls) => {
+      if (!tls || !url.startsWith("https:")) return fetch(url);
+      const { Agent, fetch: undiciFetch } = await import("undici");
+      const dispatcher = new Agent({ connect: { ca: tls.ca, rejectUnauthorized: !tls.insecure } });
+      try {
+        const response = await undiciFetch(url, { dispatcher });
+        const body = Buffer.from(await response.arrayBuffer());
+        return new Response(body, { status: response.status, statusText: response.statusText });
+      } finally {
+        await dispatcher.close();
+      }
+    },
     version: VERSION,
     startServer: (options) => runServerUntilSignal(options, VERSION.version),
     runPlugins: async (argv) => (await import("./run-plugins.js")).runPlugins(argv),

@@ -18,6 +18,12 @@ export interface KubeConnectOptions {
 
 import type { StartServer } from "./server.js";
 
+/** How a download's TLS connection is verified (Velero's StreamWithBSLCACert). */
+export interface DownloadTls {
+  ca: string[];
+  insecure: boolean;
+}
+
 export interface CliDeps {
   stdout: OutputStream;
   stderr: OutputStream;
@@ -29,8 +35,11 @@ export interface CliDeps {
   now(): Date;
   sleep(ms: number): Promise<void>;
   connect(options: KubeConnectOptions): Promise<KubeClient>;
-  /** HTTP(S) GET for signed download URLs. */
-  fetch(url: string): Promise<Response>;
+  /**
+   * HTTP(S) GET for signed download URLs; `tls` (an https URL) gives the certificates to trust (in
+   * place of the defaults) and whether to skip verification.
+   */
+  fetch(url: string, tls?: DownloadTls): Promise<Response>;
   version: { version: string; gitCommit: string };
   /** Runs the server until it is stopped (cli/server.ts maps the flags). */
   startServer: StartServer;

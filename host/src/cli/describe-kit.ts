@@ -10,6 +10,8 @@ import { downloadSideFiles } from "./side-files.js";
 export interface DescribeFlags {
   selector?: string;
   details?: boolean;
+  cacert?: string;
+  insecureSkipTlsVerify?: boolean;
 }
 
 /** What differs between the `describe` commands. */
@@ -38,6 +40,7 @@ export function newDescribeCommand<T, F extends DescribeFlags = DescribeFlags>(f
       argsVerb<F>({
         validate: (_names, flags) => spec.validate?.(flags),
         run: async (names, flags) => {
+          f.downloadFlags = { cacert: flags.cacert, insecureSkipTlsVerify: flags.insecureSkipTlsVerify };
           const items = await fetchObjects<T>(f, spec.gvr, names, flags.selector);
           const files = downloadSideFiles(f);
           let first = true;

@@ -5,10 +5,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { getCACertificates, rootCertificates } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import type { DownloadTargetKind } from "@velero-ts/plugin-sdk";
-import { ClusterError } from "../shared/errors.js";
+import { ClusterError, UsageError } from "../shared/errors.js";
+import type { DownloadTls } from "./deps.js";
+import { configString } from "./client-config.js";
 import type { Factory } from "./factory.js";
 import { GVR, VELERO_API_VERSION } from "./resources.js";
 
@@ -47,7 +50,7 @@ async function signedUrl(f: Factory, kind: DownloadTargetKind, name: string, tim
   }
 }
 
-async function fetchUrl(f: Factory, url: string, kind: string, name: string): Promise<Buffer> {
+async function fetchUrl(f: Factory, url: string, kind: DownloadTargetKind, name: string): Promise<Buffer> {
   if (url.startsWith("file://")) {
     try {
       return await readFile(fileURLToPath(url));
@@ -56,10 +59,56 @@ async function fetchUrl(f: Factory, url: string, kind: string, name: string): Pr
       throw err;
     }
   }
-  const response = await f.deps.fetch(url);
+  const response = await f.deps.fetch(url, url.startsWith("https:") ? await downloadTls(f, kind, name) : undefined);
   if (response.status === 404) throw new DownloadNotFoundError(kind, name);
   if (!response.ok) throw new ClusterError(`request failed: ${response.status} ${(await response.text()).slice(0, 300)}`);
   return Buffer.from(await response.arrayBuffer());
+}
+
+/**
+ * The certificates an https download trusts, as Velero's CLI (StreamWithBSLCACert): the system
+ * store (and Node's bundled roots), the `--cacert` file (default: the client config's `cacert`),
+ * and the CA of the location holding the file (objectStorage.caCertRef's Secret, else caCert);
+ * `--insecure-skip-tls-verify` skips verification.
+ */
+async function downloadTls(f: Factory, kind: DownloadTargetKind, name: string): Promise<DownloadTls> {
+  const ca = new Set<string>([...rootCertificates, ...getCACertificates("system")]);
+  const file = f.downloadFlags.cacert || configString(f.clientConfig(), "cacert");
+  if (file) {
+    try {
+      ca.add(await readFile(file, "utf8"));
+    } catch (err) {
+      throw new UsageError(`cannot read the CA certificate file ${file} (--cacert, or the client config's cacert): ${(err as Error).message}`);
+    }
+  }
+  const locationCa = await locationCaCert(f, kind, name);
+  if (locationCa) ca.add(locationCa);
+  return { ca: [...ca], insecure: f.downloadFlags.insecureSkipTlsVerify === true };
+}
+
+/** Velero's GetCACertFromBackup / GetCACertFromRestore: the CA of the backup's location, if any. */
+async function locationCaCert(f: Factory, kind: DownloadTargetKind, name: string): Promise<string | undefined> {
+  const kube = await f.kube();
+  const ns = f.namespace();
+  let backupName = name;
+  if (kind.startsWith("Restore")) {
+    const restore = await kube.get(GVR.restores, name, ns);
+    backupName = (restore?.spec as { backupName?: string } | undefined)?.backupName ?? "";
+  }
+  const backup = backupName ? await kube.get(GVR.backups, backupName, ns) : undefined;
+  const locationName = (backup?.spec as { storageLocation?: string } | undefined)?.storageLocation;
+  const location = locationName ? await kube.get(GVR.backupStorageLocations, locationName, ns) : undefined;
+  const storage = (location?.spec as { objectStorage?: { caCert?: string; caCertRef?: { name: string; key: string } } } | undefined)?.objectStorage;
+  if (storage?.caCertRef) {
+    const ref = storage.caCertRef;
+    const secret = await kube.get(GVR.secrets, ref.name, ns);
+    if (!secret) throw new ClusterError(`certificate secret ${ref.name} not found in namespace ${ns}`);
+    if (!ref.key) throw new ClusterError("caCertRef key is empty");
+    const data = (secret["data"] as Record<string, string> | undefined)?.[ref.key];
+    if (data === undefined) throw new ClusterError(`key ${ref.key} not found in secret ${ref.name}`);
+    return Buffer.from(data, "base64").toString("utf8");
+  }
+  return storage?.caCert ? Buffer.from(storage.caCert, "base64").toString("utf8") : undefined;
 }
 
 /** Downloads one stored file; logs and JSON side files come back decompressed. */

@@ -27,6 +27,8 @@ export class Factory {
   #globals: GlobalOptions = {};
   #config: ClientConfig | undefined;
   #kube: Promise<KubeClient> | undefined;
+  /** --cacert / --insecure-skip-tls-verify of the command that downloads files (logs, describe --details, download). */
+  downloadFlags: { cacert?: string; insecureSkipTlsVerify?: boolean } = {};
 
   constructor(deps: CliDeps) {
     this.deps = deps;

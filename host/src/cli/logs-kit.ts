@@ -32,9 +32,10 @@ export function newLogsCommand(f: Factory, spec: LogsCommandSpec): Command {
   cmd.option("--cacert <file>", spec.cacertDescription);
   return cmd.action(
     actionFor(f, () =>
-      argsVerb<{ timeout?: number }>({
+      argsVerb<{ timeout?: number; cacert?: string; insecureSkipTlsVerify?: boolean }>({
         run: async (args, flags) => {
           const name = args[0] ?? "";
+          f.downloadFlags = { cacert: flags.cacert, insecureSkipTlsVerify: flags.insecureSkipTlsVerify };
           const timeoutNs = flags.timeout ?? 60e9;
           const kube = await f.kube();
           const obj = (await kube.get(spec.gvr, name, f.namespace())) as { status?: { phase?: string } } | undefined;

@@ -14,6 +14,8 @@ interface Flags {
   output?: string;
   force?: boolean;
   timeout?: number;
+  cacert?: string;
+  insecureSkipTlsVerify?: boolean;
 }
 
 /** Where the tarball goes: -o, or <NAME>-data.tar.gz in the working directory. */
@@ -32,6 +34,7 @@ function downloadBackup(f: Factory): Verb {
     run: async (args, flags) => {
       const name = args[0] ?? "";
       const path = outputPath(f, name, flags);
+      f.downloadFlags = { cacert: flags.cacert, insecureSkipTlsVerify: flags.insecureSkipTlsVerify };
       await mustGet(f, GVR.backups, name);
       const body = await download(f, "BackupContents", name, (flags.timeout ?? 60e9) / 1e6);
       writeFileSync(path, body, { mode: 0o600 });

@@ -48,6 +48,13 @@ describe("patchValue", () => {
     ['{"a": 1}', { a: 1 }],
     ["[1,2]", [1, 2]],
     ["", ""],
+    ["-1.5e3", -1500],
+    [".5", 0.5],
+    // numbers only as Go's strconv.ParseFloat reads them
+    ["0x10", "0x10"],
+    ["0b1", "0b1"],
+    ["0o17", "0o17"],
+    [" 5", " 5"],
   ])("%j -> %j", (text, want) => {
     expect(patchValue(text)).toEqual(want);
   });
@@ -80,6 +87,30 @@ describe("applyResourceModifiers", () => {
     const d: UnstructuredItem = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d", namespace: "app" } };
     expect(applyResourceModifiers(m, d, "deployments.apps").item.metadata.labels).toEqual({ g: "1" });
     expect(applyResourceModifiers(m, pod(), "pods").item).toEqual(pod());
+  });
+
+  it("reads a condition's label selector strictly: a typo is an error, not a selector matching everything; an invalid one is a per-item error", () => {
+    expect(() => parseResourceModifiers({ m: "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods, labelSelector: {matchLabel: {app: x}}}\n  patches: [{operation: add, path: /metadata/labels/p, value: 'y'}]\n" }, "velero/m")).toThrow(
+      /unknown field "matchLabel"/,
+    );
+    const m = mods("version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods, labelSelector: {matchExpressions: [{key: app, operator: In, values: []}]}}\n  patches: [{operation: add, path: /metadata/labels/p, value: 'y'}]\n");
+    const out = applyResourceModifiers(m, pod(), "pods");
+    expect(out.item).toEqual(pod());
+    expect(out.errors).toEqual(["error in creating label selector values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty"]);
+  });
+
+  it("matches resourceNameRegex with Go's regexp syntax (RE2), as Velero: (?i) and (?P<name>) work, a JavaScript-only lookbehind does not", () => {
+    const rule = (re: string) => mods(`version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods, resourceNameRegex: '${re}'}\n  patches: [{operation: add, path: /metadata/labels/p, value: 'y'}]\n`);
+    for (const re of ["(?i)^WEB", "^(?P<app>web)-\\d+$", "[[:alpha:]]+-1"]) {
+      expect(validateResourceModifiers(rule(re)), re).toBeUndefined();
+      expect(applyResourceModifiers(rule(re), pod(), "pods").item.metadata.labels, re).toMatchObject({ p: "y" });
+    }
+    expect(validateResourceModifiers(rule("(?<=x)web"))).toMatch(/^invalid resourceNameRegex "\(\?<=x\)web": /);
+  });
+
+  it("reads patchData as Velero does (YAML 1.1 scalars): 0644 is the octal file mode 420, yes is a boolean", () => {
+    const m = mods("version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  mergePatches:\n  - patchData: |\n      spec:\n        defaultMode: 0644\n        enabled: yes\n        name: '0644'\n");
+    expect(applyResourceModifiers(m, pod(), "pods").item["spec"]).toMatchObject({ defaultMode: 420, enabled: true, name: "0644" });
   });
 
   it("leaves the item unchanged when a test operation fails", () => {

@@ -17,7 +17,8 @@ import jsonpatch from "fast-json-patch";
 import { parse as parseYaml } from "yaml";
 import { stringifyLosslessJson, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { globToRegExp, IncludesExcludes } from "./filters.js";
-import { fromLabelSelector } from "../kube/labels.js";
+import { RE2JS } from "re2js";
+import { fromLabelSelector, labelSelectorError } from "../kube/labels.js";
 import { applyMergePatch, deepClone } from "./metadata.js";
 import { applyStrategicMergePatch } from "./strategic-merge-patch.js";
 
@@ -56,7 +57,8 @@ const RULE_SHAPE: Shape = {
     groupResource: "scalar",
     resourceNameRegex: "scalar",
     namespaces: ["scalar"],
-    labelSelector: "any",
+    // a metav1.LabelSelector, strictly (a `matchLabel:` typo must not become "everything")
+    labelSelector: { matchLabels: "any", matchExpressions: [{ key: "scalar", operator: "scalar", values: ["scalar"] }] },
     matches: [{ path: "scalar", value: "scalar" }],
   },
   patches: [{ operation: "scalar", path: "scalar", from: "scalar", value: "scalar" }],
@@ -149,13 +151,25 @@ export function validateResourceModifiers(m: ResourceModifiers): string | undefi
     }
     if (rule.conditions.resourceNameRegex) {
       try {
-        new RegExp(rule.conditions.resourceNameRegex);
+        goRegexp(rule.conditions.resourceNameRegex);
       } catch (err) {
         return `invalid resourceNameRegex "${rule.conditions.resourceNameRegex}": ${(err as Error).message}`;
       }
     }
   }
   return undefined;
+}
+
+const compiledRegexps = new Map<string, RE2JS>();
+
+/** A pattern compiled with RE2's syntax, as Go's regexp package (cached). */
+function goRegexp(pattern: string): RE2JS {
+  let re = compiledRegexps.get(pattern);
+  if (!re) {
+    re = RE2JS.compile(pattern);
+    compiledRegexps.set(pattern, re);
+  }
+  return re;
 }
 
 /** Velero's value convention: the string is JSON unless it is plain text (quotes force a string). */
@@ -166,9 +180,13 @@ export function patchValue(text: string | undefined): unknown {
   const lower = text.toLowerCase();
   if (lower === "true" || lower === "false") return lower === "true";
   if (text.startsWith("{") || text.startsWith("[")) return JSON.parse(text) as unknown;
-  if (text.trim() !== "" && !Number.isNaN(Number(text))) return Number(text);
+  // a number as Go's strconv.ParseFloat reads one: decimal only (JavaScript's Number() also takes
+  // "0x10", "0b1", "0o17" and " 5", which Velero keeps as strings)
+  if (GO_DECIMAL_FLOAT.test(text)) return Number(text);
   return text;
 }
+
+const GO_DECIMAL_FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function toOperations(patches: JsonPatchRule[]): jsonpatch.Operation[] {
   return patches.map((p) => {
@@ -189,8 +207,14 @@ function matchesConditions(rule: ResourceModifierRule, item: UnstructuredItem, g
   const ns = item.metadata.namespace ?? "";
   if (ns !== "" && !new IncludesExcludes(c.namespaces ?? []).shouldInclude(ns)) return false;
   if (!globToRegExp(c.groupResource, ".").test(groupResource)) return false;
-  if (c.resourceNameRegex && !new RegExp(c.resourceNameRegex).test(item.metadata.name)) return false;
-  if (c.labelSelector && !fromLabelSelector(c.labelSelector).matches(item.metadata.labels)) return false;
+  // Go's regexp (RE2) syntax and semantics, as Velero's regexp.MatchString: (?i), (?P<name>...),
+  // [[:alpha:]], \z mean what they mean in Go (JavaScript rejects or reads them otherwise)
+  if (c.resourceNameRegex && !goRegexp(c.resourceNameRegex).matcher(item.metadata.name).find()) return false;
+  if (c.labelSelector) {
+    const problem = labelSelectorError(c.labelSelector);
+    if (problem) throw new Error(`error in creating label selector ${problem}`);
+    if (!fromLabelSelector(c.labelSelector).matches(item.metadata.labels)) return false;
+  }
   if (c.matches && c.matches.length > 0) {
     const ops = c.matches.map((m) => ({ op: "test", path: m.path, value: patchValue(m.value) }) as jsonpatch.Operation);
     try {
@@ -203,8 +227,18 @@ function matchesConditions(rule: ResourceModifierRule, item: UnstructuredItem, g
   return true;
 }
 
+/**
+ * patchData as Velero reads it (sigs.k8s.io/yaml over go-yaml v2): YAML 1.1 scalars, so 0644 is
+ * the octal 420 a file mode needs and yes/on/off are booleans; no base-60 numbers or timestamps,
+ * which go-yaml v2 does not resolve either.
+ */
+const PATCH_DATA_YAML = {
+  version: "1.1" as const,
+  customTags: (tags: { format?: string; tag?: string }[]) => tags.filter((t) => t.format !== "TIME" && t.tag !== "tag:yaml.org,2002:timestamp"),
+};
+
 function parsePatchData(data: string): Record<string, unknown> {
-  const v = parseYaml(data) as unknown;
+  const v = parseYaml(data, PATCH_DATA_YAML as never) as unknown;
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("patchData must be a JSON or YAML object");
   return v as Record<string, unknown>;
 }

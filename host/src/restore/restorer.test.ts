@@ -215,6 +215,15 @@ describe("KubernetesRestorer filters", () => {
     expect(creates(kube).sort()).toEqual([...want].sort());
   });
 
+  it.each([
+    { name: "labelSelector: In without values", spec: { labelSelector: { matchExpressions: [{ key: "tier", operator: "In", values: [] }] } } },
+    { name: "orLabelSelectors: a bad value", spec: { orLabelSelectors: [{ matchLabels: { tier: "not valid!" } }] } },
+  ])("restores nothing, with one error, for a selector Kubernetes refuses ($name), as Velero", async ({ spec }) => {
+    const { kube, outcome } = await runRestore({ items, spec });
+    expect(creates(kube)).toEqual([]);
+    expect(outcome.errors.all()).toHaveLength(1);
+  });
+
   it("never restores the non-restorable resources the controller excludes", async () => {
     const items2 = [forItem("v1", "Node", undefined, "n1"), forItem("v1", "Event", "a", "e1"), forConfigMap("a", "c")];
     const { kube } = await runRestore({ items: items2, spec: { excludedResources: ["nodes", "events", "events.events.k8s.io"] } });

@@ -24,7 +24,7 @@ import { IncludesExcludes } from "./filters.js";
 import { runPodExecHooks, type HookRunResult } from "./hooks/exec-hooks.js";
 import { groupRestoreExecHooks, restoreHooksFromSpec, type ResourceRestoreHook } from "./hooks/restore-hooks.js";
 import { isAlreadyExists, isNotFound } from "./kube-errors.js";
-import { EVERYTHING, fromLabelSelector, type LabelSelector as LabelMatcher } from "../kube/labels.js";
+import { EVERYTHING, fromLabelSelector, labelSelectorError, type LabelSelector as LabelMatcher } from "../kube/labels.js";
 import {
   addRestoreLabels,
   ANN_MIRROR_POD,
@@ -236,6 +236,12 @@ class RestoreContext {
 
   async #prepare(): Promise<boolean> {
     try {
+      // A selector Kubernetes refuses (a bad key or value, In without values, Exists with values):
+      // nothing is restored and the restore has that one error, as Velero's LabelSelectorAsSelector.
+      for (const s of [...(this.#spec.orLabelSelectors ?? []), this.#spec.labelSelector]) {
+        const problem = labelSelectorError(s);
+        if (problem) throw new Error(problem);
+      }
       this.#selector = fromLabelSelector(this.#spec.labelSelector);
       this.#orSelectors = (this.#spec.orLabelSelectors ?? []).map((s) => fromLabelSelector(s));
       this.#resources = await resolveResourceIncludesExcludes(this.#resolver, this.#spec.includedResources, this.#spec.excludedResources);

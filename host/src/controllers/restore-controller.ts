@@ -568,15 +568,20 @@ export class RestoreReconciler implements Reconciler {
 }
 
 /**
- * `<b>-volumeinfo.json.gz`, or undefined when the backup has none (older backups): the restorer
- * then decides from the native snapshot records and reclaim policies, like Velero before 1.13.
+ * `<b>-volumeinfo.json.gz`, or undefined when the backup has none (made by Velero before 1.13):
+ * the restorer then decides from the native snapshot records and reclaim policies, as Velero.
+ * A file that exists but cannot be read fails the restore, as Velero's GetBackupVolumeInfos error
+ * does (deciding without it could restore a PV as it was where it must be re-provisioned).
  */
 async function readVolumeInfos(store: BackupStore, backupName: string, log: Logger): Promise<BackupVolumeInfo[] | undefined> {
+  if (!(await store.fileExists("BackupVolumeInfos", backupName))) {
+    log.debug({ backup: backupName }, "the backup has no volume info file; deciding from snapshot records");
+    return undefined;
+  }
   try {
     return ((await readGzipJsonFile(store, "BackupVolumeInfos", backupName)) as BackupVolumeInfo[] | null) ?? [];
   } catch (err) {
-    log.debug({ backup: backupName, err: getErrorMessage(err) }, "no usable volume info file for the backup; deciding from snapshot records");
-    return undefined;
+    throw new Error(`fail to get VolumeInfos metadata file for backup ${backupName}: ${getErrorMessage(err)}`, { cause: err });
   }
 }
 

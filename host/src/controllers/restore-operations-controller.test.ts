@@ -88,7 +88,7 @@ async function setup(options: { restorer?: Restorer } = {}) {
       .filter((a) => a.resource === "restores" && a.verb === "patch")
       .map((a) => (a.patch as { status?: { phase?: string } }).status?.phase)
       .filter((p): p is string => p !== undefined);
-  return { kube, clock, action, metrics, server, get, file, phases, store };
+  return { kube, clock, action, metrics, server, get, file, phases, store, objects };
 }
 
 async function startWaiting(h: Awaited<ReturnType<typeof setup>>, spec: Partial<RestoreSpec> = {}) {
@@ -120,6 +120,14 @@ describe("RestoreOperationsReconciler", () => {
       expect(r.status).toMatchObject({ phase: "InProgress", startTimestamp: "2024-05-01T10:00:00Z" });
       expect(r.metadata.finalizers).toEqual([RESTORE_FINALIZER]);
     }
+  });
+
+  it("fails a restore whose backup's volume info file exists but cannot be read, as Velero (deciding without it could restore a PV as it was)", async () => {
+    const h = await setup();
+    h.objects.objects.set("bucket/backups/b1/b1-volumeinfo.json.gz", Buffer.from("not gzip"));
+    await startWaiting(h);
+    expect(h.get().status?.phase).toBe("Failed");
+    expect(h.get().status?.failureReason).toMatch(/^fail to get VolumeInfos metadata file for backup b1: /);
   });
 
   it("polls until the operations finish, then Finalizing → Completed with Velero's counts", async () => {

@@ -135,8 +135,13 @@ export class FakeBackupStore implements BackupStore {
     this.#call("getFile", `${kind},${name}`);
     return Readable.from([Buffer.alloc(0)]);
   }
+  /** Restore files exist once stored; of a backup's files, only those this fake keeps (contents, item operations). */
   async fileExists(kind: BackupFileKind | RestoreFileKind, name: string): Promise<boolean> {
     this.#call("fileExists", `${kind},${name}`);
-    return kind.startsWith("Restore") ? this.restores.has(name) : this.backups.has(name);
+    if (kind.startsWith("Restore")) return this.restores.has(name);
+    const b = this.backups.get(name);
+    if (kind === "BackupContents") return b?.contents !== undefined;
+    if (kind === "BackupItemOperations") return b?.itemOperations !== undefined;
+    return false;
   }
 }

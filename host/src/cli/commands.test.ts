@@ -154,6 +154,27 @@ describe("velero CLI", () => {
     expect(calls[1]?.tls?.ca).not.toContain(FILE_PEM);
   });
 
+  it("deletes by name as Velero's commands do when some names are missing (backup, schedule: the rest go; restore: nothing goes)", async () => {
+    const cli = createTestCli();
+    expect(await cli.run("backup", "delete", "gone", "--confirm")).toMatchObject({ code: 0, stdout: "No backups found\n" });
+    const schedule = (name: string) => ({ apiVersion: "velero.io/v1", kind: "Schedule", metadata: { namespace: "velero", name }, spec: { schedule: "@daily", template: {} } }) as unknown as UnstructuredItem;
+    cli.kube.seed(GVR.schedules, schedule("s1"));
+    const partly = await cli.run("schedule", "delete", "s1", "gone", "--confirm");
+    expect(partly.code).toBe(1);
+    expect(partly.stdout).toContain("s1");
+    expect(partly.stderr).toContain("gone");
+    expect(cli.kube.all(GVR.schedules)).toEqual([]);
+    expect(await cli.run("schedule", "delete", "gone", "--confirm")).toMatchObject({ code: 0, stdout: "No schedules found\n" });
+    cli.kube.seed(GVR.schedules, schedule("s2"));
+    const paused = await cli.run("schedule", "pause", "gone", "s2");
+    expect(paused.code).toBe(1);
+    expect(paused.stdout).toBe("Schedule s2 paused successfully\n");
+    expect((cli.kube.peek(GVR.schedules, "s2", "velero")?.spec as { paused?: boolean }).paused).toBe(true);
+    cli.kube.seed(GVR.restores, { apiVersion: "velero.io/v1", kind: "Restore", metadata: { namespace: "velero", name: "r1" }, spec: { backupName: "b" } } as unknown as UnstructuredItem);
+    expect((await cli.run("restore", "delete", "r1", "gone", "--confirm")).code).toBe(1);
+    expect(cli.kube.all(GVR.restores)).toHaveLength(1);
+  });
+
   it("backup create --from-schedule applies --labels and --annotations over the schedule's, as Velero's create", async () => {
     const cli = createTestCli();
     cli.kube.seed(GVR.schedules, { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { namespace: "velero", name: "daily", labels: { tier: "gold" } }, spec: { schedule: "@daily", template: {} } } as unknown as UnstructuredItem);

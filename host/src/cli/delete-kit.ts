@@ -13,12 +13,18 @@ export interface DeleteSpec {
   gvr: GroupVersionResource;
   plural: string;
   deleted(name: string): string;
+  /**
+   * A missing name fails the command before anything is deleted (Velero's `restore delete`).
+   * Otherwise, as Velero's `schedule delete`: the names that exist are deleted, the missing ones
+   * are the command's error at the end, and when none exists it says "No <plural> found" (exit 0).
+   */
+  missingFailsAll?: boolean;
 }
 
 export async function deleteSelected(f: Factory, names: string[], flags: SelectFlags, spec: DeleteSpec): Promise<number> {
   if (!flags.confirm && !(await getConfirmation(f))) return EXIT_CODES.ok;
   const { items, errors } = await selectForDelete<UnstructuredItem>(f, spec.gvr, names, flags);
-  if (errors.length > 0) throw new Error(errors.join("; "));
+  if (errors.length > 0 && spec.missingFailsAll) throw new Error(errors.join("; "));
   if (items.length === 0) {
     f.out(`No ${spec.plural} found\n`);
     return EXIT_CODES.ok;

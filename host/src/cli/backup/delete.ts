@@ -30,7 +30,8 @@ export function buildDeleteBackupRequest(namespace: string, backup: Backup): Uns
 async function deleteBackups(f: Factory, names: string[], flags: SelectFlags): Promise<number> {
   if (!flags.confirm && !(await getConfirmation(f))) return EXIT_CODES.ok;
   const { items: backups, errors } = await selectForDelete<Backup>(f, GVR.backups, names, flags);
-  if (backups.length === 0 && errors.length === 0) {
+  // as Velero: when none of the named backups exists, that is all it says (exit 0)
+  if (backups.length === 0) {
     f.out("No backups found\n");
     return EXIT_CODES.ok;
   }

@@ -13,6 +13,7 @@ export function newRestoreDeleteCommand(f: Factory, use: string): Command {
       deleteSelected(f, names, flags, {
         gvr: GVR.restores,
         plural: "restores",
+        missingFailsAll: true,
         deleted: (name) =>
           `Request to delete restore "${name}" submitted successfully.\nThe restore will be fully deleted after all associated data (restore files in object storage) are removed.\n`,
       }),

@@ -30,8 +30,18 @@ class PauseSchedules implements Verb {
   async run(): Promise<void> {
     const f = this.#f;
     const schedules: Schedule[] = [];
-    if (this.names.length > 0) for (const n of this.names) schedules.push(await mustGet<Schedule>(f, GVR.schedules, n));
-    else schedules.push(...(await listNamespaced<Schedule>(f, GVR.schedules, selectorQuery(this.flags))));
+    // As Velero: a missing name does not stop the others; it is the command's error at the end
+    // (none found at all: "No schedules found", exit 0).
+    const missing: string[] = [];
+    if (this.names.length > 0) {
+      for (const n of this.names) {
+        try {
+          schedules.push(await mustGet<Schedule>(f, GVR.schedules, n));
+        } catch (err) {
+          missing.push((err as Error).message);
+        }
+      }
+    } else schedules.push(...(await listNamespaced<Schedule>(f, GVR.schedules, selectorQuery(this.flags))));
     if (schedules.length === 0) {
       f.out("No schedules found\n");
       return;
@@ -48,6 +58,7 @@ class PauseSchedules implements Verb {
       });
       f.out(`Schedule ${s.metadata.name} ${word} successfully\n`);
     }
+    if (missing.length > 0) throw new Error(missing.join("; "));
   }
 }
 

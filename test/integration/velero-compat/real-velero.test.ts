@@ -292,6 +292,10 @@ describe("real Velero v1.18.1 side by side with velero-ts (moto S3, real API ser
       [TS_NS, ["backup", "describe", TS_BACKUP, "--details", "--colorized=true"]],
       [TS_NS, ["restore", "describe", `ts-restores-${SFX}`, "--details", "--colorized=true"]],
       [TS_NS, ["restore", "logs", `ts-restores-${SFX}`]],
+      // the structured describer (-o json), with and without --details
+      [GO_NS, ["backup", "describe", GO_BACKUP, "-o", "json"]],
+      [TS_NS, ["backup", "describe", TS_BACKUP, "-o", "json", "--details"]],
+      [GO_NS, ["backup", "describe", TS_BACKUP, "-o", "json", "--details"]],
       // ServerStatusRequests: each CLI asks the namespace's server for its plugins
       [GO_NS, ["plugin", "get"]],
       [TS_NS, ["plugin", "get"]],

@@ -6,6 +6,7 @@ import { newDescribeCommand, type DescribeFlags } from "../describe-kit.js";
 import type { Factory } from "../factory.js";
 import { listNamespaced } from "../lookups.js";
 import { describeBackup } from "../output/describe-backup.js";
+import { describeBackupStructured } from "../output/describe-backup-structured.js";
 import type { PodVolumeOp } from "../output/describe-common.js";
 import { GVR } from "../resources.js";
 import { validLabelValue } from "../names.js";
@@ -35,7 +36,8 @@ export function newBackupDescribeCommand(f: Factory, use: string): Command {
       ).catch(() => []);
       const pvbs = await listNamespaced<PodVolumeOp>(f, GVR.podVolumeBackups, `velero.io/backup-name=${validLabelValue(name)}`).catch(() => []);
       if (count === 1 && flags.output === "json") {
-        f.out(JSON.stringify({ metadata: backup.metadata, spec: backup.spec, status: backup.status ?? {}, deleteBackupRequests: deleteRequests, podVolumeBackups: pvbs }, null, 4) + "\n");
+        // Velero's structured describer, not the object (`-o json` of `backup get` prints that)
+        f.out(await describeBackupStructured({ backup, deleteRequests, podVolumeBackups: pvbs, details: flags.details === true, files }));
         return undefined;
       }
       return describeBackup({ backup, deleteRequests, podVolumeBackups: pvbs, details: flags.details === true, files, colors: f.colors() });

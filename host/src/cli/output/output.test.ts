@@ -2,6 +2,7 @@ import { describe, expect, it, beforeAll } from "vitest";
 import type { Backup, BackupStorageLocation, Restore, Schedule } from "@velero-ts/plugin-sdk";
 import { DownloadNotFoundError } from "../download-request.js";
 import { ANSI_COLORS } from "./colors.js";
+import { describeBackupStructured } from "./describe-backup-structured.js";
 import { describeBackup } from "./describe-backup.js";
 import type { SideFiles } from "./describe-common.js";
 import { describeRestore } from "./describe-restore.js";
@@ -112,6 +113,40 @@ describe("get tables", () => {
 });
 
 describe("describers", () => {
+  it("describes a backup in Velero's structured format (-o json): its own document, keys sorted, HTML not escaped, four-space indent", async () => {
+    const b = backup("test-backup", { spec: { labelSelector: { matchLabels: { app: "web" } }, hooks: { resources: [{ name: "freeze", pre: [{ exec: { command: ["/sbin/fsfreeze", "--freeze"], container: "db" } }] }] } } as never, status: { errors: 1, warnings: 0 } as never });
+    b.metadata.labels = { "velero.io/storage-location": "default" };
+    const text = await describeBackupStructured({
+      backup: b,
+      deleteRequests: [],
+      podVolumeBackups: [],
+      details: true,
+      files: files({ BackupVolumeInfos: [{ backupMethod: "NativeSnapshot", pvName: "pv-1", result: "succeeded", nativeSnapshotInfo: { snapshotHandle: "snap-1", volumeType: "gp3", volumeAZ: "us-east-1a", iops: "" } }], BackupResults: { errors: { namespaces: { app: ["boom <&>"] } }, warnings: {} }, BackupResourceList: { "v1/Pod": ["app/web"] } }),
+    });
+    expect(text.endsWith("}\n")).toBe(true);
+    const doc = JSON.parse(text) as Record<string, any>;
+    expect(Object.keys(doc)).toEqual(["errors", "metadata", "phase", "spec", "status", "warnings"]);
+    expect(doc).toMatchObject({
+      phase: "Completed",
+      metadata: { name: "test-backup", namespace: "velero", labels: { "velero.io/storage-location": "default" }, annotations: null },
+      errors: { velero: [], cluster: [], namespace: { app: ["boom <&>"] } },
+      warnings: {},
+      spec: { TTL: "720h0m0s", CSISnapshotTimeout: "0s", labelSelector: "app=web", veleroNativeSnapshotPVs: "auto", resources: { clusterScoped: "auto", included: "*", excluded: "<none>" } },
+      status: {
+        started: "2024-05-01 11:00:00 +0000 UTC",
+        completed: "2024-05-01 11:00:05 +0000 UTC",
+        totalItemsToBeBackedUp: 12,
+        itemsBackedUp: 12,
+        resourceList: { "v1/Pod": ["app/web"] },
+        backupVolumes: { nativeSnapshots: { "pv-1": { snapshotID: "snap-1", type: "gp3", availabilityZone: "us-east-1a", IOPS: "", result: "succeeded" } }, csiSnapshots: "<none included>", podVolumeBackups: "<none included>" },
+      },
+    });
+    expect(doc["spec"].hooks.resources.freeze.preExecHook).toEqual([{ container: "db", command: "/sbin/fsfreeze --freeze", "onError:": "", timeout: "0s" }]);
+    expect(text).toContain('"boom <&>"');
+    expect(text).toContain('\n    "errors": {\n        "cluster": [],');
+  });
+
+
   it("describes a completed backup in Velero's layout", async () => {
     const b = backup("test-backup", { spec: { labelSelector: { matchLabels: { app: "iperf3-server" } } } as never });
     b.metadata.labels = { "velero.io/storage-location": "default" };

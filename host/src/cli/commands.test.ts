@@ -273,8 +273,10 @@ describe("backup logs, describe --details, download and delete", () => {
     const cli = createTestCli();
     cli.kube.seed(GVR.backups, backupObj("b1", "InProgress"));
     const r = await cli.run("backup", "logs", "b1");
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain('logs for backup "b1" are not available until it\'s finished processing');
+    // a missing backup is a failure (1), as the README's table says, not a usage error (2)
+    expect((await cli.run("backup", "logs", "gone")).code).toBe(1);
   });
 
   it("describes with --details from downloaded side files", async () => {

@@ -1,7 +1,6 @@
 /** The shape `backup logs` and `restore logs` share: check the CR is finished, then stream its log file. */
 import { Command } from "commander";
 import type { DownloadTargetKind } from "@velero-ts/plugin-sdk";
-import { UsageError } from "../shared/errors.js";
 import type { GroupVersionResource } from "../kube/client.js";
 import { actionFor, addBoolFlag, addValueFlag, argsVerb } from "./command-kit.js";
 import { download, DownloadNotFoundError } from "./download-request.js";
@@ -39,8 +38,9 @@ export function newLogsCommand(f: Factory, spec: LogsCommandSpec): Command {
           const timeoutNs = flags.timeout ?? 60e9;
           const kube = await f.kube();
           const obj = (await kube.get(spec.gvr, name, f.namespace())) as { status?: { phase?: string } } | undefined;
-          if (!obj) throw new UsageError(spec.notFound(name, f.namespace()));
-          if (!LOGS_READY.includes(obj.status?.phase ?? "")) throw new UsageError(spec.notReady(name));
+          // failures, not usage errors (exit 1, as the README's table says for a missing object)
+          if (!obj) throw new Error(spec.notFound(name, f.namespace()));
+          if (!LOGS_READY.includes(obj.status?.phase ?? "")) throw new Error(spec.notReady(name));
           try {
             f.out((await download(f, spec.target, name, timeoutNs / 1e6)).toString("utf8"));
           } catch (err) {

@@ -320,6 +320,10 @@ describe("BackupReconciler", () => {
     const b = await t.submit(forBackup("velero", "flaky").includedNamespaces("app").build());
     expect(b.status?.phase).toBe("Finalizing");
     expect(b.status?.failureReason).toBeUndefined();
+    // the first write, as Velero's: Finalizing, with no completionTimestamp yet
+    const first = JSON.parse((t.objects.get("bucket", "backups/flaky/velero-backup.json") as Buffer).toString()) as Backup;
+    expect(first.status?.phase).toBe("Finalizing");
+    expect(first.status).not.toHaveProperty("completionTimestamp");
     const operations = new BackupOperationsReconciler({ kube: t.kube, logger: createSilentLogger(), plugins: { getBackupItemActions: async () => [] }, getBackupStore: t.getBackupStore, clock: t.clock });
     await operations.reconcile("velero/flaky");
     expect(t.kube.peek<Backup>(GVR.backups, "flaky", "velero")?.status?.phase).toBe("Completed");

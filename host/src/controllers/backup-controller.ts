@@ -575,7 +575,6 @@ export class BackupReconciler implements Reconciler {
       s.phase = operationsRunning ? "WaitingForPluginOperations" : "Finalizing";
       terminal = "Completed";
     }
-    if (!hasOperations && fatal.length === 0) s.completionTimestamp = toKubeTime(this.#clock.now());
 
     {
       let contents: FileHandle | undefined;
@@ -600,14 +599,17 @@ export class BackupReconciler implements Reconciler {
         // The finalizer's write: the terminal phase goes to the bucket last. Everything is stored
         // by now: when this write fails the backup stays Finalizing (as the bucket says), and the
         // operations controller retries the write (Velero's finalizer returns the error and is retried).
+        // (Velero's first write, of a Finalizing backup, has no completionTimestamp; the finalizer's has)
         if (!hasOperations && s.phase !== "Failed") {
           const finalizing = s.phase;
           s.phase = terminal;
+          s.completionTimestamp = toKubeTime(this.#clock.now());
           try {
             await store.putBackupMetadata(b);
           } catch (err) {
             log.error({ err: getErrorMessage(err) }, "error uploading backup json; the backup stays " + finalizing + " and the write is retried");
             s.phase = finalizing;
+            delete s.completionTimestamp;
           }
         }
       } catch (err) {

@@ -551,8 +551,10 @@ class RestoreContext {
     }
     if (namespace !== "") item.metadata.namespace = namespace;
     addRestoreLabels(item, this.#restore.metadata.name ?? "", this.#spec.backupName ?? "");
-    if (gr === "pods") this.#reportFsBackupVolumes(obj, namespace, r);
-    return this.#createItem(item, gr, namespace, id, savedStatus, status, r);
+    const restored = await this.#createItem(item, gr, namespace, id, savedStatus, status, r);
+    // only a pod this restore created gets its volumes restored (Velero creates PodVolumeRestores for those)
+    if (gr === "pods" && status.action === "created") this.#reportFsBackupVolumes(obj, namespace, r);
+    return restored;
   }
 
   /**

@@ -123,7 +123,12 @@ describe("RestoreReconciler validation", () => {
       // as Velero's GetRestoreHooksFromSpec at validation (it was a PartiallyFailed restore that restored nothing)
       name: "a restore hook with an invalid label selector",
       spec: { backupName: "b1", hooks: { resources: [{ name: "h", labelSelector: { matchExpressions: [{ key: "a", operator: "Bogus" }] } }] } },
-      errors: ['invalid label selector: operator "Bogus" for key "a" is not one of In, NotIn, Exists, DoesNotExist'],
+      errors: ['"Bogus" is not a valid label selector operator'],
+    },
+    {
+      name: "a restore hook whose label selector has In without values (it matched no pod and the restore ran)",
+      spec: { backupName: "b1", hooks: { resources: [{ name: "h", labelSelector: { matchExpressions: [{ key: "a", operator: "In", values: [] }] } }] } },
+      errors: ["values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty"],
     },
   ])("fails validation for $name", async ({ spec, setup, errors }) => {
     const h = await harness();

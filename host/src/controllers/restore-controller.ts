@@ -12,7 +12,7 @@ import { LABELS, type Backup, type BackupStorageLocation, type Restore, type Res
 import type { KubeClient } from "../kube/client.js";
 import { patchFinalStatus } from "./final-patch.js";
 import { GVR } from "../kube/gvr.js";
-import { fromLabelSelector } from "../kube/labels.js";
+import { fromLabelSelector, labelSelectorError } from "../kube/labels.js";
 import { readGzipJsonFile, type BackupStore, type NativeSnapshotRecord, type RestoreUpload } from "../persistence/backup-store.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
@@ -172,26 +172,17 @@ export class RestoreReconciler implements Reconciler {
     for (const e of validateIncludesExcludes(spec.includedResources, spec.excludedResources)) errors.push(`Invalid included/excluded resource lists: ${e}`);
     for (const e of validateIncludesExcludes(spec.includedNamespaces, spec.excludedNamespaces)) errors.push(`Invalid included/excluded namespace lists: ${e}`);
     if (spec.orLabelSelectors && spec.labelSelector) errors.push("encountered labelSelector as well as orLabelSelectors in restore spec, only one can be specified");
-    for (const s of [spec.labelSelector, ...(spec.orLabelSelectors ?? [])]) {
-      try {
-        fromLabelSelector(s);
-      } catch (err) {
-        errors.push(getErrorMessage(err));
-      }
-    }
+    // (the restore's own selectors are not validated here, as in Velero: one Kubernetes refuses
+    // makes the restorer restore nothing, with that error)
     if (Boolean(spec.backupName) === Boolean(spec.scheduleName)) {
       errors.push("Either a backup or schedule must be specified as a source for the restore, but not both");
       return { errors };
     }
     for (const r of spec.hooks?.resources ?? []) {
-      // As Velero's GetRestoreHooksFromSpec at validation: a hook's bad label selector fails it
-      if (r.labelSelector) {
-        try {
-          fromLabelSelector(r.labelSelector);
-        } catch (err) {
-          errors.push(getErrorMessage(err));
-        }
-      }
+      // As Velero's GetRestoreHooksFromSpec at validation: a hook's label selector Kubernetes
+      // refuses (an unknown operator, In without values, a bad value) fails it, in its words
+      const problem = labelSelectorError(r.labelSelector);
+      if (problem) errors.push(problem);
       for (const h of r.postHooks ?? []) for (const c of h.init?.initContainers ?? []) {
         const problem = validateInitContainer(c);
         if (problem) errors.push(problem);

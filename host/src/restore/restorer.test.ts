@@ -7,6 +7,8 @@ import { CORE, forConfigMap, forItem, forNamespace, forPod, forPv, forPvc, runRe
 import { gvrOf, RestoreFakeKube } from "./testing/restore-fake-kube.js";
 import { asRestoreItemActionV2, builtinRestoreItemActions } from "./actions/index.js";
 import { createSilentLogger } from "../shared/logging.js";
+import { parseGoDuration } from "../shared/duration.js";
+import { groupRestoreExecHooks } from "./hooks/restore-hooks.js";
 import { API_GROUP_VERSIONS_FEATURE, FeatureFlags } from "../shared/features.js";
 import type { NativeSnapshotRecord } from "../persistence/backup-store.js";
 
@@ -650,6 +652,41 @@ describe("KubernetesRestorer post-restore exec hooks", () => {
     expect(hooks.errors.toJSON()).toEqual({
       namespaces: { a: ["hook h in container app failed to execute, err: command terminated with exit code 2", "hook h in container app in pod a/p not executed: context canceled"] },
     });
+  });
+
+  it("an execTimeout of 0s is Velero's 30 s default and a negative one no limit (0 ms failed every hook at once)", async () => {
+    const kube = new RestoreFakeKube();
+    kube.podsRunOnCreate = true;
+    const timeouts: number[] = [];
+    kube.execHandler = async (i) => (timeouts.push(i.timeoutMs), { stdout: "", stderr: "", exitCode: 0 });
+    const { outcome } = await runRestore({
+      items: [forPod("a", "p")],
+      kube,
+      spec: { hooks: { resources: [{ name: "h", postHooks: [{ exec: { command: ["a"], execTimeout: "0s" } }, { exec: { command: ["b"], execTimeout: "-1s" } }, { exec: { command: ["c"], execTimeout: "5s" } }] }] } },
+    });
+    const hooks = await outcome.hooks;
+    expect(hooks).toMatchObject({ attempted: 3, failed: 0 });
+    expect(timeouts).toEqual([30_000, Infinity, 5_000]);
+  });
+
+  it("a failed read of the pod is retried, not taken for a deleted pod (Velero's watch retries)", async () => {
+    const kube = new RestoreFakeKube();
+    kube.podsRunOnCreate = true;
+    const ran: string[] = [];
+    kube.execHandler = async (i) => (ran.push(i.command.join(" ")), { stdout: "", stderr: "", exitCode: 0 });
+    kube.failNext("get", "pods", new Error("connection reset by peer"), 2);
+    const pod = forPod("a", "p", {}, { annotations: { "post.hook.restore.velero.io/command": "touch /x" } });
+    const { outcome } = await runRestore({ items: [pod], kube });
+    const hooks = await outcome.hooks;
+    expect(ran).toEqual(["touch /x"]);
+    expect(hooks).toMatchObject({ attempted: 1, failed: 0 });
+  });
+
+  it("reads the wait-for-ready annotation as Go's ParseBool ('True' and '1' are true)", () => {
+    const pod = (value: string) => forPod("a", "p", {}, { annotations: { "post.hook.restore.velero.io/command": "x", "post.hook.restore.velero.io/wait-for-ready": value } });
+    const ready = (value: string) => groupRestoreExecHooks(pod(value), [], parseGoDuration).get("app")?.[0]?.hook.waitForReady;
+    expect(["true", "True", "1", "t"].map(ready)).toEqual([true, true, true, true]);
+    expect(["false", "yes", ""].map(ready)).toEqual([false, false, false]);
   });
 
   it("gives up on a pod that never runs after waitTimeout", async () => {

@@ -1,12 +1,9 @@
 /** Parsers for Velero's flag value types (pflag Map, StringArray, OptionalBool, Enum). */
 import { UsageError } from "../../shared/errors.js";
 
-/** Go strconv.ParseBool. */
-export function parseGoBool(value: string): boolean | undefined {
-  if (["1", "t", "T", "TRUE", "true", "True"].includes(value)) return true;
-  if (["0", "f", "F", "FALSE", "false", "False"].includes(value)) return false;
-  return undefined;
-}
+import { parseGoBool } from "../../shared/strconv.js";
+
+export { parseGoBool };
 
 /** Splits one CSV record the way encoding/csv does (quotes group delimiters, "" escapes a quote). */
 function splitCsv(text: string, delimiter: string): string[] {

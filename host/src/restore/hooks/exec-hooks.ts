@@ -91,10 +91,21 @@ export async function runPodExecHooks(
 
   outer: while (pending.size > 0) {
     let current: PodView | undefined;
+    let readFailed = false;
     try {
       current = (await kube.get({ group: "", version: "v1", resource: "pods" }, pod.name, pod.namespace)) as PodView | undefined;
     } catch (err) {
+      // (a failed read is not a deleted pod: Velero's watch retries; so does this loop)
+      readFailed = true;
       log.warn({ namespace: pod.namespace, name: pod.name, err: getErrorMessage(err) }, "error getting pod for post-restore hooks, retrying");
+    }
+    if (readFailed) {
+      if (clock.now() - start >= maxWait) {
+        stopReason = TIMED_OUT;
+        break;
+      }
+      await clock.sleep(HOOK_POLL_INTERVAL_MS);
+      continue;
     }
     if (current === undefined) {
       stopReason = `pod ${podRef} deleted before all hooks were executed`;
@@ -121,7 +132,10 @@ export async function runPodExecHooks(
           if (h.hook.onError === "Fail") break outer;
           continue;
         }
-        const execTimeoutMs = h.hook.execTimeout ? opts.parseDuration(h.hook.execTimeout) : DEFAULT_HOOK_EXEC_TIMEOUT_MS;
+        // as Velero's executor: 0 (what a Restore written by Velero's Go types carries, "0s") is the
+        // 30 s default; a negative timeout is none
+        const parsedTimeout = h.hook.execTimeout ? opts.parseDuration(h.hook.execTimeout) : 0;
+        const execTimeoutMs = parsedTimeout === 0 ? DEFAULT_HOOK_EXEC_TIMEOUT_MS : parsedTimeout < 0 ? Infinity : parsedTimeout;
         try {
           log.info({ namespace: pod.namespace, name: pod.name }, `running post-restore exec hook ${h.hookName} in container ${container}`);
           const out = await withTimeout(
@@ -131,7 +145,7 @@ export async function runPodExecHooks(
           // Velero's words: client-go's exit error, the node's message, its executor's timeout
           if (out.exitCode !== 0) throw new Error(`command terminated with exit code ${out.exitCode}`);
         } catch (err) {
-          fail(`hook ${h.hookName} in container ${container} failed to execute, err: ${execFailureText(err, formatGoDuration(execTimeoutMs))}`);
+          fail(`hook ${h.hookName} in container ${container} failed to execute, err: ${execFailureText(err, Number.isFinite(execTimeoutMs) ? formatGoDuration(execTimeoutMs) : "never")}`);
           if (h.hook.onError === "Fail") break outer;
         }
       }

@@ -8,6 +8,7 @@ import type { V1Container } from "@kubernetes/client-node";
 import type { RestoreExecHook, RestoreResourceHookSpec, RestoreSpec, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { IncludesExcludes } from "../filters.js";
 import { EVERYTHING, fromLabelSelector, type LabelSelector as LabelMatcher } from "../../kube/labels.js";
+import { parseGoBool } from "../../shared/strconv.js";
 
 export const RESTORE_HOOK_ANNOTATIONS = {
   container: "post.hook.restore.velero.io/container",
@@ -132,7 +133,8 @@ function execHookFromAnnotations(annotations: Record<string, string>, parseDurat
       }
     }
   }
-  hook.waitForReady = annotations[RESTORE_HOOK_ANNOTATIONS.waitForReady] === "true";
+  // Go's strconv.ParseBool, as Velero ("True", "1" are true too; anything else is false)
+  hook.waitForReady = parseGoBool(annotations[RESTORE_HOOK_ANNOTATIONS.waitForReady] ?? "") === true;
   return hook;
 }
 

@@ -9,23 +9,11 @@ import { normalizeDuration } from "../flags/duration.js";
 import { formatLabelSelector } from "../flags/label-selector.js";
 import { boolPointerString, EMPTY_DISPLAY, joinOr } from "./describer.js";
 import { errorText, groupByPhase, isMissing, volumesByPod, type PodVolumeOp, type Result } from "./describe-common.js";
-import type { BackupDescribeInput } from "./describe-backup.js";
+import { legacyVolumeInfos, type BackupDescribeInput, type BackupVolumeInfo } from "./describe-backup.js";
 import { formatGoTime } from "./format.js";
 
 type Doc = Record<string, unknown>;
 
-interface VolumeInfo {
-  pvcName?: string;
-  pvcNamespace?: string;
-  pvName?: string;
-  backupMethod?: string;
-  snapshotDataMoved?: boolean;
-  preserveLocalSnapshot?: boolean;
-  result?: string;
-  csiSnapshotInfo?: { snapshotHandle?: string; size?: number; driver?: string; vscName?: string; operationID?: string };
-  snapshotDataMovementInfo?: { dataMover?: string; uploaderType?: string; operationID?: string; size?: number; incrementalSize?: number };
-  nativeSnapshotInfo?: { snapshotHandle?: string; volumeType?: string; volumeAZ?: string; iops?: string };
-}
 
 /** Go's json.Encoder with SetEscapeHTML(false) and SetIndent("", "    ") over a map[string]any. */
 export function encodeStructured(doc: Doc): string {
@@ -118,11 +106,11 @@ async function describeResults(input: BackupDescribeInput, doc: Doc): Promise<vo
 async function describeVolumes(input: BackupDescribeInput): Promise<Doc> {
   const volumes: Doc = {};
   const name = input.backup.metadata.name ?? "";
-  let native: VolumeInfo[] = [];
-  let csi: VolumeInfo[] = [];
+  let native: BackupVolumeInfo[] = [];
+  let csi: BackupVolumeInfo[] = [];
   let legacy = false;
   try {
-    const infos = (await input.files.json<VolumeInfo[] | null>("BackupVolumeInfos", name)) ?? [];
+    const infos = (await input.files.json<BackupVolumeInfo[] | null>("BackupVolumeInfos", name)) ?? [];
     native = infos.filter((i) => i.backupMethod === "NativeSnapshot");
     csi = infos.filter((i) => i.backupMethod === "CSISnapshot");
   } catch (err) {
@@ -131,24 +119,11 @@ async function describeVolumes(input: BackupDescribeInput): Promise<Doc> {
       return volumes;
     }
     legacy = true;
-    if ((input.backup.status?.volumeSnapshotsAttempted ?? 0) > 0) {
-      try {
-        const snaps = await input.files.json<
-          { spec: { persistentVolumeName?: string; volumeType?: string; volumeAZ?: string; volumeIOPS?: number }; status?: { providerSnapshotID?: string } }[] | null
-        >("BackupVolumeSnapshots", name);
-        native = (snaps ?? []).map((snap) => ({
-          pvName: snap.spec.persistentVolumeName,
-          nativeSnapshotInfo: {
-            snapshotHandle: snap.status?.providerSnapshotID,
-            volumeType: snap.spec.volumeType,
-            volumeAZ: snap.spec.volumeAZ,
-            iops: snap.spec.volumeIOPS !== undefined ? String(snap.spec.volumeIOPS) : undefined,
-          },
-        }));
-      } catch (legacyErr) {
-        volumes["errorConcludeNativeSnapshot"] = `error concluding native snapshot info: ${errorText(legacyErr)}`;
-        return volumes;
-      }
+    try {
+      ({ native, csi } = await legacyVolumeInfos(input));
+    } catch (legacyErr) {
+      volumes["errorConcludeNativeSnapshot"] = `error concluding native snapshot info: ${errorText(legacyErr)}`;
+      return volumes;
     }
   }
   if (native.length === 0) volumes["nativeSnapshots"] = "<none included>";

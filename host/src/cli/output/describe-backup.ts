@@ -26,7 +26,7 @@ export interface BackupDescribeInput {
   colors?: Colors;
 }
 
-interface BackupVolumeInfo {
+export interface BackupVolumeInfo {
   pvcName?: string;
   pvcNamespace?: string;
   pvName?: string;
@@ -128,7 +128,7 @@ async function describeResourceListSection(d: Describer, input: BackupDescribeIn
   }
 }
 
-async function legacyVolumeInfos(input: BackupDescribeInput): Promise<{ native: BackupVolumeInfo[]; csi: BackupVolumeInfo[] }> {
+export async function legacyVolumeInfos(input: BackupDescribeInput): Promise<{ native: BackupVolumeInfo[]; csi: BackupVolumeInfo[] }> {
   const s = input.backup.status ?? {};
   const native: BackupVolumeInfo[] = [];
   if ((s.volumeSnapshotsAttempted ?? 0) > 0) {

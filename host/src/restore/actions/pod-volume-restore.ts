@@ -6,7 +6,7 @@
  * Init for ever); it then adds a fresh one for the pod's PodVolumeRestores, which velero-ts cannot
  * run (the restorer reports such volumes as not restored).
  */
-import type { RestoreItemAction, RestoreItemActionInput, RestoreItemActionOutput } from "@velero-ts/plugin-sdk";
+import type { RestoreItemAction, RestoreItemActionInput, RestoreItemActionOutput, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { asObj, clone, output, selectorFor } from "./common.js";
 
 export const POD_VOLUME_RESTORE = "velero.io/pod-volume-restore";
@@ -18,12 +18,15 @@ export class PodVolumeRestoreAction implements RestoreItemAction {
   }
 
   async execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
-    const pod = clone(input.item);
-    const spec = asObj(pod.spec);
-    const inits = spec?.["initContainers"];
-    if (spec && Array.isArray(inits) && inits.some((c) => WAIT_INIT_CONTAINERS.has(String(asObj(c)?.["name"] ?? "")))) {
-      spec["initContainers"] = inits.filter((c) => !WAIT_INIT_CONTAINERS.has(String(asObj(c)?.["name"] ?? "")));
-    }
-    return output(pod);
+    return output(withoutWaitInitContainers(clone(input.item)));
   }
+}
+
+/** The pod without its restore-wait/restic-wait init containers (in place). */
+function withoutWaitInitContainers(pod: UnstructuredItem): UnstructuredItem {
+  const spec = asObj(pod.spec);
+  const inits = spec?.["initContainers"];
+  const isWait = (c: unknown): boolean => WAIT_INIT_CONTAINERS.has(String(asObj(c)?.["name"] ?? ""));
+  if (spec && Array.isArray(inits) && inits.some(isWait)) spec["initContainers"] = inits.filter((c) => !isWait(c));
+  return pod;
 }

@@ -300,7 +300,8 @@ describe("backup logs, describe --details, download and delete", () => {
     const r = await cli.run("backup", "download", "b1");
     expect(r.code).toBe(0);
     const path = join(cli.deps.cwd, "b1-data.tar.gz");
-    expect(r.stdout).toBe(`Backup b1 has been successfully downloaded to ${path}\n`);
+    // the path as given, as Velero prints it
+    expect(r.stdout).toBe("Backup b1 has been successfully downloaded to b1-data.tar.gz\n");
     expect(readFileSync(path)).toEqual(tarball);
     expect((await cli.run("backup", "download", "b1")).stderr).toContain("pass --force to overwrite");
   });

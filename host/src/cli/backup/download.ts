@@ -38,7 +38,8 @@ function downloadBackup(f: Factory): Verb {
       await mustGet(f, GVR.backups, name);
       const body = await download(f, "BackupContents", name, (flags.timeout ?? 60e9) / 1e6);
       writeFileSync(path, body, { mode: 0o600 });
-      f.out(`Backup ${name} has been successfully downloaded to ${path}\n`);
+      // the path as given (or the default <NAME>-data.tar.gz), as Velero prints its file's name
+      f.out(`Backup ${name} has been successfully downloaded to ${flags.output ?? `${name}-data.tar.gz`}\n`);
     },
   });
 }

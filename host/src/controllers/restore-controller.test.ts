@@ -11,7 +11,7 @@ import { FakeBackupStore } from "../testing/fake-backup-store.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { forBackup, forLocation, u } from "../testing/lifecycle-builders.js";
 import { buildBackupTarball } from "../restore/testing/backup-tarball.js";
-import { forConfigMap } from "../restore/testing/fixtures.js";
+import { forConfigMap, forPod } from "../restore/testing/fixtures.js";
 import { RestoreFakeKube } from "../restore/testing/restore-fake-kube.js";
 import type { RestoreOutcome, RestoreRequest, Restorer } from "../restore/index.js";
 import { RestoreResultSet } from "../restore/index.js";
@@ -358,6 +358,35 @@ describe("RestoreReconciler deletion", () => {
     expect(upload?.rest).not.toHaveProperty("resourceList");
     expect(upload?.rest.volumeInfo).toEqual([]);
     expect(h.kube.peek(GVR.configMaps, "c2", "app")).toBeDefined();
+  });
+
+  it("a restore waiting for its pods' post-restore exec hooks finishes in the background: the next restore does not wait for it", async () => {
+    const withHook = forPod("app", "db-0", {}, { annotations: { "post.hook.restore.velero.io/command": "/bin/sync" } }, {});
+    const h = await harness({ items: [withHook, forConfigMap("app", "c1")], restorerOptions: { resourceTimeoutMs: 60_000 } });
+    const ran: string[] = [];
+    h.kube.execHandler = async (i) => (ran.push(`${i.pod}: ${i.command.join(" ")}`), { stdout: "", stderr: "", exitCode: 0 });
+    const first = await submit(h, forRestore("r1", { backupName: "b1" }));
+    // the pod is not running yet: its hook waits, the restore is Finalizing and the reconcile is over
+    expect(first.status?.phase).toBe("Finalizing");
+    const second = await submit(h, forRestore("r2", { backupName: "b1", includedResources: ["configmaps"], existingResourcePolicy: "none" }));
+    expect(second.status?.phase).toBe("Completed");
+    // the pod starts: the hook runs and the first restore ends, with its files and hook status
+    await h.kube.patch(GVR.pods, "db-0", "app", { status: { phase: "Running", containerStatuses: [{ name: "app", ready: true, state: { running: {} } }] } });
+    await h.reconciler.idle();
+    expect(ran).toEqual(["db-0: /bin/sync"]);
+    const done = h.kube.peek(GVR.restores, "r1", NS) as unknown as Restore;
+    expect(done.status).toMatchObject({ phase: "Completed", hookStatus: { hooksAttempted: 1 } });
+    expect(h.store.uploads.find((u) => u.restoreName === "r1")?.log).toMatch(/running post-restore exec hook/);
+  });
+
+  it("on server stop a restore waiting for its hooks is left Finalizing with nothing written (a restarted server finishes it)", async () => {
+    const withHook = forPod("app", "db-0", {}, { annotations: { "post.hook.restore.velero.io/command": "/bin/sync" } }, {});
+    const h = await harness({ items: [withHook], restorerOptions: { resourceTimeoutMs: 60_000 } });
+    await submit(h, forRestore("r1", { backupName: "b1" }));
+    h.reconciler.close();
+    await h.reconciler.idle();
+    expect((h.kube.peek(GVR.restores, "r1", NS) as unknown as Restore).status?.phase).toBe("Finalizing");
+    expect(h.store.uploads.find((u) => u.restoreName === "r1")).toBeUndefined();
   });
 
   // From a ReadOnly location too, as Velero: the restore's own files were written there.

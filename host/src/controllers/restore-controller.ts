@@ -104,6 +104,11 @@ interface Validated {
 
 type StatusPatch = Partial<NonNullable<Restore["status"]>> & Record<string, unknown>;
 
+/** A restore whose end (its post-restore exec hooks, files and final status) goes on in the background. */
+class FinishingLater {
+  constructor(readonly later: Promise<StatusPatch>) {}
+}
+
 export class RestoreReconciler implements Reconciler {
   readonly name = "restore";
   readonly watches = GVR.restores;
@@ -113,6 +118,10 @@ export class RestoreReconciler implements Reconciler {
   readonly #clock: Clock;
   readonly #tracker: RestoreRunTracker;
   readonly #builtins: NamedAction<RestoreItemActionV2>[];
+  /** Restores finishing in the background while their post-restore exec hooks run. */
+  readonly #finishing = new Set<Promise<void>>();
+  /** Aborted when the server stops: hooks still waiting are given up, nothing more is written. */
+  readonly #stopping = new AbortController();
 
   constructor(options: RestoreReconcilerOptions) {
     this.#o = options;
@@ -135,12 +144,38 @@ export class RestoreReconciler implements Reconciler {
     // InProgress ones an earlier server left were failed as this one started (startup.ts).
     if (phase !== "" && phase !== "New") return { kind: "done" };
     this.#tracker.running.add(key);
+    let finishing: Promise<void> | undefined;
     try {
-      await this.#process(restore, log);
+      finishing = (await this.#process(restore, log))?.background;
     } finally {
-      this.#tracker.running.delete(key);
+      if (!finishing) this.#tracker.running.delete(key);
+    }
+    if (finishing) {
+      // The restore waits for its pods' post-restore exec hooks in the background (Velero's
+      // Finalizing): the next restore need not wait for them.
+      const done: Promise<void> = finishing
+        .catch((err: unknown) => log.error({ err: getErrorMessage(err) }, "error finishing the restore"))
+        .finally(() => {
+          this.#tracker.running.delete(key);
+          this.#finishing.delete(done);
+        });
+      this.#finishing.add(done);
     }
     return { kind: "done" };
+  }
+
+  /** Resolves when no restore is finishing in the background (tests; shutdown after close()). */
+  async idle(): Promise<void> {
+    while (this.#finishing.size > 0) await Promise.all([...this.#finishing]);
+  }
+
+  /**
+   * The server stops: post-restore exec hooks still waiting are given up and the restores waiting
+   * for them are left Finalizing (a restarted server's operations controller finishes them, as
+   * Velero's finalizer does after a restart).
+   */
+  close(): void {
+    this.#stopping.abort();
   }
 
   #now(): string {
@@ -279,7 +314,11 @@ export class RestoreReconciler implements Reconciler {
   // ---------------------------------------------------------------------------------------------
   // running
 
-  async #process(restore: Restore, log: Logger): Promise<void> {
+  /**
+   * Runs a New restore; returns the promise of its finishing when that goes on in the background
+   * (wrapped: awaiting a promise of a promise would wait for the inner one).
+   */
+  async #process(restore: Restore, log: Logger): Promise<{ background: Promise<void> } | undefined> {
     const { errors, validated } = await this.#validate(restore);
     const spec = restore.spec;
     // As in Velero, an unset or zero timeout ("0s", what `restore create` writes without the flag)
@@ -298,18 +337,33 @@ export class RestoreReconciler implements Reconciler {
       this.#o.metrics?.restoreValidationFailed(schedule);
       log.info({ errors }, "restore failed validation");
       await this.#patch(restore, { spec: specPatch, status: { phase: "FailedValidation", validationErrors: errors } });
-      return;
+      return undefined;
     }
     // Item actions get the Restore as it now is in the cluster (InProgress, the finalizer), as in Velero.
     const current = await this.#patch(restore, { metadata: { finalizers }, spec: specPatch, status: { phase: "InProgress", startTimestamp: this.#now() } });
     log.info({ backup: spec.backupName }, "restore started");
-    const status = await this.#run(current, validated, log);
+    const result = await this.#run(current, validated, log);
+    if (result instanceof FinishingLater) {
+      return {
+        background: result.later.then(async (status) => {
+          if (this.#stopping.signal.aborted) return;
+          await this.#finish(current, status, schedule, log);
+        }),
+      };
+    }
+    const status = result;
     if (status.phase === "WaitingForPluginOperations" || status.phase === "WaitingForPluginOperationsPartiallyFailed") {
       // its files are stored: the RestoreOperationsReconciler takes it from here
       await this.#patch(current, { status: goRestoreStatusMergePatch(status) });
       log.info({ phase: status.phase, errors: status.errors, warnings: status.warnings }, "restore waiting for asynchronous item operations");
-      return;
+      return undefined;
     }
+    await this.#finish(current, status, schedule, log);
+    return undefined;
+  }
+
+  /** The final status patch (retried) and the outcome metrics. */
+  async #finish(current: Restore, status: StatusPatch, schedule: string, log: Logger): Promise<void> {
     status.completionTimestamp = this.#now();
     if (!(await patchFinalStatus("Restore", () => this.#patch(current, { status: goRestoreStatusMergePatch(status) }), { clock: this.#clock, log, ...(this.#o.restorerOptions?.resourceTimeoutMs ? { retryMs: this.#o.restorerOptions.resourceTimeoutMs } : {}) }))) return;
     if (status.phase === "Completed") this.#o.metrics?.restoreSuccess(schedule);
@@ -318,13 +372,15 @@ export class RestoreReconciler implements Reconciler {
     log.info({ phase: status.phase, errors: status.errors, warnings: status.warnings }, "restore finished");
   }
 
-  async #run(restore: Restore, v: Validated, log: Logger): Promise<StatusPatch> {
+  async #run(restore: Restore, v: Validated, log: Logger): Promise<StatusPatch | FinishingLater> {
     const restoreName = restore.metadata.name ?? "";
     const restoreLog = await RestoreLogFile.create(
       { restore: `${restore.metadata.namespace ?? ""}/${restoreName}` },
       { level: this.#o.restoreLogLevel ?? "info", format: this.#o.restoreLogFormat ?? "text" },
     );
     let store: BackupStore | undefined;
+    /** The log is handed over to the background finishing (which disposes of it). */
+    let handedOver = false;
     try {
       // through the restore's view: what the object store plugin logs goes to the restore's log
       const view = this.#o.plugins.withLog?.(restoreLog.logger);
@@ -346,6 +402,13 @@ export class RestoreReconciler implements Reconciler {
           progress: outcome.progress,
         };
       }
+      if ((outcome.hookPods ?? 0) > 0) {
+        // Post-restore exec hooks may wait minutes for their pods: Finalizing now, and the rest
+        // (hooks, files, final status) in the background, so the next restore does not wait.
+        await this.#patch(restore, { status: { phase: outcome.errors.isEmpty() ? "Finalizing" : "FinalizingPartiallyFailed", progress: outcome.progress } });
+        handedOver = true;
+        return new FinishingLater(this.#finishLater(restore, outcome, operations.status, store, restoreLog, log));
+      }
       const status = { ...(await this.#finishOutcome(restore, outcome, restoreLog.logger)), ...operations.status };
       await this.#upload(store, restoreName, outcome, restoreLog, log);
       // A log that could not be stored is an error of the restore (Velero), counted with the others.
@@ -363,6 +426,28 @@ export class RestoreReconciler implements Reconciler {
           log.error({ err: getErrorMessage(uploadErr) }, "error uploading the restore log of a failed restore");
         }
       }
+      return { phase: "Failed", failureReason: reason, errors: 1 };
+    } finally {
+      if (!handedOver) await restoreLog.dispose();
+    }
+  }
+
+  /**
+   * The end of a restore whose pods run post-restore exec hooks: waits for the hooks, stores the
+   * files and returns the final status. When the server stops meanwhile, the hooks still waiting
+   * are given up and nothing is written: the restore stays Finalizing for the next server.
+   */
+  async #finishLater(restore: Restore, outcome: RestoreOutcome, operationsStatus: StatusPatch, store: BackupStore, restoreLog: RestoreLogFile, log: Logger): Promise<StatusPatch> {
+    try {
+      const status = { ...(await this.#finishOutcome(restore, outcome, restoreLog.logger, false)), ...operationsStatus };
+      if (this.#stopping.signal.aborted) return status;
+      await this.#upload(store, restore.metadata.name ?? "", outcome, restoreLog, log);
+      status.errors = outcome.errors.count();
+      status.phase = status.errors > 0 ? "PartiallyFailed" : "Completed";
+      return status;
+    } catch (err) {
+      const reason = getErrorMessage(err);
+      log.error({ err: reason }, "restore failed");
       return { phase: "Failed", failureReason: reason, errors: 1 };
     } finally {
       await restoreLog.dispose();
@@ -408,6 +493,7 @@ export class RestoreReconciler implements Reconciler {
         veleroNamespace: this.#o.namespace,
         ...(this.#o.features ? { features: this.#o.features } : {}),
         getVolumeSnapshotter: (location) => this.#volumeSnapshotter(location, plugins),
+        signal: this.#stopping.signal,
       })
     );
   }
@@ -481,9 +567,9 @@ export class RestoreReconciler implements Reconciler {
   }
 
   /** Hooks, counts and the final phase of a restore with no operation left running. */
-  async #finishOutcome(restore: Restore, outcome: RestoreOutcome, restoreLog: Logger): Promise<StatusPatch> {
+  async #finishOutcome(restore: Restore, outcome: RestoreOutcome, restoreLog: Logger, patchFinalizing = true): Promise<StatusPatch> {
     const status: StatusPatch = {};
-    await this.#patch(restore, { status: { phase: outcome.errors.isEmpty() ? "Finalizing" : "FinalizingPartiallyFailed", progress: outcome.progress } });
+    if (patchFinalizing) await this.#patch(restore, { status: { phase: outcome.errors.isEmpty() ? "Finalizing" : "FinalizingPartiallyFailed", progress: outcome.progress } });
     const hooks = await outcome.hooks;
     outcome.errors.merge(hooks.errors);
     // (Go leaves a zero count out: omitempty)

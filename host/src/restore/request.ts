@@ -108,6 +108,8 @@ export interface RestoreOutcome {
   progress: RestoreProgress;
   /** Settles once every post-restore exec hook has run, failed or given up; never rejects. */
   hooks: Promise<HookSummary>;
+  /** Restored pods with post-restore exec hooks (0: `hooks` settles at once). */
+  hookPods?: number;
 }
 
 export interface RestoredItemStatus {

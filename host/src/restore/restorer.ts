@@ -97,6 +97,8 @@ export interface KubernetesRestorerOptions {
   features?: FeatureFlags;
   /** Velero's namespace, where the `enableapigroupversions` ConfigMap is read; default "velero". */
   veleroNamespace?: string;
+  /** Aborted when the server stops: post-restore exec hooks still waiting are given up. */
+  signal?: AbortSignal;
 }
 
 export class KubernetesRestorer implements Restorer {
@@ -1020,6 +1022,7 @@ class RestoreContext {
         log: this.#log,
         parseDuration: parseGoDuration,
         defaultWaitTimeoutMs: this.#o.resourceTimeoutMs ?? DEFAULT_RESOURCE_TIMEOUT_MS,
+        ...(this.#o.signal ? { signal: this.#o.signal } : {}),
       },
       { namespace, name: pod.metadata.name },
       byContainer,
@@ -1046,6 +1049,7 @@ class RestoreContext {
       volumeInfo: this.#volumeInfo,
       progress: { totalItems: this.#restored.size, itemsRestored: this.#restored.size },
       hooks: this.#hookSummary(),
+      hookPods: this.#hookRuns.length,
     };
   }
 }

@@ -294,9 +294,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (!disabled.has("backup")) manager.add(backupReconciler);
   if (!disabled.has("backup-operations")) manager.add(new BackupOperationsReconciler({ kube, logger, plugins, getBackupStore, clock, metrics, syncPeriodMs: itemOperationSyncMs, postProcessing }));
   const restoreTracker = new RestoreRunTracker();
+  let restoreReconciler: RestoreReconciler | undefined;
   if (!disabled.has("restore")) {
     manager.add(
-      new RestoreReconciler({
+      (restoreReconciler = new RestoreReconciler({
         kube,
         namespace,
         log: logger,
@@ -312,7 +313,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         // Velero's per-restore log follows --log-level/--log-format (the version choice is logged at debug).
         ...(options.logLevel ? { restoreLogLevel: options.logLevel as LogLevel } : {}),
         ...(options.logFormat ? { restoreLogFormat: options.logFormat } : {}),
-      }),
+      })),
     );
   }
   // Velero's restore operations and restore finalizer controllers, run as one here.
@@ -397,7 +398,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       clearTimeout(lastSuccessTimer);
       await manager.stop();
       backupReconciler.close();
-      await backupReconciler.idle();
+      restoreReconciler?.close();
+      await Promise.all([backupReconciler.idle(), restoreReconciler?.idle()]);
       if (!options.plugins) await plugins.close();
       await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));
       // An injected client belongs to the caller (it may still have watches open).

@@ -47,6 +47,8 @@ export interface ExecHookRunnerOptions {
   kube: KubeClient;
   clock: RestoreClock;
   log: Logger;
+  /** Aborted when the server stops: the hooks still waiting are given up. */
+  signal?: AbortSignal;
   parseDuration: (s: string) => number;
   /** Bound on the wait when no hook sets waitTimeout. */
   defaultWaitTimeoutMs: number;
@@ -90,6 +92,10 @@ export async function runPodExecHooks(
   let stopReason: string | undefined;
 
   outer: while (pending.size > 0) {
+    if (opts.signal?.aborted) {
+      stopReason = "the server is stopping";
+      break;
+    }
     let current: PodView | undefined;
     let readFailed = false;
     try {

@@ -379,6 +379,17 @@ describe("RestoreReconciler deletion", () => {
     expect(h.store.uploads.find((u) => u.restoreName === "r1")?.log).toMatch(/running post-restore exec hook/);
   });
 
+  it("a restore deleted while its hooks wait stores no files afterwards (they would be orphans in the bucket)", async () => {
+    const withHook = forPod("app", "db-0", {}, { annotations: { "post.hook.restore.velero.io/command": "/bin/sync" } }, {});
+    const h = await harness({ items: [withHook], restorerOptions: { resourceTimeoutMs: 60_000 } });
+    h.kube.execHandler = async () => ({ stdout: "", stderr: "", exitCode: 0 });
+    await submit(h, forRestore("r1", { backupName: "b1" }));
+    await h.kube.delete(GVR.restores, "r1", NS);
+    await h.kube.patch(GVR.pods, "db-0", "app", { status: { phase: "Running", containerStatuses: [{ name: "app", ready: true, state: { running: {} } }] } });
+    await h.reconciler.idle();
+    expect(h.store.uploads.find((u) => u.restoreName === "r1")).toBeUndefined();
+  });
+
   it("on server stop a restore waiting for its hooks is left Finalizing with nothing written (a restarted server finishes it)", async () => {
     const withHook = forPod("app", "db-0", {}, { annotations: { "post.hook.restore.velero.io/command": "/bin/sync" } }, {});
     const h = await harness({ items: [withHook], restorerOptions: { resourceTimeoutMs: 60_000 } });

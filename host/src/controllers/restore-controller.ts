@@ -164,6 +164,12 @@ export class RestoreReconciler implements Reconciler {
     return { kind: "done" };
   }
 
+  /** Whether the Restore is gone or being deleted (a restore finishing in the background then stops). */
+  async #deletedMeanwhile(restore: Restore): Promise<boolean> {
+    const current = (await this.#kube.get(GVR.restores, restore.metadata.name ?? "", restore.metadata.namespace)) as unknown as Restore | undefined;
+    return !current || current.metadata.uid !== restore.metadata.uid || Boolean(current.metadata.deletionTimestamp);
+  }
+
   /** Resolves when no restore is finishing in the background (tests; shutdown after close()). */
   async idle(): Promise<void> {
     while (this.#finishing.size > 0) await Promise.all([...this.#finishing]);
@@ -346,7 +352,7 @@ export class RestoreReconciler implements Reconciler {
     if (result instanceof FinishingLater) {
       return {
         background: result.later.then(async (status) => {
-          if (this.#stopping.signal.aborted) return;
+          if (this.#stopping.signal.aborted || (await this.#deletedMeanwhile(current))) return;
           await this.#finish(current, status, schedule, log);
         }),
       };
@@ -440,7 +446,8 @@ export class RestoreReconciler implements Reconciler {
   async #finishLater(restore: Restore, outcome: RestoreOutcome, operationsStatus: StatusPatch, store: BackupStore, restoreLog: RestoreLogFile, log: Logger): Promise<StatusPatch> {
     try {
       const status = { ...(await this.#finishOutcome(restore, outcome, restoreLog.logger, false)), ...operationsStatus };
-      if (this.#stopping.signal.aborted) return status;
+      // (a restore deleted while its hooks ran has had its files removed: none are stored again)
+      if (this.#stopping.signal.aborted || (await this.#deletedMeanwhile(restore))) return status;
       await this.#upload(store, restore.metadata.name ?? "", outcome, restoreLog, log);
       status.errors = outcome.errors.count();
       status.phase = status.errors > 0 ? "PartiallyFailed" : "Completed";

@@ -41,7 +41,7 @@ import {
 } from "./filters.js";
 import { API_GROUP_VERSIONS_FEATURE, type FeatureFlags } from "../shared/features.js";
 import { resourceVersionsToBackUp } from "./api-group-versions.js";
-import { HookTracker, resolveResourceHooks, runPodHooks, type ResourceHook } from "./hooks.js";
+import { HookTracker, resolveResourceHooks, runPodHooks, type HookRunContext, type ResourceHook } from "./hooks.js";
 import { ItemBlock, itemBlockKey, type ItemBlockItem } from "./item-block.js";
 import { ListWindow } from "./list-window.js";
 import { isFsBackupCandidate, podNotRunningReason, type PodVolume, type ResourcePolicies } from "./resource-policies.js";
@@ -282,6 +282,7 @@ class BackupRun {
   /** Item blocks being backed up (at most itemBlockWorkers). */
   readonly #inflight = new Set<Promise<void>>();
   readonly #hookTracker = new HookTracker();
+  #hookCtx: HookRunContext | undefined;
   /** Keys of items written (or being written): "<apiVersion>/<Kind>|ns|name". */
   readonly #backedUp = new Set<string>();
   readonly #resourceList = new Map<string, Set<string>>();
@@ -786,25 +787,9 @@ class BackupRun {
   /** Pre hooks of the block's pods, then every item of the block, then the post hooks. */
   async #backupBlock(block: ItemBlock): Promise<void> {
     // Pods already backed up (another block's additional item) get no hooks. (Most blocks hold
-    // one item and no pod: no list of them is built then.)
+    // one item and no pod: no list of them is built then, nor any hook state.)
     const pods = block.items.some((i) => i.gr === "pods") ? block.items.filter((i) => i.gr === "pods" && !this.#backedUp.has(this.#key(i.object))) : NO_BLOCK_ITEMS;
-    const hookCtx = { kube: this.#kube, log: this.#log, tracker: this.#hookTracker, hooks: this.#hooks };
-    const hooked: ItemBlockItem[] = [];
-    const failed: { pod: ItemBlockItem; failure: Error }[] = [];
-    for (const pod of pods) {
-      const failure = await runPodHooks(pod.object, "pre", hookCtx);
-      if (failure) failed.push({ pod, failure });
-      else hooked.push(pod);
-    }
-    // As Velero: every pod's pre hooks first, then the failures.
-    for (const { pod, failure } of failed) {
-      // Velero names the pod by its name alone here (the error is filed under "Velero" in the results).
-      this.#log.error({ name: pod.object.metadata.name, err: failure.message }, "Error running pre hooks for pod");
-      // The pod is treated as handled so it is not backed up: Velero adds it to the backed-up set,
-      // so it is in the resource list, though not in the tarball.
-      this.#backedUp.add(this.#key(pod.object));
-      this.#addToResourceList(pod.object);
-    }
+    const hooked = pods.length === 0 ? NO_BLOCK_ITEMS : await this.#runPreHooks(pods);
     try {
       for (const item of block.items) {
         const log = (item.log ??= this.#log.child({ resource: item.gr, namespace: item.object.metadata.namespace ?? "", name: item.object.metadata.name }));
@@ -824,11 +809,38 @@ class BackupRun {
       // a pod whose pre hook froze it (fsfreeze, a database lock) must be thawed. Velero's item
       // loop never stops early, so its post hooks always run.
       for (const pod of hooked) {
-        const failure = await runPodHooks(pod.object, "post", hookCtx);
+        const failure = await runPodHooks(pod.object, "post", this.#hookContext());
         if (failure) this.#log.error({ name: pod.object.metadata.name, err: failure.message }, "Error running post hooks for pod");
       }
     }
     this.#progress();
+  }
+
+  /**
+   * The pre hooks of a block's pods; returns the pods whose hooks did not fail (they get their post
+   * hooks). As Velero: every pod's pre hooks first, then the failures; a pod whose pre hook failed
+   * is treated as handled, not backed up: Velero adds it to the backed-up set, so it is in the
+   * resource list, though not in the tarball.
+   */
+  async #runPreHooks(pods: readonly ItemBlockItem[]): Promise<ItemBlockItem[]> {
+    const hooked: ItemBlockItem[] = [];
+    const failed: { pod: ItemBlockItem; failure: Error }[] = [];
+    for (const pod of pods) {
+      const failure = await runPodHooks(pod.object, "pre", this.#hookContext());
+      if (failure) failed.push({ pod, failure });
+      else hooked.push(pod);
+    }
+    for (const { pod, failure } of failed) {
+      // Velero names the pod by its name alone here (the error is filed under "Velero" in the results).
+      this.#log.error({ name: pod.object.metadata.name, err: failure.message }, "Error running pre hooks for pod");
+      this.#backedUp.add(this.#key(pod.object));
+      this.#addToResourceList(pod.object);
+    }
+    return hooked;
+  }
+
+  #hookContext(): HookRunContext {
+    return (this.#hookCtx ??= { kube: this.#kube, log: this.#log, tracker: this.#hookTracker, hooks: this.#hooks });
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import type { BackupResourceHookSpec, ExecHook, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
-import { ExecError, execFailureText, KubeApiError } from "../kube/errors.js";
+import { DEFAULT_EXEC_TIMEOUT_MS, ExecError, execFailureText, execTimeoutMs, KubeApiError } from "../kube/errors.js";
 import { fromLabelSelector, labelSelectorError, type LabelSelector } from "../kube/labels.js";
 import { formatGoDuration, goDurationError, parseGoDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logging.js";
@@ -13,7 +13,6 @@ import { IncludesExcludes } from "./filters.js";
 import type { ResourceCatalog } from "./resources.js";
 
 export type HookPhase = "pre" | "post";
-export const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
 
 export interface ResourceHook {
   name: string;
@@ -179,14 +178,13 @@ async function execHookInner(pod: UnstructuredItem, hook: ExecHook, hookName: st
   if (!container) return new Error(`need at least 1 container`);
   if (!containers.some((c) => c.name === container)) return new Error(`no such container: "${container}"`);
   if (!hook.command?.length) return new Error("command is required");
-  // Only exactly 0 (or an unparsable text) means the default; a negative timeout means none, as
-  // Velero arms its timer only for a positive one.
-  let timeoutMs = DEFAULT_HOOK_TIMEOUT_MS;
+  // An unparsable timeout is the default (warned about when read); 0 too, a negative one none.
+  let timeoutMs = DEFAULT_EXEC_TIMEOUT_MS;
   if (hook.timeout) {
     try {
-      timeoutMs = parseGoDuration(hook.timeout) || DEFAULT_HOOK_TIMEOUT_MS;
+      timeoutMs = parseGoDuration(hook.timeout) || DEFAULT_EXEC_TIMEOUT_MS;
     } catch {
-      timeoutMs = DEFAULT_HOOK_TIMEOUT_MS;
+      timeoutMs = DEFAULT_EXEC_TIMEOUT_MS;
     }
   }
   // Written as Velero's logrus writes them: the command as Go prints a []string, the timeout as a metav1.Duration.
@@ -198,7 +196,7 @@ async function execHookInner(pod: UnstructuredItem, hook: ExecHook, hookName: st
   }
   hookLog.info("running exec hook");
   try {
-    const result = await ctx.kube.exec({ namespace: pod.metadata.namespace ?? "", pod: pod.metadata.name, container, command: hook.command, timeoutMs: timeoutMs < 0 ? Infinity : timeoutMs });
+    const result = await ctx.kube.exec({ namespace: pod.metadata.namespace ?? "", pod: pod.metadata.name, container, command: hook.command, timeoutMs: execTimeoutMs(timeoutMs) });
     hookLog.info(`stdout: ${result.stdout}`);
     hookLog.info(`stderr: ${result.stderr}`);
     if (result.exitCode !== 0) return new Error(`command terminated with exit code ${result.exitCode}`);

@@ -71,7 +71,19 @@ async function fetchUrl(f: Factory, url: string, kind: DownloadTargetKind, name:
  * and the CA of the location holding the file (objectStorage.caCertRef's Secret, else caCert);
  * `--insecure-skip-tls-verify` skips verification.
  */
-async function downloadTls(f: Factory, kind: DownloadTargetKind, name: string): Promise<DownloadTls> {
+function downloadTls(f: Factory, kind: DownloadTargetKind, name: string): Promise<DownloadTls> {
+  // one lookup per command run and object: `describe --details` downloads several files of one backup
+  const key = `${kind.startsWith("Restore") ? "restore" : "backup"}/${name}`;
+  let perRun = tlsByRun.get(f);
+  if (!perRun) tlsByRun.set(f, (perRun = new Map()));
+  let tls = perRun.get(key);
+  if (!tls) perRun.set(key, (tls = resolveDownloadTls(f, kind, name)));
+  return tls;
+}
+
+const tlsByRun = new WeakMap<Factory, Map<string, Promise<DownloadTls>>>();
+
+async function resolveDownloadTls(f: Factory, kind: DownloadTargetKind, name: string): Promise<DownloadTls> {
   const ca = new Set<string>([...rootCertificates, ...getCACertificates("system")]);
   const file = f.downloadFlags.cacert || configString(f.clientConfig(), "cacert");
   if (file) {

@@ -13,7 +13,7 @@ import type { KubeClient } from "../kube/client.js";
 import { patchFinalStatus } from "./final-patch.js";
 import { GVR } from "../kube/gvr.js";
 import { fromLabelSelector, labelSelectorError } from "../kube/labels.js";
-import { readGzipJsonFile, type BackupStore, type NativeSnapshotRecord, type RestoreUpload } from "../persistence/backup-store.js";
+import { readGzipJsonFileIfPresent, type BackupStore, type NativeSnapshotRecord, type RestoreUpload } from "../persistence/backup-store.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
 import type { NamedAction, PluginManager } from "../plugins/manager.js";
@@ -408,19 +408,15 @@ export class RestoreReconciler implements Reconciler {
           progress: outcome.progress,
         };
       }
+      await this.#patch(restore, { status: { phase: outcome.errors.isEmpty() ? "Finalizing" : "FinalizingPartiallyFailed", progress: outcome.progress } });
       if ((outcome.hookPods ?? 0) > 0) {
-        // Post-restore exec hooks may wait minutes for their pods: Finalizing now, and the rest
-        // (hooks, files, final status) in the background, so the next restore does not wait.
-        await this.#patch(restore, { status: { phase: outcome.errors.isEmpty() ? "Finalizing" : "FinalizingPartiallyFailed", progress: outcome.progress } });
+        // Post-restore exec hooks may wait minutes for their pods: the rest (hooks, files, final
+        // status) goes on in the background, so the next restore does not wait.
         handedOver = true;
         return new FinishingLater(this.#finishLater(restore, outcome, operations.status, store, restoreLog, log));
       }
-      const status = { ...(await this.#finishOutcome(restore, outcome, restoreLog.logger)), ...operations.status };
-      await this.#upload(store, restoreName, outcome, restoreLog, log);
-      // A log that could not be stored is an error of the restore (Velero), counted with the others.
-      status.errors = outcome.errors.count();
-      status.phase = status.errors > 0 ? "PartiallyFailed" : "Completed";
-      return status;
+      const status = { ...(await this.#finishOutcome(outcome, restoreLog.logger)), ...operations.status };
+      return await this.#storeAndCount(status, store, restoreName, outcome, restoreLog, log);
     } catch (err) {
       const reason = getErrorMessage(err);
       restoreLog.logger.error({ err: reason }, "restore failed");
@@ -445,13 +441,10 @@ export class RestoreReconciler implements Reconciler {
    */
   async #finishLater(restore: Restore, outcome: RestoreOutcome, operationsStatus: StatusPatch, store: BackupStore, restoreLog: RestoreLogFile, log: Logger): Promise<StatusPatch> {
     try {
-      const status = { ...(await this.#finishOutcome(restore, outcome, restoreLog.logger, false)), ...operationsStatus };
+      const status = { ...(await this.#finishOutcome(outcome, restoreLog.logger)), ...operationsStatus };
       // (a restore deleted while its hooks ran has had its files removed: none are stored again)
       if (this.#stopping.signal.aborted || (await this.#deletedMeanwhile(restore))) return status;
-      await this.#upload(store, restore.metadata.name ?? "", outcome, restoreLog, log);
-      status.errors = outcome.errors.count();
-      status.phase = status.errors > 0 ? "PartiallyFailed" : "Completed";
-      return status;
+      return await this.#storeAndCount(status, store, restore.metadata.name ?? "", outcome, restoreLog, log);
     } catch (err) {
       const reason = getErrorMessage(err);
       log.error({ err: reason }, "restore failed");
@@ -574,9 +567,8 @@ export class RestoreReconciler implements Reconciler {
   }
 
   /** Hooks, counts and the final phase of a restore with no operation left running. */
-  async #finishOutcome(restore: Restore, outcome: RestoreOutcome, restoreLog: Logger, patchFinalizing = true): Promise<StatusPatch> {
+  async #finishOutcome(outcome: RestoreOutcome, restoreLog: Logger): Promise<StatusPatch> {
     const status: StatusPatch = {};
-    if (patchFinalizing) await this.#patch(restore, { status: { phase: outcome.errors.isEmpty() ? "Finalizing" : "FinalizingPartiallyFailed", progress: outcome.progress } });
     const hooks = await outcome.hooks;
     outcome.errors.merge(hooks.errors);
     // (Go leaves a zero count out: omitempty)
@@ -586,6 +578,14 @@ export class RestoreReconciler implements Reconciler {
     status.warnings = outcome.warnings.count();
     status.errors = outcome.errors.count();
     status.progress = outcome.progress;
+    status.phase = status.errors > 0 ? "PartiallyFailed" : "Completed";
+    return status;
+  }
+
+  /** Stores the files; a log that could not be stored is an error of the restore (Velero), counted with the others. */
+  async #storeAndCount(status: StatusPatch, store: BackupStore, restoreName: string, outcome: RestoreOutcome, restoreLog: RestoreLogFile, log: Logger): Promise<StatusPatch> {
+    await this.#upload(store, restoreName, outcome, restoreLog, log);
+    status.errors = outcome.errors.count();
     status.phase = status.errors > 0 ? "PartiallyFailed" : "Completed";
     return status;
   }
@@ -658,15 +658,17 @@ export class RestoreReconciler implements Reconciler {
  * does (deciding without it could restore a PV as it was where it must be re-provisioned).
  */
 async function readVolumeInfos(store: BackupStore, backupName: string, log: Logger): Promise<BackupVolumeInfo[] | undefined> {
-  if (!(await store.fileExists("BackupVolumeInfos", backupName))) {
-    log.debug({ backup: backupName }, "the backup has no volume info file; deciding from snapshot records");
-    return undefined;
-  }
+  let infos: unknown;
   try {
-    return ((await readGzipJsonFile(store, "BackupVolumeInfos", backupName)) as BackupVolumeInfo[] | null) ?? [];
+    infos = await readGzipJsonFileIfPresent(store, "BackupVolumeInfos", backupName);
   } catch (err) {
     throw new Error(`fail to get VolumeInfos metadata file for backup ${backupName}: ${getErrorMessage(err)}`, { cause: err });
   }
+  if (infos === undefined) {
+    log.debug({ backup: backupName }, "the backup has no volume info file; deciding from snapshot records");
+    return undefined;
+  }
+  return (infos as BackupVolumeInfo[] | null) ?? [];
 }
 
 function logResults(log: Logger, errors: RestoreResultSet, warnings: RestoreResultSet): void {

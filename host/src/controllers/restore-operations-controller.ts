@@ -13,7 +13,7 @@
 import { getErrorMessage, type Backup, type BackupStorageLocation, type Restore, type RestoreItemActionV2 } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
-import { readGzipJsonFile, type BackupStore, type Result } from "../persistence/backup-store.js";
+import { readGzipJsonFileIfPresent, type BackupStore, type Result } from "../persistence/backup-store.js";
 import { omitEmptyMergePatch } from "../persistence/go-json.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
 import type { NamedAction, PluginManager } from "../plugins/manager.js";
@@ -292,18 +292,12 @@ export function goHookStatus(hooks: Pick<HookSummary, "attempted" | "failed">): 
  * GetRestoreItemOperations: its upload failed, or a server stopped before storing it).
  */
 async function readRestoreItemOperations(store: BackupStore, restoreName: string): Promise<RestoreOperation[]> {
-  return ((await readIfPresent(store, "RestoreItemOperations", restoreName)) as RestoreOperation[] | null | undefined) ?? [];
+  return ((await readGzipJsonFileIfPresent(store, "RestoreItemOperations", restoreName)) as RestoreOperation[] | null | undefined) ?? [];
 }
 
 /** `restore-<r>-results.gz`; undefined when missing (Velero's GetRestoreResults reads that as empty). */
 async function readRestoreResults(store: BackupStore, restoreName: string): Promise<{ errors?: Result; warnings?: Result } | undefined> {
-  return ((await readIfPresent(store, "RestoreResults", restoreName)) ?? undefined) as { errors?: Result; warnings?: Result } | undefined;
-}
-
-/** A restore file parsed, or undefined when the object store has no such object (other errors throw). */
-async function readIfPresent(store: BackupStore, kind: "RestoreItemOperations" | "RestoreResults", restoreName: string): Promise<unknown> {
-  if (!(await store.fileExists(kind, restoreName))) return undefined;
-  return readGzipJsonFile(store, kind, restoreName);
+  return ((await readGzipJsonFileIfPresent(store, "RestoreResults", restoreName)) ?? undefined) as { errors?: Result; warnings?: Result } | undefined;
 }
 
 /** RestoreStatus fields Go leaves out when zero (omitempty), and those of its progress. */

@@ -37,6 +37,17 @@ export class ExecError extends KubeApiError {
   }
 }
 
+/** Velero's pod command executor's default timeout of a hook command. */
+export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
+
+/**
+ * The timeout a hook command runs with, as Velero's pod command executor sets it: exactly 0 (or
+ * unset) is its 30 s default, a negative timeout is none (its timer is armed for a positive one).
+ */
+export function execTimeoutMs(parsedMs: number): number {
+  return parsedMs === 0 ? DEFAULT_EXEC_TIMEOUT_MS : parsedMs < 0 ? Infinity : parsedMs;
+}
+
 /**
  * A failed hook command's error as Velero's pod command executor reports it: the node's status
  * message (ExecError), or `timed out after <duration>` (`timeout`, Go's format), else the error's

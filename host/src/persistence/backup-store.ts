@@ -116,3 +116,9 @@ export async function readGzipJsonFile(store: Pick<BackupStore, "getFile">, kind
   for await (const c of await store.getFile(kind, name)) chunks.push(Buffer.from(c as Uint8Array));
   return JSON.parse(gunzipSync(Buffer.concat(chunks)).toString("utf8")) as unknown;
 }
+
+/** The same, or undefined when the store has no such object (Velero's tryGet: an optional file); other errors throw. */
+export async function readGzipJsonFileIfPresent(store: Pick<BackupStore, "getFile" | "fileExists">, kind: BackupFileKind | RestoreFileKind, name: string): Promise<unknown> {
+  if (!(await store.fileExists(kind, name))) return undefined;
+  return readGzipJsonFile(store, kind, name);
+}

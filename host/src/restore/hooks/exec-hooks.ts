@@ -7,14 +7,13 @@
  */
 import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
-import { execFailureText } from "../../kube/errors.js";
+import { execFailureText, execTimeoutMs } from "../../kube/errors.js";
 import { longTimeout, type TimerHandle } from "../../shared/clock.js";
 import { formatGoDuration } from "../../shared/duration.js";
 import type { Logger } from "../../shared/logging.js";
 import type { RestoreClock } from "../clock.js";
 import type { PodExecRestoreHook } from "./restore-hooks.js";
 
-export const DEFAULT_HOOK_EXEC_TIMEOUT_MS = 30_000;
 export const HOOK_POLL_INTERVAL_MS = 1_000;
 
 export interface HookRunResult {
@@ -138,20 +137,18 @@ export async function runPodExecHooks(
           if (h.hook.onError === "Fail") break outer;
           continue;
         }
-        // as Velero's executor: 0 (what a Restore written by Velero's Go types carries, "0s") is the
-        // 30 s default; a negative timeout is none
-        const parsedTimeout = h.hook.execTimeout ? opts.parseDuration(h.hook.execTimeout) : 0;
-        const execTimeoutMs = parsedTimeout === 0 ? DEFAULT_HOOK_EXEC_TIMEOUT_MS : parsedTimeout < 0 ? Infinity : parsedTimeout;
+        // (0, what a Restore written by Velero's Go types carries as "0s", is the 30 s default)
+        const timeoutMs = execTimeoutMs(h.hook.execTimeout ? opts.parseDuration(h.hook.execTimeout) : 0);
         try {
           log.info({ namespace: pod.namespace, name: pod.name }, `running post-restore exec hook ${h.hookName} in container ${container}`);
           const out = await withTimeout(
-            execTimeoutMs,
-            kube.exec({ namespace: pod.namespace, pod: pod.name, container, command: h.hook.command, timeoutMs: execTimeoutMs }),
+            timeoutMs,
+            kube.exec({ namespace: pod.namespace, pod: pod.name, container, command: h.hook.command, timeoutMs }),
           );
           // Velero's words: client-go's exit error, the node's message, its executor's timeout
           if (out.exitCode !== 0) throw new Error(`command terminated with exit code ${out.exitCode}`);
         } catch (err) {
-          fail(`hook ${h.hookName} in container ${container} failed to execute, err: ${execFailureText(err, Number.isFinite(execTimeoutMs) ? formatGoDuration(execTimeoutMs) : "never")}`);
+          fail(`hook ${h.hookName} in container ${container} failed to execute, err: ${execFailureText(err, Number.isFinite(timeoutMs) ? formatGoDuration(timeoutMs) : "never")}`);
           if (h.hook.onError === "Fail") break outer;
         }
       }

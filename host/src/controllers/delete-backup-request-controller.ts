@@ -11,6 +11,7 @@ import {
   LABELS,
   getErrorMessage,
   isVeleroError,
+  saysNotFound,
   type Backup,
   type BackupStorageLocation,
   type DeleteBackupRequest,
@@ -322,9 +323,7 @@ export class DeleteBackupRequestReconciler implements Reconciler {
  * object stores use for it (a Go plugin's error arrives as text; Velero's isTarballNotFoundError).
  */
 function isTarballNotFound(err: unknown): boolean {
-  if (isVeleroError(err) && err.code === "VELERO_NOT_FOUND") return true;
-  const text = getErrorMessage(err).toLowerCase();
-  return ["not found", "does not exist", "nosuchkey", "blobnotfound", "objectnotexist"].some((w) => text.includes(w));
+  return (isVeleroError(err) && err.code === "VELERO_NOT_FOUND") || saysNotFound(getErrorMessage(err));
 }
 
 /** Runs fn; a failure is appended to errors (prefixed with context) instead of thrown. */

@@ -10,6 +10,7 @@ import { createGunzip } from "node:zlib";
 import { getErrorMessage, type Backup, type ObjectStore } from "@velero-ts/plugin-sdk";
 import { gzipStreamGo, gzipSyncGo } from "../shared/gzip.js";
 import { createSilentLogger, type Logger } from "../shared/logging.js";
+import { compareUtf8 } from "../shared/utf8-order.js";
 import type {
   BackupFileKind,
   BackupResults,
@@ -47,7 +48,7 @@ export function gzipJson(value: unknown, emptyList = false): Buffer {
 
 /** A Go map as its encoder writes it: keys sorted (byte order). */
 export function sortedKeys<T>(map: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => compareUtf8(a, b)));
 }
 
 /**

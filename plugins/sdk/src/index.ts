@@ -75,6 +75,7 @@ export {
   isVeleroError,
   ValidationError,
   NotFoundError,
+  saysNotFound,
   PluginError,
   PluginUnavailableError,
   PluginProtocolError,

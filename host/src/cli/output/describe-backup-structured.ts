@@ -11,6 +11,7 @@ import { boolPointerString, EMPTY_DISPLAY, joinOr } from "./describer.js";
 import { errorText, groupByPhase, isMissing, volumesByPod, type PodVolumeOp, type Result } from "./describe-common.js";
 import { legacyVolumeInfos, type BackupDescribeInput, type BackupVolumeInfo } from "./describe-backup.js";
 import { formatGoTime } from "./format.js";
+import { compareUtf8 } from "../../shared/utf8-order.js";
 
 type Doc = Record<string, unknown>;
 
@@ -22,7 +23,7 @@ export function encodeStructured(doc: Doc): string {
     if (v !== null && typeof v === "object") {
       return Object.fromEntries(
         Object.keys(v)
-          .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+          .sort(compareUtf8)
           .map((k) => [k, sorted((v as Doc)[k])]),
       );
     }

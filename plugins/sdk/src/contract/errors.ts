@@ -43,6 +43,15 @@ export class NotFoundError extends VeleroError {
   }
 }
 
+/**
+ * Whether an error's text says the object does not exist, in the words object stores use for it:
+ * how Velero's host tells a missing backup tarball from other errors (isTarballNotFoundError; a
+ * Go plugin's error reaches it as text, its status code unread).
+ */
+export function saysNotFound(text: string): boolean {
+  return /not found|does not exist|nosuchkey|blobnotfound|objectnotexist/i.test(text);
+}
+
 /** Why a plugin call failed, independent of the transport. */
 export type PluginErrorReason = "unavailable" | "aborted" | "invalid" | "internal" | "unknown";
 

@@ -18,6 +18,7 @@ import {
   NotFoundError,
   PluginError,
   PluginUnavailableError,
+  saysNotFound,
   type PluginErrorReason,
   type RemoteStackFrame,
 } from "../contract/errors.js";
@@ -41,9 +42,6 @@ export interface ServerStatus {
  */
 export const MAX_STATUS_TRAILER_BYTES = 48 * 1024;
 
-/** The words Velero's isTarballNotFoundError looks for in an error's text (lower-cased). */
-const NOT_FOUND_WORDS = /not found|does not exist|nosuchkey|blobnotfound|objectnotexist/i;
-
 /** Maps any thrown value to the status a handler returns. */
 export function toServerStatus(error: unknown, override?: { code: grpc.status; prefix?: string }): ServerStatus {
   const code = override?.code ?? codeFor(error);
@@ -53,7 +51,7 @@ export function toServerStatus(error: unknown, override?: { code: grpc.status; p
   // Velero's host never looks at the status code: whether a missing object (the tarball of a
   // backup being deleted) is "not found" is read from the message's words. A NotFoundError whose
   // message has none of them gets them, or Velero's deletion of that backup fails for ever.
-  if (code === grpc.status.NOT_FOUND && !NOT_FOUND_WORDS.test(full)) full += " (not found)";
+  if (code === grpc.status.NOT_FOUND && !saysNotFound(full)) full += " (not found)";
   const frames = error instanceof Error ? parseJsStack(error.stack ?? "") : [];
   let message = full;
   let details = encodeStatusDetails(code, message, frames);

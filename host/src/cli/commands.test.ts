@@ -54,6 +54,13 @@ function allCommandPaths(): string[][] {
   return out;
 }
 
+/** The command at `path` in a fresh command tree. */
+function createProgramCommand(path: string[]): Command {
+  let cmd = createProgram(new Factory(createTestCli().deps));
+  for (const name of path) cmd = cmd.commands.find((c) => c.name() === name) as Command;
+  return cmd;
+}
+
 describe("velero CLI", () => {
   it.each(allCommandPaths().map((p) => ({ path: p.join(" ") || "(root)", argv: p })))("prints help for $path", async ({ argv }) => {
     const cli = createTestCli();
@@ -61,6 +68,17 @@ describe("velero CLI", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: velero/);
   });
+
+  it.each(allCommandPaths().filter((p) => p.length > 0 && createProgramCommand(p).commands.length > 0).map((p) => ({ path: p.join(" "), argv: p })))(
+    "$path without a subcommand prints its help on stdout and exits 0, as cobra does",
+    async ({ argv }) => {
+      const cli = createTestCli();
+      const r = await cli.run(...argv);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toMatch(/^Usage: velero/);
+    },
+  );
 
   it("accepts noun-verb, verb-noun and aliases alike", async () => {
     const cli = createTestCli();

@@ -42,7 +42,9 @@ function installErrorHandling(cmd: Command, deps: CliDeps): void {
   });
   cmd.configureOutput({
     writeOut: (s) => deps.stdout.write(s),
-    writeErr: (s) => deps.stderr.write(s),
+    // Commander writes through writeErr only help({ error: true }): a group command (`velero
+    // backup`) run without a subcommand. Cobra prints that help on stdout (exit 0), so it goes there.
+    writeErr: (s) => deps.stdout.write(s),
     outputError: () => undefined,
   });
   cmd.showSuggestionAfterError(true);

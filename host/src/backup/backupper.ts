@@ -868,7 +868,15 @@ class BackupRun {
         continue;
       }
       const gr = groupResourceString(resource.group, resource.resource);
-      const object = await this.#kube.get({ group: resource.group, version: resource.version, resource: resource.resource }, id.name, id.namespace || undefined);
+      // As Velero's getItemsFromResourceIdentifiers: an item that cannot be read is logged and skipped.
+      let object: UnstructuredItem | undefined;
+      try {
+        object = await this.#kube.get({ group: resource.group, version: resource.version, resource: resource.resource }, id.name, id.namespace || undefined);
+      } catch (err) {
+        log.error({ err: getErrorMessage(err) }, "Error getting item");
+        failed++;
+        continue;
+      }
       if (!object) {
         log.error(`post-operation item ${gr} ${id.namespace ? `${id.namespace}/` : ""}${id.name} was not found in the cluster`);
         failed++;

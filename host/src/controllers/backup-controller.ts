@@ -549,9 +549,10 @@ export class BackupReconciler implements Reconciler {
     const hasOperations = (output?.itemOperations.length ?? 0) > 0;
     // As Velero, the operations are asked for their progress before the backup is stored: one
     // already done (or failed) is recorded as such, and a backup whose operations are all done
-    // goes straight to Finalizing; failures are errors of the backup.
+    // goes straight to Finalizing; failures are errors of the backup. A failed backup's operations
+    // are asked too (its status counts them, as Velero's).
     let operationsRunning = false;
-    if (output && hasOperations && fatal.length === 0) {
+    if (output && hasOperations) {
       const operations = output.itemOperations as StoredOperation[];
       const { inProgress, failures } = await checkBackupItemOperations(b, operations, new Map(actions.map((a) => [a.name, a.action])), this.#clock.now(), log);
       operationsRunning = inProgress;

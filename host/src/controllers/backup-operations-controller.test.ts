@@ -1,8 +1,13 @@
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
+import { createGunzip, gunzipSync } from "node:zlib";
 import { extract } from "tar-stream";
 import { describe, expect, it } from "vitest";
 import type { Backup, BackupItemActionV2, BackupItemActionV2Output, BackupStorageLocation, OperationProgress, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { TarballWriter } from "../backup/tar-writer.js";
 import { GVR } from "../kube/gvr.js";
 import { ObjectBackupStore } from "../persistence/object-backup-store.js";
 import { createSilentLogger } from "../shared/logging.js";
@@ -23,6 +28,8 @@ const KEY = "velero/b1";
  */
 class AsyncAction implements BackupItemActionV2 {
   progressValue: Partial<OperationProgress> = { completed: false };
+  /** Per operation ID: what progress() reports instead of progressValue. */
+  readonly progressFor = new Map<string, Partial<OperationProgress>>();
   progressError: Error | undefined;
   readonly progressCalls: string[] = [];
   readonly cancelled: string[] = [];
@@ -50,14 +57,14 @@ class AsyncAction implements BackupItemActionV2 {
   async progress(operationId: string, backup: Backup): Promise<OperationProgress> {
     this.progressCalls.push(`${operationId}:${backup.metadata.name}`);
     if (this.progressError) throw this.progressError;
-    return { completed: false, err: "", nCompleted: 0, nTotal: 0, operationUnits: "", description: "", ...this.progressValue };
+    return { completed: false, err: "", nCompleted: 0, nTotal: 0, operationUnits: "", description: "", ...(this.progressFor.get(operationId) ?? this.progressValue) };
   }
   async cancel(operationId: string): Promise<void> {
     this.cancelled.push(operationId);
   }
 }
 
-async function setup(options: { progressAtBackupEnd?: Partial<OperationProgress> } = {}) {
+async function setup(options: { progressAtBackupEnd?: Partial<OperationProgress>; secondOperation?: boolean; itemOperationTimeout?: string } = {}) {
   const kube = new FakeKubeClient();
   const clock = new FakeClock("2024-05-01T10:00:00Z");
   const objects = new MemoryObjectStore();
@@ -70,6 +77,7 @@ async function setup(options: { progressAtBackupEnd?: Partial<OperationProgress>
       forConfigMap("app", "cm1", { v: "before" }).build(),
       forConfigMap("app", "cm1-result", { v: "before" }).build(),
       forConfigMap("other", "cm1-result-extra", { v: "extra" }).build(),
+      ...(options.secondOperation ? [forConfigMap("app", "cm2", { v: "before" }).build(), forConfigMap("app", "cm2-result", { v: "before" }).build()] : []),
     )
     .seed(GVR.backupStorageLocations, forBackupStorageLocation("velero", "default").default().phase("Available").build());
   const getBackupStore = async (l: BackupStorageLocation) => new ObjectBackupStore({ objectStore: objects, bucket: l.spec.objectStorage.bucket, prefix: l.spec.objectStorage.prefix });
@@ -108,9 +116,12 @@ async function setup(options: { progressAtBackupEnd?: Partial<OperationProgress>
       backupLastSuccessfulTimestamp: m("lastSuccess"),
       backupDuration: m("duration"),
       backupItems: (schedule: string, total: number, errors: number) => void metrics.push(`items:${schedule}:${total}:${errors}`),
+      backupTarballSize: (schedule: string, bytes: number) => void metrics.push(`tarballSize:${schedule}:${bytes > 0 ? "set" : bytes}`),
     },
   });
-  await kube.create(GVR.backups, forBackup("velero", "b1").includedNamespaces("app").build() as never);
+  const spec = forBackup("velero", "b1").includedNamespaces("app").build() as Backup;
+  if (options.itemOperationTimeout) spec.spec.itemOperationTimeout = options.itemOperationTimeout;
+  await kube.create(GVR.backups, spec as never);
   await backups.reconcile(KEY);
   await backups.idle();
   // what the backup controller asked (once, as the backup's items were written); the tests count the operations controller's calls
@@ -188,11 +199,11 @@ describe("BackupOperationsReconciler", () => {
     expect(t.action.progressCalls).toHaveLength(2);
     expect(patches()).toBe(before);
     expect(t.metrics).toEqual([]);
-    // progress back to zero counts: left out of the file, as Go's omitempty leaves them
-    t.action.progressValue = { completed: false, nCompleted: 0, nTotal: 0 };
+    // progress back to zero counts and empty texts: left out of the file, as Go's omitempty
+    // leaves them (Velero copies every reported field, an emptied one too)
+    t.action.progressValue = { completed: false, nCompleted: 0, nTotal: 0, operationUnits: "", description: "" };
     await t.operations.reconcile(KEY);
-    expect((await t.ops())[0]?.status).not.toHaveProperty("nCompleted");
-    expect((await t.ops())[0]?.status).not.toHaveProperty("nTotal");
+    for (const field of ["nCompleted", "nTotal", "operationUnits", "description"]) expect((await t.ops())[0]?.status).not.toHaveProperty(field);
   });
 
   it("an operation that completes: post-operation items re-backed-up through the actions into the tarball, then Completed (metadata last)", async () => {
@@ -213,8 +224,9 @@ describe("BackupOperationsReconciler", () => {
     expect(status?.completionTimestamp).toBe("2024-05-01T10:00:20Z");
     expect(t.stored()).toMatchObject({ apiVersion: "velero.io/v1", kind: "Backup", status: { phase: "Completed", backupItemOperationsCompleted: 1 } });
     expect((await t.ops())[0]?.status).toMatchObject({ phase: "Completed", nCompleted: 10, nTotal: 10 });
-    // itemoperations, then tarball, then velero-backup.json last.
-    expect(t.objects.puts.slice(putsBefore)).toEqual(["backups/b1/b1-itemoperations.json.gz", "backups/b1/b1.tar.gz", "backups/b1/velero-backup.json"]);
+    // As Velero: velero-backup.json and the operations with the Finalizing phase; then the
+    // tarball, then velero-backup.json last (Completed).
+    expect(t.objects.puts.slice(putsBefore)).toEqual(["backups/b1/velero-backup.json", "backups/b1/b1-itemoperations.json.gz", "backups/b1/b1.tar.gz", "backups/b1/velero-backup.json"]);
     const entries = await tarEntries(await t.store.getBackupContents("b1"));
     expect(entries.has("metadata/version")).toBe(true);
     // The post-operation item is read again from the API server and run through the action again
@@ -229,7 +241,8 @@ describe("BackupOperationsReconciler", () => {
     expect(JSON.parse(entries.get("resources/configmaps/namespaces/app/cm1.json") ?? "{}")).toMatchObject({ data: { v: "before" } });
     expect([...entries.keys()].filter((k) => k.endsWith("/cm1-result.json"))).toHaveLength(2);
     expect(entries.has("resources/namespaces/cluster/app.json")).toBe(true);
-    expect(t.metrics).toEqual(["success::undefined", "lastStatus::true", "lastSuccess::2024-05-01T10:00:20.000Z", "duration::20"]);
+    // the rewritten tarball's size, then the outcome
+    expect(t.metrics).toEqual(["tarballSize::set", "success::undefined", "lastStatus::true", "lastSuccess::2024-05-01T10:00:20.000Z", "duration::20"]);
     expect(t.postProcessing.keys.size, "no longer held: it may be deleted").toBe(0);
     // Finished backups are left alone afterwards.
     expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
@@ -242,7 +255,7 @@ describe("BackupOperationsReconciler", () => {
     expect(await ops.reconcile(KEY)).toEqual({ kind: "requeue", afterMs: 2_500 });
   });
 
-  it("a post-operation item whose action starts another operation while finalizing keeps its old copy; the backup ends PartiallyFailed", async () => {
+  it("a post-operation item whose action starts another operation while finalizing keeps its old copy; the backup ends PartiallyFailed (README: Velero only logs it)", async () => {
     const t = await setup();
     // The result config map now gets an operation of its own from the action: Velero refuses that while finalizing.
     const execute = t.action.execute.bind(t.action);
@@ -265,8 +278,8 @@ describe("BackupOperationsReconciler", () => {
     expect(t.backup().status).not.toHaveProperty("backupItemOperationsCompleted");
     expect(t.stored().status).toMatchObject({ phase: "PartiallyFailed", backupItemOperationsFailed: 1 });
     expect((await t.ops())[0]?.status).toMatchObject({ phase: "Failed", error: "snapshot upload failed" });
-    // the errors gauge follows the operation's error (3 items backed up), then the outcome
-    expect(t.metrics).toEqual(["items::3:1", "partial::undefined", "lastStatus::false", "duration::0"]);
+    // the errors gauge follows the operation's error (3 items backed up), then the rewritten tarball's size and the outcome
+    expect(t.metrics).toEqual(["items::3:1", "tarballSize::set", "partial::undefined", "lastStatus::false", "duration::0"]);
   });
 
   it("a progress call that throws fails the operation", async () => {
@@ -319,7 +332,7 @@ describe("BackupOperationsReconciler", () => {
     expect(t.backup().status).toMatchObject({ phase: "PartiallyFailed", backupItemOperationsFailed: 1 });
   });
 
-  it("an action that is no longer registered fails its operation with a fix hint", async () => {
+  it("an action that is no longer registered fails its operation with Velero's words", async () => {
     const t = await setup();
     const ops = new BackupOperationsReconciler({
       kube: t.kube,
@@ -329,7 +342,7 @@ describe("BackupOperationsReconciler", () => {
       plugins: { getBackupItemActions: async () => [] },
     });
     await ops.reconcile(KEY);
-    expect((await t.ops())[0]?.status.error).toContain(`backup item action "${ACTION}" is not registered`);
+    expect((await t.ops())[0]?.status.error).toBe(`unable to get valid BackupItemActionV2 for "${ACTION}"`);
     expect(t.backup().status?.phase).toBe("PartiallyFailed");
   });
 
@@ -343,7 +356,7 @@ describe("BackupOperationsReconciler", () => {
     expect(t.backup().status).not.toHaveProperty("backupItemOperationsFailed");
   });
 
-  it("a backup whose location was deleted, or made ReadOnly, while its operations ran ends PartiallyFailed with an error, and nothing is written to the bucket (as Velero)", async () => {
+  it("a backup whose location was deleted, or made ReadOnly, while its operations ran ends PartiallyFailed, its errors count and completion time untouched, and nothing is written to the bucket (as Velero)", async () => {
     for (const change of ["deleted", "read-only"] as const) {
       const t = await setup();
       if (change === "deleted") await t.kube.delete(GVR.backupStorageLocations, "default", "velero");
@@ -351,14 +364,116 @@ describe("BackupOperationsReconciler", () => {
       const puts = t.objects.puts.length;
       t.clock.advance(5_000);
       expect(await t.operations.reconcile(KEY), change).toEqual({ kind: "done" });
-      expect(t.backup().status, change).toMatchObject({ phase: "PartiallyFailed", errors: 1, completionTimestamp: "2024-05-01T10:00:05Z" });
+      expect(t.backup().status?.phase, change).toBe("PartiallyFailed");
+      expect(t.backup().status, change).not.toHaveProperty("errors");
+      expect(t.backup().status, change).not.toHaveProperty("completionTimestamp");
       expect(t.objects.puts.length, `${change}: no write`).toBe(puts);
       expect(t.action.progressCalls, `${change}: the plugin is not asked`).toEqual([]);
       expect(t.stored().status?.phase, `${change}: the bucket's copy is left as it was`).toBe("WaitingForPluginOperations");
-      expect(t.metrics, change).toEqual(["partial::undefined", "lastStatus::false", "duration::5"]);
+      // Velero sets the errors gauge only (3 items, no errors)
+      expect(t.metrics, change).toEqual(["items::3:0"]);
       // done: a later look changes nothing
       expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
     }
+  });
+
+  it("a Finalizing backup whose location is gone is retried (it throws, stays Finalizing, nothing written) and finishes once the location is back, as Velero's finalizer", async () => {
+    const t = await setup();
+    await t.kube.patch(GVR.backups, "b1", "velero", { status: { phase: "Finalizing" } });
+    const location = t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero") as BackupStorageLocation;
+    await t.kube.delete(GVR.backupStorageLocations, "default", "velero");
+    const puts = t.objects.puts.length;
+    await expect(t.operations.reconcile(KEY)).rejects.toThrow(/backup storage location "default" does not exist/);
+    expect(t.backup().status?.phase).toBe("Finalizing");
+    expect(t.objects.puts.length).toBe(puts);
+    await t.kube.create(GVR.backupStorageLocations, { ...location, metadata: { name: "default", namespace: "velero" } } as never);
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(t.backup().status?.phase).toBe("Completed");
+  });
+
+  it("a Finalizing backup whose location became ReadOnly ends PartiallyFailed with an error and nothing is written (Velero would write to it: README)", async () => {
+    const t = await setup();
+    await t.kube.patch(GVR.backups, "b1", "velero", { status: { phase: "Finalizing" } });
+    await t.kube.patch(GVR.backupStorageLocations, "default", "velero", { spec: { accessMode: "ReadOnly" } });
+    const puts = t.objects.puts.length;
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(t.backup().status).toMatchObject({ phase: "PartiallyFailed", errors: 1 });
+    expect(t.objects.puts.length).toBe(puts);
+  });
+
+  it("a tarball that cannot be stored while finalizing: the reconcile throws and the backup stays Finalizing with its tarball as it was; the next try completes it", async () => {
+    const t = await setup();
+    await t.kube.patch(GVR.configMaps, "cm1-result", "app", { data: { v: "after" } });
+    t.action.progressValue = { completed: true };
+    t.objects.failPutOn = (key) => key.endsWith(".tar.gz");
+    await expect(t.operations.reconcile(KEY)).rejects.toThrow(/b1\.tar\.gz failed/);
+    expect(t.backup().status?.phase).toBe("Finalizing");
+    expect(t.backup().status).not.toHaveProperty("errors");
+    expect(t.stored().status?.phase).toBe("Finalizing");
+    let entries = await tarEntries(await t.store.getBackupContents("b1"));
+    expect(JSON.parse(entries.get("resources/configmaps/namespaces/app/cm1-result.json") ?? "{}")).toMatchObject({ data: { v: "before" } });
+    t.objects.failPutOn = undefined;
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(t.backup().status?.phase).toBe("Completed");
+    entries = await tarEntries(await t.store.getBackupContents("b1"));
+    expect(JSON.parse(entries.get("resources/configmaps/namespaces/app/cm1-result.json") ?? "{}")).toMatchObject({ data: { v: "after" } });
+  });
+
+  it("a post-operation item gone from the cluster keeps its earlier copy; an error of the backup, PartiallyFailed (README: Velero only logs it)", async () => {
+    const t = await setup();
+    await t.kube.delete(GVR.configMaps, "cm1-result", "app");
+    t.action.progressValue = { completed: true };
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(t.backup().status).toMatchObject({ phase: "PartiallyFailed", errors: 1 });
+    expect(t.stored().status).toMatchObject({ phase: "PartiallyFailed", errors: 1 });
+    const entries = await tarEntries(await t.store.getBackupContents("b1"));
+    expect(JSON.parse(entries.get("resources/configmaps/namespaces/app/cm1-result.json") ?? "{}")).toMatchObject({ data: { v: "before" } });
+  });
+
+  it("the rewritten tarball replaces only entries of the same path: a copy of the item under another version directory is kept (Velero's buildFinalTarball)", async () => {
+    const t = await setup();
+    // another served version's copy, as EnableAPIGroupVersions writes one
+    const otherVersion = "resources/configmaps/v2/namespaces/app/cm1-result.json";
+    const dir = await mkdtemp(join(tmpdir(), "vt-ops-test-"));
+    try {
+      const path = join(dir, "b1.tar.gz");
+      const writer = new TarballWriter(path);
+      for (const [name, data] of await tarEntries(await t.store.getBackupContents("b1"))) await writer.writeFile(name, data);
+      await writer.writeFile(otherVersion, '{"v2":"before"}');
+      await writer.close();
+      await t.store.putBackupContents("b1", createReadStream(path));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    await t.kube.patch(GVR.configMaps, "cm1-result", "app", { data: { v: "after" } });
+    t.action.progressValue = { completed: true };
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    const entries = await tarEntries(await t.store.getBackupContents("b1"));
+    expect(entries.get(otherVersion)).toBe('{"v2":"before"}');
+    expect(JSON.parse(entries.get("resources/configmaps/namespaces/app/cm1-result.json") ?? "{}")).toMatchObject({ data: { v: "after" } });
+  });
+
+  it("an operation that fails while another still runs: the bucket's velero-backup.json follows (WaitingForPluginOperationsPartiallyFailed, errors 1), as Velero writes it", async () => {
+    const t = await setup({ secondOperation: true });
+    t.action.progressFor.set("op-cm1", { completed: true, err: "upload refused" });
+    expect(await t.operations.reconcile(KEY)).toMatchObject({ kind: "requeue" });
+    expect(t.backup().status).toMatchObject({ phase: "WaitingForPluginOperationsPartiallyFailed", errors: 1, backupItemOperationsFailed: 1 });
+    expect(t.stored().status).toMatchObject({ phase: "WaitingForPluginOperationsPartiallyFailed", errors: 1, backupItemOperationsFailed: 1 });
+    expect((await t.ops()).map((o) => o.status.phase)).toEqual(["Failed", "New"]);
+  });
+
+  it("a negative spec.itemOperationTimeout times an unfinished operation out at its first check (Velero defaults only a zero timeout)", async () => {
+    const t = await setup({ itemOperationTimeout: "-1m" });
+    expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(t.action.cancelled).toEqual(["op-cm1"]);
+    expect((await t.ops())[0]?.status).toMatchObject({ phase: "Failed", error: OPERATION_TIMED_OUT });
+  });
+
+  it("an operation failing as the backup is written is logged in the backup's results with Velero's words (<error>, plugin: <name>)", async () => {
+    const t = await setup({ progressAtBackupEnd: { completed: true, err: "snapshot refused" } });
+    const results = JSON.parse(gunzipSync(t.objects.get("bucket", "backups/b1/b1-results.gz") ?? Buffer.alloc(0)).toString()) as { errors?: { velero?: string[] } };
+    // (an entry without a resource is written " message: /<text>", as Velero's log hook writes it)
+    expect(results.errors?.velero).toEqual([` message: /snapshot refused, plugin: ${ACTION}`]);
   });
 
   it("ignores backups in other phases", async () => {

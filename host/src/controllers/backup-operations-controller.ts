@@ -13,7 +13,7 @@
  * velero-backup.json last with Completed / PartiallyFailed.
  */
 import { createReadStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -76,7 +76,7 @@ export interface BackupOperationsReconcilerOptions {
   /** Shared with the backup controller; the backups ended here are removed from it. */
   postProcessing?: BackupPostProcessingTracker;
   /** Outcome metrics of backups finished here (Velero's finalizer records them). */
-  metrics?: Pick<BackupMetrics, "backupSuccess" | "backupPartialFailure" | "backupLastStatus" | "backupLastSuccessfulTimestamp" | "backupDuration" | "backupItems">;
+  metrics?: Pick<BackupMetrics, "backupSuccess" | "backupPartialFailure" | "backupLastStatus" | "backupLastSuccessfulTimestamp" | "backupDuration" | "backupItems" | "backupTarballSize">;
 }
 
 export class BackupOperationsReconciler implements Reconciler {
@@ -107,14 +107,29 @@ export class BackupOperationsReconciler implements Reconciler {
     const log = this.#log.child({ backup: key });
     const locationName = backup.spec.storageLocation ?? "";
     const location = (await this.#o.kube.get(GVR.backupStorageLocations, locationName, namespace)) as unknown as BackupStorageLocation | undefined;
-    // As Velero's operations controller: without its location (deleted) or with a location now
-    // ReadOnly, the backup's operations cannot be followed nor its files written: the backup ends
-    // PartiallyFailed and nothing is written to the bucket.
-    if (!location || location.spec.accessMode === "ReadOnly") {
-      const why = !location
-        ? `Cannot check progress on Backup operations because backup storage location ${locationName} does not exist; marking backup PartiallyFailed`
-        : `Cannot check progress on Backup operations because backup storage location ${locationName} is currently in read-only mode; marking backup PartiallyFailed`;
-      log.warn(why);
+    if (WAITING.has(phase) && (!location || location.spec.accessMode === "ReadOnly")) {
+      // As Velero's operations controller: without its location (deleted) or with a location now
+      // ReadOnly, the operations cannot be followed nor the files written: the backup's phase
+      // becomes PartiallyFailed (its errors count and completion time are left as they are, as
+      // Velero leaves them), nothing is written to the bucket, and the errors gauge is set.
+      log.warn(
+        !location
+          ? `Cannot check progress on Backup operations because backup storage location ${locationName} does not exist; marking backup PartiallyFailed`
+          : `Cannot check progress on Backup operations because backup storage location ${locationName} is currently in read-only mode; marking backup PartiallyFailed`,
+      );
+      await this.#patch(backup, { phase: "PartiallyFailed" });
+      this.#o.metrics?.backupItems(scheduleOf(backup), backup.status?.progress?.totalItems ?? 0, backup.status?.errors ?? 0);
+      this.#o.postProcessing?.keys.delete(key);
+      return { kind: "done" };
+    }
+    if (!location) {
+      // As Velero's finalizer: retried (with backoff) until the location is back.
+      throw new Error(`cannot finalize backup ${key}: its backup storage location "${locationName}" does not exist; create it again to let the backup finish`);
+    }
+    if (location.spec.accessMode === "ReadOnly") {
+      // Velero's finalizer writes to a ReadOnly location; this server writes nothing there: the
+      // backup ends PartiallyFailed with an error, its bucket copy left as it was (README).
+      log.warn(`Cannot finalize the backup because backup storage location ${locationName} is currently in read-only mode; marking backup PartiallyFailed`);
       const status = { phase: "PartiallyFailed" as const, errors: (backup.status?.errors ?? 0) + 1, completionTimestamp: toKubeTime(this.#clock.now()) };
       this.#recordMetrics(await this.#patch(backup, status));
       this.#o.postProcessing?.keys.delete(key);
@@ -125,17 +140,19 @@ export class BackupOperationsReconciler implements Reconciler {
 
     if (WAITING.has(phase)) {
       const { inProgress, newlyFailed } = await this.#checkOperations(backup, operations, log);
-      await store.putBackupItemOperations(name, operations);
       const counts = countOperations(operations);
       const partial = phase === "WaitingForPluginOperationsPartiallyFailed" || counts.failed > 0;
       const status: Record<string, unknown> = { ...counts.status };
       if (newlyFailed > 0) {
         status.errors = (backup.status?.errors ?? 0) + newlyFailed;
         // Velero's errors gauge follows the errors its operations add
-        this.#o.metrics?.backupItems(backup.metadata.labels?.[LABELS.scheduleName] ?? "", backup.status?.progress?.totalItems ?? 0, status.errors as number);
+        this.#o.metrics?.backupItems(scheduleOf(backup), backup.status?.progress?.totalItems ?? 0, status.errors as number);
       }
       if (inProgress) {
         if (partial) status.phase = "WaitingForPluginOperationsPartiallyFailed";
+        // As Velero: the bucket's velero-backup.json follows the status when an operation fails.
+        if (newlyFailed > 0) await this.#storeMetadata(store, backup, status);
+        await store.putBackupItemOperations(name, operations);
         const current = backup.status as Record<string, unknown> | undefined;
         // A zero count is left out of the status (Go's omitempty): absent and 0 are the same.
         // An unchanged status is not patched: the patch would come back as a watch event and
@@ -145,11 +162,22 @@ export class BackupOperationsReconciler implements Reconciler {
       }
       status.phase = partial ? "FinalizingPartiallyFailed" : "Finalizing";
       log.info({ phase: status.phase }, "all asynchronous operations of the backup have finished");
+      // As Velero: velero-backup.json and the operations file are stored with the Finalizing phase.
+      await this.#storeMetadata(store, backup, status);
+      await store.putBackupItemOperations(name, operations);
       backup = await this.#patch(backup, goBackupStatusMergePatch(status));
     }
     await this.#finalize(backup, store, operations, log);
     this.#o.postProcessing?.keys.delete(key);
     return { kind: "done" };
+  }
+
+  /** Writes velero-backup.json: `backup` with `status` merged into its status. */
+  async #storeMetadata(store: BackupStore, backup: Backup, status: Record<string, unknown>): Promise<Backup> {
+    const b = structuredClone(backup);
+    b.status = { ...(b.status ?? {}), ...status } as Backup["status"];
+    await store.putBackupMetadata({ ...b, apiVersion: "velero.io/v1", kind: "Backup" });
+    return b;
   }
 
   /** Updates each unfinished operation in place; reports whether any is still running. */
@@ -159,33 +187,29 @@ export class BackupOperationsReconciler implements Reconciler {
     return { inProgress, newlyFailed: failures.length };
   }
 
-  /** Re-backs-up post-operation items, re-uploads the tarball, then writes the final metadata. */
+  /**
+   * Re-backs-up post-operation items, re-uploads the tarball, then writes the final metadata. An
+   * item that cannot be read or backed up again keeps its earlier copy and is an error of the
+   * backup, which ends PartiallyFailed (Velero only logs it: README). As Velero's finalizer, a
+   * failure to read or write the tarball throws, so the backup stays Finalizing and is tried again
+   * with backoff.
+   */
   async #finalize(backup: Backup, store: BackupStore, operations: StoredOperation[], log: Logger): Promise<void> {
-    const name = backup.metadata.name ?? "";
-    let partial = backup.status?.phase === "FinalizingPartiallyFailed";
-    let errors = backup.status?.errors ?? 0;
+    let failed = 0;
     const post = operations.flatMap((o) => o.spec.postOperationItems ?? []);
     if (post.length > 0) {
-      try {
-        const missing = await this.#rewriteTarball(backup, store, post, log);
-        errors += missing;
-        if (missing > 0) partial = true;
-      } catch (err) {
-        log.error({ err: getErrorMessage(err) }, "error re-backing up post-operation items");
-        errors++;
-        partial = true;
-      }
+      const rewritten = await this.#rewriteTarball(backup, store, post, log);
+      failed = rewritten.failed;
+      if (failed > 0) log.error(`${failed} post-operation item(s) could not be backed up again; the tarball keeps their earlier copies`);
+      if (rewritten.tarballBytes !== undefined) this.#o.metrics?.backupTarballSize(scheduleOf(backup), rewritten.tarballBytes);
     }
-    const final: BackupPhase = partial ? "PartiallyFailed" : "Completed";
-    const b = structuredClone(backup);
-    b.status = {
-      ...(b.status ?? {}),
+    const final: BackupPhase = backup.status?.phase === "FinalizingPartiallyFailed" || failed > 0 ? "PartiallyFailed" : "Completed";
+    const b = await this.#storeMetadata(store, backup, {
       ...countOperations(operations).status,
       phase: final,
-      errors,
+      ...(failed > 0 ? { errors: (backup.status?.errors ?? 0) + failed } : {}),
       completionTimestamp: toKubeTime(this.#clock.now()),
-    };
-    await store.putBackupMetadata({ ...b, apiVersion: "velero.io/v1", kind: "Backup" });
+    });
     // as Velero's Go struct writes it: zero counters left out
     await this.#patch(backup, goBackupStatusMergePatch(b.status as unknown as Record<string, unknown>));
     log.info({ phase: final }, `backup ${final}`);
@@ -195,7 +219,7 @@ export class BackupOperationsReconciler implements Reconciler {
   #recordMetrics(b: Backup): void {
     const m = this.#o.metrics;
     if (!m) return;
-    const schedule = b.metadata.labels?.[LABELS.scheduleName] ?? "";
+    const schedule = scheduleOf(b);
     const s = b.status ?? {};
     if (s.phase === "Completed") {
       m.backupSuccess(schedule);
@@ -210,8 +234,13 @@ export class BackupOperationsReconciler implements Reconciler {
     }
   }
 
-  /** Returns the number of post-operation items that could not be backed up. */
-  async #rewriteTarball(backup: Backup, store: BackupStore, items: Identifier[], log: Logger): Promise<number> {
+  /**
+   * Rewrites the tarball with the re-backed-up entries: as Velero's buildFinalTarball, an entry of
+   * the same path is replaced where it stands, every other entry is copied (its header's mtime
+   * kept), and new paths go at the end. Returns how many post-operation items could not be backed
+   * up again and the new tarball's size (undefined when nothing was rewritten).
+   */
+  async #rewriteTarball(backup: Backup, store: BackupStore, items: Identifier[], log: Logger): Promise<{ failed: number; tarballBytes: number | undefined }> {
     const name = backup.metadata.name ?? "";
     const { files, failed } = await this.#backupper.finalize({
       backup,
@@ -219,34 +248,27 @@ export class BackupOperationsReconciler implements Reconciler {
       actions: await this.#o.plugins.getBackupItemActions(),
       log,
     });
-    if (files.size === 0) return failed;
-    // Any older copy of a re-backed-up item (in any version directory) is dropped.
-    const itemDirs = [...files.keys()].map(itemLocation).filter((l) => l !== undefined);
-    const isStale = (path: string): boolean =>
-      !files.has(path) && itemDirs.some(({ gr, scope, file }) => path.startsWith(`resources/${gr}/`) && path.endsWith(`/${scope}/${file}`));
-
+    if (files.size === 0) return { failed, tarballBytes: undefined };
     const dir = await mkdtemp(join(tmpdir(), "velero-finalize-"));
     try {
       const tarPath = join(dir, `${name}.tar.gz`);
       const writer = new TarballWriter(tarPath, () => this.#clock.now());
       const pending = new Map(files);
       try {
-        // As Velero's buildFinalTarball: a copied entry keeps its header's mtime, a new one gets now.
         await copyEntries(await store.getBackupContents(name), async (path, data, mtime) => {
           const replacement = pending.get(path);
           pending.delete(path);
-          if (replacement !== undefined) await writer.writeFile(path, replacement);
-          else if (!isStale(path)) await writer.writeFile(path, data, mtime);
+          await (replacement !== undefined ? writer.writeFile(path, replacement) : writer.writeFile(path, data, mtime));
         });
         for (const [path, data] of pending) await writer.writeFile(path, data);
       } finally {
         await writer.close();
       }
       await store.putBackupContents(name, createReadStream(tarPath));
+      return { failed, tarballBytes: (await stat(tarPath)).size };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-    return failed;
   }
 
   async #patch(backup: Backup, status: object): Promise<Backup> {
@@ -276,15 +298,17 @@ export async function checkBackupItemOperations(
     const id = op.spec.operationID;
     // As Velero's getBackupItemOperationProgress: the plugin is asked first; the timeout only
     // fails an operation that has not completed; a failure keeps the plugin's last `updated`.
-    const fail = (message: string): void => {
+    // The failure as Velero's wrapErrMsg words it for the backup log: "<error>, plugin: <name>".
+    const fail = (message: string, plugin = op.spec.backupItemAction): void => {
       op.status.phase = "Failed";
       op.status.error = message;
-      failures.push(`operation ${id} of backup item action ${op.spec.backupItemAction} failed: ${message}`);
+      failures.push(`${message ? `${message}, ` : ""}plugin: ${plugin}`);
       log.warn({ operationID: id, backupItemAction: op.spec.backupItemAction }, `backup item operation failed: ${message}`);
     };
     const action = actions.get(op.spec.backupItemAction);
     if (!action) {
-      fail(`backup item action "${op.spec.backupItemAction}" is not registered; install the plugin that provides it`);
+      log.warn({ operationID: id }, `backup item action "${op.spec.backupItemAction}" is not registered: install the plugin that provides it`);
+      fail(`unable to get valid BackupItemActionV2 for "${op.spec.backupItemAction}"`, "unknown");
       continue;
     }
     let p;
@@ -326,11 +350,9 @@ export function countOperations(operations: StoredOperation[]): { failed: number
   };
 }
 
-
-/** "resources/<gr>[/<version dir>]/<namespaces/ns | cluster>/<name>.json" → its parts; undefined for other paths. */
-function itemLocation(path: string): { gr: string; scope: string; file: string } | undefined {
-  const m = /^resources\/([^/]+)\/(?:[^/]+\/)??(namespaces\/[^/]+|cluster)\/([^/]+\.json)$/.exec(path);
-  return m ? { gr: m[1] as string, scope: m[2] as string, file: m[3] as string } : undefined;
+/** The schedule a backup came from ("" for none), the label Velero's metrics use. */
+function scheduleOf(b: Backup): string {
+  return b.metadata.labels?.[LABELS.scheduleName] ?? "";
 }
 
 /** Calls `onEntry` for each regular file of a gzip(tar) stream, in order. */

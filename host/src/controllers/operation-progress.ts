@@ -11,12 +11,16 @@ import { parseGoDuration } from "../shared/duration.js";
 /** Velero's default spec.itemOperationTimeout (backups and restores). */
 export const DEFAULT_ITEM_OPERATION_TIMEOUT = "4h0m0s";
 
-/** A spec.itemOperationTimeout in ms; unset, zero, negative or unparsable: the default. */
+/**
+ * A spec.itemOperationTimeout in ms; unset, zero or unparsable: the default. A negative one is
+ * kept, as Velero (which defaults only a zero timeout) keeps it: every operation times out at its
+ * first check.
+ */
 export function operationTimeoutMs(text: string | undefined): number {
   const fallback = parseGoDuration(DEFAULT_ITEM_OPERATION_TIMEOUT);
   try {
     const ms = parseGoDuration(text || DEFAULT_ITEM_OPERATION_TIMEOUT);
-    return ms > 0 ? ms : fallback;
+    return ms !== 0 ? ms : fallback;
   } catch {
     return fallback;
   }
@@ -31,10 +35,15 @@ export interface OperationProgressStatus {
   updated?: string;
 }
 
-/** Updates `status` in place from `p`; a time the plugin left unset keeps its earlier value. */
+/**
+ * Updates `status` in place from `p`, as Velero copies every reported field, an emptied count or
+ * text included (left out then, omitempty); a time the plugin left unset keeps its earlier value.
+ */
 export function applyOperationProgress(status: OperationProgressStatus, p: OperationProgress): void {
   delete status.nCompleted;
   delete status.nTotal;
+  delete status.operationUnits;
+  delete status.description;
   Object.assign(status, {
     ...(p.nCompleted ? { nCompleted: p.nCompleted } : {}),
     ...(p.nTotal ? { nTotal: p.nTotal } : {}),

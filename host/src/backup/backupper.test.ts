@@ -244,6 +244,33 @@ describe("KubernetesBackupper and an action's additional items", () => {
   });
 });
 
+describe("KubernetesBackupper matching actions", () => {
+  it("matches every action against the item as read, not as an earlier action left it (Velero's ShouldUse takes the original metadata)", async () => {
+    const kube = cluster();
+    // the built-in velero.io/pv action strips the stale velero.io/restore-name label before a v2 action selecting on it runs
+    await kube.patch(GVR.persistentVolumeClaims, "data", "app", { metadata: { labels: { "velero.io/restore-name": "r1" } } });
+    const seen: string[] = [];
+    const action: NamedAction<BackupItemActionV2> = {
+      name: "example/restored-claims",
+      action: {
+        appliesTo: async () => ({ ...emptyResourceSelector(), includedResources: ["persistentvolumeclaims"], selector: "velero.io/restore-name" }),
+        execute: async (item: UnstructuredItem) => {
+          seen.push(`${item.metadata.name}:${item.metadata.labels?.["velero.io/restore-name"] ?? "(stripped)"}`);
+          return { item, additionalItems: [], operationId: "", postOperationItems: [] };
+        },
+        progress: async () => {
+          throw new Error("unused");
+        },
+        cancel: async () => undefined,
+      },
+    };
+    const { items } = await run({ includedNamespaces: ["app"], includedResources: ["persistentvolumeclaims"] }, { actions: [...builtins(kube), action] }, kube);
+    expect(items).toContain(ns("app", "persistentvolumeclaims", "data"));
+    // it ran (on the item as the earlier action returned it)
+    expect(seen).toEqual(["data:(stripped)"]);
+  });
+});
+
 describe("KubernetesBackupper and excluded namespaces", () => {
   it("neither counts nor looks at the items of excluded namespaces (Velero lists only the selected ones); warns about namespaces Argo CD manages", async () => {
     const kube = cluster();

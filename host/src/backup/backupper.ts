@@ -967,22 +967,23 @@ class BackupRun {
     const version = parseApiVersion(original.apiVersion).version;
 
     let obj = original;
+    // As Velero's executeActions: every action is matched against the item as read (its namespace
+    // and labels then), and errors name it so, whatever earlier actions changed. (Actions return
+    // new objects: plugins out of process, the built-in ones copy what they change.)
+    const { namespace: readNamespace = "", name: readName } = original.metadata;
     for (const a of this.#actions) {
-      if (!this.#actionApplies(a, gr, obj)) continue;
+      if (!this.#actionApplies(a, gr, original)) continue;
       log.info({ plugin: a.name }, "Executing custom action");
       let out;
       try {
         out = await a.action.execute(obj, this.#in.backup);
       } catch (err) {
-        throw new Error(
-          `error executing custom action (groupResource=${gr}, namespace=${obj.metadata.namespace ?? ""}, name=${obj.metadata.name}): ${getErrorMessage(err)}`,
-          { cause: err },
-        );
+        throw new Error(`error executing custom action (groupResource=${gr}, namespace=${readNamespace}, name=${readName}): ${getErrorMessage(err)}`, { cause: err });
       }
       const problem = returnedItemProblem(out.item);
       if (problem) {
         throw new Error(
-          `error executing custom action (groupResource=${gr}, namespace=${obj.metadata.namespace ?? ""}, name=${obj.metadata.name}): plugin ${a.name} returned ${problem}; ${RETURNED_ITEM_ADVICE}`,
+          `error executing custom action (groupResource=${gr}, namespace=${readNamespace}, name=${readName}): plugin ${a.name} returned ${problem}; ${RETURNED_ITEM_ADVICE}`,
         );
       }
       const updated = out.item;

@@ -5,7 +5,7 @@
 // host would: one handshake line on stdout, then ListPlugins over the connection lists the
 // example's plugins.
 import { spawn, type ChildProcess } from "node:child_process";
-import { access, constants, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { access, constants, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -92,6 +92,17 @@ describe("the SDK installed from its tarballs outside the repository", () => {
     const installed = JSON.parse(await readFile(join(project, "node_modules", "@velero-ts", "plugin-sdk", "package.json"), "utf8")) as { dependencies: Record<string, string> };
     expect(installed.dependencies).not.toHaveProperty("@kubernetes/client-node");
     await expect(access(join(project, "node_modules", "@velero-ts", "proto", "package.json"))).resolves.toBeUndefined();
+  });
+
+  it("ships the TypeScript sources its source maps name (a stack trace or go-to-definition lands in real files), and none of its tests", async () => {
+    const pkg = join(project, "node_modules", "@velero-ts", "plugin-sdk");
+    for (const map of ["dist/index.js.map", "dist/testing/object-store-conformance.js.map"]) {
+      const { sources } = JSON.parse(await readFile(join(pkg, map), "utf8")) as { sources: string[] };
+      for (const source of sources) await expect(access(join(pkg, dirname(map), source)), `${map} → ${source}`).resolves.toBeUndefined();
+    }
+    const shipped = (await readdir(join(pkg, "src"), { recursive: true })).map(String);
+    expect(shipped).toContain("index.ts");
+    expect(shipped.filter((f) => f.endsWith(".test.ts"))).toEqual([]);
   });
 
   it("type-checks the README's example plugin with skipLibCheck false", async () => {

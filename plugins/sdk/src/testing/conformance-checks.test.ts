@@ -1,5 +1,8 @@
 // The item-action conformance checks fail broken actions, each with a message naming the call and
 // the rule it broke (the passing side is conformance.test.ts).
+import { createReadStream } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Backup, Restore, UnstructuredItem } from "../api/v1/types.js";
 import {
@@ -17,6 +20,8 @@ import { deleteItemActionChecks } from "./delete-item-action-conformance.js";
 import { startTestPluginServer } from "./harness.js";
 import { backupItemActionChecks, restoreItemActionChecks } from "./item-action-conformance.js";
 import { itemBlockActionChecks } from "./item-block-action-conformance.js";
+import { InMemoryObjectStore } from "./in-memory-object-store.js";
+import { checkMissingKeyRejected } from "./object-store-conformance.js";
 
 const pod: UnstructuredItem = { apiVersion: "v1", kind: "Pod", metadata: { name: "web", namespace: "app" } };
 const backup: Backup = { metadata: { name: "b1", namespace: "velero" }, spec: {} };
@@ -261,5 +266,24 @@ describe("itemBlockActionChecks", () => {
   it("fails a selector without a label selector string", async () => {
     const action: ItemBlockAction = { appliesTo: async () => ({ ...emptyResourceSelector(), selector: undefined as never }), getRelatedItems: async () => [] };
     await expect(itemBlockActionChecks.appliesTo({ action, backup, items: [pod] })).rejects.toThrow(/appliesTo\(\)\.selector must be a label selector string/);
+  });
+});
+
+describe("the object store suite's missing-key check", () => {
+  it("fails a getObject that returns an unchecked file stream for a missing key, naming the key and the stream's late error (not an unhandled error)", async () => {
+    const store = new InMemoryObjectStore();
+    store.getObject = async () => createReadStream(join(tmpdir(), "vt-no-such-dir", "missing"));
+    await expect(checkMissingKeyRejected(store, "b", "missing/key", false)).rejects.toThrow(
+      /getObject\("missing\/key"\) of a missing key resolved with a stream instead of rejecting \(the stream then failed: ENOENT.*throw NotFoundError/,
+    );
+  });
+
+  it("fails a plain Error without the key under missingKeyError 'any', and passes a NotFoundError", async () => {
+    const store = new InMemoryObjectStore();
+    store.getObject = async () => {
+      throw new Error("no such object");
+    };
+    await expect(checkMissingKeyRejected(store, "b", "missing/key", true)).rejects.toThrow(/must name the key/);
+    await expect(checkMissingKeyRejected(new InMemoryObjectStore(), "b", "missing/key", false)).resolves.toBeUndefined();
   });
 });

@@ -9,11 +9,13 @@ import type { PluginRegistry } from "./registry.js";
 
 /**
  * !!! RESPONSE RULE: Execute replies ALWAYS carry the item bytes. The Go host JSON-decodes them
- * unconditionally ("unexpected end of JSON input" otherwise); when the implementation returns no
- * item, the request item is echoed verbatim (as Velero's Go server does).
+ * unconditionally ("unexpected end of JSON input" otherwise). When the implementation returns no
+ * item, the input item is sent back as the implementation left it: Velero's Go server echoes the
+ * request bytes, which in Go are the same item unless it was changed in place; JavaScript code
+ * often changes its input in place, and that change must not be lost.
  */
-export function itemReply(item: UnstructuredItem | undefined, requestItem: Buffer): Buffer {
-  return item === undefined || item === null ? requestItem : encodeJson(item);
+export function itemReply(item: UnstructuredItem | undefined, input: UnstructuredItem): Buffer {
+  return encodeJson(item === undefined || item === null ? input : item);
 }
 
 export function backupItemActionHandlers(registry: PluginRegistry, calls: InflightCalls): V1Handlers {
@@ -24,7 +26,7 @@ export function backupItemActionHandlers(registry: PluginRegistry, calls: Inflig
       const item = decodeJson<UnstructuredItem>(req.item, "Execute item");
       const backup = decodeJson<Backup>(req.backup, "Execute backup");
       const out = await (await action(req.plugin)).execute(item, backup);
-      return { item: itemReply(out?.item, req.item), additionalItems: identifiersToProto(out?.additionalItems) };
+      return { item: itemReply(out?.item, item), additionalItems: identifiersToProto(out?.additionalItems) };
     }),
   };
 }
@@ -38,7 +40,7 @@ export function backupItemActionV2Handlers(registry: PluginRegistry, calls: Infl
       const backup = decodeJson<Backup>(req.backup, "Execute backup");
       const out = await (await action(req.plugin)).execute(item, backup);
       return {
-        item: itemReply(out?.item, req.item),
+        item: itemReply(out?.item, item),
         additionalItems: identifiersToProto(out?.additionalItems),
         operationID: out?.operationId ?? "",
         postOperationItems: identifiersToProto(out?.postOperationItems),

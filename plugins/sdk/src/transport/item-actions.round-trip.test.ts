@@ -59,6 +59,21 @@ const biaEcho: BackupItemAction = {
   // A careless action returning nothing: the server must still reply with the item bytes.
   execute: async () => undefined as never,
 };
+/** An action that changes its input in place and returns no item (as JavaScript code often does). */
+const biaInPlace: BackupItemAction = {
+  appliesTo: async () => selector,
+  execute: async (item) => {
+    item.metadata.labels = { ...item.metadata.labels, "example.io/changed": "in-place" };
+    return { additionalItems: [] } as never;
+  },
+};
+const riaInPlace: RestoreItemAction = {
+  appliesTo: async () => selector,
+  execute: async (input) => {
+    input.item.metadata.annotations = { "example.io/changed": "in-place" };
+    return { additionalItems: [], skipRestore: false } as never;
+  },
+};
 const bia2: BackupItemActionV2 = {
   appliesTo: async () => selector,
   execute: async (item) => ({ item, additionalItems: [], operationId: "op-1", postOperationItems: ids }),
@@ -185,6 +200,23 @@ describe.each(PLUGIN_PROTOCOLS)("over %s", (protocol) => {
       const client = plugin.backupItemAction("test.io/bia-echo");
       expect(await client.execute(pod("same"), backup)).toEqual({ item: pod("same"), additionalItems: [] });
       expect(await client.appliesTo()).toEqual({ includedNamespaces: [], excludedNamespaces: [], includedResources: [], excludedResources: [], selector: "" });
+    });
+
+    it("an action that changes its input in place and returns no item: the item as it left it is sent back (backup and restore)", async () => {
+      const inPlace = await startTestPluginServer(
+        serve({ logger: createNoopPluginLogger() })
+          .registerBackupItemAction("test.io/bia-in-place", () => biaInPlace)
+          .registerRestoreItemAction("test.io/ria-in-place", () => riaInPlace),
+        { protocol },
+      );
+      try {
+        const out = await inPlace.backupItemAction("test.io/bia-in-place").execute(pod("web"), backup);
+        expect(out.item.metadata.labels).toMatchObject({ "example.io/changed": "in-place" });
+        const restored = await inPlace.restoreItemAction("test.io/ria-in-place").execute({ item: pod("web"), itemFromBackup: pod("web"), restore });
+        expect(restored.item.metadata.annotations).toEqual({ "example.io/changed": "in-place" });
+      } finally {
+        await inPlace.close();
+      }
     });
 
     it("serves a v1 registration on the v2 service too (no async operation)", async () => {

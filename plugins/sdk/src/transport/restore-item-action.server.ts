@@ -23,8 +23,9 @@ export function restoreItemActionHandlers(registry: PluginRegistry, calls: Infli
     AppliesTo: unary(calls, async (req) => ({ ResourceSelector: selectorToProto(await (await action(req.plugin)).appliesTo()) })),
     // !!! RESPONSE RULE: the item is returned even when skipRestore is true (itemReply).
     Execute: unary(calls, async (req) => {
-      const out = await (await action(req.plugin)).execute(executeInput(req));
-      return { item: itemReply(out?.item, req.item), additionalItems: identifiersToProto(out?.additionalItems), skipRestore: out?.skipRestore ?? false };
+      const input = executeInput(req);
+      const out = await (await action(req.plugin)).execute(input);
+      return { item: itemReply(out?.item, input.item), additionalItems: identifiersToProto(out?.additionalItems), skipRestore: out?.skipRestore ?? false };
     }),
   };
 }
@@ -34,9 +35,10 @@ export function restoreItemActionV2Handlers(registry: PluginRegistry, calls: Inf
   return {
     AppliesTo: unary(calls, async (req) => ({ ResourceSelector: selectorToProto(await (await action(req.plugin)).appliesTo()) })),
     Execute: unary(calls, async (req) => {
-      const out = await (await action(req.plugin)).execute(executeInput(req));
+      const input = executeInput(req);
+      const out = await (await action(req.plugin)).execute(input);
       return {
-        item: itemReply(out?.item, req.item),
+        item: itemReply(out?.item, input.item),
         additionalItems: identifiersToProto(out?.additionalItems),
         skipRestore: out?.skipRestore ?? false,
         operationID: out?.operationId ?? "",

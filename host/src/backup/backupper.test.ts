@@ -271,6 +271,32 @@ describe("KubernetesBackupper matching actions", () => {
   });
 });
 
+describe("KubernetesBackupper and the built-in actions' log lines", () => {
+  it("writes what Velero's built-in plugins log into the backup's log (pod, PVC, service account actions, item block actions)", async () => {
+    const kube = cluster();
+    await kube.patch(GVR.persistentVolumeClaims, "data", "app", { metadata: { labels: { "velero.io/restore-name": "r0" } } });
+    const { log } = await run({ includedNamespaces: ["app"] }, { itemBlockActions: builtinBlockActions(kube) }, kube);
+    const lines = log
+      .text()
+      .split("\n")
+      .filter((l) => l.includes("pluginName=velero"))
+      .map((l) => /msg="([^"]*)"/.exec(l)?.[1]);
+    // the pod: its item block action, then its backup item action, each naming the claim
+    expect(lines).toEqual(
+      expect.arrayContaining(["Executing pod ItemBlockAction", "Adding pvc data to additionalItems", "Done executing pod ItemBlockAction", "Executing podAction", "Done executing podAction"]),
+    );
+    const podAction = lines.indexOf("Executing podAction");
+    expect(lines.slice(podAction, podAction + 3)).toEqual(["Executing podAction", "Adding pvc data to additionalItems", "Done executing podAction"]);
+    expect(lines).toContain("Executing PVCAction");
+    expect(lines).toContain("Deleting stale Velero label velero.io/restore-name=r0 from PVC data");
+    expect(lines).toContain("Executing PVC ItemBlockAction");
+    expect(lines).toContain("Adding clusterrole runner-role and clusterrolebinding runner-binding to relatedItems since serviceaccount app/runner is a subject");
+    expect(lines).toContain("Running ServiceAccountAction");
+    // info lines only: the counts are unchanged
+    expect(log.warnings).toBe(0);
+  });
+});
+
 describe("KubernetesBackupper and excluded namespaces", () => {
   it("neither counts nor looks at the items of excluded namespaces (Velero lists only the selected ones); warns about namespaces Argo CD manages", async () => {
     const kube = cluster();

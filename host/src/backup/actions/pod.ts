@@ -1,22 +1,31 @@
 /** velero.io/pod: a pod's PVCs (and its PriorityClass) are backed up with it. */
 import type { BackupItemAction, BackupItemActionOutput, ResourceIdentifier, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
+import type { Logger } from "../../shared/logging.js";
+import { actionLog } from "../action-log.js";
 
 interface PodSpec {
   priorityClassName?: string;
   volumes?: { persistentVolumeClaim?: { claimName?: string } }[];
 }
 
-/** The items a pod depends on: its PriorityClass, then the PVCs of its volumes (also the pod ItemBlockAction's related items). */
-export function relatedItemsForPod(pod: UnstructuredItem): ResourceIdentifier[] {
+/**
+ * The items a pod depends on: its PriorityClass, then the PVCs of its volumes (also the pod
+ * ItemBlockAction's related items), logged as Velero's RelatedItemsForPod logs them.
+ */
+export function relatedItemsForPod(pod: UnstructuredItem, log?: Logger): ResourceIdentifier[] {
   const spec = (pod.spec ?? {}) as PodSpec;
   const related: ResourceIdentifier[] = [];
   if (spec.priorityClassName) {
+    log?.info(`Adding priorityclass ${spec.priorityClassName} to additionalItems`);
     related.push({ group: "scheduling.k8s.io", resource: "priorityclasses", namespace: "", name: spec.priorityClassName });
   }
+  if (!spec.volumes?.length) log?.info("pod has no volumes");
   for (const v of spec.volumes ?? []) {
     const claim = v.persistentVolumeClaim?.claimName;
-    if (claim) related.push({ group: "", resource: "persistentvolumeclaims", namespace: pod.metadata.namespace ?? "", name: claim });
+    if (!claim) continue;
+    log?.info(`Adding pvc ${claim} to additionalItems`);
+    related.push({ group: "", resource: "persistentvolumeclaims", namespace: pod.metadata.namespace ?? "", name: claim });
   }
   return related;
 }
@@ -27,6 +36,10 @@ export class PodBackupAction implements BackupItemAction {
   }
 
   async execute(item: UnstructuredItem): Promise<BackupItemActionOutput> {
-    return { item, additionalItems: relatedItemsForPod(item) };
+    const log = actionLog();
+    log?.info("Executing podAction");
+    const additionalItems = relatedItemsForPod(item, log);
+    log?.info("Done executing podAction");
+    return { item, additionalItems };
   }
 }

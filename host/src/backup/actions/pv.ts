@@ -4,6 +4,7 @@
  */
 import type { Backup, BackupItemAction, BackupItemActionOutput, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { ANNOTATIONS, emptyResourceSelector, LABELS } from "@velero-ts/plugin-sdk";
+import { actionLog } from "../action-log.js";
 
 interface ClaimSpec {
   volumeName?: string;
@@ -22,6 +23,8 @@ export class PvcBackupAction implements BackupItemAction {
   }
 
   async execute(item: UnstructuredItem, backup: Backup): Promise<BackupItemActionOutput> {
+    const log = actionLog();
+    log?.info("Executing PVCAction");
     const spec = (item.spec ?? {}) as ClaimSpec;
     const phase = (item.status as { phase?: string } | undefined)?.phase;
     // Only a Bound claim names a volume that is its own; any other is written as it is.
@@ -35,12 +38,16 @@ export class PvcBackupAction implements BackupItemAction {
     // selector would keep it from binding. storageClassName "" reserves a PV: its selector stays.
     if (s.storageClassName !== "") delete s.selector;
     for (const key of Object.keys(s.selector?.matchLabels ?? {})) {
-      if (key.startsWith("velero.io/")) delete (s.selector?.matchLabels as Record<string, string>)[key];
+      if (!key.startsWith("velero.io/")) continue;
+      log?.info(`Deleting stale Velero label ${key} from PVC ${item.metadata.name} selector`);
+      delete (s.selector?.matchLabels as Record<string, string>)[key];
     }
     const labels = out.metadata.labels;
     if (labels) {
       for (const [key, value] of Object.entries(labels)) {
-        if (STALE_ALWAYS.has(key) || (key === LABELS.backupName && value !== backup.metadata.name)) delete labels[key];
+        if (!STALE_ALWAYS.has(key) && !(key === LABELS.backupName && value !== backup.metadata.name)) continue;
+        log?.info(`Deleting stale Velero label ${key}=${value} from PVC ${item.metadata.name}`);
+        delete labels[key];
       }
     }
     return { item: out, additionalItems: [{ group: "", resource: "persistentvolumes", namespace: "", name: spec.volumeName }] };

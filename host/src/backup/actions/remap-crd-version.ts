@@ -8,6 +8,7 @@
 import type { BackupItemAction, BackupItemActionOutput, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { emptyResourceSelector, getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
+import { actionLog } from "../action-log.js";
 
 const GROUP = "apiextensions.k8s.io";
 
@@ -28,17 +29,30 @@ export class RemapCrdVersionAction implements BackupItemAction {
   }
 
   async execute(item: UnstructuredItem): Promise<BackupItemActionOutput> {
+    const log = actionLog();
+    log?.info("Executing RemapCRDVersionAction");
     const unchanged = { item, additionalItems: [] };
-    if (item.apiVersion !== `${GROUP}/v1`) return unchanged;
+    if (item.apiVersion !== `${GROUP}/v1`) {
+      log?.info("Exiting RemapCRDVersionAction, CRD is not v1");
+      return unchanged;
+    }
     const servesBeta = (await this.#kube.discover()).some((r) => r.group === GROUP && r.version === "v1beta1" && r.resource === "customresourcedefinitions");
-    if (!servesBeta) return unchanged;
+    if (!servesBeta) {
+      log?.info("Exiting RemapCRDVersionAction, the cluster does not support v1beta1 CRD");
+      return unchanged;
+    }
     const crd = item as unknown as CrdShape;
     const first = crd.spec?.versions?.[0];
     const madeThroughBeta =
       (first !== undefined && !first.schema?.openAPIV3Schema) ||
       (crd.status?.conditions ?? []).some((c) => c.type === "NonStructuralSchema") ||
       crd.spec?.preserveUnknownFields === true;
-    if (!madeThroughBeta) return unchanged;
+    const crdLog = log?.child({ plugin: "RemapCRDVersionAction", CRD: item.metadata.name });
+    if (!madeThroughBeta) {
+      crdLog?.info(`CustomResourceDefinition ${item.metadata.name} does not appear to be v1beta1, backing up as v1`);
+      return unchanged;
+    }
+    crdLog?.info(`CustomResourceDefinition ${item.metadata.name} appears to be v1beta1, fetching the v1beta version`);
     let beta: UnstructuredItem | undefined;
     try {
       beta = await this.#kube.get({ group: GROUP, version: "v1beta1", resource: "customresourcedefinitions" }, item.metadata.name);

@@ -3,6 +3,7 @@ import type { BackupItemAction, BackupItemActionOutput, ResourceIdentifier, Reso
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
 import { GVR } from "../../kube/gvr.js";
+import { actionLog } from "../action-log.js";
 
 interface ClusterRoleBinding {
   metadata: { name: string };
@@ -18,18 +19,23 @@ interface ClusterRoleBinding {
 export class ServiceAccountBindings {
   readonly #kube: KubeClient;
   /** Per service account ("namespace/name"): the bindings naming it and their roles. */
-  #bySubject: Promise<Map<string, { bindings: Set<string>; roles: Set<string> }>> | undefined;
+  #bySubject: Promise<Map<string, SubjectEntry>> | undefined;
 
   constructor(kube: KubeClient) {
     this.#kube = kube;
   }
 
-  /** The bindings (sorted), then their roles (sorted), of a ServiceAccount item. */
+  /** The bindings (sorted), then their roles (sorted), of a ServiceAccount item, logged as Velero's RelatedItemsForServiceAccount. */
   async relatedItems(serviceAccount: UnstructuredItem): Promise<ResourceIdentifier[]> {
     this.#bySubject ??= this.#kube.list(GVR.clusterRoleBindings).then((l) => indexBySubject(l.items as unknown as ClusterRoleBinding[]));
-    const found = (await this.#bySubject).get(`${serviceAccount.metadata.namespace ?? ""}/${serviceAccount.metadata.name}`);
+    const { namespace = "", name } = serviceAccount.metadata;
+    const found = (await this.#bySubject).get(`${namespace}/${name}`);
     const bindings = found?.bindings ?? new Set<string>();
     const roles = found?.roles ?? new Set<string>();
+    const log = actionLog();
+    for (const [binding, role] of found?.pairs ?? []) {
+      log?.info(`Adding clusterrole ${role} and clusterrolebinding ${binding} to relatedItems since serviceaccount ${namespace}/${name} is a subject`);
+    }
     return [
       ...[...bindings].sort().map((n) => ({ group: "rbac.authorization.k8s.io", resource: "clusterrolebindings", namespace: "", name: n })),
       ...[...roles].sort().map((n) => ({ group: "rbac.authorization.k8s.io", resource: "clusterroles", namespace: "", name: n })),
@@ -49,18 +55,30 @@ export class ServiceAccountBackupAction implements BackupItemAction {
   }
 
   async execute(item: UnstructuredItem): Promise<BackupItemActionOutput> {
-    return { item, additionalItems: await this.#bindings.relatedItems(item) };
+    const log = actionLog();
+    log?.info("Running ServiceAccountAction");
+    const additionalItems = await this.#bindings.relatedItems(item);
+    log?.info("Done running ServiceAccountAction");
+    return { item, additionalItems };
   }
 }
 
-function indexBySubject(crbs: ClusterRoleBinding[]): Map<string, { bindings: Set<string>; roles: Set<string> }> {
-  const index = new Map<string, { bindings: Set<string>; roles: Set<string> }>();
+interface SubjectEntry {
+  bindings: Set<string>;
+  roles: Set<string>;
+  /** (binding, role) in list order, each binding once: what is logged. */
+  pairs: [string, string][];
+}
+
+function indexBySubject(crbs: ClusterRoleBinding[]): Map<string, SubjectEntry> {
+  const index = new Map<string, SubjectEntry>();
   for (const crb of crbs) {
     for (const s of crb.subjects ?? []) {
       if (s.kind !== "ServiceAccount" || s.namespace === undefined || s.name === undefined) continue;
       const key = `${s.namespace}/${s.name}`;
       let entry = index.get(key);
-      if (!entry) index.set(key, (entry = { bindings: new Set(), roles: new Set() }));
+      if (!entry) index.set(key, (entry = { bindings: new Set(), roles: new Set(), pairs: [] }));
+      if (!entry.bindings.has(crb.metadata.name)) entry.pairs.push([crb.metadata.name, crb.roleRef?.name ?? ""]);
       entry.bindings.add(crb.metadata.name);
       if (crb.roleRef?.name) entry.roles.add(crb.roleRef.name);
     }

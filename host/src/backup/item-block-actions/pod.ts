@@ -1,6 +1,7 @@
 /** velero.io/pod (ItemBlockAction): a pod is backed up in one block with its PVCs and PriorityClass. */
 import type { ItemBlockAction, ResourceIdentifier, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
+import { actionLog } from "../action-log.js";
 import { relatedItemsForPod } from "../actions/pod.js";
 
 export class PodItemBlockAction implements ItemBlockAction {
@@ -9,6 +10,10 @@ export class PodItemBlockAction implements ItemBlockAction {
   }
 
   async getRelatedItems(item: UnstructuredItem): Promise<ResourceIdentifier[]> {
-    return relatedItemsForPod(item);
+    const log = actionLog();
+    log?.info("Executing pod ItemBlockAction");
+    const related = relatedItemsForPod(item, log);
+    log?.info("Done executing pod ItemBlockAction");
+    return related;
   }
 }

@@ -8,6 +8,7 @@ import type { Backup, ItemBlockAction, ResourceIdentifier, ResourceSelector, Uns
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
 import { GVR } from "../../kube/gvr.js";
+import { actionLog } from "../action-log.js";
 
 interface PodFields {
   spec?: { nodeName?: string; volumes?: { persistentVolumeClaim?: { claimName?: string } }[] };
@@ -28,16 +29,26 @@ export class PvcItemBlockAction implements ItemBlockAction {
   }
 
   async getRelatedItems(item: UnstructuredItem, backup: Backup): Promise<ResourceIdentifier[]> {
-    const volumeName = (item.spec as { volumeName?: string } | undefined)?.volumeName;
-    const phase = (item.status as { phase?: string } | undefined)?.phase;
-    if (phase !== "Bound" || !volumeName) return [];
-    const namespace = item.metadata.namespace ?? "";
-    const related: ResourceIdentifier[] = [{ group: "", resource: "persistentvolumes", namespace: "", name: volumeName }];
-    for (const pod of (await this.#mountsIn(namespace)).get(item.metadata.name) ?? []) {
-      related.push({ group: "", resource: "pods", namespace, name: pod });
+    const log = actionLog();
+    log?.info("Executing PVC ItemBlockAction");
+    try {
+      const volumeName = (item.spec as { volumeName?: string } | undefined)?.volumeName;
+      const phase = (item.status as { phase?: string } | undefined)?.phase;
+      if (phase !== "Bound" || !volumeName) return [];
+      const namespace = item.metadata.namespace ?? "";
+      const related: ResourceIdentifier[] = [{ group: "", resource: "persistentvolumes", namespace: "", name: volumeName }];
+      for (const pod of (await this.#mountsIn(namespace)).get(item.metadata.name) ?? []) {
+        log?.info(`Adding related Pod ${pod} to PVC ${item.metadata.name}`);
+        related.push({ group: "", resource: "pods", namespace, name: pod });
+      }
+      for (const claim of await this.#groupedClaims(item, backup)) {
+        log?.info(`Adding grouped PVC ${claim.name} (group ${item.metadata.labels?.[backup.spec.volumeGroupSnapshotLabelKey ?? ""] ?? ""}) to relatedItems for PVC ${item.metadata.name}`);
+        related.push(claim);
+      }
+      return related;
+    } finally {
+      log?.info("Done executing PVC ItemBlockAction");
     }
-    related.push(...(await this.#groupedClaims(item, backup)));
-    return related;
   }
 
   #mountsIn(namespace: string): Promise<Map<string, string[]>> {

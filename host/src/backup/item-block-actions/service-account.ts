@@ -2,6 +2,7 @@
 import type { ItemBlockAction, ResourceIdentifier, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
+import { actionLog } from "../action-log.js";
 import { ServiceAccountBindings } from "../actions/service-account.js";
 
 export class ServiceAccountItemBlockAction implements ItemBlockAction {
@@ -15,7 +16,11 @@ export class ServiceAccountItemBlockAction implements ItemBlockAction {
     return { ...emptyResourceSelector(), includedResources: ["serviceaccounts"] };
   }
 
-  getRelatedItems(item: UnstructuredItem): Promise<ResourceIdentifier[]> {
-    return this.#bindings.relatedItems(item);
+  async getRelatedItems(item: UnstructuredItem): Promise<ResourceIdentifier[]> {
+    const log = actionLog();
+    log?.info("Running ServiceAccount ItemBlockAction");
+    const related = await this.#bindings.relatedItems(item);
+    log?.info("Done running ServiceAccount ItemBlockAction");
+    return related;
   }
 }

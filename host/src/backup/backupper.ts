@@ -26,7 +26,7 @@ import { isNotFound } from "../kube/errors.js";
 import { GVR, groupResourceString, groupVersionString, parseApiVersion } from "../kube/gvr.js";
 import { formatLabelSelector, fromLabelSelector, labelSelectorError, parseLabelSelector, type LabelSelector } from "../kube/labels.js";
 import type { NativeSnapshotRecord } from "../persistence/backup-store.js";
-import { runWithActionLog } from "./action-log.js";
+import { runWithActionLog } from "../shared/action-log.js";
 import { marshalGo } from "../persistence/go-json.js";
 import type { NamedAction } from "../plugins/manager.js";
 import type { Logger } from "../shared/logging.js";

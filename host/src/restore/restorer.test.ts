@@ -6,7 +6,7 @@ import { buildBackupTarball, buildRawTarGz, backupEntries } from "./testing/back
 import { CORE, forConfigMap, forItem, forNamespace, forPod, forPv, forPvc, runRestore } from "./testing/fixtures.js";
 import { gvrOf, RestoreFakeKube } from "./testing/restore-fake-kube.js";
 import { asRestoreItemActionV2, builtinRestoreItemActions } from "./actions/index.js";
-import { createSilentLogger } from "../shared/logging.js";
+import { createLogger, createSilentLogger } from "../shared/logging.js";
 import { parseGoDuration } from "../shared/duration.js";
 import { groupRestoreExecHooks } from "./hooks/restore-hooks.js";
 import { API_GROUP_VERSIONS_FEATURE, FeatureFlags } from "../shared/features.js";
@@ -38,6 +38,22 @@ function v2Action(resources: string[], execute: (item: UnstructuredItem) => Part
     areAdditionalItemsReady: ready ?? (async () => true),
   };
 }
+
+describe("KubernetesRestorer and the built-in actions' log lines", () => {
+  it("writes what Velero's built-in restore plugins log into the restore's log (pod, claim, service account, secret actions)", async () => {
+    const lines: string[] = [];
+    const log = createLogger({ destination: { write: (l: string) => void lines.push(l) } as NodeJS.WritableStream });
+    const kube = new RestoreFakeKube();
+    const pod = forPod("app", "web", { volumes: [{ name: "d", persistentVolumeClaim: { claimName: "data" } }], containers: [{ name: "c", image: "nginx" }] });
+    await runRestore({ kube, items: [forNamespace("app"), forPv("pv-1"), forPvc("app", "data", "pv-1"), pod, forItem("v1", "ServiceAccount", "app", "sa")], actions: builtins(kube), log });
+    const messages = lines.filter((l) => l.includes("pluginName=velero")).map((l) => /msg="([^"]*)"/.exec(l)?.[1]);
+    const claim = messages.indexOf("Executing PVCAction");
+    expect(messages.slice(claim, claim + 3)).toEqual(["Executing PVCAction", "Adding PV pv-1 as an additional item to restore", "Done executing PVCAction"]);
+    expect(messages).toContain("Executing AddPVCFromPodAction");
+    expect(messages).toContain("Adding PVC app/data as an additional item to restore");
+    expect(messages).toEqual(expect.arrayContaining(["Executing ServiceAccountAction", "Done executing ServiceAccountAction", "Executing InitRestoreHookPodAction", "Returning from InitRestoreHookPodAction"]));
+  });
+});
 
 describe("KubernetesRestorer ordering", () => {
   it("restores CRDs first, waits until Established, refreshes discovery, then follows Velero's priorities", async () => {

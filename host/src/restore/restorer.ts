@@ -6,6 +6,7 @@
  */
 import type { Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { GroupVersionResource, KubeClient } from "../kube/client.js";
+import { runWithActionLog } from "../shared/action-log.js";
 import type { Logger } from "../shared/logging.js";
 import { actionApplies, resolveResourceIncludesExcludes, resolveRestoreItemActions, type ResolvedRestoreItemAction } from "./action-resolver.js";
 import {
@@ -159,6 +160,8 @@ class RestoreContext {
   readonly #req: RestoreRequest;
   readonly #restore: Restore;
   readonly #log: Logger;
+  /** Where the built-in restore item actions log (shared/action-log.ts): the restore's log, as Velero's built-in plugin process logs there. */
+  #pluginLogger: Logger | undefined;
   readonly #kube: KubeClient;
   readonly #clock: RestoreClock;
   readonly #resolver: ResourceResolver;
@@ -709,6 +712,10 @@ class RestoreContext {
   // ---------------------------------------------------------------------------------------------
   // restore item actions
 
+  get #pluginLog(): Logger {
+    return (this.#pluginLogger ??= this.#log.child({ pluginName: "velero" }));
+  }
+
   async #runActions(
     item: UnstructuredItem,
     itemFromBackup: UnstructuredItem,
@@ -722,7 +729,7 @@ class RestoreContext {
       if (!actionApplies(a, gr, namespace, obj.metadata.labels)) continue;
       let out;
       try {
-        out = await a.action.execute({ item: obj, itemFromBackup, restore: this.#restore });
+        out = await runWithActionLog(this.#pluginLog, () => a.action.execute({ item: obj, itemFromBackup, restore: this.#restore }));
       } catch (err) {
         r.errors.add(namespace, `error preparing ${id}: ${getErrorMessage(err)}`);
         return undefined;

@@ -2,7 +2,7 @@
 import type { BackupItemAction, BackupItemActionOutput, ResourceIdentifier, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
 import type { Logger } from "../../shared/logging.js";
-import { actionLog } from "../action-log.js";
+import { actionLog } from "../../shared/action-log.js";
 
 interface PodSpec {
   priorityClassName?: string;

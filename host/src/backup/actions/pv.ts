@@ -4,7 +4,7 @@
  */
 import type { Backup, BackupItemAction, BackupItemActionOutput, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { ANNOTATIONS, emptyResourceSelector, LABELS } from "@velero-ts/plugin-sdk";
-import { actionLog } from "../action-log.js";
+import { actionLog } from "../../shared/action-log.js";
 
 interface ClaimSpec {
   volumeName?: string;

@@ -8,7 +8,7 @@
 import type { BackupItemAction, BackupItemActionOutput, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { emptyResourceSelector, getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
-import { actionLog } from "../action-log.js";
+import { actionLog } from "../../shared/action-log.js";
 
 const GROUP = "apiextensions.k8s.io";
 

@@ -3,7 +3,7 @@ import type { BackupItemAction, BackupItemActionOutput, ResourceIdentifier, Reso
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
 import { GVR } from "../../kube/gvr.js";
-import { actionLog } from "../action-log.js";
+import { actionLog } from "../../shared/action-log.js";
 
 interface ClusterRoleBinding {
   metadata: { name: string };

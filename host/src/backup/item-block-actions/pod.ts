@@ -1,7 +1,7 @@
 /** velero.io/pod (ItemBlockAction): a pod is backed up in one block with its PVCs and PriorityClass. */
 import type { ItemBlockAction, ResourceIdentifier, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
-import { actionLog } from "../action-log.js";
+import { actionLog } from "../../shared/action-log.js";
 import { relatedItemsForPod } from "../actions/pod.js";
 
 export class PodItemBlockAction implements ItemBlockAction {

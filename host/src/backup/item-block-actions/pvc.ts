@@ -8,7 +8,7 @@ import type { Backup, ItemBlockAction, ResourceIdentifier, ResourceSelector, Uns
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
 import { GVR } from "../../kube/gvr.js";
-import { actionLog } from "../action-log.js";
+import { actionLog } from "../../shared/action-log.js";
 
 interface PodFields {
   spec?: { nodeName?: string; volumes?: { persistentVolumeClaim?: { claimName?: string } }[] };

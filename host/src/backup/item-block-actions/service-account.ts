@@ -2,7 +2,7 @@
 import type { ItemBlockAction, ResourceIdentifier, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
-import { actionLog } from "../action-log.js";
+import { actionLog } from "../../shared/action-log.js";
 import { ServiceAccountBindings } from "../actions/service-account.js";
 
 export class ServiceAccountItemBlockAction implements ItemBlockAction {

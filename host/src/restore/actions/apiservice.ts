@@ -1,6 +1,6 @@
 /** velero.io/apiservice: APIServices managed by kube-aggregator's autoregister are not restored. */
 import type { RestoreItemAction, RestoreItemActionInput, RestoreItemActionOutput } from "@velero-ts/plugin-sdk";
-import { output, selectorFor } from "./common.js";
+import { logged, output, selectorFor } from "./common.js";
 
 export const AUTO_REGISTER_MANAGED_LABEL = "kube-aggregator.kubernetes.io/automanaged";
 
@@ -9,7 +9,10 @@ export class ApiServiceAction implements RestoreItemAction {
     return selectorFor(["apiservices"], AUTO_REGISTER_MANAGED_LABEL);
   }
 
-  async execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
-    return output(input.item, [], true);
+  execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
+    return logged("Executing APIServiceAction", "Done executing APIServiceAction", (log) => {
+      log?.info("Skipping restore of APIService as it is managed by Kubernetes");
+      return output(input.item, [], true);
+    });
   }
 }

@@ -4,7 +4,8 @@
  * replaces every occurrence. Applies to pods and to the pod templates of workloads.
  */
 import type { RestoreItemAction, RestoreItemActionInput, RestoreItemActionOutput } from "@velero-ts/plugin-sdk";
-import { asObj, clone, getPluginConfig, output, selectorFor, type BuiltinActionDeps, type Obj } from "./common.js";
+import type { Logger } from "../../shared/logging.js";
+import { asObj, clone, getPluginConfig, logged, output, selectorFor, type BuiltinActionDeps, type Obj } from "./common.js";
 
 export const CHANGE_IMAGE_NAME = "velero.io/change-image-name";
 
@@ -39,10 +40,17 @@ export class ChangeImageNameAction implements RestoreItemAction {
     return selectorFor(["deployments", "statefulsets", "daemonsets", "replicasets", "replicationcontrollers", "jobs", "cronjobs", "pods"]);
   }
 
-  async execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
+  execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
+    return logged("Executing ChangeImageNameAction", "Done executing ChangeImageNameAction", (log) => this.#execute(input, log ?? this.#deps.logger));
+  }
+
+  async #execute(input: RestoreItemActionInput, log: Logger): Promise<RestoreItemActionOutput> {
     const config = await getPluginConfig(this.#deps, CHANGE_IMAGE_NAME);
     const rules = (config?.data ?? {}) as Record<string, string>;
-    if (Object.keys(rules).length === 0) return output(input.item);
+    if (Object.keys(rules).length === 0) {
+      log.info("No image name mappings found");
+      return output(input.item);
+    }
     const item = clone(input.item);
     const podSpec = podSpecOf(item);
     for (const list of [podSpec?.containers, podSpec?.initContainers]) {
@@ -50,7 +58,7 @@ export class ChangeImageNameAction implements RestoreItemAction {
         if (typeof c.image !== "string") continue;
         const next = replaceImage(c.image, rules);
         if (next !== undefined) {
-          this.#deps.logger.info({ name: item.metadata.name }, `updating item's image from ${c.image} to ${next}`);
+          log.info({ kind: item.kind, namespace: item.metadata.namespace ?? "", name: item.metadata.name }, `Updating item's image from ${c.image} to ${next}`);
           c.image = next;
         }
       }

@@ -3,14 +3,18 @@
  * (invalid in v1) gets false there and x-kubernetes-preserve-unknown-fields on each version's schema.
  */
 import type { RestoreItemAction, RestoreItemActionInput, RestoreItemActionOutput } from "@velero-ts/plugin-sdk";
-import { asObj, clone, output, selectorFor, type Obj } from "./common.js";
+import { asObj, clone, logged, output, selectorFor, type Obj } from "./common.js";
 
 export class CrdPreserveFieldsAction implements RestoreItemAction {
   async appliesTo() {
     return selectorFor(["customresourcedefinition.apiextensions.k8s.io"]);
   }
 
-  async execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
+  execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
+    return logged("Executing CRDV1PreserveUnknownFieldsAction", undefined, () => this.#execute(input));
+  }
+
+  #execute(input: RestoreItemActionInput): RestoreItemActionOutput {
     if (input.item.apiVersion !== "apiextensions.k8s.io/v1") return output(input.item);
     const crd = clone(input.item);
     const spec = asObj(crd.spec);

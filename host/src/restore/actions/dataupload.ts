@@ -6,7 +6,7 @@
  * cluster for a node agent to take as a new upload.
  */
 import type { RestoreItemAction, RestoreItemActionInput, RestoreItemActionOutput } from "@velero-ts/plugin-sdk";
-import { output, selectorFor } from "./common.js";
+import { logged, output, selectorFor } from "./common.js";
 
 export const DATA_UPLOAD = "velero.io/dataupload";
 
@@ -15,7 +15,7 @@ export class DataUploadRetrieveAction implements RestoreItemAction {
     return selectorFor(["datauploads.velero.io"]);
   }
 
-  async execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
-    return output(input.item, [], true);
+  execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
+    return logged("Executing DataUploadRetrieveAction", undefined, () => output(input.item, [], true));
   }
 }

@@ -7,7 +7,8 @@
  * run (the restorer reports such volumes as not restored).
  */
 import type { RestoreItemAction, RestoreItemActionInput, RestoreItemActionOutput, UnstructuredItem } from "@velero-ts/plugin-sdk";
-import { asObj, clone, output, selectorFor } from "./common.js";
+import type { Logger } from "../../shared/logging.js";
+import { asObj, clone, logged, output, selectorFor } from "./common.js";
 
 export const POD_VOLUME_RESTORE = "velero.io/pod-volume-restore";
 const WAIT_INIT_CONTAINERS = new Set(["restore-wait", "restic-wait"]);
@@ -17,16 +18,20 @@ export class PodVolumeRestoreAction implements RestoreItemAction {
     return selectorFor(["pods"]);
   }
 
-  async execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
-    return output(withoutWaitInitContainers(clone(input.item)));
+  execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
+    return logged("Executing PodVolumeRestoreAction", "Done executing PodVolumeRestoreAction", (log) => output(withoutWaitInitContainers(clone(input.item), log)));
   }
 }
 
 /** The pod without its restore-wait/restic-wait init containers (in place). */
-function withoutWaitInitContainers(pod: UnstructuredItem): UnstructuredItem {
+function withoutWaitInitContainers(pod: UnstructuredItem, log: Logger | undefined): UnstructuredItem {
   const spec = asObj(pod.spec);
   const inits = spec?.["initContainers"];
   const isWait = (c: unknown): boolean => WAIT_INIT_CONTAINERS.has(String(asObj(c)?.["name"] ?? ""));
-  if (spec && Array.isArray(inits) && inits.some(isWait)) spec["initContainers"] = inits.filter((c) => !isWait(c));
+  if (spec && Array.isArray(inits) && inits.some(isWait)) {
+    const kept = inits.filter((c) => !isWait(c));
+    log?.child({ pod: `${pod.metadata.namespace ?? ""}/${pod.metadata.name}` }).info(`Removed ${inits.length - kept.length} existing restore-wait init container(s)`);
+    spec["initContainers"] = kept;
+  }
   return pod;
 }

@@ -4,6 +4,7 @@
  * PriorityClass is restored first as an additional item.
  */
 import type { RestoreItemAction, RestoreItemActionInput, RestoreItemActionOutput } from "@velero-ts/plugin-sdk";
+import { actionLog } from "../../shared/action-log.js";
 import { asObj, clone, output, selectorFor, type Obj } from "./common.js";
 
 export class PodAction implements RestoreItemAction {
@@ -26,6 +27,7 @@ export class PodAction implements RestoreItemAction {
     }
     pod.spec = spec;
     const priorityClass = typeof spec.priorityClassName === "string" ? spec.priorityClassName : "";
+    if (priorityClass) actionLog()?.info(`Adding priorityclass ${priorityClass} to AdditionalItems`);
     const additional = priorityClass ? [{ group: "scheduling.k8s.io", resource: "priorityclasses", namespace: "", name: priorityClass }] : [];
     return output(pod, additional);
   }

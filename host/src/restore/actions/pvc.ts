@@ -4,7 +4,7 @@
  * additional item first.
  */
 import type { RestoreItemAction, RestoreItemActionInput, RestoreItemActionOutput } from "@velero-ts/plugin-sdk";
-import { asObj, clone, output, selectorFor } from "./common.js";
+import { asObj, clone, logged, output, selectorFor } from "./common.js";
 
 export const PVC_ANNOTATIONS_REMOVED = [
   "pv.kubernetes.io/bind-completed",
@@ -21,13 +21,20 @@ export class PvcAction implements RestoreItemAction {
     return selectorFor(["persistentvolumeclaims"]);
   }
 
-  async execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
-    const pvc = clone(input.item);
-    const annotations = pvc.metadata.annotations;
-    if (annotations) for (const a of PVC_ANNOTATIONS_REMOVED) delete annotations[a];
-    const phase = asObj(input.itemFromBackup.status)?.phase;
-    const volumeName = asObj(input.itemFromBackup.spec)?.volumeName;
-    if (phase !== "Bound" || typeof volumeName !== "string" || volumeName === "") return output(pvc);
-    return output(pvc, [{ group: "", resource: "persistentvolumes", namespace: "", name: volumeName }]);
+  execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
+    return logged("Executing PVCAction", "Done executing PVCAction", (actionLog) => {
+      const pvc = clone(input.item);
+      const log = actionLog?.child({ kind: pvc.kind, namespace: pvc.metadata.namespace ?? "", name: pvc.metadata.name });
+      const annotations = pvc.metadata.annotations;
+      if (annotations) for (const a of PVC_ANNOTATIONS_REMOVED) delete annotations[a];
+      const phase = asObj(input.itemFromBackup.status)?.phase;
+      const volumeName = asObj(input.itemFromBackup.spec)?.volumeName;
+      if (phase !== "Bound" || typeof volumeName !== "string" || volumeName === "") {
+        log?.info("PVC is not bound or its volume name is empty");
+        return output(pvc);
+      }
+      log?.info(`Adding PV ${volumeName} as an additional item to restore`);
+      return output(pvc, [{ group: "", resource: "persistentvolumes", namespace: "", name: volumeName }]);
+    });
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { RestoreItemAction, RestoreItemActionInput, RestoreItemActionOutput } from "@velero-ts/plugin-sdk";
 import { GVR } from "../../kube/gvr.js";
-import { asObj, clone, output, selectorFor, type BuiltinActionDeps } from "./common.js";
+import { asObj, clone, logged, output, selectorFor, type BuiltinActionDeps } from "./common.js";
 
 export class SecretAction implements RestoreItemAction {
   readonly #deps: BuiltinActionDeps;
@@ -18,7 +18,11 @@ export class SecretAction implements RestoreItemAction {
     return selectorFor(["secrets"]);
   }
 
-  async execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
+  execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
+    return logged("Executing SecretAction", "Done executing SecretAction", () => this.#execute(input));
+  }
+
+  async #execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
     if (input.item.type !== "kubernetes.io/service-account-token") return output(input.item);
     const { items } = await this.#deps.kube.list(GVR.serviceAccounts, { namespace: input.item.metadata.namespace });
     if (items.some((sa) => input.item.metadata.name.startsWith(`${sa.metadata.name}-token-`))) return output(input.item, [], true);

@@ -1,13 +1,17 @@
 /** velero.io/service-account: drops the reference to the legacy auto-created `<sa>-token-*` secret. */
 import type { RestoreItemAction, RestoreItemActionInput, RestoreItemActionOutput } from "@velero-ts/plugin-sdk";
-import { clone, output, selectorFor } from "./common.js";
+import { clone, logged, output, selectorFor } from "./common.js";
 
 export class ServiceAccountAction implements RestoreItemAction {
   async appliesTo() {
     return selectorFor(["serviceaccounts"]);
   }
 
-  async execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
+  execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput> {
+    return logged("Executing ServiceAccountAction", "Done executing ServiceAccountAction", () => this.#execute(input));
+  }
+
+  #execute(input: RestoreItemActionInput): RestoreItemActionOutput {
     const sa = clone(input.item);
     const secrets = sa.secrets as { name?: string }[] | undefined;
     if (Array.isArray(secrets)) {

@@ -3,6 +3,7 @@
  * allocates new ones; nodePorts and healthCheckNodePort are dropped unless preserveNodePorts,
  * except those the user set explicitly (found in last-applied-configuration or managedFields).
  */
+import { actionLog } from "../../shared/action-log.js";
 import type { RestoreItemAction, RestoreItemActionInput, RestoreItemActionOutput } from "@velero-ts/plugin-sdk";
 import { asObj, clone, output, selectorFor, type Obj } from "./common.js";
 
@@ -82,7 +83,9 @@ export class ServiceAction implements RestoreItemAction {
       delete spec.clusterIP;
       delete spec.clusterIPs;
     }
-    if (input.restore.spec.preserveNodePorts !== true) {
+    if (input.restore.spec.preserveNodePorts === true) {
+      actionLog()?.info("Restoring Services with original NodePort(s)");
+    } else {
       deleteNodePorts(service, spec);
       deleteHealthCheckNodePort(service, spec);
     }

@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import type { Backup, Restore, RestoreItemActionV2, RestoreSpec, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { NativeSnapshotRecord } from "../../persistence/backup-store.js";
 import type { NamedAction } from "../../plugins/manager.js";
-import { createSilentLogger } from "../../shared/logging.js";
+import { createSilentLogger, type Logger } from "../../shared/logging.js";
 import type { ResourceModifiers } from "../resource-modifiers.js";
 import type { BackupVolumeInfo, RestoreOutcome, RestoreProgress } from "../request.js";
 import { KubernetesRestorer, type KubernetesRestorerOptions } from "../restorer.js";
@@ -56,6 +56,8 @@ export interface RunRestoreInput {
   resourceModifiers?: ResourceModifiers;
   options?: Partial<KubernetesRestorerOptions>;
   tarball?: Buffer;
+  /** The restore's log (default: silent). */
+  log?: Logger;
 }
 
 export interface RunRestoreOutput {
@@ -78,7 +80,7 @@ export async function runRestore(input: RunRestoreInput): Promise<RunRestoreOutp
     backupVolumeInfos: input.backupVolumeInfos,
     resourceModifiers: input.resourceModifiers,
     actions: input.actions,
-    log: createSilentLogger(),
+    log: input.log ?? createSilentLogger(),
     onProgress: (p) => progress.push(p),
   });
   return { kube, outcome, progress, clock };

@@ -6,7 +6,7 @@
  * there. Outside a backup (or in a plugin process) there is none and the action logs nothing.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Logger } from "../shared/logging.js";
+import type { Logger } from "./logging.js";
 
 const current = new AsyncLocalStorage<Logger>();
 

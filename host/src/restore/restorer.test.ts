@@ -42,7 +42,7 @@ function v2Action(resources: string[], execute: (item: UnstructuredItem) => Part
 describe("KubernetesRestorer and the built-in actions' log lines", () => {
   it("writes what Velero's built-in restore plugins log into the restore's log (pod, claim, service account, secret actions)", async () => {
     const lines: string[] = [];
-    const log = createLogger({ destination: { write: (l: string) => void lines.push(l) } as NodeJS.WritableStream });
+    const log = createLogger({ destination: { write: (l: string) => void lines.push(l) } as unknown as NodeJS.WritableStream });
     const kube = new RestoreFakeKube();
     const pod = forPod("app", "web", { volumes: [{ name: "d", persistentVolumeClaim: { claimName: "data" } }], containers: [{ name: "c", image: "nginx" }] });
     await runRestore({ kube, items: [forNamespace("app"), forPv("pv-1"), forPvc("app", "data", "pv-1"), pod, forItem("v1", "ServiceAccount", "app", "sa")], actions: builtins(kube), log });

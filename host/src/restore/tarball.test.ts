@@ -1,22 +1,26 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createSilentLogger } from "../shared/logging.js";
 import { buildBackupTarball, buildRawTarGz, type RawEntry } from "./testing/backup-tarball.js";
 import { BackupTree, isVersionDirectoryEntry } from "./backup-contents.js";
 import { BackupContentsError, extractBackupTarball, safeEntryPath, SMALL_ENTRY_BYTES } from "./tarball.js";
 
 const log = createSilentLogger();
+/** This file's own temp dir: other test files extract restores in parallel into the system one. */
+const TEMP = mkdtempSync(path.join(tmpdir(), "vt-tarball-test-"));
+afterAll(() => rmSync(TEMP, { recursive: true, force: true }));
 
 async function extract(buf: Buffer, limits?: { maxEntryBytes?: number; maxTotalBytes?: number; maxEntries?: number }) {
-  return extractBackupTarball(Readable.from([buf]), { backupName: "b1", log, limits });
+  return extractBackupTarball(Readable.from([buf]), { backupName: "b1", log, limits, tempDir: TEMP });
 }
 
 async function leftoverDirs(before: Set<string>): Promise<string[]> {
-  return (await readdir(tmpdir())).filter((d) => d.startsWith("velero-restore-") && !before.has(d));
+  return (await readdir(TEMP)).filter((d) => d.startsWith("velero-restore-") && !before.has(d));
 }
 
 describe("extractBackupTarball", () => {
@@ -38,7 +42,7 @@ describe("extractBackupTarball", () => {
     { name: "an absolute symlink", entries: [{ name: "resources/link", type: "symlink", linkname: "/etc/passwd" }], error: /symbolic link .* outside/ },
     { name: "a hard link leaving the root", entries: [{ name: "resources/hard", type: "link", linkname: "../outside" }], error: /hard link .* outside/ },
   ])("rejects $name and leaves nothing behind", async ({ entries, error }) => {
-    const before = new Set(await readdir(tmpdir()));
+    const before = new Set(await readdir(TEMP));
     const tgz = await buildRawTarGz([{ name: "metadata/version", content: "1.1.0\n" }, ...entries]);
     const err = await extract(tgz).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackupContentsError);
@@ -161,7 +165,7 @@ describe("extractBackupTarball", () => {
 
   it("fails clearly on a truncated gzip stream", async () => {
     const tgz = await buildBackupTarball([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c1", namespace: "app" } }]);
-    const before = new Set(await readdir(tmpdir()));
+    const before = new Set(await readdir(TEMP));
     const err = await extract(tgz.subarray(0, Math.floor(tgz.length / 2))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackupContentsError);
     expect((err as Error).message).toMatch(/backup tarball of "b1" is truncated or not valid gzip: unexpected end of file/);

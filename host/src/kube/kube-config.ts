@@ -1,5 +1,7 @@
 /** Loads cluster access the way Velero does: --kubeconfig, then $KUBECONFIG, in-cluster, ~/.kube/config. */
-import { KubeConfig } from "@kubernetes/client-node";
+import { existsSync } from "node:fs";
+import { delimiter } from "node:path";
+import { KubeConfig, type Cluster, type Context, type User } from "@kubernetes/client-node";
 import { ClusterError } from "../shared/errors.js";
 
 export interface KubeConfigOptions {
@@ -12,7 +14,9 @@ export interface KubeConfigOptions {
 export function loadKubeConfig(options: KubeConfigOptions = {}): KubeConfig {
   const kc = new KubeConfig();
   try {
+    const listed = process.env["KUBECONFIG"];
     if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+    else if (listed) loadKubeconfigList(kc, listed.split(delimiter));
     else kc.loadFromDefault();
     if (options.context) kc.setCurrentContext(options.context);
   } catch (err) {
@@ -32,6 +36,31 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): KubeConfig {
     throw new ClusterError(`kubeconfig has no current cluster${options.context ? ` for context "${options.context}"` : ""}; pass --kubecontext`);
   }
   return kc;
+}
+
+/**
+ * The files of $KUBECONFIG merged as client-go (and so kubectl and Velero) merges them: missing
+ * files are skipped; a cluster, user or context named in several files is the first file's; the
+ * current context is the first that sets one. (client-node's loadFromDefault lets the last file's
+ * current-context win and refuses repeated names, so another cluster than kubectl's could be used.)
+ */
+function loadKubeconfigList(kc: KubeConfig, paths: string[]): void {
+  const files = [...new Set(paths.filter((p) => p !== ""))];
+  const existing = files.filter((p) => existsSync(p));
+  if (existing.length === 0) throw new Error(`none of the files KUBECONFIG names exists (${files.join(delimiter)})`);
+  const clusters = new Map<string, Cluster>();
+  const users = new Map<string, User>();
+  const contexts = new Map<string, Context>();
+  let currentContext = "";
+  for (const path of existing) {
+    const one = new KubeConfig();
+    one.loadFromFile(path); // relative certificate paths resolved against the file's directory
+    for (const c of one.getClusters()) if (!clusters.has(c.name)) clusters.set(c.name, c);
+    for (const u of one.getUsers()) if (!users.has(u.name)) users.set(u.name, u);
+    for (const c of one.getContexts()) if (!contexts.has(c.name)) contexts.set(c.name, c);
+    currentContext ||= one.getCurrentContext() ?? "";
+  }
+  kc.loadFromOptions({ clusters: [...clusters.values()], users: [...users.values()], contexts: [...contexts.values()], currentContext });
 }
 
 /** What client-node's loadFromDefault settles on when it finds no configuration at all. */

@@ -92,6 +92,8 @@ describe("Controller", () => {
     const t = setup(async () => ({ kind: "done" }));
     await t.manager.start();
     expect(t.client.openWatches).toBe(1);
+    // a watch that lasted (as the API server's do, for minutes) is opened again at once
+    t.clock.advance(60_000);
     t.client.closeWatches();
     await new Promise((r) => setImmediate(r));
     expect(t.client.openWatches).toBe(1);

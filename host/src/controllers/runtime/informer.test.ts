@@ -5,7 +5,7 @@ import { GVR } from "../../kube/gvr.js";
 import { captureLogger, type LogRecord } from "../../testing/capturing-logger.js";
 import { FakeClock } from "../../testing/fake-clock.js";
 import { FakeKubeClient } from "../../testing/fake-kube-client.js";
-import { Informer, MAX_RETRY_MS } from "./informer.js";
+import { Informer, MAX_RETRY_MS, SHORT_WATCH_DELAY_MS } from "./informer.js";
 
 const forbidden = () =>
   new KubeApiError({ statusCode: 403, reason: "Forbidden", message: 'backups.velero.io is forbidden: User "system:serviceaccount:velero:velero" cannot list resource "backups" in API group "velero.io" in the namespace "velero"' });
@@ -63,6 +63,57 @@ describe("Informer retries", () => {
     clock.advance(1000);
     await settle();
     await informer.hasSynced();
+    informer.stop();
+  });
+});
+
+describe("Informer and watches the server ends at once", () => {
+  it("delays watching again after a watch ended within a second without any event (800 ms doubling to 30 s), and goes back to watching at once after a watch that delivered events", async () => {
+    const kube = new FakeKubeClient();
+    let watches = 0;
+    let deliver: ((event: Parameters<Parameters<FakeKubeClient["watch"]>[2]>[0]) => void) | undefined;
+    const watch = kube.watch.bind(kube);
+    // a proxy that answers every watch and closes it at once
+    kube.watch = async (gvr, options, onEvent) => {
+      watches++;
+      deliver = onEvent;
+      const handle = await watch(gvr, options, onEvent);
+      handle.stop();
+      return handle;
+    };
+    const clock = new FakeClock();
+    const records: LogRecord[] = [];
+    const informer = informerOf(kube, clock, records);
+    informer.start();
+    await settle();
+    expect(watches).toBe(1);
+    for (const [i, delay] of [SHORT_WATCH_DELAY_MS, 1600, 3200, 6400, 12800, 25600, MAX_RETRY_MS].entries()) {
+      clock.advance(delay - 1);
+      await settle();
+      expect(watches, `not before its ${delay} ms`).toBe(i + 1);
+      clock.advance(1);
+      await settle();
+      expect(watches).toBe(i + 2);
+    }
+    expect(records.filter((r) => r.level === "warn").at(-1)).toMatchObject({
+      message: "the API server ended the watch at once without any event; watching again after a delay",
+      fields: { resource: "backups", retryInMs: MAX_RETRY_MS },
+    });
+    // a watch that delivers an event resets the delay: the next one starts at once
+    kube.watch = async (gvr, options, onEvent) => {
+      watches++;
+      const handle = await watch(gvr, options, onEvent);
+      if (watches === 9) {
+        onEvent({ type: "ADDED", object: { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "b1", namespace: "velero", resourceVersion: "5" } } });
+        handle.stop();
+      }
+      return handle;
+    };
+    clock.advance(MAX_RETRY_MS);
+    await settle();
+    expect(watches).toBe(10);
+    expect(informer.keys()).toEqual(["velero/b1"]);
+    expect(deliver).toBeDefined();
     informer.stop();
   });
 });

@@ -30,6 +30,13 @@ export interface InformerOptions {
 
 /** The longest wait between list/watch attempts that keep failing (client-go's reflector: 30 s). */
 export const MAX_RETRY_MS = 30_000;
+/**
+ * A watch the server ends within this long without a single event is "very short" (client-go's
+ * reflector): watching again is delayed, from SHORT_WATCH_DELAY_MS doubling up to MAX_RETRY_MS,
+ * so a proxy that answers and closes every watch at once cannot make the server spin.
+ */
+export const SHORT_WATCH_MS = 1_000;
+export const SHORT_WATCH_DELAY_MS = 800;
 
 export function keyOf(object: { metadata: { name?: string; namespace?: string } }): ObjectKey {
   const ns = object.metadata.namespace;
@@ -46,6 +53,8 @@ export class Informer {
   #retry: TimerHandle | undefined;
   /** list/watch failures in a row (the backoff's exponent). */
   #failures = 0;
+  /** Very short watches in a row (their delay's exponent). */
+  #shortWatches = 0;
   #synced: Promise<void>;
   #markSynced!: () => void;
 
@@ -119,9 +128,12 @@ export class Informer {
   }
 
   async #watchLoop(): Promise<void> {
-    const { client, gvr, namespace, labelSelector } = this.#opts;
+    const { client, gvr, namespace, labelSelector, clock } = this.#opts;
     while (!this.#stopped) {
+      const started = clock.now().getTime();
+      let events = 0;
       const handle = await client.watch(gvr, { namespace, labelSelector, resourceVersion: this.#resourceVersion }, (event) => {
+        events++;
         const rv = event.object.metadata.resourceVersion;
         if (rv) this.#resourceVersion = rv;
         if (event.type === "BOOKMARK") return;
@@ -147,6 +159,15 @@ export class Informer {
         }
         throw err;
       }
+      const lastedMs = clock.now().getTime() - started;
+      if (events > 0 || lastedMs >= SHORT_WATCH_MS) {
+        this.#shortWatches = 0;
+        continue;
+      }
+      const delayMs = Math.min(SHORT_WATCH_DELAY_MS * 2 ** this.#shortWatches, MAX_RETRY_MS);
+      this.#shortWatches++;
+      this.#opts.logger.warn({ resource: gvr.resource, lastedMs, retryInMs: delayMs }, "the API server ended the watch at once without any event; watching again after a delay");
+      await new Promise<void>((resolve) => (this.#retry = clock.setTimeout(resolve, delayMs)));
     }
   }
 

@@ -78,6 +78,44 @@ describe("HttpKubeClient: 429 Too Many Requests", () => {
   });
 });
 
+describe("HttpKubeClient: transient failures client-go retries", () => {
+  const unavailable = (retryAfter?: string) => ({
+    status: 503,
+    ...(retryAfter === undefined ? {} : { headers: { "retry-after": retryAfter } }),
+    body: { kind: "Status", apiVersion: "v1", status: "Failure", message: "the server is currently unable to handle the request", reason: "ServiceUnavailable", code: 503 },
+  });
+
+  it("waits out a 5xx's Retry-After and retries; a 5xx without one fails at once", async () => {
+    const retried = await clientAnswering([unavailable("0"), { status: 200, body: configMap }]);
+    expect(await retried.client.get(GVR.configMaps, "c", "n")).toMatchObject({ metadata: { name: "c" } });
+    expect(retried.requests()).toBe(2);
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    const failed = await clientAnswering([unavailable()]);
+    await expect(failed.client.get(GVR.configMaps, "c", "n")).rejects.toMatchObject({ statusCode: 503 });
+    expect(failed.requests()).toBe(1);
+  });
+
+  it("sends a GET again a second after its connection was lost; a write is not sent twice", async () => {
+    let n = 0;
+    const client = await clientOf((req, res) => {
+      n++;
+      // the first request of each kind: the connection breaks before any answer
+      if (n === 1 || (req.method === "POST" && n === 3)) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(configMap));
+    });
+    const started = Date.now();
+    expect(await client.get(GVR.configMaps, "c", "n")).toMatchObject({ metadata: { name: "c" } });
+    expect(n).toBe(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    await expect(client.create(GVR.configMaps, configMap as never)).rejects.toThrow();
+    expect(n).toBe(3);
+  });
+});
+
 describe("HttpKubeClient: discovery failures", () => {
   it("skips a group version whose aggregated API is Stale and reports it as client-go does", async () => {
     const core = { kind: "APIGroupDiscoveryList", apiVersion: "apidiscovery.k8s.io/v2", items: [{ metadata: { name: "" }, versions: [{ version: "v1", resources: [{ resource: "configmaps", responseKind: { kind: "ConfigMap" }, scope: "Namespaced", verbs: ["list", "get"] }] }] }] };

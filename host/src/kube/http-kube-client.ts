@@ -25,8 +25,10 @@ const AUTH_HEADERS_TTL_MS = 1_000;
 
 /** Default LIST page size (Velero's --client-page-size default is 500). */
 export const DEFAULT_PAGE_SIZE = 500;
-/** Attempts of a request the API server answers 429 with Retry-After (client-go's maxRetries). */
+/** Attempts of a request the API server answers 429 or 5xx with Retry-After, or a GET whose connection was lost (client-go's maxRetries). */
 const MAX_429_ATTEMPTS = 10;
+/** The wait before a GET whose connection was lost is sent again (client-go's: 1 s). */
+const LOST_CONNECTION_RETRY_MS = 1_000;
 /** How often one LIST goes on past an expired continue token before it fails. */
 const MAX_LIST_RESTARTS = 3;
 const CONNECT_RETRY_BASE_MS = 250;
@@ -39,6 +41,20 @@ function isConnectionRefused(err: unknown): boolean {
   }
   return false;
 }
+/**
+ * The connection broke under a request (reset, closed by the other side, EOF): client-go sends a
+ * GET again after a second (rest.Request's IsRetryableError: connection reset, probable EOF, HTTP/2
+ * connection lost); what else was sent may have been applied, so only GETs are.
+ */
+function isConnectionLost(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_SOCKET" || code === "UND_ERR_CLOSED") return true;
+    if (/other side closed|socket hang up|unexpected EOF|GOAWAY/i.test(getErrorMessage(e))) return true;
+  }
+  return false;
+}
+
 /** The longest Retry-After honoured, so a broken header cannot stall a caller. */
 const MAX_RETRY_AFTER_MS = 10_000;
 
@@ -275,6 +291,11 @@ export class HttpKubeClient implements KubeClient {
           signal: init.signal,
         });
       } catch (err) {
+        if (method === "GET" && attempt < MAX_429_ATTEMPTS && !init.signal?.aborted && isConnectionLost(err)) {
+          this.#log.debug({ method, path, attempt, err: getErrorMessage(err) }, `the connection to the API server was lost; trying again in ${LOST_CONNECTION_RETRY_MS} ms`);
+          await new Promise((resolve) => setTimeout(resolve, LOST_CONNECTION_RETRY_MS));
+          continue;
+        }
         // Refused connections never reached the API server (it is restarting, say): any request
         // may be sent again, within the client's budget, with backoff, instead of failing (or
         // failing every item of a restore) during a blip.
@@ -285,10 +306,11 @@ export class HttpKubeClient implements KubeClient {
         await new Promise((resolve) => setTimeout(resolve, waitMs));
         continue;
       }
-      const retryAfterMs = response.statusCode === 429 && attempt < MAX_429_ATTEMPTS ? retryAfter(response.headers["retry-after"]) : undefined;
+      const retryable = response.statusCode === 429 || (response.statusCode >= 500 && response.statusCode <= 599);
+      const retryAfterMs = retryable && attempt < MAX_429_ATTEMPTS ? retryAfter(response.headers["retry-after"]) : undefined;
       if (retryAfterMs !== undefined) {
-        // client-go's behaviour: a 429 with Retry-After (e.g. "storage is (re)initializing" for a
-        // CRD just created) is waited out and retried, up to 10 attempts
+        // client-go's behaviour (rest checkWait): a 429 or 5xx with Retry-After (e.g. "storage is
+        // (re)initializing" for a CRD just created) is waited out and retried, up to 10 attempts
         await response.body.dump();
         this.#log.debug({ method, path, attempt, retryAfterMs }, "the API server asked to retry later");
         await new Promise((resolve) => setTimeout(resolve, retryAfterMs));

@@ -116,6 +116,30 @@ describe("HttpKubeClient: transient failures client-go retries", () => {
   });
 });
 
+describe("HttpKubeClient: proxies", () => {
+  it("goes through the cluster's proxy-url, as client-go does", async () => {
+    const seen: string[] = [];
+    // the proxy answers itself and records what it was asked to forward
+    const proxy = await serve((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(configMap));
+    });
+    const kc = new KubeConfig();
+    // nothing listens at the API server's address: only the proxy can answer
+    kc.loadFromOptions({
+      clusters: [{ name: "c", server: "http://127.0.0.1:9", skipTLSVerify: true, proxyUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` }],
+      users: [{ name: "u" }],
+      contexts: [{ name: "x", cluster: "c", user: "u" }],
+      currentContext: "x",
+    });
+    const client = new HttpKubeClient(kc);
+    expect(await client.get(GVR.configMaps, "c", "n")).toMatchObject({ metadata: { name: "c" } });
+    expect(seen).toEqual(["GET http://127.0.0.1:9/api/v1/namespaces/n/configmaps/c"]);
+    await client.close();
+  });
+});
+
 describe("HttpKubeClient: discovery failures", () => {
   it("skips a group version whose aggregated API is Stale and reports it as client-go does", async () => {
     const core = { kind: "APIGroupDiscoveryList", apiVersion: "apidiscovery.k8s.io/v2", items: [{ metadata: { name: "" }, versions: [{ version: "v1", resources: [{ resource: "configmaps", responseKind: { kind: "ConfigMap" }, scope: "Namespaced", verbs: ["list", "get"] }] }] }] };

@@ -8,7 +8,7 @@ import type { RequestOptions } from "node:https";
 import { Writable } from "node:stream";
 import { createInterface } from "node:readline";
 import { Exec, type KubeConfig, type V1Status } from "@kubernetes/client-node";
-import { Agent, request, type Dispatcher } from "undici";
+import { Agent, EnvHttpProxyAgent, ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from "undici";
 import { getErrorMessage, parseLosslessJson, stringifyLosslessJson, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { Logger } from "../shared/logging.js";
 import { longTimeout } from "../shared/clock.js";
@@ -176,7 +176,7 @@ export class HttpKubeClient implements KubeClient {
   readonly #connectRetryMs: number;
   readonly #aggregatedDiscovery: boolean;
   readonly #rateLimit: TokenBucket | undefined;
-  #agent: Agent | undefined;
+  #agent: Dispatcher | undefined;
   #tls: Promise<RequestOptions> | undefined;
   #discovery: Promise<{ resources: ApiResource[]; failures: DiscoveryFailure[] }> | undefined;
 
@@ -215,22 +215,24 @@ export class HttpKubeClient implements KubeClient {
     return opts;
   }
 
-  async #dispatcher(): Promise<Agent> {
+  /**
+   * The connection pool to the API server: direct, or through the cluster's `proxy-url` (http(s)
+   * or socks5), or else through $HTTPS_PROXY/$HTTP_PROXY unless $NO_PROXY exempts the server,
+   * as client-go connects.
+   */
+  async #dispatcher(): Promise<Dispatcher> {
     if (this.#agent) return this.#agent;
     this.#tls ??= this.#options();
     const tls = await this.#tls;
-    this.#agent ??= new Agent({
-      connect: {
-        ca: tls.ca,
-        cert: tls.cert,
-        key: tls.key,
-        rejectUnauthorized: tls.rejectUnauthorized,
-        servername: tls.servername,
-      },
-      keepAliveTimeout: 30_000,
-      connections: this.#maxConnections,
-      h2Options: { pingInterval: this.#h2PingIntervalMs },
-    });
+    if (this.#agent) return this.#agent;
+    const requestTls = { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername };
+    const pool = { keepAliveTimeout: 30_000, connections: this.#maxConnections };
+    const proxyUrl = this.#kc.getCurrentCluster()?.proxyUrl;
+    const env = process.env;
+    if (proxyUrl?.startsWith("socks")) this.#agent = new Socks5ProxyAgent(proxyUrl, { ...pool, requestTls });
+    else if (proxyUrl) this.#agent = new ProxyAgent({ uri: proxyUrl, ...pool, requestTls });
+    else if (env["HTTPS_PROXY"] || env["https_proxy"] || env["HTTP_PROXY"] || env["http_proxy"]) this.#agent = new EnvHttpProxyAgent({ ...pool, requestTls, connect: requestTls });
+    else this.#agent = new Agent({ connect: requestTls, ...pool, h2Options: { pingInterval: this.#h2PingIntervalMs } });
     return this.#agent;
   }
 

@@ -83,6 +83,12 @@ interface RequestInit {
   /** Accept header; default application/json. */
   accept?: string;
   signal?: AbortSignal;
+  /**
+   * Whether a 5xx with Retry-After is waited out and sent again (default true). Not for a LIST
+   * not older than a resourceVersion: the 504 "Too large resource version" the API server answers
+   * it with (after ~3 s, Retry-After 1) is what makes it fall back to a consistent LIST.
+   */
+  retryServerErrors?: boolean;
 }
 
 /**
@@ -308,7 +314,7 @@ export class HttpKubeClient implements KubeClient {
         await new Promise((resolve) => setTimeout(resolve, waitMs));
         continue;
       }
-      const retryable = response.statusCode === 429 || (response.statusCode >= 500 && response.statusCode <= 599);
+      const retryable = response.statusCode === 429 || (response.statusCode >= 500 && response.statusCode <= 599 && init.retryServerErrors !== false);
       const retryAfterMs = retryable && attempt < MAX_429_ATTEMPTS ? retryAfter(response.headers["retry-after"]) : undefined;
       if (retryAfterMs !== undefined) {
         // client-go's behaviour (rest checkWait): a 429 or 5xx with Retry-After (e.g. "storage is
@@ -579,6 +585,7 @@ export class HttpKubeClient implements KubeClient {
           // the continue token carries the first page's resourceVersion; the API server refuses both
           ...(notOlderThan && !cont ? { resourceVersion: notOlderThan, resourceVersionMatch: "NotOlderThan" } : {}),
         },
+        retryServerErrors: !(notOlderThan && !cont),
       },
     );
     const kind = page.kind?.replace(/List$/, "");

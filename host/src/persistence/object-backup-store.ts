@@ -245,10 +245,6 @@ export class ObjectBackupStore implements BackupStore {
     return (await this.#tryGetGzipJson<unknown[]>(this.layout.podVolumeBackups(name))) ?? [];
   }
 
-  async getBackupVolumeInfos(name: string): Promise<unknown[]> {
-    return (await this.#tryGetGzipJson<unknown[]>(this.layout.backupVolumeInfo(name))) ?? [];
-  }
-
   deleteBackup(name: string): Promise<void> {
     return this.#deleteDir(this.layout.backupDir(name));
   }

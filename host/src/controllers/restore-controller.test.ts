@@ -385,19 +385,30 @@ describe("RestoreReconciler deletion", () => {
     h.kube.execHandler = async () => ({ stdout: "", stderr: "", exitCode: 0 });
     await submit(h, forRestore("r1", { backupName: "b1" }));
     await h.kube.delete(GVR.restores, "r1", NS);
+    const puts = () => h.store.calls.filter((c) => c === "putRestoreFiles(r1)").length;
+    const putsAtDeletion = puts();
     await h.kube.patch(GVR.pods, "db-0", "app", { status: { phase: "Running", containerStatuses: [{ name: "app", ready: true, state: { running: {} } }] } });
     await h.reconciler.idle();
-    expect(h.store.uploads.find((u) => u.restoreName === "r1")).toBeUndefined();
+    expect(puts()).toBe(putsAtDeletion);
   });
 
-  it("on server stop a restore waiting for its hooks is left Finalizing with nothing written (a restarted server finishes it)", async () => {
+  it("a restore waiting for its post-restore hooks has its files stored and its counts patched with Finalizing, as Velero: on server stop they stay (a restarted server finishes it)", async () => {
     const withHook = forPod("app", "db-0", {}, { annotations: { "post.hook.restore.velero.io/command": "/bin/sync" } }, {});
-    const h = await harness({ items: [withHook], restorerOptions: { resourceTimeoutMs: 60_000 } });
+    const h = await harness({ items: [withHook, forConfigMap("app", "c1")], restorerOptions: { resourceTimeoutMs: 60_000 } });
     await submit(h, forRestore("r1", { backupName: "b1" }));
+    // stored before the hooks ran: the log so far and the results
+    const stored = h.store.uploads.find((u) => u.restoreName === "r1");
+    expect(stored?.log).toContain("starting restore");
+    expect(stored?.rest.results).toBeDefined();
+    const puts = () => h.store.calls.filter((c) => c === "putRestoreFiles(r1)").length;
+    const early = puts();
+    const finalizing = (h.kube.actions.filter((a) => a.resource === "restores" && a.verb === "patch").map((a) => (a.patch as { status?: Record<string, unknown> }).status)).find((st) => st?.["phase"] === "Finalizing");
+    expect(finalizing).toHaveProperty("progress");
     h.reconciler.close();
     await h.reconciler.idle();
     expect((h.kube.peek(GVR.restores, "r1", NS) as unknown as Restore).status?.phase).toBe("Finalizing");
-    expect(h.store.uploads.find((u) => u.restoreName === "r1")).toBeUndefined();
+    // nothing more once stopped
+    expect(puts()).toBe(early);
   });
 
   // From a ReadOnly location too, as Velero: the restore's own files were written there.

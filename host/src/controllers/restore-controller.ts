@@ -8,6 +8,7 @@
  * waits for its post-restore exec hooks and ends in Completed, PartiallyFailed or Failed.
  * Deleting a Restore deletes its files in the bucket.
  */
+import type { Readable } from "node:stream";
 import { LABELS, type Backup, type BackupStorageLocation, type Restore, type RestoreItemActionV2, type VolumeSnapshotLocation } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { patchFinalStatus } from "./final-patch.js";
@@ -398,7 +399,7 @@ export class RestoreReconciler implements Reconciler {
         // `describe --details` work meanwhile, and a restarted server can carry on from the bucket.
         logResults(restoreLog.logger, outcome.errors, outcome.warnings);
         restoreLog.logger.info("restore completed");
-        await this.#upload(store, restoreName, outcome, restoreLog, log);
+        await this.#upload(store, restoreName, outcome, () => restoreLog.finish(), log);
         this.#tracker.hooks.set(`${restore.metadata.namespace ?? ""}/${restoreName}`, outcome.hooks);
         return {
           ...operations.status,
@@ -408,10 +409,23 @@ export class RestoreReconciler implements Reconciler {
           progress: outcome.progress,
         };
       }
-      await this.#patch(restore, { status: { phase: outcome.errors.isEmpty() ? "Finalizing" : "FinalizingPartiallyFailed", progress: outcome.progress } });
-      if ((outcome.hookPods ?? 0) > 0) {
-        // Post-restore exec hooks may wait minutes for their pods: the rest (hooks, files, final
-        // status) goes on in the background, so the next restore does not wait.
+      const hooksPending = (outcome.hookPods ?? 0) > 0;
+      // As Velero, the files are stored before the post-restore exec hooks run, which may wait
+      // minutes for their pods: `velero restore logs` and `describe --details` work meanwhile, and
+      // a server stopped meanwhile leaves them (they are stored again, complete, at the end).
+      if (hooksPending) await this.#upload(store, restoreName, outcome, () => restoreLog.snapshot(), log, { countLogFailure: false });
+      // (Velero patches the counts with the Finalizing phase)
+      await this.#patch(restore, {
+        status: goRestoreStatusMergePatch({
+          phase: outcome.errors.isEmpty() ? "Finalizing" : "FinalizingPartiallyFailed",
+          progress: outcome.progress,
+          warnings: outcome.warnings.count(),
+          errors: outcome.errors.count(),
+        }),
+      });
+      if (hooksPending) {
+        // The hooks, the complete files and the final status go on in the background, so the next
+        // restore does not wait.
         handedOver = true;
         return new FinishingLater(this.#finishLater(restore, outcome, operations.status, store, restoreLog, log));
       }
@@ -584,7 +598,7 @@ export class RestoreReconciler implements Reconciler {
 
   /** Stores the files; a log that could not be stored is an error of the restore (Velero), counted with the others. */
   async #storeAndCount(status: StatusPatch, store: BackupStore, restoreName: string, outcome: RestoreOutcome, restoreLog: RestoreLogFile, log: Logger): Promise<StatusPatch> {
-    await this.#upload(store, restoreName, outcome, restoreLog, log);
+    await this.#upload(store, restoreName, outcome, () => restoreLog.finish(), log);
     status.errors = outcome.errors.count();
     status.phase = status.errors > 0 ? "PartiallyFailed" : "Completed";
     return status;
@@ -594,20 +608,26 @@ export class RestoreReconciler implements Reconciler {
    * Stores the restore's files as Velero does: the log first (a failure is an error of the
    * restore, so it is in the results and the counts); then the results, resource list, item
    * operations and volume info, each on its own (a failure is logged, the others still go).
-   * Never throws: the restore's objects are in the cluster whatever the bucket does.
+   * Never throws: the restore's objects are in the cluster whatever the bucket does. With
+   * `countLogFailure: false` (the files stored before post-restore hooks, stored again after
+   * them) a log that cannot be stored is only logged.
    */
-  async #upload(store: BackupStore, restoreName: string, outcome: RestoreOutcome, restoreLog: RestoreLogFile, log: Logger): Promise<void> {
-    let reader: import("node:stream").Readable | undefined;
+  async #upload(store: BackupStore, restoreName: string, outcome: RestoreOutcome, logReader: () => Promise<Readable>, log: Logger, o: { countLogFailure?: boolean } = {}): Promise<void> {
+    const logFailure = (message: string): void => {
+      if (o.countLogFailure === false) log.error(message);
+      else outcome.errors.addVelero(message);
+    };
+    let reader: Readable | undefined;
     try {
-      reader = await restoreLog.finish();
+      reader = await logReader();
     } catch (err) {
-      outcome.errors.addVelero(`error getting restore log reader: ${getErrorMessage(err)}`);
+      logFailure(`error getting restore log reader: ${getErrorMessage(err)}`);
     }
     if (reader) {
       try {
         await store.putRestoreFiles({ restoreName, log: reader });
       } catch (err) {
-        outcome.errors.addVelero(`error uploading log file to backup storage: ${getErrorMessage(err)}`);
+        logFailure(`error uploading log file to backup storage: ${getErrorMessage(err)}`);
       }
     }
     const files: [string, Omit<RestoreUpload, "restoreName">][] = [

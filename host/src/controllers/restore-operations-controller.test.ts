@@ -245,6 +245,33 @@ describe("RestoreOperationsReconciler", () => {
     expect(h.get().status?.phase).toBe("Completed");
   });
 
+  it("a restore waiting for operations whose backup is gone ends PartiallyFailed with its errors count untouched (as Velero)", async () => {
+    const h = await setup();
+    h.kube.seed(GVR.restores, { ...forRestore("r1", { backupName: "b1" }), status: { phase: "WaitingForPluginOperations" } } as never);
+    await h.kube.delete(GVR.backups, "b1", NS);
+    expect(await h.server().operations.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(h.get().status?.phase).toBe("PartiallyFailed");
+    expect(h.get().status).not.toHaveProperty("errors");
+  });
+
+  it("writes hookStatus {} when it finishes a restore whose hooks this process did not run (Velero's finalizer always writes it)", async () => {
+    const h = await setup();
+    h.kube.seed(GVR.restores, { ...forRestore("r1", { backupName: "b1" }), status: { phase: "Finalizing" } } as never);
+    await h.server().operations.reconcile(KEY);
+    expect(h.get().status).toMatchObject({ phase: "Completed", hookStatus: {} });
+  });
+
+  it("a final status patch that keeps failing past --resource-timeout makes the reconcile fail (retried with backoff), not end quietly with the restore Finalizing", async () => {
+    const h = await setup();
+    h.kube.seed(GVR.restores, { ...forRestore("r1", { backupName: "b1" }), status: { phase: "Finalizing" } } as never);
+    const ops = new RestoreOperationsReconciler({ kube: h.kube, namespace: NS, plugins: { getRestoreItemActions: async () => [] }, getBackupStore: async () => h.store, clock: h.clock, logger: createSilentLogger(), builtinActions: [], resourceTimeoutMs: 500 });
+    h.kube.failNext("patch", "restores", new Error("etcdserver: request timed out"), 1);
+    await expect(ops.reconcile(KEY)).rejects.toThrow(`could not write the final status of restore ${KEY}; trying again`);
+    expect(h.get().status?.phase).toBe("Finalizing");
+    expect(await ops.reconcile(KEY)).toEqual({ kind: "done" });
+    expect(h.get().status?.phase).toBe("Completed");
+  });
+
   it("leaves restores in other phases alone", async () => {
     const h = await setup();
     const s = h.server();

@@ -60,6 +60,8 @@ export interface RestoreOperationsReconcilerOptions {
   /** --item-operation-sync-frequency in ms (default 10s). */
   syncPeriodMs?: number;
   metrics?: { restoreSuccess(schedule: string): void; restorePartialFailure(schedule: string): void };
+  /** --resource-timeout in ms: how long the final status patch is retried before the reconcile is (default 10 min). */
+  resourceTimeoutMs?: number;
 }
 
 export class RestoreOperationsReconciler implements Reconciler {
@@ -94,8 +96,9 @@ export class RestoreOperationsReconciler implements Reconciler {
     const store = await this.#store(restore, log);
     if (WAITING.has(phase)) {
       if (!store) {
-        // As Velero: without its backup the operations cannot be followed.
-        restore = await this.#patch(restore, { phase: "FinalizingPartiallyFailed", errors: (restore.status?.errors ?? 0) + 1 });
+        // As Velero: without its backup the operations cannot be followed (the phase says so; the
+        // errors count is left as it is, as Velero leaves it).
+        restore = await this.#patch(restore, { phase: "FinalizingPartiallyFailed" });
       } else {
         const next = await this.#checkOperations(restore, store, log);
         if (!next) return { kind: "requeue", afterMs: this.#periodMs };
@@ -159,6 +162,9 @@ export class RestoreOperationsReconciler implements Reconciler {
     const status: StatusPatch = {};
     let partial = restore.status?.phase === "FinalizingPartiallyFailed" || !store;
     const hooksPending = this.#tracker.hooks.get(key);
+    // As Velero's finalizer, hookStatus is always written: {} when this process ran no hook of it
+    // (a restore it did not run, or one left Finalizing by a server that stopped).
+    status.hookStatus = {};
     if (hooksPending) {
       const hooks = await hooksPending;
       status.hookStatus = goHookStatus(hooks);
@@ -175,7 +181,12 @@ export class RestoreOperationsReconciler implements Reconciler {
     }
     status.phase = partial ? "PartiallyFailed" : "Completed";
     status.completionTimestamp = toKubeTime(this.#clock.now());
-    if (!(await patchFinalStatus("Restore", () => this.#patch(restore, status), { clock: this.#clock, log }))) return;
+    const retryMs = this.#o.resourceTimeoutMs ? { retryMs: this.#o.resourceTimeoutMs } : {};
+    if (!(await patchFinalStatus("Restore", () => this.#patch(restore, status), { clock: this.#clock, log, ...retryMs }))) {
+      // As Velero's finalizer (its error requeues it): tried again with backoff. A restore deleted
+      // meanwhile is found gone then, and left alone.
+      throw new Error(`could not write the final status of restore ${key}; trying again`);
+    }
     this.#tracker.hooks.delete(key);
     const schedule = restore.spec.scheduleName ?? "";
     if (partial) this.#o.metrics?.restorePartialFailure(schedule);

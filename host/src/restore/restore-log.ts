@@ -6,7 +6,7 @@ import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { once } from "node:events";
 import { createLogger, type Logger, type LogLevel } from "../shared/logging.js";
 import { logrusLevel, LogrusTextLogger } from "../shared/logrus-format.js";
@@ -61,6 +61,19 @@ export class RestoreLogFile {
   static async create(bindings: Record<string, unknown>, options: { level?: LogLevel; format?: "text" | "json"; tempDir?: string } = {}): Promise<RestoreLogFile> {
     const dir = await mkdtemp(path.join(options.tempDir ?? tmpdir(), "velero-restore-log-"));
     return new RestoreLogFile(dir, bindings, options.level ?? "info", options.format ?? "text");
+  }
+
+  /**
+   * The log as written so far, as a stream, while writing goes on (what is stored before a
+   * restore's post-restore hooks run). Lines written later are not in it.
+   */
+  async snapshot(): Promise<Readable> {
+    if (this.#closed) return createReadStream(this.#file);
+    this.#text?.flush();
+    // an empty write calls back once everything written before it is in the file
+    await new Promise<void>((resolve, reject) => this.#out.write("", (err) => (err ? reject(err) : resolve())));
+    const bytes = this.#out.bytesWritten;
+    return bytes === 0 ? Readable.from([]) : createReadStream(this.#file, { start: 0, end: bytes - 1 });
   }
 
   /** Stops writing and returns the log's contents as a stream. */

@@ -318,7 +318,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   // Velero's restore operations and restore finalizer controllers, run as one here.
   if (!disabled.has("restore-operations") && !disabled.has("restore-finalizer")) {
-    manager.add(new RestoreOperationsReconciler({ kube, namespace, logger, plugins, getBackupStore, clock, metrics, tracker: restoreTracker, syncPeriodMs: itemOperationSyncMs }));
+    manager.add(new RestoreOperationsReconciler({ kube, namespace, logger, plugins, getBackupStore, clock, metrics, tracker: restoreTracker, syncPeriodMs: itemOperationSyncMs, resourceTimeoutMs }));
   }
   for (const r of createLifecycleReconcilers({
     kube,

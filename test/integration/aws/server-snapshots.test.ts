@@ -213,7 +213,7 @@ describe("velero server with velero.io/aws native snapshots (moto EC2)", () => {
       const r = await kube.get(GVR.restores, RESTORE, VELERO_NS);
       return TERMINAL.includes(phaseOf(r) ?? "") ? r : undefined;
     });
-    expect(phaseOf(restore)).toBe("Completed");
+    expect(phaseOf(restore), `restore status: ${JSON.stringify((restore as { status?: unknown }).status)}`).toBe("Completed");
 
     const pv = await eventually("the restored PV", () => kube.get(GVR.persistentVolumes, PV_NAME));
     const handle = (pv["spec"] as { csi: { volumeHandle: string } }).csi.volumeHandle;

@@ -4,7 +4,7 @@
  * tri-state, the new cluster/namespace-scoped filters, and the validation messages.
  */
 import type { BackupSpec } from "@velero-ts/plugin-sdk";
-import { globMatch, isGlobPattern } from "./glob.js";
+import { globMatch, isGlobPattern } from "../shared/glob.js";
 import type { ResourceCatalog } from "./resources.js";
 
 const hasWildcard = (p: string): boolean => /[*?[]/.test(p);

@@ -1,7 +1,9 @@
 /**
  * Include/exclude lists as Velero evaluates them: `*` in the includes means everything, excludes
- * win, and entries are glob patterns (`*`, `?`, `[abc]`, `{a,b}`) like Velero's gobwas/glob sets.
+ * win, and entries are glob patterns (`*`, `?`, `[abc]`, `{a,b}`) like Velero's gobwas/glob sets
+ * (a malformed one, such as an unclosed `[`, matches nothing, as gobwas fails to compile it).
  */
+import { globMatch } from "../shared/glob.js";
 
 /** Compiles a glob to a RegExp. With `separator`, `*` and `?` never cross it but `**` does. */
 export function globToRegExp(pattern: string, separator?: string): RegExp {
@@ -62,14 +64,14 @@ function escapeRegExp(s: string): string {
 export class IncludesExcludes {
   readonly #includes: string[];
   readonly #excludes: string[];
-  readonly #includeMatchers: RegExp[];
-  readonly #excludeMatchers: RegExp[];
+  readonly #includeMatchers: ((value: string) => boolean)[];
+  readonly #excludeMatchers: ((value: string) => boolean)[];
 
   constructor(includes: readonly string[] = [], excludes: readonly string[] = []) {
     this.#includes = [...new Set(includes)];
     this.#excludes = [...new Set(excludes)];
-    this.#includeMatchers = this.#includes.map((p) => globToRegExp(p));
-    this.#excludeMatchers = this.#excludes.map((p) => globToRegExp(p));
+    this.#includeMatchers = this.#includes.map((p) => (value: string) => globMatch(p, value));
+    this.#excludeMatchers = this.#excludes.map((p) => (value: string) => globMatch(p, value));
   }
 
   get includes(): string[] {
@@ -81,8 +83,8 @@ export class IncludesExcludes {
   }
 
   shouldInclude(value: string): boolean {
-    if (this.#excludeMatchers.some((re) => re.test(value))) return false;
-    return this.#includes.length === 0 || this.#includes.includes("*") || this.#includeMatchers.some((re) => re.test(value));
+    if (this.#excludeMatchers.some((matches) => matches(value))) return false;
+    return this.#includes.length === 0 || this.#includes.includes("*") || this.#includeMatchers.some((matches) => matches(value));
   }
 
   /** True when the includes are empty or just `*` and nothing is excluded. */

@@ -55,6 +55,17 @@ describe("KubernetesRestorer and the built-in actions' log lines", () => {
   });
 });
 
+describe("KubernetesRestorer and a malformed namespace glob", () => {
+  it("matches nothing with it, as gobwas/glob fails to compile it in Velero (no JavaScript RegExp error as a restore error)", async () => {
+    const { kube, outcome } = await runRestore({ items: [forNamespace("app"), forConfigMap("app", "c1")], spec: { includedNamespaces: ["app-[x", "app"] } });
+    expect(outcome.errors.all()).toEqual([]);
+    expect(creates(kube)).toEqual(["namespaces:app", "configmaps:app/c1"]);
+    const none = await runRestore({ items: [forNamespace("app"), forConfigMap("app", "c1")], spec: { includedNamespaces: ["app-[x"] } });
+    expect(none.outcome.errors.all()).toEqual([]);
+    expect(creates(none.kube)).toEqual([]);
+  });
+});
+
 describe("KubernetesRestorer ordering", () => {
   it("restores CRDs first, waits until Established, refreshes discovery, then follows Velero's priorities", async () => {
     const kube = new RestoreFakeKube();

@@ -94,6 +94,15 @@ describe("ScheduleReconciler", () => {
     expect(backups()).toEqual([]);
   });
 
+  it("marks a template with a duration Go cannot parse FailedValidation, naming the field, instead of making a failing backup at every firing", async () => {
+    const { kube, reconciler, schedule, backups, clock } = setup();
+    seedSchedule(kube, u(forSchedule(NS, "bad-ttl", { schedule: "@every 5s", template: { ttl: "abc", itemOperationTimeout: "1h" } })));
+    clock.advance(3_600_000);
+    expect(await reconciler.reconcile(`${NS}/bad-ttl`)).toEqual({ kind: "done" });
+    expect(schedule("bad-ttl").status).toEqual({ phase: "FailedValidation", validationErrors: ['invalid template ttl "abc": expected a duration such as 720h0m0s'] });
+    expect(backups()).toEqual([]);
+  });
+
   it("clears validation errors once the expression is fixed", async () => {
     const { kube, reconciler, schedule } = setup();
     const s = forSchedule(NS, "s1", { schedule: "@every 5s" });

@@ -9,6 +9,7 @@ import type { KubeClient } from "../kube/client.js";
 import { isAlreadyExists } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
 import { parseCronSchedule, DEFAULT_CRON_TIMEZONE, type CronSchedule } from "../shared/cron.js";
+import { tryParseGoDuration } from "../shared/duration.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
 import { delayUntil, labelSelectorOf, parseKubeTime, patchStatus, splitKey, TIMER_MARGIN_MS } from "./lifecycle-common.js";
@@ -165,6 +166,13 @@ export class ScheduleReconciler implements Reconciler {
     let errors: string[] | undefined;
     if (!parsed) errors = ["Schedule must be a non-empty valid Cron expression"];
     else if (!parsed.ok) errors = [`invalid schedule: ${parsed.error}`];
+    // Each of its backups would fail validation on a duration Go cannot parse (Velero cannot even
+    // read such a Schedule): said once, here, instead of by a failed backup at every firing.
+    const template = schedule.spec.template ?? {};
+    for (const [field, example] of [["ttl", "720h0m0s"], ["csiSnapshotTimeout", "10m0s"], ["itemOperationTimeout", "4h0m0s"]] as const) {
+      const value = template[field];
+      if (value && tryParseGoDuration(value) === undefined) (errors ??= []).push(`invalid template ${field} "${value}": expected a duration such as ${example}`);
+    }
 
     const phase = errors ? "FailedValidation" : "Enabled";
     if (schedule.status?.phase !== phase) {
@@ -180,7 +188,7 @@ export class ScheduleReconciler implements Reconciler {
     } else if (Object.keys(statusPatch).length > 0) {
       await patchStatus(this.#kube, GVR.schedules, schedule, statusPatch);
     }
-    return parsed?.ok ? parsed.schedule : undefined;
+    return parsed?.ok && !errors ? parsed.schedule : undefined;
   }
 
   /** Velero does not start a new backup while one from this schedule is New or InProgress. */

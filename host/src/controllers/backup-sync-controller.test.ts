@@ -183,6 +183,17 @@ describe("BackupSyncReconciler", () => {
     expect(t.backup("b-fine")).toBeDefined();
   });
 
+  it("does not sync a velero-backup.json naming another backup than its directory (it would be deleted as an orphan and synced again every period)", async () => {
+    const t = setup();
+    t.store.addBackup(storedBackup("renamed-dir"));
+    (t.store.backups.get("renamed-dir") as { metadata: Backup }).metadata.metadata.name = "original-name";
+    t.store.addBackup(storedBackup("b-fine"));
+    await t.reconciler.reconcile(`${NS}/replica`);
+    expect(t.backup("original-name")).toBeUndefined();
+    expect(t.backup("renamed-dir")).toBeUndefined();
+    expect(t.backup("b-fine")).toBeDefined();
+  });
+
   it("changes nothing in the cluster when the bucket cannot be listed", async () => {
     const t = setup();
     t.kube.seed(GVR.backups, u(forBackup(NS, "b1", { location: "replica", phase: "Completed" })));

@@ -138,6 +138,14 @@ export class BackupSyncReconciler implements Reconciler {
       return;
     }
     const stored = await store.getBackupMetadata(backupName);
+    if (stored.metadata?.name !== backupName) {
+      // Synced under the other name, it would be an orphan of the next sync (no directory of that
+      // name), deleted, and synced again, every period (Velero's sync does so).
+      log.error(
+        `backups/${backupName}/velero-backup.json names backup "${stored.metadata?.name ?? ""}"; a backup's directory must bear its name: rename the directory or fix the file. Not synced`,
+      );
+      return;
+    }
     if (INCOMPLETE_PHASES.has(stored.status?.phase)) {
       const expiration = parseKubeTime(stored.status?.expiration);
       if (!expiration || expiration > this.#clock.now()) {

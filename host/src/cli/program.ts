@@ -48,6 +48,8 @@ function installErrorHandling(cmd: Command, deps: CliDeps): void {
     outputError: () => undefined,
   });
   cmd.showSuggestionAfterError(true);
+  // a subcommand's help lists the root's options too (-n, --kubeconfig...), as cobra's "Global Flags"
+  cmd.configureHelp({ ...cmd.configureHelp(), showGlobalOptions: true });
   cmd.commands.forEach((c) => installErrorHandling(c, deps));
 }
 

@@ -132,6 +132,27 @@ describe("BackupReconciler", () => {
     expect(t.metrics).toEqual(["attempt:", "success:"]);
   });
 
+  it("does not start a Backup another server took between reading and starting it (the start names the resourceVersion read)", async () => {
+    const t = setup();
+    await t.kube.create(GVR.backups, forBackup("velero", "b1").includedNamespaces("app").build() as never);
+    const get = t.kube.get.bind(t.kube);
+    let reads = 0;
+    t.kube.get = async (gvr, name, namespace) => {
+      const found = await get(gvr, name, namespace);
+      // the run's own read (after the reconcile's): another server watching the namespace starts it right then
+      if (gvr.resource === "backups" && ++reads === 2) {
+        await t.kube.patch(GVR.backups, name, namespace, { status: { phase: "InProgress", startTimestamp: "2024-05-01T09:59:59Z" } });
+      }
+      return found;
+    };
+    await t.reconciler.reconcile("velero/b1");
+    await t.reconciler.idle();
+    const b = t.kube.peek<Backup>(GVR.backups, "b1", "velero") as Backup;
+    // left to the other server: not run here (no tarball), its status as the other server wrote it
+    expect(b.status).toMatchObject({ phase: "InProgress", startTimestamp: "2024-05-01T09:59:59Z" });
+    expect(t.objects.keys("bucket").filter((k) => k.startsWith("backups/b1/"))).toEqual([]);
+  });
+
   it("hands the engine the Backup's resourceVersion from when its run began, as the lower bound of its LISTs", async () => {
     const seen: (string | undefined)[] = [];
     const t = setup({ wrapBackupper: (engine) => ({ backup: (input) => (seen.push(input.listNotOlderThan), engine.backup(input)), finalize: (input) => engine.finalize(input) }) });

@@ -36,6 +36,7 @@ import {
 import { TarballWriteError, TarballWriter } from "../backup/tar-writer.js";
 import { DEFAULT_ITEM_OPERATION_TIMEOUT } from "./operation-progress.js";
 import type { KubeClient } from "../kube/client.js";
+import { isConflict } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
 import type { BackupStore, NativeSnapshotRecord } from "../persistence/backup-store.js";
@@ -363,13 +364,22 @@ export class BackupReconciler implements Reconciler {
       ...(failed ? {} : { startTimestamp: toKubeTime(this.#clock.now()) }),
     };
     // Every patch of this run names the object's uid: the API server refuses it (uid is immutable)
-    // if the Backup was deleted and created again under the same name meanwhile.
+    // if the Backup was deleted and created again under the same name meanwhile. The first also
+    // names the resourceVersion read: a Backup changed meanwhile (another server watching this
+    // namespace took it, say) is not started twice; it is looked at again.
     const uid = current.metadata.uid;
-    let latest = await this.#patch(current, {
-      metadata: { uid, labels: b.metadata.labels, annotations: b.metadata.annotations },
-      spec: b.spec,
-      status: statusPatch,
-    });
+    let latest: Backup;
+    try {
+      latest = await this.#patch(current, {
+        metadata: { uid, resourceVersion: current.metadata.resourceVersion, labels: b.metadata.labels, annotations: b.metadata.annotations },
+        spec: b.spec,
+        status: statusPatch,
+      });
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      log.info("the Backup changed as it was being started (another server watching this namespace may have taken it); looking at it again");
+      return this.#run(key);
+    }
     if (failed) {
       log.info({ validationErrors: prepared.errors }, "backup failed validation");
       this.#o.metrics?.backupValidationFailure(schedule);

@@ -139,6 +139,24 @@ describe("RestoreReconciler validation", () => {
     expect(h.store.calls.filter((c) => c.startsWith("getBackupContents"))).toEqual([]);
   });
 
+  it("does not run a Restore another server took between reading and starting it (the start names the resourceVersion read)", async () => {
+    const h = await harness();
+    h.kube.seed(GVR.restores, u(forRestore("r1", { backupName: "b1" })));
+    const get = h.kube.get.bind(h.kube);
+    let reads = 0;
+    h.kube.get = async (gvr, name, namespace) => {
+      const found = await get(gvr, name, namespace);
+      if (gvr.resource === "restores" && ++reads === 1) await h.kube.patch(GVR.restores, name, namespace, { status: { phase: "InProgress", startTimestamp: "2024-05-01T09:59:59Z" } });
+      return found;
+    };
+    await expect(h.reconciler.reconcile(`${NS}/r1`)).rejects.toThrow(`restore ${NS}/r1 changed as it was being started (another server watching this namespace may have taken it); looking at it again`);
+    expect((h.kube.peek(GVR.restores, "r1", NS) as unknown as Restore).status).toMatchObject({ phase: "InProgress", startTimestamp: "2024-05-01T09:59:59Z" });
+    expect(h.kube.actions.filter((a) => a.verb === "create" && a.resource === "configmaps")).toEqual([]);
+    // looked at again: left to the other server
+    expect(await h.reconciler.reconcile(`${NS}/r1`)).toEqual({ kind: "done" });
+    expect(h.kube.actions.filter((a) => a.verb === "create" && a.resource === "configmaps")).toEqual([]);
+  });
+
   it("restores the newest Completed backup of a schedule and records it in the spec", async () => {
     const h = await harness();
     h.kube.seed(GVR.backups, u(completedBackup("daily-1", { labels: { "velero.io/schedule-name": "daily" }, start: "2024-05-01T01:00:00Z" })));

@@ -11,6 +11,7 @@
 import type { Readable } from "node:stream";
 import { LABELS, type Backup, type BackupStorageLocation, type Restore, type RestoreItemActionV2, type VolumeSnapshotLocation } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
+import { isConflict } from "../kube/errors.js";
 import { patchFinalStatus } from "./final-patch.js";
 import { GVR } from "../kube/gvr.js";
 import { fromLabelSelector, labelSelectorError } from "../kube/labels.js";
@@ -198,6 +199,20 @@ export class RestoreReconciler implements Reconciler {
     return (await this.#kube.patch(GVR.restores, restore.metadata.name ?? "", restore.metadata.namespace, { ...patch, metadata })) as unknown as Restore;
   }
 
+  /**
+   * The patch that starts a New restore (or fails its validation) names the resourceVersion read:
+   * a Restore changed meanwhile (another server watching this namespace took it, say) is not run
+   * twice; the conflict makes this reconcile fail and the Restore is looked at again.
+   */
+  async #startPatch(restore: Restore, patch: { spec?: Partial<Restore["spec"]>; status?: StatusPatch; metadata?: Record<string, unknown> }): Promise<Restore> {
+    try {
+      return await this.#patch(restore, { ...patch, metadata: { ...patch.metadata, resourceVersion: restore.metadata.resourceVersion } });
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      throw new Error(`restore ${restore.metadata.namespace ?? ""}/${restore.metadata.name ?? ""} changed as it was being started (another server watching this namespace may have taken it); looking at it again`, { cause: err });
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
   // validation
 
@@ -343,11 +358,11 @@ export class RestoreReconciler implements Reconciler {
     if (!validated) {
       this.#o.metrics?.restoreValidationFailed(schedule);
       log.info({ errors }, "restore failed validation");
-      await this.#patch(restore, { spec: specPatch, status: { phase: "FailedValidation", validationErrors: errors } });
+      await this.#startPatch(restore, { spec: specPatch, status: { phase: "FailedValidation", validationErrors: errors } });
       return undefined;
     }
     // Item actions get the Restore as it now is in the cluster (InProgress, the finalizer), as in Velero.
-    const current = await this.#patch(restore, { metadata: { finalizers }, spec: specPatch, status: { phase: "InProgress", startTimestamp: this.#now() } });
+    const current = await this.#startPatch(restore, { metadata: { finalizers }, spec: specPatch, status: { phase: "InProgress", startTimestamp: this.#now() } });
     log.info({ backup: spec.backupName }, "restore started");
     const result = await this.#run(current, validated, log);
     if (result instanceof FinishingLater) {

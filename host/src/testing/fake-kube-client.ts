@@ -201,6 +201,11 @@ export class FakeKubeClient implements KubeClient {
     if (uid !== undefined && uid !== current.metadata.uid) {
       throw new KubeApiError({ statusCode: 422, reason: "Invalid", message: `${gvr.resource} "${name}" is invalid: metadata.uid: Invalid value: "${uid}": field is immutable` });
     }
+    // as the API server: a patch naming a resourceVersion applies only to that version
+    const resourceVersion = (patch as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+    if (resourceVersion !== undefined && resourceVersion !== current.metadata.resourceVersion) {
+      throw new KubeApiError({ statusCode: 409, reason: "Conflict", message: `Operation cannot be fulfilled on ${gvr.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again` });
+    }
     this.#record("patch", gvr, namespace, name, patch);
     return this.#put(gvr, applyMergePatch(current, patch) as UnstructuredItem, true);
   }

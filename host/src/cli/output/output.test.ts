@@ -351,3 +351,11 @@ describe("json and yaml output (Velero's encoder)", () => {
     expect(JSON.parse(text)).toEqual({ metadata: { name: "n", creationTimestamp: null }, spec: {}, status: {} });
   });
 });
+
+describe("label columns (-L)", () => {
+  it("heads each with the key's last path segment, as kubectl's printers do", () => {
+    const out = renderTable({ columns: ["name"], rows: [{ cells: ["b1"], labels: { "velero.io/storage-location": "default", team: "a" } }] }, { labelColumns: ["velero.io/storage-location,team"] });
+    expect(out.split("\n")[0]).toMatch(/^NAME\s+STORAGE-LOCATION\s+TEAM$/);
+    expect(out.split("\n")[1]).toMatch(/^b1\s+default\s+a$/);
+  });
+});

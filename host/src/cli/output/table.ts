@@ -32,7 +32,8 @@ function formatLabels(labels: Record<string, string> | undefined): string {
 /** Prints a table; an empty table still prints its header, as kubectl does. */
 export function renderTable(table: Table, options: TableOptions = {}): string {
   const labelColumns = (options.labelColumns ?? []).flatMap((c) => c.split(",")).filter((c) => c !== "");
-  const header = [...table.columns.map((c) => c.toUpperCase()), ...labelColumns.map((c) => c.toUpperCase())];
+  // a label column is headed by the key's last path segment (kubectl's formatLabelHeaders: velero.io/storage-location → STORAGE-LOCATION)
+  const header = [...table.columns.map((c) => c.toUpperCase()), ...labelColumns.map((c) => (c.split("/").at(-1) ?? c).toUpperCase())];
   if (options.showLabels) header.push("LABELS");
   const lines = [header.join("\t")];
   for (const row of table.rows) {

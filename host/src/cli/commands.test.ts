@@ -82,7 +82,7 @@ describe("velero CLI", () => {
 
   it("a subcommand's help lists the root's options (-n, --kubeconfig...) under Global Options, as cobra's Global Flags", async () => {
     const r = await createTestCli().run("backup", "create", "--help");
-    expect(r.stdout).toMatch(/\nGlobal Options:\n[\s\S]*-n, --namespace <namespace>[\s\S]*--kubeconfig <path>/);
+    expect(r.stdout).toMatch(/\nGlobal Options:\n[\s\S]*--kubeconfig <path>[\s\S]*-n, --namespace <namespace>/);
   });
 
   it("accepts noun-verb, verb-noun and aliases alike", async () => {

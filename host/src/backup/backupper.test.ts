@@ -789,6 +789,16 @@ describe("KubernetesBackupper snapshots and hooks", () => {
     expect(log.text()).toContain('Unable to parse provided timeout 5x, using default: time: unknown unit \\"x\\" in duration \\"5x\\"');
   });
 
+  it("a spec hook's unparsable timeout runs it with the default and says so once, as an annotation's (a warning)", async () => {
+    const kube = cluster();
+    const timeouts: string[] = [];
+    kube.execHandler = async (i) => (timeouts.push(`${i.pod}:${i.timeoutMs}`), { stdout: "", stderr: "", exitCode: 0 });
+    const { log } = await run({ includedNamespaces: ["app"], hooks: { resources: [{ name: "h", pre: [{ exec: { command: ["/bin/sync"], timeout: "zz" } }] }] } }, {}, kube);
+    expect(timeouts).toEqual(["web-0:30000"]);
+    expect(log.text().match(/Unable to parse provided timeout zz, using default/g)).toHaveLength(1);
+    expect(log.warnings).toBe(1);
+  });
+
   it("a spec hook whose label selector Kubernetes refuses fails the backup, in Kubernetes' words (NotIn with no values matched every pod)", async () => {
     const kube = cluster();
     const execs: string[] = [];

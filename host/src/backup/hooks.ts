@@ -135,7 +135,7 @@ export async function runPodHooks(pod: UnstructuredItem, phase: HookPhase, ctx: 
   if (fromAnnotations) {
     const key = hookKey(pod, fromAnnotations.container, "annotation", "", phase, 0);
     ctx.tracker.add(key);
-    const err = await execHook(pod, fromAnnotations, "<from-annotation>", key, { ...ctx, log: log().child({ hookSource: "annotation", hookType: "exec" }) });
+    const err = await execHook(pod, fromAnnotations, ANNOTATION_HOOK_NAME, key, { ...ctx, log: log().child({ hookSource: "annotation", hookType: "exec" }) });
     // Only an explicit Fail stops the pod's backup. Velero documents Fail as the default, and its
     // executor logs hookOnError=Fail for an unset mode, but its hook handler (v1.18.1) acts on
     // OnError == Fail alone, so an unset mode continues; velero-ts does what Velero does.
@@ -162,6 +162,9 @@ export async function runPodHooks(pod: UnstructuredItem, phase: HookPhase, ctx: 
   return failure;
 }
 
+/** The name Velero gives a hook read from a pod's annotations. */
+const ANNOTATION_HOOK_NAME = "<from-annotation>";
+
 async function execHook(pod: UnstructuredItem, hook: ExecHook, hookName: string, key: string, ctx: HookRunContext): Promise<Error | undefined> {
   const err = await execHookInner(pod, hook, hookName, ctx);
   if (err) ctx.log.error({ err: err.message }, "Error executing hook");
@@ -178,12 +181,14 @@ async function execHookInner(pod: UnstructuredItem, hook: ExecHook, hookName: st
   if (!container) return new Error(`need at least 1 container`);
   if (!containers.some((c) => c.name === container)) return new Error(`no such container: "${container}"`);
   if (!hook.command?.length) return new Error("command is required");
-  // An unparsable timeout is the default (warned about when read); 0 too, a negative one none.
+  // An unparsable timeout is the default (an annotation's is warned about when read, a spec
+  // hook's here, in the words Velero uses for annotations); 0 too, a negative one none.
   let timeoutMs = DEFAULT_EXEC_TIMEOUT_MS;
   if (hook.timeout) {
     try {
       timeoutMs = parseGoDuration(hook.timeout) || DEFAULT_EXEC_TIMEOUT_MS;
     } catch {
+      if (hookName !== ANNOTATION_HOOK_NAME) ctx.log.warn({ hookName }, `Unable to parse provided timeout ${hook.timeout}, using default: ${goDurationError(hook.timeout) ?? "invalid duration"}`);
       timeoutMs = DEFAULT_EXEC_TIMEOUT_MS;
     }
   }

@@ -67,6 +67,11 @@ describe("bad plugins in the plugin dir", () => {
     expect(logged?.message).toContain(`plugin executable "${join(dir, file)}" is excluded`);
   });
 
+  it("names a plugin it is still waiting for (one slow to answer holds up the server's start)", () => {
+    const waiting = records.filter((r) => r.level === "warn" && /has not printed its handshake line yet; waiting for it up to 10s/.test(r.message ?? ""));
+    expect(waiting.map((r) => r.fields["cmd"]).sort()).toEqual([join(dir, "velero-plugin-silent"), join(dir, "velero-plugin-silent-with-child")]);
+  });
+
   it("skips the non-executable file with a warning and reports nothing else", () => {
     expect(registry.problems()).toHaveLength(9);
     expect(records.some((r) => r.level === "warn" && r.fields["path"] === join(dir, "README.txt"))).toBe(true);

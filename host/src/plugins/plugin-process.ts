@@ -25,12 +25,15 @@ import {
   type PluginConnection,
 } from "@velero-ts/plugin-sdk/host";
 import { getErrorMessage, isVeleroError, PluginProtocolError, PluginUnavailableError } from "@velero-ts/plugin-sdk";
+import { formatGoDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logging.js";
 import type { PluginLogRouter } from "./log-router.js";
 import { createLineSplitter, createPluginLogSink } from "./plugin-log.js";
 
 /** go-plugin's default StartTimeout, which Velero keeps. */
 export const HANDSHAKE_TIMEOUT_MS = 60_000;
+/** After this long without a handshake line, a warning names the plugin being waited for. */
+export const SLOW_HANDSHAKE_MS = 5_000;
 /** How long the first health check may take once the handshake is read. */
 export const HEALTH_TIMEOUT_MS = 10_000;
 /** go-plugin waits this long after Shutdown before it SIGKILLs the plugin. */
@@ -129,8 +132,13 @@ export async function launchPlugin(cmd: PluginCommand, options: LaunchOptions): 
   });
   const proc = new ChildPluginProcess(cmd, child, options.logger, fields, options.logRouter);
   const log = options.logger.child(fields);
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+  // A plugin slow to answer holds up the server's start (as in Velero): say which, while waiting.
+  const slowMs = Math.min(SLOW_HANDSHAKE_MS, handshakeTimeoutMs / 2);
+  const slow = setTimeout(() => log.warn({ waitedMs: slowMs }, `plugin executable ${name} has not printed its handshake line yet; waiting for it up to ${formatGoDuration(handshakeTimeoutMs)}`), slowMs);
+  slow.unref();
   try {
-    const line = await proc.readHandshakeLine(options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    const line = await proc.readHandshakeLine(handshakeTimeoutMs).finally(() => clearTimeout(slow));
     const info = parseHandshake(line, { offered: transport === VTFRAMES_PROTOCOL ? [VTFRAMES_PROTOCOL] : [] });
     proc.attach(connectPlugin(info));
     await Promise.race([checkHealth(proc.connection, options.healthTimeoutMs ?? HEALTH_TIMEOUT_MS), proc.exitedEarly()]);

@@ -302,6 +302,15 @@ describe("backup logs, describe --details, download and delete", () => {
     expect((await cli.run("backup", "logs", "gone")).code).toBe(1);
   });
 
+  it("names the backup's log file when it is not gzip in the bucket (not only zlib's 'incorrect header check')", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.backups, backupObj("b1"));
+    serveDownloads(cli, { "BackupLog/b1": Buffer.from("this is not gzip") });
+    const r = await cli.run("backup", "logs", "b1");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('the BackupLog file of "b1" in object storage is not valid gzip (incorrect header check); it was damaged or replaced in the bucket');
+  });
+
   it("describes with --details from downloaded side files", async () => {
     const cli = createTestCli();
     cli.kube.seed(GVR.backups, backupObj("b1"));

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { getCACertificates, rootCertificates } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import type { DownloadTargetKind } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, type DownloadTargetKind } from "@velero-ts/plugin-sdk";
 import { ClusterError, UsageError } from "../shared/errors.js";
 import type { DownloadTls } from "./deps.js";
 import { configString } from "./client-config.js";
@@ -132,7 +132,13 @@ export async function download(
 ): Promise<Buffer> {
   const url = await signedUrl(f, kind, name, timeoutMs);
   const body = await fetchUrl(f, url, kind, name);
-  return kind === "BackupContents" ? body : gunzipSync(body);
+  if (kind === "BackupContents") return body;
+  try {
+    return gunzipSync(body);
+  } catch (err) {
+    // a damaged file in the bucket: name it, not just zlib's complaint
+    throw new ClusterError(`the ${kind} file of "${name}" in object storage is not valid gzip (${getErrorMessage(err)}); it was damaged or replaced in the bucket`, { cause: err });
+  }
 }
 
 /** Downloads and parses a gzip-JSON side file. */

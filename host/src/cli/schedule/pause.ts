@@ -54,7 +54,8 @@ class PauseSchedules implements Verb {
         continue;
       }
       await kube.patch(GVR.schedules, s.metadata.name ?? "", f.namespace(), {
-        spec: { paused: this.#paused, skipImmediately: this.flags.skipImmediately ?? null },
+        // null removes the field, as Velero's typed update leaves a false `paused` out (omitempty)
+        spec: { paused: this.#paused ? true : null, skipImmediately: this.flags.skipImmediately ?? null },
       });
       f.out(`Schedule ${s.metadata.name} ${word} successfully\n`);
     }

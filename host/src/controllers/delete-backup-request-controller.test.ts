@@ -22,6 +22,8 @@ import { forBackup, forLocation, u } from "../testing/lifecycle-builders.js";
 import { newDeleteBackupRequest } from "./gc-controller.js";
 import { DELETE_BACKUP_REQUEST_MAX_AGE_MS, DeleteBackupRequestReconciler } from "./delete-backup-request-controller.js";
 import { BackupPostProcessingTracker } from "./backup-operations-controller.js";
+import { invokeDeleteItemActions } from "./delete-item-actions.js";
+import { Readable } from "node:stream";
 
 const NS = "velero";
 
@@ -320,5 +322,34 @@ describe("DeleteBackupRequestReconciler", () => {
     t.clock.advance(DELETE_BACKUP_REQUEST_MAX_AGE_MS);
     expect(await t.reconciler.reconcile(`${NS}/b1-done`)).toEqual({ kind: "done" });
     expect(t.request("b1-done")).toBeUndefined();
+  });
+});
+
+describe("invokeDeleteItemActions selectors", () => {
+  it("matches namespaces and resources as Velero's glob sets, ignores a '*' among excluded resources, and gives cluster-scoped items only to actions with unrestricted namespaces", async () => {
+    const contents = await tarball({
+      "metadata/version": "1.1.0\n",
+      "resources/pods/namespaces/app-1/web.json": item("v1", "Pod", "web", "app-1"),
+      "resources/pods/namespaces/db/pg.json": item("v1", "Pod", "pg", "db"),
+      "resources/persistentvolumes/cluster/pv-1.json": item("v1", "PersistentVolume", "pv-1"),
+    });
+    const globbed = new RecordingDeleteAction({ includedNamespaces: ["app-*"] });
+    const starExcluded = new RecordingDeleteAction({ excludedResources: ["*"] });
+    const mixed = new RecordingDeleteAction({ includedNamespaces: ["*", "db"] });
+    await invokeDeleteItemActions({
+      backup: forBackup(NS, "b1", { location: "default", phase: "Deleting", uid: "uid-b1" }),
+      contents: Readable.from([contents]),
+      actions: [
+        { name: "example.io/globbed", action: globbed },
+        { name: "example.io/star-excluded", action: starExcluded },
+        { name: "example.io/mixed", action: mixed },
+      ],
+      resources: [],
+      log: createSilentLogger(),
+    });
+    expect(globbed.seen).toEqual(["b1:Pod/app-1/web"]);
+    expect(starExcluded.seen).toEqual(["b1:Pod/app-1/web", "b1:Pod/db/pg", "b1:PersistentVolume//pv-1"]);
+    // includes that are not just "*" restrict namespaces: no cluster-scoped items
+    expect(mixed.seen).toEqual(["b1:Pod/app-1/web", "b1:Pod/db/pg"]);
   });
 });

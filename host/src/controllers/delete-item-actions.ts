@@ -14,15 +14,15 @@ import type { ApiResource } from "../kube/client.js";
 import { groupResourceString, parseGroupResource } from "../kube/gvr.js";
 import { parseLabelSelector, type LabelSelector } from "../kube/labels.js";
 import type { NamedAction } from "../plugins/manager.js";
+import { IncludesExcludes } from "../restore/filters.js";
 import type { Logger } from "../shared/logging.js";
 
 interface ResolvedAction {
   name: string;
   action: DeleteItemAction;
-  includedResources: Set<string>;
-  excludedResources: Set<string>;
-  includedNamespaces: Set<string>;
-  excludedNamespaces: Set<string>;
+  /** Velero's glob sets; a "*" among the excluded resources is dropped, as Velero drops it. */
+  resources: IncludesExcludes;
+  namespaces: IncludesExcludes;
   selector: LabelSelector;
 }
 
@@ -44,10 +44,11 @@ export async function invokeDeleteItemActions(input: InvokeDeleteItemActionsInpu
     resolved.push({
       name,
       action,
-      includedResources: new Set(applies.includedResources.map((r) => resolveResource(r, input.resources))),
-      excludedResources: new Set(applies.excludedResources.map((r) => resolveResource(r, input.resources))),
-      includedNamespaces: new Set(applies.includedNamespaces),
-      excludedNamespaces: new Set(applies.excludedNamespaces),
+      resources: new IncludesExcludes(
+        applies.includedResources.map((r) => resolveResource(r, input.resources)),
+        applies.excludedResources.filter((r) => r !== "*").map((r) => resolveResource(r, input.resources)),
+      ),
+      namespaces: new IncludesExcludes(applies.includedNamespaces, applies.excludedNamespaces),
       selector: parseLabelSelector(applies.selector),
     });
   }
@@ -94,21 +95,14 @@ async function runActionsOnEntry(path: string, body: Buffer, actions: ResolvedAc
   }
 }
 
-/** Velero's ResolvedAction.ShouldUse: resources, then namespaces (cluster-scoped items only when namespaces are unrestricted). */
+/**
+ * Velero's ResolvedAction.ShouldUse: resources, then namespaces (glob sets); a cluster-scoped item
+ * only when the namespaces are unrestricted (no excludes, includes empty or just "*").
+ */
 function appliesTo(a: ResolvedAction, groupResource: string, namespace: string): boolean {
-  if (!includes(a.includedResources, a.excludedResources, groupResource)) return false;
-  const namespacesUnrestricted = isEverything(a.includedNamespaces) && a.excludedNamespaces.size === 0;
-  if (namespace === "") return namespacesUnrestricted;
-  return includes(a.includedNamespaces, a.excludedNamespaces, namespace);
-}
-
-function isEverything(included: Set<string>): boolean {
-  return included.size === 0 || included.has("*");
-}
-
-function includes(included: Set<string>, excluded: Set<string>, value: string): boolean {
-  if (excluded.has(value) || excluded.has("*")) return false;
-  return isEverything(included) || included.has(value);
+  if (!a.resources.shouldInclude(groupResource)) return false;
+  if (namespace === "") return a.namespaces.includeEverything();
+  return a.namespaces.shouldInclude(namespace);
 }
 
 /** "po" / "pod" / "Pod" / "pods" → "pods"; "volumesnapshotcontents.snapshot.storage.k8s.io" stays. */

@@ -3,6 +3,7 @@ import { pack } from "tar-stream";
 import { describe, expect, it } from "vitest";
 import {
   emptyResourceSelector,
+  NotFoundError,
   type Backup,
   type DeleteBackupRequest,
   type DeleteItemAction,
@@ -82,6 +83,8 @@ async function setup(
     backupPhase?: Backup["status"] extends infer S ? S extends { phase?: infer P } ? P : never : never;
     /** The backup is in this server's post-processing set (it ran it; its operations are followed). */
     postProcessing?: boolean;
+    /** What opening a VolumeSnapshotter throws. */
+    snapshotterError?: Error;
   } = {},
 ) {
   const tracker = new BackupPostProcessingTracker();
@@ -107,6 +110,7 @@ async function setup(
         { name: "example.io/all", action: everythingAction },
       ],
       getVolumeSnapshotter: async (provider, config) => {
+        if (init.snapshotterError) throw init.snapshotterError;
         openedSnapshotters.push(`${provider} ${JSON.stringify(config)}`);
         return snapshotter as unknown as VolumeSnapshotter;
       },
@@ -267,6 +271,15 @@ describe("DeleteBackupRequestReconciler", () => {
     t.store.addBackup(t.kube.peek<Backup>(GVR.backups, "b1", NS) as Backup, { volumeSnapshots: [snapshotRecord("snap-9", "gone-vsl")] });
     await t.reconciler.reconcile(t.submit());
     expect(t.request("b1-req")?.status?.errors).toEqual(['error getting volume snapshot location gone-vsl: VolumeSnapshotLocation.velero.io "gone-vsl" not found']);
+  });
+
+  it("says in Velero's words whether the snapshot location's provider has no plugin or its plugin failed to initialise", async () => {
+    const missing = await setup({ snapshotterError: new NotFoundError('VolumeSnapshotter plugin "velero.io/aws" is not registered (registered: none); install the plugin into --plugin-dir') });
+    await missing.reconciler.reconcile(missing.submit());
+    expect(missing.request("b1-req")?.status?.errors?.[0]).toBe('error getting volume snapshotter for provider velero.io/aws: VolumeSnapshotter plugin "velero.io/aws" is not registered (registered: none); install the plugin into --plugin-dir');
+    const failing = await setup({ snapshotterError: new Error("missing region") });
+    await failing.reconciler.reconcile(failing.submit());
+    expect(failing.request("b1-req")?.status?.errors?.[0]).toBe("error initializing volume snapshotter for volume snapshot location aws-vsl: missing region");
   });
 
   it("goes on when a DeleteItemAction fails or the backup has no tarball", async () => {

@@ -85,11 +85,23 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     this.#clock = options.clock ?? realClock;
   }
 
-  /** Velero's UpdateVolumeSnapshotLocationWithCredentialConfig, then the plugin. */
+  /**
+   * Velero's UpdateVolumeSnapshotLocationWithCredentialConfig (its error as it is), then the
+   * plugin, in Velero's words for a provider without a plugin and for an Init that fails.
+   */
   async #openSnapshotter(vsl: VolumeSnapshotLocation, credentials: Pick<CredentialFileStore, "path"> | undefined): Promise<VolumeSnapshotter> {
     const config = { ...(vsl.spec.config ?? {}) };
     if (vsl.spec.credential && credentials) config.credentialsFile = await credentials.path(vsl.spec.credential);
-    return this.#plugins.getVolumeSnapshotter(vsl.spec.provider, config);
+    try {
+      return await this.#plugins.getVolumeSnapshotter(vsl.spec.provider, config);
+    } catch (err) {
+      const missing = isVeleroError(err) && err.code === "VELERO_NOT_FOUND" && /is not registered/.test(err.message);
+      throw new Refusal(
+        missing
+          ? `error getting volume snapshotter for provider ${vsl.spec.provider}: ${getErrorMessage(err)}`
+          : `error initializing volume snapshotter for volume snapshot location ${vsl.metadata.name ?? ""}: ${getErrorMessage(err)}`,
+      );
+    }
   }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
@@ -272,7 +284,7 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     try {
       snapshotter = await this.#getVolumeSnapshotter(vsl);
     } catch (err) {
-      throw new Refusal(`error getting volume snapshotter for volume snapshot location ${locationName}: ${getErrorMessage(err)}`);
+      throw err instanceof Refusal ? err : new Refusal(getErrorMessage(err));
     }
     cache.set(locationName, snapshotter);
     return snapshotter;

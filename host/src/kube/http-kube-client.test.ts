@@ -138,6 +138,42 @@ describe("HttpKubeClient: proxies", () => {
     expect(seen).toEqual(["GET http://127.0.0.1:9/api/v1/namespaces/n/configmaps/c"]);
     await client.close();
   });
+
+  it("goes through $HTTP_PROXY when the kubeconfig names none, but never for a loopback API server (as Go's ProxyFromEnvironment)", async () => {
+    const seen: string[] = [];
+    const proxy = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(configMap));
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const saved = { HTTP_PROXY: process.env["HTTP_PROXY"], http_proxy: process.env["http_proxy"] };
+    process.env["HTTP_PROXY"] = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    delete process.env["http_proxy"];
+    const clientFor = (server: string): HttpKubeClient => {
+      const kc = new KubeConfig();
+      kc.loadFromOptions({ clusters: [{ name: "c", server, skipTLSVerify: true }], users: [{ name: "u" }], contexts: [{ name: "x", cluster: "c", user: "u" }], currentContext: "x" });
+      return new HttpKubeClient(kc);
+    };
+    try {
+      // an address that is not loopback (TEST-NET-1, an IP literal: no DNS): the proxy is asked, and answers itself; nothing dials that address
+      const remote = clientFor("http://192.0.2.1:6443");
+      expect(await remote.get(GVR.configMaps, "c", "n")).toMatchObject({ metadata: { name: "c" } });
+      expect(seen).toEqual(["GET http://192.0.2.1:6443/api/v1/namespaces/n/configmaps/c"]);
+      await remote.close();
+      // the loopback API server is dialled directly
+      const local = await clientAnswering([{ status: 200, body: configMap }]);
+      expect(await local.client.get(GVR.configMaps, "c", "n")).toMatchObject({ metadata: { name: "c" } });
+      expect(local.requests()).toBe(1);
+      expect(seen).toHaveLength(1);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
+  });
 });
 
 describe("HttpKubeClient: discovery failures", () => {

@@ -55,6 +55,17 @@ function isConnectionLost(err: unknown): boolean {
   return false;
 }
 
+/** Whether the URL's host is localhost or a loopback address (Go's proxy selection skips those). */
+function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  } catch {
+    return false;
+  }
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** The longest Retry-After honoured, so a broken header cannot stall a caller. */
 const MAX_RETRY_AFTER_MS = 10_000;
 
@@ -237,7 +248,8 @@ export class HttpKubeClient implements KubeClient {
     const env = process.env;
     if (proxyUrl?.startsWith("socks")) this.#agent = new Socks5ProxyAgent(proxyUrl, { ...pool, requestTls });
     else if (proxyUrl) this.#agent = new ProxyAgent({ uri: proxyUrl, ...pool, requestTls });
-    else if (env["HTTPS_PROXY"] || env["https_proxy"] || env["HTTP_PROXY"] || env["http_proxy"]) this.#agent = new EnvHttpProxyAgent({ ...pool, requestTls, connect: requestTls });
+    // (as Go's ProxyFromEnvironment, never for localhost or a loopback address)
+    else if ((env["HTTPS_PROXY"] || env["https_proxy"] || env["HTTP_PROXY"] || env["http_proxy"]) && !isLoopbackUrl(this.#server)) this.#agent = new EnvHttpProxyAgent({ ...pool, requestTls, connect: requestTls });
     else this.#agent = new Agent({ connect: requestTls, ...pool, h2Options: { pingInterval: this.#h2PingIntervalMs } });
     return this.#agent;
   }

@@ -449,14 +449,34 @@ describe("HttpKubeClient: LIST pages", () => {
       current.push("i");
       return "";
     });
-    const all = await client.list(GVR.configMaps, { namespace: "n", limit: 2 });
-    expect(all.items.map((i) => i.metadata.name)).toEqual(["b", "d", "f", "h", "i"]);
+    const pages = [];
+    for await (const page of client.listPages(GVR.configMaps, { namespace: "n", limit: 2 })) pages.push(page);
+    expect(names(pages)).toEqual(["b", "d", "f", "h", "i"]);
     expect(queries.map((q) => q.get("continue"))).toEqual([null, "after:d", null, "after:b", "after:f"]);
   });
 
-  it("fails with the API server's expiry when the list cannot get past it", async () => {
+  it("fails with the API server's expiry when the paged list cannot get past it", async () => {
     const { client } = await pagedServer(["a", "b", "c"], () => "");
-    await expect(client.list(GVR.configMaps, { namespace: "n", limit: 1 })).rejects.toMatchObject({ statusCode: 410, reason: "Expired", message: expect.stringContaining("too old") });
+    const drain = async (): Promise<void> => {
+      for await (const page of client.listPages(GVR.configMaps, { namespace: "n", limit: 1 })) void page;
+    };
+    await expect(drain()).rejects.toMatchObject({ statusCode: 410, reason: "Expired", message: expect.stringContaining("too old") });
+  });
+
+  it("list(): a continue token that expires makes it list again in one request without a limit (client-go's FullListIfExpired), one consistent state", async () => {
+    const current = ["b", "d", "f"];
+    const { client, queries } = await pagedServer(current, (n) => {
+      if (n !== 1) return undefined;
+      current.unshift("a"); // created meanwhile, before the keys already listed
+      return "after:b"; // a token to go on with is not taken: the whole list is read again
+    });
+    const all = await client.list(GVR.configMaps, { namespace: "n", limit: 2 });
+    expect(all.items.map((i) => i.metadata.name)).toEqual(["a", "b", "d", "f"]);
+    expect(queries.map((q) => [q.get("continue"), q.get("limit")])).toEqual([
+      [null, "2"],
+      ["after:d", "2"],
+      [null, null],
+    ]);
   });
 
   it("stops at maxItems without asking for another page", async () => {

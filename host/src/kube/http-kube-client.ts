@@ -66,6 +66,13 @@ function isLoopbackUrl(url: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** A paged LIST whose continue token expired (list() then lists again in one request). */
+class ListExpired extends Error {
+  constructor(cause: unknown) {
+    super("LIST continue token expired", { cause });
+  }
+}
+
 /** The longest Retry-After honoured, so a broken header cannot stall a caller. */
 const MAX_RETRY_AFTER_MS = 10_000;
 
@@ -494,12 +501,25 @@ export class HttpKubeClient implements KubeClient {
     return this.#catchesUp;
   }
 
+  /**
+   * The whole list. As client-go's pager (FullListIfExpired), a continue token that expires part
+   * way makes it list again in one request without a page limit, so the items and the
+   * resourceVersion returned are one consistent state (an informer watches from it: items of
+   * earlier pages changed meanwhile would otherwise be missed).
+   */
   async list(gvr: GroupVersionResource, options: ListOptions = {}): Promise<{ items: UnstructuredItem[]; resourceVersion: string }> {
     const items: UnstructuredItem[] = [];
     let resourceVersion = "";
-    for await (const page of this.#pages(gvr, options)) {
-      for (const item of page.items) items.push(item);
-      resourceVersion = page.resourceVersion;
+    try {
+      for await (const page of this.#pages(gvr, options, true)) {
+        for (const item of page.items) items.push(item);
+        resourceVersion = page.resourceVersion;
+      }
+    } catch (err) {
+      if (!(err instanceof ListExpired)) throw err;
+      this.#log.warn({ resource: `${gvr.group}/${gvr.resource}`, namespace: options.namespace, err: getErrorMessage(err.cause) }, "LIST continue token expired; listing again in one request");
+      const page = await this.#listPage(gvr, options, 0, undefined, undefined);
+      return { items: options.maxItems !== undefined ? page.items.slice(0, options.maxItems) : page.items, resourceVersion: page.resourceVersion };
     }
     return { items, resourceVersion };
   }
@@ -516,7 +536,7 @@ export class HttpKubeClient implements KubeClient {
    * is as of a newer state), or, from a server that offers none, lists again from the start and
    * skips the keys already handed over.
    */
-  async *#pages(gvr: GroupVersionResource, options: ListOptions): AsyncGenerator<ListPage> {
+  async *#pages(gvr: GroupVersionResource, options: ListOptions, throwWhenExpired = false): AsyncGenerator<ListPage> {
     const key = `${gvr.group}/${gvr.resource}`;
     const pageSize = options.limit ?? this.#pageSize;
     const maxItems = options.maxItems;
@@ -553,6 +573,14 @@ export class HttpKubeClient implements KubeClient {
       if (last) lastKey = listKey(last);
       yield { items, resourceVersion: page.resourceVersion };
       if (cont === undefined || (maxItems !== undefined && handed >= maxItems)) return;
+      if (throwWhenExpired) {
+        try {
+          page = await fetchPage(cont);
+        } catch (err) {
+          throw isExpired(err) ? new ListExpired(err) : err;
+        }
+        continue;
+      }
       const result = await this.#continuePage(key, fetchPage, cont);
       if (result.page) {
         page = result.page;

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
@@ -371,6 +374,37 @@ describe("HttpKubeClient: an expired token in the reused headers", () => {
     expect(await client.get(GVR.configMaps, "c", "n")).toMatchObject({ metadata: { name: "c" } });
     expect(seen.slice(2)).toEqual(["Bearer first", "Bearer second"]);
     await client.close();
+  });
+});
+
+describe("HttpKubeClient: exec credentials", () => {
+  it("asks an exec credential plugin again after a 401, though its credential had no expiry (client-node would keep it for ever), as client-go does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vt-exec-cred-"));
+    try {
+      const counter = join(dir, "n");
+      const plugin = join(dir, "cred.sh");
+      writeFileSync(plugin, `#!/bin/sh\nn=$(cat "${counter}" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "${counter}"\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"token-%s"}}' "$n"\n`, { mode: 0o755 });
+      const seen: string[] = [];
+      const s = await serve((req, res) => {
+        seen.push(req.headers.authorization ?? "");
+        const ok = req.headers.authorization === "Bearer token-2";
+        res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
+        res.end(JSON.stringify(ok ? configMap : { kind: "Status", apiVersion: "v1", status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 }));
+      });
+      const kc = new KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ name: "c", server: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, skipTLSVerify: true }],
+        users: [{ name: "u", exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin, args: [], env: [], interactiveMode: "Never" } as never }],
+        contexts: [{ name: "x", cluster: "c", user: "u" }],
+        currentContext: "x",
+      });
+      const client = new HttpKubeClient(kc);
+      expect(await client.get(GVR.configMaps, "c", "n")).toMatchObject({ metadata: { name: "c" } });
+      expect(seen).toEqual(["Bearer token-1", "Bearer token-2"]);
+      await client.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

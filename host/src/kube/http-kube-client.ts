@@ -268,6 +268,23 @@ export class HttpKubeClient implements KubeClient {
   }
 
   /**
+   * After a 401, an exec credential plugin is asked again, as client-go asks it again: client-node
+   * keeps an exec credential without an expiry for ever (its ExecAuth token cache, emptied here),
+   * and one that carries a client certificate was read into the connection pool's TLS options,
+   * which are built anew (the old pool is closed).
+   */
+  async #forgetExecCredential(): Promise<void> {
+    if (!this.#kc.getCurrentUser()?.exec) return;
+    for (const a of (this.#kc as unknown as { authenticators?: unknown[] }).authenticators ?? []) {
+      if (a && typeof a === "object" && "tokenCache" in a) (a as { tokenCache: Record<string, unknown> }).tokenCache = {};
+    }
+    this.#tls = undefined;
+    const old = this.#agent;
+    this.#agent = undefined;
+    void old?.close().catch(() => undefined);
+  }
+
+  /**
    * The kubeconfig's per-request headers (Authorization, Impersonate-User), worked out at most once
    * per AUTH_HEADERS_TTL_MS: client-node's applyToHTTPSOptions also reads the CA, certificate and
    * key files again each time (in a pod, the service account's ca.crt), which a restore's 20,000
@@ -349,6 +366,7 @@ export class HttpKubeClient implements KubeClient {
         reauthenticated = true;
         this.#auth = undefined;
         await response.body.dump();
+        await this.#forgetExecCredential();
         this.#log.debug({ method, path, attempt }, "the API server refused the credentials; asking the kubeconfig for them again");
         continue;
       }

@@ -4,7 +4,8 @@ import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
 import { LABELS } from "@velero-ts/plugin-sdk";
 import { buildBackupTarball, buildRawTarGz, backupEntries } from "./testing/backup-tarball.js";
 import { CORE, forConfigMap, forItem, forNamespace, forPod, forPv, forPvc, runRestore } from "./testing/fixtures.js";
-import { gvrOf, RestoreFakeKube } from "./testing/restore-fake-kube.js";
+import { gvrOf, RESTORE_FAKE_RESOURCES, RestoreFakeKube } from "./testing/restore-fake-kube.js";
+import { res } from "../testing/fake-kube-client.js";
 import { asRestoreItemActionV2, builtinRestoreItemActions } from "./actions/index.js";
 import { createLogger, createSilentLogger } from "../shared/logging.js";
 import { parseGoDuration } from "../shared/duration.js";
@@ -63,6 +64,16 @@ describe("KubernetesRestorer and a malformed namespace glob", () => {
     const none = await runRestore({ items: [forNamespace("app"), forConfigMap("app", "c1")], spec: { includedNamespaces: ["app-[x"] } });
     expect(none.outcome.errors.all()).toEqual([]);
     expect(creates(none.kube)).toEqual([]);
+  });
+});
+
+describe("KubernetesRestorer and a resource that is not served", () => {
+  it("does not restore a custom resource into another served resource that shares its kind (Velero targets the tarball's resource): the item fails, named", async () => {
+    const kube = new RestoreFakeKube([...RESTORE_FAKE_RESOURCES, res("example.com", "v1", "gizmos", "Thing", true)]);
+    const thing = forItem("example.com/v1", "Thing", "app", "t1", { spec: { size: 1 } });
+    const { outcome } = await runRestore({ kube, items: [forNamespace("app"), { item: thing, resource: "things" }] });
+    expect(creates(kube)).toEqual(["namespaces:app"]);
+    expect(outcome.errors.all().join("\n")).toMatch(/t1/);
   });
 });
 

@@ -820,9 +820,14 @@ class RestoreContext {
     const { resource } = parseGroupResource(gr);
     const served = await this.#resolver.served(group, version, resource);
     if (served && served.kind === item.kind) return served.gvr;
-    const byKind = await this.#resolver.kindFor(group, version, item.kind);
-    if (byKind) return byKind.gvr;
-    if (served) return served.gvr;
+    // As Velero: the item goes to its resource in the tarball; only an item whose kind an action
+    // changed (the served resource's kind is another) is looked up by its kind. A resource not
+    // served is not swapped for another that happens to share the kind (a CRD restored but not
+    // Established, another CRD with the same kind): the create fails naming the item.
+    if (served) {
+      const byKind = await this.#resolver.kindFor(group, version, item.kind);
+      return byKind ? byKind.gvr : served.gvr;
+    }
     this.#log.info({ resource: gr, namespace, name: item.metadata.name }, `${item.apiVersion}/${item.kind} is not served by the cluster; trying anyway`);
     return { group, version, resource };
   }

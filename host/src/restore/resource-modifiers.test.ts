@@ -71,6 +71,14 @@ describe("applyResourceModifiers", () => {
     expect(out.item.metadata.labels).toEqual({ tier: "web", patched: "yes" });
   });
 
+  it("logs the object each matching rule is applied to, as Velero (a failing patch's error names neither)", () => {
+    const m = mods("version: v1\nresourceModifierRules:\n- conditions:\n    groupResource: pods\n  patches:\n  - {operation: replace, path: /data/missing, value: x}\n");
+    const lines: string[] = [];
+    const out = applyResourceModifiers(m, pod(), "pods", { info: (msg: object | string) => void lines.push(String(msg)) });
+    expect(lines).toEqual([`Applying resource modifier patch on ${pod().metadata.namespace}/${pod().metadata.name}`]);
+    expect(out.errors).toHaveLength(1);
+  });
+
   it.each([
     { name: "the group resource", cond: "groupResource: deployments.apps" },
     { name: "the name regex", cond: "groupResource: pods\n    resourceNameRegex: '^db'" },

@@ -12,6 +12,7 @@
  * rules are matched against the item as it was before any rule ran; `namespaces` are the item's
  * original (backup) namespaces.
  */
+import type { Logger } from "../shared/logging.js";
 import type { V1LabelSelector } from "@kubernetes/client-node";
 import jsonpatch from "fast-json-patch";
 import { parse as parseYaml } from "yaml";
@@ -273,6 +274,7 @@ export function applyResourceModifiers(
   modifiers: ResourceModifiers,
   item: UnstructuredItem,
   groupResource: string,
+  log?: Pick<Logger, "info">,
 ): { item: UnstructuredItem; errors: string[] } {
   const errors: string[] = [];
   const origin = deepClone(item);
@@ -286,6 +288,8 @@ export function applyResourceModifiers(
       continue;
     }
     if (!matched) continue;
+    // Velero's line before each rule it applies: how a failing patch's object is found in the log
+    log?.info(`Applying resource modifier patch on ${origin.metadata.namespace ?? ""}/${origin.metadata.name}`);
     try {
       current = applyRule(rule, current);
     } catch (err) {

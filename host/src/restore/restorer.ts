@@ -451,8 +451,9 @@ class RestoreContext {
       const ns = await this.#kube.get(gvr, target);
       if (!ns) return true;
       terminating = ns.metadata.deletionTimestamp !== undefined || getPath(ns, "status", "phase") === "Terminating";
-      // As Velero's deletion tracker: a namespace this restore already waited out once fails its
-      // other items at once instead of each waiting the whole timeout again.
+      // A namespace this restore already waited out once fails its other items at once instead of
+      // each waiting the whole timeout again (what Velero's deletion tracker means to do; in
+      // v1.18.1 it never matches, and each item waits again: README).
       if (terminating && this.#namespacesTimedOut.has(target)) throw new Error(`skipping polling for terminating namespace ${target}: it was still terminating after --terminating-resource-timeout`);
       exists = !terminating;
       return !terminating;
@@ -550,7 +551,7 @@ class RestoreContext {
     item = prepared;
     if (gr === "persistentvolumeclaims") item = this.#adjustPvc(item, namespace);
     if (this.#req.resourceModifiers) {
-      const modified = applyResourceModifiers(this.#req.resourceModifiers, item, gr);
+      const modified = applyResourceModifiers(this.#req.resourceModifiers, item, gr, this.#log);
       item = modified.item;
       for (const e of modified.errors) r.errors.add(namespace, e);
     }

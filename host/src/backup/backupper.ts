@@ -263,8 +263,6 @@ class BackupRun {
   /** The namespace LIST, started alongside discovery. */
   readonly #allNamespaces: Promise<UnstructuredItem[]>;
   readonly #log: Logger;
-  /** Where the built-in item actions log (action-log.ts): the backup's log, as Velero's built-in plugin process logs there. */
-  #pluginLogger: Logger | undefined;
   /** Whether debug lines are kept: messages only built for them are skipped otherwise. */
   readonly #debug: boolean;
   readonly #now: () => Date;
@@ -693,7 +691,7 @@ class BackupRun {
       log.info({ plugin: a.name }, "Executing ItemBlock action");
       let related: ResourceIdentifier[];
       try {
-        related = await runWithActionLog(this.#pluginLog, () => a.action.getRelatedItems(item.object, this.#in.backup));
+        related = await runWithActionLog(this.#log, () => a.action.getRelatedItems(item.object, this.#in.backup));
       } catch (err) {
         log.error({ plugin: a.name, err: getErrorMessage(err) }, `error executing ItemBlock action (groupResource=${item.gr}, namespace=${namespace ?? ""}, name=${name})`);
         continue;
@@ -900,10 +898,6 @@ class BackupRun {
     return failed;
   }
 
-  get #pluginLog(): Logger {
-    return (this.#pluginLogger ??= this.#log.child({ pluginName: "velero" }));
-  }
-
   #key(o: UnstructuredItem): string {
     return `${o.apiVersion}/${o.kind}|${o.metadata.namespace ?? ""}|${o.metadata.name}`;
   }
@@ -983,7 +977,7 @@ class BackupRun {
       log.info({ plugin: a.name }, "Executing custom action");
       let out;
       try {
-        out = await runWithActionLog(this.#pluginLog, () => a.action.execute(obj, this.#in.backup));
+        out = await runWithActionLog(this.#log, () => a.action.execute(obj, this.#in.backup));
       } catch (err) {
         throw new Error(`error executing custom action (groupResource=${gr}, namespace=${readNamespace}, name=${readName}): ${getErrorMessage(err)}`, { cause: err });
       }

@@ -160,8 +160,6 @@ class RestoreContext {
   readonly #req: RestoreRequest;
   readonly #restore: Restore;
   readonly #log: Logger;
-  /** Where the built-in restore item actions log (shared/action-log.ts): the restore's log, as Velero's built-in plugin process logs there. */
-  #pluginLogger: Logger | undefined;
   readonly #kube: KubeClient;
   readonly #clock: RestoreClock;
   readonly #resolver: ResourceResolver;
@@ -713,10 +711,6 @@ class RestoreContext {
   // ---------------------------------------------------------------------------------------------
   // restore item actions
 
-  get #pluginLog(): Logger {
-    return (this.#pluginLogger ??= this.#log.child({ pluginName: "velero" }));
-  }
-
   async #runActions(
     item: UnstructuredItem,
     itemFromBackup: UnstructuredItem,
@@ -730,7 +724,7 @@ class RestoreContext {
       if (!actionApplies(a, gr, namespace, obj.metadata.labels)) continue;
       let out;
       try {
-        out = await runWithActionLog(this.#pluginLog, () => a.action.execute({ item: obj, itemFromBackup, restore: this.#restore }));
+        out = await runWithActionLog(this.#log, () => a.action.execute({ item: obj, itemFromBackup, restore: this.#restore }));
       } catch (err) {
         r.errors.add(namespace, `error preparing ${id}: ${getErrorMessage(err)}`);
         return undefined;

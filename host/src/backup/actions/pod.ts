@@ -2,7 +2,7 @@
 import type { BackupItemAction, BackupItemActionOutput, ResourceIdentifier, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
 import type { Logger } from "../../shared/logging.js";
-import { actionLog } from "../../shared/action-log.js";
+import { logged } from "../../shared/action-log.js";
 
 interface PodSpec {
   priorityClassName?: string;
@@ -35,11 +35,7 @@ export class PodBackupAction implements BackupItemAction {
     return { ...emptyResourceSelector(), includedResources: ["pods"] };
   }
 
-  async execute(item: UnstructuredItem): Promise<BackupItemActionOutput> {
-    const log = actionLog();
-    log?.info("Executing podAction");
-    const additionalItems = relatedItemsForPod(item, log);
-    log?.info("Done executing podAction");
-    return { item, additionalItems };
+  execute(item: UnstructuredItem): Promise<BackupItemActionOutput> {
+    return logged("Executing podAction", "Done executing podAction", (log) => ({ item, additionalItems: relatedItemsForPod(item, log) }));
   }
 }

@@ -3,7 +3,7 @@ import type { BackupItemAction, BackupItemActionOutput, ResourceIdentifier, Reso
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
 import { GVR } from "../../kube/gvr.js";
-import { actionLog } from "../../shared/action-log.js";
+import { actionLog, logged } from "../../shared/action-log.js";
 
 interface ClusterRoleBinding {
   metadata: { name: string };
@@ -54,12 +54,8 @@ export class ServiceAccountBackupAction implements BackupItemAction {
     return { ...emptyResourceSelector(), includedResources: ["serviceaccounts"] };
   }
 
-  async execute(item: UnstructuredItem): Promise<BackupItemActionOutput> {
-    const log = actionLog();
-    log?.info("Running ServiceAccountAction");
-    const additionalItems = await this.#bindings.relatedItems(item);
-    log?.info("Done running ServiceAccountAction");
-    return { item, additionalItems };
+  execute(item: UnstructuredItem): Promise<BackupItemActionOutput> {
+    return logged("Running ServiceAccountAction", "Done running ServiceAccountAction", async () => ({ item, additionalItems: await this.#bindings.relatedItems(item) }));
   }
 }
 

@@ -1,7 +1,7 @@
 /** velero.io/pod (ItemBlockAction): a pod is backed up in one block with its PVCs and PriorityClass. */
 import type { ItemBlockAction, ResourceIdentifier, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
-import { actionLog } from "../../shared/action-log.js";
+import { logged } from "../../shared/action-log.js";
 import { relatedItemsForPod } from "../actions/pod.js";
 
 export class PodItemBlockAction implements ItemBlockAction {
@@ -9,11 +9,7 @@ export class PodItemBlockAction implements ItemBlockAction {
     return { ...emptyResourceSelector(), includedResources: ["pods"] };
   }
 
-  async getRelatedItems(item: UnstructuredItem): Promise<ResourceIdentifier[]> {
-    const log = actionLog();
-    log?.info("Executing pod ItemBlockAction");
-    const related = relatedItemsForPod(item, log);
-    log?.info("Done executing pod ItemBlockAction");
-    return related;
+  getRelatedItems(item: UnstructuredItem): Promise<ResourceIdentifier[]> {
+    return logged("Executing pod ItemBlockAction", "Done executing pod ItemBlockAction", (log) => relatedItemsForPod(item, log));
   }
 }

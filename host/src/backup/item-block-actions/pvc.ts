@@ -8,7 +8,7 @@ import type { Backup, ItemBlockAction, ResourceIdentifier, ResourceSelector, Uns
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
 import { GVR } from "../../kube/gvr.js";
-import { actionLog } from "../../shared/action-log.js";
+import { logged } from "../../shared/action-log.js";
 
 interface PodFields {
   spec?: { nodeName?: string; volumes?: { persistentVolumeClaim?: { claimName?: string } }[] };
@@ -28,10 +28,8 @@ export class PvcItemBlockAction implements ItemBlockAction {
     return { ...emptyResourceSelector(), includedResources: ["persistentvolumeclaims"] };
   }
 
-  async getRelatedItems(item: UnstructuredItem, backup: Backup): Promise<ResourceIdentifier[]> {
-    const log = actionLog();
-    log?.info("Executing PVC ItemBlockAction");
-    try {
+  getRelatedItems(item: UnstructuredItem, backup: Backup): Promise<ResourceIdentifier[]> {
+    return logged("Executing PVC ItemBlockAction", "Done executing PVC ItemBlockAction", async (log) => {
       const volumeName = (item.spec as { volumeName?: string } | undefined)?.volumeName;
       const phase = (item.status as { phase?: string } | undefined)?.phase;
       if (phase !== "Bound" || !volumeName) return [];
@@ -46,9 +44,7 @@ export class PvcItemBlockAction implements ItemBlockAction {
         related.push(claim);
       }
       return related;
-    } finally {
-      log?.info("Done executing PVC ItemBlockAction");
-    }
+    });
   }
 
   #mountsIn(namespace: string): Promise<Map<string, string[]>> {

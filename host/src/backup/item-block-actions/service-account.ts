@@ -2,7 +2,7 @@
 import type { ItemBlockAction, ResourceIdentifier, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
-import { actionLog } from "../../shared/action-log.js";
+import { logged } from "../../shared/action-log.js";
 import { ServiceAccountBindings } from "../actions/service-account.js";
 
 export class ServiceAccountItemBlockAction implements ItemBlockAction {
@@ -16,11 +16,7 @@ export class ServiceAccountItemBlockAction implements ItemBlockAction {
     return { ...emptyResourceSelector(), includedResources: ["serviceaccounts"] };
   }
 
-  async getRelatedItems(item: UnstructuredItem): Promise<ResourceIdentifier[]> {
-    const log = actionLog();
-    log?.info("Running ServiceAccount ItemBlockAction");
-    const related = await this.#bindings.relatedItems(item);
-    log?.info("Done running ServiceAccount ItemBlockAction");
-    return related;
+  getRelatedItems(item: UnstructuredItem): Promise<ResourceIdentifier[]> {
+    return logged("Running ServiceAccount ItemBlockAction", "Done running ServiceAccount ItemBlockAction", () => this.#bindings.relatedItems(item));
   }
 }

@@ -10,7 +10,7 @@ import {
 } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
 import { GVR } from "../../kube/gvr.js";
-import { actionLog } from "../../shared/action-log.js";
+export { logged } from "../../shared/action-log.js";
 import type { Logger } from "../../shared/logging.js";
 
 /** What the built-in restore item actions need from the server. */
@@ -51,21 +51,6 @@ export function asRestoreItemActionV2(v1: RestoreItemAction): RestoreItemActionV
     cancel: async () => undefined,
     areAdditionalItemsReady: async () => true,
   };
-}
-
-/**
- * Runs an action's work between the lines Velero's built-in action writes to the restore log:
- * `Executing <name>` first and, when `done` is given, that line last (a Go `defer`). The work gets
- * the log (undefined outside a restore: nothing is logged then).
- */
-export async function logged<T>(executing: string, done: string | undefined, work: (log: Logger | undefined) => Promise<T> | T): Promise<T> {
-  const log = actionLog();
-  log?.info(executing);
-  try {
-    return await work(log);
-  } finally {
-    if (done) log?.info(done);
-  }
 }
 
 export function clone<T>(v: T): T {

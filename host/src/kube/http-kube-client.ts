@@ -34,25 +34,26 @@ const MAX_LIST_RESTARTS = 3;
 const CONNECT_RETRY_BASE_MS = 250;
 const CONNECT_RETRY_MAX_MS = 4_000;
 
-/** The connection was refused (nothing was sent): ECONNREFUSED, as undici reports it. */
-function isConnectionRefused(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    if ((e as { code?: unknown }).code === "ECONNREFUSED") return true;
-  }
+/** Whether `err` or one of its first causes (undici wraps socket errors) satisfies `test`. */
+function someCause(err: unknown, test: (e: unknown) => boolean): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) if (test(e)) return true;
   return false;
 }
+
+/** The connection was refused (nothing was sent): ECONNREFUSED, as undici reports it. */
+function isConnectionRefused(err: unknown): boolean {
+  return someCause(err, (e) => (e as { code?: unknown }).code === "ECONNREFUSED");
+}
+
+const LOST_CONNECTION_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+
 /**
  * The connection broke under a request (reset, closed by the other side, EOF): client-go sends a
  * GET again after a second (rest.Request's IsRetryableError: connection reset, probable EOF, HTTP/2
  * connection lost); what else was sent may have been applied, so only GETs are.
  */
 function isConnectionLost(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_SOCKET" || code === "UND_ERR_CLOSED") return true;
-    if (/other side closed|socket hang up|unexpected EOF|GOAWAY/i.test(getErrorMessage(e))) return true;
-  }
-  return false;
+  return someCause(err, (e) => LOST_CONNECTION_CODES.has(String((e as { code?: unknown }).code)) || /other side closed|socket hang up|unexpected EOF|GOAWAY/i.test(getErrorMessage(e)));
 }
 
 /** Whether the URL's host is localhost or a loopback address (Go's proxy selection skips those). */

@@ -49,7 +49,7 @@ import { checkBackupItemOperations, countOperations, type BackupPostProcessingTr
 import { patchFinalStatus } from "./final-patch.js";
 import { backoffDelay } from "./runtime/work-queue.js";
 import { keyOf } from "./runtime/informer.js";
-import { validLabelValue } from "./lifecycle-common.js";
+import { scheduleOf, validLabelValue } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 export const DEFAULT_BACKUP_TTL_MS = 720 * 3_600_000;
@@ -354,7 +354,7 @@ export class BackupReconciler implements Reconciler {
     this.#o.kube.discover().catch(() => undefined);
     const prepared = await this.#prepare(current);
     const b = prepared.backup;
-    const schedule = b.metadata.labels?.[LABELS.scheduleName] ?? "";
+    const schedule = scheduleOf(b);
     const failed = prepared.errors.length > 0;
     const statusPatch: Record<string, unknown> = {
       ...b.status,
@@ -591,7 +591,7 @@ export class BackupReconciler implements Reconciler {
       let contents: FileHandle | undefined;
       try {
         const size = await stat(tarPath).then((st) => st.size).catch(() => 0);
-        this.#o.metrics?.backupTarballSize(b.metadata.labels?.[LABELS.scheduleName] ?? "", size);
+        this.#o.metrics?.backupTarballSize(scheduleOf(b), size);
         // Opened before the upload starts: a file that cannot be read is this backup's error,
         // never an unhandled stream error event.
         contents = tarballReadable ? await open(tarPath) : undefined;

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { extract } from "tar-stream";
-import { getErrorMessage, LABELS, type Backup, type BackupItemActionV2, type BackupPhase, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, type Backup, type BackupItemActionV2, type BackupPhase, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
 import { KubernetesBackupper, type BackupOperation, type Backupper } from "../backup/backupper.js";
 import { TarballWriter } from "../backup/tar-writer.js";
 import type { KubeClient } from "../kube/client.js";
@@ -30,7 +30,7 @@ import type { PluginManager } from "../plugins/manager.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
 import type { BackupMetrics } from "./backup-controller.js";
-import { parseKubeTime, splitKey } from "./lifecycle-common.js";
+import { parseKubeTime, scheduleOf, splitKey } from "./lifecycle-common.js";
 import { applyOperationProgress, operationTimeoutMs, type OperationProgressStatus } from "./operation-progress.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 import { keyOf } from "./runtime/informer.js";
@@ -348,11 +348,6 @@ export function countOperations(operations: StoredOperation[]): { failed: number
     failed,
     status: { backupItemOperationsAttempted: operations.length, backupItemOperationsCompleted: completed, backupItemOperationsFailed: failed },
   };
-}
-
-/** The schedule a backup came from ("" for none), the label Velero's metrics use. */
-function scheduleOf(b: Backup): string {
-  return b.metadata.labels?.[LABELS.scheduleName] ?? "";
 }
 
 /** Calls `onEntry` for each regular file of a gzip(tar) stream, in order. */

@@ -28,7 +28,7 @@ import type { PluginManager } from "../plugins/manager.js";
 import { realClock, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
 import { invokeDeleteItemActions } from "./delete-item-actions.js";
-import { labelSelectorOf, parseKubeTime, patchStatus, splitKey, validLabelValue } from "./lifecycle-common.js";
+import { labelSelectorOf, parseKubeTime, patchStatus, scheduleOf, splitKey, validLabelValue } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 /** InProgress/Processed requests older than this are deleted (Velero's deleteBackupRequestMaxAge). */
@@ -190,7 +190,7 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     }
     // What DeleteItemActions are given is the Backup as it now is, as in Velero
     const backup: Backup = { ...original, status: { ...original.status, phase: "Deleting" } };
-    const schedule = backup.metadata.labels?.[LABELS.scheduleName] ?? "";
+    const schedule = scheduleOf(backup);
     this.#metrics?.deletionAttempt(schedule);
 
     let store: BackupStore;

@@ -3,13 +3,18 @@
  * server-status requests).
  */
 import { createHash } from "node:crypto";
-import { MAX_LABEL_VALUE_LENGTH } from "@velero-ts/plugin-sdk";
+import { LABELS, MAX_LABEL_VALUE_LENGTH } from "@velero-ts/plugin-sdk";
 import type { GroupVersionResource, KubeClient } from "../kube/client.js";
 
 /**
  * Parses an RFC 3339 time; undefined when absent or unparseable. Accepts a Date too: metadata
  * times are typed as Date by client-node but arrive as strings in unstructured JSON.
  */
+/** The schedule a backup came from ("" for none): the label Velero's metrics are keyed by. */
+export function scheduleOf(backup: { metadata: { labels?: Record<string, string> } }): string {
+  return backup.metadata.labels?.[LABELS.scheduleName] ?? "";
+}
+
 export function parseKubeTime(value: string | Date | undefined | null): Date | undefined {
   if (!value) return undefined;
   const ms = value instanceof Date ? value.getTime() : Date.parse(value);

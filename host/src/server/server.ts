@@ -3,7 +3,7 @@
  * (kube client, plugin manager, backup stores, metrics endpoint) and wires every controller.
  */
 import { createServer, type Server } from "node:http";
-import { getErrorMessage, LABELS, type Backup } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, type Backup } from "@velero-ts/plugin-sdk";
 import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction, CRD_REMAP_VERSION_ACTION } from "../backup/actions/index.js";
 import { BUILTIN_ITEM_BLOCK_ACTIONS, createBuiltinItemBlockAction } from "../backup/item-block-actions/index.js";
 import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
@@ -14,6 +14,7 @@ import { BackupReconciler } from "../controllers/backup-controller.js";
 import { BackupOperationsReconciler, BackupPostProcessingTracker, DEFAULT_ITEM_OPERATION_SYNC_MS } from "../controllers/backup-operations-controller.js";
 import { BackupStorageLocationReconciler, setDefaultBackupLocation } from "../controllers/backup-storage-location-controller.js";
 import { createLifecycleReconcilers } from "../controllers/lifecycle.js";
+import { scheduleOf } from "../controllers/lifecycle-common.js";
 import { RestoreReconciler } from "../controllers/restore-controller.js";
 import { RestoreOperationsReconciler, RestoreRunTracker } from "../controllers/restore-operations-controller.js";
 import { ControllerManager } from "../controllers/runtime/manager.js";
@@ -420,7 +421,7 @@ export function lastSuccessBySchedule(backups: readonly Backup[]): Map<string, D
     if (!completed) continue;
     const at = new Date(completed);
     if (Number.isNaN(at.getTime())) continue;
-    const schedule = b.metadata.labels?.[LABELS.scheduleName] ?? "";
+    const schedule = scheduleOf(b);
     const seen = out.get(schedule);
     if (!seen || at > seen) out.set(schedule, at);
   }

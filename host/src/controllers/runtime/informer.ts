@@ -10,6 +10,7 @@ import { isForbidden, isGone } from "../../kube/errors.js";
 import type { Clock, TimerHandle } from "../../shared/clock.js";
 import type { Logger } from "../../shared/logging.js";
 import type { ObjectKey } from "./types.js";
+import { backoffDelay } from "./work-queue.js";
 
 export type InformerEvent = { type: "added" | "updated" | "deleted"; key: ObjectKey; object: UnstructuredItem };
 export type InformerHandler = (event: InformerEvent) => void;
@@ -114,7 +115,7 @@ export class Informer {
       await this.#watchLoop();
     } catch (err) {
       if (this.#stopped) return;
-      const delayMs = Math.min((this.#opts.retryMs ?? 1000) * 2 ** this.#failures, MAX_RETRY_MS);
+      const delayMs = backoffDelay(this.#failures, { baseMs: this.#opts.retryMs ?? 1000, maxMs: MAX_RETRY_MS });
       this.#failures++;
       const fields = { err: getErrorMessage(err), resource: gvr.resource, retryInMs: delayMs };
       if (isForbidden(err)) {
@@ -164,7 +165,7 @@ export class Informer {
         this.#shortWatches = 0;
         continue;
       }
-      const delayMs = Math.min(SHORT_WATCH_DELAY_MS * 2 ** this.#shortWatches, MAX_RETRY_MS);
+      const delayMs = backoffDelay(this.#shortWatches, { baseMs: SHORT_WATCH_DELAY_MS, maxMs: MAX_RETRY_MS });
       this.#shortWatches++;
       this.#opts.logger.warn({ resource: gvr.resource, lastedMs, retryInMs: delayMs }, "the API server ended the watch at once without any event; watching again after a delay");
       await new Promise<void>((resolve) => (this.#retry = clock.setTimeout(resolve, delayMs)));

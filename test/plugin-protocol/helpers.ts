@@ -20,6 +20,13 @@ export async function buildFixturePlugin(): Promise<string> {
   return output;
 }
 
+/** Builds (or reuses) the plugin real Velero runs in velero-compat/ts-plugins-under-velero.test.ts. */
+export async function buildUnderVeleroPlugin(): Promise<string> {
+  const output = join(OUT, "velero-plugin-under-velero");
+  await buildSeaExecutable({ name: "velero-plugin-under-velero", entry: join(FIXTURES, "under-velero-plugin.ts"), output }, { log: () => {} });
+  return output;
+}
+
 /** Builds (or reuses) an executable whose whole job is `runPlugins()` (velero run-plugins). */
 export async function buildRunPluginsExecutable(): Promise<string> {
   const output = join(OUT, "velero-run-plugins");

@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Backup, BackupItemAction, ItemBlockAction, ResourceIdentifier, Restore, RestoreItemAction, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import type { Backup, BackupItemAction, DeleteItemAction, ItemBlockAction, ResourceIdentifier, Restore, RestoreItemAction, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { createBuiltinBackupItemAction } from "../../host/src/backup/actions/index.ts";
 import { createBuiltinItemBlockAction } from "../../host/src/backup/item-block-actions/index.ts";
 import { GVR } from "../../host/src/kube/gvr.ts";
@@ -531,5 +531,35 @@ describe("restore item actions that read the cluster or the restore's hooks: vel
     const owned = await sameRestoreOutput("velero.io/secret", tokenSecret("present"));
     expect(Object.keys(owned.item["data"] as object).sort()).toEqual(["ca.crt", "namespace", "token"]);
     await sameRestoreOutput("velero.io/secret", { apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: "plain", namespace: NS }, data: { k: Buffer.from("v").toString("base64") } });
+  });
+});
+
+describe("Velero's built-in DeleteItemAction (Go) under the velero-ts host", () => {
+  const backup = { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "b-del", namespace: NS, uid: "0b0b0b0b-1111-4222-8333-944445555666" }, spec: { storageLocation: "loc-1" }, status: {} } as unknown as Backup;
+  const dataUpload = (name: string, snapshotID: string): UnstructuredItem => ({
+    apiVersion: "velero.io/v2alpha1",
+    kind: "DataUpload",
+    metadata: { name, namespace: NS },
+    spec: { sourceNamespace: "app-ns", sourcePVC: "data", snapshotType: "CSI", backupStorageLocation: "loc-1" },
+    status: { phase: "Completed", snapshotID },
+  });
+
+  it("velero.io/dataupload-delete selects DataUploads and, for one with a snapshot, leaves the snapshot's identity in a ConfigMap for the deletion", async () => {
+    const go = (await manager.get("DeleteItemAction", "velero.io/dataupload-delete")) as DeleteItemAction;
+    expect(await go.appliesTo()).toMatchObject({ includedResources: ["datauploads.velero.io"] });
+    await go.execute(dataUpload("du-1", "snap-123"), backup);
+    const cm = await kube.get(GVR.configMaps, "du-1-info", NS);
+    expect(cm?.metadata.labels).toEqual({ "velero.io/backup-name": "b-del", "velero.io/data-upload-snapshot-info": "true" });
+    // the Backup's name, namespace and storage location and the item's fields all crossed the wire
+    expect(cm?.["data"]).toMatchObject({ snapshotID: "snap-123", backupStorageLocation: "loc-1", volumeNamespace: "app-ns", repositoryType: "kopia", uploaderType: "kopia", source: "app-ns/data" });
+    // without a snapshot there is nothing to remember, and nothing fails
+    await go.execute(dataUpload("du-2", ""), backup);
+    expect(await kube.get(GVR.configMaps, "du-2-info", NS)).toBeUndefined();
+  });
+
+  it("a Go DeleteItemAction's error reaches the host with its message", async () => {
+    const go = (await manager.get("DeleteItemAction", "velero.io/dataupload-delete")) as DeleteItemAction;
+    // a ConfigMap of that name exists already: the action's Create fails
+    await expect(go.execute(dataUpload("du-1", "snap-123"), backup)).rejects.toThrow(/failed to create the configmap for DataUpload .*du-1.*already exists/);
   });
 });

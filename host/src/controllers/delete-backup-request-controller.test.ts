@@ -336,6 +336,59 @@ describe("DeleteBackupRequestReconciler", () => {
     expect(await t.reconciler.reconcile(`${NS}/b1-done`)).toEqual({ kind: "done" });
     expect(t.request("b1-done")).toBeUndefined();
   });
+
+  /** Restore CRs that stay when deleted (their finalizer not yet removed by the restore controller). */
+  function keepRestoresOnDelete(kube: FakeKubeClient): { release(name: string): Promise<void> } {
+    const remove = kube.delete.bind(kube);
+    kube.delete = async (gvr, name, namespace) => (gvr === GVR.restores ? undefined : remove(gvr, name, namespace));
+    return { release: (name) => remove(GVR.restores, name, NS) };
+  }
+  /** Lets the reconcile run until `ready` (its tarball is read through zlib on the thread pool: real time). */
+  const until = async (ready: () => boolean): Promise<void> => {
+    for (let i = 0; i < 2_000 && !ready(); i++) await new Promise((r) => setTimeout(r, 1));
+    expect(ready()).toBe(true);
+  };
+
+  it("waits for the deleted restores to be gone (their finalizers) before deleting the Backup, as Velero", async () => {
+    const t = await setup();
+    const restores = keepRestoresOnDelete(t.kube);
+    let finished = false;
+    const done = t.reconciler.reconcile(t.submit()).then((r) => ((finished = true), r));
+    // the restore's files are gone, its CR is still there: the Backup waits
+    await until(() => !t.store.restores.has("r1"));
+    for (let s = 0; s < 5; s++) {
+      await new Promise((r) => setTimeout(r, 5));
+      t.clock.advance(1_000);
+    }
+    expect(finished).toBe(false);
+    expect(t.kube.peek(GVR.backups, "b1", NS)).toBeDefined();
+    await restores.release("r1");
+    t.clock.advance(1_000);
+    expect(await done).toEqual({ kind: "done" });
+    expect(t.kube.peek(GVR.backups, "b1", NS)).toBeUndefined();
+    expect(t.request("b1-req")).toBeUndefined();
+  });
+
+  it("deletes the Backup after a minute when a deleted restore stays", async () => {
+    const t = await setup();
+    keepRestoresOnDelete(t.kube);
+    let finished = false;
+    const done = t.reconciler.reconcile(t.submit()).then((r) => ((finished = true), r));
+    await until(() => !t.store.restores.has("r1"));
+    for (let s = 0; s < 58; s++) {
+      await new Promise((r) => setTimeout(r, 2));
+      t.clock.advance(1_000);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+    expect(finished).toBe(false);
+    for (let s = 0; s < 3 && !finished; s++) {
+      t.clock.advance(1_000);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(await done).toEqual({ kind: "done" });
+    expect(t.kube.peek(GVR.backups, "b1", NS)).toBeUndefined();
+    expect(t.kube.all(GVR.restores).map((r) => r.metadata.name).sort()).toEqual(["r1", "r2"]);
+  });
 });
 
 describe("invokeDeleteItemActions selectors", () => {

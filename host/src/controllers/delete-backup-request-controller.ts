@@ -60,6 +60,10 @@ export interface DeleteBackupRequestReconcilerOptions {
   clock?: Clock;
 }
 
+/** How long a deletion waits for the backup's deleted Restores to be gone, and how often it looks (Velero: 1 min, 1 s). */
+export const RESTORE_DELETION_WAIT_MS = 60_000;
+const RESTORE_DELETION_POLL_MS = 1_000;
+
 class Refusal extends Error {}
 
 export class DeleteBackupRequestReconciler implements Reconciler {
@@ -207,7 +211,9 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     } else {
       log.info("skipping removal of backup from backup storage due to previous errors");
     }
-    errors.push(...(await this.#deleteRestores(store, backup, log)));
+    const restores = await this.#deleteRestores(store, backup, log);
+    errors.push(...restores.errors);
+    await this.#waitForRestoresGone(backup, restores.deleted, log);
     if (errors.length === 0) {
       await collect(errors, () => this.#kube.delete(GVR.backups, backupName, backup.metadata.namespace), `error deleting backup ${backup.metadata.namespace}/${backupName}`);
     }
@@ -290,15 +296,16 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     return snapshotter;
   }
 
-  /** Restores of the backup: their files in the bucket and their CRs. */
-  async #deleteRestores(store: BackupStore, backup: Backup, log: Logger): Promise<string[]> {
+  /** Restores of the backup: their files in the bucket and their CRs. Returns the errors and the Restores deleted. */
+  async #deleteRestores(store: BackupStore, backup: Backup, log: Logger): Promise<{ errors: string[]; deleted: string[] }> {
     const errors: string[] = [];
+    const deleted: string[] = [];
     let restores;
     try {
       ({ items: restores } = await this.#kube.list(GVR.restores, { namespace: backup.metadata.namespace }));
     } catch (err) {
       log.error({ err }, "error listing restore API objects");
-      return errors;
+      return { errors, deleted };
     }
     for (const item of restores) {
       const restore = item as unknown as Restore;
@@ -310,11 +317,41 @@ export class DeleteBackupRequestReconciler implements Reconciler {
         async () => {
           await store.deleteRestore(restore.metadata.name ?? "");
           await this.#kube.delete(GVR.restores, restore.metadata.name ?? "", restore.metadata.namespace);
+          deleted.push(restore.metadata.name ?? "");
         },
         `error deleting restore ${restoreKey}`,
       );
     }
-    return errors;
+    return { errors, deleted };
+  }
+
+  /**
+   * As Velero, the Restores just deleted are waited for (each has a finalizer the restore
+   * controller removes once its files are gone), polling each second for a minute at most, before
+   * the Backup goes: the finalizer looks the Backup up to find the files' location. Past the
+   * minute the deletion goes on, with an error in the server log. (Velero also waits for a
+   * Restore it failed to delete, a minute for nothing; that one is not waited for here.)
+   */
+  async #waitForRestoresGone(backup: Backup, deleted: readonly string[], log: Logger): Promise<void> {
+    if (deleted.length === 0) return;
+    const deadline = this.#clock.now().getTime() + RESTORE_DELETION_WAIT_MS;
+    for (;;) {
+      let left: string[];
+      try {
+        left = (await this.#kube.list(GVR.restores, { namespace: backup.metadata.namespace })).items
+          .filter((r) => (r as unknown as Restore).spec?.backupName === backup.metadata.name && deleted.includes(r.metadata.name))
+          .map((r) => r.metadata.name);
+      } catch (err) {
+        log.error({ err: getErrorMessage(err) }, "Error polling for deletion of restores");
+        return;
+      }
+      if (left.length === 0) return;
+      if (this.#clock.now().getTime() >= deadline) {
+        log.error({ restores: left }, `Error polling for deletion of restores: still present after ${RESTORE_DELETION_WAIT_MS / 1000}s (their finalizers were not removed)`);
+        return;
+      }
+      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, RESTORE_DELETION_POLL_MS));
+    }
   }
 
   async #deleteAllRequestsOf(backup: Backup, namespace: string | undefined, log: Logger): Promise<void> {

@@ -53,6 +53,40 @@ describe("BackupSyncReconciler", () => {
     expect(result).toEqual({ kind: "requeue", afterMs: DEFAULT_BACKUP_SYNC_PERIOD_MS });
   });
 
+  it("syncs a backup the default location also holds from the default location, whichever location's sync meets it first", async () => {
+    const clock = new FakeClock("2024-03-09T10:00:00Z");
+    const kube = new FakeKubeClient();
+    const stores = { secondary: new FakeBackupStore(), primary: new FakeBackupStore() };
+    const reconciler = new BackupSyncReconciler({ kube, log: createSilentLogger(), clock, getBackupStore: async (l) => stores[l.metadata.name as "secondary" | "primary"] });
+    const primary = forLocation(NS, "primary");
+    primary.spec.default = true;
+    kube.seed(GVR.backupStorageLocations, u(forLocation(NS, "secondary")), u(primary));
+    stores.secondary.addBackup(storedBackup("both"));
+    stores.primary.addBackup(storedBackup("both"));
+    stores.secondary.addBackup(storedBackup("only-secondary"));
+    // the secondary location's sync runs first (its name sorts first; its timer may be due first)
+    await reconciler.reconcile(`${NS}/secondary`);
+    const location = (name: string) => kube.peek<Backup>(GVR.backups, name, NS)?.spec.storageLocation;
+    expect(location("both")).toBe("primary");
+    expect(kube.peek<Backup>(GVR.backups, "both", NS)?.metadata.labels?.["velero.io/storage-location"]).toBe("primary");
+    expect(location("only-secondary")).toBe("secondary");
+  });
+
+  it("syncs from the location itself when the default location is unavailable or not synced", async () => {
+    for (const primary of [forLocation(NS, "primary", { phase: "Unavailable" }), forLocation(NS, "primary", { syncPeriod: "0s" })]) {
+      const clock = new FakeClock("2024-03-09T10:00:00Z");
+      const kube = new FakeKubeClient();
+      const stores = { secondary: new FakeBackupStore(), primary: new FakeBackupStore() };
+      const reconciler = new BackupSyncReconciler({ kube, log: createSilentLogger(), clock, getBackupStore: async (l) => stores[l.metadata.name as "secondary" | "primary"] });
+      primary.spec.default = true;
+      kube.seed(GVR.backupStorageLocations, u(forLocation(NS, "secondary")), u(primary));
+      stores.secondary.addBackup(storedBackup("both"));
+      stores.primary.addBackup(storedBackup("both"));
+      await reconciler.reconcile(`${NS}/secondary`);
+      expect(kube.peek<Backup>(GVR.backups, "both", NS)?.spec.storageLocation).toBe("secondary");
+    }
+  });
+
   it("leaves backups that already exist in the cluster alone", async () => {
     const t = setup();
     t.store.addBackup(storedBackup("b1"));

@@ -123,12 +123,42 @@ export class BackupSyncReconciler implements Reconciler {
     const inCluster = new Set(items.map((b) => b.metadata.name));
     const missing = [...inStore].filter((n) => !inCluster.has(n));
     if (missing.length > 0) log.info(`found ${missing.length} backups in the backup location that do not exist in the cluster and need to be synced`);
+    const preferred = missing.length > 0 ? await this.#defaultLocationBeside(location, log) : undefined;
     for (const backupName of missing) {
+      try {
+        if (preferred && (await preferred.store.backupExists(backupName))) {
+          log.info({ backup: backupName, defaultLocation: preferred.location.metadata.name }, "backup is also in the default backup storage location: synced from there");
+          await this.#syncBackup(preferred.location, preferred.store, backupName, log.child({ backup: backupName, backupLocation: `${preferred.location.metadata.namespace}/${preferred.location.metadata.name}` }));
+          continue;
+        }
+      } catch (err) {
+        log.warn({ err, backup: backupName }, "could not look for the backup in the default backup storage location; syncing it from this one");
+      }
       try {
         await this.#syncBackup(location, store, backupName, log.child({ backup: backupName }));
       } catch (err) {
         log.error({ err, backup: backupName }, "error syncing backup into cluster");
       }
+    }
+  }
+
+  /**
+   * The default location of `location`'s namespace when it is another one that is Available and
+   * synced. Velero syncs every due location each minute, the default first, so a backup in both
+   * buckets (a replicated bucket, say) becomes the default location's. Here each location has its
+   * own timer: a backup that the default location holds too is synced from the default, whichever
+   * location's sync meets it first.
+   */
+  async #defaultLocationBeside(location: BackupStorageLocation, log: Logger): Promise<{ location: BackupStorageLocation; store: SyncableStore } | undefined> {
+    if (location.spec.default) return undefined;
+    try {
+      const { items } = await this.#kube.list(GVR.backupStorageLocations, { namespace: location.metadata.namespace });
+      const def = (items as unknown as BackupStorageLocation[]).find((l) => l.spec?.default && l.metadata.name !== location.metadata.name);
+      if (!def || def.status?.phase !== "Available" || this.#syncPeriodMs(def, log) === 0) return undefined;
+      return { location: def, store: await this.#getBackupStore(def) };
+    } catch (err) {
+      log.warn({ err }, "could not open the default backup storage location; backups are synced from this one");
+      return undefined;
     }
   }
 

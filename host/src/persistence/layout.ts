@@ -1,4 +1,10 @@
-/** Velero's object-store layout (pkg/persistence/object_store_layout.go): every key a BSL holds. */
+/**
+ * Velero's object-store layout (pkg/persistence/object_store_layout.go): every key a BSL holds.
+ * As Go's path.Join builds them, the subdirectories and keys are cleaned paths ("a//b" or "./a" as
+ * a prefix gives "a/b/backups/", "a/backups/"); the root prefix, which the location's validation
+ * lists, is the prefix as given plus "/".
+ */
+import { posix } from "node:path";
 
 export const TOP_LEVEL_DIRS = ["backups", "restores", "restic", "metadata", "plugins", "kopia"] as const;
 
@@ -12,7 +18,7 @@ export class ObjectStoreLayout {
   }
 
   subdir(name: (typeof TOP_LEVEL_DIRS)[number]): string {
-    return `${this.rootPrefix}${name}/`;
+    return `${posix.join(this.rootPrefix, name)}/`;
   }
 
   isValidSubdir(name: string): boolean {
@@ -20,58 +26,64 @@ export class ObjectStoreLayout {
   }
 
   backupDir(b: string): string {
-    return `${this.subdir("backups")}${b}/`;
+    return `${posix.join(this.subdir("backups"), b)}/`;
   }
   restoreDir(r: string): string {
-    return `${this.subdir("restores")}${r}/`;
+    return `${posix.join(this.subdir("restores"), r)}/`;
+  }
+  #backupKey(b: string, file: string): string {
+    return posix.join(this.subdir("backups"), b, file);
+  }
+  #restoreKey(r: string, file: string): string {
+    return posix.join(this.subdir("restores"), r, file);
   }
   backupMetadata(b: string): string {
-    return `${this.backupDir(b)}velero-backup.json`;
+    return this.#backupKey(b, `velero-backup.json`);
   }
   backupContents(b: string): string {
-    return `${this.backupDir(b)}${b}.tar.gz`;
+    return this.#backupKey(b, `${b}.tar.gz`);
   }
   backupLog(b: string): string {
-    return `${this.backupDir(b)}${b}-logs.gz`;
+    return this.#backupKey(b, `${b}-logs.gz`);
   }
   podVolumeBackups(b: string): string {
-    return `${this.backupDir(b)}${b}-podvolumebackups.json.gz`;
+    return this.#backupKey(b, `${b}-podvolumebackups.json.gz`);
   }
   volumeSnapshots(b: string): string {
-    return `${this.backupDir(b)}${b}-volumesnapshots.json.gz`;
+    return this.#backupKey(b, `${b}-volumesnapshots.json.gz`);
   }
   itemOperations(b: string): string {
-    return `${this.backupDir(b)}${b}-itemoperations.json.gz`;
+    return this.#backupKey(b, `${b}-itemoperations.json.gz`);
   }
   resourceList(b: string): string {
-    return `${this.backupDir(b)}${b}-resource-list.json.gz`;
+    return this.#backupKey(b, `${b}-resource-list.json.gz`);
   }
   backupResults(b: string): string {
-    return `${this.backupDir(b)}${b}-results.gz`;
+    return this.#backupKey(b, `${b}-results.gz`);
   }
   backupVolumeInfo(b: string): string {
-    return `${this.backupDir(b)}${b}-volumeinfo.json.gz`;
+    return this.#backupKey(b, `${b}-volumeinfo.json.gz`);
   }
   csiVolumeSnapshots(b: string): string {
-    return `${this.backupDir(b)}${b}-csi-volumesnapshots.json.gz`;
+    return this.#backupKey(b, `${b}-csi-volumesnapshots.json.gz`);
   }
   csiVolumeSnapshotContents(b: string): string {
-    return `${this.backupDir(b)}${b}-csi-volumesnapshotcontents.json.gz`;
+    return this.#backupKey(b, `${b}-csi-volumesnapshotcontents.json.gz`);
   }
   restoreLog(r: string): string {
-    return `${this.restoreDir(r)}restore-${r}-logs.gz`;
+    return this.#restoreKey(r, `restore-${r}-logs.gz`);
   }
   restoreResults(r: string): string {
-    return `${this.restoreDir(r)}restore-${r}-results.gz`;
+    return this.#restoreKey(r, `restore-${r}-results.gz`);
   }
   restoreResourceList(r: string): string {
-    return `${this.restoreDir(r)}restore-${r}-resource-list.json.gz`;
+    return this.#restoreKey(r, `restore-${r}-resource-list.json.gz`);
   }
   restoreItemOperations(r: string): string {
-    return `${this.restoreDir(r)}restore-${r}-itemoperations.json.gz`;
+    return this.#restoreKey(r, `restore-${r}-itemoperations.json.gz`);
   }
   /** No "restore-" prefix here (Velero's layout). */
   restoreVolumeInfo(r: string): string {
-    return `${this.restoreDir(r)}${r}-volumeinfo.json.gz`;
+    return this.#restoreKey(r, `${r}-volumeinfo.json.gz`);
   }
 }

@@ -33,7 +33,7 @@ export function normalizeArgv(program: Command, argv: string[]): string[] {
       out.push(...argv.slice(i));
       break;
     }
-    const m = /^--([A-Za-z0-9][-A-Za-z0-9]*)=(.*)$/s.exec(token);
+    const m = /^--([A-Za-z0-9][-_A-Za-z0-9]*)=(.*)$/s.exec(token);
     const name = m?.[1] as string;
     if (!m || (!bools.plain.has(name) && !bools.negations.has(name))) {
       out.push(token);

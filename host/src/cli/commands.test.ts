@@ -456,6 +456,22 @@ describe("locations, plugins, version, server", () => {
     expect((await cli.run("server", "--log-level", "loud")).code).toBe(2);
   });
 
+  it("accepts Velero's flags it does not act on (its own, earlier releases', klog's) when their values parse as Go parses them, and refuses any other flag", async () => {
+    const cli = createTestCli();
+    const ok = await cli.run("server", "--disable-informer-cache=false", "--default-repo-maintain-frequency=168h", "--keep-latest-maintenance-jobs=3", "--v=4", "--logtostderr", "--backup-repository-configmap", "repo-config");
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain(
+      "ignoring flags this server does not implement: --default-repo-maintain-frequency=168h --disable-informer-cache=false --backup-repository-configmap=repo-config --keep-latest-maintenance-jobs=3 --logtostderr --v=4",
+    );
+    // Velero refuses these, and a Go plugin handed the same command line exits on the bad values
+    for (const bad of [["--garbage-colection-frequency=10m"], ["--fs-backup-timeout=4hx"], ["--disable-informer-cache=maybe"], ["--v=x"], ["--log-level=warn"]]) {
+      const r = await cli.run("server", ...bad);
+      expect(r.code, bad[0]).toBe(2);
+      expect(r.stderr, bad[0]).toMatch(/unknown flag|invalid/);
+    }
+    expect(cli.serverStarts).toHaveLength(1);
+  });
+
   it("hands --client-qps, --client-burst and --max-concurrent-k8s-connections to the server's API client; qps and burst not given: no client-side limit", async () => {
     const cli = createTestCli();
     const r = await cli.run("server", "--client-qps=20.5", "--client-burst", "40");

@@ -51,7 +51,53 @@ export interface ServerCliOptions {
 /** client-go's rest.DefaultQPS: what a QPS of 0 means there (Velero passes --client-qps through). */
 const CLIENT_GO_DEFAULT_QPS = 5;
 
-const LOG_LEVELS = ["panic", "fatal", "error", "warning", "warn", "info", "debug", "trace"];
+/** Velero's --log-level values (not "warn": Velero refuses it, and so do the Go plugins it is passed to). */
+const LOG_LEVELS = ["panic", "fatal", "error", "warning", "info", "debug", "trace"];
+
+/**
+ * Flags a Velero server's command line may carry that this server accepts and does not act on,
+ * with the Go type their value must parse as (plugins get the same command line, and a Go plugin
+ * exits on a value its flag set cannot parse). Velero v1.18's own, those of earlier releases'
+ * Deployments, and klog's (global flags of Velero's binary). Any other flag is refused, as cobra
+ * refuses it: a misspelt flag must not leave the server running on a default.
+ */
+export const IGNORED_SERVER_FLAGS: Readonly<Record<string, "bool" | "duration" | "int" | "uint" | "string">> = {
+  "fs-backup-timeout": "duration",
+  "default-repo-maintain-frequency": "duration",
+  "disable-informer-cache": "bool",
+  "backup-repository-configmap": "string",
+  "repo-maintenance-job-configmap": "string",
+  // Velero v1.14 to v1.17
+  "keep-latest-maintenance-jobs": "int",
+  "maintenance-job-cpu-request": "string",
+  "maintenance-job-mem-request": "string",
+  "maintenance-job-cpu-limit": "string",
+  "maintenance-job-mem-limit": "string",
+  // klog
+  add_dir_header: "bool",
+  alsologtostderr: "bool",
+  log_backtrace_at: "string",
+  log_dir: "string",
+  log_file: "string",
+  log_file_max_size: "uint",
+  logtostderr: "bool",
+  one_output: "bool",
+  skip_headers: "bool",
+  skip_log_headers: "bool",
+  stderrthreshold: "string",
+  v: "int",
+  vmodule: "string",
+};
+
+function checkIgnoredValue(name: string, kind: "duration" | "int" | "uint" | "string", value: string): string {
+  const flag = `--${name}`;
+  if (kind === "duration") parseDurationFlag(flag, value);
+  if (kind === "int" || kind === "uint") {
+    const n = parseIntFlag(flag, value);
+    if (kind === "uint" && n < 0) throw new UsageError(`invalid value "${value}" for ${flag}: expected a non-negative integer`);
+  }
+  return value;
+}
 
 export const SERVER_DEFAULTS = {
   pluginDir: "/plugins",
@@ -249,7 +295,13 @@ class Server implements Verb {
   }
   complete(_args: string[], flags: ServerFlags, cmd: Command): void {
     const f = this.#f;
-    const ignored = cmd.args.filter((a) => a.startsWith("--"));
+    const given = cmd.opts() as Record<string, unknown>;
+    const ignored = Object.keys(IGNORED_SERVER_FLAGS)
+      .filter((name) => given[ignoredAttribute(name)] !== undefined)
+      .map((name) => {
+        const value = given[ignoredAttribute(name)];
+        return value === true ? `--${name}` : `--${name}=${String(value)}`;
+      });
     if (ignored.length > 0) f.err(`velero server: ignoring flags this server does not implement: ${ignored.join(" ")}\n`);
     this.options = buildServerOptions(flags, {
       namespace: f.namespace(),
@@ -266,12 +318,14 @@ class Server implements Verb {
 
 const duration = (flag: string) => (v: string) => parseDurationFlag(flag, v);
 
+/** commander's attribute for `--name` (camelCase at dashes; klog's underscores stay). */
+const ignoredAttribute = (name: string): string => name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+
 
 export function newServerCommand(f: Factory, start: StartServer): Command {
   const cmd = new Command("server")
     .description("Run the velero server")
     .summary("Run the velero server (controllers for backups, restores, schedules, locations)")
-    .allowUnknownOption()
     .allowExcessArguments();
   cmd.option("--plugin-dir <dir>", "Directory containing Velero plugins", SERVER_DEFAULTS.pluginDir);
   cmd.option("--log-level <level>", "The level at which to log. Valid values are panic, fatal, error, warning, info, debug, trace.", SERVER_DEFAULTS.logLevel);
@@ -307,5 +361,13 @@ export function newServerCommand(f: Factory, start: StartServer): Command {
   addBoolFlag(cmd, "--default-snapshot-move-data", "Move data by default for all snapshots supporting data movement.");
   cmd.option("--volume-group-snapshot-label-key <key>", "Label key for grouping PVCs into VolumeGroupSnapshot.", SERVER_DEFAULTS.volumeGroupSnapshotLabelKey);
   cmd.addOption(new Option("--profiler-address <address>", "The address to expose the pprof profiler (accepted, not used)").hideHelp());
+  for (const [name, kind] of Object.entries(IGNORED_SERVER_FLAGS)) {
+    if (kind === "bool") {
+      cmd.addOption(new Option(`--${name}`).hideHelp());
+      cmd.addOption(new Option(`--no-${name}`).hideHelp());
+    } else {
+      cmd.addOption(new Option(`--${name} <value>`).hideHelp().argParser((v: string) => checkIgnoredValue(name, kind, v)));
+    }
+  }
   return cmd.action(actionFor(f, () => new Server(f, start)));
 }

@@ -6,8 +6,7 @@ import { createSilentLogger } from "../shared/logging.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { FakeKubeClient } from "../testing/fake-kube-client.js";
 import { u } from "../testing/lifecycle-builders.js";
-import { TIMER_MARGIN_MS } from "./lifecycle-common.js";
-import { SERVER_STATUS_REQUEST_TTL_MS, ServerStatusRequestReconciler } from "./server-status-request-controller.js";
+import { SERVER_STATUS_REQUEST_RESYNC_MS, ServerStatusRequestReconciler } from "./server-status-request-controller.js";
 
 const NS = "velero";
 const PLUGINS: RegisteredPlugin[] = [
@@ -43,14 +42,14 @@ describe("ServerStatusRequestReconciler", () => {
         { kind: "ObjectStore", name: "velero.io/aws" },
       ],
     });
-    // Deleted one minute after the (whole-second) processed timestamp.
-    expect(result).toEqual({ kind: "requeue", afterMs: SERVER_STATUS_REQUEST_TTL_MS - 400 + TIMER_MARGIN_MS });
+    // Looked at again in five minutes, as Velero's
+    expect(result).toEqual({ kind: "requeue", afterMs: SERVER_STATUS_REQUEST_RESYNC_MS });
   });
 
-  it("keeps a processed request for one minute, then deletes it", async () => {
+  it("keeps a processed request younger than a minute (looking again every five minutes, as Velero), then deletes it", async () => {
     const { kube, reconciler, request, clock } = setup();
     kube.seed(GVR.serverStatusRequests, u(forRequest("s1", { phase: "Processed", processedTimestamp: "2024-03-09T09:59:30Z" })));
-    expect(await reconciler.reconcile(`${NS}/s1`)).toEqual({ kind: "requeue", afterMs: 29_600 + TIMER_MARGIN_MS });
+    expect(await reconciler.reconcile(`${NS}/s1`)).toEqual({ kind: "requeue", afterMs: SERVER_STATUS_REQUEST_RESYNC_MS });
     expect(request("s1")).toBeDefined();
     clock.advance(30_000);
     expect(await reconciler.reconcile(`${NS}/s1`)).toEqual({ kind: "done" });

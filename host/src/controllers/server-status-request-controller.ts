@@ -1,7 +1,8 @@
 /**
  * ServerStatusRequest controller (`velero version`, `velero plugin get`): answers a New request
- * with the server version and the registered plugins, then deletes it one minute after it was
- * processed (Velero's TTL).
+ * with the server version and the registered plugins. As Velero's, it looks at a processed request
+ * again every five minutes and deletes it once it is a minute old (its TTL): about five minutes
+ * after it was processed.
  */
 import type { ServerStatusRequest } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
@@ -9,11 +10,13 @@ import { GVR } from "../kube/gvr.js";
 import type { PluginManager } from "../plugins/manager.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
-import { delayUntil, parseKubeTime, patchStatus, splitKey } from "./lifecycle-common.js";
+import { parseKubeTime, patchStatus, splitKey } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
-/** Processed requests are deleted this long after processedTimestamp. */
+/** Processed requests may be deleted this long after processedTimestamp. */
 export const SERVER_STATUS_REQUEST_TTL_MS = 60_000;
+/** How often a processed request is looked at again (Velero's statusRequestResyncPeriod). */
+export const SERVER_STATUS_REQUEST_RESYNC_MS = 5 * 60_000;
 
 export interface ServerStatusRequestReconcilerOptions {
   kube: KubeClient;
@@ -58,13 +61,13 @@ export class ServerStatusRequestReconciler implements Reconciler {
         serverVersion: this.#serverVersion,
         plugins,
       });
-      return { kind: "requeue", afterMs: delayUntil(new Date(Date.parse(processedTimestamp) + SERVER_STATUS_REQUEST_TTL_MS), now) };
+      return { kind: "requeue", afterMs: SERVER_STATUS_REQUEST_RESYNC_MS };
     }
 
     if (phase === "Processed") {
       const processed = parseKubeTime(request.status?.processedTimestamp) ?? now;
       const expiry = new Date(processed.getTime() + SERVER_STATUS_REQUEST_TTL_MS);
-      if (expiry > now) return { kind: "requeue", afterMs: delayUntil(expiry, now) };
+      if (expiry > now) return { kind: "requeue", afterMs: SERVER_STATUS_REQUEST_RESYNC_MS };
       this.#log.debug({ name: key }, "ServerStatusRequest has expired, deleting it");
       await this.#kube.delete(GVR.serverStatusRequests, name, namespace);
       return { kind: "done" };

@@ -22,6 +22,7 @@ import type { NamedAction } from "../plugins/manager.js";
 import { BackupReconciler, type BackupMetrics, type BackupReconcilerOptions } from "./backup-controller.js";
 import { KubernetesBackupper, type Backupper } from "../backup/backupper.js";
 import { BackupStorageLocationReconciler, setDefaultBackupLocation } from "./backup-storage-location-controller.js";
+import { captureLogger, type LogRecord } from "../testing/capturing-logger.js";
 import { filesystemObjectStores } from "../testing/filesystem-object-stores.js";
 
 function setup(
@@ -617,6 +618,35 @@ describe("BackupStorageLocationReconciler", () => {
     expect(status?.phase).toBe("Unavailable");
     expect(status?.message).toContain("invalid top-level directories: [junk]");
     expect(t.objects.puts).toEqual([]);
+  });
+
+  it("logs Velero's lines at each validation: the failure, the verdict and the summary of all locations", async () => {
+    const t = setup();
+    const records: LogRecord[] = [];
+    const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: captureLogger(records), clock: t.clock, getBackupStore: t.getBackupStore });
+    await r.reconcile("velero/default");
+    const lines = () => records.splice(0).map((l) => `${l.level} ${l.message}`);
+    expect(lines()).toEqual(["info Validating BackupStorageLocation", "info BackupStorageLocations is valid, marking as available"]);
+    t.objects.objects.set("bucket/junk/file", Buffer.from("x"));
+    t.clock.advance(60_000);
+    await r.reconcile("velero/default");
+    const failing = records.slice();
+    expect(lines()).toEqual([
+      "info Validating BackupStorageLocation",
+      "error fail to validate backup store",
+      "info BackupStorageLocation is invalid, marking as unavailable",
+    ]);
+    expect(failing[1]?.fields).toMatchObject({ "backup-storage-location": "velero/default", err: expect.stringContaining("invalid top-level directories") });
+    // the summary reads the locations as listed before this validation: next time, none is Available
+    t.clock.advance(60_000);
+    await r.reconcile("velero/default");
+    expect(lines().at(-1)).toMatch(/^error Current BackupStorageLocations available\/unavailable\/unknown: 0\/1\/0, BackupStorageLocation "default" is unavailable: .*invalid top-level directories.*\)$/);
+    // no default location: said after each validation
+    const loc = t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero") as BackupStorageLocation;
+    t.kube.seed(GVR.backupStorageLocations, { ...loc, spec: { ...loc.spec, default: false } } as never);
+    t.clock.advance(60_000);
+    await r.reconcile("velero/default");
+    expect(lines().at(-1)).toBe("warn There is no existing BackupStorageLocation set as default. Please see `velero backup-location -h` for options.");
   });
 
   it("validationFrequency 0s: validated once (so backups can use it), then never again; a negative one means the server's", async () => {

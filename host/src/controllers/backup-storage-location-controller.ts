@@ -59,7 +59,7 @@ export class BackupStorageLocationReconciler implements Reconciler {
       this.#validatedSpecs.delete(key);
       return { kind: "done" };
     }
-    await this.#ensureSingleDefault(namespace);
+    const { all, defaultFound } = await this.#ensureSingleDefault(namespace);
 
     const frequencyMs = this.#frequency(location);
     const last = location.status?.lastValidationTime ? Date.parse(location.status.lastValidationTime) : NaN;
@@ -76,27 +76,55 @@ export class BackupStorageLocationReconciler implements Reconciler {
     }
     this.#validatedSpecs.set(key, spec);
 
+    // Velero's lines, each validation: what failed, then the verdict, then a summary of all locations
+    const log = this.#log.child({ "backup-storage-location": key });
     let phase: "Available" | "Unavailable" = "Available";
     let message = "";
     try {
       const objectStorage = location.spec.objectStorage as { caCert?: unknown; caCertRef?: unknown } | undefined;
-      if (objectStorage?.caCert !== undefined && objectStorage.caCertRef !== undefined) throw new Error("cannot specify both caCert and caCertRef in objectStorage");
-      const store = await this.#o.getBackupStore(location, { firstValidation: Number.isNaN(last) });
-      await store.isValid();
+      if (objectStorage?.caCert !== undefined && objectStorage.caCertRef !== undefined) {
+        const err = new Error("cannot specify both caCert and caCertRef in objectStorage");
+        log.error({ err: err.message }, "BackupStorageLocation spec is invalid");
+        throw err;
+      }
+      const store = await this.#o.getBackupStore(location, { firstValidation: Number.isNaN(last) }).catch((err: unknown) => {
+        log.error({ err: getErrorMessage(err) }, "Error getting a backup store");
+        throw err;
+      });
+      log.info("Validating BackupStorageLocation");
+      await store.isValid().catch((err: unknown) => {
+        log.error({ err: getErrorMessage(err) }, "fail to validate backup store");
+        throw err;
+      });
     } catch (err) {
       phase = "Unavailable";
       message = sanitizeStorageError(`BackupStorageLocation "${name}" is unavailable: ${getErrorMessage(err)}`);
     }
-    if (phase !== location.status?.phase) {
-      // a location going Unavailable is a warning: backups to it fail until it is fixed
-      if (phase === "Unavailable") this.#log.warn({ name, phase, err: message }, `BackupStorageLocation is ${phase}`);
-      else this.#log.info({ name, phase }, `BackupStorageLocation is ${phase}`);
-    }
+    if (phase === "Unavailable") log.info("BackupStorageLocation is invalid, marking as unavailable");
+    else log.info("BackupStorageLocations is valid, marking as available");
     this.#o.metrics?.backupLocationStatus(name, phase === "Available");
     await this.#o.kube.patch(GVR.backupStorageLocations, name, namespace, {
       status: { phase, message: message || null, lastValidationTime: toKubeTime(this.#clock.now()) },
     });
+    this.#logReconciledPhase(all, defaultFound, message ? [message] : []);
     return frequencyMs === 0 ? { kind: "done" } : { kind: "requeue", afterMs: frequencyMs };
+  }
+
+  /**
+   * Velero's summary after each validation, from the locations as listed before it: an error when
+   * none is Available, a warning when some are Unavailable, and one when none is the default.
+   */
+  #logReconciledPhase(all: readonly BackupStorageLocation[], defaultFound: boolean, errors: readonly string[]): void {
+    const available = all.filter((l) => l.status?.phase === "Available").length;
+    const unavailable = all.filter((l) => l.status?.phase === "Unavailable").length;
+    const unknown = all.length - available - unavailable;
+    const counts = `${available}/${unavailable}/${unknown}`;
+    if (unavailable + unknown === all.length) {
+      this.#log.error(`Current BackupStorageLocations available/unavailable/unknown: ${counts}${errors.length > 0 ? `, ${errors.join("; ")}` : ""})`);
+    } else if (unavailable > 0) {
+      this.#log.warn(`Unavailable BackupStorageLocations detected: available/unavailable/unknown: ${counts}, ${errors.join("; ")})`);
+    }
+    if (!defaultFound) this.#log.warn("There is no existing BackupStorageLocation set as default. Please see `velero backup-location -h` for options.");
   }
 
   /** spec.validationFrequency, else the server's; a negative one means the server's (Velero). */
@@ -117,7 +145,8 @@ export class BackupStorageLocationReconciler implements Reconciler {
     return server < 0 ? NEGATIVE_FREQUENCY_RECHECK_MS : server;
   }
 
-  async #ensureSingleDefault(namespace: string | undefined): Promise<void> {
+  /** Keeps the newest default location only; returns the locations as listed, and whether one is default. */
+  async #ensureSingleDefault(namespace: string | undefined): Promise<{ all: BackupStorageLocation[]; defaultFound: boolean }> {
     const all = (await this.#o.kube.list(GVR.backupStorageLocations, { namespace })).items as unknown as BackupStorageLocation[];
     const defaults = all.filter((l) => l.spec?.default);
     if (defaults.length > 1) {
@@ -129,9 +158,8 @@ export class BackupStorageLocationReconciler implements Reconciler {
         // `kubectl get bsl` shows an empty DEFAULT column for it
         await this.#o.kube.patch(GVR.backupStorageLocations, l.metadata.name ?? "", namespace, { spec: { default: null } });
       }
-    } else if (defaults.length === 0) {
-      this.#log.warn("There is no existing BackupStorageLocation set as default. Please see `velero backup-location -h` for options.");
     }
+    return { all, defaultFound: defaults.length > 0 };
   }
 }
 

@@ -85,7 +85,7 @@ export class BackupSyncReconciler implements Reconciler {
     }
     const next: ReconcileResult = { kind: "requeue", afterMs: periodMs };
     if (location.status?.phase !== "Available") {
-      log.debug("backup storage location is not available, not syncing from it");
+      log.error("BackupStorageLocation is in unavailable state, skip syncing backup from it.");
       return next;
     }
 

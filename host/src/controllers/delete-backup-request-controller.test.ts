@@ -274,9 +274,9 @@ describe("DeleteBackupRequestReconciler", () => {
   });
 
   it("says in Velero's words whether the snapshot location's provider has no plugin or its plugin failed to initialise", async () => {
-    const missing = await setup({ snapshotterError: new NotFoundError('VolumeSnapshotter plugin "velero.io/aws" is not registered (registered: none); install the plugin into --plugin-dir') });
+    const missing = await setup({ snapshotterError: new NotFoundError("unable to locate VolumeSnapshotter plugin named velero.io/aws (registered: none; install the plugin into --plugin-dir)") });
     await missing.reconciler.reconcile(missing.submit());
-    expect(missing.request("b1-req")?.status?.errors?.[0]).toBe('error getting volume snapshotter for provider velero.io/aws: VolumeSnapshotter plugin "velero.io/aws" is not registered (registered: none); install the plugin into --plugin-dir');
+    expect(missing.request("b1-req")?.status?.errors?.[0]).toBe("error getting volume snapshotter for provider velero.io/aws: unable to locate VolumeSnapshotter plugin named velero.io/aws (registered: none; install the plugin into --plugin-dir)");
     const failing = await setup({ snapshotterError: new Error("missing region") });
     await failing.reconciler.reconcile(failing.submit());
     expect(failing.request("b1-req")?.status?.errors?.[0]).toBe("error initializing volume snapshotter for volume snapshot location aws-vsl: missing region");

@@ -99,7 +99,7 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     try {
       return await this.#plugins.getVolumeSnapshotter(vsl.spec.provider, config);
     } catch (err) {
-      const missing = isVeleroError(err) && err.code === "VELERO_NOT_FOUND" && /is not registered/.test(err.message);
+      const missing = isVeleroError(err) && err.code === "VELERO_NOT_FOUND" && /^unable to locate /.test(err.message);
       throw new Refusal(
         missing
           ? `error getting volume snapshotter for provider ${vsl.spec.provider}: ${getErrorMessage(err)}`

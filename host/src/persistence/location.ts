@@ -37,7 +37,7 @@ export async function objectStoreConfigFor(location: BackupStorageLocation, cred
   const name = location.metadata.name ?? "";
   const spec = location.spec;
   if (!spec?.objectStorage) throw new Error(`backup storage location "${name}" does not use object storage`);
-  if (!spec.provider) throw new Error(`backup storage location "${name}": object storage provider name must not be empty`);
+  if (!spec.provider) throw new Error("object storage provider name must not be empty");
   const bucket = spec.objectStorage.bucket.replace(/^\/+|\/+$/g, "");
   const prefix = (spec.objectStorage.prefix ?? "").replace(/^\/+|\/+$/g, "");
   if (bucket.includes("/") && !bucket.startsWith("arn:aws:s3:")) {

@@ -63,7 +63,7 @@ describe("DefaultPluginManager with in-process built-ins", () => {
   it("names the missing plugin and what is registered", async () => {
     const { manager } = setup([{ kind: "ObjectStore", name: "velero.io/filesystem" }]);
     await expect(manager.getObjectStore("aws", {})).rejects.toThrow(
-      'ObjectStore plugin "velero.io/aws" is not registered (registered: "velero.io/filesystem"); install the plugin into --plugin-dir',
+      'unable to locate ObjectStore plugin named velero.io/aws (registered: "velero.io/filesystem"; install the plugin into --plugin-dir)',
     );
   });
 

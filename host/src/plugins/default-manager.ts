@@ -248,8 +248,9 @@ export class DefaultPluginManager implements PluginManager {
     const entry = this.#registry.find(kind, name);
     if (!entry) {
       const known = this.#registry.ofKind(kind).map((e) => `"${e.name}"`);
+      // Velero's words first (its registry's plugin-not-found error), then what to do
       throw new NotFoundError(
-        `${kind} plugin "${name}" is not registered (registered: ${known.length > 0 ? known.join(", ") : "none"}); install the plugin into --plugin-dir`,
+        `unable to locate ${kind} plugin named ${name} (registered: ${known.length > 0 ? known.join(", ") : "none"}; install the plugin into --plugin-dir)`,
       );
     }
     return entry;

@@ -265,9 +265,10 @@ describe.each([
       const before = manager.processes()[0]!;
       const short = await store.objectExists("fail", "10").catch((e: unknown) => e);
       expect(short).toBeInstanceOf(Error);
-      expect((short as Error).message).toBe(`fixture failure: ${"é".repeat(10)}`);
+      // as Velero shows a plugin's error: its gRPC status error's text
+      expect((short as Error).message).toBe(`rpc error: code = Unknown desc = fixture failure: ${"é".repeat(10)}`);
       const long = await store.objectExists("fail", "20000").catch((e: unknown) => e);
-      expect((long as Error).message.startsWith(`fixture failure: ${"é".repeat(1000)}`)).toBe(true);
+      expect((long as Error).message.startsWith(`rpc error: code = Unknown desc = fixture failure: ${"é".repeat(1000)}`)).toBe(true);
       expect((long as Error).message).toMatch(/ … \[message cut from 20017 characters to fit the gRPC status trailer\]$/);
       expect((long as Error).message).not.toMatch(/unavailable|RST_STREAM/);
       expect(await store.objectExists("files", "nothing")).toBe(false);

@@ -157,7 +157,7 @@ describe("serve().start()", () => {
         (e: unknown) => e,
       );
       expect(isVeleroError(error) && (error as { reason?: string }).reason).toBe("aborted");
-      expect((error as Error).message).toBe("plugin crashed: cannot read properties of undefined");
+      expect((error as Error).message).toBe("rpc error: code = Aborted desc = plugin crashed: cannot read properties of undefined");
       expect(await rt.exited).toBe(1);
     } finally {
       conn.close();

@@ -164,7 +164,7 @@ describe("backupItemActionChecks", () => {
     try {
       const action = plugin.backupItemActionV2("example.io/broken");
       await expect(backupItemActionChecks.operations({ action, backup, items: [pod] })).rejects.toThrow(
-        'progress("op-1") for the operation execute(Pod app/web) started rejected: unknown operation "op-1"',
+        'progress("op-1") for the operation execute(Pod app/web) started rejected: rpc error: code = Unknown desc = unknown operation "op-1"',
       );
     } finally {
       await plugin.close();

@@ -395,7 +395,7 @@ describe.each(PLUGIN_PROTOCOLS)("over %s", (protocol) => {
         (e: unknown) => e,
       );
       expect(isVeleroError(error) && error.code).toBe("VELERO_NOT_FOUND");
-      expect((error as Error).message).toBe(`${kind} plugin: test.io/nope was not found or has an invalid name format`);
+      expect((error as Error).message).toBe(`rpc error: code = NotFound desc = ${kind} plugin: test.io/nope was not found or has an invalid name format`);
       expect((error as Error).cause).toBeInstanceOf(PluginError);
     });
   });

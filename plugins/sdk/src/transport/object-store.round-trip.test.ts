@@ -239,7 +239,8 @@ describe.each(PLUGIN_PROTOCOLS)("over %s", (protocol) => {
       );
       expect(error).toBeInstanceOf(PluginError);
       const pe = error as PluginError;
-      expect(pe.message).toBe("disk on fire");
+      // as Velero shows a plugin's error: its gRPC status error's text
+      expect(pe.message).toBe("rpc error: code = Unknown desc = disk on fire");
       expect(pe.reason).toBe("unknown");
       expect(pe.kind).toBe("ObjectStore");
       expect(pe.pluginName).toBe("test.io/store");
@@ -249,10 +250,10 @@ describe.each(PLUGIN_PROTOCOLS)("over %s", (protocol) => {
     });
 
     it.each([
-      { name: "ValidationError", thrown: new ValidationError("bad config key \"x\""), type: PluginError, reason: "invalid", message: 'bad config key "x"' },
-      { name: "NotFoundError", thrown: new NotFoundError("no such bucket"), type: NotFoundError, reason: undefined, message: "no such bucket (not found)" },
-      { name: "a thrown string", thrown: "plain string", type: PluginError, reason: "unknown", message: "plain string" },
-      { name: "a thrown object", thrown: { code: 42 }, type: PluginError, reason: "unknown", message: '{"code":42}' },
+      { name: "ValidationError", thrown: new ValidationError("bad config key \"x\""), type: PluginError, reason: "invalid", message: 'rpc error: code = InvalidArgument desc = bad config key "x"' },
+      { name: "NotFoundError", thrown: new NotFoundError("no such bucket"), type: NotFoundError, reason: undefined, message: "rpc error: code = NotFound desc = no such bucket (not found)" },
+      { name: "a thrown string", thrown: "plain string", type: PluginError, reason: "unknown", message: "rpc error: code = Unknown desc = plain string" },
+      { name: "a thrown object", thrown: { code: 42 }, type: PluginError, reason: "unknown", message: 'rpc error: code = Unknown desc = {"code":42}' },
     ])("maps $name", async ({ thrown, type, reason, message }) => {
       reset();
       store.failWith = thrown;

@@ -78,7 +78,7 @@ describe("fromServiceError", () => {
     metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(grpc.status.UNKNOWN, "NoSuchKey", frames));
     const error = fromServiceError(serviceError(grpc.status.UNKNOWN, "NoSuchKey", metadata), ctx);
     expect(error).toBeInstanceOf(PluginError);
-    expect(error).toMatchObject({ message: "NoSuchKey", reason: "unknown", kind: "ObjectStore", pluginName: "velero.io/aws", remoteStack: frames });
+    expect(error).toMatchObject({ message: "rpc error: code = Unknown desc = NoSuchKey", reason: "unknown", kind: "ObjectStore", pluginName: "velero.io/aws", remoteStack: frames });
   });
 
   it.each([

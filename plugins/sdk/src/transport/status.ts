@@ -160,13 +160,34 @@ export function fromServiceError(error: unknown, ctx: CallContext): Error {
     );
   }
   const remoteStack = decodeRemoteStack(error.metadata);
-  const pluginError = new PluginError(
-    { kind: ctx.kind, pluginName: ctx.name, reason: reasonFor(error.code), message: details, remoteStack },
-    { cause: error },
-  );
-  if (error.code === grpc.status.NOT_FOUND) return new NotFoundError(details, { cause: pluginError });
+  // The text Velero shows for a plugin's error (its gRPC status error's Error()), whichever
+  // transport carried it: "rpc error: code = Unknown desc = <what the plugin said>".
+  const message = `rpc error: code = ${GO_CODE_NAMES[error.code] ?? `Code(${error.code})`} desc = ${details}`;
+  const pluginError = new PluginError({ kind: ctx.kind, pluginName: ctx.name, reason: reasonFor(error.code), message, remoteStack }, { cause: error });
+  if (error.code === grpc.status.NOT_FOUND) return new NotFoundError(message, { cause: pluginError });
   return pluginError;
 }
+
+/** grpc-go's codes.Code.String(). */
+const GO_CODE_NAMES: Partial<Record<grpc.status, string>> = {
+  [grpc.status.OK]: "OK",
+  [grpc.status.CANCELLED]: "Canceled",
+  [grpc.status.UNKNOWN]: "Unknown",
+  [grpc.status.INVALID_ARGUMENT]: "InvalidArgument",
+  [grpc.status.DEADLINE_EXCEEDED]: "DeadlineExceeded",
+  [grpc.status.NOT_FOUND]: "NotFound",
+  [grpc.status.ALREADY_EXISTS]: "AlreadyExists",
+  [grpc.status.PERMISSION_DENIED]: "PermissionDenied",
+  [grpc.status.RESOURCE_EXHAUSTED]: "ResourceExhausted",
+  [grpc.status.FAILED_PRECONDITION]: "FailedPrecondition",
+  [grpc.status.ABORTED]: "Aborted",
+  [grpc.status.OUT_OF_RANGE]: "OutOfRange",
+  [grpc.status.UNIMPLEMENTED]: "Unimplemented",
+  [grpc.status.INTERNAL]: "Internal",
+  [grpc.status.UNAVAILABLE]: "Unavailable",
+  [grpc.status.DATA_LOSS]: "DataLoss",
+  [grpc.status.UNAUTHENTICATED]: "Unauthenticated",
+};
 
 function reasonFor(code: grpc.status): PluginErrorReason {
   switch (code) {

@@ -35,6 +35,7 @@ import { DEFAULT_RESOURCE_TERMINATING_TIMEOUT_MS, DEFAULT_RESOURCE_TIMEOUT_MS } 
 import { parseRestorePriorities } from "../restore/priorities.js";
 import { realClock, type Clock } from "../shared/clock.js";
 import { createLogger, type Logger, type LogLevel } from "../shared/logging.js";
+import { VELERO_TS_VERSION } from "../shared/version.js";
 import { ServerMetrics } from "./metrics.js";
 
 /** A duration option: a Go duration string ("720h0m0s", "1m") or milliseconds. */
@@ -136,7 +137,6 @@ export const IN_CLUSTER_METRICS_ADDRESS = ":8085";
 export function defaultMetricsAddress(kube: KubeClient): string {
   return kube instanceof HttpKubeClient && isInClusterConfig(kube.kubeConfig) ? IN_CLUSTER_METRICS_ADDRESS : DEFAULT_METRICS_ADDRESS;
 }
-export const VELERO_TS_VERSION = "v0.1.0";
 /** How long the server's requests wait out an API server that refuses connections. */
 const SERVER_CONNECT_RETRY_MS = 30_000;
 
@@ -354,11 +354,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await backupReconciler.resumeQueued().catch((err: unknown) => log.error({ err: getErrorMessage(err) }, "error taking up the backups queued by an earlier server; they start as the watch finds them"));
   }
   await manager.start();
-  // velero_backup_total / velero_restore_total follow the informer caches (no extra LISTs).
-  for (const [gvr, set] of [
-    [GVR.backups, (n: number) => metrics.setBackupTotal(n)],
-    [GVR.restores, (n: number) => metrics.setRestoreTotal(n)],
+  // velero_backup_total / velero_restore_total follow the informer caches (no extra LISTs). As in
+  // Velero, where the backup and restore controllers compute them, not with those controllers
+  // disabled (--restore-only, say: a cluster syncing another's backups must not report them).
+  for (const [controller, gvr, set] of [
+    ["backup", GVR.backups, (n: number) => metrics.setBackupTotal(n)],
+    ["restore", GVR.restores, (n: number) => metrics.setRestoreTotal(n)],
   ] as const) {
+    if (disabled.has(controller)) continue;
     const informer = manager.informer(gvr);
     informer.addHandler(() => set(informer.keys().length));
     void informer.hasSynced().then(() => set(informer.keys().length));
@@ -367,23 +370,25 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // Velero recomputes it (every minute there; here once the cache is filled and a second after
   // backups change): right after a restart, and for backups synced from a bucket too, not only for
   // the backups this process ran.
-  const backupInformer = manager.informer(GVR.backups);
   let lastSuccessTimer: NodeJS.Timeout | undefined;
-  const recomputeLastSuccess = (): void => {
-    lastSuccessTimer = undefined;
-    for (const [schedule, at] of lastSuccessBySchedule(backupInformer.list() as unknown as Backup[])) metrics.backupLastSuccessfulTimestamp(schedule, at);
-  };
-  void backupInformer.hasSynced().then(() => {
-    recomputeLastSuccess();
-    // Only what can move the gauge: a backup reaching Completed, or one going away (progress
-    // patches of running backups, every second each, do not list the whole cache again).
-    backupInformer.addHandler((event) => {
-      const completed = (event.object as unknown as Backup).status?.phase === "Completed";
-      if (stopped || lastSuccessTimer || (event.type !== "deleted" && !completed)) return;
-      lastSuccessTimer = setTimeout(recomputeLastSuccess, LAST_SUCCESS_DEBOUNCE_MS);
-      lastSuccessTimer.unref();
+  if (!disabled.has("backup")) {
+    const backupInformer = manager.informer(GVR.backups);
+    const recomputeLastSuccess = (): void => {
+      lastSuccessTimer = undefined;
+      for (const [schedule, at] of lastSuccessBySchedule(backupInformer.list() as unknown as Backup[])) metrics.backupLastSuccessfulTimestamp(schedule, at);
+    };
+    void backupInformer.hasSynced().then(() => {
+      recomputeLastSuccess();
+      // Only what can move the gauge: a backup reaching Completed, or one going away (progress
+      // patches of running backups, every second each, do not list the whole cache again).
+      backupInformer.addHandler((event) => {
+        const completed = (event.object as unknown as Backup).status?.phase === "Completed";
+        if (stopped || lastSuccessTimer || (event.type !== "deleted" && !completed)) return;
+        lastSuccessTimer = setTimeout(recomputeLastSuccess, LAST_SUCCESS_DEBOUNCE_MS);
+        lastSuccessTimer.unref();
+      });
     });
-  });
+  }
   log.info("Server starting...");
   log.info({ namespace, metrics: metricsUrl, backupTtl: formatGoDuration(defaultBackupTtlMs), plugins: plugins.list().length }, "server started");
 

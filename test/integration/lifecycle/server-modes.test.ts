@@ -51,8 +51,14 @@ describe("velero server --restore-only and --disable-controllers (real API serve
     const url = (dr as LifecycleServer).metricsUrl as string;
     const res = await fetch(`${url}?collect[]=velero&x=1`);
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain("velero_backup_total");
+    const text = await res.text();
+    expect(text).toContain("velero_backup_total");
     expect((await fetch(url.replace("/metrics", "/other"))).status).toBe(404);
+    // Without a backup controller (Velero's computes them) the synced backup is neither counted
+    // nor a "last successful backup": a DR cluster must not fire or silence backup alerts.
+    expect(await (dr as LifecycleServer).getBackup("prod-1")).toBeDefined();
+    expect(text).toMatch(/^velero_backup_total 0$/m);
+    expect(text).not.toMatch(/^velero_backup_last_successful_timestamp\{/m);
   });
 
   it("an unknown --disable-controllers name stops the server at start, naming the valid ones", async () => {

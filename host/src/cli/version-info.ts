@@ -1,6 +1,7 @@
+import { VELERO_TS_VERSION } from "../shared/version.js";
+
 /** Build information printed by `velero version`. */
 export const VERSION = {
-  /** velero-ts release; the server reports the same version through ServerStatusRequests. */
-  version: "v0.1.0",
+  version: VELERO_TS_VERSION,
   gitCommit: process.env.VELERO_TS_GIT_COMMIT ?? "unknown",
 };

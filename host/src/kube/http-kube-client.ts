@@ -19,6 +19,7 @@ import { ExecError, isExpired, isResourceVersionRefusal, KubeApiError } from "./
 import { loadKubeConfig, type KubeConfigOptions } from "./kube-config.js";
 import { GVR } from "./gvr.js";
 import { TokenBucket } from "./rate-limit.js";
+import { VELERO_TS_VERSION } from "../shared/version.js";
 
 /** How long the kubeconfig's per-request headers are reused (see #authHeaders). */
 const AUTH_HEADERS_TTL_MS = 1_000;
@@ -212,7 +213,7 @@ export class HttpKubeClient implements KubeClient {
     this.#server = cluster.server.replace(/\/+$/, "");
     this.#log = options.logger ?? createSilentLogger();
     this.#pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-    this.#userAgent = options.userAgent ?? kubeUserAgent("velero", "v0.1.0");
+    this.#userAgent = options.userAgent ?? kubeUserAgent("velero", VELERO_TS_VERSION);
     this.#h2PingIntervalMs = options.h2PingIntervalMs ?? DEFAULT_H2_PING_INTERVAL_MS;
     this.#maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.#connectRetryMs = options.connectRetryMs ?? 0;

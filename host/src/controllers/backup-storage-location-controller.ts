@@ -106,13 +106,19 @@ export class BackupStorageLocationReconciler implements Reconciler {
     await this.#o.kube.patch(GVR.backupStorageLocations, name, namespace, {
       status: { phase, message: message || null, lastValidationTime: toKubeTime(this.#clock.now()) },
     });
-    this.#logReconciledPhase(all, defaultFound, message ? [message] : []);
+    this.#logReconciledPhase(
+      all.map((l) => (l.metadata.name === name ? { ...l, status: { ...l.status, phase } } : l)),
+      defaultFound,
+      message ? [message] : [],
+    );
     return frequencyMs === 0 ? { kind: "done" } : { kind: "requeue", afterMs: frequencyMs };
   }
 
   /**
-   * Velero's summary after each validation, from the locations as listed before it: an error when
-   * none is Available, a warning when some are Unavailable, and one when none is the default.
+   * Velero's summary after each validation: an error when none is Available, a warning when some
+   * are Unavailable, and one when none is the default. The location just validated counts with
+   * its new phase (Velero counts the phases listed before the validation, so every server start
+   * logs "available/unavailable/unknown: 0/0/1" as an error for a location about to be Available).
    */
   #logReconciledPhase(all: readonly BackupStorageLocation[], defaultFound: boolean, errors: readonly string[]): void {
     const available = all.filter((l) => l.status?.phase === "Available").length;

@@ -24,14 +24,32 @@ function booleanFlags(program: Command): { plain: Set<string>; negations: Set<st
   return { plain, negations };
 }
 
+/** Short flags (`-l`) that take a value, in any command of the program. */
+function shortValueFlags(program: Command): Set<string> {
+  const out = new Set<string>();
+  const visit = (cmd: Command): void => {
+    for (const opt of cmd.options) if (opt.short && (opt.required || opt.optional)) out.add(opt.short.slice(1));
+    cmd.commands.forEach(visit);
+  };
+  visit(program);
+  return out;
+}
+
 export function normalizeArgv(program: Command, argv: string[]): string[] {
   const bools = booleanFlags(program);
+  const shorts = shortValueFlags(program);
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i] as string;
     if (token === "--") {
       out.push(...argv.slice(i));
       break;
+    }
+    // pflag reads `-l=app=web` as `-l app=web`; commander would take "=app=web" as the value
+    const short = /^-([A-Za-z])=(.*)$/s.exec(token);
+    if (short && shorts.has(short[1] as string)) {
+      out.push(`-${short[1]}`, short[2] as string);
+      continue;
     }
     const m = /^--([A-Za-z0-9][-_A-Za-z0-9]*)=(.*)$/s.exec(token);
     const name = m?.[1] as string;

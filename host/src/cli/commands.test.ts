@@ -136,6 +136,13 @@ describe("velero CLI", () => {
     expect((await cli.run("client", "config", "get", "features")).stdout).toBe("features: <NOT SET>\n");
   });
 
+  it("reads a short flag's value after '=' as pflag does (-l=app=web, -o=json)", async () => {
+    const cli = createTestCli();
+    const r = await cli.run("backup", "create", "x", "-l=app=web", "-o=json");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).spec.labelSelector).toEqual({ matchLabels: { app: "web" } });
+  });
+
   it("refuses extra arguments in cobra's words, naming the two usual causes (a list given with spaces, a boolean flag given its value apart)", async () => {
     const cli = createTestCli();
     const spaced = await cli.run("backup", "create", "b", "--include-namespaces", "ns1", "ns2");

@@ -17,26 +17,43 @@ const UNIT_NS: Record<string, number> = {
 
 const NS_PER_SECOND = 1e9;
 
-/** Parses a Go duration ("1h30m", "0", "-5s"); returns nanoseconds, or undefined when invalid. */
+/** The largest time.Duration: 1<<63 - 1 ns. */
+const MAX_DURATION_NS = (1n << 63n) - 1n;
+
+/**
+ * Parses a Go duration ("1h30m", "0", "-5s", "1.5h") as time.ParseDuration does; returns
+ * nanoseconds, or undefined when Go refuses it: spaces, a missing or unknown unit, or a value
+ * beyond ±2562047h47m16.854775807s. Fractions are truncated to the nanosecond, as Go's integer
+ * arithmetic does ("1.5ns" is 1ns).
+ */
 export function parseGoDuration(text: string): number | undefined {
-  let s = text.trim();
-  if (s === "") return undefined;
-  let sign = 1;
+  let s = text;
+  let negative = false;
   if (s.startsWith("-") || s.startsWith("+")) {
-    if (s.startsWith("-")) sign = -1;
+    negative = s.startsWith("-");
     s = s.slice(1);
   }
   if (s === "0") return 0;
   if (s === "") return undefined;
-  const part = /^([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)/;
-  let total = 0;
+  const part = /^([0-9]*)(?:\.([0-9]*))?(ns|us|µs|μs|ms|s|m|h)/;
+  const limit = negative ? MAX_DURATION_NS + 1n : MAX_DURATION_NS;
+  let total = 0n;
   while (s.length > 0) {
     const m = part.exec(s);
-    if (!m || m[1] === "" || m[1] === ".") return undefined;
-    total += Number(m[1]) * (UNIT_NS[m[2] as string] as number);
+    if (!m) return undefined;
+    const whole = m[1] ?? "";
+    const fraction = m[2] ?? "";
+    if (whole === "" && fraction === "") return undefined;
+    const unit = BigInt(UNIT_NS[m[3] as string] as number);
+    let value = whole === "" ? 0n : BigInt(whole);
+    if (value > limit / unit) return undefined;
+    value *= unit;
+    if (fraction !== "") value += (BigInt(fraction) * unit) / 10n ** BigInt(fraction.length);
+    total += value;
+    if (total > limit) return undefined;
     s = s.slice(m[0].length);
   }
-  return sign * Math.round(total);
+  return Number(negative ? -total : total);
 }
 
 /** Parses a duration flag value or throws a usage error naming the flag and an example. */

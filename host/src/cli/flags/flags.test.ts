@@ -3,6 +3,7 @@ import { formatGoDuration, parseGoDuration } from "./duration.js";
 import { formatLabelSelector, parseLabelSelector, parseOrLabelSelectors } from "./label-selector.js";
 import { parseGoBool, parseMapFlag } from "./values.js";
 import { validateSchedule } from "./cron.js";
+import { parseGoInt } from "./values.js";
 
 describe("Go durations", () => {
   it.each([
@@ -19,8 +20,16 @@ describe("Go durations", () => {
     expect(formatGoDuration(ns)).toBe(formatted);
   });
 
-  it.each(["", "forever", "10", "1d", "h"])("rejects %j", (text) => {
+  it.each(["", "forever", "10", "1d", "h", " 1h", "1h ", ".h", "9999999999h", "2562047h47m16.854775808s", "1hx"])("rejects %j, as time.ParseDuration does", (text) => {
     expect(parseGoDuration(text)).toBeUndefined();
+  });
+
+  it("truncates fractions to the nanosecond and takes the largest duration, as Go", () => {
+    expect(parseGoDuration("1.5ns")).toBe(1);
+    expect(parseGoDuration("0.1s")).toBe(1e8);
+    expect(parseGoDuration(".5h")).toBe(1800e9);
+    expect(parseGoDuration("-1.5h")).toBe(-5400e9);
+    expect(parseGoDuration("2562047h47m16.854775807s")).toBe(Number((1n << 63n) - 1n));
   });
 });
 
@@ -28,13 +37,25 @@ describe("label selectors", () => {
   it.each([
     { text: "app=iperf3-server", json: { matchLabels: { app: "iperf3-server" } }, printed: "app=iperf3-server" },
     { text: "backup!=ignore", json: { matchExpressions: [{ key: "backup", operator: "NotIn", values: ["ignore"] }] }, printed: "backup notin (ignore)" },
-    { text: "tier in (web, db),!legacy", json: { matchExpressions: [{ key: "tier", operator: "In", values: ["web", "db"] }, { key: "legacy", operator: "DoesNotExist" }] }, printed: "!legacy,tier in (db,web)" },
+    // requirements sorted by key, values sorted without repeats (Velero's CLI prints what it parsed so)
+    { text: "tier in (web, db, web),!legacy", json: { matchExpressions: [{ key: "legacy", operator: "DoesNotExist" }, { key: "tier", operator: "In", values: ["db", "web"] }] }, printed: "!legacy,tier in (db,web)" },
     { text: "velero.io/schedule-name", json: { matchExpressions: [{ key: "velero.io/schedule-name", operator: "Exists" }] }, printed: "velero.io/schedule-name" },
     { text: "a==b,c=d", json: { matchLabels: { a: "b", c: "d" } }, printed: "a=b,c=d" },
   ])("parses $text the way metav1.ParseToLabelSelector does", ({ text, json, printed }) => {
     const parsed = parseLabelSelector(text);
     expect(parsed).toEqual(json);
     expect(formatLabelSelector(parsed)).toBe(printed);
+  });
+
+  it("puts matchLabels before matchExpressions, as the Go struct, whatever the order given", () => {
+    expect(Object.keys(parseLabelSelector("x in (b),b=2,a=1"))).toEqual(["matchLabels", "matchExpressions"]);
+    expect(Object.keys(parseLabelSelector("x in (b),b=2,a=1").matchLabels ?? {})).toEqual(["a", "b"]);
+  });
+
+  it("refuses != in a selector a Backup, Restore or Schedule stores (Velero's create commands refuse it), takes it in a list query", () => {
+    expect(() => parseLabelSelector("key!=v", { storable: true })).toThrow(/"!=" is not a valid label selector operator/);
+    expect(() => parseOrLabelSelectors("a=b or c!=d")).toThrow(/"!=" is not a valid label selector operator/);
+    expect(parseLabelSelector("key!=v")).toEqual({ matchExpressions: [{ key: "key", operator: "NotIn", values: ["v"] }] });
   });
 
   it.each(["a=b=c", "a in (x", "Bad Key=1", "x>1"])("rejects %j with a usage error naming the selector", (text) => {
@@ -83,5 +104,23 @@ describe("schedule validation", () => {
   });
   it.each(["0 1 * *", "61 * * * *", "@every forever", "* * * * * *"])("rejects %j with a fix", (s) => {
     expect(() => validateSchedule(s)).toThrow(/invalid --schedule .*use 5 cron fields/);
+  });
+});
+
+describe("Go integers", () => {
+  it("reads what strconv.ParseInt(s, 0, 64) reads", () => {
+    expect([parseGoInt("16"), parseGoInt("0x10"), parseGoInt("0o20"), parseGoInt("020"), parseGoInt("0b10000"), parseGoInt("+16"), parseGoInt("-1_6"), parseGoInt("0"), parseGoInt("0x_1_0")]).toEqual([16, 16, 16, 16, 16, 16, -16, 0, 16]);
+  });
+  it.each(["", " 1", "1.0", "1_", "_1", "1__0", "08", "0x", "ten", "9223372036854775808"])("refuses %j", (text) => {
+    expect(parseGoInt(text)).toBeUndefined();
+  });
+});
+
+describe("map flags (Velero's flag.Map over encoding/csv)", () => {
+  it("reads quoted entries holding the delimiter", () => {
+    expect(parseMapFlag("--labels", '"a=x,y",b=2')).toEqual({ a: "x,y", b: "2" });
+  });
+  it.each(['a="x"', '"a"=b', 'k=a"b', '"a:b,c":d,"e'])("refuses %j as encoding/csv does", (text) => {
+    expect(() => parseMapFlag("--labels", text)).toThrow(/bare " in non-quoted-field|extraneous or missing " in quoted-field/);
   });
 });

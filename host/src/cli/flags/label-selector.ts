@@ -39,7 +39,7 @@ function checkValue(value: string, selector: string): string {
 
 type Term = { kind: "label"; key: string; value: string } | { kind: "expr"; req: V1LabelSelectorRequirement };
 
-function parseTerm(raw: string, selector: string): Term {
+function parseTerm(raw: string, selector: string, storable: boolean): Term {
   const term = raw.trim();
   if (term === "") throw new UsageError(`invalid label selector "${selector}": empty requirement (check for a stray comma)`);
   const setMatch = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(term);
@@ -54,7 +54,11 @@ function parseTerm(raw: string, selector: string): Term {
   if (opMatch) {
     const key = checkKey(opMatch[1] as string, selector);
     const value = checkValue((opMatch[3] as string).trim(), selector);
-    if (opMatch[2] === "!=") return { kind: "expr", req: { key, operator: "NotIn", values: [value] } };
+    if (opMatch[2] === "!=") {
+      // a LabelSelector cannot hold it (metav1.ParseToLabelSelector refuses it); a list query can
+      if (storable) throw new UsageError(`invalid label selector "${selector}": "!=" is not a valid label selector operator (use "${key} notin (${value})")`);
+      return { kind: "expr", req: { key, operator: "NotIn", values: [value] } };
+    }
     return { kind: "label", key, value };
   }
   if (term.startsWith("!")) return { kind: "expr", req: { key: checkKey(term.slice(1).trim(), selector), operator: "DoesNotExist" } };
@@ -62,29 +66,37 @@ function parseTerm(raw: string, selector: string): Term {
     throw new UsageError(`invalid label selector "${selector}": the operators "<" and ">" cannot be stored in a backup selector`);
   }
   if (/\s/.test(term) || /[()]/.test(term)) {
-    throw new UsageError(`invalid label selector "${selector}": cannot parse "${term}"; use key=value, key!=value, key in (a,b), key notin (a,b), key or !key`);
+    throw new UsageError(`invalid label selector "${selector}": cannot parse "${term}"; use key=value, ${storable ? "" : "key!=value, "}key in (a,b), key notin (a,b), key or !key`);
   }
   return { kind: "expr", req: { key: checkKey(term, selector), operator: "Exists" } };
 }
 
-/** Parses "app=nginx,tier notin (db),!legacy" into a LabelSelector (metav1.ParseToLabelSelector). */
-export function parseLabelSelector(selector: string): V1LabelSelector {
-  const result: V1LabelSelector = {};
-  if (selector.trim() === "") return result;
+/**
+ * Parses "app=nginx,tier notin (db),!legacy" into a LabelSelector as metav1.ParseToLabelSelector
+ * does: requirements sorted by key, each set's values sorted and without repeats, matchLabels
+ * before matchExpressions. `storable` (a Backup's, Restore's or Schedule's selector, the create
+ * commands' -l and --or-selector): "!=" is refused, as Velero refuses it; a list query (get, delete
+ * -l) takes it.
+ */
+export function parseLabelSelector(selector: string, options: { storable?: boolean } = {}): V1LabelSelector {
+  const matchLabels: Record<string, string> = {};
+  const expressions: V1LabelSelectorRequirement[] = [];
+  if (selector.trim() === "") return {};
   for (const raw of splitTopLevel(selector)) {
-    const term = parseTerm(raw, selector);
-    if (term.kind === "label") {
-      result.matchLabels = { ...(result.matchLabels ?? {}), [term.key]: term.value };
-    } else {
-      result.matchExpressions = [...(result.matchExpressions ?? []), term.req];
-    }
+    const term = parseTerm(raw, selector, options.storable ?? false);
+    if (term.kind === "label") matchLabels[term.key] = term.value;
+    else expressions.push(term.req.values ? { ...term.req, values: [...new Set(term.req.values)].sort() } : term.req);
   }
+  expressions.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const result: V1LabelSelector = {};
+  if (Object.keys(matchLabels).length > 0) result.matchLabels = Object.fromEntries(Object.entries(matchLabels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  if (expressions.length > 0) result.matchExpressions = expressions;
   return result;
 }
 
-/** Parses Velero's --or-selector: selectors separated by " or ". */
+/** Parses Velero's --or-selector: selectors separated by " or " (each as a create command's -l). */
 export function parseOrLabelSelectors(text: string): V1LabelSelector[] {
-  return text.split(" or ").map((part) => parseLabelSelector(part));
+  return text.split(" or ").map((part) => parseLabelSelector(part, { storable: true }));
 }
 
 function requirementString(req: V1LabelSelectorRequirement): string {

@@ -5,9 +5,15 @@ import { parseGoBool } from "../../shared/strconv.js";
 
 export { parseGoBool };
 
-/** Splits one CSV record the way encoding/csv does (quotes group delimiters, "" escapes a quote). */
+/**
+ * Splits one CSV record the way encoding/csv's Reader does (quotes group delimiters, "" escapes a
+ * quote), refusing what it refuses: a quote inside a field that does not start with one, and
+ * anything but a delimiter after a closing quote or a quote never closed.
+ */
 function splitCsv(text: string, delimiter: string): string[] {
   const out: string[] = [];
+  const bare = (i: number) => new Error(`parse error on line 1, column ${i + 1}: bare " in non-quoted-field`);
+  const extraneous = (i: number) => new Error(`parse error on line 1, column ${i + 1}: extraneous or missing " in quoted-field`);
   let field = "";
   let i = 0;
   let atFieldStart = true;
@@ -16,7 +22,7 @@ function splitCsv(text: string, delimiter: string): string[] {
     if (atFieldStart && ch === '"') {
       i++;
       for (;;) {
-        if (i >= text.length) throw new Error(`unterminated quote in ${JSON.stringify(text)}`);
+        if (i >= text.length) throw extraneous(i);
         if (text[i] === '"') {
           if (text[i + 1] === '"') {
             field += '"';
@@ -29,6 +35,7 @@ function splitCsv(text: string, delimiter: string): string[] {
         field += text[i];
         i++;
       }
+      if (i < text.length && text[i] !== delimiter) throw extraneous(i);
       atFieldStart = false;
       continue;
     }
@@ -39,6 +46,7 @@ function splitCsv(text: string, delimiter: string): string[] {
       i++;
       continue;
     }
+    if (ch === '"') throw bare(i);
     field += ch;
     atFieldStart = false;
     i++;
@@ -88,10 +96,27 @@ export function parseEnum(flag: string, value: string, allowed: readonly string[
   return value;
 }
 
-/** Non-negative integer flag. */
-export function parseIntFlag(flag: string, value: string): number {
-  if (!/^-?\d+$/.test(value)) throw new UsageError(`invalid value "${value}" for ${flag}: expected an integer`);
+/**
+ * An integer as Go's int flags read it (strconv.ParseInt(s, 0, 64)): an optional sign, a 0x, 0o
+ * or 0b prefix or a leading 0 for octal, and underscores between digits ("1_000", "0x_1f").
+ * Undefined when Go refuses it.
+ */
+export function parseGoInt(text: string): number | undefined {
+  const m = /^([+-]?)(0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|0(?:_?[0-7])*|[1-9](?:_?[0-9])*)$/.exec(text);
+  if (!m) return undefined;
+  const body = (m[2] as string).replace(/_/g, "");
+  const literal = /^0[0-7]/.test(body) ? `0o${body.slice(1)}` : body;
+  const n = BigInt(literal);
+  const value = m[1] === "-" ? -n : n;
+  if (value > (1n << 63n) - 1n || value < -(1n << 63n)) return undefined;
   return Number(value);
+}
+
+/** An integer flag, read as Go reads it. */
+export function parseIntFlag(flag: string, value: string): number {
+  const n = parseGoInt(value);
+  if (n === undefined) throw new UsageError(`invalid value "${value}" for ${flag}: expected an integer`);
+  return n;
 }
 
 /** A decimal number flag (Go's float32 flags: "20", "2.5", "1e2"). */

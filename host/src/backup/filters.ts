@@ -279,6 +279,7 @@ export function validateScopedIncludesExcludes(includes: string[] = [], excludes
 }
 
 const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export function validateNamespaceIncludesExcludes(includes: string[] = [], excludes: string[] = []): string[] {
   const errs = validateIncludesExcludes(includes, excludes);
@@ -297,10 +298,14 @@ export function validateNamespaceIncludesExcludes(includes: string[] = [], exclu
       errs.push(bracket);
       continue;
     }
+    // apimachinery's IsDNS1123Label on the name with its glob characters replaced
     const plain = ns.replace(/[*?[\]]/g, "x");
-    if (plain.length > 63 || !NAMESPACE_NAME.test(plain)) {
+    if (plain.length > 63) errs.push(`invalid namespace "${ns}": must be no more than 63 characters`);
+    if (!NAMESPACE_NAME.test(plain)) {
       errs.push(
-        `invalid namespace "${ns}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
+        DNS_SUBDOMAIN.test(plain)
+          ? `invalid namespace "${ns}": must not contain dots`
+          : `invalid namespace "${ns}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
       );
     }
   }

@@ -205,6 +205,37 @@ describe("velero CLI", () => {
     expect(cli.kube.all(GVR.restores)).toHaveLength(1);
   });
 
+  it("create commands check namespaces as Velero's CLI (its server's check, errors aggregated), the locations before printing, and ignore filters with --from-schedule", async () => {
+    const cli = createTestCli();
+    for (const bad of ["-", "**", "[ab", "a]", "!a"]) {
+      const r = await cli.run("backup", "create", "b", "--include-namespaces", bad, "-o", "json");
+      expect(r.code, bad).toBe(2);
+    }
+    expect((await cli.run("backup", "create", "b", "--include-namespaces", "*,*", "-o", "json")).code).toBe(0);
+    expect((await cli.run("backup", "create", "b", "--include-namespaces", "ns.1", "-o", "json")).stderr).toContain('invalid namespace "ns.1": must not contain dots');
+    expect((await cli.run("schedule", "create", "s", "--schedule", "@daily", "--exclude-namespaces", "a.b,-x", "-o", "json")).stderr).toMatch(/\[invalid namespace "-x": .*, invalid namespace "a.b": must not contain dots\]/);
+    // the storage location and snapshot locations must exist, even to print the object
+    const missing = await cli.run("backup", "create", "b", "--storage-location", "nowhere", "-o", "json");
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain("nowhere");
+    expect((await cli.run("schedule", "create", "s", "--schedule", "@daily", "--volume-snapshot-locations", "gone", "-o", "json")).code).not.toBe(0);
+    // --from-schedule: the filters are ignored, not checked
+    cli.kube.seed(GVR.schedules, { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { namespace: "velero", name: "daily" }, spec: { schedule: "@daily", template: {} } } as unknown as UnstructuredItem);
+    expect((await cli.run("backup", "create", "fb", "--from-schedule", "daily", "--ordered-resources", "bad", "-o", "json")).code).toBe(0);
+  });
+
+  it("schedule create --skip-immediately takes its value as Velero's optionalBool does", async () => {
+    const cli = createTestCli();
+    const spec = async (...flags: string[]) => {
+      const r = await cli.run("schedule", "create", "s", "--schedule", "@daily", ...flags, "-o", "json");
+      return r.code === 0 ? (JSON.parse(r.stdout) as { spec: { skipImmediately?: boolean } }).spec.skipImmediately : `exit ${r.code}`;
+    };
+    expect(await spec("--skip-immediately", "true")).toBe(true);
+    expect(await spec("--skip-immediately=false")).toBe(false);
+    expect(await spec("--skip-immediately=")).toBeUndefined();
+    expect(await spec("--skip-immediately", "maybe")).toBe("exit 2");
+  });
+
   it("backup create --from-schedule applies --labels and --annotations over the schedule's, as Velero's create", async () => {
     const cli = createTestCli();
     cli.kube.seed(GVR.schedules, { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { namespace: "velero", name: "daily", labels: { tier: "gold" } }, spec: { schedule: "@daily", template: {} } } as unknown as UnstructuredItem);

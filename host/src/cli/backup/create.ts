@@ -88,7 +88,8 @@ class CreateBackup implements Verb {
       throw new UsageError("a backup name is required, unless you are creating based on a schedule; usage: velero backup create NAME [flags]");
     }
     validateNamespaceFilters(o.includeNamespaces, o.excludeNamespaces ?? []);
-    if (o.orderedResources) buildBackupSpec(o);
+    // with --from-schedule the filters are not used (Velero ignores them, and says so)
+    if (o.orderedResources && !this.#fromScheduleSet) buildBackupSpec(o);
   }
 
   async run(): Promise<number> {
@@ -106,6 +107,9 @@ class CreateBackup implements Verb {
     } else {
       backup = buildBackup(ns, o);
     }
+    // as Velero's Validate, before anything is printed or created
+    if (o.storageLocation) await mustGet(f, GVR.backupStorageLocations, o.storageLocation);
+    for (const vsl of o.volumeSnapshotLocations ?? []) await mustGet(f, GVR.volumeSnapshotLocations, vsl);
     if (o.output === "table") {
       f.out(renderTable(backupTable([backup], f.deps.now())));
       return EXIT_CODES.ok;
@@ -114,8 +118,6 @@ class CreateBackup implements Verb {
       f.out(encodeNewObject(backup, o.output));
       return EXIT_CODES.ok;
     }
-    if (o.storageLocation) await mustGet(f, GVR.backupStorageLocations, o.storageLocation);
-    for (const vsl of o.volumeSnapshotLocations ?? []) await mustGet(f, GVR.volumeSnapshotLocations, vsl);
     if (o.fromSchedule) f.out("Creating backup from schedule, all other filters are ignored.\n");
     const kube = await f.kube();
     await kube.create(GVR.backups, backup as never);

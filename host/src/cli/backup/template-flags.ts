@@ -5,6 +5,7 @@
 import type { Command } from "commander";
 import type { V1LabelSelector } from "@kubernetes/client-node";
 import type { BackupSpec } from "@velero-ts/plugin-sdk";
+import { validateNamespaceIncludesExcludes } from "../../backup/filters.js";
 import { UsageError } from "../../shared/errors.js";
 import { addBoolFlag, addValueFlag } from "../command-kit.js";
 import { formatGoDuration, parseDurationFlag } from "../flags/duration.js";
@@ -85,23 +86,13 @@ export function parseOrderedResources(text: string): Record<string, string> {
   return out;
 }
 
-const NAMESPACE_GLOB = /^[a-z0-9*?[\]^!-]([-a-z0-9*?[\]^!]*[a-z0-9*?[\]^!])?$/;
-
 /** Velero's ValidateNamespaceIncludesExcludes. */
 export function validateNamespaceFilters(includes: string[], excludes: string[]): void {
-  if (excludes.includes("*")) throw new UsageError("--exclude-namespaces cannot contain '*'; to back up nothing, narrow --include-namespaces instead");
-  if (includes.length > 1 && includes.includes("*")) {
-    throw new UsageError("--include-namespaces must either contain '*' only, or a list of namespaces");
-  }
-  for (const ns of includes) {
-    if (excludes.includes(ns)) throw new UsageError(`namespace "${ns}" is both included and excluded; remove it from one of --include-namespaces/--exclude-namespaces`);
-  }
-  for (const ns of [...includes, ...excludes]) {
-    // "" is allowed, as Velero ("no namespace"): an empty --exclude-namespaces "$VAR", a list ending in ","
-    if (ns !== "*" && ns !== "" && (ns.length > 63 || !NAMESPACE_GLOB.test(ns))) {
-      throw new UsageError(`invalid namespace "${ns}": namespace names are lowercase letters, digits and '-' (glob characters * ? [ ] allowed)`);
-    }
-  }
+  // Velero's CLI runs the server's check (collections.ValidateNamespaceIncludesExcludes), its
+  // errors aggregated as apimachinery prints them
+  const errs = validateNamespaceIncludesExcludes(includes, excludes);
+  if (errs.length === 1) throw new UsageError(errs[0] as string);
+  if (errs.length > 1) throw new UsageError(`[${errs.join(", ")}]`);
 }
 
 /** Old (--include-resources ...) and new (--include-cluster-scoped-resources ...) filters cannot be mixed. */

@@ -3,7 +3,8 @@ import { Command } from "commander";
 import type { Schedule } from "@velero-ts/plugin-sdk";
 import { UsageError } from "../../shared/errors.js";
 import { buildBackupSpec, bindBackupTemplateFlags, validateNamespaceFilters, validateResourceFilters, type BackupTemplateOptions } from "../backup/template-flags.js";
-import { actionFor, addBoolFlag, addOutputFlags, validateOutputFormat, type Verb } from "../command-kit.js";
+import { actionFor, addBoolFlag, addOutputFlags, addValueFlag, validateOutputFormat, type Verb } from "../command-kit.js";
+import { parseGoBool } from "../flags/values.js";
 import { EXIT_CODES } from "../exit-codes.js";
 import type { Factory } from "../factory.js";
 import { validateSchedule } from "../flags/cron.js";
@@ -18,7 +19,7 @@ export interface ScheduleCreateOptions extends BackupTemplateOptions {
   schedule?: string;
   useOwnerReferencesInBackup?: boolean;
   paused?: boolean;
-  skipImmediately?: boolean;
+  skipImmediately?: boolean | "";
   output?: OutputFormat;
 }
 
@@ -33,7 +34,7 @@ export function buildSchedule(namespace: string, o: ScheduleCreateOptions): Sche
     useOwnerReferencesInBackup: o.useOwnerReferencesInBackup === true,
     ...(o.paused === true ? { paused: true } : {}),
   };
-  if (o.skipImmediately !== undefined) spec.skipImmediately = o.skipImmediately;
+  if (typeof o.skipImmediately === "boolean") spec.skipImmediately = o.skipImmediately;
   return { apiVersion: VELERO_API_VERSION, kind: "Schedule", metadata, spec };
 }
 
@@ -58,6 +59,9 @@ class CreateSchedule implements Verb {
   async run(): Promise<number> {
     const f = this.#f;
     const schedule = buildSchedule(f.namespace(), this.o);
+    // as Velero's Validate, before anything is printed or created
+    if (this.o.storageLocation) await mustGet(f, GVR.backupStorageLocations, this.o.storageLocation);
+    for (const vsl of this.o.volumeSnapshotLocations ?? []) await mustGet(f, GVR.volumeSnapshotLocations, vsl);
     if (this.o.output === "table") {
       f.out(renderTable(scheduleTable([schedule], f.deps.now())));
       return EXIT_CODES.ok;
@@ -66,13 +70,25 @@ class CreateSchedule implements Verb {
       f.out(encodeNewObject(schedule, this.o.output));
       return EXIT_CODES.ok;
     }
-    if (this.o.storageLocation) await mustGet(f, GVR.backupStorageLocations, this.o.storageLocation);
-    for (const vsl of this.o.volumeSnapshotLocations ?? []) await mustGet(f, GVR.volumeSnapshotLocations, vsl);
     const kube = await f.kube();
     await kube.create(GVR.schedules, schedule as never);
     f.out(`Schedule "${this.o.name}" created successfully.\n`);
     return EXIT_CODES.ok;
   }
+}
+
+/**
+ * `--skip-immediately` of schedule create, pause and unpause: Velero's optionalBool without a
+ * default, so it takes a value (`--skip-immediately true` or `=true`); an empty one leaves it unset.
+ */
+export function addSkipImmediatelyFlag(cmd: Command): void {
+  // (commander stores "" for a parser's undefined or null: "" is "unset")
+  addValueFlag(cmd, "--skip-immediately <bool>", "Skip the next scheduled backup immediately", (v): boolean | "" => {
+    if (v === "") return "";
+    const b = parseGoBool(v);
+    if (b === undefined) throw new UsageError(`invalid argument "${v}" for "--skip-immediately" flag: use true or false`);
+    return b;
+  });
 }
 
 export function newScheduleCreateCommand(f: Factory, use: string): Command {
@@ -113,7 +129,7 @@ Examples:
   velero create schedule NAME --schedule="@every 168h" --ttl 2160h0m0s`,
     );
   bindBackupTemplateFlags(cmd, "schedule");
-  addBoolFlag(cmd, "--skip-immediately", "Skip the next scheduled backup immediately");
+  addSkipImmediatelyFlag(cmd);
   cmd.option("--schedule <cron>", "A cron expression specifying a recurring schedule for this backup to run");
   addBoolFlag(cmd, "--use-owner-references-in-backup", "Specifies whether to use OwnerReferences on backups created by this Schedule. Notice: if set to true, when schedule is deleted, backups will be deleted too.");
   addBoolFlag(cmd, "--paused", "Specifies whether the newly created schedule is paused or not.");

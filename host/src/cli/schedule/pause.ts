@@ -1,14 +1,15 @@
 /** velero schedule pause|unpause [NAMES] | --all | --selector */
 import { Command } from "commander";
 import type { Schedule } from "@velero-ts/plugin-sdk";
-import { actionFor, addBoolFlag, type Verb } from "../command-kit.js";
+import { actionFor, type Verb } from "../command-kit.js";
+import { addSkipImmediatelyFlag } from "./create.js";
 import type { Factory } from "../factory.js";
 import { listNamespaced, mustGet } from "../lookups.js";
 import { GVR } from "../resources.js";
 import { bindSelectFlags, selectorQuery, validateSelection, type SelectFlags } from "../select-kit.js";
 
 interface Flags extends SelectFlags {
-  skipImmediately?: boolean;
+  skipImmediately?: boolean | "";
 }
 
 class PauseSchedules implements Verb {
@@ -55,7 +56,7 @@ class PauseSchedules implements Verb {
       }
       await kube.patch(GVR.schedules, s.metadata.name ?? "", f.namespace(), {
         // null removes the field, as Velero's typed update leaves a false `paused` out (omitempty)
-        spec: { paused: this.#paused ? true : null, skipImmediately: this.flags.skipImmediately ?? null },
+        spec: { paused: this.#paused ? true : null, skipImmediately: typeof this.flags.skipImmediately === "boolean" ? this.flags.skipImmediately : null },
       });
       f.out(`Schedule ${s.metadata.name} ${word} successfully\n`);
     }
@@ -67,7 +68,7 @@ function newPauseLike(f: Factory, use: string, paused: boolean): Command {
   const verb = paused ? "Pause" : "Unpause";
   const cmd = new Command(use).description(`${verb} schedules`).argument("[NAMES...]", "schedule names");
   bindSelectFlags(cmd, "pause", "schedule");
-  addBoolFlag(cmd, "--skip-immediately", "Skip the next scheduled backup immediately");
+  addSkipImmediatelyFlag(cmd);
   return cmd.action(actionFor(f, () => new PauseSchedules(f, paused)));
 }
 

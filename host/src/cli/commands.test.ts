@@ -224,6 +224,14 @@ describe("velero CLI", () => {
     expect((await cli.run("backup", "create", "fb", "--from-schedule", "daily", "--ordered-resources", "bad", "-o", "json")).code).toBe(0);
   });
 
+  it("create -o json prints maps with sorted keys and a resource policy's apiGroup as Go's encoding/json does", async () => {
+    const cli = createTestCli();
+    const r = await cli.run("backup", "create", "b", "--labels", "b=2,a=1", "--ordered-resources", "pods=ns/a;persistentvolumes=pv1", "--resource-policies-configmap", "rp", "-o", "json");
+    expect(r.stdout).toContain('"labels": {\n      "a": "1",\n      "b": "2"\n    }');
+    expect(Object.keys(JSON.parse(r.stdout).spec.orderedResources)).toEqual(["persistentvolumes", "pods"]);
+    expect(JSON.parse(r.stdout).spec.resourcePolicy).toEqual({ apiGroup: null, kind: "configmap", name: "rp" });
+  });
+
   it("schedule create --skip-immediately takes its value as Velero's optionalBool does", async () => {
     const cli = createTestCli();
     const spec = async (...flags: string[]) => {

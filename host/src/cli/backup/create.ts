@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import type { Backup, Schedule, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { UsageError } from "../../shared/errors.js";
+import { sortedByKey } from "../flags/values.js";
 import { actionFor, addBoolFlag, addOutputFlags, validateOutputFormat, type Verb } from "../command-kit.js";
 import { exitCodeForPhase, EXIT_CODES } from "../exit-codes.js";
 import type { Factory } from "../factory.js";
@@ -102,8 +103,8 @@ class CreateBackup implements Verb {
       const name = o.name || `${o.fromSchedule}-${timestampSuffix(f.deps.now())}`;
       backup = buildBackupFromSchedule(ns, name, schedule);
       // --labels and --annotations apply on top of the schedule's, as Velero's create does
-      if (o.labels && Object.keys(o.labels).length > 0) backup.metadata.labels = { ...backup.metadata.labels, ...o.labels };
-      if (o.annotations && Object.keys(o.annotations).length > 0) backup.metadata.annotations = { ...backup.metadata.annotations, ...o.annotations };
+      if (o.labels && Object.keys(o.labels).length > 0) backup.metadata.labels = sortedByKey({ ...backup.metadata.labels, ...o.labels });
+      if (o.annotations && Object.keys(o.annotations).length > 0) backup.metadata.annotations = sortedByKey({ ...backup.metadata.annotations, ...o.annotations });
     } else {
       backup = buildBackup(ns, o);
     }

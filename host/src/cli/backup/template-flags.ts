@@ -10,7 +10,7 @@ import { UsageError } from "../../shared/errors.js";
 import { addBoolFlag, addValueFlag } from "../command-kit.js";
 import { formatGoDuration, parseDurationFlag } from "../flags/duration.js";
 import { parseLabelSelector, parseOrLabelSelectors } from "../flags/label-selector.js";
-import { parseIntFlag, parseMapFlag, parseStringArray } from "../flags/values.js";
+import { parseIntFlag, parseMapFlag, parseStringArray, sortedByKey } from "../flags/values.js";
 
 export interface BackupTemplateOptions {
   ttl?: number;
@@ -83,7 +83,7 @@ export function parseOrderedResources(text: string): Record<string, string> {
     }
     out[(kv[0] as string).trim()] = (kv[1] as string).trim();
   }
-  return out;
+  return sortedByKey(out);
 }
 
 /** Velero's ValidateNamespaceIncludesExcludes. */
@@ -141,7 +141,8 @@ export function buildBackupSpec(o: BackupTemplateOptions): BackupSpec {
   if (o.orderedResources) spec.orderedResources = parseOrderedResources(o.orderedResources);
   spec.csiSnapshotTimeout = formatGoDuration(o.csiSnapshotTimeout ?? 0);
   spec.itemOperationTimeout = formatGoDuration(o.itemOperationTimeout ?? 0);
-  if (o.resourcePoliciesConfigmap) spec.resourcePolicy = { kind: "configmap", name: o.resourcePoliciesConfigmap };
+  // a TypedLocalObjectReference: its apiGroup pointer has no omitempty (Velero prints "apiGroup": null)
+  if (o.resourcePoliciesConfigmap) spec.resourcePolicy = { apiGroup: null, kind: "configmap", name: o.resourcePoliciesConfigmap } as unknown as BackupSpec["resourcePolicy"];
   setIfNonEmpty(spec, "snapshotMoveData", o.snapshotMoveData);
   if (o.dataMover) spec.datamover = o.dataMover;
   if (o.parallelFilesUpload && o.parallelFilesUpload > 0) spec.uploaderConfig = { parallelFilesUpload: o.parallelFilesUpload };

@@ -80,7 +80,12 @@ export function parseMapFlag(
     }
     out[part.slice(0, idx)] = part.slice(idx + kvDelimiter.length);
   }
-  return out;
+  return sortedByKey(out);
+}
+
+/** A map with its keys in the order Go's encoding/json writes a map's (sorted), for printed objects. */
+export function sortedByKey<T>(map: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** Velero's flag.StringArray: comma-split, the last occurrence wins. */

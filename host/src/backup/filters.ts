@@ -257,15 +257,6 @@ export function oldAndNewFiltersMixed(spec: BackupSpec): boolean {
   return oldUsed && newUsed;
 }
 
-export function validateIncludesExcludes(includes: string[] = [], excludes: string[] = []): string[] {
-  const inc = new Set(includes);
-  const exc = new Set(excludes);
-  const errs: string[] = [];
-  if (inc.size > 1 && inc.has("*")) errs.push("includes list must either contain '*' only, or a non-empty list of items");
-  if (exc.has("*")) errs.push("excludes list cannot contain '*'");
-  for (const e of [...exc].sort()) if (inc.has(e)) errs.push(`excludes list cannot contain an item in the includes list: ${e}`);
-  return errs;
-}
 
 export function validateScopedIncludesExcludes(includes: string[] = [], excludes: string[] = []): string[] {
   const inc = new Set(includes);
@@ -276,50 +267,4 @@ export function validateScopedIncludesExcludes(includes: string[] = [], excludes
   if (inc.size > 0 && exc.has("*")) errs.push("when exclude is '*', include cannot have value");
   for (const e of [...exc].sort()) if (inc.has(e)) errs.push(`excludes list cannot contain an item in the includes list: ${e}`);
   return errs;
-}
-
-const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-export function validateNamespaceIncludesExcludes(includes: string[] = [], excludes: string[] = []): string[] {
-  const errs = validateIncludesExcludes(includes, excludes);
-  for (const ns of [...new Set([...includes].sort()), ...new Set([...excludes].sort())]) {
-    if (ns === "" || ns === "*") continue;
-    if (/[|()!{},]/.test(ns)) {
-      errs.push("wildcard pattern contains unsupported characters: |, (, ), !, {, }, ,");
-      continue;
-    }
-    if (ns.includes("**")) {
-      errs.push("wildcard pattern contains consecutive asterisks (only single * allowed)");
-      continue;
-    }
-    const bracket = bracketProblem(ns);
-    if (bracket) {
-      errs.push(bracket);
-      continue;
-    }
-    // apimachinery's IsDNS1123Label on the name with its glob characters replaced
-    const plain = ns.replace(/[*?[\]]/g, "x");
-    if (plain.length > 63) errs.push(`invalid namespace "${ns}": must be no more than 63 characters`);
-    if (!NAMESPACE_NAME.test(plain)) {
-      errs.push(
-        DNS_SUBDOMAIN.test(plain)
-          ? `invalid namespace "${ns}": must not contain dots`
-          : `invalid namespace "${ns}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
-      );
-    }
-  }
-  return errs;
-}
-
-function bracketProblem(p: string): string | undefined {
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === "[") {
-      const end = p.indexOf("]", i + 1);
-      if (end < 0) return "wildcard pattern contains unclosed bracket '['";
-      if (end === i + 1) return "wildcard pattern contains empty bracket pattern '[]'";
-      i = end;
-    } else if (p[i] === "]") return "wildcard pattern contains unmatched closing bracket ']'";
-  }
-  return undefined;
 }

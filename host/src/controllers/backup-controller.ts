@@ -29,10 +29,9 @@ import {
   NamespaceFilter,
   oldAndNewFiltersMixed,
   useOldResourceFilters,
-  validateIncludesExcludes,
-  validateNamespaceIncludesExcludes,
   validateScopedIncludesExcludes,
 } from "../backup/filters.js";
+import { validateIncludesExcludes, validateNamespaceIncludesExcludes } from "../shared/includes-excludes.js";
 import { TarballWriteError, TarballWriter } from "../backup/tar-writer.js";
 import { DEFAULT_ITEM_OPERATION_TIMEOUT } from "./operation-progress.js";
 import type { KubeClient } from "../kube/client.js";

@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import type { V1LabelSelector } from "@kubernetes/client-node";
 import type { BackupSpec } from "@velero-ts/plugin-sdk";
-import { validateNamespaceIncludesExcludes } from "../../backup/filters.js";
+import { validateNamespaceIncludesExcludes } from "../../shared/includes-excludes.js";
 import { UsageError } from "../../shared/errors.js";
 import { addBoolFlag, addValueFlag } from "../command-kit.js";
 import { formatGoDuration, parseDurationFlag } from "../flags/duration.js";

@@ -218,3 +218,42 @@ const BACKUP: Struct = [
 export function encodeBackupMetadata(backup: Backup): string {
   return indentGo(encodeStruct(BACKUP, { ...backup, kind: "Backup", apiVersion: "velero.io/v1" }));
 }
+
+// Velero pkg/apis/velero/v1/schedule_types.go (v1.18.1)
+const SCHEDULE: Struct = [
+  ["kind", scalar],
+  ["apiVersion", scalar],
+  ["metadata", struct(OBJECT_META)],
+  [
+    "spec",
+    struct([
+      ["template", struct(BACKUP_SPEC)],
+      ["schedule", requiredString],
+      ["useOwnerReferencesInBackup", pointer],
+      ["paused", scalar],
+      ["skipImmediately", pointer],
+    ]),
+  ],
+  ["status", struct([["phase", scalar], ["lastBackup", timePointer], ["lastSkipped", timePointer], ["validationErrors", strings]])],
+];
+
+/** metav1.ListMeta, then the items (a nil slice is null; Velero's lists are never nil). */
+const listOf = (item: Struct): Struct => [
+  ["kind", scalar],
+  ["apiVersion", scalar],
+  ["metadata", struct([["selfLink", scalar], ["resourceVersion", scalar], ["continue", scalar], ["remainingItemCount", pointer]])],
+  ["items", (v) => (Array.isArray(v) ? "[" + v.map((e) => encodeStruct(item, e)).join(",") + "]" : "null")],
+];
+
+const TYPED: Readonly<Record<string, Struct>> = { Backup: BACKUP, BackupList: listOf(BACKUP), Schedule: SCHEDULE, ScheduleList: listOf(SCHEDULE) };
+
+/**
+ * A Backup or Schedule (or a list of them) as Velero's CLI prints it (`get`/`create -o json`): its
+ * typed Go value through encoding/json, indented by two spaces, so with the Go struct's field
+ * order and zero values (`"hooks": {}`, `"ttl": "0s"`, `"status": {}`). Undefined for other kinds.
+ */
+export function encodeTypedVeleroObject(obj: { kind?: unknown }): string | undefined {
+  const fields = typeof obj.kind === "string" ? TYPED[obj.kind] : undefined;
+  return fields ? indentGo(encodeStruct(fields, obj)) : undefined;
+}
+

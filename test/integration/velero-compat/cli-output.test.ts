@@ -1,8 +1,9 @@
 // Differential test of the CLI: the real Velero v1.18.1 `velero` and ours, run as child processes
 // against the same objects in the real API server, must print the same thing. Tables and
-// `create -o json|yaml` byte for byte (with the exit code); `get -o json|yaml` as the same
-// objects once parsed (velero-ts keeps the API server's key order inside spec and status, and
-// what is stored, where Go prints its structs' order and zero values); `schedule describe` byte for
+// `create -o json|yaml` and a Backup's or Schedule's `get -o json|yaml` byte for byte (with the exit
+// code); other `get -o json|yaml` as the same objects once parsed (velero-ts keeps the API server's
+// key order inside their spec and status, and what is stored, where Go prints its structs' order
+// and zero values); `schedule describe` byte for
 // byte. Backup and restore `describe` need a server for their DownloadRequests: they are compared in
 // real-velero.test.ts step 5.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -99,6 +100,19 @@ describe("the velero CLI prints what Velero v1.18.1's CLI prints", () => {
     ["backup-location", "create", "second", "--provider", "aws", "--bucket", "other", "--prefix", "x", "--config", "region=eu-west-1", "-o", "yaml"],
     ["snapshot-location", "create", "ebs", "--provider", "aws", "--config", "region=eu-west-1", "-o", "json"],
   ]))("velero %s: the same new object, byte for byte", async (_line, args) => {
+    const { go, ours } = await both(...args);
+    expect(ours.code).toBe(go.code);
+    expect(ours.stdout).toBe(go.stdout);
+  });
+
+  // Backups and Schedules are printed as their typed Go values (field order, zero values), as Velero's
+  it.each(named([
+    ["backup", "get", "nightly", "-o", "json"],
+    ["backup", "get", "invalid", "-o", "json"],
+    ["backup", "get", "nightly", "-o", "yaml"],
+    ["schedule", "get", "daily", "-o", "json"],
+    ["schedule", "get", "paused", "-o", "yaml"],
+  ]))("velero %s: the same object, byte for byte", async (_line, args) => {
     const { go, ours } = await both(...args);
     expect(ours.code).toBe(go.code);
     expect(ours.stdout).toBe(go.stdout);

@@ -5,12 +5,14 @@
  * order (kind, apiVersion, metadata in ObjectMeta's order, spec, status; lists: kind, apiVersion,
  * metadata, items); YAML is the JSON converted by sigs.k8s.io/yaml, so keys are sorted, sequences
  * are not indented below their key, and strings a YAML 1.1 reader would take for something else
- * (timestamps, yes/no/on/off) are quoted. What differs: within spec and status velero-ts keeps the
- * API server's key order (Go: the struct's) and prints what is stored (Go: zero values of fields
- * without omitempty, like `hooks: {}`, and no omitempty zeros, like `warnings: 0`), and long YAML
- * strings are not folded.
+ * (timestamps, yes/no/on/off) are quoted. Backups and Schedules (and their lists) are encoded as
+ * their typed Go values (persistence/go-backup-json.ts): byte for byte Velero's. For the other
+ * kinds, what differs: within spec and status velero-ts keeps the API server's key order (Go: the
+ * struct's) and prints what is stored (Go: zero values of fields without omitempty, and no
+ * omitempty zeros); long YAML strings are not folded.
  */
 import { Document, visit } from "yaml";
+import { encodeTypedVeleroObject } from "../../persistence/go-backup-json.js";
 
 export type OutputFormat = "table" | "json" | "yaml";
 
@@ -73,9 +75,12 @@ const NOT_A_STRING = new RegExp(
 );
 
 export function encodeObject(obj: unknown, format: "json" | "yaml"): string {
-  if (format === "json") return JSON.stringify(goOrdered(obj), null, 2) + "\n";
+  // Backups and Schedules as their typed Go values (field order and zero values); other kinds in
+  // Go's top-level and metadata order, spec and status as stored
+  const typed = obj && typeof obj === "object" ? encodeTypedVeleroObject(obj as { kind?: unknown }) : undefined;
+  if (format === "json") return (typed ?? JSON.stringify(goOrdered(obj), null, 2)) + "\n";
   // YAML 1.2 plain scalars, like go-yaml's, except strings 1.1 would misread, which go-yaml quotes
-  const doc = new Document(obj, { sortMapEntries: true });
+  const doc = new Document(typed !== undefined ? JSON.parse(typed) : obj, { sortMapEntries: true });
   visit(doc, {
     Scalar(_key, node) {
       if (typeof node.value === "string" && NOT_A_STRING.test(node.value)) node.type = "QUOTE_DOUBLE";

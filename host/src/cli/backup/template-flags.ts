@@ -58,7 +58,7 @@ export function bindBackupTemplateFlags(cmd: Command, noun: "backup" | "schedule
   addValueFlag(cmd, "--annotations <key=value,...>", `Annotations to apply to the ${noun}.`, (v, prev: Record<string, string> | undefined) => parseMapFlag("--annotations", v, prev));
   cmd.option("--storage-location <name>", "Location in which to store the backup.");
   addValueFlag(cmd, "--volume-snapshot-locations <names>", "List of locations (at most one per provider) where volume snapshots should be stored.", (v, prev: string[] | undefined) => [...(prev ?? []), ...v.split(",")]);
-  addValueFlag(cmd, "-l, --selector <selector>", "Only back up resources matching this label selector.", (v) => parseLabelSelector(v, { storable: true }));
+  addValueFlag(cmd, "-l, --selector <selector>", "Only back up resources matching this label selector.", (v) => parseLabelSelector(v));
   addValueFlag(cmd, "--or-selector <selectors>", "Backup resources matching at least one of the label selector from the list. Label selectors should be separated by ' or '. For example, foo=bar or app=nginx", (v) => parseOrLabelSelectors(v));
   cmd.option("--ordered-resources <mapping>", "Mapping Kinds to an ordered list of specific resources of that Kind.  Resource names are separated by commas and their names are in format 'namespace/resourcename'. For cluster scope resource, simply use resource name. Key-value pairs in the mapping are separated by semi-colon.  Example: 'pods=ns1/pod1,ns1/pod2;persistentvolumeclaims=ns1/pvc4,ns1/pvc8'.  Optional.");
   addValueFlag(cmd, "--csi-snapshot-timeout <duration>", "How long to wait for CSI snapshot creation before timeout.", (v) => parseDurationFlag("--csi-snapshot-timeout", v));

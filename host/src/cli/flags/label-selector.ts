@@ -39,7 +39,7 @@ function checkValue(value: string, selector: string): string {
 
 type Term = { kind: "label"; key: string; value: string } | { kind: "expr"; req: V1LabelSelectorRequirement };
 
-function parseTerm(raw: string, selector: string, storable: boolean): Term {
+function parseTerm(raw: string, selector: string): Term {
   const term = raw.trim();
   if (term === "") throw new UsageError(`invalid label selector "${selector}": empty requirement (check for a stray comma)`);
   const setMatch = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(term);
@@ -54,11 +54,10 @@ function parseTerm(raw: string, selector: string, storable: boolean): Term {
   if (opMatch) {
     const key = checkKey(opMatch[1] as string, selector);
     const value = checkValue((opMatch[3] as string).trim(), selector);
-    if (opMatch[2] === "!=") {
-      // a LabelSelector cannot hold it (metav1.ParseToLabelSelector refuses it); a list query can
-      if (storable) throw new UsageError(`invalid label selector "${selector}": "!=" is not a valid label selector operator (use "${key} notin (${value})")`);
-      return { kind: "expr", req: { key, operator: "NotIn", values: [value] } };
-    }
+    // Stored as NotIn. Velero v1.18.1's create commands refuse "!=" (metav1.ParseToLabelSelector);
+    // the primer velero-ts follows has `velero backup create nginx-backup --selector 'backup!=ignore'`,
+    // which earlier Velero releases took so (README)
+    if (opMatch[2] === "!=") return { kind: "expr", req: { key, operator: "NotIn", values: [value] } };
     return { kind: "label", key, value };
   }
   if (term.startsWith("!")) return { kind: "expr", req: { key: checkKey(term.slice(1).trim(), selector), operator: "DoesNotExist" } };
@@ -66,7 +65,7 @@ function parseTerm(raw: string, selector: string, storable: boolean): Term {
     throw new UsageError(`invalid label selector "${selector}": the operators "<" and ">" cannot be stored in a backup selector`);
   }
   if (/\s/.test(term) || /[()]/.test(term)) {
-    throw new UsageError(`invalid label selector "${selector}": cannot parse "${term}"; use key=value, ${storable ? "" : "key!=value, "}key in (a,b), key notin (a,b), key or !key`);
+    throw new UsageError(`invalid label selector "${selector}": cannot parse "${term}"; use key=value, key!=value, key in (a,b), key notin (a,b), key or !key`);
   }
   return { kind: "expr", req: { key: checkKey(term, selector), operator: "Exists" } };
 }
@@ -74,16 +73,14 @@ function parseTerm(raw: string, selector: string, storable: boolean): Term {
 /**
  * Parses "app=nginx,tier notin (db),!legacy" into a LabelSelector as metav1.ParseToLabelSelector
  * does: requirements sorted by key, each set's values sorted and without repeats, matchLabels
- * before matchExpressions. `storable` (a Backup's, Restore's or Schedule's selector, the create
- * commands' -l and --or-selector): "!=" is refused, as Velero refuses it; a list query (get, delete
- * -l) takes it.
+ * before matchExpressions ("key!=value" as "key notin (value)").
  */
-export function parseLabelSelector(selector: string, options: { storable?: boolean } = {}): V1LabelSelector {
+export function parseLabelSelector(selector: string): V1LabelSelector {
   const matchLabels: Record<string, string> = {};
   const expressions: V1LabelSelectorRequirement[] = [];
   if (selector.trim() === "") return {};
   for (const raw of splitTopLevel(selector)) {
-    const term = parseTerm(raw, selector, options.storable ?? false);
+    const term = parseTerm(raw, selector);
     if (term.kind === "label") matchLabels[term.key] = term.value;
     else expressions.push(term.req.values ? { ...term.req, values: [...new Set(term.req.values)].sort() } : term.req);
   }
@@ -96,7 +93,7 @@ export function parseLabelSelector(selector: string, options: { storable?: boole
 
 /** Parses Velero's --or-selector: selectors separated by " or " (each as a create command's -l). */
 export function parseOrLabelSelectors(text: string): V1LabelSelector[] {
-  return text.split(" or ").map((part) => parseLabelSelector(part, { storable: true }));
+  return text.split(" or ").map((part) => parseLabelSelector(part));
 }
 
 function requirementString(req: V1LabelSelectorRequirement): string {

@@ -189,7 +189,7 @@ Examples:
   cmd.option("--existing-resource-policy <policy>", "Restore Policy to be used during the restore workflow, can be - none or update");
   addValueFlag(cmd, "--status-include-resources <resources>", "Resources to include in the restore status, formatted as resource.group, such as storageclasses.storage.k8s.io.", list);
   addValueFlag(cmd, "--status-exclude-resources <resources>", "Resources to exclude from the restore status, formatted as resource.group, such as storageclasses.storage.k8s.io.", list);
-  addValueFlag(cmd, "-l, --selector <selector>", "Only restore resources matching this label selector.", (v) => parseLabelSelector(v, { storable: true }));
+  addValueFlag(cmd, "-l, --selector <selector>", "Only restore resources matching this label selector.", (v) => parseLabelSelector(v));
   addValueFlag(cmd, "--or-selector <selectors>", "Restore resources matching at least one of the label selector from the list. Label selectors should be separated by ' or '. For example, foo=bar or app=nginx", (v) => parseOrLabelSelectors(v));
   addValueFlag(cmd, "--item-operation-timeout <duration>", "How long to wait for async plugin operations before timeout.", (v) => parseDurationFlag("--item-operation-timeout", v));
   addBoolFlag(cmd, "--restore-volumes", "Whether to restore volumes from snapshots.");

@@ -85,7 +85,10 @@ export class BackupSyncReconciler implements Reconciler {
     }
     const next: ReconcileResult = { kind: "requeue", afterMs: periodMs };
     if (location.status?.phase !== "Available") {
-      log.error("BackupStorageLocation is in unavailable state, skip syncing backup from it.");
+      // Velero's line, at error level for a location found Unavailable (Velero also logs it for one
+      // not validated yet, at every start: a debug line here)
+      if (location.status?.phase === "Unavailable") log.error("BackupStorageLocation is in unavailable state, skip syncing backup from it.");
+      else log.debug("BackupStorageLocation is not validated yet, skip syncing backup from it.");
       return next;
     }
 

@@ -237,6 +237,125 @@ const SCHEDULE: Struct = [
   ["status", struct([["phase", scalar], ["lastBackup", timePointer], ["lastSkipped", timePointer], ["validationErrors", strings]])],
 ];
 
+// k8s.io/api/core/v1 (v0.33)
+const SECRET_KEY_SELECTOR: Struct = [
+  ["name", scalar],
+  ["key", requiredString],
+  ["optional", pointer],
+];
+/** A *metav1.Duration with `omitempty`: written when set. */
+const durationPointer: Encoder = (v) => (isEmpty(v) ? undefined : duration(v));
+
+// Velero pkg/apis/velero/v1/backupstoragelocation_types.go (v1.18.1)
+const BACKUP_STORAGE_LOCATION: Struct = [
+  ["kind", scalar],
+  ["apiVersion", scalar],
+  ["metadata", struct(OBJECT_META)],
+  [
+    "spec",
+    struct([
+      ["provider", requiredString],
+      ["config", stringMap],
+      ["credential", structPointer(SECRET_KEY_SELECTOR)],
+      // StorageType, inline: a pointer without omitempty
+      ["objectStorage", (v) => (isEmpty(v) ? "null" : encodeStruct([["bucket", requiredString], ["prefix", scalar], ["caCert", scalar], ["caCertRef", structPointer(SECRET_KEY_SELECTOR)]], v))],
+      ["default", scalar],
+      ["accessMode", scalar],
+      ["backupSyncPeriod", durationPointer],
+      ["validationFrequency", durationPointer],
+    ]),
+  ],
+  [
+    "status",
+    struct([
+      ["phase", scalar],
+      ["lastSyncedTime", timePointer],
+      ["lastValidationTime", timePointer],
+      ["message", scalar],
+      ["lastSyncedRevision", scalar],
+      ["accessMode", scalar],
+    ]),
+  ],
+];
+
+// Velero pkg/apis/velero/v1/volume_snapshot_location_type.go (v1.18.1)
+const VOLUME_SNAPSHOT_LOCATION: Struct = [
+  ["kind", scalar],
+  ["apiVersion", scalar],
+  ["metadata", struct(OBJECT_META)],
+  ["spec", struct([["provider", requiredString], ["config", stringMap], ["credential", structPointer(SECRET_KEY_SELECTOR)]])],
+  ["status", struct([["phase", scalar]])],
+];
+
+// Velero pkg/apis/velero/v1/restore_types.go (v1.18.1)
+const EXEC_RESTORE_HOOK: Struct = [
+  ["container", scalar],
+  ["command", requiredStrings],
+  ["onError", scalar],
+  ["execTimeout", duration],
+  ["waitTimeout", duration],
+  ["waitForReady", pointer],
+];
+const INIT_RESTORE_HOOK: Struct = [
+  // runtime.RawExtension: each container's JSON as it is
+  ["initContainers", (v) => (Array.isArray(v) ? marshalGo(v, { sortKeys: false }) : "null")],
+  ["timeout", duration],
+];
+const RESTORE_RESOURCE_HOOK_SPEC: Struct = [
+  ["name", requiredString],
+  ["includedNamespaces", strings],
+  ["excludedNamespaces", strings],
+  ["includedResources", strings],
+  ["excludedResources", strings],
+  ["labelSelector", structPointer(LABEL_SELECTOR)],
+  ["postHooks", structs([["exec", structPointer(EXEC_RESTORE_HOOK)], ["init", structPointer(INIT_RESTORE_HOOK)]])],
+];
+const RESTORE: Struct = [
+  ["kind", scalar],
+  ["apiVersion", scalar],
+  ["metadata", struct(OBJECT_META)],
+  [
+    "spec",
+    struct([
+      ["backupName", scalar],
+      ["scheduleName", scalar],
+      ["includedNamespaces", strings],
+      ["excludedNamespaces", strings],
+      ["includedResources", strings],
+      ["excludedResources", strings],
+      ["namespaceMapping", stringMap],
+      ["labelSelector", structPointer(LABEL_SELECTOR)],
+      ["orLabelSelectors", structPointers(LABEL_SELECTOR)],
+      ["restorePVs", pointer],
+      ["restoreStatus", structPointer([["includedResources", strings], ["excludedResources", strings]])],
+      ["preserveNodePorts", pointer],
+      ["includeClusterResources", pointer],
+      ["hooks", struct([["resources", structs(RESTORE_RESOURCE_HOOK_SPEC)]])],
+      ["existingResourcePolicy", scalar],
+      ["itemOperationTimeout", duration],
+      ["resourceModifier", structPointer([["apiGroup", requiredPointer], ["kind", requiredString], ["name", requiredString]])],
+      ["uploaderConfig", structPointer([["writeSparseFiles", pointer], ["parallelFilesDownload", scalar]])],
+    ]),
+  ],
+  [
+    "status",
+    struct([
+      ["phase", scalar],
+      ["validationErrors", strings],
+      ["warnings", scalar],
+      ["errors", scalar],
+      ["failureReason", scalar],
+      ["startTimestamp", timePointer],
+      ["completionTimestamp", timePointer],
+      ["progress", structPointer([["totalItems", scalar], ["itemsRestored", scalar]])],
+      ["restoreItemOperationsAttempted", scalar],
+      ["restoreItemOperationsCompleted", scalar],
+      ["restoreItemOperationsFailed", scalar],
+      ["hookStatus", structPointer([["hooksAttempted", scalar], ["hooksFailed", scalar]])],
+    ]),
+  ],
+];
+
 /** metav1.ListMeta, then the items (a nil slice is null; Velero's lists are never nil). */
 const listOf = (item: Struct): Struct => [
   ["kind", scalar],
@@ -245,10 +364,22 @@ const listOf = (item: Struct): Struct => [
   ["items", (v) => (Array.isArray(v) ? "[" + v.map((e) => encodeStruct(item, e)).join(",") + "]" : "null")],
 ];
 
-const TYPED: Readonly<Record<string, Struct>> = { Backup: BACKUP, BackupList: listOf(BACKUP), Schedule: SCHEDULE, ScheduleList: listOf(SCHEDULE) };
+const TYPED: Readonly<Record<string, Struct>> = {
+  Backup: BACKUP,
+  BackupList: listOf(BACKUP),
+  Schedule: SCHEDULE,
+  ScheduleList: listOf(SCHEDULE),
+  Restore: RESTORE,
+  RestoreList: listOf(RESTORE),
+  BackupStorageLocation: BACKUP_STORAGE_LOCATION,
+  BackupStorageLocationList: listOf(BACKUP_STORAGE_LOCATION),
+  VolumeSnapshotLocation: VOLUME_SNAPSHOT_LOCATION,
+  VolumeSnapshotLocationList: listOf(VOLUME_SNAPSHOT_LOCATION),
+};
 
 /**
- * A Backup or Schedule (or a list of them) as Velero's CLI prints it (`get`/`create -o json`): its
+ * A Backup, Schedule, Restore, BackupStorageLocation or VolumeSnapshotLocation (or a list of
+ * them) as Velero's CLI prints it (`get`/`create -o json`): its
  * typed Go value through encoding/json, indented by two spaces, so with the Go struct's field
  * order and zero values (`"hooks": {}`, `"ttl": "0s"`, `"status": {}`). Undefined for other kinds.
  */

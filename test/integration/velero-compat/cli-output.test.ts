@@ -1,9 +1,7 @@
 // Differential test of the CLI: the real Velero v1.18.1 `velero` and ours, run as child processes
 // against the same objects in the real API server, must print the same thing. Tables and
-// `create -o json|yaml` and a Backup's or Schedule's `get -o json|yaml` byte for byte (with the exit
-// code); other `get -o json|yaml` as the same objects once parsed (velero-ts keeps the API server's
-// key order inside their spec and status, and what is stored, where Go prints its structs' order
-// and zero values); `schedule describe` byte for
+// `create -o json|yaml` and `get NAME -o json|yaml` byte for byte (with the exit code); lists
+// of `get -o json|yaml` as the same objects once parsed (the list's resourceVersion differs); `schedule describe` byte for
 // byte. Backup and restore `describe` need a server for their DownloadRequests: they are compared in
 // real-velero.test.ts step 5.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -99,6 +97,10 @@ describe("the velero CLI prints what Velero v1.18.1's CLI prints", () => {
     ["schedule", "create", "s", "--schedule", "@every 6h", "--include-namespaces", "web", "--ttl", "72h", "-o", "json"],
     ["backup-location", "create", "second", "--provider", "aws", "--bucket", "other", "--prefix", "x", "--config", "region=eu-west-1", "-o", "yaml"],
     ["snapshot-location", "create", "ebs", "--provider", "aws", "--config", "region=eu-west-1", "-o", "json"],
+    ["restore", "create", "r2", "--from-backup", "nightly", "--restore-volumes=false", "--include-resources", "deployments", "--status-include-resources", "deployments", "--preserve-nodeports", "-o", "json"],
+    ["backup-location", "create", "third", "--provider", "aws", "--bucket", "b3", "--config", "region=eu-west-1,profile=x", "--credential", "creds=cloud", "--access-mode", "ReadOnly", "--backup-sync-period", "90s", "-o", "json"],
+    ["snapshot-location", "create", "ebs2", "--provider", "aws", "--credential", "creds=cloud", "-o", "yaml"],
+    ["backup", "create", "x", "--labels", "b=2,a=1", "--resource-policies-configmap", "rp", "--ordered-resources", "pods=ns/a;persistentvolumes=pv1", "-o", "json"],
   ]))("velero %s: the same new object, byte for byte", async (_line, args) => {
     const { go, ours } = await both(...args);
     expect(ours.code).toBe(go.code);
@@ -112,6 +114,9 @@ describe("the velero CLI prints what Velero v1.18.1's CLI prints", () => {
     ["backup", "get", "nightly", "-o", "yaml"],
     ["schedule", "get", "daily", "-o", "json"],
     ["schedule", "get", "paused", "-o", "yaml"],
+    ["restore", "get", "nightly-restore", "-o", "json"],
+    ["backup-location", "get", "default", "-o", "json"],
+    ["snapshot-location", "get", "vsl", "-o", "yaml"],
   ]))("velero %s: the same object, byte for byte", async (_line, args) => {
     const { go, ours } = await both(...args);
     expect(ours.code).toBe(go.code);

@@ -232,6 +232,17 @@ describe("velero CLI", () => {
     expect(JSON.parse(r.stdout).spec.resourcePolicy).toEqual({ apiGroup: null, kind: "configmap", name: "rp" });
   });
 
+  it("restore create --from-schedule --allow-partially-failed -o json prints the restore of the backup it chose, as Velero's", async () => {
+    const cli = createTestCli();
+    const backup = (name: string, phase: string, created: string) =>
+      ({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: "velero", name, labels: { "velero.io/schedule-name": "s1" } }, spec: {}, status: { phase, startTimestamp: created } }) as unknown as UnstructuredItem;
+    cli.kube.seed(GVR.backups, backup("s1-1", "Completed", "2025-01-01T00:00:00Z"), backup("s1-2", "PartiallyFailed", "2025-01-02T00:00:00Z"), backup("s1-3", "Failed", "2025-01-03T00:00:00Z"));
+    const r = await cli.run("restore", "create", "r", "--from-schedule", "s1", "--allow-partially-failed", "-o", "json");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).spec).toMatchObject({ backupName: "s1-2" });
+    expect(JSON.parse(r.stdout).spec.scheduleName).toBeUndefined();
+  });
+
   it("schedule create --skip-immediately takes its value as Velero's optionalBool does", async () => {
     const cli = createTestCli();
     const spec = async (...flags: string[]) => {

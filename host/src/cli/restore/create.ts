@@ -122,7 +122,8 @@ class CreateRestore implements Verb {
   async run(): Promise<number> {
     const f = this.#f;
     const o = this.o;
-    if (o.fromSchedule && o.allowPartiallyFailed && !o.output) {
+    // (with -o too: Velero prints the restore of the backup it chose)
+    if (o.fromSchedule && o.allowPartiallyFailed) {
       const backups = await listNamespaced<Backup>(f, GVR.backups, `velero.io/schedule-name=${o.fromSchedule}`);
       const chosen = mostRecentBackup(backups, ["Completed", "PartiallyFailed"]);
       if (chosen) {

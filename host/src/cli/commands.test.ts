@@ -518,8 +518,12 @@ describe("locations, plugins, version, server", () => {
     const ok = await cli.run("server", "--disable-informer-cache=false", "--default-repo-maintain-frequency=168h", "--keep-latest-maintenance-jobs=3", "--v=4", "--logtostderr", "--backup-repository-configmap", "repo-config");
     expect(ok.code).toBe(0);
     expect(ok.stderr).toContain(
-      "ignoring flags this server does not implement: --default-repo-maintain-frequency=168h --disable-informer-cache=false --backup-repository-configmap=repo-config --keep-latest-maintenance-jobs=3 --logtostderr --v=4",
+      "ignoring flags this server does not implement: --default-repo-maintain-frequency=168h --disable-informer-cache=false --backup-repository-configmap=repo-config --keep-latest-maintenance-jobs=3",
     );
+    // klog's flags are global, as in Velero's binary: any command takes them
+    for (const args of [["backup", "get", "-v", "2"], ["version", "--client-only", "--logtostderr=false", "--vmodule", "x=2"], ["-v", "3", "backup", "get"]]) {
+      expect((await cli.run(...args)).code, args.join(" ")).toBe(0);
+    }
     // Velero refuses these, and a Go plugin handed the same command line exits on the bad values
     for (const bad of [["--garbage-colection-frequency=10m"], ["--fs-backup-timeout=4hx"], ["--disable-informer-cache=maybe"], ["--v=x"], ["--log-level=warn"]]) {
       const r = await cli.run("server", ...bad);

@@ -23,6 +23,7 @@ import { newServerCommand } from "./server.js";
 import { newSnapshotLocationCommand } from "./snapshot-location/index.js";
 import { newCreateGroup, newDeleteGroup, newDescribeGroup, newGetGroup } from "./verb-groups.js";
 import { newVersionCommand } from "./version.js";
+import { addKlogFlags } from "./flags/klog.js";
 
 /** velero run-plugins (hidden): serves the built-in plugins as a plugin process. */
 function newRunPluginsCommand(f: Factory): Command {
@@ -69,6 +70,7 @@ export function createProgram(f: Factory): Command {
     .hook("preAction", (_root, actionCommand) => {
       f.setGlobals(actionCommand.optsWithGlobals<GlobalOptions>());
     });
+  addKlogFlags(program);
   for (const cmd of [
     newBackupCommand(f),
     newScheduleCommand(f),

@@ -57,8 +57,8 @@ const LOG_LEVELS = ["panic", "fatal", "error", "warning", "info", "debug", "trac
 /**
  * Flags a Velero server's command line may carry that this server accepts and does not act on,
  * with the Go type their value must parse as (plugins get the same command line, and a Go plugin
- * exits on a value its flag set cannot parse). Velero v1.18's own, those of earlier releases'
- * Deployments, and klog's (global flags of Velero's binary). Any other flag is refused, as cobra
+ * exits on a value its flag set cannot parse): Velero v1.18's own and those of earlier releases'
+ * Deployments (klog's are global flags: flags/klog.ts). Any other flag is refused, as cobra
  * refuses it: a misspelt flag must not leave the server running on a default.
  */
 export const IGNORED_SERVER_FLAGS: Readonly<Record<string, "bool" | "duration" | "int" | "uint" | "string">> = {
@@ -73,20 +73,6 @@ export const IGNORED_SERVER_FLAGS: Readonly<Record<string, "bool" | "duration" |
   "maintenance-job-mem-request": "string",
   "maintenance-job-cpu-limit": "string",
   "maintenance-job-mem-limit": "string",
-  // klog
-  add_dir_header: "bool",
-  alsologtostderr: "bool",
-  log_backtrace_at: "string",
-  log_dir: "string",
-  log_file: "string",
-  log_file_max_size: "uint",
-  logtostderr: "bool",
-  one_output: "bool",
-  skip_headers: "bool",
-  skip_log_headers: "bool",
-  stderrthreshold: "string",
-  v: "int",
-  vmodule: "string",
 };
 
 function checkIgnoredValue(name: string, kind: "duration" | "int" | "uint" | "string", value: string): string {

@@ -35,6 +35,22 @@ function shortValueFlags(program: Command): Set<string> {
   return out;
 }
 
+/**
+ * Velero's optionalBool flags (`--snapshot-volumes`...): an empty value (`--snapshot-volumes=`)
+ * sets them back to unset, whatever came before.
+ */
+const OPTIONAL_BOOLS = new Set([
+  "allow-partially-failed",
+  "default",
+  "default-volumes-to-fs-backup",
+  "include-cluster-resources",
+  "preserve-nodeports",
+  "restore-volumes",
+  "snapshot-move-data",
+  "snapshot-volumes",
+  "write-sparse-files",
+]);
+
 export function normalizeArgv(program: Command, argv: string[]): string[] {
   const bools = booleanFlags(program);
   const shorts = shortValueFlags(program);
@@ -55,6 +71,10 @@ export function normalizeArgv(program: Command, argv: string[]): string[] {
     const name = m?.[1] as string;
     if (!m || (!bools.plain.has(name) && !bools.negations.has(name))) {
       out.push(token);
+      continue;
+    }
+    if (m[2] === "" && OPTIONAL_BOOLS.has(name)) {
+      for (let j = out.length - 1; j >= 0; j--) if (out[j] === `--${name}` || out[j] === `--no-${name}`) out.splice(j, 1);
       continue;
     }
     const value = parseGoBool(m[2] as string);

@@ -243,6 +243,14 @@ describe("velero CLI", () => {
     expect(JSON.parse(r.stdout).spec.scheduleName).toBeUndefined();
   });
 
+  it("an optionalBool flag given an empty value is unset again, as Velero's", async () => {
+    const cli = createTestCli();
+    const spec = async (...flags: string[]) => JSON.parse((await cli.run("backup", "create", "b", ...flags, "-o", "json")).stdout).spec as { snapshotVolumes?: boolean };
+    expect((await spec("--snapshot-volumes=false")).snapshotVolumes).toBe(false);
+    expect((await spec("--snapshot-volumes=false", "--snapshot-volumes=")).snapshotVolumes).toBeUndefined();
+    expect((await spec("--snapshot-volumes=")).snapshotVolumes).toBeUndefined();
+  });
+
   it("schedule create --skip-immediately takes its value as Velero's optionalBool does", async () => {
     const cli = createTestCli();
     const spec = async (...flags: string[]) => {

@@ -251,6 +251,16 @@ describe("velero CLI", () => {
     expect((await spec("--snapshot-volumes=")).snapshotVolumes).toBeUndefined();
   });
 
+  it("create -o table takes -L and --show-labels, and prints a not-yet-created schedule's CREATED as Go's zero time", async () => {
+    const cli = createTestCli();
+    const backup = await cli.run("backup", "create", "b", "--labels", "a=1", "-o", "table", "--show-labels");
+    expect(backup.stdout.split("\n")[0]).toMatch(/SELECTOR\s+LABELS$/);
+    expect(backup.stdout.split("\n")[1]).toMatch(/a=1$/);
+    const schedule = await cli.run("schedule", "create", "s", "--schedule", "@daily", "-o", "table", "-L", "a");
+    expect(schedule.stdout.split("\n")[0]).toMatch(/PAUSED\s+A$/);
+    expect(schedule.stdout).toContain("0001-01-01 00:00:00 +0000 UTC");
+  });
+
   it("schedule create --skip-immediately takes its value as Velero's optionalBool does", async () => {
     const cli = createTestCli();
     const spec = async (...flags: string[]) => {

@@ -5,7 +5,7 @@ import { actionFor, addOutputFlags, argsVerb, validateOutputFormat } from "./com
 import type { Factory } from "./factory.js";
 import { mustGet } from "./lookups.js";
 import { encodeObject, listOrItem } from "./output/encode.js";
-import { renderTable, type Table } from "./output/table.js";
+import { renderTable, tableOptions, type Table } from "./output/table.js";
 import { VELERO_API_VERSION } from "./resources.js";
 
 export interface GetFlags {
@@ -39,7 +39,7 @@ async function fetchList<T>(f: Factory, gvr: GroupVersionResource, names: string
 export function printObjects<T>(f: Factory, kind: string, items: T[], flags: GetFlags, table: (items: T[]) => Table, resourceVersion = ""): void {
   const format = validateOutputFormat(flags.output ?? "table", "get") ?? "table";
   if (format === "table") {
-    if (items.length > 0) f.out(renderTable(table(items), { labelColumns: flags.labelColumns, showLabels: flags.showLabels }));
+    if (items.length > 0) f.out(renderTable(table(items), tableOptions(flags)));
     return;
   }
   f.out(encodeObject(listOrItem(kind, VELERO_API_VERSION, items, resourceVersion), format));

@@ -12,7 +12,7 @@ import { parseEnum, parseMapFlag } from "../flags/values.js";
 import { listNamespaced } from "../lookups.js";
 import { encodeNewObject, type OutputFormat } from "../output/encode.js";
 import { backupStorageLocationTable } from "../output/printers.js";
-import { renderTable } from "../output/table.js";
+import { renderTable, tableOptions } from "../output/table.js";
 import { GVR, VELERO_API_VERSION } from "../resources.js";
 
 export interface BslCreateOptions {
@@ -79,7 +79,7 @@ class CreateBsl implements Verb {
     const f = this.#f;
     const bsl = buildBackupStorageLocation(f.namespace(), this.o, readCaCert(f, this.o.cacert));
     if (this.o.output === "table") {
-      f.out(renderTable(backupStorageLocationTable([bsl])));
+      f.out(renderTable(backupStorageLocationTable([bsl]), tableOptions(this.o)));
       return EXIT_CODES.ok;
     }
     if (this.o.output) {

@@ -9,7 +9,7 @@ import type { Factory } from "../factory.js";
 import { mustGet } from "../lookups.js";
 import { encodeNewObject, type OutputFormat } from "../output/encode.js";
 import { backupTable } from "../output/printers.js";
-import { renderTable } from "../output/table.js";
+import { renderTable, tableOptions } from "../output/table.js";
 import { GVR, VELERO_API_VERSION } from "../resources.js";
 import { waitForCompletion } from "../wait.js";
 import {
@@ -112,7 +112,7 @@ class CreateBackup implements Verb {
     if (o.storageLocation) await mustGet(f, GVR.backupStorageLocations, o.storageLocation);
     for (const vsl of o.volumeSnapshotLocations ?? []) await mustGet(f, GVR.volumeSnapshotLocations, vsl);
     if (o.output === "table") {
-      f.out(renderTable(backupTable([backup], f.deps.now())));
+      f.out(renderTable(backupTable([backup], f.deps.now()), tableOptions(o)));
       return EXIT_CODES.ok;
     }
     if (o.output) {

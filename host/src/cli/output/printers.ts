@@ -18,6 +18,14 @@ import type { Table, TableRow } from "./table.js";
 
 const TIMESTAMP_SUFFIX = /-[0-9]{14}$/;
 
+/**
+ * A metav1.Time field (a struct, not a pointer) as Go prints it: an object not created yet (`create
+ * -o table`) has the zero time, which Go prints as such, where a pointer's absence prints "<nil>".
+ */
+function formatStructTime(value: string | Date | undefined): string {
+  return value ? formatGoTime(value) : "0001-01-01 00:00:00 +0000 UTC";
+}
+
 /** Velero's sortBackupsByPrefixAndTimestamp: by name, but a schedule's backups newest first. */
 export function sortBackups(backups: Backup[]): Backup[] {
   return [...backups].sort((a, b) => {
@@ -73,7 +81,7 @@ export function restoreTable(restores: Restore[]): Table {
         formatGoTime(r.status?.completionTimestamp),
         r.status?.errors ?? 0,
         r.status?.warnings ?? 0,
-        formatGoTime(r.metadata.creationTimestamp),
+        formatStructTime(r.metadata.creationTimestamp),
         formatLabelSelector(r.spec.labelSelector),
       ],
     })),
@@ -88,7 +96,7 @@ export function scheduleTable(schedules: Schedule[], now: Date): Table {
       cells: [
         s.metadata.name ?? "",
         s.status?.phase ?? "New",
-        formatGoTime(s.metadata.creationTimestamp),
+        formatStructTime(s.metadata.creationTimestamp),
         s.spec.schedule,
         normalizeDuration(s.spec.template?.ttl),
         humanReadableTimeFromNow(s.status?.lastBackup ? new Date(s.status.lastBackup) : undefined, now),

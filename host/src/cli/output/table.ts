@@ -30,6 +30,12 @@ function formatLabels(labels: Record<string, string> | undefined): string {
 }
 
 /** Prints a table; an empty table still prints its header, as kubectl does. */
+/** The -L and --show-labels flags of a command (get, or create with -o table) as table options. */
+export function tableOptions(options: object): TableOptions {
+  const flags = options as { labelColumns?: string[]; showLabels?: boolean };
+  return { ...(flags.labelColumns ? { labelColumns: flags.labelColumns } : {}), ...(flags.showLabels ? { showLabels: flags.showLabels } : {}) };
+}
+
 export function renderTable(table: Table, options: TableOptions = {}): string {
   const labelColumns = (options.labelColumns ?? []).flatMap((c) => c.split(",")).filter((c) => c !== "");
   // a label column is headed by the key's last path segment (kubectl's formatLabelHeaders: velero.io/storage-location → STORAGE-LOCATION)

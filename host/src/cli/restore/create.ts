@@ -13,7 +13,7 @@ import { parseIntFlag, parseMapFlag, parseStringArray } from "../flags/values.js
 import { listNamespaced, mustGet } from "../lookups.js";
 import { encodeNewObject, type OutputFormat } from "../output/encode.js";
 import { restoreTable } from "../output/printers.js";
-import { renderTable } from "../output/table.js";
+import { renderTable, tableOptions } from "../output/table.js";
 import { GVR, VELERO_API_VERSION } from "../resources.js";
 import { waitForCompletion } from "../wait.js";
 
@@ -133,7 +133,7 @@ class CreateRestore implements Verb {
     }
     const restore = buildRestore(f.namespace(), o);
     if (o.output === "table") {
-      f.out(renderTable(restoreTable([restore])));
+      f.out(renderTable(restoreTable([restore]), tableOptions(o)));
       return EXIT_CODES.ok;
     }
     if (o.output) {

@@ -11,7 +11,7 @@ import { validateSchedule } from "../flags/cron.js";
 import { mustGet } from "../lookups.js";
 import { encodeNewObject, type OutputFormat } from "../output/encode.js";
 import { scheduleTable } from "../output/printers.js";
-import { renderTable } from "../output/table.js";
+import { renderTable, tableOptions } from "../output/table.js";
 import { GVR, VELERO_API_VERSION } from "../resources.js";
 
 export interface ScheduleCreateOptions extends BackupTemplateOptions {
@@ -63,7 +63,7 @@ class CreateSchedule implements Verb {
     if (this.o.storageLocation) await mustGet(f, GVR.backupStorageLocations, this.o.storageLocation);
     for (const vsl of this.o.volumeSnapshotLocations ?? []) await mustGet(f, GVR.volumeSnapshotLocations, vsl);
     if (this.o.output === "table") {
-      f.out(renderTable(scheduleTable([schedule], f.deps.now())));
+      f.out(renderTable(scheduleTable([schedule], f.deps.now()), tableOptions(this.o)));
       return EXIT_CODES.ok;
     }
     if (this.o.output) {

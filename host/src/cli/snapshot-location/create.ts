@@ -8,7 +8,7 @@ import type { Factory } from "../factory.js";
 import { parseMapFlag } from "../flags/values.js";
 import { encodeNewObject, type OutputFormat } from "../output/encode.js";
 import { volumeSnapshotLocationTable } from "../output/printers.js";
-import { renderTable } from "../output/table.js";
+import { renderTable, tableOptions } from "../output/table.js";
 import { GVR, VELERO_API_VERSION } from "../resources.js";
 
 export interface VslCreateOptions {
@@ -50,7 +50,7 @@ class CreateVsl implements Verb {
     const f = this.#f;
     const vsl = buildVolumeSnapshotLocation(f.namespace(), this.o);
     if (this.o.output === "table") {
-      f.out(renderTable(volumeSnapshotLocationTable([vsl])));
+      f.out(renderTable(volumeSnapshotLocationTable([vsl]), tableOptions(this.o)));
       return EXIT_CODES.ok;
     }
     if (this.o.output) {

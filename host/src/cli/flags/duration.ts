@@ -2,6 +2,7 @@
  * Go time.Duration strings, as Velero's flags and CRDs use them ("720h", "1h30m", "500ms").
  * Values are held as nanoseconds in a number: multiples of a second stay exact far beyond any TTL.
  */
+import { goDurationError } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
 
 const UNIT_NS: Record<string, number> = {
@@ -60,7 +61,8 @@ export function parseGoDuration(text: string): number | undefined {
 export function parseDurationFlag(flag: string, value: string): number {
   const ns = parseGoDuration(value);
   if (ns === undefined) {
-    throw new UsageError(`invalid duration "${value}" for ${flag}: use a Go duration such as 720h, 90m or 1h30m`);
+    const reason = goDurationError(value) ?? `time: invalid duration ${JSON.stringify(value)}`;
+    throw new UsageError(`invalid duration "${value}" for ${flag} (${reason}): use a Go duration such as 720h, 90m or 1h30m`);
   }
   return ns;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatGoDuration, parseGoDuration } from "./duration.js";
+import { formatGoDuration, parseDurationFlag, parseGoDuration } from "./duration.js";
 import { formatLabelSelector, parseLabelSelector, parseOrLabelSelectors } from "./label-selector.js";
 import { parseGoBool, parseMapFlag } from "./values.js";
 import { validateSchedule } from "./cron.js";
@@ -121,5 +121,16 @@ describe("map flags (Velero's flag.Map over encoding/csv)", () => {
   });
   it.each(['a="x"', '"a"=b', 'k=a"b', '"a:b,c":d,"e'])("refuses %j as encoding/csv does", (text) => {
     expect(() => parseMapFlag("--labels", text)).toThrow(/bare " in non-quoted-field|extraneous or missing " in quoted-field/);
+  });
+});
+
+describe("duration flag errors", () => {
+  it.each([
+    ["1d", 'time: unknown unit "d" in duration "1d"'],
+    ["10", 'time: missing unit in duration "10"'],
+    ["forever", 'time: invalid duration "forever"'],
+    [" 1h", 'time: invalid duration " 1h"'],
+  ])("%j names Go's reason", (text, reason) => {
+    expect(() => parseDurationFlag("--ttl", text)).toThrow(reason);
   });
 });

@@ -8,6 +8,7 @@ import type { KubeClient } from "../kube/client.js";
 import { DEFAULT_EXEC_TIMEOUT_MS, ExecError, execFailureText, execTimeoutMs, KubeApiError } from "../kube/errors.js";
 import { fromLabelSelector, labelSelectorError, type LabelSelector } from "../kube/labels.js";
 import { formatGoDuration, goDurationError, parseGoDuration } from "../shared/duration.js";
+import { ANNOTATION_HOOK_NAME } from "../shared/hooks.js";
 import type { Logger } from "../shared/logging.js";
 import { IncludesExcludes } from "./filters.js";
 import type { ResourceCatalog } from "./resources.js";
@@ -161,9 +162,6 @@ export async function runPodHooks(pod: UnstructuredItem, phase: HookPhase, ctx: 
   }
   return failure;
 }
-
-/** The name Velero gives a hook read from a pod's annotations. */
-const ANNOTATION_HOOK_NAME = "<from-annotation>";
 
 async function execHook(pod: UnstructuredItem, hook: ExecHook, hookName: string, key: string, ctx: HookRunContext): Promise<Error | undefined> {
   const err = await execHookInner(pod, hook, hookName, ctx);

@@ -8,6 +8,7 @@ import type { V1Container } from "@kubernetes/client-node";
 import type { RestoreExecHook, RestoreResourceHookSpec, RestoreSpec, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { IncludesExcludes } from "../filters.js";
 import { EVERYTHING, fromLabelSelector, type LabelSelector as LabelMatcher } from "../../kube/labels.js";
+import { ANNOTATION_HOOK_NAME } from "../../shared/hooks.js";
 import { parseGoBool } from "../../shared/strconv.js";
 
 export const RESTORE_HOOK_ANNOTATIONS = {
@@ -155,7 +156,7 @@ export function groupRestoreExecHooks(
   const fromAnnotations = execHookFromAnnotations(pod.metadata.annotations ?? {}, parseDuration);
   if (fromAnnotations) {
     const container = fromAnnotations.container ?? first;
-    byContainer.set(container, [{ hookName: "<from-annotation>", source: "annotation", hook: { ...fromAnnotations, container } }]);
+    byContainer.set(container, [{ hookName: ANNOTATION_HOOK_NAME, source: "annotation", hook: { ...fromAnnotations, container } }]);
     return byContainer;
   }
   const namespace = pod.metadata.namespace ?? "";

@@ -606,13 +606,21 @@ describe("restore hooks: velero-ts runs and reports what real Velero v1.18.1 run
       const s = status(r);
       return { phase: s["phase"], errors: s["errors"] ?? 0, warnings: s["warnings"] ?? 0, hookStatus: s["hookStatus"], progress: s["progress"] };
     };
-    expect(shape(done.go).phase, logs()).toBe(which === "ok" ? "Completed" : "PartiallyFailed");
+    // Real Velero's restore finalizer can run twice for one restore under load: the second run, from a
+    // cache that still says Finalizing and with the hook tracker already cleared, overwrites
+    // "Marking restore PartiallyFailed" with "Marking restore Completed" (hookStatus lost). When its
+    // log shows that race, velero-ts is held to what Velero's first finalization decided.
+    const name = `rh-go-${which}`;
+    const marks = [...(velero?.log() ?? "").matchAll(new RegExp(`msg="Marking restore (\\w+)"[^\\n]*restore=[^ \\n]*/${name}\\b`, "g"))].map((m) => m[1]);
+    const veleroRaced = marks.length > 1 && marks[0] !== marks.at(-1);
+    expect(veleroRaced ? marks[0] : shape(done.go).phase, logs()).toBe(which === "ok" ? "Completed" : "PartiallyFailed");
     const results = await onBoth(async (side) => {
       const raw = gunzipSync(await bucketObject(s3, BUCKETS[side], `restores/rh-${side}-${which}/restore-rh-${side}-${which}-results.gz`)).toString();
       return JSON.parse(raw.replaceAll(RH[side], "<ns>")) as unknown;
     });
     expect(results.ts).toEqual(results.go);
-    expect(shape(done.ts)).toEqual(shape(done.go));
+    if (veleroRaced) expect(shape(done.ts)).toMatchObject({ phase: marks[0], hookStatus: { hooksAttempted: 1, hooksFailed: 1 } });
+    else expect(shape(done.ts)).toEqual(shape(done.go));
     if (which === "ok") {
       // the init hook's container, first in the restored pod
       // (the service-account token volume's name is random per pod)

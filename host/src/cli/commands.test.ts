@@ -10,7 +10,7 @@ import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { Factory } from "./factory.js";
 import { createProgram } from "./program.js";
 import { GVR } from "./resources.js";
-import { createTestCli, type TestCli } from "./testing/run-cli.js";
+import { createTestCli, scratchDir, type TestCli } from "./testing/run-cli.js";
 import { serverArgsForPlugins, serverOptionsFrom, type ServerCliOptions } from "./server.js";
 
 beforeAll(() => {
@@ -29,7 +29,7 @@ function backupObj(name: string, phase = "Completed", labels: Record<string, str
 
 /** Plays the server's download-request controller: answers every DownloadRequest with a file:// URL. */
 function serveDownloads(cli: TestCli, files: Record<string, Buffer>): void {
-  const dir = mkdtempSync(join(tmpdir(), "velero-dl-"));
+  const dir = scratchDir("velero-dl-");
   cli.onSleep = async () => {
     for (const req of cli.kube.all(GVR.downloadRequests)) {
       if ((req.status as { downloadURL?: string } | undefined)?.downloadURL) continue;
@@ -173,7 +173,7 @@ describe("velero CLI", () => {
         await cli.kube.patchStatus(GVR.downloadRequests, req.metadata.name, "velero", { status: { phase: "Processed", downloadURL: "https://minio.example:9000/b/backups/b1/b1-logs.gz?X-Amz-Signature=x" } });
       }
     };
-    const caFile = join(mkdtempSync(join(tmpdir(), "velero-ca-")), "ca.pem");
+    const caFile = join(scratchDir("velero-ca-"), "ca.pem");
     writeFileSync(caFile, FILE_PEM);
     const r = await cli.run("backup", "logs", "b1", "--cacert", caFile);
     expect(r.stdout, r.stderr).toBe("a log line\n");
@@ -678,7 +678,7 @@ describe("completion", () => {
 
   it("loads in bash and completes subcommands and flags", async () => {
     const cli = createTestCli();
-    const script = join(mkdtempSync(join(tmpdir(), "velero-completion-")), "velero.bash");
+    const script = join(scratchDir("velero-completion-"), "velero.bash");
     writeFileSync(script, (await cli.run("completion", "bash")).stdout);
     execFileSync("bash", ["-n", script]);
     const complete = (words: string): string =>

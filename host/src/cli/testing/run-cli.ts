@@ -2,7 +2,8 @@
  * Test harness: runs the CLI in-process with captured stdout/stderr, a FakeKubeClient, a fixed
  * clock, instant sleeps and scripted stdin.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { afterAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeKubeClient } from "../../testing/fake-kube-client.js";
@@ -39,11 +40,25 @@ export interface TestCli {
 
 export const TEST_NOW = new Date("2024-05-01T12:00:00Z");
 
+/** Scratch directories made by test CLIs (a home each): removed after the test file's tests. */
+const scratchDirs = new Set<string>();
+afterAll(() => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+  scratchDirs.clear();
+});
+
+/** A fresh directory under the OS temp dir, removed once the test file's tests are done. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.add(dir);
+  return dir;
+}
+
 export function createTestCli(options: { kube?: FakeKubeClient; env?: Record<string, string> } = {}): TestCli {
   const kube = options.kube ?? new FakeKubeClient();
   const stdout = new CaptureStream();
   const stderr = new CaptureStream();
-  const homeDir = mkdtempSync(join(tmpdir(), "velero-cli-home-"));
+  const homeDir = scratchDir("velero-cli-home-");
   const t: TestCli = {
     kube,
     stdout,

@@ -1,7 +1,7 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import type { Backup, BackupItemActionV2, BackupSpec, ItemBlockAction, UnstructuredItem, VolumeSnapshotter } from "@velero-ts/plugin-sdk";
 import { emptyResourceSelector } from "@velero-ts/plugin-sdk";
 import { KubeApiError } from "../kube/errors.js";
@@ -88,7 +88,7 @@ function builtinBlockActions(kube: FakeKubeClient): NamedAction<ItemBlockAction>
 }
 
 async function run(spec: Partial<BackupSpec>, extra: Partial<BackupInput> = {}, kube = cluster()) {
-  const dir = mkdtempSync(join(tmpdir(), "vt-backup-"));
+  const dir = mkdtempSync(join(tmpdir(), "vt-backup-")); onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, "b.tar.gz");
   const tarball = new TarballWriter(path);
   const log = new BackupLogger({ level: "debug" });
@@ -757,7 +757,7 @@ describe("KubernetesBackupper snapshots and hooks", () => {
     kube.seed(GVR.pods, forPod("app", "web-0").annotations({ "pre.hook.backup.velero.io/command": "/bin/freeze", "post.hook.backup.velero.io/command": "/bin/thaw" }).build());
     const execs: string[] = [];
     kube.execHandler = async (i) => (execs.push(`${i.pod}:${i.command.join(" ")}`), { stdout: "", stderr: "", exitCode: 0 });
-    const dir = mkdtempSync(join(tmpdir(), "vt-backup-"));
+    const dir = mkdtempSync(join(tmpdir(), "vt-backup-")); onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const writer = new TarballWriter(join(dir, "b.tar.gz"));
     const tarball = {
       writeVersion: () => writer.writeVersion(),
@@ -980,7 +980,7 @@ describe("KubernetesBackupper item blocks", () => {
       events.push(`${i.command.join(" ")} ${i.pod}`);
       return { stdout: "", stderr: "", exitCode: 0 };
     };
-    const dir = mkdtempSync(join(tmpdir(), "vt-backup-"));
+    const dir = mkdtempSync(join(tmpdir(), "vt-backup-")); onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const writer = new TarballWriter(join(dir, "b.tar.gz"));
     const tarball = {
       writeVersion: () => writer.writeVersion(),
@@ -1111,7 +1111,7 @@ describe("KubernetesBackupper item blocks", () => {
         if (i.pod === "c" && i.command[0] === "pre") releaseA();
         return { stdout: "", stderr: "", exitCode: 0 };
       };
-      const dir = mkdtempSync(join(tmpdir(), "vt-backup-"));
+      const dir = mkdtempSync(join(tmpdir(), "vt-backup-")); onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
       const tarball = new TarballWriter(join(dir, "b.tar.gz"));
       const backup = forBackup("velero", "b1").uid("uid-b1").spec({ includedNamespaces: ["blocks"] }).build();
       const result = await new KubernetesBackupper(kube).backup({

@@ -1,13 +1,15 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { itemPath, TarballWriteError, TarballWriter } from "./tar-writer.js";
 
 describe("TarballWriter", () => {
   it("writes a multi-member gzip that gunzips to one tar stream with every entry", async () => {
-    const path = join(mkdtempSync(join(tmpdir(), "vt-tar-")), "b.tar.gz");
+    const scratch = mkdtempSync(join(tmpdir(), "vt-tar-"));
+    onTestFinished(() => rmSync(scratch, { recursive: true, force: true }));
+    const path = join(scratch, "b.tar.gz");
     const w = new TarballWriter(path);
     await w.writeVersion();
     const payload = Buffer.from(Array.from({ length: 4000 }, (_, i) => String.fromCharCode(33 + ((i * 7919) % 90))).join(""));
@@ -37,7 +39,9 @@ describe("TarballWriter", () => {
       ...Array<string>(GOLDEN_ENTRIES.length - 5).fill("2026-01-02T03:04:05Z"),
     ].map((t) => new Date(t));
     let call = 0;
-    const path = join(mkdtempSync(join(tmpdir(), "vt-tar-")), "b.tar.gz");
+    const scratch = mkdtempSync(join(tmpdir(), "vt-tar-"));
+    onTestFinished(() => rmSync(scratch, { recursive: true, force: true }));
+    const path = join(scratch, "b.tar.gz");
     const w = new TarballWriter(path, () => times[call++] as Date);
     for (const [name, data] of GOLDEN_ENTRIES) await w.writeFile(name, data);
     await w.close();
@@ -54,7 +58,9 @@ describe("TarballWriter", () => {
   });
 
   it("keeps a given mtime (a finalized tarball's copied entries)", async () => {
-    const path = join(mkdtempSync(join(tmpdir(), "vt-tar-")), "b.tar.gz");
+    const scratch = mkdtempSync(join(tmpdir(), "vt-tar-"));
+    onTestFinished(() => rmSync(scratch, { recursive: true, force: true }));
+    const path = join(scratch, "b.tar.gz");
     const w = new TarballWriter(path, () => new Date("2030-01-01T00:00:00Z"));
     await w.writeFile("metadata/version", "1.1.0\n", new Date("2026-01-02T03:04:05Z"));
     await w.close();
@@ -63,7 +69,9 @@ describe("TarballWriter", () => {
   });
 
   it("append() asks the caller to wait only while 4 gzip members are in flight, and the entries come out in order", async () => {
-    const path = join(mkdtempSync(join(tmpdir(), "vt-tar-")), "b.tar.gz");
+    const scratch = mkdtempSync(join(tmpdir(), "vt-tar-"));
+    onTestFinished(() => rmSync(scratch, { recursive: true, force: true }));
+    const path = join(scratch, "b.tar.gz");
     const w = new TarballWriter(path);
     const payload = Buffer.alloc(300 * 1024, 0x61);
     const waits: (Promise<void> | undefined)[] = [];
@@ -93,7 +101,9 @@ describe("TarballWriter", () => {
       [["one"], "z".repeat(513)],
     ];
     const write = async (copies: boolean): Promise<Buffer> => {
-      const path = join(mkdtempSync(join(tmpdir(), "vt-tar-")), "b.tar.gz");
+      const scratch = mkdtempSync(join(tmpdir(), "vt-tar-"));
+    onTestFinished(() => rmSync(scratch, { recursive: true, force: true }));
+    const path = join(scratch, "b.tar.gz");
       const w = new TarballWriter(path, () => mtime);
       for (const [names, content] of cases) {
         if (copies) await w.appendCopies(names, content);

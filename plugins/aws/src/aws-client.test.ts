@@ -101,6 +101,20 @@ describe("awsClientBaseConfig", () => {
     expect(error.message).not.toContain("s3cr3t");
     await rm(dir, { recursive: true, force: true });
   });
+
+  it("lets access keys in the environment come before a credentials file when the config names no profile, as the Go SDK's chain", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "vt-aws-"));
+    const file = join(dir, "cloud");
+    await writeFile(file, "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = s3cr3t\n[backup]\naws_access_key_id = AKIDBACKUP\naws_secret_access_key = s3cr3t\n");
+    const env = { AWS_ACCESS_KEY_ID: "AKIDENV", AWS_SECRET_ACCESS_KEY: "envsecret", AWS_PROFILE: "backup" };
+    // no credentials of its own: the SDK's default chain, which reads the environment first
+    expect((await awsClientBaseConfig({ credentialsFile: file }, undefined, env)).credentials).toBeUndefined();
+    // a profile named in the config: the file
+    expect(await (await awsClientBaseConfig({ profile: "backup", credentialsFile: file }, undefined, env)).credentials?.()).toMatchObject({ accessKeyId: "AKIDBACKUP" });
+    // no keys in the environment: the file
+    expect(await (await awsClientBaseConfig({ credentialsFile: file }, undefined, {})).credentials?.()).toMatchObject({ accessKeyId: "AKIDFILE" });
+    await rm(dir, { recursive: true, force: true });
+  });
 });
 
 describe("configuredEndpoint", () => {

@@ -73,9 +73,12 @@ export function awsRequestHandler(tls?: TlsOptions, env: NodeJS.ProcessEnv = pro
  * with `profile`. Like the Go plugin, credentials from a file are loaded eagerly so that a missing
  * file or profile fails Init with a clear message rather than the first request.
  */
-export async function awsClientBaseConfig(source: CredentialSource, tls?: TlsOptions): Promise<AwsClientBaseConfig> {
-  const requestHandler = awsRequestHandler(tls);
-  if (!source.credentialsFile) {
+export async function awsClientBaseConfig(source: CredentialSource, tls?: TlsOptions, env: NodeJS.ProcessEnv = process.env): Promise<AwsClientBaseConfig> {
+  const requestHandler = awsRequestHandler(tls, env);
+  // As the Go SDK's chain: with no profile named in the config (AWS_PROFILE does not count), access keys in the
+  // environment come before any credentials file
+  const envKeysFirst = !source.profile && !!env["AWS_ACCESS_KEY_ID"] && !!env["AWS_SECRET_ACCESS_KEY"];
+  if (!source.credentialsFile || envKeysFirst) {
     return { requestHandler, ...(source.profile ? { profile: source.profile } : {}) };
   }
   const credentials = fromIni({

@@ -76,6 +76,7 @@ describe("parseObjectStoreConfig", () => {
     { name: "absent checksumAlgorithm defaults to CRC32", config: {}, expected: "CRC32" },
     { name: "empty checksumAlgorithm disables checksums", config: { checksumAlgorithm: "" }, expected: "" },
     { name: "CRC32C is accepted", config: { checksumAlgorithm: "CRC32C" }, expected: "CRC32C" },
+    { name: "CRC64NVME is accepted (the Go plugin's SDK knows it)", config: { checksumAlgorithm: "CRC64NVME" }, expected: "CRC64NVME" },
   ] as { name: string; config: Record<string, string>; expected: string }[])("$name", ({ config, expected }) => {
     expect(parseObjectStoreConfig({ bucket: "b", ...config }, NO_ENV).checksumAlgorithm).toBe(expected);
   });

@@ -42,7 +42,7 @@ export const VOLUME_SNAPSHOTTER_CONFIG_KEYS = {
 } as const;
 
 /** Checksum algorithms the object store accepts (the Go plugin's list); "" disables checksums. */
-export const CHECKSUM_ALGORITHMS = ["CRC32", "CRC32C", "SHA1", "SHA256"] as const;
+export const CHECKSUM_ALGORITHMS = ["CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"] as const;
 export type ChecksumAlgorithmName = (typeof CHECKSUM_ALGORITHMS)[number];
 
 /** The checksum the Go plugin uses when `checksumAlgorithm` is absent. */

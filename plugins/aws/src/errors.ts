@@ -168,3 +168,8 @@ function sdkMessage(error: unknown, code: string | undefined): string {
   if (message === "" || message === code || message === "UnknownError") return code ?? "unknown error";
   return message;
 }
+
+/** The `x-amz-bucket-region` header of a failed S3 request's reply, whatever its status. */
+export function bucketRegionHeader(error: unknown): string | undefined {
+  return headerValue((typeof error === "object" && error !== null ? error : {}) as SdkErrorShape, "x-amz-bucket-region");
+}

@@ -101,6 +101,9 @@ describe("S3ObjectStore", () => {
       expect(fake.uploads[0]).not.toHaveProperty("ServerSideEncryption");
       expect(fake.calls.find((c) => c.op === "headObject")?.params).toMatchObject(sse);
       expect(fake.calls.find((c) => c.op === "getObject")?.params).toMatchObject(sse);
+      // the signed URL carries the key's headers in its signature, as the Go plugin's
+      await store.createSignedUrl("bucket", "k", 600_000);
+      expect(fake.calls.find((c) => c.op === "presignGetObject")?.params).toMatchObject(sse);
     });
 
     it("rejects a customer key file shorter than 32 bytes at Init", async () => {

@@ -150,7 +150,7 @@ export class S3ObjectStore implements ObjectStore {
 
   /** A presigned GET URL valid for `ttlMs` (rounded up to whole seconds), against publicUrl if set. */
   async createSignedUrl(bucket: string, key: string, ttlMs: number): Promise<string> {
-    const { api } = this.#configured();
+    const { api, customerKey } = this.#configured();
     const seconds = Math.max(1, Math.ceil(ttlMs / 1000));
     if (!Number.isFinite(seconds) || seconds > MAX_SIGNED_URL_TTL_SECONDS) {
       throw new ValidationError(
@@ -159,7 +159,8 @@ export class S3ObjectStore implements ObjectStore {
       );
     }
     try {
-      return await api.presignGetObject({ Bucket: bucket, Key: key }, seconds);
+      // as the Go plugin, an SSE-C location signs its key's headers into the URL
+      return await api.presignGetObject({ Bucket: bucket, Key: key, ...(customerKey ? sseCustomerParams(customerKey) : {}) }, seconds);
     } catch (error) {
       throw this.#wrap(error, `failed to sign a URL for object "${key}" in bucket "${bucket}"`, bucket);
     }

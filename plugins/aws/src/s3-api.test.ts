@@ -40,6 +40,16 @@ describe("detectBucketRegion", () => {
     expect(await detectBucketRegion(p as never, { bucket: "b" }, undefined)).toBe("ap-southeast-2");
   });
 
+  it.each([
+    ["AccessDenied", 403],
+    ["BadRequest", 400],
+  ])("reads x-amz-bucket-region from a %s (%d) reply too, as Go's GetBucketRegion", async (code, status) => {
+    const p = probe(async () => {
+      throw Object.assign(s3Error(code, status), { $response: { headers: { "x-amz-bucket-region": "eu-north-1" } } });
+    });
+    expect(await detectBucketRegion(p as never, { bucket: "b" }, undefined)).toBe("eu-north-1");
+  });
+
   it("explains why the region could not be found", async () => {
     const p = probe(async () => {
       throw networkError("ENOTFOUND");

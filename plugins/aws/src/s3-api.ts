@@ -22,7 +22,7 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { redactUrlPasswords, VeleroError, type PluginLogger } from "@velero-ts/plugin-sdk";
 import type { S3Settings } from "./config.js";
-import { classifyAwsError, explainAwsError, type AwsTarget } from "./errors.js";
+import { bucketRegionHeader, classifyAwsError, explainAwsError, type AwsTarget } from "./errors.js";
 import { awsClientBaseConfig, configuredEndpoint, profileRegion } from "./aws-client.js";
 import { PartBufferPool, uploadStream } from "./multipart-upload.js";
 
@@ -113,7 +113,7 @@ export const createAwsS3Api: S3ApiFactory = async (settings, log) => {
 
 /**
  * Finds the bucket's region the way Go's manager.GetBucketRegion does: HEAD the bucket through a
- * us-east-1 client and read `x-amz-bucket-region`, which S3 returns even on 301/403 replies.
+ * us-east-1 client and read `x-amz-bucket-region`, which S3 returns even on 301/400/403 replies.
  */
 export async function detectBucketRegion(
   probe: Pick<S3Client, "send" | "destroy">,
@@ -126,7 +126,8 @@ export async function detectBucketRegion(
     if (output.BucketRegion) return output.BucketRegion;
     throw new VeleroError("VELERO_AWS_REGION", `S3 did not report the region of bucket "${settings.bucket}"`);
   } catch (error) {
-    const found = classifyAwsError(error).bucketRegion;
+    // the header counts on any reply (301, 400, 403...), as Go's GetBucketRegion reads it
+    const found = bucketRegionHeader(error);
     if (found) return found;
     throw new VeleroError(
       "VELERO_AWS_REGION",

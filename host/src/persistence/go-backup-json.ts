@@ -138,6 +138,19 @@ const OBJECT_META: Struct = [
   ["managedFields", structs(MANAGED_FIELDS_ENTRY)],
 ];
 
+/** corev1.TypedLocalObjectReference (its apiGroup pointer has no omitempty: null when unset). */
+const TYPED_LOCAL_OBJECT_REFERENCE = structPointer([["apiGroup", requiredPointer], ["kind", requiredString], ["name", requiredString]]);
+/** Velero's *HookStatus (backups and restores). */
+const HOOK_STATUS = structPointer([["hooksAttempted", scalar], ["hooksFailed", scalar]]);
+/** A top-level API object: TypeMeta inline, ObjectMeta, then its spec and status structs. */
+const apiObject = (spec: Struct, status: Struct): Struct => [
+  ["kind", scalar],
+  ["apiVersion", scalar],
+  ["metadata", struct(OBJECT_META)],
+  ["spec", struct(spec)],
+  ["status", struct(status)],
+];
+
 // Velero pkg/apis/velero/v1/backup_types.go (v1.18.1)
 const EXEC_HOOK: Struct = [
   ["container", scalar],
@@ -179,7 +192,7 @@ const BACKUP_SPEC: Struct = [
   ["orderedResources", stringMap],
   ["csiSnapshotTimeout", duration],
   ["itemOperationTimeout", duration],
-  ["resourcePolicy", structPointer([["apiGroup", requiredPointer], ["kind", requiredString], ["name", requiredString]])],
+  ["resourcePolicy", TYPED_LOCAL_OBJECT_REFERENCE],
   ["snapshotMoveData", pointer],
   ["datamover", scalar],
   ["uploaderConfig", structPointer([["parallelFilesUpload", scalar]])],
@@ -204,15 +217,9 @@ const BACKUP_STATUS: Struct = [
   ["backupItemOperationsAttempted", scalar],
   ["backupItemOperationsCompleted", scalar],
   ["backupItemOperationsFailed", scalar],
-  ["hookStatus", structPointer([["hooksAttempted", scalar], ["hooksFailed", scalar]])],
+  ["hookStatus", HOOK_STATUS],
 ];
-const BACKUP: Struct = [
-  ["kind", scalar],
-  ["apiVersion", scalar],
-  ["metadata", struct(OBJECT_META)],
-  ["spec", struct(BACKUP_SPEC)],
-  ["status", struct(BACKUP_STATUS)],
-];
+const BACKUP = apiObject(BACKUP_SPEC, BACKUP_STATUS);
 
 /** velero-backup.json: the Backup as Velero's encode.To(backup, "json") writes it (no trailing newline). */
 export function encodeBackupMetadata(backup: Backup): string {
@@ -220,22 +227,15 @@ export function encodeBackupMetadata(backup: Backup): string {
 }
 
 // Velero pkg/apis/velero/v1/schedule_types.go (v1.18.1)
-const SCHEDULE: Struct = [
-  ["kind", scalar],
-  ["apiVersion", scalar],
-  ["metadata", struct(OBJECT_META)],
-  [
-    "spec",
-    struct([
-      ["template", struct(BACKUP_SPEC)],
-      ["schedule", requiredString],
-      ["useOwnerReferencesInBackup", pointer],
-      ["paused", scalar],
-      ["skipImmediately", pointer],
-    ]),
-  ],
-  ["status", struct([["phase", scalar], ["lastBackup", timePointer], ["lastSkipped", timePointer], ["validationErrors", strings]])],
+const SCHEDULE_SPEC: Struct = [
+  ["template", struct(BACKUP_SPEC)],
+  ["schedule", requiredString],
+  ["useOwnerReferencesInBackup", pointer],
+  ["paused", scalar],
+  ["skipImmediately", pointer],
 ];
+const SCHEDULE_STATUS: Struct = [["phase", scalar], ["lastBackup", timePointer], ["lastSkipped", timePointer], ["validationErrors", strings]];
+const SCHEDULE = apiObject(SCHEDULE_SPEC, SCHEDULE_STATUS);
 
 // k8s.io/api/core/v1 (v0.33)
 const SECRET_KEY_SELECTOR: Struct = [
@@ -247,45 +247,31 @@ const SECRET_KEY_SELECTOR: Struct = [
 const durationPointer: Encoder = (v) => (isEmpty(v) ? undefined : duration(v));
 
 // Velero pkg/apis/velero/v1/backupstoragelocation_types.go (v1.18.1)
-const BACKUP_STORAGE_LOCATION: Struct = [
-  ["kind", scalar],
-  ["apiVersion", scalar],
-  ["metadata", struct(OBJECT_META)],
-  [
-    "spec",
-    struct([
-      ["provider", requiredString],
-      ["config", stringMap],
-      ["credential", structPointer(SECRET_KEY_SELECTOR)],
-      // StorageType, inline: a pointer without omitempty
-      ["objectStorage", (v) => (isEmpty(v) ? "null" : encodeStruct([["bucket", requiredString], ["prefix", scalar], ["caCert", scalar], ["caCertRef", structPointer(SECRET_KEY_SELECTOR)]], v))],
-      ["default", scalar],
-      ["accessMode", scalar],
-      ["backupSyncPeriod", durationPointer],
-      ["validationFrequency", durationPointer],
-    ]),
-  ],
-  [
-    "status",
-    struct([
-      ["phase", scalar],
-      ["lastSyncedTime", timePointer],
-      ["lastValidationTime", timePointer],
-      ["message", scalar],
-      ["lastSyncedRevision", scalar],
-      ["accessMode", scalar],
-    ]),
-  ],
+const BACKUP_STORAGE_LOCATION_SPEC: Struct = [
+  ["provider", requiredString],
+  ["config", stringMap],
+  ["credential", structPointer(SECRET_KEY_SELECTOR)],
+  // StorageType, inline: a pointer without omitempty
+  ["objectStorage", (v) => (isEmpty(v) ? "null" : encodeStruct([["bucket", requiredString], ["prefix", scalar], ["caCert", scalar], ["caCertRef", structPointer(SECRET_KEY_SELECTOR)]], v))],
+  ["default", scalar],
+  ["accessMode", scalar],
+  ["backupSyncPeriod", durationPointer],
+  ["validationFrequency", durationPointer],
 ];
+const BACKUP_STORAGE_LOCATION_STATUS: Struct = [
+  ["phase", scalar],
+  ["lastSyncedTime", timePointer],
+  ["lastValidationTime", timePointer],
+  ["message", scalar],
+  ["lastSyncedRevision", scalar],
+  ["accessMode", scalar],
+];
+const BACKUP_STORAGE_LOCATION = apiObject(BACKUP_STORAGE_LOCATION_SPEC, BACKUP_STORAGE_LOCATION_STATUS);
 
 // Velero pkg/apis/velero/v1/volume_snapshot_location_type.go (v1.18.1)
-const VOLUME_SNAPSHOT_LOCATION: Struct = [
-  ["kind", scalar],
-  ["apiVersion", scalar],
-  ["metadata", struct(OBJECT_META)],
-  ["spec", struct([["provider", requiredString], ["config", stringMap], ["credential", structPointer(SECRET_KEY_SELECTOR)]])],
-  ["status", struct([["phase", scalar]])],
-];
+const VOLUME_SNAPSHOT_LOCATION_SPEC: Struct = [["provider", requiredString], ["config", stringMap], ["credential", structPointer(SECRET_KEY_SELECTOR)]];
+const VOLUME_SNAPSHOT_LOCATION_STATUS: Struct = [["phase", scalar]];
+const VOLUME_SNAPSHOT_LOCATION = apiObject(VOLUME_SNAPSHOT_LOCATION_SPEC, VOLUME_SNAPSHOT_LOCATION_STATUS);
 
 // Velero pkg/apis/velero/v1/restore_types.go (v1.18.1)
 const EXEC_RESTORE_HOOK: Struct = [
@@ -310,51 +296,41 @@ const RESTORE_RESOURCE_HOOK_SPEC: Struct = [
   ["labelSelector", structPointer(LABEL_SELECTOR)],
   ["postHooks", structs([["exec", structPointer(EXEC_RESTORE_HOOK)], ["init", structPointer(INIT_RESTORE_HOOK)]])],
 ];
-const RESTORE: Struct = [
-  ["kind", scalar],
-  ["apiVersion", scalar],
-  ["metadata", struct(OBJECT_META)],
-  [
-    "spec",
-    struct([
-      ["backupName", scalar],
-      ["scheduleName", scalar],
-      ["includedNamespaces", strings],
-      ["excludedNamespaces", strings],
-      ["includedResources", strings],
-      ["excludedResources", strings],
-      ["namespaceMapping", stringMap],
-      ["labelSelector", structPointer(LABEL_SELECTOR)],
-      ["orLabelSelectors", structPointers(LABEL_SELECTOR)],
-      ["restorePVs", pointer],
-      ["restoreStatus", structPointer([["includedResources", strings], ["excludedResources", strings]])],
-      ["preserveNodePorts", pointer],
-      ["includeClusterResources", pointer],
-      ["hooks", struct([["resources", structs(RESTORE_RESOURCE_HOOK_SPEC)]])],
-      ["existingResourcePolicy", scalar],
-      ["itemOperationTimeout", duration],
-      ["resourceModifier", structPointer([["apiGroup", requiredPointer], ["kind", requiredString], ["name", requiredString]])],
-      ["uploaderConfig", structPointer([["writeSparseFiles", pointer], ["parallelFilesDownload", scalar]])],
-    ]),
-  ],
-  [
-    "status",
-    struct([
-      ["phase", scalar],
-      ["validationErrors", strings],
-      ["warnings", scalar],
-      ["errors", scalar],
-      ["failureReason", scalar],
-      ["startTimestamp", timePointer],
-      ["completionTimestamp", timePointer],
-      ["progress", structPointer([["totalItems", scalar], ["itemsRestored", scalar]])],
-      ["restoreItemOperationsAttempted", scalar],
-      ["restoreItemOperationsCompleted", scalar],
-      ["restoreItemOperationsFailed", scalar],
-      ["hookStatus", structPointer([["hooksAttempted", scalar], ["hooksFailed", scalar]])],
-    ]),
-  ],
+const RESTORE_SPEC: Struct = [
+  ["backupName", scalar],
+  ["scheduleName", scalar],
+  ["includedNamespaces", strings],
+  ["excludedNamespaces", strings],
+  ["includedResources", strings],
+  ["excludedResources", strings],
+  ["namespaceMapping", stringMap],
+  ["labelSelector", structPointer(LABEL_SELECTOR)],
+  ["orLabelSelectors", structPointers(LABEL_SELECTOR)],
+  ["restorePVs", pointer],
+  ["restoreStatus", structPointer([["includedResources", strings], ["excludedResources", strings]])],
+  ["preserveNodePorts", pointer],
+  ["includeClusterResources", pointer],
+  ["hooks", struct([["resources", structs(RESTORE_RESOURCE_HOOK_SPEC)]])],
+  ["existingResourcePolicy", scalar],
+  ["itemOperationTimeout", duration],
+  ["resourceModifier", TYPED_LOCAL_OBJECT_REFERENCE],
+  ["uploaderConfig", structPointer([["writeSparseFiles", pointer], ["parallelFilesDownload", scalar]])],
 ];
+const RESTORE_STATUS: Struct = [
+  ["phase", scalar],
+  ["validationErrors", strings],
+  ["warnings", scalar],
+  ["errors", scalar],
+  ["failureReason", scalar],
+  ["startTimestamp", timePointer],
+  ["completionTimestamp", timePointer],
+  ["progress", structPointer([["totalItems", scalar], ["itemsRestored", scalar]])],
+  ["restoreItemOperationsAttempted", scalar],
+  ["restoreItemOperationsCompleted", scalar],
+  ["restoreItemOperationsFailed", scalar],
+  ["hookStatus", HOOK_STATUS],
+];
+const RESTORE = apiObject(RESTORE_SPEC, RESTORE_STATUS);
 
 /** metav1.ListMeta, then the items (a nil slice is null; Velero's lists are never nil). */
 const listOf = (item: Struct): Struct => [

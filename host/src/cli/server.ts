@@ -61,7 +61,7 @@ const LOG_LEVELS = ["panic", "fatal", "error", "warning", "info", "debug", "trac
  * Deployments (klog's are global flags: flags/klog.ts). Any other flag is refused, as cobra
  * refuses it: a misspelt flag must not leave the server running on a default.
  */
-export const IGNORED_SERVER_FLAGS: Readonly<Record<string, "bool" | "duration" | "int" | "uint" | "string">> = {
+const IGNORED_SERVER_FLAGS: Readonly<Record<string, "bool" | "duration" | "int" | "uint" | "string">> = {
   "fs-backup-timeout": "duration",
   "default-repo-maintain-frequency": "duration",
   "disable-informer-cache": "bool",

@@ -61,7 +61,7 @@ export interface DeleteBackupRequestReconcilerOptions {
 }
 
 /** How long a deletion waits for the backup's deleted Restores to be gone, and how often it looks (Velero: 1 min, 1 s). */
-export const RESTORE_DELETION_WAIT_MS = 60_000;
+const RESTORE_DELETION_WAIT_MS = 60_000;
 const RESTORE_DELETION_POLL_MS = 1_000;
 
 class Refusal extends Error {}

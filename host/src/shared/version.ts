@@ -1,7 +1,7 @@
 /** The Velero release whose API, CLI and formats velero-ts implements. */
-export const VELERO_COMPATIBLE_VERSION = "v1.18.1";
+const VELERO_COMPATIBLE_VERSION = "v1.18.1";
 /** This velero-ts release. */
-export const VELERO_TS_RELEASE = "0.1.0";
+const VELERO_TS_RELEASE = "0.1.0";
 /**
  * What `velero version` prints and the server reports through ServerStatusRequests: Velero's
  * version with velero-ts's release as semver build metadata ("v1.18.1+velero-ts.0.1.0"). Velero's

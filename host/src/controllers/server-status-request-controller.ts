@@ -14,7 +14,7 @@ import { parseKubeTime, patchStatus, splitKey } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 /** Processed requests may be deleted this long after processedTimestamp. */
-export const SERVER_STATUS_REQUEST_TTL_MS = 60_000;
+const SERVER_STATUS_REQUEST_TTL_MS = 60_000;
 /** How often a processed request is looked at again (Velero's statusRequestResyncPeriod). */
 export const SERVER_STATUS_REQUEST_RESYNC_MS = 5 * 60_000;
 

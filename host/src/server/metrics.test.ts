@@ -68,3 +68,12 @@ describe("/metrics text (Go's client leaves families without samples out)", () =
     expect(text).not.toContain("velero_backup_duration_seconds");
   });
 });
+
+describe("process metrics", () => {
+  it("process_cpu_seconds_total counts from the process's start, as Go's process collector (prom-client counts from its registration)", async () => {
+    const before = process.cpuUsage();
+    const text = await new ServerMetrics({ defaultMetrics: true }).text();
+    const value = Number(/^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1]);
+    expect(value).toBeGreaterThanOrEqual((before.user + before.system) / 1e6);
+  });
+});

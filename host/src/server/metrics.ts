@@ -74,7 +74,19 @@ export class ServerMetrics implements BackupMetrics, BslMetrics, DeletionMetrics
       labelNames: ["controller"],
       registers: [this.registry],
     });
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics) {
+      collectDefaultMetrics({ register: this.registry });
+      // prom-client counts CPU from here on; Go's process collector (Velero's) since the process
+      // started: the CPU spent before (loading, start-up) is added once
+      const before = process.cpuUsage();
+      for (const [name, micros] of [
+        ["process_cpu_user_seconds_total", before.user],
+        ["process_cpu_system_seconds_total", before.system],
+        ["process_cpu_seconds_total", before.user + before.system],
+      ] as const) {
+        (this.registry.getSingleMetric(name) as Counter | undefined)?.inc(micros / 1e6);
+      }
+    }
   }
 
   /** The counters and gauges Velero's InitSchedule gives a zero series per schedule ("" for backups of none). */

@@ -86,12 +86,24 @@ function trimFraction(value: number): string {
  * Schedule's `@every` validation error), velero-ts shows the same.
  */
 export function goDurationError(text: string): string | undefined {
+  const scanned = scanGoDuration(text);
+  return typeof scanned === "string" ? scanned : undefined;
+}
+
+/** A Go duration in nanoseconds, as time.ParseDuration reads it, or undefined when Go refuses it. */
+export function goDurationNs(text: string): number | undefined {
+  const scanned = scanGoDuration(text);
+  return typeof scanned === "string" ? undefined : Number(scanned);
+}
+
+/** time.ParseDuration: the signed nanoseconds, or Go's error text. */
+function scanGoDuration(text: string): bigint | string {
   const invalid = `time: invalid duration ${goQuote(text)}`;
   let s = text;
   const sign = s.startsWith("-") ? -1 : 1;
   if (s.startsWith("-") || s.startsWith("+")) s = s.slice(1);
   let total = 0n;
-  if (s === "0") return undefined;
+  if (s === "0") return 0n;
   if (s === "") return invalid;
   const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9";
   while (s !== "") {
@@ -120,7 +132,7 @@ export function goDurationError(text: string): string | undefined {
     if (total > maxNs(sign)) return invalid;
     s = s.slice(u);
   }
-  return undefined;
+  return sign < 0 ? -total : total;
 }
 
 /** Go's time.quote: ASCII as is (with `"` and `\` escaped), other bytes as \xNN of their UTF-8. */

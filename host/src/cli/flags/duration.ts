@@ -2,59 +2,17 @@
  * Go time.Duration strings, as Velero's flags and CRDs use them ("720h", "1h30m", "500ms").
  * Values are held as nanoseconds in a number: multiples of a second stay exact far beyond any TTL.
  */
-import { goDurationError } from "../../shared/duration.js";
+import { goDurationError, goDurationNs } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
-
-const UNIT_NS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  "µs": 1e3,
-  "μs": 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
 
 const NS_PER_SECOND = 1e9;
 
-/** The largest time.Duration: 1<<63 - 1 ns. */
-const MAX_DURATION_NS = (1n << 63n) - 1n;
-
 /**
- * Parses a Go duration ("1h30m", "0", "-5s", "1.5h") as time.ParseDuration does; returns
- * nanoseconds, or undefined when Go refuses it: spaces, a missing or unknown unit, or a value
- * beyond ±2562047h47m16.854775807s. Fractions are truncated to the nanosecond, as Go's integer
- * arithmetic does ("1.5ns" is 1ns).
+ * Parses a Go duration ("1h30m", "0", "-5s", "1.5h") as time.ParseDuration does (shared/duration's
+ * scanner); returns nanoseconds, or undefined when Go refuses it.
  */
 export function parseGoDuration(text: string): number | undefined {
-  let s = text;
-  let negative = false;
-  if (s.startsWith("-") || s.startsWith("+")) {
-    negative = s.startsWith("-");
-    s = s.slice(1);
-  }
-  if (s === "0") return 0;
-  if (s === "") return undefined;
-  const part = /^([0-9]*)(?:\.([0-9]*))?(ns|us|µs|μs|ms|s|m|h)/;
-  const limit = negative ? MAX_DURATION_NS + 1n : MAX_DURATION_NS;
-  let total = 0n;
-  while (s.length > 0) {
-    const m = part.exec(s);
-    if (!m) return undefined;
-    const whole = m[1] ?? "";
-    const fraction = m[2] ?? "";
-    if (whole === "" && fraction === "") return undefined;
-    const unit = BigInt(UNIT_NS[m[3] as string] as number);
-    let value = whole === "" ? 0n : BigInt(whole);
-    if (value > limit / unit) return undefined;
-    value *= unit;
-    if (fraction !== "") value += (BigInt(fraction) * unit) / 10n ** BigInt(fraction.length);
-    total += value;
-    if (total > limit) return undefined;
-    s = s.slice(m[0].length);
-  }
-  return Number(negative ? -total : total);
+  return goDurationNs(text);
 }
 
 /** Parses a duration flag value or throws a usage error naming the flag and an example. */

@@ -10,7 +10,7 @@ import { actionFor, addBoolFlag, addValueFlag, type Verb } from "./command-kit.j
 import type { Factory } from "./factory.js";
 import type { ServerOptions } from "../server/server.js";
 import { parseDurationFlag } from "./flags/duration.js";
-import { parseFloatFlag, parseIntFlag, parseMapFlag } from "./flags/values.js";
+import { checkGoFlagValue, parseFloatFlag, parseIntFlag, parseMapFlag } from "./flags/values.js";
 
 export interface ServerCliOptions {
   namespace: string;
@@ -74,16 +74,6 @@ const IGNORED_SERVER_FLAGS: Readonly<Record<string, "bool" | "duration" | "int" 
   "maintenance-job-cpu-limit": "string",
   "maintenance-job-mem-limit": "string",
 };
-
-function checkIgnoredValue(name: string, kind: "duration" | "int" | "uint" | "string", value: string): string {
-  const flag = `--${name}`;
-  if (kind === "duration") parseDurationFlag(flag, value);
-  if (kind === "int" || kind === "uint") {
-    const n = parseIntFlag(flag, value);
-    if (kind === "uint" && n < 0) throw new UsageError(`invalid value "${value}" for ${flag}: expected a non-negative integer`);
-  }
-  return value;
-}
 
 export const SERVER_DEFAULTS = {
   pluginDir: "/plugins",
@@ -352,7 +342,7 @@ export function newServerCommand(f: Factory, start: StartServer): Command {
       cmd.addOption(new Option(`--${name}`).hideHelp());
       cmd.addOption(new Option(`--no-${name}`).hideHelp());
     } else {
-      cmd.addOption(new Option(`--${name} <value>`).hideHelp().argParser((v: string) => checkIgnoredValue(name, kind, v)));
+      cmd.addOption(new Option(`--${name} <value>`).hideHelp().argParser((v: string) => checkGoFlagValue(`--${name}`, kind, v)));
     }
   }
   return cmd.action(actionFor(f, () => new Server(f, start)));

@@ -4,8 +4,7 @@
  * acted on (velero-ts logs through its own logger).
  */
 import { Option, type Command } from "commander";
-import { UsageError } from "../../shared/errors.js";
-import { parseIntFlag } from "./values.js";
+import { checkGoFlagValue } from "./values.js";
 
 const KLOG_FLAGS: Readonly<Record<string, "bool" | "int" | "uint" | "string">> = {
   add_dir_header: "bool",
@@ -34,13 +33,7 @@ export function addKlogFlags(program: Command): void {
     // klog's -v is also taken with one dash, as Go's flag package takes every flag
     const flags = name === "v" ? "-v, --v <level>" : `--${name} <value>`;
     program.addOption(
-      new Option(flags).hideHelp().argParser((value: string) => {
-        if (kind === "int" || kind === "uint") {
-          const n = parseIntFlag(`--${name}`, value);
-          if (kind === "uint" && n < 0) throw new UsageError(`invalid value "${value}" for --${name}: expected a non-negative integer`);
-        }
-        return value;
-      }),
+      new Option(flags).hideHelp().argParser((value: string) => checkGoFlagValue(`--${name}`, kind, value)),
     );
   }
 }

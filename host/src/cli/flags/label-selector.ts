@@ -5,6 +5,7 @@
 import type { V1LabelSelector, V1LabelSelectorRequirement } from "@kubernetes/client-node";
 import { LABEL_KEY, LABEL_VALUE, labelSelectorError } from "../../kube/labels.js";
 import { UsageError } from "../../shared/errors.js";
+import { sortedByKey } from "./values.js";
 
 
 function splitTopLevel(text: string): string[] {
@@ -86,7 +87,7 @@ export function parseLabelSelector(selector: string): V1LabelSelector {
   }
   expressions.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const result: V1LabelSelector = {};
-  if (Object.keys(matchLabels).length > 0) result.matchLabels = Object.fromEntries(Object.entries(matchLabels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  if (Object.keys(matchLabels).length > 0) result.matchLabels = sortedByKey(matchLabels);
   if (expressions.length > 0) result.matchExpressions = expressions;
   return result;
 }

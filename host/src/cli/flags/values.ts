@@ -1,5 +1,6 @@
 /** Parsers for Velero's flag value types (pflag Map, StringArray, OptionalBool, Enum). */
 import { UsageError } from "../../shared/errors.js";
+import { parseDurationFlag } from "./duration.js";
 
 import { parseGoBool } from "../../shared/strconv.js";
 
@@ -129,4 +130,17 @@ export function parseFloatFlag(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n)) throw new UsageError(`invalid value "${value}" for ${flag}: expected a number`);
   return n;
+}
+
+/**
+ * A flag value this CLI accepts without acting on it, checked as Go's flag package would parse
+ * its type (Go plugins given the same command line exit on a value they cannot parse).
+ */
+export function checkGoFlagValue(flag: string, kind: "duration" | "int" | "uint" | "string", value: string): string {
+  if (kind === "duration") parseDurationFlag(flag, value);
+  if (kind === "int" || kind === "uint") {
+    const n = parseIntFlag(flag, value);
+    if (kind === "uint" && n < 0) throw new UsageError(`invalid value "${value}" for ${flag}: expected a non-negative integer`);
+  }
+  return value;
 }

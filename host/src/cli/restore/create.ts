@@ -92,6 +92,8 @@ export function restoreProgress(obj: UnstructuredItem): { done: number; total: n
 
 class CreateRestore implements Verb {
   readonly #f: Factory;
+  /** The schedule's backups, listed once by validate (--from-schedule). */
+  #scheduleBackups: Backup[] = [];
   o: RestoreCreateOptions = { name: "", includeNamespaces: ["*"] };
   constructor(f: Factory) {
     this.#f = f;
@@ -115,7 +117,8 @@ class CreateRestore implements Verb {
     // as in Velero, the backup (or a backup of the schedule) must exist even when only printing with -o
     if (o.fromBackup) await mustGet(this.#f, GVR.backups, o.fromBackup);
     if (o.fromSchedule) {
-      const backups = await listNamespaced(this.#f, GVR.backups, `velero.io/schedule-name=${o.fromSchedule}`);
+      const backups = await listNamespaced<Backup>(this.#f, GVR.backups, `velero.io/schedule-name=${o.fromSchedule}`);
+      this.#scheduleBackups = backups;
       if (backups.length === 0) throw new UsageError(`No backups found for the schedule ${o.fromSchedule}; run 'velero backup get -l velero.io/schedule-name=${o.fromSchedule}'`);
     }
   }
@@ -124,8 +127,7 @@ class CreateRestore implements Verb {
     const o = this.o;
     // (with -o too: Velero prints the restore of the backup it chose)
     if (o.fromSchedule && o.allowPartiallyFailed) {
-      const backups = await listNamespaced<Backup>(f, GVR.backups, `velero.io/schedule-name=${o.fromSchedule}`);
-      const chosen = mostRecentBackup(backups, ["Completed", "PartiallyFailed"]);
+      const chosen = mostRecentBackup(this.#scheduleBackups, ["Completed", "PartiallyFailed"]);
       if (chosen) {
         o.fromBackup = chosen.metadata.name;
         o.fromSchedule = undefined;

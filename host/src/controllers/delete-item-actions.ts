@@ -9,7 +9,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { extract } from "tar-stream";
-import type { Backup, DeleteItemAction, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { parseLosslessJson, type Backup, type DeleteItemAction, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { ApiResource } from "../kube/client.js";
 import { groupResourceString, parseGroupResource } from "../kube/gvr.js";
 import { parseLabelSelector, type LabelSelector } from "../kube/labels.js";
@@ -84,7 +84,7 @@ async function runActionsOnEntry(path: string, body: Buffer, actions: ResolvedAc
   if (!where) return;
   const applicable = actions.filter((a) => appliesTo(a, where.groupResource, where.namespace));
   if (applicable.length === 0) return;
-  const item = JSON.parse(body.toString("utf8")) as UnstructuredItem;
+  const item = parseLosslessJson(body.toString("utf8")) as UnstructuredItem; // a syntax error quotes no Secret data
   for (const a of applicable) {
     if (!a.selector.matches(item.metadata?.labels)) continue;
     try {

@@ -408,6 +408,34 @@ describe("HttpKubeClient: exec credentials", () => {
   });
 });
 
+describe("HttpKubeClient: a broken exec credential", () => {
+  it("says the plugin's output is not JSON without quoting it (V8's message would show part of the token)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vt-exec-cred-"));
+    try {
+      const plugin = join(dir, "cred.sh");
+      writeFileSync(plugin, `#!/bin/sh\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":TOKENMARKER42}}'\n`, { mode: 0o755 });
+      const s = await serve((_req, res) => res.end(JSON.stringify(configMap)));
+      const kc = new KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ name: "c", server: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, skipTLSVerify: true }],
+        users: [{ name: "u", exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin, args: [], env: [], interactiveMode: "Never" } as never }],
+        contexts: [{ name: "x", cluster: "c", user: "u" }],
+        currentContext: "x",
+      });
+      const client = new HttpKubeClient(kc);
+      const failure = await client.get(GVR.configMaps, "c", "n").then(
+        () => "",
+        (err: unknown) => (err as Error).message,
+      );
+      expect(failure).toContain("getting credentials: decoding the exec credential plugin's output: Unexpected token 'T' in JSON");
+      expect(failure).not.toContain("TOKENMARKER");
+      await client.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("HttpKubeClient: LIST pages", () => {
   /**
    * A LIST server over `names` (in key order) serving `limit` items a page with index tokens;

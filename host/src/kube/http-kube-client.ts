@@ -9,7 +9,7 @@ import { Writable } from "node:stream";
 import { createInterface } from "node:readline";
 import { Exec, type KubeConfig, type V1Status } from "@kubernetes/client-node";
 import { Agent, EnvHttpProxyAgent, ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from "undici";
-import { getErrorMessage, parseLosslessJson, stringifyLosslessJson, type UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, jsonSyntaxMessage, parseLosslessJson, stringifyLosslessJson, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { Logger } from "../shared/logging.js";
 import { longTimeout } from "../shared/clock.js";
 import { compareUtf8 } from "../shared/utf8-order.js";
@@ -237,7 +237,14 @@ export class HttpKubeClient implements KubeClient {
   async #options(): Promise<RequestOptions> {
     // TLS material is read once (#dispatcher); the headers at most once per AUTH_HEADERS_TTL_MS.
     const opts: RequestOptions = {};
-    await this.#kc.applyToHTTPSOptions(opts);
+    try {
+      await this.#kc.applyToHTTPSOptions(opts);
+    } catch (err) {
+      // client-node parses an exec credential plugin's output with JSON.parse, whose message
+      // would quote part of the token; client-go says "decoding stdout" and names the character.
+      if (err instanceof SyntaxError) throw new Error(`getting credentials: decoding the exec credential plugin's output: ${jsonSyntaxMessage(err.message)}`, { cause: err });
+      throw err;
+    }
     return opts;
   }
 

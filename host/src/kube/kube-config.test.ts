@@ -87,6 +87,19 @@ describe("loadKubeConfig", () => {
     expect(() => loadKubeConfig()).toThrow(`none of the files KUBECONFIG names exists (${join(home, "x")}${delimiter}${join(home, "y")})`);
   });
 
+  it("says where a kubeconfig's YAML is broken without quoting the file (js-yaml's code frame would show the token beside it)", () => {
+    const path = join(home, "broken");
+    writeFileSync(path, 'apiVersion: v1\nclusters: []\nusers:\n- name: u\n  user:\n    token: "TOKENMARKER123\n     bad: [\ncontexts: []\n');
+    let message = "";
+    try {
+      loadKubeConfig({ kubeconfig: path });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(new RegExp(`^failed to load kubeconfig "${path}": yaml: line \\d+: .+; pass --kubeconfig or set KUBECONFIG$`));
+    expect(message).not.toContain("TOKENMARKER");
+  });
+
   it("names the file it could not read", () => {
     expect(() => loadKubeConfig({ kubeconfig: join(home, "missing") })).toThrow(`failed to load kubeconfig "${join(home, "missing")}"`);
   });

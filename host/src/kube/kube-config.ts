@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { delimiter } from "node:path";
 import { KubeConfig, type Cluster, type Context, type User } from "@kubernetes/client-node";
+import { jsonSyntaxMessage } from "@velero-ts/plugin-sdk";
 import { ClusterError } from "../shared/errors.js";
 
 export interface KubeConfigOptions {
@@ -21,7 +22,7 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): KubeConfig {
     if (options.context) kc.setCurrentContext(options.context);
   } catch (err) {
     throw new ClusterError(
-      `failed to load kubeconfig ${options.kubeconfig ? `"${options.kubeconfig}"` : "(default locations)"}: ${String((err as Error).message ?? err)}; pass --kubeconfig or set KUBECONFIG`,
+      `failed to load kubeconfig ${options.kubeconfig ? `"${options.kubeconfig}"` : "(default locations)"}: ${loadErrorMessage(err)}; pass --kubeconfig or set KUBECONFIG`,
       { cause: err },
     );
   }
@@ -36,6 +37,21 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): KubeConfig {
     throw new ClusterError(`kubeconfig has no current cluster${options.context ? ` for context "${options.context}"` : ""}; pass --kubecontext`);
   }
   return kc;
+}
+
+/**
+ * Why a kubeconfig did not load, quoting none of the file: js-yaml's message (the loader
+ * client-node uses) ends with a code frame of the lines around the mistake, which in a kubeconfig
+ * are tokens, keys and passwords. Like client-go's "yaml: line N: ...", only the reason and the
+ * line are kept; a JSON file's syntax error loses its quoted snippet the same way.
+ */
+function loadErrorMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const yaml = err as Error & { reason?: unknown; mark?: { line?: unknown } };
+  if (err.name === "YAMLException" && typeof yaml.reason === "string") {
+    return typeof yaml.mark?.line === "number" ? `yaml: line ${yaml.mark.line + 1}: ${yaml.reason}` : `yaml: ${yaml.reason}`;
+  }
+  return jsonSyntaxMessage(err.message.split("\n")[0] ?? "");
 }
 
 /**

@@ -69,6 +69,23 @@ describe("createLogger", () => {
     }
   });
 
+  it("never writes credentials under other spellings, deeper down, in child fields, or inside strings (URL passwords, presigned URLs)", () => {
+    const secrets = ["bearer-abc", "st-1", "cs-1", "deep-pw", "child-tok", "urlpw-1", "sig-1", "cred-1", "amztok-1", "urlpw-2", "sas-1"];
+    for (const format of ["text", "json"] as const) {
+      const { lines, logger } = capture({ format });
+      logger.info({ headers: { Authorization: "Bearer bearer-abc" }, sessionToken: "st-1", client_secret: "cs-1" }, "other spellings");
+      logger.info({ a: { b: { c: { d: { password: "deep-pw" } } } } }, "four levels down");
+      logger.child({ auth: { "X-Amz-Security-Token": "child-tok" } }).info("a child's fields");
+      logger.info({ endpoint: "http://user:urlpw-1@127.0.0.1:9000/bucket", err: "GET https://s3.example/b/k?X-Amz-Credential=cred-1&X-Amz-Signature=sig-1&X-Amz-Security-Token=amztok-1 failed" }, "values");
+      logger.info("dialling http://user:urlpw-2@127.0.0.1:9000 for https://acct.blob.example/c?sv=2024&sig=sas-1");
+      const out = lines.join("");
+      for (const secret of secrets) expect(out, `${format}: ${secret}`).not.toContain(secret);
+      expect(out, format).toContain("http://user:xxxxx@127.0.0.1:9000");
+      expect(out, format).toContain("X-Amz-Signature=[redacted]");
+      expect(lines).toHaveLength(5);
+    }
+  });
+
   it("gives a child the parent's fields with its own merged in: replaced, added, and removed by undefined", () => {
     const { lines, logger } = capture();
     const parent = logger.child({ backup: "velero/b1", namespace: "app", zone: "z1" });

@@ -1,8 +1,8 @@
 /**
  * The host's logger. Created once by the composition root (server or CLI) and injected; there is
- * no importable singleton. Credentials are redacted by key.
+ * no importable singleton. Credentials are redacted (by field name, and inside strings).
  */
-import { credentialRedactPaths } from "@velero-ts/plugin-sdk";
+import { redactCredentials, redactCredentialText } from "@velero-ts/plugin-sdk";
 import { pino, type Logger as PinoLogger } from "pino";
 import { logrusLevel, LogrusTextLogger } from "./logrus-format.js";
 
@@ -19,12 +19,6 @@ export interface Logger {
 }
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "panic";
-
-/**
- * Keys whose values are never logged (pino redact paths): the SDK's credential fields at the top
- * level and one or two objects down, nested `key`s, and the BSL's customer key file.
- */
-export const REDACTED_KEYS = [...credentialRedactPaths(), "config.customerKeyEncryptionFile"];
 
 export interface CreateLoggerOptions {
   level?: LogLevel;
@@ -64,13 +58,31 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     {
       level: toPinoLevel(options.level ?? "info"),
       base: undefined,
-      redact: { paths: REDACTED_KEYS, censor: "[redacted]" },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: redactCredentials },
+      hooks: {
+        // the message, like the fields, with the credentials in it redacted
+        logMethod(args: unknown[], method: (...a: unknown[]) => void) {
+          method.apply(this, args.map((a) => (typeof a === "string" ? redactCredentialText(a) : a)));
+        },
+      },
     },
     destination as pino.DestinationStream,
   );
-  return base as unknown as Logger;
+  return redactingChildren(base);
+}
+
+/** pino with each child's fields redacted as it is made (pino applies no formatter to a child's bindings). */
+function redactingChildren(logger: PinoLogger): Logger {
+  return {
+    trace: logger.trace.bind(logger),
+    debug: logger.debug.bind(logger),
+    info: logger.info.bind(logger),
+    warn: logger.warn.bind(logger),
+    error: logger.error.bind(logger),
+    isLevelEnabled: logger.isLevelEnabled.bind(logger),
+    child: (bindings) => redactingChildren(logger.child(redactCredentials(bindings))),
+  };
 }
 
 /** A logger that drops everything (tests, library defaults). */

@@ -1,12 +1,13 @@
 /**
  * logrus' TextFormatter, as Velero's backup and restore logs are written: `time="<RFC 3339, whole
  * seconds>" level=<level> msg="<message>"` then the fields sorted by key, `err` written as
- * `error`, values quoted only when they need it, credential fields (the SDK's CREDENTIAL_FIELDS,
- * nested `key`s) written as [redacted]. Pieces for loggers that format their bound fields once and
+ * `error`, values quoted only when they need it, credential fields (the SDK's CREDENTIAL_FIELDS, any
+ * case, nested `key`s) written as [redacted], and URL passwords and presigned-URL signatures in the
+ * message and values redacted. Pieces for loggers that format their bound fields once and
  * merge a call's own fields into them.
  */
 
-import { CREDENTIAL_FIELDS } from "@velero-ts/plugin-sdk";
+import { isCredentialField, REDACTED, redactCredentialText } from "@velero-ts/plugin-sdk";
 import { sortInPlace } from "./sort-in-place.js";
 
 export type LogrusLevel = "trace" | "debug" | "info" | "warn" | "error";
@@ -21,25 +22,24 @@ export function logrusLevel(level: string | undefined): LogrusLevel {
 
 /** One line: time, level (warn written "warning"), the quoted message, then the formatted fields. */
 export function logrusLine(time: Date, level: LogrusLevel, message: string, fields: string): string {
-  return `time="${timeText(time)}" level=${level === "warn" ? "warning" : level} msg=${JSON.stringify(message)}${fields}\n`;
+  return `time="${timeText(time)}" level=${level === "warn" ? "warning" : level} msg=${JSON.stringify(redactCredentialText(message))}${fields}\n`;
 }
 
 /** logrus' TextFormatter quotes a value holding anything but these characters (not an empty one). */
 const BARE_VALUE = /^[A-Za-z0-9\-._/@^+]*$/;
 
-// (and the location config's customer key file, which the host's pino logger redacted too)
-const CREDENTIALS = new Set([...CREDENTIAL_FIELDS, "customerKeyEncryptionFile"]);
-const REDACTED = "[redacted]";
-
-/** JSON of an object field with credential fields, and nested `key`s (private keys), redacted at any depth. */
+/** JSON of an object field with credentials (the SDK's redactCredentials) redacted at any depth. */
 function redactedJson(v: unknown): string {
-  return JSON.stringify(v, (k, value: unknown) => (k !== "" && (CREDENTIALS.has(k) || k === "key") ? REDACTED : value));
+  return JSON.stringify(v, (k, value: unknown) => (k !== "" && (isCredentialField(k) || k === "key") ? REDACTED : typeof value === "string" ? redactCredentialText(value) : value));
 }
 
-/** A field's value as logrus writes it; a credential field's value is never written. */
+/**
+ * A field's value as logrus writes it; a credential field's value is never written, nor a URL's
+ * password or a presigned URL's signature in any value.
+ */
 function formatValue(key: string, v: unknown): string {
-  if (CREDENTIALS.has(key)) return JSON.stringify(REDACTED);
-  const s = typeof v === "string" ? v : v instanceof Error ? v.message : redactedJson(v);
+  if (isCredentialField(key)) return JSON.stringify(REDACTED);
+  const s = typeof v === "string" ? redactCredentialText(v) : v instanceof Error ? redactCredentialText(v.message) : redactedJson(v);
   return BARE_VALUE.test(s) ? s : JSON.stringify(s);
 }
 

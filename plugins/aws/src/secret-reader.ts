@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { request } from "node:https";
-import { VeleroError, getErrorMessage } from "@velero-ts/plugin-sdk";
+import { VeleroError, getErrorMessage, parseJson } from "@velero-ts/plugin-sdk";
 
 /** Returns the decoded bytes of `data[key]` of the Secret `namespace/name`. */
 export type SecretReader = (namespace: string, name: string, key: string) => Promise<Buffer>;
@@ -50,7 +50,7 @@ export const readSecretInCluster: SecretReader = async (namespace, name, key) =>
     req.on("error", reject);
     req.end();
   });
-  const secret = JSON.parse(body) as { data?: Record<string, string> };
+  const secret = parseJson(body) as { data?: Record<string, string> }; // a syntax error quotes none of it
   const value = secret.data?.[key];
   if (value === undefined) throw new VeleroError("VELERO_AWS_SECRET", `key "${key}" not found in ${what}`);
   return Buffer.from(value, "base64");

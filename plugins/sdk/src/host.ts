@@ -32,4 +32,4 @@ export { createDeleteItemActionClient } from "./transport/delete-item-action.cli
 export { createItemBlockActionClient } from "./transport/item-block-action.client.js";
 export { adaptBackupItemActionV1, adaptRestoreItemActionV1 } from "./transport/adapters.js";
 export { OBJECT_CHUNK_BYTES, MAX_OBJECT_CHUNK_BYTES } from "./transport/stream.js";
-export { parseLosslessJson, stringifyLosslessJson } from "./transport/json.js";
+export { jsonSyntaxMessage, parseJson, parseLosslessJson, stringifyLosslessJson } from "./transport/json.js";

@@ -94,6 +94,16 @@ describe("createPluginLogger", () => {
     for (const secret of ["tok-1", "sak-1", "Bearer abc"]) expect(raw).not.toContain(secret);
     expect(out.lines()[0]).toMatchObject({ "@message": "init", token: "[redacted]", config: { secretAccessKey: "[redacted]", region: "us-east-1" } });
   });
+
+  it("never writes credentials under other spellings, at any depth, in child fields, or inside the message and string values", () => {
+    const out = capture();
+    const log = createPluginLogger({ level: "info", destination: out.destination, fields: { Authorization: "Bearer field-abc" } });
+    log.info({ a: { b: { c: { clientSecret: "cs-1" } } }, url: "https://b.s3.example/k?X-Amz-Signature=sig-1" }, "deep");
+    log.child({ SESSION_TOKEN: "st-1" }).warn("calling http://u:urlpw-1@127.0.0.1:9000/");
+    const raw = out.raw.join("");
+    for (const secret of ["field-abc", "cs-1", "sig-1", "st-1", "urlpw-1"]) expect(raw).not.toContain(secret);
+    expect(out.lines()[1]).toMatchObject({ "@message": "calling http://u:xxxxx@127.0.0.1:9000/", SESSION_TOKEN: "[redacted]" });
+  });
 });
 
 describe("levelFromArgv", () => {

@@ -16,6 +16,7 @@
  *     logged verbatim at debug by the host, i.e. lost at the default level).
  */
 import { format } from "node:util";
+import { CREDENTIAL_FIELDS, redactCredentials, redactCredentialText } from "./redact.js";
 import { parseJsStack } from "./transport/status.js";
 import { pino, type DestinationStream, type LevelWithSilent, type Logger as PinoLogger } from "pino";
 
@@ -42,13 +43,10 @@ export interface PluginLoggerOptions {
 
 const RESERVED = new Set(["@message", "@level", "@timestamp"]);
 
-/** Field names whose values are credentials: the plugin logger and the host's logger never write them. */
-export const CREDENTIAL_FIELDS: readonly string[] = ["password", "secretAccessKey", "aws_secret_access_key", "accessKey", "token", "credentials", "authorization"];
-
 /**
- * pino redact paths for CREDENTIAL_FIELDS at the top level and one or two objects down
- * (`{ token }`, `{ location: { password } }`, `{ plugin: { config: { secretAccessKey } } }`), and
- * `key` (a private key) when nested: a top-level `key` is an object-store key.
+ * pino redact paths for CREDENTIAL_FIELDS at the top level and one or two objects down, and `key`
+ * (a private key) when nested: for authors who build their own pino logger. The SDK's and the
+ * host's loggers redact at any depth and inside strings instead (redact.ts).
  */
 export function credentialRedactPaths(): string[] {
   return [...CREDENTIAL_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]), "*.key", "*.*.key"];
@@ -119,7 +117,6 @@ export function createPluginLogger(options: PluginLoggerOptions = {}): PluginLog
     {
       level,
       messageKey: "@message",
-      redact: { paths: credentialRedactPaths(), censor: "[redacted]" },
       timestamp: false, // rule 2: no @timestamp
       // Velero's plugin framework marks each line as located by the plugin; Velero's host then
       // keeps the plugin's own logSource (or none) instead of naming its log adapter's line, and
@@ -128,29 +125,30 @@ export function createPluginLogger(options: PluginLoggerOptions = {}): PluginLog
       formatters: {
         // Rule 3: hclog level names only; pino's "fatal" is not one.
         level: (label: string) => ({ "@level": label === "fatal" ? "error" : label }),
-        log: (obj: Record<string, unknown>) => sanitize(errorFields(obj)),
+        log: (obj: Record<string, unknown>) => redactCredentials(sanitize(errorFields(obj))),
       },
       hooks: {
         // Rule 2: @message is ALWAYS a string, whatever JavaScript callers pass
         // (logger.info({ fields }), logger.info(42), logger.info(obj, { not: "a string" }), ...).
         logMethod(args: unknown[], method: (...a: unknown[]) => void) {
+          // (and with credentials in it redacted, as the fields are)
           const [first, ...rest] = args;
           if (first instanceof Error) {
-            method.call(this, first, rest.length > 0 ? format(...rest) : String(first.message));
+            method.call(this, first, redactCredentialText(rest.length > 0 ? format(...rest) : String(first.message)));
           } else if (typeof first === "object" && first !== null) {
-            method.call(this, first, rest.length > 0 ? format(...rest) : "");
+            method.call(this, first, redactCredentialText(rest.length > 0 ? format(...rest) : ""));
           } else {
-            method.call(this, {}, format(...args));
+            method.call(this, {}, redactCredentialText(format(...args)));
           }
         },
       },
     },
     destination,
   );
-  return wrap(options.fields ? logger.child(sanitize(options.fields)) : logger);
+  return wrap(options.fields ? logger.child(redactCredentials(sanitize(options.fields))) : logger);
 }
 
-// pino applies no formatter to child bindings, so they are sanitised here (rule 2).
+// Child bindings are sanitised (rule 2) and redacted here, once per child.
 function wrap(logger: PinoLogger): PluginLogger {
   return {
     trace: logger.trace.bind(logger),
@@ -158,7 +156,7 @@ function wrap(logger: PinoLogger): PluginLogger {
     info: logger.info.bind(logger),
     warn: logger.warn.bind(logger),
     error: logger.error.bind(logger),
-    child: (bindings) => wrap(logger.child(sanitize(bindings))),
+    child: (bindings) => wrap(logger.child(redactCredentials(sanitize(bindings)))),
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../contract/errors.js";
-import { decodeJson, encodeJson, mayHoldUnsafeInteger, parseLosslessJson, stringifyLosslessJson } from "./json.js";
+import { decodeJson, encodeJson, jsonSyntaxMessage, mayHoldUnsafeInteger, parseJson, parseLosslessJson, stringifyLosslessJson } from "./json.js";
 
 describe("lossless item JSON", () => {
   it.each([
@@ -50,5 +50,45 @@ describe("mayHoldUnsafeInteger", () => {
     // two shorter runs around a non-digit must not count as one
     texts.push(`${"1".repeat(10)}x${"2".repeat(10)}`, `${"1".repeat(15)}.${"2".repeat(15)}`);
     for (const text of texts) expect(mayHoldUnsafeInteger(text), JSON.stringify(text.slice(0, 60))).toBe(re.test(text));
+  });
+});
+
+describe("JSON syntax errors quote none of the input", () => {
+  // A Secret item whose data lost its quotes: V8's message would carry "U0VDUkVUTU" (base64 of the secret).
+  const secretItem = '{"apiVersion":"v1","kind":"Secret","data":{"password":U0VDUkVUTUFSS0VS}}';
+  const longDigits = `{"n":12345678901234567,"data":{"password":U0VDUkVUTUFSS0VS}}`;
+
+  it.each([
+    ["parseJson", () => parseJson(secretItem)],
+    ["parseLosslessJson (native path)", () => parseLosslessJson(secretItem)],
+    ["parseLosslessJson (lossless path)", () => parseLosslessJson(longDigits)],
+    ["decodeJson", () => decodeJson(Buffer.from(secretItem), "item")],
+  ])("%s", (_name, parse) => {
+    let message = "";
+    try {
+      parse();
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).not.toBe("");
+    expect(message).not.toContain("U0VD");
+    expect(message).not.toContain("password");
+  });
+
+  it("keeps the reason and drops V8's quoted snippet", () => {
+    let v8 = "";
+    try {
+      JSON.parse(secretItem);
+    } catch (err) {
+      v8 = (err as Error).message;
+    }
+    expect(v8).toContain("U0VD"); // what is being removed: V8 quotes the text around the error
+    expect(jsonSyntaxMessage(v8)).toBe("Unexpected token 'U' in JSON");
+    expect(jsonSyntaxMessage(`Unexpected token ',', "{"a":,"b":1}" is not valid JSON`)).toBe("Unexpected token ',' in JSON");
+    expect(jsonSyntaxMessage(`"undefined" is not valid JSON`)).toBe("the text is not valid JSON");
+    expect(jsonSyntaxMessage("Unexpected end of JSON input")).toBe("Unexpected end of JSON input");
+    expect(jsonSyntaxMessage("Bad control character in string literal in JSON at position 5 (line 1 column 6)")).toBe(
+      "Bad control character in string literal in JSON at position 5 (line 1 column 6)",
+    );
   });
 });

@@ -41,9 +41,36 @@ function parseNumber(value: string): number | bigint {
   return isInteger(value) && !isSafeNumber(value) ? BigInt(value) : Number(value);
 }
 
-/** Parses JSON keeping integers above 2^53 exact (as bigint). */
+/**
+ * A JSON syntax error's message without the input it quotes. V8's JSON.parse messages carry up to
+ * ~10 characters each side of the error (`Unexpected token 'U', ..."password":U0VDUkVUTU"... is
+ * not valid JSON`): from a Secret's item JSON or a credential plugin's output, that is part of a
+ * credential in a log or a status. Go's encoding/json names only the bad character; so does this
+ * (`Unexpected token 'U' in JSON`). Messages that quote nothing are returned unchanged.
+ */
+export function jsonSyntaxMessage(message: string): string {
+  const quoted = /^(.*?), (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s.exec(message);
+  if (quoted) return `${quoted[1]} in JSON`;
+  if (/^(?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s.test(message)) return "the text is not valid JSON";
+  return message;
+}
+
+/** JSON.parse whose SyntaxError does not quote the input (jsonSyntaxMessage). */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new SyntaxError(jsonSyntaxMessage(error.message));
+    throw error;
+  }
+}
+
+/**
+ * Parses JSON keeping integers above 2^53 exact (as bigint). A syntax error does not quote the
+ * input (jsonSyntaxMessage).
+ */
 export function parseLosslessJson(text: string): unknown {
-  if (!mayHoldUnsafeInteger(text)) return JSON.parse(text);
+  if (!mayHoldUnsafeInteger(text)) return parseJson(text);
   return parse(text, null, parseNumber);
 }
 

@@ -184,6 +184,25 @@ describe("velero CLI", () => {
     expect(calls[1]?.tls?.ca).not.toContain(FILE_PEM);
   });
 
+  it("a download whose object store cannot be reached names the store, not the API server, and never prints the signed URL", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.backups, backupObj("b1"));
+    cli.deps.fetch = async () => {
+      throw new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }) });
+    };
+    cli.onSleep = async () => {
+      for (const req of cli.kube.all(GVR.downloadRequests)) {
+        await cli.kube.patchStatus(GVR.downloadRequests, req.metadata.name, "velero", { status: { phase: "Processed", downloadURL: "http://127.0.0.1:9/b/backups/b1/b1-logs.gz?X-Amz-Signature=SIGMARKER" } });
+      }
+    };
+    const r = await cli.run("backup", "logs", "b1");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `An error occurred: cannot download the BackupLog of "b1" from the object store at http://127.0.0.1:9 (connect ECONNREFUSED 127.0.0.1:9): the backup storage location's publicUrl (or, without one, its s3Url or endpoint) must be reachable from where this command runs\n`,
+    );
+    expect(r.stderr).not.toContain("SIGMARKER");
+  });
+
   it("deletes by name as Velero's commands do when some names are missing (backup, schedule: the rest go; restore: nothing goes)", async () => {
     const cli = createTestCli();
     expect(await cli.run("backup", "delete", "gone", "--confirm")).toMatchObject({ code: 0, stdout: "No backups found\n" });

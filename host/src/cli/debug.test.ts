@@ -20,6 +20,13 @@ function cluster(options: { deployment?: boolean } = {}) {
   kube.containerLogs.set("velero/velero-7d9f/velero", 'time="2024-05-01T11:59:00Z" level=info msg="server started"\n');
   kube.seed(GVR.backups, forBackup("velero", "b1").phase("Completed").build(), forBackup("other", "elsewhere").build());
   kube.seed(GVR.restores, forObject("velero.io/v1", "Restore", "velero", "r1").set("spec", { backupName: "b1" }).set("status", { phase: "Completed" }).build());
+  kube.seed(
+    GVR.downloadRequests,
+    forObject("velero.io/v1", "DownloadRequest", "velero", "b1-dl")
+      .set("spec", { target: { kind: "BackupContents", name: "b1" } })
+      .set("status", { phase: "Processed", downloadURL: "https://s3.example/b/backups/b1/b1.tar.gz?X-Amz-Signature=LIVESIGNATURE" })
+      .build(),
+  );
   kube.seed(GVR.secrets, forSecret("velero", "cloud-credentials", { cloud: Buffer.from("aws_secret_access_key=TOPSECRET").toString("base64") }).build());
   return t;
 }
@@ -65,8 +72,11 @@ describe("velero debug", () => {
     expect(entries.has("velero-bundle/backup_b1.log")).toBe(true);
     expect(entries.has("velero-bundle/restore_r1.log")).toBe(true);
 
-    // Secrets are never read
+    // Secrets are never read; a DownloadRequest's live signed URL is not kept
     const all = [...entries.values()].map((e) => e.data).join("\n");
+    expect(all).not.toContain("LIVESIGNATURE");
+    const requests = names.find((n) => n.startsWith("velero-bundle/kubecapture/velero.io_v1/velero/downloadrequests-")) as string;
+    expect(JSON.parse(entries.get(requests)?.data ?? "")).toMatchObject({ items: [{ metadata: { name: "b1-dl" }, status: { phase: "Processed", downloadURL: "[redacted: a signed URL]" } }] });
     expect(all).not.toContain("TOPSECRET");
     expect(all).not.toContain(Buffer.from("aws_secret_access_key=TOPSECRET").toString("base64"));
     expect(t.kube.actions.some((a) => a.resource === "secrets")).toBe(false);

@@ -187,7 +187,10 @@ class DebugBundle {
       this.#f.err(`Failed to list ${groupResourceString(gvr.group, gvr.resource)} in namespace ${ns}: ${getErrorMessage(err)}\n`);
       return undefined;
     }
-    const list = { apiVersion: groupVersionString(gvr.group, gvr.version), kind: `${kind}List`, metadata: { resourceVersion: listed.resourceVersion }, items: listed.items };
+    // A DownloadRequest's URL is a live signed URL: whoever holds the bundle could read the
+    // backup's tarball (every Secret in it) until it expires. Velero's bundle keeps it; this one says it was there.
+    const items = gvr.resource === "downloadrequests" ? listed.items.map(withoutDownloadUrl) : listed.items;
+    const list = { apiVersion: groupVersionString(gvr.group, gvr.version), kind: `${kind}List`, metadata: { resourceVersion: listed.resourceVersion }, items };
     await add(`${CAPTURE_DIR}/${gvr.group || "core"}_${gvr.version}/${ns}/${gvr.resource}-${this.#stamp}.json`, `${JSON.stringify(list, null, 4)}\n`);
     return listed.items;
   }
@@ -232,4 +235,10 @@ function bundleStamp(d: Date): string {
 /** Go's time.Now().Format("2006-01-02T15-04-05Z.0000"), local time ("Z" is a literal there). */
 function captureStamp(d: Date): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}-${pad(d.getMinutes())}-${pad(d.getSeconds())}Z.${pad(d.getMilliseconds(), 3)}0`;
+}
+
+function withoutDownloadUrl(item: UnstructuredItem): UnstructuredItem {
+  const status = item["status"] as { downloadURL?: unknown } | undefined;
+  if (!status?.downloadURL) return item;
+  return { ...item, status: { ...status, downloadURL: "[redacted: a signed URL]" } };
 }

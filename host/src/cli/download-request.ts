@@ -8,9 +8,10 @@ import { readFile } from "node:fs/promises";
 import { getCACertificates, rootCertificates } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { getErrorMessage, type DownloadTargetKind } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, VeleroError, type DownloadTargetKind } from "@velero-ts/plugin-sdk";
 import { ClusterError, UsageError } from "../shared/errors.js";
 import type { DownloadTls } from "./deps.js";
+import { DOWNLOAD_UNREACHABLE } from "./kube-errors.js";
 import { configString } from "./client-config.js";
 import type { Factory } from "./factory.js";
 import { GVR, VELERO_API_VERSION } from "./resources.js";
@@ -59,10 +60,30 @@ async function fetchUrl(f: Factory, url: string, kind: DownloadTargetKind, name:
       throw err;
     }
   }
-  const response = await f.deps.fetch(url, url.startsWith("https:") ? await downloadTls(f, kind, name) : undefined);
+  const tls = url.startsWith("https:") ? await downloadTls(f, kind, name) : undefined;
+  let response: Response;
+  try {
+    response = await f.deps.fetch(url, tls);
+  } catch (err) {
+    // Named as the object store's trouble (not the API server's), without the signed URL: its
+    // query string is a credential for the file.
+    throw new DownloadUnreachableError(kind, name, new URL(url).origin, err);
+  }
   if (response.status === 404) throw new DownloadNotFoundError(kind, name);
   if (!response.ok) throw new ClusterError(`request failed: ${response.status} ${(await response.text()).slice(0, 300)}`);
   return Buffer.from(await response.arrayBuffer());
+}
+
+/** The signed URL's object store could not be reached (refused, unknown host, TLS...). */
+export class DownloadUnreachableError extends VeleroError {
+  constructor(kind: DownloadTargetKind, name: string, origin: string, cause: unknown) {
+    const why = getErrorMessage((cause as { cause?: unknown }).cause ?? cause);
+    super(
+      DOWNLOAD_UNREACHABLE,
+      `cannot download the ${kind} of "${name}" from the object store at ${origin} (${why}): the backup storage location's publicUrl (or, without one, its s3Url or endpoint) must be reachable from where this command runs`,
+    );
+    this.name = "DownloadUnreachableError";
+  }
 }
 
 /**

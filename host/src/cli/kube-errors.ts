@@ -45,9 +45,13 @@ export function isNotFound(err: unknown): boolean {
 
 const NETWORK_CODES = ["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"];
 
+/** The code of a download whose object store (not the API server) could not be reached. */
+export const DOWNLOAD_UNREACHABLE = "VELERO_DOWNLOAD_UNREACHABLE";
+
 /** True when the API server could not be reached at all (as opposed to answering with an error). */
 export function isUnreachable(err: unknown): boolean {
   for (const e of chain(err)) {
+    if (e.code === DOWNLOAD_UNREACHABLE) return false;
     if (typeof e.code === "string" && NETWORK_CODES.includes(e.code)) return true;
     if (typeof e.errno === "string" && NETWORK_CODES.includes(e.errno)) return true;
     if (/ECONNREFUSED|ENOTFOUND|fetch failed|socket hang up/.test(String(e.message ?? ""))) return true;

@@ -13,7 +13,7 @@ import { GVR } from "../kube/gvr.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
-import { sanitizeStorageError } from "./storage-error.js";
+import { redactStorageSecrets, sanitizeStorageError } from "./storage-error.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 export const DEFAULT_VALIDATION_FREQUENCY_MS = 60_000;
@@ -88,12 +88,12 @@ export class BackupStorageLocationReconciler implements Reconciler {
         throw err;
       }
       const store = await this.#o.getBackupStore(location, { firstValidation: Number.isNaN(last) }).catch((err: unknown) => {
-        log.error({ err: getErrorMessage(err) }, "Error getting a backup store");
+        log.error({ err: redactStorageSecrets(getErrorMessage(err)) }, "Error getting a backup store");
         throw err;
       });
       log.info("Validating BackupStorageLocation");
       await store.isValid().catch((err: unknown) => {
-        log.error({ err: getErrorMessage(err) }, "fail to validate backup store");
+        log.error({ err: redactStorageSecrets(getErrorMessage(err)) }, "fail to validate backup store");
         throw err;
       });
     } catch (err) {

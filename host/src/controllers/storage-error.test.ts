@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sanitizeStorageError } from "./storage-error.js";
+import { redactStorageSecrets, sanitizeStorageError } from "./storage-error.js";
 
 describe("sanitizeStorageError (Velero's BSL status message cleanup)", () => {
   it("keeps an ordinary message as it is", () => {
@@ -35,5 +35,14 @@ describe("sanitizeStorageError (Velero's BSL status message cleanup)", () => {
   it("takes the RESPONSE line when the XML message spans lines (as Go's regexp does)", () => {
     const dump = "rpc error: code = Unknown desc = oops\nRESPONSE 403: 403 Server failed to authenticate the request.\nERROR CODE: AuthenticationFailed\n<Message>Server failed\nRequestId:1</Message>";
     expect(sanitizeStorageError(dump)).toBe("rpc error: code = Unknown desc = AuthenticationFailed: Server failed to authenticate the request.");
+  });
+});
+
+describe("redactStorageSecrets (the location controller's error log lines)", () => {
+  it("redacts SAS signatures and URL passwords and changes nothing else", () => {
+    const raw = 'rpc error: code = InvalidArgument desc = s3Url: invalid URL "http://me:s3cr3t@127.0.0.1:x" and GET https://a.blob.core.windows.net/c?sv=1&sig=abc\nRESPONSE 403: 403 Forbidden\nERROR CODE: AuthenticationFailed';
+    expect(redactStorageSecrets(raw)).toBe(
+      'rpc error: code = InvalidArgument desc = s3Url: invalid URL "http://me:xxxxx@127.0.0.1:x" and GET https://a.blob.core.windows.net/c?sv=***REDACTED***&sig=***REDACTED***\nRESPONSE 403: 403 Forbidden\nERROR CODE: AuthenticationFailed',
+    );
   });
 });

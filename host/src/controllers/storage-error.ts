@@ -10,9 +10,17 @@ import { redactUrlPasswords } from "@velero-ts/plugin-sdk";
 
 const SAS_PARAMS = /([?&])(sig|se|st|sp|spr|sv|sr|sip|srt|ss)=([^&\s<>\n]+)/g;
 
+/**
+ * `message` with its credentials redacted and nothing else changed: Azure SAS token parameters and
+ * the password of any URL (an s3Url with user:password@, as Go's url.Redacted writes it). For the
+ * log lines that carry a location's raw error (Velero logs those unredacted).
+ */
+export function redactStorageSecrets(message: string): string {
+  return redactUrlPasswords(message.replace(SAS_PARAMS, "$1$2=***REDACTED***"));
+}
+
 export function sanitizeStorageError(message: string): string {
-  // Also the password of any URL (an s3Url with user:password@), as Go's url.Redacted writes it.
-  const scrubbed = redactUrlPasswords(message.replace(SAS_PARAMS, "$1$2=***REDACTED***"));
+  const scrubbed = redactStorageSecrets(message);
   if (!scrubbed.includes("RESPONSE") || !scrubbed.includes("ERROR CODE:")) return scrubbed;
 
   const code = /ERROR CODE:\s*(\w+)/.exec(scrubbed)?.[1] ?? "";

@@ -86,6 +86,8 @@ describe("parseObjectStoreConfig", () => {
     { name: "non-bool insecureSkipTLSVerify", config: { insecureSkipTLSVerify: "maybe" }, error: /insecureSkipTLSVerify/ },
     { name: "s3Url without scheme", config: { s3Url: "minio:9000" }, error: /s3Url: invalid URL "minio:9000"/ },
     { name: "publicUrl with ftp scheme", config: { publicUrl: "ftp://x" }, error: /publicUrl: invalid URL/ },
+    // (a URL that does not parse is quoted with its password redacted: the message reaches logs and the location's status)
+    { name: "s3Url that does not parse, with a password", config: { s3Url: "http://me:s3cr3t@127.0.0.1:notaport" }, error: /s3Url: invalid URL "http:\/\/me:xxxxx@127\.0\.0\.1:notaport"/ },
     { name: "unknown checksum", config: { checksumAlgorithm: "MD4" }, error: /invalid checksum algorithm "MD4"/ },
     {
       name: "two SSE methods",

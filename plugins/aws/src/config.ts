@@ -4,7 +4,7 @@
  * fail Init, as in the Go plugin (Velero's host never adds keys beyond bucket/prefix/caCert/
  * credentialsFile).
  */
-import { ValidationError, type ValidationIssue } from "@velero-ts/plugin-sdk";
+import { redactUrlPasswords, ValidationError, type ValidationIssue } from "@velero-ts/plugin-sdk";
 
 /** BackupStorageLocation `spec.config` keys the object store accepts. */
 export const OBJECT_STORE_CONFIG_KEYS = {
@@ -234,7 +234,7 @@ function parseUrl(config: Record<string, string>, key: string, issues: Validatio
     scheme = undefined;
   }
   if (scheme !== "http:" && scheme !== "https:") {
-    issues.push({ path: `config.${key}`, reason: `invalid URL "${raw}": it must parse and start with http:// or https://` });
+    issues.push({ path: `config.${key}`, reason: `invalid URL "${redactUrlPasswords(raw)}": it must parse and start with http:// or https://` });
     return undefined;
   }
   return raw;

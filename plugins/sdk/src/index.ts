@@ -68,6 +68,7 @@ export type {
   PluginKindMap,
 } from "./contract/plugins.js";
 export { emptyResourceSelector } from "./contract/plugins.js";
+export { HOST_OBJECT_STORE_CONFIG_KEYS, validateObjectStoreConfigKeys, validateVolumeSnapshotterConfigKeys } from "./contract/config-keys.js";
 export { PLUGIN_KINDS, PLUGIN_LISTING_ORDER, comparePluginListing, isPluginKind, validatePluginName, qualifyPluginName } from "./contract/kinds.js";
 export type { PluginKind } from "./contract/kinds.js";
 export {
@@ -75,6 +76,7 @@ export {
   isVeleroError,
   ValidationError,
   NotFoundError,
+  UnsupportedError,
   saysNotFound,
   PluginError,
   PluginUnavailableError,

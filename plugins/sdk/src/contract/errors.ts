@@ -44,6 +44,16 @@ export class NotFoundError extends VeleroError {
 }
 
 /**
+ * The plugin does not offer this operation, e.g. an object store that cannot create signed URLs.
+ * Sent as gRPC UNIMPLEMENTED; the conformance suites accept it where an operation is optional.
+ */
+export class UnsupportedError extends VeleroError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("VELERO_UNSUPPORTED", message, options);
+  }
+}
+
+/**
  * Whether an error's text says the object does not exist, in the words object stores use for it:
  * how Velero's host tells a missing backup tarball from other errors (isTarballNotFoundError; a
  * Go plugin's error reaches it as text, its status code unread).

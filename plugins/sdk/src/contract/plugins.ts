@@ -43,7 +43,11 @@ export interface OperationProgress {
  * delimiter kept, one level only).
  */
 export interface ObjectStore {
-  /** (Re)configures the store. May be called more than once on the same instance. */
+  /**
+   * (Re)configures the store. May be called more than once on the same instance. `config` is the
+   * location's `spec.config` plus what every host adds: `bucket` and `prefix` always, `caCert`
+   * and `credentialsFile` when the location sets them (validateObjectStoreConfigKeys allows them).
+   */
   init(config: Record<string, string>): Promise<void>;
   /** Writes the object, replacing any existing one. The body is streamed, never buffered whole. */
   putObject(bucket: string, key: string, body: Readable): Promise<void>;
@@ -56,7 +60,10 @@ export interface ObjectStore {
   listObjects(bucket: string, prefix: string): Promise<string[]>;
   /** Deleting a missing object succeeds. */
   deleteObject(bucket: string, key: string): Promise<void>;
-  /** A URL that fetches the object with a plain GET until `ttlMs` from now. */
+  /**
+   * A URL that fetches the object with a plain GET until `ttlMs` from now. A store that cannot
+   * make one throws UnsupportedError (the CLI's `logs`, `describe --details` and `download` need it).
+   */
   createSignedUrl(bucket: string, key: string, ttlMs: number): Promise<string>;
 }
 
@@ -76,6 +83,10 @@ export interface VolumeInfo {
 
 /** Native volume snapshots of a storage provider. */
 export interface VolumeSnapshotter {
+  /**
+   * (Re)configures the snapshotter: the VolumeSnapshotLocation's `spec.config`, plus
+   * `credentialsFile` when the location sets `spec.credential`.
+   */
   init(config: Record<string, string>): Promise<void>;
   /** Creates a new volume from the snapshot and returns its ID. */
   createVolumeFromSnapshot(input: CreateVolumeFromSnapshotInput): Promise<string>;

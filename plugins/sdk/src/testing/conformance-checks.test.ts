@@ -21,7 +21,8 @@ import { startTestPluginServer } from "./harness.js";
 import { backupItemActionChecks, restoreItemActionChecks } from "./item-action-conformance.js";
 import { itemBlockActionChecks } from "./item-block-action-conformance.js";
 import { InMemoryObjectStore } from "./in-memory-object-store.js";
-import { checkMissingKeyRejected } from "./object-store-conformance.js";
+import { checkAcceptsHostConfigKeys, checkMissingKeyRejected } from "./object-store-conformance.js";
+import { validateObjectStoreConfigKeys } from "../contract/config-keys.js";
 
 const pod: UnstructuredItem = { apiVersion: "v1", kind: "Pod", metadata: { name: "web", namespace: "app" } };
 const backup: Backup = { metadata: { name: "b1", namespace: "velero" }, spec: {} };
@@ -285,5 +286,21 @@ describe("the object store suite's missing-key check", () => {
     };
     await expect(checkMissingKeyRejected(store, "b", "missing/key", true)).rejects.toThrow(/must name the key/);
     await expect(checkMissingKeyRejected(new InMemoryObjectStore(), "b", "missing/key", false)).resolves.toBeUndefined();
+  });
+});
+
+describe("the object store suite's host-keys check", () => {
+  it("fails a store that refuses the bucket and prefix every host adds, saying why, and passes one using validateObjectStoreConfigKeys", async () => {
+    const strict = new InMemoryObjectStore();
+    strict.init = async (config) => {
+      const unknown = Object.keys(config).filter((k) => k !== "root");
+      if (unknown.length) throw new Error(`config has invalid keys [${unknown.join(" ")}]`);
+    };
+    await expect(checkAcceptsHostConfigKeys(strict, "b", { root: "/d" })).rejects.toThrow(
+      /^init\(\{"root":"\/d","bucket":"b","prefix":""\}\) rejected: config has invalid keys \[bucket prefix\]\. Velero and velero-ts always add "bucket" and "prefix"/,
+    );
+    const lenient = new InMemoryObjectStore();
+    lenient.init = async (config) => validateObjectStoreConfigKeys(config, "root");
+    await expect(checkAcceptsHostConfigKeys(lenient, "b", { root: "/d" })).resolves.toBeUndefined();
   });
 });

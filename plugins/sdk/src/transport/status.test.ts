@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import { NotFoundError, PluginError, PluginUnavailableError, ValidationError } from "../contract/errors.js";
+import { NotFoundError, PluginError, PluginUnavailableError, UnsupportedError, ValidationError } from "../contract/errors.js";
 import { decodeRemoteStack, encodeStatusDetails, fromServiceError, MAX_STATUS_TRAILER_BYTES, parseJsStack, STATUS_DETAILS_KEY, toServerStatus } from "./status.js";
 
 const ctx = { kind: "ObjectStore", name: "velero.io/aws", method: "GetObject" };
@@ -16,6 +16,7 @@ describe("toServerStatus", () => {
     // Velero's host reads "not found" from the words only (isTarballNotFoundError): added when missing
     { name: "NotFoundError", error: new NotFoundError("missing"), code: grpc.status.NOT_FOUND, details: "missing (not found)" },
     { name: "NotFoundError that says so", error: new NotFoundError('object "k" does not exist'), code: grpc.status.NOT_FOUND, details: 'object "k" does not exist' },
+    { name: "UnsupportedError", error: new UnsupportedError("signed URLs are not supported"), code: grpc.status.UNIMPLEMENTED, details: "signed URLs are not supported" },
     { name: "string", error: "just text", code: grpc.status.UNKNOWN, details: "just text" },
     { name: "undefined", error: undefined, code: grpc.status.UNKNOWN, details: "undefined" },
     { name: "nested gRPC status keeps its code", error: serviceError(grpc.status.PERMISSION_DENIED, "denied"), code: grpc.status.PERMISSION_DENIED, details: "denied" },
@@ -97,6 +98,13 @@ describe("fromServiceError", () => {
     const nf = fromServiceError(serviceError(grpc.status.NOT_FOUND, "key"), ctx);
     expect(nf).toBeInstanceOf(NotFoundError);
     expect(nf.cause).toBeInstanceOf(PluginError);
+  });
+
+  it("maps UNIMPLEMENTED to UnsupportedError, which the plugin manager does not take for a lost process", () => {
+    const unsupported = fromServiceError(serviceError(grpc.status.UNIMPLEMENTED, "signed URLs are not supported"), ctx);
+    expect(unsupported).toBeInstanceOf(UnsupportedError);
+    expect(unsupported.message).toBe("rpc error: code = Unimplemented desc = signed URLs are not supported");
+    expect((unsupported as { reason?: unknown }).reason).toBeUndefined();
   });
 
   it("ignores an unreadable details trailer", () => {

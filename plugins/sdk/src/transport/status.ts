@@ -2,13 +2,14 @@
  * Error transport (velero-compat.md 3.11). gRPC status codes exist only in this folder.
  *
  * Server side: every thrown value becomes a gRPC status: code UNKNOWN (like Velero's Go framework;
- * ValidationError -> INVALID_ARGUMENT, NotFoundError -> NOT_FOUND, a crash -> ABORTED), message =
+ * ValidationError -> INVALID_ARGUMENT, NotFoundError -> NOT_FOUND, UnsupportedError -> UNIMPLEMENTED,
+ * a crash -> ABORTED), message =
  * the error message, and a `google.rpc.Status` in the `grpc-status-details-bin` trailer whose
  * details carry a `generated.Stack` built from the JS stack (Velero's host logs frame 0 as
  * error.file / error.function).
  *
  * Client side: a status becomes a PluginError (reason from the code, remote stack decoded), a
- * NotFoundError for NOT_FOUND, or a PluginUnavailableError when the connection is gone.
+ * NotFoundError for NOT_FOUND, an UnsupportedError for UNIMPLEMENTED, or a PluginUnavailableError when the connection is gone.
  */
 import * as grpc from "@grpc/grpc-js";
 import { decodeMessage, encodeMessage } from "@velero-ts/proto";
@@ -19,6 +20,7 @@ import {
   PluginError,
   PluginUnavailableError,
   saysNotFound,
+  UnsupportedError,
   type PluginErrorReason,
   type RemoteStackFrame,
 } from "../contract/errors.js";
@@ -83,6 +85,7 @@ function codeFor(error: unknown): grpc.status {
   if (isVeleroError(error)) {
     if (error.code === "VELERO_VALIDATION") return grpc.status.INVALID_ARGUMENT;
     if (error.code === "VELERO_NOT_FOUND") return grpc.status.NOT_FOUND;
+    if (error.code === "VELERO_UNSUPPORTED") return grpc.status.UNIMPLEMENTED;
   }
   // An error that already is a gRPC status (e.g. from a nested call) keeps its code, as in Go.
   if (isServiceError(error) && error.code !== grpc.status.OK) return error.code;
@@ -165,6 +168,8 @@ export function fromServiceError(error: unknown, ctx: CallContext): Error {
   const message = `rpc error: code = ${GO_CODE_NAMES[error.code] ?? `Code(${error.code})`} desc = ${details}`;
   const pluginError = new PluginError({ kind: ctx.kind, pluginName: ctx.name, reason: reasonFor(error.code), message, remoteStack }, { cause: error });
   if (error.code === grpc.status.NOT_FOUND) return new NotFoundError(message, { cause: pluginError });
+  // (not a lost process: the plugin answered that it does not do this)
+  if (error.code === grpc.status.UNIMPLEMENTED) return new UnsupportedError(message, { cause: pluginError });
   return pluginError;
 }
 

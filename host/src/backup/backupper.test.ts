@@ -244,6 +244,25 @@ describe("KubernetesBackupper and an action's additional items", () => {
   });
 });
 
+describe("KubernetesBackupper and an action's malformed selector", () => {
+  it("fails the backup naming the action (as the restore does), not only the selector", async () => {
+    const action: NamedAction<BackupItemActionV2> = {
+      name: "example.io/bad-selector",
+      action: {
+        appliesTo: async () => ({ ...emptyResourceSelector(), selector: "app in (a,b" }),
+        execute: async (item: UnstructuredItem) => ({ item, additionalItems: [], operationId: "", postOperationItems: [] }),
+        progress: async () => {
+          throw new Error("unused");
+        },
+        cancel: async () => undefined,
+      },
+    };
+    await expect(run({ includedNamespaces: ["app"] }, { actions: [action] })).rejects.toThrow(
+      'backup item action "example.io/bad-selector" has an invalid label selector: invalid label selector "app in (a,b": cannot parse "app in (a,b"',
+    );
+  });
+});
+
 describe("KubernetesBackupper matching actions", () => {
   it("matches every action against the item as read, not as an earlier action left it (Velero's ShouldUse takes the original metadata)", async () => {
     const kube = cluster();

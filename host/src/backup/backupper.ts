@@ -364,8 +364,8 @@ class BackupRun {
     }
     log.info(`Backing up all volumes using pod volume backup: ${this.#spec.defaultVolumesToFsBackup === true}`);
     this.#hooks = resolveResourceHooks(this.#spec.hooks?.resources, this.#catalog);
-    this.#actions = await this.#resolveActions(this.#in.actions);
-    this.#itemBlockActions = await this.#resolveActions(this.#in.itemBlockActions ?? []);
+    this.#actions = await this.#resolveActions(this.#in.actions, "backup item action");
+    this.#itemBlockActions = await this.#resolveActions(this.#in.itemBlockActions ?? [], "item block action");
 
     // Each resource's items are grouped into item blocks and backed up as soon as its LISTs are
     // in, while the next LISTs are already in flight; namespace objects go last, once it is known
@@ -585,10 +585,16 @@ class BackupRun {
 
   // ---- actions -------------------------------------------------------------------------------
 
-  async #resolveActions<T extends { appliesTo(): Promise<ResourceSelector> }>(actions: NamedAction<T>[]): Promise<ResolvedAction<T>[]> {
+  async #resolveActions<T extends { appliesTo(): Promise<ResourceSelector> }>(actions: NamedAction<T>[], kind: string): Promise<ResolvedAction<T>[]> {
     const out: ResolvedAction<T>[] = [];
     for (const { name, action } of actions) {
       const sel = await action.appliesTo();
+      let selector: LabelSelector | undefined;
+      try {
+        selector = parseSelector(sel.selector);
+      } catch (err) {
+        throw new Error(`${kind} "${name}" has an invalid label selector: ${(err as Error).message}`, { cause: err });
+      }
       out.push({
         name,
         action,
@@ -597,7 +603,7 @@ class BackupRun {
           (sel.excludedResources ?? []).map((r) => this.#catalog.canonical(r)),
         ),
         namespaces: new IncludesExcludes(sel.includedNamespaces ?? [], sel.excludedNamespaces ?? []),
-        selector: sel.selector ? parseSelector(sel.selector) : undefined,
+        selector,
       });
     }
     return out;
@@ -850,7 +856,7 @@ class BackupRun {
    */
   async finalize(ids: ResourceIdentifier[]): Promise<number> {
     const sink = this.#finalizeSink as FinalizeSink;
-    this.#actions = await this.#resolveActions(this.#in.actions);
+    this.#actions = await this.#resolveActions(this.#in.actions, "backup item action");
     const order = new Map(this.#catalog.resources.map((r, i) => [groupResourceString(r.group, r.resource), i]));
     const resolved = ids.map((id) => ({ id, resource: this.#catalog.resolve(groupResourceString(id.group, id.resource)) }));
     resolved.sort((a, b) => rank(a.resource) - rank(b.resource));

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import type { UnstructuredItem } from "../api/v1/types.js";
 import { getErrorMessage } from "../contract/errors.js";
+import { parseLabelSelector, type LabelMatcher } from "../contract/labels.js";
 import type { OperationProgress, ResourceIdentifier, ResourceSelector } from "../contract/plugins.js";
 import { parseLosslessJson, stringifyLosslessJson } from "../transport/json.js";
 
@@ -27,7 +28,13 @@ export function expectSamples(items: readonly UnstructuredItem[]): void {
   expect(items.length, "the conformance target needs at least one sample item").toBeGreaterThan(0);
 }
 
-export function expectSelector(selector: ResourceSelector, call = "appliesTo()"): void {
+/**
+ * A well-formed ResourceSelector: string arrays, and a label selector string the host can parse
+ * (a malformed one fails every backup or restore the action is installed for, on both hosts).
+ * With `samples`, each sample item must also match that label selector: the host would never
+ * call the action for one that does not, so the suite would test nothing real.
+ */
+export function expectSelector(selector: ResourceSelector, call = "appliesTo()", samples: readonly UnstructuredItem[] = []): void {
   expect(selector, `${call} must resolve to a ResourceSelector`).toBeTypeOf("object");
   const lists = ["includedNamespaces", "excludedNamespaces", "includedResources", "excludedResources"] as const;
   for (const field of lists) {
@@ -36,6 +43,15 @@ export function expectSelector(selector: ResourceSelector, call = "appliesTo()")
     for (const entry of list as unknown[]) expect(entry, `${call}.${field} must hold only strings`).toBeTypeOf("string");
   }
   expect(selector.selector, `${call}.selector must be a label selector string ("" for none)`).toBeTypeOf("string");
+  let matcher: LabelMatcher;
+  try {
+    matcher = parseLabelSelector(selector.selector);
+  } catch (error) {
+    expect.fail(`${call}.selector is not a valid label selector (hosts fail every backup and restore with it): ${getErrorMessage(error)}`);
+  }
+  for (const item of samples) {
+    expect(matcher.matches(item.metadata.labels), `sample item ${itemLabel(item)} does not match ${call}.selector "${selector.selector}": a host would never pass it to the action`).toBe(true);
+  }
 }
 
 export function expectIdentifiers(ids: ResourceIdentifier[], call: string): void {
@@ -43,6 +59,7 @@ export function expectIdentifiers(ids: ResourceIdentifier[], call: string): void
   ids.forEach((id, i) => {
     const at = `${call}[${i}]`;
     expect(id.group, `${at}.group must be a string ("" for the core group)`).toBeTypeOf("string");
+    expect(id.group, `${at}.group must be an API group without a version ("" for the core group, "apps", not "v1" or "apps/v1")`).not.toMatch(/^v\d+((alpha|beta)\d+)?$|\//);
     expect(id.resource, `${at}.resource must be the plural, lowercase resource name (e.g. "persistentvolumeclaims")`).toMatch(/^[a-z0-9]+$/);
     expect(id.namespace, `${at}.namespace must be a string ("" for a cluster-scoped resource)`).toBeTypeOf("string");
     expect(id.name, `${at}.name must be a non-empty string`).toBeTypeOf("string");

@@ -268,6 +268,25 @@ describe("itemBlockActionChecks", () => {
     const action: ItemBlockAction = { appliesTo: async () => ({ ...emptyResourceSelector(), selector: undefined as never }), getRelatedItems: async () => [] };
     await expect(itemBlockActionChecks.appliesTo({ action, backup, items: [pod] })).rejects.toThrow(/appliesTo\(\)\.selector must be a label selector string/);
   });
+
+  it("fails a label selector hosts cannot parse, and a sample item the selector leaves out; passes one that selects the samples", async () => {
+    const selecting = (selector: string): ItemBlockAction => ({ appliesTo: async () => ({ ...emptyResourceSelector(), selector }), getRelatedItems: async () => [] });
+    await expect(itemBlockActionChecks.appliesTo({ action: selecting("app in (a,b"), backup, items: [pod] })).rejects.toThrow(
+      /appliesTo\(\)\.selector is not a valid label selector \(hosts fail every backup and restore with it\): invalid label selector "app in \(a,b"/,
+    );
+    const labelled = { ...pod, metadata: { ...pod.metadata, labels: { app: "web" } } };
+    await expect(itemBlockActionChecks.appliesTo({ action: selecting("app=db"), backup, items: [labelled] })).rejects.toThrow(
+      /sample item Pod app\/web does not match appliesTo\(\)\.selector "app=db": a host would never pass it to the action/,
+    );
+    await expect(itemBlockActionChecks.appliesTo({ action: selecting("app in (web,db)"), backup, items: [labelled] })).resolves.toBeUndefined();
+  });
+
+  it("fails a related item whose group is a version", async () => {
+    await expect(itemBlockActionChecks.relatedItems({ action: relating(async () => [{ ...claim, group: "v1" }]), backup, items: [pod] })).rejects.toThrow(
+      /\[0\]\.group must be an API group without a version/,
+    );
+    await expect(itemBlockActionChecks.relatedItems({ action: relating(async () => [{ ...claim, group: "apps/v1" }]), backup, items: [pod] })).rejects.toThrow(/group must be an API group/);
+  });
 });
 
 describe("the object store suite's missing-key check", () => {

@@ -26,8 +26,8 @@ export interface DeleteItemActionConformanceTarget {
 
 /** @internal The body of each test of the suite (exported for the SDK's own tests). */
 export const deleteItemActionChecks = {
-  async appliesTo({ action }: DeleteItemActionConformanceTarget): Promise<void> {
-    expectSelector(await attempt("appliesTo()", () => action.appliesTo()));
+  async appliesTo({ action, items }: DeleteItemActionConformanceTarget): Promise<void> {
+    expectSelector(await attempt("appliesTo()", () => action.appliesTo()), "appliesTo()", items);
   },
 
   async execute({ action, backup, items }: DeleteItemActionConformanceTarget): Promise<void> {

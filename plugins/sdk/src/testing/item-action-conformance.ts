@@ -53,8 +53,8 @@ function isRestoreItemActionV2(action: RestoreItemAction | RestoreItemActionV2):
 
 /** @internal The body of each test of the BackupItemAction suite (exported for the SDK's own tests). */
 export const backupItemActionChecks = {
-  async appliesTo({ action }: BackupItemActionConformanceTarget): Promise<void> {
-    expectSelector(await attempt("appliesTo()", () => action.appliesTo()));
+  async appliesTo({ action, items }: BackupItemActionConformanceTarget): Promise<void> {
+    expectSelector(await attempt("appliesTo()", () => action.appliesTo()), "appliesTo()", items);
   },
 
   async execute({ action, backup, items }: BackupItemActionConformanceTarget): Promise<void> {
@@ -89,8 +89,8 @@ export const backupItemActionChecks = {
 
 /** @internal The body of each test of the RestoreItemAction suite (exported for the SDK's own tests). */
 export const restoreItemActionChecks = {
-  async appliesTo({ action }: RestoreItemActionConformanceTarget): Promise<void> {
-    expectSelector(await attempt("appliesTo()", () => action.appliesTo()));
+  async appliesTo({ action, items }: RestoreItemActionConformanceTarget): Promise<void> {
+    expectSelector(await attempt("appliesTo()", () => action.appliesTo()), "appliesTo()", items);
   },
 
   async execute({ action, restore, items }: RestoreItemActionConformanceTarget): Promise<void> {

@@ -24,8 +24,8 @@ export interface ItemBlockActionConformanceTarget {
 
 /** @internal The body of each test of the suite (exported for the SDK's own tests). */
 export const itemBlockActionChecks = {
-  async appliesTo({ action }: ItemBlockActionConformanceTarget): Promise<void> {
-    expectSelector(await attempt("appliesTo()", () => action.appliesTo()));
+  async appliesTo({ action, items }: ItemBlockActionConformanceTarget): Promise<void> {
+    expectSelector(await attempt("appliesTo()", () => action.appliesTo()), "appliesTo()", items);
   },
 
   async relatedItems({ action, backup, items }: ItemBlockActionConformanceTarget): Promise<void> {

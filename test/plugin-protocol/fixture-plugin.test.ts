@@ -295,10 +295,12 @@ describe.each([
       const line = records.find((r) => r.message === "fixture store initialised");
       expect(line).toBeDefined();
       expect(line!.level).toBe("info");
-      // the SDK logger names the plugin itself; the host adds the executable as cmd
+      // the SDK logger names the plugin itself; the host adds the executable as cmd, and its
+      // file name as pluginName (Velero's log adapter's field)
       expect(line!.fields).toMatchObject({
         plugin: "test.io/store",
         pluginKind: "ObjectStore",
+        pluginName: "velero-plugin-fixture",
         cmd: join(pluginDir, "velero-plugin-fixture"),
         bucket: "files",
       });

@@ -122,7 +122,9 @@ export function pluginEnvironment(extra: Record<string, string> = {}, transport:
  */
 export async function launchPlugin(cmd: PluginCommand, options: LaunchOptions): Promise<PluginProcess> {
   const name = describeCommand(cmd);
-  const fields = { plugin: basename(cmd.command), cmd: cmd.command };
+  // (`pluginName` as Velero's log adapter names it; `plugin` too, which a plugin's own lines set to the
+  // registered name it logs for)
+  const fields = { plugin: basename(cmd.command), pluginName: basename(cmd.command), cmd: cmd.command };
   const transport = options.transport ?? defaultPluginTransport();
   const child = spawn(cmd.command, [...cmd.args], {
     env: pluginEnvironment(options.env, transport),

@@ -82,7 +82,7 @@ function errorFields(obj: Record<string, unknown>): Record<string, unknown> {
  * Velero passes its own server flags (logrus level names) to every plugin; as with Go's flag
  * parsing, the last `--log-level` given wins.
  */
-export function levelFromArgv(argv: readonly string[] = process.argv): PluginLogLevel | undefined {
+export function levelFromArgv(argv: readonly string[] = process.argv): PluginLogLevel | "silent" | undefined {
   for (let i = argv.length - 1; i >= 0; i--) {
     const arg = argv[i] ?? "";
     let value: string | undefined;
@@ -98,9 +98,10 @@ export function levelFromArgv(argv: readonly string[] = process.argv): PluginLog
       case "warn":
       case "warning":
         return "warn";
+      // logrus at fatal or panic writes only those levels, which this logger does not have
       case "fatal":
       case "panic":
-        return "error";
+        return "silent";
       default:
         return undefined;
     }

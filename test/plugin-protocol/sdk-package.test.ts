@@ -1,9 +1,10 @@
 // An outside author's path, end to end: pack the SDK (npm run sdk:pack's packSdk), install the
 // tarballs into a fresh project outside the repository, write the README's example plugin and
 // build script verbatim (read from between its markers), type-check the plugin against the
-// installed SDK with skipLibCheck off, build it with the README's recipe, and run the binary as a
-// host would: one handshake line on stdout, then ListPlugins over the connection lists the
-// example's plugins.
+// installed SDK with skipLibCheck off, build it with the README's two recipes (an ES module for
+// hosts with Node; a Node single executable for Velero's image, which has none), and run each
+// binary as a host would: one handshake line on stdout, then ListPlugins over the connection lists
+// the example's plugins under that binary's path.
 import { spawn, type ChildProcess } from "node:child_process";
 import { access, constants, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -62,8 +63,9 @@ async function installedVersion(name: string): Promise<string> {
 let root: string;
 let project: string;
 let binary: string;
-let plugin: ChildProcess | undefined;
-let connection: PluginConnection | undefined;
+let seaBinary: string;
+const plugins: ChildProcess[] = [];
+const connections: PluginConnection[] = [];
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "vt-sdk-package-"));
@@ -72,18 +74,20 @@ beforeAll(async () => {
   const { tarballs } = await packSdk(join(root, "tarballs"));
   await writeFile(join(project, "package.json"), JSON.stringify({ name: "velero-plugin-example", version: "1.0.0", private: true, type: "module" }, null, 2));
   // the exact versions this repository installed, so npm finds them in its cache
-  const devTools = await Promise.all(["esbuild", "typescript", "@types/node"].map(async (name) => `${name}@${await installedVersion(name)}`));
+  const devTools = await Promise.all(["esbuild", "typescript", "@types/node", "postject"].map(async (name) => `${name}@${await installedVersion(name)}`));
   const [npm, npmArgs] = npmCommand();
   await run(npm, [...npmArgs, "install", ...tarballs, ...devTools, "--prefer-offline", "--no-audit", "--no-fund"], project, INSTALL_TIMEOUT_MS);
   const readme = await readFile(README, "utf8");
   await writeFile(join(project, "plugin.ts"), readmeSnippet(readme, "example-plugin"));
   await writeFile(join(project, "build.mjs"), readmeSnippet(readme, "example-build"));
+  await writeFile(join(project, "build-sea.mjs"), readmeSnippet(readme, "example-build-sea"));
   binary = join(project, "dist", "velero-plugin-example");
+  seaBinary = join(project, "dist", "velero-plugin-example-sea");
 }, INSTALL_TIMEOUT_MS + 60_000);
 
 afterAll(async () => {
-  connection?.close();
-  if (plugin && plugin.exitCode === null && plugin.signalCode === null) plugin.kill("SIGKILL");
+  for (const connection of connections) connection.close();
+  for (const plugin of plugins) if (plugin.exitCode === null && plugin.signalCode === null) plugin.kill("SIGKILL");
   if (root) await rm(root, { recursive: true, force: true });
 });
 
@@ -121,35 +125,48 @@ describe("the SDK installed from its tarballs outside the repository", () => {
   });
 
   it("prints exactly one handshake line, then lists the example's plugins over the connection", async () => {
-    const socketDir = join(root, "sockets"); // the plugin's private socket directory goes under root too
-    await mkdir(socketDir);
-    const child = spawn(binary, [], { cwd: root, env: outsideEnv({ VELERO_PLUGIN: "hello", PLUGIN_UNIX_SOCKET_DIR: socketDir }), stdio: ["ignore", "pipe", "pipe"] });
-    plugin = child;
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    // the SDK closes its stdout right after the handshake line, while the plugin keeps running
-    const stdout = await new Promise<string>((resolve, reject) => {
-      let text = "";
-      child.stdout.on("data", (d: Buffer) => (text += d.toString()));
-      child.stdout.once("end", () => resolve(text));
-      child.once("exit", (code, signal) => reject(new Error(`the plugin exited (${signal ?? code}) before ending its stdout; stdout ${JSON.stringify(text)}, stderr ${stderr}`)));
-    });
-    expect(stdout.split("\n")).toHaveLength(2); // one line and its newline
-    expect(stdout).toMatch(/^1\|2\|unix\|[^|\n]+\|grpc\|\n$/);
-
-    connection = connectPlugin(parseHandshake(stdout.trimEnd()));
-    await checkHealth(connection, 20_000);
-    const registered = [...readmeSnippet(await readFile(README, "utf8"), "example-plugin").matchAll(/\.register(\w+)\("([^"]+)"/g)].map((m) => ({
-      command: binary,
-      kind: m[1] ?? "",
-      name: m[2] ?? "",
-    }));
-    expect(registered.length).toBeGreaterThan(0);
-    const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
-    expect((await listPlugins(connection)).sort(byName)).toEqual(registered.sort(byName));
-
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    await shutdownPlugin(connection);
-    expect(await exited).toBe(0);
+    await expectServesTheExample(binary, outsideEnv());
   });
+
+  it("builds the README's single-executable recipe into a binary that runs without any node on the PATH", async () => {
+    await run(process.execPath, ["build-sea.mjs"], project, 300_000);
+    await access(seaBinary, constants.X_OK);
+    expect((await readFile(seaBinary)).subarray(0, 4).toString("latin1")).toBe("\x7fELF");
+    await expectServesTheExample(seaBinary, { ...outsideEnv(), PATH: "/nonexistent" });
+  }, 360_000);
 });
+
+/** Runs `executable` as a host would: one handshake line on stdout, ListPlugins lists the README example's plugins under its path, Shutdown ends it. */
+async function expectServesTheExample(executable: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const socketDir = await mkdtemp(join(root, "sockets-")); // the plugin's private socket directory goes under root too
+  const child = spawn(executable, [], { cwd: root, env: { ...env, VELERO_PLUGIN: "hello", PLUGIN_UNIX_SOCKET_DIR: socketDir }, stdio: ["ignore", "pipe", "pipe"] });
+  plugins.push(child);
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  // the SDK closes its stdout right after the handshake line, while the plugin keeps running
+  const stdout = await new Promise<string>((resolve, reject) => {
+    let text = "";
+    child.stdout.on("data", (d: Buffer) => (text += d.toString()));
+    child.stdout.once("end", () => resolve(text));
+    child.once("exit", (code, signal) => reject(new Error(`the plugin exited (${signal ?? code}) before ending its stdout; stdout ${JSON.stringify(text)}, stderr ${stderr}`)));
+  });
+  expect(stdout.split("\n")).toHaveLength(2); // one line and its newline
+  expect(stdout).toMatch(/^1\|2\|unix\|[^|\n]+\|grpc\|\n$/);
+
+  const connection = connectPlugin(parseHandshake(stdout.trimEnd()));
+  connections.push(connection);
+  await checkHealth(connection, 20_000);
+  const registered = [...readmeSnippet(await readFile(README, "utf8"), "example-plugin").matchAll(/\.register(\w+)\("([^"]+)"/g)].map((m) => ({
+    command: executable,
+    kind: m[1] ?? "",
+    name: m[2] ?? "",
+  }));
+  expect(registered.length).toBeGreaterThan(0);
+  const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
+  expect((await listPlugins(connection)).sort(byName)).toEqual(registered.sort(byName));
+
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  await shutdownPlugin(connection);
+  expect(await exited).toBe(0);
+  expect(stderr, "a warning on stderr lands in every backup's log").not.toContain("ExperimentalWarning");
+}

@@ -70,6 +70,8 @@ export type {
 export { emptyResourceSelector } from "./contract/plugins.js";
 export { fromLabelSelector, formatLabelSelector, LABEL_KEY, LABEL_VALUE, labelSelectorError, MATCH_EVERYTHING, parseLabelSelector } from "./contract/labels.js";
 export type { LabelMatcher } from "./contract/labels.js";
+export { getPluginConfig, pluginConfigLabelSelector, veleroServerFlags } from "./contract/server-flags.js";
+export type { PluginConfigMap, VeleroServerFlags } from "./contract/server-flags.js";
 export { HOST_OBJECT_STORE_CONFIG_KEYS, validateObjectStoreConfigKeys, validateVolumeSnapshotterConfigKeys } from "./contract/config-keys.js";
 export { PLUGIN_KINDS, PLUGIN_LISTING_ORDER, comparePluginListing, isPluginKind, validatePluginName, qualifyPluginName } from "./contract/kinds.js";
 export type { PluginKind } from "./contract/kinds.js";

@@ -1,6 +1,7 @@
 /** Shared helpers of the built-in restore item actions. */
 import {
   emptyResourceSelector,
+  getPluginConfig as getSdkPluginConfig,
   type ResourceIdentifier,
   type ResourceSelector,
   type RestoreItemAction,
@@ -34,12 +35,7 @@ export function output(item: UnstructuredItem, additionalItems: ResourceIdentifi
  * `<name>: RestoreItemAction`), or undefined. More than one is an error, like Velero.
  */
 export async function getPluginConfig(deps: BuiltinActionDeps, pluginName: string): Promise<UnstructuredItem | undefined> {
-  const selector = `velero.io/plugin-config,${pluginName}=RestoreItemAction`;
-  const { items } = await deps.kube.list(GVR.configMaps, { namespace: deps.veleroNamespace, labelSelector: selector });
-  if (items.length > 1) {
-    throw new Error(`found more than one ConfigMap matching label selector "${selector}": [${items.map((i) => i.metadata.name).join(" ")}]`);
-  }
-  return items[0];
+  return getSdkPluginConfig("RestoreItemAction", pluginName, async (labelSelector) => (await deps.kube.list(GVR.configMaps, { namespace: deps.veleroNamespace, labelSelector })).items);
 }
 
 /** Wraps a v1 action as v2 (no async operations, never waits for additional items). */

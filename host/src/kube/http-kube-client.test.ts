@@ -377,6 +377,18 @@ describe("HttpKubeClient: an expired token in the reused headers", () => {
   });
 });
 
+/** A client of the server `s` whose user's credential comes from the exec plugin `plugin`. */
+function execCredentialClient(s: Server, plugin: string): HttpKubeClient {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "c", server: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    users: [{ name: "u", exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin, args: [], env: [], interactiveMode: "Never" } as never }],
+    contexts: [{ name: "x", cluster: "c", user: "u" }],
+    currentContext: "x",
+  });
+  return new HttpKubeClient(kc);
+}
+
 describe("HttpKubeClient: exec credentials", () => {
   it("asks an exec credential plugin again after a 401, though its credential had no expiry (client-node would keep it for ever), as client-go does", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vt-exec-cred-"));
@@ -391,14 +403,7 @@ describe("HttpKubeClient: exec credentials", () => {
         res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
         res.end(JSON.stringify(ok ? configMap : { kind: "Status", apiVersion: "v1", status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 }));
       });
-      const kc = new KubeConfig();
-      kc.loadFromOptions({
-        clusters: [{ name: "c", server: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, skipTLSVerify: true }],
-        users: [{ name: "u", exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin, args: [], env: [], interactiveMode: "Never" } as never }],
-        contexts: [{ name: "x", cluster: "c", user: "u" }],
-        currentContext: "x",
-      });
-      const client = new HttpKubeClient(kc);
+      const client = execCredentialClient(s, plugin);
       expect(await client.get(GVR.configMaps, "c", "n")).toMatchObject({ metadata: { name: "c" } });
       expect(seen).toEqual(["Bearer token-1", "Bearer token-2"]);
       await client.close();
@@ -415,14 +420,7 @@ describe("HttpKubeClient: a broken exec credential", () => {
       const plugin = join(dir, "cred.sh");
       writeFileSync(plugin, `#!/bin/sh\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":TOKENMARKER42}}'\n`, { mode: 0o755 });
       const s = await serve((_req, res) => res.end(JSON.stringify(configMap)));
-      const kc = new KubeConfig();
-      kc.loadFromOptions({
-        clusters: [{ name: "c", server: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, skipTLSVerify: true }],
-        users: [{ name: "u", exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin, args: [], env: [], interactiveMode: "Never" } as never }],
-        contexts: [{ name: "x", cluster: "c", user: "u" }],
-        currentContext: "x",
-      });
-      const client = new HttpKubeClient(kc);
+      const client = execCredentialClient(s, plugin);
       const failure = await client.get(GVR.configMaps, "c", "n").then(
         () => "",
         (err: unknown) => (err as Error).message,

@@ -3,7 +3,8 @@
  * no importable singleton. Credentials are redacted (by field name, and inside strings).
  */
 import { redactCredentials, redactCredentialText } from "@velero-ts/plugin-sdk";
-import { pino, type Logger as PinoLogger } from "pino";
+import { withChildBindings } from "@velero-ts/plugin-sdk/host";
+import { pino } from "pino";
 import { logrusLevel, LogrusTextLogger } from "./logrus-format.js";
 
 /** The narrow logger interface the host passes around (a subset of pino's). */
@@ -54,7 +55,7 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     // written here, as Velero's server log has them.
     return new LogrusTextLogger({ write: (line) => void destination.write(line) }, logrusLevel(toPinoLevel(options.level ?? "info")));
   }
-  const base: PinoLogger = pino(
+  const base = pino(
     {
       level: toPinoLevel(options.level ?? "info"),
       base: undefined,
@@ -69,21 +70,9 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     },
     destination as pino.DestinationStream,
   );
-  return redactingChildren(base);
+  return withChildBindings(base, redactCredentials);
 }
 
-/** pino with each child's fields redacted as it is made (pino applies no formatter to a child's bindings). */
-function redactingChildren(logger: PinoLogger): Logger {
-  return {
-    trace: logger.trace.bind(logger),
-    debug: logger.debug.bind(logger),
-    info: logger.info.bind(logger),
-    warn: logger.warn.bind(logger),
-    error: logger.error.bind(logger),
-    isLevelEnabled: logger.isLevelEnabled.bind(logger),
-    child: (bindings) => redactingChildren(logger.child(redactCredentials(bindings))),
-  };
-}
 
 /** A logger that drops everything (tests, library defaults). */
 export function createSilentLogger(): Logger {

@@ -33,3 +33,4 @@ export { createItemBlockActionClient } from "./transport/item-block-action.clien
 export { adaptBackupItemActionV1, adaptRestoreItemActionV1 } from "./transport/adapters.js";
 export { OBJECT_CHUNK_BYTES, MAX_OBJECT_CHUNK_BYTES } from "./transport/stream.js";
 export { jsonSyntaxMessage, parseJson, parseLosslessJson, stringifyLosslessJson } from "./transport/json.js";
+export { withChildBindings } from "./logger.js";

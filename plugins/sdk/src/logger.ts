@@ -146,18 +146,24 @@ export function createPluginLogger(options: PluginLoggerOptions = {}): PluginLog
     },
     destination,
   );
-  return wrap(options.fields ? logger.child(redactCredentials(sanitize(options.fields))) : logger);
+  // Child bindings are sanitised (rule 2) and redacted, once per child.
+  const bindings = (fields: Record<string, unknown>): Record<string, unknown> => redactCredentials(sanitize(fields));
+  return withChildBindings(options.fields ? logger.child(bindings(options.fields)) : logger, bindings);
 }
 
-// Child bindings are sanitised (rule 2) and redacted here, once per child.
-function wrap(logger: PinoLogger): PluginLogger {
+/**
+ * `logger` with every child's bindings passed through `transform` as the child is made (pino
+ * runs no formatter on a child's bindings): how the SDK's and the host's loggers redact them.
+ */
+export function withChildBindings(logger: PinoLogger, transform: (bindings: Record<string, unknown>) => Record<string, unknown>): PluginLogger & { isLevelEnabled(level: string): boolean } {
   return {
     trace: logger.trace.bind(logger),
     debug: logger.debug.bind(logger),
     info: logger.info.bind(logger),
     warn: logger.warn.bind(logger),
     error: logger.error.bind(logger),
-    child: (bindings) => wrap(logger.child(redactCredentials(sanitize(bindings)))),
+    isLevelEnabled: logger.isLevelEnabled.bind(logger),
+    child: (bindings) => withChildBindings(logger.child(transform(bindings)), transform),
   };
 }
 

@@ -48,7 +48,7 @@ import { checkBackupItemOperations, countOperations, type BackupPostProcessingTr
 import { patchFinalStatus } from "./final-patch.js";
 import { backoffDelay } from "./runtime/work-queue.js";
 import { keyOf } from "./runtime/informer.js";
-import { scheduleOf, validLabelValue } from "./lifecycle-common.js";
+import { BACKUP_EXISTS_IN_STORAGE, scheduleOf, validLabelValue } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 export const DEFAULT_BACKUP_TTL_MS = 720 * 3_600_000;
@@ -496,7 +496,7 @@ export class BackupReconciler implements Reconciler {
       return failBeforeStart(getErrorMessage(err));
     }
     try {
-      if (await store.backupExists(b.metadata.name ?? "")) return failBeforeStart("backup already exists in object storage");
+      if (await store.backupExists(b.metadata.name ?? "")) return failBeforeStart(BACKUP_EXISTS_IN_STORAGE);
     } catch (err) {
       return failBeforeStart(`error checking if backup already exists in object storage: ${getErrorMessage(err)}`);
     }

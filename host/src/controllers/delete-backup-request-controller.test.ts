@@ -188,6 +188,22 @@ describe("DeleteBackupRequestReconciler", () => {
     expect(deletes.slice(0, 2).sort()).toEqual(["deletebackuprequests/b1-old", "deletebackuprequests/b1-older"]);
   });
 
+  it("keeps the bucket's backup of the same name, its snapshots and its restores when the Backup failed because that backup was already there", async () => {
+    const t = await setup({ backupPhase: "Failed" });
+    await t.kube.patchStatus(GVR.backups, "b1", NS, { status: { phase: "Failed", failureReason: "backup already exists in object storage" } });
+
+    expect(await t.reconciler.reconcile(t.submit())).toEqual({ kind: "done" });
+
+    expect(t.store.backups.has("b1")).toBe(true);
+    expect(t.snapshotter.deleted).toEqual([]);
+    expect(t.podAction.seen).toEqual([]);
+    expect([...t.store.restores].sort()).toEqual(["r1", "r2"]);
+    expect(t.kube.all(GVR.restores).map((r) => r.metadata.name).sort()).toEqual(["r1", "r2"]);
+    // the failed Backup CR itself goes (sync brings the stored backup in under its name)
+    expect(t.kube.peek(GVR.backups, "b1", NS)).toBeUndefined();
+    expect(t.request("b1-req")).toBeUndefined();
+  });
+
   it.each([
     { name: "a read-only location", init: { location: { accessMode: "ReadOnly" as const } }, error: "cannot delete backup because backup storage location default is currently in read-only mode" },
     { name: "an unavailable location", init: { location: { phase: "Unavailable" as const } }, error: "cannot delete backup because backup storage location default is currently in Unavailable state" },

@@ -28,7 +28,7 @@ import type { PluginManager } from "../plugins/manager.js";
 import { realClock, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
 import { invokeDeleteItemActions } from "./delete-item-actions.js";
-import { labelSelectorOf, parseKubeTime, patchStatus, scheduleOf, splitKey, validLabelValue } from "./lifecycle-common.js";
+import { failedOnAnotherBackupsName, labelSelectorOf, parseKubeTime, patchStatus, scheduleOf, splitKey, validLabelValue } from "./lifecycle-common.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 /** InProgress/Processed requests older than this are deleted (Velero's deleteBackupRequestMaxAge). */
@@ -203,17 +203,24 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     } catch (err) {
       throw new Refusal(`error getting the backup store: ${getErrorMessage(err)}`);
     }
-    const errors = await this.#runDeleteItemActions(store, backup, log);
-    errors.push(...(await this.#deleteNativeSnapshots(store, backup, log)));
-    if (errors.length === 0) {
-      log.info("removing backup from backup storage");
-      await collect(errors, () => store.deleteBackup(backupName));
+    const errors: string[] = [];
+    if (failedOnAnotherBackupsName(original)) {
+      // It wrote nothing: what the bucket holds under its name, the snapshots listed there and the
+      // restores of that name are another backup's (Velero deletes them with this one).
+      log.info("backup failed because object storage already held a backup of its name: that backup's files, snapshots and restores are kept");
     } else {
-      log.info("skipping removal of backup from backup storage due to previous errors");
+      errors.push(...(await this.#runDeleteItemActions(store, backup, log)));
+      errors.push(...(await this.#deleteNativeSnapshots(store, backup, log)));
+      if (errors.length === 0) {
+        log.info("removing backup from backup storage");
+        await collect(errors, () => store.deleteBackup(backupName));
+      } else {
+        log.info("skipping removal of backup from backup storage due to previous errors");
+      }
+      const restores = await this.#deleteRestores(store, backup, log);
+      errors.push(...restores.errors);
+      await this.#waitForRestoresGone(backup, restores.deleted, log);
     }
-    const restores = await this.#deleteRestores(store, backup, log);
-    errors.push(...restores.errors);
-    await this.#waitForRestoresGone(backup, restores.deleted, log);
     if (errors.length === 0) {
       await collect(errors, () => this.#kube.delete(GVR.backups, backupName, backup.metadata.namespace), `error deleting backup ${backup.metadata.namespace}/${backupName}`);
     }

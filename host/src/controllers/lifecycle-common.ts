@@ -3,7 +3,7 @@
  * server-status requests).
  */
 import { createHash } from "node:crypto";
-import { LABELS, MAX_LABEL_VALUE_LENGTH } from "@velero-ts/plugin-sdk";
+import { LABELS, MAX_LABEL_VALUE_LENGTH, type Backup } from "@velero-ts/plugin-sdk";
 import type { GroupVersionResource, KubeClient } from "../kube/client.js";
 
 /**
@@ -64,3 +64,15 @@ export function delayUntil(target: Date, now: Date): number {
 
 /** Added to timer delays so a requeue lands strictly after the instant it waits for. */
 export const TIMER_MARGIN_MS = 50;
+
+/** The failure of a backup whose name the bucket already holds (another cluster's, or one not synced yet). */
+export const BACKUP_EXISTS_IN_STORAGE = "backup already exists in object storage";
+
+/**
+ * Whether a Backup failed because the bucket already held a backup of its name: the files and
+ * snapshots under that name are the other backup's, and deleting this one must leave them.
+ */
+export function failedOnAnotherBackupsName(backup: Backup): boolean {
+  return backup.status?.phase === "Failed" && backup.status.failureReason === BACKUP_EXISTS_IN_STORAGE;
+}
+

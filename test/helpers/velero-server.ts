@@ -91,7 +91,7 @@ export async function locationAvailable(kube: HttpKubeClient, namespace: string)
 export async function startVeleroServer(
   env: VeleroTestEnv,
   namespace: string,
-  options: { logEnv: string; backupSyncPeriod?: string; restart?: boolean } & Pick<ServerOptions, "itemBlockWorkerCount" | "itemOperationSyncFrequency" | "concurrency">,
+  options: { logEnv: string; backupSyncPeriod?: string; restart?: boolean } & Pick<ServerOptions, "itemBlockWorkerCount" | "itemOperationSyncFrequency" | "concurrency" | "objectStoreTimeout">,
 ): Promise<RunningServer> {
   if (!options.restart) await createFilesystemLocation(env.kube, namespace, env.bucketRoot);
   const server = await startServer({
@@ -104,6 +104,7 @@ export async function startVeleroServer(
     ...(options.itemBlockWorkerCount !== undefined ? { itemBlockWorkerCount: options.itemBlockWorkerCount } : {}),
     ...(options.itemOperationSyncFrequency !== undefined ? { itemOperationSyncFrequency: options.itemOperationSyncFrequency } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.objectStoreTimeout !== undefined ? { objectStoreTimeout: options.objectStoreTimeout } : {}),
     logger: process.env[options.logEnv] === "1" ? createLogger({ level: "debug" }) : createSilentLogger(),
   });
   await locationAvailable(env.kube, namespace);

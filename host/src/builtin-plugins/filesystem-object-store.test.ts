@@ -6,7 +6,7 @@ import { text } from "node:stream/consumers";
 import { fileURLToPath } from "node:url";
 import { describeObjectStoreConformance } from "@velero-ts/plugin-sdk/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FilesystemObjectStore, invalidKeyReason } from "./filesystem-object-store.js";
+import { FilesystemObjectStore, invalidKeyReason, invalidPrefixReason } from "./filesystem-object-store.js";
 
 let root: string;
 let store: FilesystemObjectStore;
@@ -120,6 +120,32 @@ describe("FilesystemObjectStore", () => {
     await put("dir/file", "x");
     expect(await store.objectExists("b", "dir")).toBe(false);
     await expect(store.getObject("b", "dir")).rejects.toMatchObject({ code: "VELERO_NOT_FOUND" });
+  });
+});
+
+describe("prefixes that would reach outside the bucket", () => {
+  it.each([
+    ["../../etc", 'contains a ".." segment'],
+    ["../b1", 'contains a ".." segment'],
+    ["a/./b", 'contains a "." segment'],
+    ["/abs", 'starts with "/"'],
+    ["a//b", 'contains "//"'],
+  ])("Init refuses the location's prefix %j, so the location is Unavailable instead of failing every backup", async (prefix, reason) => {
+    await expect(new FilesystemObjectStore().init({ path: root, bucket: "b", prefix })).rejects.toThrow(
+      `object store "velero.io/filesystem": invalid prefix "${prefix}" (spec.objectStorage.prefix): ${reason}; use a path inside the bucket such as "cluster-a"`,
+    );
+  });
+
+  it("the listings refuse such a prefix instead of reading a sibling directory", async () => {
+    await mkdir(join(root, "sibling", "backups", "x"), { recursive: true });
+    await Promise.all([
+      expect(store.listCommonPrefixes("b", "../sibling/backups/", "/")).rejects.toThrow('invalid prefix "../sibling/backups/": contains a ".." segment'),
+      expect(store.listObjects("b", "../sibling/")).rejects.toThrow('invalid prefix "../sibling/": contains a ".." segment'),
+    ]);
+  });
+
+  it("accepts what Velero lists: the root, a prefix's directories and a name's beginning", () => {
+    for (const prefix of ["", "backups/", "cluster-a/backups/", "backups/nightly-", "restores/r1/", "cluster.a/backups/"]) expect(invalidPrefixReason(prefix), prefix).toBeUndefined();
   });
 });
 

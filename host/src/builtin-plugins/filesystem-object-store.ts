@@ -61,6 +61,14 @@ export class FilesystemObjectStore implements ObjectStore {
         { path: "config.path", reason: "must be an absolute path" },
       ]);
     }
+    const prefix = config[FILESYSTEM_CONFIG.prefix];
+    const prefixReason = prefix ? invalidPrefixReason(prefix) : undefined;
+    if (prefixReason) {
+      throw new ValidationError(
+        `object store "${FILESYSTEM_OBJECT_STORE}": invalid prefix "${prefix}" (spec.objectStorage.prefix): ${prefixReason}; use a path inside the bucket such as "cluster-a"`,
+        [{ path: "config.prefix", reason: prefixReason }],
+      );
+    }
     const bucket = config[FILESYSTEM_CONFIG.bucket];
     if (bucket === undefined || bucket === "") {
       await mkdir(root, { recursive: true });
@@ -123,6 +131,7 @@ export class FilesystemObjectStore implements ObjectStore {
   }
 
   async listObjects(bucket: string, prefix: string): Promise<string[]> {
+    checkListPrefix(prefix);
     const bucketDir = this.#bucketDir(this.#requireRoot(), bucket);
     const base = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/") + 1) : "";
     const keys: string[] = [];
@@ -133,6 +142,7 @@ export class FilesystemObjectStore implements ObjectStore {
   }
 
   async listCommonPrefixes(bucket: string, prefix: string, delimiter: string): Promise<string[]> {
+    checkListPrefix(prefix);
     if (delimiter === "") return [];
     if (delimiter !== "/") {
       const found = new Set<string>();
@@ -222,6 +232,27 @@ export function invalidKeyReason(key: string): string | undefined {
     if (segment === "." || segment === "..") return `contains a "${segment}" segment`;
   }
   return undefined;
+}
+
+/**
+ * Why a listing prefix (a key's beginning: "", "backups/", "backups/nightly-") could reach outside
+ * its bucket or is no key's beginning, or undefined when it is fine.
+ */
+export function invalidPrefixReason(prefix: string): string | undefined {
+  if (prefix.includes("\0")) return "contains a NUL byte";
+  if (prefix.startsWith("/")) return 'starts with "/"';
+  const segments = prefix.split("/");
+  for (const [i, segment] of segments.entries()) {
+    // the last segment is a name's beginning ("" after a trailing "/")
+    if (segment === "" && i < segments.length - 1) return 'contains "//"';
+    if (segment === "." || segment === "..") return `contains a "${segment}" segment`;
+  }
+  return undefined;
+}
+
+function checkListPrefix(prefix: string): void {
+  const reason = invalidPrefixReason(prefix);
+  if (reason) throw new ValidationError(`object store "${FILESYSTEM_OBJECT_STORE}": invalid prefix "${prefix}": ${reason}`, [{ path: "prefix", reason }]);
 }
 
 /** Throws, naming the directory and the fix, unless `dir` (a bucket) is a directory. */

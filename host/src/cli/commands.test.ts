@@ -238,6 +238,17 @@ describe("velero CLI", () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain("nowhere");
     expect((await cli.run("schedule", "create", "s", "--schedule", "@daily", "--volume-snapshot-locations", "gone", "-o", "json")).code).not.toBe(0);
+    // a negative TTL would have the backup deleted at the next garbage collection
+    for (const argv of [["backup", "create", "b"], ["schedule", "create", "s", "--schedule", "@daily"]]) {
+      const negative = await cli.run(...argv, "--ttl", "-1h", "-o", "json");
+      expect(negative.code).toBe(2);
+      expect(negative.stderr.trim()).toBe(`An error occurred: invalid --ttl "-1h": it must not be negative (0 means the server's --default-backup-ttl)`);
+    }
+    // the schedule's name is the velero.io/schedule-name label of its backups
+    const long = await cli.run("schedule", "create", "s".repeat(64), "--schedule", "@daily", "-o", "json");
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain(`schedule name "${"s".repeat(64)}" is 64 characters long: at most 63 can be the velero.io/schedule-name label of its backups; use a shorter name`);
+    expect((await cli.run("schedule", "create", "s".repeat(63), "--schedule", "@daily", "-o", "json")).code).toBe(0);
     // --from-schedule: the filters are ignored, not checked
     cli.kube.seed(GVR.schedules, { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { namespace: "velero", name: "daily" }, spec: { schedule: "@daily", template: {} } } as unknown as UnstructuredItem);
     expect((await cli.run("backup", "create", "fb", "--from-schedule", "daily", "--ordered-resources", "bad", "-o", "json")).code).toBe(0);
@@ -661,6 +672,26 @@ describe("locations, plugins, version, server", () => {
       volumeGroupSnapshotLabelKey: "velero.io/volume-group",
     });
     expect((await cli.run("server", "--resource-timeout=soon")).code).toBe(2);
+  });
+
+  it("takes --object-store-timeout (velero-ts; default 5m, 0 no limit) and refuses a negative one or a negative --default-backup-ttl", async () => {
+    const cli = createTestCli();
+    expect((await cli.run("server")).code).toBe(0);
+    expect(serverOptionsFrom(cli.serverStarts[0] as ServerCliOptions, "v9").objectStoreTimeout).toBe(300_000);
+    expect((await cli.run("server", "--object-store-timeout=45s")).code).toBe(0);
+    expect(serverOptionsFrom(cli.serverStarts[1] as ServerCliOptions, "v9").objectStoreTimeout).toBe(45_000);
+    expect((await cli.run("server", "--object-store-timeout=0")).code).toBe(0);
+    expect(serverOptionsFrom(cli.serverStarts[2] as ServerCliOptions, "v9").objectStoreTimeout).toBe(0);
+    for (const [flag, message] of [
+      ["--object-store-timeout=-1s", 'invalid --object-store-timeout "-1s": it must not be negative (0 means no limit)'],
+      // every backup made without a TTL would be deleted at the next garbage collection
+      ["--default-backup-ttl=-1h", 'invalid --default-backup-ttl "-1h": it must not be negative'],
+    ] as const) {
+      const bad = await cli.run("server", flag);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim()).toBe(`An error occurred: ${message}`);
+    }
+    expect(cli.serverStarts).toHaveLength(3);
   });
 
   it("takes --item-block-worker-count and --item-operation-sync-frequency (Velero defaults 1 and 10s)", async () => {

@@ -9,7 +9,7 @@ import { UsageError } from "../shared/errors.js";
 import { actionFor, addBoolFlag, addValueFlag, type Verb } from "./command-kit.js";
 import type { Factory } from "./factory.js";
 import type { ServerOptions } from "../server/server.js";
-import { parseDurationFlag } from "./flags/duration.js";
+import { parseDurationFlag, parseNonNegativeDurationFlag } from "./flags/duration.js";
 import { checkGoFlagValue, parseFloatFlag, parseIntFlag, parseMapFlag } from "./flags/values.js";
 
 export interface ServerCliOptions {
@@ -43,6 +43,7 @@ export interface ServerCliOptions {
   scheduleSkipImmediately: boolean;
   defaultItemOperationTimeoutMs: number;
   resourceTimeoutMs: number;
+  objectStoreTimeoutMs: number;
   terminatingResourceTimeoutMs: number;
   defaultSnapshotMoveData: boolean;
   volumeGroupSnapshotLabelKey: string;
@@ -88,6 +89,7 @@ export const SERVER_DEFAULTS = {
   itemOperationSyncFrequency: 10e9,
   defaultItemOperationTimeout: 4 * 3600e9,
   resourceTimeout: 600e9,
+  objectStoreTimeout: 300e9,
   terminatingResourceTimeout: 600e9,
   volumeGroupSnapshotLabelKey: "velero.io/volume-group",
   maxConcurrentK8sConnections: 30,
@@ -119,6 +121,7 @@ interface ServerFlags {
   scheduleSkipImmediately?: boolean;
   defaultItemOperationTimeout?: number;
   resourceTimeout?: number;
+  objectStoreTimeout?: number;
   terminatingResourceTimeout?: number;
   defaultSnapshotMoveData?: boolean;
   volumeGroupSnapshotLabelKey?: string;
@@ -175,6 +178,7 @@ export function buildServerOptions(flags: ServerFlags, globals: { namespace: str
     scheduleSkipImmediately: flags.scheduleSkipImmediately === true,
     defaultItemOperationTimeoutMs: ms(flags.defaultItemOperationTimeout, SERVER_DEFAULTS.defaultItemOperationTimeout),
     resourceTimeoutMs: ms(flags.resourceTimeout, SERVER_DEFAULTS.resourceTimeout),
+    objectStoreTimeoutMs: ms(flags.objectStoreTimeout, SERVER_DEFAULTS.objectStoreTimeout),
     terminatingResourceTimeoutMs: ms(flags.terminatingResourceTimeout, SERVER_DEFAULTS.terminatingResourceTimeout),
     defaultSnapshotMoveData: flags.defaultSnapshotMoveData === true,
     volumeGroupSnapshotLabelKey: flags.volumeGroupSnapshotLabelKey || SERVER_DEFAULTS.volumeGroupSnapshotLabelKey,
@@ -212,6 +216,7 @@ export function serverOptionsFrom(options: ServerCliOptions, serverVersion: stri
     scheduleSkipImmediately: options.scheduleSkipImmediately,
     defaultItemOperationTimeout: options.defaultItemOperationTimeoutMs,
     resourceTimeout: options.resourceTimeoutMs,
+    objectStoreTimeout: options.objectStoreTimeoutMs,
     terminatingResourceTimeout: options.terminatingResourceTimeoutMs,
     defaultSnapshotMoveData: options.defaultSnapshotMoveData,
     volumeGroupSnapshotLabelKey: options.volumeGroupSnapshotLabelKey,
@@ -293,6 +298,7 @@ class Server implements Verb {
 }
 
 const duration = (flag: string) => (v: string) => parseDurationFlag(flag, v);
+const nonNegativeDuration = (flag: string, zeroMeans?: string) => (v: string) => parseNonNegativeDurationFlag(flag, v, zeroMeans);
 
 /** commander's attribute for `--name` (camelCase at dashes; klog's underscores stay). */
 const ignoredAttribute = (name: string): string => name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
@@ -312,7 +318,7 @@ export function newServerCommand(f: Factory, start: StartServer): Command {
   );
   addValueFlag(cmd, "--backup-sync-period <duration>", "How often to ensure all Velero backups in object storage exist as Backup API objects in the cluster. (default 1m0s)", duration("--backup-sync-period"));
   addValueFlag(cmd, "--garbage-collection-frequency <duration>", "How often garbage collection is run for expired backups. (default 1h0m0s)", duration("--garbage-collection-frequency"));
-  addValueFlag(cmd, "--default-backup-ttl <duration>", "How long to wait by default before backups can be garbage collected. (default 720h0m0s)", duration("--default-backup-ttl"));
+  addValueFlag(cmd, "--default-backup-ttl <duration>", "How long to wait by default before backups can be garbage collected. (default 720h0m0s)", nonNegativeDuration("--default-backup-ttl"));
   addValueFlag(cmd, "--store-validation-frequency <duration>", "How often to verify if the storage is valid. (default 1m0s)", duration("--store-validation-frequency"));
   cmd.option("--metrics-address <address>", "The address to expose prometheus metrics (default \"127.0.0.1:8085\"; in a pod, Velero's \":8085\")");
   addBoolFlag(cmd, "--restore-only", "Run in a mode where only restores are allowed; backups, schedules, and garbage-collection are all disabled. DEPRECATED: this flag will be removed in v2.0. Use read-only backup storage locations instead.");
@@ -333,6 +339,12 @@ export function newServerCommand(f: Factory, start: StartServer): Command {
   addBoolFlag(cmd, "--schedule-skip-immediately", "Skip the first scheduled backup immediately after creating a schedule. Default is false (don't skip).");
   addValueFlag(cmd, "--default-item-operation-timeout <duration>", "How long to wait on asynchronous BackupItemActions and RestoreItemActions to complete before timing out. (default 4h0m0s)", duration("--default-item-operation-timeout"));
   addValueFlag(cmd, "--resource-timeout <duration>", "How long to wait for resource processes which are not covered by other specific timeout parameters. (default 10m0s)", duration("--resource-timeout"));
+  addValueFlag(
+    cmd,
+    "--object-store-timeout <duration>",
+    "velero-ts: how long a call to an object store plugin may go without progress before it is cancelled and fails (0 turns the limit off). (default 5m0s)",
+    nonNegativeDuration("--object-store-timeout", "no limit"),
+  );
   addValueFlag(cmd, "--terminating-resource-timeout <duration>", "How long to wait on persistent volumes and namespaces to terminate during a restore before timing out. (default 10m0s)", duration("--terminating-resource-timeout"));
   addBoolFlag(cmd, "--default-snapshot-move-data", "Move data by default for all snapshots supporting data movement.");
   cmd.option("--volume-group-snapshot-label-key <key>", "Label key for grouping PVCs into VolumeGroupSnapshot.", SERVER_DEFAULTS.volumeGroupSnapshotLabelKey);

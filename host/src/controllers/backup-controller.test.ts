@@ -233,16 +233,6 @@ describe("BackupReconciler", () => {
     expect((t.objects.get("bucket", `backups/${name}/${name}.tar.gz`)?.length ?? 0) > 0).toBe(true);
   });
 
-  it("a negative TTL is kept and expires the backup at once; only a zero TTL takes the default (as Velero)", async () => {
-    const t = setup();
-    const negative = await t.submit(forBackup("velero", "neg").includedNamespaces("app").spec({ ttl: "-5h" }).build());
-    expect(negative.spec.ttl).toBe("-5h");
-    expect(negative.status?.expiration).toBe("2024-05-01T05:00:00Z");
-    const zero = await t.submit(forBackup("velero", "zero").includedNamespaces("app").spec({ ttl: "0s" }).build());
-    expect(zero.spec.ttl).toBe("720h0m0s");
-    expect(zero.status?.expiration).toBe("2024-05-31T10:00:00Z");
-  });
-
   it("fails a backup that already exists in object storage", async () => {
     const t = setup();
     await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());
@@ -440,6 +430,17 @@ describe("BackupReconciler", () => {
     expect(b.spec).toMatchObject({ ttl: "abc", itemOperationTimeout: "soon", csiSnapshotTimeout: "10m0s" });
   });
 
+  it("refuses a negative ttl (Velero expires the backup at once and deletes it at the next collection); 0 takes the default", async () => {
+    const t = setup();
+    const b = await t.submit(forBackup("velero", "neg-ttl").includedNamespaces("app").spec({ ttl: "-1h" }).build());
+    expect(b.status?.phase).toBe("FailedValidation");
+    expect(b.status?.validationErrors).toEqual([`invalid ttl "-1h": it must not be negative (0 or unset takes the server's --default-backup-ttl)`]);
+    const zero = await t.submit(forBackup("velero", "zero-ttl").includedNamespaces("app").spec({ ttl: "0s" }).build());
+    expect(zero.status?.phase).toBe("Completed");
+    expect(zero.spec.ttl).toBe("720h0m0s");
+    expect(zero.status?.expiration).toBe("2024-05-31T10:00:00Z");
+  });
+
   it("does not fail a backup it ran when a stale read still says InProgress (the read raced the final patch)", async () => {
     const t = setup();
     await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());
@@ -618,6 +619,28 @@ describe("BackupStorageLocationReconciler", () => {
     expect(status?.phase).toBe("Unavailable");
     expect(status?.message).toContain("invalid top-level directories: [junk]");
     expect(t.objects.puts).toEqual([]);
+  });
+
+  it("a store that never answers: Unavailable after the validation time limit, and the worker is free for the next location", async () => {
+    const t = setup();
+    const records: LogRecord[] = [];
+    let asked = 0;
+    const r = new BackupStorageLocationReconciler({
+      kube: t.kube,
+      logger: captureLogger(records),
+      clock: t.clock,
+      validationTimeoutMs: 50,
+      // the store (or its plugin) takes the call and never answers
+      getBackupStore: () => (asked++, new Promise<never>(() => undefined)),
+    });
+    expect(await r.reconcile("velero/default")).toEqual({ kind: "requeue", afterMs: 60_000 });
+    expect(asked).toBe(1);
+    const status = t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero")?.status;
+    expect(status?.phase).toBe("Unavailable");
+    expect(status?.message).toBe(
+      `BackupStorageLocation "default" is unavailable: validation did not finish within 50ms: the object store did not answer; check the location's endpoint (bucket, config such as s3Url), the network and proxies`,
+    );
+    expect(records.map((l) => `${l.level} ${l.message}`).slice(0, 2)).toEqual(["error fail to validate backup store", "info BackupStorageLocation is invalid, marking as unavailable"]);
   });
 
   it("logs Velero's lines at each validation: the failure, the verdict and the summary of all locations", async () => {

@@ -659,9 +659,11 @@ export class BackupReconciler implements Reconciler {
     let ttlMs = this.#o.defaultBackupTtlMs ?? DEFAULT_BACKUP_TTL_MS;
     if (b.spec.ttl) {
       try {
-        // As in Velero, only a zero TTL takes the default: a negative one expires the backup at once.
+        // As in Velero, a zero TTL takes the default. A negative one (Velero: expired at once, the
+        // backup deleted at the next collection) is refused.
         const parsed = parseGoDuration(b.spec.ttl);
-        if (parsed !== 0) ttlMs = parsed;
+        if (parsed < 0) errors.push(`invalid ttl "${b.spec.ttl}": it must not be negative (0 or unset takes the server's --default-backup-ttl)`);
+        else if (parsed !== 0) ttlMs = parsed;
       } catch {
         errors.push(`invalid ttl "${b.spec.ttl}": expected a duration such as 720h0m0s`);
       }

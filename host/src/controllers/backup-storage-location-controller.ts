@@ -7,7 +7,7 @@
  * Validation only reads the bucket, so ReadOnly locations are never written to.
  */
 import { getErrorMessage, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
-import { parseGoDuration } from "../shared/duration.js";
+import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
@@ -30,7 +30,16 @@ export interface BackupStorageLocationReconcilerOptions {
   /** --store-validation-frequency for locations without spec.validationFrequency. */
   defaultValidationFrequencyMs?: number;
   metrics?: BslMetrics;
+  /**
+   * How long one validation (getting the store, Init, the listing) may take before the location
+   * is marked Unavailable and the worker moves on; default VALIDATION_TIMEOUT_MS. (Velero waits
+   * for ever, so one store that stops answering stops the validation of every location.)
+   */
+  validationTimeoutMs?: number;
 }
+
+/** Default time limit of one location's validation. */
+export const VALIDATION_TIMEOUT_MS = 60_000;
 
 /** Velero's BSL controller period: how often a location with a negative server frequency is validated. */
 export const NEGATIVE_FREQUENCY_RECHECK_MS = 10_000;
@@ -80,25 +89,29 @@ export class BackupStorageLocationReconciler implements Reconciler {
     const log = this.#log.child({ "backup-storage-location": key });
     let phase: "Available" | "Unavailable" = "Available";
     let message = "";
+    const validation = this.#validate(location, Number.isNaN(last), log);
+    // a store that stops answering must not hold this worker: the late outcome is dropped (its
+    // calls end at the object store time limit)
+    validation.catch(() => undefined);
+    const limitMs = this.#o.validationTimeoutMs ?? VALIDATION_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        const err = new Error(
+          `validation did not finish within ${formatGoDuration(limitMs)}: the object store did not answer; check the location's endpoint (bucket, config such as s3Url), the network and proxies`,
+        );
+        log.error({ err: err.message }, "fail to validate backup store");
+        reject(err);
+      }, limitMs);
+      timer.unref();
+    });
     try {
-      const objectStorage = location.spec.objectStorage as { caCert?: unknown; caCertRef?: unknown } | undefined;
-      if (objectStorage?.caCert !== undefined && objectStorage.caCertRef !== undefined) {
-        const err = new Error("cannot specify both caCert and caCertRef in objectStorage");
-        log.error({ err: err.message }, "BackupStorageLocation spec is invalid");
-        throw err;
-      }
-      const store = await this.#o.getBackupStore(location, { firstValidation: Number.isNaN(last) }).catch((err: unknown) => {
-        log.error({ err: redactStorageSecrets(getErrorMessage(err)) }, "Error getting a backup store");
-        throw err;
-      });
-      log.info("Validating BackupStorageLocation");
-      await store.isValid().catch((err: unknown) => {
-        log.error({ err: redactStorageSecrets(getErrorMessage(err)) }, "fail to validate backup store");
-        throw err;
-      });
+      await Promise.race([validation, deadline]);
     } catch (err) {
       phase = "Unavailable";
       message = sanitizeStorageError(`BackupStorageLocation "${name}" is unavailable: ${getErrorMessage(err)}`);
+    } finally {
+      clearTimeout(timer);
     }
     if (phase === "Unavailable") log.info("BackupStorageLocation is invalid, marking as unavailable");
     else log.info("BackupStorageLocations is valid, marking as available");
@@ -112,6 +125,25 @@ export class BackupStorageLocationReconciler implements Reconciler {
       message ? [message] : [],
     );
     return frequencyMs === 0 ? { kind: "done" } : { kind: "requeue", afterMs: frequencyMs };
+  }
+
+  /** Gets the location's store and checks it; rejects with what is wrong. */
+  async #validate(location: BackupStorageLocation, firstValidation: boolean, log: Logger): Promise<void> {
+    const objectStorage = location.spec.objectStorage as { caCert?: unknown; caCertRef?: unknown } | undefined;
+    if (objectStorage?.caCert !== undefined && objectStorage.caCertRef !== undefined) {
+      const err = new Error("cannot specify both caCert and caCertRef in objectStorage");
+      log.error({ err: err.message }, "BackupStorageLocation spec is invalid");
+      throw err;
+    }
+    const store = await this.#o.getBackupStore(location, { firstValidation }).catch((err: unknown) => {
+      log.error({ err: redactStorageSecrets(getErrorMessage(err)) }, "Error getting a backup store");
+      throw err;
+    });
+    log.info("Validating BackupStorageLocation");
+    await store.isValid().catch((err: unknown) => {
+      log.error({ err: redactStorageSecrets(getErrorMessage(err)) }, "fail to validate backup store");
+      throw err;
+    });
   }
 
   /**

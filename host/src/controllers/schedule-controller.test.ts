@@ -103,6 +103,31 @@ describe("ScheduleReconciler", () => {
     expect(backups()).toEqual([]);
   });
 
+  it("marks a negative template ttl FailedValidation (each backup would be deleted at the next collection)", async () => {
+    const { kube, reconciler, schedule, backups, clock } = setup();
+    seedSchedule(kube, u(forSchedule(NS, "neg-ttl", { schedule: "@every 5s", template: { ttl: "-24h" } })));
+    clock.advance(3_600_000);
+    expect(await reconciler.reconcile(`${NS}/neg-ttl`)).toEqual({ kind: "done" });
+    expect(schedule("neg-ttl").status).toEqual({
+      phase: "FailedValidation",
+      validationErrors: [`invalid template ttl "-24h": it must not be negative (0 or unset takes the server's --default-backup-ttl)`],
+    });
+    expect(backups()).toEqual([]);
+  });
+
+  it("marks a name longer than 63 characters FailedValidation: it could not be its backups' velero.io/schedule-name label (it was Enabled and never made one)", async () => {
+    const { kube, reconciler, schedule, backups, clock } = setup();
+    const name = "s".repeat(64);
+    seedSchedule(kube, u(forSchedule(NS, name, { schedule: "@every 5s" })));
+    clock.advance(3_600_000);
+    expect(await reconciler.reconcile(`${NS}/${name}`)).toEqual({ kind: "done" });
+    expect(schedule(name).status).toEqual({
+      phase: "FailedValidation",
+      validationErrors: [`schedule name "${name}" is 64 characters long: at most 63 can be the velero.io/schedule-name label of its backups; create the schedule again with a shorter name`],
+    });
+    expect(backups()).toEqual([]);
+  });
+
   it("clears validation errors once the expression is fixed", async () => {
     const { kube, reconciler, schedule } = setup();
     const s = forSchedule(NS, "s1", { schedule: "@every 5s" });

@@ -4,7 +4,7 @@
  * named `<schedule>-<yyyyMMddHHmmss>`. Instead of a periodic scan of every schedule, each
  * reconcile requeues its key for the next fire time.
  */
-import { LABELS, VELERO_API_VERSION, type Backup, type Schedule, type UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { LABELS, MAX_LABEL_VALUE_LENGTH, VELERO_API_VERSION, type Backup, type Schedule, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { isAlreadyExists } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
@@ -171,7 +171,16 @@ export class ScheduleReconciler implements Reconciler {
     const template = schedule.spec.template ?? {};
     for (const [field, example] of [["ttl", "720h0m0s"], ["csiSnapshotTimeout", "10m0s"], ["itemOperationTimeout", "4h0m0s"]] as const) {
       const value = template[field];
-      if (value && tryParseGoDuration(value) === undefined) (errors ??= []).push(`invalid template ${field} "${value}": expected a duration such as ${example}`);
+      const parsed = value ? tryParseGoDuration(value) : 0;
+      if (parsed === undefined) (errors ??= []).push(`invalid template ${field} "${value}": expected a duration such as ${example}`);
+      else if (field === "ttl" && parsed < 0) (errors ??= []).push(`invalid template ttl "${value}": it must not be negative (0 or unset takes the server's --default-backup-ttl)`);
+    }
+    // the name is the velero.io/schedule-name label value of every backup it makes
+    const name = scheduleName(schedule);
+    if (name.length > MAX_LABEL_VALUE_LENGTH) {
+      (errors ??= []).push(
+        `schedule name "${name}" is ${name.length} characters long: at most ${MAX_LABEL_VALUE_LENGTH} can be the ${LABELS.scheduleName} label of its backups; create the schedule again with a shorter name`,
+      );
     }
 
     const phase = errors ? "FailedValidation" : "Enabled";

@@ -86,6 +86,12 @@ export interface ServerOptions {
   defaultItemOperationTimeout?: DurationOption;
   /** --resource-timeout: how long a restore waits for a resource it depends on (a CRD to be ready...); default 10m. */
   resourceTimeout?: DurationOption;
+  /**
+   * --object-store-timeout (velero-ts): how long a call to an object store plugin may go without
+   * progress before it is cancelled and fails, naming the plugin and the call; default 5m, 0 turns
+   * the limit off (Velero has none: a store that stops answering hangs the backup for ever).
+   */
+  objectStoreTimeout?: DurationOption;
   /** --terminating-resource-timeout: how long a restore waits for a terminating namespace or PV to go; default 10m. */
   terminatingResourceTimeout?: DurationOption;
   /** --default-snapshot-move-data: for Backups without spec.snapshotMoveData. */
@@ -130,6 +136,9 @@ export interface RunningServer {
 
 /** The metrics endpoint's address outside a cluster: this machine only. */
 export const DEFAULT_METRICS_ADDRESS = "127.0.0.1:8085";
+
+/** --object-store-timeout's default: above the AWS plugin's own retries of a silent endpoint (3 tries of 60 s). */
+export const DEFAULT_OBJECT_STORE_TIMEOUT_MS = 5 * 60_000;
 /** In a pod, Velero's default (every interface): Prometheus scrapes the pod's IP (the Deployment's prometheus.io annotations). */
 export const IN_CLUSTER_METRICS_ADDRESS = ":8085";
 
@@ -182,6 +191,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const itemOperationSyncMs = toMs(options.itemOperationSyncFrequency, DEFAULT_ITEM_OPERATION_SYNC_MS, "--item-operation-sync-frequency");
   const itemOperationTimeout = formatGoDuration(toMs(options.defaultItemOperationTimeout, 4 * 3_600_000, "--default-item-operation-timeout"));
   const resourceTimeoutMs = toMs(options.resourceTimeout, DEFAULT_RESOURCE_TIMEOUT_MS, "--resource-timeout");
+  const objectStoreTimeoutMs = toMs(options.objectStoreTimeout, DEFAULT_OBJECT_STORE_TIMEOUT_MS, "--object-store-timeout");
   const resourceTerminatingTimeoutMs = toMs(options.terminatingResourceTimeout, DEFAULT_RESOURCE_TERMINATING_TIMEOUT_MS, "--terminating-resource-timeout");
   const itemBlockWorkers = options.itemBlockWorkerCount ?? 1;
   if (!Number.isInteger(itemBlockWorkers) || itemBlockWorkers < 1) {
@@ -237,7 +247,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       args: options.pluginArgs ? [...options.pluginArgs] : pluginArgs({ logLevel: options.logLevel, logFormat: options.logFormat, features: options.features }),
       logger,
     });
-    plugins = new DefaultPluginManager({ registry, builtins, logger });
+    plugins = new DefaultPluginManager({ registry, builtins, logger, clientOptions: { objectStoreTimeoutMs } });
   }
 
   const metrics = new ServerMetrics({ defaultMetrics: true });

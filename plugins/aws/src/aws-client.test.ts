@@ -8,7 +8,10 @@ import { createServer as createHttpServer, get as httpGet, type Agent as HttpAge
 import { createServer as createHttpsServer, get as httpsGet, type Agent as HttpsAgent } from "node:https";
 import type { AddressInfo } from "node:net";
 import { getCACertificates, rootCertificates } from "node:tls";
-import { awsClientBaseConfig, awsRequestHandler, configuredEndpoint } from "./aws-client.js";
+import { createServer as createTcpServer, type Socket } from "node:net";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { awsClientBaseConfig, awsRequestHandler, configuredEndpoint, SOCKET_IDLE_TIMEOUT_MS } from "./aws-client.js";
+import { explainAwsError } from "./errors.js";
 
 /** GETs a URL through an agent; resolves with the status or rejects with the connection's error. */
 function fetchThrough(url: string, agent: HttpAgent | HttpsAgent): Promise<number> {
@@ -36,6 +39,36 @@ describe("awsRequestHandler (proxies and trust, as the Go plugin's transport)", 
     } finally {
       proxy.close();
       direct.close();
+    }
+  });
+
+  it("fails a request whose endpoint accepts the connection and then says nothing (no hang), naming the endpoint", async () => {
+    expect(awsRequestHandler(undefined, {}).socketTimeout).toBe(SOCKET_IDLE_TIMEOUT_MS);
+    const sockets: Socket[] = [];
+    const silent = createTcpServer((socket) => void sockets.push(socket));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const client = new S3Client({
+      endpoint,
+      forcePathStyle: true,
+      region: "us-east-1",
+      maxAttempts: 2,
+      credentials: { accessKeyId: "a", secretAccessKey: "b" },
+      requestHandler: awsRequestHandler(undefined, {}, 300),
+    });
+    try {
+      const error = await client.send(new ListObjectsV2Command({ Bucket: "velero" })).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(sockets.length).toBeGreaterThanOrEqual(2); // retried once, then gave up
+      expect(explainAwsError(error, { service: "S3", endpoint, region: "us-east-1", bucket: "velero" })).toMatch(
+        new RegExp(`^endpoint "${endpoint}" is unreachable \\(TimeoutError\\): .*timed out after 300 ms of inactivity.*; check s3Url`),
+      );
+    } finally {
+      client.destroy();
+      for (const s of sockets) s.destroy();
+      silent.close();
     }
   });
 

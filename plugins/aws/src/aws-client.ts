@@ -15,6 +15,14 @@ import { describeCredentials } from "./errors.js";
 /** A TCP connect that takes longer than this fails, so an unreachable endpoint errors promptly. */
 export const CONNECTION_TIMEOUT_MS = 10_000;
 
+/**
+ * A request whose socket carries nothing for this long fails (TimeoutError, which the SDK retries,
+ * 3 tries in all), so an endpoint that accepts the connection and then stops answering (a stalled
+ * proxy, a black-holed route) fails the call instead of hanging it for ever, as the Go plugin's
+ * does. Generous: S3 answers a part upload or a CompleteMultipartUpload well within it.
+ */
+export const SOCKET_IDLE_TIMEOUT_MS = 60_000;
+
 export interface TlsOptions {
   insecureSkipTLSVerify: boolean;
   /** PEM added to the system roots (BSL caCert / caCertRef). */
@@ -25,7 +33,7 @@ export interface TlsOptions {
 export interface AwsClientBaseConfig {
   credentials?: ReturnType<typeof fromIni>;
   profile?: string;
-  requestHandler: { connectionTimeout: number; httpAgent: HttpAgent; httpsAgent: HttpsAgent };
+  requestHandler: { connectionTimeout: number; socketTimeout: number; httpAgent: HttpAgent; httpsAgent: HttpsAgent };
 }
 
 /**
@@ -54,9 +62,14 @@ export function trustedCertificates(caCert: string | undefined, env: NodeJS.Proc
  * name (not for NO_PROXY hosts), as Go's default transport does (Velero's proxy documentation
  * tells users to set them on the Deployment); verified against trustedCertificates.
  */
-export function awsRequestHandler(tls?: TlsOptions, env: NodeJS.ProcessEnv = process.env): AwsClientBaseConfig["requestHandler"] {
+export function awsRequestHandler(
+  tls?: TlsOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  socketTimeoutMs: number = SOCKET_IDLE_TIMEOUT_MS,
+): AwsClientBaseConfig["requestHandler"] {
   return {
     connectionTimeout: CONNECTION_TIMEOUT_MS,
+    socketTimeout: socketTimeoutMs,
     httpAgent: new HttpAgent({ keepAlive: true, proxyEnv: env }),
     httpsAgent: new HttpsAgent({
       keepAlive: true,

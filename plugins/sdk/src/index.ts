@@ -84,6 +84,7 @@ export {
   saysNotFound,
   PluginError,
   PluginUnavailableError,
+  PluginTimeoutError,
   PluginProtocolError,
   getErrorMessage,
   redactUrlPasswords,

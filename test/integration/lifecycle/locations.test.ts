@@ -48,6 +48,23 @@ describe("backup storage locations (real API server, velero server, filesystem s
     await eventually("the fixed location to be Available", async () => (await get("second")).status?.phase === "Available", 10_000);
   });
 
+  it("a filesystem location whose prefix climbs out of its bucket is Unavailable, naming the prefix (it was Available, failed every backup and listed a sibling bucket)", async () => {
+    await kube.create(GVR.backupStorageLocations, {
+      apiVersion: "velero.io/v1",
+      kind: "BackupStorageLocation",
+      metadata: { namespace: server.namespace, name: "climbs" },
+      spec: { provider: FILESYSTEM_OBJECT_STORE, config: { path: bucketRoot }, objectStorage: { bucket: "main", prefix: "../second" } },
+    } as unknown as UnstructuredItem);
+    const l = await eventually("location climbs to be validated", async () => {
+      const got = await get("climbs");
+      return got.status?.phase ? got : undefined;
+    });
+    expect(l.status?.phase).toBe("Unavailable");
+    expect(l.status?.message).toBe(
+      'BackupStorageLocation "climbs" is unavailable: object store "velero.io/filesystem": invalid prefix "../second" (spec.objectStorage.prefix): contains a ".." segment; use a path inside the bucket such as "cluster-a"',
+    );
+  });
+
   it("has created Velero's repository password Secret in its namespace at start (velero-repo-credentials)", async () => {
     const secret = (await kube.get(GVR.secrets, "velero-repo-credentials", server.namespace)) as unknown as { data?: Record<string, string> } | undefined;
     expect(Buffer.from(secret?.data?.["repository-password"] ?? "", "base64").toString()).toBe("static-passw0rd");

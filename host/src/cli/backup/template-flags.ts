@@ -8,7 +8,7 @@ import type { BackupSpec } from "@velero-ts/plugin-sdk";
 import { validateNamespaceIncludesExcludes } from "../../shared/includes-excludes.js";
 import { UsageError } from "../../shared/errors.js";
 import { addBoolFlag, addValueFlag } from "../command-kit.js";
-import { formatGoDuration, parseDurationFlag } from "../flags/duration.js";
+import { formatGoDuration, parseDurationFlag, parseNonNegativeDurationFlag } from "../flags/duration.js";
 import { parseLabelSelector, parseOrLabelSelectors } from "../flags/label-selector.js";
 import { parseIntFlag, parseMapFlag, parseStringArray, sortedByKey } from "../flags/values.js";
 
@@ -45,7 +45,7 @@ const list = (_flag: string) => (value: string): string[] => parseStringArray(va
 
 export function bindBackupTemplateFlags(cmd: Command, noun: "backup" | "schedule"): void {
   const what = "the backup";
-  addValueFlag(cmd, "--ttl <duration>", "How long before the backup can be garbage collected.", (v) => parseDurationFlag("--ttl", v));
+  addValueFlag(cmd, "--ttl <duration>", "How long before the backup can be garbage collected.", (v) => parseNonNegativeDurationFlag("--ttl", v, "the server's --default-backup-ttl"));
   addValueFlag(cmd, "--include-namespaces <namespaces>", `Namespaces to include in ${what} (use '*' for all namespaces).`, list("--include-namespaces"), ["*"]);
   addValueFlag(cmd, "--exclude-namespaces <namespaces>", `Namespaces to exclude from ${what}.`, list("--exclude-namespaces"));
   addValueFlag(cmd, "--include-resources <resources>", `Resources to include in ${what}, formatted as resource.group, such as storageclasses.storage.k8s.io (use '*' for all resources). Cannot work with include-cluster-scoped-resources, exclude-cluster-scoped-resources, include-namespace-scoped-resources and exclude-namespace-scoped-resources.`, list("--include-resources"));

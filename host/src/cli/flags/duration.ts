@@ -25,6 +25,16 @@ export function parseDurationFlag(flag: string, value: string): number {
   return ns;
 }
 
+/**
+ * parseDurationFlag for a time limit or lifetime, which must not be negative (Go accepts "-1h", and
+ * a TTL of -1h deletes each new backup at the next garbage collection).
+ */
+export function parseNonNegativeDurationFlag(flag: string, value: string, zeroMeans?: string): number {
+  const ns = parseDurationFlag(flag, value);
+  if (ns < 0) throw new UsageError(`invalid ${flag} "${value}": it must not be negative${zeroMeans ? ` (0 means ${zeroMeans})` : ""}`);
+  return ns;
+}
+
 function formatFraction(value: number, digits: number): string {
   // value < 10^digits; renders "1.5" style without trailing zeros, like Go.
   const intPart = Math.floor(value / 10 ** digits);

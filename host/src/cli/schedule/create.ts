@@ -1,6 +1,6 @@
 /** velero schedule create NAME --schedule CRON [backup template flags] */
 import { Command } from "commander";
-import type { Schedule } from "@velero-ts/plugin-sdk";
+import { LABELS, MAX_LABEL_VALUE_LENGTH, type Schedule } from "@velero-ts/plugin-sdk";
 import { UsageError } from "../../shared/errors.js";
 import { buildBackupSpec, bindBackupTemplateFlags, validateNamespaceFilters, validateResourceFilters, type BackupTemplateOptions } from "../backup/template-flags.js";
 import { actionFor, addBoolFlag, addOutputFlags, addValueFlag, validateOutputFormat, type Verb } from "../command-kit.js";
@@ -50,6 +50,11 @@ class CreateSchedule implements Verb {
   }
   validate(): void {
     const o = this.o;
+    if (o.name.length > MAX_LABEL_VALUE_LENGTH) {
+      throw new UsageError(
+        `schedule name "${o.name}" is ${o.name.length} characters long: at most ${MAX_LABEL_VALUE_LENGTH} can be the ${LABELS.scheduleName} label of its backups; use a shorter name`,
+      );
+    }
     if (!o.schedule) throw new UsageError('--schedule is required, for example --schedule="0 1 * * *" or --schedule="@every 24h"');
     o.schedule = validateSchedule(o.schedule);
     validateResourceFilters(o);

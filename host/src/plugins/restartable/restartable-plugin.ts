@@ -22,6 +22,8 @@ import type { RestartableProcess } from "../restartable-process.js";
 export interface PluginClientOptions {
   /** PutObject message size (see PUT_OBJECT_CHUNK_BYTES). */
   objectChunkBytes?: number;
+  /** An ObjectStore call without progress for this long is cancelled (ObjectStoreClientOptions.idleTimeoutMs); 0: never. */
+  objectStoreTimeoutMs?: number;
 }
 
 /**
@@ -41,7 +43,10 @@ interface KindSpec<K extends PluginKind> {
 
 const SPECS: { [K in PluginKind]: KindSpec<K> } = {
   ObjectStore: {
-    create: (connection, name, options) => createObjectStoreClient(connection, name, { chunkBytes: options.objectChunkBytes ?? PUT_OBJECT_CHUNK_BYTES }),
+    create: (connection, name, options) => createObjectStoreClient(connection, name, {
+        chunkBytes: options.objectChunkBytes ?? PUT_OBJECT_CHUNK_BYTES,
+        ...(options.objectStoreTimeoutMs !== undefined ? { idleTimeoutMs: options.objectStoreTimeoutMs } : {}),
+      }),
     methods: ["init", "putObject", "objectExists", "getObject", "listCommonPrefixes", "listObjects", "deleteObject", "createSignedUrl"],
   },
   VolumeSnapshotter: {

@@ -97,6 +97,16 @@ export class PluginUnavailableError extends VeleroError {
   }
 }
 
+/**
+ * A plugin call made no progress within the host's time limit (no reply, or a stream that stopped
+ * moving): the plugin, or the storage it talks to, stopped answering. The call was cancelled.
+ */
+export class PluginTimeoutError extends VeleroError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("VELERO_PLUGIN_TIMEOUT", message, options);
+  }
+}
+
 /** The plugin spoke the protocol wrongly (bad handshake, version mismatch, bad listing). */
 export class PluginProtocolError extends VeleroError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -13,7 +13,7 @@ import { NANOS_PER_MS } from "./convert.js";
 import { noteReceiveBuffers } from "./frames/reclaim.js";
 import { fromServiceError, type CallContext } from "./status.js";
 import { chunkBytes, FRAMES_OBJECT_CHUNK_BYTES, rechunk, writableOrEnded } from "./stream.js";
-import { callUnary } from "./unary.js";
+import { callTimeoutError, callUnary } from "./unary.js";
 
 const KIND = "ObjectStore";
 
@@ -24,6 +24,14 @@ export interface ObjectStoreClientOptions {
    * for large objects.
    */
   chunkBytes?: number;
+  /**
+   * How long a call may go without progress before it is cancelled and fails with
+   * PluginTimeoutError; 0 or unset: no limit (Velero's Go host sets none). Progress is a reply to
+   * a unary call; for PutObject, the plugin taking the next chunk or, after the last one,
+   * finishing the upload (time spent waiting for the caller's body does not count); for GetObject,
+   * the next chunk arriving while the caller is reading (a paused caller does not count).
+   */
+  idleTimeoutMs?: number;
 }
 
 /** ObjectStore implemented by calls to a plugin process. */
@@ -32,12 +40,14 @@ export class ObjectStoreGrpcClient implements ObjectStore {
   readonly #client: ObjectStoreClient;
   readonly #name: string;
   readonly #chunkBytes: number;
+  readonly #idleTimeoutMs: number;
 
   constructor(conn: PluginConnection, name: string, options: ObjectStoreClientOptions = {}) {
     this.#conn = conn;
     this.#client = serviceClient<ObjectStoreClient>(conn, "objectStore");
     this.#name = name;
     this.#chunkBytes = chunkBytes(options.chunkBytes ?? (conn.protocol === "vtframes1" ? FRAMES_OBJECT_CHUNK_BYTES : undefined));
+    this.#idleTimeoutMs = options.idleTimeoutMs !== undefined && options.idleTimeoutMs > 0 ? options.idleTimeoutMs : 0;
   }
 
   #ctx(method: string): CallContext {
@@ -45,7 +55,7 @@ export class ObjectStoreGrpcClient implements ObjectStore {
   }
 
   async init(config: Record<string, string>): Promise<void> {
-    await callUnary(this.#client, this.#ctx("Init"), { plugin: this.#name, config });
+    await callUnary(this.#client, this.#ctx("Init"), { plugin: this.#name, config }, this.#idleTimeoutMs);
   }
 
   /**
@@ -65,23 +75,37 @@ export class ObjectStoreGrpcClient implements ObjectStore {
       if (err && !body.destroyed) body.destroy();
       onDone();
     });
+    // no progress: the plugin neither takes the next chunk nor (after the last) finishes the upload
+    const idle = new IdleTimer(this.#idleTimeoutMs, () => {
+      if (finished) return;
+      timedOut = callTimeoutError(ctx, this.#idleTimeoutMs, "made no progress for");
+      abortUpload(call);
+    });
+    let timedOut: Error | undefined;
     let sourceError: unknown;
     try {
       let sent = 0;
       for await (const chunk of rechunk(body, this.#chunkBytes)) {
         if (finished) break;
         sent++;
-        if (!call.write({ plugin: this.#name, bucket, key, body: chunk })) await writableOrEnded(call, ["drain", "status", "close"]);
+        if (!call.write({ plugin: this.#name, bucket, key, body: chunk })) {
+          idle.arm();
+          await writableOrEnded(call, ["drain", "status", "close"]);
+          idle.disarm();
+        }
       }
       if (!finished) {
         if (sent === 0) call.write({ plugin: this.#name, bucket, key, body: Buffer.alloc(0) });
         call.end();
+        idle.arm();
       }
     } catch (error) {
       sourceError = error;
       if (!finished) abortUpload(call);
     }
     await callDone;
+    idle.disarm();
+    if (timedOut) throw timedOut;
     const failed = callError as grpc.ServiceError | null;
     // Our own cancellation after a source error reports the source error, not "Cancelled".
     if (failed && !(sourceError !== undefined && failed.code === grpc.status.CANCELLED)) throw fromServiceError(failed, ctx);
@@ -89,7 +113,12 @@ export class ObjectStoreGrpcClient implements ObjectStore {
   }
 
   async objectExists(bucket: string, key: string): Promise<boolean> {
-    const res = await callUnary<object, ObjectExistsResponse__Output>(this.#client, this.#ctx("ObjectExists"), { plugin: this.#name, bucket, key });
+    const res = await callUnary<object, ObjectExistsResponse__Output>(
+      this.#client,
+      this.#ctx("ObjectExists"),
+      { plugin: this.#name, bucket, key },
+      this.#idleTimeoutMs,
+    );
     return res.exists;
   }
 
@@ -107,12 +136,31 @@ export class ObjectStoreGrpcClient implements ObjectStore {
     return new Promise<Readable>((resolve, reject) => {
       let started = false;
       let consumerGone = false;
+      const fail = (error: Error): void => {
+        idle.disarm();
+        if (!started) {
+          started = true;
+          out.destroy();
+          reject(error);
+        } else {
+          out.destroy(error);
+        }
+      };
+      // no progress: no chunk arrives while the caller waits for one (a paused caller is not the plugin's fault)
+      const idle = new IdleTimer(this.#idleTimeoutMs, () => {
+        if (callDone) return;
+        callDone = true;
+        call.cancel();
+        fail(callTimeoutError(ctx, this.#idleTimeoutMs, "sent nothing for"));
+      });
       const out = new Readable({
         highWaterMark: 1024 * 1024,
         read: () => {
+          if (!callDone) idle.arm();
           call.resume();
         },
         destroy: (err, cb) => {
+          idle.disarm();
           if (!callDone) {
             consumerGone = true;
             call.cancel();
@@ -127,63 +175,92 @@ export class ObjectStoreGrpcClient implements ObjectStore {
           resolve(out);
         }
       };
+      idle.arm();
       call.on("data", (msg: Bytes__Output) => {
         start();
         if (reclaim) noteReceiveBuffers(msg.data.length);
-        if (msg.data.length > 0 && !out.push(msg.data)) call.pause();
+        if (msg.data.length > 0 && !out.push(msg.data)) {
+          call.pause();
+          idle.disarm();
+        } else {
+          idle.arm();
+        }
       });
       call.on("end", () => {
+        if (callDone) return;
         callDone = true;
+        idle.disarm();
         start();
         out.push(null);
       });
       call.on("error", (err: unknown) => {
+        if (callDone) return;
         callDone = true;
         if (consumerGone) return;
-        const mapped = fromServiceError(err, ctx);
-        if (!started) {
-          started = true;
-          out.destroy();
-          reject(mapped);
-        } else {
-          out.destroy(mapped);
-        }
+        fail(fromServiceError(err, ctx));
       });
     });
   }
 
   async listCommonPrefixes(bucket: string, prefix: string, delimiter: string): Promise<string[]> {
-    const res = await callUnary<object, ListCommonPrefixesResponse__Output>(this.#client, this.#ctx("ListCommonPrefixes"), {
-      plugin: this.#name,
-      bucket,
-      prefix,
-      delimiter,
-    });
+    const res = await callUnary<object, ListCommonPrefixesResponse__Output>(
+      this.#client,
+      this.#ctx("ListCommonPrefixes"),
+      { plugin: this.#name, bucket, prefix, delimiter },
+      this.#idleTimeoutMs,
+    );
     return res.prefixes;
   }
 
   async listObjects(bucket: string, prefix: string): Promise<string[]> {
-    const res = await callUnary<object, ListObjectsResponse__Output>(this.#client, this.#ctx("ListObjects"), { plugin: this.#name, bucket, prefix });
+    const res = await callUnary<object, ListObjectsResponse__Output>(
+      this.#client,
+      this.#ctx("ListObjects"),
+      { plugin: this.#name, bucket, prefix },
+      this.#idleTimeoutMs,
+    );
     return res.keys;
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {
-    await callUnary(this.#client, this.#ctx("DeleteObject"), { plugin: this.#name, bucket, key });
+    await callUnary(this.#client, this.#ctx("DeleteObject"), { plugin: this.#name, bucket, key }, this.#idleTimeoutMs);
   }
 
   /** `ttlMs` is sent as a Go time.Duration (nanoseconds). */
   async createSignedUrl(bucket: string, key: string, ttlMs: number): Promise<string> {
-    const res = await callUnary<object, CreateSignedURLResponse__Output>(this.#client, this.#ctx("CreateSignedURL"), {
-      plugin: this.#name,
-      bucket,
-      key,
-      ttl: Math.round(ttlMs * NANOS_PER_MS),
-    });
+    const res = await callUnary<object, CreateSignedURLResponse__Output>(
+      this.#client,
+      this.#ctx("CreateSignedURL"),
+      { plugin: this.#name, bucket, key, ttl: Math.round(ttlMs * NANOS_PER_MS) },
+      this.#idleTimeoutMs,
+    );
     return res.url;
   }
 }
 
 
+/** A restartable one-shot timer; a limit of 0 never fires. */
+class IdleTimer {
+  readonly #ms: number;
+  readonly #onIdle: () => void;
+  #timer: NodeJS.Timeout | undefined;
+  constructor(ms: number, onIdle: () => void) {
+    this.#ms = ms;
+    this.#onIdle = onIdle;
+  }
+  arm(): void {
+    if (this.#ms <= 0) return;
+    if (this.#timer) this.#timer.refresh();
+    else this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#onIdle();
+    }, this.#ms);
+  }
+  disarm(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
 
 export function createObjectStoreClient(conn: PluginConnection, name: string, options?: ObjectStoreClientOptions): ObjectStore {
   return new ObjectStoreGrpcClient(conn, name, options);

@@ -242,8 +242,24 @@ export type StartServer = (options: ServerCliOptions) => Promise<void>;
  */
 export async function runServerUntilSignal(options: ServerCliOptions, serverVersion: string): Promise<void> {
   // Loaded on demand so that the other commands never pay for the server's module graph.
-  const { startServer } = await import("../server/server.js");
-  const server = await startServer({ ...serverOptionsFrom(options, serverVersion), pluginArgs: serverArgsForPlugins(process.argv.slice(2)) });
+  const { startServer, killStartedPluginProcesses } = await import("../server/server.js");
+  // A signal while starting (plugin discovery waits up to a minute for a silent plugin, the API
+  // server up to half a minute): there is no server to stop yet, but the plugin processes started
+  // so far must not outlive this one.
+  const duringStart = (signal: NodeJS.Signals): void => {
+    const killed = killStartedPluginProcesses();
+    process.stderr.write(`velero server: ${signal} while starting; stopped ${killed} plugin process(es) started so far, exiting\n`);
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", duringStart);
+  process.once("SIGTERM", duringStart);
+  let server;
+  try {
+    server = await startServer({ ...serverOptionsFrom(options, serverVersion), pluginArgs: serverArgsForPlugins(process.argv.slice(2)) });
+  } finally {
+    process.off("SIGINT", duringStart);
+    process.off("SIGTERM", duringStart);
+  }
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());

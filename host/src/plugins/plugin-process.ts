@@ -116,6 +116,31 @@ export function pluginEnvironment(extra: Record<string, string> = {}, transport:
 }
 
 /**
+ * Process groups of the plugins this process started and has not killed yet, while their output
+ * is open (a group member still runs): what killStartedPluginProcesses() kills.
+ */
+const liveGroups = new Set<number>();
+
+/**
+ * SIGKILL to the process group of every plugin this process started and did not stop: for a
+ * server told to stop before it has a plugin manager to stop them (a signal during start-up).
+ * Returns how many groups were signalled.
+ */
+export function killStartedPluginProcesses(): number {
+  let killed = 0;
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, "SIGKILL");
+      killed++;
+    } catch {
+      // already gone
+    }
+  }
+  liveGroups.clear();
+  return killed;
+}
+
+/**
  * Starts the plugin and resolves once it is connected and healthy. Rejects with a
  * PluginProtocolError (bad or missing handshake) or PluginUnavailableError (could not start,
  * exited, unhealthy) whose message names the executable; the process is killed in that case.
@@ -132,6 +157,11 @@ export async function launchPlugin(cmd: PluginCommand, options: LaunchOptions): 
     // A process group of its own: what the plugin starts is stopped with it (see kill()).
     detached: true,
   });
+  if (child.pid !== undefined) {
+    const pid = child.pid;
+    liveGroups.add(pid);
+    child.once("close", () => liveGroups.delete(pid));
+  }
   const proc = new ChildPluginProcess(cmd, child, options.logger, fields, options.logRouter);
   const log = options.logger.child(fields);
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
@@ -310,6 +340,7 @@ class ChildPluginProcess implements PluginProcess {
   kill(): void {
     const pid = this.#child.pid;
     if (pid === undefined) return;
+    liveGroups.delete(pid);
     try {
       process.kill(-pid, "SIGKILL");
     } catch {

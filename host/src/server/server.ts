@@ -137,6 +137,9 @@ export interface RunningServer {
 /** The metrics endpoint's address outside a cluster: this machine only. */
 export const DEFAULT_METRICS_ADDRESS = "127.0.0.1:8085";
 
+/** For a stop requested while startServer() runs: the plugin processes it has started so far. */
+export { killStartedPluginProcesses } from "../plugins/plugin-process.js";
+
 /** --object-store-timeout's default: above the AWS plugin's own retries of a silent endpoint (3 tries of 60 s). */
 export const DEFAULT_OBJECT_STORE_TIMEOUT_MS = 5 * 60_000;
 /** In a pod, Velero's default (every interface): Prometheus scrapes the pod's IP (the Deployment's prometheus.io annotations). */

@@ -1,0 +1,80 @@
+// `velero server` told to stop (SIGTERM) while it is still starting: plugin discovery is waiting
+// for a plugin that never prints its handshake, and that plugin has started a child of its own.
+// The server exits at once, and neither the plugin nor its child is left running (they were
+// reparented to init and lived on). Real CLI process, real API server.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { GVR } from "../../../host/src/kube/gvr.ts";
+import { createKubeClient } from "../../../host/src/kube/http-kube-client.ts";
+import { installCrds } from "../../../host/src/kube/crds.ts";
+import { ROOT } from "../../../scripts/build-plugins.ts";
+import { loadEndpoints } from "../../helpers/endpoints.ts";
+import { eventually } from "../../helpers/velero-server.ts";
+
+const NAMESPACE = `vt-sigstart-${Math.random().toString(36).slice(2, 8)}`;
+const dir = mkdtempSync(join(tmpdir(), "vt-sigstart-"));
+
+/** Whether `pid` runs (a zombie, exited but not yet reaped, counts as gone). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+afterAll(async () => {
+  for (const f of ["plugin.pid", "child.pid"]) {
+    const file = join(dir, f);
+    if (existsSync(file)) {
+      const pid = Number(readFileSync(file, "utf8"));
+      if (running(pid)) process.kill(pid, "SIGKILL");
+    }
+  }
+  const kube = createKubeClient({ kubeconfig: loadEndpoints().kubeconfig });
+  await kube.delete(GVR.namespaces, NAMESPACE).catch(() => undefined);
+  await kube.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("velero server stopped while starting", () => {
+  it("exits on SIGTERM during plugin discovery and leaves no plugin process behind", async () => {
+    const kube = createKubeClient({ kubeconfig: loadEndpoints().kubeconfig });
+    await installCrds(kube);
+    await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
+    await kube.close();
+    const pluginDir = join(dir, "plugins");
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(pluginDir);
+    // never prints a handshake; its child holds the same stdout and stderr
+    writeFileSync(
+      join(pluginDir, "velero-plugin-silent"),
+      `#!/bin/sh\nsleep 3031 &\necho $! > "${join(dir, "child.pid")}"\necho $$ > "${join(dir, "plugin.pid")}"\nsleep 3032\n`,
+      { mode: 0o755 },
+    );
+    const server = spawn(
+      process.execPath,
+      [join(ROOT, "host", "dist", "main.js"), "server", "--namespace", NAMESPACE, "--kubeconfig", loadEndpoints().kubeconfig, "--plugin-dir", pluginDir, "--metrics-address", "127.0.0.1:0"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    server.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    server.stdout.resume();
+    const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
+    try {
+      await eventually("the plugin and its child to start", async () => existsSync(join(dir, "child.pid")) && existsSync(join(dir, "plugin.pid")), 30_000);
+      const pluginPid = Number(readFileSync(join(dir, "plugin.pid"), "utf8"));
+      const childPid = Number(readFileSync(join(dir, "child.pid"), "utf8"));
+      expect(running(pluginPid) && running(childPid)).toBe(true);
+      server.kill("SIGTERM");
+      expect(await exited).toBe(143);
+      expect(stderr).toContain("velero server: SIGTERM while starting; stopped 1 plugin process(es) started so far, exiting");
+      await eventually("the plugin and its child to be gone", async () => !running(pluginPid) && !running(childPid), 5_000);
+    } finally {
+      if (server.exitCode === null) server.kill("SIGKILL");
+    }
+  });
+});

@@ -314,10 +314,12 @@ describe("resourcePoliciesFromConfigMap", () => {
 describe("loadBackupResourcePolicies", () => {
   const backup = (kind = "configmap") => forBackup("velero", "b1").spec({ resourcePolicy: { kind, name: "rp" } }).build();
 
-  it("loads nothing when the backup references no ConfigMap", async () => {
+  it("loads nothing when the backup references nothing; a reference to another kind is an error (Velero ignores the user's policies)", async () => {
     const kube = new FakeKubeClient();
     expect(await loadBackupResourcePolicies(kube, forBackup("velero", "b1").build(), "velero")).toEqual({});
-    expect(await loadBackupResourcePolicies(kube, backup("Secret"), "velero")).toEqual({});
+    expect(await loadBackupResourcePolicies(kube, backup("Secret"), "velero")).toEqual({
+      error: 'resourcePolicy kind "Secret" is not supported: resource policies are read from a ConfigMap; set spec.resourcePolicy.kind to ConfigMap',
+    });
   });
 
   it("loads and validates the policies (kind compared case-insensitively)", async () => {

@@ -594,11 +594,15 @@ type ResourcePoliciesResult = { policies?: ResourcePolicies; error?: string };
 
 /**
  * Velero's GetResourcePoliciesFromBackup: the policies the Backup references (none when it
- * references none, or something other than a ConfigMap), or the validation error to record.
+ * references none), or the validation error to record. A reference to anything other than a
+ * ConfigMap is an error (Velero ignores it: the backup runs without the user's policies).
  */
 export async function loadBackupResourcePolicies(kube: Pick<KubeClient, "get">, backup: Backup, namespace: string): Promise<ResourcePoliciesResult> {
   const ref = backup.spec.resourcePolicy;
-  if (!ref || ref.kind?.toLowerCase() !== RESOURCE_POLICY_REF_KIND) return {};
+  if (!ref) return {};
+  if (ref.kind?.toLowerCase() !== RESOURCE_POLICY_REF_KIND) {
+    return { error: `resourcePolicy kind "${ref.kind ?? ""}" is not supported: resource policies are read from a ConfigMap; set spec.resourcePolicy.kind to ConfigMap` };
+  }
   const where = `${namespace}/${ref.name}`;
   const fix = `fix the policies in ConfigMap ${where} (one data entry, "version: v1") and create the backup again`;
   let cm: UnstructuredItem | undefined;

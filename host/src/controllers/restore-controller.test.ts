@@ -105,6 +105,11 @@ describe("RestoreReconciler validation", () => {
     { name: "labelSelector with orLabelSelectors", spec: { backupName: "b1", labelSelector: { matchLabels: { a: "b" } }, orLabelSelectors: [{ matchLabels: { c: "d" } }] }, errors: ["encountered labelSelector as well as orLabelSelectors in restore spec, only one can be specified"] },
     { name: "an unknown existing-resource policy", spec: { backupName: "b1", existingResourcePolicy: "replace" as "update" }, errors: ["Invalid ExistingResourcePolicy: replace"] },
     { name: "an init hook container without image", spec: { backupName: "b1", hooks: { resources: [{ name: "h", postHooks: [{ init: { initContainers: [{ name: "x", command: ["a"] }] } }] }] } }, errors: ["invalid InitContainer in restore hook, it doesn't have Command, Name or Image field"] },
+    {
+      name: "a resource modifier of another kind than ConfigMap",
+      spec: { backupName: "b1", resourceModifier: { kind: "Secret", name: "mods", apiGroup: "" } },
+      errors: ['resourceModifier kind "Secret" is not supported: resource modifiers are read from a ConfigMap; set spec.resourceModifier.kind to ConfigMap'],
+    },
     { name: "a missing resource modifier ConfigMap", spec: { backupName: "b1", resourceModifier: { kind: "ConfigMap", name: "mods", apiGroup: "" } }, errors: ["failed to get resource modifiers configmap velero/mods"] },
     {
       name: "an invalid resource modifier ConfigMap",

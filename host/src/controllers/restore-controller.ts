@@ -311,7 +311,12 @@ export class RestoreReconciler implements Reconciler {
 
   async #loadModifiers(restore: Restore, errors: string[]): Promise<ResourceModifiers | undefined> {
     const ref = restore.spec.resourceModifier;
-    if (!ref || ref.kind.toLowerCase() !== "configmap") return undefined;
+    if (!ref) return undefined;
+    // (Velero ignores another kind: the restore runs without the user's modifiers)
+    if (ref.kind?.toLowerCase() !== "configmap") {
+      errors.push(`resourceModifier kind "${ref.kind ?? ""}" is not supported: resource modifiers are read from a ConfigMap; set spec.resourceModifier.kind to ConfigMap`);
+      return undefined;
+    }
     const ns = restore.metadata.namespace ?? this.#o.namespace;
     const where = `${ns}/${ref.name}`;
     const cm = await this.#kube.get(GVR.configMaps, ref.name, ns);

@@ -195,6 +195,12 @@ describe("backup resource policies (real API server, aws plugin + moto EC2)", ()
     expect(backup.status?.validationErrors).toEqual([`fail to get ResourcePolicies ${VELERO}/no-such-policies ConfigMap with error ConfigMap "no-such-policies" not found`]);
   });
 
+  it("fails validation on a reference to another kind than ConfigMap (Velero runs the backup without the policies)", async () => {
+    const backup = await runBackup(`badkind-${SFX}`, { ...withPolicy("settings"), resourcePolicy: { kind: "Secret", name: "settings" } });
+    expect(backup.status?.phase).toBe("FailedValidation");
+    expect(backup.status?.validationErrors).toEqual(['resourcePolicy kind "Secret" is not supported: resource policies are read from a ConfigMap; set spec.resourcePolicy.kind to ConfigMap']);
+  });
+
   it("fails validation naming a ConfigMap whose YAML is malformed", async () => {
     await policyConfigMap("malformed", "version: v1\nvolumePolicies:\n- conditions: {storageClass: [gp2]\n  action: {type: skip}\n");
     const backup = await runBackup(`malformed-${SFX}`, withPolicy("malformed"));

@@ -265,6 +265,14 @@ describe("resource modifiers", () => {
     expect(r.status?.phase).toBe("FailedValidation");
     expect(r.status?.validationErrors).toEqual([`Validation error in resource modifiers provided in configmap ${server.namespace}/${name}: unsupported operation frobnicate`]);
   });
+
+  it("fails validation for a modifier reference of another kind than ConfigMap (Velero restores without the modifiers)", async () => {
+    const name = `kindmods-${suffix()}`;
+    await server.backupFromTarball(`bm-${name}`, await buildBackupTarball([cm("x", "y", {})]));
+    const r = await server.restore(name, { backupName: `bm-${name}`, resourceModifier: { kind: "Secret", name, apiGroup: "" } });
+    expect(r.status?.phase).toBe("FailedValidation");
+    expect(r.status?.validationErrors).toEqual(['resourceModifier kind "Secret" is not supported: resource modifiers are read from a ConfigMap; set spec.resourceModifier.kind to ConfigMap']);
+  });
 });
 
 describe("CRDs", () => {

@@ -343,6 +343,22 @@ describe("velero CLI", () => {
       "An error occurred: cannot reach the Kubernetes API server (connect ECONNREFUSED 127.0.0.1:6443); check --kubeconfig/--kubecontext or $KUBECONFIG and that the cluster is running\n",
     );
   });
+
+  it("prints velero server's own unreachable-API-server error once (it was wrapped in the same words again)", async () => {
+    const cli = createTestCli();
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
+    cli.deps.startServer = async () => {
+      throw new Error(
+        "cannot reach the Kubernetes API server: connect ECONNREFUSED 127.0.0.1:1; check --kubeconfig/--kubecontext or $KUBECONFIG and that the cluster is running",
+        { cause: refused },
+      );
+    };
+    const r = await cli.run("server");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      "An error occurred: cannot reach the Kubernetes API server: connect ECONNREFUSED 127.0.0.1:1; check --kubeconfig/--kubecontext or $KUBECONFIG and that the cluster is running\n",
+    );
+  });
 });
 
 describe("restore", () => {

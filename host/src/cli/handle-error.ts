@@ -7,6 +7,7 @@ import { isVeleroError } from "@velero-ts/plugin-sdk";
 import type { OutputStream } from "./deps.js";
 import { EXIT_CODES } from "./exit-codes.js";
 import { httpStatus, isUnreachable } from "./kube-errors.js";
+import { API_SERVER_UNREACHABLE } from "../shared/errors.js";
 
 /** A commander parse error, tagged with the command it happened in. */
 export class CommandLineError extends Error {
@@ -51,7 +52,9 @@ function commanderMessage(err: CommandLineError): { message: string; code: numbe
 
 function clusterMessage(err: unknown, message: string): string | undefined {
   if (isUnreachable(err)) {
-    return `cannot reach the Kubernetes API server (${message}); check --kubeconfig/--kubecontext or $KUBECONFIG and that the cluster is running`;
+    // (velero server's own error already says it, with the hint)
+    if (message.startsWith(API_SERVER_UNREACHABLE)) return message;
+    return `${API_SERVER_UNREACHABLE} (${message}); check --kubeconfig/--kubecontext or $KUBECONFIG and that the cluster is running`;
   }
   const status = httpStatus(err);
   if (status === 401 || status === 403) {

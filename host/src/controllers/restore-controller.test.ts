@@ -106,6 +106,11 @@ describe("RestoreReconciler validation", () => {
     { name: "an unknown existing-resource policy", spec: { backupName: "b1", existingResourcePolicy: "replace" as "update" }, errors: ["Invalid ExistingResourcePolicy: replace"] },
     { name: "an init hook container without image", spec: { backupName: "b1", hooks: { resources: [{ name: "h", postHooks: [{ init: { initContainers: [{ name: "x", command: ["a"] }] } }] }] } }, errors: ["invalid InitContainer in restore hook, it doesn't have Command, Name or Image field"] },
     {
+      name: "a namespace mapping to a name Kubernetes refuses",
+      spec: { backupName: "b1", namespaceMapping: { app: "Bad_Name!", other: "fine" } },
+      errors: [`invalid namespaceMapping "app: Bad_Name!": "Bad_Name!" is not a valid namespace name (at most 63 lower case letters, digits or '-', starting and ending with a letter or digit)`],
+    },
+    {
       name: "a resource modifier of another kind than ConfigMap",
       spec: { backupName: "b1", resourceModifier: { kind: "Secret", name: "mods", apiGroup: "" } },
       errors: ['resourceModifier kind "Secret" is not supported: resource modifiers are read from a ConfigMap; set spec.resourceModifier.kind to ConfigMap'],

@@ -36,6 +36,7 @@ import {
 } from "../restore/index.js";
 import { realClock, toKubeTime, type Clock, type TimerHandle } from "../shared/clock.js";
 import { tryParseGoDuration } from "../shared/duration.js";
+import { validateNamespaceMapping } from "../shared/includes-excludes.js";
 import type { FeatureFlags } from "../shared/features.js";
 import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { Logger, LogLevel } from "../shared/logging.js";
@@ -228,6 +229,7 @@ export class RestoreReconciler implements Reconciler {
     for (const r of NON_RESTORABLE_RESOURCES) if (spec.includedResources?.includes(r)) errors.push(`${r} are non-restorable resources`);
     for (const e of validateIncludesExcludes(spec.includedResources, spec.excludedResources)) errors.push(`Invalid included/excluded resource lists: ${e}`);
     for (const e of validateIncludesExcludes(spec.includedNamespaces, spec.excludedNamespaces)) errors.push(`Invalid included/excluded namespace lists: ${e}`);
+    errors.push(...validateNamespaceMapping(spec.namespaceMapping));
     if (spec.orLabelSelectors && spec.labelSelector) errors.push("encountered labelSelector as well as orLabelSelectors in restore spec, only one can be specified");
     // (the restore's own selectors are not validated here, as in Velero: one Kubernetes refuses
     // makes the restorer restore nothing, with that error)

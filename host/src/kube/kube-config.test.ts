@@ -96,7 +96,7 @@ describe("loadKubeConfig", () => {
     } catch (err) {
       message = (err as Error).message;
     }
-    expect(message).toMatch(new RegExp(`^failed to load kubeconfig "${path}": yaml: line \\d+: .+; pass --kubeconfig or set KUBECONFIG$`));
+    expect(message).toMatch(new RegExp(`^failed to load kubeconfig "${path}": yaml: line \\d+: .+; fix that file or pass another --kubeconfig$`));
     expect(message).not.toContain("TOKENMARKER");
   });
 

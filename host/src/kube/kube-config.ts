@@ -22,7 +22,9 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): KubeConfig {
     if (options.context) kc.setCurrentContext(options.context);
   } catch (err) {
     throw new ClusterError(
-      `failed to load kubeconfig ${options.kubeconfig ? `"${options.kubeconfig}"` : "(default locations)"}: ${loadErrorMessage(err)}; pass --kubeconfig or set KUBECONFIG`,
+      `failed to load kubeconfig ${options.kubeconfig ? `"${options.kubeconfig}"` : "(default locations)"}: ${loadErrorMessage(err)}; ${
+        options.kubeconfig ? "fix that file or pass another --kubeconfig" : "pass --kubeconfig or set KUBECONFIG"
+      }`,
       { cause: err },
     );
   }

@@ -121,6 +121,14 @@ describe("applyResourceModifiers", () => {
     expect(applyResourceModifiers(m, pod(), "pods").item["spec"]).toMatchObject({ defaultMode: 420, enabled: true, name: "0644" });
   });
 
+  it("reports malformed patchData YAML on one line with its line number (the parser's message draws the source)", () => {
+    const m = mods("version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  mergePatches:\n  - patchData: |\n      metadata:\n        labels: {a: b\n");
+    const out = applyResourceModifiers(m, pod(), "pods");
+    expect(out.errors).toHaveLength(1);
+    expect(out.errors[0]).toBe("error in applying patch patchData: yaml: line 3: Flow map in block collection must be sufficiently indented and end with a }");
+    expect(out.item).toEqual(pod());
+  });
+
   it("leaves the item unchanged when a test operation fails", () => {
     const m = mods("version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  patches:\n  - {operation: test, path: /spec/containers/0/image, value: 'redis'}\n  - {operation: replace, path: /spec/containers/0/image, value: 'x'}\n");
     expect(applyResourceModifiers(m, pod(), "pods")).toEqual({ item: pod(), errors: [] });

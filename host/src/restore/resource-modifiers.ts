@@ -15,7 +15,7 @@
 import type { Logger } from "../shared/logging.js";
 import type { V1LabelSelector } from "@kubernetes/client-node";
 import jsonpatch from "fast-json-patch";
-import { parse as parseYaml } from "yaml";
+import { LineCounter, parse as parseYaml, YAMLParseError } from "yaml";
 import { stringifyLosslessJson, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { globToRegExp, IncludesExcludes } from "./filters.js";
 import { RE2JS } from "re2js";
@@ -239,7 +239,15 @@ const PATCH_DATA_YAML = {
 };
 
 function parsePatchData(data: string): Record<string, unknown> {
-  const v = parseYaml(data, PATCH_DATA_YAML as never) as unknown;
+  const lines = new LineCounter();
+  let v: unknown;
+  try {
+    v = parseYaml(data, { ...PATCH_DATA_YAML, lineCounter: lines, prettyErrors: false } as never) as unknown;
+  } catch (error) {
+    // one line, as Go's "yaml: line N: reason" (the parser's message draws the source around it)
+    if (error instanceof YAMLParseError) throw new Error(`patchData: yaml: line ${lines.linePos(error.pos[0]).line}: ${error.message.split("\n")[0]}`, { cause: error });
+    throw error;
+  }
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("patchData must be a JSON or YAML object");
   return v as Record<string, unknown>;
 }

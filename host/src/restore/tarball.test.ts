@@ -176,6 +176,11 @@ describe("extractBackupTarball", () => {
     await expect(extract(Buffer.from("this is not a tarball"))).rejects.toThrow(/not valid gzip: incorrect header check/);
   });
 
+  it("says a gzip that holds no tar archive is corrupt, without node-tar's guess that it needs gunzipping", async () => {
+    const err = await extract(gzipSync(Buffer.alloc(2048, 0x41))).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('backup tarball of "b1" is truncated or corrupt: Invalid tar header.');
+  });
+
   it("fails clearly on a tar archive cut in the middle of an entry", async () => {
     const tgz = await buildRawTarGz([{ name: "resources/a.json", content: Buffer.alloc(4096, 32) }]);
     const { gunzipSync } = await import("node:zlib");

@@ -114,7 +114,8 @@ function byteLimiter(state: ExtractState, name: string, limits: Required<Extract
 
 function describeStreamError(backupName: string, err: unknown): Error {
   if (err instanceof BackupContentsError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  // (node-tar's guess "it needs to be gunzipped?" misleads here: the tarball was gunzipped)
+  const message = (err instanceof Error ? err.message : String(err)).replace(/\s*Maybe the tar is corrupted or it needs to be gunzipped\?/, "");
   const code = (err as { code?: unknown }).code;
   if (typeof code === "string" && code.startsWith("Z_")) {
     return new BackupContentsError(`backup tarball of "${backupName}" is truncated or not valid gzip: ${message}`, { cause: err });

@@ -36,6 +36,7 @@ import { parseRestorePriorities } from "../restore/priorities.js";
 import { realClock, type Clock } from "../shared/clock.js";
 import { createLogger, type Logger, type LogLevel } from "../shared/logging.js";
 import { VELERO_TS_VERSION } from "../shared/version.js";
+import { API_SERVER_UNREACHABLE } from "../shared/errors.js";
 import { ServerMetrics } from "./metrics.js";
 
 /** A duration option: a Go duration string ("720h0m0s", "1m") or milliseconds. */
@@ -226,7 +227,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   try {
     await kube.serverVersion().catch((err: unknown) => {
-      throw new Error(`cannot reach the Kubernetes API server: ${getErrorMessage(err)}; check --kubeconfig/--kubecontext`, { cause: err });
+      throw new Error(`${API_SERVER_UNREACHABLE}: ${getErrorMessage(err)}; check --kubeconfig/--kubecontext or $KUBECONFIG and that the cluster is running`, { cause: err });
     });
     await checkNamespaceExists(kube, namespace, logger);
     await checkVeleroResources(kube, logger);

@@ -14,3 +14,6 @@ export class ClusterError extends VeleroError {
     super("VELERO_CLUSTER", message, options);
   }
 }
+
+/** How an error that the Kubernetes API server could not be reached begins (the CLI adds nothing to one that says it). */
+export const API_SERVER_UNREACHABLE = "cannot reach the Kubernetes API server";

@@ -49,6 +49,22 @@ export function validateNamespaceIncludesExcludes(includes: string[] = [], exclu
   return errs;
 }
 
+/**
+ * A restore's namespaceMapping: each target must be a namespace name Kubernetes accepts (Velero
+ * does not check, and every item of the namespace then fails with the API server's long error).
+ */
+export function validateNamespaceMapping(mapping: Record<string, string> = {}): string[] {
+  const errs: string[] = [];
+  for (const [from, to] of Object.entries(mapping)) {
+    if (to.length > 63 || !NAMESPACE_NAME.test(to)) {
+      errs.push(
+        `invalid namespaceMapping "${from}: ${to}": "${to}" is not a valid namespace name (at most 63 lower case letters, digits or '-', starting and ending with a letter or digit)`,
+      );
+    }
+  }
+  return errs;
+}
+
 function bracketProblem(p: string): string | undefined {
   for (let i = 0; i < p.length; i++) {
     if (p[i] === "[") {

@@ -371,6 +371,16 @@ describe("crafted bad tarballs", () => {
 });
 
 describe("validation", () => {
+  it("fails validation for a namespace mapping to an invalid name, once, naming the mapping (each item failed with the API server's long error)", async () => {
+    const name = `nsmap-${suffix()}`;
+    await server.backupFromTarball(`bm-${name}`, await buildBackupTarball([cm("x", "y", {})]));
+    const r = await server.restore(name, { backupName: `bm-${name}`, namespaceMapping: { x: "Bad_Name!" } });
+    expect(r.status?.phase).toBe("FailedValidation");
+    expect(r.status?.validationErrors).toEqual([
+      `invalid namespaceMapping "x: Bad_Name!": "Bad_Name!" is not a valid namespace name (at most 63 lower case letters, digits or '-', starting and ending with a letter or digit)`,
+    ]);
+  });
+
   it("fails validation for an unknown backup, naming it", async () => {
     const r = await server.restore(`nobackup-${suffix()}`, { backupName: "does-not-exist" });
     expect(r.status?.phase).toBe("FailedValidation");

@@ -227,7 +227,7 @@ describe.each([
       expect(out).toMatchObject({ operationId: "rop-claim", waitForAdditionalItems: true, additionalItemsReadyTimeoutMs: 30_000 });
       expect(await v2!.progress("rop-claim", restore)).toMatchObject({ completed: true, started: new Date("2024-01-02T03:04:05Z") });
       await v2!.cancel("rop-claim", restore);
-      expect(await v2!.areAdditionalItemsReady(out.additionalItems, restore)).toBe(true);
+      expect(await v2!.areAdditionalItemsReady(out.additionalItems ?? [], restore)).toBe(true);
       expect(await v2!.areAdditionalItemsReady([], restore)).toBe(false);
     });
 

@@ -64,7 +64,7 @@ afterAll(async () => {
 const restore = (spec: Record<string, unknown> = {}): Restore =>
   ({ apiVersion: "velero.io/v1", kind: "Restore", metadata: { name: "r1", namespace: NS, uid: "6f7a0c1e-1111-4222-8333-944445555666" }, spec: { backupName: "b1", ...spec }, status: {} }) as unknown as Restore;
 
-const ids = (list: ResourceIdentifier[]): string[] => list.map((i) => `${i.resource}${i.group ? `.${i.group}` : ""}/${i.namespace}/${i.name}`).sort();
+const ids = (list: ResourceIdentifier[] | undefined): string[] => (list ?? []).map((i) => `${i.resource}${i.group ? `.${i.group}` : ""}/${i.namespace}/${i.name}`).sort();
 
 function ours(name: string): RestoreItemAction {
   const entry = builtinRestoreItemActions({ kube, veleroNamespace: NS, logger: createSilentLogger() }).find((e) => e.name === name);
@@ -79,12 +79,12 @@ async function sameRestoreOutput(name: string, item: UnstructuredItem, r: Restor
   const want = await go.execute(structuredClone(input));
   const got = await ours(name).execute(structuredClone(input));
   const [gotItem, wantItem] = withoutGoZeroValues(got.item, want.item);
-  expect({ item: gotItem, additionalItems: ids(got.additionalItems), skipRestore: got.skipRestore }, `${name} differs from Velero's`).toEqual({
+  expect({ item: gotItem, additionalItems: ids(got.additionalItems), skipRestore: got.skipRestore ?? false }, `${name} differs from Velero's`).toEqual({
     item: wantItem,
     additionalItems: ids(want.additionalItems),
-    skipRestore: want.skipRestore,
+    skipRestore: want.skipRestore ?? false,
   });
-  return { item: want.item, additionalItems: ids(want.additionalItems), skipRestore: want.skipRestore };
+  return { item: want.item, additionalItems: ids(want.additionalItems), skipRestore: want.skipRestore ?? false };
 }
 
 describe("Velero's built-in plugins (Go velero v1.18.1 run-plugins) under the velero-ts host", () => {

@@ -13,11 +13,12 @@ import type {
 import {
   ANNOTATIONS,
   getErrorMessage,
+  resourceSelectorOf,
   type Backup,
   type BackupItemActionV2,
   type ItemBlockAction,
   type ResourceIdentifier,
-  type ResourceSelector,
+  type ResourceSelectorInit,
   type UnstructuredItem,
   type VolumeSnapshotLocation,
   type VolumeSnapshotter,
@@ -585,10 +586,10 @@ class BackupRun {
 
   // ---- actions -------------------------------------------------------------------------------
 
-  async #resolveActions<T extends { appliesTo(): Promise<ResourceSelector> }>(actions: NamedAction<T>[], kind: string): Promise<ResolvedAction<T>[]> {
+  async #resolveActions<T extends { appliesTo(): Promise<ResourceSelectorInit> }>(actions: NamedAction<T>[], kind: string): Promise<ResolvedAction<T>[]> {
     const out: ResolvedAction<T>[] = [];
     for (const { name, action } of actions) {
-      const sel = await action.appliesTo();
+      const sel = resourceSelectorOf(await action.appliesTo());
       let selector: LabelSelector | undefined;
       try {
         selector = parseSelector(sel.selector);
@@ -1008,8 +1009,8 @@ class BackupRun {
         this.#backedUp.delete(key);
         throw new Error(`backup Item Action created operation during finalize (groupResource=${gr}, namespace=${obj.metadata.namespace ?? ""}, name=${obj.metadata.name})`);
       }
-      if (out.operationId) this.#recordOperation(a.name, gr, obj, out.operationId, out.postOperationItems);
-      for (const additional of out.additionalItems) {
+      if (out.operationId) this.#recordOperation(a.name, gr, obj, out.operationId, out.postOperationItems ?? []);
+      for (const additional of out.additionalItems ?? []) {
         await this.#backupAdditional(additional, mustIncludeAdditional, log, block);
       }
     }

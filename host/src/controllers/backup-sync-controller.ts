@@ -206,7 +206,7 @@ export class BackupSyncReconciler implements Reconciler {
     const backup = structuredClone(stored);
     backup.apiVersion = "velero.io/v1";
     backup.kind = "Backup";
-    const metadata = backup.metadata as Record<string, unknown>;
+    const metadata = backup.metadata as unknown as Record<string, unknown>;
     for (const field of SERVER_METADATA) delete metadata[field];
     backup.metadata.namespace = location.metadata.namespace;
     const locationName = location.metadata.name ?? "";
@@ -257,7 +257,7 @@ export class BackupSyncReconciler implements Reconciler {
     }
     for (const pvb of stored) {
       const copy = structuredClone(pvb);
-      const metadata = copy.metadata as Record<string, unknown>;
+      const metadata = copy.metadata as unknown as Record<string, unknown>;
       for (const field of SERVER_METADATA) delete metadata[field];
       copy.metadata.namespace = backup.metadata.namespace;
       for (const ref of copy.metadata.ownerReferences ?? []) {

@@ -9,7 +9,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { extract } from "tar-stream";
-import { parseLosslessJson, type Backup, type DeleteItemAction, type UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { parseLosslessJson, resourceSelectorOf, type Backup, type DeleteItemAction, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { ApiResource } from "../kube/client.js";
 import { groupResourceString, parseGroupResource } from "../kube/gvr.js";
 import { parseLabelSelector, type LabelSelector } from "../kube/labels.js";
@@ -40,7 +40,7 @@ export interface InvokeDeleteItemActionsInput {
 export async function invokeDeleteItemActions(input: InvokeDeleteItemActionsInput): Promise<void> {
   const resolved: ResolvedAction[] = [];
   for (const { name, action } of input.actions) {
-    const applies = await action.appliesTo();
+    const applies = resourceSelectorOf(await action.appliesTo());
     resolved.push({
       name,
       action,

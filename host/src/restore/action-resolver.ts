@@ -2,7 +2,7 @@
  * Restore item actions with their AppliesTo selectors resolved through discovery (Velero's
  * ResolvedAction): resource names become "resource.group", namespaces and labels become matchers.
  */
-import type { RestoreItemActionV2 } from "@velero-ts/plugin-sdk";
+import { resourceSelectorOf, type RestoreItemActionV2 } from "@velero-ts/plugin-sdk";
 import type { NamedAction } from "../plugins/manager.js";
 import type { ResourceResolver } from "./discovery.js";
 import { IncludesExcludes } from "./filters.js";
@@ -47,7 +47,7 @@ export async function resolveRestoreItemActions(
   const out: ResolvedRestoreItemAction[] = [];
   for (const { name, action: plain, external } of actions) {
     const action = external && serial ? serial.wrap(plain) : plain;
-    const s = await action.appliesTo();
+    const s = resourceSelectorOf(await action.appliesTo());
     let selector = EVERYTHING;
     if (s.selector !== "") {
       try {

@@ -740,8 +740,8 @@ class RestoreContext {
         return undefined;
       }
       obj = out.item;
-      const restoredAdditional = await this.#restoreAdditionalItems(out.additionalItems, namespace, r);
-      if (out.waitForAdditionalItems) await this.#waitForAdditionalItems(a, restoredAdditional, out.additionalItemsReadyTimeoutMs, id, namespace, r);
+      const restoredAdditional = await this.#restoreAdditionalItems(out.additionalItems ?? [], namespace, r);
+      if (out.waitForAdditionalItems) await this.#waitForAdditionalItems(a, restoredAdditional, out.additionalItemsReadyTimeoutMs ?? 0, id, namespace, r);
     }
     return obj;
   }

@@ -32,11 +32,11 @@ abstract class Builder<T extends { metadata: Meta | Backup["metadata"] }> {
     return this;
   }
   creationTimestamp(ts: string): this {
-    (this.obj.metadata as Record<string, unknown>).creationTimestamp = ts;
+    (this.obj.metadata as unknown as Record<string, unknown>).creationTimestamp = ts;
     return this;
   }
   deletionTimestamp(ts: string): this {
-    (this.obj.metadata as Record<string, unknown>).deletionTimestamp = ts;
+    (this.obj.metadata as unknown as Record<string, unknown>).deletionTimestamp = ts;
     return this;
   }
   /** Sets any top-level field (spec, status, data, ...). */

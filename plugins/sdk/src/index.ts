@@ -48,6 +48,7 @@ export { VELERO_GROUP, VELERO_VERSION, VELERO_API_VERSION } from "./api/v1/types
 export { LABELS, ANNOTATIONS, BACKUP_FORMAT_VERSION, MAX_LABEL_VALUE_LENGTH } from "./api/v1/labels.js";
 export type {
   ResourceSelector,
+  ResourceSelectorInit,
   ResourceIdentifier,
   OperationProgress,
   ObjectStore,
@@ -67,7 +68,7 @@ export type {
   ItemBlockAction,
   PluginKindMap,
 } from "./contract/plugins.js";
-export { emptyResourceSelector } from "./contract/plugins.js";
+export { emptyResourceSelector, resourceSelectorOf } from "./contract/plugins.js";
 export { fromLabelSelector, formatLabelSelector, LABEL_KEY, LABEL_VALUE, labelSelectorError, MATCH_EVERYTHING, parseLabelSelector } from "./contract/labels.js";
 export type { LabelMatcher } from "./contract/labels.js";
 export { getPluginConfig, pluginConfigLabelSelector, veleroServerFlags } from "./contract/server-flags.js";

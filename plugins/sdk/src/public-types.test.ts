@@ -13,7 +13,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const CONSUMER = join(ROOT, "sdk-consumer-check.mts");
 
 const SOURCE = `
-import { serve, type Backup, type BackupItemAction, type LabelSelector, type ObjectMeta, type UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { serve, type Backup, type BackupItemAction, type LabelSelector, type ObjectMeta, type RestoreItemAction, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import {
   describeBackupItemActionConformance,
   describeDeleteItemActionConformance,
@@ -30,6 +30,21 @@ const action: BackupItemAction = {
   appliesTo: async () => ({ includedNamespaces: [], excludedNamespaces: [], includedResources: ["pods"], excludedResources: [], selector: "" }),
   execute: async (input) => ({ item: input, additionalItems: [] }),
 };
+// What authors write without ceremony: fields left out of a selector or an output mean what Go's
+// zero values mean, and the Backup or Restore handed to an action has a name.
+const terse: BackupItemAction = {
+  appliesTo: async () => ({ includedResources: ["pods"] }),
+  execute: async (input, b) => {
+    const name: string = b.metadata.name;
+    return { item: { ...input, metadata: { ...input.metadata, labels: { backup: name } } } };
+  },
+};
+const terseRestore: RestoreItemAction = {
+  appliesTo: async () => ({ selector: "app=web" }),
+  execute: async ({ item: restored, restore }) => ({ item: { ...restored, metadata: { ...restored.metadata, labels: { restore: restore.metadata.name } } } }),
+};
+void terse;
+void terseRestore;
 const protocol: PluginProtocol = "grpc";
 const builder = serve().registerBackupItemAction("example.io/label", () => action);
 describeBackupItemActionConformance("label", async () => {

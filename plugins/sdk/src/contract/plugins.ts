@@ -14,6 +14,23 @@ export interface ResourceSelector {
   selector: string;
 }
 
+/**
+ * What appliesTo() returns: a ResourceSelector whose fields may be left out (an absent list or
+ * selector means "all", as Go's zero value does). Hosts read it with resourceSelectorOf().
+ */
+export type ResourceSelectorInit = Partial<ResourceSelector>;
+
+/** The full selector an appliesTo() result stands for (absent fields: "all"). */
+export function resourceSelectorOf(init: ResourceSelectorInit | undefined): ResourceSelector {
+  return {
+    includedNamespaces: init?.includedNamespaces ?? [],
+    excludedNamespaces: init?.excludedNamespaces ?? [],
+    includedResources: init?.includedResources ?? [],
+    excludedResources: init?.excludedResources ?? [],
+    selector: init?.selector ?? "",
+  };
+}
+
 /** Identifies one Kubernetes object; `group` is "" for the core group, `resource` is plural. */
 export interface ResourceIdentifier {
   group: string;
@@ -104,25 +121,26 @@ export interface VolumeSnapshotter {
 export interface BackupItemActionOutput {
   /** The item to back up; return the input unchanged when there is nothing to change. */
   item: UnstructuredItem;
-  additionalItems: ResourceIdentifier[];
+  /** Other items to back up with it; absent: none. */
+  additionalItems?: ResourceIdentifier[];
 }
 
 /** Runs on each backed-up item the selector matches (Velero's v1 BackupItemAction). */
 export interface BackupItemAction {
-  appliesTo(): Promise<ResourceSelector>;
+  appliesTo(): Promise<ResourceSelectorInit>;
   execute(item: UnstructuredItem, backup: Backup): Promise<BackupItemActionOutput>;
 }
 
 export interface BackupItemActionV2Output extends BackupItemActionOutput {
-  /** Non-empty: an asynchronous operation was started and is tracked by ID. */
-  operationId: string;
-  /** Items backed up again once the operation completes. */
-  postOperationItems: ResourceIdentifier[];
+  /** Non-empty: an asynchronous operation was started and is tracked by ID; absent: none. */
+  operationId?: string;
+  /** Items backed up again once the operation completes; absent: none. */
+  postOperationItems?: ResourceIdentifier[];
 }
 
 /** Velero's v2 BackupItemAction: adds asynchronous operations. */
 export interface BackupItemActionV2 {
-  appliesTo(): Promise<ResourceSelector>;
+  appliesTo(): Promise<ResourceSelectorInit>;
   execute(item: UnstructuredItem, backup: Backup): Promise<BackupItemActionV2Output>;
   progress(operationId: string, backup: Backup): Promise<OperationProgress>;
   cancel(operationId: string, backup: Backup): Promise<void>;
@@ -139,27 +157,30 @@ export interface RestoreItemActionInput {
 export interface RestoreItemActionOutput {
   /** Always returned, even when skipRestore is true. */
   item: UnstructuredItem;
-  additionalItems: ResourceIdentifier[];
-  skipRestore: boolean;
+  /** Items to restore before it; absent: none. */
+  additionalItems?: ResourceIdentifier[];
+  /** Absent: false. */
+  skipRestore?: boolean;
 }
 
 /** Runs on each restored item the selector matches (Velero's v1 RestoreItemAction). */
 export interface RestoreItemAction {
-  appliesTo(): Promise<ResourceSelector>;
+  appliesTo(): Promise<ResourceSelectorInit>;
   execute(input: RestoreItemActionInput): Promise<RestoreItemActionOutput>;
 }
 
 export interface RestoreItemActionV2Output extends RestoreItemActionOutput {
-  operationId: string;
-  /** Wait for the additional items to be ready (areAdditionalItemsReady) before continuing. */
-  waitForAdditionalItems: boolean;
-  /** Milliseconds; 0 means the restore's default. */
-  additionalItemsReadyTimeoutMs: number;
+  /** Non-empty: an asynchronous operation was started; absent: none. */
+  operationId?: string;
+  /** Wait for the additional items to be ready (areAdditionalItemsReady) before continuing; absent: false. */
+  waitForAdditionalItems?: boolean;
+  /** Milliseconds; 0 or absent means the restore's default. */
+  additionalItemsReadyTimeoutMs?: number;
 }
 
 /** Velero's v2 RestoreItemAction. */
 export interface RestoreItemActionV2 {
-  appliesTo(): Promise<ResourceSelector>;
+  appliesTo(): Promise<ResourceSelectorInit>;
   execute(input: RestoreItemActionInput): Promise<RestoreItemActionV2Output>;
   progress(operationId: string, restore: Restore): Promise<OperationProgress>;
   cancel(operationId: string, restore: Restore): Promise<void>;
@@ -168,13 +189,13 @@ export interface RestoreItemActionV2 {
 
 /** Runs on each item of a backup that is being deleted. */
 export interface DeleteItemAction {
-  appliesTo(): Promise<ResourceSelector>;
+  appliesTo(): Promise<ResourceSelectorInit>;
   execute(item: UnstructuredItem, backup: Backup): Promise<void>;
 }
 
 /** Groups an item with related items so they are backed up together. */
 export interface ItemBlockAction {
-  appliesTo(): Promise<ResourceSelector>;
+  appliesTo(): Promise<ResourceSelectorInit>;
   getRelatedItems(item: UnstructuredItem, backup: Backup): Promise<ResourceIdentifier[]>;
 }
 

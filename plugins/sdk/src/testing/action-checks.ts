@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect } from "vitest";
 import type { UnstructuredItem } from "../api/v1/types.js";
 import { getErrorMessage } from "../contract/errors.js";
 import { parseLabelSelector, type LabelMatcher } from "../contract/labels.js";
-import type { OperationProgress, ResourceIdentifier, ResourceSelector } from "../contract/plugins.js";
+import { resourceSelectorOf, type OperationProgress, type ResourceIdentifier, type ResourceSelectorInit } from "../contract/plugins.js";
 import { parseLosslessJson, stringifyLosslessJson } from "../transport/json.js";
 
 /** `kind namespace/name` of a sample item, for messages. */
@@ -34,15 +34,17 @@ export function expectSamples(items: readonly UnstructuredItem[]): void {
  * With `samples`, each sample item must also match that label selector: the host would never
  * call the action for one that does not, so the suite would test nothing real.
  */
-export function expectSelector(selector: ResourceSelector, call = "appliesTo()", samples: readonly UnstructuredItem[] = []): void {
-  expect(selector, `${call} must resolve to a ResourceSelector`).toBeTypeOf("object");
+export function expectSelector(init: ResourceSelectorInit, call = "appliesTo()", samples: readonly UnstructuredItem[] = []): void {
+  expect(init, `${call} must resolve to a ResourceSelector`).toBeTypeOf("object");
   const lists = ["includedNamespaces", "excludedNamespaces", "includedResources", "excludedResources"] as const;
   for (const field of lists) {
-    const list: unknown = selector[field];
-    expect(Array.isArray(list), `${call}.${field} must be an array of strings (empty means all)`).toBe(true);
+    const list: unknown = init[field];
+    if (list === undefined) continue;
+    expect(Array.isArray(list), `${call}.${field} must be an array of strings, or absent (empty or absent means all)`).toBe(true);
     for (const entry of list as unknown[]) expect(entry, `${call}.${field} must hold only strings`).toBeTypeOf("string");
   }
-  expect(selector.selector, `${call}.selector must be a label selector string ("" for none)`).toBeTypeOf("string");
+  if (init.selector !== undefined) expect(init.selector, `${call}.selector must be a label selector string ("" or absent for none)`).toBeTypeOf("string");
+  const selector = resourceSelectorOf(init);
   let matcher: LabelMatcher;
   try {
     matcher = parseLabelSelector(selector.selector);
@@ -54,9 +56,10 @@ export function expectSelector(selector: ResourceSelector, call = "appliesTo()",
   }
 }
 
-export function expectIdentifiers(ids: ResourceIdentifier[], call: string): void {
-  expect(Array.isArray(ids), `${call} must be an array of resource identifiers`).toBe(true);
-  ids.forEach((id, i) => {
+export function expectIdentifiers(ids: ResourceIdentifier[] | undefined, call: string, options: { optional?: boolean } = {}): void {
+  if (ids === undefined && options.optional) return; // an output field left out: none
+  expect(Array.isArray(ids), `${call} must be an array of resource identifiers${options.optional ? ", or absent for none" : ""}`).toBe(true);
+  (ids as ResourceIdentifier[]).forEach((id, i) => {
     const at = `${call}[${i}]`;
     expect(id.group, `${at}.group must be a string ("" for the core group)`).toBeTypeOf("string");
     expect(id.group, `${at}.group must be an API group without a version ("" for the core group, "apps", not "v1" or "apps/v1")`).not.toMatch(/^v\d+((alpha|beta)\d+)?$|\//);
@@ -98,9 +101,15 @@ export function expectBoolean(value: unknown, what: string): void {
   expect(value, `${what} must be a boolean`).toBeTypeOf("boolean");
 }
 
-/** The operation ID of an execute output: "" (none started) or the ID to track. */
+/** An optional boolean field of an output: a boolean, or absent (false). */
+export function expectOptionalBoolean(value: unknown, what: string): void {
+  if (value !== undefined) expect(value, `${what} must be a boolean, or absent for false`).toBeTypeOf("boolean");
+}
+
+/** The operation ID of an execute output: "" or absent (none started), or the ID to track. */
 export function expectOperationId(operationId: unknown, call: string): string {
-  expect(operationId, `${call}.operationId must be a string ("" when no operation was started)`).toBeTypeOf("string");
+  if (operationId === undefined) return "";
+  expect(operationId, `${call}.operationId must be a string ("" or absent when no operation was started)`).toBeTypeOf("string");
   return operationId as string;
 }
 

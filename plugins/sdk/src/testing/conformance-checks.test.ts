@@ -145,10 +145,16 @@ describe("backupItemActionChecks", () => {
       error: 'cancel("op-1") for the operation execute(Pod app/web) started rejected: already gone',
     },
     {
-      name: "no operation ID",
-      action: bia2({ execute: async (item) => ({ item, additionalItems: [], postOperationItems: [] }) as never }),
+      name: "an operation ID that is not a string",
+      action: bia2({ execute: async (item) => ({ item, operationId: 7 }) as never }),
       check: "operations" as const,
-      error: /execute\(Pod app\/web\)\.operationId must be a string/,
+      error: /execute\(Pod app\/web\)\.operationId must be a string \("" or absent when no operation was started\)/,
+    },
+    {
+      name: "additional items that are not a list",
+      action: bia2({ execute: async (item) => ({ item, additionalItems: "pvc" }) as never }),
+      check: "execute" as const,
+      error: /execute\(Pod app\/web\)\.additionalItems must be an array of resource identifiers, or absent for none/,
     },
   ])("fails $name", async ({ action, check, error }) => {
     await expect(backupItemActionChecks[check]({ action, backup, items: [pod] })).rejects.toThrow(error);
@@ -184,10 +190,10 @@ describe("restoreItemActionChecks", () => {
 
   it.each([
     {
-      name: "a missing skipRestore",
-      action: ria2({ execute: async ({ item }) => ({ item, additionalItems: [] }) as never }),
+      name: "a skipRestore that is not a boolean",
+      action: ria2({ execute: async ({ item }) => ({ item, skipRestore: "yes" }) as never }),
       check: "execute" as const,
-      error: /execute\(Pod app\/web\)\.skipRestore must be a boolean/,
+      error: /execute\(Pod app\/web\)\.skipRestore must be a boolean, or absent for false/,
     },
     {
       name: "progress failing for the action's own operation IDs",
@@ -264,9 +270,14 @@ describe("itemBlockActionChecks", () => {
     await expect(itemBlockActionChecks.relatedItems({ action: relating(async () => related), backup, items: [pod] })).rejects.toThrow(error);
   });
 
-  it("fails a selector without a label selector string", async () => {
-    const action: ItemBlockAction = { appliesTo: async () => ({ ...emptyResourceSelector(), selector: undefined as never }), getRelatedItems: async () => [] };
-    await expect(itemBlockActionChecks.appliesTo({ action, backup, items: [pod] })).rejects.toThrow(/appliesTo\(\)\.selector must be a label selector string/);
+  it("fails a selector whose label selector is not a string, or whose list is not a list; passes one with fields left out (they mean all)", async () => {
+    const appliesTo = (selector: object): ItemBlockAction => ({ appliesTo: async () => selector as never, getRelatedItems: async () => [] });
+    await expect(itemBlockActionChecks.appliesTo({ action: appliesTo({ selector: 5 }), backup, items: [pod] })).rejects.toThrow(/appliesTo\(\)\.selector must be a label selector string/);
+    await expect(itemBlockActionChecks.appliesTo({ action: appliesTo({ includedResources: "pods" }), backup, items: [pod] })).rejects.toThrow(
+      /appliesTo\(\)\.includedResources must be an array of strings, or absent/,
+    );
+    await itemBlockActionChecks.appliesTo({ action: appliesTo({ includedResources: ["pods"] }), backup, items: [pod] });
+    await itemBlockActionChecks.appliesTo({ action: appliesTo({}), backup, items: [pod] });
   });
 
   it("fails a label selector hosts cannot parse, and a sample item the selector leaves out; passes one that selects the samples", async () => {

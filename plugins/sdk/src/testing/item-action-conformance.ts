@@ -16,6 +16,7 @@ import {
   attempt,
   describeTargetSuite,
   expectBoolean,
+  expectOptionalBoolean,
   expectIdentifiers,
   expectJsonItem,
   expectOperationId,
@@ -63,8 +64,8 @@ export const backupItemActionChecks = {
       const call = `execute(${itemLabel(item)})`;
       const out = await attempt(call, () => action.execute(structuredClone(item), structuredClone(backup)));
       expectJsonItem(out?.item, call);
-      expectIdentifiers(out.additionalItems, `${call}.additionalItems`);
-      if ("postOperationItems" in out) expectIdentifiers((out as BackupItemActionV2Output).postOperationItems, `${call}.postOperationItems`);
+      expectIdentifiers(out.additionalItems, `${call}.additionalItems`, { optional: true });
+      if ("postOperationItems" in out) expectIdentifiers((out as BackupItemActionV2Output).postOperationItems, `${call}.postOperationItems`, { optional: true });
     }
   },
 
@@ -99,8 +100,8 @@ export const restoreItemActionChecks = {
       const call = `execute(${itemLabel(item)})`;
       const out = await attempt(call, () => action.execute(restoreInput(item, restore)));
       expectJsonItem(out?.item, call);
-      expectIdentifiers(out.additionalItems, `${call}.additionalItems`);
-      expectBoolean(out.skipRestore, `${call}.skipRestore`);
+      expectIdentifiers(out.additionalItems, `${call}.additionalItems`, { optional: true });
+      expectOptionalBoolean(out.skipRestore, `${call}.skipRestore`);
     }
   },
 
@@ -131,8 +132,9 @@ export const restoreItemActionChecks = {
     expectSamples(items);
     for (const item of items) {
       const out = await attempt(`execute(${itemLabel(item)})`, () => action.execute(restoreInput(item, restore)));
-      const call = `areAdditionalItemsReady(the ${out.additionalItems.length} additional item(s) of ${itemLabel(item)})`;
-      expectBoolean(await attempt(call, () => action.areAdditionalItemsReady(structuredClone(out.additionalItems), structuredClone(restore))), call);
+      const additional = out.additionalItems ?? [];
+      const call = `areAdditionalItemsReady(the ${additional.length} additional item(s) of ${itemLabel(item)})`;
+      expectBoolean(await attempt(call, () => action.areAdditionalItemsReady(structuredClone(additional), structuredClone(restore))), call);
     }
     return true;
   },
@@ -148,8 +150,7 @@ export function describeBackupItemActionConformance(name: string, factory: () =>
 
     it("returns a JSON-safe item and well-formed additional items for every sample item", () => backupItemActionChecks.execute(get()));
 
-    // A v1 action, or one whose sample items start no operation, has nothing to check here.
-    it("reports well-formed progress for, and cancels, every operation it starts (v2)", async () => {
+    it("v2 only: reports well-formed progress for, and cancels, every operation it starts (nothing to check for a v1 action or one starting none)", async () => {
       await backupItemActionChecks.operations(get());
     });
   });
@@ -161,8 +162,7 @@ export function describeRestoreItemActionConformance(name: string, factory: () =
 
     it("always returns a JSON-safe item, even when skipping the restore", () => restoreItemActionChecks.execute(get()));
 
-    // A v1 action, or one whose sample items start no operation, has nothing to check here.
-    it("reports well-formed progress for, and cancels, every operation it starts, and answers areAdditionalItemsReady with a boolean (v2)", async () => {
+    it("v2 only: reports well-formed progress for, and cancels, every operation it starts, and answers areAdditionalItemsReady with a boolean (nothing to check for a v1 action)", async () => {
       await restoreItemActionChecks.operations(get());
       await restoreItemActionChecks.additionalItemsReady(get());
     });

@@ -9,7 +9,7 @@ import type {
   BackupItemActionV2,
   BackupItemActionV2Output,
   OperationProgress,
-  ResourceSelector,
+  ResourceSelectorInit,
   RestoreItemAction,
   RestoreItemActionInput,
   RestoreItemActionV2,
@@ -25,7 +25,7 @@ function notImplemented(what: string, operationId: string): VeleroError {
 
 export function adaptBackupItemActionV1(action: BackupItemAction): BackupItemActionV2 {
   return {
-    appliesTo: (): Promise<ResourceSelector> => action.appliesTo(),
+    appliesTo: (): Promise<ResourceSelectorInit> => action.appliesTo(),
     async execute(item: UnstructuredItem, backup: Backup): Promise<BackupItemActionV2Output> {
       const out = await action.execute(item, backup);
       return { item: out.item, additionalItems: out.additionalItems, operationId: "", postOperationItems: [] };
@@ -42,7 +42,7 @@ export function adaptBackupItemActionV1(action: BackupItemAction): BackupItemAct
 
 export function adaptRestoreItemActionV1(action: RestoreItemAction): RestoreItemActionV2 {
   return {
-    appliesTo: (): Promise<ResourceSelector> => action.appliesTo(),
+    appliesTo: (): Promise<ResourceSelectorInit> => action.appliesTo(),
     async execute(input: RestoreItemActionInput): Promise<RestoreItemActionV2Output> {
       const out = await action.execute(input);
       return {

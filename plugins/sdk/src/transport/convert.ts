@@ -4,9 +4,10 @@ import type { ResourceSelector as ProtoResourceSelector } from "@velero-ts/proto
 import type { OperationProgress as ProtoOperationProgress } from "@velero-ts/proto/generated/generated/OperationProgress";
 import type { Timestamp } from "@velero-ts/proto/generated/google/protobuf/Timestamp";
 import type { Duration } from "@velero-ts/proto/generated/google/protobuf/Duration";
-import type { OperationProgress, ResourceIdentifier, ResourceSelector } from "../contract/plugins.js";
+import { resourceSelectorOf, type OperationProgress, type ResourceIdentifier, type ResourceSelector, type ResourceSelectorInit } from "../contract/plugins.js";
 
-export function selectorToProto(s: ResourceSelector): ProtoResourceSelector {
+export function selectorToProto(init: ResourceSelectorInit): ProtoResourceSelector {
+  const s = resourceSelectorOf(init);
   return {
     includedNamespaces: s.includedNamespaces,
     excludedNamespaces: s.excludedNamespaces,

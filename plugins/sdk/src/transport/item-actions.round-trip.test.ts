@@ -219,6 +219,43 @@ describe.each(PLUGIN_PROTOCOLS)("over %s", (protocol) => {
       }
     });
 
+    it("fills in what a terse action leaves out (Go's zero values): selector fields, additional items, operation, skipRestore, wait flag", async () => {
+      const terse = await startTestPluginServer(
+        serve({ logger: createNoopPluginLogger() })
+          .registerBackupItemActionV2("test.io/bia2-terse", () => ({
+            appliesTo: async () => ({ includedResources: ["pods"] }),
+            execute: async (item) => ({ item }),
+            progress: async () => ({ completed: true, err: "", nCompleted: 0, nTotal: 0, operationUnits: "", description: "" }),
+            cancel: async () => {},
+          }))
+          .registerRestoreItemActionV2("test.io/ria2-terse", () => ({
+            appliesTo: async () => ({ selector: "app=web" }),
+            execute: async ({ item }) => ({ item }),
+            progress: async () => ({ completed: true, err: "", nCompleted: 0, nTotal: 0, operationUnits: "", description: "" }),
+            cancel: async () => {},
+            areAdditionalItemsReady: async () => true,
+          })),
+        { protocol },
+      );
+      try {
+        const b = terse.backupItemActionV2("test.io/bia2-terse");
+        expect(await b.appliesTo()).toEqual({ includedNamespaces: [], excludedNamespaces: [], includedResources: ["pods"], excludedResources: [], selector: "" });
+        expect(await b.execute(pod("web"), backup)).toEqual({ item: pod("web"), additionalItems: [], operationId: "", postOperationItems: [] });
+        const r = terse.restoreItemActionV2("test.io/ria2-terse");
+        expect(await r.appliesTo()).toEqual({ includedNamespaces: [], excludedNamespaces: [], includedResources: [], excludedResources: [], selector: "app=web" });
+        expect(await r.execute({ item: pod("web"), itemFromBackup: pod("web"), restore })).toEqual({
+          item: pod("web"),
+          additionalItems: [],
+          skipRestore: false,
+          operationId: "",
+          waitForAdditionalItems: false,
+          additionalItemsReadyTimeoutMs: 0,
+        });
+      } finally {
+        await terse.close();
+      }
+    });
+
     it("serves a v1 registration on the v2 service too (no async operation)", async () => {
       const client = plugin.backupItemActionV2("test.io/bia");
       const out = await client.execute(pod("web"), backup);

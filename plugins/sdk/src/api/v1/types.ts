@@ -19,7 +19,8 @@ export interface UnstructuredItem {
 interface VeleroObject<K extends string, S, St> {
   apiVersion?: typeof VELERO_API_VERSION;
   kind?: K;
-  metadata: ObjectMeta;
+  /** Always named: a Velero object from the API server (or handed to a plugin) has a name. */
+  metadata: ObjectMeta & { name: string };
   spec: S;
   status?: St;
 }

@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Backup, BackupItemAction, DeleteItemAction, ItemBlockAction, ResourceIdentifier, Restore, RestoreItemAction, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { VELERO_BUILTIN_PLUGINS, type Backup, type BackupItemAction, type DeleteItemAction, type ItemBlockAction, type ResourceIdentifier, type Restore, type RestoreItemAction, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { createBuiltinBackupItemAction } from "../../host/src/backup/actions/index.ts";
 import { createBuiltinItemBlockAction } from "../../host/src/backup/item-block-actions/index.ts";
 import { GVR } from "../../host/src/kube/gvr.ts";
@@ -95,6 +95,11 @@ describe("Velero's built-in plugins (Go velero v1.18.1 run-plugins) under the ve
     const theirsRia = listed.filter((l) => l.startsWith("RestoreItemAction/")).map((l) => l.slice("RestoreItemAction/".length));
     // every one, in Velero's registration order (pod-volume-restore and dataupload as far as they go without a node agent)
     expect([...oursRia].sort()).toEqual([...theirsRia].sort());
+  });
+
+  it("is exactly the SDK's VELERO_BUILTIN_PLUGINS (the names an SDK plugin is warned off)", () => {
+    const listed = manager.list().map((p) => `${p.kind}/${p.name}`);
+    expect([...listed].sort()).toEqual(VELERO_BUILTIN_PLUGINS.map((p) => `${p.kind}/${p.name}`).sort());
   });
 });
 

@@ -30,7 +30,7 @@ const REGISTER: { [K in PluginKind]: Register } = {
  * through) is accepted and ignored, except `--log-level`, which the SDK logger reads itself.
  */
 export async function runPlugins(_argv: readonly string[] = process.argv.slice(2)): Promise<RunningPlugin> {
-  const builder = serve();
+  const builder = serve({ servesVeleroBuiltins: true });
   // The in-process logger is unused here: serve() hands each factory its own plugin logger.
   for (const entry of createBuiltinPlugins(createSilentLogger()).entries()) REGISTER[entry.kind](builder, entry);
   return builder.start();

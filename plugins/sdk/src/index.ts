@@ -74,7 +74,7 @@ export type { LabelMatcher } from "./contract/labels.js";
 export { getPluginConfig, pluginConfigLabelSelector, veleroServerFlags } from "./contract/server-flags.js";
 export type { PluginConfigMap, VeleroServerFlags } from "./contract/server-flags.js";
 export { HOST_OBJECT_STORE_CONFIG_KEYS, validateObjectStoreConfigKeys, validateVolumeSnapshotterConfigKeys } from "./contract/config-keys.js";
-export { PLUGIN_KINDS, PLUGIN_LISTING_ORDER, comparePluginListing, isPluginKind, validatePluginName, qualifyPluginName } from "./contract/kinds.js";
+export { PLUGIN_KINDS, PLUGIN_LISTING_ORDER, VELERO_BUILTIN_PLUGINS, comparePluginListing, isPluginKind, validatePluginName, qualifyPluginName, veleroBuiltinClash } from "./contract/kinds.js";
 export type { PluginKind } from "./contract/kinds.js";
 export {
   VeleroError,

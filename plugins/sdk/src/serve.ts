@@ -100,6 +100,8 @@ export interface ServeOptions {
   getObjectChunkBytes?: number;
   /** @internal test seam */
   runtime?: ServeRuntime;
+  /** @internal `velero run-plugins`: these are the built-ins, not names that clash with them. */
+  servesVeleroBuiltins?: boolean;
 }
 
 /** A started plugin server. */
@@ -148,7 +150,7 @@ export class PluginServerBuilder {
   constructor(options: ServeOptions = {}) {
     this.#options = options;
     this.#logger = options.logger ?? createPluginLogger();
-    this.#registry = new PluginRegistry(this.#logger);
+    this.#registry = new PluginRegistry(this.#logger, { warnOnBuiltins: options.servesVeleroBuiltins !== true });
   }
 
   #register<K extends PluginKind>(kind: K, name: string, factory: PluginFactory<PluginKindMap[K]>): this {

@@ -61,3 +61,52 @@ export const PLUGIN_LISTING_ORDER: readonly PluginKind[] = [
 export function comparePluginListing(a: { kind: PluginKind; name: string }, b: { kind: PluginKind; name: string }): number {
   return PLUGIN_LISTING_ORDER.indexOf(a.kind) - PLUGIN_LISTING_ORDER.indexOf(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
+
+const BIA = "BackupItemAction";
+const BIA2 = "BackupItemActionV2";
+const RIA = "RestoreItemAction";
+const RIA2 = "RestoreItemActionV2";
+
+/**
+ * The plugins Velero v1.18's own binary serves (its `velero run-plugins`). A plugin binary that
+ * registers one of these again stops a Velero server from starting ("another plugin is already
+ * registered for this kind and name"); velero-ts leaves that binary out.
+ */
+export const VELERO_BUILTIN_PLUGINS: readonly { kind: PluginKind; name: string }[] = [
+  ...["pv", "pod", "service-account", "crd-remap-version"].map((n) => ({ kind: BIA, name: `velero.io/${n}` }) as const),
+  ...[
+    "job",
+    "pod",
+    "pod-volume-restore",
+    "init-restore-hook",
+    "service",
+    "service-account",
+    "add-pvc-from-pod",
+    "change-storage-class",
+    "change-image-name",
+    "role-bindings",
+    "cluster-role-bindings",
+    "crd-preserve-fields",
+    "pvc",
+    "apiservice",
+    "admission-webhook-configuration",
+    "secret",
+    "dataupload",
+  ].map((n) => ({ kind: RIA, name: `velero.io/${n}` }) as const),
+  ...["dataupload-delete", "csi-volumesnapshotcontent-delete"].map((n) => ({ kind: "DeleteItemAction", name: `velero.io/${n}` }) as const),
+  ...["csi-pvc-backupper", "csi-volumesnapshot-backupper", "csi-volumesnapshotcontent-backupper", "csi-volumesnapshotclass-backupper"].map(
+    (n) => ({ kind: BIA2, name: `velero.io/${n}` }) as const,
+  ),
+  ...["csi-pvc-restorer", "csi-volumesnapshot-restorer", "csi-volumesnapshotcontent-restorer", "csi-volumesnapshotclass-restorer"].map(
+    (n) => ({ kind: RIA2, name: `velero.io/${n}` }) as const,
+  ),
+  ...["pvc", "pod", "service-account"].map((n) => ({ kind: "ItemBlockAction", name: `velero.io/${n}` }) as const),
+];
+
+/** v1 and v2 of an action share its names (a host runs one action per name). */
+const family = (kind: PluginKind): string => kind.replace(/V2$/, "");
+
+/** The built-in Velero plugin `(kind, name)` would clash with, if any (v1 and v2 kinds count as one). */
+export function veleroBuiltinClash(kind: PluginKind, name: string): { kind: PluginKind; name: string } | undefined {
+  return VELERO_BUILTIN_PLUGINS.find((p) => p.name === name && family(p.kind) === family(kind));
+}

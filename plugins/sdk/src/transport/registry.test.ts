@@ -42,6 +42,23 @@ describe("PluginRegistry", () => {
     }
   });
 
+  it("warns about a name Velero's own binary serves (a Velero server would refuse to start), v1 or v2, and serves it; not for its built-ins' own server", () => {
+    const warnings: string[] = [];
+    const logger: PluginLogger = { ...createNoopPluginLogger(), warn: (_o: object | string, msg?: string) => void warnings.push(msg ?? ""), child: () => logger };
+    const registry = new PluginRegistry(logger);
+    expect(registry.register("RestoreItemAction", "velero.io/pod", () => ({}) as never)).toBe(true);
+    expect(registry.register("BackupItemActionV2", "velero.io/pv", () => ({}) as never)).toBe(true);
+    expect(registry.register("ObjectStore", "velero.io/aws", () => new InMemoryObjectStore())).toBe(true);
+    expect(registry.register("RestoreItemAction", "example.io/pod", () => ({}) as never)).toBe(true);
+    expect(warnings).toEqual([
+      `plugin name "velero.io/pod" is Velero's built-in RestoreItemAction of that name: a Velero server refuses to start with this binary in its plugin dir, and velero-ts leaves the binary out; name it under your own domain (example.io/...)`,
+      `plugin name "velero.io/pv" is Velero's built-in BackupItemAction of that name: a Velero server refuses to start with this binary in its plugin dir, and velero-ts leaves the binary out; name it under your own domain (example.io/...)`,
+    ]);
+    warnings.length = 0;
+    new PluginRegistry(logger, { warnOnBuiltins: false }).register("RestoreItemAction", "velero.io/pod", () => ({}) as never);
+    expect(warnings).toEqual([]);
+  });
+
   it("leaves out a duplicate kind and name (logged), but allows the name under another kind", () => {
     const errors: string[] = [];
     const registry = new PluginRegistry(recordingLogger(errors));

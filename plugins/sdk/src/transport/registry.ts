@@ -3,7 +3,7 @@
  * request for that name and cached for the life of the process.
  */
 import { NotFoundError, ValidationError } from "../contract/errors.js";
-import { comparePluginListing, validatePluginName, type PluginKind } from "../contract/kinds.js";
+import { comparePluginListing, validatePluginName, veleroBuiltinClash, type PluginKind } from "../contract/kinds.js";
 import type { PluginKindMap } from "../contract/plugins.js";
 import type { PluginLogger } from "../logger.js";
 import { adaptBackupItemActionV1, adaptRestoreItemActionV1 } from "./adapters.js";
@@ -29,9 +29,12 @@ export class PluginRegistry {
   #entries = new Map<string, Entry>();
   readonly #instances = new Map<string, Promise<unknown>>();
   readonly #logger: PluginLogger;
+  readonly #warnOnBuiltins: boolean;
 
-  constructor(logger: PluginLogger) {
+  /** `warnOnBuiltins`: warn when a registration takes a name Velero's own binary serves. */
+  constructor(logger: PluginLogger, options: { warnOnBuiltins?: boolean } = {}) {
     this.#logger = logger;
+    this.#warnOnBuiltins = options.warnOnBuiltins ?? true;
   }
 
   /**
@@ -60,6 +63,13 @@ export class PluginRegistry {
     if (problem) {
       this.#logger.error({ pluginKind: kind }, `invalid plugin name ${JSON.stringify(name)}: ${problem}; this ${kind} is not served`);
       return false;
+    }
+    const builtin = this.#warnOnBuiltins ? veleroBuiltinClash(kind, name) : undefined;
+    if (builtin) {
+      this.#logger.warn(
+        { pluginKind: kind },
+        `plugin name ${JSON.stringify(name)} is Velero's built-in ${builtin.kind} of that name: a Velero server refuses to start with this binary in its plugin dir, and velero-ts leaves the binary out; name it under your own domain (example.io/...)`,
+      );
     }
     this.#entries.set(key, { kind, name, factory: factory as PluginFactory<unknown> });
     return true;

@@ -76,17 +76,18 @@ export class ObjectStoreGrpcClient implements ObjectStore {
       onDone();
     });
     // no progress: the plugin neither takes the next chunk nor (after the last) finishes the upload
+    let timedOut: Error | undefined;
     const idle = new IdleTimer(this.#idleTimeoutMs, () => {
       if (finished) return;
       timedOut = callTimeoutError(ctx, this.#idleTimeoutMs, "made no progress for");
       abortUpload(call);
     });
-    let timedOut: Error | undefined;
     let sourceError: unknown;
     try {
       let sent = 0;
       for await (const chunk of rechunk(body, this.#chunkBytes)) {
-        if (finished) break;
+        // (a timed-out call is over even before its callback runs: write nothing more to it)
+        if (finished || timedOut) break;
         sent++;
         if (!call.write({ plugin: this.#name, bucket, key, body: chunk })) {
           idle.arm();
@@ -94,7 +95,7 @@ export class ObjectStoreGrpcClient implements ObjectStore {
           idle.disarm();
         }
       }
-      if (!finished) {
+      if (!finished && !timedOut) {
         if (sent === 0) call.write({ plugin: this.#name, bucket, key, body: Buffer.alloc(0) });
         call.end();
         idle.arm();

@@ -157,11 +157,13 @@ describe("KubernetesBackupper with fs-backup volume policies", () => {
     expect(out.resourceList["v1/PersistentVolume"]).toEqual(["pv-fast", "pv-slow"]);
     const errors = JSON.stringify(log.results.errors);
     expect(errors).toContain("fs-backup of volumes vol-0, scratch of pod app/db-0 is not possible");
-    expect(errors).toContain("daemonset pod not found in running state in node kwok-node-0");
+    expect(errors).toContain(
+      "velero-ts has no node agent: file-system backup (kopia/restic) of pod volumes is not implemented; back these volumes up with snapshots instead (give them the snapshot or skip action in the resource policies instead of fs-backup)",
+    );
     expect(log.text()).toContain("Perform fs-backup action for volume vol-0 of pod app/db-0 due to volume policy match");
     expect(log.text()).not.toContain("volume conf");
     expect(volume("pv-fast")?.skippedReason).toMatch(
-      /^podvolume: encountered a problem with backing up the PVC of pod app\/db-0: no node-agent .*;volumeSnapshot: not satisfy the criteria for VolumePolicy or the legacy snapshot way;$/,
+      /^podvolume: encountered a problem with backing up the PVC of pod app\/db-0: velero-ts has no node agent: .*;volumeSnapshot: not satisfy the criteria for VolumePolicy or the legacy snapshot way;$/,
     );
   });
 

@@ -601,12 +601,26 @@ describe("KubernetesBackupper snapshots and hooks", () => {
       (pod as { status?: unknown }).status = { phase: "Running" };
       kube.seed(GVR.pods, pod);
       const { log } = await run({ includedNamespaces: ["app"], ...spec }, {}, kube);
-      // chosen for fs-backup, which this engine cannot do here: the pod fails with that error
-      return (JSON.stringify(log.results.errors).match(/fs-backup of volumes/g) ?? []).length;
+      // chosen for fs-backup, which this engine cannot do here: the pod fails with that error, and the advice fits the opt-in
+      const errors = JSON.stringify(log.results.errors);
+      if (errors.includes("fs-backup of volumes")) expect(errors).toContain("(remove them from the pod's backup.velero.io/backup-volumes annotation)");
+      return (errors.match(/fs-backup of volumes/g) ?? []).length;
     };
     expect(await fsErrors({})).toBe(1);
     expect(await fsErrors({ excludedResources: ["persistentvolumeclaims"] })).toBe(0);
     expect(await fsErrors({ snapshotMoveData: true })).toBe(1);
+  });
+
+  it("a volume chosen by --default-volumes-to-fs-backup gets the advice for that way (no annotation to remove)", async () => {
+    const kube = cluster();
+    const pod = forPod("app", "web-0", { pvcs: ["data"] }).labels({ tier: "web" }).build();
+    (pod.spec as { nodeName?: string }).nodeName = "node-1";
+    (pod as { status?: unknown }).status = { phase: "Running" };
+    kube.seed(GVR.pods, pod);
+    const { log } = await run({ includedNamespaces: ["app"], defaultVolumesToFsBackup: true }, {}, kube);
+    expect(JSON.stringify(log.results.errors)).toContain(
+      "velero-ts has no node agent: file-system backup (kopia/restic) of pod volumes is not implemented; back these volumes up with snapshots instead (list them in the pod's backup.velero.io/backup-volumes-excludes annotation, or back up without --default-volumes-to-fs-backup)",
+    );
   });
 
   it("does not snapshot a PV that a pod using its claim backs up with fs-backup (opt-in, or the default without an opt-out), as Velero's volume helper", async () => {

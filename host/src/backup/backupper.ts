@@ -1317,6 +1317,7 @@ class BackupRun {
     for (const volume of ((pod.spec as { volumes?: PodVolume[] } | undefined)?.volumes ?? [])) {
       const claimName = (volume["persistentVolumeClaim"] as { claimName?: string } | undefined)?.claimName;
       let fsBackup = false;
+      let by: FsBackupWay = "annotation";
       let pvName: string | undefined;
       let decided = false;
       if (!isFsBackupCandidate(volume, !this.#resources.shouldInclude("persistentvolumeclaims"))) {
@@ -1330,6 +1331,7 @@ class BackupRun {
         } else if (r.action) {
           decided = true;
           fsBackup = r.action.type === "fs-backup";
+          by = "policy";
           if (fsBackup) log.info(`Perform fs-backup action for volume ${volume.name} of pod ${where} due to volume policy match`);
           else log.info(`Skip fs-backup action for volume ${volume.name} for pod ${where} because the action type is ${r.action.type}`);
         } else if (r.pvMissing) {
@@ -1339,13 +1341,14 @@ class BackupRun {
       }
       if (!decided) {
         fsBackup = fsBackupByAnnotation(pod, volume.name, this.#spec.defaultVolumesToFsBackup === true);
+        by = this.#spec.defaultVolumesToFsBackup === true ? "default" : "annotation";
         log.info(`${fsBackup ? "Perform" : "Skip"} fs-backup action for volume ${volume.name} of pod ${where} due to opt-in/out way`);
         if (fsBackup && claimName && pvName === undefined) {
           const pvc = await this.#kube.get(GVR.persistentVolumeClaims, claimName, ns);
           pvName = (pvc?.spec as { volumeName?: string } | undefined)?.volumeName || undefined;
         }
       }
-      if (fsBackup) plan.chosen.push({ volume: volume.name, ...(pvName ? { pvName } : {}) });
+      if (fsBackup) plan.chosen.push({ volume: volume.name, by, ...(pvName ? { pvName } : {}) });
       if (claimName) {
         const key = `${ns}/${claimName}`;
         this.#podVolumeClaims.set(key, { optedOut: this.#podVolumeClaims.get(key)?.optedOut ?? !fsBackup, pod: pod.metadata.name });
@@ -1372,19 +1375,18 @@ class BackupRun {
   }
 
   /**
-   * The pod volumes chosen for fs-backup (#podVolumeDecisions). This server has no node agent, so,
-   * as Velero does when none runs on the pod's node, they are skipped and the pod item fails
-   * (unless the pod is not running, which only skips them).
+   * The pod volumes chosen for fs-backup (#podVolumeDecisions). This server has no node agent (a
+   * node-agent DaemonSet that `velero install --use-node-agent` made does nothing for it), so, as
+   * Velero does when none runs on the pod's node, they are skipped and the pod item fails (unless
+   * the pod is not running, which only skips them). The advice fits how each volume was chosen.
    */
   #fsBackup(pod: UnstructuredItem, plan: FsBackupPlan, log: Logger): void {
     const where = `${pod.metadata.namespace ?? ""}/${pod.metadata.name}`;
     const errors = [...plan.errors];
     if (plan.chosen.length > 0) {
       const notRunning = podNotRunningReason(pod);
-      const reason =
-        notRunning ??
-        `no node-agent runs pod volume backups for this server (daemonset pod not found in running state in node ${(pod.spec as { nodeName?: string }).nodeName ?? ""}); ` +
-          "back these volumes up with snapshots instead (remove them from backup.velero.io/backup-volumes, or give them the snapshot or skip action in the resource policies)";
+      const advice = [...new Set(plan.chosen.map((c) => FS_BACKUP_ADVICE[c.by]))].join("; or ");
+      const reason = notRunning ?? `velero-ts has no node agent: file-system backup (kopia/restic) of pod volumes is not implemented; back these volumes up with snapshots instead (${advice})`;
       for (const { volume, pvName } of plan.chosen) {
         log.warn({ err: reason }, `Skip pod volume ${volume}`);
         if (pvName) this.#skippedPVs.track(pvName, "podvolume", `encountered a problem with backing up the PVC of pod ${where}: ${reason}`);
@@ -1395,9 +1397,18 @@ class BackupRun {
   }
 }
 
+/** How a pod volume came to be chosen for fs-backup: a volume policy, the pod's opt-in annotation, or the backup's default (opt-out). */
+type FsBackupWay = "policy" | "annotation" | "default";
+
+const FS_BACKUP_ADVICE: Record<FsBackupWay, string> = {
+  annotation: "remove them from the pod's backup.velero.io/backup-volumes annotation",
+  default: "list them in the pod's backup.velero.io/backup-volumes-excludes annotation, or back up without --default-volumes-to-fs-backup",
+  policy: "give them the snapshot or skip action in the resource policies instead of fs-backup",
+};
+
 /** A pod's volumes chosen for fs-backup, and the problems deciding (#podVolumeDecisions). */
 interface FsBackupPlan {
-  chosen: { volume: string; pvName?: string }[];
+  chosen: { volume: string; by: FsBackupWay; pvName?: string }[];
   errors: string[];
 }
 

@@ -232,8 +232,9 @@ describe("backup resource policies (real API server, aws plugin + moto EC2)", ()
     const backup = await runBackup(name, withPolicy("fs-fast", { includedNamespaceScopedResources: ["pods", "persistentvolumeclaims"] }));
     expect(backup.status).toMatchObject({ phase: "PartiallyFailed", errors: 1, volumeSnapshotsAttempted: 1 });
     const results = gunzipped(name, "results.gz");
-    expect(results).toContain(`fs-backup of volumes data of pod ${APP}/db is not possible: no node-agent runs pod volume backups for this server`);
-    expect(results).toContain(`daemonset pod not found in running state in node ${nodeName}`);
+    expect(results).toContain(
+      `fs-backup of volumes data of pod ${APP}/db is not possible: velero-ts has no node agent: file-system backup (kopia/restic) of pod volumes is not implemented; back these volumes up with snapshots instead (give them the snapshot or skip action in the resource policies instead of fs-backup)`,
+    );
 
     const info = JSON.parse(gunzipped(name, "volumeinfo.json.gz")) as VolumeInfo[];
     expect(info.find((v) => v.pvName === PV_FAST)?.skippedReason).toMatch(

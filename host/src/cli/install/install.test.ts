@@ -56,23 +56,30 @@ describe("velero install", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
-    expect(lines.slice(0, 2)).toEqual([
+    expect(lines.slice(0, 3)).toEqual([
+      "CustomResourceDefinition/backuprepositories.velero.io: attempting to create resource client",
       "CustomResourceDefinition/backuprepositories.velero.io: attempting to create resource",
       "CustomResourceDefinition/backuprepositories.velero.io: created",
     ]);
     expect(lines).toContain("CustomResourceDefinition/backups.velero.io: created");
     expect(lines.slice(lines.indexOf("Waiting for resources to be ready in cluster..."))).toEqual([
       "Waiting for resources to be ready in cluster...",
+      "Namespace/velero: attempting to create resource client",
       "Namespace/velero: attempting to create resource",
       "Namespace/velero: created",
+      "ClusterRoleBinding/velero: attempting to create resource client",
       "ClusterRoleBinding/velero: attempting to create resource",
       "ClusterRoleBinding/velero: created",
+      "ServiceAccount/velero: attempting to create resource client",
       "ServiceAccount/velero: attempting to create resource",
       "ServiceAccount/velero: created",
+      "Secret/cloud-credentials: attempting to create resource client",
       "Secret/cloud-credentials: attempting to create resource",
       "Secret/cloud-credentials: created",
+      "BackupStorageLocation/default: attempting to create resource client",
       "BackupStorageLocation/default: attempting to create resource",
       "BackupStorageLocation/default: created",
+      "Deployment/velero: attempting to create resource client",
       "Deployment/velero: attempting to create resource",
       "Deployment/velero: created",
       "Velero is installed! ⛵ Use 'kubectl logs deployment/velero -n velero' to view the status.",

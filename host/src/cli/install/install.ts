@@ -240,7 +240,9 @@ const CRD_POLL_MS = 1000;
 async function createOrApply(f: Factory, obj: UnstructuredItem, apply: boolean): Promise<void> {
   const id = `${obj.kind}/${obj.metadata.name}`;
   const gvr = KIND_GVR[obj.kind];
-  if (!gvr) throw new Error(`no resource mapping for kind ${obj.kind}`);
+  // Velero's first line for each resource (its CreateClient), with --apply too
+  f.out(`${id}: attempting to create resource client\n`);
+  if (!gvr) throw new Error(`Error creating client for resource ${id}: no resource mapping for kind ${obj.kind}`);
   const kube = await f.kube();
   if (apply) {
     f.out(`${id}: attempting to apply resource\n`);

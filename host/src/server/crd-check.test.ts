@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { KubeApiError } from "../kube/errors.js";
 import { captureLogger, type LogRecord } from "../testing/capturing-logger.js";
 import { DEFAULT_FAKE_RESOURCES, FakeKubeClient, res } from "../testing/fake-kube-client.js";
-import { checkNamespaceExists, checkVeleroResources, REQUIRED_VELERO_KINDS } from "./crd-check.js";
+import { GVR } from "../kube/gvr.js";
+import { checkNamespaceExists, checkVeleroResources, REQUIRED_VELERO_KINDS, warnUnusedInstallCredentials } from "./crd-check.js";
 
 const plural = (kind: string): string => `${kind.toLowerCase()}s`;
 /** The fake cluster's resources without the Velero ones it serves by default. */
@@ -57,5 +58,30 @@ describe("checkNamespaceExists (velero server start-up)", () => {
 
   it("fails naming the namespace and the fix", async () => {
     await expect(checkNamespaceExists(new FakeKubeClient(), "veleroo", captureLogger())).rejects.toThrow('namespaces "veleroo" not found');
+  });
+});
+
+describe("warnUnusedInstallCredentials (a server run outside the cluster after velero install --secret-file)", () => {
+  const withSecret = () =>
+    new FakeKubeClient().seed(GVR.secrets, { apiVersion: "v1", kind: "Secret", metadata: { namespace: "velero", name: "cloud-credentials" }, data: { cloud: "c2VjcmV0" } });
+
+  it("says once that the installed Secret is not read, and how to give it to this server", async () => {
+    const records: LogRecord[] = [];
+    expect(await warnUnusedInstallCredentials(withSecret(), "velero", { inCluster: false, env: {} }, captureLogger(records))).toBe(true);
+    expect(records).toHaveLength(1);
+    expect(records[0]?.level).toBe("warn");
+    expect(records[0]?.message).toContain(`Secret "cloud-credentials" in namespace "velero" (velero install --secret-file) holds the plugins' credentials`);
+    expect(records[0]?.message).toContain("kubectl -n velero get secret cloud-credentials -o jsonpath='{.data.cloud}' | base64 -d > credentials-velero");
+    expect(records[0]?.message).not.toContain("c2VjcmV0");
+  });
+
+  it("says nothing in a pod, with a credentials variable set, or without the Secret", async () => {
+    const records: LogRecord[] = [];
+    const log = captureLogger(records);
+    expect(await warnUnusedInstallCredentials(withSecret(), "velero", { inCluster: true, env: {} }, log)).toBe(false);
+    expect(await warnUnusedInstallCredentials(withSecret(), "velero", { inCluster: false, env: { AWS_SHARED_CREDENTIALS_FILE: "/c" } }, log)).toBe(false);
+    expect(await warnUnusedInstallCredentials(withSecret(), "velero", { inCluster: false, env: { GOOGLE_APPLICATION_CREDENTIALS: "/c" } }, log)).toBe(false);
+    expect(await warnUnusedInstallCredentials(new FakeKubeClient(), "velero", { inCluster: false, env: {} }, log)).toBe(false);
+    expect(records).toEqual([]);
   });
 });

@@ -63,3 +63,32 @@ export async function checkNamespaceExists(kube: Pick<KubeClient, "get">, namesp
   }
   log.info({ namespace }, "Namespace exists");
 }
+
+/** The environment variables through which the provider plugins read credentials files or keys. */
+const CREDENTIAL_ENV = ["AWS_SHARED_CREDENTIALS_FILE", "AWS_ACCESS_KEY_ID", "GOOGLE_APPLICATION_CREDENTIALS", "AZURE_CREDENTIALS_FILE"];
+
+/**
+ * A server run outside the cluster after `velero install --secret-file`: the credentials are in
+ * the Secret "cloud-credentials", which only the installed Deployment's pod mounts. Says so once
+ * (at warning level) when no credentials variable is set, instead of leaving the user with a
+ * location Unavailable for want of credentials. Never fails the start.
+ */
+export async function warnUnusedInstallCredentials(
+  kube: Pick<KubeClient, "get">,
+  namespace: string,
+  options: { inCluster: boolean; env: NodeJS.ProcessEnv },
+  log: Logger,
+): Promise<boolean> {
+  if (options.inCluster || CREDENTIAL_ENV.some((name) => options.env[name])) return false;
+  const secret = await kube.get(GVR.secrets, INSTALL_CREDENTIALS_SECRET, namespace).catch(() => undefined);
+  if (!secret) return false;
+  log.warn(
+    `Secret "${INSTALL_CREDENTIALS_SECRET}" in namespace "${namespace}" (velero install --secret-file) holds the plugins' credentials, which only the installed Deployment's pod mounts; ` +
+      `this server runs outside the cluster and does not read it: save it to a file (kubectl -n ${namespace} get secret ${INSTALL_CREDENTIALS_SECRET} -o jsonpath='{.data.cloud}' | base64 -d > credentials-velero) ` +
+      "and start the server with AWS_SHARED_CREDENTIALS_FILE=$PWD/credentials-velero (GOOGLE_APPLICATION_CREDENTIALS or AZURE_CREDENTIALS_FILE for those plugins)",
+  );
+  return true;
+}
+
+/** The Secret `velero install --secret-file` creates. */
+const INSTALL_CREDENTIALS_SECRET = "cloud-credentials";

@@ -20,7 +20,7 @@ import { RestoreOperationsReconciler, RestoreRunTracker } from "../controllers/r
 import { ControllerManager } from "../controllers/runtime/manager.js";
 import { ensureRepositoryKey, markInProgressFailed } from "../controllers/startup.js";
 import { disabledControllers } from "./controller-names.js";
-import { checkNamespaceExists, checkVeleroResources } from "./crd-check.js";
+import { checkNamespaceExists, checkVeleroResources, warnUnusedInstallCredentials } from "./crd-check.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import { createKubeClient, HttpKubeClient, kubeUserAgent } from "../kube/http-kube-client.js";
@@ -231,6 +231,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
     await checkNamespaceExists(kube, namespace, logger);
     await checkVeleroResources(kube, logger);
+    await warnUnusedInstallCredentials(kube, namespace, { inCluster: kube instanceof HttpKubeClient && isInClusterConfig(kube.kubeConfig), env: process.env }, logger);
   } catch (err) {
     if (ownKube) await (kube as { close?: () => Promise<void> }).close?.();
     throw err;

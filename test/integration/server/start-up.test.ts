@@ -1,7 +1,9 @@
-// `velero server` told to stop (SIGTERM) while it is still starting: plugin discovery is waiting
-// for a plugin that never prints its handshake, and that plugin has started a child of its own.
-// The server exits at once, and neither the plugin nor its child is left running (they were
-// reparented to init and lived on). Real CLI process, real API server.
+// `velero server` starting, as a real CLI process against the real API server:
+// - told to stop (SIGTERM) while it is still starting: plugin discovery is waiting for a plugin that
+//   never prints its handshake, and that plugin has started a child of its own. The server exits at
+//   once, and neither the plugin nor its child is left running (they were reparented to init and lived on);
+// - run outside the cluster after `velero install --secret-file`: it says the installed Secret is not
+//   read and how to pass it.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,6 +40,35 @@ afterAll(async () => {
   await kube.delete(GVR.namespaces, NAMESPACE).catch(() => undefined);
   await kube.close();
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe("velero server run outside the cluster after velero install --secret-file", () => {
+  it("warns that the installed cloud-credentials Secret is not read and says how to pass it", async () => {
+    const ns = `${NAMESPACE}-creds`;
+    const kube = createKubeClient({ kubeconfig: loadEndpoints().kubeconfig });
+    await installCrds(kube);
+    await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    await kube.create(GVR.secrets, { apiVersion: "v1", kind: "Secret", metadata: { namespace: ns, name: "cloud-credentials" }, data: { cloud: Buffer.from("[default]\n").toString("base64") } });
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|GOOGLE_APPLICATION_CREDENTIALS|AZURE_CREDENTIALS_FILE)/.test(k)));
+    const emptyPluginDir = mkdtempSync(join(dir, "noplugins-"));
+    const server = spawn(
+      process.execPath,
+      [join(ROOT, "host", "dist", "main.js"), "server", "--namespace", ns, "--kubeconfig", loadEndpoints().kubeconfig, "--plugin-dir", emptyPluginDir, "--metrics-address", "127.0.0.1:0"],
+      { stdio: ["ignore", "pipe", "pipe"], env },
+    );
+    let output = "";
+    server.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    server.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    try {
+      await eventually("the warning", async () => output.includes('Secret \\"cloud-credentials\\" in namespace') || output.includes('Secret "cloud-credentials" in namespace'), 30_000);
+      expect(output).toContain(`kubectl -n ${ns} get secret cloud-credentials`);
+      expect(output).toContain("AWS_SHARED_CREDENTIALS_FILE=$PWD/credentials-velero");
+    } finally {
+      server.kill("SIGKILL");
+      await kube.delete(GVR.namespaces, ns).catch(() => undefined);
+      await kube.close();
+    }
+  });
 });
 
 describe("velero server stopped while starting", () => {

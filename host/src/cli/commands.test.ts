@@ -732,6 +732,19 @@ describe("locations, plugins, version, server", () => {
     expect(cli.pluginRuns).toEqual([["--log-level", "info", "--features="]]);
     expect((await cli.run("--help")).stdout).not.toContain("run-plugins");
   });
+
+  it("runs node-agent server with the node-agent DaemonSet's flags (it has no node agent: it waits), listed as Velero lists it", async () => {
+    const cli = createTestCli();
+    const r = await cli.run("node-agent", "server", "--features=", "--log-level=debug", "--log-format", "json", "--node-agent-configmap=na", "--resource-timeout=5m", "--data-mover-prepare-timeout=30m", "--metrics-address=:8085");
+    expect(r.code).toBe(0);
+    expect(cli.nodeAgentRuns).toEqual([{ logLevel: "debug", logFormat: "json" }]);
+    expect((await cli.run("node-agent", "server", "--log-level=loud")).code).toBe(2);
+    expect((await cli.run("node-agent", "server", "--bogus")).code).toBe(2);
+    expect(cli.nodeAgentRuns).toHaveLength(1);
+    expect((await cli.run("--help")).stdout).toMatch(/\n {2}node-agent +Work with node-agent\n/);
+    // the server subcommand is hidden, as Velero's
+    expect((await cli.run("node-agent", "--help")).stdout).not.toMatch(/\n {2}server /);
+  });
 });
 
 describe("completion", () => {

@@ -1,5 +1,6 @@
 /** The real world for the CLI: process streams, the kubeconfig-based KubeClient, wall-clock time. */
 import { homedir } from "node:os";
+import { nodeAgentNotice } from "./node-agent.js";
 import { createInterface } from "node:readline";
 import type { CliDeps } from "./deps.js";
 import { runServerUntilSignal } from "./server.js";
@@ -44,5 +45,15 @@ export function defaultDeps(): CliDeps {
     version: VERSION,
     startServer: (options) => runServerUntilSignal(options, VERSION.version),
     runPlugins: async (argv) => (await import("./run-plugins.js")).runPlugins(argv),
+    runNodeAgent: async (options) => {
+      process.stderr.write(nodeAgentNotice(options.logFormat, new Date()));
+      // (signal handlers alone do not keep Node running: a timer does, until the signal)
+      const alive = setInterval(() => undefined, 1 << 30);
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
+      clearInterval(alive);
+    },
   };
 }

@@ -3,6 +3,7 @@
  * with captured output, a fake cluster and fake time.
  */
 import type { KubeClient } from "../kube/client.js";
+import type { RunNodeAgent } from "./node-agent.js";
 
 export interface OutputStream {
   write(text: string): void;
@@ -45,4 +46,6 @@ export interface CliDeps {
   startServer: StartServer;
   /** Serves the built-in plugins over the plugin protocol (velero run-plugins). */
   runPlugins(argv: string[]): Promise<unknown>;
+  /** velero node-agent server: says it has no node agent and waits to be stopped. */
+  runNodeAgent: RunNodeAgent;
 }

@@ -20,6 +20,7 @@ import { newRepoCommand, newResticCommand } from "./repo/get.js";
 import { newRestoreCommand } from "./restore/index.js";
 import { newScheduleCommand } from "./schedule/index.js";
 import { newServerCommand } from "./server.js";
+import { newNodeAgentCommand } from "./node-agent.js";
 import { newSnapshotLocationCommand } from "./snapshot-location/index.js";
 import { newCreateGroup, newDeleteGroup, newDescribeGroup, newGetGroup } from "./verb-groups.js";
 import { newVersionCommand } from "./version.js";
@@ -92,6 +93,7 @@ export function createProgram(f: Factory): Command {
     newBackupLocationCommand(f),
     newSnapshotLocationCommand(f),
     newDebugCommand(f, runCli),
+    newNodeAgentCommand(f, f.deps.runNodeAgent),
   ]) {
     program.addCommand(cmd, { hidden: cmd.name() === "run-plugins" });
   }

@@ -33,6 +33,8 @@ export interface TestCli {
   serverStarts: unknown[];
   /** argv `velero run-plugins` was started with. */
   pluginRuns: string[][];
+  /** Options `velero node-agent server` was started with. */
+  nodeAgentRuns: unknown[];
   /** Called on every sleep (lets a test move the cluster forward while the CLI waits). */
   onSleep?: (ms: number) => void | Promise<void>;
   run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
@@ -66,6 +68,7 @@ export function createTestCli(options: { kube?: FakeKubeClient; env?: Record<str
     input: [],
     serverStarts: [],
     pluginRuns: [],
+    nodeAgentRuns: [],
     clock: { now: new Date(TEST_NOW) },
     deps: undefined as unknown as CliDeps,
     async run(...argv: string[]) {
@@ -94,6 +97,7 @@ export function createTestCli(options: { kube?: FakeKubeClient; env?: Record<str
     version: { version: "v1.18.0-ts.0.1.0", gitCommit: "abc1234" },
     startServer: async (o) => void t.serverStarts.push(o),
     runPlugins: async (argv) => void t.pluginRuns.push(argv),
+    runNodeAgent: async (o) => void t.nodeAgentRuns.push(o),
   };
   return t;
 }

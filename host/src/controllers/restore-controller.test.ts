@@ -15,6 +15,7 @@ import { forConfigMap, forPod } from "../restore/testing/fixtures.js";
 import { RestoreFakeKube } from "../restore/testing/restore-fake-kube.js";
 import type { RestoreOutcome, RestoreRequest, Restorer } from "../restore/index.js";
 import { RestoreResultSet } from "../restore/index.js";
+import { captureLogger, type LogRecord } from "../testing/capturing-logger.js";
 import { RESTORE_FINALIZER, RestoreReconciler, type RestoreReconcilerOptions } from "./restore-controller.js";
 
 const NS = "velero";
@@ -449,5 +450,20 @@ describe("RestoreReconciler deletion", () => {
     const r = await submit(h, restore);
     expect(h.store.calls).toContain("deleteRestore(r1)");
     expect(r.metadata.finalizers).toEqual([]);
+  });
+
+  it("keeps the files of a restore whose backup is gone and says so with Velero's error line, then removes its finalizer", async () => {
+    const records: LogRecord[] = [];
+    const h = await harness({ log: captureLogger(records) });
+    await h.kube.delete(GVR.backups, "b1", NS);
+    const restore = forRestore("r1", { backupName: "b1" }, { phase: "Completed" });
+    restore.metadata.finalizers = [RESTORE_FINALIZER];
+    restore.metadata.deletionTimestamp = "2024-05-01T00:00:00Z";
+    const r = await submit(h, restore);
+    expect(h.store.calls).not.toContain("deleteRestore(r1)");
+    expect(r.metadata.finalizers).toEqual([]);
+    expect(records.filter((l) => l.level === "error").map((l) => l.message)).toEqual([
+      'got not found error: backups.velero.io "b1" not found, skip deleting the restore files in object storage',
+    ]);
   });
 });

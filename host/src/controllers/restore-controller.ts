@@ -680,6 +680,9 @@ export class RestoreReconciler implements Reconciler {
       const location = backup
         ? ((await this.#kube.get(GVR.backupStorageLocations, backup.spec.storageLocation ?? "", this.#o.namespace)) as unknown as BackupStorageLocation | undefined)
         : undefined;
+      // As Velero, an error line says the files stay: the backup (or its location) is gone
+      if (!backup) log.error(`got not found error: backups.velero.io "${backupName}" not found, skip deleting the restore files in object storage`);
+      else if (!location) log.error(`got not found error: backupstoragelocations.velero.io "${backup.spec.storageLocation ?? ""}" not found, skip deleting the restore files in object storage`);
       // As Velero, also from a ReadOnly location: the restore's own files were written there.
       if (location) {
         if (location.status?.phase !== "Available") throw new Error(`backup storage location "${location.metadata.name ?? ""}" is unavailable; cannot delete the files of restore "${restore.metadata.name ?? ""}"`);

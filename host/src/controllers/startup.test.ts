@@ -41,6 +41,36 @@ describe("markInProgressFailed (the server's start)", () => {
     expect(kube.peek<Backup>(GVR.backups, "not-ours", "other")?.status?.phase).toBe("InProgress");
     expect(kube.peek<Restore>(GVR.restores, "r-done", "velero")?.status?.phase).toBe("Completed");
   });
+
+  it("takes the bucket's status for a backup whose files were all uploaded before the server died (the bucket said Completed, the CR InProgress)", async () => {
+    const kube = new FakeKubeClient();
+    kube.seed(
+      GVR.backups,
+      forBackup("velero", "uploaded").phase("InProgress").build(),
+      forBackup("velero", "half").phase("InProgress").build(),
+      forBackup("velero", "unreadable").phase("InProgress").build(),
+    );
+    const stored: Record<string, Backup["status"] | Error | undefined> = {
+      uploaded: { phase: "Completed", completionTimestamp: "2026-11-26T09:59:00Z", progress: { totalItems: 3, itemsBackedUp: 3 } },
+      // only the log and the "InProgress" metadata of an earlier write: not finished
+      half: { phase: "InProgress" },
+      unreadable: new Error("bucket unreachable"),
+    };
+    await markInProgressFailed({
+      kube,
+      namespace: "velero",
+      clock: new FakeClock("2026-11-26T10:00:00Z"),
+      logger: createSilentLogger(),
+      storedBackupStatus: async (b) => {
+        const s = stored[b.metadata.name];
+        if (s instanceof Error) throw s;
+        return s;
+      },
+    });
+    expect(kube.peek<Backup>(GVR.backups, "uploaded", "velero")?.status).toMatchObject({ phase: "Completed", completionTimestamp: "2026-11-26T09:59:00Z", progress: { itemsBackedUp: 3 } });
+    expect(kube.peek<Backup>(GVR.backups, "half", "velero")?.status?.phase).toBe("Failed");
+    expect(kube.peek<Backup>(GVR.backups, "unreadable", "velero")?.status?.phase).toBe("Failed");
+  });
 });
 
 describe("ensureRepositoryKey (Velero's EnsureCommonRepositoryKey at server start)", () => {

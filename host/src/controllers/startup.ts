@@ -4,14 +4,27 @@
  * being run by a server that is gone, so it is marked Failed with Velero's reason. Only then: an
  * InProgress one that appears later (synced from a bucket, say) is left as it is, as in Velero.
  */
-import { getErrorMessage } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, type Backup } from "@velero-ts/plugin-sdk";
 import { GVR } from "../kube/gvr.js";
 import type { KubeClient } from "../kube/client.js";
 import { isAlreadyExists, isConflict } from "../kube/errors.js";
 import { toKubeTime, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
 
-export async function markInProgressFailed(o: { kube: KubeClient; namespace: string; clock: Clock; logger: Logger }): Promise<void> {
+/**
+ * The status of the backup as its bucket holds it (velero-backup.json), when that is the same
+ * backup (same UID); undefined when there is none or it cannot be read.
+ */
+export type StoredBackupStatus = (backup: Backup) => Promise<Backup["status"] | undefined>;
+
+/**
+ * Phases a stored backup can have only once its tarball and every other file is in the bucket (the
+ * metadata goes last): an InProgress CR whose bucket says one of these was finished by the server
+ * that died, before it could patch the CR.
+ */
+const STORED_FINISHED_PHASES = new Set(["Completed", "PartiallyFailed", "Failed", "WaitingForPluginOperations", "WaitingForPluginOperationsPartiallyFailed", "Finalizing", "FinalizingPartiallyFailed"]);
+
+export async function markInProgressFailed(o: { kube: KubeClient; namespace: string; clock: Clock; logger: Logger; storedBackupStatus?: StoredBackupStatus }): Promise<void> {
   for (const [gvr, kind] of [
     [GVR.backups, "backup"],
     [GVR.restores, "restore"],
@@ -26,6 +39,7 @@ export async function markInProgressFailed(o: { kube: KubeClient; namespace: str
     for (const item of items) {
       const phase = (item["status"] as { phase?: string } | undefined)?.phase ?? "";
       if (phase !== "InProgress") continue;
+      if (kind === "backup" && o.storedBackupStatus && (await takeStoredStatus(o, item as unknown as Backup, o.storedBackupStatus))) continue;
       const reason = `found a ${kind} with status "InProgress" during the server starting, mark it as "Failed"`;
       try {
         // conditional on the version read: a CR that moved on meanwhile is refused (409) and left alone
@@ -40,6 +54,34 @@ export async function markInProgressFailed(o: { kube: KubeClient; namespace: str
       o.logger.warn({ [kind]: item.metadata.name }, reason);
     }
   }
+}
+
+/**
+ * A backup whose files the dying server had all written (the bucket's metadata says so) gets the
+ * stored status instead of Failed: the cluster and the bucket then agree (Velero, whose CR is
+ * Finalizing by then, resumes it; a Failed CR over a Completed bucket would refuse restores that
+ * another cluster, syncing the bucket, allows).
+ */
+async function takeStoredStatus(o: { kube: KubeClient; namespace: string; logger: Logger }, backup: Backup, stored: StoredBackupStatus): Promise<boolean> {
+  let status: Backup["status"] | undefined;
+  try {
+    status = await stored(backup);
+  } catch (err) {
+    o.logger.warn({ backup: backup.metadata.name, err: getErrorMessage(err) }, "cannot read the backup's metadata from its location; marking it Failed");
+    return false;
+  }
+  if (!status?.phase || !STORED_FINISHED_PHASES.has(status.phase)) return false;
+  try {
+    await o.kube.patch(GVR.backups, backup.metadata.name, o.namespace, { metadata: { resourceVersion: backup.metadata.resourceVersion }, status });
+  } catch (err) {
+    if (!isConflict(err)) o.logger.error({ err: getErrorMessage(err) }, `failed to patch backup "${backup.metadata.name}"`);
+    return true;
+  }
+  o.logger.warn(
+    { backup: backup.metadata.name, phase: status.phase },
+    `found a backup with status "InProgress" during the server starting whose files and metadata were all uploaded (phase "${status.phase}" in object storage); taking that status`,
+  );
+  return true;
 }
 
 /** The Secret Velero keeps its backup repositories' password in, and its key. */

@@ -3,7 +3,7 @@
  * (kube client, plugin manager, backup stores, metrics endpoint) and wires every controller.
  */
 import { createServer, type Server } from "node:http";
-import { getErrorMessage, type Backup } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, type Backup, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
 import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction, CRD_REMAP_VERSION_ACTION } from "../backup/actions/index.js";
 import { BUILTIN_ITEM_BLOCK_ACTIONS, createBuiltinItemBlockAction } from "../backup/item-block-actions/index.js";
 import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
@@ -357,7 +357,20 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const { server: metricsServer, url: metricsUrl } = await serveMetrics(options.metricsAddress ?? defaultMetricsAddress(kube), metrics, log);
   // As Velero: whatever an earlier server left InProgress is Failed before the controllers start.
-  await markInProgressFailed({ kube, namespace, clock, logger: log });
+  await markInProgressFailed({
+    kube,
+    namespace,
+    clock,
+    logger: log,
+    storedBackupStatus: async (backup) => {
+      const location = (await kube.get(GVR.backupStorageLocations, backup.spec.storageLocation ?? "", namespace)) as unknown as BackupStorageLocation | undefined;
+      if (!location) return undefined;
+      const store = await getBackupStore(location);
+      if (!(await store.backupExists(backup.metadata.name))) return undefined;
+      const stored = await store.getBackupMetadata(backup.metadata.name);
+      return stored.metadata.uid === backup.metadata.uid ? stored.status : undefined;
+    },
+  });
   await ensureRepositoryKey({ kube, namespace }).catch((err: unknown) =>
     log.error({ err: getErrorMessage(err) }, "error creating the velero-repo-credentials secret (the backup repositories' password)"),
   );

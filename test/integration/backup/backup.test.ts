@@ -326,4 +326,43 @@ describe("backup (real API server, filesystem object store)", () => {
       await kube.delete(GVR.namespaces, crashNs);
     }
   });
+
+  it("kill -9 after the bucket holds the finished backup but before its CR is patched: the restarted server takes the bucket's status (Completed), not Failed", async () => {
+    const crashNs = `vt-bk-crash2-${suffix}`;
+    await createNamespaces(kube, [crashNs]);
+    await createFilesystemLocation(kube, crashNs, bucketRoot, "crash2");
+    const script = join(import.meta.dirname, "../../../node_modules/.cache/vt-backup-test", `crash-server-${suffix}.mjs`);
+    await build({ entryPoints: [join(import.meta.dirname, "crash-server.ts")], bundle: true, platform: "node", format: "esm", packages: "external", outfile: script, logLevel: "warning" });
+    const child: ChildProcess = spawn(process.execPath, [script, kubeconfig, crashNs, pluginDir, "final-patch"], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    try {
+      await eventually("the crash server to start", async () => out.includes("started"));
+      await locationAvailable(kube, crashNs);
+      await kube.create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: crashNs, name: "uploaded" }, spec: { includedNamespaces: [APP] } } as unknown as UnstructuredItem);
+      await eventually("the final patch to stall", async () => out.includes("final patch stalled"));
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+    const stored = JSON.parse(readFileSync(join(bucketRoot, "crash2", "backups", "uploaded", "velero-backup.json"), "utf8")) as Backup;
+    expect(stored.status?.phase).toBe("Completed");
+    const before = (await kube.get(GVR.backups, "uploaded", crashNs)) as unknown as Backup;
+    expect(before.status?.phase).toBe("InProgress");
+
+    const restarted = await startServer({ kube, namespace: crashNs, pluginDir, metricsAddress: "127.0.0.1:0", logger: createSilentLogger() });
+    try {
+      const b = await eventually("the backup to leave InProgress", async () => {
+        const cur = (await kube.get(GVR.backups, "uploaded", crashNs)) as unknown as Backup;
+        return cur.status?.phase !== "InProgress" ? cur : undefined;
+      });
+      expect(b.status?.phase).toBe("Completed");
+      expect(b.status?.completionTimestamp).toBe(stored.status?.completionTimestamp);
+      expect(b.status?.progress).toEqual(stored.status?.progress);
+    } finally {
+      await restarted.stop();
+      await kube.delete(GVR.namespaces, crashNs);
+    }
+  });
 });

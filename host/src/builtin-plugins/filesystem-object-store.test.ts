@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -120,6 +120,19 @@ describe("FilesystemObjectStore", () => {
     await put("dir/file", "x");
     expect(await store.objectExists("b", "dir")).toBe(false);
     await expect(store.getObject("b", "dir")).rejects.toMatchObject({ code: "VELERO_NOT_FOUND" });
+  });
+});
+
+describe("temp files of puts whose process was killed", () => {
+  it("are removed at Init once nothing has written to them for an hour; a recent one (a put in flight) is kept", async () => {
+    const temp = join(root, ".velero-fs-tmp");
+    await mkdir(temp, { recursive: true });
+    await writeFile(join(temp, "dead.tmp"), "half an upload");
+    await writeFile(join(temp, "live.tmp"), "in flight");
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    await utimes(join(temp, "dead.tmp"), twoHoursAgo, twoHoursAgo);
+    await new FilesystemObjectStore().init({ path: root, bucket: "b", prefix: "" });
+    expect(await readdir(temp)).toEqual(["live.tmp"]);
   });
 });
 

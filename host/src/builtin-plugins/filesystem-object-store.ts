@@ -46,6 +46,28 @@ export const FILESYSTEM_CONFIG = {
 /** Under `<path>`: where writes are staged before the rename. Not a valid bucket name. */
 const TEMP_DIR = ".velero-fs-tmp";
 
+/**
+ * A temp file nothing has written to for this long is what a put left when its process was killed
+ * (a live put writes continuously, and an upload that makes no progress is cancelled long before).
+ */
+export const STALE_TEMP_MS = 3_600_000;
+
+/** Removes the temp files of puts that were killed mid-way (at Init, so each location's validation prunes them). */
+async function removeStaleTempFiles(dir: string, now: number): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.endsWith(".tmp")) continue;
+    const file = join(dir, name);
+    const info = await stat(file).catch(() => undefined);
+    if (info?.isFile() && now - info.mtimeMs > STALE_TEMP_MS) await unlink(file).catch(() => undefined);
+  }
+}
+
 export class FilesystemObjectStore implements ObjectStore {
   #root: string | undefined;
 
@@ -78,6 +100,7 @@ export class FilesystemObjectStore implements ObjectStore {
       else await requireBucketDir(dir, bucket);
     }
     this.#root = root;
+    await removeStaleTempFiles(join(root, TEMP_DIR), Date.now());
   }
 
   async putObject(bucket: string, key: string, body: Readable): Promise<void> {

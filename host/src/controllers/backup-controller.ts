@@ -6,8 +6,7 @@
  * and final velero-backup.json are in the bucket (metadata last). InProgress backups this process
  * does not run (left by a crashed server) are marked Failed.
  */
-import { mkdtemp, open, rm, stat, type FileHandle } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { open, rm, stat, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import {
@@ -44,6 +43,7 @@ import { goBackupStatusMergePatch } from "../persistence/object-backup-store.js"
 import type { PluginManager } from "../plugins/manager.js";
 import { realClock, toKubeTime, type Clock, type TimerHandle } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
+import { makeScratchDir } from "../shared/scratch.js";
 import { checkBackupItemOperations, countOperations, type BackupPostProcessingTracker, type StoredOperation } from "./backup-operations-controller.js";
 import { patchFinalStatus } from "./final-patch.js";
 import { backoffDelay } from "./runtime/work-queue.js";
@@ -447,7 +447,7 @@ export class BackupReconciler implements Reconciler {
 
   /** Runs the engine and uploads; returns the Backup with its terminal status. */
   async #execute(backup: Backup, prepared: Prepared, log: Logger): Promise<{ backup: Backup; ran: boolean }> {
-    const dir = await mkdtemp(join(tmpdir(), "velero-backup-"));
+    const dir = await makeScratchDir("velero-backup-");
     try {
       return await this.#executeIn(dir, backup, prepared, log);
     } finally {

@@ -13,8 +13,7 @@
  * velero-backup.json last with Completed / PartiallyFailed.
  */
 import { createReadStream } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -29,6 +28,7 @@ import type { BackupStoreGetter } from "../persistence/location.js";
 import type { PluginManager } from "../plugins/manager.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
+import { makeScratchDir } from "../shared/scratch.js";
 import type { BackupMetrics } from "./backup-controller.js";
 import { parseKubeTime, scheduleOf, splitKey } from "./lifecycle-common.js";
 import { applyOperationProgress, operationTimeoutMs, type OperationProgressStatus } from "./operation-progress.js";
@@ -249,7 +249,7 @@ export class BackupOperationsReconciler implements Reconciler {
       log,
     });
     if (files.size === 0) return { failed, tarballBytes: undefined };
-    const dir = await mkdtemp(join(tmpdir(), "velero-finalize-"));
+    const dir = await makeScratchDir("velero-finalize-");
     try {
       const tarPath = join(dir, `${name}.tar.gz`);
       const writer = new TarballWriter(tarPath, () => this.#clock.now());

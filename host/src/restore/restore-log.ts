@@ -4,11 +4,11 @@
  */
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { once } from "node:events";
 import { createLogger, type Logger, type LogLevel } from "../shared/logging.js";
+import { makeScratchDir } from "../shared/scratch.js";
 import { logrusLevel, LogrusTextLogger } from "../shared/logrus-format.js";
 
 /** Text gathered before it is written to the file. */
@@ -59,7 +59,7 @@ export class RestoreLogFile {
   }
 
   static async create(bindings: Record<string, unknown>, options: { level?: LogLevel; format?: "text" | "json"; tempDir?: string } = {}): Promise<RestoreLogFile> {
-    const dir = await mkdtemp(path.join(options.tempDir ?? tmpdir(), "velero-restore-log-"));
+    const dir = options.tempDir ? await mkdtemp(path.join(options.tempDir, "velero-restore-log-")) : await makeScratchDir("velero-restore-log-");
     return new RestoreLogFile(dir, bindings, options.level ?? "info", options.format ?? "text");
   }
 

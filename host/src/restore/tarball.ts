@@ -9,7 +9,6 @@
  */
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -17,6 +16,7 @@ import { createGunzip } from "node:zlib";
 import { extract as tarExtract, type Extract } from "tar-stream";
 import { VeleroError } from "@velero-ts/plugin-sdk";
 import type { Logger } from "../shared/logging.js";
+import { makeScratchDir } from "../shared/scratch.js";
 
 /** A single item is a Kubernetes object: etcd caps those at ~1.5 MiB, so 64 MiB is generous. */
 export const DEFAULT_MAX_ENTRY_BYTES = 64 * 1024 * 1024;
@@ -236,7 +236,7 @@ export async function extractBackupTarball(
     maxTotalBytes: options.limits?.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES,
     maxEntries: options.limits?.maxEntries ?? DEFAULT_MAX_ENTRIES,
   };
-  const root = await mkdtemp(path.join(options.tempDir ?? tmpdir(), "velero-restore-"));
+  const root = options.tempDir ? await mkdtemp(path.join(options.tempDir, "velero-restore-")) : await makeScratchDir("velero-restore-");
   const state: ExtractState = { root, files: 0, totalBytes: 0, entries: 0, createdDirs: new Set([root]), memory: new Map(), onDisk: new Set(), memoryBytes: 0, memoryBudget: options.memoryBudgetBytes ?? 0 };
   const extract = tarExtract();
   const feeding = pipeline(contents, createGunzip(), extract);

@@ -37,6 +37,7 @@ import { realClock, type Clock } from "../shared/clock.js";
 import { createLogger, type Logger, type LogLevel } from "../shared/logging.js";
 import { VELERO_TS_VERSION } from "../shared/version.js";
 import { API_SERVER_UNREACHABLE } from "../shared/errors.js";
+import { removeStaleScratch } from "../shared/scratch.js";
 import { ServerMetrics } from "./metrics.js";
 
 /** A duration option: a Go duration string ("720h0m0s", "1m") or milliseconds. */
@@ -356,6 +357,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
 
   const { server: metricsServer, url: metricsUrl } = await serveMetrics(options.metricsAddress ?? defaultMetricsAddress(kube), metrics, log);
+  // what a server killed earlier left in $TMPDIR (its tarballs, a restore's extracted items)
+  const removedScratch = await removeStaleScratch();
+  if (removedScratch.length > 0) log.info({ directories: removedScratch.join(",") }, "removed scratch directories of velero-ts processes that no longer run");
   // As Velero: whatever an earlier server left InProgress is Failed before the controllers start.
   await markInProgressFailed({
     kube,

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -302,6 +303,8 @@ describe("backup (real API server, filesystem object store)", () => {
       await kube.create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: crashNs, name: "interrupted" }, spec: { includedNamespaces: [APP] } } as unknown as UnstructuredItem);
       await eventually("the backup to be InProgress", async () => ((await kube.get(GVR.backups, "interrupted", crashNs)) as unknown as Backup)?.status?.phase === "InProgress");
       mark("in progress; killing");
+      // the backup's scratch directory (its tarball being written) is under the process's own
+      await eventually("the backup's scratch directory", async () => existsSync(join(tmpdir(), `velero-ts-${child.pid}`)));
       child.kill("SIGKILL");
       await new Promise((r) => child.once("exit", r));
       mark("killed");
@@ -317,6 +320,8 @@ describe("backup (real API server, filesystem object store)", () => {
         return cur.status?.phase !== "InProgress" ? cur : undefined;
       });
       mark("failed after restart");
+      // the restarted server removed what the killed one left in $TMPDIR
+      expect(existsSync(join(tmpdir(), `velero-ts-${child.pid}`))).toBe(false);
       expect(b.status?.phase).toBe("Failed");
       expect(b.status?.failureReason).toContain("InProgress");
       expect(existsSync(join(bucketRoot, "crash", "backups", "interrupted", "velero-backup.json"))).toBe(false);

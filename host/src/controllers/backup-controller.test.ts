@@ -167,6 +167,26 @@ describe("BackupReconciler", () => {
     expect((t.kube.peek<Backup>(GVR.backups, "b-rv", "velero") as Backup).status?.phase).toBe("Completed");
   });
 
+  it("a failureReason another writer sets while the backup runs (a second server starting) does not outlive its success", async () => {
+    let kube: FakeKubeClient | undefined;
+    const t = setup({
+      wrapBackupper: (engine) => ({
+        backup: async (input) => {
+          await kube?.patch(GVR.backups, "b-two", "velero", { status: { phase: "Failed", failureReason: 'found a backup with status "InProgress" during the server starting, mark it as "Failed"' } });
+          return engine.backup(input);
+        },
+        finalize: (input) => engine.finalize(input),
+      }),
+    });
+    kube = t.kube;
+    await t.kube.create(GVR.backups, forBackup("velero", "b-two").includedNamespaces("app").build() as never);
+    await t.reconciler.reconcile("velero/b-two");
+    await t.reconciler.idle();
+    const b = t.kube.peek<Backup>(GVR.backups, "b-two", "velero") as Backup;
+    expect(b.status?.phase).toBe("Completed");
+    expect(b.status?.failureReason).toBeUndefined();
+  });
+
   it("FailedValidation lists every reason and writes nothing", async () => {
     const t = setup();
     const b = await t.submit(

@@ -399,7 +399,10 @@ export class BackupReconciler implements Reconciler {
       final.status = { ...final.status, phase: "Failed", failureReason: getErrorMessage(err), completionTimestamp: toKubeTime(this.#clock.now()) };
     }
     // as Velero's Go struct writes it: zero counters left out (`errors`, `progress.totalItems`...)
-    const finalPatch = { metadata: { uid }, status: goBackupStatusMergePatch(final.status as unknown as Record<string, unknown>) };
+    const finalStatus = goBackupStatusMergePatch(final.status as unknown as Record<string, unknown>);
+    // a reason another writer left meanwhile (a second server's start failing "InProgress" backups) must not outlive a success
+    if (finalStatus["failureReason"] === undefined) finalStatus["failureReason"] = null;
+    const finalPatch = { metadata: { uid }, status: finalStatus };
     // the bucket holds the finished backup already
     if (!(await patchFinalStatus("Backup", () => this.#patch(latest, finalPatch), { clock: this.#clock, log, stopping: () => this.#closed, ...(this.#o.resourceTimeoutMs ? { retryMs: this.#o.resourceTimeoutMs } : {}) }))) return;
     const phase = final.status?.phase as BackupPhase;

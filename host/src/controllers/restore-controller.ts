@@ -394,7 +394,10 @@ export class RestoreReconciler implements Reconciler {
   /** The final status patch (retried) and the outcome metrics. */
   async #finish(current: Restore, status: StatusPatch, schedule: string, log: Logger): Promise<void> {
     status.completionTimestamp = this.#now();
-    if (!(await patchFinalStatus("Restore", () => this.#patch(current, { status: goRestoreStatusMergePatch(status) }), { clock: this.#clock, log, ...(this.#o.restorerOptions?.resourceTimeoutMs ? { retryMs: this.#o.restorerOptions.resourceTimeoutMs } : {}) }))) return;
+    // (a reason another writer left meanwhile must not outlive the outcome)
+    const finalStatus: Record<string, unknown> = { ...goRestoreStatusMergePatch(status) };
+    if (finalStatus["failureReason"] === undefined) finalStatus["failureReason"] = null;
+    if (!(await patchFinalStatus("Restore", () => this.#patch(current, { status: finalStatus }), { clock: this.#clock, log, ...(this.#o.restorerOptions?.resourceTimeoutMs ? { retryMs: this.#o.restorerOptions.resourceTimeoutMs } : {}) }))) return;
     if (status.phase === "Completed") this.#o.metrics?.restoreSuccess(schedule);
     else if (status.phase === "PartiallyFailed") this.#o.metrics?.restorePartialFailure(schedule);
     else this.#o.metrics?.restoreFailed(schedule);

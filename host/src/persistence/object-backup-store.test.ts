@@ -139,6 +139,27 @@ describe("ObjectBackupStore", () => {
     expect(await store.backupExists("b2")).toBe(true);
   });
 
+  it("deletes a backup's velero-backup.json first, and nothing more when that fails (never a backup without its tarball)", async () => {
+    const { objects, store } = newStore();
+    await store.putBackup(upload("b1"));
+    const deleted: string[] = [];
+    const del = objects.deleteObject.bind(objects);
+    let failMetadata = true;
+    objects.deleteObject = async (bucket: string, key: string) => {
+      if (key.endsWith("velero-backup.json") && failMetadata) throw new Error("store refused");
+      deleted.push(key);
+      return del(bucket, key);
+    };
+    await expect(store.deleteBackup("b1")).rejects.toThrow('failed to delete 1 object(s) under "backups/b1/": backups/b1/velero-backup.json: store refused');
+    expect(deleted).toEqual([]);
+    expect(await store.backupExists("b1")).toBe(true);
+    expect(objects.keys("bkt")).toContain("backups/b1/b1.tar.gz");
+    failMetadata = false;
+    await store.deleteBackup("b1");
+    expect(deleted[0]).toBe("backups/b1/velero-backup.json");
+    expect(objects.keys("bkt").filter((k) => k.startsWith("backups/b1/"))).toEqual([]);
+  });
+
   it("maps download targets to Velero's keys, including the restore volume info without prefix", () => {
     const { store } = newStore();
     expect(store.keyFor("RestoreVolumeInfo", "r1")).toBe("restores/r1/r1-volumeinfo.json.gz");

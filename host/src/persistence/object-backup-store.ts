@@ -245,8 +245,14 @@ export class ObjectBackupStore implements BackupStore {
     return (await this.#tryGetGzipJson<unknown[]>(this.layout.podVolumeBackups(name))) ?? [];
   }
 
+  /**
+   * velero-backup.json goes first (Velero deletes in listing order, where it comes last for most
+   * names): it is what makes the directory a backup for sync and for "already exists", so a
+   * deletion cut short leaves leftovers nothing takes for a backup, never a backup without its
+   * tarball; the next attempt lists and deletes the rest.
+   */
   deleteBackup(name: string): Promise<void> {
-    return this.#deleteDir(this.layout.backupDir(name));
+    return this.#deleteDir(this.layout.backupDir(name), this.layout.backupMetadata(name));
   }
 
   async putRestoreFiles(upload: RestoreUpload): Promise<void> {
@@ -321,14 +327,17 @@ export class ObjectBackupStore implements BackupStore {
     }
   }
 
-  async #deleteDir(prefix: string): Promise<void> {
-    const keys = await this.#store.listObjects(this.#bucket, prefix);
+  async #deleteDir(prefix: string, first?: string): Promise<void> {
+    const listed = await this.#store.listObjects(this.#bucket, prefix);
+    const keys = first !== undefined && listed.includes(first) ? [first, ...listed.filter((k) => k !== first)] : listed;
     const errors: string[] = [];
     for (const key of keys) {
       try {
         await this.#store.deleteObject(this.#bucket, key);
       } catch (err) {
         errors.push(`${key}: ${getErrorMessage(err)}`);
+        // the rest stays whole while `first` (what makes it a backup) is there
+        if (key === first) break;
       }
     }
     if (errors.length > 0) throw new Error(`failed to delete ${errors.length} object(s) under "${prefix}": ${errors.join("; ")}`);

@@ -15,6 +15,7 @@ import { forBackup, forBackupStorageLocation, forConfigMap, forNamespace, forPV,
 import { TarballWriteError, type TarballWriter } from "../backup/tar-writer.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { FakeKubeClient } from "../testing/fake-kube-client.js";
+import type { GroupVersionResource } from "../kube/client.js";
 import { MemoryObjectStore } from "../testing/in-memory-object-store.js";
 import { readTarball } from "../testing/read-tarball.js";
 import { BackupOperationsReconciler } from "./backup-operations-controller.js";
@@ -546,6 +547,23 @@ describe("BackupReconciler", () => {
     await t.reconciler.idle();
     expect(t.kube.peek<Backup>(GVR.backups, "a", "velero")?.status?.phase).toBe("Completed");
     expect(t.kube.peek<Backup>(GVR.backups, "b", "velero")?.status?.phase).toBe("Completed");
+  });
+
+  it("a Queued patch that arrives after the backup was started does not turn it back into Queued (conditional on the version read)", async () => {
+    const t = setup({ concurrency: 1 });
+    await t.kube.create(GVR.backups, forBackup("velero", "a").includedNamespaces("app").build() as never);
+    await t.kube.create(GVR.backups, forBackup("velero", "b").includedNamespaces("app").build() as never);
+    await t.reconciler.reconcile("velero/a");
+    // b's Queued patch is slow: by the time it lands, b was started (another backup finished)
+    const patch = t.kube.patch.bind(t.kube);
+    t.kube.patch = (async (gvr: GroupVersionResource, name: string, ns: string | undefined, body: { status?: { phase?: string } }) => {
+      if (name === "b" && body.status?.phase === "Queued") await patch(gvr, "b", ns, { status: { phase: "InProgress" } });
+      return patch(gvr, name, ns, body);
+    }) as typeof t.kube.patch;
+    await t.reconciler.reconcile("velero/b");
+    expect(t.kube.peek<Backup>(GVR.backups, "b", "velero")?.status?.phase).toBe("InProgress");
+    t.kube.patch = patch;
+    await t.reconciler.idle();
   });
 
   it("after a restart, runs the backups an earlier server queued in their queue order (ReadyToStart first), not in the watch's order by name", async () => {

@@ -224,7 +224,11 @@ export class BackupReconciler implements Reconciler {
     this.#waiting.push(key);
     const position = this.#waiting.length;
     if (backup.status?.phase !== "Queued" || backup.status.queuePosition !== position) {
-      await this.#patch(backup, { status: { phase: "Queued", queuePosition: position } });
+      // conditional on the version read: the backup may have been started meanwhile (another
+      // backup finished), and its InProgress must not be turned back into Queued
+      await this.#patch(backup, { metadata: { resourceVersion: backup.metadata.resourceVersion }, status: { phase: "Queued", queuePosition: position } }).catch((err: unknown) => {
+        if (!isConflict(err)) throw err;
+      });
     }
   }
 

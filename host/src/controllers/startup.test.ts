@@ -52,8 +52,8 @@ describe("markInProgressFailed (the server's start)", () => {
     );
     const stored: Record<string, Backup["status"] | Error | undefined> = {
       uploaded: { phase: "Completed", completionTimestamp: "2026-11-26T09:59:00Z", progress: { totalItems: 3, itemsBackedUp: 3 } },
-      // only the log and the "InProgress" metadata of an earlier write: not finished
-      half: { phase: "InProgress" },
+      // the upload's first metadata write, before the tarball: not finished
+      half: { phase: "Finalizing" },
       unreadable: new Error("bucket unreachable"),
     };
     await markInProgressFailed({

@@ -18,11 +18,12 @@ import type { Logger } from "../shared/logging.js";
 export type StoredBackupStatus = (backup: Backup) => Promise<Backup["status"] | undefined>;
 
 /**
- * Phases a stored backup can have only once its tarball and every other file is in the bucket (the
- * metadata goes last): an InProgress CR whose bucket says one of these was finished by the server
- * that died, before it could patch the CR.
+ * Terminal phases, which the bucket's metadata gets in the upload's last write (after the tarball
+ * and every side file): an InProgress CR whose bucket says one of these was finished by the server
+ * that died, before it could patch the CR. Not Finalizing or WaitingForPluginOperations: the
+ * upload's first metadata write (before the tarball, as Velero orders it) has those.
  */
-const STORED_FINISHED_PHASES = new Set(["Completed", "PartiallyFailed", "Failed", "WaitingForPluginOperations", "WaitingForPluginOperationsPartiallyFailed", "Finalizing", "FinalizingPartiallyFailed"]);
+const STORED_FINISHED_PHASES = new Set(["Completed", "PartiallyFailed", "Failed"]);
 
 export async function markInProgressFailed(o: { kube: KubeClient; namespace: string; clock: Clock; logger: Logger; storedBackupStatus?: StoredBackupStatus }): Promise<void> {
   for (const [gvr, kind] of [

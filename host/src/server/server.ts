@@ -372,7 +372,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       const store = await getBackupStore(location);
       if (!(await store.backupExists(backup.metadata.name))) return undefined;
       const stored = await store.getBackupMetadata(backup.metadata.name);
-      return stored.metadata.uid === backup.metadata.uid ? stored.status : undefined;
+      if (stored.metadata.uid !== backup.metadata.uid) return undefined;
+      // and the tarball is there (a success without it would be a lie restores find out)
+      if (stored.status?.phase !== "Failed" && !(await store.fileExists("BackupContents", backup.metadata.name))) return undefined;
+      return stored.status;
     },
   });
   await ensureRepositoryKey({ kube, namespace }).catch((err: unknown) =>

@@ -7,6 +7,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
@@ -331,6 +333,35 @@ describe("backup (real API server, filesystem object store)", () => {
       await kube.delete(GVR.namespaces, crashNs);
     }
   });
+
+  it.each(["Finalizing", "WaitingForPluginOperations"])(
+    "a server killed after the upload's first metadata write (phase %s, before the tarball): the restarted server fails the backup and does not take that status",
+    async (storedPhase) => {
+      const crashNs = `vt-bk-crash3-${storedPhase.length}-${suffix}`;
+      await createNamespaces(kube, [crashNs]);
+      await createFilesystemLocation(kube, crashNs, bucketRoot, `crash3-${storedPhase.length}`);
+      // the state the kill leaves: the CR InProgress, its log and its first metadata write in the bucket, no tarball
+      await kube.create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: crashNs, name: "cut" }, spec: { includedNamespaces: [APP] }, status: { phase: "InProgress" } } as unknown as UnstructuredItem);
+      const cr = (await kube.get(GVR.backups, "cut", crashNs)) as unknown as Backup;
+      const dir = join(bucketRoot, `crash3-${storedPhase.length}`, "backups", "cut");
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, "velero-backup.json"), JSON.stringify({ ...cr, status: { phase: storedPhase, progress: { totalItems: 5, itemsBackedUp: 5 } } }));
+      await writeFile(join(dir, "cut-logs.gz"), gzipSync("log\n"));
+      const restarted = await startServer({ kube, namespace: crashNs, pluginDir, metricsAddress: "127.0.0.1:0", logger: createSilentLogger() });
+      try {
+        const b = await eventually("the backup to leave InProgress", async () => {
+          const cur = (await kube.get(GVR.backups, "cut", crashNs)) as unknown as Backup;
+          return cur.status?.phase !== "InProgress" ? cur : undefined;
+        });
+        expect(b.status?.phase).toBe("Failed");
+        expect(b.status?.failureReason).toContain("InProgress");
+        expect(existsSync(join(dir, "cut.tar.gz"))).toBe(false);
+      } finally {
+        await restarted.stop();
+        await kube.delete(GVR.namespaces, crashNs);
+      }
+    },
+  );
 
   it("kill -9 after the bucket holds the finished backup but before its CR is patched: the restarted server takes the bucket's status (Completed), not Failed", async () => {
     const crashNs = `vt-bk-crash2-${suffix}`;

@@ -3,7 +3,7 @@ import { KubeApiError } from "../kube/errors.js";
 import { captureLogger, type LogRecord } from "../testing/capturing-logger.js";
 import { DEFAULT_FAKE_RESOURCES, FakeKubeClient, res } from "../testing/fake-kube-client.js";
 import { GVR } from "../kube/gvr.js";
-import { checkNamespaceExists, checkVeleroResources, REQUIRED_VELERO_KINDS, warnUnusedInstallCredentials } from "./crd-check.js";
+import { checkNamespaceExists, checkVeleroResources, checkVeleroResourcesPatiently, REQUIRED_VELERO_KINDS, warnUnusedInstallCredentials } from "./crd-check.js";
 
 const plural = (kind: string): string => `${kind.toLowerCase()}s`;
 /** The fake cluster's resources without the Velero ones it serves by default. */
@@ -36,6 +36,32 @@ describe("checkVeleroResources (velero server start-up)", () => {
   it("does not take a kind of another group (or version) for Velero's", async () => {
     const lookalikes = veleroResources().map((r) => ({ ...r, group: r.group === "velero.io" ? "example.io" : r.group }));
     await expect(checkVeleroResources(new FakeKubeClient([...KUBERNETES_ONLY, ...lookalikes]), captureLogger())).rejects.toThrow(/custom resource Backup not found in Velero API group velero.io\/v1/);
+  });
+});
+
+describe("checkVeleroResourcesPatiently (an API server the start had to wait for)", () => {
+  it("looks again (fresh discovery) while the just-started API server does not serve the kinds yet, and passes once it does", async () => {
+    let calls = 0;
+    let invalidated = 0;
+    const kube = {
+      discover: async () => (++calls < 3 ? KUBERNETES_ONLY : [...KUBERNETES_ONLY, ...veleroResources()]),
+      invalidateDiscovery: () => void invalidated++,
+    };
+    const records: LogRecord[] = [];
+    await checkVeleroResourcesPatiently(kube, captureLogger(records), 30_000, async () => undefined);
+    expect(calls).toBe(3);
+    expect(invalidated).toBe(2);
+    expect(records.filter((r) => (r.message ?? "").startsWith("the API server has only just started"))).toHaveLength(1);
+  });
+
+  it("fails at once without patience, and after it when the kinds never come", async () => {
+    const kube = new FakeKubeClient([...KUBERNETES_ONLY]);
+    await expect(checkVeleroResourcesPatiently(kube, captureLogger(), 0)).rejects.toThrow(/Velero custom resources not found/);
+    let slept = 0;
+    await expect(checkVeleroResourcesPatiently(kube, captureLogger(), 50, async () => void (slept++, await new Promise((r) => setTimeout(r, 30))))).rejects.toThrow(
+      /Velero custom resources not found/,
+    );
+    expect(slept).toBeGreaterThanOrEqual(1);
   });
 });
 

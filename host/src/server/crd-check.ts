@@ -92,3 +92,33 @@ export async function warnUnusedInstallCredentials(
 
 /** The Secret `velero install --secret-file` creates. */
 const INSTALL_CREDENTIALS_SECRET = "cloud-credentials";
+
+/**
+ * checkVeleroResources, patient for an API server that has only just come up (one the start had
+ * to wait for): it serves CRDs a moment after it answers, so kinds missing then are looked for
+ * again, every 2 s for up to `patienceMs`, before the start fails. (Velero fails at once, and
+ * outside a pod nothing restarts it.)
+ */
+export async function checkVeleroResourcesPatiently(
+  kube: Pick<KubeClient, "discover"> & { invalidateDiscovery?(): void },
+  log: Logger,
+  patienceMs: number,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<void> {
+  const deadline = Date.now() + patienceMs;
+  for (let said = false; ; ) {
+    try {
+      await checkVeleroResources(kube, log);
+      return;
+    } catch (err) {
+      if (!getErrorMessage(err).includes("Velero custom resources not found") || Date.now() >= deadline) throw err;
+      if (!said) log.info("the API server has only just started: waiting for it to serve Velero's custom resources");
+      said = true;
+      await sleep(2000);
+      kube.invalidateDiscovery?.();
+    }
+  }
+}
+
+/** How long a start that had to wait for the API server then waits for it to serve Velero's kinds. */
+export const CRD_PATIENCE_MS = 30_000;

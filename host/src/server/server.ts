@@ -20,7 +20,7 @@ import { RestoreOperationsReconciler, RestoreRunTracker } from "../controllers/r
 import { ControllerManager } from "../controllers/runtime/manager.js";
 import { ensureRepositoryKey, markInProgressFailed } from "../controllers/startup.js";
 import { disabledControllers } from "./controller-names.js";
-import { checkNamespaceExists, checkVeleroResources, warnUnusedInstallCredentials } from "./crd-check.js";
+import { checkNamespaceExists, checkVeleroResourcesPatiently, CRD_PATIENCE_MS, warnUnusedInstallCredentials } from "./crd-check.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import { createKubeClient, HttpKubeClient, kubeUserAgent } from "../kube/http-kube-client.js";
@@ -37,7 +37,7 @@ import { realClock, type Clock } from "../shared/clock.js";
 import { createLogger, type Logger, type LogLevel } from "../shared/logging.js";
 import { VELERO_TS_VERSION } from "../shared/version.js";
 import { API_SERVER_UNREACHABLE } from "../shared/errors.js";
-import { removeStaleScratch } from "../shared/scratch.js";
+import { removeOwnScratchRoot, removeStaleScratch } from "../shared/scratch.js";
 import { ServerMetrics } from "./metrics.js";
 
 /** A duration option: a Go duration string ("720h0m0s", "1m") or milliseconds. */
@@ -227,11 +227,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       connectRetryMs: SERVER_CONNECT_RETRY_MS,
     });
   try {
+    const reaching = Date.now();
     await kube.serverVersion().catch((err: unknown) => {
       throw new Error(`${API_SERVER_UNREACHABLE}: ${getErrorMessage(err)}; check --kubeconfig/--kubecontext or $KUBECONFIG and that the cluster is running`, { cause: err });
     });
     await checkNamespaceExists(kube, namespace, logger);
-    await checkVeleroResources(kube, logger);
+    // an API server the start had to wait for may not serve the CRDs yet
+    const apiServerWasDown = Date.now() - reaching > 1000;
+    await checkVeleroResourcesPatiently(kube as KubeClient & { invalidateDiscovery?(): void }, logger, apiServerWasDown ? CRD_PATIENCE_MS : 0);
     await warnUnusedInstallCredentials(kube, namespace, { inCluster: kube instanceof HttpKubeClient && isInClusterConfig(kube.kubeConfig), env: process.env }, logger);
   } catch (err) {
     if (ownKube) await (kube as { close?: () => Promise<void> }).close?.();
@@ -445,6 +448,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));
       // An injected client belongs to the caller (it may still have watches open).
       if (ownKube) await (kube as { close?: () => Promise<void> }).close?.();
+      await removeOwnScratchRoot();
       log.info("server stopped");
     },
   };

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeScratchDir, removeStaleScratch } from "./scratch.js";
+import { makeScratchDir, removeOwnScratchRoot, removeStaleScratch } from "./scratch.js";
 
 let base: string;
 beforeEach(async () => {
@@ -47,5 +47,15 @@ describe("scratch directories", () => {
     expect(existsSync(dead)).toBe(false);
     expect(existsSync(oldLegacy)).toBe(false);
     for (const kept of [mine, parent, newLegacy, unrelated]) expect(existsSync(kept), kept).toBe(true);
+  });
+
+  it("a clean stop removes this process's scratch root only when it is empty", async () => {
+    const dir = await makeScratchDir("velero-backup-", base);
+    const root = join(base, `velero-ts-${process.pid}`);
+    await removeOwnScratchRoot(base);
+    expect(existsSync(root)).toBe(true); // a scratch directory is still in use
+    await rm(dir, { recursive: true });
+    await removeOwnScratchRoot(base);
+    expect(existsSync(root)).toBe(false);
   });
 });

@@ -5,7 +5,7 @@
  * start removes the directories of processes that no longer run (a restore's extracted items can
  * be Secrets; in a pod the container's filesystem goes with it, on a host /tmp stays).
  */
-import { mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, rmdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -65,4 +65,9 @@ export async function removeStaleScratch(base: string = tmpdir(), now: number = 
     }
   }
   return removed;
+}
+
+/** At a clean stop: this process's scratch root, when nothing is left in it (another server of the same process may still use it). */
+export async function removeOwnScratchRoot(base: string = tmpdir()): Promise<void> {
+  await rmdir(join(base, `${PREFIX}${process.pid}`)).catch(() => undefined);
 }

@@ -164,6 +164,18 @@ describe("BackupOperationsReconciler", () => {
     ]);
   });
 
+  it.each([
+    ["its tarball", "backups/b1/b1.tar.gz", "backup cannot be finished: its tarball (b1.tar.gz) is missing from object storage"],
+    ["its item operations", "backups/b1/b1-itemoperations.json.gz", "backup cannot be finished: its 1 item operation(s) are missing from object storage (b1-itemoperations.json.gz), so they cannot be followed"],
+  ])("a waiting backup whose bucket lacks %s (its upload was cut short) ends Failed, not Completed", async (_what, key, reason) => {
+    const t = await setup();
+    t.action.progressValue = { completed: true };
+    t.objects.objects.delete(`bucket/${key}`);
+    await t.operations.reconcile(KEY);
+    expect(t.backup().status).toMatchObject({ phase: "Failed", failureReason: reason });
+    expect([...t.postProcessing.keys]).toEqual([]);
+  });
+
   it("an operation still running: InProgress with its progress recorded, requeued after the sync period", async () => {
     const t = await setup();
     // not started yet (the plugin reports no start): the operation stays New, as in Velero

@@ -137,6 +137,21 @@ export class BackupOperationsReconciler implements Reconciler {
     }
     const store = await this.#o.getBackupStore(location);
     const operations = (await store.getBackupItemOperations(name)) as StoredOperation[];
+    // What only a backup cut short in its upload lacks (its CR restored from elsewhere, its bucket
+    // edited): finishing it would mark Completed a backup with no tarball, or one whose plugin
+    // operations nobody follows.
+    const attempted = backup.status?.backupItemOperationsAttempted ?? 0;
+    const missing = !(await store.fileExists("BackupContents", name))
+      ? `its tarball (${name}.tar.gz) is missing from object storage`
+      : WAITING.has(phase) && attempted > 0 && operations.length === 0
+        ? `its ${attempted} item operation(s) are missing from object storage (${name}-itemoperations.json.gz), so they cannot be followed`
+        : undefined;
+    if (missing) {
+      log.error(`backup cannot be finished: ${missing}`);
+      this.#recordMetrics(await this.#patch(backup, { phase: "Failed", failureReason: `backup cannot be finished: ${missing}`, completionTimestamp: toKubeTime(this.#clock.now()) }));
+      this.#o.postProcessing?.keys.delete(key);
+      return { kind: "done" };
+    }
 
     if (WAITING.has(phase)) {
       const { inProgress, newlyFailed } = await this.#checkOperations(backup, operations, log);

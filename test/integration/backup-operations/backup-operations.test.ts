@@ -13,6 +13,7 @@
 // items): it annotates the PVC and names the ConfigMap "<pvc>-cm" as an additional item.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -90,6 +91,7 @@ describe("asynchronous backup item operations (real API server, fixture plugin)"
       await k.delete(GVR.pods, POD, NS).catch(() => undefined);
       await k.delete(GVR.persistentVolumeClaims, `${POD}-pvc`, NS).catch(() => undefined);
       await k.delete(GVR.pods, SLOW, NS).catch(() => undefined);
+      await k.delete(GVR.pods, `${SLOW}-cut`, NS).catch(() => undefined);
       await k.delete(GVR.persistentVolumeClaims, `${SLOW}-pvc`, NS).catch(() => undefined);
       await k.delete(GVR.configMaps, `${SLOW}-pvc-cm`, NS).catch(() => undefined);
     });
@@ -152,6 +154,39 @@ describe("asynchronous backup item operations (real API server, fixture plugin)"
     }
     expect(names.filter((n) => n === `resources/pods/namespaces/${NS}/${POD}.json`)).toHaveLength(1);
     expect(names).toContain("metadata/version");
+  });
+
+  it("a waiting backup whose tarball disappeared from the bucket ends Failed with the reason, not Completed", async () => {
+    const name = `bo-cut-${suffix}`;
+    // a slow operation of its own (the fixture counts the calls per operation)
+    const pod = `${SLOW}-cut`;
+    await eventually("the pod to be created", () =>
+      kube
+        .create(GVR.pods, {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: pod, namespace: NS, labels: { app: "x", suite: `${suffix}-cut` } },
+          spec: { containers: [{ name: "main", image: "busybox" }] },
+        } as unknown as UnstructuredItem)
+        .then(() => true),
+    );
+    await kube.create(GVR.backups, {
+      apiVersion: "velero.io/v1",
+      kind: "Backup",
+      metadata: { namespace: VELERO, name },
+      spec: { includedNamespaces: [NS], includedResources: ["pods"], labelSelector: { matchLabels: { suite: `${suffix}-cut` } } },
+    } as unknown as UnstructuredItem);
+    await eventually("the backup to wait for its operation", async () => ((await kube.get(GVR.backups, name, VELERO))?.status as { phase?: string } | undefined)?.phase === "WaitingForPluginOperations", 60_000);
+    await rm(join(backupDir(name), `${name}.tar.gz`));
+    const b = await eventually(
+      "the backup to end",
+      async () => {
+        const cur = (await kube.get(GVR.backups, name, VELERO)) as unknown as Backup;
+        return ["Completed", "PartiallyFailed", "Failed"].includes(cur.status?.phase ?? "") ? cur : undefined;
+      },
+      60_000,
+    );
+    expect(b.status).toMatchObject({ phase: "Failed", failureReason: `backup cannot be finished: its tarball (${name}.tar.gz) is missing from object storage` });
   });
 
   it("checks a running operation again after --item-operation-sync-frequency, and the finalizer runs the backup item actions on its post-operation item (annotation, additional item)", async () => {

@@ -283,6 +283,22 @@ describe("backup (real API server, filesystem object store)", () => {
     expect(keysOf("mixed")).toEqual([]);
   });
 
+  /** Starts a server on `ns` (as after a crash), hands `check` the backup once it left InProgress, then stops it and deletes `ns`. */
+  const afterRestart = async (ns: string, name: string, check: (b: Backup) => void): Promise<void> => {
+    const restarted = await startServer({ kube, namespace: ns, pluginDir, metricsAddress: "127.0.0.1:0", logger: createSilentLogger() });
+    try {
+      check(
+        await eventually(`backup ${name} to leave InProgress`, async () => {
+          const cur = (await kube.get(GVR.backups, name, ns)) as unknown as Backup;
+          return cur.status?.phase !== "InProgress" ? cur : undefined;
+        }),
+      );
+    } finally {
+      await restarted.stop();
+      await kube.delete(GVR.namespaces, ns);
+    }
+  };
+
   it("kill -9 of the server mid-backup, then restart: the backup ends Failed with a reason, never Completed", async () => {
     const crashNs = `vt-bk-crash-${suffix}`;
     await createNamespaces(kube, [crashNs]);
@@ -315,23 +331,14 @@ describe("backup (real API server, filesystem object store)", () => {
     }
     expect(((await kube.get(GVR.backups, "interrupted", crashNs)) as unknown as Backup).status?.phase).toBe("InProgress");
 
-    const restarted = await startServer({ kube, namespace: crashNs, pluginDir, metricsAddress: "127.0.0.1:0", logger: createSilentLogger() });
-    try {
-      const b = await eventually("the interrupted backup to be Failed", async () => {
-        const cur = (await kube.get(GVR.backups, "interrupted", crashNs)) as unknown as Backup;
-        return cur.status?.phase !== "InProgress" ? cur : undefined;
-      });
+    await afterRestart(crashNs, "interrupted", (b) => {
       mark("failed after restart");
       // the restarted server removed what the killed one left in $TMPDIR
       expect(existsSync(join(tmpdir(), `velero-ts-${child.pid}`))).toBe(false);
       expect(b.status?.phase).toBe("Failed");
       expect(b.status?.failureReason).toContain("InProgress");
       expect(existsSync(join(bucketRoot, "crash", "backups", "interrupted", "velero-backup.json"))).toBe(false);
-    } finally {
-      await restarted.stop();
-      mark("restarted server stopped");
-      await kube.delete(GVR.namespaces, crashNs);
-    }
+    });
   });
 
   it.each(["Finalizing", "WaitingForPluginOperations"])(
@@ -347,19 +354,11 @@ describe("backup (real API server, filesystem object store)", () => {
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, "velero-backup.json"), JSON.stringify({ ...cr, status: { phase: storedPhase, progress: { totalItems: 5, itemsBackedUp: 5 } } }));
       await writeFile(join(dir, "cut-logs.gz"), gzipSync("log\n"));
-      const restarted = await startServer({ kube, namespace: crashNs, pluginDir, metricsAddress: "127.0.0.1:0", logger: createSilentLogger() });
-      try {
-        const b = await eventually("the backup to leave InProgress", async () => {
-          const cur = (await kube.get(GVR.backups, "cut", crashNs)) as unknown as Backup;
-          return cur.status?.phase !== "InProgress" ? cur : undefined;
-        });
+      await afterRestart(crashNs, "cut", (b) => {
         expect(b.status?.phase).toBe("Failed");
         expect(b.status?.failureReason).toContain("InProgress");
         expect(existsSync(join(dir, "cut.tar.gz"))).toBe(false);
-      } finally {
-        await restarted.stop();
-        await kube.delete(GVR.namespaces, crashNs);
-      }
+      });
     },
   );
 
@@ -387,18 +386,10 @@ describe("backup (real API server, filesystem object store)", () => {
     const before = (await kube.get(GVR.backups, "uploaded", crashNs)) as unknown as Backup;
     expect(before.status?.phase).toBe("InProgress");
 
-    const restarted = await startServer({ kube, namespace: crashNs, pluginDir, metricsAddress: "127.0.0.1:0", logger: createSilentLogger() });
-    try {
-      const b = await eventually("the backup to leave InProgress", async () => {
-        const cur = (await kube.get(GVR.backups, "uploaded", crashNs)) as unknown as Backup;
-        return cur.status?.phase !== "InProgress" ? cur : undefined;
-      });
+    await afterRestart(crashNs, "uploaded", (b) => {
       expect(b.status?.phase).toBe("Completed");
       expect(b.status?.completionTimestamp).toBe(stored.status?.completionTimestamp);
       expect(b.status?.progress).toEqual(stored.status?.progress);
-    } finally {
-      await restarted.stop();
-      await kube.delete(GVR.namespaces, crashNs);
-    }
+    });
   });
 });

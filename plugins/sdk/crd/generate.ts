@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import { DESCRIPTIONS } from "./descriptions.ts";
 
 type Schema = Record<string, unknown>;
 
@@ -25,40 +26,87 @@ const sortedObj = (properties: Record<string, Schema>, extra: Schema = {}): Sche
   obj(Object.fromEntries(Object.entries(properties).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), extra);
 const arr = (items: Schema, extra: Schema = {}): Schema => ({ type: "array", items, ...extra });
 
+/** Generic descriptions of the fields inside the shared fragments below. */
+const LABEL_SELECTOR_DOCS: Record<string, string> = {
+  matchExpressions: "Label requirements that must all hold.",
+  "matchExpressions.key": "Label key the requirement applies to.",
+  "matchExpressions.operator": "How the key relates to the values: In, NotIn, Exists or DoesNotExist.",
+  "matchExpressions.values": "Label values for In and NotIn; must be empty for Exists and DoesNotExist.",
+  matchLabels: "Labels that must all be present with exactly these values.",
+};
+
+const SECRET_KEY_SELECTOR_DOCS: Record<string, string> = {
+  key: "Key of the entry in the Secret's data.",
+  name: "Name of the Secret, in the same namespace as this object.",
+  optional: "True when a missing Secret or key is not an error.",
+};
+
+const TYPED_LOCAL_OBJECT_REFERENCE_DOCS: Record<string, string> = {
+  apiGroup: "API group of the referenced object; empty for the core group.",
+  kind: "Kind of the referenced object.",
+  name: "Name of the referenced object, in the same namespace as this object.",
+};
+
+const OBJECT_REFERENCE_DOCS: Record<string, string> = {
+  apiVersion: "API version of the referenced object.",
+  fieldPath: "Path of a field inside the object when the reference is to part of it, such as spec.containers{name}.",
+  kind: "Kind of the referenced object.",
+  name: "Name of the referenced object.",
+  namespace: "Namespace of the referenced object.",
+  resourceVersion: "Resource version of the referenced object when the reference was made.",
+  uid: "UID of the referenced object.",
+};
+
 const labelSelector = (extra: Schema = {}): Schema =>
-  obj(
-    {
-      matchExpressions: arr(
-        obj(
-          { key: str(), operator: str(), values: strList({ "x-kubernetes-list-type": "atomic" }) },
-          { required: ["key", "operator"] },
+  applyDescriptions(
+    obj(
+      {
+        matchExpressions: arr(
+          obj(
+            { key: str(), operator: str(), values: strList({ "x-kubernetes-list-type": "atomic" }) },
+            { required: ["key", "operator"] },
+          ),
+          { "x-kubernetes-list-type": "atomic" },
         ),
-        { "x-kubernetes-list-type": "atomic" },
-      ),
-      matchLabels: strMap(),
-    },
-    { "x-kubernetes-map-type": "atomic", ...extra },
+        matchLabels: strMap(),
+      },
+      { "x-kubernetes-map-type": "atomic", ...extra },
+    ),
+    LABEL_SELECTOR_DOCS,
+    "labelSelector",
   );
 
 const secretKeySelector = (): Schema =>
-  obj({ key: str(), name: str({ default: "" }), optional: bool() }, { required: ["key"], "x-kubernetes-map-type": "atomic" });
+  applyDescriptions(
+    obj({ key: str(), name: str({ default: "" }), optional: bool() }, { required: ["key"], "x-kubernetes-map-type": "atomic" }),
+    SECRET_KEY_SELECTOR_DOCS,
+    "secretKeySelector",
+  );
 
 const typedLocalObjectReference = (extra: Schema = {}): Schema =>
-  obj({ apiGroup: str(), kind: str(), name: str() }, { required: ["kind", "name"], "x-kubernetes-map-type": "atomic", ...extra });
+  applyDescriptions(
+    obj({ apiGroup: str(), kind: str(), name: str() }, { required: ["kind", "name"], "x-kubernetes-map-type": "atomic", ...extra }),
+    TYPED_LOCAL_OBJECT_REFERENCE_DOCS,
+    "typedLocalObjectReference",
+  );
 
 const objectReference = (): Schema =>
-  obj(
-        {
-          apiVersion: str(),
-          fieldPath: str(),
-          kind: str(),
-          name: str(),
-          namespace: str(),
-          resourceVersion: str(),
-          uid: str(),
-        },
-        { "x-kubernetes-map-type": "atomic" },
-      );
+  applyDescriptions(
+    obj(
+      {
+        apiVersion: str(),
+        fieldPath: str(),
+        kind: str(),
+        name: str(),
+        namespace: str(),
+        resourceVersion: str(),
+        uid: str(),
+      },
+      { "x-kubernetes-map-type": "atomic" },
+    ),
+    OBJECT_REFERENCE_DOCS,
+    "objectReference",
+  );
 
 /** The included/excluded namespace and resource lists shared by backups, restores and hooks. */
 const resourceFilters = (): Record<string, Schema> => ({
@@ -204,6 +252,47 @@ interface CrdInput {
 const col = (name: string, type: string, jsonPath: string, extra: Partial<Column> = {}): Column => ({ name, type, jsonPath, ...extra });
 const age = (): Column => col("Age", "date", ".metadata.creationTimestamp");
 
+/**
+ * Sets `description` on the schema node at each dotted path below `root` (through `properties`,
+ * and through `items` of arrays). Throws on a path that does not exist, so a typo in a table fails
+ * generation instead of silently describing nothing. The description goes first in the node.
+ */
+function applyDescriptions(root: Schema, table: Record<string, string>, where: string): Schema {
+  for (const [path, text] of Object.entries(table)) {
+    let node = root;
+    for (const segment of path.split(".")) {
+      while (node.type === "array" && node.items) node = node.items as Schema;
+      const properties = node.properties as Record<string, Schema> | undefined;
+      if (!properties || !Object.hasOwn(properties, segment)) throw new Error(`${where}: no schema at "${path}" (missing "${segment}")`);
+      node = properties[segment] as Schema;
+    }
+    const rest = { ...node };
+    delete rest.description;
+    for (const key of Object.keys(node)) delete node[key];
+    Object.assign(node, { description: text }, rest);
+  }
+  return root;
+}
+
+/**
+ * Property paths below a CRD's spec and status (arrays walked through their items) that have no
+ * description; `preserve-unknown-fields` subtrees are not entered.
+ */
+export function undescribedPaths(input: CrdInput): string[] {
+  const out: string[] = [];
+  const walk = (node: Schema, path: string): void => {
+    if (typeof node.description !== "string") out.push(path);
+    let inner = node;
+    while (inner.type === "array" && inner.items) inner = inner.items as Schema;
+    for (const [name, child] of Object.entries((inner.properties as Record<string, Schema> | undefined) ?? {})) walk(child, `${path}.${name}`);
+  };
+  const [version] = (crd(input).spec as { versions: { schema: { openAPIV3Schema: { properties: { spec: Schema; status: Schema } } } }[] }).versions;
+  if (!version) throw new Error(`${input.kind}: no version`);
+  walk(version.schema.openAPIV3Schema.properties.spec, "spec");
+  walk(version.schema.openAPIV3Schema.properties.status, "status");
+  return out;
+}
+
 function crd(input: CrdInput): Schema {
   const names: Schema = {
     kind: input.kind,
@@ -212,6 +301,11 @@ function crd(input: CrdInput): Schema {
     ...(input.shortNames ? { shortNames: input.shortNames } : {}),
     singular: input.kind.toLowerCase(),
   };
+  const described = applyDescriptions(
+    { properties: { spec: structuredClone(input.spec), status: structuredClone(input.status) } },
+    DESCRIPTIONS[input.kind] ?? {},
+    input.kind,
+  ).properties as { spec: Schema; status: Schema };
   const version: Schema = {
     ...(input.columns ? { additionalPrinterColumns: input.columns } : {}),
     name: input.version ?? "v1",
@@ -222,8 +316,8 @@ function crd(input: CrdInput): Schema {
           apiVersion: str(),
           kind: str(),
           metadata: { type: "object" },
-          spec: input.spec,
-          status: input.status,
+          spec: described.spec,
+          status: described.status,
         },
         type: "object",
       },
@@ -580,4 +674,8 @@ export function renderCrds(): Map<string, string> {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const dir = dirname(fileURLToPath(import.meta.url));
   for (const [file, text] of renderCrds()) writeFileSync(join(dir, file), text);
+  for (const input of CRDS) {
+    const missing = undescribedPaths(input);
+    if (missing.length > 0) console.warn(`${input.kind}: ${missing.length} field(s) without a description: ${missing.join(", ")}`);
+  }
 }

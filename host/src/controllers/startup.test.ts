@@ -56,17 +56,22 @@ describe("markInProgressFailed (the server's start)", () => {
       half: { phase: "Finalizing" },
       unreadable: new Error("bucket unreachable"),
     };
+    kube.seed(GVR.backups, forBackup("velero", "silent").phase("InProgress").build());
     await markInProgressFailed({
       kube,
       namespace: "velero",
       clock: new FakeClock("2026-11-26T10:00:00Z"),
       logger: createSilentLogger(),
       storedBackupStatus: async (b) => {
+        // a store that never answers must not hold the start
+        if (b.metadata.name === "silent") return new Promise<never>(() => undefined);
         const s = stored[b.metadata.name];
         if (s instanceof Error) throw s;
         return s;
       },
+      storedStatusWaitMs: 50,
     });
+    expect(kube.peek<Backup>(GVR.backups, "silent", "velero")?.status?.phase).toBe("Failed");
     expect(kube.peek<Backup>(GVR.backups, "uploaded", "velero")?.status).toMatchObject({ phase: "Completed", completionTimestamp: "2026-11-26T09:59:00Z", progress: { itemsBackedUp: 3 } });
     expect(kube.peek<Backup>(GVR.backups, "half", "velero")?.status?.phase).toBe("Failed");
     expect(kube.peek<Backup>(GVR.backups, "unreadable", "velero")?.status?.phase).toBe("Failed");

@@ -25,7 +25,17 @@ export type StoredBackupStatus = (backup: Backup) => Promise<Backup["status"] | 
  */
 const STORED_FINISHED_PHASES = new Set(["Completed", "PartiallyFailed", "Failed"]);
 
-export async function markInProgressFailed(o: { kube: KubeClient; namespace: string; clock: Clock; logger: Logger; storedBackupStatus?: StoredBackupStatus }): Promise<void> {
+/** How long the start waits for one location to say whether it holds a backup's final status (a silent store must not hold the start). */
+export const STORED_STATUS_WAIT_MS = 20_000;
+
+export async function markInProgressFailed(o: {
+  kube: KubeClient;
+  namespace: string;
+  clock: Clock;
+  logger: Logger;
+  storedBackupStatus?: StoredBackupStatus;
+  storedStatusWaitMs?: number;
+}): Promise<void> {
   for (const [gvr, kind] of [
     [GVR.backups, "backup"],
     [GVR.restores, "restore"],
@@ -40,7 +50,7 @@ export async function markInProgressFailed(o: { kube: KubeClient; namespace: str
     for (const item of items) {
       const phase = (item["status"] as { phase?: string } | undefined)?.phase ?? "";
       if (phase !== "InProgress") continue;
-      if (kind === "backup" && o.storedBackupStatus && (await takeStoredStatus(o, item as unknown as Backup, o.storedBackupStatus))) continue;
+      if (kind === "backup" && o.storedBackupStatus && (await takeStoredStatus(o, item as unknown as Backup, o.storedBackupStatus, o.storedStatusWaitMs ?? STORED_STATUS_WAIT_MS))) continue;
       const reason = `found a ${kind} with status "InProgress" during the server starting, mark it as "Failed"`;
       try {
         // conditional on the version read: a CR that moved on meanwhile is refused (409) and left alone
@@ -63,13 +73,23 @@ export async function markInProgressFailed(o: { kube: KubeClient; namespace: str
  * Finalizing by then, resumes it; a Failed CR over a Completed bucket would refuse restores that
  * another cluster, syncing the bucket, allows).
  */
-async function takeStoredStatus(o: { kube: KubeClient; namespace: string; logger: Logger }, backup: Backup, stored: StoredBackupStatus): Promise<boolean> {
+async function takeStoredStatus(o: { kube: KubeClient; namespace: string; logger: Logger }, backup: Backup, stored: StoredBackupStatus, waitMs: number): Promise<boolean> {
   let status: Backup["status"] | undefined;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    status = await stored(backup);
+    const reading = stored(backup);
+    reading.catch(() => undefined);
+    status = await Promise.race([
+      reading,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`its location did not answer within ${waitMs / 1000} s`)), waitMs);
+      }),
+    ]);
   } catch (err) {
     o.logger.warn({ backup: backup.metadata.name, err: getErrorMessage(err) }, "cannot read the backup's metadata from its location; marking it Failed");
     return false;
+  } finally {
+    clearTimeout(timer);
   }
   if (!status?.phase || !STORED_FINISHED_PHASES.has(status.phase)) return false;
   try {

@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { nodeAgentNotice } from "./node-agent.js";
 import { createInterface } from "node:readline";
 import type { CliDeps } from "./deps.js";
-import { runServerUntilSignal } from "./server.js";
+import { runServerUntilSignal, waitForStopSignal } from "./server.js";
 import { VERSION } from "./version-info.js";
 
 let stdinLines: AsyncIterator<string> | undefined;
@@ -47,13 +47,7 @@ export function defaultDeps(): CliDeps {
     runPlugins: async (argv) => (await import("./run-plugins.js")).runPlugins(argv),
     runNodeAgent: async (options) => {
       process.stderr.write(nodeAgentNotice(options.logFormat, new Date()));
-      // (signal handlers alone do not keep Node running: a timer does, until the signal)
-      const alive = setInterval(() => undefined, 1 << 30);
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", () => resolve());
-        process.once("SIGTERM", () => resolve());
-      });
-      clearInterval(alive);
+      await waitForStopSignal();
     },
   };
 }

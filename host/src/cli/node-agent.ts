@@ -6,13 +6,10 @@
  * unknown command, and `velero install --wait` finishes.
  */
 import { Command } from "commander";
-import { UsageError } from "../shared/errors.js";
 import { actionFor, addValueFlag, type Verb } from "./command-kit.js";
 import type { Factory } from "./factory.js";
 import { parseDurationFlag } from "./flags/duration.js";
-
-/** Velero's --log-level values (as `velero server`'s). */
-const LOG_LEVELS = ["panic", "fatal", "error", "warning", "info", "debug", "trace"];
+import { parseLogFlags } from "./flags/values.js";
 
 export interface NodeAgentOptions {
   logLevel: string;
@@ -38,11 +35,7 @@ class NodeAgentServer implements Verb {
     this.#run = run;
   }
   complete(_args: string[], flags: { logLevel?: string; logFormat?: string }): void {
-    const level = flags.logLevel ?? "info";
-    if (!LOG_LEVELS.includes(level)) throw new UsageError(`invalid --log-level "${level}": use one of ${LOG_LEVELS.join(", ")}`);
-    const format = flags.logFormat ?? "text";
-    if (format !== "text" && format !== "json") throw new UsageError(`invalid --log-format "${format}": use text or json`);
-    this.options = { logLevel: level, logFormat: format };
+    this.options = parseLogFlags(flags.logLevel ?? "info", flags.logFormat ?? "text");
   }
   validate(): void {}
   async run(): Promise<void> {

@@ -10,7 +10,7 @@ import { actionFor, addBoolFlag, addValueFlag, type Verb } from "./command-kit.j
 import type { Factory } from "./factory.js";
 import type { ServerOptions } from "../server/server.js";
 import { parseDurationFlag, parseNonNegativeDurationFlag } from "./flags/duration.js";
-import { checkGoFlagValue, parseFloatFlag, parseIntFlag, parseMapFlag } from "./flags/values.js";
+import { checkGoFlagValue, parseFloatFlag, parseIntFlag, parseLogFlags, parseMapFlag } from "./flags/values.js";
 
 export interface ServerCliOptions {
   namespace: string;
@@ -52,8 +52,6 @@ export interface ServerCliOptions {
 /** client-go's rest.DefaultQPS: what a QPS of 0 means there (Velero passes --client-qps through). */
 const CLIENT_GO_DEFAULT_QPS = 5;
 
-/** Velero's --log-level values (not "warn": Velero refuses it, and so do the Go plugins it is passed to). */
-const LOG_LEVELS = ["panic", "fatal", "error", "warning", "info", "debug", "trace"];
 
 /**
  * Flags a Velero server's command line may carry that this server accepts and does not act on,
@@ -129,10 +127,7 @@ interface ServerFlags {
 
 /** Pure: flags (durations in ns) → the server's options (durations in ms). */
 export function buildServerOptions(flags: ServerFlags, globals: { namespace: string; kubeconfig?: string; kubecontext?: string; features: string[] }): ServerCliOptions {
-  const level = flags.logLevel ?? SERVER_DEFAULTS.logLevel;
-  if (!LOG_LEVELS.includes(level)) throw new UsageError(`invalid --log-level "${level}": use one of panic, fatal, error, warning, info, debug, trace`);
-  const format = flags.logFormat ?? SERVER_DEFAULTS.logFormat;
-  if (format !== "text" && format !== "json") throw new UsageError(`invalid --log-format "${format}": use text or json`);
+  const { logLevel: level, logFormat: format } = parseLogFlags(flags.logLevel ?? SERVER_DEFAULTS.logLevel, flags.logFormat ?? SERVER_DEFAULTS.logFormat);
   const ms = (ns: number | undefined, def: number): number => Math.round((ns ?? def) / 1e6);
   const workers = flags.itemBlockWorkerCount ?? SERVER_DEFAULTS.itemBlockWorkerCount;
   if (workers < 1) throw new UsageError(`invalid --item-block-worker-count ${workers}: it must be at least 1`);
@@ -260,10 +255,7 @@ export async function runServerUntilSignal(options: ServerCliOptions, serverVers
     process.off("SIGINT", duringStart);
     process.off("SIGTERM", duringStart);
   }
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
-  });
+  await waitForStopSignal();
   // A second signal, or a stop that does not finish within the grace period (a backup still
   // uploading, a hung storage request), ends the process anyway, as controller-runtime's
   // graceful-shutdown timeout does for Velero. What was left InProgress is failed at the next start.
@@ -277,6 +269,19 @@ export async function runServerUntilSignal(options: ServerCliOptions, serverVers
   timer.unref();
   await server.stop();
   clearTimeout(timer);
+}
+
+/**
+ * Resolves at the first SIGINT or SIGTERM. A timer keeps Node running meanwhile (signal handlers
+ * alone do not: a process with nothing else to do would exit at once).
+ */
+export async function waitForStopSignal(): Promise<void> {
+  const alive = setInterval(() => undefined, 1 << 30);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  clearInterval(alive);
 }
 
 /** How long `velero server` waits for a clean stop after SIGINT/SIGTERM (controller-runtime's default). */

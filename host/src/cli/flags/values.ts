@@ -144,3 +144,13 @@ export function checkGoFlagValue(flag: string, kind: "duration" | "int" | "uint"
   }
   return value;
 }
+
+/** Velero's --log-level values (not "warn": Velero refuses it, and so do the Go plugins it is passed to). */
+export const LOG_LEVELS = ["panic", "fatal", "error", "warning", "info", "debug", "trace"] as const;
+
+/** --log-level and --log-format of `velero server` and `velero node-agent server`, checked as Velero's flags check them. */
+export function parseLogFlags(level: string, format: string): { logLevel: string; logFormat: "text" | "json" } {
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`invalid --log-level "${level}": use one of ${LOG_LEVELS.join(", ")}`);
+  if (format !== "text" && format !== "json") throw new UsageError(`invalid --log-format "${format}": use text or json`);
+  return { logLevel: level, logFormat: format };
+}

@@ -7,6 +7,7 @@
  * Validation only reads the bucket, so ReadOnly locations are never written to.
  */
 import { getErrorMessage, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
+import { withDeadline } from "../shared/deadline.js";
 import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
@@ -89,29 +90,19 @@ export class BackupStorageLocationReconciler implements Reconciler {
     const log = this.#log.child({ "backup-storage-location": key });
     let phase: "Available" | "Unavailable" = "Available";
     let message = "";
-    const validation = this.#validate(location, Number.isNaN(last), log);
-    // a store that stops answering must not hold this worker: the late outcome is dropped (its
-    // calls end at the object store time limit)
-    validation.catch(() => undefined);
     const limitMs = this.#o.validationTimeoutMs ?? VALIDATION_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
+    try {
+      // a store that stops answering must not hold this worker (its calls end at the object store time limit)
+      await withDeadline(this.#validate(location, Number.isNaN(last), log), limitMs, () => {
         const err = new Error(
           `validation did not finish within ${formatGoDuration(limitMs)}: the object store did not answer; check the location's endpoint (bucket, config such as s3Url), the network and proxies`,
         );
         log.error({ err: err.message }, "fail to validate backup store");
-        reject(err);
-      }, limitMs);
-      timer.unref();
-    });
-    try {
-      await Promise.race([validation, deadline]);
+        return err;
+      });
     } catch (err) {
       phase = "Unavailable";
       message = sanitizeStorageError(`BackupStorageLocation "${name}" is unavailable: ${getErrorMessage(err)}`);
-    } finally {
-      clearTimeout(timer);
     }
     if (phase === "Unavailable") log.info("BackupStorageLocation is invalid, marking as unavailable");
     else log.info("BackupStorageLocations is valid, marking as available");

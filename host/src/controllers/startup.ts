@@ -9,6 +9,7 @@ import { GVR } from "../kube/gvr.js";
 import type { KubeClient } from "../kube/client.js";
 import { isAlreadyExists, isConflict } from "../kube/errors.js";
 import { toKubeTime, type Clock } from "../shared/clock.js";
+import { withDeadline } from "../shared/deadline.js";
 import type { Logger } from "../shared/logging.js";
 
 /**
@@ -75,21 +76,11 @@ export async function markInProgressFailed(o: {
  */
 async function takeStoredStatus(o: { kube: KubeClient; namespace: string; logger: Logger }, backup: Backup, stored: StoredBackupStatus, waitMs: number): Promise<boolean> {
   let status: Backup["status"] | undefined;
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const reading = stored(backup);
-    reading.catch(() => undefined);
-    status = await Promise.race([
-      reading,
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`its location did not answer within ${waitMs / 1000} s`)), waitMs);
-      }),
-    ]);
+    status = await withDeadline(stored(backup), waitMs, () => new Error(`its location did not answer within ${waitMs / 1000} s`));
   } catch (err) {
     o.logger.warn({ backup: backup.metadata.name, err: getErrorMessage(err) }, "cannot read the backup's metadata from its location; marking it Failed");
     return false;
-  } finally {
-    clearTimeout(timer);
   }
   if (!status?.phase || !STORED_FINISHED_PHASES.has(status.phase)) return false;
   try {

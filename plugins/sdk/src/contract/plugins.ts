@@ -213,5 +213,5 @@ export interface PluginKindMap {
 
 /** An empty selector: applies to everything. */
 export function emptyResourceSelector(): ResourceSelector {
-  return { includedNamespaces: [], excludedNamespaces: [], includedResources: [], excludedResources: [], selector: "" };
+  return resourceSelectorOf({});
 }

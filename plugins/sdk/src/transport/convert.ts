@@ -19,13 +19,7 @@ export function selectorToProto(init: ResourceSelectorInit): ProtoResourceSelect
 
 /** A missing selector means "applies to everything". */
 export function selectorFromProto(s: ProtoResourceSelector | null | undefined): ResourceSelector {
-  return {
-    includedNamespaces: [...(s?.includedNamespaces ?? [])],
-    excludedNamespaces: [...(s?.excludedNamespaces ?? [])],
-    includedResources: [...(s?.includedResources ?? [])],
-    excludedResources: [...(s?.excludedResources ?? [])],
-    selector: s?.selector ?? "",
-  };
+  return resourceSelectorOf(s ?? undefined);
 }
 
 export function identifiersToProto(ids: readonly ResourceIdentifier[] | undefined): ProtoResourceIdentifier[] {

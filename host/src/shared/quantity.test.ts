@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareQuantities, isZeroQuantity, parseQuantity } from "./quantity.js";
+import { canonicalQuantity, compareQuantities, isZeroQuantity, parseQuantity } from "./quantity.js";
 
 const cmp = (a: string, b: string): number => compareQuantities(parseQuantity(a), parseQuantity(b));
 
@@ -31,5 +31,41 @@ describe("parseQuantity", () => {
     expect(isZeroQuantity(parseQuantity("0Gi"))).toBe(true);
     expect(isZeroQuantity(parseQuantity("0.0"))).toBe(true);
     expect(isZeroQuantity(parseQuantity("1m"))).toBe(false);
+  });
+});
+
+describe("canonicalQuantity", () => {
+  // expected: what Velero v1.18.1's `install --dry-run -o yaml` prints for each (k8s.io/apimachinery)
+  it.each([
+    ["1000m", "1"],
+    ["500m", "500m"],
+    ["2000", "2k"],
+    ["0.25", "250m"],
+    ["1.5", "1500m"],
+    ["100000", "100k"],
+    ["512Mi", "512Mi"],
+    ["128Mi", "128Mi"],
+    ["1024Mi", "1Gi"],
+    ["1.5Gi", "1536Mi"],
+    ["0.3Ki", "307200m"],
+    ["1e3", "1e3"],
+    ["1E-3", "1E-3"],
+    ["+1", "+1"],
+    ["3Mi", "3Mi"],
+    ["1024Ki", "1Mi"],
+    ["01", "01"],
+    ["1e-4", "100e-6"],
+    ["1.5e3", "1500"],
+    ["0", "0"],
+    ["0m", "0"],
+    ["-1500m", "-1500m"],
+    ["1k", "1k"],
+    ["1M", "1M"],
+  ])("prints %j as %j", (text, want) => {
+    expect(canonicalQuantity(text)).toBe(want);
+  });
+
+  it("refuses what parseQuantity refuses", () => {
+    expect(() => canonicalQuantity("abc")).toThrow("quantities must match");
   });
 });

@@ -41,6 +41,14 @@ export function parseQuantity(text: string): Quantity {
   return { mantissa: sign === "-" ? -digits : digits, exp10, exp2 };
 }
 
+/**
+ * Velero's installer takes a request or limit equal to the quantity "0" as unbounded (it leaves it
+ * out); "0m" and "0.0" are other quantities to it, written as "0".
+ */
+export function isUnboundedQuantity(text: string): boolean {
+  return /^[+-]?0+$/.test(text);
+}
+
 export function isZeroQuantity(q: Quantity): boolean {
   return q.mantissa === 0n;
 }
@@ -53,4 +61,70 @@ export function compareQuantities(a: Quantity, b: Quantity): -1 | 0 | 1 {
   const x = scale(a);
   const y = scale(b);
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+const DECIMAL_SUFFIX_OF: Record<number, string> = { [-9]: "n", [-6]: "u", [-3]: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E" };
+const BINARY_SUFFIXES = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+
+/**
+ * A quantity in the API machinery's canonical form, as a Go client prints a parsed one: "1000m" →
+ * "1", "2000" → "2k", "0.25" → "250m", "1024Mi" → "1Gi", "1.5Gi" → "1536Mi", "1e3" stays "1e3".
+ * The format follows the suffix written (binary, decimal SI, or decimal exponent); a binary value
+ * below 1024 or not a whole number is printed as decimal SI. Text already in a canonical shape is
+ * kept as written, as the API machinery's parser keeps it ("1E-3", "+1", "3Mi"). Throws as
+ * parseQuantity does.
+ */
+export function canonicalQuantity(text: string): string {
+  const q = parseQuantity(text);
+  if (q.mantissa === 0n) return "0";
+  const [, whole = "", fraction = "", suffix = ""] = /^[+-]?([0-9]*)(?:\.([0-9]*))?(.*)$/s.exec(text) ?? [];
+  if (keptAsWritten(whole, fraction, suffix, q)) return text;
+  // value = digits × 10^exp10, digits a whole number
+  let digits = q.mantissa * 2n ** BigInt(q.exp2);
+  let exp10 = q.exp10;
+  if (suffix in BINARY) {
+    const whole = exp10 >= 0 ? digits * 10n ** BigInt(exp10) : digits % 10n ** BigInt(-exp10) === 0n ? digits / 10n ** BigInt(-exp10) : undefined;
+    if (whole !== undefined && (whole >= 1024n || whole <= -1024n)) {
+      let n = whole;
+      let power = 0;
+      while (n % 1024n === 0n && power < BINARY_SUFFIXES.length - 1) {
+        n /= 1024n;
+        power++;
+      }
+      return `${n}${BINARY_SUFFIXES[power]}`;
+    }
+  }
+  while (digits % 10n === 0n) {
+    digits /= 10n;
+    exp10++;
+  }
+  // the exponent a multiple of 3 (rounding down)
+  const shift = ((exp10 % 3) + 3) % 3;
+  digits *= 10n ** BigInt(shift);
+  exp10 -= shift;
+  if (/^[eE]/.test(suffix) && !(suffix in DECIMAL)) return exp10 === 0 ? `${digits}` : `${digits}e${exp10}`;
+  // decimal SI: within n..E
+  if (exp10 < -9) {
+    // finer than nano: rounded up to a whole nano, as the API machinery does
+    const divisor = 10n ** BigInt(-9 - exp10);
+    digits = digits / divisor + (digits % divisor > 0n ? 1n : 0n);
+    exp10 = -9;
+  }
+  while (exp10 > 18) {
+    digits *= 1000n;
+    exp10 -= 3;
+  }
+  return `${digits}${DECIMAL_SUFFIX_OF[exp10]}`;
+}
+
+/**
+ * The API machinery's parser remembers the text of a quantity it reads on its fast path when the
+ * text is already canonical-looking: decimal with a scale that is a multiple of 3, no "000" at the
+ * end of its digits (leading zeros of the whole part not counted) and no leading 0; binary with no fraction and a number not a multiple of 8.
+ */
+function keptAsWritten(whole: string, fraction: string, suffix: string, q: Quantity): boolean {
+  const digits = whole.replace(/^0+/, "") + fraction;
+  if (suffix in BINARY) return fraction === "" && digits.length <= 15 && (BigInt(digits) & 7n) !== 0n;
+  const scale = q.exp10;
+  return digits.length <= 18 && scale >= -9 && scale % 3 === 0 && !digits.endsWith("000") && !digits.startsWith("0");
 }

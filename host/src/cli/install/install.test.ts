@@ -123,6 +123,57 @@ describe("velero install", () => {
     expect((await cli.run("install", "--crds-only", "--dry-run", "-o", "table")).stderr).toContain("'table' format is not supported with 'install' command");
   });
 
+  it("prints the manifests as Velero's typed Go values do: zero values, canonical quantities, no YAML anchors", async () => {
+    const cli = cliWithCredentials();
+    const r = await cli.run(...SEED_FLAGS, "--use-node-agent", "--velero-pod-mem-limit", "1024Mi", "--node-agent-pod-cpu-limit", "1500m", "--dry-run", "-o", "yaml");
+    expect(r.code).toBe(0);
+    // the Deployment and the DaemonSet share the credential variables: written out twice, not as an alias
+    expect(r.stdout).not.toMatch(/[&*]a\d/);
+    type Workload = { metadata: { creationTimestamp?: null }; spec: Record<string, unknown> & { template: { metadata: { creationTimestamp?: null }; spec: { containers: { resources?: object }[]; initContainers?: { resources?: object }[] } } } };
+    const items = (parseYaml(r.stdout) as { items: (Workload & { kind: string })[] }).items;
+    expect(items.every((i) => "creationTimestamp" in i.metadata && i.metadata.creationTimestamp === null)).toBe(true);
+    expect(items.find((i) => i.kind === "Namespace")?.spec).toEqual({});
+    const deploy = items.find((i) => i.kind === "Deployment") as Workload;
+    const ds = items.find((i) => i.kind === "DaemonSet") as Workload;
+    expect(deploy.spec["strategy"]).toEqual({});
+    expect(ds.spec["updateStrategy"]).toEqual({});
+    expect(deploy.spec.template.metadata.creationTimestamp).toBeNull();
+    // Velero v1.18.1 prints its default "1000m" as "1", 1024Mi as 1Gi, 1500m as is
+    expect(deploy.spec.template.spec.containers[0]?.resources).toEqual({ limits: { cpu: "1", memory: "1Gi" }, requests: { cpu: "500m", memory: "128Mi" } });
+    expect(r.stdout).toContain('cpu: "1"\n');
+    expect(deploy.spec.template.spec.initContainers?.[0]?.resources).toEqual({});
+    expect(ds.spec.template.spec.containers[0]?.resources).toEqual({ limits: { cpu: "1500m" } });
+  });
+
+  it("creates the workloads without the printing-only zero values", async () => {
+    const cli = cliWithCredentials();
+    expect((await cli.run(...SEED_FLAGS)).code).toBe(0);
+    const deploy = cli.kube.all(GVR.deployments)[0] as UnstructuredItem & { spec: Record<string, unknown> };
+    expect(deploy.metadata).not.toHaveProperty("creationTimestamp", null);
+    expect(deploy.spec).not.toHaveProperty("strategy");
+  });
+
+  it.each([
+    { flags: ["--velero-pod-cpu-limit", "abc"], message: `couldn't parse CPU limit "abc": quantities must match the regular expression` },
+    { flags: ["--velero-pod-mem-request", "1Gii"], message: `couldn't parse memory request "1Gii": unable to parse quantity's suffix` },
+    { flags: ["--velero-pod-cpu-request", "2", "--velero-pod-cpu-limit", "1"], message: `CPU request "2" must be less than or equal to CPU limit "1"` },
+    { flags: ["--node-agent-pod-mem-request", "2Gi", "--node-agent-pod-mem-limit", "1Gi"], message: `Memory request "2Gi" must be less than or equal to Memory limit "1Gi"` },
+  ])("refuses pod resources Velero's installer refuses, before creating anything: $message", async ({ flags, message }) => {
+    const cli = cliWithCredentials();
+    const r = await cli.run(...SEED_FLAGS, "--use-node-agent", ...flags);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(cli.kube.actions).toEqual([]);
+  });
+
+  it("takes a limit of 0 as unbounded: a request above it is fine and the limit is left out", async () => {
+    const cli = cliWithCredentials();
+    const r = await cli.run(...SEED_FLAGS, "--velero-pod-cpu-request", "4", "--velero-pod-cpu-limit", "0", "--dry-run", "-o", "json");
+    expect(r.code).toBe(0);
+    const deploy = (JSON.parse(r.stdout) as { items: { kind: string; spec: { template: { spec: { containers: { resources: { limits: object; requests: object } }[] } } } }[] }).items.find((i) => i.kind === "Deployment");
+    expect(deploy?.spec.template.spec.containers[0]?.resources).toEqual({ limits: { memory: "512Mi" }, requests: { cpu: "4", memory: "128Mi" } });
+  });
+
   it.each([
     { args: ["install", "--bucket", "b", "--no-secret", "--plugins", "p"], message: "--provider is required" },
     { args: ["install", "--provider", "aws", "--bucket", "b", "--plugins", "p"], message: "One of --secret-file or --no-secret is required" },

@@ -6,10 +6,11 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command } from "commander";
-import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { loadVeleroCrds } from "../../kube/crds.js";
 import type { GroupVersionResource } from "../../kube/client.js";
 import { UsageError, ClusterError } from "../../shared/errors.js";
+import { compareQuantities, isUnboundedQuantity, parseQuantity } from "../../shared/quantity.js";
 import { actionFor, addBoolFlag, addOutputFlags, addValueFlag, validateOutputFormat, type Verb } from "../command-kit.js";
 import { EXIT_CODES } from "../exit-codes.js";
 import type { Factory } from "../factory.js";
@@ -20,11 +21,13 @@ import { encodeObject } from "../output/encode.js";
 import { GVR } from "../resources.js";
 import {
   allResources,
+  asGoPrintsIt,
   DEFAULT_IMAGE,
   DEFAULT_NODE_AGENT_RESOURCES,
   DEFAULT_VELERO_RESOURCES,
   labelledCrds,
   type InstallPassThroughOptions,
+  type PodResources,
   type VeleroInstallOptions,
 } from "./resources.js";
 import { waitForDeployment, waitForDaemonSet } from "./wait-ready.js";
@@ -84,6 +87,48 @@ const KIND_GVR: Record<string, GroupVersionResource> = {
 export const BUILTIN_PROVIDERS = ["velero.io/filesystem", "filesystem"];
 
 /** Velero's install Validate(), one message per problem with the fix in it. */
+function veleroPodResources(flags: InstallFlags): PodResources {
+  return {
+    cpuRequest: flags.veleroPodCpuRequest ?? DEFAULT_VELERO_RESOURCES.cpuRequest,
+    memRequest: flags.veleroPodMemRequest ?? DEFAULT_VELERO_RESOURCES.memRequest,
+    cpuLimit: flags.veleroPodCpuLimit ?? DEFAULT_VELERO_RESOURCES.cpuLimit,
+    memLimit: flags.veleroPodMemLimit ?? DEFAULT_VELERO_RESOURCES.memLimit,
+  };
+}
+
+function nodeAgentPodResources(flags: InstallFlags): PodResources {
+  return {
+    cpuRequest: flags.nodeAgentPodCpuRequest ?? DEFAULT_NODE_AGENT_RESOURCES.cpuRequest,
+    memRequest: flags.nodeAgentPodMemRequest ?? DEFAULT_NODE_AGENT_RESOURCES.memRequest,
+    cpuLimit: flags.nodeAgentPodCpuLimit ?? DEFAULT_NODE_AGENT_RESOURCES.cpuLimit,
+    memLimit: flags.nodeAgentPodMemLimit ?? DEFAULT_NODE_AGENT_RESOURCES.memLimit,
+  };
+}
+
+/**
+ * As Velero's installer: every request and limit must be a quantity, and a request no more than
+ * its limit unless the limit is "0" (unbounded). Refused before anything is created.
+ */
+function validatePodResources(r: PodResources): void {
+  const parsed = (what: string, text: string) => {
+    try {
+      return parseQuantity(text);
+    } catch (err) {
+      throw new UsageError(`couldn't parse ${what} "${text}": ${getErrorMessage(err)}`);
+    }
+  };
+  const cpuRequest = parsed("CPU request", r.cpuRequest);
+  const memRequest = parsed("memory request", r.memRequest);
+  const cpuLimit = parsed("CPU limit", r.cpuLimit);
+  const memLimit = parsed("memory limit", r.memLimit);
+  if (!isUnboundedQuantity(r.cpuLimit) && compareQuantities(cpuRequest, cpuLimit) > 0) {
+    throw new UsageError(`CPU request "${r.cpuRequest}" must be less than or equal to CPU limit "${r.cpuLimit}"`);
+  }
+  if (!isUnboundedQuantity(r.memLimit) && compareQuantities(memRequest, memLimit) > 0) {
+    throw new UsageError(`Memory request "${r.memRequest}" must be less than or equal to Memory limit "${r.memLimit}"`);
+  }
+}
+
 export function validateInstallFlags(flags: InstallFlags): void {
   validateOutputFormat(flags.output, "install");
   if (flags.crdsOnly) return;
@@ -116,6 +161,8 @@ export function validateInstallFlags(flags: InstallFlags): void {
   }
   if (!flags.secretFile && !flags.noSecret) throw new UsageError("One of --secret-file or --no-secret is required");
   if (flags.secretFile && flags.noSecret) throw new UsageError("Cannot use both --secret-file and --no-secret");
+  validatePodResources(veleroPodResources(flags));
+  validatePodResources(nodeAgentPodResources(flags));
   for (const [flag, value] of [
     ["--default-repo-maintain-frequency", flags.defaultRepoMaintainFrequency],
     ["--garbage-collection-frequency", flags.garbageCollectionFrequency],
@@ -146,18 +193,8 @@ export function installOptions(namespace: string, cwd: string, flags: InstallFla
     podLabels: flags.podLabels,
     serviceAccountAnnotations: flags.saAnnotations,
     serviceAccountName: flags.serviceAccountName,
-    veleroResources: {
-      cpuRequest: flags.veleroPodCpuRequest ?? DEFAULT_VELERO_RESOURCES.cpuRequest,
-      memRequest: flags.veleroPodMemRequest ?? DEFAULT_VELERO_RESOURCES.memRequest,
-      cpuLimit: flags.veleroPodCpuLimit ?? DEFAULT_VELERO_RESOURCES.cpuLimit,
-      memLimit: flags.veleroPodMemLimit ?? DEFAULT_VELERO_RESOURCES.memLimit,
-    },
-    nodeAgentResources: {
-      cpuRequest: flags.nodeAgentPodCpuRequest ?? DEFAULT_NODE_AGENT_RESOURCES.cpuRequest,
-      memRequest: flags.nodeAgentPodMemRequest ?? DEFAULT_NODE_AGENT_RESOURCES.memRequest,
-      cpuLimit: flags.nodeAgentPodCpuLimit ?? DEFAULT_NODE_AGENT_RESOURCES.cpuLimit,
-      memLimit: flags.nodeAgentPodMemLimit ?? DEFAULT_NODE_AGENT_RESOURCES.memLimit,
-    },
+    veleroResources: veleroPodResources(flags),
+    nodeAgentResources: nodeAgentPodResources(flags),
     secretData: flags.noSecret ? undefined : readFileFlag(cwd, "--secret-file", flags.secretFile),
     restoreOnly: flags.restoreOnly,
     useNodeAgent: flags.useNodeAgent || flags.useRestic,
@@ -308,7 +345,7 @@ class Install implements Verb {
     const crds = loadVeleroCrds();
     const resources = flags.crdsOnly ? labelledCrds(crds) : allResources(installOptions(ns, f.deps.cwd, flags), crds);
     const format = validateOutputFormat(flags.output, "install");
-    if (format === "json" || format === "yaml") f.out(encodeObject({ apiVersion: "v1", items: resources, kind: "List" }, format));
+    if (format === "json" || format === "yaml") f.out(encodeObject({ apiVersion: "v1", items: resources.map(asGoPrintsIt), kind: "List" }, format));
     if (flags.dryRun) return EXIT_CODES.ok;
     const crdObjects = resources.filter((r) => r.kind === "CustomResourceDefinition");
     try {

@@ -5,6 +5,7 @@
  * (one init container per plugin image) and the node-agent DaemonSets (Linux, Windows). Pure functions.
  */
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { canonicalQuantity, isUnboundedQuantity } from "../../shared/quantity.js";
 import { formatGoDuration } from "../flags/duration.js";
 import { defaultPullPolicy, pluginContainer } from "./plugin-container.js";
 
@@ -83,8 +84,15 @@ function meta(namespace: string | undefined, name: string): UnstructuredItem["me
   return { name, ...(namespace ? { namespace } : {}), labels: veleroLabels() };
 }
 
+/**
+ * A container's requests and limits, each in the canonical form a Go client prints ("1000m" is
+ * "1"); "0" means unbounded and is left out. The values were validated (validatePodResources).
+ */
 function resources(r: PodResources): Record<string, Record<string, string>> {
-  const pick = (cpu: string, mem: string): Record<string, string> => ({ ...(cpu !== "0" ? { cpu } : {}), ...(mem !== "0" ? { memory: mem } : {}) });
+  const pick = (cpu: string, mem: string): Record<string, string> => ({
+    ...(isUnboundedQuantity(cpu) ? {} : { cpu: canonicalQuantity(cpu) }),
+    ...(isUnboundedQuantity(mem) ? {} : { memory: canonicalQuantity(mem) }),
+  });
   const out: Record<string, Record<string, string>> = {};
   const limits = pick(r.cpuLimit, r.memLimit);
   const requests = pick(r.cpuRequest, r.memRequest);
@@ -351,5 +359,30 @@ export function allResources(o: VeleroInstallOptions, crds: UnstructuredItem[]):
   out.push(deployment(o));
   if (o.useNodeAgent) out.push(nodeAgentDaemonSet(o));
   if (o.useNodeAgentWindows) out.push(nodeAgentDaemonSet(o, true));
+  return out;
+}
+
+/**
+ * A resource as Velero's `install --dry-run -o yaml|json` prints it: its Go typed value carries
+ * the zero values without omitempty (`creationTimestamp: null`, a Namespace's `spec: {}`, a
+ * Deployment's `strategy: {}`, a DaemonSet's `updateStrategy: {}`, a container's `resources: {}`).
+ * For printing only; what is sent to the API server is the resource as built.
+ */
+export function asGoPrintsIt(resource: UnstructuredItem): UnstructuredItem {
+  const out = structuredClone(resource) as UnstructuredItem & { spec?: Record<string, unknown> };
+  out.metadata = { ...out.metadata, creationTimestamp: null } as unknown as UnstructuredItem["metadata"];
+  if (out.kind === "Namespace") out.spec ??= {};
+  if (out.kind === "Deployment" || out.kind === "DaemonSet") {
+    const spec = (out.spec ??= {});
+    if (out.kind === "Deployment") spec["strategy"] ??= {};
+    else spec["updateStrategy"] ??= {};
+    const template = spec["template"] as { metadata?: Record<string, unknown>; spec?: Record<string, unknown> } | undefined;
+    if (template) {
+      template.metadata = { ...(template.metadata ?? {}), creationTimestamp: null };
+      for (const field of ["initContainers", "containers"]) {
+        for (const container of (template.spec?.[field] as Record<string, unknown>[] | undefined) ?? []) container["resources"] ??= {};
+      }
+    }
+  }
   return out;
 }

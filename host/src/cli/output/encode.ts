@@ -79,8 +79,9 @@ export function encodeObject(obj: unknown, format: "json" | "yaml"): string {
   // Go's top-level and metadata order, spec and status as stored
   const typed = obj && typeof obj === "object" ? encodeTypedVeleroObject(obj as { kind?: unknown }) : undefined;
   if (format === "json") return (typed ?? JSON.stringify(goOrdered(obj), null, 2)) + "\n";
-  // YAML 1.2 plain scalars, like go-yaml's, except strings 1.1 would misread, which go-yaml quotes
-  const doc = new Document(typed !== undefined ? JSON.parse(typed) : obj, { sortMapEntries: true });
+  // YAML 1.2 plain scalars, like go-yaml's, except strings 1.1 would misread, which go-yaml quotes;
+  // an object met twice is written twice (go-yaml writes no anchors or aliases)
+  const doc = new Document(typed !== undefined ? JSON.parse(typed) : obj, { sortMapEntries: true, aliasDuplicateObjects: false });
   visit(doc, {
     Scalar(_key, node) {
       if (typeof node.value === "string" && NOT_A_STRING.test(node.value)) node.type = "QUOTE_DOUBLE";

@@ -87,22 +87,22 @@ const KIND_GVR: Record<string, GroupVersionResource> = {
 export const BUILTIN_PROVIDERS = ["velero.io/filesystem", "filesystem"];
 
 /** Velero's install Validate(), one message per problem with the fix in it. */
-function veleroPodResources(flags: InstallFlags): PodResources {
+/** Requests and limits from the flags, each flag not given taking its default. */
+function podResources(defaults: PodResources, given: Partial<PodResources>): PodResources {
   return {
-    cpuRequest: flags.veleroPodCpuRequest ?? DEFAULT_VELERO_RESOURCES.cpuRequest,
-    memRequest: flags.veleroPodMemRequest ?? DEFAULT_VELERO_RESOURCES.memRequest,
-    cpuLimit: flags.veleroPodCpuLimit ?? DEFAULT_VELERO_RESOURCES.cpuLimit,
-    memLimit: flags.veleroPodMemLimit ?? DEFAULT_VELERO_RESOURCES.memLimit,
+    cpuRequest: given.cpuRequest ?? defaults.cpuRequest,
+    memRequest: given.memRequest ?? defaults.memRequest,
+    cpuLimit: given.cpuLimit ?? defaults.cpuLimit,
+    memLimit: given.memLimit ?? defaults.memLimit,
   };
 }
 
-function nodeAgentPodResources(flags: InstallFlags): PodResources {
-  return {
-    cpuRequest: flags.nodeAgentPodCpuRequest ?? DEFAULT_NODE_AGENT_RESOURCES.cpuRequest,
-    memRequest: flags.nodeAgentPodMemRequest ?? DEFAULT_NODE_AGENT_RESOURCES.memRequest,
-    cpuLimit: flags.nodeAgentPodCpuLimit ?? DEFAULT_NODE_AGENT_RESOURCES.cpuLimit,
-    memLimit: flags.nodeAgentPodMemLimit ?? DEFAULT_NODE_AGENT_RESOURCES.memLimit,
-  };
+function veleroPodResources(f: InstallFlags): PodResources {
+  return podResources(DEFAULT_VELERO_RESOURCES, { cpuRequest: f.veleroPodCpuRequest, memRequest: f.veleroPodMemRequest, cpuLimit: f.veleroPodCpuLimit, memLimit: f.veleroPodMemLimit });
+}
+
+function nodeAgentPodResources(f: InstallFlags): PodResources {
+  return podResources(DEFAULT_NODE_AGENT_RESOURCES, { cpuRequest: f.nodeAgentPodCpuRequest, memRequest: f.nodeAgentPodMemRequest, cpuLimit: f.nodeAgentPodCpuLimit, memLimit: f.nodeAgentPodMemLimit });
 }
 
 /**

@@ -490,6 +490,51 @@ describe("HttpKubeClient: LIST pages", () => {
     expect(queries.map((q) => q.get("continue"))).toEqual([null, "after:b", "after:d"]);
   });
 
+  it("sizes pages by the bytes of the resource's items when no limit is given: small items 500 to a page, 300 KiB ones about 4 MiB a page", async () => {
+    let blob = "";
+    const sizes: number[] = [];
+    const queries: URLSearchParams[] = [];
+    const all = Array.from({ length: 1200 }, (_, i) => `k${String(i).padStart(4, "0")}`);
+    const client = await clientOf((req, res) => {
+      const url = new URL(req.url ?? "/", "http://x");
+      res.setHeader("content-type", "application/json");
+      if (url.pathname === "/version") return void res.end(JSON.stringify({ major: "1", minor: "36", gitVersion: "v1.36.3" }));
+      queries.push(url.searchParams);
+      const after = url.searchParams.get("continue") ?? "";
+      const rest = all.filter((n) => n > after);
+      const page = rest.slice(0, Number(url.searchParams.get("limit")));
+      const body = JSON.stringify({
+        kind: url.pathname.endsWith("/secrets") ? "SecretList" : "ConfigMapList",
+        apiVersion: "v1",
+        metadata: { resourceVersion: "7", ...(rest.length > page.length ? { continue: page.at(-1) } : {}) },
+        items: page.map((name) => ({ metadata: { name, namespace: "n" }, data: { blob } })),
+      });
+      sizes.push(body.length);
+      res.end(body);
+    });
+    const listed = async (gvr: typeof GVR.secrets): Promise<string[]> => {
+      const pages = [];
+      for await (const page of client.listPages(gvr, { namespace: "n" })) pages.push(page);
+      return names(pages);
+    };
+    expect(await listed(GVR.configMaps)).toEqual(all);
+    // a resource's first page is small while its items' size is unknown
+    expect(queries.map((q) => q.get("limit"))).toEqual(["20", "500", "500", "500"]);
+
+    blob = "x".repeat(300 * 1024);
+    queries.length = 0;
+    sizes.length = 0;
+    expect(await listed(GVR.secrets)).toEqual(all);
+    expect(queries[0]?.get("limit")).toBe("20");
+    expect(queries[1]?.get("limit")).toBe("13");
+    // after the first, no page is much above 4 MiB
+    expect(Math.max(...sizes.slice(1))).toBeLessThan(4.2 * 1024 * 1024);
+    // the size learnt applies to the next LIST of the resource (another namespace, the next backup)
+    queries.length = 0;
+    await listed(GVR.secrets);
+    expect(queries[0]?.get("limit")).toBe("13");
+  });
+
   it("goes on with the token the API server offers when a continue token expires (etcd compacted), listing no key twice", async () => {
     const current = ["a", "b", "c", "d", "e"];
     const { client, queries } = await pagedServer(current, (n) => (n === 1 ? "after:b" : undefined));

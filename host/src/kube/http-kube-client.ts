@@ -32,6 +32,14 @@ const MAX_429_ATTEMPTS = 10;
 const LOST_CONNECTION_RETRY_MS = 1_000;
 /** How often one LIST goes on past an expired continue token before it fails. */
 const MAX_LIST_RESTARTS = 3;
+/**
+ * What a LIST page aims at, in bytes, when the client chooses its size (no explicit limit): the
+ * page size (--client-page-size) is a count, and 500 Helm release Secrets of up to 1 MiB each
+ * would make one page of hundreds of MiB, held as text and as objects at once.
+ */
+const LIST_PAGE_TARGET_BYTES = 4 * 1024 * 1024;
+/** The first page of a resource whose items' size is not known yet (learnt from its pages). */
+const LIST_FIRST_PAGE_ITEMS = 20;
 const CONNECT_RETRY_BASE_MS = 250;
 const CONNECT_RETRY_MAX_MS = 4_000;
 
@@ -194,6 +202,8 @@ export class HttpKubeClient implements KubeClient {
   readonly #pageSize: number;
   /** "group/resource" of the resources whose LISTs refused a notOlderThan resourceVersion. */
   readonly #consistentOnly = new Set<string>();
+  /** "group/resource" → the bytes of one of its items in LIST responses, as learnt from its pages. */
+  readonly #itemBytes = new Map<string, number>();
   #catchesUp: Promise<boolean> | undefined;
   #auth: { at: number; headers: Promise<Record<string, string>> } | undefined;
   readonly #userAgent: string;
@@ -385,9 +395,12 @@ export class HttpKubeClient implements KubeClient {
   }
 
   async #json<T>(method: Dispatcher.HttpMethod, path: string, init: RequestInit = {}): Promise<T> {
-    const response = await this.#raw(method, path, init);
     // Integers beyond 2^53 (a CR's int64 field) stay exact, as bigint; Velero keeps them as int64.
-    return parseLosslessJson(await response.body.text()) as T;
+    return parseLosslessJson(await this.#text(method, path, init)) as T;
+  }
+
+  async #text(method: Dispatcher.HttpMethod, path: string, init: RequestInit = {}): Promise<string> {
+    return (await this.#raw(method, path, init)).body.text();
   }
 
   // ---- discovery ----------------------------------------------------------------------------
@@ -566,10 +579,12 @@ export class HttpKubeClient implements KubeClient {
   async *#pages(gvr: GroupVersionResource, options: ListOptions, throwWhenExpired = false): AsyncGenerator<ListPage> {
     const key = `${gvr.group}/${gvr.resource}`;
     const pageSize = options.limit ?? this.#pageSize;
+    // without an explicit limit, each page's size is chosen from the size of the resource's items
+    const sized = options.limit === undefined && pageSize > 0;
     const maxItems = options.maxItems;
     let notOlderThan = options.notOlderThan;
     if (notOlderThan !== undefined && (this.#consistentOnly.has(key) || !(await this.#catchesUpOnRequest()))) notOlderThan = undefined;
-    const fetchPage = (cont: string | undefined): Promise<RawListPage> => this.#listPage(gvr, options, pageSize, cont, notOlderThan);
+    const fetchPage = (cont: string | undefined): Promise<RawListPage> => this.#listPage(gvr, options, sized ? this.#pageLimit(key, pageSize) : pageSize, cont, notOlderThan);
     let page: RawListPage;
     try {
       page = await fetchPage(undefined);
@@ -639,8 +654,26 @@ export class HttpKubeClient implements KubeClient {
     }
   }
 
+  /**
+   * The limit of a resource's next LIST page: about LIST_PAGE_TARGET_BYTES of its items, at most
+   * `pageSize`; LIST_FIRST_PAGE_ITEMS while their size is not known.
+   */
+  #pageLimit(resource: string, pageSize: number): number {
+    const itemBytes = this.#itemBytes.get(resource);
+    if (itemBytes === undefined) return Math.min(pageSize, LIST_FIRST_PAGE_ITEMS);
+    return Math.max(1, Math.min(pageSize, Math.floor(LIST_PAGE_TARGET_BYTES / Math.max(1, itemBytes))));
+  }
+
+  /** Learns the size of a resource's items from a page: a larger size at once, a smaller one halfway. */
+  #learnItemBytes(resource: string, bytes: number, items: number): void {
+    if (items === 0) return;
+    const seen = bytes / items;
+    const known = this.#itemBytes.get(resource);
+    this.#itemBytes.set(resource, known === undefined || seen >= known ? seen : (known + seen) / 2);
+  }
+
   async #listPage(gvr: GroupVersionResource, options: ListOptions, pageSize: number, cont: string | undefined, notOlderThan: string | undefined): Promise<RawListPage> {
-    const page = await this.#json<{ items: UnstructuredItem[] | null; metadata: { resourceVersion?: string; continue?: string }; apiVersion?: string; kind?: string }>(
+    const text = await this.#text(
       "GET",
       resourcePath(gvr, options.namespace),
       {
@@ -655,8 +688,10 @@ export class HttpKubeClient implements KubeClient {
         retryServerErrors: !(notOlderThan && !cont),
       },
     );
+    const page = parseLosslessJson(text) as { items: UnstructuredItem[] | null; metadata: { resourceVersion?: string; continue?: string }; apiVersion?: string; kind?: string };
     const kind = page.kind?.replace(/List$/, "");
     const items = page.items ?? [];
+    this.#learnItemBytes(`${gvr.group}/${gvr.resource}`, text.length, items.length);
     for (const item of items) {
       // LIST responses omit apiVersion/kind on items; restore them like client-go's unstructured list does.
       if (!item.apiVersion && page.apiVersion) item.apiVersion = page.apiVersion;

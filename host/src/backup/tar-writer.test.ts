@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +28,37 @@ describe("TarballWriter", () => {
     expect(tar.subarray(0, 16).toString()).toBe("metadata/version");
     expect(tar.includes(Buffer.from("resources/configmaps/namespaces/ns/cm-999.json"))).toBe(true);
     expect(tar.length % 512).toBe(0);
+  });
+
+  it("Huffman-codes the members whose content is incompressible (base64 of random bytes, as in Helm release Secrets), and only those", async () => {
+    const scratch = mkdtempSync(join(tmpdir(), "vt-tar-"));
+    onTestFinished(() => rmSync(scratch, { recursive: true, force: true }));
+    const write = async (name: string, contents: string[]): Promise<{ huffmanOnly: number; members: number; gz: Buffer }> => {
+      const path = join(scratch, name);
+      const w = new TarballWriter(path);
+      for (const [i, c] of contents.entries()) await w.writeFile(itemPath("secrets", "ns", `o-${i}`), c);
+      await w.close();
+      const gz = readFileSync(path);
+      let members = 0;
+      // every member keeps Go's header bytes (XFL 0, although zlib writes 4 for a Huffman-only one)
+      for (let i = gz.indexOf(GO_GZIP_HEADER); i !== -1; i = gz.indexOf(GO_GZIP_HEADER, i + 1)) members++;
+      const tar = gunzipSync(gz);
+      for (const i of [0, contents.length - 1]) expect(tar.includes(Buffer.from(contents[i] as string)), `entry ${i}`).toBe(true);
+      return { huffmanOnly: w.huffmanOnlyMembers, members, gz };
+    };
+    // 48 Secrets of 256 KiB: 12 MiB, three to a 1 MiB block
+    const secrets = Array.from({ length: 48 }, (_, i) => JSON.stringify({ kind: "Secret", metadata: { name: `s-${i}` }, data: { release: randomBytes(192 * 1024).toString("base64") } }));
+    const random = await write("secrets.tar.gz", secrets);
+    expect(random.members).toBe(16);
+    expect(random.huffmanOnly).toBe(16);
+    // as small as full compression would make it: base64 is 6 bits a character
+    expect(random.gz.length).toBeLessThan(12 * 1024 * 1024 * 0.77);
+    // ~20 MiB of ConfigMap JSON: every member fully compressed
+    const json = JSON.stringify({ kind: "ConfigMap", data: Object.fromEntries(Array.from({ length: 200 }, (_, k) => [`key-${k}`, `value-${k % 7}`])) });
+    const configMaps = await write("configmaps.tar.gz", Array.from({ length: 4000 }, () => json));
+    expect(configMaps.members).toBeGreaterThan(15);
+    expect(configMaps.huffmanOnly).toBe(0);
+    expect(configMaps.gz.length).toBeLessThan(1024 * 1024);
   });
 
   it("writes the tar bytes Go's archive/tar writes for Velero: ustar fields, prefix splits, PAX headers, non-ASCII names, rounded mtimes, the end of archive", async () => {

@@ -9,10 +9,12 @@
  * ~1 MiB blocks, each gzipped on the thread pool as its own gzip member (Go writes one member;
  * a multi-member gzip lets compression run in parallel, and Go's gzip.Reader, zlib and gunzip
  * all read it as one stream). Every member starts with Go's 10 header bytes (shared/gzip.ts).
+ * A block whose sample deflate cannot shrink (base64 of compressed data: Helm release Secrets) is
+ * Huffman-coded only (shared/gzip.ts looksIncompressible): four times faster, as small there.
  */
 import { createWriteStream, type WriteStream } from "node:fs";
 import { BACKUP_FORMAT_VERSION } from "@velero-ts/plugin-sdk";
-import { gzipGo } from "../shared/gzip.js";
+import { gzipGo, looksIncompressible } from "../shared/gzip.js";
 
 /** Uncompressed bytes per gzip member. */
 const GZIP_BLOCK_BYTES = 1 << 20;
@@ -46,6 +48,7 @@ export class TarballWriter {
   #tail: Promise<void> = Promise.resolve();
   #error: Error | undefined;
   #closed = false;
+  #huffmanOnlyMembers = 0;
 
   constructor(path: string, now: () => Date = () => new Date()) {
     this.#now = now;
@@ -123,6 +126,11 @@ export class TarballWriter {
     if (this.#error) throw this.#error;
   }
 
+  /** Members Huffman-coded only so far (looksIncompressible; for tests). */
+  get huffmanOnlyMembers(): number {
+    return this.#huffmanOnlyMembers;
+  }
+
   /** Uncompressed payload bytes written so far. */
   get bytes(): number {
     return this.#bytes;
@@ -160,7 +168,11 @@ export class TarballWriter {
   /** Sends the current block to gzip; members are written to the file in order. */
   #flush(): void {
     if (this.#used === 0) return;
-    const compressed = gzipGo(this.#block.subarray(0, this.#used));
+    const block = this.#block.subarray(0, this.#used);
+    const compressed = looksIncompressible(block).then((huffmanOnly) => {
+      if (huffmanOnly) this.#huffmanOnlyMembers++;
+      return gzipGo(block, { huffmanOnly });
+    });
     this.#block = EMPTY;
     this.#used = 0;
     const written = this.#tail.then(async () => {

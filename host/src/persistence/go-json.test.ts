@@ -34,6 +34,22 @@ describe("marshalGo", () => {
     expect(marshalGo(value)).toBe(`{${byUtf8.map((k) => `${JSON.stringify(k)}:1`).join(",")}}`);
   });
 
+  it.each([
+    { name: "plain base64", piece: "QUJD+/=" },
+    { name: "HTML characters", piece: "<&>" },
+    { name: "a quote", piece: '"' },
+    { name: "a backslash", piece: "\\" },
+    { name: "a control character", piece: "\u0000\n" },
+    { name: "U+2028", piece: "\u2028" },
+    { name: "a lone surrogate", piece: "\ud800" },
+    { name: "an astral character", piece: "😀" },
+    { name: "DEL and Latin-1", piece: "\u007f\u00e9" },
+  ])("quotes a long string (checked by parts) as a short one: $name", ({ piece }) => {
+    const long = "x".repeat(300) + piece + "y".repeat(300);
+    const short = marshalGo(piece);
+    expect(marshalGo(long)).toBe(`"${"x".repeat(300)}${short.slice(1, -1)}${"y".repeat(300)}"`);
+  });
+
   it("keeps insertion order when asked (Go structs)", () => {
     expect(marshalGo({ b: 1, a: 2 }, { sortKeys: false })).toBe('{"b":1,"a":2}');
   });

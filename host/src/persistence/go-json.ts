@@ -25,9 +25,20 @@ function fix(match: string, surrogate: string | undefined): string {
 
 // eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPE = /["\\<>&\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
+/** From this length a string is checked by parts: one character class with ranges scans ~300 MB/s, the parts ~3 GB/s. */
+const LONG_STRING = 256;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f]/;
+/** Also any surrogate, paired or not (JSON.stringify writes a lone one that Go writes as \ufffd). */
+const GO_ONLY_ESCAPES = /[<>&\u2028\u2029\ud800-\udfff]/;
+
+/** NEEDS_ESCAPE.test(s) is false, faster on long strings (a Secret's base64 data: up to 1.5 MiB). */
+function plainLongString(s: string): boolean {
+  return !s.includes('"') && !s.includes("\\") && !CONTROL.test(s) && !GO_ONLY_ESCAPES.test(s);
+}
 
 export function goQuote(s: string): string {
-  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
+  if (s.length < LONG_STRING ? !NEEDS_ESCAPE.test(s) : plainLongString(s)) return '"' + s + '"';
   const quoted = JSON.stringify(s);
   return NEEDS_FIX.test(s) ? quoted.replace(FIX_ALL, fix) : quoted;
 }

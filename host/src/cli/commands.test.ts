@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -457,6 +457,48 @@ describe("backup logs, describe --details, download and delete", () => {
     expect(r.stdout).toBe("Backup b1 has been successfully downloaded to b1-data.tar.gz\n");
     expect(readFileSync(path)).toEqual(tarball);
     expect((await cli.run("backup", "download", "b1")).stderr).toContain("pass --force to overwrite");
+  });
+
+  it("prints a large log as it is gunzipped, in pieces, not as one string", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.backups, backupObj("b1"));
+    const log = Array.from({ length: 60_000 }, (_, i) => `time="t" level=info msg="item ${i} backed up" résumé\n`).join("");
+    serveDownloads(cli, { "BackupLog/b1": gzipSync(log) });
+    let writes = 0;
+    const write = cli.deps.stdout.write.bind(cli.deps.stdout);
+    cli.deps.stdout.write = (text: string) => {
+      writes++;
+      write(text);
+    };
+    const r = await cli.run("backup", "logs", "b1");
+    expect(r.code).toBe(0);
+    // multi-byte characters split across pieces come out whole
+    expect(r.stdout).toBe(log);
+    expect(writes).toBeGreaterThan(10);
+  });
+
+  it("removes the partly written tarball when the download fails midway, and says why", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.backups, backupObj("b1"));
+    cli.onSleep = async () => {
+      for (const req of cli.kube.all(GVR.downloadRequests)) {
+        await cli.kube.patchStatus(GVR.downloadRequests, req.metadata.name, "velero", { status: { phase: "Processed", downloadURL: "http://127.0.0.1:1/b1.tar.gz?X-Amz-Signature=secret" } });
+      }
+    };
+    cli.deps.fetch = async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new Uint8Array(64 * 1024));
+            controller.error(new Error("connection reset by the object store"));
+          },
+        }),
+      );
+    const r = await cli.run("backup", "download", "b1");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("connection reset by the object store");
+    expect(r.stderr).not.toContain("X-Amz-Signature");
+    expect(existsSync(join(cli.deps.cwd, "b1-data.tar.gz"))).toBe(false);
   });
 
   it("submits a DeleteBackupRequest with --confirm and does nothing when the user says no", async () => {

@@ -15,6 +15,8 @@ describe("defaultDeps().fetch over https", () => {
   const p = (f: string): string => join(dir, f);
   let url = "";
   let server: ReturnType<typeof createServer>;
+  let release = (): void => undefined;
+  const released = new Promise<void>((r) => (release = r));
 
   beforeAll(async () => {
     const openssl = (...args: string[]): void => void execFileSync("openssl", args, { stdio: "ignore" });
@@ -23,6 +25,12 @@ describe("defaultDeps().fetch over https", () => {
     writeFileSync(p("ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
     openssl("x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"), "-CAcreateserial", "-out", p("server.pem"), "-days", "1", "-extfile", p("ext.cnf"));
     server = createServer({ key: readFileSync(p("server.key")), cert: readFileSync(p("server.pem")) }, (req, res) => {
+      if (req.url === "/streamed") {
+        // the rest is sent only once the client has the response in hand: a fetch that read the whole body first never gets it
+        res.write("first part, ");
+        void released.then(() => res.end("rest"));
+        return;
+      }
       res.statusCode = req.url === "/missing" ? 404 : 200;
       res.end("signed content");
     });
@@ -43,5 +51,12 @@ describe("defaultDeps().fetch over https", () => {
     expect((await fetch(`${url}/missing`, { ca: [ca], insecure: false })).status).toBe(404);
     await expect(fetch(`${url}/b1-logs.gz`, { ca: [...rootCertificates], insecure: false })).rejects.toThrow();
     expect((await fetch(`${url}/b1-logs.gz`, { ca: [...rootCertificates], insecure: true })).status).toBe(200);
+  });
+
+  it("hands the response over before its body has arrived (a tarball is streamed to its file, not held whole)", async () => {
+    const { fetch } = defaultDeps();
+    const response = await fetch(`${url}/streamed`, { ca: [readFileSync(p("ca.pem"), "utf8")], insecure: false });
+    release();
+    expect(await response.text()).toBe("first part, rest");
   });
 });

@@ -34,12 +34,16 @@ export function defaultDeps(): CliDeps {
       if (!tls || !url.startsWith("https:")) return fetch(url);
       const { Agent, fetch: undiciFetch } = await import("undici");
       const dispatcher = new Agent({ connect: { ca: tls.ca, rejectUnauthorized: !tls.insecure } });
+      const close = (): void => void dispatcher.close().catch(() => undefined);
       try {
         const response = await undiciFetch(url, { dispatcher });
-        const body = Buffer.from(await response.arrayBuffer());
-        return new Response(body, { status: response.status, statusText: response.statusText });
-      } finally {
-        await dispatcher.close();
+        // the body streams (a tarball can be hundreds of MiB); the agent closes once it is read or dropped
+        const body = response.body?.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: close }));
+        if (!body) close();
+        return new Response(body ?? null, { status: response.status, statusText: response.statusText });
+      } catch (err) {
+        close();
+        throw err;
       }
     },
     version: VERSION,

@@ -4,10 +4,12 @@
  * everything but the backup tarball). file:// URLs (filesystem object stores) are read directly.
  */
 import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
+import { PassThrough, Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
 import { getCACertificates, rootCertificates } from "node:tls";
 import { fileURLToPath } from "node:url";
-import { gunzipSync } from "node:zlib";
+import { createGunzip } from "node:zlib";
 import { getErrorMessage, VeleroError, type DownloadTargetKind } from "@velero-ts/plugin-sdk";
 import { ClusterError, UsageError } from "../shared/errors.js";
 import type { DownloadTls } from "./deps.js";
@@ -51,10 +53,12 @@ async function signedUrl(f: Factory, kind: DownloadTargetKind, name: string, tim
   }
 }
 
-async function fetchUrl(f: Factory, url: string, kind: DownloadTargetKind, name: string): Promise<Buffer> {
+/** The stored file at a signed URL, as a stream (a filesystem store's file:// URL is read directly). */
+async function openUrl(f: Factory, url: string, kind: DownloadTargetKind, name: string): Promise<Readable> {
   if (url.startsWith("file://")) {
     try {
-      return await readFile(fileURLToPath(url));
+      const file = await open(fileURLToPath(url));
+      return file.createReadStream();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new DownloadNotFoundError(kind, name);
       throw err;
@@ -71,7 +75,7 @@ async function fetchUrl(f: Factory, url: string, kind: DownloadTargetKind, name:
   }
   if (response.status === 404) throw new DownloadNotFoundError(kind, name);
   if (!response.ok) throw new ClusterError(`request failed: ${response.status} ${(await response.text()).slice(0, 300)}`);
-  return Buffer.from(await response.arrayBuffer());
+  return response.body ? Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>) : Readable.from([]);
 }
 
 /** The signed URL's object store could not be reached (refused, unknown host, TLS...). */
@@ -144,22 +148,36 @@ async function locationCaCert(f: Factory, kind: DownloadTargetKind, name: string
   return storage?.caCert ? Buffer.from(storage.caCert, "base64").toString("utf8") : undefined;
 }
 
-/** Downloads one stored file; logs and JSON side files come back decompressed. */
-export async function download(
+/**
+ * One stored file as a stream, read as it arrives (a backup's tarball or log may be hundreds of
+ * MiB); logs and JSON side files come out decompressed. A file that is not valid gzip fails the
+ * stream with an error naming it.
+ */
+export async function downloadStream(
   f: Factory,
   kind: DownloadTargetKind,
   name: string,
   timeoutMs: number = DEFAULT_DOWNLOAD_TIMEOUT_MS,
-): Promise<Buffer> {
+): Promise<Readable> {
   const url = await signedUrl(f, kind, name, timeoutMs);
-  const body = await fetchUrl(f, url, kind, name);
+  const body = await openUrl(f, url, kind, name);
   if (kind === "BackupContents") return body;
-  try {
-    return gunzipSync(body);
-  } catch (err) {
-    // a damaged file in the bucket: name it, not just zlib's complaint
-    throw new ClusterError(`the ${kind} file of "${name}" in object storage is not valid gzip (${getErrorMessage(err)}); it was damaged or replaced in the bucket`, { cause: err });
-  }
+  const gunzip = createGunzip();
+  const out = new PassThrough();
+  body.on("error", (err) => out.destroy(err));
+  // a damaged file in the bucket: name it, not just zlib's complaint
+  gunzip.on("error", (err) => out.destroy(new ClusterError(`the ${kind} file of "${name}" in object storage is not valid gzip (${getErrorMessage(err)}); it was damaged or replaced in the bucket`, { cause: err })));
+  out.on("close", () => {
+    body.destroy();
+    gunzip.destroy();
+  });
+  body.pipe(gunzip).pipe(out);
+  return out;
+}
+
+/** Downloads one stored file whole (small side files); logs and JSON side files come back decompressed. */
+export async function download(f: Factory, kind: DownloadTargetKind, name: string, timeoutMs: number = DEFAULT_DOWNLOAD_TIMEOUT_MS): Promise<Buffer> {
+  return buffer(await downloadStream(f, kind, name, timeoutMs));
 }
 
 /** Downloads and parses a gzip-JSON side file. */

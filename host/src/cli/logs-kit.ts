@@ -3,7 +3,7 @@ import { Command } from "commander";
 import type { DownloadTargetKind } from "@velero-ts/plugin-sdk";
 import type { GroupVersionResource } from "../kube/client.js";
 import { actionFor, addBoolFlag, addValueFlag, argsVerb } from "./command-kit.js";
-import { download, DownloadNotFoundError } from "./download-request.js";
+import { DownloadNotFoundError, downloadStream } from "./download-request.js";
 import type { Factory } from "./factory.js";
 import { parseDurationFlag } from "./flags/duration.js";
 
@@ -42,7 +42,10 @@ export function newLogsCommand(f: Factory, spec: LogsCommandSpec): Command {
           if (!obj) throw new Error(spec.notFound(name, f.namespace()));
           if (!LOGS_READY.includes(obj.status?.phase ?? "")) throw new Error(spec.notReady(name));
           try {
-            f.out((await download(f, spec.target, name, timeoutNs / 1e6)).toString("utf8"));
+            // printed as it is read and gunzipped: a log can be hundreds of MiB
+            const log = await downloadStream(f, spec.target, name, timeoutNs / 1e6);
+            log.setEncoding("utf8");
+            for await (const text of log) f.out(text as string);
           } catch (err) {
             if (err instanceof DownloadNotFoundError) throw new Error(spec.noLogStored(name));
             throw err;

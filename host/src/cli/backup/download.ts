@@ -1,10 +1,11 @@
 /** velero backup download NAME: saves the backup tarball (<name>-data.tar.gz). */
 import { Command } from "commander";
-import { existsSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, rmSync } from "node:fs";
+import { pipeline } from "node:stream/promises";
 import { resolve } from "node:path";
 import { UsageError } from "../../shared/errors.js";
 import { actionFor, addBoolFlag, addValueFlag, argsVerb, type Verb } from "../command-kit.js";
-import { download } from "../download-request.js";
+import { downloadStream } from "../download-request.js";
 import type { Factory } from "../factory.js";
 import { parseDurationFlag } from "../flags/duration.js";
 import { mustGet } from "../lookups.js";
@@ -36,8 +37,14 @@ function downloadBackup(f: Factory): Verb {
       const path = outputPath(f, name, flags);
       f.downloadFlags = { cacert: flags.cacert, insecureSkipTlsVerify: flags.insecureSkipTlsVerify };
       await mustGet(f, GVR.backups, name);
-      const body = await download(f, "BackupContents", name, (flags.timeout ?? 60e9) / 1e6);
-      writeFileSync(path, body, { mode: 0o600 });
+      const body = await downloadStream(f, "BackupContents", name, (flags.timeout ?? 60e9) / 1e6);
+      // written as it arrives (a tarball can be hundreds of MiB); a partial file is removed, as Velero does
+      try {
+        await pipeline(body, createWriteStream(path, { mode: 0o600 }));
+      } catch (err) {
+        rmSync(path, { force: true });
+        throw err;
+      }
       // the path as given (or the default <NAME>-data.tar.gz), as Velero prints its file's name
       f.out(`Backup ${name} has been successfully downloaded to ${flags.output ?? `${name}-data.tar.gz`}\n`);
     },

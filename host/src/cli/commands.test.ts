@@ -477,6 +477,35 @@ describe("backup logs, describe --details, download and delete", () => {
     expect(writes).toBeGreaterThan(10);
   });
 
+  it("waits for a backed-up stdout to drain before printing the next piece of a log (a pipe to a slow reader)", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.backups, backupObj("b1"));
+    const log = "a log line of some length, repeated many times\n".repeat(100_000);
+    serveDownloads(cli, { "BackupLog/b1": gzipSync(log) });
+    let printed = "";
+    let queued = 0;
+    let mostQueued = 0;
+    let drains: (() => void)[] = [];
+    cli.deps.stdout = {
+      write: (text: string) => {
+        printed += text;
+        mostQueued = Math.max(mostQueued, ++queued);
+        setImmediate(() => {
+          queued--;
+          const waiting = drains;
+          drains = [];
+          for (const d of waiting) d();
+        });
+        return false;
+      },
+      once: (_event: "drain", listener: () => void) => drains.push(listener),
+    };
+    const r = await cli.run("backup", "logs", "b1");
+    expect(r.code).toBe(0);
+    expect(printed).toBe(log);
+    expect(mostQueued).toBe(1);
+  });
+
   it("removes the partly written tarball when the download fails midway, and says why", async () => {
     const cli = createTestCli();
     cli.kube.seed(GVR.backups, backupObj("b1"));

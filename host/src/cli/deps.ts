@@ -6,7 +6,10 @@ import type { KubeClient } from "../kube/client.js";
 import type { RunNodeAgent } from "./node-agent.js";
 
 export interface OutputStream {
-  write(text: string): void;
+  /** false: the text is queued (a stream's backpressure); "drain" follows (see once). */
+  write(text: string): boolean | void;
+  /** A Writable's events; only "drain" is used. */
+  once?(event: "drain", listener: () => void): unknown;
   /** True when connected to a terminal (enables the live progress bar). */
   isTTY?: boolean;
   columns?: number;

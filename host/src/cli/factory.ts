@@ -94,6 +94,16 @@ export class Factory {
     this.deps.stdout.write(text);
   }
 
+  /**
+   * out() for long output written piece by piece (a log of hundreds of MiB): waits while stdout
+   * is backed up. A pipe to a slow reader takes writes asynchronously, and Node would queue the
+   * whole log in memory.
+   */
+  async outPiece(text: string): Promise<void> {
+    const stdout = this.deps.stdout;
+    if (stdout.write(text) === false && stdout.once) await new Promise<void>((resolve) => stdout.once?.("drain", resolve));
+  }
+
   err(text: string): void {
     this.deps.stderr.write(text);
   }

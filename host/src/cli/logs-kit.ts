@@ -45,7 +45,7 @@ export function newLogsCommand(f: Factory, spec: LogsCommandSpec): Command {
             // printed as it is read and gunzipped: a log can be hundreds of MiB
             const log = await downloadStream(f, spec.target, name, timeoutNs / 1e6);
             log.setEncoding("utf8");
-            for await (const text of log) f.out(text as string);
+            for await (const text of log) await f.outPiece(text as string);
           } catch (err) {
             if (err instanceof DownloadNotFoundError) throw new Error(spec.noLogStored(name));
             throw err;

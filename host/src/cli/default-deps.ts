@@ -37,7 +37,8 @@ export function defaultDeps(): CliDeps {
       const close = (): void => void dispatcher.close().catch(() => undefined);
       try {
         const response = await undiciFetch(url, { dispatcher });
-        // the body streams (a tarball can be hundreds of MiB); the agent closes once it is read or dropped
+        // the body streams (a tarball can be hundreds of MiB); the agent closes once it is read to its
+        // end (a command that stops reading early ends its process, connections with it)
         const body = response.body?.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: close }));
         if (!body) close();
         return new Response(body ?? null, { status: response.status, statusText: response.statusText });

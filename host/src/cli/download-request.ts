@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { open, readFile } from "node:fs/promises";
 import { PassThrough, Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { getCACertificates, rootCertificates } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { createGunzip } from "node:zlib";
@@ -75,7 +76,7 @@ async function openUrl(f: Factory, url: string, kind: DownloadTargetKind, name: 
   }
   if (response.status === 404) throw new DownloadNotFoundError(kind, name);
   if (!response.ok) throw new ClusterError(`request failed: ${response.status} ${(await response.text()).slice(0, 300)}`);
-  return response.body ? Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>) : Readable.from([]);
+  return response.body ? Readable.fromWeb(response.body as WebReadableStream<Uint8Array>) : Readable.from([]);
 }
 
 /** The signed URL's object store could not be reached (refused, unknown host, TLS...). */

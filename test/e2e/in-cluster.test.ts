@@ -15,6 +15,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -56,7 +57,7 @@ let deployment: { command: string[]; args: string[]; env: EnvVar[] };
  * where client libraries look for it, and the environment of a pod: no KUBECONFIG, a HOME without
  * ~/.kube, VELERO_NAMESPACE from the Deployment's fieldRef. Its output goes to `log`.
  */
-function startInCluster(log: string): ChildProcess {
+function startInCluster(log: string, metricsAddress = "127.0.0.1:0", extraArgs: string[] = []): ChildProcess {
   const { command, args, env: podEnv } = deployment;
   const apiServer = new URL(ep.apiServer);
   const run = realpathSync("/var/run"); // /run on Debian: a tmpfs over it hides the host's only here
@@ -82,7 +83,7 @@ function startInCluster(log: string): ChildProcess {
   }
   expect(command).toEqual(["/velero"]);
   // /velero is the image's copy of dist/bin/velero; the metrics port is a free one (127.0.0.1:8085 may be taken on this machine)
-  const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script, VELERO_EXECUTABLE, ...args, "--metrics-address", "127.0.0.1:0"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script, VELERO_EXECUTABLE, ...args, "--metrics-address", metricsAddress, ...extraArgs], { env, stdio: ["ignore", "pipe", "pipe"] });
   const out = createWriteStream(log);
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
@@ -168,7 +169,8 @@ describe(`velero server in cluster (service account token and CA at ${SA_DIR}, n
       subjects: [{ kind: "ServiceAccount", name: "velero", namespace: NS }],
     } as unknown as UnstructuredItem);
     const log = join(work, "server.log");
-    startInCluster(log);
+    const metricsPort = await freePort();
+    startInCluster(log, `127.0.0.1:${metricsPort}`, ["--log-level", "debug"]);
     await eventually("the location to be Available", 60_000, async () => {
       const bsl = await kube.get(GVR.backupStorageLocations, "default", NS);
       return (bsl?.status as { phase?: string } | undefined)?.phase === "Available" ? true : undefined;
@@ -184,5 +186,19 @@ describe(`velero server in cluster (service account token and CA at ${SA_DIR}, n
     const entries = await readTarball(join(bucketRoot, "velero", "backups", "in-cluster", "in-cluster.tar.gz"));
     expect(JSON.parse(entries.get(`resources/configmaps/namespaces/${APP}/settings.json`)?.data ?? "{}")).toMatchObject({ data: { mode: "in-cluster" } });
     expect(readFileSync(log, "utf8")).not.toMatch(/forbidden/i);
+    // the executable's baked-in Node options (scripts/build-plugins.ts VELERO_EXEC_ARGV: a 16 MiB
+    // semi-space), as the server logs them at debug level; prom-client's heap gauges are served too
+    expect(readFileSync(log, "utf8")).toMatch(/Node\.js runtime.*--max-semi-space-size=16/);
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(Number(/^nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)/m.exec(metrics)?.[1])).toBeLessThanOrEqual(2 * 16 * 1024 * 1024);
   });
 });
+
+/** A TCP port free on 127.0.0.1 just now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -207,6 +207,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // Velero's first lines
   log.info(`setting log-level to ${logLevelName(options.logLevel ?? "info")}`);
   log.info(`Starting Velero server ${options.serverVersion ?? VELERO_TS_VERSION} (velero-ts)`);
+  // the Node options the executable carries (its young generation, say) and any NODE_OPTIONS added
+  log.debug({ node: process.version, execArgv: process.execArgv }, "Node.js runtime");
   if (features.all().length > 0) log.info(`${features.all().length} feature flags enabled [${features.all().join(" ")}]`);
   else log.info("No feature flags enabled");
 

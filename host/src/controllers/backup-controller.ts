@@ -18,6 +18,7 @@ import {
   type BackupPhase,
   type BackupStorageLocation,
   type VolumeSnapshotLocation,
+  type UnstructuredItem,
 } from "@velero-ts/plugin-sdk";
 import { BackupLogger } from "../backup/backup-log.js";
 import { KubernetesBackupper, snapshotsTakenBefore, type Backupper } from "../backup/backupper.js";
@@ -124,9 +125,16 @@ interface Prepared {
   resourcePolicies?: ResourcePolicies;
 }
 
+/** Phases of a Backup no server has started yet. */
+const NOT_STARTED = new Set<string>(["", "New", "Queued", "ReadyToStart"]);
+
 export class BackupReconciler implements Reconciler {
   readonly name = "backup";
   readonly watches = GVR.backups;
+  /** Backups not started yet (Velero's backup controller acts on New ones only). */
+  wants(object: UnstructuredItem): boolean {
+    return NOT_STARTED.has((object as unknown as Backup).status?.phase ?? "");
+  }
   readonly #o: BackupReconcilerOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -349,7 +357,7 @@ export class BackupReconciler implements Reconciler {
   async #run(key: ObjectKey): Promise<void> {
     const [namespace, name] = splitKey(key);
     const current = (await this.#o.kube.get(GVR.backups, name, namespace)) as Backup | undefined;
-    if (!current || !["", "New", "Queued", "ReadyToStart"].includes(current.status?.phase ?? "")) return;
+    if (!current || !NOT_STARTED.has(current.status?.phase ?? "")) return;
     const log = this.#log.child({ backup: key });
     // Discovery is the engine's first step: refreshed for every backup (a CRD or an aggregated API
     // added since the last one must be backed up too) and started while validating.

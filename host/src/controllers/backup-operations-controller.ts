@@ -18,7 +18,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { extract } from "tar-stream";
-import { getErrorMessage, type Backup, type BackupItemActionV2, type BackupPhase, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, type Backup, type BackupItemActionV2, type BackupPhase, type BackupStorageLocation, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { KubernetesBackupper, type BackupOperation, type Backupper } from "../backup/backupper.js";
 import { TarballWriter } from "../backup/tar-writer.js";
 import type { KubeClient } from "../kube/client.js";
@@ -80,6 +80,12 @@ export interface BackupOperationsReconcilerOptions {
 }
 
 export class BackupOperationsReconciler implements Reconciler {
+  /** Backups waiting for plugin operations or finalizing, and those this process tracks as such (to forget them). */
+  wants(object: UnstructuredItem, key: ObjectKey): boolean {
+    const phase = (object as unknown as Backup).status?.phase ?? "";
+    return WAITING.has(phase) || FINALIZING.has(phase) || this.#o.postProcessing?.keys.has(key) === true;
+  }
+
   readonly name = "backup-operations";
   readonly watches = GVR.backups;
   readonly #o: BackupOperationsReconcilerOptions;

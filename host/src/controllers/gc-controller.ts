@@ -59,6 +59,11 @@ export class GarbageCollectionReconciler implements Reconciler {
    * just been processed, left behind with "backup not found").
    */
   readonly watchEvents = ["added"] as const;
+  /** Backups whose expiration has passed (the periodic resync looks at the others again). */
+  wants(object: UnstructuredItem): boolean {
+    const expiration = parseKubeTime((object as unknown as Backup).status?.expiration);
+    return expiration !== undefined && expiration <= this.#clock.now();
+  }
   readonly #kube: KubeClient;
   readonly #log: Logger;
   readonly #clock: Clock;

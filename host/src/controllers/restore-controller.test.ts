@@ -297,10 +297,15 @@ describe("RestoreReconciler run", () => {
     expect((h.kube.peek(GVR.restores, "r1", NS) as unknown as Restore).status?.phase).toBe("Completed");
   });
 
-  it("leaves finished restores alone", async () => {
+  it("leaves finished restores alone, apart from giving one without it Velero's finalizer (a Restore from an older Velero)", async () => {
     const h = await harness();
-    await submit(h, forRestore("r1", { backupName: "b1" }, { phase: "Completed" }));
+    await submit(h, { ...forRestore("r0", { backupName: "b1" }, { phase: "Completed" }), metadata: { namespace: NS, name: "r0", finalizers: [RESTORE_FINALIZER] } });
     expect(h.kube.actions.filter((a) => a.verb === "patch")).toEqual([]);
+    await submit(h, forRestore("r1", { backupName: "b1" }, { phase: "Completed" }));
+    expect(h.kube.actions.filter((a) => a.verb === "patch").map((a) => a.name)).toEqual(["r1"]);
+    const r1 = (await h.kube.get(GVR.restores, "r1", NS)) as unknown as Restore;
+    expect(r1.metadata.finalizers).toEqual([RESTORE_FINALIZER]);
+    expect(r1.status?.phase).toBe("Completed");
   });
 
   it("patches progress at most once per interval during the run", async () => {

@@ -9,7 +9,7 @@
  * Deleting a Restore deletes its files in the bucket.
  */
 import type { Readable } from "node:stream";
-import { LABELS, type Backup, type BackupStorageLocation, type Restore, type RestoreItemActionV2, type VolumeSnapshotLocation } from "@velero-ts/plugin-sdk";
+import { LABELS, type Backup, type BackupStorageLocation, type Restore, type RestoreItemActionV2, type UnstructuredItem, type VolumeSnapshotLocation } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { isConflict } from "../kube/errors.js";
 import { patchFinalStatus } from "./final-patch.js";
@@ -115,6 +115,12 @@ class FinishingLater {
 export class RestoreReconciler implements Reconciler {
   readonly name = "restore";
   readonly watches = GVR.restores;
+  /** New restores, those being deleted, and those still without Velero's finalizer. */
+  wants(object: UnstructuredItem): boolean {
+    const restore = object as unknown as Restore;
+    const phase = restore.status?.phase ?? "";
+    return phase === "" || phase === "New" || Boolean(restore.metadata.deletionTimestamp) || !(restore.metadata.finalizers ?? []).includes(RESTORE_FINALIZER);
+  }
   readonly #o: RestoreReconcilerOptions;
   readonly #kube: KubeClient;
   readonly #log: Logger;
@@ -144,6 +150,12 @@ export class RestoreReconciler implements Reconciler {
     const log = this.#log.child({ restore: key });
     if (restore.metadata.deletionTimestamp) return this.#finalizeDeletion(restore, log);
     const phase = restore.status?.phase ?? "";
+    // As Velero's: every Restore carries the finalizer that deletes its files with it (one made by
+    // an older Velero, or created with it stripped, gets it here); a new one gets it as it starts.
+    if (phase !== "" && phase !== "New" && !(restore.metadata.finalizers ?? []).includes(RESTORE_FINALIZER)) {
+      await this.#patch(restore, { metadata: { resourceVersion: restore.metadata.resourceVersion, finalizers: [...(restore.metadata.finalizers ?? []), RESTORE_FINALIZER] } });
+      return { kind: "done" };
+    }
     // InProgress ones an earlier server left were failed as this one started (startup.ts).
     if (phase !== "" && phase !== "New") return { kind: "done" };
     this.#tracker.running.add(key);

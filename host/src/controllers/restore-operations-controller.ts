@@ -10,7 +10,7 @@
  * results file, and writes Completed / PartiallyFailed. Everything it needs is in the cluster and
  * the bucket, so a restarted server carries on where the last one stopped.
  */
-import { getErrorMessage, type Backup, type BackupStorageLocation, type Restore, type RestoreItemActionV2 } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, type Backup, type BackupStorageLocation, type Restore, type RestoreItemActionV2, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import { readGzipJsonFileIfPresent, type BackupStore, type Result } from "../persistence/backup-store.js";
@@ -67,6 +67,11 @@ export interface RestoreOperationsReconcilerOptions {
 export class RestoreOperationsReconciler implements Reconciler {
   readonly name = "restore-operations";
   readonly watches = GVR.restores;
+  /** Restores waiting for plugin operations or finalizing. */
+  wants(object: UnstructuredItem): boolean {
+    const phase = (object as unknown as Restore).status?.phase ?? "";
+    return WAITING.has(phase) || FINALIZING.has(phase);
+  }
   readonly #o: RestoreOperationsReconcilerOptions;
   readonly #clock: Clock;
   readonly #log: Logger;

@@ -764,7 +764,8 @@ export class HttpKubeClient implements KubeClient {
         labelSelector: options.labelSelector,
         fieldSelector: options.fieldSelector,
         resourceVersion: options.resourceVersion,
-        timeoutSeconds: options.timeoutSeconds ?? 300,
+        // client-go's reflector: a random 5 to 10 minutes, so a server's watches do not all end together
+        timeoutSeconds: options.timeoutSeconds ?? 300 + Math.floor(Math.random() * 300),
       },
       signal: controller.signal,
     });

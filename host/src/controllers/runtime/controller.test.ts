@@ -52,6 +52,39 @@ describe("Controller", () => {
     await t.manager.stop();
   });
 
+  it("enqueues only the objects the reconciler wants, from events, the initial list and each resync (deleted events always)", async () => {
+    const client = new FakeKubeClient();
+    const clock = new FakeClock();
+    const seen: string[] = [];
+    const reconciler: Reconciler = {
+      name: "test",
+      watches: GVR.backups,
+      resyncPeriodMs: 60_000,
+      wants: (o) => (o.metadata.labels ?? {})["phase"] === "New",
+      reconcile: async (key) => (seen.push(key), { kind: "done" }),
+    };
+    const manager = new ControllerManager({ client, clock, logger: createSilentLogger(), namespace: "velero", backoff: { baseMs: 100, maxMs: 1000 } });
+    const controller = manager.add(reconciler);
+    const labelled = (name: string, phase: string): UnstructuredItem => ({ ...cm(name), metadata: { ...cm(name).metadata, labels: { phase } } });
+    client.seed(GVR.backups, labelled("done", "Completed"), labelled("new", "New"));
+    await manager.start();
+    await controller.idle();
+    expect(seen).toEqual(["velero/new"]);
+    await client.create(GVR.backups, labelled("other", "Completed"));
+    await client.patch(GVR.backups, "done", "velero", { metadata: { labels: { phase: "New" } } });
+    await controller.idle();
+    expect(seen).toEqual(["velero/new", "velero/done"]);
+    seen.length = 0;
+    clock.advance(60_000);
+    await controller.idle();
+    expect(seen.sort()).toEqual(["velero/done", "velero/new"]);
+    seen.length = 0;
+    await client.delete(GVR.backups, "other", "velero");
+    await controller.idle();
+    expect(seen).toEqual(["velero/other"]);
+    await manager.stop();
+  });
+
   it("requeues with backoff when reconcile throws, then succeeds", async () => {
     let calls = 0;
     const t = setup(async () => {

@@ -4,6 +4,7 @@
  * exponential backoff, `{kind: "requeue"}` requeues after the given delay; resyncPeriodMs
  * re-enqueues every cached key periodically.
  */
+import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { Clock, TimerHandle } from "../../shared/clock.js";
 import type { Logger } from "../../shared/logging.js";
 import type { Informer } from "./informer.js";
@@ -50,9 +51,11 @@ export class Controller {
     this.#running = true;
     const events = this.reconciler.watchEvents;
     this.#unsubscribe = this.#opts.informer.addHandler((event) => {
-      if (!events || events.includes(event.type)) this.queue.add(event.key);
+      if (events && !events.includes(event.type)) return;
+      if (event.type !== "deleted" && !this.#wants(event.object, event.key)) return;
+      this.queue.add(event.key);
     });
-    for (const key of this.#opts.informer.keys()) this.queue.add(key);
+    this.#addCached();
     const n = Math.max(1, this.#opts.concurrency ?? 1);
     for (let i = 0; i < n; i++) this.#workers.push(this.#worker());
     this.#scheduleResync();
@@ -86,9 +89,28 @@ export class Controller {
     const period = this.reconciler.resyncPeriodMs;
     if (!period || !this.#running) return;
     this.#resync = this.#opts.clock.setTimeout(() => {
-      for (const key of this.#opts.informer.keys()) this.queue.add(key);
+      this.#addCached();
       this.#scheduleResync();
     }, period);
+  }
+
+  /** Enqueues every cached object the reconciler wants. */
+  #addCached(): void {
+    const informer = this.#opts.informer;
+    for (const key of informer.keys()) {
+      const object = informer.peek(key);
+      if (!object || this.#wants(object, key)) this.queue.add(key);
+    }
+  }
+
+  #wants(object: UnstructuredItem, key: ObjectKey): boolean {
+    if (!this.reconciler.wants) return true;
+    try {
+      return this.reconciler.wants(object, key);
+    } catch {
+      // a malformed object: let the reconciler look at it (it reads the object afresh)
+      return true;
+    }
   }
 
   async #worker(): Promise<void> {

@@ -117,3 +117,33 @@ describe("Informer and watches the server ends at once", () => {
     informer.stop();
   });
 });
+
+describe("Informer re-list", () => {
+  it("hands on only what changed when it lists again (an unchanged resourceVersion is not an update)", async () => {
+    const kube = new FakeKubeClient();
+    const clock = new FakeClock();
+    const records: LogRecord[] = [];
+    const backup = (name: string) => ({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name, namespace: "velero" } });
+    kube.seed(GVR.backups, backup("a"), backup("b"), backup("c"));
+    const informer = informerOf(kube, clock, records);
+    const events: string[] = [];
+    informer.addHandler((e) => events.push(`${e.type} ${e.key}`));
+    informer.start();
+    await informer.hasSynced();
+    await settle();
+    expect(events.sort()).toEqual(["added velero/a", "added velero/b", "added velero/c"]);
+    events.length = 0;
+    // the watch breaks and cannot be opened again: meanwhile b changes and c goes
+    kube.failNext("watch", "backups", new Error("connection refused"), 5);
+    kube.closeWatches();
+    await settle();
+    await kube.patch(GVR.backups, "b", "velero", { metadata: { labels: { changed: "yes" } } });
+    await kube.delete(GVR.backups, "c", "velero");
+    for (let i = 0; i < 12 && events.length === 0; i++) {
+      clock.advance(MAX_RETRY_MS);
+      await settle();
+    }
+    expect(events.sort()).toEqual(["deleted velero/c", "updated velero/b"]);
+    informer.stop();
+  });
+});

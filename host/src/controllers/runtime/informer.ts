@@ -83,6 +83,11 @@ export class Informer {
     return o ? structuredClone(o) : undefined;
   }
 
+  /** The cached object itself, not a copy: for reading only (event predicates). */
+  peek(key: ObjectKey): UnstructuredItem | undefined {
+    return this.#cache.get(key);
+  }
+
   keys(): ObjectKey[] {
     return [...this.#cache.keys()];
   }
@@ -177,9 +182,12 @@ export class Informer {
     for (const item of items) {
       const key = keyOf(item);
       seen.add(key);
-      const existed = this.#cache.has(key);
+      const cached = this.#cache.get(key);
       this.#cache.set(key, item);
-      this.#emit({ type: existed ? "updated" : "added", key, object: item });
+      // after a re-list, an object whose resourceVersion did not change is not an update (as client-go's
+      // informers do not hand one on): every controller would otherwise look at every object again
+      if (cached && cached.metadata.resourceVersion !== undefined && cached.metadata.resourceVersion === item.metadata.resourceVersion) continue;
+      this.#emit({ type: cached ? "updated" : "added", key, object: item });
     }
     for (const [key, object] of this.#cache) {
       if (!seen.has(key)) {

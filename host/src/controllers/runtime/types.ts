@@ -2,6 +2,7 @@
  * The small reconcile machinery: a watch feeds a keyed work queue; a reconciler handles one key
  * at a time (never two workers on one key); transient errors requeue with backoff.
  */
+import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { GroupVersionResource } from "../../kube/client.js";
 
 /** "namespace/name" or "name". */
@@ -20,4 +21,11 @@ export interface Reconciler {
   readonly resyncPeriodMs?: number;
   /** Which watch events enqueue their key (controller-runtime's predicates); default every event. */
   readonly watchEvents?: readonly ("added" | "updated" | "deleted")[];
+  /**
+   * Whether the object, as an added or updated event (or the cache, at start and at each resync)
+   * shows it, is one this reconciler acts on (controller-runtime's predicates: Velero's controllers
+   * filter by phase so). Keys of other objects are not enqueued, so an object needs no GET from a
+   * reconciler that would do nothing with it. Deleted events always enqueue. Default: every object.
+   */
+  wants?(object: UnstructuredItem, key: ObjectKey): boolean;
 }

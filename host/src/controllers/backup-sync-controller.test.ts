@@ -125,6 +125,24 @@ describe("BackupSyncReconciler", () => {
     expect(t.kube.all(GVR.backups).map((b) => b.metadata.name).sort()).toEqual(["gone-failed", "gone-running", "kept", "other-location"]);
   });
 
+  it("reads the cluster's Backups from the watch cache when it has one: no LIST, the same syncs and deletions", async () => {
+    const clock = new FakeClock("2024-03-09T10:00:00Z");
+    const kube = new FakeKubeClient();
+    const store = new FakeBackupStore();
+    let reads = 0;
+    const cachedBackups = async (namespace: string) => (reads++, kube.all(GVR.backups).filter((b) => b.metadata.namespace === namespace));
+    const reconciler = new BackupSyncReconciler({ kube, log: createSilentLogger(), clock, getBackupStore: async () => store, cachedBackups });
+    kube.seed(GVR.backupStorageLocations, u(forLocation(NS, "replica", { accessMode: "ReadOnly" })));
+    kube.seed(GVR.backups, u(forBackup(NS, "orphan", { location: "replica", phase: "Completed" })), u(forBackup(NS, "elsewhere", { location: "other", phase: "Completed" })));
+    store.addBackup(storedBackup("b1"));
+    await reconciler.reconcile(`${NS}/replica`);
+    expect(reads).toBe(2);
+    expect(kube.actions.filter((a) => a.verb === "list" && a.resource === "backups")).toEqual([]);
+    expect(kube.peek<Backup>(GVR.backups, "b1", NS)?.spec.storageLocation).toBe("replica");
+    expect(kube.peek<Backup>(GVR.backups, "orphan", NS)).toBeUndefined();
+    expect(kube.peek<Backup>(GVR.backups, "elsewhere", NS)).toBeDefined();
+  });
+
   it("does not delete a CR whose backup reached the bucket after the listing", async () => {
     const t = setup();
     t.kube.seed(GVR.backups, u(forBackup(NS, "late", { location: "replica", phase: "Completed" })));

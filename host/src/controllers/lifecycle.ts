@@ -3,7 +3,7 @@
  * server-status-request) built from the server's dependencies, for the composition root to add to
  * its ControllerManager. Names are Velero's controller names (as used by --disable-controllers).
  */
-import type { Backup } from "@velero-ts/plugin-sdk";
+import type { Backup, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
@@ -34,6 +34,8 @@ export interface LifecycleControllerDeps {
   gcFrequencyMs?: number;
   /** --backup-sync-period (ms) for locations without spec.backupSyncPeriod; default 1m. */
   backupSyncPeriodMs?: number;
+  /** The watch cache's Backups of a namespace, read by backup sync instead of a LIST (read only). */
+  cachedBackups?: (namespace: string) => Promise<readonly UnstructuredItem[] | undefined>;
   /** --schedule-skip-immediately. */
   scheduleSkipImmediately?: boolean;
   /** The backup tracker: true while this server still runs the backup (refuses its deletion). */
@@ -58,7 +60,7 @@ export function createLifecycleReconcilers(deps: LifecycleControllerDeps): Recon
       isBackupInProgress: deps.isBackupInProgress,
       metrics: deps.deletionMetrics,
     }),
-    new BackupSyncReconciler({ ...base, getBackupStore: deps.getBackupStore, defaultSyncPeriodMs: deps.backupSyncPeriodMs }),
+    new BackupSyncReconciler({ ...base, getBackupStore: deps.getBackupStore, defaultSyncPeriodMs: deps.backupSyncPeriodMs, ...(deps.cachedBackups ? { cachedBackups: deps.cachedBackups } : {}) }),
     new DownloadRequestReconciler({ ...base, getBackupStore: deps.getBackupStore }),
     new ServerStatusRequestReconciler({ ...base, plugins: deps.plugins, serverVersion: deps.serverVersion }),
   ];

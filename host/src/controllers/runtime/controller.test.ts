@@ -9,7 +9,7 @@ import type { ReconcileResult, Reconciler } from "./types.js";
 
 const cm = (name: string): UnstructuredItem => ({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name, namespace: "velero" } });
 
-function setup(reconcile: (key: string) => Promise<ReconcileResult>, resyncPeriodMs?: number, watchEvents?: Reconciler["watchEvents"]) {
+function setup(reconcile: (key: string) => Promise<ReconcileResult>, resyncPeriodMs?: number, watchEvents?: Reconciler["watchEvents"], wants?: Reconciler["wants"]) {
   const client = new FakeKubeClient();
   const clock = new FakeClock();
   const seen: string[] = [];
@@ -18,6 +18,7 @@ function setup(reconcile: (key: string) => Promise<ReconcileResult>, resyncPerio
     watches: GVR.backups,
     resyncPeriodMs,
     ...(watchEvents ? { watchEvents } : {}),
+    ...(wants ? { wants } : {}),
     reconcile: async (key) => {
       seen.push(key);
       return reconcile(key);
@@ -53,18 +54,7 @@ describe("Controller", () => {
   });
 
   it("enqueues only the objects the reconciler wants, from events, the initial list and each resync (deleted events always)", async () => {
-    const client = new FakeKubeClient();
-    const clock = new FakeClock();
-    const seen: string[] = [];
-    const reconciler: Reconciler = {
-      name: "test",
-      watches: GVR.backups,
-      resyncPeriodMs: 60_000,
-      wants: (o) => (o.metadata.labels ?? {})["phase"] === "New",
-      reconcile: async (key) => (seen.push(key), { kind: "done" }),
-    };
-    const manager = new ControllerManager({ client, clock, logger: createSilentLogger(), namespace: "velero", backoff: { baseMs: 100, maxMs: 1000 } });
-    const controller = manager.add(reconciler);
+    const { client, clock, seen, manager, controller } = setup(async () => ({ kind: "done" }), 60_000, undefined, (o) => (o.metadata.labels ?? {})["phase"] === "New");
     const labelled = (name: string, phase: string): UnstructuredItem => ({ ...cm(name), metadata: { ...cm(name).metadata, labels: { phase } } });
     client.seed(GVR.backups, labelled("done", "Completed"), labelled("new", "New"));
     await manager.start();

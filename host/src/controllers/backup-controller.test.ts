@@ -807,6 +807,28 @@ describe("BackupStorageLocationReconciler, like Velero's", () => {
     expect(location(t).status?.phase).toBe("Available");
   });
 
+  it("lists the locations (the single-default check) only when it validates one, not on every event or requeue", async () => {
+    const t = setup();
+    let listed = 0;
+    const list = t.kube.list.bind(t.kube);
+    t.kube.list = (gvr, options) => {
+      if (gvr.resource === "backupstoragelocations") listed++;
+      return list(gvr, options);
+    };
+    const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore: t.getBackupStore });
+    await r.reconcile("velero/default");
+    expect(listed).toBe(1);
+    // its own status patch, another event: not due, nothing listed
+    expect((await r.reconcile("velero/default")).kind).toBe("requeue");
+    expect(listed).toBe(1);
+    // a second location made default: its validation (at once, a new spec) takes the flag from the first
+    t.kube.seed(GVR.backupStorageLocations, forBackupStorageLocation("velero", "newer").default().creationTimestamp("2099-01-01T00:00:00Z").build());
+    await r.reconcile("velero/newer");
+    expect(listed).toBe(2);
+    expect(location(t).spec).not.toHaveProperty("default");
+    expect(location(t, "newer").spec.default).toBe(true);
+  });
+
   it("refuses caCert together with caCertRef (Unavailable, Velero's message)", async () => {
     const t = setup();
     const loc = location(t);

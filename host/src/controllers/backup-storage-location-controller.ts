@@ -69,8 +69,6 @@ export class BackupStorageLocationReconciler implements Reconciler {
       this.#validatedSpecs.delete(key);
       return { kind: "done" };
     }
-    const { all, defaultFound } = await this.#ensureSingleDefault(namespace);
-
     const frequencyMs = this.#frequency(location);
     const last = location.status?.lastValidationTime ? Date.parse(location.status.lastValidationTime) : NaN;
     // As in Velero, a location this server has not validated yet, or whose spec changed (a bucket
@@ -85,6 +83,10 @@ export class BackupStorageLocationReconciler implements Reconciler {
       }
     }
     this.#validatedSpecs.set(key, spec);
+    // Only when a location is validated: a second default can only appear by a spec change (its
+    // own or another location's), which validates that location at once (not on every event and
+    // every requeue, which LISTed all locations each time).
+    const { all, defaultFound } = await this.#ensureSingleDefault(namespace);
 
     // Velero's lines, each validation: what failed, then the verdict, then a summary of all locations
     const log = this.#log.child({ "backup-storage-location": key });

@@ -80,14 +80,13 @@ export interface BackupOperationsReconcilerOptions {
 }
 
 export class BackupOperationsReconciler implements Reconciler {
+  readonly name = "backup-operations";
+  readonly watches = GVR.backups;
   /** Backups waiting for plugin operations or finalizing, and those this process tracks as such (to forget them). */
   wants(object: UnstructuredItem, key: ObjectKey): boolean {
     const phase = (object as unknown as Backup).status?.phase ?? "";
     return WAITING.has(phase) || FINALIZING.has(phase) || this.#o.postProcessing?.keys.has(key) === true;
   }
-
-  readonly name = "backup-operations";
-  readonly watches = GVR.backups;
   readonly #o: BackupOperationsReconcilerOptions;
   readonly #clock: Clock;
   readonly #log: Logger;

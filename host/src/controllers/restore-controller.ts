@@ -107,6 +107,10 @@ interface Validated {
 
 type StatusPatch = Partial<NonNullable<Restore["status"]>> & Record<string, unknown>;
 
+function hasRestoreFinalizer(restore: Restore): boolean {
+  return (restore.metadata.finalizers ?? []).includes(RESTORE_FINALIZER);
+}
+
 /** A restore whose end (its post-restore exec hooks, files and final status) goes on in the background. */
 class FinishingLater {
   constructor(readonly later: Promise<StatusPatch>) {}
@@ -119,7 +123,7 @@ export class RestoreReconciler implements Reconciler {
   wants(object: UnstructuredItem): boolean {
     const restore = object as unknown as Restore;
     const phase = restore.status?.phase ?? "";
-    return phase === "" || phase === "New" || Boolean(restore.metadata.deletionTimestamp) || !(restore.metadata.finalizers ?? []).includes(RESTORE_FINALIZER);
+    return phase === "" || phase === "New" || Boolean(restore.metadata.deletionTimestamp) || !hasRestoreFinalizer(restore);
   }
   readonly #o: RestoreReconcilerOptions;
   readonly #kube: KubeClient;
@@ -152,7 +156,7 @@ export class RestoreReconciler implements Reconciler {
     const phase = restore.status?.phase ?? "";
     // As Velero's: every Restore carries the finalizer that deletes its files with it (one made by
     // an older Velero, or created with it stripped, gets it here); a new one gets it as it starts.
-    if (phase !== "" && phase !== "New" && !(restore.metadata.finalizers ?? []).includes(RESTORE_FINALIZER)) {
+    if (phase !== "" && phase !== "New" && !hasRestoreFinalizer(restore)) {
       await this.#patch(restore, { metadata: { resourceVersion: restore.metadata.resourceVersion, finalizers: [...(restore.metadata.finalizers ?? []), RESTORE_FINALIZER] } });
       return { kind: "done" };
     }
@@ -687,8 +691,8 @@ export class RestoreReconciler implements Reconciler {
 
   async #finalizeDeletion(restore: Restore, log: Logger): Promise<ReconcileResult> {
     this.#tracker.hooks.delete(`${restore.metadata.namespace ?? ""}/${restore.metadata.name ?? ""}`);
+    if (!hasRestoreFinalizer(restore)) return { kind: "done" };
     const finalizers = restore.metadata.finalizers ?? [];
-    if (!finalizers.includes(RESTORE_FINALIZER)) return { kind: "done" };
     const backupName = restore.spec.backupName ?? "";
     if (backupName !== "") {
       const backup = (await this.#kube.get(GVR.backups, backupName, this.#o.namespace)) as unknown as Backup | undefined;

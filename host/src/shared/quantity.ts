@@ -22,11 +22,17 @@ export interface Quantity {
 
 export const ZERO_QUANTITY: Quantity = { mantissa: 0n, exp10: 0, exp2: 0 };
 
-/** Parses a quantity; throws with the API machinery's message when the text is not one. */
-export function parseQuantity(text: string): Quantity {
+/** A quantity's text in its parts (sign, digits before and after the point, suffix); throws when it has not that shape. */
+function splitQuantity(text: string): { sign: string; whole: string; fraction: string; suffix: string } {
   const m = /^([+-]?)([0-9]*)(?:\.([0-9]*))?(.*)$/s.exec(text);
   const [, sign = "", whole = "", fraction = "", suffix = ""] = m ?? [];
   if (!m || whole + fraction === "" || !/^[eEinumkKMGTP]*[-+]?[0-9]*$/.test(suffix)) throw new Error(FORMAT_WRONG);
+  return { sign, whole, fraction, suffix };
+}
+
+/** Parses a quantity; throws with the API machinery's message when the text is not one. */
+export function parseQuantity(text: string): Quantity {
+  const { sign, whole, fraction, suffix } = splitQuantity(text);
   let exp10 = -fraction.length;
   let exp2 = 0;
   if (suffix in BINARY) exp2 = BINARY[suffix] as number;
@@ -77,15 +83,15 @@ const BINARY_SUFFIXES = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
 export function canonicalQuantity(text: string): string {
   const q = parseQuantity(text);
   if (q.mantissa === 0n) return "0";
-  const [, whole = "", fraction = "", suffix = ""] = /^[+-]?([0-9]*)(?:\.([0-9]*))?(.*)$/s.exec(text) ?? [];
+  const { whole, fraction, suffix } = splitQuantity(text);
   if (keptAsWritten(whole, fraction, suffix, q)) return text;
   // value = digits × 10^exp10, digits a whole number
   let digits = q.mantissa * 2n ** BigInt(q.exp2);
   let exp10 = q.exp10;
   if (suffix in BINARY) {
-    const whole = exp10 >= 0 ? digits * 10n ** BigInt(exp10) : digits % 10n ** BigInt(-exp10) === 0n ? digits / 10n ** BigInt(-exp10) : undefined;
-    if (whole !== undefined && (whole >= 1024n || whole <= -1024n)) {
-      let n = whole;
+    const integer = exp10 >= 0 ? digits * 10n ** BigInt(exp10) : digits % 10n ** BigInt(-exp10) === 0n ? digits / 10n ** BigInt(-exp10) : undefined;
+    if (integer !== undefined && (integer >= 1024n || integer <= -1024n)) {
+      let n = integer;
       let power = 0;
       while (n % 1024n === 0n && power < BINARY_SUFFIXES.length - 1) {
         n /= 1024n;

@@ -101,6 +101,10 @@ export class BackupOperationsReconciler implements Reconciler {
     this.#periodMs = options.syncPeriodMs && options.syncPeriodMs > 0 ? options.syncPeriodMs : DEFAULT_ITEM_OPERATION_SYNC_MS;
   }
 
+  forget(key: ObjectKey): void {
+    this.#o.postProcessing?.keys.delete(key);
+  }
+
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     let backup = (await this.#o.kube.get(GVR.backups, name, namespace)) as unknown as Backup | undefined;

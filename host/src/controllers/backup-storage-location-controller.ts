@@ -60,6 +60,10 @@ export class BackupStorageLocationReconciler implements Reconciler {
     this.#log = options.logger.child({ controller: "backup-storage-location" });
   }
 
+  forget(key: ObjectKey): void {
+    this.#validatedSpecs.delete(key);
+  }
+
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
     const slash = key.indexOf("/");
     const namespace = slash < 0 ? undefined : key.slice(0, slash);

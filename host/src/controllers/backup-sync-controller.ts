@@ -25,6 +25,7 @@ import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import { parseGoDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logging.js";
 import { delayUntil, labelSelectorOf, parseKubeTime, patchStatus, splitKey, validLabelValue } from "./lifecycle-common.js";
+import type { CachedList } from "./runtime/informer.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 /** Velero's default --backup-sync-period. */
@@ -45,7 +46,7 @@ export interface BackupSyncReconcilerOptions {
    * reads its informer's: without it, each sync LISTs them from the API server (twice a location,
    * every minute by default: megabytes a minute with thousands of backups).
    */
-  cachedBackups?: (namespace: string) => Promise<readonly UnstructuredItem[] | undefined>;
+  cachedBackups?: CachedList;
 }
 
 const INCOMPLETE_PHASES = new Set<BackupPhase | undefined>([

@@ -85,6 +85,8 @@ async function setup(
     postProcessing?: boolean;
     /** What opening a VolumeSnapshotter throws. */
     snapshotterError?: Error;
+    /** Restores and requests read from a watch cache (as the server wires it) instead of LISTs. */
+    cache?: boolean;
   } = {},
 ) {
   const tracker = new BackupPostProcessingTracker();
@@ -97,8 +99,10 @@ async function setup(
   const everythingAction = new RecordingDeleteAction({});
   const openedSnapshotters: string[] = [];
   const metrics: string[] = [];
+  const cached = (gvr: typeof GVR.restores) => async (namespace: string) => kube.all(gvr).filter((o) => o.metadata.namespace === namespace);
   const reconciler = new DeleteBackupRequestReconciler({
     kube,
+    ...(init.cache ? { cachedRestores: cached(GVR.restores), cachedRequests: cached(GVR.deleteBackupRequests) } : {}),
     log: createSilentLogger(),
     clock,
     getBackupStore: async () => store,
@@ -383,6 +387,29 @@ describe("DeleteBackupRequestReconciler", () => {
     expect(await done).toEqual({ kind: "done" });
     expect(t.kube.peek(GVR.backups, "b1", NS)).toBeUndefined();
     expect(t.request("b1-req")).toBeUndefined();
+  });
+
+  it("reads the restores and the requests from the watch cache when it has one (no LIST), looking at it every 100 ms while a restore's finalizer holds it", async () => {
+    const t = await setup({ cache: true });
+    const lists: string[] = [];
+    const list = t.kube.list.bind(t.kube);
+    t.kube.list = (gvr, options) => (lists.push(gvr.resource), list(gvr, options));
+    t.submit("b1-old");
+    const restores = keepRestoresOnDelete(t.kube);
+    let finished = false;
+    const done = t.reconciler.reconcile(t.submit("b1-req")).then((r) => ((finished = true), r));
+    await until(() => !t.store.restores.has("r1"));
+    await new Promise((r) => setTimeout(r, 5));
+    t.clock.advance(100);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(finished).toBe(false);
+    await restores.release("r1");
+    t.clock.advance(100);
+    expect(await done).toEqual({ kind: "done" });
+    expect(t.kube.peek(GVR.backups, "b1", NS)).toBeUndefined();
+    expect(t.kube.all(GVR.restores).map((r) => r.metadata.name)).toEqual(["r2"]);
+    expect(t.kube.all(GVR.deleteBackupRequests)).toEqual([]);
+    expect(lists).toEqual([]);
   });
 
   it("deletes the Backup after a minute when a deleted restore stays", async () => {

@@ -16,6 +16,7 @@ import {
   type BackupStorageLocation,
   type DeleteBackupRequest,
   type Restore,
+  type UnstructuredItem,
   type VolumeSnapshotLocation,
   type VolumeSnapshotter,
 } from "@velero-ts/plugin-sdk";
@@ -29,6 +30,7 @@ import { realClock, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
 import { invokeDeleteItemActions } from "./delete-item-actions.js";
 import { failedOnAnotherBackupsName, labelSelectorOf, parseKubeTime, patchStatus, scheduleOf, splitKey, validLabelValue } from "./lifecycle-common.js";
+import type { CachedList } from "./runtime/informer.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 /** InProgress/Processed requests older than this are deleted (Velero's deleteBackupRequestMaxAge). */
@@ -58,11 +60,17 @@ export interface DeleteBackupRequestReconcilerOptions {
   isBackupInProgress?: (backup: Backup) => boolean;
   metrics?: DeletionMetrics;
   clock?: Clock;
+  /** The watch cache's Restores of a namespace, read instead of LISTs (to delete a backup's and wait until they are gone). */
+  cachedRestores?: CachedList;
+  /** The watch cache's DeleteBackupRequests of a namespace, read instead of LISTs (the other requests for the same backup). */
+  cachedRequests?: CachedList;
 }
 
 /** How long a deletion waits for the backup's deleted Restores to be gone, and how often it looks (Velero: 1 min, 1 s). */
 const RESTORE_DELETION_WAIT_MS = 60_000;
 const RESTORE_DELETION_POLL_MS = 1_000;
+/** How often the watch cache is looked at instead (no API request: the backup goes soon after its restores). */
+const RESTORE_DELETION_CACHE_POLL_MS = 100;
 
 class Refusal extends Error {}
 
@@ -77,6 +85,8 @@ export class DeleteBackupRequestReconciler implements Reconciler {
   readonly #isBackupInProgress: (backup: Backup) => boolean;
   readonly #metrics: DeletionMetrics | undefined;
   readonly #clock: Clock;
+  readonly #cachedRestores: CachedList | undefined;
+  readonly #cachedRequests: CachedList | undefined;
 
   constructor(options: DeleteBackupRequestReconcilerOptions) {
     this.#kube = options.kube;
@@ -87,6 +97,21 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     this.#isBackupInProgress = options.isBackupInProgress ?? ((b: Backup) => b.status?.phase === "InProgress");
     this.#metrics = options.metrics;
     this.#clock = options.clock ?? realClock;
+    this.#cachedRestores = options.cachedRestores;
+    this.#cachedRequests = options.cachedRequests;
+  }
+
+  /** A namespace's Restores: from the watch cache when there is one, else a LIST. */
+  async #restores(namespace: string | undefined): Promise<{ items: readonly UnstructuredItem[]; cached: boolean }> {
+    const cached = namespace ? await this.#cachedRestores?.(namespace) : undefined;
+    return cached ? { items: cached, cached: true } : { items: (await this.#kube.list(GVR.restores, { namespace })).items, cached: false };
+  }
+
+  /** A namespace's DeleteBackupRequests with the given labels: from the watch cache when there is one, else a LIST. */
+  async #requests(namespace: string | undefined, labels: Record<string, string>): Promise<readonly UnstructuredItem[]> {
+    const cached = namespace ? await this.#cachedRequests?.(namespace) : undefined;
+    if (cached) return cached.filter((r) => Object.entries(labels).every(([k, v]) => r.metadata.labels?.[k] === v));
+    return (await this.#kube.list(GVR.deleteBackupRequests, { namespace, labelSelector: labelSelectorOf(labels) })).items;
   }
 
   /**
@@ -161,10 +186,7 @@ export class DeleteBackupRequestReconciler implements Reconciler {
 
   /** Velero removes older requests for the same backup (by name label) before handling a new one. */
   async #deleteOtherRequests(request: DeleteBackupRequest, log: Logger): Promise<void> {
-    const { items } = await this.#kube.list(GVR.deleteBackupRequests, {
-      namespace: request.metadata.namespace,
-      labelSelector: labelSelectorOf({ [LABELS.backupName]: validLabelValue(request.spec.backupName) }),
-    });
+    const items = await this.#requests(request.metadata.namespace, { [LABELS.backupName]: validLabelValue(request.spec.backupName) });
     for (const other of items) {
       if (other.metadata.name === request.metadata.name) continue;
       await this.#kube.delete(GVR.deleteBackupRequests, other.metadata.name, other.metadata.namespace);
@@ -309,7 +331,7 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     const deleted: string[] = [];
     let restores;
     try {
-      ({ items: restores } = await this.#kube.list(GVR.restores, { namespace: backup.metadata.namespace }));
+      ({ items: restores } = await this.#restores(backup.metadata.namespace));
     } catch (err) {
       log.error({ err }, "error listing restore API objects");
       return { errors, deleted };
@@ -334,7 +356,8 @@ export class DeleteBackupRequestReconciler implements Reconciler {
 
   /**
    * As Velero, the Restores just deleted are waited for (each has a finalizer the restore
-   * controller removes once its files are gone), polling each second for a minute at most, before
+   * controller removes once its files are gone), for a minute at most (looking at the watch cache
+   * every 100 ms, or LISTing each second as Velero polls when there is no cache), before
    * the Backup goes: the finalizer looks the Backup up to find the files' location. Past the
    * minute the deletion goes on, with an error in the server log. (Velero also waits for a
    * Restore it failed to delete, a minute for nothing; that one is not waited for here.)
@@ -344,8 +367,11 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     const deadline = this.#clock.now().getTime() + RESTORE_DELETION_WAIT_MS;
     for (;;) {
       let left: string[];
+      let cached: boolean;
       try {
-        left = (await this.#kube.list(GVR.restores, { namespace: backup.metadata.namespace })).items
+        let items: readonly UnstructuredItem[];
+        ({ items, cached } = await this.#restores(backup.metadata.namespace));
+        left = items
           .filter((r) => (r as unknown as Restore).spec?.backupName === backup.metadata.name && deleted.includes(r.metadata.name))
           .map((r) => r.metadata.name);
       } catch (err) {
@@ -357,16 +383,14 @@ export class DeleteBackupRequestReconciler implements Reconciler {
         log.error({ restores: left }, `Error polling for deletion of restores: still present after ${RESTORE_DELETION_WAIT_MS / 1000}s (their finalizers were not removed)`);
         return;
       }
-      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, RESTORE_DELETION_POLL_MS));
+      const pollMs = cached ? RESTORE_DELETION_CACHE_POLL_MS : RESTORE_DELETION_POLL_MS;
+      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, pollMs));
     }
   }
 
   async #deleteAllRequestsOf(backup: Backup, namespace: string | undefined, log: Logger): Promise<void> {
     try {
-      const { items } = await this.#kube.list(GVR.deleteBackupRequests, {
-        namespace,
-        labelSelector: labelSelectorOf({ [LABELS.backupName]: validLabelValue(backup.metadata.name ?? ""), [LABELS.backupUid]: backup.metadata.uid ?? "" }),
-      });
+      const items = await this.#requests(namespace, { [LABELS.backupName]: validLabelValue(backup.metadata.name ?? ""), [LABELS.backupUid]: backup.metadata.uid ?? "" });
       for (const dbr of items) await this.#kube.delete(GVR.deleteBackupRequests, dbr.metadata.name, dbr.metadata.namespace);
     } catch (err) {
       log.error({ err }, "error deleting the DeleteBackupRequests of the deleted backup");

@@ -14,6 +14,7 @@ import { BackupSyncReconciler } from "./backup-sync-controller.js";
 import { DeleteBackupRequestReconciler, type DeletionMetrics } from "./delete-backup-request-controller.js";
 import { DownloadRequestReconciler } from "./download-request-controller.js";
 import { GarbageCollectionReconciler } from "./gc-controller.js";
+import type { CachedList } from "./runtime/informer.js";
 import type { Reconciler } from "./runtime/types.js";
 import { ScheduleReconciler, type ScheduleMetrics } from "./schedule-controller.js";
 import { ServerStatusRequestReconciler } from "./server-status-request-controller.js";
@@ -35,7 +36,10 @@ export interface LifecycleControllerDeps {
   /** --backup-sync-period (ms) for locations without spec.backupSyncPeriod; default 1m. */
   backupSyncPeriodMs?: number;
   /** The watch cache's Backups of a namespace, read by backup sync instead of a LIST (read only). */
-  cachedBackups?: (namespace: string) => Promise<readonly UnstructuredItem[] | undefined>;
+  cachedBackups?: CachedList;
+  /** The watch cache's Restores and DeleteBackupRequests, read by backup deletion instead of LISTs. */
+  cachedRestores?: CachedList;
+  cachedDeleteBackupRequests?: CachedList;
   /** --schedule-skip-immediately. */
   scheduleSkipImmediately?: boolean;
   /** The backup tracker: true while this server still runs the backup (refuses its deletion). */
@@ -50,7 +54,7 @@ export interface LifecycleControllerDeps {
 export function createLifecycleReconcilers(deps: LifecycleControllerDeps): Reconciler[] {
   const base = { kube: deps.kube, log: deps.logger, clock: deps.clock };
   const all: Reconciler[] = [
-    new ScheduleReconciler({ ...base, skipImmediately: deps.scheduleSkipImmediately, ...(deps.scheduleMetrics ? { metrics: deps.scheduleMetrics } : {}) }),
+    new ScheduleReconciler({ ...base, skipImmediately: deps.scheduleSkipImmediately, ...(deps.scheduleMetrics ? { metrics: deps.scheduleMetrics } : {}), ...(deps.cachedBackups ? { cachedBackups: deps.cachedBackups } : {}) }),
     new GarbageCollectionReconciler({ ...base, frequencyMs: deps.gcFrequencyMs }),
     new DeleteBackupRequestReconciler({
       ...base,
@@ -59,6 +63,8 @@ export function createLifecycleReconcilers(deps: LifecycleControllerDeps): Recon
       credentials: deps.credentials,
       isBackupInProgress: deps.isBackupInProgress,
       metrics: deps.deletionMetrics,
+      ...(deps.cachedRestores ? { cachedRestores: deps.cachedRestores } : {}),
+      ...(deps.cachedDeleteBackupRequests ? { cachedRequests: deps.cachedDeleteBackupRequests } : {}),
     }),
     new BackupSyncReconciler({ ...base, getBackupStore: deps.getBackupStore, defaultSyncPeriodMs: deps.backupSyncPeriodMs, ...(deps.cachedBackups ? { cachedBackups: deps.cachedBackups } : {}) }),
     new DownloadRequestReconciler({ ...base, getBackupStore: deps.getBackupStore }),

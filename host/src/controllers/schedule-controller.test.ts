@@ -16,10 +16,13 @@ function seedSchedule(kube: FakeKubeClient, schedule: UnstructuredItem): void {
   kube.seed(GVR.schedules, schedule);
 }
 
-function setup(options: { skipImmediately?: boolean } = {}) {
+function setup(options: { skipImmediately?: boolean; cache?: boolean } = {}) {
   const clock = new FakeClock(CREATED);
   const kube = new FakeKubeClient();
-  const reconciler = new ScheduleReconciler({ kube, log: createSilentLogger(), clock, ...options });
+  const { cache, ...rest } = options;
+  // the server's watch cache of Backups (read instead of a LIST)
+  const cachedBackups = async (namespace: string) => kube.all(GVR.backups).filter((b) => b.metadata.namespace === namespace);
+  const reconciler = new ScheduleReconciler({ kube, log: createSilentLogger(), clock, ...rest, ...(cache ? { cachedBackups } : {}) });
   const schedule = (name: string) => kube.peek(GVR.schedules, name, NS) as unknown as Schedule;
   const backups = () => kube.all(GVR.backups) as unknown as Backup[];
   return { clock, kube, reconciler, schedule, backups };
@@ -251,15 +254,22 @@ describe("ScheduleReconciler", () => {
     expect(later.schedule("s1").status?.lastSkipped).toBeUndefined();
   });
 
-  it.each([
-    { phase: undefined, blocked: true },
-    { phase: "New", blocked: true },
-    { phase: "InProgress", blocked: true },
-    { phase: "Completed", blocked: false },
-    { phase: "Failed", blocked: false },
-    { phase: "PartiallyFailed", blocked: false },
-  ] as const)("with a previous backup in phase $phase, blocked=$blocked", async ({ phase, blocked }) => {
-    const { kube, reconciler, backups, clock } = setup();
+  it.each(
+    [false, true].flatMap((cache) =>
+      ([
+        { phase: undefined, blocked: true },
+        { phase: "New", blocked: true },
+        { phase: "InProgress", blocked: true },
+        { phase: "Completed", blocked: false },
+        { phase: "Failed", blocked: false },
+        { phase: "PartiallyFailed", blocked: false },
+      ] as const).map((row) => ({ ...row, cache })),
+    ),
+  )("with a previous backup in phase $phase, blocked=$blocked (backups read from the watch cache: $cache)", async ({ phase, blocked, cache }) => {
+    const { kube, reconciler, backups, clock } = setup({ cache });
+    const lists: string[] = [];
+    const list = kube.list.bind(kube);
+    kube.list = (gvr, options) => (lists.push(gvr.resource), list(gvr, options));
     seedSchedule(kube, u(forSchedule(NS, "s1", { schedule: "@every 5s" })));
     kube.seed(GVR.backups, u(forBackup(NS, "s1-20240309095955", { labels: { "velero.io/schedule-name": "s1" }, ...(phase ? { phase } : {}) })));
     clock.advance(6_000);
@@ -270,6 +280,7 @@ describe("ScheduleReconciler", () => {
     } else {
       expect(backups().map((b) => b.metadata.name).sort()).toEqual(["s1-20240309095955", "s1-20240309100006"]);
     }
+    expect(lists).toEqual(cache ? [] : ["backups"]);
   });
 
   it("ignores unfinished backups of other schedules", async () => {

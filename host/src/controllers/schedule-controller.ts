@@ -13,6 +13,7 @@ import { tryParseGoDuration } from "../shared/duration.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
 import { delayUntil, labelSelectorOf, parseKubeTime, patchStatus, splitKey, TIMER_MARGIN_MS } from "./lifecycle-common.js";
+import type { CachedList } from "./runtime/informer.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 /** While a previous backup of the schedule is still New/InProgress, look again this often. */
@@ -27,6 +28,8 @@ export interface ScheduleReconcilerOptions {
   /** Zone for expressions without CRON_TZ= (Velero's server runs in UTC). */
   defaultTimezone?: string;
   metrics?: ScheduleMetrics;
+  /** The watch cache's Backups of a namespace, read instead of a LIST (is a backup of the schedule unfinished?). */
+  cachedBackups?: CachedList;
 }
 
 /** Velero's per-schedule metric series: made when a schedule is seen, removed when it is gone. */
@@ -97,6 +100,7 @@ export class ScheduleReconciler implements Reconciler {
   readonly #skipImmediately: boolean;
   readonly #timezone: string;
   readonly #metrics: ScheduleMetrics | undefined;
+  readonly #cachedBackups: CachedList | undefined;
 
   constructor(options: ScheduleReconcilerOptions) {
     this.#kube = options.kube;
@@ -105,6 +109,11 @@ export class ScheduleReconciler implements Reconciler {
     this.#skipImmediately = options.skipImmediately ?? false;
     this.#timezone = options.defaultTimezone ?? DEFAULT_CRON_TIMEZONE;
     this.#metrics = options.metrics;
+    this.#cachedBackups = options.cachedBackups;
+  }
+
+  forget(key: ObjectKey): void {
+    this.#metrics?.removeSchedule(splitKey(key).name);
   }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
@@ -202,10 +211,12 @@ export class ScheduleReconciler implements Reconciler {
 
   /** Velero does not start a new backup while one from this schedule is New or InProgress. */
   async #hasUnfinishedBackup(schedule: Schedule): Promise<boolean> {
-    const { items } = await this.#kube.list(GVR.backups, {
-      namespace: schedule.metadata.namespace,
-      labelSelector: labelSelectorOf({ [LABELS.scheduleName]: scheduleName(schedule) }),
-    });
+    const namespace = schedule.metadata.namespace;
+    const label = scheduleName(schedule);
+    const cached = namespace ? await this.#cachedBackups?.(namespace) : undefined;
+    const items = cached
+      ? cached.filter((b) => b.metadata.labels?.[LABELS.scheduleName] === label)
+      : (await this.#kube.list(GVR.backups, { namespace, labelSelector: labelSelectorOf({ [LABELS.scheduleName]: label }) })).items;
     return items.some((b) => UNFINISHED_PHASES.has((b as unknown as Backup).status?.phase));
   }
 

@@ -17,7 +17,7 @@ import { createLifecycleReconcilers } from "../controllers/lifecycle.js";
 import { scheduleOf } from "../controllers/lifecycle-common.js";
 import { RestoreReconciler } from "../controllers/restore-controller.js";
 import { RestoreOperationsReconciler, RestoreRunTracker } from "../controllers/restore-operations-controller.js";
-import type { Informer } from "../controllers/runtime/informer.js";
+import { cachedListOf, type Informer } from "../controllers/runtime/informer.js";
 import { ControllerManager } from "../controllers/runtime/manager.js";
 import { ensureRepositoryKey, markInProgressFailed } from "../controllers/startup.js";
 import { disabledControllers } from "./controller-names.js";
@@ -353,7 +353,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     serverVersion: options.serverVersion ?? VELERO_TS_VERSION,
     gcFrequencyMs,
     backupSyncPeriodMs,
-    cachedBackups: cachedBackupsOf(manager.informer(GVR.backups), namespace),
+    cachedBackups: cachedListOf(manager.informer(GVR.backups), namespace),
+    cachedRestores: cachedListOf(manager.informer(GVR.restores), namespace),
+    cachedDeleteBackupRequests: cachedListOf(manager.informer(GVR.deleteBackupRequests), namespace),
     scheduleSkipImmediately: options.scheduleSkipImmediately,
     isBackupInProgress: (b: Backup) => backupReconciler.isRunning(b) || postProcessing.has(b),
     deletionMetrics: metrics,
@@ -462,23 +464,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 const LAST_SUCCESS_DEBOUNCE_MS = 1_000;
 
 /** Per schedule label ("" for ad-hoc backups): the newest completion time of a Completed backup. */
-/**
- * A namespace's Backups as the informer (of the server's namespace) holds them, once it has listed
- * them: the cached objects themselves (read only), not copies; undefined for another namespace.
- */
-function cachedBackupsOf(informer: Informer, informerNamespace: string): (namespace: string) => Promise<readonly UnstructuredItem[] | undefined> {
-  return async (namespace) => {
-    if (namespace !== informerNamespace) return undefined;
-    await informer.hasSynced();
-    const out: UnstructuredItem[] = [];
-    for (const key of informer.keys()) {
-      const backup = informer.peek(key);
-      if (backup && backup.metadata.namespace === namespace) out.push(backup);
-    }
-    return out;
-  };
-}
-
 export function lastSuccessBySchedule(backups: readonly Backup[]): Map<string, Date> {
   const out = new Map<string, Date>();
   for (const b of backups) {

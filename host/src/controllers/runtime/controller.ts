@@ -120,6 +120,13 @@ export class Controller {
       const started = Date.now();
       let outcome: ReconcileOutcome = "done";
       try {
+        const informer = this.#opts.informer;
+        if (informer.synced && !informer.peek(key)) {
+          // deleted (as the watch says): nothing to read afresh, nothing to act on
+          this.reconciler.forget?.(key);
+          this.queue.forget(key);
+          continue;
+        }
         const result: ReconcileResult = await this.reconciler.reconcile(key);
         this.queue.forget(key);
         if (result.kind === "requeue") {

@@ -5,7 +5,7 @@ import { GVR } from "../../kube/gvr.js";
 import { captureLogger, type LogRecord } from "../../testing/capturing-logger.js";
 import { FakeClock } from "../../testing/fake-clock.js";
 import { FakeKubeClient } from "../../testing/fake-kube-client.js";
-import { Informer, MAX_RETRY_MS, SHORT_WATCH_DELAY_MS } from "./informer.js";
+import { Informer, MAX_RETRY_MS, SHORT_WATCH_DELAY_MS, cachedListOf } from "./informer.js";
 
 const forbidden = () =>
   new KubeApiError({ statusCode: 403, reason: "Forbidden", message: 'backups.velero.io is forbidden: User "system:serviceaccount:velero:velero" cannot list resource "backups" in API group "velero.io" in the namespace "velero"' });
@@ -147,3 +147,25 @@ describe("Informer re-list", () => {
     informer.stop();
   });
 });
+
+describe("cachedListOf", () => {
+  it("answers a namespace's objects once the informer has listed, following the watch; undefined for a namespace it does not watch", async () => {
+    const kube = new FakeKubeClient();
+    const backup = (name: string) => ({ apiVersion: "velero.io/v1", kind: "Backup", metadata: { name, namespace: "velero" } });
+    kube.seed(GVR.backups, backup("a"));
+    const informer = informerOf(kube, new FakeClock(), []);
+    const list = cachedListOf(informer, "velero");
+    expect(informer.synced).toBe(false);
+    const first = list("velero");
+    informer.start();
+    expect((await first)?.map((b) => b.metadata.name)).toEqual(["a"]);
+    expect(informer.synced).toBe(true);
+    await kube.create(GVR.backups, backup("b"));
+    await kube.delete(GVR.backups, "a", "velero");
+    await settle();
+    expect((await list("velero"))?.map((b) => b.metadata.name)).toEqual(["b"]);
+    expect(await list("other")).toBeUndefined();
+    informer.stop();
+  });
+});
+

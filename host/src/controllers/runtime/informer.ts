@@ -58,6 +58,7 @@ export class Informer {
   #shortWatches = 0;
   #synced: Promise<void>;
   #markSynced!: () => void;
+  #listed = false;
 
   constructor(options: InformerOptions) {
     this.#opts = options;
@@ -71,6 +72,11 @@ export class Informer {
   /** Resolves after the first successful list. */
   hasSynced(): Promise<void> {
     return this.#synced;
+  }
+
+  /** Whether the first list has succeeded (the cache then holds every object, as of the watch). */
+  get synced(): boolean {
+    return this.#listed;
   }
 
   addHandler(handler: InformerHandler): () => void {
@@ -116,6 +122,7 @@ export class Informer {
       this.#replace(items);
       this.#resourceVersion = resourceVersion;
       this.#failures = 0;
+      this.#listed = true;
       this.#markSynced();
       await this.#watchLoop();
     } catch (err) {
@@ -206,4 +213,25 @@ export class Informer {
       }
     }
   }
+}
+
+/**
+ * A namespace's objects as a resource's watch cache holds them, once it has listed them: for a
+ * reconciler to read instead of a LIST, as Velero's controllers read their informers. The cached
+ * objects themselves (read only), not copies; undefined for a namespace the informer does not
+ * watch (the caller LISTs then).
+ */
+export type CachedList = (namespace: string) => Promise<readonly UnstructuredItem[] | undefined>;
+
+export function cachedListOf(informer: Informer, informerNamespace: string | undefined): CachedList {
+  return async (namespace) => {
+    if (informerNamespace !== undefined && namespace !== informerNamespace) return undefined;
+    await informer.hasSynced();
+    const out: UnstructuredItem[] = [];
+    for (const key of informer.keys()) {
+      const object = informer.peek(key);
+      if (object && object.metadata.namespace === namespace) out.push(object);
+    }
+    return out;
+  };
 }

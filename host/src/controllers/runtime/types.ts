@@ -25,7 +25,14 @@ export interface Reconciler {
    * Whether the object, as an added or updated event (or the cache, at start and at each resync)
    * shows it, is one this reconciler acts on (controller-runtime's predicates: Velero's controllers
    * filter by phase so). Keys of other objects are not enqueued, so an object needs no GET from a
-   * reconciler that would do nothing with it. Deleted events always enqueue. Default: every object.
+   * reconciler that would do nothing with it. A deleted object always reaches forget. Default: every object.
    */
   wants?(object: UnstructuredItem, key: ObjectKey): boolean;
+  /**
+   * Called instead of reconcile when the watch cache no longer holds the key's object (it was
+   * deleted): the reconciler drops what it keeps for the key. A key whose object the cache holds
+   * is reconciled (the reconciler reads the object afresh); one the cache lacks costs no GET, as
+   * controller-runtime's cached reads cost none. An object created again arrives as a new event.
+   */
+  forget?(key: ObjectKey): void;
 }

@@ -160,10 +160,11 @@ export class BackupReconciler implements Reconciler {
   /**
    * Takes up the backups an earlier server left waiting, before the controllers start: those
    * ReadyToStart first, then the Queued ones by the queue position they hold (as Velero's queue
-   * orders them), so a restart keeps their order instead of the watch's (by name).
+   * orders them), so a restart keeps their order instead of the watch's (by name). Reads the
+   * namespace's Backups as given (the watch cache's), or LISTs them.
    */
-  async resumeQueued(): Promise<void> {
-    const { items } = await this.#o.kube.list(GVR.backups, { namespace: this.#o.namespace });
+  async resumeQueued(cached?: readonly UnstructuredItem[]): Promise<void> {
+    const items = cached ?? (await this.#o.kube.list(GVR.backups, { namespace: this.#o.namespace })).items;
     const rank = (b: Backup): number => (b.status?.phase === "ReadyToStart" ? 0 : 1);
     const waiting = (items as unknown as Backup[])
       .filter((b) => b.status?.phase === "Queued" || b.status?.phase === "ReadyToStart")

@@ -42,6 +42,23 @@ describe("markInProgressFailed (the server's start)", () => {
     expect(kube.peek<Restore>(GVR.restores, "r-done", "velero")?.status?.phase).toBe("Completed");
   });
 
+  it("reads the objects from the server's watch cache when given one: no LIST, and the patch is conditional on the cached version", async () => {
+    const kube = new FakeKubeClient();
+    kube.seed(GVR.backups, forBackup("velero", "interrupted").phase("InProgress").build(), forBackup("velero", "moved-on").phase("InProgress").build());
+    kube.seed(GVR.restores, restore("velero", "r-interrupted", "InProgress"));
+    const cache = new Map([GVR.backups, GVR.restores].map((gvr) => [gvr.resource, kube.all(gvr)]));
+    // the CR moved on after the cache saw it: its patch is refused and it is left alone
+    await kube.patch(GVR.backups, "moved-on", "velero", { status: { phase: "Completed" } });
+    const lists: string[] = [];
+    const list = kube.list.bind(kube);
+    kube.list = (gvr, options) => (lists.push(gvr.resource), list(gvr, options));
+    await markInProgressFailed({ kube, namespace: "velero", clock: new FakeClock("2026-11-26T10:00:00Z"), logger: createSilentLogger(), cached: async (gvr) => cache.get(gvr.resource) });
+    expect(lists).toEqual([]);
+    expect(kube.peek<Backup>(GVR.backups, "interrupted", "velero")?.status?.phase).toBe("Failed");
+    expect(kube.peek<Restore>(GVR.restores, "r-interrupted", "velero")?.status?.phase).toBe("Failed");
+    expect(kube.peek<Backup>(GVR.backups, "moved-on", "velero")?.status?.phase).toBe("Completed");
+  });
+
   it("takes the bucket's status for a backup whose files were all uploaded before the server died (the bucket said Completed, the CR InProgress)", async () => {
     const kube = new FakeKubeClient();
     kube.seed(

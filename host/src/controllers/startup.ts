@@ -4,9 +4,9 @@
  * being run by a server that is gone, so it is marked Failed with Velero's reason. Only then: an
  * InProgress one that appears later (synced from a bucket, say) is left as it is, as in Velero.
  */
-import { getErrorMessage, type Backup } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, type Backup, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../kube/gvr.js";
-import type { KubeClient } from "../kube/client.js";
+import type { GroupVersionResource, KubeClient } from "../kube/client.js";
 import { isAlreadyExists, isConflict } from "../kube/errors.js";
 import { toKubeTime, type Clock } from "../shared/clock.js";
 import { withDeadline } from "../shared/deadline.js";
@@ -36,6 +36,8 @@ export async function markInProgressFailed(o: {
   logger: Logger;
   storedBackupStatus?: StoredBackupStatus;
   storedStatusWaitMs?: number;
+  /** The namespace's objects of a resource as the server's watch cache holds them (read only); default: a LIST. */
+  cached?: (gvr: GroupVersionResource) => Promise<readonly UnstructuredItem[] | undefined>;
 }): Promise<void> {
   for (const [gvr, kind] of [
     [GVR.backups, "backup"],
@@ -43,7 +45,7 @@ export async function markInProgressFailed(o: {
   ] as const) {
     let items;
     try {
-      items = (await o.kube.list(gvr, { namespace: o.namespace })).items;
+      items = (await o.cached?.(gvr)) ?? (await o.kube.list(gvr, { namespace: o.namespace })).items;
     } catch (err) {
       o.logger.error({ err: getErrorMessage(err) }, `failed to list ${kind}s`);
       continue;

@@ -22,7 +22,7 @@ import { ControllerManager } from "../controllers/runtime/manager.js";
 import { ensureRepositoryKey, markInProgressFailed } from "../controllers/startup.js";
 import { disabledControllers } from "./controller-names.js";
 import { checkNamespaceExists, checkVeleroResourcesPatiently, CRD_PATIENCE_MS, warnUnusedInstallCredentials } from "./crd-check.js";
-import type { KubeClient } from "../kube/client.js";
+import type { GroupVersionResource, KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import { createKubeClient, HttpKubeClient, kubeUserAgent } from "../kube/http-kube-client.js";
 import { isInClusterConfig } from "../kube/kube-config.js";
@@ -369,12 +369,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // what a server killed earlier left in $TMPDIR (its tarballs, a restore's extracted items)
   const removedScratch = await removeStaleScratch();
   if (removedScratch.length > 0) log.info({ directories: removedScratch.join(",") }, "removed scratch directories of velero-ts processes that no longer run");
+  // The watches start (their first lists fill the caches the start-up work below reads); the
+  // controllers after it.
+  await manager.startInformers();
+  const cached = (gvr: GroupVersionResource) => cachedListOf(manager.informer(gvr), namespace)(namespace);
   // As Velero: whatever an earlier server left InProgress is Failed before the controllers start.
   await markInProgressFailed({
     kube,
     namespace,
     clock,
     logger: log,
+    cached,
     storedBackupStatus: async (backup) => {
       const location = (await kube.get(GVR.backupStorageLocations, backup.spec.storageLocation ?? "", namespace)) as unknown as BackupStorageLocation | undefined;
       if (!location) return undefined;
@@ -395,7 +400,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   );
   log.info("Starting controllers");
   if (!disabled.has("backup")) {
-    await backupReconciler.resumeQueued().catch((err: unknown) => log.error({ err: getErrorMessage(err) }, "error taking up the backups queued by an earlier server; they start as the watch finds them"));
+    await backupReconciler.resumeQueued(await cached(GVR.backups)).catch((err: unknown) => log.error({ err: getErrorMessage(err) }, "error taking up the backups queued by an earlier server; they start as the watch finds them"));
   }
   await manager.start();
   // velero_backup_total / velero_restore_total follow the informer caches (no extra LISTs). As in

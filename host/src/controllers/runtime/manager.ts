@@ -25,6 +25,7 @@ export class ControllerManager {
   readonly #informers = new Map<string, Informer>();
   readonly #controllers: Controller[] = [];
   #started = false;
+  #informersStarted = false;
 
   constructor(options: ControllerManagerOptions) {
     this.#opts = options;
@@ -43,7 +44,7 @@ export class ControllerManager {
         logger: this.#opts.logger,
       });
       this.#informers.set(key, informer);
-      if (this.#started) informer.start();
+      if (this.#informersStarted) informer.start();
     }
     return informer;
   }
@@ -66,11 +67,20 @@ export class ControllerManager {
     return this.#controllers;
   }
 
-  /** Starts informers, waits for their first list, then starts the workers. */
-  async start(): Promise<void> {
-    this.#started = true;
+  /**
+   * Starts the informers and waits for their first list: the caches then hold every object (what
+   * the server does once before its controllers run reads them instead of LISTing again).
+   */
+  async startInformers(): Promise<void> {
+    this.#informersStarted = true;
     for (const informer of this.#informers.values()) informer.start();
     await Promise.all([...this.#informers.values()].map((i) => i.hasSynced()));
+  }
+
+  /** Starts informers (unless started), waits for their first list, then starts the workers. */
+  async start(): Promise<void> {
+    await this.startInformers();
+    this.#started = true;
     for (const c of this.#controllers) c.start();
   }
 

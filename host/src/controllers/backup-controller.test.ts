@@ -641,6 +641,24 @@ describe("BackupStorageLocationReconciler", () => {
     expect(await r.reconcile("velero/default")).toEqual({ kind: "requeue", afterMs: 6_000 });
   });
 
+  it("decides from the watch cache's copy that a validation is not due (its own status patch coming back): no GET; a changed spec there is read afresh and validated", async () => {
+    const t = setup();
+    const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore: t.getBackupStore });
+    const gets: string[] = [];
+    const get = t.kube.get.bind(t.kube);
+    t.kube.get = (gvr, name, namespace) => (gets.push(`${gvr.resource}/${name}`), get(gvr, name, namespace));
+    const cached = () => t.kube.peek(GVR.backupStorageLocations, "default", "velero")!;
+    expect(await r.reconcile("velero/default", cached())).toEqual({ kind: "requeue", afterMs: 60_000 });
+    expect(gets).toEqual(["backupstoragelocations/default"]);
+    t.clock.advance(10_000);
+    expect(await r.reconcile("velero/default", cached())).toEqual({ kind: "requeue", afterMs: 50_000 });
+    expect(gets).toHaveLength(1);
+    await t.kube.patch(GVR.backupStorageLocations, "default", "velero", { spec: { config: { region: "eu-west-1" } } });
+    expect(await r.reconcile("velero/default", cached())).toEqual({ kind: "requeue", afterMs: 60_000 });
+    expect(gets).toHaveLength(2);
+    expect(t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero")?.status?.lastValidationTime).toBe("2024-05-01T10:00:10Z");
+  });
+
   it("validates through the object store: Available, then Unavailable with a message on a stray top-level dir", async () => {
     const t = setup();
     const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore: t.getBackupStore });

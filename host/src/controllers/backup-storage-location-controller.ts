@@ -6,7 +6,7 @@
  * turns the periodic checks off): phase Available/Unavailable, message, lastValidationTime.
  * Validation only reads the bucket, so ReadOnly locations are never written to.
  */
-import { getErrorMessage, type BackupStorageLocation } from "@velero-ts/plugin-sdk";
+import { getErrorMessage, type BackupStorageLocation, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { withDeadline } from "../shared/deadline.js";
 import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
 import type { KubeClient } from "../kube/client.js";
@@ -64,7 +64,24 @@ export class BackupStorageLocationReconciler implements Reconciler {
     this.#validatedSpecs.delete(key);
   }
 
-  async reconcile(key: ObjectKey): Promise<ReconcileResult> {
+  /**
+   * As in Velero, a location this server has not validated yet, or whose spec changed (a bucket
+   * fixed, credentials replaced), is validated at once; otherwise when its frequency says so. A
+   * frequency of 0 turns the periodic checks off. Undefined when it is due now.
+   */
+  #notDue(key: ObjectKey, location: BackupStorageLocation, frequencyMs: number): ReconcileResult | undefined {
+    if (this.#validatedSpecs.get(key) !== JSON.stringify(location.spec)) return undefined;
+    const last = location.status?.lastValidationTime ? Date.parse(location.status.lastValidationTime) : NaN;
+    if (frequencyMs === 0 && !Number.isNaN(last)) return { kind: "done" };
+    const now = this.#clock.now().getTime();
+    if (!Number.isNaN(last) && now - last < frequencyMs && location.status?.phase) return { kind: "requeue", afterMs: frequencyMs - (now - last) };
+    return undefined;
+  }
+
+  async reconcile(key: ObjectKey, cached?: UnstructuredItem): Promise<ReconcileResult> {
+    // the watch cache's copy (its own status patches come back as events) says whether anything is due, with no GET
+    const early = cached ? this.#notDue(key, cached as unknown as BackupStorageLocation, this.#frequency(cached as unknown as BackupStorageLocation, false)) : undefined;
+    if (early) return early;
     const slash = key.indexOf("/");
     const namespace = slash < 0 ? undefined : key.slice(0, slash);
     const name = slash < 0 ? key : key.slice(slash + 1);
@@ -74,19 +91,10 @@ export class BackupStorageLocationReconciler implements Reconciler {
       return { kind: "done" };
     }
     const frequencyMs = this.#frequency(location);
+    const notDue = this.#notDue(key, location, frequencyMs);
+    if (notDue) return notDue;
     const last = location.status?.lastValidationTime ? Date.parse(location.status.lastValidationTime) : NaN;
-    // As in Velero, a location this server has not validated yet, or whose spec changed (a bucket
-    // fixed, credentials replaced), is validated at once; otherwise when its frequency says so. A
-    // frequency of 0 turns the periodic checks off.
-    const spec = JSON.stringify(location.spec);
-    if (this.#validatedSpecs.get(key) === spec) {
-      if (frequencyMs === 0 && !Number.isNaN(last)) return { kind: "done" };
-      const now = this.#clock.now().getTime();
-      if (!Number.isNaN(last) && now - last < frequencyMs && location.status?.phase) {
-        return { kind: "requeue", afterMs: frequencyMs - (now - last) };
-      }
-    }
-    this.#validatedSpecs.set(key, spec);
+    this.#validatedSpecs.set(key, JSON.stringify(location.spec));
     // Only when a location is validated: a second default can only appear by a spec change (its
     // own or another location's), which validates that location at once (not on every event and
     // every requeue, which LISTed all locations each time).
@@ -162,16 +170,16 @@ export class BackupStorageLocationReconciler implements Reconciler {
     if (!defaultFound) this.#log.warn("There is no existing BackupStorageLocation set as default. Please see `velero backup-location -h` for options.");
   }
 
-  /** spec.validationFrequency, else the server's; a negative one means the server's (Velero). */
-  #frequency(location: BackupStorageLocation): number {
+  /** spec.validationFrequency, else the server's; a negative one means the server's (Velero), with a warning unless told not to. */
+  #frequency(location: BackupStorageLocation, warn = true): number {
     const spec = location.spec.validationFrequency;
     if (spec !== undefined && spec !== null && spec !== "") {
       try {
         const ms = parseGoDuration(spec);
         if (ms >= 0) return ms;
-        this.#log.warn({ name: location.metadata.name }, `validationFrequency "${spec}" is negative, using the server default`);
+        if (warn) this.#log.warn({ name: location.metadata.name }, `validationFrequency "${spec}" is negative, using the server default`);
       } catch {
-        this.#log.warn({ name: location.metadata.name }, `invalid validationFrequency "${spec}", using the server default`);
+        if (warn) this.#log.warn({ name: location.metadata.name }, `invalid validationFrequency "${spec}", using the server default`);
       }
     }
     const server = this.#o.defaultValidationFrequencyMs ?? DEFAULT_VALIDATION_FREQUENCY_MS;

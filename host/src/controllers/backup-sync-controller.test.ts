@@ -216,6 +216,21 @@ describe("BackupSyncReconciler", () => {
     expect(t.backup("b1")).toBeDefined();
   });
 
+  it("decides from the watch cache's copy that a sync is not due (the location controller's status patches coming back): no GET", async () => {
+    const t = setup({ syncPeriod: "10s", lastSyncedTime: "2024-03-09T09:59:55Z" });
+    t.store.addBackup(storedBackup("b1"));
+    const gets: string[] = [];
+    const get = t.kube.get.bind(t.kube);
+    t.kube.get = (gvr, name, namespace) => (gets.push(`${gvr.resource}/${name}`), get(gvr, name, namespace));
+    const cached = () => t.kube.peek(GVR.backupStorageLocations, "replica", NS)!;
+    expect(await t.reconciler.reconcile(`${NS}/replica`, cached())).toEqual({ kind: "requeue", afterMs: 5_000 + TIMER_MARGIN_MS });
+    expect(gets).toEqual([]);
+    t.clock.advance(5_001);
+    expect(await t.reconciler.reconcile(`${NS}/replica`, cached())).toEqual({ kind: "requeue", afterMs: 10_000 });
+    expect(gets).toEqual(["backupstoragelocations/replica"]);
+    expect(t.backup("b1")).toBeDefined();
+  });
+
   it("never syncs a location whose backupSyncPeriod is 0", async () => {
     const t = setup({ syncPeriod: "0s" });
     t.store.addBackup(storedBackup("b1"));

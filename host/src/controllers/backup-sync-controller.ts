@@ -87,20 +87,34 @@ export class BackupSyncReconciler implements Reconciler {
     return (await this.#kube.list(GVR.backups, { namespace, ...(labelSelector ? { labelSelector } : {}) })).items;
   }
 
-  async reconcile(key: ObjectKey): Promise<ReconcileResult> {
-    const { namespace, name } = splitKey(key);
-    const location = (await this.#kube.get(GVR.backupStorageLocations, name, namespace)) as unknown as BackupStorageLocation | undefined;
-    if (!location) return { kind: "done" };
-    const log = this.#log.child({ backupLocation: key });
-    const periodMs = this.#syncPeriodMs(location, log);
+  /** Done when syncing is off, a requeue when the next sync is not due yet; undefined when it is due now. */
+  #notDue(location: BackupStorageLocation, periodMs: number): ReconcileResult | undefined {
     if (periodMs === 0) return { kind: "done" };
-
     const now = this.#clock.now();
     const lastSynced = parseKubeTime(location.status?.lastSyncedTime);
     if (lastSynced) {
       const due = new Date(lastSynced.getTime() + periodMs);
       if (now < due) return { kind: "requeue", afterMs: delayUntil(due, now) };
     }
+    return undefined;
+  }
+
+  async reconcile(key: ObjectKey, cached?: UnstructuredItem): Promise<ReconcileResult> {
+    // the watch cache's copy (the location controller's status patches come back as events) says
+    // whether a sync is due, with no GET
+    if (cached) {
+      const location = cached as unknown as BackupStorageLocation;
+      const early = this.#notDue(location, this.#syncPeriodMs(location, undefined));
+      if (early) return early;
+    }
+    const { namespace, name } = splitKey(key);
+    const location = (await this.#kube.get(GVR.backupStorageLocations, name, namespace)) as unknown as BackupStorageLocation | undefined;
+    if (!location) return { kind: "done" };
+    const log = this.#log.child({ backupLocation: key });
+    const periodMs = this.#syncPeriodMs(location, log);
+    const notDue = this.#notDue(location, periodMs);
+    if (notDue) return notDue;
+    const now = this.#clock.now();
     const next: ReconcileResult = { kind: "requeue", afterMs: periodMs };
     if (location.status?.phase !== "Available") {
       // Velero's line, at error level for a location found Unavailable (Velero also logs it for one
@@ -125,16 +139,16 @@ export class BackupSyncReconciler implements Reconciler {
     return next;
   }
 
-  /** spec.backupSyncPeriod, else the server default; a negative or invalid period means the default. */
-  #syncPeriodMs(location: BackupStorageLocation, log: Logger): number {
+  /** spec.backupSyncPeriod, else the server default; a negative or invalid period means the default (said to the log, when given). */
+  #syncPeriodMs(location: BackupStorageLocation, log: Logger | undefined): number {
     const text = location.spec.backupSyncPeriod;
     if (text === undefined || text === null || text === "") return this.#defaultPeriodMs;
     try {
       const ms = parseGoDuration(text);
       if (ms >= 0) return ms;
-      log.warn({ backupSyncPeriod: text }, "backup sync period must be non-negative, using the default");
+      log?.warn({ backupSyncPeriod: text }, "backup sync period must be non-negative, using the default");
     } catch (err) {
-      log.warn({ err, backupSyncPeriod: text }, "invalid backup sync period, using the default");
+      log?.warn({ err, backupSyncPeriod: text }, "invalid backup sync period, using the default");
     }
     return this.#defaultPeriodMs;
   }

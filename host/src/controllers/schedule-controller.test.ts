@@ -283,6 +283,30 @@ describe("ScheduleReconciler", () => {
     expect(lists).toEqual(cache ? [] : ["backups"]);
   });
 
+  it("decides from the watch cache's copy that a valid schedule is not due, or is paused: no GET; due, it is read afresh and backs up", async () => {
+    const { kube, reconciler, backups, clock } = setup();
+    seedSchedule(kube, u(forSchedule(NS, "s1", { schedule: "@every 5s" })));
+    const gets: string[] = [];
+    const get = kube.get.bind(kube);
+    kube.get = (gvr, name, namespace) => (gets.push(`${gvr.resource}/${name}`), get(gvr, name, namespace));
+    const cached = () => kube.peek(GVR.schedules, "s1", NS)!;
+    // new: validated (phase, skipImmediately settled) through a fresh read
+    await reconciler.reconcile(`${NS}/s1`, cached());
+    expect(gets).toEqual(["schedules/s1"]);
+    // its own patch coming back, not due yet
+    expect(await reconciler.reconcile(`${NS}/s1`, cached())).toEqual({ kind: "requeue", afterMs: 5_000 + TIMER_MARGIN_MS });
+    expect(gets).toHaveLength(1);
+    clock.advance(6_000);
+    await reconciler.reconcile(`${NS}/s1`, cached());
+    expect(gets).toEqual(["schedules/s1", "schedules/s1"]);
+    expect(backups().map((b) => b.metadata.name)).toEqual(["s1-20240309100006"]);
+    await kube.patch(GVR.schedules, "s1", NS, { spec: { paused: true } });
+    clock.advance(6_000);
+    expect(await reconciler.reconcile(`${NS}/s1`, cached())).toEqual({ kind: "done" });
+    expect(gets).toHaveLength(2);
+    expect(backups()).toHaveLength(1);
+  });
+
   it("ignores unfinished backups of other schedules", async () => {
     const { kube, reconciler, backups, clock } = setup();
     seedSchedule(kube, u(forSchedule(NS, "s1", { schedule: "@every 5s" })));

@@ -116,7 +116,9 @@ export class ScheduleReconciler implements Reconciler {
     this.#metrics?.removeSchedule(splitKey(key).name);
   }
 
-  async reconcile(key: ObjectKey): Promise<ReconcileResult> {
+  async reconcile(key: ObjectKey, cached?: UnstructuredItem): Promise<ReconcileResult> {
+    const early = cached ? this.#notDue(cached as unknown as Schedule, this.#clock.now()) : undefined;
+    if (early) return early;
     const { namespace, name } = splitKey(key);
     const log = this.#log.child({ schedule: key });
     const schedule = (await this.#kube.get(GVR.schedules, name, namespace)) as unknown as Schedule | undefined;
@@ -157,12 +159,27 @@ export class ScheduleReconciler implements Reconciler {
    * parsed schedule when it is Enabled.
    */
   async #validate(schedule: Schedule, now: Date, log: Logger): Promise<CronSchedule | undefined> {
+    const { parsed, specPatch, statusPatch } = this.#check(schedule, now);
+    if (statusPatch.lastSkipped) schedule.status = { ...schedule.status, lastSkipped: toKubeTime(now) };
+    if (statusPatch.phase) log.info({ phase: statusPatch.phase, errors: statusPatch.validationErrors ?? undefined }, `schedule phase is now ${String(statusPatch.phase)}`);
+    if (Object.keys(specPatch).length > 0) {
+      await this.#kube.patch(GVR.schedules, scheduleName(schedule), schedule.metadata.namespace, { spec: specPatch, status: statusPatch });
+    } else if (Object.keys(statusPatch).length > 0) {
+      await patchStatus(this.#kube, GVR.schedules, schedule, statusPatch);
+    }
+    return parsed;
+  }
+
+  /**
+   * What validating the schedule would patch (skipImmediately settled, the phase and errors), and
+   * its parsed expression when it is valid. Changes nothing.
+   */
+  #check(schedule: Schedule, now: Date): { parsed: CronSchedule | undefined; specPatch: Record<string, unknown>; statusPatch: Record<string, unknown> } {
     const specPatch: Record<string, unknown> = {};
     const statusPatch: Record<string, unknown> = {};
     if (schedule.spec.skipImmediately ?? this.#skipImmediately) {
       specPatch.skipImmediately = false;
       statusPatch.lastSkipped = toKubeTime(now);
-      schedule.status = { ...schedule.status, lastSkipped: toKubeTime(now) };
     }
     // As Velero: an unset skipImmediately is settled at the first look (the server's
     // --schedule-skip-immediately, then false), so a later change of the flag leaves existing
@@ -196,17 +213,24 @@ export class ScheduleReconciler implements Reconciler {
     if (schedule.status?.phase !== phase) {
       statusPatch.phase = phase;
       statusPatch.validationErrors = errors ?? null;
-      log.info({ phase, errors }, `schedule phase is now ${phase}`);
     } else if (errors && JSON.stringify(errors) !== JSON.stringify(schedule.status?.validationErrors)) {
       statusPatch.validationErrors = errors;
     }
+    return { parsed: parsed?.ok && !errors ? parsed.schedule : undefined, specPatch, statusPatch };
+  }
 
-    if (Object.keys(specPatch).length > 0) {
-      await this.#kube.patch(GVR.schedules, scheduleName(schedule), schedule.metadata.namespace, { spec: specPatch, status: statusPatch });
-    } else if (Object.keys(statusPatch).length > 0) {
-      await patchStatus(this.#kube, GVR.schedules, schedule, statusPatch);
-    }
-    return parsed?.ok && !errors ? parsed.schedule : undefined;
+  /**
+   * From the watch cache's copy: a paused schedule, or a valid one with nothing to patch and not
+   * due yet, needs no fresh read (each schedule is looked at every minute); undefined otherwise.
+   */
+  #notDue(schedule: Schedule, now: Date): ReconcileResult | undefined {
+    if (schedule.spec.paused === true) return { kind: "done" };
+    const { parsed, specPatch, statusPatch } = this.#check(schedule, now);
+    if (!parsed || Object.keys(specPatch).length > 0 || Object.keys(statusPatch).length > 0) return undefined;
+    const next = nextRunTime(schedule, parsed);
+    if (!next || now.getTime() > next.getTime()) return undefined;
+    this.#metrics?.initSchedule(scheduleName(schedule));
+    return { kind: "requeue", afterMs: recheckIn(next, now) };
   }
 
   /** Velero does not start a new backup while one from this schedule is New or InProgress. */

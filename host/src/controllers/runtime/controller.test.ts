@@ -128,6 +128,20 @@ describe("Controller", () => {
     expect(t.seen).toContain("velero/late");
     await t.manager.stop();
   });
+  it("hands each reconcile the object as the watch cache holds it", async () => {
+    const given: (string | undefined)[] = [];
+    const t = setup(async () => ({ kind: "done" }));
+    const reconcile = t.controller.reconciler.reconcile.bind(t.controller.reconciler);
+    (t.controller.reconciler as { reconcile: Reconciler["reconcile"] }).reconcile = (key, cached) => (given.push(cached?.metadata.labels?.["v"]), reconcile(key, cached));
+    t.client.seed(GVR.backups, { ...cm("a"), metadata: { ...cm("a").metadata, labels: { v: "1" } } });
+    await t.manager.start();
+    await t.controller.idle();
+    await t.client.patch(GVR.backups, "a", "velero", { metadata: { labels: { v: "2" } } });
+    await t.controller.idle();
+    expect(given).toEqual(["1", "2"]);
+    await t.manager.stop();
+  });
+
   it("costs no reconcile (no GET) for a key whose object the watch cache no longer holds: the reconciler forgets it", async () => {
     const t = setup(async () => ({ kind: "done" }));
     t.client.seed(GVR.backups, cm("a"), cm("b"));

@@ -121,13 +121,14 @@ export class Controller {
       let outcome: ReconcileOutcome = "done";
       try {
         const informer = this.#opts.informer;
-        if (informer.synced && !informer.peek(key)) {
+        const cached = informer.synced ? informer.peek(key) : undefined;
+        if (informer.synced && !cached) {
           // deleted (as the watch says): nothing to read afresh, nothing to act on
           this.reconciler.forget?.(key);
           this.queue.forget(key);
           continue;
         }
-        const result: ReconcileResult = await this.reconciler.reconcile(key);
+        const result: ReconcileResult = await this.reconciler.reconcile(key, cached);
         this.queue.forget(key);
         if (result.kind === "requeue") {
           outcome = "requeue";

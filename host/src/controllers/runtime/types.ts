@@ -15,8 +15,13 @@ export interface Reconciler {
   readonly name: string;
   /** The resource watched; each event enqueues its key. */
   readonly watches: GroupVersionResource;
-  /** Handles one key. Terminal problems go into status and return done; throw only for transient errors. */
-  reconcile(key: ObjectKey): Promise<ReconcileResult>;
+  /**
+   * Handles one key. Terminal problems go into status and return done; throw only for transient
+   * errors. `cached` is the object as the watch cache holds it (read only; it may lag the API
+   * server, never lead it): a reconciler may conclude from it that nothing is due yet (no GET), and
+   * reads the object afresh before it acts.
+   */
+  reconcile(key: ObjectKey, cached?: UnstructuredItem): Promise<ReconcileResult>;
   /** Optional periodic resync of every key (e.g. BSL validation, schedules), in ms. */
   readonly resyncPeriodMs?: number;
   /** Which watch events enqueue their key (controller-runtime's predicates); default every event. */

@@ -795,13 +795,18 @@ describe("BackupStorageLocationReconciler", () => {
     expect((await otherProvider.submit(forBackup("velero", "b1").includedNamespaces("app").build())).status?.phase).toBe("Completed");
   });
 
-  it("keeps a single default location (the newest)", async () => {
+  it.each([false, true])("keeps a single default location (the newest); locations read from the watch cache: %s (then no LIST)", async (cache) => {
     const t = setup();
     t.kube.seed(GVR.backupStorageLocations, forBackupStorageLocation("velero", "newer").default().creationTimestamp("2024-06-01T00:00:00Z").build());
     const old = t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero") as BackupStorageLocation;
     t.kube.seed(GVR.backupStorageLocations, { ...old, metadata: { ...old.metadata, creationTimestamp: "2024-01-01T00:00:00Z" as never } });
-    const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore: t.getBackupStore });
+    const lists: string[] = [];
+    const list = t.kube.list.bind(t.kube);
+    t.kube.list = (gvr, options) => (lists.push(gvr.resource), list(gvr, options));
+    const cachedLocations = async (namespace: string) => t.kube.all(GVR.backupStorageLocations).filter((l) => l.metadata.namespace === namespace);
+    const r = new BackupStorageLocationReconciler({ kube: t.kube, logger: createSilentLogger(), clock: t.clock, getBackupStore: t.getBackupStore, ...(cache ? { cachedLocations } : {}) });
     await r.reconcile("velero/newer");
+    expect(lists).toEqual(cache ? [] : ["backupstoragelocations"]);
     // left out, as Velero's Go struct writes a false default (omitempty)
     expect(t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "default", "velero")?.spec).not.toHaveProperty("default");
     expect(t.kube.peek<BackupStorageLocation>(GVR.backupStorageLocations, "newer", "velero")?.spec.default).toBe(true);

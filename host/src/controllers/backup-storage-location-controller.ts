@@ -15,6 +15,7 @@ import type { BackupStoreGetter } from "../persistence/location.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
 import { redactStorageSecrets, sanitizeStorageError } from "./storage-error.js";
+import type { CachedList } from "./runtime/informer.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 export const DEFAULT_VALIDATION_FREQUENCY_MS = 60_000;
@@ -37,6 +38,8 @@ export interface BackupStorageLocationReconcilerOptions {
    * for ever, so one store that stops answering stops the validation of every location.)
    */
   validationTimeoutMs?: number;
+  /** The watch cache's locations of a namespace, read instead of a LIST at each validation (the single-default check, the summary line). */
+  cachedLocations?: CachedList;
 }
 
 /** Default time limit of one location's validation. */
@@ -189,8 +192,9 @@ export class BackupStorageLocationReconciler implements Reconciler {
   }
 
   /** Keeps the newest default location only; returns the locations as listed, and whether one is default. */
-  async #ensureSingleDefault(namespace: string | undefined): Promise<{ all: BackupStorageLocation[]; defaultFound: boolean }> {
-    const all = (await this.#o.kube.list(GVR.backupStorageLocations, { namespace })).items as unknown as BackupStorageLocation[];
+  async #ensureSingleDefault(namespace: string | undefined): Promise<{ all: readonly BackupStorageLocation[]; defaultFound: boolean }> {
+    const cached = namespace ? await this.#o.cachedLocations?.(namespace) : undefined;
+    const all = (cached ?? (await this.#o.kube.list(GVR.backupStorageLocations, { namespace })).items) as unknown as readonly BackupStorageLocation[];
     const defaults = all.filter((l) => l.spec?.default);
     if (defaults.length > 1) {
       const newest = [...defaults].sort((a, b) => time(b) - time(a) || (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""))[0];

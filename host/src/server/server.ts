@@ -310,6 +310,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         clock,
         defaultValidationFrequencyMs: validationMs,
         metrics,
+        cachedLocations: cachedListOf(manager.informer(GVR.backupStorageLocations), namespace),
       }),
       { concurrency: 2 },
     );

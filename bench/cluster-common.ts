@@ -167,6 +167,8 @@ export async function startFilesystemServer(
   kube: KubeClient,
   velero: string,
   bucketPrefix: string,
+  /** The client the server uses (default: kube, the bench's own). */
+  serverKube: KubeClient = kube,
 ): Promise<{ server: Awaited<ReturnType<typeof startServer>>; bucketRoot: string }> {
   const bucketRoot = await mkdtemp(join(tmpdir(), bucketPrefix));
   await kube.create(GVR.backupStorageLocations, {
@@ -177,7 +179,7 @@ export async function startFilesystemServer(
   } as unknown as UnstructuredItem);
   // A server logs as a deployed one does (info, text; every backup log line too), to a file.
   const logger = createLogger({ level: "info", destination: createWriteStream(`${bucketRoot}.server.log`) });
-  const server = await startServer({ kube, namespace: velero, pluginDir: join(bucketRoot, "none"), metricsAddress: "127.0.0.1:0", logger, storeValidationFrequency: "1m" });
+  const server = await startServer({ kube: serverKube, namespace: velero, pluginDir: join(bucketRoot, "none"), metricsAddress: "127.0.0.1:0", logger, storeValidationFrequency: "1m" });
   for (;;) {
     const bsl = await kube.get(GVR.backupStorageLocations, "default", velero);
     if ((bsl?.status as { phase?: string } | undefined)?.phase === "Available") break;

@@ -8,6 +8,8 @@
 #            above the idle server (needs the test peers, like backup)
 #   restore  the same 10,000 objects restored into an empty cluster through the server vs a tight
 #            CREATE loop (needs the test peers, like backup)
+#   api      the requests the server sends the API server: a start beside 200 Backups and 50 Restores,
+#            a backup, its restore, its deletion, two idle minutes (needs the test peers, like backup)
 #   velero   the backup benchmark's 10,000 objects backed up and restored by real Velero v1.18.1 and by velero-ts,
 #            both to moto S3 (needs the test peers and the real Velero peers of scripts/peers-install.sh)
 # Benchmarks are TypeScript files bundled with esbuild (node_modules stay external) into bench/tmp/
@@ -18,7 +20,7 @@ cd "$ROOT"
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt 22 ]; then source scripts/bootstrap.sh --no-build; fi
 SECTIONS=("$@")
-[ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(plugin backup large restore velero)
+[ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(plugin backup large restore api velero)
 
 run_ts() { # run_ts bench/x.ts: bundle and run one benchmark file
   local src=$1 out=bench/tmp/$(basename "${1%.ts}").mjs
@@ -51,7 +53,8 @@ for section in "${SECTIONS[@]}"; do
     backup) run_cluster_ts backup bench/backup-10k.ts ;;
     large) run_cluster_ts large bench/backup-large.ts ;;
     restore) run_cluster_ts restore bench/restore-10k.ts ;;
+    api) run_cluster_ts api bench/api-load.ts ;;
     velero) run_cluster_ts velero bench/velero-10k.ts ;;
-    *) echo "bench: unknown section '$section' (known: plugin, backup, large, restore, velero)" >&2; exit 2 ;;
+    *) echo "bench: unknown section '$section' (known: plugin, backup, large, restore, api, velero)" >&2; exit 2 ;;
   esac
 done

@@ -343,17 +343,27 @@ describe("DeleteBackupRequestReconciler", () => {
     expect(t.kube.peek(GVR.backups, "b1", NS)).toBeDefined();
   });
 
-  it.each([{ phase: "InProgress" as const }, { phase: "Processed" as const }])("waits, then deletes a day-old $phase request", async ({ phase }) => {
+  it.each([
+    { phase: "InProgress" as const, cache: false },
+    { phase: "Processed" as const, cache: false },
+    { phase: "InProgress" as const, cache: true },
+    { phase: "Processed" as const, cache: true },
+  ])("waits, then deletes a day-old $phase request (given the watch cache's copy: $cache, then no GET while it waits)", async ({ phase, cache }) => {
     const t = await setup();
     const dbr = newDeleteBackupRequest({ metadata: { name: "b1", namespace: NS, uid: "uid-b1" } });
     dbr.metadata.name = "b1-done";
     dbr.metadata.creationTimestamp = "2024-03-09T09:00:00Z" as never;
     dbr.status = { phase };
     t.kube.seed(GVR.deleteBackupRequests, u(dbr));
-    expect(await t.reconciler.reconcile(`${NS}/b1-done`)).toEqual({ kind: "requeue", afterMs: DELETE_BACKUP_REQUEST_MAX_AGE_MS - 3_600_000 });
+    const gets: string[] = [];
+    const get = t.kube.get.bind(t.kube);
+    t.kube.get = (gvr, name, namespace) => (gets.push(`${gvr.resource}/${name}`), get(gvr, name, namespace));
+    const cached = () => (cache ? t.kube.peek(GVR.deleteBackupRequests, "b1-done", NS) : undefined);
+    expect(await t.reconciler.reconcile(`${NS}/b1-done`, cached())).toEqual({ kind: "requeue", afterMs: DELETE_BACKUP_REQUEST_MAX_AGE_MS - 3_600_000 });
+    expect(gets).toEqual(cache ? [] : ["deletebackuprequests/b1-done"]);
     expect(t.store.backups.has("b1")).toBe(true);
     t.clock.advance(DELETE_BACKUP_REQUEST_MAX_AGE_MS);
-    expect(await t.reconciler.reconcile(`${NS}/b1-done`)).toEqual({ kind: "done" });
+    expect(await t.reconciler.reconcile(`${NS}/b1-done`, cached())).toEqual({ kind: "done" });
     expect(t.request("b1-done")).toBeUndefined();
   });
 

@@ -133,7 +133,11 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     }
   }
 
-  async reconcile(key: ObjectKey): Promise<ReconcileResult> {
+  async reconcile(key: ObjectKey, cached?: UnstructuredItem): Promise<ReconcileResult> {
+    // the watch cache's copy of a request already handled (its own patches coming back) says how
+    // long until it expires, with no GET
+    const early = cached ? this.#untilExpiry(cached as unknown as DeleteBackupRequest) : undefined;
+    if (early) return early;
     const { namespace, name } = splitKey(key);
     const request = (await this.#kube.get(GVR.deleteBackupRequests, name, namespace)) as unknown as DeleteBackupRequest | undefined;
     if (!request) return { kind: "done" };
@@ -152,12 +156,20 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     return { kind: "done" };
   }
 
-  /** Velero deletes handled requests a day after their creation. */
-  async #expireOld(request: DeleteBackupRequest): Promise<ReconcileResult> {
+  /** A requeue until a handled (InProgress or Processed) request expires; undefined for one to handle or to delete now. */
+  #untilExpiry(request: DeleteBackupRequest): ReconcileResult | undefined {
+    const phase = request.status?.phase ?? "";
+    if (phase !== "InProgress" && phase !== "Processed") return undefined;
     const now = this.#clock.now();
     const created = parseKubeTime(request.metadata.creationTimestamp) ?? now;
     const age = now.getTime() - created.getTime();
-    if (age < DELETE_BACKUP_REQUEST_MAX_AGE_MS) return { kind: "requeue", afterMs: DELETE_BACKUP_REQUEST_MAX_AGE_MS - age };
+    return age < DELETE_BACKUP_REQUEST_MAX_AGE_MS ? { kind: "requeue", afterMs: DELETE_BACKUP_REQUEST_MAX_AGE_MS - age } : undefined;
+  }
+
+  /** Velero deletes handled requests a day after their creation. */
+  async #expireOld(request: DeleteBackupRequest): Promise<ReconcileResult> {
+    const notYet = this.#untilExpiry(request);
+    if (notYet) return notYet;
     await this.#kube.delete(GVR.deleteBackupRequests, request.metadata.name ?? "", request.metadata.namespace);
     return { kind: "done" };
   }

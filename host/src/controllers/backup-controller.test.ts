@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it, vi } from "vitest";
-import type { Backup, BackupItemActionV2, BackupStorageLocation, VolumeSnapshotter } from "@velero-ts/plugin-sdk";
+import type { Backup, BackupItemActionV2, BackupStorageLocation, UnstructuredItem, VolumeSnapshotter } from "@velero-ts/plugin-sdk";
 import { GVR } from "../kube/gvr.js";
 import { FILESYSTEM_CONFIG, FILESYSTEM_OBJECT_STORE } from "../builtin-plugins/filesystem-object-store.js";
 import { CredentialFileStore } from "../persistence/credentials.js";
@@ -37,6 +37,8 @@ function setup(
     credentialsDir?: string;
     /** Records the config each VolumeSnapshotter is opened with (default: none can be opened). */
     snapshotterConfigs?: Record<string, string>[];
+    /** The server's watch cache of locations (read instead of a LIST and a GET); default none. */
+    cachedLocations?: BackupReconcilerOptions["cachedLocations"];
   } = {},
 ) {
   const kube = new FakeKubeClient();
@@ -85,6 +87,7 @@ function setup(
     ...options.defaults,
     ...(options.wrapBackupper ? { backupper: options.wrapBackupper(new KubernetesBackupper(kube)) } : {}),
     ...(options.credentialsDir ? { credentials: new CredentialFileStore({ kube, namespace: "velero", directory: options.credentialsDir }) } : {}),
+    ...(options.cachedLocations ? { cachedLocations: options.cachedLocations } : {}),
   });
   const submit = async (b: Backup) => {
     await kube.create(GVR.backups, b as never);
@@ -132,6 +135,26 @@ describe("BackupReconciler", () => {
     expect(JSON.parse(t.objects.get("bucket", "backups/b1/velero-backup.json")?.toString() ?? "").status.phase).toBe("Completed");
     expect(gunzipSync(t.objects.get("bucket", "backups/b1/b1-logs.gz") as Buffer).toString()).toContain('msg="Backed up a total of 2 items"');
     expect(t.metrics).toEqual(["attempt:", "success:"]);
+  });
+
+  it("takes the default location from the watch cache when it is Available and writable (no LIST, no GET); a cached copy that is not is read afresh", async () => {
+    for (const stale of [false, true]) {
+      let cache: readonly UnstructuredItem[] = [];
+      const t = setup({ cachedLocations: async () => cache });
+      const location = t.kube.peek(GVR.backupStorageLocations, "default", "velero")!;
+      // a stale copy: the location was Unavailable when the watch last said
+      cache = [stale ? { ...location, status: { phase: "Unavailable" } } : location];
+      const reads: string[] = [];
+      const list = t.kube.list.bind(t.kube);
+      const get = t.kube.get.bind(t.kube);
+      // (the backup itself lists every resource of namespace app: not counted)
+      t.kube.list = (gvr, o) => (o?.namespace === "velero" && reads.push(`list ${gvr.resource}`), list(gvr, o));
+      t.kube.get = (gvr, n, ns) => (ns === "velero" && reads.push(`get ${gvr.resource}`), get(gvr, n, ns));
+      const b = await t.submit(forBackup("velero", "b1").includedNamespaces("app").build());
+      expect(b.status?.phase, `stale: ${stale}`).toBe("Completed");
+      expect(b.spec.storageLocation).toBe("default");
+      expect(reads.filter((r) => r.endsWith("backupstoragelocations")), `stale: ${stale}`).toEqual(stale ? ["get backupstoragelocations"] : []);
+    }
   });
 
   it("does not start a Backup another server took between reading and starting it (the start names the resourceVersion read)", async () => {

@@ -50,6 +50,7 @@ import { patchFinalStatus } from "./final-patch.js";
 import { backoffDelay } from "./runtime/work-queue.js";
 import { keyOf } from "./runtime/informer.js";
 import { BACKUP_EXISTS_IN_STORAGE, scheduleOf, validLabelValue } from "./lifecycle-common.js";
+import type { CachedList } from "./runtime/informer.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 export const DEFAULT_BACKUP_TTL_MS = 720 * 3_600_000;
@@ -115,6 +116,11 @@ export interface BackupReconcilerOptions {
   defaultSnapshotMoveData?: boolean;
   /** --volume-group-snapshot-label-key: for a Backup without spec.volumeGroupSnapshotLabelKey. */
   defaultVolumeGroupSnapshotLabelKey?: string;
+  /**
+   * The watch cache's locations of a namespace: a backup's default and its Available, writable
+   * location are taken from it (no LIST, no GET); anything else is read afresh.
+   */
+  cachedLocations?: CachedList;
 }
 
 interface Prepared {
@@ -671,6 +677,9 @@ export class BackupReconciler implements Reconciler {
     serverVersion.catch(() => undefined);
     excludedNamespaces.catch(() => undefined);
     const resourcePoliciesLoad = loadBackupResourcePolicies(kube, b, ns);
+    const snapshotLookup = this.#snapshotLocations(b, ns);
+    snapshotLookup.catch(() => undefined);
+    const cachedLocations = (await this.#o.cachedLocations?.(ns)) as readonly BackupStorageLocation[] | undefined;
 
     let ttlMs = this.#o.defaultBackupTtlMs ?? DEFAULT_BACKUP_TTL_MS;
     if (b.spec.ttl) {
@@ -705,7 +714,8 @@ export class BackupReconciler implements Reconciler {
     if (!b.spec.storageLocation) {
       b.spec.storageLocation = this.#o.defaultBackupLocation ?? "default";
       try {
-        const all = (await kube.list(GVR.backupStorageLocations, { namespace: ns })).items as unknown as BackupStorageLocation[];
+        const cachedDefault = cachedLocations?.find((l) => l.spec?.default);
+        const all = cachedDefault ? [cachedDefault] : ((await kube.list(GVR.backupStorageLocations, { namespace: ns })).items as unknown as BackupStorageLocation[]);
         const def = all.find((l) => l.spec?.default);
         if (def) b.spec.storageLocation = def.metadata.name;
       } catch {
@@ -716,7 +726,11 @@ export class BackupReconciler implements Reconciler {
     let location: BackupStorageLocation | undefined;
     const locationName: string = b.spec.storageLocation ?? "default";
     try {
-      location = (await kube.get(GVR.backupStorageLocations, locationName, ns)) as BackupStorageLocation | undefined;
+      const cached = cachedLocations?.find((l) => l.metadata.name === locationName);
+      location =
+        cached && cached.status?.phase === "Available" && cached.spec.accessMode !== "ReadOnly"
+          ? structuredClone(cached)
+          : ((await kube.get(GVR.backupStorageLocations, locationName, ns)) as BackupStorageLocation | undefined);
       if (!location) {
         errors.push(
           serverSpecified
@@ -737,7 +751,7 @@ export class BackupReconciler implements Reconciler {
     b.metadata.labels = { ...(b.metadata.labels ?? {}), [LABELS.storageLocation]: validLabelValue(locationName) };
 
     // Volume snapshot locations.
-    const { locations: snapshotLocations, errors: vslErrors } = await this.#snapshotLocations(b, ns);
+    const { locations: snapshotLocations, errors: vslErrors } = await snapshotLookup;
     if (vslErrors.length > 0) errors.push(...vslErrors);
     else b.spec.volumeSnapshotLocations = snapshotLocations.length ? snapshotLocations.map((l) => l.metadata.name ?? "") : undefined;
 

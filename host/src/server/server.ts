@@ -299,6 +299,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     backupLogLevel: options.logLevel,
     metrics,
     features,
+    cachedLocations: cachedListOf(manager.informer(GVR.backupStorageLocations), namespace),
   });
   {
     // As in Velero, the location controller always runs (it is not one --disable-controllers names).

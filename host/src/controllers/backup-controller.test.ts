@@ -164,8 +164,8 @@ describe("BackupReconciler", () => {
     let reads = 0;
     t.kube.get = async (gvr, name, namespace) => {
       const found = await get(gvr, name, namespace);
-      // the run's own read (after the reconcile's): another server watching the namespace starts it right then
-      if (gvr.resource === "backups" && ++reads === 2) {
+      // the read the run starts from (the reconcile's): another server watching the namespace starts it right then
+      if (gvr.resource === "backups" && ++reads === 1) {
         await t.kube.patch(GVR.backups, name, namespace, { status: { phase: "InProgress", startTimestamp: "2024-05-01T09:59:59Z" } });
       }
       return found;

@@ -220,7 +220,7 @@ export class BackupReconciler implements Reconciler {
         this.#namespaceSpecs.set(key, { includes: backup.spec?.includedNamespaces ?? [], excludes: backup.spec?.excludedNamespaces ?? [] });
         // One at a time: nothing to check. Several: through the queue, whose single scheduling
         // pass keeps backups that share a namespace apart.
-        if (this.#concurrency === 1 && this.#running.size === 0 && this.#waiting.length === 0) this.#start(key);
+        if (this.#concurrency === 1 && this.#running.size === 0 && this.#waiting.length === 0) this.#start(key, backup);
         else {
           await this.#enqueueWaiting(key, backup);
           // capacity may be free while what waits ahead of it is blocked by a namespace conflict
@@ -247,8 +247,9 @@ export class BackupReconciler implements Reconciler {
     }
   }
 
-  #start(key: ObjectKey): void {
-    const run = this.#run(key)
+  /** Runs the backup; `read` is the Backup as just read (else it is read afresh). */
+  #start(key: ObjectKey, read?: Backup): void {
+    const run = this.#run(key, read)
       .then(
         () => void this.#retries.delete(key),
         (err: unknown) => this.#retryLater(key, err),
@@ -361,9 +362,10 @@ export class BackupReconciler implements Reconciler {
 
   // ---- one backup ----------------------------------------------------------------------------
 
-  async #run(key: ObjectKey): Promise<void> {
+  async #run(key: ObjectKey, read?: Backup): Promise<void> {
     const [namespace, name] = splitKey(key);
-    const current = (await this.#o.kube.get(GVR.backups, name, namespace)) as Backup | undefined;
+    // (its start patch names the resourceVersion read: a Backup changed since is looked at again)
+    const current = read ?? ((await this.#o.kube.get(GVR.backups, name, namespace)) as Backup | undefined);
     if (!current || !NOT_STARTED.has(current.status?.phase ?? "")) return;
     const log = this.#log.child({ backup: key });
     // Discovery is the engine's first step: refreshed for every backup (a CRD or an aggregated API

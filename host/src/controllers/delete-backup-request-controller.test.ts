@@ -85,8 +85,10 @@ async function setup(
     postProcessing?: boolean;
     /** What opening a VolumeSnapshotter throws. */
     snapshotterError?: Error;
-    /** Restores and requests read from a watch cache (as the server wires it) instead of LISTs. */
+    /** Restores, requests, backups and locations read from a watch cache (as the server wires it) instead of LISTs and GETs. */
     cache?: boolean;
+    /** The cache's locations, when they should differ from the API server's (a stale copy). */
+    staleLocations?: (namespace: string) => Promise<UnstructuredItem[]>;
   } = {},
 ) {
   const tracker = new BackupPostProcessingTracker();
@@ -102,7 +104,9 @@ async function setup(
   const cached = (gvr: typeof GVR.restores) => async (namespace: string) => kube.all(gvr).filter((o) => o.metadata.namespace === namespace);
   const reconciler = new DeleteBackupRequestReconciler({
     kube,
-    ...(init.cache ? { cachedRestores: cached(GVR.restores), cachedRequests: cached(GVR.deleteBackupRequests) } : {}),
+    ...(init.cache
+      ? { cachedRestores: cached(GVR.restores), cachedRequests: cached(GVR.deleteBackupRequests), cachedBackups: cached(GVR.backups), cachedLocations: init.staleLocations ?? cached(GVR.backupStorageLocations) }
+      : {}),
     log: createSilentLogger(),
     clock,
     getBackupStore: async () => store,
@@ -399,11 +403,14 @@ describe("DeleteBackupRequestReconciler", () => {
     expect(t.request("b1-req")).toBeUndefined();
   });
 
-  it("reads the restores and the requests from the watch cache when it has one (no LIST), looking at it every 100 ms while a restore's finalizer holds it", async () => {
+  it("reads the restores, the requests, the backup and its location from the watch cache when it has one (no LIST, no GET of them), looking at it every 100 ms while a restore's finalizer holds it", async () => {
     const t = await setup({ cache: true });
     const lists: string[] = [];
     const list = t.kube.list.bind(t.kube);
     t.kube.list = (gvr, options) => (lists.push(gvr.resource), list(gvr, options));
+    const gets: string[] = [];
+    const get = t.kube.get.bind(t.kube);
+    t.kube.get = (gvr, name, namespace) => (gets.push(gvr.resource), get(gvr, name, namespace));
     t.submit("b1-old");
     const restores = keepRestoresOnDelete(t.kube);
     let finished = false;
@@ -420,6 +427,20 @@ describe("DeleteBackupRequestReconciler", () => {
     expect(t.kube.all(GVR.restores).map((r) => r.metadata.name)).toEqual(["r2"]);
     expect(t.kube.all(GVR.deleteBackupRequests)).toEqual([]);
     expect(lists).toEqual([]);
+    expect(gets.filter((r) => r === "backups" || r === "backupstoragelocations")).toEqual([]);
+  });
+
+  it("reads the location afresh when the cache's copy would refuse the deletion (a stale ReadOnly copy), and deletes", async () => {
+    const t = await setup({
+      cache: true,
+      staleLocations: async () => [u(forLocation(NS, "default", { accessMode: "ReadOnly" }))],
+    });
+    const gets: string[] = [];
+    const get = t.kube.get.bind(t.kube);
+    t.kube.get = (gvr, name, namespace) => (gets.push(gvr.resource), get(gvr, name, namespace));
+    expect(await t.reconciler.reconcile(t.submit())).toEqual({ kind: "done" });
+    expect(gets.filter((r) => r === "backupstoragelocations")).toEqual(["backupstoragelocations"]);
+    expect(t.kube.peek(GVR.backups, "b1", NS)).toBeUndefined();
   });
 
   it("deletes the Backup after a minute when a deleted restore stays", async () => {

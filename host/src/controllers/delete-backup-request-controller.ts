@@ -30,7 +30,7 @@ import { realClock, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
 import { invokeDeleteItemActions } from "./delete-item-actions.js";
 import { failedOnAnotherBackupsName, labelSelectorOf, parseKubeTime, patchStatus, scheduleOf, splitKey, validLabelValue } from "./lifecycle-common.js";
-import type { CachedList } from "./runtime/informer.js";
+import { cachedOrGet, type CachedList } from "./runtime/informer.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 /** InProgress/Processed requests older than this are deleted (Velero's deleteBackupRequestMaxAge). */
@@ -64,6 +64,15 @@ export interface DeleteBackupRequestReconcilerOptions {
   cachedRestores?: CachedList;
   /** The watch cache's DeleteBackupRequests of a namespace, read instead of LISTs (the other requests for the same backup). */
   cachedRequests?: CachedList;
+  /** The watch cache's Backups and locations: the backup and a usable location are taken from them (else read afresh). */
+  cachedBackups?: CachedList;
+  cachedLocations?: CachedList;
+}
+
+/** A location a deletion may go ahead with (a copy saying otherwise is read afresh before refusing). */
+function usableLocation(object: UnstructuredItem): boolean {
+  const location = object as unknown as BackupStorageLocation;
+  return location.status?.phase === "Available" && location.spec.accessMode !== "ReadOnly";
 }
 
 /** How long a deletion waits for the backup's deleted Restores to be gone, and how often it looks (Velero: 1 min, 1 s). */
@@ -87,6 +96,8 @@ export class DeleteBackupRequestReconciler implements Reconciler {
   readonly #clock: Clock;
   readonly #cachedRestores: CachedList | undefined;
   readonly #cachedRequests: CachedList | undefined;
+  readonly #cachedBackups: CachedList | undefined;
+  readonly #cachedLocations: CachedList | undefined;
 
   constructor(options: DeleteBackupRequestReconcilerOptions) {
     this.#kube = options.kube;
@@ -99,6 +110,8 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     this.#clock = options.clock ?? realClock;
     this.#cachedRestores = options.cachedRestores;
     this.#cachedRequests = options.cachedRequests;
+    this.#cachedBackups = options.cachedBackups;
+    this.#cachedLocations = options.cachedLocations;
   }
 
   /** A namespace's Restores: from the watch cache when there is one, else a LIST. */
@@ -181,11 +194,14 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     if (backupName === "") throw new Refusal("spec.backupName is required");
     await this.#deleteOtherRequests(request, log);
 
-    const backup = (await this.#kube.get(GVR.backups, backupName, namespace)) as unknown as Backup | undefined;
+    const backup = (await cachedOrGet(this.#kube, this.#cachedBackups, GVR.backups, backupName, namespace ?? "", (b) => !this.#isBackupInProgress(b as unknown as Backup))) as unknown as
+      | Backup
+      | undefined;
     if (!backup) throw new Refusal("backup not found");
     if (this.#isBackupInProgress(backup)) throw new Refusal("backup is still in progress");
     const locationName = backup.spec.storageLocation ?? "";
-    const location = (await this.#kube.get(GVR.backupStorageLocations, locationName, namespace)) as unknown as BackupStorageLocation | undefined;
+    // a refusal is never made on a cached copy
+    const location = (await cachedOrGet(this.#kube, this.#cachedLocations, GVR.backupStorageLocations, locationName, namespace ?? "", usableLocation)) as unknown as BackupStorageLocation | undefined;
     if (!location) throw new Refusal(`backup storage location ${locationName} not found`);
     if (location.spec.accessMode === "ReadOnly") {
       throw new Refusal(`cannot delete backup because backup storage location ${locationName} is currently in read-only mode`);

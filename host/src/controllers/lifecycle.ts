@@ -40,6 +40,8 @@ export interface LifecycleControllerDeps {
   /** The watch cache's Restores and DeleteBackupRequests, read by backup deletion instead of LISTs. */
   cachedRestores?: CachedList;
   cachedDeleteBackupRequests?: CachedList;
+  /** The watch cache's locations (backup deletion takes a usable one from it). */
+  cachedLocations?: CachedList;
   /** --schedule-skip-immediately. */
   scheduleSkipImmediately?: boolean;
   /** The backup tracker: true while this server still runs the backup (refuses its deletion). */
@@ -65,6 +67,8 @@ export function createLifecycleReconcilers(deps: LifecycleControllerDeps): Recon
       metrics: deps.deletionMetrics,
       ...(deps.cachedRestores ? { cachedRestores: deps.cachedRestores } : {}),
       ...(deps.cachedDeleteBackupRequests ? { cachedRequests: deps.cachedDeleteBackupRequests } : {}),
+      ...(deps.cachedBackups ? { cachedBackups: deps.cachedBackups } : {}),
+      ...(deps.cachedLocations ? { cachedLocations: deps.cachedLocations } : {}),
     }),
     new BackupSyncReconciler({ ...base, getBackupStore: deps.getBackupStore, defaultSyncPeriodMs: deps.backupSyncPeriodMs, ...(deps.cachedBackups ? { cachedBackups: deps.cachedBackups } : {}) }),
     new DownloadRequestReconciler({ ...base, getBackupStore: deps.getBackupStore }),

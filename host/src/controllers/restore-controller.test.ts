@@ -457,6 +457,26 @@ describe("RestoreReconciler deletion", () => {
     expect(r.metadata.finalizers).toEqual([]);
   });
 
+  it("takes the backup and its Available location from the watch cache (no GET of them); a cached location that is not Available is read afresh", async () => {
+    for (const stale of [false, true]) {
+      let h: Harness | undefined;
+      const cached = (gvr: typeof GVR.backups) => async (namespace: string) => h!.kube.all(gvr).filter((o) => o.metadata.namespace === namespace);
+      const staleLocations = async () => [u(forLocation(NS, "default", { phase: "Unavailable" }))];
+      h = await harness({ cachedBackups: cached(GVR.backups), cachedLocations: stale ? staleLocations : cached(GVR.backupStorageLocations) });
+      h.kube.seed(GVR.backupStorageLocations, u(forLocation(NS, "default", {})));
+      const gets: string[] = [];
+      const get = h.kube.get.bind(h.kube);
+      h.kube.get = (gvr, name, namespace) => (gets.push(gvr.resource), get(gvr, name, namespace));
+      const restore = forRestore("r1", { backupName: "b1" }, { phase: "Completed" });
+      restore.metadata.finalizers = [RESTORE_FINALIZER];
+      restore.metadata.deletionTimestamp = "2024-05-01T00:00:00Z";
+      const r = await submit(h, restore);
+      expect(h.store.calls, `stale: ${stale}`).toContain("deleteRestore(r1)");
+      expect(r.metadata.finalizers).toEqual([]);
+      expect(gets.filter((g) => g === "backups" || g === "backupstoragelocations"), `stale: ${stale}`).toEqual(stale ? ["backupstoragelocations"] : []);
+    }
+  });
+
   it("keeps the files of a restore whose backup is gone and says so with Velero's error line, then removes its finalizer", async () => {
     const records: LogRecord[] = [];
     const h = await harness({ log: captureLogger(records) });

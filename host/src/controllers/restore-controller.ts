@@ -41,6 +41,7 @@ import type { FeatureFlags } from "../shared/features.js";
 import { getErrorMessage } from "@velero-ts/plugin-sdk";
 import type { Logger, LogLevel } from "../shared/logging.js";
 import { parseKubeTime, splitKey } from "./lifecycle-common.js";
+import { cachedOrGet, type CachedList } from "./runtime/informer.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 import { DEFAULT_ITEM_OPERATION_TIMEOUT } from "./operation-progress.js";
 import {
@@ -62,6 +63,9 @@ export interface RestoreReconcilerOptions {
   /** Velero's namespace. */
   namespace: string;
   log: Logger;
+  /** The watch cache's Backups and locations: a deleted restore's backup and location are taken from them (else read afresh). */
+  cachedBackups?: CachedList;
+  cachedLocations?: CachedList;
   plugins: Pick<PluginManager, "getRestoreItemActions" | "getVolumeSnapshotter" | "withLog">;
   getBackupStore: BackupStoreGetter;
   /** For VolumeSnapshotLocation credentials (written to a file, passed as credentialsFile). */
@@ -695,9 +699,12 @@ export class RestoreReconciler implements Reconciler {
     const finalizers = restore.metadata.finalizers ?? [];
     const backupName = restore.spec.backupName ?? "";
     if (backupName !== "") {
-      const backup = (await this.#kube.get(GVR.backups, backupName, this.#o.namespace)) as unknown as Backup | undefined;
+      // from the watch caches when they hold them (a location that is not Available is read afresh)
+      const backup = (await cachedOrGet(this.#kube, this.#o.cachedBackups, GVR.backups, backupName, this.#o.namespace)) as unknown as Backup | undefined;
       const location = backup
-        ? ((await this.#kube.get(GVR.backupStorageLocations, backup.spec.storageLocation ?? "", this.#o.namespace)) as unknown as BackupStorageLocation | undefined)
+        ? ((await cachedOrGet(this.#kube, this.#o.cachedLocations, GVR.backupStorageLocations, backup.spec.storageLocation ?? "", this.#o.namespace, (l) => (l as unknown as BackupStorageLocation).status?.phase === "Available")) as unknown as
+            | BackupStorageLocation
+            | undefined)
         : undefined;
       // As Velero, an error line says the files stay: the backup (or its location) is gone
       if (!backup) log.error(`got not found error: backups.velero.io "${backupName}" not found, skip deleting the restore files in object storage`);

@@ -274,6 +274,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     firstValidationConfig: { [FILESYSTEM_OBJECT_STORE]: { [FILESYSTEM_CONFIG.createBucket]: "true" } },
   });
   const manager = new ControllerManager({ client: kube, clock, logger, namespace, metrics });
+  // the watch caches the controllers read instead of LISTs and GETs (ADR 0008)
+  const cachedBackups = cachedListOf(manager.informer(GVR.backups), namespace);
+  const cachedLocations = cachedListOf(manager.informer(GVR.backupStorageLocations), namespace);
 
   // the backups this process ran that wait for their plugin operations (Velero's backup tracker)
   const postProcessing = new BackupPostProcessingTracker();
@@ -299,7 +302,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     backupLogLevel: options.logLevel,
     metrics,
     features,
-    cachedLocations: cachedListOf(manager.informer(GVR.backupStorageLocations), namespace),
+    cachedLocations,
   });
   {
     // As in Velero, the location controller always runs (it is not one --disable-controllers names).
@@ -311,7 +314,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         clock,
         defaultValidationFrequencyMs: validationMs,
         metrics,
-        cachedLocations: cachedListOf(manager.informer(GVR.backupStorageLocations), namespace),
+        cachedLocations,
       }),
       { concurrency: 2 },
     );
@@ -326,6 +329,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         kube,
         namespace,
         log: logger,
+        cachedBackups,
+        cachedLocations,
         plugins,
         getBackupStore,
         credentials,
@@ -355,9 +360,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     serverVersion: options.serverVersion ?? VELERO_TS_VERSION,
     gcFrequencyMs,
     backupSyncPeriodMs,
-    cachedBackups: cachedListOf(manager.informer(GVR.backups), namespace),
+    cachedBackups,
     cachedRestores: cachedListOf(manager.informer(GVR.restores), namespace),
     cachedDeleteBackupRequests: cachedListOf(manager.informer(GVR.deleteBackupRequests), namespace),
+    cachedLocations,
     scheduleSkipImmediately: options.scheduleSkipImmediately,
     isBackupInProgress: (b: Backup) => backupReconciler.isRunning(b) || postProcessing.has(b),
     deletionMetrics: metrics,

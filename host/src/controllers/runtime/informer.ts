@@ -235,3 +235,21 @@ export function cachedListOf(informer: Informer, informerNamespace: string | und
     return out;
   };
 }
+
+/**
+ * A namespace's object from the watch cache, as a copy, when the cache holds one that `usable`
+ * accepts; otherwise read afresh (a GET). A cache that has not seen the object yet, or whose copy
+ * would have the caller refuse or skip work, never decides alone.
+ */
+export async function cachedOrGet(
+  client: KubeClient,
+  cached: CachedList | undefined,
+  gvr: GroupVersionResource,
+  name: string,
+  namespace: string,
+  usable: (object: UnstructuredItem) => boolean = () => true,
+): Promise<UnstructuredItem | undefined> {
+  const hit = (await cached?.(namespace))?.find((o) => o.metadata.name === name);
+  if (hit && usable(hit)) return structuredClone(hit);
+  return client.get(gvr, name, namespace);
+}

@@ -20,7 +20,7 @@ import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
 import { buildFixturePlugin } from "../../plugin-protocol/helpers.ts";
-import { motoS3, type RealVeleroServer, startRealVeleroBeside, suffix, waitTerminal } from "./harness.ts";
+import { eventually, motoS3, type RealVeleroServer, startRealVeleroBeside, suffix, waitTerminal } from "./harness.ts";
 
 const SFX = suffix();
 const BUCKET = `vt-stderr-${SFX}`;
@@ -74,13 +74,15 @@ afterAll(async () => {
 
 describe("a TS plugin printing JSON that go-plugin's host cannot parse, under real Velero v1.18.1", () => {
   it("Velero backs up the pod, keeps running, and logs the printed lines as messages", async () => {
+    const logs = (): string => velero?.logTail() ?? "";
+    // (a backup Velero meets before its first validation of the location fails validation)
+    await eventually(`location ${GO_NS}/default to be Available`, async () => ((await kube.get(GVR.backupStorageLocations, "default", GO_NS))?.["status"] as { phase?: string } | undefined)?.phase === "Available", 60_000, logs);
     await kube.create(GVR.backups, {
       apiVersion: "velero.io/v1",
       kind: "Backup",
       metadata: { namespace: GO_NS, name: "loud" },
       spec: { includedNamespaces: [APP], includedResources: ["pods"], snapshotVolumes: false },
     } as unknown as UnstructuredItem);
-    const logs = (): string => velero?.logTail() ?? "";
     const backup = await waitTerminal(kube, GVR.backups, "loud", GO_NS, 120_000, logs);
     const status = backup["status"] as { phase?: string; progress?: { itemsBackedUp?: number } };
     // The fixture's action asks for the pod's PVC too, which does not exist: a warning, not an error.

@@ -87,6 +87,8 @@ async function setup(
     snapshotterError?: Error;
     /** Restores, requests, backups and locations read from a watch cache (as the server wires it) instead of LISTs and GETs. */
     cache?: boolean;
+    /** The cache's requests, when they should differ from the API server's (stale copies). */
+    staleRequests?: (namespace: string) => Promise<UnstructuredItem[]>;
     /** The cache's locations, when they should differ from the API server's (a stale copy). */
     staleLocations?: (namespace: string) => Promise<UnstructuredItem[]>;
   } = {},
@@ -105,7 +107,7 @@ async function setup(
   const reconciler = new DeleteBackupRequestReconciler({
     kube,
     ...(init.cache
-      ? { cachedRestores: cached(GVR.restores), cachedRequests: cached(GVR.deleteBackupRequests), cachedBackups: cached(GVR.backups), cachedLocations: init.staleLocations ?? cached(GVR.backupStorageLocations) }
+      ? { cachedRestores: cached(GVR.restores), cachedRequests: init.staleRequests ?? cached(GVR.deleteBackupRequests), cachedBackups: cached(GVR.backups), cachedLocations: init.staleLocations ?? cached(GVR.backupStorageLocations) }
       : {}),
     log: createSilentLogger(),
     clock,
@@ -428,6 +430,17 @@ describe("DeleteBackupRequestReconciler", () => {
     expect(t.kube.all(GVR.deleteBackupRequests)).toEqual([]);
     expect(lists).toEqual([]);
     expect(gets.filter((r) => r === "backups" || r === "backupstoragelocations")).toEqual([]);
+  });
+
+  it("deletes its own request at the end even when the watch cache has not seen the labels it put on it yet", async () => {
+    let seen: UnstructuredItem[] = [];
+    const t = await setup({ cache: true, staleRequests: async () => seen });
+    const key = t.submit("b1-req");
+    // the cache holds the request as created: without the backup-name and backup-uid labels
+    seen = t.kube.all(GVR.deleteBackupRequests).map((r) => ({ ...r, metadata: { ...r.metadata, labels: {} } }));
+    expect(await t.reconciler.reconcile(key)).toEqual({ kind: "done" });
+    expect(t.kube.peek(GVR.backups, "b1", NS)).toBeUndefined();
+    expect(t.kube.all(GVR.deleteBackupRequests)).toEqual([]);
   });
 
   it("reads the location afresh when the cache's copy would refuse the deletion (a stale ReadOnly copy), and deletes", async () => {

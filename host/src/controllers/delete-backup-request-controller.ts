@@ -278,7 +278,7 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     if (errors.length === 0) this.#metrics?.deletionSuccess(schedule);
     else this.#metrics?.deletionFailure(schedule);
     await patchStatus(this.#kube, GVR.deleteBackupRequests, request, { phase: "Processed", errors: errors.length > 0 ? errors : null });
-    if (errors.length === 0) await this.#deleteAllRequestsOf(backup, request.metadata.namespace, log);
+    if (errors.length === 0) await this.#deleteAllRequestsOf(backup, request, log);
     log.info({ errors }, errors.length === 0 ? "backup deleted" : "backup deletion finished with errors");
   }
 
@@ -416,10 +416,17 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     }
   }
 
-  async #deleteAllRequestsOf(backup: Backup, namespace: string | undefined, log: Logger): Promise<void> {
+  /**
+   * Every request labelled with the backup's name and uid (as Velero's DeleteAllOf by those labels),
+   * this one always among them: the watch cache may not have seen its labels yet.
+   */
+  async #deleteAllRequestsOf(backup: Backup, request: DeleteBackupRequest, log: Logger): Promise<void> {
+    const namespace = request.metadata.namespace;
     try {
-      const items = await this.#requests(namespace, { [LABELS.backupName]: validLabelValue(backup.metadata.name ?? ""), [LABELS.backupUid]: backup.metadata.uid ?? "" });
-      for (const dbr of items) await this.#kube.delete(GVR.deleteBackupRequests, dbr.metadata.name, dbr.metadata.namespace);
+      const labelled = await this.#requests(namespace, { [LABELS.backupName]: validLabelValue(backup.metadata.name ?? ""), [LABELS.backupUid]: backup.metadata.uid ?? "" });
+      const names = new Set([request.metadata.name ?? "", ...labelled.map((r) => r.metadata.name)]);
+      // (a request already gone is no error: delete ignores a 404)
+      for (const name of names) await this.#kube.delete(GVR.deleteBackupRequests, name, namespace);
     } catch (err) {
       log.error({ err }, "error deleting the DeleteBackupRequests of the deleted backup");
     }

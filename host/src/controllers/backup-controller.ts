@@ -49,8 +49,8 @@ import { checkBackupItemOperations, countOperations, type BackupPostProcessingTr
 import { patchFinalStatus } from "./final-patch.js";
 import { backoffDelay } from "./runtime/work-queue.js";
 import { keyOf } from "./runtime/informer.js";
-import { BACKUP_EXISTS_IN_STORAGE, scheduleOf, validLabelValue } from "./lifecycle-common.js";
-import type { CachedList } from "./runtime/informer.js";
+import { BACKUP_EXISTS_IN_STORAGE, isWritableAndAvailable, scheduleOf, validLabelValue } from "./lifecycle-common.js";
+import { cachedOrGet, type CachedList } from "./runtime/informer.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
 export const DEFAULT_BACKUP_TTL_MS = 720 * 3_600_000;
@@ -681,7 +681,6 @@ export class BackupReconciler implements Reconciler {
     const resourcePoliciesLoad = loadBackupResourcePolicies(kube, b, ns);
     const snapshotLookup = this.#snapshotLocations(b, ns);
     snapshotLookup.catch(() => undefined);
-    const cachedLocations = (await this.#o.cachedLocations?.(ns)) as readonly BackupStorageLocation[] | undefined;
 
     let ttlMs = this.#o.defaultBackupTtlMs ?? DEFAULT_BACKUP_TTL_MS;
     if (b.spec.ttl) {
@@ -716,9 +715,9 @@ export class BackupReconciler implements Reconciler {
     if (!b.spec.storageLocation) {
       b.spec.storageLocation = this.#o.defaultBackupLocation ?? "default";
       try {
-        const cachedDefault = cachedLocations?.find((l) => l.spec?.default);
-        const all = cachedDefault ? [cachedDefault] : ((await kube.list(GVR.backupStorageLocations, { namespace: ns })).items as unknown as BackupStorageLocation[]);
-        const def = all.find((l) => l.spec?.default);
+        // the watch cache's default, else (none there yet) the API server's
+        const isDefault = (l: UnstructuredItem): boolean => (l as unknown as BackupStorageLocation).spec?.default === true;
+        const def = (await this.#o.cachedLocations?.(ns))?.find(isDefault) ?? (await kube.list(GVR.backupStorageLocations, { namespace: ns })).items.find(isDefault);
         if (def) b.spec.storageLocation = def.metadata.name;
       } catch {
         // fall back to the server default
@@ -728,11 +727,7 @@ export class BackupReconciler implements Reconciler {
     let location: BackupStorageLocation | undefined;
     const locationName: string = b.spec.storageLocation ?? "default";
     try {
-      const cached = cachedLocations?.find((l) => l.metadata.name === locationName);
-      location =
-        cached && cached.status?.phase === "Available" && cached.spec.accessMode !== "ReadOnly"
-          ? structuredClone(cached)
-          : ((await kube.get(GVR.backupStorageLocations, locationName, ns)) as BackupStorageLocation | undefined);
+      location = (await cachedOrGet(kube, this.#o.cachedLocations, GVR.backupStorageLocations, locationName, ns, isWritableAndAvailable)) as BackupStorageLocation | undefined;
       if (!location) {
         errors.push(
           serverSpecified

@@ -29,7 +29,7 @@ import type { PluginManager } from "../plugins/manager.js";
 import { realClock, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
 import { invokeDeleteItemActions } from "./delete-item-actions.js";
-import { failedOnAnotherBackupsName, labelSelectorOf, parseKubeTime, patchStatus, scheduleOf, splitKey, validLabelValue } from "./lifecycle-common.js";
+import { failedOnAnotherBackupsName, isWritableAndAvailable, labelSelectorOf, parseKubeTime, patchStatus, scheduleOf, splitKey, validLabelValue } from "./lifecycle-common.js";
 import { cachedOrGet, type CachedList } from "./runtime/informer.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
 
@@ -67,12 +67,6 @@ export interface DeleteBackupRequestReconcilerOptions {
   /** The watch cache's Backups and locations: the backup and a usable location are taken from them (else read afresh). */
   cachedBackups?: CachedList;
   cachedLocations?: CachedList;
-}
-
-/** A location a deletion may go ahead with (a copy saying otherwise is read afresh before refusing). */
-function usableLocation(object: UnstructuredItem): boolean {
-  const location = object as unknown as BackupStorageLocation;
-  return location.status?.phase === "Available" && location.spec.accessMode !== "ReadOnly";
 }
 
 /** How long a deletion waits for the backup's deleted Restores to be gone, and how often it looks (Velero: 1 min, 1 s). */
@@ -201,7 +195,7 @@ export class DeleteBackupRequestReconciler implements Reconciler {
     if (this.#isBackupInProgress(backup)) throw new Refusal("backup is still in progress");
     const locationName = backup.spec.storageLocation ?? "";
     // a refusal is never made on a cached copy
-    const location = (await cachedOrGet(this.#kube, this.#cachedLocations, GVR.backupStorageLocations, locationName, namespace ?? "", usableLocation)) as unknown as BackupStorageLocation | undefined;
+    const location = (await cachedOrGet(this.#kube, this.#cachedLocations, GVR.backupStorageLocations, locationName, namespace ?? "", isWritableAndAvailable)) as unknown as BackupStorageLocation | undefined;
     if (!location) throw new Refusal(`backup storage location ${locationName} not found`);
     if (location.spec.accessMode === "ReadOnly") {
       throw new Refusal(`cannot delete backup because backup storage location ${locationName} is currently in read-only mode`);

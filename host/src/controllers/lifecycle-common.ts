@@ -3,7 +3,7 @@
  * server-status requests).
  */
 import { createHash } from "node:crypto";
-import { LABELS, MAX_LABEL_VALUE_LENGTH, type Backup } from "@velero-ts/plugin-sdk";
+import { LABELS, MAX_LABEL_VALUE_LENGTH, type Backup, type BackupStorageLocation, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { GroupVersionResource, KubeClient } from "../kube/client.js";
 
 /**
@@ -32,6 +32,15 @@ export function validLabelValue(value: string): string {
 }
 
 /** "a=b,c=d" for an equality label selector. */
+/**
+ * A location a backup may be written to or deleted from: Available and not ReadOnly (a cached
+ * copy saying otherwise is read afresh before anything is refused on it).
+ */
+export function isWritableAndAvailable(object: UnstructuredItem): boolean {
+  const location = object as unknown as BackupStorageLocation;
+  return location.status?.phase === "Available" && location.spec.accessMode !== "ReadOnly";
+}
+
 export function labelSelectorOf(labels: Record<string, string>): string {
   return Object.entries(labels)
     .map(([k, v]) => `${k}=${v}`)

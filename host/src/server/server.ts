@@ -22,7 +22,7 @@ import { ControllerManager } from "../controllers/runtime/manager.js";
 import { ensureRepositoryKey, markInProgressFailed } from "../controllers/startup.js";
 import { disabledControllers } from "./controller-names.js";
 import { checkNamespaceExists, checkVeleroResourcesPatiently, CRD_PATIENCE_MS, warnUnusedInstallCredentials } from "./crd-check.js";
-import type { GroupVersionResource, KubeClient } from "../kube/client.js";
+import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
 import { createKubeClient, HttpKubeClient, kubeUserAgent } from "../kube/http-kube-client.js";
 import { isInClusterConfig } from "../kube/kube-config.js";
@@ -277,6 +277,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // the watch caches the controllers read instead of LISTs and GETs (ADR 0008)
   const cachedBackups = cachedListOf(manager.informer(GVR.backups), namespace);
   const cachedLocations = cachedListOf(manager.informer(GVR.backupStorageLocations), namespace);
+  const cachedRestores = cachedListOf(manager.informer(GVR.restores), namespace);
 
   // the backups this process ran that wait for their plugin operations (Velero's backup tracker)
   const postProcessing = new BackupPostProcessingTracker();
@@ -361,7 +362,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     gcFrequencyMs,
     backupSyncPeriodMs,
     cachedBackups,
-    cachedRestores: cachedListOf(manager.informer(GVR.restores), namespace),
+    cachedRestores,
     cachedDeleteBackupRequests: cachedListOf(manager.informer(GVR.deleteBackupRequests), namespace),
     cachedLocations,
     scheduleSkipImmediately: options.scheduleSkipImmediately,
@@ -380,14 +381,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // The watches start (their first lists fill the caches the start-up work below reads); the
   // controllers after it.
   await manager.startInformers();
-  const cached = (gvr: GroupVersionResource) => cachedListOf(manager.informer(gvr), namespace)(namespace);
   // As Velero: whatever an earlier server left InProgress is Failed before the controllers start.
   await markInProgressFailed({
     kube,
     namespace,
     clock,
     logger: log,
-    cached,
+    cached: (gvr) => cachedListOf(manager.informer(gvr), namespace)(namespace),
     storedBackupStatus: async (backup) => {
       const location = (await kube.get(GVR.backupStorageLocations, backup.spec.storageLocation ?? "", namespace)) as unknown as BackupStorageLocation | undefined;
       if (!location) return undefined;
@@ -408,7 +408,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   );
   log.info("Starting controllers");
   if (!disabled.has("backup")) {
-    await backupReconciler.resumeQueued(await cached(GVR.backups)).catch((err: unknown) => log.error({ err: getErrorMessage(err) }, "error taking up the backups queued by an earlier server; they start as the watch finds them"));
+    await backupReconciler.resumeQueued(await cachedBackups(namespace)).catch((err: unknown) => log.error({ err: getErrorMessage(err) }, "error taking up the backups queued by an earlier server; they start as the watch finds them"));
   }
   await manager.start();
   // velero_backup_total / velero_restore_total follow the informer caches (no extra LISTs). As in

@@ -480,15 +480,25 @@ class BackupRun {
       const namespaces = gr === "namespaces" ? [] : listed.namespaced ? this.#namespaces.namespacesToList() : [""];
       steps.push({ resource, listed, gr, log, lists: namespaces.flatMap((namespace) => selectors.map((labelSelector) => ({ namespace, labelSelector }))) });
     }
-    const calls = steps.flatMap((step) =>
-      step.lists.map(({ namespace, labelSelector }) => () =>
-        this.#kube.listPages(
-          { group: step.listed.group, version: step.listed.version, resource: step.listed.resource },
-          { namespace: namespace || undefined, labelSelector: labelSelector || undefined, notOlderThan: this.#in.listNotOlderThan },
-        ),
-      ),
+    const lists = steps.flatMap((step) =>
+      step.lists.map(({ namespace, labelSelector }) => ({
+        gvr: { group: step.listed.group, version: step.listed.version, resource: step.listed.resource },
+        options: { namespace: namespace || undefined, labelSelector: labelSelector || undefined },
+      })),
     );
-    const window = new ListWindow(calls, LIST_CONCURRENCY);
+    const window = new ListWindow(
+      lists.map(({ gvr, options }) => () => this.#kube.listPages(gvr, { ...options, notOlderThan: this.#in.listNotOlderThan })),
+      LIST_CONCURRENCY,
+      {
+        maxOpen: LIST_MAX_OPEN,
+        // what held little when last listed (by this server: an earlier backup) is light
+        light: (i) => {
+          const { gvr, options } = lists[i] as (typeof lists)[number];
+          const bytes = this.#kube.lastListBytes?.(gvr, options);
+          return bytes !== undefined && bytes <= LIGHT_LIST_BYTES;
+        },
+      },
+    );
 
     let call = 0;
     // The versions of one resource are consecutive steps (EnableAPIGroupVersions): their items are
@@ -1484,8 +1494,12 @@ function zoneOf(pv: UnstructuredItem): string {
   return gkeZones.join("__");
 }
 
-/** LISTs open at once while collecting (ListWindow). */
+/** LISTs open at once while collecting (ListWindow), but light ones. */
 const LIST_CONCURRENCY = 4;
+/** LISTs open at once, light ones (ListWindow) included. */
+const LIST_MAX_OPEN = 16;
+/** A LIST whose last listing was at most this size is light (it opens beyond the window). */
+const LIGHT_LIST_BYTES = 64 * 1024;
 
 function parseSelector(text: string): LabelSelector | undefined {
   return text ? parseLabelSelector(text) : undefined;

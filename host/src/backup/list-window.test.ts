@@ -72,6 +72,23 @@ describe("ListWindow", () => {
     expect(state.started).toEqual([0, 1, 2, 3]);
   });
 
+  it("opens light LISTs beyond the window, up to maxOpen in all; one that is not light waits for the window", async () => {
+    const { calls, state } = instrumented(20, 1);
+    // LISTs 5 and 12 are not light (unknown or large): neither may open outside the window
+    const window = new ListWindow(calls, 3, { light: (i) => i !== 5 && i !== 12, maxOpen: 8 });
+    for (let t = 0; t < 20; t++) await nextTurn();
+    expect(state.started).toEqual([0, 1, 2, 3, 4]);
+    for await (const page of window.pages(0)) expect(name(page)).toBe("0.0");
+    for await (const page of window.pages(1)) expect(name(page)).toBe("1.0");
+    for await (const page of window.pages(2)) expect(name(page)).toBe("2.0");
+    for (let t = 0; t < 20; t++) await nextTurn();
+    // 5 is within the window now (3..5), and the light ones after it up to maxOpen (3..10)
+    expect(state.started).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const seen: string[] = [];
+    for (let l = 3; l < 20; l++) for await (const page of window.pages(l)) seen.push(name(page));
+    expect(seen).toEqual(Array.from({ length: 17 }, (_, i) => `${i + 3}.0`));
+  });
+
   it("reports a LIST's failure when it is taken, after the pages it did produce; the LISTs after it go on", async () => {
     const { calls } = instrumented(4, 3, (l, p) => (l === 1 && p === 1 ? new Error("list 1 page 1 refused") : l === 2 && p === 0 ? new Error("list 2 refused") : undefined));
     const window = new ListWindow(calls, 2);

@@ -5,6 +5,11 @@
  * LISTs while this process backs up items; a LIST opens only when one before it has been
  * consumed, so at most `window` pages are held ahead of the one being backed up, however large
  * the cluster (never whole resources fetched ahead of the backup).
+ *
+ * Light LISTs (`light`: known to hold little, most of a namespace's resource types hold nothing)
+ * may open beyond the window, up to `maxOpen` in all: a backup of a small namespace makes some
+ * forty LISTs that are each a round trip and nearly no data, and the window would otherwise
+ * have them wait for each other. A LIST that is not light still opens only within the window.
  */
 import type { ListPage } from "../kube/client.js";
 
@@ -17,12 +22,16 @@ interface Opened {
 export class ListWindow {
   readonly #lists: readonly (() => AsyncIterable<ListPage>)[];
   readonly #window: number;
+  readonly #maxOpen: number;
+  readonly #light: (index: number) => boolean;
   readonly #open = new Map<number, Opened>();
   #opened = 0;
 
-  constructor(lists: readonly (() => AsyncIterable<ListPage>)[], window: number) {
+  constructor(lists: readonly (() => AsyncIterable<ListPage>)[], window: number, options: { light?: (index: number) => boolean; maxOpen?: number } = {}) {
     this.#lists = lists;
     this.#window = Math.max(1, window);
+    this.#maxOpen = Math.max(this.#window, options.maxOpen ?? this.#window);
+    this.#light = options.light ?? (() => false);
     this.#fill(0);
   }
 
@@ -60,9 +69,10 @@ export class ListWindow {
     }
   }
 
-  /** Opens the LISTs from `from` up to the window's end. */
+  /** Opens the LISTs from `from` up to the window's end, and the light ones after it up to maxOpen. */
   #fill(from: number): void {
-    while (this.#opened < this.#lists.length && this.#opened < from + this.#window) {
+    while (this.#opened < this.#lists.length && this.#opened < from + this.#maxOpen) {
+      if (this.#opened >= from + this.#window && !this.#light(this.#opened)) break;
       const index = this.#opened++;
       const list = this.#lists[index] as () => AsyncIterable<ListPage>;
       let iterator: AsyncIterator<ListPage>;

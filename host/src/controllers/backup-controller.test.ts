@@ -178,6 +178,31 @@ describe("BackupReconciler", () => {
     expect(t.objects.keys("bucket").filter((k) => k.startsWith("backups/b1/"))).toEqual([]);
   });
 
+  it("starts a backup from the watch cache's copy without reading it again; a copy that lags (the backup already ran) is refused by the start's resourceVersion and read afresh", async () => {
+    const t = setup();
+    await t.kube.create(GVR.backups, forBackup("velero", "b1").includedNamespaces("app").build() as never);
+    const cached = structuredClone(t.kube.peek(GVR.backups, "b1", "velero")) as UnstructuredItem;
+    const get = t.kube.get.bind(t.kube);
+    let backupGets = 0;
+    t.kube.get = (gvr, n, ns) => (gvr.resource === "backups" && backupGets++, get(gvr, n, ns));
+    await t.reconciler.reconcile("velero/b1", cached);
+    await t.reconciler.idle();
+    const done = t.kube.peek<Backup>(GVR.backups, "b1", "velero") as Backup;
+    expect(done.status?.phase).toBe("Completed");
+    // (the one GET: the look after a run, for a Backup created again under its name meanwhile)
+    expect(backupGets).toBe(1);
+    const stored = t.objects.keys("bucket").filter((k) => k.startsWith("backups/b1/")).length;
+    // the watch cache still says New (its events came late): not run again, nothing rewritten
+    backupGets = 0;
+    await t.reconciler.reconcile("velero/b1", cached);
+    await t.reconciler.idle();
+    expect(backupGets).toBeGreaterThan(0);
+    const after = t.kube.peek<Backup>(GVR.backups, "b1", "velero") as Backup;
+    expect(after.metadata.resourceVersion).toBe(done.metadata.resourceVersion);
+    expect(after.status).toEqual(done.status);
+    expect(t.objects.keys("bucket").filter((k) => k.startsWith("backups/b1/")).length).toBe(stored);
+  });
+
   it("hands the engine the Backup's resourceVersion from when its run began, as the lower bound of its LISTs", async () => {
     const seen: (string | undefined)[] = [];
     const t = setup({ wrapBackupper: (engine) => ({ backup: (input) => (seen.push(input.listNotOlderThan), engine.backup(input)), finalize: (input) => engine.finalize(input) }) });

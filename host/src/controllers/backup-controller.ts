@@ -206,9 +206,15 @@ export class BackupReconciler implements Reconciler {
     return Math.max(1, this.#o.concurrency ?? 1);
   }
 
-  async reconcile(key: ObjectKey): Promise<ReconcileResult> {
+  /**
+   * `cached`, the watch cache's copy, is acted on as it is (as Velero's controller reads its
+   * Backup from the cache): a backup is started by a patch conditional on the copy's
+   * resourceVersion (queued likewise), so a copy that lags the API server is refused there and
+   * the Backup is read afresh (#run). Without one (a retry, a look after a run), it is read.
+   */
+  async reconcile(key: ObjectKey, cached?: UnstructuredItem): Promise<ReconcileResult> {
     const [namespace, name] = splitKey(key);
-    const backup = (await this.#o.kube.get(GVR.backups, name, namespace)) as Backup | undefined;
+    const backup = ((cached as Backup | undefined) ?? (await this.#o.kube.get(GVR.backups, name, namespace))) as Backup | undefined;
     if (!backup) return { kind: "done" };
     const phase = backup.status?.phase ?? "";
     switch (phase) {
@@ -525,6 +531,8 @@ export class BackupReconciler implements Reconciler {
       return failBeforeStart(`error checking if backup already exists in object storage: ${getErrorMessage(err)}`);
     }
     let tarballBroken = false;
+    /** The last progress patch: sent while the backup uploads, awaited before the run returns (the final status patch follows it). */
+    let progressFlushed: Promise<void> = Promise.resolve();
     try {
       const tarball = new TarballWriter(tarPath, () => this.#clock.now());
       const progress = new ProgressPatcher(this.#clock, (p) =>
@@ -553,7 +561,8 @@ export class BackupReconciler implements Reconciler {
         if (err instanceof TarballWriteError) tarballBroken = true;
         throw err;
       } finally {
-        await Promise.all([progress.flush(), tarball.close().then(() => (tarballReadable = !tarballBroken))]);
+        progressFlushed = progress.flush();
+        await tarball.close().then(() => (tarballReadable = !tarballBroken));
       }
     } catch (err) {
       fatal.push(getErrorMessage(err));
@@ -622,7 +631,7 @@ export class BackupReconciler implements Reconciler {
           name: b.metadata.name ?? "",
           metadata: b,
           contents: contents ? contents.createReadStream() : Readable.from([]),
-          gzippedLog: await backupLog.gzipped(),
+          gzippedLog: backupLog.gzipped(),
           podVolumeBackups: [],
           volumeSnapshots: output?.volumeSnapshots ?? snapshotsTaken,
           itemOperations: output?.itemOperations ?? [],
@@ -656,6 +665,7 @@ export class BackupReconciler implements Reconciler {
         await contents?.close().catch(() => undefined);
       }
     }
+    await progressFlushed;
     return { backup: b, ran: true };
   }
 

@@ -91,6 +91,12 @@ export interface KubeClient {
    * that expires while the pages are consumed does not fail the list.
    */
   listPages(gvr: GroupVersionResource, options?: ListOptions): AsyncIterable<ListPage>;
+  /**
+   * The size in bytes of the responses of the last complete LIST of `gvr` with these options
+   * (namespace, selectors) this client made; undefined when it has made none it remembers. A hint
+   * for how much a LIST will hold before it is made.
+   */
+  lastListBytes?(gvr: GroupVersionResource, options?: Pick<ListOptions, "namespace" | "labelSelector" | "fieldSelector">): number | undefined;
   create(gvr: GroupVersionResource, object: UnstructuredItem): Promise<UnstructuredItem>;
   /** Replaces the object (optimistic concurrency through metadata.resourceVersion). */
   update(gvr: GroupVersionResource, object: UnstructuredItem): Promise<UnstructuredItem>;

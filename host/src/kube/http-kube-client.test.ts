@@ -535,6 +535,42 @@ describe("HttpKubeClient: LIST pages", () => {
     expect(queries[0]?.get("limit")).toBe("13");
   });
 
+  it("remembers the size of each LIST it made whole, by resource, namespace and selector (lastListBytes): all its pages; not a LIST cut short", async () => {
+    const sizes: number[] = [];
+    const client = await clientOf((req, res) => {
+      const url = new URL(req.url ?? "/", "http://x");
+      res.setHeader("content-type", "application/json");
+      if (url.pathname === "/version") return void res.end(JSON.stringify({ major: "1", minor: "36", gitVersion: "v1.36.3" }));
+      const count = url.pathname.startsWith("/api/v1/namespaces/big/") ? 5 : 0;
+      const after = Number(url.searchParams.get("continue") ?? "0");
+      const page = Array.from({ length: count }, (_, i) => `k${i}`).slice(after, after + 2);
+      const body = JSON.stringify({
+        kind: "ConfigMapList",
+        apiVersion: "v1",
+        metadata: { resourceVersion: "7", ...(after + page.length < count ? { continue: String(after + page.length) } : {}) },
+        items: page.map((name) => ({ metadata: { name, namespace: "big" } })),
+      });
+      sizes.push(body.length);
+      res.end(body);
+    });
+    const drain = async (options: { namespace: string; labelSelector?: string; maxItems?: number }) => {
+      for await (const page of client.listPages(GVR.configMaps, { ...options, limit: 2 })) void page;
+    };
+    expect(client.lastListBytes(GVR.configMaps, { namespace: "big" })).toBeUndefined();
+    await drain({ namespace: "big" });
+    expect(sizes).toHaveLength(3);
+    expect(client.lastListBytes(GVR.configMaps, { namespace: "big" })).toBe(sizes.reduce((a, b) => a + b));
+    sizes.length = 0;
+    await drain({ namespace: "empty" });
+    expect(client.lastListBytes(GVR.configMaps, { namespace: "empty" })).toBe(sizes[0]);
+    // another selector, resource or namespace is another LIST
+    expect(client.lastListBytes(GVR.configMaps, { namespace: "big", labelSelector: "app=x" })).toBeUndefined();
+    expect(client.lastListBytes(GVR.secrets, { namespace: "big" })).toBeUndefined();
+    // a LIST stopped at maxItems says nothing of the whole
+    await drain({ namespace: "big", labelSelector: "app=x", maxItems: 2 });
+    expect(client.lastListBytes(GVR.configMaps, { namespace: "big", labelSelector: "app=x" })).toBeUndefined();
+  });
+
   it("goes on with the token the API server offers when a continue token expires (etcd compacted), listing no key twice", async () => {
     const current = ["a", "b", "c", "d", "e"];
     const { client, queries } = await pagedServer(current, (n) => (n === 1 ? "after:b" : undefined));

@@ -40,6 +40,8 @@ const MAX_LIST_RESTARTS = 3;
 const LIST_PAGE_TARGET_BYTES = 4 * 1024 * 1024;
 /** The first page of a resource whose items' size is not known yet (learnt from its pages). */
 const LIST_FIRST_PAGE_ITEMS = 20;
+/** LISTs whose size lastListBytes remembers (the oldest is forgotten first). */
+const LIST_SIZES_REMEMBERED = 10_000;
 const CONNECT_RETRY_BASE_MS = 250;
 const CONNECT_RETRY_MAX_MS = 4_000;
 
@@ -204,6 +206,8 @@ export class HttpKubeClient implements KubeClient {
   readonly #consistentOnly = new Set<string>();
   /** "group/resource" → the bytes of one of its items in LIST responses, as learnt from its pages. */
   readonly #itemBytes = new Map<string, number>();
+  /** Bytes of the last complete LIST, by listSizeKey. */
+  readonly #listBytes = new Map<string, number>();
   #catchesUp: Promise<boolean> | undefined;
   #auth: { at: number; headers: Promise<Record<string, string>> } | undefined;
   readonly #userAgent: string;
@@ -568,6 +572,18 @@ export class HttpKubeClient implements KubeClient {
     return this.#pages(gvr, options);
   }
 
+  lastListBytes(gvr: GroupVersionResource, options: Pick<ListOptions, "namespace" | "labelSelector" | "fieldSelector"> = {}): number | undefined {
+    return this.#listBytes.get(listSizeKey(gvr, options));
+  }
+
+  #rememberListBytes(gvr: GroupVersionResource, options: ListOptions, bytes: number): void {
+    const key = listSizeKey(gvr, options);
+    // re-inserted, so that the map's order is the order of last use
+    this.#listBytes.delete(key);
+    this.#listBytes.set(key, bytes);
+    if (this.#listBytes.size > LIST_SIZES_REMEMBERED) this.#listBytes.delete(this.#listBytes.keys().next().value as string);
+  }
+
   /**
    * The pages of a LIST, each asked for when the consumer asks for it. A continue token that
    * expires meanwhile (410 Expired: etcd was compacted past the list's resourceVersion, every 5
@@ -599,6 +615,8 @@ export class HttpKubeClient implements KubeClient {
       page = await fetchPage(undefined);
     }
     let handed = 0;
+    /** Bytes of the pages so far (remembered for lastListBytes when the list completes in one go). */
+    let bytes = page.bytes;
     /** The last key handed over (after a restart from the first page, the keys up to it are skipped). */
     let lastKey: string | undefined;
     let skipThrough: string | undefined;
@@ -614,6 +632,7 @@ export class HttpKubeClient implements KubeClient {
       const last = items.at(-1);
       if (last) lastKey = listKey(last);
       yield { items, resourceVersion: page.resourceVersion };
+      if (cont === undefined && maxItems === undefined && restarts === 0) this.#rememberListBytes(gvr, options, bytes);
       if (cont === undefined || (maxItems !== undefined && handed >= maxItems)) return;
       if (throwWhenExpired) {
         try {
@@ -621,11 +640,13 @@ export class HttpKubeClient implements KubeClient {
         } catch (err) {
           throw isExpired(err) ? new ListExpired(err) : err;
         }
+        bytes += page.bytes;
         continue;
       }
       const result = await this.#continuePage(key, fetchPage, cont);
       if (result.page) {
         page = result.page;
+        bytes += page.bytes;
         continue;
       }
       // Expired without a token to go on with: list again, past what was handed over.
@@ -697,7 +718,7 @@ export class HttpKubeClient implements KubeClient {
       if (!item.apiVersion && page.apiVersion) item.apiVersion = page.apiVersion;
       if (!item.kind && kind) item.kind = kind;
     }
-    return { items, resourceVersion: page.metadata.resourceVersion ?? "", continue: page.metadata.continue || undefined };
+    return { items, resourceVersion: page.metadata.resourceVersion ?? "", continue: page.metadata.continue || undefined, bytes: text.length };
   }
 
   create(gvr: GroupVersionResource, object: UnstructuredItem): Promise<UnstructuredItem> {
@@ -992,6 +1013,13 @@ function requireName(name: string | undefined): void {
 interface RawListPage extends ListPage {
   /** The token for the next page; undefined on the last. */
   continue: string | undefined;
+  /** Length of the response text. */
+  bytes: number;
+}
+
+/** What lastListBytes remembers a LIST by. */
+function listSizeKey(gvr: GroupVersionResource, options: Pick<ListOptions, "namespace" | "labelSelector" | "fieldSelector">): string {
+  return `${gvr.group}/${gvr.version}/${gvr.resource}|${options.namespace ?? ""}|${options.labelSelector ?? ""}|${options.fieldSelector ?? ""}`;
 }
 
 /** An item's place in a LIST: the API server lists by storage key, ".../<namespace>/<name>", in byte order. */

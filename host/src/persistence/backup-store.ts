@@ -42,8 +42,8 @@ export interface BackupUpload {
   contents: Readable;
   /** Plain-text log lines; gzipped by the store. */
   log?: Readable;
-  /** The log already gzipped (instead of `log`). */
-  gzippedLog?: Buffer;
+  /** The log already gzipped, or being gzipped (instead of `log`). */
+  gzippedLog?: Buffer | Promise<Buffer>;
   podVolumeBackups?: unknown[];
   volumeSnapshots?: NativeSnapshotRecord[];
   itemOperations?: unknown[];

@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { forBackup, forBackupStorageLocation, forSecret } from "../testing/builders.js";
 import { FakeKubeClient } from "../testing/fake-kube-client.js";
 import { MemoryObjectStore } from "../testing/in-memory-object-store.js";
@@ -33,15 +33,36 @@ const upload = (name: string) => ({
 });
 
 describe("ObjectBackupStore", () => {
-  it("writes exactly Velero's keys under the prefix: metadata, then the tarball, then the side files (the log alongside)", async () => {
+  it("writes exactly Velero's keys under the prefix", async () => {
     const { objects, store } = newStore("/pre/");
     await store.putBackup(upload("b1"));
     const p = "pre/backups/b1/";
     const sideFiles = ["b1-podvolumebackups.json.gz", "b1-volumesnapshots.json.gz", "b1-itemoperations.json.gz", "b1-resource-list.json.gz", "b1-results.gz", "b1-volumeinfo.json.gz"];
     expect([...objects.puts].sort()).toEqual([p + "b1-logs.gz", p + "velero-backup.json", p + "b1.tar.gz", ...sideFiles.map((f) => p + f)].sort());
-    const done = (key: string) => objects.puts.indexOf(p + key);
-    expect(done("velero-backup.json")).toBeLessThan(done("b1.tar.gz"));
-    for (const f of sideFiles) expect(done(f)).toBeGreaterThan(done("b1.tar.gz"));
+  });
+
+  it("uploads the files at once: none waits for the tarball (nor for a log still being gzipped)", async () => {
+    const { objects, store } = newStore();
+    let releaseTarball!: () => void;
+    const tarballHeld = new Promise<void>((resolve) => (releaseTarball = resolve));
+    let releaseLog!: (b: Buffer) => void;
+    const log = new Promise<Buffer>((resolve) => (releaseLog = resolve));
+    const contents = Readable.from(
+      (async function* () {
+        await tarballHeld;
+        yield Buffer.from("tarball");
+      })(),
+    );
+    const put = store.putBackup({ ...upload("b1"), log: undefined, gzippedLog: log, contents });
+    // every other file is stored while the tarball's body and the log are still to come
+    await vi.waitFor(() => expect(objects.puts.length).toBe(7));
+    expect(objects.puts).not.toContain("backups/b1/b1.tar.gz");
+    expect(objects.puts).not.toContain("backups/b1/b1-logs.gz");
+    releaseTarball();
+    releaseLog(gzipSync("late line\n"));
+    await put;
+    expect(objects.get("bkt", "backups/b1/b1.tar.gz")?.toString()).toBe("tarball");
+    expect(gunzipSync(objects.get("bkt", "backups/b1/b1-logs.gz") as Buffer).toString()).toBe("late line\n");
   });
 
   it("encodes side files as gzip JSON with a trailing newline; empty lists as Velero does (null, [] for operations and volume info)", async () => {
@@ -98,11 +119,18 @@ describe("ObjectBackupStore", () => {
     expect(objects.keys("bkt")).toEqual(["backups/b1/b1-logs.gz"]);
   });
 
-  it("deletes tarball and metadata when a side file fails", async () => {
+  it("deletes what it stored when a side file fails: the log alone is left, as after Velero's failure", async () => {
     const { objects, store } = newStore();
     objects.failPutOn = (k) => k.endsWith("-results.gz");
-    await expect(store.putBackup(upload("b1"))).rejects.toThrow();
-    expect(objects.keys("bkt").some((k) => k.endsWith("velero-backup.json") || k.endsWith(".tar.gz"))).toBe(false);
+    await expect(store.putBackup(upload("b1"))).rejects.toThrow(/results.gz failed/);
+    expect(objects.keys("bkt")).toEqual(["backups/b1/b1-logs.gz"]);
+  });
+
+  it("deletes what it stored when the metadata fails, and throws the metadata's error", async () => {
+    const { objects, store } = newStore();
+    objects.failPutOn = (k) => k.endsWith("velero-backup.json");
+    await expect(store.putBackup(upload("b1"))).rejects.toThrow(/velero-backup.json failed/);
+    expect(objects.keys("bkt")).toEqual(["backups/b1/b1-logs.gz"]);
   });
 
   it("validates top-level directories like IsValid", async () => {

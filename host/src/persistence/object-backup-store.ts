@@ -8,7 +8,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { getErrorMessage, type Backup, type ObjectStore } from "@velero-ts/plugin-sdk";
-import { gzipStreamGo, gzipSyncGo } from "../shared/gzip.js";
+import { gzipGo, gzipStreamGo, gzipSyncGo } from "../shared/gzip.js";
 import { createSilentLogger, type Logger } from "../shared/logging.js";
 import { compareUtf8 } from "../shared/utf8-order.js";
 import type {
@@ -149,24 +149,25 @@ export class ObjectBackupStore implements BackupStore {
     return this.#store.objectExists(this.#bucket, this.layout.backupMetadata(name));
   }
 
+  /**
+   * Uploads a backup's files. Velero's PutBackup writes them one after another (log, metadata,
+   * contents, side files); here they go up at once, so a backup's upload takes about as long as
+   * its tarball's. What a reader can find is what Velero's order allows or its failures leave: a
+   * backup is readable (velero-backup.json with the terminal phase, written by the caller after
+   * this) only once everything here is stored. When the metadata, the contents or a side file
+   * fails, the files stored meanwhile are deleted (Velero deletes the metadata and the contents,
+   * and writes no side file before them) and the first failure is thrown. The log is best effort, as in Velero: a lost log does not change the
+   * backup's outcome.
+   */
   async putBackup(upload: BackupUpload): Promise<void> {
     const b = upload.name;
-    // The log goes up alongside the rest (best effort, as in Velero: a lost log does not change
-    // the backup's outcome); the metadata precedes the contents, and the side files follow them.
-    const logBody = upload.gzippedLog ?? (upload.log ? gzipStreamGo(upload.log) : undefined);
-    const log = logBody
-      ? this.#put(this.layout.backupLog(b), logBody).catch((err: unknown) => {
-          this.#log.error({ backup: b, err: getErrorMessage(err) }, "error uploading log file");
-        })
-      : Promise.resolve();
+    const log = (async () => {
+      const body = upload.gzippedLog ? await upload.gzippedLog : upload.log ? gzipStreamGo(upload.log) : undefined;
+      if (body) await this.#put(this.layout.backupLog(b), body);
+    })().catch((err: unknown) => {
+      this.#log.error({ backup: b, err: getErrorMessage(err) }, "error uploading log file");
+    });
     try {
-      await this.#put(this.layout.backupMetadata(b), Buffer.from(encodeBackupMetadata(upload.metadata)));
-      try {
-        await this.#put(this.layout.backupContents(b), upload.contents);
-      } catch (err) {
-        await this.#deleteQuietly(this.layout.backupMetadata(b));
-        throw err;
-      }
       const sideFiles: [string, unknown][] = [
         [this.layout.podVolumeBackups(b), upload.podVolumeBackups],
         [this.layout.volumeSnapshots(b), upload.volumeSnapshots],
@@ -177,11 +178,17 @@ export class ObjectBackupStore implements BackupStore {
       ];
       // Velero writes these two as [] when empty (its slices are made, not nil); the others as null.
       const emptyLists = new Set([this.layout.itemOperations(b), this.layout.backupVolumeInfo(b)]);
-      const results = await Promise.allSettled(sideFiles.filter(([, value]) => value !== undefined).map(([key, value]) => this.#put(key, gzipJson(value, emptyLists.has(key)))));
+      const puts: [string, () => Promise<void>][] = [
+        [this.layout.backupMetadata(b), () => this.#put(this.layout.backupMetadata(b), Buffer.from(encodeBackupMetadata(upload.metadata)))],
+        [this.layout.backupContents(b), () => this.#put(this.layout.backupContents(b), upload.contents)],
+        // (gzipped on the thread pool: the resource list of a large backup is a few hundred KiB)
+        ...sideFiles.filter(([, value]) => value !== undefined).map(([key, value]): [string, () => Promise<void>] => [key, async () => this.#put(key, await gzipGo(encodeJsonLine(value, emptyLists.has(key))))]),
+      ];
+      const results = await Promise.allSettled(puts.map(([, put]) => put()));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failed) {
-        await this.#deleteQuietly(this.layout.backupContents(b));
-        await this.#deleteQuietly(this.layout.backupMetadata(b));
+        // what went up is deleted: the bucket keeps only the log, as after Velero's failures
+        for (const [i, [key]] of puts.entries()) if (results[i]?.status === "fulfilled") await this.#deleteQuietly(key);
         throw failed.reason;
       }
     } finally {

@@ -1494,7 +1494,7 @@ function zoneOf(pv: UnstructuredItem): string {
   return gkeZones.join("__");
 }
 
-/** LISTs open at once while collecting (ListWindow), but light ones. */
+/** LISTs open at once while collecting (ListWindow), light ones aside. */
 const LIST_CONCURRENCY = 4;
 /** LISTs open at once, light ones (ListWindow) included. */
 const LIST_MAX_OPEN = 16;

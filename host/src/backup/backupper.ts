@@ -144,6 +144,12 @@ export interface BackupInput {
    * written before the backup began is in the backup either way.
    */
   listNotOlderThan?: string;
+  /**
+   * Resolves once the backup is this server's to run (its InProgress patch went through). Until
+   * then the engine only reads (discovery, LISTs): it backs up no item (no action, hook, snapshot
+   * or tarball entry) and reports no progress; a rejection is thrown as it is. Default: started.
+   */
+  started?: Promise<unknown>;
 }
 
 export interface BackupOutput {
@@ -372,10 +378,12 @@ class BackupRun {
     // in, while the next LISTs are already in flight; namespace objects go last, once it is known
     // which ones hold selected items.
     const namespaceItems = await this.#collect(this.#allNamespaces, async (items) => {
+      await this.#in.started;
       this.#total += items.length;
       this.#progress();
       await this.#processItems(items);
     });
+    await this.#in.started;
     this.#total += namespaceItems.length;
     // As Velero: a warning naming the selected namespaces Argo CD manages (it may undo a restore).
     const argoManaged = (await this.#allNamespaces.catch(() => [] as UnstructuredItem[]))
@@ -637,6 +645,7 @@ class BackupRun {
    * (spec.orderedResources) share a block. Each finished block is handed to a block worker.
    */
   async #processItems(items: CollectedItem[]): Promise<void> {
+    await this.#in.started;
     this.#batch = items;
     this.#batchIndex = undefined;
     let block: ItemBlock | undefined;

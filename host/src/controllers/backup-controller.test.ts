@@ -203,6 +203,61 @@ describe("BackupReconciler", () => {
     expect(t.objects.keys("bucket").filter((k) => k.startsWith("backups/b1/")).length).toBe(stored);
   });
 
+  it("reads (discovery, LISTs) while its InProgress patch is on its way, and backs up, reports and uploads nothing before the patch went through; a patch refused drops the run", async () => {
+    for (const refused of [false, true]) {
+      const executed: string[] = [];
+      const recorder: NamedAction<BackupItemActionV2> = {
+        name: "example.io/record",
+        action: {
+          appliesTo: async () => ({ includedNamespaces: [], excludedNamespaces: [], includedResources: ["configmaps"], excludedResources: [], selector: "" }),
+          execute: async (item) => (executed.push(item.metadata.name ?? ""), { item }),
+          progress: async () => ({ completed: true, err: "", nCompleted: 0, nTotal: 0, operationUnits: "", description: "" }),
+          cancel: async () => undefined,
+        },
+      };
+      const t = setup({ actions: [recorder] });
+      await t.kube.create(GVR.backups, forBackup("velero", "b1").includedNamespaces("app").build() as never);
+      const lists: string[] = [];
+      const listPages = t.kube.listPages.bind(t.kube);
+      t.kube.listPages = (gvr, o) => (lists.push(`${gvr.resource} ${o?.namespace ?? ""}`), listPages(gvr, o));
+      const patch = t.kube.patch.bind(t.kube);
+      const patches: unknown[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      t.kube.patch = async (gvr, name, ns, body) => {
+        patches.push(body);
+        if (gvr.resource === "backups" && (body as { status?: { phase?: string } }).status?.phase === "InProgress") {
+          await held;
+          // another server took it meanwhile
+          if (refused) await patch(gvr, name, ns, { status: { phase: "InProgress", startTimestamp: "2024-05-01T09:59:59Z" } });
+        }
+        return patch(gvr, name, ns, body);
+      };
+      await t.reconciler.reconcile("velero/b1");
+      await vi.waitFor(() => expect(lists, `refused: ${refused}`).toContain("configmaps app"));
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      expect(executed).toEqual([]);
+      expect(patches).toHaveLength(1); // the start patch alone: no progress yet
+      expect(t.objects.keys("bucket").filter((k) => k.startsWith("backups/b1/"))).toEqual([]);
+      release();
+      await t.reconciler.idle();
+      const b = t.kube.peek<Backup>(GVR.backups, "b1", "velero") as Backup;
+      if (refused) {
+        // left to the other server: nothing run, reported or uploaded here
+        expect(b.status).toMatchObject({ phase: "InProgress", startTimestamp: "2024-05-01T09:59:59Z" });
+        expect(executed).toEqual([]);
+        expect(t.objects.keys("bucket").filter((k) => k.startsWith("backups/b1/"))).toEqual([]);
+      } else {
+        expect(b.status?.phase).toBe("Completed");
+        expect(executed).toEqual(["cm1"]);
+        // what is stored is the Backup as the start patch left it (its resourceVersion)
+        const stored = JSON.parse(t.objects.get("bucket", "backups/b1/velero-backup.json")?.toString() ?? "{}") as Backup;
+        expect(Number(stored.metadata.resourceVersion)).toBeGreaterThan(1);
+        expect(stored.status?.phase).toBe("Completed");
+      }
+    }
+  });
+
   it("hands the engine the Backup's resourceVersion from when its run began, as the lower bound of its LISTs", async () => {
     const seen: (string | undefined)[] = [];
     const t = setup({ wrapBackupper: (engine) => ({ backup: (input) => (seen.push(input.listNotOlderThan), engine.backup(input)), finalize: (input) => engine.finalize(input) }) });

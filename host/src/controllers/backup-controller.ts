@@ -394,36 +394,64 @@ export class BackupReconciler implements Reconciler {
     // names the resourceVersion read: a Backup changed meanwhile (another server watching this
     // namespace took it, say) is not started twice; it is looked at again.
     const uid = current.metadata.uid;
-    let latest: Backup;
-    try {
-      latest = await this.#patch(current, {
-        metadata: { uid, resourceVersion: current.metadata.resourceVersion, labels: b.metadata.labels, annotations: b.metadata.annotations },
-        spec: b.spec,
-        status: statusPatch,
-      });
-    } catch (err) {
-      if (!isConflict(err)) throw err;
+    const start = this.#patch(current, {
+      metadata: { uid, resourceVersion: current.metadata.resourceVersion, labels: b.metadata.labels, annotations: b.metadata.annotations },
+      spec: b.spec,
+      status: statusPatch,
+    });
+    const changedMeanwhile = (): Promise<void> => {
       log.info("the Backup changed as it was being started (another server watching this namespace may have taken it); looking at it again");
       return this.#run(key);
-    }
+    };
     if (failed) {
+      try {
+        await start;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        return changedMeanwhile();
+      }
       log.info({ validationErrors: prepared.errors }, "backup failed validation");
       this.#o.metrics?.backupValidationFailure(schedule);
       this.#o.metrics?.backupLastStatus(schedule, false);
       return;
     }
-    log.info("backup InProgress");
-    this.#o.metrics?.backupAttempt(schedule);
+    // The run starts reading (discovery, LISTs) while the InProgress patch is on its way; it backs
+    // up nothing, reports no progress and uploads nothing before the patch went through (`started`).
+    let latest: Backup | undefined;
+    const started = start.then((patched) => {
+      latest = patched;
+      log.info("backup InProgress");
+      this.#o.metrics?.backupAttempt(schedule);
+      return patched;
+    });
+    started.catch(() => undefined);
+    // the Backup as the patch will make it, for the run to read meanwhile
+    const starting = { ...structuredClone(b), status: withoutNulls(statusPatch) } as Backup;
+    let outcome: { backup: Backup; ran: boolean } | { error: unknown };
+    try {
+      outcome = await this.#execute(starting, prepared, log, started);
+    } catch (error) {
+      outcome = { error };
+    }
+    const startError = await started.then(
+      () => undefined,
+      (err: unknown) => err ?? new Error("the start patch failed"),
+    );
+    if (startError !== undefined) {
+      if (!isConflict(startError)) throw startError;
+      return changedMeanwhile();
+    }
+    const owned = latest as Backup;
     let final: Backup;
     let ran = false;
-    try {
-      ({ backup: final, ran } = await this.#execute(latest, prepared, log));
-    } catch (err) {
+    if ("error" in outcome) {
       // #execute records what goes wrong inside a backup; this is what it could not even start
       // (no scratch directory, say): the Backup must not stay InProgress.
-      log.error({ err: getErrorMessage(err) }, "backup failed");
-      final = structuredClone(latest);
-      final.status = { ...final.status, phase: "Failed", failureReason: getErrorMessage(err), completionTimestamp: toKubeTime(this.#clock.now()) };
+      log.error({ err: getErrorMessage(outcome.error) }, "backup failed");
+      final = structuredClone(owned);
+      final.status = { ...final.status, phase: "Failed", failureReason: getErrorMessage(outcome.error), completionTimestamp: toKubeTime(this.#clock.now()) };
+    } else {
+      ({ backup: final, ran } = outcome);
     }
     // as Velero's Go struct writes it: zero counters left out (`errors`, `progress.totalItems`...)
     const finalStatus = goBackupStatusMergePatch(final.status as unknown as Record<string, unknown>);
@@ -431,7 +459,7 @@ export class BackupReconciler implements Reconciler {
     if (finalStatus["failureReason"] === undefined) finalStatus["failureReason"] = null;
     const finalPatch = { metadata: { uid }, status: finalStatus };
     // the bucket holds the finished backup already
-    if (!(await patchFinalStatus("Backup", () => this.#patch(latest, finalPatch), { clock: this.#clock, log, stopping: () => this.#closed, ...(this.#o.resourceTimeoutMs ? { retryMs: this.#o.resourceTimeoutMs } : {}) }))) return;
+    if (!(await patchFinalStatus("Backup", () => this.#patch(owned, finalPatch), { clock: this.#clock, log, stopping: () => this.#closed, ...(this.#o.resourceTimeoutMs ? { retryMs: this.#o.resourceTimeoutMs } : {}) }))) return;
     const phase = final.status?.phase as BackupPhase;
     if (phase.startsWith("WaitingForPluginOperations") || phase.startsWith("Finalizing")) this.#o.postProcessing?.keys.add(key);
     log.info({ phase }, `backup ${phase}`);
@@ -476,10 +504,10 @@ export class BackupReconciler implements Reconciler {
   }
 
   /** Runs the engine and uploads; returns the Backup with its terminal status. */
-  async #execute(backup: Backup, prepared: Prepared, log: Logger): Promise<{ backup: Backup; ran: boolean }> {
+  async #execute(backup: Backup, prepared: Prepared, log: Logger, started: Promise<Backup>): Promise<{ backup: Backup; ran: boolean }> {
     const dir = await makeScratchDir("velero-backup-");
     try {
-      return await this.#executeIn(dir, backup, prepared, log);
+      return await this.#executeIn(dir, backup, prepared, log, started);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -489,7 +517,7 @@ export class BackupReconciler implements Reconciler {
    * #execute with `dir`, a scratch directory of its own for the tarball. `ran`: the engine was
    * started (false when the backup failed before anything was written).
    */
-  async #executeIn(dir: string, backup: Backup, prepared: Prepared, log: Logger): Promise<{ backup: Backup; ran: boolean }> {
+  async #executeIn(dir: string, backup: Backup, prepared: Prepared, log: Logger, started: Promise<Backup>): Promise<{ backup: Backup; ran: boolean }> {
     const b = structuredClone(backup);
     b.status ??= {};
     const backupLog = new BackupLogger({ level: this.#o.backupLogLevel ?? "info", tee: log, now: () => this.#clock.now(), compress: true }).child({
@@ -536,7 +564,7 @@ export class BackupReconciler implements Reconciler {
     try {
       const tarball = new TarballWriter(tarPath, () => this.#clock.now());
       const progress = new ProgressPatcher(this.#clock, (p) =>
-        this.#o.kube.patch(GVR.backups, b.metadata.name ?? "", b.metadata.namespace, { metadata: { uid: b.metadata.uid }, status: { progress: p } }).then(() => undefined),
+        started.then(() => this.#o.kube.patch(GVR.backups, b.metadata.name ?? "", b.metadata.namespace, { metadata: { uid: b.metadata.uid }, status: { progress: p } })).then(() => undefined),
       );
       try {
         output = await this.#backupper.backup({
@@ -552,6 +580,7 @@ export class BackupReconciler implements Reconciler {
           now: () => this.#clock.now(),
           // prepared.backup is the Backup as the run found it (before the InProgress patch)
           listNotOlderThan: prepared.backup.metadata.resourceVersion,
+          started,
           ...(prepared.resourcePolicies ? { resourcePolicies: prepared.resourcePolicies } : {}),
           ...(this.#o.features ? { features: this.#o.features } : {}),
         });
@@ -569,6 +598,11 @@ export class BackupReconciler implements Reconciler {
       backupLog.error({ err: getErrorMessage(err) }, "backup failed");
       snapshotsTaken = snapshotsTakenBefore(err);
     }
+    // Nothing goes to the bucket before the Backup is this server's (a failed start throws here,
+    // and the run is dropped); what is stored is the Backup as the start patch left it.
+    const owned = await started;
+    b.metadata = structuredClone(owned.metadata);
+    b.spec = structuredClone(owned.spec);
 
     const s = b.status;
     if (!output && snapshotsTaken.length > 0) {
@@ -939,6 +973,11 @@ class ProgressPatcher {
     if (p) this.#inflight = this.#inflight.then(() => this.send(p)).catch(() => undefined);
     await this.#inflight;
   }
+}
+
+/** A merge patch's object as it leaves the object: keys set to null removed (they delete). */
+function withoutNulls(patch: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== null));
 }
 
 function addExcludes(include: string[] | undefined, exclude: string[] | undefined, added: string[]): [string[] | undefined, string[] | undefined] {

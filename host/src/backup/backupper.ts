@@ -377,6 +377,7 @@ class BackupRun {
     // Each resource's items are grouped into item blocks and backed up as soon as its LISTs are
     // in, while the next LISTs are already in flight; namespace objects go last, once it is known
     // which ones hold selected items.
+    // (each hand-over waits for `started`: no item and no progress before it)
     const namespaceItems = await this.#collect(this.#allNamespaces, async (items) => {
       await this.#in.started;
       this.#total += items.length;
@@ -645,7 +646,6 @@ class BackupRun {
    * (spec.orderedResources) share a block. Each finished block is handed to a block worker.
    */
   async #processItems(items: CollectedItem[]): Promise<void> {
-    await this.#in.started;
     this.#batch = items;
     this.#batchIndex = undefined;
     let block: ItemBlock | undefined;

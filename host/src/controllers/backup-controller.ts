@@ -214,7 +214,7 @@ export class BackupReconciler implements Reconciler {
    */
   async reconcile(key: ObjectKey, cached?: UnstructuredItem): Promise<ReconcileResult> {
     const [namespace, name] = splitKey(key);
-    const backup = ((cached as Backup | undefined) ?? (await this.#o.kube.get(GVR.backups, name, namespace))) as Backup | undefined;
+    const backup = (cached ?? (await this.#o.kube.get(GVR.backups, name, namespace))) as Backup | undefined;
     if (!backup) return { kind: "done" };
     const phase = backup.status?.phase ?? "";
     switch (phase) {

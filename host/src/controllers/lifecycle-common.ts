@@ -31,7 +31,6 @@ export function validLabelValue(value: string): string {
   return value.slice(0, MAX_LABEL_VALUE_LENGTH - 6) + digest.slice(0, 6);
 }
 
-/** "a=b,c=d" for an equality label selector. */
 /**
  * A location a backup may be written to or deleted from: Available and not ReadOnly (a cached
  * copy saying otherwise is read afresh before anything is refused on it).
@@ -41,6 +40,7 @@ export function isWritableAndAvailable(object: UnstructuredItem): boolean {
   return location.status?.phase === "Available" && location.spec.accessMode !== "ReadOnly";
 }
 
+/** "a=b,c=d" for an equality label selector. */
 export function labelSelectorOf(labels: Record<string, string>): string {
   return Object.entries(labels)
     .map(([k, v]) => `${k}=${v}`)

@@ -156,8 +156,8 @@ export class ObjectBackupStore implements BackupStore {
    * backup is readable (velero-backup.json with the terminal phase, written by the caller after
    * this) only once everything here is stored. When the metadata, the contents or a side file
    * fails, the files stored meanwhile are deleted (Velero deletes the metadata and the contents,
-   * and writes no side file before them) and the first failure is thrown. The log is best effort, as in Velero: a lost log does not change the
-   * backup's outcome.
+   * and writes no side file before them) and the first failure is thrown. The log is best effort,
+   * as in Velero: a lost log does not change the backup's outcome.
    */
   async putBackup(upload: BackupUpload): Promise<void> {
     const b = upload.name;
@@ -178,17 +178,17 @@ export class ObjectBackupStore implements BackupStore {
       ];
       // Velero writes these two as [] when empty (its slices are made, not nil); the others as null.
       const emptyLists = new Set([this.layout.itemOperations(b), this.layout.backupVolumeInfo(b)]);
-      const puts: [string, () => Promise<void>][] = [
-        [this.layout.backupMetadata(b), () => this.#put(this.layout.backupMetadata(b), Buffer.from(encodeBackupMetadata(upload.metadata)))],
-        [this.layout.backupContents(b), () => this.#put(this.layout.backupContents(b), upload.contents)],
+      const files: [string, Buffer | Readable | Promise<Buffer>][] = [
+        [this.layout.backupMetadata(b), Buffer.from(encodeBackupMetadata(upload.metadata))],
+        [this.layout.backupContents(b), upload.contents],
         // (gzipped on the thread pool: the resource list of a large backup is a few hundred KiB)
-        ...sideFiles.filter(([, value]) => value !== undefined).map(([key, value]): [string, () => Promise<void>] => [key, async () => this.#put(key, await gzipGo(encodeJsonLine(value, emptyLists.has(key))))]),
+        ...sideFiles.filter(([, value]) => value !== undefined).map(([key, value]): [string, Promise<Buffer>] => [key, gzipGo(encodeJsonLine(value, emptyLists.has(key)))]),
       ];
-      const results = await Promise.allSettled(puts.map(([, put]) => put()));
+      const results = await Promise.allSettled(files.map(async ([key, body]) => this.#put(key, await body)));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failed) {
         // what went up is deleted: the bucket keeps only the log, as after Velero's failures
-        for (const [i, [key]] of puts.entries()) if (results[i]?.status === "fulfilled") await this.#deleteQuietly(key);
+        for (const [i, [key]] of files.entries()) if (results[i]?.status === "fulfilled") await this.#deleteQuietly(key);
         throw failed.reason;
       }
     } finally {

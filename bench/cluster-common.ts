@@ -178,7 +178,7 @@ export async function startFilesystemServer(
     spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: "velero" }, default: true },
   } as unknown as UnstructuredItem);
   // A server logs as a deployed one does (info, text; every backup log line too), to a file.
-  const logger = createLogger({ level: "info", destination: createWriteStream(`${bucketRoot}.server.log`) });
+  const logger = createLogger({ level: "info", destination: createWriteStream(`${bucketRoot}.server.log`), batch: true });
   const server = await startServer({ kube: serverKube, namespace: velero, pluginDir: join(bucketRoot, "none"), metricsAddress: "127.0.0.1:0", logger, storeValidationFrequency: "1m" });
   for (;;) {
     const bsl = await kube.get(GVR.backupStorageLocations, "default", velero);

@@ -238,11 +238,13 @@ export type StartServer = (options: ServerCliOptions) => Promise<void>;
 export async function runServerUntilSignal(options: ServerCliOptions, serverVersion: string): Promise<void> {
   // Loaded on demand so that the other commands never pay for the server's module graph.
   const { startServer, killStartedPluginProcesses } = await import("../server/server.js");
+  const { flushPendingLines } = await import("../shared/logging.js");
   // A signal while starting (plugin discovery waits up to a minute for a silent plugin, the API
   // server up to half a minute): there is no server to stop yet, but the plugin processes started
   // so far must not outlive this one.
   const duringStart = (signal: NodeJS.Signals): void => {
     const killed = killStartedPluginProcesses();
+    flushPendingLines(); // the server's last log lines before this one
     process.stderr.write(`velero server: ${signal} while starting; stopped ${killed} plugin process(es) started so far, exiting\n`);
     process.exit(signal === "SIGINT" ? 130 : 143);
   };
@@ -260,6 +262,7 @@ export async function runServerUntilSignal(options: ServerCliOptions, serverVers
   // uploading, a hung storage request), ends the process anyway, as controller-runtime's
   // graceful-shutdown timeout does for Velero. What was left InProgress is failed at the next start.
   const forced = (why: string): void => {
+    flushPendingLines();
     process.stderr.write(`velero server: ${why}; exiting now (backups left InProgress are marked Failed when the server starts again)\n`);
     process.exit(1);
   };

@@ -182,7 +182,7 @@ export function parseProviderMap(value: string | Record<string, string> | undefi
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const namespace = options.namespace || process.env.VELERO_NAMESPACE || "velero";
-  const logger = options.logger ?? createLogger({ level: (options.logLevel ?? "info") as LogLevel, format: options.logFormat });
+  const logger = options.logger ?? createLogger({ level: (options.logLevel ?? "info") as LogLevel, format: options.logFormat, batch: true });
   const log = logger.child({ cmd: "server" });
   const clock = options.clock ?? realClock;
   const disabled = disabledControllers(options, log);

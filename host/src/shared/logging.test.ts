@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLogger, toPinoLevel, type CreateLoggerOptions } from "./logging.js";
+import { createLogger, flushPendingLines, toPinoLevel, type CreateLoggerOptions } from "./logging.js";
 
 function capture(options: CreateLoggerOptions = {}): { lines: string[]; logger: ReturnType<typeof createLogger> } {
   const lines: string[] = [];
@@ -98,5 +98,49 @@ describe("createLogger", () => {
       'level=info msg="child" backup=velero/b1 error=boom name="cm 1" namespace=other\n',
       'level=info msg="grandchild" aaa=1 backup=velero/b1 error=boom name=cm-2 namespace=other progress=\n',
     ]);
+  });
+});
+
+describe("createLogger with batch", () => {
+  function batched(): { writes: string[]; logger: ReturnType<typeof createLogger> } {
+    const writes: string[] = [];
+    const destination = { write: (text: string) => writes.push(text) } as unknown as NodeJS.WritableStream;
+    return { writes, logger: createLogger({ destination, batch: true }) };
+  }
+  const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  it("writes the lines of one turn of the event loop together, in order, at its end", async () => {
+    const { writes, logger } = batched();
+    logger.info("one");
+    logger.child({ item: "cm-1" }).warn("two");
+    expect(writes).toEqual([]);
+    await nextTurn();
+    expect(writes).toHaveLength(1);
+    const lines = (writes[0] as string).split("\n");
+    expect(lines[0]).toMatch(/ level=info msg="one"$/);
+    expect(lines[1]).toMatch(/ level=warning msg="two" item=cm-1$/);
+    expect(lines[2]).toBe("");
+    logger.info("three");
+    await nextTurn();
+    expect(writes).toHaveLength(2);
+    expect(writes[1]).toMatch(/ msg="three"\n$/);
+  });
+
+  it("writes at once when 64 KiB are pending, and keeps the order across writes", async () => {
+    const { writes, logger } = batched();
+    for (let i = 0; i < 1000; i++) logger.info({ i, pad: "x".repeat(100) }, "line");
+    expect(writes.length).toBeGreaterThanOrEqual(1);
+    expect(writes.every((w) => w.endsWith("\n"))).toBe(true);
+    await nextTurn();
+    const numbers = writes.join("").trimEnd().split("\n").map((l) => Number(/ i=(\d+)/.exec(l)?.[1]));
+    expect(numbers).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+  });
+
+  it("hands what is pending to the destination when flushPendingLines runs (the process's exit)", () => {
+    const { writes, logger } = batched();
+    logger.error("last words");
+    flushPendingLines();
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toMatch(/ level=error msg="last words"\n$/);
   });
 });

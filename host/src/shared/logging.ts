@@ -4,8 +4,9 @@
  */
 import { redactCredentials, redactCredentialText } from "@velero-ts/plugin-sdk";
 import { withChildBindings } from "@velero-ts/plugin-sdk/host";
+import { writeSync } from "node:fs";
 import { pino } from "pino";
-import { logrusLevel, LogrusTextLogger } from "./logrus-format.js";
+import { logrusLevel, LogrusTextLogger, type LineSink } from "./logrus-format.js";
 
 /** The narrow logger interface the host passes around (a subset of pino's). */
 export interface Logger {
@@ -26,6 +27,13 @@ export interface CreateLoggerOptions {
   /** "text" writes human-readable lines; "json" writes pino JSON. Default "text". */
   format?: "text" | "json";
   destination?: NodeJS.WritableStream;
+  /**
+   * Text format only: the lines written in one turn of the event loop leave in one write (at
+   * setImmediate, or at once when 64 KiB are pending), not one write each; on process exit what
+   * is pending is written at once. For a long-running server, whose process.stderr is a pipe
+   * Node writes to synchronously: a large backup logs two lines per item.
+   */
+  batch?: boolean;
 }
 
 /** Maps Velero's logrus level names (panic, fatal, error, warning, info, debug, trace) to pino's. */
@@ -53,7 +61,8 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   if (options.format !== "json") {
     // logrus text, formatted directly (no JSON round trip): every line of a backup's log is also
     // written here, as Velero's server log has them.
-    return new LogrusTextLogger({ write: (line) => void destination.write(line) }, logrusLevel(toPinoLevel(options.level ?? "info")));
+    const sink: LineSink = options.batch ? new BatchedLineSink(destination) : { write: (line) => void destination.write(line) };
+    return new LogrusTextLogger(sink, logrusLevel(toPinoLevel(options.level ?? "info")));
   }
   const base = pino(
     {
@@ -73,6 +82,70 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   return withChildBindings(base, redactCredentials);
 }
 
+
+/** Pending text above which a BatchedLineSink writes at once. */
+const BATCH_FLUSH_CHARS = 64 * 1024;
+/** Sinks with lines pending, written out by the process's exit listener. */
+const pendingSinks = new Set<BatchedLineSink>();
+let exitListening = false;
+
+/**
+ * Lines gathered and written to the destination together: at the end of the event loop's turn
+ * (setImmediate), when BATCH_FLUSH_CHARS are pending, or when the process exits (synchronously to
+ * process.stdout/stderr, whose file descriptors Node writes to synchronously anyway; handed to
+ * write() for any other stream).
+ */
+export class BatchedLineSink implements LineSink {
+  readonly #out: NodeJS.WritableStream;
+  #pending = "";
+  #scheduled = false;
+
+  constructor(out: NodeJS.WritableStream) {
+    this.#out = out;
+  }
+
+  write(line: string): void {
+    this.#pending += line;
+    if (this.#pending.length >= BATCH_FLUSH_CHARS) {
+      this.flush();
+      return;
+    }
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    pendingSinks.add(this);
+    if (!exitListening) {
+      exitListening = true;
+      process.on("exit", flushPendingLines);
+    }
+    setImmediate(() => this.flush());
+  }
+
+  /** Writes what is pending now. */
+  flush(): void {
+    this.#scheduled = false;
+    pendingSinks.delete(this);
+    const text = this.#pending;
+    if (!text) return;
+    this.#pending = "";
+    this.#out.write(text);
+  }
+
+  /** At exit: what is pending, written synchronously to stdout/stderr. */
+  flushSync(): void {
+    const text = this.#pending;
+    this.#pending = "";
+    pendingSinks.delete(this);
+    if (!text) return;
+    if (this.#out === process.stderr) writeSync(process.stderr.fd, text);
+    else if (this.#out === process.stdout) writeSync(process.stdout.fd, text);
+    else this.#out.write(text);
+  }
+}
+
+/** Writes every BatchedLineSink's pending lines at once (the process is exiting). */
+export function flushPendingLines(): void {
+  for (const sink of [...pendingSinks]) sink.flushSync();
+}
 
 /** A logger that drops everything (tests, library defaults). */
 export function createSilentLogger(): Logger {

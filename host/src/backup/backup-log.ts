@@ -160,8 +160,17 @@ export class BackupLogger extends LogrusLevels implements Logger {
   }
 }
 
+/**
+ * The log's deflate level. A backup's log repeats itself line after line (two lines per item with
+ * the same fields), which level 3's greedy matching compresses nearly as well as the default 6
+ * (3% larger) at about a third of the CPU: the 20k lines of a 10k-item backup (3.5 MiB) gave
+ * 66 KB in 8 ms at 3, 64 KB in 20 ms at 6, 114 KB in 9 ms at 1. (The tarball keeps the default
+ * level: on a real cluster's objects, level 3 made it half as large again.)
+ */
+const LOG_GZIP_LEVEL = 3;
+
 function startGzip(): { stream: Gzip; out: Buffer[]; done: Promise<void> } {
-  const stream = createGzip();
+  const stream = createGzip({ level: LOG_GZIP_LEVEL });
   const out: Buffer[] = [];
   stream.on("data", (chunk: Buffer) => out.push(chunk));
   const done = new Promise<void>((resolve, reject) => {

@@ -136,6 +136,14 @@ describe("createLogger with batch", () => {
     expect(numbers).toEqual(Array.from({ length: 1000 }, (_, i) => i));
   });
 
+  it("hands what is pending over before Node prints an uncaught exception", () => {
+    const { writes, logger } = batched();
+    logger.info("before the crash");
+    (process.emit as (event: string, ...args: unknown[]) => boolean)("uncaughtExceptionMonitor", new Error("boom"), "uncaughtException");
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toMatch(/ msg="before the crash"\n$/);
+  });
+
   it("hands what is pending to the destination when flushPendingLines runs (the process's exit)", () => {
     const { writes, logger } = batched();
     logger.error("last words");

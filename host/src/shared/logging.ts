@@ -91,9 +91,9 @@ let exitListening = false;
 
 /**
  * Lines gathered and written to the destination together: at the end of the event loop's turn
- * (setImmediate), when BATCH_FLUSH_CHARS are pending, or when the process exits (synchronously to
- * process.stdout/stderr, whose file descriptors Node writes to synchronously anyway; handed to
- * write() for any other stream).
+ * (setImmediate), when BATCH_FLUSH_CHARS are pending, and when the process exits or is about to
+ * print an uncaught exception (synchronously to process.stdout/stderr, whose file descriptors
+ * Node writes to synchronously anyway; handed to write() for any other stream).
  */
 export class BatchedLineSink implements LineSink {
   readonly #out: NodeJS.WritableStream;
@@ -116,6 +116,8 @@ export class BatchedLineSink implements LineSink {
     if (!exitListening) {
       exitListening = true;
       process.on("exit", flushPendingLines);
+      // before Node prints an uncaught exception: the last lines come before its stack
+      process.on("uncaughtExceptionMonitor", flushPendingLines);
     }
     setImmediate(() => this.flush());
   }

@@ -6,6 +6,9 @@
 #            uses $VT_ENV_DIR or starts and stops its own environment)
 #   large    300 Secrets of 900 KiB (Helm-release-like) backed up through the server: wall, CPU, peak RSS
 #            above the idle server (needs the test peers, like backup)
+#   engine   the backup engine alone: CPU per backup of the same 10,000 objects with no API server
+#            (LIST bodies parsed from memory), to compare versions of the engine without the noise
+#            of the API server's CPU on the same cores
 #   small    the latency of small backups: one namespace of 40 objects backed up whole, 20 times
 #            (needs the test peers, like backup)
 #   restore  the same 10,000 objects restored into an empty cluster through the server vs a tight
@@ -22,7 +25,7 @@ cd "$ROOT"
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt 22 ]; then source scripts/bootstrap.sh --no-build; fi
 SECTIONS=("$@")
-[ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(plugin backup large small restore api velero)
+[ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(plugin backup engine large small restore api velero)
 
 run_ts() { # run_ts bench/x.ts: bundle and run one benchmark file
   local src=$1 out=bench/tmp/$(basename "${1%.ts}").mjs
@@ -53,11 +56,16 @@ for section in "${SECTIONS[@]}"; do
       run_ts bench/plugin-stream.ts
       ;;
     backup) run_cluster_ts backup bench/backup-10k.ts ;;
+    engine)
+      echo "== bench: engine (no test peers needed) ==" >&2
+      npx tsc -b plugins/sdk
+      run_ts bench/backup-engine.ts
+      ;;
     large) run_cluster_ts large bench/backup-large.ts ;;
     small) run_cluster_ts small bench/backup-small.ts ;;
     restore) run_cluster_ts restore bench/restore-10k.ts ;;
     api) run_cluster_ts api bench/api-load.ts ;;
     velero) run_cluster_ts velero bench/velero-10k.ts ;;
-    *) echo "bench: unknown section '$section' (known: plugin, backup, large, small, restore, api, velero)" >&2; exit 2 ;;
+    *) echo "bench: unknown section '$section' (known: plugin, backup, engine, large, small, restore, api, velero)" >&2; exit 2 ;;
   esac
 done

@@ -136,6 +136,22 @@ describe("createLogger with batch", () => {
     expect(numbers).toEqual(Array.from({ length: 1000 }, (_, i) => i));
   });
 
+  it("batches pino's JSON lines too (--log-format json)", async () => {
+    const writes: string[] = [];
+    const destination = { write: (text: string) => writes.push(text) } as unknown as NodeJS.WritableStream;
+    const logger = createLogger({ destination, batch: true, format: "json" });
+    logger.info({ n: 1 }, "first");
+    logger.warn({ n: 2 }, "second");
+    expect(writes).toEqual([]);
+    await nextTurn();
+    expect(writes).toHaveLength(1);
+    const lines = (writes[0] as string).trimEnd().split("\n").map((l) => JSON.parse(l) as { msg: string; level: string; n: number });
+    expect(lines.map((l) => [l.level, l.msg, l.n])).toEqual([
+      ["info", "first", 1],
+      ["warn", "second", 2],
+    ]);
+  });
+
   it("hands what is pending over before Node prints an uncaught exception", () => {
     const { writes, logger } = batched();
     logger.info("before the crash");

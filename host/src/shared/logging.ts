@@ -28,7 +28,7 @@ export interface CreateLoggerOptions {
   format?: "text" | "json";
   destination?: NodeJS.WritableStream;
   /**
-   * Text format only: the lines written in one turn of the event loop leave in one write (at
+   * The lines written in one turn of the event loop leave in one write (at
    * setImmediate, or at once when 64 KiB are pending), not one write each; on process exit what
    * is pending is written at once. For a long-running server, whose process.stderr is a pipe
    * Node writes to synchronously: a large backup logs two lines per item.
@@ -77,11 +77,10 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
         },
       },
     },
-    destination as pino.DestinationStream,
+    options.batch ? new BatchedLineSink(destination) : (destination as pino.DestinationStream),
   );
   return withChildBindings(base, redactCredentials);
 }
-
 
 /** Pending text above which a BatchedLineSink writes at once. */
 const BATCH_FLUSH_CHARS = 64 * 1024;

@@ -37,6 +37,7 @@ import { DEFAULT_ITEM_OPERATION_TIMEOUT } from "./operation-progress.js";
 import type { KubeClient } from "../kube/client.js";
 import { isConflict } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
+import { applyMergePatch } from "../kube/merge-patch.js";
 import type { CredentialFileStore } from "../persistence/credentials.js";
 import type { BackupStore, NativeSnapshotRecord } from "../persistence/backup-store.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
@@ -417,31 +418,27 @@ export class BackupReconciler implements Reconciler {
     }
     // The run starts reading (discovery, LISTs) while the InProgress patch is on its way; it backs
     // up nothing, reports no progress and uploads nothing before the patch went through (`started`).
-    let latest: Backup | undefined;
     const started = start.then((patched) => {
-      latest = patched;
       log.info("backup InProgress");
       this.#o.metrics?.backupAttempt(schedule);
       return patched;
     });
     started.catch(() => undefined);
     // the Backup as the patch will make it, for the run to read meanwhile
-    const starting = { ...structuredClone(b), status: withoutNulls(statusPatch) } as Backup;
+    const starting = applyMergePatch(structuredClone(b), { status: statusPatch }) as Backup;
     let outcome: { backup: Backup; ran: boolean } | { error: unknown };
     try {
       outcome = await this.#execute(starting, prepared, log, started);
     } catch (error) {
       outcome = { error };
     }
-    const startError = await started.then(
-      () => undefined,
-      (err: unknown) => err ?? new Error("the start patch failed"),
-    );
-    if (startError !== undefined) {
-      if (!isConflict(startError)) throw startError;
+    let owned: Backup;
+    try {
+      owned = await started;
+    } catch (err) {
+      if (!isConflict(err)) throw err;
       return changedMeanwhile();
     }
-    const owned = latest as Backup;
     let final: Backup;
     let ran = false;
     if ("error" in outcome) {
@@ -973,11 +970,6 @@ class ProgressPatcher {
     if (p) this.#inflight = this.#inflight.then(() => this.send(p)).catch(() => undefined);
     await this.#inflight;
   }
-}
-
-/** A merge patch's object as it leaves the object: keys set to null removed (they delete). */
-function withoutNulls(patch: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== null));
 }
 
 function addExcludes(include: string[] | undefined, exclude: string[] | undefined, added: string[]): [string[] | undefined, string[] | undefined] {

@@ -123,23 +123,26 @@ export class BatchedLineSink implements LineSink {
 
   /** Writes what is pending now. */
   flush(): void {
-    this.#scheduled = false;
-    pendingSinks.delete(this);
-    const text = this.#pending;
-    if (!text) return;
-    this.#pending = "";
-    this.#out.write(text);
+    const text = this.#take();
+    if (text) this.#out.write(text);
   }
 
   /** At exit: what is pending, written synchronously to stdout/stderr. */
   flushSync(): void {
-    const text = this.#pending;
-    this.#pending = "";
-    pendingSinks.delete(this);
+    const text = this.#take();
     if (!text) return;
     if (this.#out === process.stderr) writeSync(process.stderr.fd, text);
     else if (this.#out === process.stdout) writeSync(process.stdout.fd, text);
     else this.#out.write(text);
+  }
+
+  /** What is pending, no longer pending. */
+  #take(): string {
+    this.#scheduled = false;
+    pendingSinks.delete(this);
+    const text = this.#pending;
+    this.#pending = "";
+    return text;
   }
 }
 

@@ -2,8 +2,14 @@
  * Per-location credentials: the Secret key a BSL/VSL names is written to
  * $TMPDIR/credentials/<namespace>/<secret>-<key> (mode 0640) and passed to the plugin as
  * `credentialsFile`, as Velero's NamespacedFileStore does.
+ *
+ * The file is replaced atomically (a temp file beside it, then rename), never truncated in place:
+ * a backup, a restore and the location validator each write it before they call their plugin, and
+ * a plugin reading it while another writer had just truncated it would see no credentials and the
+ * location would be marked Unavailable for nothing.
  */
-import { mkdir, writeFile, chmod } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, rename, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { V1SecretKeySelector } from "@kubernetes/client-node";
@@ -32,10 +38,17 @@ export class CredentialFileStore {
   async path(selector: V1SecretKeySelector): Promise<string> {
     const value = await this.secretValue(selector);
     const dir = this.directory;
-    await mkdir(dir, { recursive: true, mode: 0o750 });
     const file = join(dir, `${selector.name}-${selector.key}`);
-    await writeFile(file, value, { mode: 0o640 });
-    await chmod(file, 0o640);
+    const temp = join(dir, `.${selector.name}-${selector.key}.${randomBytes(6).toString("hex")}.tmp`);
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o750 });
+      await writeFile(temp, value, { mode: 0o640, flag: "wx" });
+      await chmod(temp, 0o640); // the umask may have narrowed the mode
+      await rename(temp, file);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw new Error(`cannot write the credentials file ${file} for Secret "${selector.name}" key "${selector.key}": ${(error as Error).message}`, { cause: error });
+    }
     return file;
   }
 

@@ -50,9 +50,11 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   project.provide('vtEnvDir', dir);
 
   return async () => {
-    const failed = project.vitest.state.getCountOfFailedTests();
+    // failed tasks: tests, and the suites and files holding them (a file that failed to load has no failed test)
+    const failedTasks = [...project.vitest.state.idMap.values()].filter((t) => t.result?.state === 'fail');
+    const failed = failedTasks.filter((t) => t.type === 'test').length;
     const keep =
-      failed > 0 ||
+      failedTasks.length > 0 ||
       (process.exitCode !== undefined && process.exitCode !== 0 && process.exitCode !== '0') ||
       existsSync(join(dir, '.keep')) ||
       process.env.VT_KEEP_ENV === '1';
@@ -60,7 +62,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     if (process.env.VT_ENV_DIR === dir) delete process.env.VT_ENV_DIR;
     if (keep) {
       process.stderr.write(
-        `[vt-env] kept the environment dir for inspection: ${dir} (logs in ${dir}/logs; ${failed} failed task(s))\n`,
+        `[vt-env] kept the environment dir for inspection: ${dir} (logs in ${dir}/logs; ${failed > 0 || failedTasks.length === 0 ? `${failed} failed test(s)` : 'a suite or file failed outside its tests'})\n`,
       );
     } else {
       rmSync(dir, { recursive: true, force: true });

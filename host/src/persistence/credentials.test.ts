@@ -45,6 +45,6 @@ describe("CredentialFileStore.path", () => {
     const store = new CredentialFileStore({ kube, namespace: "velero", directory: join(dir, "f") });
     // a file where the namespace's directory should be
     await (await open(join(dir, "f"), "w")).close();
-    await expect(store.path({ name: "creds", key: "cloud" })).rejects.toThrow(/creds/);
+    await expect(store.path({ name: "creds", key: "cloud" })).rejects.toThrow(/^unable to write credentials to store: .*f\/velero\/creds-cloud \(Secret "creds" key "cloud"\)/);
   });
 });

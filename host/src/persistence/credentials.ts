@@ -3,7 +3,8 @@
  * $TMPDIR/credentials/<namespace>/<secret>-<key> (mode 0640) and passed to the plugin as
  * `credentialsFile`, as Velero's NamespacedFileStore does.
  *
- * The file is replaced atomically (a temp file beside it, then rename), never truncated in place:
+ * The file is replaced atomically (a temp file beside it, then rename), never truncated in place
+ * (Velero's truncates and rewrites it, so its plugins can read an empty file too):
  * a backup, a restore and the location validator each write it before they call their plugin, and
  * a plugin reading it while another writer had just truncated it would see no credentials and the
  * location would be marked Unavailable for nothing.
@@ -47,7 +48,8 @@ export class CredentialFileStore {
       await rename(temp, file);
     } catch (error) {
       await unlink(temp).catch(() => undefined);
-      throw new Error(`cannot write the credentials file ${file} for Secret "${selector.name}" key "${selector.key}": ${(error as Error).message}`, { cause: error });
+      // Velero's words first (its NamespacedFileStore), then which file and Secret key
+      throw new Error(`unable to write credentials to store: ${file} (Secret "${selector.name}" key "${selector.key}"): ${(error as Error).message}`, { cause: error });
     }
     return file;
   }

@@ -9,12 +9,12 @@
 import { subscribe } from "node:diagnostics_channel";
 import { appendFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { createKubeClient } from "../host/src/kube/http-kube-client.ts";
 import { deleteNamespacesAndWait, openBenchCluster, sleep, startFilesystemServer } from "./cluster-common.ts";
+import { loadAtStart, machineLine } from "./machine.ts";
 
 const SERVER_AGENT = "velero-server/api-load-bench";
 const STARTUP_MS = 30_000;
@@ -76,7 +76,7 @@ async function waitPhase(gvr: typeof GVR.backups, name: string, namespace: strin
   throw new Error(`${gvr.resource} ${namespace}/${name} did not finish within 2 minutes`);
 }
 
-const load = loadavg();
+const load = loadAtStart();
 const { endpoints, kube, tag } = await openBenchCluster("vt-api", 0);
 const velero = `vt-api-velero-${tag}`;
 const app = `vt-api-app-${tag}`;
@@ -148,7 +148,7 @@ await kube.close();
 const section = [
   `## api-load: requests the server sends the API server — ${new Date().toISOString()}`,
   "",
-  `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(" ")}`,
+  `- machine: ${machineLine(load)}`,
   "- command: `bash scripts/bench.sh api`",
   "- counted: every HTTP request of the server's client (its User-Agent), discovery and watches included; the bench's own requests are not",
   `- start beside 200 Backups and 50 Restores, first ${STARTUP_MS / 1000} s (the location validated and synced once): ${summary(startup)}`,

@@ -4,7 +4,7 @@
 // Needs VT_ENV_DIR (a running test environment; scripts/bench.sh starts one when missing).
 import { appendFileSync, readFileSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { cpus, loadavg } from "node:os";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { Backup, UnstructuredItem } from "@velero-ts/plugin-sdk";
@@ -12,6 +12,7 @@ import { FilesystemObjectStore } from "../host/src/builtin-plugins/filesystem-ob
 import { GVR } from "../host/src/kube/gvr.ts";
 import { bareBackupFloor, createBenchObjects, fastestList, formatPeerCpu, formatThreadCpu, machineCpuMs, openBenchCluster, peerCpuMs, peerCpuTotal, startFilesystemServer, startProfiler, threadCpuMs, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
 import { median } from "./stats.ts";
+import { loadAtStart, machineLine } from "./machine.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250; // per namespace: 250 ConfigMaps + 250 Secrets → 10,000 objects
@@ -25,7 +26,7 @@ await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadat
 const { server, bucketRoot } = await startFilesystemServer(kube, velero, "vt-bench-bucket-");
 
 const settling = await waitNamespacesSettled(kube);
-const load = loadavg();
+const load = loadAtStart();
 // The limit's LIST is timed 3 times before the backups and 3 times after them (the API server's
 // and this process's state differ); the fastest of the 6 is the limit (the strictest comparison).
 const listBefore = await fastestList(kube, namespaces, endpoints.pids);
@@ -103,7 +104,7 @@ const describe = (label: string, r: Awaited<ReturnType<typeof runBackup>>): stri
 const section = [
   `## backup: 10,000 ConfigMaps+Secrets across ${NAMESPACES} namespaces — ${new Date().toISOString()}`,
   "",
-  `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(" ")}${settling ? `, ${settling} namespaces still Terminating` : ""}`,
+  `- machine: ${machineLine(load, settling ? `, ${settling} namespaces still Terminating` : "")}`,
   "- command: `bash scripts/bench.sh backup`",
   `- ${items} items per backup, tarball ${(tarBytes / 1024 / 1024).toFixed(1)} MiB`,
   `- limit: LIST ${listed} objects ${(listMs / 1000).toFixed(3)} s (fastest of 6: 3 before the backups, best ${(listBefore.ms / 1000).toFixed(3)} s, 3 after, best ${(listAfter.ms / 1000).toFixed(3)} s; CPU: this process ${listCpuMs.toFixed(0)} ms, peers ${listPeerCpu}) + PUT same-size tarball (${body.length} bytes, same filesystem ObjectStore) ${(putMs / 1000).toFixed(3)} s = ${(limitMs / 1000).toFixed(3)} s`,

@@ -7,7 +7,7 @@
 // costs per backup, steadily enough to compare two versions of the code; the 10k benchmark
 // (backup-10k.ts) measures the whole against its limit. No target. Appends to bench/RESULTS.md.
 import { appendFileSync, createWriteStream, mkdtempSync, rmSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Backup, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { BackupLogger } from "../host/src/backup/backup-log.ts";
@@ -19,6 +19,7 @@ import { createLogger } from "../host/src/shared/logging.ts";
 import { DEFAULT_FAKE_RESOURCES, FakeKubeClient } from "../host/src/testing/fake-kube-client.ts";
 import { benchObjects, formatThreadCpu, threadCpuMs } from "./cluster-common.ts";
 import { median } from "./stats.ts";
+import { loadAtStart, machineLine } from "./machine.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250;
@@ -121,7 +122,7 @@ function parseOnlyMs(): number {
   return (cpu.user + cpu.system) / 1000;
 }
 
-const load = loadavg();
+const load = loadAtStart();
 for (let i = 0; i < WARM_UP; i++) await backupOnce(`warm-up-${i}`);
 const runs: Run[] = [];
 for (let i = 0; i < RUNS; i++) runs.push(await backupOnce(`run-${i}`));
@@ -137,7 +138,7 @@ const wallMedian = median(runs.map((r) => r.wallMs));
 const section = [
   `## engine: the backup engine alone, 10,000 ConfigMaps+Secrets with no API server — ${new Date().toISOString()}`,
   "",
-  `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.split(" ").slice(0, 2).join(" ") ?? "unknown CPU"}, node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(" ")}`,
+  `- machine: ${machineLine(load)}`,
   "- command: `bash scripts/bench.sh engine`",
   `- ${items} items per backup from ${bodies.size} LIST bodies (${(listBytes / 1048576).toFixed(1)} MiB of JSON, parsed as the HTTP client parses them); ${((runs[0]?.tarBytes ?? 0) / 1048576).toFixed(1)} MiB of item JSON in the tarball (each item under two paths), before tar headers and gzip; ${RUNS} backups after ${WARM_UP} warm-ups`,
   `- CPU per backup (this process, every thread): median ${medianCpu.toFixed(0)} ms (${((medianCpu * 1000) / items).toFixed(1)} µs per item), fastest ${cpuSorted[0]?.toFixed(0)} ms, slowest ${cpuSorted.at(-1)?.toFixed(0)} ms; the median run: ${medianRun?.threads}`,

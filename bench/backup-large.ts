@@ -7,13 +7,13 @@
 import { randomBytes } from "node:crypto";
 import { appendFileSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { Backup, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { deleteNamespacesAndWait, formatPeerCpu, formatThreadCpu, openBenchCluster, peerCpuMs, pool, sleep, startFilesystemServer, threadCpuMs, waitTerminal } from "./cluster-common.ts";
+import { loadAtStart, machineLine } from "./machine.ts";
 
 const NAMESPACES = 3;
 const PER_NAMESPACE = 100;
@@ -38,7 +38,7 @@ gc();
 const idleRss = process.memoryUsage().rss;
 let peakRss = idleRss;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 10);
-const load = loadavg();
+const load = loadAtStart();
 
 const runs = [];
 for (let run = 1; run <= RUNS; run++) {
@@ -66,7 +66,7 @@ const dataMiB = (NAMESPACES * PER_NAMESPACE * SECRET_BYTES) / 1024 / 1024;
 const section = [
   `## backup-large: ${NAMESPACES * PER_NAMESPACE} Secrets of ${SECRET_BYTES / 1024} KiB (base64 of random bytes, as Helm release data) across ${NAMESPACES} namespaces — ${new Date().toISOString()}`,
   "",
-  `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(" ")}`,
+  `- machine: ${machineLine(load)}`,
   "- command: `bash scripts/bench.sh large`",
   ...runs.map((r) => `- ${r.name}: phase ${r.backup.status?.phase}, ${r.backup.status?.progress?.itemsBackedUp ?? 0} items, wall (create Backup CR → Completed) ${(r.wallMs / 1000).toFixed(2)} s, ${(dataMiB / (r.wallMs / 1000)).toFixed(0)} MiB/s of Secret data, tarball ${mib(r.tarBytes)} MiB; CPU: ${r.threads}; peers ${r.peers}`),
   `- peak RSS of this process (the server) during the backups: ${mib(peakRss)} MiB, ${mib(peakRss - idleRss)} MiB above the idle server (${mib(idleRss)} MiB, after creating the Secrets and a GC)`,

@@ -8,12 +8,12 @@
 import { subscribe } from "node:diagnostics_channel";
 import { appendFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import type { Backup, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { benchObjects, deleteNamespacesAndWait, openBenchCluster, pool, startFilesystemServer, waitTerminal } from "./cluster-common.ts";
 import { median } from "./stats.ts";
+import { loadAtStart, machineLine } from "./machine.ts";
 
 const WARM_UP = 3;
 const RUNS = 20;
@@ -25,7 +25,7 @@ const velero = `vt-small-velero-${tag}`;
 for (const ns of [app, velero]) await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
 await pool(benchObjects([app], PER_KIND), 8, (o) => kube.create(o.kind === "ConfigMap" ? GVR.configMaps : GVR.secrets, o));
 const { server, bucketRoot } = await startFilesystemServer(kube, velero, "vt-small-bucket-");
-const load = loadavg();
+const load = loadAtStart();
 
 // Every request this process sends while a backup runs (the bench's own watch included: one).
 let requests: string[] | undefined;
@@ -59,7 +59,7 @@ const ms = (v: number | undefined): string => `${(v ?? NaN).toFixed(0)} ms`;
 const section = [
   `## backup-small: one namespace of ${PER_KIND} ConfigMaps and ${PER_KIND} Secrets, backed up whole — ${new Date().toISOString()}`,
   "",
-  `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(" ")}`,
+  `- machine: ${machineLine(load)}`,
   "- command: `bash scripts/bench.sh small`",
   `- ${runs[0]?.items} items per backup; ${RUNS} backups one at a time after ${WARM_UP} warm-up ones: wall (create Backup CR → Completed) median ${ms(median(walls))}, p90 ${ms(walls[Math.ceil(walls.length * 0.9) - 1])}, fastest ${ms(walls[0])}, slowest ${ms(walls.at(-1))}`,
   `- requests this process sent per backup (median; the bench's create and watch included): ${median(runs.map((r) => r.requests))}, of which LISTs in the namespace ${median(runs.map((r) => r.lists))}`,

@@ -2,14 +2,18 @@
 // the host's real plugin manager, plus result reporting into bench/RESULTS.md. The host side
 // (startFixtureBinary) imports only the host's plugin manager: the fixture build tooling (esbuild)
 // lives in plugin-build.ts, so a process that only hosts plugins does not load it.
-import { appendFile, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
+import { appendFile, mkdtemp, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSilentLogger } from "../host/src/shared/logging.js";
 import { DefaultPluginManager } from "../host/src/plugins/default-manager.js";
 import type { PluginTransport } from "../host/src/plugins/plugin-process.js";
 import { discoverPlugins } from "../host/src/plugins/registry.js";
+import { loadAtStart, machineLine } from "./machine.js";
+
+/** The load average when the benchmark started (this module is loaded first). */
+const LOAD = loadAtStart();
 
 /** The repository root (this file is bench/plugin-common.ts, or its bundle in bench/tmp/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), import.meta.url.includes("/bench/tmp/") ? "../.." : "..");
@@ -45,17 +49,6 @@ export async function startFixtureBinary(fixture: string, transport: PluginTrans
   };
 }
 
-export async function machine(): Promise<string> {
-  let model = cpus()[0]?.model ?? "unknown cpu";
-  try {
-    const info = await readFile("/proc/cpuinfo", "utf8");
-    model = /^model name\s*:\s*(.+)$/m.exec(info)?.[1] ?? model;
-  } catch {
-    // not Linux
-  }
-  const load = (await readFile("/proc/loadavg", "utf8").catch(() => "?")).split(" ").slice(0, 3).join(" ");
-  return `nproc ${cpus().length}, ${model}, node ${process.version}, load average at start ${load}`;
-}
 
 /** Appends a section to bench/RESULTS.md and prints it. */
 export async function report(title: string, command: string, lines: string[]): Promise<void> {
@@ -64,7 +57,7 @@ export async function report(title: string, command: string, lines: string[]): P
     .map(([k, v]) => `${k}=${v ?? ""} `)
     .join("");
   command = overrides + command;
-  const section = [`## ${title} — ${new Date().toISOString()}`, "", `- machine: ${await machine()}`, `- command: \`${command}\``, ...lines.map((l) => `- ${l}`), "", ""].join("\n");
+  const section = [`## ${title} — ${new Date().toISOString()}`, "", `- machine: ${machineLine(LOAD)}`, `- command: \`${command}\``, ...lines.map((l) => `- ${l}`), "", ""].join("\n");
   process.stdout.write(section);
   await appendFile(join(ROOT, "bench", "RESULTS.md"), section);
 }

@@ -5,16 +5,17 @@
 // Appends to bench/RESULTS.md. Needs VT_ENV_DIR (scripts/bench.sh starts an environment when missing).
 import { appendFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import type { Backup, Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { DEFAULT_ITEM_CONCURRENCY } from "../host/src/controllers/restore-controller.ts";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { benchObjects, countBenchObjects, deleteNamespacesAndWait, formatPeerCpu, openBenchCluster, formatThreadCpu, peerCpuMs, pool, sleep, startFilesystemServer, startProfiler, threadCpuMs, waitTerminal } from "./cluster-common.ts";
+import { loadAtStart, machineLine } from "./machine.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250; // per namespace: 250 ConfigMaps + 250 Secrets → 10,000 objects
 const SETUP_CONCURRENCY = 32;
+const load = loadAtStart();
 
 const { endpoints, kube, tag, namespaces } = await openBenchCluster("vt-rbench", NAMESPACES);
 const velero = `vt-rbench-velero-${tag}`;
@@ -89,7 +90,7 @@ const mib = (b: number) => (b / 1024 / 1024).toFixed(0);
 const section = [
   `## restore: 10,000 ConfigMaps+Secrets (+${NAMESPACES} namespaces) into an empty cluster — ${new Date().toISOString()}`,
   "",
-  `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+  `- machine: ${machineLine(load)}`,
   "- command: `bash scripts/bench.sh restore`",
   `- restore phase ${restore.status?.phase}, ${restoredItems} items restored (${present} ConfigMaps+Secrets present afterwards), errors ${restore.status?.errors ?? 0}, warnings ${restore.status?.warnings ?? 0}`,
   `- wall (create Restore CR → Completed, incl. download + extraction + upload of the restore files): ${(wallMs / 1000).toFixed(2)} s; ${(restoredItems / (wallMs / 1000)).toFixed(0)} items/s; restorer runs ${DEFAULT_ITEM_CONCURRENCY} items of a type in flight; CPU: this process ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms (${threads}), peers ${peerCpu}`,

@@ -11,13 +11,14 @@
 // real Velero peers (scripts/peers-install.sh builds them).
 import { appendFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { Backup, Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { bucketKeys, bucketObject, motoS3, startRealVeleroBeside, startVeleroTsBeside } from "../test/integration/velero-compat/harness.ts";
 import { countBenchObjects, createBenchObjects, deleteNamespacesAndWait, fastestList, formatPeerCpu, openBenchCluster, peerCpuMs, processTreeCpuMs, sleep, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
+import { loadAtStart, machineLine } from "./machine.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250;
@@ -46,7 +47,7 @@ for (const ns of [goNs, tsNs]) {
   }
 }
 const settling = await waitNamespacesSettled(kube);
-const load = loadavg();
+const load = loadAtStart();
 
 interface Run {
   backup: Backup;
@@ -152,7 +153,7 @@ const speedup = (goRun: { wallMs: number; cpuMs: number }, tsRun: { wallMs: numb
 const section = [
   `## velero: the 10,000-object backup and restore, real Velero v1.18.1 vs velero-ts, both to moto S3 — ${new Date().toISOString()}`,
   "",
-  `- machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? "?"}, node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(" ")}${settling ? `, ${settling} namespaces still Terminating` : ""}`,
+  `- machine: ${machineLine(load, settling ? `, ${settling} namespaces still Terminating` : "")}`,
   "- command: `bash scripts/bench.sh velero`",
   "- both servers with default flags and `--log-level=info`, each logging to a file (Velero v1.18.1: `--client-qps 100 --client-burst 100`, one item-block worker), sync off on their locations; backups alternate Velero cold, velero-ts cold, Velero warm, velero-ts warm",
   `- limit: LIST ${listed} objects ${(listMs / 1000).toFixed(3)} s (fastest of 3) + PUT same-size tarball to moto ${(putMs / 1000).toFixed(3)} s = ${(limitMs / 1000).toFixed(3)} s`,

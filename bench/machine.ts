@@ -39,14 +39,14 @@ function fastest(fn: () => void): number {
   return best;
 }
 
-export interface SpeedProbe {
+interface SpeedProbe {
   /** ms for JSON_TRIPS JSON.stringify + JSON.parse round trips of a 2 KiB object. */
   jsonMs: number;
   /** ms to gzip 4 MiB of text at level 6. */
   gzipMs: number;
 }
 
-export function speedProbe(): SpeedProbe {
+function speedProbe(): SpeedProbe {
   const item = probeItem();
   let sink = 0;
   const jsonMs = fastest(() => {

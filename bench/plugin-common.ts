@@ -49,7 +49,6 @@ export async function startFixtureBinary(fixture: string, transport: PluginTrans
   };
 }
 
-
 /** Appends a section to bench/RESULTS.md and prints it. */
 export async function report(title: string, command: string, lines: string[]): Promise<void> {
   const overrides = Object.entries(process.env)

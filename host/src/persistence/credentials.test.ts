@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,5 +46,37 @@ describe("CredentialFileStore.path", () => {
     // a file where the namespace's directory should be
     await (await open(join(dir, "f"), "w")).close();
     await expect(store.path({ name: "creds", key: "cloud" })).rejects.toThrow(/^unable to write credentials to store: .*f\/velero\/creds-cloud \(Secret "creds" key "cloud"\)/);
+  });
+});
+
+describe("CredentialFileStore.sweepStaleTempFiles", () => {
+  it("removes the temp files a killed writer left, keeps younger ones (a live writer's) and everything else", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vt-cred-"));
+    const store = new CredentialFileStore({ kube: new FakeKubeClient(), namespace: "velero", directory: dir });
+    const ns = join(dir, "velero");
+    mkdirSync(ns);
+    const old = ".creds-cloud.0123456789ab.tmp";
+    const young = ".creds-cloud.ba9876543210.tmp";
+    for (const name of [old, young, "creds-cloud", ".creds-cloud.tmp", "notes.0123456789ab.tmp"]) writeFileSync(join(ns, name), "x");
+    const now = Date.now();
+    const longAgo = new Date(now - 10 * 60_000);
+    for (const name of [old, "creds-cloud", ".creds-cloud.tmp", "notes.0123456789ab.tmp"]) utimesSync(join(ns, name), longAgo, longAgo);
+
+    expect(await store.sweepStaleTempFiles(now)).toEqual([old]);
+    expect(readdirSync(ns).sort()).toEqual([".creds-cloud.ba9876543210.tmp", ".creds-cloud.tmp", "creds-cloud", "notes.0123456789ab.tmp"]);
+    // once it is old enough, the other one goes too
+    expect(await store.sweepStaleTempFiles(now + 2 * 60_000)).toEqual([young]);
+  });
+
+  it("a store directory that does not exist yet is nothing to sweep", async () => {
+    const store = new CredentialFileStore({ kube: new FakeKubeClient(), namespace: "velero", directory: join(mkdtempSync(join(tmpdir(), "vt-cred-")), "none") });
+    expect(await store.sweepStaleTempFiles()).toEqual([]);
+  });
+
+  it("names the directory when it cannot be read", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vt-cred-"));
+    writeFileSync(join(dir, "velero"), "a file where the namespace's directory should be");
+    const store = new CredentialFileStore({ kube: new FakeKubeClient(), namespace: "velero", directory: dir });
+    await expect(store.sweepStaleTempFiles()).rejects.toThrow(/^unable to list the credentials store .*\/velero for stale temp files: ENOTDIR/);
   });
 });

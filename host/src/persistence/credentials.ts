@@ -7,10 +7,12 @@
  * (Velero's truncates and rewrites it, so its plugins can read an empty file too):
  * a backup, a restore and the location validator each write it before they call their plugin, and
  * a plugin reading it while another writer had just truncated it would see no credentials and the
- * location would be marked Unavailable for nothing.
+ * location would be marked Unavailable for nothing. A server killed between the write and the
+ * rename leaves its temp file (`.<secret>-<key>.<hex>.tmp`); the next server's start removes it
+ * (sweepStaleTempFiles).
  */
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, rename, unlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { V1SecretKeySelector } from "@kubernetes/client-node";
@@ -23,6 +25,11 @@ export interface CredentialFileStoreOptions {
   /** Root directory; default $TMPDIR/credentials. */
   directory?: string;
 }
+
+/** A credentials temp file: `.<secret>-<key>.<12 hex>.tmp`, as path() names them. */
+const TEMP_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;
+/** Temp files younger than this may belong to a writer still running (another server on this machine). */
+export const STALE_TEMP_AGE_MS = 60_000;
 
 export class CredentialFileStore {
   readonly #opts: CredentialFileStoreOptions;
@@ -52,6 +59,35 @@ export class CredentialFileStore {
       throw new Error(`unable to write credentials to store: ${file} (Secret "${selector.name}" key "${selector.key}"): ${(error as Error).message}`, { cause: error });
     }
     return file;
+  }
+
+  /**
+   * Removes the temp files a killed writer left in this namespace's directory (each holds a copy of
+   * a credentials file), if older than `minAgeMs`: a younger one may be another server's write in
+   * progress. Returns the names removed; a missing directory is no error.
+   */
+  async sweepStaleTempFiles(now = Date.now(), minAgeMs = STALE_TEMP_AGE_MS): Promise<string[]> {
+    const dir = this.directory;
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw new Error(`unable to list the credentials store ${dir} for stale temp files: ${(error as Error).message}`, { cause: error });
+    }
+    const removed: string[] = [];
+    for (const name of names) {
+      if (!TEMP_FILE.test(name)) continue;
+      const path = join(dir, name);
+      try {
+        if (now - (await stat(path)).mtimeMs < minAgeMs) continue;
+        await unlink(path);
+        removed.push(name);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`unable to remove the stale credentials temp file ${path}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    return removed;
   }
 
   /** The decoded value of a key of a Secret in the Velero namespace. */

@@ -378,6 +378,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // what a server killed earlier left in $TMPDIR (its tarballs, a restore's extracted items)
   const removedScratch = await removeStaleScratch();
   if (removedScratch.length > 0) log.info({ directories: removedScratch.join(",") }, "removed scratch directories of velero-ts processes that no longer run");
+  // and the credentials temp files a server killed mid-write left (copies of credentials files)
+  const removedTemp = await credentials.sweepStaleTempFiles().catch((error: unknown) => {
+    log.warn({ error: (error as Error).message }, "could not remove stale credentials temp files; they are removed at the next start");
+    return [];
+  });
+  if (removedTemp.length > 0) log.info({ directory: credentials.directory, files: removedTemp.length }, "removed credentials temp files a killed server left");
   // The watches start (their first lists fill the caches the start-up work below reads); the
   // controllers after it.
   await manager.startInformers();

@@ -3,9 +3,10 @@
 //   never prints its handshake, and that plugin has started a child of its own. The server exits at
 //   once, and neither the plugin nor its child is left running (they were reparented to init and lived on);
 // - run outside the cluster after `velero install --secret-file`: it says the installed Secret is not
-//   read and how to pass it.
+//   read and how to pass it; and it removes the credentials temp files a server killed mid-write
+//   left in $TMPDIR/credentials/<namespace> (older than a minute), keeping a younger one.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -43,13 +44,23 @@ afterAll(async () => {
 });
 
 describe("velero server run outside the cluster after velero install --secret-file", () => {
-  it("warns that the installed cloud-credentials Secret is not read and says how to pass it", async () => {
+  it("warns that the installed cloud-credentials Secret is not read and says how to pass it; removes stale credentials temp files", async () => {
     const ns = `${NAMESPACE}-creds`;
     const kube = createKubeClient({ kubeconfig: loadEndpoints().kubeconfig });
     await installCrds(kube);
     await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
     await kube.create(GVR.secrets, { apiVersion: "v1", kind: "Secret", metadata: { namespace: ns, name: "cloud-credentials" }, data: { cloud: Buffer.from("[default]\n").toString("base64") } });
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|GOOGLE_APPLICATION_CREDENTIALS|AZURE_CREDENTIALS_FILE)/.test(k)));
+    // what a server killed between writing a credentials temp file and renaming it left behind
+    const tmp = mkdtempSync(join(dir, "tmp-"));
+    env["TMPDIR"] = tmp;
+    const credentialsDir = join(tmp, "credentials", ns);
+    mkdirSync(credentialsDir, { recursive: true });
+    const stale = ".cloud-credentials-cloud.0123456789ab.tmp";
+    const young = ".cloud-credentials-cloud.ba9876543210.tmp";
+    for (const name of [stale, young, "cloud-credentials-cloud"]) writeFileSync(join(credentialsDir, name), "[default]\n");
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    for (const name of [stale, "cloud-credentials-cloud"]) utimesSync(join(credentialsDir, name), longAgo, longAgo);
     const emptyPluginDir = mkdtempSync(join(dir, "noplugins-"));
     const server = spawn(
       process.execPath,
@@ -63,6 +74,8 @@ describe("velero server run outside the cluster after velero install --secret-fi
       await eventually("the warning", async () => output.includes('Secret \\"cloud-credentials\\" in namespace') || output.includes('Secret "cloud-credentials" in namespace'), 30_000);
       expect(output).toContain(`kubectl -n ${ns} get secret cloud-credentials`);
       expect(output).toContain("AWS_SHARED_CREDENTIALS_FILE=$PWD/credentials-velero");
+      await eventually("the stale temp file removed", async () => output.includes("removed credentials temp files a killed server left"), 30_000);
+      expect(readdirSync(credentialsDir).sort()).toEqual([young, "cloud-credentials-cloud"]);
     } finally {
       server.kill("SIGKILL");
       await kube.delete(GVR.namespaces, ns).catch(() => undefined);

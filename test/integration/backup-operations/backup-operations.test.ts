@@ -25,6 +25,8 @@ import { readVeleroTarball } from "../../helpers/velero-tarball.ts";
 import { backupDir as bucketBackupDir, createNamespaces, eventually, runToEnd, setUpVeleroEnv, startVeleroServer, tearDownVelero, type VeleroTestEnv } from "../../helpers/velero-server.ts";
 
 const suffix = randomBytes(3).toString("hex");
+/** The claims' class: one no PV has, so they stay Pending (with "" the PV controller binds them to any Available PV without a class that another test running beside this one has created). */
+const UNBOUND_CLASS = `vt-unbound-${suffix}`;
 /** The fixture's test.io/bia-v2 only applies in this namespace. */
 const NS = "ns1";
 const POD = `web-${suffix}`;
@@ -53,7 +55,7 @@ describe("asynchronous backup item operations (real API server, fixture plugin)"
       apiVersion: "v1",
       kind: "PersistentVolumeClaim",
       metadata: { name: `${POD}-pvc`, namespace: NS, labels: { suite: suffix } },
-      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, storageClassName: "" },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, storageClassName: UNBOUND_CLASS },
     } as unknown as UnstructuredItem);
     await eventually("pod to be created", () =>
       kube
@@ -70,7 +72,7 @@ describe("asynchronous backup item operations (real API server, fixture plugin)"
       apiVersion: "v1",
       kind: "PersistentVolumeClaim",
       metadata: { name: `${SLOW}-pvc`, namespace: NS, labels: { app: "x", suite: `${suffix}-slow` } },
-      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, storageClassName: "" },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, storageClassName: UNBOUND_CLASS },
     } as unknown as UnstructuredItem);
     await kube.create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${SLOW}-pvc-cm`, namespace: NS }, data: { k: "v" } } as unknown as UnstructuredItem);
     await eventually("slow pod to be created", () =>

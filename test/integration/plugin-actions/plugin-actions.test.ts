@@ -81,12 +81,14 @@ describe("external plugin item actions in backups and restores (real API server)
     for (let i = 0; i < 6; i++) await kube.create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: meta(`batch-${i}`, APP, { labels: { suite: "pa" } }), data: { i: String(i) } } as unknown as UnstructuredItem);
     // web-pvc: not referenced by the pod and not matching the backup's label selector
     // (suite=pa), so only test.io/bia-v1's additional item can bring it into the backup. (An
-    // additional item of an excluded resource or namespace stays out, as in Velero.)
+    // additional item of an excluded resource or namespace stays out, as in Velero.) Its class is
+    // one no PV has, so it stays Pending: with "" the PV controller binds it to any Available PV
+    // without a class that another test running beside this one has created.
     await kube.create(GVR.persistentVolumeClaims, {
       apiVersion: "v1",
       kind: "PersistentVolumeClaim",
       metadata: meta("web-pvc", APP),
-      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, storageClassName: "" },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, storageClassName: `vt-unbound-${suffix}` },
     } as unknown as UnstructuredItem);
     // The ServiceAccount admission plugin refuses pods until the namespace's "default" SA exists.
     await eventually("pod web to be created", () => kube.create(GVR.pods, pod("web", APP)).then(() => true));

@@ -167,6 +167,9 @@ beforeAll(async () => {
       capacity: { storage: "1Gi" },
       accessModes: ["ReadWriteOnce"],
       persistentVolumeReclaimPolicy: "Retain",
+      // a class no claim asks for: the PV stays Available through both backups (without one, the PV
+      // controller binds it to another test's Pending claim of class "", between the two backups)
+      storageClassName: `vt-under-${SFX}`,
       csi: { driver: "vt.test.csi", volumeHandle: VOLUME },
     },
   } as unknown as UnstructuredItem);

@@ -26,8 +26,14 @@ export interface CredentialFileStoreOptions {
   directory?: string;
 }
 
-/** A credentials temp file: `.<secret>-<key>.<12 hex>.tmp`, as path() names them. */
-const TEMP_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;
+/** Random bytes in a temp file's name. */
+const TEMP_RANDOM_BYTES = 6;
+/** The temp file path() writes `<secret>-<key>` through: `.<secret>-<key>.<12 hex>.tmp`. */
+function tempName(fileName: string): string {
+  return `.${fileName}.${randomBytes(TEMP_RANDOM_BYTES).toString("hex")}.tmp`;
+}
+/** The names tempName() gives (what sweepStaleTempFiles removes). */
+const TEMP_FILE = new RegExp(`^\\..+\\.[0-9a-f]{${TEMP_RANDOM_BYTES * 2}}\\.tmp$`);
 /** Temp files younger than this may belong to a writer still running (another server on this machine). */
 export const STALE_TEMP_AGE_MS = 60_000;
 
@@ -47,7 +53,7 @@ export class CredentialFileStore {
     const value = await this.secretValue(selector);
     const dir = this.directory;
     const file = join(dir, `${selector.name}-${selector.key}`);
-    const temp = join(dir, `.${selector.name}-${selector.key}.${randomBytes(6).toString("hex")}.tmp`);
+    const temp = join(dir, tempName(`${selector.name}-${selector.key}`));
     try {
       await mkdir(dir, { recursive: true, mode: 0o750 });
       await writeFile(temp, value, { mode: 0o640, flag: "wx" });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, watch, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { GVR } from "../kube/gvr.js";
 import { forSecret } from "../testing/builders.js";
 import { FakeKubeClient } from "../testing/fake-kube-client.js";
+import { deadPid } from "../testing/processes.js";
 import { CredentialFileStore } from "./credentials.js";
 
 describe("CredentialFileStore.path", () => {
@@ -50,22 +51,62 @@ describe("CredentialFileStore.path", () => {
 });
 
 describe("CredentialFileStore.sweepStaleTempFiles", () => {
-  it("removes the temp files a killed writer left, keeps younger ones (a live writer's) and everything else", async () => {
+  it("removes the temp files of writers that no longer run, whatever their age; keeps a live writer's and everything else", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vt-cred-"));
+    const store = new CredentialFileStore({ kube: new FakeKubeClient(), namespace: "velero", directory: dir });
+    const ns = join(dir, "velero");
+    mkdirSync(ns);
+    const deadWriter = `.creds-cloud.${deadPid()}.0123456789ab.tmp`;
+    const liveWriter = `.creds-cloud.${process.ppid}.ba9876543210.tmp`;
+    const ownWrite = `.creds-cloud.${process.pid}.aaaaaaaaaaaa.tmp`;
+    const lookAlikes = ["creds-cloud", ".creds-cloud.tmp", "notes.0123456789ab.tmp", `.creds-cloud.${deadPid()}.tmp`];
+    for (const name of [deadWriter, liveWriter, ownWrite, ...lookAlikes]) writeFileSync(join(ns, name), "x");
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    for (const name of [liveWriter, ownWrite, ...lookAlikes]) utimesSync(join(ns, name), longAgo, longAgo);
+
+    // the dead writer's file is seconds old and goes; the live ones are old and stay
+    expect(await store.sweepStaleTempFiles()).toEqual([deadWriter]);
+    expect(readdirSync(ns).sort()).toEqual([liveWriter, ownWrite, ...lookAlikes].sort());
+  });
+
+  it("removes an earlier version's pid-less temp file once it is a minute old", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vt-cred-"));
     const store = new CredentialFileStore({ kube: new FakeKubeClient(), namespace: "velero", directory: dir });
     const ns = join(dir, "velero");
     mkdirSync(ns);
     const old = ".creds-cloud.0123456789ab.tmp";
     const young = ".creds-cloud.ba9876543210.tmp";
-    for (const name of [old, young, "creds-cloud", ".creds-cloud.tmp", "notes.0123456789ab.tmp"]) writeFileSync(join(ns, name), "x");
+    for (const name of [old, young]) writeFileSync(join(ns, name), "x");
     const now = Date.now();
-    const longAgo = new Date(now - 10 * 60_000);
-    for (const name of [old, "creds-cloud", ".creds-cloud.tmp", "notes.0123456789ab.tmp"]) utimesSync(join(ns, name), longAgo, longAgo);
+    utimesSync(join(ns, old), new Date(now - 10 * 60_000), new Date(now - 10 * 60_000));
 
     expect(await store.sweepStaleTempFiles(now)).toEqual([old]);
-    expect(readdirSync(ns).sort()).toEqual([".creds-cloud.ba9876543210.tmp", ".creds-cloud.tmp", "creds-cloud", "notes.0123456789ab.tmp"]);
+    expect(readdirSync(ns)).toEqual([young]);
     // once it is old enough, the other one goes too
     expect(await store.sweepStaleTempFiles(now + 2 * 60_000)).toEqual([young]);
+  });
+
+  it("a write in progress is named after its process, so a start beside it keeps it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vt-cred-"));
+    const kube = new FakeKubeClient().seed(GVR.secrets, forSecret("velero", "creds", { cloud: "v" }).build());
+    const store = new CredentialFileStore({ kube, namespace: "velero", directory: dir });
+    const ns = join(dir, "velero");
+    mkdirSync(ns);
+    // a temp file path() made cannot be renamed over a directory of the file's name: it is left
+    // behind for a moment by the failed write (then unlinked); catch its name on the way
+    mkdirSync(join(ns, "creds-cloud"));
+    const seen: string[] = [];
+    const watcher = watch(ns, (_event, name) => {
+      if (name && name.endsWith(".tmp")) seen.push(name);
+    });
+    try {
+      await expect(store.path({ name: "creds", key: "cloud" })).rejects.toThrow(/unable to write credentials to store/);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      watcher.close();
+    }
+    expect(seen.length).toBeGreaterThan(0);
+    for (const name of seen) expect(name).toMatch(new RegExp(`^\\.creds-cloud\\.${process.pid}\\.[0-9a-f]{12}\\.tmp$`));
   });
 
   it("a store directory that does not exist yet is nothing to sweep", async () => {
@@ -80,3 +121,4 @@ describe("CredentialFileStore.sweepStaleTempFiles", () => {
     await expect(store.sweepStaleTempFiles()).rejects.toThrow(/^unable to list the credentials store .*\/velero for stale temp files: ENOTDIR/);
   });
 });
+

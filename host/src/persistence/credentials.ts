@@ -8,8 +8,9 @@
  * a backup, a restore and the location validator each write it before they call their plugin, and
  * a plugin reading it while another writer had just truncated it would see no credentials and the
  * location would be marked Unavailable for nothing. A server killed between the write and the
- * rename leaves its temp file (`.<secret>-<key>.<hex>.tmp`); the next server's start removes it
- * (sweepStaleTempFiles).
+ * rename leaves its temp file (`.<secret>-<key>.<pid>.<hex>.tmp`, named after the writing process
+ * as scratch directories are); the next server's start removes it once that process no longer
+ * runs (sweepStaleTempFiles).
  */
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readdir, rename, stat, unlink, writeFile } from "node:fs/promises";
@@ -18,6 +19,7 @@ import { join } from "node:path";
 import type { V1SecretKeySelector } from "@kubernetes/client-node";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
+import { processAlive } from "../shared/scratch.js";
 
 export interface CredentialFileStoreOptions {
   kube: KubeClient;
@@ -28,13 +30,15 @@ export interface CredentialFileStoreOptions {
 
 /** Random bytes in a temp file's name. */
 const TEMP_RANDOM_BYTES = 6;
-/** The temp file path() writes `<secret>-<key>` through: `.<secret>-<key>.<12 hex>.tmp`. */
+/** The temp file path() writes `<secret>-<key>` through: `.<secret>-<key>.<pid>.<12 hex>.tmp`. */
 function tempName(fileName: string): string {
-  return `.${fileName}.${randomBytes(TEMP_RANDOM_BYTES).toString("hex")}.tmp`;
+  return `.${fileName}.${process.pid}.${randomBytes(TEMP_RANDOM_BYTES).toString("hex")}.tmp`;
 }
-/** The names tempName() gives (what sweepStaleTempFiles removes). */
-const TEMP_FILE = new RegExp(`^\\..+\\.[0-9a-f]{${TEMP_RANDOM_BYTES * 2}}\\.tmp$`);
-/** Temp files younger than this may belong to a writer still running (another server on this machine). */
+/** The names tempName() gives (what sweepStaleTempFiles removes); group 1 is the writer's pid. */
+const TEMP_FILE = new RegExp(`^\\..+\\.([1-9][0-9]*)\\.[0-9a-f]{${TEMP_RANDOM_BYTES * 2}}\\.tmp$`);
+/** The names earlier versions gave, without the writer's pid: `.<secret>-<key>.<12 hex>.tmp`. */
+const LEGACY_TEMP_FILE = new RegExp(`^\\..+\\.[0-9a-f]{${TEMP_RANDOM_BYTES * 2}}\\.tmp$`);
+/** An earlier version's temp file younger than this may belong to a writer still running (its name does not say whose it is). */
 export const STALE_TEMP_AGE_MS = 60_000;
 
 export class CredentialFileStore {
@@ -69,8 +73,9 @@ export class CredentialFileStore {
 
   /**
    * Removes the temp files a killed writer left in this namespace's directory (each holds a copy of
-   * a credentials file), if older than `minAgeMs`: a younger one may be another server's write in
-   * progress. Returns the names removed; a missing directory is no error.
+   * a credentials file): those whose writing process no longer runs, whatever their age (another
+   * live server's write in progress is kept), and earlier versions' pid-less ones once older than
+   * `minAgeMs`. Returns the names removed; a missing directory is no error.
    */
   async sweepStaleTempFiles(now = Date.now(), minAgeMs = STALE_TEMP_AGE_MS): Promise<string[]> {
     const dir = this.directory;
@@ -83,10 +88,14 @@ export class CredentialFileStore {
     }
     const removed: string[] = [];
     for (const name of names) {
-      if (!TEMP_FILE.test(name)) continue;
+      const writer = TEMP_FILE.exec(name);
+      if (writer) {
+        const pid = Number(writer[1]);
+        if (pid === process.pid || processAlive(pid)) continue;
+      } else if (!LEGACY_TEMP_FILE.test(name)) continue;
       const path = join(dir, name);
       try {
-        if (now - (await stat(path)).mtimeMs < minAgeMs) continue;
+        if (!writer && now - (await stat(path)).mtimeMs < minAgeMs) continue;
         await unlink(path);
         removed.push(name);
       } catch (error) {

@@ -1,9 +1,9 @@
-import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { deadPid } from "../testing/processes.js";
 import { makeScratchDir, removeOwnScratchRoot, removeStaleScratch } from "./scratch.js";
 
 let base: string;
@@ -14,11 +14,6 @@ afterEach(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-/** The pid of a process that has exited. */
-function deadPid(): number {
-  const r = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
-  return Number(r.stdout);
-}
 
 describe("scratch directories", () => {
   it("are made under a directory of this process (0700)", async () => {

@@ -25,7 +25,7 @@ export async function makeScratchDir(prefix: string, base: string = tmpdir()): P
 }
 
 /** Whether a process with this pid runs (EPERM: it does, as another user). */
-function alive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -51,7 +51,7 @@ export async function removeStaleScratch(base: string = tmpdir(), now: number = 
     let stale = false;
     if (name.startsWith(PREFIX)) {
       const pid = Number(name.slice(PREFIX.length));
-      stale = Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid);
+      stale = Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid);
     } else if (LEGACY.test(name)) {
       const info = await stat(join(base, name)).catch(() => undefined);
       stale = info !== undefined && info.isDirectory() && now - info.mtimeMs > LEGACY_AGE_MS;

@@ -4,7 +4,8 @@
 //   once, and neither the plugin nor its child is left running (they were reparented to init and lived on);
 // - run outside the cluster after `velero install --secret-file`: it says the installed Secret is not
 //   read and how to pass it; and it removes the credentials temp files a server killed mid-write
-//   left in $TMPDIR/credentials/<namespace> (older than a minute), keeping a younger one.
+//   left in $TMPDIR/credentials/<namespace> (those of processes that no longer run, and an earlier
+//   version's pid-less ones older than a minute), keeping a live process's and a younger pid-less one.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import { GVR } from "../../../host/src/kube/gvr.ts";
 import { createKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import { installCrds } from "../../../host/src/kube/crds.ts";
 import { ROOT } from "../../../scripts/build-plugins.ts";
+import { deadPid } from "../../../host/src/testing/processes.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
 import { eventually } from "../../helpers/velero-server.ts";
 
@@ -56,11 +58,13 @@ describe("velero server run outside the cluster after velero install --secret-fi
     env["TMPDIR"] = tmp;
     const credentialsDir = join(tmp, "credentials", ns);
     mkdirSync(credentialsDir, { recursive: true });
-    const stale = ".cloud-credentials-cloud.0123456789ab.tmp";
+    const deadWriter = `.cloud-credentials-cloud.${deadPid()}.0123456789ab.tmp`; // seconds old
+    const liveWriter = `.cloud-credentials-cloud.${process.pid}.ba9876543210.tmp`; // another server's write in progress
+    const stale = ".cloud-credentials-cloud.0123456789ab.tmp"; // an earlier version's, without a pid
     const young = ".cloud-credentials-cloud.ba9876543210.tmp";
-    for (const name of [stale, young, "cloud-credentials-cloud"]) writeFileSync(join(credentialsDir, name), "[default]\n");
+    for (const name of [deadWriter, liveWriter, stale, young, "cloud-credentials-cloud"]) writeFileSync(join(credentialsDir, name), "[default]\n");
     const longAgo = new Date(Date.now() - 10 * 60_000);
-    for (const name of [stale, "cloud-credentials-cloud"]) utimesSync(join(credentialsDir, name), longAgo, longAgo);
+    for (const name of [liveWriter, stale, "cloud-credentials-cloud"]) utimesSync(join(credentialsDir, name), longAgo, longAgo);
     const emptyPluginDir = mkdtempSync(join(dir, "noplugins-"));
     const server = spawn(
       process.execPath,
@@ -74,8 +78,9 @@ describe("velero server run outside the cluster after velero install --secret-fi
       await eventually("the warning", async () => output.includes('Secret \\"cloud-credentials\\" in namespace') || output.includes('Secret "cloud-credentials" in namespace'), 30_000);
       expect(output).toContain(`kubectl -n ${ns} get secret cloud-credentials`);
       expect(output).toContain("AWS_SHARED_CREDENTIALS_FILE=$PWD/credentials-velero");
-      await eventually("the stale temp file removed", async () => output.includes("removed credentials temp files a killed server left"), 30_000);
-      expect(readdirSync(credentialsDir).sort()).toEqual([young, "cloud-credentials-cloud"]);
+      await eventually("the stale temp files removed", async () => output.includes("removed credentials temp files a killed server left"), 30_000);
+      expect(output).toMatch(/removed credentials temp files a killed server left.*\bfiles"?[:=]2\b/);
+      expect(readdirSync(credentialsDir).sort()).toEqual([liveWriter, young, "cloud-credentials-cloud"].sort());
     } finally {
       server.kill("SIGKILL");
       await kube.delete(GVR.namespaces, ns).catch(() => undefined);

@@ -23,7 +23,12 @@ export function defaultDeps(): CliDeps {
     homeDir: process.env.HOME || homedir(),
     cwd: process.cwd(),
     now: () => new Date(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep: (ms, signal) =>
+      new Promise((resolve) => {
+        if (signal?.aborted) return resolve();
+        const timer = setTimeout(resolve, ms);
+        signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      }),
     // Loaded on demand: @kubernetes/client-node is slow to import, and help/completion/client
     // config never talk to the cluster.
     connect: async (options) => {

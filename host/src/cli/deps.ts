@@ -37,7 +37,8 @@ export interface CliDeps {
   homeDir: string;
   cwd: string;
   now(): Date;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or at once when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
   connect(options: KubeConnectOptions): Promise<KubeClient>;
   /**
    * HTTP(S) GET for signed download URLs; `tls` (an https URL) gives the certificates to trust (in

@@ -90,6 +90,41 @@ describe("backup create", () => {
   });
 });
 
+describe("backup create --wait follows the backup through a watch", () => {
+  it("returns the moment the phase is terminal, without waiting out the second between reads", async () => {
+    const cli = createTestCli();
+    const timers: AbortSignal[] = [];
+    // a sleep that never ends by itself: only the watch can end the wait
+    cli.deps.sleep = (_ms, signal) => {
+      if (signal) timers.push(signal);
+      setImmediate(() => void cli.kube.patchStatus(GVR.backups, "b1", "velero", { status: { phase: "Completed", progress: { totalItems: 3, itemsBackedUp: 3 } } }));
+      return new Promise((resolve) => signal?.addEventListener("abort", () => resolve(), { once: true }));
+    };
+    const r = await cli.run("backup", "create", "b1", "--wait");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("backup b1: Completed, 3/3 items backed up, 0.0 items/s, elapsed 0s, ETA 0s");
+    expect(r.stdout).toContain("Backup completed with status: Completed.");
+    expect(timers).toHaveLength(1);
+    expect(timers[0]?.aborted).toBe(true); // the pending second was cut short, not waited out
+    expect(cli.kube.openWatches).toBe(0); // and the watch is closed
+  });
+
+  it("reads once a second when the object cannot be watched", async () => {
+    const cli = createTestCli();
+    cli.kube.failNext("watch", "backups", new Error("watch is forbidden"), 100);
+    let polls = 0;
+    cli.onSleep = async () => {
+      polls++;
+      await cli.kube.patchStatus(GVR.backups, "b1", "velero", { status: polls < 3 ? { phase: "InProgress" } : { phase: "Completed" } });
+    };
+    const r = await cli.run("backup", "create", "b1", "--wait");
+    expect(r.code).toBe(0);
+    expect(polls).toBe(3);
+    expect(r.stdout).toContain("Backup completed with status: Completed.");
+    expect(cli.kube.openWatches).toBe(0);
+  });
+});
+
 describe("backup create --wait on a terminal", () => {
   it("draws a progress bar with phase, items, rate, elapsed and ETA", async () => {
     const cli = createTestCli();

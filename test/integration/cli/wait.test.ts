@@ -1,0 +1,92 @@
+// `velero backup create --wait` and `velero restore create --wait` (the CLI run in process) against
+// the REAL API server and a running velero-ts server: the wait follows the object through a watch
+// on it by name and ends the moment its phase is terminal, as Velero's CLI (an informer) does. The
+// CLI's once-a-second sleep never ends by itself here, so only the watch can end each wait.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { defaultDeps } from "../../../host/src/cli/default-deps.ts";
+import type { CliDeps } from "../../../host/src/cli/deps.ts";
+import { runCli } from "../../../host/src/cli/program.ts";
+import { GVR } from "../../../host/src/kube/gvr.ts";
+import { createKubeClient } from "../../../host/src/kube/http-kube-client.ts";
+import type { RunningServer } from "../../../host/src/server/server.ts";
+import { createNamespaces, setUpVeleroEnv, startVeleroServer, tearDownVelero, type VeleroTestEnv } from "../../helpers/velero-server.ts";
+
+const suffix = randomBytes(3).toString("hex");
+const APP = `vt-wait-app-${suffix}`;
+const RESTORED = `vt-wait-restored-${suffix}`;
+const VELERO = `vt-wait-velero-${suffix}`;
+
+class Capture {
+  text = "";
+  isTTY = false;
+  write(chunk: string): boolean {
+    this.text += chunk;
+    return true;
+  }
+}
+
+describe("--wait through a watch (real API server, velero-ts server)", () => {
+  let env: VeleroTestEnv | undefined;
+  let server: RunningServer | undefined;
+  const home = mkdtempSync(join(tmpdir(), "vt-wait-home-"));
+
+  beforeAll(async () => {
+    env = await setUpVeleroEnv("vt-wait-");
+    await createNamespaces(env.kube, [APP, VELERO]);
+    await env.kube.create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: APP }, data: { k: "v" } } as UnstructuredItem);
+    server = await startVeleroServer(env, VELERO, { logEnv: "VT_WAIT_LOG" });
+  }, 300_000);
+
+  afterAll(async () => {
+    await tearDownVelero(env, server, [APP, RESTORED, VELERO]);
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  /** Runs the CLI in process; every sleep it starts is recorded and ends only when aborted. */
+  async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string; sleeps: AbortSignal[] }> {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const sleeps: AbortSignal[] = [];
+    const deps: CliDeps = {
+      ...defaultDeps(),
+      stdout,
+      stderr,
+      env: {},
+      homeDir: home,
+      cwd: home,
+      connect: async () => createKubeClient({ kubeconfig: env?.endpoints.kubeconfig }),
+      sleep: (_ms, signal) => {
+        if (!signal) return Promise.reject(new Error("a sleep that cannot be cut short"));
+        sleeps.push(signal);
+        return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      },
+    };
+    const code = await runCli([...argv, "--namespace", VELERO], deps);
+    return { code, stdout: stdout.text, stderr: stderr.text, sleeps };
+  }
+
+  it("velero backup create --wait returns once the backup is Completed, woken by the watch", async () => {
+    const r = await run("backup", "create", "waited", "--include-namespaces", APP, "--wait");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Backup request "waited" submitted successfully.');
+    expect(r.stdout).toMatch(/backup waited: Completed, (\d+)\/\1 items backed up/);
+    expect(r.stdout).toContain("Backup completed with status: Completed.");
+    // each wait between reads was cut short by a change the watch reported
+    for (const s of r.sleeps) expect(s.aborted).toBe(true);
+  }, 120_000);
+
+  it("velero restore create --wait returns once the restore is Completed, woken by the watch", async () => {
+    const r = await run("restore", "create", "waited-restore", "--from-backup", "waited", "--namespace-mappings", `${APP}:${RESTORED}`, "--wait");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Restore completed with status: Completed.");
+    for (const s of r.sleeps) expect(s.aborted).toBe(true);
+    expect(await env?.kube.get(GVR.configMaps, "settings", RESTORED)).toMatchObject({ data: { k: "v" } });
+  }, 120_000);
+});

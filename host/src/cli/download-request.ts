@@ -17,6 +17,7 @@ import type { DownloadTls } from "./deps.js";
 import { DOWNLOAD_UNREACHABLE } from "./kube-errors.js";
 import { configString } from "./client-config.js";
 import type { Factory } from "./factory.js";
+import { ObjectChanges } from "./object-changes.js";
 import { GVR, VELERO_API_VERSION } from "./resources.js";
 
 /** The file does not exist in object storage. */
@@ -41,16 +42,22 @@ async function signedUrl(f: Factory, kind: DownloadTargetKind, name: string, tim
     spec: { target: { kind, name } },
   });
   const deadline = f.deps.now().getTime() + timeoutMs;
-  for (;;) {
-    const current = await kube.get(GVR.downloadRequests, reqName, namespace);
-    const url = (current?.status as { downloadURL?: string } | undefined)?.downloadURL;
-    if (url) return url;
-    if (f.deps.now().getTime() >= deadline) {
-      throw new ClusterError(
-        `download request for ${kind} of "${name}" got no download URL within ${Math.round(timeoutMs / 1000)}s: check the velero server logs (is 'velero server' running for namespace "${namespace}"?); the backup storage location may not be available`,
-      );
+  const changes = new ObjectChanges(kube, GVR.downloadRequests, namespace, reqName);
+  try {
+    for (;;) {
+      await changes.ensure();
+      const current = await kube.get(GVR.downloadRequests, reqName, namespace);
+      const url = (current?.status as { downloadURL?: string } | undefined)?.downloadURL;
+      if (url) return url;
+      if (f.deps.now().getTime() >= deadline) {
+        throw new ClusterError(
+          `download request for ${kind} of "${name}" got no download URL within ${Math.round(timeoutMs / 1000)}s: check the velero server logs (is 'velero server' running for namespace "${namespace}"?); the backup storage location may not be available`,
+        );
+      }
+      await changes.next(DOWNLOAD_POLL_MS, f.deps.sleep);
     }
-    await f.deps.sleep(DOWNLOAD_POLL_MS);
+  } finally {
+    changes.close();
   }
 }
 

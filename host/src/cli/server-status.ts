@@ -2,6 +2,7 @@
 import type { ServerStatusRequest } from "@velero-ts/plugin-sdk";
 import { ClusterError } from "../shared/errors.js";
 import type { Factory } from "./factory.js";
+import { ObjectChanges } from "./object-changes.js";
 import { GVR, VELERO_API_VERSION } from "./resources.js";
 
 export const SERVER_STATUS_POLL_MS = 250;
@@ -17,14 +18,20 @@ export async function getServerStatus(f: Factory, timeoutMs: number): Promise<Se
   } as never);
   const name = created.metadata.name;
   const deadline = f.deps.now().getTime() + timeoutMs;
-  for (;;) {
-    const current = (await kube.get(GVR.serverStatusRequests, name, namespace)) as ServerStatusRequest | undefined;
-    if (current?.status?.phase === "Processed") return current;
-    if (f.deps.now().getTime() >= deadline) {
-      throw new ClusterError(
-        `timed out waiting for server status request to be processed; is the Velero server running in namespace "${namespace}"? Run 'velero server --kubeconfig <file> -n ${namespace}' or check 'kubectl logs deployment/velero -n ${namespace}'`,
-      );
+  const changes = new ObjectChanges(kube, GVR.serverStatusRequests, namespace, name);
+  try {
+    for (;;) {
+      await changes.ensure();
+      const current = (await kube.get(GVR.serverStatusRequests, name, namespace)) as ServerStatusRequest | undefined;
+      if (current?.status?.phase === "Processed") return current;
+      if (f.deps.now().getTime() >= deadline) {
+        throw new ClusterError(
+          `timed out waiting for server status request to be processed; is the Velero server running in namespace "${namespace}"? Run 'velero server --kubeconfig <file> -n ${namespace}' or check 'kubectl logs deployment/velero -n ${namespace}'`,
+        );
+      }
+      await changes.next(SERVER_STATUS_POLL_MS, f.deps.sleep);
     }
-    await f.deps.sleep(SERVER_STATUS_POLL_MS);
+  } finally {
+    changes.close();
   }
 }

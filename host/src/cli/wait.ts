@@ -7,9 +7,10 @@
  */
 import cliProgress from "cli-progress";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
-import type { GroupVersionResource, KubeClient, WatchHandle } from "../kube/client.js";
+import type { GroupVersionResource } from "../kube/client.js";
 import type { Factory } from "./factory.js";
 import type { OutputStream } from "./deps.js";
+import { ObjectChanges } from "./object-changes.js";
 
 export const TERMINAL_PHASES = ["Completed", "PartiallyFailed", "Failed", "FailedValidation"];
 
@@ -114,68 +115,6 @@ function barView(out: OutputStream, target: WaitTarget): ProgressView {
 }
 
 /**
- * Wakes the waiting loop when the object changes: a watch on it by name. A watch the API server
- * ends (it closes watches after some minutes) is opened again at the next look; one that cannot be
- * opened (no watch permission, say) leaves the loop to its once-a-second reads.
- */
-class ChangeSignal {
-  readonly #kube: KubeClient;
-  readonly #target: WaitTarget;
-  #handle: WatchHandle | undefined;
-  #closed = false;
-  /** A change arrived since the loop last looked. */
-  #changed = false;
-  #wake: (() => void) | undefined;
-
-  constructor(kube: KubeClient, target: WaitTarget) {
-    this.#kube = kube;
-    this.#target = target;
-  }
-
-  /** Opens the watch unless one is open. Called before each read, so no change after it is missed. */
-  async ensure(): Promise<void> {
-    if (this.#handle || this.#closed) return;
-    const { gvr, namespace, name } = this.#target;
-    let handle: WatchHandle;
-    try {
-      handle = await this.#kube.watch(gvr, { namespace, fieldSelector: `metadata.name=${name}` }, (event) => {
-        if (event.type === "BOOKMARK" || event.object.metadata.name !== name) return;
-        this.#changed = true;
-        this.#wake?.();
-      });
-    } catch {
-      return; // read once a second instead; the next look tries again
-    }
-    if (this.#closed) {
-      handle.stop();
-      return;
-    }
-    this.#handle = handle;
-    const ended = (): void => {
-      if (this.#handle === handle) this.#handle = undefined;
-    };
-    handle.done.then(ended, ended);
-  }
-
-  /** Resolves when the object has changed since the last call, or after `ms`. */
-  async next(ms: number, sleep: (ms: number, signal?: AbortSignal) => Promise<void>): Promise<void> {
-    if (!this.#changed) {
-      const timer = new AbortController();
-      await Promise.race([new Promise<void>((resolve) => (this.#wake = resolve)), sleep(ms, timer.signal)]);
-      timer.abort();
-      this.#wake = undefined;
-    }
-    this.#changed = false;
-  }
-
-  close(): void {
-    this.#closed = true;
-    this.#handle?.stop();
-    this.#handle = undefined;
-  }
-}
-
-/**
  * Waits for a terminal phase and returns the final object. Prints the same closing sentence as
  * Velero. Returns undefined if the object disappeared while waiting.
  */
@@ -185,7 +124,7 @@ export async function waitForCompletion(f: Factory, target: WaitTarget): Promise
   const view = out.isTTY ? barView(out, target) : plainView(out, target);
   const started = f.deps.now().getTime();
   let hinted = false;
-  const changes = new ChangeSignal(kube, target);
+  const changes = new ObjectChanges(kube, target.gvr, target.namespace, target.name);
   try {
     for (;;) {
       await changes.ensure();

@@ -1,7 +1,9 @@
-// `velero backup create --wait` and `velero restore create --wait` (the CLI run in process) against
-// the REAL API server and a running velero-ts server: the wait follows the object through a watch
-// on it by name and ends the moment its phase is terminal, as Velero's CLI (an informer) does. The
-// CLI's once-a-second sleep never ends by itself here, so only the watch can end each wait.
+// The CLI's waits for the server (run in process) against the REAL API server and a running
+// velero-ts server: `backup create --wait` and `restore create --wait` follow the object through a
+// watch on it by name and end the moment its phase is terminal, as Velero's CLI (an informer)
+// does; `backup logs`, `backup describe --details` (DownloadRequests) and `version`
+// (a ServerStatusRequest) take the server's answer the moment it is written. The CLI's sleeps
+// between reads never end by themselves here, so only the watches can end each wait.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -88,5 +90,25 @@ describe("--wait through a watch (real API server, velero-ts server)", () => {
     expect(r.stdout).toContain("Restore completed with status: Completed.");
     for (const s of r.sleeps) expect(s.aborted).toBe(true);
     expect(await env?.kube.get(GVR.configMaps, "settings", RESTORED)).toMatchObject({ data: { k: "v" } });
+  }, 120_000);
+
+  it("velero backup logs, backup describe --details and version take the server's answer as soon as the watch reports it", async () => {
+    const logs = await run("backup", "logs", "waited");
+    expect(logs.stderr).toBe("");
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(/level=info msg="Backing up item"/);
+    for (const s of logs.sleeps) expect(s.aborted).toBe(true);
+
+    const describe = await run("backup", "describe", "waited", "--details");
+    expect(describe.stderr).toBe("");
+    expect(describe.code).toBe(0);
+    expect(describe.stdout).toMatch(/Resource List:\n\s+v1\/ConfigMap:\n/);
+    for (const s of describe.sleeps) expect(s.aborted).toBe(true);
+
+    const version = await run("version");
+    expect(version.stderr).toBe("");
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/Server:\n\tVersion: v\d/);
+    for (const s of version.sleeps) expect(s.aborted).toBe(true);
   }, 120_000);
 });

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { FakeKubeClient } from "../testing/fake-kube-client.js";
+import { ObjectChanges } from "./object-changes.js";
+import { GVR } from "./resources.js";
+
+const request = (name: string): UnstructuredItem => ({ apiVersion: "velero.io/v1", kind: "DownloadRequest", metadata: { namespace: "velero", name }, spec: {} }) as UnstructuredItem;
+
+/** A sleep that ends only when aborted; records whether each one was. */
+function abortOnlySleep(): { sleep: (ms: number, signal?: AbortSignal) => Promise<void>; signals: AbortSignal[] } {
+  const signals: AbortSignal[] = [];
+  return {
+    signals,
+    sleep: (_ms, signal) => {
+      if (!signal) return Promise.reject(new Error("no signal"));
+      signals.push(signal);
+      return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    },
+  };
+}
+
+describe("ObjectChanges", () => {
+  it("ends a wait as soon as the object changes, cutting the sleep short, and not for other objects", async () => {
+    const kube = new FakeKubeClient().seed(GVR.downloadRequests, request("mine"), request("other"));
+    const changes = new ObjectChanges(kube, GVR.downloadRequests, "velero", "mine");
+    await changes.ensure();
+    const { sleep, signals } = abortOnlySleep();
+    let woke = false;
+    const waiting = changes.next(60_000, sleep).then(() => (woke = true));
+    await kube.patchStatus(GVR.downloadRequests, "other", "velero", { status: { phase: "Processed" } });
+    await new Promise((r) => setImmediate(r));
+    expect(woke).toBe(false);
+    await kube.patchStatus(GVR.downloadRequests, "mine", "velero", { status: { phase: "Processed" } });
+    await waiting;
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(true);
+    changes.close();
+    expect(kube.openWatches).toBe(0);
+  });
+
+  it("a change that came while the loop was reading ends the next wait at once", async () => {
+    const kube = new FakeKubeClient().seed(GVR.downloadRequests, request("mine"));
+    const changes = new ObjectChanges(kube, GVR.downloadRequests, "velero", "mine");
+    await changes.ensure();
+    await kube.patchStatus(GVR.downloadRequests, "mine", "velero", { status: { phase: "Processed" } });
+    const { sleep, signals } = abortOnlySleep();
+    await changes.next(60_000, sleep);
+    expect(signals).toHaveLength(0); // no sleep at all
+    changes.close();
+  });
+
+  it("waits out the period when the object cannot be watched, and tries the watch again at the next look", async () => {
+    const kube = new FakeKubeClient().seed(GVR.downloadRequests, request("mine"));
+    kube.failNext("watch", "downloadrequests", new Error("forbidden"));
+    const changes = new ObjectChanges(kube, GVR.downloadRequests, "velero", "mine");
+    await changes.ensure();
+    expect(kube.openWatches).toBe(0);
+    const slept: number[] = [];
+    await changes.next(250, async (ms) => void slept.push(ms));
+    expect(slept).toEqual([250]);
+    await changes.ensure();
+    expect(kube.openWatches).toBe(1);
+    changes.close();
+  });
+
+  it("opens the watch again when the API server ends it", async () => {
+    const kube = new FakeKubeClient().seed(GVR.downloadRequests, request("mine"));
+    const changes = new ObjectChanges(kube, GVR.downloadRequests, "velero", "mine");
+    await changes.ensure();
+    kube.closeWatches();
+    await new Promise((r) => setImmediate(r));
+    await changes.ensure();
+    expect(kube.openWatches).toBe(1);
+    const { sleep, signals } = abortOnlySleep();
+    const waiting = changes.next(60_000, sleep);
+    await kube.patchStatus(GVR.downloadRequests, "mine", "velero", { status: { phase: "Processed" } });
+    await waiting;
+    expect(signals[0]?.aborted).toBe(true);
+    changes.close();
+    expect(kube.openWatches).toBe(0);
+  });
+});

@@ -8,7 +8,7 @@
 // the restore-side kinds, and its deletion through the DeleteItemAction and DeleteSnapshot.
 // velero-ts runs the same plugin binary through the same steps beside it (its own namespace and
 // directories), and what both stored, restored and deleted is compared.
-import { createWriteStream, existsSync, readdirSync, readFileSync } from "node:fs";
+import { createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,7 +57,12 @@ function configMap(name: string, labels: Record<string, string>, annotations: Re
 }
 
 /** Polls a Backup or Restore until it is terminal; returns it with every phase it was seen in. */
-async function followPhases(gvr: (typeof GVR)["backups"], name: string, namespace: string, timeoutMs: number): Promise<{ object: UnstructuredItem; phases: string[] }> {
+/**
+ * Reads the Backup or Restore until it ends, noting each phase seen. Its plugin operation completes
+ * only once `releaseFile` exists (the fixture's vt/release-file): written when the object is seen
+ * waiting for it, so that wait is always seen, however slowly the machine runs the backup.
+ */
+async function followPhases(gvr: (typeof GVR)["backups"], name: string, namespace: string, timeoutMs: number, releaseFile: string): Promise<{ object: UnstructuredItem; phases: string[] }> {
   const phases: string[] = [];
   const object = await eventually(
     `${gvr.resource} ${namespace}/${name} to finish`,
@@ -65,6 +70,7 @@ async function followPhases(gvr: (typeof GVR)["backups"], name: string, namespac
       const o = await kube.get(gvr, name, namespace);
       const phase = (o?.["status"] as { phase?: string } | undefined)?.phase ?? "";
       if (phases.at(-1) !== phase) phases.push(phase);
+      if (phase === "WaitingForPluginOperations") writeFileSync(releaseFile, "");
       return o && TERMINAL_PHASES.includes(phase) ? o : undefined;
     },
     timeoutMs,
@@ -231,7 +237,7 @@ describe("TS plugins of every kind under real Velero v1.18.1, and under velero-t
         await kube.create(GVR.backups, {
           apiVersion: "velero.io/v1",
           kind: "Backup",
-          metadata: { namespace: NS[side], name: BACKUP, annotations: { "vt/marker-dir": markers(side) } },
+          metadata: { namespace: NS[side], name: BACKUP, annotations: { "vt/marker-dir": markers(side), "vt/release-file": join(work, `release-backup-${side}`) } },
           spec: {
             includedNamespaces: [APP],
             labelSelector: { matchLabels: { "vt/app": "yes" } },
@@ -240,7 +246,7 @@ describe("TS plugins of every kind under real Velero v1.18.1, and under velero-t
             volumeSnapshotLocations: ["ts-snap"],
           },
         } as unknown as UnstructuredItem);
-        return followPhases(GVR.backups, BACKUP, NS[side], 120_000);
+        return followPhases(GVR.backups, BACKUP, NS[side], 120_000, join(work, `release-backup-${side}`));
       }),
     );
     const stored: Record<Side, { entries: TarEntry[]; operations: StoredOperation[]; snapshots: StoredSnapshot[]; keys: string[] }> = {} as never;
@@ -318,10 +324,10 @@ describe("TS plugins of every kind under real Velero v1.18.1, and under velero-t
       await kube.create(GVR.restores, {
         apiVersion: "velero.io/v1",
         kind: "Restore",
-        metadata: { namespace: NS[side], name: RESTORE },
+        metadata: { namespace: NS[side], name: RESTORE, annotations: { "vt/release-file": join(work, `release-restore-${side}`) } },
         spec: { backupName: BACKUP },
       } as unknown as UnstructuredItem);
-      const { object: restore, phases } = await followPhases(GVR.restores, RESTORE, NS[side], 120_000);
+      const { object: restore, phases } = await followPhases(GVR.restores, RESTORE, NS[side], 120_000, join(work, `release-restore-${side}`));
       const status = restore["status"] as Record<string, number | string | undefined>;
       const why = `${side}: ${JSON.stringify(status)}\n${logs()}`;
       expect(status["phase"], why).toBe("Completed");

@@ -45,7 +45,7 @@ async function signedUrl(f: Factory, kind: DownloadTargetKind, name: string, tim
   const changes = new ObjectChanges(kube, GVR.downloadRequests, namespace, reqName);
   try {
     for (;;) {
-      await changes.ensure();
+      changes.ensure();
       const current = await kube.get(GVR.downloadRequests, reqName, namespace);
       const url = (current?.status as { downloadURL?: string } | undefined)?.downloadURL;
       if (url) return url;

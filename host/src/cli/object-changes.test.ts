@@ -23,7 +23,7 @@ describe("ObjectChanges", () => {
   it("ends a wait as soon as the object changes, cutting the sleep short, and not for other objects", async () => {
     const kube = new FakeKubeClient().seed(GVR.downloadRequests, request("mine"), request("other"));
     const changes = new ObjectChanges(kube, GVR.downloadRequests, "velero", "mine");
-    await changes.ensure();
+    changes.ensure();
     const { sleep, signals } = abortOnlySleep();
     let woke = false;
     const waiting = changes.next(60_000, sleep).then(() => (woke = true));
@@ -41,7 +41,7 @@ describe("ObjectChanges", () => {
   it("a change that came while the loop was reading ends the next wait at once", async () => {
     const kube = new FakeKubeClient().seed(GVR.downloadRequests, request("mine"));
     const changes = new ObjectChanges(kube, GVR.downloadRequests, "velero", "mine");
-    await changes.ensure();
+    changes.ensure();
     await kube.patchStatus(GVR.downloadRequests, "mine", "velero", { status: { phase: "Processed" } });
     const { sleep, signals } = abortOnlySleep();
     await changes.next(60_000, sleep);
@@ -53,12 +53,14 @@ describe("ObjectChanges", () => {
     const kube = new FakeKubeClient().seed(GVR.downloadRequests, request("mine"));
     kube.failNext("watch", "downloadrequests", new Error("forbidden"));
     const changes = new ObjectChanges(kube, GVR.downloadRequests, "velero", "mine");
-    await changes.ensure();
+    changes.ensure();
+    await new Promise((r) => setImmediate(r));
     expect(kube.openWatches).toBe(0);
     const slept: number[] = [];
     await changes.next(250, async (ms) => void slept.push(ms));
     expect(slept).toEqual([250]);
-    await changes.ensure();
+    changes.ensure();
+    await new Promise((r) => setImmediate(r));
     expect(kube.openWatches).toBe(1);
     changes.close();
   });
@@ -66,10 +68,11 @@ describe("ObjectChanges", () => {
   it("opens the watch again when the API server ends it", async () => {
     const kube = new FakeKubeClient().seed(GVR.downloadRequests, request("mine"));
     const changes = new ObjectChanges(kube, GVR.downloadRequests, "velero", "mine");
-    await changes.ensure();
+    changes.ensure();
+    await new Promise((r) => setImmediate(r));
     kube.closeWatches();
     await new Promise((r) => setImmediate(r));
-    await changes.ensure();
+    changes.ensure();
     expect(kube.openWatches).toBe(1);
     const { sleep, signals } = abortOnlySleep();
     const waiting = changes.next(60_000, sleep);
@@ -78,5 +81,22 @@ describe("ObjectChanges", () => {
     expect(signals[0]?.aborted).toBe(true);
     changes.close();
     expect(kube.openWatches).toBe(0);
+  });
+
+  it("does not hold the loop while a watch is slow to open", async () => {
+    const kube = new FakeKubeClient().seed(GVR.downloadRequests, request("mine"));
+    let opens = 0;
+    kube.watch = () => {
+      opens++;
+      return new Promise(() => undefined); // never answers
+    };
+    const changes = new ObjectChanges(kube, GVR.downloadRequests, "velero", "mine");
+    changes.ensure();
+    const slept: number[] = [];
+    await changes.next(250, async (ms) => void slept.push(ms));
+    changes.ensure(); // still opening: not asked again
+    expect(slept).toEqual([250]);
+    expect(opens).toBe(1);
+    changes.close();
   });
 });

@@ -5,7 +5,7 @@
  * reports a change, or after the loop's period at the latest. Reads stay the source of truth; the
  * watch only ends each wait early.
  */
-import type { GroupVersionResource, KubeClient, WatchHandle } from "../kube/client.js";
+import type { GroupVersionResource, KubeClient, WatchEvent, WatchHandle } from "../kube/client.js";
 
 /**
  * Wakes a waiting loop when the object changes: a watch on it by name. A watch the API server
@@ -18,6 +18,7 @@ export class ObjectChanges {
   readonly #namespace: string;
   readonly #name: string;
   #handle: WatchHandle | undefined;
+  #opening = false;
   #closed = false;
   /** A change arrived since the loop last looked. */
   #changed = false;
@@ -30,29 +31,37 @@ export class ObjectChanges {
     this.#name = name;
   }
 
-  /** Opens the watch unless one is open. Called before each read, so no change after it is missed. */
-  async ensure(): Promise<void> {
-    if (this.#handle || this.#closed) return;
+  /**
+   * Opens the watch unless one is open or opening; called before each read. The loop does not wait
+   * for it: a watch starts by reporting the object as it is then, so a change made while it opens
+   * still wakes the loop, and a watch that is slow to open costs nothing but that early wake.
+   */
+  ensure(): void {
+    if (this.#handle || this.#opening || this.#closed) return;
+    this.#opening = true;
     const name = this.#name;
-    let handle: WatchHandle;
-    try {
-      handle = await this.#kube.watch(this.#gvr, { namespace: this.#namespace, fieldSelector: `metadata.name=${name}` }, (event) => {
-        if (event.type === "BOOKMARK" || event.object.metadata.name !== name) return;
-        this.#changed = true;
-        this.#wake?.();
-      });
-    } catch {
-      return; // the loop reads at its period instead; its next look tries again
-    }
-    if (this.#closed) {
-      handle.stop();
-      return;
-    }
-    this.#handle = handle;
-    const ended = (): void => {
-      if (this.#handle === handle) this.#handle = undefined;
+    const onEvent = (event: WatchEvent): void => {
+      if (event.type === "BOOKMARK" || event.object.metadata.name !== name) return;
+      this.#changed = true;
+      this.#wake?.();
     };
-    handle.done.then(ended, ended);
+    this.#kube.watch(this.#gvr, { namespace: this.#namespace, fieldSelector: `metadata.name=${name}` }, onEvent).then(
+      (handle) => {
+        this.#opening = false;
+        if (this.#closed) {
+          handle.stop();
+          return;
+        }
+        this.#handle = handle;
+        const ended = (): void => {
+          if (this.#handle === handle) this.#handle = undefined;
+        };
+        handle.done.then(ended, ended);
+      },
+      () => {
+        this.#opening = false; // the loop reads at its period instead; its next look tries again
+      },
+    );
   }
 
   /** Resolves when the object has changed since the last call, or after `ms`. */

@@ -21,7 +21,7 @@ export async function getServerStatus(f: Factory, timeoutMs: number): Promise<Se
   const changes = new ObjectChanges(kube, GVR.serverStatusRequests, namespace, name);
   try {
     for (;;) {
-      await changes.ensure();
+      changes.ensure();
       const current = (await kube.get(GVR.serverStatusRequests, name, namespace)) as ServerStatusRequest | undefined;
       if (current?.status?.phase === "Processed") return current;
       if (f.deps.now().getTime() >= deadline) {

@@ -127,7 +127,7 @@ export async function waitForCompletion(f: Factory, target: WaitTarget): Promise
   const changes = new ObjectChanges(kube, target.gvr, target.namespace, target.name);
   try {
     for (;;) {
-      await changes.ensure();
+      changes.ensure();
       const obj = await kube.get(target.gvr, target.name, target.namespace);
       if (!obj) {
         view.stop();

@@ -42,7 +42,7 @@ async function signedUrl(f: Factory, kind: DownloadTargetKind, name: string, tim
     spec: { target: { kind, name } },
   });
   const deadline = f.deps.now().getTime() + timeoutMs;
-  const changes = new ObjectChanges(kube, GVR.downloadRequests, namespace, reqName);
+  const changes = new ObjectChanges(kube, GVR.downloadRequests, { namespace, name: reqName });
   try {
     for (;;) {
       changes.ensure();

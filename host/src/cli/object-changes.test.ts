@@ -22,7 +22,7 @@ function abortOnlySleep(): { sleep: (ms: number, signal?: AbortSignal) => Promis
 describe("ObjectChanges", () => {
   it("ends a wait as soon as the object changes, cutting the sleep short, and not for other objects", async () => {
     const kube = new FakeKubeClient().seed(GVR.downloadRequests, request("mine"), request("other"));
-    const changes = new ObjectChanges(kube, GVR.downloadRequests, "velero", "mine");
+    const changes = new ObjectChanges(kube, GVR.downloadRequests, { namespace: "velero", name: "mine" });
     changes.ensure();
     const { sleep, signals } = abortOnlySleep();
     let woke = false;
@@ -40,7 +40,7 @@ describe("ObjectChanges", () => {
 
   it("a change that came while the loop was reading ends the next wait at once", async () => {
     const kube = new FakeKubeClient().seed(GVR.downloadRequests, request("mine"));
-    const changes = new ObjectChanges(kube, GVR.downloadRequests, "velero", "mine");
+    const changes = new ObjectChanges(kube, GVR.downloadRequests, { namespace: "velero", name: "mine" });
     changes.ensure();
     await kube.patchStatus(GVR.downloadRequests, "mine", "velero", { status: { phase: "Processed" } });
     const { sleep, signals } = abortOnlySleep();
@@ -52,7 +52,7 @@ describe("ObjectChanges", () => {
   it("waits out the period when the object cannot be watched, and tries the watch again at the next look", async () => {
     const kube = new FakeKubeClient().seed(GVR.downloadRequests, request("mine"));
     kube.failNext("watch", "downloadrequests", new Error("forbidden"));
-    const changes = new ObjectChanges(kube, GVR.downloadRequests, "velero", "mine");
+    const changes = new ObjectChanges(kube, GVR.downloadRequests, { namespace: "velero", name: "mine" });
     changes.ensure();
     await new Promise((r) => setImmediate(r));
     expect(kube.openWatches).toBe(0);
@@ -67,7 +67,7 @@ describe("ObjectChanges", () => {
 
   it("opens the watch again when the API server ends it", async () => {
     const kube = new FakeKubeClient().seed(GVR.downloadRequests, request("mine"));
-    const changes = new ObjectChanges(kube, GVR.downloadRequests, "velero", "mine");
+    const changes = new ObjectChanges(kube, GVR.downloadRequests, { namespace: "velero", name: "mine" });
     changes.ensure();
     await new Promise((r) => setImmediate(r));
     kube.closeWatches();
@@ -90,13 +90,31 @@ describe("ObjectChanges", () => {
       opens++;
       return new Promise(() => undefined); // never answers
     };
-    const changes = new ObjectChanges(kube, GVR.downloadRequests, "velero", "mine");
+    const changes = new ObjectChanges(kube, GVR.downloadRequests, { namespace: "velero", name: "mine" });
     changes.ensure();
     const slept: number[] = [];
     await changes.next(250, async (ms) => void slept.push(ms));
     changes.ensure(); // still opening: not asked again
     expect(slept).toEqual([250]);
     expect(opens).toBe(1);
+    changes.close();
+  });
+
+  it("watches every object of a resource when asked for the names that pass a test", async () => {
+    const crd = (name: string): UnstructuredItem => ({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name } }) as UnstructuredItem;
+    const kube = new FakeKubeClient().seed(GVR.customResourceDefinitions, crd("backups.velero.io"), crd("widgets.example.io"));
+    const pending = new Set(["backups.velero.io"]);
+    const changes = new ObjectChanges(kube, GVR.customResourceDefinitions, { matches: (name) => pending.has(name) });
+    changes.ensure();
+    const { sleep, signals } = abortOnlySleep();
+    let woke = false;
+    const waiting = changes.next(60_000, sleep).then(() => (woke = true));
+    await kube.patchStatus(GVR.customResourceDefinitions, "widgets.example.io", undefined, { status: { conditions: [{ type: "Established", status: "True" }] } });
+    await new Promise((r) => setImmediate(r));
+    expect(woke).toBe(false);
+    await kube.patchStatus(GVR.customResourceDefinitions, "backups.velero.io", undefined, { status: { conditions: [{ type: "Established", status: "True" }] } });
+    await waiting;
+    expect(signals[0]?.aborted).toBe(true);
     changes.close();
   });
 });

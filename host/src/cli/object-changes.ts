@@ -1,22 +1,32 @@
 /**
- * Waiting for one object to change, the way the CLI waits for the server to act on what it created
- * (a Backup or Restore to end, a DownloadRequest's URL, a ServerStatusRequest's answer): the waiting
+ * Waiting for objects to change, the way the CLI waits for the server to act on what it created
+ * (a Backup or Restore to end, a DownloadRequest's URL, a ServerStatusRequest's answer, the CRDs
+ * `install` created to be Established): the waiting
  * loop reads the object, then waits on next(), which resolves as soon as a watch on the object
  * reports a change, or after the loop's period at the latest. Reads stay the source of truth; the
  * watch only ends each wait early.
  */
 import type { GroupVersionResource, KubeClient, WatchEvent, WatchHandle } from "../kube/client.js";
 
+/** Which objects of a resource a wait is about. */
+export interface WatchedObjects {
+  /** Unset: a cluster-scoped resource. */
+  namespace?: string;
+  /** One object by name (the watch asks the API server for that name only). */
+  name?: string;
+  /** Otherwise those whose name passes (every object of the resource is watched). */
+  matches?: (name: string) => boolean;
+}
+
 /**
- * Wakes a waiting loop when the object changes: a watch on it by name. A watch the API server
+ * Wakes a waiting loop when the object changes: a watch on it by name (or on the resource). A watch the API server
  * ends (it closes watches after some minutes) is opened again at the next look; one that cannot be
  * opened (no watch permission, say) leaves the loop to its periodic reads.
  */
 export class ObjectChanges {
   readonly #kube: KubeClient;
   readonly #gvr: GroupVersionResource;
-  readonly #namespace: string;
-  readonly #name: string;
+  readonly #objects: WatchedObjects;
   #handle: WatchHandle | undefined;
   #opening = false;
   #closed = false;
@@ -24,11 +34,10 @@ export class ObjectChanges {
   #changed = false;
   #wake: (() => void) | undefined;
 
-  constructor(kube: KubeClient, gvr: GroupVersionResource, namespace: string, name: string) {
+  constructor(kube: KubeClient, gvr: GroupVersionResource, objects: WatchedObjects) {
     this.#kube = kube;
     this.#gvr = gvr;
-    this.#namespace = namespace;
-    this.#name = name;
+    this.#objects = objects;
   }
 
   /**
@@ -39,13 +48,15 @@ export class ObjectChanges {
   ensure(): void {
     if (this.#handle || this.#opening || this.#closed) return;
     this.#opening = true;
-    const name = this.#name;
+    const { namespace, name, matches } = this.#objects;
     const onEvent = (event: WatchEvent): void => {
-      if (event.type === "BOOKMARK" || event.object.metadata.name !== name) return;
+      if (event.type === "BOOKMARK") return;
+      const changed = event.object.metadata.name;
+      if (name !== undefined ? changed !== name : matches !== undefined && !matches(changed)) return;
       this.#changed = true;
       this.#wake?.();
     };
-    this.#kube.watch(this.#gvr, { namespace: this.#namespace, fieldSelector: `metadata.name=${name}` }, onEvent).then(
+    this.#kube.watch(this.#gvr, { namespace, ...(name !== undefined ? { fieldSelector: `metadata.name=${name}` } : {}) }, onEvent).then(
       (handle) => {
         this.#opening = false;
         if (this.#closed) {

@@ -18,7 +18,7 @@ export async function getServerStatus(f: Factory, timeoutMs: number): Promise<Se
   } as never);
   const name = created.metadata.name;
   const deadline = f.deps.now().getTime() + timeoutMs;
-  const changes = new ObjectChanges(kube, GVR.serverStatusRequests, namespace, name);
+  const changes = new ObjectChanges(kube, GVR.serverStatusRequests, { namespace, name });
   try {
     for (;;) {
       changes.ensure();

@@ -124,7 +124,7 @@ export async function waitForCompletion(f: Factory, target: WaitTarget): Promise
   const view = out.isTTY ? barView(out, target) : plainView(out, target);
   const started = f.deps.now().getTime();
   let hinted = false;
-  const changes = new ObjectChanges(kube, target.gvr, target.namespace, target.name);
+  const changes = new ObjectChanges(kube, target.gvr, { namespace: target.namespace, name: target.name });
   try {
     for (;;) {
       changes.ensure();

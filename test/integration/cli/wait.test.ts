@@ -10,27 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
-import { defaultDeps } from "../../../host/src/cli/default-deps.ts";
-import type { CliDeps } from "../../../host/src/cli/deps.ts";
-import { runCli } from "../../../host/src/cli/program.ts";
 import { GVR } from "../../../host/src/kube/gvr.ts";
-import { createKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import type { RunningServer } from "../../../host/src/server/server.ts";
+import { runCliWithWatchOnlyWaits, type InProcessRun } from "../../helpers/cli-in-process.ts";
 import { createNamespaces, setUpVeleroEnv, startVeleroServer, tearDownVelero, type VeleroTestEnv } from "../../helpers/velero-server.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const APP = `vt-wait-app-${suffix}`;
 const RESTORED = `vt-wait-restored-${suffix}`;
 const VELERO = `vt-wait-velero-${suffix}`;
-
-class Capture {
-  text = "";
-  isTTY = false;
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
 
 describe("--wait through a watch (real API server, velero-ts server)", () => {
   let env: VeleroTestEnv | undefined;
@@ -49,28 +37,7 @@ describe("--wait through a watch (real API server, velero-ts server)", () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  /** Runs the CLI in process; every sleep it starts is recorded and ends only when aborted. */
-  async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string; sleeps: AbortSignal[] }> {
-    const stdout = new Capture();
-    const stderr = new Capture();
-    const sleeps: AbortSignal[] = [];
-    const deps: CliDeps = {
-      ...defaultDeps(),
-      stdout,
-      stderr,
-      env: {},
-      homeDir: home,
-      cwd: home,
-      connect: async () => createKubeClient({ kubeconfig: env?.endpoints.kubeconfig }),
-      sleep: (_ms, signal) => {
-        if (!signal) return Promise.reject(new Error("a sleep that cannot be cut short"));
-        sleeps.push(signal);
-        return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
-      },
-    };
-    const code = await runCli([...argv, "--namespace", VELERO], deps);
-    return { code, stdout: stdout.text, stderr: stderr.text, sleeps };
-  }
+  const run = (...argv: string[]): Promise<InProcessRun> => runCliWithWatchOnlyWaits([...argv, "--namespace", VELERO], { kubeconfig: env?.endpoints.kubeconfig ?? "", home });
 
   it("velero backup create --wait returns once the backup is Completed, woken by the watch", async () => {
     const r = await run("backup", "create", "waited", "--include-namespaces", APP, "--wait");

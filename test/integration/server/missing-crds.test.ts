@@ -2,6 +2,9 @@
 // etcd under a prefix of its own: an empty cluster): it stops at once naming every missing kind
 // and the fix, as Velero's veleroResourcesExist does, instead of waiting on watches that cannot
 // start. Through the composition root and through the CLI (exit code 1, one line on stderr).
+// Then `velero install --crds-only` there: it creates the CRDs and waits until each is Established,
+// through a watch on the CRDs (its sleeps between reads, when it needs any, never end by themselves
+// in this test: the API server often establishes all 13 before the first read).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +15,7 @@ import { startServer } from "../../../host/src/server/server.ts";
 import { createSilentLogger } from "../../../host/src/shared/logging.ts";
 import { ROOT } from "../../../scripts/build-plugins.ts";
 import { loadEndpoints } from "../../helpers/endpoints.ts";
+import { runCliWithWatchOnlyWaits } from "../../helpers/cli-in-process.ts";
 import { runProcess } from "../../helpers/run-process.ts";
 import { startSecondApiServer, type SecondApiServer } from "../../helpers/second-apiserver.ts";
 
@@ -58,5 +62,26 @@ describe("velero server in a namespace that does not exist", () => {
     await expect(
       startServer({ kubeconfig: loadEndpoints().kubeconfig, namespace: ns, pluginDir, metricsAddress: "127.0.0.1:0", logger: createSilentLogger() }),
     ).rejects.toThrow(`namespaces "${ns}" not found: the server watches Velero's resources in namespace "${ns}"; create it (velero install does), or pass the namespace Velero is installed in with --namespace`);
+  });
+});
+
+describe("velero install --crds-only on that cluster", () => {
+  it("creates the CRDs and waits until each is Established, any wait ended by a watch on the CRDs", async () => {
+    const r = await runCliWithWatchOnlyWaits(["install", "--crds-only", "--kubeconfig", empty?.kubeconfig ?? ""], { kubeconfig: empty?.kubeconfig ?? "", home: pluginDir });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("CustomResourceDefinition/backups.velero.io: created");
+    for (const s of r.sleeps) expect(s.aborted).toBe(true);
+    const client = createKubeClient({ kubeconfig: empty?.kubeconfig });
+    try {
+      const crds = (await client.list(GVR.customResourceDefinitions)).items.filter((c) => c.metadata.name.endsWith(".velero.io"));
+      expect(crds).toHaveLength(13);
+      for (const crd of crds) {
+        const conditions = (crd["status"] as { conditions?: { type: string; status: string }[] }).conditions ?? [];
+        expect(conditions, crd.metadata.name).toContainEqual(expect.objectContaining({ type: "Established", status: "True" }));
+      }
+    } finally {
+      await client.close();
+    }
   });
 });

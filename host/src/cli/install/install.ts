@@ -18,6 +18,7 @@ import { formatGoDuration, parseDurationFlag } from "../flags/duration.js";
 import { parseIntFlag, parseMapFlag, parseStringArray } from "../flags/values.js";
 import { isAlreadyExists } from "../kube-errors.js";
 import { encodeObject } from "../output/encode.js";
+import { ObjectChanges } from "../object-changes.js";
 import { GVR } from "../resources.js";
 import {
   allResources,
@@ -297,24 +298,31 @@ async function createOrApply(f: Factory, obj: UnstructuredItem, apply: boolean):
   }
 }
 
+/** Waits until every CRD is Established: read once a second, and at once when a watch on the CRDs reports a change. */
 async function waitForCrds(f: Factory, crds: UnstructuredItem[]): Promise<void> {
   const kube = await f.kube();
   const deadline = f.deps.now().getTime() + CRD_READY_TIMEOUT_MS;
   const pending = new Set(crds.map((c) => c.metadata.name));
-  for (;;) {
-    for (const name of [...pending]) {
-      const crd = await kube.get(GVR.crds, name);
-      const conditions = (crd?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
-      if (conditions.some((c) => c.type === "Established" && c.status === "True")) pending.delete(name);
+  const changes = new ObjectChanges(kube, GVR.crds, { matches: (name) => pending.has(name) });
+  try {
+    for (;;) {
+      changes.ensure();
+      for (const name of [...pending]) {
+        const crd = await kube.get(GVR.crds, name);
+        const conditions = (crd?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+        if (conditions.some((c) => c.type === "Established" && c.status === "True")) pending.delete(name);
+      }
+      if (pending.size === 0) {
+        kube.invalidateDiscovery();
+        return;
+      }
+      if (f.deps.now().getTime() >= deadline) {
+        throw new ClusterError(`timeout reached, CRDs not ready: ${[...pending].join(", ")} are not Established; check the API server log`);
+      }
+      await changes.next(CRD_POLL_MS, f.deps.sleep);
     }
-    if (pending.size === 0) {
-      kube.invalidateDiscovery();
-      return;
-    }
-    if (f.deps.now().getTime() >= deadline) {
-      throw new ClusterError(`timeout reached, CRDs not ready: ${[...pending].join(", ")} are not Established; check the API server log`);
-    }
-    await f.deps.sleep(CRD_POLL_MS);
+  } finally {
+    changes.close();
   }
 }
 

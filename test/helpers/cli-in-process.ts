@@ -4,16 +4,8 @@
 import { defaultDeps } from "../../host/src/cli/default-deps.ts";
 import type { CliDeps } from "../../host/src/cli/deps.ts";
 import { runCli } from "../../host/src/cli/program.ts";
+import { CaptureStream } from "../../host/src/cli/testing/run-cli.ts";
 import { createKubeClient } from "../../host/src/kube/http-kube-client.ts";
-
-class Capture {
-  text = "";
-  isTTY = false;
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
 
 export interface InProcessRun {
   code: number;
@@ -25,8 +17,8 @@ export interface InProcessRun {
 
 /** `velero <argv>` with `kubeconfig`, `home` as $HOME and working directory. */
 export async function runCliWithWatchOnlyWaits(argv: string[], options: { kubeconfig: string; home: string }): Promise<InProcessRun> {
-  const stdout = new Capture();
-  const stderr = new Capture();
+  const stdout = new CaptureStream();
+  const stderr = new CaptureStream();
   const sleeps: AbortSignal[] = [];
   const deps: CliDeps = {
     ...defaultDeps(),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { KubeApiError } from "../kube/errors.js";
 import { FakeKubeClient } from "../testing/fake-kube-client.js";
 import { ObjectChanges } from "./object-changes.js";
 import { GVR } from "./resources.js";
@@ -49,9 +50,9 @@ describe("ObjectChanges", () => {
     changes.close();
   });
 
-  it("waits out the period when the object cannot be watched, and tries the watch again at the next look", async () => {
+  it("waits out the period when the watch cannot be opened, and tries it again at the next look after a network error", async () => {
     const kube = new FakeKubeClient().seed(GVR.downloadRequests, request("mine"));
-    kube.failNext("watch", "downloadrequests", new Error("forbidden"));
+    kube.failNext("watch", "downloadrequests", Object.assign(new Error("connect ECONNRESET 127.0.0.1:6443"), { code: "ECONNRESET" }));
     const changes = new ObjectChanges(kube, GVR.downloadRequests, { namespace: "velero", name: "mine" });
     changes.ensure();
     await new Promise((r) => setImmediate(r));
@@ -115,6 +116,26 @@ describe("ObjectChanges", () => {
     await kube.patchStatus(GVR.customResourceDefinitions, "backups.velero.io", undefined, { status: { conditions: [{ type: "Established", status: "True" }] } });
     await waiting;
     expect(signals[0]?.aborted).toBe(true);
+    changes.close();
+  });
+
+  it("does not ask again for a watch the API server refused", async () => {
+    const kube = new FakeKubeClient().seed(GVR.downloadRequests, request("mine"));
+    kube.failNext("watch", "downloadrequests", new KubeApiError({ statusCode: 403, reason: "Forbidden", message: 'downloadrequests.velero.io is forbidden: User "bob" cannot watch resource "downloadrequests"' }));
+    let opens = 0;
+    const watch = kube.watch.bind(kube);
+    kube.watch = (...args) => {
+      opens++;
+      return watch(...args);
+    };
+    const changes = new ObjectChanges(kube, GVR.downloadRequests, { namespace: "velero", name: "mine" });
+    for (let look = 0; look < 3; look++) {
+      changes.ensure();
+      await new Promise((r) => setImmediate(r));
+      await changes.next(250, async () => undefined);
+    }
+    expect(opens).toBe(1);
+    expect(kube.openWatches).toBe(0);
     changes.close();
   });
 });

@@ -7,6 +7,7 @@
  * watch only ends each wait early.
  */
 import type { GroupVersionResource, KubeClient, WatchEvent, WatchHandle } from "../kube/client.js";
+import { KubeApiError } from "../kube/errors.js";
 
 /** Which objects of a resource a wait is about. */
 export interface WatchedObjects {
@@ -20,8 +21,9 @@ export interface WatchedObjects {
 
 /**
  * Wakes a waiting loop when the object changes: a watch on it by name (or on the resource). A watch the API server
- * ends (it closes watches after some minutes) is opened again at the next look; one that cannot be
- * opened (no watch permission, say) leaves the loop to its periodic reads.
+ * ends (it closes watches after some minutes) is opened again at the next look, and so is one that
+ * could not be opened for a network error; one the API server refuses (no watch permission, say)
+ * is not asked for again, and the loop goes on with its periodic reads alone.
  */
 export class ObjectChanges {
   readonly #kube: KubeClient;
@@ -29,6 +31,8 @@ export class ObjectChanges {
   readonly #objects: WatchedObjects;
   #handle: WatchHandle | undefined;
   #opening = false;
+  /** The API server refused the watch: the reads alone serve. */
+  #refused = false;
   #closed = false;
   /** A change arrived since the loop last looked. */
   #changed = false;
@@ -46,7 +50,7 @@ export class ObjectChanges {
    * still wakes the loop, and a watch that is slow to open costs nothing but that early wake.
    */
   ensure(): void {
-    if (this.#handle || this.#opening || this.#closed) return;
+    if (this.#handle || this.#opening || this.#refused || this.#closed) return;
     this.#opening = true;
     const { namespace, name, matches } = this.#objects;
     const onEvent = (event: WatchEvent): void => {
@@ -69,8 +73,9 @@ export class ObjectChanges {
         };
         handle.done.then(ended, ended);
       },
-      () => {
-        this.#opening = false; // the loop reads at its period instead; its next look tries again
+      (error: unknown) => {
+        this.#opening = false; // the loop reads at its period instead
+        if (error instanceof KubeApiError && error.statusCode >= 400 && error.statusCode < 500) this.#refused = true;
       },
     );
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { KubeApiError } from "../../kube/errors.js";
 import { GVR } from "../resources.js";
 import { createTestCli } from "../testing/run-cli.js";
 import { buildBackup } from "./create.js";
@@ -111,7 +112,7 @@ describe("backup create --wait follows the backup through a watch", () => {
 
   it("reads once a second when the object cannot be watched", async () => {
     const cli = createTestCli();
-    cli.kube.failNext("watch", "backups", new Error("watch is forbidden"), 100);
+    cli.kube.failNext("watch", "backups", new KubeApiError({ statusCode: 403, reason: "Forbidden", message: 'backups.velero.io is forbidden: User "bob" cannot watch resource "backups"' }));
     let polls = 0;
     cli.onSleep = async () => {
       polls++;

@@ -1,10 +1,9 @@
 /**
  * Waiting for objects to change, the way the CLI waits for the server to act on what it created
  * (a Backup or Restore to end, a DownloadRequest's URL, a ServerStatusRequest's answer, the CRDs
- * `install` created to be Established): the waiting
- * loop reads the object, then waits on next(), which resolves as soon as a watch on the object
- * reports a change, or after the loop's period at the latest. Reads stay the source of truth; the
- * watch only ends each wait early.
+ * `install` created to be Established): the waiting loop reads the object, then waits on next(),
+ * which resolves as soon as a watch on the object reports a change, or after the loop's period at
+ * the latest. Reads stay the source of truth; the watch only ends each wait early.
  */
 import type { GroupVersionResource, KubeClient, WatchEvent, WatchHandle } from "../kube/client.js";
 import { KubeApiError } from "../kube/errors.js";
@@ -20,10 +19,10 @@ export interface WatchedObjects {
 }
 
 /**
- * Wakes a waiting loop when the object changes: a watch on it by name (or on the resource). A watch the API server
- * ends (it closes watches after some minutes) is opened again at the next look, and so is one that
- * could not be opened for a network error; one the API server refuses (no watch permission, say)
- * is not asked for again, and the loop goes on with its periodic reads alone.
+ * Wakes a waiting loop when the object changes: a watch on it by name (or on the resource). A
+ * watch the API server ends (it closes watches after some minutes) is opened again at the next
+ * look, and so is one that could not be opened for a network error; one the API server refuses
+ * (no watch permission, say) is not asked for again, and the loop goes on with its reads alone.
  */
 export class ObjectChanges {
   readonly #kube: KubeClient;

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import type { V1SecretKeySelector } from "@kubernetes/client-node";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
-import { processAlive } from "../shared/scratch.js";
+import { processGone } from "../shared/scratch.js";
 
 export interface CredentialFileStoreOptions {
   kube: KubeClient;
@@ -89,10 +89,7 @@ export class CredentialFileStore {
     const removed: string[] = [];
     for (const name of names) {
       const writer = TEMP_FILE.exec(name);
-      if (writer) {
-        const pid = Number(writer[1]);
-        if (pid === process.pid || processAlive(pid)) continue;
-      } else if (!LEGACY_TEMP_FILE.test(name)) continue;
+      if (writer ? !processGone(Number(writer[1])) : !LEGACY_TEMP_FILE.test(name)) continue;
       const path = join(dir, name);
       try {
         if (!writer && now - (await stat(path)).mtimeMs < minAgeMs) continue;

@@ -24,8 +24,16 @@ export async function makeScratchDir(prefix: string, base: string = tmpdir()): P
   return mkdtemp(join(root, prefix));
 }
 
+/**
+ * Whether what a process named after `pid` left is a dead process's: not this process, and no
+ * process with that pid runs.
+ */
+export function processGone(pid: number): boolean {
+  return pid !== process.pid && !processAlive(pid);
+}
+
 /** Whether a process with this pid runs (EPERM: it does, as another user). */
-export function processAlive(pid: number): boolean {
+function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -51,7 +59,7 @@ export async function removeStaleScratch(base: string = tmpdir(), now: number = 
     let stale = false;
     if (name.startsWith(PREFIX)) {
       const pid = Number(name.slice(PREFIX.length));
-      stale = Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid);
+      stale = Number.isInteger(pid) && pid > 0 && processGone(pid);
     } else if (LEGACY.test(name)) {
       const info = await stat(join(base, name)).catch(() => undefined);
       stale = info !== undefined && info.isDirectory() && now - info.mtimeMs > LEGACY_AGE_MS;

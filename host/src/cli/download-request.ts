@@ -42,23 +42,17 @@ async function signedUrl(f: Factory, kind: DownloadTargetKind, name: string, tim
     spec: { target: { kind, name } },
   });
   const deadline = f.deps.now().getTime() + timeoutMs;
-  const changes = new ObjectChanges(kube, GVR.downloadRequests, { namespace, name: reqName });
-  try {
-    for (;;) {
-      changes.ensure();
-      const current = await kube.get(GVR.downloadRequests, reqName, namespace);
-      const url = (current?.status as { downloadURL?: string } | undefined)?.downloadURL;
-      if (url) return url;
-      if (f.deps.now().getTime() >= deadline) {
-        throw new ClusterError(
-          `download request for ${kind} of "${name}" got no download URL within ${Math.round(timeoutMs / 1000)}s: check the velero server logs (is 'velero server' running for namespace "${namespace}"?); the backup storage location may not be available`,
-        );
-      }
-      await changes.next(DOWNLOAD_POLL_MS, f.deps.sleep);
+  return new ObjectChanges(kube, GVR.downloadRequests, { namespace, name: reqName }).until(DOWNLOAD_POLL_MS, f.deps.sleep, async () => {
+    const current = await kube.get(GVR.downloadRequests, reqName, namespace);
+    const url = (current?.status as { downloadURL?: string } | undefined)?.downloadURL;
+    if (url) return url;
+    if (f.deps.now().getTime() >= deadline) {
+      throw new ClusterError(
+        `download request for ${kind} of "${name}" got no download URL within ${Math.round(timeoutMs / 1000)}s: check the velero server logs (is 'velero server' running for namespace "${namespace}"?); the backup storage location may not be available`,
+      );
     }
-  } finally {
-    changes.close();
-  }
+    return undefined;
+  });
 }
 
 /** The stored file at a signed URL, as a stream (a filesystem store's file:// URL is read directly). */

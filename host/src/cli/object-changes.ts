@@ -1,12 +1,15 @@
 /**
  * Waiting for objects to change, the way the CLI waits for the server to act on what it created
  * (a Backup or Restore to end, a DownloadRequest's URL, a ServerStatusRequest's answer, the CRDs
- * `install` created to be Established): the waiting loop reads the object, then waits on next(),
- * which resolves as soon as a watch on the object reports a change, or after the loop's period at
- * the latest. Reads stay the source of truth; the watch only ends each wait early.
+ * `install` created to be Established): until() reads the object, then waits until a watch on it
+ * reports a change, or the loop's period at the latest, and reads again. Reads stay the source of
+ * truth; the watch only ends each wait early.
  */
 import type { GroupVersionResource, KubeClient, WatchEvent, WatchHandle } from "../kube/client.js";
 import { KubeApiError } from "../kube/errors.js";
+
+/** The CLI's sleep (CliDeps.sleep): ends after `ms`, or at once when `signal` aborts. */
+type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /** Which objects of a resource a wait is about. */
 export interface WatchedObjects {
@@ -79,8 +82,26 @@ export class ObjectChanges {
     );
   }
 
+  /**
+   * Calls `look` (which reads the object) until it returns something other than undefined: again at
+   * once when the watch reports a change, else after `periodMs`. The watch is closed on the way out,
+   * with a value or a throw.
+   */
+  async until<T>(periodMs: number, sleep: Sleep, look: () => Promise<T | undefined>): Promise<T> {
+    try {
+      for (;;) {
+        this.ensure();
+        const value = await look();
+        if (value !== undefined) return value;
+        await this.next(periodMs, sleep);
+      }
+    } finally {
+      this.close();
+    }
+  }
+
   /** Resolves when the object has changed since the last call, or after `ms`. */
-  async next(ms: number, sleep: (ms: number, signal?: AbortSignal) => Promise<void>): Promise<void> {
+  async next(ms: number, sleep: Sleep): Promise<void> {
     if (!this.#changed) {
       const timer = new AbortController();
       await Promise.race([new Promise<void>((resolve) => (this.#wake = resolve)), sleep(ms, timer.signal)]);

@@ -18,20 +18,14 @@ export async function getServerStatus(f: Factory, timeoutMs: number): Promise<Se
   } as never);
   const name = created.metadata.name;
   const deadline = f.deps.now().getTime() + timeoutMs;
-  const changes = new ObjectChanges(kube, GVR.serverStatusRequests, { namespace, name });
-  try {
-    for (;;) {
-      changes.ensure();
-      const current = (await kube.get(GVR.serverStatusRequests, name, namespace)) as ServerStatusRequest | undefined;
-      if (current?.status?.phase === "Processed") return current;
-      if (f.deps.now().getTime() >= deadline) {
-        throw new ClusterError(
-          `timed out waiting for server status request to be processed; is the Velero server running in namespace "${namespace}"? Run 'velero server --kubeconfig <file> -n ${namespace}' or check 'kubectl logs deployment/velero -n ${namespace}'`,
-        );
-      }
-      await changes.next(SERVER_STATUS_POLL_MS, f.deps.sleep);
+  return new ObjectChanges(kube, GVR.serverStatusRequests, { namespace, name }).until(SERVER_STATUS_POLL_MS, f.deps.sleep, async () => {
+    const current = (await kube.get(GVR.serverStatusRequests, name, namespace)) as ServerStatusRequest | undefined;
+    if (current?.status?.phase === "Processed") return current;
+    if (f.deps.now().getTime() >= deadline) {
+      throw new ClusterError(
+        `timed out waiting for server status request to be processed; is the Velero server running in namespace "${namespace}"? Run 'velero server --kubeconfig <file> -n ${namespace}' or check 'kubectl logs deployment/velero -n ${namespace}'`,
+      );
     }
-  } finally {
-    changes.close();
-  }
+    return undefined;
+  });
 }

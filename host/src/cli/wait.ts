@@ -124,15 +124,14 @@ export async function waitForCompletion(f: Factory, target: WaitTarget): Promise
   const view = out.isTTY ? barView(out, target) : plainView(out, target);
   const started = f.deps.now().getTime();
   let hinted = false;
-  const changes = new ObjectChanges(kube, target.gvr, { namespace: target.namespace, name: target.name });
   try {
-    for (;;) {
-      changes.ensure();
+    // { obj: undefined }: the object is gone
+    const { obj } = await new ObjectChanges(kube, target.gvr, { namespace: target.namespace, name: target.name }).until(WAIT_POLL_INTERVAL_MS, f.deps.sleep, async () => {
       const obj = await kube.get(target.gvr, target.name, target.namespace);
       if (!obj) {
         view.stop();
         out.write(`\nError waiting: ${target.noun} "${target.name}" no longer exists.\n`);
-        return undefined;
+        return { obj: undefined };
       }
       const phase = ((obj.status as { phase?: string } | undefined)?.phase ?? "New") || "New";
       const elapsedMs = f.deps.now().getTime() - started;
@@ -142,7 +141,7 @@ export async function waitForCompletion(f: Factory, target: WaitTarget): Promise
         out.write(
           `\n${target.noun === "backup" ? "Backup" : "Restore"} completed with status: ${phase}. You may check for more information using the commands \`velero ${target.noun} describe ${target.name}\` and \`velero ${target.noun} logs ${target.name}\`.\n`,
         );
-        return obj;
+        return { obj };
       }
       if (!hinted && phase === "New" && elapsedMs >= SERVER_HINT_AFTER_MS) {
         hinted = true;
@@ -150,10 +149,10 @@ export async function waitForCompletion(f: Factory, target: WaitTarget): Promise
           `${target.noun} ${target.name} is still New after ${seconds(elapsedMs)}: is the Velero server running? Check 'kubectl logs deployment/velero -n ${target.namespace}' or run 'velero server --kubeconfig <file> -n ${target.namespace}' locally.\n`,
         );
       }
-      await changes.next(WAIT_POLL_INTERVAL_MS, f.deps.sleep);
-    }
+      return undefined;
+    });
+    return obj;
   } finally {
-    changes.close();
     view.stop();
   }
 }

@@ -303,27 +303,19 @@ async function waitForCrds(f: Factory, crds: UnstructuredItem[]): Promise<void> 
   const kube = await f.kube();
   const deadline = f.deps.now().getTime() + CRD_READY_TIMEOUT_MS;
   const pending = new Set(crds.map((c) => c.metadata.name));
-  const changes = new ObjectChanges(kube, GVR.crds, { matches: (name) => pending.has(name) });
-  try {
-    for (;;) {
-      changes.ensure();
-      for (const name of [...pending]) {
-        const crd = await kube.get(GVR.crds, name);
-        const conditions = (crd?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
-        if (conditions.some((c) => c.type === "Established" && c.status === "True")) pending.delete(name);
-      }
-      if (pending.size === 0) {
-        kube.invalidateDiscovery();
-        return;
-      }
-      if (f.deps.now().getTime() >= deadline) {
-        throw new ClusterError(`timeout reached, CRDs not ready: ${[...pending].join(", ")} are not Established; check the API server log`);
-      }
-      await changes.next(CRD_POLL_MS, f.deps.sleep);
+  await new ObjectChanges(kube, GVR.crds, { matches: (name) => pending.has(name) }).until(CRD_POLL_MS, f.deps.sleep, async () => {
+    for (const name of [...pending]) {
+      const crd = await kube.get(GVR.crds, name);
+      const conditions = (crd?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+      if (conditions.some((c) => c.type === "Established" && c.status === "True")) pending.delete(name);
     }
-  } finally {
-    changes.close();
-  }
+    if (pending.size === 0) return true;
+    if (f.deps.now().getTime() >= deadline) {
+      throw new ClusterError(`timeout reached, CRDs not ready: ${[...pending].join(", ")} are not Established; check the API server log`);
+    }
+    return undefined;
+  });
+  kube.invalidateDiscovery();
 }
 
 class Install implements Verb {

@@ -254,6 +254,38 @@ describe("velero CLI", () => {
     expect((await cli.run("backup", "create", "fb", "--from-schedule", "daily", "--ordered-resources", "bad", "-o", "json")).code).toBe(0);
   });
 
+  it("backup create --from-schedule builds the Backup as Velero's FromSchedule does (as the schedule controller does)", async () => {
+    const cli = createTestCli();
+    cli.kube.seed(GVR.schedules, {
+      apiVersion: "velero.io/v1",
+      kind: "Schedule",
+      metadata: { namespace: "velero", name: "daily", labels: { owner: "ops" }, annotations: { note: "n" } },
+      spec: {
+        schedule: "@daily",
+        template: { metadata: { labels: { team: "a" } }, includedNamespaces: ["app"], resourcePolicy: { apiGroup: "v1", kind: "ConfigMap", name: "rp" } },
+      },
+    } as unknown as UnstructuredItem);
+    const r = await cli.run("backup", "create", "--from-schedule", "daily", "--labels", "extra=1", "-o", "json");
+    expect(r.code).toBe(0);
+    const backup = JSON.parse(r.stdout);
+    expect(backup.metadata.name).toMatch(/^daily-\d{14}$/);
+    // Velero's builder says which labels it took
+    expect(r.stderr).toMatch(/^time="[^"]+" level=info msg="Schedule.template.metadata.labels set - using those labels instead of schedule.labels for backup object" backup=velero\/daily-\d{14} labels="map\[team:a\]"\n$/);
+    // the template's labels (not the schedule's) with the schedule-name label, then --labels
+    expect(backup.metadata.labels).toEqual({ extra: "1", team: "a", "velero.io/schedule-name": "daily" });
+    expect(backup.metadata.annotations).toEqual({ note: "n" });
+    // Velero's builder rewrites the policy reference, and adds the label to the template's own map
+    expect(backup.spec.resourcePolicy).toEqual({ apiGroup: null, kind: "configmap", name: "rp" });
+    expect(backup.spec.metadata.labels).toEqual({ team: "a", "velero.io/schedule-name": "daily" });
+    expect(backup.spec.includedNamespaces).toEqual(["app"]);
+    const named = JSON.parse((await cli.run("backup", "create", "mine", "--from-schedule", "daily", "-o", "json")).stdout);
+    expect(named.metadata.name).toBe("mine");
+    cli.kube.seed(GVR.schedules, { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { namespace: "velero", name: "plain", labels: { b: "2", a: "1" } }, spec: { schedule: "@daily", template: {} } } as unknown as UnstructuredItem);
+    const plain = await cli.run("backup", "create", "p", "--from-schedule", "plain", "-o", "json");
+    expect(JSON.parse(plain.stdout).metadata.labels).toEqual({ a: "1", b: "2", "velero.io/schedule-name": "plain" });
+    expect(plain.stderr).toMatch(/ level=info msg="No Schedule.template.metadata.labels set - using Schedule.labels for backup object" backup=velero\/p labels="map\[a:1 b:2\]"\n$/);
+  });
+
   it("create -o json prints maps with sorted keys and a resource policy's apiGroup as Go's encoding/json does", async () => {
     const cli = createTestCli();
     const r = await cli.run("backup", "create", "b", "--labels", "b=2,a=1", "--ordered-resources", "pods=ns/a;persistentvolumes=pv1", "--resource-policies-configmap", "rp", "-o", "json");

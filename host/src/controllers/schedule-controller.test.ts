@@ -6,7 +6,8 @@ import { FakeClock } from "../testing/fake-clock.js";
 import { FakeKubeClient } from "../testing/fake-kube-client.js";
 import { forBackup, forSchedule, u } from "../testing/lifecycle-builders.js";
 import { TIMER_MARGIN_MS } from "./lifecycle-common.js";
-import { SCHEDULE_BLOCKED_RECHECK_MS, ScheduleReconciler, backupFromSchedule, scheduledBackupName } from "./schedule-controller.js";
+import { backupFromSchedule, scheduledBackupName } from "../shared/schedule-backup.js";
+import { SCHEDULE_BLOCKED_RECHECK_MS, ScheduleReconciler } from "./schedule-controller.js";
 
 const NS = "velero";
 const CREATED = "2024-03-09T10:00:00Z";

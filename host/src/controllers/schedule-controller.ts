@@ -4,7 +4,7 @@
  * named `<schedule>-<yyyyMMddHHmmss>`. Instead of a periodic scan of every schedule, each
  * reconcile requeues its key for the next fire time.
  */
-import { LABELS, MAX_LABEL_VALUE_LENGTH, VELERO_API_VERSION, type Backup, type Schedule, type UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { LABELS, MAX_LABEL_VALUE_LENGTH, type Backup, type Schedule, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { isAlreadyExists } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
@@ -12,6 +12,7 @@ import { parseCronSchedule, DEFAULT_CRON_TIMEZONE, type CronSchedule } from "../
 import { tryParseGoDuration } from "../shared/duration.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
+import { backupFromSchedule } from "../shared/schedule-backup.js";
 import { delayUntil, labelSelectorOf, parseKubeTime, patchStatus, splitKey, TIMER_MARGIN_MS } from "./lifecycle-common.js";
 import type { CachedList } from "./runtime/informer.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
@@ -36,35 +37,6 @@ export interface ScheduleReconcilerOptions {
 export interface ScheduleMetrics {
   initSchedule(schedule: string): void;
   removeSchedule(schedule: string): void;
-}
-
-/** `<schedule>-<yyyyMMddHHmmss>` in UTC, Velero's Schedule.TimestampedName. */
-export function scheduledBackupName(scheduleName: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:T]/g, "").slice(0, 14);
-  return `${scheduleName}-${stamp}`;
-}
-
-/** The Backup a schedule submits at `at` (Velero's BackupBuilder.FromSchedule). */
-export function backupFromSchedule(schedule: Schedule, at: Date): Backup {
-  const name = scheduleName(schedule);
-  // Template labels win when the template sets them at all (even to {}); else the schedule's labels.
-  const templateLabels = schedule.spec.template?.metadata?.labels;
-  const labels = { ...(templateLabels ?? schedule.metadata.labels ?? {}), [LABELS.scheduleName]: name };
-  const metadata: Backup["metadata"] = { name: scheduledBackupName(name, at), namespace: schedule.metadata.namespace, labels };
-  if (schedule.metadata.annotations) metadata.annotations = { ...schedule.metadata.annotations };
-  if (schedule.spec.useOwnerReferencesInBackup === true) {
-    metadata.ownerReferences = [
-      { apiVersion: VELERO_API_VERSION, kind: "Schedule", name, uid: schedule.metadata.uid ?? "", controller: true },
-    ];
-  }
-  const spec = structuredClone(schedule.spec.template ?? {});
-  // Velero's FromSchedule rewrites the policy reference to {kind: configmap, name} (the kind the
-  // backup engine reads); a template's "ConfigMap" or apiGroup does not reach the Backup.
-  if (spec.resourcePolicy) spec.resourcePolicy = { kind: "configmap", name: spec.resourcePolicy.name };
-  // Velero adds the schedule-name label to the template's own label map (it reuses that map for the
-  // Backup's labels), so a Backup whose template sets labels carries the label in its spec too.
-  if (templateLabels && spec.metadata?.labels) spec.metadata.labels[LABELS.scheduleName] = name;
-  return { apiVersion: VELERO_API_VERSION, kind: "Backup", metadata, spec };
 }
 
 /**

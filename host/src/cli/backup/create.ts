@@ -2,6 +2,9 @@
 import { Command } from "commander";
 import type { Backup, Schedule, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { UsageError } from "../../shared/errors.js";
+import { fieldPieces, joinPieces, logrusLine } from "../../shared/logrus-format.js";
+import { backupFromSchedule } from "../../shared/schedule-backup.js";
+import { compareUtf8 } from "../../shared/utf8-order.js";
 import { sortedByKey } from "../flags/values.js";
 import { actionFor, addBoolFlag, addOutputFlags, validateOutputFormat, type Verb } from "../command-kit.js";
 import { exitCodeForPhase, EXIT_CODES } from "../exit-codes.js";
@@ -27,27 +30,10 @@ export interface BackupCreateOptions extends BackupTemplateOptions {
   output?: OutputFormat;
 }
 
-/** UTC timestamp suffix Velero appends to generated names (20060102150405). */
-export function timestampSuffix(date: Date): string {
-  return date.toISOString().replace(/[-:T]/g, "").slice(0, 14);
-}
-
-/** Builds a Backup from a schedule's template (Velero's builder.FromSchedule). */
-export function buildBackupFromSchedule(namespace: string, name: string, schedule: Schedule): Backup {
-  const labels = { ...(schedule.spec.template.metadata?.labels ?? schedule.metadata.labels ?? {}) };
-  labels["velero.io/schedule-name"] = schedule.metadata.name ?? "";
-  const backup: Backup = {
-    apiVersion: VELERO_API_VERSION,
-    kind: "Backup",
-    metadata: { namespace, name, labels, ...(schedule.metadata.annotations ? { annotations: { ...schedule.metadata.annotations } } : {}) },
-    spec: structuredClone(schedule.spec.template),
-  };
-  if (schedule.spec.useOwnerReferencesInBackup) {
-    backup.metadata.ownerReferences = [
-      { apiVersion: VELERO_API_VERSION, kind: "Schedule", name: schedule.metadata.name ?? "", uid: schedule.metadata.uid ?? "", controller: true },
-    ];
-  }
-  return backup;
+/** A map[string]string as Go's fmt prints it: `map[a:1 b:2]`, keys in byte order. */
+function goMapString(map: Record<string, string>): string {
+  const keys = Object.keys(map).sort(compareUtf8);
+  return `map[${keys.map((k) => `${k}:${map[k] ?? ""}`).join(" ")}]`;
 }
 
 /** Pure: the Backup object `velero backup create` submits. */
@@ -100,8 +86,15 @@ class CreateBackup implements Verb {
     let backup: Backup;
     if (o.fromSchedule) {
       const schedule = await mustGet<Schedule>(f, GVR.schedules, o.fromSchedule);
-      const name = o.name || `${o.fromSchedule}-${timestampSuffix(f.deps.now())}`;
-      backup = buildBackupFromSchedule(ns, name, schedule);
+      backup = backupFromSchedule(schedule, f.deps.now(), o.name || undefined);
+      // Velero's FromSchedule logs which labels it used (to stdout in one case, which breaks -o
+      // json there; both go to stderr here)
+      const templated = schedule.spec.template?.metadata?.labels !== undefined;
+      const used = (templated ? schedule.spec.template.metadata?.labels : schedule.metadata.labels) ?? {};
+      const message = templated
+        ? "Schedule.template.metadata.labels set - using those labels instead of schedule.labels for backup object"
+        : "No Schedule.template.metadata.labels set - using Schedule.labels for backup object";
+      f.err(logrusLine(f.deps.now(), "info", message, joinPieces(fieldPieces({ backup: `${ns}/${backup.metadata.name ?? ""}`, labels: goMapString(used) }))));
       // --labels and --annotations apply on top of the schedule's, as Velero's create does
       if (o.labels && Object.keys(o.labels).length > 0) backup.metadata.labels = sortedByKey({ ...backup.metadata.labels, ...o.labels });
       if (o.annotations && Object.keys(o.annotations).length > 0) backup.metadata.annotations = sortedByKey({ ...backup.metadata.annotations, ...o.annotations });

@@ -7,8 +7,8 @@ import { STATUS_CODES } from "node:http";
 import type { RequestOptions } from "node:https";
 import { Writable } from "node:stream";
 import { createInterface } from "node:readline";
-import { Exec, type KubeConfig, type V1Status } from "@kubernetes/client-node";
-import { Agent, EnvHttpProxyAgent, ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from "undici";
+import type { KubeConfig, V1Status } from "@kubernetes/client-node";
+import type { Dispatcher } from "undici";
 import { getErrorMessage, jsonSyntaxMessage, parseLosslessJson, stringifyLosslessJson, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { Logger } from "../shared/logging.js";
 import { longTimeout } from "../shared/clock.js";
@@ -18,6 +18,7 @@ import type { ApiResource, DiscoveryFailure, GroupVersionResource, KubeClient, L
 import { ExecError, isExpired, isResourceVersionRefusal, KubeApiError } from "./errors.js";
 import { loadKubeConfig, type KubeConfigOptions } from "./kube-config.js";
 import { GVR } from "./gvr.js";
+import { Agent, EnvHttpProxyAgent, Exec, ProxyAgent, request, Socks5ProxyAgent } from "./vendor.js";
 import { TokenBucket } from "./rate-limit.js";
 import { VELERO_TS_VERSION } from "../shared/version.js";
 

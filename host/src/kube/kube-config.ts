@@ -1,9 +1,10 @@
 /** Loads cluster access the way Velero does: --kubeconfig, then $KUBECONFIG, in-cluster, ~/.kube/config. */
 import { existsSync } from "node:fs";
 import { delimiter } from "node:path";
-import { KubeConfig, type Cluster, type Context, type User } from "@kubernetes/client-node";
+import type { Cluster, Context, User } from "@kubernetes/client-node";
 import { jsonSyntaxMessage } from "@velero-ts/plugin-sdk";
 import { ClusterError } from "../shared/errors.js";
+import { KubeConfig } from "./vendor.js";
 
 export interface KubeConfigOptions {
   /** Path of a kubeconfig file; empty means $KUBECONFIG, then in-cluster, then ~/.kube/config. */

@@ -14,7 +14,7 @@ import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { createKubeClient } from "../host/src/kube/http-kube-client.ts";
 import { deleteNamespacesAndWait, openBenchCluster, sleep, startFilesystemServer } from "./cluster-common.ts";
-import { loadAtStart, machineLine } from "./machine.ts";
+import { benchCommand, loadAtStart, machineLine } from "./machine.ts";
 
 const SERVER_AGENT = "velero-server/api-load-bench";
 const STARTUP_MS = 30_000;
@@ -149,7 +149,7 @@ const section = [
   `## api-load: requests the server sends the API server — ${new Date().toISOString()}`,
   "",
   `- machine: ${machineLine(load)}`,
-  "- command: `bash scripts/bench.sh api`",
+  `- command: \`${benchCommand("api")}\``,
   "- counted: every HTTP request of the server's client (its User-Agent), discovery and watches included; the bench's own requests are not",
   `- start beside 200 Backups and 50 Restores, first ${STARTUP_MS / 1000} s (the location validated and synced once): ${summary(startup)}`,
   `- a backup of a namespace with 3 ConfigMaps (create → ${backupPhase}, +2 s): ${summary(backup)}`,

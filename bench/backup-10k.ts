@@ -12,7 +12,7 @@ import { FilesystemObjectStore } from "../host/src/builtin-plugins/filesystem-ob
 import { GVR } from "../host/src/kube/gvr.ts";
 import { bareBackupFloor, createBenchObjects, fastestList, formatPeerCpu, formatThreadCpu, machineCpuMs, openBenchCluster, peerCpuMs, peerCpuTotal, startFilesystemServer, startProfiler, threadCpuMs, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
 import { median } from "./stats.ts";
-import { loadAtStart, machineLine } from "./machine.ts";
+import { benchCommand, loadAtStart, machineLine } from "./machine.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250; // per namespace: 250 ConfigMaps + 250 Secrets → 10,000 objects
@@ -105,7 +105,7 @@ const section = [
   `## backup: 10,000 ConfigMaps+Secrets across ${NAMESPACES} namespaces — ${new Date().toISOString()}`,
   "",
   `- machine: ${machineLine(load, settling ? `, ${settling} namespaces still Terminating` : "")}`,
-  "- command: `bash scripts/bench.sh backup`",
+  `- command: \`${benchCommand("backup")}\``,
   `- ${items} items per backup, tarball ${(tarBytes / 1024 / 1024).toFixed(1)} MiB`,
   `- limit: LIST ${listed} objects ${(listMs / 1000).toFixed(3)} s (fastest of 6: 3 before the backups, best ${(listBefore.ms / 1000).toFixed(3)} s, 3 after, best ${(listAfter.ms / 1000).toFixed(3)} s; CPU: this process ${listCpuMs.toFixed(0)} ms, peers ${listPeerCpu}) + PUT same-size tarball (${body.length} bytes, same filesystem ObjectStore) ${(putMs / 1000).toFixed(3)} s = ${(limitMs / 1000).toFixed(3)} s`,
   `- floor: a bare pipeline with none of a backup's logic (LIST each namespace's ConfigMaps and Secrets with the next LIST in flight, JSON.stringify each item, two tar entries per item with the engine's TarballWriter, gzip, write the file): ${(floor.ms / 1000).toFixed(3)} s (fastest of 3; CPU: this process ${floor.cpuMs.toFixed(0)} ms (${floor.threads})) = ${(floor.ms / limitMs).toFixed(2)}× the limit`,

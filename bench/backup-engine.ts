@@ -19,7 +19,7 @@ import { createLogger } from "../host/src/shared/logging.ts";
 import { DEFAULT_FAKE_RESOURCES, FakeKubeClient } from "../host/src/testing/fake-kube-client.ts";
 import { benchObjects, formatThreadCpu, threadCpuMs } from "./cluster-common.ts";
 import { median } from "./stats.ts";
-import { loadAtStart, machineLine } from "./machine.ts";
+import { benchCommand, loadAtStart, machineLine } from "./machine.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250;
@@ -139,7 +139,7 @@ const section = [
   `## engine: the backup engine alone, 10,000 ConfigMaps+Secrets with no API server — ${new Date().toISOString()}`,
   "",
   `- machine: ${machineLine(load)}`,
-  "- command: `bash scripts/bench.sh engine`",
+  `- command: \`${benchCommand("engine")}\``,
   `- ${items} items per backup from ${bodies.size} LIST bodies (${(listBytes / 1048576).toFixed(1)} MiB of JSON, parsed as the HTTP client parses them); ${((runs[0]?.tarBytes ?? 0) / 1048576).toFixed(1)} MiB of item JSON in the tarball (each item under two paths), before tar headers and gzip; ${RUNS} backups after ${WARM_UP} warm-ups`,
   `- CPU per backup (this process, every thread): median ${medianCpu.toFixed(0)} ms (${((medianCpu * 1000) / items).toFixed(1)} µs per item), fastest ${cpuSorted[0]?.toFixed(0)} ms, slowest ${cpuSorted.at(-1)?.toFixed(0)} ms; the median run: ${medianRun?.threads}`,
   `- wall per backup: median ${wallMedian.toFixed(0)} ms (${Math.round((items / wallMedian) * 1000)} items/s)`,

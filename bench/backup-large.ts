@@ -13,7 +13,7 @@ import { runInNewContext } from "node:vm";
 import type { Backup, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { deleteNamespacesAndWait, formatPeerCpu, formatThreadCpu, openBenchCluster, peerCpuMs, pool, sleep, startFilesystemServer, threadCpuMs, waitTerminal } from "./cluster-common.ts";
-import { loadAtStart, machineLine } from "./machine.ts";
+import { benchCommand, loadAtStart, machineLine } from "./machine.ts";
 
 const NAMESPACES = 3;
 const PER_NAMESPACE = 100;
@@ -67,7 +67,7 @@ const section = [
   `## backup-large: ${NAMESPACES * PER_NAMESPACE} Secrets of ${SECRET_BYTES / 1024} KiB (base64 of random bytes, as Helm release data) across ${NAMESPACES} namespaces — ${new Date().toISOString()}`,
   "",
   `- machine: ${machineLine(load)}`,
-  "- command: `bash scripts/bench.sh large`",
+  `- command: \`${benchCommand("large")}\``,
   ...runs.map((r) => `- ${r.name}: phase ${r.backup.status?.phase}, ${r.backup.status?.progress?.itemsBackedUp ?? 0} items, wall (create Backup CR → Completed) ${(r.wallMs / 1000).toFixed(2)} s, ${(dataMiB / (r.wallMs / 1000)).toFixed(0)} MiB/s of Secret data, tarball ${mib(r.tarBytes)} MiB; CPU: ${r.threads}; peers ${r.peers}`),
   `- peak RSS of this process (the server) during the backups: ${mib(peakRss)} MiB, ${mib(peakRss - idleRss)} MiB above the idle server (${mib(idleRss)} MiB, after creating the Secrets and a GC)`,
   "",

@@ -13,7 +13,7 @@ import type { Backup, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { benchObjects, deleteNamespacesAndWait, openBenchCluster, pool, startFilesystemServer, waitTerminal } from "./cluster-common.ts";
 import { median } from "./stats.ts";
-import { loadAtStart, machineLine } from "./machine.ts";
+import { benchCommand, loadAtStart, machineLine } from "./machine.ts";
 
 const WARM_UP = 3;
 const RUNS = 20;
@@ -60,7 +60,7 @@ const section = [
   `## backup-small: one namespace of ${PER_KIND} ConfigMaps and ${PER_KIND} Secrets, backed up whole — ${new Date().toISOString()}`,
   "",
   `- machine: ${machineLine(load)}`,
-  "- command: `bash scripts/bench.sh small`",
+  `- command: \`${benchCommand("small")}\``,
   `- ${runs[0]?.items} items per backup; ${RUNS} backups one at a time after ${WARM_UP} warm-up ones: wall (create Backup CR → Completed) median ${ms(median(walls))}, p90 ${ms(walls[Math.ceil(walls.length * 0.9) - 1])}, fastest ${ms(walls[0])}, slowest ${ms(walls.at(-1))}`,
   `- requests this process sent per backup (median; the bench's create and watch included): ${median(runs.map((r) => r.requests))}, of which LISTs in the namespace ${median(runs.map((r) => r.lists))}`,
   "",

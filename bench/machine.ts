@@ -90,3 +90,15 @@ export function machineLine(load: string, extra = ""): string {
     `speed probe: ${JSON_TRIPS} JSON round trips of a 2 KiB object ${probe.jsonMs.toFixed(0)} ms, gzip of 4 MiB ${probe.gzipMs.toFixed(0)} ms (fastest of ${ROUNDS})`
   );
 }
+
+/**
+ * The command line of a benchmark section as it was run: `bash scripts/bench.sh <section>` with
+ * the VT_BENCH_* settings in effect before it (a profiled or shortened run says so).
+ */
+export function benchCommand(section: string): string {
+  const overrides = Object.entries(process.env)
+    .filter(([k]) => k.startsWith("VT_BENCH_"))
+    .map(([k, v]) => `${k}=${v ?? ""} `)
+    .join("");
+  return `${overrides}bash scripts/bench.sh ${section}`;
+}

@@ -10,7 +10,7 @@ import { createSilentLogger } from "../host/src/shared/logging.js";
 import { DefaultPluginManager } from "../host/src/plugins/default-manager.js";
 import type { PluginTransport } from "../host/src/plugins/plugin-process.js";
 import { discoverPlugins } from "../host/src/plugins/registry.js";
-import { loadAtStart, machineLine } from "./machine.js";
+import { benchCommand, loadAtStart, machineLine } from "./machine.js";
 
 /** The load average when the benchmark started (this module is loaded first). */
 const LOAD = loadAtStart();
@@ -50,12 +50,8 @@ export async function startFixtureBinary(fixture: string, transport: PluginTrans
 }
 
 /** Appends a section to bench/RESULTS.md and prints it. */
-export async function report(title: string, command: string, lines: string[]): Promise<void> {
-  const overrides = Object.entries(process.env)
-    .filter(([k]) => k.startsWith("VT_BENCH_"))
-    .map(([k, v]) => `${k}=${v ?? ""} `)
-    .join("");
-  command = overrides + command;
+export async function report(title: string, benchSection: string, lines: string[]): Promise<void> {
+  const command = benchCommand(benchSection);
   const section = [`## ${title} — ${new Date().toISOString()}`, "", `- machine: ${machineLine(LOAD)}`, `- command: \`${command}\``, ...lines.map((l) => `- ${l}`), "", ""].join("\n");
   process.stdout.write(section);
   await appendFile(join(ROOT, "bench", "RESULTS.md"), section);

@@ -201,7 +201,7 @@ const judged = measured.get("vtframes1") as HostResult;
 const judgedPut = mibPerSecond(SIZE, judged.putMs);
 const judgedGet = mibPerSecond(SIZE, judged.getMs);
 const judgedPeak = Math.max(judged.putPeak, judged.getPeak) / MiB;
-await report(`plugin: PutObject/GetObject of ${(SIZE / MiB).toFixed(0)} MiB, host <-> TS plugin`, "bash scripts/bench.sh plugin", [
+await report(`plugin: PutObject/GetObject of ${(SIZE / MiB).toFixed(0)} MiB, host <-> TS plugin`, "plugin", [
   `raw unix-socket copy between two node processes, 256 KiB writes, the reader reading into one reused buffer (fastest of 3; the floor "of raw" refers to): host -> child ${rawPut.toFixed(0)} MiB/s, child -> host ${rawGet.toFixed(0)} MiB/s`,
   `plain unix-socket copy, the reader taking node's default "data" chunks (a fresh 64 KiB buffer per read; context, not judged): host -> child ${plainPut.toFixed(0)} MiB/s, child -> host ${plainGet.toFixed(0)} MiB/s`,
   `raw unix-socket copy, the reader reading into a fresh 256 KiB buffer per read (what a receiver that hands its buffers on needs at best; context, not judged): host -> child ${freshPut.toFixed(0)} MiB/s (${((100 * freshPut) / rawPut).toFixed(0)}% of raw), child -> host ${freshGet.toFixed(0)} MiB/s (${((100 * freshGet) / rawGet).toFixed(0)}% of raw)`,

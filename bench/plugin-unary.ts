@@ -102,7 +102,7 @@ const floor = await http2Floor(itemBytes + 200, SEQUENTIAL);
 const raw = await rawFloor(itemBytes + 200, SEQUENTIAL);
 const judged = results[0] as Measured;
 const line = (r: Sequential): string => `${r.rate.toFixed(0)} calls/s; latency p50 ${r.p50.toFixed(0)} µs, p90 ${r.p90.toFixed(0)} µs, p99 ${r.p99.toFixed(0)} µs, max ${r.max.toFixed(0)} µs`;
-await report("plugin: BackupItemAction.Execute, 2 KiB item, host -> TS plugin", "bash scripts/bench.sh plugin", [
+await report("plugin: BackupItemAction.Execute, 2 KiB item, host -> TS plugin", "plugin", [
   `item JSON size: ${itemBytes} bytes; per transport: ${WARMUP} warm-up calls, then the first ${SEQUENTIAL} sequential calls, then ${STEADY_RUNS} more runs of ${SEQUENTIAL} (steady state: the run with the median p50), then ${SEQUENTIAL} calls from ${CONCURRENCY} concurrent callers`,
   ...results.map(
     (r) =>

@@ -10,7 +10,7 @@ import type { Backup, Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { DEFAULT_ITEM_CONCURRENCY } from "../host/src/controllers/restore-controller.ts";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { benchObjects, countBenchObjects, deleteNamespacesAndWait, formatPeerCpu, openBenchCluster, formatThreadCpu, peerCpuMs, pool, sleep, startFilesystemServer, startProfiler, threadCpuMs, waitTerminal } from "./cluster-common.ts";
-import { loadAtStart, machineLine } from "./machine.ts";
+import { benchCommand, loadAtStart, machineLine } from "./machine.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250; // per namespace: 250 ConfigMaps + 250 Secrets → 10,000 objects
@@ -91,7 +91,7 @@ const section = [
   `## restore: 10,000 ConfigMaps+Secrets (+${NAMESPACES} namespaces) into an empty cluster — ${new Date().toISOString()}`,
   "",
   `- machine: ${machineLine(load)}`,
-  "- command: `bash scripts/bench.sh restore`",
+  `- command: \`${benchCommand("restore")}\``,
   `- restore phase ${restore.status?.phase}, ${restoredItems} items restored (${present} ConfigMaps+Secrets present afterwards), errors ${restore.status?.errors ?? 0}, warnings ${restore.status?.warnings ?? 0}`,
   `- wall (create Restore CR → Completed, incl. download + extraction + upload of the restore files): ${(wallMs / 1000).toFixed(2)} s; ${(restoredItems / (wallMs / 1000)).toFixed(0)} items/s; restorer runs ${DEFAULT_ITEM_CONCURRENCY} items of a type in flight; CPU: this process ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms (${threads}), peers ${peerCpu}`,
   `- limit: tight CREATE loop of the same ${NAMESPACES * PER_KIND * 2} objects + namespaces: sequential ${(limitSeqMs / 1000).toFixed(2)} s; ${DEFAULT_ITEM_CONCURRENCY} in flight ${(limitParMs / 1000).toFixed(2)} s`,

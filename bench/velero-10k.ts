@@ -18,7 +18,7 @@ import type { Backup, Restore, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { bucketKeys, bucketObject, motoS3, startRealVeleroBeside, startVeleroTsBeside } from "../test/integration/velero-compat/harness.ts";
 import { countBenchObjects, createBenchObjects, deleteNamespacesAndWait, fastestList, formatPeerCpu, openBenchCluster, peerCpuMs, processTreeCpuMs, sleep, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
-import { loadAtStart, machineLine } from "./machine.ts";
+import { benchCommand, loadAtStart, machineLine } from "./machine.ts";
 
 const NAMESPACES = 20;
 const PER_KIND = 250;
@@ -154,7 +154,7 @@ const section = [
   `## velero: the 10,000-object backup and restore, real Velero v1.18.1 vs velero-ts, both to moto S3 — ${new Date().toISOString()}`,
   "",
   `- machine: ${machineLine(load, settling ? `, ${settling} namespaces still Terminating` : "")}`,
-  "- command: `bash scripts/bench.sh velero`",
+  `- command: \`${benchCommand("velero")}\``,
   "- both servers with default flags and `--log-level=info`, each logging to a file (Velero v1.18.1: `--client-qps 100 --client-burst 100`, one item-block worker), sync off on their locations; backups alternate Velero cold, velero-ts cold, Velero warm, velero-ts warm",
   `- limit: LIST ${listed} objects ${(listMs / 1000).toFixed(3)} s (fastest of 3) + PUT same-size tarball to moto ${(putMs / 1000).toFixed(3)} s = ${(limitMs / 1000).toFixed(3)} s`,
   line("real Velero, cold (first backup of a fresh server)", runs.goCold, tarballs.go, keys.go.length),

@@ -2,8 +2,7 @@
  * The host's logger. Created once by the composition root (server or CLI) and injected; there is
  * no importable singleton. Credentials are redacted (by field name, and inside strings).
  */
-import { redactCredentials, redactCredentialText } from "@velero-ts/plugin-sdk";
-import { withChildBindings } from "@velero-ts/plugin-sdk/host";
+import { redactCredentials, redactCredentialText, withChildBindings } from "@velero-ts/plugin-sdk";
 import { writeSync } from "node:fs";
 import { pino } from "pino";
 import { logrusLevel, LogrusTextLogger, type LineSink } from "./logrus-format.js";

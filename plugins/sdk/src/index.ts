@@ -93,7 +93,7 @@ export {
 export type { ValidationIssue, PluginErrorReason, RemoteStackFrame } from "./contract/errors.js";
 export { serve, PluginServerBuilder, resolvePluginCommand, PLUGIN_COMMAND_ENV, PLUGIN_NETWORK_ENV } from "./serve.js";
 export type { ServeOptions, RunningPlugin, PluginFactory, PluginFactoryContext } from "./serve.js";
-export { createPluginLogger, createNoopPluginLogger, credentialRedactPaths } from "./logger.js";
+export { createPluginLogger, createNoopPluginLogger, credentialRedactPaths, withChildBindings } from "./logger.js";
 export { CREDENTIAL_FIELDS, isCredentialField, REDACTED, redactCredentials, redactCredentialText } from "./redact.js";
 export type { PluginLogger, PluginLogLevel, PluginLoggerOptions } from "./logger.js";
 export { jsonSyntaxMessage, parseJson, parseLosslessJson, stringifyLosslessJson } from "./transport/json.js";

@@ -17,7 +17,7 @@
  */
 import { format } from "node:util";
 import { CREDENTIAL_FIELDS, redactCredentials, redactCredentialText } from "./redact.js";
-import { parseJsStack } from "./transport/status.js";
+import { parseJsStack } from "./transport/js-stack.js";
 import { pino, type DestinationStream, type LevelWithSilent, type Logger as PinoLogger } from "pino";
 
 /** The logger interface the SDK hands to plugin factories (a subset of pino's, like the host's). */

@@ -45,7 +45,7 @@ import { createPluginLogger, type PluginLogger } from "./logger.js";
 import { guardStderrText } from "./stderr-guard.js";
 import { formatHandshake, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, offersFrames, PLUGIN_PROTOCOLS_ENV } from "./transport/handshake.js";
 import { PluginRegistry, type PluginFactory } from "./transport/registry.js";
-import { PluginGrpcServer, type ListenAddress } from "./transport/server.js";
+import type { ListenAddress, PluginGrpcServer } from "./transport/server.js";
 
 export type { PluginFactory, PluginFactoryContext } from "./transport/registry.js";
 
@@ -220,6 +220,9 @@ export class PluginServerBuilder {
     }
     const network = this.#options.network ?? (rt.env[PLUGIN_NETWORK_ENV] === "tcp" ? "tcp" : "unix");
     const command = this.#options.command ?? resolvePluginCommand(rt);
+    // Loaded here, not with the module: a program that imports the SDK for its types, contracts
+    // and helpers (the velero CLI) does not load gRPC and the protobuf descriptors.
+    const { PluginGrpcServer: Server } = await import("./transport/server.js");
     let server: PluginGrpcServer | undefined;
     let exiting = false;
     const exitAfterClose = async (code: number): Promise<void> => {
@@ -228,7 +231,7 @@ export class PluginServerBuilder {
       await server?.close();
       rt.exit(code);
     };
-    server = new PluginGrpcServer({
+    server = new Server({
       registry: this.#registry,
       logger: this.#logger,
       command,

@@ -1,7 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { NotFoundError, PluginError, PluginUnavailableError, UnsupportedError, ValidationError } from "../contract/errors.js";
-import { decodeRemoteStack, encodeStatusDetails, fromServiceError, MAX_STATUS_TRAILER_BYTES, parseJsStack, STATUS_DETAILS_KEY, toServerStatus } from "./status.js";
+import { parseJsStack } from "./js-stack.js";
+import { decodeRemoteStack, encodeStatusDetails, fromServiceError, MAX_STATUS_TRAILER_BYTES, STATUS_DETAILS_KEY, toServerStatus } from "./status.js";
 
 const ctx = { kind: "ObjectStore", name: "velero.io/aws", method: "GetObject" };
 

@@ -13,6 +13,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { decodeMessage, encodeMessage } from "@velero-ts/proto";
+import { parseJsStack } from "./js-stack.js";
 import {
   getErrorMessage,
   isVeleroError,
@@ -27,7 +28,6 @@ import {
 
 export const STATUS_DETAILS_KEY = "grpc-status-details-bin";
 export const STACK_TYPE_URL = "type.googleapis.com/generated.Stack";
-const MAX_FRAMES = 32;
 
 /** A status ready to hand to a grpc-js callback or `call.emit("error", …)`. */
 export interface ServerStatus {
@@ -115,21 +115,6 @@ export function decodeRemoteStack(metadata: grpc.Metadata | undefined): RemoteSt
   } catch {
     return [];
   }
-}
-
-const V8_FRAME = /^\s*at (?:(.+?) \()?(.+?):(\d+):\d+\)?$/;
-
-/** Parses V8 stack lines ("at fn (file:line:col)" / "at file:line:col") into frames. */
-export function parseJsStack(stack: string): RemoteStackFrame[] {
-  const frames: RemoteStackFrame[] = [];
-  for (const line of stack.split("\n")) {
-    const m = V8_FRAME.exec(line);
-    if (!m) continue;
-    const file = (m[2] ?? "").replace(/^file:\/\//, "");
-    frames.push({ file, line: Number(m[3]), function: m[1] ?? "<anonymous>" });
-    if (frames.length >= MAX_FRAMES) break;
-  }
-  return frames;
 }
 
 export function isServiceError(error: unknown): error is grpc.ServiceError {

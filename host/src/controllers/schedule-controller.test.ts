@@ -1,12 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Backup, Schedule, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../kube/gvr.js";
-import { createSilentLogger } from "../shared/logging.js";
+import { createLogger, createSilentLogger } from "../shared/logging.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { FakeKubeClient } from "../testing/fake-kube-client.js";
 import { forBackup, forSchedule, u } from "../testing/lifecycle-builders.js";
 import { TIMER_MARGIN_MS } from "./lifecycle-common.js";
-import { backupFromSchedule, scheduledBackupName } from "../shared/schedule-backup.js";
 import { SCHEDULE_BLOCKED_RECHECK_MS, ScheduleReconciler } from "./schedule-controller.js";
 
 const NS = "velero";
@@ -28,52 +27,6 @@ function setup(options: { skipImmediately?: boolean; cache?: boolean } = {}) {
   const backups = () => kube.all(GVR.backups) as unknown as Backup[];
   return { clock, kube, reconciler, schedule, backups };
 }
-
-describe("scheduledBackupName", () => {
-  it("appends the UTC time as yyyyMMddHHmmss", () => {
-    expect(scheduledBackupName("daily", new Date("2024-03-09T07:05:03.999Z"))).toBe("daily-20240309070503");
-  });
-});
-
-describe("backupFromSchedule", () => {
-  const at = new Date("2024-03-09T10:00:05Z");
-
-  it("uses the template labels when the template has them, plus the schedule-name label", () => {
-    const s = forSchedule(NS, "s1", { template: { metadata: { labels: { tier: "gold" } }, includedNamespaces: ["app"], ttl: "1h0m0s" } });
-    s.metadata.labels = { ignored: "yes" };
-    s.metadata.annotations = { note: "from-schedule" };
-    const b = backupFromSchedule(s, at);
-    expect(b.metadata).toEqual({
-      name: "s1-20240309100005",
-      namespace: NS,
-      labels: { tier: "gold", "velero.io/schedule-name": "s1" },
-      annotations: { note: "from-schedule" },
-    });
-    // Velero writes the label into the template's own map, so the Backup's spec has it too
-    expect(b.spec).toEqual({ metadata: { labels: { tier: "gold", "velero.io/schedule-name": "s1" } }, includedNamespaces: ["app"], ttl: "1h0m0s" });
-    expect(s.spec.template?.metadata?.labels, "the schedule itself is not changed").toEqual({ tier: "gold" });
-  });
-
-  it("uses the schedule's labels when the template has none", () => {
-    const s = forSchedule(NS, "s1");
-    s.metadata.labels = { team: "a" };
-    expect(backupFromSchedule(s, at).metadata.labels).toEqual({ team: "a", "velero.io/schedule-name": "s1" });
-  });
-
-  it("uses an explicitly empty template label map rather than the schedule's labels", () => {
-    const s = forSchedule(NS, "s1", { template: { metadata: { labels: {} } } });
-    s.metadata.labels = { team: "a" };
-    expect(backupFromSchedule(s, at).metadata.labels).toEqual({ "velero.io/schedule-name": "s1" });
-  });
-
-  it("adds a controller owner reference with useOwnerReferencesInBackup", () => {
-    const s = forSchedule(NS, "s1", { useOwnerReferencesInBackup: true });
-    s.metadata.uid = "sched-uid";
-    expect(backupFromSchedule(s, at).metadata.ownerReferences).toEqual([
-      { apiVersion: "velero.io/v1", kind: "Schedule", name: "s1", uid: "sched-uid", controller: true },
-    ]);
-  });
-});
 
 describe("ScheduleReconciler", () => {
   it("enables a valid new schedule and waits for the first fire time (no immediate backup)", async () => {
@@ -139,6 +92,21 @@ describe("ScheduleReconciler", () => {
     seedSchedule(kube, u(s));
     await reconciler.reconcile(`${NS}/s1`);
     expect(schedule("s1").status).toEqual({ phase: "Enabled" });
+  });
+
+  it("logs, as Velero's builder does, which labels the backup it submits took", async () => {
+    const lines: string[] = [];
+    const clock = new FakeClock(CREATED);
+    const kube = new FakeKubeClient();
+    const log = createLogger({ level: "info", destination: { write: (line: string) => void lines.push(line) } as never });
+    const reconciler = new ScheduleReconciler({ kube, log, clock });
+    const s = forSchedule(NS, "s1", { schedule: "@every 5s", template: { metadata: { labels: { tier: "gold" } } } });
+    seedSchedule(kube, u(s));
+    clock.advance(5_250);
+    await reconciler.reconcile(`${NS}/s1`);
+    expect(lines.filter((l) => l.includes("labels set"))).toEqual([
+      expect.stringMatching(/ level=info msg="Schedule.template.metadata.labels set - using those labels instead of schedule.labels for backup object" backup=velero\/s1-20240309100005 (?:\S+ )*labels="map\[tier:gold\]"/),
+    ]);
   });
 
   it("submits a backup when due, records lastBackup and requeues for the next fire time", async () => {

@@ -12,7 +12,7 @@ import { parseCronSchedule, DEFAULT_CRON_TIMEZONE, type CronSchedule } from "../
 import { tryParseGoDuration } from "../shared/duration.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logging.js";
-import { backupFromSchedule } from "../shared/schedule-backup.js";
+import { backupFromSchedule, scheduleLabelsNote } from "../shared/schedule-backup.js";
 import { delayUntil, labelSelectorOf, parseKubeTime, patchStatus, splitKey, TIMER_MARGIN_MS } from "./lifecycle-common.js";
 import type { CachedList } from "./runtime/informer.js";
 import type { ObjectKey, ReconcileResult, Reconciler } from "./runtime/types.js";
@@ -218,6 +218,9 @@ export class ScheduleReconciler implements Reconciler {
 
   async #submitBackup(schedule: Schedule, now: Date, log: Logger): Promise<void> {
     const backup = backupFromSchedule(schedule, now);
+    // as Velero's builder logs it for each backup it makes from a schedule
+    const note = scheduleLabelsNote(schedule, backup);
+    log.info(note.fields, note.message);
     log.info({ backup: `${backup.metadata.namespace}/${backup.metadata.name}` }, "schedule is due, submitting a backup");
     try {
       await this.#kube.create(GVR.backups, backup as unknown as UnstructuredItem);

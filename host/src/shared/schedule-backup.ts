@@ -3,6 +3,7 @@
  * controller and `velero backup create --from-schedule`, which Velero builds the same way.
  */
 import { LABELS, VELERO_API_VERSION, type Backup, type Schedule } from "@velero-ts/plugin-sdk";
+import { compareUtf8 } from "./utf8-order.js";
 
 /** `<schedule>-<yyyyMMddHHmmss>` in UTC, Velero's Schedule.TimestampedName. */
 export function scheduledBackupName(scheduleName: string, at: Date): string {
@@ -34,4 +35,22 @@ export function backupFromSchedule(schedule: Schedule, at: Date, name?: string):
   // Backup's labels), so a Backup whose template sets labels carries the label in its spec too.
   if (templateLabels && spec.metadata?.labels) spec.metadata.labels[LABELS.scheduleName] = scheduleName;
   return { apiVersion: VELERO_API_VERSION, kind: "Backup", metadata, spec };
+}
+
+/**
+ * The line Velero's FromSchedule logs (at info) about the labels it gave `backup`: the template's
+ * when the template sets labels at all, else the schedule's; with its fields.
+ */
+export function scheduleLabelsNote(schedule: Schedule, backup: Backup): { message: string; fields: { backup: string; labels: string } } {
+  const templateLabels = schedule.spec.template?.metadata?.labels;
+  const fields = { backup: `${backup.metadata.namespace ?? ""}/${backup.metadata.name ?? ""}`, labels: goMapString(templateLabels ?? schedule.metadata.labels ?? {}) };
+  return templateLabels
+    ? { message: "Schedule.template.metadata.labels set - using those labels instead of schedule.labels for backup object", fields }
+    : { message: "No Schedule.template.metadata.labels set - using Schedule.labels for backup object", fields };
+}
+
+/** A map[string]string as Go's fmt prints it: `map[a:1 b:2]`, keys in byte order. */
+function goMapString(map: Record<string, string>): string {
+  const keys = Object.keys(map).sort(compareUtf8);
+  return `map[${keys.map((k) => `${k}:${map[k] ?? ""}`).join(" ")}]`;
 }

@@ -3,8 +3,7 @@ import { Command } from "commander";
 import type { Backup, Schedule, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { UsageError } from "../../shared/errors.js";
 import { fieldPieces, joinPieces, logrusLine } from "../../shared/logrus-format.js";
-import { backupFromSchedule } from "../../shared/schedule-backup.js";
-import { compareUtf8 } from "../../shared/utf8-order.js";
+import { backupFromSchedule, scheduleLabelsNote } from "../../shared/schedule-backup.js";
 import { sortedByKey } from "../flags/values.js";
 import { actionFor, addBoolFlag, addOutputFlags, validateOutputFormat, type Verb } from "../command-kit.js";
 import { exitCodeForPhase, EXIT_CODES } from "../exit-codes.js";
@@ -28,12 +27,6 @@ export interface BackupCreateOptions extends BackupTemplateOptions {
   fromSchedule?: string;
   wait?: boolean;
   output?: OutputFormat;
-}
-
-/** A map[string]string as Go's fmt prints it: `map[a:1 b:2]`, keys in byte order. */
-function goMapString(map: Record<string, string>): string {
-  const keys = Object.keys(map).sort(compareUtf8);
-  return `map[${keys.map((k) => `${k}:${map[k] ?? ""}`).join(" ")}]`;
 }
 
 /** Pure: the Backup object `velero backup create` submits. */
@@ -87,14 +80,10 @@ class CreateBackup implements Verb {
     if (o.fromSchedule) {
       const schedule = await mustGet<Schedule>(f, GVR.schedules, o.fromSchedule);
       backup = backupFromSchedule(schedule, f.deps.now(), o.name || undefined);
-      // Velero's FromSchedule logs which labels it used (to stdout in one case, which breaks -o
-      // json there; both go to stderr here)
-      const templated = schedule.spec.template?.metadata?.labels !== undefined;
-      const used = (templated ? schedule.spec.template.metadata?.labels : schedule.metadata.labels) ?? {};
-      const message = templated
-        ? "Schedule.template.metadata.labels set - using those labels instead of schedule.labels for backup object"
-        : "No Schedule.template.metadata.labels set - using Schedule.labels for backup object";
-      f.err(logrusLine(f.deps.now(), "info", message, joinPieces(fieldPieces({ backup: `${ns}/${backup.metadata.name ?? ""}`, labels: goMapString(used) }))));
+      // Velero's FromSchedule logs which labels it used (to stdout when the template sets labels,
+      // which breaks -o json there; to stderr here either way)
+      const note = scheduleLabelsNote(schedule, backup);
+      f.err(logrusLine(f.deps.now(), "info", note.message, joinPieces(fieldPieces(note.fields))));
       // --labels and --annotations apply on top of the schedule's, as Velero's create does
       if (o.labels && Object.keys(o.labels).length > 0) backup.metadata.labels = sortedByKey({ ...backup.metadata.labels, ...o.labels });
       if (o.annotations && Object.keys(o.annotations).length > 0) backup.metadata.annotations = sortedByKey({ ...backup.metadata.annotations, ...o.annotations });

@@ -6,6 +6,7 @@
 //   read and how to pass it; and it removes the credentials temp files a server killed mid-write
 //   left in $TMPDIR/credentials/<namespace> (those of processes that no longer run, and an earlier
 //   version's pid-less ones older than a minute), keeping a live process's and a younger pid-less one.
+// - stopped (SIGTERM) right after it started: it exits 0 without warning about the watches it ended.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -124,6 +125,37 @@ describe("velero server stopped while starting", () => {
       await eventually("the plugin and its child to be gone", async () => !running(pluginPid) && !running(childPid), 5_000);
     } finally {
       if (server.exitCode === null) server.kill("SIGKILL");
+    }
+  });
+});
+
+describe("velero server stopped right after it started", () => {
+  it("exits 0 on SIGTERM and does not take the watches it ended itself for the API server's doing", async () => {
+    const ns = `${NAMESPACE}-quick`;
+    const kube = createKubeClient({ kubeconfig: loadEndpoints().kubeconfig });
+    await installCrds(kube);
+    await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    const emptyPluginDir = mkdtempSync(join(dir, "quick-plugins-"));
+    const server = spawn(
+      process.execPath,
+      [join(ROOT, "host", "dist", "main.js"), "server", "--namespace", ns, "--kubeconfig", loadEndpoints().kubeconfig, "--plugin-dir", emptyPluginDir, "--metrics-address", "127.0.0.1:0"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    server.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    server.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
+    try {
+      // stopped while its controllers' watches are seconds old at most
+      await eventually("the server to start", async () => output.includes('msg="server started"'), 60_000);
+      server.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(output).toContain('msg="server stopped"');
+      expect(output.split("\n").filter((l) => l.includes("ended the watch"))).toEqual([]);
+    } finally {
+      if (server.exitCode === null) server.kill("SIGKILL");
+      await kube.delete(GVR.namespaces, ns).catch(() => undefined);
+      await kube.close();
     }
   });
 });

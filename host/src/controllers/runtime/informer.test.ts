@@ -118,6 +118,30 @@ describe("Informer and watches the server ends at once", () => {
   });
 });
 
+describe("Informer stop", () => {
+  it("says nothing of a watch it ended itself by stopping, however short it was (a server stopped right after it started)", async () => {
+    const kube = new FakeKubeClient();
+    let watches = 0;
+    const watch = kube.watch.bind(kube);
+    kube.watch = async (gvr, options, onEvent) => {
+      watches++;
+      return watch(gvr, options, onEvent);
+    };
+    const clock = new FakeClock();
+    const records: LogRecord[] = [];
+    const informer = informerOf(kube, clock, records);
+    informer.start();
+    await settle();
+    expect(watches).toBe(1);
+    informer.stop();
+    await settle();
+    clock.advance(MAX_RETRY_MS);
+    await settle();
+    expect(records.filter((r) => r.level === "warn")).toEqual([]);
+    expect(watches).toBe(1);
+  });
+});
+
 describe("Informer re-list", () => {
   it("hands on only what changed when it lists again (an unchanged resourceVersion is not an update)", async () => {
     const kube = new FakeKubeClient();

@@ -172,6 +172,8 @@ export class Informer {
         }
         throw err;
       }
+      // stopped (the server shutting down): the watch ended because it was asked to
+      if (this.#stopped) return;
       const lastedMs = clock.now().getTime() - started;
       if (events > 0 || lastedMs >= SHORT_WATCH_MS) {
         this.#shortWatches = 0;

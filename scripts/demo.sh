@@ -26,7 +26,7 @@ trap cleanup EXIT
 
 # `velero` and `kubectl` on PATH, so every command below reads exactly as a user types it.
 # `velero` is the single executable the build leaves (what the server image holds): one bundled
-# file starts in about a third of the time host/dist/main.js takes to load its modules. The build
+# file starts in about 60% of the time host/dist/main.js takes to load its modules. The build
 # skips it (with a warning) where it cannot be made; then host/dist/main.js serves.
 mkdir -p "$DIR/bin" "$DIR/backups"
 if [[ -x "$ROOT/dist/bin/velero" ]]; then

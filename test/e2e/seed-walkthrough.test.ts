@@ -225,6 +225,14 @@ describe("the seed walkthrough, verbatim", () => {
     expect(cm?.data).toEqual({ port: "5201" });
     expect(cm?.metadata.labels).toMatchObject({ app: "iperf3-server", "velero.io/backup-name": "test-backup", "velero.io/restore-name": name });
     expect(await kube.get(DEPLOYMENTS, "iperf3-server", APP_NS)).toBeDefined();
+    // as Velero's restore logger, the server wrote each line of the restore's log to its own log too
+    const logs = await velero(ctx, "restore", "logs", name as string);
+    expect(logs.code).toBe(0);
+    const restoreLines = logs.stdout.trimEnd().split("\n");
+    expect(restoreLines.length).toBeGreaterThan(3);
+    expect(restoreLines.at(-1)).toMatch(/ msg="restore completed" /);
+    const serverLog = readFileSync(join(ctx.cwd, "velero-server.log"), "utf8");
+    expect(restoreLines.filter((l) => !serverLog.includes(l))).toEqual([]);
   });
 
   it("velero debug --backup test-backup --restore <restore>: the support bundle holds the Velero objects, the server pod's logs, version, describe and logs", async () => {

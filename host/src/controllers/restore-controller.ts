@@ -428,7 +428,8 @@ export class RestoreReconciler implements Reconciler {
     const restoreName = restore.metadata.name ?? "";
     const restoreLog = await RestoreLogFile.create(
       { restore: `${restore.metadata.namespace ?? ""}/${restoreName}` },
-      { level: this.#o.restoreLogLevel ?? "info", format: this.#o.restoreLogFormat ?? "text" },
+      // every line to the server's log too, as Velero's restore logger writes them to its output
+      { level: this.#o.restoreLogLevel ?? "info", format: this.#o.restoreLogFormat ?? "text", tee: log },
     );
     let store: BackupStore | undefined;
     /** The log is handed over to the background finishing (which disposes of it). */

@@ -7,9 +7,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { once } from "node:events";
-import { createLogger, type Logger, type LogLevel } from "../shared/logging.js";
+import { createLogger, teeLogger, type Logger, type LogLevel } from "../shared/logging.js";
 import { makeScratchDir } from "../shared/scratch.js";
-import { logrusLevel, LogrusTextLogger } from "../shared/logrus-format.js";
+import { logrusLevel, LogrusTextLogger, writesFormattedLines, type LineSink } from "../shared/logrus-format.js";
 
 /** Text gathered before it is written to the file. */
 const WRITE_CHUNK_CHARS = 64 * 1024;
@@ -46,21 +46,32 @@ export class RestoreLogFile {
 
   readonly #text: BatchedFileSink | undefined;
 
-  private constructor(dir: string, bindings: Record<string, unknown>, level: LogLevel, format: "text" | "json") {
+  private constructor(dir: string, bindings: Record<string, unknown>, level: LogLevel, format: "text" | "json", tee: Logger | undefined) {
     this.#dir = dir;
     this.#file = path.join(dir, "restore.log");
     this.#out = createWriteStream(this.#file, { mode: 0o600 });
-    if (format === "json") {
-      this.logger = createLogger({ level, format, destination: this.#out }).child(bindings);
+    // the server's text log takes the very lines of the restore's text log; any other pair of
+    // formats gets each call twice
+    const linesToo = format === "text" && tee !== undefined && writesFormattedLines(tee) ? tee : undefined;
+    let logger: Logger;
+    if (format === "text") {
+      const text = new BatchedFileSink(this.#out);
+      this.#text = text;
+      const sink: LineSink = linesToo ? { write: (line, lineLevel) => (text.write(line), linesToo.writeFormatted(lineLevel ?? "info", line)) } : text;
+      logger = new LogrusTextLogger(sink, logrusLevel(level), bindings);
     } else {
-      this.#text = new BatchedFileSink(this.#out);
-      this.logger = new LogrusTextLogger(this.#text, logrusLevel(level), bindings);
+      logger = createLogger({ level, format, destination: this.#out }).child(bindings);
     }
+    this.logger = tee && !linesToo ? teeLogger(logger, tee.child(bindings)) : logger;
   }
 
-  static async create(bindings: Record<string, unknown>, options: { level?: LogLevel; format?: "text" | "json"; tempDir?: string } = {}): Promise<RestoreLogFile> {
+  /**
+   * `tee`: the server's logger, which also gets every line, as Velero's restore logger writes each
+   * line to the server's output as well as to the restore's log file.
+   */
+  static async create(bindings: Record<string, unknown>, options: { level?: LogLevel; format?: "text" | "json"; tempDir?: string; tee?: Logger } = {}): Promise<RestoreLogFile> {
     const dir = options.tempDir ? await mkdtemp(path.join(options.tempDir, "velero-restore-log-")) : await makeScratchDir("velero-restore-log-");
-    return new RestoreLogFile(dir, bindings, options.level ?? "info", options.format ?? "text");
+    return new RestoreLogFile(dir, bindings, options.level ?? "info", options.format ?? "text", options.tee);
   }
 
   /**

@@ -151,6 +151,19 @@ export function flushPendingLines(): void {
 }
 
 /** A logger that drops everything (tests, library defaults). */
+/** A logger writing each line to both `a` and `b` (each at its own level), and so are its children. */
+export function teeLogger(a: Logger, b: Logger): Logger {
+  return {
+    trace: (obj, msg) => (a.trace(obj, msg), b.trace(obj, msg)),
+    debug: (obj, msg) => (a.debug(obj, msg), b.debug(obj, msg)),
+    info: (obj, msg) => (a.info(obj, msg), b.info(obj, msg)),
+    warn: (obj, msg) => (a.warn(obj, msg), b.warn(obj, msg)),
+    error: (obj, msg) => (a.error(obj, msg), b.error(obj, msg)),
+    child: (bindings) => teeLogger(a.child(bindings), b.child(bindings)),
+    isLevelEnabled: (level) => (a.isLevelEnabled?.(level) ?? true) || (b.isLevelEnabled?.(level) ?? true),
+  };
+}
+
 export function createSilentLogger(): Logger {
   return pino({ level: "silent" }) as unknown as Logger;
 }

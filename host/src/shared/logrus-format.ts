@@ -171,9 +171,9 @@ function timeText(d: Date): string {
 }
 
 
-/** Where a LogrusTextLogger's lines go. */
+/** Where a LogrusTextLogger's lines go (with the line's level, for a sink that filters or forwards). */
 export interface LineSink {
-  write(line: string): void;
+  write(line: string, level?: LogrusLevel): void;
 }
 
 /**
@@ -251,10 +251,10 @@ export class LogrusTextLogger extends LogrusLevels implements FormattedLineWrite
     const plain = typeof obj === "string";
     const pieces = (this.#pieces ??= fieldPieces(this.#fields));
     const fields = plain ? (this.#formatted ??= joinPieces(pieces)) : mergeFields(pieces, obj as Record<string, unknown>);
-    this.#sink.write(logrusLine(new Date(), level, plain ? obj : (msg ?? ""), fields));
+    this.#sink.write(logrusLine(new Date(), level, plain ? obj : (msg ?? ""), fields), level);
   }
 
   writeFormatted(level: LogrusLevel, line: string): void {
-    if (LOGRUS_LEVEL_ORDER[level] >= LOGRUS_LEVEL_ORDER[this.#level]) this.#sink.write(line);
+    if (LOGRUS_LEVEL_ORDER[level] >= LOGRUS_LEVEL_ORDER[this.#level]) this.#sink.write(line, level);
   }
 }

@@ -7,7 +7,7 @@
 //   left in $TMPDIR/credentials/<namespace> (those of processes that no longer run, and an earlier
 //   version's pid-less ones older than a minute), keeping a live process's and a younger pid-less one.
 // - stopped (SIGTERM) right after it started: it exits 0 without warning about the watches it ended.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,6 +30,20 @@ function running(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** `velero server` (the built CLI) for `namespace` as a child process; `output` gathers its stdout and stderr. */
+function spawnServer(namespace: string, pluginDir: string, env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, "host", "dist", "main.js"), "server", "--namespace", namespace, "--kubeconfig", loadEndpoints().kubeconfig, "--plugin-dir", pluginDir, "--metrics-address", "127.0.0.1:0"],
+    { stdio: ["ignore", "pipe", "pipe"], env },
+  );
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, output: () => output, exited };
 }
 
 afterAll(async () => {
@@ -67,20 +81,13 @@ describe("velero server run outside the cluster after velero install --secret-fi
     const longAgo = new Date(Date.now() - 10 * 60_000);
     for (const name of [liveWriter, stale, "cloud-credentials-cloud"]) utimesSync(join(credentialsDir, name), longAgo, longAgo);
     const emptyPluginDir = mkdtempSync(join(dir, "noplugins-"));
-    const server = spawn(
-      process.execPath,
-      [join(ROOT, "host", "dist", "main.js"), "server", "--namespace", ns, "--kubeconfig", loadEndpoints().kubeconfig, "--plugin-dir", emptyPluginDir, "--metrics-address", "127.0.0.1:0"],
-      { stdio: ["ignore", "pipe", "pipe"], env },
-    );
-    let output = "";
-    server.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    server.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const { child: server, output } = spawnServer(ns, emptyPluginDir, env);
     try {
-      await eventually("the warning", async () => output.includes('Secret \\"cloud-credentials\\" in namespace') || output.includes('Secret "cloud-credentials" in namespace'), 30_000);
-      expect(output).toContain(`kubectl -n ${ns} get secret cloud-credentials`);
-      expect(output).toContain("AWS_SHARED_CREDENTIALS_FILE=$PWD/credentials-velero");
-      await eventually("the stale temp files removed", async () => output.includes("removed credentials temp files a killed server left"), 30_000);
-      expect(output).toMatch(/removed credentials temp files a killed server left.*\bfiles"?[:=]2\b/);
+      await eventually("the warning", async () => output().includes('Secret \\"cloud-credentials\\" in namespace') || output().includes('Secret "cloud-credentials" in namespace'), 30_000);
+      expect(output()).toContain(`kubectl -n ${ns} get secret cloud-credentials`);
+      expect(output()).toContain("AWS_SHARED_CREDENTIALS_FILE=$PWD/credentials-velero");
+      await eventually("the stale temp files removed", async () => output().includes("removed credentials temp files a killed server left"), 30_000);
+      expect(output()).toMatch(/removed credentials temp files a killed server left.*\bfiles"?[:=]2\b/);
       expect(readdirSync(credentialsDir).sort()).toEqual([liveWriter, young, "cloud-credentials-cloud"].sort());
     } finally {
       server.kill("SIGKILL");
@@ -105,15 +112,7 @@ describe("velero server stopped while starting", () => {
       `#!/bin/sh\nsleep 3031 &\necho $! > "${join(dir, "child.pid")}"\necho $$ > "${join(dir, "plugin.pid")}"\nsleep 3032\n`,
       { mode: 0o755 },
     );
-    const server = spawn(
-      process.execPath,
-      [join(ROOT, "host", "dist", "main.js"), "server", "--namespace", NAMESPACE, "--kubeconfig", loadEndpoints().kubeconfig, "--plugin-dir", pluginDir, "--metrics-address", "127.0.0.1:0"],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stderr = "";
-    server.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    server.stdout.resume();
-    const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
+    const { child: server, output, exited } = spawnServer(NAMESPACE, pluginDir);
     try {
       await eventually("the plugin and its child to start", async () => existsSync(join(dir, "child.pid")) && existsSync(join(dir, "plugin.pid")), 30_000);
       const pluginPid = Number(readFileSync(join(dir, "plugin.pid"), "utf8"));
@@ -121,7 +120,7 @@ describe("velero server stopped while starting", () => {
       expect(running(pluginPid) && running(childPid)).toBe(true);
       server.kill("SIGTERM");
       expect(await exited).toBe(143);
-      expect(stderr).toContain("velero server: SIGTERM while starting; stopped 1 plugin process(es) started so far, exiting");
+      expect(output()).toContain("velero server: SIGTERM while starting; stopped 1 plugin process(es) started so far, exiting");
       await eventually("the plugin and its child to be gone", async () => !running(pluginPid) && !running(childPid), 5_000);
     } finally {
       if (server.exitCode === null) server.kill("SIGKILL");
@@ -136,22 +135,14 @@ describe("velero server stopped right after it started", () => {
     await installCrds(kube);
     await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
     const emptyPluginDir = mkdtempSync(join(dir, "quick-plugins-"));
-    const server = spawn(
-      process.execPath,
-      [join(ROOT, "host", "dist", "main.js"), "server", "--namespace", ns, "--kubeconfig", loadEndpoints().kubeconfig, "--plugin-dir", emptyPluginDir, "--metrics-address", "127.0.0.1:0"],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let output = "";
-    server.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    server.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
+    const { child: server, output, exited } = spawnServer(ns, emptyPluginDir);
     try {
       // stopped while its controllers' watches are seconds old at most
-      await eventually("the server to start", async () => output.includes('msg="server started"'), 60_000);
+      await eventually("the server to start", async () => output().includes('msg="server started"'), 60_000);
       server.kill("SIGTERM");
       expect(await exited).toBe(0);
-      expect(output).toContain('msg="server stopped"');
-      expect(output.split("\n").filter((l) => l.includes("ended the watch"))).toEqual([]);
+      expect(output()).toContain('msg="server stopped"');
+      expect(output().split("\n").filter((l) => l.includes("ended the watch"))).toEqual([]);
     } finally {
       if (server.exitCode === null) server.kill("SIGKILL");
       await kube.delete(GVR.namespaces, ns).catch(() => undefined);

@@ -19,6 +19,16 @@ function informerOf(kube: FakeKubeClient, clock: FakeClock, records: LogRecord[]
   return new Informer({ client: kube, gvr: GVR.backups, namespace: "velero", clock, logger: captureLogger(records), retryMs: 1000 });
 }
 
+/** An informer of `kube`'s Backups, started and settled, with its clock and what it logged. */
+async function startedInformer(kube: FakeKubeClient): Promise<{ informer: Informer; clock: FakeClock; records: LogRecord[] }> {
+  const clock = new FakeClock();
+  const records: LogRecord[] = [];
+  const informer = informerOf(kube, clock, records);
+  informer.start();
+  await settle();
+  return { informer, clock, records };
+}
+
 describe("Informer retries", () => {
   it("backs off exponentially while list/watch keeps failing, up to 30 s, and syncs once the API server answers", async () => {
     const kube = new FakeKubeClient();
@@ -81,11 +91,7 @@ describe("Informer and watches the server ends at once", () => {
       handle.stop();
       return handle;
     };
-    const clock = new FakeClock();
-    const records: LogRecord[] = [];
-    const informer = informerOf(kube, clock, records);
-    informer.start();
-    await settle();
+    const { informer, clock, records } = await startedInformer(kube);
     expect(watches).toBe(1);
     for (const [i, delay] of [SHORT_WATCH_DELAY_MS, 1600, 3200, 6400, 12800, 25600, MAX_RETRY_MS].entries()) {
       clock.advance(delay - 1);
@@ -127,11 +133,7 @@ describe("Informer stop", () => {
       watches++;
       return watch(gvr, options, onEvent);
     };
-    const clock = new FakeClock();
-    const records: LogRecord[] = [];
-    const informer = informerOf(kube, clock, records);
-    informer.start();
-    await settle();
+    const { informer, clock, records } = await startedInformer(kube);
     expect(watches).toBe(1);
     informer.stop();
     await settle();

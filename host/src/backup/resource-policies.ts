@@ -15,7 +15,8 @@
  * Decoding is strict like Velero's (unknown fields are errors). Messages keep Velero's wording so
  * they can be searched for, and name the ConfigMap.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Pair, type ParsedNode, type YAMLMap } from "yaml";
+import type { Document, Pair, ParsedNode, YAMLMap } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from "../shared/yaml.js";
 import { getErrorMessage, type Backup, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { getAsset, isSea } from "node:sea";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments } from "../shared/yaml.js";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "./client.js";
 import { GVR } from "./gvr.js";

@@ -15,7 +15,7 @@
 import type { Logger } from "../shared/logging.js";
 import type { V1LabelSelector } from "@kubernetes/client-node";
 import jsonpatch from "fast-json-patch";
-import { LineCounter, parse as parseYaml, YAMLParseError } from "yaml";
+import { LineCounter, parse as parseYaml, YAMLParseError } from "../shared/yaml.js";
 import { stringifyLosslessJson, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { globToRegExp, IncludesExcludes } from "./filters.js";
 import { RE2JS } from "re2js";

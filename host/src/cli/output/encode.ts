@@ -11,7 +11,7 @@
  * struct's) and prints what is stored (Go: zero values of fields without omitempty, and no
  * omitempty zeros); long YAML strings are not folded.
  */
-import { Document, visit } from "yaml";
+import { Document, visit } from "../../shared/yaml.js";
 import { encodeTypedVeleroObject } from "../../persistence/go-backup-json.js";
 
 export type OutputFormat = "table" | "json" | "yaml";

@@ -57,7 +57,7 @@ export class RestoreLogFile {
     if (format === "text") {
       const text = new BatchedFileSink(this.#out);
       this.#text = text;
-      const sink: LineSink = linesToo ? { write: (line, lineLevel) => (text.write(line), linesToo.writeFormatted(lineLevel ?? "info", line)) } : text;
+      const sink: LineSink = linesToo ? { write: (line, lineLevel) => (text.write(line), linesToo.writeFormatted(lineLevel, line)) } : text;
       logger = new LogrusTextLogger(sink, logrusLevel(level), bindings);
     } else {
       logger = createLogger({ level, format, destination: this.#out }).child(bindings);

@@ -150,7 +150,6 @@ export function flushPendingLines(): void {
   for (const sink of [...pendingSinks]) sink.flushSync();
 }
 
-/** A logger that drops everything (tests, library defaults). */
 /** A logger writing each line to both `a` and `b` (each at its own level), and so are its children. */
 export function teeLogger(a: Logger, b: Logger): Logger {
   return {
@@ -164,6 +163,7 @@ export function teeLogger(a: Logger, b: Logger): Logger {
   };
 }
 
+/** A logger that drops everything (tests, library defaults). */
 export function createSilentLogger(): Logger {
   return pino({ level: "silent" }) as unknown as Logger;
 }

@@ -173,7 +173,7 @@ function timeText(d: Date): string {
 
 /** Where a LogrusTextLogger's lines go (with the line's level, for a sink that filters or forwards). */
 export interface LineSink {
-  write(line: string, level?: LogrusLevel): void;
+  write(line: string, level: LogrusLevel): void;
 }
 
 /**

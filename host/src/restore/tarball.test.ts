@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -118,8 +119,8 @@ describe("extractBackupTarball", () => {
       { name: "resources/configmaps/namespaces/a/big.json", content: Buffer.alloc(SMALL_ENTRY_BYTES + 1, 0x7a) },
       // budget now spent: written to disk
       { name: "resources/configmaps/namespaces/b/three.json", content: "z".repeat(400) },
-      // one.json again (in memory before): the later copy (too big for what is left of the budget
-      // once the earlier copy's 400 bytes are given back), on disk, is the one
+      // one.json again (in memory before): the later copy (too big for what is left of the budget,
+      // where the earlier copy's 400 bytes stay counted: they stay in memory), on disk, is the one
       { name: "resources/configmaps/namespaces/a/one.json", content: "X".repeat(700) },
     ];
     const out = await extractBackupTarball(Readable.from([await buildRawTarGz(entries)]), { backupName: "b1", log, memoryBudgetBytes: 1000 });
@@ -155,6 +156,32 @@ describe("extractBackupTarball", () => {
       await expect(stat(path.join(again.dir, "resources/x/cluster/a.json"))).rejects.toThrow(/ENOENT/);
     } finally {
       await again.dispose();
+    }
+  });
+
+  it("keeps in-memory entries in memory of their own, not in slabs shared with buffers the server made meanwhile", async () => {
+    // A busy server cuts small buffers (request bodies, parser chunks) from Node's shared pool
+    // while the tarball streams in; an entry copied into that pool kept its whole slab alive.
+    const entries: RawEntry[] = Array.from({ length: 2000 }, (_, i) => ({ name: `resources/configmaps/namespaces/a/c${i}.json`, content: randomBytes(450).toString("base64") }));
+    const tgz = await buildRawTarGz(entries);
+    const garbage: Buffer[] = [];
+    async function* busyServer(): AsyncGenerator<Buffer> {
+      for (let at = 0; at < tgz.length; at += 256) {
+        garbage.length = 0;
+        for (let j = 0; j < 8; j++) garbage.push(Buffer.from(`request body ${at} ${j} `.repeat(12)));
+        yield tgz.subarray(at, at + 256);
+      }
+    }
+    const out = await extractBackupTarball(Readable.from(busyServer()), { backupName: "b1", log, memoryBudgetBytes: 64 * 1024 * 1024 });
+    try {
+      expect(out.memory.size).toBe(2000);
+      expect(out.memory.get("resources/configmaps/namespaces/a/c7.json")?.toString()).toBe(entries[7]?.content);
+      const kept = [...out.memory.values()].reduce((sum, b) => sum + b.length, 0);
+      const held = [...new Set([...out.memory.values()].map((b) => b.buffer))].reduce((sum, ab) => sum + ab.byteLength, 0);
+      // what the entries hold is their own size and one partly filled 1 MiB slab at most
+      expect(held).toBeLessThanOrEqual(kept + 1024 * 1024);
+    } finally {
+      await out.dispose();
     }
   });
 

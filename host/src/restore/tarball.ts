@@ -15,6 +15,7 @@ import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { extract as tarExtract, type Extract } from "tar-stream";
 import { VeleroError } from "@velero-ts/plugin-sdk";
+import { ByteArena } from "../shared/byte-arena.js";
 import type { Logger } from "../shared/logging.js";
 import { makeScratchDir } from "../shared/scratch.js";
 
@@ -134,9 +135,14 @@ interface ExtractState {
   memory: Map<string, Buffer>;
   /** With a memory budget: the entries written to disk (so that a later one of the same name in memory replaces it). */
   onDisk: Set<string>;
-  /** Bytes in `memory`, and how many it may hold. */
+  /**
+   * Bytes copied into `arena` (those of an entry a later one of its name replaced included: they
+   * stay in the arena's slab), and how many it may take.
+   */
   memoryBytes: number;
   memoryBudget: number;
+  /** Where the entries kept in memory are copied (sharing no memory with anything else). */
+  arena: ByteArena;
 }
 
 async function writeEntry(state: ExtractState, entry: TarEntry, limits: Required<ExtractLimits>, log: Logger, skip?: (name: string) => boolean): Promise<void> {
@@ -177,17 +183,13 @@ async function writeEntry(state: ExtractState, entry: TarEntry, limits: Required
   }
   const rel = path.relative(state.root, target);
   // (a later entry of the same name replaces an earlier one, on disk or in memory)
-  const earlier = state.memory.get(rel);
-  if (earlier) {
-    state.memory.delete(rel);
-    state.memoryBytes -= earlier.length;
-    state.files--;
-  }
+  if (state.memory.delete(rel)) state.files--;
   if ((header.size ?? 0) <= SMALL_ENTRY_BYTES) {
     const bytes = await readSmallEntry(state, entry, name, limits);
     if (state.memoryBudget > 0 && state.memoryBytes + bytes.length <= state.memoryBudget) {
-      // a copy: the chunk may be a view of a much larger decompressed buffer, kept alive otherwise
-      state.memory.set(rel, Buffer.from(bytes));
+      // a copy: the chunk is a view of a larger decompressed buffer, and Buffer.from() would cut it
+      // from Node's shared pool; either would keep unrelated memory alive as long as the restore
+      state.memory.set(rel, state.arena.copy(bytes));
       state.memoryBytes += bytes.length;
       if (state.onDisk.delete(rel)) rmSync(target, { force: true });
     } else {
@@ -237,7 +239,7 @@ export async function extractBackupTarball(
     maxEntries: options.limits?.maxEntries ?? DEFAULT_MAX_ENTRIES,
   };
   const root = options.tempDir ? await mkdtemp(path.join(options.tempDir, "velero-restore-")) : await makeScratchDir("velero-restore-");
-  const state: ExtractState = { root, files: 0, totalBytes: 0, entries: 0, createdDirs: new Set([root]), memory: new Map(), onDisk: new Set(), memoryBytes: 0, memoryBudget: options.memoryBudgetBytes ?? 0 };
+  const state: ExtractState = { root, files: 0, totalBytes: 0, entries: 0, createdDirs: new Set([root]), memory: new Map(), onDisk: new Set(), memoryBytes: 0, memoryBudget: options.memoryBudgetBytes ?? 0, arena: new ByteArena() };
   const extract = tarExtract();
   const feeding = pipeline(contents, createGunzip(), extract);
   try {

@@ -1,10 +1,10 @@
 /**
  * Copies of small byte strings packed into slabs of their own, for data kept a long time.
  *
- * Node allocates every Buffer under Buffer.poolSize / 2 (32 KiB since Node 22) as a view of a
- * shared 64 KiB pool slab, so `Buffer.from(small)` kept in a long-lived map pins the whole slab,
- * together with whatever short-lived buffers (request bodies, parser chunks...) were cut from it
- * meanwhile. A restore kept 10,000 extracted items of ~1.1 KiB that way: 11 MiB of items held
+ * Node allocates every Buffer under Buffer.poolSize / 2 as a view of a shared pool slab (64 KiB
+ * in Node 24, where Node 20 had 8 KiB), so `Buffer.from(small)` kept in a long-lived map pins
+ * the whole slab, together with whatever short-lived buffers (request bodies, parser chunks...)
+ * were cut from it meanwhile. A restore kept 10,000 extracted items of ~1.1 KiB that way: 11 MiB of items held
  * 48 MiB of slabs. Here the copies fill slabs that hold nothing else, so what is kept costs its
  * own size, plus at most an eighth of a slab at each slab's end.
  */

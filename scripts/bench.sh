@@ -15,6 +15,9 @@
 #            CREATE loop (needs the test peers, like backup)
 #   api      the requests the server sends the API server: a start beside 200 Backups and 50 Restores,
 #            a backup, its restore, its deletion, two idle minutes (needs the test peers, like backup)
+#   server-memory  `velero server` as its own process (the built CLI) in a 512 MiB memory cgroup when
+#            it can make one: peak RSS idle, during two backups of the backup benchmark's objects and
+#            during their restore (needs the test peers, like backup)
 #   velero   the backup benchmark's 10,000 objects backed up and restored by real Velero v1.18.1 and by velero-ts,
 #            both to moto S3 (needs the test peers and the real Velero peers of scripts/peers-install.sh)
 # Benchmarks are TypeScript files bundled with esbuild (node_modules stay external) into bench/tmp/
@@ -25,7 +28,7 @@ cd "$ROOT"
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt 22 ]; then source scripts/bootstrap.sh --no-build; fi
 SECTIONS=("$@")
-[ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(plugin backup engine large small restore api velero)
+[ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(plugin backup engine large small restore api server-memory velero)
 
 run_ts() { # run_ts bench/x.ts: bundle and run one benchmark file
   local src=$1 out=bench/tmp/$(basename "${1%.ts}").mjs
@@ -65,7 +68,11 @@ for section in "${SECTIONS[@]}"; do
     small) run_cluster_ts small bench/backup-small.ts ;;
     restore) run_cluster_ts restore bench/restore-10k.ts ;;
     api) run_cluster_ts api bench/api-load.ts ;;
+    server-memory)
+      npm run build >&2 # the server runs as the built CLI
+      run_cluster_ts server-memory bench/server-memory.ts
+      ;;
     velero) run_cluster_ts velero bench/velero-10k.ts ;;
-    *) echo "bench: unknown section '$section' (known: plugin, backup, engine, large, small, restore, api, velero)" >&2; exit 2 ;;
+    *) echo "bench: unknown section '$section' (known: plugin, backup, engine, large, small, restore, api, server-memory, velero)" >&2; exit 2 ;;
   esac
 done

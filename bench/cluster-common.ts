@@ -100,9 +100,9 @@ export async function fastestList(kube: KubeClient, namespaces: string[], pids: 
 }
 
 /** Creates the namespaces, then the objects of benchObjects (32 requests in flight). */
-export async function createBenchObjects(kube: KubeClient, namespaces: string[]): Promise<void> {
+export async function createBenchObjects(kube: KubeClient, namespaces: string[], perKind = 250): Promise<void> {
   for (const ns of namespaces) await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-  await pool(benchObjects(namespaces), 32, (o) => kube.create(o.kind === "ConfigMap" ? GVR.configMaps : GVR.secrets, o));
+  await pool(benchObjects(namespaces, perKind), 32, (o) => kube.create(o.kind === "ConfigMap" ? GVR.configMaps : GVR.secrets, o));
 }
 
 /**
@@ -163,13 +163,8 @@ export function formatThreadCpu(before: Map<string, { name: string; ms: number }
  * Starts the server in namespace `velero` with a default filesystem BSL under a fresh temp dir
  * (its log in `<bucketRoot>.server.log`); resolves once the BSL is Available.
  */
-export async function startFilesystemServer(
-  kube: KubeClient,
-  velero: string,
-  bucketPrefix: string,
-  /** The client the server uses (default: kube, the bench's own). */
-  serverKube: KubeClient = kube,
-): Promise<{ server: Awaited<ReturnType<typeof startServer>>; bucketRoot: string }> {
+/** The default BackupStorageLocation of namespace `velero`: a filesystem store in a new temp dir (returned). */
+export async function createFilesystemLocation(kube: KubeClient, velero: string, bucketPrefix: string): Promise<string> {
   const bucketRoot = await mkdtemp(join(tmpdir(), bucketPrefix));
   await kube.create(GVR.backupStorageLocations, {
     apiVersion: "velero.io/v1",
@@ -177,6 +172,17 @@ export async function startFilesystemServer(
     metadata: { namespace: velero, name: "default" },
     spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: "velero" }, default: true },
   } as unknown as UnstructuredItem);
+  return bucketRoot;
+}
+
+export async function startFilesystemServer(
+  kube: KubeClient,
+  velero: string,
+  bucketPrefix: string,
+  /** The client the server uses (default: kube, the bench's own). */
+  serverKube: KubeClient = kube,
+): Promise<{ server: Awaited<ReturnType<typeof startServer>>; bucketRoot: string }> {
+  const bucketRoot = await createFilesystemLocation(kube, velero, bucketPrefix);
   // A server logs as a deployed one does (info, text; every backup log line too), to a file.
   const logger = createLogger({ level: "info", destination: createWriteStream(`${bucketRoot}.server.log`), batch: true });
   const server = await startServer({ kube: serverKube, namespace: velero, pluginDir: join(bucketRoot, "none"), metricsAddress: "127.0.0.1:0", logger, storeValidationFrequency: "1m" });

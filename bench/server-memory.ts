@@ -8,12 +8,11 @@
 // Appends to bench/RESULTS.md. Needs VT_ENV_DIR (scripts/bench.sh starts one when missing).
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../host/src/kube/gvr.ts";
-import { benchObjects, countBenchObjects, deleteNamespacesAndWait, openBenchCluster, pool, sleep, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
+import { countBenchObjects, createBenchObjects, createFilesystemLocation, deleteNamespacesAndWait, openBenchCluster, sleep, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
 import { benchCommand, loadAtStart, machineLine } from "./machine.ts";
 
 const LIMIT_BYTES = 512 * 1024 * 1024;
@@ -50,18 +49,11 @@ function oomKills(cg: { dir: string; v: 1 | 2 }): number {
 
 const { endpoints, kube, tag, namespaces } = await openBenchCluster("vt-bench-mem", 20);
 const velero = `vt-bench-mem-velero-${tag}`;
-const objects = benchObjects(namespaces, PER_KIND);
-process.stderr.write(`bench server-memory: creating ${objects.length} objects...\n`);
-for (const ns of namespaces) await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-await pool(objects, 32, (o) => kube.create(o.kind === "ConfigMap" ? GVR.configMaps : GVR.secrets, o));
+const objectCount = namespaces.length * PER_KIND * 2;
+process.stderr.write(`bench server-memory: creating ${objectCount} objects...\n`);
+await createBenchObjects(kube, namespaces, PER_KIND);
 await kube.create(GVR.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: velero } });
-const bucketRoot = await mkdtemp(join(tmpdir(), "vt-bench-mem-"));
-await kube.create(GVR.backupStorageLocations, {
-  apiVersion: "velero.io/v1",
-  kind: "BackupStorageLocation",
-  metadata: { namespace: velero, name: "default" },
-  spec: { provider: "velero.io/filesystem", config: { path: bucketRoot }, objectStorage: { bucket: "velero" }, default: true },
-} as unknown as UnstructuredItem);
+const bucketRoot = await createFilesystemLocation(kube, velero, "vt-bench-mem-");
 
 const cg = makeCgroup(`velero-ts-bench-${tag}`);
 const argv = [join(process.cwd(), "host", "dist", "main.js"), "server", "--namespace", velero, "--kubeconfig", endpoints.kubeconfig, "--plugin-dir", join(bucketRoot, "none"), "--metrics-address", "127.0.0.1:0"];
@@ -152,14 +144,14 @@ await kube.close();
 
 const where = "dir" in cg ? `in a cgroup-v${cg.v} memory cgroup limited to ${LIMIT_BYTES / MiB} MiB (the limit \`velero install\` gives the Deployment); OOM kills in it: ${kills}` : `with no memory limit: ${cg.reason}`;
 const section = [
-  `## server-memory: \`velero server\` as its own process, ${objects.length} ConfigMaps+Secrets backed up twice and restored — ${new Date().toISOString()}`,
+  `## server-memory: \`velero server\` as its own process, ${objectCount} ConfigMaps+Secrets backed up twice and restored — ${new Date().toISOString()}`,
   "",
   `- machine: ${machineLine(load)}`,
   `- command: \`${benchCommand("server-memory")}\``,
   `- the server ran ${where}; RSS sampled every 100 ms from /proc`,
   `- idle (location Available): ${idle.toFixed(0)} MiB`,
   ...backups.map((b) => `- backup ${b.name}: phase ${b.phase}, ${b.items} items, ${b.seconds.toFixed(1)} s; peak RSS ${b.peak.toFixed(0)} MiB`),
-  `- restore of the second backup into the emptied cluster: phase ${restored.result.status?.phase}, ${restored.result.status?.progress?.itemsRestored ?? 0} items (${present} of the ${objects.length} objects present afterwards), ${restoreSeconds.toFixed(1)} s; peak RSS ${restored.peak.toFixed(0)} MiB`,
+  `- restore of the second backup into the emptied cluster: phase ${restored.result.status?.phase}, ${restored.result.status?.progress?.itemsRestored ?? 0} items (${present} of the ${objectCount} objects present afterwards), ${restoreSeconds.toFixed(1)} s; peak RSS ${restored.peak.toFixed(0)} MiB`,
   "",
 ].join("\n");
 appendFileSync(join(process.cwd(), "bench", "RESULTS.md"), "\n" + section);

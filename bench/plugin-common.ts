@@ -60,18 +60,3 @@ export async function report(title: string, benchSection: string, lines: string[
 export function mibPerSecond(bytes: number, ms: number): number {
   return bytes / (1024 * 1024) / (ms / 1000);
 }
-
-/** Samples RSS every 10 ms while fn runs; returns the peak. */
-export async function peakRss<T>(fn: () => Promise<T>): Promise<{ result: T; peak: number }> {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 10);
-  try {
-    const result = await fn();
-    peak = Math.max(peak, process.memoryUsage().rss);
-    return { result, peak };
-  } finally {
-    clearInterval(timer);
-  }
-}

@@ -17,8 +17,8 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { PluginTransport } from "../host/src/plugins/plugin-process.js";
 import { generateBytes } from "../test/fixtures/plugins/generated-bytes.js";
-import { mibPerSecond, peakRss, report, startFixtureBinary, TRANSPORTS } from "./plugin-common.js";
-import { median } from "./stats.js";
+import { mibPerSecond, report, startFixtureBinary, TRANSPORTS } from "./plugin-common.js";
+import { median, peakRss } from "./stats.js";
 
 const SIZE = Number(process.env["VT_BENCH_BYTES"] ?? 1024 * 1024 * 1024);
 const CHUNK = 256 * 1024;

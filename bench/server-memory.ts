@@ -14,6 +14,7 @@ import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../host/src/kube/gvr.ts";
 import { countBenchObjects, createBenchObjects, createFilesystemLocation, deleteNamespacesAndWait, openBenchCluster, sleep, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
 import { benchCommand, loadAtStart, machineLine } from "./machine.ts";
+import { peakRss } from "./stats.ts";
 
 const LIMIT_BYTES = 512 * 1024 * 1024;
 const PER_KIND = Number(process.env["VT_BENCH_PER_KIND"] ?? 250);
@@ -70,6 +71,7 @@ process.once("exit", () => {
   if (!exited) server.kill("SIGKILL");
 });
 
+/** The server's RSS in MiB (0 once it is gone). */
 const rssMiB = (): number => {
   try {
     return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
@@ -77,24 +79,6 @@ const rssMiB = (): number => {
     return 0;
   }
 };
-/** Runs `fn` while sampling the server's RSS every 100 ms; the peak. */
-async function peakDuring<T>(fn: () => Promise<T>): Promise<{ result: T; peak: number }> {
-  let peak = rssMiB();
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      peak = Math.max(peak, rssMiB());
-      await sleep(100);
-    }
-  })();
-  try {
-    return { result: await fn(), peak };
-  } finally {
-    sampling = false;
-    await sampler;
-    peak = Math.max(peak, rssMiB());
-  }
-}
 function checkRunning(): void {
   if (exited) throw new Error(`bench server-memory: the server ${exited}; see ${logFile}`);
 }
@@ -113,10 +97,10 @@ const idle = rssMiB();
 const backups: { name: string; phase: string; items: number; seconds: number; peak: number }[] = [];
 for (const name of ["first", "second"]) {
   const t0 = performance.now();
-  const { result, peak } = await peakDuring(async () => {
+  const { result, peak } = await peakRss(async () => {
     await kube.create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: velero, name }, spec: { includedNamespaces: namespaces, includedResources: ["configmaps", "secrets"] } } as unknown as UnstructuredItem);
     return waitTerminal<{ status?: { phase?: string; progress?: { itemsBackedUp?: number } } }>(kube, GVR.backups, name, velero);
-  });
+  }, rssMiB, 100);
   checkRunning();
   backups.push({ name, phase: result.status?.phase ?? "", items: result.status?.progress?.itemsBackedUp ?? 0, seconds: (performance.now() - t0) / 1000, peak });
 }
@@ -124,10 +108,10 @@ for (const name of ["first", "second"]) {
 process.stderr.write("bench server-memory: deleting the objects before the restore...\n");
 await deleteNamespacesAndWait(kube, namespaces);
 const t1 = performance.now();
-const restored = await peakDuring(async () => {
+const restored = await peakRss(async () => {
   await kube.create(GVR.restores, { apiVersion: "velero.io/v1", kind: "Restore", metadata: { namespace: velero, name: "restore" }, spec: { backupName: "second" } } as unknown as UnstructuredItem);
   return waitTerminal<{ status?: { phase?: string; progress?: { itemsRestored?: number } } }>(kube, GVR.restores, "restore", velero);
-});
+}, rssMiB, 100);
 const restoreSeconds = (performance.now() - t1) / 1000;
 checkRunning();
 const present = await countBenchObjects(kube, namespaces);

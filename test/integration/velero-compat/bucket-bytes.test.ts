@@ -207,21 +207,25 @@ beforeAll(async () => {
     orderedResources: { configmaps: `${APP}/short` },
     csiSnapshotTimeout: "5m",
   };
-  for (const [ns, name] of [[GO_NS, GO_BACKUP], [TS_NS, TS_BACKUP]] as const) {
+  const runs = [
+    { ns: GO_NS, name: GO_BACKUP, who: "real Velero", log: () => ` Its server's log:\n${velero!.logTail()}` },
+    { ns: TS_NS, name: TS_BACKUP, who: "velero-ts", log: () => "" },
+  ];
+  for (const { ns, name } of runs) {
     await kube.create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: ns, name, labels: { team: "a" }, annotations: { purpose: "bytes" } }, spec } as unknown as UnstructuredItem);
   }
-  const finished = await Promise.all(([[GO_NS, GO_BACKUP], [TS_NS, TS_BACKUP]] as const).map(([ns, name]) => waitTerminal(kube, GVR.backups, name, ns, 180_000, () => velero!.logTail())));
   // The comparisons below assume both backups went well; one that did not (real Velero's API
   // calls timing out on a machine loaded by something else, say) is reported as such, with the
   // server's log (real Velero's), instead of as a difference in the bytes.
-  for (const [i, backup] of finished.entries()) {
-    const status = backup["status"] as { phase?: string; errors?: number; warnings?: number } | undefined;
-    if (status?.phase !== "Completed") {
-      const who = i === 0 ? "real Velero" : "velero-ts";
-      const log = i === 0 ? ` Its server's log:\n${velero!.logTail()}` : "";
-      throw new Error(`${who}'s backup ${backup.metadata.name} ended ${status?.phase} (errors ${status?.errors ?? 0}, warnings ${status?.warnings ?? 0}); nothing to compare.${log}`);
-    }
-  }
+  await Promise.all(
+    runs.map(async ({ ns, name, who, log }) => {
+      const backup = await waitTerminal(kube, GVR.backups, name, ns, 180_000, () => velero!.logTail());
+      const status = backup["status"] as { phase?: string; errors?: number; warnings?: number } | undefined;
+      if (status?.phase !== "Completed") {
+        throw new Error(`${who}'s backup ${name} ended ${status?.phase} (errors ${status?.errors ?? 0}, warnings ${status?.warnings ?? 0}); nothing to compare.${log()}`);
+      }
+    }),
+  );
 }, 300_000);
 
 afterAll(async () => {

@@ -13,6 +13,7 @@ import type {
 import {
   ANNOTATIONS,
   getErrorMessage,
+  LABELS,
   resourceSelectorOf,
   type Backup,
   type BackupItemActionV2,
@@ -42,6 +43,10 @@ import {
   type ResourceFilter,
 } from "./filters.js";
 import { API_GROUP_VERSIONS_FEATURE, type FeatureFlags } from "../shared/features.js";
+import { CSI_FEATURE, CSI_KEYS, CSI_PVC_BACKUPPER, skipsCsiAction } from "../shared/csi.js";
+import { persistentVolumeOf } from "./actions/csi.js";
+import { validLabelValue } from "../shared/label-value.js";
+import { quantityBytes } from "../shared/quantity.js";
 import { resourceVersionsToBackUp } from "./api-group-versions.js";
 import { HookTracker, resolveResourceHooks, runPodHooks, type HookRunContext, type ResourceHook } from "./hooks.js";
 import { ItemBlock, itemBlockKey, type ItemBlockItem } from "./item-block.js";
@@ -102,6 +107,8 @@ export interface BackupVolumeInfo {
   result?: "succeeded" | "failed";
   /** `Phase` as Velero writes it (a Go field without a JSON tag): the snapshot's phase. */
   nativeSnapshotInfo?: { snapshotHandle: string; volumeType: string; volumeAZ: string; iops: string; Phase: "Completed" | "Failed" };
+  /** `ReadyToUse` as Velero writes it (a Go *bool without a JSON tag). */
+  csiSnapshotInfo?: { snapshotHandle: string; size: number; driver: string; vscName: string; operationID?: string; ReadyToUse: boolean | null };
   /** `labels` is the PV's (null when it has none: a nil Go map, no omitempty). */
   pvInfo?: { reclaimPolicy: string; labels: Record<string, string> | null };
 }
@@ -159,6 +166,8 @@ export interface BackupOutput {
   volumeInfo: BackupVolumeInfo[];
   hookStatus: { hooksAttempted: number; hooksFailed: number };
   progress: BackupProgress;
+  /** With EnableCSI: the VolumeSnapshots labelled with the backup (Velero's csiVolumeSnapshotsAttempted). */
+  csiVolumeSnapshotsAttempted?: number;
 }
 
 export interface FinalizeInput {
@@ -169,6 +178,8 @@ export interface FinalizeInput {
   /** Every backup item action (Velero's finalizer resolves them all again). */
   actions: NamedAction<BackupItemActionV2>[];
   log: Logger;
+  /** The server's --features (EnableCSI runs the CSI actions). */
+  features?: FeatureFlags;
 }
 
 export interface FinalizeOutput {
@@ -227,7 +238,7 @@ export class KubernetesBackupper implements Backupper {
     const sink = new FinalizeSink();
     const run = new BackupRun(
       this.#kube,
-      { backup: input.backup, snapshotLocations: [], tarball: sink, log: input.log, actions: input.actions },
+      { backup: input.backup, snapshotLocations: [], tarball: sink, log: input.log, actions: input.actions, ...(input.features ? { features: input.features } : {}) },
       await ResourceCatalog.load(this.#kube),
       Promise.resolve([]),
       sink,
@@ -297,6 +308,8 @@ class BackupRun {
   readonly #snapshots: NativeSnapshotRecord[] = [];
   readonly #operations: BackupOperation[] = [];
   readonly #volumeInfo = new Map<string, BackupVolumeInfo>();
+  /** The backed-up PVs by their claim ("ns/name"), for the CSI snapshots' volume info. */
+  readonly #pvsByClaim = new Map<string, UnstructuredItem>();
   readonly #backedUpGRs = new Set<string>();
   /** The pods of a namespace, listed once per backup when a claimed PV is looked at (Velero's PVC-to-pod cache). */
   readonly #podsByNamespace = new Map<string, Promise<UnstructuredItem[]>>();
@@ -404,6 +417,8 @@ class BackupRun {
       for (const gr of [...this.#backedUpGRs].sort()) await this.#backupCrdFor(gr);
     }
 
+    const csiSnapshots = await this.#collectCsiSnapshots(log);
+
     const skipped = this.#skippedPVs.summary();
     log.info(`Summary for skipped PVs: ${JSON.stringify(skipped)}`);
     for (const { name, reasons } of skipped) {
@@ -421,10 +436,85 @@ class BackupRun {
       volumeSnapshots: this.#snapshots,
       itemOperations: this.#operations,
       // Velero's order: skipped volumes, then native snapshots (as taken), then the other methods
-      volumeInfo: [...this.#volumeInfo.values()].sort((a, b) => volumeInfoRank(a) - volumeInfoRank(b)).map(inGoFieldOrder),
+      volumeInfo: [...this.#volumeInfo.values(), ...csiSnapshots.volumeInfo].sort((a, b) => volumeInfoRank(a) - volumeInfoRank(b)).map(inGoFieldOrder),
+      ...(csiSnapshots.attempted !== undefined ? { csiVolumeSnapshotsAttempted: csiSnapshots.attempted } : {}),
       hookStatus: { hooksAttempted: this.#hookTracker.attempted, hooksFailed: this.#hookTracker.failed },
       progress,
     };
+  }
+
+  /**
+   * Velero's GetBackupCSIResources and the CSI part of its volume info: with EnableCSI (and no data
+   * movement), the VolumeSnapshots labelled with the backup are its CSI snapshots attempted; each
+   * whose content and claim's volume are known gets a CSISnapshot volume info entry.
+   */
+  async #collectCsiSnapshots(log: Logger): Promise<{ attempted?: number; volumeInfo: BackupVolumeInfo[] }> {
+    if (!this.#csiEnabled || this.#finalizeSink) return { volumeInfo: [] };
+    if (this.#spec.snapshotMoveData === true) {
+      log.info("backup SnapshotMoveData is set to true, skip VolumeSnapshot resource persistence.");
+      return { volumeInfo: [] };
+    }
+    const backupName = this.#in.backup.metadata.name ?? "";
+    const labelSelector = `${LABELS.backupName}=${validLabelValue(backupName)}`;
+    const listed = async (gvr: GroupVersionResource): Promise<UnstructuredItem[]> => {
+      try {
+        return (await this.#kube.list(gvr, { labelSelector })).items;
+      } catch (err) {
+        log.error({ err: getErrorMessage(err) }, `error listing ${gvr.resource}.${gvr.group} of the backup`);
+        return [];
+      }
+    };
+    const snapshots = await listed(GVR.volumeSnapshots);
+    const contents = new Map((await listed(GVR.volumeSnapshotContents)).map((c) => [c.metadata.name, c]));
+    const volumeInfo: BackupVolumeInfo[] = [];
+    for (const vs of snapshots) {
+      const where = `${vs.metadata.namespace ?? ""}/${vs.metadata.name}`;
+      if (vs.metadata.labels?.[LABELS.backupName] !== backupName) continue;
+      const status = (vs.status ?? {}) as { boundVolumeSnapshotContentName?: string; restoreSize?: string; readyToUse?: boolean; creationTime?: string };
+      const claim = (vs.spec as { source?: { persistentVolumeClaimName?: string } } | undefined)?.source?.persistentVolumeClaimName;
+      if (!status.boundVolumeSnapshotContentName) {
+        log.warn(`Cannot fine VolumeSnapshotContent for VolumeSnapshot ${where}`);
+        continue;
+      }
+      if (!claim) {
+        log.warn(`VolumeSnapshot ${where} doesn't have a source PVC`);
+        continue;
+      }
+      const content = contents.get(status.boundVolumeSnapshotContentName);
+      if (!content) {
+        log.warn(`fail to get VolumeSnapshotContent for VolumeSnapshot: ${where}`);
+        continue;
+      }
+      const pv = this.#pvsByClaim.get(`${vs.metadata.namespace ?? ""}/${claim}`);
+      if (!pv) {
+        log.warn(`cannot find info for PVC ${vs.metadata.namespace ?? ""}/${claim}`);
+        continue;
+      }
+      const operation = this.#operations.find(
+        (o) => o.spec.resourceIdentifier.Group === "snapshot.storage.k8s.io" && o.spec.resourceIdentifier.Resource === "volumesnapshots" && o.spec.resourceIdentifier.Namespace === vs.metadata.namespace && o.spec.resourceIdentifier.Name === vs.metadata.name,
+      );
+      const pvSpec = (pv.spec ?? {}) as { persistentVolumeReclaimPolicy?: string };
+      volumeInfo.push({
+        pvcName: claim,
+        pvcNamespace: vs.metadata.namespace ?? "",
+        pvName: pv.metadata.name,
+        backupMethod: "CSISnapshot",
+        snapshotDataMoved: false,
+        preserveLocalSnapshot: true,
+        skipped: false,
+        ...(status.creationTime ? { startTimestamp: status.creationTime } : {}),
+        csiSnapshotInfo: {
+          snapshotHandle: (content.status as { snapshotHandle?: string } | undefined)?.snapshotHandle ?? "",
+          size: status.restoreSize ? quantityBytes(status.restoreSize) : 0,
+          driver: (content.spec as { driver?: string } | undefined)?.driver ?? "",
+          vscName: status.boundVolumeSnapshotContentName,
+          ...(operation ? { operationID: operation.spec.operationID } : {}),
+          ReadyToUse: status.readyToUse ?? null,
+        },
+        pvInfo: { reclaimPolicy: pvSpec.persistentVolumeReclaimPolicy ?? "", labels: pv.metadata.labels ?? null },
+      });
+    }
+    return { attempted: snapshots.length, volumeInfo };
   }
 
   #progress(): void {
@@ -1001,6 +1091,20 @@ class BackupRun {
     for (const a of this.#actions) {
       if (!this.#actionApplies(a, gr, original)) continue;
       log.info({ plugin: a.name }, "Executing custom action");
+      if (gr === "persistentvolumeclaims" && a.name === CSI_PVC_BACKUPPER && (await this.#claimPolicySkips(original))) {
+        log.info(`Skip executing Backup Item Action: ${a.name} of resource ${gr}: ${readNamespace}/${readName} for the matched resource policies`);
+        continue;
+      }
+      // As Velero: its CSI actions run only with the EnableCSI feature.
+      if (skipsCsiAction(a.name, this.#csiEnabled)) {
+        log.info(`Skip action ${a.name} for resource ${gr}:${readNamespace}/${readName}, because the CSI feature is not enabled. Feature setting is ${this.#in.features?.all().join(",") ?? ""}.`);
+        continue;
+      }
+      if (gr === "persistentvolumeclaims" && a.name === CSI_PVC_BACKUPPER && !(await this.#shouldSnapshotClaim(original, log))) {
+        const pvName = (original.spec as { volumeName?: string } | undefined)?.volumeName;
+        if (pvName) this.#skippedPVs.track(pvName, "volumeSnapshot", "not satisfy the criteria for VolumePolicy or the legacy snapshot way");
+        continue;
+      }
       let out;
       try {
         out = await runWithActionLog(this.#log, () => a.action.execute(obj, this.#in.backup));
@@ -1014,6 +1118,7 @@ class BackupRun {
         );
       }
       const updated = out.item;
+      if (a.name === CSI_PVC_BACKUPPER && gr === "persistentvolumeclaims") this.#afterCsiClaimAction(updated, out.additionalItems, log);
       if (updated.metadata.annotations && SKIP_FROM_BACKUP_ANNOTATION in updated.metadata.annotations) {
         log.info(`Resource is skipped from backup by action ${a.name}.`);
         this.#backedUp.delete(key);
@@ -1035,7 +1140,11 @@ class BackupRun {
     }
 
     // Volumes were snapshotted by the backup itself; finalizing only rewrites item JSON.
-    if (gr === "persistentvolumes" && !this.#finalizeSink) await this.#snapshotPV(obj, log);
+    if (gr === "persistentvolumes" && !this.#finalizeSink) {
+      const claimRef = (obj.spec as { claimRef?: { name?: string; namespace?: string } } | undefined)?.claimRef;
+      if (claimRef?.name) this.#pvsByClaim.set(`${claimRef.namespace ?? ""}/${claimRef.name}`, obj);
+      await this.#snapshotPV(obj, log);
+    }
     if (fsPlan) this.#fsBackup(original, fsPlan, log);
 
     // Encoded once; both entries (plain and preferred-version paths) hold the same bytes.
@@ -1163,8 +1272,12 @@ class BackupRun {
       this.#skippedPVs.track(pv.metadata.name, "volumeSnapshot", "not satisfy the criteria for VolumePolicy or the legacy snapshot way");
       return;
     }
-    // (Velero leaves a CSI volume to its CSI actions when EnableCSI is on; velero-ts has no CSI
-    // snapshot actions yet, so it snapshots the volume natively rather than not at all.)
+    // As Velero (#4758): with EnableCSI, a CSI volume is left to the CSI actions.
+    if (this.#csiEnabled && (pv.spec as { csi?: unknown } | undefined)?.csi) {
+      log.info(`Skipping snapshot of persistent volume ${pv.metadata.name}, because it's handled by CSI plugin.`);
+      if (!this.#skippedPVs.has(pv.metadata.name)) this.#volumeInfo.delete(pv.metadata.name);
+      return;
+    }
     if (this.#spec.snapshotMoveData === true) {
       // as Velero: data movement is for CSI snapshots only
       log.warn("VolumeSnapshotter plugin doesn't support data movement.");
@@ -1261,9 +1374,54 @@ class BackupRun {
     this.#snapshots.push(record);
   }
 
+  get #csiEnabled(): boolean {
+    return this.#in.features?.isEnabled(CSI_FEATURE) ?? false;
+  }
+
+  /** Velero's getMatchAction for the CSI claim action: a `skip` volume policy for the claim (and its volume, when bound). */
+  async #claimPolicySkips(pvc: UnstructuredItem): Promise<boolean> {
+    const policies = this.#in.resourcePolicies;
+    if (!policies) return false;
+    const pvName = (pvc.spec as { volumeName?: string } | undefined)?.volumeName;
+    const pv = pvName ? await this.#kube.get(GVR.persistentVolumes, pvName) : undefined;
+    return policies.matchAction({ ...(pv ? { pv } : {}), pvc })?.type === "skip";
+  }
+
+  /**
+   * Velero's ShouldPerformSnapshot for a claim, asked before its CSI action runs: a claim that is
+   * not bound fails (unless a volume policy decides it), as in Velero.
+   */
+  async #shouldSnapshotClaim(pvc: UnstructuredItem, log: Logger): Promise<boolean> {
+    let pv: UnstructuredItem | undefined;
+    let noVolume: unknown;
+    try {
+      pv = await persistentVolumeOf(this.#kube, pvc);
+    } catch (err) {
+      noVolume = err;
+    }
+    const action = this.#in.resourcePolicies?.matchAction({ ...(pv ? { pv } : {}), pvc });
+    if (action) return action.type === "snapshot";
+    if (!pv) throw noVolume;
+    return this.#shouldSnapshot(pv, log, pvc);
+  }
+
+  /** What Velero's item backupper does after its CSI claim action: the claim's volume is skipped (not CSI) or taken care of. */
+  #afterCsiClaimAction(claim: UnstructuredItem, additional: ResourceIdentifier[] | undefined, log: Logger): void {
+    const pvName = (claim.spec as { volumeName?: string } | undefined)?.volumeName ?? "";
+    const where = `${claim.metadata.namespace ?? ""}/${claim.metadata.name}`;
+    if (!additional?.length && claim.metadata.annotations?.[CSI_KEYS.skippedNoCsiPv] === "true") {
+      log.info(`skip CSI snapshot for PVC ${where} as it's not a CSI compatible volume`);
+      this.#skippedPVs.track(pvName, "csiSnapshot", "skipped b/c it's not a CSI volume");
+      delete claim.metadata.annotations[CSI_KEYS.skippedNoCsiPv];
+      return;
+    }
+    log.info(`Untrack the PVC ${where}, because it's backed up by CSI BIA.`);
+    if (pvName) this.#skippedPVs.untrack(pvName);
+  }
+
   /** Velero's ShouldPerformSnapshot for a PV: a matching volume policy decides, else spec.snapshotVolumes. */
-  async #shouldSnapshot(pv: UnstructuredItem, log: Logger): Promise<boolean> {
-    const action = this.#in.resourcePolicies?.matchAction({ pv });
+  async #shouldSnapshot(pv: UnstructuredItem, log: Logger, pvc?: UnstructuredItem): Promise<boolean> {
+    const action = pvc ? undefined : this.#in.resourcePolicies?.matchAction({ pv });
     if (action) {
       log.info(`${action.type === "snapshot" ? "Performing" : "Skipping"} snapshot of persistent volume ${pv.metadata.name}: the matched volume policy's action is ${action.type}`);
       return action.type === "snapshot";
@@ -1549,6 +1707,7 @@ function inGoFieldOrder(info: BackupVolumeInfo): BackupVolumeInfo {
     skippedReason: nonEmpty(info.skippedReason),
     startTimestamp: info.startTimestamp,
     result: info.result,
+    csiSnapshotInfo: info.csiSnapshotInfo,
     nativeSnapshotInfo: info.nativeSnapshotInfo,
     pvInfo: info.pvInfo,
   };

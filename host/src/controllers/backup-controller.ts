@@ -615,6 +615,7 @@ export class BackupReconciler implements Reconciler {
       };
       s.volumeSnapshotsAttempted = output.volumeSnapshots.length;
       s.volumeSnapshotsCompleted = output.volumeSnapshots.filter((v) => v.status.phase === "Completed").length;
+      if (output.csiVolumeSnapshotsAttempted !== undefined) s.csiVolumeSnapshotsAttempted = output.csiVolumeSnapshotsAttempted;
       s.backupItemOperationsAttempted = output.itemOperations.length;
       s.backupItemOperationsCompleted = 0;
       s.backupItemOperationsFailed = 0;

@@ -27,6 +27,7 @@ import type { BackupStore } from "../persistence/backup-store.js";
 import type { BackupStoreGetter } from "../persistence/location.js";
 import type { PluginManager } from "../plugins/manager.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
+import type { FeatureFlags } from "../shared/features.js";
 import type { Logger } from "../shared/logging.js";
 import { makeScratchDir } from "../shared/scratch.js";
 import type { BackupMetrics } from "./backup-controller.js";
@@ -68,6 +69,8 @@ export interface BackupOperationsReconcilerOptions {
   logger: Logger;
   plugins: Pick<PluginManager, "getBackupItemActions">;
   getBackupStore: BackupStoreGetter;
+  /** The server's --features (the finalize runs the CSI actions with EnableCSI). */
+  features?: FeatureFlags;
   /** The engine that re-backs-up post-operation items; by default a KubernetesBackupper. */
   backupper?: Pick<Backupper, "finalize">;
   clock?: Clock;
@@ -228,8 +231,13 @@ export class BackupOperationsReconciler implements Reconciler {
       if (rewritten.tarballBytes !== undefined) this.#o.metrics?.backupTarballSize(scheduleOf(backup), rewritten.tarballBytes);
     }
     const final: BackupPhase = backup.status?.phase === "FinalizingPartiallyFailed" || failed > 0 ? "PartiallyFailed" : "Completed";
+    // Velero's updateCSIVolumeSnapshotsCompleted: the VolumeSnapshot operations that completed
+    const csiCompleted = operations.filter(
+      (o) => o.spec.resourceIdentifier.Group === "snapshot.storage.k8s.io" && o.spec.resourceIdentifier.Resource === "volumesnapshots" && o.status.phase === "Completed",
+    ).length;
     const b = await this.#storeMetadata(store, backup, {
       ...countOperations(operations).status,
+      ...(csiCompleted > 0 ? { csiVolumeSnapshotsCompleted: csiCompleted } : {}),
       phase: final,
       ...(failed > 0 ? { errors: (backup.status?.errors ?? 0) + failed } : {}),
       completionTimestamp: toKubeTime(this.#clock.now()),
@@ -271,6 +279,7 @@ export class BackupOperationsReconciler implements Reconciler {
       items: items.map((id) => ({ group: id.Group, resource: id.Resource, namespace: id.Namespace, name: id.Name })),
       actions: await this.#o.plugins.getBackupItemActions(),
       log,
+      ...(this.#o.features ? { features: this.#o.features } : {}),
     });
     if (files.size === 0) return { failed, tarballBytes: undefined };
     const dir = await makeScratchDir("velero-finalize-");

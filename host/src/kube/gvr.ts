@@ -28,6 +28,10 @@ export const GVR = {
   clusterRoleBindings: { group: "rbac.authorization.k8s.io", version: "v1", resource: "clusterrolebindings" },
   clusterRoles: { group: "rbac.authorization.k8s.io", version: "v1", resource: "clusterroles" },
   customResourceDefinitions: { group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions" },
+  storageClasses: { group: "storage.k8s.io", version: "v1", resource: "storageclasses" },
+  volumeSnapshots: { group: "snapshot.storage.k8s.io", version: "v1", resource: "volumesnapshots" },
+  volumeSnapshotContents: { group: "snapshot.storage.k8s.io", version: "v1", resource: "volumesnapshotcontents" },
+  volumeSnapshotClasses: { group: "snapshot.storage.k8s.io", version: "v1", resource: "volumesnapshotclasses" },
 } as const satisfies Record<string, GroupVersionResource>;
 
 /** "deployments.apps", or "pods" for the core group (Velero's GroupResource string). */

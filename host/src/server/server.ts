@@ -5,6 +5,7 @@
 import { createServer, type Server } from "node:http";
 import { getErrorMessage, type Backup, type BackupStorageLocation, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction, CRD_REMAP_VERSION_ACTION } from "../backup/actions/index.js";
+import { builtinCsiBackupItemActions } from "../backup/actions/csi.js";
 import { BUILTIN_ITEM_BLOCK_ACTIONS, createBuiltinItemBlockAction } from "../backup/item-block-actions/index.js";
 import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
 import { API_GROUP_VERSIONS_FEATURE, FeatureFlags } from "../shared/features.js";
@@ -251,6 +252,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       if (name === CRD_REMAP_VERSION_ACTION && features.isEnabled(API_GROUP_VERSIONS_FEATURE)) continue;
       builtins.registerBackupItemAction(name, () => createBuiltinBackupItemAction(name, kube));
     }
+    // Velero registers its CSI actions always; the engines skip them without EnableCSI.
+    for (const a of builtinCsiBackupItemActions(kube)) builtins.registerBackupItemActionV2(a.name, () => a.create());
     for (const name of BUILTIN_ITEM_BLOCK_ACTIONS) builtins.registerItemBlockAction(name, () => createBuiltinItemBlockAction(name, kube));
     for (const a of builtinRestoreItemActions({ kube, veleroNamespace: namespace, logger })) builtins.registerRestoreItemAction(a.name, () => a.create());
     const registry = await discoverPlugins({
@@ -321,7 +324,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     );
   }
   if (!disabled.has("backup")) manager.add(backupReconciler);
-  if (!disabled.has("backup-operations")) manager.add(new BackupOperationsReconciler({ kube, logger, plugins, getBackupStore, clock, metrics, syncPeriodMs: itemOperationSyncMs, postProcessing }));
+  if (!disabled.has("backup-operations")) manager.add(new BackupOperationsReconciler({ kube, logger, plugins, getBackupStore, clock, metrics, syncPeriodMs: itemOperationSyncMs, postProcessing, features }));
   const restoreTracker = new RestoreRunTracker();
   let restoreReconciler: RestoreReconciler | undefined;
   if (!disabled.has("restore")) {

@@ -134,3 +134,33 @@ function keptAsWritten(whole: string, fraction: string, suffix: string, q: Quant
   const scale = q.exp10;
   return digits.length <= 18 && scale >= -9 && scale % 3 === 0 && !digits.endsWith("000") && !digits.startsWith("0");
 }
+
+/**
+ * A byte count as the API machinery prints `resource.NewQuantity(n, BinarySI)`: below 1024 in
+ * decimal SI ("1k" for 1000), else the largest power of 1024 that divides it ("1Gi", "1536").
+ */
+export function binaryQuantity(bytes: number): string {
+  if (bytes > -1024 && bytes < 1024) return canonicalQuantity(String(bytes));
+  let n = BigInt(bytes);
+  let power = 0;
+  while (n % 1024n === 0n && power < BINARY_SUFFIXES.length - 1) {
+    n /= 1024n;
+    power++;
+  }
+  return `${n}${BINARY_SUFFIXES[power]}`;
+}
+
+/** A quantity's value as a whole number, rounded up (the API machinery's Quantity.Value()); 0 for text that is not a quantity. */
+export function quantityBytes(text: string): number {
+  let q: Quantity;
+  try {
+    q = parseQuantity(text);
+  } catch {
+    return 0;
+  }
+  let n = q.mantissa * 2n ** BigInt(q.exp2);
+  if (q.exp10 >= 0) return Number(n * 10n ** BigInt(q.exp10));
+  const d = 10n ** BigInt(-q.exp10);
+  const whole = n / d;
+  return Number(n % d > 0n ? whole + 1n : whole);
+}

@@ -72,6 +72,10 @@ export interface LifecycleServerOptions {
   disableControllers?: string[];
   /** --restore-only. */
   restoreOnly?: boolean;
+  /** --features. */
+  features?: string[];
+  /** --item-operation-sync-frequency. */
+  itemOperationSyncFrequency?: string;
 }
 
 /** `velero server` in its own namespace. VT_LIFECYCLE_LOG=1 prints its log. */
@@ -123,6 +127,8 @@ export class LifecycleServer {
       ...(options.garbageCollectionFrequency ? { garbageCollectionFrequency: options.garbageCollectionFrequency } : {}),
       ...(options.disableControllers ? { disableControllers: options.disableControllers } : {}),
       ...(options.restoreOnly ? { restoreOnly: true } : {}),
+      ...(options.features ? { features: options.features } : {}),
+      ...(options.itemOperationSyncFrequency ? { itemOperationSyncFrequency: options.itemOperationSyncFrequency } : {}),
       logger: process.env.VT_LIFECYCLE_LOG === "1" ? createLogger({ level: "debug" }).child({ server: namespace }) : createSilentLogger(),
     });
     await eventually(`location ${namespace}/${locationName} to be Available`, async () => {

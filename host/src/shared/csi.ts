@@ -1,0 +1,43 @@
+/**
+ * Velero's CSI keys and the facts its CSI actions share (velero-compat.md 6.2): the feature flag
+ * gating them, the annotations they write on claims and snapshots, and the annotations naming
+ * the secrets a snapshot class or content needs.
+ */
+
+/** The server feature that turns Velero's CSI actions on (`--features=EnableCSI`). */
+export const CSI_FEATURE = "EnableCSI";
+
+/** Every CSI action's name has this in it; without the feature they are skipped (Velero's ShouldSkipAction). */
+const CSI_ACTION_NAME_PART = "velero.io/csi-";
+
+/** Whether an action is skipped because it is one of Velero's CSI actions and the feature is off. */
+export function skipsCsiAction(actionName: string, csiEnabled: boolean): boolean {
+  return !csiEnabled && actionName.includes(CSI_ACTION_NAME_PART);
+}
+
+export const CSI_PVC_BACKUPPER = "velero.io/csi-pvc-backupper";
+
+export const CSI_KEYS = {
+  /** Label and annotation on a claim (and label on its VolumeSnapshot): the snapshot's name. */
+  volumeSnapshotName: "velero.io/volume-snapshot-name",
+  snapshotHandle: "velero.io/csi-volumesnapshot-handle",
+  restoreSize: "velero.io/csi-volumesnapshot-restore-size",
+  driverName: "velero.io/csi-driver-name",
+  vscDeletionPolicy: "velero.io/csi-vsc-deletion-policy",
+  /** Label choosing a class for its driver; as a claim annotation, the class to use for it. */
+  snapshotClass: "velero.io/csi-volumesnapshot-class",
+  /** Kubernetes' default-class annotation on a VolumeSnapshotClass. */
+  defaultSnapshotClass: "snapshot.storage.kubernetes.io/is-default-class",
+  /** Set by the claim action on a claim whose volume is not CSI; the engine takes it off. */
+  skippedNoCsiPv: "backup.velero.io/skipped-no-csi-pv",
+  dataUploadName: "velero.io/data-upload-name",
+  listSecretName: "csi.storage.k8s.io/snapshotter-list-secret-name",
+  listSecretNamespace: "csi.storage.k8s.io/snapshotter-list-secret-namespace",
+  secretName: "csi.storage.k8s.io/snapshotter-secret-name",
+  secretNamespace: "csi.storage.k8s.io/snapshotter-secret-namespace",
+} as const;
+
+/** The backup annotation naming the class for one driver: `velero.io/csi-volumesnapshot-class_<driver>`. */
+export function backupSnapshotClassAnnotation(driver: string): string {
+  return `${CSI_KEYS.snapshotClass}_${driver.toLowerCase()}`;
+}

@@ -6,6 +6,8 @@ import { createServer, type Server } from "node:http";
 import { getErrorMessage, type Backup, type BackupStorageLocation, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { BUILTIN_BACKUP_ITEM_ACTIONS, createBuiltinBackupItemAction, CRD_REMAP_VERSION_ACTION } from "../backup/actions/index.js";
 import { builtinCsiBackupItemActions } from "../backup/actions/csi.js";
+import { builtinCsiRestoreItemActions } from "../restore/actions/csi/index.js";
+import { createCsiVolumeSnapshotContentDeleteAction, CSI_VSC_DELETE } from "../controllers/csi-volume-snapshot-content-delete.js";
 import { BUILTIN_ITEM_BLOCK_ACTIONS, createBuiltinItemBlockAction } from "../backup/item-block-actions/index.js";
 import { formatGoDuration, parseGoDuration } from "../shared/duration.js";
 import { API_GROUP_VERSIONS_FEATURE, FeatureFlags } from "../shared/features.js";
@@ -256,6 +258,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     for (const a of builtinCsiBackupItemActions(kube)) builtins.registerBackupItemActionV2(a.name, () => a.create());
     for (const name of BUILTIN_ITEM_BLOCK_ACTIONS) builtins.registerItemBlockAction(name, () => createBuiltinItemBlockAction(name, kube));
     for (const a of builtinRestoreItemActions({ kube, veleroNamespace: namespace, logger })) builtins.registerRestoreItemAction(a.name, () => a.create());
+    for (const a of builtinCsiRestoreItemActions({ kube, veleroNamespace: namespace, logger })) builtins.registerRestoreItemActionV2(a.name, () => a.create());
+    builtins.registerDeleteItemAction(CSI_VSC_DELETE, () => createCsiVolumeSnapshotContentDeleteAction({ kube, logger }));
     const registry = await discoverPlugins({
       pluginDir: options.pluginDir ?? "/plugins",
       builtins: builtins.list(),

@@ -1127,7 +1127,9 @@ class BackupRun {
       }
       // While finalizing, additional items skip the exclusion checks too (Velero).
       const mustIncludeAdditional = updated.metadata.annotations?.[MUST_INCLUDE_ADDITIONAL_ITEMS_ANNOTATION] === "true" || this.#finalizeSink !== undefined;
-      if (updated.metadata.annotations) delete updated.metadata.annotations[MUST_INCLUDE_ADDITIONAL_ITEMS_ANNOTATION];
+      // The annotation stays on the item written to the tarball, as in Velero: its executeActions
+      // deletes it from the map unstructured's GetAnnotations returns, which is a copy (checked
+      // against real Velero v1.18.1, whose CSI-snapshotted claims keep it).
       obj = updated;
       if (out.operationId && this.#finalizeSink) {
         this.#backedUp.delete(key);
@@ -1412,7 +1414,7 @@ class BackupRun {
     if (!additional?.length && claim.metadata.annotations?.[CSI_KEYS.skippedNoCsiPv] === "true") {
       log.info(`skip CSI snapshot for PVC ${where} as it's not a CSI compatible volume`);
       this.#skippedPVs.track(pvName, "csiSnapshot", "skipped b/c it's not a CSI volume");
-      delete claim.metadata.annotations[CSI_KEYS.skippedNoCsiPv];
+      // (Velero deletes the annotation from a copy of the map, as the must-include one: it stays)
       return;
     }
     log.info(`Untrack the PVC ${where}, because it's backed up by CSI BIA.`);

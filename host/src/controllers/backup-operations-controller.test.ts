@@ -16,7 +16,7 @@ import { FakeClock } from "../testing/fake-clock.js";
 import { FakeKubeClient } from "../testing/fake-kube-client.js";
 import { MemoryObjectStore } from "../testing/in-memory-object-store.js";
 import { BackupReconciler } from "./backup-controller.js";
-import { BackupOperationsReconciler, BackupPostProcessingTracker, DEFAULT_ITEM_OPERATION_SYNC_MS, OPERATION_TIMED_OUT } from "./backup-operations-controller.js";
+import { BackupOperationsReconciler, BackupPostProcessingTracker, DEFAULT_ITEM_OPERATION_SYNC_MS, OPERATION_TIMED_OUT, updateCsiVolumeInfos, type StoredOperation } from "./backup-operations-controller.js";
 
 const ACTION = "test.io/async-cm";
 const KEY = "velero/b1";
@@ -494,5 +494,34 @@ describe("BackupOperationsReconciler", () => {
     expect(await t.operations.reconcile(KEY)).toEqual({ kind: "done" });
     expect(await t.operations.reconcile("velero/missing")).toEqual({ kind: "done" });
     expect(t.action.progressCalls).toEqual([]);
+  });
+});
+
+describe("updateCsiVolumeInfos (Velero's updateVolumeInfos while a backup finalizes)", () => {
+  const op = (id: string, status: Partial<StoredOperation["status"]>): StoredOperation =>
+    ({
+      spec: { backupName: "b", backupUID: "u", backupItemAction: "velero.io/csi-volumesnapshot-backupper", resourceIdentifier: { Group: "snapshot.storage.k8s.io", Resource: "volumesnapshots", Namespace: "app", Name: "vs" }, operationID: id, postOperationItems: null },
+      status: { phase: "Completed", ...status },
+    }) as StoredOperation;
+  const csi = (id: string) => ({ pvcName: "data", backupMethod: "CSISnapshot", snapshotDataMoved: false, preserveLocalSnapshot: true, skipped: false, startTimestamp: "2026-11-28T10:00:00Z", csiSnapshotInfo: { snapshotHandle: "h", operationID: id }, pvInfo: { reclaimPolicy: "Delete", labels: null } });
+
+  it("gives each CSI snapshot its operation's result and last update, in Velero's field order", async () => {
+    const stored = new Map<string, unknown[]>([["b", [{ pvName: "pv-native", backupMethod: "NativeSnapshot", skipped: false }, csi("ok"), csi("bad"), csi("unknown")]]]);
+    const store = { getBackupVolumeInfos: async (n: string) => stored.get(n), putBackupVolumeInfos: async (n: string, v: unknown[]) => void stored.set(n, v) };
+    await updateCsiVolumeInfos(store, "b", [op("ok", { updated: "2026-11-28T10:00:05Z" }), op("bad", { phase: "Failed", error: "driver failed", updated: "2026-11-28T10:00:06Z" })]);
+    const [native, ok, bad, unknown] = stored.get("b") as Record<string, unknown>[];
+    expect(native).toEqual({ pvName: "pv-native", backupMethod: "NativeSnapshot", skipped: false });
+    expect(ok).toMatchObject({ result: "succeeded", completionTimestamp: "2026-11-28T10:00:05Z" });
+    expect(Object.keys(ok ?? {})).toEqual(["pvcName", "backupMethod", "snapshotDataMoved", "preserveLocalSnapshot", "skipped", "startTimestamp", "completionTimestamp", "result", "csiSnapshotInfo", "pvInfo"]);
+    expect(bad).toMatchObject({ result: "failed", completionTimestamp: "2026-11-28T10:00:06Z" });
+    expect(unknown).toEqual(csi("unknown"));
+  });
+
+  it("writes nothing for a backup without volume info or CSI snapshots", async () => {
+    let writes = 0;
+    const put = async () => void writes++;
+    await updateCsiVolumeInfos({ getBackupVolumeInfos: async () => undefined, putBackupVolumeInfos: put }, "b", [op("ok", {})]);
+    await updateCsiVolumeInfos({ getBackupVolumeInfos: async () => [{ backupMethod: "NativeSnapshot" }], putBackupVolumeInfos: put }, "b", [op("ok", {})]);
+    expect(writes).toBe(0);
   });
 });

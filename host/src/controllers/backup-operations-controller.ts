@@ -230,6 +230,7 @@ export class BackupOperationsReconciler implements Reconciler {
       if (failed > 0) log.error(`${failed} post-operation item(s) could not be backed up again; the tarball keeps their earlier copies`);
       if (rewritten.tarballBytes !== undefined) this.#o.metrics?.backupTarballSize(scheduleOf(backup), rewritten.tarballBytes);
     }
+    await updateCsiVolumeInfos(store, backup.metadata.name ?? "", operations);
     const final: BackupPhase = backup.status?.phase === "FinalizingPartiallyFailed" || failed > 0 ? "PartiallyFailed" : "Completed";
     // Velero's updateCSIVolumeSnapshotsCompleted: the VolumeSnapshot operations that completed
     const csiCompleted = operations.filter(
@@ -393,4 +394,48 @@ async function copyEntries(source: Readable, onEntry: (path: string, data: Buffe
     for await (const c of entry) chunks.push(c as Buffer);
     if (entry.header.type === "file") await onEntry(entry.header.name, Buffer.concat(chunks), entry.header.mtime);
   }
+}
+
+/** Velero's volume info fields, in its Go struct's order (a field set later goes to its place). */
+const VOLUME_INFO_FIELDS = [
+  "pvcName",
+  "pvcNamespace",
+  "pvName",
+  "backupMethod",
+  "snapshotDataMoved",
+  "preserveLocalSnapshot",
+  "skipped",
+  "skippedReason",
+  "startTimestamp",
+  "completionTimestamp",
+  "result",
+  "csiSnapshotInfo",
+  "snapshotDataMovementInfo",
+  "nativeSnapshotInfo",
+  "pvbInfo",
+  "pvInfo",
+];
+
+/**
+ * Velero's updateVolumeInfos, run while a backup finalizes: each CSI snapshot's volume info takes its
+ * operation's last update as completionTimestamp and succeeded (or failed, when the operation has an
+ * error) as result. A backup without volume info (or without CSI snapshots) is left as it is.
+ */
+export async function updateCsiVolumeInfos(store: Pick<BackupStore, "getBackupVolumeInfos" | "putBackupVolumeInfos">, name: string, operations: StoredOperation[]): Promise<void> {
+  const infos = (await store.getBackupVolumeInfos(name)) as Record<string, unknown>[] | undefined;
+  if (!infos) return;
+  let changed = false;
+  const updated = infos.map((info) => {
+    const operationID = (info["csiSnapshotInfo"] as { operationID?: string } | null | undefined)?.operationID;
+    if (info["backupMethod"] !== "CSISnapshot" || !operationID) return info;
+    const op = operations.find((o) => o.spec.operationID === operationID);
+    if (!op) return info;
+    changed = true;
+    const next: Record<string, unknown> = { ...info, result: op.status.error ? "failed" : "succeeded" };
+    if (op.status.updated) next["completionTimestamp"] = op.status.updated;
+    const ordered = Object.fromEntries(VOLUME_INFO_FIELDS.filter((k) => next[k] !== undefined).map((k) => [k, next[k]]));
+    for (const [k, v] of Object.entries(next)) if (!(k in ordered)) ordered[k] = v;
+    return ordered;
+  });
+  if (changed) await store.putBackupVolumeInfos(name, updated);
 }

@@ -95,6 +95,10 @@ export interface BackupStore {
   getBackupItemOperations(name: string): Promise<unknown[]>;
   /** Rewrites `<b>-itemoperations.json.gz` (the operations controller's progress updates). */
   putBackupItemOperations(name: string, operations: unknown[]): Promise<void>;
+  /** `<b>-volumeinfo.json.gz` (undefined when absent: a backup made before Velero wrote it). */
+  getBackupVolumeInfos(name: string): Promise<unknown[] | undefined>;
+  /** Rewrites `<b>-volumeinfo.json.gz` (the finalizer's update of the CSI snapshots' results). */
+  putBackupVolumeInfos(name: string, volumeInfos: unknown[]): Promise<void>;
   /** Rewrites `<b>.tar.gz` (the finalizer's tarball with post-operation items). */
   putBackupContents(name: string, contents: Readable): Promise<void>;
   /** Deletes every key under P backups/<name>/. */

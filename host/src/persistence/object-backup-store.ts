@@ -243,6 +243,14 @@ export class ObjectBackupStore implements BackupStore {
     return this.#put(this.layout.itemOperations(name), gzipJson(goOrderedOperations(operations), true));
   }
 
+  async getBackupVolumeInfos(name: string): Promise<unknown[] | undefined> {
+    return (await this.#tryGetGzipJson<unknown[] | null>(this.layout.backupVolumeInfo(name))) ?? undefined;
+  }
+
+  putBackupVolumeInfos(name: string, volumeInfos: unknown[]): Promise<void> {
+    return this.#put(this.layout.backupVolumeInfo(name), gzipJson(volumeInfos, true));
+  }
+
   putBackupContents(name: string, contents: Readable): Promise<void> {
     return this.#put(this.layout.backupContents(name), contents);
   }

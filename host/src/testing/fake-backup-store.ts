@@ -21,6 +21,7 @@ export interface FakeStoredBackup {
   volumeSnapshots?: NativeSnapshotRecord[];
   podVolumeBackups?: PodVolumeBackup[];
   itemOperations?: unknown[];
+  volumeInfo?: unknown[];
 }
 
 export class FakeBackupStore implements BackupStore {
@@ -69,6 +70,7 @@ export class FakeBackupStore implements BackupStore {
       metadata: structuredClone(upload.metadata),
       ...(chunks.length ? { contents: Buffer.concat(chunks) } : {}),
       ...(upload.itemOperations ? { itemOperations: structuredClone(upload.itemOperations) } : {}),
+      ...(upload.volumeInfo ? { volumeInfo: structuredClone(upload.volumeInfo) } : {}),
     });
   }
   async putBackupMetadata(backup: Backup): Promise<void> {
@@ -108,6 +110,15 @@ export class FakeBackupStore implements BackupStore {
   async putBackupItemOperations(name: string, operations: unknown[]): Promise<void> {
     this.#call("putBackupItemOperations", name);
     this.#require(name).itemOperations = structuredClone(operations);
+  }
+  async getBackupVolumeInfos(name: string): Promise<unknown[] | undefined> {
+    this.#call("getBackupVolumeInfos", name);
+    const infos = this.#require(name).volumeInfo;
+    return infos === undefined ? undefined : structuredClone(infos);
+  }
+  async putBackupVolumeInfos(name: string, volumeInfos: unknown[]): Promise<void> {
+    this.#call("putBackupVolumeInfos", name);
+    this.#require(name).volumeInfo = structuredClone(volumeInfos);
   }
   async putBackupContents(name: string, contents: Readable): Promise<void> {
     this.#call("putBackupContents", name);

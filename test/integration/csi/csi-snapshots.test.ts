@@ -107,7 +107,8 @@ describe("CSI snapshots with --features=EnableCSI (csi-hostpath driver, external
     vsName = claim.metadata.annotations?.["velero.io/volume-snapshot-name"] ?? "";
     expect(vsName).toMatch(/^velero-data-/);
     expect(claim.metadata.labels).toMatchObject({ app: "db", "velero.io/volume-snapshot-name": vsName, "velero.io/backup-name": "with-csi" });
-    expect(claim.metadata.annotations?.["backup.velero.io/must-include-additional-items"]).toBeUndefined();
+    // as in real Velero's tarball (test/integration/velero-compat/csi.test.ts): the annotation stays
+    expect(claim.metadata.annotations?.["backup.velero.io/must-include-additional-items"]).toBe("true");
 
     const vs = item(`resources/volumesnapshots.snapshot.storage.k8s.io/namespaces/${app}/${vsName}.json`);
     const vscName = status<{ boundVolumeSnapshotContentName: string }>(vs).boundVolumeSnapshotContentName;
@@ -116,7 +117,8 @@ describe("CSI snapshots with --features=EnableCSI (csi-hostpath driver, external
     snapshotHandle = status<{ snapshotHandle: string }>(vsc).snapshotHandle;
     expect(snapshotHandle).not.toBe("");
     // the re-backed-up copies (after the operation) hold the ready state and the recorded facts
-    expect(status<{ readyToUse: boolean }>(vs).readyToUse).toBe(true);
+    // (the snapshot's own readyToUse may lag its content's: the operation completes on the content's)
+    expect(status<{ readyToUse: boolean }>(vsc).readyToUse).toBe(true);
     expect(vs.metadata.labels?.["velero.io/backup-name"]).toBe("with-csi");
     expect(vs.metadata.annotations).toMatchObject({
       "velero.io/csi-volumesnapshot-handle": snapshotHandle,
@@ -135,6 +137,9 @@ describe("CSI snapshots with --features=EnableCSI (csi-hostpath driver, external
       preserveLocalSnapshot: true,
       skipped: false,
       csiSnapshotInfo: { snapshotHandle, driver: ep.csi.driver, vscName },
+      // set while the backup finalized, from its operation
+      result: "succeeded",
+      completionTimestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
     });
 
     // the storage snapshot stays; the cluster's VolumeSnapshot and content are gone
@@ -177,6 +182,18 @@ describe("CSI snapshots with --features=EnableCSI (csi-hostpath driver, external
     await eventually("backup with-csi to be deleted", async () => (await s.getBackup("with-csi")) === undefined, 120_000);
     // the restore's VolumeSnapshotContent (Retain) still names the handle; the driver removed the data
     await eventually(`storage snapshot ${snapshotHandle} to be deleted`, async () => !existsSync(snapshotTar(snapshotHandle)), 60_000);
+  });
+});
+
+describe("CSI snapshot data movement (no data mover in velero-ts)", () => {
+  it("backs the claim up without a snapshot and ends PartiallyFailed, naming the claim and the flag", async () => {
+    const s = server as LifecycleServer;
+    await s.kube.create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: s.namespace, name: "move-data" }, spec: { includedNamespaces: [app], snapshotMoveData: true } } as UnstructuredItem);
+    const backup = await finished(s, "move-data");
+    expect(backup.status).toMatchObject({ phase: "PartiallyFailed", errors: 1 });
+    expect((await kube.list(GVR.volumeSnapshots, { namespace: app, labelSelector: "velero.io/backup-name=move-data" })).items).toHaveLength(0);
+    const results = JSON.parse(gunzipSync(await readFile(join(s.bucketRoot, s.bucket, "backups", "move-data", "move-data-results.gz"))).toString("utf8")) as { errors?: { namespaces?: Record<string, string[]> } };
+    expect(JSON.stringify(results.errors)).toContain(`PVC ${app}/data: the backup asks for snapshot data movement (snapshotMoveData)`);
   });
 });
 

@@ -494,6 +494,15 @@ class BackupRun {
         (o) => o.spec.resourceIdentifier.Group === "snapshot.storage.k8s.io" && o.spec.resourceIdentifier.Resource === "volumesnapshots" && o.spec.resourceIdentifier.Namespace === vs.metadata.namespace && o.spec.resourceIdentifier.Name === vs.metadata.name,
       );
       const pvSpec = (pv.spec ?? {}) as { persistentVolumeReclaimPolicy?: string };
+      // The snapshot controller copies the content's creation time and size to the snapshot a
+      // moment after binding them: a backup done sooner reads them from the content (Velero reads
+      // the snapshot's alone, and records nothing when they are not there yet).
+      // (nanoseconds since the epoch: past 2^53, so a parsed number has lost its last digits, never its seconds)
+      const contentStatus = (content.status ?? {}) as { creationTime?: unknown; restoreSize?: unknown };
+      const created = Number(contentStatus.creationTime);
+      const startTimestamp = status.creationTime ?? (contentStatus.creationTime !== undefined && Number.isFinite(created) ? toKubeTime(new Date(Math.floor(created / 1e6))) : undefined);
+      const contentSize = Number(contentStatus.restoreSize);
+      const size = status.restoreSize ? quantityBytes(status.restoreSize) : contentStatus.restoreSize !== undefined && Number.isFinite(contentSize) ? contentSize : 0;
       volumeInfo.push({
         pvcName: claim,
         pvcNamespace: vs.metadata.namespace ?? "",
@@ -502,10 +511,10 @@ class BackupRun {
         snapshotDataMoved: false,
         preserveLocalSnapshot: true,
         skipped: false,
-        ...(status.creationTime ? { startTimestamp: status.creationTime } : {}),
+        ...(startTimestamp ? { startTimestamp } : {}),
         csiSnapshotInfo: {
           snapshotHandle: (content.status as { snapshotHandle?: string } | undefined)?.snapshotHandle ?? "",
-          size: status.restoreSize ? quantityBytes(status.restoreSize) : 0,
+          size,
           driver: (content.spec as { driver?: string } | undefined)?.driver ?? "",
           vscName: status.boundVolumeSnapshotContentName,
           ...(operation ? { operationID: operation.spec.operationID } : {}),

@@ -7,11 +7,12 @@
  * snapshotter the storage snapshot. Contents the backup did not take (no velero.io/backup-name label
  * for it) are left alone.
  *
- * Velero v1.18.1 creates the temporary content alone and deletes it two seconds later. With
- * external-snapshotter v8 a content whose VolumeSnapshot is not bound gets no finalizer, so that
- * deletion removes it at once and the driver is never asked to delete the snapshot (seen against
- * the test environment's snapshot controller and csi-snapshotter v8.6.0): the storage snapshot
- * leaks. Binding it first is the documented way to delete a pre-provisioned snapshot.
+ * Velero v1.18.1 creates the temporary content alone, with the finalizers of the backed-up copy,
+ * and deletes it two seconds later: the finalizer keeps the content until the CSI snapshotter has
+ * deleted the snapshot. A content is given no finalizer by external-snapshotter v8 while no
+ * VolumeSnapshot is bound to it, so that way depends on the backed-up copy carrying one; binding
+ * the content, the documented way to delete a pre-provisioned snapshot, does not, and the action
+ * can wait for the deletion and say when it did not happen.
  */
 import { randomUUID } from "node:crypto";
 import { LABELS, getErrorMessage, type Backup, type DeleteItemAction, type UnstructuredItem } from "@velero-ts/plugin-sdk";

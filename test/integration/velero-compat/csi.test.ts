@@ -5,8 +5,10 @@
 // provisioned claim whose volume holds a file: the backups have the same status counters, the same
 // tarball entries (the snapshot and content names aside) and the same CSI facts on the claim and the
 // snapshot. Then each restores the OTHER's backup into a namespace of its own: the claims are
-// provisioned from the snapshots and hold the file.
+// provisioned from the snapshots and hold the file. Deleting its backup, each deletes the storage
+// snapshot.
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,6 +55,10 @@ async function boundHandle(ns: string, name: string): Promise<string> {
 async function tarItems(backup: string): Promise<Map<string, UnstructuredItem>> {
   const tar = readVeleroTarball(await bucketObject(s3, BUCKET, `backups/${backup}/${backup}.tar.gz`));
   return new Map(tar.filter((e) => e.type === "0" && e.name.startsWith("resources/")).map((e) => [e.name, JSON.parse(e.data.toString("utf8")) as UnstructuredItem]));
+}
+
+function snapshotTar(handle: string): string {
+  return join(ep.csi.dataDir, ".vt", "snapshots", `${handle}.tar`);
 }
 
 /** The entry paths with the backup's own snapshot and content names made generic. */
@@ -199,6 +205,25 @@ describe("CSI snapshots: real Velero v1.18.1 and velero-ts side by side (EnableC
       const claim = await kube.get(GVR.persistentVolumeClaims, "data", target);
       expect((claim?.["spec"] as { dataSource?: { kind?: string } }).dataSource?.kind, `${target}/data`).toBe("VolumeSnapshot");
       expect(await readFile(join(ep.csi.dataDir, handle, "hello.txt"), "utf8"), `${target}/data`).toBe(CONTENT);
+    }
+  });
+
+  it("deleting their backups, both delete the storage snapshots", async () => {
+    const handles: Record<string, string> = {};
+    for (const backup of [GO_BACKUP, TS_BACKUP]) {
+      const items = await tarItems(backup);
+      const vsc = [...items.entries()].find(([path]) => path.startsWith("resources/volumesnapshotcontents.snapshot.storage.k8s.io/cluster/"))?.[1];
+      handles[backup] = status<{ snapshotHandle: string }>(vsc).snapshotHandle;
+      expect(existsSync(snapshotTar(handles[backup]!)), backup).toBe(true);
+    }
+    for (const [ns, backup] of [[GO_NS, GO_BACKUP], [TS_NS, TS_BACKUP]] as const) {
+      await kube.create(GVR.deleteBackupRequests, { apiVersion: "velero.io/v1", kind: "DeleteBackupRequest", metadata: { namespace: ns, name: `delete-${backup}` }, spec: { backupName: backup } } as unknown as UnstructuredItem);
+    }
+    for (const [ns, backup] of [[GO_NS, GO_BACKUP], [TS_NS, TS_BACKUP]] as const) {
+      await eventually(`${ns}/${backup} to be deleted`, async () => (await kube.get(GVR.backups, backup, ns)) === undefined, 180_000, () => velero!.logTail());
+    }
+    for (const backup of [GO_BACKUP, TS_BACKUP]) {
+      await eventually(`the storage snapshot of ${backup} to be deleted`, async () => !existsSync(snapshotTar(handles[backup]!)), 60_000);
     }
   });
 });

@@ -23,7 +23,7 @@ import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
 import type { RunningServer } from "../../../host/src/server/server.ts";
 import { loadEndpoints, type Endpoints } from "../../helpers/endpoints.ts";
 import { readVeleroTarball } from "../../helpers/velero-tarball.ts";
-import { bucketObject, eventually, motoS3, RealVeleroServer, startRealVeleroBeside, startVeleroTsBeside, suffix, waitTerminal } from "./harness.ts";
+import { bothClis, bucketObject, eventually, motoS3, RealVeleroServer, startRealVeleroBeside, startVeleroTsBeside, suffix, waitTerminal } from "./harness.ts";
 
 const SFX = suffix();
 const BUCKET = `vt-csi-compat-${SFX}`;
@@ -207,6 +207,26 @@ describe("CSI snapshots: real Velero v1.18.1 and velero-ts side by side (EnableC
       expect(await readFile(join(ep.csi.dataDir, handle, "hello.txt"), "utf8"), `${target}/data`).toBe(CONTENT);
     }
   });
+
+  it("describe --details: Velero's CLI and ours print the same CSI snapshots and restores, whichever server answers", async () => {
+    const cases: [string, string[]][] = [
+      [GO_NS, ["backup", "describe", GO_BACKUP, "--details", "--colorized=false"]],
+      [GO_NS, ["backup", "describe", TS_BACKUP, "--details", "--colorized=false"]],
+      [TS_NS, ["backup", "describe", GO_BACKUP, "--details", "--colorized=false"]],
+      [TS_NS, ["backup", "describe", TS_BACKUP, "--details", "--colorized=false"]],
+      [TS_NS, ["backup", "describe", TS_BACKUP, "-o", "json", "--details"]],
+      [GO_NS, ["restore", "describe", `csi-go-restores-${SFX}`, "--details", "--colorized=false"]],
+      [TS_NS, ["restore", "describe", `csi-ts-restores-${SFX}`, "--details", "--colorized=false"]],
+    ];
+    for (const [namespace, args] of cases) {
+      const { go, ours: ts } = await bothClis([...args, "-n", namespace]);
+      const what = `velero ${args.join(" ")} -n ${namespace}`;
+      expect(go.code, `${what}: Velero failed: ${go.stderr}`).toBe(0);
+      expect({ code: ts.code, stdout: ts.stdout }, `${what}: velero-ts differs (stderr: ${ts.stderr})`).toEqual({ code: go.code, stdout: go.stdout });
+    }
+    const { go } = await bothClis(["backup", "describe", TS_BACKUP, "--details", "--colorized=false", "-n", GO_NS]);
+    expect(go.stdout).toMatch(/CSI Snapshots:\n\s+vt-csi-capp-[0-9a-f]+\/data:\n\s+Snapshot:/);
+  }, 180_000);
 
   it("deleting their backups, both delete the storage snapshots", async () => {
     const handles: Record<string, string> = {};

@@ -2,8 +2,7 @@
  * Small pieces shared by the lifecycle controllers (schedule, GC, deletion, sync, download and
  * server-status requests).
  */
-import { createHash } from "node:crypto";
-import { LABELS, MAX_LABEL_VALUE_LENGTH, type Backup, type BackupStorageLocation, type UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { LABELS, type Backup, type BackupStorageLocation, type UnstructuredItem } from "@velero-ts/plugin-sdk";
 import type { GroupVersionResource, KubeClient } from "../kube/client.js";
 
 /**
@@ -21,15 +20,7 @@ export function parseKubeTime(value: string | Date | undefined | null): Date | u
   return Number.isNaN(ms) ? undefined : new Date(ms);
 }
 
-/**
- * Velero's label.GetValidName: values longer than 63 characters become their first 57 characters
- * plus the first 6 hex digits of their SHA-256.
- */
-export function validLabelValue(value: string): string {
-  if (value.length <= MAX_LABEL_VALUE_LENGTH) return value;
-  const digest = createHash("sha256").update(value).digest("hex");
-  return value.slice(0, MAX_LABEL_VALUE_LENGTH - 6) + digest.slice(0, 6);
-}
+export { validLabelValue } from "../shared/label-value.js";
 
 /**
  * A location a backup may be written to or deleted from: Available and not ReadOnly (a cached

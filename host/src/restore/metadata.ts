@@ -1,7 +1,7 @@
 /** Per-item metadata handling of the restorer (velero-compat.md 5.3) and JSON helpers. */
-import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
-import { LABELS, MAX_LABEL_VALUE_LENGTH, type UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { LABELS, type UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { validLabelValue } from "../shared/label-value.js";
 
 /** Metadata fields removed from every item before restore item actions run. */
 export const STRIPPED_METADATA_FIELDS = [
@@ -30,12 +30,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return isDeepStrictEqual(a, b);
 }
 
-/** Velero's GetValidName: values over 63 characters become 57 characters plus 6 hex of their SHA-256. */
-export function validLabelValue(value: string): string {
-  if (value.length <= MAX_LABEL_VALUE_LENGTH) return value;
-  const hash = createHash("sha256").update(value).digest("hex");
-  return value.slice(0, 57) + hash.slice(0, 6);
-}
+export { validLabelValue };
 
 /** Removes the server-owned metadata fields and `status`, in place. */
 export function resetMetadataAndStatus(item: UnstructuredItem): UnstructuredItem {

@@ -3,6 +3,9 @@
  * gating them, the annotations they write on claims and snapshots, and the annotations naming
  * the secrets a snapshot class or content needs.
  */
+import type { ResourceIdentifier, UnstructuredItem } from "@velero-ts/plugin-sdk";
+
+export const SNAPSHOT_GROUP = "snapshot.storage.k8s.io";
 
 /** The server feature that turns Velero's CSI actions on (`--features=EnableCSI`). */
 export const CSI_FEATURE = "EnableCSI";
@@ -40,4 +43,13 @@ export const CSI_KEYS = {
 /** The backup annotation naming the class for one driver: `velero.io/csi-volumesnapshot-class_<driver>`. */
 export function backupSnapshotClassAnnotation(driver: string): string {
   return `${CSI_KEYS.snapshotClass}_${driver.toLowerCase()}`;
+}
+
+/** The Secret named by an annotation pair, when both annotations are there (an empty value counts, as in Velero). */
+export function secretFromAnnotations(item: UnstructuredItem, nameKey: string, namespaceKey: string): ResourceIdentifier | undefined {
+  const annotations = item.metadata.annotations ?? {};
+  const name = annotations[nameKey];
+  const namespace = annotations[namespaceKey];
+  if (name === undefined || namespace === undefined) return undefined;
+  return { group: "", resource: "secrets", namespace, name };
 }

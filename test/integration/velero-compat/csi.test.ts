@@ -23,7 +23,7 @@ import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
 import type { RunningServer } from "../../../host/src/server/server.ts";
 import { loadEndpoints, type Endpoints } from "../../helpers/endpoints.ts";
 import { readVeleroTarball } from "../../helpers/velero-tarball.ts";
-import { bothClis, bucketObject, eventually, motoS3, RealVeleroServer, startRealVeleroBeside, startVeleroTsBeside, suffix, waitTerminal } from "./harness.ts";
+import { bothClis, bucketObject, eventually, motoS3, RealVeleroServer, startRealVeleroBeside, startVeleroTsBeside, suffix, tearDownSideBySide, waitTerminal } from "./harness.ts";
 
 const SFX = suffix();
 const BUCKET = `vt-csi-compat-${SFX}`;
@@ -92,28 +92,8 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  if (kube) {
-    for (const ns of [GO_NS, TS_NS]) {
-      for (const r of (await kube.list(GVR.restores, { namespace: ns }).catch(() => ({ items: [] }))).items) await kube.delete(GVR.restores, r.metadata.name, ns).catch(() => undefined);
-    }
-    await eventually("the restores to be finalized", async () => {
-      for (const ns of [GO_NS, TS_NS]) if ((await kube.list(GVR.restores, { namespace: ns })).items.length > 0) return false;
-      return true;
-    }, 30_000).catch(() => undefined);
-  }
-  await velero?.stop();
-  await ours?.stop();
-  if (kube) {
-    for (const ns of [GO_NS, TS_NS]) {
-      for (const gvr of [GVR.restores, GVR.backups, GVR.deleteBackupRequests]) {
-        for (const o of (await kube.list(gvr, { namespace: ns }).catch(() => ({ items: [] }))).items) {
-          if (o.metadata.finalizers?.length) await kube.patch(gvr, o.metadata.name, ns, { metadata: { finalizers: null } }).catch(() => undefined);
-        }
-      }
-    }
-    for (const ns of [GO_NS, TS_NS, APP, `${APP}-ts`, `${APP}-go`]) await kube.delete(GVR.namespaces, ns).catch(() => undefined);
-    await kube.close();
-  }
+  await tearDownSideBySide(kube, { serverNamespaces: [GO_NS, TS_NS], otherNamespaces: [APP, `${APP}-ts`, `${APP}-go`], servers: [velero, ours] });
+  await kube?.close();
   s3?.destroy();
   if (work && process.env["VT_KEEP_COMPAT"] !== "1") await rm(work, { recursive: true, force: true });
 });

@@ -442,3 +442,34 @@ export async function startVeleroTsBeside(
         : createSilentLogger(),
   });
 }
+
+/**
+ * Tears a side-by-side suite down: the Restores of the servers' namespaces are deleted while the
+ * servers still run (they carry Velero's external-resources finalizer), the servers are stopped,
+ * whatever finalizer a stopped server left is removed (so no namespace stays Terminating), then the
+ * servers' and the other listed namespaces are deleted.
+ */
+export async function tearDownSideBySide(
+  kube: HttpKubeClient | undefined,
+  o: { serverNamespaces: string[]; otherNamespaces: string[]; servers: ({ stop(): Promise<unknown> } | undefined)[] },
+): Promise<void> {
+  if (kube) {
+    for (const ns of o.serverNamespaces) {
+      for (const r of (await kube.list(GVR.restores, { namespace: ns }).catch(() => ({ items: [] }))).items) await kube.delete(GVR.restores, r.metadata.name, ns).catch(() => undefined);
+    }
+    await eventually("the restores to be finalized", async () => {
+      for (const ns of o.serverNamespaces) if ((await kube.list(GVR.restores, { namespace: ns })).items.length > 0) return false;
+      return true;
+    }, 30_000).catch(() => undefined);
+  }
+  for (const server of o.servers) await server?.stop();
+  if (!kube) return;
+  for (const ns of o.serverNamespaces) {
+    for (const gvr of [GVR.restores, GVR.backups, GVR.deleteBackupRequests]) {
+      for (const obj of (await kube.list(gvr, { namespace: ns }).catch(() => ({ items: [] }))).items) {
+        if (obj.metadata.finalizers?.length) await kube.patch(gvr, obj.metadata.name, ns, { metadata: { finalizers: null } }).catch(() => undefined);
+      }
+    }
+  }
+  for (const ns of [...o.serverNamespaces, ...o.otherNamespaces]) await kube.delete(GVR.namespaces, ns).catch(() => undefined);
+}

@@ -38,6 +38,7 @@ import {
   bothClis,
   realVeleroBinaries,
   suffix,
+  tearDownSideBySide,
   waitTerminal,
 } from "./harness.ts";
 
@@ -106,32 +107,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  if (kube) {
-    // Restores carry Velero's external-resources finalizer: delete them while their servers still run.
-    for (const ns of [GO_NS, TS_NS, GO2_NS]) {
-      for (const r of (await kube.list(GVR.restores, { namespace: ns }).catch(() => ({ items: [] }))).items) {
-        await kube.delete(GVR.restores, r.metadata.name, ns).catch(() => undefined);
-      }
-    }
-    await eventually("the restores to be finalized", async () => {
-      for (const ns of [GO_NS, TS_NS, GO2_NS]) if ((await kube.list(GVR.restores, { namespace: ns })).items.length > 0) return false;
-      return true;
-    }, 30_000).catch(() => undefined);
-  }
-  await velero?.stop();
-  await veleroGoPlugin?.stop();
-  await ours?.stop();
-  if (kube) {
-    // Whatever a stopped server left behind must not keep its namespace Terminating.
-    for (const ns of [GO_NS, TS_NS, GO2_NS]) {
-      for (const gvr of [GVR.restores, GVR.backups, GVR.deleteBackupRequests]) {
-        for (const o of (await kube.list(gvr, { namespace: ns }).catch(() => ({ items: [] }))).items) {
-          if (o.metadata.finalizers?.length) await kube.patch(gvr, o.metadata.name, ns, { metadata: { finalizers: null } }).catch(() => undefined);
-        }
-      }
-    }
-    for (const ns of [GO_NS, TS_NS, GO2_NS, APP, `${APP}-ts`, `${APP}-go`, `${APP}-go2`]) await kube.delete(GVR.namespaces, ns).catch(() => undefined);
-  }
+  await tearDownSideBySide(kube, { serverNamespaces: [GO_NS, TS_NS, GO2_NS], otherNamespaces: [APP, `${APP}-ts`, `${APP}-go`, `${APP}-go2`], servers: [velero, veleroGoPlugin, ours] });
   s3?.destroy();
   if (work && process.env["VT_KEEP_COMPAT"] !== "1") await rm(work, { recursive: true, force: true });
 });

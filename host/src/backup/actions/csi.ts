@@ -18,14 +18,13 @@ import { ANNOTATIONS, emptyResourceSelector, getErrorMessage, LABELS } from "@ve
 import type { KubeClient } from "../../kube/client.js";
 import { GVR } from "../../kube/gvr.js";
 import { actionLog } from "../../shared/action-log.js";
-import { backupSnapshotClassAnnotation, CSI_KEYS } from "../../shared/csi.js";
+import { backupSnapshotClassAnnotation, CSI_KEYS, secretFromAnnotations, SNAPSHOT_GROUP } from "../../shared/csi.js";
 import { parseGoDuration } from "../../shared/duration.js";
 import { binaryQuantity, compareQuantities, parseQuantity } from "../../shared/quantity.js";
 import { validLabelValue } from "../../shared/label-value.js";
 
 /** Velero's default --csi-snapshot-timeout. */
 const DEFAULT_CSI_SNAPSHOT_TIMEOUT_MS = 10 * 60_000;
-const SNAPSHOT_GROUP = "snapshot.storage.k8s.io";
 
 type Obj = Record<string, unknown>;
 interface SnapshotStatus {
@@ -356,15 +355,10 @@ class SecretAddingAction implements BackupItemActionV2 {
     const log = actionLog();
     log?.info(`Executing ${this.#label}`);
     if (this.#resource.startsWith("volumesnapshotcontents") && finalizing(backup)) return { item };
-    const a = item.metadata.annotations ?? {};
-    const name = a[this.#nameKey];
-    const namespace = a[this.#namespaceKey];
-    if (name === undefined || namespace === undefined) {
-      log?.info(`Returning from ${this.#label} with 0 additionalItems to backup`);
-      return { item, additionalItems: [] };
-    }
-    log?.info(`Returning from ${this.#label} with 1 additionalItems to backup`);
-    return { item: withAnnotations(item, { [ANNOTATIONS.mustIncludeAdditionalItems]: "true" }), additionalItems: [{ group: "", resource: "secrets", namespace, name }] };
+    const secret = secretFromAnnotations(item, this.#nameKey, this.#namespaceKey);
+    log?.info(`Returning from ${this.#label} with ${secret ? 1 : 0} additionalItems to backup`);
+    if (!secret) return { item, additionalItems: [] };
+    return { item: withAnnotations(item, { [ANNOTATIONS.mustIncludeAdditionalItems]: "true" }), additionalItems: [secret] };
   }
 
   async progress(operationId: string): Promise<OperationProgress> {

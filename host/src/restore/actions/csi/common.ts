@@ -1,12 +1,11 @@
 /**
  * What Velero's CSI restore item actions share: the name a restore gives each restored
- * VolumeSnapshot and VolumeSnapshotContent, the restorePVs switch, the Secret an annotation pair
- * names, and the v2 methods of actions that start no asynchronous operation.
+ * VolumeSnapshot and VolumeSnapshotContent, the restorePVs switch, and the v2 methods of actions that start no asynchronous operation.
  */
 import { createHash } from "node:crypto";
-import { ValidationError, type OperationProgress, type ResourceIdentifier, type Restore, type UnstructuredItem } from "@velero-ts/plugin-sdk";
+import { ValidationError, type OperationProgress, type ResourceIdentifier, type Restore } from "@velero-ts/plugin-sdk";
 
-export const SNAPSHOT_GROUP = "snapshot.storage.k8s.io";
+export { SNAPSHOT_GROUP, secretFromAnnotations } from "../../../shared/csi.js";
 
 /** Set on a VolumeSnapshot taken as part of a VolumeGroupSnapshot. */
 export const VOLUME_GROUP_SNAPSHOT_HANDLE = "velero.io/csi-volumegroupsnapshot-handle";
@@ -23,15 +22,6 @@ export function restoredSnapshotName(restoreUid: string, volumeSnapshotName: str
 /** restore.spec.restorePVs set to false (unset means true). */
 export function restorePVsDisabled(restore: Restore): boolean {
   return restore.spec.restorePVs === false;
-}
-
-/** The Secret named by an annotation pair, when both annotations are there (an empty value counts, as in Velero). */
-export function secretFromAnnotations(item: UnstructuredItem, nameKey: string, namespaceKey: string): ResourceIdentifier | undefined {
-  const annotations = item.metadata.annotations ?? {};
-  const name = annotations[nameKey];
-  const namespace = annotations[namespaceKey];
-  if (name === undefined || namespace === undefined) return undefined;
-  return { group: "", resource: "secrets", namespace, name };
 }
 
 /** The error for an operation ID an action never returned. */

@@ -23,6 +23,7 @@ import {
 import { BackupLogger } from "../backup/backup-log.js";
 import { KubernetesBackupper, snapshotsTakenBefore, type Backupper } from "../backup/backupper.js";
 import type { FeatureFlags } from "../shared/features.js";
+import { CSI_FEATURE } from "../shared/csi.js";
 import { loadBackupResourcePolicies, type ResourcePolicies } from "../backup/resource-policies.js";
 import { formatGoDuration, parseGoDuration, tryParseGoDuration } from "../shared/duration.js";
 import {
@@ -79,6 +80,8 @@ export interface BackupMetrics {
   backupLastSuccessfulTimestamp(schedule: string, date: Date): void;
   backupTarballSize(schedule: string, bytes: number): void;
   volumeSnapshots(schedule: string, attempted: number, completed: number): void;
+  csiSnapshotAttempts?(schedule: string, backupName: string, attempted: number): void;
+  csiSnapshotResults?(schedule: string, backupName: string, completed: number, failed: number): void;
 }
 
 export interface BackupReconcilerOptions {
@@ -498,6 +501,7 @@ export class BackupReconciler implements Reconciler {
     m.backupItems(schedule, s.progress?.totalItems ?? 0, s.errors ?? 0);
     if ((s.warnings ?? 0) > 0) m.backupWarning(schedule);
     m.volumeSnapshots(schedule, s.volumeSnapshotsAttempted ?? 0, s.volumeSnapshotsCompleted ?? 0);
+    if (this.#o.features?.isEnabled(CSI_FEATURE)) m.csiSnapshotAttempts?.(schedule, b.metadata.name ?? "", s.csiVolumeSnapshotsAttempted ?? 0);
   }
 
   /** Runs the engine and uploads; returns the Backup with its terminal status. */

@@ -28,6 +28,7 @@ import type { BackupStoreGetter } from "../persistence/location.js";
 import type { PluginManager } from "../plugins/manager.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import type { FeatureFlags } from "../shared/features.js";
+import { CSI_FEATURE } from "../shared/csi.js";
 import type { Logger } from "../shared/logging.js";
 import { makeScratchDir } from "../shared/scratch.js";
 import type { BackupMetrics } from "./backup-controller.js";
@@ -79,7 +80,7 @@ export interface BackupOperationsReconcilerOptions {
   /** Shared with the backup controller; the backups ended here are removed from it. */
   postProcessing?: BackupPostProcessingTracker;
   /** Outcome metrics of backups finished here (Velero's finalizer records them). */
-  metrics?: Pick<BackupMetrics, "backupSuccess" | "backupPartialFailure" | "backupLastStatus" | "backupLastSuccessfulTimestamp" | "backupDuration" | "backupItems" | "backupTarballSize">;
+  metrics?: Pick<BackupMetrics, "backupSuccess" | "backupPartialFailure" | "backupLastStatus" | "backupLastSuccessfulTimestamp" | "backupDuration" | "backupItems" | "backupTarballSize" | "csiSnapshotResults">;
 }
 
 export class BackupOperationsReconciler implements Reconciler {
@@ -247,6 +248,10 @@ export class BackupOperationsReconciler implements Reconciler {
     await this.#patch(backup, goBackupStatusMergePatch(b.status as unknown as Record<string, unknown>));
     log.info({ phase: final }, `backup ${final}`);
     this.#recordMetrics(b);
+    if (this.#o.features?.isEnabled(CSI_FEATURE)) {
+      const attempted = b.status?.csiVolumeSnapshotsAttempted ?? 0;
+      this.#o.metrics?.csiSnapshotResults?.(scheduleOf(b), b.metadata.name ?? "", csiCompleted, attempted - csiCompleted);
+    }
   }
 
   #recordMetrics(b: Backup): void {

@@ -177,6 +177,15 @@ export class ServerMetrics implements BackupMetrics, BslMetrics, DeletionMetrics
     this.#inc("volume_snapshot_success_total", s, completed);
     this.#inc("volume_snapshot_failure_total", s, attempted - completed);
   }
+  /** With EnableCSI, when a backup has run (Velero's RegisterCSISnapshotAttempts). */
+  csiSnapshotAttempts(s: string, backupName: string, attempted: number): void {
+    this.#c["csi_snapshot_attempt_total"]?.inc({ [SCHEDULE]: s, backupName }, attempted);
+  }
+  /** With EnableCSI, when a backup has finalized (Velero's RegisterCSISnapshotSuccesses/Failures). */
+  csiSnapshotResults(s: string, backupName: string, completed: number, failed: number): void {
+    this.#c["csi_snapshot_success_total"]?.inc({ [SCHEDULE]: s, backupName }, completed);
+    this.#c["csi_snapshot_failure_total"]?.inc({ [SCHEDULE]: s, backupName }, failed);
+  }
   setBackupTotal(n: number): void {
     this.#g.backup_total?.set(n);
   }

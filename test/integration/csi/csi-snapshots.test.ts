@@ -142,6 +142,12 @@ describe("CSI snapshots with --features=EnableCSI (csi-hostpath driver, external
       completionTimestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
     });
 
+    // Velero's CSI snapshot counters, by schedule and backup
+    const metrics = await (await fetch(s.metricsUrl ?? "")).text();
+    expect(metrics).toContain('velero_csi_snapshot_attempt_total{schedule="",backupName="with-csi"} 1');
+    expect(metrics).toContain('velero_csi_snapshot_success_total{schedule="",backupName="with-csi"} 1');
+    expect(metrics).toContain('velero_csi_snapshot_failure_total{schedule="",backupName="with-csi"} 0');
+
     // the storage snapshot stays; the cluster's VolumeSnapshot and content are gone
     expect(existsSync(snapshotTar(snapshotHandle))).toBe(true);
     await eventually(`VolumeSnapshot ${app}/${vsName} to be deleted`, async () => (await kube.get(GVR.volumeSnapshots, vsName, app)) === undefined);

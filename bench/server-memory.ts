@@ -12,6 +12,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../host/src/kube/gvr.ts";
+import { releaseRestores } from "../test/helpers/velero-server.ts";
 import { countBenchObjects, createBenchObjects, createFilesystemLocation, deleteNamespacesAndWait, openBenchCluster, sleep, waitNamespacesSettled, waitTerminal } from "./cluster-common.ts";
 import { benchCommand, loadAtStart, machineLine } from "./machine.ts";
 import { peakRss } from "./stats.ts";
@@ -120,6 +121,9 @@ const kills = "dir" in cg ? oomKills(cg) : 0;
 server.kill("SIGTERM");
 await new Promise((resolve) => (exited ? resolve(undefined) : server.once("exit", resolve)));
 if ("dir" in cg) rmdirSync(cg.dir);
+// The stopped server can no longer take Velero's finalizer off its Restore: without this its
+// namespace stayed Terminating, and every later benchmark waited three minutes for it.
+await releaseRestores(kube, velero);
 for (const ns of [...namespaces, velero]) await kube.delete(GVR.namespaces, ns).catch(() => undefined);
 await waitNamespacesSettled(kube);
 await rm(bucketRoot, { recursive: true, force: true });

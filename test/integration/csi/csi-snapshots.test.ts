@@ -16,6 +16,7 @@ import type { Backup, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../../../host/src/kube/gvr.ts";
 import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import { loadEndpoints, type Endpoints } from "../../helpers/endpoints.ts";
+import { deleteContentsOf } from "../../helpers/csi.ts";
 import { readVeleroTarball } from "../../helpers/velero-tarball.ts";
 import { connect, createBucketRoot, createNamespace, eventually, LifecycleServer } from "../lifecycle/harness.ts";
 
@@ -76,6 +77,8 @@ afterAll(async () => {
   await server?.stop().catch(() => undefined);
   await plain?.stop().catch(() => undefined);
   if (kube && app) await kube.delete(GVR.namespaces, app).catch(() => undefined);
+  // the restore's content (Retain, cluster-scoped) outlives the namespace, as it does under Velero
+  if (kube && app) await deleteContentsOf(kube, [app]);
   if (bucketRoot) await rm(bucketRoot, { recursive: true, force: true });
 }, 120_000);
 

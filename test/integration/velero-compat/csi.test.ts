@@ -22,6 +22,7 @@ import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
 import type { RunningServer } from "../../../host/src/server/server.ts";
 import { loadEndpoints, type Endpoints } from "../../helpers/endpoints.ts";
+import { deleteContentsOf } from "../../helpers/csi.ts";
 import { readVeleroTarball } from "../../helpers/velero-tarball.ts";
 import { bothClis, bucketObject, eventually, motoS3, RealVeleroServer, startRealVeleroBeside, startVeleroTsBeside, suffix, tearDownSideBySide, waitTerminal } from "./harness.ts";
 
@@ -93,6 +94,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await tearDownSideBySide(kube, { serverNamespaces: [GO_NS, TS_NS], otherNamespaces: [APP, `${APP}-ts`, `${APP}-go`], servers: [velero, ours] });
+  // the restores' contents (Retain, cluster-scoped) outlive their namespaces, as they do under Velero
+  if (kube) await deleteContentsOf(kube, [APP, `${APP}-ts`, `${APP}-go`]);
   await kube?.close();
   s3?.destroy();
   if (work && process.env["VT_KEEP_COMPAT"] !== "1") await rm(work, { recursive: true, force: true });

@@ -43,7 +43,7 @@ import {
   type ResourceFilter,
 } from "./filters.js";
 import { API_GROUP_VERSIONS_FEATURE, type FeatureFlags } from "../shared/features.js";
-import { CSI_FEATURE, CSI_KEYS, CSI_PVC_BACKUPPER, skipsCsiAction } from "../shared/csi.js";
+import { CSI_FEATURE, CSI_KEYS, CSI_PVC_BACKUPPER, csiActionSkipped, isVolumeSnapshotIdentifier } from "../shared/csi.js";
 import { persistentVolumeOf } from "./actions/csi.js";
 import { validLabelValue } from "../shared/label-value.js";
 import { quantityBytes } from "../shared/quantity.js";
@@ -104,6 +104,8 @@ export interface BackupVolumeInfo {
   skipped: boolean;
   skippedReason?: string;
   startTimestamp?: string;
+  /** Set while the backup finalizes, from its operation (a CSI snapshot's). */
+  completionTimestamp?: string;
   result?: "succeeded" | "failed";
   /** `Phase` as Velero writes it (a Go field without a JSON tag): the snapshot's phase. */
   nativeSnapshotInfo?: { snapshotHandle: string; volumeType: string; volumeAZ: string; iops: string; Phase: "Completed" | "Failed" };
@@ -310,6 +312,7 @@ class BackupRun {
   readonly #volumeInfo = new Map<string, BackupVolumeInfo>();
   /** The backed-up PVs by their claim ("ns/name"), for the CSI snapshots' volume info. */
   readonly #pvsByClaim = new Map<string, UnstructuredItem>();
+  readonly #pvGets = new Map<string, Promise<UnstructuredItem | undefined>>();
   readonly #backedUpGRs = new Set<string>();
   /** The pods of a namespace, listed once per backup when a claimed PV is looked at (Velero's PVC-to-pod cache). */
   readonly #podsByNamespace = new Map<string, Promise<UnstructuredItem[]>>();
@@ -490,9 +493,7 @@ class BackupRun {
         log.warn(`cannot find info for PVC ${vs.metadata.namespace ?? ""}/${claim}`);
         continue;
       }
-      const operation = this.#operations.find(
-        (o) => o.spec.resourceIdentifier.Group === "snapshot.storage.k8s.io" && o.spec.resourceIdentifier.Resource === "volumesnapshots" && o.spec.resourceIdentifier.Namespace === vs.metadata.namespace && o.spec.resourceIdentifier.Name === vs.metadata.name,
-      );
+      const operation = this.#operations.find(({ spec: { resourceIdentifier: id } }) => isVolumeSnapshotIdentifier(id) && id.Namespace === vs.metadata.namespace && id.Name === vs.metadata.name);
       const pvSpec = (pv.spec ?? {}) as { persistentVolumeReclaimPolicy?: string };
       // The snapshot controller copies the content's creation time and size to the snapshot a
       // moment after binding them: a backup done sooner reads them from the content (Velero reads
@@ -1083,10 +1084,10 @@ class BackupRun {
       const pvName = (original.spec as { volumeName?: string } | undefined)?.volumeName;
       if (claim?.optedOut && pvName) this.#skippedPVs.track(pvName, "podvolume", `opted out due to annotation in pod ${claim.pod}`);
     }
-    // Velero's built-in CSI claim action (velero.io/csi-pvc-backupper, which velero-ts does not
-    // have) is skipped for a claim whose volume matches a `skip` volume policy, and that records a
-    // reason of approach "any" for the claim's PV, which its volume info then shows.
-    if (gr === "persistentvolumeclaims" && this.#in.resourcePolicies && !this.#finalizeSink) await this.#trackClaimSkippedByPolicy(original);
+    // Velero's CSI claim action (velero.io/csi-pvc-backupper) is skipped for a claim whose volume
+    // matches a `skip` volume policy, and that records a reason of approach "any" for the claim's
+    // PV, which its volume info then shows (recorded whether or not the action is registered).
+    const claimSkippedByPolicy = gr === "persistentvolumeclaims" && (await this.#claimSkippedByPolicy(original));
     // Before the actions: the pod action's additional items (its claims) are backed up within them.
     const fsPlan = gr === "pods" && !this.#finalizeSink ? await this.#podVolumeDecisions(original, log) : undefined;
     // The version directory is the one the item was read at: an action may change its apiVersion.
@@ -1100,13 +1101,14 @@ class BackupRun {
     for (const a of this.#actions) {
       if (!this.#actionApplies(a, gr, original)) continue;
       log.info({ plugin: a.name }, "Executing custom action");
-      if (gr === "persistentvolumeclaims" && a.name === CSI_PVC_BACKUPPER && (await this.#claimPolicySkips(original))) {
+      if (claimSkippedByPolicy && a.name === CSI_PVC_BACKUPPER) {
         log.info(`Skip executing Backup Item Action: ${a.name} of resource ${gr}: ${readNamespace}/${readName} for the matched resource policies`);
         continue;
       }
       // As Velero: its CSI actions run only with the EnableCSI feature.
-      if (skipsCsiAction(a.name, this.#csiEnabled)) {
-        log.info(`Skip action ${a.name} for resource ${gr}:${readNamespace}/${readName}, because the CSI feature is not enabled. Feature setting is ${this.#in.features?.all().join(",") ?? ""}.`);
+      const csiSkip = csiActionSkipped(a.name, this.#in.features, `${gr}:${readNamespace}/${readName}`);
+      if (csiSkip) {
+        log.info(csiSkip);
         continue;
       }
       if (gr === "persistentvolumeclaims" && a.name === CSI_PVC_BACKUPPER && !(await this.#shouldSnapshotClaim(original, log))) {
@@ -1153,7 +1155,7 @@ class BackupRun {
     // Volumes were snapshotted by the backup itself; finalizing only rewrites item JSON.
     if (gr === "persistentvolumes" && !this.#finalizeSink) {
       const claimRef = (obj.spec as { claimRef?: { name?: string; namespace?: string } } | undefined)?.claimRef;
-      if (claimRef?.name) this.#pvsByClaim.set(`${claimRef.namespace ?? ""}/${claimRef.name}`, obj);
+      if (claimRef?.name && this.#csiEnabled) this.#pvsByClaim.set(`${claimRef.namespace ?? ""}/${claimRef.name}`, obj);
       await this.#snapshotPV(obj, log);
     }
     if (fsPlan) this.#fsBackup(original, fsPlan, log);
@@ -1389,13 +1391,25 @@ class BackupRun {
     return this.#in.features?.isEnabled(CSI_FEATURE) ?? false;
   }
 
-  /** Velero's getMatchAction for the CSI claim action: a `skip` volume policy for the claim (and its volume, when bound). */
-  async #claimPolicySkips(pvc: UnstructuredItem): Promise<boolean> {
+  /**
+   * Velero's getMatchAction for the CSI claim action: whether a `skip` volume policy matches the
+   * claim (and its volume, when bound); a bound claim's PV is then tracked as skipped.
+   */
+  async #claimSkippedByPolicy(pvc: UnstructuredItem): Promise<boolean> {
     const policies = this.#in.resourcePolicies;
     if (!policies) return false;
     const pvName = (pvc.spec as { volumeName?: string } | undefined)?.volumeName;
-    const pv = pvName ? await this.#kube.get(GVR.persistentVolumes, pvName) : undefined;
-    return policies.matchAction({ ...(pv ? { pv } : {}), pvc })?.type === "skip";
+    const pv = pvName ? await this.#persistentVolume(pvName) : undefined;
+    if (policies.matchAction({ ...(pv ? { pv } : {}), pvc })?.type !== "skip") return false;
+    if (pvName && !this.#finalizeSink) this.#skippedPVs.track(pvName, "any", "skipped due to resource policy ");
+    return true;
+  }
+
+  /** A PV by name, read once per backup (the claim's policy check, its snapshot decision and its pods' volumes ask for it). */
+  #persistentVolume(name: string): Promise<UnstructuredItem | undefined> {
+    let pv = this.#pvGets.get(name);
+    if (!pv) this.#pvGets.set(name, (pv = this.#kube.get(GVR.persistentVolumes, name)));
+    return pv;
   }
 
   /**
@@ -1406,14 +1420,14 @@ class BackupRun {
     let pv: UnstructuredItem | undefined;
     let noVolume: unknown;
     try {
-      pv = await persistentVolumeOf(this.#kube, pvc);
+      pv = await persistentVolumeOf((name) => this.#persistentVolume(name), pvc);
     } catch (err) {
       noVolume = err;
     }
     const action = this.#in.resourcePolicies?.matchAction({ ...(pv ? { pv } : {}), pvc });
     if (action) return action.type === "snapshot";
     if (!pv) throw noVolume;
-    return this.#shouldSnapshot(pv, log, pvc);
+    return this.#snapshotUnlessOptedOut(pv, log);
   }
 
   /** What Velero's item backupper does after its CSI claim action: the claim's volume is skipped (not CSI) or taken care of. */
@@ -1430,13 +1444,18 @@ class BackupRun {
     if (pvName) this.#skippedPVs.untrack(pvName);
   }
 
-  /** Velero's ShouldPerformSnapshot for a PV: a matching volume policy decides, else spec.snapshotVolumes. */
-  async #shouldSnapshot(pv: UnstructuredItem, log: Logger, pvc?: UnstructuredItem): Promise<boolean> {
-    const action = pvc ? undefined : this.#in.resourcePolicies?.matchAction({ pv });
+  /** Velero's ShouldPerformSnapshot for a PV: a matching volume policy decides, else #snapshotUnlessOptedOut. */
+  async #shouldSnapshot(pv: UnstructuredItem, log: Logger): Promise<boolean> {
+    const action = this.#in.resourcePolicies?.matchAction({ pv });
     if (action) {
       log.info(`${action.type === "snapshot" ? "Performing" : "Skipping"} snapshot of persistent volume ${pv.metadata.name}: the matched volume policy's action is ${action.type}`);
       return action.type === "snapshot";
     }
+    return this.#snapshotUnlessOptedOut(pv, log);
+  }
+
+  /** ShouldPerformSnapshot when no volume policy decides: not for a volume a pod backs up with fs-backup, else spec.snapshotVolumes. */
+  async #snapshotUnlessOptedOut(pv: UnstructuredItem, log: Logger): Promise<boolean> {
     // As Velero's volume helper: a claimed volume that a pod using the claim backs up with fs-backup
     // (its opt-in annotation, or defaultVolumesToFsBackup without its opt-out) is not snapshotted too.
     // Only the pods of the backup's namespaces count (Velero's PVC-to-pod cache holds those alone): a
@@ -1469,15 +1488,6 @@ class BackupRun {
       this.#podsByNamespace.set(namespace, pods);
     }
     return pods;
-  }
-
-  /** Velero's second look at the policies with the PV's claim (PVC labels and phase): a `skip` action skips the snapshot. */
-  async #trackClaimSkippedByPolicy(pvc: UnstructuredItem): Promise<void> {
-    const policies = this.#in.resourcePolicies;
-    const pvName = (pvc.spec as { volumeName?: string } | undefined)?.volumeName;
-    if (!policies || !pvName) return;
-    const pv = await this.#kube.get(GVR.persistentVolumes, pvName);
-    if (policies.matchAction({ ...(pv ? { pv } : {}), pvc })?.type === "skip") this.#skippedPVs.track(pvName, "any", "skipped due to resource policy ");
   }
 
   async #skippedByPolicyWithClaim(pv: UnstructuredItem, claimRef: { name?: string; namespace?: string } | undefined, log: Logger): Promise<boolean> {
@@ -1555,7 +1565,7 @@ class BackupRun {
       pvc = await this.#kube.get(GVR.persistentVolumeClaims, claimName, ns);
       if (!pvc) return { error: `failed to get PVC ${claimName} for volume ${volume.name}` };
       const volumeName = (pvc.spec as { volumeName?: string } | undefined)?.volumeName;
-      if (volumeName) pv = await this.#kube.get(GVR.persistentVolumes, volumeName);
+      if (volumeName) pv = await this.#persistentVolume(volumeName);
       if (!pv) pvMissing = `fail to get PV for PVC ${ns}/${claimName}: ${volumeName ? `persistentvolumes "${volumeName}" not found` : "the claim is not bound to a volume"}`;
     }
     const action = policies.matchAction(pv ? { pv, pvc } : { podVolume: volume, ...(pvc ? { pvc } : {}) });
@@ -1704,7 +1714,11 @@ function sortByOrder(items: CollectedItem[], order: string[], log: Logger): Coll
  * (internal/volume/volumes_information.go), which is the order its JSON has; empty strings left
  * out as its omitempty tags do. The entry is filled in as the backup goes, in another order.
  */
-function inGoFieldOrder(info: BackupVolumeInfo): BackupVolumeInfo {
+/**
+ * A volume info entry with its fields in the order of Velero's Go struct (empty strings of its
+ * omitempty fields left out); fields velero-ts does not know (another writer's) are kept, last.
+ */
+export function inGoFieldOrder(info: BackupVolumeInfo): BackupVolumeInfo {
   const nonEmpty = <T>(v: T | undefined): T | undefined => (v === "" ? undefined : v);
   // Every field of BackupVolumeInfo must be listed (a new one fails to compile until placed).
   const ordered: { [K in keyof Required<BackupVolumeInfo>]: BackupVolumeInfo[K] } = {
@@ -1717,12 +1731,15 @@ function inGoFieldOrder(info: BackupVolumeInfo): BackupVolumeInfo {
     skipped: info.skipped,
     skippedReason: nonEmpty(info.skippedReason),
     startTimestamp: info.startTimestamp,
+    completionTimestamp: info.completionTimestamp,
     result: info.result,
     csiSnapshotInfo: info.csiSnapshotInfo,
     nativeSnapshotInfo: info.nativeSnapshotInfo,
     pvInfo: info.pvInfo,
   };
-  return Object.fromEntries(Object.entries(ordered).filter(([, v]) => v !== undefined)) as unknown as BackupVolumeInfo;
+  const known = Object.entries(ordered).filter(([, v]) => v !== undefined);
+  const others = Object.entries(info).filter(([k]) => !(k in ordered));
+  return Object.fromEntries([...known, ...others]) as unknown as BackupVolumeInfo;
 }
 
 /** Where Velero's BackupVolumesInformation.Result puts a volume: skipped, native, CSI, pod volume. */

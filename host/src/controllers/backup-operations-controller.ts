@@ -19,7 +19,7 @@ import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { extract } from "tar-stream";
 import { getErrorMessage, type Backup, type BackupItemActionV2, type BackupPhase, type BackupStorageLocation, type UnstructuredItem } from "@velero-ts/plugin-sdk";
-import { KubernetesBackupper, type BackupOperation, type Backupper } from "../backup/backupper.js";
+import { inGoFieldOrder, KubernetesBackupper, type BackupOperation, type Backupper, type BackupVolumeInfo } from "../backup/backupper.js";
 import { TarballWriter } from "../backup/tar-writer.js";
 import type { KubeClient } from "../kube/client.js";
 import { GVR } from "../kube/gvr.js";
@@ -28,7 +28,7 @@ import type { BackupStoreGetter } from "../persistence/location.js";
 import type { PluginManager } from "../plugins/manager.js";
 import { realClock, toKubeTime, type Clock } from "../shared/clock.js";
 import type { FeatureFlags } from "../shared/features.js";
-import { CSI_FEATURE } from "../shared/csi.js";
+import { CSI_FEATURE, isVolumeSnapshotIdentifier } from "../shared/csi.js";
 import type { Logger } from "../shared/logging.js";
 import { makeScratchDir } from "../shared/scratch.js";
 import type { BackupMetrics } from "./backup-controller.js";
@@ -234,9 +234,7 @@ export class BackupOperationsReconciler implements Reconciler {
     await updateCsiVolumeInfos(store, backup.metadata.name ?? "", operations);
     const final: BackupPhase = backup.status?.phase === "FinalizingPartiallyFailed" || failed > 0 ? "PartiallyFailed" : "Completed";
     // Velero's updateCSIVolumeSnapshotsCompleted: the VolumeSnapshot operations that completed
-    const csiCompleted = operations.filter(
-      (o) => o.spec.resourceIdentifier.Group === "snapshot.storage.k8s.io" && o.spec.resourceIdentifier.Resource === "volumesnapshots" && o.status.phase === "Completed",
-    ).length;
+    const csiCompleted = operations.filter((o) => isVolumeSnapshotIdentifier(o.spec.resourceIdentifier) && o.status.phase === "Completed").length;
     const b = await this.#storeMetadata(store, backup, {
       ...countOperations(operations).status,
       ...(csiCompleted > 0 ? { csiVolumeSnapshotsCompleted: csiCompleted } : {}),
@@ -401,46 +399,24 @@ async function copyEntries(source: Readable, onEntry: (path: string, data: Buffe
   }
 }
 
-/** Velero's volume info fields, in its Go struct's order (a field set later goes to its place). */
-const VOLUME_INFO_FIELDS = [
-  "pvcName",
-  "pvcNamespace",
-  "pvName",
-  "backupMethod",
-  "snapshotDataMoved",
-  "preserveLocalSnapshot",
-  "skipped",
-  "skippedReason",
-  "startTimestamp",
-  "completionTimestamp",
-  "result",
-  "csiSnapshotInfo",
-  "snapshotDataMovementInfo",
-  "nativeSnapshotInfo",
-  "pvbInfo",
-  "pvInfo",
-];
-
 /**
  * Velero's updateVolumeInfos, run while a backup finalizes: each CSI snapshot's volume info takes its
  * operation's last update as completionTimestamp and succeeded (or failed, when the operation has an
  * error) as result. A backup without volume info (or without CSI snapshots) is left as it is.
  */
 export async function updateCsiVolumeInfos(store: Pick<BackupStore, "getBackupVolumeInfos" | "putBackupVolumeInfos">, name: string, operations: StoredOperation[]): Promise<void> {
-  const infos = (await store.getBackupVolumeInfos(name)) as Record<string, unknown>[] | undefined;
+  // only a VolumeSnapshot's operation has a CSI volume info: no download for any other backup
+  if (!operations.some((o) => isVolumeSnapshotIdentifier(o.spec.resourceIdentifier))) return;
+  const infos = (await store.getBackupVolumeInfos(name)) as BackupVolumeInfo[] | undefined;
   if (!infos) return;
   let changed = false;
   const updated = infos.map((info) => {
-    const operationID = (info["csiSnapshotInfo"] as { operationID?: string } | null | undefined)?.operationID;
-    if (info["backupMethod"] !== "CSISnapshot" || !operationID) return info;
+    const operationID = info.csiSnapshotInfo?.operationID;
+    if (info.backupMethod !== "CSISnapshot" || !operationID) return info;
     const op = operations.find((o) => o.spec.operationID === operationID);
     if (!op) return info;
     changed = true;
-    const next: Record<string, unknown> = { ...info, result: op.status.error ? "failed" : "succeeded" };
-    if (op.status.updated) next["completionTimestamp"] = op.status.updated;
-    const ordered = Object.fromEntries(VOLUME_INFO_FIELDS.filter((k) => next[k] !== undefined).map((k) => [k, next[k]]));
-    for (const [k, v] of Object.entries(next)) if (!(k in ordered)) ordered[k] = v;
-    return ordered;
+    return inGoFieldOrder({ ...info, result: op.status.error ? "failed" : "succeeded", ...(op.status.updated ? { completionTimestamp: op.status.updated } : {}) });
   });
   if (changed) await store.putBackupVolumeInfos(name, updated);
 }

@@ -19,6 +19,7 @@ import { LABELS, getErrorMessage, type Backup, type DeleteItemAction, type Unstr
 import type { KubeClient } from "../kube/client.js";
 import { isNotFound } from "../kube/errors.js";
 import { GVR } from "../kube/gvr.js";
+import { pollUntil, systemClock } from "../restore/clock.js";
 import { actionLog } from "../shared/action-log.js";
 import { validLabelValue } from "../shared/label-value.js";
 import type { Logger } from "../shared/logging.js";
@@ -89,7 +90,7 @@ export class CsiVolumeSnapshotContentDeleteAction implements DeleteItemAction {
           `the snapshot controller did not bind the temporary VolumeSnapshot ${namespace}/${name} to VolumeSnapshotContent ${name} within ${Math.round(this.#timeoutMs / 1000)}s, so the storage snapshot ${handle} of VolumeSnapshotContent ${item.metadata.name} was not deleted; check that the snapshot controller and the CSI driver's snapshotter are running, then delete the snapshot ${handle} on the storage`,
         );
       }
-      await this.#deleteIgnoringNotFound(GVR.volumeSnapshots, name, namespace);
+      await this.#deleteSnapshot(name, namespace);
       const gone = await this.#until(async () => (await this.#kube.get(GVR.volumeSnapshotContents, name)) === undefined);
       if (!gone) {
         throw new Error(
@@ -100,23 +101,19 @@ export class CsiVolumeSnapshotContentDeleteAction implements DeleteItemAction {
     } catch (err) {
       // whatever failed, no temporary object outlives the call (the content keeps Delete: a snapshot
       // controller that comes back may still delete the storage snapshot through it)
-      await this.#deleteIgnoringNotFound(GVR.volumeSnapshots, name, namespace).catch(() => undefined);
+      await this.#deleteSnapshot(name, namespace).catch(() => undefined);
       throw err;
     }
   }
 
-  async #until(probe: () => Promise<boolean>): Promise<boolean> {
-    const deadline = Date.now() + this.#timeoutMs;
-    for (;;) {
-      if (await probe()) return true;
-      if (Date.now() + this.#pollMs > deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, this.#pollMs));
-    }
+  #until(probe: () => Promise<boolean>): Promise<boolean> {
+    return pollUntil(systemClock, this.#pollMs, this.#timeoutMs, probe);
   }
 
-  async #deleteIgnoringNotFound(gvr: typeof GVR.volumeSnapshots, name: string, namespace: string): Promise<void> {
+  /** Deletes the temporary VolumeSnapshot (one already gone is no error). */
+  async #deleteSnapshot(name: string, namespace: string): Promise<void> {
     try {
-      await this.#kube.delete(gvr, name, namespace);
+      await this.#kube.delete(GVR.volumeSnapshots, name, namespace);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

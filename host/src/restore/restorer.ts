@@ -59,7 +59,7 @@ import { BackupTree, isVersionDirectoryEntry } from "./backup-contents.js";
 import { groupOfResourceDir, type ChosenVersion } from "./version-chooser.js";
 import { chooseVersionsToRestore, loadUserVersionPriorities } from "./api-group-versions.js";
 import { API_GROUP_VERSIONS_FEATURE, type FeatureFlags } from "../shared/features.js";
-import { CSI_FEATURE, skipsCsiAction } from "../shared/csi.js";
+import { csiActionSkipped } from "../shared/csi.js";
 import { getErrorMessage, LABELS } from "@velero-ts/plugin-sdk";
 import { SerialCalls } from "../shared/serial-calls.js";
 import { toKubeTime } from "../shared/clock.js";
@@ -724,8 +724,9 @@ class RestoreContext {
     for (const a of this.#actions) {
       if (!actionApplies(a, gr, namespace, obj.metadata.labels)) continue;
       // As Velero: its CSI actions run only with the EnableCSI feature.
-      if (skipsCsiAction(a.name, this.#o.features?.isEnabled(CSI_FEATURE) ?? false)) {
-        this.#log.info(`Skip action ${a.name} for resource ${gr}:${obj.metadata.namespace ?? ""}/${obj.metadata.name}, because the CSI feature is not enabled. Feature setting is ${this.#o.features?.all().join(",") ?? ""}.`);
+      const csiSkip = csiActionSkipped(a.name, this.#o.features, `${gr}:${obj.metadata.namespace ?? ""}/${obj.metadata.name}`);
+      if (csiSkip) {
+        this.#log.info(csiSkip);
         continue;
       }
       let out;

@@ -4,6 +4,7 @@
  * the secrets a snapshot class or content needs.
  */
 import type { ResourceIdentifier, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import type { FeatureFlags } from "./features.js";
 
 export const SNAPSHOT_GROUP = "snapshot.storage.k8s.io";
 
@@ -13,9 +14,13 @@ export const CSI_FEATURE = "EnableCSI";
 /** Every CSI action's name has this in it; without the feature they are skipped (Velero's ShouldSkipAction). */
 const CSI_ACTION_NAME_PART = "velero.io/csi-";
 
-/** Whether an action is skipped because it is one of Velero's CSI actions and the feature is off. */
-export function skipsCsiAction(actionName: string, csiEnabled: boolean): boolean {
-  return !csiEnabled && actionName.includes(CSI_ACTION_NAME_PART);
+/**
+ * Velero's ShouldSkipAction: the log line for a CSI action skipped because the feature is off
+ * (`resource` is "<group resource>:<namespace>/<name>"), or undefined when the action runs.
+ */
+export function csiActionSkipped(actionName: string, features: FeatureFlags | undefined, resource: string): string | undefined {
+  if (features?.isEnabled(CSI_FEATURE) || !actionName.includes(CSI_ACTION_NAME_PART)) return undefined;
+  return `Skip action ${actionName} for resource ${resource}, because the CSI feature is not enabled. Feature setting is ${features?.all().join(",") ?? ""}.`;
 }
 
 export const CSI_PVC_BACKUPPER = "velero.io/csi-pvc-backupper";
@@ -52,4 +57,9 @@ export function secretFromAnnotations(item: UnstructuredItem, nameKey: string, n
   const namespace = annotations[namespaceKey];
   if (name === undefined || namespace === undefined) return undefined;
   return { group: "", resource: "secrets", namespace, name };
+}
+
+/** Whether a stored item operation's resource identifier names a VolumeSnapshot (Velero's kuberesource.VolumeSnapshots). */
+export function isVolumeSnapshotIdentifier(id: { Group: string; Resource: string }): boolean {
+  return id.Group === SNAPSHOT_GROUP && id.Resource === "volumesnapshots";
 }

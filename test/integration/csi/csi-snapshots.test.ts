@@ -16,7 +16,7 @@ import type { Backup, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { GVR } from "../../../host/src/kube/gvr.ts";
 import type { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import { loadEndpoints, type Endpoints } from "../../helpers/endpoints.ts";
-import { deleteContentsOf } from "../../helpers/csi.ts";
+import { boundClaim, deleteContentsOf, snapshotTar } from "../../helpers/csi.ts";
 import { readVeleroTarball } from "../../helpers/velero-tarball.ts";
 import { connect, createBucketRoot, createNamespace, eventually, LifecycleServer } from "../lifecycle/harness.ts";
 
@@ -31,22 +31,6 @@ const CONTENT = `written into the volume at ${new Date().toISOString()}\n`;
 
 const spec = <T>(o: UnstructuredItem | undefined): T => (o?.["spec"] ?? {}) as T;
 const status = <T>(o: UnstructuredItem | undefined): T => (o?.["status"] ?? {}) as T;
-
-async function boundClaim(ns: string, name: string): Promise<UnstructuredItem> {
-  return eventually(`PVC ${ns}/${name} to be Bound`, async () => {
-    const pvc = await kube.get(GVR.persistentVolumeClaims, name, ns);
-    return status<{ phase?: string }>(pvc).phase === "Bound" ? pvc : undefined;
-  }, 60_000);
-}
-
-async function handleOf(pvc: UnstructuredItem): Promise<string> {
-  const pv = await kube.get(GVR.persistentVolumes, spec<{ volumeName: string }>(pvc).volumeName);
-  return spec<{ csi: { volumeHandle: string } }>(pv).csi.volumeHandle;
-}
-
-function snapshotTar(handle: string): string {
-  return join(ep.csi.dataDir, ".vt", "snapshots", `${handle}.tar`);
-}
 
 async function finished(s: LifecycleServer, name: string): Promise<Backup> {
   return eventually(`backup ${name} to be Completed, PartiallyFailed or Failed`, async () => {
@@ -67,7 +51,7 @@ beforeAll(async () => {
     spec: { accessModes: ["ReadWriteOnce"], storageClassName: ep.csi.storageClass, resources: { requests: { storage: "1Mi" } } },
   } as UnstructuredItem);
   await kube.create(GVR.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { namespace: app, name: "settings" }, data: { k: "v" } });
-  volumeHandle = await handleOf(await boundClaim(app, "data"));
+  ({ volumeHandle } = await boundClaim(kube, app, "data"));
   // no kubelet writes into volumes here: the test plays the pod
   await writeFile(join(ep.csi.dataDir, volumeHandle, "hello.txt"), CONTENT);
   server = await LifecycleServer.start({ kube, bucketRoot, bucket: "csi", features: ["EnableCSI"], itemOperationSyncFrequency: "1s" });
@@ -152,10 +136,10 @@ describe("CSI snapshots with --features=EnableCSI (csi-hostpath driver, external
     expect(metrics).toContain('velero_csi_snapshot_failure_total{schedule="",backupName="with-csi"} 0');
 
     // the storage snapshot stays; the cluster's VolumeSnapshot and content are gone
-    expect(existsSync(snapshotTar(snapshotHandle))).toBe(true);
+    expect(existsSync(snapshotTar(ep.csi.dataDir, snapshotHandle))).toBe(true);
     await eventually(`VolumeSnapshot ${app}/${vsName} to be deleted`, async () => (await kube.get(GVR.volumeSnapshots, vsName, app)) === undefined);
     await eventually(`VolumeSnapshotContent ${vscName} to be deleted`, async () => (await kube.get(GVR.volumeSnapshotContents, vscName)) === undefined);
-    expect(existsSync(snapshotTar(snapshotHandle))).toBe(true);
+    expect(existsSync(snapshotTar(ep.csi.dataDir, snapshotHandle))).toBe(true);
 
   });
 
@@ -170,12 +154,11 @@ describe("CSI snapshots with --features=EnableCSI (csi-hostpath driver, external
     }, 120_000);
     expect(status<{ phase: string; errors?: number }>(restore)).toMatchObject({ phase: "Completed" });
 
-    const claim = await boundClaim(app, "data");
+    const { claim, volumeHandle: restoredHandle } = await boundClaim(kube, app, "data");
     const dataSource = spec<{ dataSource?: { kind: string; name: string; apiGroup: string } }>(claim).dataSource;
     expect(dataSource).toMatchObject({ kind: "VolumeSnapshot", apiGroup: "snapshot.storage.k8s.io" });
     const restoredVs = await kube.get(GVR.volumeSnapshots, dataSource?.name ?? "", app);
     expect(spec<{ source: { volumeSnapshotContentName?: string } }>(restoredVs).source.volumeSnapshotContentName).toBe(dataSource?.name);
-    const restoredHandle = await handleOf(claim);
     expect(restoredHandle).not.toBe(volumeHandle);
     expect(await readFile(join(ep.csi.dataDir, restoredHandle, "hello.txt"), "utf8")).toBe(CONTENT);
   });
@@ -190,7 +173,7 @@ describe("CSI snapshots with --features=EnableCSI (csi-hostpath driver, external
     } as UnstructuredItem);
     await eventually("backup with-csi to be deleted", async () => (await s.getBackup("with-csi")) === undefined, 120_000);
     // the restore's VolumeSnapshotContent (Retain) still names the handle; the driver removed the data
-    await eventually(`storage snapshot ${snapshotHandle} to be deleted`, async () => !existsSync(snapshotTar(snapshotHandle)), 60_000);
+    await eventually(`storage snapshot ${snapshotHandle} to be deleted`, async () => !existsSync(snapshotTar(ep.csi.dataDir, snapshotHandle)), 60_000);
   });
 });
 
@@ -217,7 +200,7 @@ describe("CSI actions without the feature", () => {
         metadata: { namespace: ns, name: "data" },
         spec: { accessModes: ["ReadWriteOnce"], storageClassName: ep.csi.storageClass, resources: { requests: { storage: "1Mi" } } },
       } as UnstructuredItem);
-      await boundClaim(ns, "data");
+      await boundClaim(kube, ns, "data");
       await plain.kube.create(GVR.backups, { apiVersion: "velero.io/v1", kind: "Backup", metadata: { namespace: plain.namespace, name: "no-csi" }, spec: { includedNamespaces: [ns] } } as UnstructuredItem);
       const backup = await finished(plain, "no-csi");
       expect(backup.status?.phase).toBe("Completed");

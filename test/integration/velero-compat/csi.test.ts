@@ -22,7 +22,7 @@ import { HttpKubeClient } from "../../../host/src/kube/http-kube-client.ts";
 import { loadKubeConfig } from "../../../host/src/kube/kube-config.ts";
 import type { RunningServer } from "../../../host/src/server/server.ts";
 import { loadEndpoints, type Endpoints } from "../../helpers/endpoints.ts";
-import { deleteContentsOf } from "../../helpers/csi.ts";
+import { boundClaim, deleteContentsOf, snapshotTar } from "../../helpers/csi.ts";
 import { readVeleroTarball } from "../../helpers/velero-tarball.ts";
 import { bothClis, bucketObject, eventually, motoS3, RealVeleroServer, startRealVeleroBeside, startVeleroTsBeside, suffix, tearDownSideBySide, waitTerminal } from "./harness.ts";
 
@@ -44,22 +44,9 @@ let ours: RunningServer | undefined;
 
 const status = <T>(o: UnstructuredItem | undefined): T => (o?.["status"] ?? {}) as T;
 
-async function boundHandle(ns: string, name: string): Promise<string> {
-  const pvc = await eventually(`PVC ${ns}/${name} to be Bound`, async () => {
-    const c = await kube.get(GVR.persistentVolumeClaims, name, ns);
-    return status<{ phase?: string }>(c).phase === "Bound" ? c : undefined;
-  }, 120_000);
-  const pv = await kube.get(GVR.persistentVolumes, (pvc["spec"] as { volumeName: string }).volumeName);
-  return (pv?.["spec"] as { csi: { volumeHandle: string } }).csi.volumeHandle;
-}
-
 async function tarItems(backup: string): Promise<Map<string, UnstructuredItem>> {
   const tar = readVeleroTarball(await bucketObject(s3, BUCKET, `backups/${backup}/${backup}.tar.gz`));
   return new Map(tar.filter((e) => e.type === "0" && e.name.startsWith("resources/")).map((e) => [e.name, JSON.parse(e.data.toString("utf8")) as UnstructuredItem]));
-}
-
-function snapshotTar(handle: string): string {
-  return join(ep.csi.dataDir, ".vt", "snapshots", `${handle}.tar`);
 }
 
 /** The entry paths with the backup's own snapshot and content names made generic. */
@@ -83,7 +70,7 @@ beforeAll(async () => {
     spec: { accessModes: ["ReadWriteOnce"], storageClassName: ep.csi.storageClass, resources: { requests: { storage: "1Mi" } } },
   } as UnstructuredItem);
   // no kubelet writes into volumes here: the test plays the pod
-  await writeFile(join(ep.csi.dataDir, await boundHandle(APP, "data"), "hello.txt"), CONTENT);
+  await writeFile(join(ep.csi.dataDir, (await boundClaim(kube, APP, "data")).volumeHandle, "hello.txt"), CONTENT);
 
   velero = (await startRealVeleroBeside(kube, { namespace: GO_NS, bucket: BUCKET, work, extraArgs: ["--features=EnableCSI", "--backup-sync-period=3s", "--store-validation-frequency=3s", "--item-operation-sync-frequency=2s"] })).server;
   ours = await startVeleroTsBeside(kube, { namespace: TS_NS, bucket: BUCKET, work, credentialsFile: join(work, "velero", "aws-credentials"), backupSyncPeriod: "2s", logLevel: "debug", features: ["EnableCSI"] });
@@ -186,7 +173,7 @@ describe("CSI snapshots: real Velero v1.18.1 and velero-ts side by side (EnableC
     for (const [ns, name, , target] of restores) {
       const r = await waitTerminal(kube, GVR.restores, name, ns, 180_000, () => velero!.logTail());
       expect(status<{ phase: string }>(r).phase, `${ns}/${name}`).toBe("Completed");
-      const handle = await boundHandle(target, "data");
+      const { volumeHandle: handle } = await boundClaim(kube, target, "data");
       const claim = await kube.get(GVR.persistentVolumeClaims, "data", target);
       expect((claim?.["spec"] as { dataSource?: { kind?: string } }).dataSource?.kind, `${target}/data`).toBe("VolumeSnapshot");
       expect(await readFile(join(ep.csi.dataDir, handle, "hello.txt"), "utf8"), `${target}/data`).toBe(CONTENT);
@@ -219,7 +206,7 @@ describe("CSI snapshots: real Velero v1.18.1 and velero-ts side by side (EnableC
       const items = await tarItems(backup);
       const vsc = [...items.entries()].find(([path]) => path.startsWith("resources/volumesnapshotcontents.snapshot.storage.k8s.io/cluster/"))?.[1];
       handles[backup] = status<{ snapshotHandle: string }>(vsc).snapshotHandle;
-      expect(existsSync(snapshotTar(handles[backup]!)), backup).toBe(true);
+      expect(existsSync(snapshotTar(ep.csi.dataDir, handles[backup]!)), backup).toBe(true);
     }
     for (const [ns, backup] of [[GO_NS, GO_BACKUP], [TS_NS, TS_BACKUP]] as const) {
       await kube.create(GVR.deleteBackupRequests, { apiVersion: "velero.io/v1", kind: "DeleteBackupRequest", metadata: { namespace: ns, name: `delete-${backup}` }, spec: { backupName: backup } } as unknown as UnstructuredItem);
@@ -228,7 +215,7 @@ describe("CSI snapshots: real Velero v1.18.1 and velero-ts side by side (EnableC
       await eventually(`${ns}/${backup} to be deleted`, async () => (await kube.get(GVR.backups, backup, ns)) === undefined, 180_000, () => velero!.logTail());
     }
     for (const backup of [GO_BACKUP, TS_BACKUP]) {
-      await eventually(`the storage snapshot of ${backup} to be deleted`, async () => !existsSync(snapshotTar(handles[backup]!)), 60_000);
+      await eventually(`the storage snapshot of ${backup} to be deleted`, async () => !existsSync(snapshotTar(ep.csi.dataDir, handles[backup]!)), 60_000);
     }
   });
 });

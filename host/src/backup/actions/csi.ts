@@ -13,7 +13,7 @@
  * Whether a claim is snapshotted at all (volume policies, snapshotVolumes, fs-backup) the engine
  * decides before calling the claim action, as Velero's item backupper does.
  */
-import type { Backup, BackupItemActionV2, BackupItemActionV2Output, OperationProgress, ResourceIdentifier, UnstructuredItem } from "@velero-ts/plugin-sdk";
+import type { Backup, BackupItemActionV2, BackupItemActionV2Output, OperationProgress, ResourceIdentifier, ResourceSelector, UnstructuredItem } from "@velero-ts/plugin-sdk";
 import { ANNOTATIONS, emptyResourceSelector, getErrorMessage, LABELS } from "@velero-ts/plugin-sdk";
 import type { KubeClient } from "../../kube/client.js";
 import { GVR } from "../../kube/gvr.js";
@@ -46,8 +46,8 @@ function finalizing(backup: Backup): boolean {
   return phase === "Finalizing" || phase === "FinalizingPartiallyFailed";
 }
 
-function selector(resource: string) {
-  return async () => ({ ...emptyResourceSelector(), includedResources: [resource] });
+function selector(resource: string): ResourceSelector {
+  return { ...emptyResourceSelector(), includedResources: [resource] };
 }
 
 function noOperation(operationId: string): Error {
@@ -82,7 +82,9 @@ export class CsiPvcBackupAction implements BackupItemActionV2 {
     this.#maxPollMs = options.maxPollMs ?? 2000;
   }
 
-  appliesTo = selector("persistentvolumeclaims");
+  async appliesTo(): Promise<ResourceSelector> {
+    return selector("persistentvolumeclaims");
+  }
 
   async execute(item: UnstructuredItem, backup: Backup): Promise<BackupItemActionV2Output> {
     const log = actionLog();
@@ -94,7 +96,7 @@ export class CsiPvcBackupAction implements BackupItemActionV2 {
     if (spec.storageClassName === undefined || spec.storageClassName === null) {
       throw new Error(`Cannot snapshot PVC ${ns}/${name}, PVC has no storage class.`);
     }
-    const pv = await persistentVolumeOf(this.#kube, item);
+    const pv = await persistentVolumeOf((name) => this.#kube.get(GVR.persistentVolumes, name), item);
     if (!(pv.spec as { csi?: unknown } | undefined)?.csi) {
       log?.info(`Skipping PVC ${ns}/${name}, associated PV ${pv.metadata.name} is not a CSI volume`);
       return { item: withAnnotations(item, { [CSI_KEYS.skippedNoCsiPv]: "true" }) };
@@ -238,7 +240,9 @@ export class CsiVolumeSnapshotBackupAction implements BackupItemActionV2 {
     this.#now = now;
   }
 
-  appliesTo = selector("volumesnapshots.snapshot.storage.k8s.io");
+  async appliesTo(): Promise<ResourceSelector> {
+    return selector("volumesnapshots.snapshot.storage.k8s.io");
+  }
 
   async execute(item: UnstructuredItem, backup: Backup): Promise<BackupItemActionV2Output> {
     const log = actionLog();
@@ -336,27 +340,33 @@ export class CsiVolumeSnapshotBackupAction implements BackupItemActionV2 {
 }
 
 /** Backs up the secret named by a pair of annotations (namespace and name) with the item. */
-class SecretAddingAction implements BackupItemActionV2 {
-  readonly #resource: string;
-  readonly #nameKey: string;
-  readonly #namespaceKey: string;
-  readonly #label: string;
+interface SecretAddingOptions {
+  resource: string;
+  nameKey: string;
+  namespaceKey: string;
+  /** Velero's action name, for its log lines. */
+  label: string;
+  /** Velero's content action does nothing while the backup finalizes; its class action runs then too. */
+  idleWhileFinalizing: boolean;
+}
 
-  constructor(resource: string, nameKey: string, namespaceKey: string, label: string) {
-    this.#resource = resource;
-    this.#nameKey = nameKey;
-    this.#namespaceKey = namespaceKey;
-    this.#label = label;
+class SecretAddingAction implements BackupItemActionV2 {
+  readonly #o: SecretAddingOptions;
+
+  constructor(options: SecretAddingOptions) {
+    this.#o = options;
   }
 
-  appliesTo = (): ReturnType<ReturnType<typeof selector>> => selector(this.#resource)();
+  async appliesTo(): Promise<ResourceSelector> {
+    return selector(this.#o.resource);
+  }
 
   async execute(item: UnstructuredItem, backup: Backup): Promise<BackupItemActionV2Output> {
     const log = actionLog();
-    log?.info(`Executing ${this.#label}`);
-    if (this.#resource.startsWith("volumesnapshotcontents") && finalizing(backup)) return { item };
-    const secret = secretFromAnnotations(item, this.#nameKey, this.#namespaceKey);
-    log?.info(`Returning from ${this.#label} with ${secret ? 1 : 0} additionalItems to backup`);
+    log?.info(`Executing ${this.#o.label}`);
+    if (this.#o.idleWhileFinalizing && finalizing(backup)) return { item };
+    const secret = secretFromAnnotations(item, this.#o.nameKey, this.#o.namespaceKey);
+    log?.info(`Returning from ${this.#o.label} with ${secret ? 1 : 0} additionalItems to backup`);
     if (!secret) return { item, additionalItems: [] };
     return { item: withAnnotations(item, { [ANNOTATIONS.mustIncludeAdditionalItems]: "true" }), additionalItems: [secret] };
   }
@@ -369,11 +379,23 @@ class SecretAddingAction implements BackupItemActionV2 {
 }
 
 export function csiVolumeSnapshotContentBackupAction(): BackupItemActionV2 {
-  return new SecretAddingAction("volumesnapshotcontents.snapshot.storage.k8s.io", CSI_KEYS.secretName, CSI_KEYS.secretNamespace, "VolumeSnapshotContentBackupItemAction");
+  return new SecretAddingAction({
+    resource: "volumesnapshotcontents.snapshot.storage.k8s.io",
+    nameKey: CSI_KEYS.secretName,
+    namespaceKey: CSI_KEYS.secretNamespace,
+    label: "VolumeSnapshotContentBackupItemAction",
+    idleWhileFinalizing: true,
+  });
 }
 
 export function csiVolumeSnapshotClassBackupAction(): BackupItemActionV2 {
-  return new SecretAddingAction("volumesnapshotclasses.snapshot.storage.k8s.io", CSI_KEYS.listSecretName, CSI_KEYS.listSecretNamespace, "VolumeSnapshotClassBackupItemAction");
+  return new SecretAddingAction({
+    resource: "volumesnapshotclasses.snapshot.storage.k8s.io",
+    nameKey: CSI_KEYS.listSecretName,
+    namespaceKey: CSI_KEYS.listSecretNamespace,
+    label: "VolumeSnapshotClassBackupItemAction",
+    idleWhileFinalizing: false,
+  });
 }
 
 /** Velero's built-in CSI backup item actions, in its registration order. */
@@ -386,14 +408,14 @@ export function builtinCsiBackupItemActions(kube: KubeClient): { name: string; c
   ];
 }
 
-/** kubeutil.GetPVForPVC: the claim's bound volume, or an error saying why there is none. */
-export async function persistentVolumeOf(kube: KubeClient, pvc: UnstructuredItem): Promise<UnstructuredItem> {
+/** kubeutil.GetPVForPVC: the claim's bound volume (read with `getPv`), or an error saying why there is none. */
+export async function persistentVolumeOf(getPv: (name: string) => Promise<UnstructuredItem | undefined>, pvc: UnstructuredItem): Promise<UnstructuredItem> {
   const where = `${pvc.metadata.namespace ?? ""}/${pvc.metadata.name}`;
   const volumeName = (pvc.spec as { volumeName?: string } | undefined)?.volumeName;
   if (!volumeName) throw new Error(`PVC ${where} has no volume backing this claim`);
   const phase = (pvc.status as { phase?: string } | undefined)?.phase;
   if (phase !== "Bound") throw new Error(`PVC ${where} is in phase ${phase ?? ""} and is not bound to a volume`);
-  const pv = await kube.get(GVR.persistentVolumes, volumeName);
+  const pv = await getPv(volumeName);
   if (!pv) throw new Error(`failed to get PV ${volumeName} for PVC ${where}: persistentvolumes "${volumeName}" not found`);
   return pv;
 }
